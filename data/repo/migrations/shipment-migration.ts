@@ -1,0 +1,2 @@
+// shipment-migration.ts: migrates dispatch_shipment into shipments.
+export default async function migrate() {}

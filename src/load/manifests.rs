@@ -1,0 +1,95 @@
+//! YAML manifests: `migcov.yaml`, `domains.yaml`, script manifests and entity records.
+//!
+//! A file holds one mapping or a list of them. Parsing goes through serde so a wrong type,
+//! an unknown key or a bad enum value is an error with the file and line.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::discover::InputFile;
+use super::LoadError;
+use crate::model::config::ProjectConfig;
+use crate::model::{Category, Domain, Priority, Status};
+
+pub(crate) fn read_text(file: &InputFile) -> Result<String, LoadError> {
+    std::fs::read_to_string(&file.path).map_err(|source| LoadError::Io {
+        path: file.relative.clone(),
+        source,
+    })
+}
+
+fn yaml_error(path: &Path, err: serde_yaml::Error) -> LoadError {
+    LoadError::Yaml {
+        path: path.to_path_buf(),
+        line: err.location().map(|l| l.line()),
+        message: err.to_string(),
+    }
+}
+
+/// One mapping or a list of mappings, each parsed with line numbers kept.
+pub fn parse_records<T: DeserializeOwned>(file: &InputFile) -> Result<Vec<T>, LoadError> {
+    let text = read_text(file)?;
+    let value: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))?;
+    match value {
+        serde_yaml::Value::Null => Ok(Vec::new()),
+        serde_yaml::Value::Sequence(_) => {
+            serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))
+        }
+        _ => serde_yaml::from_str(&text)
+            .map(|one| vec![one])
+            .map_err(|e| yaml_error(&file.relative, e)),
+    }
+}
+
+pub fn parse_config(file: &InputFile) -> Result<ProjectConfig, LoadError> {
+    let text = read_text(file)?;
+    if text.trim().is_empty() {
+        return Ok(ProjectConfig::default());
+    }
+    serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDomain {
+    pub id: Option<Uuid>,
+    pub name: Domain,
+    #[serde(default)]
+    pub description: String,
+    pub priority: Priority,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScript {
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub category: Category,
+    pub data_domain: Domain,
+    pub source_table: String,
+    pub target_table: String,
+    pub record_count: Option<i64>,
+    pub success_rate: Option<f64>,
+    pub status: Status,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEntity {
+    pub id: Option<Uuid>,
+    pub name: String,
+    pub domain_id: Option<String>,
+    pub domain: Option<String>,
+    pub legacy_table: String,
+    pub target_table: String,
+    pub total_records: i64,
+    pub migrated_records: i64,
+    pub failed_records: i64,
+    pub migration_script_id: Option<String>,
+    pub entity_type: Option<String>,
+}

@@ -1,0 +1,368 @@
+//! Stage 1, load: finds the inputs in the data folder, parses manifests into the model and
+//! exports into polars frames, and resolves references.
+//!
+//! A file that cannot be read or parsed is a [`LoadError`] and stops the run. Problems inside
+//! a readable file (an unresolved reference, a negative count) are left in place for
+//! `validate` to report: references that do not resolve stay `None` (manifests) or null
+//! (frames), with the raw reference kept beside them.
+
+mod discover;
+mod error;
+mod manifests;
+mod scripts_dir;
+pub mod tables;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use uuid::Uuid;
+
+pub use discover::{classify, discover, InputFile, InputKind, TableFormat};
+pub use error::LoadError;
+pub use scripts_dir::ScriptsOnDisk;
+
+use crate::model::config::ProjectConfig;
+use crate::model::{derive_id, DataDomain, Domain, Entity, Origin, Script};
+use manifests::{RawDomain, RawEntity, RawScript};
+use tables::{load_table, ColumnSpec};
+
+/// Everything read from a data folder.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The data folder's own name, shown in page footers (never its absolute path).
+    pub data_dir_name: String,
+    pub config: ProjectConfig,
+    pub files: Vec<InputFile>,
+    pub domains: Vec<DataDomain>,
+    pub scripts: Vec<Script>,
+    pub entities: Vec<Entity>,
+    /// MigrationMetrics rows plus `script_uuid` and `entity_uuid` (null when unresolved).
+    pub metrics: DataFrame,
+    /// ExecutionLog rows plus `script_uuid`.
+    pub logs: DataFrame,
+    pub mappings: DataFrame,
+    pub source_inventory: Option<DataFrame>,
+    pub target_inventory: Option<DataFrame>,
+    /// The ids present in each legacy table, by table name.
+    pub source_ids: BTreeMap<String, DataFrame>,
+    pub scripts_on_disk: Option<ScriptsOnDisk>,
+}
+
+/// Where to read from.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub data_dir: PathBuf,
+    /// Overrides `scripts_dir` of `migcov.yaml`.
+    pub scripts_dir: Option<PathBuf>,
+}
+
+pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
+    let root = &options.data_dir;
+    let mut files = discover(root)?;
+    let config = match files.iter().find(|f| f.kind == InputKind::Config) {
+        Some(file) => manifests::parse_config(file)?,
+        None => ProjectConfig::default(),
+    };
+    let scripts_dir = options
+        .scripts_dir
+        .clone()
+        .or_else(|| config.scripts_dir.as_ref().map(|d| root.join(d)));
+    if let Some(inside) = scripts_dir
+        .as_ref()
+        .and_then(|d| d.strip_prefix(root).ok())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        for file in files.iter_mut().filter(|f| f.relative.starts_with(inside)) {
+            file.kind = InputKind::ScriptSource;
+        }
+    }
+    let of_kind = |wanted: fn(&InputKind) -> bool| -> Vec<&InputFile> {
+        files.iter().filter(|f| wanted(&f.kind)).collect()
+    };
+
+    let domain_files = of_kind(|k| *k == InputKind::Domains);
+    if domain_files.is_empty() {
+        return Err(LoadError::MissingInput {
+            path: PathBuf::from("domains.yaml"),
+            what: "the DataDomain records",
+        });
+    }
+    let mut domains = Vec::new();
+    for file in &domain_files {
+        for raw in manifests::parse_records::<RawDomain>(file)? {
+            domains.push(DataDomain {
+                id: raw
+                    .id
+                    .unwrap_or_else(|| derive_id("domain", raw.name.as_str())),
+                name: raw.name,
+                description: raw.description,
+                priority: raw.priority,
+                origin: origin(file, None),
+            });
+        }
+    }
+
+    let mut scripts = Vec::new();
+    for file in of_kind(|k| *k == InputKind::Scripts) {
+        for raw in manifests::parse_records::<RawScript>(file)? {
+            scripts.push(Script {
+                id: raw.id.unwrap_or_else(|| derive_id("script", &raw.name)),
+                name: raw.name,
+                category: raw.category,
+                data_domain: raw.data_domain,
+                source_table: raw.source_table,
+                target_table: raw.target_table,
+                record_count: raw.record_count,
+                success_rate: raw.success_rate,
+                status: raw.status,
+                description: raw.description,
+                origin: origin(file, None),
+            });
+        }
+    }
+
+    let mut raw_entities = Vec::new();
+    for file in of_kind(|k| *k == InputKind::Entities) {
+        for raw in manifests::parse_records::<RawEntity>(file)? {
+            raw_entities.push((raw, origin(file, None)));
+        }
+    }
+    let entity_tables = of_kind(|k| matches!(k, InputKind::EntitiesTable(_)));
+    if !entity_tables.is_empty() {
+        let frame = load_table(&entity_tables, tables::ENTITIES)?;
+        raw_entities.extend(entities_from_frame(&frame)?);
+    }
+    let entities = resolve_entities(raw_entities, &domains, &scripts);
+
+    let table =
+        |wanted: fn(&InputKind) -> bool, specs: &[ColumnSpec]| load_table(&of_kind(wanted), specs);
+    let metrics = table(|k| matches!(k, InputKind::Metrics(_)), tables::METRICS)?;
+    let logs = table(|k| matches!(k, InputKind::Logs(_)), tables::LOGS)?;
+    let mappings = table(|k| matches!(k, InputKind::Mappings(_)), tables::MAPPINGS)?;
+    let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
+        let found = of_kind(wanted);
+        if found.is_empty() {
+            Ok(None)
+        } else {
+            load_table(&found, tables::INVENTORY).map(Some)
+        }
+    };
+    let source_inventory = optional_table(|k| matches!(k, InputKind::SourceInventory(_)))?;
+    let target_inventory = optional_table(|k| matches!(k, InputKind::TargetInventory(_)))?;
+
+    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
+    for file in &files {
+        if let InputKind::SourceIds(table, _) = &file.kind {
+            id_files.entry(table.clone()).or_default().push(file);
+        }
+    }
+    let mut source_ids = BTreeMap::new();
+    for (table, found) in id_files {
+        source_ids.insert(table, load_table(&found, tables::SOURCE_IDS)?);
+    }
+
+    let script_keys = lookup_frame(scripts.iter().map(|s| (s.name.as_str(), s.id)));
+    let entity_keys = lookup_frame(entities.iter().map(|e| (e.name.as_str(), e.id)));
+    let metrics = resolve_column(metrics, "script_id", "script_uuid", &script_keys)
+        .and_then(|m| resolve_column(m, "entity_id", "entity_uuid", &entity_keys))
+        .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
+    let logs = resolve_column(logs, "script_id", "script_uuid", &script_keys)
+        .map_err(|e| LoadError::table(Path::new("logs"), e))?;
+
+    let scripts_on_disk = match scripts_dir {
+        Some(dir) => Some(scripts_dir::walk(&dir, &config.exclude)?),
+        None => None,
+    };
+
+    Ok(Inputs {
+        data_dir_name: root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| root.display().to_string()),
+        config,
+        files,
+        domains,
+        scripts,
+        entities,
+        metrics,
+        logs,
+        mappings,
+        source_inventory,
+        target_inventory,
+        source_ids,
+        scripts_on_disk,
+    })
+}
+
+fn origin(file: &InputFile, row: Option<u64>) -> Origin {
+    Origin {
+        file: file.relative.clone(),
+        row,
+    }
+}
+
+/// Entities given as CSV rows (`entities.csv`, `entities/*.csv`).
+fn entities_from_frame(frame: &DataFrame) -> Result<Vec<(RawEntity, Origin)>, LoadError> {
+    let text = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
+    let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
+    let to_err = |e: PolarsError| LoadError::table(Path::new("entities"), e);
+    let (files, rows) = (
+        text(tables::FILE_COL).map_err(to_err)?,
+        int(tables::ROW_COL).map_err(to_err)?,
+    );
+    let (ids, names) = (text("id").map_err(to_err)?, text("name").map_err(to_err)?);
+    let (domain_ids, domain_names) = (
+        text("domain_id").map_err(to_err)?,
+        text("domain").map_err(to_err)?,
+    );
+    let (legacy, target) = (
+        text("legacy_table").map_err(to_err)?,
+        text("target_table").map_err(to_err)?,
+    );
+    let (total, migrated, failed) = (
+        int("total_records").map_err(to_err)?,
+        int("migrated_records").map_err(to_err)?,
+        int("failed_records").map_err(to_err)?,
+    );
+    let (script_ids, types) = (
+        text("migration_script_id").map_err(to_err)?,
+        text("entity_type").map_err(to_err)?,
+    );
+    let mut out = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let file = PathBuf::from(files.get(i).unwrap_or_default());
+        let row = rows.get(i).unwrap_or_default() as u64;
+        let missing = |column: &str| LoadError::BadValue {
+            path: file.clone(),
+            row,
+            column: column.to_string(),
+            expected: "a value",
+            found: String::new(),
+        };
+        let id = match ids.get(i) {
+            None => None,
+            Some(text) => Some(Uuid::parse_str(text).map_err(|_| LoadError::BadValue {
+                path: file.clone(),
+                row,
+                column: "id".into(),
+                expected: "a UUID",
+                found: text.to_string(),
+            })?),
+        };
+        let raw = RawEntity {
+            id,
+            name: names.get(i).ok_or_else(|| missing("name"))?.to_string(),
+            domain_id: domain_ids.get(i).map(str::to_string),
+            domain: domain_names.get(i).map(str::to_string),
+            legacy_table: legacy.get(i).ok_or_else(|| missing("legacy_table"))?.into(),
+            target_table: target.get(i).ok_or_else(|| missing("target_table"))?.into(),
+            total_records: total.get(i).ok_or_else(|| missing("total_records"))?,
+            migrated_records: migrated.get(i).ok_or_else(|| missing("migrated_records"))?,
+            failed_records: failed.get(i).ok_or_else(|| missing("failed_records"))?,
+            migration_script_id: script_ids.get(i).map(str::to_string),
+            entity_type: types.get(i).map(str::to_string),
+        };
+        out.push((
+            raw,
+            Origin {
+                file,
+                row: Some(row),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// Resolves a reference given as a UUID (any case) or a unique name.
+fn resolve_ref<'a, T>(
+    reference: &str,
+    items: &'a [T],
+    id: impl Fn(&T) -> Uuid,
+    name: impl Fn(&T) -> String,
+) -> Option<&'a T> {
+    let reference = reference.trim();
+    match Uuid::parse_str(reference) {
+        Ok(uuid) => items.iter().find(|item| id(item) == uuid),
+        Err(_) => items.iter().find(|item| name(item) == reference),
+    }
+}
+
+fn resolve_entities(
+    raw: Vec<(RawEntity, Origin)>,
+    domains: &[DataDomain],
+    scripts: &[Script],
+) -> Vec<Entity> {
+    raw.into_iter()
+        .map(|(raw, origin)| {
+            let domain_ref = raw.domain_id.clone().or(raw.domain.clone());
+            let domain = domain_ref.as_deref().and_then(|r| {
+                resolve_ref(r, domains, |d| d.id, |d| d.name.as_str().to_string()).or_else(|| {
+                    // Domain names are an enum: accept them in any case.
+                    let wanted: Domain = r.parse().ok()?;
+                    domains.iter().find(|d| d.name == wanted)
+                })
+            });
+            let script = raw
+                .migration_script_id
+                .as_deref()
+                .and_then(|r| resolve_ref(r, scripts, |s| s.id, |s| s.name.clone()));
+            Entity {
+                id: raw.id.unwrap_or_else(|| derive_id("entity", &raw.name)),
+                name: raw.name,
+                domain_id: domain.map(|d| d.id),
+                domain: domain.map(|d| d.name),
+                domain_ref,
+                legacy_table: raw.legacy_table,
+                target_table: raw.target_table,
+                total_records: raw.total_records,
+                migrated_records: raw.migrated_records,
+                failed_records: raw.failed_records,
+                migration_script_id: script.map(|s| s.id),
+                script_ref: raw.migration_script_id,
+                entity_type: raw.entity_type.map(|t| t.trim().to_ascii_uppercase()),
+                origin,
+            }
+        })
+        .collect()
+}
+
+/// A two-column frame (`key`, `uuid`) mapping every name and every spelling of every id to
+/// the id, for joining references in exports. The first record of a duplicated name wins.
+fn lookup_frame<'a>(items: impl Iterator<Item = (&'a str, Uuid)>) -> DataFrame {
+    let mut keys: BTreeMap<String, String> = BTreeMap::new();
+    for (name, id) in items {
+        let id_text = id.hyphenated().to_string();
+        keys.entry(name.to_string()).or_insert(id_text.clone());
+        keys.entry(id_text.to_ascii_uppercase())
+            .or_insert(id_text.clone());
+        keys.entry(id_text.clone()).or_insert(id_text);
+    }
+    let (k, v): (Vec<String>, Vec<String>) = keys.into_iter().unzip();
+    df!("__key" => k, "__uuid" => v).expect("two columns of equal length")
+}
+
+/// Adds `target` holding the id that `source` refers to, or null when it refers to nothing.
+fn resolve_column(
+    frame: DataFrame,
+    source: &str,
+    target: &str,
+    keys: &DataFrame,
+) -> PolarsResult<DataFrame> {
+    frame
+        .lazy()
+        .with_column(col(source).str().strip_chars(lit(NULL)).alias("__ref"))
+        .join(
+            keys.clone().lazy(),
+            [col("__ref")],
+            [col("__key")],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .rename(["__uuid"], [target], true)
+        .drop(by_name(["__ref"], true, false))
+        .collect()
+}

@@ -1,0 +1,332 @@
+//! Stage 2, measure: the aggregates every later stage reads, computed once.
+//!
+//! Export frames are aggregated with polars expressions (group-bys and joins), never by
+//! walking rows; only the small results (one row per script or per execution) are turned into
+//! Rust values. Manifest records (scripts, domains, entities) are small and summed directly.
+//!
+//! Definitions (the README repeats them):
+//! - a script's metrics totals are sums over all its executions (rows of `metrics/`);
+//!   its computed success rate is `Σ records_successful / Σ records_processed`;
+//! - a script's throughput is `Σ records_processed / (Σ execution_time_ms / 1000)`;
+//! - a domain's coverage is `Σ migrated_records / Σ total_records` over its entities.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::load::Inputs;
+use crate::model::{format_timestamp, Domain, LogLevel};
+
+/// How many of a script's most recent log entries its page lists.
+pub const RECENT_LOG_ENTRIES: usize = 100;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ScriptTotals {
+    pub executions: u64,
+    pub records_processed: i64,
+    pub records_successful: i64,
+    pub records_failed: i64,
+    pub records_skipped: i64,
+    pub execution_time_ms: i64,
+    /// `None` when nothing was processed.
+    pub success_rate: Option<f64>,
+    /// `None` when no time was recorded.
+    pub throughput_per_second: Option<f64>,
+    pub first_execution_ms: Option<i64>,
+    pub last_execution_ms: Option<i64>,
+}
+
+/// One row of `metrics/`, for a script's charts and execution table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Execution {
+    /// ISO 8601, UTC.
+    pub execution_date: String,
+    pub entity: Option<Uuid>,
+    pub records_processed: i64,
+    pub records_successful: i64,
+    pub records_failed: i64,
+    pub records_skipped: i64,
+    pub execution_time_ms: i64,
+    pub throughput_per_second: Option<f64>,
+    pub file: String,
+    pub row: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LogCounts {
+    pub total: u64,
+    pub by_level: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    /// ISO 8601, UTC.
+    pub timestamp: String,
+    pub operation_type: String,
+    pub level: String,
+    pub message: String,
+    pub user_id: Option<String>,
+    pub context: Option<String>,
+}
+
+/// Entity sums for one domain.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DomainTotals {
+    pub entities: u64,
+    pub total_records: i64,
+    pub migrated_records: i64,
+    pub failed_records: i64,
+    /// `Σ migrated / Σ total`; `None` when the domain has no records.
+    pub coverage: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Measures {
+    pub scripts: BTreeMap<Uuid, ScriptTotals>,
+    pub executions: BTreeMap<Uuid, Vec<Execution>>,
+    pub log_counts: BTreeMap<Uuid, LogCounts>,
+    pub recent_logs: BTreeMap<Uuid, Vec<LogEntry>>,
+    pub domains: BTreeMap<Domain, DomainTotals>,
+    /// Over every metrics row whose script resolved.
+    pub all_scripts: ScriptTotals,
+}
+
+pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
+    (denominator != 0).then(|| numerator as f64 / denominator as f64)
+}
+
+pub fn measure(inputs: &Inputs) -> PolarsResult<Measures> {
+    let (scripts, all_scripts) = script_totals(&inputs.metrics)?;
+    Ok(Measures {
+        scripts,
+        all_scripts,
+        executions: executions(&inputs.metrics)?,
+        log_counts: log_counts(&inputs.logs)?,
+        recent_logs: recent_logs(&inputs.logs)?,
+        domains: domain_totals(inputs),
+    })
+}
+
+fn sums() -> Vec<Expr> {
+    vec![
+        len().cast(DataType::Int64).alias("executions"),
+        col("records_processed").sum(),
+        col("records_successful").sum(),
+        col("records_failed").sum(),
+        col("records_skipped").fill_null(lit(0i64)).sum(),
+        col("execution_time_ms").sum(),
+        col("execution_date").min().alias("first"),
+        col("execution_date").max().alias("last"),
+    ]
+}
+
+fn totals_from_row(frame: &DataFrame, i: usize) -> PolarsResult<ScriptTotals> {
+    let int = |name: &str| -> PolarsResult<Option<i64>> { Ok(frame.column(name)?.i64()?.get(i)) };
+    let processed = int("records_processed")?.unwrap_or(0);
+    let successful = int("records_successful")?.unwrap_or(0);
+    let time = int("execution_time_ms")?.unwrap_or(0);
+    Ok(ScriptTotals {
+        executions: int("executions")?.unwrap_or(0) as u64,
+        records_processed: processed,
+        records_successful: successful,
+        records_failed: int("records_failed")?.unwrap_or(0),
+        records_skipped: int("records_skipped")?.unwrap_or(0),
+        execution_time_ms: time,
+        success_rate: ratio(successful, processed),
+        throughput_per_second: (time > 0).then(|| processed as f64 * 1000.0 / time as f64),
+        first_execution_ms: int("first")?,
+        last_execution_ms: int("last")?,
+    })
+}
+
+fn uuid_at(frame: &DataFrame, name: &str, i: usize) -> PolarsResult<Option<Uuid>> {
+    Ok(frame
+        .column(name)?
+        .str()?
+        .get(i)
+        .and_then(|t| Uuid::parse_str(t).ok()))
+}
+
+fn script_totals(
+    metrics: &DataFrame,
+) -> PolarsResult<(BTreeMap<Uuid, ScriptTotals>, ScriptTotals)> {
+    let resolved = metrics
+        .clone()
+        .lazy()
+        .filter(col("script_uuid").is_not_null());
+    let per_script = resolved
+        .clone()
+        .group_by([col("script_uuid")])
+        .agg(sums())
+        .sort(["script_uuid"], Default::default())
+        .collect()?;
+    let mut out = BTreeMap::new();
+    for i in 0..per_script.height() {
+        if let Some(id) = uuid_at(&per_script, "script_uuid", i)? {
+            out.insert(id, totals_from_row(&per_script, i)?);
+        }
+    }
+    let overall = resolved.select(sums()).collect()?;
+    let all = if overall.height() > 0 && overall.column("executions")?.i64()?.get(0) != Some(0) {
+        totals_from_row(&overall, 0)?
+    } else {
+        ScriptTotals::default()
+    };
+    Ok((out, all))
+}
+
+fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>>> {
+    let sorted = metrics
+        .clone()
+        .lazy()
+        .filter(col("script_uuid").is_not_null())
+        .sort_by_exprs(
+            [
+                col("script_uuid"),
+                col("execution_date"),
+                col("__file"),
+                col("__row"),
+            ],
+            Default::default(),
+        )
+        .collect()?;
+    let text = |name: &str| sorted.column(name).and_then(|c| c.str().cloned());
+    let int = |name: &str| sorted.column(name).and_then(|c| c.i64().cloned());
+    let (scripts, entities, files) = (text("script_uuid")?, text("entity_uuid")?, text("__file")?);
+    let (dates, processed, successful) = (
+        int("execution_date")?,
+        int("records_processed")?,
+        int("records_successful")?,
+    );
+    let (failed, skipped, time, rows) = (
+        int("records_failed")?,
+        int("records_skipped")?,
+        int("execution_time_ms")?,
+        int("__row")?,
+    );
+    let throughput = sorted.column("throughput_per_second")?.f64()?.clone();
+    let mut out: BTreeMap<Uuid, Vec<Execution>> = BTreeMap::new();
+    for i in 0..sorted.height() {
+        let Some(script) = scripts.get(i).and_then(|t| Uuid::parse_str(t).ok()) else {
+            continue;
+        };
+        out.entry(script).or_default().push(Execution {
+            execution_date: format_timestamp(dates.get(i).unwrap_or(0)),
+            entity: entities.get(i).and_then(|t| Uuid::parse_str(t).ok()),
+            records_processed: processed.get(i).unwrap_or(0),
+            records_successful: successful.get(i).unwrap_or(0),
+            records_failed: failed.get(i).unwrap_or(0),
+            records_skipped: skipped.get(i).unwrap_or(0),
+            execution_time_ms: time.get(i).unwrap_or(0),
+            throughput_per_second: throughput.get(i),
+            file: files.get(i).unwrap_or_default().to_string(),
+            row: rows.get(i).unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+fn log_counts(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, LogCounts>> {
+    let counts = logs
+        .clone()
+        .lazy()
+        .filter(col("script_uuid").is_not_null())
+        .with_column(
+            col("level")
+                .str()
+                .to_uppercase()
+                .str()
+                .strip_chars(lit(NULL)),
+        )
+        .group_by([col("script_uuid"), col("level")])
+        .agg([len().cast(DataType::Int64).alias("n")])
+        .sort(["script_uuid", "level"], Default::default())
+        .collect()?;
+    let scripts = counts.column("script_uuid")?.str()?;
+    let levels = counts.column("level")?.str()?;
+    let n = counts.column("n")?.i64()?;
+    let mut out: BTreeMap<Uuid, LogCounts> = BTreeMap::new();
+    for i in 0..counts.height() {
+        let Some(script) = scripts.get(i).and_then(|t| Uuid::parse_str(t).ok()) else {
+            continue;
+        };
+        let entry = out.entry(script).or_default();
+        let count = n.get(i).unwrap_or(0) as u64;
+        entry.total += count;
+        let level = levels.get(i).unwrap_or("").to_string();
+        let level = if LogLevel::ALL.iter().any(|l| l.as_str() == level) {
+            level
+        } else {
+            "OTHER".to_string()
+        };
+        *entry.by_level.entry(level).or_default() += count;
+    }
+    Ok(out)
+}
+
+fn recent_logs(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<LogEntry>>> {
+    let recent = logs
+        .clone()
+        .lazy()
+        .filter(col("script_uuid").is_not_null())
+        .sort_by_exprs(
+            [
+                col("script_uuid"),
+                col("timestamp"),
+                col("__file"),
+                col("__row"),
+            ],
+            SortMultipleOptions::default().with_order_descending_multi([false, true, true, true]),
+        )
+        .group_by_stable([col("script_uuid")])
+        .head(Some(RECENT_LOG_ENTRIES))
+        .collect()?;
+    let text = |name: &str| recent.column(name).and_then(|c| c.str().cloned());
+    let (scripts, ops, levels, messages, users, contexts) = (
+        text("script_uuid")?,
+        text("operation_type")?,
+        text("level")?,
+        text("message")?,
+        text("user_id")?,
+        text("context")?,
+    );
+    let times = recent.column("timestamp")?.i64()?.clone();
+    let mut out: BTreeMap<Uuid, Vec<LogEntry>> = BTreeMap::new();
+    for i in 0..recent.height() {
+        let Some(script) = scripts.get(i).and_then(|t| Uuid::parse_str(t).ok()) else {
+            continue;
+        };
+        out.entry(script).or_default().push(LogEntry {
+            timestamp: format_timestamp(times.get(i).unwrap_or(0)),
+            operation_type: ops.get(i).unwrap_or_default().to_ascii_uppercase(),
+            level: levels.get(i).unwrap_or_default().to_ascii_uppercase(),
+            message: messages.get(i).unwrap_or_default().to_string(),
+            user_id: users.get(i).map(str::to_string),
+            context: contexts.get(i).map(str::to_string),
+        });
+    }
+    Ok(out)
+}
+
+fn domain_totals(inputs: &Inputs) -> BTreeMap<Domain, DomainTotals> {
+    let mut out: BTreeMap<Domain, DomainTotals> = BTreeMap::new();
+    for domain in &inputs.domains {
+        out.entry(domain.name).or_default();
+    }
+    for entity in &inputs.entities {
+        let Some(domain) = entity.domain else {
+            continue;
+        };
+        let totals = out.entry(domain).or_default();
+        totals.entities += 1;
+        totals.total_records += entity.total_records;
+        totals.migrated_records += entity.migrated_records;
+        totals.failed_records += entity.failed_records;
+    }
+    for totals in out.values_mut() {
+        totals.coverage = ratio(totals.migrated_records, totals.total_records);
+    }
+    out
+}

@@ -1,0 +1,339 @@
+//! The data model of `shared/seed/data-model.md`: entities, enums and ids. No I/O.
+//!
+//! Enums parse case-insensitively (`COMPLETE`, `complete`, `Complete`) and serialise in
+//! upper case, the spelling the seed uses for field values. Ids that a manifest leaves out are
+//! derived as UUID v5 of the kind and name, so the same manifest always yields the same ids.
+
+pub mod config;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// Namespace for ids derived from names (UUID v5). Never change it: ids in published
+/// reports and JSON files would all change with it.
+pub const ID_NAMESPACE: Uuid = Uuid::from_u128(0x6d69_6763_6f76_4000_8000_6d69_6763_6f76);
+
+/// The id of a record whose manifest gives none: UUID v5 of `kind:name`.
+pub fn derive_id(kind: &str, name: &str) -> Uuid {
+    Uuid::new_v5(&ID_NAMESPACE, format!("{kind}:{name}").as_bytes())
+}
+
+/// An enum value that is not one of the allowed spellings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVariant {
+    pub kind: &'static str,
+    pub found: String,
+    pub expected: String,
+}
+
+impl fmt::Display for UnknownVariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected a {} ({}), found {:?}",
+            self.kind, self.expected, self.found
+        )
+    }
+}
+
+impl std::error::Error for UnknownVariant {}
+
+macro_rules! model_enum {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The upper-case spelling used in manifests, exports and JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Lower-case form, used in file names and URLs.
+            pub fn slug(self) -> String {
+                self.as_str().to_ascii_lowercase()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let wanted = s.trim().replace(['-', ' '], "_");
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str().eq_ignore_ascii_case(&wanted))
+                    .ok_or_else(|| UnknownVariant {
+                        kind: $kind,
+                        found: s.to_string(),
+                        expected: Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(" | "),
+                    })
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(deserializer)?;
+                text.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+model_enum!(
+    /// `MigrationScript.category`.
+    Category, "category" {
+        Core => "CORE",
+        Communications => "COMMUNICATIONS",
+        Business => "BUSINESS",
+        Specialized => "SPECIALIZED",
+        System => "SYSTEM",
+        CriticalFix => "CRITICAL_FIX",
+    }
+);
+
+model_enum!(
+    /// `DataDomain.name` and `MigrationScript.data_domain`.
+    Domain, "data domain" {
+        Clinical => "CLINICAL",
+        Business => "BUSINESS",
+        Communications => "COMMUNICATIONS",
+        Technical => "TECHNICAL",
+    }
+);
+
+model_enum!(
+    /// `DataDomain.priority`.
+    Priority, "priority" {
+        Critical => "CRITICAL",
+        High => "HIGH",
+        Medium => "MEDIUM",
+        Low => "LOW",
+    }
+);
+
+model_enum!(
+    /// `MigrationScript.status`; `ROLLBACK_REQUIRED` comes from the seed's status enum.
+    Status, "status" {
+        NotStarted => "NOT_STARTED",
+        InProgress => "IN_PROGRESS",
+        Complete => "COMPLETE",
+        Failed => "FAILED",
+        RollbackRequired => "ROLLBACK_REQUIRED",
+    }
+);
+
+model_enum!(
+    /// `ExecutionLog.operation_type`.
+    OperationType, "operation type" {
+        Migrate => "MIGRATE",
+        Validate => "VALIDATE",
+        Rollback => "ROLLBACK",
+        Fix => "FIX",
+    }
+);
+
+model_enum!(
+    /// `ExecutionLog.level`.
+    LogLevel, "log level" {
+        Info => "INFO",
+        Warn => "WARN",
+        Error => "ERROR",
+        Debug => "DEBUG",
+    }
+);
+
+/// A `MigrationScript` manifest, references resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Script {
+    pub id: Uuid,
+    pub name: String,
+    pub category: Category,
+    pub data_domain: Domain,
+    pub source_table: String,
+    pub target_table: String,
+    /// As declared in the manifest; the report falls back to the metrics.
+    pub record_count: Option<i64>,
+    /// As declared in the manifest; the report falls back to the metrics.
+    pub success_rate: Option<f64>,
+    pub status: Status,
+    pub description: Option<String>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// A `DataDomain` record. `coverage_percentage` is computed by the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataDomain {
+    pub id: Uuid,
+    pub name: Domain,
+    pub description: String,
+    pub priority: Priority,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// A `DataEntity` record, references resolved where they could be.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entity {
+    pub id: Uuid,
+    pub name: String,
+    pub domain_id: Option<Uuid>,
+    pub domain: Option<Domain>,
+    pub legacy_table: String,
+    pub target_table: String,
+    pub total_records: i64,
+    pub migrated_records: i64,
+    pub failed_records: i64,
+    pub migration_script_id: Option<Uuid>,
+    /// The `LegacyMapping.entity_type` this entity owns, if any (e.g. `OFFICE`).
+    pub entity_type: Option<String>,
+    /// The domain reference as written (`domain_id` or `domain`), kept for findings.
+    #[serde(skip)]
+    pub domain_ref: Option<String>,
+    /// The script reference as written, kept for findings.
+    #[serde(skip)]
+    pub script_ref: Option<String>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// The seed's `CoverageReport`: the headline figures of one report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoverageReport {
+    pub id: Uuid,
+    /// `YYYY-MM-DD`.
+    pub report_date: String,
+    pub total_scripts: u64,
+    pub completed_scripts: u64,
+    pub total_records: i64,
+    pub migrated_records: i64,
+    /// `None` when no metrics were recorded.
+    pub overall_success_rate: Option<f64>,
+    pub clinical_coverage: Option<f64>,
+    pub business_coverage: Option<f64>,
+    pub communications_coverage: Option<f64>,
+    pub technical_coverage: Option<f64>,
+}
+
+/// Where a record came from: the file and, for tables, the 1-based data row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub row: Option<u64>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.row {
+            Some(row) => write!(f, "{} row {}", self.file.display(), row),
+            None => write!(f, "{}", self.file.display()),
+        }
+    }
+}
+
+/// Severity of a rule or finding, ordered from least to most serious.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// An epoch-milliseconds timestamp as ISO 8601 UTC, to the second.
+pub fn format_timestamp(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// A file-name-safe slug derived from data (never a path).
+pub fn slugify(text: &str) -> String {
+    let mut slug: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    slug = slug.trim_matches('-').to_string();
+    if slug.is_empty() {
+        slug.push('x');
+    }
+    slug
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_parse_case_insensitively_and_serialise_upper_case() {
+        assert_eq!("complete".parse::<Status>().unwrap(), Status::Complete);
+        assert_eq!(
+            "Critical-Fix".parse::<Category>().unwrap(),
+            Category::CriticalFix
+        );
+        assert_eq!(
+            "rollback_required".parse::<Status>().unwrap(),
+            Status::RollbackRequired
+        );
+        let err = "done".parse::<Status>().unwrap_err();
+        assert!(
+            err.to_string().contains("NOT_STARTED | IN_PROGRESS"),
+            "{err}"
+        );
+        assert_eq!(
+            serde_json::to_string(&Domain::Clinical).unwrap(),
+            "\"CLINICAL\""
+        );
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_kind_specific() {
+        let a = derive_id("script", "office-migration.ts");
+        assert_eq!(a, derive_id("script", "office-migration.ts"));
+        assert_ne!(a, derive_id("entity", "office-migration.ts"));
+        assert_eq!(a.get_version_num(), 5);
+    }
+
+    #[test]
+    fn slugs_never_contain_path_separators() {
+        assert_eq!(slugify("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slugify("office-migration.ts"), "office-migration-ts");
+        assert_eq!(slugify("///"), "x");
+    }
+}

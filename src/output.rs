@@ -1,0 +1,211 @@
+//! The sole file writer. Renderers hand it a [`Site`]: relative paths and their bytes, kept
+//! in memory. It checks every path stays inside the output folder, writes the whole site
+//! into a staging folder beside `--out`, and swaps it in with one atomic rename exchange, so
+//! a failed or killed build leaves the previous site whole.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+use thiserror::Error;
+
+/// Written into every site so a later build knows it may replace the folder.
+pub const MARKER: &str = ".migcov-site";
+
+#[derive(Debug, Error)]
+pub enum OutputError {
+    #[error("{path}: refusing to write outside the output folder")]
+    UnsafePath { path: PathBuf },
+    #[error("{path}: refusing to replace a folder that is not a migcov site (no {MARKER} file and not empty)")]
+    NotASite { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A site in memory: relative path → contents, in sorted order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Site {
+    files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+/// A relative path with only normal components: no root, no `..`, no `.`.
+pub fn confined(path: &Path) -> Result<PathBuf, OutputError> {
+    let safe = !path.as_os_str().is_empty()
+        && path.components().all(|c| matches!(c, Component::Normal(_)));
+    if safe {
+        Ok(path.to_path_buf())
+    } else {
+        Err(OutputError::UnsafePath {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Site {
+    pub fn add(
+        &mut self,
+        path: impl AsRef<Path>,
+        contents: impl Into<Vec<u8>>,
+    ) -> Result<(), OutputError> {
+        let path = confined(path.as_ref())?;
+        self.files.insert(path, contents.into());
+        Ok(())
+    }
+
+    pub fn get(&self, path: impl AsRef<Path>) -> Option<&[u8]> {
+        self.files.get(path.as_ref()).map(Vec::as_slice)
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &PathBuf> {
+        self.files.keys()
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Writes the site to `out` atomically: staged beside it, then swapped in.
+    pub fn publish(&self, out: &Path) -> Result<(), OutputError> {
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        if out.exists() && !is_replaceable(out)? {
+            return Err(OutputError::NotASite {
+                path: out.to_path_buf(),
+            });
+        }
+        let staging = tempfile::Builder::new()
+            .prefix(".migcov-staging-")
+            .tempdir_in(&parent)
+            .map_err(io(&parent))?;
+        for (relative, contents) in &self.files {
+            write_file(&staging.path().join(relative), contents)?;
+        }
+        write_file(&staging.path().join(MARKER), b"")?;
+        let staged = staging.keep();
+        swap_in(&staged, out)
+    }
+}
+
+fn is_replaceable(out: &Path) -> Result<bool, OutputError> {
+    if !out.is_dir() {
+        return Ok(false);
+    }
+    if out.join(MARKER).is_file() {
+        return Ok(true);
+    }
+    Ok(std::fs::read_dir(out).map_err(io(out))?.next().is_none())
+}
+
+fn write_file(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let mut file = std::fs::File::create(path).map_err(io(path))?;
+    file.write_all(contents).map_err(io(path))?;
+    Ok(())
+}
+
+/// Replaces `out` with `staged`. On Linux an existing site is exchanged in one
+/// `renameat2(RENAME_EXCHANGE)`; elsewhere it is renamed aside first.
+fn swap_in(staged: &Path, out: &Path) -> Result<(), OutputError> {
+    if !out.exists() {
+        return std::fs::rename(staged, out).map_err(io(out));
+    }
+    if exchange(staged, out).is_ok() {
+        // `staged` now holds the old site.
+        return std::fs::remove_dir_all(staged).map_err(io(staged));
+    }
+    let old = staged.with_extension("old");
+    std::fs::rename(out, &old).map_err(io(out))?;
+    std::fs::rename(staged, out).map_err(io(out))?;
+    std::fs::remove_dir_all(&old).map_err(io(&old))
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(a.as_os_str().as_bytes())?;
+    let b = CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::other("no atomic exchange on this platform"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_paths_that_leave_the_output_folder() {
+        let mut site = Site::default();
+        for bad in ["../x.html", "/etc/passwd", "a/../../b", "", "./a"] {
+            assert!(site.add(bad, "x").is_err(), "{bad}");
+        }
+        assert!(site.add("scripts/a.html", "x").is_ok());
+    }
+
+    #[test]
+    fn publish_replaces_a_previous_site_and_refuses_foreign_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        let mut first = Site::default();
+        first.add("index.html", "one").unwrap();
+        first.add("old.html", "stale").unwrap();
+        first.publish(&out).unwrap();
+        let mut second = Site::default();
+        second.add("index.html", "two").unwrap();
+        second.publish(&out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "two"
+        );
+        assert!(!out.join("old.html").exists());
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "staging folders cleaned up");
+
+        let foreign = dir.path().join("home");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join("thesis.tex"), "precious").unwrap();
+        assert!(matches!(
+            second.publish(&foreign),
+            Err(OutputError::NotASite { .. })
+        ));
+        assert!(foreign.join("thesis.tex").exists());
+    }
+}

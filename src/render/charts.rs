@@ -1,0 +1,237 @@
+//! SVG charts drawn with plotters into strings: one function per kind of chart, sharing the
+//! size and palette constants. Each SVG gets a `<title>` and `<desc>` for screen readers;
+//! pages show the same figures as a table beside it.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::config::Band;
+
+pub const WIDTH: u32 = 640;
+pub const HEIGHT: u32 = 300;
+
+pub const BLUE: RGBColor = RGBColor(0x1f, 0x5f, 0xae);
+pub const GREEN: RGBColor = RGBColor(0x2e, 0x7d, 0x32);
+pub const AMBER: RGBColor = RGBColor(0xb2, 0x6a, 0x00);
+pub const RED: RGBColor = RGBColor(0xc6, 0x28, 0x28);
+pub const GREY: RGBColor = RGBColor(0x75, 0x75, 0x75);
+const TEXT: RGBColor = RGBColor(0x21, 0x21, 0x21);
+
+pub fn band_colour(band: Band) -> RGBColor {
+    match band {
+        Band::High => GREEN,
+        Band::Medium => AMBER,
+        Band::Low => RED,
+        Band::None => GREY,
+    }
+}
+
+type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws with `draw` into a fresh SVG string and labels it for assistive technology.
+fn svg(
+    title: &str,
+    desc: &str,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult,
+) -> String {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (WIDTH, HEIGHT)).into_drawing_area();
+        // A chart that cannot be drawn is left blank; its table still holds the figures.
+        let _ = draw(&root).and_then(|_| root.present().map_err(Into::into));
+    }
+    let label = format!(
+        " role=\"img\" aria-label=\"{}\"><title>{}</title><desc>{}</desc>",
+        escape(title),
+        escape(title),
+        escape(desc)
+    );
+    match out.find('>') {
+        Some(end) => format!("{}{}{}", &out[..end], label, &out[end + 1..]),
+        None => out,
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Vertical bars, one per label, coloured one by one.
+pub fn bars(
+    title: &str,
+    desc: &str,
+    bars: &[(String, f64, RGBColor)],
+    y_max: f64,
+    percent: bool,
+) -> String {
+    svg(title, desc, |root| {
+        let n = bars.len().max(1);
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(52)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..y_max.max(1e-9))?;
+        let label_of = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                bars.get(*i).map(|b| b.0.clone()).unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        };
+        let y_text = |v: &f64| {
+            if percent {
+                format!("{:.0}%", v * 100.0)
+            } else {
+                format!("{v:.0}")
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&label_of)
+            .y_label_formatter(&y_text)
+            .label_style(("sans-serif", 12).into_font().color(&TEXT))
+            .axis_style(GREY)
+            .light_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .draw()?;
+        chart.draw_series(
+            Histogram::vertical(&chart)
+                .margin(12)
+                .style_func(|x, _| match x {
+                    SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                        bars.get(*i).map(|b| b.2).unwrap_or(GREY).filled()
+                    }
+                    SegmentValue::Last => GREY.filled(),
+                })
+                .data(bars.iter().enumerate().map(|(i, b)| (i, b.1))),
+        )?;
+        Ok(())
+    })
+}
+
+/// One line with points, x = 1-based execution number.
+pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String {
+    svg(title, desc, |root| {
+        let y_max = values.iter().cloned().fold(0.0, f64::max).max(1.0) * 1.1;
+        let x_max = values.len().max(2) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(1f64..x_max, 0f64..y_max)?;
+        chart
+            .configure_mesh()
+            .x_desc("execution")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", 12).into_font().color(&TEXT))
+            .axis_style(GREY)
+            .light_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .draw()?;
+        let points: Vec<(f64, f64)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ((i + 1) as f64, *v))
+            .collect();
+        chart.draw_series(LineSeries::new(
+            points.iter().copied(),
+            colour.stroke_width(2),
+        ))?;
+        chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+        Ok(())
+    })
+}
+
+/// Stacked bars per execution: each stack is `(label, colour)` of `series`.
+pub fn stacked(title: &str, desc: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String {
+    svg(title, desc, |root| {
+        let n = series.first().map(|s| s.2.len()).unwrap_or(0).max(1);
+        let y_max = (0..n)
+            .map(|i| {
+                series
+                    .iter()
+                    .map(|s| s.2.get(i).copied().unwrap_or(0.0))
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max)
+            .max(1.0)
+            * 1.1;
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.5f64..(n as f64 + 0.5), 0f64..y_max)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_desc("execution")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", 12).into_font().color(&TEXT))
+            .axis_style(GREY)
+            .light_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .draw()?;
+        let mut base = vec![0.0; n];
+        for (label, colour, values) in series {
+            let colour = *colour;
+            let rects: Vec<Rectangle<(f64, f64)>> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let x = (i + 1) as f64;
+                    let rect = Rectangle::new(
+                        [(x - 0.35, base[i]), (x + 0.35, base[i] + v)],
+                        colour.filled(),
+                    );
+                    base[i] += v;
+                    rect
+                })
+                .collect();
+            chart
+                .draw_series(rects)?
+                .label(*label)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .label_font(("sans-serif", 12).into_font().color(&TEXT))
+            .draw()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_labelled_svg() {
+        let svg = bars(
+            "Coverage by domain",
+            "CLINICAL 50%",
+            &[
+                ("CLINICAL".into(), 0.5, GREEN),
+                ("BUSINESS".into(), 1.0, RED),
+            ],
+            1.0,
+            true,
+        );
+        assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+        assert!(svg.contains("<title>Coverage by domain</title><desc>CLINICAL 50%</desc>"));
+        assert!(svg.contains("CLINICAL"));
+        assert!(
+            svg.contains("#2E7D32") || svg.contains("#2e7d32"),
+            "bar colour"
+        );
+        let line = line("Throughput", "1 execution", &[12.5], BLUE);
+        assert!(line.contains("<circle"));
+    }
+}

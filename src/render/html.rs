@@ -1,0 +1,427 @@
+//! The pages: tera with the embedded templates, a user's `--templates` folder overriding
+//! them by name, and one context per page.
+//!
+//! Templates get numbers, not strings, and format them with the filters registered here
+//! (`pct`, `num`, `rate_per_s`, `bar_width`), so every figure is formatted one way on every
+//! page. Autoescaping is on for every template: data never reaches a page unescaped.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use serde::Serialize;
+use tera::{Context, Tera, Value};
+use walkdir::WalkDir;
+
+use super::{assets, charts, RenderError};
+use crate::measure::ratio;
+use crate::output::Site;
+use crate::report::Report;
+use crate::validate::RULES;
+
+/// Formats a whole number with thousands separators: 1234567 → "1,234,567".
+pub fn format_count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// A fraction as a percentage with one decimal: 0.8754 → "87.5%"; null → "n/a".
+pub fn format_percent(value: Option<f64>) -> String {
+    match value {
+        Some(v) => format!("{:.1}%", v * 100.0),
+        None => "n/a".to_string(),
+    }
+}
+
+fn filter_pct(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(format_percent(value.as_f64())))
+}
+
+fn filter_num(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => {
+            format_count(n.as_i64().unwrap_or(i64::MAX))
+        }
+        Value::Number(n) => format!("{:.1}", n.as_f64().unwrap_or(0.0)),
+        Value::Null => "n/a".to_string(),
+        other => other.to_string(),
+    };
+    Ok(Value::String(text))
+}
+
+fn filter_rate_per_s(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(match value.as_f64() {
+        Some(v) => format!("{}/s", format_count(v.round() as i64)),
+        None => "n/a".to_string(),
+    }))
+}
+
+/// Width of a meter bar in percent, clamped to 0–100.
+fn filter_bar_width(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let width = value.as_f64().unwrap_or(0.0).clamp(0.0, 1.0) * 100.0;
+    Ok(Value::String(format!("{width:.1}")))
+}
+
+/// The template engine: user templates first, built-ins only where the user has no file of
+/// that name.
+pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>), RenderError> {
+    let mut user: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(dir) = user_dir {
+        if !dir.is_dir() {
+            return Err(RenderError::Templates {
+                path: dir.to_path_buf(),
+                message: "templates folder not found".into(),
+            });
+        }
+        for entry in WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.map_err(|e| RenderError::Templates {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            let text =
+                std::fs::read_to_string(entry.path()).map_err(|e| RenderError::Templates {
+                    path: entry.path().to_path_buf(),
+                    message: e.to_string(),
+                })?;
+            user.insert(name, text);
+        }
+    }
+    let mut sources: Vec<(String, String)> = user
+        .iter()
+        .filter(|(name, _)| name.ends_with(".html"))
+        .map(|(n, t)| (n.clone(), t.clone()))
+        .collect();
+    let taken: BTreeSet<String> = sources.iter().map(|(n, _)| n.clone()).collect();
+    sources.extend(
+        assets::TEMPLATES
+            .iter()
+            .filter(|(name, _)| !taken.contains(*name))
+            .map(|(n, t)| (n.to_string(), t.to_string())),
+    );
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html"]);
+    tera.add_raw_templates(sources)
+        .map_err(|e| RenderError::Template {
+            name: "templates".into(),
+            message: error_chain(&e),
+        })?;
+    tera.register_filter("pct", filter_pct);
+    tera.register_filter("num", filter_num);
+    tera.register_filter("rate_per_s", filter_rate_per_s);
+    tera.register_filter("bar_width", filter_bar_width);
+    let overrides = user
+        .into_iter()
+        .filter(|(name, _)| !name.ends_with(".html"))
+        .collect();
+    Ok((tera, overrides))
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Renders `template` with `page` merged into the shared context.
+fn page(
+    tera: &Tera,
+    template: &str,
+    base: &Context,
+    root: &str,
+    nav: &str,
+    page: impl Serialize,
+) -> Result<String, RenderError> {
+    let mut context = base.clone();
+    context.insert("root", root);
+    context.insert("nav", nav);
+    context.extend(
+        Context::from_serialize(page).map_err(|e| RenderError::Template {
+            name: template.into(),
+            message: error_chain(&e),
+        })?,
+    );
+    tera.render(template, &context)
+        .map_err(|e| RenderError::Template {
+            name: template.into(),
+            message: error_chain(&e),
+        })
+}
+
+#[derive(Serialize)]
+struct RuleRow<'a> {
+    id: &'a str,
+    severity: &'a str,
+    summary: &'a str,
+    docs: &'a str,
+    findings: usize,
+    violations: u64,
+}
+
+pub fn render(
+    report: &Report,
+    templates: Option<&Path>,
+    site: &mut Site,
+) -> Result<(), RenderError> {
+    let (tera, overrides) = engine(templates)?;
+    let mut base = Context::new();
+    base.insert("meta", &report.meta);
+
+    let domain_bars: Vec<(String, f64, _)> = report
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.name.to_string(),
+                d.coverage_percentage.unwrap_or(0.0),
+                charts::band_colour(d.band),
+            )
+        })
+        .collect();
+    let domain_desc = report
+        .domains
+        .iter()
+        .map(|d| format!("{} {}", d.name, format_percent(d.coverage_percentage)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let count_bars = |counts: Vec<(String, u64)>| -> (Vec<(String, f64, plotters::style::RGBColor)>, f64, String) {
+        let max = counts.iter().map(|c| c.1).max().unwrap_or(0) as f64;
+        let desc = counts
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (
+            counts
+                .into_iter()
+                .map(|(k, n)| (k, n as f64, charts::BLUE))
+                .collect(),
+            max.max(1.0) * 1.1,
+            desc,
+        )
+    };
+    let (status_bars, status_max, status_desc) = count_bars(
+        report
+            .by_status
+            .iter()
+            .map(|c| (c.key.as_str().replace('_', " "), c.count))
+            .collect(),
+    );
+    let (category_bars, category_max, category_desc) = count_bars(
+        report
+            .by_category
+            .iter()
+            .map(|c| (c.key.as_str().replace('_', " "), c.count))
+            .collect(),
+    );
+    let mut index_charts = BTreeMap::new();
+    index_charts.insert(
+        "domains",
+        charts::bars("Coverage by domain", &domain_desc, &domain_bars, 1.0, true),
+    );
+    index_charts.insert(
+        "status",
+        charts::bars(
+            "Scripts by status",
+            &status_desc,
+            &status_bars,
+            status_max,
+            false,
+        ),
+    );
+    index_charts.insert(
+        "category",
+        charts::bars(
+            "Scripts by category",
+            &category_desc,
+            &category_bars,
+            category_max,
+            false,
+        ),
+    );
+    let overall = ratio(
+        report.summary.migrated_records,
+        report.summary.total_records,
+    );
+    site.add(
+        "index.html",
+        page(
+            &tera,
+            "index.html",
+            &base,
+            "",
+            "summary",
+            serde_json::json!({
+                "summary": report.summary,
+                "coverage": overall,
+                "summary_band": report.summary_band,
+                "success_band": report.success_band,
+                "domains": report.domains,
+                "by_status": report.by_status,
+                "by_category": report.by_category,
+                "finding_counts": report.finding_counts,
+                "charts": index_charts,
+            }),
+        )?,
+    )?;
+
+    for domain in &report.domains {
+        let entities: Vec<_> = report
+            .entities
+            .iter()
+            .filter(|e| e.domain == Some(domain.name))
+            .collect();
+        site.add(
+            format!("domains/{}.html", domain.slug),
+            page(
+                &tera,
+                "domain.html",
+                &base,
+                "../",
+                "domains",
+                serde_json::json!({ "domain": domain, "entities": entities }),
+            )?,
+        )?;
+    }
+
+    site.add(
+        "scripts/index.html",
+        page(
+            &tera,
+            "scripts.html",
+            &base,
+            "../",
+            "scripts",
+            serde_json::json!({ "scripts": report.scripts }),
+        )?,
+    )?;
+    for script in &report.scripts {
+        let mut script_charts = BTreeMap::new();
+        if !script.executions.is_empty() {
+            let throughput: Vec<f64> = script
+                .executions
+                .iter()
+                .map(|x| {
+                    x.throughput_per_second.unwrap_or_else(|| {
+                        if x.execution_time_ms > 0 {
+                            x.records_processed as f64 * 1000.0 / x.execution_time_ms as f64
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect();
+            let n = script.executions.len();
+            script_charts.insert(
+                "throughput",
+                charts::line(
+                    "Throughput per execution",
+                    &format!("{n} executions; records per second, listed in the executions table"),
+                    &throughput,
+                    charts::BLUE,
+                ),
+            );
+            let series = |f: fn(&crate::measure::Execution) -> i64| -> Vec<f64> {
+                script.executions.iter().map(|x| f(x) as f64).collect()
+            };
+            script_charts.insert(
+                "outcomes",
+                charts::stacked(
+                    "Records per execution",
+                    &format!("{n} executions; successful, failed and skipped records, listed in the executions table"),
+                    &[
+                        ("successful", charts::GREEN, series(|x| x.records_successful)),
+                        ("failed", charts::RED, series(|x| x.records_failed)),
+                        ("skipped", charts::GREY, series(|x| x.records_skipped)),
+                    ],
+                ),
+            );
+        }
+        site.add(
+            format!("scripts/{}.html", script.id),
+            page(
+                &tera,
+                "script.html",
+                &base,
+                "../",
+                "scripts",
+                serde_json::json!({ "script": script, "charts": script_charts }),
+            )?,
+        )?;
+    }
+
+    site.add(
+        "entities/index.html",
+        page(
+            &tera,
+            "entities.html",
+            &base,
+            "../",
+            "entities",
+            serde_json::json!({ "entities": report.entities }),
+        )?,
+    )?;
+
+    let rules: Vec<RuleRow> = RULES
+        .iter()
+        .map(|rule| {
+            let of_rule = report.findings.iter().filter(|f| f.rule == rule.id);
+            RuleRow {
+                id: rule.id,
+                severity: rule.severity.as_str(),
+                summary: rule.summary,
+                docs: rule.docs,
+                findings: of_rule.clone().count(),
+                violations: of_rule.map(|f| f.count).sum(),
+            }
+        })
+        .collect();
+    site.add(
+        "validate/index.html",
+        page(
+            &tera,
+            "findings.html",
+            &base,
+            "../",
+            "validate",
+            serde_json::json!({
+                "rules": rules,
+                "findings": report.findings,
+                "finding_counts": report.finding_counts,
+            }),
+        )?,
+    )?;
+
+    for (path, text) in assets::ASSETS {
+        let name = path.trim_start_matches("assets/");
+        let chosen = overrides
+            .get(*path)
+            .or_else(|| overrides.get(name))
+            .map(String::as_str)
+            .unwrap_or(text);
+        site.add(path, chosen.as_bytes().to_vec())?;
+    }
+    Ok(())
+}

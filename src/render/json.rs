@@ -1,0 +1,90 @@
+//! The `api/` files: the seed's GET endpoints as static JSON, from the same report model
+//! the pages use. `POST /api/reports/generate` is the build command itself.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::RenderError;
+use crate::output::Site;
+use crate::report::{EntityView, Report};
+
+fn pretty(value: &impl Serialize) -> Result<Vec<u8>, RenderError> {
+    let mut text = serde_json::to_vec_pretty(value).map_err(|e| RenderError::Json {
+        message: e.to_string(),
+    })?;
+    text.push(b'\n');
+    Ok(text)
+}
+
+pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
+    let domains: Vec<_> = report
+        .domains
+        .iter()
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "name": d.name,
+                "priority": d.priority,
+                "coverage_percentage": d.coverage_percentage,
+                "total_records": d.total_records,
+                "migrated_records": d.migrated_records,
+                "failed_records": d.failed_records,
+            })
+        })
+        .collect();
+    site.add(
+        "api/coverage/summary.json",
+        pretty(&json!({
+            "report": report.summary,
+            "domains": domains,
+            "findings": report.finding_counts,
+        }))?,
+    )?;
+
+    for domain in &report.domains {
+        let entities: Vec<&EntityView> = report
+            .entities
+            .iter()
+            .filter(|e| e.domain == Some(domain.name))
+            .collect();
+        site.add(
+            format!("api/coverage/domain/{}.json", domain.slug),
+            pretty(domain)?,
+        )?;
+        site.add(
+            format!("api/entities/{}.json", domain.slug),
+            pretty(&entities)?,
+        )?;
+    }
+
+    let scripts: Vec<_> = report
+        .scripts
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "name": s.name,
+                "category": s.category,
+                "data_domain": s.data_domain,
+                "source_table": s.source_table,
+                "target_table": s.target_table,
+                "record_count": s.record_count,
+                "success_rate": s.success_rate,
+                "status": s.status,
+            })
+        })
+        .collect();
+    site.add("api/scripts.json", pretty(&scripts)?)?;
+
+    for script in &report.scripts {
+        site.add(
+            format!("api/scripts/{}/metrics.json", script.id),
+            pretty(&json!({
+                "script_id": script.id,
+                "totals": script.totals,
+                "executions": script.executions,
+            }))?,
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! Stage 5, render: turns the report into a [`Site`] in memory — HTML pages with SVG
+//! charts, the static assets and the `api/` JSON files. Nothing is written to disk here;
+//! `output` does that, atomically.
+
+pub mod assets;
+pub mod charts;
+pub mod html;
+pub mod json;
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::output::{OutputError, Site};
+use crate::report::Report;
+
+#[derive(Debug, Error)]
+pub enum RenderError {
+    #[error("{path}: {message}")]
+    Templates { path: PathBuf, message: String },
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+    #[error("JSON: {message}")]
+    Json { message: String },
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+pub fn render(report: &Report, templates: Option<&Path>) -> Result<Site, RenderError> {
+    let mut site = Site::default();
+    html::render(report, templates, &mut site)?;
+    json::render(report, &mut site)?;
+    Ok(site)
+}

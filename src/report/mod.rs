@@ -1,0 +1,313 @@
+//! Stage 4, report: assembles the one report model that every output (pages, JSON, CI
+//! files) reads, from the inputs, the measures and the findings.
+//!
+//! Everything here is sorted (scripts by name, entities by domain then name) so the outputs
+//! are deterministic. Numbers stay numbers: templates format them with filters, JSON keeps
+//! them exact.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::load::Inputs;
+use crate::measure::{ratio, Execution, LogCounts, LogEntry, Measures, ScriptTotals};
+use crate::model::config::{Band, Thresholds};
+use crate::model::{derive_id, Category, CoverageReport, Domain, Priority, Severity, Status};
+use crate::validate::Finding;
+
+/// Facts about the run shown in every page's footer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Meta {
+    pub title: String,
+    pub report_date: String,
+    pub version: String,
+    pub data_dir: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainView {
+    pub id: Uuid,
+    pub name: Domain,
+    pub slug: String,
+    pub description: String,
+    pub priority: Priority,
+    pub coverage_percentage: Option<f64>,
+    pub band: Band,
+    pub entities: u64,
+    pub total_records: i64,
+    pub migrated_records: i64,
+    pub failed_records: i64,
+    pub scripts: Vec<Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntityView {
+    pub id: Uuid,
+    pub name: String,
+    pub domain: Option<Domain>,
+    pub domain_id: Option<Uuid>,
+    pub legacy_table: String,
+    pub target_table: String,
+    pub total_records: i64,
+    pub migrated_records: i64,
+    pub failed_records: i64,
+    pub coverage: Option<f64>,
+    pub band: Band,
+    pub migration_script_id: Option<Uuid>,
+    pub script: Option<Link>,
+    pub entity_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScriptView {
+    pub id: Uuid,
+    pub name: String,
+    pub category: Category,
+    pub data_domain: Domain,
+    pub source_table: String,
+    pub target_table: String,
+    pub status: Status,
+    pub description: Option<String>,
+    /// The manifest's figure, or the metrics' records processed.
+    pub record_count: i64,
+    /// The manifest's figure, or the metrics' rate.
+    pub success_rate: Option<f64>,
+    pub declared_success_rate: Option<f64>,
+    pub computed_success_rate: Option<f64>,
+    pub band: Band,
+    pub totals: ScriptTotals,
+    pub executions: Vec<Execution>,
+    pub log_counts: LogCounts,
+    pub recent_logs: Vec<LogEntry>,
+    pub entities: Vec<Link>,
+    pub findings: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Count<T> {
+    pub key: T,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FindingCounts {
+    pub error: u64,
+    pub warning: u64,
+    pub info: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub meta: Meta,
+    pub summary: CoverageReport,
+    pub thresholds: Thresholds,
+    pub summary_band: Band,
+    pub success_band: Band,
+    pub domains: Vec<DomainView>,
+    pub scripts: Vec<ScriptView>,
+    pub entities: Vec<EntityView>,
+    pub by_status: Vec<Count<Status>>,
+    pub by_category: Vec<Count<Category>>,
+    pub findings: Vec<Finding>,
+    pub finding_counts: FindingCounts,
+}
+
+/// Everything the report needs besides the data.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// `YYYY-MM-DD`, fixed by the caller so output is reproducible.
+    pub report_date: String,
+}
+
+pub fn build(
+    inputs: &Inputs,
+    measures: &Measures,
+    findings: Vec<Finding>,
+    options: &ReportOptions,
+) -> Report {
+    let thresholds = inputs.config.thresholds;
+    let script_names: BTreeMap<Uuid, &str> = inputs
+        .scripts
+        .iter()
+        .map(|s| (s.id, s.name.as_str()))
+        .collect();
+    let link = |id: Uuid| {
+        script_names.get(&id).map(|name| Link {
+            id,
+            name: name.to_string(),
+        })
+    };
+
+    let mut entities: Vec<EntityView> = inputs
+        .entities
+        .iter()
+        .map(|e| {
+            let coverage = ratio(e.migrated_records, e.total_records);
+            EntityView {
+                id: e.id,
+                name: e.name.clone(),
+                domain: e.domain,
+                domain_id: e.domain_id,
+                legacy_table: e.legacy_table.clone(),
+                target_table: e.target_table.clone(),
+                total_records: e.total_records,
+                migrated_records: e.migrated_records,
+                failed_records: e.failed_records,
+                coverage,
+                band: thresholds.band(coverage),
+                migration_script_id: e.migration_script_id,
+                script: e.migration_script_id.and_then(link),
+                entity_type: e.entity_type.clone(),
+            }
+        })
+        .collect();
+    entities.sort_by(|a, b| (a.domain, &a.name, a.id).cmp(&(b.domain, &b.name, b.id)));
+
+    let mut findings_by_subject: BTreeMap<Uuid, u64> = BTreeMap::new();
+    for finding in &findings {
+        if let Some(id) = finding.subject.id {
+            *findings_by_subject.entry(id).or_default() += 1;
+        }
+    }
+
+    let mut scripts: Vec<ScriptView> = inputs
+        .scripts
+        .iter()
+        .map(|s| {
+            let totals = measures.scripts.get(&s.id).cloned().unwrap_or_default();
+            let success_rate = s.success_rate.or(totals.success_rate);
+            ScriptView {
+                id: s.id,
+                name: s.name.clone(),
+                category: s.category,
+                data_domain: s.data_domain,
+                source_table: s.source_table.clone(),
+                target_table: s.target_table.clone(),
+                status: s.status,
+                description: s.description.clone(),
+                record_count: s.record_count.unwrap_or(totals.records_processed),
+                success_rate,
+                declared_success_rate: s.success_rate,
+                computed_success_rate: totals.success_rate,
+                band: thresholds.band(success_rate),
+                executions: measures.executions.get(&s.id).cloned().unwrap_or_default(),
+                log_counts: measures.log_counts.get(&s.id).cloned().unwrap_or_default(),
+                recent_logs: measures.recent_logs.get(&s.id).cloned().unwrap_or_default(),
+                entities: entities
+                    .iter()
+                    .filter(|e| e.migration_script_id == Some(s.id))
+                    .map(|e| Link {
+                        id: e.id,
+                        name: e.name.clone(),
+                    })
+                    .collect(),
+                findings: findings_by_subject.get(&s.id).copied().unwrap_or(0),
+                totals,
+            }
+        })
+        .collect();
+    scripts.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+
+    let mut domains: Vec<DomainView> = inputs
+        .domains
+        .iter()
+        .map(|d| {
+            let totals = measures.domains.get(&d.name).cloned().unwrap_or_default();
+            DomainView {
+                id: d.id,
+                name: d.name,
+                slug: d.name.slug(),
+                description: d.description.clone(),
+                priority: d.priority,
+                coverage_percentage: totals.coverage,
+                band: thresholds.band(totals.coverage),
+                entities: totals.entities,
+                total_records: totals.total_records,
+                migrated_records: totals.migrated_records,
+                failed_records: totals.failed_records,
+                scripts: scripts
+                    .iter()
+                    .filter(|s| s.data_domain == d.name)
+                    .map(|s| Link {
+                        id: s.id,
+                        name: s.name.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    domains.sort_by_key(|d| d.name);
+    // A domain listed twice is a finding; the report shows it once.
+    domains.dedup_by_key(|d| d.name);
+
+    let coverage_of = |domain: Domain| measures.domains.get(&domain).and_then(|t| t.coverage);
+    let total_records: i64 = measures.domains.values().map(|d| d.total_records).sum();
+    let migrated_records: i64 = measures.domains.values().map(|d| d.migrated_records).sum();
+    let summary = CoverageReport {
+        id: derive_id("report", &options.report_date),
+        report_date: options.report_date.clone(),
+        total_scripts: scripts.len() as u64,
+        completed_scripts: scripts
+            .iter()
+            .filter(|s| s.status == Status::Complete)
+            .count() as u64,
+        total_records,
+        migrated_records,
+        overall_success_rate: measures.all_scripts.success_rate,
+        clinical_coverage: coverage_of(Domain::Clinical),
+        business_coverage: coverage_of(Domain::Business),
+        communications_coverage: coverage_of(Domain::Communications),
+        technical_coverage: coverage_of(Domain::Technical),
+    };
+
+    let by_status = Status::ALL
+        .iter()
+        .map(|&key| Count {
+            key,
+            count: scripts.iter().filter(|s| s.status == key).count() as u64,
+        })
+        .collect();
+    let by_category = Category::ALL
+        .iter()
+        .map(|&key| Count {
+            key,
+            count: scripts.iter().filter(|s| s.category == key).count() as u64,
+        })
+        .collect();
+
+    let mut finding_counts = FindingCounts::default();
+    for finding in &findings {
+        match finding.severity {
+            Severity::Error => finding_counts.error += 1,
+            Severity::Warning => finding_counts.warning += 1,
+            Severity::Info => finding_counts.info += 1,
+        }
+    }
+
+    Report {
+        meta: Meta {
+            title: inputs.config.title.clone(),
+            report_date: options.report_date.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            data_dir: inputs.data_dir_name.clone(),
+        },
+        summary_band: thresholds.band(ratio(migrated_records, total_records)),
+        success_band: thresholds.band(summary.overall_success_rate),
+        summary,
+        thresholds,
+        domains,
+        scripts,
+        entities,
+        by_status,
+        by_category,
+        findings,
+        finding_counts,
+    }
+}

@@ -1,0 +1,160 @@
+//! Coverage rules: every script on disk accounted for, every manifest's script on disk,
+//! domain coverages and the coverage report's own bounds, and files outside the contract.
+
+use std::collections::BTreeSet;
+
+use super::{Field, Finding, Sample, Subject, ValidateOptions};
+use crate::load::{InputKind, Inputs};
+use crate::measure::Measures;
+use crate::model::Status;
+
+fn file_sample(file: String, fields: Vec<Field>) -> Sample {
+    Sample {
+        file,
+        row: None,
+        fields,
+    }
+}
+
+fn list_finding(
+    rule_id: &'static str,
+    subject: Subject,
+    items: Vec<Sample>,
+    message: String,
+) -> Option<Finding> {
+    if items.is_empty() {
+        return None;
+    }
+    let mut finding = Finding::new(rule_id, subject, message);
+    finding.count = items.len() as u64;
+    finding.samples = items;
+    Some(finding)
+}
+
+pub fn check(
+    inputs: &Inputs,
+    measures: &Measures,
+    _options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) {
+    if let Some(disk) = &inputs.scripts_on_disk {
+        let manifest_names: BTreeSet<&str> =
+            inputs.scripts.iter().map(|s| s.name.as_str()).collect();
+        let disk_names: BTreeSet<String> = disk
+            .files
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let unaccounted: Vec<Sample> = disk
+            .files
+            .iter()
+            .filter(|f| {
+                f.file_name()
+                    .map(|n| !manifest_names.contains(n.to_string_lossy().as_ref()))
+                    .unwrap_or(false)
+            })
+            .map(|f| file_sample(format!("{}/{}", disk.root_name, f.display()), Vec::new()))
+            .collect();
+        let n = unaccounted.len();
+        findings.extend(list_finding(
+            "coverage.scripts.unaccounted",
+            Subject::new("file", &disk.root_name),
+            unaccounted,
+            format!("{n} scripts on disk have no manifest"),
+        ));
+        let missing: Vec<Sample> = inputs
+            .scripts
+            .iter()
+            .filter(|s| !disk_names.contains(&s.name))
+            .map(|s| {
+                file_sample(
+                    s.origin.file.display().to_string(),
+                    vec![Field {
+                        name: "name".into(),
+                        value: s.name.clone(),
+                    }],
+                )
+            })
+            .collect();
+        let n = missing.len();
+        findings.extend(list_finding(
+            "coverage.scripts.missing_on_disk",
+            Subject::new("file", &disk.root_name),
+            missing,
+            format!("{n} script manifests have no file in {}", disk.root_name),
+        ));
+    }
+
+    for (domain, totals) in &measures.domains {
+        if let Some(coverage) = totals.coverage.filter(|c| !(0.0..=1.0).contains(c)) {
+            findings.push(Finding::new(
+                "integrity.domain.coverage_range",
+                Subject::new("domain", domain.as_str()),
+                format!(
+                    "coverage {coverage:.4} ({} migrated of {} records) is outside [0, 1]",
+                    totals.migrated_records, totals.total_records
+                ),
+            ));
+        }
+    }
+
+    let total_scripts = inputs.scripts.len();
+    let completed = inputs
+        .scripts
+        .iter()
+        .filter(|s| s.status == Status::Complete)
+        .count();
+    let total_records: i64 = measures.domains.values().map(|d| d.total_records).sum();
+    let migrated: i64 = measures.domains.values().map(|d| d.migrated_records).sum();
+    let mut problems = Vec::new();
+    if completed > total_scripts {
+        problems.push(format!(
+            "completed_scripts {completed} > total_scripts {total_scripts}"
+        ));
+    }
+    if migrated > total_records {
+        problems.push(format!(
+            "migrated_records {migrated} > total_records {total_records}"
+        ));
+    }
+    if let Some(rate) = measures
+        .all_scripts
+        .success_rate
+        .filter(|r| !(0.0..=1.0).contains(r))
+    {
+        problems.push(format!("overall_success_rate {rate:.4} is outside [0, 1]"));
+    }
+    for (domain, totals) in &measures.domains {
+        if let Some(c) = totals.coverage.filter(|c| !(0.0..=1.0).contains(c)) {
+            problems.push(format!(
+                "{}_coverage {c:.4} is outside [0, 1]",
+                domain.slug()
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        let mut finding = Finding::new(
+            "coverage.report.bounds",
+            Subject::new("report", "coverage summary"),
+            problems.join("; "),
+        );
+        finding.count = problems.len() as u64;
+        findings.push(finding);
+    }
+
+    let unknown: Vec<Sample> = inputs
+        .files
+        .iter()
+        .filter(|f| f.kind == InputKind::Unknown)
+        .map(|f| file_sample(f.relative.display().to_string(), Vec::new()))
+        .collect();
+    let n = unknown.len();
+    findings.extend(list_finding(
+        "load.unknown_file",
+        Subject::new("file", &inputs.data_dir_name),
+        unknown,
+        format!(
+            "{n} files in the data folder are not part of the input contract and were not read"
+        ),
+    ));
+}

@@ -1,0 +1,189 @@
+//! Field rules on manifest records (scripts, domains, entities): the seed's ranges,
+//! non-negative counts, `.ts` names, unique domain names and resolvable references.
+
+use std::collections::BTreeMap;
+
+use super::{Field, Finding, Sample, Subject};
+use crate::load::Inputs;
+use crate::measure::Measures;
+use crate::model::Origin;
+
+fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
+    Sample {
+        file: origin.file.display().to_string(),
+        row: origin.row,
+        fields: fields
+            .iter()
+            .map(|(name, value)| Field {
+                name: name.to_string(),
+                value: value.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
+    let tolerance = inputs.config.success_rate_tolerance;
+    for script in &inputs.scripts {
+        let subject = || Subject::new("script", &script.name).with_id(script.id);
+        if !script.name.ends_with(".ts") {
+            findings.push(
+                Finding::new(
+                    "integrity.script.name_extension",
+                    subject(),
+                    format!("script name {:?} does not end with .ts", script.name),
+                )
+                .with_sample(sample(&script.origin, &[("name", script.name.clone())])),
+            );
+        }
+        if let Some(rate) = script.success_rate {
+            if !(0.0..=1.0).contains(&rate) {
+                findings.push(
+                    Finding::new(
+                        "integrity.script.success_rate_range",
+                        subject(),
+                        format!("success_rate {rate} is outside [0, 1]"),
+                    )
+                    .with_sample(sample(
+                        &script.origin,
+                        &[("success_rate", rate.to_string())],
+                    )),
+                );
+            }
+            let computed = measures
+                .scripts
+                .get(&script.id)
+                .and_then(|t| t.success_rate);
+            if let Some(computed) = computed {
+                if (rate - computed).abs() > tolerance {
+                    findings.push(
+                        Finding::new(
+                            "integrity.script.success_rate_mismatch",
+                            subject(),
+                            format!(
+                                "manifest says success_rate {rate}, metrics give {computed:.4} \
+                                 (tolerance {tolerance})"
+                            ),
+                        )
+                        .with_sample(sample(
+                            &script.origin,
+                            &[
+                                ("success_rate", rate.to_string()),
+                                ("from_metrics", format!("{computed:.4}")),
+                            ],
+                        )),
+                    );
+                }
+            }
+        }
+        if let Some(count) = script.record_count.filter(|c| *c < 0) {
+            findings.push(
+                Finding::new(
+                    "integrity.script.negative_record_count",
+                    subject(),
+                    format!("record_count {count} is negative"),
+                )
+                .with_sample(sample(
+                    &script.origin,
+                    &[("record_count", count.to_string())],
+                )),
+            );
+        }
+    }
+
+    let mut by_name: BTreeMap<_, Vec<&Origin>> = BTreeMap::new();
+    for domain in &inputs.domains {
+        by_name.entry(domain.name).or_default().push(&domain.origin);
+    }
+    for (name, origins) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
+        let mut finding = Finding::new(
+            "integrity.domain.duplicate_name",
+            Subject::new("domain", name.as_str()),
+            format!("domain {name} is listed {} times", origins.len()),
+        );
+        finding.count = origins.len() as u64;
+        finding.samples = origins
+            .iter()
+            .map(|o| sample(o, &[("name", name.to_string())]))
+            .collect();
+        findings.push(finding);
+    }
+
+    for entity in &inputs.entities {
+        let subject = || Subject::new("entity", &entity.name).with_id(entity.id);
+        let counts = [
+            ("total_records", entity.total_records),
+            ("migrated_records", entity.migrated_records),
+            ("failed_records", entity.failed_records),
+        ];
+        let negative: Vec<(&str, String)> = counts
+            .iter()
+            .filter(|(_, v)| *v < 0)
+            .map(|(n, v)| (*n, v.to_string()))
+            .collect();
+        if !negative.is_empty() {
+            findings.push(
+                Finding::new(
+                    "integrity.entity.negative_count",
+                    subject(),
+                    format!(
+                        "negative {}",
+                        negative
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_sample(sample(&entity.origin, &negative)),
+            );
+        }
+        if entity.migrated_records + entity.failed_records > entity.total_records {
+            findings.push(
+                Finding::new(
+                    "integrity.entity.counts_exceed_total",
+                    subject(),
+                    format!(
+                        "migrated {} + failed {} = {} exceeds total {}",
+                        entity.migrated_records,
+                        entity.failed_records,
+                        entity.migrated_records + entity.failed_records,
+                        entity.total_records
+                    ),
+                )
+                .with_sample(sample(
+                    &entity.origin,
+                    &counts.map(|(n, v)| (n, v.to_string())),
+                )),
+            );
+        }
+        if entity.domain.is_none() {
+            let written = entity.domain_ref.clone().unwrap_or_default();
+            findings.push(
+                Finding::new(
+                    "integrity.reference.unresolved",
+                    subject(),
+                    if written.is_empty() {
+                        "entity names no domain (domain_id or domain)".to_string()
+                    } else {
+                        format!("domain {written:?} matches no domain in domains.yaml")
+                    },
+                )
+                .with_sample(sample(&entity.origin, &[("domain", written)])),
+            );
+        }
+        if let (None, Some(written)) = (entity.migration_script_id, &entity.script_ref) {
+            findings.push(
+                Finding::new(
+                    "integrity.reference.unresolved",
+                    subject(),
+                    format!("migration_script_id {written:?} matches no script manifest"),
+                )
+                .with_sample(sample(
+                    &entity.origin,
+                    &[("migration_script_id", written.clone())],
+                )),
+            );
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Stage 3, validate: runs every rule of the [`registry`] over the inputs and measures and
+//! collects [`Finding`]s.
+//!
+//! A finding is a problem inside readable data: it never stops the run. Each carries the
+//! rule, the subject, the exact number of violating rows and up to `samples` of them, chosen
+//! deterministically (file order, then row), each with the file and row it came from.
+
+pub mod registry;
+
+mod coverage;
+mod fields;
+mod frames;
+
+use polars::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::load::tables::{FILE_COL, ROW_COL};
+use crate::load::Inputs;
+use crate::measure::Measures;
+use crate::model::Severity;
+pub use registry::{rule, Family, Rule, RULES};
+
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Subject {
+    /// `script`, `entity`, `domain`, `table`, `file` or `report`.
+    pub kind: &'static str,
+    pub name: String,
+    /// The script's or entity's id, for links to its page.
+    pub id: Option<Uuid>,
+}
+
+impl Subject {
+    pub fn new(kind: &'static str, name: impl Into<String>) -> Self {
+        Subject {
+            kind,
+            name: name.into(),
+            id: None,
+        }
+    }
+
+    pub fn with_id(mut self, id: Uuid) -> Self {
+        self.id = Some(id);
+        self
+    }
+}
+
+/// One value of a sample row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+}
+
+/// One violating row, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sample {
+    pub file: String,
+    pub row: Option<u64>,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub subject: Subject,
+    pub message: String,
+    /// Every violating row or record, not just the samples.
+    pub count: u64,
+    pub samples: Vec<Sample>,
+}
+
+impl Finding {
+    pub fn new(rule_id: &'static str, subject: Subject, message: impl Into<String>) -> Self {
+        Finding {
+            rule: rule_id,
+            severity: rule(rule_id).severity,
+            subject,
+            message: message.into(),
+            count: 1,
+            samples: Vec::new(),
+        }
+    }
+
+    pub fn with_sample(mut self, sample: Sample) -> Self {
+        self.samples.push(sample);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidateOptions {
+    /// Most sample rows kept per finding.
+    pub samples: usize,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        ValidateOptions { samples: 20 }
+    }
+}
+
+/// Runs every rule; findings come back sorted by rule, then subject.
+pub fn validate(
+    inputs: &Inputs,
+    measures: &Measures,
+    options: &ValidateOptions,
+) -> PolarsResult<Vec<Finding>> {
+    let mut findings = Vec::new();
+    fields::check(inputs, measures, &mut findings);
+    frames::check(inputs, options, &mut findings)?;
+    coverage::check(inputs, measures, options, &mut findings);
+    for finding in &mut findings {
+        finding.samples.truncate(options.samples);
+    }
+    findings.sort_by(|a, b| (a.rule, &a.subject).cmp(&(b.rule, &b.subject)));
+    Ok(findings)
+}
+
+/// A finding for the rows of `violations` (a filtered export frame), or `None` when there
+/// are none. Samples show `columns` of the first rows in file and row order.
+pub(crate) fn rows_finding(
+    rule_id: &'static str,
+    subject: Subject,
+    violations: LazyFrame,
+    columns: &[&str],
+    limit: usize,
+    message: impl Fn(u64) -> String,
+) -> PolarsResult<Option<Finding>> {
+    let count = violations
+        .clone()
+        .select([len().cast(DataType::UInt64).alias("n")])
+        .collect()?
+        .column("n")?
+        .u64()?
+        .get(0)
+        .unwrap_or(0);
+    if count == 0 {
+        return Ok(None);
+    }
+    let mut selected = vec![col(FILE_COL), col(ROW_COL)];
+    selected.extend(columns.iter().map(|c| col(*c)));
+    let head = violations
+        .sort([FILE_COL, ROW_COL], Default::default())
+        .select(selected)
+        .limit(limit as IdxSize)
+        .collect()?;
+    let mut finding = Finding::new(rule_id, subject, message(count));
+    finding.count = count;
+    finding.samples = samples_of(&head, columns)?;
+    Ok(Some(finding))
+}
+
+fn samples_of(frame: &DataFrame, columns: &[&str]) -> PolarsResult<Vec<Sample>> {
+    let files = frame.column(FILE_COL)?.str()?;
+    let rows = frame.column(ROW_COL)?.i64()?;
+    let mut samples = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let mut fields = Vec::with_capacity(columns.len());
+        for name in columns {
+            fields.push(Field {
+                name: name.to_string(),
+                value: display_value(name, frame.column(name)?.get(i)?),
+            });
+        }
+        samples.push(Sample {
+            file: files.get(i).unwrap_or_default().to_string(),
+            row: rows.get(i).map(|r| r as u64),
+            fields,
+        });
+    }
+    Ok(samples)
+}
+
+/// Text for one cell of a sample; timestamp columns (epoch ms) are shown as ISO 8601.
+fn display_value(column: &str, value: AnyValue) -> String {
+    let is_time = matches!(column, "execution_date" | "timestamp" | "migrated_at");
+    match value {
+        AnyValue::Null => String::new(),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::StringOwned(s) => s.to_string(),
+        AnyValue::Int64(ms) if is_time => crate::model::format_timestamp(ms),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,243 @@
+//! The rule table: every check migcov runs, with a stable id, default severity and docs.
+//!
+//! Ids are `family.subject.check` and never reused; a retired rule stays here marked
+//! removed. The slice is sorted by id (a test checks it), and feeds `migcov rules`, the
+//! README's rule table, the validation pages and JUnit case names.
+
+use serde::Serialize;
+
+use crate::model::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Coverage,
+    Integrity,
+    Missing,
+    Reconcile,
+    Load,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Coverage => "coverage",
+            Family::Integrity => "integrity",
+            Family::Missing => "missing",
+            Family::Reconcile => "reconcile",
+            Family::Load => "load",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub family: Family,
+    pub severity: Severity,
+    pub summary: &'static str,
+    /// What is checked, why it matters and how to fix it.
+    pub docs: &'static str,
+    /// The migcov version the rule appeared in.
+    pub since: &'static str,
+}
+
+macro_rules! rule {
+    ($id:literal, $family:ident, $severity:ident, $summary:literal, $docs:literal) => {
+        Rule {
+            id: $id,
+            family: Family::$family,
+            severity: Severity::$severity,
+            summary: $summary,
+            docs: $docs,
+            since: "0.1.0",
+        }
+    };
+}
+
+pub static RULES: &[Rule] = &[
+    rule!(
+        "coverage.report.bounds",
+        Coverage,
+        Error,
+        "The coverage report is consistent: coverages in [0, 1], completed <= total scripts, migrated <= total records",
+        "The seed's CoverageReport rules. A coverage above 1 or more migrated than total records means an entity \
+         claims more migrated records than it has: fix the entity's counts."
+    ),
+    rule!(
+        "coverage.scripts.missing_on_disk",
+        Coverage,
+        Warning,
+        "Every script manifest has its .ts file in the scripts folder",
+        "Checked when a scripts folder is given (--scripts-dir or scripts_dir). A manifest whose script is not on \
+         disk describes a migration nobody can run again: add the file or remove the manifest."
+    ),
+    rule!(
+        "coverage.scripts.unaccounted",
+        Coverage,
+        Error,
+        "Every .ts script in the scripts folder has a manifest",
+        "Checked when a scripts folder is given. A script with no manifest is a migration the report cannot \
+         account for: write its manifest under scripts/, or exclude the file in migcov.yaml if it is not a migration."
+    ),
+    rule!(
+        "integrity.domain.coverage_range",
+        Integrity,
+        Error,
+        "Each domain's coverage_percentage is between 0.0 and 1.0",
+        "coverage_percentage is the domain's migrated records over its total records. Above 1 means some entity \
+         reports more migrated than total records."
+    ),
+    rule!(
+        "integrity.domain.duplicate_name",
+        Integrity,
+        Error,
+        "Domain names are unique",
+        "Each of CLINICAL, BUSINESS, COMMUNICATIONS and TECHNICAL may be listed once in domains.yaml."
+    ),
+    rule!(
+        "integrity.entity.counts_exceed_total",
+        Integrity,
+        Error,
+        "An entity's migrated_records + failed_records <= total_records",
+        "More migrated and failed records than exist in the legacy table means one of the counts is wrong."
+    ),
+    rule!(
+        "integrity.entity.negative_count",
+        Integrity,
+        Error,
+        "An entity's record counts are non-negative",
+        "total_records, migrated_records and failed_records count rows and cannot be negative."
+    ),
+    rule!(
+        "integrity.log.invalid_enum",
+        Integrity,
+        Error,
+        "Execution log rows have a known operation_type and level",
+        "operation_type is one of MIGRATE, VALIDATE, ROLLBACK, FIX and level one of INFO, WARN, ERROR, DEBUG \
+         (any case). Rows with other values are listed."
+    ),
+    rule!(
+        "integrity.mapping.invalid_modern_id",
+        Integrity,
+        Error,
+        "Every LegacyMapping.modern_id is a valid UUID",
+        "modern_id must be a UUID such as 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f. Rows with anything else cannot be \
+         traced to a modern record."
+    ),
+    rule!(
+        "integrity.mapping.negative_legacy_id",
+        Integrity,
+        Error,
+        "Every LegacyMapping.legacy_id is a non-negative integer",
+        "Legacy ids are row ids of the legacy database; a negative id points at nothing."
+    ),
+    rule!(
+        "integrity.metrics.negative_count",
+        Integrity,
+        Error,
+        "Metrics counts and times are non-negative",
+        "records_processed, records_successful, records_failed, records_skipped and execution_time_ms cannot be \
+         negative."
+    ),
+    rule!(
+        "integrity.reference.unresolved",
+        Integrity,
+        Error,
+        "Every reference (script_id, entity_id, domain_id/domain, migration_script_id) resolves",
+        "A reference is a UUID or a unique name of a record in the manifests. Rows whose reference resolves to \
+         nothing are left out of every total: fix the reference or add the missing manifest."
+    ),
+    rule!(
+        "integrity.script.name_extension",
+        Integrity,
+        Error,
+        "Script names end with .ts",
+        "A MigrationScript's name is its file name, e.g. office-migration.ts."
+    ),
+    rule!(
+        "integrity.script.negative_record_count",
+        Integrity,
+        Error,
+        "A script's record_count is non-negative",
+        "record_count is the number of records the script processed."
+    ),
+    rule!(
+        "integrity.script.success_rate_mismatch",
+        Integrity,
+        Warning,
+        "A manifest's success_rate agrees with its metrics",
+        "When a manifest states success_rate and the script has metrics, the stated rate must be within \
+         success_rate_tolerance (migcov.yaml, default 0.005) of sum(records_successful) / sum(records_processed)."
+    ),
+    rule!(
+        "integrity.script.success_rate_range",
+        Integrity,
+        Error,
+        "A script's success_rate is between 0.0 and 1.0",
+        "success_rate is a fraction: write 0.98, not 98."
+    ),
+    rule!(
+        "load.unknown_file",
+        Load,
+        Warning,
+        "Every file in the data folder is a known input",
+        "Files outside the input contract (see the README) are not read. A misplaced export (metrics/ spelled \
+         metric/, an .xlsx file) would otherwise be silently ignored."
+    ),
+];
+
+/// The rule with this id. Ids passed here are literals from the rule code, checked by tests.
+pub fn rule(id: &str) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("rule {id} is not in the registry"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_sorted_unique_and_well_formed() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].id < pair[1].id,
+                "{} before {}",
+                pair[0].id,
+                pair[1].id
+            );
+        }
+        for rule in RULES {
+            let parts: Vec<&str> = rule.id.split('.').collect();
+            assert_eq!(parts.len(), 3, "{}", rule.id);
+            assert_eq!(parts[0], rule.family.as_str(), "{}", rule.id);
+            assert!(
+                rule.id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'),
+                "{}",
+                rule.id
+            );
+            assert!(
+                !rule.summary.is_empty() && rule.docs.len() > 20,
+                "{}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_has_a_fixture() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+        for rule in RULES {
+            let dir = root.join(rule.id);
+            assert!(
+                dir.join("README.md").is_file(),
+                "no fixture note for {}",
+                rule.id
+            );
+        }
+    }
+}
