@@ -60,7 +60,8 @@ pub struct GenerateArgs {
     /// Folder to write the dataset into (created; must be empty or absent).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Roughly how many legacy records the dataset describes (mapping rows).
+    /// How many legacy records the dataset describes, summed over its entities (rounding may
+    /// drop a few).
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub records: u64,
     /// Seed of the pseudo-random generator; the same seed and size give the same files.

@@ -43,6 +43,8 @@ pub enum InputKind {
     SourceIds(String, TableFormat),
     /// `expected_defects.json`, written by `migcov generate`; not read.
     GeneratorNotes,
+    /// A Markdown note (`*.md`) anywhere in the data folder; not read.
+    Documentation,
     /// A file inside the scripts folder, when that folder lies in the data folder.
     ScriptSource,
     Unknown,
@@ -92,6 +94,9 @@ pub fn classify(relative: &Path) -> InputKind {
         .and_then(|s| s.to_str())
         .unwrap_or_default();
     let table = TableFormat::from_path(relative);
+    if extension(relative).as_deref() == Some("md") {
+        return InputKind::Documentation;
+    }
     if parts.len() == 1 {
         return match (stem, is_yaml(relative), table) {
             ("migcov", true, _) => InputKind::Config,
@@ -185,7 +190,9 @@ mod tests {
                 SourceIds("dispatch_office".into(), Csv),
             ),
             ("metrics/notes.txt", Unknown),
-            ("README.md", Unknown),
+            ("README.md", Documentation),
+            ("metrics/NOTES.md", Documentation),
+            ("notes.txt", Unknown),
         ];
         for (path, kind) in cases {
             assert_eq!(classify(Path::new(path)), kind, "{path}");

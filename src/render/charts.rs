@@ -95,19 +95,22 @@ pub fn bars(
             .y_label_formatter(&y_text)
             .label_style(("sans-serif", 12).into_font().color(&TEXT))
             .axis_style(GREY)
-            .light_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
             .draw()?;
-        chart.draw_series(
-            Histogram::vertical(&chart)
-                .margin(12)
-                .style_func(|x, _| match x {
-                    SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                        bars.get(*i).map(|b| b.2).unwrap_or(GREY).filled()
-                    }
-                    SegmentValue::Last => GREY.filled(),
-                })
-                .data(bars.iter().enumerate().map(|(i, b)| (i, b.1))),
-        )?;
+        // Rectangles drawn in order, not plotters' Histogram: its HashMap makes the SVG's
+        // element order differ between runs, and output must be byte-identical.
+        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, colour))| {
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), *value),
+                ],
+                colour.filled(),
+            );
+            bar.set_margin(0, 0, 12, 12);
+            bar
+        }))?;
         Ok(())
     })
 }
@@ -129,7 +132,8 @@ pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String
             .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style(("sans-serif", 12).into_font().color(&TEXT))
             .axis_style(GREY)
-            .light_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
             .draw()?;
         let points: Vec<(f64, f64)> = values
             .iter()
@@ -172,7 +176,8 @@ pub fn stacked(title: &str, desc: &str, series: &[(&str, RGBColor, Vec<f64>)]) -
             .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style(("sans-serif", 12).into_font().color(&TEXT))
             .axis_style(GREY)
-            .light_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
             .draw()?;
         let mut base = vec![0.0; n];
         for (label, colour, values) in series {

@@ -150,7 +150,7 @@ pub fn check(
         .collect();
     let n = unknown.len();
     findings.extend(list_finding(
-        "load.unknown_file",
+        "load.file.unknown",
         Subject::new("file", &inputs.data_dir_name),
         unknown,
         format!(

@@ -178,7 +178,7 @@ pub static RULES: &[Rule] = &[
         "success_rate is a fraction: write 0.98, not 98."
     ),
     rule!(
-        "load.unknown_file",
+        "load.file.unknown",
         Load,
         Warning,
         "Every file in the data folder is a known input",

@@ -1,0 +1,564 @@
+//! The `migcov build` command end to end, on the hand-made `small` fixture whose figures are
+//! worked out in tests/fixtures/small/README.md.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use common::{copy_tree, fixtures};
+use predicates::prelude::*;
+use serde_json::Value;
+
+const DATE: &str = "2026-03-31";
+
+fn migcov() -> Command {
+    let mut cmd = Command::cargo_bin("migcov").unwrap();
+    cmd.env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+fn build(data: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    migcov()
+        .args(["build", "--report-date", DATE, "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .assert()
+}
+
+/// Builds the small fixture into a fresh folder and returns (tempdir, site path).
+fn small_site() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    build(&fixtures().join("small"), &out).success();
+    (dir, out)
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(
+        &std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+/// A page's text, with the `/` that tera escapes put back for readable assertions.
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .replace("&#x2F;", "/")
+}
+
+/// Every file under `root`, relative path → bytes.
+fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(root).unwrap().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+const PATIENT_SCRIPT: &str = "11111111-1111-4111-8111-111111111111";
+
+#[test]
+fn summary_figures_match_the_hand_worked_fixture() {
+    let (_dir, out) = small_site();
+    let summary = json(&out.join("api/coverage/summary.json"));
+    let report = &summary["report"];
+    assert_eq!(report["report_date"], DATE);
+    assert_eq!(report["total_scripts"], 4);
+    assert_eq!(report["completed_scripts"], 2);
+    assert_eq!(report["total_records"], 160);
+    assert_eq!(report["migrated_records"], 109);
+    let rate = report["overall_success_rate"].as_f64().unwrap();
+    assert!((rate - 109.0 / 135.0).abs() < 1e-12, "{rate}");
+    assert_eq!(report["clinical_coverage"], 0.8);
+    assert_eq!(report["business_coverage"], 0.9);
+    assert_eq!(report["communications_coverage"], 0.4);
+    assert_eq!(report["technical_coverage"], Value::Null);
+    assert_eq!(summary["findings"]["error"], 3);
+    assert_eq!(summary["findings"]["warning"], 2);
+
+    let index = read(&out.join("index.html"));
+    for text in [
+        "68.1%",
+        "109 of 160",
+        "80.7%",
+        "2 / 4",
+        "3 errors",
+        "90.0%",
+        "40.0%",
+    ] {
+        assert!(index.contains(text), "index lacks {text:?}");
+    }
+}
+
+#[test]
+fn per_domain_and_entity_figures() {
+    let (_dir, out) = small_site();
+    let clinical = json(&out.join("api/coverage/domain/clinical.json"));
+    assert_eq!(clinical["coverage_percentage"], 0.8);
+    assert_eq!(clinical["priority"], "CRITICAL");
+    assert_eq!(clinical["total_records"], 100);
+    assert_eq!(clinical["failed_records"], 5);
+    let names: Vec<&str> = clinical["scripts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["notes-migration.ts", "patient-migration.ts"]);
+
+    // Entity referenced its domain by UUID and its script by UUID.
+    let entities = json(&out.join("api/entities/clinical.json"));
+    assert_eq!(entities.as_array().unwrap().len(), 1);
+    assert_eq!(entities[0]["name"], "patients");
+    assert_eq!(entities[0]["migration_script_id"], PATIENT_SCRIPT);
+    assert_eq!(entities[0]["entity_type"], "PATIENT");
+    // Domain given in lower case, script by name.
+    let comms = json(&out.join("api/entities/communications.json"));
+    assert_eq!(comms[0]["coverage"], 0.4);
+    assert_eq!(comms[0]["script"]["name"], "message-migration.ts");
+
+    let page = read(&out.join("domains/business.html"));
+    assert!(page.contains("90.0%") && page.contains("office-migration.ts"));
+}
+
+#[test]
+fn per_script_aggregates() {
+    let (_dir, out) = small_site();
+    let scripts = json(&out.join("api/scripts.json"));
+    let by_name: BTreeMap<&str, &Value> = scripts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s))
+        .collect();
+    let office = by_name["office-migration.ts"];
+    // The manifest's figure wins over the metrics' 0.9; record_count falls back to metrics.
+    assert_eq!(office["success_rate"], 0.95);
+    assert_eq!(office["record_count"], 10);
+    assert_eq!(by_name["patient-migration.ts"]["id"], PATIENT_SCRIPT);
+    assert_eq!(by_name["patient-migration.ts"]["success_rate"], 0.8);
+    assert_eq!(by_name["notes-migration.ts"]["success_rate"], Value::Null);
+    assert_eq!(by_name["message-migration.ts"]["status"], "IN_PROGRESS");
+
+    let id = office["id"].as_str().unwrap();
+    let metrics = json(&out.join(format!("api/scripts/{id}/metrics.json")));
+    let totals = &metrics["totals"];
+    assert_eq!(totals["executions"], 2);
+    assert_eq!(totals["records_processed"], 10);
+    assert_eq!(totals["records_successful"], 9);
+    assert_eq!(totals["records_failed"], 1);
+    assert_eq!(totals["execution_time_ms"], 3000);
+    assert_eq!(totals["success_rate"], 0.9);
+    let throughput = totals["throughput_per_second"].as_f64().unwrap();
+    assert!((throughput - 10.0 / 3.0).abs() < 1e-12);
+    // Executions in time order, though the file lists them the other way round.
+    assert_eq!(
+        metrics["executions"][0]["execution_date"],
+        "2026-03-01T08:00:00Z"
+    );
+    assert_eq!(metrics["executions"][0]["records_processed"], 6);
+    assert_eq!(
+        metrics["executions"][1]["execution_date"],
+        "2026-03-01T09:00:00Z"
+    );
+
+    // Referenced by UUID in metrics; timestamp with a space and no zone.
+    let patient = json(&out.join(format!("api/scripts/{PATIENT_SCRIPT}/metrics.json")));
+    assert_eq!(patient["totals"]["records_skipped"], 15);
+    assert_eq!(patient["totals"]["throughput_per_second"], 10.0);
+    assert_eq!(
+        patient["executions"][0]["execution_date"],
+        "2026-03-02T08:00:00Z"
+    );
+
+    let page = read(&out.join(format!("scripts/{id}.html")));
+    for text in [
+        "95.0%",
+        "metrics 90.0%",
+        "3/s",
+        "3 entries",
+        "INFO 2",
+        "WARN 1",
+        "<svg",
+    ] {
+        assert!(page.contains(text), "office page lacks {text:?}");
+    }
+    // NDJSON with a JSON object in error_details, fractional seconds.
+    let messages = by_name["message-migration.ts"]["id"].as_str().unwrap();
+    let m = json(&out.join(format!("api/scripts/{messages}/metrics.json")));
+    assert_eq!(m["totals"]["records_skipped"], 5);
+    assert_eq!(m["executions"][0]["execution_date"], "2026-03-03T08:00:00Z");
+}
+
+#[test]
+fn every_page_and_json_file_exists_and_every_link_resolves() {
+    let (_dir, out) = small_site();
+    let files = tree(&out);
+    let html: Vec<&PathBuf> = files
+        .keys()
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
+    // index, 3 domains, scripts index + 4 scripts, entities, validation.
+    assert_eq!(html.len(), 1 + 3 + 1 + 4 + 1 + 1, "{html:?}");
+    let json_files = files
+        .keys()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .count();
+    // summary, 3 domain, 3 entity lists, scripts.json, 4 metrics files.
+    assert_eq!(json_files, 1 + 3 + 3 + 1 + 4);
+
+    let mut linked = std::collections::BTreeSet::new();
+    for page in &html {
+        let text = String::from_utf8(files[*page].clone())
+            .unwrap()
+            .replace("&#x2F;", "/");
+        for target in links_in(&text) {
+            assert!(
+                !target.starts_with("http"),
+                "{} links out to {target}",
+                page.display()
+            );
+            if target.is_empty() {
+                continue;
+            }
+            let resolved = normalize(&page.parent().unwrap().join(&target));
+            assert!(
+                files.contains_key(&resolved),
+                "{} links to missing {target}",
+                page.display()
+            );
+            linked.insert(resolved);
+        }
+    }
+    for file in files
+        .keys()
+        .filter(|p| !p.starts_with(".") && *p != Path::new("index.html"))
+    {
+        if file.file_name().is_some_and(|n| n == ".migcov-site") {
+            continue;
+        }
+        assert!(linked.contains(file), "nothing links to {}", file.display());
+    }
+}
+
+/// The `href` and `src` targets in a page, without their `#fragment`: enough for the HTML
+/// migcov writes (attribute values always in double quotes).
+fn links_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        let mut rest = text;
+        while let Some(start) = rest.find(attr) {
+            rest = &rest[start + attr.len()..];
+            let end = rest.find('"').unwrap();
+            found.push(rest[..end].split('#').next().unwrap().to_string());
+            rest = &rest[end..];
+        }
+    }
+    found
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[test]
+fn data_is_escaped_on_pages() {
+    let (_dir, out) = small_site();
+    let office_id = json(&out.join("api/scripts.json"))[2]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = read(&out.join(format!("scripts/{office_id}.html")));
+    assert!(
+        page.contains("Moves &lt;b&gt;offices&lt;/b&gt; &amp; their addresses."),
+        "description escaped"
+    );
+    assert!(!page.contains("<b>offices</b>"));
+    assert!(
+        page.contains("started &lt;first&gt; batch"),
+        "log message escaped"
+    );
+}
+
+/// Fails on the first file that differs, naming it (not dumping both trees).
+fn assert_same_tree(actual: &Path, expected: &Path, hint: &str) {
+    let (actual, expected) = (tree(actual), tree(expected));
+    let names = |t: &BTreeMap<PathBuf, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(&actual), names(&expected), "{hint}");
+    for (path, bytes) in &actual {
+        assert!(
+            expected[path] == *bytes,
+            "{} differs: {hint}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn two_builds_with_the_same_date_are_byte_identical() {
+    let (_a, first) = small_site();
+    let (_b, second) = small_site();
+    assert_same_tree(&first, &second, "output must be deterministic");
+}
+
+#[test]
+fn the_committed_site_is_the_build_of_the_bundled_sample() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let committed = json(&root.join("site/api/coverage/summary.json"));
+    let date = committed["report"]["report_date"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .current_dir(root)
+        .args(["build", "--report-date", date, "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_same_tree(
+        &out,
+        &root.join("site"),
+        "site/ is stale: rebuild it (see README)",
+    );
+}
+
+/// A copy of the small fixture with one file replaced.
+fn broken(file: &str, contents: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), dir.path());
+    let path = dir.path().join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+    dir
+}
+
+fn assert_bad_input_keeps_old_site(data: &Path, expected: &[&str]) {
+    let (_dir, out) = small_site();
+    let before = tree(&out);
+    let mut assert = build(data, &out).code(2);
+    for text in expected {
+        assert = assert.stderr(predicate::str::contains(*text));
+    }
+    assert!(tree(&out) == before, "the old site must be left untouched");
+    let siblings: Vec<_> = std::fs::read_dir(out.parent().unwrap()).unwrap().collect();
+    assert_eq!(siblings.len(), 1, "no staging folder left behind");
+}
+
+#[test]
+fn a_bad_value_names_file_row_and_column() {
+    let data = broken(
+        "metrics/run.csv",
+        "script_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms\n\
+         office-migration.ts,2026-03-01T08:00:00Z,4,4,0,1000\n\
+         office-migration.ts,2026-03-01T09:00:00Z,four,4,0,1000\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &[
+            "metrics/run.csv row 2",
+            "`records_processed`",
+            "a whole number",
+            "\"four\"",
+        ],
+    );
+}
+
+#[test]
+fn a_bad_timestamp_names_file_row_and_column() {
+    let data = broken(
+        "metrics/run.csv",
+        "script_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms\n\
+         office-migration.ts,yesterday,4,4,0,1000\n",
+    );
+    assert_bad_input_keeps_old_site(data.path(), &["metrics/run.csv row 1", "`execution_date`"]);
+}
+
+#[test]
+fn a_missing_column_is_named() {
+    let data = broken(
+        "logs/log.csv",
+        "script_id,timestamp,level,message\nx,2026-03-01T08:00:00Z,INFO,m\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &["logs/log.csv", "missing required column `operation_type`"],
+    );
+}
+
+#[test]
+fn a_bad_manifest_names_file_and_line() {
+    let data = broken(
+        "scripts/office.yaml",
+        "name: office-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: a\ntarget_table: b\nstatus: DONE\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &["scripts/office.yaml line 6", "NOT_STARTED | IN_PROGRESS"],
+    );
+}
+
+#[test]
+fn an_invalid_uuid_in_a_manifest_is_an_error() {
+    let data = broken(
+        "scripts/office.yaml",
+        "id: not-a-uuid\nname: office-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: a\ntarget_table: b\nstatus: COMPLETE\n",
+    );
+    assert_bad_input_keeps_old_site(data.path(), &["scripts/office.yaml line 1"]);
+}
+
+#[test]
+fn an_unparsable_parquet_file_is_named() {
+    let data = broken("mappings/broken.parquet", "this is not parquet");
+    assert_bad_input_keeps_old_site(data.path(), &["mappings/broken.parquet"]);
+}
+
+#[test]
+fn a_missing_data_folder_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    build(&dir.path().join("nowhere"), &dir.path().join("site"))
+        .code(2)
+        .stderr(predicate::str::contains("nowhere: data folder not found"));
+    assert!(!dir.path().join("site").exists());
+}
+
+#[test]
+fn usage_errors_are_exit_2() {
+    migcov()
+        .args(["build", "--report-date", "31/03/2026"])
+        .assert()
+        .code(2);
+    migcov().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn a_foreign_output_folder_is_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("thesis.tex"), "precious").unwrap();
+    build(&fixtures().join("small"), dir.path())
+        .code(2)
+        .stderr(predicate::str::contains("not a migcov site"));
+    assert_eq!(read(&dir.path().join("thesis.tex")), "precious");
+}
+
+#[test]
+fn source_date_epoch_fixes_the_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .env("SOURCE_DATE_EPOCH", "1774915200") // 2026-03-31T00:00:00Z
+        .args(["build", "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(
+        json(&out.join("api/coverage/summary.json"))["report"]["report_date"],
+        DATE
+    );
+}
+
+#[test]
+fn footer_shows_date_version_and_data_folder() {
+    let (_dir, out) = small_site();
+    let page = read(&out.join("index.html"));
+    assert!(page.contains(&format!(
+        "Report date <time datetime=\"{DATE}\">{DATE}</time>"
+    )));
+    assert!(page.contains(concat!("migcov ", env!("CARGO_PKG_VERSION"))));
+    assert!(page.contains("data folder <code>small</code>"));
+}
+
+#[test]
+fn user_templates_override_built_ins_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("index.html"),
+        "{% extends \"base.html\" %}{% block main %}<p>Custom: {{ summary.migrated_records | num }}</p>{% endblock main %}",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("style.css"),
+        "body { color: rebeccapurple; }",
+    )
+    .unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .args(["build", "--report-date", DATE, "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--templates")
+        .arg(&templates)
+        .assert()
+        .success();
+    assert!(read(&out.join("index.html")).contains("<p>Custom: 109</p>"));
+    assert_eq!(
+        read(&out.join("assets/style.css")),
+        "body { color: rebeccapurple; }"
+    );
+    // Pages without an override keep the built-in template.
+    assert!(read(&out.join("scripts/index.html")).contains("Every migration script"));
+}
+
+#[test]
+fn templates_command_writes_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    migcov()
+        .args(["templates", "--out"])
+        .arg(dir.path().join("t"))
+        .assert()
+        .success();
+    assert!(dir.path().join("t/base.html").is_file());
+    assert!(dir.path().join("t/style.css").is_file());
+}
+
+#[test]
+fn scripts_dir_flag_reconciles_scripts_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    for name in [
+        "office-migration.ts",
+        "patient-migration.ts",
+        "stray-migration.ts",
+    ] {
+        std::fs::create_dir_all(&repo).unwrap();
+        std::fs::write(repo.join(name), "").unwrap();
+    }
+    let out = dir.path().join("site");
+    migcov()
+        .args(["build", "--report-date", DATE, "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--scripts-dir")
+        .arg(&repo)
+        .assert()
+        .success();
+    let page = read(&out.join("validate/index.html"));
+    assert!(page.contains("1 scripts on disk have no manifest"));
+    assert!(page.contains("repo/stray-migration.ts"));
+    assert!(page.contains("2 script manifests have no file in repo"));
+}

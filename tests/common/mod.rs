@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests: fixture folders and pipeline runs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use migcov::load::{load, Inputs, LoadOptions};
+use migcov::measure::{measure, Measures};
+use migcov::validate::{validate, Finding, ValidateOptions};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Copies every file under `from` into `to`, replacing files of the same relative path.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A temporary data folder: the clean base fixture with a rule's overlay laid over it.
+pub fn base_with(overlay: Option<&Path>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("base"), dir.path());
+    if let Some(overlay) = overlay {
+        copy_tree(overlay, dir.path());
+    }
+    dir
+}
+
+pub fn run(data: &Path) -> (Inputs, Measures, Vec<Finding>) {
+    let inputs = load(&LoadOptions {
+        data_dir: data.to_path_buf(),
+        scripts_dir: None,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let measures = measure(&inputs).unwrap();
+    let findings = validate(&inputs, &measures, &ValidateOptions::default()).unwrap();
+    (inputs, measures, findings)
+}

@@ -1,0 +1,157 @@
+//! One test per rule, named after its id: the rule's fixture (tests/fixtures/rules/<id>/,
+//! laid over the clean base) must give exactly the findings its README works out by hand.
+
+mod common;
+
+use common::{base_with, fixtures, run};
+
+/// (findings of the rule, their total count) for a rule's fixture.
+fn findings_of(rule: &str) -> (usize, u64) {
+    let overlay = fixtures().join("rules").join(rule).join("data");
+    let data = base_with(Some(&overlay));
+    let (_, _, findings) = run(data.path());
+    let of_rule: Vec<_> = findings.iter().filter(|f| f.rule == rule).collect();
+    (of_rule.len(), of_rule.iter().map(|f| f.count).sum())
+}
+
+#[test]
+fn clean_base_has_no_findings() {
+    let data = base_with(None);
+    let (_, _, findings) = run(data.path());
+    assert_eq!(findings, vec![]);
+}
+
+macro_rules! rule_test {
+    ($name:ident, $id:literal, $findings:expr, $count:expr) => {
+        #[test]
+        fn $name() {
+            assert_eq!(findings_of($id), ($findings, $count), "{}", $id);
+        }
+    };
+}
+
+rule_test!(coverage_report_bounds, "coverage.report.bounds", 1, 2);
+rule_test!(
+    coverage_scripts_missing_on_disk,
+    "coverage.scripts.missing_on_disk",
+    1,
+    1
+);
+rule_test!(
+    coverage_scripts_unaccounted,
+    "coverage.scripts.unaccounted",
+    1,
+    1
+);
+rule_test!(
+    integrity_domain_coverage_range,
+    "integrity.domain.coverage_range",
+    1,
+    1
+);
+rule_test!(
+    integrity_domain_duplicate_name,
+    "integrity.domain.duplicate_name",
+    1,
+    2
+);
+rule_test!(
+    integrity_entity_counts_exceed_total,
+    "integrity.entity.counts_exceed_total",
+    1,
+    1
+);
+rule_test!(
+    integrity_entity_negative_count,
+    "integrity.entity.negative_count",
+    1,
+    1
+);
+rule_test!(
+    integrity_log_invalid_enum,
+    "integrity.log.invalid_enum",
+    1,
+    2
+);
+rule_test!(
+    integrity_mapping_invalid_modern_id,
+    "integrity.mapping.invalid_modern_id",
+    1,
+    2
+);
+rule_test!(
+    integrity_mapping_negative_legacy_id,
+    "integrity.mapping.negative_legacy_id",
+    1,
+    1
+);
+rule_test!(
+    integrity_metrics_negative_count,
+    "integrity.metrics.negative_count",
+    1,
+    1
+);
+rule_test!(
+    integrity_reference_unresolved,
+    "integrity.reference.unresolved",
+    3,
+    3
+);
+rule_test!(
+    integrity_script_name_extension,
+    "integrity.script.name_extension",
+    1,
+    1
+);
+rule_test!(
+    integrity_script_negative_record_count,
+    "integrity.script.negative_record_count",
+    1,
+    1
+);
+rule_test!(
+    integrity_script_success_rate_mismatch,
+    "integrity.script.success_rate_mismatch",
+    1,
+    1
+);
+rule_test!(
+    integrity_script_success_rate_range,
+    "integrity.script.success_rate_range",
+    1,
+    1
+);
+rule_test!(load_file_unknown, "load.file.unknown", 1, 2);
+
+#[test]
+fn every_registered_rule_has_a_test_here() {
+    let source = include_str!("rules.rs");
+    for rule in migcov::validate::RULES {
+        assert!(
+            source.contains(&format!("\"{}\"", rule.id)),
+            "no rule_test! for {}",
+            rule.id
+        );
+    }
+}
+
+#[test]
+fn samples_point_at_file_and_row_in_order() {
+    let overlay = fixtures().join("rules/integrity.log.invalid_enum/data");
+    let data = base_with(Some(&overlay));
+    let (_, _, findings) = run(data.path());
+    let finding = findings
+        .iter()
+        .find(|f| f.rule == "integrity.log.invalid_enum")
+        .unwrap();
+    let rows: Vec<_> = finding
+        .samples
+        .iter()
+        .map(|s| (s.file.as_str(), s.row))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("logs/log.csv", Some(2)), ("logs/log.csv", Some(3))]
+    );
+    assert_eq!(finding.samples[0].fields[2].value, "VERBOSE");
+}
