@@ -115,8 +115,18 @@ pub fn bars(
     })
 }
 
+/// Axis labels for execution numbers: whole numbers only, blank between them.
+fn whole_numbers(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        String::new()
+    }
+}
+
 /// One line with points, x = 1-based execution number.
 pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String {
+    let values_len = values.len().max(2);
     svg(title, desc, |root| {
         let y_max = values.iter().cloned().fold(0.0, f64::max).max(1.0) * 1.1;
         let x_max = values.len().max(2) as f64;
@@ -128,7 +138,8 @@ pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String
         chart
             .configure_mesh()
             .x_desc("execution")
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_labels(values_len.min(12))
+            .x_label_formatter(&whole_numbers)
             .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style(("sans-serif", 12).into_font().color(&TEXT))
             .axis_style(GREY)
@@ -172,7 +183,8 @@ pub fn stacked(title: &str, desc: &str, series: &[(&str, RGBColor, Vec<f64>)]) -
             .configure_mesh()
             .disable_x_mesh()
             .x_desc("execution")
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_labels(n.min(12))
+            .x_label_formatter(&whole_numbers)
             .y_label_formatter(&|v| format!("{v:.0}"))
             .label_style(("sans-serif", 12).into_font().color(&TEXT))
             .axis_style(GREY)
