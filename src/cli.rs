@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::load::LoadOptions;
+use crate::model::config::{GateConfig, SeverityOverride};
 use crate::report::ReportOptions;
-use crate::validate::ValidateOptions;
+use crate::validate::{ValidateOptions, RULES};
 
 /// migcov turns the records of a database migration into a static HTML coverage report.
 #[derive(Debug, Parser)]
@@ -20,8 +21,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Load, validate and render the report into a static site (written atomically).
+    /// Load, validate and render the report into a static site (written atomically), then
+    /// apply the gate: exit 1 when it fails (the site is written either way).
     Build(BuildArgs),
+    /// Load and run every rule without rendering; print a table of findings and exit 0 when
+    /// the gate holds, 1 when it does not.
+    Validate(ValidateArgs),
     /// Write a deterministic synthetic dataset with known injected defects.
     Generate(GenerateArgs),
     /// List every validation rule with its id, severity and summary.
@@ -30,11 +35,51 @@ pub enum Command {
     Templates(TemplatesArgs),
 }
 
+/// Flags shared by `build` and `validate`: what to read and how to judge it.
 #[derive(Debug, Args)]
-pub struct BuildArgs {
+pub struct CheckArgs {
     /// The data folder: manifests and exports (see the README's input contract).
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
+    /// A folder of migration scripts (*.ts) to reconcile against the manifests. Overrides
+    /// scripts_dir in migcov.yaml.
+    #[arg(long, value_name = "DIR")]
+    pub scripts_dir: Option<PathBuf>,
+    /// Most sample rows shown per finding (the counts are always complete).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub samples: usize,
+    /// Write every violating row of every finding as CSV under DIR/<rule id>/ (replaced as a
+    /// whole, atomically).
+    #[arg(long, value_name = "DIR")]
+    pub failures_dir: Option<PathBuf>,
+    /// Fail the gate when the overall success rate is below RATE (0.0-1.0). Overrides
+    /// gate.fail_under.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub fail_under: Option<f64>,
+    /// Every domain must reach this coverage (0.0-1.0), else rule coverage.domain.threshold
+    /// fires. Overrides gate.min_domain_coverage.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub min_domain_coverage: Option<f64>,
+    /// Fail the gate when more than N legacy ids have no mapping. Overrides
+    /// gate.max_missing_records.
+    #[arg(long = "max-missing", value_name = "N")]
+    pub max_missing: Option<u64>,
+    /// Override a rule's severity: RULE=error|warning|info|off (repeatable). Wins over the
+    /// severity section of migcov.yaml.
+    #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity)]
+    pub severity: Vec<(String, SeverityOverride)>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub check: CheckArgs,
     /// Where the site goes. Replaced as a whole, atomically; a non-empty folder that is not
     /// a migcov site is never replaced.
     #[arg(long, value_name = "DIR", default_value = "site")]
@@ -46,13 +91,6 @@ pub struct BuildArgs {
     /// A folder of templates (and style.css) overriding the built-in ones by name.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// A folder of migration scripts (*.ts) to reconcile against the manifests. Overrides
-    /// scripts_dir in migcov.yaml.
-    #[arg(long, value_name = "DIR")]
-    pub scripts_dir: Option<PathBuf>,
-    /// Most sample rows shown per finding (the counts are always complete).
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub samples: usize,
 }
 
 #[derive(Debug, Args)]
@@ -76,16 +114,56 @@ pub struct TemplatesArgs {
     pub out: PathBuf,
 }
 
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "expected a rate between 0.0 and 1.0, found {text:?}"
+        )),
+    }
+}
+
+/// `RULE=LEVEL`, with RULE a registered rule id: an unknown id fails at parse time.
+fn parse_severity(text: &str) -> Result<(String, SeverityOverride), String> {
+    let (rule, level) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected RULE=LEVEL, found {text:?}"))?;
+    if !RULES.iter().any(|r| r.id == rule) {
+        return Err(format!("unknown rule {rule:?} (see `migcov rules`)"));
+    }
+    let level = match level.to_ascii_lowercase().as_str() {
+        "error" => SeverityOverride::Error,
+        "warning" => SeverityOverride::Warning,
+        "info" => SeverityOverride::Info,
+        "off" => SeverityOverride::Off,
+        other => {
+            return Err(format!(
+                "expected error, warning, info or off, found {other:?}"
+            ))
+        }
+    };
+    Ok((rule.to_string(), level))
+}
+
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|e| format!("expected a date as YYYY-MM-DD, found {text:?}: {e}"))
 }
 
+/// Everything loading and judging needs, checked.
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    pub load: LoadOptions,
+    pub validate: ValidateOptions,
+    /// Gate thresholds given as flags; each wins over `migcov.yaml`.
+    pub gate: GateConfig,
+    pub failures_dir: Option<PathBuf>,
+}
+
 /// Everything `build` needs, checked.
 #[derive(Debug, Clone)]
 pub struct BuildConfig {
-    pub load: LoadOptions,
-    pub validate: ValidateOptions,
+    pub check: CheckConfig,
     pub report: ReportOptions,
     pub out: PathBuf,
     pub templates: Option<PathBuf>,
@@ -108,17 +186,34 @@ pub fn report_date(flag: Option<NaiveDate>) -> Result<NaiveDate, String> {
     Ok(chrono::Utc::now().date_naive())
 }
 
-impl BuildArgs {
-    pub fn into_config(self) -> Result<BuildConfig, String> {
-        let date = report_date(self.report_date)?;
-        Ok(BuildConfig {
+impl CheckArgs {
+    pub fn into_config(self) -> CheckConfig {
+        CheckConfig {
             load: LoadOptions {
                 data_dir: self.data,
                 scripts_dir: self.scripts_dir,
             },
             validate: ValidateOptions {
                 samples: self.samples,
+                keep_rows: self.failures_dir.is_some(),
+                severity: self.severity.into_iter().collect(),
+                min_domain_coverage: self.min_domain_coverage,
             },
+            gate: GateConfig {
+                fail_under: self.fail_under,
+                min_domain_coverage: self.min_domain_coverage,
+                max_missing_records: self.max_missing,
+            },
+            failures_dir: self.failures_dir,
+        }
+    }
+}
+
+impl BuildArgs {
+    pub fn into_config(self) -> Result<BuildConfig, String> {
+        let date = report_date(self.report_date)?;
+        Ok(BuildConfig {
+            check: self.check.into_config(),
             report: ReportOptions {
                 report_date: date.format("%Y-%m-%d").to_string(),
             },

@@ -553,6 +553,10 @@ pub struct Defects {
     pub invalid_modern_ids: u64,
     pub unresolved_metric_script_refs: u64,
     pub invalid_log_enums: u64,
+    pub invalid_json: u64,
+    pub throughput_mismatches: u64,
+    pub invalid_status_transitions: u64,
+    pub status_final_mismatch_scripts: Vec<String>,
     pub target_row_drift: BTreeMap<String, i64>,
     pub unaccounted_scripts: Vec<String>,
     pub missing_on_disk_scripts: Vec<String>,
@@ -754,7 +758,14 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
         for b in 0..batches {
             let (p, f, s) = (p_parts[b], f_parts[b], s_parts[b]);
             let time_ms = ((p as f64 / rate_per_s) * 1000.0).round().max(1.0) as i64;
-            let throughput = format!("{:.2}", p as f64 * 1000.0 / time_ms as f64);
+            // One batch states three times its real throughput.
+            let stated = if spec.script == "webhook-migration.ts" && b == 0 {
+                defects.throughput_mismatches += 1;
+                3.0
+            } else {
+                1.0
+            };
+            let throughput = format!("{:.2}", stated * p as f64 * 1000.0 / time_ms as f64);
             metric_seq += 1;
             let script_ref = if index % 3 == 0 {
                 script_id.to_string()
@@ -771,7 +782,11 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
                 }
                 None => String::new(),
             };
-            let errors = if f > 0 {
+            let errors = if spec.script == "doctor-migration.ts" && b == 0 {
+                // Truncated JSON, as a crashed exporter writes it.
+                defects.invalid_json += 1;
+                "\"{\"\"validation\"\": \"".to_string()
+            } else if f > 0 {
                 format!("\"{{\"\"validation\"\": {f}, \"\"first_error\"\": \"\"constraint violated on {}\"\"}}\"", spec.target)
             } else {
                 String::new()
@@ -853,6 +868,27 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
                 })
                 .to_string(),
             );
+            if spec.script == "refund-migration.ts" {
+                // Someone marked a finished migration FAILED in the log, not in the manifest.
+                log_seq += 1;
+                logs.push(
+                    json!({
+                        "id": derive_id("log", &log_seq.to_string()),
+                        "script_id": spec.script,
+                        "operation_type": "MIGRATE",
+                        "timestamp": iso(clock + 60_000),
+                        "level": "ERROR",
+                        "message": "marked failed by hand",
+                        "context": {"status": "FAILED"},
+                        "user_id": "ops-anna",
+                    })
+                    .to_string(),
+                );
+                defects.invalid_status_transitions += 1;
+                defects
+                    .status_final_mismatch_scripts
+                    .push(spec.script.into());
+            }
         }
 
         // Mappings: one row per migrated legacy id, with the injected defects.

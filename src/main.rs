@@ -1,5 +1,5 @@
-//! The `migcov` binary: parse flags, run, print, and map the outcome to an exit code
-//! (0 success, 1 the gate fails, 2 bad input or usage).
+//! The `migcov` binary: parse flags, run, print, and map the outcome to an exit code:
+//! 0 success (and the gate holds), 1 the gate fails, 2 bad input or usage.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -7,13 +7,64 @@ use std::process::ExitCode;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use migcov::cli::{Cli, Command};
+use migcov::measure::ratio;
 use migcov::render::html::format_percent;
+use migcov::validate::{Finding, Verdict};
 
+const EXIT_GATE_FAILED: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("migcov: error: {message}");
     ExitCode::from(EXIT_BAD_INPUT)
+}
+
+/// A spinner on a terminal; nothing in CI logs, where stderr is not one.
+fn spinner() -> ProgressBar {
+    if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("static template"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// Prints the gate's verdict and turns it into the exit code.
+fn verdict_exit(verdict: &Verdict) -> ExitCode {
+    if verdict.passed {
+        println!("migcov: gate passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("migcov: gate failed: {}", verdict.reasons.join("; "));
+        ExitCode::from(EXIT_GATE_FAILED)
+    }
+}
+
+/// One line per rule with findings: id, severity, findings, violating rows.
+fn print_findings(findings: &[Finding]) {
+    let mut rules: Vec<(&str, &str, usize, u64)> = Vec::new();
+    for f in findings {
+        match rules.last_mut() {
+            Some(last) if last.0 == f.rule => {
+                last.2 += 1;
+                last.3 += f.count;
+            }
+            _ => rules.push((f.rule, f.severity.as_str(), 1, f.count)),
+        }
+    }
+    if rules.is_empty() {
+        println!("no findings");
+        return;
+    }
+    println!(
+        "{:<44} {:<8} {:>8} {:>12}",
+        "rule", "severity", "findings", "violations"
+    );
+    for (rule, severity, n, count) in rules {
+        println!("{rule:<44} {severity:<8} {n:>8} {count:>12}");
+    }
 }
 
 fn main() -> ExitCode {
@@ -24,17 +75,7 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(message) => return fail(message),
             };
-            // A spinner on a terminal; nothing but the final line in CI logs.
-            let spinner = if std::io::stderr().is_terminal() {
-                let bar = ProgressBar::new_spinner();
-                bar.set_style(
-                    ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
-                );
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-                bar
-            } else {
-                ProgressBar::hidden()
-            };
+            let spinner = spinner();
             let progress = |step: &str| spinner.set_message(step.to_string());
             let result = migcov::build(&config, &progress);
             spinner.finish_and_clear();
@@ -48,12 +89,26 @@ fn main() -> ExitCode {
                         config.out.display(),
                         s.migrated_records,
                         s.total_records,
-                        format_percent(migcov::measure::ratio(s.migrated_records, s.total_records)),
+                        format_percent(ratio(s.migrated_records, s.total_records)),
                         format_percent(s.overall_success_rate),
                         f.error,
                         f.warning,
                     );
-                    ExitCode::SUCCESS
+                    verdict_exit(&outcome.report.verdict)
+                }
+                Err(err) => fail(err),
+            }
+        }
+        Command::Validate(args) => {
+            let config = args.check.into_config();
+            let spinner = spinner();
+            let progress = |step: &str| spinner.set_message(step.to_string());
+            let result = migcov::check(&config, &progress);
+            spinner.finish_and_clear();
+            match result {
+                Ok(checked) => {
+                    print_findings(&checked.validation.findings);
+                    verdict_exit(&checked.verdict)
                 }
                 Err(err) => fail(err),
             }

@@ -32,7 +32,12 @@ fn build(data: &Path, out: &Path) -> assert_cmd::assert::Assert {
 fn small_site() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("site");
-    build(&fixtures().join("small"), &out).success();
+    // The fixture has error findings: the site is written and the gate fails (exit 1).
+    build(&fixtures().join("small"), &out)
+        .code(1)
+        .stdout(predicate::str::contains(
+            "migcov: gate failed: 8 error findings",
+        ));
     (dir, out)
 }
 
@@ -84,8 +89,10 @@ fn summary_figures_match_the_hand_worked_fixture() {
     assert_eq!(report["business_coverage"], 0.9);
     assert_eq!(report["communications_coverage"], 0.4);
     assert_eq!(report["technical_coverage"], Value::Null);
-    assert_eq!(summary["findings"]["error"], 3);
-    assert_eq!(summary["findings"]["warning"], 2);
+    assert_eq!(summary["findings"]["error"], 8);
+    assert_eq!(summary["findings"]["warning"], 3);
+    assert_eq!(summary["missing_records"], 7);
+    assert_eq!(summary["gate"]["passed"], false);
 
     let index = read(&out.join("index.html"));
     for text in [
@@ -93,7 +100,7 @@ fn summary_figures_match_the_hand_worked_fixture() {
         "109 of 160",
         "80.7%",
         "2 / 4",
-        "3 errors",
+        "8 errors",
         "90.0%",
         "40.0%",
     ] {
@@ -209,14 +216,15 @@ fn every_page_and_json_file_exists_and_every_link_resolves() {
         .keys()
         .filter(|p| p.extension().is_some_and(|e| e == "html"))
         .collect();
-    // index, 3 domains, scripts index + 4 scripts, entities, validation.
-    assert_eq!(html.len(), 1 + 3 + 1 + 4 + 1 + 1, "{html:?}");
+    // index, 3 domains, scripts index + 4 scripts, entities, validation index, missing,
+    // reconciliation and one page for each of the 9 rules with findings.
+    assert_eq!(html.len(), 1 + 3 + 1 + 4 + 1 + 3 + 9, "{html:?}");
     let json_files = files
         .keys()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .count();
-    // summary, 3 domain, 3 entity lists, scripts.json, 4 metrics files.
-    assert_eq!(json_files, 1 + 3 + 3 + 1 + 4);
+    // summary, 3 domain, 3 entity lists, scripts.json, 4 metrics files, 4 validate files.
+    assert_eq!(json_files, 1 + 3 + 3 + 1 + 4 + 4);
 
     let mut linked = std::collections::BTreeSet::new();
     for page in &html {
@@ -334,7 +342,7 @@ fn the_committed_site_is_the_build_of_the_bundled_sample() {
         .args(["build", "--report-date", date, "--out"])
         .arg(&out)
         .assert()
-        .success();
+        .code(1);
     assert_same_tree(
         &out,
         &root.join("site"),
@@ -471,7 +479,7 @@ fn source_date_epoch_fixes_the_date() {
         .arg("--out")
         .arg(&out)
         .assert()
-        .success();
+        .code(1);
     assert_eq!(
         json(&out.join("api/coverage/summary.json"))["report"]["report_date"],
         DATE
@@ -513,7 +521,7 @@ fn user_templates_override_built_ins_by_name() {
         .arg("--templates")
         .arg(&templates)
         .assert()
-        .success();
+        .code(1);
     assert!(read(&out.join("index.html")).contains("<p>Custom: 109</p>"));
     assert_eq!(
         read(&out.join("assets/style.css")),
@@ -556,9 +564,151 @@ fn scripts_dir_flag_reconciles_scripts_on_disk() {
         .arg("--scripts-dir")
         .arg(&repo)
         .assert()
-        .success();
-    let page = read(&out.join("validate/index.html"));
+        .code(1);
+    let page = read(&out.join("validate/coverage.scripts.unaccounted.html"));
     assert!(page.contains("1 scripts on disk have no manifest"));
     assert!(page.contains("repo/stray-migration.ts"));
+    let page = read(&out.join("validate/coverage.scripts.missing_on_disk.html"));
     assert!(page.contains("2 script manifests have no file in repo"));
+}
+
+#[test]
+fn validate_exit_codes_follow_the_gate() {
+    let validate = |args: &[&str]| {
+        let mut cmd = migcov();
+        cmd.arg("validate").args(args);
+        cmd.assert()
+    };
+    let base = fixtures().join("base");
+    let base = base.to_str().unwrap();
+    validate(&["--data", base]).code(0).stdout(
+        predicate::str::contains("no findings").and(predicate::str::contains("gate passed")),
+    );
+    // The base migrated 10 of 10 successfully: a bar of 1.0 holds.
+    validate(&["--data", base, "--fail-under", "1.0"]).code(0);
+    let small = fixtures().join("small");
+    let small = small.to_str().unwrap();
+    let output = validate(&["--data", small])
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let output = String::from_utf8(output).unwrap();
+    let unmapped = output
+        .lines()
+        .find(|l| l.starts_with("missing.mapping.unmapped"))
+        .unwrap();
+    assert_eq!(
+        unmapped.split_whitespace().collect::<Vec<_>>(),
+        ["missing.mapping.unmapped", "warning", "1", "7"]
+    );
+    assert!(output.contains("gate failed"));
+    // The small fixture's success rate is 109/135 = 0.807.
+    validate(&["--data", small, "--fail-under", "0.81"])
+        .code(1)
+        .stdout(predicate::str::contains(
+            "overall success rate 80.74% is below --fail-under 81.00%",
+        ));
+    validate(&["--data", small, "--max-missing", "6"])
+        .code(1)
+        .stdout(predicate::str::contains(
+            "7 legacy records have no mapping, more than --max-missing 6",
+        ));
+    validate(&["--data", small, "--severity", "no.such.rule=off"])
+        .code(2)
+        .stderr(predicate::str::contains("unknown rule \"no.such.rule\""));
+    validate(&["--data", "/nonexistent/folder"]).code(2);
+}
+
+#[test]
+fn severity_overrides_can_pass_the_gate() {
+    let errors = [
+        "coverage.table.uncovered",
+        "integrity.mapping.invalid_modern_id",
+        "integrity.mapping.negative_legacy_id",
+        "integrity.reference.unresolved",
+        "missing.mapping.orphan",
+        "reconcile.entity.mapping_count",
+    ];
+    let mut cmd = migcov();
+    cmd.arg("validate")
+        .arg("--data")
+        .arg(fixtures().join("small"));
+    for rule in errors {
+        cmd.args(["--severity", &format!("{rule}=warning")]);
+    }
+    cmd.args(["--severity", "load.file.unknown=off"]);
+    cmd.assert()
+        .code(0)
+        .stdout(predicate::str::contains("load.file.unknown").not());
+}
+
+#[test]
+fn failures_dir_holds_every_violating_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let failures = dir.path().join("failures");
+    migcov()
+        .args(["build", "--report-date", DATE, "--samples", "1", "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--failures-dir")
+        .arg(&failures)
+        .assert()
+        .code(1);
+    let unmapped = std::fs::read_dir(failures.join("missing.mapping.unmapped"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect::<Vec<_>>();
+    assert_eq!(unmapped.len(), 1);
+    let csv = read(&unmapped[0]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "__file,__row,id");
+    assert_eq!(
+        lines.len(),
+        1 + 7,
+        "all 7 unmapped ids, not just the 1 sample"
+    );
+    assert_eq!(lines[1], "source_ids/dispatch_office.csv,4,4");
+    let page = read(&out.join("validate/missing.mapping.unmapped.html"));
+    assert!(page.contains("the first 1 are shown"));
+}
+
+#[test]
+fn validation_json_mirrors_the_findings() {
+    let (_dir, out) = small_site();
+    let missing = json(&out.join("api/validate/missing.json"));
+    assert_eq!(missing["missing_records"], 7);
+    assert_eq!(missing["passed"], false, "an orphan mapping is an error");
+    let reconcile = json(&out.join("api/validate/reconcile.json"));
+    let offices = reconcile["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entity"] == "offices")
+        .unwrap();
+    let mapping = &offices["checks"][1];
+    assert_eq!(mapping["rule"], "reconcile.entity.mapping_count");
+    assert_eq!(
+        (mapping["expected"].as_i64(), mapping["actual"].as_i64()),
+        (Some(9), Some(4))
+    );
+    assert_eq!(mapping["delta"], -5);
+    let coverage = json(&out.join("api/validate/coverage.json"));
+    let uncovered = coverage["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "coverage.table.uncovered")
+        .unwrap();
+    assert_eq!(
+        uncovered["samples"][0]["fields"][0]["value"],
+        "dispatch_fax"
+    );
+    let page = read(&out.join("validate/reconcile.html"));
+    assert!(
+        page.contains("4 / 9") && page.contains("−5 (−55.56%)"),
+        "offices mappings −5 of 9"
+    );
 }

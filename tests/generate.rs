@@ -100,6 +100,85 @@ fn injected_defects_are_found_with_their_exact_counts() {
         .collect();
     assert_eq!(failed, as_names(&expected["failed_scripts"]));
 
+    let total = |key: &str| -> u64 {
+        expected[key]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum()
+    };
+    let number = |key: &str| expected[key].as_u64().unwrap();
+    assert_eq!(
+        count("coverage.table.uncovered", None),
+        expected["uncovered_tables"].as_object().unwrap().len() as u64
+    );
+    assert_eq!(
+        count("missing.mapping.unmapped", None),
+        total("unmapped_ids")
+    );
+    assert_eq!(
+        count("missing.mapping.orphan", None),
+        total("orphan_mappings")
+    );
+    assert_eq!(
+        count("integrity.mapping.duplicate_legacy_id", None),
+        total("duplicate_legacy_ids")
+    );
+    assert_eq!(
+        count("integrity.json.invalid", None),
+        number("invalid_json")
+    );
+    assert_eq!(
+        count("integrity.metrics.throughput_mismatch", None),
+        number("throughput_mismatches")
+    );
+    assert_eq!(
+        count("integrity.status.invalid_transition", None),
+        number("invalid_status_transitions")
+    );
+    let final_mismatch: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == "integrity.status.final_mismatch")
+        .map(|f| f.subject.name.clone())
+        .collect();
+    assert_eq!(
+        final_mismatch,
+        as_names(&expected["status_final_mismatch_scripts"])
+    );
+    // Reconciliation: dropped mappings short, orphans and duplicates over, target drift.
+    let delta = |rule: &str, entity: &str| -> i64 {
+        let f = findings
+            .iter()
+            .find(|f| f.rule == rule && f.subject.name == entity)
+            .unwrap_or_else(|| panic!("no {rule} for {entity}"));
+        f.samples[0].fields[2].value.parse().unwrap()
+    };
+    let of = |key: &str, entity: &str| expected[key][entity].as_i64().unwrap();
+    assert_eq!(
+        delta("reconcile.entity.mapping_count", "messages"),
+        -of("dropped_mappings", "messages")
+    );
+    assert_eq!(
+        delta("reconcile.entity.mapping_count", "offices"),
+        of("orphan_mappings", "offices")
+    );
+    assert_eq!(
+        delta("reconcile.entity.mapping_count", "patients"),
+        of("duplicate_legacy_ids", "patients")
+    );
+    let expected_mapping_delta = of("dropped_mappings", "messages")
+        + of("orphan_mappings", "offices")
+        + of("duplicate_legacy_ids", "patients");
+    assert_eq!(
+        count("reconcile.entity.mapping_count", None),
+        expected_mapping_delta as u64
+    );
+    assert_eq!(
+        delta("reconcile.entity.target_rows", "orders"),
+        of("target_row_drift", "orders")
+    );
+
     // Nothing else is flagged: the generator injects exactly these problems.
     let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule).collect();
     assert_eq!(
@@ -107,10 +186,20 @@ fn injected_defects_are_found_with_their_exact_counts() {
         [
             "coverage.scripts.missing_on_disk",
             "coverage.scripts.unaccounted",
+            "coverage.table.uncovered",
+            "integrity.json.invalid",
             "integrity.log.invalid_enum",
+            "integrity.mapping.duplicate_legacy_id",
             "integrity.mapping.invalid_modern_id",
+            "integrity.metrics.throughput_mismatch",
             "integrity.reference.unresolved",
             "integrity.script.success_rate_mismatch",
+            "integrity.status.final_mismatch",
+            "integrity.status.invalid_transition",
+            "missing.mapping.orphan",
+            "missing.mapping.unmapped",
+            "reconcile.entity.mapping_count",
+            "reconcile.entity.target_rows",
         ]
     );
 }

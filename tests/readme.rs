@@ -37,6 +37,14 @@ fn build_help_matches_the_readme() {
 }
 
 #[test]
+fn validate_help_matches_the_readme() {
+    assert_eq!(
+        section("help:validate"),
+        format!("```text\n{}```\n", help("validate"))
+    );
+}
+
+#[test]
 fn generate_help_matches_the_readme() {
     assert_eq!(
         section("help:generate"),

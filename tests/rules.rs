@@ -123,6 +123,84 @@ rule_test!(
 );
 rule_test!(load_file_unknown, "load.file.unknown", 1, 2);
 
+rule_test!(coverage_domain_threshold, "coverage.domain.threshold", 2, 2);
+rule_test!(
+    coverage_script_no_metrics,
+    "coverage.script.no_metrics",
+    1,
+    1
+);
+rule_test!(coverage_table_uncovered, "coverage.table.uncovered", 1, 2);
+rule_test!(integrity_json_invalid, "integrity.json.invalid", 1, 2);
+rule_test!(
+    integrity_manifest_duplicate,
+    "integrity.manifest.duplicate",
+    1,
+    2
+);
+rule_test!(
+    integrity_mapping_duplicate_legacy_id,
+    "integrity.mapping.duplicate_legacy_id",
+    1,
+    3
+);
+rule_test!(
+    integrity_mapping_duplicate_modern_id,
+    "integrity.mapping.duplicate_modern_id",
+    1,
+    1
+);
+rule_test!(
+    integrity_metrics_counts_exceed_processed,
+    "integrity.metrics.counts_exceed_processed",
+    1,
+    1
+);
+rule_test!(
+    integrity_metrics_throughput_mismatch,
+    "integrity.metrics.throughput_mismatch",
+    1,
+    1
+);
+rule_test!(
+    integrity_status_final_mismatch,
+    "integrity.status.final_mismatch",
+    1,
+    1
+);
+rule_test!(
+    integrity_status_invalid_transition,
+    "integrity.status.invalid_transition",
+    1,
+    2
+);
+rule_test!(missing_mapping_orphan, "missing.mapping.orphan", 1, 2);
+rule_test!(missing_mapping_unmapped, "missing.mapping.unmapped", 1, 3);
+rule_test!(
+    reconcile_entity_mapping_count,
+    "reconcile.entity.mapping_count",
+    1,
+    2
+);
+rule_test!(
+    reconcile_entity_metrics_successful,
+    "reconcile.entity.metrics_successful",
+    1,
+    1
+);
+rule_test!(
+    reconcile_entity_source_rows,
+    "reconcile.entity.source_rows",
+    1,
+    2
+);
+rule_test!(
+    reconcile_entity_target_rows,
+    "reconcile.entity.target_rows",
+    1,
+    1
+);
+
 #[test]
 fn every_registered_rule_has_a_test_here() {
     let source = include_str!("rules.rs");

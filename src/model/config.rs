@@ -1,5 +1,6 @@
 //! `migcov.yaml`: the optional per-project settings that live in the data folder.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,36 @@ pub struct ProjectConfig {
     pub thresholds: Thresholds,
     /// Largest allowed gap between a manifest's `success_rate` and the one its metrics give.
     pub success_rate_tolerance: f64,
+    /// Largest allowed relative gap between a metrics row's `throughput_per_second` and
+    /// `records_processed / (execution_time_ms / 1000)`.
+    pub throughput_tolerance: f64,
+    /// Largest allowed relative gap (|delta| / expected) in the reconciliation checks.
+    pub reconcile_tolerance: f64,
+    pub gate: GateConfig,
+    /// Per-rule severity overrides: `rule id: error | warning | info | off`.
+    pub severity: BTreeMap<String, SeverityOverride>,
+}
+
+/// When a run fails the gate (exit code 1), besides any error-severity finding.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GateConfig {
+    /// Fail when the overall success rate is below this.
+    pub fail_under: Option<f64>,
+    /// Every domain's coverage must reach this (rule `coverage.domain.threshold`).
+    pub min_domain_coverage: Option<f64>,
+    /// Fail when more legacy ids than this have no mapping (rule `missing.mapping.unmapped`).
+    pub max_missing_records: Option<u64>,
+}
+
+/// A severity given in `migcov.yaml` or `--severity`, or `off` to drop a rule's findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityOverride {
+    Error,
+    Warning,
+    Info,
+    Off,
 }
 
 impl Default for ProjectConfig {
@@ -29,6 +60,10 @@ impl Default for ProjectConfig {
             exclude: Vec::new(),
             thresholds: Thresholds::default(),
             success_rate_tolerance: 0.005,
+            throughput_tolerance: 0.05,
+            reconcile_tolerance: 0.0,
+            gate: GateConfig::default(),
+            severity: BTreeMap::new(),
         }
     }
 }

@@ -17,6 +17,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "findings.html",
         include_str!("../../templates/findings.html"),
     ),
+    ("rule.html", include_str!("../../templates/rule.html")),
+    ("missing.html", include_str!("../../templates/missing.html")),
+    (
+        "reconcile.html",
+        include_str!("../../templates/reconcile.html"),
+    ),
 ];
 
 /// Static files copied into the site as they are, by path under the site root.

@@ -115,6 +115,48 @@ pub fn bars(
     })
 }
 
+/// Bars up or down from zero, one per label: signed fractions shown as percentages.
+pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> String {
+    svg(title, desc, |root| {
+        let n = bars.len().max(1);
+        let reach = bars.iter().map(|b| b.1.abs()).fold(0.0, f64::max).max(0.01) * 1.15;
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(44)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n - 1).into_segmented(), -reach..reach)?;
+        let label_of = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if n <= 12 => {
+                bars.get(*i).map(|b| b.0.clone()).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&label_of)
+            .y_label_formatter(&|v| format!("{:+.1}%", v * 100.0))
+            .label_style(("sans-serif", 11).into_font().color(&TEXT))
+            .axis_style(GREY)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .draw()?;
+        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, colour))| {
+            let mut bar = Rectangle::new(
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), *value),
+                ],
+                colour.filled(),
+            );
+            bar.set_margin(0, 0, 6, 6);
+            bar
+        }))?;
+        Ok(())
+    })
+}
+
 /// Axis labels for execution numbers: whole numbers only, blank between them.
 fn whole_numbers(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-9 {

@@ -65,6 +65,32 @@ fn filter_rate_per_s(value: &Value, _: &HashMap<String, Value>) -> tera::Result<
     }))
 }
 
+/// A signed whole number: 5 → "+5", -3 → "−3".
+fn filter_signed(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let n = value.as_i64().unwrap_or(0);
+    let sign = if n > 0 {
+        "+"
+    } else if n < 0 {
+        "−"
+    } else {
+        "±"
+    };
+    Ok(Value::String(format!("{sign}{}", format_count(n.abs()))))
+}
+
+/// A signed fraction as a percentage with two decimals: -0.0074 → "−0.74%".
+fn filter_signed_pct(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let v = value.as_f64().unwrap_or(0.0) * 100.0;
+    let sign = if v > 0.0 {
+        "+"
+    } else if v < 0.0 {
+        "−"
+    } else {
+        "±"
+    };
+    Ok(Value::String(format!("{sign}{:.2}%", v.abs())))
+}
+
 /// Width of a meter bar in percent, clamped to 0–100.
 fn filter_bar_width(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let width = value.as_f64().unwrap_or(0.0).clamp(0.0, 1.0) * 100.0;
@@ -127,6 +153,8 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
     tera.register_filter("num", filter_num);
     tera.register_filter("rate_per_s", filter_rate_per_s);
     tera.register_filter("bar_width", filter_bar_width);
+    tera.register_filter("signed", filter_signed);
+    tera.register_filter("signed_pct", filter_signed_pct);
     let overrides = user
         .into_iter()
         .filter(|(name, _)| !name.ends_with(".html"))
@@ -173,11 +201,150 @@ fn page(
 #[derive(Serialize)]
 struct RuleRow<'a> {
     id: &'a str,
+    family: &'a str,
     severity: &'a str,
     summary: &'a str,
     docs: &'a str,
     findings: usize,
     violations: u64,
+}
+
+/// The rule table with each rule's result in this run.
+fn rule_rows(report: &Report) -> Vec<RuleRow<'static>> {
+    RULES
+        .iter()
+        .map(|rule| {
+            let of_rule = report.findings.iter().filter(|f| f.rule == rule.id);
+            RuleRow {
+                id: rule.id,
+                family: rule.family.as_str(),
+                severity: rule.severity.as_str(),
+                summary: rule.summary,
+                docs: rule.docs,
+                findings: of_rule.clone().count(),
+                violations: of_rule.map(|f| f.count).sum(),
+            }
+        })
+        .collect()
+}
+
+/// `validate/`: the rule index, a page per failing rule, missing data and reconciliation.
+fn validation_pages(
+    report: &Report,
+    tera: &Tera,
+    base: &Context,
+    site: &mut Site,
+) -> Result<(), RenderError> {
+    let rules = rule_rows(report);
+    site.add(
+        "validate/index.html",
+        page(
+            tera,
+            "findings.html",
+            base,
+            "../",
+            "validate",
+            serde_json::json!({
+                "rules": rules,
+                "finding_counts": report.finding_counts,
+                "verdict": report.verdict,
+                "missing_records": report.missing_records,
+            }),
+        )?,
+    )?;
+    for rule in rules.iter().filter(|r| r.findings > 0) {
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule.id)
+            .collect();
+        site.add(
+            format!("validate/{}.html", rule.id),
+            page(
+                tera,
+                "rule.html",
+                base,
+                "../",
+                "validate",
+                serde_json::json!({
+                    "rule": rule,
+                    "findings": findings,
+                    "violations": rule.violations,
+                }),
+            )?,
+        )?;
+    }
+    let missing: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.starts_with("missing."))
+        .collect();
+    site.add(
+        "validate/missing.html",
+        page(
+            tera,
+            "missing.html",
+            base,
+            "../",
+            "validate",
+            serde_json::json!({
+                "findings": missing,
+                "missing_records": report.missing_records,
+                "has_source_ids": report.has_source_ids,
+            }),
+        )?,
+    )?;
+
+    // The chart shows, per disagreeing entity, its largest relative delta.
+    let mut deltas: Vec<(String, f64, plotters::style::RGBColor)> = report
+        .reconciliation
+        .iter()
+        .filter_map(|row| {
+            let worst = row
+                .checks
+                .iter()
+                .filter(|c| c.ok == Some(false))
+                .filter_map(|c| c.percent)
+                .max_by(|a, b| a.abs().total_cmp(&b.abs()))?;
+            let colour = if worst < 0.0 {
+                charts::RED
+            } else {
+                charts::AMBER
+            };
+            Some((row.entity.clone(), worst, colour))
+        })
+        .collect();
+    deltas.truncate(24);
+    let chart = (!deltas.is_empty()).then(|| {
+        let desc = deltas
+            .iter()
+            .map(|(name, d, _)| format!("{name} {:+.2}%", d * 100.0))
+            .collect::<Vec<_>>()
+            .join(", ");
+        charts::deltas("Reconciliation deltas", &desc, &deltas)
+    });
+    let labels: Vec<&str> = report
+        .reconciliation
+        .first()
+        .map(|row| row.checks.iter().map(|c| c.label).collect())
+        .unwrap_or_default();
+    site.add(
+        "validate/reconcile.html",
+        page(
+            tera,
+            "reconcile.html",
+            base,
+            "../",
+            "validate",
+            serde_json::json!({
+                "rows": report.reconciliation,
+                "labels": labels,
+                "chart": chart,
+                "tolerance": report.reconcile_tolerance,
+            }),
+        )?,
+    )?;
+    Ok(())
 }
 
 pub fn render(
@@ -282,6 +449,7 @@ pub fn render(
                 "by_status": report.by_status,
                 "by_category": report.by_category,
                 "finding_counts": report.finding_counts,
+                "verdict": report.verdict,
                 "charts": index_charts,
             }),
         )?,
@@ -384,35 +552,7 @@ pub fn render(
         )?,
     )?;
 
-    let rules: Vec<RuleRow> = RULES
-        .iter()
-        .map(|rule| {
-            let of_rule = report.findings.iter().filter(|f| f.rule == rule.id);
-            RuleRow {
-                id: rule.id,
-                severity: rule.severity.as_str(),
-                summary: rule.summary,
-                docs: rule.docs,
-                findings: of_rule.clone().count(),
-                violations: of_rule.map(|f| f.count).sum(),
-            }
-        })
-        .collect();
-    site.add(
-        "validate/index.html",
-        page(
-            &tera,
-            "findings.html",
-            &base,
-            "../",
-            "validate",
-            serde_json::json!({
-                "rules": rules,
-                "findings": report.findings,
-                "finding_counts": report.finding_counts,
-            }),
-        )?,
-    )?;
+    validation_pages(report, &tera, &base, site)?;
 
     for (path, text) in assets::ASSETS {
         let name = path.trim_start_matches("assets/");

@@ -5,11 +5,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::RenderError;
+use crate::model::Severity;
 use crate::output::Site;
 use crate::report::{EntityView, Report};
+use crate::validate::{rule, Family, RULES};
 
 fn pretty(value: &impl Serialize) -> Result<Vec<u8>, RenderError> {
-    let mut text = serde_json::to_vec_pretty(value).map_err(|e| RenderError::Json {
+    let mut text = serde_json::to_vec_pretty(value).map_err(|e| RenderError::Encode {
+        what: "JSON".into(),
         message: e.to_string(),
     })?;
     text.push(b'\n');
@@ -38,8 +41,52 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
             "report": report.summary,
             "domains": domains,
             "findings": report.finding_counts,
+            "missing_records": report.missing_records,
+            "gate": report.verdict,
         }))?,
     )?;
+
+    for family in [
+        Family::Coverage,
+        Family::Integrity,
+        Family::Missing,
+        Family::Reconcile,
+    ] {
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| rule(f.rule).family == family)
+            .collect();
+        let rules: Vec<_> = RULES
+            .iter()
+            .filter(|r| r.family == family)
+            .map(|r| {
+                let of_rule = findings.iter().filter(|f| f.rule == r.id);
+                json!({
+                    "id": r.id,
+                    "severity": r.severity,
+                    "summary": r.summary,
+                    "passed": of_rule.clone().next().is_none(),
+                    "violations": of_rule.map(|f| f.count).sum::<u64>(),
+                })
+            })
+            .collect();
+        let mut body = json!({
+            "family": family,
+            "passed": !findings.iter().any(|f| f.severity == Severity::Error),
+            "rules": rules,
+            "findings": findings,
+        });
+        match family {
+            Family::Missing => body["missing_records"] = json!(report.missing_records),
+            Family::Reconcile => body["entities"] = json!(report.reconciliation),
+            _ => {}
+        }
+        site.add(
+            format!("api/validate/{}.json", family.as_str()),
+            pretty(&body)?,
+        )?;
+    }
 
     for domain in &report.domains {
         let entities: Vec<&EntityView> = report

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod charts;
+pub mod failures;
 pub mod html;
 pub mod json;
 
@@ -20,8 +21,8 @@ pub enum RenderError {
     Templates { path: PathBuf, message: String },
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
-    #[error("JSON: {message}")]
-    Json { message: String },
+    #[error("{what}: {message}")]
+    Encode { what: String, message: String },
     #[error(transparent)]
     Output(#[from] OutputError),
 }

@@ -14,7 +14,9 @@ use crate::load::Inputs;
 use crate::measure::{ratio, Execution, LogCounts, LogEntry, Measures, ScriptTotals};
 use crate::model::config::{Band, Thresholds};
 use crate::model::{derive_id, Category, CoverageReport, Domain, Priority, Severity, Status};
-use crate::validate::Finding;
+use crate::validate::missing::missing_total;
+use crate::validate::reconcile::EntityReconciliation;
+use crate::validate::{Finding, Validation, Verdict};
 
 /// Facts about the run shown in every page's footer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -117,6 +119,13 @@ pub struct Report {
     pub by_category: Vec<Count<Category>>,
     pub findings: Vec<Finding>,
     pub finding_counts: FindingCounts,
+    pub reconciliation: Vec<EntityReconciliation>,
+    /// Legacy ids with no mapping, over every `source_ids/` file.
+    pub missing_records: u64,
+    /// Whether any `source_ids/` file was given (missing data can only be found then).
+    pub has_source_ids: bool,
+    pub reconcile_tolerance: f64,
+    pub verdict: Verdict,
 }
 
 /// Everything the report needs besides the data.
@@ -129,9 +138,14 @@ pub struct ReportOptions {
 pub fn build(
     inputs: &Inputs,
     measures: &Measures,
-    findings: Vec<Finding>,
+    validation: Validation,
+    verdict: Verdict,
     options: &ReportOptions,
 ) -> Report {
+    let Validation {
+        findings,
+        reconciliation,
+    } = validation;
     let thresholds = inputs.config.thresholds;
     let script_names: BTreeMap<Uuid, &str> = inputs
         .scripts
@@ -307,7 +321,12 @@ pub fn build(
         entities,
         by_status,
         by_category,
+        missing_records: missing_total(&findings),
+        has_source_ids: !inputs.source_ids.is_empty(),
+        reconcile_tolerance: inputs.config.reconcile_tolerance,
         findings,
         finding_counts,
+        reconciliation,
+        verdict,
     }
 }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Field, Finding, Sample, Subject, ValidateOptions};
+use polars::prelude::*;
+
+use super::{rows_finding_kept, Field, Finding, Sample, Subject, ValidateOptions};
 use crate::load::{InputKind, Inputs};
 use crate::measure::Measures;
 use crate::model::Status;
@@ -34,9 +36,77 @@ fn list_finding(
 pub fn check(
     inputs: &Inputs,
     measures: &Measures,
-    _options: &ValidateOptions,
+    options: &ValidateOptions,
     findings: &mut Vec<Finding>,
-) {
+) -> PolarsResult<()> {
+    if let Some(inventory) = &inputs.source_inventory {
+        let covered: Vec<String> = inputs
+            .scripts
+            .iter()
+            .map(|s| s.source_table.clone())
+            .chain(inputs.entities.iter().map(|e| e.legacy_table.clone()))
+            .collect();
+        let covered = Series::new("covered".into(), covered);
+        let uncovered = inventory.clone().lazy().filter(
+            col("table")
+                .str()
+                .strip_chars(lit(NULL))
+                .is_in(lit(covered).implode(false), false)
+                .not(),
+        );
+        let rows: i64 = uncovered
+            .clone()
+            .select([col("row_count").sum()])
+            .collect()?
+            .column("row_count")?
+            .i64()?
+            .get(0)
+            .unwrap_or(0);
+        findings.extend(rows_finding_kept(
+            "coverage.table.uncovered",
+            Subject::new("table", "source inventory"),
+            uncovered,
+            &["table", "row_count"],
+            options,
+            |n| format!("{n} legacy tables ({rows} rows) are migrated by no script and belong to no entity"),
+        )?);
+    }
+
+    for script in &inputs.scripts {
+        let executions = measures
+            .scripts
+            .get(&script.id)
+            .map(|t| t.executions)
+            .unwrap_or(0);
+        if executions == 0 && script.status != Status::NotStarted {
+            findings.push(Finding::new(
+                "coverage.script.no_metrics",
+                Subject::new("script", &script.name).with_id(script.id),
+                format!("status {} but no metrics rows", script.status),
+            ));
+        }
+    }
+
+    let minimum = options
+        .min_domain_coverage
+        .or(inputs.config.gate.min_domain_coverage);
+    if let Some(minimum) = minimum {
+        for (domain, totals) in &measures.domains {
+            let coverage = totals.coverage.unwrap_or(0.0);
+            if coverage < minimum {
+                findings.push(Finding::new(
+                    "coverage.domain.threshold",
+                    Subject::new("domain", domain.as_str()),
+                    format!(
+                        "coverage {:.2}% is below the required {:.2}%",
+                        coverage * 100.0,
+                        minimum * 100.0
+                    ),
+                ));
+            }
+        }
+    }
+
     if let Some(disk) = &inputs.scripts_on_disk {
         let manifest_names: BTreeSet<&str> =
             inputs.scripts.iter().map(|s| s.name.as_str()).collect();
@@ -157,4 +227,5 @@ pub fn check(
             "{n} files in the data folder are not part of the input contract and were not read"
         ),
     ));
+    Ok(())
 }

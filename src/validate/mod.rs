@@ -8,8 +8,14 @@
 pub mod registry;
 
 mod coverage;
-mod fields;
-mod frames;
+mod exports;
+pub mod gate;
+mod history;
+mod manifests;
+pub mod missing;
+pub mod reconcile;
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -18,7 +24,9 @@ use uuid::Uuid;
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::measure::Measures;
+use crate::model::config::SeverityOverride;
 use crate::model::Severity;
+pub use gate::{gate, Verdict};
 pub use registry::{rule, Family, Rule, RULES};
 
 /// What a finding is about.
@@ -61,7 +69,7 @@ pub struct Sample {
     pub fields: Vec<Field>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
@@ -70,6 +78,30 @@ pub struct Finding {
     /// Every violating row or record, not just the samples.
     pub count: u64,
     pub samples: Vec<Sample>,
+    /// Every violating row, kept only when `--failures-dir` asks for them.
+    #[serde(skip)]
+    pub rows: Option<DataFrame>,
+}
+
+impl PartialEq for Finding {
+    /// Findings are equal when everything shown is; `rows` is a copy of the data.
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.rule,
+            self.severity,
+            &self.subject,
+            &self.message,
+            self.count,
+            &self.samples,
+        ) == (
+            other.rule,
+            other.severity,
+            &other.subject,
+            &other.message,
+            other.count,
+            &other.samples,
+        )
+    }
 }
 
 impl Finding {
@@ -81,6 +113,7 @@ impl Finding {
             message: message.into(),
             count: 1,
             samples: Vec::new(),
+            rows: None,
         }
     }
 
@@ -90,33 +123,105 @@ impl Finding {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ValidateOptions {
     /// Most sample rows kept per finding.
     pub samples: usize,
+    /// Keep every violating row (for `--failures-dir`), not just the samples.
+    pub keep_rows: bool,
+    /// Severity overrides from the command line; they win over `migcov.yaml`.
+    pub severity: BTreeMap<String, SeverityOverride>,
+    /// `--min-domain-coverage`, overriding `gate.min_domain_coverage`.
+    pub min_domain_coverage: Option<f64>,
 }
 
 impl Default for ValidateOptions {
     fn default() -> Self {
-        ValidateOptions { samples: 20 }
+        ValidateOptions {
+            samples: 20,
+            keep_rows: false,
+            severity: BTreeMap::new(),
+            min_domain_coverage: None,
+        }
     }
 }
 
-/// Runs every rule; findings come back sorted by rule, then subject.
+/// What validation hands on: the findings, sorted by rule then subject, and the
+/// per-entity reconciliation table the pages show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validation {
+    pub findings: Vec<Finding>,
+    pub reconciliation: Vec<reconcile::EntityReconciliation>,
+}
+
+/// Runs every rule.
 pub fn validate(
     inputs: &Inputs,
     measures: &Measures,
     options: &ValidateOptions,
-) -> PolarsResult<Vec<Finding>> {
+) -> PolarsResult<Validation> {
     let mut findings = Vec::new();
-    fields::check(inputs, measures, &mut findings);
-    frames::check(inputs, options, &mut findings)?;
-    coverage::check(inputs, measures, options, &mut findings);
+    manifests::check(inputs, measures, &mut findings);
+    exports::check(inputs, options, &mut findings)?;
+    history::check(inputs, options, &mut findings)?;
+    coverage::check(inputs, measures, options, &mut findings)?;
+    missing::check(inputs, options, &mut findings)?;
+    let reconciliation = reconcile::reconcile(inputs)?;
+    reconcile::findings(&reconciliation, inputs, &mut findings);
+    let mut overrides = inputs.config.severity.clone();
+    overrides.extend(options.severity.clone());
+    findings.retain_mut(|finding| match overrides.get(finding.rule) {
+        Some(SeverityOverride::Off) => false,
+        Some(level) => {
+            finding.severity = match level {
+                SeverityOverride::Error => Severity::Error,
+                SeverityOverride::Warning => Severity::Warning,
+                _ => Severity::Info,
+            };
+            true
+        }
+        None => true,
+    });
     for finding in &mut findings {
+        if options.keep_rows && finding.rows.is_none() {
+            finding.rows = Some(samples_frame(&finding.samples)?);
+        }
         finding.samples.truncate(options.samples);
     }
     findings.sort_by(|a, b| (a.rule, &a.subject).cmp(&(b.rule, &b.subject)));
-    Ok(findings)
+    Ok(Validation {
+        findings,
+        reconciliation,
+    })
+}
+
+/// The samples of a finding as a frame (file, row, then its fields), for `--failures-dir`.
+fn samples_frame(samples: &[Sample]) -> PolarsResult<DataFrame> {
+    let mut columns = vec![
+        Column::new(
+            FILE_COL.into(),
+            samples.iter().map(|s| s.file.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            ROW_COL.into(),
+            samples
+                .iter()
+                .map(|s| s.row.map(|r| r as i64))
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    if let Some(first) = samples.first() {
+        for (i, field) in first.fields.iter().enumerate() {
+            columns.push(Column::new(
+                field.name.as_str().into(),
+                samples
+                    .iter()
+                    .map(|s| s.fields.get(i).map(|f| f.value.clone()))
+                    .collect::<Vec<_>>(),
+            ));
+        }
+    }
+    DataFrame::new_infer_height(columns)
 }
 
 /// A finding for the rows of `violations` (a filtered export frame), or `None` when there
@@ -151,6 +256,39 @@ pub(crate) fn rows_finding(
     finding.count = count;
     finding.samples = samples_of(&head, columns)?;
     Ok(Some(finding))
+}
+
+/// Like [`rows_finding`], also keeping every violating row when `keep` is set.
+pub(crate) fn rows_finding_kept(
+    rule_id: &'static str,
+    subject: Subject,
+    violations: LazyFrame,
+    columns: &[&str],
+    options: &ValidateOptions,
+    message: impl Fn(u64) -> String,
+) -> PolarsResult<Option<Finding>> {
+    let found = rows_finding(
+        rule_id,
+        subject,
+        violations.clone(),
+        columns,
+        options.samples,
+        message,
+    )?;
+    match found {
+        Some(mut finding) if options.keep_rows => {
+            let mut selected = vec![col(FILE_COL), col(ROW_COL)];
+            selected.extend(columns.iter().map(|c| col(*c)));
+            finding.rows = Some(
+                violations
+                    .sort([FILE_COL, ROW_COL], Default::default())
+                    .select(selected)
+                    .collect()?,
+            );
+            Ok(Some(finding))
+        }
+        other => Ok(other),
+    }
 }
 
 fn samples_of(frame: &DataFrame, columns: &[&str]) -> PolarsResult<Vec<Sample>> {

@@ -57,12 +57,28 @@ macro_rules! rule {
 
 pub static RULES: &[Rule] = &[
     rule!(
+        "coverage.domain.threshold",
+        Coverage,
+        Error,
+        "Every domain reaches the minimum coverage (gate.min_domain_coverage or --min-domain-coverage)",
+        "Checked only when a minimum is set. A domain below it is not ready for cut-over: migrate the missing \
+         records or lower the bar deliberately in migcov.yaml."
+    ),
+    rule!(
         "coverage.report.bounds",
         Coverage,
         Error,
         "The coverage report is consistent: coverages in [0, 1], completed <= total scripts, migrated <= total records",
         "The seed's CoverageReport rules. A coverage above 1 or more migrated than total records means an entity \
          claims more migrated records than it has: fix the entity's counts."
+    ),
+    rule!(
+        "coverage.script.no_metrics",
+        Coverage,
+        Warning,
+        "Every script that has started has metrics",
+        "A script whose status is anything but NOT_STARTED must have rows in metrics/: without them its records \
+         are not accounted for. Export its metrics, or set its status to NOT_STARTED."
     ),
     rule!(
         "coverage.scripts.missing_on_disk",
@@ -79,6 +95,14 @@ pub static RULES: &[Rule] = &[
         "Every .ts script in the scripts folder has a manifest",
         "Checked when a scripts folder is given. A script with no manifest is a migration the report cannot \
          account for: write its manifest under scripts/, or exclude the file in migcov.yaml if it is not a migration."
+    ),
+    rule!(
+        "coverage.table.uncovered",
+        Coverage,
+        Error,
+        "Every table in the source inventory is migrated by a script or owned by an entity",
+        "A legacy table that is the source_table of no script and the legacy_table of no entity is data nobody \
+         migrates. The finding lists each such table with its row count."
     ),
     rule!(
         "integrity.domain.coverage_range",
@@ -110,12 +134,43 @@ pub static RULES: &[Rule] = &[
         "total_records, migrated_records and failed_records count rows and cannot be negative."
     ),
     rule!(
+        "integrity.json.invalid",
+        Integrity,
+        Error,
+        "error_details, context and metadata hold valid JSON",
+        "JSON-typed fields must parse as JSON (in CSV, quote the text and double inner quotes: \
+         \"{\"\"a\"\": 1}\")."
+    ),
+    rule!(
         "integrity.log.invalid_enum",
         Integrity,
         Error,
         "Execution log rows have a known operation_type and level",
         "operation_type is one of MIGRATE, VALIDATE, ROLLBACK, FIX and level one of INFO, WARN, ERROR, DEBUG \
          (any case). Rows with other values are listed."
+    ),
+    rule!(
+        "integrity.manifest.duplicate",
+        Integrity,
+        Error,
+        "Script and entity ids and names are unique",
+        "References may use a name or an id, so both must be unique among scripts and among entities. The first \
+         record wins every reference; the others are ignored by the totals' links."
+    ),
+    rule!(
+        "integrity.mapping.duplicate_legacy_id",
+        Integrity,
+        Error,
+        "Each (entity_type, legacy_id) pair appears in one mapping row",
+        "A legacy record mapped twice has two modern records, or one mapping is stale. Rows after the first (in \
+         file and row order) are listed with both UUIDs' legacy id."
+    ),
+    rule!(
+        "integrity.mapping.duplicate_modern_id",
+        Integrity,
+        Error,
+        "Each modern_id appears in one mapping row",
+        "Two legacy records mapped to the same modern UUID have been merged, or one mapping is wrong."
     ),
     rule!(
         "integrity.mapping.invalid_modern_id",
@@ -133,12 +188,27 @@ pub static RULES: &[Rule] = &[
         "Legacy ids are row ids of the legacy database; a negative id points at nothing."
     ),
     rule!(
+        "integrity.metrics.counts_exceed_processed",
+        Integrity,
+        Error,
+        "records_successful + records_failed + records_skipped <= records_processed",
+        "An execution cannot account for more records than it processed."
+    ),
+    rule!(
         "integrity.metrics.negative_count",
         Integrity,
         Error,
         "Metrics counts and times are non-negative",
         "records_processed, records_successful, records_failed, records_skipped and execution_time_ms cannot be \
          negative."
+    ),
+    rule!(
+        "integrity.metrics.throughput_mismatch",
+        Integrity,
+        Warning,
+        "throughput_per_second agrees with records_processed / execution_time_ms",
+        "When given, throughput_per_second must be within throughput_tolerance (migcov.yaml, default 5%, plus \
+         0.01) of records_processed * 1000 / execution_time_ms."
     ),
     rule!(
         "integrity.reference.unresolved",
@@ -178,12 +248,78 @@ pub static RULES: &[Rule] = &[
         "success_rate is a fraction: write 0.98, not 98."
     ),
     rule!(
+        "integrity.status.final_mismatch",
+        Integrity,
+        Error,
+        "The last status in a script's log agrees with its manifest",
+        "The last context.status of the script's MIGRATE log entries, in timestamp order, must equal the \
+         manifest's status: one of them is out of date."
+    ),
+    rule!(
+        "integrity.status.invalid_transition",
+        Integrity,
+        Error,
+        "Status changes in the log follow the state machine",
+        "MIGRATE log entries with context.status must go NOT_STARTED -> IN_PROGRESS -> COMPLETE | FAILED, with \
+         FAILED -> IN_PROGRESS for a retry; ROLLBACK_REQUIRED may follow IN_PROGRESS, COMPLETE or FAILED and lead \
+         back to IN_PROGRESS. The first status must be NOT_STARTED or IN_PROGRESS."
+    ),
+    rule!(
         "load.file.unknown",
         Load,
         Warning,
         "Every file in the data folder is a known input",
         "Files outside the input contract (see the README) are not read. A misplaced export (metrics/ spelled \
          metric/, an .xlsx file) would otherwise be silently ignored."
+    ),
+    rule!(
+        "missing.mapping.orphan",
+        Missing,
+        Error,
+        "Every mapping points at a legacy id present in the source",
+        "For an entity type whose legacy table has a source_ids file, mapping rows whose legacy_id is not among \
+         those ids point at records that do not exist (or the source_ids export is incomplete)."
+    ),
+    rule!(
+        "missing.mapping.unmapped",
+        Missing,
+        Warning,
+        "Every legacy id in source_ids has a mapping",
+        "For each source_ids/<legacy_table> file, the ids with no LegacyMapping row of the entity_type of the \
+         entity owning that table. Failed and not yet migrated records show up here; the gate's \
+         max_missing_records sets how many are acceptable."
+    ),
+    rule!(
+        "reconcile.entity.mapping_count",
+        Reconcile,
+        Error,
+        "An entity's mapping rows equal its migrated_records",
+        "Every migrated record gets one LegacyMapping row of the entity's entity_type. The delta is mapping rows \
+         minus migrated_records, within reconcile_tolerance (a fraction of migrated_records, default 0)."
+    ),
+    rule!(
+        "reconcile.entity.metrics_successful",
+        Reconcile,
+        Error,
+        "Sum of metrics records_successful equals an entity's migrated_records",
+        "Metrics rows tagged with the entity (entity_id), plus untagged rows of its migration script, must add up \
+         to migrated_records."
+    ),
+    rule!(
+        "reconcile.entity.source_rows",
+        Reconcile,
+        Error,
+        "The source inventory's row count equals an entity's total_records",
+        "The legacy table's row_count in inventory/source must equal the entity's total_records: otherwise records \
+         were added or lost since the count."
+    ),
+    rule!(
+        "reconcile.entity.target_rows",
+        Reconcile,
+        Error,
+        "The target inventory's row count equals an entity's migrated_records",
+        "The modern table's row_count in inventory/target must equal migrated_records: more rows mean records \
+         written outside the migration, fewer mean lost writes."
     ),
 ];
 

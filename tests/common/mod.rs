@@ -41,6 +41,8 @@ pub fn run(data: &Path) -> (Inputs, Measures, Vec<Finding>) {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     let measures = measure(&inputs).unwrap();
-    let findings = validate(&inputs, &measures, &ValidateOptions::default()).unwrap();
+    let findings = validate(&inputs, &measures, &ValidateOptions::default())
+        .unwrap()
+        .findings;
     (inputs, measures, findings)
 }

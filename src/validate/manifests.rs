@@ -91,6 +91,23 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
         }
     }
 
+    duplicates(
+        "script",
+        inputs
+            .scripts
+            .iter()
+            .map(|s| (s.id, s.name.as_str(), &s.origin)),
+        findings,
+    );
+    duplicates(
+        "entity",
+        inputs
+            .entities
+            .iter()
+            .map(|e| (e.id, e.name.as_str(), &e.origin)),
+        findings,
+    );
+
     let mut by_name: BTreeMap<_, Vec<&Origin>> = BTreeMap::new();
     for domain in &inputs.domains {
         by_name.entry(domain.name).or_default().push(&domain.origin);
@@ -185,5 +202,41 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
                 )),
             );
         }
+    }
+}
+
+/// Records sharing an id or a name (a name is a reference, so it must be unique too).
+fn duplicates<'a>(
+    kind: &'static str,
+    records: impl Iterator<Item = (uuid::Uuid, &'a str, &'a Origin)>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut by_key: BTreeMap<String, Vec<(&'a str, &'a Origin)>> = BTreeMap::new();
+    for (id, name, origin) in records {
+        by_key
+            .entry(format!("id {id}"))
+            .or_default()
+            .push((name, origin));
+        by_key
+            .entry(format!("name {name}"))
+            .or_default()
+            .push((name, origin));
+    }
+    for (key, found) in by_key.into_iter().filter(|(_, f)| f.len() > 1) {
+        // Records with one name share its derived id too: the name finding says it all.
+        if key.starts_with("id ") && found.iter().all(|(n, _)| *n == found[0].0) {
+            continue;
+        }
+        let mut finding = Finding::new(
+            "integrity.manifest.duplicate",
+            Subject::new(kind, found[0].0),
+            format!("{} {kind} records share the {key}", found.len()),
+        );
+        finding.count = found.len() as u64;
+        finding.samples = found
+            .iter()
+            .map(|(name, origin)| sample(origin, &[("name", name.to_string())]))
+            .collect();
+        findings.push(finding);
     }
 }

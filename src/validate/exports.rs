@@ -1,0 +1,293 @@
+//! Field rules on exports (metrics, logs, mappings), each a polars filter over the whole
+//! frame: unresolved references, negative counts, unknown enum values, malformed ids.
+
+use polars::prelude::*;
+
+use super::{rows_finding_kept, Finding, Subject, ValidateOptions};
+use crate::load::tables::{FILE_COL, ROW_COL};
+use crate::load::Inputs;
+use crate::model::{LogLevel, OperationType};
+
+/// A UUID in its hyphenated form, any case.
+const UUID_PATTERN: &str =
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+
+fn any_negative(columns: &[&str]) -> Expr {
+    columns
+        .iter()
+        .map(|c| col(*c).lt(lit(0i64)).fill_null(lit(false)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
+}
+
+/// True where the upper-cased, trimmed text is not one of `allowed`.
+fn not_one_of(column: &str, allowed: &[&str]) -> Expr {
+    let allowed = Series::new("allowed".into(), allowed);
+    col(column)
+        .str()
+        .strip_chars(lit(NULL))
+        .str()
+        .to_uppercase()
+        .is_in(lit(allowed).implode(false), false)
+        .not()
+        .fill_null(lit(true))
+}
+
+pub fn check(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    let metrics = inputs.metrics.clone().lazy();
+    let logs = inputs.logs.clone().lazy();
+    let mappings = inputs.mappings.clone().lazy();
+
+    let checks: Vec<PolarsResult<Option<Finding>>> = vec![
+        rows_finding_kept(
+            "integrity.reference.unresolved",
+            Subject::new("table", "metrics.script_id"),
+            metrics.clone().filter(col("script_uuid").is_null()),
+            &["script_id"],
+            options,
+            |n| format!("{n} metrics rows name a script_id that matches no script manifest"),
+        ),
+        rows_finding_kept(
+            "integrity.reference.unresolved",
+            Subject::new("table", "metrics.entity_id"),
+            metrics.clone().filter(
+                col("entity_id")
+                    .is_not_null()
+                    .and(col("entity_uuid").is_null()),
+            ),
+            &["entity_id"],
+            options,
+            |n| format!("{n} metrics rows name an entity_id that matches no entity"),
+        ),
+        rows_finding_kept(
+            "integrity.reference.unresolved",
+            Subject::new("table", "logs.script_id"),
+            logs.clone().filter(col("script_uuid").is_null()),
+            &["script_id"],
+            options,
+            |n| format!("{n} log rows name a script_id that matches no script manifest"),
+        ),
+        rows_finding_kept(
+            "integrity.metrics.negative_count",
+            Subject::new("table", "metrics"),
+            metrics.filter(any_negative(&[
+                "records_processed",
+                "records_successful",
+                "records_failed",
+                "records_skipped",
+                "execution_time_ms",
+            ])),
+            &[
+                "script_id",
+                "records_processed",
+                "records_successful",
+                "records_failed",
+                "records_skipped",
+                "execution_time_ms",
+            ],
+            options,
+            |n| format!("{n} metrics rows have a negative count or time"),
+        ),
+        rows_finding_kept(
+            "integrity.log.invalid_enum",
+            Subject::new("table", "logs"),
+            logs.filter(
+                not_one_of(
+                    "operation_type",
+                    &OperationType::ALL
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .or(not_one_of(
+                    "level",
+                    &LogLevel::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+                )),
+            ),
+            &["script_id", "operation_type", "level"],
+            options,
+            |n| format!("{n} log rows have an unknown operation_type or level"),
+        ),
+        rows_finding_kept(
+            "integrity.mapping.invalid_modern_id",
+            Subject::new("table", "mappings"),
+            mappings.clone().filter(
+                col("modern_id")
+                    .str()
+                    .contains(lit(UUID_PATTERN), true)
+                    .not()
+                    .fill_null(lit(true)),
+            ),
+            &["entity_type", "legacy_id", "modern_id"],
+            options,
+            |n| format!("{n} mapping rows have a modern_id that is not a UUID"),
+        ),
+        rows_finding_kept(
+            "integrity.mapping.negative_legacy_id",
+            Subject::new("table", "mappings"),
+            mappings.filter(col("legacy_id").lt(lit(0i64))),
+            &["entity_type", "legacy_id", "modern_id"],
+            options,
+            |n| format!("{n} mapping rows have a negative legacy_id"),
+        ),
+    ];
+    for check in checks {
+        findings.extend(check?);
+    }
+    more_checks(inputs, options, findings)
+}
+
+/// True where a JSON text column holds something that does not parse as JSON.
+fn invalid_json(column: &str) -> Expr {
+    let parsed = col(column).str().json_path_match(lit("$"));
+    col(column)
+        .is_not_null()
+        .and(parsed.is_null())
+        .and(col(column).str().strip_chars(lit(NULL)).neq(lit("null")))
+}
+
+/// Rows that repeat `keys` of an earlier row (in file and row order); the first stays.
+fn repeats(frame: LazyFrame, keys: &[Expr]) -> PolarsResult<LazyFrame> {
+    let first = col("__order").min().over(keys)?;
+    Ok(frame
+        .sort([FILE_COL, ROW_COL], Default::default())
+        .with_row_index("__order", None)
+        .filter(
+            col("__order").neq(first).and(
+                keys.iter()
+                    .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
+            ),
+        ))
+}
+
+fn more_checks(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    let metrics = inputs.metrics.clone().lazy();
+    let logs = inputs.logs.clone().lazy();
+    let mappings = inputs.mappings.clone().lazy();
+    let tolerance = inputs.config.throughput_tolerance;
+    let expected_throughput = col("records_processed").cast(DataType::Float64) * lit(1000.0)
+        / col("execution_time_ms").cast(DataType::Float64);
+    let checks: Vec<PolarsResult<Option<Finding>>> = vec![
+        rows_finding_kept(
+            "integrity.metrics.counts_exceed_processed",
+            Subject::new("table", "metrics"),
+            metrics.clone().filter(
+                (col("records_successful")
+                    + col("records_failed")
+                    + col("records_skipped").fill_null(lit(0i64)))
+                .gt(col("records_processed")),
+            ),
+            &[
+                "script_id",
+                "records_processed",
+                "records_successful",
+                "records_failed",
+                "records_skipped",
+            ],
+            options,
+            |n| format!("{n} metrics rows count more successful + failed + skipped than processed"),
+        ),
+        rows_finding_kept(
+            "integrity.metrics.throughput_mismatch",
+            Subject::new("table", "metrics"),
+            metrics
+                .clone()
+                .filter(
+                    col("throughput_per_second")
+                        .is_not_null()
+                        .and(col("execution_time_ms").gt(lit(0i64))),
+                )
+                .with_column(expected_throughput.alias("expected_throughput"))
+                .filter(
+                    (col("throughput_per_second") - col("expected_throughput"))
+                        .abs()
+                        .gt(col("expected_throughput").abs() * lit(tolerance) + lit(0.01)),
+                ),
+            &[
+                "script_id",
+                "records_processed",
+                "execution_time_ms",
+                "throughput_per_second",
+                "expected_throughput",
+            ],
+            options,
+            |n| format!("{n} metrics rows state a throughput that disagrees with processed / time"),
+        ),
+        rows_finding_kept(
+            "integrity.json.invalid",
+            Subject::new("table", "metrics.error_details"),
+            metrics.filter(invalid_json("error_details")),
+            &["script_id", "error_details"],
+            options,
+            |n| format!("{n} metrics rows have error_details that is not valid JSON"),
+        ),
+        rows_finding_kept(
+            "integrity.json.invalid",
+            Subject::new("table", "logs.context"),
+            logs.filter(invalid_json("context")),
+            &["script_id", "context"],
+            options,
+            |n| format!("{n} log rows have a context that is not valid JSON"),
+        ),
+        rows_finding_kept(
+            "integrity.json.invalid",
+            Subject::new("table", "mappings.metadata"),
+            mappings.clone().filter(invalid_json("metadata")),
+            &["entity_type", "legacy_id", "modern_id", "metadata"],
+            options,
+            |n| format!("{n} mapping rows have metadata that is not valid JSON"),
+        ),
+        rows_finding_kept(
+            "integrity.mapping.duplicate_legacy_id",
+            Subject::new("table", "mappings"),
+            repeats(
+                mappings.clone().with_column(
+                    col("entity_type")
+                        .str()
+                        .strip_chars(lit(NULL))
+                        .str()
+                        .to_uppercase()
+                        .alias("__type"),
+                ),
+                &[col("__type"), col("legacy_id")],
+            )?,
+            &["entity_type", "legacy_id", "modern_id"],
+            options,
+            |n| {
+                format!(
+                    "{n} mapping rows repeat an (entity_type, legacy_id) pair of an earlier row"
+                )
+            },
+        ),
+        rows_finding_kept(
+            "integrity.mapping.duplicate_modern_id",
+            Subject::new("table", "mappings"),
+            repeats(
+                mappings.with_column(
+                    col("modern_id")
+                        .str()
+                        .strip_chars(lit(NULL))
+                        .str()
+                        .to_lowercase()
+                        .alias("__modern"),
+                ),
+                &[col("__modern")],
+            )?,
+            &["entity_type", "legacy_id", "modern_id"],
+            options,
+            |n| format!("{n} mapping rows reuse the modern_id of an earlier row"),
+        ),
+    ];
+    for check in checks {
+        findings.extend(check?);
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Missing data: for every `source_ids/<legacy_table>` file, the legacy ids with no
+//! LegacyMapping row for the entity that owns that table (an anti-join), and the mappings of
+//! that entity type that point at ids absent from the source (orphans).
+
+use polars::prelude::*;
+
+use super::{rows_finding_kept, Finding, Subject, ValidateOptions};
+use crate::load::Inputs;
+
+/// The mapping rows of one entity type, matched case-insensitively.
+fn mappings_of(inputs: &Inputs, entity_type: &str) -> LazyFrame {
+    inputs.mappings.clone().lazy().filter(
+        col("entity_type")
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .to_uppercase()
+            .eq(lit(entity_type.to_string())),
+    )
+}
+
+pub fn check(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    for (table, ids) in &inputs.source_ids {
+        let owner = inputs
+            .entities
+            .iter()
+            .find(|e| &e.legacy_table == table && e.entity_type.is_some());
+        let Some((entity, entity_type)) = owner.and_then(|e| Some((e, e.entity_type.as_deref()?)))
+        else {
+            let mut finding = Finding::new(
+                "missing.mapping.unmapped",
+                Subject::new("table", table),
+                format!(
+                    "no entity with an entity_type has legacy_table {table}: none of its {} ids can be traced",
+                    ids.height()
+                ),
+            );
+            finding.count = ids.height() as u64;
+            findings.push(finding);
+            continue;
+        };
+        let source = ids.clone().lazy();
+        let mapped = mappings_of(inputs, entity_type);
+        findings.extend(rows_finding_kept(
+            "missing.mapping.unmapped",
+            Subject::new("table", table),
+            source.clone().join(
+                mapped.clone(),
+                [col("id")],
+                [col("legacy_id")],
+                JoinArgs::new(JoinType::Anti),
+            ),
+            &["id"],
+            options,
+            |n| {
+                format!(
+                    "{n} of {} legacy ids in {table} have no {entity_type} mapping (entity {})",
+                    ids.height(),
+                    entity.name
+                )
+            },
+        )?);
+        findings.extend(rows_finding_kept(
+            "missing.mapping.orphan",
+            Subject::new("table", table),
+            mapped.join(
+                source,
+                [col("legacy_id")],
+                [col("id")],
+                JoinArgs::new(JoinType::Anti),
+            ),
+            &["entity_type", "legacy_id", "modern_id"],
+            options,
+            |n| format!("{n} {entity_type} mappings point at legacy ids that are not in {table}"),
+        )?);
+    }
+    Ok(())
+}
+
+/// Total legacy ids without a mapping, for the gate's `max_missing_records`.
+pub fn missing_total(findings: &[Finding]) -> u64 {
+    findings
+        .iter()
+        .filter(|f| f.rule == "missing.mapping.unmapped")
+        .map(|f| f.count)
+        .sum()
+}
