@@ -13,5 +13,7 @@ echo "== generate $records records"
 /usr/bin/time -f "generate: %e s wall, %M KB peak" "$bin" generate --out "$work/data" --records "$records"
 du -sh "$work/data"
 echo "== build"
-/usr/bin/time -f "build: %e s wall, %M KB peak" "$bin" build --data "$work/data" --out "$work/site" --report-date 2026-11-24
+status=0
+/usr/bin/time -f "build: %e s wall, %M KB peak" "$bin" build --data "$work/data" --out "$work/site" --report-date 2026-11-24 || status=$?
+echo "build exit code: $status (1 = the gate failed, as the injected defects make it)"
 du -sh "$work/site"
