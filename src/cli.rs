@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
 use crate::load::LoadOptions;
-use crate::model::config::{GateConfig, SeverityOverride};
+use crate::model::config::{GateConfig, MinCoverage, SeverityOverride};
 use crate::report::ReportOptions;
 use crate::validate::{ValidateOptions, RULES};
 
@@ -197,11 +197,11 @@ impl CheckArgs {
                 samples: self.samples,
                 keep_rows: self.failures_dir.is_some(),
                 severity: self.severity.into_iter().collect(),
-                min_domain_coverage: self.min_domain_coverage,
+                min_domain_coverage: self.min_domain_coverage.map(MinCoverage::All),
             },
             gate: GateConfig {
                 fail_under: self.fail_under,
-                min_domain_coverage: self.min_domain_coverage,
+                min_domain_coverage: self.min_domain_coverage.map(MinCoverage::All),
                 max_missing_records: self.max_missing,
             },
             failures_dir: self.failures_dir,

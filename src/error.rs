@@ -15,6 +15,8 @@ pub enum Error {
     Render(#[from] RenderError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("migcov.yaml: {message}")]
+    Config { message: String },
     /// A polars computation failed on frames that loaded fine: a bug, reported as such.
     #[error("internal error while computing the report: {message}")]
     Compute { message: String },

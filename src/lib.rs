@@ -44,7 +44,10 @@ pub struct Outcome {
 fn gate_config(flags: &GateConfig, file: &GateConfig) -> GateConfig {
     GateConfig {
         fail_under: flags.fail_under.or(file.fail_under),
-        min_domain_coverage: flags.min_domain_coverage.or(file.min_domain_coverage),
+        min_domain_coverage: flags
+            .min_domain_coverage
+            .clone()
+            .or(file.min_domain_coverage.clone()),
         max_missing_records: flags.max_missing_records.or(file.max_missing_records),
     }
 }
@@ -53,6 +56,16 @@ fn gate_config(flags: &GateConfig, file: &GateConfig) -> GateConfig {
 pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, Error> {
     progress("loading inputs");
     let inputs = load::load(&config.load)?;
+    if let Some(unknown) = inputs
+        .config
+        .severity
+        .keys()
+        .find(|id| !validate::RULES.iter().any(|r| r.id == id.as_str()))
+    {
+        return Err(Error::Config {
+            message: format!("severity: unknown rule {unknown:?} (see `migcov rules`)"),
+        });
+    }
     progress("measuring");
     let measures = measure::measure(&inputs).map_err(Error::compute)?;
     progress("validating");

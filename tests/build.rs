@@ -712,3 +712,21 @@ fn validation_json_mirrors_the_findings() {
         "offices mappings −5 of 9"
     );
 }
+
+#[test]
+fn an_unknown_rule_in_migcov_yaml_is_exit_2() {
+    let data = broken("migcov.yaml", "severity:\n  no.such.rule: off\n");
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &["migcov.yaml", "unknown rule \"no.such.rule\""],
+    );
+}
+
+#[test]
+fn an_unknown_key_in_migcov_yaml_names_the_line() {
+    let data = broken("migcov.yaml", "title: x\nthreshold:\n  high: 0.9\n");
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &["migcov.yaml line 2", "unknown field `threshold`"],
+    );
+}

@@ -233,3 +233,43 @@ fn samples_point_at_file_and_row_in_order() {
     );
     assert_eq!(finding.samples[0].fields[2].value, "VERBOSE");
 }
+
+#[test]
+fn domain_minimums_can_be_given_per_domain() {
+    let data = base_with(None);
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "gate:\n  min_domain_coverage:\n    business: 1.0\n    CLINICAL: 0.5\n",
+    )
+    .unwrap();
+    let (_, _, findings) = run(data.path());
+    // BUSINESS covers 10/10 = 1.0 (meets 1.0); CLINICAL has no records (0 < 0.5);
+    // TECHNICAL and COMMUNICATIONS are not listed, so they have no minimum.
+    let subjects: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.rule == "coverage.domain.threshold")
+        .map(|f| f.subject.name.as_str())
+        .collect();
+    assert_eq!(subjects, ["CLINICAL"]);
+}
+
+#[test]
+fn severity_overrides_in_migcov_yaml_apply() {
+    let overlay = fixtures().join("rules/load.file.unknown/data");
+    let data = base_with(Some(&overlay));
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "severity:\n  load.file.unknown: error\n",
+    )
+    .unwrap();
+    let (_, _, findings) = run(data.path());
+    assert_eq!(findings[0].rule, "load.file.unknown");
+    assert_eq!(findings[0].severity, migcov::model::Severity::Error);
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "severity:\n  load.file.unknown: off\n",
+    )
+    .unwrap();
+    let (_, _, findings) = run(data.path());
+    assert!(findings.is_empty(), "{findings:?}");
+}

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::Domain;
+
 /// Settings read from `migcov.yaml`; every field has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,10 +38,29 @@ pub struct ProjectConfig {
 pub struct GateConfig {
     /// Fail when the overall success rate is below this.
     pub fail_under: Option<f64>,
-    /// Every domain's coverage must reach this (rule `coverage.domain.threshold`).
-    pub min_domain_coverage: Option<f64>,
+    /// The coverage every domain must reach (rule `coverage.domain.threshold`): one rate
+    /// for all, or a rate per domain.
+    pub min_domain_coverage: Option<MinCoverage>,
     /// Fail when more legacy ids than this have no mapping (rule `missing.mapping.unmapped`).
     pub max_missing_records: Option<u64>,
+}
+
+/// `gate.min_domain_coverage`: `0.9`, or `{CLINICAL: 0.99, BUSINESS: 0.9}` (domains left
+/// out have no minimum).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MinCoverage {
+    All(f64),
+    PerDomain(BTreeMap<Domain, f64>),
+}
+
+impl MinCoverage {
+    pub fn for_domain(&self, domain: Domain) -> Option<f64> {
+        match self {
+            MinCoverage::All(rate) => Some(*rate),
+            MinCoverage::PerDomain(rates) => rates.get(&domain).copied(),
+        }
+    }
 }
 
 /// A severity given in `migcov.yaml` or `--severity`, or `off` to drop a rule's findings.

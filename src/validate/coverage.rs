@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use super::{rows_finding_kept, Field, Finding, Sample, Subject, ValidateOptions};
+use super::{rows_finding, Field, Finding, Sample, Subject, ValidateOptions};
 use crate::load::{InputKind, Inputs};
 use crate::measure::Measures;
 use crate::model::Status;
@@ -62,11 +62,12 @@ pub fn check(
             .i64()?
             .get(0)
             .unwrap_or(0);
-        findings.extend(rows_finding_kept(
+        findings.extend(rows_finding(
             "coverage.table.uncovered",
             Subject::new("table", "source inventory"),
             uncovered,
             &["table", "row_count"],
+            &["table"],
             options,
             |n| format!("{n} legacy tables ({rows} rows) are migrated by no script and belong to no entity"),
         )?);
@@ -87,20 +88,26 @@ pub fn check(
         }
     }
 
-    let minimum = options
+    let minimum = options.min_domain_coverage.as_ref().or(inputs
+        .config
+        .gate
         .min_domain_coverage
-        .or(inputs.config.gate.min_domain_coverage);
+        .as_ref());
     if let Some(minimum) = minimum {
         for (domain, totals) in &measures.domains {
+            let Some(required) = minimum.for_domain(*domain) else {
+                continue;
+            };
+            // A domain with no records has covered nothing.
             let coverage = totals.coverage.unwrap_or(0.0);
-            if coverage < minimum {
+            if coverage < required {
                 findings.push(Finding::new(
                     "coverage.domain.threshold",
                     Subject::new("domain", domain.as_str()),
                     format!(
                         "coverage {:.2}% is below the required {:.2}%",
                         coverage * 100.0,
-                        minimum * 100.0
+                        required * 100.0
                     ),
                 ));
             }

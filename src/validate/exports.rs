@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding_kept, Finding, Subject, ValidateOptions};
+use super::{rows_finding, Finding, Subject, ValidateOptions};
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::model::{LogLevel, OperationType};
@@ -43,15 +43,16 @@ pub fn check(
     let mappings = inputs.mappings.clone().lazy();
 
     let checks: Vec<PolarsResult<Option<Finding>>> = vec![
-        rows_finding_kept(
+        rows_finding(
             "integrity.reference.unresolved",
             Subject::new("table", "metrics.script_id"),
             metrics.clone().filter(col("script_uuid").is_null()),
             &["script_id"],
+            &[],
             options,
             |n| format!("{n} metrics rows name a script_id that matches no script manifest"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.reference.unresolved",
             Subject::new("table", "metrics.entity_id"),
             metrics.clone().filter(
@@ -60,18 +61,20 @@ pub fn check(
                     .and(col("entity_uuid").is_null()),
             ),
             &["entity_id"],
+            &[],
             options,
             |n| format!("{n} metrics rows name an entity_id that matches no entity"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.reference.unresolved",
             Subject::new("table", "logs.script_id"),
             logs.clone().filter(col("script_uuid").is_null()),
             &["script_id"],
+            &[],
             options,
             |n| format!("{n} log rows name a script_id that matches no script manifest"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.metrics.negative_count",
             Subject::new("table", "metrics"),
             metrics.filter(any_negative(&[
@@ -89,10 +92,11 @@ pub fn check(
                 "records_skipped",
                 "execution_time_ms",
             ],
+            &[],
             options,
             |n| format!("{n} metrics rows have a negative count or time"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.log.invalid_enum",
             Subject::new("table", "logs"),
             logs.filter(
@@ -109,10 +113,11 @@ pub fn check(
                 )),
             ),
             &["script_id", "operation_type", "level"],
+            &[],
             options,
             |n| format!("{n} log rows have an unknown operation_type or level"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.mapping.invalid_modern_id",
             Subject::new("table", "mappings"),
             mappings.clone().filter(
@@ -123,14 +128,16 @@ pub fn check(
                     .fill_null(lit(true)),
             ),
             &["entity_type", "legacy_id", "modern_id"],
+            &["legacy_id"],
             options,
             |n| format!("{n} mapping rows have a modern_id that is not a UUID"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.mapping.negative_legacy_id",
             Subject::new("table", "mappings"),
             mappings.filter(col("legacy_id").lt(lit(0i64))),
             &["entity_type", "legacy_id", "modern_id"],
+            &["legacy_id"],
             options,
             |n| format!("{n} mapping rows have a negative legacy_id"),
         ),
@@ -176,7 +183,7 @@ fn more_checks(
     let expected_throughput = col("records_processed").cast(DataType::Float64) * lit(1000.0)
         / col("execution_time_ms").cast(DataType::Float64);
     let checks: Vec<PolarsResult<Option<Finding>>> = vec![
-        rows_finding_kept(
+        rows_finding(
             "integrity.metrics.counts_exceed_processed",
             Subject::new("table", "metrics"),
             metrics.clone().filter(
@@ -192,10 +199,11 @@ fn more_checks(
                 "records_failed",
                 "records_skipped",
             ],
+            &[],
             options,
             |n| format!("{n} metrics rows count more successful + failed + skipped than processed"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.metrics.throughput_mismatch",
             Subject::new("table", "metrics"),
             metrics
@@ -218,34 +226,38 @@ fn more_checks(
                 "throughput_per_second",
                 "expected_throughput",
             ],
+            &[],
             options,
             |n| format!("{n} metrics rows state a throughput that disagrees with processed / time"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.json.invalid",
             Subject::new("table", "metrics.error_details"),
             metrics.filter(invalid_json("error_details")),
             &["script_id", "error_details"],
+            &[],
             options,
             |n| format!("{n} metrics rows have error_details that is not valid JSON"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.json.invalid",
             Subject::new("table", "logs.context"),
             logs.filter(invalid_json("context")),
             &["script_id", "context"],
+            &[],
             options,
             |n| format!("{n} log rows have a context that is not valid JSON"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.json.invalid",
             Subject::new("table", "mappings.metadata"),
             mappings.clone().filter(invalid_json("metadata")),
             &["entity_type", "legacy_id", "modern_id", "metadata"],
+            &[],
             options,
             |n| format!("{n} mapping rows have metadata that is not valid JSON"),
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.mapping.duplicate_legacy_id",
             Subject::new("table", "mappings"),
             repeats(
@@ -260,6 +272,7 @@ fn more_checks(
                 &[col("__type"), col("legacy_id")],
             )?,
             &["entity_type", "legacy_id", "modern_id"],
+            &["__type", "legacy_id"],
             options,
             |n| {
                 format!(
@@ -267,7 +280,7 @@ fn more_checks(
                 )
             },
         ),
-        rows_finding_kept(
+        rows_finding(
             "integrity.mapping.duplicate_modern_id",
             Subject::new("table", "mappings"),
             repeats(
@@ -282,6 +295,7 @@ fn more_checks(
                 &[col("__modern")],
             )?,
             &["entity_type", "legacy_id", "modern_id"],
+            &["__modern"],
             options,
             |n| format!("{n} mapping rows reuse the modern_id of an earlier row"),
         ),

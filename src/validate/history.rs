@@ -9,7 +9,7 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding_kept, Field, Finding, Sample, Subject, ValidateOptions};
+use super::{rows_finding, Field, Finding, Sample, Subject, ValidateOptions};
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::model::Status;
@@ -89,11 +89,12 @@ pub fn check(
         [col("__from"), col("__to")],
         JoinArgs::new(JoinType::Anti),
     );
-    findings.extend(rows_finding_kept(
+    findings.extend(rows_finding(
         "integrity.status.invalid_transition",
         Subject::new("table", "logs"),
         invalid,
         &["script_id", "timestamp", "previous_status", "status"],
+        &[],
         options,
         |n| format!("{n} log entries record a status change the state machine does not allow"),
     )?);

@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding_kept, Finding, Subject, ValidateOptions};
+use super::{rows_finding, Finding, Subject, ValidateOptions};
 use crate::load::Inputs;
 
 /// The mapping rows of one entity type, matched case-insensitively.
@@ -45,7 +45,7 @@ pub fn check(
         };
         let source = ids.clone().lazy();
         let mapped = mappings_of(inputs, entity_type);
-        findings.extend(rows_finding_kept(
+        findings.extend(rows_finding(
             "missing.mapping.unmapped",
             Subject::new("table", table),
             source.clone().join(
@@ -54,6 +54,7 @@ pub fn check(
                 [col("legacy_id")],
                 JoinArgs::new(JoinType::Anti),
             ),
+            &["id"],
             &["id"],
             options,
             |n| {
@@ -64,7 +65,7 @@ pub fn check(
                 )
             },
         )?);
-        findings.extend(rows_finding_kept(
+        findings.extend(rows_finding(
             "missing.mapping.orphan",
             Subject::new("table", table),
             mapped.join(
@@ -74,6 +75,7 @@ pub fn check(
                 JoinArgs::new(JoinType::Anti),
             ),
             &["entity_type", "legacy_id", "modern_id"],
+            &["legacy_id"],
             options,
             |n| format!("{n} {entity_type} mappings point at legacy ids that are not in {table}"),
         )?);

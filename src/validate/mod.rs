@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::measure::Measures;
-use crate::model::config::SeverityOverride;
+use crate::model::config::{MinCoverage, SeverityOverride};
 use crate::model::Severity;
 pub use gate::{gate, Verdict};
 pub use registry::{rule, Family, Rule, RULES};
@@ -132,7 +132,7 @@ pub struct ValidateOptions {
     /// Severity overrides from the command line; they win over `migcov.yaml`.
     pub severity: BTreeMap<String, SeverityOverride>,
     /// `--min-domain-coverage`, overriding `gate.min_domain_coverage`.
-    pub min_domain_coverage: Option<f64>,
+    pub min_domain_coverage: Option<MinCoverage>,
 }
 
 impl Default for ValidateOptions {
@@ -225,13 +225,15 @@ fn samples_frame(samples: &[Sample]) -> PolarsResult<DataFrame> {
 }
 
 /// A finding for the rows of `violations` (a filtered export frame), or `None` when there
-/// are none. Samples show `columns` of the first rows in file and row order.
+/// are none. Samples show `columns` of the first rows ordered by `keys` (lowest first), then
+/// file and row; with `keep_rows`, every violating row is kept in that order too.
 pub(crate) fn rows_finding(
     rule_id: &'static str,
     subject: Subject,
     violations: LazyFrame,
     columns: &[&str],
-    limit: usize,
+    keys: &[&str],
+    options: &ValidateOptions,
     message: impl Fn(u64) -> String,
 ) -> PolarsResult<Option<Finding>> {
     let count = violations
@@ -245,50 +247,24 @@ pub(crate) fn rows_finding(
     if count == 0 {
         return Ok(None);
     }
+    let mut order: Vec<&str> = keys.to_vec();
+    order.extend([FILE_COL, ROW_COL]);
     let mut selected = vec![col(FILE_COL), col(ROW_COL)];
     selected.extend(columns.iter().map(|c| col(*c)));
-    let head = violations
-        .sort([FILE_COL, ROW_COL], Default::default())
-        .select(selected)
-        .limit(limit as IdxSize)
+    let ordered = violations
+        .sort(order, SortMultipleOptions::default().with_nulls_last(true))
+        .select(selected);
+    let head = ordered
+        .clone()
+        .limit(options.samples as IdxSize)
         .collect()?;
     let mut finding = Finding::new(rule_id, subject, message(count));
     finding.count = count;
     finding.samples = samples_of(&head, columns)?;
-    Ok(Some(finding))
-}
-
-/// Like [`rows_finding`], also keeping every violating row when `keep` is set.
-pub(crate) fn rows_finding_kept(
-    rule_id: &'static str,
-    subject: Subject,
-    violations: LazyFrame,
-    columns: &[&str],
-    options: &ValidateOptions,
-    message: impl Fn(u64) -> String,
-) -> PolarsResult<Option<Finding>> {
-    let found = rows_finding(
-        rule_id,
-        subject,
-        violations.clone(),
-        columns,
-        options.samples,
-        message,
-    )?;
-    match found {
-        Some(mut finding) if options.keep_rows => {
-            let mut selected = vec![col(FILE_COL), col(ROW_COL)];
-            selected.extend(columns.iter().map(|c| col(*c)));
-            finding.rows = Some(
-                violations
-                    .sort([FILE_COL, ROW_COL], Default::default())
-                    .select(selected)
-                    .collect()?,
-            );
-            Ok(Some(finding))
-        }
-        other => Ok(other),
+    if options.keep_rows {
+        finding.rows = Some(ordered.collect()?);
     }
+    Ok(Some(finding))
 }
 
 fn samples_of(frame: &DataFrame, columns: &[&str]) -> PolarsResult<Vec<Sample>> {
