@@ -27,6 +27,10 @@ pub enum Command {
     /// Load and run every rule without rendering; print a table of findings and exit 0 when
     /// the gate holds, 1 when it does not.
     Validate(ValidateArgs),
+    /// Check a snapshot against its SHA256SUMS: exit 0 only when it is intact.
+    Verify(VerifyArgs),
+    /// Compare two reports (snapshots, sites or data folders): HTML, Markdown and JSON.
+    Diff(DiffArgs),
     /// Write a deterministic synthetic dataset with known injected defects.
     Generate(GenerateArgs),
     /// List every validation rule with its id, severity and summary.
@@ -89,6 +93,46 @@ pub struct BuildArgs {
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub report_date: Option<NaiveDate>,
     /// A folder of templates (and style.css) overriding the built-in ones by name.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Also archive the site as <out>/archive/<report-date>/ with provenance.json and
+    /// SHA256SUMS. An existing snapshot is never overwritten.
+    #[arg(long)]
+    pub snapshot: bool,
+    /// Write JUnit XML (one suite per rule family, one case per rule and subject).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary, e.g. to $GITHUB_STEP_SUMMARY.
+    #[arg(long, value_name = "FILE")]
+    pub summary_md: Option<PathBuf>,
+    /// Write the machine-readable result (as api/coverage/summary.json, with the gate).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Where the site is published, for the Markdown summary's link (default: the path to
+    /// <out>/index.html).
+    #[arg(long, value_name = "URL")]
+    pub site_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The snapshot folder, e.g. site/archive/2026-11-24.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older report: a snapshot or site folder (with api/), or a data folder.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The newer report, likewise.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Folder for diff.html, diff.md and diff.json (replaced as a whole, atomically).
+    #[arg(long, value_name = "DIR", default_value = "diff")]
+    pub out: PathBuf,
+    /// A folder of templates overriding the built-in ones by name.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
 }
@@ -167,6 +211,13 @@ pub struct BuildConfig {
     pub report: ReportOptions,
     pub out: PathBuf,
     pub templates: Option<PathBuf>,
+    pub snapshot: bool,
+    pub junit: Option<PathBuf>,
+    pub summary_md: Option<PathBuf>,
+    pub json: Option<PathBuf>,
+    pub site_url: String,
+    /// The command line as given, for a snapshot's provenance.
+    pub command_line: Vec<String>,
 }
 
 /// The report date: the flag, else `SOURCE_DATE_EPOCH`, else today in UTC.
@@ -217,8 +268,16 @@ impl BuildArgs {
             report: ReportOptions {
                 report_date: date.format("%Y-%m-%d").to_string(),
             },
+            site_url: self
+                .site_url
+                .unwrap_or_else(|| self.out.join("index.html").display().to_string()),
             out: self.out,
             templates: self.templates,
+            snapshot: self.snapshot,
+            junit: self.junit,
+            summary_md: self.summary_md,
+            json: self.json,
+            command_line: std::env::args().collect(),
         })
     }
 }

@@ -15,6 +15,8 @@ pub enum Error {
     Render(#[from] RenderError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
     #[error("migcov.yaml: {message}")]
     Config { message: String },
     /// A polars computation failed on frames that loaded fine: a bug, reported as such.

@@ -4,6 +4,7 @@
 //! [`build`] below is its table of contents. Each stage takes plain values from the one
 //! before it and can be tested alone.
 
+pub mod archive;
 pub mod cli;
 pub mod error;
 pub mod generate;
@@ -21,7 +22,11 @@ use cli::{BuildConfig, CheckConfig};
 use load::Inputs;
 use measure::Measures;
 use model::config::GateConfig;
-use report::Report;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use archive::diff::ReportJson;
+use report::{ArchiveEntry, Archived, HistoryPoint, Report};
 use validate::{Validation, Verdict};
 
 /// What loading and judging produced.
@@ -88,8 +93,8 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     })
 }
 
-/// Runs the whole pipeline and publishes the site to `config.out`; on any error nothing is
-/// written and a previous site stays as it was.
+/// Runs the whole pipeline and publishes the site to `config.out` (and the CI files asked
+/// for); on any error nothing is written and a previous site stays as it was.
 pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, Error> {
     let checked = check(&config.check, progress)?;
     let report = report::build(
@@ -99,12 +104,199 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         checked.verdict,
         &config.report,
     );
+    let date = report.summary.report_date.clone();
+    let existing = archive::read_existing(&config.out)?;
+    if config.snapshot && existing.iter().any(|s| s.date == date) {
+        return Err(archive::ArchiveError::Exists {
+            path: config.out.join("archive").join(&date),
+            date,
+        }
+        .into());
+    }
+    let previous = existing.iter().rev().find(|s| s.date < date);
+
     progress("rendering");
-    let site = render::render(&report, config.templates.as_deref())?;
+    let mut history: Vec<HistoryPoint> = existing
+        .iter()
+        .filter(|s| s.date != date)
+        .map(|s| HistoryPoint::from_summary(&s.summary))
+        .collect();
+    history.push(HistoryPoint::from_report(&report));
+    history.sort_by(|a, b| a.date.cmp(&b.date));
+    let mut entries: Vec<ArchiveEntry> = existing
+        .iter()
+        .map(|s| ArchiveEntry::from_summary(&s.summary, s.has_diff()))
+        .collect();
+    let mut snapshot_site = None;
+    if config.snapshot {
+        let own = render::render(&report, config.templates.as_deref(), None)?;
+        let mut current = ArchiveEntry::from_summary(&summary_of(&own)?, previous.is_some());
+        current.date = date.clone();
+        entries.push(current);
+        snapshot_site = Some(own);
+    }
+    entries.sort_by(|a, b| b.date.cmp(&a.date));
+    let archived = Archived {
+        history,
+        archive: entries,
+    };
+    let mut site = render::render(&report, config.templates.as_deref(), Some(&archived))?;
+
+    if let Some(own) = snapshot_site {
+        progress("archiving");
+        let mut diff_files = BTreeMap::new();
+        if let Some(previous) = previous {
+            let old = ReportJson::read(Path::new(&previous.date), |name| {
+                previous.files.get(Path::new(name)).cloned()
+            })?;
+            let new = ReportJson::read(Path::new(&date), |name| own.get(name).map(<[u8]>::to_vec))?;
+            let changes = archive::diff::diff(&old, &new);
+            diff_files.insert(
+                PathBuf::from("diff.html"),
+                render::html::diff_page(&changes, config.templates.as_deref(), "")?.into_bytes(),
+            );
+            diff_files.insert(
+                PathBuf::from("diff.md"),
+                archive::diff::markdown(&changes).into_bytes(),
+            );
+            diff_files.insert(PathBuf::from("diff.json"), json_bytes(&changes)?);
+        }
+        let provenance = provenance(
+            &checked.inputs,
+            &config.check.load.data_dir,
+            &report,
+            config,
+        )?;
+        let files = archive::snapshot::snapshot_files(&own, &provenance, diff_files)?;
+        archive::snapshot::add_to_site(&mut site, &date, &files)?;
+    }
+    for old in &existing {
+        archive::snapshot::add_to_site(&mut site, &old.date, &old.files)?;
+    }
+
     progress("writing");
     site.publish(&config.out)?;
+    let summary = site
+        .get("api/coverage/summary.json")
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    if let Some(path) = &config.json {
+        output::write_file(path, &summary)?;
+    }
+    if let Some(path) = &config.junit {
+        output::write_file(path, &render::junit::render(&report)?)?;
+    }
+    if let Some(path) = &config.summary_md {
+        output::write_file(
+            path,
+            render::markdown::render(&report, &config.site_url).as_bytes(),
+        )?;
+    }
     Ok(Outcome {
         files: site.len(),
         report,
     })
+}
+
+fn summary_of(site: &output::Site) -> Result<serde_json::Value, Error> {
+    let bytes = site.get("api/coverage/summary.json").unwrap_or_default();
+    serde_json::from_slice(bytes).map_err(|e| Error::Compute {
+        message: format!("summary.json: {e}"),
+    })
+}
+
+fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Compute {
+        message: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// What produced a snapshot: the tool, the command, and every input with its hash.
+fn provenance(
+    inputs: &Inputs,
+    data_dir: &Path,
+    report: &Report,
+    config: &BuildConfig,
+) -> Result<archive::snapshot::Provenance, Error> {
+    let mut records = Vec::new();
+    for file in &inputs.files {
+        let (sha256, bytes) = archive::verify::sha256_file(&file.path)?;
+        records.push(archive::snapshot::InputRecord {
+            path: file.relative.display().to_string(),
+            kind: file.kind.name().to_string(),
+            bytes,
+            rows: inputs.file_rows.get(&file.relative).copied(),
+            sha256,
+        });
+    }
+    Ok(archive::snapshot::Provenance {
+        tool: "migcov",
+        version: env!("CARGO_PKG_VERSION"),
+        command_line: config.command_line.clone(),
+        report_date: report.summary.report_date.clone(),
+        data_dir: data_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| inputs.data_dir_name.clone()),
+        gate: report.verdict.clone(),
+        inputs: records,
+    })
+}
+
+/// Reads one side of a diff: a folder with `api/` (a site or snapshot) as it is, a data
+/// folder by running the pipeline in memory.
+pub fn report_json(path: &Path, check_config: &CheckConfig) -> Result<ReportJson, Error> {
+    if path.join("api/coverage/summary.json").is_file() {
+        return Ok(ReportJson::from_dir(path)?);
+    }
+    let mut config = check_config.clone();
+    config.load.data_dir = path.to_path_buf();
+    let checked = check(&config, &|_| {})?;
+    let report = report::build(
+        &checked.inputs,
+        &checked.measures,
+        checked.validation,
+        checked.verdict,
+        &report::ReportOptions {
+            report_date: String::new(),
+        },
+    );
+    let mut site = output::Site::default();
+    render::json::render(&report, &mut site)?;
+    Ok(ReportJson::read(path, |name| {
+        site.get(name).map(<[u8]>::to_vec)
+    })?)
+}
+
+/// `migcov diff`: writes diff.html (with the stylesheet), diff.md and diff.json to `out`.
+pub fn diff(
+    old: &Path,
+    new: &Path,
+    out: &Path,
+    templates: Option<&Path>,
+) -> Result<archive::diff::Diff, Error> {
+    let defaults = CheckConfig {
+        load: load::LoadOptions {
+            data_dir: PathBuf::new(),
+            scripts_dir: None,
+        },
+        validate: validate::ValidateOptions::default(),
+        gate: GateConfig::default(),
+        failures_dir: None,
+    };
+    let changes = archive::diff::diff(&report_json(old, &defaults)?, &report_json(new, &defaults)?);
+    let mut site = output::Site::default();
+    site.add(
+        "diff.html",
+        render::html::diff_page(&changes, templates, "")?,
+    )?;
+    site.add("diff.md", archive::diff::markdown(&changes))?;
+    site.add("diff.json", json_bytes(&changes)?)?;
+    for (path, text) in render::assets::ASSETS {
+        site.add(path, text.as_bytes().to_vec())?;
+    }
+    site.publish(out)?;
+    Ok(changes)
 }

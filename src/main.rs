@@ -113,6 +113,50 @@ fn main() -> ExitCode {
                 Err(err) => fail(err),
             }
         }
+        Command::Verify(args) => match migcov::archive::verify::verify(&args.dir) {
+            Ok(result) => {
+                for (what, files) in [
+                    ("changed", &result.changed),
+                    ("missing", &result.missing),
+                    ("extra", &result.extra),
+                ] {
+                    for file in files {
+                        println!("{what}: {file}");
+                    }
+                }
+                if result.intact() {
+                    println!(
+                        "migcov: {} is intact ({} files checked)",
+                        args.dir.display(),
+                        result.checked
+                    );
+                    ExitCode::SUCCESS
+                } else {
+                    println!(
+                        "migcov: {} is NOT intact: {} changed, {} missing, {} extra",
+                        args.dir.display(),
+                        result.changed.len(),
+                        result.missing.len(),
+                        result.extra.len()
+                    );
+                    ExitCode::from(EXIT_GATE_FAILED)
+                }
+            }
+            Err(err) => fail(err),
+        },
+        Command::Diff(args) => {
+            match migcov::diff(&args.old, &args.new, &args.out, args.templates.as_deref()) {
+                Ok(changes) => {
+                    print!("{}", migcov::archive::diff::markdown(&changes));
+                    println!(
+                        "migcov: wrote diff.html, diff.md and diff.json to {}",
+                        args.out.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(err),
+            }
+        }
         Command::Generate(args) => {
             match migcov::generate::generate(&args.out, args.records, args.seed) {
                 Ok(summary) => {

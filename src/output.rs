@@ -71,6 +71,11 @@ impl Site {
         self.files.keys()
     }
 
+    /// Every file with its contents, in path order.
+    pub fn files(&self) -> impl Iterator<Item = (&PathBuf, &Vec<u8>)> {
+        self.files.iter()
+    }
+
     pub fn len(&self) -> usize {
         self.files.len()
     }
@@ -96,12 +101,29 @@ impl Site {
             .tempdir_in(&parent)
             .map_err(io(&parent))?;
         for (relative, contents) in &self.files {
-            write_file(&staging.path().join(relative), contents)?;
+            write_new_file(&staging.path().join(relative), contents)?;
         }
-        write_file(&staging.path().join(MARKER), b"")?;
+        write_new_file(&staging.path().join(MARKER), b"")?;
         let staged = staging.keep();
         swap_in(&staged, out)
     }
+}
+
+/// Writes one file atomically: a temporary file in the same folder, then renamed over
+/// `path`, so readers see the old file or the new one, never half of one.
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+    let mut file = tempfile::NamedTempFile::new_in(&parent).map_err(io(&parent))?;
+    file.write_all(contents).map_err(io(path))?;
+    file.persist(path).map_err(|e| OutputError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
 }
 
 fn is_replaceable(out: &Path) -> Result<bool, OutputError> {
@@ -114,7 +136,7 @@ fn is_replaceable(out: &Path) -> Result<bool, OutputError> {
     Ok(std::fs::read_dir(out).map_err(io(out))?.next().is_none())
 }
 
-fn write_file(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+fn write_new_file(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
     }

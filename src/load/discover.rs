@@ -51,6 +51,26 @@ pub enum InputKind {
 }
 
 impl InputKind {
+    /// A short name for provenance records.
+    pub fn name(&self) -> &'static str {
+        match self {
+            InputKind::Config => "config",
+            InputKind::Domains => "domains",
+            InputKind::Scripts => "scripts",
+            InputKind::Entities | InputKind::EntitiesTable(_) => "entities",
+            InputKind::Metrics(_) => "metrics",
+            InputKind::Logs(_) => "logs",
+            InputKind::Mappings(_) => "mappings",
+            InputKind::SourceInventory(_) => "source inventory",
+            InputKind::TargetInventory(_) => "target inventory",
+            InputKind::SourceIds(..) => "source ids",
+            InputKind::GeneratorNotes => "generator notes",
+            InputKind::Documentation => "documentation",
+            InputKind::ScriptSource => "script source",
+            InputKind::Unknown => "unknown",
+        }
+    }
+
     /// The format of a tabular input; `None` for YAML and unknown files.
     pub fn table_format(&self) -> Option<TableFormat> {
         match self {

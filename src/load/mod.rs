@@ -47,6 +47,26 @@ pub struct Inputs {
     /// The ids present in each legacy table, by table name.
     pub source_ids: BTreeMap<String, DataFrame>,
     pub scripts_on_disk: Option<ScriptsOnDisk>,
+    /// Records read from each input file (manifest records or table rows), by relative path.
+    pub file_rows: BTreeMap<PathBuf, u64>,
+}
+
+/// Rows per `__file` of a loaded table.
+fn rows_per_file(frame: &DataFrame, into: &mut BTreeMap<PathBuf, u64>) -> PolarsResult<()> {
+    let counts = frame
+        .clone()
+        .lazy()
+        .group_by([col(tables::FILE_COL)])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    let files = counts.column(tables::FILE_COL)?.str()?;
+    let n = counts.column("n")?.u64()?;
+    for i in 0..counts.height() {
+        if let (Some(file), Some(n)) = (files.get(i), n.get(i)) {
+            *into.entry(PathBuf::from(file)).or_default() += n;
+        }
+    }
+    Ok(())
 }
 
 /// Where to read from.
@@ -88,9 +108,12 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             what: "the DataDomain records",
         });
     }
+    let mut file_rows: BTreeMap<PathBuf, u64> = BTreeMap::new();
     let mut domains = Vec::new();
     for file in &domain_files {
-        for raw in manifests::parse_records::<RawDomain>(file)? {
+        let records = manifests::parse_records::<RawDomain>(file)?;
+        file_rows.insert(file.relative.clone(), records.len() as u64);
+        for raw in records {
             domains.push(DataDomain {
                 id: raw
                     .id
@@ -105,7 +128,9 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
 
     let mut scripts = Vec::new();
     for file in of_kind(|k| *k == InputKind::Scripts) {
-        for raw in manifests::parse_records::<RawScript>(file)? {
+        let records = manifests::parse_records::<RawScript>(file)?;
+        file_rows.insert(file.relative.clone(), records.len() as u64);
+        for raw in records {
             scripts.push(Script {
                 id: raw.id.unwrap_or_else(|| derive_id("script", &raw.name)),
                 name: raw.name,
@@ -124,7 +149,9 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
 
     let mut raw_entities = Vec::new();
     for file in of_kind(|k| *k == InputKind::Entities) {
-        for raw in manifests::parse_records::<RawEntity>(file)? {
+        let records = manifests::parse_records::<RawEntity>(file)?;
+        file_rows.insert(file.relative.clone(), records.len() as u64);
+        for raw in records {
             raw_entities.push((raw, origin(file, None)));
         }
     }
@@ -170,6 +197,21 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     let logs = resolve_column(logs, "script_id", "script_uuid", &script_keys)
         .map_err(|e| LoadError::table(Path::new("logs"), e))?;
 
+    let counted = [&metrics, &logs, &mappings]
+        .into_iter()
+        .chain(source_inventory.iter())
+        .chain(target_inventory.iter())
+        .chain(source_ids.values());
+    for frame in counted {
+        rows_per_file(frame, &mut file_rows).map_err(|e| LoadError::table(root, e))?;
+    }
+    if !entity_tables.is_empty() {
+        // Entity CSV rows were counted as they were read.
+        for (_, origin) in raw_entities_csv_origins(&entities) {
+            *file_rows.entry(origin).or_default() += 1;
+        }
+    }
+
     let scripts_on_disk = match scripts_dir {
         Some(dir) => Some(scripts_dir::walk(&dir, &config.exclude)?),
         None => None,
@@ -193,7 +235,16 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         target_inventory,
         source_ids,
         scripts_on_disk,
+        file_rows,
     })
+}
+
+/// Entities that came from CSV rows (they carry a row number), with their file.
+fn raw_entities_csv_origins(entities: &[Entity]) -> impl Iterator<Item = (Uuid, PathBuf)> + '_ {
+    entities
+        .iter()
+        .filter(|e| e.origin.row.is_some())
+        .map(|e| (e.id, e.origin.file.clone()))
 }
 
 fn origin(file: &InputFile, row: Option<u64>) -> Origin {

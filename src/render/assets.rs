@@ -23,6 +23,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "reconcile.html",
         include_str!("../../templates/reconcile.html"),
     ),
+    ("archive.html", include_str!("../../templates/archive.html")),
+    ("diff.html", include_str!("../../templates/diff.html")),
 ];
 
 /// Static files copied into the site as they are, by path under the site root.

@@ -157,6 +157,87 @@ pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> Stri
     })
 }
 
+/// Lines over reports (x = report, labelled with its date), one per series; gaps where a
+/// value is missing. `percent` formats the y axis as percentages of fractions.
+pub fn trend(
+    title: &str,
+    desc: &str,
+    labels: &[String],
+    series: &[(String, RGBColor, Vec<Option<f64>>)],
+    percent: bool,
+) -> String {
+    svg(title, desc, |root| {
+        let n = labels.len().max(2);
+        let y_max = if percent {
+            1.0
+        } else {
+            series
+                .iter()
+                .flat_map(|s| s.2.iter().flatten())
+                .cloned()
+                .fold(0.0, f64::max)
+                .max(1.0)
+                * 1.1
+        };
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(32)
+            .y_label_area_size(56)
+            .build_cartesian_2d(1f64..n as f64, 0f64..y_max)?;
+        let label_of = |v: &f64| {
+            let i = v.round() as usize;
+            if (v - v.round()).abs() < 1e-9 && i >= 1 {
+                labels.get(i - 1).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        let y_text = |v: &f64| {
+            if percent {
+                format!("{:.0}%", v * 100.0)
+            } else {
+                format!("{v:.0}")
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_labels(labels.len().clamp(2, 6))
+            .x_label_formatter(&label_of)
+            .y_label_formatter(&y_text)
+            .label_style(("sans-serif", 11).into_font().color(&TEXT))
+            .axis_style(GREY)
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+            .draw()?;
+        for (name, colour, values) in series {
+            let colour = *colour;
+            let points: Vec<(f64, f64)> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| ((i + 1) as f64, v)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    colour.stroke_width(2),
+                ))?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 4), (x + 10, y + 4)], colour.filled())
+                });
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(GREY)
+            .label_font(("sans-serif", 11).into_font().color(&TEXT))
+            .draw()?;
+        Ok(())
+    })
+}
+
 /// Axis labels for execution numbers: whole numbers only, blank between them.
 fn whole_numbers(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-9 {

@@ -15,7 +15,7 @@ use walkdir::WalkDir;
 use super::{assets, charts, RenderError};
 use crate::measure::ratio;
 use crate::output::Site;
-use crate::report::Report;
+use crate::report::{Archived, HistoryPoint, Report};
 use crate::validate::RULES;
 
 /// Formats a whole number with thousands separators: 1234567 → "1,234,567".
@@ -347,9 +347,13 @@ fn validation_pages(
     Ok(())
 }
 
+/// The pages of the site. With `archived`, the index shows the history and
+/// `archive/index.html` lists the snapshots; without it (a snapshot's own copy) nothing links
+/// outside the site.
 pub fn render(
     report: &Report,
     templates: Option<&Path>,
+    archived: Option<&Archived>,
     site: &mut Site,
 ) -> Result<(), RenderError> {
     let (tera, overrides) = engine(templates)?;
@@ -428,6 +432,10 @@ pub fn render(
             false,
         ),
     );
+    let history = archived.map(|a| a.history.as_slice()).unwrap_or_default();
+    if history.len() > 1 {
+        history_charts(history, &mut index_charts);
+    }
     let overall = ratio(
         report.summary.migrated_records,
         report.summary.total_records,
@@ -451,6 +459,8 @@ pub fn render(
                 "finding_counts": report.finding_counts,
                 "verdict": report.verdict,
                 "charts": index_charts,
+                "history": if history.len() > 1 { history } else { &[] },
+                "archive": archived.is_some(),
             }),
         )?,
     )?;
@@ -553,6 +563,19 @@ pub fn render(
     )?;
 
     validation_pages(report, &tera, &base, site)?;
+    if let Some(archived) = archived {
+        site.add(
+            "archive/index.html",
+            page(
+                &tera,
+                "archive.html",
+                &base,
+                "../",
+                "archive",
+                serde_json::json!({ "entries": archived.archive }),
+            )?,
+        )?;
+    }
 
     for (path, text) in assets::ASSETS {
         let name = path.trim_start_matches("assets/");
@@ -564,4 +587,104 @@ pub fn render(
         site.add(path, chosen.as_bytes().to_vec())?;
     }
     Ok(())
+}
+
+/// The page of a diff between two reports, for a snapshot's `diff.html` or `migcov diff`.
+/// `root` leads from the page to the folder holding `assets/style.css`.
+pub fn diff_page(
+    diff: &crate::archive::diff::Diff,
+    templates: Option<&Path>,
+    root: &str,
+) -> Result<String, RenderError> {
+    let (tera, _) = engine(templates)?;
+    page(
+        &tera,
+        "diff.html",
+        &Context::new(),
+        root,
+        "archive",
+        serde_json::json!({ "diff": diff }),
+    )
+}
+
+/// The index page's trend charts over the archived reports and this one.
+fn history_charts(history: &[HistoryPoint], charts_out: &mut BTreeMap<&str, String>) {
+    let labels: Vec<String> = history.iter().map(|h| h.date.clone()).collect();
+    let desc = history
+        .iter()
+        .map(|h| {
+            format!(
+                "{}: migrated {}, success {}, {} open findings",
+                h.date,
+                format_percent(h.coverage),
+                format_percent(h.overall_success_rate),
+                h.open_findings
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    charts_out.insert(
+        "history_rates",
+        charts::trend(
+            "Records migrated and success rate over time",
+            &desc,
+            &labels,
+            &[
+                (
+                    "records migrated".to_string(),
+                    charts::BLUE,
+                    history.iter().map(|h| h.coverage).collect(),
+                ),
+                (
+                    "success rate".to_string(),
+                    charts::GREEN,
+                    history.iter().map(|h| h.overall_success_rate).collect(),
+                ),
+            ],
+            true,
+        ),
+    );
+    let palette = [charts::RED, charts::BLUE, charts::AMBER, charts::GREY];
+    let domains: Vec<(String, plotters::style::RGBColor, Vec<Option<f64>>)> = history[0]
+        .domains
+        .keys()
+        .zip(palette)
+        .map(|(name, colour)| {
+            (
+                name.clone(),
+                colour,
+                history
+                    .iter()
+                    .map(|h| h.domains.get(name).copied().flatten())
+                    .collect(),
+            )
+        })
+        .collect();
+    charts_out.insert(
+        "history_domains",
+        charts::trend(
+            "Coverage per domain over time",
+            &desc,
+            &labels,
+            &domains,
+            true,
+        ),
+    );
+    charts_out.insert(
+        "history_findings",
+        charts::trend(
+            "Open findings over time",
+            &desc,
+            &labels,
+            &[(
+                "errors and warnings".to_string(),
+                charts::RED,
+                history
+                    .iter()
+                    .map(|h| Some(h.open_findings as f64))
+                    .collect(),
+            )],
+            false,
+        ),
+    );
 }

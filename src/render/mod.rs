@@ -3,17 +3,20 @@
 //! `output` does that, atomically.
 
 pub mod assets;
+pub mod badges;
 pub mod charts;
 pub mod failures;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
 use crate::output::{OutputError, Site};
-use crate::report::Report;
+use crate::report::{Archived, Report};
 
 #[derive(Debug, Error)]
 pub enum RenderError {
@@ -27,9 +30,14 @@ pub enum RenderError {
     Output(#[from] OutputError),
 }
 
-pub fn render(report: &Report, templates: Option<&Path>) -> Result<Site, RenderError> {
+pub fn render(
+    report: &Report,
+    templates: Option<&Path>,
+    archived: Option<&Archived>,
+) -> Result<Site, RenderError> {
     let mut site = Site::default();
-    html::render(report, templates, &mut site)?;
+    html::render(report, templates, archived, &mut site)?;
     json::render(report, &mut site)?;
+    badges::render(report, &mut site)?;
     Ok(site)
 }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::load::Inputs;
@@ -73,6 +74,8 @@ pub struct ScriptView {
     pub name: String,
     pub category: Category,
     pub data_domain: Domain,
+    /// Whether `data_domain` is listed in domains.yaml, so its page exists.
+    pub domain_page: bool,
     pub source_table: String,
     pub target_table: String,
     pub status: Status,
@@ -202,6 +205,7 @@ pub fn build(
                 name: s.name.clone(),
                 category: s.category,
                 data_domain: s.data_domain,
+                domain_page: inputs.domains.iter().any(|d| d.name == s.data_domain),
                 source_table: s.source_table.clone(),
                 target_table: s.target_table.clone(),
                 status: s.status,
@@ -329,4 +333,109 @@ pub fn build(
         reconciliation,
         verdict,
     }
+}
+
+/// A point of the history charts: one snapshot's (or this run's) headline figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPoint {
+    pub date: String,
+    pub overall_success_rate: Option<f64>,
+    pub coverage: Option<f64>,
+    pub domains: BTreeMap<String, Option<f64>>,
+    pub open_findings: u64,
+}
+
+impl HistoryPoint {
+    /// Reads the figures from an `api/coverage/summary.json` value.
+    pub fn from_summary(summary: &Value) -> Self {
+        let report = &summary["report"];
+        let coverage = match (
+            report["migrated_records"].as_f64(),
+            report["total_records"].as_f64(),
+        ) {
+            (Some(m), Some(t)) if t != 0.0 => Some(m / t),
+            _ => None,
+        };
+        let domains = ["clinical", "business", "communications", "technical"]
+            .into_iter()
+            .map(|d| {
+                (
+                    d.to_ascii_uppercase(),
+                    report[format!("{d}_coverage")].as_f64(),
+                )
+            })
+            .collect();
+        let findings = &summary["findings"];
+        HistoryPoint {
+            date: report["report_date"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            overall_success_rate: report["overall_success_rate"].as_f64(),
+            coverage,
+            domains,
+            open_findings: findings["error"].as_u64().unwrap_or(0)
+                + findings["warning"].as_u64().unwrap_or(0),
+        }
+    }
+}
+
+impl HistoryPoint {
+    /// This run's figures.
+    pub fn from_report(report: &Report) -> Self {
+        let s = &report.summary;
+        HistoryPoint {
+            date: s.report_date.clone(),
+            overall_success_rate: s.overall_success_rate,
+            coverage: ratio(s.migrated_records, s.total_records),
+            domains: [
+                ("CLINICAL", s.clinical_coverage),
+                ("BUSINESS", s.business_coverage),
+                ("COMMUNICATIONS", s.communications_coverage),
+                ("TECHNICAL", s.technical_coverage),
+            ]
+            .into_iter()
+            .map(|(name, c)| (name.to_string(), c))
+            .collect(),
+            open_findings: report.finding_counts.error + report.finding_counts.warning,
+        }
+    }
+}
+
+/// One row of the archive index: a snapshot's date and headline figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArchiveEntry {
+    pub date: String,
+    pub coverage: Option<f64>,
+    pub success_rate: Option<f64>,
+    pub errors: u64,
+    pub warnings: u64,
+    pub gate_passed: bool,
+    pub has_diff: bool,
+}
+
+impl ArchiveEntry {
+    /// Reads the figures from a snapshot's `api/coverage/summary.json`.
+    pub fn from_summary(summary: &serde_json::Value, has_diff: bool) -> Self {
+        let point = HistoryPoint::from_summary(summary);
+        ArchiveEntry {
+            date: point.date,
+            coverage: point.coverage,
+            success_rate: point.overall_success_rate,
+            errors: summary["findings"]["error"].as_u64().unwrap_or(0),
+            warnings: summary["findings"]["warning"].as_u64().unwrap_or(0),
+            gate_passed: summary["gate"]["passed"].as_bool().unwrap_or(false),
+            has_diff,
+        }
+    }
+}
+
+/// What the live site shows beyond this run: its history and its archive. Snapshots are
+/// rendered without it, so they link to nothing outside themselves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Archived {
+    /// Oldest first, this run last.
+    pub history: Vec<HistoryPoint>,
+    /// Newest first.
+    pub archive: Vec<ArchiveEntry>,
 }

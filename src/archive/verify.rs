@@ -1,0 +1,93 @@
+//! `migcov verify DIR`: re-hashes a snapshot against its `SHA256SUMS` and lists what changed,
+//! what is missing and what was added.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{io, ArchiveError};
+
+pub const SUMS: &str = "SHA256SUMS";
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hashes a file without reading it whole into memory.
+pub fn sha256_file(path: &Path) -> Result<(String, u64), ArchiveError> {
+    let mut file = std::fs::File::open(path).map_err(io(path))?;
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut file, &mut hasher).map_err(io(path))?;
+    let digest = hasher.finalize();
+    Ok((digest.iter().map(|b| format!("{b:02x}")).collect(), bytes))
+}
+
+/// `SHA256SUMS` in the format `sha256sum -c` reads: `<hex>  <path>` per line, sorted.
+pub fn sums<'a>(files: impl Iterator<Item = (&'a PathBuf, &'a Vec<u8>)>) -> String {
+    let mut out = String::new();
+    for (path, bytes) in files {
+        out.push_str(&format!("{}  {}\n", sha256_hex(bytes), path.display()));
+    }
+    out
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub checked: usize,
+    pub changed: Vec<String>,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+impl Verification {
+    pub fn intact(&self) -> bool {
+        self.changed.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
+    let sums_path = dir.join(SUMS);
+    let text = std::fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
+    let mut result = Verification::default();
+    let mut listed = BTreeSet::new();
+    for (number, line) in text.lines().enumerate() {
+        let (hex, name) = line.split_once("  ").ok_or_else(|| ArchiveError::Invalid {
+            path: sums_path.clone(),
+            message: format!("line {}: expected `<sha256>  <path>`", number + 1),
+        })?;
+        let safe = crate::output::confined(Path::new(name)).map_err(|_| ArchiveError::Invalid {
+            path: sums_path.clone(),
+            message: format!(
+                "line {}: {name:?} is not a path inside the snapshot",
+                number + 1
+            ),
+        })?;
+        listed.insert(safe.clone());
+        let path = dir.join(&safe);
+        if !path.is_file() {
+            result.missing.push(name.to_string());
+            continue;
+        }
+        result.checked += 1;
+        if sha256_file(&path)?.0 != hex {
+            result.changed.push(name.to_string());
+        }
+    }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| ArchiveError::Invalid {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        if relative != Path::new(SUMS) && !listed.contains(relative) {
+            result.extra.push(relative.display().to_string());
+        }
+    }
+    Ok(result)
+}

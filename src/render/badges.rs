@@ -1,0 +1,70 @@
+//! `badges/*.svg`: shields-style badges for READMEs and dashboards — overall coverage,
+//! success rate and the gate — coloured by the report's thresholds.
+
+use super::RenderError;
+use crate::measure::ratio;
+use crate::model::config::Band;
+use crate::output::Site;
+use crate::report::Report;
+
+use super::html::format_percent;
+
+fn colour(band: Band) -> &'static str {
+    match band {
+        Band::High => "#2e7d32",
+        Band::Medium => "#b26a00",
+        Band::Low => "#c62828",
+        Band::None => "#616161",
+    }
+}
+
+/// Text width in pixels at 11px Verdana, roughly: badges need no exact metrics.
+fn width(text: &str) -> usize {
+    text.chars().count() * 7 + 10
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}
+
+pub fn badge(label: &str, value: &str, colour: &str) -> String {
+    let (lw, vw) = (width(label), width(value));
+    let total = lw + vw;
+    let (label, value) = (escape(label), escape(value));
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" aria-label="{label}: {value}"><title>{label}: {value}</title><rect width="{lw}" height="20" fill="#555"/><rect x="{lw}" width="{vw}" height="20" fill="{colour}"/><g fill="#fff" text-anchor="middle" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11"><text x="{lx}" y="14">{label}</text><text x="{vx}" y="14">{value}</text></g></svg>
+"##,
+        lx = lw / 2,
+        vx = lw + vw / 2,
+    )
+}
+
+pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
+    let s = &report.summary;
+    let coverage = ratio(s.migrated_records, s.total_records);
+    site.add(
+        "badges/coverage.svg",
+        badge(
+            "coverage",
+            &format_percent(coverage),
+            colour(report.summary_band),
+        ),
+    )?;
+    site.add(
+        "badges/success-rate.svg",
+        badge(
+            "success rate",
+            &format_percent(s.overall_success_rate),
+            colour(report.success_band),
+        ),
+    )?;
+    let (text, band) = if report.verdict.passed {
+        ("passed", Band::High)
+    } else {
+        ("failed", Band::Low)
+    };
+    site.add("badges/gate.svg", badge("migcov gate", text, colour(band)))?;
+    Ok(())
+}

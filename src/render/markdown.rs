@@ -1,0 +1,92 @@
+//! `--summary-md FILE`: a short Markdown summary for `$GITHUB_STEP_SUMMARY` or a
+//! merge-request comment — headline figures, the gate, failing rules, a link to the site.
+
+use crate::measure::ratio;
+use crate::model::Severity;
+use crate::report::Report;
+
+use super::html::{format_count, format_percent};
+
+/// Escapes the characters that would break a Markdown table cell or add markup.
+fn cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('*', "\\*")
+        .replace('_', "\\_")
+        .replace('<', "&lt;")
+        .replace('\n', " ")
+}
+
+pub fn render(report: &Report, site_link: &str) -> String {
+    let s = &report.summary;
+    let f = &report.finding_counts;
+    let mut out = format!(
+        "## {} — {}\n\n",
+        cell(&report.meta.title),
+        report.meta.report_date
+    );
+    if report.verdict.passed {
+        out.push_str("**Gate: ✅ passed**\n\n");
+    } else {
+        out.push_str("**Gate: ❌ failed**\n\n");
+        for reason in &report.verdict.reasons {
+            out.push_str(&format!("- {}\n", cell(reason)));
+        }
+        out.push('\n');
+    }
+    out.push_str("| Figure | Value |\n|---|---|\n");
+    out.push_str(&format!(
+        "| Records migrated | {} ({} of {}) |\n",
+        format_percent(ratio(s.migrated_records, s.total_records)),
+        format_count(s.migrated_records),
+        format_count(s.total_records)
+    ));
+    out.push_str(&format!(
+        "| Overall success rate | {} |\n",
+        format_percent(s.overall_success_rate)
+    ));
+    out.push_str(&format!(
+        "| Scripts complete | {} / {} |\n",
+        s.completed_scripts, s.total_scripts
+    ));
+    out.push_str(&format!(
+        "| Findings | {} errors · {} warnings · {} info |\n\n",
+        f.error, f.warning, f.info
+    ));
+    out.push_str("| Domain | Coverage | Migrated | Total |\n|---|---|---:|---:|\n");
+    for d in &report.domains {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            d.name,
+            format_percent(d.coverage_percentage),
+            format_count(d.migrated_records),
+            format_count(d.total_records)
+        ));
+    }
+    let mut failing: Vec<(&str, Severity, usize, u64)> = Vec::new();
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warning)
+    {
+        match failing.last_mut() {
+            Some(last) if last.0 == finding.rule => {
+                last.2 += 1;
+                last.3 += finding.count;
+            }
+            _ => failing.push((finding.rule, finding.severity, 1, finding.count)),
+        }
+    }
+    if !failing.is_empty() {
+        out.push_str("\n### Failing rules\n\n| Rule | Severity | Findings | Violations |\n|---|---|---:|---:|\n");
+        for (rule, severity, n, count) in failing {
+            out.push_str(&format!(
+                "| `{rule}` | {} | {n} | {} |\n",
+                severity.as_str(),
+                format_count(count as i64)
+            ));
+        }
+    }
+    out.push_str(&format!("\n[Full report]({site_link})\n"));
+    out
+}
