@@ -112,6 +112,9 @@ pub struct BuildArgs {
     /// <out>/index.html).
     #[arg(long, value_name = "URL")]
     pub site_url: Option<String>,
+    /// Also write the report as one self-contained HTML file (styles and charts inline).
+    #[arg(long, value_name = "FILE")]
+    pub single_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +219,7 @@ pub struct BuildConfig {
     pub summary_md: Option<PathBuf>,
     pub json: Option<PathBuf>,
     pub site_url: String,
+    pub single_file: Option<PathBuf>,
     /// The command line as given, for a snapshot's provenance.
     pub command_line: Vec<String>,
 }
@@ -277,6 +281,7 @@ impl BuildArgs {
             junit: self.junit,
             summary_md: self.summary_md,
             json: self.json,
+            single_file: self.single_file,
             command_line: std::env::args().collect(),
         })
     }

@@ -186,6 +186,10 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
     if let Some(path) = &config.junit {
         output::write_file(path, &render::junit::render(&report)?)?;
     }
+    if let Some(path) = &config.single_file {
+        let page = render::html::single_file(&report, config.templates.as_deref())?;
+        output::write_file(path, page.as_bytes())?;
+    }
     if let Some(path) = &config.summary_md {
         output::write_file(
             path,

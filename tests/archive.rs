@@ -437,3 +437,39 @@ fn diff_command_compares_data_folders_and_snapshots_alike() {
 
 #[allow(dead_code)]
 fn unused(_: PathBuf) {}
+
+#[test]
+fn single_file_report_is_self_contained() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    build(
+        &fixtures().join("small"),
+        &dir.path().join("site"),
+        "2026-03-31",
+        &["--single-file", file.to_str().unwrap()],
+    )
+    .code(1);
+    let page = read(&file);
+    assert!(
+        page.contains("<style>") && page.contains("prefers-color-scheme"),
+        "stylesheet inline"
+    );
+    assert!(page.contains("<svg") && page.contains("<title>Coverage by domain</title>"));
+    assert!(
+        !page.contains("<link ") && !page.contains("src="),
+        "nothing loaded from elsewhere"
+    );
+    for part in page.split("href=\"").skip(1) {
+        assert!(part.starts_with('#'), "only in-page links: {}", &part[..20]);
+    }
+    for text in [
+        "68.1%",
+        "109 of 160",
+        "8 errors",
+        "gate failed",
+        "missing.mapping.unmapped",
+        "offices",
+    ] {
+        assert!(page.contains(text), "single file lacks {text:?}");
+    }
+}

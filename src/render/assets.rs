@@ -25,6 +25,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("archive.html", include_str!("../../templates/archive.html")),
     ("diff.html", include_str!("../../templates/diff.html")),
+    ("single.html", include_str!("../../templates/single.html")),
 ];
 
 /// Static files copied into the site as they are, by path under the site root.

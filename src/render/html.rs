@@ -688,3 +688,58 @@ fn history_charts(history: &[HistoryPoint], charts_out: &mut BTreeMap<&str, Stri
         ),
     );
 }
+
+/// `--single-file`: the report as one self-contained page — stylesheet and SVG chart inline,
+/// internal links as anchors — for e-mail and archiving.
+pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, RenderError> {
+    let (tera, overrides) = engine(templates)?;
+    let style = overrides
+        .get("style.css")
+        .or_else(|| overrides.get("assets/style.css"))
+        .map(String::as_str)
+        .unwrap_or(assets::ASSETS[0].1);
+    let bars: Vec<(String, f64, plotters::style::RGBColor)> = report
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.name.to_string(),
+                d.coverage_percentage.unwrap_or(0.0),
+                charts::band_colour(d.band),
+            )
+        })
+        .collect();
+    let desc = report
+        .domains
+        .iter()
+        .map(|d| format!("{} {}", d.name, format_percent(d.coverage_percentage)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let labels: Vec<&str> = report
+        .reconciliation
+        .first()
+        .map(|row| row.checks.iter().map(|c| c.label).collect())
+        .unwrap_or_default();
+    let mut base = Context::new();
+    base.insert("meta", &report.meta);
+    page(
+        &tera,
+        "single.html",
+        &base,
+        "",
+        "summary",
+        serde_json::json!({
+            "style": style,
+            "chart": charts::bars("Coverage by domain", &desc, &bars, 1.0, true),
+            "summary": report.summary,
+            "coverage": ratio(report.summary.migrated_records, report.summary.total_records),
+            "verdict": report.verdict,
+            "finding_counts": report.finding_counts,
+            "domains": report.domains,
+            "scripts": report.scripts,
+            "findings": report.findings,
+            "reconciliation": report.reconciliation,
+            "labels": labels,
+        }),
+    )
+}
