@@ -29,10 +29,16 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// Static files copied into the site as they are, by path under the site root.
-pub const ASSETS: &[(&str, &str)] = &[(
-    "assets/style.css",
-    include_str!("../../templates/assets/style.css"),
-)];
+pub const ASSETS: &[(&str, &str)] = &[
+    (
+        "assets/style.css",
+        include_str!("../../templates/assets/style.css"),
+    ),
+    (
+        "assets/table.js",
+        include_str!("../../templates/assets/table.js"),
+    ),
+];
 
 /// Writes every built-in template and asset under `dir` (which must not hold them yet), for
 /// `migcov templates`.

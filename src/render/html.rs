@@ -359,6 +359,7 @@ pub fn render(
     let (tera, overrides) = engine(templates)?;
     let mut base = Context::new();
     base.insert("meta", &report.meta);
+    base.insert("has_archive", &archived.is_some());
 
     let domain_bars: Vec<(String, f64, _)> = report
         .domains
@@ -545,7 +546,15 @@ pub fn render(
                 &base,
                 "../",
                 "scripts",
-                serde_json::json!({ "script": script, "charts": script_charts }),
+                serde_json::json!({
+                    "script": script,
+                    "charts": script_charts,
+                    "findings": report
+                        .findings
+                        .iter()
+                        .filter(|f| f.subject.id == Some(script.id))
+                        .collect::<Vec<_>>(),
+                }),
             )?,
         )?;
     }
