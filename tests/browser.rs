@@ -1,0 +1,109 @@
+//! The site in a real browser: Debian's Chromium, driven by tests/browser/check.mjs
+//! (playwright-core and axe-core from npm). `.ci/run` installs both; elsewhere the tests say
+//! what is missing and pass without running, unless CI is set.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Output};
+
+use assert_cmd::Command;
+use common::fixtures;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether the browser tooling is here; in CI its absence is a failure.
+fn browser_available() -> bool {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let missing: Vec<&str> = [
+        (!Path::new(&chromium).exists()).then_some("chromium (apt-get install chromium)"),
+        (!root().join("node_modules/playwright-core").is_dir()).then_some("node_modules (npm ci)"),
+        Process::new("node")
+            .arg("--version")
+            .output()
+            .is_err()
+            .then_some("node"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "browser tests need {}",
+        missing.join(", ")
+    );
+    eprintln!("browser test skipped: missing {}", missing.join(", "));
+    false
+}
+
+fn build(data: &Path, out: &Path) {
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--report-date", "2026-11-24", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .code(1);
+}
+
+fn check(site: &Path, artifacts: &Path) -> Output {
+    Process::new("node")
+        .arg(root().join("tests/browser/check.mjs"))
+        .arg(site)
+        .arg(artifacts)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_page_of_the_sample_passes_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&root().join("data"), &site);
+    let artifacts: PathBuf = root().join("artifacts/browser");
+    let output = check(&site, &artifacts);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    for shot in ["index-desktop.png", "index-phone.png"] {
+        assert!(artifacts.join(shot).is_file(), "{shot}");
+    }
+}
+
+#[test]
+fn the_browser_check_fails_on_a_broken_link_and_a_console_error() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&fixtures().join("small"), &site);
+    std::fs::remove_file(site.join("entities/index.html")).unwrap();
+    let index = site.join("index.html");
+    let page = std::fs::read_to_string(&index).unwrap().replace(
+        "</body>",
+        "<script>console.error(\"injected\")</script></body>",
+    );
+    std::fs::write(&index, page).unwrap();
+    let output = check(&site, &dir.path().join("artifacts"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("broken link: entities/index.html"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("console error: injected"), "{stdout}");
+}
