@@ -52,11 +52,12 @@ fn build(data: &Path, out: &Path) {
         .code(1);
 }
 
-fn check(site: &Path, artifacts: &Path) -> Output {
+fn check(site: &Path, artifacts: &Path, only: Option<&str>) -> Output {
     Process::new("node")
         .arg(root().join("tests/browser/check.mjs"))
         .arg(site)
         .arg(artifacts)
+        .args(only)
         .output()
         .unwrap()
 }
@@ -70,7 +71,7 @@ fn every_page_of_the_sample_passes_in_a_real_browser() {
     let site = dir.path().join("site");
     build(&root().join("data"), &site);
     let artifacts: PathBuf = root().join("artifacts/browser");
-    let output = check(&site, &artifacts);
+    let output = check(&site, &artifacts, None);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -98,7 +99,7 @@ fn the_browser_check_fails_on_a_broken_link_and_a_console_error() {
         "<script>console.error(\"injected\")</script></body>",
     );
     std::fs::write(&index, page).unwrap();
-    let output = check(&site, &dir.path().join("artifacts"));
+    let output = check(&site, &dir.path().join("artifacts"), None);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(
@@ -106,4 +107,41 @@ fn the_browser_check_fails_on_a_broken_link_and_a_console_error() {
         "{stdout}"
     );
     assert!(stdout.contains("console error: injected"), "{stdout}");
+}
+
+#[test]
+fn a_long_scripts_index_is_paged() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::copy_tree(&fixtures().join("base"), &data);
+    let mut manifests = String::new();
+    for i in 0..250 {
+        manifests.push_str(&format!(
+            "- name: script-{i:03}-migration.ts\n  category: SYSTEM\n  data_domain: TECHNICAL\n  \
+             source_table: legacy_{i}\n  target_table: modern_{i}\n  status: NOT_STARTED\n"
+        ));
+    }
+    std::fs::write(data.join("scripts/many.yaml"), manifests).unwrap();
+    let site = dir.path().join("site");
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--report-date", "2026-11-24", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&site)
+        .assert()
+        .success();
+    let output = check(
+        &site,
+        &dir.path().join("artifacts"),
+        Some("scripts/index.html"),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    // The page itself, ascending, aria-sort, descending, page 1 of 100 rows, page 2,
+    // filtering and the facet: 8 checks.
+    assert!(stdout.contains("browser: 8 passed, 0 failed"), "{stdout}");
 }
