@@ -194,6 +194,16 @@ pub fn build(
         }
     }
 
+    let mut entities_by_script: BTreeMap<Uuid, Vec<Link>> = BTreeMap::new();
+    for e in &entities {
+        if let Some(script) = e.migration_script_id {
+            entities_by_script.entry(script).or_default().push(Link {
+                id: e.id,
+                name: e.name.clone(),
+            });
+        }
+    }
+
     let mut scripts: Vec<ScriptView> = inputs
         .scripts
         .iter()
@@ -218,14 +228,7 @@ pub fn build(
                 executions: measures.executions.get(&s.id).cloned().unwrap_or_default(),
                 log_counts: measures.log_counts.get(&s.id).cloned().unwrap_or_default(),
                 recent_logs: measures.recent_logs.get(&s.id).cloned().unwrap_or_default(),
-                entities: entities
-                    .iter()
-                    .filter(|e| e.migration_script_id == Some(s.id))
-                    .map(|e| Link {
-                        id: e.id,
-                        name: e.name.clone(),
-                    })
-                    .collect(),
+                entities: entities_by_script.get(&s.id).cloned().unwrap_or_default(),
                 findings: findings_by_subject.get(&s.id).copied().unwrap_or(0),
                 totals,
             }
