@@ -27,6 +27,10 @@ use crate::model::{derive_id, DataDomain, Domain, Entity, Origin, Script};
 use manifests::{RawDomain, RawEntity, RawScript};
 use tables::{load_table, ColumnSpec};
 
+/// The mappings column holding `entity_type` trimmed and in upper case, the form entity
+/// types are compared in (computed once here rather than in every rule).
+pub const ENTITY_TYPE_KEY: &str = "entity_type_key";
+
 /// Everything read from a data folder.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -41,6 +45,7 @@ pub struct Inputs {
     pub metrics: DataFrame,
     /// ExecutionLog rows plus `script_uuid`.
     pub logs: DataFrame,
+    /// LegacyMapping rows plus [`ENTITY_TYPE_KEY`].
     pub mappings: DataFrame,
     pub source_inventory: Option<DataFrame>,
     pub target_inventory: Option<DataFrame>,
@@ -166,7 +171,18 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         |wanted: fn(&InputKind) -> bool, specs: &[ColumnSpec]| load_table(&of_kind(wanted), specs);
     let metrics = table(|k| matches!(k, InputKind::Metrics(_)), tables::METRICS)?;
     let logs = table(|k| matches!(k, InputKind::Logs(_)), tables::LOGS)?;
-    let mappings = table(|k| matches!(k, InputKind::Mappings(_)), tables::MAPPINGS)?;
+    let mappings = table(|k| matches!(k, InputKind::Mappings(_)), tables::MAPPINGS)?
+        .lazy()
+        .with_column(
+            col("entity_type")
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .to_uppercase()
+                .alias(ENTITY_TYPE_KEY),
+        )
+        .collect()
+        .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
     let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
         let found = of_kind(wanted);
         if found.is_empty() {

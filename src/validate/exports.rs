@@ -5,7 +5,7 @@ use polars::prelude::*;
 
 use super::{rows_finding, Finding, Subject, ValidateOptions};
 use crate::load::tables::{FILE_COL, ROW_COL};
-use crate::load::Inputs;
+use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::model::{LogLevel, OperationType};
 
 /// A UUID in its hyphenated form, any case.
@@ -260,19 +260,9 @@ fn more_checks(
         rows_finding(
             "integrity.mapping.duplicate_legacy_id",
             Subject::new("table", "mappings"),
-            repeats(
-                mappings.clone().with_column(
-                    col("entity_type")
-                        .str()
-                        .strip_chars(lit(NULL))
-                        .str()
-                        .to_uppercase()
-                        .alias("__type"),
-                ),
-                &[col("__type"), col("legacy_id")],
-            )?,
+            repeats(mappings.clone(), &[col(ENTITY_TYPE_KEY), col("legacy_id")])?,
             &["entity_type", "legacy_id", "modern_id"],
-            &["__type", "legacy_id"],
+            &[ENTITY_TYPE_KEY, "legacy_id"],
             options,
             |n| {
                 format!(

@@ -5,18 +5,15 @@
 use polars::prelude::*;
 
 use super::{rows_finding, Finding, Subject, ValidateOptions};
-use crate::load::Inputs;
+use crate::load::{Inputs, ENTITY_TYPE_KEY};
 
 /// The mapping rows of one entity type, matched case-insensitively.
 fn mappings_of(inputs: &Inputs, entity_type: &str) -> LazyFrame {
-    inputs.mappings.clone().lazy().filter(
-        col("entity_type")
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .to_uppercase()
-            .eq(lit(entity_type.to_string())),
-    )
+    inputs
+        .mappings
+        .clone()
+        .lazy()
+        .filter(col(ENTITY_TYPE_KEY).eq(lit(entity_type.to_ascii_uppercase())))
 }
 
 pub fn check(

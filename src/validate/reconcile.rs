@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Field, Finding, Sample, Subject};
-use crate::load::Inputs;
+use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::model::Domain;
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
@@ -91,15 +91,7 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
         .files
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
-    let mapping_counts = agg_by(
-        inputs.mappings.clone().lazy(),
-        col("entity_type")
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .to_uppercase(),
-        len(),
-    )?;
+    let mapping_counts = agg_by(inputs.mappings.clone().lazy(), col(ENTITY_TYPE_KEY), len())?;
     let metrics = inputs.metrics.clone().lazy();
     let by_entity = agg_by(
         metrics.clone(),
