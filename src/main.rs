@@ -11,12 +11,26 @@ use migcov::measure::ratio;
 use migcov::render::html::format_percent;
 use migcov::validate::{Finding, Verdict};
 
-const EXIT_GATE_FAILED: u8 = 1;
-const EXIT_BAD_INPUT: u8 = 2;
+/// The documented exit codes (clap exits with 2 on usage errors itself).
+#[derive(Debug, Clone, Copy)]
+enum Exit {
+    /// The work is done and the gate holds (or there is no gate).
+    Clean = 0,
+    /// The gate fails, or `verify` found a snapshot not intact.
+    GateFailed = 1,
+    /// Bad input or usage; nothing was written.
+    BadInput = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("migcov: error: {message}");
-    ExitCode::from(EXIT_BAD_INPUT)
+    Exit::BadInput.into()
 }
 
 /// A spinner on a terminal; nothing in CI logs, where stderr is not one.
@@ -35,10 +49,10 @@ fn spinner() -> ProgressBar {
 fn verdict_exit(verdict: &Verdict) -> ExitCode {
     if verdict.passed {
         println!("migcov: gate passed");
-        ExitCode::SUCCESS
+        Exit::Clean.into()
     } else {
         println!("migcov: gate failed: {}", verdict.reasons.join("; "));
-        ExitCode::from(EXIT_GATE_FAILED)
+        Exit::GateFailed.into()
     }
 }
 
@@ -130,7 +144,7 @@ fn main() -> ExitCode {
                         args.dir.display(),
                         result.checked
                     );
-                    ExitCode::SUCCESS
+                    Exit::Clean.into()
                 } else {
                     println!(
                         "migcov: {} is NOT intact: {} changed, {} missing, {} extra",
@@ -139,7 +153,7 @@ fn main() -> ExitCode {
                         result.missing.len(),
                         result.extra.len()
                     );
-                    ExitCode::from(EXIT_GATE_FAILED)
+                    Exit::GateFailed.into()
                 }
             }
             Err(err) => fail(err),
@@ -152,7 +166,7 @@ fn main() -> ExitCode {
                         "migcov: wrote diff.html, diff.md and diff.json to {}",
                         args.out.display()
                     );
-                    ExitCode::SUCCESS
+                    Exit::Clean.into()
                 }
                 Err(err) => fail(err),
             }
@@ -165,7 +179,7 @@ fn main() -> ExitCode {
                         summary.records,
                         args.out.display()
                     );
-                    ExitCode::SUCCESS
+                    Exit::Clean.into()
                 }
                 Err(err) => fail(err),
             }
@@ -179,12 +193,12 @@ fn main() -> ExitCode {
                     rule.summary
                 );
             }
-            ExitCode::SUCCESS
+            Exit::Clean.into()
         }
         Command::Templates(args) => match migcov::render::assets::write_defaults(&args.out) {
             Ok(n) => {
                 println!("migcov: wrote {n} templates to {}", args.out.display());
-                ExitCode::SUCCESS
+                Exit::Clean.into()
             }
             Err(err) => fail(err),
         },
