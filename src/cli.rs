@@ -115,6 +115,10 @@ pub struct BuildArgs {
     /// Also write the report as one self-contained HTML file (styles and charts inline).
     #[arg(long, value_name = "FILE")]
     pub single_file: Option<PathBuf>,
+    /// For template authors: write each page's template context as JSON under DIR, at the
+    /// page's path with .json.
+    #[arg(long, value_name = "DIR")]
+    pub dump_context: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +224,7 @@ pub struct BuildConfig {
     pub json: Option<PathBuf>,
     pub site_url: String,
     pub single_file: Option<PathBuf>,
+    pub dump_context: Option<PathBuf>,
     /// The command line as given, for a snapshot's provenance.
     pub command_line: Vec<String>,
 }
@@ -282,6 +287,7 @@ impl BuildArgs {
             summary_md: self.summary_md,
             json: self.json,
             single_file: self.single_file,
+            dump_context: self.dump_context,
             command_line: std::env::args().collect(),
         })
     }

@@ -129,7 +129,7 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         .collect();
     let mut snapshot_site = None;
     if config.snapshot {
-        let own = render::render(&report, config.templates.as_deref(), None)?;
+        let own = render::render(&report, config.templates.as_deref(), None, None)?;
         let mut current = ArchiveEntry::from_summary(&summary_of(&own)?, previous.is_some());
         current.date = date.clone();
         entries.push(current);
@@ -140,7 +140,16 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         history,
         archive: entries,
     };
-    let mut site = render::render(&report, config.templates.as_deref(), Some(&archived))?;
+    let mut contexts = config
+        .dump_context
+        .as_ref()
+        .map(|_| output::Site::default());
+    let mut site = render::render(
+        &report,
+        config.templates.as_deref(),
+        Some(&archived),
+        contexts.as_mut(),
+    )?;
 
     if let Some(own) = snapshot_site {
         progress("archiving");
@@ -176,6 +185,9 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
 
     progress("writing");
     site.publish(&config.out)?;
+    if let (Some(dir), Some(contexts)) = (&config.dump_context, &contexts) {
+        contexts.publish(dir)?;
+    }
     let summary = site
         .get("api/coverage/summary.json")
         .map(<[u8]>::to_vec)

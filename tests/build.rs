@@ -730,3 +730,49 @@ fn an_unknown_key_in_migcov_yaml_names_the_line() {
         &["migcov.yaml line 2", "unknown field `threshold`"],
     );
 }
+
+#[test]
+fn dump_context_shows_template_authors_what_each_page_gets() {
+    let dir = tempfile::tempdir().unwrap();
+    let contexts = dir.path().join("contexts");
+    migcov()
+        .args(["build", "--report-date", DATE, "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .arg("--dump-context")
+        .arg(&contexts)
+        .assert()
+        .code(1);
+    let index = json(&contexts.join("index.json"));
+    assert_eq!(index["summary"]["migrated_records"], 109);
+    assert_eq!(index["root"], "");
+    assert_eq!(index["meta"]["report_date"], DATE);
+    let script = json(&contexts.join(format!("scripts/{PATIENT_SCRIPT}.json")));
+    assert_eq!(script["root"], "../");
+    assert_eq!(script["script"]["totals"]["records_processed"], 100);
+    assert!(contexts.join("validate/index.json").is_file());
+}
+
+#[test]
+fn a_broken_user_template_is_exit_2_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("index.html"),
+        "{% extends \"base.html\" %}{% block main %}{{ oops(}}{% endblock main %}",
+    )
+    .unwrap();
+    migcov()
+        .args(["build", "--report-date", DATE, "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .arg("--templates")
+        .arg(&templates)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("index.html"));
+    assert!(!dir.path().join("site").exists(), "nothing written");
+}

@@ -198,6 +198,50 @@ fn page(
         })
 }
 
+/// Renders pages into the site and, for `--dump-context`, each page's context as JSON into
+/// a second site, so a template author sees exactly what a template receives.
+struct Pages<'a> {
+    tera: &'a Tera,
+    base: &'a Context,
+    site: &'a mut Site,
+    contexts: Option<&'a mut Site>,
+}
+
+impl Pages<'_> {
+    fn add(
+        &mut self,
+        path: impl AsRef<Path>,
+        template: &str,
+        root: &str,
+        nav: &str,
+        context: impl Serialize,
+    ) -> Result<(), RenderError> {
+        let path = path.as_ref();
+        let value = serde_json::to_value(&context).map_err(|e| RenderError::Encode {
+            what: format!("context of {}", path.display()),
+            message: e.to_string(),
+        })?;
+        let html = page(self.tera, template, self.base, root, nav, &value)?;
+        if let Some(contexts) = self.contexts.as_deref_mut() {
+            let mut dumped = self.base.clone();
+            dumped.insert("root", root);
+            dumped.insert("nav", nav);
+            let mut all = dumped.into_json();
+            if let (Some(all), Some(own)) = (all.as_object_mut(), value.as_object()) {
+                all.extend(own.clone());
+            }
+            let mut json = serde_json::to_vec_pretty(&all).map_err(|e| RenderError::Encode {
+                what: format!("context of {}", path.display()),
+                message: e.to_string(),
+            })?;
+            json.push(b'\n');
+            contexts.add(path.with_extension("json"), json)?;
+        }
+        self.site.add(path, html)?;
+        Ok(())
+    }
+}
+
 #[derive(Serialize)]
 struct RuleRow<'a> {
     id: &'a str,
@@ -229,28 +273,19 @@ fn rule_rows(report: &Report) -> Vec<RuleRow<'static>> {
 }
 
 /// `validate/`: the rule index, a page per failing rule, missing data and reconciliation.
-fn validation_pages(
-    report: &Report,
-    tera: &Tera,
-    base: &Context,
-    site: &mut Site,
-) -> Result<(), RenderError> {
+fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
     let rules = rule_rows(report);
-    site.add(
+    pages.add(
         "validate/index.html",
-        page(
-            tera,
-            "findings.html",
-            base,
-            "../",
-            "validate",
-            serde_json::json!({
-                "rules": rules,
-                "finding_counts": report.finding_counts,
-                "verdict": report.verdict,
-                "missing_records": report.missing_records,
-            }),
-        )?,
+        "findings.html",
+        "../",
+        "validate",
+        serde_json::json!({
+            "rules": rules,
+            "finding_counts": report.finding_counts,
+            "verdict": report.verdict,
+            "missing_records": report.missing_records,
+        }),
     )?;
     for rule in rules.iter().filter(|r| r.findings > 0) {
         let findings: Vec<_> = report
@@ -258,20 +293,16 @@ fn validation_pages(
             .iter()
             .filter(|f| f.rule == rule.id)
             .collect();
-        site.add(
+        pages.add(
             format!("validate/{}.html", rule.id),
-            page(
-                tera,
-                "rule.html",
-                base,
-                "../",
-                "validate",
-                serde_json::json!({
-                    "rule": rule,
-                    "findings": findings,
-                    "violations": rule.violations,
-                }),
-            )?,
+            "rule.html",
+            "../",
+            "validate",
+            serde_json::json!({
+                "rule": rule,
+                "findings": findings,
+                "violations": rule.violations,
+            }),
         )?;
     }
     let missing: Vec<_> = report
@@ -279,20 +310,16 @@ fn validation_pages(
         .iter()
         .filter(|f| f.rule.starts_with("missing."))
         .collect();
-    site.add(
+    pages.add(
         "validate/missing.html",
-        page(
-            tera,
-            "missing.html",
-            base,
-            "../",
-            "validate",
-            serde_json::json!({
-                "findings": missing,
-                "missing_records": report.missing_records,
-                "has_source_ids": report.has_source_ids,
-            }),
-        )?,
+        "missing.html",
+        "../",
+        "validate",
+        serde_json::json!({
+            "findings": missing,
+            "missing_records": report.missing_records,
+            "has_source_ids": report.has_source_ids,
+        }),
     )?;
 
     // The chart shows, per disagreeing entity, its largest relative delta.
@@ -328,21 +355,17 @@ fn validation_pages(
         .first()
         .map(|row| row.checks.iter().map(|c| c.label).collect())
         .unwrap_or_default();
-    site.add(
+    pages.add(
         "validate/reconcile.html",
-        page(
-            tera,
-            "reconcile.html",
-            base,
-            "../",
-            "validate",
-            serde_json::json!({
-                "rows": report.reconciliation,
-                "labels": labels,
-                "chart": chart,
-                "tolerance": report.reconcile_tolerance,
-            }),
-        )?,
+        "reconcile.html",
+        "../",
+        "validate",
+        serde_json::json!({
+            "rows": report.reconciliation,
+            "labels": labels,
+            "chart": chart,
+            "tolerance": report.reconcile_tolerance,
+        }),
     )?;
     Ok(())
 }
@@ -355,11 +378,18 @@ pub fn render(
     templates: Option<&Path>,
     archived: Option<&Archived>,
     site: &mut Site,
+    contexts: Option<&mut Site>,
 ) -> Result<(), RenderError> {
     let (tera, overrides) = engine(templates)?;
     let mut base = Context::new();
     base.insert("meta", &report.meta);
     base.insert("has_archive", &archived.is_some());
+    let mut pages = Pages {
+        tera: &tera,
+        base: &base,
+        site,
+        contexts,
+    };
 
     let domain_bars: Vec<(String, f64, _)> = report
         .domains
@@ -441,29 +471,25 @@ pub fn render(
         report.summary.migrated_records,
         report.summary.total_records,
     );
-    site.add(
+    pages.add(
         "index.html",
-        page(
-            &tera,
-            "index.html",
-            &base,
-            "",
-            "summary",
-            serde_json::json!({
-                "summary": report.summary,
-                "coverage": overall,
-                "summary_band": report.summary_band,
-                "success_band": report.success_band,
-                "domains": report.domains,
-                "by_status": report.by_status,
-                "by_category": report.by_category,
-                "finding_counts": report.finding_counts,
-                "verdict": report.verdict,
-                "charts": index_charts,
-                "history": if history.len() > 1 { history } else { &[] },
-                "archive": archived.is_some(),
-            }),
-        )?,
+        "index.html",
+        "",
+        "summary",
+        serde_json::json!({
+            "summary": report.summary,
+            "coverage": overall,
+            "summary_band": report.summary_band,
+            "success_band": report.success_band,
+            "domains": report.domains,
+            "by_status": report.by_status,
+            "by_category": report.by_category,
+            "finding_counts": report.finding_counts,
+            "verdict": report.verdict,
+            "charts": index_charts,
+            "history": if history.len() > 1 { history } else { &[] },
+            "archive": archived.is_some(),
+        }),
     )?;
 
     for domain in &report.domains {
@@ -472,29 +498,21 @@ pub fn render(
             .iter()
             .filter(|e| e.domain == Some(domain.name))
             .collect();
-        site.add(
+        pages.add(
             format!("domains/{}.html", domain.slug),
-            page(
-                &tera,
-                "domain.html",
-                &base,
-                "../",
-                "domains",
-                serde_json::json!({ "domain": domain, "entities": entities }),
-            )?,
+            "domain.html",
+            "../",
+            "domains",
+            serde_json::json!({ "domain": domain, "entities": entities }),
         )?;
     }
 
-    site.add(
+    pages.add(
         "scripts/index.html",
-        page(
-            &tera,
-            "scripts.html",
-            &base,
-            "../",
-            "scripts",
-            serde_json::json!({ "scripts": report.scripts }),
-        )?,
+        "scripts.html",
+        "../",
+        "scripts",
+        serde_json::json!({ "scripts": report.scripts }),
     )?;
     for script in &report.scripts {
         let mut script_charts = BTreeMap::new();
@@ -538,51 +556,39 @@ pub fn render(
                 ),
             );
         }
-        site.add(
+        pages.add(
             format!("scripts/{}.html", script.id),
-            page(
-                &tera,
-                "script.html",
-                &base,
-                "../",
-                "scripts",
-                serde_json::json!({
-                    "script": script,
-                    "charts": script_charts,
-                    "findings": report
-                        .findings
-                        .iter()
-                        .filter(|f| f.subject.id == Some(script.id))
-                        .collect::<Vec<_>>(),
-                }),
-            )?,
+            "script.html",
+            "../",
+            "scripts",
+            serde_json::json!({
+                "script": script,
+                "charts": script_charts,
+                "findings": report
+                    .findings
+                    .iter()
+                    .filter(|f| f.subject.id == Some(script.id))
+                    .collect::<Vec<_>>(),
+            }),
         )?;
     }
 
-    site.add(
+    pages.add(
         "entities/index.html",
-        page(
-            &tera,
-            "entities.html",
-            &base,
-            "../",
-            "entities",
-            serde_json::json!({ "entities": report.entities }),
-        )?,
+        "entities.html",
+        "../",
+        "entities",
+        serde_json::json!({ "entities": report.entities }),
     )?;
 
-    validation_pages(report, &tera, &base, site)?;
+    validation_pages(report, &mut pages)?;
     if let Some(archived) = archived {
-        site.add(
+        pages.add(
             "archive/index.html",
-            page(
-                &tera,
-                "archive.html",
-                &base,
-                "../",
-                "archive",
-                serde_json::json!({ "entries": archived.archive }),
-            )?,
+            "archive.html",
+            "../",
+            "archive",
+            serde_json::json!({ "entries": archived.archive }),
         )?;
     }
 
@@ -593,7 +599,7 @@ pub fn render(
             .or_else(|| overrides.get(name))
             .map(String::as_str)
             .unwrap_or(text);
-        site.add(path, chosen.as_bytes().to_vec())?;
+        pages.site.add(path, chosen.as_bytes().to_vec())?;
     }
     Ok(())
 }

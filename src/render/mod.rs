@@ -30,13 +30,16 @@ pub enum RenderError {
     Output(#[from] OutputError),
 }
 
+/// Renders the whole site; with `contexts`, each page's template context goes there as JSON
+/// too (`--dump-context`).
 pub fn render(
     report: &Report,
     templates: Option<&Path>,
     archived: Option<&Archived>,
+    contexts: Option<&mut Site>,
 ) -> Result<Site, RenderError> {
     let mut site = Site::default();
-    html::render(report, templates, archived, &mut site)?;
+    html::render(report, templates, archived, &mut site, contexts)?;
     json::render(report, &mut site)?;
     badges::render(report, &mut site)?;
     Ok(site)
