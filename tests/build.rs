@@ -776,3 +776,83 @@ fn a_broken_user_template_is_exit_2_and_named() {
         .stderr(predicate::str::contains("index.html"));
     assert!(!dir.path().join("site").exists(), "nothing written");
 }
+
+/// The text of the cells (`<th>` and `<td>`) of the first table row that contains `needle`,
+/// tags stripped.
+fn row_cells(page: &str, needle: &str) -> Vec<String> {
+    let at = page
+        .find(needle)
+        .unwrap_or_else(|| panic!("no row with {needle}"));
+    let start = page[..at].rfind("<tr").unwrap();
+    let end = at + page[at..].find("</tr>").unwrap();
+    let row = &page[start..end];
+    let mut cells = Vec::new();
+    for part in row.split("<t").skip(2) {
+        let inner = &part[part.find('>').unwrap() + 1..];
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in inner.split("</t").next().unwrap().chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        cells.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    cells
+}
+
+#[test]
+fn table_rows_carry_the_hand_worked_figures() {
+    let (_dir, out) = small_site();
+    let index = read(&out.join("index.html"));
+    // CLINICAL: priority, coverage 80/100, migrated, failed, total, 1 entity, 2 scripts
+    // (patient-migration.ts and notes-migration.ts).
+    assert_eq!(
+        row_cells(&index, "domains/clinical.html"),
+        [
+            "CLINICAL",
+            "CRITICAL",
+            "◆ 80.0% medium",
+            "80",
+            "5",
+            "100",
+            "1",
+            "2"
+        ]
+    );
+    let scripts = read(&out.join("scripts/index.html"));
+    // office: COMPLETE, CORE, BUSINESS, dispatch_office → offices, 10 records, the
+    // manifest's 95.0%, 2 executions, 1 finding (the success-rate mismatch).
+    assert_eq!(
+        row_cells(&scripts, ">office-migration.ts<")[..],
+        [
+            "office-migration.ts",
+            "COMPLETE",
+            "CORE",
+            "BUSINESS",
+            "dispatch_office → offices",
+            "10",
+            "▲ 95.0% high",
+            "2",
+            "1"
+        ]
+    );
+    let entities = read(&out.join("entities/index.html"));
+    assert_eq!(
+        row_cells(&entities, ">messages<"),
+        [
+            "messages",
+            "COMMUNICATIONS",
+            "dispatch_message",
+            "messages",
+            "▼ 40.0% low",
+            "20",
+            "0",
+            "50",
+            "message-migration.ts"
+        ]
+    );
+}
