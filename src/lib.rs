@@ -155,9 +155,7 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         progress("archiving");
         let mut diff_files = BTreeMap::new();
         if let Some(previous) = previous {
-            let old = ReportJson::read(Path::new(&previous.date), |name| {
-                previous.files.get(Path::new(name)).cloned()
-            })?;
+            let old = ReportJson::from_dir(&previous.dir)?;
             let new = ReportJson::read(Path::new(&date), |name| own.get(name).map(<[u8]>::to_vec))?;
             let changes = archive::diff::diff(&old, &new);
             diff_files.insert(
@@ -180,7 +178,7 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         archive::snapshot::add_to_site(&mut site, &date, &files)?;
     }
     for old in &existing {
-        archive::snapshot::add_to_site(&mut site, &old.date, &old.files)?;
+        archive::snapshot::carry_over(&mut site, old)?;
     }
 
     progress("writing");

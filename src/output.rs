@@ -33,10 +33,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     }
 }
 
-/// A site in memory: relative path → contents, in sorted order.
+/// A site: relative path → contents in memory, plus files copied from disk as they are
+/// (archived snapshots), in sorted order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Site {
     files: BTreeMap<PathBuf, Vec<u8>>,
+    copies: BTreeMap<PathBuf, PathBuf>,
 }
 
 /// A relative path with only normal components: no root, no `..`, no `.`.
@@ -63,6 +65,17 @@ impl Site {
         Ok(())
     }
 
+    /// Adds a file whose contents are copied from `source` when the site is published.
+    pub fn add_copy(
+        &mut self,
+        path: impl AsRef<Path>,
+        source: impl Into<PathBuf>,
+    ) -> Result<(), OutputError> {
+        let path = confined(path.as_ref())?;
+        self.copies.insert(path, source.into());
+        Ok(())
+    }
+
     pub fn get(&self, path: impl AsRef<Path>) -> Option<&[u8]> {
         self.files.get(path.as_ref()).map(Vec::as_slice)
     }
@@ -77,11 +90,11 @@ impl Site {
     }
 
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.files.len() + self.copies.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.copies.is_empty()
     }
 
     /// Writes the site to `out` atomically: staged beside it, then swapped in.
@@ -102,6 +115,13 @@ impl Site {
             .map_err(io(&parent))?;
         for (relative, contents) in &self.files {
             write_new_file(&staging.path().join(relative), contents)?;
+        }
+        for (relative, source) in &self.copies {
+            let target = staging.path().join(relative);
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir).map_err(io(dir))?;
+            }
+            std::fs::copy(source, &target).map_err(io(source))?;
         }
         write_new_file(&staging.path().join(MARKER), b"")?;
         let staged = staging.keep();

@@ -9,7 +9,6 @@ pub mod diff;
 pub mod snapshot;
 pub mod verify;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -36,17 +35,20 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '
     }
 }
 
-/// One snapshot already in the site: its files and its headline figures.
+/// One snapshot already in the site: where it is, its files (relative to it) and its
+/// headline figures. The files stay on disk: a build copies them into the new site without
+/// holding years of snapshots in memory.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub date: String,
-    pub files: BTreeMap<PathBuf, Vec<u8>>,
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
     pub summary: Value,
 }
 
 impl Snapshot {
     pub fn has_diff(&self) -> bool {
-        self.files.contains_key(Path::new("diff.html"))
+        self.files.iter().any(|f| f == Path::new("diff.html"))
     }
 }
 
@@ -75,31 +77,24 @@ pub fn read_existing(out: &Path) -> Result<Vec<Snapshot>, ArchiveError> {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let mut files = BTreeMap::new();
+        let mut files = Vec::new();
         for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
             let entry = entry.map_err(|e| ArchiveError::Invalid {
                 path: dir.clone(),
                 message: e.to_string(),
             })?;
             if entry.file_type().is_file() {
-                let relative = entry
-                    .path()
-                    .strip_prefix(&dir)
-                    .unwrap_or(entry.path())
-                    .to_path_buf();
-                files.insert(
-                    relative,
-                    std::fs::read(entry.path()).map_err(io(entry.path()))?,
-                );
+                let relative = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
+                files.push(relative.to_path_buf());
             }
         }
-        let summary_path = Path::new("api/coverage/summary.json");
-        let summary = files
-            .get(summary_path)
-            .and_then(|bytes| serde_json::from_slice(bytes).ok())
+        let summary = std::fs::read(dir.join("api/coverage/summary.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or(Value::Null);
         snapshots.push(Snapshot {
             date,
+            dir,
             files,
             summary,
         });

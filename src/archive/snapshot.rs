@@ -57,6 +57,19 @@ pub fn snapshot_files(
     Ok(files)
 }
 
+/// Carries an existing snapshot into the site, byte for byte, copied from disk at publish.
+pub fn carry_over(site: &mut Site, snapshot: &super::Snapshot) -> Result<(), ArchiveError> {
+    for file in &snapshot.files {
+        let target = Path::new("archive").join(&snapshot.date).join(file);
+        site.add_copy(&target, snapshot.dir.join(file))
+            .map_err(|e| ArchiveError::Invalid {
+                path: target.clone(),
+                message: e.to_string(),
+            })?;
+    }
+    Ok(())
+}
+
 /// Adds `files` to the site under `archive/<date>/`.
 pub fn add_to_site(
     site: &mut Site,
