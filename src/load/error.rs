@@ -1,3 +1,5 @@
+//! The load stage's error type: an input that cannot be read or parsed stops the run.
+
 use std::path::PathBuf;
 
 use thiserror::Error;
