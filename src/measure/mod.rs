@@ -41,15 +41,20 @@ pub struct ScriptTotals {
 /// One row of `metrics/`, for a script's charts and execution table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Execution {
+    /// The metrics row's own `id`, when the export gives one.
+    pub id: Option<String>,
     /// ISO 8601, UTC.
     pub execution_date: String,
-    pub entity: Option<Uuid>,
+    pub entity_id: Option<Uuid>,
     pub records_processed: i64,
     pub records_successful: i64,
     pub records_failed: i64,
     pub records_skipped: i64,
     pub execution_time_ms: i64,
     pub throughput_per_second: Option<f64>,
+    /// Parsed when it is valid JSON, else the text as given (rule `integrity.json.invalid`
+    /// reports it).
+    pub error_details: Option<serde_json::Value>,
     pub file: String,
     pub row: i64,
 }
@@ -195,6 +200,7 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
     let text = |name: &str| sorted.column(name).and_then(|c| c.str().cloned());
     let int = |name: &str| sorted.column(name).and_then(|c| c.i64().cloned());
     let (scripts, entities, files) = (text("script_uuid")?, text("entity_uuid")?, text("__file")?);
+    let (ids, errors) = (text("id")?, text("error_details")?);
     let (dates, processed, successful) = (
         int("execution_date")?,
         int("records_processed")?,
@@ -214,7 +220,12 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
         };
         out.entry(script).or_default().push(Execution {
             execution_date: format_timestamp(dates.get(i).unwrap_or(0)),
-            entity: entities.get(i).and_then(|t| Uuid::parse_str(t).ok()),
+            id: ids.get(i).map(str::to_string),
+            entity_id: entities.get(i).and_then(|t| Uuid::parse_str(t).ok()),
+            error_details: errors.get(i).map(|text| {
+                serde_json::from_str(text)
+                    .unwrap_or_else(|_| serde_json::Value::String(text.into()))
+            }),
             records_processed: processed.get(i).unwrap_or(0),
             records_successful: successful.get(i).unwrap_or(0),
             records_failed: failed.get(i).unwrap_or(0),
