@@ -179,6 +179,9 @@ fn per_script_aggregates() {
         metrics["executions"][1]["execution_date"],
         "2026-03-01T09:00:00Z"
     );
+    // error_details is JSON text in CSV and an object in NDJSON; both come out as JSON.
+    assert_eq!(metrics["executions"][0]["error_details"]["validation"], 1);
+    assert_eq!(metrics["executions"][1]["error_details"], Value::Null);
 
     // Referenced by UUID in metrics; timestamp with a space and no zone.
     let patient = json(&out.join(format!("api/scripts/{PATIENT_SCRIPT}/metrics.json")));
@@ -206,6 +209,7 @@ fn per_script_aggregates() {
     let m = json(&out.join(format!("api/scripts/{messages}/metrics.json")));
     assert_eq!(m["totals"]["records_skipped"], 5);
     assert_eq!(m["executions"][0]["execution_date"], "2026-03-03T08:00:00Z");
+    assert_eq!(m["executions"][0]["error_details"]["duplicates"], 5);
 }
 
 #[test]
