@@ -94,7 +94,8 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
 }
 
 /// Runs the whole pipeline and publishes the site to `config.out` (and the CI files asked
-/// for); on any error nothing is written and a previous site stays as it was.
+/// for). Everything is rendered in memory first; on any error nothing is written and a
+/// previous site stays as it was.
 pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, Error> {
     let checked = check(&config.check, progress)?;
     let report = report::build(
@@ -104,8 +105,8 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         checked.verdict,
         &config.report,
     );
-    let date = report.summary.report_date.clone();
     let existing = archive::read_existing(&config.out)?;
+    let date = report.summary.report_date.clone();
     if config.snapshot && existing.iter().any(|s| s.date == date) {
         return Err(archive::ArchiveError::Exists {
             path: config.out.join("archive").join(&date),
@@ -116,30 +117,13 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
     let previous = existing.iter().rev().find(|s| s.date < date);
 
     progress("rendering");
-    let mut history: Vec<HistoryPoint> = existing
-        .iter()
-        .filter(|s| s.date != date)
-        .map(|s| HistoryPoint::from_summary(&s.summary))
-        .collect();
-    history.push(HistoryPoint::from_report(&report));
-    history.sort_by(|a, b| a.date.cmp(&b.date));
-    let mut entries: Vec<ArchiveEntry> = existing
-        .iter()
-        .map(|s| ArchiveEntry::from_summary(&s.summary, s.has_diff()))
-        .collect();
-    let mut snapshot_site = None;
-    if config.snapshot {
-        let own = render::render(&report, config.templates.as_deref(), None, None)?;
-        let mut current = ArchiveEntry::from_summary(&summary_of(&own)?, previous.is_some());
-        current.date = date.clone();
-        entries.push(current);
-        snapshot_site = Some(own);
-    }
-    entries.sort_by(|a, b| b.date.cmp(&a.date));
-    let archived = Archived {
-        history,
-        archive: entries,
-    };
+    // A snapshot is rendered on its own, without the links to the archive that the live
+    // site has, so it stays complete when moved.
+    let snapshot = config
+        .snapshot
+        .then(|| render::render(&report, config.templates.as_deref(), None, None))
+        .transpose()?;
+    let archived = archived_view(&existing, &report, snapshot.as_ref(), previous.is_some())?;
     let mut contexts = config
         .dump_context
         .as_ref()
@@ -150,66 +134,115 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         Some(&archived),
         contexts.as_mut(),
     )?;
-
-    if let Some(own) = snapshot_site {
+    if let Some(own) = &snapshot {
         progress("archiving");
-        let mut diff_files = BTreeMap::new();
-        if let Some(previous) = previous {
-            let old = ReportJson::from_dir(&previous.dir)?;
-            let new = ReportJson::read(Path::new(&date), |name| own.get(name).map(<[u8]>::to_vec))?;
-            let changes = archive::diff::diff(&old, &new);
-            diff_files.insert(
-                PathBuf::from("diff.html"),
-                render::html::diff_page(&changes, config.templates.as_deref(), "")?.into_bytes(),
-            );
-            diff_files.insert(
-                PathBuf::from("diff.md"),
-                archive::diff::markdown(&changes).into_bytes(),
-            );
-            diff_files.insert(PathBuf::from("diff.json"), json_bytes(&changes)?);
-        }
-        let provenance = provenance(
-            &checked.inputs,
-            &config.check.load.data_dir,
-            &report,
-            config,
-        )?;
-        let files = archive::snapshot::snapshot_files(&own, &provenance, diff_files)?;
+        let files = snapshot_files(config, &checked.inputs, &report, own, previous)?;
         archive::snapshot::add_to_site(&mut site, &date, &files)?;
     }
     for old in &existing {
         archive::snapshot::carry_over(&mut site, old)?;
     }
+    let extra_files = ci_files(config, &report, &site)?;
 
     progress("writing");
     site.publish(&config.out)?;
     if let (Some(dir), Some(contexts)) = (&config.dump_context, &contexts) {
         contexts.publish(dir)?;
     }
-    let summary = site
-        .get("api/coverage/summary.json")
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default();
-    if let Some(path) = &config.json {
-        output::write_file(path, &summary)?;
-    }
-    if let Some(path) = &config.junit {
-        output::write_file(path, &render::junit::render(&report)?)?;
-    }
-    if let Some(path) = &config.single_file {
-        let page = render::html::single_file(&report, config.templates.as_deref())?;
-        output::write_file(path, page.as_bytes())?;
-    }
-    if let Some(path) = &config.summary_md {
-        output::write_file(
-            path,
-            render::markdown::render(&report, &config.site_url).as_bytes(),
-        )?;
+    for (path, bytes) in &extra_files {
+        output::write_file(path, bytes)?;
     }
     Ok(Outcome {
         files: site.len(),
         report,
     })
+}
+
+/// The history (earlier snapshots and this run) and the archive index rows, newest first.
+fn archived_view(
+    existing: &[archive::Snapshot],
+    report: &Report,
+    snapshot: Option<&output::Site>,
+    has_previous: bool,
+) -> Result<Archived, Error> {
+    let date = &report.summary.report_date;
+    let mut history: Vec<HistoryPoint> = existing
+        .iter()
+        .filter(|s| &s.date != date)
+        .map(|s| HistoryPoint::from_summary(&s.summary))
+        .collect();
+    history.push(HistoryPoint::from_report(report));
+    history.sort_by(|a, b| a.date.cmp(&b.date));
+    let mut entries: Vec<ArchiveEntry> = existing
+        .iter()
+        .map(|s| ArchiveEntry::from_summary(&s.summary, s.has_diff()))
+        .collect();
+    if let Some(own) = snapshot {
+        entries.push(ArchiveEntry::from_summary(&summary_of(own)?, has_previous));
+    }
+    entries.sort_by(|a, b| b.date.cmp(&a.date));
+    Ok(Archived {
+        history,
+        archive: entries,
+    })
+}
+
+/// A new snapshot's files: the site as rendered for it, the diff from the previous
+/// snapshot, provenance and checksums.
+fn snapshot_files(
+    config: &BuildConfig,
+    inputs: &Inputs,
+    report: &Report,
+    own: &output::Site,
+    previous: Option<&archive::Snapshot>,
+) -> Result<BTreeMap<PathBuf, Vec<u8>>, Error> {
+    let mut diff_files = BTreeMap::new();
+    if let Some(previous) = previous {
+        let old = ReportJson::from_dir(&previous.dir)?;
+        let new = ReportJson::read(Path::new(&report.summary.report_date), |name| {
+            own.get(name).map(<[u8]>::to_vec)
+        })?;
+        let changes = archive::diff::diff(&old, &new);
+        let page = render::html::diff_page(&changes, config.templates.as_deref(), "")?;
+        diff_files.insert(PathBuf::from("diff.html"), page.into_bytes());
+        diff_files.insert(
+            PathBuf::from("diff.md"),
+            archive::diff::markdown(&changes).into_bytes(),
+        );
+        diff_files.insert(PathBuf::from("diff.json"), json_bytes(&changes)?);
+    }
+    let provenance = provenance(inputs, &config.check.load.data_dir, report, config)?;
+    Ok(archive::snapshot::snapshot_files(
+        own,
+        &provenance,
+        diff_files,
+    )?)
+}
+
+/// The files CI asked for, outside the site: `--json`, `--junit`, `--single-file`,
+/// `--summary-md`.
+fn ci_files(
+    config: &BuildConfig,
+    report: &Report,
+    site: &output::Site,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+    let mut files = Vec::new();
+    if let Some(path) = &config.json {
+        let summary = site.get("api/coverage/summary.json").unwrap_or_default();
+        files.push((path.clone(), summary.to_vec()));
+    }
+    if let Some(path) = &config.junit {
+        files.push((path.clone(), render::junit::render(report)?));
+    }
+    if let Some(path) = &config.single_file {
+        let page = render::html::single_file(report, config.templates.as_deref())?;
+        files.push((path.clone(), page.into_bytes()));
+    }
+    if let Some(path) = &config.summary_md {
+        let text = render::markdown::render(report, &config.site_url);
+        files.push((path.clone(), text.into_bytes()));
+    }
+    Ok(files)
 }
 
 fn summary_of(site: &output::Site) -> Result<serde_json::Value, Error> {
