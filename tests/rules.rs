@@ -68,6 +68,12 @@ rule_test!(
     1
 );
 rule_test!(
+    integrity_entity_shared_entity_type,
+    "integrity.entity.shared_entity_type",
+    1,
+    2
+);
+rule_test!(
     integrity_log_invalid_enum,
     "integrity.log.invalid_enum",
     1,

@@ -108,6 +108,42 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
         findings,
     );
 
+    let mut by_type: BTreeMap<&str, Vec<&crate::model::Entity>> = BTreeMap::new();
+    for entity in &inputs.entities {
+        if let Some(entity_type) = entity.entity_type.as_deref() {
+            by_type.entry(entity_type).or_default().push(entity);
+        }
+    }
+    for (entity_type, shared) in by_type.into_iter().filter(|(_, e)| e.len() > 1) {
+        let mut finding = Finding::new(
+            "integrity.entity.shared_entity_type",
+            Subject::new("entity", shared[0].name.as_str()).with_id(shared[0].id),
+            format!(
+                "{} entities declare entity_type {entity_type}: {}",
+                shared.len(),
+                shared
+                    .iter()
+                    .map(|e| e.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        finding.count = shared.len() as u64;
+        finding.samples = shared
+            .iter()
+            .map(|e| {
+                sample(
+                    &e.origin,
+                    &[
+                        ("name", e.name.clone()),
+                        ("entity_type", entity_type.to_string()),
+                    ],
+                )
+            })
+            .collect();
+        findings.push(finding);
+    }
+
     let mut by_name: BTreeMap<_, Vec<&Origin>> = BTreeMap::new();
     for domain in &inputs.domains {
         by_name.entry(domain.name).or_default().push(&domain.origin);

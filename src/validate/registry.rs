@@ -134,6 +134,15 @@ pub static RULES: &[Rule] = &[
         "total_records, migrated_records and failed_records count rows and cannot be negative."
     ),
     rule!(
+        "integrity.entity.shared_entity_type",
+        Integrity,
+        Warning,
+        "No two entities declare the same entity_type",
+        "Missing data and reconciliation attribute LegacyMapping rows to an entity by entity_type. When two \
+         entities declare the same type, each is compared with all of that type's mappings and both look \
+         wrong: give each entity its own entity_type."
+    ),
+    rule!(
         "integrity.json.invalid",
         Integrity,
         Error,
