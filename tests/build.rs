@@ -166,6 +166,8 @@ fn per_script_aggregates() {
     assert_eq!(totals["records_successful"], 9);
     assert_eq!(totals["records_failed"], 1);
     assert_eq!(totals["execution_time_ms"], 3000);
+    assert_eq!(totals["first_execution"], "2026-03-01T08:00:00Z");
+    assert_eq!(totals["last_execution"], "2026-03-01T09:00:00Z");
     assert_eq!(totals["success_rate"], 0.9);
     let throughput = totals["throughput_per_second"].as_f64().unwrap();
     assert!((throughput - 10.0 / 3.0).abs() < 1e-12);
@@ -608,11 +610,18 @@ fn validate_exit_codes_follow_the_gate() {
     );
     assert!(output.contains("gate failed"));
     // The small fixture's success rate is 109/135 = 0.807.
-    validate(&["--data", small, "--fail-under", "0.81"])
-        .code(1)
-        .stdout(predicate::str::contains(
-            "overall success rate 80.74% is below --fail-under 81.00%",
-        ));
+    validate(&[
+        "--data",
+        small,
+        "--fail-under",
+        "0.81",
+        "at or above 90.0%",
+        "at or above 75.0%",
+    ])
+    .code(1)
+    .stdout(predicate::str::contains(
+        "overall success rate 80.74% is below --fail-under 81.00%",
+    ));
     validate(&["--data", small, "--max-missing", "6"])
         .code(1)
         .stdout(predicate::str::contains(

@@ -34,8 +34,10 @@ pub struct ScriptTotals {
     pub success_rate: Option<f64>,
     /// `None` when no time was recorded.
     pub throughput_per_second: Option<f64>,
-    pub first_execution_ms: Option<i64>,
-    pub last_execution_ms: Option<i64>,
+    /// ISO 8601, UTC.
+    pub first_execution: Option<String>,
+    /// ISO 8601, UTC.
+    pub last_execution: Option<String>,
 }
 
 /// One row of `metrics/`, for a script's charts and execution table.
@@ -141,8 +143,8 @@ fn totals_from_row(frame: &DataFrame, i: usize) -> PolarsResult<ScriptTotals> {
         execution_time_ms: time,
         success_rate: ratio(successful, processed),
         throughput_per_second: (time > 0).then(|| processed as f64 * 1000.0 / time as f64),
-        first_execution_ms: int("first")?,
-        last_execution_ms: int("last")?,
+        first_execution: int("first")?.map(format_timestamp),
+        last_execution: int("last")?.map(format_timestamp),
     })
 }
 

@@ -486,6 +486,7 @@ pub fn render(
             "by_category": report.by_category,
             "finding_counts": report.finding_counts,
             "verdict": report.verdict,
+            "thresholds": report.thresholds,
             "charts": index_charts,
             "history": if history.len() > 1 { history } else { &[] },
             "archive": archived.is_some(),
