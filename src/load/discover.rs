@@ -163,12 +163,7 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
-        let entry = entry.map_err(|e| LoadError::Io {
-            path: e.path().unwrap_or(root).to_path_buf(),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
-        })?;
+        let entry = entry.map_err(|e| super::walk_error(root, e))?;
         if !entry.file_type().is_file() {
             continue;
         }

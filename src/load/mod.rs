@@ -263,6 +263,16 @@ fn raw_entities_csv_origins(entities: &[Entity]) -> impl Iterator<Item = (Uuid, 
         .map(|e| (e.id, e.origin.file.clone()))
 }
 
+/// A walkdir failure under `root` as a load error naming the path it failed at.
+pub(crate) fn walk_error(root: &Path, err: walkdir::Error) -> LoadError {
+    LoadError::Io {
+        path: err.path().unwrap_or(root).to_path_buf(),
+        source: err
+            .into_io_error()
+            .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
+    }
+}
+
 fn origin(file: &InputFile, row: Option<u64>) -> Origin {
     Origin {
         file: file.relative.clone(),

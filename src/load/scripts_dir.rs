@@ -54,12 +54,7 @@ pub fn walk(root: &Path, exclude: &[String]) -> Result<ScriptsOnDisk, LoadError>
                 || !(ALWAYS_SKIPPED.contains(&name.as_ref()) || excluded.is_match(relative))
         });
     for entry in walker {
-        let entry = entry.map_err(|e| LoadError::Io {
-            path: e.path().unwrap_or(root).to_path_buf(),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("filesystem loop")),
-        })?;
+        let entry = entry.map_err(|e| super::walk_error(root, e))?;
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_file() && name.ends_with(".ts") && !name.ends_with(".d.ts") {
             let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());

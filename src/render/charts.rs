@@ -2,6 +2,8 @@
 //! size and palette constants. Each SVG gets a `<title>` and `<desc>` for screen readers;
 //! pages show the same figures as a table beside it.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -27,6 +29,17 @@ pub fn band_colour(band: Band) -> RGBColor {
 }
 
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The axes and grid every chart shares: dark labels, grey axes, a light grid at the labels.
+fn house_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    label_size: u32,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+    mesh.label_style(("sans-serif", label_size).into_font().color(&TEXT))
+        .axis_style(GREY)
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+}
 
 /// Draws with `draw` into a fresh SVG string and labels it for assistive technology.
 fn svg(
@@ -87,17 +100,13 @@ pub fn bars(
                 format!("{v:.0}")
             }
         };
-        chart
-            .configure_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh, 12)
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&label_of)
-            .y_label_formatter(&y_text)
-            .label_style(("sans-serif", 12).into_font().color(&TEXT))
-            .axis_style(GREY)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
-            .draw()?;
+            .y_label_formatter(&y_text);
+        mesh.draw()?;
         // Rectangles drawn in order, not plotters' Histogram: its HashMap makes the SVG's
         // element order differ between runs, and output must be byte-identical.
         chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, colour))| {
@@ -131,17 +140,13 @@ pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> Stri
             }
             _ => String::new(),
         };
-        chart
-            .configure_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh, 11)
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&label_of)
-            .y_label_formatter(&|v| format!("{:+.1}%", v * 100.0))
-            .label_style(("sans-serif", 11).into_font().color(&TEXT))
-            .axis_style(GREY)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
-            .draw()?;
+            .y_label_formatter(&|v| format!("{:+.1}%", v * 100.0));
+        mesh.draw()?;
         chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, colour))| {
             let mut bar = Rectangle::new(
                 [
@@ -199,16 +204,12 @@ pub fn trend(
                 format!("{v:.0}")
             }
         };
-        chart
-            .configure_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh, 11)
             .x_labels(labels.len().clamp(2, 6))
             .x_label_formatter(&label_of)
-            .y_label_formatter(&y_text)
-            .label_style(("sans-serif", 11).into_font().color(&TEXT))
-            .axis_style(GREY)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
-            .draw()?;
+            .y_label_formatter(&y_text);
+        mesh.draw()?;
         for (name, colour, values) in series {
             let colour = *colour;
             let points: Vec<(f64, f64)> = values
@@ -258,17 +259,13 @@ pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String
             .x_label_area_size(32)
             .y_label_area_size(64)
             .build_cartesian_2d(1f64..x_max, 0f64..y_max)?;
-        chart
-            .configure_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh, 12)
             .x_desc("execution")
             .x_labels(values_len.min(12))
             .x_label_formatter(&whole_numbers)
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style(("sans-serif", 12).into_font().color(&TEXT))
-            .axis_style(GREY)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
-            .draw()?;
+            .y_label_formatter(&|v| format!("{v:.0}"));
+        mesh.draw()?;
         let points: Vec<(f64, f64)> = values
             .iter()
             .enumerate()
@@ -302,18 +299,14 @@ pub fn stacked(title: &str, desc: &str, series: &[(&str, RGBColor, Vec<f64>)]) -
             .x_label_area_size(32)
             .y_label_area_size(64)
             .build_cartesian_2d(0.5f64..(n as f64 + 0.5), 0f64..y_max)?;
-        chart
-            .configure_mesh()
+        let mut mesh = chart.configure_mesh();
+        house_style(&mut mesh, 12)
             .disable_x_mesh()
             .x_desc("execution")
             .x_labels(n.min(12))
             .x_label_formatter(&whole_numbers)
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style(("sans-serif", 12).into_font().color(&TEXT))
-            .axis_style(GREY)
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
-            .draw()?;
+            .y_label_formatter(&|v| format!("{v:.0}"));
+        mesh.draw()?;
         let mut base = vec![0.0; n];
         for (label, colour, values) in series {
             let colour = *colour;
