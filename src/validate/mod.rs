@@ -236,34 +236,43 @@ pub(crate) fn rows_finding(
     options: &ValidateOptions,
     message: impl Fn(u64) -> String,
 ) -> PolarsResult<Option<Finding>> {
-    let count = violations
-        .clone()
-        .select([len().cast(DataType::UInt64).alias("n")])
-        .collect()?
-        .column("n")?
-        .u64()?
-        .get(0)
-        .unwrap_or(0);
-    if count == 0 {
-        return Ok(None);
-    }
     let mut order: Vec<&str> = keys.to_vec();
     order.extend([FILE_COL, ROW_COL]);
     let mut selected = vec![col(FILE_COL), col(ROW_COL)];
     selected.extend(columns.iter().map(|c| col(*c)));
     let ordered = violations
+        .clone()
         .sort(order, SortMultipleOptions::default().with_nulls_last(true))
         .select(selected);
-    let head = ordered
-        .clone()
-        .limit(options.samples as IdxSize)
-        .collect()?;
+    // Keeping every row: one query gives the count, the samples and the rows.
+    let (count, head, rows) = if options.keep_rows {
+        let all = ordered.collect()?;
+        (
+            all.height() as u64,
+            all.head(Some(options.samples)),
+            Some(all),
+        )
+    } else {
+        let count = violations
+            .select([len().cast(DataType::UInt64).alias("n")])
+            .collect()?
+            .column("n")?
+            .u64()?
+            .get(0)
+            .unwrap_or(0);
+        let head = match count {
+            0 => None,
+            _ => Some(ordered.limit(options.samples as IdxSize).collect()?),
+        };
+        (count, head.unwrap_or_default(), None)
+    };
+    if count == 0 {
+        return Ok(None);
+    }
     let mut finding = Finding::new(rule_id, subject, message(count));
     finding.count = count;
     finding.samples = samples_of(&head, columns)?;
-    if options.keep_rows {
-        finding.rows = Some(ordered.collect()?);
-    }
+    finding.rows = rows;
     Ok(Some(finding))
 }
 
