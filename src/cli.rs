@@ -247,7 +247,7 @@ pub fn report_date(flag: Option<NaiveDate>) -> Result<NaiveDate, String> {
 }
 
 impl CheckArgs {
-    pub fn into_config(self) -> CheckConfig {
+    pub fn into_config(self, report_date: NaiveDate) -> CheckConfig {
         CheckConfig {
             load: LoadOptions {
                 data_dir: self.data,
@@ -258,6 +258,7 @@ impl CheckArgs {
                 keep_rows: self.failures_dir.is_some(),
                 severity: self.severity.into_iter().collect(),
                 min_domain_coverage: self.min_domain_coverage.map(MinCoverage::All),
+                report_date: Some(report_date),
             },
             gate: GateConfig {
                 fail_under: self.fail_under,
@@ -273,7 +274,7 @@ impl BuildArgs {
     pub fn into_config(self) -> Result<BuildConfig, String> {
         let date = report_date(self.report_date)?;
         Ok(BuildConfig {
-            check: self.check.into_config(),
+            check: self.check.into_config(date),
             report: ReportOptions {
                 report_date: date.format("%Y-%m-%d").to_string(),
             },

@@ -560,6 +560,11 @@ pub struct Defects {
     pub target_row_drift: BTreeMap<String, i64>,
     pub unaccounted_scripts: Vec<String>,
     pub missing_on_disk_scripts: Vec<String>,
+    /// Legacy tables excluded whole in migcov.yaml, with their rows.
+    pub excluded_tables: BTreeMap<String, u64>,
+    /// Scripts retried after a failed attempt, with the records the superseded attempt
+    /// processed (all failed).
+    pub retried_scripts: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -591,6 +596,9 @@ fn write_text(path: &Path, text: &str) -> Result<(), GenerateError> {
 
 const START_MS: i64 = 1_772_438_400_000; // 2026-03-02T08:00:00Z
 
+/// The script whose first attempt fails and whose second run completes.
+const RETRIED_SCRIPT: &str = "patient-migration.ts";
+
 fn iso(ms: i64) -> String {
     crate::model::format_timestamp(ms)
 }
@@ -620,7 +628,13 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
          title: Dispatch to modern platform migration\n\
          scripts_dir: repo/migrations\n\
          thresholds:\n  high: 0.9\n  medium: 0.75\n\
-         success_rate_tolerance: 0.005\n",
+         success_rate_tolerance: 0.005\n\
+         # Legacy rows left out on purpose: neither migrated nor missing.\n\
+         exclusions:\n\
+         \x20 - table: dispatch_print_queue\n\
+         \x20   reason: Print jobs are transient; the modern platform keeps none\n\
+         \x20   approved_by: Data governance board\n\
+         \x20   expires: 2027-12-31\n",
     )?;
     write_text(
         &out.join("domains.yaml"),
@@ -631,7 +645,7 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
     )?;
 
     let mut entity_yaml = String::from("# DataEntity records: one per legacy table migrated.\n");
-    let mut metrics = String::from("id,script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms,throughput_per_second,error_details\n");
+    let mut metrics = String::from("id,script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms,throughput_per_second,error_details,run_id\n");
     let mut logs: Vec<String> = Vec::new();
     let mut source_inventory = String::from("table,row_count\n");
     let mut target_inventory = String::from("table,row_count\n");
@@ -755,6 +769,48 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
         );
         let rate_per_s = rng.random_range(400.0..4000.0);
         let mut clock = START_MS + index as i64 * 3_600_000 * 5;
+        // One script failed on its first attempt and was run again to completion: its
+        // final run supersedes the attempt (run_id run-1, then run-2).
+        let run = (spec.script == RETRIED_SCRIPT && batches > 0).then_some("run-2");
+        if run.is_some() {
+            let (p, ms) = (p_parts[0], clock - 3_600_000);
+            let time_ms = ((p as f64 / rate_per_s) * 1000.0).round().max(1.0) as i64;
+            metric_seq += 1;
+            metrics.push_str(&format!(
+                "{},{},{},{},{p},0,{p},0,{time_ms},{:.2},\"{{\"\"connection\"\": \"\"lost after {p} rows\"\"}}\",run-1\n",
+                derive_id("metric", &metric_seq.to_string()),
+                spec.script,
+                entity_ref.map(|(name, _, _)| name).unwrap_or_default(),
+                iso(ms),
+                p as f64 * 1000.0 / time_ms as f64,
+            ));
+            for (offset, level, message, status) in [
+                (0, "INFO", "attempt 1 started", "IN_PROGRESS"),
+                (
+                    time_ms,
+                    "ERROR",
+                    "attempt 1 failed: connection lost",
+                    "FAILED",
+                ),
+            ] {
+                log_seq += 1;
+                logs.push(
+                    json!({
+                        "id": derive_id("log", &log_seq.to_string()),
+                        "script_id": spec.script,
+                        "operation_type": "MIGRATE",
+                        "timestamp": iso(ms + offset),
+                        "level": level,
+                        "message": message,
+                        "context": {"status": status},
+                        "user_id": "migrator",
+                        "run_id": "run-1",
+                    })
+                    .to_string(),
+                );
+            }
+            defects.retried_scripts.insert(spec.script.into(), p as u64);
+        }
         for b in 0..batches {
             let (p, f, s) = (p_parts[b], f_parts[b], s_parts[b]);
             let time_ms = ((p as f64 / rate_per_s) * 1000.0).round().max(1.0) as i64;
@@ -792,26 +848,28 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
                 String::new()
             };
             metrics.push_str(&format!(
-                "{},{script_ref},{entity_col},{},{p},{},{f},{s},{time_ms},{throughput},{errors}\n",
+                "{},{script_ref},{entity_col},{},{p},{},{f},{s},{time_ms},{throughput},{errors},{}\n",
                 derive_id("metric", &metric_seq.to_string()),
                 iso(clock),
                 p - f - s,
+                run.unwrap_or_default(),
             ));
             let mut log = |ms: i64, level: &str, message: String, context: serde_json::Value| {
                 log_seq += 1;
-                logs.push(
-                    json!({
-                        "id": derive_id("log", &log_seq.to_string()),
-                        "script_id": spec.script,
-                        "operation_type": "MIGRATE",
-                        "timestamp": iso(ms),
-                        "level": level,
-                        "message": message,
-                        "context": context,
-                        "user_id": if index % 4 == 0 { "ops-anna" } else { "migrator" },
-                    })
-                    .to_string(),
-                );
+                let mut entry = json!({
+                    "id": derive_id("log", &log_seq.to_string()),
+                    "script_id": spec.script,
+                    "operation_type": "MIGRATE",
+                    "timestamp": iso(ms),
+                    "level": level,
+                    "message": message,
+                    "context": context,
+                    "user_id": if index % 4 == 0 { "ops-anna" } else { "migrator" },
+                });
+                if let Some(run) = run {
+                    entry["run_id"] = json!(run);
+                }
+                logs.push(entry.to_string());
             };
             let started = if b == 0 {
                 json!({"status": "IN_PROGRESS", "batch": b + 1})
@@ -855,19 +913,20 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
                 ),
                 _ => ("INFO", "paused; will resume".to_string(), None),
             };
-            logs.push(
-                json!({
-                    "id": derive_id("log", &log_seq.to_string()),
-                    "script_id": spec.script,
-                    "operation_type": "MIGRATE",
-                    "timestamp": iso(clock),
-                    "level": level,
-                    "message": message,
-                    "context": status.map(|s| json!({"status": s})).unwrap_or(json!({})),
-                    "user_id": "migrator",
-                })
-                .to_string(),
-            );
+            let mut entry = json!({
+                "id": derive_id("log", &log_seq.to_string()),
+                "script_id": spec.script,
+                "operation_type": "MIGRATE",
+                "timestamp": iso(clock),
+                "level": level,
+                "message": message,
+                "context": status.map(|s| json!({"status": s})).unwrap_or(json!({})),
+                "user_id": "migrator",
+            });
+            if let Some(run) = run {
+                entry["run_id"] = json!(run);
+            }
+            logs.push(entry.to_string());
             if spec.script == "refund-migration.ts" {
                 // Someone marked a finished migration FAILED in the log, not in the manifest.
                 log_seq += 1;
@@ -987,8 +1046,14 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
     defects
         .uncovered_tables
         .insert("dispatch_fax_archive".into(), uncovered_rows as u64);
+    // A legacy table left out by decision (see migcov.yaml's exclusions).
+    let excluded_rows = (n / 200).max(5);
+    source_inventory.push_str(&format!("dispatch_print_queue,{excluded_rows}\n"));
+    defects
+        .excluded_tables
+        .insert("dispatch_print_queue".into(), excluded_rows as u64);
     metrics.push_str(&format!(
-        "{},ghost-migration.ts,,{},10,10,0,0,20,500.00,\n",
+        "{},ghost-migration.ts,,{},10,10,0,0,20,500.00,,\n",
         derive_id("metric", "ghost"),
         iso(START_MS)
     ));

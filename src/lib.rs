@@ -45,18 +45,6 @@ pub struct Outcome {
     pub files: usize,
 }
 
-/// The gate's thresholds: flags win over `migcov.yaml`.
-fn gate_config(flags: &GateConfig, file: &GateConfig) -> GateConfig {
-    GateConfig {
-        fail_under: flags.fail_under.or(file.fail_under),
-        min_domain_coverage: flags
-            .min_domain_coverage
-            .clone()
-            .or(file.min_domain_coverage.clone()),
-        max_missing_records: flags.max_missing_records.or(file.max_missing_records),
-    }
-}
-
 /// Stages 1–3 (load, measure, validate) and the gate; writes `--failures-dir` if asked.
 pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, Error> {
     progress("loading inputs");
@@ -65,21 +53,25 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
         .config
         .severity
         .keys()
+        .chain(inputs.config.waivers.iter().map(|w| &w.rule))
         .find(|id| !validate::RULES.iter().any(|r| r.id == id.as_str()))
     {
         return Err(Error::Config {
-            message: format!("severity: unknown rule {unknown:?} (see `migcov rules`)"),
+            message: format!("severity or waivers: unknown rule {unknown:?} (see `migcov rules`)"),
         });
     }
     progress("measuring");
-    let measures = measure::measure(&inputs).map_err(Error::compute)?;
+    let measures =
+        measure::measure(&inputs, config.validate.report_date).map_err(Error::compute)?;
     progress("validating");
     let validation =
         validate::validate(&inputs, &measures, &config.validate).map_err(Error::compute)?;
+    let (gate_config, sources) = validate::GateSources::merge(&config.gate, &inputs.config.gate);
     let verdict = validate::gate(
         &validation.findings,
         measures.all_scripts.success_rate,
-        &gate_config(&config.gate, &inputs.config.gate),
+        &gate_config,
+        &sources,
     );
     if let Some(dir) = &config.failures_dir {
         progress("writing failures");

@@ -82,6 +82,13 @@ fn print_findings(findings: &[Finding]) {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as other command-line tools do, instead of
+    // panicking on a closed stdout.
+    // SAFETY: restoring the default action of one signal before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Build(args) => {
@@ -114,7 +121,11 @@ fn main() -> ExitCode {
             }
         }
         Command::Validate(args) => {
-            let config = args.check.into_config();
+            let date = match migcov::cli::report_date(None) {
+                Ok(date) => date,
+                Err(err) => return fail(err),
+            };
+            let config = args.check.into_config(date);
             let spinner = spinner();
             let progress = |step: &str| spinner.set_message(step.to_string());
             let result = migcov::check(&config, &progress);

@@ -130,6 +130,8 @@ fn a_long_scripts_index_is_paged() {
         .unwrap()
         .args(["build", "--report-date", "2026-11-24", "--data"])
         .arg(&data)
+        // The 250 legacy tables are not in the base's inventory: a finding, not the subject.
+        .args(["--severity", "coverage.table.not_in_inventory=warning"])
         .arg("--out")
         .arg(&site)
         .assert()

@@ -34,7 +34,37 @@ fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
 fn injected_defects_are_found_with_their_exact_counts() {
     let dir = tempfile::tempdir().unwrap();
     let expected = generate(dir.path(), 5_000, 7)["defects"].clone();
-    let (inputs, _, findings) = run(dir.path());
+    let (inputs, measures, findings) = run(dir.path());
+
+    // The excluded table is in the ledger as excluded, not as uncovered.
+    let ledger = measures.ledger.as_ref().unwrap();
+    for (table, rows) in expected["excluded_tables"].as_object().unwrap() {
+        let line = ledger.rows.iter().find(|r| &r.table == table).unwrap();
+        assert_eq!(
+            line.excluded.value as u64,
+            rows.as_u64().unwrap(),
+            "{table}"
+        );
+        assert_eq!((line.unaccounted, line.in_scope), (0, 0), "{table}");
+    }
+    // A retried script: its failed attempt is superseded; the final run alone is measured.
+    for (script, attempted) in expected["retried_scripts"].as_object().unwrap() {
+        let id = inputs
+            .scripts
+            .iter()
+            .find(|s| &s.name == script)
+            .unwrap()
+            .id;
+        let (final_run, all) = (&measures.scripts[&id], &measures.attempts[&id]);
+        let attempted = attempted.as_i64().unwrap();
+        assert_eq!(
+            all.records_processed - final_run.records_processed,
+            attempted
+        );
+        assert_eq!(all.records_failed - final_run.records_failed, attempted);
+        assert_eq!(all.records_successful, final_run.records_successful);
+        assert_eq!(all.executions, final_run.executions + 1);
+    }
 
     let count = |rule: &str, subject: Option<&str>| -> u64 {
         findings

@@ -16,6 +16,11 @@ pub enum TableFormat {
 }
 
 impl TableFormat {
+    /// The format a file's extension names, if any.
+    pub fn from_extension(path: &Path) -> Option<Self> {
+        Self::from_path(path)
+    }
+
     fn from_path(path: &Path) -> Option<Self> {
         match extension(path).as_deref() {
             Some("csv") => Some(TableFormat::Csv),
@@ -41,6 +46,8 @@ pub enum InputKind {
     TargetInventory(TableFormat),
     /// The ids present in one legacy table; the table name is the file stem.
     SourceIds(String, TableFormat),
+    /// A file of excluded ids named by an exclusion in `migcov.yaml`.
+    ExclusionIds(TableFormat),
     /// `expected_defects.json`, written by `migcov generate`; not read.
     GeneratorNotes,
     /// A Markdown note (`*.md`) anywhere in the data folder; not read.
@@ -64,6 +71,7 @@ impl InputKind {
             InputKind::SourceInventory(_) => "source inventory",
             InputKind::TargetInventory(_) => "target inventory",
             InputKind::SourceIds(..) => "source ids",
+            InputKind::ExclusionIds(_) => "excluded ids",
             InputKind::GeneratorNotes => "generator notes",
             InputKind::Documentation => "documentation",
             InputKind::ScriptSource => "script source",
@@ -80,7 +88,8 @@ impl InputKind {
             | InputKind::Mappings(f)
             | InputKind::SourceInventory(f)
             | InputKind::TargetInventory(f)
-            | InputKind::SourceIds(_, f) => Some(*f),
+            | InputKind::SourceIds(_, f)
+            | InputKind::ExclusionIds(f) => Some(*f),
             _ => None,
         }
     }

@@ -46,6 +46,55 @@ pub enum LoadError {
         item: Option<usize>,
         message: String,
     },
+    /// Several files failed: each is listed, so one run shows every file to fix.
+    #[error("{} inputs cannot be loaded:{}{}", .errors.len() + .more, list(.errors), more_line(*.more))]
+    Several {
+        errors: Vec<LoadError>,
+        /// Failures found beyond those listed.
+        more: usize,
+    },
+}
+
+/// Most failing files listed in one [`LoadError::Several`].
+pub const MAX_LISTED: usize = 20;
+
+fn list(errors: &[LoadError]) -> String {
+    errors.iter().map(|e| format!("\n  - {e}")).collect()
+}
+
+fn more_line(more: usize) -> String {
+    if more == 0 {
+        String::new()
+    } else {
+        format!("\n  - and {more} more")
+    }
+}
+
+impl LoadError {
+    /// One error for a list of them: itself when there is one, else [`LoadError::Several`]
+    /// (nested lists flattened, at most [`MAX_LISTED`] shown).
+    pub(crate) fn gather(errors: Vec<LoadError>) -> Option<LoadError> {
+        let mut flat = Vec::new();
+        let mut more = 0;
+        for error in errors {
+            match error {
+                LoadError::Several { errors, more: m } => {
+                    flat.extend(errors);
+                    more += m;
+                }
+                other => flat.push(other),
+            }
+        }
+        if flat.len() > MAX_LISTED {
+            more += flat.len() - MAX_LISTED;
+            flat.truncate(MAX_LISTED);
+        }
+        match (flat.len(), more) {
+            (0, _) => None,
+            (1, 0) => flat.pop(),
+            _ => Some(LoadError::Several { errors: flat, more }),
+        }
+    }
 }
 
 impl LoadError {

@@ -8,6 +8,7 @@
 
 mod discover;
 mod error;
+pub mod inventory;
 mod manifests;
 mod scripts_dir;
 pub mod tables;
@@ -20,16 +21,22 @@ use uuid::Uuid;
 
 pub use discover::{classify, discover, InputFile, InputKind, TableFormat};
 pub use error::LoadError;
+pub use inventory::{Inventory, InventoryTable, Lookup};
 pub use scripts_dir::ScriptsOnDisk;
 
-use crate::model::config::ProjectConfig;
+use crate::model::config::{Exclusion, ProjectConfig};
 use crate::model::{derive_id, DataDomain, Domain, Entity, Origin, Script};
 use manifests::{RawDomain, RawEntity, RawScript};
-use tables::{load_table, ColumnSpec};
+use tables::{load_table, ColumnSpec, TableOptions};
 
 /// The mappings column holding `entity_type` trimmed and in upper case, the form entity
 /// types are compared in (computed once here rather than in every rule).
 pub const ENTITY_TYPE_KEY: &str = "entity_type_key";
+
+/// The metrics column marking the rows of a final run: per script and entity, the run
+/// (rows sharing a `run_id`; rows without one form one run) that ends last. Earlier runs
+/// are attempts a later run superseded, e.g. a retry after FAILED.
+pub const FINAL_RUN: &str = "final_run";
 
 /// Everything read from a data folder.
 #[derive(Debug, Clone)]
@@ -49,11 +56,25 @@ pub struct Inputs {
     pub mappings: DataFrame,
     pub source_inventory: Option<DataFrame>,
     pub target_inventory: Option<DataFrame>,
+    /// The inventories as lookups by table name.
+    pub source_tables: Option<Inventory>,
+    pub target_tables: Option<Inventory>,
     /// The ids present in each legacy table, by table name.
     pub source_ids: BTreeMap<String, DataFrame>,
     pub scripts_on_disk: Option<ScriptsOnDisk>,
+    /// `migcov.yaml`'s exclusions, each with the ids it names (distinct, column `id`), or
+    /// `None` for a whole table.
+    pub exclusions: Vec<ExcludedIds>,
     /// Records read from each input file (manifest records or table rows), by relative path.
     pub file_rows: BTreeMap<PathBuf, u64>,
+}
+
+/// One declared exclusion and the ids it selects.
+#[derive(Debug, Clone)]
+pub struct ExcludedIds {
+    pub declaration: Exclusion,
+    /// Distinct excluded keys (column `id`); `None` when the whole table is excluded.
+    pub ids: Option<DataFrame>,
 }
 
 /// Rows per `__file` of a loaded table.
@@ -89,6 +110,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         Some(file) => manifests::parse_config(file)?,
         None => ProjectConfig::default(),
     };
+    let table_options = table_options(&config, &files)?;
     let scripts_dir = options
         .scripts_dir
         .clone()
@@ -101,6 +123,35 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         for file in files.iter_mut().filter(|f| f.relative.starts_with(inside)) {
             file.kind = InputKind::ScriptSource;
         }
+    }
+    let config_path = files
+        .iter()
+        .find(|f| f.kind == InputKind::Config)
+        .map(|f| f.relative.clone())
+        .unwrap_or_else(|| PathBuf::from("migcov.yaml"));
+    for (i, exclusion) in config.exclusions.iter().enumerate() {
+        let Some(wanted) = &exclusion.ids else {
+            continue;
+        };
+        let file = files
+            .iter_mut()
+            .find(|f| &f.relative == wanted)
+            .filter(|f| {
+                matches!(
+                    TableFormat::from_extension(&f.relative),
+                    Some(TableFormat::Csv | TableFormat::Parquet)
+                )
+            })
+            .ok_or_else(|| LoadError::Manifest {
+                path: config_path.clone(),
+                item: Some(i + 1),
+                message: format!(
+                    "exclusions: ids file {} is not a CSV or Parquet file inside the data folder",
+                    wanted.display()
+                ),
+            })?;
+        let format = TableFormat::from_extension(&file.relative).unwrap_or(TableFormat::Csv);
+        file.kind = InputKind::ExclusionIds(format);
     }
     let of_kind = |wanted: fn(&InputKind) -> bool| -> Vec<&InputFile> {
         files.iter().filter(|f| wanted(&f.kind)).collect()
@@ -160,18 +211,126 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             raw_entities.push((raw, origin(file, None)));
         }
     }
+    // Tables that fail to load are gathered, so one run names every file to fix.
+    let mut failed: Vec<LoadError> = Vec::new();
+    let mut gather = |result: Result<DataFrame, LoadError>| {
+        result.unwrap_or_else(|e| {
+            failed.push(e);
+            DataFrame::default()
+        })
+    };
     let entity_tables = of_kind(|k| matches!(k, InputKind::EntitiesTable(_)));
-    if !entity_tables.is_empty() {
-        let frame = load_table(&entity_tables, tables::ENTITIES)?;
-        raw_entities.extend(entities_from_frame(&frame)?);
+    let entity_frame = (!entity_tables.is_empty())
+        .then(|| load_table(&entity_tables, tables::ENTITIES, &table_options));
+    let table = |wanted: fn(&InputKind) -> bool, specs: &[ColumnSpec]| {
+        load_table(&of_kind(wanted), specs, &table_options)
+    };
+    let metrics = gather(table(
+        |k| matches!(k, InputKind::Metrics(_)),
+        tables::METRICS,
+    ));
+    let logs = gather(table(|k| matches!(k, InputKind::Logs(_)), tables::LOGS));
+    let mappings = gather(table(
+        |k| matches!(k, InputKind::Mappings(_)),
+        tables::MAPPINGS,
+    ));
+    let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
+        let found = of_kind(wanted);
+        if found.is_empty() {
+            Ok(None)
+        } else {
+            load_table(&found, tables::INVENTORY, &table_options).map(Some)
+        }
+    };
+    let source_inventory = optional_table(|k| matches!(k, InputKind::SourceInventory(_)))
+        .unwrap_or_else(|e| {
+            failed.push(e);
+            None
+        });
+    let target_inventory = optional_table(|k| matches!(k, InputKind::TargetInventory(_)))
+        .unwrap_or_else(|e| {
+            failed.push(e);
+            None
+        });
+    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
+    for file in &files {
+        if let InputKind::SourceIds(table, _) = &file.kind {
+            id_files.entry(table.clone()).or_default().push(file);
+        }
+    }
+    let mut source_ids = BTreeMap::new();
+    for (table, found) in id_files {
+        match load_table(&found, tables::SOURCE_IDS, &table_options) {
+            Ok(frame) => {
+                source_ids.insert(table, frame);
+            }
+            Err(e) => failed.push(e),
+        }
+    }
+    let mut exclusions = Vec::new();
+    for (i, declaration) in config.exclusions.iter().enumerate() {
+        let key = table_key(&declaration.table);
+        let ids = if let Some(path) = &declaration.ids {
+            let found: Vec<&InputFile> = files.iter().filter(|f| &f.relative == path).collect();
+            load_table(&found, tables::SOURCE_IDS, &table_options).map(Some)
+        } else if let Some(predicate) = &declaration.predicate {
+            let found: Vec<&InputFile> = files
+                .iter()
+                .filter(|f| matches!(&f.kind, InputKind::SourceIds(t, _) if table_key(t) == key))
+                .collect();
+            if found.is_empty() {
+                Err(LoadError::Manifest {
+                    path: config_path.clone(),
+                    item: Some(i + 1),
+                    message: format!(
+                        "exclusions: `where` on table {} needs its source_ids file, and there is none",
+                        declaration.table
+                    ),
+                })
+            } else {
+                tables::ids_where(&found, &predicate.column, &predicate.values).map(Some)
+            }
+        } else {
+            Ok(None)
+        };
+        let ids = ids.and_then(|frame| {
+            frame
+                .map(|f| {
+                    f.lazy()
+                        .select([col("id")])
+                        .filter(col("id").is_not_null())
+                        .unique_stable(None, UniqueKeepStrategy::First)
+                        .sort(["id"], Default::default())
+                        .collect()
+                        .map_err(|e| LoadError::table(&config_path, e))
+                })
+                .transpose()
+        });
+        match ids {
+            Ok(ids) => exclusions.push(ExcludedIds {
+                declaration: declaration.clone(),
+                ids,
+            }),
+            Err(e) => failed.push(e),
+        }
+    }
+    let entity_frame = match entity_frame {
+        Some(Err(e)) => {
+            failed.insert(0, e);
+            None
+        }
+        Some(Ok(frame)) => Some(frame),
+        None => None,
+    };
+    if let Some(error) = LoadError::gather(failed) {
+        return Err(error);
+    }
+    if let Some(frame) = &entity_frame {
+        raw_entities.extend(entities_from_frame(frame)?);
     }
     let entities = resolve_entities(raw_entities, &domains, &scripts);
 
-    let table =
-        |wanted: fn(&InputKind) -> bool, specs: &[ColumnSpec]| load_table(&of_kind(wanted), specs);
-    let metrics = table(|k| matches!(k, InputKind::Metrics(_)), tables::METRICS)?;
-    let logs = table(|k| matches!(k, InputKind::Logs(_)), tables::LOGS)?;
-    let mappings = table(|k| matches!(k, InputKind::Mappings(_)), tables::MAPPINGS)?
+    let mappings = mappings
         .lazy()
         .with_column(
             col("entity_type")
@@ -183,33 +342,13 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         )
         .collect()
         .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
-    let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
-        let found = of_kind(wanted);
-        if found.is_empty() {
-            Ok(None)
-        } else {
-            load_table(&found, tables::INVENTORY).map(Some)
-        }
-    };
-    let source_inventory = optional_table(|k| matches!(k, InputKind::SourceInventory(_)))?;
-    let target_inventory = optional_table(|k| matches!(k, InputKind::TargetInventory(_)))?;
-
-    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
-    for file in &files {
-        if let InputKind::SourceIds(table, _) = &file.kind {
-            id_files.entry(table.clone()).or_default().push(file);
-        }
-    }
-    let mut source_ids = BTreeMap::new();
-    for (table, found) in id_files {
-        source_ids.insert(table, load_table(&found, tables::SOURCE_IDS)?);
-    }
-
     let script_keys = lookup_frame(scripts.iter().map(|s| (s.name.as_str(), s.id)));
     let entity_keys = lookup_frame(entities.iter().map(|e| (e.name.as_str(), e.id)));
     let metrics = resolve_column(metrics, "script_id", "script_uuid", &script_keys)
         .and_then(|m| resolve_column(m, "entity_id", "entity_uuid", &entity_keys))
         .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
+    let metrics =
+        mark_final_runs(metrics).map_err(|e| LoadError::table(Path::new("metrics"), e))?;
     let logs = resolve_column(logs, "script_id", "script_uuid", &script_keys)
         .map_err(|e| LoadError::table(Path::new("logs"), e))?;
 
@@ -221,13 +360,22 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     for frame in counted {
         rows_per_file(frame, &mut file_rows).map_err(|e| LoadError::table(root, e))?;
     }
-    if !entity_tables.is_empty() {
+    if entity_frame.is_some() {
         // Entity CSV rows were counted as they were read.
         for (_, origin) in raw_entities_csv_origins(&entities) {
             *file_rows.entry(origin).or_default() += 1;
         }
     }
 
+    let as_lookup = |frame: &Option<DataFrame>| {
+        frame
+            .as_ref()
+            .map(Inventory::from_frame)
+            .transpose()
+            .map_err(|e| LoadError::table(Path::new("inventory"), e))
+    };
+    let source_tables = as_lookup(&source_inventory)?;
+    let target_tables = as_lookup(&target_inventory)?;
     let scripts_on_disk = match scripts_dir {
         Some(dir) => Some(scripts_dir::walk(&dir, &config.exclude)?),
         None => None,
@@ -249,9 +397,69 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         mappings,
         source_inventory,
         target_inventory,
+        source_tables,
+        target_tables,
         source_ids,
         scripts_on_disk,
+        exclusions,
         file_rows,
+    })
+}
+
+/// Adds [`FINAL_RUN`]: whether a metrics row belongs to the last run of its script and
+/// entity. A run ends at its latest `execution_date`; runs ending at the same instant are
+/// all final.
+fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
+    if metrics.height() == 0 {
+        return metrics
+            .lazy()
+            .with_column(lit(true).alias(FINAL_RUN))
+            .collect();
+    }
+    let run = col("run_id").fill_null(lit(""));
+    let owner = [col("script_uuid"), col("entity_uuid")];
+    let mut by_run = owner.to_vec();
+    by_run.push(run.clone());
+    metrics
+        .lazy()
+        .with_column(col("execution_date").max().over(by_run)?.alias("__run_end"))
+        .with_column(
+            col("__run_end")
+                .eq(col("__run_end").max().over(owner)?)
+                .fill_null(lit(true))
+                .alias(FINAL_RUN),
+        )
+        .drop(by_name(["__run_end"], true, false))
+        .collect()
+}
+
+/// The form in which table names are compared: trimmed and lower-cased, since databases
+/// disagree on case (SQLite keeps `InvoiceLine`, pgloader writes `invoiceline`).
+pub fn table_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// How timestamps are read, from `migcov.yaml`: the zone is checked here, so a misspelt
+/// zone is an error naming the file.
+fn table_options(config: &ProjectConfig, files: &[InputFile]) -> Result<TableOptions, LoadError> {
+    let timezone =
+        polars::prelude::TimeZone::opt_try_new(config.timezone.as_deref()).map_err(|_| {
+            LoadError::Manifest {
+                path: files
+                    .iter()
+                    .find(|f| f.kind == InputKind::Config)
+                    .map(|f| f.relative.clone())
+                    .unwrap_or_else(|| PathBuf::from("migcov.yaml")),
+                item: None,
+                message: format!(
+                    "timezone: expected an IANA zone such as Europe/Berlin or UTC, found {:?}",
+                    config.timezone.as_deref().unwrap_or_default()
+                ),
+            }
+        })?;
+    Ok(TableOptions {
+        timezone,
+        epoch_unit: config.epoch_unit,
     })
 }
 

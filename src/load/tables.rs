@@ -5,12 +5,14 @@
 //! data row (`__row`), so any finding can point back at the row it came from. CSV is read
 //! with every column as text and converted here, so the same rules apply to all formats: a
 //! value that does not convert is a [`LoadError::BadValue`] naming file, row and column.
-//! Timestamps become Int64 milliseconds since the Unix epoch (UTC).
+//! Timestamps become Int64 milliseconds since the Unix epoch (UTC): an offset is applied, a
+//! time without one is read in `migcov.yaml`'s `timezone` (UTC by default).
 
 use polars::prelude::*;
 
 use super::discover::{InputFile, TableFormat};
 use super::LoadError;
+use crate::model::config::EpochUnit;
 
 pub const FILE_COL: &str = "__file";
 pub const ROW_COL: &str = "__row";
@@ -21,16 +23,25 @@ pub enum ColumnKind {
     Text,
     Int,
     Float,
-    /// ISO 8601 in UTC, e.g. `2026-03-01T08:15:00Z`; stored as epoch milliseconds.
+    /// ISO 8601 / RFC 3339 with or without an offset (`2026-03-01T08:15:00Z`,
+    /// `2026-03-01 08:15:00.25+05:30`), a datetime column, or a whole number with a declared
+    /// `epoch_unit`; stored as epoch milliseconds, UTC.
     Timestamp,
     /// JSON text (in CSV) or a JSON object (in NDJSON); stored as JSON text.
     Json,
+    /// A legacy key: one column of any type (`id`: `1001`, `ALFKI`), or a composite key as
+    /// numbered columns (`id_1`, `id_2`, ...), joined with [`KEY_SEPARATOR`]; stored as
+    /// trimmed text, so keys compare as text.
+    Key,
 }
+
+/// Joins the parts of a composite key: `id_1 = 10248`, `id_2 = 11` is the key `10248|11`.
+pub const KEY_SEPARATOR: &str = "|";
 
 impl ColumnKind {
     fn dtype(self) -> DataType {
         match self {
-            ColumnKind::Text | ColumnKind::Json => DataType::String,
+            ColumnKind::Text | ColumnKind::Json | ColumnKind::Key => DataType::String,
             ColumnKind::Int | ColumnKind::Timestamp => DataType::Int64,
             ColumnKind::Float => DataType::Float64,
         }
@@ -41,8 +52,12 @@ impl ColumnKind {
             ColumnKind::Text => "text",
             ColumnKind::Int => "a whole number",
             ColumnKind::Float => "a number",
-            ColumnKind::Timestamp => "an ISO 8601 timestamp such as 2026-03-01T08:15:00Z",
+            ColumnKind::Timestamp => {
+                "an ISO 8601 timestamp such as 2026-03-01T08:15:00Z or 2026-03-01 08:15:00+01 \
+                 (a whole number only with epoch_unit in migcov.yaml)"
+            }
             ColumnKind::Json => "JSON",
+            ColumnKind::Key => "a key",
         }
     }
 }
@@ -85,6 +100,7 @@ pub const METRICS: &[ColumnSpec] = &[
     req("execution_time_ms", Int),
     opt("throughput_per_second", Float),
     opt("error_details", Json),
+    opt("run_id", Text),
 ];
 
 pub const LOGS: &[ColumnSpec] = &[
@@ -96,12 +112,13 @@ pub const LOGS: &[ColumnSpec] = &[
     req("message", Text),
     opt("context", Json),
     opt("user_id", Text),
+    opt("run_id", Text),
 ];
 
 pub const MAPPINGS: &[ColumnSpec] = &[
     opt("id", Text),
     req("entity_type", Text),
-    req("legacy_id", Int),
+    req("legacy_id", Key),
     req("modern_id", Text),
     opt("migration_batch", Text),
     opt("migrated_at", Timestamp),
@@ -110,7 +127,7 @@ pub const MAPPINGS: &[ColumnSpec] = &[
 
 pub const INVENTORY: &[ColumnSpec] = &[req("table", Text), req("row_count", Int)];
 
-pub const SOURCE_IDS: &[ColumnSpec] = &[req("id", Int)];
+pub const SOURCE_IDS: &[ColumnSpec] = &[req("id", Key)];
 
 pub const ENTITIES: &[ColumnSpec] = &[
     opt("id", Text),
@@ -126,15 +143,114 @@ pub const ENTITIES: &[ColumnSpec] = &[
     opt("entity_type", Text),
 ];
 
-/// Formats tried in turn for timestamps given as text.
-const TIMESTAMP_FORMATS: &[&str] = &[
-    "%Y-%m-%dT%H:%M:%S%.fZ",
-    "%Y-%m-%dT%H:%M:%SZ",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S",
-];
+/// How timestamps without a zone, and integer timestamps, are read (from `migcov.yaml`).
+#[derive(Debug, Clone, Default)]
+pub struct TableOptions {
+    /// The zone of timestamps written without an offset; UTC when `None`.
+    pub timezone: Option<TimeZone>,
+    /// The unit of integer timestamps; without one they are an error.
+    pub epoch_unit: Option<EpochUnit>,
+}
+
+/// Formats tried in turn for text timestamps that carry an offset, after [`normalise`]
+/// (which turns `Z` into `+00:00` and a space after the date into `T`). `%#z` takes `+05`,
+/// `+0530` and `+05:30`: PostgreSQL writes `timestamptz` as `2026-11-28 20:13:09.886579+00`.
+const OFFSET_FORMATS: &[&str] = &["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%#z"];
+
+/// Formats tried for text timestamps without a zone (MySQL's `DATETIME`, ISO without `Z`).
+const LOCAL_FORMATS: &[&str] = &["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"];
+
+/// Text timestamps in one shape: trimmed, `T` between date and time, `Z` as `+00:00`, no
+/// space before an offset.
+fn normalise(text: Expr) -> Expr {
+    text.str()
+        .strip_chars(lit(NULL))
+        .str()
+        .replace(lit(r"^(\d{4}-\d{2}-\d{2})[ tT]"), lit("${1}T"), false)
+        .str()
+        .replace(lit(r"[zZ]$"), lit("+00:00"), false)
+        .str()
+        .replace(lit(r"\s+([+-]\d{2}(:?\d{2})?)$"), lit("${1}"), false)
+}
+
+fn strptime(text: Expr, format: &str) -> Expr {
+    text.str().to_datetime(
+        Some(TimeUnit::Milliseconds),
+        None,
+        StrptimeOptions {
+            format: Some(format.into()),
+            strict: false,
+            exact: true,
+            cache: false,
+        },
+        lit("raise"),
+    )
+}
+
+/// A zone-less datetime read in the configured zone, as epoch milliseconds (UTC). A local
+/// time that a DST change skips becomes null (reported as a bad value); one it repeats
+/// takes the earlier instant.
+fn local_to_utc(datetime: Expr, options: &TableOptions) -> Expr {
+    match &options.timezone {
+        None => datetime.dt().timestamp(TimeUnit::Milliseconds),
+        Some(zone) => datetime
+            .dt()
+            .replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null)
+            .dt()
+            .timestamp(TimeUnit::Milliseconds),
+    }
+}
+
+/// Epoch milliseconds from a whole number in `unit`.
+fn epoch_to_millis(number: Expr, unit: EpochUnit) -> Expr {
+    let number = number.cast(DataType::Int64);
+    match unit {
+        EpochUnit::S => number * lit(1000i64),
+        EpochUnit::Ms => number,
+        EpochUnit::Us => number / lit(1000i64),
+        EpochUnit::Ns => number / lit(1_000_000i64),
+    }
+}
+
+/// The expression turning a timestamp column of dtype `found` into epoch milliseconds
+/// (UTC); anything that is not a timestamp becomes null, which [`check_conversions`]
+/// reports.
+fn timestamp(c: Expr, found: &DataType, options: &TableOptions) -> Expr {
+    match found {
+        DataType::String => {
+            let text = normalise(c);
+            let mut attempts: Vec<Expr> = OFFSET_FORMATS
+                .iter()
+                .map(|f| {
+                    strptime(text.clone(), f)
+                        .dt()
+                        .timestamp(TimeUnit::Milliseconds)
+                })
+                .collect();
+            attempts.extend(
+                LOCAL_FORMATS
+                    .iter()
+                    .map(|f| local_to_utc(strptime(text.clone(), f), options)),
+            );
+            if let Some(unit) = options.epoch_unit {
+                let digits = text.clone().str().contains(lit(r"^-?\d+$"), false);
+                attempts.push(
+                    when(digits)
+                        .then(epoch_to_millis(text.cast(DataType::Int64), unit))
+                        .otherwise(lit(NULL).cast(DataType::Int64)),
+                );
+            }
+            coalesce(&attempts)
+        }
+        DataType::Datetime(_, Some(_)) => c.dt().timestamp(TimeUnit::Milliseconds),
+        DataType::Datetime(_, None) => local_to_utc(c, options),
+        other if other.is_integer() => match options.epoch_unit {
+            Some(unit) => epoch_to_millis(c, unit),
+            None => lit(NULL).cast(DataType::Int64),
+        },
+        _ => lit(NULL).cast(DataType::Int64),
+    }
+}
 
 fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
     let path = PlRefPath::try_from_path(&file.path)?;
@@ -157,40 +273,19 @@ fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
 
 /// The expression turning a column of dtype `found` into the spec's canonical type; invalid
 /// values become null, which [`check_conversions`] then reports.
-fn convert(spec: &ColumnSpec, found: &DataType) -> Expr {
+fn convert(spec: &ColumnSpec, found: &DataType, options: &TableOptions) -> Expr {
     let c = col(spec.name);
     let text = matches!(found, DataType::String);
     match spec.kind {
         Text => c.cast(DataType::String),
+        Key => c.cast(DataType::String).str().strip_chars(lit(NULL)),
         Json => match found {
             DataType::Struct(_) => c.struct_().json_encode(),
             _ => c.cast(DataType::String),
         },
         Int | Float if text => c.str().strip_chars(lit(NULL)).cast(spec.kind.dtype()),
         Int | Float => c.cast(spec.kind.dtype()),
-        Timestamp if text => {
-            let trimmed = c.str().strip_chars(lit(NULL));
-            let attempts: Vec<Expr> = TIMESTAMP_FORMATS
-                .iter()
-                .map(|format| {
-                    trimmed.clone().str().to_datetime(
-                        Some(TimeUnit::Milliseconds),
-                        None,
-                        StrptimeOptions {
-                            format: Some((*format).into()),
-                            strict: false,
-                            exact: true,
-                            cache: false,
-                        },
-                        lit("raise"),
-                    )
-                })
-                .collect();
-            coalesce(&attempts).cast(DataType::Int64)
-        }
-        Timestamp => c
-            .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-            .cast(DataType::Int64),
+        Timestamp => timestamp(c, found, options),
     }
 }
 
@@ -200,14 +295,27 @@ fn raw_name(spec: &ColumnSpec) -> String {
 
 /// Loads every file of one kind into a single frame with the spec's columns (absent optional
 /// columns are null) plus `__file` and `__row`, files in the order given.
-pub fn load_table(files: &[&InputFile], specs: &[ColumnSpec]) -> Result<DataFrame, LoadError> {
+pub fn load_table(
+    files: &[&InputFile],
+    specs: &[ColumnSpec],
+    options: &TableOptions,
+) -> Result<DataFrame, LoadError> {
     let mut frames = Vec::with_capacity(files.len());
+    let mut errors = Vec::new();
     for file in files {
-        let format = file
+        let loaded = file
             .kind
             .table_format()
-            .ok_or_else(|| LoadError::table(&file.relative, "not a CSV, Parquet or NDJSON file"))?;
-        frames.push(load_file(file, format, specs)?);
+            .ok_or_else(|| LoadError::table(&file.relative, "not a CSV, Parquet or NDJSON file"))
+            .and_then(|format| load_file(file, format, specs, options));
+        // Every file is tried, so one run names every file to fix.
+        match loaded {
+            Ok(frame) => frames.push(frame),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(error) = LoadError::gather(errors) {
+        return Err(error);
     }
     if frames.is_empty() {
         return Ok(empty_frame(specs));
@@ -225,6 +333,7 @@ fn load_file(
     file: &InputFile,
     format: TableFormat,
     specs: &[ColumnSpec],
+    options: &TableOptions,
 ) -> Result<DataFrame, LoadError> {
     let shown = &file.relative;
     let mut lf = scan(file, format).map_err(|e| LoadError::table(shown, e))?;
@@ -232,7 +341,7 @@ fn load_file(
         .collect_schema()
         .map_err(|e| LoadError::table(shown, e))?;
     for spec in specs.iter().filter(|s| s.required) {
-        if schema.get(spec.name).is_none() {
+        if schema.get(spec.name).is_none() && key_parts(spec, &schema).is_empty() {
             return Err(LoadError::MissingColumn {
                 path: shown.clone(),
                 column: spec.name.to_string(),
@@ -250,11 +359,16 @@ fn load_file(
     ];
     let mut checked = Vec::new();
     for spec in specs {
+        let parts = key_parts(spec, &schema);
+        if schema.get(spec.name).is_none() && !parts.is_empty() {
+            exprs.push(composite_key(&parts).alias(spec.name));
+            continue;
+        }
         match schema.get(spec.name) {
             None => exprs.push(lit(NULL).cast(spec.kind.dtype()).alias(spec.name)),
             Some(found) => {
-                exprs.push(convert(spec, found).alias(spec.name));
-                if !matches!(spec.kind, Text | Json) {
+                exprs.push(convert(spec, found, options).alias(spec.name));
+                if !matches!(spec.kind, Text | Json | Key) {
                     exprs.push(col(spec.name).cast(DataType::String).alias(raw_name(spec)));
                     checked.push(*spec);
                 }
@@ -269,6 +383,97 @@ fn load_file(
     check_conversions(&df, file, &checked)?;
     let raw: Vec<String> = checked.iter().map(raw_name).collect();
     Ok(df.drop_many(raw))
+}
+
+/// The keys (`id`, or `id_1`, `id_2`, ...) of the rows of `files` whose `column`, as
+/// trimmed text, is one of `values`: the ids an exclusion's `where:` selects.
+pub fn ids_where(
+    files: &[&InputFile],
+    column: &str,
+    values: &[String],
+) -> Result<DataFrame, LoadError> {
+    let mut frames = Vec::new();
+    for file in files {
+        let shown = &file.relative;
+        let format = file
+            .kind
+            .table_format()
+            .ok_or_else(|| LoadError::table(shown, "not a CSV or Parquet file"))?;
+        let mut lf = scan(file, format).map_err(|e| LoadError::table(shown, e))?;
+        let schema = lf
+            .collect_schema()
+            .map_err(|e| LoadError::table(shown, e))?;
+        let names = || {
+            schema
+                .iter_names()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if schema.get(column).is_none() {
+            return Err(LoadError::MissingColumn {
+                path: shown.clone(),
+                column: column.to_string(),
+                found: names(),
+            });
+        }
+        let spec = SOURCE_IDS[0];
+        let parts = match schema.get(spec.name) {
+            Some(_) => vec![spec.name.to_string()],
+            None => key_parts(&spec, &schema),
+        };
+        if parts.is_empty() {
+            return Err(LoadError::MissingColumn {
+                path: shown.clone(),
+                column: spec.name.to_string(),
+                found: names(),
+            });
+        }
+        let wanted = Series::new("values".into(), values);
+        frames.push(
+            lf.filter(
+                col(column)
+                    .cast(DataType::String)
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .is_in(lit(wanted).implode(false), false),
+            )
+            .select([composite_key(&parts).alias("id")]),
+        );
+    }
+    if frames.is_empty() {
+        return Ok(empty_frame(SOURCE_IDS).select(["id"]).unwrap_or_default());
+    }
+    concat(frames, UnionArgs::default())
+        .and_then(|lf| lf.collect())
+        .map_err(|e| LoadError::table(&files[0].relative, e))
+}
+
+/// One key from its parts, each as trimmed text, joined with [`KEY_SEPARATOR`]; null when
+/// any part is null.
+fn composite_key(parts: &[String]) -> Expr {
+    let parts: Vec<Expr> = parts
+        .iter()
+        .map(|p| {
+            col(p.as_str())
+                .cast(DataType::String)
+                .str()
+                .strip_chars(lit(NULL))
+        })
+        .collect();
+    concat_str(parts, KEY_SEPARATOR, false)
+}
+
+/// The numbered columns of a composite key (`id_1`, `id_2`, ...), in order; empty for other
+/// kinds or when `id_1` is absent.
+fn key_parts(spec: &ColumnSpec, schema: &Schema) -> Vec<String> {
+    if spec.kind != Key {
+        return Vec::new();
+    }
+    (1..)
+        .map(|i| format!("{}_{i}", spec.name))
+        .take_while(|name| schema.get(name.as_str()).is_some())
+        .collect()
 }
 
 /// The first row, in file order, whose value did not convert: an error naming file, row and

@@ -5,18 +5,23 @@
 //! Rust values. Manifest records (scripts, domains, entities) are small and summed directly.
 //!
 //! Definitions (the README repeats them):
-//! - a script's metrics totals are sums over all its executions (rows of `metrics/`);
-//!   its computed success rate is `Σ records_successful / Σ records_processed`;
+//! - a script's metrics totals are sums over the executions (rows of `metrics/`) of its
+//!   final runs (see [`FINAL_RUN`]); its computed success rate is
+//!   `Σ records_successful / Σ records_processed` over them; the same sums over every
+//!   attempt are kept beside them;
 //! - a script's throughput is `Σ records_processed / (Σ execution_time_ms / 1000)`;
 //! - a domain's coverage is `Σ migrated_records / Σ total_records` over its entities.
 
+pub mod ledger;
+
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::load::Inputs;
+use crate::load::{Inputs, FINAL_RUN};
 use crate::model::{format_timestamp, Domain, LogLevel};
 
 /// How many of a script's most recent log entries its page lists.
@@ -59,6 +64,10 @@ pub struct Execution {
     pub error_details: Option<serde_json::Value>,
     pub file: String,
     pub row: i64,
+    /// The run it belongs to, when the export names runs.
+    pub run_id: Option<String>,
+    /// Whether it belongs to its script's final run (earlier runs are superseded attempts).
+    pub final_run: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -96,17 +105,29 @@ pub struct Measures {
     pub log_counts: BTreeMap<Uuid, LogCounts>,
     pub recent_logs: BTreeMap<Uuid, Vec<LogEntry>>,
     pub domains: BTreeMap<Domain, DomainTotals>,
-    /// Over every metrics row whose script resolved.
+    /// Over every final-run metrics row whose script resolved: the headline.
     pub all_scripts: ScriptTotals,
+    /// Per script over every attempt (every run, superseded ones included).
+    pub attempts: BTreeMap<Uuid, ScriptTotals>,
+    /// Over every attempt of every resolved script.
+    pub all_attempts: ScriptTotals,
+    /// Where every row of the source inventory went; `None` without an inventory.
+    pub ledger: Option<ledger::Ledger>,
 }
 
 pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
     (denominator != 0).then(|| numerator as f64 / denominator as f64)
 }
 
-pub fn measure(inputs: &Inputs) -> PolarsResult<Measures> {
-    let (scripts, all_scripts) = script_totals(&inputs.metrics)?;
+/// Every aggregate, as of `date` (the report date: exclusions that expired before it no
+/// longer count; without a date none expires).
+pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Measures> {
+    let (scripts, all_scripts) = script_totals(&inputs.metrics, true)?;
+    let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
     Ok(Measures {
+        attempts,
+        all_attempts,
+        ledger: ledger::ledger(inputs, &scripts, date)?,
         scripts,
         all_scripts,
         executions: executions(&inputs.metrics)?,
@@ -156,13 +177,21 @@ fn uuid_at(frame: &DataFrame, name: &str, i: usize) -> PolarsResult<Option<Uuid>
         .and_then(|t| Uuid::parse_str(t).ok()))
 }
 
+/// Totals per script and overall, over the final runs only (`final_only`) or over every
+/// attempt.
 fn script_totals(
     metrics: &DataFrame,
+    final_only: bool,
 ) -> PolarsResult<(BTreeMap<Uuid, ScriptTotals>, ScriptTotals)> {
     let resolved = metrics
         .clone()
         .lazy()
-        .filter(col("script_uuid").is_not_null());
+        .filter(col("script_uuid").is_not_null())
+        .filter(if final_only {
+            col(FINAL_RUN)
+        } else {
+            lit(true)
+        });
     let per_script = resolved
         .clone()
         .group_by([col("script_uuid")])
@@ -202,7 +231,8 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
     let text = |name: &str| sorted.column(name).and_then(|c| c.str().cloned());
     let int = |name: &str| sorted.column(name).and_then(|c| c.i64().cloned());
     let (scripts, entities, files) = (text("script_uuid")?, text("entity_uuid")?, text("__file")?);
-    let (ids, errors) = (text("id")?, text("error_details")?);
+    let (ids, errors, runs) = (text("id")?, text("error_details")?, text("run_id")?);
+    let finals = sorted.column(FINAL_RUN)?.bool()?.clone();
     let (dates, processed, successful) = (
         int("execution_date")?,
         int("records_processed")?,
@@ -236,6 +266,8 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
             throughput_per_second: throughput.get(i),
             file: files.get(i).unwrap_or_default().to_string(),
             row: rows.get(i).unwrap_or(0),
+            run_id: runs.get(i).map(str::to_string),
+            final_run: finals.get(i).unwrap_or(true),
         });
     }
     Ok(out)

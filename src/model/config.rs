@@ -30,6 +30,76 @@ pub struct ProjectConfig {
     pub gate: GateConfig,
     /// Per-rule severity overrides: `rule id: error | warning | info | off`.
     pub severity: BTreeMap<String, SeverityOverride>,
+    /// The IANA zone (`Europe/Berlin`) of timestamps written without an offset; UTC when
+    /// absent. Timestamps with an offset are converted to UTC whatever this says.
+    pub timezone: Option<String>,
+    /// The unit of timestamps given as whole numbers (epoch seconds, milliseconds, ...).
+    /// Without it a whole number in a timestamp column is an error: its unit is a guess.
+    pub epoch_unit: Option<EpochUnit>,
+    /// Legacy rows left out of the migration on purpose: neither migrated nor missing.
+    pub exclusions: Vec<Exclusion>,
+    /// Findings accepted on purpose: shown as waived, and not failing the gate.
+    pub waivers: Vec<Waiver>,
+}
+
+/// `exclusions:` — a whole legacy table, or some of its ids (a file of ids, or the rows of
+/// its `source_ids` file whose `column` holds one of `values`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    pub table: String,
+    /// A CSV or Parquet file of ids (column `id`, or `id_1`, `id_2`, ... for composite
+    /// keys), relative to the data folder.
+    #[serde(default)]
+    pub ids: Option<PathBuf>,
+    /// A predicate over the table's `source_ids` file.
+    #[serde(default, rename = "where")]
+    pub predicate: Option<Predicate>,
+    pub reason: String,
+    pub approved_by: String,
+    /// The last day it holds (YYYY-MM-DD); after it, an error finding, and the rows count
+    /// as not migrated again.
+    #[serde(default)]
+    pub expires: Option<chrono::NaiveDate>,
+}
+
+/// `where: {column: archived, values: ["1", "true"]}`: values compare as trimmed text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Predicate {
+    pub column: String,
+    pub values: Vec<String>,
+}
+
+/// `waivers:` — one rule's findings about one subject (or all its subjects with `*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    pub rule: String,
+    /// The finding's subject name as the report shows it (`dispatch_fax_archive`,
+    /// `office-migration.ts`), or `*` for every subject.
+    pub subject: String,
+    pub reason: String,
+    pub approved_by: String,
+    /// The last day it holds (YYYY-MM-DD); after it, an error finding, and the finding
+    /// counts again.
+    #[serde(default)]
+    pub expires: Option<chrono::NaiveDate>,
+}
+
+/// Whether a decision that holds until `expires` (inclusive) has lapsed by `date`.
+pub fn expired(expires: Option<chrono::NaiveDate>, date: chrono::NaiveDate) -> bool {
+    expires.is_some_and(|last| last < date)
+}
+
+/// `epoch_unit`: what one step of an integer timestamp is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpochUnit {
+    S,
+    Ms,
+    Us,
+    Ns,
 }
 
 /// When a run fails the gate (exit code 1), besides any error-severity finding.
@@ -85,6 +155,10 @@ impl Default for ProjectConfig {
             reconcile_tolerance: 0.0,
             gate: GateConfig::default(),
             severity: BTreeMap::new(),
+            timezone: None,
+            epoch_unit: None,
+            exclusions: Vec::new(),
+            waivers: Vec::new(),
         }
     }
 }
@@ -118,6 +192,15 @@ pub enum Band {
 }
 
 impl Thresholds {
+    /// The band of a rate that a gate threshold also judges: below the gate's minimum it is
+    /// low whatever the colour thresholds say, so a colour never contradicts the gate.
+    pub fn band_gated(&self, rate: Option<f64>, minimum: Option<f64>) -> Band {
+        match minimum {
+            Some(m) if rate.unwrap_or(0.0) < m => Band::Low,
+            _ => self.band(rate),
+        }
+    }
+
     pub fn band(&self, rate: Option<f64>) -> Band {
         match rate {
             None => Band::None,

@@ -23,6 +23,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "reconcile.html",
         include_str!("../../templates/reconcile.html"),
     ),
+    ("ledger.html", include_str!("../../templates/ledger.html")),
+    (
+        "exclusions.html",
+        include_str!("../../templates/exclusions.html"),
+    ),
     ("archive.html", include_str!("../../templates/archive.html")),
     ("diff.html", include_str!("../../templates/diff.html")),
     ("single.html", include_str!("../../templates/single.html")),

@@ -34,12 +34,34 @@ pub fn format_count(n: i64) -> String {
     out
 }
 
-/// A fraction as a percentage with one decimal: 0.8754 → "87.5%"; null → "n/a".
+/// A fraction as a percentage with one decimal: 0.8754 → "87.5%"; null → "n/a". A rate
+/// that is not exactly 1 (or 0) never reads "100.0%" (or "0.0%"): more decimals are shown
+/// until it does not, so 0.99996 reads "99.996%".
 pub fn format_percent(value: Option<f64>) -> String {
-    match value {
-        Some(v) => format!("{:.1}%", v * 100.0),
-        None => "n/a".to_string(),
+    let Some(v) = value else {
+        return "n/a".to_string();
+    };
+    let percent = v * 100.0;
+    for decimals in 1..=6 {
+        let text = format!("{percent:.decimals$}");
+        let rounded_to_edge = (text.parse::<f64>() == Ok(100.0) && v != 1.0)
+            || (text.parse::<f64>() == Ok(0.0) && v != 0.0);
+        if !rounded_to_edge {
+            return format!("{text}%");
+        }
     }
+    if v > 0.5 {
+        "<100%".to_string()
+    } else {
+        ">0%".to_string()
+    }
+}
+
+/// A ledger term's source, as the pages name it.
+fn filter_source(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let source: crate::measure::ledger::Source = serde_json::from_value(value.clone())
+        .map_err(|e| tera::Error::msg(format!("not a ledger source: {e}")))?;
+    Ok(Value::String(source.label().to_string()))
 }
 
 fn filter_pct(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
@@ -155,6 +177,7 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
     tera.register_filter("bar_width", filter_bar_width);
     tera.register_filter("signed", filter_signed);
     tera.register_filter("signed_pct", filter_signed_pct);
+    tera.register_filter("source", filter_source);
     let overrides = user
         .into_iter()
         .filter(|(name, _)| !name.ends_with(".html"))
@@ -481,7 +504,13 @@ pub fn render(
             "coverage": overall,
             "summary_band": report.summary_band,
             "success_band": report.success_band,
+            "attempts_success_rate": report.attempts_success_rate,
             "domains": report.domains,
+            "ledger": report.ledger.as_ref().map(|l| &l.totals),
+            "ledger_band": report.ledger.as_ref().map(|l| l.band),
+            "no_domain": report.ledger.as_ref().and_then(|l| l.by_domain.iter().find(|d| d.domain.is_none())),
+            "declared": report.declared,
+            "exclusions": report.exclusions.len(),
             "by_status": report.by_status,
             "by_category": report.by_category,
             "finding_counts": report.finding_counts,
@@ -491,6 +520,26 @@ pub fn render(
             "history": if history.len() > 1 { history } else { &[] },
             "archive": archived.is_some(),
         }),
+    )?;
+
+    pages.add(
+        "ledger/index.html",
+        "ledger.html",
+        "../",
+        "ledger",
+        serde_json::json!({ "ledger": report.ledger, "exclusions": report.exclusions.len() }),
+    )?;
+    let waived: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.waiver.is_some())
+        .collect();
+    pages.add(
+        "ledger/exclusions.html",
+        "exclusions.html",
+        "../",
+        "ledger",
+        serde_json::json!({ "exclusions": report.exclusions, "waivers": waived }),
     )?;
 
     for domain in &report.domains {

@@ -32,6 +32,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
                 "total_records": d.total_records,
                 "migrated_records": d.migrated_records,
                 "failed_records": d.failed_records,
+                "ledger": d.ledger,
             })
         })
         .collect();
@@ -43,8 +44,52 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
             "findings": report.finding_counts,
             "missing_records": report.missing_records,
             "gate": report.verdict,
+            "ledger": report.ledger.as_ref().map(|l| &l.totals),
+            "not_covered_by_any_script": report.ledger.as_ref().map(|l| json!({
+                "tables": l.totals.uncovered_tables,
+                "legacy_rows": l.totals.uncovered_rows,
+            })),
+            "declared": report.declared,
         }))?,
     )?;
+    if let Some(ledger) = &report.ledger {
+        let rows: Vec<_> = ledger
+            .rows
+            .iter()
+            .map(|l| {
+                json!({
+                    "table": l.row.table,
+                    "domain": l.row.domain,
+                    "state": l.state,
+                    "legacy_rows": l.row.legacy_rows,
+                    "migrated": l.row.migrated,
+                    "failed": l.row.failed,
+                    "excluded": l.row.excluded,
+                    "unaccounted": l.row.unaccounted,
+                    "difference": l.row.difference,
+                    "in_scope": l.row.in_scope,
+                    "coverage": l.row.coverage,
+                    "entities": l.entity_links,
+                    "scripts": l.script_links,
+                })
+            })
+            .collect();
+        let by_domain: Vec<_> = ledger
+            .by_domain
+            .iter()
+            .map(|d| json!({ "domain": d.domain, "totals": d.totals }))
+            .collect();
+        site.add(
+            "api/ledger.json",
+            pretty(&json!({
+                "equation": "legacy_rows = migrated + failed + excluded + unaccounted (+ difference when the terms exceed the rows)",
+                "totals": ledger.totals,
+                "by_domain": by_domain,
+                "tables": rows,
+                "exclusions": report.exclusions,
+            }))?,
+        )?;
+    }
 
     for family in [
         Family::Coverage,
@@ -117,6 +162,8 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
                 "target_table": s.target_table,
                 "record_count": s.record_count,
                 "success_rate": s.success_rate,
+                "declared_success_rate": s.declared_success_rate,
+                "attempts_success_rate": s.attempts.success_rate,
                 "status": s.status,
             })
         })

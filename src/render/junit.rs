@@ -8,7 +8,6 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
 use super::RenderError;
-use crate::model::Severity;
 use crate::report::Report;
 use crate::validate::{Family, Finding, RULES};
 
@@ -82,7 +81,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             (family, cases)
         })
         .collect();
-    let failing = |c: &Case| c.finding.is_some_and(|f| f.severity == Severity::Error);
+    let failing = |c: &Case| c.finding.is_some_and(|f| f.fails_gate());
     let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
     let failures: usize = suites
         .iter()
@@ -116,7 +115,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
                                 None => {
                                     element.write_empty()?;
                                 }
-                                Some(finding) if finding.severity == Severity::Error => {
+                                Some(finding) if finding.fails_gate() => {
                                     element.write_inner_content(|w| {
                                         w.create_element("failure")
                                             .with_attribute(("type", finding.severity.as_str()))

@@ -12,6 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::load::Inputs;
+use crate::measure::ledger::{LedgerRow, LedgerTotals};
 use crate::measure::{ratio, Execution, LogCounts, LogEntry, Measures, ScriptTotals};
 use crate::model::config::{Band, Thresholds};
 use crate::model::{derive_id, Category, CoverageReport, Domain, Priority, Severity, Status};
@@ -36,6 +37,9 @@ pub struct Link {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DomainView {
+    /// The domain's ledger totals, when there is a source inventory; `total_records`
+    /// below is then its rows in scope.
+    pub ledger: Option<LedgerTotals>,
     pub id: Uuid,
     pub name: Domain,
     pub slug: String,
@@ -82,12 +86,18 @@ pub struct ScriptView {
     pub description: Option<String>,
     /// The manifest's figure, or the metrics' records processed.
     pub record_count: i64,
-    /// The manifest's figure, or the metrics' rate.
+    /// The rate the metrics measure (final runs); the manifest's claim is
+    /// `declared_success_rate`.
     pub success_rate: Option<f64>,
+    /// Whether the manifest states a rate that differs from the measured one (shown beside).
+    pub claim_differs: bool,
     pub declared_success_rate: Option<f64>,
     pub computed_success_rate: Option<f64>,
     pub band: Band,
+    /// Over the final runs: the figures shown.
     pub totals: ScriptTotals,
+    /// Over every attempt, superseded runs included.
+    pub attempts: ScriptTotals,
     pub executions: Vec<Execution>,
     pub log_counts: LogCounts,
     pub recent_logs: Vec<LogEntry>,
@@ -115,6 +125,8 @@ pub struct Report {
     pub thresholds: Thresholds,
     pub summary_band: Band,
     pub success_band: Band,
+    /// Σ successful / Σ processed over every attempt, superseded runs included.
+    pub attempts_success_rate: Option<f64>,
     pub domains: Vec<DomainView>,
     pub scripts: Vec<ScriptView>,
     pub entities: Vec<EntityView>,
@@ -129,6 +141,63 @@ pub struct Report {
     pub has_source_ids: bool,
     pub reconcile_tolerance: f64,
     pub verdict: Verdict,
+    /// Where every legacy row of the source inventory went; `None` without an inventory
+    /// (the headline then counts the declared entities only).
+    pub ledger: Option<LedgerView>,
+    /// The headline as the entities declare it (Σ migrated_records / Σ total_records), kept
+    /// beside the inventory-based figures.
+    pub declared: DeclaredFigures,
+    pub exclusions: Vec<ExclusionView>,
+}
+
+/// The entities' own counts, summed: the secondary, declared figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeclaredFigures {
+    pub total_records: i64,
+    pub migrated_records: i64,
+    pub coverage: Option<f64>,
+}
+
+/// One ledger line, with links to the entities and scripts that cover its table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerLine {
+    #[serde(flatten)]
+    pub row: LedgerRow,
+    pub entity_links: Vec<Link>,
+    pub script_links: Vec<Link>,
+    pub band: Band,
+    /// `closes`, `unaccounted`, `over_count` or `not_covered`.
+    pub state: &'static str,
+}
+
+/// A ledger total for one domain (`None`: tables with no domain, the uncovered ones).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerDomain {
+    pub domain: Option<Domain>,
+    pub totals: LedgerTotals,
+    pub band: Band,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerView {
+    pub rows: Vec<LedgerLine>,
+    pub totals: LedgerTotals,
+    pub band: Band,
+    pub by_domain: Vec<LedgerDomain>,
+}
+
+/// A declared exclusion as the report shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExclusionView {
+    pub table: String,
+    /// `whole table`, `ids in <file>` or `where <column> in [...]`.
+    pub scope: String,
+    /// Distinct ids it lists; `None` for a whole table.
+    pub ids: Option<u64>,
+    pub reason: String,
+    pub approved_by: String,
+    pub expires: Option<String>,
+    pub expired: bool,
 }
 
 /// Everything the report needs besides the data.
@@ -136,6 +205,77 @@ pub struct Report {
 pub struct ReportOptions {
     /// `YYYY-MM-DD`, fixed by the caller so output is reproducible.
     pub report_date: String,
+}
+
+fn ledger_view(measures: &Measures, thresholds: &Thresholds) -> Option<LedgerView> {
+    let ledger = measures.ledger.as_ref()?;
+    let links = |items: &[(Uuid, String)]| -> Vec<Link> {
+        items
+            .iter()
+            .map(|(id, name)| Link {
+                id: *id,
+                name: name.clone(),
+            })
+            .collect()
+    };
+    let rows = ledger
+        .rows
+        .iter()
+        .map(|row| LedgerLine {
+            entity_links: links(&row.entities),
+            script_links: links(&row.scripts),
+            band: thresholds.band(row.coverage),
+            state: if row.difference < 0 {
+                "over_count"
+            } else if !row.covered && row.unaccounted > 0 {
+                "not_covered"
+            } else if row.unaccounted > 0 {
+                "unaccounted"
+            } else {
+                "closes"
+            },
+            row: row.clone(),
+        })
+        .collect();
+    Some(LedgerView {
+        rows,
+        band: thresholds.band(ledger.totals.coverage),
+        totals: ledger.totals.clone(),
+        by_domain: ledger
+            .by_domain
+            .iter()
+            .map(|(domain, totals)| LedgerDomain {
+                domain: *domain,
+                band: thresholds.band(totals.coverage),
+                totals: totals.clone(),
+            })
+            .collect(),
+    })
+}
+
+fn exclusion_views(inputs: &Inputs, date: &str) -> Vec<ExclusionView> {
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
+    inputs
+        .exclusions
+        .iter()
+        .map(|x| {
+            let d = &x.declaration;
+            let scope = match (&d.ids, &d.predicate) {
+                (Some(path), _) => format!("ids in {}", path.display()),
+                (None, Some(p)) => format!("where {} in [{}]", p.column, p.values.join(", ")),
+                (None, None) => "whole table".to_string(),
+            };
+            ExclusionView {
+                table: d.table.clone(),
+                scope,
+                ids: x.ids.as_ref().map(|f| f.height() as u64),
+                reason: d.reason.clone(),
+                approved_by: d.approved_by.clone(),
+                expires: d.expires.map(|e| e.to_string()),
+                expired: date.is_some_and(|today| crate::model::config::expired(d.expires, today)),
+            }
+        })
+        .collect()
 }
 
 pub fn build(
@@ -209,7 +349,8 @@ pub fn build(
         .iter()
         .map(|s| {
             let totals = measures.scripts.get(&s.id).cloned().unwrap_or_default();
-            let success_rate = s.success_rate.or(totals.success_rate);
+            // Measured, never claimed: the manifest's figure is shown beside it.
+            let success_rate = totals.success_rate;
             ScriptView {
                 id: s.id,
                 name: s.name.clone(),
@@ -223,8 +364,10 @@ pub fn build(
                 record_count: s.record_count.unwrap_or(totals.records_processed),
                 success_rate,
                 declared_success_rate: s.success_rate,
+                claim_differs: s.success_rate.is_some() && s.success_rate != totals.success_rate,
                 computed_success_rate: totals.success_rate,
                 band: thresholds.band(success_rate),
+                attempts: measures.attempts.get(&s.id).cloned().unwrap_or_default(),
                 executions: measures.executions.get(&s.id).cloned().unwrap_or_default(),
                 log_counts: measures.log_counts.get(&s.id).cloned().unwrap_or_default(),
                 recent_logs: measures.recent_logs.get(&s.id).cloned().unwrap_or_default(),
@@ -240,15 +383,37 @@ pub fn build(
         .domains
         .iter()
         .map(|d| {
-            let totals = measures.domains.get(&d.name).cloned().unwrap_or_default();
+            let mut totals = measures.domains.get(&d.name).cloned().unwrap_or_default();
+            let mut legacy = None;
+            if let Some(ledger) = &measures.ledger {
+                // The inventory's tables of this domain, not just the declared entities.
+                let l = ledger
+                    .by_domain
+                    .get(&Some(d.name))
+                    .cloned()
+                    .unwrap_or_default();
+                totals.total_records = l.in_scope;
+                totals.migrated_records = l.migrated;
+                totals.failed_records = l.failed;
+                totals.coverage = l.coverage;
+                legacy = Some(l);
+            }
             DomainView {
+                ledger: legacy,
                 id: d.id,
                 name: d.name,
                 slug: d.name.slug(),
                 description: d.description.clone(),
                 priority: d.priority,
                 coverage_percentage: totals.coverage,
-                band: thresholds.band(totals.coverage),
+                band: thresholds.band_gated(
+                    totals.coverage,
+                    verdict
+                        .config
+                        .min_domain_coverage
+                        .as_ref()
+                        .and_then(|m| m.for_domain(d.name)),
+                ),
                 entities: totals.entities,
                 total_records: totals.total_records,
                 migrated_records: totals.migrated_records,
@@ -268,9 +433,24 @@ pub fn build(
     // A domain listed twice is a finding; the report shows it once.
     domains.dedup_by_key(|d| d.name);
 
-    let coverage_of = |domain: Domain| measures.domains.get(&domain).and_then(|t| t.coverage);
-    let total_records: i64 = measures.domains.values().map(|d| d.total_records).sum();
-    let migrated_records: i64 = measures.domains.values().map(|d| d.migrated_records).sum();
+    // The source inventory is the denominator of record when there is one: every legacy
+    // row counts, including tables nobody declared. Without it, the entities' own counts.
+    let declared_total: i64 = measures.domains.values().map(|d| d.total_records).sum();
+    let declared_migrated: i64 = measures.domains.values().map(|d| d.migrated_records).sum();
+    let declared = DeclaredFigures {
+        total_records: declared_total,
+        migrated_records: declared_migrated,
+        coverage: ratio(declared_migrated, declared_total),
+    };
+    let ledger = ledger_view(measures, &thresholds);
+    let coverage_of = |domain: Domain| match &measures.ledger {
+        Some(l) => l.by_domain.get(&Some(domain)).and_then(|t| t.coverage),
+        None => measures.domains.get(&domain).and_then(|t| t.coverage),
+    };
+    let (total_records, migrated_records) = match &measures.ledger {
+        Some(l) => (l.totals.in_scope, l.totals.migrated),
+        None => (declared_total, declared_migrated),
+    };
     let summary = CoverageReport {
         id: derive_id("report", &options.report_date),
         report_date: options.report_date.clone(),
@@ -320,7 +500,9 @@ pub fn build(
             data_dir: inputs.data_dir_name.clone(),
         },
         summary_band: thresholds.band(ratio(migrated_records, total_records)),
-        success_band: thresholds.band(summary.overall_success_rate),
+        attempts_success_rate: measures.all_attempts.success_rate,
+        success_band: thresholds
+            .band_gated(summary.overall_success_rate, verdict.config.fail_under),
         summary,
         thresholds,
         domains,
@@ -331,6 +513,9 @@ pub fn build(
         missing_records: missing_total(&findings),
         has_source_ids: !inputs.source_ids.is_empty(),
         reconcile_tolerance: inputs.config.reconcile_tolerance,
+        ledger,
+        declared,
+        exclusions: exclusion_views(inputs, &options.report_date),
         findings,
         finding_counts,
         reconciliation,

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use polars::prelude::*;
 
 use super::{rows_finding, Field, Finding, Sample, Subject, ValidateOptions};
-use crate::load::{InputKind, Inputs};
+use crate::load::{table_key, InputKind, Inputs};
 use crate::measure::Measures;
+use crate::model::config::expired;
 use crate::model::Status;
 
 fn file_sample(file: String, fields: Vec<Field>) -> Sample {
@@ -40,17 +41,33 @@ pub fn check(
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
     if let Some(inventory) = &inputs.source_inventory {
+        // Names compare as `table_key` does; a table excluded whole (and in force) is out
+        // of scope by decision, not uncovered.
         let covered: Vec<String> = inputs
             .scripts
             .iter()
-            .map(|s| s.source_table.clone())
-            .chain(inputs.entities.iter().map(|e| e.legacy_table.clone()))
+            .map(|s| table_key(&s.source_table))
+            .chain(inputs.entities.iter().map(|e| table_key(&e.legacy_table)))
+            .chain(
+                inputs
+                    .exclusions
+                    .iter()
+                    .filter(|x| {
+                        x.ids.is_none()
+                            && !options
+                                .report_date
+                                .is_some_and(|d| expired(x.declaration.expires, d))
+                    })
+                    .map(|x| table_key(&x.declaration.table)),
+            )
             .collect();
         let covered = Series::new("covered".into(), covered);
         let uncovered = inventory.clone().lazy().filter(
             col("table")
                 .str()
                 .strip_chars(lit(NULL))
+                .str()
+                .to_lowercase()
                 .is_in(lit(covered).implode(false), false)
                 .not(),
         );
@@ -98,8 +115,13 @@ pub fn check(
             let Some(required) = minimum.for_domain(*domain) else {
                 continue;
             };
-            // A domain with no records has covered nothing.
-            let coverage = totals.coverage.unwrap_or(0.0);
+            // A domain with no records has covered nothing. With a source inventory, the
+            // domain's tables in the ledger are the measure, as on the pages.
+            let coverage = match &measures.ledger {
+                Some(l) => l.by_domain.get(&Some(*domain)).and_then(|t| t.coverage),
+                None => totals.coverage,
+            }
+            .unwrap_or(0.0);
             if coverage < required {
                 findings.push(Finding::new(
                     "coverage.domain.threshold",

@@ -135,7 +135,13 @@ pub fn check(
         rows_finding(
             "integrity.mapping.negative_legacy_id",
             Subject::new("table", "mappings"),
-            mappings.filter(col("legacy_id").lt(lit(0i64))),
+            // Keys are text; only a key that is a whole number can be negative.
+            mappings.filter(
+                col("legacy_id")
+                    .cast(DataType::Int64)
+                    .lt(lit(0i64))
+                    .fill_null(lit(false)),
+            ),
             &["entity_type", "legacy_id", "modern_id"],
             &["legacy_id"],
             options,
@@ -293,5 +299,35 @@ fn more_checks(
     for check in checks {
         findings.extend(check?);
     }
+    Ok(())
+}
+
+/// Metrics rows dated after the end of the report date (UTC): a clock or zone error.
+pub fn future_executions(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    let Some(date) = options.report_date else {
+        return Ok(());
+    };
+    let end = date
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+        .unwrap_or(i64::MAX);
+    findings.extend(rows_finding(
+        "integrity.metrics.future_execution",
+        Subject::new("table", "metrics"),
+        inputs
+            .metrics
+            .clone()
+            .lazy()
+            .filter(col("execution_date").gt_eq(lit(end))),
+        &["script_id", "execution_date"],
+        &["execution_date"],
+        options,
+        |n| format!("{n} metrics rows are dated after the report date {date}"),
+    )?);
     Ok(())
 }

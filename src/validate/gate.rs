@@ -5,13 +5,83 @@ use serde::Serialize;
 
 use super::{missing, Finding};
 use crate::model::config::GateConfig;
-use crate::model::Severity;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     pub passed: bool,
     /// Why it failed, one line each; empty when it passed.
     pub reasons: Vec<String>,
+    /// The thresholds in force and where each came from.
+    pub thresholds: Vec<Threshold>,
+    /// The same thresholds, for colour bands that must agree with the gate.
+    #[serde(skip)]
+    pub config: GateConfig,
+}
+
+/// One gate threshold in force.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Threshold {
+    /// `fail_under`, `min_domain_coverage` or `max_missing_records`.
+    pub name: &'static str,
+    pub value: serde_json::Value,
+    /// `--fail-under` or `migcov.yaml gate.fail_under`, ...
+    pub source: String,
+}
+
+/// Where each threshold of a [`GateConfig`] came from: a flag or `migcov.yaml`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GateSources {
+    pub fail_under: String,
+    pub min_domain_coverage: String,
+    pub max_missing_records: String,
+}
+
+impl GateSources {
+    /// Flags win over the file; each source is named as the user wrote it.
+    pub fn merge(flags: &GateConfig, file: &GateConfig) -> (GateConfig, GateSources) {
+        fn pick<T: Clone>(
+            flag: &Option<T>,
+            file: &Option<T>,
+            flag_name: &str,
+            key: &str,
+        ) -> (Option<T>, String) {
+            match (flag, file) {
+                (Some(v), _) => (Some(v.clone()), flag_name.to_string()),
+                (None, Some(v)) => (Some(v.clone()), format!("migcov.yaml gate.{key}")),
+                (None, None) => (None, String::new()),
+            }
+        }
+        let (fail_under, s1) = pick(
+            &flags.fail_under,
+            &file.fail_under,
+            "--fail-under",
+            "fail_under",
+        );
+        let (min_domain_coverage, s2) = pick(
+            &flags.min_domain_coverage,
+            &file.min_domain_coverage,
+            "--min-domain-coverage",
+            "min_domain_coverage",
+        );
+        let (max_missing_records, s3) = pick(
+            &flags.max_missing_records,
+            &file.max_missing_records,
+            "--max-missing",
+            "max_missing_records",
+        );
+        (
+            GateConfig {
+                fail_under,
+                min_domain_coverage,
+                max_missing_records,
+            },
+            GateSources {
+                fail_under: s1,
+                min_domain_coverage: s2,
+                max_missing_records: s3,
+            },
+        )
+    }
 }
 
 /// Applies the gate to a run's findings and overall success rate.
@@ -19,12 +89,32 @@ pub fn gate(
     findings: &[Finding],
     overall_success_rate: Option<f64>,
     config: &GateConfig,
+    sources: &GateSources,
 ) -> Verdict {
+    let mut thresholds = Vec::new();
+    if let Some(v) = config.fail_under {
+        thresholds.push(Threshold {
+            name: "fail_under",
+            value: serde_json::json!(v),
+            source: sources.fail_under.clone(),
+        });
+    }
+    if let Some(v) = &config.min_domain_coverage {
+        thresholds.push(Threshold {
+            name: "min_domain_coverage",
+            value: serde_json::to_value(v).unwrap_or_default(),
+            source: sources.min_domain_coverage.clone(),
+        });
+    }
+    if let Some(v) = config.max_missing_records {
+        thresholds.push(Threshold {
+            name: "max_missing_records",
+            value: serde_json::json!(v),
+            source: sources.max_missing_records.clone(),
+        });
+    }
     let mut reasons = Vec::new();
-    let errors: Vec<&Finding> = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .collect();
+    let errors: Vec<&Finding> = findings.iter().filter(|f| f.fails_gate()).collect();
     if !errors.is_empty() {
         let mut rules: Vec<&str> = errors.iter().map(|f| f.rule).collect();
         rules.dedup();
@@ -38,8 +128,9 @@ pub fn gate(
         let rate = overall_success_rate.unwrap_or(0.0);
         if rate < minimum {
             reasons.push(format!(
-                "overall success rate {:.2}% is below --fail-under {:.2}%",
+                "overall success rate {:.2}% is below {} {:.2}%",
                 rate * 100.0,
+                sources.fail_under,
                 minimum * 100.0
             ));
         }
@@ -48,19 +139,23 @@ pub fn gate(
         let missing = missing::missing_total(findings);
         if missing > maximum {
             reasons.push(format!(
-                "{missing} legacy records have no mapping, more than --max-missing {maximum}"
+                "{missing} legacy records have no mapping, more than {} {maximum}",
+                sources.max_missing_records
             ));
         }
     }
     Verdict {
         passed: reasons.is_empty(),
         reasons,
+        thresholds,
+        config: config.clone(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Severity;
     use crate::validate::Subject;
 
     fn finding(rule: &'static str, severity: Severity, count: u64) -> Finding {
@@ -73,11 +168,19 @@ mod tests {
     #[test]
     fn errors_rates_and_missing_counts_each_fail_the_gate() {
         let none = GateConfig::default();
-        assert!(gate(&[], Some(0.5), &none).passed);
+        assert!(gate(&[], Some(0.5), &none, &GateSources::default()).passed);
         let warning = finding("missing.mapping.unmapped", Severity::Warning, 7);
-        assert!(gate(std::slice::from_ref(&warning), None, &none).passed);
+        assert!(
+            gate(
+                std::slice::from_ref(&warning),
+                None,
+                &none,
+                &GateSources::default()
+            )
+            .passed
+        );
         let error = finding("integrity.json.invalid", Severity::Error, 1);
-        let verdict = gate(&[error], None, &none);
+        let verdict = gate(&[error], None, &none, &GateSources::default());
         assert_eq!(
             verdict.reasons,
             ["1 error findings (integrity.json.invalid)"]
@@ -88,11 +191,23 @@ mod tests {
             min_domain_coverage: None,
             max_missing_records: Some(6),
         };
-        let verdict = gate(&[warning], Some(0.89), &strict);
+        let sources = GateSources {
+            fail_under: "--fail-under".into(),
+            min_domain_coverage: String::new(),
+            max_missing_records: "migcov.yaml gate.max_missing_records".into(),
+        };
+        let verdict = gate(&[warning], Some(0.89), &strict, &sources);
+        assert_eq!(
+            verdict.reasons,
+            [
+                "overall success rate 89.00% is below --fail-under 90.00%",
+                "7 legacy records have no mapping, more than migcov.yaml gate.max_missing_records 6"
+            ]
+        );
         assert_eq!(verdict.reasons.len(), 2, "{:?}", verdict.reasons);
         assert!(verdict.reasons[1].starts_with("7 legacy records have no mapping"));
         assert!(
-            gate(&[], Some(0.9), &strict).passed,
+            gate(&[], Some(0.9), &strict, &sources).passed,
             "the bound itself passes"
         );
     }

@@ -4,8 +4,10 @@
 //!
 //! Allowed: start at NOT_STARTED or IN_PROGRESS; NOT_STARTED → IN_PROGRESS;
 //! IN_PROGRESS → COMPLETE | FAILED | ROLLBACK_REQUIRED; FAILED → IN_PROGRESS (retry);
-//! COMPLETE | FAILED → ROLLBACK_REQUIRED; ROLLBACK_REQUIRED → IN_PROGRESS; and repeating
-//! the current status.
+//! COMPLETE | FAILED → ROLLBACK_REQUIRED; ROLLBACK_REQUIRED → IN_PROGRESS; a new run after
+//! a finished one (COMPLETE → IN_PROGRESS | NOT_STARTED, FAILED → NOT_STARTED); and
+//! repeating the current status. Entries with a `run_id` form one history per run, each
+//! starting afresh; the last status overall must match the manifest.
 
 use polars::prelude::*;
 
@@ -29,6 +31,11 @@ fn allowed_transitions() -> Vec<(&'static str, &'static str)> {
         (Complete.as_str(), RollbackRequired.as_str()),
         (Failed.as_str(), RollbackRequired.as_str()),
         (RollbackRequired.as_str(), InProgress.as_str()),
+        // A new run after a finished one: a re-run or the next batch after COMPLETE, a
+        // fresh start after FAILED. It starts a new history instead of breaking the old.
+        (Complete.as_str(), InProgress.as_str()),
+        (Complete.as_str(), NotStarted.as_str()),
+        (Failed.as_str(), NotStarted.as_str()),
     ];
     pairs.extend(Status::ALL.iter().map(|s| (s.as_str(), s.as_str())));
     pairs
@@ -76,7 +83,7 @@ pub fn check(
         .with_column(
             col("status")
                 .shift(lit(1))
-                .over([col("script_uuid")])?
+                .over([col("script_uuid"), col("run_id").fill_null(lit(""))])?
                 .fill_null(lit(START))
                 .alias("previous_status"),
         );

@@ -14,6 +14,7 @@ mod history;
 mod manifests;
 pub mod missing;
 pub mod reconcile;
+mod tables;
 
 use std::collections::BTreeMap;
 
@@ -24,9 +25,9 @@ use uuid::Uuid;
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::measure::Measures;
-use crate::model::config::{MinCoverage, SeverityOverride};
+use crate::model::config::{expired, MinCoverage, SeverityOverride, Waiver};
 use crate::model::Severity;
-pub use gate::{gate, Verdict};
+pub use gate::{gate, GateSources, Verdict};
 pub use registry::{rule, Family, Rule, RULES};
 
 /// What a finding is about.
@@ -81,6 +82,9 @@ pub struct Finding {
     /// Every violating row, kept only when `--failures-dir` asks for them.
     #[serde(skip)]
     pub rows: Option<DataFrame>,
+    /// The waiver in `migcov.yaml` that accepts this finding: it is shown, marked waived,
+    /// and does not fail the gate.
+    pub waiver: Option<Waiver>,
 }
 
 impl PartialEq for Finding {
@@ -93,6 +97,7 @@ impl PartialEq for Finding {
             &self.message,
             self.count,
             &self.samples,
+            &self.waiver,
         ) == (
             other.rule,
             other.severity,
@@ -100,6 +105,7 @@ impl PartialEq for Finding {
             &other.message,
             other.count,
             &other.samples,
+            &other.waiver,
         )
     }
 }
@@ -114,7 +120,13 @@ impl Finding {
             count: 1,
             samples: Vec::new(),
             rows: None,
+            waiver: None,
         }
+    }
+
+    /// Whether this finding fails the gate: an error that no waiver accepts.
+    pub fn fails_gate(&self) -> bool {
+        self.severity == Severity::Error && self.waiver.is_none()
     }
 
     pub fn with_sample(mut self, sample: Sample) -> Self {
@@ -133,6 +145,9 @@ pub struct ValidateOptions {
     pub severity: BTreeMap<String, SeverityOverride>,
     /// `--min-domain-coverage`, overriding `gate.min_domain_coverage`.
     pub min_domain_coverage: Option<MinCoverage>,
+    /// The report date: exclusions and waivers past their `expires` are findings, and so
+    /// are executions after it. `None` checks neither.
+    pub report_date: Option<chrono::NaiveDate>,
 }
 
 impl Default for ValidateOptions {
@@ -142,6 +157,7 @@ impl Default for ValidateOptions {
             keep_rows: false,
             severity: BTreeMap::new(),
             min_domain_coverage: None,
+            report_date: None,
         }
     }
 }
@@ -165,6 +181,8 @@ pub fn validate(
     exports::check(inputs, options, &mut findings)?;
     history::check(inputs, options, &mut findings)?;
     coverage::check(inputs, measures, options, &mut findings)?;
+    tables::check(inputs, measures, options, &mut findings);
+    exports::future_executions(inputs, options, &mut findings)?;
     missing::check(inputs, options, &mut findings)?;
     let reconciliation = reconcile::reconcile(inputs)?;
     reconcile::findings(&reconciliation, inputs, &mut findings);
@@ -182,6 +200,7 @@ pub fn validate(
         }
         None => true,
     });
+    apply_waivers(&inputs.config.waivers, options.report_date, &mut findings);
     for finding in &mut findings {
         if options.keep_rows && finding.rows.is_none() {
             finding.rows = Some(samples_frame(&finding.samples)?);
@@ -193,6 +212,37 @@ pub fn validate(
         findings,
         reconciliation,
     })
+}
+
+/// Marks the findings that a waiver in force accepts, and reports lapsed waivers (which
+/// accept nothing).
+fn apply_waivers(waivers: &[Waiver], date: Option<chrono::NaiveDate>, findings: &mut Vec<Finding>) {
+    let mut lapsed = Vec::new();
+    for waiver in waivers {
+        if date.is_some_and(|d| expired(waiver.expires, d)) {
+            lapsed.push(Finding::new(
+                "coverage.waiver.expired",
+                Subject::new("rule", &waiver.rule),
+                format!(
+                    "the waiver of {} for {} approved by {} expired on {} (reason: {}); its findings count again",
+                    waiver.rule,
+                    waiver.subject,
+                    waiver.approved_by,
+                    waiver.expires.map(|e| e.to_string()).unwrap_or_default(),
+                    waiver.reason
+                ),
+            ));
+            continue;
+        }
+        for finding in findings.iter_mut().filter(|f| {
+            f.waiver.is_none()
+                && f.rule == waiver.rule
+                && (waiver.subject == "*" || waiver.subject == f.subject.name)
+        }) {
+            finding.waiver = Some(waiver.clone());
+        }
+    }
+    findings.extend(lapsed);
 }
 
 /// The samples of a finding as a frame (file, row, then its fields), for `--failures-dir`.
@@ -236,13 +286,19 @@ pub(crate) fn rows_finding(
     options: &ValidateOptions,
     message: impl Fn(u64) -> String,
 ) -> PolarsResult<Option<Finding>> {
-    let mut order: Vec<&str> = keys.to_vec();
-    order.extend([FILE_COL, ROW_COL]);
+    // Keys are often text that holds numbers (legacy ids): numbers first, in numeric order,
+    // then the rest as text, so "4" comes before "10".
+    let mut order: Vec<Expr> = Vec::new();
+    for key in keys {
+        order.push(col(*key).cast(DataType::Float64));
+        order.push(col(*key));
+    }
+    order.extend([col(FILE_COL), col(ROW_COL)]);
     let mut selected = vec![col(FILE_COL), col(ROW_COL)];
     selected.extend(columns.iter().map(|c| col(*c)));
     let ordered = violations
         .clone()
-        .sort(order, SortMultipleOptions::default().with_nulls_last(true))
+        .sort_by_exprs(order, SortMultipleOptions::default().with_nulls_last(true))
         .select(selected);
     // Keeping every row: one query gives the count, the samples and the rows.
     let (count, head, rows) = if options.keep_rows {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Field, Finding, Sample, Subject};
-use crate::load::{Inputs, ENTITY_TYPE_KEY};
+use crate::load::{Inputs, Inventory, Lookup, ENTITY_TYPE_KEY};
 use crate::model::Domain;
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
@@ -27,6 +27,8 @@ pub struct Check {
     /// `delta / expected`; `None` when expected is 0 or actual unknown.
     pub percent: Option<f64>,
     pub ok: Option<bool>,
+    /// Why the check could not be judged, e.g. a table absent from the inventory.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,19 +53,6 @@ fn agg_by(frame: LazyFrame, key: Expr, aggregate: Expr) -> PolarsResult<BTreeMap
         .collect())
 }
 
-fn inventory(frame: &Option<DataFrame>) -> PolarsResult<Option<BTreeMap<String, i64>>> {
-    frame
-        .as_ref()
-        .map(|f| {
-            agg_by(
-                f.clone().lazy(),
-                col("table").str().strip_chars(lit(NULL)),
-                col("row_count").sum(),
-            )
-        })
-        .transpose()
-}
-
 fn check(
     rule: &'static str,
     label: &'static str,
@@ -80,19 +69,59 @@ fn check(
         delta,
         percent: delta.and_then(|d| (expected != 0).then(|| d as f64 / expected as f64)),
         ok: delta.map(|d| (d.unsigned_abs() as f64) <= tolerance * expected.unsigned_abs() as f64),
+        note: None,
+    }
+}
+
+/// A table's row count from an inventory: `Err(note)` when the inventory was given but
+/// does not list the table (never a count of 0), `Ok(None)` without an inventory.
+fn rows_of(inventory: Option<&Inventory>, side: &str, table: &str) -> Result<Option<i64>, String> {
+    let Some(inventory) = inventory else {
+        return Ok(None);
+    };
+    match inventory.lookup(table) {
+        Lookup::Exact(t) | Lookup::CaseOnly(t) => Ok(Some(t.row_count)),
+        Lookup::Missing(suggestion) => Err(not_listed(side, table, suggestion)),
+    }
+}
+
+/// "`InvoiceLine` is not in the source inventory; did you mean `invoiceline`?"
+pub fn not_listed(side: &str, table: &str, suggestion: Option<&str>) -> String {
+    let hint = suggestion
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    format!("`{table}` is not in the {side} inventory{hint}")
+}
+
+fn inventory_check(
+    rule: &'static str,
+    label: &'static str,
+    expected: i64,
+    actual: Result<Option<i64>, String>,
+    tolerance: f64,
+) -> Check {
+    match actual {
+        Ok(actual) => check(rule, label, expected, actual, tolerance),
+        Err(note) => Check {
+            note: Some(note),
+            ..check(rule, label, expected, None, tolerance)
+        },
     }
 }
 
 pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
     let tolerance = inputs.config.reconcile_tolerance;
-    let source = inventory(&inputs.source_inventory)?;
-    let target = inventory(&inputs.target_inventory)?;
     let has_mappings = inputs
         .files
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
     let mapping_counts = agg_by(inputs.mappings.clone().lazy(), col(ENTITY_TYPE_KEY), len())?;
-    let metrics = inputs.metrics.clone().lazy();
+    // Only final runs count: a retry supersedes the attempt before it.
+    let metrics = inputs
+        .metrics
+        .clone()
+        .lazy()
+        .filter(col(crate::load::FINAL_RUN));
     let by_entity = agg_by(
         metrics.clone(),
         col("entity_uuid"),
@@ -125,13 +154,11 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
                 entity: e.name.clone(),
                 domain: e.domain,
                 checks: vec![
-                    check(
+                    inventory_check(
                         "reconcile.entity.source_rows",
                         "source rows vs total_records",
                         e.total_records,
-                        source
-                            .as_ref()
-                            .map(|s| s.get(&e.legacy_table).copied().unwrap_or(0)),
+                        rows_of(inputs.source_tables.as_ref(), "source", &e.legacy_table),
                         tolerance,
                     ),
                     check(
@@ -141,13 +168,11 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
                         mappings,
                         tolerance,
                     ),
-                    check(
+                    inventory_check(
                         "reconcile.entity.target_rows",
                         "target rows vs migrated_records",
                         e.migrated_records,
-                        target
-                            .as_ref()
-                            .map(|t| t.get(&e.target_table).copied().unwrap_or(0)),
+                        rows_of(inputs.target_tables.as_ref(), "target", &e.target_table),
                         tolerance,
                     ),
                     check(

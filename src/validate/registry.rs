@@ -65,6 +65,25 @@ pub static RULES: &[Rule] = &[
          records or lower the bar deliberately in migcov.yaml."
     ),
     rule!(
+        "coverage.exclusion.expired",
+        Coverage,
+        Error,
+        "Every exclusion in migcov.yaml is within its expires date",
+        "An exclusion declares legacy rows out of scope by decision (reason, approved_by, expires). After its expires \
+         date the decision has lapsed: the exclusion no longer applies, its rows count as not migrated again, and \
+         this finding says so. Renew the approval (a new expires date) or migrate the rows. Example: \
+         `exclusions: [{table: dispatch_fax_archive, reason: retention policy, approved_by: DPO, expires: 2026-12-31}]`."
+    ),
+    rule!(
+        "coverage.inventory.missing",
+        Coverage,
+        Warning,
+        "A source inventory is given, so every legacy table is counted",
+        "Without inventory/source.* the report can only measure the entities it was told about: a legacy table nobody \
+         declared is invisible. Export one row per legacy table (table, row_count; exact count(*)) so the ledger \
+         accounts for every legacy row."
+    ),
+    rule!(
         "coverage.report.bounds",
         Coverage,
         Error,
@@ -97,12 +116,32 @@ pub static RULES: &[Rule] = &[
          account for: write its manifest under scripts/, or exclude the file in migcov.yaml if it is not a migration."
     ),
     rule!(
+        "coverage.table.not_in_inventory",
+        Coverage,
+        Error,
+        "Every table named by an entity, script, source_ids file or exclusion is in its inventory",
+        "A legacy_table, source_table, target_table, source_ids file or exclusion that names a table the inventory does not \
+         list cannot be counted: it is reported here, with the nearest inventory name, instead of as 0 rows. Usually a \
+         spelling or schema difference between systems (`invoice_line` vs `invoiceline`): fix the name, or export the \
+         table's row count."
+    ),
+    rule!(
         "coverage.table.uncovered",
         Coverage,
         Error,
         "Every table in the source inventory is migrated by a script or owned by an entity",
         "A legacy table that is the source_table of no script and the legacy_table of no entity is data nobody \
          migrates. The finding lists each such table with its row count."
+    ),
+    rule!(
+        "coverage.waiver.expired",
+        Coverage,
+        Error,
+        "Every waiver in migcov.yaml is within its expires date",
+        "A waiver accepts a rule's findings about a subject (rule, subject, reason, approved_by, expires). After its expires \
+         date the findings count again and this finding says so. Example: `waivers: [{rule: \
+         integrity.metrics.throughput_mismatch, subject: metrics, reason: legacy runner rounds, approved_by: QA lead, \
+         expires: 2027-01-31}]`."
     ),
     rule!(
         "integrity.domain.coverage_range",
@@ -204,6 +243,15 @@ pub static RULES: &[Rule] = &[
         "An execution cannot account for more records than it processed."
     ),
     rule!(
+        "integrity.metrics.future_execution",
+        Integrity,
+        Warning,
+        "No execution is dated after the report date",
+        "A metrics row whose execution_date falls after the report date is a clock or time-zone error (a local time read \
+         as UTC) or a report dated too early. Check the exporting system's time zone (migcov.yaml `timezone`) or \
+         pass the right --report-date."
+    ),
+    rule!(
         "integrity.metrics.negative_count",
         Integrity,
         Error,
@@ -274,6 +322,15 @@ pub static RULES: &[Rule] = &[
          back to IN_PROGRESS. The first status must be NOT_STARTED or IN_PROGRESS."
     ),
     rule!(
+        "integrity.table.case_mismatch",
+        Integrity,
+        Warning,
+        "Table names match their inventory with the same case",
+        "Table names are matched exactly, else ignoring case and surrounding spaces (SQLite keeps `InvoiceLine`, pgloader \
+         writes `invoiceline`). A case-only match is counted as that table and reported here, so a rename is never \
+         silent. Spell the name as the inventory does to clear it."
+    ),
+    rule!(
         "load.file.unknown",
         Load,
         Warning,
@@ -329,6 +386,16 @@ pub static RULES: &[Rule] = &[
         "The target inventory's row count equals an entity's migrated_records",
         "The modern table's row_count in inventory/target must equal migrated_records: more rows mean records \
          written outside the migration, fewer mean lost writes."
+    ),
+    rule!(
+        "reconcile.ledger.over_count",
+        Reconcile,
+        Error,
+        "Each table's ledger closes: migrated + failed + excluded <= legacy rows",
+        "For every source inventory table the ledger adds up legacy rows = migrated + failed + excluded + unaccounted. When \
+         the first three already exceed the table's rows, some rows are counted twice (a row both migrated and \
+         failed, an excluded id that was migrated, an entity's counts larger than its table): the finding gives the \
+         excess. Example: 100 rows, 98 mapped, 5 failed: 3 over."
     ),
 ];
 

@@ -35,14 +35,21 @@ pub fn base_with(overlay: Option<&Path>) -> tempfile::TempDir {
 }
 
 pub fn run(data: &Path) -> (Inputs, Measures, Vec<Finding>) {
+    run_at(data, None)
+}
+
+/// [`run`] as of a report date (expiry and future-date rules need one).
+pub fn run_at(data: &Path, date: Option<chrono::NaiveDate>) -> (Inputs, Measures, Vec<Finding>) {
     let inputs = load(&LoadOptions {
         data_dir: data.to_path_buf(),
         scripts_dir: None,
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    let measures = measure(&inputs).unwrap();
-    let findings = validate(&inputs, &measures, &ValidateOptions::default())
-        .unwrap()
-        .findings;
+    let measures = measure(&inputs, date).unwrap();
+    let options = ValidateOptions {
+        report_date: date,
+        ..ValidateOptions::default()
+    };
+    let findings = validate(&inputs, &measures, &options).unwrap().findings;
     (inputs, measures, findings)
 }

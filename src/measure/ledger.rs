@@ -1,0 +1,355 @@
+//! The ledger: for every table of the source inventory, where each legacy row went.
+//!
+//! `legacy rows = migrated + failed + excluded + unaccounted`, each term with its source.
+//! The source inventory is the denominator of record: a table that no entity and no script
+//! names is still a line (all of its rows unaccounted, "not covered by any script"), so the
+//! headline can never hide it. When the terms exceed the legacy rows, `unaccounted` is 0 and
+//! `difference` (negative) says by how much the equation fails to close.
+//!
+//! Each term comes from the most exact export given:
+//! - migrated: distinct ids of `source_ids/<table>` that have a mapping of the owning
+//!   entities' `entity_type` (exact sets); else distinct mapped `legacy_id`s of that type;
+//!   (either only once that type has a mapping row at all) else the owning entities'
+//!   `migrated_records`; else the covering scripts' metrics
+//!   (`records_successful` of their final runs); else 0;
+//! - failed: the owning entities' `failed_records`; else the scripts' metrics
+//!   (`records_failed` of their final runs); else 0;
+//! - excluded: the table's rows when it is excluded whole; else the distinct excluded ids
+//!   (those present in `source_ids/<table>` when that file is given). Expired exclusions do
+//!   not count.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::{ratio, ScriptTotals};
+use crate::load::{table_key, ExcludedIds, Inputs, ENTITY_TYPE_KEY};
+use crate::model::config::expired;
+use crate::model::Domain;
+use uuid::Uuid;
+
+/// Where a ledger term's figure came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Inventory,
+    /// Distinct `source_ids` keys with a mapping.
+    SourceIdsAndMappings,
+    /// Distinct mapped `legacy_id`s.
+    Mappings,
+    /// The entities' own counts.
+    Entities,
+    /// The scripts' metrics (final runs).
+    Metrics,
+    /// Declared exclusions in `migcov.yaml`.
+    Exclusions,
+    /// Nothing records it: the term is 0.
+    None,
+}
+
+impl Source {
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Inventory => "source inventory",
+            Source::SourceIdsAndMappings => "source_ids ∩ mappings",
+            Source::Mappings => "mappings",
+            Source::Entities => "entities",
+            Source::Metrics => "metrics",
+            Source::Exclusions => "exclusions",
+            Source::None => "—",
+        }
+    }
+}
+
+/// One term of a table's equation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Term {
+    pub value: i64,
+    pub source: Source,
+}
+
+impl Term {
+    fn new(value: i64, source: Source) -> Self {
+        Term { value, source }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LedgerRow {
+    /// As the source inventory spells it.
+    pub table: String,
+    /// The owning entities' domain, else the covering scripts' `data_domain`.
+    pub domain: Option<Domain>,
+    /// Entities whose `legacy_table` this is, by name.
+    pub entities: Vec<(Uuid, String)>,
+    /// Scripts whose `source_table` this is, by name.
+    pub scripts: Vec<(Uuid, String)>,
+    /// Whether any entity or script names this table.
+    pub covered: bool,
+    pub legacy_rows: i64,
+    pub migrated: Term,
+    pub failed: Term,
+    pub excluded: Term,
+    /// `legacy_rows - migrated - failed - excluded`, at least 0.
+    pub unaccounted: i64,
+    /// What is left when the terms exceed the legacy rows: 0 when the equation holds,
+    /// negative when more rows are accounted for than the table has.
+    pub difference: i64,
+    /// Rows that count towards coverage: `legacy_rows - excluded`.
+    pub in_scope: i64,
+    /// `migrated / in_scope`.
+    pub coverage: Option<f64>,
+}
+
+/// Sums over a set of ledger rows.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LedgerTotals {
+    pub tables: u64,
+    pub legacy_rows: i64,
+    pub migrated: i64,
+    pub failed: i64,
+    pub excluded: i64,
+    pub unaccounted: i64,
+    pub difference: i64,
+    pub in_scope: i64,
+    /// `migrated / in_scope`; `None` when nothing is in scope.
+    pub coverage: Option<f64>,
+    /// Tables, and their legacy rows, that no entity and no script names (excluded ones
+    /// left out).
+    pub uncovered_tables: u64,
+    pub uncovered_rows: i64,
+}
+
+impl LedgerTotals {
+    fn add(&mut self, row: &LedgerRow) {
+        self.tables += 1;
+        self.legacy_rows += row.legacy_rows;
+        self.migrated += row.migrated.value;
+        self.failed += row.failed.value;
+        self.excluded += row.excluded.value;
+        self.unaccounted += row.unaccounted;
+        self.difference += row.difference;
+        self.in_scope += row.in_scope;
+        self.coverage = ratio(self.migrated, self.in_scope);
+        if !row.covered && row.excluded.value < row.legacy_rows {
+            self.uncovered_tables += 1;
+            self.uncovered_rows += row.legacy_rows - row.excluded.value;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ledger {
+    /// One row per source inventory table, sorted by name.
+    pub rows: Vec<LedgerRow>,
+    pub totals: LedgerTotals,
+    /// Per domain; tables with no domain (uncovered ones among them) are under `None`.
+    #[serde(skip)]
+    pub by_domain: BTreeMap<Option<Domain>, LedgerTotals>,
+}
+
+/// An exclusion in force on the report date, with what it excludes from one table.
+fn in_force(exclusion: &ExcludedIds, date: Option<NaiveDate>) -> bool {
+    date.is_none_or(|d| !expired(exclusion.declaration.expires, d))
+}
+
+/// Builds the ledger, or `None` without a source inventory (there is no denominator of
+/// record then, and the report falls back to the entities' own counts).
+pub fn ledger(
+    inputs: &Inputs,
+    script_totals: &BTreeMap<Uuid, ScriptTotals>,
+    date: Option<NaiveDate>,
+) -> PolarsResult<Option<Ledger>> {
+    let Some(inventory) = &inputs.source_tables else {
+        return Ok(None);
+    };
+    let has_mappings = inputs
+        .files
+        .iter()
+        .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
+    let source_ids: BTreeMap<String, &DataFrame> = inputs
+        .source_ids
+        .iter()
+        .map(|(t, f)| (table_key(t), f))
+        .collect();
+    let mut ledger = Ledger::default();
+    for table in inventory.tables() {
+        let key = table_key(&table.name);
+        let owners: Vec<_> = inputs
+            .entities
+            .iter()
+            .filter(|e| table_key(&e.legacy_table) == key)
+            .collect();
+        let scripts: Vec<_> = inputs
+            .scripts
+            .iter()
+            .filter(|s| table_key(&s.source_table) == key)
+            .collect();
+        let exclusions: Vec<&ExcludedIds> = inputs
+            .exclusions
+            .iter()
+            .filter(|x| table_key(&x.declaration.table) == key && in_force(x, date))
+            .collect();
+        let whole = exclusions.iter().any(|x| x.ids.is_none());
+        let excluded_ids = excluded_ids(&exclusions)?;
+        let types: BTreeSet<String> = owners
+            .iter()
+            .filter_map(|e| e.entity_type.clone())
+            .collect();
+
+        // A term from the covering scripts' final runs, when any of them has metrics.
+        let from_metrics = |figure: fn(&ScriptTotals) -> i64| {
+            let totals: Vec<&ScriptTotals> = scripts
+                .iter()
+                .filter_map(|s| script_totals.get(&s.id))
+                .collect();
+            if totals.is_empty() {
+                Term::new(0, Source::None)
+            } else {
+                Term::new(totals.into_iter().map(figure).sum(), Source::Metrics)
+            }
+        };
+        let ids = source_ids.get(&key).copied();
+        // Mappings are the evidence once any row of the owners' types exists; a type with
+        // no mapping row at all was likely not exported, so the entities' counts stand (and
+        // `reconcile.entity.mapping_count` reports the gap).
+        let mapped = mapped_ids(inputs, &types);
+        let has_type_rows = has_mappings && !types.is_empty() && count(mapped.clone())? > 0;
+        let migrated = if has_type_rows {
+            match ids {
+                Some(ids) => Term::new(
+                    count(
+                        distinct_ids(ids)
+                            .join(
+                                mapped,
+                                [col("id")],
+                                [col("id")],
+                                JoinArgs::new(JoinType::Semi),
+                            )
+                            .join(
+                                excluded_ids.clone().lazy(),
+                                [col("id")],
+                                [col("id")],
+                                JoinArgs::new(JoinType::Anti),
+                            ),
+                    )?,
+                    Source::SourceIdsAndMappings,
+                ),
+                None => Term::new(
+                    count(mapped.join(
+                        excluded_ids.clone().lazy(),
+                        [col("id")],
+                        [col("id")],
+                        JoinArgs::new(JoinType::Anti),
+                    ))?,
+                    Source::Mappings,
+                ),
+            }
+        } else if !owners.is_empty() {
+            Term::new(
+                owners.iter().map(|e| e.migrated_records).sum(),
+                Source::Entities,
+            )
+        } else {
+            from_metrics(|t| t.records_successful)
+        };
+        let failed = if !owners.is_empty() {
+            Term::new(
+                owners.iter().map(|e| e.failed_records).sum(),
+                Source::Entities,
+            )
+        } else {
+            from_metrics(|t| t.records_failed)
+        };
+        let excluded = if whole {
+            Term::new(table.row_count, Source::Exclusions)
+        } else if exclusions.is_empty() {
+            Term::new(0, Source::None)
+        } else {
+            let listed = excluded_ids.clone().lazy();
+            let n = match ids {
+                Some(ids) => count(distinct_ids(ids).join(
+                    listed,
+                    [col("id")],
+                    [col("id")],
+                    JoinArgs::new(JoinType::Semi),
+                ))?,
+                None => count(listed)?,
+            };
+            Term::new(n, Source::Exclusions)
+        };
+        let remainder = table.row_count - migrated.value - failed.value - excluded.value;
+        let in_scope = table.row_count - excluded.value;
+        let row = LedgerRow {
+            table: table.name.clone(),
+            domain: owners
+                .iter()
+                .find_map(|e| e.domain)
+                .or_else(|| scripts.first().map(|s| s.data_domain)),
+            entities: owners.iter().map(|e| (e.id, e.name.clone())).collect(),
+            scripts: scripts.iter().map(|s| (s.id, s.name.clone())).collect(),
+            covered: !owners.is_empty() || !scripts.is_empty(),
+            legacy_rows: table.row_count,
+            migrated,
+            failed,
+            excluded,
+            unaccounted: remainder.max(0),
+            difference: remainder.min(0),
+            in_scope,
+            coverage: ratio(migrated.value, in_scope),
+        };
+        ledger.totals.add(&row);
+        ledger.by_domain.entry(row.domain).or_default().add(&row);
+        ledger.rows.push(row);
+    }
+    Ok(Some(ledger))
+}
+
+/// The distinct keys of a `source_ids` frame, as column `id`.
+fn distinct_ids(ids: &DataFrame) -> LazyFrame {
+    ids.clone()
+        .lazy()
+        .select([col("id")])
+        .filter(col("id").is_not_null())
+        .unique(None, UniqueKeepStrategy::Any)
+}
+
+/// The distinct mapped legacy ids of some entity types, as column `id`.
+fn mapped_ids(inputs: &Inputs, types: &BTreeSet<String>) -> LazyFrame {
+    let types = Series::new("types".into(), types.iter().cloned().collect::<Vec<_>>());
+    inputs
+        .mappings
+        .clone()
+        .lazy()
+        .filter(col(ENTITY_TYPE_KEY).is_in(lit(types).implode(false), false))
+        .select([col("legacy_id").alias("id")])
+        .filter(col("id").is_not_null())
+        .unique(None, UniqueKeepStrategy::Any)
+}
+
+/// The union of the ids that some exclusions list (column `id`, distinct).
+pub fn excluded_ids(exclusions: &[&ExcludedIds]) -> PolarsResult<DataFrame> {
+    let frames: Vec<LazyFrame> = exclusions
+        .iter()
+        .filter_map(|x| x.ids.as_ref())
+        .map(|f| f.clone().lazy().select([col("id")]))
+        .collect();
+    if frames.is_empty() {
+        return df!("id" => Vec::<String>::new());
+    }
+    concat(frames, UnionArgs::default())?
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+}
+
+fn count(frame: LazyFrame) -> PolarsResult<i64> {
+    Ok(frame
+        .select([len().cast(DataType::Int64).alias("n")])
+        .collect()?
+        .column("n")?
+        .i64()?
+        .get(0)
+        .unwrap_or(0))
+}
