@@ -294,3 +294,38 @@ fn expired_exclusions_and_waivers_stop_applying() {
         .iter()
         .any(|f| f.0 == "missing.mapping.unmapped" && f.1 == "message" && f.2 == 3));
 }
+
+#[test]
+fn a_colour_never_contradicts_the_gate_and_the_gate_names_its_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let output = migcov()
+        .args([
+            "build",
+            "--report-date",
+            "2026-11-28",
+            "--fail-under",
+            "0.95",
+            "--data",
+        ])
+        .arg(fixtures().join("ledger"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("overall success rate 90.91% is below --fail-under 95.00%"),
+        "{stdout}"
+    );
+    // 90.9% is at the colour threshold "high" (0.9), but the gate fails it: low.
+    let index = read(&out.join("index.html"));
+    assert!(
+        index.contains(r#"<span class="rate band-low"><span aria-hidden="true">▼</span> 90.9%"#),
+        "the success rate shows as low"
+    );
+    assert!(!index.contains(r#"<span aria-hidden="true">▲</span> 90.9%"#));
+    let gate = &json(&out.join("api/coverage/summary.json"))["gate"];
+    assert_eq!(gate["thresholds"][0]["name"], "fail_under");
+    assert_eq!(gate["thresholds"][0]["source"], "--fail-under");
+}

@@ -808,3 +808,20 @@ pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, 
         }),
     )
 }
+
+#[cfg(test)]
+mod percent_tests {
+    use super::format_percent;
+
+    #[test]
+    fn a_rate_reads_100_or_0_only_when_it_is_exactly_that() {
+        assert_eq!(format_percent(Some(1.0)), "100.0%");
+        assert_eq!(format_percent(Some(0.0)), "0.0%");
+        assert_eq!(format_percent(Some(0.8754)), "87.5%");
+        assert_eq!(format_percent(Some(0.99996)), "99.996%");
+        assert_eq!(format_percent(Some(0.9999999)), "99.99999%");
+        assert_eq!(format_percent(Some(0.00004)), "0.004%");
+        assert_eq!(format_percent(Some(1.0 - 1e-12)), "<100%");
+        assert_eq!(format_percent(None), "n/a");
+    }
+}

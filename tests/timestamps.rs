@@ -1,0 +1,158 @@
+//! Timestamps as databases write them: offsets converted to UTC, zone-less times in the
+//! configured zone, integer epochs only with a declared unit, and every bad file of a run
+//! named at once.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::{base_with, run};
+
+const HEADER: &str = "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n";
+
+fn metrics_with(data: &Path, dates: &[&str]) {
+    let mut text = String::from(HEADER);
+    for date in dates {
+        text.push_str(&format!("office-migration.ts,offices,{date},5,5,0,0,500\n"));
+    }
+    std::fs::write(data.join("metrics/run.csv"), text).unwrap();
+}
+
+/// The execution dates as loaded, in file order, as ISO 8601 UTC.
+fn loaded_dates(data: &Path) -> Vec<String> {
+    let (inputs, _, _) = run(data);
+    let dates = inputs
+        .metrics
+        .column("execution_date")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .clone();
+    (0..dates.len())
+        .map(|i| migcov::model::format_timestamp(dates.get(i).unwrap()))
+        .collect()
+}
+
+#[test]
+fn offsets_and_database_text_become_utc() {
+    let data = base_with(None);
+    metrics_with(
+        data.path(),
+        &[
+            "2026-11-28 20:13:09.886579+00",  // PostgreSQL timestamptz text
+            "2026-11-28T20:13:09+00:00",      // RFC 3339
+            "2026-11-28T20:13:09+05:30",      // India
+            "2026-11-28 20:13:09-08",         // short negative offset
+            "2026-11-28T20:13:09.123456789Z", // nanoseconds
+            "2026-11-28 20:13:09",            // MySQL DATETIME: no zone, UTC by default
+            "2026-11-28T20:13:09+0200",       // offset without a colon
+            " 2026-11-28 20:13:09 +01:00 ",   // spaces around
+        ],
+    );
+    assert_eq!(
+        loaded_dates(data.path()),
+        [
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T14:43:09Z",
+            "2026-11-29T04:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T18:13:09Z",
+            "2026-11-28T19:13:09Z",
+        ]
+    );
+}
+
+#[test]
+fn zone_less_times_are_read_in_the_configured_zone() {
+    let data = base_with(None);
+    std::fs::write(data.path().join("migcov.yaml"), "timezone: Europe/Berlin\n").unwrap();
+    // Winter (UTC+1) and summer (UTC+2); an offset given in the text wins over the zone.
+    metrics_with(
+        data.path(),
+        &[
+            "2026-01-15 09:00:00",
+            "2026-07-15 09:00:00",
+            "2026-07-15 09:00:00Z",
+        ],
+    );
+    assert_eq!(
+        loaded_dates(data.path()),
+        [
+            "2026-01-15T08:00:00Z",
+            "2026-07-15T07:00:00Z",
+            "2026-07-15T09:00:00Z"
+        ]
+    );
+}
+
+#[test]
+fn integer_epochs_need_a_declared_unit() {
+    let data = base_with(None);
+    metrics_with(data.path(), &["1772438400"]);
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["validate", "--data"])
+        .arg(data.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "metrics/run.csv row 1: column `execution_date`: expected an ISO 8601 timestamp",
+        ))
+        .stderr(predicates::str::contains("epoch_unit"));
+    std::fs::write(data.path().join("migcov.yaml"), "epoch_unit: s\n").unwrap();
+    assert_eq!(loaded_dates(data.path()), ["2026-03-02T08:00:00Z"]);
+    std::fs::write(data.path().join("migcov.yaml"), "epoch_unit: ms\n").unwrap();
+    metrics_with(data.path(), &["1772438400000"]);
+    assert_eq!(loaded_dates(data.path()), ["2026-03-02T08:00:00Z"]);
+}
+
+#[test]
+fn every_bad_file_is_named_in_one_run() {
+    let data = base_with(None);
+    metrics_with(data.path(), &["2026-11-28T20:13:09Z", "yesterday"]);
+    std::fs::write(
+        data.path().join("logs/log.csv"),
+        "script_id,operation_type,timestamp,level,message\noffice-migration.ts,MIGRATE,28/11/2026,INFO,x\n",
+    )
+    .unwrap();
+    std::fs::write(
+        data.path().join("source_ids/dispatch_office.csv"),
+        "identifier\n1\n",
+    )
+    .unwrap();
+    let output = Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["validate", "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for text in [
+        "3 inputs cannot be loaded:",
+        "metrics/run.csv row 2: column `execution_date`",
+        "\"yesterday\"",
+        "logs/log.csv row 1: column `timestamp`",
+        "source_ids/dispatch_office.csv: missing required column `id`",
+    ] {
+        assert!(stderr.contains(text), "{text:?} not in {stderr}");
+    }
+}
+
+#[test]
+fn an_unknown_zone_names_the_file() {
+    let data = base_with(None);
+    std::fs::write(data.path().join("migcov.yaml"), "timezone: Mars/Olympus\n").unwrap();
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["validate", "--data"])
+        .arg(data.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "migcov.yaml: timezone: expected an IANA zone such as Europe/Berlin or UTC, found \"Mars/Olympus\"",
+        ));
+}
