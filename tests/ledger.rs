@@ -329,3 +329,53 @@ fn a_colour_never_contradicts_the_gate_and_the_gate_names_its_threshold() {
     assert_eq!(gate["thresholds"][0]["name"], "fail_under");
     assert_eq!(gate["thresholds"][0]["source"], "--fail-under");
 }
+
+#[test]
+fn an_exclusion_can_select_ids_by_a_column_of_the_source_ids_file() {
+    // The clean base: dispatch_office has ids 1-10, all mapped. Ids 9 and 10 are test rows.
+    let data = common::base_with(None);
+    let mut ids = String::from("id,is_test\n");
+    for id in 1..=10 {
+        ids.push_str(&format!("{id},{}\n", if id >= 9 { "true" } else { "0" }));
+    }
+    std::fs::write(data.path().join("source_ids/dispatch_office.csv"), ids).unwrap();
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "exclusions:\n  - table: dispatch_office\n    where: {column: is_test, values: [\"1\", \"true\"]}\n    reason: Test offices\n    approved_by: QA\n",
+    )
+    .unwrap();
+    let (_, measures, findings) = common::run(data.path());
+    let ledger = measures.ledger.unwrap();
+    let line = &ledger.rows[0];
+    // 10 rows: ids 9 and 10 excluded; of the 8 in scope all are mapped (8 migrated).
+    assert_eq!(
+        (
+            line.legacy_rows,
+            line.migrated.value,
+            line.excluded.value,
+            line.unaccounted
+        ),
+        (10, 8, 2, 0)
+    );
+    assert_eq!(line.in_scope, 8);
+    // Mapped excluded ids are not orphans, and nothing is missing.
+    assert_eq!(findings, vec![]);
+}
+
+#[test]
+fn an_exclusion_naming_a_file_that_is_not_there_is_exit_2() {
+    let data = common::base_with(None);
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "exclusions:\n  - table: dispatch_office\n    ids: exclusions/none.csv\n    reason: r\n    approved_by: a\n",
+    )
+    .unwrap();
+    migcov()
+        .args(["validate", "--data"])
+        .arg(data.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "migcov.yaml item 1: exclusions: ids file exclusions/none.csv is not a CSV or Parquet file inside the data folder",
+        ));
+}
