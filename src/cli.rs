@@ -34,9 +34,24 @@ pub enum Command {
     /// Write a deterministic synthetic dataset with known injected defects.
     Generate(GenerateArgs),
     /// List every validation rule with its id, severity and summary.
-    Rules,
+    Rules(RulesArgs),
+    /// Explain one rule: what it checks, why, how to fix it, with an example.
+    Rule(RuleArgs),
     /// Write the built-in templates and stylesheet to a folder, to start your own from.
     Templates(TemplatesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Print the registry as JSON (id, family, severity, summary, docs, since).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RuleArgs {
+    /// The rule's id, e.g. missing.mapping.unmapped.
+    pub id: String,
 }
 
 /// Flags shared by `build` and `validate`: what to read and how to judge it.

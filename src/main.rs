@@ -61,11 +61,11 @@ fn print_findings(findings: &[Finding]) {
     let mut rules: Vec<(&str, &str, usize, u64)> = Vec::new();
     for f in findings {
         match rules.last_mut() {
-            Some(last) if last.0 == f.rule => {
+            Some(last) if last.0 == f.rule.as_str() => {
                 last.2 += 1;
                 last.3 += f.count;
             }
-            _ => rules.push((f.rule, f.severity.as_str(), 1, f.count)),
+            _ => rules.push((f.rule.as_str(), f.severity.as_str(), 1, f.count)),
         }
     }
     if rules.is_empty() {
@@ -195,7 +195,30 @@ fn main() -> ExitCode {
                 Err(err) => fail(err),
             }
         }
-        Command::Rules => {
+        Command::Rules(args) if args.json => {
+            match serde_json::to_string_pretty(migcov::validate::RULES) {
+                Ok(text) => {
+                    println!("{text}");
+                    Exit::Clean.into()
+                }
+                Err(err) => fail(err),
+            }
+        }
+        Command::Rule(args) => match migcov::validate::find_rule(&args.id) {
+            Some(rule) => {
+                println!(
+                    "{} ({}, {}, since {})",
+                    rule.id,
+                    rule.family.as_str(),
+                    rule.severity.as_str(),
+                    rule.since
+                );
+                println!("\n{}\n\n{}", rule.summary, rule.docs);
+                Exit::Clean.into()
+            }
+            None => fail(format!("unknown rule {:?} (see `migcov rules`)", args.id)),
+        },
+        Command::Rules(_) => {
             for rule in migcov::validate::RULES {
                 println!(
                     "{:<44} {:<8} {}",

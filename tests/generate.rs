@@ -210,7 +210,7 @@ fn injected_defects_are_found_with_their_exact_counts() {
     );
 
     // Nothing else is flagged: the generator injects exactly these problems.
-    let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule).collect();
+    let rules: BTreeSet<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
     assert_eq!(
         rules.into_iter().collect::<Vec<_>>(),
         [

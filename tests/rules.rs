@@ -17,7 +17,7 @@ fn dated_findings_of(rule: &str) -> (usize, u64, Vec<&'static str>) {
     let data = base_with(Some(&overlay));
     let (_, _, findings) = run_at(data.path(), date());
     let of_rule: Vec<_> = findings.iter().filter(|f| f.rule == rule).collect();
-    let mut fired: Vec<&str> = findings.iter().map(|f| f.rule).collect();
+    let mut fired: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
     fired.dedup();
     (of_rule.len(), of_rule.iter().map(|f| f.count).sum(), fired)
 }
@@ -40,7 +40,10 @@ fn coverage_inventory_missing() {
     let data = base_with(None);
     std::fs::remove_file(data.path().join("inventory/source.csv")).unwrap();
     let (_, measures, findings) = run_at(data.path(), date());
-    let rules: Vec<_> = findings.iter().map(|f| (f.rule, f.count)).collect();
+    let rules: Vec<_> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.count))
+        .collect();
     assert_eq!(rules, [("coverage.inventory.missing", 1)]);
     assert!(measures.ledger.is_none());
 }

@@ -331,7 +331,7 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
     let missing: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| f.rule.starts_with("missing."))
+        .filter(|f| f.rule.rule().family == crate::validate::Family::Missing)
         .collect();
     pages.add(
         "validate/missing.html",

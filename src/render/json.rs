@@ -8,7 +8,7 @@ use super::RenderError;
 use crate::model::Severity;
 use crate::output::Site;
 use crate::report::{EntityView, Report};
-use crate::validate::{rule, Family, RULES};
+use crate::validate::{Family, RULES};
 
 fn pretty(value: &impl Serialize) -> Result<Vec<u8>, RenderError> {
     let mut text = serde_json::to_vec_pretty(value).map_err(|e| RenderError::Encode {
@@ -100,7 +100,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
         let findings: Vec<_> = report
             .findings
             .iter()
-            .filter(|f| rule(f.rule).family == family)
+            .filter(|f| f.rule.rule().family == family)
             .collect();
         let rules: Vec<_> = RULES
             .iter()

@@ -70,11 +70,11 @@ pub fn render(report: &Report, site_link: &str) -> String {
         .filter(|f| f.severity >= Severity::Warning)
     {
         match failing.last_mut() {
-            Some(last) if last.0 == finding.rule => {
+            Some(last) if last.0 == finding.rule.as_str() => {
                 last.2 += 1;
                 last.3 += finding.count;
             }
-            _ => failing.push((finding.rule, finding.severity, 1, finding.count)),
+            _ => failing.push((finding.rule.as_str(), finding.severity, 1, finding.count)),
         }
     }
     if !failing.is_empty() {

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use super::{rows_finding, Field, Finding, Sample, Subject, ValidateOptions};
+use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 use crate::load::{table_key, InputKind, Inputs};
 use crate::measure::Measures;
 use crate::model::config::expired;
@@ -20,7 +20,7 @@ fn file_sample(file: String, fields: Vec<Field>) -> Sample {
 }
 
 fn list_finding(
-    rule_id: &'static str,
+    rule_id: RuleId,
     subject: Subject,
     items: Vec<Sample>,
     message: String,
@@ -80,7 +80,7 @@ pub fn check(
             .get(0)
             .unwrap_or(0);
         findings.extend(rows_finding(
-            "coverage.table.uncovered",
+            RuleId::CoverageTableUncovered,
             Subject::new("table", "source inventory"),
             uncovered,
             &["table", "row_count"],
@@ -98,7 +98,7 @@ pub fn check(
             .unwrap_or(0);
         if executions == 0 && script.status != Status::NotStarted {
             findings.push(Finding::new(
-                "coverage.script.no_metrics",
+                RuleId::CoverageScriptNoMetrics,
                 Subject::new("script", &script.name).with_id(script.id),
                 format!("status {} but no metrics rows", script.status),
             ));
@@ -124,7 +124,7 @@ pub fn check(
             .unwrap_or(0.0);
             if coverage < required {
                 findings.push(Finding::new(
-                    "coverage.domain.threshold",
+                    RuleId::CoverageDomainThreshold,
                     Subject::new("domain", domain.as_str()),
                     format!(
                         "coverage {:.2}% is below the required {:.2}%",
@@ -156,7 +156,7 @@ pub fn check(
             .collect();
         let n = unaccounted.len();
         findings.extend(list_finding(
-            "coverage.scripts.unaccounted",
+            RuleId::CoverageScriptsUnaccounted,
             Subject::new("file", &disk.root_name),
             unaccounted,
             format!("{n} scripts on disk have no manifest"),
@@ -177,7 +177,7 @@ pub fn check(
             .collect();
         let n = missing.len();
         findings.extend(list_finding(
-            "coverage.scripts.missing_on_disk",
+            RuleId::CoverageScriptsMissingOnDisk,
             Subject::new("file", &disk.root_name),
             missing,
             format!("{n} script manifests have no file in {}", disk.root_name),
@@ -187,7 +187,7 @@ pub fn check(
     for (domain, totals) in &measures.domains {
         if let Some(coverage) = totals.coverage.filter(|c| !(0.0..=1.0).contains(c)) {
             findings.push(Finding::new(
-                "integrity.domain.coverage_range",
+                RuleId::IntegrityDomainCoverageRange,
                 Subject::new("domain", domain.as_str()),
                 format!(
                     "coverage {coverage:.4} ({} migrated of {} records) is outside [0, 1]",
@@ -233,7 +233,7 @@ pub fn check(
     }
     if !problems.is_empty() {
         let mut finding = Finding::new(
-            "coverage.report.bounds",
+            RuleId::CoverageReportBounds,
             Subject::new("report", "coverage summary"),
             problems.join("; "),
         );
@@ -249,7 +249,7 @@ pub fn check(
         .collect();
     let n = unknown.len();
     findings.extend(list_finding(
-        "load.file.unknown",
+        RuleId::LoadFileUnknown,
         Subject::new("file", &inputs.data_dir_name),
         unknown,
         format!(

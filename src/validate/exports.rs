@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding, Finding, Subject, ValidateOptions};
+use super::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::model::{LogLevel, OperationType};
@@ -44,7 +44,7 @@ pub fn check(
 
     let checks: Vec<PolarsResult<Option<Finding>>> = vec![
         rows_finding(
-            "integrity.reference.unresolved",
+            RuleId::IntegrityReferenceUnresolved,
             Subject::new("table", "metrics.script_id"),
             metrics.clone().filter(col("script_uuid").is_null()),
             &["script_id"],
@@ -53,7 +53,7 @@ pub fn check(
             |n| format!("{n} metrics rows name a script_id that matches no script manifest"),
         ),
         rows_finding(
-            "integrity.reference.unresolved",
+            RuleId::IntegrityReferenceUnresolved,
             Subject::new("table", "metrics.entity_id"),
             metrics.clone().filter(
                 col("entity_id")
@@ -66,7 +66,7 @@ pub fn check(
             |n| format!("{n} metrics rows name an entity_id that matches no entity"),
         ),
         rows_finding(
-            "integrity.reference.unresolved",
+            RuleId::IntegrityReferenceUnresolved,
             Subject::new("table", "logs.script_id"),
             logs.clone().filter(col("script_uuid").is_null()),
             &["script_id"],
@@ -75,7 +75,7 @@ pub fn check(
             |n| format!("{n} log rows name a script_id that matches no script manifest"),
         ),
         rows_finding(
-            "integrity.metrics.negative_count",
+            RuleId::IntegrityMetricsNegativeCount,
             Subject::new("table", "metrics"),
             metrics.filter(any_negative(&[
                 "records_processed",
@@ -97,7 +97,7 @@ pub fn check(
             |n| format!("{n} metrics rows have a negative count or time"),
         ),
         rows_finding(
-            "integrity.log.invalid_enum",
+            RuleId::IntegrityLogInvalidEnum,
             Subject::new("table", "logs"),
             logs.filter(
                 not_one_of(
@@ -118,7 +118,7 @@ pub fn check(
             |n| format!("{n} log rows have an unknown operation_type or level"),
         ),
         rows_finding(
-            "integrity.mapping.invalid_modern_id",
+            RuleId::IntegrityMappingInvalidModernId,
             Subject::new("table", "mappings"),
             mappings.clone().filter(
                 col("modern_id")
@@ -133,7 +133,7 @@ pub fn check(
             |n| format!("{n} mapping rows have a modern_id that is not a UUID"),
         ),
         rows_finding(
-            "integrity.mapping.negative_legacy_id",
+            RuleId::IntegrityMappingNegativeLegacyId,
             Subject::new("table", "mappings"),
             // Keys are text; only a key that is a whole number can be negative.
             mappings.filter(
@@ -190,7 +190,7 @@ fn more_checks(
         / col("execution_time_ms").cast(DataType::Float64);
     let checks: Vec<PolarsResult<Option<Finding>>> = vec![
         rows_finding(
-            "integrity.metrics.counts_exceed_processed",
+            RuleId::IntegrityMetricsCountsExceedProcessed,
             Subject::new("table", "metrics"),
             metrics.clone().filter(
                 (col("records_successful")
@@ -210,7 +210,7 @@ fn more_checks(
             |n| format!("{n} metrics rows count more successful + failed + skipped than processed"),
         ),
         rows_finding(
-            "integrity.metrics.throughput_mismatch",
+            RuleId::IntegrityMetricsThroughputMismatch,
             Subject::new("table", "metrics"),
             metrics
                 .clone()
@@ -237,7 +237,7 @@ fn more_checks(
             |n| format!("{n} metrics rows state a throughput that disagrees with processed / time"),
         ),
         rows_finding(
-            "integrity.json.invalid",
+            RuleId::IntegrityJsonInvalid,
             Subject::new("table", "metrics.error_details"),
             metrics.filter(invalid_json("error_details")),
             &["script_id", "error_details"],
@@ -246,7 +246,7 @@ fn more_checks(
             |n| format!("{n} metrics rows have error_details that is not valid JSON"),
         ),
         rows_finding(
-            "integrity.json.invalid",
+            RuleId::IntegrityJsonInvalid,
             Subject::new("table", "logs.context"),
             logs.filter(invalid_json("context")),
             &["script_id", "context"],
@@ -255,7 +255,7 @@ fn more_checks(
             |n| format!("{n} log rows have a context that is not valid JSON"),
         ),
         rows_finding(
-            "integrity.json.invalid",
+            RuleId::IntegrityJsonInvalid,
             Subject::new("table", "mappings.metadata"),
             mappings.clone().filter(invalid_json("metadata")),
             &["entity_type", "legacy_id", "modern_id", "metadata"],
@@ -264,7 +264,7 @@ fn more_checks(
             |n| format!("{n} mapping rows have metadata that is not valid JSON"),
         ),
         rows_finding(
-            "integrity.mapping.duplicate_legacy_id",
+            RuleId::IntegrityMappingDuplicateLegacyId,
             Subject::new("table", "mappings"),
             repeats(mappings.clone(), &[col(ENTITY_TYPE_KEY), col("legacy_id")])?,
             &["entity_type", "legacy_id", "modern_id"],
@@ -277,7 +277,7 @@ fn more_checks(
             },
         ),
         rows_finding(
-            "integrity.mapping.duplicate_modern_id",
+            RuleId::IntegrityMappingDuplicateModernId,
             Subject::new("table", "mappings"),
             repeats(
                 mappings.with_column(
@@ -317,7 +317,7 @@ pub fn future_executions(
         .map(|t| t.and_utc().timestamp_millis())
         .unwrap_or(i64::MAX);
     findings.extend(rows_finding(
-        "integrity.metrics.future_execution",
+        RuleId::IntegrityMetricsFutureExecution,
         Subject::new("table", "metrics"),
         inputs
             .metrics

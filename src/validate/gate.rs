@@ -116,7 +116,7 @@ pub fn gate(
     let mut reasons = Vec::new();
     let errors: Vec<&Finding> = findings.iter().filter(|f| f.fails_gate()).collect();
     if !errors.is_empty() {
-        let mut rules: Vec<&str> = errors.iter().map(|f| f.rule).collect();
+        let mut rules: Vec<&str> = errors.iter().map(|f| f.rule.as_str()).collect();
         rules.dedup();
         reasons.push(format!(
             "{} error findings ({})",
@@ -156,9 +156,9 @@ pub fn gate(
 mod tests {
     use super::*;
     use crate::model::Severity;
-    use crate::validate::Subject;
+    use crate::validate::{RuleId, Subject};
 
-    fn finding(rule: &'static str, severity: Severity, count: u64) -> Finding {
+    fn finding(rule: RuleId, severity: Severity, count: u64) -> Finding {
         let mut f = Finding::new(rule, Subject::new("table", "x"), "m");
         f.severity = severity;
         f.count = count;
@@ -169,7 +169,7 @@ mod tests {
     fn errors_rates_and_missing_counts_each_fail_the_gate() {
         let none = GateConfig::default();
         assert!(gate(&[], Some(0.5), &none, &GateSources::default()).passed);
-        let warning = finding("missing.mapping.unmapped", Severity::Warning, 7);
+        let warning = finding(RuleId::MissingMappingUnmapped, Severity::Warning, 7);
         assert!(
             gate(
                 std::slice::from_ref(&warning),
@@ -179,7 +179,7 @@ mod tests {
             )
             .passed
         );
-        let error = finding("integrity.json.invalid", Severity::Error, 1);
+        let error = finding(RuleId::IntegrityJsonInvalid, Severity::Error, 1);
         let verdict = gate(&[error], None, &none, &GateSources::default());
         assert_eq!(
             verdict.reasons,

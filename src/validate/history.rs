@@ -11,7 +11,7 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding, Field, Finding, Sample, Subject, ValidateOptions};
+use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::model::Status;
@@ -97,7 +97,7 @@ pub fn check(
         JoinArgs::new(JoinType::Anti),
     );
     findings.extend(rows_finding(
-        "integrity.status.invalid_transition",
+        RuleId::IntegrityStatusInvalidTransition,
         Subject::new("table", "logs"),
         invalid,
         &["script_id", "timestamp", "previous_status", "status"],
@@ -132,7 +132,7 @@ pub fn check(
         if logged != script.status.as_str() {
             findings.push(
                 Finding::new(
-                    "integrity.status.final_mismatch",
+                    RuleId::IntegrityStatusFinalMismatch,
                     Subject::new("script", &script.name).with_id(script.id),
                     format!(
                         "the last status in the log is {logged}, the manifest says {}",

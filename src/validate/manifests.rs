@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Field, Finding, Sample, Subject};
+use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::Inputs;
 use crate::measure::Measures;
 use crate::model::Origin;
@@ -29,7 +29,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
         if !script.name.ends_with(".ts") {
             findings.push(
                 Finding::new(
-                    "integrity.script.name_extension",
+                    RuleId::IntegrityScriptNameExtension,
                     subject(),
                     format!("script name {:?} does not end with .ts", script.name),
                 )
@@ -40,7 +40,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             if !(0.0..=1.0).contains(&rate) {
                 findings.push(
                     Finding::new(
-                        "integrity.script.success_rate_range",
+                        RuleId::IntegrityScriptSuccessRateRange,
                         subject(),
                         format!("success_rate {rate} is outside [0, 1]"),
                     )
@@ -58,7 +58,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
                 if (rate - computed).abs() > tolerance {
                     findings.push(
                         Finding::new(
-                            "integrity.script.success_rate_mismatch",
+                            RuleId::IntegrityScriptSuccessRateMismatch,
                             subject(),
                             format!(
                                 "manifest says success_rate {rate}, metrics give {computed:.4} \
@@ -79,7 +79,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
         if let Some(count) = script.record_count.filter(|c| *c < 0) {
             findings.push(
                 Finding::new(
-                    "integrity.script.negative_record_count",
+                    RuleId::IntegrityScriptNegativeRecordCount,
                     subject(),
                     format!("record_count {count} is negative"),
                 )
@@ -116,7 +116,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
     }
     for (entity_type, shared) in by_type.into_iter().filter(|(_, e)| e.len() > 1) {
         let mut finding = Finding::new(
-            "integrity.entity.shared_entity_type",
+            RuleId::IntegrityEntitySharedEntityType,
             Subject::new("entity", shared[0].name.as_str()).with_id(shared[0].id),
             format!(
                 "{} entities declare entity_type {entity_type}: {}",
@@ -150,7 +150,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
     }
     for (name, origins) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
         let mut finding = Finding::new(
-            "integrity.domain.duplicate_name",
+            RuleId::IntegrityDomainDuplicateName,
             Subject::new("domain", name.as_str()),
             format!("domain {name} is listed {} times", origins.len()),
         );
@@ -177,7 +177,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
         if !negative.is_empty() {
             findings.push(
                 Finding::new(
-                    "integrity.entity.negative_count",
+                    RuleId::IntegrityEntityNegativeCount,
                     subject(),
                     format!(
                         "negative {}",
@@ -194,7 +194,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
         if entity.migrated_records + entity.failed_records > entity.total_records {
             findings.push(
                 Finding::new(
-                    "integrity.entity.counts_exceed_total",
+                    RuleId::IntegrityEntityCountsExceedTotal,
                     subject(),
                     format!(
                         "migrated {} + failed {} = {} exceeds total {}",
@@ -214,7 +214,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             let written = entity.domain_ref.clone().unwrap_or_default();
             findings.push(
                 Finding::new(
-                    "integrity.reference.unresolved",
+                    RuleId::IntegrityReferenceUnresolved,
                     subject(),
                     if written.is_empty() {
                         "entity names no domain (domain_id or domain)".to_string()
@@ -228,7 +228,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
         if let (None, Some(written)) = (entity.migration_script_id, &entity.script_ref) {
             findings.push(
                 Finding::new(
-                    "integrity.reference.unresolved",
+                    RuleId::IntegrityReferenceUnresolved,
                     subject(),
                     format!("migration_script_id {written:?} matches no script manifest"),
                 )
@@ -264,7 +264,7 @@ fn duplicates<'a>(
             continue;
         }
         let mut finding = Finding::new(
-            "integrity.manifest.duplicate",
+            RuleId::IntegrityManifestDuplicate,
             Subject::new(kind, found[0].0),
             format!("{} {kind} records share the {key}", found.len()),
         );

@@ -4,7 +4,7 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding, Finding, Subject, ValidateOptions};
+use super::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
 use crate::load::{table_key, ExcludedIds, Inputs, ENTITY_TYPE_KEY};
 use crate::measure::ledger::excluded_ids;
 use crate::model::config::expired;
@@ -58,7 +58,7 @@ pub fn check(
         let Some((entity, entity_type)) = owner.and_then(|e| Some((e, e.entity_type.as_deref()?)))
         else {
             let mut finding = Finding::new(
-                "missing.mapping.unmapped",
+                RuleId::MissingMappingUnmapped,
                 Subject::new("table", table),
                 format!(
                     "no entity with an entity_type has legacy_table {table}: none of its {} ids can be traced",
@@ -73,7 +73,7 @@ pub fn check(
         let mapped = mappings_of(inputs, entity_type);
         let everything = all_ids.clone().lazy();
         findings.extend(rows_finding(
-            "missing.mapping.unmapped",
+            RuleId::MissingMappingUnmapped,
             Subject::new("table", table),
             source.clone().join(
                 mapped.clone(),
@@ -93,7 +93,7 @@ pub fn check(
             },
         )?);
         findings.extend(rows_finding(
-            "missing.mapping.orphan",
+            RuleId::MissingMappingOrphan,
             Subject::new("table", table),
             mapped.join(
                 everything,
@@ -114,7 +114,7 @@ pub fn check(
 pub fn missing_total(findings: &[Finding]) -> u64 {
     findings
         .iter()
-        .filter(|f| f.rule == "missing.mapping.unmapped" && f.waiver.is_none())
+        .filter(|f| f.rule == RuleId::MissingMappingUnmapped && f.waiver.is_none())
         .map(|f| f.count)
         .sum()
 }

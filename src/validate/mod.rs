@@ -28,7 +28,7 @@ use crate::measure::Measures;
 use crate::model::config::{expired, MinCoverage, SeverityOverride, Waiver};
 use crate::model::Severity;
 pub use gate::{gate, GateSources, Verdict};
-pub use registry::{rule, Family, Rule, RULES};
+pub use registry::{find as find_rule, Family, Rule, RuleId, RULES};
 
 /// What a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -72,7 +72,7 @@ pub struct Sample {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub severity: Severity,
     pub subject: Subject,
     pub message: String,
@@ -111,10 +111,10 @@ impl PartialEq for Finding {
 }
 
 impl Finding {
-    pub fn new(rule_id: &'static str, subject: Subject, message: impl Into<String>) -> Self {
+    pub fn new(rule_id: RuleId, subject: Subject, message: impl Into<String>) -> Self {
         Finding {
             rule: rule_id,
-            severity: rule(rule_id).severity,
+            severity: rule_id.rule().severity,
             subject,
             message: message.into(),
             count: 1,
@@ -188,7 +188,7 @@ pub fn validate(
     reconcile::findings(&reconciliation, inputs, &mut findings);
     let mut overrides = inputs.config.severity.clone();
     overrides.extend(options.severity.clone());
-    findings.retain_mut(|finding| match overrides.get(finding.rule) {
+    findings.retain_mut(|finding| match overrides.get(finding.rule.as_str()) {
         Some(SeverityOverride::Off) => false,
         Some(level) => {
             finding.severity = match level {
@@ -221,7 +221,7 @@ fn apply_waivers(waivers: &[Waiver], date: Option<chrono::NaiveDate>, findings: 
     for waiver in waivers {
         if date.is_some_and(|d| expired(waiver.expires, d)) {
             lapsed.push(Finding::new(
-                "coverage.waiver.expired",
+                RuleId::CoverageWaiverExpired,
                 Subject::new("rule", &waiver.rule),
                 format!(
                     "the waiver of {} for {} approved by {} expired on {} (reason: {}); its findings count again",
@@ -236,7 +236,7 @@ fn apply_waivers(waivers: &[Waiver], date: Option<chrono::NaiveDate>, findings: 
         }
         for finding in findings.iter_mut().filter(|f| {
             f.waiver.is_none()
-                && f.rule == waiver.rule
+                && f.rule.as_str() == waiver.rule
                 && (waiver.subject == "*" || waiver.subject == f.subject.name)
         }) {
             finding.waiver = Some(waiver.clone());
@@ -278,7 +278,7 @@ fn samples_frame(samples: &[Sample]) -> PolarsResult<DataFrame> {
 /// are none. Samples show `columns` of the first rows ordered by `keys` (lowest first), then
 /// file and row; with `keep_rows`, every violating row is kept in that order too.
 pub(crate) fn rows_finding(
-    rule_id: &'static str,
+    rule_id: RuleId,
     subject: Subject,
     violations: LazyFrame,
     columns: &[&str],

@@ -10,14 +10,14 @@ use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Field, Finding, Sample, Subject};
+use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::{Inputs, Inventory, Lookup, ENTITY_TYPE_KEY};
 use crate::model::Domain;
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub label: &'static str,
     pub expected: i64,
     /// `None` when the export it comes from was not given.
@@ -54,7 +54,7 @@ fn agg_by(frame: LazyFrame, key: Expr, aggregate: Expr) -> PolarsResult<BTreeMap
 }
 
 fn check(
-    rule: &'static str,
+    rule: RuleId,
     label: &'static str,
     expected: i64,
     actual: Option<i64>,
@@ -94,7 +94,7 @@ pub fn not_listed(side: &str, table: &str, suggestion: Option<&str>) -> String {
 }
 
 fn inventory_check(
-    rule: &'static str,
+    rule: RuleId,
     label: &'static str,
     expected: i64,
     actual: Result<Option<i64>, String>,
@@ -155,28 +155,28 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
                 domain: e.domain,
                 checks: vec![
                     inventory_check(
-                        "reconcile.entity.source_rows",
+                        RuleId::ReconcileEntitySourceRows,
                         "source rows vs total_records",
                         e.total_records,
                         rows_of(inputs.source_tables.as_ref(), "source", &e.legacy_table),
                         tolerance,
                     ),
                     check(
-                        "reconcile.entity.mapping_count",
+                        RuleId::ReconcileEntityMappingCount,
                         "mappings vs migrated_records",
                         e.migrated_records,
                         mappings,
                         tolerance,
                     ),
                     inventory_check(
-                        "reconcile.entity.target_rows",
+                        RuleId::ReconcileEntityTargetRows,
                         "target rows vs migrated_records",
                         e.migrated_records,
                         rows_of(inputs.target_tables.as_ref(), "target", &e.target_table),
                         tolerance,
                     ),
                     check(
-                        "reconcile.entity.metrics_successful",
+                        RuleId::ReconcileEntityMetricsSuccessful,
                         "metrics successful vs migrated_records",
                         e.migrated_records,
                         from_metrics,

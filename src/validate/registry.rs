@@ -33,6 +33,9 @@ impl Family {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Rule {
     pub id: &'static str,
+    /// The same rule as a value code can name.
+    #[serde(skip)]
+    pub code: RuleId,
     pub family: Family,
     pub severity: Severity,
     pub summary: &'static str,
@@ -42,369 +45,239 @@ pub struct Rule {
     pub since: &'static str,
 }
 
-macro_rules! rule {
-    ($id:literal, $family:ident, $severity:ident, $summary:literal, $docs:literal) => {
-        Rule {
-            id: $id,
-            family: Family::$family,
-            severity: Severity::$severity,
-            summary: $summary,
-            docs: $docs,
-            since: "0.1.0",
+/// Declares every rule once: the [`RuleId`] enum (so a misspelt id does not compile) and
+/// the [`RULES`] table in the same order, so `RULES[id as usize]` is that rule.
+macro_rules! registry {
+    ($($variant:ident = $id:literal, $family:ident, $severity:ident, $summary:literal, $docs:literal;)+) => {
+        /// A rule, as code refers to it: `RuleId::MissingMappingUnmapped`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum RuleId {
+            $($variant),+
         }
+
+        pub static RULES: &[Rule] = &[
+            $(Rule {
+                id: $id,
+                code: RuleId::$variant,
+                family: Family::$family,
+                severity: Severity::$severity,
+                summary: $summary,
+                docs: $docs,
+                since: "0.1.0",
+            }),+
+        ];
     };
 }
 
-pub static RULES: &[Rule] = &[
-    rule!(
-        "coverage.domain.threshold",
-        Coverage,
-        Error,
+impl RuleId {
+    /// The rule's metadata.
+    pub fn rule(self) -> &'static Rule {
+        &RULES[self as usize]
+    }
+
+    /// The stable id, e.g. `missing.mapping.unmapped`.
+    pub fn as_str(self) -> &'static str {
+        self.rule().id
+    }
+}
+
+impl PartialEq<&str> for RuleId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for RuleId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+registry! {
+    CoverageDomainThreshold = "coverage.domain.threshold", Coverage, Error,
         "Every domain reaches the minimum coverage (gate.min_domain_coverage or --min-domain-coverage)",
         "Checked only when a minimum is set. A domain below it is not ready for cut-over: migrate the missing \
-         records or lower the bar deliberately in migcov.yaml."
-    ),
-    rule!(
-        "coverage.exclusion.expired",
-        Coverage,
-        Error,
+         records or lower the bar deliberately in migcov.yaml.";
+    CoverageExclusionExpired = "coverage.exclusion.expired", Coverage, Error,
         "Every exclusion in migcov.yaml is within its expires date",
         "An exclusion declares legacy rows out of scope by decision (reason, approved_by, expires). After its expires \
          date the decision has lapsed: the exclusion no longer applies, its rows count as not migrated again, and \
          this finding says so. Renew the approval (a new expires date) or migrate the rows. Example: \
-         `exclusions: [{table: dispatch_fax_archive, reason: retention policy, approved_by: DPO, expires: 2026-12-31}]`."
-    ),
-    rule!(
-        "coverage.inventory.missing",
-        Coverage,
-        Warning,
+         `exclusions: [{table: dispatch_fax_archive, reason: retention policy, approved_by: DPO, expires: 2026-12-31}]`.";
+    CoverageInventoryMissing = "coverage.inventory.missing", Coverage, Warning,
         "A source inventory is given, so every legacy table is counted",
         "Without inventory/source.* the report can only measure the entities it was told about: a legacy table nobody \
          declared is invisible. Export one row per legacy table (table, row_count; exact count(*)) so the ledger \
-         accounts for every legacy row."
-    ),
-    rule!(
-        "coverage.report.bounds",
-        Coverage,
-        Error,
+         accounts for every legacy row.";
+    CoverageReportBounds = "coverage.report.bounds", Coverage, Error,
         "The coverage report is consistent: coverages in [0, 1], completed <= total scripts, migrated <= total records",
         "The seed's CoverageReport rules. A coverage above 1 or more migrated than total records means an entity \
-         claims more migrated records than it has: fix the entity's counts."
-    ),
-    rule!(
-        "coverage.script.no_metrics",
-        Coverage,
-        Warning,
+         claims more migrated records than it has: fix the entity's counts.";
+    CoverageScriptNoMetrics = "coverage.script.no_metrics", Coverage, Warning,
         "Every script that has started has metrics",
         "A script whose status is anything but NOT_STARTED must have rows in metrics/: without them its records \
-         are not accounted for. Export its metrics, or set its status to NOT_STARTED."
-    ),
-    rule!(
-        "coverage.scripts.missing_on_disk",
-        Coverage,
-        Warning,
+         are not accounted for. Export its metrics, or set its status to NOT_STARTED.";
+    CoverageScriptsMissingOnDisk = "coverage.scripts.missing_on_disk", Coverage, Warning,
         "Every script manifest has its .ts file in the scripts folder",
         "Checked when a scripts folder is given (--scripts-dir or scripts_dir). A manifest whose script is not on \
-         disk describes a migration nobody can run again: add the file or remove the manifest."
-    ),
-    rule!(
-        "coverage.scripts.unaccounted",
-        Coverage,
-        Error,
+         disk describes a migration nobody can run again: add the file or remove the manifest.";
+    CoverageScriptsUnaccounted = "coverage.scripts.unaccounted", Coverage, Error,
         "Every .ts script in the scripts folder has a manifest",
         "Checked when a scripts folder is given. A script with no manifest is a migration the report cannot \
-         account for: write its manifest under scripts/, or exclude the file in migcov.yaml if it is not a migration."
-    ),
-    rule!(
-        "coverage.table.not_in_inventory",
-        Coverage,
-        Error,
+         account for: write its manifest under scripts/, or exclude the file in migcov.yaml if it is not a migration.";
+    CoverageTableNotInInventory = "coverage.table.not_in_inventory", Coverage, Error,
         "Every table named by an entity, script, source_ids file or exclusion is in its inventory",
         "A legacy_table, source_table, target_table, source_ids file or exclusion that names a table the inventory does not \
          list cannot be counted: it is reported here, with the nearest inventory name, instead of as 0 rows. Usually a \
          spelling or schema difference between systems (`invoice_line` vs `invoiceline`): fix the name, or export the \
-         table's row count."
-    ),
-    rule!(
-        "coverage.table.uncovered",
-        Coverage,
-        Error,
+         table's row count.";
+    CoverageTableUncovered = "coverage.table.uncovered", Coverage, Error,
         "Every table in the source inventory is migrated by a script or owned by an entity",
         "A legacy table that is the source_table of no script and the legacy_table of no entity is data nobody \
-         migrates. The finding lists each such table with its row count."
-    ),
-    rule!(
-        "coverage.waiver.expired",
-        Coverage,
-        Error,
+         migrates. The finding lists each such table with its row count.";
+    CoverageWaiverExpired = "coverage.waiver.expired", Coverage, Error,
         "Every waiver in migcov.yaml is within its expires date",
         "A waiver accepts a rule's findings about a subject (rule, subject, reason, approved_by, expires). After its expires \
          date the findings count again and this finding says so. Example: `waivers: [{rule: \
          integrity.metrics.throughput_mismatch, subject: metrics, reason: legacy runner rounds, approved_by: QA lead, \
-         expires: 2027-01-31}]`."
-    ),
-    rule!(
-        "integrity.domain.coverage_range",
-        Integrity,
-        Error,
+         expires: 2027-01-31}]`.";
+    IntegrityDomainCoverageRange = "integrity.domain.coverage_range", Integrity, Error,
         "Each domain's coverage_percentage is between 0.0 and 1.0",
         "coverage_percentage is the domain's migrated records over its total records. Above 1 means some entity \
-         reports more migrated than total records."
-    ),
-    rule!(
-        "integrity.domain.duplicate_name",
-        Integrity,
-        Error,
+         reports more migrated than total records.";
+    IntegrityDomainDuplicateName = "integrity.domain.duplicate_name", Integrity, Error,
         "Domain names are unique",
-        "Each of CLINICAL, BUSINESS, COMMUNICATIONS and TECHNICAL may be listed once in domains.yaml."
-    ),
-    rule!(
-        "integrity.entity.counts_exceed_total",
-        Integrity,
-        Error,
+        "Each of CLINICAL, BUSINESS, COMMUNICATIONS and TECHNICAL may be listed once in domains.yaml.";
+    IntegrityEntityCountsExceedTotal = "integrity.entity.counts_exceed_total", Integrity, Error,
         "An entity's migrated_records + failed_records <= total_records",
-        "More migrated and failed records than exist in the legacy table means one of the counts is wrong."
-    ),
-    rule!(
-        "integrity.entity.negative_count",
-        Integrity,
-        Error,
+        "More migrated and failed records than exist in the legacy table means one of the counts is wrong.";
+    IntegrityEntityNegativeCount = "integrity.entity.negative_count", Integrity, Error,
         "An entity's record counts are non-negative",
-        "total_records, migrated_records and failed_records count rows and cannot be negative."
-    ),
-    rule!(
-        "integrity.entity.shared_entity_type",
-        Integrity,
-        Warning,
+        "total_records, migrated_records and failed_records count rows and cannot be negative.";
+    IntegrityEntitySharedEntityType = "integrity.entity.shared_entity_type", Integrity, Warning,
         "No two entities declare the same entity_type",
         "Missing data and reconciliation attribute LegacyMapping rows to an entity by entity_type. When two \
          entities declare the same type, each is compared with all of that type's mappings and both look \
-         wrong: give each entity its own entity_type."
-    ),
-    rule!(
-        "integrity.json.invalid",
-        Integrity,
-        Error,
+         wrong: give each entity its own entity_type.";
+    IntegrityJsonInvalid = "integrity.json.invalid", Integrity, Error,
         "error_details, context and metadata hold valid JSON",
         "JSON-typed fields must parse as JSON (in CSV, quote the text and double inner quotes: \
-         \"{\"\"a\"\": 1}\")."
-    ),
-    rule!(
-        "integrity.log.invalid_enum",
-        Integrity,
-        Error,
+         \"{\"\"a\"\": 1}\").";
+    IntegrityLogInvalidEnum = "integrity.log.invalid_enum", Integrity, Error,
         "Execution log rows have a known operation_type and level",
         "operation_type is one of MIGRATE, VALIDATE, ROLLBACK, FIX and level one of INFO, WARN, ERROR, DEBUG \
-         (any case). Rows with other values are listed."
-    ),
-    rule!(
-        "integrity.manifest.duplicate",
-        Integrity,
-        Error,
+         (any case). Rows with other values are listed.";
+    IntegrityManifestDuplicate = "integrity.manifest.duplicate", Integrity, Error,
         "Script and entity ids and names are unique",
         "References may use a name or an id, so both must be unique among scripts and among entities. The first \
-         record wins every reference; the others are ignored by the totals' links."
-    ),
-    rule!(
-        "integrity.mapping.duplicate_legacy_id",
-        Integrity,
-        Error,
+         record wins every reference; the others are ignored by the totals' links.";
+    IntegrityMappingDuplicateLegacyId = "integrity.mapping.duplicate_legacy_id", Integrity, Error,
         "Each (entity_type, legacy_id) pair appears in one mapping row",
         "A legacy record mapped twice has two modern records, or one mapping is stale. Rows after the first (in \
-         file and row order) are listed with both UUIDs' legacy id."
-    ),
-    rule!(
-        "integrity.mapping.duplicate_modern_id",
-        Integrity,
-        Error,
+         file and row order) are listed with both UUIDs' legacy id.";
+    IntegrityMappingDuplicateModernId = "integrity.mapping.duplicate_modern_id", Integrity, Error,
         "Each modern_id appears in one mapping row",
-        "Two legacy records mapped to the same modern UUID have been merged, or one mapping is wrong."
-    ),
-    rule!(
-        "integrity.mapping.invalid_modern_id",
-        Integrity,
-        Error,
+        "Two legacy records mapped to the same modern UUID have been merged, or one mapping is wrong.";
+    IntegrityMappingInvalidModernId = "integrity.mapping.invalid_modern_id", Integrity, Error,
         "Every LegacyMapping.modern_id is a valid UUID",
         "modern_id must be a UUID such as 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f. Rows with anything else cannot be \
-         traced to a modern record."
-    ),
-    rule!(
-        "integrity.mapping.negative_legacy_id",
-        Integrity,
-        Error,
+         traced to a modern record.";
+    IntegrityMappingNegativeLegacyId = "integrity.mapping.negative_legacy_id", Integrity, Error,
         "Every LegacyMapping.legacy_id is a non-negative integer",
-        "Legacy ids are row ids of the legacy database; a negative id points at nothing."
-    ),
-    rule!(
-        "integrity.metrics.counts_exceed_processed",
-        Integrity,
-        Error,
+        "Legacy ids are row ids of the legacy database; a negative id points at nothing.";
+    IntegrityMetricsCountsExceedProcessed = "integrity.metrics.counts_exceed_processed", Integrity, Error,
         "records_successful + records_failed + records_skipped <= records_processed",
-        "An execution cannot account for more records than it processed."
-    ),
-    rule!(
-        "integrity.metrics.future_execution",
-        Integrity,
-        Warning,
+        "An execution cannot account for more records than it processed.";
+    IntegrityMetricsFutureExecution = "integrity.metrics.future_execution", Integrity, Warning,
         "No execution is dated after the report date",
         "A metrics row whose execution_date falls after the report date is a clock or time-zone error (a local time read \
          as UTC) or a report dated too early. Check the exporting system's time zone (migcov.yaml `timezone`) or \
-         pass the right --report-date."
-    ),
-    rule!(
-        "integrity.metrics.negative_count",
-        Integrity,
-        Error,
+         pass the right --report-date.";
+    IntegrityMetricsNegativeCount = "integrity.metrics.negative_count", Integrity, Error,
         "Metrics counts and times are non-negative",
         "records_processed, records_successful, records_failed, records_skipped and execution_time_ms cannot be \
-         negative."
-    ),
-    rule!(
-        "integrity.metrics.throughput_mismatch",
-        Integrity,
-        Warning,
+         negative.";
+    IntegrityMetricsThroughputMismatch = "integrity.metrics.throughput_mismatch", Integrity, Warning,
         "throughput_per_second agrees with records_processed / execution_time_ms",
         "When given, throughput_per_second must be within throughput_tolerance (migcov.yaml, default 5%, plus \
-         0.01) of records_processed * 1000 / execution_time_ms."
-    ),
-    rule!(
-        "integrity.reference.unresolved",
-        Integrity,
-        Error,
+         0.01) of records_processed * 1000 / execution_time_ms.";
+    IntegrityReferenceUnresolved = "integrity.reference.unresolved", Integrity, Error,
         "Every reference (script_id, entity_id, domain_id/domain, migration_script_id) resolves",
         "A reference is a UUID or a unique name of a record in the manifests. Rows whose reference resolves to \
-         nothing are left out of every total: fix the reference or add the missing manifest."
-    ),
-    rule!(
-        "integrity.script.name_extension",
-        Integrity,
-        Error,
+         nothing are left out of every total: fix the reference or add the missing manifest.";
+    IntegrityScriptNameExtension = "integrity.script.name_extension", Integrity, Error,
         "Script names end with .ts",
-        "A MigrationScript's name is its file name, e.g. office-migration.ts."
-    ),
-    rule!(
-        "integrity.script.negative_record_count",
-        Integrity,
-        Error,
+        "A MigrationScript's name is its file name, e.g. office-migration.ts.";
+    IntegrityScriptNegativeRecordCount = "integrity.script.negative_record_count", Integrity, Error,
         "A script's record_count is non-negative",
-        "record_count is the number of records the script processed."
-    ),
-    rule!(
-        "integrity.script.success_rate_mismatch",
-        Integrity,
-        Warning,
+        "record_count is the number of records the script processed.";
+    IntegrityScriptSuccessRateMismatch = "integrity.script.success_rate_mismatch", Integrity, Warning,
         "A manifest's success_rate agrees with its metrics",
         "When a manifest states success_rate and the script has metrics, the stated rate must be within \
-         success_rate_tolerance (migcov.yaml, default 0.005) of sum(records_successful) / sum(records_processed)."
-    ),
-    rule!(
-        "integrity.script.success_rate_range",
-        Integrity,
-        Error,
+         success_rate_tolerance (migcov.yaml, default 0.005) of sum(records_successful) / sum(records_processed).";
+    IntegrityScriptSuccessRateRange = "integrity.script.success_rate_range", Integrity, Error,
         "A script's success_rate is between 0.0 and 1.0",
-        "success_rate is a fraction: write 0.98, not 98."
-    ),
-    rule!(
-        "integrity.status.final_mismatch",
-        Integrity,
-        Error,
+        "success_rate is a fraction: write 0.98, not 98.";
+    IntegrityStatusFinalMismatch = "integrity.status.final_mismatch", Integrity, Error,
         "The last status in a script's log agrees with its manifest",
         "The last context.status of the script's MIGRATE log entries, in timestamp order, must equal the \
-         manifest's status: one of them is out of date."
-    ),
-    rule!(
-        "integrity.status.invalid_transition",
-        Integrity,
-        Error,
+         manifest's status: one of them is out of date.";
+    IntegrityStatusInvalidTransition = "integrity.status.invalid_transition", Integrity, Error,
         "Status changes in the log follow the state machine",
         "MIGRATE log entries with context.status must go NOT_STARTED -> IN_PROGRESS -> COMPLETE | FAILED, with \
          FAILED -> IN_PROGRESS for a retry; ROLLBACK_REQUIRED may follow IN_PROGRESS, COMPLETE or FAILED and lead \
-         back to IN_PROGRESS. The first status must be NOT_STARTED or IN_PROGRESS."
-    ),
-    rule!(
-        "integrity.table.case_mismatch",
-        Integrity,
-        Warning,
+         back to IN_PROGRESS. The first status must be NOT_STARTED or IN_PROGRESS.";
+    IntegrityTableCaseMismatch = "integrity.table.case_mismatch", Integrity, Warning,
         "Table names match their inventory with the same case",
         "Table names are matched exactly, else ignoring case and surrounding spaces (SQLite keeps `InvoiceLine`, pgloader \
          writes `invoiceline`). A case-only match is counted as that table and reported here, so a rename is never \
-         silent. Spell the name as the inventory does to clear it."
-    ),
-    rule!(
-        "load.file.unknown",
-        Load,
-        Warning,
+         silent. Spell the name as the inventory does to clear it.";
+    LoadFileUnknown = "load.file.unknown", Load, Warning,
         "Every file in the data folder is a known input",
         "Files outside the input contract (see the README) are not read. A misplaced export (metrics/ spelled \
-         metric/, an .xlsx file) would otherwise be silently ignored."
-    ),
-    rule!(
-        "missing.mapping.orphan",
-        Missing,
-        Error,
+         metric/, an .xlsx file) would otherwise be silently ignored.";
+    MissingMappingOrphan = "missing.mapping.orphan", Missing, Error,
         "Every mapping points at a legacy id present in the source",
         "For an entity type whose legacy table has a source_ids file, mapping rows whose legacy_id is not among \
-         those ids point at records that do not exist (or the source_ids export is incomplete)."
-    ),
-    rule!(
-        "missing.mapping.unmapped",
-        Missing,
-        Warning,
+         those ids point at records that do not exist (or the source_ids export is incomplete).";
+    MissingMappingUnmapped = "missing.mapping.unmapped", Missing, Warning,
         "Every legacy id in source_ids has a mapping",
         "For each source_ids/<legacy_table> file, the ids with no LegacyMapping row of the entity_type of the \
          entity owning that table. Failed and not yet migrated records show up here; the gate's \
-         max_missing_records sets how many are acceptable."
-    ),
-    rule!(
-        "reconcile.entity.mapping_count",
-        Reconcile,
-        Error,
+         max_missing_records sets how many are acceptable.";
+    ReconcileEntityMappingCount = "reconcile.entity.mapping_count", Reconcile, Error,
         "An entity's mapping rows equal its migrated_records",
         "Every migrated record gets one LegacyMapping row of the entity's entity_type. The delta is mapping rows \
-         minus migrated_records, within reconcile_tolerance (a fraction of migrated_records, default 0)."
-    ),
-    rule!(
-        "reconcile.entity.metrics_successful",
-        Reconcile,
-        Error,
+         minus migrated_records, within reconcile_tolerance (a fraction of migrated_records, default 0).";
+    ReconcileEntityMetricsSuccessful = "reconcile.entity.metrics_successful", Reconcile, Error,
         "Sum of metrics records_successful equals an entity's migrated_records",
         "Metrics rows tagged with the entity (entity_id), plus untagged rows of its migration script, must add up \
-         to migrated_records."
-    ),
-    rule!(
-        "reconcile.entity.source_rows",
-        Reconcile,
-        Error,
+         to migrated_records.";
+    ReconcileEntitySourceRows = "reconcile.entity.source_rows", Reconcile, Error,
         "The source inventory's row count equals an entity's total_records",
         "The legacy table's row_count in inventory/source must equal the entity's total_records: otherwise records \
-         were added or lost since the count."
-    ),
-    rule!(
-        "reconcile.entity.target_rows",
-        Reconcile,
-        Error,
+         were added or lost since the count.";
+    ReconcileEntityTargetRows = "reconcile.entity.target_rows", Reconcile, Error,
         "The target inventory's row count equals an entity's migrated_records",
         "The modern table's row_count in inventory/target must equal migrated_records: more rows mean records \
-         written outside the migration, fewer mean lost writes."
-    ),
-    rule!(
-        "reconcile.ledger.over_count",
-        Reconcile,
-        Error,
+         written outside the migration, fewer mean lost writes.";
+    ReconcileLedgerOverCount = "reconcile.ledger.over_count", Reconcile, Error,
         "Each table's ledger closes: migrated + failed + excluded <= legacy rows",
         "For every source inventory table the ledger adds up legacy rows = migrated + failed + excluded + unaccounted. When \
          the first three already exceed the table's rows, some rows are counted twice (a row both migrated and \
          failed, an excluded id that was migrated, an entity's counts larger than its table): the finding gives the \
-         excess. Example: 100 rows, 98 mapped, 5 failed: 3 over."
-    ),
-];
+         excess. Example: 100 rows, 98 mapped, 5 failed: 3 over.";
+}
 
-/// The rule with this id. Ids passed here are literals from the rule code, checked by tests.
-pub fn rule(id: &str) -> &'static Rule {
-    RULES
-        .iter()
-        .find(|r| r.id == id)
-        .unwrap_or_else(|| panic!("rule {id} is not in the registry"))
+/// The rule with this id, if there is one (ids from users: flags, `migcov.yaml`).
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|r| r.id == id)
 }
 
 #[cfg(test)]
@@ -438,6 +311,16 @@ mod tests {
                 rule.id
             );
         }
+    }
+
+    #[test]
+    fn each_rule_id_names_its_own_entry() {
+        for (i, rule) in RULES.iter().enumerate() {
+            assert_eq!(rule.code as usize, i, "{}", rule.id);
+            assert_eq!(rule.code.as_str(), rule.id);
+        }
+        assert_eq!(RuleId::MissingMappingUnmapped, "missing.mapping.unmapped");
+        assert!(find("no.such.rule").is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::reconcile::not_listed;
-use super::{Field, Finding, Sample, Subject, ValidateOptions};
+use super::{Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 use crate::load::{Inputs, Inventory, Lookup};
 use crate::measure::Measures;
 use crate::model::config::expired;
@@ -107,7 +107,7 @@ pub fn check(
         let finding = match inventory.lookup(&table) {
             Lookup::Exact(_) => continue,
             Lookup::CaseOnly(found) => Finding::new(
-                "integrity.table.case_mismatch",
+                RuleId::IntegrityTableCaseMismatch,
                 subject,
                 format!(
                     "`{table}` matches `{}` in the {side} inventory only when case is ignored; \
@@ -116,7 +116,7 @@ pub fn check(
                 ),
             ),
             Lookup::Missing(suggestion) => Finding::new(
-                "coverage.table.not_in_inventory",
+                RuleId::CoverageTableNotInInventory,
                 subject,
                 not_listed(side, &table, suggestion),
             ),
@@ -130,7 +130,7 @@ pub fn check(
 
     if inputs.source_tables.is_none() {
         findings.push(Finding::new(
-            "coverage.inventory.missing",
+            RuleId::CoverageInventoryMissing,
             Subject::new("file", "inventory/source"),
             "no source inventory: coverage is measured over the declared entities only, so \
              tables nobody declared cannot be seen",
@@ -139,7 +139,7 @@ pub fn check(
     if let Some(ledger) = &measures.ledger {
         for row in ledger.rows.iter().filter(|r| r.difference < 0) {
             let mut finding = Finding::new(
-                "reconcile.ledger.over_count",
+                RuleId::ReconcileLedgerOverCount,
                 Subject::new("table", &row.table),
                 format!(
                     "{} legacy rows, but migrated {} + failed {} + excluded {} = {}: {} more than the table holds",
@@ -160,7 +160,7 @@ pub fn check(
             let d = &x.declaration;
             if expired(d.expires, date) {
                 findings.push(Finding::new(
-                    "coverage.exclusion.expired",
+                    RuleId::CoverageExclusionExpired,
                     Subject::new("table", &d.table),
                     format!(
                         "the exclusion approved by {} expired on {} (reason: {}); its rows count as not migrated",
