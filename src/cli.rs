@@ -134,6 +134,10 @@ pub struct BuildArgs {
     /// page's path with .json.
     #[arg(long, value_name = "DIR")]
     pub dump_context: Option<PathBuf>,
+    /// Exit 0 when the report is written, whatever the gate says (it is still printed and
+    /// in every CI file). Without it a failing gate exits 1, as CI wants.
+    #[arg(long)]
+    pub exit_zero: bool,
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +244,8 @@ pub struct BuildConfig {
     pub site_url: String,
     pub single_file: Option<PathBuf>,
     pub dump_context: Option<PathBuf>,
+    /// Exit 0 whatever the gate says.
+    pub exit_zero: bool,
     /// The command line as given, for a snapshot's provenance.
     pub command_line: Vec<String>,
 }
@@ -304,6 +310,7 @@ impl BuildArgs {
             json: self.json,
             single_file: self.single_file,
             dump_context: self.dump_context,
+            exit_zero: self.exit_zero,
             command_line: std::env::args().collect(),
         })
     }

@@ -115,7 +115,16 @@ fn main() -> ExitCode {
                         f.error,
                         f.warning,
                     );
-                    verdict_exit(&outcome.report.verdict)
+                    println!(
+                        "migcov: report: {}",
+                        config.out.join("index.html").display()
+                    );
+                    let exit = verdict_exit(&outcome.report.verdict);
+                    if config.exit_zero {
+                        Exit::Clean.into()
+                    } else {
+                        exit
+                    }
                 }
                 Err(err) => fail(err),
             }

@@ -870,3 +870,23 @@ fn table_rows_carry_the_hand_worked_figures() {
         ]
     );
 }
+
+#[test]
+fn exit_zero_reports_the_gate_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .args(["build", "--exit-zero", "--report-date", DATE, "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(format!(
+            "migcov: report: {}",
+            out.join("index.html").display()
+        )))
+        .stdout(predicate::str::contains(
+            "migcov: gate failed: 9 error findings",
+        ));
+}
