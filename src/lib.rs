@@ -70,6 +70,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     let verdict = validate::gate(
         &validation.findings,
         measures.all_scripts.success_rate,
+        measures.missing_records,
         &gate_config,
         &sources,
     );

@@ -890,3 +890,28 @@ fn exit_zero_reports_the_gate_and_exits_0() {
             "migcov: gate failed: 9 error findings",
         ));
 }
+
+#[test]
+fn a_rule_turned_off_changes_no_figure() {
+    // The small fixture has 7 unmapped ids (README). Turning the rule off hides the
+    // findings, not the measurement: the page, the JSON and the gate still count 7.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .args(["build", "--report-date", DATE, "--max-missing", "6"])
+        .args(["--severity", "missing.mapping.unmapped=off", "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "7 legacy records have no mapping, more than --max-missing 6",
+        ));
+    assert_eq!(
+        json(&out.join("api/coverage/summary.json"))["missing_records"],
+        7
+    );
+    let page = read(&out.join("validate/missing.html"));
+    assert!(page.contains("<p>7 legacy ids listed in"), "{page}");
+}

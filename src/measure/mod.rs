@@ -13,6 +13,7 @@
 //! - a domain's coverage is `Σ migrated_records / Σ total_records` over its entities.
 
 pub mod ledger;
+pub mod missing;
 
 use std::collections::BTreeMap;
 
@@ -113,6 +114,11 @@ pub struct Measures {
     pub all_attempts: ScriptTotals,
     /// Where every row of the source inventory went; `None` without an inventory.
     pub ledger: Option<ledger::Ledger>,
+    /// Unmapped and orphaned ids per `source_ids` table.
+    pub missing: Vec<missing::MissingTable>,
+    /// Legacy ids in scope with no mapping, over every `source_ids` table: what the gate's
+    /// `max_missing_records` reads.
+    pub missing_records: u64,
 }
 
 pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
@@ -124,10 +130,13 @@ pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
 pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Measures> {
     let (scripts, all_scripts) = script_totals(&inputs.metrics, true)?;
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
+    let missing = missing::measure(inputs, date)?;
     Ok(Measures {
         attempts,
         all_attempts,
         ledger: ledger::ledger(inputs, &scripts, date)?,
+        missing_records: missing.iter().map(|m| m.unmapped).sum(),
+        missing,
         scripts,
         all_scripts,
         executions: executions(&inputs.metrics)?,

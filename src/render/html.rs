@@ -340,6 +340,7 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
         "validate",
         serde_json::json!({
             "findings": missing,
+            "tables": report.missing_tables,
             "missing_records": report.missing_records,
             "has_source_ids": report.has_source_ids,
         }),

@@ -16,7 +16,6 @@ use crate::measure::ledger::{LedgerRow, LedgerTotals};
 use crate::measure::{ratio, Execution, LogCounts, LogEntry, Measures, ScriptTotals};
 use crate::model::config::{Band, Thresholds};
 use crate::model::{derive_id, Category, CoverageReport, Domain, Priority, Severity, Status};
-use crate::validate::missing::missing_total;
 use crate::validate::reconcile::EntityReconciliation;
 use crate::validate::{Finding, Validation, Verdict};
 
@@ -135,8 +134,11 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub finding_counts: FindingCounts,
     pub reconciliation: Vec<EntityReconciliation>,
-    /// Legacy ids with no mapping, over every `source_ids/` file.
+    /// Legacy ids with no mapping, over every `source_ids/` file (measured, whatever the
+    /// rules' severity).
     pub missing_records: u64,
+    /// Per `source_ids/` table: ids, excluded, unmapped, orphans.
+    pub missing_tables: Vec<crate::measure::missing::MissingTable>,
     /// Whether any `source_ids/` file was given (missing data can only be found then).
     pub has_source_ids: bool,
     pub reconcile_tolerance: f64,
@@ -510,7 +512,8 @@ pub fn build(
         entities,
         by_status,
         by_category,
-        missing_records: missing_total(&findings),
+        missing_records: measures.missing_records,
+        missing_tables: measures.missing.clone(),
         has_source_ids: !inputs.source_ids.is_empty(),
         reconcile_tolerance: inputs.config.reconcile_tolerance,
         ledger,
