@@ -915,3 +915,29 @@ fn a_rule_turned_off_changes_no_figure() {
     let page = read(&out.join("validate/missing.html"));
     assert!(page.contains("<p>7 legacy ids listed in"), "{page}");
 }
+
+#[test]
+fn migcov_yaml_values_are_checked_like_flags() {
+    for (text, expected) in [
+        (
+            "title: x\ngate:\n  fail_under: 95\n",
+            "migcov.yaml line 3: gate.fail_under: expected a rate between 0.0 and 1.0 (0.95 for 95%), found 95",
+        ),
+        (
+            "thresholds:\n  high: 0.5\n  medium: 0.8\n",
+            "migcov.yaml line 3: thresholds.medium: expected medium <= high, found medium 0.8 above high 0.5",
+        ),
+        (
+            "reconcile_tolerance: -0.1\n",
+            "migcov.yaml line 1: reconcile_tolerance: expected a tolerance of 0 or more, found -0.1",
+        ),
+    ] {
+        let data = broken("migcov.yaml", text);
+        migcov()
+            .args(["validate", "--data"])
+            .arg(data.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected));
+    }
+}

@@ -50,7 +50,28 @@ pub fn parse_config(file: &InputFile) -> Result<ProjectConfig, LoadError> {
     if text.trim().is_empty() {
         return Ok(ProjectConfig::default());
     }
-    serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))
+    let config: ProjectConfig =
+        serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))?;
+    if let Some((key, message)) = config.problems().into_iter().next() {
+        return Err(LoadError::Yaml {
+            path: file.relative.clone(),
+            line: line_of(&text, key),
+            message: format!("{key}: {message}"),
+        });
+    }
+    Ok(config)
+}
+
+/// The 1-based line where `key` (its last part, as `fail_under` of `gate.fail_under`) is
+/// set, for errors found after parsing.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    text.lines()
+        .position(|line| {
+            let trimmed = line.trim_start().trim_start_matches("- ");
+            trimmed.starts_with(last) && trimmed[last.len()..].trim_start().starts_with(':')
+        })
+        .map(|i| i + 1)
 }
 
 #[derive(Debug, Deserialize)]

@@ -143,6 +143,57 @@ pub enum SeverityOverride {
     Off,
 }
 
+impl ProjectConfig {
+    /// Values that parse but make no sense, each as (key, "expected …, found …"): rates
+    /// outside [0, 1] (`fail_under: 95` means 95%, surely, but is 9500%), bands out of order,
+    /// negative tolerances.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let mut rate = |key: &'static str, value: Option<f64>| {
+            if let Some(v) = value.filter(|v| !(0.0..=1.0).contains(v)) {
+                out.push((
+                    key,
+                    format!("expected a rate between 0.0 and 1.0 (0.95 for 95%), found {v}"),
+                ));
+            }
+        };
+        rate("thresholds.high", Some(self.thresholds.high));
+        rate("thresholds.medium", Some(self.thresholds.medium));
+        rate("gate.fail_under", self.gate.fail_under);
+        match &self.gate.min_domain_coverage {
+            Some(MinCoverage::All(v)) => rate("gate.min_domain_coverage", Some(*v)),
+            Some(MinCoverage::PerDomain(rates)) => {
+                for v in rates.values() {
+                    rate("gate.min_domain_coverage", Some(*v));
+                }
+            }
+            None => {}
+        }
+        if self.thresholds.medium > self.thresholds.high {
+            out.push((
+                "thresholds.medium",
+                format!(
+                    "expected medium <= high, found medium {} above high {}",
+                    self.thresholds.medium, self.thresholds.high
+                ),
+            ));
+        }
+        for (key, value) in [
+            ("success_rate_tolerance", self.success_rate_tolerance),
+            ("throughput_tolerance", self.throughput_tolerance),
+            ("reconcile_tolerance", self.reconcile_tolerance),
+        ] {
+            if !(value >= 0.0 && value.is_finite()) {
+                out.push((
+                    key,
+                    format!("expected a tolerance of 0 or more, found {value}"),
+                ));
+            }
+        }
+        out
+    }
+}
+
 impl Default for ProjectConfig {
     fn default() -> Self {
         ProjectConfig {
