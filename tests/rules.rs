@@ -371,3 +371,47 @@ fn severity_overrides_in_migcov_yaml_apply() {
     let (_, _, findings) = run(data.path());
     assert!(findings.is_empty(), "{findings:?}");
 }
+
+#[test]
+fn integrity_export_missing_value() {
+    let (n, count, fired) = dated_findings_of("integrity.export.missing_value");
+    assert_eq!((n, count), (2, 3));
+    assert_eq!(
+        fired,
+        ["integrity.export.missing_value"],
+        "nothing else fires"
+    );
+    let data = base_with(Some(
+        &fixtures().join("rules/integrity.export.missing_value/data"),
+    ));
+    let (_, measures, findings) = run_at(data.path(), date());
+    let totals = &measures.all_scripts;
+    assert_eq!(
+        (totals.records_processed, totals.records_successful),
+        (10, 10)
+    );
+    let samples: Vec<(String, Option<u64>, String)> = findings
+        .iter()
+        .flat_map(|f| {
+            f.samples
+                .iter()
+                .map(|s| (s.file.clone(), s.row, s.fields[0].value.clone()))
+        })
+        .collect();
+    assert_eq!(
+        samples,
+        [
+            (
+                "mappings/offices.csv".into(),
+                Some(11),
+                "entity_type".into()
+            ),
+            ("metrics/run.csv".into(), Some(2), "execution_date".into()),
+            (
+                "metrics/run.csv".into(),
+                Some(3),
+                "records_processed".into()
+            ),
+        ]
+    );
+}

@@ -62,6 +62,10 @@ pub struct Inputs {
     /// The ids present in each legacy table, by table name.
     pub source_ids: BTreeMap<String, DataFrame>,
     pub scripts_on_disk: Option<ScriptsOnDisk>,
+    /// Rows that leave a required column empty, per export kind (`metrics`, `logs`, ...):
+    /// `__file`, `__row` and `empty` (the empty columns). They are left out of the frames
+    /// above, so no null reaches a figure, and reported by `integrity.export.missing_value`.
+    pub incomplete: Vec<(&'static str, DataFrame)>,
     /// `migcov.yaml`'s exclusions, each with the ids it names (distinct, column `id`), or
     /// `None` for a whole table.
     pub exclusions: Vec<ExcludedIds>,
@@ -330,6 +334,30 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     }
     let entities = resolve_entities(raw_entities, &domains, &scripts);
 
+    // The null policy: a row with an empty required cell is reported, never aggregated.
+    let mut incomplete = Vec::new();
+    let mut complete = |kind: &'static str, frame: DataFrame, specs: &[ColumnSpec]| {
+        let (kept, dropped) =
+            split_incomplete(frame, specs).map_err(|e| LoadError::table(Path::new(kind), e))?;
+        if let Some(dropped) = dropped {
+            incomplete.push((kind, dropped));
+        }
+        Ok::<_, LoadError>(kept)
+    };
+    let metrics = complete("metrics", metrics, tables::METRICS)?;
+    let logs = complete("logs", logs, tables::LOGS)?;
+    let mappings = complete("mappings", mappings, tables::MAPPINGS)?;
+    let source_inventory = source_inventory
+        .map(|f| complete("inventory/source", f, tables::INVENTORY))
+        .transpose()?;
+    let target_inventory = target_inventory
+        .map(|f| complete("inventory/target", f, tables::INVENTORY))
+        .transpose()?;
+    let source_ids = source_ids
+        .into_iter()
+        .map(|(t, f)| Ok((t, complete("source_ids", f, tables::SOURCE_IDS)?)))
+        .collect::<Result<BTreeMap<_, _>, LoadError>>()?;
+
     let mappings = mappings
         .lazy()
         .with_column(
@@ -357,6 +385,8 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         .chain(source_inventory.iter())
         .chain(target_inventory.iter())
         .chain(source_ids.values());
+    // Rows left out for an empty required cell were read all the same.
+    let counted = counted.chain(incomplete.iter().map(|(_, f)| f));
     for frame in counted {
         rows_per_file(frame, &mut file_rows).map_err(|e| LoadError::table(root, e))?;
     }
@@ -402,8 +432,53 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         source_ids,
         scripts_on_disk,
         exclusions,
+        incomplete,
         file_rows,
     })
+}
+
+/// Splits off the rows that leave a required column empty: (complete rows, the others with
+/// `__file`, `__row` and `empty`, the names of their empty required columns).
+fn split_incomplete(
+    frame: DataFrame,
+    specs: &[ColumnSpec],
+) -> PolarsResult<(DataFrame, Option<DataFrame>)> {
+    let required: Vec<&str> = specs
+        .iter()
+        .filter(|s| s.required)
+        .map(|s| s.name)
+        .collect();
+    if required.is_empty() || frame.height() == 0 {
+        return Ok((frame, None));
+    }
+    let any_null = required
+        .iter()
+        .map(|c| col(*c).is_null())
+        .reduce(|a, b| a.or(b))
+        .expect("at least one required column");
+    let lf = frame.lazy().with_column(any_null.alias("__incomplete"));
+    let dropped = lf
+        .clone()
+        .filter(col("__incomplete"))
+        .select([
+            col(tables::FILE_COL),
+            col(tables::ROW_COL),
+            concat_str(
+                required
+                    .iter()
+                    .map(|c| when(col(*c).is_null()).then(lit(*c)).otherwise(lit(NULL)))
+                    .collect::<Vec<_>>(),
+                ", ",
+                true,
+            )
+            .alias("empty"),
+        ])
+        .collect()?;
+    let kept = lf
+        .filter(col("__incomplete").not())
+        .drop(by_name(["__incomplete"], true, false))
+        .collect()?;
+    Ok((kept, (dropped.height() > 0).then_some(dropped)))
 }
 
 /// Adds [`FINAL_RUN`]: whether a metrics row belongs to the last run of its script and

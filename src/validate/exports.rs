@@ -302,6 +302,26 @@ fn more_checks(
     Ok(())
 }
 
+/// Rows that left a required column empty (split off at load, so they reach no figure).
+pub fn missing_values(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    for (kind, rows) in &inputs.incomplete {
+        findings.extend(rows_finding(
+            RuleId::IntegrityExportMissingValue,
+            Subject::new("table", *kind),
+            rows.clone().lazy(),
+            &["empty"],
+            &[],
+            options,
+            |n| format!("{n} rows of {kind} leave a required column empty; they are left out of every figure"),
+        )?);
+    }
+    Ok(())
+}
+
 /// Metrics rows dated after the end of the report date (UTC): a clock or zone error.
 pub fn future_executions(
     inputs: &Inputs,

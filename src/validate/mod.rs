@@ -183,6 +183,7 @@ pub fn validate(
     coverage::check(inputs, measures, options, &mut findings)?;
     tables::check(inputs, measures, options, &mut findings);
     exports::future_executions(inputs, options, &mut findings)?;
+    exports::missing_values(inputs, options, &mut findings)?;
     missing::check(inputs, options, &mut findings)?;
     let reconciliation = reconcile::reconcile(inputs)?;
     reconcile::findings(&reconciliation, inputs, &mut findings);

@@ -165,6 +165,13 @@ registry! {
         "Missing data and reconciliation attribute LegacyMapping rows to an entity by entity_type. When two \
          entities declare the same type, each is compared with all of that type's mappings and both look \
          wrong: give each entity its own entity_type.";
+    IntegrityExportMissingValue = "integrity.export.missing_value", Integrity, Error,
+        "Every required column of every export row has a value",
+        "A blank cell in a required column (a CSV ',,' or an NDJSON null) is not a value: a row without its \
+         records_processed, execution_date, script_id, entity_type or legacy_id cannot be counted honestly. Such rows \
+         are left out of every figure and listed here with the columns they leave empty (metrics, logs, mappings, \
+         inventories, source_ids). Fill the values in the export, or drop the rows there. Example: \
+         `office-migration.ts,offices,,10,10,0,0,1000` has no execution_date.";
     IntegrityJsonInvalid = "integrity.json.invalid", Integrity, Error,
         "error_details, context and metadata hold valid JSON",
         "JSON-typed fields must parse as JSON (in CSV, quote the text and double inner quotes: \
