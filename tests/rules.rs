@@ -158,7 +158,13 @@ rule_test!(
     1,
     1
 );
-rule_test!(integrity_entity_shared_entity_type, "integrity.entity.shared_entity_type", 1, 2, also ["coverage.table.not_in_inventory", "reconcile.entity.mapping_count", "reconcile.entity.target_rows"]);
+rule_test!(
+    integrity_entity_shared_entity_type,
+    "integrity.entity.shared_entity_type",
+    1,
+    2,
+    also["coverage.table.not_in_inventory"]
+);
 rule_test!(
     integrity_log_invalid_enum,
     "integrity.log.invalid_enum",

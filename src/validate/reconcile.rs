@@ -11,8 +11,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Field, Finding, RuleId, Sample, Subject};
-use crate::load::{Inputs, Inventory, Lookup, ENTITY_TYPE_KEY};
+use crate::load::{table_key, Inputs, Inventory, Lookup, ENTITY_TYPE_KEY};
 use crate::model::Domain;
+use crate::model::Entity;
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,6 +72,12 @@ fn check(
         ok: delta.map(|d| (d.unsigned_abs() as f64) <= tolerance * expected.unsigned_abs() as f64),
         note: None,
     }
+}
+
+/// A group of entities, first by name.
+fn first_by_name(mut group: Vec<&Entity>) -> Vec<&Entity> {
+    group.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    group
 }
 
 /// A table's row count from an inventory: `Err(note)` when the inventory was given but
@@ -134,47 +141,151 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
     )?;
     let has_metrics = inputs.metrics.height() > 0;
 
-    let mut rows: Vec<EntityReconciliation> = inputs
-        .entities
+    // Ownership, so nothing is counted twice: entities on one legacy table share its rows,
+    // entities of one entity_type share its mappings (each group is judged once, on its
+    // first entity by name, against the sum of its members' counts); untagged metrics rows
+    // belong to their script's entity only when the script has exactly one.
+    let entities = &inputs.entities;
+    let table_group = |e: &Entity| {
+        first_by_name(
+            entities
+                .iter()
+                .filter(|o| table_key(&o.legacy_table) == table_key(&e.legacy_table))
+                .collect(),
+        )
+    };
+    let target_group = |e: &Entity| {
+        first_by_name(
+            entities
+                .iter()
+                .filter(|o| table_key(&o.target_table) == table_key(&e.target_table))
+                .collect(),
+        )
+    };
+    let type_group = |e: &Entity| {
+        first_by_name(
+            entities
+                .iter()
+                .filter(|o| o.entity_type.is_some() && o.entity_type == e.entity_type)
+                .collect(),
+        )
+    };
+    let script_entities = |script: Uuid| {
+        entities
+            .iter()
+            .filter(|o| o.migration_script_id == Some(script))
+            .count()
+    };
+    // A shared check: judged on the group's first member against the sum, noted on the rest.
+    let shared = |group: &[&Entity], e: &Entity, what: &str, check: Check, expected: i64| {
+        if group.len() < 2 {
+            return check;
+        }
+        let first = group[0];
+        if first.id == e.id {
+            let names: Vec<&str> = group.iter().map(|g| g.name.as_str()).collect();
+            Check {
+                note: Some(format!(
+                    "judged for {} together (Σ {what})",
+                    names.join(", ")
+                )),
+                ..crate::validate::reconcile::check(
+                    check.rule,
+                    check.label,
+                    expected,
+                    check.actual,
+                    tolerance,
+                )
+            }
+        } else {
+            Check {
+                note: Some(format!("judged with {} (shared {what})", first.name)),
+                ..crate::validate::reconcile::check(
+                    check.rule,
+                    check.label,
+                    check.expected,
+                    None,
+                    tolerance,
+                )
+            }
+        }
+    };
+
+    let mut rows: Vec<EntityReconciliation> = entities
         .iter()
         .map(|e| {
             let id = e.id.to_string();
-            let from_metrics = has_metrics.then(|| {
-                by_entity.get(&id).copied().unwrap_or(0)
-                    + e.migration_script_id
-                        .and_then(|s| by_script_untagged.get(&s.to_string()).copied())
-                        .unwrap_or(0)
-            });
+            let untagged_credited = e
+                .migration_script_id
+                .filter(|s| script_entities(*s) == 1)
+                .and_then(|s| by_script_untagged.get(&s.to_string()).copied())
+                .unwrap_or(0);
+            let from_metrics =
+                has_metrics.then(|| by_entity.get(&id).copied().unwrap_or(0) + untagged_credited);
             let mappings = match (&e.entity_type, has_mappings) {
                 (Some(t), true) => Some(mapping_counts.get(t).copied().unwrap_or(0)),
                 _ => None,
             };
+            let tables = table_group(e);
+            let types = type_group(e);
+            let source_check = inventory_check(
+                RuleId::ReconcileEntitySourceRows,
+                "source rows vs total_records",
+                e.total_records,
+                rows_of(inputs.source_tables.as_ref(), "source", &e.legacy_table),
+                tolerance,
+            );
+            let mapping_check = check(
+                RuleId::ReconcileEntityMappingCount,
+                "mappings vs migrated_records",
+                e.migrated_records,
+                mappings,
+                tolerance,
+            );
             EntityReconciliation {
                 entity_id: e.id,
                 entity: e.name.clone(),
                 domain: e.domain,
                 checks: vec![
-                    inventory_check(
-                        RuleId::ReconcileEntitySourceRows,
-                        "source rows vs total_records",
-                        e.total_records,
-                        rows_of(inputs.source_tables.as_ref(), "source", &e.legacy_table),
-                        tolerance,
+                    if source_check.note.is_some() {
+                        source_check
+                    } else {
+                        shared(
+                            &tables,
+                            e,
+                            "total_records of one legacy table",
+                            source_check,
+                            tables.iter().map(|g| g.total_records).sum(),
+                        )
+                    },
+                    shared(
+                        &types,
+                        e,
+                        "migrated_records of one entity_type",
+                        mapping_check,
+                        types.iter().map(|g| g.migrated_records).sum(),
                     ),
-                    check(
-                        RuleId::ReconcileEntityMappingCount,
-                        "mappings vs migrated_records",
-                        e.migrated_records,
-                        mappings,
-                        tolerance,
-                    ),
-                    inventory_check(
-                        RuleId::ReconcileEntityTargetRows,
-                        "target rows vs migrated_records",
-                        e.migrated_records,
-                        rows_of(inputs.target_tables.as_ref(), "target", &e.target_table),
-                        tolerance,
-                    ),
+                    {
+                        let target_check = inventory_check(
+                            RuleId::ReconcileEntityTargetRows,
+                            "target rows vs migrated_records",
+                            e.migrated_records,
+                            rows_of(inputs.target_tables.as_ref(), "target", &e.target_table),
+                            tolerance,
+                        );
+                        let targets = target_group(e);
+                        if target_check.note.is_some() {
+                            target_check
+                        } else {
+                            shared(
+                                &targets,
+                                e,
+                                "migrated_records of one target table",
+                                target_check,
+                                targets.iter().map(|g| g.migrated_records).sum(),
+                            )
+                        }
+                    },
                     check(
                         RuleId::ReconcileEntityMetricsSuccessful,
                         "metrics successful vs migrated_records",
