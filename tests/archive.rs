@@ -473,3 +473,32 @@ fn single_file_report_is_self_contained() {
         assert!(page.contains(text), "single file lacks {text:?}");
     }
 }
+
+#[test]
+fn diff_reads_complete_data_not_samples() {
+    // 25 uncovered tables, more than a finding's 20 samples; the newer report covers t00
+    // only. From samples, t20 would look newly uncovered; from the ledger it is not.
+    let inventory = |dir: &Path| {
+        let mut text = String::from("table,row_count\ndispatch_office,10\n");
+        for i in 0..25 {
+            text.push_str(&format!("t{i:02},1\n"));
+        }
+        std::fs::write(dir.join("inventory/source.csv"), text).unwrap();
+    };
+    let (old, new) = (common::base_with(None), common::base_with(None));
+    inventory(old.path());
+    inventory(new.path());
+    std::fs::write(
+        new.path().join("scripts/t00.yaml"),
+        "name: t00-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: t00\n\
+         target_table: offices\nstatus: NOT_STARTED\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(old.path(), &site, "2026-03-31", &["--snapshot", "--samples", "2"]).code(1);
+    build(new.path(), &site, "2026-04-30", &["--snapshot", "--samples", "2"]).code(1);
+    let diff = json(&site.join("archive/2026-04-30/diff.json"));
+    assert_eq!(names(&diff["tables_newly_covered"]), ["t00"]);
+    assert_eq!(names(&diff["tables_newly_uncovered"]), Vec::<String>::new());
+}

@@ -17,6 +17,8 @@ pub struct ReportJson {
     pub summary: Value,
     pub scripts: Value,
     pub findings: Vec<Value>,
+    /// `api/ledger.json`, when the report has one (a source inventory was given).
+    pub ledger: Option<Value>,
 }
 
 const FAMILIES: [&str; 4] = ["coverage", "integrity", "missing", "reconcile"];
@@ -43,10 +45,15 @@ impl ReportJson {
             let file = parse(&format!("api/validate/{family}.json"))?;
             findings.extend(file["findings"].as_array().cloned().unwrap_or_default());
         }
+        let ledger = match get("api/ledger.json") {
+            Some(_) => Some(parse("api/ledger.json")?),
+            None => None,
+        };
         Ok(ReportJson {
             summary: parse("api/coverage/summary.json")?,
             scripts: parse("api/scripts.json")?,
             findings,
+            ledger,
         })
     }
 
@@ -124,8 +131,20 @@ fn statuses(scripts: &Value) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn uncovered_tables(findings: &[Value]) -> BTreeSet<String> {
-    findings
+/// The legacy tables no script covers: complete from the ledger, which lists every
+/// table; from the finding's samples only for a report without one (older snapshots).
+fn uncovered_tables(report: &ReportJson) -> BTreeSet<String> {
+    if let Some(ledger) = &report.ledger {
+        return ledger["tables"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["state"] == "not_covered")
+            .filter_map(|t| t["table"].as_str().map(str::to_string))
+            .collect();
+    }
+    report
+        .findings
         .iter()
         .filter(|f| f["rule"] == "coverage.table.uncovered")
         .flat_map(|f| f["samples"].as_array().cloned().unwrap_or_default())
@@ -133,7 +152,10 @@ fn uncovered_tables(findings: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
-fn finding_keys(findings: &[Value]) -> BTreeMap<(String, String), FindingKey> {
+/// Findings by (rule, subject, n): the n-th finding of a rule about a subject, so two
+/// findings on one subject are never merged into one.
+fn finding_keys(findings: &[Value]) -> BTreeMap<(String, String, usize), FindingKey> {
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     findings
         .iter()
         .filter_map(|f| {
@@ -143,8 +165,10 @@ fn finding_keys(findings: &[Value]) -> BTreeMap<(String, String), FindingKey> {
                 f["subject"]["kind"].as_str().unwrap_or_default(),
                 f["subject"]["name"].as_str().unwrap_or_default()
             );
+            let n = seen.entry((rule.clone(), subject.clone())).or_default();
+            *n += 1;
             Some((
-                (rule.clone(), subject.clone()),
+                (rule.clone(), subject.clone(), *n),
                 FindingKey {
                     rule,
                     subject,
@@ -202,10 +226,7 @@ pub fn diff(old: &ReportJson, new: &ReportJson) -> Diff {
         .cloned()
         .collect();
 
-    let (was, is) = (
-        uncovered_tables(&old.findings),
-        uncovered_tables(&new.findings),
-    );
+    let (was, is) = (uncovered_tables(old), uncovered_tables(new));
     let (before, after) = (finding_keys(&old.findings), finding_keys(&new.findings));
     Diff {
         old_date: o["report_date"].as_str().unwrap_or_default().to_string(),
