@@ -261,7 +261,11 @@ fn provenance(
     config: &BuildConfig,
 ) -> Result<archive::snapshot::Provenance, Error> {
     let mut records = Vec::new();
-    for file in &inputs.files {
+    for file in inputs
+        .files
+        .iter()
+        .filter(|f| !matches!(f.kind, load::InputKind::Skipped(_)))
+    {
         let (sha256, bytes) = archive::verify::sha256_file(&file.path)?;
         records.push(archive::snapshot::InputRecord {
             path: file.relative.display().to_string(),

@@ -59,11 +59,11 @@ fn junit_is_schema_valid_and_lists_each_failing_rule() {
     )
     .code(1);
     let xml = read(&junit);
-    // One case per passing rule (43 rules, 10 with findings: 33) and one per finding (12);
+    // One case per passing rule (44 rules, 10 with findings: 34) and one per finding (12);
     // the small fixture's 9 error findings are the failures.
     assert!(
         xml.contains(
-            r#"<testsuites name="migcov Migration coverage" tests="45" failures="9" errors="0">"#
+            r#"<testsuites name="migcov Migration coverage" tests="46" failures="9" errors="0">"#
         ),
         "{}",
         &xml[..300]
@@ -496,8 +496,20 @@ fn diff_reads_complete_data_not_samples() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
-    build(old.path(), &site, "2026-03-31", &["--snapshot", "--samples", "2"]).code(1);
-    build(new.path(), &site, "2026-04-30", &["--snapshot", "--samples", "2"]).code(1);
+    build(
+        old.path(),
+        &site,
+        "2026-03-31",
+        &["--snapshot", "--samples", "2"],
+    )
+    .code(1);
+    build(
+        new.path(),
+        &site,
+        "2026-04-30",
+        &["--snapshot", "--samples", "2"],
+    )
+    .code(1);
     let diff = json(&site.join("archive/2026-04-30/diff.json"));
     assert_eq!(names(&diff["tables_newly_covered"]), ["t00"]);
     assert_eq!(names(&diff["tables_newly_uncovered"]), Vec::<String>::new());

@@ -418,3 +418,28 @@ fn integrity_export_missing_value() {
         ]
     );
 }
+
+#[test]
+fn load_file_skipped() {
+    let data = base_with(None);
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("metrics.csv");
+    std::fs::copy(data.path().join("metrics/run.csv"), &target).unwrap();
+    std::os::unix::fs::symlink(&target, data.path().join("metrics/latest.csv")).unwrap();
+    let fifo = data.path().join("logs/pipe.csv");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let (_, measures, findings) = run_at(data.path(), date());
+    let fired: Vec<(&str, u64)> = findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.count))
+        .collect();
+    assert_eq!(fired, [("load.file.skipped", 2)]);
+    assert_eq!(
+        measures.all_scripts.records_processed, 10,
+        "the link was not read"
+    );
+}

@@ -54,6 +54,9 @@ pub enum InputKind {
     Documentation,
     /// A file inside the scripts folder, when that folder lies in the data folder.
     ScriptSource,
+    /// Not a regular file (a symlink, which is never followed, a FIFO, a socket, a
+    /// device): not read, and reported by `load.file.skipped`.
+    Skipped(&'static str),
     Unknown,
 }
 
@@ -75,6 +78,7 @@ impl InputKind {
             InputKind::GeneratorNotes => "generator notes",
             InputKind::Documentation => "documentation",
             InputKind::ScriptSource => "script source",
+            InputKind::Skipped(_) => "skipped",
             InputKind::Unknown => "unknown",
         }
     }
@@ -173,12 +177,21 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
         let entry = entry.map_err(|e| super::walk_error(root, e))?;
-        if !entry.file_type().is_file() {
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
             continue;
         }
         let path = entry.path().to_path_buf();
         let relative = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
-        let kind = classify(&relative);
+        // Only regular files are read: a symlink could lead out of the data folder (or
+        // loop), a FIFO would block. Each is listed, never skipped in silence.
+        let kind = if file_type.is_symlink() {
+            InputKind::Skipped("a symbolic link (never followed)")
+        } else if !file_type.is_file() {
+            InputKind::Skipped("not a regular file (a FIFO, socket or device)")
+        } else {
+            classify(&relative)
+        };
         files.push(InputFile {
             path,
             relative,

@@ -124,7 +124,10 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         .and_then(|d| d.strip_prefix(root).ok())
         .filter(|d| !d.as_os_str().is_empty())
     {
-        for file in files.iter_mut().filter(|f| f.relative.starts_with(inside)) {
+        for file in files
+            .iter_mut()
+            .filter(|f| f.relative.starts_with(inside) && !matches!(f.kind, InputKind::Skipped(_)))
+        {
             file.kind = InputKind::ScriptSource;
         }
     }

@@ -247,6 +247,27 @@ pub fn check(
         .filter(|f| f.kind == InputKind::Unknown)
         .map(|f| file_sample(f.relative.display().to_string(), Vec::new()))
         .collect();
+    let skipped: Vec<Sample> = inputs
+        .files
+        .iter()
+        .filter_map(|f| match f.kind {
+            InputKind::Skipped(why) => Some(file_sample(
+                f.relative.display().to_string(),
+                vec![Field {
+                    name: "why".into(),
+                    value: why.into(),
+                }],
+            )),
+            _ => None,
+        })
+        .collect();
+    let skipped_n = skipped.len();
+    findings.extend(list_finding(
+        RuleId::LoadFileSkipped,
+        Subject::new("file", &inputs.data_dir_name),
+        skipped,
+        format!("{skipped_n} entries in the data folder are not regular files and were not read"),
+    ));
     let n = unknown.len();
     findings.extend(list_finding(
         RuleId::LoadFileUnknown,

@@ -245,6 +245,12 @@ registry! {
         "Table names are matched exactly, else ignoring case and surrounding spaces (SQLite keeps `InvoiceLine`, pgloader \
          writes `invoiceline`). A case-only match is counted as that table and reported here, so a rename is never \
          silent. Spell the name as the inventory does to clear it.";
+    LoadFileSkipped = "load.file.skipped", Load, Warning,
+        "Every entry in the data folder is a regular file migcov can read",
+        "Symbolic links are never followed (one could lead outside the data folder, or loop), and FIFOs, sockets and \
+         devices are never opened (one could block the run). Each such entry is listed here instead of being skipped \
+         in silence: copy the file it points to into the data folder if it is an input. Example: \
+         `metrics/latest.csv -> /mnt/exports/metrics.csv`.";
     LoadFileUnknown = "load.file.unknown", Load, Warning,
         "Every file in the data folder is a known input",
         "Files outside the input contract (see the README) are not read. A misplaced export (metrics/ spelled \
