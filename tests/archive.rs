@@ -59,11 +59,11 @@ fn junit_is_schema_valid_and_lists_each_failing_rule() {
     )
     .code(1);
     let xml = read(&junit);
-    // One case per passing rule (44 rules, 10 with findings: 34) and one per finding (12);
-    // the small fixture's 9 error findings are the failures.
+    // One case per passing rule (54 rules, 11 with findings: 43) and one per finding (15);
+    // the small fixture's 12 error findings are the failures.
     assert!(
         xml.contains(
-            r#"<testsuites name="migcov Migration coverage" tests="46" failures="9" errors="0">"#
+            r#"<testsuites name="migcov Migration coverage" tests="58" failures="12" errors="0">"#
         ),
         "{}",
         &xml[..300]
@@ -81,7 +81,7 @@ fn junit_is_schema_valid_and_lists_each_failing_rule() {
             "{rule} has no case"
         );
     }
-    assert_eq!(xml.matches("<failure ").count(), 9);
+    assert_eq!(xml.matches("<failure ").count(), 12);
     for family in ["coverage", "integrity", "missing", "reconcile", "load"] {
         assert!(xml.contains(&format!(r#"<testsuite name="{family}""#)));
     }
@@ -135,7 +135,7 @@ fn summary_markdown_json_and_badges() {
         "| Records migrated | 61.7% (103 of 167) |",
         "| Overall success rate | 80.7% |",
         "| Scripts complete | 2 / 4 |",
-        "| Findings | 9 errors · 3 warnings · 0 info |",
+        "| Findings | 12 errors · 3 warnings · 0 info |",
         "| COMMUNICATIONS | 40.0% | 20 | 50 |",
         "| `missing.mapping.unmapped` | warning | 1 | 7 |",
         "[Full report](https://reports.example/migration/)",
@@ -342,6 +342,7 @@ fn assert_known_differences(diff: &Value) {
     assert_eq!(
         names(&diff["findings_new"]),
         [
+            "integrity.script.unknown_domain script: fax-migration.ts",
             "reconcile.entity.metrics_successful entity: messages",
             "reconcile.entity.target_rows entity: messages",
         ]
@@ -465,7 +466,7 @@ fn single_file_report_is_self_contained() {
     for text in [
         "61.7%",
         "103 of 167",
-        "9 errors",
+        "12 errors",
         "gate failed",
         "missing.mapping.unmapped",
         "offices",

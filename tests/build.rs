@@ -36,7 +36,7 @@ fn small_site() -> (tempfile::TempDir, PathBuf) {
     build(&fixtures().join("small"), &out)
         .code(1)
         .stdout(predicate::str::contains(
-            "migcov: gate failed: 9 error findings",
+            "migcov: gate failed: 12 error findings",
         ));
     (dir, out)
 }
@@ -90,7 +90,7 @@ fn summary_figures_match_the_hand_worked_fixture() {
     assert_eq!(report["business_coverage"], 0.3);
     assert_eq!(report["communications_coverage"], 0.4);
     assert_eq!(report["technical_coverage"], Value::Null);
-    assert_eq!(summary["findings"]["error"], 9);
+    assert_eq!(summary["findings"]["error"], 12);
     assert_eq!(summary["findings"]["warning"], 3);
     assert_eq!(summary["missing_records"], 7);
     assert_eq!(summary["gate"]["passed"], false);
@@ -101,7 +101,7 @@ fn summary_figures_match_the_hand_worked_fixture() {
         "103 of 167",
         "80.7%",
         "2 / 4",
-        "9 errors",
+        "12 errors",
         "30.0%",
         "40.0%",
         "at or above 90.0%",
@@ -228,9 +228,9 @@ fn every_page_and_json_file_exists_and_every_link_resolves() {
         .filter(|p| p.extension().is_some_and(|e| e == "html"))
         .collect();
     // index, 3 domains, scripts index + 4 scripts, entities, validation index, missing,
-    // reconciliation, one page for each of the 10 rules with findings, the archive index,
+    // reconciliation, one page for each of the 11 rules with findings, the archive index,
     // the ledger and the exclusions.
-    assert_eq!(html.len(), 1 + 3 + 1 + 4 + 1 + 3 + 10 + 1 + 2, "{html:?}");
+    assert_eq!(html.len(), 1 + 3 + 1 + 4 + 1 + 3 + 11 + 1 + 2, "{html:?}");
     let json_files = files
         .keys()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -638,6 +638,7 @@ fn severity_overrides_can_pass_the_gate() {
     let errors = [
         "coverage.table.not_in_inventory",
         "coverage.table.uncovered",
+        "reconcile.entity.distinct_mapped_ids",
         "integrity.mapping.invalid_modern_id",
         "integrity.mapping.negative_legacy_id",
         "integrity.reference.unresolved",
@@ -887,7 +888,7 @@ fn exit_zero_reports_the_gate_and_exits_0() {
             out.join("index.html").display()
         )))
         .stdout(predicate::str::contains(
-            "migcov: gate failed: 9 error findings",
+            "migcov: gate failed: 12 error findings",
         ));
 }
 

@@ -197,6 +197,18 @@ fn injected_defects_are_found_with_their_exact_counts() {
         delta("reconcile.entity.mapping_count", "patients"),
         of("duplicate_legacy_ids", "patients")
     );
+    // Distinct ids: dropped mappings are missing ids, orphans extra ids; duplicates add none.
+    assert_eq!(
+        delta("reconcile.entity.distinct_mapped_ids", "messages"),
+        -of("dropped_mappings", "messages")
+    );
+    assert_eq!(
+        delta("reconcile.entity.distinct_mapped_ids", "offices"),
+        of("orphan_mappings", "offices")
+    );
+    assert!(!findings
+        .iter()
+        .any(|f| f.rule == "reconcile.entity.distinct_mapped_ids" && f.subject.name == "patients"));
     let expected_mapping_delta = of("dropped_mappings", "messages")
         + of("orphan_mappings", "offices")
         + of("duplicate_legacy_ids", "patients");
@@ -228,6 +240,7 @@ fn injected_defects_are_found_with_their_exact_counts() {
             "integrity.status.invalid_transition",
             "missing.mapping.orphan",
             "missing.mapping.unmapped",
+            "reconcile.entity.distinct_mapped_ids",
             "reconcile.entity.mapping_count",
             "reconcile.entity.target_rows",
         ]

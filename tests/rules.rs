@@ -131,7 +131,7 @@ macro_rules! rule_test {
     };
 }
 
-rule_test!(coverage_report_bounds, "coverage.report.bounds", 1, 2, also ["integrity.domain.coverage_range", "integrity.entity.counts_exceed_total", "reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
+rule_test!(coverage_report_bounds, "coverage.report.bounds", 1, 2, also ["integrity.domain.coverage_range", "integrity.entity.counts_exceed_total", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
 rule_test!(
     coverage_scripts_missing_on_disk,
     "coverage.scripts.missing_on_disk",
@@ -144,27 +144,22 @@ rule_test!(
     1,
     1
 );
-rule_test!(integrity_domain_coverage_range, "integrity.domain.coverage_range", 1, 1, also ["coverage.report.bounds", "integrity.entity.counts_exceed_total", "reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
+rule_test!(integrity_domain_coverage_range, "integrity.domain.coverage_range", 1, 1, also ["coverage.report.bounds", "integrity.entity.counts_exceed_total", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
 rule_test!(
     integrity_domain_duplicate_name,
     "integrity.domain.duplicate_name",
     1,
-    2
+    2,
+    also["integrity.domain.duplicate_id"]
 );
-rule_test!(integrity_entity_counts_exceed_total, "integrity.entity.counts_exceed_total", 1, 1, also ["reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows", "reconcile.ledger.over_count"]);
+rule_test!(integrity_entity_counts_exceed_total, "integrity.entity.counts_exceed_total", 1, 1, also ["reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows", "reconcile.ledger.over_count"]);
 rule_test!(
     integrity_entity_negative_count,
     "integrity.entity.negative_count",
     1,
     1
 );
-rule_test!(
-    integrity_entity_shared_entity_type,
-    "integrity.entity.shared_entity_type",
-    1,
-    2,
-    also["coverage.table.not_in_inventory"]
-);
+rule_test!(integrity_entity_shared_entity_type, "integrity.entity.shared_entity_type", 1, 2, also ["coverage.table.not_in_inventory", "integrity.entity.no_script"]);
 rule_test!(
     integrity_log_invalid_enum,
     "integrity.log.invalid_enum",
@@ -172,8 +167,8 @@ rule_test!(
     2,
     also["integrity.status.final_mismatch"]
 );
-rule_test!(integrity_mapping_invalid_modern_id, "integrity.mapping.invalid_modern_id", 1, 2, also ["missing.mapping.orphan", "reconcile.entity.mapping_count"]);
-rule_test!(integrity_mapping_negative_legacy_id, "integrity.mapping.negative_legacy_id", 1, 1, also ["missing.mapping.orphan", "reconcile.entity.mapping_count"]);
+rule_test!(integrity_mapping_invalid_modern_id, "integrity.mapping.invalid_modern_id", 1, 2, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
+rule_test!(integrity_mapping_negative_legacy_id, "integrity.mapping.negative_legacy_id", 1, 1, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
 rule_test!(
     integrity_metrics_negative_count,
     "integrity.metrics.negative_count",
@@ -181,61 +176,25 @@ rule_test!(
     1,
     also["reconcile.entity.metrics_successful"]
 );
-rule_test!(
-    integrity_reference_unresolved,
-    "integrity.reference.unresolved",
-    3,
-    3,
-    also["coverage.table.not_in_inventory"]
-);
-rule_test!(
-    integrity_script_name_extension,
-    "integrity.script.name_extension",
-    1,
-    1,
-    also["coverage.table.not_in_inventory"]
-);
-rule_test!(
-    integrity_script_negative_record_count,
-    "integrity.script.negative_record_count",
-    1,
-    1,
-    also["coverage.table.not_in_inventory"]
-);
+rule_test!(integrity_reference_unresolved, "integrity.reference.unresolved", 3, 3, also ["coverage.table.not_in_inventory", "integrity.entity.no_script"]);
+rule_test!(integrity_script_name_extension, "integrity.script.name_extension", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
+rule_test!(integrity_script_negative_record_count, "integrity.script.negative_record_count", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(
     integrity_script_success_rate_mismatch,
     "integrity.script.success_rate_mismatch",
     1,
     1
 );
-rule_test!(
-    integrity_script_success_rate_range,
-    "integrity.script.success_rate_range",
-    1,
-    1,
-    also["coverage.table.not_in_inventory"]
-);
+rule_test!(integrity_script_success_rate_range, "integrity.script.success_rate_range", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(load_file_unknown, "load.file.unknown", 1, 2);
 
 rule_test!(coverage_domain_threshold, "coverage.domain.threshold", 2, 2, also ["missing.mapping.unmapped", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
-rule_test!(
-    coverage_script_no_metrics,
-    "coverage.script.no_metrics",
-    1,
-    1,
-    also["coverage.table.not_in_inventory"]
-);
+rule_test!(coverage_script_no_metrics, "coverage.script.no_metrics", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(coverage_table_uncovered, "coverage.table.uncovered", 1, 2);
 rule_test!(integrity_json_invalid, "integrity.json.invalid", 1, 2);
-rule_test!(
-    integrity_manifest_duplicate,
-    "integrity.manifest.duplicate",
-    1,
-    2,
-    also["coverage.table.not_in_inventory"]
-);
+rule_test!(integrity_manifest_duplicate, "integrity.manifest.duplicate", 1, 2, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(integrity_mapping_duplicate_legacy_id, "integrity.mapping.duplicate_legacy_id", 1, 3, also ["integrity.mapping.invalid_modern_id", "reconcile.entity.mapping_count"]);
-rule_test!(integrity_mapping_duplicate_modern_id, "integrity.mapping.duplicate_modern_id", 1, 1, also ["missing.mapping.orphan", "reconcile.entity.mapping_count"]);
+rule_test!(integrity_mapping_duplicate_modern_id, "integrity.mapping.duplicate_modern_id", 1, 1, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
 rule_test!(
     integrity_metrics_counts_exceed_processed,
     "integrity.metrics.counts_exceed_processed",
@@ -262,27 +221,9 @@ rule_test!(
     1,
     1
 );
-rule_test!(
-    missing_mapping_orphan,
-    "missing.mapping.orphan",
-    1,
-    2,
-    also["reconcile.entity.mapping_count"]
-);
-rule_test!(
-    missing_mapping_unmapped,
-    "missing.mapping.unmapped",
-    1,
-    3,
-    also["reconcile.entity.mapping_count"]
-);
-rule_test!(
-    reconcile_entity_mapping_count,
-    "reconcile.entity.mapping_count",
-    1,
-    2,
-    also["missing.mapping.unmapped"]
-);
+rule_test!(missing_mapping_orphan, "missing.mapping.orphan", 1, 2, also ["reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
+rule_test!(missing_mapping_unmapped, "missing.mapping.unmapped", 1, 3, also ["reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
+rule_test!(reconcile_entity_mapping_count, "reconcile.entity.mapping_count", 1, 2, also ["missing.mapping.unmapped", "reconcile.entity.distinct_mapped_ids"]);
 rule_test!(
     reconcile_entity_metrics_successful,
     "reconcile.entity.metrics_successful",
@@ -443,3 +384,59 @@ fn load_file_skipped() {
         "the link was not read"
     );
 }
+
+rule_test!(
+    coverage_table_unwritten_target,
+    "coverage.table.unwritten_target",
+    1,
+    1
+);
+rule_test!(
+    integrity_domain_coverage_claim,
+    "integrity.domain.coverage_claim",
+    1,
+    1
+);
+rule_test!(
+    integrity_domain_duplicate_id,
+    "integrity.domain.duplicate_id",
+    1,
+    2
+);
+rule_test!(
+    integrity_entity_domain_mismatch,
+    "integrity.entity.domain_mismatch",
+    1,
+    1
+);
+rule_test!(
+    integrity_entity_no_script,
+    "integrity.entity.no_script",
+    1,
+    1
+);
+rule_test!(
+    integrity_export_duplicate_id,
+    "integrity.export.duplicate_id",
+    1,
+    1
+);
+rule_test!(
+    integrity_export_invalid_id,
+    "integrity.export.invalid_id",
+    1,
+    1
+);
+rule_test!(
+    integrity_metrics_entity_script_mismatch,
+    "integrity.metrics.entity_script_mismatch",
+    1,
+    1
+);
+rule_test!(
+    integrity_script_unknown_domain,
+    "integrity.script.unknown_domain",
+    1,
+    1
+);
+rule_test!(reconcile_entity_distinct_mapped_ids, "reconcile.entity.distinct_mapped_ids", 1, 1, also ["integrity.mapping.duplicate_legacy_id", "missing.mapping.unmapped"]);

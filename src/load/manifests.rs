@@ -82,6 +82,8 @@ pub struct RawDomain {
     #[serde(default)]
     pub description: String,
     pub priority: Priority,
+    /// The seed's field, when a domains.yaml carries it: compared with the computed figure.
+    pub coverage_percentage: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -184,6 +184,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
                 name: raw.name,
                 description: raw.description,
                 priority: raw.priority,
+                declared_coverage: raw.coverage_percentage,
                 origin: origin(file, None),
             });
         }

@@ -199,6 +199,8 @@ pub struct DataDomain {
     pub name: Domain,
     pub description: String,
     pub priority: Priority,
+    /// As declared in domains.yaml, if at all; the report computes its own.
+    pub declared_coverage: Option<f64>,
     #[serde(skip)]
     pub origin: Origin,
 }

@@ -351,3 +351,76 @@ pub fn future_executions(
     )?);
     Ok(())
 }
+
+/// The seed's `id` rules for exports: a valid UUID when given, and unique in its kind.
+pub fn export_ids(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    for (kind, frame) in [
+        ("metrics", &inputs.metrics),
+        ("logs", &inputs.logs),
+        ("mappings", &inputs.mappings),
+    ] {
+        let rows = frame.clone().lazy();
+        findings.extend(rows_finding(
+            RuleId::IntegrityExportInvalidId,
+            Subject::new("table", kind),
+            rows.clone().filter(
+                col("id")
+                    .is_not_null()
+                    .and(col("id").str().contains(lit(UUID_PATTERN), true).not()),
+            ),
+            &["id"],
+            &[],
+            options,
+            |n| format!("{n} rows of {kind} have an id that is not a UUID"),
+        )?);
+        findings.extend(rows_finding(
+            RuleId::IntegrityExportDuplicateId,
+            Subject::new("table", kind),
+            repeats(rows, &[col("id").str().to_lowercase()])?,
+            &["id"],
+            &["id"],
+            options,
+            |n| format!("{n} rows of {kind} repeat the id of an earlier row"),
+        )?);
+    }
+    Ok(())
+}
+
+/// Metrics rows whose entity belongs to another script than the row's own.
+pub fn entity_script_mismatch(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    let (entities, scripts): (Vec<String>, Vec<String>) = inputs
+        .entities
+        .iter()
+        .filter_map(|e| Some((e.id.to_string(), e.migration_script_id?.to_string())))
+        .unzip();
+    let owners = df!("__entity" => entities, "__owner" => scripts)?.lazy();
+    findings.extend(rows_finding(
+        RuleId::IntegrityMetricsEntityScriptMismatch,
+        Subject::new("table", "metrics"),
+        inputs
+            .metrics
+            .clone()
+            .lazy()
+            .filter(col("script_uuid").is_not_null())
+            .join(
+                owners,
+                [col("entity_uuid")],
+                [col("__entity")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .filter(col("__owner").neq(col("script_uuid"))),
+        &["script_id", "entity_id"],
+        &[],
+        options,
+        |n| format!("{n} metrics rows name an entity that another script migrates"),
+    )?);
+    Ok(())
+}

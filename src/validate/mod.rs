@@ -14,6 +14,7 @@ mod history;
 mod manifests;
 pub mod missing;
 pub mod reconcile;
+mod seed;
 mod tables;
 
 use std::collections::BTreeMap;
@@ -184,6 +185,9 @@ pub fn validate(
     tables::check(inputs, measures, options, &mut findings);
     exports::future_executions(inputs, options, &mut findings)?;
     exports::missing_values(inputs, options, &mut findings)?;
+    exports::export_ids(inputs, options, &mut findings)?;
+    exports::entity_script_mismatch(inputs, options, &mut findings)?;
+    seed::check(inputs, measures, &mut findings);
     missing::check(inputs, options, &mut findings)?;
     let reconciliation = reconcile::reconcile(inputs)?;
     reconcile::findings(&reconciliation, inputs, &mut findings);

@@ -123,6 +123,11 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
     let mapping_counts = agg_by(inputs.mappings.clone().lazy(), col(ENTITY_TYPE_KEY), len())?;
+    let distinct_counts = agg_by(
+        inputs.mappings.clone().lazy(),
+        col(ENTITY_TYPE_KEY),
+        col("legacy_id").n_unique(),
+    )?;
     // Only final runs count: a retry supersedes the attempt before it.
     let metrics = inputs
         .metrics
@@ -222,9 +227,12 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
                 .unwrap_or(0);
             let from_metrics =
                 has_metrics.then(|| by_entity.get(&id).copied().unwrap_or(0) + untagged_credited);
-            let mappings = match (&e.entity_type, has_mappings) {
-                (Some(t), true) => Some(mapping_counts.get(t).copied().unwrap_or(0)),
-                _ => None,
+            let (mappings, distinct) = match (&e.entity_type, has_mappings) {
+                (Some(t), true) => (
+                    Some(mapping_counts.get(t).copied().unwrap_or(0)),
+                    Some(distinct_counts.get(t).copied().unwrap_or(0)),
+                ),
+                _ => (None, None),
             };
             let tables = table_group(e);
             let types = type_group(e);
@@ -263,6 +271,19 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
                         e,
                         "migrated_records of one entity_type",
                         mapping_check,
+                        types.iter().map(|g| g.migrated_records).sum(),
+                    ),
+                    shared(
+                        &types,
+                        e,
+                        "migrated_records of one entity_type",
+                        check(
+                            RuleId::ReconcileEntityDistinctMappedIds,
+                            "distinct mapped ids vs migrated_records",
+                            e.migrated_records,
+                            distinct,
+                            tolerance,
+                        ),
                         types.iter().map(|g| g.migrated_records).sum(),
                     ),
                     {

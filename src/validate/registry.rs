@@ -141,30 +141,62 @@ registry! {
         "Every table in the source inventory is migrated by a script or owned by an entity",
         "A legacy table that is the source_table of no script and the legacy_table of no entity is data nobody \
          migrates. The finding lists each such table with its row count.";
+    CoverageTableUnwrittenTarget = "coverage.table.unwritten_target", Coverage, Warning,
+        "Every table in the target inventory is written by a script or an entity",
+        "A modern table that is the target_table of no script and no entity holds rows the report cannot account for: \
+         written by hand, by an undeclared script, or left over from a test run. The finding lists each with its row \
+         count. Declare the script that writes it, or drop the table from the target inventory if it is not migrated \
+         data. Example: `audit_import,120` with no script targeting `audit_import`.";
     CoverageWaiverExpired = "coverage.waiver.expired", Coverage, Error,
         "Every waiver in migcov.yaml is within its expires date",
         "A waiver accepts a rule's findings about a subject (rule, subject, reason, approved_by, expires). After its expires \
          date the findings count again and this finding says so. Example: `waivers: [{rule: \
          integrity.metrics.throughput_mismatch, subject: metrics, reason: legacy runner rounds, approved_by: QA lead, \
          expires: 2027-01-31}]`.";
+    IntegrityDomainCoverageClaim = "integrity.domain.coverage_claim", Integrity, Warning,
+        "A coverage_percentage stated in domains.yaml agrees with the computed one",
+        "domains.yaml may carry the seed's coverage_percentage; migcov computes its own (the ledger's, or the entities' \
+         without an inventory) and reports a gap larger than success_rate_tolerance. The computed figure is the one \
+         shown. Example: `coverage_percentage: 0.95` while the domain's tables are 0.90 migrated.";
     IntegrityDomainCoverageRange = "integrity.domain.coverage_range", Integrity, Error,
         "Each domain's coverage_percentage is between 0.0 and 1.0",
         "coverage_percentage is the domain's migrated records over its total records. Above 1 means some entity \
          reports more migrated than total records.";
+    IntegrityDomainDuplicateId = "integrity.domain.duplicate_id", Integrity, Error,
+        "Domain ids are unique",
+        "Two domains with one id make every reference to that id ambiguous. Give each domain its own UUID, or leave id \
+         out (it is derived from the name). Example: CLINICAL and BUSINESS both with id 0b6f1f0e-....";
     IntegrityDomainDuplicateName = "integrity.domain.duplicate_name", Integrity, Error,
         "Domain names are unique",
         "Each of CLINICAL, BUSINESS, COMMUNICATIONS and TECHNICAL may be listed once in domains.yaml.";
     IntegrityEntityCountsExceedTotal = "integrity.entity.counts_exceed_total", Integrity, Error,
         "An entity's migrated_records + failed_records <= total_records",
         "More migrated and failed records than exist in the legacy table means one of the counts is wrong.";
+    IntegrityEntityDomainMismatch = "integrity.entity.domain_mismatch", Integrity, Warning,
+        "An entity's domain agrees with its script's data_domain",
+        "An entity in CLINICAL migrated by a script declared BUSINESS is counted in one domain by the ledger and in \
+         another on the scripts pages. Align the two. Example: entity patients (CLINICAL) with \
+         migration_script_id office-migration.ts (BUSINESS).";
     IntegrityEntityNegativeCount = "integrity.entity.negative_count", Integrity, Error,
         "An entity's record counts are non-negative",
         "total_records, migrated_records and failed_records count rows and cannot be negative.";
+    IntegrityEntityNoScript = "integrity.entity.no_script", Integrity, Warning,
+        "Every entity names the script that migrates it",
+        "An entity without migration_script_id belongs to no script: its records are in no script's page and no \
+         untagged metrics can be credited to it. Add migration_script_id (the script's name or UUID).";
     IntegrityEntitySharedEntityType = "integrity.entity.shared_entity_type", Integrity, Warning,
         "No two entities declare the same entity_type",
         "Missing data and reconciliation attribute LegacyMapping rows to an entity by entity_type. When two \
          entities declare the same type, each is compared with all of that type's mappings and both look \
          wrong: give each entity its own entity_type.";
+    IntegrityExportDuplicateId = "integrity.export.duplicate_id", Integrity, Error,
+        "The id of every metrics, log and mapping row is unique",
+        "The seed makes id each record's unique identifier. A repeated id (any case) usually means a row exported twice, \
+         which doubles what it counts. Every row after the first with that id is listed.";
+    IntegrityExportInvalidId = "integrity.export.invalid_id", Integrity, Error,
+        "The id of every metrics, log and mapping row, when given, is a UUID",
+        "The seed types id as a UUID. An id that is not one (`42`, `run-1-row-3`) cannot be referenced as the data \
+         model promises. Leave id out, or export the UUID.";
     IntegrityExportMissingValue = "integrity.export.missing_value", Integrity, Error,
         "Every required column of every export row has a value",
         "A blank cell in a required column (a CSV ',,' or an NDJSON null) is not a value: a row without its \
@@ -201,6 +233,11 @@ registry! {
     IntegrityMetricsCountsExceedProcessed = "integrity.metrics.counts_exceed_processed", Integrity, Error,
         "records_successful + records_failed + records_skipped <= records_processed",
         "An execution cannot account for more records than it processed.";
+    IntegrityMetricsEntityScriptMismatch = "integrity.metrics.entity_script_mismatch", Integrity, Error,
+        "A metrics row's entity is migrated by the row's own script",
+        "A metrics row of script A tagged with an entity whose migration_script_id is script B credits B's entity \
+         with A's work. Fix the entity_id (or the entity's migration_script_id). Example: office-migration.ts \
+         reporting on entity patients.";
     IntegrityMetricsFutureExecution = "integrity.metrics.future_execution", Integrity, Warning,
         "No execution is dated after the report date",
         "A metrics row whose execution_date falls after the report date is a clock or time-zone error (a local time read \
@@ -231,6 +268,11 @@ registry! {
     IntegrityScriptSuccessRateRange = "integrity.script.success_rate_range", Integrity, Error,
         "A script's success_rate is between 0.0 and 1.0",
         "success_rate is a fraction: write 0.98, not 98.";
+    IntegrityScriptUnknownDomain = "integrity.script.unknown_domain", Integrity, Error,
+        "Every script's data_domain is listed in domains.yaml",
+        "A script in a domain that domains.yaml does not list has no domain page and no priority, and its records \
+         fall outside every domain's coverage. List the domain, or fix the script's data_domain. Example: \
+         data_domain TECHNICAL with only CLINICAL and BUSINESS in domains.yaml.";
     IntegrityStatusFinalMismatch = "integrity.status.final_mismatch", Integrity, Error,
         "The last status in a script's log agrees with its manifest",
         "The last context.status of the script's MIGRATE log entries, in timestamp order, must equal the \
@@ -239,7 +281,11 @@ registry! {
         "Status changes in the log follow the state machine",
         "MIGRATE log entries with context.status must go NOT_STARTED -> IN_PROGRESS -> COMPLETE | FAILED, with \
          FAILED -> IN_PROGRESS for a retry; ROLLBACK_REQUIRED may follow IN_PROGRESS, COMPLETE or FAILED and lead \
-         back to IN_PROGRESS. The first status must be NOT_STARTED or IN_PROGRESS.";
+         back to IN_PROGRESS. A new run may follow a finished one (COMPLETE -> IN_PROGRESS | NOT_STARTED for a \
+         re-run or the next batch, FAILED -> NOT_STARTED); entries with a run_id form one history per run. The \
+         first status must be NOT_STARTED or IN_PROGRESS. The statuses are the seed's MigrationStatus, five \
+         values: MigrationScript lists four, and ROLLBACK_REQUIRED is accepted as the enum adds it. Example: \
+         COMPLETE then FAILED with no run in between.";
     IntegrityTableCaseMismatch = "integrity.table.case_mismatch", Integrity, Warning,
         "Table names match their inventory with the same case",
         "Table names are matched exactly, else ignoring case and surrounding spaces (SQLite keeps `InvoiceLine`, pgloader \
@@ -264,6 +310,11 @@ registry! {
         "For each source_ids/<legacy_table> file, the ids with no LegacyMapping row of the entity_type of the \
          entity owning that table. Failed and not yet migrated records show up here; the gate's \
          max_missing_records sets how many are acceptable.";
+    ReconcileEntityDistinctMappedIds = "reconcile.entity.distinct_mapped_ids", Reconcile, Error,
+        "Distinct mapped legacy ids of an entity_type equal migrated_records",
+        "Mapping rows can repeat a legacy id; counting rows would let 9 ids plus one duplicate pass for 10 migrated \
+         records. This check counts distinct legacy ids of the entity's type against migrated_records (entities \
+         sharing a type are judged together). Example: 10 OFFICE rows for 9 distinct ids vs 10 migrated: -1.";
     ReconcileEntityMappingCount = "reconcile.entity.mapping_count", Reconcile, Error,
         "An entity's mapping rows equal its migrated_records",
         "Every migrated record gets one LegacyMapping row of the entity's entity_type. The delta is mapping rows \

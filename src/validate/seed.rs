@@ -1,0 +1,187 @@
+//! The data model's own rules on manifests that the other families do not cover: domain
+//! ids unique, a script's domain listed, an entity's domain agreeing with its script's, an
+//! entity with no script, a declared `coverage_percentage` agreeing with the computed one,
+//! and target tables that nobody writes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Field, Finding, RuleId, Sample, Subject};
+use crate::load::{table_key, Inputs};
+use crate::measure::Measures;
+use crate::model::Origin;
+
+fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
+    Sample {
+        file: origin.file.display().to_string(),
+        row: origin.row,
+        fields: fields
+            .iter()
+            .map(|(name, value)| Field {
+                name: name.to_string(),
+                value: value.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
+    let mut ids: BTreeMap<uuid::Uuid, Vec<&crate::model::DataDomain>> = BTreeMap::new();
+    for d in &inputs.domains {
+        ids.entry(d.id).or_default().push(d);
+    }
+    for (id, domains) in ids.iter().filter(|(_, d)| d.len() > 1) {
+        let mut f = Finding::new(
+            RuleId::IntegrityDomainDuplicateId,
+            Subject::new("domain", id.to_string()),
+            format!("{} domains share the id {id}", domains.len()),
+        );
+        f.count = domains.len() as u64;
+        f.samples = domains
+            .iter()
+            .map(|d| sample(&d.origin, &[("name", d.name.to_string())]))
+            .collect();
+        findings.push(f);
+    }
+
+    let listed: BTreeSet<_> = inputs.domains.iter().map(|d| d.name).collect();
+    for s in inputs
+        .scripts
+        .iter()
+        .filter(|s| !listed.contains(&s.data_domain))
+    {
+        findings.push(
+            Finding::new(
+                RuleId::IntegrityScriptUnknownDomain,
+                Subject::new("script", &s.name).with_id(s.id),
+                format!(
+                    "data_domain {} is not listed in domains.yaml",
+                    s.data_domain
+                ),
+            )
+            .with_sample(sample(
+                &s.origin,
+                &[("data_domain", s.data_domain.to_string())],
+            )),
+        );
+    }
+
+    let scripts: BTreeMap<_, _> = inputs.scripts.iter().map(|s| (s.id, s)).collect();
+    for e in &inputs.entities {
+        let subject = || Subject::new("entity", &e.name).with_id(e.id);
+        match (
+            e.script_ref.as_deref(),
+            e.migration_script_id.and_then(|id| scripts.get(&id)),
+        ) {
+            (None, _) => findings.push(
+                Finding::new(
+                    RuleId::IntegrityEntityNoScript,
+                    subject(),
+                    "no migration_script_id: no script accounts for this entity",
+                )
+                .with_sample(sample(
+                    &e.origin,
+                    &[("legacy_table", e.legacy_table.clone())],
+                )),
+            ),
+            (Some(_), Some(script)) if e.domain.is_some_and(|d| d != script.data_domain) => {
+                findings.push(
+                    Finding::new(
+                        RuleId::IntegrityEntityDomainMismatch,
+                        subject(),
+                        format!(
+                            "domain {} but its script {} is in {}",
+                            e.domain.map(|d| d.to_string()).unwrap_or_default(),
+                            script.name,
+                            script.data_domain
+                        ),
+                    )
+                    .with_sample(sample(
+                        &e.origin,
+                        &[
+                            (
+                                "domain",
+                                e.domain.map(|d| d.to_string()).unwrap_or_default(),
+                            ),
+                            ("script data_domain", script.data_domain.to_string()),
+                        ],
+                    )),
+                )
+            }
+            _ => {}
+        }
+    }
+
+    let tolerance = inputs.config.success_rate_tolerance;
+    for d in &inputs.domains {
+        let Some(declared) = d.declared_coverage else {
+            continue;
+        };
+        let computed = match &measures.ledger {
+            Some(l) => l.by_domain.get(&Some(d.name)).and_then(|t| t.coverage),
+            None => measures.domains.get(&d.name).and_then(|t| t.coverage),
+        };
+        if computed.is_none_or(|c| (c - declared).abs() > tolerance) {
+            findings.push(
+                Finding::new(
+                    RuleId::IntegrityDomainCoverageClaim,
+                    Subject::new("domain", d.name.as_str()),
+                    format!(
+                        "domains.yaml says coverage_percentage {declared}, the report computes {}",
+                        computed
+                            .map(|c| format!("{c:.4}"))
+                            .unwrap_or_else(|| "none".into())
+                    ),
+                )
+                .with_sample(sample(
+                    &d.origin,
+                    &[("coverage_percentage", declared.to_string())],
+                )),
+            );
+        }
+    }
+
+    if let Some(targets) = &inputs.target_tables {
+        let written: BTreeSet<String> = inputs
+            .scripts
+            .iter()
+            .map(|s| table_key(&s.target_table))
+            .chain(inputs.entities.iter().map(|e| table_key(&e.target_table)))
+            .collect();
+        let unwritten: Vec<Sample> = targets
+            .tables()
+            .filter(|t| !written.contains(&table_key(&t.name)))
+            .map(|t| Sample {
+                file: t.file.clone(),
+                row: Some(t.row),
+                fields: vec![
+                    Field {
+                        name: "table".into(),
+                        value: t.name.clone(),
+                    },
+                    Field {
+                        name: "row_count".into(),
+                        value: t.row_count.to_string(),
+                    },
+                ],
+            })
+            .collect();
+        if !unwritten.is_empty() {
+            let rows: i64 = targets
+                .tables()
+                .filter(|t| !written.contains(&table_key(&t.name)))
+                .map(|t| t.row_count)
+                .sum();
+            let mut f = Finding::new(
+                RuleId::CoverageTableUnwrittenTarget,
+                Subject::new("table", "target inventory"),
+                format!(
+                    "{} modern tables ({rows} rows) are written by no script and no entity",
+                    unwritten.len()
+                ),
+            );
+            f.count = unwritten.len() as u64;
+            f.samples = unwritten;
+            findings.push(f);
+        }
+    }
+}
