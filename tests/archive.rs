@@ -466,7 +466,7 @@ fn single_file_report_is_self_contained() {
     for text in [
         "61.7%",
         "103 of 167",
-        "12 errors",
+        "<dd>12 errors<small>",
         "gate failed",
         "missing.mapping.unmapped",
         "offices",

@@ -101,7 +101,7 @@ fn summary_figures_match_the_hand_worked_fixture() {
         "103 of 167",
         "80.7%",
         "2 / 4",
-        "12 errors",
+        "<span class=\"big\">12 errors</span>",
         "30.0%",
         "40.0%",
         "at or above 90.0%",
@@ -941,4 +941,34 @@ fn migcov_yaml_values_are_checked_like_flags() {
             .code(2)
             .stderr(predicate::str::contains(expected));
     }
+}
+
+#[test]
+fn no_figure_changes_when_every_rule_is_off() {
+    // Severity decides the gate, never the measurement: with every rule off, the ledger,
+    // the coverage report and the missing count are the same.
+    let dir = tempfile::tempdir().unwrap();
+    let (on, off) = (dir.path().join("on"), dir.path().join("off"));
+    build(&fixtures().join("small"), &on).code(1);
+    let mut cmd = migcov();
+    cmd.args(["build", "--report-date", DATE, "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(&off);
+    for rule in migcov::validate::RULES {
+        cmd.args(["--severity", &format!("{}=off", rule.id)]);
+    }
+    cmd.assert().code(0);
+    for file in ["api/ledger.json", "api/scripts.json"] {
+        assert_eq!(json(&on.join(file)), json(&off.join(file)), "{file}");
+    }
+    let (a, b) = (
+        json(&on.join("api/coverage/summary.json")),
+        json(&off.join("api/coverage/summary.json")),
+    );
+    for key in ["report", "domains", "missing_records", "ledger", "declared"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    let reconcile = |dir: &Path| json(&dir.join("api/validate/reconcile.json"))["entities"].clone();
+    assert_eq!(reconcile(&on), reconcile(&off));
 }

@@ -113,6 +113,39 @@ fn clean_base_has_no_findings() {
     assert_eq!(findings, vec![]);
 }
 
+/// The rule's findings (message, severity, subject, count and samples) on its fixture, as
+/// `expected.json` beside the fixture records them; `UPDATE_EXPECTED=1` rewrites the file
+/// (review the diff: the README's hand-worked counts must still agree).
+fn assert_expected_findings(rule: &str) {
+    let overlay = fixtures().join("rules").join(rule).join("data");
+    let data = base_with(Some(&overlay));
+    let (_, _, findings) = run_at(data.path(), date());
+    let mine: Vec<_> = findings.iter().filter(|f| f.rule == rule).collect();
+    // The data folder is a temporary one: its name is redacted.
+    let folder = data
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let mut actual = serde_json::to_string_pretty(&mine)
+        .unwrap()
+        .replace(&format!("\"{folder}\""), "\"<data>\"");
+    actual.push('\n');
+    let path = fixtures().join("rules").join(rule).join("expected.json");
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        std::fs::write(&path, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_EXPECTED=1 writes it)", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "findings of {rule} differ from {}",
+        path.display()
+    );
+}
+
 /// The rule's findings and count, and exactly which rules fire: the rule itself and the
 /// consequences its fixture's README names (`also`), nothing else.
 macro_rules! rule_test {
@@ -127,6 +160,7 @@ macro_rules! rule_test {
             let mut expected: Vec<&str> = vec![$id, $($also),*];
             expected.sort();
             assert_eq!(fired, expected, "rules that fire on the fixture of {}", $id);
+            assert_expected_findings($id);
         }
     };
 }
