@@ -45,7 +45,8 @@ pub struct Outcome {
     pub files: usize,
 }
 
-/// Stages 1–3 (load, measure, validate) and the gate; writes `--failures-dir` if asked.
+/// Stages 1–3 (load, measure, validate) and the gate. Writes nothing: `--failures-dir` is
+/// rendered by [`failures`] and written by the caller with its other outputs.
 pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, Error> {
     progress("loading inputs");
     let inputs = load::load(&config.load)?;
@@ -74,10 +75,6 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
         &gate_config,
         &sources,
     );
-    if let Some(dir) = &config.failures_dir {
-        progress("writing failures");
-        render::failures::render(&validation.findings)?.publish(dir)?;
-    }
     Ok(Checked {
         inputs,
         measures,
@@ -91,6 +88,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
 /// previous site stays as it was.
 pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, Error> {
     let checked = check(&config.check, progress)?;
+    let failures = failures(&config.check, &checked)?;
     let report = report::build(
         &checked.inputs,
         &checked.measures,
@@ -137,13 +135,23 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
     }
     let extra_files = ci_files(config, &report, &site)?;
 
+    // Every output path is checked before anything is written; then the site goes live
+    // (one atomic swap), then the failures folder (another), then each CI file (atomic,
+    // or appended for a step summary, or written to a stream as it is). An error at a later
+    // step leaves the earlier ones complete, never half-written.
+    for (path, _, _) in &extra_files {
+        output::check_writable(path)?;
+    }
     progress("writing");
     site.publish(&config.out)?;
+    if let Some((dir, files)) = &failures {
+        files.publish(dir)?;
+    }
     if let (Some(dir), Some(contexts)) = (&config.dump_context, &contexts) {
         contexts.publish(dir)?;
     }
-    for (path, bytes) in &extra_files {
-        output::write_file(path, bytes)?;
+    for (path, bytes, how) in &extra_files {
+        output::write_file(path, bytes, *how)?;
     }
     Ok(Outcome {
         files: site.len(),
@@ -218,24 +226,47 @@ fn ci_files(
     config: &BuildConfig,
     report: &Report,
     site: &output::Site,
-) -> Result<Vec<(PathBuf, Vec<u8>)>, Error> {
+) -> Result<Vec<(PathBuf, Vec<u8>, output::WriteMode)>, Error> {
+    use output::WriteMode::{Append, Replace};
     let mut files = Vec::new();
     if let Some(path) = &config.json {
         let summary = site.get("api/coverage/summary.json").unwrap_or_default();
-        files.push((path.clone(), summary.to_vec()));
+        files.push((path.clone(), summary.to_vec(), Replace));
     }
     if let Some(path) = &config.junit {
-        files.push((path.clone(), render::junit::render(report)?));
+        files.push((path.clone(), render::junit::render(report)?, Replace));
     }
     if let Some(path) = &config.single_file {
         let page = render::html::single_file(report, config.templates.as_deref())?;
-        files.push((path.clone(), page.into_bytes()));
+        files.push((
+            path.clone(),
+            render::sanitize::xml_bytes(page.into_bytes()),
+            Replace,
+        ));
     }
     if let Some(path) = &config.summary_md {
+        // A step summary is appended to, as GitHub's $GITHUB_STEP_SUMMARY expects.
         let text = render::markdown::render(report, &config.site_url);
-        files.push((path.clone(), text.into_bytes()));
+        files.push((path.clone(), text.into_bytes(), Append));
     }
     Ok(files)
+}
+
+/// `--failures-dir`: the folder and its files, rendered but not written.
+pub fn failures(
+    config: &CheckConfig,
+    checked: &Checked,
+) -> Result<Option<(PathBuf, output::Site)>, Error> {
+    config
+        .failures_dir
+        .as_ref()
+        .map(|dir| {
+            Ok((
+                dir.clone(),
+                render::failures::render(&checked.validation.findings)?,
+            ))
+        })
+        .transpose()
 }
 
 fn summary_of(site: &output::Site) -> Result<serde_json::Value, Error> {

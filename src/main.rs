@@ -137,7 +137,12 @@ fn main() -> ExitCode {
             let config = args.check.into_config(date);
             let spinner = spinner();
             let progress = |step: &str| spinner.set_message(step.to_string());
-            let result = migcov::check(&config, &progress);
+            let result = migcov::check(&config, &progress).and_then(|checked| {
+                if let Some((dir, files)) = migcov::failures(&config, &checked)? {
+                    files.publish(&dir)?;
+                }
+                Ok(checked)
+            });
             spinner.finish_and_clear();
             match result {
                 Ok(checked) => {

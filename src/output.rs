@@ -131,13 +131,103 @@ impl Site {
 
 /// Writes one file atomically: a temporary file in the same folder, then renamed over
 /// `path`, so readers see the old file or the new one, never half of one.
-pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
-    let parent = match path.parent() {
+/// How a single output file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Replaced atomically (same-folder temp file, then rename), readable as the site is.
+    Replace,
+    /// Appended to, as CI step summaries are (`$GITHUB_STEP_SUMMARY`); created if absent.
+    Append,
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// Whether `path` can be written, checked before anything is: an existing regular file or
+/// stream must be writable, a new file's folder must exist (or be creatable) and be
+/// writable, and a folder is never a file.
+pub fn check_writable(path: &Path) -> Result<(), OutputError> {
+    let denied = |what: &str| OutputError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, what.to_string()),
     };
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(OutputError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other("is a folder, expected a file"),
+        }),
+        Ok(_) => {
+            if writable(path) {
+                Ok(())
+            } else {
+                Err(denied("not writable"))
+            }
+        }
+        Err(_) => {
+            // The nearest existing ancestor must be a writable folder.
+            let mut dir = parent_of(path);
+            while !dir.exists() {
+                match dir.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => dir = p.to_path_buf(),
+                    _ => dir = PathBuf::from("."),
+                }
+                if dir == Path::new(".") {
+                    break;
+                }
+            }
+            if dir.is_dir() && writable(&dir) {
+                Ok(())
+            } else {
+                Err(denied("its folder is not writable"))
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a NUL-terminated path and a constant mode; access(2) only reads them.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
+#[cfg(not(unix))]
+fn writable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
+}
+
+/// Writes one file outside the site. A regular file (or a new one) is replaced atomically
+/// with the same permissions as the site's files (0666 less the umask), or appended to;
+/// anything else at the path (`/dev/stdout`, a pipe) is a stream and is written to as it
+/// is, never replaced.
+pub fn write_file(path: &Path, contents: &[u8], how: WriteMode) -> Result<(), OutputError> {
+    use std::io::Write as _;
+    let existing = std::fs::metadata(path).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) || how == WriteMode::Append {
+        let mut file = std::fs::OpenOptions::new()
+            .append(how == WriteMode::Append)
+            .write(true)
+            .create(how == WriteMode::Append)
+            .open(path)
+            .map_err(io(path))?;
+        return file.write_all(contents).map_err(io(path));
+    }
+    let parent = parent_of(path);
     std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let mut file = tempfile::NamedTempFile::new_in(&parent).map_err(io(&parent))?;
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(&parent).map_err(io(&parent))?;
     file.write_all(contents).map_err(io(path))?;
     file.persist(path).map_err(|e| OutputError::Io {
         path: path.to_path_buf(),

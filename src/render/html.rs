@@ -260,7 +260,9 @@ impl Pages<'_> {
             json.push(b'\n');
             contexts.add(path.with_extension("json"), json)?;
         }
-        self.site.add(path, html)?;
+        // Inline SVG makes every page XML as much as HTML: no forbidden character passes.
+        self.site
+            .add(path, super::sanitize::xml_bytes(html.into_bytes()))?;
         Ok(())
     }
 }

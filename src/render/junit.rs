@@ -82,11 +82,32 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         })
         .collect();
     let failing = |c: &Case| c.finding.is_some_and(|f| f.fails_gate());
-    let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
+    // The gate's thresholds are cases too, so a gate that fails on a threshold alone is a
+    // failing test a CI page shows (its reason as the message).
+    let verdict = &report.verdict;
+    let gate_cases: Vec<(String, Option<String>)> = verdict
+        .thresholds
+        .iter()
+        .map(|t| {
+            let failed = verdict.failed_thresholds.contains(&t.name);
+            let reason = failed.then(|| {
+                verdict
+                    .reasons
+                    .iter()
+                    .find(|r| r.contains(&t.source))
+                    .cloned()
+                    .unwrap_or_else(|| format!("{} missed", t.name))
+            });
+            (format!("gate.{} [{}]", t.name, t.source), reason)
+        })
+        .collect();
+    let gate_failures = gate_cases.iter().filter(|(_, r)| r.is_some()).count();
+    let total: usize = suites.iter().map(|(_, c)| c.len()).sum::<usize>() + gate_cases.len();
     let failures: usize = suites
         .iter()
         .map(|(_, c)| c.iter().filter(|c| failing(c)).count())
-        .sum();
+        .sum::<usize>()
+        + gate_failures;
     writer
         .create_element("testsuites")
         .with_attribute(("name", format!("migcov {}", report.meta.title).as_str()))
@@ -94,6 +115,55 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         .with_attribute(("failures", failures.to_string().as_str()))
         .with_attribute(("errors", "0"))
         .write_inner_content(|w| {
+            w.create_element("testsuite")
+                .with_attribute(("name", "gate"))
+                .with_attribute(("tests", gate_cases.len().to_string().as_str()))
+                .with_attribute(("failures", gate_failures.to_string().as_str()))
+                .with_attribute(("errors", "0"))
+                .with_attribute(("skipped", "0"))
+                .write_inner_content(|w| {
+                    w.create_element("properties").write_inner_content(|w| {
+                        w.create_element("property")
+                            .with_attribute(("name", "migcov.version"))
+                            .with_attribute(("value", report.meta.version.as_str()))
+                            .write_empty()?;
+                        w.create_element("property")
+                            .with_attribute(("name", "gate.passed"))
+                            .with_attribute(("value", verdict.passed.to_string().as_str()))
+                            .write_empty()?;
+                        for t in &verdict.thresholds {
+                            w.create_element("property")
+                                .with_attribute(("name", format!("gate.{}", t.name).as_str()))
+                                .with_attribute((
+                                    "value",
+                                    format!("{} ({})", t.value, t.source).as_str(),
+                                ))
+                                .write_empty()?;
+                        }
+                        Ok(())
+                    })?;
+                    for (name, reason) in &gate_cases {
+                        let element = w
+                            .create_element("testcase")
+                            .with_attribute(("classname", "migcov.gate"))
+                            .with_attribute(("name", name.as_str()));
+                        match reason {
+                            None => {
+                                element.write_empty()?;
+                            }
+                            Some(reason) => {
+                                element.write_inner_content(|w| {
+                                    w.create_element("failure")
+                                        .with_attribute(("type", "gate"))
+                                        .with_attribute(("message", reason.as_str()))
+                                        .write_text_content(BytesText::new(reason))?;
+                                    Ok(())
+                                })?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })?;
             for (family, cases) in &suites {
                 let suite_failures = cases.iter().filter(|c| failing(c)).count();
                 w.create_element("testsuite")
@@ -153,5 +223,5 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         .map_err(to_err)?;
     let mut bytes = writer.into_inner();
     bytes.push(b'\n');
-    Ok(bytes)
+    Ok(super::sanitize::xml_bytes(bytes))
 }

@@ -17,6 +17,24 @@ fn cell(text: &str) -> String {
         .replace('\n', " ")
 }
 
+/// A link destination Markdown reads whole: spaces, parentheses and angle brackets (in a
+/// path such as `reports/run (1)/index.html`) percent-encoded.
+fn link_target(link: &str) -> String {
+    let mut out = String::with_capacity(link.len());
+    for c in link.chars() {
+        match c {
+            ' ' => out.push_str("%20"),
+            '(' => out.push_str("%28"),
+            ')' => out.push_str("%29"),
+            '<' => out.push_str("%3C"),
+            '>' => out.push_str("%3E"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 pub fn render(report: &Report, site_link: &str) -> String {
     let s = &report.summary;
     let f = &report.finding_counts;
@@ -87,6 +105,6 @@ pub fn render(report: &Report, site_link: &str) -> String {
             ));
         }
     }
-    out.push_str(&format!("\n[Full report]({site_link})\n"));
-    out
+    out.push_str(&format!("\n[Full report]({})\n", link_target(site_link)));
+    super::sanitize::xml_text(&out).into_owned()
 }

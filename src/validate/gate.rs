@@ -13,6 +13,8 @@ pub struct Verdict {
     pub reasons: Vec<String>,
     /// The thresholds in force and where each came from.
     pub thresholds: Vec<Threshold>,
+    /// The names of the thresholds that failed (`fail_under`, `max_missing_records`).
+    pub failed_thresholds: Vec<&'static str>,
     /// The same thresholds, for colour bands that must agree with the gate.
     #[serde(skip)]
     pub config: GateConfig,
@@ -125,9 +127,11 @@ pub fn gate(
             rules.join(", ")
         ));
     }
+    let mut failed_thresholds = Vec::new();
     if let Some(minimum) = config.fail_under {
         let rate = overall_success_rate.unwrap_or(0.0);
         if rate < minimum {
+            failed_thresholds.push("fail_under");
             reasons.push(format!(
                 "overall success rate {:.2}% is below {} {:.2}%",
                 rate * 100.0,
@@ -139,6 +143,7 @@ pub fn gate(
     if let Some(maximum) = config.max_missing_records {
         let missing = missing_records;
         if missing > maximum {
+            failed_thresholds.push("max_missing_records");
             reasons.push(format!(
                 "{missing} legacy records have no mapping, more than {} {maximum}",
                 sources.max_missing_records
@@ -149,6 +154,7 @@ pub fn gate(
         passed: reasons.is_empty(),
         reasons,
         thresholds,
+        failed_thresholds,
         config: config.clone(),
     }
 }

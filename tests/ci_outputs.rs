@@ -1,0 +1,221 @@
+//! CI files as CI systems read them: valid XML whatever the data holds, a gate that fails
+//! on a threshold alone shown as a failing test, files readable by other users, a step
+//! summary appended to, streams written as streams, and every path checked before anything
+//! is written.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+use common::base_with;
+
+fn migcov() -> Command {
+    let mut cmd = Command::cargo_bin("migcov").unwrap();
+    cmd.env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+fn xmllint_ok(file: &Path) {
+    match Process::new("xmllint").arg("--noout").arg(file).output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "xmllint {}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) if std::env::var_os("MIGCOV_SKIP_TOOLS").is_some() => {
+            eprintln!("xmllint not found: XML check SKIPPED (MIGCOV_SKIP_TOOLS is set)")
+        }
+        Err(e) => panic!("xmllint is needed: {e} (scripts/test installs libxml2-utils)"),
+    }
+}
+
+#[test]
+fn control_characters_from_the_data_never_reach_xml() {
+    let data = base_with(None);
+    std::fs::write(
+        data.path().join("logs/log.csv"),
+        "script_id,operation_type,timestamp,level,message,context,user_id\n\
+         office-migration.ts,MIGRATE,2026-03-01T08:00:00Z,VERB\u{7}OSE,bell\u{1}ring,\"{\"\"status\"\": \"\"COMPLETE\"\"}\",anna\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (out, junit) = (dir.path().join("site"), dir.path().join("junit.xml"));
+    migcov()
+        .args([
+            "build",
+            "--report-date",
+            "2026-03-31",
+            "--exit-zero",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .arg("--junit")
+        .arg(&junit)
+        .assert()
+        .code(0);
+    let xml = read(&junit);
+    assert!(
+        xml.contains("VERB\u{FFFD}OSE"),
+        "the level is in the report, replaced"
+    );
+    assert!(!xml.contains('\u{7}'));
+    xmllint_ok(&junit);
+    for entry in walkdir::WalkDir::new(&out) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "html") {
+            let page = read(entry.path());
+            assert!(
+                !page.contains('\u{7}') && !page.contains('\u{1}'),
+                "{}",
+                entry.path().display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_gate_failing_on_a_threshold_alone_is_a_failing_test_case() {
+    // The clean base with 12 source ids for 10 mappings: 2 ids are missing. With the rules
+    // that report them off, no finding fails the gate; only max_missing_records (1, from
+    // migcov.yaml) does. fail_under 0.5 (a flag) holds: a passing case.
+    let data = base_with(None);
+    std::fs::write(data.path().join("source_ids/dispatch_office.csv"), {
+        let mut ids = String::from("id\n");
+        for id in 1..=12 {
+            ids.push_str(&format!("{id}\n"));
+        }
+        ids
+    })
+    .unwrap();
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "gate:\n  max_missing_records: 1\nseverity:\n  missing.mapping.unmapped: off\n  reconcile.entity.source_rows: off\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    migcov()
+        .args([
+            "build",
+            "--report-date",
+            "2026-03-31",
+            "--fail-under",
+            "0.5",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .arg("--junit")
+        .arg(&junit)
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(
+            "2 legacy records have no mapping, more than migcov.yaml gate.max_missing_records 1",
+        ));
+    let xml = read(&junit);
+    assert!(
+        xml.contains(r#"<testsuite name="gate" tests="2" failures="1" errors="0" skipped="0">"#),
+        "{xml}"
+    );
+    assert!(xml
+        .contains(r#"<testcase classname="migcov.gate" name="gate.fail_under [--fail-under]"/>"#));
+    assert!(xml.contains(
+        r#"<testcase classname="migcov.gate" name="gate.max_missing_records [migcov.yaml gate.max_missing_records]">
+      <failure type="gate" message="2 legacy records have no mapping, more than migcov.yaml gate.max_missing_records 1">"#
+    ));
+    assert!(xml.contains(r#"<property name="gate.passed" value="false"/>"#));
+    assert!(
+        xml.contains(r#"failures="1" errors="0">"#),
+        "the top level counts it"
+    );
+    xmllint_ok(&junit);
+}
+
+#[test]
+fn ci_files_are_readable_appended_or_streamed() {
+    let data = base_with(None);
+    let dir = tempfile::tempdir().unwrap();
+    let (junit, json, summary) = (
+        dir.path().join("junit.xml"),
+        dir.path().join("result.json"),
+        dir.path().join("step summary.md"),
+    );
+    std::fs::write(&summary, "## An earlier step\n").unwrap();
+    let out = dir.path().join("my site (1)");
+    let output = migcov()
+        .args(["build", "--report-date", "2026-03-31", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .arg("--summary-md")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    for file in [&junit, &json] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o044,
+            0o044,
+            "{} is readable by others: {mode:o}",
+            file.display()
+        );
+    }
+    let text = read(&summary);
+    assert!(
+        text.starts_with("## An earlier step\n"),
+        "appended, not replaced"
+    );
+    assert!(text.contains("my%20site%20%281%29/index.html)"), "{text}");
+
+    // A stream is written to as it is, never replaced by a file.
+    let output = migcov()
+        .args(["build", "--report-date", "2026-03-31", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .args(["--junit", "/dev/stdout"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("<testsuites"));
+    assert!(std::fs::symlink_metadata("/dev/stdout")
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn a_bad_output_path_fails_before_anything_is_written() {
+    let data = base_with(None);
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .args(["build", "--report-date", "2026-03-31", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .arg("--junit")
+        .arg(blocker.join("junit.xml"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not-a-folder/junit.xml"));
+    assert!(!out.exists(), "no site was written");
+}
