@@ -15,6 +15,10 @@ use super::LoadError;
 use crate::model::config::EpochUnit;
 
 pub const FILE_COL: &str = "__file";
+
+/// The largest count a whole-number column takes (10^15, a thousand million million rows):
+/// sums of millions of such values still fit in 64 bits.
+pub const MAX_COUNT: i64 = 1_000_000_000_000_000;
 pub const ROW_COL: &str = "__row";
 
 /// The canonical type of a column.
@@ -50,8 +54,8 @@ impl ColumnKind {
     fn expected(self) -> &'static str {
         match self {
             ColumnKind::Text => "text",
-            ColumnKind::Int => "a whole number",
-            ColumnKind::Float => "a number",
+            ColumnKind::Int => "a whole number of at most 15 digits",
+            ColumnKind::Float => "a finite number",
             ColumnKind::Timestamp => {
                 "an ISO 8601 timestamp such as 2026-03-01T08:15:00Z or 2026-03-01 08:15:00+01 \
                  (a whole number only with epoch_unit in migcov.yaml)"
@@ -283,8 +287,22 @@ fn convert(spec: &ColumnSpec, found: &DataType, options: &TableOptions) -> Expr 
             DataType::Struct(_) => c.struct_().json_encode(),
             _ => c.cast(DataType::String),
         },
-        Int | Float if text => c.str().strip_chars(lit(NULL)).cast(spec.kind.dtype()),
-        Int | Float => c.cast(spec.kind.dtype()),
+        Int | Float => {
+            let number = if text {
+                c.str().strip_chars(lit(NULL)).cast(spec.kind.dtype())
+            } else {
+                c.cast(spec.kind.dtype())
+            };
+            // Out of range is not a number here: NaN and ±inf would hang a chart's axis, a
+            // count past MAX_COUNT could overflow a sum. Both become null and are reported.
+            let in_range = match spec.kind {
+                Int => number.clone().abs().lt_eq(lit(MAX_COUNT)),
+                _ => number.clone().is_finite(),
+            };
+            when(in_range)
+                .then(number)
+                .otherwise(lit(NULL).cast(spec.kind.dtype()))
+        }
         Timestamp => timestamp(c, found, options),
     }
 }
@@ -326,6 +344,36 @@ pub fn load_table(
     )
     .and_then(|lf| lf.collect())
     .map_err(|e| LoadError::table(&files[0].relative, e))?;
+    // Each count is at most MAX_COUNT, but enough of them could still overflow a sum: a
+    // column whose magnitudes add up past 2^62 cannot be counted exactly, and says so.
+    for spec in specs.iter().filter(|s| s.kind == Int) {
+        let total = combined
+            .clone()
+            .lazy()
+            .select([col(spec.name)
+                .cast(DataType::Float64)
+                .abs()
+                .sum()
+                .alias("t")])
+            .collect()
+            .ok()
+            .and_then(|t| t.column("t").ok()?.f64().ok()?.get(0))
+            .unwrap_or(0.0);
+        if total > 4.6e18 {
+            let names: Vec<String> = files
+                .iter()
+                .map(|f| f.relative.display().to_string())
+                .collect();
+            return Err(LoadError::table(
+                &files[0].relative,
+                format!(
+                    "column `{}` adds up to {total:e} over {}: too large to count exactly",
+                    spec.name,
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
     Ok(combined)
 }
 

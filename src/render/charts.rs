@@ -72,6 +72,23 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A value a chart can place: non-finite ones (NaN, ±inf) are drawn as 0, so no axis is
+/// ever built over an infinite or undefined range (which would never finish drawing).
+fn finite(v: f64) -> f64 {
+    // Beyond 10^15 no count or rate is real, and 1.1 × 10^308 is already infinite.
+    if v.is_finite() && v.abs() <= 1e15 {
+        v
+    } else {
+        0.0
+    }
+}
+
+fn finite_bars(bars: &[(String, f64, RGBColor)]) -> Vec<(String, f64, RGBColor)> {
+    bars.iter()
+        .map(|(label, v, colour)| (label.clone(), finite(*v), *colour))
+        .collect()
+}
+
 /// Vertical bars, one per label, coloured one by one.
 pub fn bars(
     title: &str,
@@ -80,6 +97,12 @@ pub fn bars(
     y_max: f64,
     percent: bool,
 ) -> String {
+    let bars = &finite_bars(bars);
+    let y_max = if y_max.is_finite() && y_max > 0.0 {
+        y_max
+    } else {
+        1.0
+    };
     svg(title, desc, |root| {
         let n = bars.len().max(1);
         let mut chart = ChartBuilder::on(root)
@@ -126,6 +149,7 @@ pub fn bars(
 
 /// Bars up or down from zero, one per label: signed fractions shown as percentages.
 pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> String {
+    let bars = &finite_bars(bars);
     svg(title, desc, |root| {
         let n = bars.len().max(1);
         let reach = bars.iter().map(|b| b.1.abs()).fold(0.0, f64::max).max(0.01) * 1.15;
@@ -171,6 +195,19 @@ pub fn trend(
     series: &[(String, RGBColor, Vec<Option<f64>>)],
     percent: bool,
 ) -> String {
+    let series: &[(String, RGBColor, Vec<Option<f64>>)] = &series
+        .iter()
+        .map(|(label, colour, values)| {
+            (
+                label.clone(),
+                *colour,
+                values
+                    .iter()
+                    .map(|v| v.filter(|v| v.is_finite() && v.abs() <= 1e15))
+                    .collect(),
+            )
+        })
+        .collect::<Vec<_>>();
     svg(title, desc, |root| {
         let n = labels.len().max(2);
         let y_max = if percent {
@@ -250,6 +287,7 @@ fn whole_numbers(v: &f64) -> String {
 
 /// One line with points, x = 1-based execution number.
 pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String {
+    let values: &[f64] = &values.iter().map(|v| finite(*v)).collect::<Vec<_>>();
     let values_len = values.len().max(2);
     svg(title, desc, |root| {
         let y_max = values.iter().cloned().fold(0.0, f64::max).max(1.0) * 1.1;
@@ -282,6 +320,12 @@ pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String
 
 /// Stacked bars per execution: each stack is `(label, colour)` of `series`.
 pub fn stacked(title: &str, desc: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String {
+    let series: &[(&str, RGBColor, Vec<f64>)] = &series
+        .iter()
+        .map(|(label, colour, values)| {
+            (*label, *colour, values.iter().map(|v| finite(*v)).collect())
+        })
+        .collect::<Vec<_>>();
     svg(title, desc, |root| {
         let n = series.first().map(|s| s.2.len()).unwrap_or(0).max(1);
         let y_max = (0..n)
@@ -366,5 +410,41 @@ mod tests {
         );
         let line = line("Throughput", "1 execution", &[12.5], BLUE);
         assert!(line.contains("<circle"));
+    }
+}
+
+#[cfg(test)]
+mod safety_tests {
+    use super::*;
+
+    #[test]
+    fn every_chart_draws_on_non_finite_and_empty_data() {
+        let odd = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e308, -0.0];
+        let bars_in: Vec<(String, f64, RGBColor)> = odd
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("bar {i}"), *v, BLUE))
+            .collect();
+        for svg in [
+            bars("t", "d", &bars_in, f64::INFINITY, true),
+            bars("t", "d", &[], f64::NAN, false),
+            deltas("t", "d", &bars_in),
+            deltas("t", "d", &[]),
+            line("t", "d", &odd, BLUE),
+            line("t", "d", &[], BLUE),
+            stacked("t", "d", &[("a", BLUE, odd.to_vec())]),
+            stacked("t", "d", &[]),
+            trend(
+                "t",
+                "d",
+                &["a".into(), "b".into()],
+                &[("s".into(), BLUE, vec![Some(f64::NAN), Some(f64::INFINITY)])],
+                true,
+            ),
+            trend("t", "d", &[], &[], false),
+        ] {
+            assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{svg}");
+            assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        }
     }
 }

@@ -1,0 +1,211 @@
+//! Hostile input: every case ends, within a time limit, either in a clear error naming the
+//! file (exit 2) or in a report whose findings say what is wrong (exit 0 or 1); never a
+//! panic (101), a hang, or a write outside `--out`.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use common::base_with;
+
+/// Runs `migcov build` on `data` with a 60 s limit; returns (exit code, stdout + stderr).
+fn build(data: &Path) -> (i32, String) {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::cargo_bin("migcov")
+        .unwrap()
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(["build", "--report-date", "2026-03-31", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out.path().join("site"))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let code = output
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("killed (a hang?): {text}"));
+    assert_ne!(code, 101, "panicked: {text}");
+    (code, text)
+}
+
+const METRICS_HEADER: &str = "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms,throughput_per_second\n";
+
+fn with_file(path: &str, bytes: &[u8]) -> tempfile::TempDir {
+    let data = base_with(None);
+    let file = data.path().join(path);
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(file, bytes).unwrap();
+    data
+}
+
+fn expect_error(path: &str, bytes: &[u8], message: &str) {
+    let data = with_file(path, bytes);
+    let (code, text) = build(data.path());
+    assert_eq!(code, 2, "{path}: {text}");
+    assert!(
+        text.contains(message),
+        "{path}: expected {message:?} in {text}"
+    );
+}
+
+#[test]
+fn non_finite_and_oversized_numbers_are_errors_not_hangs_or_overflows() {
+    for (value, found) in [("NaN", "\"NaN\""), ("inf", "\"inf\""), ("-inf", "\"-inf\"")] {
+        expect_error(
+            "metrics/run.csv",
+            format!("{METRICS_HEADER}office-migration.ts,offices,2026-03-01T08:00:00Z,10,10,0,0,1000,{value}\n").as_bytes(),
+            &format!("metrics/run.csv row 1: column `throughput_per_second`: expected a finite number, found {found}"),
+        );
+    }
+    expect_error(
+        "metrics/run.csv",
+        format!("{METRICS_HEADER}office-migration.ts,offices,2026-03-01T08:00:00Z,99999999999999999999,10,0,0,1000,\n").as_bytes(),
+        "metrics/run.csv row 1: column `records_processed`: expected a whole number of at most 15 digits",
+    );
+    // Each value in range, the sum past 2^62.
+    let mut rows = String::from(METRICS_HEADER);
+    for _ in 0..4700 {
+        rows.push_str("office-migration.ts,offices,2026-03-01T08:00:00Z,1000000000000000,1000000000000000,0,0,1,\n");
+    }
+    expect_error(
+        "metrics/run.csv",
+        rows.as_bytes(),
+        "column `records_processed` adds up to 4.7e18",
+    );
+}
+
+#[test]
+fn hostile_yaml_is_rejected_fast_with_the_file_named() {
+    let laughs =
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n\
+                  b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n\
+                  d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n\
+                  f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n";
+    expect_error(
+        "scripts/office.yaml",
+        laughs.as_bytes(),
+        "scripts/office.yaml",
+    );
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    expect_error(
+        "scripts/office.yaml",
+        deep.as_bytes(),
+        "scripts/office.yaml line 1: recursion limit exceeded",
+    );
+    expect_error("migcov.yaml", b"title: a\ntitle: b\n", "migcov.yaml");
+    expect_error(
+        "domains.yaml",
+        b"- name: CLINICAL\n\tpriority: HIGH\n",
+        "domains.yaml",
+    );
+    expect_error(
+        "domains.yaml",
+        b"- name: CLIN\xffICAL\n  priority: HIGH\n",
+        "domains.yaml",
+    );
+}
+
+#[test]
+fn broken_exports_name_their_file() {
+    expect_error(
+        "metrics/run.csv",
+        b"",
+        "metrics/run.csv: cannot parse table",
+    );
+    // Not UTF-8: bytes 0xFF 0xFE inside a cell.
+    let mut bytes = METRICS_HEADER.as_bytes().to_vec();
+    bytes.extend_from_slice(
+        b"office-migration.ts,off\xff\xfeices,2026-03-01T08:00:00Z,10,10,0,0,1000,\n",
+    );
+    expect_error(
+        "metrics/run.csv",
+        &bytes,
+        "metrics/run.csv: cannot parse table: invalid utf-8",
+    );
+    expect_error(
+        "metrics/run.csv",
+        b"script_id;entity_id\nx;y\n",
+        "metrics/run.csv: missing required column `script_id`",
+    );
+    expect_error(
+        "metrics/x.ndjson",
+        b"{\"script_id\": \"office-migration.ts\", \"execution_date\": \n",
+        "metrics/x.ndjson: cannot parse table",
+    );
+    expect_error(
+        "metrics/run.parquet",
+        b"",
+        "metrics/run.parquet: cannot parse table",
+    );
+    expect_error(
+        "mappings/m.parquet",
+        b"PAR1 not really",
+        "mappings/m.parquet: cannot parse table",
+    );
+}
+
+#[test]
+fn ragged_rows_folders_named_like_files_and_link_loops_are_findings() {
+    // A row with too few cells leaves required cells empty: a finding, not a crash.
+    let data = with_file(
+        "metrics/run.csv",
+        format!("{METRICS_HEADER}office-migration.ts,offices,2026-03-01T08:00:00Z,10,10\n")
+            .as_bytes(),
+    );
+    let (code, text) = build(data.path());
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("integrity.export.missing_value"), "{text}");
+
+    let data = base_with(None);
+    std::fs::create_dir_all(data.path().join("metrics/x.csv")).unwrap();
+    std::os::unix::fs::symlink("..", data.path().join("metrics/up")).unwrap();
+    let (code, text) = build(data.path());
+    assert_eq!(
+        code, 0,
+        "a folder named x.csv is a folder; the loop is not followed: {text}"
+    );
+    assert!(text.contains("1 warnings"), "the link is reported: {text}");
+}
+
+#[test]
+fn names_that_look_like_paths_stay_inside_the_output_folder() {
+    let data = base_with(None);
+    let entities = std::fs::read_to_string(data.path().join("entities.yaml"))
+        .unwrap()
+        .replace("name: offices", "name: \"../../escaped\"")
+        .replace("entity_type: OFFICE", "entity_type: \"../OFFICE\"");
+    std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
+    let scripts = std::fs::read_to_string(data.path().join("scripts/office.yaml"))
+        .unwrap()
+        .replace(
+            "name: office-migration.ts",
+            "name: \"../../../tmp/evil.ts\"",
+        );
+    std::fs::write(data.path().join("scripts/office.yaml"), scripts).unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("site");
+    let output = Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--report-date", "2026-03-31", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(matches!(output.status.code(), Some(0 | 1)), "{output:?}");
+    let outside: Vec<_> = std::fs::read_dir(parent.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(outside, ["site"], "nothing written beside --out");
+    assert!(!Path::new("/tmp/evil.ts").exists());
+}
