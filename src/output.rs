@@ -109,8 +109,11 @@ impl Site {
                 path: out.to_path_buf(),
             });
         }
+        remove_abandoned_staging(&parent);
+        // The pid in the name lets a later build tell a staging folder whose build was
+        // killed (remove it) from one still being written (leave it).
         let staging = tempfile::Builder::new()
-            .prefix(".migcov-staging-")
+            .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
             .tempdir_in(&parent)
             .map_err(io(&parent))?;
         for (relative, contents) in &self.files {
@@ -123,7 +126,24 @@ impl Site {
             }
             std::fs::copy(source, &target).map_err(io(source))?;
         }
-        write_new_file(&staging.path().join(MARKER), b"")?;
+        let mut ours: Vec<String> = self
+            .files
+            .keys()
+            .chain(self.copies.keys())
+            .filter_map(|p| p.components().next())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        ours.sort();
+        ours.dedup();
+        if out.exists() {
+            carry_over_foreign(out, staging.path(), &ours)?;
+        }
+        let mut marker = String::from("migcov site; the top-level entries migcov wrote:\n");
+        for name in &ours {
+            marker.push_str(name);
+            marker.push('\n');
+        }
+        write_new_file(&staging.path().join(MARKER), marker.as_bytes())?;
         let staged = staging.keep();
         swap_in(&staged, out)
     }
@@ -233,6 +253,91 @@ pub fn write_file(path: &Path, contents: &[u8], how: WriteMode) -> Result<(), Ou
         path: path.to_path_buf(),
         source: e.error,
     })?;
+    Ok(())
+}
+
+const STAGING_PREFIX: &str = ".migcov-staging-";
+
+/// Staging folders (and old sites set aside) left beside the output folder by a build that
+/// was killed: those whose build process is gone are removed.
+fn remove_abandoned_staging(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else {
+            continue;
+        };
+        let pid: Option<i32> = rest.split('-').next().and_then(|p| p.parse().ok());
+        if pid.is_some_and(|pid| !process_alive(pid)) && entry.path().is_dir() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn process_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: i32) -> bool {
+    true
+}
+
+/// Entries at the top of an existing site that migcov did not write (a `.git`, a `CNAME`
+/// for GitHub Pages, a `robots.txt`) are linked into the new site, so a rebuild keeps them.
+/// The old marker names what migcov wrote; a marker without that list (older versions)
+/// keeps only hidden entries and `CNAME`.
+fn carry_over_foreign(out: &Path, staging: &Path, ours: &[String]) -> Result<(), OutputError> {
+    let marker = std::fs::read_to_string(out.join(MARKER)).unwrap_or_default();
+    let listed: Vec<&str> = marker.lines().skip(1).collect();
+    for entry in std::fs::read_dir(out).map_err(io(out))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let foreign = if listed.is_empty() {
+            (name.starts_with('.') || name == "CNAME") && name != MARKER
+        } else {
+            !listed.contains(&name.as_str()) && name != MARKER
+        };
+        if foreign && !ours.contains(&name) {
+            link_tree(&entry.path(), &staging.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Recreates `from` at `to`: folders made, files hard-linked (copied across devices),
+/// symlinks recreated as they are.
+fn link_tree(from: &Path, to: &Path) -> Result<(), OutputError> {
+    for entry in walkdir::WalkDir::new(from).follow_links(false) {
+        let entry = entry.map_err(|e| OutputError::Io {
+            path: from.to_path_buf(),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("walk")),
+        })?;
+        let relative = entry.path().strip_prefix(from).unwrap_or(entry.path());
+        let target = if relative.as_os_str().is_empty() {
+            to.to_path_buf()
+        } else {
+            to.join(relative)
+        };
+        let kind = entry.file_type();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target).map_err(io(&target))?;
+        } else if kind.is_symlink() {
+            #[cfg(unix)]
+            {
+                let link = std::fs::read_link(entry.path()).map_err(io(entry.path()))?;
+                std::os::unix::fs::symlink(link, &target).map_err(io(&target))?;
+            }
+        } else if std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target).map_err(io(&target))?;
+        }
+    }
     Ok(())
 }
 

@@ -41,30 +41,54 @@ pub fn badge(label: &str, value: &str, colour: &str) -> String {
     )
 }
 
+/// One badge, as SVG and as a shields.io endpoint JSON (`schemaVersion: 1`) beside it, so
+/// a README can show it through shields.io with its own styles.
+fn add(
+    site: &mut Site,
+    name: &str,
+    label: &str,
+    value: &str,
+    band: Band,
+) -> Result<(), RenderError> {
+    let colour = colour(band);
+    site.add(format!("badges/{name}.svg"), badge(label, value, colour))?;
+    let mut json = serde_json::to_vec_pretty(&serde_json::json!({
+        "schemaVersion": 1,
+        "label": label,
+        "message": value,
+        "color": colour.trim_start_matches('#'),
+    }))
+    .map_err(|e| RenderError::Encode {
+        what: "badge JSON".into(),
+        message: e.to_string(),
+    })?;
+    json.push(b'\n');
+    site.add(format!("badges/{name}.json"), json)?;
+    Ok(())
+}
+
 pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
     let s = &report.summary;
     let coverage = ratio(s.migrated_records, s.total_records);
-    site.add(
-        "badges/coverage.svg",
-        badge(
-            "coverage",
-            &format_percent(coverage),
-            colour(report.summary_band),
-        ),
+    add(
+        site,
+        "coverage",
+        "coverage",
+        &format_percent(coverage),
+        report.summary_band,
     )?;
-    site.add(
-        "badges/success-rate.svg",
-        badge(
-            "success rate",
-            &format_percent(s.overall_success_rate),
-            colour(report.success_band),
-        ),
+    add(
+        site,
+        "success-rate",
+        "success rate",
+        &format_percent(s.overall_success_rate),
+        report.success_band,
     )?;
     let (text, band) = if report.verdict.passed {
         ("passed", Band::High)
     } else {
         ("failed", Band::Low)
     };
-    site.add("badges/gate.svg", badge("migcov gate", text, colour(band)))?;
+    add(site, "gate", "migcov gate", text, band)?;
     Ok(())
 }

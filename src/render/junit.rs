@@ -1,7 +1,8 @@
 //! `--junit FILE`: JUnit XML as GitLab, Jenkins and GitHub test-report actions read it. One
 //! test suite per rule family, one test case per rule (passing) or per rule and subject
 //! (with findings). Error findings are failures carrying the message and the counts;
-//! warnings and info stay passing cases with the message in `system-out`. No timestamps, so
+//! warnings, info and waived findings are `skipped` with the message, so a CI page shows
+//! them without failing. A `gate` suite comes first: one case per threshold in force. No timestamps, so
 //! the file is as reproducible as the site.
 
 use quick_xml::events::{BytesDecl, BytesText, Event};
@@ -166,12 +167,16 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
                 })?;
             for (family, cases) in &suites {
                 let suite_failures = cases.iter().filter(|c| failing(c)).count();
+                let suite_skipped = cases
+                    .iter()
+                    .filter(|c| c.finding.is_some() && !failing(c))
+                    .count();
                 w.create_element("testsuite")
                     .with_attribute(("name", family.as_str()))
                     .with_attribute(("tests", cases.len().to_string().as_str()))
                     .with_attribute(("failures", suite_failures.to_string().as_str()))
                     .with_attribute(("errors", "0"))
-                    .with_attribute(("skipped", "0"))
+                    .with_attribute(("skipped", suite_skipped.to_string().as_str()))
                     .write_inner_content(|w| {
                         for case in cases {
                             let element = w
@@ -202,11 +207,23 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
                                     })?;
                                 }
                                 Some(finding) => {
+                                    // Warnings, info and waived findings do not fail the
+                                    // gate; `skipped` with the message keeps them visible.
+                                    let label = if finding.waiver.is_some() {
+                                        "waived"
+                                    } else {
+                                        finding.severity.as_str()
+                                    };
                                     element.write_inner_content(|w| {
+                                        w.create_element("skipped")
+                                            .with_attribute((
+                                                "message",
+                                                format!("{label}: {}", finding.message).as_str(),
+                                            ))
+                                            .write_empty()?;
                                         w.create_element("system-out").write_text_content(
                                             BytesText::new(&format!(
-                                                "{}: {}",
-                                                finding.severity.as_str(),
+                                                "{label}: {}",
                                                 detail(finding)
                                             )),
                                         )?;
