@@ -14,11 +14,37 @@ use super::LoadError;
 use crate::model::config::ProjectConfig;
 use crate::model::{Category, Domain, Priority, Status};
 
+/// The largest manifest read: YAML this big is an export in the wrong place, or a bomb.
+pub const MAX_MANIFEST_BYTES: u64 = 16 * 1024 * 1024;
+
 pub(crate) fn read_text(file: &InputFile) -> Result<String, LoadError> {
-    std::fs::read_to_string(&file.path).map_err(|source| LoadError::Io {
+    let io = |source| LoadError::Io {
         path: file.relative.clone(),
         source,
-    })
+    };
+    let size = std::fs::metadata(&file.path).map_err(io)?.len();
+    if size > MAX_MANIFEST_BYTES {
+        return Err(LoadError::Manifest {
+            path: file.relative.clone(),
+            item: None,
+            message: format!(
+                "{size} bytes: a manifest may hold at most {MAX_MANIFEST_BYTES} bytes (exports belong in CSV, Parquet or NDJSON)"
+            ),
+        });
+    }
+    std::fs::read_to_string(&file.path).map_err(io)
+}
+
+/// Whether a YAML document is a list at the top: its first content line (past comments,
+/// blank lines and a `---` start marker) begins with `-` or `[`. Deciding this from the text
+/// lets the document be parsed once, straight into the records.
+fn is_list(text: &str) -> bool {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("%"))
+        .map(|l| l.strip_prefix("---").map(str::trim_start).unwrap_or(l))
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.starts_with('-') || l.starts_with('['))
 }
 
 fn yaml_error(path: &Path, err: serde_yaml::Error) -> LoadError {
@@ -29,19 +55,22 @@ fn yaml_error(path: &Path, err: serde_yaml::Error) -> LoadError {
     }
 }
 
-/// One mapping or a list of mappings, each parsed with line numbers kept.
+/// One mapping or a list of mappings, parsed once (the shape is read from the text), so
+/// errors keep their line numbers and no document is walked twice.
 pub fn parse_records<T: DeserializeOwned>(file: &InputFile) -> Result<Vec<T>, LoadError> {
     let text = read_text(file)?;
-    let value: serde_yaml::Value =
-        serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))?;
-    match value {
-        serde_yaml::Value::Null => Ok(Vec::new()),
-        serde_yaml::Value::Sequence(_) => {
-            serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))
-        }
-        _ => serde_yaml::from_str(&text)
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
+        return Ok(Vec::new());
+    }
+    if is_list(&text) {
+        serde_yaml::from_str(&text).map_err(|e| yaml_error(&file.relative, e))
+    } else {
+        serde_yaml::from_str(&text)
             .map(|one| vec![one])
-            .map_err(|e| yaml_error(&file.relative, e)),
+            .map_err(|e| yaml_error(&file.relative, e))
     }
 }
 
