@@ -37,6 +37,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Explain one rule: what it checks, why, how to fix it, with an example.
     Rule(RuleArgs),
+    /// Print the JSON Schema of every JSON file migcov writes (api/, --json, badges).
+    Schema,
     /// Write the built-in templates and stylesheet to a folder, to start your own from.
     Templates(TemplatesArgs),
 }
@@ -311,7 +313,11 @@ impl BuildArgs {
             single_file: self.single_file,
             dump_context: self.dump_context,
             exit_zero: self.exit_zero,
-            command_line: std::env::args().collect(),
+            // The program as `migcov`, not the path it was started from: no absolute path
+            // of this machine goes into a snapshot.
+            command_line: std::iter::once("migcov".to_string())
+                .chain(std::env::args().skip(1))
+                .collect(),
         })
     }
 }

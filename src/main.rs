@@ -232,6 +232,10 @@ fn main() -> ExitCode {
             }
             None => fail(format!("unknown rule {:?} (see `migcov rules`)", args.id)),
         },
+        Command::Schema => {
+            print!("{}", migcov::render::json::SCHEMA);
+            Exit::Clean.into()
+        }
         Command::Rules(_) => {
             for rule in migcov::validate::RULES {
                 println!(

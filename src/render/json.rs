@@ -5,10 +5,31 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::RenderError;
-use crate::model::Severity;
 use crate::output::Site;
 use crate::report::{EntityView, Report};
 use crate::validate::{Family, RULES};
+
+/// The version of the JSON outputs' schema (`migcov schema`), written into every object.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// The JSON Schema (draft 2020-12) of every JSON file migcov writes.
+pub const SCHEMA: &str = include_str!("schema.json");
+
+/// Per rule with findings: severity, findings, violating rows, waived findings.
+fn rule_counts(report: &Report) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for f in &report.findings {
+        let entry = out.entry(f.rule.as_str().to_string()).or_insert_with(
+            || json!({"severity": f.severity, "findings": 0, "violations": 0, "waived": 0}),
+        );
+        entry["findings"] = json!(entry["findings"].as_u64().unwrap_or(0) + 1);
+        entry["violations"] = json!(entry["violations"].as_u64().unwrap_or(0) + f.count);
+        if f.waiver.is_some() {
+            entry["waived"] = json!(entry["waived"].as_u64().unwrap_or(0) + 1);
+        }
+    }
+    out
+}
 
 fn pretty(value: &impl Serialize) -> Result<Vec<u8>, RenderError> {
     let mut text = serde_json::to_vec_pretty(value).map_err(|e| RenderError::Encode {
@@ -39,7 +60,9 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
     site.add(
         "api/coverage/summary.json",
         pretty(&json!({
+            "schema_version": SCHEMA_VERSION,
             "report": report.summary,
+            "rules": rule_counts(report),
             "domains": domains,
             "findings": report.finding_counts,
             "missing_records": report.missing_records,
@@ -82,6 +105,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
         site.add(
             "api/ledger.json",
             pretty(&json!({
+                "schema_version": SCHEMA_VERSION,
                 "equation": "legacy_rows = migrated + failed + excluded + unaccounted (+ difference when the terms exceed the rows)",
                 "totals": ledger.totals,
                 "by_domain": by_domain,
@@ -117,8 +141,9 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
             })
             .collect();
         let mut body = json!({
+            "schema_version": SCHEMA_VERSION,
             "family": family,
-            "passed": !findings.iter().any(|f| f.severity == Severity::Error),
+            "passed": !findings.iter().any(|f| f.fails_gate()),
             "rules": rules,
             "findings": findings,
         });
@@ -139,9 +164,14 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
             .iter()
             .filter(|e| e.domain == Some(domain.name))
             .collect();
+        let mut body = serde_json::to_value(domain).map_err(|e| RenderError::Encode {
+            what: "JSON".into(),
+            message: e.to_string(),
+        })?;
+        body["schema_version"] = json!(SCHEMA_VERSION);
         site.add(
             format!("api/coverage/domain/{}.json", domain.slug),
-            pretty(domain)?,
+            pretty(&body)?,
         )?;
         site.add(
             format!("api/entities/{}.json", domain.slug),
@@ -174,6 +204,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
         site.add(
             format!("api/scripts/{}/metrics.json", script.id),
             pretty(&json!({
+                "schema_version": SCHEMA_VERSION,
                 "script_id": script.id,
                 "totals": script.totals,
                 "executions": script.executions,
