@@ -153,3 +153,71 @@ fn a_long_scripts_index_is_paged() {
     // filtering and the facet: 8 checks.
     assert!(stdout.contains("browser: 8 passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn markup_in_every_free_text_field_never_runs_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::copy_tree(&fixtures().join("ledger"), &data);
+    // If any of these ran, the browser check would see a console error or a failed load.
+    let payload =
+        r#"<script>console.error('xss')</script><img src=x onerror="console.error('xss')">"#;
+    let quoted = serde_json::to_string(payload).unwrap();
+    let edit = |file: &str, from: &str, to: &str| {
+        let path = data.join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen(from, to, 1);
+        std::fs::write(path, text).unwrap();
+    };
+    edit(
+        "migcov.yaml",
+        "title: Chinook-style migration (ledger fixture)",
+        &format!("title: {quoted}"),
+    );
+    edit(
+        "migcov.yaml",
+        "reason: Spam never migrates",
+        &format!("reason: {quoted}"),
+    );
+    edit(
+        "entities.yaml",
+        "- name: customers",
+        &format!("- name: {quoted}"),
+    );
+    edit(
+        "domains.yaml",
+        "  priority: CRITICAL",
+        &format!("  priority: CRITICAL\n  description: {quoted}"),
+    );
+    edit(
+        "scripts/all.yaml",
+        "  status: COMPLETE",
+        &format!("  status: COMPLETE\n  description: {quoted}"),
+    );
+    let csv_cell = format!("\"{}\"", payload.replace('"', "\"\""));
+    edit("logs/log.csv", "attempt 1 failed", &csv_cell);
+    edit("inventory/source.csv", "audit_trail", &csv_cell);
+    let site = dir.path().join("site");
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-28",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&site)
+        .assert()
+        .success();
+    let output = check(&site, &dir.path().join("artifacts"), None);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+}

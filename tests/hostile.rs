@@ -1,4 +1,4 @@
-//! Hostile input: every case ends, within a time limit, either in a clear error naming the
+//! Hostile input: every case ends, within a time limit and a memory cap, either in a clear error naming the
 //! file (exit 2) or in a report whose findings say what is wrong (exit 0 or 1); never a
 //! panic (101), a hang, or a write outside `--out`.
 
@@ -7,14 +7,39 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use assert_cmd::cargo::CommandCargoExt;
 use assert_cmd::Command;
 use common::base_with;
 
-/// Runs `migcov build` on `data` with a 60 s limit; returns (exit code, stdout + stderr).
+/// The address space a hostile run may use: 4 GiB, so a bomb that tried to allocate its
+/// way out would fail (and be seen) instead of taking the machine down.
+const MEMORY_CAP: libc::rlim_t = 4 << 30;
+
+/// `migcov` with its address space capped at [`MEMORY_CAP`].
+fn capped() -> Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::cargo_bin("migcov").unwrap();
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_CAP,
+                rlim_max: MEMORY_CAP,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Command::from_std(cmd)
+}
+
+/// Runs `migcov build` on `data` under a 60 s limit and the memory cap; returns (exit code,
+/// stdout + stderr).
 fn build(data: &Path) -> (i32, String) {
     let out = tempfile::tempdir().unwrap();
-    let output = Command::cargo_bin("migcov")
-        .unwrap()
+    let output = capped()
         .env_remove("SOURCE_DATE_EPOCH")
         .args(["build", "--report-date", "2026-03-31", "--data"])
         .arg(data)

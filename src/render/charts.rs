@@ -83,6 +83,12 @@ fn finite(v: f64) -> f64 {
     }
 }
 
+/// The gap left and right of each of `n` bars: at most `most` pixels and a quarter of a
+/// bar's slot, so a crowded chart never draws a bar of negative width.
+fn side_margin(n: usize, most: u32) -> u32 {
+    ((WIDTH as usize / n.max(1) / 4) as u32).min(most)
+}
+
 fn finite_bars(bars: &[(String, f64, RGBColor)]) -> Vec<(String, f64, RGBColor)> {
     bars.iter()
         .map(|(label, v, colour)| (label.clone(), finite(*v), *colour))
@@ -109,7 +115,7 @@ pub fn bars(
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(52)
-            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..y_max.max(1e-9))?;
+            .build_cartesian_2d((0..n.max(2) - 1).into_segmented(), 0f64..y_max.max(1e-9))?;
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
                 bars.get(*i).map(|b| b.0.clone()).unwrap_or_default()
@@ -140,7 +146,7 @@ pub fn bars(
                 ],
                 colour.filled(),
             );
-            bar.set_margin(0, 0, 12, 12);
+            bar.set_margin(0, 0, side_margin(n, 12), side_margin(n, 12));
             bar
         }))?;
         Ok(())
@@ -157,7 +163,7 @@ pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> Stri
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(60)
-            .build_cartesian_2d((0..n - 1).into_segmented(), -reach..reach)?;
+            .build_cartesian_2d((0..n.max(2) - 1).into_segmented(), -reach..reach)?;
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if n <= 12 => {
                 bars.get(*i).map(|b| b.0.clone()).unwrap_or_default()
@@ -179,7 +185,7 @@ pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> Stri
                 ],
                 colour.filled(),
             );
-            bar.set_margin(0, 0, 6, 6);
+            bar.set_margin(0, 0, side_margin(n, 6), side_margin(n, 6));
             bar
         }))?;
         Ok(())
@@ -445,6 +451,21 @@ mod safety_tests {
         ] {
             assert!(svg.starts_with("<svg") || svg.contains("<svg"), "{svg}");
             assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
+        }
+    }
+
+    #[test]
+    fn bars_never_have_a_negative_size() {
+        for n in [1usize, 2, 3, 24, 60] {
+            let data: Vec<(String, f64, RGBColor)> = (0..n)
+                .map(|i| (format!("e{i}"), if i % 2 == 0 { -0.5 } else { 0.25 }, BLUE))
+                .collect();
+            for svg in [deltas("t", "d", &data), bars("t", "d", &data, 1.0, true)] {
+                assert!(
+                    !svg.contains("width=\"-") && !svg.contains("height=\"-"),
+                    "{n} bars: {svg}"
+                );
+            }
         }
     }
 }
