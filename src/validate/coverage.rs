@@ -1,17 +1,58 @@
-//! Coverage rules: every script on disk accounted for, every manifest's script on disk,
-//! domain coverages and the coverage report's own bounds, and files outside the contract.
+//! The coverage family: every legacy table covered, every script on disk accounted for and
+//! every manifest's script on disk, domain coverages and the coverage report's own bounds,
+//! and the decisions of `migcov.yaml` (exclusions and waivers) within their dates. Table
+//! names against the inventories are in [`tables`].
+
+pub(super) mod tables;
 
 use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
 use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
-use crate::load::{table_key, InputKind, Inputs};
+use crate::load::{table_key, Inputs};
 use crate::measure::Measures;
-use crate::model::config::expired;
+use crate::model::config::{expired, Waiver};
 use crate::model::Status;
 
-fn file_sample(file: String, fields: Vec<Field>) -> Sample {
+crate::validate::registry::declare_rules! {
+    COVERAGE_DOMAIN_THRESHOLD = "coverage.domain.threshold", Coverage, Error,
+        "Every domain reaches the minimum coverage (gate.min_domain_coverage or --min-domain-coverage)",
+        "Checked only when a minimum is set. A domain below it is not ready for cut-over: migrate the missing \
+         records or lower the bar deliberately in migcov.yaml.";
+    COVERAGE_REPORT_BOUNDS = "coverage.report.bounds", Coverage, Error,
+        "The coverage report is consistent: coverages in [0, 1], completed <= total scripts, migrated <= total records",
+        "The seed's CoverageReport rules. A coverage above 1 or more migrated than total records means an entity \
+         claims more migrated records than it has: fix the entity's counts.";
+    COVERAGE_SCRIPT_NO_METRICS = "coverage.script.no_metrics", Coverage, Warning,
+        "Every script that has started has metrics",
+        "A script whose status is anything but NOT_STARTED must have rows in metrics/: without them its records \
+         are not accounted for. Export its metrics, or set its status to NOT_STARTED.";
+    COVERAGE_SCRIPTS_MISSING_ON_DISK = "coverage.scripts.missing_on_disk", Coverage, Warning,
+        "Every script manifest has its .ts file in the scripts folder",
+        "Checked when a scripts folder is given (--scripts-dir or scripts_dir). A manifest whose script is not on \
+         disk describes a migration nobody can run again: add the file or remove the manifest.";
+    COVERAGE_SCRIPTS_UNACCOUNTED = "coverage.scripts.unaccounted", Coverage, Error,
+        "Every .ts script in the scripts folder has a manifest",
+        "Checked when a scripts folder is given. A script with no manifest is a migration the report cannot \
+         account for: write its manifest under scripts/, or exclude the file in migcov.yaml if it is not a migration.";
+    COVERAGE_TABLE_UNCOVERED = "coverage.table.uncovered", Coverage, Error,
+        "Every table in the source inventory is migrated by a script or owned by an entity",
+        "A legacy table that is the source_table of no script and the legacy_table of no entity is data nobody \
+         migrates. The finding lists each such table with its row count.";
+    COVERAGE_WAIVER_EXPIRED = "coverage.waiver.expired", Coverage, Error,
+        "Every waiver in migcov.yaml is within its expires date",
+        "A waiver accepts a rule's findings about a subject (rule, subject, reason, approved_by, expires). After its expires \
+         date the findings count again and this finding says so. Example: `waivers: [{rule: \
+         integrity.metrics.throughput_mismatch, subject: metrics, reason: legacy runner rounds, approved_by: QA lead, \
+         expires: 2027-01-31}]`.";
+    INTEGRITY_DOMAIN_COVERAGE_RANGE = "integrity.domain.coverage_range", Integrity, Error,
+        "Each domain's coverage_percentage is between 0.0 and 1.0",
+        "coverage_percentage is the domain's migrated records over its total records. Above 1 means some entity \
+         reports more migrated than total records.";
+}
+
+pub(super) fn file_sample(file: String, fields: Vec<Field>) -> Sample {
     Sample {
         file,
         row: None,
@@ -19,7 +60,7 @@ fn file_sample(file: String, fields: Vec<Field>) -> Sample {
     }
 }
 
-fn list_finding(
+pub(super) fn list_finding(
     rule_id: RuleId,
     subject: Subject,
     items: Vec<Sample>,
@@ -241,41 +282,40 @@ pub fn check(
         findings.push(finding);
     }
 
-    let unknown: Vec<Sample> = inputs
-        .files
-        .iter()
-        .filter(|f| f.kind == InputKind::Unknown)
-        .map(|f| file_sample(f.relative.display().to_string(), Vec::new()))
-        .collect();
-    let skipped: Vec<Sample> = inputs
-        .files
-        .iter()
-        .filter_map(|f| match f.kind {
-            InputKind::Skipped(why) => Some(file_sample(
-                f.relative.display().to_string(),
-                vec![Field {
-                    name: "why".into(),
-                    value: why.into(),
-                }],
-            )),
-            _ => None,
-        })
-        .collect();
-    let skipped_n = skipped.len();
-    findings.extend(list_finding(
-        RuleId::LoadFileSkipped,
-        Subject::new("file", &inputs.data_dir_name),
-        skipped,
-        format!("{skipped_n} entries in the data folder are not regular files and were not read"),
-    ));
-    let n = unknown.len();
-    findings.extend(list_finding(
-        RuleId::LoadFileUnknown,
-        Subject::new("file", &inputs.data_dir_name),
-        unknown,
-        format!(
-            "{n} files in the data folder are not part of the input contract and were not read"
-        ),
-    ));
     Ok(())
+}
+
+/// Marks the findings that a waiver in force accepts, and reports lapsed waivers (which
+/// accept nothing).
+pub(super) fn apply_waivers(
+    waivers: &[Waiver],
+    date: Option<chrono::NaiveDate>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut lapsed = Vec::new();
+    for waiver in waivers {
+        if date.is_some_and(|d| expired(waiver.expires, d)) {
+            lapsed.push(Finding::new(
+                RuleId::CoverageWaiverExpired,
+                Subject::new("rule", &waiver.rule),
+                format!(
+                    "the waiver of {} for {} approved by {} expired on {} (reason: {}); its findings count again",
+                    waiver.rule,
+                    waiver.subject,
+                    waiver.approved_by,
+                    waiver.expires.map(|e| e.to_string()).unwrap_or_default(),
+                    waiver.reason
+                ),
+            ));
+            continue;
+        }
+        for finding in findings.iter_mut().filter(|f| {
+            f.waiver.is_none()
+                && f.rule.as_str() == waiver.rule
+                && (waiver.subject == "*" || waiver.subject == f.subject.name)
+        }) {
+            finding.waiver = Some(waiver.clone());
+        }
+    }
+    findings.extend(lapsed);
 }

@@ -8,6 +8,18 @@ use polars::prelude::*;
 use super::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
 use crate::load::Inputs;
 
+crate::validate::registry::declare_rules! {
+    MISSING_MAPPING_ORPHAN = "missing.mapping.orphan", Missing, Error,
+        "Every mapping points at a legacy id present in the source",
+        "For an entity type whose legacy table has a source_ids file, mapping rows whose legacy_id is not among \
+         those ids point at records that do not exist (or the source_ids export is incomplete).";
+    MISSING_MAPPING_UNMAPPED = "missing.mapping.unmapped", Missing, Warning,
+        "Every legacy id in source_ids has a mapping",
+        "For each source_ids/<legacy_table> file, the ids with no LegacyMapping row of the entity_type of the \
+         entity owning that table. Failed and not yet migrated records show up here; the gate's \
+         max_missing_records sets how many are acceptable.";
+}
+
 pub fn check(
     inputs: &Inputs,
     options: &ValidateOptions,

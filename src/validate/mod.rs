@@ -7,15 +7,13 @@
 
 pub mod registry;
 
+// One module per rule family, named as the rule ids are.
 mod coverage;
-mod exports;
 pub mod gate;
-mod history;
-mod manifests;
+mod integrity;
+mod load;
 pub mod missing;
 pub mod reconcile;
-mod seed;
-mod tables;
 
 use std::collections::BTreeMap;
 
@@ -26,7 +24,7 @@ use uuid::Uuid;
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::measure::Measures;
-use crate::model::config::{expired, MinCoverage, SeverityOverride, Waiver};
+use crate::model::config::{MinCoverage, SeverityOverride, Waiver};
 use crate::model::Severity;
 pub use gate::{gate, GateSources, Verdict};
 pub use registry::{find as find_rule, Family, Rule, RuleId, RULES};
@@ -178,16 +176,18 @@ pub fn validate(
     options: &ValidateOptions,
 ) -> PolarsResult<Validation> {
     let mut findings = Vec::new();
-    manifests::check(inputs, measures, &mut findings);
-    exports::check(inputs, options, &mut findings)?;
-    history::check(inputs, options, &mut findings)?;
+    integrity::manifests::check(inputs, measures, &mut findings);
+    integrity::exports::check(inputs, options, &mut findings)?;
+    integrity::history::check(inputs, options, &mut findings)?;
     coverage::check(inputs, measures, options, &mut findings)?;
-    tables::check(inputs, measures, options, &mut findings);
-    exports::future_executions(inputs, options, &mut findings)?;
-    exports::missing_values(inputs, options, &mut findings)?;
-    exports::export_ids(inputs, options, &mut findings)?;
-    exports::entity_script_mismatch(inputs, options, &mut findings)?;
-    seed::check(inputs, measures, &mut findings);
+    coverage::tables::check(inputs, options, &mut findings);
+    reconcile::ledger_over_count(measures, &mut findings);
+    load::check(inputs, &mut findings);
+    integrity::exports::future_executions(inputs, options, &mut findings)?;
+    integrity::exports::missing_values(inputs, options, &mut findings)?;
+    integrity::exports::export_ids(inputs, options, &mut findings)?;
+    integrity::exports::entity_script_mismatch(inputs, options, &mut findings)?;
+    integrity::seed::check(inputs, measures, &mut findings);
     missing::check(inputs, options, &mut findings)?;
     let reconciliation = reconcile::reconcile(inputs)?;
     reconcile::findings(&reconciliation, inputs, &mut findings);
@@ -205,7 +205,7 @@ pub fn validate(
         }
         None => true,
     });
-    apply_waivers(&inputs.config.waivers, options.report_date, &mut findings);
+    coverage::apply_waivers(&inputs.config.waivers, options.report_date, &mut findings);
     for finding in &mut findings {
         if options.keep_rows && finding.rows.is_none() {
             finding.rows = Some(samples_frame(&finding.samples)?);
@@ -217,37 +217,6 @@ pub fn validate(
         findings,
         reconciliation,
     })
-}
-
-/// Marks the findings that a waiver in force accepts, and reports lapsed waivers (which
-/// accept nothing).
-fn apply_waivers(waivers: &[Waiver], date: Option<chrono::NaiveDate>, findings: &mut Vec<Finding>) {
-    let mut lapsed = Vec::new();
-    for waiver in waivers {
-        if date.is_some_and(|d| expired(waiver.expires, d)) {
-            lapsed.push(Finding::new(
-                RuleId::CoverageWaiverExpired,
-                Subject::new("rule", &waiver.rule),
-                format!(
-                    "the waiver of {} for {} approved by {} expired on {} (reason: {}); its findings count again",
-                    waiver.rule,
-                    waiver.subject,
-                    waiver.approved_by,
-                    waiver.expires.map(|e| e.to_string()).unwrap_or_default(),
-                    waiver.reason
-                ),
-            ));
-            continue;
-        }
-        for finding in findings.iter_mut().filter(|f| {
-            f.waiver.is_none()
-                && f.rule.as_str() == waiver.rule
-                && (waiver.subject == "*" || waiver.subject == f.subject.name)
-        }) {
-            finding.waiver = Some(waiver.clone());
-        }
-    }
-    findings.extend(lapsed);
 }
 
 /// The samples of a finding as a frame (file, row, then its fields), for `--failures-dir`.

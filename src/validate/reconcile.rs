@@ -15,6 +15,36 @@ use crate::load::{table_key, Inputs, Inventory, Lookup, ENTITY_TYPE_KEY};
 use crate::model::Domain;
 use crate::model::Entity;
 
+crate::validate::registry::declare_rules! {
+    RECONCILE_ENTITY_DISTINCT_MAPPED_IDS = "reconcile.entity.distinct_mapped_ids", Reconcile, Error,
+        "Distinct mapped legacy ids of an entity_type equal migrated_records",
+        "Mapping rows can repeat a legacy id; counting rows would let 9 ids plus one duplicate pass for 10 migrated \
+         records. This check counts distinct legacy ids of the entity's type against migrated_records (entities \
+         sharing a type are judged together). Example: 10 OFFICE rows for 9 distinct ids vs 10 migrated: -1.";
+    RECONCILE_ENTITY_MAPPING_COUNT = "reconcile.entity.mapping_count", Reconcile, Error,
+        "An entity's mapping rows equal its migrated_records",
+        "Every migrated record gets one LegacyMapping row of the entity's entity_type. The delta is mapping rows \
+         minus migrated_records, within reconcile_tolerance (a fraction of migrated_records, default 0).";
+    RECONCILE_ENTITY_METRICS_SUCCESSFUL = "reconcile.entity.metrics_successful", Reconcile, Error,
+        "Sum of metrics records_successful equals an entity's migrated_records",
+        "Metrics rows tagged with the entity (entity_id), plus untagged rows of its migration script, must add up \
+         to migrated_records.";
+    RECONCILE_ENTITY_SOURCE_ROWS = "reconcile.entity.source_rows", Reconcile, Error,
+        "The source inventory's row count equals an entity's total_records",
+        "The legacy table's row_count in inventory/source must equal the entity's total_records: otherwise records \
+         were added or lost since the count.";
+    RECONCILE_ENTITY_TARGET_ROWS = "reconcile.entity.target_rows", Reconcile, Error,
+        "The target inventory's row count equals an entity's migrated_records",
+        "The modern table's row_count in inventory/target must equal migrated_records: more rows mean records \
+         written outside the migration, fewer mean lost writes.";
+    RECONCILE_LEDGER_OVER_COUNT = "reconcile.ledger.over_count", Reconcile, Error,
+        "Each table's ledger closes: migrated + failed + excluded <= legacy rows",
+        "For every source inventory table the ledger adds up legacy rows = migrated + failed + excluded + unaccounted. When \
+         the first three already exceed the table's rows, some rows are counted twice (a row both migrated and \
+         failed, an excluded id that was migrated, an entity's counts larger than its table): the finding gives the \
+         excess. Example: 100 rows, 98 mapped, 5 failed: 3 over.";
+}
+
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
@@ -362,6 +392,29 @@ pub fn findings(rows: &[EntityReconciliation], inputs: &Inputs, findings: &mut V
                 })
                 .collect(),
             });
+            findings.push(finding);
+        }
+    }
+}
+
+/// Ledger lines whose terms exceed the table's legacy rows.
+pub fn ledger_over_count(measures: &crate::measure::Measures, findings: &mut Vec<Finding>) {
+    if let Some(ledger) = &measures.ledger {
+        for row in ledger.rows.iter().filter(|r| r.difference < 0) {
+            let mut finding = Finding::new(
+                RuleId::ReconcileLedgerOverCount,
+                Subject::new("table", &row.table),
+                format!(
+                    "{} legacy rows, but migrated {} + failed {} + excluded {} = {}: {} more than the table holds",
+                    row.legacy_rows,
+                    row.migrated.value,
+                    row.failed.value,
+                    row.excluded.value,
+                    row.migrated.value + row.failed.value + row.excluded.value,
+                    -row.difference
+                ),
+            );
+            finding.count = row.difference.unsigned_abs();
             findings.push(finding);
         }
     }

@@ -11,10 +11,26 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::Inputs;
 use crate::model::Status;
+use crate::validate::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
+
+crate::validate::registry::declare_rules! {
+    INTEGRITY_STATUS_FINAL_MISMATCH = "integrity.status.final_mismatch", Integrity, Error,
+        "The last status in a script's log agrees with its manifest",
+        "The last context.status of the script's MIGRATE log entries, in timestamp order, must equal the \
+         manifest's status: one of them is out of date.";
+    INTEGRITY_STATUS_INVALID_TRANSITION = "integrity.status.invalid_transition", Integrity, Error,
+        "Status changes in the log follow the state machine",
+        "MIGRATE log entries with context.status must go NOT_STARTED -> IN_PROGRESS -> COMPLETE | FAILED, with \
+         FAILED -> IN_PROGRESS for a retry; ROLLBACK_REQUIRED may follow IN_PROGRESS, COMPLETE or FAILED and lead \
+         back to IN_PROGRESS. A new run may follow a finished one (COMPLETE -> IN_PROGRESS | NOT_STARTED for a \
+         re-run or the next batch, FAILED -> NOT_STARTED); entries with a run_id form one history per run. The \
+         first status must be NOT_STARTED or IN_PROGRESS. The statuses are the seed's MigrationStatus, five \
+         values: MigrationScript lists four, and ROLLBACK_REQUIRED is accepted as the enum adds it. Example: \
+         COMPLETE then FAILED with no run in between.";
+}
 
 const START: &str = "(start)";
 

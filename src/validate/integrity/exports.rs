@@ -3,10 +3,75 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
 use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::model::{LogLevel, OperationType};
+use crate::validate::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
+
+crate::validate::registry::declare_rules! {
+    INTEGRITY_EXPORT_DUPLICATE_ID = "integrity.export.duplicate_id", Integrity, Error,
+        "The id of every metrics, log and mapping row is unique",
+        "The seed makes id each record's unique identifier. A repeated id (any case) usually means a row exported twice, \
+         which doubles what it counts. Every row after the first with that id is listed.";
+    INTEGRITY_EXPORT_INVALID_ID = "integrity.export.invalid_id", Integrity, Error,
+        "The id of every metrics, log and mapping row, when given, is a UUID",
+        "The seed types id as a UUID. An id that is not one (`42`, `run-1-row-3`) cannot be referenced as the data \
+         model promises. Leave id out, or export the UUID.";
+    INTEGRITY_EXPORT_MISSING_VALUE = "integrity.export.missing_value", Integrity, Error,
+        "Every required column of every export row has a value",
+        "A blank cell in a required column (a CSV ',,' or an NDJSON null) is not a value: a row without its \
+         records_processed, execution_date, script_id, entity_type or legacy_id cannot be counted honestly. Such rows \
+         are left out of every figure and listed here with the columns they leave empty (metrics, logs, mappings, \
+         inventories, source_ids). Fill the values in the export, or drop the rows there. Example: \
+         `office-migration.ts,offices,,10,10,0,0,1000` has no execution_date.";
+    INTEGRITY_JSON_INVALID = "integrity.json.invalid", Integrity, Error,
+        "error_details, context and metadata hold valid JSON",
+        "JSON-typed fields must parse as JSON (in CSV, quote the text and double inner quotes: \
+         \"{\"\"a\"\": 1}\").";
+    INTEGRITY_LOG_INVALID_ENUM = "integrity.log.invalid_enum", Integrity, Error,
+        "Execution log rows have a known operation_type and level",
+        "operation_type is one of MIGRATE, VALIDATE, ROLLBACK, FIX and level one of INFO, WARN, ERROR, DEBUG \
+         (any case). Rows with other values are listed.";
+    INTEGRITY_MAPPING_DUPLICATE_LEGACY_ID = "integrity.mapping.duplicate_legacy_id", Integrity, Error,
+        "Each (entity_type, legacy_id) pair appears in one mapping row",
+        "A legacy record mapped twice has two modern records, or one mapping is stale. Rows after the first (in \
+         file and row order) are listed with both UUIDs' legacy id.";
+    INTEGRITY_MAPPING_DUPLICATE_MODERN_ID = "integrity.mapping.duplicate_modern_id", Integrity, Error,
+        "Each modern_id appears in one mapping row",
+        "Two legacy records mapped to the same modern UUID have been merged, or one mapping is wrong.";
+    INTEGRITY_MAPPING_INVALID_MODERN_ID = "integrity.mapping.invalid_modern_id", Integrity, Error,
+        "Every LegacyMapping.modern_id is a valid UUID",
+        "modern_id must be a UUID such as 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f. Rows with anything else cannot be \
+         traced to a modern record.";
+    INTEGRITY_MAPPING_NEGATIVE_LEGACY_ID = "integrity.mapping.negative_legacy_id", Integrity, Error,
+        "Every LegacyMapping.legacy_id is a non-negative integer",
+        "Legacy ids are row ids of the legacy database; a negative id points at nothing.";
+    INTEGRITY_METRICS_COUNTS_EXCEED_PROCESSED = "integrity.metrics.counts_exceed_processed", Integrity, Error,
+        "records_successful + records_failed + records_skipped <= records_processed",
+        "An execution cannot account for more records than it processed.";
+    INTEGRITY_METRICS_ENTITY_SCRIPT_MISMATCH = "integrity.metrics.entity_script_mismatch", Integrity, Error,
+        "A metrics row's entity is migrated by the row's own script",
+        "A metrics row of script A tagged with an entity whose migration_script_id is script B credits B's entity \
+         with A's work. Fix the entity_id (or the entity's migration_script_id). Example: office-migration.ts \
+         reporting on entity patients.";
+    INTEGRITY_METRICS_FUTURE_EXECUTION = "integrity.metrics.future_execution", Integrity, Warning,
+        "No execution is dated after the report date",
+        "A metrics row whose execution_date falls after the report date is a clock or time-zone error (a local time read \
+         as UTC) or a report dated too early. Check the exporting system's time zone (migcov.yaml `timezone`) or \
+         pass the right --report-date.";
+    INTEGRITY_METRICS_NEGATIVE_COUNT = "integrity.metrics.negative_count", Integrity, Error,
+        "Metrics counts and times are non-negative",
+        "records_processed, records_successful, records_failed, records_skipped and execution_time_ms cannot be \
+         negative.";
+    INTEGRITY_METRICS_THROUGHPUT_MISMATCH = "integrity.metrics.throughput_mismatch", Integrity, Warning,
+        "throughput_per_second agrees with records_processed / execution_time_ms",
+        "When given, throughput_per_second must be within throughput_tolerance (migcov.yaml, default 5%, plus \
+         0.01) of records_processed * 1000 / execution_time_ms.";
+    INTEGRITY_REFERENCE_UNRESOLVED = "integrity.reference.unresolved", Integrity, Error,
+        "Every reference (script_id, entity_id, domain_id/domain, migration_script_id) resolves",
+        "A reference is a UUID or a unique name of a record in the manifests. Rows whose reference resolves to \
+         nothing are left out of every total: fix the reference or add the missing manifest.";
+}
 
 /// A UUID in its hyphenated form, any case.
 const UUID_PATTERN: &str =

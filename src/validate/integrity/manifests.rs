@@ -3,10 +3,44 @@
 
 use std::collections::BTreeMap;
 
-use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::Inputs;
 use crate::measure::Measures;
 use crate::model::Origin;
+use crate::validate::{Field, Finding, RuleId, Sample, Subject};
+
+crate::validate::registry::declare_rules! {
+    INTEGRITY_DOMAIN_DUPLICATE_NAME = "integrity.domain.duplicate_name", Integrity, Error,
+        "Domain names are unique",
+        "Each of CLINICAL, BUSINESS, COMMUNICATIONS and TECHNICAL may be listed once in domains.yaml.";
+    INTEGRITY_ENTITY_COUNTS_EXCEED_TOTAL = "integrity.entity.counts_exceed_total", Integrity, Error,
+        "An entity's migrated_records + failed_records <= total_records",
+        "More migrated and failed records than exist in the legacy table means one of the counts is wrong.";
+    INTEGRITY_ENTITY_NEGATIVE_COUNT = "integrity.entity.negative_count", Integrity, Error,
+        "An entity's record counts are non-negative",
+        "total_records, migrated_records and failed_records count rows and cannot be negative.";
+    INTEGRITY_ENTITY_SHARED_ENTITY_TYPE = "integrity.entity.shared_entity_type", Integrity, Warning,
+        "No two entities declare the same entity_type",
+        "Missing data and reconciliation attribute LegacyMapping rows to an entity by entity_type. When two \
+         entities declare the same type, each is compared with all of that type's mappings and both look \
+         wrong: give each entity its own entity_type.";
+    INTEGRITY_MANIFEST_DUPLICATE = "integrity.manifest.duplicate", Integrity, Error,
+        "Script and entity ids and names are unique",
+        "References may use a name or an id, so both must be unique among scripts and among entities. The first \
+         record wins every reference; the others are ignored by the totals' links.";
+    INTEGRITY_SCRIPT_NAME_EXTENSION = "integrity.script.name_extension", Integrity, Error,
+        "Script names end with .ts",
+        "A MigrationScript's name is its file name, e.g. office-migration.ts.";
+    INTEGRITY_SCRIPT_NEGATIVE_RECORD_COUNT = "integrity.script.negative_record_count", Integrity, Error,
+        "A script's record_count is non-negative",
+        "record_count is the number of records the script processed.";
+    INTEGRITY_SCRIPT_SUCCESS_RATE_MISMATCH = "integrity.script.success_rate_mismatch", Integrity, Warning,
+        "A manifest's success_rate agrees with its metrics",
+        "When a manifest states success_rate and the script has metrics, the stated rate must be within \
+         success_rate_tolerance (migcov.yaml, default 0.005) of sum(records_successful) / sum(records_processed).";
+    INTEGRITY_SCRIPT_SUCCESS_RATE_RANGE = "integrity.script.success_rate_range", Integrity, Error,
+        "A script's success_rate is between 0.0 and 1.0",
+        "success_rate is a fraction: write 0.98, not 98.";
+}
 
 fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
     Sample {

@@ -5,10 +5,42 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::{table_key, Inputs};
 use crate::measure::Measures;
 use crate::model::Origin;
+use crate::validate::{Field, Finding, RuleId, Sample, Subject};
+
+crate::validate::registry::declare_rules! {
+    COVERAGE_TABLE_UNWRITTEN_TARGET = "coverage.table.unwritten_target", Coverage, Warning,
+        "Every table in the target inventory is written by a script or an entity",
+        "A modern table that is the target_table of no script and no entity holds rows the report cannot account for: \
+         written by hand, by an undeclared script, or left over from a test run. The finding lists each with its row \
+         count. Declare the script that writes it, or drop the table from the target inventory if it is not migrated \
+         data. Example: `audit_import,120` with no script targeting `audit_import`.";
+    INTEGRITY_DOMAIN_COVERAGE_CLAIM = "integrity.domain.coverage_claim", Integrity, Warning,
+        "A coverage_percentage stated in domains.yaml agrees with the computed one",
+        "domains.yaml may carry the seed's coverage_percentage; migcov computes its own (the ledger's, or the entities' \
+         without an inventory) and reports a gap larger than success_rate_tolerance. The computed figure is the one \
+         shown. Example: `coverage_percentage: 0.95` while the domain's tables are 0.90 migrated.";
+    INTEGRITY_DOMAIN_DUPLICATE_ID = "integrity.domain.duplicate_id", Integrity, Error,
+        "Domain ids are unique",
+        "Two domains with one id make every reference to that id ambiguous. Give each domain its own UUID, or leave id \
+         out (it is derived from the name). Example: CLINICAL and BUSINESS both with id 0b6f1f0e-....";
+    INTEGRITY_ENTITY_DOMAIN_MISMATCH = "integrity.entity.domain_mismatch", Integrity, Warning,
+        "An entity's domain agrees with its script's data_domain",
+        "An entity in CLINICAL migrated by a script declared BUSINESS is counted in one domain by the ledger and in \
+         another on the scripts pages. Align the two. Example: entity patients (CLINICAL) with \
+         migration_script_id office-migration.ts (BUSINESS).";
+    INTEGRITY_ENTITY_NO_SCRIPT = "integrity.entity.no_script", Integrity, Warning,
+        "Every entity names the script that migrates it",
+        "An entity without migration_script_id belongs to no script: its records are in no script's page and no \
+         untagged metrics can be credited to it. Add migration_script_id (the script's name or UUID).";
+    INTEGRITY_SCRIPT_UNKNOWN_DOMAIN = "integrity.script.unknown_domain", Integrity, Error,
+        "Every script's data_domain is listed in domains.yaml",
+        "A script in a domain that domains.yaml does not list has no domain page and no priority, and its records \
+         fall outside every domain's coverage. List the domain, or fix the script's data_domain. Example: \
+         data_domain TECHNICAL with only CLINICAL and BUSINESS in domains.yaml.";
+}
 
 fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
     Sample {

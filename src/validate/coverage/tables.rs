@@ -1,4 +1,5 @@
-//! Table names against the inventories, and the ledger's own checks.
+//! Table names against the inventories, the source inventory's presence, and exclusions
+//! within their dates.
 //!
 //! Names match exactly, else ignoring case: a case-only match counts (databases disagree on
 //! case) but is a warning, so nobody is surprised. A table that entities, scripts, `source_ids`
@@ -8,12 +9,36 @@
 
 use std::collections::BTreeMap;
 
-use super::reconcile::not_listed;
-use super::{Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 use crate::load::{Inputs, Inventory, Lookup};
-use crate::measure::Measures;
 use crate::model::config::expired;
 use crate::model::Status;
+use crate::validate::reconcile::not_listed;
+use crate::validate::{Field, Finding, RuleId, Sample, Subject, ValidateOptions};
+
+crate::validate::registry::declare_rules! {
+    COVERAGE_EXCLUSION_EXPIRED = "coverage.exclusion.expired", Coverage, Error,
+        "Every exclusion in migcov.yaml is within its expires date",
+        "An exclusion declares legacy rows out of scope by decision (reason, approved_by, expires). After its expires \
+         date the decision has lapsed: the exclusion no longer applies, its rows count as not migrated again, and \
+         this finding says so. Renew the approval (a new expires date) or migrate the rows. Example: \
+         `exclusions: [{table: dispatch_fax_archive, reason: retention policy, approved_by: DPO, expires: 2026-12-31}]`.";
+    COVERAGE_INVENTORY_MISSING = "coverage.inventory.missing", Coverage, Warning,
+        "A source inventory is given, so every legacy table is counted",
+        "Without inventory/source.* the report can only measure the entities it was told about: a legacy table nobody \
+         declared is invisible. Export one row per legacy table (table, row_count; exact count(*)) so the ledger \
+         accounts for every legacy row.";
+    COVERAGE_TABLE_NOT_IN_INVENTORY = "coverage.table.not_in_inventory", Coverage, Error,
+        "Every table named by an entity, script, source_ids file or exclusion is in its inventory",
+        "A legacy_table, source_table, target_table, source_ids file or exclusion that names a table the inventory does not \
+         list cannot be counted: it is reported here, with the nearest inventory name, instead of as 0 rows. Usually a \
+         spelling or schema difference between systems (`invoice_line` vs `invoiceline`): fix the name, or export the \
+         table's row count.";
+    INTEGRITY_TABLE_CASE_MISMATCH = "integrity.table.case_mismatch", Integrity, Warning,
+        "Table names match their inventory with the same case",
+        "Table names are matched exactly, else ignoring case and surrounding spaces (SQLite keeps `InvoiceLine`, pgloader \
+         writes `invoiceline`). A case-only match is counted as that table and reported here, so a rename is never \
+         silent. Spell the name as the inventory does to clear it.";
+}
 
 /// Who named a table: a sample row of the finding.
 fn named_by(kind: &str, name: &str, file: String, row: Option<u64>) -> Sample {
@@ -27,12 +52,7 @@ fn named_by(kind: &str, name: &str, file: String, row: Option<u64>) -> Sample {
     }
 }
 
-pub fn check(
-    inputs: &Inputs,
-    measures: &Measures,
-    options: &ValidateOptions,
-    findings: &mut Vec<Finding>,
-) {
+pub fn check(inputs: &Inputs, options: &ValidateOptions, findings: &mut Vec<Finding>) {
     // (side, table as written) -> who named it.
     let mut named: BTreeMap<(&'static str, String), Vec<Sample>> = BTreeMap::new();
     let mut name = |side: &'static str, table: &str, sample: Sample| {
@@ -135,25 +155,6 @@ pub fn check(
             "no source inventory: coverage is measured over the declared entities only, so \
              tables nobody declared cannot be seen",
         ));
-    }
-    if let Some(ledger) = &measures.ledger {
-        for row in ledger.rows.iter().filter(|r| r.difference < 0) {
-            let mut finding = Finding::new(
-                RuleId::ReconcileLedgerOverCount,
-                Subject::new("table", &row.table),
-                format!(
-                    "{} legacy rows, but migrated {} + failed {} + excluded {} = {}: {} more than the table holds",
-                    row.legacy_rows,
-                    row.migrated.value,
-                    row.failed.value,
-                    row.excluded.value,
-                    row.migrated.value + row.failed.value + row.excluded.value,
-                    -row.difference
-                ),
-            );
-            finding.count = row.difference.unsigned_abs();
-            findings.push(finding);
-        }
     }
     if let Some(date) = options.report_date {
         for x in &inputs.exclusions {

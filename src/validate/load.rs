@@ -1,0 +1,58 @@
+//! The load family: files in the data folder that were not read — outside the input
+//! contract (`load.file.unknown`), or not regular files at all (`load.file.skipped`).
+
+use super::coverage::{file_sample, list_finding};
+use super::{Field, Finding, RuleId, Sample, Subject};
+use crate::load::{InputKind, Inputs};
+
+crate::validate::registry::declare_rules! {
+    LOAD_FILE_SKIPPED = "load.file.skipped", Load, Warning,
+        "Every entry in the data folder is a regular file migcov can read",
+        "Symbolic links are never followed (one could lead outside the data folder, or loop), and FIFOs, sockets and \
+         devices are never opened (one could block the run). Each such entry is listed here instead of being skipped \
+         in silence: copy the file it points to into the data folder if it is an input. Example: \
+         `metrics/latest.csv -> /mnt/exports/metrics.csv`.";
+    LOAD_FILE_UNKNOWN = "load.file.unknown", Load, Warning,
+        "Every file in the data folder is a known input",
+        "Files outside the input contract (see the README) are not read. A misplaced export (metrics/ spelled \
+         metric/, an .xlsx file) would otherwise be silently ignored.";
+}
+
+pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
+    let unknown: Vec<Sample> = inputs
+        .files
+        .iter()
+        .filter(|f| f.kind == InputKind::Unknown)
+        .map(|f| file_sample(f.relative.display().to_string(), Vec::new()))
+        .collect();
+    let skipped: Vec<Sample> = inputs
+        .files
+        .iter()
+        .filter_map(|f| match f.kind {
+            InputKind::Skipped(why) => Some(file_sample(
+                f.relative.display().to_string(),
+                vec![Field {
+                    name: "why".into(),
+                    value: why.into(),
+                }],
+            )),
+            _ => None,
+        })
+        .collect();
+    let skipped_n = skipped.len();
+    findings.extend(list_finding(
+        RuleId::LoadFileSkipped,
+        Subject::new("file", &inputs.data_dir_name),
+        skipped,
+        format!("{skipped_n} entries in the data folder are not regular files and were not read"),
+    ));
+    let n = unknown.len();
+    findings.extend(list_finding(
+        RuleId::LoadFileUnknown,
+        Subject::new("file", &inputs.data_dir_name),
+        unknown,
+        format!(
+            "{n} files in the data folder are not part of the input contract and were not read"
+        ),
+    ));
+}
