@@ -42,7 +42,8 @@ crate::validate::registry::declare_rules! {
         "success_rate is a fraction: write 0.98, not 98.";
 }
 
-fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
+/// A sample row pointing at a manifest record, with some of its fields.
+pub(super) fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
     Sample {
         file: origin.file.display().to_string(),
         row: origin.row,

@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::manifests::sample;
 use crate::load::{table_key, Inputs};
 use crate::measure::Measures;
-use crate::model::Origin;
 use crate::validate::{Field, Finding, RuleId, Sample, Subject};
 
 crate::validate::registry::declare_rules! {
@@ -40,20 +40,6 @@ crate::validate::registry::declare_rules! {
         "A script in a domain that domains.yaml does not list has no domain page and no priority, and its records \
          fall outside every domain's coverage. List the domain, or fix the script's data_domain. Example: \
          data_domain TECHNICAL with only CLINICAL and BUSINESS in domains.yaml.";
-}
-
-fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
-    Sample {
-        file: origin.file.display().to_string(),
-        row: origin.row,
-        fields: fields
-            .iter()
-            .map(|(name, value)| Field {
-                name: name.to_string(),
-                value: value.clone(),
-            })
-            .collect(),
-    }
 }
 
 pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
