@@ -59,11 +59,11 @@ fn junit_is_schema_valid_and_lists_each_failing_rule() {
     )
     .code(1);
     let xml = read(&junit);
-    // One case per passing rule (54 rules, 11 with findings: 43) and one per finding (15);
-    // the small fixture's 12 error findings are the failures.
+    // One case per rule (54), named by its id whether it passes or fails; the 8 rules with
+    // error findings (12 findings, README) are the failures, the 3 with warnings skipped.
     assert!(
         xml.contains(
-            r#"<testsuites name="migcov Migration coverage" tests="58" failures="12" errors="0">"#
+            r#"<testsuites name="migcov Migration coverage" tests="54" failures="8" errors="0">"#
         ),
         "{}",
         &xml[..300]
@@ -77,11 +77,16 @@ fn junit_is_schema_valid_and_lists_each_failing_rule() {
         "reconcile.entity.mapping_count",
     ] {
         assert!(
-            xml.contains(&format!(r#"name="{rule} ["#)),
+            xml.contains(&format!(r#"name="{rule}"><failure"#))
+                || xml.contains(&format!("name=\"{rule}\">\n      <failure")),
             "{rule} has no case"
         );
     }
-    assert_eq!(xml.matches("<failure ").count(), 12);
+    assert_eq!(xml.matches("<failure ").count(), 8);
+    assert_eq!(xml.matches("<skipped ").count(), 3);
+    assert!(xml.contains(
+        r#"<failure type="error" message="3 findings, 105 violating rows: entity: messages; entity: offices; entity: patients">"#
+    ));
     for family in ["coverage", "integrity", "missing", "reconcile", "load"] {
         assert!(xml.contains(&format!(r#"<testsuite name="{family}""#)));
     }

@@ -128,13 +128,13 @@ fn per_domain_and_entity_figures() {
     assert_eq!(names, ["notes-migration.ts", "patient-migration.ts"]);
 
     // Entity referenced its domain by UUID and its script by UUID.
-    let entities = json(&out.join("api/entities/clinical.json"));
+    let entities = json(&out.join("api/entities/clinical.json"))["entities"].clone();
     assert_eq!(entities.as_array().unwrap().len(), 1);
     assert_eq!(entities[0]["name"], "patients");
     assert_eq!(entities[0]["migration_script_id"], PATIENT_SCRIPT);
     assert_eq!(entities[0]["entity_type"], "PATIENT");
     // Domain given in lower case, script by name.
-    let comms = json(&out.join("api/entities/communications.json"));
+    let comms = json(&out.join("api/entities/communications.json"))["entities"].clone();
     assert_eq!(comms[0]["coverage"], 0.4);
     assert_eq!(comms[0]["script"]["name"], "message-migration.ts");
 
@@ -145,7 +145,7 @@ fn per_domain_and_entity_figures() {
 #[test]
 fn per_script_aggregates() {
     let (_dir, out) = small_site();
-    let scripts = json(&out.join("api/scripts.json"));
+    let scripts = json(&out.join("api/scripts.json"))["scripts"].clone();
     let by_name: BTreeMap<&str, &Value> = scripts
         .as_array()
         .unwrap()
@@ -306,7 +306,7 @@ fn normalize(path: &Path) -> PathBuf {
 #[test]
 fn data_is_escaped_on_pages() {
     let (_dir, out) = small_site();
-    let office_id = json(&out.join("api/scripts.json"))[2]["id"]
+    let office_id = json(&out.join("api/scripts.json"))["scripts"][2]["id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -244,7 +244,7 @@ fn findings_name_tables_missing_or_spelt_differently_and_waivers_show() {
 #[test]
 fn retries_count_their_final_run_and_claims_sit_beside_measurements() {
     let (_dir, out, _) = site("2026-11-28");
-    let scripts = json(&out.join("api/scripts.json"));
+    let scripts = json(&out.join("api/scripts.json"))["scripts"].clone();
     let customer = scripts
         .as_array()
         .unwrap()

@@ -116,7 +116,10 @@ fn rate(report: &Value, numerator: &str, denominator: &str) -> Option<f64> {
 }
 
 fn statuses(scripts: &Value) -> BTreeMap<String, String> {
+    // `{"scripts": [...]}` since schema version 1; a bare list in older snapshots.
     scripts
+        .get("scripts")
+        .unwrap_or(scripts)
         .as_array()
         .map(|list| {
             list.iter()

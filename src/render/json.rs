@@ -175,7 +175,11 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
         )?;
         site.add(
             format!("api/entities/{}.json", domain.slug),
-            pretty(&entities)?,
+            pretty(&json!({
+                "schema_version": SCHEMA_VERSION,
+                "domain": domain.name,
+                "entities": entities,
+            }))?,
         )?;
     }
 
@@ -198,7 +202,10 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
             })
         })
         .collect();
-    site.add("api/scripts.json", pretty(&scripts)?)?;
+    site.add(
+        "api/scripts.json",
+        pretty(&json!({ "schema_version": SCHEMA_VERSION, "scripts": scripts }))?,
+    )?;
 
     for script in &report.scripts {
         site.add(

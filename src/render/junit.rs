@@ -1,10 +1,10 @@
-//! `--junit FILE`: JUnit XML as GitLab, Jenkins and GitHub test-report actions read it. One
-//! test suite per rule family, one test case per rule (passing) or per rule and subject
-//! (with findings). Error findings are failures carrying the message and the counts;
-//! warnings, info and waived findings are `skipped` with the message, so a CI page shows
-//! them without failing. A `gate` suite comes first: one case per threshold in force. No timestamps, so
-//! the file is as reproducible as the site.
-
+//! `--junit FILE`: JUnit XML as GitLab, Jenkins and GitHub test-report actions read it. A
+//! `gate` suite comes first (one case per threshold in force), then one suite per rule
+//! family with one test case per rule, named by its id whether it passes or fails, so a CI
+//! system's history follows each rule; its findings (one per subject) are in the body. A
+//! rule with a finding that fails the gate is a failure carrying the counts and subjects;
+//! one with only warnings, info or waived findings is `skipped` with that message, visible
+//! without failing. No timestamps, so the file is as reproducible as the site.
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
@@ -20,9 +20,59 @@ const FAMILIES: [Family; 5] = [
     Family::Load,
 ];
 
+/// One test case per rule, named by its id whether it passes or fails, so a CI system's
+/// history follows a rule from run to run; its findings (one per subject) are in the body.
 struct Case<'a> {
     name: String,
-    finding: Option<&'a Finding>,
+    findings: Vec<&'a Finding>,
+}
+
+impl Case<'_> {
+    fn failing(&self) -> bool {
+        self.findings.iter().any(|f| f.fails_gate())
+    }
+
+    /// "2 findings, 7 violating rows: table: dispatch_office; table: dispatch_fax".
+    fn summary(&self) -> String {
+        let violations: u64 = self.findings.iter().map(|f| f.count).sum();
+        let subjects: Vec<String> = self
+            .findings
+            .iter()
+            .take(5)
+            .map(|f| format!("{}: {}", f.subject.kind, f.subject.name))
+            .collect();
+        let more = self.findings.len().saturating_sub(5);
+        format!(
+            "{} findings, {violations} violating rows: {}{}",
+            self.findings.len(),
+            subjects.join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        )
+    }
+
+    fn details(&self) -> String {
+        self.findings
+            .iter()
+            .map(|f| {
+                let label = if f.waiver.is_some() {
+                    "waived"
+                } else {
+                    f.severity.as_str()
+                };
+                format!(
+                    "[{label}] {}: {}\n{}",
+                    f.subject.kind,
+                    f.subject.name,
+                    detail(f)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 fn detail(finding: &Finding) -> String {
@@ -56,33 +106,22 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
     let suites: Vec<(Family, Vec<Case>)> = FAMILIES
         .iter()
         .map(|&family| {
-            let mut cases = Vec::new();
-            for rule in RULES.iter().filter(|r| r.family == family) {
-                let found: Vec<&Finding> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.rule == rule.id)
-                    .collect();
-                if found.is_empty() {
-                    cases.push(Case {
-                        name: rule.id.to_string(),
-                        finding: None,
-                    });
-                }
-                for finding in found {
-                    cases.push(Case {
-                        name: format!(
-                            "{} [{}: {}]",
-                            rule.id, finding.subject.kind, finding.subject.name
-                        ),
-                        finding: Some(finding),
-                    });
-                }
-            }
+            let cases = RULES
+                .iter()
+                .filter(|r| r.family == family)
+                .map(|rule| Case {
+                    name: rule.id.to_string(),
+                    findings: report
+                        .findings
+                        .iter()
+                        .filter(|f| f.rule == rule.id)
+                        .collect(),
+                })
+                .collect();
             (family, cases)
         })
         .collect();
-    let failing = |c: &Case| c.finding.is_some_and(|f| f.fails_gate());
+    let failing = |c: &Case| c.failing();
     // The gate's thresholds are cases too, so a gate that fails on a threshold alone is a
     // failing test a CI page shows (its reason as the message).
     let verdict = &report.verdict;
@@ -169,7 +208,7 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
                 let suite_failures = cases.iter().filter(|c| failing(c)).count();
                 let suite_skipped = cases
                     .iter()
-                    .filter(|c| c.finding.is_some() && !failing(c))
+                    .filter(|c| !c.findings.is_empty() && !failing(c))
                     .count();
                 w.create_element("testsuite")
                     .with_attribute(("name", family.as_str()))
@@ -186,50 +225,27 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
                                     format!("migcov.{}", family.as_str()).as_str(),
                                 ))
                                 .with_attribute(("name", case.name.as_str()));
-                            match case.finding {
-                                None => {
-                                    element.write_empty()?;
-                                }
-                                Some(finding) if finding.fails_gate() => {
-                                    element.write_inner_content(|w| {
-                                        w.create_element("failure")
-                                            .with_attribute(("type", finding.severity.as_str()))
-                                            .with_attribute((
-                                                "message",
-                                                format!(
-                                                    "{} ({} violations)",
-                                                    finding.message, finding.count
-                                                )
-                                                .as_str(),
-                                            ))
-                                            .write_text_content(BytesText::new(&detail(finding)))?;
-                                        Ok(())
-                                    })?;
-                                }
-                                Some(finding) => {
-                                    // Warnings, info and waived findings do not fail the
-                                    // gate; `skipped` with the message keeps them visible.
-                                    let label = if finding.waiver.is_some() {
-                                        "waived"
-                                    } else {
-                                        finding.severity.as_str()
-                                    };
-                                    element.write_inner_content(|w| {
-                                        w.create_element("skipped")
-                                            .with_attribute((
-                                                "message",
-                                                format!("{label}: {}", finding.message).as_str(),
-                                            ))
-                                            .write_empty()?;
-                                        w.create_element("system-out").write_text_content(
-                                            BytesText::new(&format!(
-                                                "{label}: {}",
-                                                detail(finding)
-                                            )),
-                                        )?;
-                                        Ok(())
-                                    })?;
-                                }
+                            if case.findings.is_empty() {
+                                element.write_empty()?;
+                            } else if case.failing() {
+                                element.write_inner_content(|w| {
+                                    w.create_element("failure")
+                                        .with_attribute(("type", "error"))
+                                        .with_attribute(("message", case.summary().as_str()))
+                                        .write_text_content(BytesText::new(&case.details()))?;
+                                    Ok(())
+                                })?;
+                            } else {
+                                // Warnings, info and waived findings do not fail the gate;
+                                // `skipped` with the message keeps them visible.
+                                element.write_inner_content(|w| {
+                                    w.create_element("skipped")
+                                        .with_attribute(("message", case.summary().as_str()))
+                                        .write_empty()?;
+                                    w.create_element("system-out")
+                                        .write_text_content(BytesText::new(&case.details()))?;
+                                    Ok(())
+                                })?;
                             }
                         }
                         Ok(())
