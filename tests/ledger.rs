@@ -162,9 +162,26 @@ fn the_inventory_is_the_denominator_and_the_ledger_closes() {
     ] {
         assert!(index.contains(text), "index lacks {text:?}");
     }
+    // The domain table's last line: the tables with no domain (audit_trail 30 +
+    // playlisttrack 5 in scope, fax_archive excluded), none migrated.
+    assert!(
+        index.contains(r#"incl. 2 tables not covered by any script</small></th><td>—</td><td><span class="rate band-low"><span aria-hidden="true">▼</span> 0.0%"#),
+        "the no-domain line"
+    );
+    assert!(
+        index.contains(r#"<td class="num">0</td><td class="num">0</td><td class="num">35</td>"#)
+    );
     let page = read(&out.join("ledger/index.html"));
     assert!(page.contains("not covered by any script"));
     assert!(page.contains("source_ids ∩ mappings"));
+    for card in [
+        r#"<span class="big">85</span><small>source inventory, 6 tables</small>"#,
+        "25 of 63 rows in scope",
+        r#"<span class="big">2 · 22</span>"#,
+        r#"<span class="big">36</span><small>35 in 2 tables not covered by any script</small>"#,
+    ] {
+        assert!(page.contains(card), "ledger page lacks {card:?}");
+    }
     let exclusions = read(&out.join("ledger/exclusions.html"));
     for text in [
         "Faxes are out of scope (retention policy R-12)",
