@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark: generate a dataset of N records and build its report with the release binary,
-# printing wall time and peak memory (GNU time). Usage: scripts/bench.sh [N] [WORKDIR]
+# Benchmark: generate N records, then time `migcov build` (the checks and the whole site)
+# against the same checks written in DuckDB (scripts/bench_duckdb.py: each export read once
+# into a table, then SQL), both under GNU time, and check that they agree on every figure.
+# Usage: scripts/bench.sh [N] [WORKDIR]    (needs python3 with duckdb and pyyaml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${1:-1000000}"
@@ -8,12 +10,39 @@ work="${2:-$(mktemp -d)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/migcov-target}"
 cargo build --release --locked --quiet
 bin="$CARGO_TARGET_DIR/release/migcov"
+python3 -c "import duckdb, yaml" 2>/dev/null || python3 -m pip install --quiet duckdb pyyaml
 rm -rf "$work/data" "$work/site"
 echo "== generate $records records"
 /usr/bin/time -f "generate: %e s wall, %M KB peak" "$bin" generate --out "$work/data" --records "$records"
-du -sh "$work/data"
-echo "== build"
-status=0
-/usr/bin/time -f "build: %e s wall, %M KB peak" "$bin" build --data "$work/data" --out "$work/site" --report-date 2026-11-24 || status=$?
-echo "build exit code: $status (1 = the gate failed, as the injected defects make it)"
-du -sh "$work/site"
+input=$(du -sk "$work/data" | cut -f1)
+echo "input: $((input / 1024)) MiB"
+
+/usr/bin/time -o "$work/migcov.time" -f "%e %M" \
+    "$bin" build --exit-zero --data "$work/data" --out "$work/site" --report-date 2026-11-24 >/dev/null
+/usr/bin/time -o "$work/duckdb.time" -f "%e %M" \
+    python3 scripts/bench_duckdb.py "$work/data" >"$work/duckdb.json"
+
+python3 - "$work" "$input" <<'PY'
+import json, sys, pathlib
+work, input_kb = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+duck = json.loads((work / "duckdb.json").read_text())
+s = json.loads((work / "site/api/coverage/summary.json").read_text())
+rules = s["rules"]
+ours = {
+    "duplicate_legacy_ids": rules.get("integrity.mapping.duplicate_legacy_id", {}).get("violations", 0),
+    "invalid_modern_ids": rules.get("integrity.mapping.invalid_modern_id", {}).get("violations", 0),
+    "missing_records": s["missing_records"],
+    "orphans": rules.get("missing.mapping.orphan", {}).get("violations", 0),
+    "ledger_legacy_rows": s["ledger"]["legacy_rows"],
+    "ledger_migrated_from_ids": s["ledger"]["migrated"],
+    "overall_success_rate": s["report"]["overall_success_rate"],
+}
+disagree = [k for k in ours if abs(float(ours[k]) - float(duck[k])) > 1e-9]
+(mt, mk), (dt, dk) = [map(float, (work / f).read_text().split()) for f in ("migcov.time", "duckdb.time")]
+print("| tool | seconds | peak RSS | peak / input |")
+print("|---|---:|---:|---:|")
+for name, t, kb in (("migcov build (checks + site)", mt, mk), ("DuckDB (checks only)", dt, dk)):
+    print(f"| {name} | {t:.1f} | {kb / 1024:.0f} MiB | {kb / input_kb:.2f}x |")
+print(f"ratio migcov / DuckDB: {mt / dt:.2f}")
+print("agree on every figure:", "yes" if not disagree else f"NO: {disagree}")
+PY
