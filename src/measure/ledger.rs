@@ -160,6 +160,7 @@ fn in_force(exclusion: &ExcludedIds, date: Option<NaiveDate>) -> bool {
 pub fn ledger(
     inputs: &Inputs,
     script_totals: &BTreeMap<Uuid, ScriptTotals>,
+    missing: &[super::missing::MissingTable],
     date: Option<NaiveDate>,
 ) -> PolarsResult<Option<Ledger>> {
     let Some(inventory) = &inputs.source_tables else {
@@ -173,6 +174,21 @@ pub fn ledger(
         .source_ids
         .iter()
         .map(|(t, f)| (table_key(t), f))
+        .collect();
+    let missing: BTreeMap<String, &super::missing::MissingTable> =
+        missing.iter().map(|m| (table_key(&m.table), m)).collect();
+    // The entity types that have any mapping row, in one pass.
+    let types_present = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .select([col(ENTITY_TYPE_KEY)])
+        .filter(col(ENTITY_TYPE_KEY).is_not_null())
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    let present = types_present.column(ENTITY_TYPE_KEY)?.str()?;
+    let type_rows: BTreeSet<String> = (0..present.len())
+        .filter_map(|i| present.get(i).map(str::to_string))
         .collect();
     let mut ledger = Ledger::default();
     for table in inventory.tables() {
@@ -215,30 +231,15 @@ pub fn ledger(
         // Mappings are the evidence once any row of the owners' types exists; a type with
         // no mapping row at all was likely not exported, so the entities' counts stand (and
         // `reconcile.entity.mapping_count` reports the gap).
-        let mapped = mapped_ids(inputs, &types);
-        let has_type_rows = has_mappings && !types.is_empty() && count(mapped.clone())? > 0;
+        let has_type_rows = has_mappings && types.iter().any(|t| type_rows.contains(t));
+        // With a source_ids file the sets come from measure::missing, joined once for all
+        // tables; without one, the owners' distinct mapped ids are counted here.
+        let measured = missing.get(&key);
         let migrated = if has_type_rows {
-            match ids {
-                Some(ids) => Term::new(
-                    count(
-                        distinct_ids(ids)
-                            .join(
-                                mapped,
-                                [col("id")],
-                                [col("id")],
-                                JoinArgs::new(JoinType::Semi),
-                            )
-                            .join(
-                                excluded_ids.clone().lazy(),
-                                [col("id")],
-                                [col("id")],
-                                JoinArgs::new(JoinType::Anti),
-                            ),
-                    )?,
-                    Source::SourceIdsAndMappings,
-                ),
-                None => Term::new(
-                    count(mapped.join(
+            match (ids, measured) {
+                (Some(_), Some(m)) => Term::new(m.matched as i64, Source::SourceIdsAndMappings),
+                _ => Term::new(
+                    count(mapped_ids(inputs, &types).join(
                         excluded_ids.clone().lazy(),
                         [col("id")],
                         [col("id")],
@@ -268,15 +269,9 @@ pub fn ledger(
         } else if exclusions.is_empty() {
             Term::new(0, Source::None)
         } else {
-            let listed = excluded_ids.clone().lazy();
-            let n = match ids {
-                Some(ids) => count(distinct_ids(ids).join(
-                    listed,
-                    [col("id")],
-                    [col("id")],
-                    JoinArgs::new(JoinType::Semi),
-                ))?,
-                None => count(listed)?,
+            let n = match (ids, measured) {
+                (Some(_), Some(m)) => m.excluded as i64,
+                _ => count(excluded_ids.clone().lazy())?,
             };
             Term::new(n, Source::Exclusions)
         };
@@ -305,15 +300,6 @@ pub fn ledger(
         ledger.rows.push(row);
     }
     Ok(Some(ledger))
-}
-
-/// The distinct keys of a `source_ids` frame, as column `id`.
-fn distinct_ids(ids: &DataFrame) -> LazyFrame {
-    ids.clone()
-        .lazy()
-        .select([col("id")])
-        .filter(col("id").is_not_null())
-        .unique(None, UniqueKeepStrategy::Any)
 }
 
 /// The distinct mapped legacy ids of some entity types, as column `id`.

@@ -2,18 +2,23 @@
 //! excluded), those with no mapping of the owning entities' `entity_type` (unmapped), and
 //! that type's mappings whose `legacy_id` is not in the file (orphans).
 //!
+//! All tables are done at once: the `source_ids` files are stacked with their table's key,
+//! joined once with the owners' types and once with the mappings, so the mappings are read
+//! a fixed number of times whatever the number of tables. The per-table views are filters
+//! of those few materialised frames.
+//!
 //! The counts are measurements: they are the same whatever severity the missing-data rules
-//! have, and the gate's `max_missing_records` reads them. `validate::missing` turns the same
-//! frames into findings with samples.
+//! have, and the gate's `max_missing_records` reads them. `validate::missing` turns the
+//! same frames into findings with samples.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::load::{table_key, ExcludedIds, Inputs, ENTITY_TYPE_KEY};
-use crate::measure::ledger::excluded_ids;
+use crate::load::tables::{FILE_COL, ROW_COL};
+use crate::load::{table_key, Inputs, ENTITY_TYPE_KEY};
 use crate::model::config::expired;
 
 /// The frames of one `source_ids` table, for counting and for samples.
@@ -23,8 +28,6 @@ pub struct MissingFrames {
     /// `entity_type` owns the table, so none of its ids can be traced.
     pub owners: Vec<String>,
     pub entity_types: Vec<String>,
-    /// Distinct ids in scope (excluded ones left out), column `id`.
-    pub in_scope: LazyFrame,
     /// In-scope ids with no mapping, column `id` plus `__file`/`__row`.
     pub unmapped: LazyFrame,
     /// Mapping rows of the owners' types whose `legacy_id` is not in the file at all.
@@ -36,37 +39,50 @@ pub struct MissingFrames {
 pub struct MissingTable {
     pub table: String,
     pub entities: Vec<String>,
+    /// Rows of the `source_ids` file.
     pub ids: u64,
+    /// Distinct ids excluded by an exclusion in force.
     pub excluded: u64,
+    /// In-scope rows with no mapping.
     pub unmapped: u64,
     pub orphans: u64,
+    /// Distinct in-scope ids that have a mapping of an owner's type.
+    #[serde(skip)]
+    pub matched: u64,
 }
 
-/// Every `source_ids` table's frames, or `None` for a table excluded whole.
-pub fn frames(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<MissingFrames>> {
-    let mut out = Vec::new();
+/// Everything joined once, for all tables.
+struct Joined {
+    /// `source_ids` tables not excluded whole, by key: (name as given, owners, types).
+    tables: BTreeMap<String, (String, Vec<String>, Vec<String>)>,
+    /// All in-scope source rows: `table_key`, `id`, `__file`, `__row`.
+    in_scope: DataFrame,
+    /// Distinct (`table_key`, `id`) pairs of in-scope rows that have a mapping.
+    matched: DataFrame,
+    /// Orphan mapping rows with their `table_key`.
+    orphans: DataFrame,
+    /// Distinct excluded (`table_key`, `id`) pairs present in the source.
+    excluded: DataFrame,
+}
+
+fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Joined> {
+    let in_force =
+        |x: &&crate::load::ExcludedIds| !date.is_some_and(|d| expired(x.declaration.expires, d));
+    let whole: BTreeSet<String> = inputs
+        .exclusions
+        .iter()
+        .filter(in_force)
+        .filter(|x| x.ids.is_none())
+        .map(|x| table_key(&x.declaration.table))
+        .collect();
+    let mut tables = BTreeMap::new();
+    let mut stacked = Vec::new();
+    let (mut owner_keys, mut owner_types) = (Vec::new(), Vec::new());
     for (table, ids) in &inputs.source_ids {
         let key = table_key(table);
-        // Excluded ids are neither missing nor migrated; expired exclusions exclude nothing.
-        let exclusions: Vec<&ExcludedIds> = inputs
-            .exclusions
-            .iter()
-            .filter(|x| {
-                table_key(&x.declaration.table) == key
-                    && !date.is_some_and(|d| expired(x.declaration.expires, d))
-            })
-            .collect();
-        if exclusions.iter().any(|x| x.ids.is_none()) {
+        if whole.contains(&key) {
             continue;
         }
-        let excluded = excluded_ids(&exclusions)?.lazy();
-        let rows = ids.clone().lazy().filter(col("id").is_not_null());
-        let in_scope_rows = rows.clone().join(
-            excluded,
-            [col("id")],
-            [col("id")],
-            JoinArgs::new(JoinType::Anti),
-        );
         let owners: Vec<_> = inputs
             .entities
             .iter()
@@ -76,74 +92,199 @@ pub fn frames(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<Miss
             .iter()
             .filter_map(|e| e.entity_type.clone())
             .collect();
-        let type_list = Series::new("types".into(), types.iter().cloned().collect::<Vec<_>>());
-        let mapped = inputs
-            .mappings
-            .clone()
-            .lazy()
-            .filter(col(ENTITY_TYPE_KEY).is_in(lit(type_list).implode(false), false));
-        let unmapped = in_scope_rows.clone().join(
-            mapped.clone(),
-            [col("id")],
-            [col("legacy_id")],
-            JoinArgs::new(JoinType::Anti),
+        for t in &types {
+            owner_keys.push(key.clone());
+            owner_types.push(t.clone());
+        }
+        stacked.push(ids.clone().lazy().filter(col("id").is_not_null()).select([
+            lit(key.clone()).alias("table_key"),
+            col("id"),
+            col(FILE_COL),
+            col(ROW_COL),
+        ]));
+        tables.insert(
+            key,
+            (
+                table.clone(),
+                owners.iter().map(|e| e.name.clone()).collect(),
+                types.into_iter().collect(),
+            ),
         );
-        let orphans = mapped.join(
-            rows,
-            [col("legacy_id")],
-            [col("id")],
-            JoinArgs::new(JoinType::Anti),
-        );
-        out.push(MissingFrames {
-            table: table.clone(),
-            owners: owners.iter().map(|e| e.name.clone()).collect(),
-            entity_types: types.into_iter().collect(),
-            in_scope: in_scope_rows
-                .select([col("id")])
-                .unique(None, UniqueKeepStrategy::Any),
-            unmapped,
-            orphans,
-        });
     }
-    Ok(out)
+    let empty_rows = || {
+        df!(
+            "table_key" => Vec::<String>::new(),
+            "id" => Vec::<String>::new(),
+            FILE_COL => Vec::<String>::new(),
+            ROW_COL => Vec::<i64>::new()
+        )
+    };
+    let all_rows = if stacked.is_empty() {
+        empty_rows()?.lazy()
+    } else {
+        concat(stacked, UnionArgs::default())?
+    };
+    // Excluded ids in force, by table.
+    let (mut ex_keys, mut ex_ids) = (Vec::new(), Vec::new());
+    for x in inputs.exclusions.iter().filter(in_force) {
+        if let Some(ids) = &x.ids {
+            let key = table_key(&x.declaration.table);
+            let column = ids.column("id")?.str()?;
+            for id in (0..column.len()).filter_map(|i| column.get(i)) {
+                ex_keys.push(key.clone());
+                ex_ids.push(id.to_string());
+            }
+        }
+    }
+    let excluded_pairs = df!("table_key" => ex_keys, "id" => ex_ids)?.lazy();
+    let in_scope = all_rows
+        .clone()
+        .join(
+            excluded_pairs.clone(),
+            [col("table_key"), col("id")],
+            [col("table_key"), col("id")],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .collect()?;
+    let excluded = excluded_pairs
+        .join(
+            all_rows.clone(),
+            [col("table_key"), col("id")],
+            [col("table_key"), col("id")],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    let owners = df!("table_key" => owner_keys, "t" => owner_types)?.lazy();
+    let mapped = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .filter(col("legacy_id").is_not_null())
+        .select([col(ENTITY_TYPE_KEY).alias("t"), col("legacy_id")])
+        .unique(None, UniqueKeepStrategy::Any);
+    let matched = in_scope
+        .clone()
+        .lazy()
+        .select([col("table_key"), col("id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .join(
+            owners.clone(),
+            [col("table_key")],
+            [col("table_key")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            mapped,
+            [col("t"), col("id")],
+            [col("t"), col("legacy_id")],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .select([col("table_key"), col("id")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    // Mapping rows of an owner's type whose legacy id is nowhere in that table's file.
+    let orphans = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .join(
+            owners.rename(["t"], [ENTITY_TYPE_KEY], true),
+            [col(ENTITY_TYPE_KEY)],
+            [col(ENTITY_TYPE_KEY)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            all_rows.select([col("table_key"), col("id")]),
+            [col("table_key"), col("legacy_id")],
+            [col("table_key"), col("id")],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .collect()?;
+    Ok(Joined {
+        tables,
+        in_scope,
+        matched,
+        orphans,
+        excluded,
+    })
 }
 
-fn count(frame: LazyFrame) -> PolarsResult<u64> {
-    Ok(frame
-        .select([len().cast(DataType::UInt64).alias("n")])
-        .collect()?
-        .column("n")?
-        .u64()?
-        .get(0)
-        .unwrap_or(0))
+fn of_table(frame: &DataFrame, key: &str) -> LazyFrame {
+    frame
+        .clone()
+        .lazy()
+        .filter(col("table_key").eq(lit(key.to_string())))
+}
+
+/// Every `source_ids` table's frames (tables excluded whole left out).
+pub fn frames(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<MissingFrames>> {
+    let joined = join(inputs, date)?;
+    let unmapped = unmapped_rows(&joined)?;
+    Ok(joined
+        .tables
+        .iter()
+        .map(|(key, (table, owners, types))| MissingFrames {
+            table: table.clone(),
+            owners: owners.clone(),
+            entity_types: types.clone(),
+            unmapped: of_table(&unmapped, key),
+            orphans: of_table(&joined.orphans, key),
+        })
+        .collect())
+}
+
+/// In-scope source rows whose (table, id) has no mapping of an owner's type.
+fn unmapped_rows(joined: &Joined) -> PolarsResult<DataFrame> {
+    joined
+        .in_scope
+        .clone()
+        .lazy()
+        .join(
+            joined.matched.clone().lazy(),
+            [col("table_key"), col("id")],
+            [col("table_key"), col("id")],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .collect()
+}
+
+/// Rows per `table_key` of a frame.
+fn per_table(frame: &DataFrame) -> PolarsResult<BTreeMap<String, u64>> {
+    let counts = frame
+        .clone()
+        .lazy()
+        .group_by([col("table_key")])
+        .agg([len().cast(DataType::UInt64).alias("n")])
+        .collect()?;
+    let keys = counts.column("table_key")?.str()?;
+    let n = counts.column("n")?.u64()?;
+    Ok((0..counts.height())
+        .filter_map(|i| Some((keys.get(i)?.to_string(), n.get(i).unwrap_or(0))))
+        .collect())
 }
 
 /// The counts per `source_ids` table (tables excluded whole left out).
 pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<MissingTable>> {
-    let mut out = Vec::new();
-    for f in frames(inputs, date)? {
-        let total = inputs.source_ids[&f.table].height() as u64;
-        let in_scope = count(f.in_scope)?;
-        let all_distinct = count(
-            inputs.source_ids[&f.table]
-                .clone()
-                .lazy()
-                .select([col("id")])
-                .filter(col("id").is_not_null())
-                .unique(None, UniqueKeepStrategy::Any),
-        )?;
-        out.push(MissingTable {
-            table: f.table.clone(),
-            entities: f.owners.clone(),
-            ids: total,
-            excluded: all_distinct - in_scope,
-            unmapped: count(f.unmapped)?,
-            orphans: if f.owners.is_empty() {
-                0
-            } else {
-                count(f.orphans)?
-            },
-        });
-    }
-    Ok(out)
+    let joined = join(inputs, date)?;
+    let unmapped = per_table(&unmapped_rows(&joined)?)?;
+    let matched = per_table(&joined.matched)?;
+    let orphans = per_table(&joined.orphans)?;
+    let excluded = per_table(&joined.excluded)?;
+    Ok(joined
+        .tables
+        .iter()
+        .map(|(key, (table, owners, _))| {
+            let get = |m: &BTreeMap<String, u64>| m.get(key).copied().unwrap_or(0);
+            MissingTable {
+                table: table.clone(),
+                entities: owners.clone(),
+                ids: inputs.source_ids[table].height() as u64,
+                excluded: get(&excluded),
+                unmapped: get(&unmapped),
+                orphans: if owners.is_empty() { 0 } else { get(&orphans) },
+                matched: get(&matched),
+            }
+        })
+        .collect())
 }

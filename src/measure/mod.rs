@@ -134,7 +134,7 @@ pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Measure
     Ok(Measures {
         attempts,
         all_attempts,
-        ledger: ledger::ledger(inputs, &scripts, date)?,
+        ledger: ledger::ledger(inputs, &scripts, &missing, date)?,
         missing_records: missing.iter().map(|m| m.unmapped).sum(),
         missing,
         scripts,
