@@ -185,7 +185,8 @@ fn strptime(text: Expr, format: &str) -> Expr {
             format: Some(format.into()),
             strict: false,
             exact: true,
-            cache: false,
+            // Exports repeat timestamps (a batch's rows share one): parse each text once.
+            cache: true,
         },
         lit("raise"),
     )
@@ -219,33 +220,64 @@ fn epoch_to_millis(number: Expr, unit: EpochUnit) -> Expr {
 /// The expression turning a timestamp column of dtype `found` into epoch milliseconds
 /// (UTC); anything that is not a timestamp becomes null, which [`check_conversions`]
 /// reports.
+/// The common shapes — ISO 8601 with `Z` (UTC) or without a zone, `T` or a space — on
+/// polars' fast parser: the first pass over a text timestamp column. Anything else (an
+/// offset, an epoch) is left null for [`timestamp_text`], which [`load_file`] runs only on
+/// a column where this pass left a value unparsed.
+fn timestamp_fast(c: Expr, options: &TableOptions) -> Expr {
+    let text = c.str().strip_chars(lit(NULL));
+    let mut attempts: Vec<Expr> = ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ"]
+        .iter()
+        .map(|f| {
+            strptime(text.clone(), f)
+                .dt()
+                .timestamp(TimeUnit::Milliseconds)
+        })
+        .collect();
+    attempts.extend(
+        [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S",
+        ]
+        .iter()
+        .map(|f| local_to_utc(strptime(text.clone(), f), options)),
+    );
+    coalesce(&attempts)
+}
+
+/// Every accepted text shape (offsets, epochs with a declared unit): slower, so only for a
+/// column the fast pass could not read whole.
+fn timestamp_text(c: Expr, options: &TableOptions) -> Expr {
+    let text = normalise(c);
+    let mut attempts: Vec<Expr> = OFFSET_FORMATS
+        .iter()
+        .map(|f| {
+            strptime(text.clone(), f)
+                .dt()
+                .timestamp(TimeUnit::Milliseconds)
+        })
+        .collect();
+    attempts.extend(
+        LOCAL_FORMATS
+            .iter()
+            .map(|f| local_to_utc(strptime(text.clone(), f), options)),
+    );
+    if let Some(unit) = options.epoch_unit {
+        let digits = text.clone().str().contains(lit(r"^-?\d+$"), false);
+        attempts.push(
+            when(digits)
+                .then(epoch_to_millis(text.cast(DataType::Int64), unit))
+                .otherwise(lit(NULL).cast(DataType::Int64)),
+        );
+    }
+    coalesce(&attempts)
+}
+
 fn timestamp(c: Expr, found: &DataType, options: &TableOptions) -> Expr {
     match found {
-        DataType::String => {
-            let text = normalise(c);
-            let mut attempts: Vec<Expr> = OFFSET_FORMATS
-                .iter()
-                .map(|f| {
-                    strptime(text.clone(), f)
-                        .dt()
-                        .timestamp(TimeUnit::Milliseconds)
-                })
-                .collect();
-            attempts.extend(
-                LOCAL_FORMATS
-                    .iter()
-                    .map(|f| local_to_utc(strptime(text.clone(), f), options)),
-            );
-            if let Some(unit) = options.epoch_unit {
-                let digits = text.clone().str().contains(lit(r"^-?\d+$"), false);
-                attempts.push(
-                    when(digits)
-                        .then(epoch_to_millis(text.cast(DataType::Int64), unit))
-                        .otherwise(lit(NULL).cast(DataType::Int64)),
-                );
-            }
-            coalesce(&attempts)
-        }
+        DataType::String => timestamp_fast(c, options),
         DataType::Datetime(_, Some(_)) => c.dt().timestamp(TimeUnit::Milliseconds),
         DataType::Datetime(_, None) => local_to_utc(c, options),
         other if other.is_integer() => match options.epoch_unit {
@@ -423,11 +455,41 @@ fn load_file(
             }
         }
     }
-    let df = lf
+    let mut df = lf
         .with_row_index(ROW_COL, Some(1))
         .select(exprs)
         .collect()
         .map_err(|e| LoadError::table(shown, e))?;
+    // Text timestamps the fast pass left unread get the full parser, on that column only.
+    for spec in checked.iter().filter(|s| s.kind == Timestamp) {
+        if schema.get(spec.name) != Some(&DataType::String) {
+            continue;
+        }
+        let raw = raw_name(spec);
+        let unread = col(spec.name)
+            .is_null()
+            .and(col(raw.as_str()).is_not_null());
+        let any_unread = df
+            .clone()
+            .lazy()
+            .select([unread.clone().any(true).alias("any")])
+            .collect()
+            .ok()
+            .and_then(|f| f.column("any").ok()?.bool().ok()?.get(0))
+            .unwrap_or(false);
+        if any_unread {
+            df = df
+                .lazy()
+                .with_column(
+                    when(unread)
+                        .then(timestamp_text(col(raw.as_str()), options))
+                        .otherwise(col(spec.name))
+                        .alias(spec.name),
+                )
+                .collect()
+                .map_err(|e| LoadError::table(shown, e))?;
+        }
+    }
     check_conversions(&df, file, &checked)?;
     let raw: Vec<String> = checked.iter().map(raw_name).collect();
     Ok(df.drop_many(raw))
