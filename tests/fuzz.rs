@@ -12,9 +12,12 @@ use migcov::load::{load, LoadOptions};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
+    // A fixed seed: the same cases every run, so CI never turns red by chance; change the
+    // seed (or raise `cases`) to explore further, and keep what fails as a regression.
     ProptestConfig {
         cases: 48,
         failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6d69_6763_6f76),
         ..ProptestConfig::default()
     }
 }
@@ -103,6 +106,9 @@ proptest! {
 
     #[test]
     fn text_from_the_data_never_becomes_markup(name in "[<>&\"' a-zA-Z/\\\\.]{1,30}") {
+        // Between markers no markup has, so finding it raw means it went through unescaped
+        // (a bare "<" is in every page; "zq<zq" is in none). Regression: name = "<".
+        let name = format!("zq{name}zq");
         let data = common::base_with(None);
         let entities = std::fs::read_to_string(data.path().join("entities.yaml")).unwrap()
             .replace("name: offices", &format!("name: {}", serde_json::to_string(&name).unwrap()));

@@ -445,7 +445,11 @@ pub fn export_ids(
         findings.extend(rows_finding(
             RuleId::IntegrityExportDuplicateId,
             Subject::new("table", kind),
-            repeats(rows, &[col("id").str().to_lowercase()])?,
+            // Only rows that give an id (most exports give none) go through the sort.
+            repeats(
+                rows.filter(col("id").is_not_null()),
+                &[col("id").str().to_lowercase()],
+            )?,
             &["id"],
             &["id"],
             options,
