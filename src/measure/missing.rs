@@ -51,8 +51,10 @@ pub struct MissingTable {
     pub matched: u64,
 }
 
-/// Everything joined once, for all tables.
-struct Joined {
+/// Everything joined once, for all tables: computed by [`measure`] and kept in the
+/// measures, so the findings read the same sets without joining again.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MissingSets {
     /// `source_ids` tables not excluded whole, by key: (name as given, owners, types).
     tables: BTreeMap<String, (String, Vec<String>, Vec<String>)>,
     /// All in-scope source rows: `table_key`, `id`, `__file`, `__row`.
@@ -65,7 +67,7 @@ struct Joined {
     excluded: DataFrame,
 }
 
-fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Joined> {
+fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
     let in_force =
         |x: &&crate::load::ExcludedIds| !date.is_some_and(|d| expired(x.declaration.expires, d));
     let whole: BTreeSet<String> = inputs
@@ -201,7 +203,7 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Joined> {
             JoinArgs::new(JoinType::Anti),
         )
         .collect()?;
-    Ok(Joined {
+    Ok(MissingSets {
         tables,
         in_scope,
         matched,
@@ -218,9 +220,8 @@ fn of_table(frame: &DataFrame, key: &str) -> LazyFrame {
 }
 
 /// Every `source_ids` table's frames (tables excluded whole left out).
-pub fn frames(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<MissingFrames>> {
-    let joined = join(inputs, date)?;
-    let unmapped = unmapped_rows(&joined)?;
+pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
+    let unmapped = unmapped_rows(joined)?;
     Ok(joined
         .tables
         .iter()
@@ -235,7 +236,7 @@ pub fn frames(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<Miss
 }
 
 /// In-scope source rows whose (table, id) has no mapping of an owner's type.
-fn unmapped_rows(joined: &Joined) -> PolarsResult<DataFrame> {
+fn unmapped_rows(joined: &MissingSets) -> PolarsResult<DataFrame> {
     joined
         .in_scope
         .clone()
@@ -264,14 +265,18 @@ fn per_table(frame: &DataFrame) -> PolarsResult<BTreeMap<String, u64>> {
         .collect())
 }
 
-/// The counts per `source_ids` table (tables excluded whole left out).
-pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<MissingTable>> {
+/// The counts per `source_ids` table (tables excluded whole left out), and the sets they
+/// count.
+pub fn measure(
+    inputs: &Inputs,
+    date: Option<NaiveDate>,
+) -> PolarsResult<(Vec<MissingTable>, MissingSets)> {
     let joined = join(inputs, date)?;
     let unmapped = per_table(&unmapped_rows(&joined)?)?;
     let matched = per_table(&joined.matched)?;
     let orphans = per_table(&joined.orphans)?;
     let excluded = per_table(&joined.excluded)?;
-    Ok(joined
+    let tables = joined
         .tables
         .iter()
         .map(|(key, (table, owners, _))| {
@@ -286,5 +291,6 @@ pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Vec<Mis
                 matched: get(&matched),
             }
         })
-        .collect())
+        .collect();
+    Ok((tables, joined))
 }

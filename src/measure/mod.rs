@@ -119,6 +119,9 @@ pub struct Measures {
     /// Legacy ids in scope with no mapping, over every `source_ids` table: what the gate's
     /// `max_missing_records` reads.
     pub missing_records: u64,
+    /// The sets behind `missing`, for the findings' samples.
+    #[serde(skip)]
+    pub missing_sets: missing::MissingSets,
 }
 
 pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
@@ -130,13 +133,14 @@ pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
 pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Measures> {
     let (scripts, all_scripts) = script_totals(&inputs.metrics, true)?;
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
-    let missing = missing::measure(inputs, date)?;
+    let (missing, missing_sets) = missing::measure(inputs, date)?;
     Ok(Measures {
         attempts,
         all_attempts,
         ledger: ledger::ledger(inputs, &scripts, &missing, date)?,
         missing_records: missing.iter().map(|m| m.unmapped).sum(),
         missing,
+        missing_sets,
         scripts,
         all_scripts,
         executions: executions(&inputs.metrics)?,

@@ -22,10 +22,11 @@ crate::validate::registry::declare_rules! {
 
 pub fn check(
     inputs: &Inputs,
+    measures: &crate::measure::Measures,
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
-    for f in crate::measure::missing::frames(inputs, options.report_date)? {
+    for f in crate::measure::missing::frames(&measures.missing_sets)? {
         let table = &f.table;
         let total = inputs.source_ids[table].height();
         if f.owners.is_empty() {

@@ -188,7 +188,7 @@ pub fn validate(
     integrity::exports::export_ids(inputs, options, &mut findings)?;
     integrity::exports::entity_script_mismatch(inputs, options, &mut findings)?;
     integrity::seed::check(inputs, measures, &mut findings);
-    missing::check(inputs, options, &mut findings)?;
+    missing::check(inputs, measures, options, &mut findings)?;
     let reconciliation = reconcile::reconcile(inputs)?;
     reconcile::findings(&reconciliation, inputs, &mut findings);
     let mut overrides = inputs.config.severity.clone();
