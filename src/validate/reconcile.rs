@@ -152,12 +152,29 @@ pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
         .files
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
-    let mapping_counts = agg_by(inputs.mappings.clone().lazy(), col(ENTITY_TYPE_KEY), len())?;
-    let distinct_counts = agg_by(
-        inputs.mappings.clone().lazy(),
-        col(ENTITY_TYPE_KEY),
-        col("legacy_id").n_unique(),
-    )?;
+    // Mapping rows and distinct legacy ids per type, in one pass over the mappings.
+    let per_type = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .filter(col(ENTITY_TYPE_KEY).is_not_null())
+        .group_by([col(ENTITY_TYPE_KEY)])
+        .agg([
+            len().cast(DataType::Int64).alias("rows"),
+            col("legacy_id")
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("distinct"),
+        ])
+        .collect()?;
+    let counts = |name: &str| -> PolarsResult<BTreeMap<String, i64>> {
+        let keys = per_type.column(ENTITY_TYPE_KEY)?.str()?;
+        let values = per_type.column(name)?.i64()?;
+        Ok((0..per_type.height())
+            .filter_map(|i| Some((keys.get(i)?.to_string(), values.get(i).unwrap_or(0))))
+            .collect())
+    };
+    let (mapping_counts, distinct_counts) = (counts("rows")?, counts("distinct")?);
     // Only final runs count: a retry supersedes the attempt before it.
     let metrics = inputs
         .metrics
