@@ -31,6 +31,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Compare two reports (snapshots, sites or data folders): HTML, Markdown and JSON.
     Diff(DiffArgs),
+    /// Read the data folder straight from the legacy and target databases (PostgreSQL,
+    /// MySQL/MariaDB, SQLite), written atomically; `--init` writes a starter collect.yaml.
+    Collect(CollectArgs),
     /// Write a deterministic synthetic dataset with known injected defects.
     Generate(GenerateArgs),
     /// List every validation rule with its id, severity and summary.
@@ -180,6 +183,47 @@ pub struct GenerateArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// The legacy database: postgresql://USER@HOST:PORT/DB, mysql://USER@HOST:PORT/DB
+    /// (MySQL and MariaDB) or sqlite://PATH. A password may be in the URL (never printed or
+    /// written), else comes from --source-password-file, PGPASSWORD or ~/.pgpass, MYSQL_PWD.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGCOV_SOURCE_URL",
+        hide_env_values = true
+    )]
+    pub source: String,
+    /// The modern (target) database, likewise.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGCOV_TARGET_URL",
+        hide_env_values = true
+    )]
+    pub target: String,
+    /// The data folder to write (replaced as a whole, atomically; a non-empty folder that
+    /// migcov did not write is never replaced).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub out: PathBuf,
+    /// What to read: schemas, tables, the bookkeeping queries, pgloader's summary, files to
+    /// copy (see the README). Without it: every table of the default schema, mappings by
+    /// convention.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A file whose first line is the source database's password.
+    #[arg(long, value_name = "FILE")]
+    pub source_password_file: Option<PathBuf>,
+    /// A file whose first line is the target database's password.
+    #[arg(long, value_name = "FILE")]
+    pub target_password_file: Option<PathBuf>,
+    /// Write a commented starter collect.yaml, migcov.yaml and domains.yaml from what the
+    /// two databases hold, into DIR (default: the current folder); never replaces a file.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
+    pub init: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct TemplatesArgs {
     /// Folder to write the templates into.
     #[arg(long, value_name = "DIR")]
@@ -250,6 +294,21 @@ pub struct BuildConfig {
     pub exit_zero: bool,
     /// The command line as given, for a snapshot's provenance.
     pub command_line: Vec<String>,
+}
+
+impl CollectArgs {
+    /// The collection's options; the clock is read here for `collected_at`.
+    pub fn into_options(self) -> crate::collect::CollectOptions {
+        crate::collect::CollectOptions {
+            source: self.source,
+            target: self.target,
+            source_password_file: self.source_password_file,
+            target_password_file: self.target_password_file,
+            out: self.out,
+            config: self.config,
+            collected_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
 }
 
 /// The report date: the flag, else `SOURCE_DATE_EPOCH`, else today in UTC.

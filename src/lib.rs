@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod cli;
+pub mod collect;
 pub mod error;
 pub mod generate;
 pub mod load;

@@ -81,6 +81,106 @@ fn print_findings(findings: &[Finding]) {
     }
 }
 
+/// Progress bars for `collect`: one per step, rows counted; hidden when stderr is not a
+/// terminal or in CI.
+struct Bars {
+    bar: std::cell::RefCell<Option<ProgressBar>>,
+    shown: bool,
+}
+
+impl Bars {
+    fn new() -> Bars {
+        Bars {
+            bar: std::cell::RefCell::new(None),
+            shown: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+        }
+    }
+}
+
+impl migcov::collect::Progress for Bars {
+    fn start(&self, step: &str, expected: Option<u64>) {
+        if !self.shown {
+            return;
+        }
+        let bar = match expected {
+            Some(n) => ProgressBar::new(n).with_style(
+                ProgressStyle::with_template("{msg:40} {bar:30} {pos}/{len}")
+                    .expect("static template"),
+            ),
+            None => ProgressBar::new_spinner().with_style(
+                ProgressStyle::with_template("{spinner} {msg:40} {human_pos} rows ({per_sec})")
+                    .expect("static template"),
+            ),
+        };
+        bar.set_message(step.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        *self.bar.borrow_mut() = Some(bar);
+    }
+
+    fn rows(&self, n: u64) {
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.inc(n);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn collect(args: migcov::cli::CollectArgs) -> ExitCode {
+    use migcov::collect;
+    if let Some(dir) = args.init.clone() {
+        let urls = collect::db::DbUrl::parse(&args.source, args.source_password_file.as_deref())
+            .and_then(|s| {
+                collect::db::DbUrl::parse(&args.target, args.target_password_file.as_deref())
+                    .map(|t| (s, t))
+            });
+        return match urls.and_then(|(s, t)| collect::init::init(&s, &t, &dir)) {
+            Ok(files) => {
+                for file in files {
+                    println!("migcov: wrote {}", file.display());
+                }
+                Exit::Clean.into()
+            }
+            Err(err) => fail(err),
+        };
+    }
+    let options = args.into_options();
+    let bars = Bars::new();
+    match collect::collect(&options, &bars) {
+        Ok(done) => {
+            let p = &done.provenance;
+            for skipped in &p.tables_without_ids {
+                eprintln!(
+                    "migcov: warning: {}: no ids exported: {}",
+                    skipped.table, skipped.reason
+                );
+            }
+            println!(
+                "migcov: wrote {} files to {}: {} legacy tables ({} rows) from {}, {} target tables ({} rows) from {}, in {:.1} s",
+                done.files,
+                options.out.display(),
+                p.source.tables,
+                p.source.rows,
+                p.source.url,
+                p.target.tables,
+                p.target.rows,
+                p.target.url,
+                p.seconds
+            );
+            println!(
+                "migcov: next: migcov build --data {}",
+                options.out.display()
+            );
+            Exit::Clean.into()
+        }
+        Err(err) => fail(err),
+    }
+}
+
 fn main() -> ExitCode {
     // Output piped into `head` ends quietly, as other command-line tools do, instead of
     // panicking on a closed stdout.
@@ -196,6 +296,7 @@ fn main() -> ExitCode {
                 Err(err) => fail(err),
             }
         }
+        Command::Collect(args) => collect(args),
         Command::Generate(args) => {
             match migcov::generate::generate(&args.out, args.records, args.seed) {
                 Ok(summary) => {

@@ -99,10 +99,33 @@ impl Site {
 
     /// Writes the site to `out` atomically: staged beside it, then swapped in.
     pub fn publish(&self, out: &Path) -> Result<(), OutputError> {
-        let parent = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let staging = Staging::begin(out)?;
+        for (relative, contents) in &self.files {
+            staging.write(relative, contents)?;
+        }
+        for (relative, source) in &self.copies {
+            let target = staging.create_path(relative)?;
+            std::fs::copy(source, &target).map_err(io(source))?;
+        }
+        staging.commit()
+    }
+}
+
+/// A folder being written: files go into a staging folder beside `out` as they are
+/// produced (so a streamed export never has to fit in memory), and [`Staging::commit`]
+/// swaps it in with one rename exchange. Dropped without a commit, the staging folder is
+/// removed and `out` is untouched.
+#[derive(Debug)]
+pub struct Staging {
+    out: PathBuf,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Staging {
+    /// Checks `out` may be replaced (absent, empty, or written by migcov) and creates the
+    /// staging folder beside it.
+    pub fn begin(out: &Path) -> Result<Staging, OutputError> {
+        let parent = parent_of(out);
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
         if out.exists() && !is_replaceable(out)? {
             return Err(OutputError::NotASite {
@@ -112,40 +135,75 @@ impl Site {
         remove_abandoned_staging(&parent);
         // The pid in the name lets a later build tell a staging folder whose build was
         // killed (remove it) from one still being written (leave it).
-        let staging = tempfile::Builder::new()
+        let dir = tempfile::Builder::new()
             .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
             .tempdir_in(&parent)
             .map_err(io(&parent))?;
-        for (relative, contents) in &self.files {
-            write_new_file(&staging.path().join(relative), contents)?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir: Some(dir),
+        })
+    }
+
+    fn root(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("staging folder until commit")
+            .path()
+    }
+
+    /// The staged path of `relative` (checked to stay inside the folder), its folders
+    /// created, for a writer that streams into it.
+    pub fn create_path(&self, relative: &Path) -> Result<PathBuf, OutputError> {
+        let relative = confined(relative)?;
+        let target = self.root().join(relative);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
         }
-        for (relative, source) in &self.copies {
-            let target = staging.path().join(relative);
-            if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir).map_err(io(dir))?;
-            }
-            std::fs::copy(source, &target).map_err(io(source))?;
-        }
-        let mut ours: Vec<String> = self
-            .files
-            .keys()
-            .chain(self.copies.keys())
-            .filter_map(|p| p.components().next())
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        Ok(target)
+    }
+
+    /// Creates a new staged file for streaming into; an existing one is an error.
+    pub fn create(&self, relative: &Path) -> Result<std::fs::File, OutputError> {
+        let target = self.create_path(relative)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&target)
+            .map_err(io(&target))
+    }
+
+    /// Whether a file was staged at `relative`.
+    pub fn exists(&self, relative: &Path) -> bool {
+        confined(relative).is_ok_and(|r| self.root().join(r).exists())
+    }
+
+    pub fn write(&self, relative: &Path, contents: &[u8]) -> Result<(), OutputError> {
+        let target = self.create_path(relative)?;
+        write_new_file(&target, contents)
+    }
+
+    /// Writes the marker (naming the top-level entries migcov wrote), keeps what others
+    /// put in the old folder, and swaps the staging folder in.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        let staged = self.dir.take().expect("committed once");
+        let mut ours: Vec<String> = std::fs::read_dir(staged.path())
+            .map_err(io(staged.path()))?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         ours.sort();
-        ours.dedup();
-        if out.exists() {
-            carry_over_foreign(out, staging.path(), &ours)?;
+        if self.out.exists() {
+            carry_over_foreign(&self.out, staged.path(), &ours)?;
         }
         let mut marker = String::from("migcov site; the top-level entries migcov wrote:\n");
         for name in &ours {
             marker.push_str(name);
             marker.push('\n');
         }
-        write_new_file(&staging.path().join(MARKER), marker.as_bytes())?;
-        let staged = staging.keep();
-        swap_in(&staged, out)
+        write_new_file(&staged.path().join(MARKER), marker.as_bytes())?;
+        let staged = staged.keep();
+        swap_in(&staged, &self.out)
     }
 }
 

@@ -50,6 +50,9 @@ pub enum InputKind {
     ExclusionIds(TableFormat),
     /// `expected_defects.json`, written by `migcov generate`; not read.
     GeneratorNotes,
+    /// `collect.json`, written by `migcov collect`: where the folder came from; not read
+    /// (a snapshot's provenance lists it with its hash).
+    CollectProvenance,
     /// A Markdown note (`*.md`) anywhere in the data folder; not read.
     Documentation,
     /// A file inside the scripts folder, when that folder lies in the data folder.
@@ -76,6 +79,7 @@ impl InputKind {
             InputKind::SourceIds(..) => "source ids",
             InputKind::ExclusionIds(_) => "excluded ids",
             InputKind::GeneratorNotes => "generator notes",
+            InputKind::CollectProvenance => "collect provenance",
             InputKind::Documentation => "documentation",
             InputKind::ScriptSource => "script source",
             InputKind::Skipped(_) => "skipped",
@@ -137,6 +141,9 @@ pub fn classify(relative: &Path) -> InputKind {
             ("entities", true, _) => InputKind::Entities,
             ("expected_defects", false, _) if relative.extension().is_some_and(|e| e == "json") => {
                 InputKind::GeneratorNotes
+            }
+            ("collect", false, _) if relative.extension().is_some_and(|e| e == "json") => {
+                InputKind::CollectProvenance
             }
             ("entities", false, Some(TableFormat::Csv)) => {
                 InputKind::EntitiesTable(TableFormat::Csv)

@@ -1,0 +1,212 @@
+//! `collect.yaml`: which schemas and tables to read on each side, the SQL that yields the
+//! migration's bookkeeping (mappings, metrics, logs, manifests), the pgloader summary, and
+//! the files copied into the data folder as they are. Every key is optional; an unknown
+//! key is an error naming the file and line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use super::CollectError;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectConfig {
+    #[serde(default)]
+    pub source: Side,
+    #[serde(default)]
+    pub target: Side,
+    /// SQL whose columns are named as the data model's fields, one per kind of record.
+    #[serde(default)]
+    pub queries: Queries,
+    /// Mappings from every target table with a `legacy_id` column and a UUID key, when no
+    /// `mappings` query is given. Default: true.
+    pub mappings_by_convention: Option<bool>,
+    pub pgloader: Option<PgloaderConfig>,
+    /// Files copied into the data folder as they are (relative to collect.yaml), e.g.
+    /// `migcov.yaml` and `domains.yaml`. A folder is copied whole.
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// Rows per batch read from a database and written to a file.
+    pub batch_rows: Option<usize>,
+    /// Where the config was read from: paths in it are relative to its folder.
+    #[serde(skip)]
+    pub base: PathBuf,
+}
+
+/// One database: what to read of it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Side {
+    /// Schemas (PostgreSQL) or databases (MySQL) to read. Default: the connection's own
+    /// (`public`, or the URL's database). Globs.
+    #[serde(default)]
+    pub schemas: Patterns,
+    /// Tables to read, as the data folder names them. Default: all. Globs.
+    #[serde(default)]
+    pub tables: Patterns,
+    /// Source side: a query per legacy table giving its ids (column `id`, or `id_1`,
+    /// `id_2`, ...), for a table without a primary key or to select rows.
+    #[serde(default)]
+    pub ids: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patterns {
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+impl Patterns {
+    /// Whether `name` is selected; with no `include`, `default` decides.
+    pub fn selects(&self, name: &str, default: bool) -> bool {
+        let included = if self.include.is_empty() {
+            default
+        } else {
+            glob_set(&self.include).is_match(name)
+        };
+        included && !glob_set(&self.exclude).is_match(name)
+    }
+}
+
+fn glob_set(patterns: &[String]) -> GlobSet {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        // Patterns were checked when the file was read.
+        if let Ok(glob) = Glob::new(pattern) {
+            builder.add(glob);
+        }
+    }
+    builder.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queries {
+    pub mappings: Option<Query>,
+    pub metrics: Option<Query>,
+    pub logs: Option<Query>,
+    pub scripts: Option<Query>,
+    pub entities: Option<Query>,
+    pub domains: Option<Query>,
+}
+
+/// A query and the database it runs on (the target, unless `on: source`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Query {
+    Sql(String),
+    On {
+        sql: String,
+        #[serde(default)]
+        on: Which,
+    },
+}
+
+impl Query {
+    pub fn sql(&self) -> &str {
+        match self {
+            Query::Sql(sql) | Query::On { sql, .. } => sql.trim().trim_end_matches(';'),
+        }
+    }
+
+    pub fn on(&self) -> Which {
+        match self {
+            Query::Sql(_) => Which::Target,
+            Query::On { on, .. } => *on,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Which {
+    Source,
+    #[default]
+    Target,
+}
+
+/// A pgloader run, reported as MigrationMetrics from its `--summary` file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PgloaderConfig {
+    /// The summary file pgloader wrote (`--summary x.csv` or `x.json`), relative to
+    /// collect.yaml.
+    pub summary: PathBuf,
+    /// When the load ran (RFC 3339). Default: the summary file's modification time.
+    pub execution_date: Option<String>,
+    /// Domain of the per-table scripts written for the load. Default: TECHNICAL.
+    pub data_domain: Option<String>,
+    /// Category of those scripts. Default: CORE.
+    pub category: Option<String>,
+}
+
+impl CollectConfig {
+    /// Reads `collect.yaml`; `None` gives the defaults.
+    pub fn read(path: Option<&Path>) -> Result<CollectConfig, CollectError> {
+        let Some(path) = path else {
+            return Ok(CollectConfig::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|source| CollectError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config: CollectConfig =
+            serde_yaml::from_str(&text).map_err(|e| CollectError::Config {
+                path: path.to_path_buf(),
+                line: e.location().map(|l| l.line()),
+                message: e.to_string(),
+            })?;
+        config.base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let patterns = [&config.source, &config.target]
+            .into_iter()
+            .flat_map(|side| {
+                side.schemas
+                    .include
+                    .iter()
+                    .chain(&side.schemas.exclude)
+                    .chain(&side.tables.include)
+                    .chain(&side.tables.exclude)
+            });
+        for pattern in patterns {
+            Glob::new(pattern).map_err(|e| CollectError::Config {
+                path: path.to_path_buf(),
+                line: line_of(&text, pattern),
+                message: format!("{pattern:?} is not a valid glob: {e}"),
+            })?;
+        }
+        if config.batch_rows == Some(0) {
+            return Err(CollectError::Config {
+                path: path.to_path_buf(),
+                line: line_of(&text, "batch_rows"),
+                message: "batch_rows must be at least 1".into(),
+            });
+        }
+        Ok(config)
+    }
+
+    pub fn batch_rows(&self) -> usize {
+        self.batch_rows.unwrap_or(100_000)
+    }
+
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base.join(path)
+        }
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}

@@ -1,0 +1,362 @@
+//! One connection to one database, whatever its kind: the URL (parsed, with the password
+//! held apart and never shown), and the [`Database`] trait the three drivers implement.
+//! Everything above this file speaks to a database only through that trait.
+
+use std::path::{Path, PathBuf};
+
+use super::CollectError;
+
+/// Which engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Postgresql,
+    Mysql,
+    Sqlite,
+}
+
+/// A parsed database URL. `shown` is what every message, log and file says: the URL without
+/// its password. The password itself is only handed to the driver.
+#[derive(Clone)]
+pub struct DbUrl {
+    pub kind: Kind,
+    pub shown: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub database: Option<String>,
+    /// A Unix socket folder (PostgreSQL `?host=/run/postgresql`) or file (MySQL `?socket=`).
+    pub socket: Option<String>,
+    /// SQLite: the database file.
+    pub path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the password, even in a debug print.
+        f.write_str(&self.shown)
+    }
+}
+
+impl DbUrl {
+    /// Parses `postgresql://`, `postgres://`, `mysql://`, `mariadb://` and `sqlite://PATH`.
+    /// A password missing from the URL is taken from `password_file` (its first line), else
+    /// the engine's usual variable (`PGPASSWORD` or `~/.pgpass`; `MYSQL_PWD`).
+    pub fn parse(text: &str, password_file: Option<&Path>) -> Result<DbUrl, CollectError> {
+        let bad = |message: String| CollectError::Url {
+            url: shown_without_password(text),
+            message,
+        };
+        if let Some(rest) = text.strip_prefix("sqlite://") {
+            let rest = rest.split('?').next().unwrap_or(rest);
+            if rest.is_empty() {
+                return Err(bad("expected sqlite://PATH".into()));
+            }
+            return Ok(DbUrl {
+                kind: Kind::Sqlite,
+                shown: text.to_string(),
+                host: String::new(),
+                port: None,
+                user: None,
+                password: None,
+                database: None,
+                socket: None,
+                path: Some(PathBuf::from(rest)),
+            });
+        }
+        let url = url::Url::parse(text).map_err(|e| bad(e.to_string()))?;
+        let kind = match url.scheme() {
+            "postgresql" | "postgres" => Kind::Postgresql,
+            "mysql" | "mariadb" => Kind::Mysql,
+            other => {
+                return Err(bad(format!(
+                    "unknown scheme {other:?}: expected postgresql://, mysql:// or sqlite://"
+                )))
+            }
+        };
+        let decode = |s: &str| {
+            percent_decode(s).map_err(|_| bad("the URL is not valid percent-encoded UTF-8".into()))
+        };
+        let user = (!url.username().is_empty())
+            .then(|| decode(url.username()))
+            .transpose()?;
+        let database = url
+            .path()
+            .strip_prefix('/')
+            .filter(|d| !d.is_empty())
+            .map(decode)
+            .transpose()?;
+        let mut socket = None;
+        for (key, value) in url.query_pairs() {
+            match key.as_ref() {
+                "host" | "socket" => socket = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        let host = url.host_str().unwrap_or("").to_string();
+        let port = url.port();
+        let mut password = url.password().map(decode).transpose()?;
+        if password.is_none() {
+            password = match password_file {
+                Some(file) => Some(read_password_file(file)?),
+                None => from_environment(kind, &host, port, database.as_deref(), user.as_deref()),
+            };
+        }
+        Ok(DbUrl {
+            kind,
+            shown: shown_without_password(text),
+            host,
+            port,
+            user,
+            password,
+            database,
+            socket,
+            path: None,
+        })
+    }
+
+    /// Removes the password from a driver's message, should a driver ever echo it.
+    pub fn scrub(&self, message: &str) -> String {
+        match &self.password {
+            Some(p) if !p.is_empty() => message.replace(p.as_str(), "***"),
+            _ => message.to_string(),
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> Result<String, std::str::Utf8Error> {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+}
+
+/// The URL as it may be shown: scheme, user, host, port, database; never the password.
+pub fn shown_without_password(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Ok(url) => url.to_string(),
+        // Unparseable: show only the scheme, as the rest may hold a password.
+        Err(_) => match text.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "(an unreadable URL)".to_string(),
+        },
+    }
+}
+
+fn read_password_file(path: &Path) -> Result<String, CollectError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CollectError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(text.lines().next().unwrap_or("").to_string())
+}
+
+fn from_environment(
+    kind: Kind,
+    host: &str,
+    port: Option<u16>,
+    database: Option<&str>,
+    user: Option<&str>,
+) -> Option<String> {
+    match kind {
+        Kind::Postgresql => std::env::var("PGPASSWORD")
+            .ok()
+            .or_else(|| pgpass(host, port.unwrap_or(5432), database, user)),
+        Kind::Mysql => std::env::var("MYSQL_PWD").ok(),
+        Kind::Sqlite => None,
+    }
+}
+
+/// Looks the password up in `PGPASSFILE` or `~/.pgpass`, as libpq does:
+/// `host:port:database:user:password`, `*` matching anything.
+fn pgpass(host: &str, port: u16, database: Option<&str>, user: Option<&str>) -> Option<String> {
+    let path = std::env::var_os("PGPASSFILE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let port = port.to_string();
+    let wanted = [
+        host,
+        port.as_str(),
+        database.unwrap_or("postgres"),
+        user.unwrap_or("postgres"),
+    ];
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let fields = split_pgpass(line);
+            if fields.len() != 5 {
+                return None;
+            }
+            let matches = fields[..4]
+                .iter()
+                .zip(wanted)
+                .all(|(field, want)| field == "*" || field == want);
+            matches.then(|| fields[4].clone())
+        })
+}
+
+fn split_pgpass(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    fields.last_mut().expect("one field").push(next);
+                }
+            }
+            ':' => fields.push(String::new()),
+            c => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields
+}
+
+/// A table as a database names it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TableRef {
+    /// The schema (PostgreSQL), database (MySQL) or none (SQLite).
+    pub schema: Option<String>,
+    pub name: String,
+    /// The name the data folder uses: bare in the default schema, else `schema.name`.
+    pub shown: String,
+}
+
+/// A column of a table, with its type as the database spells it.
+#[derive(Debug, Clone)]
+pub struct ColumnInfo {
+    pub name: String,
+    pub data_type: String,
+}
+
+/// Rows of a result, column by column, every value as text (`None` for NULL).
+pub type Columns = Vec<Vec<Option<String>>>;
+
+/// What a batch consumer is handed: the column names and one batch of values.
+pub type BatchSink<'a> = dyn FnMut(&[String], Columns) -> Result<(), CollectError> + 'a;
+
+/// The operations collect needs from a database. Every result is text: the engine formats
+/// its own values (timestamps in UTC, JSON as JSON text), and migcov's loader reads them.
+pub trait Database {
+    fn url(&self) -> &DbUrl;
+    /// The server's own version string.
+    fn version(&mut self) -> Result<String, CollectError>;
+    /// Every base table, in the schemas `include`/`exclude` select.
+    fn tables(&mut self, schemas: &super::config::Patterns) -> Result<Vec<TableRef>, CollectError>;
+    fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError>;
+    /// The primary key's columns in key order; empty when the table has none.
+    fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError>;
+    /// Quotes an identifier for this engine's SQL.
+    fn quote(&self, ident: &str) -> String;
+    /// Runs `sql` and hands its rows to `sink` in batches of at most `batch_rows`; returns
+    /// the number of rows. `table` names the table for error messages.
+    fn stream(
+        &mut self,
+        sql: &str,
+        table: Option<&str>,
+        batch_rows: usize,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<u64, CollectError>;
+
+    /// `schema.table`, quoted.
+    fn qualified(&self, table: &TableRef) -> String {
+        match &table.schema {
+            Some(schema) => format!("{}.{}", self.quote(schema), self.quote(&table.name)),
+            None => self.quote(&table.name),
+        }
+    }
+
+    /// The exact `count(*)` of a table (never a planner estimate).
+    fn count(&mut self, table: &TableRef) -> Result<u64, CollectError> {
+        let sql = format!("SELECT count(*) AS n FROM {}", self.qualified(table));
+        let value = self.scalar(&sql, Some(&table.shown))?;
+        value.trim().parse::<u64>().map_err(|_| {
+            self.query_error(&sql, Some(&table.shown), format!("count(*) gave {value:?}"))
+        })
+    }
+
+    /// The first value of the first row.
+    fn scalar(&mut self, sql: &str, table: Option<&str>) -> Result<String, CollectError> {
+        let mut value = None;
+        self.stream(sql, table, 1, &mut |_, columns| {
+            if value.is_none() {
+                value = columns
+                    .first()
+                    .and_then(|c| c.first())
+                    .cloned()
+                    .flatten()
+                    .or(Some(String::new()));
+            }
+            Ok(())
+        })?;
+        Ok(value.unwrap_or_default())
+    }
+
+    fn query_error(&self, sql: &str, table: Option<&str>, message: String) -> CollectError {
+        CollectError::Query {
+            server: self.url().shown.clone(),
+            table: table.map(str::to_string),
+            query: sql.to_string(),
+            message: self.url().scrub(&message),
+        }
+    }
+}
+
+/// Opens a connection of the URL's kind, inside one read-only snapshot transaction where
+/// the engine has one, so counts, ids and mappings are read at the same instant.
+pub fn connect(url: &DbUrl) -> Result<Box<dyn Database>, CollectError> {
+    match url.kind {
+        Kind::Postgresql => Ok(Box::new(super::postgres::Postgres::connect(url)?)),
+        Kind::Mysql => Ok(Box::new(super::mysql::Mysql::connect(url)?)),
+        Kind::Sqlite => Ok(Box::new(super::sqlite::Sqlite::connect(url)?)),
+    }
+}
+
+/// The table name as the data folder writes it: bare in the connection's default schema.
+pub fn shown_name(schema: Option<&str>, name: &str, default_schema: Option<&str>) -> String {
+    match schema {
+        Some(s) if Some(s) != default_schema => format!("{s}.{name}"),
+        _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_is_never_shown() {
+        let url = DbUrl::parse("postgresql://ana:s%3Acret@db.example:5433/legacy", None).unwrap();
+        assert_eq!(url.shown, "postgresql://ana@db.example:5433/legacy");
+        assert_eq!(url.password.as_deref(), Some("s:cret"));
+        assert_eq!(url.database.as_deref(), Some("legacy"));
+        assert_eq!(format!("{url:?}"), url.shown);
+        assert_eq!(url.scrub("auth failed for s:cret"), "auth failed for ***");
+        let err = DbUrl::parse("ftp://u:pw@h/x", None)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_urls_name_a_file() {
+        let url = DbUrl::parse("sqlite:///tmp/legacy.db", None).unwrap();
+        assert_eq!(url.kind, Kind::Sqlite);
+        assert_eq!(url.path.as_deref(), Some(Path::new("/tmp/legacy.db")));
+        let url = DbUrl::parse("sqlite://legacy.db", None).unwrap();
+        assert_eq!(url.path.as_deref(), Some(Path::new("legacy.db")));
+    }
+
+    #[test]
+    fn pgpass_fields_unescape() {
+        assert_eq!(
+            split_pgpass(r"h:5432:*:u:p\:w\\d"),
+            vec!["h", "5432", "*", "u", r"p:w\d"]
+        );
+    }
+}

@@ -1,0 +1,625 @@
+//! `migcov collect`: the data folder read straight from the two databases. It owns the
+//! stage before loading: exact counts on both sides, each legacy table's primary-key ids
+//! streamed in batches to Parquet, the migration's bookkeeping through the SQL of
+//! `collect.yaml` (or by convention), a pgloader summary as metrics, and `collect.json`
+//! saying what was read, from which server, when. The folder is written through
+//! [`crate::output::Staging`], so it appears whole or not at all; the databases are only
+//! read, inside one snapshot transaction each.
+
+pub mod config;
+pub mod db;
+pub mod init;
+mod mysql;
+pub mod pgloader;
+mod postgres;
+pub mod sink;
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::output::{OutputError, Staging};
+use config::{CollectConfig, Query, Which};
+use db::{Database, DbUrl, TableRef};
+use sink::{Format, TableFile};
+
+#[derive(Debug, Error)]
+pub enum CollectError {
+    #[error("{url}: {message}")]
+    Url { url: String, message: String },
+    #[error("cannot connect to {server}: {message}")]
+    Connect { server: String, message: String },
+    #[error("{server}{}: query failed: {message}\n  query: {query}", table.as_ref().map(|t| format!(", table {t}")).unwrap_or_default())]
+    Query {
+        server: String,
+        table: Option<String>,
+        query: String,
+        message: String,
+    },
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Config {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: {message}", path.display())]
+    Write { path: PathBuf, message: String },
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Pgloader {
+        path: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// What `collect` is asked to do, checked by the command line.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    pub source: String,
+    pub target: String,
+    pub source_password_file: Option<PathBuf>,
+    pub target_password_file: Option<PathBuf>,
+    pub out: PathBuf,
+    pub config: Option<PathBuf>,
+    /// When the collection ran (RFC 3339, UTC), read once by the command line.
+    pub collected_at: String,
+}
+
+/// Told as the collection goes: a step starts, rows arrive, a step ends.
+pub trait Progress {
+    fn start(&self, step: &str, expected_rows: Option<u64>);
+    fn rows(&self, n: u64);
+    fn finish(&self);
+}
+
+/// Progress nobody watches.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&self, _: &str, _: Option<u64>) {}
+    fn rows(&self, _: u64) {}
+    fn finish(&self) {}
+}
+
+/// `collect.json`: the provenance of a collected data folder.
+#[derive(Debug, Serialize)]
+pub struct Provenance {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub collected_at: String,
+    pub source: Server,
+    pub target: Server,
+    /// Every statement that produced a file, with its rows and duration.
+    pub queries: Vec<QueryRecord>,
+    /// Legacy tables whose ids were not exported, and why.
+    pub tables_without_ids: Vec<Skipped>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Server {
+    pub url: String,
+    pub kind: db::Kind,
+    pub version: String,
+    pub tables: usize,
+    pub rows: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueryRecord {
+    pub purpose: String,
+    pub on: Which,
+    pub table: Option<String>,
+    pub sql: String,
+    pub file: Option<String>,
+    pub rows: u64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Skipped {
+    pub table: String,
+    pub reason: String,
+}
+
+/// What `collect` produced, for the command line to print.
+#[derive(Debug)]
+pub struct Collected {
+    pub provenance: Provenance,
+    pub files: usize,
+}
+
+struct Run<'a> {
+    staging: Staging,
+    config: CollectConfig,
+    progress: &'a dyn Progress,
+    queries: Vec<QueryRecord>,
+    files: usize,
+}
+
+/// Reads both databases and writes the data folder `options.out` atomically.
+pub fn collect(
+    options: &CollectOptions,
+    progress: &dyn Progress,
+) -> Result<Collected, CollectError> {
+    let started = Instant::now();
+    let config = CollectConfig::read(options.config.as_deref())?;
+    let source_url = DbUrl::parse(&options.source, options.source_password_file.as_deref())?;
+    let target_url = DbUrl::parse(&options.target, options.target_password_file.as_deref())?;
+    let pgloader = config
+        .pgloader
+        .as_ref()
+        .map(|p| pgloader::read(&config.resolve(&p.summary), p))
+        .transpose()?;
+    let mut source = db::connect(&source_url)?;
+    let mut target = db::connect(&target_url)?;
+    let mut run = Run {
+        staging: Staging::begin(&options.out)?,
+        config,
+        progress,
+        queries: Vec::new(),
+        files: 0,
+    };
+
+    let source_server = run.inventory(source.as_mut(), Which::Source)?;
+    let target_server = run.inventory(target.as_mut(), Which::Target)?;
+    let tables_without_ids = run.source_ids(source.as_mut(), &source_server.1)?;
+    run.bookkeeping(source.as_mut(), target.as_mut(), &target_server.1)?;
+    if let Some(load) = &pgloader {
+        run.write_text(Path::new("metrics/pgloader.csv"), &load.metrics_csv())?;
+        run.write_text(Path::new("scripts/pgloader.yaml"), &load.manifests_yaml())?;
+    }
+    run.copy_files()?;
+    if !run.staging.exists(Path::new("domains.yaml")) {
+        // The loader needs the four domains of the data model; their priorities are the
+        // team's to set (copy an edited domains.yaml with `files:`).
+        run.write_text(Path::new("domains.yaml"), init::DOMAINS_YAML)?;
+    }
+
+    let provenance = Provenance {
+        tool: "migcov",
+        version: env!("CARGO_PKG_VERSION"),
+        collected_at: options.collected_at.clone(),
+        source: source_server.0,
+        target: target_server.0,
+        queries: std::mem::take(&mut run.queries),
+        tables_without_ids,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    };
+    let mut json = serde_json::to_vec_pretty(&provenance).expect("plain data serialises");
+    json.push(b'\n');
+    run.staging.write(Path::new("collect.json"), &json)?;
+    let files = run.files + 1;
+    run.staging.commit()?;
+    Ok(Collected { provenance, files })
+}
+
+impl Run<'_> {
+    /// Exact counts of every selected table: `inventory/source.csv` or `target.csv`.
+    fn inventory(
+        &mut self,
+        db: &mut dyn Database,
+        which: Which,
+    ) -> Result<(Server, Vec<TableRef>), CollectError> {
+        let side = match which {
+            Which::Source => &self.config.source,
+            Which::Target => &self.config.target,
+        };
+        let version = db.version()?;
+        let tables: Vec<TableRef> = db
+            .tables(&side.schemas)?
+            .into_iter()
+            .filter(|t| side.tables.selects(&t.shown, true))
+            .collect();
+        let name = match which {
+            Which::Source => "source",
+            Which::Target => "target",
+        };
+        self.progress.start(
+            &format!("counting {name} tables"),
+            Some(tables.len() as u64),
+        );
+        let started = Instant::now();
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.write_record(["table", "row_count"]).expect("in memory");
+        let mut total = 0u64;
+        for table in &tables {
+            let rows = db.count(table)?;
+            total = total.saturating_add(rows);
+            csv.write_record([table.shown.as_str(), &rows.to_string()])
+                .expect("in memory");
+            self.progress.rows(1);
+        }
+        let csv = String::from_utf8(csv.into_inner().expect("in memory")).expect("UTF-8 names");
+        self.progress.finish();
+        let file = format!("inventory/{name}.csv");
+        self.write_text(Path::new(&file), &csv)?;
+        self.queries.push(QueryRecord {
+            purpose: format!(
+                "{name} inventory: count(*) of each of {} tables",
+                tables.len()
+            ),
+            on: which,
+            table: None,
+            sql: "SELECT count(*) FROM <each table>".into(),
+            file: Some(file),
+            rows: tables.len() as u64,
+            seconds: secs(started),
+        });
+        Ok((
+            Server {
+                url: db.url().shown.clone(),
+                kind: db.url().kind,
+                version,
+                tables: tables.len(),
+                rows: total,
+            },
+            tables,
+        ))
+    }
+
+    /// Each legacy table's ids, by its primary key or the query `source.ids` gives it.
+    fn source_ids(
+        &mut self,
+        db: &mut dyn Database,
+        tables: &[TableRef],
+    ) -> Result<Vec<Skipped>, CollectError> {
+        let mut skipped = Vec::new();
+        for table in tables {
+            if let Err(reason) = file_name_ok(&table.shown) {
+                skipped.push(Skipped {
+                    table: table.shown.clone(),
+                    reason,
+                });
+                continue;
+            }
+            let sql = match self.config.source.ids.get(&table.shown) {
+                Some(sql) => sql.trim().trim_end_matches(';').to_string(),
+                None => {
+                    let key = db.primary_key(table)?;
+                    if key.is_empty() {
+                        skipped.push(Skipped {
+                            table: table.shown.clone(),
+                            reason: "no primary key (give its ids with source.ids in collect.yaml)"
+                                .into(),
+                        });
+                        continue;
+                    }
+                    ids_query(db, table, &key)
+                }
+            };
+            let file = format!("source_ids/{}.parquet", table.shown);
+            self.stream_to(
+                db,
+                Which::Source,
+                &sql,
+                Some(&table.shown),
+                &file,
+                Format::Parquet,
+                "legacy ids",
+            )?;
+        }
+        Ok(skipped)
+    }
+
+    /// Mappings, metrics, logs, manifests, entities and domains from the configured queries;
+    /// mappings by convention when no query gives them.
+    fn bookkeeping(
+        &mut self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        target_tables: &[TableRef],
+    ) -> Result<(), CollectError> {
+        let queries = [
+            (
+                "mappings",
+                self.config.queries.mappings.clone(),
+                "mappings/mappings.parquet",
+                Format::Parquet,
+            ),
+            (
+                "metrics",
+                self.config.queries.metrics.clone(),
+                "metrics/metrics.csv",
+                Format::Csv,
+            ),
+            (
+                "logs",
+                self.config.queries.logs.clone(),
+                "logs/logs.csv",
+                Format::Csv,
+            ),
+            (
+                "entities",
+                self.config.queries.entities.clone(),
+                "entities.csv",
+                Format::Csv,
+            ),
+        ];
+        for (purpose, query, file, format) in queries {
+            if let Some(query) = query {
+                let db: &mut dyn Database = match query.on() {
+                    Which::Source => &mut *source,
+                    Which::Target => &mut *target,
+                };
+                self.stream_to(db, query.on(), query.sql(), None, file, format, purpose)?;
+            }
+        }
+        for (purpose, query, file) in [
+            (
+                "scripts",
+                self.config.queries.scripts.clone(),
+                "scripts/collected.yaml",
+            ),
+            (
+                "domains",
+                self.config.queries.domains.clone(),
+                "domains.yaml",
+            ),
+        ] {
+            if let Some(query) = query {
+                let db: &mut dyn Database = match query.on() {
+                    Which::Source => &mut *source,
+                    Which::Target => &mut *target,
+                };
+                self.yaml_records(db, &query, purpose, file)?;
+            }
+        }
+        let convention = self.config.mappings_by_convention.unwrap_or(true);
+        if self.config.queries.mappings.is_none() && convention {
+            for table in target_tables {
+                let Some(sql) = convention_query(target, table)? else {
+                    continue;
+                };
+                if file_name_ok(&table.shown).is_err() {
+                    continue;
+                }
+                let file = format!("mappings/{}.parquet", table.shown);
+                self.stream_to(
+                    target,
+                    Which::Target,
+                    &sql,
+                    Some(&table.shown),
+                    &file,
+                    Format::Parquet,
+                    "mappings by convention",
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn stream_to(
+        &mut self,
+        db: &mut dyn Database,
+        on: Which,
+        sql: &str,
+        table: Option<&str>,
+        file: &str,
+        format: Format,
+        purpose: &str,
+    ) -> Result<(), CollectError> {
+        let started = Instant::now();
+        let mut out = TableFile::new(file, format);
+        let label = match table {
+            Some(t) => format!("{purpose}: {t}"),
+            None => purpose.to_string(),
+        };
+        self.progress.start(&label, None);
+        let staging = &self.staging;
+        let progress = self.progress;
+        let rows = db.stream(
+            sql,
+            table,
+            self.config.batch_rows(),
+            &mut |header, columns| {
+                let n = columns.first().map_or(0, Vec::len) as u64;
+                out.write(staging, header, columns)?;
+                progress.rows(n);
+                Ok(())
+            },
+        )?;
+        out.finish()?;
+        self.progress.finish();
+        self.files += 1;
+        self.queries.push(QueryRecord {
+            purpose: purpose.to_string(),
+            on,
+            table: table.map(str::to_string),
+            sql: sql.to_string(),
+            file: Some(file.to_string()),
+            rows,
+            seconds: secs(started),
+        });
+        Ok(())
+    }
+
+    /// A query's rows as a YAML list of mappings (manifests, domains): each column a key,
+    /// empty cells left out, numeric fields written as numbers.
+    fn yaml_records(
+        &mut self,
+        db: &mut dyn Database,
+        query: &Query,
+        purpose: &str,
+        file: &str,
+    ) -> Result<(), CollectError> {
+        let started = Instant::now();
+        let mut records: Vec<serde_yaml::Mapping> = Vec::new();
+        let rows = db.stream(query.sql(), None, 10_000, &mut |header, columns| {
+            let height = columns.first().map_or(0, Vec::len);
+            for i in 0..height {
+                let mut record = serde_yaml::Mapping::new();
+                for (name, column) in header.iter().zip(&columns) {
+                    if let Some(value) = &column[i] {
+                        record.insert(name.as_str().into(), yaml_value(name, value));
+                    }
+                }
+                records.push(record);
+            }
+            Ok(())
+        })?;
+        let mut text = format!(
+            "# Collected by migcov from: {}\n",
+            query.sql().replace('\n', " ")
+        );
+        text.push_str(&serde_yaml::to_string(&records).expect("plain data serialises"));
+        self.write_text(Path::new(file), &text)?;
+        self.queries.push(QueryRecord {
+            purpose: purpose.to_string(),
+            on: query.on(),
+            table: None,
+            sql: query.sql().to_string(),
+            file: Some(file.to_string()),
+            rows,
+            seconds: secs(started),
+        });
+        Ok(())
+    }
+
+    fn write_text(&mut self, relative: &Path, text: &str) -> Result<(), CollectError> {
+        self.staging.write(relative, text.as_bytes())?;
+        self.files += 1;
+        Ok(())
+    }
+
+    /// `files:` of collect.yaml, copied as they are (a folder whole).
+    fn copy_files(&mut self) -> Result<(), CollectError> {
+        for listed in self.config.files.clone() {
+            let from = self.config.resolve(&listed);
+            let name = from
+                .file_name()
+                .map(PathBuf::from)
+                .ok_or_else(|| CollectError::Io {
+                    path: from.clone(),
+                    source: std::io::Error::other("not a file or folder name"),
+                })?;
+            for entry in walkdir::WalkDir::new(&from)
+                .follow_links(false)
+                .sort_by_file_name()
+            {
+                let entry = entry.map_err(|e| CollectError::Io {
+                    path: from.clone(),
+                    source: e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("walk")),
+                })?;
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let inner = entry.path().strip_prefix(&from).unwrap_or(Path::new(""));
+                let relative = if inner.as_os_str().is_empty() {
+                    name.clone()
+                } else {
+                    name.join(inner)
+                };
+                let bytes = std::fs::read(entry.path()).map_err(|source| CollectError::Io {
+                    path: entry.path().to_path_buf(),
+                    source,
+                })?;
+                self.staging.write(&relative, &bytes)?;
+                self.files += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `SELECT key AS id` (or `k1 AS id_1, k2 AS id_2, ...`): the contract's column names.
+fn ids_query(db: &dyn Database, table: &TableRef, key: &[String]) -> String {
+    let columns: Vec<String> = if key.len() == 1 {
+        vec![format!("{} AS id", db.quote(&key[0]))]
+    } else {
+        key.iter()
+            .enumerate()
+            .map(|(i, k)| format!("{} AS id_{}", db.quote(k), i + 1))
+            .collect()
+    };
+    format!("SELECT {} FROM {}", columns.join(", "), db.qualified(table))
+}
+
+/// A target table with a `legacy_id` column and a one-column UUID (or text) key gives
+/// mappings of entity type = the table's name.
+fn convention_query(
+    db: &mut dyn Database,
+    table: &TableRef,
+) -> Result<Option<String>, CollectError> {
+    let columns = db.columns(table)?;
+    let Some(legacy) = columns
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case("legacy_id"))
+    else {
+        return Ok(None);
+    };
+    let key = db.primary_key(table)?;
+    let [key] = key.as_slice() else {
+        return Ok(None);
+    };
+    let uuid_like = columns.iter().any(|c| {
+        &c.name == key && {
+            let t = c.data_type.to_ascii_lowercase();
+            t == "uuid" || t.contains("char") || t == "text" || t.contains("binary")
+        }
+    });
+    if !uuid_like {
+        return Ok(None);
+    }
+    let literal = format!("'{}'", table.shown.replace('\'', "''"));
+    Ok(Some(format!(
+        "SELECT {literal} AS entity_type, {} AS legacy_id, {} AS modern_id FROM {} WHERE {} IS NOT NULL",
+        db.quote(&legacy.name),
+        db.quote(key),
+        db.qualified(table),
+        db.quote(&legacy.name),
+    )))
+}
+
+/// A table name that can be a file name in the data folder as the loader reads it back.
+fn file_name_ok(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\', '\0'])
+        || crate::output::confined(Path::new(name)).is_err()
+    {
+        Err(format!(
+            "{name:?} cannot be a file name in the data folder; export its ids by hand"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn yaml_value(key: &str, value: &str) -> serde_yaml::Value {
+    const NUMERIC: [&str; 6] = [
+        "record_count",
+        "success_rate",
+        "total_records",
+        "migrated_records",
+        "failed_records",
+        "coverage_percentage",
+    ];
+    if NUMERIC.contains(&key) {
+        if let Ok(n) = value.trim().parse::<u64>() {
+            return n.into();
+        }
+        if let Ok(f) = value.trim().parse::<f64>() {
+            return f.into();
+        }
+    }
+    value.into()
+}
+
+fn secs(started: Instant) -> f64 {
+    (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
+}

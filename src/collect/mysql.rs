@@ -1,0 +1,218 @@
+//! MySQL and MariaDB through the `mysql` crate. Queries run over the text protocol, so every
+//! value arrives as the server formats it; rows are read from the socket as they come
+//! (`query_iter`), gathered into batches, never into one whole result.
+
+use std::time::Duration;
+
+use mysql::prelude::Queryable;
+
+use super::config::Patterns;
+use super::db::{shown_name, BatchSink, ColumnInfo, Columns, Database, DbUrl, TableRef};
+use super::CollectError;
+
+pub struct Mysql {
+    url: DbUrl,
+    conn: mysql::Conn,
+    database: Option<String>,
+}
+
+impl Mysql {
+    pub fn connect(url: &DbUrl) -> Result<Mysql, CollectError> {
+        let mut opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some(if url.host.is_empty() {
+                "localhost".to_string()
+            } else {
+                url.host.clone()
+            }))
+            .tcp_port(url.port.unwrap_or(3306))
+            .user(url.user.clone())
+            .pass(url.password.clone())
+            .db_name(url.database.clone())
+            .tcp_connect_timeout(Some(Duration::from_secs(15)));
+        if let Some(socket) = &url.socket {
+            opts = opts.socket(Some(socket.clone()));
+        }
+        let connect_error = |e: mysql::Error| CollectError::Connect {
+            server: url.shown.clone(),
+            message: url.scrub(&e.to_string()),
+        };
+        let mut conn = mysql::Conn::new(opts).map_err(connect_error)?;
+        // TIMESTAMP columns in UTC; one consistent, read-only snapshot for everything.
+        conn.query_drop("SET time_zone = '+00:00'")
+            .and_then(|()| {
+                conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            })
+            .map_err(connect_error)?;
+        conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            .map_err(connect_error)?;
+        let database: Option<String> = conn
+            .query_first("SELECT DATABASE()")
+            .map_err(connect_error)?
+            .flatten();
+        Ok(Mysql {
+            url: url.clone(),
+            conn,
+            database,
+        })
+    }
+
+    fn rows(&mut self, sql: &str, table: Option<&str>) -> Result<Vec<Vec<String>>, CollectError> {
+        let mut rows = Vec::new();
+        self.stream(sql, table, 10_000, &mut |_, columns| {
+            let height = columns.first().map_or(0, Vec::len);
+            for i in 0..height {
+                rows.push(
+                    columns
+                        .iter()
+                        .map(|c| c[i].clone().unwrap_or_default())
+                        .collect(),
+                );
+            }
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A value as text: the text protocol gives bytes; the other variants are formatted as
+/// MySQL would print them.
+fn text(value: mysql::Value) -> Option<String> {
+    use mysql::Value;
+    match value {
+        Value::NULL => None,
+        Value::Bytes(bytes) => Some(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => e.into_bytes().iter().map(|b| format!("{b:02x}")).collect(),
+        }),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Double(d) => Some(d.to_string()),
+        Value::Date(y, mo, d, h, mi, s, us) => Some(format!(
+            "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{us:06}"
+        )),
+        Value::Time(neg, days, h, mi, s, us) => Some(format!(
+            "{}{:02}:{mi:02}:{s:02}.{us:06}",
+            if neg { "-" } else { "" },
+            u32::from(h) + days * 24
+        )),
+    }
+}
+
+impl Database for Mysql {
+    fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    fn version(&mut self) -> Result<String, CollectError> {
+        self.scalar("SELECT version()", None)
+    }
+
+    fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
+        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
+                   WHERE table_type = 'BASE TABLE' AND table_schema NOT IN \
+                   ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2";
+        let own = self.database.clone();
+        let rows = self.rows(sql, None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| schemas.selects(&r[0], Some(&r[0]) == own.as_ref()))
+            .map(|r| TableRef {
+                shown: shown_name(Some(&r[0]), &r[1], own.as_deref()),
+                schema: Some(r[0].clone()),
+                name: r[1].clone(),
+            })
+            .collect())
+    }
+
+    fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
+        let sql = format!(
+            "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_schema = {} AND table_name = {} ORDER BY ordinal_position",
+            literal(table.schema.as_deref().unwrap_or_default()),
+            literal(&table.name)
+        );
+        Ok(self
+            .rows(&sql, Some(&table.shown))?
+            .into_iter()
+            .map(|r| ColumnInfo {
+                name: r[0].clone(),
+                data_type: r[1].clone(),
+            })
+            .collect())
+    }
+
+    fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError> {
+        let sql = format!(
+            "SELECT column_name FROM information_schema.key_column_usage \
+             WHERE constraint_name = 'PRIMARY' AND table_schema = {} AND table_name = {} \
+             ORDER BY ordinal_position",
+            literal(table.schema.as_deref().unwrap_or_default()),
+            literal(&table.name)
+        );
+        Ok(self
+            .rows(&sql, Some(&table.shown))?
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect())
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        format!("`{}`", ident.replace('`', "``"))
+    }
+
+    fn stream(
+        &mut self,
+        sql: &str,
+        table: Option<&str>,
+        batch_rows: usize,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<u64, CollectError> {
+        let url = self.url.clone();
+        let error = |e: mysql::Error| CollectError::Query {
+            server: url.shown.clone(),
+            table: table.map(str::to_string),
+            query: sql.to_string(),
+            message: url.scrub(&e.to_string()),
+        };
+        let mut result = self.conn.query_iter(sql).map_err(error)?;
+        let header: Vec<String> = result
+            .columns()
+            .as_ref()
+            .iter()
+            .map(|c| c.name_str().into_owned())
+            .collect();
+        if header.is_empty() {
+            return Err(CollectError::Query {
+                server: url.shown.clone(),
+                table: table.map(str::to_string),
+                query: sql.to_string(),
+                message: "the statement returns no rows (is it a SELECT?)".into(),
+            });
+        }
+        let fresh =
+            || -> Columns { vec![Vec::with_capacity(batch_rows.min(65_536)); header.len()] };
+        let mut columns = fresh();
+        let mut total = 0u64;
+        let mut set = result.iter().expect("a result set with columns");
+        for row in set.by_ref() {
+            let row = row.map_err(error)?;
+            for (column, value) in columns.iter_mut().zip(row.unwrap()) {
+                column.push(text(value).filter(|v| !v.is_empty()));
+            }
+            total += 1;
+            if columns[0].len() >= batch_rows {
+                sink(&header, std::mem::replace(&mut columns, fresh()))?;
+            }
+        }
+        drop(set);
+        if !columns[0].is_empty() || total == 0 {
+            sink(&header, columns)?;
+        }
+        Ok(total)
+    }
+}

@@ -1,0 +1,268 @@
+//! PostgreSQL through the `postgres` crate. Results leave the server as `COPY (query) TO
+//! STDOUT` CSV, formatted by PostgreSQL itself (timestamps in UTC with their `+00`, JSON as
+//! JSON text), and are read as a stream: the server never buffers a result for us and we
+//! never hold more than one batch.
+
+use std::io::Read;
+use std::time::Duration;
+
+use super::config::Patterns;
+use super::db::{shown_name, BatchSink, ColumnInfo, Columns, Database, DbUrl, TableRef};
+use super::CollectError;
+
+pub struct Postgres {
+    url: DbUrl,
+    client: postgres::Client,
+}
+
+impl Postgres {
+    pub fn connect(url: &DbUrl) -> Result<Postgres, CollectError> {
+        let mut config = postgres::Config::new();
+        match &url.socket {
+            Some(dir) => {
+                config.host_path(dir);
+            }
+            None => {
+                config.host(if url.host.is_empty() {
+                    "localhost"
+                } else {
+                    &url.host
+                });
+            }
+        }
+        config
+            .port(url.port.unwrap_or(5432))
+            .user(url.user.as_deref().unwrap_or("postgres"))
+            .dbname(url.database.as_deref().unwrap_or("postgres"))
+            .application_name("migcov collect")
+            .connect_timeout(Duration::from_secs(15));
+        if let Some(password) = &url.password {
+            config.password(password);
+        }
+        let mut client = config
+            .connect(postgres::NoTls)
+            .map_err(|e| CollectError::Connect {
+                server: url.shown.clone(),
+                message: url.scrub(&error_text(&e)),
+            })?;
+        // One snapshot for everything read, UTC for every timestamp's text.
+        client
+            .batch_execute(
+                "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601';
+                 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )
+            .map_err(|e| CollectError::Connect {
+                server: url.shown.clone(),
+                message: url.scrub(&error_text(&e)),
+            })?;
+        Ok(Postgres {
+            url: url.clone(),
+            client,
+        })
+    }
+
+    fn rows(&mut self, sql: &str, table: Option<&str>) -> Result<Vec<Vec<String>>, CollectError> {
+        let mut rows = Vec::new();
+        self.stream(sql, table, 10_000, &mut |_, columns| {
+            let height = columns.first().map_or(0, Vec::len);
+            for i in 0..height {
+                rows.push(
+                    columns
+                        .iter()
+                        .map(|c| c[i].clone().unwrap_or_default())
+                        .collect(),
+                );
+            }
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+}
+
+/// The server's message with its detail: `postgres::Error`'s Display is only "db error".
+fn error_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" ({detail})"));
+            }
+            text
+        }
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl Database for Postgres {
+    fn url(&self) -> &DbUrl {
+        &self.url
+    }
+
+    fn version(&mut self) -> Result<String, CollectError> {
+        self.scalar("SELECT version()", None)
+    }
+
+    fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
+        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
+                   WHERE table_type = 'BASE TABLE' \
+                   AND table_schema NOT IN ('pg_catalog', 'information_schema') \
+                   AND table_schema NOT LIKE 'pg_toast%' AND table_schema NOT LIKE 'pg_temp%' \
+                   ORDER BY 1, 2";
+        let rows = self.rows(sql, None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| schemas.selects(&r[0], r[0] == "public"))
+            .map(|r| TableRef {
+                shown: shown_name(Some(&r[0]), &r[1], Some("public")),
+                schema: Some(r[0].clone()),
+                name: r[1].clone(),
+            })
+            .collect())
+    }
+
+    fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
+        let sql = format!(
+            "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_schema = {} AND table_name = {} ORDER BY ordinal_position",
+            literal(table.schema.as_deref().unwrap_or("public")),
+            literal(&table.name)
+        );
+        Ok(self
+            .rows(&sql, Some(&table.shown))?
+            .into_iter()
+            .map(|r| ColumnInfo {
+                name: r[0].clone(),
+                data_type: r[1].clone(),
+            })
+            .collect())
+    }
+
+    fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError> {
+        let sql = format!(
+            "SELECT a.attname FROM pg_index i \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+             WHERE i.indisprimary AND i.indrelid = {}::regclass \
+             ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            literal(&self.qualified(table))
+        );
+        Ok(self
+            .rows(&sql, Some(&table.shown))?
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect())
+    }
+
+    fn quote(&self, ident: &str) -> String {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+
+    fn stream(
+        &mut self,
+        sql: &str,
+        table: Option<&str>,
+        batch_rows: usize,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<u64, CollectError> {
+        let copy = format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)");
+        let url = self.url.clone();
+        let error = |message: String| CollectError::Query {
+            server: url.shown.clone(),
+            table: table.map(str::to_string),
+            query: sql.to_string(),
+            message: url.scrub(&message),
+        };
+        // A failed statement aborts the snapshot transaction; nothing more is read on this
+        // connection after an error anyway.
+        let reader = self
+            .client
+            .copy_out(copy.as_str())
+            .map_err(|e| error(error_text(&e)))?;
+        let mut failure: Option<String> = None;
+        let counted = read_csv(reader, batch_rows, sink, &mut failure);
+        match (counted, failure) {
+            (_, Some(message)) => Err(error(message)),
+            (counted, None) => counted,
+        }
+    }
+}
+
+/// Reads a CSV stream (header first) into batches. A read error from the server lands in
+/// `failure` so the caller can name the query.
+fn read_csv(
+    reader: impl Read,
+    batch_rows: usize,
+    sink: &mut BatchSink<'_>,
+    failure: &mut Option<String>,
+) -> Result<u64, CollectError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(reader);
+    let header: Vec<String> = match csv.headers() {
+        Ok(h) => h.iter().map(str::to_string).collect(),
+        Err(e) => {
+            *failure = Some(csv_error(e));
+            return Ok(0);
+        }
+    };
+    if header.is_empty() {
+        *failure = Some("the query returns no columns".into());
+        return Ok(0);
+    }
+    let mut columns: Columns = vec![Vec::with_capacity(batch_rows.min(65_536)); header.len()];
+    let mut record = csv::StringRecord::new();
+    let mut total = 0u64;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(true) => {
+                for (column, value) in columns.iter_mut().zip(record.iter()) {
+                    // CSV from COPY writes NULL as an empty field; an empty text is the
+                    // same "empty cell" to migcov's null policy.
+                    column.push((!value.is_empty()).then(|| value.to_string()));
+                }
+                total += 1;
+                if columns[0].len() >= batch_rows {
+                    let full = std::mem::replace(
+                        &mut columns,
+                        vec![Vec::with_capacity(batch_rows.min(65_536)); header.len()],
+                    );
+                    sink(&header, full)?;
+                }
+            }
+            Ok(false) => break,
+            Err(e) => {
+                *failure = Some(csv_error(e));
+                return Ok(total);
+            }
+        }
+    }
+    if !columns.first().is_some_and(Vec::is_empty) || total == 0 {
+        sink(&header, columns)?;
+    }
+    Ok(total)
+}
+
+fn csv_error(e: csv::Error) -> String {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => match io.get_ref() {
+            Some(inner) => match inner.downcast_ref::<postgres::Error>() {
+                Some(pg) => error_text(pg),
+                None => inner.to_string(),
+            },
+            None => io.to_string(),
+        },
+        other => format!("{other:?}"),
+    }
+}

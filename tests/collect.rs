@@ -1,0 +1,435 @@
+//! `migcov collect` against real servers: a legacy database (SQLite, MariaDB) migrated into
+//! PostgreSQL by pgloader and the SQL steps of `tests/fixtures/collect`, then collected and
+//! built; the report's figures must be the ones SQL computes on the two databases, and the
+//! hand-worked ones of the fixture's README.
+//!
+//! The servers are Debian's, started by `scripts/db-servers` (which `scripts/test`
+//! installs). A missing server or pgloader fails the test with the line that installs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+mod common;
+
+const PASSWORD: &str = "migcov-test-secret";
+
+struct Servers {
+    pg: String,
+    mysql: String,
+}
+
+/// Starts (or finds) the test servers once per test binary.
+fn servers() -> &'static Servers {
+    static SERVERS: OnceLock<Servers> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        if let (Ok(pg), Ok(mysql)) = (
+            std::env::var("MIGCOV_TEST_PG"),
+            std::env::var("MIGCOV_TEST_MYSQL"),
+        ) {
+            return Servers { pg, mysql };
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/db-servers");
+        let out = Command::new(&script)
+            .arg("start")
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "the test database servers did not start ({}): {}\n\
+             install them with: apt-get install -y postgresql mariadb-server pgloader \
+             (scripts/test does this)",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .unwrap_or_else(|| panic!("scripts/db-servers printed no {key}: {text}"))
+                .to_string()
+        };
+        Servers {
+            pg: value("MIGCOV_TEST_PG="),
+            mysql: value("MIGCOV_TEST_MYSQL="),
+        }
+    })
+}
+
+fn fixture() -> PathBuf {
+    common::fixtures().join("collect")
+}
+
+/// A URL with its database replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
+    format!("{base}/{database}")
+}
+
+/// A PostgreSQL database of its own for one test, dropped at the end.
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn new(tag: &str) -> PgDatabase {
+        let admin = servers().pg.clone();
+        let name = format!("migcov_{tag}_{}", std::process::id());
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("PostgreSQL at {}: {e}", admin.replace(PASSWORD, "***")));
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        PgDatabase {
+            url: with_database(&admin, &name),
+            admin,
+            name,
+        }
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.client().query_one(sql, &[]).unwrap().get(0)
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// A MariaDB database of its own for one test, dropped at the end.
+struct MyDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl MyDatabase {
+    fn new(tag: &str) -> MyDatabase {
+        use mysql::prelude::Queryable;
+        let admin = servers().mysql.clone();
+        let name = format!("migcov_{tag}_{}", std::process::id());
+        let mut conn = mysql::Conn::new(mysql::Opts::from_url(&admin).unwrap())
+            .unwrap_or_else(|e| panic!("MariaDB at {}: {e}", admin.replace(PASSWORD, "***")));
+        conn.query_drop(format!("DROP DATABASE IF EXISTS {name}"))
+            .unwrap();
+        conn.query_drop(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+            .unwrap();
+        MyDatabase {
+            url: with_database(&admin, &name),
+            admin,
+            name,
+        }
+    }
+
+    fn run(&self, sql: &str) {
+        use mysql::prelude::Queryable;
+        let mut conn = mysql::Conn::new(mysql::Opts::from_url(&self.url).unwrap()).unwrap();
+        conn.query_drop(sql).unwrap();
+    }
+}
+
+impl Drop for MyDatabase {
+    fn drop(&mut self) {
+        use mysql::prelude::Queryable;
+        if let Ok(mut conn) = mysql::Opts::from_url(&self.admin)
+            .map_err(mysql::Error::from)
+            .and_then(mysql::Conn::new)
+        {
+            let _ = conn.query_drop(format!("DROP DATABASE IF EXISTS {}", self.name));
+        }
+    }
+}
+
+fn sqlite_legacy(dir: &Path) -> PathBuf {
+    let path = dir.join("legacy.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&std::fs::read_to_string(fixture().join("legacy.sql")).unwrap())
+        .unwrap();
+    path
+}
+
+/// pgloader copies `from` into `into`, writing its CSV summary to `summary`.
+fn pgloader(from: &str, into: &str, summary: &Path) {
+    let out = Command::new("pgloader")
+        .arg("--summary")
+        .arg(summary)
+        .arg(from)
+        .arg(into)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("pgloader: {e}; install it with: apt-get install -y pgloader (scripts/test does this)")
+        });
+    assert!(
+        out.status.success(),
+        "pgloader failed: {}",
+        String::from_utf8_lossy(&out.stdout).replace(PASSWORD, "***")
+    );
+}
+
+fn migcov() -> Command {
+    Command::cargo_bin("migcov").unwrap()
+}
+
+/// Runs `migcov collect` then `migcov build`; returns the site folder.
+fn collect_and_build(work: &Path, source: &str, target: &str, config: &Path) -> PathBuf {
+    let data = work.join("data");
+    let out = migcov()
+        .args(["collect", "--source", source, "--target", target, "--out"])
+        .arg(&data)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "collect failed: {stdout}{stderr}");
+    assert!(
+        !stdout.contains(PASSWORD) && !stderr.contains(PASSWORD),
+        "{stdout}{stderr}"
+    );
+    let site = work.join("site");
+    let out = migcov()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-28",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "build failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for entry in walkdir::WalkDir::new(work) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(PASSWORD),
+                "{} holds the password",
+                entry.path().display()
+            );
+        }
+    }
+    site
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn ledger_line<'a>(ledger: &'a Value, table: &str) -> &'a Value {
+    ledger["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == table)
+        .unwrap_or_else(|| panic!("no ledger line for {table}: {ledger:#}"))
+}
+
+fn rule_count(site: &Path, rule: &str) -> u64 {
+    let family = rule.split('.').next().unwrap();
+    let file = json(&site.join(format!("api/validate/{family}.json")));
+    file["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == rule)
+        .map_or(0, |r| r["violations"].as_u64().unwrap())
+}
+
+/// The config of the fixture with pgloader's schema filled in, in `work`.
+fn config_in(work: &Path, pgloader_schema: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture().join("collect.yaml"))
+        .unwrap()
+        .replace("SCHEMAS", pgloader_schema);
+    std::fs::write(work.join("collect.yaml"), text).unwrap();
+    std::fs::copy(fixture().join("domains.yaml"), work.join("domains.yaml")).unwrap();
+    work.join("collect.yaml")
+}
+
+/// The figures SQL computes on the target (where pgloader's copy of every legacy table
+/// sits beside the mappings), and the legacy row counts from the source.
+fn check_figures(site: &Path, target: &PgDatabase, schema: &str, legacy_counts: &[(&str, i64)]) {
+    let ledger = json(&site.join("api/ledger.json"));
+    let migrated_sql = [
+        (
+            "Customer",
+            format!(
+                "SELECT count(*) FROM {schema}.customer c WHERE EXISTS (SELECT 1 FROM \
+                 migration.legacy_mapping m WHERE m.entity_type = 'CUSTOMER' \
+                 AND m.legacy_id = c.customerid::text)"
+            ),
+        ),
+        (
+            "InvoiceLine",
+            format!(
+                "SELECT count(*) FROM {schema}.invoiceline l WHERE EXISTS (SELECT 1 FROM \
+                 migration.legacy_mapping m WHERE m.entity_type = 'INVOICE_LINE' \
+                 AND m.legacy_id = l.invoiceid || '|' || l.lineno)"
+            ),
+        ),
+        (
+            "Genre",
+            format!(
+                "SELECT count(*) FROM {schema}.genre g WHERE EXISTS (SELECT 1 FROM \
+                 migration.legacy_mapping m WHERE m.entity_type = 'GENRE' \
+                 AND m.legacy_id = g.code)"
+            ),
+        ),
+    ];
+    let mut total_migrated = 0;
+    for (table, sql) in &migrated_sql {
+        let migrated = target.count(sql);
+        total_migrated += migrated;
+        let line = ledger_line(&ledger, table);
+        assert_eq!(line["migrated"]["value"], migrated, "{table}: {line:#}");
+        assert_eq!(
+            line["migrated"]["source"], "source_ids_and_mappings",
+            "{table}"
+        );
+    }
+    for (table, rows) in legacy_counts {
+        assert_eq!(ledger_line(&ledger, table)["legacy_rows"], *rows, "{table}");
+    }
+    let legacy_total: i64 = legacy_counts.iter().map(|(_, n)| n).sum();
+    assert_eq!(ledger["totals"]["legacy_rows"], legacy_total);
+    // Unmapped: legacy keys without a mapping; orphans: mappings of a key the legacy table
+    // never had.
+    let unmapped = target.count(&format!(
+        "SELECT (SELECT count(*) FROM {schema}.customer) + (SELECT count(*) FROM {schema}.invoiceline) \
+         + (SELECT count(*) FROM {schema}.genre)"
+    )) - total_migrated;
+    let orphans = target.count(&format!(
+        "SELECT count(*) FROM migration.legacy_mapping m WHERE m.entity_type = 'INVOICE_LINE' \
+         AND NOT EXISTS (SELECT 1 FROM {schema}.invoiceline l \
+         WHERE m.legacy_id = l.invoiceid || '|' || l.lineno)"
+    ));
+    let summary = json(&site.join("api/coverage/summary.json"));
+    assert_eq!(summary["missing_records"], unmapped);
+    assert_eq!(
+        rule_count(site, "missing.mapping.unmapped") as i64,
+        unmapped
+    );
+    assert_eq!(rule_count(site, "missing.mapping.orphan") as i64, orphans);
+
+    // The hand-worked figures of tests/fixtures/collect/README.md.
+    assert_eq!(legacy_total, 18);
+    assert_eq!(total_migrated, 12);
+    assert_eq!(unmapped, 2);
+    assert_eq!(orphans, 1);
+}
+
+#[test]
+fn sqlite_to_postgres_by_pgloader_gives_the_figures_sql_gives() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let target = PgDatabase::new("sqlite");
+    pgloader(
+        &format!("sqlite://{}", legacy.display()),
+        &target.url,
+        &work.path().join("pgloader-summary.csv"),
+    );
+    target
+        .client()
+        .batch_execute(&std::fs::read_to_string(fixture().join("target-steps.sql")).unwrap())
+        .unwrap();
+    let config = config_in(work.path(), "public");
+    let site = collect_and_build(
+        work.path(),
+        &format!("sqlite://{}", legacy.display()),
+        &target.url,
+        &config,
+    );
+    check_figures(
+        &site,
+        &target,
+        "public",
+        &[
+            ("Customer", 6),
+            ("InvoiceLine", 5),
+            ("Genre", 3),
+            ("AuditTrail", 4),
+        ],
+    );
+
+    let data = work.path().join("data");
+    let provenance = json(&data.join("collect.json"));
+    assert_eq!(provenance["source"]["kind"], "sqlite");
+    assert_eq!(provenance["target"]["kind"], "postgresql");
+    assert_eq!(provenance["tables_without_ids"][0]["table"], "AuditTrail");
+    // pgloader's four tables became four executions, one per table.
+    let metrics = std::fs::read_to_string(data.join("metrics/pgloader.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 5, "{metrics}");
+    assert!(
+        metrics.contains("pgloader-customer.ts,2026-11-20T09:00:00.000Z,6,6,0,0,"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn mariadb_to_postgres_by_pgloader_gives_the_figures_sql_gives() {
+    let legacy = MyDatabase::new("legacy");
+    legacy.run(&std::fs::read_to_string(fixture().join("legacy.sql")).unwrap());
+    let work = tempfile::tempdir().unwrap();
+    let target = PgDatabase::new("mariadb");
+    pgloader(
+        &legacy.url,
+        &target.url,
+        &work.path().join("pgloader-summary.csv"),
+    );
+    // pgloader puts a MySQL database's tables in a schema of the database's name.
+    let schema = legacy.name.clone();
+    target
+        .client()
+        .batch_execute(&format!(
+            "SET search_path TO {schema}, public;\n{}",
+            std::fs::read_to_string(fixture().join("target-steps.sql")).unwrap()
+        ))
+        .unwrap();
+    let config = config_in(work.path(), &schema);
+    let site = collect_and_build(work.path(), &legacy.url, &target.url, &config);
+    check_figures(
+        &site,
+        &target,
+        &schema,
+        &[
+            ("Customer", 6),
+            ("InvoiceLine", 5),
+            ("Genre", 3),
+            ("AuditTrail", 4),
+        ],
+    );
+    let provenance = json(&work.path().join("data/collect.json"));
+    assert_eq!(provenance["source"]["kind"], "mysql");
+    assert!(provenance["source"]["version"]
+        .as_str()
+        .unwrap()
+        .contains("MariaDB"));
+}
