@@ -433,3 +433,342 @@ fn mariadb_to_postgres_by_pgloader_gives_the_figures_sql_gives() {
         .unwrap()
         .contains("MariaDB"));
 }
+
+/// Runs `migcov collect` with `args`; returns (exit code, stdout + stderr).
+fn collect_fails(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
+    let out = migcov()
+        .arg("collect")
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn no_staging_left(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".migcov-staging"), "{name} left behind");
+    }
+}
+
+#[test]
+fn a_refused_connection_is_exit_2_naming_the_server_without_its_password() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let out = work.path().join("data");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &format!("sqlite://{}", legacy.display()),
+            "--target",
+            "postgresql://ana:s3cr3t-pw@127.0.0.1:1/modern",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("cannot connect to postgresql://ana@127.0.0.1:1/modern"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t-pw"), "{text}");
+    assert!(!out.exists());
+    no_staging_left(work.path());
+
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            "sqlite:///nonexistent/legacy.db",
+            "--target",
+            "mysql://root:s3cr3t-pw@127.0.0.1:1/x",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("cannot connect to sqlite:///nonexistent/legacy.db"),
+        "{text}"
+    );
+    assert!(text.contains("no such database file"), "{text}");
+}
+
+#[test]
+fn a_wrong_password_is_exit_2_and_never_shown() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let out = work.path().join("data");
+    for server in [&servers().pg, &servers().mysql] {
+        let wrong = server.replace(PASSWORD, "not-the-pw-42");
+        let (code, text) = collect_fails(
+            &[
+                "--source",
+                &source,
+                "--target",
+                &wrong,
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains("cannot connect to"), "{text}");
+        assert!(!text.contains("not-the-pw-42"), "{text}");
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn a_failing_query_names_server_and_query_and_leaves_the_old_folder_whole() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let target = PgDatabase::new("badquery");
+    let out = work.path().join("data");
+    let ok = migcov()
+        .args([
+            "collect",
+            "--source",
+            &source,
+            "--target",
+            &target.url,
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let before = std::fs::read(out.join("inventory/source.csv")).unwrap();
+
+    let config = work.path().join("collect.yaml");
+    std::fs::write(
+        &config,
+        "queries:\n  metrics: SELECT * FROM migration.nope\n",
+    )
+    .unwrap();
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &target.url,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    let shown = target.url.replace(&format!(":{PASSWORD}"), "");
+    assert!(text.contains(&shown), "{text}");
+    assert!(
+        text.contains("query: SELECT * FROM migration.nope"),
+        "{text}"
+    );
+    assert!(text.contains("does not exist"), "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
+    assert_eq!(
+        std::fs::read(out.join("inventory/source.csv")).unwrap(),
+        before
+    );
+    assert!(!out.join("metrics").exists());
+    no_staging_left(work.path());
+
+    // An unknown key in collect.yaml names the file and line.
+    std::fs::write(&config, "queries:\n  mapping: SELECT 1\n").unwrap();
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &target.url,
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("collect.yaml line 2"), "{text}");
+}
+
+#[test]
+fn passwords_come_from_the_environment_or_a_file() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let target = PgDatabase::new("pwfile");
+    let bare = target.url.replace(&format!(":{PASSWORD}"), "");
+    let file = work.path().join("pw");
+    std::fs::write(&file, format!("{PASSWORD}\n")).unwrap();
+    let out = work.path().join("a");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &bare,
+            "--target-password-file",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let out = work.path().join("b");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &bare,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[("PGPASSWORD", PASSWORD)],
+    );
+    assert_eq!(code, 0, "{text}");
+    let provenance = std::fs::read_to_string(out.join("collect.json")).unwrap();
+    assert!(provenance.contains(&bare) && !provenance.contains(PASSWORD));
+}
+
+/// Mappings by convention (a `legacy_id` column and a UUID key) on a PostgreSQL and a
+/// MariaDB target, read in batches of 2 rows.
+#[test]
+fn mappings_by_convention_in_small_batches() {
+    use polars::prelude::*;
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let config = work.path().join("collect.yaml");
+    std::fs::write(&config, "batch_rows: 2\n").unwrap();
+    let pg = PgDatabase::new("convention");
+    pg.client()
+        .batch_execute(
+            "CREATE TABLE customers (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), legacy_id bigint);
+             INSERT INTO customers (legacy_id) VALUES (1), (2), (3), (5), (6), (NULL);
+             CREATE TABLE notes (id serial PRIMARY KEY, body text);",
+        )
+        .unwrap();
+    let my = MyDatabase::new("convention");
+    my.run(
+        "CREATE TABLE customers (id CHAR(36) PRIMARY KEY, legacy_id INT);
+         INSERT INTO customers VALUES (UUID(), 1), (UUID(), 2), (UUID(), 3), (UUID(), 5), (UUID(), 6), (UUID(), NULL);
+         CREATE TABLE notes (id INT PRIMARY KEY, body TEXT);",
+    );
+    for (name, target) in [("pg", &pg.url), ("my", &my.url)] {
+        let out = work.path().join(name);
+        let (code, text) = collect_fails(
+            &[
+                "--source",
+                &source,
+                "--target",
+                target,
+                "--out",
+                out.to_str().unwrap(),
+                "--config",
+                config.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(code, 0, "{text}");
+        let read = |file: &str| {
+            ParquetReader::new(std::fs::File::open(out.join(file)).unwrap())
+                .finish()
+                .unwrap()
+        };
+        let mappings = read("mappings/customers.parquet");
+        assert_eq!(mappings.height(), 5, "{name}: {mappings}");
+        let types: Vec<_> = mappings
+            .column("entity_type")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        assert!(types.iter().all(|t| t == "customers"), "{name}: {types:?}");
+        assert!(!out.join("mappings/notes.parquet").exists());
+        // Six customers in three batches of two; the composite key as id_1, id_2.
+        assert_eq!(read("source_ids/Customer.parquet").height(), 6);
+        let lines = read("source_ids/InvoiceLine.parquet");
+        assert_eq!(lines.get_column_names(), ["id_1", "id_2"]);
+        assert_eq!(lines.height(), 5);
+        let genre = read("source_ids/Genre.parquet");
+        let codes: Vec<_> = genre
+            .column("id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        assert_eq!(codes.len(), 3);
+        assert!(codes.contains(&"JAZZ".to_string()));
+    }
+}
+
+#[test]
+fn init_writes_starters_from_the_databases_and_never_replaces_a_file() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let target = PgDatabase::new("init");
+    target
+        .client()
+        .batch_execute(
+            "CREATE SCHEMA migration;
+             CREATE TABLE legacy_mapping (entity_type text, legacy_id text, modern_id uuid);
+             CREATE TABLE run_metrics (script_id text, execution_date timestamptz);",
+        )
+        .unwrap();
+    let dir = work.path().join("config");
+    std::fs::create_dir(&dir).unwrap();
+    let init = |dir: &Path| {
+        collect_fails(
+            &[
+                "--source",
+                &source,
+                "--target",
+                &target.url,
+                "--init",
+                dir.to_str().unwrap(),
+            ],
+            &[],
+        )
+    };
+    let (code, text) = init(&dir);
+    assert_eq!(code, 0, "{text}");
+    let collect_yaml = std::fs::read_to_string(dir.join("collect.yaml")).unwrap();
+    assert!(
+        collect_yaml.contains("AuditTrail: SELECT <key column> AS id FROM AuditTrail"),
+        "{collect_yaml}"
+    );
+    assert!(
+        collect_yaml.contains("FROM legacy_mapping"),
+        "{collect_yaml}"
+    );
+    assert!(collect_yaml.contains("FROM run_metrics"), "{collect_yaml}");
+    assert!(dir.join("migcov.yaml").is_file() && dir.join("domains.yaml").is_file());
+    let (code, text) = init(&dir);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("never replaces"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("collect.yaml")).unwrap(),
+        collect_yaml
+    );
+}
