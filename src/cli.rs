@@ -221,6 +221,11 @@ pub struct CollectArgs {
     /// two databases hold, into DIR (default: the current folder); never replaces a file.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
     pub init: Option<PathBuf>,
+    /// Compare each legacy table's ids with the mappings in the databases and fetch only
+    /// the differences: one anti-join when one server sees both, else checksums of key
+    /// ranges (see pushdown in the README). Needs a mappings query.
+    #[arg(long)]
+    pub pushdown: bool,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +311,7 @@ impl CollectArgs {
             target_password_file: self.target_password_file,
             out: self.out,
             config: self.config,
+            pushdown: self.pushdown,
             collected_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }

@@ -772,3 +772,191 @@ fn init_writes_starters_from_the_databases_and_never_replaces_a_file() {
         collect_yaml
     );
 }
+
+/// The missing-data findings and the ledger, with what depends on how the ids were
+/// exported (file rows) left out.
+fn comparable(site: &Path) -> (Value, Value) {
+    let mut missing = json(&site.join("api/validate/missing.json"));
+    for finding in missing["findings"].as_array_mut().unwrap() {
+        let ids: Vec<Value> = finding["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["fields"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|f| {
+                        f["name"] == "id"
+                            || f["name"] == "legacy_id"
+                            || f["name"] == "id_1"
+                            || f["name"] == "id_2"
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        finding["samples"] = Value::Array(ids);
+    }
+    (missing, json(&site.join("api/ledger.json")))
+}
+
+fn build_site(data: &Path, site: &Path) {
+    let out = migcov()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-28",
+            "--data",
+        ])
+        .arg(data)
+        .arg("--out")
+        .arg(site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn collect_into(out: &Path, source: &str, target: &str, config: &Path, pushdown: bool) -> Value {
+    let mut args = vec![
+        "--source",
+        source,
+        "--target",
+        target,
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ];
+    if pushdown {
+        args.push("--pushdown");
+    }
+    let (code, text) = collect_fails(&args, &[]);
+    assert_eq!(code, 0, "{text}");
+    json(&out.join("collect.json"))
+}
+
+/// Pushdown (checksums across two servers, an anti-join on one) and a full export give the
+/// same findings and the same ledger, on a table of 50,000 ids with 36 unmapped, a
+/// duplicate mapping written with spaces, a non-canonical `007` and an orphan.
+#[test]
+fn pushdown_gives_the_findings_of_a_full_export() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    {
+        let conn = rusqlite::Connection::open(&legacy).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE Big (Id INTEGER PRIMARY KEY, Payload TEXT);
+             WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 50000)
+             INSERT INTO Big SELECT n, 'x' FROM g;",
+        )
+        .unwrap();
+    }
+    let source = format!("sqlite://{}", legacy.display());
+    let target = PgDatabase::new("pushdown");
+    pgloader(
+        &source,
+        &target.url,
+        &work.path().join("pgloader-summary.csv"),
+    );
+    target
+        .client()
+        .batch_execute(&std::fs::read_to_string(fixture().join("target-steps.sql")).unwrap())
+        .unwrap();
+    target
+        .client()
+        .batch_execute(
+            "INSERT INTO migration.legacy_mapping (entity_type, legacy_id, modern_id)
+               SELECT 'big', g::text, gen_random_uuid() FROM generate_series(1, 50000) g
+               WHERE g % 1357 <> 0;
+             INSERT INTO migration.legacy_mapping (entity_type, legacy_id, modern_id) VALUES
+               ('BIG', ' 42 ', gen_random_uuid()), ('BIG', '007', gen_random_uuid()),
+               ('BIG', '60001', gen_random_uuid());
+             INSERT INTO migration.entities VALUES
+               ('big', 'TECHNICAL', 'Big', 'app.genres', 50000, 49964, 36, 'genre-migration.ts', 'BIG');",
+        )
+        .unwrap();
+    let config = config_in(work.path(), "public");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("pushdown:\n  fetch_below: 100\n");
+    std::fs::write(&config, &text).unwrap();
+
+    let full = work.path().join("full");
+    collect_into(&full, &source, &target.url, &config, false);
+    build_site(&full, &work.path().join("full-site"));
+    let expected = comparable(&work.path().join("full-site"));
+    // The hand-worked figures: 50000 / 1357 = 36 unmapped ids in Big, orphans 007 and 60001.
+    let big = expected.0["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["subject"]["name"] == "Big")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["count"].as_u64().unwrap(),
+            )
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(
+        big,
+        [
+            ("missing.mapping.orphan".to_string(), 2),
+            ("missing.mapping.unmapped".to_string(), 36)
+        ]
+    );
+
+    // Two servers: checksums for the integer keys (Customer, Big), full export for the rest.
+    let pushed = work.path().join("pushed");
+    let provenance = collect_into(&pushed, &source, &target.url, &config, true);
+    build_site(&pushed, &work.path().join("pushed-site"));
+    assert_eq!(comparable(&work.path().join("pushed-site")), expected);
+    let big_summary = json(&pushed.join("pushdown/Big.json"));
+    assert_eq!(big_summary["ids"], 50000);
+    assert_eq!(big_summary["matched"], 49964);
+    assert_eq!(big_summary["orphans"], serde_json::json!(["007", "60001"]));
+    assert!(big_summary["method"]
+        .as_str()
+        .unwrap()
+        .starts_with("checksums"));
+    assert!(pushed.join("pushdown/Customer.json").is_file());
+    assert!(
+        !pushed.join("pushdown/Genre.json").exists(),
+        "a text key is exported in full"
+    );
+    let full_bytes = json(&full.join("collect.json"))["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["table"] == "Big")
+        .unwrap()["bytes"]
+        .as_u64()
+        .unwrap();
+    let pushed_bytes = big_summary["bytes_transferred"].as_u64().unwrap();
+    assert!(
+        pushed_bytes * 2 < full_bytes,
+        "pushdown moved {pushed_bytes} bytes, full {full_bytes}"
+    );
+    assert!(provenance["bytes"].as_u64().unwrap() > 0);
+
+    // One server: pgloader's copies of the legacy tables sit beside the mappings.
+    text.push_str("  legacy_schema: public\n");
+    std::fs::write(&config, &text).unwrap();
+    let joined = work.path().join("joined");
+    collect_into(&joined, &source, &target.url, &config, true);
+    build_site(&joined, &work.path().join("joined-site"));
+    assert_eq!(comparable(&work.path().join("joined-site")), expected);
+    for table in ["Customer", "InvoiceLine", "Genre", "Big"] {
+        let summary = json(&joined.join(format!("pushdown/{table}.json")));
+        assert!(
+            summary["method"].as_str().unwrap().starts_with("anti-join"),
+            "{table}"
+        );
+    }
+}

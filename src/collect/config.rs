@@ -31,6 +31,9 @@ pub struct CollectConfig {
     pub files: Vec<PathBuf>,
     /// Rows per batch read from a database and written to a file.
     pub batch_rows: Option<usize>,
+    /// How `--pushdown` compares ids with mappings in the databases.
+    #[serde(default)]
+    pub pushdown: super::pushdown::PushdownConfig,
     /// Where the config was read from: paths in it are relative to its folder.
     #[serde(skip)]
     pub base: PathBuf,

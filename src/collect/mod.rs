@@ -12,9 +12,11 @@ pub mod init;
 mod mysql;
 pub mod pgloader;
 mod postgres;
+pub mod pushdown;
 pub mod sink;
 mod sqlite;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -72,6 +74,8 @@ pub struct CollectOptions {
     pub target_password_file: Option<PathBuf>,
     pub out: PathBuf,
     pub config: Option<PathBuf>,
+    /// Compare legacy ids with the mappings in the databases and fetch only the differences.
+    pub pushdown: bool,
     /// When the collection ran (RFC 3339, UTC), read once by the command line.
     pub collected_at: String,
 }
@@ -104,6 +108,8 @@ pub struct Provenance {
     pub queries: Vec<QueryRecord>,
     /// Legacy tables whose ids were not exported, and why.
     pub tables_without_ids: Vec<Skipped>,
+    /// Bytes of values read over all queries.
+    pub bytes: u64,
     pub seconds: f64,
 }
 
@@ -124,6 +130,8 @@ pub struct QueryRecord {
     pub sql: String,
     pub file: Option<String>,
     pub rows: u64,
+    /// Bytes of the values read (text), a measure of what crossed the network.
+    pub bytes: u64,
     pub seconds: f64,
 }
 
@@ -138,6 +146,14 @@ pub struct Skipped {
 pub struct Collected {
     pub provenance: Provenance,
     pub files: usize,
+}
+
+/// What `--pushdown` knows before the tables are read.
+struct PushdownPlan {
+    /// Legacy table key → entity types, from the entities query.
+    types: BTreeMap<String, Vec<String>>,
+    /// Source and target are the same database: anti-joins there.
+    same_database: bool,
 }
 
 struct Run<'a> {
@@ -174,8 +190,26 @@ pub fn collect(
 
     let source_server = run.inventory(source.as_mut(), Which::Source)?;
     let target_server = run.inventory(target.as_mut(), Which::Target)?;
-    let tables_without_ids = run.source_ids(source.as_mut(), &source_server.1)?;
     run.bookkeeping(source.as_mut(), target.as_mut(), &target_server.1)?;
+    let pushdown = if options.pushdown {
+        let same_database = source_url.kind == target_url.kind
+            && source_url.host == target_url.host
+            && source_url.port == target_url.port
+            && source_url.database == target_url.database
+            && source_url.path == target_url.path;
+        Some(PushdownPlan {
+            types: run.entity_types()?,
+            same_database,
+        })
+    } else {
+        None
+    };
+    let tables_without_ids = run.source_ids(
+        source.as_mut(),
+        target.as_mut(),
+        &source_server.1,
+        pushdown.as_ref(),
+    )?;
     if let Some(load) = &pgloader {
         run.write_text(Path::new("metrics/pgloader.csv"), &load.metrics_csv())?;
         run.write_text(Path::new("scripts/pgloader.yaml"), &load.manifests_yaml())?;
@@ -194,9 +228,12 @@ pub fn collect(
         source: source_server.0,
         target: target_server.0,
         queries: std::mem::take(&mut run.queries),
+        bytes: 0,
         tables_without_ids,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     };
+    let mut provenance = provenance;
+    provenance.bytes = provenance.queries.iter().map(|q| q.bytes).sum();
     let mut json = serde_json::to_vec_pretty(&provenance).expect("plain data serialises");
     json.push(b'\n');
     run.staging.write(Path::new("collect.json"), &json)?;
@@ -255,6 +292,7 @@ impl Run<'_> {
             sql: "SELECT count(*) FROM <each table>".into(),
             file: Some(file),
             rows: tables.len() as u64,
+            bytes: 0,
             seconds: secs(started),
         });
         Ok((
@@ -269,11 +307,14 @@ impl Run<'_> {
         ))
     }
 
-    /// Each legacy table's ids, by its primary key or the query `source.ids` gives it.
+    /// Each legacy table's ids, by its primary key or the query `source.ids` gives it; with
+    /// `--pushdown`, only the unmapped ones, and the counts in `pushdown/<table>.json`.
     fn source_ids(
         &mut self,
         db: &mut dyn Database,
+        target: &mut dyn Database,
         tables: &[TableRef],
+        pushdown: Option<&PushdownPlan>,
     ) -> Result<Vec<Skipped>, CollectError> {
         let mut skipped = Vec::new();
         for table in tables {
@@ -284,20 +325,26 @@ impl Run<'_> {
                 });
                 continue;
             }
-            let sql = match self.config.source.ids.get(&table.shown) {
-                Some(sql) => sql.trim().trim_end_matches(';').to_string(),
-                None => {
-                    let key = db.primary_key(table)?;
-                    if key.is_empty() {
-                        skipped.push(Skipped {
-                            table: table.shown.clone(),
-                            reason: "no primary key (give its ids with source.ids in collect.yaml)"
-                                .into(),
-                        });
-                        continue;
-                    }
-                    ids_query(db, table, &key)
+            let given = self.config.source.ids.get(&table.shown).cloned();
+            let key = match &given {
+                Some(_) => Vec::new(),
+                None => db.primary_key(table)?,
+            };
+            if given.is_none() && key.is_empty() {
+                skipped.push(Skipped {
+                    table: table.shown.clone(),
+                    reason: "no primary key (give its ids with source.ids in collect.yaml)".into(),
+                });
+                continue;
+            }
+            if let (Some(plan), None) = (pushdown, &given) {
+                if self.push_down(db, target, table, &key, plan)? {
+                    continue;
                 }
+            }
+            let sql = match given {
+                Some(sql) => sql.trim().trim_end_matches(';').to_string(),
+                None => ids_query(db, table, &key),
             };
             let file = format!("source_ids/{}.parquet", table.shown);
             self.stream_to(
@@ -311,6 +358,158 @@ impl Run<'_> {
             )?;
         }
         Ok(skipped)
+    }
+
+    /// One table pushed down, when it can be: it has entity types, the mappings come from a
+    /// query, and either one server reads both sides or its key is one integer column.
+    fn push_down(
+        &mut self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        table: &TableRef,
+        key: &[String],
+        plan: &PushdownPlan,
+    ) -> Result<bool, CollectError> {
+        let Some(mappings) = self.config.queries.mappings.clone() else {
+            return Ok(false);
+        };
+        let types = self
+            .config
+            .pushdown
+            .tables
+            .iter()
+            .find(|(t, _)| crate::load::table_key(t) == crate::load::table_key(&table.shown))
+            .map(|(_, types)| types.clone())
+            .or_else(|| {
+                plan.types
+                    .get(&crate::load::table_key(&table.shown))
+                    .cloned()
+            });
+        let Some(types) = types.filter(|t| !t.is_empty()) else {
+            return Ok(false);
+        };
+        let started = Instant::now();
+        let file = format!("source_ids/{}.parquet", table.shown);
+        let mut out = TableFile::new(&file, Format::Parquet);
+        let staging = &self.staging;
+        let mut sink =
+            |header: &[String], columns: db::Columns| out.write(staging, header, columns);
+        self.progress
+            .start(&format!("pushdown: {}", table.shown), None);
+        let mappings_on = mappings.on();
+        let summary = if let Some(schema) = &self.config.pushdown.legacy_schema {
+            let on: &mut dyn Database = match mappings_on {
+                Which::Source => &mut *source,
+                Which::Target => &mut *target,
+            };
+            // The legacy table as that server names it: loaders and foreign data wrappers
+            // may change the case of table and column names.
+            let patterns = config::Patterns {
+                include: vec![schema.clone()],
+                exclude: Vec::new(),
+            };
+            let copy = on
+                .tables(&patterns)?
+                .into_iter()
+                .find(|t| {
+                    t.schema.as_deref() == Some(schema) && t.name.eq_ignore_ascii_case(&table.name)
+                })
+                .ok_or_else(|| CollectError::Query {
+                    server: on.url().shown.clone(),
+                    table: Some(table.shown.clone()),
+                    query: format!("(the tables of schema {schema})"),
+                    message: format!(
+                        "pushdown.legacy_schema: no table {} in schema {schema}",
+                        table.name
+                    ),
+                })?;
+            let columns = on.columns(&copy)?;
+            let key: Vec<String> = key
+                .iter()
+                .map(|k| {
+                    columns
+                        .iter()
+                        .find(|c| c.name.eq_ignore_ascii_case(k))
+                        .map(|c| c.name.clone())
+                        .unwrap_or_else(|| k.clone())
+                })
+                .collect();
+            let name = on.qualified(&copy);
+            pushdown::anti_join(on, &name, table, &key, &types, mappings.sql(), &mut sink)?
+        } else if plan.same_database {
+            let name = source.qualified(table);
+            pushdown::anti_join(source, &name, table, key, &types, mappings.sql(), &mut sink)?
+        } else {
+            let [column] = key else {
+                return Ok(false);
+            };
+            let columns = source.columns(table)?;
+            let integer = columns
+                .iter()
+                .any(|c| &c.name == column && pushdown::is_integer_type(&c.data_type));
+            if !integer || mappings_on == Which::Source {
+                return Ok(false);
+            }
+            let fetch_below = self.config.pushdown.fetch_below.unwrap_or(10_000);
+            pushdown::checksums(
+                source,
+                target,
+                table,
+                column,
+                &types,
+                mappings.sql(),
+                fetch_below,
+                &mut sink,
+            )?
+        };
+        let unmapped = out.finish()?;
+        self.progress.finish();
+        let mut json = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
+        json.push(b'\n');
+        let summary_file = pushdown::summary_path(&table.shown);
+        self.staging.write(Path::new(&summary_file), &json)?;
+        self.files += 2;
+        self.queries.push(QueryRecord {
+            purpose: format!("pushdown ({}): unmapped and orphan ids", summary.method),
+            on: mappings_on,
+            table: Some(table.shown.clone()),
+            sql: format!("{} statements", summary.queries),
+            file: Some(file),
+            rows: unmapped,
+            bytes: summary.bytes_transferred,
+            seconds: secs(started),
+        });
+        Ok(true)
+    }
+
+    /// Legacy table (its `table_key`) → entity types, from the collected entities.
+    fn entity_types(&self) -> Result<BTreeMap<String, Vec<String>>, CollectError> {
+        let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let path = Path::new("entities.csv");
+        if !self.staging.exists(path) {
+            return Ok(types);
+        }
+        let full = self.staging.create_path(path)?;
+        let mut reader = csv::Reader::from_path(&full).map_err(|e| CollectError::Write {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let header = reader.headers().cloned().unwrap_or_default();
+        let at = |name: &str| header.iter().position(|h| h == name);
+        let (Some(table), Some(kind)) = (at("legacy_table"), at("entity_type")) else {
+            return Ok(types);
+        };
+        for record in reader.records().flatten() {
+            if let (Some(t), Some(k)) = (record.get(table), record.get(kind)) {
+                if !t.trim().is_empty() && !k.trim().is_empty() {
+                    types
+                        .entry(crate::load::table_key(t))
+                        .or_default()
+                        .push(k.trim().to_string());
+                }
+            }
+        }
+        Ok(types)
     }
 
     /// Mappings, metrics, logs, manifests, entities and domains from the configured queries;
@@ -420,12 +619,14 @@ impl Run<'_> {
         self.progress.start(&label, None);
         let staging = &self.staging;
         let progress = self.progress;
+        let mut bytes = 0u64;
         let rows = db.stream(
             sql,
             table,
             self.config.batch_rows(),
             &mut |header, columns| {
                 let n = columns.first().map_or(0, Vec::len) as u64;
+                bytes += pushdown::value_bytes(&columns);
                 out.write(staging, header, columns)?;
                 progress.rows(n);
                 Ok(())
@@ -441,6 +642,7 @@ impl Run<'_> {
             sql: sql.to_string(),
             file: Some(file.to_string()),
             rows,
+            bytes,
             seconds: secs(started),
         });
         Ok(())
@@ -483,6 +685,7 @@ impl Run<'_> {
             sql: query.sql().to_string(),
             file: Some(file.to_string()),
             rows,
+            bytes: 0,
             seconds: secs(started),
         });
         Ok(())

@@ -48,6 +48,9 @@ pub enum InputKind {
     SourceIds(String, TableFormat),
     /// A file of excluded ids named by an exclusion in `migcov.yaml`.
     ExclusionIds(TableFormat),
+    /// `pushdown/<legacy_table>.json`, written by `migcov collect --pushdown`: the counts
+    /// and orphans the databases computed, beside a `source_ids` file of unmapped ids only.
+    Pushdown(String),
     /// `expected_defects.json`, written by `migcov generate`; not read.
     GeneratorNotes,
     /// `collect.json`, written by `migcov collect`: where the folder came from; not read
@@ -77,6 +80,7 @@ impl InputKind {
             InputKind::SourceInventory(_) => "source inventory",
             InputKind::TargetInventory(_) => "target inventory",
             InputKind::SourceIds(..) => "source ids",
+            InputKind::Pushdown(..) => "pushdown summary",
             InputKind::ExclusionIds(_) => "excluded ids",
             InputKind::GeneratorNotes => "generator notes",
             InputKind::CollectProvenance => "collect provenance",
@@ -165,6 +169,11 @@ pub fn classify(relative: &Path) -> InputKind {
         },
         ("source_ids", Some(f)) if parts.len() == 2 && f != TableFormat::Ndjson => {
             InputKind::SourceIds(stem.to_string(), f)
+        }
+        ("pushdown", None)
+            if parts.len() == 2 && extension(relative).as_deref() == Some("json") =>
+        {
+            InputKind::Pushdown(stem.to_string())
         }
         _ => InputKind::Unknown,
     }

@@ -59,8 +59,12 @@ pub struct Inputs {
     /// The inventories as lookups by table name.
     pub source_tables: Option<Inventory>,
     pub target_tables: Option<Inventory>,
-    /// The ids present in each legacy table, by table name.
+    /// The ids present in each legacy table, by table name. For a table in `pushdown`, only
+    /// its unmapped ids.
     pub source_ids: BTreeMap<String, DataFrame>,
+    /// Tables whose ids were compared with the mappings by the databases (`migcov collect
+    /// --pushdown`), by table name.
+    pub pushdown: BTreeMap<String, Pushdown>,
     pub scripts_on_disk: Option<ScriptsOnDisk>,
     /// Rows that leave a required column empty, per export kind (`metrics`, `logs`, ...):
     /// `__file`, `__row` and `empty` (the empty columns). They are left out of the frames
@@ -71,6 +75,88 @@ pub struct Inputs {
     pub exclusions: Vec<ExcludedIds>,
     /// Records read from each input file (manifest records or table rows), by relative path.
     pub file_rows: BTreeMap<PathBuf, u64>,
+}
+
+/// `pushdown/<legacy_table>.json`: what the databases computed for one legacy table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct Pushdown {
+    /// Distinct ids in the legacy table.
+    pub ids: u64,
+    /// Those with a mapping of the table's entity types.
+    pub matched: u64,
+    /// Mapped legacy ids of those types that the table does not have (trimmed text).
+    pub orphans: Vec<String>,
+    /// The entity types compared, as collect was told.
+    #[serde(default)]
+    pub entity_types: Vec<String>,
+    /// How the sets were compared (`anti-join on ...`, `checksums ...`).
+    #[serde(default)]
+    pub method: String,
+}
+
+impl Inputs {
+    /// Rows of a legacy table's ids: counted by the database when pushed down.
+    pub fn source_id_count(&self, table: &str) -> u64 {
+        match self.pushdown.get(table) {
+            Some(p) => p.ids,
+            None => self.source_ids.get(table).map_or(0, |f| f.height() as u64),
+        }
+    }
+}
+
+/// Reads `pushdown/*.json`. Each needs its table's `source_ids` file (the unmapped ids),
+/// whose rows with `matched` must make `ids`; an exclusion by ids or `where` on such a
+/// table needs every id, which a pushed-down export does not have.
+fn read_pushdown(
+    files: &[InputFile],
+    source_ids: &BTreeMap<String, DataFrame>,
+    config: &ProjectConfig,
+    config_path: &Path,
+) -> Result<BTreeMap<String, Pushdown>, LoadError> {
+    let mut found = BTreeMap::new();
+    for file in files {
+        let InputKind::Pushdown(table) = &file.kind else {
+            continue;
+        };
+        let bad = |message: String| LoadError::Manifest {
+            path: file.relative.clone(),
+            item: None,
+            message,
+        };
+        let bytes = std::fs::read(&file.path).map_err(|source| LoadError::Io {
+            path: file.relative.clone(),
+            source,
+        })?;
+        let summary: Pushdown = serde_json::from_slice(&bytes)
+            .map_err(|e| bad(format!("not a pushdown summary: {e}")))?;
+        let Some(unmapped) = source_ids.get(table) else {
+            return Err(bad(format!(
+                "needs source_ids/{table}.* (its unmapped ids), and there is none"
+            )));
+        };
+        if summary.matched.checked_add(unmapped.height() as u64) != Some(summary.ids) {
+            return Err(bad(format!(
+                "ids ({}) must be matched ({}) plus the {} unmapped ids of source_ids/{table}",
+                summary.ids,
+                summary.matched,
+                unmapped.height()
+            )));
+        }
+        if let Some((i, _)) = config.exclusions.iter().enumerate().find(|(_, x)| {
+            table_key(&x.table) == table_key(table) && (x.ids.is_some() || x.predicate.is_some())
+        }) {
+            return Err(LoadError::Manifest {
+                path: config_path.to_path_buf(),
+                item: Some(i + 1),
+                message: format!(
+                    "exclusions: ids of table {table} need all its ids, and pushdown/{table}.json \
+                     has only the unmapped ones: collect it without --pushdown"
+                ),
+            });
+        }
+        found.insert(table.clone(), summary);
+    }
+    Ok(found)
 }
 
 /// One declared exclusion and the ids it selects.
@@ -275,6 +361,10 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             Err(e) => failed.push(e),
         }
     }
+    let pushdown = read_pushdown(&files, &source_ids, &config, &config_path).unwrap_or_else(|e| {
+        failed.push(e);
+        BTreeMap::new()
+    });
     let mut exclusions = Vec::new();
     for (i, declaration) in config.exclusions.iter().enumerate() {
         let key = table_key(&declaration.table);
@@ -434,6 +524,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         source_tables,
         target_tables,
         source_ids,
+        pushdown,
         scripts_on_disk,
         exclusions,
         incomplete,

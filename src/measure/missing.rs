@@ -185,24 +185,45 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         .select([col("table_key"), col("id")])
         .unique(None, UniqueKeepStrategy::Any)
         .collect()?;
-    // Mapping rows of an owner's type whose legacy id is nowhere in that table's file.
-    let orphans = inputs
-        .mappings
-        .clone()
-        .lazy()
-        .join(
-            owners.rename(["t"], [ENTITY_TYPE_KEY], true),
-            [col(ENTITY_TYPE_KEY)],
-            [col(ENTITY_TYPE_KEY)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
-            all_rows.select([col("table_key"), col("id")]),
-            [col("table_key"), col("legacy_id")],
-            [col("table_key"), col("id")],
-            JoinArgs::new(JoinType::Anti),
-        )
-        .collect()?;
+    // Mapping rows of an owner's type whose legacy id is nowhere in that table's file; for
+    // a pushed-down table (whose file holds only the unmapped ids) those the database
+    // named as orphans.
+    let (mut pushed_keys, mut orphan_keys, mut orphan_ids) = (Vec::new(), Vec::new(), Vec::new());
+    for (table, summary) in &inputs.pushdown {
+        let key = table_key(table);
+        pushed_keys.push(key.clone());
+        for id in &summary.orphans {
+            orphan_keys.push(key.clone());
+            orphan_ids.push(id.clone());
+        }
+    }
+    let pushed = Series::new("pushed".into(), pushed_keys);
+    let named_orphans = df!("table_key" => orphan_keys, "legacy_id" => orphan_ids)?.lazy();
+    let candidates = inputs.mappings.clone().lazy().join(
+        owners.rename(["t"], [ENTITY_TYPE_KEY], true),
+        [col(ENTITY_TYPE_KEY)],
+        [col(ENTITY_TYPE_KEY)],
+        JoinArgs::new(JoinType::Inner),
+    );
+    let is_pushed = col("table_key").is_in(lit(pushed).implode(false), false);
+    let orphans = concat(
+        [
+            candidates.clone().filter(is_pushed.clone().not()).join(
+                all_rows.select([col("table_key"), col("id")]),
+                [col("table_key"), col("legacy_id")],
+                [col("table_key"), col("id")],
+                JoinArgs::new(JoinType::Anti),
+            ),
+            candidates.filter(is_pushed).join(
+                named_orphans,
+                [col("table_key"), col("legacy_id")],
+                [col("table_key"), col("legacy_id")],
+                JoinArgs::new(JoinType::Semi),
+            ),
+        ],
+        UnionArgs::default(),
+    )?
+    .collect()?;
     Ok(MissingSets {
         tables,
         in_scope,
@@ -284,11 +305,12 @@ pub fn measure(
             MissingTable {
                 table: table.clone(),
                 entities: owners.clone(),
-                ids: inputs.source_ids[table].height() as u64,
+                ids: inputs.source_id_count(table),
                 excluded: get(&excluded),
                 unmapped: get(&unmapped),
                 orphans: if owners.is_empty() { 0 } else { get(&orphans) },
-                matched: get(&matched),
+                // A pushed-down table's file holds no matched id: the database counted them.
+                matched: get(&matched) + inputs.pushdown.get(table).map_or(0, |p| p.matched),
             }
         })
         .collect();

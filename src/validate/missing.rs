@@ -28,7 +28,7 @@ pub fn check(
 ) -> PolarsResult<()> {
     for f in crate::measure::missing::frames(&measures.missing_sets)? {
         let table = &f.table;
-        let total = inputs.source_ids[table].height();
+        let total = inputs.source_id_count(table);
         if f.owners.is_empty() {
             findings.extend(rows_finding(
                 RuleId::MissingMappingUnmapped,
