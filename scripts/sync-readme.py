@@ -25,7 +25,7 @@ def replace(text, name, body):
 
 
 readme = (ROOT / "README.md").read_text()
-for command in ["build", "validate", "generate"]:
+for command in ["build", "validate", "generate", "collect"]:
     readme = replace(readme, f"help:{command}", f"```text\n{run(command, '--help')}```\n")
 table = "| id | severity | checks that |\n|---|---|---|\n"
 for line in run("rules").splitlines():

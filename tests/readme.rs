@@ -53,6 +53,14 @@ fn generate_help_matches_the_readme() {
 }
 
 #[test]
+fn collect_help_matches_the_readme() {
+    assert_eq!(
+        section("help:collect"),
+        format!("```text\n{}```\n", help("collect"))
+    );
+}
+
+#[test]
 fn rule_table_matches_the_registry() {
     let mut table = String::from("| id | severity | checks that |\n|---|---|---|\n");
     for rule in migcov::validate::RULES {
