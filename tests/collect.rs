@@ -960,3 +960,62 @@ fn pushdown_gives_the_findings_of_a_full_export() {
         );
     }
 }
+
+/// Table names from the database never become paths outside the data folder, and quotes
+/// in names are quoted in SQL and in CSV.
+#[test]
+fn hostile_table_names_stay_inside_the_data_folder() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = work.path().join("hostile.db");
+    let conn = rusqlite::Connection::open(&legacy).unwrap();
+    conn.execute_batch(
+        r#"CREATE TABLE "../escape" (id INTEGER PRIMARY KEY);
+           INSERT INTO "../escape" VALUES (1);
+           CREATE TABLE ".hidden" (id INTEGER PRIMARY KEY);
+           CREATE TABLE "we""ird, name" ("k""ey" TEXT PRIMARY KEY);
+           INSERT INTO "we""ird, name" VALUES ('a'), ('b');"#,
+    )
+    .unwrap();
+    drop(conn);
+    let source = format!("sqlite://{}", legacy.display());
+    let out = work.path().join("data");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &source,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(!work.path().join("escape.parquet").exists());
+    let files: Vec<String> = walkdir::WalkDir::new(&out)
+        .into_iter()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .strip_prefix(&out)
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert!(files.iter().all(|f| !f.contains("..")), "{files:?}");
+    assert!(
+        files.contains(&"source_ids/we\"ird, name.parquet".to_string()),
+        "{files:?}"
+    );
+    let inventory = std::fs::read_to_string(out.join("inventory/source.csv")).unwrap();
+    assert!(inventory.contains("\"we\"\"ird, name\",2"), "{inventory}");
+    let provenance = json(&out.join("collect.json"));
+    let skipped: Vec<&str> = provenance["tables_without_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["../escape", ".hidden"]);
+}
