@@ -16,7 +16,7 @@ pub const MARKER: &str = ".migcov-site";
 pub enum OutputError {
     #[error("{path}: refusing to write outside the output folder")]
     UnsafePath { path: PathBuf },
-    #[error("{path}: refusing to replace a folder that is not a migcov site (no {MARKER} file and not empty)")]
+    #[error("{path}: refusing to replace a folder migcov did not write: not a migcov site or collected data folder (no {MARKER} file, and not empty)")]
     NotASite { path: PathBuf },
     #[error("{path}: {source}")]
     Io {

@@ -661,7 +661,12 @@ fn mappings_by_convention_in_small_batches() {
         .batch_execute(
             "CREATE TABLE customers (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), legacy_id bigint);
              INSERT INTO customers (legacy_id) VALUES (1), (2), (3), (5), (6), (NULL);
-             CREATE TABLE notes (id serial PRIMARY KEY, body text);",
+             CREATE TABLE notes (id serial PRIMARY KEY, body text);
+             CREATE TABLE events (id int PRIMARY KEY) PARTITION BY RANGE (id);
+             CREATE TABLE events_low PARTITION OF events FOR VALUES FROM (0) TO (100);
+             CREATE TABLE events_high PARTITION OF events FOR VALUES FROM (100) TO (200);
+             INSERT INTO events VALUES (1), (2), (150);
+             CREATE VIEW customer_view AS SELECT * FROM customers;",
         )
         .unwrap();
     let my = MyDatabase::new("convention");
@@ -703,6 +708,14 @@ fn mappings_by_convention_in_small_batches() {
             .collect();
         assert!(types.iter().all(|t| t == "customers"), "{name}: {types:?}");
         assert!(!out.join("mappings/notes.parquet").exists());
+        if name == "pg" {
+            // A partitioned table counts once, with its partitions' rows; views are not tables.
+            let inventory = std::fs::read_to_string(out.join("inventory/target.csv")).unwrap();
+            assert_eq!(
+                inventory, "table,row_count\ncustomers,6\nevents,3\nnotes,0\n",
+                "{inventory}"
+            );
+        }
         // Six customers in three batches of two; the composite key as id_1, id_2.
         assert_eq!(read("source_ids/Customer.parquet").height(), 6);
         let lines = read("source_ids/InvoiceLine.parquet");

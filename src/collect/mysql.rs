@@ -114,7 +114,7 @@ impl Database for Mysql {
 
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
         let sql = "SELECT table_schema, table_name FROM information_schema.tables \
-                   WHERE table_type = 'BASE TABLE' AND table_schema NOT IN \
+                   WHERE table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') AND table_schema NOT IN \
                    ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2";
         let own = self.database.clone();
         let rows = self.rows(sql, None)?;

@@ -115,10 +115,13 @@ impl Database for Postgres {
     }
 
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
-        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
-                   WHERE table_type = 'BASE TABLE' \
-                   AND table_schema NOT IN ('pg_catalog', 'information_schema') \
-                   AND table_schema NOT LIKE 'pg_toast%' AND table_schema NOT LIKE 'pg_temp%' \
+        // Ordinary and partitioned tables, not their partitions (whose rows the parent's
+        // count already holds), views or foreign tables.
+        let sql = "SELECT n.nspname, c.relname FROM pg_class c \
+                   JOIN pg_namespace n ON n.oid = c.relnamespace \
+                   WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
                    ORDER BY 1, 2";
         let rows = self.rows(sql, None)?;
         Ok(rows
