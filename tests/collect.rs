@@ -958,6 +958,23 @@ fn pushdown_gives_the_findings_of_a_full_export() {
     );
     assert!(provenance["bytes"].as_u64().unwrap() > 0);
 
+    // The same legacy rows in MariaDB: checksums across MariaDB and PostgreSQL.
+    let maria = MyDatabase::new("pushdown");
+    maria.run(&std::fs::read_to_string(fixture().join("legacy.sql")).unwrap());
+    maria.run(
+        // MariaDB's sequence engine: seq_1_to_50000 is a table of the numbers 1 to 50000.
+        "CREATE TABLE Big (Id INTEGER PRIMARY KEY, Payload TEXT);
+         INSERT INTO Big SELECT seq, 'x' FROM seq_1_to_50000;",
+    );
+    let from_maria = work.path().join("maria");
+    collect_into(&from_maria, &maria.url, &target.url, &config, true);
+    build_site(&from_maria, &work.path().join("maria-site"));
+    assert_eq!(comparable(&work.path().join("maria-site")), expected);
+    assert!(json(&from_maria.join("pushdown/Big.json"))["method"]
+        .as_str()
+        .unwrap()
+        .starts_with("checksums"));
+
     // One server: pgloader's copies of the legacy tables sit beside the mappings.
     text.push_str("  legacy_schema: public\n");
     std::fs::write(&config, &text).unwrap();
