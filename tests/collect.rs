@@ -1049,3 +1049,42 @@ fn hostile_table_names_stay_inside_the_data_folder() {
         .collect();
     assert_eq!(skipped, ["../escape", ".hidden"]);
 }
+
+/// A server that accepts the connection and never answers is an error, not a hang.
+#[test]
+fn a_silent_server_is_an_error_within_the_connect_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(2) {
+            held.push(stream.unwrap());
+            std::thread::sleep(std::time::Duration::from_secs(5));
+        }
+    });
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let config = work.path().join("collect.yaml");
+    std::fs::write(&config, "connect_timeout: 1\n").unwrap();
+    for scheme in ["postgresql", "mysql"] {
+        let started = std::time::Instant::now();
+        let (code, text) = collect_fails(
+            &[
+                "--source",
+                &format!("sqlite://{}", legacy.display()),
+                "--target",
+                &format!("{scheme}://u:pw-never-shown@127.0.0.1:{port}/x"),
+                "--config",
+                config.to_str().unwrap(),
+                "--out",
+                work.path().join("data").to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains("no answer within 1 s"), "{text}");
+        assert!(!text.contains("pw-never-shown"), "{text}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+    drop(accepted);
+}

@@ -31,6 +31,8 @@ pub struct CollectConfig {
     pub files: Vec<PathBuf>,
     /// Rows per batch read from a database and written to a file.
     pub batch_rows: Option<usize>,
+    /// Seconds a server may take to answer a connection (default 30).
+    pub connect_timeout: Option<u64>,
     /// How `--pushdown` compares ids with mappings in the databases.
     #[serde(default)]
     pub pushdown: super::pushdown::PushdownConfig,
@@ -187,6 +189,13 @@ impl CollectConfig {
                 message: format!("{pattern:?} is not a valid glob: {e}"),
             })?;
         }
+        if config.connect_timeout == Some(0) {
+            return Err(CollectError::Config {
+                path: path.to_path_buf(),
+                line: line_of(&text, "connect_timeout"),
+                message: "connect_timeout must be at least 1 second".into(),
+            });
+        }
         if config.batch_rows == Some(0) {
             return Err(CollectError::Config {
                 path: path.to_path_buf(),
@@ -195,6 +204,11 @@ impl CollectConfig {
             });
         }
         Ok(config)
+    }
+
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        self.connect_timeout
+            .map_or(super::db::CONNECT_TIMEOUT, std::time::Duration::from_secs)
     }
 
     pub fn batch_rows(&self) -> usize {

@@ -307,9 +307,36 @@ pub trait Database {
     }
 }
 
+/// How long a server may take to accept a connection and answer its handshake, unless
+/// collect.yaml says `connect_timeout`.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Opens a connection of the URL's kind, inside one read-only snapshot transaction where
-/// the engine has one, so counts, ids and mappings are read at the same instant.
-pub fn connect(url: &DbUrl) -> Result<Box<dyn Database>, CollectError> {
+/// the engine has one, so counts, ids and mappings are read at the same instant. A server
+/// that accepts the connection but never answers is an error after `timeout`, never a
+/// hang: the handshake runs on its own thread.
+pub fn connect(
+    url: &DbUrl,
+    timeout: std::time::Duration,
+) -> Result<Box<dyn Database>, CollectError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let url_for_thread = url.clone();
+    std::thread::spawn(move || {
+        let _ = sender.send(connect_now(&url_for_thread));
+    });
+    match receiver.recv_timeout(timeout) {
+        Ok(result) => result.map(|db| db as Box<dyn Database>),
+        Err(_) => Err(CollectError::Connect {
+            server: url.shown.clone(),
+            message: format!(
+                "no answer within {} s (is it a database server of this kind?)",
+                timeout.as_secs()
+            ),
+        }),
+    }
+}
+
+fn connect_now(url: &DbUrl) -> Result<Box<dyn Database + Send>, CollectError> {
     match url.kind {
         Kind::Postgresql => Ok(Box::new(super::postgres::Postgres::connect(url)?)),
         Kind::Mysql => Ok(Box::new(super::mysql::Mysql::connect(url)?)),

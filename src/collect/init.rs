@@ -43,13 +43,13 @@ pub fn init(source: &DbUrl, target: &DbUrl, dir: &Path) -> Result<Vec<PathBuf>, 
 
 fn discover(source: &DbUrl, target: &DbUrl) -> Result<Found, CollectError> {
     let all = Patterns::default();
-    let mut src = db::connect(source)?;
+    let mut src = db::connect(source, db::CONNECT_TIMEOUT)?;
     let mut source_tables = Vec::new();
     for table in src.tables(&all)? {
         let has_key = !src.primary_key(&table)?.is_empty();
         source_tables.push((table.shown, has_key));
     }
-    let mut tgt: Box<dyn Database> = db::connect(target)?;
+    let mut tgt: Box<dyn Database> = db::connect(target, db::CONNECT_TIMEOUT)?;
     let mut target_tables = Vec::new();
     for table in tgt.tables(&all)? {
         let columns = tgt.columns(&table)?.into_iter().map(|c| c.name).collect();

@@ -178,8 +178,8 @@ pub fn collect(
         .as_ref()
         .map(|p| pgloader::read(&config.resolve(&p.summary), p))
         .transpose()?;
-    let mut source = db::connect(&source_url)?;
-    let mut target = db::connect(&target_url)?;
+    let mut source = db::connect(&source_url, config.connect_timeout())?;
+    let mut target = db::connect(&target_url, config.connect_timeout())?;
     let mut run = Run {
         staging: Staging::begin(&options.out)?,
         config,

@@ -28,7 +28,8 @@ impl Mysql {
             .user(url.user.clone())
             .pass(url.password.clone())
             .db_name(url.database.clone())
-            .tcp_connect_timeout(Some(Duration::from_secs(15)));
+            .tcp_connect_timeout(Some(Duration::from_secs(15)))
+            .tcp_keepalive_time_ms(Some(60_000));
         if let Some(socket) = &url.socket {
             opts = opts.socket(Some(socket.clone()));
         }
@@ -38,7 +39,9 @@ impl Mysql {
         };
         let mut conn = mysql::Conn::new(opts).map_err(connect_error)?;
         // TIMESTAMP columns in UTC; one consistent, read-only snapshot for everything.
-        conn.query_drop("SET time_zone = '+00:00'")
+        // A table locked by a schema change fails the statement within a minute instead of
+        // waiting forever.
+        conn.query_drop("SET time_zone = '+00:00', lock_wait_timeout = 60")
             .and_then(|()| {
                 conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             })

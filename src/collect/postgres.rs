@@ -35,7 +35,10 @@ impl Postgres {
             .user(url.user.as_deref().unwrap_or("postgres"))
             .dbname(url.database.as_deref().unwrap_or("postgres"))
             .application_name("migcov collect")
-            .connect_timeout(Duration::from_secs(15));
+            .connect_timeout(Duration::from_secs(15))
+            // A server gone silent mid-stream is noticed within minutes, not hours.
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(60));
         if let Some(password) = &url.password {
             config.password(password);
         }
@@ -49,6 +52,7 @@ impl Postgres {
         client
             .batch_execute(
                 "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601';
+                 SET lock_timeout = '60s';
                  BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             )
             .map_err(|e| CollectError::Connect {
