@@ -318,6 +318,7 @@ fn provenance(
             .unwrap_or_else(|| inputs.data_dir_name.clone()),
         gate: report.verdict.clone(),
         inputs: records,
+        collected: inputs.collected.clone(),
     })
 }
 

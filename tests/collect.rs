@@ -379,9 +379,48 @@ fn sqlite_to_postgres_by_pgloader_gives_the_figures_sql_gives() {
         ],
     );
 
+    // The pages name where the data came from, without the password.
+    // (Tera escapes `/` as `&#x2F;`.)
+    let index = std::fs::read_to_string(site.join("index.html"))
+        .unwrap()
+        .replace("&#x2F;", "/");
+    let shown_target = target.url.replace(&format!(":{PASSWORD}"), "");
+    assert!(
+        index.contains(&format!(" and {shown_target} (PostgreSQL ")),
+        "{index}"
+    );
+    assert!(index.contains(&format!("from sqlite://{} (SQLite 3.", legacy.display())));
+
     let data = work.path().join("data");
     let provenance = json(&data.join("collect.json"));
     assert_eq!(provenance["source"]["kind"], "sqlite");
+    // A snapshot's provenance reaches back to the databases.
+    let archived = work.path().join("archived");
+    let out = migcov()
+        .args([
+            "build",
+            "--exit-zero",
+            "--snapshot",
+            "--report-date",
+            "2026-11-28",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&archived)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snapshot = json(&archived.join("archive/2026-11-28/provenance.json"));
+    assert_eq!(snapshot["collected"]["source"]["kind"], "sqlite");
+    assert_eq!(
+        snapshot["collected"]["target"]["url"],
+        provenance["target"]["url"]
+    );
     assert_eq!(provenance["target"]["kind"], "postgresql");
     assert_eq!(provenance["tables_without_ids"][0]["table"], "AuditTrail");
     // pgloader's four tables became four executions, one per table.

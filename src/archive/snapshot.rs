@@ -31,6 +31,9 @@ pub struct Provenance {
     pub data_dir: String,
     pub gate: Verdict,
     pub inputs: Vec<InputRecord>,
+    /// The databases a collected data folder came from (`collect.json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected: Option<crate::load::Collected>,
 }
 
 /// The files of a new snapshot, relative to its folder: every file of the site (but the

@@ -65,6 +65,8 @@ pub struct Inputs {
     /// Tables whose ids were compared with the mappings by the databases (`migcov collect
     /// --pushdown`), by table name.
     pub pushdown: BTreeMap<String, Pushdown>,
+    /// Where `migcov collect` read the folder from (`collect.json`), when it did.
+    pub collected: Option<Collected>,
     pub scripts_on_disk: Option<ScriptsOnDisk>,
     /// Rows that leave a required column empty, per export kind (`metrics`, `logs`, ...):
     /// `__file`, `__row` and `empty` (the empty columns). They are left out of the frames
@@ -75,6 +77,43 @@ pub struct Inputs {
     pub exclusions: Vec<ExcludedIds>,
     /// Records read from each input file (manifest records or table rows), by relative path.
     pub file_rows: BTreeMap<PathBuf, u64>,
+}
+
+/// What `collect.json` says of the two databases: the report's provenance reaches back to
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct Collected {
+    pub collected_at: String,
+    pub source: CollectedServer,
+    pub target: CollectedServer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct CollectedServer {
+    /// The URL without its password.
+    pub url: String,
+    pub kind: String,
+    pub version: String,
+}
+
+fn read_collected(files: &[InputFile]) -> Result<Option<Collected>, LoadError> {
+    let Some(file) = files
+        .iter()
+        .find(|f| matches!(f.kind, InputKind::CollectProvenance))
+    else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&file.path).map_err(|source| LoadError::Io {
+        path: file.relative.clone(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| LoadError::Manifest {
+            path: file.relative.clone(),
+            item: None,
+            message: format!("not the collect.json `migcov collect` writes: {e}"),
+        })
 }
 
 /// `pushdown/<legacy_table>.json`: what the databases computed for one legacy table.
@@ -361,6 +400,10 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             Err(e) => failed.push(e),
         }
     }
+    let collected = read_collected(&files).unwrap_or_else(|e| {
+        failed.push(e);
+        None
+    });
     let pushdown = read_pushdown(&files, &source_ids, &config, &config_path).unwrap_or_else(|e| {
         failed.push(e);
         BTreeMap::new()
@@ -525,6 +568,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         target_tables,
         source_ids,
         pushdown,
+        collected,
         scripts_on_disk,
         exclusions,
         incomplete,

@@ -26,6 +26,27 @@ pub struct Meta {
     pub report_date: String,
     pub version: String,
     pub data_dir: String,
+    /// "2026-11-28T23:51:38Z from sqlite:///legacy.db (SQLite 3.50.2) and
+    /// postgresql://report@db/modern (PostgreSQL 15.18)", when `migcov collect` wrote the
+    /// data folder.
+    pub collected: Option<String>,
+}
+
+/// A server as the footer names it: URL (never with a password) and a short version.
+fn server_line(server: &crate::load::CollectedServer) -> String {
+    let words: Vec<&str> = server.version.split_whitespace().take(2).collect();
+    let version = words.join(" ");
+    let version = if version.starts_with(|c: char| c.is_ascii_digit()) {
+        let engine = if server.kind == "mysql" {
+            "MySQL/MariaDB"
+        } else {
+            server.kind.as_str()
+        };
+        format!("{engine} {}", words.first().copied().unwrap_or_default())
+    } else {
+        version
+    };
+    format!("{} ({version})", server.url)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -500,6 +521,14 @@ pub fn build(
             report_date: options.report_date.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             data_dir: inputs.data_dir_name.clone(),
+            collected: inputs.collected.as_ref().map(|c| {
+                format!(
+                    "{} from {} and {}",
+                    c.collected_at,
+                    server_line(&c.source),
+                    server_line(&c.target)
+                )
+            }),
         },
         summary_band: thresholds.band(ratio(migrated_records, total_records)),
         attempts_success_rate: measures.all_attempts.success_rate,
