@@ -33,9 +33,8 @@ CREATE TABLE legacy_mapping AS SELECT 'ORDER'::text AS entity_type, g::text AS l
 CREATE TABLE entities AS SELECT 'orders'::text AS name, 'BUSINESS'::text AS domain,
   'legacy_orders'::text AS legacy_table, 'orders'::text AS target_table,
   $rows::bigint AS total_records, ($rows - 1000)::bigint AS migrated_records,
-  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;
-VACUUM ANALYZE;"
-time psql -X -q -v ON_ERROR_STOP=1 "$base/bench_legacy" -c "$setup" 2>&1 | grep -v VACUUM || true
+  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;"
+time psql -X -q -v ON_ERROR_STOP=1 "$base/bench_legacy" -c "$setup" -c "VACUUM ANALYZE"
 # The target holds only the bookkeeping (the legacy table stays in bench_legacy).
 psql -X -q -v ON_ERROR_STOP=1 "$base/bench_target" -c "
 CREATE TABLE legacy_mapping AS SELECT 'ORDER'::text AS entity_type, g::text AS legacy_id,
@@ -43,8 +42,7 @@ CREATE TABLE legacy_mapping AS SELECT 'ORDER'::text AS entity_type, g::text AS l
 CREATE TABLE entities AS SELECT 'orders'::text AS name, 'BUSINESS'::text AS domain,
   'legacy_orders'::text AS legacy_table, 'orders'::text AS target_table,
   $rows::bigint AS total_records, ($rows - 1000)::bigint AS migrated_records,
-  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;
-VACUUM ANALYZE;"
+  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;" -c "VACUUM ANALYZE"
 
 cat >"$work/collect.yaml" <<'YAML'
 source:
