@@ -240,6 +240,80 @@ pub type Columns = Vec<Vec<Option<String>>>;
 /// What a batch consumer is handed: the column names and one batch of values.
 pub type BatchSink<'a> = dyn FnMut(&[String], Columns) -> Result<(), CollectError> + 'a;
 
+/// A query's failure, naming the server (without its password), the table and the query.
+pub fn query_error(url: &DbUrl, sql: &str, table: Option<&str>, message: &str) -> CollectError {
+    CollectError::Query {
+        server: url.shown.clone(),
+        table: table.map(str::to_string),
+        query: sql.to_string(),
+        message: url.scrub(message),
+    }
+}
+
+/// Gathers a result's rows into column batches of at most `batch_rows` and hands each full
+/// batch to the sink; an empty result still hands over one empty batch, so the file gets
+/// its header.
+pub struct Batcher<'s, 'a> {
+    header: Vec<String>,
+    columns: Columns,
+    batch_rows: usize,
+    sink: &'s mut BatchSink<'a>,
+    total: u64,
+}
+
+impl<'s, 'a> Batcher<'s, 'a> {
+    /// `None` when the statement has no columns: it is not a query.
+    pub fn new(
+        header: Vec<String>,
+        batch_rows: usize,
+        sink: &'s mut BatchSink<'a>,
+    ) -> Option<Self> {
+        if header.is_empty() {
+            return None;
+        }
+        Some(Batcher {
+            columns: Self::fresh(header.len(), batch_rows),
+            header,
+            batch_rows,
+            sink,
+            total: 0,
+        })
+    }
+
+    fn fresh(width: usize, batch_rows: usize) -> Columns {
+        vec![Vec::with_capacity(batch_rows.min(65_536)); width]
+    }
+
+    /// One row's values in column order; an empty text is an empty cell, as NULL is.
+    pub fn push(
+        &mut self,
+        values: impl IntoIterator<Item = Option<String>>,
+    ) -> Result<(), CollectError> {
+        for (column, value) in self.columns.iter_mut().zip(values) {
+            column.push(value.filter(|v| !v.is_empty()));
+        }
+        self.total += 1;
+        if self.columns[0].len() >= self.batch_rows {
+            let full = std::mem::replace(
+                &mut self.columns,
+                Self::fresh(self.header.len(), self.batch_rows),
+            );
+            (self.sink)(&self.header, full)?;
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<u64, CollectError> {
+        if !self.columns[0].is_empty() || self.total == 0 {
+            (self.sink)(&self.header, self.columns)?;
+        }
+        Ok(self.total)
+    }
+}
+
+/// The message for a statement that returns no columns.
+pub const NOT_A_QUERY: &str = "the statement returns no rows (is it a SELECT?)";
+
 /// The operations collect needs from a database. Every result is text: the engine formats
 /// its own values (timestamps in UTC, JSON as JSON text), and migcov's loader reads them.
 pub trait Database {
@@ -298,12 +372,25 @@ pub trait Database {
     }
 
     fn query_error(&self, sql: &str, table: Option<&str>, message: String) -> CollectError {
-        CollectError::Query {
-            server: self.url().shown.clone(),
-            table: table.map(str::to_string),
-            query: sql.to_string(),
-            message: self.url().scrub(&message),
-        }
+        query_error(self.url(), sql, table, &message)
+    }
+
+    /// A small result (catalogue queries) as rows of text, NULL as empty.
+    fn rows(&mut self, sql: &str, table: Option<&str>) -> Result<Vec<Vec<String>>, CollectError> {
+        let mut rows = Vec::new();
+        self.stream(sql, table, 10_000, &mut |_, columns| {
+            let height = columns.first().map_or(0, Vec::len);
+            for i in 0..height {
+                rows.push(
+                    columns
+                        .iter()
+                        .map(|c| c[i].clone().unwrap_or_default())
+                        .collect(),
+                );
+            }
+            Ok(())
+        })?;
+        Ok(rows)
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::Duration;
 use mysql::prelude::Queryable;
 
 use super::config::Patterns;
-use super::db::{shown_name, BatchSink, ColumnInfo, Columns, Database, DbUrl, TableRef};
+use super::db::{
+    query_error, shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
+};
 use super::CollectError;
 
 pub struct Mysql {
@@ -57,23 +59,6 @@ impl Mysql {
             conn,
             database,
         })
-    }
-
-    fn rows(&mut self, sql: &str, table: Option<&str>) -> Result<Vec<Vec<String>>, CollectError> {
-        let mut rows = Vec::new();
-        self.stream(sql, table, 10_000, &mut |_, columns| {
-            let height = columns.first().map_or(0, Vec::len);
-            for i in 0..height {
-                rows.push(
-                    columns
-                        .iter()
-                        .map(|c| c[i].clone().unwrap_or_default())
-                        .collect(),
-                );
-            }
-            Ok(())
-        })?;
-        Ok(rows)
     }
 }
 
@@ -176,12 +161,7 @@ impl Database for Mysql {
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError> {
         let url = self.url.clone();
-        let error = |e: mysql::Error| CollectError::Query {
-            server: url.shown.clone(),
-            table: table.map(str::to_string),
-            query: sql.to_string(),
-            message: url.scrub(&e.to_string()),
-        };
+        let error = |e: mysql::Error| query_error(&url, sql, table, &e.to_string());
         let mut result = self.conn.query_iter(sql).map_err(error)?;
         let header: Vec<String> = result
             .columns()
@@ -189,33 +169,14 @@ impl Database for Mysql {
             .iter()
             .map(|c| c.name_str().into_owned())
             .collect();
-        if header.is_empty() {
-            return Err(CollectError::Query {
-                server: url.shown.clone(),
-                table: table.map(str::to_string),
-                query: sql.to_string(),
-                message: "the statement returns no rows (is it a SELECT?)".into(),
-            });
-        }
-        let fresh =
-            || -> Columns { vec![Vec::with_capacity(batch_rows.min(65_536)); header.len()] };
-        let mut columns = fresh();
-        let mut total = 0u64;
+        let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
+            return Err(query_error(&url, sql, table, NOT_A_QUERY));
+        };
         let mut set = result.iter().expect("a result set with columns");
         for row in set.by_ref() {
-            let row = row.map_err(error)?;
-            for (column, value) in columns.iter_mut().zip(row.unwrap()) {
-                column.push(text(value).filter(|v| !v.is_empty()));
-            }
-            total += 1;
-            if columns[0].len() >= batch_rows {
-                sink(&header, std::mem::replace(&mut columns, fresh()))?;
-            }
+            batcher.push(row.map_err(error)?.unwrap().into_iter().map(text))?;
         }
         drop(set);
-        if !columns[0].is_empty() || total == 0 {
-            sink(&header, columns)?;
-        }
-        Ok(total)
+        batcher.finish()
     }
 }

@@ -7,7 +7,9 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::config::Patterns;
-use super::db::{shown_name, BatchSink, ColumnInfo, Columns, Database, DbUrl, TableRef};
+use super::db::{
+    shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
+};
 use super::CollectError;
 
 pub struct Postgres {
@@ -63,23 +65,6 @@ impl Postgres {
             url: url.clone(),
             client,
         })
-    }
-
-    fn rows(&mut self, sql: &str, table: Option<&str>) -> Result<Vec<Vec<String>>, CollectError> {
-        let mut rows = Vec::new();
-        self.stream(sql, table, 10_000, &mut |_, columns| {
-            let height = columns.first().map_or(0, Vec::len);
-            for i in 0..height {
-                rows.push(
-                    columns
-                        .iter()
-                        .map(|c| c[i].clone().unwrap_or_default())
-                        .collect(),
-                );
-            }
-            Ok(())
-        })?;
-        Ok(rows)
     }
 }
 
@@ -224,41 +209,23 @@ fn read_csv(
             return Ok(0);
         }
     };
-    if header.is_empty() {
-        *failure = Some("the query returns no columns".into());
+    let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
+        *failure = Some(NOT_A_QUERY.into());
         return Ok(0);
-    }
-    let mut columns: Columns = vec![Vec::with_capacity(batch_rows.min(65_536)); header.len()];
+    };
     let mut record = csv::StringRecord::new();
-    let mut total = 0u64;
     loop {
         match csv.read_record(&mut record) {
-            Ok(true) => {
-                for (column, value) in columns.iter_mut().zip(record.iter()) {
-                    // CSV from COPY writes NULL as an empty field; an empty text is the
-                    // same "empty cell" to migcov's null policy.
-                    column.push((!value.is_empty()).then(|| value.to_string()));
-                }
-                total += 1;
-                if columns[0].len() >= batch_rows {
-                    let full = std::mem::replace(
-                        &mut columns,
-                        vec![Vec::with_capacity(batch_rows.min(65_536)); header.len()],
-                    );
-                    sink(&header, full)?;
-                }
-            }
+            // COPY's CSV writes NULL as an empty field.
+            Ok(true) => batcher.push(record.iter().map(|v| Some(v.to_string())))?,
             Ok(false) => break,
             Err(e) => {
                 *failure = Some(csv_error(e));
-                return Ok(total);
+                return Ok(0);
             }
         }
     }
-    if !columns.first().is_some_and(Vec::is_empty) || total == 0 {
-        sink(&header, columns)?;
-    }
-    Ok(total)
+    batcher.finish()
 }
 
 fn csv_error(e: csv::Error) -> String {

@@ -2,7 +2,9 @@
 //! mistyped path is an error rather than a new empty database, and read in one transaction.
 
 use super::config::Patterns;
-use super::db::{BatchSink, ColumnInfo, Columns, Database, DbUrl, TableRef};
+use super::db::{
+    query_error, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
+};
 use super::CollectError;
 
 pub struct Sqlite {
@@ -35,23 +37,6 @@ impl Sqlite {
             url: url.clone(),
             conn,
         })
-    }
-
-    fn rows(&mut self, sql: &str, table: Option<&str>) -> Result<Vec<Vec<String>>, CollectError> {
-        let mut rows = Vec::new();
-        self.stream(sql, table, 10_000, &mut |_, columns| {
-            let height = columns.first().map_or(0, Vec::len);
-            for i in 0..height {
-                rows.push(
-                    columns
-                        .iter()
-                        .map(|c| c[i].clone().unwrap_or_default())
-                        .collect(),
-                );
-            }
-            Ok(())
-        })?;
-        Ok(rows)
     }
 }
 
@@ -129,46 +114,27 @@ impl Database for Sqlite {
         batch_rows: usize,
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError> {
-        let shown = self.url.shown.clone();
-        let error = |e: rusqlite::Error| CollectError::Query {
-            server: shown.clone(),
-            table: table.map(str::to_string),
-            query: sql.to_string(),
-            message: e.to_string(),
-        };
+        let url = self.url.clone();
+        let error = |e: rusqlite::Error| query_error(&url, sql, table, &e.to_string());
         let mut statement = self.conn.prepare(sql).map_err(error)?;
         let header: Vec<String> = statement
             .column_names()
             .into_iter()
             .map(str::to_string)
             .collect();
-        if header.is_empty() {
-            return Err(CollectError::Query {
-                server: shown.clone(),
-                table: table.map(str::to_string),
-                query: sql.to_string(),
-                message: "the statement returns no rows (is it a SELECT?)".into(),
-            });
-        }
-        let fresh =
-            || -> Columns { vec![Vec::with_capacity(batch_rows.min(65_536)); header.len()] };
-        let mut columns = fresh();
-        let mut total = 0u64;
+        let width = header.len();
+        let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
+            return Err(query_error(&url, sql, table, NOT_A_QUERY));
+        };
         let mut rows = statement.query([]).map_err(error)?;
         while let Some(row) = rows.next().map_err(error)? {
-            for (i, column) in columns.iter_mut().enumerate() {
-                let value = row.get_ref(i).map_err(error)?;
-                column.push(text(value).filter(|v| !v.is_empty()));
-            }
-            total += 1;
-            if columns[0].len() >= batch_rows {
-                sink(&header, std::mem::replace(&mut columns, fresh()))?;
-            }
+            let values = (0..width)
+                .map(|i| row.get_ref(i).map(text))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(error)?;
+            batcher.push(values)?;
         }
-        if !columns[0].is_empty() || total == 0 {
-            sink(&header, columns)?;
-        }
-        Ok(total)
+        batcher.finish()
     }
 }
 
