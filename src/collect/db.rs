@@ -375,6 +375,35 @@ pub trait Database {
         query_error(self.url(), sql, table, &message)
     }
 
+    /// The first column of a small result.
+    fn first_column(
+        &mut self,
+        sql: &str,
+        table: Option<&str>,
+    ) -> Result<Vec<String>, CollectError> {
+        Ok(self
+            .rows(sql, table)?
+            .into_iter()
+            .map(|mut r| r.swap_remove(0))
+            .collect())
+    }
+
+    /// `(name, type)` rows as columns.
+    fn column_infos(
+        &mut self,
+        sql: &str,
+        table: Option<&str>,
+    ) -> Result<Vec<ColumnInfo>, CollectError> {
+        Ok(self
+            .rows(sql, table)?
+            .into_iter()
+            .map(|r| ColumnInfo {
+                name: r[0].clone(),
+                data_type: r[1].clone(),
+            })
+            .collect())
+    }
+
     /// A small result (catalogue queries) as rows of text, NULL as empty.
     fn rows(&mut self, sql: &str, table: Option<&str>) -> Result<Vec<Vec<String>>, CollectError> {
         let mut rows = Vec::new();

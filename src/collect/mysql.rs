@@ -124,14 +124,7 @@ impl Database for Mysql {
             literal(table.schema.as_deref().unwrap_or_default()),
             literal(&table.name)
         );
-        Ok(self
-            .rows(&sql, Some(&table.shown))?
-            .into_iter()
-            .map(|r| ColumnInfo {
-                name: r[0].clone(),
-                data_type: r[1].clone(),
-            })
-            .collect())
+        self.column_infos(&sql, Some(&table.shown))
     }
 
     fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError> {
@@ -142,11 +135,7 @@ impl Database for Mysql {
             literal(table.schema.as_deref().unwrap_or_default()),
             literal(&table.name)
         );
-        Ok(self
-            .rows(&sql, Some(&table.shown))?
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect())
+        self.first_column(&sql, Some(&table.shown))
     }
 
     fn quote(&self, ident: &str) -> String {

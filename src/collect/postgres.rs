@@ -131,14 +131,7 @@ impl Database for Postgres {
             literal(table.schema.as_deref().unwrap_or("public")),
             literal(&table.name)
         );
-        Ok(self
-            .rows(&sql, Some(&table.shown))?
-            .into_iter()
-            .map(|r| ColumnInfo {
-                name: r[0].clone(),
-                data_type: r[1].clone(),
-            })
-            .collect())
+        self.column_infos(&sql, Some(&table.shown))
     }
 
     fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError> {
@@ -149,11 +142,7 @@ impl Database for Postgres {
              ORDER BY array_position(i.indkey::int2[], a.attnum)",
             literal(&self.qualified(table))
         );
-        Ok(self
-            .rows(&sql, Some(&table.shown))?
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect())
+        self.first_column(&sql, Some(&table.shown))
     }
 
     fn quote(&self, ident: &str) -> String {

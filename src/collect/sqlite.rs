@@ -79,14 +79,7 @@ impl Database for Sqlite {
             "SELECT name, type FROM pragma_table_info({}) ORDER BY cid",
             literal(&table.name)
         );
-        Ok(self
-            .rows(&sql, Some(&table.shown))?
-            .into_iter()
-            .map(|r| ColumnInfo {
-                name: r[0].clone(),
-                data_type: r[1].clone(),
-            })
-            .collect())
+        self.column_infos(&sql, Some(&table.shown))
     }
 
     fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError> {
@@ -96,11 +89,7 @@ impl Database for Sqlite {
             "SELECT name FROM pragma_table_info({}) WHERE pk > 0 ORDER BY pk",
             literal(&table.name)
         );
-        Ok(self
-            .rows(&sql, Some(&table.shown))?
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect())
+        self.first_column(&sql, Some(&table.shown))
     }
 
     fn quote(&self, ident: &str) -> String {
