@@ -45,6 +45,22 @@ fn spinner() -> ProgressBar {
     }
 }
 
+/// `MIGCOV_TIMINGS=1`: each step's start, in seconds since the command began, on stderr;
+/// for finding where a large build spends its time.
+struct Timings(Option<std::time::Instant>);
+
+impl Timings {
+    fn from_env() -> Timings {
+        Timings(std::env::var_os("MIGCOV_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    fn step(&self, step: &str) {
+        if let Some(started) = self.0 {
+            eprintln!("migcov: {:8.2} s  {step}", started.elapsed().as_secs_f64());
+        }
+    }
+}
+
 /// Prints the gate's verdict and turns it into the exit code.
 fn verdict_exit(verdict: &Verdict) -> ExitCode {
     if verdict.passed {
@@ -197,8 +213,13 @@ fn main() -> ExitCode {
                 Err(message) => return fail(message),
             };
             let spinner = spinner();
-            let progress = |step: &str| spinner.set_message(step.to_string());
+            let timings = Timings::from_env();
+            let progress = |step: &str| {
+                timings.step(step);
+                spinner.set_message(step.to_string());
+            };
             let result = migcov::build(&config, &progress);
+            timings.step("done");
             spinner.finish_and_clear();
             match result {
                 Ok(outcome) => {
@@ -236,7 +257,11 @@ fn main() -> ExitCode {
             };
             let config = args.check.into_config(date);
             let spinner = spinner();
-            let progress = |step: &str| spinner.set_message(step.to_string());
+            let timings = Timings::from_env();
+            let progress = |step: &str| {
+                timings.step(step);
+                spinner.set_message(step.to_string());
+            };
             let result = migcov::check(&config, &progress).and_then(|checked| {
                 if let Some((dir, files)) = migcov::failures(&config, &checked)? {
                     files.publish(&dir)?;
