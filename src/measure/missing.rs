@@ -121,10 +121,11 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             ROW_COL => Vec::<i64>::new()
         )
     };
+    // Stacked once and kept: in-scope rows, excluded ids and orphans all read it.
     let all_rows = if stacked.is_empty() {
         empty_rows()?.lazy()
     } else {
-        concat(stacked, UnionArgs::default())?
+        concat(stacked, UnionArgs::default())?.collect()?.lazy()
     };
     // Excluded ids in force, by table.
     let (mut ex_keys, mut ex_ids) = (Vec::new(), Vec::new());
@@ -163,13 +164,13 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         .clone()
         .lazy()
         .filter(col("legacy_id").is_not_null())
-        .select([col(ENTITY_TYPE_KEY).alias("t"), col("legacy_id")])
-        .unique(None, UniqueKeepStrategy::Any);
+        .select([col(ENTITY_TYPE_KEY).alias("t"), col("legacy_id")]);
+    // A semi join only asks whether a match exists, so neither side is made unique first;
+    // the one `unique` at the end makes the pairs distinct.
     let matched = in_scope
         .clone()
         .lazy()
         .select([col("table_key"), col("id")])
-        .unique(None, UniqueKeepStrategy::Any)
         .join(
             owners.clone(),
             [col("table_key")],

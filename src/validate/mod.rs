@@ -270,35 +270,29 @@ pub(crate) fn rows_finding(
     order.extend([col(FILE_COL), col(ROW_COL)]);
     let mut selected = vec![col(FILE_COL), col(ROW_COL)];
     selected.extend(columns.iter().map(|c| col(*c)));
-    let ordered = violations
-        .clone()
-        .sort_by_exprs(order, SortMultipleOptions::default().with_nulls_last(true))
-        .select(selected);
-    // Keeping every row: one query gives the count, the samples and the rows.
-    let (count, head, rows) = if options.keep_rows {
-        let all = ordered.collect()?;
-        (
-            all.height() as u64,
-            all.head(Some(options.samples)),
-            Some(all),
-        )
-    } else {
-        let count = violations
-            .select([len().cast(DataType::UInt64).alias("n")])
-            .collect()?
-            .column("n")?
-            .u64()?
-            .get(0)
-            .unwrap_or(0);
-        let head = match count {
-            0 => None,
-            _ => Some(ordered.limit(options.samples as IdxSize).collect()?),
-        };
-        (count, head.unwrap_or_default(), None)
-    };
+    let mut needed = selected.clone();
+    needed.extend(
+        keys.iter()
+            .filter(|k| !columns.contains(k))
+            .map(|k| col(*k)),
+    );
+    // The violations are computed once (a regex over every mapping, a window over every
+    // key): their count, samples and rows all come from that one result.
+    let all = violations.select(needed).collect()?;
+    let count = all.height() as u64;
     if count == 0 {
         return Ok(None);
     }
+    let ordered = all
+        .lazy()
+        .sort_by_exprs(order, SortMultipleOptions::default().with_nulls_last(true))
+        .select(selected);
+    let (head, rows) = if options.keep_rows {
+        let all = ordered.collect()?;
+        (all.head(Some(options.samples)), Some(all))
+    } else {
+        (ordered.limit(options.samples as IdxSize).collect()?, None)
+    };
     let mut finding = Finding::new(rule_id, subject, message(count));
     finding.count = count;
     finding.samples = samples_of(&head, columns)?;
