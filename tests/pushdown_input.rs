@@ -1,0 +1,116 @@
+//! The loader's side of `migcov collect --pushdown`: `pushdown/<table>.json` with a
+//! `source_ids` file of the unmapped ids only gives the figures and findings a full export
+//! gives; an inconsistent summary, or an exclusion that needs every id, is an error naming
+//! the file.
+
+use std::path::Path;
+
+use migcov::load::{load, LoadOptions};
+
+mod common;
+
+/// The base fixture's 10 OFFICE mappings (legacy ids 1–10) against a legacy table that has
+/// ids 1–9, 11 and 12: 9 matched, 11 and 12 unmapped, mapping 10 an orphan.
+fn full_export(dir: &Path) {
+    let ids: String = (1..=9).chain([11, 12]).map(|i| format!("{i}\n")).collect();
+    std::fs::write(
+        dir.join("source_ids/dispatch_office.csv"),
+        format!("id\n{ids}"),
+    )
+    .unwrap();
+}
+
+fn pushed_down(dir: &Path, matched: u64) {
+    std::fs::write(dir.join("source_ids/dispatch_office.csv"), "id\n11\n12\n").unwrap();
+    std::fs::create_dir_all(dir.join("pushdown")).unwrap();
+    std::fs::write(
+        dir.join("pushdown/dispatch_office.json"),
+        format!(
+            r#"{{"ids": 11, "matched": {matched}, "orphans": ["10"], "entity_types": ["OFFICE"], "method": "anti-join"}}"#
+        ),
+    )
+    .unwrap();
+}
+
+fn summary(findings: &[migcov::validate::Finding]) -> Vec<(String, String, u64)> {
+    let mut rows: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule.as_str().starts_with("missing."))
+        .map(|f| (f.rule.as_str().to_string(), f.message.clone(), f.count))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_pushed_down_table_gives_the_figures_of_a_full_export() {
+    let full = common::base_with(None);
+    full_export(full.path());
+    let (_, full_measures, full_findings) = common::run(full.path());
+
+    let pushed = common::base_with(None);
+    pushed_down(pushed.path(), 9);
+    let (inputs, measures, findings) = common::run(pushed.path());
+
+    assert_eq!(inputs.source_id_count("dispatch_office"), 11);
+    assert_eq!(measures.missing, full_measures.missing);
+    assert_eq!(measures.missing_records, 2);
+    let office = &measures.missing[0];
+    assert_eq!(
+        (office.ids, office.unmapped, office.orphans, office.matched),
+        (11, 2, 1, 9)
+    );
+    assert_eq!(summary(&findings), summary(&full_findings));
+    assert_eq!(
+        summary(&findings),
+        [
+            (
+                "missing.mapping.orphan".to_string(),
+                "1 OFFICE mappings point at legacy ids that are not in dispatch_office".to_string(),
+                1
+            ),
+            (
+                "missing.mapping.unmapped".to_string(),
+                "2 of 11 legacy ids in dispatch_office have no OFFICE mapping (entity offices)"
+                    .to_string(),
+                2
+            ),
+        ]
+    );
+}
+
+fn load_error(dir: &Path) -> String {
+    load(&LoadOptions {
+        data_dir: dir.to_path_buf(),
+        scripts_dir: None,
+    })
+    .map(|_| ())
+    .unwrap_err()
+    .to_string()
+}
+
+#[test]
+fn an_inconsistent_summary_is_an_error_naming_the_file() {
+    let dir = common::base_with(None);
+    pushed_down(dir.path(), 8);
+    let error = load_error(dir.path());
+    assert!(error.contains("pushdown/dispatch_office.json"), "{error}");
+    assert!(
+        error.contains("must be matched (8) plus the 2 unmapped ids"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_exclusion_by_ids_needs_a_full_export() {
+    let dir = common::base_with(None);
+    pushed_down(dir.path(), 9);
+    std::fs::write(dir.path().join("spam.csv"), "id\n11\n").unwrap();
+    std::fs::write(
+        dir.path().join("migcov.yaml"),
+        "exclusions:\n  - table: dispatch_office\n    ids: spam.csv\n    reason: spam\n    approved_by: lead\n",
+    )
+    .unwrap();
+    let error = load_error(dir.path());
+    assert!(error.contains("collect it without --pushdown"), "{error}");
+}
