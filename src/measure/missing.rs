@@ -177,7 +177,17 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         false => Some(partition(&all_rows.collect()?, "table_key")?),
     };
     let all_ids_of = all_ids_of.as_ref().unwrap_or(&ids_of);
-    let mappings_of = partition(&inputs.mappings, ENTITY_TYPE_KEY)?;
+    // Only the type, the id and the row's position are split by type: the orphan rows are
+    // fetched whole from the mappings afterwards, so the mappings are never copied.
+    let narrow = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .with_row_index("__mapping", None)
+        .select([col(ENTITY_TYPE_KEY), col("legacy_id"), col("__mapping")])
+        .collect()?;
+    let mappings_of = partition(&narrow, ENTITY_TYPE_KEY)?;
+    drop(narrow);
     let (mut matched_parts, mut orphan_parts, mut unmapped_parts) =
         (Vec::new(), Vec::new(), Vec::new());
     for (key, (_, _, types)) in &tables {
@@ -233,7 +243,7 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
                 None => mapped,
             },
         };
-        orphan_parts.push(orphans.with_column(lit(key.clone()).alias("table_key")));
+        orphan_parts.push(orphans.select([col("__mapping"), lit(key.clone()).alias("table_key")]));
     }
     let matched = match matched_parts.is_empty() {
         true => df!("table_key" => Vec::<String>::new(), "id" => Vec::<String>::new())?,
@@ -247,7 +257,19 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             .limit(0)
             .with_column(lit(NULL).cast(DataType::String).alias("table_key"))
             .collect()?,
-        false => concat(orphan_parts, UnionArgs::default())?.collect()?,
+        false => inputs
+            .mappings
+            .clone()
+            .lazy()
+            .with_row_index("__mapping", None)
+            .join(
+                concat(orphan_parts, UnionArgs::default())?,
+                [col("__mapping")],
+                [col("__mapping")],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .drop(cols(["__mapping"]))
+            .collect()?,
     };
     let unmapped = match unmapped_parts.is_empty() {
         true => empty_rows()?,
