@@ -53,19 +53,18 @@ pub struct Summary {
 /// Text of a key expression as migcov compares keys: trimmed text, composite parts joined
 /// with `|`.
 fn key_text(kind: Kind, columns: &[String], quote: &dyn Fn(&str) -> String, alias: &str) -> String {
+    // Each part trimmed, as the loader trims each `id_N` before joining them.
     let parts: Vec<String> = columns
         .iter()
         .map(|c| match kind {
-            Kind::Mysql => format!("CAST({alias}.{} AS CHAR)", quote(c)),
-            _ => format!("CAST({alias}.{} AS TEXT)", quote(c)),
+            Kind::Mysql => format!("TRIM(CAST({alias}.{} AS CHAR))", quote(c)),
+            _ => format!("TRIM(CAST({alias}.{} AS TEXT))", quote(c)),
         })
         .collect();
-    let joined = match (kind, parts.len()) {
-        (_, 1) => parts[0].clone(),
-        (Kind::Mysql, _) => format!("CONCAT_WS('|', {})", parts.join(", ")),
+    match kind {
+        Kind::Mysql if parts.len() > 1 => format!("CONCAT_WS('|', {})", parts.join(", ")),
         _ => parts.join(" || '|' || "),
-    };
-    format!("TRIM({joined})")
+    }
 }
 
 fn literal(text: &str) -> String {
