@@ -147,6 +147,10 @@ pub struct PgloaderConfig {
     pub execution_date: Option<String>,
     /// Domain of the per-table scripts written for the load. Default: TECHNICAL.
     pub data_domain: Option<String>,
+    /// The domain of particular tables (as pgloader names them, any case), over
+    /// `data_domain`: `{patients: CLINICAL, invoices: BUSINESS}`.
+    #[serde(default)]
+    pub domains: BTreeMap<String, String>,
     /// Category of those scripts. Default: CORE.
     pub category: Option<String>,
 }

@@ -67,6 +67,8 @@ pub struct Load {
     pub tables: Vec<LoadedTable>,
     pub execution_date: String,
     pub data_domain: String,
+    /// Per table (lower-cased), over `data_domain`.
+    pub domains: std::collections::BTreeMap<String, String>,
     pub category: String,
 }
 
@@ -111,6 +113,11 @@ pub fn read(path: &Path, config: &PgloaderConfig) -> Result<Load, CollectError> 
     Ok(Load {
         tables,
         execution_date: execution_date.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        domains: config
+            .domains
+            .iter()
+            .map(|(t, d)| (t.trim().to_lowercase(), d.clone()))
+            .collect(),
         data_domain: config
             .data_domain
             .clone()
@@ -287,6 +294,18 @@ impl Load {
         String::from_utf8(writer.into_inner().expect("in memory")).expect("UTF-8 in, UTF-8 out")
     }
 
+    /// The domain of a loaded table: named in `domains` (with or without its schema), else
+    /// `data_domain`.
+    fn domain_of(&self, table: &str) -> String {
+        let full = table.to_lowercase();
+        let bare = full.rsplit('.').next().unwrap_or(&full).to_string();
+        self.domains
+            .get(&full)
+            .or_else(|| self.domains.get(&bare))
+            .cloned()
+            .unwrap_or_else(|| self.data_domain.clone())
+    }
+
     /// One manifest per table: legacy table = the name without its schema.
     pub fn manifests_yaml(&self) -> String {
         let manifests: Vec<serde_yaml::Mapping> = self
@@ -303,7 +322,7 @@ impl Load {
                 for (key, value) in [
                     ("name", Self::script_name(&t.table)),
                     ("category", self.category.clone()),
-                    ("data_domain", self.data_domain.clone()),
+                    ("data_domain", self.domain_of(&t.table)),
                     ("source_table", bare),
                     ("target_table", t.table.clone()),
                     ("status", status.to_string()),
