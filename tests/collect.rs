@@ -430,6 +430,20 @@ fn sqlite_to_postgres_by_pgloader_gives_the_figures_sql_gives() {
         metrics.contains("pgloader-customer.ts,2026-11-20T09:00:00.000Z,6,6,0,0,"),
         "{metrics}"
     );
+    // pgloader.domains names the domain of some tables (any case); the rest get data_domain.
+    let manifests: Vec<Value> =
+        serde_yaml::from_str(&std::fs::read_to_string(data.join("scripts/pgloader.yaml")).unwrap())
+            .unwrap();
+    let domain = |name: &str| {
+        manifests
+            .iter()
+            .find(|m| m["name"] == name)
+            .map(|m| m["data_domain"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(domain("pgloader-customer.ts"), "BUSINESS");
+    assert_eq!(domain("pgloader-invoiceline.ts"), "BUSINESS");
+    assert_eq!(domain("pgloader-genre.ts"), "TECHNICAL");
 }
 
 #[test]
