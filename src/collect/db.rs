@@ -116,6 +116,16 @@ impl DbUrl {
         })
     }
 
+    /// Whether two URLs name the same database (of the same server), whoever connects.
+    pub fn same_database(&self, other: &DbUrl) -> bool {
+        self.kind == other.kind
+            && self.host == other.host
+            && self.port == other.port
+            && self.socket == other.socket
+            && self.database == other.database
+            && self.path == other.path
+    }
+
     /// Removes the password from a driver's message, should a driver ever echo it.
     pub fn scrub(&self, message: &str) -> String {
         match &self.password {

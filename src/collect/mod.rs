@@ -192,14 +192,9 @@ pub fn collect(
     let target_server = run.inventory(target.as_mut(), Which::Target)?;
     run.bookkeeping(source.as_mut(), target.as_mut(), &target_server.1)?;
     let pushdown = if options.pushdown {
-        let same_database = source_url.kind == target_url.kind
-            && source_url.host == target_url.host
-            && source_url.port == target_url.port
-            && source_url.database == target_url.database
-            && source_url.path == target_url.path;
         Some(PushdownPlan {
             types: run.entity_types()?,
-            same_database,
+            same_database: source_url.same_database(&target_url),
         })
     } else {
         None
@@ -221,19 +216,18 @@ pub fn collect(
         run.write_text(Path::new("domains.yaml"), init::DOMAINS_YAML)?;
     }
 
+    let queries = std::mem::take(&mut run.queries);
     let provenance = Provenance {
         tool: "migcov",
         version: env!("CARGO_PKG_VERSION"),
         collected_at: options.collected_at.clone(),
         source: source_server.0,
         target: target_server.0,
-        queries: std::mem::take(&mut run.queries),
-        bytes: 0,
+        bytes: queries.iter().map(|q| q.bytes).sum(),
+        queries,
         tables_without_ids,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        seconds: secs(started),
     };
-    let mut provenance = provenance;
-    provenance.bytes = provenance.queries.iter().map(|q| q.bytes).sum();
     let mut json = serde_json::to_vec_pretty(&provenance).expect("plain data serialises");
     json.push(b'\n');
     run.staging.write(Path::new("collect.json"), &json)?;
