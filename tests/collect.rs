@@ -1042,6 +1042,27 @@ fn pushdown_gives_the_findings_of_a_full_export() {
             "{table}"
         );
     }
+
+    // One database for both sides (the pgloader copies as the legacy tables): anti-joins
+    // there, and the findings of a full export of the same database.
+    text = text.replace("  legacy_schema: public\n", "");
+    std::fs::write(&config, &text).unwrap();
+    let same_full = work.path().join("same-full");
+    collect_into(&same_full, &target.url, &target.url, &config, false);
+    build_site(&same_full, &work.path().join("same-full-site"));
+    let same = work.path().join("same");
+    collect_into(&same, &target.url, &target.url, &config, true);
+    build_site(&same, &work.path().join("same-site"));
+    assert_eq!(
+        comparable(&work.path().join("same-site")),
+        comparable(&work.path().join("same-full-site"))
+    );
+    let big = json(&same.join("pushdown/big.json"));
+    assert!(big["method"].as_str().unwrap().starts_with("anti-join"));
+    assert_eq!(
+        (big["ids"].as_u64(), big["matched"].as_u64()),
+        (Some(50000), Some(49964))
+    );
 }
 
 /// Table names from the database never become paths outside the data folder, and quotes
