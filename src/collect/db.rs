@@ -337,6 +337,11 @@ pub trait Database {
     fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError>;
     /// Quotes an identifier for this engine's SQL.
     fn quote(&self, ident: &str) -> String;
+
+    /// A text literal in this engine's SQL (standard SQL: quotes doubled).
+    fn literal(&self, text: &str) -> String {
+        format!("'{}'", text.replace('\'', "''"))
+    }
     /// Runs `sql` and hands its rows to `sink` in batches of at most `batch_rows`; returns
     /// the number of rows. `table` names the table for error messages.
     fn stream(

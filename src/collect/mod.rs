@@ -772,7 +772,7 @@ fn convention_query(
     if !uuid_like {
         return Ok(None);
     }
-    let literal = format!("'{}'", table.shown.replace('\'', "''"));
+    let literal = db.literal(&table.shown);
     Ok(Some(format!(
         "SELECT {literal} AS entity_type, {} AS legacy_id, {} AS modern_id FROM {} WHERE {} IS NOT NULL",
         db.quote(&legacy.name),

@@ -62,10 +62,6 @@ impl Mysql {
     }
 }
 
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
-}
-
 /// A value as text: the text protocol gives bytes; the other variants are formatted as
 /// MySQL would print them.
 fn text(value: mysql::Value) -> Option<String> {
@@ -121,8 +117,8 @@ impl Database for Mysql {
         let sql = format!(
             "SELECT column_name, data_type FROM information_schema.columns \
              WHERE table_schema = {} AND table_name = {} ORDER BY ordinal_position",
-            literal(table.schema.as_deref().unwrap_or_default()),
-            literal(&table.name)
+            self.literal(table.schema.as_deref().unwrap_or_default()),
+            self.literal(&table.name)
         );
         self.column_infos(&sql, Some(&table.shown))
     }
@@ -132,14 +128,19 @@ impl Database for Mysql {
             "SELECT column_name FROM information_schema.key_column_usage \
              WHERE constraint_name = 'PRIMARY' AND table_schema = {} AND table_name = {} \
              ORDER BY ordinal_position",
-            literal(table.schema.as_deref().unwrap_or_default()),
-            literal(&table.name)
+            self.literal(table.schema.as_deref().unwrap_or_default()),
+            self.literal(&table.name)
         );
         self.first_column(&sql, Some(&table.shown))
     }
 
     fn quote(&self, ident: &str) -> String {
         format!("`{}`", ident.replace('`', "``"))
+    }
+
+    /// MySQL's default sql_mode reads a backslash in a literal as an escape.
+    fn literal(&self, text: &str) -> String {
+        format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
     }
 
     fn stream(

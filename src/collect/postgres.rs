@@ -90,10 +90,6 @@ fn error_text(e: &postgres::Error) -> String {
     }
 }
 
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 impl Database for Postgres {
     fn url(&self) -> &DbUrl {
         &self.url
@@ -128,8 +124,8 @@ impl Database for Postgres {
         let sql = format!(
             "SELECT column_name, data_type FROM information_schema.columns \
              WHERE table_schema = {} AND table_name = {} ORDER BY ordinal_position",
-            literal(table.schema.as_deref().unwrap_or("public")),
-            literal(&table.name)
+            self.literal(table.schema.as_deref().unwrap_or("public")),
+            self.literal(&table.name)
         );
         self.column_infos(&sql, Some(&table.shown))
     }
@@ -140,7 +136,7 @@ impl Database for Postgres {
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
              WHERE i.indisprimary AND i.indrelid = {}::regclass \
              ORDER BY array_position(i.indkey::int2[], a.attnum)",
-            literal(&self.qualified(table))
+            self.literal(&self.qualified(table))
         );
         self.first_column(&sql, Some(&table.shown))
     }

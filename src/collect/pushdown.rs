@@ -67,24 +67,20 @@ fn key_text(kind: Kind, columns: &[String], quote: &dyn Fn(&str) -> String, alia
     }
 }
 
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-fn types_list(types: &[String]) -> String {
+fn types_list(db: &dyn Database, types: &[String]) -> String {
     types
         .iter()
-        .map(|t| literal(&t.trim().to_uppercase()))
+        .map(|t| db.literal(&t.trim().to_uppercase()))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// The mapping rows of `types`, as a subquery over the configured mappings query.
-fn mapped(mappings_sql: &str, types: &[String]) -> String {
+fn mapped(db: &dyn Database, mappings_sql: &str, types: &[String]) -> String {
     format!(
         "SELECT TRIM(m.legacy_id) AS legacy_id FROM ({mappings_sql}) m \
          WHERE UPPER(TRIM(m.entity_type)) IN ({}) AND m.legacy_id IS NOT NULL",
-        types_list(types)
+        types_list(db, types)
     )
 }
 
@@ -119,7 +115,7 @@ pub fn anti_join(
     let kind = db.url().kind;
     let quote = |s: &str| db.quote(s);
     let text = key_text(kind, key, &quote, "s");
-    let mapped = mapped(mappings_sql, types);
+    let mapped = mapped(db, mappings_sql, types);
     let mut bytes = 0u64;
     let ids = db.scalar(
         &format!("SELECT count(*) FROM {legacy_name}"),
@@ -337,7 +333,7 @@ pub fn checksums(
         source.qualified(table)
     );
     let tk = target.url().kind;
-    let mapped = mapped(mappings_sql, types);
+    let mapped = mapped(target, mappings_sql, types);
     // No DISTINCT: a legacy id mapped twice only makes its range differ, and the ranges
     // fetched at the end are compared as sets, so the result is the same while every level
     // is a plain scan instead of a hash aggregate over all the mappings.

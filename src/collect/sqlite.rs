@@ -77,7 +77,7 @@ impl Database for Sqlite {
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
         let sql = format!(
             "SELECT name, type FROM pragma_table_info({}) ORDER BY cid",
-            literal(&table.name)
+            self.literal(&table.name)
         );
         self.column_infos(&sql, Some(&table.shown))
     }
@@ -87,7 +87,7 @@ impl Database for Sqlite {
         // migration could have carried, so it is reported rather than guessed.
         let sql = format!(
             "SELECT name FROM pragma_table_info({}) WHERE pk > 0 ORDER BY pk",
-            literal(&table.name)
+            self.literal(&table.name)
         );
         self.first_column(&sql, Some(&table.shown))
     }
@@ -125,8 +125,4 @@ impl Database for Sqlite {
         }
         batcher.finish()
     }
-}
-
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
