@@ -72,6 +72,11 @@ pub struct ColumnSpec {
     pub name: &'static str,
     pub kind: ColumnKind,
     pub required: bool,
+    /// Kept in the loaded frame. A column no figure or rule reads is still checked (a value
+    /// that does not convert stops the load) but then dropped, and a text column of that
+    /// kind, with nothing to check, is not read at all: memory and time go to the columns
+    /// that are used.
+    pub kept: bool,
 }
 
 const fn req(name: &'static str, kind: ColumnKind) -> ColumnSpec {
@@ -79,6 +84,7 @@ const fn req(name: &'static str, kind: ColumnKind) -> ColumnSpec {
         name,
         kind,
         required: true,
+        kept: true,
     }
 }
 
@@ -87,6 +93,17 @@ const fn opt(name: &'static str, kind: ColumnKind) -> ColumnSpec {
         name,
         kind,
         required: false,
+        kept: true,
+    }
+}
+
+/// An optional column that is checked on load but used by nothing after it.
+const fn checked(name: &'static str, kind: ColumnKind) -> ColumnSpec {
+    ColumnSpec {
+        name,
+        kind,
+        required: false,
+        kept: false,
     }
 }
 
@@ -124,8 +141,8 @@ pub const MAPPINGS: &[ColumnSpec] = &[
     req("entity_type", Text),
     req("legacy_id", Key),
     req("modern_id", Text),
-    opt("migration_batch", Text),
-    opt("migrated_at", Timestamp),
+    checked("migration_batch", Text),
+    checked("migrated_at", Timestamp),
     opt("metadata", Json),
 ];
 
@@ -220,31 +237,55 @@ fn epoch_to_millis(number: Expr, unit: EpochUnit) -> Expr {
 /// The expression turning a timestamp column of dtype `found` into epoch milliseconds
 /// (UTC); anything that is not a timestamp becomes null, which [`check_conversions`]
 /// reports.
-/// The common shapes — ISO 8601 with `Z` (UTC) or without a zone, `T` or a space — on
-/// polars' fast parser: the first pass over a text timestamp column. Anything else (an
-/// offset, an epoch) is left null for [`timestamp_text`], which [`load_file`] runs only on
-/// a column where this pass left a value unparsed.
-fn timestamp_fast(c: Expr, options: &TableOptions) -> Expr {
-    let text = c.str().strip_chars(lit(NULL));
-    let mut attempts: Vec<Expr> = ["%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ"]
+/// The common shapes of text timestamps, each read by polars' fast parser: ISO 8601 with
+/// `Z` (UTC, the flag) or without a zone, `T` or a space.
+const FAST_FORMATS: &[(&str, bool)] = &[
+    ("%Y-%m-%dT%H:%M:%S%.fZ", true),
+    ("%Y-%m-%dT%H:%M:%SZ", true),
+    ("%Y-%m-%dT%H:%M:%S%.f", false),
+    ("%Y-%m-%dT%H:%M:%S", false),
+    ("%Y-%m-%d %H:%M:%S%.f", false),
+    ("%Y-%m-%d %H:%M:%S", false),
+];
+
+/// The fast shape a column's first value has: an export writes its timestamps one way, so
+/// the first pass parses with that one format instead of trying each on every row. A text
+/// shape matches at most one format, so the choice never changes a value, only the speed;
+/// values in any other shape are left for [`timestamp_text`].
+fn sniff_format(lf: &LazyFrame, column: &str) -> Option<&'static str> {
+    let first = lf
+        .clone()
+        .select([col(column).str().strip_chars(lit(NULL))])
+        .filter(col(column).is_not_null())
+        .limit(1)
+        .collect()
+        .ok()?;
+    let value = first
+        .column(column)
+        .ok()?
+        .str()
+        .ok()?
         .iter()
-        .map(|f| {
-            strptime(text.clone(), f)
-                .dt()
-                .timestamp(TimeUnit::Milliseconds)
-        })
-        .collect();
-    attempts.extend(
-        [
-            "%Y-%m-%dT%H:%M:%S%.f",
-            "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%d %H:%M:%S%.f",
-            "%Y-%m-%d %H:%M:%S",
-        ]
+        .flatten()
+        .next()?;
+    FAST_FORMATS
         .iter()
-        .map(|f| local_to_utc(strptime(text.clone(), f), options)),
-    );
-    coalesce(&attempts)
+        .find(|(format, _)| chrono::NaiveDateTime::parse_from_str(value, format).is_ok())
+        .map(|(format, _)| *format)
+}
+
+/// The first pass over a text timestamp column: the sniffed fast format only (nothing when
+/// none matched). What it leaves unparsed goes to [`timestamp_text`], which [`load_file`]
+/// runs only on a column where this pass left a value unread.
+fn timestamp_fast(c: Expr, format: Option<&str>, options: &TableOptions) -> Expr {
+    let Some((format, utc)) = FAST_FORMATS.iter().find(|(f, _)| Some(*f) == format) else {
+        return lit(NULL).cast(DataType::Int64);
+    };
+    let parsed = strptime(c.str().strip_chars(lit(NULL)), format);
+    match utc {
+        true => parsed.dt().timestamp(TimeUnit::Milliseconds),
+        false => local_to_utc(parsed, options),
+    }
 }
 
 /// Every accepted text shape (offsets, epochs with a declared unit): slower, so only for a
@@ -275,9 +316,9 @@ fn timestamp_text(c: Expr, options: &TableOptions) -> Expr {
     coalesce(&attempts)
 }
 
-fn timestamp(c: Expr, found: &DataType, options: &TableOptions) -> Expr {
+fn timestamp(c: Expr, found: &DataType, sniffed: Option<&str>, options: &TableOptions) -> Expr {
     match found {
-        DataType::String => timestamp_fast(c, options),
+        DataType::String => timestamp_fast(c, sniffed, options),
         DataType::Datetime(_, Some(_)) => c.dt().timestamp(TimeUnit::Milliseconds),
         DataType::Datetime(_, None) => local_to_utc(c, options),
         other if other.is_integer() => match options.epoch_unit {
@@ -309,12 +350,19 @@ fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
 
 /// The expression turning a column of dtype `found` into the spec's canonical type; invalid
 /// values become null, which [`check_conversions`] then reports.
-fn convert(spec: &ColumnSpec, found: &DataType, options: &TableOptions) -> Expr {
+fn convert(
+    spec: &ColumnSpec,
+    found: &DataType,
+    sniffed: Option<&str>,
+    options: &TableOptions,
+) -> Expr {
     let c = col(spec.name);
     let text = matches!(found, DataType::String);
     match spec.kind {
         Text => c.cast(DataType::String),
-        Key => c.cast(DataType::String).str().strip_chars(lit(NULL)),
+        // Only text can carry spaces to trim; a number's text has none.
+        Key if text => c.str().strip_chars(lit(NULL)),
+        Key => c.cast(DataType::String),
         Json => match found {
             DataType::Struct(_) => c.struct_().json_encode(),
             _ => c.cast(DataType::String),
@@ -335,7 +383,7 @@ fn convert(spec: &ColumnSpec, found: &DataType, options: &TableOptions) -> Expr 
                 .then(number)
                 .otherwise(lit(NULL).cast(spec.kind.dtype()))
         }
-        Timestamp => timestamp(c, found, options),
+        Timestamp => timestamp(c, found, sniffed, options),
     }
 }
 
@@ -445,9 +493,15 @@ fn load_file(
             continue;
         }
         match schema.get(spec.name) {
+            None if !spec.kept => {}
             None => exprs.push(lit(NULL).cast(spec.kind.dtype()).alias(spec.name)),
+            Some(_) if !spec.kept && matches!(spec.kind, Text | Json | Key) => {}
             Some(found) => {
-                exprs.push(convert(spec, found, options).alias(spec.name));
+                let sniffed = match (spec.kind, found) {
+                    (Timestamp, DataType::String) => sniff_format(&lf, spec.name),
+                    _ => None,
+                };
+                exprs.push(convert(spec, found, sniffed, options).alias(spec.name));
                 if !matches!(spec.kind, Text | Json | Key) {
                     exprs.push(col(spec.name).cast(DataType::String).alias(raw_name(spec)));
                     checked.push(*spec);
@@ -491,8 +545,14 @@ fn load_file(
         }
     }
     check_conversions(&df, file, &checked)?;
-    let raw: Vec<String> = checked.iter().map(raw_name).collect();
-    Ok(df.drop_many(raw))
+    let mut dropped: Vec<String> = checked.iter().map(raw_name).collect();
+    dropped.extend(
+        specs
+            .iter()
+            .filter(|s| !s.kept && df.column(s.name).is_ok())
+            .map(|s| s.name.to_string()),
+    );
+    Ok(df.drop_many(dropped))
 }
 
 /// The keys (`id`, or `id_1`, `id_2`, ...) of the rows of `files` whose `column`, as
@@ -642,6 +702,7 @@ pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
     columns.extend(
         specs
             .iter()
+            .filter(|s| s.kept)
             .map(|s| Column::new_empty(s.name.into(), &s.kind.dtype())),
     );
     DataFrame::new_infer_height(columns).expect("distinct column names")

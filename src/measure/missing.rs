@@ -2,10 +2,10 @@
 //! excluded), those with no mapping of the owning entities' `entity_type` (unmapped), and
 //! that type's mappings whose `legacy_id` is not in the file (orphans).
 //!
-//! All tables are done at once: the `source_ids` files are stacked with their table's key,
-//! joined once with the owners' types and once with the mappings, so the mappings are read
-//! a fixed number of times whatever the number of tables. The per-table views are filters
-//! of those few materialised frames.
+//! The mappings are split by entity type once (their type, legacy id and position only);
+//! each table's ids are then anti-joined on the id alone with its owners' part, both ways
+//! (unmapped ids, orphan mappings). The per-table results are small and stacked, and the
+//! per-table views are filters of those few materialised frames.
 //!
 //! The counts are measurements: they are the same whatever severity the missing-data rules
 //! have, and the gate's `max_missing_records` reads them. `validate::missing` turns the
@@ -51,8 +51,8 @@ pub struct MissingTable {
     pub matched: u64,
 }
 
-/// Everything joined once, for all tables: computed by [`measure`] and kept in the
-/// measures, so the findings read the same sets without joining again.
+/// Everything joined once: computed by [`measure`] and kept in the measures, so the
+/// findings read the same sets without joining again.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MissingSets {
     /// `source_ids` tables not excluded whole, by key: (name as given, owners, types).
@@ -60,12 +60,12 @@ pub struct MissingSets {
     /// In-scope source rows with no mapping of an owner's type: `table_key`, `id`,
     /// `__file`, `__row`.
     unmapped: DataFrame,
-    /// Distinct (`table_key`, `id`) pairs of in-scope rows that have a mapping.
-    matched: DataFrame,
+    /// Per table: `table_key`, `in_scope` (distinct in-scope ids), `unmapped` (distinct
+    /// unmapped ids) and `excluded` (distinct excluded ids present in the source). The
+    /// distinct matched ids are `in_scope - unmapped`: an id is either matched or not.
+    counts: DataFrame,
     /// Orphan mapping rows with their `table_key`.
     orphans: DataFrame,
-    /// Distinct excluded (`table_key`, `id`) pairs present in the source.
-    excluded: DataFrame,
 }
 
 fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
@@ -78,8 +78,40 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         .filter(|x| x.ids.is_none())
         .map(|x| table_key(&x.declaration.table))
         .collect();
+    // Excluded ids in force, by table: few, so each table tests its ids against a list.
+    let mut excluded_ids: BTreeMap<String, Vec<LazyFrame>> = BTreeMap::new();
+    for x in inputs.exclusions.iter().filter(in_force) {
+        if let Some(ids) = &x.ids {
+            excluded_ids
+                .entry(table_key(&x.declaration.table))
+                .or_default()
+                .push(ids.clone().lazy().select([col("id")]));
+        }
+    }
+    // The orphans the databases named for pushed-down tables, by table key.
+    let mut pushed_orphans: BTreeMap<String, DataFrame> = BTreeMap::new();
+    for (table, summary) in &inputs.pushdown {
+        pushed_orphans.insert(
+            table_key(table),
+            df!("legacy_id" => summary.orphans.clone())?,
+        );
+    }
+    // Only the type, the id and the row's position are split by type: the orphan rows are
+    // fetched whole from the mappings afterwards, so the mappings are never copied.
+    let narrow = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .with_row_index("__mapping", None)
+        .select([col(ENTITY_TYPE_KEY), col("legacy_id"), col("__mapping")])
+        .collect()?;
+    let mappings_of = partition(&narrow, ENTITY_TYPE_KEY)?;
+    drop(narrow);
+    // Table by table, each with its owners' mappings: the joins have one key (the id), and
+    // the tables' plans run in parallel when collected together.
     let mut tables = BTreeMap::new();
-    let mut stacked = Vec::new();
+    let (mut count_parts, mut orphan_parts, mut unmapped_parts) =
+        (Vec::new(), Vec::new(), Vec::new());
     for (table, ids) in &inputs.source_ids {
         let key = table_key(table);
         if whole.contains(&key) {
@@ -94,12 +126,94 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             .iter()
             .filter_map(|e| e.entity_type.clone())
             .collect();
-        stacked.push(ids.clone().lazy().filter(col("id").is_not_null()).select([
-            lit(key.clone()).alias("table_key"),
+        let all = ids.clone().lazy().filter(col("id").is_not_null()).select([
             col("id"),
             col(FILE_COL),
             col(ROW_COL),
-        ]));
+        ]);
+        let (in_scope, excluded) = match excluded_ids.get(&key) {
+            None => (
+                all.clone(),
+                lit(0u64).cast(DataType::UInt64).alias("excluded"),
+            ),
+            Some(listed) => {
+                let listed = concat(listed.clone(), UnionArgs::default())?.collect()?;
+                let listed =
+                    lit(listed.column("id")?.as_materialized_series().clone()).implode(false);
+                let is_listed = col("id").is_in(listed, false);
+                (
+                    all.clone().filter(is_listed.clone().not()),
+                    col("id")
+                        .filter(is_listed)
+                        .n_unique()
+                        .cast(DataType::UInt64)
+                        .alias("excluded"),
+                )
+            }
+        };
+        let of_types: Vec<LazyFrame> = types
+            .iter()
+            .filter_map(|t| mappings_of.get(t))
+            .map(|f| f.clone().lazy())
+            .collect();
+        let unmapped = match of_types.is_empty() {
+            // No mapping of the owners' types (or no owner): every id is unmapped.
+            true => in_scope.clone(),
+            false => in_scope.clone().join(
+                concat(of_types.clone(), UnionArgs::default())?.select([col("legacy_id")]),
+                [col("id")],
+                [col("legacy_id")],
+                JoinArgs::new(JoinType::Anti),
+            ),
+        }
+        .collect()?;
+        let distinct = |frame: LazyFrame| {
+            frame
+                .select([col("id").n_unique().cast(DataType::UInt64)])
+                .collect()?
+                .column("id")?
+                .u64()?
+                .get(0)
+                .ok_or_else(|| polars_err!(ComputeError: "no count"))
+        };
+        count_parts.push(
+            all.clone().select([excluded]).with_columns([
+                lit(key.clone()).alias("table_key"),
+                lit(distinct(in_scope)?)
+                    .cast(DataType::UInt64)
+                    .alias("in_scope"),
+                lit(distinct(unmapped.clone().lazy())?)
+                    .cast(DataType::UInt64)
+                    .alias("unmapped"),
+            ]),
+        );
+        unmapped_parts.push(
+            unmapped
+                .lazy()
+                .select([lit(key.clone()).alias("table_key"), col("*")]),
+        );
+        if !of_types.is_empty() {
+            // Mapping rows of an owner's type whose legacy id is nowhere in that table's
+            // file; for a pushed-down table (whose file holds only the unmapped ids) those
+            // the database named as orphans.
+            let mapped = concat(of_types, UnionArgs::default())?;
+            let orphans = match pushed_orphans.get(&key) {
+                Some(named) => mapped.join(
+                    named.clone().lazy(),
+                    [col("legacy_id")],
+                    [col("legacy_id")],
+                    JoinArgs::new(JoinType::Semi),
+                ),
+                None => mapped.join(
+                    all.select([col("id")]),
+                    [col("legacy_id")],
+                    [col("id")],
+                    JoinArgs::new(JoinType::Anti),
+                ),
+            };
+            orphan_parts
+                .push(orphans.select([col("__mapping"), lit(key.clone()).alias("table_key")]));
+        }
         tables.insert(
             key,
             (
@@ -109,146 +223,6 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             ),
         );
     }
-    let empty_rows = || {
-        df!(
-            "table_key" => Vec::<String>::new(),
-            "id" => Vec::<String>::new(),
-            FILE_COL => Vec::<String>::new(),
-            ROW_COL => Vec::<i64>::new()
-        )
-    };
-    // The orphans the databases named for pushed-down tables, by table key.
-    let mut pushed_orphans: BTreeMap<String, DataFrame> = BTreeMap::new();
-    for (table, summary) in &inputs.pushdown {
-        pushed_orphans.insert(
-            table_key(table),
-            df!("legacy_id" => summary.orphans.clone())?,
-        );
-    }
-    // Stacked once and kept: in-scope rows, excluded ids and orphans all read it.
-    let all_rows = if stacked.is_empty() {
-        empty_rows()?.lazy()
-    } else {
-        concat(stacked, UnionArgs::default())?.collect()?.lazy()
-    };
-    // Excluded ids in force, by table.
-    let (mut ex_keys, mut ex_ids) = (Vec::new(), Vec::new());
-    for x in inputs.exclusions.iter().filter(in_force) {
-        if let Some(ids) = &x.ids {
-            let key = table_key(&x.declaration.table);
-            let column = ids.column("id")?.str()?;
-            for id in (0..column.len()).filter_map(|i| column.get(i)) {
-                ex_keys.push(key.clone());
-                ex_ids.push(id.to_string());
-            }
-        }
-    }
-    let no_excluded_ids = ex_keys.is_empty();
-    let excluded_pairs = df!("table_key" => ex_keys, "id" => ex_ids)?.lazy();
-    let in_scope = if no_excluded_ids {
-        all_rows.clone().collect()?
-    } else {
-        all_rows
-            .clone()
-            .join(
-                excluded_pairs.clone(),
-                [col("table_key"), col("id")],
-                [col("table_key"), col("id")],
-                JoinArgs::new(JoinType::Anti),
-            )
-            .collect()?
-    };
-    let excluded = excluded_pairs
-        .join(
-            all_rows.clone(),
-            [col("table_key"), col("id")],
-            [col("table_key"), col("id")],
-            JoinArgs::new(JoinType::Semi),
-        )
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    // Table by table, each with its owners' mappings, the joins have one key (the id) and
-    // run in parallel; two-key joins over every table at once cost twice the time.
-    let ids_of = partition(&in_scope, "table_key")?;
-    drop(in_scope);
-    // Without excluded ids every row is in scope: one partition serves both.
-    let all_ids_of = match no_excluded_ids {
-        true => None,
-        false => Some(partition(&all_rows.collect()?, "table_key")?),
-    };
-    let all_ids_of = all_ids_of.as_ref().unwrap_or(&ids_of);
-    // Only the type, the id and the row's position are split by type: the orphan rows are
-    // fetched whole from the mappings afterwards, so the mappings are never copied.
-    let narrow = inputs
-        .mappings
-        .clone()
-        .lazy()
-        .with_row_index("__mapping", None)
-        .select([col(ENTITY_TYPE_KEY), col("legacy_id"), col("__mapping")])
-        .collect()?;
-    let mappings_of = partition(&narrow, ENTITY_TYPE_KEY)?;
-    drop(narrow);
-    let (mut matched_parts, mut orphan_parts, mut unmapped_parts) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for (key, (_, _, types)) in &tables {
-        let of_types: Vec<LazyFrame> = types
-            .iter()
-            .filter_map(|t| mappings_of.get(t))
-            .map(|f| f.clone().lazy())
-            .collect();
-        if of_types.is_empty() {
-            // No mapping of the owners' types (or no owner): every id is unmapped.
-            unmapped_parts.extend(ids_of.get(key).map(|ids| ids.clone().lazy()));
-            continue;
-        }
-        let mapped = concat(of_types, UnionArgs::default())?;
-        if let Some(ids) = ids_of.get(key) {
-            unmapped_parts.push(ids.clone().lazy().join(
-                mapped.clone().select([col("legacy_id")]),
-                [col("id")],
-                [col("legacy_id")],
-                JoinArgs::new(JoinType::Anti),
-            ));
-            matched_parts.push(
-                ids.clone()
-                    .lazy()
-                    .select([col("id")])
-                    .join(
-                        mapped.clone().select([col("legacy_id")]),
-                        [col("id")],
-                        [col("legacy_id")],
-                        JoinArgs::new(JoinType::Semi),
-                    )
-                    .unique(None, UniqueKeepStrategy::Any)
-                    .select([lit(key.clone()).alias("table_key"), col("id")]),
-            );
-        }
-        // Mapping rows of an owner's type whose legacy id is nowhere in that table's file;
-        // for a pushed-down table (whose file holds only the unmapped ids) those the
-        // database named as orphans.
-        let orphans = match pushed_orphans.get(key) {
-            Some(named) => mapped.join(
-                named.clone().lazy(),
-                [col("legacy_id")],
-                [col("legacy_id")],
-                JoinArgs::new(JoinType::Semi),
-            ),
-            None => match all_ids_of.get(key) {
-                Some(ids) => mapped.join(
-                    ids.clone().lazy().select([col("id")]),
-                    [col("legacy_id")],
-                    [col("id")],
-                    JoinArgs::new(JoinType::Anti),
-                ),
-                None => mapped,
-            },
-        };
-        orphan_parts.push(orphans.select([col("__mapping"), lit(key.clone()).alias("table_key")]));
-    }
-    let matched = match matched_parts.is_empty() {
-        true => df!("table_key" => Vec::<String>::new(), "id" => Vec::<String>::new())?,
-        false => concat(matched_parts, UnionArgs::default())?.collect()?,
-    };
     let orphans = match orphan_parts.is_empty() {
         true => inputs
             .mappings
@@ -271,16 +245,31 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             .drop(cols(["__mapping"]))
             .collect()?,
     };
-    let unmapped = match unmapped_parts.is_empty() {
-        true => empty_rows()?,
-        false => concat(unmapped_parts, UnionArgs::default())?.collect()?,
+    let stack = |parts: Vec<LazyFrame>, empty: DataFrame| match parts.is_empty() {
+        true => Ok(empty),
+        false => concat(parts, UnionArgs::default())?.collect(),
     };
     Ok(MissingSets {
         tables,
-        unmapped,
-        matched,
+        unmapped: stack(
+            unmapped_parts,
+            df!(
+                "table_key" => Vec::<String>::new(),
+                "id" => Vec::<String>::new(),
+                FILE_COL => Vec::<String>::new(),
+                ROW_COL => Vec::<i64>::new()
+            )?,
+        )?,
+        counts: stack(
+            count_parts,
+            df!(
+                "excluded" => Vec::<u64>::new(),
+                "table_key" => Vec::<String>::new(),
+                "in_scope" => Vec::<u64>::new(),
+                "unmapped" => Vec::<u64>::new()
+            )?,
+        )?,
         orphans,
-        excluded,
     })
 }
 
@@ -293,7 +282,6 @@ fn of_table(frame: &DataFrame, key: &str) -> LazyFrame {
 
 /// Every `source_ids` table's frames (tables excluded whole left out).
 pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
-    let unmapped = unmapped_rows(joined)?;
     Ok(joined
         .tables
         .iter()
@@ -301,7 +289,7 @@ pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
             table: table.clone(),
             owners: owners.clone(),
             entity_types: types.clone(),
-            unmapped: of_table(&unmapped, key),
+            unmapped: of_table(&joined.unmapped, key),
             orphans: of_table(&joined.orphans, key),
         })
         .collect())
@@ -318,12 +306,6 @@ fn partition(frame: &DataFrame, column: &str) -> PolarsResult<BTreeMap<String, D
     Ok(parts)
 }
 
-/// In-scope source rows whose (table, id) has no mapping of an owner's type, joined once
-/// when the sets were.
-fn unmapped_rows(joined: &MissingSets) -> PolarsResult<DataFrame> {
-    Ok(joined.unmapped.clone())
-}
-
 /// Rows per `table_key` of a frame.
 fn per_table(frame: &DataFrame) -> PolarsResult<BTreeMap<String, u64>> {
     let counts = frame
@@ -332,9 +314,14 @@ fn per_table(frame: &DataFrame) -> PolarsResult<BTreeMap<String, u64>> {
         .group_by([col("table_key")])
         .agg([len().cast(DataType::UInt64).alias("n")])
         .collect()?;
-    let keys = counts.column("table_key")?.str()?;
-    let n = counts.column("n")?.u64()?;
-    Ok((0..counts.height())
+    column_by_table(&counts, "n")
+}
+
+/// One count column of a frame with one row per `table_key`.
+fn column_by_table(frame: &DataFrame, column: &str) -> PolarsResult<BTreeMap<String, u64>> {
+    let keys = frame.column("table_key")?.str()?;
+    let n = frame.column(column)?.u64()?;
+    Ok((0..frame.height())
         .filter_map(|i| Some((keys.get(i)?.to_string(), n.get(i).unwrap_or(0))))
         .collect())
 }
@@ -346,10 +333,11 @@ pub fn measure(
     date: Option<NaiveDate>,
 ) -> PolarsResult<(Vec<MissingTable>, MissingSets)> {
     let joined = join(inputs, date)?;
-    let unmapped = per_table(&unmapped_rows(&joined)?)?;
-    let matched = per_table(&joined.matched)?;
+    let unmapped = per_table(&joined.unmapped)?;
     let orphans = per_table(&joined.orphans)?;
-    let excluded = per_table(&joined.excluded)?;
+    let in_scope = column_by_table(&joined.counts, "in_scope")?;
+    let distinct_unmapped = column_by_table(&joined.counts, "unmapped")?;
+    let excluded = column_by_table(&joined.counts, "excluded")?;
     let tables = joined
         .tables
         .iter()
@@ -363,7 +351,8 @@ pub fn measure(
                 unmapped: get(&unmapped),
                 orphans: if owners.is_empty() { 0 } else { get(&orphans) },
                 // A pushed-down table's file holds no matched id: the database counted them.
-                matched: get(&matched) + inputs.pushdown.get(table).map_or(0, |p| p.matched),
+                matched: get(&in_scope).saturating_sub(get(&distinct_unmapped))
+                    + inputs.pushdown.get(table).map_or(0, |p| p.matched),
             }
         })
         .collect();

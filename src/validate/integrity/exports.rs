@@ -105,7 +105,7 @@ pub fn check(
 ) -> PolarsResult<()> {
     let metrics = inputs.metrics.clone().lazy();
     let logs = inputs.logs.clone().lazy();
-    let mappings = inputs.mappings.clone().lazy();
+    let mappings = flagged_mappings(inputs)?;
 
     let checks: Vec<PolarsResult<Option<Finding>>> = vec![
         rows_finding(
@@ -185,13 +185,7 @@ pub fn check(
         rows_finding(
             RuleId::IntegrityMappingInvalidModernId,
             Subject::new("table", "mappings"),
-            mappings.clone().filter(
-                col("modern_id")
-                    .str()
-                    .contains(lit(UUID_PATTERN), true)
-                    .not()
-                    .fill_null(lit(true)),
-            ),
+            mappings.clone().filter(col("__bad_modern")),
             &["entity_type", "legacy_id", "modern_id"],
             &["legacy_id"],
             options,
@@ -201,12 +195,7 @@ pub fn check(
             RuleId::IntegrityMappingNegativeLegacyId,
             Subject::new("table", "mappings"),
             // Keys are text; only a key that is a whole number can be negative.
-            mappings.filter(
-                col("legacy_id")
-                    .cast(DataType::Int64)
-                    .lt(lit(0i64))
-                    .fill_null(lit(false)),
-            ),
+            mappings.clone().filter(col("__negative")),
             &["entity_type", "legacy_id", "modern_id"],
             &["legacy_id"],
             options,
@@ -216,40 +205,122 @@ pub fn check(
     for check in checks {
         findings.extend(check?);
     }
-    more_checks(inputs, options, findings)
+    more_checks(inputs, mappings, options, findings)
+}
+
+/// The mappings with the row-level tests of the mapping rules as columns: `__bad_modern`
+/// (a modern_id that is not a UUID), `__negative` (a negative legacy_id), `__bad_json`
+/// (metadata that is not JSON) and `__modern` (the modern_id as compared for duplicates:
+/// trimmed, lower case). They are computed in one pass, side by side on every core; each
+/// is a test of every row that a filter in its own plan would run alone.
+fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
+    // Most modern ids are canonical UUID text already (lower-case hex and dashes), which
+    // folding leaves as it is: then the id is its own key, and folding is skipped.
+    let canonical = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .select([col("modern_id")
+            .str()
+            .contains(lit("^[0-9a-f-]*$"), true)
+            .all(true)
+            .alias("canonical")])
+        .collect()?;
+    let modern_key = match canonical.column("canonical")?.bool()?.get(0) {
+        Some(true) => col("modern_id"),
+        _ => col("modern_id")
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .to_lowercase(),
+    };
+    let flags = inputs
+        .mappings
+        .clone()
+        .lazy()
+        .select([
+            col("modern_id")
+                .str()
+                .contains(lit(UUID_PATTERN), true)
+                .not()
+                .fill_null(lit(true))
+                .alias("__bad_modern"),
+            // Keys are text; only a key that is a whole number can be negative.
+            col("legacy_id")
+                .cast(DataType::Int64)
+                .lt(lit(0i64))
+                .fill_null(lit(false))
+                .alias("__negative"),
+            invalid_json("metadata").alias("__bad_json"),
+            modern_key.alias("__modern"),
+        ])
+        .collect()?;
+    Ok(inputs.mappings.hstack(flags.columns())?.lazy())
 }
 
 /// True where a JSON text column holds something that does not parse as JSON.
 fn invalid_json(column: &str) -> Expr {
-    let parsed = col(column).str().json_path_match(lit("$"));
-    col(column)
-        .is_not_null()
-        .and(parsed.is_null())
-        .and(col(column).str().strip_chars(lit(NULL)).neq(lit("null")))
+    col(column).map(invalid_json_mask, |_, field| {
+        Ok(Field::new(field.name().clone(), DataType::Boolean))
+    })
+}
+
+/// The kernel of [`invalid_json`]: serde_json reads each value without building it (only
+/// whether it parses matters), on every core, a slice of the column each.
+fn invalid_json_mask(column: Column) -> PolarsResult<Column> {
+    let text = column.str()?;
+    let bad = |value: &str| serde_json::from_str::<serde::de::IgnoredAny>(value).is_err();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let step = text.len().div_ceil(threads).max(1);
+    let parts: Vec<BooleanChunked> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..text.len())
+            .step_by(step)
+            .map(|start| {
+                let part = text.slice(start as i64, step);
+                scope.spawn(move || -> BooleanChunked {
+                    part.iter().map(|v| Some(v.is_some_and(bad))).collect()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let mut mask = BooleanChunked::full(column.name().clone(), false, 0);
+    for part in &parts {
+        mask.append(part)?;
+    }
+    Ok(mask.with_name(column.name().clone()).into_column())
 }
 
 /// Rows that repeat `keys` of an earlier row (in file and row order); the first stays.
-fn repeats(frame: LazyFrame, keys: &[Expr]) -> PolarsResult<LazyFrame> {
+/// `in_order`: the frame is in the order its files were read (each folder's entries by
+/// name) and rows in order, as the mappings are loaded, so the sort of every row is
+/// skipped. Files differ from their paths' order as text only in nested folders whose
+/// names extend one another (`a/` and `a-b/`).
+fn repeats(frame: LazyFrame, keys: &[Expr], in_order: bool) -> PolarsResult<LazyFrame> {
     let first = col("__order").min().over(keys)?;
-    Ok(frame
-        .sort([FILE_COL, ROW_COL], Default::default())
-        .with_row_index("__order", None)
-        .filter(
-            col("__order").neq(first).and(
-                keys.iter()
-                    .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
-            ),
-        ))
+    let frame = match in_order {
+        true => frame,
+        false => frame.sort([FILE_COL, ROW_COL], Default::default()),
+    };
+    Ok(frame.with_row_index("__order", None).filter(
+        col("__order").neq(first).and(
+            keys.iter()
+                .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
+        ),
+    ))
 }
 
 fn more_checks(
     inputs: &Inputs,
+    mappings: LazyFrame,
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
     let metrics = inputs.metrics.clone().lazy();
     let logs = inputs.logs.clone().lazy();
-    let mappings = inputs.mappings.clone().lazy();
     let tolerance = inputs.config.throughput_tolerance;
     let expected_throughput = col("records_processed").cast(DataType::Float64) * lit(1000.0)
         / col("execution_time_ms").cast(DataType::Float64);
@@ -322,7 +393,7 @@ fn more_checks(
         rows_finding(
             RuleId::IntegrityJsonInvalid,
             Subject::new("table", "mappings.metadata"),
-            mappings.clone().filter(invalid_json("metadata")),
+            mappings.clone().filter(col("__bad_json")),
             &["entity_type", "legacy_id", "modern_id", "metadata"],
             &[],
             options,
@@ -331,7 +402,11 @@ fn more_checks(
         rows_finding(
             RuleId::IntegrityMappingDuplicateLegacyId,
             Subject::new("table", "mappings"),
-            repeats(mappings.clone(), &[col(ENTITY_TYPE_KEY), col("legacy_id")])?,
+            repeats(
+                mappings.clone(),
+                &[col(ENTITY_TYPE_KEY), col("legacy_id")],
+                true,
+            )?,
             &["entity_type", "legacy_id", "modern_id"],
             &[ENTITY_TYPE_KEY, "legacy_id"],
             options,
@@ -344,17 +419,7 @@ fn more_checks(
         rows_finding(
             RuleId::IntegrityMappingDuplicateModernId,
             Subject::new("table", "mappings"),
-            repeats(
-                mappings.with_column(
-                    col("modern_id")
-                        .str()
-                        .strip_chars(lit(NULL))
-                        .str()
-                        .to_lowercase()
-                        .alias("__modern"),
-                ),
-                &[col("__modern")],
-            )?,
+            repeats(mappings, &[col("__modern")], true)?,
             &["entity_type", "legacy_id", "modern_id"],
             &["__modern"],
             options,
@@ -449,6 +514,7 @@ pub fn export_ids(
             repeats(
                 rows.filter(col("id").is_not_null()),
                 &[col("id").str().to_lowercase()],
+                false,
             )?,
             &["id"],
             &["id"],
