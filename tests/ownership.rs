@@ -38,3 +38,21 @@ fn shared_tables_types_and_untagged_metrics_are_never_counted_twice() {
     );
     assert_eq!(ledger.totals.coverage, Some(1.0));
 }
+
+#[test]
+fn a_source_id_listed_twice_is_one_matched_id_and_two_unmapped_rows() {
+    // Worked by hand: ids 1..10 plus 1 again and 11 twice (13 rows); mappings cover 1..10.
+    // Distinct matched ids: 10 (id 1 once). Unmapped rows: the two rows of id 11.
+    let data = base_with(None);
+    let mut ids = String::from("id\n");
+    for id in [1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11] {
+        ids.push_str(&format!("{id}\n"));
+    }
+    std::fs::write(data.path().join("source_ids/dispatch_office.csv"), ids).unwrap();
+    let (_, measures, _) = run(data.path());
+    let table = &measures.missing[0];
+    assert_eq!(
+        (table.ids, table.matched, table.unmapped, table.orphans),
+        (13, 10, 2, 0)
+    );
+}

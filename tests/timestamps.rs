@@ -156,3 +156,61 @@ fn an_unknown_zone_names_the_file() {
             "migcov.yaml: timezone: expected an IANA zone such as Europe/Berlin or UTC, found \"Mars/Olympus\"",
         ));
 }
+
+#[test]
+fn a_column_mixing_shapes_reads_every_value() {
+    // The first value decides the fast pass's one format; every other shape in the column
+    // still reads, through the full parser.
+    let data = base_with(None);
+    metrics_with(
+        data.path(),
+        &[
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09.000Z",
+            "2026-11-28T20:13:09",
+            "2026-11-28 20:13:09.000",
+            "2026-11-28 20:13:09",
+            "2026-11-28T20:13:09+05:30",
+            "2026-11-28t20:13:09z",
+        ],
+    );
+    assert_eq!(
+        loaded_dates(data.path()),
+        [
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T14:43:09Z",
+            "2026-11-28T20:13:09Z",
+        ]
+    );
+}
+
+#[test]
+fn a_bad_mapping_time_is_named_though_the_column_is_not_kept() {
+    // `migrated_at` reaches no figure, so it is dropped after loading: still checked.
+    let data = base_with(None);
+    let mappings = data.path().join("mappings/m.csv");
+    std::fs::write(
+        &mappings,
+        "entity_type,legacy_id,modern_id,migration_batch,migrated_at\n\
+         OFFICE,1,6f1c2f0e-4d3b-4c1a-9b7e-2f5d8c9a0b11,b1,2026-03-01T08:00:00Z\n\
+         OFFICE,2,7f1c2f0e-4d3b-4c1a-9b7e-2f5d8c9a0b12,b1,yesterday\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let assert = Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(out.path().join("site"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    for part in ["mappings/m.csv", "row 2", "migrated_at", "yesterday"] {
+        assert!(stderr.contains(part), "{part} not in {stderr}");
+    }
+}

@@ -481,10 +481,7 @@ fn load_file(
             });
         }
     }
-    let mut exprs = vec![
-        lit(shown.display().to_string()).alias(FILE_COL),
-        col(ROW_COL).cast(DataType::Int64),
-    ];
+    let mut exprs = vec![col(ROW_COL).cast(DataType::Int64)];
     let mut checked = Vec::new();
     for spec in specs {
         let parts = key_parts(spec, &schema);
@@ -513,6 +510,13 @@ fn load_file(
         .with_row_index(ROW_COL, Some(1))
         .select(exprs)
         .collect()
+        .map_err(|e| LoadError::table(shown, e))?;
+    // One value for the whole file, held once (a scalar column), not once per row.
+    let path = Scalar::new(
+        DataType::String,
+        AnyValue::StringOwned(shown.display().to_string().into()),
+    );
+    df.insert_column(0, Column::new_scalar(FILE_COL.into(), path, df.height()))
         .map_err(|e| LoadError::table(shown, e))?;
     // Text timestamps the fast pass left unread get the full parser, on that column only.
     for spec in checked.iter().filter(|s| s.kind == Timestamp) {
