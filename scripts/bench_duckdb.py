@@ -41,10 +41,13 @@ for kind, items in (("script", scripts), ("entity", entities)):
         pairs += [(item["name"], key), (key, key)]
 con.executemany("INSERT INTO refs VALUES (?, ?)", pairs)
 
-mappings = sorted((data / "mappings").rglob("*.parquet"))
+# Mappings as Parquet or CSV, whichever the folder holds.
+parquet = sorted(str(p) for p in (data / "mappings").rglob("*.parquet"))
+csv = sorted(str(p) for p in (data / "mappings").rglob("*.csv"))
+reader = f"read_parquet({parquet})" if parquet else f"read_csv({csv}, all_varchar = true)"
 con.execute(
-    f"""CREATE TABLE mappings AS SELECT upper(trim(entity_type)) AS t, CAST(legacy_id AS VARCHAR) AS legacy_id,
-        modern_id FROM read_parquet({[str(p) for p in mappings]})"""
+    f"""CREATE TABLE mappings AS SELECT upper(trim(entity_type)) AS t, trim(CAST(legacy_id AS VARCHAR)) AS legacy_id,
+        modern_id FROM {reader}"""
 )
 con.execute(
     f"""CREATE TABLE source_ids AS
