@@ -167,15 +167,7 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             ),
         }
         .collect()?;
-        let distinct = |frame: LazyFrame| {
-            frame
-                .select([col("id").n_unique().cast(DataType::UInt64)])
-                .collect()?
-                .column("id")?
-                .u64()?
-                .get(0)
-                .ok_or_else(|| polars_err!(ComputeError: "no count"))
-        };
+        let distinct = |frame: LazyFrame| super::repeats::distinct(frame, "id");
         count_parts.push(
             all.clone().select([excluded]).with_columns([
                 lit(key.clone()).alias("table_key"),

@@ -14,6 +14,7 @@
 
 pub mod ledger;
 pub mod missing;
+pub mod repeats;
 
 use std::collections::BTreeMap;
 

@@ -3,8 +3,8 @@
 
 use polars::prelude::*;
 
-use crate::load::tables::{FILE_COL, ROW_COL};
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
+use crate::measure::repeats::repeats;
 use crate::model::{LogLevel, OperationType};
 use crate::validate::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
 
@@ -292,25 +292,6 @@ fn invalid_json_mask(column: Column) -> PolarsResult<Column> {
         mask.append(part)?;
     }
     Ok(mask.with_name(column.name().clone()).into_column())
-}
-
-/// Rows that repeat `keys` of an earlier row (in file and row order); the first stays.
-/// `in_order`: the frame is in the order its files were read (each folder's entries by
-/// name) and rows in order, as the mappings are loaded, so the sort of every row is
-/// skipped. Files differ from their paths' order as text only in nested folders whose
-/// names extend one another (`a/` and `a-b/`).
-fn repeats(frame: LazyFrame, keys: &[Expr], in_order: bool) -> PolarsResult<LazyFrame> {
-    let first = col("__order").min().over(keys)?;
-    let frame = match in_order {
-        true => frame,
-        false => frame.sort([FILE_COL, ROW_COL], Default::default()),
-    };
-    Ok(frame.with_row_index("__order", None).filter(
-        col("__order").neq(first).and(
-            keys.iter()
-                .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
-        ),
-    ))
 }
 
 fn more_checks(

@@ -1,0 +1,148 @@
+//! Rows that repeat the key of an earlier row: duplicate mappings and ids for `validate`,
+//! and distinct counts (rows less repeats) for `measure`.
+//!
+//! Repeats are few in a migration's exports, so the exact test (a window giving each key's
+//! first row) runs only on the rows a cheap test cannot clear: a 64-bit hash of each row's
+//! keys, sorted, shows which hashes occur twice. A hash shared by different keys only adds
+//! rows to the exact test, never drops one, so the result is exact; a window over every row
+//! would hold a group per key (a gigabyte at ten million mappings).
+
+use polars::prelude::*;
+
+use crate::load::tables::{FILE_COL, ROW_COL};
+
+/// Rows that repeat `keys` of an earlier row (in file and row order); the first stays.
+/// `in_order`: the frame is in the order its files were read (each folder's entries by
+/// name) and rows in order, as the mappings are loaded, so the sort of every row is
+/// skipped. Files differ from their paths' order as text only in nested folders whose
+/// names extend one another (`a/` and `a-b/`).
+///
+/// Duplicates are few: a 64-bit hash of each row's keys, sorted, picks the rows whose hash
+/// repeats, and only those go through the exact window (first row per key). A
+/// hash shared by different keys only adds rows to that window, never drops one, so the
+/// result is exact; the window over every row would hold a group per key.
+pub fn repeats(frame: LazyFrame, keys: &[Expr], in_order: bool) -> PolarsResult<LazyFrame> {
+    let frame = match in_order {
+        true => frame,
+        false => frame.sort([FILE_COL, ROW_COL], Default::default()),
+    };
+    let rows = frame
+        .with_row_index("__order", None)
+        .with_column(key_hash(keys).alias("__hash"))
+        .collect()?;
+    // Sorted, a repeated hash sits beside its repeat: no table of every hash is built.
+    let repeated_hashes = rows
+        .clone()
+        .lazy()
+        .select([col("__hash").sort(Default::default())])
+        .filter(col("__hash").eq(col("__hash").shift(lit(1))))
+        .unique(None, UniqueKeepStrategy::Any);
+    let first = col("__order").min().over(keys)?;
+    Ok(rows
+        .lazy()
+        .join(
+            repeated_hashes,
+            [col("__hash")],
+            [col("__hash")],
+            JoinArgs::new(JoinType::Semi),
+        )
+        .filter(
+            col("__order").neq(first).and(
+                keys.iter()
+                    .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
+            ),
+        ))
+}
+
+/// A 64-bit hash of the keys (as text) of each row.
+fn key_hash(keys: &[Expr]) -> Expr {
+    keys[0].clone().map_many(
+        |columns: &mut [Column]| {
+            let state = PlSeedableRandomStateQuality::seed_from_u64(0);
+            let mut hashes = Vec::new();
+            for (i, column) in columns.iter().enumerate() {
+                let text = column.cast(&DataType::String)?;
+                let text = text.str()?;
+                match i {
+                    0 => text.vec_hash(state.clone(), &mut hashes)?,
+                    _ => text.vec_hash_combine(state.clone(), &mut hashes)?,
+                }
+            }
+            Ok(UInt64Chunked::from_vec("__hash".into(), hashes).into_column())
+        },
+        &keys[1..],
+        |_, _| Ok(Field::new("__hash".into(), DataType::UInt64)),
+    )
+}
+
+/// The distinct non-null values of `column` in `frame`: its non-null rows less those that
+/// repeat an earlier one.
+pub fn distinct(frame: LazyFrame, column: &str) -> PolarsResult<u64> {
+    let frame = frame.select([col(column)]).collect()?;
+    let present = (frame.height() - frame.column(column)?.null_count()) as u64;
+    let repeated = repeats(frame.lazy(), &[col(column)], true)?
+        .select([len().alias("n")])
+        .collect()?;
+    let repeated = repeated.column("n")?.idx()?.get(0).unwrap_or(0) as u64;
+    Ok(present - repeated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain window over every row: what [`repeats`] must equal.
+    fn by_window(frame: &DataFrame, keys: &[Expr]) -> Vec<u32> {
+        let first = col("__order").min().over(keys).unwrap();
+        let rows = frame
+            .clone()
+            .lazy()
+            .with_row_index("__order", None)
+            .filter(
+                col("__order").neq(first).and(
+                    keys.iter()
+                        .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
+                ),
+            )
+            .collect()
+            .unwrap();
+        order(&rows)
+    }
+
+    fn order(rows: &DataFrame) -> Vec<u32> {
+        let mut order: Vec<u32> = rows
+            .column("__order")
+            .unwrap()
+            .idx()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        order.sort_unstable();
+        order
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn equals_the_window_over_every_row(
+            rows in proptest::collection::vec(
+                (proptest::option::of(0u8..4), proptest::option::of(0u8..6)),
+                0..200,
+            )
+        ) {
+            let kind: Vec<Option<String>> = rows.iter().map(|r| r.0.map(|v| format!("T{v}"))).collect();
+            let id: Vec<Option<String>> = rows.iter().map(|r| r.1.map(|v| v.to_string())).collect();
+            let frame = df!(
+                FILE_COL => vec!["m.csv"; rows.len()],
+                ROW_COL => (1..=rows.len() as i64).collect::<Vec<_>>(),
+                "kind" => kind,
+                "id" => id,
+            )
+            .unwrap();
+            let keys = [col("kind"), col("id")];
+            let found = repeats(frame.clone().lazy(), &keys, false).unwrap().collect().unwrap();
+            proptest::prop_assert_eq!(order(&found), by_window(&frame, &keys));
+            let present = frame.column("id").unwrap().drop_nulls().n_unique().unwrap() as u64;
+            proptest::prop_assert_eq!(distinct(frame.lazy(), "id").unwrap(), present);
+        }
+    }
+}
