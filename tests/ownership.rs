@@ -56,3 +56,40 @@ fn a_source_id_listed_twice_is_one_matched_id_and_two_unmapped_rows() {
         (13, 10, 2, 0)
     );
 }
+
+#[test]
+fn mapping_entity_types_match_in_any_case_and_spacing() {
+    // The base's ten mappings, their entity_type written three ways, plus three PATIENT
+    // mappings no entity owns: the ten are all OFFICE, so the office table's figures hold
+    // (10 matched, nothing unmapped, no orphan), and every row's key is its own type folded.
+    let data = base_with(None);
+    let mut text = String::from("entity_type,legacy_id,modern_id\n");
+    for id in 1..=13 {
+        let kind = match id {
+            11.. => ["patient", " Patient"][id % 2],
+            _ => ["office", " Office ", "OFFICE"][id % 3],
+        };
+        text.push_str(&format!("{kind},{id},7a0c8f3e-2b4d-4e6f-8a1b-{id:012}\n"));
+    }
+    std::fs::write(data.path().join("mappings/offices.csv"), text).unwrap();
+    let (inputs, measures, _) = run(data.path());
+    let column = |name: &str| -> Vec<String> {
+        inputs
+            .mappings
+            .column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|k| k.unwrap_or_default().to_string())
+            .collect()
+    };
+    let folded: Vec<String> = column("entity_type")
+        .iter()
+        .map(|t| t.trim().to_uppercase())
+        .collect();
+    assert_eq!(column(migcov::load::ENTITY_TYPE_KEY), folded);
+    assert_eq!(folded.iter().filter(|t| *t == "OFFICE").count(), 10);
+    let table = &measures.missing[0];
+    assert_eq!((table.matched, table.unmapped, table.orphans), (10, 0, 0));
+}

@@ -214,3 +214,40 @@ fn a_bad_mapping_time_is_named_though_the_column_is_not_kept() {
         assert!(stderr.contains(part), "{part} not in {stderr}");
     }
 }
+
+#[test]
+fn postgresql_text_first_is_read_in_one_pass_and_the_rest_still_reads() {
+    let data = base_with(None);
+    metrics_with(
+        data.path(),
+        &[
+            "2026-11-28 20:13:09+00", // PostgreSQL timestamptz text picks the offset format
+            "2026-11-28 20:13:09-08",
+            "2026-11-28 20:13:09+05:30",
+            "2026-11-28 20:13:09.5+00", // a fraction: the full parser
+            "2026-11-28T20:13:09Z",
+            "2026-11-28 20:13:09", // no zone: UTC by default
+        ],
+    );
+    assert_eq!(
+        loaded_dates(data.path()),
+        [
+            "2026-11-28T20:13:09Z",
+            "2026-11-29T04:13:09Z",
+            "2026-11-28T14:43:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+            "2026-11-28T20:13:09Z",
+        ]
+    );
+    // Dates are shown to the second; the half second is kept.
+    let (inputs, _, _) = run(data.path());
+    let millis = inputs
+        .metrics
+        .column("execution_date")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .get(3);
+    assert_eq!(millis.map(|ms| ms.rem_euclid(1000)), Some(500));
+}

@@ -566,30 +566,45 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     })
 }
 
-/// Adds [`ENTITY_TYPE_KEY`]: `entity_type` trimmed and in upper case. Exports mostly give
-/// it in that form already, and a migration has few entity types: when every distinct
-/// value is its own key, the key is the column itself (shared, not copied), which costs one
-/// pass instead of folding every row.
+/// Adds [`ENTITY_TYPE_KEY`]: `entity_type` trimmed and in upper case. A migration has few
+/// entity types, so each distinct value is folded once: when every one is its own key (the
+/// usual case) the key is the column itself (shared, not copied); otherwise each row takes
+/// its value's key by a join on that small table, which is cheaper than folding every row.
 fn with_type_key(mappings: DataFrame) -> PolarsResult<DataFrame> {
     let folded = |c: Expr| c.str().strip_chars(lit(NULL)).str().to_uppercase();
-    let changed = mappings
+    let keys = mappings
         .clone()
         .lazy()
         .select([col("entity_type").unique()])
-        .select([col("entity_type")
-            .neq(folded(col("entity_type")))
-            .any(true)
-            .alias("changed")])
+        .filter(col("entity_type").is_not_null())
+        .with_column(folded(col("entity_type")).alias(ENTITY_TYPE_KEY))
         .collect()?;
-    let changed = changed.column("changed")?.bool()?.get(0).unwrap_or(true);
-    let key = match changed {
-        true => folded(col("entity_type")),
-        false => col("entity_type"),
-    };
-    mappings
+    let unchanged = keys
+        .column("entity_type")?
+        .as_materialized_series()
+        .equal_missing(keys.column(ENTITY_TYPE_KEY)?.as_materialized_series())?
+        .all();
+    if unchanged {
+        return mappings
+            .lazy()
+            .with_column(col("entity_type").alias(ENTITY_TYPE_KEY))
+            .collect();
+    }
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let key = mappings
+        .clone()
         .lazy()
-        .with_column(key.alias(ENTITY_TYPE_KEY))
-        .collect()
+        .select([col("entity_type")])
+        .join(
+            keys.lazy(),
+            [col("entity_type")],
+            [col("entity_type")],
+            args,
+        )
+        .select([col(ENTITY_TYPE_KEY)])
+        .collect()?;
+    mappings.hstack(key.columns())
 }
 
 /// Splits off the rows that leave a required column empty: (complete rows, the others with

@@ -237,15 +237,31 @@ fn epoch_to_millis(number: Expr, unit: EpochUnit) -> Expr {
 /// The expression turning a timestamp column of dtype `found` into epoch milliseconds
 /// (UTC); anything that is not a timestamp becomes null, which [`check_conversions`]
 /// reports.
-/// The common shapes of text timestamps, each read by polars' fast parser: ISO 8601 with
-/// `Z` (UTC, the flag) or without a zone, `T` or a space.
-const FAST_FORMATS: &[(&str, bool)] = &[
-    ("%Y-%m-%dT%H:%M:%S%.fZ", true),
-    ("%Y-%m-%dT%H:%M:%SZ", true),
-    ("%Y-%m-%dT%H:%M:%S%.f", false),
-    ("%Y-%m-%dT%H:%M:%S", false),
-    ("%Y-%m-%d %H:%M:%S%.f", false),
-    ("%Y-%m-%d %H:%M:%S", false),
+/// How a fast format's values become UTC.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Zone {
+    /// A literal `Z`: the time is UTC.
+    Utc,
+    /// An offset (`+00`, `+05:30`, `-0800`), as PostgreSQL and RFC 3339 write it.
+    Offset,
+    /// No zone: read in `migcov.yaml`'s `timezone`.
+    Local,
+}
+
+/// The common shapes of text timestamps, each read by polars' parser in one pass: ISO 8601
+/// with `Z`, with an offset (PostgreSQL's `timestamptz` text: `2026-03-01 08:15:00+00`) or
+/// without a zone, `T` or a space.
+const FAST_FORMATS: &[(&str, Zone)] = &[
+    ("%Y-%m-%dT%H:%M:%S%.fZ", Zone::Utc),
+    ("%Y-%m-%dT%H:%M:%SZ", Zone::Utc),
+    ("%Y-%m-%dT%H:%M:%S%.f%#z", Zone::Offset),
+    ("%Y-%m-%dT%H:%M:%S%#z", Zone::Offset),
+    ("%Y-%m-%d %H:%M:%S%.f%#z", Zone::Offset),
+    ("%Y-%m-%d %H:%M:%S%#z", Zone::Offset),
+    ("%Y-%m-%dT%H:%M:%S%.f", Zone::Local),
+    ("%Y-%m-%dT%H:%M:%S", Zone::Local),
+    ("%Y-%m-%d %H:%M:%S%.f", Zone::Local),
+    ("%Y-%m-%d %H:%M:%S", Zone::Local),
 ];
 
 /// The fast shape a column's first value has: an export writes its timestamps one way, so
@@ -270,7 +286,10 @@ fn sniff_format(lf: &LazyFrame, column: &str) -> Option<&'static str> {
         .next()?;
     FAST_FORMATS
         .iter()
-        .find(|(format, _)| chrono::NaiveDateTime::parse_from_str(value, format).is_ok())
+        .find(|(format, zone)| match zone {
+            Zone::Offset => chrono::DateTime::parse_from_str(value, format).is_ok(),
+            _ => chrono::NaiveDateTime::parse_from_str(value, format).is_ok(),
+        })
         .map(|(format, _)| *format)
 }
 
@@ -278,13 +297,13 @@ fn sniff_format(lf: &LazyFrame, column: &str) -> Option<&'static str> {
 /// none matched). What it leaves unparsed goes to [`timestamp_text`], which [`load_file`]
 /// runs only on a column where this pass left a value unread.
 fn timestamp_fast(c: Expr, format: Option<&str>, options: &TableOptions) -> Expr {
-    let Some((format, utc)) = FAST_FORMATS.iter().find(|(f, _)| Some(*f) == format) else {
+    let Some((format, zone)) = FAST_FORMATS.iter().find(|(f, _)| Some(*f) == format) else {
         return lit(NULL).cast(DataType::Int64);
     };
     let parsed = strptime(c.str().strip_chars(lit(NULL)), format);
-    match utc {
-        true => parsed.dt().timestamp(TimeUnit::Milliseconds),
-        false => local_to_utc(parsed, options),
+    match zone {
+        Zone::Utc | Zone::Offset => parsed.dt().timestamp(TimeUnit::Milliseconds),
+        Zone::Local => local_to_utc(parsed, options),
     }
 }
 
