@@ -211,8 +211,8 @@ pub fn check(
 /// The mappings with the row-level tests of the mapping rules as columns: `__bad_modern`
 /// (a modern_id that is not a UUID), `__negative` (a negative legacy_id), `__bad_json`
 /// (metadata that is not JSON) and `__modern` (the modern_id as compared for duplicates:
-/// trimmed, lower case). They are computed in one pass, side by side on every core; each
-/// is a test of every row that a filter in its own plan would run alone.
+/// trimmed, lower case). Each reads every mapping; computed together, in one `select`,
+/// they run side by side on every core instead of one after another in each rule's plan.
 fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
     // Most modern ids are canonical UUID text already (lower-case hex and dashes), which
     // folding leaves as it is: then the id is its own key, and folding is skipped.
