@@ -335,8 +335,11 @@ pub trait Database {
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError>;
     /// The primary key's columns in key order; empty when the table has none.
     fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError>;
-    /// Quotes an identifier for this engine's SQL.
-    fn quote(&self, ident: &str) -> String;
+    /// Quotes an identifier for this engine's SQL (standard SQL: double quotes, doubled
+    /// inside).
+    fn quote(&self, ident: &str) -> String {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
 
     /// A text literal in this engine's SQL (standard SQL: quotes doubled).
     fn literal(&self, text: &str) -> String {

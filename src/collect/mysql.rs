@@ -134,6 +134,7 @@ impl Database for Mysql {
         self.first_column(&sql, Some(&table.shown))
     }
 
+    /// MySQL quotes identifiers with backticks (double quotes only in ANSI_QUOTES mode).
     fn quote(&self, ident: &str) -> String {
         format!("`{}`", ident.replace('`', "``"))
     }

@@ -141,10 +141,6 @@ impl Database for Postgres {
         self.first_column(&sql, Some(&table.shown))
     }
 
-    fn quote(&self, ident: &str) -> String {
-        format!("\"{}\"", ident.replace('"', "\"\""))
-    }
-
     fn stream(
         &mut self,
         sql: &str,

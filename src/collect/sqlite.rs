@@ -92,10 +92,6 @@ impl Database for Sqlite {
         self.first_column(&sql, Some(&table.shown))
     }
 
-    fn quote(&self, ident: &str) -> String {
-        format!("\"{}\"", ident.replace('"', "\"\""))
-    }
-
     fn stream(
         &mut self,
         sql: &str,
