@@ -264,13 +264,19 @@ const FAST_FORMATS: &[(&str, Zone)] = &[
     ("%Y-%m-%d %H:%M:%S", Zone::Local),
 ];
 
+/// The rows whose first non-empty timestamp picks a column's format; a column empty that
+/// far is read by the full parser.
+const SNIFF_ROWS: IdxSize = 10_000;
+
 /// The fast shape a column's first value has: an export writes its timestamps one way, so
 /// the first pass parses with that one format instead of trying each on every row. A text
 /// shape matches at most one format, so the choice never changes a value, only the speed;
 /// values in any other shape are left for [`timestamp_text`].
 fn sniff_format(lf: &LazyFrame, column: &str) -> Option<&'static str> {
+    // Only the file's first rows are read: a filter before the limit would scan it all.
     let first = lf
         .clone()
+        .limit(SNIFF_ROWS)
         .select([col(column).str().strip_chars(lit(NULL))])
         .filter(col(column).is_not_null())
         .limit(1)
