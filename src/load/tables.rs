@@ -449,6 +449,10 @@ pub fn load_table(
     )
     .and_then(|lf| lf.collect())
     .map_err(|e| LoadError::table(&files[0].relative, e))?;
+    // A CSV scan yields its rows in many small chunks; every later pass (joins, hashes,
+    // sorts) is faster over one contiguous chunk per column.
+    let mut combined = combined;
+    combined.rechunk_mut_par();
     // Each count is at most MAX_COUNT, but enough of them could still overflow a sum: a
     // column whose magnitudes add up past 2^62 cannot be counted exactly, and says so.
     for spec in specs.iter().filter(|s| s.kind == Int) {
