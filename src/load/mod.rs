@@ -363,10 +363,31 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         tables::METRICS,
     ));
     let logs = gather(table(|k| matches!(k, InputKind::Logs(_)), tables::LOGS));
-    let mappings = gather(table(
-        |k| matches!(k, InputKind::Mappings(_)),
-        tables::MAPPINGS,
-    ));
+    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
+    for file in &files {
+        if let InputKind::SourceIds(table, _) = &file.kind {
+            id_files.entry(table.clone()).or_default().push(file);
+        }
+    }
+    // The source ids load beside the mappings, the largest export: a CSV file's lines are
+    // counted on one thread, which leaves a core free.
+    let (mappings, loaded_ids) = std::thread::scope(|scope| {
+        let ids = scope.spawn(|| {
+            id_files
+                .into_iter()
+                .map(|(table, found)| {
+                    let frame = load_table(&found, tables::SOURCE_IDS, &table_options);
+                    (table, frame)
+                })
+                .collect::<Vec<_>>()
+        });
+        let mappings = table(|k| matches!(k, InputKind::Mappings(_)), tables::MAPPINGS);
+        let ids = ids
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (mappings, ids)
+    });
+    let mappings = gather(mappings);
     let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
         let found = of_kind(wanted);
         if found.is_empty() {
@@ -385,15 +406,9 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             failed.push(e);
             None
         });
-    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
-    for file in &files {
-        if let InputKind::SourceIds(table, _) = &file.kind {
-            id_files.entry(table.clone()).or_default().push(file);
-        }
-    }
     let mut source_ids = BTreeMap::new();
-    for (table, found) in id_files {
-        match load_table(&found, tables::SOURCE_IDS, &table_options) {
+    for (table, frame) in loaded_ids {
+        match frame {
             Ok(frame) => {
                 source_ids.insert(table, frame);
             }
