@@ -2,11 +2,13 @@
 # Benchmark: generate N records, then time `migcov build` (the checks and the whole site)
 # against the same checks written in DuckDB (scripts/bench_duckdb.py: each export read once
 # into a table, then SQL), both under GNU time, and check that they agree on every figure.
-# Usage: scripts/bench.sh [N] [WORKDIR]    (needs python3 with duckdb and pyyaml)
+# Usage: scripts/bench.sh [N] [WORKDIR] [parquet|csv]    (needs python3 with duckdb and pyyaml)
+# With `csv`, the generated mappings are rewritten as CSV (by DuckDB) before either tool runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${1:-1000000}"
 work="${2:-$(mktemp -d)}"
+format="${3:-parquet}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/migcov-target}"
 cargo build --release --locked --quiet
 bin="$CARGO_TARGET_DIR/release/migcov"
@@ -14,6 +16,15 @@ python3 -c "import duckdb, yaml" 2>/dev/null || python3 -m pip install --quiet d
 rm -rf "$work/data" "$work/site"
 echo "== generate $records records"
 /usr/bin/time -f "generate: %e s wall, %M KB peak" "$bin" generate --out "$work/data" --records "$records"
+if [ "$format" = csv ]; then
+    python3 - "$work/data/mappings" <<'PY'
+import pathlib, sys, duckdb
+for parquet in sorted(pathlib.Path(sys.argv[1]).glob("*.parquet")):
+    duckdb.sql(f"COPY (SELECT * FROM '{parquet}') TO '{parquet.with_suffix('.csv')}' (HEADER)")
+    parquet.unlink()
+PY
+    echo "mappings rewritten as CSV"
+fi
 input=$(du -sk "$work/data" | cut -f1)
 echo "input: $((input / 1024)) MiB"
 
