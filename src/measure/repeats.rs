@@ -7,6 +7,8 @@
 //! rows to the exact test, never drops one, so the result is exact; a window over every row
 //! would hold a group per key (a gigabyte at ten million mappings).
 
+use std::hash::BuildHasher;
+
 use polars::prelude::*;
 
 use crate::load::tables::{FILE_COL, ROW_COL};
@@ -22,13 +24,26 @@ use crate::load::tables::{FILE_COL, ROW_COL};
 /// hash shared by different keys only adds rows to that window, never drops one, so the
 /// result is exact; the window over every row would hold a group per key.
 pub fn repeats(frame: LazyFrame, keys: &[Expr], in_order: bool) -> PolarsResult<LazyFrame> {
+    repeats_hashed(frame, keys, key_hash(keys), in_order)
+}
+
+/// [`repeats`] with the rows' hash given: `hash` must be equal for rows whose `keys` are
+/// equal (rows with unequal keys may share one). The keys are then computed for the
+/// candidate rows only, so a costly key (text folded to lower case) is never computed for
+/// every row when its hash can be taken without it.
+pub fn repeats_hashed(
+    frame: LazyFrame,
+    keys: &[Expr],
+    hash: Expr,
+    in_order: bool,
+) -> PolarsResult<LazyFrame> {
     let frame = match in_order {
         true => frame,
         false => frame.sort([FILE_COL, ROW_COL], Default::default()),
     };
     let rows = frame
         .with_row_index("__order", None)
-        .with_column(key_hash(keys).alias("__hash"))
+        .with_column(hash.alias("__hash"))
         .collect()?;
     // Sorted, a repeated hash sits beside its repeat: no table of every hash is built.
     let repeated_hashes = rows
@@ -72,6 +87,34 @@ fn key_hash(keys: &[Expr]) -> Expr {
         },
         &keys[1..],
         |_, _| Ok(Field::new("__hash".into(), DataType::UInt64)),
+    )
+}
+
+/// A hash of each text value trimmed and in lower case, as [`repeats_hashed`] needs for the
+/// key `text.str().strip_chars().str().to_lowercase()`, without building that text: an
+/// ASCII value is hashed folded byte by byte; every other value gets one shared hash, so
+/// those rows all go to the exact test (they are rare in ids).
+pub fn folded_text_hash(text: Expr) -> Expr {
+    text.map(
+        |column: Column| {
+            let state = PlSeedableRandomStateQuality::seed_from_u64(0);
+            let text = column.str()?;
+            let mut folded = Vec::new();
+            let hashes: Vec<u64> = text
+                .iter()
+                .map(|value| match value.map(str::trim) {
+                    Some(value) if value.is_ascii() => {
+                        folded.clear();
+                        folded.extend(value.bytes().map(|b| b.to_ascii_lowercase()));
+                        state.hash_one(&folded)
+                    }
+                    Some(_) => 1,
+                    None => 0,
+                })
+                .collect();
+            Ok(UInt64Chunked::from_vec(column.name().clone(), hashes).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::UInt64)),
     )
 }
 
@@ -143,6 +186,32 @@ mod tests {
             proptest::prop_assert_eq!(order(&found), by_window(&frame, &keys));
             let present = frame.column("id").unwrap().drop_nulls().n_unique().unwrap() as u64;
             proptest::prop_assert_eq!(distinct(frame.lazy(), "id").unwrap(), present);
+        }
+
+        #[test]
+        fn folded_hash_finds_what_the_folded_window_finds(
+            picks in proptest::collection::vec(proptest::option::of(0usize..8), 0..200)
+        ) {
+            // Case, spaces and non-ASCII letters: equal once folded, or not.
+            let words = ["ab", "AB", " ab ", "aB", "éa", "ÉA", "Éa ", "ba"];
+            let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
+            let frame = df!(
+                FILE_COL => vec!["m.csv"; picks.len()],
+                ROW_COL => (1..=picks.len() as i64).collect::<Vec<_>>(),
+                "text" => text,
+            )
+            .unwrap();
+            let folded = col("text").str().strip_chars(lit(NULL)).str().to_lowercase();
+            let found = repeats_hashed(
+                frame.clone().lazy(),
+                std::slice::from_ref(&folded),
+                folded_text_hash(col("text")),
+                true,
+            )
+            .unwrap()
+            .collect()
+            .unwrap();
+            proptest::prop_assert_eq!(order(&found), by_window(&frame, &[folded]));
         }
     }
 }

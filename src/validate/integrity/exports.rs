@@ -4,7 +4,7 @@
 use polars::prelude::*;
 
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
-use crate::measure::repeats::repeats;
+use crate::measure::repeats::{folded_text_hash, repeats, repeats_hashed};
 use crate::model::{LogLevel, OperationType};
 use crate::validate::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
 
@@ -209,31 +209,11 @@ pub fn check(
 }
 
 /// The mappings with the row-level tests of the mapping rules as columns: `__bad_modern`
-/// (a modern_id that is not a UUID), `__negative` (a negative legacy_id), `__bad_json`
-/// (metadata that is not JSON) and `__modern` (the modern_id as compared for duplicates:
-/// trimmed, lower case). Each reads every mapping; computed together, in one `select`,
-/// they run side by side on every core instead of one after another in each rule's plan.
+/// (a modern_id that is not a UUID), `__negative` (a negative legacy_id) and `__bad_json`
+/// (metadata that is not JSON). Each reads every mapping; computed together, in one
+/// `select`, they run side by side on every core instead of one after another in each
+/// rule's plan.
 fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
-    // Most modern ids are canonical UUID text already (lower-case hex and dashes), which
-    // folding leaves as it is: then the id is its own key, and folding is skipped.
-    let canonical = inputs
-        .mappings
-        .clone()
-        .lazy()
-        .select([col("modern_id")
-            .str()
-            .contains(lit("^[0-9a-f-]*$"), true)
-            .all(true)
-            .alias("canonical")])
-        .collect()?;
-    let modern_key = match canonical.column("canonical")?.bool()?.get(0) {
-        Some(true) => col("modern_id"),
-        _ => col("modern_id")
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .to_lowercase(),
-    };
     let flags = inputs
         .mappings
         .clone()
@@ -252,10 +232,18 @@ fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
                 .fill_null(lit(false))
                 .alias("__negative"),
             invalid_json("metadata").alias("__bad_json"),
-            modern_key.alias("__modern"),
         ])
         .collect()?;
     Ok(inputs.mappings.hstack(flags.columns())?.lazy())
+}
+
+/// A modern id as duplicates compare it: trimmed, in lower case.
+fn modern_key() -> Expr {
+    col("modern_id")
+        .str()
+        .strip_chars(lit(NULL))
+        .str()
+        .to_lowercase()
 }
 
 /// True where a JSON text column holds something that does not parse as JSON.
@@ -400,7 +388,15 @@ fn more_checks(
         rows_finding(
             RuleId::IntegrityMappingDuplicateModernId,
             Subject::new("table", "mappings"),
-            repeats(mappings, &[col("__modern")], true)?,
+            // Modern ids compare trimmed and in lower case; the fold is computed for the
+            // rows whose hash repeats only.
+            repeats_hashed(
+                mappings,
+                &[modern_key()],
+                folded_text_hash(col("modern_id")),
+                true,
+            )?
+            .with_column(modern_key().alias("__modern")),
             &["entity_type", "legacy_id", "modern_id"],
             &["__modern"],
             options,
