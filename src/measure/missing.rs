@@ -107,8 +107,9 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         .collect()?;
     let mappings_of = partition(&narrow, ENTITY_TYPE_KEY)?;
     drop(narrow);
-    // Table by table, each with its owners' mappings: the joins have one key (the id), and
-    // the tables' plans run in parallel when collected together.
+    // Table by table, each with its owners' mappings: the joins have one key (the id). The
+    // unmapped ids are collected per table (their distinct count reads them); the orphan
+    // and count plans of every table are collected together, in parallel.
     let mut tables = BTreeMap::new();
     let (mut count_parts, mut orphan_parts, mut unmapped_parts) =
         (Vec::new(), Vec::new(), Vec::new());
