@@ -225,7 +225,7 @@ rule_test!(load_file_unknown, "load.file.unknown", 1, 2);
 rule_test!(coverage_domain_threshold, "coverage.domain.threshold", 2, 2, also ["missing.mapping.unmapped", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
 rule_test!(coverage_script_no_metrics, "coverage.script.no_metrics", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(coverage_table_uncovered, "coverage.table.uncovered", 1, 2);
-rule_test!(integrity_json_invalid, "integrity.json.invalid", 1, 2);
+rule_test!(integrity_json_invalid, "integrity.json.invalid", 2, 4);
 rule_test!(integrity_manifest_duplicate, "integrity.manifest.duplicate", 1, 2, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(integrity_mapping_duplicate_legacy_id, "integrity.mapping.duplicate_legacy_id", 1, 3, also ["integrity.mapping.invalid_modern_id", "reconcile.entity.mapping_count"]);
 rule_test!(integrity_mapping_duplicate_modern_id, "integrity.mapping.duplicate_modern_id", 1, 1, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);

@@ -23,7 +23,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::load::{Inputs, FINAL_RUN};
+use crate::load::{Inputs, ENTITY_TYPE_KEY, FINAL_RUN};
 use crate::model::{format_timestamp, Domain, LogLevel};
 
 /// How many of a script's most recent log entries its page lists.
@@ -123,6 +123,22 @@ pub struct Measures {
     /// The sets behind `missing`, for the findings' samples.
     #[serde(skip)]
     pub missing_sets: missing::MissingSets,
+    /// Mapping rows that repeat the (entity_type, legacy_id) of an earlier row: the
+    /// duplicate-mapping finding lists them, and reconciliation counts a type's distinct
+    /// legacy ids as its rows less these.
+    #[serde(skip)]
+    pub legacy_repeats: DataFrame,
+}
+
+/// The mapping rows that repeat the (entity_type, legacy_id) of an earlier row, in file and
+/// row order.
+fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
+    repeats::repeats(
+        inputs.mappings.clone().lazy(),
+        &[col(ENTITY_TYPE_KEY), col("legacy_id")],
+        true,
+    )?
+    .collect()
 }
 
 pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
@@ -135,7 +151,9 @@ pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Measure
     let (scripts, all_scripts) = script_totals(&inputs.metrics, true)?;
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
     let (missing, missing_sets) = missing::measure(inputs, date)?;
+    let legacy_repeats = legacy_repeats(inputs)?;
     Ok(Measures {
+        legacy_repeats,
         attempts,
         all_attempts,
         ledger: ledger::ledger(inputs, &scripts, &missing, date)?,

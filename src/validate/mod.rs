@@ -177,7 +177,7 @@ pub fn validate(
 ) -> PolarsResult<Validation> {
     let mut findings = Vec::new();
     integrity::manifests::check(inputs, measures, &mut findings);
-    integrity::exports::check(inputs, options, &mut findings)?;
+    integrity::exports::check(inputs, measures, options, &mut findings)?;
     integrity::history::check(inputs, options, &mut findings)?;
     coverage::check(inputs, measures, options, &mut findings)?;
     coverage::tables::check(inputs, options, &mut findings);
@@ -189,7 +189,7 @@ pub fn validate(
     integrity::exports::entity_script_mismatch(inputs, options, &mut findings)?;
     integrity::seed::check(inputs, measures, &mut findings);
     missing::check(inputs, measures, options, &mut findings)?;
-    let reconciliation = reconcile::reconcile(inputs)?;
+    let reconciliation = reconcile::reconcile(inputs, &measures.legacy_repeats)?;
     reconcile::findings(&reconciliation, inputs, &mut findings);
     let mut overrides = inputs.config.severity.clone();
     overrides.extend(options.severity.clone());

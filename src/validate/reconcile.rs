@@ -146,35 +146,38 @@ fn inventory_check(
     }
 }
 
-pub fn reconcile(inputs: &Inputs) -> PolarsResult<Vec<EntityReconciliation>> {
+/// Every entity's checks. `legacy_repeats`: the mapping rows that repeat an earlier row's
+/// (entity_type, legacy_id) (`Measures::legacy_repeats`).
+pub fn reconcile(
+    inputs: &Inputs,
+    legacy_repeats: &DataFrame,
+) -> PolarsResult<Vec<EntityReconciliation>> {
     let tolerance = inputs.config.reconcile_tolerance;
     let has_mappings = inputs
         .files
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
-    // Mapping rows and distinct legacy ids per type, in one pass over the mappings.
-    let per_type = inputs
-        .mappings
-        .clone()
-        .lazy()
-        .filter(col(ENTITY_TYPE_KEY).is_not_null())
-        .group_by([col(ENTITY_TYPE_KEY)])
-        .agg([
-            len().cast(DataType::Int64).alias("rows"),
-            col("legacy_id")
-                .n_unique()
-                .cast(DataType::Int64)
-                .alias("distinct"),
-        ])
-        .collect()?;
-    let counts = |name: &str| -> PolarsResult<BTreeMap<String, i64>> {
-        let keys = per_type.column(ENTITY_TYPE_KEY)?.str()?;
-        let values = per_type.column(name)?.i64()?;
-        Ok((0..per_type.height())
+    // Mapping rows per type; a type's distinct legacy ids are its rows less those that
+    // repeat an earlier row's id (found once, by `measure`): no set of every id is built.
+    let rows_per_type = |frame: LazyFrame| -> PolarsResult<BTreeMap<String, i64>> {
+        let counts = frame
+            .filter(col(ENTITY_TYPE_KEY).is_not_null())
+            .group_by([col(ENTITY_TYPE_KEY)])
+            .agg([len().cast(DataType::Int64).alias("rows")])
+            .collect()?;
+        let keys = counts.column(ENTITY_TYPE_KEY)?.str()?;
+        let values = counts.column("rows")?.i64()?;
+        Ok((0..counts.height())
             .filter_map(|i| Some((keys.get(i)?.to_string(), values.get(i).unwrap_or(0))))
             .collect())
     };
-    let (mapping_counts, distinct_counts) = (counts("rows")?, counts("distinct")?);
+    let mapping_counts = rows_per_type(inputs.mappings.clone().lazy())?;
+    let repeated = rows_per_type(legacy_repeats.clone().lazy())?;
+    let distinct_counts: BTreeMap<String, i64> = mapping_counts
+        .iter()
+        .map(|(t, n)| (t.clone(), n - repeated.get(t).copied().unwrap_or(0)))
+        .collect();
+
     // Only final runs count: a retry supersedes the attempt before it.
     let metrics = inputs
         .metrics

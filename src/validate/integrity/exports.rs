@@ -5,6 +5,7 @@ use polars::prelude::*;
 
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::measure::repeats::{folded_text_hash, repeats, repeats_hashed};
+use crate::measure::Measures;
 use crate::model::{LogLevel, OperationType};
 use crate::validate::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
 
@@ -100,6 +101,7 @@ fn not_one_of(column: &str, allowed: &[&str]) -> Expr {
 
 pub fn check(
     inputs: &Inputs,
+    measures: &Measures,
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
@@ -205,14 +207,14 @@ pub fn check(
     for check in checks {
         findings.extend(check?);
     }
-    more_checks(inputs, mappings, options, findings)
+    more_checks(inputs, measures, mappings, options, findings)
 }
 
 /// The mappings with the row-level tests of the mapping rules as columns: `__bad_modern`
-/// (a modern_id that is not a UUID), `__negative` (a negative legacy_id) and `__bad_json`
-/// (metadata that is not JSON). Each reads every mapping; computed together, in one
-/// `select`, they run side by side on every core instead of one after another in each
-/// rule's plan.
+/// (a modern_id that is not a UUID) and `__negative` (a negative legacy_id). Each reads
+/// every mapping; computed together, in one `select`, they run side by side on every core
+/// instead of one after another in each rule's plan. (Metadata was tested on load: only
+/// the values that are not JSON were kept.)
 fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
     let flags = inputs
         .mappings
@@ -231,7 +233,6 @@ fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
                 .lt(lit(0i64))
                 .fill_null(lit(false))
                 .alias("__negative"),
-            invalid_json("metadata").alias("__bad_json"),
         ])
         .collect()?;
     Ok(inputs.mappings.hstack(flags.columns())?.lazy())
@@ -248,42 +249,12 @@ fn modern_key() -> Expr {
 
 /// True where a JSON text column holds something that does not parse as JSON.
 fn invalid_json(column: &str) -> Expr {
-    col(column).map(invalid_json_mask, |_, field| {
-        Ok(Field::new(field.name().clone(), DataType::Boolean))
-    })
-}
-
-/// The kernel of [`invalid_json`]: serde_json reads each value without building it (only
-/// whether it parses matters), on every core, a slice of the column each.
-fn invalid_json_mask(column: Column) -> PolarsResult<Column> {
-    let text = column.str()?;
-    let bad = |value: &str| serde_json::from_str::<serde::de::IgnoredAny>(value).is_err();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let step = text.len().div_ceil(threads).max(1);
-    let parts: Vec<BooleanChunked> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..text.len())
-            .step_by(step)
-            .map(|start| {
-                let part = text.slice(start as i64, step);
-                scope.spawn(move || -> BooleanChunked {
-                    part.iter().map(|v| Some(v.is_some_and(bad))).collect()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_default())
-            .collect()
-    });
-    let mut mask = BooleanChunked::full(column.name().clone(), false, 0);
-    for part in &parts {
-        mask.append(part)?;
-    }
-    Ok(mask.with_name(column.name().clone()).into_column())
+    crate::load::tables::invalid_json(col(column))
 }
 
 fn more_checks(
     inputs: &Inputs,
+    measures: &Measures,
     mappings: LazyFrame,
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
@@ -362,7 +333,8 @@ fn more_checks(
         rows_finding(
             RuleId::IntegrityJsonInvalid,
             Subject::new("table", "mappings.metadata"),
-            mappings.clone().filter(col("__bad_json")),
+            // Load kept only the metadata that is not JSON (`Keep::Invalid`).
+            mappings.clone().filter(col("metadata").is_not_null()),
             &["entity_type", "legacy_id", "modern_id", "metadata"],
             &[],
             options,
@@ -371,11 +343,8 @@ fn more_checks(
         rows_finding(
             RuleId::IntegrityMappingDuplicateLegacyId,
             Subject::new("table", "mappings"),
-            repeats(
-                mappings.clone(),
-                &[col(ENTITY_TYPE_KEY), col("legacy_id")],
-                true,
-            )?,
+            // Found once by `measure` (reconciliation counts them too).
+            measures.legacy_repeats.clone().lazy(),
             &["entity_type", "legacy_id", "modern_id"],
             &[ENTITY_TYPE_KEY, "legacy_id"],
             options,
