@@ -388,6 +388,8 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         (mappings, ids)
     });
     let mappings = gather(mappings);
+    // Reading the largest exports freed most of what it allocated.
+    crate::release_freed_memory();
     let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
         let found = of_kind(wanted);
         if found.is_empty() {

@@ -573,11 +573,19 @@ fn load_file(
             Keep::Nothing => {}
         }
     }
-    // (polars' streaming engine held 15% more here, for no gain in time.)
+    // Text formats are read by polars' streaming engine, a slice of the file at a time, so
+    // the text of a whole column is never held beside its converted values (10M CSV
+    // mappings: 0.5 GiB less). A Parquet file is decoded column by column anyway; there
+    // the streaming engine only held more.
+    let engine = match format {
+        TableFormat::Csv | TableFormat::Ndjson => Engine::Streaming,
+        TableFormat::Parquet => Engine::InMemory,
+    };
     let mut df = lf
         .with_row_index(ROW_COL, Some(1))
         .select(exprs)
-        .collect()
+        .collect_with_engine(engine)
+        .map(|r| r.unwrap_single())
         .map_err(|e| LoadError::table(shown, e))?;
     for spec in specs.iter().filter(|s| s.keep == Keep::Invalid) {
         if let Ok(kept) = df.column(spec.name) {
