@@ -288,15 +288,22 @@ pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
         .collect())
 }
 
-/// The rows of `frame` by the value of `column` (in first-seen order within each part).
+/// The rows of `frame` by the value of `column` (in first-seen order within each part),
+/// without that column: the parts come in the order their values are first seen, which is
+/// the order of `unique_stable`, so the value need not be copied onto every row.
 fn partition(frame: &DataFrame, column: &str) -> PolarsResult<BTreeMap<String, DataFrame>> {
-    let mut parts = BTreeMap::new();
-    for part in frame.partition_by_stable([column], true)? {
-        if let Some(value) = part.column(column)?.str()?.get(0) {
-            parts.insert(value.to_string(), part.clone());
-        }
-    }
-    Ok(parts)
+    let values = frame.column(column)?.unique_stable()?;
+    let values = values.str()?;
+    let parts = frame.partition_by_stable([column], false)?;
+    polars_ensure!(
+        parts.len() == values.len(),
+        ComputeError: "partition by {column}: {} parts for {} values", parts.len(), values.len()
+    );
+    Ok(values
+        .iter()
+        .zip(parts)
+        .filter_map(|(value, part)| Some((value?.to_string(), part)))
+        .collect())
 }
 
 /// Rows per `table_key` of a frame.
