@@ -45,8 +45,9 @@ fn spinner() -> ProgressBar {
     }
 }
 
-/// `MIGCOV_TIMINGS=1`: each step's start, in seconds since the command began, on stderr;
-/// for finding where a large build spends its time.
+/// `MIGCOV_TIMINGS=1`: each step's start, in seconds since the command began, and (on
+/// Linux) the peak memory so far, on stderr; for finding where a large build spends its
+/// time and memory.
 struct Timings(Option<std::time::Instant>);
 
 impl Timings {
@@ -56,9 +57,23 @@ impl Timings {
 
     fn step(&self, step: &str) {
         if let Some(started) = self.0 {
-            eprintln!("migcov: {:8.2} s  {step}", started.elapsed().as_secs_f64());
+            let peak = peak_memory()
+                .map(|kib| format!("  (peak so far {:.2} GiB)", kib as f64 / (1 << 20) as f64))
+                .unwrap_or_default();
+            eprintln!(
+                "migcov: {:8.2} s  {step:<16}{peak}",
+                started.elapsed().as_secs_f64()
+            );
         }
     }
+}
+
+/// The process's peak resident memory in KiB (`VmHWM` of `/proc/self/status`), where the
+/// system reports it.
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Prints the gate's verdict and turns it into the exit code.

@@ -474,3 +474,55 @@ rule_test!(
     1
 );
 rule_test!(reconcile_entity_distinct_mapped_ids, "reconcile.entity.distinct_mapped_ids", 1, 1, also ["integrity.mapping.duplicate_legacy_id", "missing.mapping.unmapped"]);
+
+/// The JSON rule's mapping rows read from Parquet: load tests a Parquet file's JSON in a
+/// pass of its own and places the rows that are not JSON by row number, so the finding is
+/// the one the CSV overlay gives (rows 2 and 5, their text as exported).
+#[test]
+fn integrity_json_invalid_in_parquet_mappings() {
+    use polars::prelude::*;
+    let data = base_with(None);
+    let csv = fixtures().join("rules/integrity.json.invalid/data/mappings/offices.csv");
+    let mut frame = LazyCsvReader::new(PlRefPath::try_from_path(&csv).unwrap())
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .unwrap()
+        .collect()
+        .unwrap();
+    std::fs::remove_file(data.path().join("mappings/offices.csv")).unwrap();
+    let file = std::fs::File::create(data.path().join("mappings/offices.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+
+    let (_, _, findings) = run(data.path());
+    let metadata: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "integrity.json.invalid")
+        .collect();
+    assert_eq!(metadata.len(), 1, "{metadata:?}");
+    assert_eq!(metadata[0].subject.name, "mappings.metadata");
+    assert_eq!(metadata[0].count, 2);
+    let shown: Vec<(String, Option<u64>, String)> = metadata[0]
+        .samples
+        .iter()
+        .map(|s| {
+            let value = s.fields.iter().find(|f| f.name == "metadata").unwrap();
+            (s.file.clone(), s.row, value.value.clone())
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "mappings/offices.parquet".to_string(),
+                Some(2),
+                "{\"source_table\":".to_string()
+            ),
+            (
+                "mappings/offices.parquet".to_string(),
+                Some(5),
+                "not json".to_string()
+            )
+        ]
+    );
+}

@@ -532,6 +532,7 @@ fn load_file(
     // copy of every such value; the text is read again only for a column with a flag set.
     let mut exprs = vec![col(ROW_COL).cast(DataType::Int64)];
     let mut checked = Vec::new();
+    let mut invalid_json_later = Vec::new();
     for spec in specs {
         let parts = key_parts(spec, &schema);
         if schema.get(spec.name).is_none() && !parts.is_empty() {
@@ -564,12 +565,11 @@ fn load_file(
         }
         match spec.keep {
             Keep::All => exprs.push(value.alias(spec.name)),
-            Keep::Invalid => exprs.push(
-                when(invalid_json(value.clone()))
-                    .then(value)
-                    .otherwise(lit(NULL).cast(DataType::String))
-                    .alias(spec.name),
-            ),
+            // A Parquet file's JSON is tested in a pass of its own (below).
+            Keep::Invalid if format == TableFormat::Parquet => {
+                invalid_json_later.push((*spec, value));
+            }
+            Keep::Invalid => exprs.push(only_invalid_json(value).alias(spec.name)),
             Keep::Nothing => {}
         }
     }
@@ -587,6 +587,12 @@ fn load_file(
         .collect_with_engine(engine)
         .map(|r| r.unwrap_single())
         .map_err(|e| LoadError::table(shown, e))?;
+    for (spec, value) in invalid_json_later {
+        let kept =
+            invalid_json_rows(file, &df, spec, value).map_err(|e| LoadError::table(shown, e))?;
+        df.with_column(kept)
+            .map_err(|e| LoadError::table(shown, e))?;
+    }
     for spec in specs.iter().filter(|s| s.keep == Keep::Invalid) {
         if let Ok(kept) = df.column(spec.name) {
             let kept = only_values(kept).map_err(|e| LoadError::table(shown, e))?;
@@ -617,6 +623,47 @@ fn load_file(
     }
     let dropped: Vec<String> = checked.iter().map(|(s, _, _)| unread_name(s)).collect();
     Ok(df.drop_many(dropped))
+}
+
+/// A JSON column's values that are not JSON, null elsewhere ([`Keep::Invalid`]).
+fn only_invalid_json(value: Expr) -> Expr {
+    when(invalid_json(value.clone()))
+        .then(value)
+        .otherwise(lit(NULL).cast(DataType::String))
+}
+
+/// [`Keep::Invalid`] for a Parquet file, in a pass of its own through polars' streaming
+/// engine: only the rows whose value is not JSON are collected, and placed by row number.
+/// Decoded with the other columns, the whole JSON column (a third of a mapping export) was
+/// held while loading, the build's peak.
+fn invalid_json_rows(
+    file: &InputFile,
+    loaded: &DataFrame,
+    spec: ColumnSpec,
+    value: Expr,
+) -> PolarsResult<Column> {
+    let invalid = scan(file, TableFormat::Parquet)?
+        .with_row_index(ROW_COL, Some(1))
+        .select([col(ROW_COL).cast(DataType::Int64), value.alias(spec.name)])
+        .filter(invalid_json(col(spec.name)))
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    if invalid.height() == 0 {
+        return Ok(Column::full_null(
+            spec.name.into(),
+            loaded.height(),
+            &DataType::String,
+        ));
+    }
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    let placed = loaded
+        .select([ROW_COL])?
+        .lazy()
+        .join(invalid.lazy(), [col(ROW_COL)], [col(ROW_COL)], args)
+        .select([col(spec.name)])
+        .collect()?;
+    Ok(placed.column(spec.name)?.clone())
 }
 
 /// A text column that is mostly null, holding only its values: the views of the kept values

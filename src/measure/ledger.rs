@@ -178,15 +178,10 @@ pub fn ledger(
     let missing: BTreeMap<String, &super::missing::MissingTable> =
         missing.iter().map(|m| (table_key(&m.table), m)).collect();
     // The entity types that have any mapping row, in one pass.
-    let types_present = inputs
-        .mappings
-        .clone()
-        .lazy()
-        .select([col(ENTITY_TYPE_KEY)])
-        .filter(col(ENTITY_TYPE_KEY).is_not_null())
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    let present = types_present.column(ENTITY_TYPE_KEY)?.str()?;
+    // The distinct values of the column itself (null among them, skipped below): a filter
+    // first would copy every row's type.
+    let types_present = inputs.mappings.column(ENTITY_TYPE_KEY)?.unique()?;
+    let present = types_present.str()?;
     let type_rows: BTreeSet<String> = (0..present.len())
         .filter_map(|i| present.get(i).map(str::to_string))
         .collect();

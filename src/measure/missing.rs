@@ -108,8 +108,8 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
     let mappings_of = partition(&narrow, ENTITY_TYPE_KEY)?;
     drop(narrow);
     // Table by table, each with its owners' mappings: the joins have one key (the id). The
-    // unmapped ids are collected per table (their distinct count reads them); the orphan
-    // and count plans of every table are collected together, in parallel.
+    // unmapped ids and the orphans are collected per table; the count plans of every table
+    // (a count of excluded ids each) are collected together.
     let mut tables = BTreeMap::new();
     let (mut count_parts, mut orphan_parts, mut unmapped_parts) =
         (Vec::new(), Vec::new(), Vec::new());
@@ -204,8 +204,14 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
                     JoinArgs::new(JoinType::Anti),
                 ),
             };
-            orphan_parts
-                .push(orphans.select([col("__mapping"), lit(key.clone()).alias("table_key")]));
+            // Collected table by table, like the unmapped ids: each join's table of ids is
+            // freed before the next is built (all at once, they were the step's peak).
+            orphan_parts.push(
+                orphans
+                    .select([col("__mapping"), lit(key.clone()).alias("table_key")])
+                    .collect()?
+                    .lazy(),
+            );
         }
         tables.insert(
             key,
@@ -224,19 +230,13 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             .limit(0)
             .with_column(lit(NULL).cast(DataType::String).alias("table_key"))
             .collect()?,
-        false => inputs
-            .mappings
-            .clone()
-            .lazy()
-            .with_row_index("__mapping", None)
-            .join(
-                concat(orphan_parts, UnionArgs::default())?,
-                [col("__mapping")],
-                [col("__mapping")],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .drop(cols(["__mapping"]))
-            .collect()?,
+        false => {
+            // The orphan rows taken by position: no join of every mapping.
+            let found = concat(orphan_parts, UnionArgs::default())?.collect()?;
+            let mut rows = inputs.mappings.take(found.column("__mapping")?.idx()?)?;
+            rows.with_column(found.column("table_key")?.clone())?;
+            rows
+        }
     };
     let stack = |parts: Vec<LazyFrame>, empty: DataFrame| match parts.is_empty() {
         true => Ok(empty),

@@ -151,6 +151,8 @@ pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Measure
     let (scripts, all_scripts) = script_totals(&inputs.metrics, true)?;
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
     let (missing, missing_sets) = missing::measure(inputs, date)?;
+    // The joins of missing data freed far more than they keep.
+    crate::release_freed_memory();
     let legacy_repeats = legacy_repeats(inputs)?;
     Ok(Measures {
         legacy_repeats,

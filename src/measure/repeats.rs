@@ -41,10 +41,7 @@ pub fn repeats_hashed(
         true => frame,
         false => frame.sort([FILE_COL, ROW_COL], Default::default()),
     };
-    let rows = frame
-        .with_row_index("__order", None)
-        .with_column(hash.alias("__hash"))
-        .collect()?;
+    let rows = frame.with_column(hash.alias("__hash")).collect()?;
     // Sorted, a repeated hash sits beside its repeat: no table of every hash is built.
     let repeated_hashes = rows
         .clone()
@@ -53,14 +50,19 @@ pub fn repeats_hashed(
         .filter(col("__hash").eq(col("__hash").shift(lit(1))))
         .unique(None, UniqueKeepStrategy::Any);
     let first = col("__order").min().over(keys)?;
+    // The candidates keep the rows' order, so their own row numbers order them as the
+    // whole frame's would: none is numbered beside every row.
+    let mut in_frame_order = JoinArgs::new(JoinType::Semi);
+    in_frame_order.maintain_order = MaintainOrderJoin::Left;
     Ok(rows
         .lazy()
         .join(
             repeated_hashes,
             [col("__hash")],
             [col("__hash")],
-            JoinArgs::new(JoinType::Semi),
+            in_frame_order,
         )
+        .with_row_index("__order", None)
         .filter(
             col("__order").neq(first).and(
                 keys.iter()
@@ -135,7 +137,7 @@ mod tests {
     use super::*;
 
     /// The plain window over every row: what [`repeats`] must equal.
-    fn by_window(frame: &DataFrame, keys: &[Expr]) -> Vec<u32> {
+    fn by_window(frame: &DataFrame, keys: &[Expr]) -> Vec<i64> {
         let first = col("__order").min().over(keys).unwrap();
         let rows = frame
             .clone()
@@ -152,11 +154,12 @@ mod tests {
         order(&rows)
     }
 
-    fn order(rows: &DataFrame) -> Vec<u32> {
-        let mut order: Vec<u32> = rows
-            .column("__order")
+    /// The rows found, by their row numbers (`__order` numbers only the candidates).
+    fn order(rows: &DataFrame) -> Vec<i64> {
+        let mut order: Vec<i64> = rows
+            .column(ROW_COL)
             .unwrap()
-            .idx()
+            .i64()
             .unwrap()
             .into_no_null_iter()
             .collect();

@@ -160,8 +160,10 @@ pub fn reconcile(
     // Mapping rows per type; a type's distinct legacy ids are its rows less those that
     // repeat an earlier row's id (found once, by `measure`): no set of every id is built.
     let rows_per_type = |frame: LazyFrame| -> PolarsResult<BTreeMap<String, i64>> {
+        // Grouped as it is (the null group is skipped below): a filter first would copy
+        // every row's type.
         let counts = frame
-            .filter(col(ENTITY_TYPE_KEY).is_not_null())
+            .select([col(ENTITY_TYPE_KEY)])
             .group_by([col(ENTITY_TYPE_KEY)])
             .agg([len().cast(DataType::Int64).alias("rows")])
             .collect()?;
