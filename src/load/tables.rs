@@ -533,6 +533,7 @@ fn load_file(
     let mut exprs = vec![col(ROW_COL).cast(DataType::Int64)];
     let mut checked = Vec::new();
     let mut invalid_json_later = Vec::new();
+    let mut side = Vec::new();
     for spec in specs {
         let parts = key_parts(spec, &schema);
         if schema.get(spec.name).is_none() && !parts.is_empty() {
@@ -554,20 +555,25 @@ fn load_file(
             _ => None,
         };
         let value = convert(spec, found, sniffed, options);
+        // In a Parquet file, a column that is only tested (not kept, or kept only where it
+        // is not JSON) is tested in a pass of its own (below).
+        let apart = format == TableFormat::Parquet && spec.keep != Keep::All;
         if converts {
-            exprs.push(
-                col(spec.name)
-                    .is_not_null()
-                    .and(value.clone().is_null())
-                    .alias(unread_name(spec)),
-            );
+            let unread = col(spec.name)
+                .is_not_null()
+                .and(value.clone().is_null())
+                .alias(unread_name(spec));
+            match apart {
+                true => side.push(unread),
+                false => exprs.push(unread),
+            }
             checked.push((*spec, found.clone(), sniffed));
         }
         match spec.keep {
             Keep::All => exprs.push(value.alias(spec.name)),
-            // A Parquet file's JSON is tested in a pass of its own (below).
-            Keep::Invalid if format == TableFormat::Parquet => {
-                invalid_json_later.push((*spec, value));
+            Keep::Invalid if apart => {
+                side.push(only_invalid_json(value).alias(spec.name));
+                invalid_json_later.push(*spec);
             }
             Keep::Invalid => exprs.push(only_invalid_json(value).alias(spec.name)),
             Keep::Nothing => {}
@@ -587,9 +593,12 @@ fn load_file(
         .collect_with_engine(engine)
         .map(|r| r.unwrap_single())
         .map_err(|e| LoadError::table(shown, e))?;
-    for (spec, value) in invalid_json_later {
-        let kept =
-            invalid_json_rows(file, &df, spec, value).map_err(|e| LoadError::table(shown, e))?;
+    let flagged = match side.is_empty() {
+        true => DataFrame::empty(),
+        false => flagged_rows(file, side).map_err(|e| LoadError::table(shown, e))?,
+    };
+    for spec in invalid_json_later {
+        let kept = placed(&df, &flagged, spec.name).map_err(|e| LoadError::table(shown, e))?;
         df.with_column(kept)
             .map_err(|e| LoadError::table(shown, e))?;
     }
@@ -611,6 +620,7 @@ fn load_file(
         let flag = unread_name(spec);
         let any_unread = df
             .column(&flag)
+            .or_else(|_| flagged.column(&flag))
             .and_then(|c| c.bool().map(|b| b.any()))
             .map_err(|e| LoadError::table(shown, e))?;
         if any_unread {
@@ -621,7 +631,11 @@ fn load_file(
             }
         }
     }
-    let dropped: Vec<String> = checked.iter().map(|(s, _, _)| unread_name(s)).collect();
+    let dropped: Vec<String> = checked
+        .iter()
+        .map(|(s, _, _)| unread_name(s))
+        .filter(|flag| df.column(flag).is_ok())
+        .collect();
     Ok(df.drop_many(dropped))
 }
 
@@ -632,38 +646,66 @@ fn only_invalid_json(value: Expr) -> Expr {
         .otherwise(lit(NULL).cast(DataType::String))
 }
 
-/// [`Keep::Invalid`] for a Parquet file, in a pass of its own through polars' streaming
-/// engine: only the rows whose value is not JSON are collected, and placed by row number.
-/// Decoded with the other columns, the whole JSON column (a third of a mapping export) was
-/// held while loading, the build's peak.
-fn invalid_json_rows(
-    file: &InputFile,
-    loaded: &DataFrame,
-    spec: ColumnSpec,
-    value: Expr,
-) -> PolarsResult<Column> {
-    let invalid = scan(file, TableFormat::Parquet)?
-        .with_row_index(ROW_COL, Some(1))
-        .select([col(ROW_COL).cast(DataType::Int64), value.alias(spec.name)])
-        .filter(invalid_json(col(spec.name)))
+/// The tests of a Parquet file's columns that are not kept whole (a timestamp only checked,
+/// JSON kept only where it is not JSON), in a pass of their own through polars' streaming
+/// engine: only the rows a test flags are collected, with their row numbers. Decoded with
+/// the kept columns, those columns were held whole while loading, the build's peak (a
+/// third of a mapping export each).
+fn flagged_rows(file: &InputFile, tests: Vec<Expr>) -> PolarsResult<DataFrame> {
+    let lf = scan(file, TableFormat::Parquet)?.with_row_index(ROW_COL, Some(1));
+    let mut selected = vec![col(ROW_COL).cast(DataType::Int64)];
+    selected.extend(tests);
+    let flagged = lf.select(selected);
+    let names: Vec<PlSmallStr> = flagged
+        .clone()
+        .collect_schema()?
+        .iter_names()
+        .filter(|n| n.as_str() != ROW_COL)
+        .cloned()
+        .collect();
+    // A row is kept when a flag is set or a value is kept.
+    let any = names
+        .iter()
+        .map(|n| match n.starts_with("__unread_") {
+            true => col(n.clone()).fill_null(lit(false)),
+            false => col(n.clone()).is_not_null(),
+        })
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    Ok(flagged
+        .filter(any)
         .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    if invalid.height() == 0 {
+        .unwrap_single())
+}
+
+/// A column of `loaded`'s height with the values `flagged` holds for some rows (by row
+/// number), null elsewhere; one null for the whole column when it holds none.
+fn placed(loaded: &DataFrame, flagged: &DataFrame, name: &str) -> PolarsResult<Column> {
+    let present = flagged
+        .column(name)
+        .map(|c| c.len() > c.null_count())
+        .unwrap_or(false);
+    if !present {
         return Ok(Column::full_null(
-            spec.name.into(),
+            name.into(),
             loaded.height(),
             &DataType::String,
         ));
     }
+    let values = flagged
+        .clone()
+        .lazy()
+        .select([col(ROW_COL), col(name)])
+        .filter(col(name).is_not_null());
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;
     let placed = loaded
         .select([ROW_COL])?
         .lazy()
-        .join(invalid.lazy(), [col(ROW_COL)], [col(ROW_COL)], args)
-        .select([col(spec.name)])
+        .join(values, [col(ROW_COL)], [col(ROW_COL)], args)
+        .select([col(name)])
         .collect()?;
-    Ok(placed.column(spec.name)?.clone())
+    Ok(placed.column(name)?.clone())
 }
 
 /// A text column that is mostly null, holding only its values: the views of the kept values
