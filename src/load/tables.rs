@@ -7,6 +7,11 @@
 //! value that does not convert is a [`LoadError::BadValue`] naming file, row and column.
 //! Timestamps become Int64 milliseconds since the Unix epoch (UTC): an offset is applied, a
 //! time without one is read in `migcov.yaml`'s `timezone` (UTC by default).
+//!
+//! Memory goes to the values that are used ([`Keep`]): a conversion is checked by a flag per
+//! row, not a copy of the text; columns that are only tested are not kept (in a Parquet
+//! file they are tested in a streaming pass of their own); CSV and NDJSON are read by
+//! polars' streaming engine, a batch of lines at a time.
 
 use polars::prelude::*;
 
@@ -254,9 +259,6 @@ fn epoch_to_millis(number: Expr, unit: EpochUnit) -> Expr {
     }
 }
 
-/// The expression turning a timestamp column of dtype `found` into epoch milliseconds
-/// (UTC); anything that is not a timestamp becomes null, which [`check_conversion`]
-/// reports.
 /// How a fast format's values become UTC.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Zone {
@@ -361,6 +363,9 @@ fn timestamp_text(c: Expr, options: &TableOptions) -> Expr {
     coalesce(&attempts)
 }
 
+/// The expression turning a timestamp column of dtype `found` into epoch milliseconds
+/// (UTC); anything that is not a timestamp becomes null, which [`check_conversion`]
+/// reports.
 fn timestamp(c: Expr, found: &DataType, sniffed: Option<&str>, options: &TableOptions) -> Expr {
     match found {
         DataType::String => timestamp_fast(c, sniffed, options),
