@@ -96,17 +96,10 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             df!("legacy_id" => summary.orphans.clone())?,
         );
     }
-    // Only the type, the id and the row's position are split by type: the orphan rows are
-    // fetched whole from the mappings afterwards, so the mappings are never copied.
-    let narrow = inputs
-        .mappings
-        .clone()
-        .lazy()
-        .with_row_index("__mapping", None)
-        .select([col(ENTITY_TYPE_KEY), col("legacy_id"), col("__mapping")])
-        .collect()?;
-    let mappings_of = partition(&narrow, ENTITY_TYPE_KEY)?;
-    drop(narrow);
+    // The mappings of each type, by position only: a table's ids are taken from them when
+    // its turn comes, and the orphan rows are taken whole from the mappings afterwards, so
+    // the mappings are never copied.
+    let rows_of = rows_by_type(&inputs.mappings)?;
     // Table by table, each with its owners' mappings: the joins have one key (the id). The
     // unmapped ids and the orphans are collected per table; the count plans of every table
     // (a count of excluded ids each) are collected together.
@@ -152,16 +145,22 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
                 )
             }
         };
-        let of_types: Vec<LazyFrame> = types
+        // The owners' mappings: legacy id and position, types in order, rows in order.
+        let positions: Vec<IdxSize> = types
             .iter()
-            .filter_map(|t| mappings_of.get(t))
-            .map(|f| f.clone().lazy())
+            .filter_map(|t| rows_of.get(t))
+            .flat_map(|rows| rows.iter().copied())
             .collect();
-        let unmapped = match of_types.is_empty() {
+        let any_mapped = !positions.is_empty();
+        let positions = IdxCa::from_vec("__mapping".into(), positions);
+        let mut mapped = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
+        mapped.with_column(positions.into_column())?;
+        let mapped = mapped.lazy();
+        let unmapped = match any_mapped {
             // No mapping of the owners' types (or no owner): every id is unmapped.
-            true => in_scope.clone(),
-            false => in_scope.clone().join(
-                concat(of_types.clone(), UnionArgs::default())?.select([col("legacy_id")]),
+            false => in_scope.clone(),
+            true => in_scope.clone().join(
+                mapped.clone().select([col("legacy_id")]),
                 [col("id")],
                 [col("legacy_id")],
                 JoinArgs::new(JoinType::Anti),
@@ -185,11 +184,10 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
                 .lazy()
                 .select([lit(key.clone()).alias("table_key"), col("*")]),
         );
-        if !of_types.is_empty() {
+        if any_mapped {
             // Mapping rows of an owner's type whose legacy id is nowhere in that table's
             // file; for a pushed-down table (whose file holds only the unmapped ids) those
             // the database named as orphans.
-            let mapped = concat(of_types, UnionArgs::default())?;
             let orphans = match pushed_orphans.get(&key) {
                 Some(named) => mapped.join(
                     named.clone().lazy(),
@@ -288,21 +286,20 @@ pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
         .collect())
 }
 
-/// The rows of `frame` by the value of `column` (in first-seen order within each part),
-/// without that column: the parts come in the order their values are first seen, which is
-/// the order of `unique_stable`, so the value need not be copied onto every row.
-fn partition(frame: &DataFrame, column: &str) -> PolarsResult<BTreeMap<String, DataFrame>> {
-    let values = frame.column(column)?.unique_stable()?;
-    let values = values.str()?;
-    let parts = frame.partition_by_stable([column], false)?;
-    polars_ensure!(
-        parts.len() == values.len(),
-        ComputeError: "partition by {column}: {} parts for {} values", parts.len(), values.len()
-    );
-    Ok(values
-        .iter()
-        .zip(parts)
-        .filter_map(|(value, part)| Some((value?.to_string(), part)))
+/// The positions of the mapping rows of each `entity_type_key` (rows in order): 4 bytes a
+/// row, where a copy of each type's ids was 20.
+fn rows_by_type(mappings: &DataFrame) -> PolarsResult<BTreeMap<String, Vec<IdxSize>>> {
+    let key = mappings.column(ENTITY_TYPE_KEY)?.as_materialized_series();
+    let values = key.str()?;
+    let groups = key.group_tuples(true, true)?.into_idx();
+    Ok(groups
+        .into_iter()
+        .filter_map(|(first, rows)| {
+            Some((
+                values.get(first as usize)?.to_string(),
+                rows.as_slice().to_vec(),
+            ))
+        })
         .collect())
 }
 
