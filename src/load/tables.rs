@@ -539,6 +539,7 @@ fn load_file(
     let mut checked = Vec::new();
     let mut invalid_json_later = Vec::new();
     let mut side = Vec::new();
+    let mut json_flagged = Vec::new();
     for spec in specs {
         let parts = key_parts(spec, &schema);
         if schema.get(spec.name).is_none() && !parts.is_empty() {
@@ -580,7 +581,12 @@ fn load_file(
                 side.push(only_invalid_json(value).alias(spec.name));
                 invalid_json_later.push(*spec);
             }
-            Keep::Invalid => exprs.push(only_invalid_json(value).alias(spec.name)),
+            // A text file's JSON: a flag per row here, the values that are not JSON read
+            // again afterwards (kept beside the flag, the whole column's text stayed held).
+            Keep::Invalid => {
+                exprs.push(invalid_json(value.clone()).alias(json_flag(spec)));
+                json_flagged.push((*spec, value));
+            }
             Keep::Nothing => {}
         }
     }
@@ -604,6 +610,12 @@ fn load_file(
     };
     for spec in invalid_json_later {
         let kept = placed(&df, &flagged, spec.name).map_err(|e| LoadError::table(shown, e))?;
+        df.with_column(kept)
+            .map_err(|e| LoadError::table(shown, e))?;
+    }
+    for (spec, value) in json_flagged {
+        let kept = not_json(file, format, &mut df, &spec, value)
+            .map_err(|e| LoadError::table(shown, e))?;
         df.with_column(kept)
             .map_err(|e| LoadError::table(shown, e))?;
     }
@@ -681,6 +693,41 @@ fn flagged_rows(file: &InputFile, tests: Vec<Expr>) -> PolarsResult<DataFrame> {
         .filter(any)
         .collect_with_engine(Engine::Streaming)?
         .unwrap_single())
+}
+
+fn json_flag(spec: &ColumnSpec) -> String {
+    format!("__not_json_{}", spec.name)
+}
+
+/// A text file's [`Keep::Invalid`] column from its flag (taken off `loaded`): the values
+/// that are not JSON, read again from the file only when there are any.
+fn not_json(
+    file: &InputFile,
+    format: TableFormat,
+    loaded: &mut DataFrame,
+    spec: &ColumnSpec,
+    value: Expr,
+) -> PolarsResult<Column> {
+    let flag = json_flag(spec);
+    let any = loaded.column(&flag)?.bool()?.any();
+    let _ = loaded.drop_in_place(&flag)?;
+    if !any {
+        return Ok(Column::full_null(
+            spec.name.into(),
+            loaded.height(),
+            &DataType::String,
+        ));
+    }
+    let values = scan(file, format)?
+        .with_row_index(ROW_COL, Some(1))
+        .select([
+            col(ROW_COL).cast(DataType::Int64),
+            only_invalid_json(value).alias(spec.name),
+        ])
+        .filter(col(spec.name).is_not_null())
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    placed(loaded, &values, spec.name)
 }
 
 /// A column of `loaded`'s height with the values `flagged` holds for some rows (by row
