@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{base_with, fixtures, run, run_at};
+use common::{base_with, csv_as_parquet, fixtures, run, run_at};
 
 /// The report date of the rules that need one (expiries, executions after the date).
 fn date() -> Option<chrono::NaiveDate> {
@@ -480,19 +480,12 @@ rule_test!(reconcile_entity_distinct_mapped_ids, "reconcile.entity.distinct_mapp
 /// the one the CSV overlay gives (rows 2 and 5, their text as exported).
 #[test]
 fn integrity_json_invalid_in_parquet_mappings() {
-    use polars::prelude::*;
     let data = base_with(None);
-    let csv = fixtures().join("rules/integrity.json.invalid/data/mappings/offices.csv");
-    let mut frame = LazyCsvReader::new(PlRefPath::try_from_path(&csv).unwrap())
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .finish()
-        .unwrap()
-        .collect()
-        .unwrap();
+    csv_as_parquet(
+        &fixtures().join("rules/integrity.json.invalid/data/mappings/offices.csv"),
+        &data.path().join("mappings/offices.parquet"),
+    );
     std::fs::remove_file(data.path().join("mappings/offices.csv")).unwrap();
-    let file = std::fs::File::create(data.path().join("mappings/offices.parquet")).unwrap();
-    ParquetWriter::new(file).finish(&mut frame).unwrap();
 
     let (_, _, findings) = run(data.path());
     let metadata: Vec<_> = findings

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::Command;
-use common::{base_with, run};
+use common::{base_with, csv_as_parquet, run};
 
 const HEADER: &str = "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n";
 
@@ -200,16 +200,7 @@ fn a_bad_mapping_time_is_named_though_the_column_is_not_kept() {
          OFFICE,2,7f1c2f0e-4d3b-4c1a-9b7e-2f5d8c9a0b12,b1,yesterday\n",
     )
     .unwrap();
-    let out = tempfile::tempdir().unwrap();
-    let assert = Command::cargo_bin("migcov")
-        .unwrap()
-        .args(["build", "--data"])
-        .arg(data.path())
-        .arg("--out")
-        .arg(out.path().join("site"))
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let stderr = failed_build(data.path());
     for part in ["mappings/m.csv", "row 2", "migrated_at", "yesterday"] {
         assert!(stderr.contains(part), "{part} not in {stderr}");
     }
@@ -217,19 +208,24 @@ fn a_bad_mapping_time_is_named_though_the_column_is_not_kept() {
 
 /// Writes `csv` (mapping rows) as `mappings/m.parquet`, every column as text.
 fn parquet_mappings(data: &Path, csv: &str) {
-    use polars::prelude::*;
     let text = data.join("m.csv.tmp");
     std::fs::write(&text, csv).unwrap();
-    let mut frame = LazyCsvReader::new(PlRefPath::try_from_path(&text).unwrap())
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .finish()
-        .unwrap()
-        .collect()
-        .unwrap();
+    csv_as_parquet(&text, &data.join("mappings/m.parquet"));
     std::fs::remove_file(&text).unwrap();
-    let file = std::fs::File::create(data.join("mappings/m.parquet")).unwrap();
-    ParquetWriter::new(file).finish(&mut frame).unwrap();
+}
+
+/// `migcov build` on `data`, which must fail on bad input (exit 2): its stderr.
+fn failed_build(data: &Path) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let assert = Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(out.path().join("site"))
+        .assert()
+        .code(2);
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
 #[test]
@@ -244,16 +240,7 @@ fn a_parquet_mapping_time_is_tested_apart_and_named() {
          OFFICE,2,7f1c2f0e-4d3b-4c1a-9b7e-2f5d8c9a0b12,b1,2026-03-01 09:00:00+01\n\
          OFFICE,3,8f1c2f0e-4d3b-4c1a-9b7e-2f5d8c9a0b13,b1,yesterday\n",
     );
-    let out = tempfile::tempdir().unwrap();
-    let assert = Command::cargo_bin("migcov")
-        .unwrap()
-        .args(["build", "--data"])
-        .arg(data.path())
-        .arg("--out")
-        .arg(out.path().join("site"))
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    let stderr = failed_build(data.path());
     for part in ["mappings/m.parquet", "row 3", "migrated_at", "yesterday"] {
         assert!(stderr.contains(part), "{part} not in {stderr}");
     }

@@ -34,6 +34,20 @@ pub fn base_with(overlay: Option<&Path>) -> tempfile::TempDir {
     dir
 }
 
+/// Writes the CSV file `csv` as the Parquet file `parquet`, every column as text.
+pub fn csv_as_parquet(csv: &Path, parquet: &Path) {
+    use polars::prelude::*;
+    let mut frame = LazyCsvReader::new(PlRefPath::try_from_path(csv).unwrap())
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .unwrap()
+        .collect()
+        .unwrap();
+    let file = std::fs::File::create(parquet).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+}
+
 pub fn run(data: &Path) -> (Inputs, Measures, Vec<Finding>) {
     run_at(data, None)
 }
