@@ -157,10 +157,13 @@ fn in_force(exclusion: &ExcludedIds, date: Option<NaiveDate>) -> bool {
 
 /// Builds the ledger, or `None` without a source inventory (there is no denominator of
 /// record then, and the report falls back to the entities' own counts).
+/// `rows_per_type`: the mapping rows of each entity type (`MissingSets::rows_per_type`); a
+/// type with none has no key.
 pub fn ledger(
     inputs: &Inputs,
     script_totals: &BTreeMap<Uuid, ScriptTotals>,
     missing: &[super::missing::MissingTable],
+    rows_per_type: &BTreeMap<String, i64>,
     date: Option<NaiveDate>,
 ) -> PolarsResult<Option<Ledger>> {
     let Some(inventory) = &inputs.source_tables else {
@@ -177,14 +180,6 @@ pub fn ledger(
         .collect();
     let missing: BTreeMap<String, &super::missing::MissingTable> =
         missing.iter().map(|m| (table_key(&m.table), m)).collect();
-    // The entity types that have any mapping row, in one pass.
-    // The distinct values of the column itself (null among them, skipped below): a filter
-    // first would copy every row's type.
-    let types_present = inputs.mappings.column(ENTITY_TYPE_KEY)?.unique()?;
-    let present = types_present.str()?;
-    let type_rows: BTreeSet<String> = (0..present.len())
-        .filter_map(|i| present.get(i).map(str::to_string))
-        .collect();
     let mut ledger = Ledger::default();
     for table in inventory.tables() {
         let key = table_key(&table.name);
@@ -226,7 +221,7 @@ pub fn ledger(
         // Mappings are the evidence once any row of the owners' types exists; a type with
         // no mapping row at all was likely not exported, so the entities' counts stand (and
         // `reconcile.entity.mapping_count` reports the gap).
-        let has_type_rows = has_mappings && types.iter().any(|t| type_rows.contains(t));
+        let has_type_rows = has_mappings && types.iter().any(|t| rows_per_type.contains_key(t));
         // With a source_ids file the sets come from measure::missing, joined once for all
         // tables; without one, the owners' distinct mapped ids are counted here.
         let measured = missing.get(&key);

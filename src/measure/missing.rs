@@ -66,6 +66,9 @@ pub struct MissingSets {
     counts: DataFrame,
     /// Orphan mapping rows with their `table_key`.
     orphans: DataFrame,
+    /// Mapping rows per `entity_type_key` (null left out): counted from the same grouping,
+    /// so the ledger and reconciliation need not group the mappings again.
+    pub rows_per_type: BTreeMap<String, i64>,
 }
 
 fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
@@ -100,6 +103,10 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
     // its turn comes, and the orphan rows are taken whole from the mappings afterwards, so
     // the mappings are never copied.
     let rows_of = rows_by_type(&inputs.mappings)?;
+    let rows_per_type = rows_of
+        .iter()
+        .map(|(t, rows)| (t.clone(), rows.len() as i64))
+        .collect();
     // Table by table, each with its owners' mappings: the joins have one key (the id). The
     // unmapped ids and the orphans are collected per table; the count plans of every table
     // (a count of excluded ids each) are collected together.
@@ -241,6 +248,7 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         false => concat(parts, UnionArgs::default())?.collect(),
     };
     Ok(MissingSets {
+        rows_per_type,
         tables,
         unmapped: stack(
             unmapped_parts,

@@ -189,7 +189,11 @@ pub fn validate(
     integrity::exports::entity_script_mismatch(inputs, options, &mut findings)?;
     integrity::seed::check(inputs, measures, &mut findings);
     missing::check(inputs, measures, options, &mut findings)?;
-    let reconciliation = reconcile::reconcile(inputs, &measures.legacy_repeats)?;
+    let reconciliation = reconcile::reconcile(
+        inputs,
+        &measures.missing_sets.rows_per_type,
+        &measures.legacy_repeats,
+    )?;
     reconcile::findings(&reconciliation, inputs, &mut findings);
     let mut overrides = inputs.config.severity.clone();
     overrides.extend(options.severity.clone());

@@ -146,10 +146,12 @@ fn inventory_check(
     }
 }
 
-/// Every entity's checks. `legacy_repeats`: the mapping rows that repeat an earlier row's
-/// (entity_type, legacy_id) (`Measures::legacy_repeats`).
+/// Every entity's checks. `rows_per_type`: the mapping rows of each entity type
+/// (`MissingSets::rows_per_type`); `legacy_repeats`: the mapping rows that repeat an
+/// earlier row's (entity_type, legacy_id) (`Measures::legacy_repeats`).
 pub fn reconcile(
     inputs: &Inputs,
+    rows_per_type: &BTreeMap<String, i64>,
     legacy_repeats: &DataFrame,
 ) -> PolarsResult<Vec<EntityReconciliation>> {
     let tolerance = inputs.config.reconcile_tolerance;
@@ -157,24 +159,22 @@ pub fn reconcile(
         .files
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
-    // Mapping rows per type; a type's distinct legacy ids are its rows less those that
-    // repeat an earlier row's id (found once, by `measure`): no set of every id is built.
-    let rows_per_type = |frame: LazyFrame| -> PolarsResult<BTreeMap<String, i64>> {
-        // Grouped as it is (the null group is skipped below): a filter first would copy
-        // every row's type.
-        let counts = frame
-            .select([col(ENTITY_TYPE_KEY)])
-            .group_by([col(ENTITY_TYPE_KEY)])
-            .agg([len().cast(DataType::Int64).alias("rows")])
-            .collect()?;
-        let keys = counts.column(ENTITY_TYPE_KEY)?.str()?;
-        let values = counts.column("rows")?.i64()?;
-        Ok((0..counts.height())
+    // A type's distinct legacy ids are its rows less those that repeat an earlier row's id
+    // (found once, by `measure`): no set of every id is built.
+    let repeats = legacy_repeats
+        .clone()
+        .lazy()
+        .group_by([col(ENTITY_TYPE_KEY)])
+        .agg([len().cast(DataType::Int64).alias("rows")])
+        .collect()?;
+    let repeated: BTreeMap<String, i64> = {
+        let keys = repeats.column(ENTITY_TYPE_KEY)?.str()?;
+        let values = repeats.column("rows")?.i64()?;
+        (0..repeats.height())
             .filter_map(|i| Some((keys.get(i)?.to_string(), values.get(i).unwrap_or(0))))
-            .collect())
+            .collect()
     };
-    let mapping_counts = rows_per_type(inputs.mappings.clone().lazy())?;
-    let repeated = rows_per_type(legacy_repeats.clone().lazy())?;
+    let mapping_counts = rows_per_type;
     let distinct_counts: BTreeMap<String, i64> = mapping_counts
         .iter()
         .map(|(t, n)| (t.clone(), n - repeated.get(t).copied().unwrap_or(0)))
