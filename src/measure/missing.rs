@@ -2,10 +2,12 @@
 //! excluded), those with no mapping of the owning entities' `entity_type` (unmapped), and
 //! that type's mappings whose `legacy_id` is not in the file (orphans).
 //!
-//! The mappings are split by entity type once (their type, legacy id and position only);
-//! each table's ids are then anti-joined on the id alone with its owners' part, both ways
-//! (unmapped ids, orphan mappings). The per-table results are small and stacked, and the
-//! per-table views are filters of those few materialised frames.
+//! The mappings are grouped by entity type once, as row positions only; table by table,
+//! the owners' legacy ids are taken from those positions and anti-joined with the table's
+//! ids on the id alone, both ways (unmapped ids, orphan mappings), and freed before the
+//! next table. The per-table results are small and stacked, and the per-table views are
+//! filters of those few materialised frames. The same grouping gives the mapping rows per
+//! type that the ledger and reconciliation read.
 //!
 //! The counts are measurements: they are the same whatever severity the missing-data rules
 //! have, and the gate's `max_missing_records` reads them. `validate::missing` turns the

@@ -17,12 +17,7 @@ use crate::load::tables::{FILE_COL, ROW_COL};
 /// `in_order`: the frame is in the order its files were read (each folder's entries by
 /// name) and rows in order, as the mappings are loaded, so the sort of every row is
 /// skipped. Files differ from their paths' order as text only in nested folders whose
-/// names extend one another (`a/` and `a-b/`).
-///
-/// Duplicates are few: a 64-bit hash of each row's keys, sorted, picks the rows whose hash
-/// repeats, and only those go through the exact window (first row per key). A
-/// hash shared by different keys only adds rows to that window, never drops one, so the
-/// result is exact; the window over every row would hold a group per key.
+/// names extend one another (`a/` and `a-b/`). How: see the module's comment.
 pub fn repeats(frame: LazyFrame, keys: &[Expr], in_order: bool) -> PolarsResult<LazyFrame> {
     repeats_hashed(frame, keys, key_hash(keys), in_order)
 }
