@@ -11,6 +11,7 @@ mod error;
 pub mod inventory;
 mod manifests;
 mod scripts_dir;
+mod slices;
 pub mod tables;
 
 use std::collections::BTreeMap;

@@ -10,12 +10,13 @@
 //!
 //! Memory goes to the values that are used ([`Keep`]): a conversion is checked by a flag per
 //! row, not a copy of the text; columns that are only tested are not kept (in a Parquet
-//! file they are tested in a streaming pass of their own); CSV and NDJSON are read by
-//! polars' streaming engine, a batch of lines at a time.
+//! file they are tested in a streaming pass of their own); CSV and NDJSON are read a slice
+//! of the file at a time ([`slices`]), never mapped whole.
 
 use polars::prelude::*;
 
 use super::discover::{InputFile, TableFormat};
+use super::slices;
 use super::LoadError;
 use crate::model::config::EpochUnit;
 
@@ -590,20 +591,15 @@ fn load_file(
             Keep::Nothing => {}
         }
     }
-    // Text formats are read by polars' streaming engine, a slice of the file at a time, so
-    // the text of a whole column is never held beside its converted values (10M CSV
-    // mappings: 0.5 GiB less). A Parquet file is decoded column by column anyway; there
-    // the streaming engine only held more.
-    let engine = match format {
-        TableFormat::Csv | TableFormat::Ndjson => Engine::Streaming,
-        TableFormat::Parquet => Engine::InMemory,
-    };
-    let mut df = lf
-        .with_row_index(ROW_COL, Some(1))
-        .select(exprs)
-        .collect_with_engine(engine)
-        .map(|r| r.unwrap_single())
-        .map_err(|e| LoadError::table(shown, e))?;
+    // Text formats are read a slice of the file at a time, so neither the file nor the text
+    // of a whole column is held beside the converted values (10M CSV mappings: 0.5 GiB for
+    // the text, 1.1 GiB for the file). A Parquet file is decoded column by column anyway;
+    // there polars' streaming engine only held more.
+    let mut df = match format {
+        TableFormat::Csv | TableFormat::Ndjson => read_text(file, format, &schema, &exprs, None),
+        TableFormat::Parquet => lf.with_row_index(ROW_COL, Some(1)).select(exprs).collect(),
+    }
+    .map_err(|e| LoadError::table(shown, e))?;
     let flagged = match side.is_empty() {
         true => DataFrame::empty(),
         false => flagged_rows(file, side).map_err(|e| LoadError::table(shown, e))?,
@@ -614,7 +610,7 @@ fn load_file(
             .map_err(|e| LoadError::table(shown, e))?;
     }
     for (spec, value) in json_flagged {
-        let kept = not_json(file, format, &mut df, &spec, value)
+        let kept = not_json(file, format, &schema, &mut df, &spec, value)
             .map_err(|e| LoadError::table(shown, e))?;
         df.with_column(kept)
             .map_err(|e| LoadError::table(shown, e))?;
@@ -641,7 +637,7 @@ fn load_file(
             .and_then(|c| c.bool().map(|b| b.any()))
             .map_err(|e| LoadError::table(shown, e))?;
         if any_unread {
-            let values = reread(file, format, spec, found, *sniffed, options)?;
+            let values = reread(file, format, &schema, spec, found, *sniffed, options)?;
             if spec.keep != Keep::Nothing {
                 df.replace(spec.name, values)
                     .map_err(|e| LoadError::table(shown, e))?;
@@ -654,6 +650,19 @@ fn load_file(
         .filter(|flag| df.column(flag).is_ok())
         .collect();
     Ok(df.drop_many(dropped))
+}
+
+/// A text file's rows through `select` (which sees `__row`), a slice at a time
+/// ([`slices`]); `keep` drops each slice's unwanted rows before the next is read.
+fn read_text(
+    file: &InputFile,
+    format: TableFormat,
+    schema: &SchemaRef,
+    select: &[Expr],
+    keep: Option<Expr>,
+) -> PolarsResult<DataFrame> {
+    let csv = format == TableFormat::Csv;
+    slices::read_text(&file.path, csv, schema.clone(), ROW_COL, select, keep)
 }
 
 /// A JSON column's values that are not JSON, null elsewhere ([`Keep::Invalid`]).
@@ -704,6 +713,7 @@ fn json_flag(spec: &ColumnSpec) -> String {
 fn not_json(
     file: &InputFile,
     format: TableFormat,
+    schema: &SchemaRef,
     loaded: &mut DataFrame,
     spec: &ColumnSpec,
     value: Expr,
@@ -718,15 +728,16 @@ fn not_json(
             &DataType::String,
         ));
     }
-    let values = scan(file, format)?
-        .with_row_index(ROW_COL, Some(1))
-        .select([
+    let values = read_text(
+        file,
+        format,
+        schema,
+        &[
             col(ROW_COL).cast(DataType::Int64),
             only_invalid_json(value).alias(spec.name),
-        ])
-        .filter(col(spec.name).is_not_null())
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
+        ],
+        Some(col(spec.name).is_not_null()),
+    )?;
     placed(loaded, &values, spec.name)
 }
 
@@ -790,6 +801,7 @@ fn unread_name(spec: &ColumnSpec) -> String {
 fn reread(
     file: &InputFile,
     format: TableFormat,
+    schema: &SchemaRef,
     spec: &ColumnSpec,
     found: &DataType,
     sniffed: Option<&str>,
@@ -803,17 +815,17 @@ fn reread(
             .otherwise(fast),
         _ => fast,
     };
-    let df = scan(file, format)
-        .and_then(|lf| {
-            lf.with_row_index(ROW_COL, Some(1))
-                .select([
-                    col(ROW_COL).cast(DataType::Int64),
-                    col(spec.name).cast(DataType::String).alias(RAW_COL),
-                    value.alias(spec.name),
-                ])
-                .collect()
-        })
-        .map_err(|e| LoadError::table(shown, e))?;
+    let select = [
+        col(ROW_COL).cast(DataType::Int64),
+        col(spec.name).cast(DataType::String).alias(RAW_COL),
+        value.alias(spec.name),
+    ];
+    let df = match format {
+        TableFormat::Parquet => scan(file, format)
+            .and_then(|lf| lf.with_row_index(ROW_COL, Some(1)).select(select).collect()),
+        _ => read_text(file, format, schema, &select, None),
+    }
+    .map_err(|e| LoadError::table(shown, e))?;
     check_conversion(&df, file, spec)?;
     df.column(spec.name)
         .cloned()
