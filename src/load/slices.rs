@@ -31,13 +31,18 @@ pub struct Slices {
     /// Read but not yet handed out: the start of a record cut by the last read.
     carry: Vec<u8>,
     size: usize,
+    /// Bytes of the file not read yet, as its length said on opening.
+    left: u64,
     done: bool,
 }
 
 impl Slices {
     pub fn open(path: &Path, csv: bool, size: usize) -> io::Result<Self> {
+        let file = File::open(path)?;
+        let left = file.metadata()?.len();
         let mut slices = Slices {
-            file: File::open(path)?,
+            file,
+            left,
             csv,
             header: Vec::new(),
             carry: Vec::new(),
@@ -49,11 +54,12 @@ impl Slices {
             loop {
                 let more = slices.read_more()?;
                 if let Some(end) = first_record_end(&slices.carry) {
-                    slices.header = slices.carry.drain(..end).collect();
+                    // `carry` keeps the header in front of what follows it.
+                    slices.header = slices.carry[..end].to_vec();
                     break;
                 }
                 if !more {
-                    slices.header = std::mem::take(&mut slices.carry);
+                    slices.header = slices.carry.clone();
                     slices.done = true;
                     break;
                 }
@@ -64,35 +70,30 @@ impl Slices {
 
     /// Appends up to `size` bytes of the file to `carry`; false at the end of the file.
     fn read_more(&mut self) -> io::Result<bool> {
-        let start = self.carry.len();
-        self.carry.resize(start + self.size, 0);
-        let mut filled = start;
-        while filled < self.carry.len() {
-            match self.file.read(&mut self.carry[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    self.carry.truncate(filled);
-                    return Err(e);
-                }
-            }
-        }
-        let more = filled == self.carry.len();
-        self.carry.truncate(filled);
-        Ok(more)
+        // Room for what is left of the file, at most `size`: a small file never takes a
+        // whole slice's buffer.
+        let left = self.left.min(self.size as u64) as usize;
+        self.carry.reserve_exact(left);
+        let read = (&mut self.file)
+            .take(self.size as u64)
+            .read_to_end(&mut self.carry)?;
+        self.left = self.left.saturating_sub(read as u64);
+        Ok(read == self.size)
     }
 
-    /// The next slice: the header (CSV) and the whole records read so far.
+    /// The next slice: the header (CSV) and the whole records read so far. `carry` starts
+    /// with the header, so the slice is `carry` itself, never a copy of it.
     fn next_slice(&mut self) -> io::Result<Option<Vec<u8>>> {
         if self.done {
             return Ok(None);
         }
+        let start = self.header.len();
         loop {
             let more = self.read_more()?;
+            let read = &self.carry[start..];
             let end = match more {
-                true => last_record_end(&self.carry, self.csv),
-                false => Some(self.carry.len()),
+                true => last_record_end(read, self.csv),
+                false => Some(read.len()),
             };
             // A record longer than what is read so far: read on.
             let Some(end) = end else { continue };
@@ -100,11 +101,11 @@ impl Slices {
             if end == 0 {
                 return Ok(None);
             }
-            let mut slice = Vec::with_capacity(self.header.len() + end);
-            slice.extend_from_slice(&self.header);
-            slice.extend_from_slice(&self.carry[..end]);
-            self.carry.drain(..end);
-            return Ok(Some(slice));
+            let rest = self.carry.split_off(start + end);
+            let mut next = Vec::with_capacity(start + rest.len());
+            next.extend_from_slice(&self.header);
+            next.extend_from_slice(&rest);
+            return Ok(Some(std::mem::replace(&mut self.carry, next)));
         }
     }
 }
@@ -117,12 +118,18 @@ impl Iterator for Slices {
     }
 }
 
+/// The quotes in `bytes`: a plain count, which the compiler turns into wide compares (CSV
+/// JSON columns quote every key, too many hits for a search that stops at each).
+fn count_quotes(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'"').count()
+}
+
 /// Where the first CSV record of `bytes` ends (just past its line break), if it does.
 fn first_record_end(bytes: &[u8]) -> Option<usize> {
     let mut quotes = 0usize;
     let mut from = 0;
     for at in memchr::memchr_iter(b'\n', bytes) {
-        quotes += memchr::memchr_iter(b'"', &bytes[from..at]).count();
+        quotes += count_quotes(&bytes[from..at]);
         if quotes % 2 == 0 {
             return Some(at + 1);
         }
@@ -138,13 +145,13 @@ fn last_record_end(bytes: &[u8], csv: bool) -> Option<usize> {
         return Some(at + 1);
     }
     // The quotes before each line break, walking back from the last one.
-    let mut quotes = memchr::memchr_iter(b'"', &bytes[..at]).count();
+    let mut quotes = count_quotes(&bytes[..at]);
     loop {
         if quotes % 2 == 0 {
             return Some(at + 1);
         }
         let before = memchr::memrchr(b'\n', &bytes[..at])?;
-        quotes -= memchr::memchr_iter(b'"', &bytes[before..at]).count();
+        quotes -= count_quotes(&bytes[before..at]);
         at = before;
     }
 }
@@ -174,9 +181,34 @@ pub fn read_text(
     select: &[Expr],
     keep: Option<Expr>,
 ) -> PolarsResult<DataFrame> {
+    let slices = Slices::open(path, csv, SLICE_BYTES)?;
+    // The next slice is read (and its records found) on a thread of its own while polars
+    // parses this one; a rendezvous channel keeps one slice waiting at most.
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(0);
+        scope.spawn(move || {
+            for slice in slices {
+                if send.send(slice).is_err() {
+                    break;
+                }
+            }
+        });
+        parse_slices(receive, csv, schema, row_col, select, keep)
+    })
+}
+
+/// The slices received, parsed in turn and stacked (see [`read_text`]).
+fn parse_slices(
+    slices: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    csv: bool,
+    schema: SchemaRef,
+    row_col: &str,
+    select: &[Expr],
+    keep: Option<Expr>,
+) -> PolarsResult<DataFrame> {
     let mut frames = Vec::new();
     let mut rows: IdxSize = 0;
-    for slice in Slices::open(path, csv, SLICE_BYTES)? {
+    for slice in slices {
         let mut read = scan_slice(slice?, csv, schema.clone())?
             .with_row_index(row_col, Some(rows + 1))
             .select(select)

@@ -307,7 +307,8 @@ fn rows_by_type(mappings: &DataFrame) -> PolarsResult<BTreeMap<String, Vec<IdxSi
         .filter_map(|(first, rows)| {
             Some((
                 values.get(first as usize)?.to_string(),
-                rows.as_slice().to_vec(),
+                // The group's own vector, not a copy of it.
+                Vec::from(rows),
             ))
         })
         .collect())

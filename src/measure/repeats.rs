@@ -36,34 +36,53 @@ pub fn repeats_hashed(
         true => frame,
         false => frame.sort([FILE_COL, ROW_COL], Default::default()),
     };
-    let rows = frame.with_column(hash.alias("__hash")).collect()?;
-    // Sorted, a repeated hash sits beside its repeat: no table of every hash is built.
-    let repeated_hashes = rows
+    let rows = frame.collect()?;
+    let repeated = Series::new("__repeated".into(), repeated_hashes(&rows, &hash)?);
+    // The candidates are taken by position, in the rows' order, so their own row numbers
+    // order them as the whole frame's would; no other column of every row is touched (a
+    // join would have written out the file column, one value for the whole file).
+    let picked = rows
         .clone()
         .lazy()
-        .select([col("__hash").sort(Default::default())])
-        .filter(col("__hash").eq(col("__hash").shift(lit(1))))
-        .unique(None, UniqueKeepStrategy::Any);
+        .select([hash.alias("__hash")])
+        .with_row_index("__position", None)
+        .filter(col("__hash").is_in(lit(repeated).implode(false), false))
+        .select([col("__position")])
+        .collect()?;
+    let candidates = rows.take(picked.column("__position")?.idx()?)?;
     let first = col("__order").min().over(keys)?;
-    // The candidates keep the rows' order, so their own row numbers order them as the
-    // whole frame's would: none is numbered beside every row.
-    let mut in_frame_order = JoinArgs::new(JoinType::Semi);
-    in_frame_order.maintain_order = MaintainOrderJoin::Left;
-    Ok(rows
+    Ok(candidates.lazy().with_row_index("__order", None).filter(
+        col("__order").neq(first).and(
+            keys.iter()
+                .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
+        ),
+    ))
+}
+
+/// The hashes that occur more than once among the rows. Sorted, a repeated hash sits beside
+/// its repeat: no table of every hash is built. The hashes are computed again to pick the
+/// candidates, so only the sort's two copies of them (8 bytes a row each) are ever held.
+fn repeated_hashes(rows: &DataFrame, hash: &Expr) -> PolarsResult<Vec<u64>> {
+    let sorted = rows
+        .clone()
         .lazy()
-        .join(
-            repeated_hashes,
-            [col("__hash")],
-            [col("__hash")],
-            in_frame_order,
-        )
-        .with_row_index("__order", None)
-        .filter(
-            col("__order").neq(first).and(
-                keys.iter()
-                    .fold(lit(true), |all, k| all.and(k.clone().is_not_null())),
-            ),
-        ))
+        .select([hash.clone().alias("__hash")])
+        .collect()?
+        .column("__hash")?
+        .as_materialized_series()
+        .sort(Default::default())?;
+    // One chunk, so no pair of equal hashes is split between two.
+    let sorted = sorted.rechunk();
+    let sorted = sorted.u64()?;
+    let mut repeated: Vec<u64> = Vec::new();
+    for values in sorted.downcast_iter() {
+        for pair in values.values().windows(2) {
+            if pair[0] == pair[1] && repeated.last() != Some(&pair[0]) {
+                repeated.push(pair[0]);
+            }
+        }
+    }
+    Ok(repeated)
 }
 
 /// A 64-bit hash of the keys (as text) of each row.
@@ -99,20 +118,29 @@ pub fn folded_text_hash(text: Expr) -> Expr {
             let mut folded = Vec::new();
             let hashes: Vec<u64> = text
                 .iter()
-                .map(|value| match value.map(str::trim) {
-                    Some(value) if value.is_ascii() => {
-                        folded.clear();
-                        folded.extend(value.bytes().map(|b| b.to_ascii_lowercase()));
-                        state.hash_one(&folded)
-                    }
-                    Some(_) => 1,
-                    None => 0,
-                })
+                .map(|value| fold_hash(&state, &mut folded, value))
                 .collect();
             Ok(UInt64Chunked::from_vec(column.name().clone(), hashes).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::UInt64)),
     )
+}
+
+/// One value's hash for [`folded_text_hash`] (`folded` is scratch space).
+fn fold_hash(
+    state: &PlSeedableRandomStateQuality,
+    folded: &mut Vec<u8>,
+    value: Option<&str>,
+) -> u64 {
+    match value.map(str::trim) {
+        Some(value) if value.is_ascii() => {
+            folded.clear();
+            folded.extend(value.bytes().map(|b| b.to_ascii_lowercase()));
+            state.hash_one(&*folded)
+        }
+        Some(_) => 1,
+        None => 0,
+    }
 }
 
 /// The distinct non-null values of `column` in `frame`: its non-null rows less those that
