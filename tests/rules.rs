@@ -353,7 +353,7 @@ fn severity_overrides_in_migcov_yaml_apply() {
 #[test]
 fn integrity_export_missing_value() {
     let (n, count, fired) = dated_findings_of("integrity.export.missing_value");
-    assert_eq!((n, count), (2, 3));
+    assert_eq!((n, count), (2, 4));
     assert_eq!(
         fired,
         ["integrity.export.missing_value"],
@@ -384,6 +384,7 @@ fn integrity_export_missing_value() {
                 Some(11),
                 "entity_type".into()
             ),
+            ("mappings/offices.csv".into(), Some(12), "modern_id".into()),
             ("metrics/run.csv".into(), Some(2), "execution_date".into()),
             (
                 "metrics/run.csv".into(),

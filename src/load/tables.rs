@@ -43,6 +43,11 @@ pub enum ColumnKind {
     /// numbered columns (`id_1`, `id_2`, ...), joined with [`KEY_SEPARATOR`]; stored as
     /// trimmed text, so keys compare as text.
     Key,
+    /// A UUID, held as its two 64-bit halves ([`uuid_halves`]); the text is kept only where
+    /// it is not the canonical form (hyphenated, lower case, no spaces), or not a UUID at
+    /// all. A canonical UUID takes 16 bytes, where its text took 52. [`uuid_text`] gives
+    /// every value's text back.
+    Uuid,
 }
 
 /// Joins the parts of a composite key: `id_1 = 10248`, `id_2 = 11` is the key `10248|11`.
@@ -51,7 +56,9 @@ pub const KEY_SEPARATOR: &str = "|";
 impl ColumnKind {
     fn dtype(self) -> DataType {
         match self {
-            ColumnKind::Text | ColumnKind::Json | ColumnKind::Key => DataType::String,
+            ColumnKind::Text | ColumnKind::Json | ColumnKind::Key | ColumnKind::Uuid => {
+                DataType::String
+            }
             ColumnKind::Int | ColumnKind::Timestamp => DataType::Int64,
             ColumnKind::Float => DataType::Float64,
         }
@@ -68,6 +75,7 @@ impl ColumnKind {
             }
             ColumnKind::Json => "JSON",
             ColumnKind::Key => "a key",
+            ColumnKind::Uuid => "a UUID",
         }
     }
 }
@@ -166,7 +174,7 @@ pub const MAPPINGS: &[ColumnSpec] = &[
     opt("id", Text),
     req("entity_type", Text),
     req("legacy_id", Key),
-    req("modern_id", Text),
+    req("modern_id", Uuid),
     checked("migration_batch", Text),
     checked("migrated_at", Timestamp),
     json_checked("metadata"),
@@ -410,7 +418,7 @@ fn convert(
     let c = col(spec.name);
     let text = matches!(found, DataType::String);
     match spec.kind {
-        Text => c.cast(DataType::String),
+        Text | Uuid => c.cast(DataType::String),
         // Only text can carry spaces to trim; a number's text has none.
         Key if text => c.str().strip_chars(lit(NULL)),
         Key => c.cast(DataType::String),
@@ -471,8 +479,9 @@ pub fn load_table(
     )
     .and_then(|lf| lf.collect())
     .map_err(|e| LoadError::table(&files[0].relative, e))?;
-    // A CSV scan yields its rows in many small chunks; every later pass (joins, hashes,
-    // sorts) is faster over one contiguous chunk per column.
+    // Every later pass (joins, hashes, sorts) is faster over one chunk per column, and
+    // polars joins a frame's chunks whole whenever its columns are chunked apart (a column
+    // that is one value for the whole file counts as one chunk).
     let mut combined = combined;
     // Column by column: all at once would hold every column twice.
     combined.rechunk_mut();
@@ -541,6 +550,7 @@ fn load_file(
     let mut invalid_json_later = Vec::new();
     let mut side = Vec::new();
     let mut json_flagged = Vec::new();
+    let mut uuids = Vec::new();
     for spec in specs {
         let parts = key_parts(spec, &schema);
         if schema.get(spec.name).is_none() && !parts.is_empty() {
@@ -551,9 +561,14 @@ fn load_file(
             if spec.keep != Keep::Nothing {
                 exprs.push(lit(NULL).cast(spec.kind.dtype()).alias(spec.name));
             }
+            if spec.kind == Uuid {
+                let (hi, lo) = half_names(spec.name);
+                exprs.push(lit(NULL).cast(DataType::UInt64).alias(hi));
+                exprs.push(lit(NULL).cast(DataType::UInt64).alias(lo));
+            }
             continue;
         };
-        let converts = !matches!(spec.kind, Text | Json | Key);
+        let converts = !matches!(spec.kind, Text | Json | Key | Uuid);
         if spec.keep == Keep::Nothing && !converts {
             continue;
         }
@@ -577,6 +592,11 @@ fn load_file(
             checked.push((*spec, found.clone(), sniffed));
         }
         match spec.keep {
+            // The halves, and the text of the values that are not canonical.
+            Keep::All if spec.kind == Uuid => {
+                exprs.push(uuid_halves(value).alias(parts_name(spec)));
+                uuids.push(*spec);
+            }
             Keep::All => exprs.push(value.alias(spec.name)),
             Keep::Invalid if apart => {
                 side.push(only_invalid_json(value).alias(spec.name));
@@ -615,6 +635,11 @@ fn load_file(
         df.with_column(kept)
             .map_err(|e| LoadError::table(shown, e))?;
     }
+    for spec in uuids {
+        let text = uuid_columns(&mut df, &spec).map_err(|e| LoadError::table(shown, e))?;
+        df.with_column(text)
+            .map_err(|e| LoadError::table(shown, e))?;
+    }
     for spec in specs.iter().filter(|s| s.keep == Keep::Invalid) {
         if let Ok(kept) = df.column(spec.name) {
             let kept = only_values(kept).map_err(|e| LoadError::table(shown, e))?;
@@ -649,7 +674,22 @@ fn load_file(
         .map(|(s, _, _)| unread_name(s))
         .filter(|flag| df.column(flag).is_ok())
         .collect();
-    Ok(df.drop_many(dropped))
+    settled(df.drop_many(dropped)).map_err(|e| LoadError::table(shown, e))
+}
+
+/// A file's frame as it is kept: a column with no value (an optional column the file does
+/// not have, read a slice at a time) is one null for the whole file, not a null per row.
+fn settled(frame: DataFrame) -> PolarsResult<DataFrame> {
+    let height = frame.height();
+    let columns = frame
+        .into_columns()
+        .into_iter()
+        .map(|c| match c.null_count() == height && height > 0 {
+            true => Column::full_null(c.name().clone(), height, c.dtype()),
+            false => c,
+        })
+        .collect();
+    DataFrame::new(height, columns)
 }
 
 /// A text file's rows through `select` (which sees `__row`), a slice at a time
@@ -739,6 +779,117 @@ fn not_json(
         Some(col(spec.name).is_not_null()),
     )?;
     placed(loaded, &values, spec.name)
+}
+
+fn parts_name(spec: &ColumnSpec) -> String {
+    format!("__parts_{}", spec.name)
+}
+
+/// The columns holding a [`Uuid`] column's halves: `__<name>_hi` and `__<name>_lo`.
+pub fn half_names(name: &str) -> (String, String) {
+    (format!("__{name}_hi"), format!("__{name}_lo"))
+}
+
+/// A UUID text column's parts, a struct per row: `hi` and `lo`, the halves (null unless the
+/// value, trimmed, is a hyphenated UUID in any case), and `text`, the value where it is not
+/// canonical (hyphenated, lower case, no spaces), null elsewhere.
+pub fn uuid_halves(text: Expr) -> Expr {
+    text.map(
+        |column: Column| {
+            let text = column.str()?;
+            let mut hi = PrimitiveChunkedBuilder::<UInt64Type>::new("hi".into(), text.len());
+            let mut lo = PrimitiveChunkedBuilder::<UInt64Type>::new("lo".into(), text.len());
+            let mut kept = StringChunkedBuilder::new("text".into(), text.len());
+            for value in text.iter() {
+                let (halves, is_plain) = match value {
+                    None => (None, true),
+                    Some(value) => {
+                        // Only a 36-character text is a hyphenated UUID.
+                        let canonical =
+                            value.len() == 36 && !value.bytes().any(|b| b.is_ascii_uppercase());
+                        let trimmed = value.trim();
+                        let halves = (trimmed.len() == 36)
+                            .then(|| uuid::Uuid::try_parse(trimmed).ok())
+                            .flatten()
+                            .map(|u| u.as_u64_pair());
+                        (halves, canonical && halves.is_some())
+                    }
+                };
+                hi.append_option(halves.map(|h| h.0));
+                lo.append_option(halves.map(|h| h.1));
+                match is_plain {
+                    true => kept.append_null(),
+                    false => kept.append_option(value),
+                }
+            }
+            let fields = [
+                hi.finish().into_column(),
+                lo.finish().into_column(),
+                kept.finish().into_column(),
+            ];
+            StructChunked::from_columns(column.name().clone(), text.len(), &fields)
+                .map(|s| s.into_column())
+        },
+        |_, field| {
+            Ok(Field::new(
+                field.name().clone(),
+                DataType::Struct(vec![
+                    Field::new("hi".into(), DataType::UInt64),
+                    Field::new("lo".into(), DataType::UInt64),
+                    Field::new("text".into(), DataType::String),
+                ]),
+            ))
+        },
+    )
+}
+
+/// Every value of a [`Uuid`] column as text: the text kept, or the canonical form of the
+/// halves. For the rows a finding shows, never for every row.
+pub fn uuid_text(name: &str) -> Expr {
+    let (hi, lo) = half_names(name);
+    col(name).map_many(
+        |columns: &mut [Column]| {
+            let text = columns[0].str()?;
+            let hi = columns[1].u64()?;
+            let lo = columns[2].u64()?;
+            let values: StringChunked = text
+                .iter()
+                .zip(hi.iter().zip(lo.iter()))
+                .map(|(text, halves)| match (text, halves) {
+                    (Some(text), _) => Some(text.to_string()),
+                    (None, (Some(hi), Some(lo))) => {
+                        Some(uuid::Uuid::from_u64_pair(hi, lo).hyphenated().to_string())
+                    }
+                    _ => None,
+                })
+                .collect();
+            Ok(values.with_name(columns[0].name().clone()).into_column())
+        },
+        &[col(hi), col(lo)],
+        |_, fields| Ok(Field::new(fields[0].name().clone(), DataType::String)),
+    )
+}
+
+/// A [`Uuid`] column's halves, as columns of `loaded`, and its text, all taken off its
+/// parts. The text is one null for the whole file when every value is canonical.
+fn uuid_columns(loaded: &mut DataFrame, spec: &ColumnSpec) -> PolarsResult<Column> {
+    let parts = loaded.drop_in_place(&parts_name(spec))?;
+    let parts = parts.struct_()?;
+    let (hi, lo) = half_names(spec.name);
+    loaded.with_column(
+        parts
+            .field_by_name("hi")?
+            .with_name(hi.into())
+            .into_column(),
+    )?;
+    loaded.with_column(
+        parts
+            .field_by_name("lo")?
+            .with_name(lo.into())
+            .into_column(),
+    )?;
+    let text = parts.field_by_name("text")?.with_name(spec.name.into());
+    only_values(&text.into_column())
 }
 
 /// A column of `loaded`'s height with the values `flagged` holds for some rows (by row
@@ -1009,5 +1160,10 @@ pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
             .filter(|s| s.keep != Keep::Nothing)
             .map(|s| Column::new_empty(s.name.into(), &s.kind.dtype())),
     );
+    for spec in specs.iter().filter(|s| s.kind == Uuid) {
+        let (hi, lo) = half_names(spec.name);
+        columns.push(Column::new_empty(hi.into(), &DataType::UInt64));
+        columns.push(Column::new_empty(lo.into(), &DataType::UInt64));
+    }
     DataFrame::new_infer_height(columns).expect("distinct column names")
 }

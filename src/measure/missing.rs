@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::load::tables::{FILE_COL, ROW_COL};
+use crate::load::tables::{uuid_text, FILE_COL, ROW_COL};
 use crate::load::{table_key, Inputs, ENTITY_TYPE_KEY};
 use crate::model::config::expired;
 
@@ -242,7 +242,8 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             let found = concat(orphan_parts, UnionArgs::default())?.collect()?;
             let mut rows = inputs.mappings.take(found.column("__mapping")?.idx()?)?;
             rows.with_column(found.column("table_key")?.clone())?;
-            rows
+            // Their modern ids as text, for the finding's samples.
+            rows.lazy().with_column(uuid_text("modern_id")).collect()?
         }
     };
     let stack = |parts: Vec<LazyFrame>, empty: DataFrame| match parts.is_empty() {

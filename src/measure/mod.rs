@@ -23,6 +23,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::load::tables::uuid_text;
 use crate::load::{Inputs, ENTITY_TYPE_KEY, FINAL_RUN};
 use crate::model::{format_timestamp, Domain, LogLevel};
 
@@ -138,6 +139,7 @@ fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
         &[col(ENTITY_TYPE_KEY), col("legacy_id")],
         true,
     )?
+    .with_column(uuid_text("modern_id"))
     .collect()
 }
 

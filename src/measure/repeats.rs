@@ -11,7 +11,7 @@ use std::hash::BuildHasher;
 
 use polars::prelude::*;
 
-use crate::load::tables::{FILE_COL, ROW_COL};
+use crate::load::tables::{half_names, FILE_COL, ROW_COL};
 
 /// Rows that repeat `keys` of an earlier row (in file and row order); the first stays.
 /// `in_order`: the frame is in the order its files were read (each folder's entries by
@@ -126,6 +126,33 @@ pub fn folded_text_hash(text: Expr) -> Expr {
     )
 }
 
+/// [`folded_text_hash`] of a load's UUID column ([`crate::load::tables::ColumnKind::Uuid`])
+/// without its text: a value that folds to a UUID is hashed by its halves (every spelling
+/// of one UUID has the same halves), any other by its folded text.
+pub fn folded_uuid_hash(name: &str) -> Expr {
+    let (hi, lo) = half_names(name);
+    col(name).map_many(
+        |columns: &mut [Column]| {
+            let state = PlSeedableRandomStateQuality::seed_from_u64(0);
+            let text = columns[0].str()?;
+            let hi = columns[1].u64()?;
+            let lo = columns[2].u64()?;
+            let mut folded = Vec::new();
+            let hashes: Vec<u64> = text
+                .iter()
+                .zip(hi.iter().zip(lo.iter()))
+                .map(|(text, halves)| match halves {
+                    (Some(hi), Some(lo)) => state.hash_one((hi, lo)),
+                    _ => fold_hash(&state, &mut folded, text),
+                })
+                .collect();
+            Ok(UInt64Chunked::from_vec(columns[0].name().clone(), hashes).into_column())
+        },
+        &[col(hi), col(lo)],
+        |_, fields| Ok(Field::new(fields[0].name().clone(), DataType::UInt64)),
+    )
+}
+
 /// One value's hash for [`folded_text_hash`] (`folded` is scratch space).
 fn fold_hash(
     state: &PlSeedableRandomStateQuality,
@@ -158,6 +185,7 @@ pub fn distinct(frame: LazyFrame, column: &str) -> PolarsResult<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::tables::{uuid_halves, uuid_text};
 
     /// The plain window over every row: what [`repeats`] must equal.
     fn by_window(frame: &DataFrame, keys: &[Expr]) -> Vec<i64> {
@@ -212,6 +240,66 @@ mod tests {
             proptest::prop_assert_eq!(order(&found), by_window(&frame, &keys));
             let present = frame.column("id").unwrap().drop_nulls().n_unique().unwrap() as u64;
             proptest::prop_assert_eq!(distinct(frame.lazy(), "id").unwrap(), present);
+        }
+
+        #[test]
+        fn uuid_halves_keep_every_text_and_find_what_the_folded_window_finds(
+            picks in proptest::collection::vec(proptest::option::of(0usize..9), 0..200)
+        ) {
+            // One UUID in three spellings, another, text that is no UUID in two cases, a
+            // non-ASCII value and a value with a UUID inside it.
+            let words = [
+                "3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f",
+                "3F2B8C1E-9A4D-4C3B-8E2F-1A2B3C4D5E6F",
+                " 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f ",
+                "0a0b0c0d-0000-4000-8000-000000000001",
+                "not-a-uuid",
+                "NOT-A-UUID",
+                "é-ü",
+                "x3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6",
+                "3f2b8c1e9a4d4c3b8e2f1a2b3c4d5e6f",
+            ];
+            let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
+            let frame = df!(
+                FILE_COL => vec!["m.csv"; picks.len()],
+                ROW_COL => (1..=picks.len() as i64).collect::<Vec<_>>(),
+                "original" => text,
+            )
+            .unwrap();
+            // As load holds the column: the halves, and the text where it is not canonical.
+            let (hi, lo) = half_names("modern_id");
+            let parts = frame
+                .clone()
+                .lazy()
+                .with_column(uuid_halves(col("original")).alias("parts"))
+                .with_columns([
+                    col("parts").struct_().field_by_name("hi").alias(hi.as_str()),
+                    col("parts").struct_().field_by_name("lo").alias(lo.as_str()),
+                    col("parts").struct_().field_by_name("text").alias("modern_id"),
+                ])
+                .collect()
+                .unwrap();
+            let shown = parts
+                .clone()
+                .lazy()
+                .select([uuid_text("modern_id")])
+                .collect()
+                .unwrap();
+            proptest::prop_assert_eq!(
+                shown.column("modern_id").unwrap().as_materialized_series(),
+                &frame.column("original").unwrap().as_materialized_series().clone().with_name("modern_id".into())
+            );
+            let folded = |c: Expr| c.str().strip_chars(lit(NULL)).str().to_lowercase();
+            let found = repeats_hashed(
+                parts.lazy(),
+                &[folded(uuid_text("modern_id"))],
+                folded_uuid_hash("modern_id"),
+                true,
+            )
+            .unwrap()
+            .collect()
+            .unwrap();
+            proptest::prop_assert_eq!(order(&found), by_window(&frame, &[folded(col("original"))]));
         }
 
         #[test]

@@ -3,8 +3,9 @@
 
 use polars::prelude::*;
 
+use crate::load::tables::uuid_text;
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
-use crate::measure::repeats::{folded_text_hash, repeats, repeats_hashed};
+use crate::measure::repeats::{folded_uuid_hash, repeats, repeats_hashed};
 use crate::measure::Measures;
 use crate::model::{LogLevel, OperationType};
 use crate::validate::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
@@ -187,7 +188,10 @@ pub fn check(
         rows_finding(
             RuleId::IntegrityMappingInvalidModernId,
             Subject::new("table", "mappings"),
-            mappings.clone().filter(col("__bad_modern")),
+            mappings
+                .clone()
+                .filter(col("__bad_modern"))
+                .with_column(uuid_text("modern_id")),
             &["entity_type", "legacy_id", "modern_id"],
             &["legacy_id"],
             options,
@@ -197,7 +201,10 @@ pub fn check(
             RuleId::IntegrityMappingNegativeLegacyId,
             Subject::new("table", "mappings"),
             // Keys are text; only a key that is a whole number can be negative.
-            mappings.clone().filter(col("__negative")),
+            mappings
+                .clone()
+                .filter(col("__negative"))
+                .with_column(uuid_text("modern_id")),
             &["entity_type", "legacy_id", "modern_id"],
             &["legacy_id"],
             options,
@@ -221,11 +228,16 @@ fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
         .clone()
         .lazy()
         .select([
+            // Load kept the text of the values that are not canonical UUIDs only (an empty
+            // value left the row out), so every other value is a UUID.
             col("modern_id")
-                .str()
-                .contains(lit(UUID_PATTERN), true)
-                .not()
-                .fill_null(lit(true))
+                .is_not_null()
+                .and(
+                    col("modern_id")
+                        .str()
+                        .contains(lit(UUID_PATTERN), true)
+                        .not(),
+                )
                 .alias("__bad_modern"),
             // Keys are text; only a key that is a whole number can be negative.
             col("legacy_id")
@@ -240,7 +252,7 @@ fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
 
 /// A modern id as duplicates compare it: trimmed, in lower case.
 fn modern_key() -> Expr {
-    col("modern_id")
+    uuid_text("modern_id")
         .str()
         .strip_chars(lit(NULL))
         .str()
@@ -334,7 +346,10 @@ fn more_checks(
             RuleId::IntegrityJsonInvalid,
             Subject::new("table", "mappings.metadata"),
             // Load kept only the metadata that is not JSON (`Keep::Invalid`).
-            mappings.clone().filter(col("metadata").is_not_null()),
+            mappings
+                .clone()
+                .filter(col("metadata").is_not_null())
+                .with_column(uuid_text("modern_id")),
             &["entity_type", "legacy_id", "modern_id", "metadata"],
             &[],
             options,
@@ -362,10 +377,10 @@ fn more_checks(
             repeats_hashed(
                 mappings,
                 &[modern_key()],
-                folded_text_hash(col("modern_id")),
+                folded_uuid_hash("modern_id"),
                 true,
             )?
-            .with_column(modern_key().alias("__modern")),
+            .with_columns([modern_key().alias("__modern"), uuid_text("modern_id")]),
             &["entity_type", "legacy_id", "modern_id"],
             &["__modern"],
             options,
