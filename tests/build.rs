@@ -972,3 +972,84 @@ fn no_figure_changes_when_every_rule_is_off() {
     let reconcile = |dir: &Path| json(&dir.join("api/validate/reconcile.json"))["entities"].clone();
     assert_eq!(reconcile(&on), reconcile(&off));
 }
+
+/// Text exports are read a slice at a time (`load::slices`); at a few bytes a slice, every
+/// record of the bundled sample (CSV metrics, mappings and ids, NDJSON logs) crosses a seam
+/// somewhere, and the site must not change by a byte.
+#[test]
+fn reading_in_tiny_slices_builds_the_same_site() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let date = json(&root.join("site/api/coverage/summary.json"))["report"]["report_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .current_dir(root)
+        .env("MIGCOV_SLICE_BYTES", "97")
+        .args(["build", "--report-date", &date, "--out"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    assert_same_tree(&out, &root.join("site"), "slices changed the site");
+}
+
+/// A CSV value may hold line breaks and doubled quotes: a slice never ends inside one.
+#[test]
+fn quoted_line_breaks_survive_the_slices() {
+    let data = broken(
+        "metrics/run.csv",
+        "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms,error_details\n\
+         office-migration.ts,offices,2026-03-01T08:00:00Z,6,5,1,2000,\"{\"\"a\"\":\n1}\"\n\
+         office-migration.ts,offices,2026-03-01T09:00:00Z,4,4,0,1000,\"not\n\"\"json\"\n\
+         office-migration.ts,offices,2026-03-01T10:00:00Z,four,4,0,1000,\n",
+    );
+    for size in ["1", "7", "64", "100000"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        // Row 3 (the third record, on line 6) is the bad one, whatever the slices.
+        migcov()
+            .env("MIGCOV_SLICE_BYTES", size)
+            .args(["build", "--report-date", DATE, "--data"])
+            .arg(data.path())
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("metrics/run.csv row 3"))
+            .stderr(predicate::str::contains("\"four\""));
+    }
+    // Without the bad row, the same site at every slice size: the invalid JSON of row 2 is
+    // found and shown with its line break; row 1's JSON, broken over lines, is valid.
+    let fixed = broken(
+        "metrics/run.csv",
+        "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms,error_details\n\
+         office-migration.ts,offices,2026-03-01T08:00:00Z,6,5,1,2000,\"{\"\"a\"\":\n1}\"\n\
+         office-migration.ts,offices,2026-03-01T09:00:00Z,4,4,0,1000,\"not\n\"\"json\"\n",
+    );
+    let site = |size: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        migcov()
+            .env("MIGCOV_SLICE_BYTES", size)
+            .args(["build", "--report-date", DATE, "--data"])
+            .arg(fixed.path())
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(1);
+        (dir, out)
+    };
+    let (_whole, whole) = site("100000");
+    let findings = read(&whole.join("api/validate/integrity.json"));
+    assert!(findings.contains("not\\n\\\"json"), "{findings}");
+    assert!(
+        !findings.contains("\\\"a\\\":\\n1"),
+        "valid JSON is no finding"
+    );
+    for size in ["1", "5", "33"] {
+        let (_dir, out) = site(size);
+        assert_same_tree(&out, &whole, &format!("slices of {size} bytes"));
+    }
+}

@@ -764,6 +764,10 @@ fn table_options(config: &ProjectConfig, files: &[InputFile]) -> Result<TableOpt
     Ok(TableOptions {
         timezone,
         epoch_unit: config.epoch_unit,
+        slice_bytes: std::env::var("MIGCOV_SLICE_BYTES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
     })
 }
 

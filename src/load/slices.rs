@@ -170,18 +170,19 @@ pub fn scan_slice(slice: Vec<u8>, csv: bool, schema: SchemaRef) -> PolarsResult<
     }
 }
 
-/// Runs `select` (which sees the file's 1-based row number as `row_col`) over every slice of
-/// a text file and stacks the results; `keep` then drops the rows of each slice not wanted,
+/// Runs `select` (which sees the file's 1-based row number as `row_col`) over every slice
+/// (of about `size` bytes) of a text file and stacks the results; `keep` then drops the rows of each slice not wanted,
 /// so a pass that keeps a few rows holds only those.
 pub fn read_text(
     path: &Path,
     csv: bool,
+    size: usize,
     schema: SchemaRef,
     row_col: &str,
     select: &[Expr],
     keep: Option<Expr>,
 ) -> PolarsResult<DataFrame> {
-    let slices = Slices::open(path, csv, SLICE_BYTES)?;
+    let slices = Slices::open(path, csv, size)?;
     // The next slice is read (and its records found) on a thread of its own while polars
     // parses this one; a rendezvous channel keeps one slice waiting at most.
     std::thread::scope(|scope| {

@@ -205,6 +205,10 @@ pub struct TableOptions {
     pub timezone: Option<TimeZone>,
     /// The unit of integer timestamps; without one they are an error.
     pub epoch_unit: Option<EpochUnit>,
+    /// How much of a text file one slice reads ([`slices::SLICE_BYTES`] when 0). The tests
+    /// read their small fixtures in slices of a few bytes (`MIGCOV_SLICE_BYTES`), so every
+    /// seam between slices is crossed by the same builds that check the figures.
+    pub slice_bytes: usize,
 }
 
 /// Formats tried in turn for text timestamps that carry an offset, after [`normalise`]
@@ -616,7 +620,9 @@ fn load_file(
     // the text, 1.1 GiB for the file). A Parquet file is decoded column by column anyway;
     // there polars' streaming engine only held more.
     let mut df = match format {
-        TableFormat::Csv | TableFormat::Ndjson => read_text(file, format, &schema, &exprs, None),
+        TableFormat::Csv | TableFormat::Ndjson => {
+            read_text(file, format, &schema, options, &exprs, None)
+        }
         TableFormat::Parquet => lf.with_row_index(ROW_COL, Some(1)).select(exprs).collect(),
     }
     .map_err(|e| LoadError::table(shown, e))?;
@@ -630,7 +636,7 @@ fn load_file(
             .map_err(|e| LoadError::table(shown, e))?;
     }
     for (spec, value) in json_flagged {
-        let kept = not_json(file, format, &schema, &mut df, &spec, value)
+        let kept = not_json(file, format, &schema, options, &mut df, &spec, value)
             .map_err(|e| LoadError::table(shown, e))?;
         df.with_column(kept)
             .map_err(|e| LoadError::table(shown, e))?;
@@ -698,11 +704,16 @@ fn read_text(
     file: &InputFile,
     format: TableFormat,
     schema: &SchemaRef,
+    options: &TableOptions,
     select: &[Expr],
     keep: Option<Expr>,
 ) -> PolarsResult<DataFrame> {
     let csv = format == TableFormat::Csv;
-    slices::read_text(&file.path, csv, schema.clone(), ROW_COL, select, keep)
+    let size = match options.slice_bytes {
+        0 => slices::SLICE_BYTES,
+        n => n,
+    };
+    slices::read_text(&file.path, csv, size, schema.clone(), ROW_COL, select, keep)
 }
 
 /// A JSON column's values that are not JSON, null elsewhere ([`Keep::Invalid`]).
@@ -754,6 +765,7 @@ fn not_json(
     file: &InputFile,
     format: TableFormat,
     schema: &SchemaRef,
+    options: &TableOptions,
     loaded: &mut DataFrame,
     spec: &ColumnSpec,
     value: Expr,
@@ -772,6 +784,7 @@ fn not_json(
         file,
         format,
         schema,
+        options,
         &[
             col(ROW_COL).cast(DataType::Int64),
             only_invalid_json(value).alias(spec.name),
@@ -974,7 +987,7 @@ fn reread(
     let df = match format {
         TableFormat::Parquet => scan(file, format)
             .and_then(|lf| lf.with_row_index(ROW_COL, Some(1)).select(select).collect()),
-        _ => read_text(file, format, schema, &select, None),
+        _ => read_text(file, format, schema, options, &select, None),
     }
     .map_err(|e| LoadError::table(shown, e))?;
     check_conversion(&df, file, spec)?;
