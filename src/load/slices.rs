@@ -11,7 +11,9 @@
 //! A CSV record ends at a line break outside quotes: a quote opens or closes a field and a
 //! doubled quote inside one counts twice, so a line break ends a record when the quotes
 //! before it, counted from the slice's start (always a record's start), are even. JSON
-//! lines hold no raw line break inside a value.
+//! lines hold no raw line break inside a value. (A stray quote inside an unquoted field
+//! throws the count off as it does polars' own splitting of a file between its threads; a
+//! file with one odd quote and no quoted line break is read whole, as one slice.)
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -171,8 +173,8 @@ pub fn scan_slice(slice: Vec<u8>, csv: bool, schema: SchemaRef) -> PolarsResult<
 }
 
 /// Runs `select` (which sees the file's 1-based row number as `row_col`) over every slice
-/// (of about `size` bytes) of a text file and stacks the results; `keep` then drops the rows of each slice not wanted,
-/// so a pass that keeps a few rows holds only those.
+/// (of about `size` bytes) of a text file and stacks the results; `keep` then drops the
+/// rows of each slice not wanted, so a pass that keeps a few rows holds only those.
 pub fn read_text(
     path: &Path,
     csv: bool,
