@@ -43,10 +43,11 @@ pub enum ColumnKind {
     /// numbered columns (`id_1`, `id_2`, ...), joined with [`KEY_SEPARATOR`]; stored as
     /// trimmed text, so keys compare as text.
     Key,
-    /// A UUID, held as its two 64-bit halves ([`uuid_halves`]); the text is kept only where
-    /// it is not the canonical form (hyphenated, lower case, no spaces), or not a UUID at
-    /// all. A canonical UUID takes 16 bytes, where its text took 52. [`uuid_text`] gives
-    /// every value's text back.
+    /// A UUID, held as its two 64-bit halves ([`uuid_halves`]) and whether it was written in
+    /// upper case; the text is kept only where it is neither the canonical form (hyphenated,
+    /// lower case, no spaces) nor that form in upper case, or not a UUID at all. Such a UUID
+    /// takes 16 bytes and a bit, where its text took 52. [`uuid_text`] gives every value's
+    /// text back.
     Uuid,
 }
 
@@ -580,6 +581,7 @@ fn load_file(
                 let (hi, lo) = half_names(spec.name);
                 exprs.push(lit(NULL).cast(DataType::UInt64).alias(hi));
                 exprs.push(lit(NULL).cast(DataType::UInt64).alias(lo));
+                exprs.push(lit(false).alias(upper_name(spec.name)));
             }
             continue;
         };
@@ -842,33 +844,46 @@ pub fn half_names(name: &str) -> (String, String) {
     (format!("__{name}_hi"), format!("__{name}_lo"))
 }
 
+/// The column saying which values of a [`Uuid`] column were written in upper case.
+pub fn upper_name(name: &str) -> String {
+    format!("__{name}_upper")
+}
+
 /// A UUID text column's parts, a struct per row: `hi` and `lo`, the halves (null unless the
-/// value, trimmed, is a hyphenated UUID in any case), and `text`, the value where it is not
-/// canonical (hyphenated, lower case, no spaces), null elsewhere.
+/// value, trimmed, is a hyphenated UUID in any case); `upper`, true where the value is
+/// written hyphenated in upper case (as SQL Server and many exports write UUIDs); and
+/// `text`, the value where it is neither that nor canonical (hyphenated, lower case, no
+/// spaces), null elsewhere: both forms are the halves' text, so neither is kept.
 pub fn uuid_halves(text: Expr) -> Expr {
     text.map(
         |column: Column| {
             let text = column.str()?;
             let mut hi = PrimitiveChunkedBuilder::<UInt64Type>::new("hi".into(), text.len());
             let mut lo = PrimitiveChunkedBuilder::<UInt64Type>::new("lo".into(), text.len());
+            let mut upper = BooleanChunkedBuilder::new("upper".into(), text.len());
             let mut kept = StringChunkedBuilder::new("text".into(), text.len());
             for value in text.iter() {
-                let (halves, is_plain) = match value {
-                    None => (None, true),
+                let (halves, is_upper, is_plain) = match value {
+                    None => (None, false, true),
                     Some(value) => {
-                        // Only a 36-character text is a hyphenated UUID.
-                        let canonical =
-                            value.len() == 36 && !value.bytes().any(|b| b.is_ascii_uppercase());
+                        // Only a 36-character text is a hyphenated UUID; one case throughout
+                        // is its lower or upper form.
+                        let whole = value.len() == 36;
+                        let lower = whole && !value.bytes().any(|b| b.is_ascii_uppercase());
+                        let is_upper =
+                            whole && !lower && !value.bytes().any(|b| b.is_ascii_lowercase());
                         let trimmed = value.trim();
                         let halves = (trimmed.len() == 36)
                             .then(|| uuid::Uuid::try_parse(trimmed).ok())
                             .flatten()
                             .map(|u| u.as_u64_pair());
-                        (halves, canonical && halves.is_some())
+                        let parsed = halves.is_some();
+                        (halves, is_upper && parsed, (lower || is_upper) && parsed)
                     }
                 };
                 hi.append_option(halves.map(|h| h.0));
                 lo.append_option(halves.map(|h| h.1));
+                upper.append_value(is_upper);
                 match is_plain {
                     true => kept.append_null(),
                     false => kept.append_option(value),
@@ -877,6 +892,7 @@ pub fn uuid_halves(text: Expr) -> Expr {
             let fields = [
                 hi.finish().into_column(),
                 lo.finish().into_column(),
+                upper.finish().into_column(),
                 kept.finish().into_column(),
             ];
             StructChunked::from_columns(column.name().clone(), text.len(), &fields)
@@ -888,6 +904,7 @@ pub fn uuid_halves(text: Expr) -> Expr {
                 DataType::Struct(vec![
                     Field::new("hi".into(), DataType::UInt64),
                     Field::new("lo".into(), DataType::UInt64),
+                    Field::new("upper".into(), DataType::Boolean),
                     Field::new("text".into(), DataType::String),
                 ]),
             ))
@@ -895,8 +912,8 @@ pub fn uuid_halves(text: Expr) -> Expr {
     )
 }
 
-/// Every value of a [`Uuid`] column as text: the text kept, or the canonical form of the
-/// halves. For the rows a finding shows, never for every row.
+/// Every value of a [`Uuid`] column as text: the text kept, or the halves written in the
+/// case the value was. For the rows a finding shows, never for every row.
 pub fn uuid_text(name: &str) -> Expr {
     let (hi, lo) = half_names(name);
     col(name).map_many(
@@ -904,20 +921,26 @@ pub fn uuid_text(name: &str) -> Expr {
             let text = columns[0].str()?;
             let hi = columns[1].u64()?;
             let lo = columns[2].u64()?;
+            let upper = columns[3].bool()?;
             let values: StringChunked = text
                 .iter()
                 .zip(hi.iter().zip(lo.iter()))
-                .map(|(text, halves)| match (text, halves) {
+                .zip(upper.iter())
+                .map(|((text, halves), upper)| match (text, halves) {
                     (Some(text), _) => Some(text.to_string()),
                     (None, (Some(hi), Some(lo))) => {
-                        Some(uuid::Uuid::from_u64_pair(hi, lo).hyphenated().to_string())
+                        let uuid = uuid::Uuid::from_u64_pair(hi, lo).hyphenated();
+                        Some(match upper {
+                            Some(true) => uuid.to_string().to_ascii_uppercase(),
+                            _ => uuid.to_string(),
+                        })
                     }
                     _ => None,
                 })
                 .collect();
             Ok(values.with_name(columns[0].name().clone()).into_column())
         },
-        &[col(hi), col(lo)],
+        &[col(hi), col(lo), col(upper_name(name))],
         |_, fields| Ok(Field::new(fields[0].name().clone(), DataType::String)),
     )
 }
@@ -940,8 +963,18 @@ fn uuid_columns(loaded: &mut DataFrame, spec: &ColumnSpec) -> PolarsResult<Colum
             .with_name(lo.into())
             .into_column(),
     )?;
+    loaded.with_column(
+        parts
+            .field_by_name("upper")?
+            .with_name(upper_name(spec.name).into())
+            .into_column(),
+    )?;
+    // Built from the kept values only, the text holds nothing else: no copy to compact it.
     let text = parts.field_by_name("text")?.with_name(spec.name.into());
-    only_values(&text.into_column())
+    Ok(match text.null_count() == text.len() {
+        true => Column::full_null(spec.name.into(), text.len(), &DataType::String),
+        false => text.into_column(),
+    })
 }
 
 /// A column of `loaded`'s height with the values `flagged` holds for some rows (by row
@@ -1216,6 +1249,10 @@ pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
         let (hi, lo) = half_names(spec.name);
         columns.push(Column::new_empty(hi.into(), &DataType::UInt64));
         columns.push(Column::new_empty(lo.into(), &DataType::UInt64));
+        columns.push(Column::new_empty(
+            upper_name(spec.name).into(),
+            &DataType::Boolean,
+        ));
     }
     DataFrame::new_infer_height(columns).expect("distinct column names")
 }

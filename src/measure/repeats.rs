@@ -185,7 +185,7 @@ pub fn distinct(frame: LazyFrame, column: &str) -> PolarsResult<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::tables::{uuid_halves, uuid_text};
+    use crate::load::tables::{upper_name, uuid_halves, uuid_text};
 
     /// The plain window over every row: what [`repeats`] must equal.
     fn by_window(frame: &DataFrame, keys: &[Expr]) -> Vec<i64> {
@@ -244,13 +244,15 @@ mod tests {
 
         #[test]
         fn uuid_halves_keep_every_text_and_find_what_the_folded_window_finds(
-            picks in proptest::collection::vec(proptest::option::of(0usize..9), 0..200)
+            picks in proptest::collection::vec(proptest::option::of(0usize..11), 0..200)
         ) {
             // One UUID in three spellings, another, text that is no UUID in two cases, a
             // non-ASCII value and a value with a UUID inside it.
             let words = [
                 "3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f",
                 "3F2B8C1E-9A4D-4C3B-8E2F-1A2B3C4D5E6F",
+                "3F2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f",
+                "00000000-0000-4000-8000-000000000000",
                 " 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f ",
                 "0a0b0c0d-0000-4000-8000-000000000001",
                 "not-a-uuid",
@@ -275,6 +277,10 @@ mod tests {
                 .with_columns([
                     col("parts").struct_().field_by_name("hi").alias(hi.as_str()),
                     col("parts").struct_().field_by_name("lo").alias(lo.as_str()),
+                    col("parts")
+                        .struct_()
+                        .field_by_name("upper")
+                        .alias(upper_name("modern_id").as_str()),
                     col("parts").struct_().field_by_name("text").alias("modern_id"),
                 ])
                 .collect()
