@@ -998,12 +998,14 @@ fn reading_in_tiny_slices_builds_the_same_site() {
 /// A CSV value may hold line breaks and doubled quotes: a slice never ends inside one.
 #[test]
 fn quoted_line_breaks_survive_the_slices() {
+    // Row 1's JSON is broken over lines and valid; row 2's holds a line break and doubled
+    // quotes and is not JSON.
+    let rows = "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms,error_details\n\
+         office-migration.ts,offices,2026-03-01T08:00:00Z,6,5,1,2000,\"{\"\"a\"\":\n1}\"\n\
+         office-migration.ts,offices,2026-03-01T09:00:00Z,4,4,0,1000,\"not\n\"\"json\"\n";
     let data = broken(
         "metrics/run.csv",
-        "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms,error_details\n\
-         office-migration.ts,offices,2026-03-01T08:00:00Z,6,5,1,2000,\"{\"\"a\"\":\n1}\"\n\
-         office-migration.ts,offices,2026-03-01T09:00:00Z,4,4,0,1000,\"not\n\"\"json\"\n\
-         office-migration.ts,offices,2026-03-01T10:00:00Z,four,4,0,1000,\n",
+        &format!("{rows}office-migration.ts,offices,2026-03-01T10:00:00Z,four,4,0,1000,\n"),
     );
     for size in ["1", "7", "64", "100000"] {
         let dir = tempfile::tempdir().unwrap();
@@ -1022,12 +1024,7 @@ fn quoted_line_breaks_survive_the_slices() {
     }
     // Without the bad row, the same site at every slice size: the invalid JSON of row 2 is
     // found and shown with its line break; row 1's JSON, broken over lines, is valid.
-    let fixed = broken(
-        "metrics/run.csv",
-        "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms,error_details\n\
-         office-migration.ts,offices,2026-03-01T08:00:00Z,6,5,1,2000,\"{\"\"a\"\":\n1}\"\n\
-         office-migration.ts,offices,2026-03-01T09:00:00Z,4,4,0,1000,\"not\n\"\"json\"\n",
-    );
+    let fixed = broken("metrics/run.csv", rows);
     let site = |size: &str| {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("site");

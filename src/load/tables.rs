@@ -946,35 +946,25 @@ pub fn uuid_text(name: &str) -> Expr {
 }
 
 /// A [`Uuid`] column's halves, as columns of `loaded`, and its text, all taken off its
-/// parts. The text is one null for the whole file when every value is canonical.
+/// parts.
 fn uuid_columns(loaded: &mut DataFrame, spec: &ColumnSpec) -> PolarsResult<Column> {
     let parts = loaded.drop_in_place(&parts_name(spec))?;
     let parts = parts.struct_()?;
     let (hi, lo) = half_names(spec.name);
-    loaded.with_column(
-        parts
-            .field_by_name("hi")?
-            .with_name(hi.into())
-            .into_column(),
-    )?;
-    loaded.with_column(
-        parts
-            .field_by_name("lo")?
-            .with_name(lo.into())
-            .into_column(),
-    )?;
-    loaded.with_column(
-        parts
-            .field_by_name("upper")?
-            .with_name(upper_name(spec.name).into())
-            .into_column(),
-    )?;
-    // Built from the kept values only, the text holds nothing else: no copy to compact it.
-    let text = parts.field_by_name("text")?.with_name(spec.name.into());
-    Ok(match text.null_count() == text.len() {
-        true => Column::full_null(spec.name.into(), text.len(), &DataType::String),
-        false => text.into_column(),
-    })
+    for (field, name) in [("hi", hi), ("lo", lo), ("upper", upper_name(spec.name))] {
+        loaded.with_column(
+            parts
+                .field_by_name(field)?
+                .with_name(name.into())
+                .into_column(),
+        )?;
+    }
+    // Built from the kept values only, the text holds nothing else: no copy to compact it
+    // (and all null, [`settled`] makes it one null for the file).
+    Ok(parts
+        .field_by_name("text")?
+        .with_name(spec.name.into())
+        .into_column())
 }
 
 /// A column of `loaded`'s height with the values `flagged` holds for some rows (by row

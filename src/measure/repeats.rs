@@ -106,29 +106,12 @@ fn key_hash(keys: &[Expr]) -> Expr {
     )
 }
 
-/// A hash of each text value trimmed and in lower case, as [`repeats_hashed`] needs for the
-/// key `text.str().strip_chars().str().to_lowercase()`, without building that text: an
-/// ASCII value is hashed folded byte by byte; every other value gets one shared hash, so
-/// those rows all go to the exact test (they are rare in ids).
-pub fn folded_text_hash(text: Expr) -> Expr {
-    text.map(
-        |column: Column| {
-            let state = PlSeedableRandomStateQuality::seed_from_u64(0);
-            let text = column.str()?;
-            let mut folded = Vec::new();
-            let hashes: Vec<u64> = text
-                .iter()
-                .map(|value| fold_hash(&state, &mut folded, value))
-                .collect();
-            Ok(UInt64Chunked::from_vec(column.name().clone(), hashes).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::UInt64)),
-    )
-}
-
-/// [`folded_text_hash`] of a load's UUID column ([`crate::load::tables::ColumnKind::Uuid`])
-/// without its text: a value that folds to a UUID is hashed by its halves (every spelling
-/// of one UUID has the same halves), any other by its folded text.
+/// A hash of each value of a load's UUID column ([`crate::load::tables::ColumnKind::Uuid`])
+/// as [`repeats_hashed`] needs for the key `text.str().strip_chars().str().to_lowercase()`,
+/// without building that text: a value that folds to a UUID is hashed by its halves (every
+/// spelling of one UUID has the same halves); any other is hashed folded byte by byte when
+/// it is ASCII, and all others share one hash, so those rows all go to the exact test
+/// (they are rare in ids).
 pub fn folded_uuid_hash(name: &str) -> Expr {
     let (hi, lo) = half_names(name);
     col(name).map_many(
@@ -153,7 +136,7 @@ pub fn folded_uuid_hash(name: &str) -> Expr {
     )
 }
 
-/// One value's hash for [`folded_text_hash`] (`folded` is scratch space).
+/// One text value's hash for [`folded_uuid_hash`] (`folded` is scratch space).
 fn fold_hash(
     state: &PlSeedableRandomStateQuality,
     folded: &mut Vec<u8>,
@@ -261,51 +244,9 @@ mod tests {
                 "x3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6",
                 "3f2b8c1e9a4d4c3b8e2f1a2b3c4d5e6f",
             ];
-            let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
-            let frame = df!(
-                FILE_COL => vec!["m.csv"; picks.len()],
-                ROW_COL => (1..=picks.len() as i64).collect::<Vec<_>>(),
-                "original" => text,
-            )
-            .unwrap();
-            // As load holds the column: the halves, and the text where it is not canonical.
-            let (hi, lo) = half_names("modern_id");
-            let parts = frame
-                .clone()
-                .lazy()
-                .with_column(uuid_halves(col("original")).alias("parts"))
-                .with_columns([
-                    col("parts").struct_().field_by_name("hi").alias(hi.as_str()),
-                    col("parts").struct_().field_by_name("lo").alias(lo.as_str()),
-                    col("parts")
-                        .struct_()
-                        .field_by_name("upper")
-                        .alias(upper_name("modern_id").as_str()),
-                    col("parts").struct_().field_by_name("text").alias("modern_id"),
-                ])
-                .collect()
-                .unwrap();
-            let shown = parts
-                .clone()
-                .lazy()
-                .select([uuid_text("modern_id")])
-                .collect()
-                .unwrap();
-            proptest::prop_assert_eq!(
-                shown.column("modern_id").unwrap().as_materialized_series(),
-                &frame.column("original").unwrap().as_materialized_series().clone().with_name("modern_id".into())
-            );
-            let folded = |c: Expr| c.str().strip_chars(lit(NULL)).str().to_lowercase();
-            let found = repeats_hashed(
-                parts.lazy(),
-                &[folded(uuid_text("modern_id"))],
-                folded_uuid_hash("modern_id"),
-                true,
-            )
-            .unwrap()
-            .collect()
-            .unwrap();
-            proptest::prop_assert_eq!(order(&found), by_window(&frame, &[folded(col("original"))]));
+            let (shown, original, found, window) = uuid_repeats(&words, &picks);
+            proptest::prop_assert_eq!(shown, original);
+            proptest::prop_assert_eq!(found, window);
         }
 
         #[test]
@@ -314,24 +255,71 @@ mod tests {
         ) {
             // Case, spaces and non-ASCII letters: equal once folded, or not.
             let words = ["ab", "AB", " ab ", "aB", "éa", "ÉA", "Éa ", "ba"];
-            let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
-            let frame = df!(
-                FILE_COL => vec!["m.csv"; picks.len()],
-                ROW_COL => (1..=picks.len() as i64).collect::<Vec<_>>(),
-                "text" => text,
-            )
-            .unwrap();
-            let folded = col("text").str().strip_chars(lit(NULL)).str().to_lowercase();
-            let found = repeats_hashed(
-                frame.clone().lazy(),
-                std::slice::from_ref(&folded),
-                folded_text_hash(col("text")),
-                true,
-            )
-            .unwrap()
+            let (shown, original, found, window) = uuid_repeats(&words, &picks);
+            proptest::prop_assert_eq!(shown, original);
+            proptest::prop_assert_eq!(found, window);
+        }
+    }
+
+    /// The words picked, held as load holds a UUID column (the halves, the case flag and
+    /// the text where it is not canonical): (their text given back, the words, the rows
+    /// [`repeats_hashed`] finds with [`folded_uuid_hash`], the rows the window on the
+    /// folded words finds).
+    fn uuid_repeats(
+        words: &[&str],
+        picks: &[Option<usize>],
+    ) -> (Series, Series, Vec<i64>, Vec<i64>) {
+        let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
+        let frame = df!(
+            FILE_COL => vec!["m.csv"; picks.len()],
+            ROW_COL => (1..=picks.len() as i64).collect::<Vec<_>>(),
+            "original" => text,
+        )
+        .unwrap();
+        let (hi, lo) = half_names("modern_id");
+        let field = |name: &str| col("parts").struct_().field_by_name(name);
+        let parts = frame
+            .clone()
+            .lazy()
+            .with_column(uuid_halves(col("original")).alias("parts"))
+            .with_columns([
+                field("hi").alias(hi.as_str()),
+                field("lo").alias(lo.as_str()),
+                field("upper").alias(upper_name("modern_id").as_str()),
+                field("text").alias("modern_id"),
+            ])
             .collect()
             .unwrap();
-            proptest::prop_assert_eq!(order(&found), by_window(&frame, &[folded]));
-        }
+        let shown = parts
+            .clone()
+            .lazy()
+            .select([uuid_text("modern_id")])
+            .collect()
+            .unwrap();
+        let folded = |c: Expr| c.str().strip_chars(lit(NULL)).str().to_lowercase();
+        let found = repeats_hashed(
+            parts.lazy(),
+            &[folded(uuid_text("modern_id"))],
+            folded_uuid_hash("modern_id"),
+            true,
+        )
+        .unwrap()
+        .collect()
+        .unwrap();
+        (
+            shown
+                .column("modern_id")
+                .unwrap()
+                .as_materialized_series()
+                .clone(),
+            frame
+                .column("original")
+                .unwrap()
+                .as_materialized_series()
+                .clone()
+                .with_name("modern_id".into()),
+            order(&found),
+            by_window(&frame, &[folded(col("original"))]),
+        )
     }
 }
