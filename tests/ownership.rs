@@ -78,6 +78,9 @@ fn mapping_entity_types_match_in_any_case_and_spacing() {
             .mappings
             .column(name)
             .unwrap()
+            // `entity_type` and its key are dictionary columns: read as text.
+            .cast(&polars::prelude::DataType::String)
+            .unwrap()
             .str()
             .unwrap()
             .iter()

@@ -589,19 +589,26 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
 /// usual case) the key is the column itself (shared, not copied); otherwise each row takes
 /// its value's key by a join on that small table, which is cheaper than folding every row.
 fn with_type_key(mappings: DataFrame) -> PolarsResult<DataFrame> {
+    // `entity_type` is a dictionary column (`ColumnKind::Category`): its few values are
+    // folded as text, and the key is a dictionary column too.
+    let text = || col("entity_type").cast(DataType::String);
     let folded = |c: Expr| c.str().strip_chars(lit(NULL)).str().to_uppercase();
     let keys = mappings
         .clone()
         .lazy()
         .select([col("entity_type").unique()])
         .filter(col("entity_type").is_not_null())
-        .with_column(folded(col("entity_type")).alias(ENTITY_TYPE_KEY))
+        .with_column(folded(text()).alias(ENTITY_TYPE_KEY))
         .collect()?;
     let unchanged = keys
+        .clone()
+        .lazy()
+        .select([text().eq_missing(col(ENTITY_TYPE_KEY)).all(true)])
+        .collect()?
         .column("entity_type")?
-        .as_materialized_series()
-        .equal_missing(keys.column(ENTITY_TYPE_KEY)?.as_materialized_series())?
-        .all();
+        .bool()?
+        .get(0)
+        .unwrap_or(true);
     if unchanged {
         return mappings
             .lazy()
@@ -620,7 +627,7 @@ fn with_type_key(mappings: DataFrame) -> PolarsResult<DataFrame> {
             [col("entity_type")],
             args,
         )
-        .select([col(ENTITY_TYPE_KEY)])
+        .select([col(ENTITY_TYPE_KEY).cast(tables::category_dtype())])
         .collect()?;
     mappings.hstack(key.columns())
 }

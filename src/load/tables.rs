@@ -49,6 +49,17 @@ pub enum ColumnKind {
     /// takes 16 bytes and a bit, where its text took 52. [`uuid_text`] gives every value's
     /// text back.
     Uuid,
+    /// Text of few distinct values (`entity_type`), held as a dictionary: a 4-byte code a
+    /// row, where the text took 16. Readers see text through [`AnyValue::get_str`] or a
+    /// cast; frames that are sorted on it are cast to text first (codes sort in the order
+    /// values were met).
+    Category,
+}
+
+/// The dtype of a [`ColumnKind::Category`] column: polars' process-wide dictionary, so
+/// every file and slice codes a value alike and frames of several files concatenate.
+pub fn category_dtype() -> DataType {
+    DataType::from_categories(Categories::global())
 }
 
 /// Joins the parts of a composite key: `id_1 = 10248`, `id_2 = 11` is the key `10248|11`.
@@ -60,6 +71,7 @@ impl ColumnKind {
             ColumnKind::Text | ColumnKind::Json | ColumnKind::Key | ColumnKind::Uuid => {
                 DataType::String
             }
+            ColumnKind::Category => category_dtype(),
             ColumnKind::Int | ColumnKind::Timestamp => DataType::Int64,
             ColumnKind::Float => DataType::Float64,
         }
@@ -67,7 +79,7 @@ impl ColumnKind {
 
     fn expected(self) -> &'static str {
         match self {
-            ColumnKind::Text => "text",
+            ColumnKind::Text | ColumnKind::Category => "text",
             ColumnKind::Int => "a whole number of at most 15 digits",
             ColumnKind::Float => "a finite number",
             ColumnKind::Timestamp => {
@@ -173,7 +185,7 @@ pub const LOGS: &[ColumnSpec] = &[
 
 pub const MAPPINGS: &[ColumnSpec] = &[
     opt("id", Text),
-    req("entity_type", Text),
+    req("entity_type", Category),
     req("legacy_id", Key),
     req("modern_id", Uuid),
     checked("migration_batch", Text),
@@ -435,6 +447,7 @@ fn convert(
     let text = matches!(found, DataType::String);
     match spec.kind {
         Text | Uuid => c.cast(DataType::String),
+        Category => c.cast(DataType::String).cast(category_dtype()),
         // Only text can carry spaces to trim; a number's text has none.
         Key if text => c.str().strip_chars(lit(NULL)),
         Key => c.cast(DataType::String),
@@ -585,7 +598,7 @@ fn load_file(
             }
             continue;
         };
-        let converts = !matches!(spec.kind, Text | Json | Key | Uuid);
+        let converts = !matches!(spec.kind, Text | Json | Key | Uuid | Category);
         if spec.keep == Keep::Nothing && !converts {
             continue;
         }

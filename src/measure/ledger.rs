@@ -299,7 +299,11 @@ fn mapped_ids(inputs: &Inputs, types: &BTreeSet<String>) -> LazyFrame {
         .mappings
         .clone()
         .lazy()
-        .filter(col(ENTITY_TYPE_KEY).is_in(lit(types).implode(false), false))
+        .filter(
+            col(ENTITY_TYPE_KEY)
+                .cast(DataType::String)
+                .is_in(lit(types).implode(false), false),
+        )
         .select([col("legacy_id").alias("id")])
         .filter(col("id").is_not_null())
         .unique(None, UniqueKeepStrategy::Any)

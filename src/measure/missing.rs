@@ -243,7 +243,13 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
             let mut rows = inputs.mappings.take(found.column("__mapping")?.idx()?)?;
             rows.with_column(found.column("table_key")?.clone())?;
             // Their modern ids as text, for the finding's samples.
-            rows.lazy().with_column(uuid_text("modern_id")).collect()?
+            rows.lazy()
+                .with_columns([
+                    uuid_text("modern_id"),
+                    col("entity_type").cast(DataType::String),
+                    col(ENTITY_TYPE_KEY).cast(DataType::String),
+                ])
+                .collect()?
         }
     };
     let stack = |parts: Vec<LazyFrame>, empty: DataFrame| match parts.is_empty() {
@@ -301,13 +307,13 @@ pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
 /// row, where a copy of each type's ids was 20.
 fn rows_by_type(mappings: &DataFrame) -> PolarsResult<BTreeMap<String, Vec<IdxSize>>> {
     let key = mappings.column(ENTITY_TYPE_KEY)?.as_materialized_series();
-    let values = key.str()?;
     let groups = key.group_tuples(true, true)?.into_idx();
     Ok(groups
         .into_iter()
         .filter_map(|(first, rows)| {
             Some((
-                values.get(first as usize)?.to_string(),
+                // A dictionary column: each group's text is read once.
+                key.get(first as usize).ok()?.get_str()?.to_string(),
                 // The group's own vector, not a copy of it.
                 Vec::from(rows),
             ))

@@ -139,7 +139,12 @@ fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
         &[col(ENTITY_TYPE_KEY), col("legacy_id")],
         true,
     )?
-    .with_column(uuid_text("modern_id"))
+    // Few rows, sorted and grouped by type downstream: their types as text.
+    .with_columns([
+        uuid_text("modern_id"),
+        col("entity_type").cast(DataType::String),
+        col(ENTITY_TYPE_KEY).cast(DataType::String),
+    ])
     .collect()
 }
 

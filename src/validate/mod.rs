@@ -333,6 +333,10 @@ fn display_value(column: &str, value: AnyValue) -> String {
         AnyValue::String(s) => s.to_string(),
         AnyValue::StringOwned(s) => s.to_string(),
         AnyValue::Int64(ms) if is_time => crate::model::format_timestamp(ms),
-        other => other.to_string(),
+        // A dictionary column (`entity_type`) shows its text.
+        other => match other.get_str() {
+            Some(s) => s.to_string(),
+            None => other.to_string(),
+        },
     }
 }
