@@ -57,7 +57,8 @@ impl Inventory {
         let names = frame.column("table")?.str()?;
         let counts = frame.column("row_count")?.i64()?;
         let files = frame.column(FILE_COL)?.str()?;
-        let rows = frame.column(ROW_COL)?.i64()?;
+        let rows = frame.column(ROW_COL)?.cast(&DataType::Int64)?;
+        let rows = rows.i64()?;
         let mut inventory = Inventory::default();
         for i in 0..frame.height() {
             let Some(name) = names.get(i).map(str::trim).filter(|n| !n.is_empty()) else {
@@ -133,7 +134,7 @@ mod tests {
             "table" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
             "row_count" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
             FILE_COL => rows.iter().map(|_| "inventory/source.csv").collect::<Vec<_>>(),
-            ROW_COL => (1..=rows.len() as i64).collect::<Vec<_>>()
+            ROW_COL => (1..=rows.len() as IdxSize).collect::<Vec<_>>()
         )
         .unwrap();
         Inventory::from_frame(&frame).unwrap()

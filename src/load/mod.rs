@@ -806,7 +806,12 @@ fn origin(file: &InputFile, row: Option<u64>) -> Origin {
 /// Entities given as CSV rows (`entities.csv`, `entities/*.csv`).
 fn entities_from_frame(frame: &DataFrame) -> Result<Vec<(RawEntity, Origin)>, LoadError> {
     let text = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
-    let int = |name: &str| frame.column(name).and_then(|c| c.i64().cloned());
+    let int = |name: &str| {
+        frame
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Int64))
+            .and_then(|c| c.i64().cloned())
+    };
     let to_err = |e: PolarsError| LoadError::table(Path::new("entities"), e);
     let (files, rows) = (
         text(tables::FILE_COL).map_err(to_err)?,

@@ -25,6 +25,7 @@ pub const FILE_COL: &str = "__file";
 /// The largest count a whole-number column takes (10^15, a thousand million million rows):
 /// sums of millions of such values still fit in 64 bits.
 pub const MAX_COUNT: i64 = 1_000_000_000_000_000;
+/// Row numbers are polars' row index type (`IDX_DTYPE`, 32 bits): no frame holds more rows.
 pub const ROW_COL: &str = "__row";
 
 /// The canonical type of a column.
@@ -574,7 +575,7 @@ fn load_file(
     // Each converted column, and for a column that converts (numbers, timestamps) a flag
     // `__unread_<name>`: a value was given but did not convert. The flags replace a text
     // copy of every such value; the text is read again only for a column with a flag set.
-    let mut exprs = vec![col(ROW_COL).cast(DataType::Int64)];
+    let mut exprs = vec![col(ROW_COL).cast(IDX_DTYPE)];
     let mut checked = Vec::new();
     let mut invalid_json_later = Vec::new();
     let mut side = Vec::new();
@@ -784,7 +785,7 @@ fn only_invalid_json(value: Expr) -> Expr {
 /// third of a mapping export each).
 fn flagged_rows(file: &InputFile, tests: Vec<Expr>) -> PolarsResult<DataFrame> {
     let lf = scan(file, TableFormat::Parquet)?.with_row_index(ROW_COL, Some(1));
-    let mut selected = vec![col(ROW_COL).cast(DataType::Int64)];
+    let mut selected = vec![col(ROW_COL).cast(IDX_DTYPE)];
     selected.extend(tests);
     let flagged = lf.select(selected);
     let names: Vec<PlSmallStr> = flagged
@@ -840,7 +841,7 @@ fn not_json(
         schema,
         options,
         &[
-            col(ROW_COL).cast(DataType::Int64),
+            col(ROW_COL).cast(IDX_DTYPE),
             only_invalid_json(value).alias(spec.name),
         ],
         Some(col(spec.name).is_not_null()),
@@ -1055,7 +1056,7 @@ fn reread(
         _ => fast,
     };
     let select = [
-        col(ROW_COL).cast(DataType::Int64),
+        col(ROW_COL).cast(IDX_DTYPE),
         col(spec.name).cast(DataType::String).alias(RAW_COL),
         value.alias(spec.name),
     ];
@@ -1217,7 +1218,7 @@ fn check_conversion(df: &DataFrame, file: &InputFile, spec: &ColumnSpec) -> Resu
     }
     let row = bad
         .column(ROW_COL)
-        .and_then(|c| c.i64().map(|c| c.get(0)))
+        .and_then(|c| c.idx().map(|c| c.get(0)))
         .ok()
         .flatten()
         .unwrap_or_default();
@@ -1240,7 +1241,7 @@ fn check_conversion(df: &DataFrame, file: &InputFile, spec: &ColumnSpec) -> Resu
 pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
     let mut columns = vec![
         Column::new_empty(FILE_COL.into(), &DataType::String),
-        Column::new_empty(ROW_COL.into(), &DataType::Int64),
+        Column::new_empty(ROW_COL.into(), &IDX_DTYPE),
     ];
     columns.extend(
         specs

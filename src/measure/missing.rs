@@ -265,7 +265,7 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
                 "table_key" => Vec::<String>::new(),
                 "id" => Vec::<String>::new(),
                 FILE_COL => Vec::<String>::new(),
-                ROW_COL => Vec::<i64>::new()
+                ROW_COL => Vec::<IdxSize>::new()
             )?,
         )?,
         counts: stack(

@@ -276,7 +276,12 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
         )
         .collect()?;
     let text = |name: &str| sorted.column(name).and_then(|c| c.str().cloned());
-    let int = |name: &str| sorted.column(name).and_then(|c| c.i64().cloned());
+    let int = |name: &str| {
+        sorted
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Int64))
+            .and_then(|c| c.i64().cloned())
+    };
     let (scripts, entities, files) = (text("script_uuid")?, text("entity_uuid")?, text("__file")?);
     let (ids, errors, runs) = (text("id")?, text("error_details")?, text("run_id")?);
     let finals = sorted.column(FINAL_RUN)?.bool()?.clone();

@@ -193,6 +193,8 @@ mod tests {
         let mut order: Vec<i64> = rows
             .column(ROW_COL)
             .unwrap()
+            .cast(&DataType::Int64)
+            .unwrap()
             .i64()
             .unwrap()
             .into_no_null_iter()
@@ -213,7 +215,7 @@ mod tests {
             let id: Vec<Option<String>> = rows.iter().map(|r| r.1.map(|v| v.to_string())).collect();
             let frame = df!(
                 FILE_COL => vec!["m.csv"; rows.len()],
-                ROW_COL => (1..=rows.len() as i64).collect::<Vec<_>>(),
+                ROW_COL => (1..=rows.len() as IdxSize).collect::<Vec<_>>(),
                 "kind" => kind,
                 "id" => id,
             )
@@ -272,7 +274,7 @@ mod tests {
         let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
         let frame = df!(
             FILE_COL => vec!["m.csv"; picks.len()],
-            ROW_COL => (1..=picks.len() as i64).collect::<Vec<_>>(),
+            ROW_COL => (1..=picks.len() as IdxSize).collect::<Vec<_>>(),
             "original" => text,
         )
         .unwrap();

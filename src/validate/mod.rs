@@ -306,7 +306,8 @@ pub(crate) fn rows_finding(
 
 fn samples_of(frame: &DataFrame, columns: &[&str]) -> PolarsResult<Vec<Sample>> {
     let files = frame.column(FILE_COL)?.str()?;
-    let rows = frame.column(ROW_COL)?.i64()?;
+    let rows = frame.column(ROW_COL)?.cast(&DataType::Int64)?;
+    let rows = rows.i64()?;
     let mut samples = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
         let mut fields = Vec::with_capacity(columns.len());
