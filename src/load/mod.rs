@@ -61,8 +61,9 @@ pub struct Inputs {
     pub source_tables: Option<Inventory>,
     pub target_tables: Option<Inventory>,
     /// The ids present in each legacy table, by table name. For a table in `pushdown`, only
-    /// its unmapped ids.
-    pub source_ids: BTreeMap<String, DataFrame>,
+    /// its unmapped ids. Checked and counted here, read again when missing data reaches
+    /// the table ([`SourceIds::read`]).
+    pub source_ids: BTreeMap<String, SourceIds>,
     /// Tables whose ids were compared with the mappings by the databases (`migcov collect
     /// --pushdown`), by table name.
     pub pushdown: BTreeMap<String, Pushdown>,
@@ -139,9 +140,49 @@ impl Inputs {
     pub fn source_id_count(&self, table: &str) -> u64 {
         match self.pushdown.get(table) {
             Some(p) => p.ids,
-            None => self.source_ids.get(table).map_or(0, |f| f.height() as u64),
+            None => self.source_ids.get(table).map_or(0, |s| s.rows),
         }
     }
+}
+
+/// One legacy table's `source_ids` files, read whole once by loading, to check them and
+/// count their rows. When every table's files together are larger than
+/// [`held_source_ids_bytes`], only the counts are kept, and missing data reads each table
+/// again when its turn comes and frees it before the next ([`SourceIds::read`]): held
+/// beside the mappings, a large migration's ids were a fifth of the build's memory (two
+/// billion bytes at 100 million ids). Smaller ones are held, and not parsed twice (0.6 s
+/// at ten million ids).
+#[derive(Debug, Clone)]
+pub struct SourceIds {
+    files: Vec<InputFile>,
+    options: TableOptions,
+    held: Option<DataFrame>,
+    /// Rows with an id (the rows leaving it empty are in `Inputs::incomplete`).
+    pub rows: u64,
+    /// Every row read, those leaving the id empty included.
+    pub rows_read: u64,
+}
+
+impl SourceIds {
+    /// The table's ids with an id (`id`, `__file`, `__row`), as loading read them.
+    pub fn read(&self) -> Result<DataFrame, LoadError> {
+        if let Some(held) = &self.held {
+            return Ok(held.clone());
+        }
+        let files: Vec<&InputFile> = self.files.iter().collect();
+        let frame = load_table(&files, tables::SOURCE_IDS, &self.options)?;
+        let (kept, _) = split_incomplete(frame, tables::SOURCE_IDS)
+            .map_err(|e| LoadError::table(&self.files[0].relative, e))?;
+        Ok(kept)
+    }
+}
+
+/// Above this many bytes of `source_ids` files (all tables together), their ids are not
+/// held but read again table by table ([`SourceIds`]): eight slices, 512 MiB by default
+/// (about 60 million ids as CSV). `MIGCOV_SLICE_BYTES` moves it with the slices, so the
+/// tests' second pass reads their ids again.
+pub fn held_source_ids_bytes(options: &TableOptions) -> u64 {
+    8 * options.slice_bytes() as u64
 }
 
 /// Reads `pushdown/*.json`. Each needs its table's `source_ids` file (the unmapped ids),
@@ -149,7 +190,7 @@ impl Inputs {
 /// table needs every id, which a pushed-down export does not have.
 fn read_pushdown(
     files: &[InputFile],
-    source_ids: &BTreeMap<String, DataFrame>,
+    source_ids: &BTreeMap<String, SourceIds>,
     config: &ProjectConfig,
     config_path: &Path,
 ) -> Result<BTreeMap<String, Pushdown>, LoadError> {
@@ -174,12 +215,10 @@ fn read_pushdown(
                 "needs source_ids/{table}.* (its unmapped ids), and there is none"
             )));
         };
-        if summary.matched.checked_add(unmapped.height() as u64) != Some(summary.ids) {
+        if summary.matched.checked_add(unmapped.rows_read) != Some(summary.ids) {
             return Err(bad(format!(
                 "ids ({}) must be matched ({}) plus the {} unmapped ids of source_ids/{table}",
-                summary.ids,
-                summary.matched,
-                unmapped.height()
+                summary.ids, summary.matched, unmapped.rows_read
             )));
         }
         if let Some((i, _)) = config.exclusions.iter().enumerate().find(|(_, x)| {
@@ -370,15 +409,29 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             id_files.entry(table.clone()).or_default().push(file);
         }
     }
+    let id_bytes: u64 = id_files
+        .values()
+        .flatten()
+        .filter_map(|f| std::fs::metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let hold_ids = id_bytes <= held_source_ids_bytes(&table_options);
     // The source ids load beside the mappings, the largest export: a CSV file's lines are
-    // counted on one thread, which leaves a core free.
+    // counted on one thread, which leaves a core free. Each table is checked and counted;
+    // large ones keep only their counts (`SourceIds`).
     let (mappings, loaded_ids) = std::thread::scope(|scope| {
         let ids = scope.spawn(|| {
             id_files
                 .into_iter()
                 .map(|(table, found)| {
-                    let frame = load_table(&found, tables::SOURCE_IDS, &table_options);
-                    (table, frame)
+                    let checked =
+                        load_table(&found, tables::SOURCE_IDS, &table_options).and_then(|frame| {
+                            check_source_ids(&found, frame, &table_options, hold_ids)
+                        });
+                    if !hold_ids {
+                        crate::release_freed_memory();
+                    }
+                    (table, checked)
                 })
                 .collect::<Vec<_>>()
         });
@@ -410,10 +463,13 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             None
         });
     let mut source_ids = BTreeMap::new();
-    for (table, frame) in loaded_ids {
-        match frame {
-            Ok(frame) => {
-                source_ids.insert(table, frame);
+    let (mut id_rows, mut ids_dropped) = (Vec::new(), Vec::new());
+    for (table, checked) in loaded_ids {
+        match checked {
+            Ok((ids, rows, dropped)) => {
+                source_ids.insert(table, ids);
+                id_rows.push(rows);
+                ids_dropped.extend(dropped);
             }
             Err(e) => failed.push(e),
         }
@@ -508,10 +564,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     let target_inventory = target_inventory
         .map(|f| complete("inventory/target", f, tables::INVENTORY))
         .transpose()?;
-    let source_ids = source_ids
-        .into_iter()
-        .map(|(t, f)| Ok((t, complete("source_ids", f, tables::SOURCE_IDS)?)))
-        .collect::<Result<BTreeMap<_, _>, LoadError>>()?;
+    incomplete.extend(ids_dropped.into_iter().map(|f| ("source_ids", f)));
 
     let mappings =
         with_type_key(mappings).map_err(|e| LoadError::table(Path::new("mappings"), e))?;
@@ -528,8 +581,13 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     let counted = [&metrics, &logs, &mappings]
         .into_iter()
         .chain(source_inventory.iter())
-        .chain(target_inventory.iter())
-        .chain(source_ids.values());
+        .chain(target_inventory.iter());
+    // The source ids were counted as they were checked.
+    for rows in id_rows {
+        for (file, n) in rows {
+            *file_rows.entry(file).or_default() += n;
+        }
+    }
     // Rows left out for an empty required cell were read all the same.
     let counted = counted.chain(incomplete.iter().map(|(_, f)| f));
     for frame in counted {
@@ -582,6 +640,31 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         incomplete,
         file_rows,
     })
+}
+
+/// Checks one table's loaded `source_ids` and keeps its counts, and its ids when `hold`:
+/// (the table, its rows with an id per file, the rows that leave the id empty).
+#[allow(clippy::type_complexity)]
+fn check_source_ids(
+    files: &[&InputFile],
+    frame: DataFrame,
+    options: &TableOptions,
+    hold: bool,
+) -> Result<(SourceIds, BTreeMap<PathBuf, u64>, Option<DataFrame>), LoadError> {
+    let to_err = |e| LoadError::table(&files[0].relative, e);
+    let rows_read = frame.height() as u64;
+    let (kept, dropped) = split_incomplete(frame, tables::SOURCE_IDS).map_err(to_err)?;
+    // The rows left out are counted with the other incomplete rows.
+    let mut rows = BTreeMap::new();
+    rows_per_file(&kept, &mut rows).map_err(to_err)?;
+    let ids = SourceIds {
+        files: files.iter().map(|f| (*f).clone()).collect(),
+        options: options.clone(),
+        rows: kept.height() as u64,
+        rows_read,
+        held: hold.then_some(kept),
+    };
+    Ok((ids, rows, dropped))
 }
 
 /// Adds [`ENTITY_TYPE_KEY`]: `entity_type` trimmed and in upper case. A migration has few

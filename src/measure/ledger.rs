@@ -173,7 +173,7 @@ pub fn ledger(
         .files
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
-    let source_ids: BTreeMap<String, &DataFrame> = inputs
+    let source_ids: BTreeMap<String, &crate::load::SourceIds> = inputs
         .source_ids
         .iter()
         .map(|(t, f)| (table_key(t), f))

@@ -109,9 +109,9 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         .iter()
         .map(|(t, rows)| (t.clone(), rows.len() as i64))
         .collect();
-    // Table by table, each with its owners' mappings: the joins have one key (the id). The
-    // unmapped ids and the orphans are collected per table; the count plans of every table
-    // (a count of excluded ids each) are collected together.
+    // Table by table, each with its owners' mappings: the joins have one key (the id). A
+    // table's ids are read, its unmapped ids, orphans and counts collected, and the ids
+    // freed before the next table is read.
     let mut tables = BTreeMap::new();
     let (mut count_parts, mut orphan_parts, mut unmapped_parts) =
         (Vec::new(), Vec::new(), Vec::new());
@@ -120,6 +120,8 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         if whole.contains(&key) {
             continue;
         }
+        // Read again now, and freed before the next table (loading kept only counts).
+        let ids = ids.read().map_err(|e| polars_err!(ComputeError: "{e}"))?;
         let owners: Vec<_> = inputs
             .entities
             .iter()
@@ -177,16 +179,21 @@ fn join(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<MissingSets> {
         }
         .collect()?;
         let distinct = |frame: LazyFrame| super::repeats::distinct(frame, "id");
+        // Collected now (one row): a plan kept until the end held every table's ids.
         count_parts.push(
-            all.clone().select([excluded]).with_columns([
-                lit(key.clone()).alias("table_key"),
-                lit(distinct(in_scope)?)
-                    .cast(DataType::UInt64)
-                    .alias("in_scope"),
-                lit(distinct(unmapped.clone().lazy())?)
-                    .cast(DataType::UInt64)
-                    .alias("unmapped"),
-            ]),
+            all.clone()
+                .select([excluded])
+                .with_columns([
+                    lit(key.clone()).alias("table_key"),
+                    lit(distinct(in_scope)?)
+                        .cast(DataType::UInt64)
+                        .alias("in_scope"),
+                    lit(distinct(unmapped.clone().lazy())?)
+                        .cast(DataType::UInt64)
+                        .alias("unmapped"),
+                ])
+                .collect()?
+                .lazy(),
         );
         unmapped_parts.push(
             unmapped
