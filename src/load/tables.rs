@@ -47,8 +47,9 @@ pub enum ColumnKind {
     /// A UUID, held as its two 64-bit halves ([`uuid_halves`]) and whether it was written in
     /// upper case; the text is kept only where it is neither the canonical form (hyphenated,
     /// lower case, no spaces) nor that form in upper case, or not a UUID at all. Such a UUID
-    /// takes 16 bytes and a bit, where its text took 52. [`uuid_text`] gives every value's
-    /// text back.
+    /// takes 16 bytes and a bit, where its text took 52. The text kept is a dictionary
+    /// column ([`category_dtype`], read with [`text_values`]); [`uuid_text`] gives every
+    /// value's text back.
     Uuid,
     /// Text of few distinct values (`entity_type`), held as a dictionary: a 4-byte code a
     /// row, where the text took 16. Readers see text through [`AnyValue::get_str`] or a
@@ -69,10 +70,10 @@ pub const KEY_SEPARATOR: &str = "|";
 impl ColumnKind {
     fn dtype(self) -> DataType {
         match self {
-            ColumnKind::Text | ColumnKind::Json | ColumnKind::Key | ColumnKind::Uuid => {
-                DataType::String
-            }
-            ColumnKind::Category => category_dtype(),
+            ColumnKind::Text | ColumnKind::Json | ColumnKind::Key => DataType::String,
+            // A UUID's kept text is a dictionary column: where it is mostly null (every
+            // value canonical but a few), a 4-byte code a row, where null text took 16.
+            ColumnKind::Uuid | ColumnKind::Category => category_dtype(),
             ColumnKind::Int | ColumnKind::Timestamp => DataType::Int64,
             ColumnKind::Float => DataType::Float64,
         }
@@ -922,7 +923,7 @@ pub fn uuid_halves(text: Expr) -> Expr {
                 hi.finish().into_column(),
                 lo.finish().into_column(),
                 upper.finish().into_column(),
-                kept.finish().into_column(),
+                kept.finish().into_column().cast(&category_dtype())?,
             ];
             StructChunked::from_columns(column.name().clone(), text.len(), &fields)
                 .map(|s| s.into_column())
@@ -934,11 +935,19 @@ pub fn uuid_halves(text: Expr) -> Expr {
                     Field::new("hi".into(), DataType::UInt64),
                     Field::new("lo".into(), DataType::UInt64),
                     Field::new("upper".into(), DataType::Boolean),
-                    Field::new("text".into(), DataType::String),
+                    Field::new("text".into(), category_dtype()),
                 ]),
             ))
         },
     )
+}
+
+/// The values of a text column, held as text or as a dictionary ([`category_dtype`]).
+pub fn text_values(column: &Column) -> PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+    Ok(match column.dtype() {
+        DataType::Categorical(..) => Box::new(column.cat32()?.iter_str()),
+        _ => Box::new(column.str()?.iter()),
+    })
 }
 
 /// Every value of a [`Uuid`] column as text: the text kept, or the halves written in the
@@ -947,12 +956,10 @@ pub fn uuid_text(name: &str) -> Expr {
     let (hi, lo) = half_names(name);
     col(name).map_many(
         |columns: &mut [Column]| {
-            let text = columns[0].str()?;
             let hi = columns[1].u64()?;
             let lo = columns[2].u64()?;
             let upper = columns[3].bool()?;
-            let values: StringChunked = text
-                .iter()
+            let values: StringChunked = text_values(&columns[0])?
                 .zip(hi.iter().zip(lo.iter()))
                 .zip(upper.iter())
                 .map(|((text, halves), upper)| match (text, halves) {

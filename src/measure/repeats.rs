@@ -117,12 +117,10 @@ pub fn folded_uuid_hash(name: &str) -> Expr {
     col(name).map_many(
         |columns: &mut [Column]| {
             let state = PlSeedableRandomStateQuality::seed_from_u64(0);
-            let text = columns[0].str()?;
             let hi = columns[1].u64()?;
             let lo = columns[2].u64()?;
             let mut folded = Vec::new();
-            let hashes: Vec<u64> = text
-                .iter()
+            let hashes: Vec<u64> = crate::load::tables::text_values(&columns[0])?
                 .zip(hi.iter().zip(lo.iter()))
                 .map(|(text, halves)| match halves {
                     (Some(hi), Some(lo)) => state.hash_one((hi, lo)),

@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::load::tables::uuid_text;
+use crate::load::tables::{text_values, uuid_text};
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::measure::repeats::{folded_uuid_hash, repeats, repeats_hashed};
 use crate::measure::Measures;
@@ -223,22 +223,11 @@ pub fn check(
 /// instead of one after another in each rule's plan. (Metadata was tested on load: only
 /// the values that are not JSON were kept.)
 fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
-    let flags = inputs
+    let mut flags = inputs
         .mappings
         .clone()
         .lazy()
         .select([
-            // Load kept the text of the values that are not canonical UUIDs only (an empty
-            // value left the row out), so every other value is a UUID.
-            col("modern_id")
-                .is_not_null()
-                .and(
-                    col("modern_id")
-                        .str()
-                        .contains(lit(UUID_PATTERN), true)
-                        .not(),
-                )
-                .alias("__bad_modern"),
             // Keys are text; only a key that is a whole number can be negative.
             col("legacy_id")
                 .cast(DataType::Int64)
@@ -247,7 +236,36 @@ fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
                 .alias("__negative"),
         ])
         .collect()?;
+    flags.with_column(bad_modern_ids(inputs.mappings.column("modern_id")?)?)?;
     Ok(inputs.mappings.hstack(flags.columns())?.lazy())
+}
+
+/// `__bad_modern`: the rows whose `modern_id` is no UUID. Load kept the text of the values
+/// that are not canonical UUIDs only (an empty value left the row out), so every other
+/// value is a UUID; the kept text is a dictionary column, and each distinct value is tested
+/// once.
+fn bad_modern_ids(kept: &Column) -> PolarsResult<Column> {
+    let name = PlSmallStr::from_static("__bad_modern");
+    if kept.null_count() == kept.len() {
+        return Ok(Column::new_scalar(name, Scalar::from(false), kept.len()));
+    }
+    let distinct = kept
+        .unique()?
+        .cast(&DataType::String)?
+        .with_name("v".into());
+    let bad = DataFrame::new(distinct.len(), vec![distinct])?
+        .lazy()
+        .filter(
+            col("v")
+                .is_not_null()
+                .and(col("v").str().contains(lit(UUID_PATTERN), true).not()),
+        )
+        .collect()?;
+    let bad: std::collections::HashSet<&str> = bad.column("v")?.str()?.iter().flatten().collect();
+    let flags: BooleanChunked = text_values(kept)?
+        .map(|v| Some(v.is_some_and(|v| bad.contains(v))))
+        .collect();
+    Ok(flags.with_name(name).into_column())
 }
 
 /// A modern id as duplicates compare it: trimmed, in lower case.
