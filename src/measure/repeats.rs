@@ -85,13 +85,24 @@ fn repeated_hashes(rows: &DataFrame, hash: &Expr) -> PolarsResult<Vec<u64>> {
     Ok(repeated)
 }
 
-/// A 64-bit hash of the keys (as text) of each row.
+/// A 64-bit hash of the keys (as text, or a dictionary column's codes) of each row.
 fn key_hash(keys: &[Expr]) -> Expr {
     keys[0].clone().map_many(
         |columns: &mut [Column]| {
             let state = PlSeedableRandomStateQuality::seed_from_u64(0);
             let mut hashes = Vec::new();
             for (i, column) in columns.iter().enumerate() {
+                // A dictionary column (`entity_type_key`) is hashed by its codes: equal
+                // text has one code, and its text is never written out for every row (16
+                // bytes a row).
+                if let DataType::Categorical(..) = column.dtype() {
+                    let codes = column.cat32()?.physical();
+                    match i {
+                        0 => codes.vec_hash(state.clone(), &mut hashes)?,
+                        _ => codes.vec_hash_combine(state.clone(), &mut hashes)?,
+                    }
+                    continue;
+                }
                 let text = column.cast(&DataType::String)?;
                 let text = text.str()?;
                 match i {
