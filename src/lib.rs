@@ -76,8 +76,12 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     }
     release_freed_memory();
     progress("measuring");
-    let measures =
-        measure::measure(&inputs, config.validate.report_date).map_err(Error::compute)?;
+    let measures = measure::measure(
+        &inputs,
+        config.validate.report_date,
+        config.validate.rows_kept(),
+    )
+    .map_err(Error::compute)?;
     release_freed_memory();
     progress("validating");
     let validation =

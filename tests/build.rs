@@ -690,6 +690,37 @@ fn failures_dir_holds_every_violating_row() {
     assert!(page.contains("the first 1 are shown"));
 }
 
+/// Missing data keeps only the rows a finding shows (`measure::missing`), unless every row
+/// is kept for `--failures-dir`: both must show the same counts and the same first rows.
+#[test]
+fn missing_data_keeps_the_rows_it_shows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for data in [fixtures().join("small"), root.join("data")] {
+        let dir = tempfile::tempdir().unwrap();
+        let build = |name: &str, all_rows: bool| {
+            let out = dir.path().join(name);
+            let mut command = migcov();
+            command
+                .args(["build", "--exit-zero", "--report-date", DATE, "--samples", "1"])
+                .arg("--data")
+                .arg(&data)
+                .arg("--out")
+                .arg(&out);
+            if all_rows {
+                command.arg("--failures-dir").arg(dir.path().join("failures"));
+            }
+            command.assert().code(0);
+            json(&out.join("api/validate/missing.json"))
+        };
+        let (shown, all) = (build("shown", false), build("all", true));
+        assert_eq!(shown, all, "{}", data.display());
+        // The sets are larger than the one sample each finding shows.
+        let findings = shown["findings"].as_array().unwrap();
+        assert!(findings.iter().any(|f| f["count"].as_u64().unwrap() > 1));
+        assert!(findings.iter().all(|f| f["samples"].as_array().unwrap().len() == 1));
+    }
+}
+
 #[test]
 fn validation_json_mirrors_the_findings() {
     let (_dir, out) = small_site();

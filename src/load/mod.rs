@@ -164,6 +164,11 @@ pub struct SourceIds {
 }
 
 impl SourceIds {
+    /// Whether loading kept the ids ([`SourceIds::read`] then parses nothing).
+    pub fn is_held(&self) -> bool {
+        self.held.is_some()
+    }
+
     /// The table's ids with an id (`id`, `__file`, `__row`), as loading read them.
     pub fn read(&self) -> Result<DataFrame, LoadError> {
         if let Some(held) = &self.held {

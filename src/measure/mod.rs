@@ -23,7 +23,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::load::tables::uuid_text;
+use crate::load::tables::{uuid_text, FILE_COL, ROW_COL};
 use crate::load::{Inputs, ENTITY_TYPE_KEY, FINAL_RUN};
 use crate::model::{format_timestamp, Domain, LogLevel};
 
@@ -148,16 +148,35 @@ fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
     .collect()
 }
 
+/// The order a finding lists its rows in: by each key (lowest first), then file and row.
+/// Keys are often text that holds numbers (legacy ids): numbers first, in numeric order,
+/// then the rest as text, so "4" comes before "10". Nulls sort last.
+pub fn sample_order(keys: &[&str]) -> Vec<Expr> {
+    let mut order: Vec<Expr> = Vec::new();
+    for key in keys {
+        order.push(col(*key).cast(DataType::Float64));
+        order.push(col(*key));
+    }
+    order.extend([col(FILE_COL), col(ROW_COL)]);
+    order
+}
+
 pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
     (denominator != 0).then(|| numerator as f64 / denominator as f64)
 }
 
 /// Every aggregate, as of `date` (the report date: exclusions that expired before it no
-/// longer count; without a date none expires).
-pub fn measure(inputs: &Inputs, date: Option<NaiveDate>) -> PolarsResult<Measures> {
+/// longer count; without a date none expires). `kept`: how many of a missing-data
+/// finding's rows to keep, the samples shown (every row when `None`, for
+/// `--failures-dir`).
+pub fn measure(
+    inputs: &Inputs,
+    date: Option<NaiveDate>,
+    kept: Option<usize>,
+) -> PolarsResult<Measures> {
     let (scripts, all_scripts) = script_totals(&inputs.metrics, true)?;
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
-    let (missing, missing_sets) = missing::measure(inputs, date)?;
+    let (missing, missing_sets) = missing::measure(inputs, date, kept)?;
     // The joins of missing data freed far more than they keep.
     crate::release_freed_memory();
     let legacy_repeats = legacy_repeats(inputs)?;

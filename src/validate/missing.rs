@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use super::{rows_finding, Finding, RuleId, Subject, ValidateOptions};
+use super::{counted_finding, Finding, RuleId, Subject, ValidateOptions};
 use crate::load::Inputs;
 
 crate::validate::registry::declare_rules! {
@@ -30,10 +30,11 @@ pub fn check(
         let table = &f.table;
         let total = inputs.source_id_count(table);
         if f.owners.is_empty() {
-            findings.extend(rows_finding(
+            findings.extend(counted_finding(
                 RuleId::MissingMappingUnmapped,
                 Subject::new("table", table),
                 f.unmapped,
+                Some(f.unmapped_rows),
                 &["id"],
                 &["id"],
                 options,
@@ -47,19 +48,21 @@ pub fn check(
         }
         let types = f.entity_types.join(", ");
         let owners = f.owners.join(", ");
-        findings.extend(rows_finding(
+        findings.extend(counted_finding(
             RuleId::MissingMappingUnmapped,
             Subject::new("table", table),
             f.unmapped,
+            Some(f.unmapped_rows),
             &["id"],
             &["id"],
             options,
             |n| format!("{n} of {total} legacy ids in {table} have no {types} mapping (entity {owners})"),
         )?);
-        findings.extend(rows_finding(
+        findings.extend(counted_finding(
             RuleId::MissingMappingOrphan,
             Subject::new("table", table),
             f.orphans,
+            Some(f.orphan_rows),
             &["entity_type", "legacy_id", "modern_id"],
             &["legacy_id"],
             options,

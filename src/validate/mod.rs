@@ -134,6 +134,14 @@ impl Finding {
     }
 }
 
+impl ValidateOptions {
+    /// How many rows of a finding over a large set `measure` keeps: the samples shown, or
+    /// every row when they are all kept.
+    pub fn rows_kept(&self) -> Option<usize> {
+        (!self.keep_rows).then_some(self.samples)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidateOptions {
     /// Most sample rows kept per finding.
@@ -264,14 +272,26 @@ pub(crate) fn rows_finding(
     options: &ValidateOptions,
     message: impl Fn(u64) -> String,
 ) -> PolarsResult<Option<Finding>> {
-    // Keys are often text that holds numbers (legacy ids): numbers first, in numeric order,
-    // then the rest as text, so "4" comes before "10".
-    let mut order: Vec<Expr> = Vec::new();
-    for key in keys {
-        order.push(col(*key).cast(DataType::Float64));
-        order.push(col(*key));
-    }
-    order.extend([col(FILE_COL), col(ROW_COL)]);
+    counted_finding(
+        rule_id, subject, violations, None, columns, keys, options, message,
+    )
+}
+
+/// [`rows_finding`] over the first rows of a set counted apart: `count` rows violate,
+/// and `violations` holds at least the first `samples` of them (all of them when
+/// `keep_rows`), as `measure` keeps missing data's.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn counted_finding(
+    rule_id: RuleId,
+    subject: Subject,
+    violations: LazyFrame,
+    count: Option<u64>,
+    columns: &[&str],
+    keys: &[&str],
+    options: &ValidateOptions,
+    message: impl Fn(u64) -> String,
+) -> PolarsResult<Option<Finding>> {
+    let order = crate::measure::sample_order(keys);
     let mut selected = vec![col(FILE_COL), col(ROW_COL)];
     selected.extend(columns.iter().map(|c| col(*c)));
     let mut needed = selected.clone();
@@ -283,7 +303,7 @@ pub(crate) fn rows_finding(
     // The violations are computed once (a regex over every mapping, a window over every
     // key): their count, samples and rows all come from that one result.
     let all = violations.select(needed).collect()?;
-    let count = all.height() as u64;
+    let count = count.unwrap_or(all.height() as u64);
     if count == 0 {
         return Ok(None);
     }

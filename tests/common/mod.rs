@@ -59,11 +59,11 @@ pub fn run_at(data: &Path, date: Option<chrono::NaiveDate>) -> (Inputs, Measures
         scripts_dir: None,
     })
     .unwrap_or_else(|e| panic!("{e}"));
-    let measures = measure(&inputs, date).unwrap();
     let options = ValidateOptions {
         report_date: date,
         ..ValidateOptions::default()
     };
+    let measures = measure(&inputs, date, options.rows_kept()).unwrap();
     let findings = validate(&inputs, &measures, &options).unwrap().findings;
     (inputs, measures, findings)
 }
