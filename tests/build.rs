@@ -701,13 +701,22 @@ fn missing_data_keeps_the_rows_it_shows() {
             let out = dir.path().join(name);
             let mut command = migcov();
             command
-                .args(["build", "--exit-zero", "--report-date", DATE, "--samples", "1"])
+                .args([
+                    "build",
+                    "--exit-zero",
+                    "--report-date",
+                    DATE,
+                    "--samples",
+                    "1",
+                ])
                 .arg("--data")
                 .arg(&data)
                 .arg("--out")
                 .arg(&out);
             if all_rows {
-                command.arg("--failures-dir").arg(dir.path().join("failures"));
+                command
+                    .arg("--failures-dir")
+                    .arg(dir.path().join("failures"));
             }
             command.assert().code(0);
             json(&out.join("api/validate/missing.json"))
@@ -717,7 +726,9 @@ fn missing_data_keeps_the_rows_it_shows() {
         // The sets are larger than the one sample each finding shows.
         let findings = shown["findings"].as_array().unwrap();
         assert!(findings.iter().any(|f| f["count"].as_u64().unwrap() > 1));
-        assert!(findings.iter().all(|f| f["samples"].as_array().unwrap().len() == 1));
+        assert!(findings
+            .iter()
+            .all(|f| f["samples"].as_array().unwrap().len() == 1));
     }
 }
 
