@@ -61,8 +61,8 @@ pub struct Inputs {
     pub source_tables: Option<Inventory>,
     pub target_tables: Option<Inventory>,
     /// The ids present in each legacy table, by table name. For a table in `pushdown`, only
-    /// its unmapped ids. Checked and counted here, read again when missing data reaches
-    /// the table ([`SourceIds::read`]).
+    /// its unmapped ids. Checked and counted here, and held when small; large ones are read
+    /// again when missing data reaches the table ([`SourceIds::read`]).
     pub source_ids: BTreeMap<String, SourceIds>,
     /// Tables whose ids were compared with the mappings by the databases (`migcov collect
     /// --pushdown`), by table name.
@@ -176,8 +176,20 @@ impl SourceIds {
         }
         let files: Vec<&InputFile> = self.files.iter().collect();
         let frame = load_table(&files, tables::SOURCE_IDS, &self.options)?;
-        let (kept, _) = split_incomplete(frame, tables::SOURCE_IDS)
-            .map_err(|e| LoadError::table(&self.files[0].relative, e))?;
+        let shown = &self.files[0].relative;
+        let (kept, _) =
+            split_incomplete(frame, tables::SOURCE_IDS).map_err(|e| LoadError::table(shown, e))?;
+        // The figures count the rows loading read: a file changed since gives none.
+        if kept.height() as u64 != self.rows {
+            return Err(LoadError::table(
+                shown,
+                format!(
+                    "changed while migcov was reading it ({} ids when loaded, {} now)",
+                    self.rows,
+                    kept.height()
+                ),
+            ));
+        }
         Ok(kept)
     }
 }
@@ -185,7 +197,7 @@ impl SourceIds {
 /// Above this many bytes of `source_ids` files (all tables together), their ids are not
 /// held but read again table by table ([`SourceIds`]): eight slices, 512 MiB by default
 /// (about 60 million ids as CSV). `MIGCOV_SLICE_BYTES` moves it with the slices, so the
-/// tests' second pass reads their ids again.
+/// tests' pass in one-byte slices reads every table's ids again.
 pub fn held_source_ids_bytes(options: &TableOptions) -> u64 {
     8 * options.slice_bytes() as u64
 }
@@ -1058,4 +1070,52 @@ fn resolve_column(
         .rename(["__uuid"], [target], true)
         .drop(by_name(["__ref"], true, false))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ids read again (`SourceIds` above the size held) are the ids loading counted; a file
+    /// changed in between is an error naming it, not figures from two different files.
+    #[test]
+    fn source_ids_read_again_are_those_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dispatch_office.csv");
+        std::fs::write(&path, "id\n1001\n\n1002\n").unwrap();
+        let file = InputFile {
+            path: path.clone(),
+            relative: PathBuf::from("source_ids/dispatch_office.csv"),
+            kind: InputKind::SourceIds("dispatch_office".into(), TableFormat::Csv),
+        };
+        let options = TableOptions::default();
+        let frame = load_table(&[&file], tables::SOURCE_IDS, &options).unwrap();
+        let (ids, rows, dropped) = check_source_ids(&[&file], frame, &options, false).unwrap();
+        assert!(!ids.is_held());
+        assert_eq!(
+            (ids.rows, ids.rows_read),
+            (2, 3),
+            "one row leaves the id empty"
+        );
+        assert_eq!(rows[&file.relative], 2);
+        assert_eq!(dropped.map(|d| d.height()), Some(1));
+        let again = ids.read().unwrap();
+        let read: Vec<&str> = again
+            .column("id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .flatten()
+            .collect();
+        assert_eq!(read, ["1001", "1002"]);
+
+        std::fs::write(&path, "id\n1001\n1002\n1003\n").unwrap();
+        let error = ids.read().unwrap_err().to_string();
+        assert!(
+            error.contains("source_ids/dispatch_office.csv")
+                && error.contains("changed while migcov was reading it (2 ids when loaded, 3 now)"),
+            "{error}"
+        );
+    }
 }
