@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::load::tables::{text_values, uuid_text};
+use crate::load::tables::uuid_text;
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::measure::repeats::{folded_uuid_hash, repeats, repeats_hashed};
 use crate::measure::Measures;
@@ -249,23 +249,29 @@ fn bad_modern_ids(kept: &Column) -> PolarsResult<Column> {
     if kept.null_count() == kept.len() {
         return Ok(Column::new_scalar(name, Scalar::from(false), kept.len()));
     }
-    let distinct = kept
-        .unique()?
-        .cast(&DataType::String)?
-        .with_name("v".into());
+    let distinct = kept.unique()?.with_name("v".into());
     let bad = DataFrame::new(distinct.len(), vec![distinct])?
         .lazy()
         .filter(
-            col("v")
-                .is_not_null()
-                .and(col("v").str().contains(lit(UUID_PATTERN), true).not()),
+            col("v").is_not_null().and(
+                col("v")
+                    .cast(DataType::String)
+                    .str()
+                    .contains(lit(UUID_PATTERN), true)
+                    .not(),
+            ),
         )
         .collect()?;
-    let bad: std::collections::HashSet<&str> = bad.column("v")?.str()?.iter().flatten().collect();
-    let flags: BooleanChunked = text_values(kept)?
-        .map(|v| Some(v.is_some_and(|v| bad.contains(v))))
-        .collect();
-    Ok(flags.with_name(name).into_column())
+    // The bad values in the same dictionary: each row is tested by its code.
+    let bad = bad.column("v")?.as_materialized_series().clone();
+    DataFrame::new(kept.len(), vec![kept.clone()])?
+        .lazy()
+        .select([col(kept.name().clone())
+            .is_in(lit(bad).implode(false), false)
+            .fill_null(lit(false))
+            .alias(name.clone())])
+        .collect()?
+        .drop_in_place(name.as_str())
 }
 
 /// A modern id as duplicates compare it: trimmed, in lower case.
