@@ -294,7 +294,13 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
             Default::default(),
         )
         .collect()?;
-    let text = |name: &str| sorted.column(name).and_then(|c| c.str().cloned());
+    // As text: the file column is a dictionary column.
+    let text = |name: &str| {
+        sorted
+            .column(name)
+            .and_then(|c| c.cast(&DataType::String))
+            .and_then(|c| c.str().cloned())
+    };
     let int = |name: &str| {
         sorted
             .column(name)

@@ -325,7 +325,8 @@ pub(crate) fn counted_finding(
 }
 
 fn samples_of(frame: &DataFrame, columns: &[&str]) -> PolarsResult<Vec<Sample>> {
-    let files = frame.column(FILE_COL)?.str()?;
+    let files = frame.column(FILE_COL)?.cast(&DataType::String)?;
+    let files = files.str()?;
     let rows = frame.column(ROW_COL)?.cast(&DataType::Int64)?;
     let rows = rows.i64()?;
     let mut samples = Vec::with_capacity(frame.height());

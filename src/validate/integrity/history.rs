@@ -133,7 +133,8 @@ pub fn check(
         .collect()?;
     let scripts = last.column("script_uuid")?.str()?;
     let statuses = last.column("status")?.str()?;
-    let files = last.column("file")?.str()?;
+    let files = last.column("file")?.cast(&DataType::String)?;
+    let files = files.str()?;
     let rows = last.column("row")?.cast(&DataType::Int64)?;
     let rows = rows.i64()?;
     let by_id: std::collections::BTreeMap<String, &crate::model::Script> = inputs
