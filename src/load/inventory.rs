@@ -56,8 +56,7 @@ impl Inventory {
     pub fn from_frame(frame: &DataFrame) -> PolarsResult<Self> {
         let names = frame.column("table")?.str()?;
         let counts = frame.column("row_count")?.i64()?;
-        let files = frame.column(FILE_COL)?.cast(&DataType::String)?;
-        let files = files.str()?;
+        let files = super::tables::text_column(frame, FILE_COL)?;
         let rows = frame.column(ROW_COL)?.cast(&DataType::Int64)?;
         let rows = rows.i64()?;
         let mut inventory = Inventory::default();

@@ -271,8 +271,7 @@ fn rows_per_file(frame: &DataFrame, into: &mut BTreeMap<PathBuf, u64>) -> Polars
         .group_by([col(tables::FILE_COL)])
         .agg([len().cast(DataType::UInt64).alias("n")])
         .collect()?;
-    let files = counts.column(tables::FILE_COL)?.cast(&DataType::String)?;
-    let files = files.str()?;
+    let files = tables::text_column(&counts, tables::FILE_COL)?;
     let n = counts.column("n")?.u64()?;
     for i in 0..counts.height() {
         if let (Some(file), Some(n)) = (files.get(i), n.get(i)) {
@@ -907,12 +906,7 @@ fn origin(file: &InputFile, row: Option<u64>) -> Origin {
 /// Entities given as CSV rows (`entities.csv`, `entities/*.csv`).
 fn entities_from_frame(frame: &DataFrame) -> Result<Vec<(RawEntity, Origin)>, LoadError> {
     // As text: the file column is a dictionary column.
-    let text = |name: &str| {
-        frame
-            .column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .and_then(|c| c.str().cloned())
-    };
+    let text = |name: &str| tables::text_column(frame, name);
     let int = |name: &str| {
         frame
             .column(name)

@@ -904,6 +904,11 @@ pub fn uuid_halves(text: Expr) -> Expr {
     )
 }
 
+/// A column of `frame` as text, held as text or as a dictionary ([`category_dtype`]).
+pub fn text_column(frame: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
+    frame.column(name)?.cast(&DataType::String)?.str().cloned()
+}
+
 /// The values of a text column, held as text or as a dictionary ([`category_dtype`]).
 pub fn text_values(column: &Column) -> PolarsResult<Box<dyn Iterator<Item = Option<&str>> + '_>> {
     Ok(match column.dtype() {

@@ -295,12 +295,7 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
         )
         .collect()?;
     // As text: the file column is a dictionary column.
-    let text = |name: &str| {
-        sorted
-            .column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .and_then(|c| c.str().cloned())
-    };
+    let text = |name: &str| crate::load::tables::text_column(&sorted, name);
     let int = |name: &str| {
         sorted
             .column(name)

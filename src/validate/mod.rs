@@ -325,8 +325,7 @@ pub(crate) fn counted_finding(
 }
 
 fn samples_of(frame: &DataFrame, columns: &[&str]) -> PolarsResult<Vec<Sample>> {
-    let files = frame.column(FILE_COL)?.cast(&DataType::String)?;
-    let files = files.str()?;
+    let files = crate::load::tables::text_column(frame, FILE_COL)?;
     let rows = frame.column(ROW_COL)?.cast(&DataType::Int64)?;
     let rows = rows.i64()?;
     let mut samples = Vec::with_capacity(frame.height());

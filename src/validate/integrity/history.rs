@@ -133,8 +133,7 @@ pub fn check(
         .collect()?;
     let scripts = last.column("script_uuid")?.str()?;
     let statuses = last.column("status")?.str()?;
-    let files = last.column("file")?.cast(&DataType::String)?;
-    let files = files.str()?;
+    let files = crate::load::tables::text_column(&last, "file")?;
     let rows = last.column("row")?.cast(&DataType::Int64)?;
     let rows = rows.i64()?;
     let by_id: std::collections::BTreeMap<String, &crate::model::Script> = inputs
