@@ -52,9 +52,9 @@ pub enum ColumnKind {
     /// value's text back.
     Uuid,
     /// Text of few distinct values (`entity_type`), held as a dictionary: a 4-byte code a
-    /// row, where the text took 16. Readers see text through [`AnyValue::get_str`] or a
-    /// cast; frames that are sorted on it are cast to text first (codes sort in the order
-    /// values were met).
+    /// row, where the text took 16. Readers see text through [`AnyValue::get_str`],
+    /// [`text_column`] or a cast; polars sorts such a column by its text, as it would the
+    /// text itself.
     Category,
 }
 
