@@ -259,7 +259,7 @@ fn read_pushdown(
 #[derive(Debug, Clone)]
 pub struct ExcludedIds {
     pub declaration: Exclusion,
-    /// Distinct excluded keys (column `id`); `None` when the whole table is excluded.
+    /// Distinct excluded keys as text (column `id`); `None` when the whole table is excluded.
     pub ids: Option<DataFrame>,
 }
 
@@ -528,8 +528,10 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         let ids = ids.and_then(|frame| {
             frame
                 .map(|f| {
+                    // As text, whether the file held its keys as numbers or as text
+                    // (`ColumnKind::Key`): an exclusion's ids are few, and meet every kind.
                     f.lazy()
-                        .select([col("id")])
+                        .select([col("id").cast(DataType::String)])
                         .filter(col("id").is_not_null())
                         .unique_stable(None, UniqueKeepStrategy::First)
                         .sort(["id"], Default::default())
@@ -1101,14 +1103,10 @@ mod tests {
         assert_eq!(rows[&file.relative], 2);
         assert_eq!(dropped.map(|d| d.height()), Some(1));
         let again = ids.read().unwrap();
-        let read: Vec<&str> = again
-            .column("id")
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .flatten()
-            .collect();
+        // Whole numbers, held as such (`ColumnKind::Key`).
+        assert_eq!(again.column("id").unwrap().dtype(), &DataType::Int64);
+        let read = tables::text_column(&again, "id").unwrap();
+        let read: Vec<&str> = read.iter().flatten().collect();
         assert_eq!(read, ["1001", "1002"]);
 
         std::fs::write(&path, "id\n1001\n1002\n1003\n").unwrap();

@@ -174,8 +174,10 @@ pub fn scan_slice(slice: Vec<u8>, csv: bool, schema: SchemaRef) -> PolarsResult<
 }
 
 /// Runs `select` (which sees the file's 1-based row number as `row_col`) over every slice
-/// (of about `size` bytes) of a text file and stacks the results; `keep` then drops the
-/// rows of each slice not wanted, so a pass that keeps a few rows holds only those.
+/// (of about `size` bytes) of a text file, then `finish` over each result, and gives the
+/// slices' frames in order; `keep` drops the rows of each slice not wanted, so a pass that
+/// keeps a few rows holds only those.
+#[allow(clippy::too_many_arguments)]
 pub fn read_text(
     path: &Path,
     csv: bool,
@@ -184,7 +186,8 @@ pub fn read_text(
     row_col: &str,
     select: &[Expr],
     keep: Option<Expr>,
-) -> PolarsResult<DataFrame> {
+    finish: &dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
+) -> PolarsResult<Vec<DataFrame>> {
     let slices = Slices::open(path, csv, size)?;
     // The next slice is read (and its records found) on a thread of its own while polars
     // parses this one; a rendezvous channel keeps one slice waiting at most.
@@ -197,11 +200,11 @@ pub fn read_text(
                 }
             }
         });
-        parse_slices(receive, csv, schema, row_col, select, keep)
+        parse_slices(receive, csv, schema, row_col, select, keep, finish)
     })
 }
 
-/// The slices received, parsed in turn and stacked (see [`read_text`]).
+/// The slices received, parsed in turn (see [`read_text`]).
 fn parse_slices(
     slices: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
     csv: bool,
@@ -209,7 +212,8 @@ fn parse_slices(
     row_col: &str,
     select: &[Expr],
     keep: Option<Expr>,
-) -> PolarsResult<DataFrame> {
+    finish: &dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
+) -> PolarsResult<Vec<DataFrame>> {
     let mut frames = Vec::new();
     let mut rows: IdxSize = 0;
     for slice in slices {
@@ -223,26 +227,20 @@ fn parse_slices(
         // ten million CSV mappings than joining them all there).
         read.rechunk_mut();
         rows += read.height() as IdxSize;
-        frames.push(match &keep {
+        frames.push(finish(match &keep {
             Some(keep) => read.lazy().filter(keep.clone()).collect()?,
             None => read,
-        });
+        })?);
     }
-    match frames.len() {
-        0 => scan_slice(Vec::new(), csv, schema)?
-            .with_row_index(row_col, Some(1))
-            .select(select)
-            .collect(),
-        1 => Ok(frames.pop().unwrap_or_default()),
-        _ => {
-            let mut frames = frames.into_iter();
-            let mut all = frames.next().unwrap_or_default();
-            for frame in frames {
-                all.vstack_mut_owned(frame)?;
-            }
-            Ok(all)
-        }
+    if frames.is_empty() {
+        frames.push(finish(
+            scan_slice(Vec::new(), csv, schema)?
+                .with_row_index(row_col, Some(1))
+                .select(select)
+                .collect()?,
+        )?);
     }
+    Ok(frames)
 }
 
 #[cfg(test)]

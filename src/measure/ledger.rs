@@ -25,6 +25,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::{ratio, ScriptTotals};
+use crate::load::tables::keys_like;
 use crate::load::{table_key, ExcludedIds, Inputs, ENTITY_TYPE_KEY};
 use crate::model::config::expired;
 use crate::model::Domain;
@@ -230,7 +231,7 @@ pub fn ledger(
                 (Some(_), Some(m)) => Term::new(m.matched as i64, Source::SourceIdsAndMappings),
                 _ => Term::new(
                     count(mapped_ids(inputs, &types).join(
-                        excluded_ids.clone().lazy(),
+                        excluded_like_mapped(&excluded_ids, inputs)?.lazy(),
                         [col("id")],
                         [col("id")],
                         JoinArgs::new(JoinType::Anti),
@@ -307,6 +308,16 @@ fn mapped_ids(inputs: &Inputs, types: &BTreeSet<String>) -> LazyFrame {
         .select([col("legacy_id").alias("id")])
         .filter(col("id").is_not_null())
         .unique(None, UniqueKeepStrategy::Any)
+}
+
+/// Excluded ids (text) as the mappings hold their legacy ids ([`keys_like`]).
+fn excluded_like_mapped(excluded: &DataFrame, inputs: &Inputs) -> PolarsResult<DataFrame> {
+    let dtype = inputs.mappings.column("legacy_id")?.dtype();
+    let ids = keys_like(
+        excluded.column("id")?.as_materialized_series().clone(),
+        dtype,
+    )?;
+    DataFrame::new(ids.len(), vec![ids.into_column()])
 }
 
 /// The union of the ids that some exclusions list (column `id`, distinct).

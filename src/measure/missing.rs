@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::load::tables::{uuid_text, FILE_COL, ROW_COL};
+use crate::load::tables::{keys_like, same_keys, uuid_text, FILE_COL, ROW_COL};
 use crate::load::{table_key, Inputs, ENTITY_TYPE_KEY};
 use crate::model::config::expired;
 
@@ -152,6 +152,8 @@ fn join(
             col(FILE_COL),
             col(ROW_COL),
         ]);
+        // Keys held as numbers or as text (`ColumnKind::Key`): the id's dtype.
+        let id_dtype = ids.column("id")?.dtype().clone();
         let (in_scope, excluded) = match excluded_ids.get(&key) {
             None => (
                 all.clone(),
@@ -159,8 +161,11 @@ fn join(
             ),
             Some(listed) => {
                 let listed = concat(listed.clone(), UnionArgs::default())?.collect()?;
-                let listed =
-                    lit(listed.column("id")?.as_materialized_series().clone()).implode(false);
+                let listed = keys_like(
+                    listed.column("id")?.as_materialized_series().clone(),
+                    &id_dtype,
+                )?;
+                let listed = lit(listed).implode(false);
                 let is_listed = col("id").is_in(listed, false);
                 (
                     all.clone().filter(is_listed.clone().not()),
@@ -182,14 +187,18 @@ fn join(
         let positions = IdxCa::from_vec("__mapping".into(), positions);
         let mut mapped = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
         mapped.with_column(positions.into_column())?;
+        let legacy_dtype = mapped.column("legacy_id")?.dtype().clone();
         let mapped = mapped.lazy();
+        // The ids and the legacy ids compared alike: as numbers when both are held as
+        // numbers, otherwise as text.
+        let (id_key, legacy_key) = same_keys(col("id"), &id_dtype, col("legacy_id"), &legacy_dtype);
         let unmapped = match any_mapped {
             // No mapping of the owners' types (or no owner): every id is unmapped.
             false => in_scope.clone(),
             true => in_scope.clone().join(
                 mapped.clone().select([col("legacy_id")]),
-                [col("id")],
-                [col("legacy_id")],
+                [id_key.clone()],
+                [legacy_key.clone()],
                 JoinArgs::new(JoinType::Anti),
             ),
         }
@@ -213,26 +222,34 @@ fn join(
         );
         unmapped_rows.insert(key.clone(), unmapped.height() as u64);
         let unmapped = first_rows(unmapped, &["id"], kept)?;
-        unmapped_parts.push(
-            unmapped
-                .lazy()
-                .select([lit(key.clone()).alias("table_key"), col("*")]),
-        );
+        // As text: tables hold their ids as numbers or as text (`ColumnKind::Key`).
+        unmapped_parts.push(unmapped.lazy().select([
+            lit(key.clone()).alias("table_key"),
+            col("id").cast(DataType::String),
+            col(FILE_COL),
+            col(ROW_COL),
+        ]));
         if any_mapped {
             // Mapping rows of an owner's type whose legacy id is nowhere in that table's
             // file; for a pushed-down table (whose file holds only the unmapped ids) those
             // the database named as orphans.
             let orphans = match pushed_orphans.get(&key) {
-                Some(named) => mapped.join(
-                    named.clone().lazy(),
-                    [col("legacy_id")],
-                    [col("legacy_id")],
-                    JoinArgs::new(JoinType::Semi),
-                ),
+                Some(named) => {
+                    let named = keys_like(
+                        named.column("legacy_id")?.as_materialized_series().clone(),
+                        &legacy_dtype,
+                    )?;
+                    mapped.join(
+                        DataFrame::new(named.len(), vec![named.into_column()])?.lazy(),
+                        [col("legacy_id")],
+                        [col("legacy_id")],
+                        JoinArgs::new(JoinType::Semi),
+                    )
+                }
                 None => mapped.join(
                     all.select([col("id")]),
-                    [col("legacy_id")],
-                    [col("id")],
+                    [legacy_key],
+                    [id_key],
                     JoinArgs::new(JoinType::Anti),
                 ),
             };

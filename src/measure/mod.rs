@@ -150,12 +150,13 @@ fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
 
 /// The order a finding lists its rows in: by each key (lowest first), then file and row.
 /// Keys are often text that holds numbers (legacy ids): numbers first, in numeric order,
-/// then the rest as text, so "4" comes before "10". Nulls sort last.
+/// then the rest as text, so "4" comes before "10". Nulls sort last. Ties are broken by
+/// the text, also for keys held as numbers (`ColumnKind::Key`), so the order is the same.
 pub fn sample_order(keys: &[&str]) -> Vec<Expr> {
     let mut order: Vec<Expr> = Vec::new();
     for key in keys {
         order.push(col(*key).cast(DataType::Float64));
-        order.push(col(*key));
+        order.push(col(*key).cast(DataType::String));
     }
     order.extend([col(FILE_COL), col(ROW_COL)]);
     order

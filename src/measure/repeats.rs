@@ -85,7 +85,7 @@ fn repeated_hashes(rows: &DataFrame, hash: &Expr) -> PolarsResult<Vec<u64>> {
     Ok(repeated)
 }
 
-/// A 64-bit hash of the keys (as text, or a dictionary column's codes) of each row.
+/// A 64-bit hash of the keys (as text, numbers, or a dictionary column's codes) of each row.
 fn key_hash(keys: &[Expr]) -> Expr {
     keys[0].clone().map_many(
         |columns: &mut [Column]| {
@@ -100,6 +100,16 @@ fn key_hash(keys: &[Expr]) -> Expr {
                     match i {
                         0 => codes.vec_hash(state.clone(), &mut hashes)?,
                         _ => codes.vec_hash_combine(state.clone(), &mut hashes)?,
+                    }
+                    continue;
+                }
+                // A key held as numbers (`ColumnKind::Key`) is hashed as numbers: a column
+                // is all numbers or all text, so equal keys still hash alike.
+                if let DataType::Int64 = column.dtype() {
+                    let numbers = column.i64()?;
+                    match i {
+                        0 => numbers.vec_hash(state.clone(), &mut hashes)?,
+                        _ => numbers.vec_hash_combine(state.clone(), &mut hashes)?,
                     }
                     continue;
                 }

@@ -1,0 +1,110 @@
+//! Legacy keys held as numbers (`ColumnKind::Key`): a table whose keys are all whole numbers
+//! written as such holds them as Int64, yet every comparison stays one of text. The figures
+//! are worked out in tests/fixtures/small/README.md ("Keys held as numbers").
+
+mod common;
+
+use common::{copy_tree, fixtures, run};
+use migcov::load::tables::text_column;
+use migcov::measure::missing::MissingTable;
+use polars::prelude::*;
+
+/// The small fixture with `dispatch_office`'s ids replaced by `ids` (one a line).
+fn small_with_office_ids(ids: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), dir.path());
+    std::fs::write(
+        dir.path().join("source_ids/dispatch_office.csv"),
+        format!("id\n{ids}"),
+    )
+    .unwrap();
+    dir
+}
+
+fn office(missing: &[MissingTable]) -> &MissingTable {
+    missing
+        .iter()
+        .find(|m| m.table == "dispatch_office")
+        .unwrap()
+}
+
+#[test]
+fn whole_number_keys_are_held_as_numbers() {
+    let (inputs, measures, _) = run(&fixtures().join("small"));
+    // Mappings 1, 2, 3, -5 and ids 1..10: numbers on both sides.
+    assert_eq!(
+        inputs.mappings.column("legacy_id").unwrap().dtype(),
+        &DataType::Int64
+    );
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (10, 7, 1, 3));
+}
+
+#[test]
+fn a_key_that_is_not_a_number_keeps_the_table_as_text() {
+    // `003` is not how 3 is written, `A1` no number, ` 10 ` is 10 once trimmed.
+    let dir = small_with_office_ids("1\n2\n003\n 10 \nA1\n");
+    let (inputs, measures, findings) = run(dir.path());
+    assert_eq!(
+        inputs.mappings.column("legacy_id").unwrap().dtype(),
+        &DataType::Int64
+    );
+    let ids = inputs.source_ids["dispatch_office"].read().unwrap();
+    assert_eq!(ids.column("id").unwrap().dtype(), &DataType::String);
+    let m = office(&measures.missing);
+    // Matched 1 and 2; unmapped 003, 10 and A1; orphans: mappings 3 (not `003`) and -5.
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (5, 3, 2, 2));
+    let orphans = findings
+        .iter()
+        .find(|f| f.rule.as_str() == "missing.mapping.orphan")
+        .unwrap();
+    let shown: Vec<&str> = orphans
+        .samples
+        .iter()
+        .map(|s| s.fields[1].value.as_str())
+        .collect();
+    assert_eq!(shown, ["-5", "3"], "numbers first, in numeric order");
+}
+
+#[test]
+fn keys_as_numbers_in_parquet_meet_keys_as_text() {
+    // The mappings in Parquet with legacy_id an integer column, as pgloader or DuckDB
+    // write them; the ids as text with one that is no number.
+    let dir = small_with_office_ids("1\n2\n3\nX9\n");
+    let csv = dir.path().join("mappings/offices.csv");
+    let mut frame = CsvReadOptions::default()
+        .with_has_header(true)
+        .try_into_reader_with_file_path(Some(csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(frame.column("legacy_id").unwrap().dtype(), &DataType::Int64);
+    std::fs::remove_file(&csv).unwrap();
+    let file = std::fs::File::create(dir.path().join("mappings/offices.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let (inputs, measures, _) = run(dir.path());
+    let legacy = text_column(&inputs.mappings, "legacy_id").unwrap();
+    let legacy: Vec<&str> = legacy.iter().flatten().collect();
+    assert_eq!(legacy, ["1", "2", "3", "-5"]);
+    let m = office(&measures.missing);
+    // Matched 1, 2, 3; unmapped X9; orphan -5.
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (4, 1, 1, 3));
+}
+
+#[test]
+fn excluded_ids_compare_as_text() {
+    // Ids 1..10 as numbers; the exclusion lists `4`, `05` (not how 5 is written) and `zz`.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), dir.path());
+    std::fs::create_dir_all(dir.path().join("exclusions")).unwrap();
+    std::fs::write(dir.path().join("exclusions/offices.csv"), "id\n4\n05\nzz\n").unwrap();
+    std::fs::write(
+        dir.path().join("migcov.yaml"),
+        "exclusions:\n  - table: dispatch_office\n    ids: exclusions/offices.csv\n    reason: Closed offices\n    approved_by: Office manager\n    expires: 2027-06-30\n",
+    )
+    .unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    // 4 is excluded; 5..10 stay unmapped (6), 1, 2, 3 matched.
+    assert_eq!((m.excluded, m.unmapped, m.matched), (1, 6, 3));
+}
