@@ -214,6 +214,8 @@ pub fn check(
     for check in checks {
         findings.extend(check?);
     }
+    // What the row tests of every mapping freed, handed back before the repeats' hashes.
+    crate::release_freed_memory();
     more_checks(inputs, measures, mappings, options, findings)
 }
 
@@ -369,10 +371,11 @@ fn more_checks(
         rows_finding(
             RuleId::IntegrityJsonInvalid,
             Subject::new("table", "mappings.metadata"),
-            // Load kept only the metadata that is not JSON (`Keep::Invalid`).
-            mappings
+            // Load kept only the metadata that is not JSON (`Keep::Invalid`), apart.
+            inputs
+                .invalid_metadata
                 .clone()
-                .filter(col("metadata").is_not_null())
+                .lazy()
                 .with_column(uuid_text("modern_id")),
             &["entity_type", "legacy_id", "modern_id", "metadata"],
             &[],
