@@ -143,6 +143,11 @@ fn join(
         let ids = source
             .read()
             .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        // What parsing the file freed (its slices' text, three times the ids) goes back
+        // before the joins: glibc kept it, and the joins' tables stacked on it.
+        if !source.is_held() {
+            crate::release_freed_memory();
+        }
         let owners = owners_of(&key);
         let types: BTreeSet<String> = owners
             .iter()

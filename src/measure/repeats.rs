@@ -37,7 +37,10 @@ pub fn repeats_hashed(
         false => frame.sort([FILE_COL, ROW_COL], Default::default()),
     };
     let rows = frame.collect()?;
-    let repeated = Series::new("__repeated".into(), repeated_hashes(&rows, &hash)?);
+    let repeated = Series::new(
+        "__repeated".into(),
+        repeated_hashes(&rows, &hash, HASHES_HELD)?,
+    );
     // The candidates are taken by position, in the rows' order, so their own row numbers
     // order them as the whole frame's would; no other column of every row is touched (a
     // join would have written out the file column, one value for the whole file). The
@@ -80,32 +83,45 @@ fn slices_of(rows: &DataFrame) -> impl Iterator<Item = (IdxSize, DataFrame)> + '
         })
 }
 
-/// The hashes that occur more than once among the rows. Sorted, a repeated hash sits beside
-/// its repeat: no table of every hash is built. The hashes are computed a slice at a time
-/// into one array and sorted in place, so 8 bytes a row are held once (polars' sort of a
-/// column of them held a sorted copy beside them: 0.65 GiB more at 100M records).
-fn repeated_hashes(rows: &DataFrame, hash: &Expr) -> PolarsResult<Vec<u64>> {
+/// The hashes that occur more than once among the rows, in ascending order. Sorted, a
+/// repeated hash sits beside its repeat: no table of every hash is built. The hashes are
+/// computed a slice at a time into one array and sorted in place (polars' sort of a column
+/// of them held a sorted copy beside them, 0.65 GiB at 100M records); above
+/// [`HASHES_HELD`] they are taken in passes, each keeping the hashes of one residue, so
+/// one pass holds at most that many (equal hashes share a residue).
+fn repeated_hashes(rows: &DataFrame, hash: &Expr, held: usize) -> PolarsResult<Vec<u64>> {
     use rayon::slice::ParallelSliceMut;
-    let mut hashes: Vec<u64> = Vec::with_capacity(rows.height());
-    for (_, slice) in slices_of(rows) {
-        let part = slice
-            .lazy()
-            .select([hash.clone().alias("__hash")])
-            .collect()?;
-        let part = part.column("__hash")?.u64()?;
-        for values in part.downcast_iter() {
-            hashes.extend_from_slice(values.values());
-        }
-    }
-    hashes.par_sort_unstable();
+    let passes = rows.height().div_ceil(held.max(1)).max(1) as u64;
     let mut repeated: Vec<u64> = Vec::new();
-    for pair in hashes.windows(2) {
-        if pair[0] == pair[1] && repeated.last() != Some(&pair[0]) {
-            repeated.push(pair[0]);
+    for pass in 0..passes {
+        let mut hashes: Vec<u64> = Vec::with_capacity(rows.height() / passes as usize + 1);
+        for (_, slice) in slices_of(rows) {
+            let part = slice
+                .lazy()
+                .select([hash.clone().alias("__hash")])
+                .collect()?;
+            let part = part.column("__hash")?.u64()?;
+            for values in part.downcast_iter() {
+                match passes {
+                    1 => hashes.extend_from_slice(values.values()),
+                    _ => hashes.extend(values.values().iter().filter(|h| *h % passes == pass)),
+                }
+            }
+        }
+        hashes.par_sort_unstable();
+        for pair in hashes.windows(2) {
+            if pair[0] == pair[1] && repeated.last() != Some(&pair[0]) {
+                repeated.push(pair[0]);
+            }
         }
     }
+    // Each pass's are ascending; together, in the order `is_in` and the tests expect.
+    repeated.sort_unstable();
     Ok(repeated)
 }
+
+/// The most hashes [`repeated_hashes`] holds at once (8 bytes each: 256 MiB).
+const HASHES_HELD: usize = 1 << 25;
 
 /// A 64-bit hash of the keys (as text, numbers, or a dictionary column's codes) of each row.
 fn key_hash(keys: &[Expr]) -> Expr {
@@ -262,6 +278,14 @@ mod tests {
             )
             .unwrap();
             let keys = [col("kind"), col("id")];
+            // Taken in passes, the repeated hashes are those of one pass.
+            let whole = repeated_hashes(&frame, &key_hash(&keys), usize::MAX).unwrap();
+            for held in [1, 3, 64] {
+                proptest::prop_assert_eq!(
+                    &repeated_hashes(&frame, &key_hash(&keys), held).unwrap(),
+                    &whole
+                );
+            }
             let found = repeats(frame.clone().lazy(), &keys, false).unwrap().collect().unwrap();
             proptest::prop_assert_eq!(order(&found), by_window(&frame, &keys));
             let present = frame.column("id").unwrap().drop_nulls().n_unique().unwrap() as u64;
