@@ -523,7 +523,6 @@ pub fn load_table(
     // polars joins a frame's chunks whole whenever its columns are chunked apart (a column
     // that is one value for the whole file counts as one chunk).
     let mut combined = combined;
-
     // Column by column, each column's chunks handed back to the system as soon as its
     // copy is made: glibc keeps freed blocks of this size, and at 10M CSV mappings the
     // chunks of every column, kept until the load ended, were 0.45 GB of its peak.
@@ -693,7 +692,6 @@ fn load_file(
         TableFormat::Parquet => read_parquet(&lf, options, &exprs, &narrow),
     }
     .map_err(|e| LoadError::table(shown, e))?;
-
     let flagged = match side.is_empty() {
         true => DataFrame::empty(),
         false => flagged_rows(file, side).map_err(|e| LoadError::table(shown, e))?,

@@ -2,12 +2,12 @@
 //! excluded), those with no mapping of the owning entities' `entity_type` (unmapped), and
 //! that type's mappings whose `legacy_id` is not in the file (orphans).
 //!
-//! The mappings are grouped by entity type once, as row positions only; table by table,
-//! the owners' legacy ids are taken from those positions and anti-joined with the table's
+//! Table by table, the row positions of the owners' types are found (a mask of the
+//! mappings), their legacy ids taken at those positions and anti-joined with the table's
 //! ids on the id alone, both ways (unmapped ids, orphan mappings), and freed before the
 //! next table. The per-table results are small and stacked, and the per-table views are
-//! filters of those few materialised frames. The same grouping gives the mapping rows per
-//! type that the ledger and reconciliation read.
+//! filters of those few materialised frames. The mapping rows per type, counted once, are
+//! what the ledger and reconciliation read.
 //!
 //! The counts are measurements: they are the same whatever severity the missing-data rules
 //! have, and the gate's `max_missing_records` reads them. `validate::missing` turns the
@@ -114,12 +114,10 @@ fn join(
             df!("legacy_id" => summary.orphans.clone())?,
         );
     }
-    // The mappings of each type, by position only: a table's ids are taken from them when
-    // its turn comes, and the orphan rows are taken whole from the mappings afterwards, so
-    // the mappings are never copied.
-    // Mapping rows per type, counted; each table takes its types' row positions when its
+    // Mapping rows per type, counted. Each table takes its types' row positions when its
     // turn comes (held for all types at once, they were 4 bytes a mapping through the
-    // step: 0.35 GiB at 100M records).
+    // step: 0.35 GiB at 100M records), and the orphan rows are taken whole from the
+    // mappings afterwards, so the mappings are never copied.
     let rows_per_type = rows_per_type(&inputs.mappings)?;
     // The grouping's tables, handed back before the first table's ids are read.
     crate::release_freed_memory();
