@@ -673,11 +673,12 @@ fn load_file(
     // of a whole column is held beside the converted values (10M CSV mappings: 0.5 GiB for
     // the text, 1.1 GiB for the file). A Parquet file is decoded column by column anyway;
     // there polars' streaming engine only held more.
+    //
     // Each slice's keys narrowed, its UUIDs' struct split into their columns, and a column
     // with no value (`id` where the file has none) made one null for the slice, while the
     // slice is small: a null per row took 16 bytes a row until the whole file was read
     // (1.3 GB at 100M CSV mappings).
-    let narrow = |frame| {
+    let finish = |frame| {
         let mut frame = narrow_keys(frame, specs)?;
         for spec in &uuids {
             let text = uuid_columns(&mut frame, spec)?;
@@ -687,9 +688,9 @@ fn load_file(
     };
     let mut df = match format {
         TableFormat::Csv | TableFormat::Ndjson => {
-            read_text(file, format, &schema, options, &exprs, None, &narrow)
+            read_text(file, format, &schema, options, &exprs, None, &finish)
         }
-        TableFormat::Parquet => read_parquet(&lf, options, &exprs, &narrow),
+        TableFormat::Parquet => read_parquet(&lf, options, &exprs, &finish),
     }
     .map_err(|e| LoadError::table(shown, e))?;
     let flagged = match side.is_empty() {
