@@ -512,13 +512,9 @@ pub fn load_table(
     if frames.is_empty() {
         return Ok(empty_frame(specs));
     }
-    unify_keys(&mut frames).map_err(|e| LoadError::table(&files[0].relative, e))?;
-    let combined = concat(
-        frames.into_iter().map(|f| f.lazy()).collect::<Vec<_>>(),
-        UnionArgs::default(),
-    )
-    .and_then(|lf| lf.collect())
-    .map_err(|e| LoadError::table(&files[0].relative, e))?;
+    // The files stacked as a file's slices are: keys that are numbers in one file and
+    // text in another become text, and a column no file has stays one null.
+    let combined = stack(frames).map_err(|e| LoadError::table(&files[0].relative, e))?;
     // Every later pass (joins, hashes, sorts) is faster over one chunk per column, and
     // polars joins a frame's chunks whole whenever its columns are chunked apart (a column
     // that is one value for the whole file counts as one chunk).
@@ -824,7 +820,7 @@ pub(crate) fn stack(mut frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 }
 
 /// Casts a key column that is numbers in some frames and text in others to text in all.
-pub(crate) fn unify_keys(frames: &mut [DataFrame]) -> PolarsResult<()> {
+fn unify_keys(frames: &mut [DataFrame]) -> PolarsResult<()> {
     let Some(first) = frames.first() else {
         return Ok(());
     };

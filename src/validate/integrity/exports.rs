@@ -230,7 +230,8 @@ fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
         .clone()
         .lazy()
         .select([
-            // Keys are text; only a key that is a whole number can be negative.
+            // Keys are text, or numbers when all of them are (`ColumnKind::Key`): only a
+            // key that is a whole number can be negative.
             col("legacy_id")
                 .cast(DataType::Int64)
                 .lt(lit(0i64))
