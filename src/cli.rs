@@ -122,7 +122,8 @@ pub struct BuildArgs {
     /// Write JUnit XML (one suite per rule family, one case per rule and subject).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write a Markdown summary, e.g. to $GITHUB_STEP_SUMMARY.
+    /// Write a Markdown summary, e.g. to $GITHUB_STEP_SUMMARY (appended to); `-` or
+    /// /dev/stdout writes it to standard output.
     #[arg(long, value_name = "FILE")]
     pub summary_md: Option<PathBuf>,
     /// Write the machine-readable result (as api/coverage/summary.json, with the gate).

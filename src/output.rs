@@ -233,6 +233,12 @@ pub fn check_writable(path: &Path) -> Result<(), OutputError> {
         path: path.to_path_buf(),
         source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, what.to_string()),
     };
+    if let Some(fd) = stream_of(path) {
+        return match open_for_writing(fd) {
+            true => Ok(()),
+            false => Err(denied("is not open for writing")),
+        };
+    }
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => Err(OutputError::Io {
             path: path.to_path_buf(),
@@ -266,6 +272,61 @@ pub fn check_writable(path: &Path) -> Result<(), OutputError> {
     }
 }
 
+/// The descriptor a path names when it is one of this process's open streams: `-` and
+/// `/dev/stdout` (1), `/dev/stderr` (2), `/dev/fd/N` and `/proc/self/fd/N`. Such a path is
+/// written through the descriptor the process already holds, never opened again: opening
+/// `/dev/stdout` checks the stream's own permissions, and a container's stdout is a pipe
+/// owned by root that another user cannot open, though it can write to it.
+pub fn stream_of(path: &Path) -> Option<i32> {
+    let text = path.to_str()?;
+    match text {
+        "-" | "/dev/stdout" => Some(1),
+        "/dev/stderr" => Some(2),
+        _ => text
+            .strip_prefix("/dev/fd/")
+            .or_else(|| text.strip_prefix("/proc/self/fd/"))
+            .and_then(|n| n.parse().ok())
+            .filter(|fd: &i32| *fd >= 0),
+    }
+}
+
+/// Whether descriptor `fd` is open, for writing.
+#[cfg(unix)]
+fn open_for_writing(fd: i32) -> bool {
+    // SAFETY: F_GETFL only reads the descriptor's flags; a closed descriptor gives -1.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    flags >= 0 && (flags & libc::O_ACCMODE) != libc::O_RDONLY
+}
+
+#[cfg(not(unix))]
+fn open_for_writing(fd: i32) -> bool {
+    fd == 1 || fd == 2
+}
+
+/// Writes everything to an open descriptor ([`stream_of`]).
+fn write_stream(fd: i32, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    match fd {
+        1 => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(contents)?;
+            out.flush()
+        }
+        2 => std::io::stderr().lock().write_all(contents),
+        #[cfg(unix)]
+        _ => {
+            use std::os::fd::BorrowedFd;
+            // SAFETY: the descriptor was checked open by `check_writable`; it is borrowed
+            // only to duplicate it, and the duplicate is what is written and closed.
+            let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+            let mut file = std::fs::File::from(borrowed.try_clone_to_owned()?);
+            file.write_all(contents)
+        }
+        #[cfg(not(unix))]
+        _ => Err(std::io::Error::other("not a stream of this process")),
+    }
+}
+
 #[cfg(unix)]
 fn writable(path: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
@@ -287,6 +348,9 @@ fn writable(path: &Path) -> bool {
 /// is, never replaced.
 pub fn write_file(path: &Path, contents: &[u8], how: WriteMode) -> Result<(), OutputError> {
     use std::io::Write as _;
+    if let Some(fd) = stream_of(path) {
+        return write_stream(fd, contents).map_err(io(path));
+    }
     let existing = std::fs::metadata(path).ok();
     if existing.as_ref().is_some_and(|m| !m.is_file()) || how == WriteMode::Append {
         let mut file = std::fs::OpenOptions::new()

@@ -219,3 +219,59 @@ fn a_bad_output_path_fails_before_anything_is_written() {
         .stderr(predicates::str::contains("not-a-folder/junit.xml"));
     assert!(!out.exists(), "no site was written");
 }
+
+/// Makes `path` and everything under it readable (and folders enterable) by every user.
+fn open_to_all(path: &Path) {
+    for entry in walkdir::WalkDir::new(path) {
+        let entry = entry.unwrap();
+        let mode = if entry.file_type().is_dir() {
+            0o777
+        } else {
+            0o755
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
+#[test]
+fn a_step_summary_goes_to_standard_output_for_any_user() {
+    // As root (CI, containers), the build runs as `nobody` with its standard output a pipe
+    // that root created: `nobody` may write to it but not open /dev/stdout anew.
+    let root = unsafe { libc::geteuid() } == 0;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::copy_tree(&common::fixtures().join("base"), &data);
+    let binary = dir.path().join("migcov");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("migcov"), &binary).unwrap();
+    open_to_all(dir.path());
+    for target in ["/dev/stdout", "-"] {
+        let out = dir.path().join(format!("site{}", target.len()));
+        let mut cmd = match root {
+            true => {
+                let mut cmd = Command::new("setpriv");
+                cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                    .arg(&binary);
+                cmd
+            }
+            false => Command::new(&binary),
+        };
+        let output = cmd
+            .env_remove("SOURCE_DATE_EPOCH")
+            .args(["build", "--report-date", "2026-03-31", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&out)
+            .args(["--summary-md", target])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{target}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(stdout.contains("Records migrated"), "{target}: {stdout}");
+        assert!(out.join("index.html").is_file());
+    }
+}

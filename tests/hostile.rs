@@ -119,11 +119,25 @@ fn hostile_yaml_is_rejected_fast_with_the_file_named() {
         laughs.as_bytes(),
         "scripts/office.yaml",
     );
+    // 200 KB nested 100,000 levels deep: measured from the text before the YAML parser walks
+    // it (it took 42 s to reject), in flow and in block style, in every manifest.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     expect_error(
         "scripts/office.yaml",
         deep.as_bytes(),
-        "scripts/office.yaml line 1:",
+        "scripts/office.yaml line 1: nested deeper than 64 levels, the most a manifest may have",
+    );
+    let deep_list = format!("{}x\n", "- ".repeat(100_000));
+    expect_error(
+        "entities.yaml",
+        deep_list.as_bytes(),
+        "entities.yaml line 1: nested deeper than 64 levels",
+    );
+    let deep_value = format!("title: x\nexclusions: {}\n", "{a: ".repeat(50_000));
+    expect_error(
+        "migcov.yaml",
+        deep_value.as_bytes(),
+        "migcov.yaml line 2: nested deeper than 64 levels",
     );
     let deep_map = format!("{}x", "a: ".repeat(50_000));
     expect_error(

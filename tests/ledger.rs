@@ -112,7 +112,7 @@ fn the_inventory_is_the_denominator_and_the_ledger_closes() {
     );
     assert_eq!(
         rows("fax_archive"),
-        (20, 0, s("none"), 0, 20, 0, s("closes"))
+        (20, 0, s("exclusions"), 0, 20, 0, s("closes"))
     );
     assert_eq!(
         rows("invoiceline"),

@@ -165,6 +165,13 @@ impl CollectConfig {
             path: path.to_path_buf(),
             source,
         })?;
+        if let Some(line) = crate::load::manifests::too_deep(&text) {
+            return Err(CollectError::Config {
+                path: path.to_path_buf(),
+                line: Some(line),
+                message: crate::load::manifests::depth_message(),
+            });
+        }
         let mut config: CollectConfig =
             serde_yaml::from_str(&text).map_err(|e| CollectError::Config {
                 path: path.to_path_buf(),

@@ -67,20 +67,62 @@ fn key_text(kind: Kind, columns: &[String], quote: &dyn Fn(&str) -> String, alia
     }
 }
 
-fn types_list(db: &dyn Database, types: &[String]) -> String {
-    types
+/// The `entity_type` values, exactly as the mappings hold them, whose key
+/// ([`crate::model::entity_type_key`]) is one of `types`: read and folded here, never by
+/// SQL, whose `UPPER` folds by each engine's own rules (ASCII only in SQLite, none for `é`
+/// under PostgreSQL's C locale) and whose `TRIM` strips spaces only.
+fn raw_types(
+    db: &mut dyn Database,
+    mappings_sql: &str,
+    types: &[String],
+    table: &str,
+    bytes: &mut u64,
+) -> Result<Vec<String>, CollectError> {
+    let wanted: BTreeSet<String> = types
         .iter()
-        .map(|t| db.literal(&t.trim().to_uppercase()))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|t| crate::model::entity_type_key(t))
+        .collect();
+    // MySQL and MariaDB compare text by a collation that ignores case, accents and trailing
+    // spaces: DISTINCT would merge `Customer` and `CUSTOMER`. Bytes compare exactly.
+    let value = match db.url().kind {
+        Kind::Mysql => "CAST(m.entity_type AS BINARY)",
+        _ => "m.entity_type",
+    };
+    let sql =
+        format!("SELECT DISTINCT {value} FROM ({mappings_sql}) m WHERE m.entity_type IS NOT NULL");
+    let mut raw = Vec::new();
+    values(db, &sql, table, bytes, |column| {
+        raw.extend(
+            column
+                .into_iter()
+                .flatten()
+                .filter(|t| wanted.contains(&crate::model::entity_type_key(t))),
+        );
+    })?;
+    raw.sort();
+    raw.dedup();
+    Ok(raw)
 }
 
-/// The mapping rows of `types`, as a subquery over the configured mappings query.
-fn mapped(db: &dyn Database, mappings_sql: &str, types: &[String]) -> String {
+/// The mapping rows whose `entity_type` is one of `raw` (exact values, [`raw_types`]), as a
+/// subquery over the configured mappings query.
+fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
+    let list = match raw.is_empty() {
+        // No value of these types: a list that matches nothing.
+        true => "NULL".to_string(),
+        false => raw
+            .iter()
+            .map(|t| db.literal(t))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let value = match db.url().kind {
+        Kind::Mysql => "CAST(m.entity_type AS BINARY)",
+        _ => "m.entity_type",
+    };
     format!(
         "SELECT TRIM(m.legacy_id) AS legacy_id FROM ({mappings_sql}) m \
-         WHERE UPPER(TRIM(m.entity_type)) IN ({}) AND m.legacy_id IS NOT NULL",
-        types_list(db, types)
+         WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL"
     )
 }
 
@@ -115,8 +157,9 @@ pub fn anti_join(
     let kind = db.url().kind;
     let quote = |s: &str| db.quote(s);
     let text = key_text(kind, key, &quote, "s");
-    let mapped = mapped(db, mappings_sql, types);
     let mut bytes = 0u64;
+    let raw = raw_types(db, mappings_sql, types, &table.shown, &mut bytes)?;
+    let mapped = mapped(db, mappings_sql, &raw);
     let ids = db.scalar(
         &format!("SELECT count(*) FROM {legacy_name}"),
         Some(&table.shown),
@@ -163,7 +206,7 @@ pub fn anti_join(
         entity_types: types.to_vec(),
         method: format!("anti-join on {}", db.url().shown),
         bytes_transferred: bytes,
-        queries: 3,
+        queries: 4,
     })
 }
 
@@ -333,7 +376,9 @@ pub fn checksums(
         source.qualified(table)
     );
     let tk = target.url().kind;
-    let mapped = mapped(target, mappings_sql, types);
+    let mut bytes = 0u64;
+    let raw = raw_types(target, mappings_sql, types, &table.shown, &mut bytes)?;
+    let mapped = mapped(target, mappings_sql, &raw);
     // No DISTINCT: a legacy id mapped twice only makes its range differ, and the ranges
     // fetched at the end are compared as sets, so the result is the same while every level
     // is a plain scan instead of a hash aggregate over all the mappings.
@@ -342,8 +387,8 @@ pub fn checksums(
         int_cast(tk, "mm.legacy_id"),
         canonical_int(tk, "mm.legacy_id")
     );
-    let mut bytes = 0u64;
-    let mut queries = 0u64;
+    // The entity types' values were read above: one statement.
+    let mut queries = 1u64;
     // Mapped ids that are not canonical integers never equal a key: orphans outright.
     let odd_sql = format!(
         "SELECT DISTINCT mm.legacy_id FROM ({mapped}) mm WHERE NOT ({})",

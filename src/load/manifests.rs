@@ -32,7 +32,85 @@ pub(crate) fn read_text(file: &InputFile) -> Result<String, LoadError> {
             ),
         });
     }
-    std::fs::read_to_string(&file.path).map_err(io)
+    let text = std::fs::read_to_string(&file.path).map_err(io)?;
+    if let Some(line) = too_deep(&text) {
+        return Err(LoadError::Yaml {
+            path: file.relative.clone(),
+            line: Some(line),
+            message: depth_message(),
+        });
+    }
+    Ok(text)
+}
+
+/// The deepest nesting a manifest may have. Real manifests nest three or four levels; the
+/// YAML parser walks a document of 100,000 levels for most of a minute before serde's own
+/// limit rejects it, so the nesting is measured first, from the text.
+pub const MAX_DEPTH: usize = 64;
+
+pub fn depth_message() -> String {
+    format!("nested deeper than {MAX_DEPTH} levels, the most a manifest may have")
+}
+
+/// The 1-based line where a YAML text first nests deeper than [`MAX_DEPTH`], read in one
+/// pass without parsing: block levels by their indentation and the compact entries that
+/// open a line (`- - x`), flow levels by the brackets outside quotes and comments. It
+/// over-counts rather than under-counts (a bracket inside a block scalar counts), which
+/// only matters past the limit, far beyond any real manifest.
+pub fn too_deep(text: &str) -> Option<usize> {
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        let rest = line.trim_start_matches(' ');
+        if rest.is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - rest.len();
+        if flow == 0 {
+            while indents.last().is_some_and(|&top| top >= indent) {
+                indents.pop();
+            }
+            indents.push(indent);
+        }
+        // Entries opened on this line: `- ` and `? ` in a row.
+        let mut markers = 0;
+        let mut body = rest;
+        while let Some(after) = body
+            .strip_prefix("- ")
+            .or_else(|| body.strip_prefix("? "))
+            .or_else(|| (body == "-").then_some(""))
+        {
+            markers += 1;
+            body = after.trim_start_matches(' ');
+        }
+        let mut quote: Option<char> = None;
+        let mut escaped = false;
+        let mut previous = ' ';
+        let mut deepest = flow;
+        for c in body.chars() {
+            match quote {
+                Some('"') if escaped => escaped = false,
+                Some('"') if c == '\\' => escaped = true,
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None => match c {
+                    '"' | '\'' if " \t:,[{".contains(previous) => quote = Some(c),
+                    '#' if previous == ' ' || previous == '\t' => break,
+                    '[' | '{' => {
+                        flow += 1;
+                        deepest = deepest.max(flow);
+                    }
+                    ']' | '}' => flow = flow.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            previous = c;
+        }
+        if indents.len() + markers + deepest > MAX_DEPTH {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// Whether a YAML document is a list at the top: its first content line (past comments,

@@ -9,12 +9,12 @@
 mod discover;
 mod error;
 pub mod inventory;
-mod manifests;
+pub(crate) mod manifests;
 mod scripts_dir;
 mod slices;
 pub mod tables;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -698,38 +698,40 @@ fn check_source_ids(
 /// usual case) the key is the column itself (shared, not copied); otherwise each row takes
 /// its value's key by a join on that small table, which is cheaper than folding every row.
 fn with_type_key(mappings: DataFrame) -> PolarsResult<DataFrame> {
-    // `entity_type` is a dictionary column (`ColumnKind::Category`): its few values are
-    // folded as text, and the key is a dictionary column too.
+    // `entity_type` is a dictionary column (`ColumnKind::Category`): its few distinct values
+    // are folded by [`crate::model::entity_type_key`] (the rule entities use too), and the
+    // key is a dictionary column as well.
     let text = || col("entity_type").cast(DataType::String);
-    let folded = |c: Expr| c.str().strip_chars(lit(NULL)).str().to_uppercase();
-    let keys = mappings
+    let distinct = mappings
         .clone()
         .lazy()
-        .select([col("entity_type").unique()])
+        .select([text().unique()])
         .filter(col("entity_type").is_not_null())
-        .with_column(folded(text()).alias(ENTITY_TYPE_KEY))
         .collect()?;
-    let unchanged = keys
-        .clone()
-        .lazy()
-        .select([text().eq_missing(col(ENTITY_TYPE_KEY)).all(true)])
-        .collect()?
-        .column("entity_type")?
-        .bool()?
-        .get(0)
-        .unwrap_or(true);
-    if unchanged {
+    let raw: Vec<Option<&str>> = distinct.column("entity_type")?.str()?.iter().collect();
+    let folded: Vec<Option<String>> = raw
+        .iter()
+        .map(|t| t.map(crate::model::entity_type_key))
+        .collect();
+    if raw.iter().zip(&folded).all(|(r, f)| *r == f.as_deref()) {
         return mappings
             .lazy()
             .with_column(col("entity_type").alias(ENTITY_TYPE_KEY))
             .collect();
     }
+    let keys = DataFrame::new(
+        raw.len(),
+        vec![
+            Column::new("entity_type".into(), raw),
+            Column::new(ENTITY_TYPE_KEY.into(), folded),
+        ],
+    )?;
     let mut args = JoinArgs::new(JoinType::Left);
     args.maintain_order = MaintainOrderJoin::Left;
     let key = mappings
         .clone()
         .lazy()
-        .select([col("entity_type")])
+        .select([text()])
         .join(
             keys.lazy(),
             [col("entity_type")],
@@ -836,9 +838,14 @@ fn split_incomplete(
     Ok((kept, (dropped.height() > 0).then_some(dropped)))
 }
 
-/// Adds [`FINAL_RUN`]: whether a metrics row belongs to the last run of its script and
-/// entity. A run ends at its latest `execution_date`; runs ending at the same instant are
-/// all final.
+/// Adds [`FINAL_RUN`]: whether a metrics row counts in its script's totals. Rows are
+/// grouped into runs by `run_id` (rows without one form one run) per script and entity; a
+/// run ends at its latest `execution_date`. The final run is the one that ends last; runs
+/// ending at the same instant are one retry too many to sum, so the one with the greatest
+/// `run_id` (in text order) is final. A run that resumes another (`resumes_run_id`: it
+/// processed only what that run left) counts together with it, and with what that one
+/// resumed in turn: the final run and its chain of resumed runs are final, every other run
+/// is a superseded attempt.
 fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
     if metrics.height() == 0 {
         return metrics
@@ -846,20 +853,106 @@ fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
             .with_column(lit(true).alias(FINAL_RUN))
             .collect();
     }
-    let run = col("run_id").fill_null(lit(""));
-    let owner = [col("script_uuid"), col("entity_uuid")];
-    let mut by_run = owner.to_vec();
-    by_run.push(run.clone());
+    let keys = || {
+        [
+            col("script_uuid")
+                .cast(DataType::String)
+                .fill_null(lit(""))
+                .alias("__script"),
+            col("entity_uuid")
+                .cast(DataType::String)
+                .fill_null(lit(""))
+                .alias("__entity"),
+            col("run_id").fill_null(lit("")).alias("__run"),
+        ]
+    };
+    let runs = metrics
+        .clone()
+        .lazy()
+        .select(
+            keys()
+                .into_iter()
+                .chain([
+                    col("execution_date"),
+                    col("resumes_run_id").cast(DataType::String),
+                ])
+                .collect::<Vec<_>>(),
+        )
+        .group_by([col("__script"), col("__entity"), col("__run")])
+        .agg([
+            col("execution_date").max().alias("end"),
+            col("resumes_run_id").drop_nulls().first().alias("resumes"),
+        ])
+        .collect()?;
+    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(runs
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let (scripts, entities, ids, resumes) = (
+        text("__script")?,
+        text("__entity")?,
+        text("__run")?,
+        text("resumes")?,
+    );
+    let ends: Vec<Option<i64>> = runs
+        .column("end")?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect();
+    // Per script and entity: its runs by id, with their end and what they resume.
+    type Runs = BTreeMap<String, (Option<i64>, Option<String>)>;
+    let mut owners: BTreeMap<(String, String), Runs> = BTreeMap::new();
+    for i in 0..runs.height() {
+        let owner = (
+            scripts[i].clone().unwrap_or_default(),
+            entities[i].clone().unwrap_or_default(),
+        );
+        owners.entry(owner).or_default().insert(
+            ids[i].clone().unwrap_or_default(),
+            (ends[i], resumes[i].clone().filter(|r| !r.trim().is_empty())),
+        );
+    }
+    let (mut final_script, mut final_entity, mut final_run) = (Vec::new(), Vec::new(), Vec::new());
+    for ((script, entity), runs) in &owners {
+        // The latest end; among equal ends the greatest id (the map iterates in id order,
+        // and `max_by_key` keeps the last of equal keys).
+        let Some((last, _)) = runs.iter().max_by_key(|(_, (end, _))| *end) else {
+            continue;
+        };
+        let mut run = Some(last.clone());
+        let mut seen = BTreeSet::new();
+        while let Some(id) = run.filter(|id| seen.insert(id.clone())) {
+            final_script.push(script.clone());
+            final_entity.push(entity.clone());
+            final_run.push(id.clone());
+            run = runs.get(&id).and_then(|(_, resumed)| resumed.clone());
+        }
+    }
+    let finals = df!(
+        "__script" => final_script,
+        "__entity" => final_entity,
+        "__run" => final_run
+    )?
+    .lazy()
+    .with_column(lit(true).alias(FINAL_RUN));
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
     metrics
         .lazy()
-        .with_column(col("execution_date").max().over(by_run)?.alias("__run_end"))
-        .with_column(
-            col("__run_end")
-                .eq(col("__run_end").max().over(owner)?)
-                .fill_null(lit(true))
-                .alias(FINAL_RUN),
+        .with_columns(keys())
+        .join(
+            finals,
+            [col("__script"), col("__entity"), col("__run")],
+            [col("__script"), col("__entity"), col("__run")],
+            args,
         )
-        .drop(by_name(["__run_end"], true, false))
+        .with_column(col(FINAL_RUN).fill_null(lit(false)))
+        .drop(by_name(["__script", "__entity", "__run"], true, false))
         .collect()
 }
 
@@ -1046,7 +1139,7 @@ fn resolve_entities(
                 failed_records: raw.failed_records,
                 migration_script_id: script.map(|s| s.id),
                 script_ref: raw.migration_script_id,
-                entity_type: raw.entity_type.map(|t| t.trim().to_ascii_uppercase()),
+                entity_type: raw.entity_type.map(|t| crate::model::entity_type_key(&t)),
                 origin,
             }
         })

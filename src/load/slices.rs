@@ -233,8 +233,11 @@ fn parse_slices(
         })?);
     }
     if frames.is_empty() {
+        // A header and no rows (a valid export of an empty table): no slice to parse, so
+        // the columns come from the header's schema.
         frames.push(finish(
-            scan_slice(Vec::new(), csv, schema)?
+            DataFrame::empty_with_schema(&schema)
+                .lazy()
                 .with_row_index(row_col, Some(1))
                 .select(select)
                 .collect()?,

@@ -176,6 +176,8 @@ pub const METRICS: &[ColumnSpec] = &[
     opt("throughput_per_second", Float),
     opt("error_details", Json),
     opt("run_id", Text),
+    // The run this one resumes: it processed only what that run left, so both count.
+    opt("resumes_run_id", Text),
 ];
 
 pub const LOGS: &[ColumnSpec] = &[
@@ -195,6 +197,9 @@ pub const MAPPINGS: &[ColumnSpec] = &[
     req("entity_type", Category),
     req("legacy_id", Key),
     req("modern_id", Uuid),
+    // Which legacy table the row came from, when entities of several tables share its
+    // entity type (`measure::missing::Ownership`); few distinct values, so a dictionary.
+    opt("legacy_table", Category),
     checked("migration_batch", Text),
     checked("migrated_at", Timestamp),
     json_checked("metadata"),

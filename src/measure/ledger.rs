@@ -6,17 +6,27 @@
 //! headline can never hide it. When the terms exceed the legacy rows, `unaccounted` is 0 and
 //! `difference` (negative) says by how much the equation fails to close.
 //!
-//! Each term comes from the most exact export given:
-//! - migrated: distinct ids of `source_ids/<table>` that have a mapping of the owning
-//!   entities' `entity_type` (exact sets); else distinct mapped `legacy_id`s of that type;
-//!   (either only once that type has a mapping row at all) else the owning entities'
-//!   `migrated_records`; else the covering scripts' metrics
-//!   (`records_successful` of their final runs); else 0;
+//! Each term comes from the most exact export given, and ids outrank counts:
+//! - migrated: with `source_ids/<table>`, its distinct in-scope ids that have a mapping of
+//!   their own ([`Ownership`]: of an owning entity's `entity_type`, and, for a type that
+//!   entities of several tables share, naming this table in `legacy_table`), whatever the
+//!   entities or metrics claim: an id missing data lists as unmapped is never migrated;
+//!   else, once the owners' types have a mapping row at all, the distinct mapped
+//!   `legacy_id`s of their own (excluded ids left out); else the owning entities'
+//!   `migrated_records`; else the covering scripts' metrics (`records_successful` of their
+//!   final runs); else 0. Entities and scripts whose target table is not in the target
+//!   inventory (a staging copy) claim nothing;
 //! - failed: the owning entities' `failed_records`; else the scripts' metrics
 //!   (`records_failed` of their final runs); else 0;
-//! - excluded: the table's rows when it is excluded whole; else the distinct excluded ids
-//!   (those present in `source_ids/<table>` when that file is given). Expired exclusions do
-//!   not count.
+//! - excluded: the table's rows when it is excluded whole (then nothing else counts: the
+//!   table leaves both sides of the headline); else the distinct excluded ids (those present
+//!   in `source_ids/<table>` when that file is given). Expired exclusions do not count.
+//!
+//! No term claims more rows than the table has: excluded, then migrated, then failed are
+//! each capped at what the terms before them leave, so the equation always closes and the
+//! headline never passes 100%. What the sources claimed beyond the rows is `difference`
+//! (negative), and `reconcile.ledger.over_count` reports it. `ambiguous` says how many of
+//! the unaccounted rows have a mapping of a shared type that names no table.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,9 +34,10 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
+use super::missing::Ownership;
 use super::{ratio, ScriptTotals};
 use crate::load::tables::keys_like;
-use crate::load::{table_key, ExcludedIds, Inputs, ENTITY_TYPE_KEY};
+use crate::load::{table_key, ExcludedIds, Inputs};
 use crate::model::config::expired;
 use crate::model::Domain;
 use uuid::Uuid;
@@ -95,9 +106,15 @@ pub struct LedgerRow {
     pub excluded: Term,
     /// `legacy_rows - migrated - failed - excluded`, at least 0.
     pub unaccounted: i64,
-    /// What is left when the terms exceed the legacy rows: 0 when the equation holds,
-    /// negative when more rows are accounted for than the table has.
+    /// Of the unaccounted rows, those whose id has a mapping of an entity type that other
+    /// tables share and that names no `legacy_table`: perhaps migrated, never counted so.
+    pub ambiguous: i64,
+    /// How many more rows the sources claimed than the table has (0 or negative): the
+    /// terms are capped, so the equation closes; this says by how much they were.
     pub difference: i64,
+    /// What the sources claimed, before capping: migrated, failed, excluded.
+    #[serde(skip)]
+    pub claimed: [i64; 3],
     /// Rows that count towards coverage: `legacy_rows - excluded`.
     pub in_scope: i64,
     /// `migrated / in_scope`.
@@ -113,6 +130,7 @@ pub struct LedgerTotals {
     pub failed: i64,
     pub excluded: i64,
     pub unaccounted: i64,
+    pub ambiguous: i64,
     pub difference: i64,
     pub in_scope: i64,
     /// `migrated / in_scope`; `None` when nothing is in scope.
@@ -131,6 +149,7 @@ impl LedgerTotals {
         self.failed += row.failed.value;
         self.excluded += row.excluded.value;
         self.unaccounted += row.unaccounted;
+        self.ambiguous += row.ambiguous;
         self.difference += row.difference;
         self.in_scope += row.in_scope;
         self.coverage = ratio(self.migrated, self.in_scope);
@@ -181,6 +200,15 @@ pub fn ledger(
         .collect();
     let missing: BTreeMap<String, &super::missing::MissingTable> =
         missing.iter().map(|m| (table_key(&m.table), m)).collect();
+    let owned = Ownership::of(inputs)?;
+    // A figure resting on a target table the target inventory does not list (pgloader's
+    // copy into a staging schema) is not a migrated row.
+    let lands = |target: &str| {
+        inputs
+            .target_tables
+            .as_ref()
+            .is_none_or(|t| t.lookup(target).table().is_some())
+    };
     let mut ledger = Ledger::default();
     for table in inventory.tables() {
         let key = table_key(&table.name);
@@ -205,11 +233,13 @@ pub fn ledger(
             .iter()
             .filter_map(|e| e.entity_type.clone())
             .collect();
+        let claiming: Vec<_> = owners.iter().filter(|e| lands(&e.target_table)).collect();
 
         // A term from the covering scripts' final runs, when any of them has metrics.
         let from_metrics = |figure: fn(&ScriptTotals) -> i64| {
             let totals: Vec<&ScriptTotals> = scripts
                 .iter()
+                .filter(|s| lands(&s.target_table))
                 .filter_map(|s| script_totals.get(&s.id))
                 .collect();
             if totals.is_empty() {
@@ -221,35 +251,50 @@ pub fn ledger(
         let ids = source_ids.get(&key).copied();
         // Mappings are the evidence once any row of the owners' types exists; a type with
         // no mapping row at all was likely not exported, so the entities' counts stand (and
-        // `reconcile.entity.mapping_count` reports the gap).
+        // `reconcile.entity.mapping_count` reports the gap). A `source_ids` file outranks
+        // both: its ids are migrated or not, one by one.
         let has_type_rows = has_mappings && types.iter().any(|t| rows_per_type.contains_key(t));
         // With a source_ids file the sets come from measure::missing, joined once for all
         // tables; without one, the owners' distinct mapped ids are counted here.
         let measured = missing.get(&key);
-        let migrated = if has_type_rows {
-            match (ids, measured) {
-                (Some(_), Some(m)) => Term::new(m.matched as i64, Source::SourceIdsAndMappings),
-                _ => Term::new(
-                    count(mapped_ids(inputs, &types).join(
-                        excluded_like_mapped(&excluded_ids, inputs)?.lazy(),
+        let (migrated, ambiguous) = match (ids, measured) {
+            (Some(_), Some(m)) => (
+                Term::new(m.matched as i64, Source::SourceIdsAndMappings),
+                m.ambiguous as i64,
+            ),
+            _ if has_type_rows => {
+                let excluded = excluded_like_mapped(&excluded_ids, inputs)?.lazy();
+                let anti = |ids: LazyFrame, without: LazyFrame| {
+                    ids.join(
+                        without,
                         [col("id")],
                         [col("id")],
                         JoinArgs::new(JoinType::Anti),
-                    ))?,
-                    Source::Mappings,
-                ),
+                    )
+                };
+                let own = anti(
+                    mapped_ids(inputs, &types, |t| Some(owned.own(t, &key))),
+                    excluded.clone(),
+                );
+                let shared = anti(
+                    anti(mapped_ids(inputs, &types, |t| owned.ambiguous(t)), excluded),
+                    own.clone(),
+                );
+                (Term::new(count(own)?, Source::Mappings), count(shared)?)
             }
-        } else if !owners.is_empty() {
-            Term::new(
-                owners.iter().map(|e| e.migrated_records).sum(),
-                Source::Entities,
-            )
-        } else {
-            from_metrics(|t| t.records_successful)
+            _ if !claiming.is_empty() => (
+                Term::new(
+                    claiming.iter().map(|e| e.migrated_records).sum(),
+                    Source::Entities,
+                ),
+                0,
+            ),
+            _ if !owners.is_empty() => (Term::new(0, Source::Entities), 0),
+            _ => (from_metrics(|t| t.records_successful), 0),
         };
         let failed = if !owners.is_empty() {
             Term::new(
-                owners.iter().map(|e| e.failed_records).sum(),
+                claiming.iter().map(|e| e.failed_records).sum(),
                 Source::Entities,
             )
         } else {
@@ -266,9 +311,7 @@ pub fn ledger(
             };
             Term::new(n, Source::Exclusions)
         };
-        let remainder = table.row_count - migrated.value - failed.value - excluded.value;
-        let in_scope = table.row_count - excluded.value;
-        let row = LedgerRow {
+        let row = settle(Claims {
             table: table.name.clone(),
             domain: owners
                 .iter()
@@ -278,14 +321,12 @@ pub fn ledger(
             scripts: scripts.iter().map(|s| (s.id, s.name.clone())).collect(),
             covered: !owners.is_empty() || !scripts.is_empty(),
             legacy_rows: table.row_count,
+            whole,
             migrated,
             failed,
             excluded,
-            unaccounted: remainder.max(0),
-            difference: remainder.min(0),
-            in_scope,
-            coverage: ratio(migrated.value, in_scope),
-        };
+            ambiguous,
+        });
         ledger.totals.add(&row);
         ledger.by_domain.entry(row.domain).or_default().add(&row);
         ledger.rows.push(row);
@@ -293,18 +334,78 @@ pub fn ledger(
     Ok(Some(ledger))
 }
 
-/// The distinct mapped legacy ids of some entity types, as column `id`.
-fn mapped_ids(inputs: &Inputs, types: &BTreeSet<String>) -> LazyFrame {
-    let types = Series::new("types".into(), types.iter().cloned().collect::<Vec<_>>());
+/// What the sources claim for one table, before the terms are settled.
+struct Claims {
+    table: String,
+    domain: Option<Domain>,
+    entities: Vec<(Uuid, String)>,
+    scripts: Vec<(Uuid, String)>,
+    covered: bool,
+    legacy_rows: i64,
+    /// Excluded whole: the table leaves both sides.
+    whole: bool,
+    migrated: Term,
+    failed: Term,
+    excluded: Term,
+    ambiguous: i64,
+}
+
+/// One ledger line from the claims: every term at least 0 and capped at what the terms
+/// before it leave of the table's rows (excluded, migrated, failed), so the terms sum to
+/// the legacy rows exactly; what was claimed beyond them is the (negative) difference. A
+/// table excluded whole claims nothing else, and its other claims are no over-count.
+fn settle(c: Claims) -> LedgerRow {
+    let rows = c.legacy_rows.max(0);
+    let capped = |term: Term, room: i64| Term::new(term.value.clamp(0, room), term.source);
+    let excluded = capped(c.excluded, rows);
+    let (migrated, failed) = match c.whole {
+        true => (
+            Term::new(0, Source::Exclusions),
+            Term::new(0, Source::Exclusions),
+        ),
+        false => (c.migrated, c.failed),
+    };
+    let in_scope = rows - excluded.value;
+    let migrated_capped = capped(migrated, in_scope);
+    let failed_capped = capped(failed, in_scope - migrated_capped.value);
+    let claimed = c.excluded.value.max(0) + migrated.value.max(0) + failed.value.max(0);
+    let unaccounted = rows - excluded.value - migrated_capped.value - failed_capped.value;
+    LedgerRow {
+        table: c.table,
+        domain: c.domain,
+        entities: c.entities,
+        scripts: c.scripts,
+        covered: c.covered,
+        legacy_rows: c.legacy_rows,
+        migrated: migrated_capped,
+        failed: failed_capped,
+        excluded,
+        unaccounted,
+        ambiguous: c.ambiguous.clamp(0, unaccounted),
+        difference: (rows - claimed).min(0),
+        claimed: [migrated.value, failed.value, c.excluded.value],
+        in_scope,
+        coverage: ratio(migrated_capped.value, in_scope),
+    }
+}
+
+/// The distinct legacy ids of the mapping rows that `rows` selects for each of some entity
+/// types (`None`: none of that type), as column `id`.
+fn mapped_ids(
+    inputs: &Inputs,
+    types: &BTreeSet<String>,
+    rows: impl Fn(&str) -> Option<Expr>,
+) -> LazyFrame {
+    let selected = types
+        .iter()
+        .filter_map(|t| rows(t))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
     inputs
         .mappings
         .clone()
         .lazy()
-        .filter(
-            col(ENTITY_TYPE_KEY)
-                .cast(DataType::String)
-                .is_in(lit(types).implode(false), false),
-        )
+        .filter(selected.fill_null(lit(false)))
         .select([col("legacy_id").alias("id")])
         .filter(col("id").is_not_null())
         .unique(None, UniqueKeepStrategy::Any)

@@ -52,7 +52,11 @@ pub struct MissingTable {
     /// In-scope rows with no mapping.
     pub unmapped: u64,
     pub orphans: u64,
-    /// Distinct in-scope ids that have a mapping of an owner's type.
+    /// Distinct in-scope ids with no mapping of their own but a mapping of an entity type
+    /// that other legacy tables share, with no `legacy_table` saying whose it is: neither
+    /// migrated nor unmapped, since nothing proves which table the mapping came from.
+    pub ambiguous: u64,
+    /// Distinct in-scope ids that have a mapping of their own (see [`MissingSets`]).
     #[serde(skip)]
     pub matched: u64,
 }
@@ -69,9 +73,11 @@ pub struct MissingSets {
     unmapped: DataFrame,
     /// Every such row, counted per table.
     unmapped_rows: BTreeMap<String, u64>,
-    /// Per table: `table_key`, `in_scope` (distinct in-scope ids), `unmapped` (distinct
-    /// unmapped ids) and `excluded` (distinct excluded ids present in the source). The
-    /// distinct matched ids are `in_scope - unmapped`: an id is either matched or not.
+    /// Per table: `table_key`, `in_scope` (distinct in-scope ids), `unowned` (distinct
+    /// in-scope ids with no mapping of their own), `unmapped` (distinct ids with no mapping
+    /// that could be theirs) and `excluded` (distinct excluded ids present in the source).
+    /// Matched ids are `in_scope - unowned`, ambiguous ones `unowned - unmapped`: each id is
+    /// exactly one of the three.
     counts: DataFrame,
     /// Orphan mapping rows with their `table_key`, kept like `unmapped`.
     orphans: DataFrame,
@@ -121,6 +127,7 @@ fn join(
     let rows_per_type = rows_per_type(&inputs.mappings)?;
     // The grouping's tables, handed back before the first table's ids are read.
     crate::release_freed_memory();
+    let owned = Ownership::of(inputs)?;
     let owners_of = |key: &str| -> Vec<&crate::model::Entity> {
         inputs
             .entities
@@ -181,10 +188,16 @@ fn join(
                 )
             }
         };
-        // The owners' mappings: legacy id and position, types in order, rows in order.
-        let mut positions: Vec<IdxSize> = Vec::new();
+        // The owners' mappings: legacy id and position, types in order, rows in order. A
+        // table's own mappings are those it alone could have (its types shared with no
+        // other table) or that name it in `legacy_table`; a shared type's mappings that name
+        // no table are ambiguous: they may be this table's or another's.
+        let (mut positions, mut shared_positions) = (Vec::new(), Vec::new());
         for t in types.iter().filter(|t| rows_per_type.contains_key(*t)) {
-            rows_of_type(&inputs.mappings, t, &mut positions)?;
+            rows_where(&inputs.mappings, owned.own(t, &key), &mut positions)?;
+            if let Some(ambiguous) = owned.ambiguous(t) {
+                rows_where(&inputs.mappings, ambiguous, &mut shared_positions)?;
+            }
         }
         let any_mapped = !positions.is_empty();
         let positions = IdxCa::from_vec("__mapping".into(), positions);
@@ -195,8 +208,8 @@ fn join(
         // The ids and the legacy ids compared alike: as numbers when both are held as
         // numbers, otherwise as text.
         let (id_key, legacy_key) = same_keys(col("id"), &id_dtype, col("legacy_id"), &legacy_dtype);
-        let unmapped = match any_mapped {
-            // No mapping of the owners' types (or no owner): every id is unmapped.
+        let unowned = match any_mapped {
+            // No mapping of the owners' types (or no owner): no id has one of its own.
             false => in_scope.clone(),
             true => in_scope.clone().join(
                 mapped.clone().select([col("legacy_id")]),
@@ -206,6 +219,30 @@ fn join(
             ),
         }
         .collect()?;
+        // Of those, the ids with no ambiguous mapping either: unmapped.
+        let unmapped = match shared_positions.is_empty() {
+            true => unowned.clone(),
+            false => {
+                let positions = IdxCa::from_vec("__mapping".into(), shared_positions);
+                let shared = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
+                let (id_key, shared_key) = same_keys(
+                    col("id"),
+                    &id_dtype,
+                    col("legacy_id"),
+                    shared.column("legacy_id")?.dtype(),
+                );
+                unowned
+                    .clone()
+                    .lazy()
+                    .join(
+                        shared.lazy(),
+                        [id_key],
+                        [shared_key],
+                        JoinArgs::new(JoinType::Anti),
+                    )
+                    .collect()?
+            }
+        };
         let distinct = |frame: LazyFrame| super::repeats::distinct(frame, "id");
         // Collected now (one row): a plan kept until the end held every table's ids.
         count_parts.push(
@@ -216,6 +253,9 @@ fn join(
                     lit(distinct(in_scope)?)
                         .cast(DataType::UInt64)
                         .alias("in_scope"),
+                    lit(distinct(unowned.lazy())?)
+                        .cast(DataType::UInt64)
+                        .alias("unowned"),
                     lit(distinct(unmapped.clone().lazy())?)
                         .cast(DataType::UInt64)
                         .alias("unmapped"),
@@ -344,6 +384,7 @@ fn join(
                 "excluded" => Vec::<u64>::new(),
                 "table_key" => Vec::<String>::new(),
                 "in_scope" => Vec::<u64>::new(),
+                "unowned" => Vec::<u64>::new(),
                 "unmapped" => Vec::<u64>::new()
             )?,
         )?,
@@ -394,16 +435,13 @@ fn rows_per_type(mappings: &DataFrame) -> PolarsResult<BTreeMap<String, i64>> {
         .collect())
 }
 
-/// Appends the positions of the mapping rows of one `entity_type_key`, in row order: a
-/// mask of the rows (a bit each), then its set bits.
-fn rows_of_type(mappings: &DataFrame, key: &str, into: &mut Vec<IdxSize>) -> PolarsResult<()> {
+/// Appends the positions of the mapping rows where `condition` holds, in row order: a mask
+/// of the rows (a bit each), then its set bits.
+fn rows_where(mappings: &DataFrame, condition: Expr, into: &mut Vec<IdxSize>) -> PolarsResult<()> {
     let mask = mappings
         .clone()
         .lazy()
-        .select([col(ENTITY_TYPE_KEY)
-            .eq(lit(key.to_string()))
-            .fill_null(lit(false))
-            .alias("m")])
+        .select([condition.fill_null(lit(false)).alias("m")])
         .collect()?;
     let mask = mask.column("m")?.bool()?;
     let mut offset = 0;
@@ -417,6 +455,86 @@ fn rows_of_type(mappings: &DataFrame, key: &str, into: &mut Vec<IdxSize>) -> Pol
         offset += chunk.len();
     }
     Ok(())
+}
+
+/// Which mapping rows a legacy table may call its own. An entity type owned by entities of
+/// one legacy table is that table's; a type that entities of several tables share (two
+/// tables feeding one modern entity, `customers_eu` and `customers_us` as `CUSTOMER`) is
+/// only attributed by the mappings' optional `legacy_table` column. Nothing else can tell
+/// whose a shared type's mapping is, so it is never counted as any table's migrated row.
+pub struct Ownership {
+    /// Entity type keys whose entities name more than one legacy table (by `table_key`).
+    shared: BTreeSet<String>,
+    /// The `legacy_table` values the mappings hold, by `table_key`: compared as the
+    /// inventory's names are, ignoring case and surrounding spaces.
+    named: BTreeMap<String, Vec<String>>,
+}
+
+impl Ownership {
+    pub fn of(inputs: &Inputs) -> PolarsResult<Self> {
+        let mut tables_of: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for e in &inputs.entities {
+            if let Some(t) = &e.entity_type {
+                tables_of
+                    .entry(t.as_str())
+                    .or_default()
+                    .insert(table_key(&e.legacy_table));
+            }
+        }
+        let shared = tables_of
+            .into_iter()
+            .filter(|(_, tables)| tables.len() > 1)
+            .map(|(t, _)| t.to_string())
+            .collect();
+        let distinct = inputs
+            .mappings
+            .clone()
+            .lazy()
+            .select([col("legacy_table").cast(DataType::String).unique()])
+            .filter(col("legacy_table").is_not_null())
+            .collect()?;
+        let mut named: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for name in distinct.column("legacy_table")?.str()?.iter().flatten() {
+            named
+                .entry(table_key(name))
+                .or_default()
+                .push(name.to_string());
+        }
+        Ok(Ownership { shared, named })
+    }
+
+    /// Whether entities of several legacy tables own `entity_type`.
+    pub fn is_shared(&self, entity_type: &str) -> bool {
+        self.shared.contains(entity_type)
+    }
+
+    /// Mapping rows of `entity_type` that are the table's (`table`: its `table_key`).
+    pub fn own(&self, entity_type: &str, table: &str) -> Expr {
+        let of_type = col(ENTITY_TYPE_KEY).eq(lit(entity_type.to_string()));
+        let names_it = match self.named.get(table) {
+            Some(names) => col("legacy_table").cast(DataType::String).is_in(
+                lit(Series::new("names".into(), names.clone())).implode(false),
+                false,
+            ),
+            None => lit(false),
+        };
+        match (self.is_shared(entity_type), self.named.is_empty()) {
+            (true, _) => of_type.and(names_it),
+            // No mapping names a table: the type's rows, as they are.
+            (false, true) => of_type,
+            (false, false) => of_type.and(col("legacy_table").is_null().or(names_it)),
+        }
+    }
+
+    /// Mapping rows of a shared `entity_type` that name no table; `None` for a type that is
+    /// not shared.
+    pub fn ambiguous(&self, entity_type: &str) -> Option<Expr> {
+        self.is_shared(entity_type).then(|| {
+            col(ENTITY_TYPE_KEY)
+                .eq(lit(entity_type.to_string()))
+                .and(col("legacy_table").is_null())
+        })
+    }
 }
 
 /// The first `kept` rows of `frame` in the order a finding lists them by `keys`
@@ -457,13 +575,19 @@ pub fn measure(
     let unmapped = joined.unmapped_rows.clone();
     let orphans = joined.orphan_rows.clone();
     let in_scope = column_by_table(&joined.counts, "in_scope")?;
+    let unowned = column_by_table(&joined.counts, "unowned")?;
     let distinct_unmapped = column_by_table(&joined.counts, "unmapped")?;
+    let owned = Ownership::of(inputs)?;
     let excluded = column_by_table(&joined.counts, "excluded")?;
     let tables = joined
         .tables
         .iter()
-        .map(|(key, (table, owners, _))| {
+        .map(|(key, (table, owners, types))| {
             let get = |m: &BTreeMap<String, u64>| m.get(key).copied().unwrap_or(0);
+            // A pushed-down table's file holds no matched id: the database counted them,
+            // against every mapping of its types, so with a shared type they are ambiguous.
+            let pushed = inputs.pushdown.get(table).map_or(0, |p| p.matched);
+            let shared = types.iter().any(|t| owned.is_shared(t));
             MissingTable {
                 table: table.clone(),
                 entities: owners.clone(),
@@ -471,9 +595,10 @@ pub fn measure(
                 excluded: get(&excluded),
                 unmapped: get(&unmapped),
                 orphans: if owners.is_empty() { 0 } else { get(&orphans) },
-                // A pushed-down table's file holds no matched id: the database counted them.
-                matched: get(&in_scope).saturating_sub(get(&distinct_unmapped))
-                    + inputs.pushdown.get(table).map_or(0, |p| p.matched),
+                ambiguous: get(&unowned).saturating_sub(get(&distinct_unmapped))
+                    + if shared { pushed } else { 0 },
+                matched: get(&in_scope).saturating_sub(get(&unowned))
+                    + if shared { 0 } else { pushed },
             }
         })
         .collect();

@@ -134,18 +134,22 @@ pub struct Measures {
 /// The mapping rows that repeat the (entity_type, legacy_id) of an earlier row, in file and
 /// row order.
 fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
-    repeats::repeats(
-        inputs.mappings.clone().lazy(),
-        &[col(ENTITY_TYPE_KEY), col("legacy_id")],
-        true,
-    )?
-    // Few rows, sorted and grouped by type downstream: their types as text.
-    .with_columns([
-        uuid_text("modern_id"),
-        col("entity_type").cast(DataType::String),
-        col(ENTITY_TYPE_KEY).cast(DataType::String),
-    ])
-    .collect()
+    // Where mappings name their legacy table, one id may be mapped once per table: two
+    // tables sharing an entity type may both hold id 5.
+    let names_tables =
+        inputs.mappings.column("legacy_table")?.null_count() < inputs.mappings.height();
+    let keys = match names_tables {
+        true => vec![col(ENTITY_TYPE_KEY), col("legacy_table"), col("legacy_id")],
+        false => vec![col(ENTITY_TYPE_KEY), col("legacy_id")],
+    };
+    repeats::repeats(inputs.mappings.clone().lazy(), &keys, true)?
+        // Few rows, sorted and grouped by type downstream: their types as text.
+        .with_columns([
+            uuid_text("modern_id"),
+            col("entity_type").cast(DataType::String),
+            col(ENTITY_TYPE_KEY).cast(DataType::String),
+        ])
+        .collect()
 }
 
 /// The order a finding lists its rows in: by each key (lowest first), then file and row.

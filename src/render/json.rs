@@ -89,6 +89,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
                     "failed": l.row.failed,
                     "excluded": l.row.excluded,
                     "unaccounted": l.row.unaccounted,
+                    "ambiguous": l.row.ambiguous,
                     "difference": l.row.difference,
                     "in_scope": l.row.in_scope,
                     "coverage": l.row.coverage,
@@ -106,7 +107,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
             "api/ledger.json",
             pretty(&json!({
                 "schema_version": SCHEMA_VERSION,
-                "equation": "legacy_rows = migrated + failed + excluded + unaccounted (+ difference when the terms exceed the rows)",
+                "equation": "legacy_rows = migrated + failed + excluded + unaccounted; each term is capped at what the terms before it leave, difference (<= 0) is what the sources claimed beyond the rows, ambiguous is the part of unaccounted whose mappings name no table of a shared entity type",
                 "totals": ledger.totals,
                 "by_domain": by_domain,
                 "tables": rows,

@@ -41,8 +41,10 @@ crate::validate::registry::declare_rules! {
         "Each table's ledger closes: migrated + failed + excluded <= legacy rows",
         "For every source inventory table the ledger adds up legacy rows = migrated + failed + excluded + unaccounted. When \
          the first three already exceed the table's rows, some rows are counted twice (a row both migrated and \
-         failed, an excluded id that was migrated, an entity's counts larger than its table): the finding gives the \
-         excess. Example: 100 rows, 98 mapped, 5 failed: 3 over.";
+         failed, an excluded id that was migrated, an entity's counts larger than its table, two scripts copying one \
+         table): the finding gives the excess. The ledger never counts more than the table holds: excluded, then \
+         migrated, then failed are each capped at what is left. Example: 100 rows, 98 mapped, 5 failed: 3 over; \
+         the ledger shows 98 migrated, 2 failed.";
 }
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
@@ -427,12 +429,12 @@ pub fn ledger_over_count(measures: &crate::measure::Measures, findings: &mut Vec
                 RuleId::ReconcileLedgerOverCount,
                 Subject::new("table", &row.table),
                 format!(
-                    "{} legacy rows, but migrated {} + failed {} + excluded {} = {}: {} more than the table holds",
+                    "{} legacy rows, but the sources claim migrated {} + failed {} + excluded {} = {}: {} more than the table holds (the ledger counts at most its rows)",
                     row.legacy_rows,
-                    row.migrated.value,
-                    row.failed.value,
-                    row.excluded.value,
-                    row.migrated.value + row.failed.value + row.excluded.value,
+                    row.claimed[0],
+                    row.claimed[1],
+                    row.claimed[2],
+                    row.claimed.iter().sum::<i64>(),
                     -row.difference
                 ),
             );

@@ -1,0 +1,185 @@
+//! A ledger and a headline that never claim more than they prove: the `soundness` fixtures,
+//! every figure worked out by hand in tests/fixtures/soundness/README.md, then the same
+//! invariants over generated ledgers (any tables, types, mappings, exclusions, runs and
+//! file orders).
+
+mod common;
+
+use common::{fixtures, run};
+use migcov::measure::ledger::{LedgerRow, Source};
+use migcov::measure::Measures;
+use migcov::validate::Finding;
+
+fn fixture(name: &str) -> (Measures, Vec<Finding>) {
+    let (_, measures, findings) = run(&fixtures().join("soundness").join(name));
+    (measures, findings)
+}
+
+fn line<'a>(measures: &'a Measures, table: &str) -> &'a LedgerRow {
+    measures
+        .ledger
+        .as_ref()
+        .expect("an inventory, so a ledger")
+        .rows
+        .iter()
+        .find(|r| r.table == table)
+        .unwrap_or_else(|| panic!("no ledger line for {table}"))
+}
+
+/// (migrated, failed, excluded, unaccounted, ambiguous, difference) of one line.
+fn terms(row: &LedgerRow) -> (i64, i64, i64, i64, i64, i64) {
+    (
+        row.migrated.value,
+        row.failed.value,
+        row.excluded.value,
+        row.unaccounted,
+        row.ambiguous,
+        row.difference,
+    )
+}
+
+/// (in scope, migrated) of the headline.
+fn headline(measures: &Measures) -> (i64, i64) {
+    let totals = &measures.ledger.as_ref().unwrap().totals;
+    (totals.in_scope, totals.migrated)
+}
+
+fn missing<'a>(measures: &'a Measures, table: &str) -> &'a migcov::measure::missing::MissingTable {
+    measures
+        .missing
+        .iter()
+        .find(|m| m.table == table)
+        .unwrap_or_else(|| panic!("no missing-data line for {table}"))
+}
+
+fn fired(findings: &[Finding], rule: &str) -> Vec<(String, u64)> {
+    findings
+        .iter()
+        .filter(|f| f.rule.as_str() == rule)
+        .map(|f| (f.subject.name.clone(), f.count))
+        .collect()
+}
+
+#[test]
+fn tables_sharing_an_entity_type_claim_only_what_names_them() {
+    let (m, _) = fixture("shared-type");
+    // No mapping names a customers table: all ten ids of each are ambiguous, none migrated.
+    assert_eq!(terms(line(&m, "customers_eu")), (0, 0, 0, 10, 10, 0));
+    assert_eq!(terms(line(&m, "customers_us")), (0, 0, 0, 10, 10, 0));
+    assert_eq!(
+        line(&m, "customers_eu").migrated.source,
+        Source::SourceIdsAndMappings
+    );
+    for table in ["customers_eu", "customers_us"] {
+        let t = missing(&m, table);
+        assert_eq!((t.ids, t.unmapped, t.ambiguous, t.matched), (10, 0, 10, 0));
+    }
+    // Orders 1-4 name orders_eu (any case, any spaces); 5 names no table.
+    assert_eq!(terms(line(&m, "orders_eu")), (4, 0, 0, 1, 1, 0));
+    assert_eq!(line(&m, "orders_eu").migrated.source, Source::Mappings);
+    assert_eq!(terms(line(&m, "orders_us")), (0, 0, 0, 5, 1, 0));
+    // 4 of 30: it read 30 of 30 before.
+    assert_eq!(headline(&m), (30, 4));
+    assert_eq!(m.ledger.as_ref().unwrap().totals.ambiguous, 22);
+}
+
+#[test]
+fn a_table_excluded_whole_leaves_both_sides_of_the_headline() {
+    let (m, findings) = fixture("excluded-whole");
+    assert_eq!(terms(line(&m, "fax_archive")), (0, 0, 10, 0, 0, 0));
+    assert_eq!(line(&m, "fax_archive").migrated.source, Source::Exclusions);
+    assert_eq!(terms(line(&m, "customer")), (10, 0, 0, 0, 0, 0));
+    // 10 of 10; it read 15 of 10 (150%) before.
+    assert_eq!(headline(&m), (10, 10));
+    assert!(fired(&findings, "reconcile.ledger.over_count").is_empty());
+}
+
+#[test]
+fn metrics_count_once_and_never_outvote_ids() {
+    let (m, findings) = fixture("two-scripts");
+    // pgloader's copy into staging.artist (not in the target inventory) claims nothing.
+    assert_eq!(terms(line(&m, "artist")), (18, 2, 0, 0, 0, 0));
+    // Two scripts landing in albums claim 20 of 10: capped, and the excess reported.
+    assert_eq!(terms(line(&m, "album")), (10, 0, 0, 0, 0, -10));
+    assert_eq!(
+        fired(&findings, "reconcile.ledger.over_count"),
+        [("album".to_string(), 10)]
+    );
+    // Its 10 ids have no mapping: unmapped, so not migrated, whatever the metrics say.
+    assert_eq!(terms(line(&m, "track")), (0, 0, 0, 10, 0, 0));
+    assert_eq!(missing(&m, "track").unmapped, 10);
+    assert_eq!(headline(&m), (40, 28));
+}
+
+#[test]
+fn a_tie_has_one_final_run_and_a_resumed_run_counts_with_its_resumption() {
+    let (m, _) = fixture("runs");
+    // Runs a and b both end at 10:00: b (the greater run_id) is final.
+    assert_eq!(terms(line(&m, "t_same")), (9, 1, 0, 0, 0, 0));
+    // r2 resumes r1: both count (5 + 4 successful, 1 failed).
+    assert_eq!(terms(line(&m, "t_resumed")), (9, 1, 0, 0, 0, 0));
+    assert_eq!(headline(&m), (20, 18));
+    let all = &m.all_scripts;
+    assert_eq!(
+        (
+            all.records_processed,
+            all.records_successful,
+            all.records_failed
+        ),
+        (20, 18, 2)
+    );
+    // Every attempt: a, b, r1 and r2.
+    assert_eq!(m.all_attempts.records_processed, 30);
+}
+
+#[test]
+fn entity_types_fold_by_one_unicode_rule() {
+    let (m, _) = fixture("unicode-type");
+    assert_eq!(terms(line(&m, "employe")), (3, 0, 0, 0, 0, 0));
+    let t = missing(&m, "employe");
+    assert_eq!((t.unmapped, t.matched), (0, 3));
+}
+
+/// Writes `files` (relative path, contents) into a new data folder.
+fn folder(files: &[(String, String)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_csv_with_a_header_and_no_rows_is_zero_rows() {
+    let data = folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        (
+            "inventory/source.csv".into(),
+            "table,row_count\nempty_table,0\ncustomer,2\n".into(),
+        ),
+        (
+            "entities.yaml".into(),
+            "- name: customers\n  legacy_table: customer\n  target_table: customers\n  total_records: 2\n  migrated_records: 2\n  failed_records: 0\n  entity_type: CUSTOMER\n".into(),
+        ),
+        ("source_ids/customer.csv".into(), "id\n1\n2\n".into()),
+        ("source_ids/empty_table.csv".into(), "id\n".into()),
+        (
+            "mappings/customers.csv".into(),
+            "entity_type,legacy_id,modern_id\n".into(),
+        ),
+        (
+            "metrics/runs.csv".into(),
+            "script_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n".into(),
+        ),
+    ]);
+    let (inputs, m, _) = run(data.path());
+    assert_eq!(inputs.mappings.height(), 0);
+    assert_eq!(terms(line(&m, "customer")), (0, 0, 0, 2, 0, 0));
+    assert_eq!(missing(&m, "customer").unmapped, 2);
+    assert_eq!(missing(&m, "empty_table").ids, 0);
+}
