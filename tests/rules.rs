@@ -193,7 +193,7 @@ rule_test!(
     1,
     1
 );
-rule_test!(integrity_entity_shared_entity_type, "integrity.entity.shared_entity_type", 1, 2, also ["coverage.table.not_in_inventory", "integrity.entity.no_script"]);
+rule_test!(integrity_entity_shared_entity_type, "integrity.entity.shared_entity_type", 1, 2, also ["coverage.table.not_in_inventory", "integrity.entity.no_script", "missing.mapping.ambiguous"]);
 rule_test!(
     integrity_log_invalid_enum,
     "integrity.log.invalid_enum",
@@ -254,6 +254,13 @@ rule_test!(
     "integrity.status.invalid_transition",
     1,
     1
+);
+rule_test!(
+    missing_mapping_ambiguous,
+    "missing.mapping.ambiguous",
+    2,
+    4,
+    also["integrity.entity.shared_entity_type"]
 );
 rule_test!(missing_mapping_orphan, "missing.mapping.orphan", 1, 2, also ["reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
 rule_test!(missing_mapping_unmapped, "missing.mapping.unmapped", 1, 3, also ["reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
@@ -519,4 +526,19 @@ fn integrity_json_invalid_in_parquet_mappings() {
             )
         ]
     );
+}
+
+#[test]
+fn ambiguous_mappings_are_never_migrated() {
+    let data = base_with(Some(
+        &fixtures().join("rules/missing.mapping.ambiguous/data"),
+    ));
+    let (_, measures, _) = run_at(data.path(), date());
+    let ledger = measures.ledger.unwrap();
+    let line = |t: &str| {
+        let r = ledger.rows.iter().find(|r| r.table == t).unwrap();
+        (r.migrated.value, r.unaccounted, r.ambiguous)
+    };
+    assert_eq!(line("dispatch_office"), (8, 2, 2));
+    assert_eq!(line("dispatch_branch"), (0, 2, 2));
 }

@@ -6,9 +6,17 @@
 use polars::prelude::*;
 
 use super::{counted_finding, Finding, RuleId, Subject, ValidateOptions};
-use crate::load::Inputs;
+use crate::load::{table_key, Inputs};
 
 crate::validate::registry::declare_rules! {
+    MISSING_MAPPING_AMBIGUOUS = "missing.mapping.ambiguous", Missing, Warning,
+        "Every mapping of an entity type that several legacy tables share names its table",
+        "When entities of several legacy tables declare one entity_type (customers_eu and customers_us as CUSTOMER), \
+         a mapping row of that type says which table it came from only through the optional legacy_table column. \
+         Rows whose only mapping names no table are ambiguous: the ledger counts them as unaccounted, never as \
+         migrated, since the mapping may be another table's. Fix: export legacy_table with the mappings. Example: \
+         customers_eu and customers_us hold ids 1-10 each, and the CUSTOMER mappings 1-10 name no table: 10 \
+         ambiguous rows in each.";
     MISSING_MAPPING_ORPHAN = "missing.mapping.orphan", Missing, Error,
         "Every mapping points at a legacy id present in the source",
         "For an entity type whose legacy table has a source_ids file, mapping rows whose legacy_id is not among \
@@ -26,6 +34,7 @@ pub fn check(
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
+    ambiguous(inputs, measures, findings);
     for f in crate::measure::missing::frames(&measures.missing_sets)? {
         let table = &f.table;
         let total = inputs.source_id_count(table);
@@ -70,4 +79,52 @@ pub fn check(
         )?);
     }
     Ok(())
+}
+
+/// Tables with ambiguous rows: from missing data where the table has `source_ids`, else from
+/// the ledger (the distinct mapped ids).
+fn ambiguous(inputs: &Inputs, measures: &crate::measure::Measures, findings: &mut Vec<Finding>) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut counts: BTreeMap<String, (String, u64)> = measures
+        .missing
+        .iter()
+        .map(|m| (table_key(&m.table), (m.table.clone(), m.ambiguous)))
+        .collect();
+    if let Some(ledger) = &measures.ledger {
+        for row in &ledger.rows {
+            counts
+                .entry(table_key(&row.table))
+                .or_insert((row.table.clone(), row.ambiguous.max(0) as u64));
+        }
+    }
+    for (key, (table, n)) in counts.into_iter().filter(|(_, (_, n))| *n > 0) {
+        let types: BTreeSet<&str> = inputs
+            .entities
+            .iter()
+            .filter(|e| table_key(&e.legacy_table) == key)
+            .filter_map(|e| e.entity_type.as_deref())
+            .collect();
+        let others: BTreeSet<&str> = inputs
+            .entities
+            .iter()
+            .filter(|e| {
+                table_key(&e.legacy_table) != key
+                    && e.entity_type.as_deref().is_some_and(|t| types.contains(t))
+            })
+            .map(|e| e.legacy_table.as_str())
+            .collect();
+        let types = types.into_iter().collect::<Vec<_>>().join(", ");
+        let others = others.into_iter().collect::<Vec<_>>().join(", ");
+        let mut finding = Finding::new(
+            RuleId::MissingMappingAmbiguous,
+            Subject::new("table", &table),
+            format!(
+                "{n} rows of {table} have only mappings that name no legacy_table, of a type it shares \
+                 with {others} ({types}): counted as unaccounted, not migrated (export legacy_table with \
+                 the mappings)"
+            ),
+        );
+        finding.count = n;
+        findings.push(finding);
+    }
 }

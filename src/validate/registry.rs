@@ -179,6 +179,7 @@ registry! {
     IntegrityTableCaseMismatch = super::coverage::tables::INTEGRITY_TABLE_CASE_MISMATCH;
     LoadFileSkipped = super::load::LOAD_FILE_SKIPPED;
     LoadFileUnknown = super::load::LOAD_FILE_UNKNOWN;
+    MissingMappingAmbiguous = super::missing::MISSING_MAPPING_AMBIGUOUS;
     MissingMappingOrphan = super::missing::MISSING_MAPPING_ORPHAN;
     MissingMappingUnmapped = super::missing::MISSING_MAPPING_UNMAPPED;
     ReconcileEntityDistinctMappedIds = super::reconcile::RECONCILE_ENTITY_DISTINCT_MAPPED_IDS;
