@@ -8,56 +8,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
 mod common;
 
+use common::servers;
+
 const PASSWORD: &str = "migcov-test-secret";
-
-struct Servers {
-    pg: String,
-    mysql: String,
-}
-
-/// Starts (or finds) the test servers once per test binary.
-fn servers() -> &'static Servers {
-    static SERVERS: OnceLock<Servers> = OnceLock::new();
-    SERVERS.get_or_init(|| {
-        if let (Ok(pg), Ok(mysql)) = (
-            std::env::var("MIGCOV_TEST_PG"),
-            std::env::var("MIGCOV_TEST_MYSQL"),
-        ) {
-            return Servers { pg, mysql };
-        }
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/db-servers");
-        let out = Command::new(&script)
-            .arg("start")
-            .output()
-            .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
-        assert!(
-            out.status.success(),
-            "the test database servers did not start ({}): {}\n\
-             install them with: apt-get install -y postgresql mariadb-server pgloader \
-             (scripts/test does this)",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
-        let value = |key: &str| {
-            text.lines()
-                .find_map(|l| l.strip_prefix(key))
-                .unwrap_or_else(|| panic!("scripts/db-servers printed no {key}: {text}"))
-                .to_string()
-        };
-        Servers {
-            pg: value("MIGCOV_TEST_PG="),
-            mysql: value("MIGCOV_TEST_MYSQL="),
-        }
-    })
-}
 
 fn fixture() -> PathBuf {
     common::fixtures().join("collect")
@@ -697,6 +656,50 @@ fn passwords_come_from_the_environment_or_a_file() {
     assert_eq!(code, 0, "{text}");
     let provenance = std::fs::read_to_string(out.join("collect.json")).unwrap();
     assert!(provenance.contains(&bare) && !provenance.contains(PASSWORD));
+
+    // libpq's `?password=` parameter: used, and found nowhere migcov writes or prints.
+    let in_query = format!("{bare}?password={PASSWORD}");
+    let out = work.path().join("c");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &in_query,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
+    let site = work.path().join("c-site");
+    build_site(&out, &site);
+    for entry in walkdir::WalkDir::new(work.path()) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() && entry.path() != file {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(PASSWORD),
+                "{} holds the password",
+                entry.path().display()
+            );
+        }
+    }
+    // A refused connection's error names the server without it.
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &format!("postgresql://127.0.0.1:1/x?password={PASSWORD}"),
+            "--out",
+            work.path().join("d").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(!text.contains(PASSWORD), "{text}");
 }
 
 /// Mappings by convention (a `legacy_id` column and a UUID key) on a PostgreSQL and a
@@ -1161,4 +1164,43 @@ fn a_silent_server_is_an_error_within_the_connect_timeout() {
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
     drop(accepted);
+}
+
+/// A PostgreSQL parent's `count(*)` holds its inheritance children's rows, and the children
+/// are tables of their own: each is counted (and read) once. A partitioned table is counted
+/// whole, its partitions not at all.
+#[test]
+fn inheritance_children_are_counted_once() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = PgDatabase::new("inherit");
+    legacy
+        .client()
+        .batch_execute(
+            "CREATE TABLE parent (id integer PRIMARY KEY);
+             CREATE TABLE child (extra text) INHERITS (parent);
+             INSERT INTO parent SELECT g FROM generate_series(1, 100) g;
+             INSERT INTO child (id) SELECT g FROM generate_series(101, 600) g;
+             CREATE TABLE part (id integer) PARTITION BY RANGE (id);
+             CREATE TABLE part_low PARTITION OF part FOR VALUES FROM (1) TO (1000);
+             INSERT INTO part SELECT g FROM generate_series(1, 7) g;",
+        )
+        .unwrap();
+    let target = PgDatabase::new("inherit_target");
+    let out = work.path().join("data");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &legacy.url,
+            "--target",
+            &target.url,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let inventory = std::fs::read_to_string(out.join("inventory/source.csv")).unwrap();
+    let mut rows: Vec<&str> = inventory.lines().skip(1).collect();
+    rows.sort();
+    assert_eq!(rows, ["child,500", "parent,100", "part,7"], "{inventory}");
 }

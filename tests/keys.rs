@@ -108,3 +108,96 @@ fn excluded_ids_compare_as_text() {
     // 4 is excluded; 5..10 stay unmapped (6), 1, 2, 3 matched.
     assert_eq!((m.excluded, m.unmapped, m.matched), (1, 6, 3));
 }
+
+fn write_parquet(path: &std::path::Path, mut frame: DataFrame) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    ParquetWriter::new(std::fs::File::create(path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+}
+
+/// The base fixture with its office mappings and ids replaced.
+fn base_with_keys(mappings: DataFrame, ids: DataFrame) -> tempfile::TempDir {
+    let dir = common::base_with(None);
+    std::fs::remove_file(dir.path().join("mappings/offices.csv")).unwrap();
+    std::fs::remove_file(dir.path().join("source_ids/dispatch_office.csv")).unwrap();
+    write_parquet(&dir.path().join("mappings/offices.parquet"), mappings);
+    write_parquet(&dir.path().join("source_ids/dispatch_office.parquet"), ids);
+    dir
+}
+
+fn uuids(n: usize) -> Vec<String> {
+    (1..=n)
+        .map(|i| format!("7a0c8f3e-2b4d-4e6f-8a1b-{i:012}"))
+        .collect()
+}
+
+#[test]
+fn float_keys_from_pandas_are_the_integers_they_hold() {
+    // pandas writes an integer column with a null as float64: 1.0, 2.0, ... and a NaN.
+    let mut legacy: Vec<Option<f64>> = (1..=9).map(|i| Some(i as f64)).collect();
+    legacy.push(Some(10.5));
+    let mappings = df!(
+        "entity_type" => vec!["OFFICE"; 10],
+        "legacy_id" => legacy,
+        "modern_id" => uuids(10)
+    )
+    .unwrap();
+    let ids = df!("id" => (1..=10i64).collect::<Vec<_>>()).unwrap();
+    let dir = base_with_keys(mappings, ids);
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    // 1-9 match; 10.5 is no integer key: 10 is unmapped, 10.5 an orphan.
+    assert_eq!((m.unmapped, m.orphans, m.matched), (1, 1, 9));
+}
+
+#[test]
+fn nineteen_digit_keys_meet_as_numbers_and_as_text() {
+    // Snowflake ids in Parquet (Int64) against mappings and an exclusion written as text.
+    let big: Vec<i64> = (0..5).map(|i| 9_223_372_036_854_775_000 + i).collect();
+    let mappings = df!(
+        "entity_type" => vec!["OFFICE"; 4],
+        "legacy_id" => big[..4].iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+        "modern_id" => uuids(4)
+    )
+    .unwrap();
+    let ids = df!("id" => big.clone()).unwrap();
+    let dir = base_with_keys(mappings, ids);
+    std::fs::write(
+        dir.path().join("migcov.yaml"),
+        "exclusions:\n  - table: dispatch_office\n    ids: exclusions/x.csv\n    reason: test\n    approved_by: me\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("exclusions")).unwrap();
+    std::fs::write(
+        dir.path().join("exclusions/x.csv"),
+        format!("id\n{}\n99999999999999999999\n", big[4]),
+    )
+    .unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    // Four mapped, the fifth excluded (it was silently kept before): nothing unmapped.
+    assert_eq!(
+        (m.ids, m.excluded, m.unmapped, m.orphans, m.matched),
+        (5, 1, 0, 0, 4)
+    );
+}
+
+#[test]
+fn composite_parts_holding_the_separator_stay_apart() {
+    let dir = common::base_with(None);
+    std::fs::write(
+        dir.path().join("source_ids/dispatch_office.csv"),
+        "id_1,id_2\nA|B,C\nA,B|C\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mappings/offices.csv"),
+        "entity_type,legacy_id,modern_id\nOFFICE,A\\|B|C,7a0c8f3e-2b4d-4e6f-8a1b-000000000001\n",
+    )
+    .unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    // ('A|B', 'C') is mapped (escaped as A\|B|C); ('A', 'B|C') is not.
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (2, 1, 0, 1));
+}

@@ -88,15 +88,19 @@ impl DbUrl {
             .map(decode)
             .transpose()?;
         let mut socket = None;
+        // libpq also takes the password as a parameter (`?password=...`): it is used like
+        // one in the user part, and shown nowhere (`shown_without_password`).
+        let mut in_query = None;
         for (key, value) in url.query_pairs() {
             match key.as_ref() {
                 "host" | "socket" => socket = Some(value.into_owned()),
+                "password" => in_query = Some(value.into_owned()),
                 _ => {}
             }
         }
         let host = url.host_str().unwrap_or("").to_string();
         let port = url.port();
-        let mut password = url.password().map(decode).transpose()?;
+        let mut password = url.password().map(decode).transpose()?.or(in_query);
         if password.is_none() {
             password = match password_file {
                 Some(file) => Some(read_password_file(file)?),
@@ -144,11 +148,23 @@ fn percent_decode(text: &str) -> Result<String, std::str::Utf8Error> {
 /// The URL as it may be shown: scheme, user, host, port, database; never the password.
 pub fn shown_without_password(text: &str) -> String {
     match url::Url::parse(text) {
-        Ok(mut url) if url.password().is_some() => {
+        Ok(mut url) => {
             let _ = url.set_password(None);
+            // A password given as a parameter (libpq's `?password=`) goes too, whatever its
+            // case, and so does the query string when it cannot be read back safely.
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("password"))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            if url.query().is_some() {
+                url.set_query(None);
+                if !kept.is_empty() {
+                    url.query_pairs_mut().extend_pairs(kept);
+                }
+            }
             url.to_string()
         }
-        Ok(url) => url.to_string(),
         // Unparseable: show only the scheme, as the rest may hold a password.
         Err(_) => match text.split_once("://") {
             Some((scheme, _)) => format!("{scheme}://…"),
@@ -235,6 +251,11 @@ pub struct TableRef {
     pub name: String,
     /// The name the data folder uses: bare in the default schema, else `schema.name`.
     pub shown: String,
+    /// A PostgreSQL table that other tables inherit from: read as `ONLY` it, since its
+    /// `count(*)` and its rows would include its children's, which are listed as tables of
+    /// their own. (A partitioned table holds no rows but its partitions', which are not
+    /// listed: it is read whole.)
+    pub only: bool,
 }
 
 /// A column of a table, with its type as the database spells it.
@@ -363,9 +384,18 @@ pub trait Database {
         }
     }
 
+    /// The table as a `FROM` clause reads its own rows: [`Self::qualified`], after `ONLY`
+    /// for a PostgreSQL table that others inherit from ([`TableRef::only`]).
+    fn rows_of(&self, table: &TableRef) -> String {
+        match table.only {
+            true => format!("ONLY {}", self.qualified(table)),
+            false => self.qualified(table),
+        }
+    }
+
     /// The exact `count(*)` of a table (never a planner estimate).
     fn count(&mut self, table: &TableRef) -> Result<u64, CollectError> {
-        let sql = format!("SELECT count(*) AS n FROM {}", self.qualified(table));
+        let sql = format!("SELECT count(*) AS n FROM {}", self.rows_of(table));
         let value = self.scalar(&sql, Some(&table.shown))?;
         value.trim().parse::<u64>().map_err(|_| {
             self.query_error(&sql, Some(&table.shown), format!("count(*) gave {value:?}"))
@@ -502,6 +532,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn a_password_in_the_query_string_is_used_and_never_shown() {
+        let url = DbUrl::parse(
+            "postgresql://ana@db.example/legacy?sslmode=disable&password=s%26cret&Password=x",
+            None,
+        )
+        .unwrap();
+        assert_eq!(url.password.as_deref(), Some("s&cret"));
+        assert_eq!(
+            url.shown,
+            "postgresql://ana@db.example/legacy?sslmode=disable"
+        );
+        let only = DbUrl::parse("postgresql://db.example/legacy?password=hunter2", None).unwrap();
+        assert_eq!(only.shown, "postgresql://db.example/legacy");
+        assert_eq!(format!("{only:?}"), only.shown);
+        let err = DbUrl::parse("ftp://h/x?password=hunter2", None)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

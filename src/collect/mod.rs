@@ -428,10 +428,10 @@ impl Run<'_> {
                         .unwrap_or_else(|| k.clone())
                 })
                 .collect();
-            let name = on.qualified(&copy);
+            let name = on.rows_of(&copy);
             pushdown::anti_join(on, &name, table, &key, &types, mappings.sql(), &mut sink)?
         } else if plan.same_database {
-            let name = source.qualified(table);
+            let name = source.rows_of(table);
             pushdown::anti_join(source, &name, table, key, &types, mappings.sql(), &mut sink)?
         } else {
             let [column] = key else {
@@ -743,7 +743,7 @@ fn ids_query(db: &dyn Database, table: &TableRef, key: &[String]) -> String {
             .map(|(i, k)| format!("{} AS id_{}", db.quote(k), i + 1))
             .collect()
     };
-    format!("SELECT {} FROM {}", columns.join(", "), db.qualified(table))
+    format!("SELECT {} FROM {}", columns.join(", "), db.rows_of(table))
 }
 
 /// A target table with a `legacy_id` column and a one-column UUID (or text) key gives
@@ -777,7 +777,7 @@ fn convention_query(
         "SELECT {literal} AS entity_type, {} AS legacy_id, {} AS modern_id FROM {} WHERE {} IS NOT NULL",
         db.quote(&legacy.name),
         db.quote(key),
-        db.qualified(table),
+        db.rows_of(table),
         db.quote(&legacy.name),
     )))
 }

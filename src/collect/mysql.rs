@@ -109,6 +109,7 @@ impl Database for Mysql {
                 shown: shown_name(Some(&r[0]), &r[1], own.as_deref()),
                 schema: Some(r[0].clone()),
                 name: r[1].clone(),
+                only: false,
             })
             .collect())
     }

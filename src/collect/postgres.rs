@@ -102,7 +102,10 @@ impl Database for Postgres {
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
         // Ordinary and partitioned tables, not their partitions (whose rows the parent's
         // count already holds), views or foreign tables.
-        let sql = "SELECT n.nspname, c.relname FROM pg_class c \
+        let sql = "SELECT n.nspname, c.relname, \
+                   CASE WHEN c.relkind = 'r' AND EXISTS \
+                   (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) THEN 't' ELSE 'f' END \
+                   FROM pg_class c \
                    JOIN pg_namespace n ON n.oid = c.relnamespace \
                    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
@@ -116,6 +119,7 @@ impl Database for Postgres {
                 shown: shown_name(Some(&r[0]), &r[1], Some("public")),
                 schema: Some(r[0].clone()),
                 name: r[1].clone(),
+                only: r[2] == "t",
             })
             .collect())
     }

@@ -50,20 +50,64 @@ pub struct Summary {
     pub queries: u64,
 }
 
-/// Text of a key expression as migcov compares keys: trimmed text, composite parts joined
-/// with `|`.
+/// A key's text as migcov compares keys, in each engine's SQL ([`key_text`]): trimmed of
+/// the white space [`KEY_WHITESPACE`] lists, as the loader trims it, and nothing else.
+pub(crate) fn trimmed(kind: Kind, expr: &str) -> String {
+    match kind {
+        Kind::Postgresql => format!(
+            "btrim(CAST({expr} AS TEXT), ' ' || chr(9) || chr(10) || chr(11) || chr(12) || chr(13))"
+        ),
+        // The six characters spelt out: [[:space:]] also matches Unicode spaces where the
+        // regular expressions are Unicode-aware. The backslashes reach the regular
+        // expression as written (MySQL's literals would take `\t` themselves).
+        Kind::Mysql => format!(
+            "REGEXP_REPLACE(CAST({expr} AS CHAR), '^[ \\\\t\\\\n\\\\x0B\\\\f\\\\r]+|[ \\\\t\\\\n\\\\x0B\\\\f\\\\r]+$', '')"
+        ),
+        Kind::Sqlite => format!("trim(CAST({expr} AS TEXT), char(32, 9, 10, 11, 12, 13))"),
+    }
+}
+
+/// One part of a composite key with `\` and `|` escaped, as the loader escapes them, so
+/// ('A|B', 'C') and ('A', 'B|C') stay two keys.
+fn escaped(kind: Kind, part: &str) -> String {
+    match kind {
+        // A backslash is an escape in MySQL's string literals: each is written twice.
+        Kind::Mysql => format!("REPLACE(REPLACE({part}, '\\\\', '\\\\\\\\'), '|', '\\\\|')"),
+        _ => format!("replace(replace({part}, '\\', '\\\\'), '|', '\\|')"),
+    }
+}
+
+/// Text of a key expression as migcov compares keys ([`crate::load::tables`]): trimmed
+/// text; composite parts escaped and joined with `|`.
 fn key_text(kind: Kind, columns: &[String], quote: &dyn Fn(&str) -> String, alias: &str) -> String {
-    // Each part trimmed, as the loader trims each `id_N` before joining them.
     let parts: Vec<String> = columns
         .iter()
-        .map(|c| match kind {
-            Kind::Mysql => format!("TRIM(CAST({alias}.{} AS CHAR))", quote(c)),
-            _ => format!("TRIM(CAST({alias}.{} AS TEXT))", quote(c)),
-        })
+        .map(|c| trimmed(kind, &format!("{alias}.{}", quote(c))))
         .collect();
+    match (kind, parts.as_slice()) {
+        (_, [one]) => one.clone(),
+        (Kind::Mysql, _) => format!(
+            "CONCAT_WS('|', {})",
+            parts
+                .iter()
+                .map(|p| escaped(kind, p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => parts
+            .iter()
+            .map(|p| escaped(kind, p))
+            .collect::<Vec<_>>()
+            .join(" || '|' || "),
+    }
+}
+
+/// `a = b` comparing the bytes of two texts: MySQL and MariaDB compare text by a collation
+/// that ignores case, accents and trailing spaces (`'ALFKI' = 'alfki '`).
+fn same_text(kind: Kind, a: &str, b: &str) -> String {
     match kind {
-        Kind::Mysql if parts.len() > 1 => format!("CONCAT_WS('|', {})", parts.join(", ")),
-        _ => parts.join(" || '|' || "),
+        Kind::Mysql => format!("CAST({a} AS BINARY) = CAST({b} AS BINARY)"),
+        _ => format!("{a} = {b}"),
     }
 }
 
@@ -121,8 +165,9 @@ fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
         _ => "m.entity_type",
     };
     format!(
-        "SELECT TRIM(m.legacy_id) AS legacy_id FROM ({mappings_sql}) m \
-         WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL"
+        "SELECT {} AS legacy_id FROM ({mappings_sql}) m \
+         WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL",
+        trimmed(db.url().kind, "m.legacy_id")
     )
 }
 
@@ -176,8 +221,9 @@ pub fn anti_join(
     };
     let unmapped_sql = format!(
         "SELECT {} FROM {legacy_name} s WHERE NOT EXISTS \
-         (SELECT 1 FROM ({mapped}) mm WHERE mm.legacy_id = {text})",
-        id_columns.join(", ")
+         (SELECT 1 FROM ({mapped}) mm WHERE {})",
+        id_columns.join(", "),
+        same_text(kind, "mm.legacy_id", &text)
     );
     let mut unmapped = 0u64;
     db.stream(
@@ -192,7 +238,8 @@ pub fn anti_join(
     )?;
     let orphan_sql = format!(
         "SELECT DISTINCT mm.legacy_id FROM ({mapped}) mm WHERE NOT EXISTS \
-         (SELECT 1 FROM {legacy_name} s WHERE {text} = mm.legacy_id)"
+         (SELECT 1 FROM {legacy_name} s WHERE {})",
+        same_text(kind, &text, "mm.legacy_id")
     );
     let mut orphans = Vec::new();
     values(db, &orphan_sql, &table.shown, &mut bytes, |column| {
@@ -216,12 +263,44 @@ pub fn anti_join(
 const FIRST_FANOUT: i64 = 256;
 const FANOUT: i64 = 32;
 
-/// A range's summary on one side: count and two checksums of the integer keys in it.
+/// A range's summary on one side: how many keys, and the sums of three 28-bit slices of
+/// each key's MD5 (of its decimal text). Sums of a strong per-key hash, as data-diff and
+/// reladiff take them: sets that differ agree on all four only by chance (about 2^-80),
+/// where sums of the keys and their squares agreed for any sets with equal power sums
+/// ({x+1, x+5, x+6} and {x+2, x+3, x+7}). Each sum stays below 2^63 for up to 2^35 keys, on
+/// every engine. (Three slices, not four: the digest rows are most of the bytes moved.)
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Digest {
     count: u64,
-    sum1: i128,
-    sum2: i128,
+    sums: [i128; SLICES],
+}
+
+/// Slices of a key's MD5 summed per range.
+const SLICES: usize = 3;
+
+/// Slice `i` (0-based) of the MD5 of the decimal text of integer `k`, as a whole number
+/// below 2^28, in each engine's SQL. SQLite has no MD5: the connection registers
+/// `migcov_md5_slice` ([`md5_slice`]), which computes the same.
+fn hash_slice(kind: Kind, k: &str, i: usize) -> String {
+    let start = 1 + 7 * i;
+    match kind {
+        Kind::Postgresql => {
+            format!("('x0' || substr(md5(CAST({k} AS TEXT)), {start}, 7))::bit(32)::int")
+        }
+        Kind::Mysql => {
+            format!("CAST(CONV(SUBSTRING(MD5(CAST({k} AS CHAR)), {start}, 7), 16, 10) AS UNSIGNED)")
+        }
+        Kind::Sqlite => format!("migcov_md5_slice(CAST({k} AS TEXT), {i})"),
+    }
+}
+
+/// What `hash_slice` computes, for SQLite's registered function and for the tests.
+pub fn md5_slice(text: &str, i: usize) -> i64 {
+    use md5::Digest as _;
+    let digest = md5::Md5::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let start = 7 * i;
+    i64::from_str_radix(&hex[start..start + 7], 16).unwrap_or(0)
 }
 
 /// The digests of the sub-buckets of width `width` (numbered from `lo`) inside the
@@ -239,36 +318,40 @@ fn digests(
     within: &[i64],
     bytes: &mut u64,
 ) -> Result<BTreeMap<i64, Digest>, CollectError> {
-    let div = division(db.url().kind);
-    // Modular sums stay far below 2^53 for any count of keys a table can hold, on every
-    // engine (SQLite's integer sum would overflow on raw keys).
+    let kind = db.url().kind;
+    let div = division(kind);
+    let slices: Vec<String> = (0..SLICES)
+        .map(|i| format!("sum({}) AS s{i}", hash_slice(kind, "k", i)))
+        .collect();
     let sql = format!(
-        "SELECT (k - ({lo})) {div} {width} AS b, count(*) AS n, \
-         sum(k % 1000003) AS s1, sum((k % 1000033) * (k % 1000037) % 1000039) AS s2 \
+        "SELECT (k - ({lo})) {div} {width} AS b, count(*) AS n, {} \
          FROM ({source}) d WHERE k >= {lo}{} GROUP BY (k - ({lo})) {div} {width}",
-        in_buckets(db.url().kind, lo, parent, within)
+        slices.join(", "),
+        in_buckets(kind, lo, parent, within)
     );
     let mut found = BTreeMap::new();
     let mut failure = None;
     db.stream(&sql, Some(table), 100_000, &mut |_, columns| {
         *bytes += value_bytes(&columns);
-        #[allow(clippy::needless_range_loop)] // one row across four columns
+        #[allow(clippy::needless_range_loop)] // one row across the columns
         for i in 0..columns[0].len() {
             let get = |c: usize| columns[c][i].as_deref().unwrap_or("0").trim().to_string();
-            let parsed = (
-                get(0).parse::<i64>(),
-                get(1).parse::<u64>(),
-                get(2).split('.').next().unwrap_or("0").parse::<i128>(),
-                get(3).split('.').next().unwrap_or("0").parse::<i128>(),
-            );
-            match parsed {
-                (Ok(b), Ok(count), Ok(sum1), Ok(sum2)) => {
-                    found.insert(b, Digest { count, sum1, sum2 });
+            // A sum may come back as a decimal (`123.0`, MySQL's SUM of integers).
+            let whole = |c: usize| get(c).split('.').next().unwrap_or("0").parse::<i128>();
+            let sums: Result<Vec<i128>, _> = (0..SLICES).map(|s| whole(2 + s)).collect();
+            match (get(0).parse::<i64>(), get(1).parse::<u64>(), sums) {
+                (Ok(b), Ok(count), Ok(sums)) => {
+                    let mut digest = Digest {
+                        count,
+                        ..Digest::default()
+                    };
+                    digest.sums.copy_from_slice(&sums);
+                    found.insert(b, digest);
                 }
                 _ => {
                     failure = Some(format!(
                         "unreadable digest row: {:?}",
-                        (get(0), get(1), get(2), get(3))
+                        (0..2 + SLICES).map(get).collect::<Vec<_>>()
                     ))
                 }
             }
@@ -288,10 +371,21 @@ fn division(kind: Kind) -> &'static str {
     }
 }
 
-/// ` AND (k - lo) / width IN (...)`, or nothing for every bucket.
+/// The most buckets named in one `IN (...)` list; past it, the range from the first to the
+/// last is read instead, so a statement stays small however many ranges differ (an entity
+/// not migrated yet differs everywhere).
+const MAX_LISTED: usize = 1024;
+
+/// ` AND (k - lo) / width IN (...)` (or, for more than [`MAX_LISTED`] buckets, the range that
+/// holds them all), or nothing for every bucket.
 fn in_buckets(kind: Kind, lo: i64, width: i64, buckets: &[i64]) -> String {
-    if buckets.is_empty() {
+    let (Some(first), Some(last)) = (buckets.iter().min(), buckets.iter().max()) else {
         return String::new();
+    };
+    if buckets.len() > MAX_LISTED {
+        let from = lo as i128 + *first as i128 * width as i128;
+        let to = (lo as i128 + (*last as i128 + 1) * width as i128).min(i64::MAX as i128);
+        return format!(" AND k >= {from} AND k < {to}");
     }
     let list: Vec<String> = buckets.iter().map(i64::to_string).collect();
     format!(
@@ -337,15 +431,28 @@ fn ids_in(
 }
 
 /// The canonical integer text of a mapping's legacy id, in each engine's SQL: only such ids
-/// can equal an integer key's text, the rest are orphans of the table outright.
+/// can equal an integer key's text, the rest are orphans of the table outright. Up to 19
+/// digits, within a 64-bit integer's range (snowflake ids): a 19-digit text is compared with
+/// the range's bounds as text, byte by byte.
 fn canonical_int(kind: Kind, expr: &str) -> String {
-    let pattern = "^(0|-?[1-9][0-9]{0,17})$";
+    let short = "^(0|-?[1-9][0-9]{0,17})$";
+    let (long, negative) = ("^[1-9][0-9]{18}$", "^-[1-9][0-9]{18}$");
+    let (max, min) = ("9223372036854775807", "-9223372036854775808");
     match kind {
-        Kind::Postgresql => format!("{expr} ~ '{pattern}'"),
-        Kind::Mysql => format!("{expr} REGEXP '{pattern}'"),
+        Kind::Postgresql => format!(
+            "({expr} ~ '{short}' OR ({expr} ~ '{long}' AND {expr} COLLATE \"C\" <= '{max}') \
+             OR ({expr} ~ '{negative}' AND {expr} COLLATE \"C\" <= '{min}'))"
+        ),
+        Kind::Mysql => format!(
+            "({expr} REGEXP '{short}' OR ({expr} REGEXP '{long}' AND CAST({expr} AS BINARY) <= '{max}') \
+             OR ({expr} REGEXP '{negative}' AND CAST({expr} AS BINARY) <= '{min}'))"
+        ),
         Kind::Sqlite => format!(
             "({expr} = '0' OR (({expr} GLOB '[1-9]*' OR {expr} GLOB '-[1-9]*') \
-             AND substr({expr}, 2) NOT GLOB '*[^0-9]*' AND length({expr}) <= 19))"
+             AND substr({expr}, 2) NOT GLOB '*[^0-9]*' AND (length({expr}) <= 18 \
+             OR (length({expr}) = 19 AND {expr} GLOB '[1-9]*' AND {expr} <= '{max}') \
+             OR (length({expr}) = 19 AND {expr} GLOB '-*') \
+             OR (length({expr}) = 20 AND {expr} GLOB '-*' AND {expr} <= '{min}'))))"
         ),
     }
 }
@@ -370,10 +477,13 @@ pub fn checksums(
     fetch_below: u64,
     unmapped_sink: &mut BatchSink<'_>,
 ) -> Result<Summary, CollectError> {
+    // As 64-bit integers on every engine: an `integer` key's arithmetic (k - lo) would
+    // overflow 32 bits.
     let source_set = format!(
-        "SELECT {} AS k FROM {}",
-        source.quote(key),
-        source.qualified(table)
+        "SELECT {} AS k FROM {} WHERE {} IS NOT NULL",
+        int_cast(source.url().kind, &source.quote(key)),
+        source.rows_of(table),
+        source.quote(key)
     );
     let tk = target.url().kind;
     let mut bytes = 0u64;
@@ -382,10 +492,12 @@ pub fn checksums(
     // No DISTINCT: a legacy id mapped twice only makes its range differ, and the ranges
     // fetched at the end are compared as sets, so the result is the same while every level
     // is a plain scan instead of a hash aggregate over all the mappings.
+    // The cast only where the text is a canonical integer: a planner may evaluate it
+    // before the filter, and engines fail (PostgreSQL) or clamp (MySQL, SQLite) past 64 bits.
+    let canonical = canonical_int(tk, "mm.legacy_id");
     let target_set = format!(
-        "SELECT {} AS k FROM ({mapped}) mm WHERE {}",
+        "SELECT CASE WHEN {canonical} THEN {} END AS k FROM ({mapped}) mm WHERE {canonical}",
         int_cast(tk, "mm.legacy_id"),
-        canonical_int(tk, "mm.legacy_id")
     );
     // The entity types' values were read above: one statement.
     let mut queries = 1u64;
@@ -482,7 +594,9 @@ pub fn checksums(
             if differing.is_empty() {
                 break;
             }
-            if left <= fetch_below || width == 1 {
+            // Fetched when few ids are left, at the narrowest width, or when so many ranges
+            // differ that digests would move as much as the ids (read as one range).
+            if left <= fetch_below || width == 1 || differing.len() > MAX_LISTED {
                 let si = ids_in(
                     source,
                     &source_set,

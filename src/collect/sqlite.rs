@@ -32,6 +32,24 @@ impl Sqlite {
         .map_err(|e| connect_error(e.to_string()))?;
         conn.busy_timeout(std::time::Duration::from_secs(15))
             .and_then(|()| conn.execute_batch("BEGIN"))
+            .and_then(|()| {
+                // The MD5 slices the pushdown digests sum, as PostgreSQL and MySQL compute
+                // them with their own md5().
+                conn.create_scalar_function(
+                    "migcov_md5_slice",
+                    2,
+                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                    |ctx| {
+                        let text: String = ctx.get(0)?;
+                        let slice: i64 = ctx.get(1)?;
+                        Ok(super::pushdown::md5_slice(
+                            &text,
+                            slice.clamp(0, 3) as usize,
+                        ))
+                    },
+                )
+            })
             .map_err(|e| connect_error(e.to_string()))?;
         Ok(Sqlite {
             url: url.clone(),
@@ -70,6 +88,7 @@ impl Database for Sqlite {
                 schema: None,
                 shown: r[0].clone(),
                 name: r[0].clone(),
+                only: false,
             })
             .collect())
     }

@@ -70,7 +70,20 @@ pub fn category_dtype() -> DataType {
 }
 
 /// Joins the parts of a composite key: `id_1 = 10248`, `id_2 = 11` is the key `10248|11`.
+/// A part's own `\` and `|` are escaped first (`\\`, `\|`), so ('A|B', 'C') and
+/// ('A', 'B|C') stay two keys.
 pub const KEY_SEPARATOR: &str = "|";
+
+/// The white space trimmed from both ends of a key, here and in the SQL of
+/// `collect --pushdown` (`collect::pushdown::trimmed`): space, tab, line feed, vertical tab,
+/// form feed and carriage return, what every engine's SQL can strip alike. One rule for
+/// every reader, so a key matches in a file exactly when it matches in a database.
+pub const KEY_WHITESPACE: &str = " \t\n\u{0b}\u{0c}\r";
+
+/// A key's text trimmed by [`KEY_WHITESPACE`].
+pub fn trimmed_key(text: Expr) -> Expr {
+    text.str().strip_chars(lit(KEY_WHITESPACE))
+}
 
 impl ColumnKind {
     fn dtype(self) -> DataType {
@@ -463,7 +476,19 @@ fn convert(
         // Only text can carry spaces to trim; a number's text has none. An integer is
         // held as one ([`narrow_keys`] turns whole-number text into numbers a slice at a
         // time); an unsigned 64-bit one may not fit, and goes through its text.
-        Key if text => c.str().strip_chars(lit(NULL)),
+        Key if text => trimmed_key(c),
+        // A float key (pandas writes an integer column with a null as float64) is the
+        // integer it holds when it holds one: `1001.0` is key 1001; any other value keeps
+        // its text, which no integer key equals.
+        Key if found.is_float() => when(
+            c.clone()
+                .cast(DataType::Int64)
+                .cast(DataType::Float64)
+                .eq(c.clone())
+                .fill_null(lit(false)),
+        )
+        .then(c.clone().cast(DataType::Int64).cast(DataType::String))
+        .otherwise(c.cast(DataType::String)),
         Key if found.is_integer() && found != &DataType::UInt64 => c.cast(DataType::Int64),
         Key => c.cast(DataType::String),
         Json => match found {
@@ -851,6 +876,9 @@ fn unify_keys(frames: &mut [DataFrame]) -> PolarsResult<()> {
 /// starting with 0 after an optional `-`, at most 18 of them (any such fits in 64 bits).
 pub const WHOLE_KEY: &str = r"^(0|-?[1-9][0-9]{0,17})$";
 
+/// A whole number written as one, up to 19 digits (some past the 64-bit range).
+const LONG_KEY: &str = r"^(0|-?[1-9][0-9]{0,18})$";
+
 /// A frame's key columns ([`ColumnKind::Key`]) held as numbers when every value is a whole
 /// number written as one ([`WHOLE_KEY`]): its text is then the number's, and it takes 8
 /// bytes where the text took 16. Decided a slice at a time; [`stack`] turns a table's
@@ -893,10 +921,14 @@ pub fn keys_like(text: Series, dtype: &DataType) -> PolarsResult<Series> {
     }
     let name = text.name().clone();
     let text = text.cast(&DataType::String)?;
+    // Up to 19 digits: an Int64 column may hold any 64-bit key (a Parquet column of
+    // snowflake ids), though text is held as numbers only up to 18 ([`WHOLE_KEY`]). A text
+    // past the 64-bit range becomes null and is left out: no such key can equal it.
     DataFrame::new(text.len(), vec![text.into_column()])?
         .lazy()
-        .filter(col(name.clone()).str().contains(lit(WHOLE_KEY), true))
-        .select([col(name.clone()).cast(DataType::Int64)])
+        .filter(col(name.clone()).str().contains(lit(LONG_KEY), true))
+        .select([col(name.clone()).cast(DataType::Int64).alias(name.clone())])
+        .filter(col(name.clone()).is_not_null())
         .collect()?
         .drop_in_place(name.as_str())
         .map(|c| c.take_materialized_series())
@@ -1299,10 +1331,7 @@ pub fn ids_where(
         let wanted = Series::new("values".into(), values);
         frames.push(
             lf.filter(
-                col(column)
-                    .cast(DataType::String)
-                    .str()
-                    .strip_chars(lit(NULL))
+                trimmed_key(col(column).cast(DataType::String))
                     .is_in(lit(wanted).implode(false), false),
             )
             .select([composite_key(&parts).alias("id")]),
@@ -1322,10 +1351,11 @@ fn composite_key(parts: &[String]) -> Expr {
     let parts: Vec<Expr> = parts
         .iter()
         .map(|p| {
-            col(p.as_str())
-                .cast(DataType::String)
+            trimmed_key(col(p.as_str()).cast(DataType::String))
                 .str()
-                .strip_chars(lit(NULL))
+                .replace_all(lit("\\"), lit("\\\\"), true)
+                .str()
+                .replace_all(lit("|"), lit("\\|"), true)
         })
         .collect();
     concat_str(parts, KEY_SEPARATOR, false)

@@ -67,3 +67,46 @@ pub fn run_at(data: &Path, date: Option<chrono::NaiveDate>) -> (Inputs, Measures
     let findings = validate(&inputs, &measures, &options).unwrap().findings;
     (inputs, measures, findings)
 }
+
+/// The URLs of the test database servers (with their password).
+pub struct Servers {
+    pub pg: String,
+    pub mysql: String,
+}
+
+/// Starts (or finds) the test servers once per test binary.
+pub fn servers() -> &'static Servers {
+    static SERVERS: std::sync::OnceLock<Servers> = std::sync::OnceLock::new();
+    SERVERS.get_or_init(|| {
+        if let (Ok(pg), Ok(mysql)) = (
+            std::env::var("MIGCOV_TEST_PG"),
+            std::env::var("MIGCOV_TEST_MYSQL"),
+        ) {
+            return Servers { pg, mysql };
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/db-servers");
+        let out = std::process::Command::new(&script)
+            .arg("start")
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "the test database servers did not start ({}): {}\n\
+             install them with: apt-get install -y postgresql mariadb-server pgloader \
+             (scripts/test does this)",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .unwrap_or_else(|| panic!("scripts/db-servers printed no {key}: {text}"))
+                .to_string()
+        };
+        Servers {
+            pg: value("MIGCOV_TEST_PG="),
+            mysql: value("MIGCOV_TEST_MYSQL="),
+        }
+    })
+}
