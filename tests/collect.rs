@@ -1204,3 +1204,68 @@ fn inheritance_children_are_counted_once() {
     rows.sort();
     assert_eq!(rows, ["child,500", "parent,100", "part,7"], "{inventory}");
 }
+
+/// MariaDB's TIMESTAMP is an instant: collected as UTC, whatever `timezone` migcov.yaml sets
+/// for zone-less DATETIME text; and an empty text stays an empty text (a log entry whose
+/// message is '' is still a log entry), apart from NULL.
+#[test]
+fn mariadb_timestamps_are_instants_and_empty_text_is_not_null() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let target = MyDatabase::new("instants");
+    target.run(
+        "SET time_zone = '+00:00';
+         CREATE TABLE scripts (name VARCHAR(64), category VARCHAR(16), data_domain VARCHAR(16),
+           source_table VARCHAR(64), target_table VARCHAR(64), status VARCHAR(16));
+         INSERT INTO scripts VALUES ('office-migration.ts', 'CORE', 'BUSINESS', 'Customer', 'customers', 'COMPLETE');
+         CREATE TABLE metrics (script_id VARCHAR(64), execution_date TIMESTAMP NULL,
+           local_date DATETIME, records_processed INT, records_successful INT,
+           records_failed INT, execution_time_ms INT);
+         INSERT INTO metrics VALUES ('office-migration.ts', '2026-03-01 08:00:00',
+           '2026-03-01 08:00:00', 10, 10, 0, 1000);
+         CREATE TABLE logs (script_id VARCHAR(64), operation_type VARCHAR(16), ts TIMESTAMP NULL,
+           level VARCHAR(8), message TEXT);
+         INSERT INTO logs VALUES ('office-migration.ts', 'MIGRATE', '2026-03-01 08:00:00', 'INFO', ''),
+           ('office-migration.ts', 'MIGRATE', '2026-03-01 08:00:01', 'INFO', 'done'),
+           ('office-migration.ts', 'MIGRATE', '2026-03-01 08:00:02', 'INFO', NULL);",
+    );
+    std::fs::write(
+        work.path().join("collect.yaml"),
+        "queries:\n  scripts: SELECT * FROM scripts\n  \
+         metrics: SELECT script_id, execution_date, records_processed, records_successful, \
+         records_failed, 0 AS records_skipped, execution_time_ms FROM metrics\n  \
+         logs: SELECT script_id, operation_type, ts AS timestamp, level, message FROM logs\n\
+         files: [domains.yaml, migcov.yaml]\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture().join("domains.yaml"),
+        work.path().join("domains.yaml"),
+    )
+    .unwrap();
+    std::fs::write(work.path().join("migcov.yaml"), "timezone: Europe/Berlin\n").unwrap();
+    let out = work.path().join("data");
+    let config = work.path().join("collect.yaml");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &target.url,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let (inputs, measures, _) = common::run(&out);
+    let script = inputs.scripts[0].id;
+    let runs = &measures.executions[&script];
+    // 08:00 UTC, not 07:00 (08:00 read as Berlin time).
+    assert_eq!(runs[0].execution_date, "2026-03-01T08:00:00Z");
+    // The '' message is an entry; the NULL one is a missing value.
+    assert_eq!(measures.log_counts[&script].total, 2);
+}

@@ -315,13 +315,15 @@ impl<'s, 'a> Batcher<'s, 'a> {
         vec![Vec::with_capacity(batch_rows.min(65_536)); width]
     }
 
-    /// One row's values in column order; an empty text is an empty cell, as NULL is.
+    /// One row's values in column order. An empty text stays an empty text, apart from
+    /// NULL (a log entry whose message is '' is a log entry); the loader reads an empty
+    /// number or timestamp as a missing one either way.
     pub fn push(
         &mut self,
         values: impl IntoIterator<Item = Option<String>>,
     ) -> Result<(), CollectError> {
         for (column, value) in self.columns.iter_mut().zip(values) {
-            column.push(value.filter(|v| !v.is_empty()));
+            column.push(value);
         }
         self.total += 1;
         if self.columns[0].len() >= self.batch_rows {

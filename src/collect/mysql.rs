@@ -155,18 +155,36 @@ impl Database for Mysql {
         let url = self.url.clone();
         let error = |e: mysql::Error| query_error(&url, sql, table, &e.to_string());
         let mut result = self.conn.query_iter(sql).map_err(error)?;
-        let header: Vec<String> = result
-            .columns()
+        let columns = result.columns();
+        let header: Vec<String> = columns
             .as_ref()
             .iter()
             .map(|c| c.name_str().into_owned())
+            .collect();
+        // A TIMESTAMP is an instant, given in the session's zone (UTC, set on connect): its
+        // text says so, so `timezone` in migcov.yaml (meant for zone-less DATETIME text)
+        // never shifts it.
+        let instants: Vec<bool> = columns
+            .as_ref()
+            .iter()
+            .map(|c| {
+                use mysql::consts::ColumnType::{MYSQL_TYPE_TIMESTAMP, MYSQL_TYPE_TIMESTAMP2};
+                matches!(
+                    c.column_type(),
+                    MYSQL_TYPE_TIMESTAMP | MYSQL_TYPE_TIMESTAMP2
+                )
+            })
             .collect();
         let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
             return Err(query_error(&url, sql, table, NOT_A_QUERY));
         };
         let mut set = result.iter().expect("a result set with columns");
         for row in set.by_ref() {
-            batcher.push(row.map_err(error)?.unwrap().into_iter().map(text))?;
+            let values = row.map_err(error)?.unwrap().into_iter().map(text);
+            batcher.push(values.zip(&instants).map(|(value, instant)| match instant {
+                true => value.map(|v| format!("{v}+00:00")),
+                false => value,
+            }))?;
         }
         drop(set);
         batcher.finish()

@@ -662,10 +662,17 @@ fn load_file(
         // is not JSON) is tested in a pass of its own (below).
         let apart = format == TableFormat::Parquet && spec.keep != Keep::All;
         if converts {
-            let unread = col(spec.name)
-                .is_not_null()
-                .and(value.clone().is_null())
-                .alias(unread_name(spec));
+            // Text that is empty once trimmed (`""` in a CSV, '' from a database) is a
+            // missing value, as an empty cell is, not one that fails to convert.
+            let given = match found {
+                DataType::String => col(spec.name)
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .neq(lit(""))
+                    .fill_null(lit(false)),
+                _ => col(spec.name).is_not_null(),
+            };
+            let unread = given.and(value.clone().is_null()).alias(unread_name(spec));
             match apart {
                 true => side.push(unread),
                 false => exprs.push(unread),
