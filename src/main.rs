@@ -76,13 +76,28 @@ fn peak_memory() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Whether a CI file goes to standard output (`--json -`): then migcov's own status lines
+/// go to standard error, so the stream holds the file alone (`| jq`, `> summary.md`).
+static STATUS_TO_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A status line, on standard output unless a CI file is written there.
+macro_rules! status {
+    ($($arg:tt)*) => {
+        if STATUS_TO_STDERR.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!($($arg)*)
+        } else {
+            println!($($arg)*)
+        }
+    };
+}
+
 /// Prints the gate's verdict and turns it into the exit code.
 fn verdict_exit(verdict: &Verdict) -> ExitCode {
     if verdict.passed {
-        println!("migcov: gate passed");
+        status!("migcov: gate passed");
         Exit::Clean.into()
     } else {
-        println!("migcov: gate failed: {}", verdict.reasons.join("; "));
+        status!("migcov: gate failed: {}", verdict.reasons.join("; "));
         Exit::GateFailed.into()
     }
 }
@@ -227,6 +242,16 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(message) => return fail(message),
             };
+            let to_stdout = [
+                &config.json,
+                &config.junit,
+                &config.summary_md,
+                &config.single_file,
+            ]
+            .into_iter()
+            .flatten()
+            .any(|path| migcov::output::stream_of(path) == Some(1));
+            STATUS_TO_STDERR.store(to_stdout, std::sync::atomic::Ordering::Relaxed);
             let spinner = spinner();
             let timings = Timings::from_env();
             let progress = |step: &str| {
@@ -240,7 +265,7 @@ fn main() -> ExitCode {
                 Ok(outcome) => {
                     let s = &outcome.report.summary;
                     let f = &outcome.report.finding_counts;
-                    println!(
+                    status!(
                         "migcov: wrote {} files to {}: {} of {} records migrated ({}), success rate {}, {} errors, {} warnings",
                         outcome.files,
                         config.out.display(),
@@ -251,7 +276,7 @@ fn main() -> ExitCode {
                         f.error,
                         f.warning,
                     );
-                    println!(
+                    status!(
                         "migcov: report: {}",
                         config.out.join("index.html").display()
                     );

@@ -272,6 +272,29 @@ fn a_step_summary_goes_to_standard_output_for_any_user() {
             String::from_utf8_lossy(&output.stderr)
         );
         assert!(stdout.contains("Records migrated"), "{target}: {stdout}");
+        // The stream holds the summary alone: migcov's status lines go to stderr.
+        assert!(!stdout.contains("migcov:"), "{target}: {stdout}");
+        assert!(String::from_utf8_lossy(&output.stderr).contains("migcov: wrote"));
         assert!(out.join("index.html").is_file());
     }
+    // `--json -` is JSON and nothing else, as `| jq` wants.
+    let output = Command::new(&binary)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args([
+            "build",
+            "--report-date",
+            "2026-03-31",
+            "--exit-zero",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("site-json"))
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    assert!(summary["report"]["migrated_records"].is_number());
 }

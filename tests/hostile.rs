@@ -108,6 +108,21 @@ fn non_finite_and_oversized_numbers_are_errors_not_hangs_or_overflows() {
 }
 
 #[test]
+fn brackets_in_text_are_not_nesting() {
+    // A folded description full of brackets, and a quoted one: text, not levels.
+    let domains = format!(
+        "- name: CLINICAL\n  description: >\n    {}\n    [{}\n  priority: CRITICAL\n\
+         - name: BUSINESS\n  description: \"{}\"\n  priority: HIGH\n",
+        "[".repeat(69),
+        "{".repeat(30),
+        "[".repeat(40)
+    );
+    let data = with_file("domains.yaml", domains.as_bytes());
+    let (code, text) = build(data.path());
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
 fn hostile_yaml_is_rejected_fast_with_the_file_named() {
     let laughs =
         "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n\
@@ -132,6 +147,17 @@ fn hostile_yaml_is_rejected_fast_with_the_file_named() {
         "entities.yaml",
         deep_list.as_bytes(),
         "entities.yaml line 1: nested deeper than 64 levels",
+    );
+    // A quote inside a plain scalar opens nothing: the brackets after it still count.
+    let quoted = format!(
+        "name: x\ndescription: [a \"b, {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    expect_error(
+        "scripts/office.yaml",
+        quoted.as_bytes(),
+        "scripts/office.yaml line 2: nested deeper than 64 levels",
     );
     let deep_value = format!("title: x\nexclusions: {}\n", "{a: ".repeat(50_000));
     expect_error(

@@ -168,6 +168,9 @@ fn a_csv_with_a_header_and_no_rows_is_zero_rows() {
         ),
         ("source_ids/customer.csv".into(), "id\n1\n2\n".into()),
         ("source_ids/empty_table.csv".into(), "id\n".into()),
+        // NDJSON writes an empty table as an empty file.
+        ("metrics/more.ndjson".into(), "".into()),
+        ("logs/log.ndjson".into(), "\n".into()),
         (
             "mappings/customers.csv".into(),
             "entity_type,legacy_id,modern_id\n".into(),
@@ -182,4 +185,162 @@ fn a_csv_with_a_header_and_no_rows_is_zero_rows() {
     assert_eq!(terms(line(&m, "customer")), (0, 0, 0, 2, 0, 0));
     assert_eq!(missing(&m, "customer").unmapped, 2);
     assert_eq!(missing(&m, "empty_table").ids, 0);
+}
+
+/// The `runs` fixture's inventory and domain, with these metrics rows (after the header).
+fn runs_folder(rows: &[&str]) -> tempfile::TempDir {
+    let header = "script_id,run_id,resumes_run_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n";
+    folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        (
+            "inventory/source.csv".into(),
+            "table,row_count\nt_same,10\nt_resumed,10\n".into(),
+        ),
+        (
+            "scripts/same.yaml".into(),
+            "name: same-end.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: t_same\ntarget_table: same\nstatus: COMPLETE\n".into(),
+        ),
+        (
+            "scripts/resumed.yaml".into(),
+            "name: resumed.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: t_resumed\ntarget_table: resumed\nstatus: COMPLETE\n".into(),
+        ),
+        ("metrics/runs.csv".into(), format!("{header}{}\n", rows.join("\n"))),
+    ])
+}
+
+#[test]
+fn a_run_resuming_several_runs_counts_them_all_in_any_row_order() {
+    let rows = [
+        "resumed.ts,r1,,2026-03-01T08:00:00Z,3,3,0,0,100",
+        "resumed.ts,r2,,2026-03-01T09:00:00Z,2,2,0,0,100",
+        "resumed.ts,r3,r1,2026-03-01T10:00:00Z,2,2,0,0,100",
+        "resumed.ts,r3,r2,2026-03-01T10:00:00Z,1,1,0,0,100",
+        // A run resumed by one that ends at the same instant is not the final one.
+        "same-end.ts,r1,,2026-03-01T10:00:00Z,5,5,0,0,100",
+        "same-end.ts,a-resume,r1,2026-03-01T10:00:00Z,4,4,0,0,100",
+    ];
+    let mut swapped = rows;
+    swapped.swap(2, 3);
+    swapped.reverse();
+    for rows in [rows, swapped] {
+        let data = runs_folder(&rows);
+        let (_, m, _) = run(data.path());
+        // r3 resumes r1 and r2: 3 + 2 + 2 + 1 = 8.
+        assert_eq!(terms(line(&m, "t_resumed")), (8, 0, 0, 2, 0, 0), "{rows:?}");
+        // a-resume resumes r1: 5 + 4 = 9.
+        assert_eq!(terms(line(&m, "t_same")), (9, 0, 0, 1, 0, 0), "{rows:?}");
+    }
+}
+
+#[test]
+fn a_name_listed_twice_in_the_inventory_gets_the_evidence_once() {
+    // PostgreSQL allows `Artist` and `artist`; the script names `artist`.
+    let data = folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        (
+            "inventory/source.csv".into(),
+            "table,row_count\nArtist,10\nartist,10\n".into(),
+        ),
+        (
+            "scripts/artist.yaml".into(),
+            "name: artist.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: artist\ntarget_table: artists\nstatus: COMPLETE\n".into(),
+        ),
+        (
+            "metrics/runs.csv".into(),
+            "script_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\nartist.ts,2026-03-01T08:00:00Z,10,10,0,0,100\n".into(),
+        ),
+    ]);
+    let (_, m, _) = run(data.path());
+    assert_eq!(terms(line(&m, "artist")), (10, 0, 0, 0, 0, 0));
+    assert_eq!(terms(line(&m, "Artist")), (0, 0, 0, 10, 0, 0));
+    assert!(!line(&m, "Artist").covered);
+    assert_eq!(headline(&m), (20, 10));
+}
+
+/// One `orders` table (2 rows, ids 1 and 2) owned by one entity of type ORDER, with these
+/// mapping rows (after the header `entity_type,legacy_id,modern_id,legacy_table`).
+fn orders_folder(mappings: &[&str], inventory: &str) -> tempfile::TempDir {
+    let rows: String = mappings
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let (head, table) = m.rsplit_once(',').unwrap();
+            format!("{head},a0000000-0000-4000-8000-{i:012},{table}\n")
+        })
+        .collect();
+    folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        ("inventory/source.csv".into(), inventory.into()),
+        (
+            "entities.yaml".into(),
+            "- name: orders\n  domain: BUSINESS\n  legacy_table: orders\n  target_table: orders_new\n  total_records: 2\n  migrated_records: 2\n  failed_records: 0\n  entity_type: ORDER\n".into(),
+        ),
+        ("source_ids/orders.csv".into(), "id\n1\n2\n".into()),
+        (
+            "mappings/m.csv".into(),
+            format!("entity_type,legacy_id,modern_id,legacy_table\n{rows}"),
+        ),
+    ])
+}
+
+#[test]
+fn naming_a_table_never_hides_a_duplicate_or_a_mapping() {
+    // Type ORDER is one table's: a row naming `orders`, `Orders` or nothing is orders'.
+    let data = orders_folder(
+        &[
+            "ORDER,1,orders",
+            "ORDER,1,",
+            "ORDER,2,Orders",
+            "ORDER,2,orders",
+        ],
+        "table,row_count\norders,2\n",
+    );
+    let (_, m, findings) = run(data.path());
+    assert_eq!(
+        fired(&findings, "integrity.mapping.duplicate_legacy_id"),
+        [("mappings".to_string(), 2)]
+    );
+    assert_eq!(terms(line(&m, "orders")), (2, 0, 0, 0, 0, 0));
+    // A blank legacy_table names no table; a misspelt one is a finding, not a silence.
+    let data = orders_folder(
+        &["ORDER,1,orders", "ORDER,2, "],
+        "table,row_count\norders,2\n",
+    );
+    let (_, m, _) = run(data.path());
+    assert_eq!(terms(line(&m, "orders")), (2, 0, 0, 0, 0, 0));
+    let data = orders_folder(
+        &["ORDER,1,orders", "ORDER,2,order"],
+        "table,row_count\norders,2\n",
+    );
+    let (_, m, findings) = run(data.path());
+    assert_eq!(terms(line(&m, "orders")), (1, 0, 0, 1, 0, 0));
+    assert_eq!(
+        fired(&findings, "coverage.table.not_in_inventory"),
+        [("order".to_string(), 1)]
+    );
+}
+
+#[test]
+fn a_negative_row_count_is_no_rows() {
+    // A hand-made inventory with a negative count: no rows, and the equation still holds.
+    let data = orders_folder(
+        &["ORDER,1,orders"],
+        "table,row_count\norders,2\nbroken,-5\n",
+    );
+    let (_, m, _) = run(data.path());
+    assert_eq!(line(&m, "broken").legacy_rows, 0);
+    let totals = &m.ledger.as_ref().unwrap().totals;
+    assert_eq!(
+        totals.migrated + totals.failed + totals.excluded + totals.unaccounted,
+        totals.legacy_rows
+    );
 }

@@ -54,18 +54,29 @@ pub fn depth_message() -> String {
 
 /// The 1-based line where a YAML text first nests deeper than [`MAX_DEPTH`], read in one
 /// pass without parsing: block levels by their indentation and the compact entries that
-/// open a line (`- - x`), flow levels by the brackets outside quotes and comments. It
-/// over-counts rather than under-counts (a bracket inside a block scalar counts), which
-/// only matters past the limit, far beyond any real manifest.
+/// open a line (`- - x`), flow levels by the brackets outside quotes and comments. A quote
+/// opens a quoted scalar only where a value starts (in `a "b`, it is text); brackets inside
+/// quotes do not nest, but a line holding more than the limit of them is refused too, so no
+/// misread quote lets a deep line through. The lines of a block scalar (`|`, `>`) are text.
+/// It over-counts rather than under-counts, which only matters past the limit, far beyond
+/// any real manifest.
 pub fn too_deep(text: &str) -> Option<usize> {
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;
+    // The indentation of the key whose block scalar is being read.
+    let mut block: Option<usize> = None;
     for (i, line) in text.lines().enumerate() {
         let rest = line.trim_start_matches(' ');
+        let indent = line.len() - rest.len();
+        if let Some(parent) = block {
+            if rest.is_empty() || indent > parent {
+                continue;
+            }
+            block = None;
+        }
         if rest.is_empty() || rest.starts_with('#') {
             continue;
         }
-        let indent = line.len() - rest.len();
         if flow == 0 {
             while indents.last().is_some_and(|&top| top >= indent) {
                 indents.pop();
@@ -85,29 +96,57 @@ pub fn too_deep(text: &str) -> Option<usize> {
         }
         let mut quote: Option<char> = None;
         let mut escaped = false;
+        let mut at_start = true;
         let mut previous = ' ';
         let mut deepest = flow;
+        let mut quoted_brackets = 0usize;
         for c in body.chars() {
             match quote {
                 Some('"') if escaped => escaped = false,
                 Some('"') if c == '\\' => escaped = true,
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
+                Some(q) if c == q => {
+                    quote = None;
+                    at_start = false;
+                }
+                Some(_) => {
+                    if c == '[' || c == '{' {
+                        quoted_brackets += 1;
+                    }
+                }
                 None => match c {
-                    '"' | '\'' if " \t:,[{".contains(previous) => quote = Some(c),
+                    '"' | '\'' if at_start => quote = Some(c),
                     '#' if previous == ' ' || previous == '\t' => break,
                     '[' | '{' => {
                         flow += 1;
                         deepest = deepest.max(flow);
+                        at_start = true;
                     }
-                    ']' | '}' => flow = flow.saturating_sub(1),
-                    _ => {}
+                    ']' | '}' => {
+                        flow = flow.saturating_sub(1);
+                        at_start = false;
+                    }
+                    ',' => at_start = true,
+                    ':' => at_start = true,
+                    ' ' | '\t' => {}
+                    _ => at_start = false,
                 },
             }
             previous = c;
         }
-        if indents.len() + markers + deepest > MAX_DEPTH {
+        if indents.len() + markers + deepest > MAX_DEPTH || quoted_brackets > MAX_DEPTH {
             return Some(i + 1);
+        }
+        // `key: |`, `key: >-`, `- |2`: the lines below, indented deeper, are text.
+        let value = body.rsplit_once(": ").map_or(body, |(_, v)| v).trim_end();
+        let value = value.strip_prefix("- ").unwrap_or(value);
+        if quote.is_none()
+            && flow == 0
+            && (value.starts_with('|') || value.starts_with('>'))
+            && value[1..]
+                .chars()
+                .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
+        {
+            block = Some(indent);
         }
     }
     None

@@ -840,12 +840,14 @@ fn split_incomplete(
 
 /// Adds [`FINAL_RUN`]: whether a metrics row counts in its script's totals. Rows are
 /// grouped into runs by `run_id` (rows without one form one run) per script and entity; a
-/// run ends at its latest `execution_date`. The final run is the one that ends last; runs
-/// ending at the same instant are one retry too many to sum, so the one with the greatest
-/// `run_id` (in text order) is final. A run that resumes another (`resumes_run_id`: it
+/// run ends at its latest `execution_date`. A run that resumes another (`resumes_run_id`: it
 /// processed only what that run left) counts together with it, and with what that one
-/// resumed in turn: the final run and its chain of resumed runs are final, every other run
-/// is a superseded attempt.
+/// resumed in turn. The final run is the one that ends last; of runs ending at the same
+/// instant, one that another of them resumes is not final, and of the rest the greatest
+/// `run_id` (in text order) is: runs that end together are one retry too many to sum. The
+/// final run and every run it resumes, directly or not, are final; every other run is a
+/// superseded attempt. A run whose rows name several runs resumes all of them, so the order
+/// of rows never matters; a name that is no run of the script and entity is ignored.
 fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
     if metrics.height() == 0 {
         return metrics
@@ -866,71 +868,116 @@ fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
             col("run_id").fill_null(lit("")).alias("__run"),
         ]
     };
+    let by_run = [col("__script"), col("__entity"), col("__run")];
     let runs = metrics
         .clone()
         .lazy()
         .select(
             keys()
                 .into_iter()
-                .chain([
-                    col("execution_date"),
-                    col("resumes_run_id").cast(DataType::String),
-                ])
+                .chain([col("execution_date")])
                 .collect::<Vec<_>>(),
         )
-        .group_by([col("__script"), col("__entity"), col("__run")])
-        .agg([
-            col("execution_date").max().alias("end"),
-            col("resumes_run_id").drop_nulls().first().alias("resumes"),
-        ])
+        .group_by(by_run.clone())
+        .agg([col("execution_date").max().alias("end")])
         .collect()?;
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(runs
+    // Every (run, run it resumes) pair, once.
+    let resumes = metrics
+        .clone()
+        .lazy()
+        .select(
+            keys()
+                .into_iter()
+                .chain([col("resumes_run_id")
+                    .cast(DataType::String)
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .alias("__resumes")])
+                .collect::<Vec<_>>(),
+        )
+        .filter(
+            col("__resumes")
+                .is_not_null()
+                .and(col("__resumes").neq(lit(""))),
+        )
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()?;
+    let text = |frame: &DataFrame, name: &str| -> PolarsResult<Vec<String>> {
+        Ok(frame
             .column(name)?
             .str()?
             .iter()
-            .map(|v| v.map(str::to_string))
+            .map(|v| v.unwrap_or_default().to_string())
             .collect())
     };
-    let (scripts, entities, ids, resumes) = (
-        text("__script")?,
-        text("__entity")?,
-        text("__run")?,
-        text("resumes")?,
-    );
     let ends: Vec<Option<i64>> = runs
         .column("end")?
         .cast(&DataType::Int64)?
         .i64()?
         .iter()
         .collect();
-    // Per script and entity: its runs by id, with their end and what they resume.
-    type Runs = BTreeMap<String, (Option<i64>, Option<String>)>;
+    // Per script and entity: its runs by id, with their end and the runs they resume.
+    type Runs = BTreeMap<String, (Option<i64>, BTreeSet<String>)>;
     let mut owners: BTreeMap<(String, String), Runs> = BTreeMap::new();
+    let (scripts, entities, ids) = (
+        text(&runs, "__script")?,
+        text(&runs, "__entity")?,
+        text(&runs, "__run")?,
+    );
     for i in 0..runs.height() {
-        let owner = (
-            scripts[i].clone().unwrap_or_default(),
-            entities[i].clone().unwrap_or_default(),
-        );
-        owners.entry(owner).or_default().insert(
-            ids[i].clone().unwrap_or_default(),
-            (ends[i], resumes[i].clone().filter(|r| !r.trim().is_empty())),
-        );
+        owners
+            .entry((scripts[i].clone(), entities[i].clone()))
+            .or_default()
+            .insert(ids[i].clone(), (ends[i], BTreeSet::new()));
+    }
+    let (scripts, entities, ids, resumed) = (
+        text(&resumes, "__script")?,
+        text(&resumes, "__entity")?,
+        text(&resumes, "__run")?,
+        text(&resumes, "__resumes")?,
+    );
+    for i in 0..resumes.height() {
+        if let Some((_, set)) = owners
+            .get_mut(&(scripts[i].clone(), entities[i].clone()))
+            .and_then(|runs| runs.get_mut(&ids[i]))
+        {
+            set.insert(resumed[i].clone());
+        }
     }
     let (mut final_script, mut final_entity, mut final_run) = (Vec::new(), Vec::new(), Vec::new());
     for ((script, entity), runs) in &owners {
-        // The latest end; among equal ends the greatest id (the map iterates in id order,
-        // and `max_by_key` keeps the last of equal keys).
-        let Some((last, _)) = runs.iter().max_by_key(|(_, (end, _))| *end) else {
+        let Some(last) = runs.values().map(|(end, _)| *end).max() else {
             continue;
         };
-        let mut run = Some(last.clone());
+        let tied: Vec<&String> = runs
+            .iter()
+            .filter(|(_, (end, _))| *end == last)
+            .map(|(id, _)| id)
+            .collect();
+        // Of the tied runs, those no other tied run resumes; the greatest id of those.
+        let Some(first) = tied
+            .iter()
+            .filter(|id| {
+                !tied
+                    .iter()
+                    .any(|other| other != *id && runs[*other].1.contains(**id))
+            })
+            .max()
+            .or_else(|| tied.iter().max())
+        else {
+            continue;
+        };
+        // The final run and everything it resumes, each once (a cycle ends).
+        let mut queue = vec![(*first).clone()];
         let mut seen = BTreeSet::new();
-        while let Some(id) = run.filter(|id| seen.insert(id.clone())) {
+        while let Some(id) = queue.pop() {
+            if !runs.contains_key(&id) || !seen.insert(id.clone()) {
+                continue;
+            }
+            queue.extend(runs[&id].1.iter().cloned());
             final_script.push(script.clone());
             final_entity.push(entity.clone());
-            final_run.push(id.clone());
-            run = runs.get(&id).and_then(|(_, resumed)| resumed.clone());
+            final_run.push(id);
         }
     }
     let finals = df!(

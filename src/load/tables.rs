@@ -599,6 +599,14 @@ pub fn load_table(
     Ok(combined)
 }
 
+/// Whether a file holds nothing but white space (read only when it is small).
+fn blank_file(path: &std::path::Path) -> std::io::Result<bool> {
+    if std::fs::metadata(path)?.len() > 4096 {
+        return Ok(false);
+    }
+    Ok(std::fs::read(path)?.iter().all(u8::is_ascii_whitespace))
+}
+
 fn load_file(
     file: &InputFile,
     format: TableFormat,
@@ -606,6 +614,16 @@ fn load_file(
     options: &TableOptions,
 ) -> Result<DataFrame, LoadError> {
     let shown = &file.relative;
+    // An empty NDJSON file (or one of blank lines) is how NDJSON writes an empty table:
+    // zero rows, as a CSV header with no rows is. polars cannot infer its columns.
+    if format == TableFormat::Ndjson
+        && blank_file(&file.path).map_err(|e| LoadError::Io {
+            path: shown.clone(),
+            source: e,
+        })?
+    {
+        return Ok(empty_frame(specs));
+    }
     let mut lf = scan(file, format).map_err(|e| LoadError::table(shown, e))?;
     let schema = lf
         .collect_schema()

@@ -193,13 +193,19 @@ pub fn ledger(
         .files
         .iter()
         .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
+    // Every name is resolved to one inventory table as the inventory looks names up (its
+    // exact spelling first, then ignoring case): an inventory may list `Artist` and
+    // `artist` (PostgreSQL allows both), and each piece of evidence counts for one of them.
+    let resolved = |name: &str| inventory.lookup(name).table().map(|t| t.name.clone());
     let source_ids: BTreeMap<String, &crate::load::SourceIds> = inputs
         .source_ids
         .iter()
-        .map(|(t, f)| (table_key(t), f))
+        .filter_map(|(t, f)| Some((resolved(t)?, f)))
         .collect();
-    let missing: BTreeMap<String, &super::missing::MissingTable> =
-        missing.iter().map(|m| (table_key(&m.table), m)).collect();
+    let missing: BTreeMap<String, &super::missing::MissingTable> = missing
+        .iter()
+        .filter_map(|m| Some((resolved(&m.table)?, m)))
+        .collect();
     let owned = Ownership::of(inputs)?;
     // A figure resting on a target table the target inventory does not list (pgloader's
     // copy into a staging schema) is not a migrated row.
@@ -215,17 +221,19 @@ pub fn ledger(
         let owners: Vec<_> = inputs
             .entities
             .iter()
-            .filter(|e| table_key(&e.legacy_table) == key)
+            .filter(|e| resolved(&e.legacy_table).as_ref() == Some(&table.name))
             .collect();
         let scripts: Vec<_> = inputs
             .scripts
             .iter()
-            .filter(|s| table_key(&s.source_table) == key)
+            .filter(|s| resolved(&s.source_table).as_ref() == Some(&table.name))
             .collect();
         let exclusions: Vec<&ExcludedIds> = inputs
             .exclusions
             .iter()
-            .filter(|x| table_key(&x.declaration.table) == key && in_force(x, date))
+            .filter(|x| {
+                resolved(&x.declaration.table).as_ref() == Some(&table.name) && in_force(x, date)
+            })
             .collect();
         let whole = exclusions.iter().any(|x| x.ids.is_none());
         let excluded_ids = excluded_ids(&exclusions)?;
@@ -248,7 +256,7 @@ pub fn ledger(
                 Term::new(totals.into_iter().map(figure).sum(), Source::Metrics)
             }
         };
-        let ids = source_ids.get(&key).copied();
+        let ids = source_ids.get(&table.name).copied();
         // Mappings are the evidence once any row of the owners' types exists; a type with
         // no mapping row at all was likely not exported, so the entities' counts stand (and
         // `reconcile.entity.mapping_count` reports the gap). A `source_ids` file outranks
@@ -256,7 +264,7 @@ pub fn ledger(
         let has_type_rows = has_mappings && types.iter().any(|t| rows_per_type.contains_key(t));
         // With a source_ids file the sets come from measure::missing, joined once for all
         // tables; without one, the owners' distinct mapped ids are counted here.
-        let measured = missing.get(&key);
+        let measured = missing.get(&table.name);
         let (migrated, ambiguous) = match (ids, measured) {
             (Some(_), Some(m)) => (
                 Term::new(m.matched as i64, Source::SourceIdsAndMappings),
@@ -376,7 +384,8 @@ fn settle(c: Claims) -> LedgerRow {
         entities: c.entities,
         scripts: c.scripts,
         covered: c.covered,
-        legacy_rows: c.legacy_rows,
+        // A negative count (a hand-made inventory) is no rows.
+        legacy_rows: rows,
         migrated: migrated_capped,
         failed: failed_capped,
         excluded,

@@ -468,6 +468,8 @@ pub struct Ownership {
     /// The `legacy_table` values the mappings hold, by `table_key`: compared as the
     /// inventory's names are, ignoring case and surrounding spaces.
     named: BTreeMap<String, Vec<String>>,
+    /// Values that are only white space: they name no table, as an empty cell does.
+    blank: Vec<String>,
 }
 
 impl Ownership {
@@ -493,14 +495,69 @@ impl Ownership {
             .select([col("legacy_table").cast(DataType::String).unique()])
             .filter(col("legacy_table").is_not_null())
             .collect()?;
-        let mut named: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let (mut named, mut blank): (BTreeMap<String, Vec<String>>, Vec<String>) =
+            Default::default();
         for name in distinct.column("legacy_table")?.str()?.iter().flatten() {
-            named
-                .entry(table_key(name))
-                .or_default()
-                .push(name.to_string());
+            match table_key(name) {
+                key if key.is_empty() => blank.push(name.to_string()),
+                key => named.entry(key).or_default().push(name.to_string()),
+            }
         }
-        Ok(Ownership { shared, named })
+        Ok(Ownership {
+            shared,
+            named,
+            blank,
+        })
+    }
+
+    /// The mapping rows that name no table: null, or only white space.
+    fn unnamed(&self) -> Expr {
+        let null = col("legacy_table").is_null();
+        match self.blank.is_empty() {
+            true => null,
+            false => null.or(col("legacy_table").cast(DataType::String).is_in(
+                lit(Series::new("blank".into(), self.blank.clone())).implode(false),
+                false,
+            )),
+        }
+    }
+
+    /// The distinct table names the mappings' `legacy_table` holds (blank ones left out),
+    /// as written: each must be a table of the source inventory.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.named.values().flatten().map(String::as_str)
+    }
+
+    /// The third part of a mapping's identity beside (entity_type, legacy_id): for a shared
+    /// type, the table its `legacy_table` names (trimmed, lower case; "" when it names
+    /// none); "" for every other row, whose table its type alone says. `None` when no
+    /// mapping names a table or no type is shared: the pair is the identity then.
+    pub fn table_part(&self) -> Option<Expr> {
+        if self.named.is_empty() || self.shared.is_empty() {
+            return None;
+        }
+        let shared = Series::new(
+            "shared".into(),
+            self.shared.iter().cloned().collect::<Vec<_>>(),
+        );
+        let folded = col("legacy_table")
+            .cast(DataType::String)
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .to_lowercase()
+            .fill_null(lit(""));
+        Some(
+            when(
+                col(ENTITY_TYPE_KEY)
+                    .cast(DataType::String)
+                    .is_in(lit(shared).implode(false), false)
+                    .fill_null(lit(false)),
+            )
+            .then(folded)
+            .otherwise(lit(""))
+            .alias("__legacy_table"),
+        )
     }
 
     /// Whether entities of several legacy tables own `entity_type`.
@@ -522,7 +579,7 @@ impl Ownership {
             (true, _) => of_type.and(names_it),
             // No mapping names a table: the type's rows, as they are.
             (false, true) => of_type,
-            (false, false) => of_type.and(col("legacy_table").is_null().or(names_it)),
+            (false, false) => of_type.and(self.unnamed().or(names_it)),
         }
     }
 
@@ -532,7 +589,7 @@ impl Ownership {
         self.is_shared(entity_type).then(|| {
             col(ENTITY_TYPE_KEY)
                 .eq(lit(entity_type.to_string()))
-                .and(col("legacy_table").is_null())
+                .and(self.unnamed())
         })
     }
 }

@@ -134,13 +134,11 @@ pub struct Measures {
 /// The mapping rows that repeat the (entity_type, legacy_id) of an earlier row, in file and
 /// row order.
 fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
-    // Where mappings name their legacy table, one id may be mapped once per table: two
-    // tables sharing an entity type may both hold id 5.
-    let names_tables =
-        inputs.mappings.column("legacy_table")?.null_count() < inputs.mappings.height();
-    let keys = match names_tables {
-        true => vec![col(ENTITY_TYPE_KEY), col("legacy_table"), col("legacy_id")],
-        false => vec![col(ENTITY_TYPE_KEY), col("legacy_id")],
+    // Where mappings name their legacy table, an id of a type that several tables share
+    // may be mapped once per table (both may hold id 5); names compare as table names do.
+    let keys = match missing::Ownership::of(inputs)?.table_part() {
+        Some(table) => vec![col(ENTITY_TYPE_KEY), table, col("legacy_id")],
+        None => vec![col(ENTITY_TYPE_KEY), col("legacy_id")],
     };
     repeats::repeats(inputs.mappings.clone().lazy(), &keys, true)?
         // Few rows, sorted and grouped by type downstream: their types as text.

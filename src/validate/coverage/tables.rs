@@ -29,7 +29,7 @@ crate::validate::registry::declare_rules! {
          accounts for every legacy row.";
     COVERAGE_TABLE_NOT_IN_INVENTORY = "coverage.table.not_in_inventory", Coverage, Error,
         "Every table named by an entity, script, source_ids file or exclusion is in its inventory",
-        "A legacy_table, source_table, target_table, source_ids file or exclusion that names a table the inventory does not \
+        "A legacy_table (of an entity or a mapping), source_table, target_table, source_ids file or exclusion that names a table the inventory does not \
          list cannot be counted: it is reported here, with the nearest inventory name, instead of as 0 rows. Usually a \
          spelling or schema difference between systems (`invoice_line` vs `invoiceline`): fix the name, or export the \
          table's row count.";
@@ -87,6 +87,17 @@ pub fn check(inputs: &Inputs, options: &ValidateOptions, findings: &mut Vec<Find
                 "target",
                 &s.target_table,
                 named_by("script", &s.name, file, None),
+            );
+        }
+    }
+    // The tables the mappings' `legacy_table` names (a misspelt one drops its rows from
+    // every table's figures, so it must not be silent).
+    if let Ok(owned) = crate::measure::missing::Ownership::of(inputs) {
+        for table in owned.names() {
+            name(
+                "source",
+                table,
+                named_by("mappings'", "legacy_table", "mappings".into(), None),
             );
         }
     }

@@ -37,9 +37,9 @@ crate::validate::registry::declare_rules! {
     INTEGRITY_MAPPING_DUPLICATE_LEGACY_ID = "integrity.mapping.duplicate_legacy_id", Integrity, Error,
         "Each (entity_type, legacy_id) pair appears in one mapping row",
         "A legacy record mapped twice has two modern records, or one mapping is stale. Rows after the first (in \
-         file and row order) are listed with both UUIDs' legacy id. Where the mappings name their legacy table \
-         (`legacy_table`, for an entity type that several tables share), the triple (entity_type, legacy_table, \
-         legacy_id) must be unique instead.";
+         file and row order) are listed with both UUIDs' legacy id. For an entity type that entities of several \
+         tables share, the table the mapping's legacy_table names (trimmed, ignoring case) is part of the identity: \
+         (entity_type, legacy_table, legacy_id) must be unique.";
     INTEGRITY_MAPPING_DUPLICATE_MODERN_ID = "integrity.mapping.duplicate_modern_id", Integrity, Error,
         "Each modern_id appears in one mapping row",
         "Two legacy records mapped to the same modern UUID have been merged, or one mapping is wrong.";
