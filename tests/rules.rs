@@ -255,6 +255,7 @@ rule_test!(
     1,
     1
 );
+rule_test!(reconcile_table_source_ids, "reconcile.table.source_ids", 1, 2, also ["reconcile.entity.source_rows", "reconcile.ledger.over_count"]);
 rule_test!(
     missing_mapping_ambiguous,
     "missing.mapping.ambiguous",
@@ -275,7 +276,8 @@ rule_test!(
     reconcile_entity_source_rows,
     "reconcile.entity.source_rows",
     1,
-    2
+    2,
+    also["reconcile.table.source_ids"]
 );
 rule_test!(
     reconcile_entity_target_rows,

@@ -190,6 +190,7 @@ pub fn validate(
     coverage::check(inputs, measures, options, &mut findings)?;
     coverage::tables::check(inputs, options, &mut findings);
     reconcile::ledger_over_count(measures, &mut findings);
+    reconcile::source_ids_count(inputs, measures, &mut findings);
     load::check(inputs, &mut findings);
     integrity::exports::future_executions(inputs, options, &mut findings)?;
     integrity::exports::missing_values(inputs, options, &mut findings)?;

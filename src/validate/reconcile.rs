@@ -45,6 +45,12 @@ crate::validate::registry::declare_rules! {
          table): the finding gives the excess. The ledger never counts more than the table holds: excluded, then \
          migrated, then failed are each capped at what is left. Example: 100 rows, 98 mapped, 5 failed: 3 over; \
          the ledger shows 98 migrated, 2 failed.";
+    RECONCILE_TABLE_SOURCE_IDS = "reconcile.table.source_ids", Reconcile, Error,
+        "A table's source_ids file lists as many ids as the source inventory counts rows",
+        "source_ids/<table> and inventory/source describe the same legacy table. When their counts differ, one of \
+         the two exports is stale or incomplete, and the figures built on them disagree: missing data counts the \
+         file's ids, the ledger the inventory's rows, so migrated + unmapped can exceed the table's rows. Export \
+         both from the same snapshot. Example: 5 rows in the inventory, ids 1-10 in the file: 5 apart.";
 }
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
@@ -418,6 +424,39 @@ pub fn findings(rows: &[EntityReconciliation], inputs: &Inputs, findings: &mut V
             });
             findings.push(finding);
         }
+    }
+}
+
+/// `source_ids` files whose ids the source inventory does not count as its rows.
+pub fn source_ids_count(
+    inputs: &Inputs,
+    measures: &crate::measure::Measures,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(inventory) = &inputs.source_tables else {
+        return;
+    };
+    for table in &measures.missing {
+        let Some(listed) = inventory.lookup(&table.table).table() else {
+            continue;
+        };
+        let (ids, rows) = (table.ids as i64, listed.row_count);
+        if ids == rows {
+            continue;
+        }
+        let mut finding = Finding::new(
+            RuleId::ReconcileTableSourceIds,
+            Subject::new("table", &table.table),
+            format!(
+                "source_ids/{} lists {ids} ids, but the source inventory counts {rows} rows of {}: \
+                 missing data and the ledger rest on counts {} apart",
+                table.table,
+                listed.name,
+                (ids - rows).unsigned_abs()
+            ),
+        );
+        finding.count = (ids - rows).unsigned_abs();
+        findings.push(finding);
     }
 }
 

@@ -188,6 +188,7 @@ registry! {
     ReconcileEntitySourceRows = super::reconcile::RECONCILE_ENTITY_SOURCE_ROWS;
     ReconcileEntityTargetRows = super::reconcile::RECONCILE_ENTITY_TARGET_ROWS;
     ReconcileLedgerOverCount = super::reconcile::RECONCILE_LEDGER_OVER_COUNT;
+    ReconcileTableSourceIds = super::reconcile::RECONCILE_TABLE_SOURCE_IDS;
 }
 
 /// The rule with this id, if there is one (ids from users: flags, `migcov.yaml`).
