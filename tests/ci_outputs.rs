@@ -99,7 +99,7 @@ fn a_gate_failing_on_a_threshold_alone_is_a_failing_test_case() {
     .unwrap();
     std::fs::write(
         data.path().join("migcov.yaml"),
-        "gate:\n  max_missing_records: 1\nseverity:\n  missing.mapping.unmapped: off\n  reconcile.entity.source_rows: off\n",
+        "gate:\n  max_missing_records: 1\nseverity:\n  missing.mapping.unmapped: off\n  reconcile.entity.source_rows: off\n  reconcile.table.source_ids: off\n",
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
