@@ -344,3 +344,36 @@ fn a_negative_row_count_is_no_rows() {
         totals.legacy_rows
     );
 }
+
+#[test]
+fn an_untagged_retry_supersedes_a_tagged_run_of_the_scripts_only_entity() {
+    let data = folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        (
+            "inventory/source.csv".into(),
+            "table,row_count\nt,10\n".into(),
+        ),
+        (
+            "scripts/t.yaml".into(),
+            "name: t.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: t\ntarget_table: t_new\nstatus: COMPLETE\n".into(),
+        ),
+        (
+            "entities.yaml".into(),
+            "- name: e\n  domain: BUSINESS\n  legacy_table: t\n  target_table: t_new\n  total_records: 10\n  migrated_records: 4\n  failed_records: 0\n  migration_script_id: t.ts\n".into(),
+        ),
+        (
+            "metrics/runs.csv".into(),
+            "script_id,entity_id,run_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n\
+             t.ts,e,r1,2026-03-01T09:00:00Z,5,5,0,0,100\n\
+             t.ts,,r2,2026-03-01T10:00:00Z,4,4,0,0,100\n".into(),
+        ),
+    ]);
+    let (_, m, _) = run(data.path());
+    // r2 (untagged, the script's only entity) is the later run of the same owner: final
+    // alone. Before, r1 (tagged) and r2 (untagged) were two owners, both final: 9.
+    assert_eq!(m.all_scripts.records_successful, 4);
+    assert_eq!(m.all_attempts.records_successful, 9);
+}

@@ -598,8 +598,24 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     let metrics = resolve_column(metrics, "script_id", "script_uuid", &script_keys)
         .and_then(|m| resolve_column(m, "entity_id", "entity_uuid", &entity_keys))
         .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
+    // A script with one entity: its untagged rows are that entity's (as its totals credit
+    // them), so a tagged run and an untagged retry are two runs of one owner.
+    let mut per_script: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in &entities {
+        if let Some(script) = e.migration_script_id {
+            per_script
+                .entry(script.hyphenated().to_string())
+                .or_default()
+                .push(e.id.hyphenated().to_string());
+        }
+    }
+    let single: BTreeMap<String, String> = per_script
+        .into_iter()
+        .filter(|(_, es)| es.len() == 1)
+        .map(|(s, mut es)| (s, es.remove(0)))
+        .collect();
     let metrics =
-        mark_final_runs(metrics).map_err(|e| LoadError::table(Path::new("metrics"), e))?;
+        mark_final_runs(metrics, &single).map_err(|e| LoadError::table(Path::new("metrics"), e))?;
     let logs = resolve_column(logs, "script_id", "script_uuid", &script_keys)
         .map_err(|e| LoadError::table(Path::new("logs"), e))?;
 
@@ -848,7 +864,10 @@ fn split_incomplete(
 /// final run and every run it resumes, directly or not, are final; every other run is a
 /// superseded attempt. A run whose rows name several runs resumes all of them, so the order
 /// of rows never matters; a name that is no run of the script and entity is ignored.
-fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
+fn mark_final_runs(
+    metrics: DataFrame,
+    single_entity: &BTreeMap<String, String>,
+) -> PolarsResult<DataFrame> {
     if metrics.height() == 0 {
         return metrics
             .lazy()
@@ -924,11 +943,22 @@ fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
         text(&runs, "__entity")?,
         text(&runs, "__run")?,
     );
+    // An untagged row of a script with one entity belongs to that entity's runs.
+    let owner_of = |script: &String, entity: &String| match entity.is_empty() {
+        true => (
+            script.clone(),
+            single_entity.get(script).cloned().unwrap_or_default(),
+        ),
+        false => (script.clone(), entity.clone()),
+    };
     for i in 0..runs.height() {
-        owners
-            .entry((scripts[i].clone(), entities[i].clone()))
-            .or_default()
-            .insert(ids[i].clone(), (ends[i], BTreeSet::new()));
+        let runs = owners
+            .entry(owner_of(&scripts[i], &entities[i]))
+            .or_default();
+        let end = runs.get(&ids[i]).and_then(|(end, _)| *end).max(ends[i]);
+        runs.entry(ids[i].clone())
+            .or_insert((None, BTreeSet::new()))
+            .0 = end;
     }
     let (scripts, entities, ids, resumed) = (
         text(&resumes, "__script")?,
@@ -938,7 +968,7 @@ fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
     );
     for i in 0..resumes.height() {
         if let Some((_, set)) = owners
-            .get_mut(&(scripts[i].clone(), entities[i].clone()))
+            .get_mut(&owner_of(&scripts[i], &entities[i]))
             .and_then(|runs| runs.get_mut(&ids[i]))
         {
             set.insert(resumed[i].clone());
@@ -975,6 +1005,12 @@ fn mark_final_runs(metrics: DataFrame) -> PolarsResult<DataFrame> {
                 continue;
             }
             queue.extend(runs[&id].1.iter().cloned());
+            // Its untagged rows too, where the entity is the script's only one.
+            if !entity.is_empty() && single_entity.get(script) == Some(entity) {
+                final_script.push(script.clone());
+                final_entity.push(String::new());
+                final_run.push(id.clone());
+            }
             final_script.push(script.clone());
             final_entity.push(entity.clone());
             final_run.push(id);
