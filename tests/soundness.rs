@@ -377,3 +377,20 @@ fn an_untagged_retry_supersedes_a_tagged_run_of_the_scripts_only_entity() {
     assert_eq!(m.all_scripts.records_successful, 4);
     assert_eq!(m.all_attempts.records_successful, 9);
 }
+
+#[test]
+fn a_decomposed_accent_is_the_same_entity_type() {
+    // `Employé` with a composed é (U+00E9) in the entity, decomposed (e + U+0301) in a mapping.
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_tree(&fixtures().join("soundness/unicode-type"), dir.path());
+    std::fs::write(
+        dir.path().join("mappings/employees.csv"),
+        "entity_type,legacy_id,modern_id\n\
+         EMPLOYE\u{301},1,e0000000-0000-4000-8000-000000000001\n\
+         employe\u{301},2,e0000000-0000-4000-8000-000000000002\n\
+         EMPLOYÉ,3,e0000000-0000-4000-8000-000000000003\n",
+    )
+    .unwrap();
+    let (_, m, _) = run(dir.path());
+    assert_eq!(terms(line(&m, "employe")), (3, 0, 0, 0, 0, 0));
+}

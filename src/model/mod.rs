@@ -206,12 +206,14 @@ pub struct DataDomain {
 }
 
 /// The one form in which entity types are compared, wherever they are read (entities,
-/// mapping exports, the databases `collect` reads): trimmed of Unicode white space and
-/// upper-cased with Unicode's rules, so `Employé`, ` employé ` and `EMPLOYÉ` are one type.
-/// Databases fold case by their own collations (SQLite's `UPPER` is ASCII only), so SQL
-/// never folds: the distinct values are read and folded here.
+/// mapping exports, the databases `collect` reads): trimmed of Unicode white space, in
+/// Unicode's composed form (NFC) and upper-cased with Unicode's rules, so `Employé` (either
+/// way of writing `é`), ` employé ` and `EMPLOYÉ` are one type. Databases fold case by their
+/// own collations (SQLite's `UPPER` is ASCII only), so SQL never folds: the distinct values
+/// are read and folded here.
 pub fn entity_type_key(raw: &str) -> String {
-    raw.trim().to_uppercase()
+    use unicode_normalization::UnicodeNormalization as _;
+    raw.trim().nfc().collect::<String>().to_uppercase()
 }
 
 /// A `DataEntity` record, references resolved where they could be.
