@@ -394,3 +394,42 @@ fn a_decomposed_accent_is_the_same_entity_type() {
     let (_, m, _) = run(dir.path());
     assert_eq!(terms(line(&m, "employe")), (3, 0, 0, 0, 0, 0));
 }
+
+#[test]
+fn a_shared_types_mapping_in_no_sharing_table_is_an_orphan() {
+    let ids = |from: u32| -> String { (from..from + 10).map(|i| format!("{i}\n")).collect() };
+    let mappings: String = [1, 2, 3, 4, 5, 999]
+        .iter()
+        .map(|i| format!("CUSTOMER,{i},c0000000-0000-4000-8000-{i:012}\n"))
+        .collect();
+    let data = folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        (
+            "inventory/source.csv".into(),
+            "table,row_count\ncustomers_eu,10\ncustomers_us,10\n".into(),
+        ),
+        (
+            "entities.yaml".into(),
+            "- name: eu\n  domain: BUSINESS\n  legacy_table: customers_eu\n  target_table: c\n  total_records: 10\n  migrated_records: 5\n  failed_records: 0\n  entity_type: CUSTOMER\n\
+             - name: us\n  domain: BUSINESS\n  legacy_table: customers_us\n  target_table: c\n  total_records: 10\n  migrated_records: 0\n  failed_records: 0\n  entity_type: CUSTOMER\n".into(),
+        ),
+        ("source_ids/customers_eu.csv".into(), format!("id\n{}", ids(1))),
+        ("source_ids/customers_us.csv".into(), format!("id\n{}", ids(11))),
+        (
+            "mappings/m.csv".into(),
+            format!("entity_type,legacy_id,modern_id\n{mappings}"),
+        ),
+    ]);
+    let (_, m, findings) = run(data.path());
+    let eu = missing(&m, "customers_eu");
+    assert_eq!((eu.unmapped, eu.ambiguous, eu.orphans), (5, 5, 1));
+    let us = missing(&m, "customers_us");
+    assert_eq!((us.unmapped, us.ambiguous, us.orphans), (10, 0, 0));
+    assert_eq!(
+        fired(&findings, "missing.mapping.orphan"),
+        [("customers_eu".to_string(), 1)]
+    );
+}

@@ -135,6 +135,22 @@ fn join(
             .filter(|e| table_key(&e.legacy_table) == key && e.entity_type.is_some())
             .collect()
     };
+    // A shared type's mappings that name no table are orphans only when no table sharing
+    // the type holds their id: their positions are narrowed table by table, and what is
+    // left once every sharing table's ids were read is reported (`shared_orphans`).
+    let mut unclaimed: BTreeMap<String, Vec<IdxSize>> = BTreeMap::new();
+    for t in owned
+        .shared()
+        .keys()
+        .filter(|t| rows_per_type.contains_key(*t))
+    {
+        let mut positions = Vec::new();
+        if let Some(ambiguous) = owned.ambiguous(t) {
+            rows_where(&inputs.mappings, ambiguous, &mut positions)?;
+        }
+        unclaimed.insert(t.clone(), positions);
+    }
+    let mut read_for: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut tables = BTreeMap::new();
     let (mut unmapped_rows, mut orphan_rows) = (BTreeMap::new(), BTreeMap::new());
     let (mut count_parts, mut orphan_parts, mut unmapped_parts) =
@@ -165,6 +181,48 @@ fn join(
         ]);
         // Keys held as numbers or as text (`ColumnKind::Key`): the id's dtype.
         let id_dtype = ids.column("id")?.dtype().clone();
+        // Of the shared types' unclaimed mappings, those whose id this table holds are
+        // claimed. A pushed-down table's file holds only its unmapped ids: its type's
+        // orphans cannot be told then.
+        let shared_here: Vec<String> = types
+            .iter()
+            .filter(|t| unclaimed.contains_key(*t))
+            .cloned()
+            .collect();
+        for t in &shared_here {
+            if inputs.pushdown.contains_key(table) {
+                unclaimed.remove(t);
+                continue;
+            }
+            let positions = IdxCa::from_vec(
+                "__mapping".into(),
+                std::mem::take(unclaimed.get_mut(t).expect("checked")),
+            );
+            let mut rows = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
+            rows.with_column(positions.into_column())?;
+            let (id_key, legacy_key) = same_keys(
+                col("id"),
+                &id_dtype,
+                col("legacy_id"),
+                rows.column("legacy_id")?.dtype(),
+            );
+            let left = rows
+                .lazy()
+                .join(
+                    all.clone().select([col("id")]),
+                    [legacy_key],
+                    [id_key],
+                    JoinArgs::new(JoinType::Anti),
+                )
+                .select([col("__mapping")])
+                .collect()?;
+            *unclaimed.get_mut(t).expect("checked") = left
+                .column("__mapping")?
+                .idx()?
+                .into_no_null_iter()
+                .collect();
+            read_for.entry(t.clone()).or_default().insert(key.clone());
+        }
         let (in_scope, excluded) = match excluded_ids.get(&key) {
             None => (
                 all.clone(),
@@ -337,6 +395,38 @@ fn join(
             ),
         );
     }
+    // The shared types' mappings that name no table and whose id no sharing table holds,
+    // once every sharing table's ids were read: orphans, listed under the first of them.
+    for (t, left) in unclaimed {
+        let sharing = &owned.shared()[&t];
+        if left.is_empty() || read_for.get(&t) != Some(sharing) {
+            continue;
+        }
+        let Some(first) = sharing.first() else {
+            continue;
+        };
+        let positions = IdxCa::from_vec("__mapping".into(), left);
+        let mut rows = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
+        rows.with_column(positions.into_column())?;
+        *orphan_rows.entry(first.clone()).or_insert(0) += rows.height() as u64;
+        let rows = match kept {
+            Some(n) if rows.height() > n => {
+                let placed = inputs
+                    .mappings
+                    .select([FILE_COL, ROW_COL])?
+                    .take(rows.column("__mapping")?.idx()?)?;
+                rows.hstack_mut(placed.columns())?;
+                first_rows(rows, &["legacy_id"], kept)?
+            }
+            _ => rows,
+        };
+        orphan_parts.push(
+            rows.lazy()
+                .select([col("__mapping"), lit(first.clone()).alias("table_key")])
+                .collect()?
+                .lazy(),
+        );
+    }
     let orphans = match orphan_parts.is_empty() {
         true => inputs
             .mappings
@@ -463,8 +553,9 @@ fn rows_where(mappings: &DataFrame, condition: Expr, into: &mut Vec<IdxSize>) ->
 /// only attributed by the mappings' optional `legacy_table` column. Nothing else can tell
 /// whose a shared type's mapping is, so it is never counted as any table's migrated row.
 pub struct Ownership {
-    /// Entity type keys whose entities name more than one legacy table (by `table_key`).
-    shared: BTreeSet<String>,
+    /// Entity type keys whose entities name more than one legacy table, with those tables
+    /// (by `table_key`).
+    shared: BTreeMap<String, BTreeSet<String>>,
     /// The `legacy_table` values the mappings hold, by `table_key`: compared as the
     /// inventory's names are, ignoring case and surrounding spaces.
     named: BTreeMap<String, Vec<String>>,
@@ -486,7 +577,7 @@ impl Ownership {
         let shared = tables_of
             .into_iter()
             .filter(|(_, tables)| tables.len() > 1)
-            .map(|(t, _)| t.to_string())
+            .map(|(t, tables)| (t.to_string(), tables))
             .collect();
         let distinct = inputs
             .mappings
@@ -538,7 +629,7 @@ impl Ownership {
         }
         let shared = Series::new(
             "shared".into(),
-            self.shared.iter().cloned().collect::<Vec<_>>(),
+            self.shared.keys().cloned().collect::<Vec<_>>(),
         );
         let folded = col("legacy_table")
             .cast(DataType::String)
@@ -562,7 +653,12 @@ impl Ownership {
 
     /// Whether entities of several legacy tables own `entity_type`.
     pub fn is_shared(&self, entity_type: &str) -> bool {
-        self.shared.contains(entity_type)
+        self.shared.contains_key(entity_type)
+    }
+
+    /// The shared entity types, each with the tables (by `table_key`) whose entities own it.
+    pub fn shared(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        &self.shared
     }
 
     /// Mapping rows of `entity_type` that are the table's (`table`: its `table_key`).
