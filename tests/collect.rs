@@ -1269,3 +1269,58 @@ fn mariadb_timestamps_are_instants_and_empty_text_is_not_null() {
     // The '' message is an entry; the NULL one is a missing value.
     assert_eq!(measures.log_counts[&script].total, 2);
 }
+
+/// PostgreSQL's COPY keeps NULL and '' apart: a NULL context is no context (not invalid
+/// JSON), a NULL message a missing value, an empty message a message.
+#[test]
+fn postgres_null_and_empty_text_stay_apart() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let target = PgDatabase::new("nulls");
+    target
+        .client()
+        .batch_execute(
+            "CREATE TABLE scripts (name text, category text, data_domain text, source_table text,
+               target_table text, status text);
+             INSERT INTO scripts VALUES ('office-migration.ts', 'CORE', 'BUSINESS', 'Customer',
+               'customers', 'COMPLETE');
+             CREATE TABLE logs (script_id text, operation_type text, ts timestamptz, level text,
+               message text, context jsonb);
+             INSERT INTO logs VALUES
+               ('office-migration.ts', 'MIGRATE', '2026-03-01 08:00Z', 'INFO', '', NULL),
+               ('office-migration.ts', 'MIGRATE', '2026-03-01 08:01Z', 'INFO', 'done', NULL),
+               ('office-migration.ts', 'MIGRATE', '2026-03-01 08:02Z', 'INFO', NULL, NULL);",
+        )
+        .unwrap();
+    std::fs::write(
+        work.path().join("collect.yaml"),
+        "queries:\n  scripts: SELECT * FROM scripts\n  \
+         logs: SELECT script_id, operation_type, ts AS timestamp, level, message, context FROM logs\n\
+         files: [domains.yaml]\n",
+    )
+    .unwrap();
+    std::fs::copy(fixture().join("domains.yaml"), work.path().join("domains.yaml")).unwrap();
+    let out = work.path().join("data");
+    let config = work.path().join("collect.yaml");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &target.url,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let (inputs, measures, findings) = common::run(&out);
+    let script = inputs.scripts[0].id;
+    assert_eq!(measures.log_counts[&script].total, 2);
+    let rules: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    assert!(!rules.contains(&"integrity.json.invalid"), "{rules:?}");
+    assert!(rules.contains(&"integrity.export.missing_value"), "{rules:?}");
+}

@@ -55,7 +55,8 @@ impl DbUrl {
             }
             return Ok(DbUrl {
                 kind: Kind::Sqlite,
-                shown: text.to_string(),
+                // Without its parameters: `?password=` may follow the path.
+                shown: format!("sqlite://{rest}"),
                 host: String::new(),
                 port: None,
                 user: None,
@@ -164,6 +165,10 @@ pub fn shown_without_password(text: &str) -> String {
                 }
             }
             url.to_string()
+        }
+        // A SQLite URL is a path; its parameters may hold a password.
+        Err(_) if text.starts_with("sqlite://") => {
+            text.split('?').next().unwrap_or(text).to_string()
         }
         // Unparseable: show only the scheme, as the rest may hold a password.
         Err(_) => match text.split_once("://") {
@@ -551,6 +556,9 @@ mod tests {
         let only = DbUrl::parse("postgresql://db.example/legacy?password=hunter2", None).unwrap();
         assert_eq!(only.shown, "postgresql://db.example/legacy");
         assert_eq!(format!("{only:?}"), only.shown);
+        let sqlite = DbUrl::parse("sqlite:///tmp/x.db?password=hunter2", None).unwrap();
+        assert_eq!(sqlite.shown, "sqlite:///tmp/x.db");
+        assert!(!shown_without_password("sqlite://x y?password=hunter2").contains("hunter2"));
         let err = DbUrl::parse("ftp://h/x?password=hunter2", None)
             .unwrap_err()
             .to_string();

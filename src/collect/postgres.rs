@@ -152,7 +152,9 @@ impl Database for Postgres {
         batch_rows: usize,
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError> {
-        let copy = format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true)");
+        let copy = format!(
+            "COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{NULL_MARK}')"
+        );
         let url = self.url.clone();
         let error = |message: String| CollectError::Query {
             server: url.shown.clone(),
@@ -177,6 +179,11 @@ impl Database for Postgres {
 
 /// Reads a CSV stream (header first) into batches. A read error from the server lands in
 /// `failure` so the caller can name the query.
+/// What COPY writes for NULL: by default CSV writes NULL as an empty field and '' as `""`,
+/// which a CSV reader cannot tell apart once the quotes are gone; a marker no value is keeps
+/// a NULL a NULL and an empty text an empty text.
+const NULL_MARK: &str = "migcov:null:7f3a9c";
+
 fn read_csv(
     reader: impl Read,
     batch_rows: usize,
@@ -201,8 +208,11 @@ fn read_csv(
     let mut record = csv::StringRecord::new();
     loop {
         match csv.read_record(&mut record) {
-            // COPY's CSV writes NULL as an empty field.
-            Ok(true) => batcher.push(record.iter().map(|v| Some(v.to_string())))?,
+            Ok(true) => batcher.push(
+                record
+                    .iter()
+                    .map(|v| (v != NULL_MARK).then(|| v.to_string())),
+            )?,
             Ok(false) => break,
             Err(e) => {
                 *failure = Some(csv_error(e));
