@@ -591,3 +591,188 @@ fn an_entity_not_migrated_yet_is_read_as_one_range() {
     let (unmapped, _) = measured(&pushed);
     assert_eq!(unmapped, (n - n / 100) as u64);
 }
+
+/// Collects `legacy` against `target` in full and pushed down; both must give `unmapped`
+/// unmapped ids and exactly `orphans` (as keys compare).
+fn agree(legacy: &Db, target: &Db, unmapped: u64, orphans: &[&str], context: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let orphans: BTreeSet<String> = orphans.iter().map(|o| o.to_string()).collect();
+    for pushdown in [false, true] {
+        let data = collect(
+            work.path(),
+            &format!("p{pushdown}"),
+            &legacy.url,
+            &target.url,
+            pushdown,
+        );
+        let (counted, _) = measured(&data);
+        assert_eq!(
+            counted, unmapped,
+            "{context}, pushdown {pushdown}: unmapped"
+        );
+        if pushdown {
+            if let Ok(bytes) = std::fs::read(data.join("pushdown/items.json")) {
+                let summary: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                let found: BTreeSet<String> = summary["orphans"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o.as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(
+                    found, orphans,
+                    "{context}: pushdown orphans ({})",
+                    summary["method"]
+                );
+            }
+        }
+    }
+}
+
+/// Mapping rows `(entity_type, legacy_id)` and one entity of type `Item` owning `items`.
+fn mappings_in(db: &Db, rows: &[(&str, &str)]) {
+    let values: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (t, id))| {
+            format!(
+                "({}, {}, '00000000-0000-4000-8000-{i:012}')",
+                db.literal(t),
+                db.literal(id)
+            )
+        })
+        .collect();
+    db.run(&format!(
+        "CREATE TABLE legacy_mapping (entity_type VARCHAR(32), legacy_id VARCHAR(64), modern_id VARCHAR(36));\n\
+         CREATE TABLE entities (name VARCHAR(32), domain VARCHAR(32), legacy_table VARCHAR(32), \
+         target_table VARCHAR(32), total_records BIGINT, migrated_records BIGINT, failed_records BIGINT, \
+         entity_type VARCHAR(32));\n\
+         INSERT INTO entities VALUES ('items', 'BUSINESS', 'items', 'new_items', 3, 3, 0, 'Employé');\n\
+         INSERT INTO legacy_mapping VALUES {};\n",
+        values.join(", ")
+    ));
+}
+
+#[test]
+fn odd_schemas_give_what_a_full_export_gives() {
+    // MariaDB, latin1: a non-ASCII entity type, and orphans that differ by case or accent.
+    let latin = Db::new(Engine::Maria, "latin");
+    latin.run(&format!(
+        "ALTER DATABASE {} CHARACTER SET latin1;\n\
+         CREATE TABLE items (code VARCHAR(8) PRIMARY KEY) CHARACTER SET latin1;\n\
+         INSERT INTO items VALUES ('A1'), ('B2'), ('C3');",
+        latin.name
+    ));
+    mappings_in(
+        &latin,
+        &[
+            ("EMPLOYÉ", "A1"),
+            ("employé", "B2"),
+            ("Employé", "x9"),
+            ("Employé", "X9"),
+            ("Employé", "é7"),
+            ("Employé", "e7"),
+        ],
+    );
+    agree(
+        &latin,
+        &latin,
+        1,
+        &["x9", "X9", "é7", "e7"],
+        "latin1 MariaDB",
+    );
+
+    // PostgreSQL, a key column with a nondeterministic (case-blind) collation.
+    let ci = Db::new(Engine::Postgres, "ci");
+    ci.run(
+        "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+         CREATE TABLE items (code text COLLATE ci PRIMARY KEY);
+         INSERT INTO items VALUES ('ABC'), ('DEF');",
+    );
+    mappings_in(
+        &ci,
+        &[
+            ("Employé", "abc"),
+            ("Employé", "DEF"),
+            ("Employé", "xyz"),
+            ("Employé", "XYZ"),
+        ],
+    );
+    agree(
+        &ci,
+        &ci,
+        1,
+        &["abc", "xyz", "XYZ"],
+        "nondeterministic collation",
+    );
+
+    // Integer keys more than 2^63 apart, and the largest 64-bit key among ranges that
+    // nearly all differ.
+    let wide = Db::new(Engine::Postgres, "wide");
+    wide.run(
+        "CREATE TABLE items (id bigint PRIMARY KEY);
+         INSERT INTO items VALUES (-1), (1), (9223372036854775807);",
+    );
+    let target = Db::new(Engine::Postgres, "wide_target");
+    mappings_in(&target, &[("Employé", "1")]);
+    agree(&wide, &target, 2, &[], "a span past 2^63");
+    let spread = Db::new(Engine::Postgres, "spread");
+    spread.run(
+        "CREATE TABLE items (id bigint PRIMARY KEY);
+         INSERT INTO items SELECT g * 2251799813685248 FROM generate_series(0, 4095) g;
+         INSERT INTO items VALUES (9223372036854775807);",
+    );
+    let target = Db::new(Engine::Postgres, "spread_target");
+    mappings_in(&target, &[("Employé", "0")]);
+    agree(
+        &spread,
+        &target,
+        4096,
+        &[],
+        "the largest key in a fetched range",
+    );
+
+    // SQLite: an INTEGER key holding text and a real.
+    let loose = Db::new(Engine::Sqlite, "loose");
+    loose.run(
+        "CREATE TABLE items (id INT PRIMARY KEY);
+         INSERT INTO items VALUES (1), (2), ('2x'), (3.5);",
+    );
+    let target = Db::new(Engine::Postgres, "loose_target");
+    mappings_in(
+        &target,
+        &[("Employé", "1"), ("Employé", "2"), ("Employé", "3")],
+    );
+    agree(&loose, &target, 2, &[], "SQLite keys that are not integers");
+
+    // A type two tables share: only the mappings' legacy_table, which migcov reads, says
+    // whose a mapping is, so the table is exported in full, not pushed down.
+    let shared = Db::new(Engine::Postgres, "shared");
+    shared.run(
+        "CREATE TABLE items (id integer PRIMARY KEY);
+         INSERT INTO items VALUES (1), (2), (3);
+         CREATE TABLE items2 (id integer PRIMARY KEY);
+         INSERT INTO items2 VALUES (1);",
+    );
+    mappings_in(&shared, &[("Employé", "1")]);
+    shared.run(
+        "INSERT INTO entities VALUES ('items2', 'BUSINESS', 'items2', 'new_items', 1, 1, 0, 'EMPLOYÉ');",
+    );
+    agree(&shared, &shared, 2, &[], "a shared entity type");
+    let work = tempfile::tempdir().unwrap();
+    let pushed = collect(work.path(), "shared", &shared.url, &shared.url, true);
+    assert!(!pushed.join("pushdown/items.json").exists());
+
+    // MariaDB BIGINT UNSIGNED past 2^63.
+    let unsigned = Db::new(Engine::Maria, "unsigned");
+    unsigned.run(
+        "CREATE TABLE items (id BIGINT UNSIGNED PRIMARY KEY);
+         INSERT INTO items VALUES (1), (2), (18446744073709551615);",
+    );
+    let target = Db::new(Engine::Postgres, "unsigned_target");
+    mappings_in(
+        &target,
+        &[("Employé", "1"), ("Employé", "18446744073709551615")],
+    );
+    agree(&unsigned, &target, 1, &[], "unsigned 64-bit keys");
+}

@@ -43,11 +43,15 @@ impl Mysql {
         // TIMESTAMP columns in UTC; one consistent, read-only snapshot for everything.
         // A table locked by a schema change fails the statement within a minute instead of
         // waiting forever.
-        conn.query_drop("SET time_zone = '+00:00', lock_wait_timeout = 60")
-            .and_then(|()| {
-                conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            })
-            .map_err(connect_error)?;
+        // Backslashes are escapes in string literals, as migcov writes them, whatever the
+        // server's default `sql_mode` says (NO_BACKSLASH_ESCAPES would turn `\\t` in a
+        // regular expression into a backslash and a `t`).
+        conn.query_drop(
+            "SET time_zone = '+00:00', lock_wait_timeout = 60, \
+             sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
+        )
+        .and_then(|()| conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        .map_err(connect_error)?;
         conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             .map_err(connect_error)?;
         let database: Option<String> = conn
@@ -87,6 +91,15 @@ fn text(value: mysql::Value) -> Option<String> {
     }
 }
 
+/// A ZEROFILL number's text without its padding: `000042` is `42`, `0000` is `0`.
+fn unpadded(text: String) -> String {
+    let digits = text.trim_start_matches('0');
+    match digits.is_empty() || digits.starts_with('.') {
+        true => format!("0{digits}"),
+        false => digits.to_string(),
+    }
+}
+
 impl Database for Mysql {
     fn url(&self) -> &DbUrl {
         &self.url
@@ -116,7 +129,7 @@ impl Database for Mysql {
 
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
         let sql = format!(
-            "SELECT column_name, data_type FROM information_schema.columns \
+            "SELECT column_name, column_type FROM information_schema.columns \
              WHERE table_schema = {} AND table_name = {} ORDER BY ordinal_position",
             self.literal(table.schema.as_deref().unwrap_or_default()),
             self.literal(&table.name)
@@ -175,16 +188,28 @@ impl Database for Mysql {
                 )
             })
             .collect();
+        // ZEROFILL pads a number's text for display (`000042`): the number is 42.
+        let padded: Vec<bool> = columns
+            .as_ref()
+            .iter()
+            .map(|c| {
+                c.flags()
+                    .contains(mysql::consts::ColumnFlags::ZEROFILL_FLAG)
+            })
+            .collect();
         let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
             return Err(query_error(&url, sql, table, NOT_A_QUERY));
         };
         let mut set = result.iter().expect("a result set with columns");
         for row in set.by_ref() {
             let values = row.map_err(error)?.unwrap().into_iter().map(text);
-            batcher.push(values.zip(&instants).map(|(value, instant)| match instant {
-                true => value.map(|v| format!("{v}+00:00")),
-                false => value,
-            }))?;
+            batcher.push(values.zip(instants.iter().zip(&padded)).map(
+                |(value, (instant, padded))| match (instant, padded) {
+                    (true, _) => value.map(|v| format!("{v}+00:00")),
+                    (_, true) => value.map(unpadded),
+                    _ => value,
+                },
+            ))?;
         }
         drop(set);
         batcher.finish()

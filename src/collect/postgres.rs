@@ -102,9 +102,12 @@ impl Database for Postgres {
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
         // Ordinary and partitioned tables, not their partitions (whose rows the parent's
         // count already holds), views or foreign tables.
+        // The schemas of an ordinary table's inheritance children, one a line.
         let sql = "SELECT n.nspname, c.relname, \
-                   CASE WHEN c.relkind = 'r' AND EXISTS \
-                   (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid) THEN 't' ELSE 'f' END \
+                   CASE WHEN c.relkind = 'r' THEN (SELECT string_agg(DISTINCT cn.nspname, E'\\n') \
+                   FROM pg_inherits i JOIN pg_class cc ON cc.oid = i.inhrelid \
+                   JOIN pg_namespace cn ON cn.oid = cc.relnamespace \
+                   WHERE i.inhparent = c.oid) END \
                    FROM pg_class c \
                    JOIN pg_namespace n ON n.oid = c.relnamespace \
                    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \
@@ -119,7 +122,11 @@ impl Database for Postgres {
                 shown: shown_name(Some(&r[0]), &r[1], Some("public")),
                 schema: Some(r[0].clone()),
                 name: r[1].clone(),
-                only: r[2] == "t",
+                // Read as ONLY itself when its children are listed too (they are tables of
+                // their own then); children in schemas not read are counted in it.
+                only: r[2]
+                    .lines()
+                    .any(|child| schemas.selects(child, child == "public")),
             })
             .collect())
     }
@@ -152,9 +159,8 @@ impl Database for Postgres {
         batch_rows: usize,
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError> {
-        let copy = format!(
-            "COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{NULL_MARK}')"
-        );
+        let copy =
+            format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{NULL_MARK}')");
         let url = self.url.clone();
         let error = |message: String| CollectError::Query {
             server: url.shown.clone(),

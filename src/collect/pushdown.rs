@@ -102,13 +102,21 @@ fn key_text(kind: Kind, columns: &[String], quote: &dyn Fn(&str) -> String, alia
     }
 }
 
-/// `a = b` comparing the bytes of two texts: MySQL and MariaDB compare text by a collation
-/// that ignores case, accents and trailing spaces (`'ALFKI' = 'alfki '`).
-fn same_text(kind: Kind, a: &str, b: &str) -> String {
+/// A text as its bytes compare, whatever the column's collation: MySQL and MariaDB
+/// collations ignore case, accents and trailing spaces (`'ALFKI' = 'alfki '`), and a
+/// PostgreSQL column may have a nondeterministic collation. MySQL's text is first made
+/// UTF-8 (a latin1 column's bytes are not), as the values migcov reads are.
+fn exact_text(kind: Kind, expr: &str) -> String {
     match kind {
-        Kind::Mysql => format!("CAST({a} AS BINARY) = CAST({b} AS BINARY)"),
-        _ => format!("{a} = {b}"),
+        Kind::Mysql => format!("CAST(CONVERT({expr} USING utf8mb4) AS BINARY)"),
+        Kind::Postgresql => format!("CAST({expr} AS TEXT) COLLATE \"C\""),
+        Kind::Sqlite => expr.to_string(),
     }
+}
+
+/// `a = b` comparing the bytes of two texts ([`exact_text`]).
+fn same_text(kind: Kind, a: &str, b: &str) -> String {
+    format!("{} = {}", exact_text(kind, a), exact_text(kind, b))
 }
 
 /// The `entity_type` values, exactly as the mappings hold them, whose key
@@ -128,10 +136,7 @@ fn raw_types(
         .collect();
     // MySQL and MariaDB compare text by a collation that ignores case, accents and trailing
     // spaces: DISTINCT would merge `Customer` and `CUSTOMER`. Bytes compare exactly.
-    let value = match db.url().kind {
-        Kind::Mysql => "CAST(m.entity_type AS BINARY)",
-        _ => "m.entity_type",
-    };
+    let value = exact_text(db.url().kind, "m.entity_type");
     let sql =
         format!("SELECT DISTINCT {value} FROM ({mappings_sql}) m WHERE m.entity_type IS NOT NULL");
     let mut raw = Vec::new();
@@ -160,10 +165,7 @@ fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
             .collect::<Vec<_>>()
             .join(", "),
     };
-    let value = match db.url().kind {
-        Kind::Mysql => "CAST(m.entity_type AS BINARY)",
-        _ => "m.entity_type",
-    };
+    let value = exact_text(db.url().kind, "m.entity_type");
     format!(
         "SELECT {} AS legacy_id FROM ({mappings_sql}) m \
          WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL",
@@ -237,8 +239,9 @@ pub fn anti_join(
         },
     )?;
     let orphan_sql = format!(
-        "SELECT DISTINCT mm.legacy_id FROM ({mapped}) mm WHERE NOT EXISTS \
+        "SELECT DISTINCT {} FROM ({mapped}) mm WHERE NOT EXISTS \
          (SELECT 1 FROM {legacy_name} s WHERE {})",
+        exact_text(kind, "mm.legacy_id"),
         same_text(kind, &text, "mm.legacy_id")
     );
     let mut orphans = Vec::new();
@@ -383,9 +386,10 @@ fn in_buckets(kind: Kind, lo: i64, width: i64, buckets: &[i64]) -> String {
         return String::new();
     };
     if buckets.len() > MAX_LISTED {
+        // Inclusive bounds: the last range may end at the largest 64-bit key.
         let from = lo as i128 + *first as i128 * width as i128;
-        let to = (lo as i128 + (*last as i128 + 1) * width as i128).min(i64::MAX as i128);
-        return format!(" AND k >= {from} AND k < {to}");
+        let to = (lo as i128 + (*last as i128 + 1) * width as i128 - 1).min(i64::MAX as i128);
+        return format!(" AND k >= {from} AND k <= {to}");
     }
     let list: Vec<String> = buckets.iter().map(i64::to_string).collect();
     format!(
@@ -413,21 +417,39 @@ fn ids_in(
     width: i64,
     within: &[i64],
     bytes: &mut u64,
-) -> Result<BTreeSet<i64>, CollectError> {
+) -> Result<Vec<i64>, CollectError> {
     let sql = format!(
         "SELECT k FROM ({source}) d WHERE k >= {lo}{}",
         in_buckets(db.url().kind, lo, width, within)
     );
-    let mut set = BTreeSet::new();
+    // Sorted and deduplicated: 8 bytes an id (a set took five times that).
+    let mut ids = Vec::new();
     values(db, &sql, table, bytes, |column| {
-        set.extend(
+        ids.extend(
             column
                 .into_iter()
                 .flatten()
                 .filter_map(|v| v.trim().parse::<i64>().ok()),
         );
     })?;
-    Ok(set)
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The ids of sorted `a` that are not in sorted `b`.
+fn difference(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut j = 0;
+    for &x in a {
+        while j < b.len() && b[j] < x {
+            j += 1;
+        }
+        if j == b.len() || b[j] != x {
+            out.push(x);
+        }
+    }
+    out
 }
 
 /// The canonical integer text of a mapping's legacy id, in each engine's SQL: only such ids
@@ -503,7 +525,8 @@ pub fn checksums(
     let mut queries = 1u64;
     // Mapped ids that are not canonical integers never equal a key: orphans outright.
     let odd_sql = format!(
-        "SELECT DISTINCT mm.legacy_id FROM ({mapped}) mm WHERE NOT ({})",
+        "SELECT DISTINCT {} FROM ({mapped}) mm WHERE NOT ({})",
+        exact_text(tk, "mm.legacy_id"),
         canonical_int(tk, "mm.legacy_id")
     );
     let mut orphans: Vec<String> = Vec::new();
@@ -544,11 +567,38 @@ pub fn checksums(
         // Level by level: the differing buckets of one width are cut into FANOUT smaller
         // ones, digested in one statement per side, until the ids left in differing
         // buckets are few enough to fetch.
+        // Keys more than 2^63 apart (-1 and the largest key) would overflow `k - lo` on
+        // every engine: then the ids are read, exactly, without ranges.
+        let wide = hi as i128 - lo as i128 + 1 > i64::MAX as i128;
         let span = (hi as i128 - lo as i128 + 1).min(i64::MAX as i128) as i64;
         let mut width = span;
         let mut differing: Vec<i64> = Vec::new();
         let mut first = true;
-        loop {
+        if wide {
+            let si = ids_in(
+                source,
+                &source_set,
+                &table.shown,
+                lo,
+                width,
+                &[],
+                &mut bytes,
+            )?;
+            let ti = ids_in(
+                target,
+                &target_set,
+                &table.shown,
+                lo,
+                width,
+                &[],
+                &mut bytes,
+            )?;
+            queries += 2;
+            unmapped.extend(difference(&si, &ti));
+            orphan_ints.extend(difference(&ti, &si));
+        }
+        #[allow(clippy::while_immutable_condition)] // left by its breaks
+        while !wide {
             let fanout = if first { FIRST_FANOUT } else { FANOUT };
             let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
             let within = if first { Vec::new() } else { differing.clone() };
@@ -575,6 +625,7 @@ pub fn checksums(
             queries += 2;
             first = false;
             let buckets: BTreeSet<i64> = s.keys().chain(t.keys()).copied().collect();
+            let listed = buckets.len();
             let mut left = 0u64;
             differing = buckets
                 .into_iter()
@@ -594,9 +645,14 @@ pub fn checksums(
             if differing.is_empty() {
                 break;
             }
-            // Fetched when few ids are left, at the narrowest width, or when so many ranges
-            // differ that digests would move as much as the ids (read as one range).
-            if left <= fetch_below || width == 1 || differing.len() > MAX_LISTED {
+            // Fetched when few ids are left, at the narrowest width, or when most ranges
+            // differ (differences scattered everywhere, or an entity not migrated yet):
+            // another level would digest nearly every id again, so the ids are read.
+            if left <= fetch_below
+                || width == 1
+                || differing.len() > MAX_LISTED
+                || differing.len() * 2 > listed
+            {
                 let si = ids_in(
                     source,
                     &source_set,
@@ -616,8 +672,8 @@ pub fn checksums(
                     &mut bytes,
                 )?;
                 queries += 2;
-                unmapped.extend(si.difference(&ti));
-                orphan_ints.extend(ti.difference(&si));
+                unmapped.extend(difference(&si, &ti));
+                orphan_ints.extend(difference(&ti, &si));
                 break;
             }
         }
@@ -651,9 +707,12 @@ pub fn checksums(
 /// Whether a column type is an integer on its engine.
 pub fn is_integer_type(data_type: &str) -> bool {
     let t = data_type.to_ascii_lowercase();
+    // An unsigned 64-bit key may pass 2^63, where no engine's signed cast goes.
+    let unsigned_64 = t.contains("bigint") && t.contains("unsigned");
     ["int", "serial"].iter().any(|w| t.contains(w))
         && !t.contains("interval")
         && !t.contains("point")
+        && !unsigned_64
 }
 
 pub fn summary_path(table: &str) -> String {
