@@ -680,13 +680,14 @@ fn load_file(
         // is not JSON) is tested in a pass of its own (below).
         let apart = format == TableFormat::Parquet && spec.keep != Keep::All;
         if converts {
-            // Text that is empty once trimmed (`""` in a CSV, '' from a database) is a
-            // missing value, as an empty cell is, not one that fails to convert.
+            // An empty text (`""` in a CSV, '' from a database) is a missing value, as an
+            // empty cell is, not one that fails to convert. (Its length is read, not a
+            // trimmed copy of every value.)
             let given = match found {
                 DataType::String => col(spec.name)
                     .str()
-                    .strip_chars(lit(NULL))
-                    .neq(lit(""))
+                    .len_bytes()
+                    .gt(lit(0u32))
                     .fill_null(lit(false)),
                 _ => col(spec.name).is_not_null(),
             };

@@ -278,7 +278,8 @@ fn join(
         }
         .collect()?;
         // Of those, the ids with no ambiguous mapping either: unmapped.
-        let unmapped = match shared_positions.is_empty() {
+        let no_shared = shared_positions.is_empty();
+        let unmapped = match no_shared {
             true => unowned.clone(),
             false => {
                 let positions = IdxCa::from_vec("__mapping".into(), shared_positions);
@@ -302,6 +303,12 @@ fn join(
             }
         };
         let distinct = |frame: LazyFrame| super::repeats::distinct(frame, "id");
+        // Without a shared type the two sets are one: counted once.
+        let distinct_unmapped = distinct(unmapped.clone().lazy())?;
+        let distinct_unowned = match no_shared {
+            true => distinct_unmapped,
+            false => distinct(unowned.lazy())?,
+        };
         // Collected now (one row): a plan kept until the end held every table's ids.
         count_parts.push(
             all.clone()
@@ -311,10 +318,10 @@ fn join(
                     lit(distinct(in_scope)?)
                         .cast(DataType::UInt64)
                         .alias("in_scope"),
-                    lit(distinct(unowned.lazy())?)
+                    lit(distinct_unowned)
                         .cast(DataType::UInt64)
                         .alias("unowned"),
-                    lit(distinct(unmapped.clone().lazy())?)
+                    lit(distinct_unmapped)
                         .cast(DataType::UInt64)
                         .alias("unmapped"),
                 ])
