@@ -114,3 +114,32 @@ fn an_exclusion_by_ids_needs_a_full_export() {
     let error = load_error(dir.path());
     assert!(error.contains("collect it without --pushdown"), "{error}");
 }
+
+/// The database's matched count stands only on the mappings given: compared against other
+/// types than the owners' (a stale summary), or with no mapping row of the type, it claims
+/// nothing.
+#[test]
+fn a_pushed_down_count_without_its_mappings_claims_nothing() {
+    for entity_types in [r#"["OLD"]"#, r#"["OFFICE"]"#] {
+        let data = common::base_with(None);
+        pushed_down(data.path(), 9);
+        let summary = data.path().join("pushdown/dispatch_office.json");
+        let text = std::fs::read_to_string(&summary)
+            .unwrap()
+            .replace(r#"["OFFICE"]"#, entity_types);
+        std::fs::write(&summary, text).unwrap();
+        if entity_types.contains("OFFICE") {
+            // No mapping row at all: the mappings were not exported with the summary.
+            std::fs::write(
+                data.path().join("mappings/offices.csv"),
+                "entity_type,legacy_id,modern_id\n",
+            )
+            .unwrap();
+        }
+        let (_, measures, _) = common::run(data.path());
+        let table = &measures.missing[0];
+        assert_eq!(table.matched, 0, "{entity_types}");
+        let ledger = measures.ledger.unwrap();
+        assert_eq!(ledger.rows[0].migrated.value, 0, "{entity_types}");
+    }
+}

@@ -49,21 +49,35 @@ pub(crate) fn read_text(file: &InputFile) -> Result<String, LoadError> {
 pub const MAX_DEPTH: usize = 64;
 
 pub fn depth_message() -> String {
-    format!("nested deeper than {MAX_DEPTH} levels, the most a manifest may have")
+    format!(
+        "nested deeper than {MAX_DEPTH} levels, or more than {MAX_ALIASES} aliases: the most a manifest may have"
+    )
 }
 
-/// The 1-based line where a YAML text first nests deeper than [`MAX_DEPTH`], read in one
-/// pass without parsing: block levels by their indentation and the compact entries that
-/// open a line (`- - x`), flow levels by the brackets outside quotes and comments. A quote
-/// opens a quoted scalar only where a value starts (in `a "b`, it is text); brackets inside
-/// quotes do not nest, but a line holding more than the limit of them is refused too, so no
-/// misread quote lets a deep line through. The lines of a block scalar (`|`, `>`) are text.
-/// It over-counts rather than under-counts, which only matters past the limit, far beyond
-/// any real manifest.
+/// The most alias uses (`*name`) a manifest may hold: each repeats its anchor's whole value
+/// when the document is read, so a few thousand of a large anchor ask for gigabytes.
+pub const MAX_ALIASES: usize = 256;
+
+/// The most text aliases may repeat, counting each as the whole file (a bound, not a
+/// measure): 64 aliases in a 1 MiB file, all 256 in a file of up to 256 KiB.
+const MAX_EXPANDED: usize = 64 << 20;
+
+/// The 1-based line where a YAML text first nests deeper than [`MAX_DEPTH`] (or uses more
+/// than [`MAX_ALIASES`] aliases), read in one pass without parsing: block levels by their
+/// indentation and the compact entries that open a line (`- - x`), flow levels by the
+/// brackets that open a collection. As YAML reads them, a bracket or a quote opens
+/// something only where a value starts (after `: `, `[`, `{`, `,`, `- ` or at the start of
+/// a line); elsewhere it is text (`Skips notes starting with '[' (JIRA-12)`). Quoted
+/// scalars run across lines. Brackets inside quotes do not nest, but a line holding more
+/// than the limit of them is refused too, so no misread quote lets a deep line through.
+/// The lines of a block scalar (`|`, `>`) are text. It over-counts rather than
+/// under-counts, which only matters past the limit, far beyond any real manifest.
 pub fn too_deep(text: &str) -> Option<usize> {
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;
-    // The indentation of the key whose block scalar is being read.
+    let mut aliases = 0usize;
+    let mut quote: Option<char> = None;
+    // The column of the key whose block scalar is being read.
     let mut block: Option<usize> = None;
     for (i, line) in text.lines().enumerate() {
         let rest = line.trim_start_matches(' ');
@@ -74,10 +88,10 @@ pub fn too_deep(text: &str) -> Option<usize> {
             }
             block = None;
         }
-        if rest.is_empty() || rest.starts_with('#') {
+        if quote.is_none() && (rest.is_empty() || rest.starts_with('#')) {
             continue;
         }
-        if flow == 0 {
+        if flow == 0 && quote.is_none() {
             while indents.last().is_some_and(|&top| top >= indent) {
                 indents.pop();
             }
@@ -86,24 +100,29 @@ pub fn too_deep(text: &str) -> Option<usize> {
         // Entries opened on this line: `- ` and `? ` in a row.
         let mut markers = 0;
         let mut body = rest;
-        while let Some(after) = body
-            .strip_prefix("- ")
-            .or_else(|| body.strip_prefix("? "))
-            .or_else(|| (body == "-").then_some(""))
-        {
-            markers += 1;
-            body = after.trim_start_matches(' ');
+        if quote.is_none() {
+            while let Some(after) = body
+                .strip_prefix("- ")
+                .or_else(|| body.strip_prefix("? "))
+                .or_else(|| (body == "-").then_some(""))
+            {
+                markers += 1;
+                body = after.trim_start_matches(' ');
+            }
         }
-        let mut quote: Option<char> = None;
+        let chars: Vec<char> = body.chars().collect();
         let mut escaped = false;
         let mut at_start = true;
-        let mut previous = ' ';
         let mut deepest = flow;
         let mut quoted_brackets = 0usize;
-        for c in body.chars() {
+        for (j, &c) in chars.iter().enumerate() {
+            let next = chars.get(j + 1).copied();
             match quote {
                 Some('"') if escaped => escaped = false,
                 Some('"') if c == '\\' => escaped = true,
+                // `''` inside single quotes is one quote, not the end.
+                Some('\'') if c == '\'' && next == Some('\'') => escaped = true,
+                Some('\'') if escaped => escaped = false,
                 Some(q) if c == q => {
                     quote = None;
                     at_start = false;
@@ -115,30 +134,37 @@ pub fn too_deep(text: &str) -> Option<usize> {
                 }
                 None => match c {
                     '"' | '\'' if at_start => quote = Some(c),
-                    '#' if previous == ' ' || previous == '\t' => break,
-                    '[' | '{' => {
+                    '#' if j == 0 || chars[j - 1] == ' ' || chars[j - 1] == '\t' => break,
+                    '[' | '{' if at_start => {
                         flow += 1;
                         deepest = deepest.max(flow);
-                        at_start = true;
                     }
-                    ']' | '}' => {
-                        flow = flow.saturating_sub(1);
+                    ']' | '}' if flow > 0 => {
+                        flow -= 1;
                         at_start = false;
                     }
-                    ',' => at_start = true,
-                    ':' => at_start = true,
+                    ',' if flow > 0 => at_start = true,
+                    // A value indicator only before a space (or the end): `a:b` is text.
+                    ':' if next.is_none_or(|n| n == ' ' || n == '\t') => at_start = true,
+                    '*' if at_start => {
+                        aliases += 1;
+                        at_start = false;
+                    }
                     ' ' | '\t' => {}
                     _ => at_start = false,
                 },
             }
-            previous = c;
         }
-        if indents.len() + markers + deepest > MAX_DEPTH || quoted_brackets > MAX_DEPTH {
+        if indents.len() + markers + deepest > MAX_DEPTH
+            || quoted_brackets > MAX_DEPTH
+            || aliases > MAX_ALIASES
+            || aliases.saturating_mul(text.len()) > MAX_EXPANDED
+        {
             return Some(i + 1);
         }
-        // `key: |`, `key: >-`, `- |2`: the lines below, indented deeper, are text.
+        // `key: |`, `key: >-`, `- |2`: the lines below, indented deeper than the key, are
+        // text.
         let value = body.rsplit_once(": ").map_or(body, |(_, v)| v).trim_end();
-        let value = value.strip_prefix("- ").unwrap_or(value);
         if quote.is_none()
             && flow == 0
             && (value.starts_with('|') || value.starts_with('>'))
@@ -146,7 +172,7 @@ pub fn too_deep(text: &str) -> Option<usize> {
                 .chars()
                 .all(|c| c == '-' || c == '+' || c.is_ascii_digit())
         {
-            block = Some(indent);
+            block = Some(line.len() - body.len());
         }
     }
     None

@@ -746,7 +746,27 @@ pub fn measure(
             let get = |m: &BTreeMap<String, u64>| m.get(key).copied().unwrap_or(0);
             // A pushed-down table's file holds no matched id: the database counted them,
             // against every mapping of its types, so with a shared type they are ambiguous.
-            let pushed = inputs.pushdown.get(table).map_or(0, |p| p.matched);
+            // The count stands only on the mappings given: the types the database compared
+            // must be the owners' types now, each with mapping rows, and it can be no more
+            // than those rows.
+            let pushed = inputs.pushdown.get(table).map_or(0, |p| {
+                let compared: BTreeSet<String> = p
+                    .entity_types
+                    .iter()
+                    .map(|t| crate::model::entity_type_key(t))
+                    .collect();
+                let owned_types: BTreeSet<String> = types.iter().cloned().collect();
+                let rows: i64 = types
+                    .iter()
+                    .map(|t| joined.rows_per_type.get(t).copied().unwrap_or(0))
+                    .sum();
+                let backed = compared == owned_types
+                    && types.iter().all(|t| joined.rows_per_type.contains_key(t));
+                match backed {
+                    true => p.matched.min(rows.max(0) as u64),
+                    false => 0,
+                }
+            });
             let shared = types.iter().any(|t| owned.is_shared(t));
             MissingTable {
                 table: table.clone(),

@@ -213,7 +213,13 @@ pub struct DataDomain {
 /// are read and folded here.
 pub fn entity_type_key(raw: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
-    raw.trim().nfc().collect::<String>().to_uppercase()
+    // Upper case can decompose what NFC composed (ΐ becomes Ϊ́), so NFC comes last too.
+    raw.trim()
+        .nfc()
+        .collect::<String>()
+        .to_uppercase()
+        .nfc()
+        .collect()
 }
 
 /// A `DataEntity` record, references resolved where they could be.
