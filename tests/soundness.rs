@@ -433,3 +433,36 @@ fn a_shared_types_mapping_in_no_sharing_table_is_an_orphan() {
         [("customers_eu".to_string(), 1)]
     );
 }
+
+#[test]
+fn ids_and_mappings_of_two_spellings_count_for_neither() {
+    // `Artist` and `artist`, 3 rows each, both owned by type ART; mappings 1-3 name `Artist`.
+    // Ids and mappings meet tables by the folded name: which table they prove is unknown,
+    // so neither line claims them (ambiguous), where both used to (6 of 6).
+    let data = folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        (
+            "inventory/source.csv".into(),
+            "table,row_count\nArtist,3\nartist,3\n".into(),
+        ),
+        (
+            "entities.yaml".into(),
+            "- name: a\n  domain: BUSINESS\n  legacy_table: Artist\n  target_table: x\n  total_records: 3\n  migrated_records: 3\n  failed_records: 0\n  entity_type: ART\n\
+             - name: b\n  domain: BUSINESS\n  legacy_table: artist\n  target_table: x\n  total_records: 3\n  migrated_records: 0\n  failed_records: 0\n  entity_type: ART\n".into(),
+        ),
+        (
+            "mappings/m.csv".into(),
+            "entity_type,legacy_id,modern_id,legacy_table\n\
+             ART,1,a0000000-0000-4000-8000-000000000001,Artist\n\
+             ART,2,a0000000-0000-4000-8000-000000000002,Artist\n\
+             ART,3,a0000000-0000-4000-8000-000000000003,Artist\n".into(),
+        ),
+    ]);
+    let (_, m, _) = run(data.path());
+    assert_eq!(terms(line(&m, "Artist")), (0, 0, 0, 3, 3, 0));
+    assert_eq!(terms(line(&m, "artist")), (0, 0, 0, 3, 3, 0));
+    assert_eq!(headline(&m), (6, 0));
+}

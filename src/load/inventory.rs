@@ -91,6 +91,11 @@ impl Inventory {
         self.tables.values()
     }
 
+    /// How many of its names fold to `key` ([`table_key`]): 2 for `Artist` and `artist`.
+    pub fn spellings(&self, key: &str) -> usize {
+        self.keys.get(key).map_or(0, Vec::len)
+    }
+
     pub fn lookup(&self, name: &str) -> Lookup<'_> {
         let trimmed = name.trim();
         if let Some(table) = self.tables.get(trimmed) {

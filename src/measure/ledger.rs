@@ -300,6 +300,15 @@ pub fn ledger(
             _ if !owners.is_empty() => (Term::new(0, Source::Entities), 0),
             _ => (from_metrics(|t| t.records_successful), 0),
         };
+        // Two inventory tables whose names differ only in case (`Artist`, `artist`): ids
+        // and mappings meet tables by the folded name, so what they show cannot be told
+        // apart between the two. It counts for neither: it is ambiguous.
+        let (migrated, ambiguous) = match migrated.source {
+            Source::SourceIdsAndMappings | Source::Mappings if inventory.spellings(&key) > 1 => {
+                (Term::new(0, migrated.source), ambiguous + migrated.value)
+            }
+            _ => (migrated, ambiguous),
+        };
         let failed = if !owners.is_empty() {
             Term::new(
                 claiming.iter().map(|e| e.failed_records).sum(),
