@@ -201,3 +201,46 @@ fn composite_parts_holding_the_separator_stay_apart() {
     // ('A|B', 'C') is mapped (escaped as A\|B|C); ('A', 'B|C') is not.
     assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (2, 1, 0, 1));
 }
+
+#[test]
+fn float_columns_of_a_where_exclusion_and_of_a_composite_key_hold_integers() {
+    // source_ids as pandas writes them: float64 ids (a null elsewhere made them floats)
+    // and a float64 `is_test` flag; ids 11 and 12 are test rows, excluded by `where`.
+    let ids = df!(
+        "id" => [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0],
+        "is_test" => [0.0f64, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+    )
+    .unwrap();
+    let mappings = df!(
+        "entity_type" => vec!["OFFICE"; 10],
+        "legacy_id" => (1..=10i64).map(|i| i.to_string()).collect::<Vec<_>>(),
+        "modern_id" => uuids(10)
+    )
+    .unwrap();
+    let dir = base_with_keys(mappings, ids);
+    std::fs::write(
+        dir.path().join("migcov.yaml"),
+        "exclusions:\n  - table: dispatch_office\n    where: {column: is_test, values: ['1']}\n    reason: test rows\n    approved_by: me\n",
+    )
+    .unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.excluded, m.unmapped, m.matched), (12, 2, 0, 10));
+
+    // A composite key with a float part: (10248.0, 1) is 10248|1.
+    let ids = df!(
+        "id_1" => [10248.0f64, 10249.0],
+        "id_2" => [1i64, 2]
+    )
+    .unwrap();
+    let mappings = df!(
+        "entity_type" => vec!["OFFICE"; 2],
+        "legacy_id" => ["10248|1", "10249|2"],
+        "modern_id" => uuids(2)
+    )
+    .unwrap();
+    let dir = base_with_keys(mappings, ids);
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (2, 0, 0, 2));
+}

@@ -480,15 +480,7 @@ fn convert(
         // A float key (pandas writes an integer column with a null as float64) is the
         // integer it holds when it holds one: `1001.0` is key 1001; any other value keeps
         // its text, which no integer key equals.
-        Key if found.is_float() => when(
-            c.clone()
-                .cast(DataType::Int64)
-                .cast(DataType::Float64)
-                .eq(c.clone())
-                .fill_null(lit(false)),
-        )
-        .then(c.clone().cast(DataType::Int64).cast(DataType::String))
-        .otherwise(c.cast(DataType::String)),
+        Key if found.is_float() => key_text(c, Some(found)),
         Key if found.is_integer() && found != &DataType::UInt64 => c.cast(DataType::Int64),
         Key => c.cast(DataType::String),
         Json => match found {
@@ -652,7 +644,7 @@ fn load_file(
     for spec in specs {
         let parts = key_parts(spec, &schema);
         if schema.get(spec.name).is_none() && !parts.is_empty() {
-            exprs.push(composite_key(&parts).alias(spec.name));
+            exprs.push(composite_key(&parts, &schema).alias(spec.name));
             continue;
         }
         let Some(found) = schema.get(spec.name) else {
@@ -1357,10 +1349,10 @@ pub fn ids_where(
         let wanted = Series::new("values".into(), values);
         frames.push(
             lf.filter(
-                trimmed_key(col(column).cast(DataType::String))
+                trimmed_key(key_text(col(column), schema.get(column)))
                     .is_in(lit(wanted).implode(false), false),
             )
-            .select([composite_key(&parts).alias("id")]),
+            .select([composite_key(&parts, &schema).alias("id")]),
         );
     }
     if frames.is_empty() {
@@ -1373,11 +1365,16 @@ pub fn ids_where(
 
 /// One key from its parts, each as trimmed text, joined with [`KEY_SEPARATOR`]; null when
 /// any part is null.
-fn composite_key(parts: &[String]) -> Expr {
+fn composite_key(parts: &[String], schema: &Schema) -> Expr {
+    let text = |p: &String| trimmed_key(key_text(col(p.as_str()), schema.get(p.as_str())));
+    // One part is the key itself: nothing to escape.
+    if let [one] = parts {
+        return text(one);
+    }
     let parts: Vec<Expr> = parts
         .iter()
         .map(|p| {
-            trimmed_key(col(p.as_str()).cast(DataType::String))
+            text(p)
                 .str()
                 .replace_all(lit("\\"), lit("\\\\"), true)
                 .str()
@@ -1385,6 +1382,23 @@ fn composite_key(parts: &[String]) -> Expr {
         })
         .collect();
     concat_str(parts, KEY_SEPARATOR, false)
+}
+
+/// A key column's values as text: a float column's integral values (pandas writes an
+/// integer column with a null as float64) as the integers they hold, `1001.0` as `1001`.
+fn key_text(c: Expr, dtype: Option<&DataType>) -> Expr {
+    match dtype {
+        Some(d) if d.is_float() => when(
+            c.clone()
+                .cast(DataType::Int64)
+                .cast(DataType::Float64)
+                .eq(c.clone())
+                .fill_null(lit(false)),
+        )
+        .then(c.clone().cast(DataType::Int64).cast(DataType::String))
+        .otherwise(c.cast(DataType::String)),
+        _ => c.cast(DataType::String),
+    }
 }
 
 /// The numbered columns of a composite key (`id_1`, `id_2`, ...), in order; empty for other
