@@ -95,6 +95,13 @@ fn non_finite_and_oversized_numbers_are_errors_not_hangs_or_overflows() {
         format!("{METRICS_HEADER}office-migration.ts,offices,2026-03-01T08:00:00Z,99999999999999999999,10,0,0,1000,\n").as_bytes(),
         "metrics/run.csv row 1: column `records_processed`: expected a whole number of at most 15 digits",
     );
+    // A fractional count in NDJSON is no count (it was truncated to 9).
+    expect_error(
+        "metrics/more.ndjson",
+        br#"{"script_id":"office-migration.ts","execution_date":"2026-03-01T08:00:00Z","records_processed":10,"records_successful":9.9,"records_failed":0.1,"execution_time_ms":1000}
+"#,
+        "metrics/more.ndjson row 1: column `records_successful`: expected a whole number of at most 15 digits, found \"9.9\"",
+    );
     // Each value in range, the sum past 2^62.
     let mut rows = String::from(METRICS_HEADER);
     for _ in 0..4700 {

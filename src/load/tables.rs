@@ -489,13 +489,24 @@ fn convert(
         },
         Int | Float => {
             let number = if text {
-                c.str().strip_chars(lit(NULL)).cast(spec.kind.dtype())
+                c.clone()
+                    .str()
+                    .strip_chars(lit(NULL))
+                    .cast(spec.kind.dtype())
             } else {
-                c.cast(spec.kind.dtype())
+                c.clone().cast(spec.kind.dtype())
             };
             // Out of range is not a number here: NaN and ±inf would hang a chart's axis, a
             // count past MAX_COUNT could overflow a sum. Both become null and are reported.
             let in_range = match spec.kind {
+                // A float (NDJSON `9.9`, a Parquet double) is a count only when whole: the
+                // cast would truncate it.
+                Int if found.is_float() => number.clone().abs().lt_eq(lit(MAX_COUNT)).and(
+                    number
+                        .clone()
+                        .cast(DataType::Float64)
+                        .eq(c.cast(DataType::Float64)),
+                ),
                 Int => number.clone().abs().lt_eq(lit(MAX_COUNT)),
                 _ => number.clone().is_finite(),
             };
