@@ -95,6 +95,13 @@ fn non_finite_and_oversized_numbers_are_errors_not_hangs_or_overflows() {
         format!("{METRICS_HEADER}office-migration.ts,offices,2026-03-01T08:00:00Z,99999999999999999999,10,0,0,1000,\n").as_bytes(),
         "metrics/run.csv row 1: column `records_processed`: expected a whole number of at most 15 digits",
     );
+    // A column polars cannot read (an NDJSON integer past 2^63) is an error, not a panic.
+    expect_error(
+        "mappings/more.ndjson",
+        br#"{"entity_type":"OFFICE","legacy_id":18446744073709551615,"modern_id":"7a0c8f3e-2b4d-4e6f-8a1b-000000000099"}
+"#,
+        "mappings/more.ndjson: cannot parse table: a column of a type migcov cannot read (Arrow datatype Int128 not supported by Polars)",
+    );
     // A fractional count in NDJSON is no count (it was truncated to 9).
     expect_error(
         "metrics/more.ndjson",

@@ -518,6 +518,32 @@ fn convert(
     }
 }
 
+/// Runs a reader, turning its panic into an error naming the file: polars panics on some
+/// column types it cannot read (NDJSON integers past 2^63, Parquet decimals, extension
+/// types), and a file is never a crash. Its message is not printed as a panic's would be.
+fn guarded<T>(
+    file: &InputFile,
+    read: impl FnOnce() -> Result<T, LoadError>,
+) -> Result<T, LoadError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    std::panic::set_hook(hook);
+    result.unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        // polars' advice on its own build is no help to a user.
+        let message = message.split(". You probably").next().unwrap_or_default();
+        Err(LoadError::table(
+            &file.relative,
+            format!("a column of a type migcov cannot read ({message})"),
+        ))
+    })
+}
+
 /// Loads every file of one kind into a single frame with the spec's columns (absent optional
 /// columns are null) plus `__file` and `__row`, files in the order given.
 pub fn load_table(
@@ -532,7 +558,7 @@ pub fn load_table(
             .kind
             .table_format()
             .ok_or_else(|| LoadError::table(&file.relative, "not a CSV, Parquet or NDJSON file"))
-            .and_then(|format| load_file(file, format, specs, options));
+            .and_then(|format| guarded(file, || load_file(file, format, specs, options)));
         // Every file is tried, so one run names every file to fix.
         match loaded {
             Ok(frame) => frames.push(frame),
