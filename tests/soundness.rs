@@ -466,3 +466,17 @@ fn ids_and_mappings_of_two_spellings_count_for_neither() {
     assert_eq!(terms(line(&m, "artist")), (0, 0, 0, 3, 3, 0));
     assert_eq!(headline(&m), (6, 0));
 }
+
+#[test]
+fn mappings_of_an_entity_writing_outside_the_target_inventory_are_not_migrated() {
+    // The entity writes `staging.customers`, which the target inventory does not list.
+    let data = orders_folder(&["ORDER,1,", "ORDER,2,"], "table,row_count\norders,2\n");
+    std::fs::write(
+        data.path().join("inventory/target.csv"),
+        "table,row_count\ncustomers,2\n",
+    )
+    .unwrap();
+    let (_, m, findings) = run(data.path());
+    assert_eq!(terms(line(&m, "orders")), (0, 0, 0, 2, 0, 0));
+    assert!(!fired(&findings, "coverage.table.not_in_inventory").is_empty());
+}

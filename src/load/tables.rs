@@ -520,15 +520,12 @@ fn convert(
 
 /// Runs a reader, turning its panic into an error naming the file: polars panics on some
 /// column types it cannot read (NDJSON integers past 2^63, Parquet decimals, extension
-/// types), and a file is never a crash. Its message is not printed as a panic's would be.
+/// types), and a file is never a crash.
 fn guarded<T>(
     file: &InputFile,
     read: impl FnOnce() -> Result<T, LoadError>,
 ) -> Result<T, LoadError> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
-    std::panic::set_hook(hook);
     result.unwrap_or_else(|payload| {
         let message = payload
             .downcast_ref::<String>()

@@ -15,7 +15,8 @@
 //!   `legacy_id`s of their own (excluded ids left out); else the owning entities'
 //!   `migrated_records`; else the covering scripts' metrics (`records_successful` of their
 //!   final runs); else 0. Entities and scripts whose target table is not in the target
-//!   inventory (a staging copy) claim nothing;
+//!   inventory (a staging copy) claim nothing, and when every owner writes to such a table
+//!   its mappings and ids prove no migrated row;
 //! - failed: the owning entities' `failed_records`; else the scripts' metrics
 //!   (`records_failed` of their final runs); else 0;
 //! - excluded: the table's rows when it is excluded whole (then nothing else counts: the
@@ -299,6 +300,16 @@ pub fn ledger(
             ),
             _ if !owners.is_empty() => (Term::new(0, Source::Entities), 0),
             _ => (from_metrics(|t| t.records_successful), 0),
+        };
+        // Every owner writes to a table the target inventory does not list (a staging copy):
+        // the mapped rows rest on no table of record, so they are not migrated there.
+        let migrated = match migrated.source {
+            Source::SourceIdsAndMappings | Source::Mappings
+                if !owners.is_empty() && claiming.is_empty() =>
+            {
+                Term::new(0, migrated.source)
+            }
+            _ => migrated,
         };
         // Two inventory tables whose names differ only in case (`Artist`, `artist`): ids
         // and mappings meet tables by the folded name, so what they show cannot be told
