@@ -1,11 +1,16 @@
 //! Missing data, measured: for every `source_ids/<legacy_table>` file, its ids in scope (not
-//! excluded), those with no mapping of the owning entities' `entity_type` (unmapped), and
-//! that type's mappings whose `legacy_id` is not in the file (orphans).
+//! excluded), each either matched (a mapping of its own), ambiguous (only a mapping of an
+//! entity type other tables share that names no table) or unmapped, and the table's own
+//! mappings whose `legacy_id` is not in the file (orphans). Which mappings are a table's own
+//! is [`Ownership`]'s: a type one table owns is all that table's; a shared type's rows are a
+//! table's only when their `legacy_table` names it.
 //!
-//! Table by table, the row positions of the owners' types are found (a mask of the
+//! Table by table, the row positions of the owners' rows are found (a mask of the
 //! mappings), their legacy ids taken at those positions and anti-joined with the table's
-//! ids on the id alone, both ways (unmapped ids, orphan mappings), and freed before the
-//! next table. The per-table results are small and stacked, and the per-table views are
+//! ids on the id alone, both ways (unowned ids, orphan mappings), then the unowned ids with
+//! the ambiguous rows (unmapped ids), and freed before the next table. A shared type's rows
+//! that name no table are narrowed by each sharing table's ids in turn; what is left once
+//! all were read are orphans. The per-table results are small and stacked, and the per-table views are
 //! filters of those few materialised frames. The mapping rows per type, counted once, are
 //! what the ledger and reconciliation read.
 //!
