@@ -3,8 +3,7 @@
 //! `legacy rows = migrated + failed + excluded + unaccounted`, each term with its source.
 //! The source inventory is the denominator of record: a table that no entity and no script
 //! names is still a line (all of its rows unaccounted, "not covered by any script"), so the
-//! headline can never hide it. When the terms exceed the legacy rows, `unaccounted` is 0 and
-//! `difference` (negative) says by how much the equation fails to close.
+//! headline can never hide it.
 //!
 //! Each term comes from the most exact export given, and ids outrank counts:
 //! - migrated: with `source_ids/<table>`, its distinct in-scope ids that have a mapping of
