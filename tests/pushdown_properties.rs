@@ -592,9 +592,10 @@ fn an_entity_not_migrated_yet_is_read_as_one_range() {
     assert_eq!(unmapped, (n - n / 100) as u64);
 }
 
-/// Collects `legacy` against `target` in full and pushed down; both must give `unmapped`
-/// unmapped ids and exactly `orphans` (as keys compare).
-fn agree(legacy: &Db, target: &Db, unmapped: u64, orphans: &[&str], context: &str) {
+/// Collects `legacy` against `target` in full and with `--pushdown`; both must give
+/// `unmapped` unmapped ids, and the databases (when `pushed`: the table is pushed down, not
+/// exported in full) exactly `orphans` (as keys compare).
+fn agree(legacy: &Db, target: &Db, pushed: bool, unmapped: u64, orphans: &[&str], context: &str) {
     let work = tempfile::tempdir().unwrap();
     let orphans: BTreeSet<String> = orphans.iter().map(|o| o.to_string()).collect();
     for pushdown in [false, true] {
@@ -610,8 +611,15 @@ fn agree(legacy: &Db, target: &Db, unmapped: u64, orphans: &[&str], context: &st
             counted, unmapped,
             "{context}, pushdown {pushdown}: unmapped"
         );
-        if pushdown {
-            if let Ok(bytes) = std::fs::read(data.join("pushdown/items.json")) {
+        let summary_file = data.join("pushdown/items.json");
+        assert_eq!(
+            summary_file.exists(),
+            pushdown && pushed,
+            "{context}: pushed down"
+        );
+        if pushdown && pushed {
+            {
+                let bytes = std::fs::read(summary_file).unwrap();
                 let summary: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 let found: BTreeSet<String> = summary["orphans"]
                     .as_array()
@@ -677,6 +685,7 @@ fn odd_schemas_give_what_a_full_export_gives() {
     agree(
         &latin,
         &latin,
+        true,
         1,
         &["x9", "X9", "é7", "e7"],
         "latin1 MariaDB",
@@ -701,6 +710,7 @@ fn odd_schemas_give_what_a_full_export_gives() {
     agree(
         &ci,
         &ci,
+        true,
         1,
         &["abc", "xyz", "XYZ"],
         "nondeterministic collation",
@@ -715,7 +725,7 @@ fn odd_schemas_give_what_a_full_export_gives() {
     );
     let target = Db::new(Engine::Postgres, "wide_target");
     mappings_in(&target, &[("Employé", "1")]);
-    agree(&wide, &target, 2, &[], "a span past 2^63");
+    agree(&wide, &target, true, 2, &[], "a span past 2^63");
     let spread = Db::new(Engine::Postgres, "spread");
     spread.run(
         "CREATE TABLE items (id bigint PRIMARY KEY);
@@ -727,6 +737,7 @@ fn odd_schemas_give_what_a_full_export_gives() {
     agree(
         &spread,
         &target,
+        true,
         4096,
         &[],
         "the largest key in a fetched range",
@@ -743,7 +754,14 @@ fn odd_schemas_give_what_a_full_export_gives() {
         &target,
         &[("Employé", "1"), ("Employé", "2"), ("Employé", "3")],
     );
-    agree(&loose, &target, 2, &[], "SQLite keys that are not integers");
+    agree(
+        &loose,
+        &target,
+        false,
+        2,
+        &[],
+        "SQLite keys that are not integers",
+    );
 
     // A type two tables share: only the mappings' legacy_table, which migcov reads, says
     // whose a mapping is, so the table is exported in full, not pushed down.
@@ -758,10 +776,7 @@ fn odd_schemas_give_what_a_full_export_gives() {
     shared.run(
         "INSERT INTO entities VALUES ('items2', 'BUSINESS', 'items2', 'new_items', 1, 1, 0, 'EMPLOYÉ');",
     );
-    agree(&shared, &shared, 2, &[], "a shared entity type");
-    let work = tempfile::tempdir().unwrap();
-    let pushed = collect(work.path(), "shared", &shared.url, &shared.url, true);
-    assert!(!pushed.join("pushdown/items.json").exists());
+    agree(&shared, &shared, false, 2, &[], "a shared entity type");
 
     // MariaDB BIGINT UNSIGNED past 2^63.
     let unsigned = Db::new(Engine::Maria, "unsigned");
@@ -774,5 +789,5 @@ fn odd_schemas_give_what_a_full_export_gives() {
         &target,
         &[("Employé", "1"), ("Employé", "18446744073709551615")],
     );
-    agree(&unsigned, &target, 1, &[], "unsigned 64-bit keys");
+    agree(&unsigned, &target, false, 1, &[], "unsigned 64-bit keys");
 }

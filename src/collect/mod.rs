@@ -162,6 +162,8 @@ struct Run<'a> {
     progress: &'a dyn Progress,
     queries: Vec<QueryRecord>,
     files: usize,
+    /// The mappings' distinct `entity_type` values, read by the first pushed-down table.
+    type_values: Option<Vec<String>>,
 }
 
 /// Reads both databases and writes the data folder `options.out` atomically.
@@ -186,6 +188,7 @@ pub fn collect(
         progress,
         queries: Vec::new(),
         files: 0,
+        type_values: None,
     };
 
     let source_server = run.inventory(source.as_mut(), Which::Source)?;
@@ -398,6 +401,28 @@ impl Run<'_> {
         }) {
             return Ok(false);
         }
+        let mappings_on = mappings.on();
+        if self.type_values.is_none() {
+            // Once for every table: a scan of the mappings.
+            let on: &mut dyn Database = match mappings_on {
+                Which::Source => &mut *source,
+                Which::Target => &mut *target,
+            };
+            let (started, mut bytes) = (Instant::now(), 0u64);
+            let values = pushdown::entity_type_values(on, mappings.sql(), &mut bytes)?;
+            self.queries.push(QueryRecord {
+                purpose: "pushdown: the mappings' entity_type values, folded by migcov".into(),
+                on: mappings_on,
+                table: None,
+                sql: "SELECT DISTINCT entity_type FROM (mappings)".into(),
+                file: None,
+                rows: values.len() as u64,
+                bytes,
+                seconds: secs(started),
+            });
+            self.type_values = Some(values);
+        }
+        let type_values = self.type_values.clone().unwrap_or_default();
         let started = Instant::now();
         let file = format!("source_ids/{}.parquet", table.shown);
         let mut out = TableFile::new(&file, Format::Parquet);
@@ -406,7 +431,6 @@ impl Run<'_> {
             |header: &[String], columns: db::Columns| out.write(staging, header, columns);
         self.progress
             .start(&format!("pushdown: {}", table.shown), None);
-        let mappings_on = mappings.on();
         let summary = if let Some(schema) = &self.config.pushdown.legacy_schema {
             let on: &mut dyn Database = match mappings_on {
                 Which::Source => &mut *source,
@@ -445,10 +469,28 @@ impl Run<'_> {
                 })
                 .collect();
             let name = on.rows_of(&copy);
-            pushdown::anti_join(on, &name, table, &key, &types, mappings.sql(), &mut sink)?
+            pushdown::anti_join(
+                on,
+                &name,
+                table,
+                &key,
+                &types,
+                &type_values,
+                mappings.sql(),
+                &mut sink,
+            )?
         } else if plan.same_database {
             let name = source.rows_of(table);
-            pushdown::anti_join(source, &name, table, key, &types, mappings.sql(), &mut sink)?
+            pushdown::anti_join(
+                source,
+                &name,
+                table,
+                key,
+                &types,
+                &type_values,
+                mappings.sql(),
+                &mut sink,
+            )?
         } else {
             let [column] = key else {
                 return Ok(false);
@@ -482,6 +524,7 @@ impl Run<'_> {
                 table,
                 column,
                 &types,
+                &type_values,
                 mappings.sql(),
                 fetch_below,
                 &mut sink,

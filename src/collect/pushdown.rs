@@ -119,38 +119,40 @@ fn same_text(kind: Kind, a: &str, b: &str) -> String {
     format!("{} = {}", exact_text(kind, a), exact_text(kind, b))
 }
 
-/// The `entity_type` values, exactly as the mappings hold them, whose key
-/// ([`crate::model::entity_type_key`]) is one of `types`: read and folded here, never by
-/// SQL, whose `UPPER` folds by each engine's own rules (ASCII only in SQLite, none for `é`
-/// under PostgreSQL's C locale) and whose `TRIM` strips spaces only.
-fn raw_types(
+/// Every distinct `entity_type` value, exactly as the mappings hold them: read once per
+/// collect (a scan of the mappings) and folded by migcov ([`raw_types`]), never by SQL, whose
+/// `UPPER` folds by each engine's own rules (ASCII only in SQLite, none for `é` under
+/// PostgreSQL's C locale) and whose `TRIM` strips spaces only.
+pub fn entity_type_values(
     db: &mut dyn Database,
     mappings_sql: &str,
-    types: &[String],
-    table: &str,
     bytes: &mut u64,
 ) -> Result<Vec<String>, CollectError> {
-    let wanted: BTreeSet<String> = types
-        .iter()
-        .map(|t| crate::model::entity_type_key(t))
-        .collect();
     // MySQL and MariaDB compare text by a collation that ignores case, accents and trailing
     // spaces: DISTINCT would merge `Customer` and `CUSTOMER`. Bytes compare exactly.
     let value = exact_text(db.url().kind, "m.entity_type");
     let sql =
         format!("SELECT DISTINCT {value} FROM ({mappings_sql}) m WHERE m.entity_type IS NOT NULL");
-    let mut raw = Vec::new();
-    values(db, &sql, table, bytes, |column| {
-        raw.extend(
-            column
-                .into_iter()
-                .flatten()
-                .filter(|t| wanted.contains(&crate::model::entity_type_key(t))),
-        );
+    let mut all = Vec::new();
+    values(db, &sql, "mappings", bytes, |column| {
+        all.extend(column.into_iter().flatten());
     })?;
-    raw.sort();
-    raw.dedup();
-    Ok(raw)
+    all.sort();
+    all.dedup();
+    Ok(all)
+}
+
+/// Of the mappings' `entity_type` values ([`entity_type_values`]), those whose key
+/// ([`crate::model::entity_type_key`]) is one of `types`.
+fn raw_types(all: &[String], types: &[String]) -> Vec<String> {
+    let wanted: BTreeSet<String> = types
+        .iter()
+        .map(|t| crate::model::entity_type_key(t))
+        .collect();
+    all.iter()
+        .filter(|t| wanted.contains(&crate::model::entity_type_key(t)))
+        .cloned()
+        .collect()
 }
 
 /// The mapping rows whose `entity_type` is one of `raw` (exact values, [`raw_types`]), as a
@@ -198,6 +200,7 @@ pub fn anti_join(
     table: &TableRef,
     key: &[String],
     types: &[String],
+    type_values: &[String],
     mappings_sql: &str,
     unmapped_sink: &mut BatchSink<'_>,
 ) -> Result<Summary, CollectError> {
@@ -205,8 +208,7 @@ pub fn anti_join(
     let quote = |s: &str| db.quote(s);
     let text = key_text(kind, key, &quote, "s");
     let mut bytes = 0u64;
-    let raw = raw_types(db, mappings_sql, types, &table.shown, &mut bytes)?;
-    let mapped = mapped(db, mappings_sql, &raw);
+    let mapped = mapped(db, mappings_sql, &raw_types(type_values, types));
     let ids = db.scalar(
         &format!("SELECT count(*) FROM {legacy_name}"),
         Some(&table.shown),
@@ -256,7 +258,7 @@ pub fn anti_join(
         entity_types: types.to_vec(),
         method: format!("anti-join on {}", db.url().shown),
         bytes_transferred: bytes,
-        queries: 4,
+        queries: 3,
     })
 }
 
@@ -437,6 +439,48 @@ fn ids_in(
     Ok(ids)
 }
 
+/// Both sides of a two-server comparison: subqueries of one integer column `k`, their ranges
+/// numbered from `lo`.
+struct Sides<'a> {
+    source_set: &'a str,
+    target_set: &'a str,
+    table: &'a str,
+    lo: i64,
+}
+
+impl Sides<'_> {
+    /// The ids of both sides inside the ranges `within` of width `width` (every id when
+    /// empty), compared exactly: (unmapped ids, orphan ids).
+    fn compare(
+        &self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        width: i64,
+        within: &[i64],
+        bytes: &mut u64,
+    ) -> Result<(Vec<i64>, Vec<i64>), CollectError> {
+        let s = ids_in(
+            source,
+            self.source_set,
+            self.table,
+            self.lo,
+            width,
+            within,
+            bytes,
+        )?;
+        let t = ids_in(
+            target,
+            self.target_set,
+            self.table,
+            self.lo,
+            width,
+            within,
+            bytes,
+        )?;
+        Ok((difference(&s, &t), difference(&t, &s)))
+    }
+}
+
 /// The ids of sorted `a` that are not in sorted `b`.
 fn difference(a: &[i64], b: &[i64]) -> Vec<i64> {
     let mut out = Vec::new();
@@ -495,6 +539,7 @@ pub fn checksums(
     table: &TableRef,
     key: &str,
     types: &[String],
+    type_values: &[String],
     mappings_sql: &str,
     fetch_below: u64,
     unmapped_sink: &mut BatchSink<'_>,
@@ -509,8 +554,7 @@ pub fn checksums(
     );
     let tk = target.url().kind;
     let mut bytes = 0u64;
-    let raw = raw_types(target, mappings_sql, types, &table.shown, &mut bytes)?;
-    let mapped = mapped(target, mappings_sql, &raw);
+    let mapped = mapped(target, mappings_sql, &raw_types(type_values, types));
     // No DISTINCT: a legacy id mapped twice only makes its range differ, and the ranges
     // fetched at the end are compared as sets, so the result is the same while every level
     // is a plain scan instead of a hash aggregate over all the mappings.
@@ -521,8 +565,7 @@ pub fn checksums(
         "SELECT CASE WHEN {canonical} THEN {} END AS k FROM ({mapped}) mm WHERE {canonical}",
         int_cast(tk, "mm.legacy_id"),
     );
-    // The entity types' values were read above: one statement.
-    let mut queries = 1u64;
+    let mut queries = 0u64;
     // Mapped ids that are not canonical integers never equal a key: orphans outright.
     let odd_sql = format!(
         "SELECT DISTINCT {} FROM ({mapped}) mm WHERE NOT ({})",
@@ -574,107 +617,76 @@ pub fn checksums(
         let mut width = span;
         let mut differing: Vec<i64> = Vec::new();
         let mut first = true;
+        let sides = Sides {
+            source_set: &source_set,
+            target_set: &target_set,
+            table: &table.shown,
+            lo,
+        };
         if wide {
-            let si = ids_in(
-                source,
-                &source_set,
-                &table.shown,
-                lo,
-                width,
-                &[],
-                &mut bytes,
-            )?;
-            let ti = ids_in(
-                target,
-                &target_set,
-                &table.shown,
-                lo,
-                width,
-                &[],
-                &mut bytes,
-            )?;
+            (unmapped, orphan_ints) = sides.compare(source, target, width, &[], &mut bytes)?;
             queries += 2;
-            unmapped.extend(difference(&si, &ti));
-            orphan_ints.extend(difference(&ti, &si));
-        }
-        #[allow(clippy::while_immutable_condition)] // left by its breaks
-        while !wide {
-            let fanout = if first { FIRST_FANOUT } else { FANOUT };
-            let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
-            let within = if first { Vec::new() } else { differing.clone() };
-            let s = digests(
-                source,
-                &source_set,
-                &table.shown,
-                lo,
-                sub,
-                width,
-                &within,
-                &mut bytes,
-            )?;
-            let t = digests(
-                target,
-                &target_set,
-                &table.shown,
-                lo,
-                sub,
-                width,
-                &within,
-                &mut bytes,
-            )?;
-            queries += 2;
-            first = false;
-            let buckets: BTreeSet<i64> = s.keys().chain(t.keys()).copied().collect();
-            let listed = buckets.len();
-            let mut left = 0u64;
-            differing = buckets
-                .into_iter()
-                .filter(|b| {
-                    let (ds, dt) = (
-                        s.get(b).copied().unwrap_or_default(),
-                        t.get(b).copied().unwrap_or_default(),
-                    );
-                    let differs = ds != dt;
-                    if differs {
-                        left += ds.count + dt.count;
-                    }
-                    differs
-                })
-                .collect();
-            width = sub;
-            if differing.is_empty() {
-                break;
-            }
-            // Fetched when few ids are left, at the narrowest width, or when most ranges
-            // differ (differences scattered everywhere, or an entity not migrated yet):
-            // another level would digest nearly every id again, so the ids are read.
-            if left <= fetch_below
-                || width == 1
-                || differing.len() > MAX_LISTED
-                || differing.len() * 2 > listed
-            {
-                let si = ids_in(
+        } else {
+            loop {
+                let fanout = if first { FIRST_FANOUT } else { FANOUT };
+                let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
+                let within = if first { Vec::new() } else { differing.clone() };
+                let s = digests(
                     source,
                     &source_set,
                     &table.shown,
                     lo,
+                    sub,
                     width,
-                    &differing,
+                    &within,
                     &mut bytes,
                 )?;
-                let ti = ids_in(
+                let t = digests(
                     target,
                     &target_set,
                     &table.shown,
                     lo,
+                    sub,
                     width,
-                    &differing,
+                    &within,
                     &mut bytes,
                 )?;
                 queries += 2;
-                unmapped.extend(difference(&si, &ti));
-                orphan_ints.extend(difference(&ti, &si));
-                break;
+                first = false;
+                let buckets: BTreeSet<i64> = s.keys().chain(t.keys()).copied().collect();
+                let listed = buckets.len();
+                let mut left = 0u64;
+                differing = buckets
+                    .into_iter()
+                    .filter(|b| {
+                        let (ds, dt) = (
+                            s.get(b).copied().unwrap_or_default(),
+                            t.get(b).copied().unwrap_or_default(),
+                        );
+                        let differs = ds != dt;
+                        if differs {
+                            left += ds.count + dt.count;
+                        }
+                        differs
+                    })
+                    .collect();
+                width = sub;
+                if differing.is_empty() {
+                    break;
+                }
+                // Fetched when few ids are left, at the narrowest width, or when most ranges
+                // differ (differences scattered everywhere, or an entity not migrated yet):
+                // another level would digest nearly every id again, so the ids are read.
+                if left <= fetch_below
+                    || width == 1
+                    || differing.len() > MAX_LISTED
+                    || differing.len() * 2 > listed
+                {
+                    (unmapped, orphan_ints) =
+                        sides.compare(source, target, width, &differing, &mut bytes)?;
+                    queries += 2;
+                    break;
+                }
             }
         }
     }
