@@ -184,6 +184,7 @@ pub fn ledger(
     script_totals: &BTreeMap<Uuid, ScriptTotals>,
     missing: &[super::missing::MissingTable],
     rows_per_type: &BTreeMap<String, i64>,
+    owned: &Ownership,
     date: Option<NaiveDate>,
 ) -> PolarsResult<Option<Ledger>> {
     let Some(inventory) = &inputs.source_tables else {
@@ -206,7 +207,6 @@ pub fn ledger(
         .iter()
         .filter_map(|m| Some((resolved(&m.table)?, m)))
         .collect();
-    let owned = Ownership::of(inputs)?;
     // A figure resting on a target table the target inventory does not list (pgloader's
     // copy into a staging schema) is not a migrated row.
     let lands = |target: &str| {

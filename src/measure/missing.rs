@@ -91,6 +91,9 @@ pub struct MissingSets {
     /// Mapping rows per `entity_type_key` (null left out): counted from the same grouping,
     /// so the ledger and reconciliation need not group the mappings again.
     pub rows_per_type: BTreeMap<String, i64>,
+    /// Which mapping rows each table may call its own: built once, read by the ledger, the
+    /// duplicate check and the table-name check too.
+    pub ownership: Ownership,
 }
 
 fn join(
@@ -199,12 +202,10 @@ fn join(
                 unclaimed.remove(t);
                 continue;
             }
-            let positions = IdxCa::from_vec(
-                "__mapping".into(),
+            let rows = legacy_ids_at(
+                &inputs.mappings,
                 std::mem::take(unclaimed.get_mut(t).expect("checked")),
-            );
-            let mut rows = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
-            rows.with_column(positions.into_column())?;
+            )?;
             let (id_key, legacy_key) = same_keys(
                 col("id"),
                 &id_dtype,
@@ -263,9 +264,7 @@ fn join(
             }
         }
         let any_mapped = !positions.is_empty();
-        let positions = IdxCa::from_vec("__mapping".into(), positions);
-        let mut mapped = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
-        mapped.with_column(positions.into_column())?;
+        let mapped = legacy_ids_at(&inputs.mappings, positions)?;
         let legacy_dtype = mapped.column("legacy_id")?.dtype().clone();
         let mapped = mapped.lazy();
         // The ids and the legacy ids compared alike: as numbers when both are held as
@@ -287,8 +286,7 @@ fn join(
         let unmapped = match no_shared {
             true => unowned.clone(),
             false => {
-                let positions = IdxCa::from_vec("__mapping".into(), shared_positions);
-                let shared = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
+                let shared = legacy_ids_at(&inputs.mappings, shared_positions)?;
                 let (id_key, shared_key) = same_keys(
                     col("id"),
                     &id_dtype,
@@ -372,26 +370,7 @@ fn join(
                 .select([col("__mapping"), col("legacy_id")])
                 .collect()?;
             orphan_rows.insert(key.clone(), orphans.height() as u64);
-            let orphans = match kept {
-                Some(n) if orphans.height() > n => {
-                    // Their file and row, to pick the first as the finding orders them.
-                    let mut orphans = orphans;
-                    let placed = inputs
-                        .mappings
-                        .select([FILE_COL, ROW_COL])?
-                        .take(orphans.column("__mapping")?.idx()?)?;
-                    orphans.hstack_mut(placed.columns())?;
-                    first_rows(orphans, &["legacy_id"], kept)?
-                }
-                _ => orphans,
-            };
-            orphan_parts.push(
-                orphans
-                    .lazy()
-                    .select([col("__mapping"), lit(key.clone()).alias("table_key")])
-                    .collect()?
-                    .lazy(),
-            );
+            orphan_parts.push(orphan_part(&inputs.mappings, orphans, &key, kept)?);
         }
         // Ids read again are freed now, and handed back before the next table's.
         drop(ids);
@@ -417,27 +396,9 @@ fn join(
         let Some(first) = sharing.first() else {
             continue;
         };
-        let positions = IdxCa::from_vec("__mapping".into(), left);
-        let mut rows = inputs.mappings.select(["legacy_id"])?.take(&positions)?;
-        rows.with_column(positions.into_column())?;
+        let rows = legacy_ids_at(&inputs.mappings, left)?;
         *orphan_rows.entry(first.clone()).or_insert(0) += rows.height() as u64;
-        let rows = match kept {
-            Some(n) if rows.height() > n => {
-                let placed = inputs
-                    .mappings
-                    .select([FILE_COL, ROW_COL])?
-                    .take(rows.column("__mapping")?.idx()?)?;
-                rows.hstack_mut(placed.columns())?;
-                first_rows(rows, &["legacy_id"], kept)?
-            }
-            _ => rows,
-        };
-        orphan_parts.push(
-            rows.lazy()
-                .select([col("__mapping"), lit(first.clone()).alias("table_key")])
-                .collect()?
-                .lazy(),
-        );
+        orphan_parts.push(orphan_part(&inputs.mappings, rows, first, kept)?);
     }
     let orphans = match orphan_parts.is_empty() {
         true => inputs
@@ -467,6 +428,7 @@ fn join(
         false => concat(parts, UnionArgs::default())?.collect(),
     };
     Ok(MissingSets {
+        ownership: owned,
         unmapped_rows,
         orphan_rows,
         rows_per_type,
@@ -537,6 +499,44 @@ fn rows_per_type(mappings: &DataFrame) -> PolarsResult<BTreeMap<String, i64>> {
         .collect())
 }
 
+/// The mappings' legacy ids at `positions`, with those positions as `__mapping`.
+fn legacy_ids_at(mappings: &DataFrame, positions: Vec<IdxSize>) -> PolarsResult<DataFrame> {
+    let positions = IdxCa::from_vec("__mapping".into(), positions);
+    let mut rows = mappings.select(["legacy_id"])?.take(&positions)?;
+    rows.with_column(positions.into_column())?;
+    Ok(rows)
+}
+
+/// A table's orphan mapping rows (`__mapping`, `legacy_id`) as the part the findings read:
+/// their positions under `table_key`, the first `kept` as the finding orders them (their
+/// file and row placed to pick them), or all.
+fn orphan_part(
+    mappings: &DataFrame,
+    orphans: DataFrame,
+    table_key: &str,
+    kept: Option<usize>,
+) -> PolarsResult<LazyFrame> {
+    let orphans = match kept {
+        Some(n) if orphans.height() > n => {
+            let mut orphans = orphans;
+            let placed = mappings
+                .select([FILE_COL, ROW_COL])?
+                .take(orphans.column("__mapping")?.idx()?)?;
+            orphans.hstack_mut(placed.columns())?;
+            first_rows(orphans, &["legacy_id"], kept)?
+        }
+        _ => orphans,
+    };
+    Ok(orphans
+        .lazy()
+        .select([
+            col("__mapping"),
+            lit(table_key.to_string()).alias("table_key"),
+        ])
+        .collect()?
+        .lazy())
+}
+
 /// Appends the positions of the mapping rows where `condition` holds, in row order: a mask
 /// of the rows (a bit each), then its set bits.
 fn rows_where(mappings: &DataFrame, condition: Expr, into: &mut Vec<IdxSize>) -> PolarsResult<()> {
@@ -564,6 +564,7 @@ fn rows_where(mappings: &DataFrame, condition: Expr, into: &mut Vec<IdxSize>) ->
 /// tables feeding one modern entity, `customers_eu` and `customers_us` as `CUSTOMER`) is
 /// only attributed by the mappings' optional `legacy_table` column. Nothing else can tell
 /// whose a shared type's mapping is, so it is never counted as any table's migrated row.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ownership {
     /// Entity type keys whose entities name more than one legacy table, with those tables
     /// (by `table_key`).
@@ -742,7 +743,7 @@ pub fn measure(
     let in_scope = column_by_table(&joined.counts, "in_scope")?;
     let unowned = column_by_table(&joined.counts, "unowned")?;
     let distinct_unmapped = column_by_table(&joined.counts, "unmapped")?;
-    let owned = Ownership::of(inputs)?;
+    let owned = &joined.ownership;
     let excluded = column_by_table(&joined.counts, "excluded")?;
     let tables = joined
         .tables

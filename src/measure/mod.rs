@@ -133,10 +133,10 @@ pub struct Measures {
 
 /// The mapping rows that repeat the (entity_type, legacy_id) of an earlier row, in file and
 /// row order.
-fn legacy_repeats(inputs: &Inputs) -> PolarsResult<DataFrame> {
+fn legacy_repeats(inputs: &Inputs, owned: &missing::Ownership) -> PolarsResult<DataFrame> {
     // Where mappings name their legacy table, an id of a type that several tables share
     // may be mapped once per table (both may hold id 5); names compare as table names do.
-    let keys = match missing::Ownership::of(inputs)?.table_part() {
+    let keys = match owned.table_part() {
         Some(table) => vec![col(ENTITY_TYPE_KEY), table, col("legacy_id")],
         None => vec![col(ENTITY_TYPE_KEY), col("legacy_id")],
     };
@@ -182,7 +182,7 @@ pub fn measure(
     let (missing, missing_sets) = missing::measure(inputs, date, kept)?;
     // The joins of missing data freed far more than they keep.
     crate::release_freed_memory();
-    let legacy_repeats = legacy_repeats(inputs)?;
+    let legacy_repeats = legacy_repeats(inputs, &missing_sets.ownership)?;
     Ok(Measures {
         legacy_repeats,
         attempts,
@@ -192,6 +192,7 @@ pub fn measure(
             &scripts,
             &missing,
             &missing_sets.rows_per_type,
+            &missing_sets.ownership,
             date,
         )?,
         missing_records: missing.iter().map(|m| m.unmapped).sum(),

@@ -188,7 +188,12 @@ pub fn validate(
     integrity::exports::check(inputs, measures, options, &mut findings)?;
     integrity::history::check(inputs, options, &mut findings)?;
     coverage::check(inputs, measures, options, &mut findings)?;
-    coverage::tables::check(inputs, options, &mut findings);
+    coverage::tables::check(
+        inputs,
+        &measures.missing_sets.ownership,
+        options,
+        &mut findings,
+    );
     reconcile::ledger_over_count(measures, &mut findings);
     reconcile::source_ids_count(inputs, measures, &mut findings);
     load::check(inputs, &mut findings);

@@ -52,7 +52,14 @@ fn named_by(kind: &str, name: &str, file: String, row: Option<u64>) -> Sample {
     }
 }
 
-pub fn check(inputs: &Inputs, options: &ValidateOptions, findings: &mut Vec<Finding>) {
+/// `owned`: whose mapping rows are whose (`measure::missing::Ownership`), with the table
+/// names the mappings' `legacy_table` holds.
+pub fn check(
+    inputs: &Inputs,
+    owned: &crate::measure::missing::Ownership,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) {
     // (side, table as written) -> who named it.
     let mut named: BTreeMap<(&'static str, String), Vec<Sample>> = BTreeMap::new();
     let mut name = |side: &'static str, table: &str, sample: Sample| {
@@ -92,14 +99,12 @@ pub fn check(inputs: &Inputs, options: &ValidateOptions, findings: &mut Vec<Find
     }
     // The tables the mappings' `legacy_table` names (a misspelt one drops its rows from
     // every table's figures, so it must not be silent).
-    if let Ok(owned) = crate::measure::missing::Ownership::of(inputs) {
-        for table in owned.names() {
-            name(
-                "source",
-                table,
-                named_by("mappings'", "legacy_table", "mappings".into(), None),
-            );
-        }
+    for table in owned.names() {
+        name(
+            "source",
+            table,
+            named_by("mappings'", "legacy_table", "mappings".into(), None),
+        );
     }
     for table in inputs.source_ids.keys() {
         name(
