@@ -143,3 +143,43 @@ fn a_pushed_down_count_without_its_mappings_claims_nothing() {
         assert_eq!(ledger.rows[0].migrated.value, 0, "{entity_types}");
     }
 }
+
+/// Mapping rows counted in the database (`collect --pushdown` exports only the rows a check
+/// could flag) are added to the rows of their type; a count for a type that is not the
+/// table's is refused, naming the file.
+#[test]
+fn mapping_rows_counted_in_the_database_count_as_rows_of_their_type() {
+    let dir = common::base_with(None);
+    pushed_down(dir.path(), 9);
+    let (_, before, _) = common::run(dir.path());
+    let summary = dir.path().join("pushdown/dispatch_office.json");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    let with = |counts: &str| {
+        text.replace(
+            r#""method": "anti-join""#,
+            &format!(r#""method": "anti-join", "mapping_rows_in_database": {counts}"#),
+        )
+    };
+    std::fs::write(&summary, with(r#"{"office": 5}"#)).unwrap();
+    let (_, after, findings) = common::run(dir.path());
+    let office = |m: &migcov::measure::Measures| {
+        m.missing_sets
+            .rows_per_type
+            .get("OFFICE")
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(office(&after), office(&before) + 5);
+    // 10 mapping rows and 5 more in the database, against 10 migrated records: +5.
+    let count = findings
+        .iter()
+        .find(|f| f.rule.as_str() == "reconcile.entity.mapping_count")
+        .map(|f| f.message.clone())
+        .unwrap_or_default();
+    assert!(count.contains("15 vs 10"), "{count}");
+
+    std::fs::write(&summary, with(r#"{"PATIENT": 5}"#)).unwrap();
+    let error = load_error(dir.path());
+    assert!(error.contains("pushdown/dispatch_office.json"), "{error}");
+    assert!(error.contains("entity type PATIENT"), "{error}");
+}

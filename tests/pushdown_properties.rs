@@ -791,3 +791,360 @@ fn odd_schemas_give_what_a_full_export_gives() {
     );
     agree(&unsigned, &target, false, 1, &[], "unsigned 64-bit keys");
 }
+
+/// The figures and findings of a build, with what differs between a full export and a
+/// pushed-down one by nature left out: the files and rows the samples were read from.
+fn report_of(data: &Path) -> (serde_json::Value, Vec<String>) {
+    let (_, measures, findings) = common::run(data);
+    let mut shown: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let samples: Vec<String> = f
+                .samples
+                .iter()
+                .map(|s| {
+                    s.fields
+                        .iter()
+                        .map(|x| format!("{}={}", x.name, x.value))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .collect();
+            format!(
+                "{} {:?} [{}] {} {}",
+                f.rule.as_str(),
+                f.subject,
+                f.count,
+                f.message,
+                samples.join(" | ")
+            )
+        })
+        .collect();
+    shown.sort();
+    (serde_json::to_value(&measures).unwrap(), shown)
+}
+
+/// Rows of a mapping table for `mappings_counted_in_the_database_change_no_figure`: every
+/// column a real export has, and every defect a check can flag, among clean rows.
+fn defective_mappings(db: &Db, legacy: &[i64], text_keys: bool, seed: u64) -> usize {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let typed = db.engine != Engine::Sqlite && seed % 2 == 1;
+    let (modern_type, time_type, json_type, key_type) = match (db.engine, typed) {
+        (Engine::Postgres, true) => ("UUID", "TIMESTAMPTZ", "JSONB", "BIGINT"),
+        (Engine::Maria, true) => ("CHAR(36)", "DATETIME", "JSON", "BIGINT"),
+        (Engine::Maria, false) => ("VARCHAR(64)", "VARCHAR(64)", "TEXT", "VARCHAR(64)"),
+        _ => ("TEXT", "TEXT", "TEXT", "TEXT"),
+    };
+    let key_type = if text_keys { "VARCHAR(64)" } else { key_type };
+    let key = |k: i64| match text_keys {
+        true => db.literal(&format!("K{k}")),
+        false => k.to_string(),
+    };
+    let uuid = |i: usize| format!("'{:08x}-0000-4000-8000-{i:012}'", seed);
+    let mut rows: Vec<String> = Vec::new();
+    let row = |id: &str, t: &str, legacy: &str, modern: &str, at: &str, meta: &str, table: &str| {
+        format!("({id}, {t}, {legacy}, {modern}, 'batch-1', {at}, {meta}, {table})")
+    };
+    for (i, k) in legacy.iter().enumerate() {
+        if !rng.random_bool(0.95) {
+            continue;
+        }
+        let t = match i % 7 {
+            0 => "' item'",
+            _ => "'ITEM'",
+        };
+        let id = match i % 5 {
+            0 => format!("'{:08x}-1111-4000-8000-{i:012}'", seed),
+            _ => "NULL".into(),
+        };
+        let at = match i % 9 {
+            0 => "NULL".into(),
+            _ => format!("'2024-0{}-1{} 10:00:00'", 1 + i % 9, i % 10),
+        };
+        let meta = match i % 4 {
+            0 => "NULL".into(),
+            _ => format!("'{{\"source\": \"legacy\", \"n\": {i}}}'"),
+        };
+        let table = match i % 3 {
+            0 => "'items'",
+            _ => "NULL",
+        };
+        rows.push(row(&id, t, &key(*k), &uuid(i), &at, &meta, table));
+    }
+    let clean = rows.len();
+    let n = legacy.len();
+    let (a, b) = (legacy[n / 2], legacy[n / 3]);
+    let ok = |i: usize| uuid(100_000 + i);
+    let none = "NULL";
+    let mut odd =
+        |id: &str, t: &str, legacy: &str, modern: &str, at: &str, meta: &str, table: &str| {
+            rows.push(row(id, t, legacy, modern, at, meta, table))
+        };
+    // A repeated legacy id (once in another spelling of the type), a repeated modern id
+    // (once in upper case), a repeated id (once in upper case).
+    odd(none, "'item'", &key(a), &ok(1), none, none, none);
+    odd(none, "'ITEM'", &key(a), &ok(2), none, none, none);
+    odd(
+        none,
+        "'ITEM'",
+        &key(b),
+        &ok(2).to_uppercase(),
+        none,
+        none,
+        none,
+    );
+    let twice = format!("'{seed:08x}-2222-4000-8000-000000000001'");
+    odd(&twice, "'ITEM'", &key(legacy[1]), &ok(3), none, none, none);
+    odd(
+        &twice.to_uppercase(),
+        "'ITEM'",
+        &key(legacy[9]),
+        &ok(4),
+        none,
+        none,
+        none,
+    );
+    // Orphans: legacy ids the table does not have.
+    odd(none, "'ITEM'", &key(9_999_998), &ok(5), none, none, none);
+    odd(none, "'ITEM'", &key(9_999_999), &ok(6), none, none, none);
+    // Another type, owned by no table: exported whole.
+    for (i, k) in legacy.iter().take(5).enumerate() {
+        odd(none, "'OTHER'", &key(*k), &ok(10 + i), none, none, none);
+    }
+    // A legacy_table naming no table.
+    odd(
+        none,
+        "'ITEM'",
+        &key(legacy[2]),
+        &ok(20),
+        none,
+        none,
+        "'itemz'",
+    );
+    // Missing values: no modern id, no legacy id.
+    odd(none, "'ITEM'", &key(legacy[3]), none, none, none, none);
+    odd(none, "'ITEM'", none, &ok(21), none, none, none);
+    // Valid JSON with an escape.
+    let escaped = db.literal("{\"e\": \"\\u00e9\"}");
+    if db.engine != Engine::Maria || !typed {
+        odd(
+            none,
+            "'ITEM'",
+            &key(legacy[8]),
+            &ok(27),
+            none,
+            &escaped,
+            none,
+        );
+    }
+    if !text_keys && !typed {
+        odd(none, "'ITEM'", "'-5'", &ok(22), none, none, none);
+        odd(none, "'ITEM'", "''", &ok(23), none, none, none);
+    }
+    if !typed {
+        // Values only a text column holds.
+        odd(
+            none,
+            "'ITEM'",
+            &key(legacy[4]),
+            "'not-a-uuid'",
+            none,
+            none,
+            none,
+        );
+        let spaced = format!("{} '", ok(24).trim_end_matches('\''));
+        odd(none, "'ITEM'", &key(legacy[5]), &spaced, none, none, none);
+        odd(
+            "'abc'",
+            "'ITEM'",
+            &key(legacy[6]),
+            &ok(25),
+            none,
+            "'{bad'",
+            none,
+        );
+        odd(
+            none,
+            "'ITEM'",
+            &key(legacy[7]),
+            &ok(26),
+            none,
+            "'{\"n\": 1e400}'",
+            none,
+        );
+    }
+    let mut sql = format!(
+        "CREATE TABLE legacy_mapping (id VARCHAR(40), entity_type VARCHAR(32), legacy_id {key_type}, \
+         modern_id {modern_type}, migration_batch VARCHAR(32), migrated_at {time_type}, \
+         metadata {json_type}, legacy_table VARCHAR(32));\n\
+         CREATE TABLE entities (name VARCHAR(32), domain VARCHAR(32), legacy_table VARCHAR(32), \
+         target_table VARCHAR(32), total_records BIGINT, migrated_records BIGINT, failed_records BIGINT, \
+         entity_type VARCHAR(32));\n\
+         INSERT INTO entities VALUES ('items', 'BUSINESS', 'items', 'new_items', {n}, {n}, 0, 'Item');\n"
+    );
+    for chunk in rows.chunks(200) {
+        sql.push_str(&format!(
+            "INSERT INTO legacy_mapping VALUES {};\n",
+            chunk.join(", ")
+        ));
+    }
+    db.run(&sql);
+    clean
+}
+
+/// Collects with every column of the mappings.
+fn collect_wide(work: &Path, name: &str, source: &str, target: &str, pushdown: bool) -> PathBuf {
+    std::fs::write(
+        work.join("collect.yaml"),
+        "queries:\n  mappings: SELECT * FROM legacy_mapping\n  \
+         entities: SELECT name, domain, legacy_table, target_table, total_records, migrated_records, \
+         failed_records, entity_type FROM entities\npushdown:\n  fetch_below: 8\n",
+    )
+    .unwrap();
+    let out = work.join(name);
+    let mut cmd = Command::cargo_bin("migcov").unwrap();
+    cmd.args(["collect", "--source", source, "--target", target, "--out"])
+        .arg(&out)
+        .arg("--config")
+        .arg(work.join("collect.yaml"));
+    if pushdown {
+        cmd.arg("--pushdown");
+    }
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "collect {name}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(
+        out.join("domains.yaml"),
+        "- name: BUSINESS\n  description: Business.\n  priority: HIGH\n",
+    )
+    .unwrap();
+    out
+}
+
+/// Rows in a data folder's mapping files.
+fn mapping_rows(data: &Path) -> usize {
+    let file = std::fs::File::open(data.join("mappings/mappings.parquet")).unwrap();
+    use polars::prelude::SerReader;
+    polars::prelude::ParquetReader::new(file)
+        .finish()
+        .unwrap()
+        .height()
+}
+
+/// The lines in one list and not the other, for a readable failure.
+fn differing(a: &[String], b: &[String]) -> Vec<String> {
+    let count = |l: &[String], x: &String| l.iter().filter(|y| *y == x).count();
+    let only_a = a
+        .iter()
+        .filter(|x| count(a, x) != count(b, x))
+        .map(|x| format!("- {x}"));
+    let only_b = b
+        .iter()
+        .filter(|x| count(a, x) != count(b, x))
+        .map(|x| format!("+ {x}"));
+    let mut lines: Vec<String> = only_a.chain(only_b).collect();
+    if lines.is_empty() {
+        if let Some(i) = (0..a.len().min(b.len())).find(|i| a[*i] != b[*i]) {
+            lines.push(format!("at {i}: {:?} / {:?}", a[i], b[i]));
+        }
+        lines.push(format!("{} / {} lines", a.len(), b.len()));
+    }
+    lines
+}
+
+fn mappings_counted_in_the_database(engine: Engine, text_keys: bool, seed: u64) {
+    let context = format!("{engine:?}, text keys {text_keys}, seed {seed}");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let base: i64 = rng.random_range(1..=1_000_000);
+    let legacy: Vec<i64> = (0..rng.random_range(300..=500))
+        .map(|i| base + 2 * i)
+        .collect();
+    let db = Db::new(engine, "wide");
+    let keys: Vec<String> = legacy
+        .iter()
+        .map(|k| match text_keys {
+            true => db.literal(&format!("K{k}")),
+            false => k.to_string(),
+        })
+        .collect();
+    let key_type = if text_keys { "VARCHAR(64)" } else { "BIGINT" };
+    let mut sql = format!("CREATE TABLE items (id {key_type} PRIMARY KEY);\n");
+    for chunk in keys.chunks(200) {
+        sql.push_str(&format!(
+            "INSERT INTO items VALUES ({});\n",
+            chunk.join("), (")
+        ));
+    }
+    db.run(&sql);
+    let clean = defective_mappings(&db, &legacy, text_keys, seed);
+    let work = tempfile::tempdir().unwrap();
+    let full = collect_wide(work.path(), "full", &db.url, &db.url, false);
+    let pushed = collect_wide(work.path(), "pushed", &db.url, &db.url, true);
+    let (full_measures, full_findings) = report_of(&full);
+    let (pushed_measures, pushed_findings) = report_of(&pushed);
+    assert!(
+        pushed_findings == full_findings,
+        "{context}: findings {:#?}",
+        differing(&full_findings, &pushed_findings)
+    );
+    assert_eq!(pushed_measures, full_measures, "{context}: measures");
+    // Most clean rows stayed in the database: counted, not exported.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pushed.join("pushdown/items.json")).unwrap())
+            .unwrap();
+    let counted = summary["mapping_rows_in_database"]["ITEM"]
+        .as_u64()
+        .unwrap_or(0) as usize;
+    // Where migrated_at and metadata are typed, the clean rows stay in the database.
+    let typed = |engine: Engine| engine != Engine::Sqlite && seed % 2 == 1;
+    assert!(
+        !typed(engine) || counted * 10 >= clean * 7,
+        "{context}: {counted} of {clean} clean rows counted in the database ({summary})"
+    );
+    assert_eq!(
+        mapping_rows(&pushed) + counted,
+        mapping_rows(&full),
+        "{context}: rows exported and counted"
+    );
+    // Two servers: the mappings on another engine, integer keys compared by digests.
+    if !text_keys {
+        let other = match engine {
+            Engine::Postgres => Engine::Maria,
+            _ => Engine::Postgres,
+        };
+        let target = Db::new(other, "widet");
+        defective_mappings(&target, &legacy, false, seed);
+        let full = collect_wide(work.path(), "full2", &db.url, &target.url, false);
+        let pushed = collect_wide(work.path(), "pushed2", &db.url, &target.url, true);
+        let (full_measures, full_findings) = report_of(&full);
+        let (pushed_measures, pushed_findings) = report_of(&pushed);
+        assert!(
+            pushed_findings == full_findings,
+            "{context}: two servers, findings {:#?} {}",
+            differing(&full_findings, &pushed_findings),
+            std::fs::read_to_string(pushed.join("pushdown/items.json")).unwrap()
+        );
+        assert_eq!(
+            pushed_measures, full_measures,
+            "{context}: two servers, measures"
+        );
+        assert!(
+            !typed(other) || mapping_rows(&pushed) * 2 < mapping_rows(&full),
+            "{context}: two servers"
+        );
+    }
+}
+
+#[test]
+fn mappings_counted_in_the_database_change_no_figure() {
+    for engine in [Engine::Sqlite, Engine::Postgres, Engine::Maria] {
+        for text_keys in [false, true] {
+            for seed in [1u64, 2] {
+                mappings_counted_in_the_database(engine, text_keys, seed);
+            }
+        }
+    }
+}

@@ -383,6 +383,24 @@ pub trait Database {
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError>;
 
+    /// The columns a query returns, with each one's type as the engine names it, in lower
+    /// case (`timestamptz`, `jsonb`, `int8` in PostgreSQL; `timestamp`, `json`, `longlong`
+    /// in MySQL), or empty where the engine does not say (SQLite, whose values each carry
+    /// their own type). Nothing is read.
+    fn result_types(&mut self, sql: &str) -> Result<Vec<(String, String)>, CollectError> {
+        let mut names = Vec::new();
+        self.stream(
+            &format!("SELECT * FROM ({sql}) migcov_q WHERE 1 = 0"),
+            None,
+            1,
+            &mut |header, _| {
+                names = header.to_vec();
+                Ok(())
+            },
+        )?;
+        Ok(names.into_iter().map(|n| (n, String::new())).collect())
+    }
+
     /// `schema.table`, quoted.
     fn qualified(&self, table: &TableRef) -> String {
         match &table.schema {

@@ -13,6 +13,7 @@ mod mysql;
 pub mod pgloader;
 mod postgres;
 pub mod pushdown;
+mod reduce;
 pub mod sink;
 mod sqlite;
 
@@ -164,6 +165,9 @@ struct Run<'a> {
     files: usize,
     /// The mappings' distinct `entity_type` values, read by the first pushed-down table.
     type_values: Option<Vec<String>>,
+    /// The pushed-down tables' summaries, written once the mappings were exported (which
+    /// add the rows counted in the database).
+    pushed: Vec<(TableRef, pushdown::Summary)>,
 }
 
 /// Reads both databases and writes the data folder `options.out` atomically.
@@ -189,11 +193,17 @@ pub fn collect(
         queries: Vec::new(),
         files: 0,
         type_values: None,
+        pushed: Vec::new(),
     };
 
     let source_server = run.inventory(source.as_mut(), Which::Source)?;
     let target_server = run.inventory(target.as_mut(), Which::Target)?;
-    run.bookkeeping(source.as_mut(), target.as_mut(), &target_server.1)?;
+    run.bookkeeping(
+        source.as_mut(),
+        target.as_mut(),
+        &target_server.1,
+        options.pushdown,
+    )?;
     let pushdown = if options.pushdown {
         Some(PushdownPlan {
             types: run.entity_types()?,
@@ -208,6 +218,9 @@ pub fn collect(
         &source_server.1,
         pushdown.as_ref(),
     )?;
+    if options.pushdown {
+        run.mappings_after_pushdown(source.as_mut(), target.as_mut())?;
+    }
     if let Some(load) = &pgloader {
         run.write_text(Path::new("metrics/pgloader.csv"), &load.metrics_csv())?;
         run.write_text(Path::new("scripts/pgloader.yaml"), &load.manifests_yaml())?;
@@ -532,11 +545,7 @@ impl Run<'_> {
         };
         let unmapped = out.finish()?;
         self.progress.finish();
-        let mut json = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
-        json.push(b'\n');
-        let summary_file = pushdown::summary_path(&table.shown);
-        self.staging.write(Path::new(&summary_file), &json)?;
-        self.files += 2;
+        self.files += 1;
         self.queries.push(QueryRecord {
             purpose: format!("pushdown ({}): unmapped and orphan ids", summary.method),
             on: mappings_on,
@@ -547,7 +556,115 @@ impl Run<'_> {
             bytes: summary.bytes_transferred,
             seconds: secs(started),
         });
+        self.pushed.push((table.clone(), summary));
         Ok(true)
+    }
+
+    /// With `--pushdown`, after the tables: the mappings, of which the rows of pushed-down
+    /// types that no check could flag are counted in the database rather than exported
+    /// (`reduce`), then each pushed-down table's summary with those counts.
+    fn mappings_after_pushdown(
+        &mut self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+    ) -> Result<(), CollectError> {
+        let Some(mappings) = self.config.queries.mappings.clone() else {
+            return self.write_summaries();
+        };
+        let on = mappings.on();
+        let db: &mut dyn Database = match on {
+            Which::Source => source,
+            Which::Target => target,
+        };
+        let file = "mappings/mappings.parquet";
+        let owners: Vec<reduce::Owner> = self
+            .pushed
+            .iter()
+            .map(|(table, summary)| reduce::Owner {
+                table: table.shown.clone(),
+                types: summary
+                    .entity_types
+                    .iter()
+                    .map(|t| crate::model::entity_type_key(t))
+                    .collect(),
+                orphans: summary.orphans.clone(),
+            })
+            .collect();
+        let plan = match (owners.is_empty(), &self.type_values) {
+            (false, Some(values)) => reduce::plan(db, mappings.sql(), values, &owners)?,
+            _ => Err("no table was pushed down".to_string()),
+        };
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(reason) => {
+                let purpose = format!("mappings (all rows: {reason})");
+                self.stream_to(
+                    db,
+                    on,
+                    mappings.sql(),
+                    None,
+                    file,
+                    Format::Parquet,
+                    &purpose,
+                )?;
+                return self.write_summaries();
+            }
+        };
+        let started = Instant::now();
+        let rows = db.rows(&plan.counts, Some("mappings"))?;
+        let mut counted = 0u64;
+        for row in &rows {
+            let (Some(class), Some(n)) = (
+                row.first().and_then(|c| c.trim().parse::<usize>().ok()),
+                row.get(1).and_then(|n| n.trim().parse::<u64>().ok()),
+            ) else {
+                continue;
+            };
+            let Some((table, folded)) = plan.classes.get(class) else {
+                continue;
+            };
+            counted += n;
+            if let Some((_, summary)) = self.pushed.iter_mut().find(|(t, _)| &t.shown == table) {
+                *summary
+                    .mapping_rows_in_database
+                    .entry(folded.clone())
+                    .or_insert(0) += n;
+            }
+        }
+        self.queries.push(QueryRecord {
+            purpose: format!(
+                "pushdown: {counted} mapping rows that no check could flag, counted by type"
+            ),
+            on,
+            table: None,
+            sql: plan.counts.clone(),
+            file: None,
+            rows: rows.len() as u64,
+            bytes: rows.iter().flatten().map(|v| v.len() as u64).sum(),
+            seconds: secs(started),
+        });
+        self.stream_to(
+            db,
+            on,
+            &plan.export,
+            None,
+            file,
+            Format::Parquet,
+            "mappings (the rows a check could flag; the others counted by the database)",
+        )?;
+        self.write_summaries()
+    }
+
+    /// `pushdown/<table>.json` for each pushed-down table.
+    fn write_summaries(&mut self) -> Result<(), CollectError> {
+        for (table, summary) in std::mem::take(&mut self.pushed) {
+            let mut json = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
+            json.push(b'\n');
+            let summary_file = pushdown::summary_path(&table.shown);
+            self.staging.write(Path::new(&summary_file), &json)?;
+            self.files += 1;
+        }
+        Ok(())
     }
 
     /// Legacy table (its `table_key`) → entity types, from the collected entities.
@@ -587,6 +704,7 @@ impl Run<'_> {
         source: &mut dyn Database,
         target: &mut dyn Database,
         target_tables: &[TableRef],
+        pushdown: bool,
     ) -> Result<(), CollectError> {
         let queries = [
             (
@@ -615,6 +733,10 @@ impl Run<'_> {
             ),
         ];
         for (purpose, query, file, format) in queries {
+            // With --pushdown the mappings come after the tables (`mappings_after_pushdown`).
+            if pushdown && purpose == "mappings" {
+                continue;
+            }
             if let Some(query) = query {
                 let db: &mut dyn Database = match query.on() {
                     Which::Source => &mut *source,

@@ -158,6 +158,32 @@ impl Database for Mysql {
         format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
     }
 
+    fn result_types(&mut self, sql: &str) -> Result<Vec<(String, String)>, CollectError> {
+        let url = self.url.clone();
+        let limited = format!("SELECT * FROM ({sql}) migcov_q LIMIT 0");
+        let error = |e: mysql::Error| query_error(&url, sql, None, &e.to_string());
+        let result = self.conn.query_iter(&limited).map_err(error)?;
+        let types = result
+            .columns()
+            .as_ref()
+            .iter()
+            .map(|c| {
+                // `MYSQL_TYPE_LONGLONG` → `longlong`; ZEROFILL pads the text, so such a
+                // column is named apart.
+                let name = format!("{:?}", c.column_type());
+                let mut name = name.trim_start_matches("MYSQL_TYPE_").to_lowercase();
+                if c.flags()
+                    .contains(mysql::consts::ColumnFlags::ZEROFILL_FLAG)
+                {
+                    name.push_str(" zerofill");
+                }
+                (c.name_str().into_owned(), name)
+            })
+            .collect();
+        drop(result);
+        Ok(types)
+    }
+
     fn stream(
         &mut self,
         sql: &str,

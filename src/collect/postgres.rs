@@ -152,6 +152,18 @@ impl Database for Postgres {
         self.first_column(&sql, Some(&table.shown))
     }
 
+    fn result_types(&mut self, sql: &str) -> Result<Vec<(String, String)>, CollectError> {
+        let statement = self
+            .client
+            .prepare(sql)
+            .map_err(|e| self.query_error(sql, None, error_text(&e)))?;
+        Ok(statement
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.type_().name().to_lowercase()))
+            .collect())
+    }
+
     fn stream(
         &mut self,
         sql: &str,
@@ -159,8 +171,11 @@ impl Database for Postgres {
         batch_rows: usize,
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError> {
-        let copy =
-            format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{NULL_MARK}')");
+        // Every value quoted: an empty text in a one-column result was an empty line, which
+        // the CSV reader skips (an empty legacy id was lost), and NULL stays the bare marker.
+        let copy = format!(
+            "COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{NULL_MARK}', FORCE_QUOTE *)"
+        );
         let url = self.url.clone();
         let error = |message: String| CollectError::Query {
             server: url.shown.clone(),

@@ -48,6 +48,10 @@ pub struct Summary {
     pub bytes_transferred: u64,
     /// Statements run.
     pub queries: u64,
+    /// Mapping rows of each of the table's entity types (folded) that collect counted in
+    /// the database and did not export, since no check could flag them (`collect::reduce`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub mapping_rows_in_database: BTreeMap<String, u64>,
 }
 
 /// A key's text as migcov compares keys, in each engine's SQL ([`key_text`]): trimmed of
@@ -106,7 +110,7 @@ fn key_text(kind: Kind, columns: &[String], quote: &dyn Fn(&str) -> String, alia
 /// collations ignore case, accents and trailing spaces (`'ALFKI' = 'alfki '`), and a
 /// PostgreSQL column may have a nondeterministic collation. MySQL's text is first made
 /// UTF-8 (a latin1 column's bytes are not), as the values migcov reads are.
-fn exact_text(kind: Kind, expr: &str) -> String {
+pub(crate) fn exact_text(kind: Kind, expr: &str) -> String {
     match kind {
         Kind::Mysql => format!("CAST(CONVERT({expr} USING utf8mb4) AS BINARY)"),
         Kind::Postgresql => format!("CAST({expr} AS TEXT) COLLATE \"C\""),
@@ -115,7 +119,7 @@ fn exact_text(kind: Kind, expr: &str) -> String {
 }
 
 /// `a = b` comparing the bytes of two texts ([`exact_text`]).
-fn same_text(kind: Kind, a: &str, b: &str) -> String {
+pub(crate) fn same_text(kind: Kind, a: &str, b: &str) -> String {
     format!("{} = {}", exact_text(kind, a), exact_text(kind, b))
 }
 
@@ -259,6 +263,7 @@ pub fn anti_join(
         method: format!("anti-join on {}", db.url().shown),
         bytes_transferred: bytes,
         queries: 3,
+        mapping_rows_in_database: BTreeMap::new(),
     })
 }
 
@@ -713,6 +718,7 @@ pub fn checksums(
         ),
         bytes_transferred: bytes,
         queries,
+        mapping_rows_in_database: BTreeMap::new(),
     })
 }
 

@@ -50,6 +50,45 @@ impl Sqlite {
                     },
                 )
             })
+            .and_then(|()| {
+                // The hex digits of a text in lower case, which `collect::reduce` groups
+                // modern ids by, as PostgreSQL and MySQL compute it with regexp_replace.
+                conn.create_scalar_function(
+                    "migcov_hex",
+                    1,
+                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                    |ctx| {
+                        use rusqlite::types::ValueRef;
+                        Ok(match ctx.get_raw(0) {
+                            ValueRef::Null => None,
+                            ValueRef::Integer(i) => Some(super::reduce::hex_digits(&i.to_string())),
+                            ValueRef::Real(f) => Some(super::reduce::hex_digits(&f.to_string())),
+                            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                Some(super::reduce::hex_digits(&String::from_utf8_lossy(t)))
+                            }
+                        })
+                    },
+                )
+            })
+            .and_then(|()| {
+                // The loader's JSON test, for `collect::reduce`.
+                conn.create_scalar_function(
+                    "migcov_json_ok",
+                    1,
+                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                    |ctx| {
+                        use rusqlite::types::ValueRef;
+                        Ok(match ctx.get_raw(0) {
+                            ValueRef::Text(t) => {
+                                std::str::from_utf8(t).is_ok_and(super::reduce::json_ok) as i64
+                            }
+                            _ => 0,
+                        })
+                    },
+                )
+            })
             .map_err(|e| connect_error(e.to_string()))?;
         Ok(Sqlite {
             url: url.clone(),

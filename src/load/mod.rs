@@ -138,6 +138,11 @@ pub struct Pushdown {
     /// How the sets were compared (`anti-join on ...`, `checksums ...`).
     #[serde(default)]
     pub method: String,
+    /// Mapping rows of the table's entity types (folded) that no check could flag, counted
+    /// by the database and not exported (`collect --pushdown`): added to the rows of each
+    /// type that the mapping files hold.
+    #[serde(default)]
+    pub mapping_rows_in_database: BTreeMap<String, u64>,
 }
 
 impl Inputs {
@@ -241,6 +246,21 @@ fn read_pushdown(
             return Err(bad(format!(
                 "ids ({}) must be matched ({}) plus the {} unmapped ids of source_ids/{table}",
                 summary.ids, summary.matched, unmapped.rows_read
+            )));
+        }
+        let types: BTreeSet<String> = summary
+            .entity_types
+            .iter()
+            .map(|t| crate::model::entity_type_key(t))
+            .collect();
+        if let Some(other) = summary
+            .mapping_rows_in_database
+            .keys()
+            .find(|t| !types.contains(&crate::model::entity_type_key(t)))
+        {
+            return Err(bad(format!(
+                "mapping_rows_in_database counts entity type {other}, which is not one of \
+                 the table's entity_types"
             )));
         }
         if let Some((i, _)) = config.exclusions.iter().enumerate().find(|(_, x)| {

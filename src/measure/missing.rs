@@ -132,7 +132,17 @@ fn join(
     // turn comes (held for all types at once, they were 4 bytes a mapping through the
     // step: 0.35 GiB at 100M records), and the orphan rows are taken whole from the
     // mappings afterwards, so the mappings are never copied.
-    let rows_per_type = rows_per_type(&inputs.mappings)?;
+    let mut rows_per_type = rows_per_type(&inputs.mappings)?;
+    // Rows that `collect --pushdown` counted in the database instead of exporting.
+    for summary in inputs.pushdown.values() {
+        for (t, n) in &summary.mapping_rows_in_database {
+            let n = i64::try_from(*n).unwrap_or(i64::MAX);
+            let rows = rows_per_type
+                .entry(crate::model::entity_type_key(t))
+                .or_insert(0);
+            *rows = rows.saturating_add(n);
+        }
+    }
     // The grouping's tables, handed back before the first table's ids are read.
     crate::release_freed_memory();
     let owned = Ownership::of(inputs)?;
