@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
 # Benchmark of `migcov collect`: a PostgreSQL legacy table of N rows (default 20,000,000)
-# whose mappings miss 1,000 ids, collected three ways under GNU time:
-#   full        every legacy id exported (legacy and target in two databases)
-#   checksums   --pushdown across two databases: key ranges compared by checksums
+# whose mappings miss 1,000 ids and hold 10 orphans, collected three ways under GNU time:
+#   full        every legacy id and every mapping exported (two databases)
+#   checksums   --pushdown across two databases: key ranges compared by MD5 digests
 #   anti-join   --pushdown with legacy table and mappings in one database
-# and prints, for each: seconds, peak RSS, bytes read for the id comparison and in all,
-# and the unmapped/orphan counts the build then reports (they must agree).
+# and reladiff (PyPI, installed into a virtualenv) on the same pair, as its users run it:
+#   reladiff hashdiff  across the two databases (bisection by checksums)
+#   reladiff joindiff  in one database (an outer join there)
+# It prints, for each: seconds, peak RSS, bytes the client read (migcov: the values it
+# counted; every tool: /proc/<pid>/io rchar, sockets and files), and the differences found
+# (migcov: the unmapped ids and orphans its build reports; reladiff: rows only in the
+# legacy table and only in the mappings). They must agree.
 # Usage: scripts/bench-collect.sh [N] [WORKDIR]   (starts the servers with scripts/db-servers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-20000000}"
 work="${2:-$(mktemp -d)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/migcov-target}"
-cargo build --release --locked --quiet
-bin="$CARGO_TARGET_DIR/release/migcov"
+# MIGCOV_BIN: a migcov binary to measure instead of a fresh release build.
+bin="${MIGCOV_BIN:-}"
+if [ -z "$bin" ]; then
+    cargo build --release --locked --quiet
+    bin="$CARGO_TARGET_DIR/release/migcov"
+fi
 eval "$(scripts/db-servers start | sed 's/^/export /')"
 pg="$MIGCOV_TEST_PG"
 base="${pg%/*}"
@@ -30,19 +39,36 @@ CREATE TABLE legacy_orders AS SELECT g::bigint AS id, md5(g::text) AS payload
 ALTER TABLE legacy_orders ADD PRIMARY KEY (id);
 CREATE TABLE legacy_mapping AS SELECT 'ORDER'::text AS entity_type, g::text AS legacy_id,
   md5(g::text)::uuid AS modern_id FROM generate_series(1, $rows) g WHERE g % $step <> 0;
+INSERT INTO legacy_mapping SELECT 'ORDER', ($rows + g)::text, md5(('o' || g)::text)::uuid
+  FROM generate_series(1, 10) g;
 CREATE TABLE entities AS SELECT 'orders'::text AS name, 'BUSINESS'::text AS domain,
   'legacy_orders'::text AS legacy_table, 'orders'::text AS target_table,
   $rows::bigint AS total_records, ($rows - 1000)::bigint AS migrated_records,
-  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;"
+  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;
+-- What reladiff compares the legacy table with: the mapped ids, keyed as the table is.
+CREATE VIEW mapped_orders AS SELECT legacy_id::bigint AS id FROM legacy_mapping
+  WHERE entity_type = 'ORDER';"
 time psql -X -q -v ON_ERROR_STOP=1 "$base/bench_legacy" -c "$setup" -c "VACUUM ANALYZE"
 # The target holds only the bookkeeping (the legacy table stays in bench_legacy).
 psql -X -q -v ON_ERROR_STOP=1 "$base/bench_target" -c "
+DROP TABLE IF EXISTS legacy_mapping;
 CREATE TABLE legacy_mapping AS SELECT 'ORDER'::text AS entity_type, g::text AS legacy_id,
   md5(g::text)::uuid AS modern_id FROM generate_series(1, $rows) g WHERE g % $step <> 0;
+INSERT INTO legacy_mapping SELECT 'ORDER', ($rows + g)::text, md5(('o' || g)::text)::uuid
+  FROM generate_series(1, 10) g;
 CREATE TABLE entities AS SELECT 'orders'::text AS name, 'BUSINESS'::text AS domain,
   'legacy_orders'::text AS legacy_table, 'orders'::text AS target_table,
   $rows::bigint AS total_records, ($rows - 1000)::bigint AS migrated_records,
-  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;" -c "VACUUM ANALYZE"
+  1000::bigint AS failed_records, 'ORDER'::text AS entity_type;
+CREATE VIEW mapped_orders AS SELECT legacy_id::bigint AS id FROM legacy_mapping
+  WHERE entity_type = 'ORDER';" -c "VACUUM ANALYZE"
+
+# reladiff from PyPI, in a virtualenv of its own.
+venv="$work/reladiff-venv"
+if [ ! -x "$venv/bin/reladiff" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "reladiff[postgresql]==0.6.0"
+fi
 
 cat >"$work/collect.yaml" <<'YAML'
 source:
@@ -56,13 +82,29 @@ queries:
     failed_records, entity_type FROM entities
 YAML
 
+# Runs a command under GNU time, sampling the bytes it has read (/proc/<pid>/io rchar)
+# until it exits: `measure NAME COMMAND...` writes NAME.time ("seconds KiB") and NAME.rchar.
+measure() {
+    local name="$1"
+    shift
+    /usr/bin/time -o "$work/$name.time" -f "%e %M" "$@" >"$work/$name.out" &
+    local timer=$! pid="" rchar=0
+    while kill -0 "$timer" 2>/dev/null; do
+        pid="${pid:-$(pgrep -P "$timer" | head -1)}"
+        if [ -n "$pid" ] && [ -r "/proc/$pid/io" ]; then
+            rchar=$(awk '/^rchar/ {print $2}' "/proc/$pid/io" 2>/dev/null || echo "$rchar")
+        fi
+        sleep 0.05
+    done
+    wait "$timer"
+    echo "$rchar" >"$work/$name.rchar"
+}
 run() {
     local name="$1" source="$2" target="$3"
     shift 3
     rm -rf "$work/$name" "$work/$name-site"
-    /usr/bin/time -o "$work/$name.time" -f "%e %M" \
-        "$bin" collect --source "$source" --target "$target" --config "$work/collect.yaml" \
-        --out "$work/$name" "$@" >/dev/null
+    measure "$name" "$bin" collect --source "$source" --target "$target" \
+        --config "$work/collect.yaml" --out "$work/$name" "$@"
     "$bin" build --exit-zero --data "$work/$name" --out "$work/$name-site" \
         --report-date 2026-11-28 >/dev/null
 }
@@ -72,19 +114,35 @@ echo "== pushdown across two databases (checksums)"
 run checksums "$base/bench_legacy" "$base/bench_target" --pushdown
 echo "== pushdown in one database (anti-join)"
 run anti-join "$base/bench_legacy" "$base/bench_legacy" --pushdown
+echo "== reladiff across two databases (hashdiff)"
+measure reladiff-hashdiff "$venv/bin/reladiff" "$base/bench_legacy" legacy_orders \
+    "$base/bench_target" mapped_orders -k id --json
+echo "== reladiff in one database (joindiff)"
+measure reladiff-joindiff "$venv/bin/reladiff" "$base/bench_legacy" legacy_orders \
+    mapped_orders -k id --json
 
 python3 - "$work" "$rows" <<'PY'
 import json, sys, pathlib
 work, rows = pathlib.Path(sys.argv[1]), int(sys.argv[2])
-print(f"\n{rows:,} legacy rows, {rows - 1000:,} mappings, 1,000 ids unmapped\n")
-print("| mode | seconds | peak RSS | bytes for the id comparison | bytes in all | unmapped | orphans |")
+print(f"\n{rows:,} legacy rows, {rows - 1000 + 10:,} mappings: 1,000 ids unmapped, 10 orphans\n")
+print("| mode | seconds | peak RSS | bytes counted by migcov | bytes read by the client (rchar) | unmapped | orphans |")
 print("|---|---:|---:|---:|---:|---:|---:|")
-for name in ("full", "checksums", "anti-join"):
+def timed(name):
     seconds, kb = map(float, (work / f"{name}.time").read_text().split())
+    rchar = int((work / f"{name}.rchar").read_text().strip() or 0)
+    return seconds, kb, rchar
+for name in ("full", "checksums", "anti-join"):
+    seconds, kb, rchar = timed(name)
     c = json.loads((work / name / "collect.json").read_text())
-    ids = sum(q["bytes"] for q in c["queries"] if q["table"] == "legacy_orders" and q["purpose"] != "mappings")
     s = json.loads((work / f"{name}-site/api/coverage/summary.json").read_text())
     orphans = s["rules"].get("missing.mapping.orphan", {}).get("violations", 0)
-    print(f"| {name} | {seconds:.1f} | {kb / 1024:.0f} MiB | {ids / 1e6:,.2f} MB | {c['bytes'] / 1e6:,.1f} MB "
-          f"| {s['missing_records']:,} | {orphans:,} |")
+    print(f"| migcov {name} | {seconds:.1f} | {kb / 1024:.0f} MiB | {c['bytes'] / 1e6:,.2f} MB "
+          f"| {rchar / 1e6:,.2f} MB | {s['missing_records']:,} | {orphans:,} |")
+for name in ("reladiff-hashdiff", "reladiff-joindiff"):
+    seconds, kb, rchar = timed(name)
+    # --json: one object per differing row, "-" only in the legacy table, "+" only mapped.
+    lines = [json.loads(l) for l in (work / f"{name}.out").read_text().splitlines() if l.strip()]
+    signs = [l[0] if isinstance(l, list) else l.get("sign", l.get("diff", "?")) for l in lines]
+    minus, plus = signs.count("-"), signs.count("+")
+    print(f"| {name} | {seconds:.1f} | {kb / 1024:.0f} MiB | — | {rchar / 1e6:,.2f} MB | {minus:,} | {plus:,} |")
 PY

@@ -265,13 +265,23 @@ fn main() -> ExitCode {
                 Ok(outcome) => {
                     let s = &outcome.report.summary;
                     let f = &outcome.report.finding_counts;
+                    let migrated = match &outcome.report.unlinked {
+                        // No figure rests on no link (`Report::unlinked`).
+                        Some(u) => format!(
+                            "records migrated not measured (none of {} legacy tables is linked to an entity or a script)",
+                            u.tables
+                        ),
+                        None => format!(
+                            "{} of {} records migrated ({})",
+                            s.migrated_records,
+                            s.total_records,
+                            format_percent(ratio(s.migrated_records, s.total_records))
+                        ),
+                    };
                     status!(
-                        "migcov: wrote {} files to {}: {} of {} records migrated ({}), success rate {}, {} errors, {} warnings",
+                        "migcov: wrote {} files to {}: {migrated}, success rate {}, {} errors, {} warnings",
                         outcome.files,
                         config.out.display(),
-                        s.migrated_records,
-                        s.total_records,
-                        format_percent(ratio(s.migrated_records, s.total_records)),
                         format_percent(s.overall_success_rate),
                         f.error,
                         f.warning,

@@ -1341,3 +1341,89 @@ fn postgres_null_and_empty_text_stay_apart() {
         "{rules:?}"
     );
 }
+
+/// Zero configuration on a migration whose mappings name entity types after the legacy
+/// tables: `--init` then `collect` gives a report with no coverage figure (nothing links a
+/// legacy table yet: it printed "0 of 15,607 records migrated (0.0%)"), and the links
+/// `--init` proposed in entities.yaml, once confirmed, give the figures.
+#[test]
+fn init_proposes_the_links_it_sees_and_no_figure_rests_on_none() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = sqlite_legacy(work.path());
+    let source = format!("sqlite://{}", legacy.display());
+    let target = PgDatabase::new("zeroconf");
+    target
+        .client()
+        .batch_execute(
+            "CREATE TABLE legacy_mapping (entity_type text, legacy_id text, modern_id uuid);
+             INSERT INTO legacy_mapping SELECT 'CUSTOMER', g::text, gen_random_uuid() FROM generate_series(1, 5) g;
+             INSERT INTO legacy_mapping SELECT 'INVOICE_LINE', g::text || '|1', gen_random_uuid() FROM generate_series(1, 3) g;
+             INSERT INTO legacy_mapping VALUES ('PLAYLIST', '1', gen_random_uuid());
+             CREATE TABLE customers (id uuid PRIMARY KEY, name text);
+             CREATE TABLE invoice_lines (id uuid PRIMARY KEY);
+             CREATE TABLE genres (id uuid PRIMARY KEY, legacy_id text, name text);
+             INSERT INTO genres VALUES (gen_random_uuid(), 'ROCK', 'Rock'), (gen_random_uuid(), 'JAZZ', 'Jazz');",
+        )
+        .unwrap();
+    let config = work.path().join("config");
+    std::fs::create_dir(&config).unwrap();
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &target.url,
+            "--init",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let entities = std::fs::read_to_string(config.join("entities.yaml")).unwrap();
+    // Proposed from the mapping table's types and from a table with a legacy_id column,
+    // commented out; a table no type is named like is listed.
+    for proposal in [
+        "# - name: \"customers\"   # proposed: entity type \"CUSTOMER\" (in \"legacy_mapping.entity_type\")",
+        "#   legacy_table: \"Customer\"",
+        "#   entity_type: \"CUSTOMER\"\n#   total_records: 6\n#   migrated_records: 5",
+        "#   legacy_table: \"InvoiceLine\"\n#   target_table: \"invoice_lines\"",
+        "#   entity_type: \"INVOICE_LINE\"\n#   total_records: 5\n#   migrated_records: 3",
+        // A table with a legacy_id column maps by convention only without a mapping
+        // query, which --init writes here: no link is proposed from it.
+        "# \"AuditTrail\", \"Genre\"",
+    ] {
+        assert!(entities.contains(proposal), "{proposal:?} in\n{entities}");
+    }
+    let collect_yaml = config.join("collect.yaml");
+    let site = collect_and_build(work.path(), &source, &target.url, &collect_yaml);
+    let summary = json(&site.join("api/coverage/summary.json"));
+    // Customer 6 + InvoiceLine 5 + Genre 3 + AuditTrail 4 rows: none linked.
+    assert_eq!(
+        summary["unlinked"],
+        serde_json::json!({"tables": 4, "rows": 18})
+    );
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(index.contains("not measured"));
+
+    // The user confirms the proposals: the figures rest on the links.
+    let confirmed: String = entities
+        .lines()
+        .filter(|l| l.starts_with("# - ") || l.starts_with("#   "))
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    std::fs::write(config.join("entities.yaml"), confirmed).unwrap();
+    let again = work.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    let site = collect_and_build(&again, &source, &target.url, &collect_yaml);
+    let summary = json(&site.join("api/coverage/summary.json"));
+    assert!(summary["unlinked"].is_null(), "{summary}");
+    // Customer 5 of 6 and InvoiceLine 3 of 5 mapped (its keys are `1|1`, `2|1`, `3|1`);
+    // Genre and AuditTrail (4 rows, no key) are linked by nothing.
+    let ledger = &summary["ledger"];
+    assert_eq!(
+        (ledger["in_scope"].as_i64(), ledger["migrated"].as_i64()),
+        (Some(18), Some(8)),
+        "{ledger} {}",
+        json(&site.join("api/ledger.json"))
+    );
+}

@@ -480,3 +480,83 @@ fn mappings_of_an_entity_writing_outside_the_target_inventory_are_not_migrated()
     assert_eq!(terms(line(&m, "orders")), (0, 0, 0, 2, 0, 0));
     assert!(!fired(&findings, "coverage.table.not_in_inventory").is_empty());
 }
+
+/// What `collect` gives on a migration nothing links: an inventory, ids and mappings, but no
+/// entity or script naming a legacy table. No row can be counted as migrated, so no output
+/// prints a coverage figure (it printed "0 of 15,607 records migrated (0.0%)"): each says
+/// what is unlinked instead, and the uncovered-table rule fails the gate.
+#[test]
+fn a_headline_resting_on_no_link_has_no_figure() {
+    use assert_cmd::Command;
+    let data = folder(&[
+        (
+            "domains.yaml".into(),
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n".into(),
+        ),
+        (
+            "inventory/source.csv".into(),
+            "table,row_count\nArtist,3\nAlbum,2\n".into(),
+        ),
+        ("source_ids/Artist.csv".into(), "id\n1\n2\n3\n".into()),
+        (
+            "mappings/artists.csv".into(),
+            "entity_type,legacy_id,modern_id\n\
+             artists,1,00000000-0000-4000-8000-000000000001\n\
+             artists,2,00000000-0000-4000-8000-000000000002\n"
+                .into(),
+        ),
+    ]);
+    let (_, measures, _) = run(data.path());
+    let ledger = measures.ledger.as_ref().unwrap();
+    assert_eq!((ledger.totals.in_scope, ledger.totals.migrated), (5, 0));
+    assert_eq!(ledger.totals.coverage, None);
+
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let summary_md = out.path().join("summary.md");
+    let assert = Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--report-date", "2026-12-05", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&site)
+        .arg("--summary-md")
+        .arg(&summary_md)
+        .assert();
+    // coverage.table.uncovered is an error: the gate fails (exit 1).
+    let assert = assert.code(1);
+    let status = String::from_utf8_lossy(&assert.get_output().stderr).to_string()
+        + &String::from_utf8_lossy(&assert.get_output().stdout);
+    assert!(status.contains("records migrated not measured"), "{status}");
+    assert!(!status.contains("(0.0%)"), "{status}");
+    let read = |p: &str| std::fs::read_to_string(site.join(p)).unwrap();
+    let index = read("index.html");
+    assert!(index.contains("not measured"), "{index}");
+    assert!(
+        index.contains("None of the 2 legacy tables in scope (5 rows) is linked"),
+        "{index}"
+    );
+    // No percentage is shown (a meter's empty width is no figure).
+    let headline = index.split("id=\"headline\"").nth(1).unwrap();
+    let headline = headline.split("</section>").next().unwrap();
+    let records = headline.split("Overall success rate").next().unwrap();
+    assert!(
+        !records.contains('%'),
+        "a coverage figure is printed: {records}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&read("api/coverage/summary.json")).unwrap();
+    assert_eq!(
+        summary["unlinked"],
+        serde_json::json!({"tables": 2, "rows": 5})
+    );
+    assert!(summary["ledger"]["coverage"].is_null());
+    let badge: serde_json::Value = serde_json::from_str(&read("badges/coverage.json")).unwrap();
+    assert_eq!(badge["message"], "unlinked");
+    let md = std::fs::read_to_string(&summary_md).unwrap();
+    assert!(
+        md.contains("not measured: no legacy table is linked"),
+        "{md}"
+    );
+    assert!(!md.contains("| Records migrated | 0.0%"), "{md}");
+}

@@ -188,8 +188,11 @@ pub fn diff(old: &ReportJson, new: &ReportJson) -> Diff {
     let mut figures = vec![
         change(
             "records migrated",
-            rate(o, "migrated_records", "total_records"),
-            rate(n, "migrated_records", "total_records"),
+            // No figure where nothing linked the tables (`Report::unlinked`).
+            rate(o, "migrated_records", "total_records")
+                .filter(|_| old.summary["unlinked"].is_null()),
+            rate(n, "migrated_records", "total_records")
+                .filter(|_| new.summary["unlinked"].is_null()),
         ),
         change(
             "overall success rate",

@@ -13,13 +13,33 @@ use super::CollectError;
 /// What the databases showed.
 struct Found {
     source: db::Kind,
-    source_tables: Vec<(String, bool)>,
+    /// Each legacy table, whether it has a primary key, and its rows.
+    source_tables: Vec<(String, bool, u64)>,
     target_tables: Vec<(String, Vec<String>)>,
+    /// Entity types the target shows, with where they were seen and their mapping rows:
+    /// the `entity_type` values of the mapping table, and each table with a `legacy_id`
+    /// column (whose mappings are of the type named as the table, by convention).
+    types: Vec<SeenType>,
+}
+
+struct SeenType {
+    entity_type: String,
+    /// `legacy_mapping.entity_type`, or `offices.legacy_id`.
+    seen_in: String,
+    /// The target table of the type's records, when one is named like it.
+    target_table: Option<String>,
+    rows: u64,
 }
 
 /// Writes the three files into `dir`; returns their paths.
 pub fn init(source: &DbUrl, target: &DbUrl, dir: &Path) -> Result<Vec<PathBuf>, CollectError> {
-    let files = ["collect.yaml", "migcov.yaml", "domains.yaml"].map(|f| dir.join(f));
+    let files = [
+        "collect.yaml",
+        "migcov.yaml",
+        "domains.yaml",
+        "entities.yaml",
+    ]
+    .map(|f| dir.join(f));
     if let Some(existing) = files.iter().find(|f| f.exists()) {
         return Err(CollectError::Io {
             path: existing.clone(),
@@ -34,6 +54,7 @@ pub fn init(source: &DbUrl, target: &DbUrl, dir: &Path) -> Result<Vec<PathBuf>, 
         collect_yaml(&found),
         MIGCOV_YAML.to_string(),
         DOMAINS_YAML.to_string(),
+        entities_yaml(&found),
     ];
     for (path, text) in files.iter().zip(texts) {
         crate::output::write_file(path, text.as_bytes(), crate::output::WriteMode::Replace)?;
@@ -47,20 +68,180 @@ fn discover(source: &DbUrl, target: &DbUrl) -> Result<Found, CollectError> {
     let mut source_tables = Vec::new();
     for table in src.tables(&all)? {
         let has_key = !src.primary_key(&table)?.is_empty();
-        source_tables.push((table.shown, has_key));
+        let rows = src.count(&table)?;
+        source_tables.push((table.shown, has_key, rows));
     }
     let mut tgt: Box<dyn Database> = db::connect(target, db::CONNECT_TIMEOUT)?;
     let mut target_tables = Vec::new();
+    let mut conventions = Vec::new();
     for table in tgt.tables(&all)? {
-        let columns = tgt.columns(&table)?.into_iter().map(|c| c.name).collect();
+        let columns: Vec<String> = tgt.columns(&table)?.into_iter().map(|c| c.name).collect();
+        if columns.iter().any(|c| c == "legacy_id") && !columns.iter().any(|c| c == "entity_type") {
+            conventions.push((table.clone(), tgt.count(&table)?));
+        }
         target_tables.push((table.shown, columns));
     }
-    Ok(Found {
+    let mut found = Found {
         source: source.kind,
         source_tables,
         target_tables,
-    })
+        types: Vec::new(),
+    };
+    let table_named = |found: &Found, name: &str| {
+        found
+            .target_tables
+            .iter()
+            .find(|(t, _)| name_key(t) == name_key(name))
+            .map(|(t, _)| t.clone())
+    };
+    // The mapping table's entity types, with their rows.
+    if let Some((name, columns)) = guess(&found, MAPPING_WORDS) {
+        if columns.iter().any(|c| c == "entity_type") {
+            let sql = format!(
+                "SELECT entity_type, count(*) FROM {name} WHERE entity_type IS NOT NULL \
+                 GROUP BY entity_type ORDER BY entity_type"
+            );
+            let seen_in = format!("{name}.entity_type");
+            // A mapping table the query cannot read is left for the user to write.
+            if let Ok(rows) = tgt.rows(&sql, Some(name)) {
+                for row in rows.into_iter().take(500) {
+                    found.types.push(SeenType {
+                        target_table: table_named(&found, &row[0]),
+                        entity_type: row[0].clone(),
+                        seen_in: seen_in.clone(),
+                        rows: row[1].trim().parse().unwrap_or(0),
+                    });
+                }
+            }
+        }
+    }
+    // Tables with a legacy_id column give mappings by convention only when there is no
+    // mapping query, which --init writes when it finds a mapping table.
+    if guess(&found, MAPPING_WORDS).is_some() {
+        conventions.clear();
+    }
+    for (table, rows) in conventions {
+        found.types.push(SeenType {
+            entity_type: table.name.clone(),
+            seen_in: format!("{}.legacy_id", table.shown),
+            target_table: Some(table.shown.clone()),
+            rows,
+        });
+    }
+    Ok(found)
 }
+
+/// A name as names are matched: lower case, letters and digits only, the last word made
+/// singular (`InvoiceLines`, `invoice_line` and `INVOICE_LINE` all give `invoiceline`).
+fn name_key(name: &str) -> String {
+    let name = name.rsplit('.').next().unwrap_or(name);
+    let key: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if let Some(stem) = key.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if key.ends_with("sses")
+        || key.ends_with("xes")
+        || key.ends_with("ches")
+        || key.ends_with("shes")
+    {
+        return key[..key.len() - 2].to_string();
+    }
+    match key.strip_suffix('s') {
+        Some(stem) if !key.ends_with("ss") && !stem.is_empty() => stem.to_string(),
+        _ => key,
+    }
+}
+
+/// The entity type seen for a legacy table: one whose name is the table's, else the one
+/// type whose name ends the table's (`dispatch_office` ↔ `offices`) or is ended by it.
+fn type_for<'a>(table: &str, types: &'a [SeenType]) -> Option<&'a SeenType> {
+    let key = name_key(table);
+    if let Some(exact) = types.iter().find(|t| name_key(&t.entity_type) == key) {
+        return Some(exact);
+    }
+    let near: Vec<&SeenType> = types
+        .iter()
+        .filter(|t| {
+            let k = name_key(&t.entity_type);
+            k.len() >= 3 && (key.ends_with(&k) || k.ends_with(&key))
+        })
+        .collect();
+    match near.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// `entities.yaml`: a link proposed for each legacy table whose name matches an entity
+/// type the target shows, commented out. Until a user confirms a link by removing the
+/// `#`, nothing links the table, and the report says so rather than print a coverage
+/// figure resting on no link.
+fn entities_yaml(found: &Found) -> String {
+    let mut out = String::from(
+        "# entities.yaml: which legacy table holds the records of which entity type. Without\n\
+         # it (or an entities query, or scripts naming their source_table) nothing links the\n\
+         # legacy tables to the mappings, and the report has no coverage figure.\n\
+         #\n\
+         # `migcov collect --init` proposed the links below from the names it saw. Check each\n\
+         # one, remove its `#`s to confirm it, and set its domain. total_records and\n\
+         # migrated_records are what the databases held at --init (the legacy rows, and the\n\
+         # mapping rows of the type): the report counts its own figures from the ids.\n\
+         []\n",
+    );
+    let mut proposed = 0;
+    for (table, _, rows) in &found.source_tables {
+        let Some(seen) = type_for(table, &found.types) else {
+            continue;
+        };
+        proposed += 1;
+        // JSON strings are YAML scalars on one line, whatever a name holds.
+        let yaml = |v: &str| serde_json::to_string(v).unwrap_or_default();
+        let _ = write!(
+            out,
+            "\n# - name: {}   # proposed: entity type {} (in {}) is named like legacy table {}\n\
+             #   domain: BUSINESS   # CLINICAL, BUSINESS, COMMUNICATIONS or TECHNICAL\n\
+             #   legacy_table: {}\n\
+             #   target_table: {}\n\
+             #   entity_type: {}\n\
+             #   total_records: {rows}\n\
+             #   migrated_records: {}\n\
+             #   failed_records: 0\n",
+            yaml(seen.target_table.as_deref().unwrap_or(table)),
+            yaml(&seen.entity_type),
+            yaml(&seen.seen_in),
+            yaml(table),
+            yaml(table),
+            yaml(seen.target_table.as_deref().unwrap_or("<target table>")),
+            yaml(&seen.entity_type),
+            seen.rows,
+        );
+    }
+    let unmatched: Vec<&str> = found
+        .source_tables
+        .iter()
+        .filter(|(t, _, _)| type_for(t, &found.types).is_none())
+        .map(|(t, _, _)| t.as_str())
+        .collect();
+    if !unmatched.is_empty() {
+        let _ = write!(
+            out,
+            "\n# No entity type is named like these legacy tables ({proposed} proposed above):\n# {}\n",
+            unmatched
+                .iter()
+                .map(|t| serde_json::to_string(t).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    out
+}
+
+/// Words in the name of a mapping table.
+const MAPPING_WORDS: &[&str] = &["mapping", "legacy_map", "id_map"];
 
 /// The bookkeeping table a kind of record most likely lives in.
 fn guess<'a>(found: &'a Found, words: &[&str]) -> Option<&'a (String, Vec<String>)> {
@@ -70,17 +251,39 @@ fn guess<'a>(found: &'a Found, words: &[&str]) -> Option<&'a (String, Vec<String
     })
 }
 
+/// A query of the data model's `fields` that `table` has (a field it lacks would fail the
+/// query); the fields not found are named in a comment, for the user to map.
 fn query_line(out: &mut String, key: &str, table: Option<&(String, Vec<String>)>, fields: &str) {
-    match table {
-        Some((name, columns)) => {
+    let fields: Vec<&str> = fields.split(", ").collect();
+    let Some((name, columns)) = table else {
+        let _ = writeln!(
+            out,
+            "  # {key}: SELECT {} FROM <your {key} table>",
+            fields.join(", ")
+        );
+        return;
+    };
+    let (present, absent): (Vec<&str>, Vec<&str>) =
+        fields.iter().partition(|f| columns.iter().any(|c| c == *f));
+    let found = format!("columns found: {}", columns.join(", "));
+    let missing = match absent.is_empty() {
+        true => String::new(),
+        false => format!("; not found: {}", absent.join(", ")),
+    };
+    match present.is_empty() {
+        true => {
             let _ = writeln!(
                 out,
-                "  {key}: SELECT {fields} FROM {name}   # columns found: {}",
-                columns.join(", ")
+                "  # {key}: SELECT {} FROM {name}   # {found}",
+                fields.join(", ")
             );
         }
-        None => {
-            let _ = writeln!(out, "  # {key}: SELECT {fields} FROM <your {key} table>");
+        false => {
+            let _ = writeln!(
+                out,
+                "  {key}: SELECT {} FROM {name}   # {found}{missing}",
+                present.join(", ")
+            );
         }
     }
 }
@@ -100,8 +303,8 @@ fn collect_yaml(found: &Found) -> String {
     let keyless: Vec<&String> = found
         .source_tables
         .iter()
-        .filter(|(_, key)| !key)
-        .map(|(name, _)| name)
+        .filter(|(_, key, _)| !key)
+        .map(|(name, _, _)| name)
         .collect();
     let _ = writeln!(
         out,
@@ -111,11 +314,13 @@ fn collect_yaml(found: &Found) -> String {
     if keyless.is_empty() {
         out.push_str("  ids: {}\n");
     } else {
+        // Commented out: a placeholder would fail the query; until a query is given, the
+        // table is listed as having no ids.
         out.push_str(
-            "  ids:   # tables without a primary key: give the column(s) that identify a row\n",
+            "  ids: {}   # tables without a primary key: give the column(s) that identify a row\n",
         );
         for name in keyless {
-            let _ = writeln!(out, "    {name}: SELECT <key column> AS id FROM {name}");
+            let _ = writeln!(out, "  #  {name}: SELECT <key column> AS id FROM {name}");
         }
     }
     out.push_str("target:\n  schemas: {include: [], exclude: []}\n  tables: {exclude: []}\n");
@@ -134,7 +339,7 @@ fn collect_yaml(found: &Found) -> String {
     query_line(
         &mut out,
         "mappings",
-        guess(found, &["mapping", "legacy_map", "id_map"]),
+        guess(found, MAPPING_WORDS),
         "entity_type, legacy_id, modern_id, migration_batch, migrated_at",
     );
     query_line(
@@ -161,7 +366,8 @@ fn collect_yaml(found: &Found) -> String {
          # gives the mappings of entity type = its name.\n\
          mappings_by_convention: true\n\
          # pgloader:\n#   summary: pgloader-summary.csv   # pgloader --summary pgloader-summary.csv ...\n\
-         files: [migcov.yaml, domains.yaml]   # copied into the data folder as they are\n",
+         # entities.yaml holds the links --init proposed, to confirm (see the file).\n\
+         files: [migcov.yaml, domains.yaml, entities.yaml]   # copied into the data folder as they are\n",
     );
     out
 }

@@ -139,6 +139,10 @@ pub struct LedgerTotals {
     /// left out).
     pub uncovered_tables: u64,
     pub uncovered_rows: i64,
+    /// Tables with rows in scope that an entity or a script names: with none, no row can
+    /// be counted as migrated, and `coverage` is `None`, not a 0% resting on no link.
+    #[serde(skip)]
+    pub linked_tables: u64,
 }
 
 impl LedgerTotals {
@@ -152,7 +156,13 @@ impl LedgerTotals {
         self.ambiguous += row.ambiguous;
         self.difference += row.difference;
         self.in_scope += row.in_scope;
-        self.coverage = ratio(self.migrated, self.in_scope);
+        if row.covered && row.in_scope > 0 {
+            self.linked_tables += 1;
+        }
+        self.coverage = match self.linked_tables {
+            0 => None,
+            _ => ratio(self.migrated, self.in_scope),
+        };
         if !row.covered && row.excluded.value < row.legacy_rows {
             self.uncovered_tables += 1;
             self.uncovered_rows += row.legacy_rows - row.excluded.value;

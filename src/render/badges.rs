@@ -2,7 +2,6 @@
 //! success rate and the gate — coloured by the report's thresholds.
 
 use super::RenderError;
-use crate::measure::ratio;
 use crate::model::config::Band;
 use crate::output::Site;
 use crate::report::Report;
@@ -69,14 +68,11 @@ fn add(
 
 pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
     let s = &report.summary;
-    let coverage = ratio(s.migrated_records, s.total_records);
-    add(
-        site,
-        "coverage",
-        "coverage",
-        &format_percent(coverage),
-        report.summary_band,
-    )?;
+    let coverage = match report.unlinked {
+        Some(_) => "unlinked".to_string(),
+        None => format_percent(report.coverage()),
+    };
+    add(site, "coverage", "coverage", &coverage, report.summary_band)?;
     add(
         site,
         "success-rate",

@@ -13,7 +13,6 @@ use tera::{Context, Tera, Value};
 use walkdir::WalkDir;
 
 use super::{assets, charts, RenderError};
-use crate::measure::ratio;
 use crate::output::Site;
 use crate::report::{Archived, HistoryPoint, Report};
 use crate::validate::RULES;
@@ -493,10 +492,7 @@ pub fn render(
     if history.len() > 1 {
         history_charts(history, &mut index_charts);
     }
-    let overall = ratio(
-        report.summary.migrated_records,
-        report.summary.total_records,
-    );
+    let overall = report.coverage();
     pages.add(
         "index.html",
         "index.html",
@@ -513,6 +509,7 @@ pub fn render(
             "ledger_band": report.ledger.as_ref().map(|l| l.band),
             "no_domain": report.ledger.as_ref().and_then(|l| l.by_domain.iter().find(|d| d.domain.is_none())),
             "declared": report.declared,
+            "unlinked": report.unlinked,
             "exclusions": report.exclusions.len(),
             "by_status": report.by_status,
             "by_category": report.by_category,
@@ -800,7 +797,8 @@ pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, 
             "style": style,
             "chart": charts::bars("Coverage by domain", &desc, &bars, 1.0, true),
             "summary": report.summary,
-            "coverage": ratio(report.summary.migrated_records, report.summary.total_records),
+            "coverage": report.coverage(),
+            "unlinked": report.unlinked,
             "verdict": report.verdict,
             "finding_counts": report.finding_counts,
             "domains": report.domains,

@@ -73,6 +73,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
                 "legacy_rows": l.totals.uncovered_rows,
             })),
             "declared": report.declared,
+            "unlinked": report.unlinked,
         }))?,
     )?;
     if let Some(ledger) = &report.ledger {

@@ -1,7 +1,6 @@
 //! `--summary-md FILE`: a short Markdown summary for `$GITHUB_STEP_SUMMARY` or a
 //! merge-request comment — headline figures, the gate, failing rules, a link to the site.
 
-use crate::measure::ratio;
 use crate::model::Severity;
 use crate::report::Report;
 
@@ -55,7 +54,10 @@ pub fn render(report: &Report, site_link: &str) -> String {
     out.push_str("| Figure | Value |\n|---|---|\n");
     out.push_str(&format!(
         "| Records migrated | {} ({} of {}) |\n",
-        format_percent(ratio(s.migrated_records, s.total_records)),
+        match report.unlinked {
+            Some(_) => "not measured: no legacy table is linked to an entity or a script".into(),
+            None => format_percent(report.coverage()),
+        },
         format_count(s.migrated_records),
         format_count(s.total_records)
     ));

@@ -142,6 +142,10 @@ pub struct FindingCounts {
 pub struct Report {
     pub meta: Meta,
     pub summary: CoverageReport,
+    /// Set when legacy rows are in scope and no entity or script links any of their tables
+    /// to anything: no row can be counted as migrated, so the headline has no figure
+    /// ([`Report::coverage`]) rather than a 0% that reads as a failed migration.
+    pub unlinked: Option<Unlinked>,
     pub thresholds: Thresholds,
     pub summary_band: Band,
     pub success_band: Band,
@@ -171,6 +175,24 @@ pub struct Report {
     /// beside the inventory-based figures.
     pub declared: DeclaredFigures,
     pub exclusions: Vec<ExclusionView>,
+}
+
+/// The legacy tables in scope that nothing links, when that is all of them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unlinked {
+    pub tables: u64,
+    pub rows: i64,
+}
+
+impl Report {
+    /// The headline share of legacy records migrated: `None` when nothing is in scope, or
+    /// when nothing links the tables in scope ([`Report::unlinked`]).
+    pub fn coverage(&self) -> Option<f64> {
+        match self.unlinked {
+            Some(_) => None,
+            None => ratio(self.summary.migrated_records, self.summary.total_records),
+        }
+    }
 }
 
 /// The entities' own counts, summed: the secondary, declared figure.
@@ -474,6 +496,14 @@ pub fn build(
         Some(l) => (l.totals.in_scope, l.totals.migrated),
         None => (declared_total, declared_migrated),
     };
+    // Rows in scope whose tables no entity and no script names: when every such row is,
+    // the headline rests on no link.
+    let unlinked = measures.ledger.as_ref().and_then(|l| {
+        let in_scope = l.rows.iter().filter(|r| r.in_scope > 0);
+        let linked = in_scope.clone().any(|r| r.covered);
+        let (tables, rows) = in_scope.fold((0u64, 0i64), |(t, n), r| (t + 1, n + r.in_scope));
+        (!linked && rows > 0).then_some(Unlinked { tables, rows })
+    });
     let summary = CoverageReport {
         id: derive_id("report", &options.report_date),
         report_date: options.report_date.clone(),
@@ -530,7 +560,11 @@ pub fn build(
                 )
             }),
         },
-        summary_band: thresholds.band(ratio(migrated_records, total_records)),
+        summary_band: match unlinked {
+            Some(_) => thresholds.band(None),
+            None => thresholds.band(ratio(migrated_records, total_records)),
+        },
+        unlinked,
         attempts_success_rate: measures.all_attempts.success_rate,
         success_band: thresholds
             .band_gated(summary.overall_success_rate, verdict.config.fail_under),
@@ -569,11 +603,13 @@ impl HistoryPoint {
     /// Reads the figures from an `api/coverage/summary.json` value.
     pub fn from_summary(summary: &Value) -> Self {
         let report = &summary["report"];
+        // A report whose tables nothing linked has no coverage figure (`Report::unlinked`).
+        let linked = summary["unlinked"].is_null();
         let coverage = match (
             report["migrated_records"].as_f64(),
             report["total_records"].as_f64(),
         ) {
-            (Some(m), Some(t)) if t != 0.0 => Some(m / t),
+            (Some(m), Some(t)) if t != 0.0 && linked => Some(m / t),
             _ => None,
         };
         let domains = ["clinical", "business", "communications", "technical"]
@@ -607,7 +643,7 @@ impl HistoryPoint {
         HistoryPoint {
             date: s.report_date.clone(),
             overall_success_rate: s.overall_success_rate,
-            coverage: ratio(s.migrated_records, s.total_records),
+            coverage: report.coverage(),
             domains: [
                 ("CLINICAL", s.clinical_coverage),
                 ("BUSINESS", s.business_coverage),
