@@ -7,8 +7,8 @@
 # and reladiff (PyPI, installed into a virtualenv) on the same pair, as its users run it:
 #   reladiff hashdiff  across the two databases (bisection by checksums)
 #   reladiff joindiff  in one database (an outer join there)
-# It prints, for each: seconds, peak RSS, bytes the client read (migcov: the values it
-# counted; every tool: /proc/<pid>/io rchar, sockets and files), and the differences found
+# It prints, for each: seconds, peak RSS, bytes PostgreSQL sent (counted by a proxy on the
+# wire, for every tool alike; migcov's own count of the values is beside), the differences found
 # (migcov: the unmapped ids and orphans its build reports; reladiff: rows only in the
 # legacy table and only in the mappings). They must agree.
 # Usage: scripts/bench-collect.sh [N] [WORKDIR]   (starts the servers with scripts/db-servers)
@@ -82,29 +82,71 @@ queries:
     failed_records, entity_type FROM entities
 YAML
 
-# Runs a command under GNU time, sampling the bytes it has read (/proc/<pid>/io rchar)
-# until it exits: `measure NAME COMMAND...` writes NAME.time ("seconds KiB") and NAME.rchar.
+# A TCP proxy in front of PostgreSQL that counts the bytes the server sends, so each tool's
+# transfer is measured the same way, on the wire (a client's own counters differ, and
+# /proc's rchar misses socket receives).
+cat >"$work/proxy.py" <<'PY'
+import socket, sys, threading
+listen_port, target_port, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+sent = [0]
+lock = threading.Lock()
+def pipe(a, b, count):
+    try:
+        while True:
+            data = a.recv(1 << 16)
+            if not data:
+                break
+            if count:
+                with lock:
+                    sent[0] += len(data)
+            b.sendall(data)
+    except OSError:
+        pass
+    finally:
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+def serve(client):
+    server = socket.create_connection(("127.0.0.1", target_port))
+    threading.Thread(target=pipe, args=(client, server, False), daemon=True).start()
+    pipe(server, client, True)
+def write():
+    with lock:
+        open(out, "w").write(str(sent[0]))
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", listen_port))
+listener.listen(64)
+import signal
+signal.signal(signal.SIGTERM, lambda *_: (write(), sys.exit(0)))
+while True:
+    conn, _ = listener.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+PY
+pg_port="${base##*:}"
+pg_port="${pg_port%%/*}"
+proxy_port=$((pg_port + 100))
+proxied="${base/:$pg_port/:$proxy_port}"
+# `measure NAME COMMAND...` runs COMMAND (which connects through "$proxied") under GNU
+# time: NAME.time ("seconds KiB"), NAME.bytes (what the server sent), NAME.out (stdout).
 measure() {
     local name="$1"
     shift
-    /usr/bin/time -o "$work/$name.time" -f "%e %M" "$@" >"$work/$name.out" &
-    local timer=$! pid="" rchar=0
-    while kill -0 "$timer" 2>/dev/null; do
-        pid="${pid:-$(pgrep -P "$timer" | head -1)}"
-        if [ -n "$pid" ] && [ -r "/proc/$pid/io" ]; then
-            rchar=$(awk '/^rchar/ {print $2}' "/proc/$pid/io" 2>/dev/null || echo "$rchar")
-        fi
-        sleep 0.05
-    done
-    wait "$timer"
-    echo "$rchar" >"$work/$name.rchar"
+    python3 "$work/proxy.py" "$proxy_port" "$pg_port" "$work/$name.bytes" &
+    local proxy=$!
+    sleep 0.5
+    /usr/bin/time -o "$work/$name.time" -f "%e %M" "$@" >"$work/$name.out"
+    kill -TERM "$proxy"
+    wait "$proxy" || true
 }
 run() {
     local name="$1" source="$2" target="$3"
     shift 3
     rm -rf "$work/$name" "$work/$name-site"
-    measure "$name" "$bin" collect --source "$source" --target "$target" \
-        --config "$work/collect.yaml" --out "$work/$name" "$@"
+    measure "$name" "$bin" collect --source "${source/$base/$proxied}" \
+        --target "${target/$base/$proxied}" --config "$work/collect.yaml" --out "$work/$name" "$@"
     "$bin" build --exit-zero --data "$work/$name" --out "$work/$name-site" \
         --report-date 2026-11-28 >/dev/null
 }
@@ -115,22 +157,22 @@ run checksums "$base/bench_legacy" "$base/bench_target" --pushdown
 echo "== pushdown in one database (anti-join)"
 run anti-join "$base/bench_legacy" "$base/bench_legacy" --pushdown
 echo "== reladiff across two databases (hashdiff)"
-measure reladiff-hashdiff "$venv/bin/reladiff" "$base/bench_legacy" legacy_orders \
-    "$base/bench_target" mapped_orders -k id --json
+measure reladiff-hashdiff "$venv/bin/reladiff" "$proxied/bench_legacy" legacy_orders \
+    "$proxied/bench_target" mapped_orders -k id --json
 echo "== reladiff in one database (joindiff)"
-measure reladiff-joindiff "$venv/bin/reladiff" "$base/bench_legacy" legacy_orders \
+measure reladiff-joindiff "$venv/bin/reladiff" "$proxied/bench_legacy" legacy_orders \
     mapped_orders -k id --json
 
 python3 - "$work" "$rows" <<'PY'
 import json, sys, pathlib
 work, rows = pathlib.Path(sys.argv[1]), int(sys.argv[2])
 print(f"\n{rows:,} legacy rows, {rows - 1000 + 10:,} mappings: 1,000 ids unmapped, 10 orphans\n")
-print("| mode | seconds | peak RSS | bytes counted by migcov | bytes read by the client (rchar) | unmapped | orphans |")
+print("| mode | seconds | peak RSS | bytes counted by migcov | bytes sent by PostgreSQL | unmapped | orphans |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 def timed(name):
     seconds, kb = map(float, (work / f"{name}.time").read_text().split())
-    rchar = int((work / f"{name}.rchar").read_text().strip() or 0)
-    return seconds, kb, rchar
+    wire = int((work / f"{name}.bytes").read_text().strip() or 0)
+    return seconds, kb, wire
 for name in ("full", "checksums", "anti-join"):
     seconds, kb, rchar = timed(name)
     c = json.loads((work / name / "collect.json").read_text())
