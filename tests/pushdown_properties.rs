@@ -790,6 +790,24 @@ fn odd_schemas_give_what_a_full_export_gives() {
         &[("Employé", "1"), ("Employé", "18446744073709551615")],
     );
     agree(&unsigned, &target, false, 1, &[], "unsigned 64-bit keys");
+
+    // MariaDB ZEROFILL: the key's text is padded (`000042`), the number is 42. The
+    // one-server anti-joins compared the padded text (every id unmapped, every mapping an
+    // orphan): such a table is exported in full.
+    let padded = Db::new(Engine::Maria, "zerofill");
+    padded.run(
+        "CREATE TABLE items (id INT(6) ZEROFILL PRIMARY KEY);
+         INSERT INTO items VALUES (42), (43), (44);",
+    );
+    mappings_in(&padded, &[("Employé", "42"), ("Employé", "43")]);
+    agree(
+        &padded,
+        &padded,
+        false,
+        1,
+        &[],
+        "a ZEROFILL key on one server",
+    );
 }
 
 /// The figures and findings of a build, with what differs between a full export and a
@@ -831,7 +849,7 @@ fn defective_mappings(db: &Db, legacy: &[i64], text_keys: bool, seed: u64) -> us
     let typed = db.engine != Engine::Sqlite && seed % 2 == 1;
     let (modern_type, time_type, json_type, key_type) = match (db.engine, typed) {
         (Engine::Postgres, true) => ("UUID", "TIMESTAMPTZ", "JSONB", "BIGINT"),
-        (Engine::Maria, true) => ("CHAR(36)", "DATETIME", "JSON", "BIGINT"),
+        (Engine::Maria, true) => ("CHAR(36)", "TIMESTAMP NULL", "JSON", "BIGINT"),
         (Engine::Maria, false) => ("VARCHAR(64)", "VARCHAR(64)", "TEXT", "VARCHAR(64)"),
         _ => ("TEXT", "TEXT", "TEXT", "TEXT"),
     };
@@ -911,10 +929,11 @@ fn defective_mappings(db: &Db, legacy: &[i64], text_keys: bool, seed: u64) -> us
     for (i, k) in legacy.iter().take(5).enumerate() {
         odd(none, "'OTHER'", &key(*k), &ok(10 + i), none, none, none);
     }
-    // A legacy_table naming no table.
+    // A legacy_table naming no table (of a type no table owns: a row of the table's own
+    // type naming another table has the table exported in full).
     odd(
         none,
-        "'ITEM'",
+        "'OTHER'",
         &key(legacy[2]),
         &ok(20),
         none,
@@ -994,11 +1013,32 @@ fn defective_mappings(db: &Db, legacy: &[i64], text_keys: bool, seed: u64) -> us
 
 /// Collects with every column of the mappings.
 fn collect_wide(work: &Path, name: &str, source: &str, target: &str, pushdown: bool) -> PathBuf {
+    collect_query(
+        work,
+        name,
+        source,
+        target,
+        pushdown,
+        "SELECT * FROM legacy_mapping",
+    )
+}
+
+/// Collects with `mappings` as the mappings query.
+fn collect_query(
+    work: &Path,
+    name: &str,
+    source: &str,
+    target: &str,
+    pushdown: bool,
+    mappings: &str,
+) -> PathBuf {
     std::fs::write(
         work.join("collect.yaml"),
-        "queries:\n  mappings: SELECT * FROM legacy_mapping\n  \
-         entities: SELECT name, domain, legacy_table, target_table, total_records, migrated_records, \
-         failed_records, entity_type FROM entities\npushdown:\n  fetch_below: 8\n",
+        format!(
+            "queries:\n  mappings: {mappings}\n  \
+             entities: SELECT name, domain, legacy_table, target_table, total_records, migrated_records, \
+             failed_records, entity_type FROM entities\npushdown:\n  fetch_below: 8\n"
+        ),
     )
     .unwrap();
     let out = work.join(name);
@@ -1098,10 +1138,16 @@ fn mappings_counted_in_the_database(engine: Engine, text_keys: bool, seed: u64) 
     let counted = summary["mapping_rows_in_database"]["ITEM"]
         .as_u64()
         .unwrap_or(0) as usize;
-    // Where migrated_at and metadata are typed, the clean rows stay in the database.
-    let typed = |engine: Engine| engine != Engine::Sqlite && seed % 2 == 1;
+    // Where migrated_at and metadata are typed, the clean rows stay in the database: in
+    // PostgreSQL those with a timestamptz and JSON, in MariaDB those with a TIMESTAMP and
+    // no metadata (its JSON is text, exported when given: a quarter of the rows have none).
+    let share = |engine: Engine| match (engine, seed % 2 == 1) {
+        (Engine::Postgres, true) => 0.7,
+        (Engine::Maria, true) => 0.15,
+        _ => 0.0,
+    };
     assert!(
-        !typed(engine) || counted * 10 >= clean * 7,
+        counted as f64 >= clean as f64 * share(engine),
         "{context}: {counted} of {clean} clean rows counted in the database ({summary})"
     );
     assert_eq!(
@@ -1132,7 +1178,7 @@ fn mappings_counted_in_the_database(engine: Engine, text_keys: bool, seed: u64) 
             "{context}: two servers, measures"
         );
         assert!(
-            !typed(other) || mapping_rows(&pushed) * 2 < mapping_rows(&full),
+            share(other) < 0.5 || mapping_rows(&pushed) * 2 < mapping_rows(&full),
             "{context}: two servers"
         );
     }
@@ -1147,4 +1193,204 @@ fn mappings_counted_in_the_database_change_no_figure() {
             }
         }
     }
+}
+
+/// Full and pushed-down collections of `db` (one server) give the same findings and
+/// measures; returns (rows exported pushed down, rows exported in full).
+fn same_reports(db: &Db, mappings: &str, context: &str) -> (usize, usize) {
+    let work = tempfile::tempdir().unwrap();
+    let full = collect_query(work.path(), "full", &db.url, &db.url, false, mappings);
+    let pushed = collect_query(work.path(), "pushed", &db.url, &db.url, true, mappings);
+    let (full_measures, full_findings) = report_of(&full);
+    let (pushed_measures, pushed_findings) = report_of(&pushed);
+    assert!(
+        pushed_findings == full_findings,
+        "{context}: findings {:#?}",
+        differing(&full_findings, &pushed_findings)
+    );
+    assert_eq!(pushed_measures, full_measures, "{context}: measures");
+    (mapping_rows(&pushed), mapping_rows(&full))
+}
+
+/// A legacy table `items` of ids 1..=40 and its entity (type `Item`), and a mapping table
+/// with `columns`, holding `rows` (SQL value lists).
+fn items_with_mappings(db: &Db, key_type: &str, columns: &str, rows: &[String]) {
+    let ids: Vec<String> = (1..=40).map(|i| format!("({i})")).collect();
+    db.run(&format!(
+        "CREATE TABLE items (id {key_type} PRIMARY KEY);\n\
+         INSERT INTO items VALUES {};\n\
+         CREATE TABLE legacy_mapping ({columns});\n\
+         CREATE TABLE entities (name VARCHAR(32), domain VARCHAR(32), legacy_table VARCHAR(32), \
+         target_table VARCHAR(32), total_records BIGINT, migrated_records BIGINT, failed_records BIGINT, \
+         entity_type VARCHAR(32));\n\
+         INSERT INTO entities VALUES ('items', 'BUSINESS', 'items', 'new_items', 40, 40, 0, 'Item');\n\
+         INSERT INTO legacy_mapping VALUES {};\n",
+        ids.join(", "),
+        rows.join(", ")
+    ));
+}
+
+fn uuid_of(i: usize) -> String {
+    format!("'00000000-0000-4000-8000-{i:012}'")
+}
+
+/// What an independent check found made the reduced mappings differ from a full export, or
+/// collect fail: each now gives a full export's findings and measures.
+#[test]
+fn the_mapping_reduction_holds_where_it_was_fooled() {
+    let clean = |n: usize| -> Vec<String> {
+        (1..=n)
+            .map(|i| format!("('ITEM', '{i}', {})", uuid_of(i)))
+            .collect()
+    };
+    // MariaDB's JSON is text whose JSON_VALID accepts `1.`, a lone `-` and `\x`: the
+    // loader does not; such rows are exported.
+    let maria = Db::new(Engine::Maria, "mjson");
+    let mut rows: Vec<String> = clean(37)
+        .into_iter()
+        .map(|r| r.replace(")", ", NULL)"))
+        .collect();
+    for (i, bad) in [
+        (38, r#"{"a": 1.}"#),
+        (39, r#"{"b": "\\x"}"#),
+        (40, r#"{"c": -}"#),
+    ] {
+        rows.push(format!(
+            "('ITEM', '{i}', {}, {})",
+            uuid_of(i),
+            maria.literal(bad)
+        ));
+    }
+    items_with_mappings(
+        &maria,
+        "BIGINT",
+        "entity_type VARCHAR(32), legacy_id VARCHAR(32), modern_id CHAR(36), metadata JSON",
+        &rows,
+    );
+    same_reports(&maria, "SELECT * FROM legacy_mapping", "MariaDB JSON text");
+
+    // A DATE and a zone-less timestamp are not instants the loader reads as they are:
+    // their rows are exported, never counted.
+    for time_type in ["DATE", "TIMESTAMP"] {
+        let pg = Db::new(Engine::Postgres, "dates");
+        let rows: Vec<String> = clean(40)
+            .into_iter()
+            .map(|r| r.replace(")", ", '2024-03-31 02:30:00')"))
+            .collect();
+        items_with_mappings(
+            &pg,
+            "BIGINT",
+            &format!("entity_type text, legacy_id text, modern_id uuid, migrated_at {time_type}"),
+            &rows,
+        );
+        let work = tempfile::tempdir().unwrap();
+        let pushed = collect_wide(work.path(), "pushed", &pg.url, &pg.url, true);
+        assert_eq!(mapping_rows(&pushed), 40, "{time_type}: every row exported");
+    }
+
+    // PostgreSQL keys under a nondeterministic collation: LIKE and regular expressions
+    // run on their bytes.
+    let ci = Db::new(Engine::Postgres, "mci");
+    ci.run(
+        "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);",
+    );
+    let mut rows = clean(38);
+    rows.push(format!("('ITEM', 'k39', {})", uuid_of(39)));
+    rows.push(format!("('ITEM', 'K39', {})", uuid_of(40).to_uppercase()));
+    items_with_mappings(
+        &ci,
+        "BIGINT",
+        "entity_type text, legacy_id text COLLATE ci, modern_id text COLLATE ci",
+        &rows,
+    );
+    let (pushed, full) = same_reports(
+        &ci,
+        "SELECT * FROM legacy_mapping",
+        "a case-blind collation",
+    );
+    assert!(pushed < full, "rows were counted in the database");
+
+    // Columns and tables named like the statement's own (SQLite), a table named `m`, and
+    // keys that are not UTF-8 (two of them become one key in the loader).
+    let lite = Db::new(Engine::Sqlite, "names");
+    let mut rows: Vec<String> = clean(36)
+        .into_iter()
+        .map(|r| r.replace(")", ", 'x', 'y')"))
+        .collect();
+    rows.push(format!("('ITEM', '5', {}, 'x', 'y')", uuid_of(90)));
+    rows.push(format!("('ITEM', '-7', {}, 'x', 'y')", uuid_of(91)));
+    rows.push(format!(
+        "('ITEM', CAST(X'4BFF' AS TEXT), {}, 'x', 'y')",
+        uuid_of(92)
+    ));
+    rows.push(format!(
+        "('ITEM', CAST(X'4BFE' AS TEXT), {}, 'x', 'y')",
+        uuid_of(93)
+    ));
+    items_with_mappings(
+        &lite,
+        "INTEGER",
+        "entity_type TEXT, legacy_id TEXT, modern_id TEXT, mc0_key TEXT, migcov_key TEXT",
+        &rows,
+    );
+    lite.run("CREATE VIEW m AS SELECT * FROM legacy_mapping;");
+    same_reports(&lite, "SELECT * FROM m", "names of the statement's own");
+
+    // Two PostgreSQL tables whose names differ only in case: the loader gives their type's
+    // rows to neither; their mappings are exported whole.
+    let two = Db::new(Engine::Postgres, "cases");
+    let mut rows = clean(40);
+    rows.extend((45..=55).map(|i| format!("('ITEM', '{i}', {})", uuid_of(i))));
+    items_with_mappings(
+        &two,
+        "BIGINT",
+        "entity_type text, legacy_id text, modern_id uuid",
+        &rows,
+    );
+    two.run(
+        "CREATE TABLE \"Items\" (id BIGINT PRIMARY KEY);
+         INSERT INTO \"Items\" SELECT generate_series(1, 60);
+         INSERT INTO entities VALUES ('Items', 'BUSINESS', 'Items', 'new_items', 60, 60, 0, 'Item');",
+    );
+    same_reports(
+        &two,
+        "SELECT * FROM legacy_mapping",
+        "tables differing in case",
+    );
+
+    // A mapping naming another table in legacy_table is not the table's: the pushdown
+    // cannot tell, so the table is exported in full.
+    let named = Db::new(Engine::Postgres, "named");
+    let mut rows: Vec<String> = clean(39)
+        .into_iter()
+        .map(|r| r.replace(")", ", NULL)"))
+        .collect();
+    rows.push(format!("('ITEM', '40', {}, 'public.items')", uuid_of(40)));
+    items_with_mappings(
+        &named,
+        "BIGINT",
+        "entity_type text, legacy_id text, modern_id uuid, legacy_table text",
+        &rows,
+    );
+    same_reports(
+        &named,
+        "SELECT * FROM legacy_mapping",
+        "legacy_table naming another table",
+    );
+
+    // A value that was COPY's NULL marker is a value.
+    let marker = Db::new(Engine::Postgres, "marker");
+    let mut rows = clean(39);
+    rows.push(format!("('ITEM', 'migcov:null:7f3a9c', {})", uuid_of(40)));
+    items_with_mappings(
+        &marker,
+        "BIGINT",
+        "entity_type text, legacy_id text, modern_id uuid",
+        &rows,
+    );
+    same_reports(
+        &marker,
+        "SELECT * FROM legacy_mapping",
+        "the old NULL marker",
+    );
 }

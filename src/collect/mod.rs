@@ -165,6 +165,8 @@ struct Run<'a> {
     files: usize,
     /// The mappings' distinct `entity_type` values, read by the first pushed-down table.
     type_values: Option<Vec<String>>,
+    /// The mappings query's columns and types, read by the first pushed-down table.
+    mapping_columns: Option<Vec<(String, String)>>,
     /// The pushed-down tables' summaries, written once the mappings were exported (which
     /// add the rows counted in the database).
     pushed: Vec<(TableRef, pushdown::Summary)>,
@@ -193,6 +195,7 @@ pub fn collect(
         queries: Vec::new(),
         files: 0,
         type_values: None,
+        mapping_columns: None,
         pushed: Vec::new(),
     };
 
@@ -327,6 +330,14 @@ impl Run<'_> {
         pushdown: Option<&PushdownPlan>,
     ) -> Result<Vec<Skipped>, CollectError> {
         let mut skipped = Vec::new();
+        // Tables whose names differ only in case share a table key, and the loader gives
+        // their mappings to neither: their ids are exported in full, never pushed down.
+        let mut spellings: BTreeMap<String, usize> = BTreeMap::new();
+        for table in tables {
+            *spellings
+                .entry(crate::load::table_key(&table.shown))
+                .or_insert(0) += 1;
+        }
         for table in tables {
             if let Err(reason) = file_name_ok(&table.shown) {
                 skipped.push(Skipped {
@@ -347,7 +358,8 @@ impl Run<'_> {
                 });
                 continue;
             }
-            if let (Some(plan), None) = (pushdown, &given) {
+            let alone = spellings[&crate::load::table_key(&table.shown)] == 1;
+            if let (Some(plan), None, true) = (pushdown, &given, alone) {
                 if self.push_down(db, target, table, &key, plan)? {
                     continue;
                 }
@@ -414,6 +426,16 @@ impl Run<'_> {
         }) {
             return Ok(false);
         }
+        // A MySQL ZEROFILL key's text is padded (`000042`) where the full export and the
+        // mappings read 42: the anti-joins would compare the padded text, so such a table
+        // is exported in full.
+        if source.url().kind == db::Kind::Mysql
+            && source.columns(table)?.iter().any(|c| {
+                key.contains(&c.name) && c.data_type.to_ascii_lowercase().contains("zerofill")
+            })
+        {
+            return Ok(false);
+        }
         let mappings_on = mappings.on();
         if self.type_values.is_none() {
             // Once for every table: a scan of the mappings.
@@ -436,6 +458,29 @@ impl Run<'_> {
             self.type_values = Some(values);
         }
         let type_values = self.type_values.clone().unwrap_or_default();
+        // Mappings that name another table in `legacy_table` are not this table's (the
+        // loader's `Ownership`), which the set work, reading legacy_id alone, cannot tell:
+        // with any such row of its types, the table is exported in full.
+        {
+            let on: &mut dyn Database = match mappings_on {
+                Which::Source => &mut *source,
+                Which::Target => &mut *target,
+            };
+            if self.mapping_columns.is_none() {
+                self.mapping_columns = Some(on.result_types(mappings.sql())?);
+            }
+            let named = self
+                .mapping_columns
+                .as_ref()
+                .is_some_and(|c| c.iter().any(|(n, _)| n == "legacy_table"));
+            if named {
+                let sql =
+                    pushdown::naming_others(on, mappings.sql(), &types, &type_values, &table.shown);
+                if on.scalar(&sql, Some(&table.shown))?.trim() != "0" {
+                    return Ok(false);
+                }
+            }
+        }
         let started = Instant::now();
         let file = format!("source_ids/{}.parquet", table.shown);
         let mut out = TableFile::new(&file, Format::Parquet);

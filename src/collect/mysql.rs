@@ -177,6 +177,21 @@ impl Database for Mysql {
                 {
                     name.push_str(" zerofill");
                 }
+                // Character set 63 is binary: VARBINARY and BLOB values, which the client
+                // writes as hex.
+                let string = matches!(
+                    name.as_str(),
+                    "var_string"
+                        | "string"
+                        | "varchar"
+                        | "blob"
+                        | "tiny_blob"
+                        | "medium_blob"
+                        | "long_blob"
+                );
+                if string && c.character_set() == 63 {
+                    name.push_str(" binary");
+                }
                 (c.name_str().into_owned(), name)
             })
             .collect();

@@ -54,6 +54,7 @@ impl Postgres {
         client
             .batch_execute(
                 "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601';
+                 SET standard_conforming_strings = on;
                  SET lock_timeout = '60s';
                  BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             )
@@ -173,8 +174,9 @@ impl Database for Postgres {
     ) -> Result<u64, CollectError> {
         // Every value quoted: an empty text in a one-column result was an empty line, which
         // the CSV reader skips (an empty legacy id was lost), and NULL stays the bare marker.
+        let mark = null_mark();
         let copy = format!(
-            "COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{NULL_MARK}', FORCE_QUOTE *)"
+            "COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{mark}', FORCE_QUOTE *)"
         );
         let url = self.url.clone();
         let error = |message: String| CollectError::Query {
@@ -190,7 +192,7 @@ impl Database for Postgres {
             .copy_out(copy.as_str())
             .map_err(|e| error(error_text(&e)))?;
         let mut failure: Option<String> = None;
-        let counted = read_csv(reader, batch_rows, sink, &mut failure);
+        let counted = read_csv(reader, &mark, batch_rows, sink, &mut failure);
         match (counted, failure) {
             (_, Some(message)) => Err(error(message)),
             (counted, None) => counted,
@@ -203,10 +205,22 @@ impl Database for Postgres {
 /// What COPY writes for NULL: by default CSV writes NULL as an empty field and '' as `""`,
 /// which a CSV reader cannot tell apart once the quotes are gone; a marker no value is keeps
 /// a NULL a NULL and an empty text an empty text.
-const NULL_MARK: &str = "migcov:null:7f3a9c";
+/// How COPY writes NULL: a text of its own per statement (128 random bits, from the
+/// standard library's randomly keyed hasher), which no value of the data equals (a fixed
+/// marker read a value that held it as NULL).
+fn null_mark() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let random = || {
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish()
+    };
+    format!("migcov:null:{:016x}{:016x}", random(), random())
+}
 
 fn read_csv(
     reader: impl Read,
+    mark: &str,
     batch_rows: usize,
     sink: &mut BatchSink<'_>,
     failure: &mut Option<String>,
@@ -229,11 +243,7 @@ fn read_csv(
     let mut record = csv::StringRecord::new();
     loop {
         match csv.read_record(&mut record) {
-            Ok(true) => batcher.push(
-                record
-                    .iter()
-                    .map(|v| (v != NULL_MARK).then(|| v.to_string())),
-            )?,
+            Ok(true) => batcher.push(record.iter().map(|v| (v != mark).then(|| v.to_string())))?,
             Ok(false) => break,
             Err(e) => {
                 *failure = Some(csv_error(e));

@@ -179,6 +179,34 @@ fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
     )
 }
 
+/// How many mapping rows of `types` name a table other than `table` in `legacy_table`
+/// (compared as bytes: a different spelling counts as another table).
+pub fn naming_others(
+    db: &dyn Database,
+    mappings_sql: &str,
+    types: &[String],
+    type_values: &[String],
+    table: &str,
+) -> String {
+    let kind = db.url().kind;
+    let raw = raw_types(type_values, types);
+    let list = match raw.is_empty() {
+        true => "NULL".to_string(),
+        false => raw
+            .iter()
+            .map(|t| db.literal(t))
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let named = format!("m.{}", db.quote("legacy_table"));
+    format!(
+        "SELECT count(*) FROM ({mappings_sql}) m WHERE {} IN ({list}) AND {named} IS NOT NULL \
+         AND NOT ({})",
+        exact_text(kind, "m.entity_type"),
+        same_text(kind, &named, &db.literal(table))
+    )
+}
+
 /// Streams one column of text values; counts the bytes read.
 fn values(
     db: &mut dyn Database,

@@ -15,17 +15,23 @@
 //! - its `modern_id` (and `id`, when given) is a UUID of 36 characters and shares its hex
 //!   digits with no other row (a coarser test than the loader's duplicate check);
 //! - `legacy_table`, when given, names the row's own table exactly;
-//! - `migrated_at`, when given, is a timestamp or date column with a plain year-month-day
-//!   value (a text column's values can fail to parse: they are exported); `metadata`,
-//!   when given, is JSON with nothing serde_json reads differently from the engine (no
-//!   `\u` escape, no exponent, no run of 250 digits, at most 128 brackets): a JSON
-//!   column in PostgreSQL, any column `JSON_VALID` accepts in MySQL and MariaDB, and in
-//!   SQLite the loader's own test, registered by the connection.
+//! - `migrated_at`, when given, is an instant column (PostgreSQL `timestamptz`, MySQL
+//!   `TIMESTAMP`) with a plain date and time (a zone-less timestamp is read in the
+//!   `timezone` of migcov.yaml, where some times do not exist, and text can fail to parse:
+//!   their rows are exported); `metadata`, when given, is JSON with nothing serde_json reads
+//!   differently from the engine (no `\u` escape, no exponent, no run of 250 digits, at
+//!   most 128 brackets): a JSON column in PostgreSQL, MySQL's JSON type (MariaDB's JSON is
+//!   text, whose `JSON_VALID` lets `1.` through), and in SQLite the loader's own test,
+//!   registered by the connection.
+//! - The export holds the data model's columns only, and the statement's own names
+//!   (`mc0_...`) are ones the mappings query does not use.
 //!
 //! The loader adds the counts ([`crate::load::Pushdown::mapping_rows_in_database`]) to the
 //! rows it read of each type; repeats, orphans and invalid values are all in the export,
 //! so every finding and figure equals a full export's (`tests/pushdown_properties.rs`
 //! builds both and compares them).
+
+use std::collections::BTreeMap;
 
 use super::db::{Database, Kind};
 use super::pushdown::{same_text, trimmed};
@@ -63,11 +69,21 @@ pub fn hex_digits(text: &str) -> String {
         .collect()
 }
 
+/// A text expression compared by bytes in PostgreSQL: a nondeterministic collation refuses
+/// `LIKE` and regular expressions, and would group keys that differ.
+fn c_text(kind: Kind, expr: &str) -> String {
+    match kind {
+        Kind::Postgresql => format!("(CAST({expr} AS TEXT) COLLATE \"C\")"),
+        _ => expr.to_string(),
+    }
+}
+
 fn hex_sql(kind: Kind, expr: &str) -> String {
     match kind {
-        Kind::Postgresql => {
-            format!("lower(regexp_replace(CAST({expr} AS TEXT), '[^0-9a-fA-F]', '', 'g'))")
-        }
+        Kind::Postgresql => format!(
+            "lower(regexp_replace({}, '[^0-9a-fA-F]', '', 'g'))",
+            c_text(kind, expr)
+        ),
         Kind::Mysql => format!("LOWER(REGEXP_REPLACE(CAST({expr} AS CHAR), '[^0-9a-fA-F]', ''))"),
         Kind::Sqlite => format!("migcov_hex({expr})"),
     }
@@ -92,7 +108,7 @@ fn uuid_sql(kind: Kind, expr: &str) -> String {
                 .collect::<Vec<_>>()
                 .join("-");
             match kind {
-                Kind::Postgresql => format!("(CAST({expr} AS TEXT) ~ '^{pattern}$')"),
+                Kind::Postgresql => format!("({} ~ '^{pattern}$')", c_text(kind, expr)),
                 // `$` also matches before a final line feed in MySQL's regular expressions:
                 // the length rules that out.
                 _ => format!(
@@ -103,17 +119,16 @@ fn uuid_sql(kind: Kind, expr: &str) -> String {
     }
 }
 
-/// True where a timestamp or date column's text is a plain date and time the loader reads:
-/// a four-digit year (not 0000), a month and a day in range, no era, no `infinity`.
+/// True where an instant's text is a plain date and time the loader reads: a four-digit
+/// year (not 0000), a month and a day in range, then the time; no era, no `infinity`.
 fn date_sql(kind: Kind, expr: &str) -> String {
-    let pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])( |T|$)";
+    let pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[ T][0-9]{2}:[0-9]{2}";
     match kind {
         Kind::Postgresql => format!(
-            "(CAST({expr} AS TEXT) ~ '{pattern}' AND CAST({expr} AS TEXT) NOT LIKE '0000%' \
-             AND CAST({expr} AS TEXT) NOT LIKE '%BC')"
+            "({t} ~ '{pattern}' AND {t} NOT LIKE '0000%' AND {t} NOT LIKE '%BC')",
+            t = c_text(kind, expr)
         ),
-        // DATE_ADD gives NULL for a date that does not exist (2024-02-30 where
-        // ALLOW_INVALID_DATES let it in).
+        // DATE_ADD gives NULL for a date that does not exist.
         _ => format!(
             "(CAST({expr} AS CHAR) REGEXP '{pattern}' AND CAST({expr} AS CHAR) NOT LIKE '0000%' \
              AND DATE_ADD({expr}, INTERVAL 0 DAY) IS NOT NULL)"
@@ -125,15 +140,13 @@ fn date_sql(kind: Kind, expr: &str) -> String {
 fn json_sql(kind: Kind, expr: &str) -> String {
     match kind {
         Kind::Postgresql => format!(
-            "(strpos(CAST({expr} AS TEXT), chr(92) || 'u') = 0 \
-             AND CAST({expr} AS TEXT) !~ '[0-9][eE]' AND CAST({expr} AS TEXT) !~ '[0-9]{{250}}' \
-             AND length(CAST({expr} AS TEXT)) - length(translate(CAST({expr} AS TEXT), '[{{', '')) <= 128)"
+            "(strpos({t}, chr(92) || 'u') = 0 AND {t} !~ '[0-9][eE]' AND {t} !~ '[0-9]{{250}}' \
+             AND length({t}) - length(translate({t}, '[{{', '')) <= 128)",
+            t = c_text(kind, expr)
         ),
-        // Any column whose text JSON_VALID accepts (MariaDB's JSON is a LONGTEXT), without
-        // control characters, which MariaDB's parser lets through inside strings.
+        // MySQL's own JSON type: stored parsed, written back as canonical JSON.
         Kind::Mysql => format!(
-            "(JSON_VALID({expr}) = 1 AND NOT (CAST({expr} AS CHAR) REGEXP '[[:cntrl:]]') \
-             AND LOCATE(CONCAT(CHAR(92), 'u'), CAST({expr} AS CHAR)) = 0 \
+            "(LOCATE(CONCAT(CHAR(92), 'u'), CAST({expr} AS CHAR)) = 0 \
              AND NOT (CAST({expr} AS CHAR) REGEXP '[0-9][eE]') \
              AND NOT (CAST({expr} AS CHAR) REGEXP '[0-9]{{250}}') \
              AND CHAR_LENGTH(CAST({expr} AS CHAR)) \
@@ -151,6 +164,7 @@ fn plain_key_type(kind: Kind, data_type: &str) -> bool {
             data_type,
             "int2" | "int4" | "int8" | "text" | "varchar" | "bpchar"
         ),
+        // Binary strings (`VARBINARY`) reach the client as hex: named apart, not here.
         Kind::Mysql => matches!(
             data_type,
             "tiny" | "short" | "int24" | "long" | "longlong" | "varchar" | "var_string" | "string"
@@ -160,22 +174,23 @@ fn plain_key_type(kind: Kind, data_type: &str) -> bool {
     }
 }
 
-fn is_timestamp_type(kind: Kind, data_type: &str) -> bool {
+/// Columns of instants, written with their offset: a zone-less timestamp is read in the
+/// `timezone` of migcov.yaml, where some times do not exist; a date alone is no timestamp.
+fn is_instant_type(kind: Kind, data_type: &str) -> bool {
     match kind {
-        Kind::Postgresql => matches!(data_type, "timestamptz" | "timestamp" | "date"),
-        Kind::Mysql => matches!(
-            data_type,
-            "timestamp" | "timestamp2" | "datetime" | "datetime2" | "date" | "newdate"
-        ),
+        Kind::Postgresql => data_type == "timestamptz",
+        Kind::Mysql => matches!(data_type, "timestamp" | "timestamp2"),
         Kind::Sqlite => false,
     }
 }
 
-/// Whether a metadata column's values can be tested in the database ([`json_sql`]).
+/// Whether a metadata column's values can be tested in the database ([`json_sql`]):
+/// MariaDB's JSON is a text whose `JSON_VALID` lets `1.` and `\x` through.
 fn json_testable(kind: Kind, data_type: &str) -> bool {
     match kind {
         Kind::Postgresql => matches!(data_type, "json" | "jsonb"),
-        Kind::Mysql | Kind::Sqlite => true,
+        Kind::Mysql => data_type == "json",
+        Kind::Sqlite => true,
     }
 }
 
@@ -183,6 +198,19 @@ fn json_testable(kind: Kind, data_type: &str) -> bool {
 pub fn json_ok(text: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
+
+/// The columns of the data model's mapping rows that the loader reads; the export holds
+/// only these (any other column of the query is read by no check).
+const MAPPING_COLUMNS: [&str; 8] = [
+    "id",
+    "entity_type",
+    "legacy_id",
+    "modern_id",
+    "legacy_table",
+    "migration_batch",
+    "migrated_at",
+    "metadata",
+];
 
 /// The statements that export the rows a check could flag and count the others, or why the
 /// mappings are exported whole. `type_values`: the mappings' `entity_type` values.
@@ -211,15 +239,42 @@ pub fn plan(
             type_of("legacy_id").unwrap_or_default()
         )));
     }
-    // Each raw entity_type value of a pushed-down type becomes its class: (table, type).
-    let legacy_table = format!("m.{}", db.quote("legacy_table"));
+    // Names of our own (tables of the statement, helper columns) that the query does not
+    // use: `mc<n>_...`.
+    let lower = mappings_sql.to_lowercase();
+    let tag = (0..)
+        .map(|n| format!("mc{n}_"))
+        .find(|t| !lower.contains(t.as_str()))
+        .expect("some tag is unused");
+    let name = |what: &str| format!("{tag}{what}");
+    let (rows, class, key, modern, id, fine) = (
+        name("rows"),
+        name("class"),
+        name("key"),
+        name("modern"),
+        name("id"),
+        name("fine"),
+    );
+    let q = |c: &str| db.quote(c);
+    let at = |c: &str| format!("m.{}", q(c));
+    // A type that two owners share (tables whose names differ only in case) is exported
+    // whole: the loader gives such rows to neither. So is an owner with many orphans, or
+    // one with an orphan no literal carries.
+    let mut owners_of: BTreeMap<&String, usize> = BTreeMap::new();
+    for owner in owners {
+        for t in &owner.types {
+            *owners_of.entry(t).or_insert(0) += 1;
+        }
+    }
     let mut classes: Vec<(String, String)> = Vec::new();
     let mut cases = Vec::new();
     let mut legacy_tables = Vec::new();
     let mut orphan_tests = Vec::new();
-    for owner in owners.iter().filter(|o| o.orphans.len() <= MAX_ORPHANS) {
-        for folded in &owner.types {
-            let class = classes.len();
+    let usable =
+        |o: &&Owner| o.orphans.len() <= MAX_ORPHANS && !o.orphans.iter().any(|x| x.contains('\0'));
+    for owner in owners.iter().filter(usable) {
+        for folded in owner.types.iter().filter(|t| owners_of[t] == 1) {
+            let n = classes.len();
             let raw: Vec<&String> = type_values
                 .iter()
                 .filter(|v| crate::model::entity_type_key(v) == *folded)
@@ -230,18 +285,18 @@ pub fn plan(
             classes.push((owner.table.clone(), folded.clone()));
             for value in raw {
                 cases.push(format!(
-                    "WHEN {} THEN {class}",
-                    same_text(kind, "q.entity_type", &db.literal(value))
+                    "WHEN {} THEN {n}",
+                    same_text(kind, &format!("q.{}", q("entity_type")), &db.literal(value))
                 ));
             }
             legacy_tables.push(format!(
-                "(m.migcov_class = {class} AND {})",
-                same_text(kind, &legacy_table, &db.literal(&owner.table))
+                "(m.{class} = {n} AND {})",
+                same_text(kind, &at("legacy_table"), &db.literal(&owner.table))
             ));
             if !owner.orphans.is_empty() {
                 let list: Vec<String> = owner.orphans.iter().map(|o| db.literal(o)).collect();
                 orphan_tests.push(format!(
-                    "NOT (m.migcov_class = {class} AND m.migcov_key IN ({}))",
+                    "NOT (m.{class} = {n} AND m.{key} IN ({}))",
                     list.join(", ")
                 ));
             }
@@ -250,102 +305,103 @@ pub fn plan(
     if classes.is_empty() {
         return Ok(Err("no pushed-down entity type has mapping rows".into()));
     }
-    let q = |c: &str| db.quote(c);
     let has = |c: &str| type_of(c).is_some();
-    let mut derived = vec![
-        "q.*".to_string(),
-        format!("CASE {} ELSE NULL END AS migcov_class", cases.join(" ")),
-        format!(
-            "{} AS migcov_key",
-            trimmed(kind, &format!("q.{}", q("legacy_id")))
-        ),
-        format!(
-            "{} AS migcov_modern",
-            hex_sql(kind, &format!("q.{}", q("modern_id")))
-        ),
-    ];
+    let kept: Vec<&str> = MAPPING_COLUMNS.iter().copied().filter(|c| has(c)).collect();
+    let mut derived: Vec<String> = kept.iter().map(|c| format!("q.{}", q(c))).collect();
+    derived.push(format!("CASE {} ELSE NULL END AS {class}", cases.join(" ")));
+    derived.push(format!(
+        "{} AS {key}",
+        c_text(kind, &trimmed(kind, &format!("q.{}", q("legacy_id"))))
+    ));
+    derived.push(format!(
+        "{} AS {modern}",
+        hex_sql(kind, &format!("q.{}", q("modern_id")))
+    ));
     if has("id") {
         derived.push(format!(
-            "{} AS migcov_id",
+            "{} AS {id}",
             hex_sql(kind, &format!("q.{}", q("id")))
         ));
     }
     let mut ctes = vec![
         format!(
-            "m AS (SELECT {} FROM ({mappings_sql}) q)",
+            "{rows} AS (SELECT {} FROM ({mappings_sql}) q)",
             derived.join(", ")
         ),
-        "d_legacy AS (SELECT migcov_class, migcov_key FROM m WHERE migcov_class IS NOT NULL \
-         GROUP BY migcov_class, migcov_key HAVING count(*) > 1)"
-            .to_string(),
-        "d_modern AS (SELECT migcov_modern FROM m WHERE migcov_modern IS NOT NULL \
-         GROUP BY migcov_modern HAVING count(*) > 1)"
-            .to_string(),
+        format!(
+            "{tag}dl AS (SELECT {class}, {key} FROM {rows} WHERE {class} IS NOT NULL \
+             GROUP BY {class}, {key} HAVING count(*) > 1)"
+        ),
+        format!(
+            "{tag}dm AS (SELECT {modern} FROM {rows} WHERE {modern} IS NOT NULL \
+             GROUP BY {modern} HAVING count(*) > 1)"
+        ),
     ];
-    let legacy = format!("m.{}", q("legacy_id"));
-    let modern = format!("m.{}", q("modern_id"));
-    let mut fine = vec![
-        "m.migcov_class IS NOT NULL".to_string(),
-        "m.migcov_key IS NOT NULL".to_string(),
-        "m.migcov_key <> ''".to_string(),
-        "m.migcov_key NOT LIKE '-%'".to_string(),
-        uuid_sql(kind, &modern),
-        "NOT EXISTS (SELECT 1 FROM d_legacy d WHERE d.migcov_class = m.migcov_class \
-         AND d.migcov_key = m.migcov_key)"
-            .to_string(),
-        "NOT EXISTS (SELECT 1 FROM d_modern d WHERE d.migcov_modern = m.migcov_modern)".to_string(),
+    let mut tests = vec![
+        format!("m.{class} IS NOT NULL"),
+        format!("m.{key} IS NOT NULL"),
+        format!("m.{key} <> ''"),
+        format!("m.{key} NOT LIKE '-%'"),
+        uuid_sql(kind, &at("modern_id")),
+        format!(
+            "NOT EXISTS (SELECT 1 FROM {tag}dl d WHERE d.{class} = m.{class} AND d.{key} = m.{key})"
+        ),
+        format!("NOT EXISTS (SELECT 1 FROM {tag}dm d WHERE d.{modern} = m.{modern})"),
     ];
     if kind == Kind::Sqlite {
-        // A REAL's text is the client's (`1001`), CAST's is SQLite's (`1001.0`).
-        fine.push(format!("typeof({legacy}) IN ('integer', 'text')"));
+        // A REAL's text is the client's (`1001`), CAST's is SQLite's (`1001.0`); text that
+        // is not UTF-8 reaches the loader changed (two such keys may become one).
+        tests.push(format!(
+            "typeof({l}) IN ('integer', 'text') AND migcov_utf8({l}) = 1",
+            l = at("legacy_id")
+        ));
     }
-    fine.extend(orphan_tests);
+    tests.extend(orphan_tests);
     if has("id") {
-        ctes.push(
-            "d_id AS (SELECT migcov_id FROM m WHERE migcov_id IS NOT NULL \
-             GROUP BY migcov_id HAVING count(*) > 1)"
-                .to_string(),
-        );
-        let id = format!("m.{}", q("id"));
-        fine.push(format!(
-            "({id} IS NULL OR ({} AND NOT EXISTS (SELECT 1 FROM d_id d WHERE d.migcov_id = m.migcov_id)))",
-            uuid_sql(kind, &id)
+        ctes.push(format!(
+            "{tag}di AS (SELECT {id} FROM {rows} WHERE {id} IS NOT NULL \
+             GROUP BY {id} HAVING count(*) > 1)"
+        ));
+        tests.push(format!(
+            "({i} IS NULL OR ({} AND NOT EXISTS (SELECT 1 FROM {tag}di d WHERE d.{id} = m.{id})))",
+            uuid_sql(kind, &at("id")),
+            i = at("id")
         ));
     }
     if has("legacy_table") {
-        fine.push(format!(
-            "({legacy_table} IS NULL OR {})",
+        tests.push(format!(
+            "({} IS NULL OR {})",
+            at("legacy_table"),
             legacy_tables.join(" OR ")
         ));
     }
     if let Some(t) = type_of("migrated_at") {
-        let value = format!("m.{}", q("migrated_at"));
-        fine.push(match is_timestamp_type(kind, t) {
+        let value = at("migrated_at");
+        tests.push(match is_instant_type(kind, t) {
             true => format!("({value} IS NULL OR {})", date_sql(kind, &value)),
             false => format!("{value} IS NULL"),
         });
     }
     if let Some(t) = type_of("metadata") {
-        let value = format!("m.{}", q("metadata"));
-        fine.push(match json_testable(kind, t) {
+        let value = at("metadata");
+        tests.push(match json_testable(kind, t) {
             true => format!("({value} IS NULL OR {})", json_sql(kind, &value)),
             false => format!("{value} IS NULL"),
         });
     }
     let with = format!(
-        "WITH {}, f AS (SELECT m.*, CASE WHEN {} THEN 1 ELSE 0 END AS migcov_fine FROM m)",
+        "WITH {}, {tag}f AS (SELECT m.*, CASE WHEN {} THEN 1 ELSE 0 END AS {fine} FROM {rows} m)",
         ctes.join(", "),
-        fine.join(" AND ")
+        tests.join(" AND ")
     );
-    let out: Vec<String> = columns.iter().map(|(n, _)| format!("f.{}", q(n))).collect();
+    let out: Vec<String> = kept.iter().map(|c| format!("f.{}", q(c))).collect();
     Ok(Ok(Plan {
         export: format!(
-            "{with} SELECT {} FROM f WHERE f.migcov_fine = 0",
+            "{with} SELECT {} FROM {tag}f f WHERE f.{fine} = 0",
             out.join(", ")
         ),
         counts: format!(
-            "{with} SELECT f.migcov_class, count(*) FROM f WHERE f.migcov_fine = 1 \
-             GROUP BY f.migcov_class"
+            "{with} SELECT f.{class}, count(*) FROM {tag}f f WHERE f.{fine} = 1 GROUP BY f.{class}"
         ),
         classes,
     }))

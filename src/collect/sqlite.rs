@@ -72,6 +72,25 @@ impl Sqlite {
                 )
             })
             .and_then(|()| {
+                // Whether a value reaches the loader as the engine holds it: an integer,
+                // or text that is UTF-8 (other text is changed by the client's lossy
+                // decoding), for `collect::reduce`.
+                conn.create_scalar_function(
+                    "migcov_utf8",
+                    1,
+                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
+                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+                    |ctx| {
+                        use rusqlite::types::ValueRef;
+                        Ok(match ctx.get_raw(0) {
+                            ValueRef::Integer(_) => 1,
+                            ValueRef::Text(t) => std::str::from_utf8(t).is_ok() as i64,
+                            _ => 0,
+                        })
+                    },
+                )
+            })
+            .and_then(|()| {
                 // The loader's JSON test, for `collect::reduce`.
                 conn.create_scalar_function(
                     "migcov_json_ok",
