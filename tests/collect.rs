@@ -824,14 +824,17 @@ fn init_writes_starters_from_the_databases_and_never_replaces_a_file() {
     assert_eq!(code, 0, "{text}");
     let collect_yaml = std::fs::read_to_string(dir.join("collect.yaml")).unwrap();
     assert!(
-        collect_yaml.contains("AuditTrail: SELECT <key column> AS id FROM AuditTrail"),
+        collect_yaml.contains(r#""AuditTrail": "SELECT <key column> AS id FROM AuditTrail""#),
         "{collect_yaml}"
     );
     assert!(
-        collect_yaml.contains("FROM legacy_mapping"),
+        collect_yaml.contains(r#".\"legacy_mapping\""   # columns found"#),
         "{collect_yaml}"
     );
-    assert!(collect_yaml.contains("FROM run_metrics"), "{collect_yaml}");
+    assert!(
+        collect_yaml.contains(r#".\"run_metrics\"""#),
+        "{collect_yaml}"
+    );
     assert!(dir.join("migcov.yaml").is_file() && dir.join("domains.yaml").is_file());
     let (code, text) = init(&dir);
     assert_eq!(code, 2, "{text}");
@@ -1405,11 +1408,14 @@ fn init_proposes_the_links_it_sees_and_no_figure_rests_on_none() {
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     assert!(index.contains("not measured"));
 
-    // The user confirms the proposals: the figures rest on the links.
+    // The user confirms the proposals as the file says (the `# ` of each proposal line
+    // removed, the rest left): the figures rest on the links.
     let confirmed: String = entities
         .lines()
-        .filter(|l| l.starts_with("# - ") || l.starts_with("#   "))
-        .map(|l| format!("{}\n", &l[2..]))
+        .map(|l| match l.starts_with("# - ") || l.starts_with("#   ") {
+            true => format!("{}\n", &l[2..]),
+            false => format!("{l}\n"),
+        })
         .collect();
     std::fs::write(config.join("entities.yaml"), confirmed).unwrap();
     let again = work.path().join("again");

@@ -1378,6 +1378,41 @@ fn the_mapping_reduction_holds_where_it_was_fooled() {
         "legacy_table naming another table",
     );
 
+    // Found by a second check: a NUL after a UUID (SQLite's GLOB stops there), a column
+    // collation that ignores trailing spaces (SQLite RTRIM), a query ending in a comment,
+    // and PostgreSQL CHAR(n) ids, whose padding a cast to text drops.
+    let nul = Db::new(Engine::Sqlite, "nul");
+    let mut rows: Vec<String> = clean(37)
+        .into_iter()
+        .map(|r| r.replace(")", ", NULL)"))
+        .collect();
+    rows.push(format!(
+        "('ITEM', '38', {} || char(0) || 'junk', NULL)",
+        uuid_of(38)
+    ));
+    rows.push(format!("('ITEM', '39', {}, 'items ')", uuid_of(39)));
+    rows.push(format!("('ITEM', '40', {}, 'items')", uuid_of(40)));
+    items_with_mappings(
+        &nul,
+        "INTEGER",
+        "entity_type TEXT, legacy_id TEXT, modern_id TEXT, legacy_table TEXT COLLATE RTRIM",
+        &rows,
+    );
+    same_reports(
+        &nul,
+        "SELECT * FROM legacy_mapping -- every row",
+        "NUL, RTRIM, a comment",
+    );
+    let padded = Db::new(Engine::Postgres, "bpchar");
+    items_with_mappings(
+        &padded,
+        "BIGINT",
+        "entity_type text, legacy_id text, modern_id CHAR(40)",
+        &clean(40),
+    );
+    let (pushed, full) = same_reports(&padded, "SELECT * FROM legacy_mapping", "CHAR(40) ids");
+    assert_eq!(pushed, full, "CHAR(n) ids are exported whole");
+
     // A value that was COPY's NULL marker is a value.
     let marker = Db::new(Engine::Postgres, "marker");
     let mut rows = clean(39);

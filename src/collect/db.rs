@@ -390,7 +390,7 @@ pub trait Database {
     fn result_types(&mut self, sql: &str) -> Result<Vec<(String, String)>, CollectError> {
         let mut names = Vec::new();
         self.stream(
-            &format!("SELECT * FROM ({sql}) migcov_q WHERE 1 = 0"),
+            &format!("SELECT * FROM (\n{sql}\n) migcov_q WHERE 1 = 0"),
             None,
             1,
             &mut |header, _| {

@@ -15,7 +15,8 @@ struct Found {
     source: db::Kind,
     /// Each legacy table, whether it has a primary key, and its rows.
     source_tables: Vec<(String, bool, u64)>,
-    target_tables: Vec<(String, Vec<String>)>,
+    /// Each target table as shown, its columns, and its name quoted for SQL.
+    target_tables: Vec<(String, Vec<String>, String)>,
     /// Entity types the target shows, with where they were seen and their mapping rows:
     /// the `entity_type` values of the mapping table, and each table with a `legacy_id`
     /// column (whose mappings are of the type named as the table, by convention).
@@ -79,7 +80,8 @@ fn discover(source: &DbUrl, target: &DbUrl) -> Result<Found, CollectError> {
         if columns.iter().any(|c| c == "legacy_id") && !columns.iter().any(|c| c == "entity_type") {
             conventions.push((table.clone(), tgt.count(&table)?));
         }
-        target_tables.push((table.shown, columns));
+        let sql_name = tgt.qualified(&table);
+        target_tables.push((table.shown, columns, sql_name));
     }
     let mut found = Found {
         source: source.kind,
@@ -91,14 +93,17 @@ fn discover(source: &DbUrl, target: &DbUrl) -> Result<Found, CollectError> {
         found
             .target_tables
             .iter()
-            .find(|(t, _)| name_key(t) == name_key(name))
-            .map(|(t, _)| t.clone())
+            .find(|(t, _, _)| {
+                let words = name_words(t).concat();
+                !words.is_empty() && words == name_words(name).concat()
+            })
+            .map(|(t, _, _)| t.clone())
     };
     // The mapping table's entity types, with their rows.
-    if let Some((name, columns)) = guess(&found, MAPPING_WORDS) {
+    if let Some((name, columns, sql_name)) = guess(&found, MAPPING_WORDS) {
         if columns.iter().any(|c| c == "entity_type") {
             let sql = format!(
-                "SELECT entity_type, count(*) FROM {name} WHERE entity_type IS NOT NULL \
+                "SELECT entity_type, count(*) FROM {sql_name} WHERE entity_type IS NOT NULL \
                  GROUP BY entity_type ORDER BY entity_type"
             );
             let seen_in = format!("{name}.entity_type");
@@ -131,49 +136,106 @@ fn discover(source: &DbUrl, target: &DbUrl) -> Result<Found, CollectError> {
     Ok(found)
 }
 
-/// A name as names are matched: lower case, letters and digits only, the last word made
-/// singular (`InvoiceLines`, `invoice_line` and `INVOICE_LINE` all give `invoiceline`).
-fn name_key(name: &str) -> String {
+/// A name's words as names are matched: split at anything that is not a letter or digit
+/// and where a lower-case letter meets an upper-case one, in lower case, the last word made
+/// singular (`InvoiceLines`, `invoice_line` and `INVOICE_LINE` all give `invoice line`).
+fn name_words(name: &str) -> Vec<String> {
     let name = name.rsplit('.').next().unwrap_or(name);
-    let key: String = name
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if let Some(stem) = key.strip_suffix("ies") {
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            previous_lower = false;
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        if c.is_uppercase() && previous_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_lowercase();
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    if let Some(last) = words.last_mut() {
+        *last = singular(last);
+    }
+    words
+}
+
+fn singular(word: &str) -> String {
+    if let Some(stem) = word.strip_suffix("ies") {
         return format!("{stem}y");
     }
-    if key.ends_with("sses")
-        || key.ends_with("xes")
-        || key.ends_with("ches")
-        || key.ends_with("shes")
+    if ["sses", "xes", "ches", "shes"]
+        .iter()
+        .any(|e| word.ends_with(e))
     {
-        return key[..key.len() - 2].to_string();
+        return word[..word.len() - 2].to_string();
     }
-    match key.strip_suffix('s') {
-        Some(stem) if !key.ends_with("ss") && !stem.is_empty() => stem.to_string(),
-        _ => key,
+    match word.strip_suffix('s') {
+        Some(stem) if !word.ends_with("ss") && !stem.is_empty() => stem.to_string(),
+        _ => word.to_string(),
     }
 }
 
-/// The entity type seen for a legacy table: one whose name is the table's, else the one
-/// type whose name ends the table's (`dispatch_office` ↔ `offices`) or is ended by it.
-fn type_for<'a>(table: &str, types: &'a [SeenType]) -> Option<&'a SeenType> {
-    let key = name_key(table);
-    if let Some(exact) = types.iter().find(|t| name_key(&t.entity_type) == key) {
-        return Some(exact);
+/// What the names show for a legacy table.
+enum Match<'a> {
+    One(&'a SeenType),
+    /// Several types are named like the table: none is proposed.
+    Several(Vec<&'a SeenType>),
+    None,
+}
+
+/// The entity type named like a legacy table: the one whose words, run together, are the
+/// table's (`Customer` ↔ `CUSTOMER`, `invoiceline` ↔ `INVOICE_LINE`), else the one whose
+/// words end the table's (`dispatch_office` ↔ `offices`). Two candidates are no match.
+fn type_for<'a>(table: &str, types: &'a [SeenType]) -> Match<'a> {
+    let words = name_words(table);
+    if words.is_empty() {
+        return Match::None;
     }
-    let near: Vec<&SeenType> = types
+    let joined = words.concat();
+    let pick = |found: Vec<&'a SeenType>| match found.len() {
+        0 => Match::None,
+        1 => Match::One(found[0]),
+        _ => Match::Several(found),
+    };
+    let exact: Vec<&SeenType> = types
         .iter()
-        .filter(|t| {
-            let k = name_key(&t.entity_type);
-            k.len() >= 3 && (key.ends_with(&k) || k.ends_with(&key))
-        })
+        .filter(|t| name_words(&t.entity_type).concat() == joined)
         .collect();
-    match near.as_slice() {
-        [one] => Some(one),
-        _ => None,
+    if !exact.is_empty() {
+        return pick(exact);
     }
+    pick(
+        types
+            .iter()
+            .filter(|t| {
+                let theirs = name_words(&t.entity_type);
+                !theirs.is_empty() && theirs.len() < words.len() && words.ends_with(&theirs)
+            })
+            .collect(),
+    )
+}
+
+/// A text as a YAML double-quoted scalar on one line, whatever it holds: JSON's escapes,
+/// and those of the characters YAML reads as line breaks or that JSON leaves as they are
+/// (U+0085, U+2028, U+2029, U+FEFF, other C1 controls).
+fn quoted(text: &str) -> String {
+    let json = serde_json::to_string(text).unwrap_or_default();
+    json.chars()
+        .map(|c| match c {
+            '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' => {
+                format!("\\u{:04x}", c as u32)
+            }
+            _ => c.to_string(),
+        })
+        .collect()
 }
 
 /// `entities.yaml`: a link proposed for each legacy table whose name matches an entity
@@ -189,17 +251,25 @@ fn entities_yaml(found: &Found) -> String {
          # `migcov collect --init` proposed the links below from the names it saw. Check each\n\
          # one, remove its `#`s to confirm it, and set its domain. total_records and\n\
          # migrated_records are what the databases held at --init (the legacy rows, and the\n\
-         # mapping rows of the type): the report counts its own figures from the ids.\n\
-         []\n",
+         # mapping rows of the type): the report counts its own figures from the ids.\n",
     );
     let mut proposed = 0;
+    let mut unmatched = Vec::new();
+    let mut several = Vec::new();
     for (table, _, rows) in &found.source_tables {
-        let Some(seen) = type_for(table, &found.types) else {
-            continue;
+        let seen = match type_for(table, &found.types) {
+            Match::One(seen) => seen,
+            Match::Several(types) => {
+                let names: Vec<String> = types.iter().map(|t| quoted(&t.entity_type)).collect();
+                several.push(format!("{} ({})", quoted(table), names.join(", ")));
+                continue;
+            }
+            Match::None => {
+                unmatched.push(quoted(table));
+                continue;
+            }
         };
         proposed += 1;
-        // JSON strings are YAML scalars on one line, whatever a name holds.
-        let yaml = |v: &str| serde_json::to_string(v).unwrap_or_default();
         let _ = write!(
             out,
             "\n# - name: {}   # proposed: entity type {} (in {}) is named like legacy table {}\n\
@@ -210,31 +280,28 @@ fn entities_yaml(found: &Found) -> String {
              #   total_records: {rows}\n\
              #   migrated_records: {}\n\
              #   failed_records: 0\n",
-            yaml(seen.target_table.as_deref().unwrap_or(table)),
-            yaml(&seen.entity_type),
-            yaml(&seen.seen_in),
-            yaml(table),
-            yaml(table),
-            yaml(seen.target_table.as_deref().unwrap_or("<target table>")),
-            yaml(&seen.entity_type),
+            quoted(seen.target_table.as_deref().unwrap_or(table)),
+            quoted(&seen.entity_type),
+            quoted(&seen.seen_in),
+            quoted(table),
+            quoted(table),
+            quoted(seen.target_table.as_deref().unwrap_or("<target table>")),
+            quoted(&seen.entity_type),
             seen.rows,
         );
     }
-    let unmatched: Vec<&str> = found
-        .source_tables
-        .iter()
-        .filter(|(t, _, _)| type_for(t, &found.types).is_none())
-        .map(|(t, _, _)| t.as_str())
-        .collect();
+    if !several.is_empty() {
+        let _ = write!(
+            out,
+            "\n# More than one entity type is named like these legacy tables (none proposed):\n# {}\n",
+            several.join(", ")
+        );
+    }
     if !unmatched.is_empty() {
         let _ = write!(
             out,
             "\n# No entity type is named like these legacy tables ({proposed} proposed above):\n# {}\n",
-            unmatched
-                .iter()
-                .map(|t| serde_json::to_string(t).unwrap_or_default())
-                .collect::<Vec<_>>()
-                .join(", ")
+            unmatched.join(", ")
         );
     }
     out
@@ -244,8 +311,8 @@ fn entities_yaml(found: &Found) -> String {
 const MAPPING_WORDS: &[&str] = &["mapping", "legacy_map", "id_map"];
 
 /// The bookkeeping table a kind of record most likely lives in.
-fn guess<'a>(found: &'a Found, words: &[&str]) -> Option<&'a (String, Vec<String>)> {
-    found.target_tables.iter().find(|(name, _)| {
+fn guess<'a>(found: &'a Found, words: &[&str]) -> Option<&'a (String, Vec<String>, String)> {
+    found.target_tables.iter().find(|(name, _, _)| {
         let lower = name.to_ascii_lowercase();
         words.iter().any(|w| lower.contains(w))
     })
@@ -253,9 +320,14 @@ fn guess<'a>(found: &'a Found, words: &[&str]) -> Option<&'a (String, Vec<String
 
 /// A query of the data model's `fields` that `table` has (a field it lacks would fail the
 /// query); the fields not found are named in a comment, for the user to map.
-fn query_line(out: &mut String, key: &str, table: Option<&(String, Vec<String>)>, fields: &str) {
+fn query_line(
+    out: &mut String,
+    key: &str,
+    table: Option<&(String, Vec<String>, String)>,
+    fields: &str,
+) {
     let fields: Vec<&str> = fields.split(", ").collect();
-    let Some((name, columns)) = table else {
+    let Some((_, columns, name)) = table else {
         let _ = writeln!(
             out,
             "  # {key}: SELECT {} FROM <your {key} table>",
@@ -265,7 +337,10 @@ fn query_line(out: &mut String, key: &str, table: Option<&(String, Vec<String>)>
     };
     let (present, absent): (Vec<&str>, Vec<&str>) =
         fields.iter().partition(|f| columns.iter().any(|c| c == *f));
-    let found = format!("columns found: {}", columns.join(", "));
+    // Names from the databases are quoted: a name holding `#`, `: ` or a line break would
+    // otherwise end the comment or the value and write keys of its own.
+    let listed: Vec<String> = columns.iter().map(|c| quoted(c)).collect();
+    let found = format!("columns found: {}", listed.join(", "));
     let missing = match absent.is_empty() {
         true => String::new(),
         false => format!("; not found: {}", absent.join(", ")),
@@ -274,15 +349,15 @@ fn query_line(out: &mut String, key: &str, table: Option<&(String, Vec<String>)>
         true => {
             let _ = writeln!(
                 out,
-                "  # {key}: SELECT {} FROM {name}   # {found}",
-                fields.join(", ")
+                "  # {key}: {}   # {found}",
+                quoted(&format!("SELECT {} FROM {name}", fields.join(", ")))
             );
         }
         false => {
             let _ = writeln!(
                 out,
-                "  {key}: SELECT {} FROM {name}   # {found}{missing}",
-                present.join(", ")
+                "  {key}: {}   # {found}{missing}",
+                quoted(&format!("SELECT {} FROM {name}", present.join(", ")))
             );
         }
     }
@@ -320,7 +395,12 @@ fn collect_yaml(found: &Found) -> String {
             "  ids: {}   # tables without a primary key: give the column(s) that identify a row\n",
         );
         for name in keyless {
-            let _ = writeln!(out, "  #  {name}: SELECT <key column> AS id FROM {name}");
+            let _ = writeln!(
+                out,
+                "  #  {}: {}",
+                quoted(name),
+                quoted(&format!("SELECT <key column> AS id FROM {name}"))
+            );
         }
     }
     out.push_str("target:\n  schemas: {include: [], exclude: []}\n  tables: {exclude: []}\n");
@@ -331,7 +411,7 @@ fn collect_yaml(found: &Found) -> String {
         found
             .target_tables
             .iter()
-            .map(|(n, _)| n.as_str())
+            .map(|(n, _, _)| quoted(n))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -387,3 +467,80 @@ pub const DOMAINS_YAML: &str =
 - name: BUSINESS\n  priority: HIGH\n  description: Business data.\n\
 - name: COMMUNICATIONS\n  priority: MEDIUM\n  description: Communications.\n\
 - name: TECHNICAL\n  priority: LOW\n  description: Technical data.\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(t: &str) -> SeenType {
+        SeenType {
+            entity_type: t.to_string(),
+            seen_in: "legacy_mapping.entity_type".into(),
+            target_table: None,
+            rows: 1,
+        }
+    }
+
+    fn proposed<'a>(table: &str, types: &'a [SeenType]) -> Option<&'a str> {
+        match type_for(table, types) {
+            Match::One(t) => Some(t.entity_type.as_str()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn names_match_by_their_words() {
+        let types: Vec<SeenType> = ["CUSTOMER", "INVOICE_LINE", "offices", "EMAIL_ADDRESS"]
+            .map(seen)
+            .into();
+        assert_eq!(proposed("Customer", &types), Some("CUSTOMER"));
+        assert_eq!(proposed("invoiceline", &types), Some("INVOICE_LINE"));
+        assert_eq!(proposed("InvoiceLines", &types), Some("INVOICE_LINE"));
+        assert_eq!(proposed("dispatch_office", &types), Some("offices"));
+        // A type is never proposed for a table whose name ends it.
+        assert_eq!(proposed("address", &types), None);
+        // Names of letters other than ASCII are words too: no match by two empty keys.
+        let cjk: Vec<SeenType> = ["製品"].map(seen).into();
+        assert_eq!(proposed("顧客", &cjk), None);
+        assert_eq!(proposed("製品", &cjk), Some("製品"));
+        // Two types named like the table: none is proposed.
+        let twins: Vec<SeenType> = ["ITEM", "ITEMS"].map(seen).into();
+        assert!(matches!(type_for("items", &twins), Match::Several(_)));
+    }
+
+    #[test]
+    fn names_from_the_databases_cannot_write_yaml_of_their_own() {
+        let hostile = "evil\nqueries:\n  mappings: SELECT 1 # x: y\u{2028}z\u{85}";
+        let found = Found {
+            source: db::Kind::Postgresql,
+            source_tables: vec![(hostile.to_string(), false, 3)],
+            target_tables: vec![(
+                format!("{hostile}_mapping"),
+                vec!["entity_type".into(), hostile.to_string()],
+                "\"x\"".into(),
+            )],
+            types: vec![seen(hostile)],
+        };
+        let collect: serde_yaml::Value = serde_yaml::from_str(&collect_yaml(&found)).unwrap();
+        assert_eq!(
+            collect["queries"]["mappings"].as_str(),
+            Some("SELECT entity_type FROM \"x\"")
+        );
+        assert!(collect["queries"]["logs"].is_null());
+        let entities = entities_yaml(&found);
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&entities).unwrap();
+        assert!(parsed.is_null(), "every proposal is commented out");
+        // Confirmed as the file says (the `# ` of each proposal line removed), it is the
+        // proposal, with the name as it is.
+        let confirmed: String = entities
+            .lines()
+            .map(|l| match l.starts_with("# - ") || l.starts_with("#   ") {
+                true => format!("{}\n", &l[2..]),
+                false => format!("{l}\n"),
+            })
+            .collect();
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&confirmed).unwrap();
+        assert_eq!(parsed[0]["legacy_table"].as_str(), Some(hostile));
+        assert_eq!(parsed[0]["entity_type"].as_str(), Some(hostile));
+    }
+}

@@ -655,17 +655,32 @@ impl Run<'_> {
                 return self.write_summaries();
             }
         };
+        // One statement: the rows a check could flag, written to the file, and the counts
+        // of the others, taken apart by `reduce::Plan::split`.
         let started = Instant::now();
-        let rows = db.rows(&plan.counts, Some("mappings"))?;
+        let mut out = TableFile::new(file, Format::Parquet);
+        let staging = &self.staging;
+        let progress = self.progress;
+        progress.start("mappings (pushdown)", None);
+        let (mut bytes, mut counts) = (0u64, Vec::new());
+        let rows = db.stream(
+            &plan.sql,
+            None,
+            self.config.batch_rows(),
+            &mut |header, columns| {
+                bytes += pushdown::value_bytes(&columns);
+                let (data, found) = reduce::Plan::split(columns);
+                counts.extend(found);
+                progress.rows(data.first().map_or(0, Vec::len) as u64);
+                out.write(staging, &header[..header.len().saturating_sub(2)], data)
+            },
+        )?;
+        out.finish()?;
+        progress.finish();
+        self.files += 1;
         let mut counted = 0u64;
-        for row in &rows {
-            let (Some(class), Some(n)) = (
-                row.first().and_then(|c| c.trim().parse::<usize>().ok()),
-                row.get(1).and_then(|n| n.trim().parse::<u64>().ok()),
-            ) else {
-                continue;
-            };
-            let Some((table, folded)) = plan.classes.get(class) else {
+        for (class, n) in &counts {
+            let Some((table, folded)) = plan.classes.get(*class) else {
                 continue;
             };
             counted += n;
@@ -678,25 +693,16 @@ impl Run<'_> {
         }
         self.queries.push(QueryRecord {
             purpose: format!(
-                "pushdown: {counted} mapping rows that no check could flag, counted by type"
+                "mappings: the rows a check could flag; the {counted} others counted by type in the database"
             ),
             on,
             table: None,
-            sql: plan.counts.clone(),
-            file: None,
-            rows: rows.len() as u64,
-            bytes: rows.iter().flatten().map(|v| v.len() as u64).sum(),
+            sql: plan.sql.clone(),
+            file: Some(file.to_string()),
+            rows: rows - counts.len() as u64,
+            bytes,
             seconds: secs(started),
         });
-        self.stream_to(
-            db,
-            on,
-            &plan.export,
-            None,
-            file,
-            Format::Parquet,
-            "mappings (the rows a check could flag; the others counted by the database)",
-        )?;
         self.write_summaries()
     }
 

@@ -160,7 +160,7 @@ impl Database for Mysql {
 
     fn result_types(&mut self, sql: &str) -> Result<Vec<(String, String)>, CollectError> {
         let url = self.url.clone();
-        let limited = format!("SELECT * FROM ({sql}) migcov_q LIMIT 0");
+        let limited = format!("SELECT * FROM (\n{sql}\n) migcov_q LIMIT 0");
         let error = |e: mysql::Error| query_error(&url, sql, None, &e.to_string());
         let result = self.conn.query_iter(&limited).map_err(error)?;
         let types = result

@@ -176,7 +176,7 @@ impl Database for Postgres {
         // the CSV reader skips (an empty legacy id was lost), and NULL stays the bare marker.
         let mark = null_mark();
         let copy = format!(
-            "COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{mark}', FORCE_QUOTE *)"
+            "COPY (\n{sql}\n) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{mark}', FORCE_QUOTE *)"
         );
         let url = self.url.clone();
         let error = |message: String| CollectError::Query {

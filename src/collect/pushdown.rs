@@ -114,7 +114,8 @@ pub(crate) fn exact_text(kind: Kind, expr: &str) -> String {
     match kind {
         Kind::Mysql => format!("CAST(CONVERT({expr} USING utf8mb4) AS BINARY)"),
         Kind::Postgresql => format!("CAST({expr} AS TEXT) COLLATE \"C\""),
-        Kind::Sqlite => expr.to_string(),
+        // A column's own collation (NOCASE, RTRIM) would apply to `=` otherwise.
+        Kind::Sqlite => format!("({expr}) COLLATE BINARY"),
     }
 }
 
@@ -135,8 +136,9 @@ pub fn entity_type_values(
     // MySQL and MariaDB compare text by a collation that ignores case, accents and trailing
     // spaces: DISTINCT would merge `Customer` and `CUSTOMER`. Bytes compare exactly.
     let value = exact_text(db.url().kind, "m.entity_type");
-    let sql =
-        format!("SELECT DISTINCT {value} FROM ({mappings_sql}) m WHERE m.entity_type IS NOT NULL");
+    let sql = format!(
+        "SELECT DISTINCT {value} FROM (\n{mappings_sql}\n) m WHERE m.entity_type IS NOT NULL"
+    );
     let mut all = Vec::new();
     values(db, &sql, "mappings", bytes, |column| {
         all.extend(column.into_iter().flatten());
@@ -173,7 +175,7 @@ fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
     };
     let value = exact_text(db.url().kind, "m.entity_type");
     format!(
-        "SELECT {} AS legacy_id FROM ({mappings_sql}) m \
+        "SELECT {} AS legacy_id FROM (\n{mappings_sql}\n) m \
          WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL",
         trimmed(db.url().kind, "m.legacy_id")
     )
@@ -200,7 +202,7 @@ pub fn naming_others(
     };
     let named = format!("m.{}", db.quote("legacy_table"));
     format!(
-        "SELECT count(*) FROM ({mappings_sql}) m WHERE {} IN ({list}) AND {named} IS NOT NULL \
+        "SELECT count(*) FROM (\n{mappings_sql}\n) m WHERE {} IN ({list}) AND {named} IS NOT NULL \
          AND NOT ({})",
         exact_text(kind, "m.entity_type"),
         same_text(kind, &named, &db.literal(table))
@@ -255,12 +257,27 @@ pub fn anti_join(
             .map(|(i, k)| format!("s.{} AS id_{}", db.quote(k), i + 1))
             .collect()
     };
-    let unmapped_sql = format!(
-        "SELECT {} FROM {legacy_name} s WHERE NOT EXISTS \
-         (SELECT 1 FROM ({mapped}) mm WHERE {})",
-        id_columns.join(", "),
-        same_text(kind, "mm.legacy_id", &text)
+    // MariaDB runs NOT EXISTS over a derived table as a dependent subquery, a scan of the
+    // mappings per legacy row (211 s at 20,000 rows); a join to the distinct mapped keys
+    // gets an index on the derived table instead. The others plan NOT EXISTS as an
+    // anti-join.
+    let mapped_keys = format!(
+        "(SELECT DISTINCT {} AS k FROM ({mapped}) mm)",
+        exact_text(kind, "mm.legacy_id")
     );
+    let unmapped_sql = match kind {
+        Kind::Mysql => format!(
+            "SELECT {} FROM {legacy_name} s LEFT JOIN {mapped_keys} j ON j.k = {} WHERE j.k IS NULL",
+            id_columns.join(", "),
+            exact_text(kind, &text)
+        ),
+        _ => format!(
+            "SELECT {} FROM {legacy_name} s WHERE NOT EXISTS \
+             (SELECT 1 FROM ({mapped}) mm WHERE {})",
+            id_columns.join(", "),
+            same_text(kind, "mm.legacy_id", &text)
+        ),
+    };
     let mut unmapped = 0u64;
     db.stream(
         &unmapped_sql,
@@ -272,12 +289,19 @@ pub fn anti_join(
             unmapped_sink(header, columns)
         },
     )?;
-    let orphan_sql = format!(
-        "SELECT DISTINCT {} FROM ({mapped}) mm WHERE NOT EXISTS \
-         (SELECT 1 FROM {legacy_name} s WHERE {})",
-        exact_text(kind, "mm.legacy_id"),
-        same_text(kind, &text, "mm.legacy_id")
-    );
+    let orphan_sql = match kind {
+        Kind::Mysql => format!(
+            "SELECT j.k FROM {mapped_keys} j LEFT JOIN \
+             (SELECT DISTINCT {} AS k FROM {legacy_name} s) l ON l.k = j.k WHERE l.k IS NULL",
+            exact_text(kind, &text)
+        ),
+        _ => format!(
+            "SELECT DISTINCT {} FROM ({mapped}) mm WHERE NOT EXISTS \
+             (SELECT 1 FROM {legacy_name} s WHERE {})",
+            exact_text(kind, "mm.legacy_id"),
+            same_text(kind, &text, "mm.legacy_id")
+        ),
+    };
     let mut orphans = Vec::new();
     values(db, &orphan_sql, &table.shown, &mut bytes, |column| {
         orphans.extend(column.into_iter().flatten());

@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 
-use super::db::{Database, Kind};
+use super::db::{Columns, Database, Kind};
 use super::pushdown::{same_text, trimmed};
 use super::CollectError;
 
@@ -51,14 +51,45 @@ pub struct Owner {
 /// be the statement.
 const MAX_ORPHANS: usize = 1_000;
 
-/// The two statements of a reduced export.
+/// The statement of a reduced export: one pass over the mappings, whose result holds the
+/// rows a check could flag (the data model's columns, then two NULLs) and, after them, one
+/// row per class with the number of the others (NULLs, then the class and the count). The
+/// rows are told apart by the last column ([`Plan::split`]).
 pub struct Plan {
-    /// The rows a check could flag, every column of the mappings query.
-    pub export: String,
-    /// `(class, rows)` of the others.
-    pub counts: String,
+    pub sql: String,
     /// Class number → (table, folded entity type).
     pub classes: Vec<(String, String)>,
+}
+
+impl Plan {
+    /// A batch of the statement's result split into the exported rows (all columns but the
+    /// last two) and the counts `(class, rows)`.
+    pub fn split(columns: Columns) -> (Columns, Vec<(usize, u64)>) {
+        let width = columns.len();
+        let (kept, tail) = columns.split_at(width.saturating_sub(2));
+        let (class, count) = (&tail[0], &tail[1]);
+        let mut counts = Vec::new();
+        let data_rows: Vec<usize> = (0..count.len())
+            .filter(|&i| match &count[i] {
+                Some(n) => {
+                    let parsed = (
+                        class[i].as_deref().and_then(|c| c.trim().parse().ok()),
+                        n.trim().parse().ok(),
+                    );
+                    if let (Some(c), Some(n)) = parsed {
+                        counts.push((c, n));
+                    }
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let data = kept
+            .iter()
+            .map(|column| data_rows.iter().map(|&i| column[i].clone()).collect())
+            .collect();
+        (data, counts)
+    }
 }
 
 /// The hex digits of a text in lower case: what modern ids and ids are grouped by.
@@ -99,7 +130,11 @@ fn uuid_sql(kind: Kind, expr: &str) -> String {
                 .map(|n| "[0-9a-fA-F]".repeat(*n))
                 .collect::<Vec<_>>()
                 .join("-");
-            format!("(typeof({expr}) = 'text' AND {expr} GLOB '{pattern}')")
+            // GLOB stops at a NUL: the bytes' length rules out `<uuid>\0junk`.
+            format!(
+                "(typeof({expr}) = 'text' AND length(CAST({expr} AS BLOB)) = 36 \
+                 AND {expr} GLOB '{pattern}')"
+            )
         }
         _ => {
             let pattern = groups
@@ -233,6 +268,16 @@ pub fn plan(
             return Ok(Err(format!("the mappings query returns no {required}")));
         }
     }
+    // PostgreSQL's CHAR(n) loses its padding in a cast to text, which COPY writes and the
+    // loader's UUID and table-name checks see.
+    if let Some(c) = ["modern_id", "id", "legacy_table"]
+        .into_iter()
+        .find(|c| kind == Kind::Postgresql && type_of(c) == Some("bpchar"))
+    {
+        return Ok(Err(format!(
+            "{c} is a CHAR(n) column, whose padding a cast to text drops"
+        )));
+    }
     if !plain_key_type(kind, type_of("legacy_id").unwrap_or_default()) {
         return Ok(Err(format!(
             "legacy_id is of type {}, whose text may differ from the loader's",
@@ -325,7 +370,7 @@ pub fn plan(
     }
     let mut ctes = vec![
         format!(
-            "{rows} AS (SELECT {} FROM ({mappings_sql}) q)",
+            "{rows} AS (SELECT {} FROM (\n{mappings_sql}\n) q)",
             derived.join(", ")
         ),
         format!(
@@ -395,13 +440,13 @@ pub fn plan(
         tests.join(" AND ")
     );
     let out: Vec<String> = kept.iter().map(|c| format!("f.{}", q(c))).collect();
+    let nulls: Vec<&str> = kept.iter().map(|_| "NULL").collect();
     Ok(Ok(Plan {
-        export: format!(
-            "{with} SELECT {} FROM {tag}f f WHERE f.{fine} = 0",
-            out.join(", ")
-        ),
-        counts: format!(
-            "{with} SELECT f.{class}, count(*) FROM {tag}f f WHERE f.{fine} = 1 GROUP BY f.{class}"
+        sql: format!(
+            "{with} SELECT {}, NULL AS {tag}n_class, NULL AS {tag}n_rows FROM {tag}f f WHERE f.{fine} = 0 \
+             UNION ALL SELECT {}, f.{class}, count(*) FROM {tag}f f WHERE f.{fine} = 1 GROUP BY f.{class}",
+            out.join(", "),
+            nulls.join(", ")
         ),
         classes,
     }))

@@ -423,7 +423,11 @@ fn settle(c: Claims) -> LedgerRow {
         difference: (rows - claimed).min(0),
         claimed: [migrated.value, failed.value, c.excluded.value],
         in_scope,
-        coverage: ratio(migrated_capped.value, in_scope),
+        // A table nothing links has no coverage figure: 0% would rest on no link.
+        coverage: match c.covered {
+            true => ratio(migrated_capped.value, in_scope),
+            false => None,
+        },
     }
 }
 

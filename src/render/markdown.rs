@@ -52,15 +52,19 @@ pub fn render(report: &Report, site_link: &str) -> String {
         out.push('\n');
     }
     out.push_str("| Figure | Value |\n|---|---|\n");
-    out.push_str(&format!(
-        "| Records migrated | {} ({} of {}) |\n",
-        match report.unlinked {
-            Some(_) => "not measured: no legacy table is linked to an entity or a script".into(),
-            None => format_percent(report.coverage()),
-        },
-        format_count(s.migrated_records),
-        format_count(s.total_records)
-    ));
+    out.push_str(&match &report.unlinked {
+        Some(u) => format!(
+            "| Records migrated | not measured: no legacy table is linked to an entity or a script ({} legacy rows in {} tables) |\n",
+            format_count(u.rows),
+            format_count(u.tables as i64)
+        ),
+        None => format!(
+            "| Records migrated | {} ({} of {}) |\n",
+            format_percent(report.coverage()),
+            format_count(s.migrated_records),
+            format_count(s.total_records)
+        ),
+    });
     out.push_str(&format!(
         "| Overall success rate | {} |\n",
         format_percent(s.overall_success_rate)
