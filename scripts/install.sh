@@ -56,11 +56,18 @@ if [ "$folder" != latest ] && [ -x "$dir/$exe" ]; then
 else
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
+    # HTTPS only (redirects too), so the archive and its checksum cannot be swapped on
+    # the way; plain HTTP only to this machine (the tests' server).
+    case "$base" in
+        http://127.0.0.1[:/]* | http://localhost[:/]*) protocols='=http,https' ;;
+        *) protocols='=https' ;;
+    esac
     fetch() {
         if command -v curl >/dev/null 2>&1; then
-            curl --proto '=https,http' -fsSL --retry 3 -o "$2" "$1"
+            curl --proto "$protocols" --proto-redir "$protocols" --tlsv1.2 -fsSL --retry 3 \
+                -o "$2" "$1"
         else
-            wget -q -O "$2" "$1"
+            wget -q --https-only -O "$2" "$1"
         fi
     }
     fetch "$url" "$tmp/$archive" ||

@@ -22,7 +22,7 @@ fn target() -> String {
 }
 
 /// An archive as cargo-dist lays it out: `migcov-<target>/migcov` (and a README) in a
-/// `.tar.xz`, with its `.sha256` ("<hash>  <name>"); `checksum` overrides the hash.
+/// `.tar.xz`, with its `.sha256` ("<hash> *<name>"); `checksum` overrides the hash.
 fn release(root: &Path, version: &str, checksum: Option<&str>) {
     let name = format!("migcov-{}", target());
     let work = tempfile::tempdir().unwrap();
@@ -53,7 +53,8 @@ fn release(root: &Path, version: &str, checksum: Option<&str>) {
     };
     std::fs::write(
         dir.join(format!("{name}.tar.xz.sha256")),
-        format!("{hash}  {name}.tar.xz\n"),
+        // As cargo-dist writes it: binary mode, then a blank line.
+        format!("{hash} *{name}.tar.xz\n\n"),
     )
     .unwrap();
 }
