@@ -13,7 +13,12 @@
 //!
 //! Either way the data folder gets `source_ids/<table>.parquet` with the unmapped ids only
 //! and `pushdown/<table>.json` with the counts and the orphans, which the loader reads in
-//! place of a full export; the findings are the same.
+//! place of a full export; the findings are the same. The mappings of the pushed-down
+//! tables' types are then sorted by the database as well ([`super::reduce`]).
+//!
+//! A table is exported in full, never pushed down, where the set work could not tell what
+//! the loader tells: a type that several tables share, mappings naming another table in
+//! `legacy_table`, two tables whose names differ only in case, a MySQL `ZEROFILL` key.
 
 use std::collections::{BTreeMap, BTreeSet};
 
