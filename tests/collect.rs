@@ -446,6 +446,24 @@ fn mariadb_to_postgres_by_pgloader_gives_the_figures_sql_gives() {
         .contains("MariaDB"));
 }
 
+/// Runs `migcov collect --source --target --out --config`; returns (exit code, stdout +
+/// stderr).
+fn collect_to(source: &str, target: &str, out: &Path, config: &Path) -> (i32, String) {
+    collect_fails(
+        &[
+            "--source",
+            source,
+            "--target",
+            target,
+            "--out",
+            out.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    )
+}
+
 /// Runs `migcov collect` with `args`; returns (exit code, stdout + stderr).
 fn collect_fails(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
     let out = migcov()
@@ -571,19 +589,7 @@ fn a_failing_query_names_server_and_query_and_leaves_the_old_folder_whole() {
         "queries:\n  metrics: SELECT * FROM migration.nope\n",
     )
     .unwrap();
-    let (code, text) = collect_fails(
-        &[
-            "--source",
-            &source,
-            "--target",
-            &target.url,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, text) = collect_to(&source, &target.url, &out, &config);
     assert_eq!(code, 2, "{text}");
     let shown = target.url.replace(&format!(":{PASSWORD}"), "");
     assert!(text.contains(&shown), "{text}");
@@ -733,19 +739,7 @@ fn mappings_by_convention_in_small_batches() {
     );
     for (name, target) in [("pg", &pg.url), ("my", &my.url)] {
         let out = work.path().join(name);
-        let (code, text) = collect_fails(
-            &[
-                "--source",
-                &source,
-                "--target",
-                target,
-                "--out",
-                out.to_str().unwrap(),
-                "--config",
-                config.to_str().unwrap(),
-            ],
-            &[],
-        );
+        let (code, text) = collect_to(&source, target, &out, &config);
         assert_eq!(code, 0, "{text}");
         let read = |file: &str| {
             ParquetReader::new(std::fs::File::open(out.join(file)).unwrap())
@@ -1260,19 +1254,7 @@ fn mariadb_timestamps_are_instants_and_empty_text_is_not_null() {
     std::fs::write(work.path().join("migcov.yaml"), "timezone: Europe/Berlin\n").unwrap();
     let out = work.path().join("data");
     let config = work.path().join("collect.yaml");
-    let (code, text) = collect_fails(
-        &[
-            "--source",
-            &source,
-            "--target",
-            &target.url,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, text) = collect_to(&source, &target.url, &out, &config);
     assert_eq!(code, 0, "{text}");
     let (inputs, measures, _) = common::run(&out);
     let script = inputs.scripts[0].id;
@@ -1320,19 +1302,7 @@ fn postgres_null_and_empty_text_stay_apart() {
     .unwrap();
     let out = work.path().join("data");
     let config = work.path().join("collect.yaml");
-    let (code, text) = collect_fails(
-        &[
-            "--source",
-            &source,
-            "--target",
-            &target.url,
-            "--out",
-            out.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, text) = collect_to(&source, &target.url, &out, &config);
     assert_eq!(code, 0, "{text}");
     let (inputs, measures, findings) = common::run(&out);
     let script = inputs.scripts[0].id;

@@ -110,6 +110,27 @@ fn install(base: &str, version: &str, into: &Path, github_path: &Path) -> (i32, 
     )
 }
 
+/// `binary` builds the bundled sample as of its committed report date into `out`, with
+/// `extra` arguments.
+fn build_sample(binary: &Path, out: &Path, extra: &[&std::ffi::OsStr]) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let built = Command::new(binary)
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-24",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+}
+
 #[test]
 fn the_install_script_installs_the_checked_release_and_refuses_the_rest() {
     let releases = tempfile::tempdir().unwrap();
@@ -132,21 +153,7 @@ fn the_install_script_installs_the_checked_release_and_refuses_the_rest() {
         dir.to_str().unwrap()
     );
     let site = home.path().join("site");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    let built = Command::new(dir.join("migcov"))
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-11-24",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&site)
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{built:?}");
+    build_sample(&dir.join("migcov"), &site, &[]);
     assert!(site.join("index.html").is_file());
     // A second run reuses the installed version (what the Action's cache keeps).
     let (code, _, stderr) = install(&base, "v0.1.0", &into, &github_path);
@@ -175,29 +182,17 @@ fn the_install_script_installs_the_checked_release_and_refuses_the_rest() {
 fn the_action_outputs_are_the_results_figures() {
     let work = tempfile::tempdir().unwrap();
     let result = work.path().join("result.json");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
-    let built = Command::new(env!("CARGO_BIN_EXE_migcov"))
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-11-24",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(work.path().join("site"))
-        .arg("--json")
-        .arg(&result)
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{built:?}");
+    build_sample(
+        Path::new(env!("CARGO_BIN_EXE_migcov")),
+        &work.path().join("site"),
+        &["--json".as_ref(), result.as_os_str()],
+    );
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action_outputs.py");
     let out = Command::new("python3")
         .arg(&script)
         .arg(&result)
         .output()
-        .expect("python3");
+        .expect("python3 runs the Action's outputs script: apt-get install -y python3");
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
     // The bundled sample: 17,410 of 20,179 legacy records in scope migrated, success rate

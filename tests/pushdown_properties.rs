@@ -1243,13 +1243,17 @@ fn the_mapping_reduction_holds_where_it_was_fooled() {
             .map(|i| format!("('ITEM', '{i}', {})", uuid_of(i)))
             .collect()
     };
+    // Clean rows with a NULL in one more column.
+    let clean_and_null = |n: usize| -> Vec<String> {
+        clean(n)
+            .into_iter()
+            .map(|r| r.replace(")", ", NULL)"))
+            .collect()
+    };
     // MariaDB's JSON is text whose JSON_VALID accepts `1.`, a lone `-` and `\x`: the
     // loader does not; such rows are exported.
     let maria = Db::new(Engine::Maria, "mjson");
-    let mut rows: Vec<String> = clean(37)
-        .into_iter()
-        .map(|r| r.replace(")", ", NULL)"))
-        .collect();
+    let mut rows: Vec<String> = clean_and_null(37);
     for (i, bad) in [
         (38, r#"{"a": 1.}"#),
         (39, r#"{"b": "\\x"}"#),
@@ -1361,10 +1365,7 @@ fn the_mapping_reduction_holds_where_it_was_fooled() {
     // A mapping naming another table in legacy_table is not the table's: the pushdown
     // cannot tell, so the table is exported in full.
     let named = Db::new(Engine::Postgres, "named");
-    let mut rows: Vec<String> = clean(39)
-        .into_iter()
-        .map(|r| r.replace(")", ", NULL)"))
-        .collect();
+    let mut rows: Vec<String> = clean_and_null(39);
     rows.push(format!("('ITEM', '40', {}, 'public.items')", uuid_of(40)));
     items_with_mappings(
         &named,
@@ -1382,10 +1383,7 @@ fn the_mapping_reduction_holds_where_it_was_fooled() {
     // collation that ignores trailing spaces (SQLite RTRIM), a query ending in a comment,
     // and PostgreSQL CHAR(n) ids, whose padding a cast to text drops.
     let nul = Db::new(Engine::Sqlite, "nul");
-    let mut rows: Vec<String> = clean(37)
-        .into_iter()
-        .map(|r| r.replace(")", ", NULL)"))
-        .collect();
+    let mut rows: Vec<String> = clean_and_null(37);
     rows.push(format!(
         "('ITEM', '38', {} || char(0) || 'junk', NULL)",
         uuid_of(38)

@@ -428,9 +428,10 @@ impl Run<'_> {
         }
         // A MySQL ZEROFILL key's text is padded (`000042`) where the full export and the
         // mappings read 42: the anti-joins would compare the padded text, so such a table
-        // is exported in full.
+        // is exported in full. (The columns are read once, for the ranges below too.)
+        let columns = source.columns(table)?;
         if source.url().kind == db::Kind::Mysql
-            && source.columns(table)?.iter().any(|c| {
+            && columns.iter().any(|c| {
                 key.contains(&c.name) && c.data_type.to_ascii_lowercase().contains("zerofill")
             })
         {
@@ -553,7 +554,6 @@ impl Run<'_> {
             let [column] = key else {
                 return Ok(false);
             };
-            let columns = source.columns(table)?;
             let integer = columns
                 .iter()
                 .any(|c| &c.name == column && pushdown::is_integer_type(&c.data_type));
@@ -635,8 +635,11 @@ impl Run<'_> {
                 orphans: summary.orphans.clone(),
             })
             .collect();
-        let plan = match (owners.is_empty(), &self.type_values) {
-            (false, Some(values)) => reduce::plan(db, mappings.sql(), values, &owners)?,
+        // Both were read by the first pushed-down table.
+        let plan = match (owners.is_empty(), &self.type_values, &self.mapping_columns) {
+            (false, Some(values), Some(columns)) => {
+                reduce::plan(db, mappings.sql(), columns, values, &owners)
+            }
             _ => Err("no table was pushed down".to_string()),
         };
         let plan = match plan {

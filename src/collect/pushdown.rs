@@ -166,18 +166,22 @@ fn raw_types(all: &[String], types: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The mapping rows whose `entity_type` is one of `raw` (exact values, [`raw_types`]), as a
-/// subquery over the configured mappings query.
-fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
-    let list = match raw.is_empty() {
-        // No value of these types: a list that matches nothing.
+/// Texts as an SQL `IN` list; `NULL`, which matches nothing, for none.
+fn literal_list(db: &dyn Database, values: &[String]) -> String {
+    match values.is_empty() {
         true => "NULL".to_string(),
-        false => raw
+        false => values
             .iter()
             .map(|t| db.literal(t))
             .collect::<Vec<_>>()
             .join(", "),
-    };
+    }
+}
+
+/// The mapping rows whose `entity_type` is one of `raw` (exact values, [`raw_types`]), as a
+/// subquery over the configured mappings query.
+fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
+    let list = literal_list(db, raw);
     let value = exact_text(db.url().kind, "m.entity_type");
     format!(
         "SELECT {} AS legacy_id FROM (\n{mappings_sql}\n) m \
@@ -196,15 +200,7 @@ pub fn naming_others(
     table: &str,
 ) -> String {
     let kind = db.url().kind;
-    let raw = raw_types(type_values, types);
-    let list = match raw.is_empty() {
-        true => "NULL".to_string(),
-        false => raw
-            .iter()
-            .map(|t| db.literal(t))
-            .collect::<Vec<_>>()
-            .join(", "),
-    };
+    let list = literal_list(db, &raw_types(type_values, types));
     let named = format!("m.{}", db.quote("legacy_table"));
     format!(
         "SELECT count(*) FROM (\n{mappings_sql}\n) m WHERE {} IN ({list}) AND {named} IS NOT NULL \

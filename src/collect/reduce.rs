@@ -35,7 +35,6 @@ use std::collections::BTreeMap;
 
 use super::db::{Columns, Database, Kind};
 use super::pushdown::{same_text, trimmed};
-use super::CollectError;
 
 /// A pushed-down table whose mapping rows may be counted in the database.
 pub struct Owner {
@@ -247,16 +246,17 @@ const MAPPING_COLUMNS: [&str; 8] = [
     "metadata",
 ];
 
-/// The statements that export the rows a check could flag and count the others, or why the
-/// mappings are exported whole. `type_values`: the mappings' `entity_type` values.
+/// The statement that exports the rows a check could flag and counts the others, or why
+/// the mappings are exported whole. `columns`: the mappings query's columns and types
+/// ([`Database::result_types`]); `type_values`: its `entity_type` values.
 pub fn plan(
-    db: &mut dyn Database,
+    db: &dyn Database,
     mappings_sql: &str,
+    columns: &[(String, String)],
     type_values: &[String],
     owners: &[Owner],
-) -> Result<Result<Plan, String>, CollectError> {
+) -> Result<Plan, String> {
     let kind = db.url().kind;
-    let columns = db.result_types(mappings_sql)?;
     let type_of = |name: &str| {
         columns
             .iter()
@@ -265,7 +265,7 @@ pub fn plan(
     };
     for required in ["entity_type", "legacy_id", "modern_id"] {
         if type_of(required).is_none() {
-            return Ok(Err(format!("the mappings query returns no {required}")));
+            return Err(format!("the mappings query returns no {required}"));
         }
     }
     // PostgreSQL's CHAR(n) loses its padding in a cast to text, which COPY writes and the
@@ -274,15 +274,15 @@ pub fn plan(
         .into_iter()
         .find(|c| kind == Kind::Postgresql && type_of(c) == Some("bpchar"))
     {
-        return Ok(Err(format!(
+        return Err(format!(
             "{c} is a CHAR(n) column, whose padding a cast to text drops"
-        )));
+        ));
     }
     if !plain_key_type(kind, type_of("legacy_id").unwrap_or_default()) {
-        return Ok(Err(format!(
+        return Err(format!(
             "legacy_id is of type {}, whose text may differ from the loader's",
             type_of("legacy_id").unwrap_or_default()
-        )));
+        ));
     }
     // Names of our own (tables of the statement, helper columns) that the query does not
     // use: `mc<n>_...`.
@@ -348,7 +348,7 @@ pub fn plan(
         }
     }
     if classes.is_empty() {
-        return Ok(Err("no pushed-down entity type has mapping rows".into()));
+        return Err("no pushed-down entity type has mapping rows".into());
     }
     let has = |c: &str| type_of(c).is_some();
     let kept: Vec<&str> = MAPPING_COLUMNS.iter().copied().filter(|c| has(c)).collect();
@@ -441,7 +441,7 @@ pub fn plan(
     );
     let out: Vec<String> = kept.iter().map(|c| format!("f.{}", q(c))).collect();
     let nulls: Vec<&str> = kept.iter().map(|_| "NULL").collect();
-    Ok(Ok(Plan {
+    Ok(Plan {
         sql: format!(
             "{with} SELECT {}, NULL AS {tag}n_class, NULL AS {tag}n_rows FROM {tag}f f WHERE f.{fine} = 0 \
              UNION ALL SELECT {}, f.{class}, count(*) FROM {tag}f f WHERE f.{fine} = 1 GROUP BY f.{class}",
@@ -449,7 +449,7 @@ pub fn plan(
             nulls.join(", ")
         ),
         classes,
-    }))
+    })
 }
 
 #[cfg(test)]
