@@ -11,6 +11,7 @@ pub mod error;
 pub mod generate;
 pub mod load;
 pub mod measure;
+pub(crate) mod memory;
 pub mod model;
 pub mod output;
 pub mod render;
@@ -39,18 +40,6 @@ pub struct Checked {
     pub verdict: Verdict,
 }
 
-/// Hands the memory a step freed back to the system. glibc keeps freed memory in its
-/// arenas for reuse, and what a step's large, short-lived frames leave there is not reused
-/// well by the next step's: without this, a step's peak stacks on the leftovers of the one
-/// before (at ten million CSV mappings, 1.6 GiB held after loading). A few calls per build.
-pub(crate) fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// What a build produced.
 #[derive(Debug)]
 pub struct Outcome {
@@ -74,7 +63,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
             message: format!("severity or waivers: unknown rule {unknown:?} (see `migcov rules`)"),
         });
     }
-    release_freed_memory();
+    memory::release_freed_memory();
     progress("measuring");
     let measures = measure::measure(
         &inputs,
@@ -82,7 +71,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
         config.validate.rows_kept(),
     )
     .map_err(Error::compute)?;
-    release_freed_memory();
+    memory::release_freed_memory();
     progress("validating");
     let validation =
         validate::validate(&inputs, &measures, &config.validate).map_err(Error::compute)?;

@@ -471,7 +471,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
                             check_source_ids(&found, frame, &table_options, hold_ids)
                         });
                     if !hold_ids {
-                        crate::release_freed_memory();
+                        crate::memory::release_freed_memory();
                     }
                     (table, checked)
                 })
@@ -485,7 +485,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     });
     let mappings = gather(mappings);
     // Reading the largest exports freed most of what it allocated.
-    crate::release_freed_memory();
+    crate::memory::release_freed_memory();
     let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
         let found = of_kind(wanted);
         if found.is_empty() {

@@ -590,7 +590,7 @@ pub fn load_table(
             .map(|c| c.rechunk())
             .and_then(|joined| combined.replace(&name, joined).map(|_| ()))
             .map_err(|e| LoadError::table(&files[0].relative, e))?;
-        crate::release_freed_memory();
+        crate::memory::release_freed_memory();
     }
     // Each count is at most MAX_COUNT, but enough of them could still overflow a sum: a
     // column whose magnitudes add up past 2^62 cannot be counted exactly, and says so.

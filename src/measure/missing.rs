@@ -144,7 +144,7 @@ fn join(
         }
     }
     // The grouping's tables, handed back before the first table's ids are read.
-    crate::release_freed_memory();
+    crate::memory::release_freed_memory();
     let owned = Ownership::of(inputs)?;
     let owners_of = |key: &str| -> Vec<&crate::model::Entity> {
         inputs
@@ -185,7 +185,7 @@ fn join(
         // What parsing the file freed (its slices' text, three times the ids) goes back
         // before the joins: glibc kept it, and the joins' tables stacked on it.
         if !source.is_held() {
-            crate::release_freed_memory();
+            crate::memory::release_freed_memory();
         }
         let owners = owners_of(&key);
         let types: BTreeSet<String> = owners
@@ -385,7 +385,7 @@ fn join(
         // Ids read again are freed now, and handed back before the next table's.
         drop(ids);
         if !source.is_held() {
-            crate::release_freed_memory();
+            crate::memory::release_freed_memory();
         }
         tables.insert(
             key,

@@ -181,7 +181,7 @@ pub fn measure(
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
     let (missing, missing_sets) = missing::measure(inputs, date, kept)?;
     // The joins of missing data freed far more than they keep.
-    crate::release_freed_memory();
+    crate::memory::release_freed_memory();
     let legacy_repeats = legacy_repeats(inputs, &missing_sets.ownership)?;
     Ok(Measures {
         legacy_repeats,

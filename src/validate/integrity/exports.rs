@@ -217,7 +217,7 @@ pub fn check(
         findings.extend(check?);
     }
     // What the row tests of every mapping freed, handed back before the repeats' hashes.
-    crate::release_freed_memory();
+    crate::memory::release_freed_memory();
     more_checks(inputs, measures, mappings, options, findings)
 }
 
