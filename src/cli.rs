@@ -364,9 +364,7 @@ impl BuildArgs {
         let date = report_date(self.report_date)?;
         Ok(BuildConfig {
             check: self.check.into_config(date),
-            report: ReportOptions {
-                report_date: date.format("%Y-%m-%d").to_string(),
-            },
+            report: ReportOptions { report_date: date },
             site_url: self
                 .site_url
                 .unwrap_or_else(|| self.out.join("index.html").display().to_string()),

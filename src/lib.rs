@@ -27,7 +27,8 @@ use model::config::GateConfig;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use archive::diff::ReportJson;
+use archive::diff::ReportFiles;
+use report::doc::{self, ReportDoc};
 use report::{ArchiveEntry, Archived, HistoryPoint, Report};
 use validate::{Validation, Verdict};
 
@@ -105,10 +106,10 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         &config.report,
     );
     let existing = archive::read_existing(&config.out)?;
-    let date = report.summary.report_date.clone();
+    let date = report.summary.report_date;
     if config.snapshot && existing.iter().any(|s| s.date == date) {
         return Err(archive::ArchiveError::Exists {
-            path: config.out.join("archive").join(&date),
+            path: config.out.join("archive").join(doc::date_text(date)),
             date,
         }
         .into());
@@ -122,7 +123,7 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         .snapshot
         .then(|| render::render(&report, config.templates.as_deref(), None, None))
         .transpose()?;
-    let archived = archived_view(&existing, &report, snapshot.as_ref(), previous.is_some())?;
+    let archived = archived_view(&existing, &report, snapshot.is_some(), previous.is_some());
     let mut contexts = config
         .dump_context
         .as_ref()
@@ -136,7 +137,7 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
     if let Some(own) = &snapshot {
         progress("archiving");
         let files = snapshot_files(config, &checked.inputs, &report, own, previous)?;
-        archive::snapshot::add_to_site(&mut site, &date, &files)?;
+        archive::snapshot::add_to_site(&mut site, date, &files)?;
     }
     for old in &existing {
         archive::snapshot::carry_over(&mut site, old)?;
@@ -171,29 +172,30 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
 fn archived_view(
     existing: &[archive::Snapshot],
     report: &Report,
-    snapshot: Option<&output::Site>,
+    snapshot: bool,
     has_previous: bool,
-) -> Result<Archived, Error> {
-    let date = &report.summary.report_date;
+) -> Archived {
+    let date = report.summary.report_date;
+    let own = doc::summary(report);
     let mut history: Vec<HistoryPoint> = existing
         .iter()
-        .filter(|s| &s.date != date)
+        .filter(|s| s.date != date)
         .map(|s| HistoryPoint::from_summary(&s.summary))
+        .chain([HistoryPoint::from_summary(&own)])
         .collect();
-    history.push(HistoryPoint::from_report(report));
-    history.sort_by(|a, b| a.date.cmp(&b.date));
+    history.sort_by_key(|h| h.date);
     let mut entries: Vec<ArchiveEntry> = existing
         .iter()
         .map(|s| ArchiveEntry::from_summary(&s.summary, s.has_diff()))
         .collect();
-    if let Some(own) = snapshot {
-        entries.push(ArchiveEntry::from_summary(&summary_of(own)?, has_previous));
+    if snapshot {
+        entries.push(ArchiveEntry::from_summary(&own, has_previous));
     }
     entries.sort_by(|a, b| b.date.cmp(&a.date));
-    Ok(Archived {
+    Archived {
         history,
         archive: entries,
-    })
+    }
 }
 
 /// A new snapshot's files: the site as rendered for it, the diff from the previous
@@ -207,10 +209,8 @@ fn snapshot_files(
 ) -> Result<BTreeMap<PathBuf, Vec<u8>>, Error> {
     let mut diff_files = BTreeMap::new();
     if let Some(previous) = previous {
-        let old = ReportJson::from_dir(&previous.dir)?;
-        let new = ReportJson::read(Path::new(&report.summary.report_date), |name| {
-            own.get(name).map(<[u8]>::to_vec)
-        })?;
+        let old = ReportFiles::from_dir(&previous.dir)?;
+        let new = ReportFiles::from_doc(ReportDoc::new(report));
         let changes = archive::diff::diff(&old, &new);
         let page = render::html::diff_page(&changes, config.templates.as_deref(), "")?;
         diff_files.insert(PathBuf::from("diff.html"), page.into_bytes());
@@ -277,13 +277,6 @@ pub fn failures(
         .transpose()
 }
 
-fn summary_of(site: &output::Site) -> Result<serde_json::Value, Error> {
-    let bytes = site.get("api/coverage/summary.json").unwrap_or_default();
-    serde_json::from_slice(bytes).map_err(|e| Error::Compute {
-        message: format!("summary.json: {e}"),
-    })
-}
-
 fn json_bytes(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Compute {
         message: e.to_string(),
@@ -318,7 +311,7 @@ fn provenance(
         tool: "migcov",
         version: env!("CARGO_PKG_VERSION"),
         command_line: config.command_line.clone(),
-        report_date: report.summary.report_date.clone(),
+        report_date: report.summary.report_date,
         data_dir: data_dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -331,9 +324,9 @@ fn provenance(
 
 /// Reads one side of a diff: a folder with `api/` (a site or snapshot) as it is, a data
 /// folder by running the pipeline in memory.
-pub fn report_json(path: &Path, check_config: &CheckConfig) -> Result<ReportJson, Error> {
+pub fn report_files(path: &Path, check_config: &CheckConfig) -> Result<ReportFiles, Error> {
     if path.join("api/coverage/summary.json").is_file() {
-        return Ok(ReportJson::from_dir(path)?);
+        return Ok(ReportFiles::from_dir(path)?);
     }
     let mut config = check_config.clone();
     config.load.data_dir = path.to_path_buf();
@@ -344,14 +337,14 @@ pub fn report_json(path: &Path, check_config: &CheckConfig) -> Result<ReportJson
         checked.validation,
         checked.verdict,
         &report::ReportOptions {
-            report_date: String::new(),
+            // Today, unless the caller fixed the date: only the diff's heading shows it.
+            report_date: config
+                .validate
+                .report_date
+                .unwrap_or_else(|| chrono::Utc::now().date_naive()),
         },
     );
-    let mut site = output::Site::default();
-    render::json::render(&report, &mut site)?;
-    Ok(ReportJson::read(path, |name| {
-        site.get(name).map(<[u8]>::to_vec)
-    })?)
+    Ok(ReportFiles::from_doc(ReportDoc::new(&report)))
 }
 
 /// `migcov diff`: writes diff.html (with the stylesheet), diff.md and diff.json to `out`.
@@ -370,7 +363,10 @@ pub fn diff(
         gate: GateConfig::default(),
         failures_dir: None,
     };
-    let changes = archive::diff::diff(&report_json(old, &defaults)?, &report_json(new, &defaults)?);
+    let changes = archive::diff::diff(
+        &report_files(old, &defaults)?,
+        &report_files(new, &defaults)?,
+    );
     let mut site = output::Site::default();
     site.add(
         "diff.html",

@@ -409,7 +409,7 @@ fn main() -> ExitCode {
             None => fail(format!("unknown rule {:?} (see `migcov rules`)", args.id)),
         },
         Command::Schema => {
-            print!("{}", migcov::render::json::SCHEMA);
+            print!("{}", migcov::report::doc::schema());
             Exit::Clean.into()
         }
         Command::Rules(_) => {

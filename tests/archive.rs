@@ -520,3 +520,106 @@ fn diff_reads_complete_data_not_samples() {
     assert_eq!(names(&diff["tables_newly_covered"]), ["t00"]);
     assert_eq!(names(&diff["tables_newly_uncovered"]), Vec::<String>::new());
 }
+
+/// Snapshots written before the typed report document (`tests/fixtures/snapshots-v1`, see
+/// its README) are read by today's code: carried into a new site, listed in the archive with
+/// their figures, charted in the history, diffed, and still verified.
+#[test]
+fn snapshots_written_by_an_earlier_migcov_are_read_back() {
+    let fixture = fixtures().join("snapshots-v1");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let next = data(true);
+    build(next.path(), &out, "2026-11-15", &["--exit-zero"]).code(0);
+    copy_tree(&fixture.join("archive"), &out.join("archive"));
+    build(
+        next.path(),
+        &out,
+        "2026-11-15",
+        &["--snapshot", "--exit-zero"],
+    )
+    .code(0);
+
+    // The archive index: each snapshot's headline, from its own summary file (README:
+    // 103 of 167 = 61.7% migrated, then 113 of 167 = 67.7%; 12 errors and 3 warnings).
+    let index = read(&out.join("archive/index.html"));
+    let row = |date: &str| {
+        let start = index.find(&format!(">{date}</a>")).expect(date);
+        index[start..start + index[start..].find("</tr>").unwrap()].to_string()
+    };
+    let first = row("2026-11-01");
+    assert!(
+        first.contains("61.7%") && first.contains("first snapshot"),
+        "{first}"
+    );
+    assert!(first.contains(">12<") && first.contains(">3<"), "{first}");
+    let second = row("2026-11-08");
+    assert!(
+        second.contains("67.7%") && second.contains("since the previous"),
+        "{second}"
+    );
+    assert!(row("2026-11-15").contains("67.7%"));
+
+    // The history chart has a point per report, the old ones included.
+    let home = read(&out.join("index.html"));
+    for date in ["2026-11-01", "2026-11-08", "2026-11-15"] {
+        assert!(
+            home.contains(&format!("{date}: migrated")),
+            "{date} missing from history"
+        );
+    }
+    assert!(home.contains("2026-11-01: migrated 61.7%, success 80.7%, 15 open findings"));
+
+    // The new snapshot's diff reads the previous one's files.
+    let diff = json(&out.join("archive/2026-11-15/diff.json"));
+    assert_eq!(diff["old_date"], "2026-11-08");
+    assert_eq!(diff["figures"][0]["old"].as_f64(), Some(113.0 / 167.0));
+
+    // Today's diff of the two old snapshots is byte for byte the one written then.
+    let diffs = dir.path().join("diff");
+    migcov()
+        .arg("diff")
+        .arg(fixture.join("archive/2026-11-01"))
+        .arg(fixture.join("archive/2026-11-08"))
+        .arg("--out")
+        .arg(&diffs)
+        .assert()
+        .code(0);
+    for file in ["diff.json", "diff.md"] {
+        assert_eq!(
+            read(&diffs.join(file)),
+            read(&fixture.join("archive/2026-11-08").join(file)),
+            "{file}"
+        );
+    }
+    for date in ["2026-11-01", "2026-11-08"] {
+        migcov()
+            .arg("verify")
+            .arg(out.join("archive").join(date))
+            .assert()
+            .code(0);
+    }
+}
+
+/// A summary file from a newer schema version is refused with the file named, never read as
+/// blanks.
+#[test]
+fn a_snapshot_from_a_newer_schema_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let next = data(true);
+    build(next.path(), &out, "2026-11-15", &["--exit-zero"]).code(0);
+    copy_tree(
+        &fixtures().join("snapshots-v1/archive"),
+        &out.join("archive"),
+    );
+    let summary = out.join("archive/2026-11-01/api/coverage/summary.json");
+    let text = read(&summary).replacen("\"schema_version\": \"1\"", "\"schema_version\": \"2\"", 1);
+    std::fs::write(&summary, text).unwrap();
+    build(next.path(), &out, "2026-11-15", &["--exit-zero"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "archive/2026-11-01/api/coverage/summary.json",
+        ))
+        .stderr(predicate::str::contains("schema version 2"));
+}

@@ -78,7 +78,7 @@ fn every_json_output_validates_against_the_published_schema() {
         validate(
             &schema,
             &site,
-            &[format!("{}=#/$defs/summary", result.display())],
+            &[format!("{}=#/$defs/SummaryFile", result.display())],
         );
     }
 }

@@ -6,52 +6,73 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde::Serialize;
-use serde_json::Value;
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::ArchiveError;
+use crate::model::{Domain, Severity, Status};
+use crate::report::doc::{
+    upgrade, LedgerFile, ReadError, ReportDoc, ScriptsFile, SummaryFile, TableState, FAMILIES,
+};
+use crate::validate::{Finding, RuleId};
 
-/// The JSON files of one report that a diff reads.
+/// The files of one report that a diff reads, in today's types.
 #[derive(Debug, Clone)]
-pub struct ReportJson {
-    pub summary: Value,
-    pub scripts: Value,
-    pub findings: Vec<Value>,
+pub struct ReportFiles {
+    pub summary: SummaryFile,
+    pub scripts: ScriptsFile,
+    /// Every family's findings.
+    pub findings: Vec<Finding>,
     /// `api/ledger.json`, when the report has one (a source inventory was given).
-    pub ledger: Option<Value>,
+    pub ledger: Option<LedgerFile>,
 }
 
-const FAMILIES: [&str; 4] = ["coverage", "integrity", "missing", "reconcile"];
-
-impl ReportJson {
+impl ReportFiles {
     /// Reads the files through `get` (relative path → bytes); `origin` names the source in
     /// errors.
     pub fn read(
         origin: &Path,
         get: impl Fn(&str) -> Option<Vec<u8>>,
     ) -> Result<Self, ArchiveError> {
-        let parse = |name: &str| -> Result<Value, ArchiveError> {
-            let bytes = get(name).ok_or_else(|| ArchiveError::Invalid {
+        fn parse<T>(
+            origin: &Path,
+            name: &str,
+            bytes: Option<Vec<u8>>,
+            read: fn(&[u8]) -> Result<T, ReadError>,
+        ) -> Result<T, ArchiveError> {
+            let bytes = bytes.ok_or_else(|| ArchiveError::Invalid {
                 path: origin.join(name),
                 message: "missing: not a migcov site or snapshot".into(),
             })?;
-            serde_json::from_slice(&bytes).map_err(|e| ArchiveError::Invalid {
+            read(&bytes).map_err(|e| ArchiveError::Invalid {
                 path: origin.join(name),
                 message: e.to_string(),
             })
-        };
+        }
         let mut findings = Vec::new();
         for family in FAMILIES {
-            let file = parse(&format!("api/validate/{family}.json"))?;
-            findings.extend(file["findings"].as_array().cloned().unwrap_or_default());
+            let name = format!("api/validate/{}.json", family.as_str());
+            findings.extend(parse(origin, &name, get(&name), upgrade::validate)?.findings);
         }
         let ledger = match get("api/ledger.json") {
-            Some(_) => Some(parse("api/ledger.json")?),
+            Some(bytes) => Some(parse(
+                origin,
+                "api/ledger.json",
+                Some(bytes),
+                upgrade::ledger,
+            )?),
             None => None,
         };
-        Ok(ReportJson {
-            summary: parse("api/coverage/summary.json")?,
-            scripts: parse("api/scripts.json")?,
+        let summary = "api/coverage/summary.json";
+        Ok(ReportFiles {
+            summary: parse(origin, summary, get(summary), upgrade::summary)?,
+            scripts: parse(
+                origin,
+                "api/scripts.json",
+                get("api/scripts.json"),
+                upgrade::scripts,
+            )?,
             findings,
             ledger,
         })
@@ -60,9 +81,19 @@ impl ReportJson {
     pub fn from_dir(dir: &Path) -> Result<Self, ArchiveError> {
         Self::read(dir, |name| std::fs::read(dir.join(name)).ok())
     }
+
+    /// A report rendered in memory.
+    pub fn from_doc(doc: ReportDoc) -> Self {
+        ReportFiles {
+            summary: doc.summary,
+            scripts: doc.scripts,
+            findings: doc.validate.into_iter().flat_map(|v| v.findings).collect(),
+            ledger: doc.ledger,
+        }
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     pub name: String,
     pub old: Option<f64>,
@@ -79,25 +110,26 @@ fn change(name: &str, old: Option<f64>, new: Option<f64>) -> Change {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct StatusChange {
     pub script: String,
-    pub old: String,
-    pub new: String,
+    pub old: Status,
+    pub new: Status,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct FindingKey {
-    pub rule: String,
+    pub rule: RuleId,
     pub subject: String,
-    pub severity: String,
+    pub severity: Severity,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `diff.json`: what changed between two reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Diff {
-    pub old_date: String,
-    pub new_date: String,
+    pub old_date: NaiveDate,
+    pub new_date: NaiveDate,
     /// Records migrated (share), overall success rate, then each domain's coverage.
     pub figures: Vec<Change>,
     pub status_changes: Vec<StatusChange>,
@@ -110,154 +142,128 @@ pub struct Diff {
     pub findings_persisting: Vec<FindingKey>,
 }
 
-fn rate(report: &Value, numerator: &str, denominator: &str) -> Option<f64> {
-    let d = report[denominator].as_f64()?;
-    (d != 0.0).then(|| report[numerator].as_f64().unwrap_or(0.0) / d)
-}
-
-fn statuses(scripts: &Value) -> BTreeMap<String, String> {
-    // `{"scripts": [...]}` since schema version 1; a bare list in older snapshots.
+fn statuses(scripts: &ScriptsFile) -> BTreeMap<&str, Status> {
     scripts
-        .get("scripts")
-        .unwrap_or(scripts)
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| {
-                    Some((
-                        s["name"].as_str()?.to_string(),
-                        s["status"].as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+        .scripts
+        .iter()
+        .map(|s| (s.name.as_str(), s.status))
+        .collect()
 }
 
 /// The legacy tables no script covers: complete from the ledger, which lists every
 /// table; from the finding's samples only for a report without one (older snapshots).
-fn uncovered_tables(report: &ReportJson) -> BTreeSet<String> {
+fn uncovered_tables(report: &ReportFiles) -> BTreeSet<String> {
     if let Some(ledger) = &report.ledger {
-        return ledger["tables"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|t| t["state"] == "not_covered")
-            .filter_map(|t| t["table"].as_str().map(str::to_string))
+        return ledger
+            .tables
+            .iter()
+            .filter(|t| t.state == TableState::NotCovered)
+            .map(|t| t.table.clone())
             .collect();
     }
     report
         .findings
         .iter()
-        .filter(|f| f["rule"] == "coverage.table.uncovered")
-        .flat_map(|f| f["samples"].as_array().cloned().unwrap_or_default())
-        .filter_map(|s| s["fields"][0]["value"].as_str().map(str::to_string))
+        .filter(|f| f.rule == RuleId::CoverageTableUncovered)
+        .flat_map(|f| &f.samples)
+        .filter_map(|s| s.fields.first().map(|f| f.value.clone()))
         .collect()
 }
 
 /// Findings by (rule, subject, n): the n-th finding of a rule about a subject, so two
 /// findings on one subject are never merged into one.
-fn finding_keys(findings: &[Value]) -> BTreeMap<(String, String, usize), FindingKey> {
-    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), FindingKey> {
+    let mut seen: BTreeMap<(RuleId, String), usize> = BTreeMap::new();
     findings
         .iter()
-        .filter_map(|f| {
-            let rule = f["rule"].as_str()?.to_string();
-            let subject = format!(
-                "{}: {}",
-                f["subject"]["kind"].as_str().unwrap_or_default(),
-                f["subject"]["name"].as_str().unwrap_or_default()
-            );
-            let n = seen.entry((rule.clone(), subject.clone())).or_default();
+        .map(|f| {
+            let subject = format!("{}: {}", f.subject.kind, f.subject.name);
+            let n = seen.entry((f.rule, subject.clone())).or_default();
             *n += 1;
-            Some((
-                (rule.clone(), subject.clone(), *n),
+            (
+                (f.rule, subject.clone(), *n),
                 FindingKey {
-                    rule,
+                    rule: f.rule,
                     subject,
-                    severity: f["severity"].as_str().unwrap_or_default().to_string(),
-                    count: f["count"].as_u64().unwrap_or(0),
+                    severity: f.severity,
+                    count: f.count,
                 },
-            ))
+            )
         })
         .collect()
 }
 
-pub fn diff(old: &ReportJson, new: &ReportJson) -> Diff {
-    let (o, n) = (&old.summary["report"], &new.summary["report"]);
+/// Entries of `after` whose keys `before` has (`wanted`) or has not.
+fn keyed<K: Ord, V: Clone>(
+    after: &BTreeMap<K, V>,
+    before: &BTreeMap<K, V>,
+    wanted: bool,
+) -> Vec<V> {
+    after
+        .iter()
+        .filter(|(k, _)| before.contains_key(*k) == wanted)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
+    let (o, n) = (&old.summary.report, &new.summary.report);
     let mut figures = vec![
+        // No figure where nothing linked the tables (`Report::unlinked`).
         change(
             "records migrated",
-            // No figure where nothing linked the tables (`Report::unlinked`).
-            rate(o, "migrated_records", "total_records")
-                .filter(|_| old.summary["unlinked"].is_null()),
-            rate(n, "migrated_records", "total_records")
-                .filter(|_| new.summary["unlinked"].is_null()),
+            old.summary.coverage(),
+            new.summary.coverage(),
         ),
         change(
             "overall success rate",
-            o["overall_success_rate"].as_f64(),
-            n["overall_success_rate"].as_f64(),
+            o.overall_success_rate,
+            n.overall_success_rate,
         ),
     ];
-    for domain in ["clinical", "business", "communications", "technical"] {
-        let key = format!("{domain}_coverage");
+    for domain in Domain::ALL {
         figures.push(change(
-            &format!("{} coverage", domain.to_ascii_uppercase()),
-            o[&key].as_f64(),
-            n[&key].as_f64(),
+            &format!("{domain} coverage"),
+            o.domain_coverage(*domain),
+            n.domain_coverage(*domain),
         ));
     }
 
     let (old_status, new_status) = (statuses(&old.scripts), statuses(&new.scripts));
     let status_changes = new_status
         .iter()
-        .filter_map(|(name, status)| {
-            let before = old_status.get(name)?;
+        .filter_map(|(name, &status)| {
+            let before = *old_status.get(name)?;
             (before != status).then(|| StatusChange {
-                script: name.clone(),
-                old: before.clone(),
-                new: status.clone(),
+                script: name.to_string(),
+                old: before,
+                new: status,
             })
         })
         .collect();
-    let scripts_added = new_status
-        .keys()
-        .filter(|k| !old_status.contains_key(*k))
-        .cloned()
-        .collect();
-    let scripts_removed = old_status
-        .keys()
-        .filter(|k| !new_status.contains_key(*k))
-        .cloned()
-        .collect();
+    let names = |from: &BTreeMap<&str, Status>, other: &BTreeMap<&str, Status>| {
+        let only: Vec<String> = from
+            .keys()
+            .filter(|k| !other.contains_key(*k))
+            .map(|k| k.to_string())
+            .collect();
+        only
+    };
 
     let (was, is) = (uncovered_tables(old), uncovered_tables(new));
     let (before, after) = (finding_keys(&old.findings), finding_keys(&new.findings));
     Diff {
-        old_date: o["report_date"].as_str().unwrap_or_default().to_string(),
-        new_date: n["report_date"].as_str().unwrap_or_default().to_string(),
+        old_date: o.report_date,
+        new_date: n.report_date,
         figures,
         status_changes,
-        scripts_added,
-        scripts_removed,
+        scripts_added: names(&new_status, &old_status),
+        scripts_removed: names(&old_status, &new_status),
         tables_newly_covered: was.difference(&is).cloned().collect(),
         tables_newly_uncovered: is.difference(&was).cloned().collect(),
-        findings_new: after
-            .iter()
-            .filter(|(k, _)| !before.contains_key(*k))
-            .map(|(_, v)| v.clone())
-            .collect(),
-        findings_resolved: before
-            .iter()
-            .filter(|(k, _)| !after.contains_key(*k))
-            .map(|(_, v)| v.clone())
-            .collect(),
-        findings_persisting: after
-            .iter()
-            .filter(|(k, _)| before.contains_key(*k))
-            .map(|(_, v)| v.clone())
-            .collect(),
+        findings_new: keyed(&after, &before, false),
+        findings_resolved: keyed(&before, &after, false),
+        findings_persisting: keyed(&after, &before, true),
     }
 }
 
@@ -337,8 +343,15 @@ pub fn markdown(diff: &Diff) -> String {
             .collect(),
         &mut out,
     );
-    let finding =
-        |f: &FindingKey| format!("`{}` {} ({}, {})", f.rule, f.subject, f.severity, f.count);
+    let finding = |f: &FindingKey| {
+        format!(
+            "`{}` {} ({}, {})",
+            f.rule,
+            f.subject,
+            f.severity.as_str(),
+            f.count
+        )
+    };
     list(
         "New findings",
         diff.findings_new.iter().map(finding).collect(),

@@ -11,8 +11,10 @@ pub mod verify;
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use chrono::NaiveDate;
 use thiserror::Error;
+
+use crate::report::doc::{self, SummaryFile};
 
 #[derive(Debug, Error)]
 pub enum ArchiveError {
@@ -23,7 +25,7 @@ pub enum ArchiveError {
         source: std::io::Error,
     },
     #[error("{path}: a snapshot for {date} already exists and is never overwritten; build with another --report-date or move it away")]
-    Exists { date: String, path: PathBuf },
+    Exists { date: NaiveDate, path: PathBuf },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -40,10 +42,10 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '
 /// holding years of snapshots in memory.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    pub date: String,
+    pub date: NaiveDate,
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
-    pub summary: Value,
+    pub summary: SummaryFile,
 }
 
 impl Snapshot {
@@ -52,8 +54,20 @@ impl Snapshot {
     }
 }
 
-fn is_date(name: &str) -> bool {
-    chrono::NaiveDate::parse_from_str(name, "%Y-%m-%d").is_ok() && name.len() == 10
+/// A snapshot folder's date: `YYYY-MM-DD`, exactly.
+fn folder_date(name: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(name, "%Y-%m-%d")
+        .ok()
+        .filter(|_| name.len() == 10)
+}
+
+/// A snapshot's summary file, read back into today's types.
+pub fn read_summary(path: &Path) -> Result<SummaryFile, ArchiveError> {
+    let bytes = std::fs::read(path).map_err(io(path))?;
+    doc::upgrade::summary(&bytes).map_err(|e| ArchiveError::Invalid {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// The snapshots under `<out>/archive/`, oldest first. Folders that are not dates are left
@@ -64,19 +78,14 @@ pub fn read_existing(out: &Path) -> Result<Vec<Snapshot>, ArchiveError> {
         return Ok(Vec::new());
     }
     let mut snapshots = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&root)
+    let mut entries: Vec<(NaiveDate, PathBuf)> = std::fs::read_dir(&root)
         .map_err(io(&root))?
         .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir() && is_date(&e.file_name().to_string_lossy()))
-        .map(|e| e.path())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| Some((folder_date(&e.file_name().to_string_lossy())?, e.path())))
         .collect();
     entries.sort();
-    for dir in entries {
-        let date = dir
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
+    for (date, dir) in entries {
         let mut files = Vec::new();
         for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
             let entry = entry.map_err(|e| ArchiveError::Invalid {
@@ -88,10 +97,7 @@ pub fn read_existing(out: &Path) -> Result<Vec<Snapshot>, ArchiveError> {
                 files.push(relative.to_path_buf());
             }
         }
-        let summary = std::fs::read(dir.join("api/coverage/summary.json"))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or(Value::Null);
+        let summary = read_summary(&dir.join("api/coverage/summary.json"))?;
         snapshots.push(Snapshot {
             date,
             dir,

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::verify::{sums, SUMS};
@@ -12,7 +14,7 @@ use crate::output::Site;
 use crate::validate::Verdict;
 
 /// One input file as provenance records it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct InputRecord {
     pub path: String,
     pub kind: String,
@@ -22,12 +24,13 @@ pub struct InputRecord {
     pub sha256: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `provenance.json`: what produced a snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Provenance {
     pub tool: &'static str,
     pub version: &'static str,
     pub command_line: Vec<String>,
-    pub report_date: String,
+    pub report_date: NaiveDate,
     pub data_dir: String,
     pub gate: Verdict,
     pub inputs: Vec<InputRecord>,
@@ -63,7 +66,9 @@ pub fn snapshot_files(
 /// Carries an existing snapshot into the site, byte for byte, copied from disk at publish.
 pub fn carry_over(site: &mut Site, snapshot: &super::Snapshot) -> Result<(), ArchiveError> {
     for file in &snapshot.files {
-        let target = Path::new("archive").join(&snapshot.date).join(file);
+        let target = Path::new("archive")
+            .join(crate::report::doc::date_text(snapshot.date))
+            .join(file);
         site.add_copy(&target, snapshot.dir.join(file))
             .map_err(|e| ArchiveError::Invalid {
                 path: target.clone(),
@@ -76,11 +81,13 @@ pub fn carry_over(site: &mut Site, snapshot: &super::Snapshot) -> Result<(), Arc
 /// Adds `files` to the site under `archive/<date>/`.
 pub fn add_to_site(
     site: &mut Site,
-    date: &str,
+    date: NaiveDate,
     files: &BTreeMap<PathBuf, Vec<u8>>,
 ) -> Result<(), ArchiveError> {
     for (path, bytes) in files {
-        let target = Path::new("archive").join(date).join(path);
+        let target = Path::new("archive")
+            .join(crate::report::doc::date_text(date))
+            .join(path);
         site.add(&target, bytes.clone())
             .map_err(|e| ArchiveError::Invalid {
                 path: target.clone(),

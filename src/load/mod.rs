@@ -88,14 +88,18 @@ pub struct Inputs {
 
 /// What `collect.json` says of the two databases: the report's provenance reaches back to
 /// them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 pub struct Collected {
     pub collected_at: String,
     pub source: CollectedServer,
     pub target: CollectedServer,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 pub struct CollectedServer {
     /// The URL without its password.
     pub url: String,

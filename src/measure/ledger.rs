@@ -43,7 +43,18 @@ use crate::model::Domain;
 use uuid::Uuid;
 
 /// Where a ledger term's figure came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Inventory,
@@ -76,7 +87,9 @@ impl Source {
 }
 
 /// One term of a table's equation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Term {
     pub value: i64,
     pub source: Source,
@@ -122,7 +135,7 @@ pub struct LedgerRow {
 }
 
 /// Sums over a set of ledger rows.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct LedgerTotals {
     pub tables: u64,
     pub legacy_rows: i64,

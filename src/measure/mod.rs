@@ -30,7 +30,7 @@ use crate::model::{format_timestamp, Domain, LogLevel};
 /// How many of a script's most recent log entries its page lists.
 pub const RECENT_LOG_ENTRIES: usize = 100;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ScriptTotals {
     pub executions: u64,
     pub records_processed: i64,
@@ -49,7 +49,7 @@ pub struct ScriptTotals {
 }
 
 /// One row of `metrics/`, for a script's charts and execution table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Execution {
     /// The metrics row's own `id`, when the export gives one.
     pub id: Option<String>,

@@ -72,7 +72,7 @@ pub struct Predicate {
 }
 
 /// `waivers:` — one rule's findings about one subject (or all its subjects with `*`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Waiver {
     pub rule: String,
@@ -117,7 +117,7 @@ pub struct GateConfig {
 
 /// `gate.min_domain_coverage`: `0.9`, or `{CLINICAL: 0.99, BUSINESS: 0.9}` (domains left
 /// out have no minimum).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum MinCoverage {
     All(f64),
@@ -233,7 +233,7 @@ impl Default for Thresholds {
 }
 
 /// The band a rate falls in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Band {
     High,

@@ -90,6 +90,18 @@ macro_rules! model_enum {
             }
         }
 
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "enum": Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+                })
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 // A visitor, so the error is raised while the deserializer still knows the
@@ -248,11 +260,10 @@ pub struct Entity {
 }
 
 /// The seed's `CoverageReport`: the headline figures of one report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CoverageReport {
     pub id: Uuid,
-    /// `YYYY-MM-DD`.
-    pub report_date: String,
+    pub report_date: chrono::NaiveDate,
     pub total_scripts: u64,
     pub completed_scripts: u64,
     pub total_records: i64,
@@ -263,6 +274,18 @@ pub struct CoverageReport {
     pub business_coverage: Option<f64>,
     pub communications_coverage: Option<f64>,
     pub technical_coverage: Option<f64>,
+}
+
+impl CoverageReport {
+    /// One domain's coverage.
+    pub fn domain_coverage(&self, domain: Domain) -> Option<f64> {
+        match domain {
+            Domain::Clinical => self.clinical_coverage,
+            Domain::Business => self.business_coverage,
+            Domain::Communications => self.communications_coverage,
+            Domain::Technical => self.technical_coverage,
+        }
+    }
 }
 
 /// Where a record came from: the file and, for tables, the 1-based data row.
@@ -282,7 +305,19 @@ impl fmt::Display for Origin {
 }
 
 /// Severity of a rule or finding, ordered from least to most serious.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,

@@ -51,18 +51,13 @@ fn add(
 ) -> Result<(), RenderError> {
     let colour = colour(band);
     site.add(format!("badges/{name}.svg"), badge(label, value, colour))?;
-    let mut json = serde_json::to_vec_pretty(&serde_json::json!({
-        "schemaVersion": 1,
-        "label": label,
-        "message": value,
-        "color": colour.trim_start_matches('#'),
-    }))
-    .map_err(|e| RenderError::Encode {
-        what: "badge JSON".into(),
-        message: e.to_string(),
-    })?;
-    json.push(b'\n');
-    site.add(format!("badges/{name}.json"), json)?;
+    let badge = crate::report::doc::Badge {
+        schema_version: 1,
+        label: label.to_string(),
+        message: value.to_string(),
+        color: colour.trim_start_matches('#').to_string(),
+    };
+    site.add(format!("badges/{name}.json"), super::json::pretty(&badge)?)?;
     Ok(())
 }
 

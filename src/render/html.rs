@@ -12,10 +12,11 @@ use serde::Serialize;
 use tera::{Context, Tera, Value};
 use walkdir::WalkDir;
 
-use super::{assets, charts, RenderError};
+use super::{assets, charts, pages, RenderError};
+use crate::model::{Category, Status};
 use crate::output::Site;
-use crate::report::{Archived, HistoryPoint, Report};
-use crate::validate::RULES;
+use crate::report::{Archived, Count, HistoryPoint, Report, ScriptView};
+use crate::validate::{Family, Finding, RULES};
 
 /// Formats a whole number with thousands separators: 1234567 → "1,234,567".
 pub fn format_count(n: i64) -> String {
@@ -266,34 +267,41 @@ impl Pages<'_> {
     }
 }
 
-#[derive(Serialize)]
-struct RuleRow<'a> {
-    id: &'a str,
-    family: &'a str,
-    severity: &'a str,
-    summary: &'a str,
-    docs: &'a str,
-    findings: usize,
-    violations: u64,
-}
-
 /// The rule table with each rule's result in this run.
-fn rule_rows(report: &Report) -> Vec<RuleRow<'static>> {
+fn rule_rows(report: &Report) -> Vec<pages::RuleRow> {
     RULES
         .iter()
         .map(|rule| {
-            let of_rule = report.findings.iter().filter(|f| f.rule == rule.id);
-            RuleRow {
+            let count = report.rule_counts.get(&rule.code);
+            pages::RuleRow {
                 id: rule.id,
                 family: rule.family.as_str(),
                 severity: rule.severity.as_str(),
                 summary: rule.summary,
                 docs: rule.docs,
-                findings: of_rule.clone().count(),
-                violations: of_rule.map(|f| f.count).sum(),
+                findings: count.map_or(0, |c| c.findings),
+                violations: count.map_or(0, |c| c.violations),
             }
         })
         .collect()
+}
+
+/// The findings of one family.
+fn of_family(report: &Report, family: Family) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule.rule().family == family)
+        .collect()
+}
+
+/// The reconciliation table's columns: the checks' labels.
+fn check_labels(report: &Report) -> Vec<&str> {
+    report
+        .reconciliation
+        .first()
+        .map(|row| row.checks.iter().map(|c| c.label.as_ref()).collect())
+        .unwrap_or_default()
 }
 
 /// `validate/`: the rule index, a page per failing rule, missing data and reconciliation.
@@ -304,95 +312,286 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
         "findings.html",
         "../",
         "validate",
-        serde_json::json!({
-            "rules": rules,
-            "finding_counts": report.finding_counts,
-            "verdict": report.verdict,
-            "missing_records": report.missing_records,
-        }),
+        pages::Findings {
+            rules: &rules,
+            finding_counts: &report.finding_counts,
+            verdict: &report.verdict,
+            missing_records: report.missing_records,
+        },
     )?;
     for rule in rules.iter().filter(|r| r.findings > 0) {
-        let findings: Vec<_> = report
-            .findings
-            .iter()
-            .filter(|f| f.rule == rule.id)
-            .collect();
         pages.add(
             format!("validate/{}.html", rule.id),
             "rule.html",
             "../",
             "validate",
-            serde_json::json!({
-                "rule": rule,
-                "findings": findings,
-                "violations": rule.violations,
-            }),
+            pages::Rule {
+                rule,
+                findings: report
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule == rule.id)
+                    .collect(),
+                violations: rule.violations,
+            },
         )?;
     }
-    let missing: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.rule.rule().family == crate::validate::Family::Missing)
-        .collect();
     pages.add(
         "validate/missing.html",
         "missing.html",
         "../",
         "validate",
-        serde_json::json!({
-            "findings": missing,
-            "tables": report.missing_tables,
-            "missing_records": report.missing_records,
-            "has_source_ids": report.has_source_ids,
-        }),
+        pages::Missing {
+            findings: of_family(report, Family::Missing),
+            tables: &report.missing_tables,
+            missing_records: report.missing_records,
+            has_source_ids: report.has_source_ids,
+        },
     )?;
+    pages.add(
+        "validate/reconcile.html",
+        "reconcile.html",
+        "../",
+        "validate",
+        pages::Reconcile {
+            rows: &report.reconciliation,
+            labels: check_labels(report),
+            chart: reconcile_chart(report),
+            tolerance: report.reconcile_tolerance,
+        },
+    )?;
+    Ok(())
+}
 
-    // The chart shows, per disagreeing entity, its largest relative delta.
-    let mut deltas: Vec<(String, f64, plotters::style::RGBColor)> = report
-        .reconciliation
+/// Per disagreeing entity, its largest relative delta (at most 24 entities).
+fn reconcile_chart(report: &Report) -> Option<String> {
+    let deltas: Vec<(String, f64, plotters::style::RGBColor)> = report
+        .reconcile_deltas
         .iter()
-        .filter_map(|row| {
-            let worst = row
-                .checks
-                .iter()
-                .filter(|c| c.ok == Some(false))
-                .filter_map(|c| c.percent)
-                .max_by(|a, b| a.abs().total_cmp(&b.abs()))?;
-            let colour = if worst < 0.0 {
+        .take(24)
+        .map(|(entity, worst)| {
+            let colour = if *worst < 0.0 {
                 charts::RED
             } else {
                 charts::AMBER
             };
-            Some((row.entity.clone(), worst, colour))
+            (entity.clone(), *worst, colour)
         })
         .collect();
-    deltas.truncate(24);
-    let chart = (!deltas.is_empty()).then(|| {
+    (!deltas.is_empty()).then(|| {
         let desc = deltas
             .iter()
             .map(|(name, d, _)| format!("{name} {:+.2}%", d * 100.0))
             .collect::<Vec<_>>()
             .join(", ");
         charts::deltas("Reconciliation deltas", &desc, &deltas)
-    });
-    let labels: Vec<&str> = report
-        .reconciliation
-        .first()
-        .map(|row| row.checks.iter().map(|c| c.label).collect())
-        .unwrap_or_default();
+    })
+}
+
+/// The domains' coverage as bars.
+fn domain_chart(report: &Report) -> String {
+    let bars: Vec<(String, f64, _)> = report
+        .domains
+        .iter()
+        .map(|d| {
+            (
+                d.name.to_string(),
+                d.coverage_percentage.unwrap_or(0.0),
+                charts::band_colour(d.band),
+            )
+        })
+        .collect();
+    let desc = report
+        .domains
+        .iter()
+        .map(|d| format!("{} {}", d.name, format_percent(d.coverage_percentage)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    charts::bars("Coverage by domain", &desc, &bars, 1.0, true)
+}
+
+/// Counts (scripts by status or category) as bars.
+fn count_chart<T: Copy>(title: &str, counts: &[Count<T>], name: fn(T) -> &'static str) -> String {
+    let max = counts.iter().map(|c| c.count).max().unwrap_or(0) as f64;
+    let desc = counts
+        .iter()
+        .map(|c| format!("{} {}", name(c.key).replace('_', " "), c.count))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let bars: Vec<_> = counts
+        .iter()
+        .map(|c| (name(c.key).replace('_', " "), c.count as f64, charts::BLUE))
+        .collect();
+    charts::bars(title, &desc, &bars, max.max(1.0) * 1.1, false)
+}
+
+/// The index page: the headline, its charts and, on the live site, the history.
+fn index_page(
+    report: &Report,
+    archived: Option<&Archived>,
+    pages: &mut Pages,
+) -> Result<(), RenderError> {
+    let mut index_charts = pages::Charts::new();
+    index_charts.insert("domains", domain_chart(report));
+    index_charts.insert(
+        "status",
+        count_chart("Scripts by status", &report.by_status, Status::as_str),
+    );
+    index_charts.insert(
+        "category",
+        count_chart("Scripts by category", &report.by_category, Category::as_str),
+    );
+    let history = archived.map(|a| a.history.as_slice()).unwrap_or_default();
+    let history = if history.len() > 1 { history } else { &[] };
+    if !history.is_empty() {
+        history_charts(history, &mut index_charts);
+    }
+    let ledger = report.ledger.as_ref();
     pages.add(
-        "validate/reconcile.html",
-        "reconcile.html",
+        "index.html",
+        "index.html",
+        "",
+        "summary",
+        pages::Index {
+            summary: &report.summary,
+            coverage: report.coverage(),
+            summary_band: report.summary_band,
+            success_band: report.success_band,
+            attempts_success_rate: report.attempts_success_rate,
+            domains: &report.domains,
+            ledger: ledger.map(|l| &l.totals),
+            ledger_band: ledger.map(|l| l.band),
+            no_domain: ledger.and_then(|l| l.by_domain.iter().find(|d| d.domain.is_none())),
+            declared: &report.declared,
+            unlinked: &report.unlinked,
+            exclusions: report.exclusions.len(),
+            by_status: &report.by_status,
+            by_category: &report.by_category,
+            finding_counts: &report.finding_counts,
+            verdict: &report.verdict,
+            thresholds: &report.thresholds,
+            charts: index_charts,
+            history,
+            archive: archived.is_some(),
+        },
+    )
+}
+
+/// The ledger and the exclusions with the waived findings.
+fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
+    pages.add(
+        "ledger/index.html",
+        "ledger.html",
         "../",
-        "validate",
-        serde_json::json!({
-            "rows": report.reconciliation,
-            "labels": labels,
-            "chart": chart,
-            "tolerance": report.reconcile_tolerance,
-        }),
+        "ledger",
+        pages::Ledger {
+            ledger: report.ledger.as_ref(),
+            exclusions: report.exclusions.len(),
+        },
     )?;
-    Ok(())
+    pages.add(
+        "ledger/exclusions.html",
+        "exclusions.html",
+        "../",
+        "ledger",
+        pages::Exclusions {
+            exclusions: &report.exclusions,
+            waivers: report
+                .findings
+                .iter()
+                .filter(|f| f.waiver.is_some())
+                .collect(),
+        },
+    )
+}
+
+/// A script's charts: throughput and outcomes per execution.
+fn script_charts(script: &ScriptView) -> pages::Charts {
+    let mut out = pages::Charts::new();
+    if script.executions.is_empty() {
+        return out;
+    }
+    let n = script.executions.len();
+    out.insert(
+        "throughput",
+        charts::line(
+            "Throughput per execution",
+            &format!("{n} executions; records per second, listed in the executions table"),
+            &script.throughput,
+            charts::BLUE,
+        ),
+    );
+    let series = |f: fn(&crate::measure::Execution) -> i64| -> Vec<f64> {
+        script.executions.iter().map(|x| f(x) as f64).collect()
+    };
+    out.insert(
+        "outcomes",
+        charts::stacked(
+            "Records per execution",
+            &format!("{n} executions; successful, failed and skipped records, listed in the executions table"),
+            &[
+                ("successful", charts::GREEN, series(|x| x.records_successful)),
+                ("failed", charts::RED, series(|x| x.records_failed)),
+                ("skipped", charts::GREY, series(|x| x.records_skipped)),
+            ],
+        ),
+    );
+    out
+}
+
+/// The domain, script and entity pages.
+fn catalogue_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
+    for domain in &report.domains {
+        pages.add(
+            format!("domains/{}.html", domain.slug),
+            "domain.html",
+            "../",
+            "domains",
+            pages::Domain {
+                domain,
+                entities: report
+                    .entities
+                    .iter()
+                    .filter(|e| e.domain == Some(domain.name))
+                    .collect(),
+            },
+        )?;
+    }
+    pages.add(
+        "scripts/index.html",
+        "scripts.html",
+        "../",
+        "scripts",
+        pages::Scripts {
+            scripts: &report.scripts,
+        },
+    )?;
+    for script in &report.scripts {
+        pages.add(
+            format!("scripts/{}.html", script.id),
+            "script.html",
+            "../",
+            "scripts",
+            pages::Script {
+                script,
+                charts: script_charts(script),
+                findings: report
+                    .findings
+                    .iter()
+                    .filter(|f| f.subject.id == Some(script.id))
+                    .collect(),
+            },
+        )?;
+    }
+    pages.add(
+        "entities/index.html",
+        "entities.html",
+        "../",
+        "entities",
+        pages::Entities {
+            entities: &report.entities,
+        },
+    )
 }
 
 /// The pages of the site. With `archived`, the index shows the history and
@@ -415,222 +614,9 @@ pub fn render(
         site,
         contexts,
     };
-
-    let domain_bars: Vec<(String, f64, _)> = report
-        .domains
-        .iter()
-        .map(|d| {
-            (
-                d.name.to_string(),
-                d.coverage_percentage.unwrap_or(0.0),
-                charts::band_colour(d.band),
-            )
-        })
-        .collect();
-    let domain_desc = report
-        .domains
-        .iter()
-        .map(|d| format!("{} {}", d.name, format_percent(d.coverage_percentage)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let count_bars = |counts: Vec<(String, u64)>| -> (Vec<(String, f64, plotters::style::RGBColor)>, f64, String) {
-        let max = counts.iter().map(|c| c.1).max().unwrap_or(0) as f64;
-        let desc = counts
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        (
-            counts
-                .into_iter()
-                .map(|(k, n)| (k, n as f64, charts::BLUE))
-                .collect(),
-            max.max(1.0) * 1.1,
-            desc,
-        )
-    };
-    let (status_bars, status_max, status_desc) = count_bars(
-        report
-            .by_status
-            .iter()
-            .map(|c| (c.key.as_str().replace('_', " "), c.count))
-            .collect(),
-    );
-    let (category_bars, category_max, category_desc) = count_bars(
-        report
-            .by_category
-            .iter()
-            .map(|c| (c.key.as_str().replace('_', " "), c.count))
-            .collect(),
-    );
-    let mut index_charts = BTreeMap::new();
-    index_charts.insert(
-        "domains",
-        charts::bars("Coverage by domain", &domain_desc, &domain_bars, 1.0, true),
-    );
-    index_charts.insert(
-        "status",
-        charts::bars(
-            "Scripts by status",
-            &status_desc,
-            &status_bars,
-            status_max,
-            false,
-        ),
-    );
-    index_charts.insert(
-        "category",
-        charts::bars(
-            "Scripts by category",
-            &category_desc,
-            &category_bars,
-            category_max,
-            false,
-        ),
-    );
-    let history = archived.map(|a| a.history.as_slice()).unwrap_or_default();
-    if history.len() > 1 {
-        history_charts(history, &mut index_charts);
-    }
-    let overall = report.coverage();
-    pages.add(
-        "index.html",
-        "index.html",
-        "",
-        "summary",
-        serde_json::json!({
-            "summary": report.summary,
-            "coverage": overall,
-            "summary_band": report.summary_band,
-            "success_band": report.success_band,
-            "attempts_success_rate": report.attempts_success_rate,
-            "domains": report.domains,
-            "ledger": report.ledger.as_ref().map(|l| &l.totals),
-            "ledger_band": report.ledger.as_ref().map(|l| l.band),
-            "no_domain": report.ledger.as_ref().and_then(|l| l.by_domain.iter().find(|d| d.domain.is_none())),
-            "declared": report.declared,
-            "unlinked": report.unlinked,
-            "exclusions": report.exclusions.len(),
-            "by_status": report.by_status,
-            "by_category": report.by_category,
-            "finding_counts": report.finding_counts,
-            "verdict": report.verdict,
-            "thresholds": report.thresholds,
-            "charts": index_charts,
-            "history": if history.len() > 1 { history } else { &[] },
-            "archive": archived.is_some(),
-        }),
-    )?;
-
-    pages.add(
-        "ledger/index.html",
-        "ledger.html",
-        "../",
-        "ledger",
-        serde_json::json!({ "ledger": report.ledger, "exclusions": report.exclusions.len() }),
-    )?;
-    let waived: Vec<_> = report
-        .findings
-        .iter()
-        .filter(|f| f.waiver.is_some())
-        .collect();
-    pages.add(
-        "ledger/exclusions.html",
-        "exclusions.html",
-        "../",
-        "ledger",
-        serde_json::json!({ "exclusions": report.exclusions, "waivers": waived }),
-    )?;
-
-    for domain in &report.domains {
-        let entities: Vec<_> = report
-            .entities
-            .iter()
-            .filter(|e| e.domain == Some(domain.name))
-            .collect();
-        pages.add(
-            format!("domains/{}.html", domain.slug),
-            "domain.html",
-            "../",
-            "domains",
-            serde_json::json!({ "domain": domain, "entities": entities }),
-        )?;
-    }
-
-    pages.add(
-        "scripts/index.html",
-        "scripts.html",
-        "../",
-        "scripts",
-        serde_json::json!({ "scripts": report.scripts }),
-    )?;
-    for script in &report.scripts {
-        let mut script_charts = BTreeMap::new();
-        if !script.executions.is_empty() {
-            let throughput: Vec<f64> = script
-                .executions
-                .iter()
-                .map(|x| {
-                    x.throughput_per_second.unwrap_or_else(|| {
-                        if x.execution_time_ms > 0 {
-                            x.records_processed as f64 * 1000.0 / x.execution_time_ms as f64
-                        } else {
-                            0.0
-                        }
-                    })
-                })
-                .collect();
-            let n = script.executions.len();
-            script_charts.insert(
-                "throughput",
-                charts::line(
-                    "Throughput per execution",
-                    &format!("{n} executions; records per second, listed in the executions table"),
-                    &throughput,
-                    charts::BLUE,
-                ),
-            );
-            let series = |f: fn(&crate::measure::Execution) -> i64| -> Vec<f64> {
-                script.executions.iter().map(|x| f(x) as f64).collect()
-            };
-            script_charts.insert(
-                "outcomes",
-                charts::stacked(
-                    "Records per execution",
-                    &format!("{n} executions; successful, failed and skipped records, listed in the executions table"),
-                    &[
-                        ("successful", charts::GREEN, series(|x| x.records_successful)),
-                        ("failed", charts::RED, series(|x| x.records_failed)),
-                        ("skipped", charts::GREY, series(|x| x.records_skipped)),
-                    ],
-                ),
-            );
-        }
-        pages.add(
-            format!("scripts/{}.html", script.id),
-            "script.html",
-            "../",
-            "scripts",
-            serde_json::json!({
-                "script": script,
-                "charts": script_charts,
-                "findings": report
-                    .findings
-                    .iter()
-                    .filter(|f| f.subject.id == Some(script.id))
-                    .collect::<Vec<_>>(),
-            }),
-        )?;
-    }
-
-    pages.add(
-        "entities/index.html",
-        "entities.html",
-        "../",
-        "entities",
-        serde_json::json!({ "entities": report.entities }),
-    )?;
-
+    index_page(report, archived, &mut pages)?;
+    ledger_pages(report, &mut pages)?;
+    catalogue_pages(report, &mut pages)?;
     validation_pages(report, &mut pages)?;
     if let Some(archived) = archived {
         pages.add(
@@ -638,10 +624,11 @@ pub fn render(
             "archive.html",
             "../",
             "archive",
-            serde_json::json!({ "entries": archived.archive }),
+            pages::Archive {
+                entries: &archived.archive,
+            },
         )?;
     }
-
     for (path, text) in assets::ASSETS {
         let name = path.trim_start_matches("assets/");
         let chosen = overrides
@@ -668,13 +655,13 @@ pub fn diff_page(
         &Context::new(),
         root,
         "archive",
-        serde_json::json!({ "diff": diff }),
+        pages::DiffPage { diff },
     )
 }
 
 /// The index page's trend charts over the archived reports and this one.
-fn history_charts(history: &[HistoryPoint], charts_out: &mut BTreeMap<&str, String>) {
-    let labels: Vec<String> = history.iter().map(|h| h.date.clone()).collect();
+fn history_charts(history: &[HistoryPoint], charts_out: &mut pages::Charts) {
+    let labels: Vec<String> = history.iter().map(|h| h.date.to_string()).collect();
     let desc = history
         .iter()
         .map(|h| {
@@ -709,18 +696,20 @@ fn history_charts(history: &[HistoryPoint], charts_out: &mut BTreeMap<&str, Stri
             true,
         ),
     );
+    // Domains by name, each with its colour.
+    let mut names: Vec<crate::model::Domain> = crate::model::Domain::ALL.to_vec();
+    names.sort_by_key(|d| d.as_str());
     let palette = [charts::RED, charts::BLUE, charts::AMBER, charts::GREY];
-    let domains: Vec<(String, plotters::style::RGBColor, Vec<Option<f64>>)> = history[0]
-        .domains
-        .keys()
+    let domains: Vec<(String, plotters::style::RGBColor, Vec<Option<f64>>)> = names
+        .into_iter()
         .zip(palette)
-        .map(|(name, colour)| {
+        .map(|(domain, colour)| {
             (
-                name.clone(),
+                domain.to_string(),
                 colour,
                 history
                     .iter()
-                    .map(|h| h.domains.get(name).copied().flatten())
+                    .map(|h| h.domains.get(&domain).copied().flatten())
                     .collect(),
             )
         })
@@ -763,28 +752,6 @@ pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, 
         .or_else(|| overrides.get("assets/style.css"))
         .map(String::as_str)
         .unwrap_or(assets::ASSETS[0].1);
-    let bars: Vec<(String, f64, plotters::style::RGBColor)> = report
-        .domains
-        .iter()
-        .map(|d| {
-            (
-                d.name.to_string(),
-                d.coverage_percentage.unwrap_or(0.0),
-                charts::band_colour(d.band),
-            )
-        })
-        .collect();
-    let desc = report
-        .domains
-        .iter()
-        .map(|d| format!("{} {}", d.name, format_percent(d.coverage_percentage)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let labels: Vec<&str> = report
-        .reconciliation
-        .first()
-        .map(|row| row.checks.iter().map(|c| c.label).collect())
-        .unwrap_or_default();
     let mut base = Context::new();
     base.insert("meta", &report.meta);
     page(
@@ -793,20 +760,20 @@ pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, 
         &base,
         "",
         "summary",
-        serde_json::json!({
-            "style": style,
-            "chart": charts::bars("Coverage by domain", &desc, &bars, 1.0, true),
-            "summary": report.summary,
-            "coverage": report.coverage(),
-            "unlinked": report.unlinked,
-            "verdict": report.verdict,
-            "finding_counts": report.finding_counts,
-            "domains": report.domains,
-            "scripts": report.scripts,
-            "findings": report.findings,
-            "reconciliation": report.reconciliation,
-            "labels": labels,
-        }),
+        pages::Single {
+            style,
+            chart: domain_chart(report),
+            summary: &report.summary,
+            coverage: report.coverage(),
+            unlinked: &report.unlinked,
+            verdict: &report.verdict,
+            finding_counts: &report.finding_counts,
+            domains: &report.domains,
+            scripts: &report.scripts,
+            findings: &report.findings,
+            reconciliation: &report.reconciliation,
+            labels: check_labels(report),
+        },
     )
 }
 

@@ -10,7 +10,7 @@ use quick_xml::Writer;
 
 use super::RenderError;
 use crate::report::Report;
-use crate::validate::{Family, Finding, RULES};
+use crate::validate::{Family, Finding, Verdict, RULES};
 
 const FAMILIES: [Family; 5] = [
     Family::Coverage,
@@ -25,6 +25,8 @@ const FAMILIES: [Family; 5] = [
 struct Case<'a> {
     name: String,
     findings: Vec<&'a Finding>,
+    /// Violating rows over its findings.
+    violations: u64,
 }
 
 impl Case<'_> {
@@ -34,7 +36,7 @@ impl Case<'_> {
 
     /// "2 findings, 7 violating rows: table: dispatch_office; table: dispatch_fax".
     fn summary(&self) -> String {
-        let violations: u64 = self.findings.iter().map(|f| f.count).sum();
+        let violations = self.violations;
         let subjects: Vec<String> = self
             .findings
             .iter()
@@ -94,16 +96,11 @@ fn detail(finding: &Finding) -> String {
     text
 }
 
-pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
-    let to_err = |e: std::io::Error| RenderError::Encode {
-        what: "JUnit XML".into(),
-        message: e.to_string(),
-    };
-    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
-    writer
-        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
-        .map_err(to_err)?;
-    let suites: Vec<(Family, Vec<Case>)> = FAMILIES
+type Xml = Writer<Vec<u8>>;
+
+/// One suite per rule family, one case per rule.
+fn suites(report: &Report) -> Vec<(Family, Vec<Case<'_>>)> {
+    FAMILIES
         .iter()
         .map(|&family| {
             let cases = RULES
@@ -116,16 +113,21 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
                         .iter()
                         .filter(|f| f.rule == rule.id)
                         .collect(),
+                    violations: report
+                        .rule_counts
+                        .get(&rule.code)
+                        .map_or(0, |c| c.violations),
                 })
                 .collect();
             (family, cases)
         })
-        .collect();
-    let failing = |c: &Case| c.failing();
-    // The gate's thresholds are cases too, so a gate that fails on a threshold alone is a
-    // failing test a CI page shows (its reason as the message).
-    let verdict = &report.verdict;
-    let gate_cases: Vec<(String, Option<String>)> = verdict
+        .collect()
+}
+
+/// The gate's thresholds as cases, so a gate that fails on a threshold alone is a failing
+/// test a CI page shows (its reason as the message): name and, when it failed, why.
+fn gate_cases(verdict: &Verdict) -> Vec<(String, Option<String>)> {
+    verdict
         .thresholds
         .iter()
         .map(|t| {
@@ -140,12 +142,130 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
             });
             (format!("gate.{} [{}]", t.name, t.source), reason)
         })
-        .collect();
+        .collect()
+}
+
+/// The `gate` suite: the version and thresholds as properties, a case per threshold.
+fn write_gate_suite(
+    w: &mut Xml,
+    report: &Report,
+    cases: &[(String, Option<String>)],
+) -> std::io::Result<()> {
+    let verdict = &report.verdict;
+    let failures = cases.iter().filter(|(_, r)| r.is_some()).count();
+    w.create_element("testsuite")
+        .with_attribute(("name", "gate"))
+        .with_attribute(("tests", cases.len().to_string().as_str()))
+        .with_attribute(("failures", failures.to_string().as_str()))
+        .with_attribute(("errors", "0"))
+        .with_attribute(("skipped", "0"))
+        .write_inner_content(|w| {
+            w.create_element("properties").write_inner_content(|w| {
+                w.create_element("property")
+                    .with_attribute(("name", "migcov.version"))
+                    .with_attribute(("value", report.meta.version.as_str()))
+                    .write_empty()?;
+                w.create_element("property")
+                    .with_attribute(("name", "gate.passed"))
+                    .with_attribute(("value", verdict.passed.to_string().as_str()))
+                    .write_empty()?;
+                for t in &verdict.thresholds {
+                    w.create_element("property")
+                        .with_attribute(("name", format!("gate.{}", t.name).as_str()))
+                        .with_attribute(("value", format!("{} ({})", t.value, t.source).as_str()))
+                        .write_empty()?;
+                }
+                Ok(())
+            })?;
+            for (name, reason) in cases {
+                let element = w
+                    .create_element("testcase")
+                    .with_attribute(("classname", "migcov.gate"))
+                    .with_attribute(("name", name.as_str()));
+                match reason {
+                    None => {
+                        element.write_empty()?;
+                    }
+                    Some(reason) => {
+                        element.write_inner_content(|w| {
+                            w.create_element("failure")
+                                .with_attribute(("type", "gate"))
+                                .with_attribute(("message", reason.as_str()))
+                                .write_text_content(BytesText::new(reason))?;
+                            Ok(())
+                        })?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+/// One family's suite: a case per rule, failing, skipped (findings that do not fail the
+/// gate) or passing.
+fn write_family_suite(w: &mut Xml, family: Family, cases: &[Case]) -> std::io::Result<()> {
+    let failures = cases.iter().filter(|c| c.failing()).count();
+    let skipped = cases
+        .iter()
+        .filter(|c| !c.findings.is_empty() && !c.failing())
+        .count();
+    w.create_element("testsuite")
+        .with_attribute(("name", family.as_str()))
+        .with_attribute(("tests", cases.len().to_string().as_str()))
+        .with_attribute(("failures", failures.to_string().as_str()))
+        .with_attribute(("errors", "0"))
+        .with_attribute(("skipped", skipped.to_string().as_str()))
+        .write_inner_content(|w| {
+            for case in cases {
+                let element = w
+                    .create_element("testcase")
+                    .with_attribute(("classname", format!("migcov.{}", family.as_str()).as_str()))
+                    .with_attribute(("name", case.name.as_str()));
+                if case.findings.is_empty() {
+                    element.write_empty()?;
+                } else if case.failing() {
+                    element.write_inner_content(|w| {
+                        w.create_element("failure")
+                            .with_attribute(("type", "error"))
+                            .with_attribute(("message", case.summary().as_str()))
+                            .write_text_content(BytesText::new(&case.details()))?;
+                        Ok(())
+                    })?;
+                } else {
+                    // Warnings, info and waived findings do not fail the gate; `skipped`
+                    // with the message keeps them visible.
+                    element.write_inner_content(|w| {
+                        w.create_element("skipped")
+                            .with_attribute(("message", case.summary().as_str()))
+                            .write_empty()?;
+                        w.create_element("system-out")
+                            .write_text_content(BytesText::new(&case.details()))?;
+                        Ok(())
+                    })?;
+                }
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
+    let to_err = |e: std::io::Error| RenderError::Encode {
+        what: "JUnit XML".into(),
+        message: e.to_string(),
+    };
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
+    writer
+        .write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(to_err)?;
+    let suites = suites(report);
+    let gate_cases = gate_cases(&report.verdict);
     let gate_failures = gate_cases.iter().filter(|(_, r)| r.is_some()).count();
     let total: usize = suites.iter().map(|(_, c)| c.len()).sum::<usize>() + gate_cases.len();
     let failures: usize = suites
         .iter()
-        .map(|(_, c)| c.iter().filter(|c| failing(c)).count())
+        .map(|(_, c)| c.iter().filter(|c| c.failing()).count())
         .sum::<usize>()
         + gate_failures;
     writer
@@ -155,101 +275,9 @@ pub fn render(report: &Report) -> Result<Vec<u8>, RenderError> {
         .with_attribute(("failures", failures.to_string().as_str()))
         .with_attribute(("errors", "0"))
         .write_inner_content(|w| {
-            w.create_element("testsuite")
-                .with_attribute(("name", "gate"))
-                .with_attribute(("tests", gate_cases.len().to_string().as_str()))
-                .with_attribute(("failures", gate_failures.to_string().as_str()))
-                .with_attribute(("errors", "0"))
-                .with_attribute(("skipped", "0"))
-                .write_inner_content(|w| {
-                    w.create_element("properties").write_inner_content(|w| {
-                        w.create_element("property")
-                            .with_attribute(("name", "migcov.version"))
-                            .with_attribute(("value", report.meta.version.as_str()))
-                            .write_empty()?;
-                        w.create_element("property")
-                            .with_attribute(("name", "gate.passed"))
-                            .with_attribute(("value", verdict.passed.to_string().as_str()))
-                            .write_empty()?;
-                        for t in &verdict.thresholds {
-                            w.create_element("property")
-                                .with_attribute(("name", format!("gate.{}", t.name).as_str()))
-                                .with_attribute((
-                                    "value",
-                                    format!("{} ({})", t.value, t.source).as_str(),
-                                ))
-                                .write_empty()?;
-                        }
-                        Ok(())
-                    })?;
-                    for (name, reason) in &gate_cases {
-                        let element = w
-                            .create_element("testcase")
-                            .with_attribute(("classname", "migcov.gate"))
-                            .with_attribute(("name", name.as_str()));
-                        match reason {
-                            None => {
-                                element.write_empty()?;
-                            }
-                            Some(reason) => {
-                                element.write_inner_content(|w| {
-                                    w.create_element("failure")
-                                        .with_attribute(("type", "gate"))
-                                        .with_attribute(("message", reason.as_str()))
-                                        .write_text_content(BytesText::new(reason))?;
-                                    Ok(())
-                                })?;
-                            }
-                        }
-                    }
-                    Ok(())
-                })?;
+            write_gate_suite(w, report, &gate_cases)?;
             for (family, cases) in &suites {
-                let suite_failures = cases.iter().filter(|c| failing(c)).count();
-                let suite_skipped = cases
-                    .iter()
-                    .filter(|c| !c.findings.is_empty() && !failing(c))
-                    .count();
-                w.create_element("testsuite")
-                    .with_attribute(("name", family.as_str()))
-                    .with_attribute(("tests", cases.len().to_string().as_str()))
-                    .with_attribute(("failures", suite_failures.to_string().as_str()))
-                    .with_attribute(("errors", "0"))
-                    .with_attribute(("skipped", suite_skipped.to_string().as_str()))
-                    .write_inner_content(|w| {
-                        for case in cases {
-                            let element = w
-                                .create_element("testcase")
-                                .with_attribute((
-                                    "classname",
-                                    format!("migcov.{}", family.as_str()).as_str(),
-                                ))
-                                .with_attribute(("name", case.name.as_str()));
-                            if case.findings.is_empty() {
-                                element.write_empty()?;
-                            } else if case.failing() {
-                                element.write_inner_content(|w| {
-                                    w.create_element("failure")
-                                        .with_attribute(("type", "error"))
-                                        .with_attribute(("message", case.summary().as_str()))
-                                        .write_text_content(BytesText::new(&case.details()))?;
-                                    Ok(())
-                                })?;
-                            } else {
-                                // Warnings, info and waived findings do not fail the gate;
-                                // `skipped` with the message keeps them visible.
-                                element.write_inner_content(|w| {
-                                    w.create_element("skipped")
-                                        .with_attribute(("message", case.summary().as_str()))
-                                        .write_empty()?;
-                                    w.create_element("system-out")
-                                        .write_text_content(BytesText::new(&case.details()))?;
-                                    Ok(())
-                                })?;
-                            }
-                        }
-                        Ok(())
-                    })?;
+                write_family_suite(w, *family, cases)?;
             }
             Ok(())
         })

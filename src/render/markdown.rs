@@ -87,20 +87,12 @@ pub fn render(report: &Report, site_link: &str) -> String {
             format_count(d.total_records)
         ));
     }
-    let mut failing: Vec<(&str, Severity, usize, u64)> = Vec::new();
-    for finding in report
-        .findings
+    let failing: Vec<_> = report
+        .rule_counts
         .iter()
-        .filter(|f| f.severity >= Severity::Warning)
-    {
-        match failing.last_mut() {
-            Some(last) if last.0 == finding.rule.as_str() => {
-                last.2 += 1;
-                last.3 += finding.count;
-            }
-            _ => failing.push((finding.rule.as_str(), finding.severity, 1, finding.count)),
-        }
-    }
+        .filter(|(_, c)| c.severity >= Severity::Warning)
+        .map(|(rule, c)| (rule.as_str(), c.severity, c.findings, c.violations))
+        .collect();
     if !failing.is_empty() {
         out.push_str("\n### Failing rules\n\n| Rule | Severity | Findings | Violations |\n|---|---|---:|---:|\n");
         for (rule, severity, n, count) in failing {

@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod pages;
 pub mod sanitize;
 
 use std::path::{Path, PathBuf};

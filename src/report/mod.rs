@@ -5,10 +5,13 @@
 //! are deterministic. Numbers stay numbers: templates format them with filters, JSON keeps
 //! them exact.
 
+pub mod doc;
+
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use serde_json::Value;
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::load::Inputs;
@@ -17,13 +20,14 @@ use crate::measure::{ratio, Execution, LogCounts, LogEntry, Measures, ScriptTota
 use crate::model::config::{Band, Thresholds};
 use crate::model::{derive_id, Category, CoverageReport, Domain, Priority, Severity, Status};
 use crate::validate::reconcile::EntityReconciliation;
-use crate::validate::{Finding, Validation, Verdict};
+use crate::validate::{Finding, RuleId, Validation, Verdict};
+use doc::{SummaryFile, TableState};
 
 /// Facts about the run shown in every page's footer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Meta {
     pub title: String,
-    pub report_date: String,
+    pub report_date: NaiveDate,
     pub version: String,
     pub data_dir: String,
     /// "2026-11-28T23:51:38Z from sqlite:///legacy.db (SQLite 3.50.2) and
@@ -49,13 +53,13 @@ fn server_line(server: &crate::load::CollectedServer) -> String {
     format!("{} ({version})", server.url)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Link {
     pub id: Uuid,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DomainView {
     /// The domain's ledger totals, when there is a source inventory; `total_records`
     /// below is then its rows in scope.
@@ -74,7 +78,7 @@ pub struct DomainView {
     pub scripts: Vec<Link>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EntityView {
     pub id: Uuid,
     pub name: String,
@@ -119,6 +123,10 @@ pub struct ScriptView {
     /// Over every attempt, superseded runs included.
     pub attempts: ScriptTotals,
     pub executions: Vec<Execution>,
+    /// Records per second of each execution, as recorded or else worked out: the
+    /// throughput chart's series.
+    #[serde(skip)]
+    pub throughput: Vec<f64>,
     pub log_counts: LogCounts,
     pub recent_logs: Vec<LogEntry>,
     pub entities: Vec<Link>,
@@ -131,7 +139,7 @@ pub struct Count<T> {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct FindingCounts {
     pub error: u64,
     pub warning: u64,
@@ -158,7 +166,12 @@ pub struct Report {
     pub by_category: Vec<Count<Category>>,
     pub findings: Vec<Finding>,
     pub finding_counts: FindingCounts,
+    /// Per rule with findings: counted once, for every output that shows them.
+    pub rule_counts: BTreeMap<RuleId, RuleCount>,
     pub reconciliation: Vec<EntityReconciliation>,
+    /// Per entity whose checks disagree, its largest relative delta: the reconciliation
+    /// chart's series.
+    pub reconcile_deltas: Vec<(String, f64)>,
     /// Legacy ids with no mapping, over every `source_ids/` file (measured, whatever the
     /// rules' severity).
     pub missing_records: u64,
@@ -177,8 +190,36 @@ pub struct Report {
     pub exclusions: Vec<ExclusionView>,
 }
 
+/// One rule's findings in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RuleCount {
+    pub severity: crate::model::Severity,
+    pub findings: u64,
+    /// Violating rows or records over its findings.
+    pub violations: u64,
+    /// Findings a waiver accepts.
+    pub waived: u64,
+}
+
+/// Per rule with findings: its findings, violations and waived findings.
+fn rule_counts(findings: &[Finding]) -> BTreeMap<RuleId, RuleCount> {
+    let mut out: BTreeMap<RuleId, RuleCount> = BTreeMap::new();
+    for f in findings {
+        let entry = out.entry(f.rule).or_insert(RuleCount {
+            severity: f.severity,
+            findings: 0,
+            violations: 0,
+            waived: 0,
+        });
+        entry.findings += 1;
+        entry.violations += f.count;
+        entry.waived += u64::from(f.waiver.is_some());
+    }
+    out
+}
+
 /// The legacy tables in scope that nothing links, when that is all of them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Unlinked {
     pub tables: u64,
     pub rows: i64,
@@ -196,7 +237,7 @@ impl Report {
 }
 
 /// The entities' own counts, summed: the secondary, declared figure.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DeclaredFigures {
     pub total_records: i64,
     pub migrated_records: i64,
@@ -211,8 +252,7 @@ pub struct LedgerLine {
     pub entity_links: Vec<Link>,
     pub script_links: Vec<Link>,
     pub band: Band,
-    /// `closes`, `unaccounted`, `over_count` or `not_covered`.
-    pub state: &'static str,
+    pub state: TableState,
 }
 
 /// A ledger total for one domain (`None`: tables with no domain, the uncovered ones).
@@ -232,7 +272,7 @@ pub struct LedgerView {
 }
 
 /// A declared exclusion as the report shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ExclusionView {
     pub table: String,
     /// `whole table`, `ids in <file>` or `where <column> in [...]`.
@@ -241,15 +281,15 @@ pub struct ExclusionView {
     pub ids: Option<u64>,
     pub reason: String,
     pub approved_by: String,
-    pub expires: Option<String>,
+    pub expires: Option<NaiveDate>,
     pub expired: bool,
 }
 
 /// Everything the report needs besides the data.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// `YYYY-MM-DD`, fixed by the caller so output is reproducible.
-    pub report_date: String,
+    /// Fixed by the caller so output is reproducible.
+    pub report_date: NaiveDate,
 }
 
 fn ledger_view(measures: &Measures, thresholds: &Thresholds) -> Option<LedgerView> {
@@ -271,13 +311,13 @@ fn ledger_view(measures: &Measures, thresholds: &Thresholds) -> Option<LedgerVie
             script_links: links(&row.scripts),
             band: thresholds.band(row.coverage),
             state: if row.difference < 0 {
-                "over_count"
+                TableState::OverCount
             } else if !row.covered && row.unaccounted > 0 {
-                "not_covered"
+                TableState::NotCovered
             } else if row.unaccounted > 0 {
-                "unaccounted"
+                TableState::Unaccounted
             } else {
-                "closes"
+                TableState::Closes
             },
             row: row.clone(),
         })
@@ -298,8 +338,39 @@ fn ledger_view(measures: &Measures, thresholds: &Thresholds) -> Option<LedgerVie
     })
 }
 
-fn exclusion_views(inputs: &Inputs, date: &str) -> Vec<ExclusionView> {
-    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
+/// Records per second of each execution: as recorded, or worked out from its records and
+/// time (0 without time).
+fn throughput(executions: &[Execution]) -> Vec<f64> {
+    executions
+        .iter()
+        .map(|x| {
+            x.throughput_per_second.unwrap_or_else(|| {
+                if x.execution_time_ms > 0 {
+                    x.records_processed as f64 * 1000.0 / x.execution_time_ms as f64
+                } else {
+                    0.0
+                }
+            })
+        })
+        .collect()
+}
+
+/// Per entity whose checks disagree, the largest relative delta of its failing checks.
+fn reconcile_deltas(rows: &[EntityReconciliation]) -> Vec<(String, f64)> {
+    rows.iter()
+        .filter_map(|row| {
+            let worst = row
+                .checks
+                .iter()
+                .filter(|c| c.ok == Some(false))
+                .filter_map(|c| c.percent)
+                .max_by(|a, b| a.abs().total_cmp(&b.abs()))?;
+            Some((row.entity.clone(), worst))
+        })
+        .collect()
+}
+
+fn exclusion_views(inputs: &Inputs, today: NaiveDate) -> Vec<ExclusionView> {
     inputs
         .exclusions
         .iter()
@@ -316,37 +387,19 @@ fn exclusion_views(inputs: &Inputs, date: &str) -> Vec<ExclusionView> {
                 ids: x.ids.as_ref().map(|f| f.height() as u64),
                 reason: d.reason.clone(),
                 approved_by: d.approved_by.clone(),
-                expires: d.expires.map(|e| e.to_string()),
-                expired: date.is_some_and(|today| crate::model::config::expired(d.expires, today)),
+                expires: d.expires,
+                expired: crate::model::config::expired(d.expires, today),
             }
         })
         .collect()
 }
 
-pub fn build(
+/// The entities as the report lists them, sorted by domain then name.
+fn entity_views(
     inputs: &Inputs,
-    measures: &Measures,
-    validation: Validation,
-    verdict: Verdict,
-    options: &ReportOptions,
-) -> Report {
-    let Validation {
-        findings,
-        reconciliation,
-    } = validation;
-    let thresholds = inputs.config.thresholds;
-    let script_names: BTreeMap<Uuid, &str> = inputs
-        .scripts
-        .iter()
-        .map(|s| (s.id, s.name.as_str()))
-        .collect();
-    let link = |id: Uuid| {
-        script_names.get(&id).map(|name| Link {
-            id,
-            name: name.to_string(),
-        })
-    };
-
+    thresholds: &Thresholds,
+    link: impl Fn(Uuid) -> Option<Link>,
+) -> Vec<EntityView> {
     let mut entities: Vec<EntityView> = inputs
         .entities
         .iter()
@@ -365,22 +418,31 @@ pub fn build(
                 coverage,
                 band: thresholds.band(coverage),
                 migration_script_id: e.migration_script_id,
-                script: e.migration_script_id.and_then(link),
+                script: e.migration_script_id.and_then(&link),
                 entity_type: e.entity_type.clone(),
             }
         })
         .collect();
     entities.sort_by(|a, b| (a.domain, &a.name, a.id).cmp(&(b.domain, &b.name, b.id)));
+    entities
+}
 
+/// The scripts with their measured figures, sorted by name.
+fn script_views(
+    inputs: &Inputs,
+    measures: &Measures,
+    entities: &[EntityView],
+    findings: &[Finding],
+) -> Vec<ScriptView> {
+    let thresholds = inputs.config.thresholds;
     let mut findings_by_subject: BTreeMap<Uuid, u64> = BTreeMap::new();
-    for finding in &findings {
+    for finding in findings {
         if let Some(id) = finding.subject.id {
             *findings_by_subject.entry(id).or_default() += 1;
         }
     }
-
     let mut entities_by_script: BTreeMap<Uuid, Vec<Link>> = BTreeMap::new();
-    for e in &entities {
+    for e in entities {
         if let Some(script) = e.migration_script_id {
             entities_by_script.entry(script).or_default().push(Link {
                 id: e.id,
@@ -388,7 +450,6 @@ pub fn build(
             });
         }
     }
-
     let mut scripts: Vec<ScriptView> = inputs
         .scripts
         .iter()
@@ -396,6 +457,7 @@ pub fn build(
             let totals = measures.scripts.get(&s.id).cloned().unwrap_or_default();
             // Measured, never claimed: the manifest's figure is shown beside it.
             let success_rate = totals.success_rate;
+            let executions = measures.executions.get(&s.id).cloned().unwrap_or_default();
             ScriptView {
                 id: s.id,
                 name: s.name.clone(),
@@ -413,7 +475,8 @@ pub fn build(
                 computed_success_rate: totals.success_rate,
                 band: thresholds.band(success_rate),
                 attempts: measures.attempts.get(&s.id).cloned().unwrap_or_default(),
-                executions: measures.executions.get(&s.id).cloned().unwrap_or_default(),
+                throughput: throughput(&executions),
+                executions,
                 log_counts: measures.log_counts.get(&s.id).cloned().unwrap_or_default(),
                 recent_logs: measures.recent_logs.get(&s.id).cloned().unwrap_or_default(),
                 entities: entities_by_script.get(&s.id).cloned().unwrap_or_default(),
@@ -423,7 +486,18 @@ pub fn build(
         })
         .collect();
     scripts.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+    scripts
+}
 
+/// The domains, each with its figures: the inventory's tables of the domain when there is
+/// a source inventory, else its declared entities.
+fn domain_views(
+    inputs: &Inputs,
+    measures: &Measures,
+    scripts: &[ScriptView],
+    verdict: &Verdict,
+) -> Vec<DomainView> {
+    let thresholds = inputs.config.thresholds;
     let mut domains: Vec<DomainView> = inputs
         .domains
         .iter()
@@ -477,7 +551,16 @@ pub fn build(
     domains.sort_by_key(|d| d.name);
     // A domain listed twice is a finding; the report shows it once.
     domains.dedup_by_key(|d| d.name);
+    domains
+}
 
+/// The headline: the seed's `CoverageReport`, the entities' declared figures beside it,
+/// and whether nothing links the tables in scope.
+fn headline(
+    measures: &Measures,
+    scripts: &[ScriptView],
+    date: NaiveDate,
+) -> (CoverageReport, DeclaredFigures, Option<Unlinked>) {
     // The source inventory is the denominator of record when there is one: every legacy
     // row counts, including tables nobody declared. Without it, the entities' own counts.
     let declared_total: i64 = measures.domains.values().map(|d| d.total_records).sum();
@@ -487,7 +570,6 @@ pub fn build(
         migrated_records: declared_migrated,
         coverage: ratio(declared_migrated, declared_total),
     };
-    let ledger = ledger_view(measures, &thresholds);
     let coverage_of = |domain: Domain| match &measures.ledger {
         Some(l) => l.by_domain.get(&Some(domain)).and_then(|t| t.coverage),
         None => measures.domains.get(&domain).and_then(|t| t.coverage),
@@ -505,8 +587,8 @@ pub fn build(
         (!linked && rows > 0).then_some(Unlinked { tables, rows })
     });
     let summary = CoverageReport {
-        id: derive_id("report", &options.report_date),
-        report_date: options.report_date.clone(),
+        id: derive_id("report", &doc::date_text(date)),
+        report_date: date,
         total_scripts: scripts.len() as u64,
         completed_scripts: scripts
             .iter()
@@ -520,49 +602,81 @@ pub fn build(
         communications_coverage: coverage_of(Domain::Communications),
         technical_coverage: coverage_of(Domain::Technical),
     };
+    (summary, declared, unlinked)
+}
 
-    let by_status = Status::ALL
-        .iter()
-        .map(|&key| Count {
-            key,
-            count: scripts.iter().filter(|s| s.status == key).count() as u64,
+/// How many of `items` each value of `all` has.
+fn counts<T: Copy + PartialEq, I>(all: &[T], items: &[I], key: fn(&I) -> T) -> Vec<Count<T>> {
+    all.iter()
+        .map(|&k| Count {
+            key: k,
+            count: items.iter().filter(|i| key(i) == k).count() as u64,
         })
-        .collect();
-    let by_category = Category::ALL
-        .iter()
-        .map(|&key| Count {
-            key,
-            count: scripts.iter().filter(|s| s.category == key).count() as u64,
-        })
-        .collect();
+        .collect()
+}
 
-    let mut finding_counts = FindingCounts::default();
-    for finding in &findings {
+fn finding_counts(findings: &[Finding]) -> FindingCounts {
+    let mut counts = FindingCounts::default();
+    for finding in findings {
         match finding.severity {
-            Severity::Error => finding_counts.error += 1,
-            Severity::Warning => finding_counts.warning += 1,
-            Severity::Info => finding_counts.info += 1,
+            Severity::Error => counts.error += 1,
+            Severity::Warning => counts.warning += 1,
+            Severity::Info => counts.info += 1,
         }
     }
+    counts
+}
 
+/// Facts about the run for every page's footer.
+fn meta(inputs: &Inputs, date: NaiveDate) -> Meta {
+    Meta {
+        title: inputs.config.title.clone(),
+        report_date: date,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        data_dir: inputs.data_dir_name.clone(),
+        collected: inputs.collected.as_ref().map(|c| {
+            format!(
+                "{} from {} and {}",
+                c.collected_at,
+                server_line(&c.source),
+                server_line(&c.target)
+            )
+        }),
+    }
+}
+
+pub fn build(
+    inputs: &Inputs,
+    measures: &Measures,
+    validation: Validation,
+    verdict: Verdict,
+    options: &ReportOptions,
+) -> Report {
+    let Validation {
+        findings,
+        reconciliation,
+    } = validation;
+    let thresholds = inputs.config.thresholds;
+    let script_names: BTreeMap<Uuid, &str> = inputs
+        .scripts
+        .iter()
+        .map(|s| (s.id, s.name.as_str()))
+        .collect();
+    let link = |id: Uuid| {
+        script_names.get(&id).map(|name| Link {
+            id,
+            name: name.to_string(),
+        })
+    };
+    let entities = entity_views(inputs, &thresholds, link);
+    let scripts = script_views(inputs, measures, &entities, &findings);
+    let domains = domain_views(inputs, measures, &scripts, &verdict);
+    let (summary, declared, unlinked) = headline(measures, &scripts, options.report_date);
     Report {
-        meta: Meta {
-            title: inputs.config.title.clone(),
-            report_date: options.report_date.clone(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            data_dir: inputs.data_dir_name.clone(),
-            collected: inputs.collected.as_ref().map(|c| {
-                format!(
-                    "{} from {} and {}",
-                    c.collected_at,
-                    server_line(&c.source),
-                    server_line(&c.target)
-                )
-            }),
-        },
+        meta: meta(inputs, options.report_date),
         summary_band: match unlinked {
             Some(_) => thresholds.band(None),
-            None => thresholds.band(ratio(migrated_records, total_records)),
+            None => thresholds.band(ratio(summary.migrated_records, summary.total_records)),
         },
         unlinked,
         attempts_success_rate: measures.all_attempts.success_rate,
@@ -571,19 +685,21 @@ pub fn build(
         summary,
         thresholds,
         domains,
+        by_status: counts(Status::ALL, &scripts, |s| s.status),
+        by_category: counts(Category::ALL, &scripts, |s| s.category),
         scripts,
         entities,
-        by_status,
-        by_category,
         missing_records: measures.missing_records,
         missing_tables: measures.missing.clone(),
         has_source_ids: !inputs.source_ids.is_empty(),
         reconcile_tolerance: inputs.config.reconcile_tolerance,
-        ledger,
+        ledger: ledger_view(measures, &thresholds),
         declared,
-        exclusions: exclusion_views(inputs, &options.report_date),
+        exclusions: exclusion_views(inputs, options.report_date),
+        rule_counts: rule_counts(&findings),
+        reconcile_deltas: reconcile_deltas(&reconciliation),
+        finding_counts: finding_counts(&findings),
         findings,
-        finding_counts,
         reconciliation,
         verdict,
     }
@@ -592,68 +708,26 @@ pub fn build(
 /// A point of the history charts: one snapshot's (or this run's) headline figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryPoint {
-    pub date: String,
+    pub date: NaiveDate,
     pub overall_success_rate: Option<f64>,
     pub coverage: Option<f64>,
-    pub domains: BTreeMap<String, Option<f64>>,
+    pub domains: BTreeMap<Domain, Option<f64>>,
     pub open_findings: u64,
 }
 
 impl HistoryPoint {
-    /// Reads the figures from an `api/coverage/summary.json` value.
-    pub fn from_summary(summary: &Value) -> Self {
-        let report = &summary["report"];
-        // A report whose tables nothing linked has no coverage figure (`Report::unlinked`).
-        let linked = summary["unlinked"].is_null();
-        let coverage = match (
-            report["migrated_records"].as_f64(),
-            report["total_records"].as_f64(),
-        ) {
-            (Some(m), Some(t)) if t != 0.0 && linked => Some(m / t),
-            _ => None,
-        };
-        let domains = ["clinical", "business", "communications", "technical"]
-            .into_iter()
-            .map(|d| {
-                (
-                    d.to_ascii_uppercase(),
-                    report[format!("{d}_coverage")].as_f64(),
-                )
-            })
-            .collect();
-        let findings = &summary["findings"];
+    /// A report's figures, as its summary file carries them.
+    pub fn from_summary(summary: &SummaryFile) -> Self {
+        let s = &summary.report;
         HistoryPoint {
-            date: report["report_date"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            overall_success_rate: report["overall_success_rate"].as_f64(),
-            coverage,
-            domains,
-            open_findings: findings["error"].as_u64().unwrap_or(0)
-                + findings["warning"].as_u64().unwrap_or(0),
-        }
-    }
-}
-
-impl HistoryPoint {
-    /// This run's figures.
-    pub fn from_report(report: &Report) -> Self {
-        let s = &report.summary;
-        HistoryPoint {
-            date: s.report_date.clone(),
+            date: s.report_date,
             overall_success_rate: s.overall_success_rate,
-            coverage: report.coverage(),
-            domains: [
-                ("CLINICAL", s.clinical_coverage),
-                ("BUSINESS", s.business_coverage),
-                ("COMMUNICATIONS", s.communications_coverage),
-                ("TECHNICAL", s.technical_coverage),
-            ]
-            .into_iter()
-            .map(|(name, c)| (name.to_string(), c))
-            .collect(),
-            open_findings: report.finding_counts.error + report.finding_counts.warning,
+            coverage: summary.coverage(),
+            domains: Domain::ALL
+                .iter()
+                .map(|&d| (d, s.domain_coverage(d)))
+                .collect(),
+            open_findings: summary.open_findings(),
         }
     }
 }
@@ -661,7 +735,7 @@ impl HistoryPoint {
 /// One row of the archive index: a snapshot's date and headline figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArchiveEntry {
-    pub date: String,
+    pub date: NaiveDate,
     pub coverage: Option<f64>,
     pub success_rate: Option<f64>,
     pub errors: u64,
@@ -671,16 +745,15 @@ pub struct ArchiveEntry {
 }
 
 impl ArchiveEntry {
-    /// Reads the figures from a snapshot's `api/coverage/summary.json`.
-    pub fn from_summary(summary: &serde_json::Value, has_diff: bool) -> Self {
-        let point = HistoryPoint::from_summary(summary);
+    /// A snapshot's figures, from its summary file.
+    pub fn from_summary(summary: &SummaryFile, has_diff: bool) -> Self {
         ArchiveEntry {
-            date: point.date,
-            coverage: point.coverage,
-            success_rate: point.overall_success_rate,
-            errors: summary["findings"]["error"].as_u64().unwrap_or(0),
-            warnings: summary["findings"]["warning"].as_u64().unwrap_or(0),
-            gate_passed: summary["gate"]["passed"].as_bool().unwrap_or(false),
+            date: summary.report.report_date,
+            coverage: summary.coverage(),
+            success_rate: summary.report.overall_success_rate,
+            errors: summary.findings.error,
+            warnings: summary.findings.warning,
+            gate_passed: summary.gate.passed,
             has_diff,
         }
     }

@@ -1,12 +1,15 @@
 //! The gate CI fails on: any error-severity finding, plus the thresholds of `migcov.yaml`'s
 //! `gate:` section or the matching flags (the flags win).
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use super::Finding;
-use crate::model::config::GateConfig;
+use crate::model::config::{GateConfig, MinCoverage};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     pub passed: bool,
     /// Why it failed, one line each; empty when it passed.
@@ -14,20 +17,37 @@ pub struct Verdict {
     /// The thresholds in force and where each came from.
     pub thresholds: Vec<Threshold>,
     /// The names of the thresholds that failed (`fail_under`, `max_missing_records`).
-    pub failed_thresholds: Vec<&'static str>,
+    pub failed_thresholds: Vec<Cow<'static, str>>,
     /// The same thresholds, for colour bands that must agree with the gate.
     #[serde(skip)]
     pub config: GateConfig,
 }
 
 /// One gate threshold in force.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Threshold {
     /// `fail_under`, `min_domain_coverage` or `max_missing_records`.
-    pub name: &'static str,
-    pub value: serde_json::Value,
+    pub name: Cow<'static, str>,
+    pub value: ThresholdValue,
     /// `--fail-under` or `migcov.yaml gate.fail_under`, ...
     pub source: String,
+}
+
+/// A threshold's value: a count (`max_missing_records`), a rate (`fail_under`) or the
+/// domains' minimum coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ThresholdValue {
+    Count(u64),
+    Rate(f64),
+    Domains(MinCoverage),
+}
+
+impl std::fmt::Display for ThresholdValue {
+    /// As JSON: `0.9`, `100`, `{"CLINICAL":0.99}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(self).map_err(|_| std::fmt::Error)?)
+    }
 }
 
 /// Where each threshold of a [`GateConfig`] came from: a flag or `migcov.yaml`.
@@ -97,22 +117,22 @@ pub fn gate(
     let mut thresholds = Vec::new();
     if let Some(v) = config.fail_under {
         thresholds.push(Threshold {
-            name: "fail_under",
-            value: serde_json::json!(v),
+            name: "fail_under".into(),
+            value: ThresholdValue::Rate(v),
             source: sources.fail_under.clone(),
         });
     }
     if let Some(v) = &config.min_domain_coverage {
         thresholds.push(Threshold {
-            name: "min_domain_coverage",
-            value: serde_json::to_value(v).unwrap_or_default(),
+            name: "min_domain_coverage".into(),
+            value: ThresholdValue::Domains(v.clone()),
             source: sources.min_domain_coverage.clone(),
         });
     }
     if let Some(v) = config.max_missing_records {
         thresholds.push(Threshold {
-            name: "max_missing_records",
-            value: serde_json::json!(v),
+            name: "max_missing_records".into(),
+            value: ThresholdValue::Count(v),
             source: sources.max_missing_records.clone(),
         });
     }
@@ -131,7 +151,7 @@ pub fn gate(
     if let Some(minimum) = config.fail_under {
         let rate = overall_success_rate.unwrap_or(0.0);
         if rate < minimum {
-            failed_thresholds.push("fail_under");
+            failed_thresholds.push("fail_under".into());
             reasons.push(format!(
                 "overall success rate {:.2}% is below {} {:.2}%",
                 rate * 100.0,
@@ -143,7 +163,7 @@ pub fn gate(
     if let Some(maximum) = config.max_missing_records {
         let missing = missing_records;
         if missing > maximum {
-            failed_thresholds.push("max_missing_records");
+            failed_thresholds.push("max_missing_records".into());
             reasons.push(format!(
                 "{missing} legacy records have no mapping, more than {} {maximum}",
                 sources.max_missing_records

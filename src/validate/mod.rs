@@ -22,6 +22,11 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::load::tables::{FILE_COL, ROW_COL};
+use std::borrow::Cow;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
 use crate::load::Inputs;
 use crate::measure::Measures;
 use crate::model::config::{MinCoverage, SeverityOverride, Waiver};
@@ -30,10 +35,10 @@ pub use gate::{gate, GateSources, Verdict};
 pub use registry::{find as find_rule, Family, Rule, RuleId, RULES};
 
 /// What a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Subject {
     /// `script`, `entity`, `domain`, `table`, `file` or `report`.
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     pub name: String,
     /// The script's or entity's id, for links to its page.
     pub id: Option<Uuid>,
@@ -42,7 +47,7 @@ pub struct Subject {
 impl Subject {
     pub fn new(kind: &'static str, name: impl Into<String>) -> Self {
         Subject {
-            kind,
+            kind: Cow::Borrowed(kind),
             name: name.into(),
             id: None,
         }
@@ -55,21 +60,21 @@ impl Subject {
 }
 
 /// One value of a sample row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Field {
     pub name: String,
     pub value: String,
 }
 
 /// One violating row, with where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Sample {
     pub file: String,
     pub row: Option<u64>,
     pub fields: Vec<Field>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     pub rule: RuleId,
     pub severity: Severity,
@@ -80,6 +85,7 @@ pub struct Finding {
     pub samples: Vec<Sample>,
     /// Every violating row, kept only when `--failures-dir` asks for them.
     #[serde(skip)]
+    #[schemars(skip)]
     pub rows: Option<DataFrame>,
     /// The waiver in `migcov.yaml` that accepts this finding: it is shown, marked waived,
     /// and does not fail the gate.

@@ -54,10 +54,10 @@ crate::validate::registry::declare_rules! {
 }
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Check {
     pub rule: RuleId,
-    pub label: &'static str,
+    pub label: std::borrow::Cow<'static, str>,
     pub expected: i64,
     /// `None` when the export it comes from was not given.
     pub actual: Option<i64>,
@@ -70,7 +70,7 @@ pub struct Check {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct EntityReconciliation {
     pub entity_id: Uuid,
     pub entity: String,
@@ -94,7 +94,7 @@ fn agg_by(frame: LazyFrame, key: Expr, aggregate: Expr) -> PolarsResult<BTreeMap
 
 fn check(
     rule: RuleId,
-    label: &'static str,
+    label: impl Into<std::borrow::Cow<'static, str>>,
     expected: i64,
     actual: Option<i64>,
     tolerance: f64,
@@ -102,7 +102,7 @@ fn check(
     let delta = actual.map(|a| a - expected);
     Check {
         rule,
-        label,
+        label: label.into(),
         expected,
         actual,
         delta,
@@ -256,7 +256,7 @@ pub fn reconcile(
                 )),
                 ..crate::validate::reconcile::check(
                     check.rule,
-                    check.label,
+                    check.label.clone(),
                     expected,
                     check.actual,
                     tolerance,
@@ -267,7 +267,7 @@ pub fn reconcile(
                 note: Some(format!("judged with {} (shared {what})", first.name)),
                 ..crate::validate::reconcile::check(
                     check.rule,
-                    check.label,
+                    check.label.clone(),
                     check.expected,
                     None,
                     tolerance,

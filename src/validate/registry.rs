@@ -7,11 +7,13 @@
 //! retired rule stays listed, marked removed. The slice is sorted by id (a test checks it)
 //! and feeds `migcov rules`, the README's rule table, the validation pages and JUnit.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Severity;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
     Coverage,
@@ -129,6 +131,28 @@ impl std::fmt::Display for RuleId {
 impl Serialize for RuleId {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleId {
+    /// A rule id read back from a report: one of the registry's, or an error naming it.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        find(&id)
+            .map(|rule| rule.code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule {id:?}")))
+    }
+}
+
+impl schemars::JsonSchema for RuleId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RuleId".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": RULES.iter().map(|r| r.id).collect::<Vec<_>>(),
+        })
     }
 }
 

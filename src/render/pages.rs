@@ -1,0 +1,167 @@
+//! The template context of every page, as types: what a template may read is declared here,
+//! and `--dump-context` writes exactly these (with `meta`, `root` and `nav`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::archive::diff::Diff;
+use crate::measure::ledger::LedgerTotals;
+use crate::measure::missing::MissingTable;
+use crate::model::config::{Band, Thresholds};
+use crate::model::{Category, CoverageReport, Status};
+use crate::report::{
+    ArchiveEntry, Count, DeclaredFigures, DomainView, EntityView, ExclusionView, FindingCounts,
+    HistoryPoint, LedgerDomain, LedgerView, ScriptView, Unlinked,
+};
+use crate::validate::reconcile::EntityReconciliation;
+use crate::validate::{Finding, Verdict};
+
+/// Inline SVG charts by name.
+pub type Charts = BTreeMap<&'static str, String>;
+
+/// `index.html`: the headline.
+#[derive(Serialize)]
+pub struct Index<'a> {
+    pub summary: &'a CoverageReport,
+    pub coverage: Option<f64>,
+    pub summary_band: Band,
+    pub success_band: Band,
+    pub attempts_success_rate: Option<f64>,
+    pub domains: &'a [DomainView],
+    pub ledger: Option<&'a LedgerTotals>,
+    pub ledger_band: Option<Band>,
+    /// The ledger's tables of no domain.
+    pub no_domain: Option<&'a LedgerDomain>,
+    pub declared: &'a DeclaredFigures,
+    pub unlinked: &'a Option<Unlinked>,
+    /// How many exclusions are declared.
+    pub exclusions: usize,
+    pub by_status: &'a [Count<Status>],
+    pub by_category: &'a [Count<Category>],
+    pub finding_counts: &'a FindingCounts,
+    pub verdict: &'a Verdict,
+    pub thresholds: &'a Thresholds,
+    pub charts: Charts,
+    /// Empty unless there are earlier snapshots.
+    pub history: &'a [HistoryPoint],
+    pub archive: bool,
+}
+
+/// `ledger/index.html`.
+#[derive(Serialize)]
+pub struct Ledger<'a> {
+    pub ledger: Option<&'a LedgerView>,
+    pub exclusions: usize,
+}
+
+/// `ledger/exclusions.html`: exclusions and waived findings.
+#[derive(Serialize)]
+pub struct Exclusions<'a> {
+    pub exclusions: &'a [ExclusionView],
+    pub waivers: Vec<&'a Finding>,
+}
+
+/// `domains/<domain>.html`.
+#[derive(Serialize)]
+pub struct Domain<'a> {
+    pub domain: &'a DomainView,
+    pub entities: Vec<&'a EntityView>,
+}
+
+/// `scripts/index.html`.
+#[derive(Serialize)]
+pub struct Scripts<'a> {
+    pub scripts: &'a [ScriptView],
+}
+
+/// `scripts/<id>.html`.
+#[derive(Serialize)]
+pub struct Script<'a> {
+    pub script: &'a ScriptView,
+    pub charts: Charts,
+    pub findings: Vec<&'a Finding>,
+}
+
+/// `entities/index.html`.
+#[derive(Serialize)]
+pub struct Entities<'a> {
+    pub entities: &'a [EntityView],
+}
+
+/// A rule and its result, for the rule index and a rule's page.
+#[derive(Serialize)]
+pub struct RuleRow {
+    pub id: &'static str,
+    pub family: &'static str,
+    pub severity: &'static str,
+    pub summary: &'static str,
+    pub docs: &'static str,
+    pub findings: u64,
+    pub violations: u64,
+}
+
+/// `validate/index.html`: every rule.
+#[derive(Serialize)]
+pub struct Findings<'a> {
+    pub rules: &'a [RuleRow],
+    pub finding_counts: &'a FindingCounts,
+    pub verdict: &'a Verdict,
+    pub missing_records: u64,
+}
+
+/// `validate/<rule>.html`: a rule with findings.
+#[derive(Serialize)]
+pub struct Rule<'a> {
+    pub rule: &'a RuleRow,
+    pub findings: Vec<&'a Finding>,
+    pub violations: u64,
+}
+
+/// `validate/missing.html`.
+#[derive(Serialize)]
+pub struct Missing<'a> {
+    pub findings: Vec<&'a Finding>,
+    pub tables: &'a [MissingTable],
+    pub missing_records: u64,
+    pub has_source_ids: bool,
+}
+
+/// `validate/reconcile.html`.
+#[derive(Serialize)]
+pub struct Reconcile<'a> {
+    pub rows: &'a [EntityReconciliation],
+    /// The checks' labels, the table's columns.
+    pub labels: Vec<&'a str>,
+    pub chart: Option<String>,
+    pub tolerance: f64,
+}
+
+/// `archive/index.html`.
+#[derive(Serialize)]
+pub struct Archive<'a> {
+    pub entries: &'a [ArchiveEntry],
+}
+
+/// `diff.html`.
+#[derive(Serialize)]
+pub struct DiffPage<'a> {
+    pub diff: &'a Diff,
+}
+
+/// `--single-file`: the report in one page.
+#[derive(Serialize)]
+pub struct Single<'a> {
+    pub style: &'a str,
+    pub chart: String,
+    pub summary: &'a CoverageReport,
+    pub coverage: Option<f64>,
+    pub unlinked: &'a Option<Unlinked>,
+    pub verdict: &'a Verdict,
+    pub finding_counts: &'a FindingCounts,
+    pub domains: &'a [DomainView],
+    pub scripts: &'a [ScriptView],
+    pub findings: &'a [Finding],
+    pub reconciliation: &'a [EntityReconciliation],
+    pub labels: Vec<&'a str>,
+}
