@@ -1,15 +1,15 @@
-//! The README's help text and rule table are generated from the code; these tests fail
-//! when they drift apart.
+//! The help texts (docs/commands.md) and the rule table (docs/rules.md) are generated from
+//! the code; these tests fail when they drift apart.
 
 use assert_cmd::Command;
 
-fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+fn read(file: &str) -> String {
+    std::fs::read_to_string(format!("{}/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
-/// The text between `<!-- name -->` and `<!-- /name -->`.
-fn section(name: &str) -> String {
-    let text = readme();
+/// The text between `<!-- name -->` and `<!-- /name -->` in `file`.
+fn section(file: &str, name: &str) -> String {
+    let text = read(file);
     let start = text
         .find(&format!("<!-- {name} -->\n"))
         .expect("start marker")
@@ -29,33 +29,33 @@ fn help(command: &str) -> String {
 }
 
 #[test]
-fn build_help_matches_the_readme() {
+fn build_help_matches_the_docs() {
     assert_eq!(
-        section("help:build"),
+        section("docs/commands.md", "help:build"),
         format!("```text\n{}```\n", help("build"))
     );
 }
 
 #[test]
-fn validate_help_matches_the_readme() {
+fn validate_help_matches_the_docs() {
     assert_eq!(
-        section("help:validate"),
+        section("docs/commands.md", "help:validate"),
         format!("```text\n{}```\n", help("validate"))
     );
 }
 
 #[test]
-fn generate_help_matches_the_readme() {
+fn generate_help_matches_the_docs() {
     assert_eq!(
-        section("help:generate"),
+        section("docs/commands.md", "help:generate"),
         format!("```text\n{}```\n", help("generate"))
     );
 }
 
 #[test]
-fn collect_help_matches_the_readme() {
+fn collect_help_matches_the_docs() {
     assert_eq!(
-        section("help:collect"),
+        section("docs/commands.md", "help:collect"),
         format!("```text\n{}```\n", help("collect"))
     );
 }
@@ -71,5 +71,5 @@ fn rule_table_matches_the_registry() {
             rule.summary
         ));
     }
-    assert_eq!(section("rules"), table);
+    assert_eq!(section("docs/rules.md", "rules"), table);
 }
