@@ -62,7 +62,7 @@ pub struct RuleArgs {
 /// Flags shared by `build` and `validate`: what to read and how to judge it.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The data folder: manifests and exports (see the README's input contract).
+    /// The data folder: manifests and exports (see docs/input-contract.md).
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data: PathBuf,
     /// A folder of migration scripts (*.ts) to reconcile against the manifests. Overrides
@@ -208,7 +208,7 @@ pub struct CollectArgs {
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub out: PathBuf,
     /// What to read: schemas, tables, the bookkeeping queries, pgloader's summary, files to
-    /// copy (see the README). Without it: every table of the default schema, mappings by
+    /// copy (see docs/collect.md). Without it: every table of the default schema, mappings by
     /// convention.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -224,7 +224,7 @@ pub struct CollectArgs {
     pub init: Option<PathBuf>,
     /// Compare each legacy table's ids with the mappings in the databases and fetch only
     /// the differences: one anti-join when one server sees both, else checksums of key
-    /// ranges (see pushdown in the README). Needs a mappings query.
+    /// ranges (see docs/collect.md, pushdown). Needs a mappings query.
     #[arg(long)]
     pub pushdown: bool,
 }

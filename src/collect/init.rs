@@ -366,7 +366,7 @@ fn query_line(
 fn collect_yaml(found: &Found) -> String {
     let mut out = String::from(
         "# collect.yaml: what `migcov collect` reads. Written by `migcov collect --init`;\n\
-         # every key is optional. See the README's \"migcov collect\" section.\n\n",
+         # every key is optional. See docs/collect.md in migcov's repository.\n\n",
     );
     out.push_str("source:\n");
     if found.source != db::Kind::Sqlite {
@@ -452,7 +452,7 @@ fn collect_yaml(found: &Found) -> String {
     out
 }
 
-const MIGCOV_YAML: &str = "# migcov.yaml: report settings (see the README's input contract).\n\
+const MIGCOV_YAML: &str = "# migcov.yaml: report settings (see docs/input-contract.md in migcov's repository).\n\
 title: Migration coverage\n\
 # timezone: UTC            # zone of timestamps written without an offset\n\
 # exclusions:             # legacy rows left out on purpose\n\

@@ -4,7 +4,7 @@
 //! walking rows; only the small results (one row per script or per execution) are turned into
 //! Rust values. Manifest records (scripts, domains, entities) are small and summed directly.
 //!
-//! Definitions (the README repeats them):
+//! Definitions (docs/figures.md repeats them):
 //! - a script's metrics totals are sums over the executions (rows of `metrics/`) of its
 //!   final runs (see [`FINAL_RUN`]); its computed success rate is
 //!   `Σ records_successful / Σ records_processed` over them; the same sums over every

@@ -5,7 +5,7 @@
 //! [`registry!`] below lists them once, giving the [`RuleId`] enum (a misspelt id does not
 //! compile) and the [`RULES`] slice. Ids are `family.subject.check` and never reused; a
 //! retired rule stays listed, marked removed. The slice is sorted by id (a test checks it)
-//! and feeds `migcov rules`, the README's rule table, the validation pages and JUnit.
+//! and feeds `migcov rules`, the rule table in docs/rules.md, the validation pages and JUnit.
 
 use serde::{Deserialize, Serialize};
 

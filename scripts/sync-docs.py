@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Regenerates the README's generated sections (the help texts and the rule table) from the
-binary, so they never drift; tests/readme.rs fails when they do.
+"""Regenerates the manual's generated sections (the help texts in docs/commands.md, the rule
+table in docs/rules.md) from the binary, so they never drift; tests/readme.rs fails when they
+do.
 
-Usage: scripts/sync-readme.py [path/to/migcov]  (default: target/debug/migcov)
+Usage: scripts/sync-docs.py [path/to/migcov]  (default: target/debug/migcov)
 """
 import re
 import subprocess
@@ -20,16 +21,19 @@ def run(*args):
 def replace(text, name, body):
     pattern = re.compile(rf"(<!-- {re.escape(name)} -->\n).*?(<!-- /{re.escape(name)} -->)", re.S)
     if not pattern.search(text):
-        sys.exit(f"README.md has no <!-- {name} --> section")
+        sys.exit(f"no <!-- {name} --> section")
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
-readme = (ROOT / "README.md").read_text()
+commands = ROOT / "docs/commands.md"
+text = commands.read_text()
 for command in ["build", "validate", "generate", "collect"]:
-    readme = replace(readme, f"help:{command}", f"```text\n{run(command, '--help')}```\n")
+    text = replace(text, f"help:{command}", f"```text\n{run(command, '--help')}```\n")
+commands.write_text(text)
+
 table = "| id | severity | checks that |\n|---|---|---|\n"
 for line in run("rules").splitlines():
     rule, severity, summary = line[:45].strip(), line[45:54].strip(), line[54:].strip()
     table += f"| `{rule}` | {severity} | {summary} |\n"
-readme = replace(readme, "rules", table)
-(ROOT / "README.md").write_text(readme)
+rules = ROOT / "docs/rules.md"
+rules.write_text(replace(rules.read_text(), "rules", table))
