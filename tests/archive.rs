@@ -87,6 +87,9 @@ fn junit_is_schema_valid_and_lists_each_failing_rule() {
     assert!(xml.contains(
         r#"<failure type="error" message="3 findings, 105 violating rows: entity: messages; entity: offices; entity: patients">"#
     ));
+    // One of a thing is singular.
+    assert!(!xml.contains("1 findings") && !xml.contains(" 1 violating rows"));
+    assert!(xml.contains(r#"message="1 finding, "#), "{xml}");
     for family in ["coverage", "integrity", "missing", "reconcile", "load"] {
         assert!(xml.contains(&format!(r#"<testsuite name="{family}""#)));
     }

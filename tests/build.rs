@@ -359,8 +359,17 @@ fn the_committed_site_is_the_build_of_the_bundled_sample() {
     assert_same_tree(
         &out,
         &root.join("site"),
-        "site/ is stale: rebuild it (see README)",
+        "site/ is stale: rebuild it (see docs/development.md)",
     );
+    // One of a thing is singular: the sample declares one exclusion and has one table no
+    // script covers.
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        index.contains(">1 exclusion</a>"),
+        "plural for one exclusion"
+    );
+    assert!(index.contains("in 1 table are not covered"));
+    assert!(!index.contains(" 1 tables") && !index.contains(">1 exclusions"));
 }
 
 /// A copy of the small fixture with one file replaced.

@@ -362,9 +362,10 @@ pub fn markdown(diff: &Diff) -> String {
         diff.findings_resolved.iter().map(finding).collect(),
         &mut out,
     );
+    let persisting = diff.findings_persisting.len() as u64;
     out.push_str(&format!(
-        "\n{} findings persist.\n",
-        diff.findings_persisting.len()
+        "\n{persisting} {}.\n",
+        crate::render::noun(persisting, "finding persists", "findings persist")
     ));
     out
 }

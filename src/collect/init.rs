@@ -452,7 +452,8 @@ fn collect_yaml(found: &Found) -> String {
     out
 }
 
-const MIGCOV_YAML: &str = "# migcov.yaml: report settings (see docs/input-contract.md in migcov's repository).\n\
+const MIGCOV_YAML: &str =
+    "# migcov.yaml: report settings (see docs/input-contract.md in migcov's repository).\n\
 title: Migration coverage\n\
 # timezone: UTC            # zone of timestamps written without an offset\n\
 # exclusions:             # legacy rows left out on purpose\n\

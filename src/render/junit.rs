@@ -44,9 +44,11 @@ impl Case<'_> {
             .map(|f| format!("{}: {}", f.subject.kind, f.subject.name))
             .collect();
         let more = self.findings.len().saturating_sub(5);
+        let findings = self.findings.len() as u64;
         format!(
-            "{} findings, {violations} violating rows: {}{}",
-            self.findings.len(),
+            "{findings} {}, {violations} violating {}: {}{}",
+            super::noun(findings, "finding", "findings"),
+            super::noun(violations, "row", "rows"),
             subjects.join("; "),
             if more > 0 {
                 format!("; and {more} more")

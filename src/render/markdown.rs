@@ -54,9 +54,11 @@ pub fn render(report: &Report, site_link: &str) -> String {
     out.push_str("| Figure | Value |\n|---|---|\n");
     out.push_str(&match &report.unlinked {
         Some(u) => format!(
-            "| Records migrated | not measured: no legacy table is linked to an entity or a script ({} legacy rows in {} tables) |\n",
+            "| Records migrated | not measured: no legacy table is linked to an entity or a script ({} legacy {} in {} {}) |\n",
             format_count(u.rows),
-            format_count(u.tables as i64)
+            super::noun(u.rows.unsigned_abs(), "row", "rows"),
+            format_count(u.tables as i64),
+            super::noun(u.tables, "table", "tables"),
         ),
         None => format!(
             "| Records migrated | {} ({} of {}) |\n",
