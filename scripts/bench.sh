@@ -57,3 +57,12 @@ for name, t, kb in (("migcov build (checks + site)", mt, mk), ("DuckDB (checks o
 print(f"ratio migcov / DuckDB: {mt / dt:.2f}")
 print("agree on every figure:", "yes" if not disagree else f"NO: {disagree}")
 PY
+
+# Every page stays small whatever the size of the migration: long series are binned and
+# the executions listed a thousand to a page (every one in the script's CSV).
+largest=$(find "$work/site" -name '*.html' -printf '%s %P\n' | sort -n | tail -1)
+echo "largest page: $largest bytes"
+if [ "${largest%% *}" -gt 1048576 ]; then
+    echo "a page is over 1 MB" >&2
+    exit 1
+fi

@@ -10,6 +10,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("scripts.html", include_str!("../../templates/scripts.html")),
     ("script.html", include_str!("../../templates/script.html")),
     (
+        "executions.html",
+        include_str!("../../templates/executions.html"),
+    ),
+    (
         "entities.html",
         include_str!("../../templates/entities.html"),
     ),

@@ -324,8 +324,86 @@ pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String
     })
 }
 
-/// Stacked bars per execution: each stack is `(label, colour)` of `series`.
-pub fn stacked(title: &str, desc: &str, series: &[(&str, RGBColor, Vec<f64>)]) -> String {
+/// What the x axis of a chart of executions counts: executions one by one, or bins of
+/// consecutive executions (labelled by the number of each bin's first execution).
+#[derive(Clone, Copy)]
+pub enum Executions<'a> {
+    Each,
+    Bins(&'a [u64]),
+}
+
+impl Executions<'_> {
+    fn desc(self) -> &'static str {
+        match self {
+            Executions::Each => "execution",
+            Executions::Bins(_) => "executions (bins, by first execution)",
+        }
+    }
+
+    fn label(self, v: &f64) -> String {
+        match self {
+            Executions::Each => whole_numbers(v),
+            Executions::Bins(firsts) => match whole_numbers(v).parse::<usize>() {
+                Ok(i) if (1..=firsts.len()).contains(&i) => firsts[i - 1].to_string(),
+                _ => String::new(),
+            },
+        }
+    }
+}
+
+/// Per bin of executions, the lowest to the highest value as a pale bar and the median as
+/// a line.
+pub fn ranges(
+    title: &str,
+    desc: &str,
+    bins: &[(f64, f64, f64)],
+    firsts: &[u64],
+    colour: RGBColor,
+) -> String {
+    let bins: Vec<(f64, f64, f64)> = bins
+        .iter()
+        .map(|(lo, mid, hi)| (finite(*lo), finite(*mid), finite(*hi)))
+        .collect();
+    let axis = Executions::Bins(firsts);
+    svg(title, desc, |root| {
+        let y_max = bins.iter().map(|b| b.2).fold(0.0, f64::max).max(1.0) * 1.1;
+        let x_max = bins.len().max(2) as f64;
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(32)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.5f64..(x_max + 0.5), 0f64..y_max)?;
+        let mut mesh = chart.configure_mesh();
+        let label = |v: &f64| axis.label(v);
+        house_style(&mut mesh, 12)
+            .x_desc(axis.desc())
+            .x_labels(bins.len().clamp(2, 12))
+            .x_label_formatter(&label)
+            .y_label_formatter(&|v| format!("{v:.0}"));
+        mesh.draw()?;
+        let band = colour.mix(0.3);
+        chart.draw_series(bins.iter().enumerate().map(|(i, b)| {
+            let x = (i + 1) as f64;
+            Rectangle::new([(x - 0.3, b.0), (x + 0.3, b.2)], band.filled())
+        }))?;
+        let medians: Vec<(f64, f64)> = bins
+            .iter()
+            .enumerate()
+            .map(|(i, b)| ((i + 1) as f64, b.1))
+            .collect();
+        chart.draw_series(LineSeries::new(medians.iter().copied(), colour.stroke_width(2)))?;
+        Ok(())
+    })
+}
+
+/// Stacked bars per execution (or per bin of executions): each stack is `(label, colour)`
+/// of `series`.
+pub fn stacked(
+    title: &str,
+    desc: &str,
+    series: &[(&str, RGBColor, Vec<f64>)],
+    axis: Executions,
+) -> String {
     let series: &[(&str, RGBColor, Vec<f64>)] = &series
         .iter()
         .map(|(label, colour, values)| {
@@ -350,11 +428,12 @@ pub fn stacked(title: &str, desc: &str, series: &[(&str, RGBColor, Vec<f64>)]) -
             .y_label_area_size(64)
             .build_cartesian_2d(0.5f64..(n as f64 + 0.5), 0f64..y_max)?;
         let mut mesh = chart.configure_mesh();
+        let label = |v: &f64| axis.label(v);
         house_style(&mut mesh, 12)
             .disable_x_mesh()
-            .x_desc("execution")
+            .x_desc(axis.desc())
             .x_labels(n.min(12))
-            .x_label_formatter(&whole_numbers)
+            .x_label_formatter(&label)
             .y_label_formatter(&|v| format!("{v:.0}"));
         mesh.draw()?;
         let mut base = vec![0.0; n];
@@ -438,8 +517,8 @@ mod safety_tests {
             deltas("t", "d", &[]),
             line("t", "d", &odd, BLUE),
             line("t", "d", &[], BLUE),
-            stacked("t", "d", &[("a", BLUE, odd.to_vec())]),
-            stacked("t", "d", &[]),
+            stacked("t", "d", &[("a", BLUE, odd.to_vec())], Executions::Each),
+            stacked("t", "d", &[], Executions::Each),
             trend(
                 "t",
                 "d",

@@ -15,7 +15,7 @@ use walkdir::WalkDir;
 use super::{assets, charts, pages, RenderError};
 use crate::model::{Category, Status};
 use crate::output::Site;
-use crate::report::{Archived, Count, HistoryPoint, Report, ScriptView};
+use crate::report::{Archived, Count, HistoryPoint, Report, ScriptView, EXECUTIONS_PER_PAGE};
 use crate::validate::{Family, Finding, RULES};
 
 /// Formats a whole number with thousands separators: 1234567 → "1,234,567".
@@ -505,13 +505,17 @@ fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
     )
 }
 
-/// A script's charts: throughput and outcomes per execution.
+/// A script's charts: throughput and outcomes per execution, or per bin of executions
+/// when there are more than the charts can show apart.
 fn script_charts(script: &ScriptView) -> pages::Charts {
     let mut out = pages::Charts::new();
     if script.executions.is_empty() {
         return out;
     }
     let n = script.executions.len();
+    if !script.bins.is_empty() {
+        return binned_charts(script);
+    }
     out.insert(
         "throughput",
         charts::line(
@@ -534,9 +538,172 @@ fn script_charts(script: &ScriptView) -> pages::Charts {
                 ("failed", charts::RED, series(|x| x.records_failed)),
                 ("skipped", charts::GREY, series(|x| x.records_skipped)),
             ],
+            charts::Executions::Each,
         ),
     );
     out
+}
+
+/// The charts of a long series, drawn from its bins (listed in the bins table).
+fn binned_charts(script: &ScriptView) -> pages::Charts {
+    let bins = &script.bins;
+    let firsts: Vec<u64> = bins.iter().map(|b| b.first).collect();
+    let about = format!(
+        "{} executions in {} bins of {} consecutive executions, listed in the bins table",
+        script.executions.len(),
+        bins.len(),
+        bins[0].last - bins[0].first + 1
+    );
+    let mut out = pages::Charts::new();
+    out.insert(
+        "throughput",
+        charts::ranges(
+            "Throughput per bin of executions",
+            &format!("{about}; records per second: lowest to highest, and the median"),
+            &bins
+                .iter()
+                .map(|b| (b.throughput_min, b.throughput_median, b.throughput_max))
+                .collect::<Vec<_>>(),
+            &firsts,
+            charts::BLUE,
+        ),
+    );
+    let series = |f: fn(&crate::report::ExecutionBin) -> i64| -> Vec<f64> {
+        bins.iter().map(|b| f(b) as f64).collect()
+    };
+    out.insert(
+        "outcomes",
+        charts::stacked(
+            "Records per bin of executions",
+            &format!("{about}; successful, failed and skipped records summed"),
+            &[
+                ("successful", charts::GREEN, series(|b| b.successful)),
+                ("failed", charts::RED, series(|b| b.failed)),
+                ("skipped", charts::GREY, series(|b| b.skipped)),
+            ],
+            charts::Executions::Bins(&firsts),
+        ),
+    );
+    out
+}
+
+/// The pages listing a script's executions, [`EXECUTIONS_PER_PAGE`] each: the first is the
+/// script's own page, the others `scripts/<id>/executions-<n>.html`.
+fn execution_pages(script: &ScriptView) -> Vec<pages::PageLink> {
+    let n = script.executions.len();
+    (0..n.div_ceil(EXECUTIONS_PER_PAGE).max(1))
+        .map(|i| pages::PageLink {
+            number: i + 1,
+            first: i * EXECUTIONS_PER_PAGE + 1,
+            last: ((i + 1) * EXECUTIONS_PER_PAGE).min(n),
+            href: if i == 0 {
+                format!("{}.html", script.id)
+            } else {
+                format!("{}/executions-{}.html", script.id, i + 1)
+            },
+        })
+        .collect()
+}
+
+/// A script's page, its further execution pages and its executions as CSV.
+fn script_pages(report: &Report, script: &ScriptView, pages: &mut Pages) -> Result<(), RenderError> {
+    let links = execution_pages(script);
+    let csv = format!("{}/executions.csv", script.id);
+    let slice = |link: &pages::PageLink| &script.executions[link.first.min(link.last + 1) - 1..link.last];
+    pages.add(
+        format!("scripts/{}.html", script.id),
+        "script.html",
+        "../",
+        "scripts",
+        pages::Script {
+            script,
+            charts: script_charts(script),
+            findings: report
+                .findings
+                .iter()
+                .filter(|f| f.subject.id == Some(script.id))
+                .collect(),
+            executions: slice(&links[0]),
+            page: &links[0],
+            pages: &links,
+            csv: &csv,
+        },
+    )?;
+    for link in &links[1..] {
+        pages.add(
+            format!("scripts/{}", link.href),
+            "executions.html",
+            "../../",
+            "scripts",
+            pages::Executions {
+                script,
+                executions: slice(link),
+                page: link,
+                pages: &links,
+                csv: "executions.csv",
+            },
+        )?;
+    }
+    if !script.executions.is_empty() {
+        pages.site.add(format!("scripts/{csv}"), executions_csv(&script.executions)?)?;
+    }
+    Ok(())
+}
+
+/// Every execution of a script as CSV. A text that a spreadsheet would run as a formula
+/// (`=`, `+`, `-`, `@`, tab or carriage return first) is written with a `'` before it.
+fn executions_csv(executions: &[crate::measure::Execution]) -> Result<Vec<u8>, RenderError> {
+    use polars::prelude::*;
+    fn text(value: &str) -> String {
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{value}")
+        } else {
+            value.to_string()
+        }
+    }
+    let column = |name: &str, values: Vec<i64>| Column::new(name.into(), values);
+    let mut frame = DataFrame::new_infer_height(vec![
+        column("number", (1..=executions.len() as i64).collect()),
+        Column::new(
+            "execution_date".into(),
+            executions.iter().map(|x| x.execution_date.clone()).collect::<Vec<_>>(),
+        ),
+        column("records_processed", executions.iter().map(|x| x.records_processed).collect()),
+        column("records_successful", executions.iter().map(|x| x.records_successful).collect()),
+        column("records_failed", executions.iter().map(|x| x.records_failed).collect()),
+        column("records_skipped", executions.iter().map(|x| x.records_skipped).collect()),
+        column("execution_time_ms", executions.iter().map(|x| x.execution_time_ms).collect()),
+        Column::new(
+            "throughput_per_second".into(),
+            executions.iter().map(|x| x.throughput_per_second).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "run_id".into(),
+            executions.iter().map(|x| x.run_id.as_deref().map(text)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "final_run".into(),
+            executions.iter().map(|x| x.final_run).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "file".into(),
+            executions.iter().map(|x| text(&x.file)).collect::<Vec<_>>(),
+        ),
+        column("row", executions.iter().map(|x| x.row).collect()),
+    ])
+    .map_err(|e| RenderError::Encode {
+        what: "executions CSV".into(),
+        message: e.to_string(),
+    })?;
+    let mut bytes = Vec::new();
+    CsvWriter::new(&mut bytes)
+        .include_header(true)
+        .finish(&mut frame)
+        .map_err(|e| RenderError::Encode {
+            what: "executions CSV".into(),
+            message: e.to_string(),
+        })?;
+    Ok(bytes)
 }
 
 /// The domain, script and entity pages.
@@ -567,21 +734,7 @@ fn catalogue_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError
         },
     )?;
     for script in &report.scripts {
-        pages.add(
-            format!("scripts/{}.html", script.id),
-            "script.html",
-            "../",
-            "scripts",
-            pages::Script {
-                script,
-                charts: script_charts(script),
-                findings: report
-                    .findings
-                    .iter()
-                    .filter(|f| f.subject.id == Some(script.id))
-                    .collect(),
-            },
-        )?;
+        script_pages(report, script, pages)?;
     }
     pages.add(
         "entities/index.html",

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::archive::diff::Diff;
 use crate::measure::ledger::LedgerTotals;
+use crate::measure::Execution;
 use crate::measure::missing::MissingTable;
 use crate::model::config::{Band, Thresholds};
 use crate::model::{Category, CoverageReport, Status};
@@ -75,12 +76,40 @@ pub struct Scripts<'a> {
     pub scripts: &'a [ScriptView],
 }
 
-/// `scripts/<id>.html`.
+/// `scripts/<id>.html`, with the first page of its executions.
 #[derive(Serialize)]
 pub struct Script<'a> {
     pub script: &'a ScriptView,
     pub charts: Charts,
     pub findings: Vec<&'a Finding>,
+    /// The executions this page lists.
+    pub executions: &'a [Execution],
+    pub page: &'a PageLink,
+    /// Every page of executions, this one included.
+    pub pages: &'a [PageLink],
+    /// Every execution as CSV, relative to the page.
+    pub csv: &'a str,
+}
+
+/// `scripts/<id>/executions-<n>.html`: a further page of a script's executions.
+#[derive(Serialize)]
+pub struct Executions<'a> {
+    pub script: &'a ScriptView,
+    pub executions: &'a [Execution],
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
+    pub csv: &'a str,
+}
+
+/// One page of a script's executions.
+#[derive(Serialize)]
+pub struct PageLink {
+    pub number: usize,
+    /// 1-based numbers of the first and last execution it lists.
+    pub first: usize,
+    pub last: usize,
+    /// Relative to `scripts/`.
+    pub href: String,
 }
 
 /// `entities/index.html`.

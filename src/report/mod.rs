@@ -122,15 +122,79 @@ pub struct ScriptView {
     pub totals: ScriptTotals,
     /// Over every attempt, superseded runs included.
     pub attempts: ScriptTotals,
+    /// Every execution: the page lists [`EXECUTIONS_PER_PAGE`] at a time, the CSV all.
+    #[serde(skip)]
     pub executions: Vec<Execution>,
     /// Records per second of each execution, as recorded or else worked out: the
     /// throughput chart's series.
     #[serde(skip)]
     pub throughput: Vec<f64>,
+    /// The charts' bins when there are more than [`CHART_POINTS`] executions (empty
+    /// otherwise): the charts and their data table show these.
+    pub bins: Vec<ExecutionBin>,
     pub log_counts: LogCounts,
     pub recent_logs: Vec<LogEntry>,
     pub entities: Vec<Link>,
     pub findings: u64,
+}
+
+/// How many points a chart of executions shows at most: a longer series is drawn in bins
+/// of consecutive executions, so every bar and point can be told apart.
+pub const CHART_POINTS: usize = 120;
+
+/// How many executions one page lists; every execution is in the script's CSV.
+pub const EXECUTIONS_PER_PAGE: usize = 1000;
+
+/// Consecutive executions drawn as one point of a chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecutionBin {
+    /// 1-based numbers of its first and last execution.
+    pub first: u64,
+    pub last: u64,
+    /// Records per second: the lowest, the median and the highest of the bin.
+    pub throughput_min: f64,
+    pub throughput_median: f64,
+    pub throughput_max: f64,
+    /// Records of the bin's executions, summed.
+    pub successful: i64,
+    pub failed: i64,
+    pub skipped: i64,
+}
+
+/// The bins of a series longer than [`CHART_POINTS`]: as many equal runs of consecutive
+/// executions as fit (the last may be shorter); none for a shorter series.
+fn bins(executions: &[Execution], throughput: &[f64]) -> Vec<ExecutionBin> {
+    let n = executions.len();
+    if n <= CHART_POINTS {
+        return Vec::new();
+    }
+    let size = n.div_ceil(CHART_POINTS);
+    executions
+        .chunks(size)
+        .zip(throughput.chunks(size))
+        .enumerate()
+        .map(|(i, (runs, rates))| {
+            let mut sorted = rates.to_vec();
+            sorted.sort_by(f64::total_cmp);
+            let middle = sorted.len() / 2;
+            let median = if sorted.len() % 2 == 0 {
+                (sorted[middle - 1] + sorted[middle]) / 2.0
+            } else {
+                sorted[middle]
+            };
+            let first = i * size + 1;
+            ExecutionBin {
+                first: first as u64,
+                last: (first + runs.len() - 1) as u64,
+                throughput_min: sorted[0],
+                throughput_median: median,
+                throughput_max: sorted[sorted.len() - 1],
+                successful: runs.iter().map(|x| x.records_successful).sum(),
+                failed: runs.iter().map(|x| x.records_failed).sum(),
+                skipped: runs.iter().map(|x| x.records_skipped).sum(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -458,6 +522,8 @@ fn script_views(
             // Measured, never claimed: the manifest's figure is shown beside it.
             let success_rate = totals.success_rate;
             let executions = measures.executions.get(&s.id).cloned().unwrap_or_default();
+            let rates = throughput(&executions);
+            let bins = bins(&executions, &rates);
             ScriptView {
                 id: s.id,
                 name: s.name.clone(),
@@ -475,7 +541,8 @@ fn script_views(
                 computed_success_rate: totals.success_rate,
                 band: thresholds.band(success_rate),
                 attempts: measures.attempts.get(&s.id).cloned().unwrap_or_default(),
-                throughput: throughput(&executions),
+                throughput: rates,
+                bins,
                 executions,
                 log_counts: measures.log_counts.get(&s.id).cloned().unwrap_or_default(),
                 recent_logs: measures.recent_logs.get(&s.id).cloned().unwrap_or_default(),

@@ -1,0 +1,119 @@
+//! Pages at scale: a script with thousands of executions gets binned charts, a bins table,
+//! its executions listed a thousand to a page and every one of them in a CSV beside it, and
+//! no page grows past 1 MB.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::{copy_tree, fixtures};
+
+const EXECUTIONS: usize = 5000;
+
+/// The `small` fixture plus `long-migration.ts` with 5,000 executions: execution i (from 1)
+/// processes i records in one second, all successful but every tenth with one failure, and
+/// names the run `=run` (a formula, to a spreadsheet).
+fn long_script() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), dir.path());
+    std::fs::write(
+        dir.path().join("scripts/long.yaml"),
+        "- name: long-migration.ts\n  category: CORE\n  data_domain: CLINICAL\n  \
+         source_table: dispatch_long\n  target_table: longs\n  status: complete\n",
+    )
+    .unwrap();
+    let mut csv = String::from(
+        "script_id,execution_date,records_processed,records_successful,records_failed,\
+         records_skipped,execution_time_ms,run_id\n",
+    );
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    for i in 1..=EXECUTIONS {
+        let at = start + chrono::Duration::minutes(i as i64);
+        let failed = usize::from(i % 10 == 0);
+        writeln!(
+            csv,
+            "long-migration.ts,{}Z,{i},{},{failed},0,1000,=run",
+            at.format("%Y-%m-%dT%H:%M:%S"),
+            i - failed
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("metrics/long.csv"), csv).unwrap();
+    dir
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .replace("&#x2F;", "/")
+}
+
+#[test]
+fn a_long_series_is_binned_paged_and_downloadable() {
+    let data = long_script();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--exit-zero", "--report-date", "2026-11-24", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let scripts: serde_json::Value =
+        serde_json::from_str(&read(&out.join("api/scripts.json"))).unwrap();
+    let id = scripts["scripts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "long-migration.ts")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = read(&out.join(format!("scripts/{id}.html")));
+
+    // 5,000 executions in bins of ⌈5000 / 120⌉ = 42: 119 full bins and one of 2 (4999–5000).
+    // The first bin holds executions 1–42 at 1 to 42 records a second: median 21.5, shown
+    // rounded as 22; it processed 903 records, 4 of them failed (executions 10 to 40).
+    assert_eq!(page.matches("<tr><th scope=\"row\">").count(), 120, "bins");
+    let first = page.find("<tr><th scope=\"row\">1–42</th>").expect("first bin");
+    let first = &page[first..first + page[first..].find("</tr>").unwrap()];
+    assert_eq!(
+        first,
+        "<tr><th scope=\"row\">1–42</th><td class=\"num\">1/s</td><td class=\"num\">22/s</td>\
+         <td class=\"num\">42/s</td><td class=\"num\">899</td><td class=\"num\">4</td>\
+         <td class=\"num\">0</td>"
+    );
+    assert!(page.contains("<th scope=\"row\">4,999–5,000</th>"));
+    assert!(page.contains("5000 executions in 120 bins of 42 consecutive executions"));
+
+    // The script's page lists executions 1–1,000; four more pages list the rest.
+    assert!(page.contains("Executions 1–1,000 of 5,000"));
+    assert!(page.contains(&format!("<a href=\"../scripts/{id}/executions-5.html\">5</a>")));
+    let last = read(&out.join(format!("scripts/{id}/executions-5.html")));
+    assert!(last.contains("Executions 4,001–5,000 of 5,000"));
+    assert!(last.contains("<th scope=\"row\" class=\"num\">4001</th>"));
+    assert!(last.contains("<th scope=\"row\" class=\"num\">5000</th>"));
+    assert!(!out.join(format!("scripts/{id}/executions-6.html")).exists());
+
+    // Every execution in the CSV, the formula-like run id defused.
+    let csv = read(&out.join(format!("scripts/{id}/executions.csv")));
+    assert_eq!(csv.lines().count(), EXECUTIONS + 1);
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,2026-01-01T00:01:00"));
+    assert!(csv.contains(",'=run,") && !csv.contains(",=run,"));
+
+    for entry in walkdir::WalkDir::new(&out) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "html") {
+            let size = entry.metadata().unwrap().len();
+            assert!(size <= 1 << 20, "{}: {size} bytes", entry.path().display());
+        }
+    }
+}
