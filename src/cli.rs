@@ -181,6 +181,11 @@ pub struct GenerateArgs {
     /// Seed of the pseudo-random generator; the same seed and size give the same files.
     #[arg(long, value_name = "S", default_value_t = 42)]
     pub seed: u64,
+    /// The mapping rows' shape: `narrow` (whole-number legacy ids, short metadata) or
+    /// `realistic` (a UUID id on every row, text legacy ids, upper-case UUIDs in some
+    /// tables, a metadata object of about 200 bytes).
+    #[arg(long, value_enum, default_value_t = crate::generate::Shape::Narrow)]
+    pub shape: crate::generate::Shape,
 }
 
 #[derive(Debug, Args)]

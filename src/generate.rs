@@ -608,12 +608,48 @@ fn iso(ms: i64) -> String {
 /// chunks of 2^20 held 0.9 GiB).
 const MAPPING_CHUNK: usize = 1 << 18;
 
+/// What the mapping rows look like.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Whole-number legacy ids and short metadata: the shape of the first benchmarks.
+    #[default]
+    Narrow,
+    /// As a real export has them: a UUID `id` on every row, text legacy ids (whole numbers
+    /// written as text, and prefixed codes such as `MSG-0000001234` in the tables of
+    /// [`TEXT_KEYS`]), upper-case UUIDs in the tables of [`UPPER_CASE_UUIDS`], and a JSON
+    /// metadata object of about 200 bytes on every row.
+    Realistic,
+}
+
+/// Entity types whose legacy ids are prefixed codes in the realistic shape.
+const TEXT_KEYS: &[(&str, &str)] = &[
+    ("MESSAGE", "MSG"),
+    ("COMMENT", "CMT"),
+    ("NOTIFICATION", "NTF"),
+    ("SESSION", "SES"),
+    ("PAYMENT", "PAY"),
+];
+
+/// Entity types whose modern ids are upper-case UUIDs in the realistic shape.
+const UPPER_CASE_UUIDS: &[&str] = &["PATIENT", "INVOICE", "USER"];
+
+/// The legacy id of row `n` of a table of `entity_type`, as the shape writes it.
+fn legacy_key(shape: Shape, entity_type: &str, n: i64) -> String {
+    match TEXT_KEYS.iter().find(|(t, _)| *t == entity_type) {
+        Some((_, prefix)) if shape == Shape::Realistic => format!("{prefix}-{n:010}"),
+        _ => n.to_string(),
+    }
+}
+
 /// The mappings export, written in chunks as the entities are generated.
 struct MappingSink {
     path: PathBuf,
+    shape: Shape,
     writer: polars::io::parquet::write::BatchedWriter<BufWriter<File>>,
+    ids: Vec<String>,
     types: Vec<String>,
     legacy: Vec<i64>,
+    legacy_text: Vec<String>,
     modern: Vec<String>,
     batch: Vec<String>,
     at: Vec<String>,
@@ -621,24 +657,37 @@ struct MappingSink {
 }
 
 impl MappingSink {
-    fn create(path: PathBuf) -> Result<MappingSink, GenerateError> {
-        let schema = Schema::from_iter([
+    fn create(path: PathBuf, shape: Shape) -> Result<MappingSink, GenerateError> {
+        let mut fields = vec![
             Field::new("entity_type".into(), DataType::String),
-            Field::new("legacy_id".into(), DataType::Int64),
+            Field::new(
+                "legacy_id".into(),
+                match shape {
+                    Shape::Narrow => DataType::Int64,
+                    Shape::Realistic => DataType::String,
+                },
+            ),
             Field::new("modern_id".into(), DataType::String),
             Field::new("migration_batch".into(), DataType::String),
             Field::new("migrated_at".into(), DataType::String),
             Field::new("metadata".into(), DataType::String),
-        ]);
+        ];
+        if shape == Shape::Realistic {
+            fields.insert(0, Field::new("id".into(), DataType::String));
+        }
+        let schema = Schema::from_iter(fields);
         let file = create(&path)?;
         let writer = ParquetWriter::new(file)
             .batched(&schema)
             .map_err(polars_err(&path))?;
         Ok(MappingSink {
             path,
+            shape,
             writer,
+            ids: Vec::new(),
             types: Vec::new(),
             legacy: Vec::new(),
+            legacy_text: Vec::new(),
             modern: Vec::new(),
             batch: Vec::new(),
             at: Vec::new(),
@@ -646,40 +695,71 @@ impl MappingSink {
         })
     }
 
+    /// One mapping row; the realistic shape adds its `id`, writes the legacy id as text,
+    /// upper-cases the UUIDs of some types and widens the metadata.
+    #[allow(clippy::too_many_arguments)] // one argument per column
     fn push(
         &mut self,
+        rng: &mut ChaCha8Rng,
         entity_type: &str,
         legacy: i64,
-        modern: String,
+        mut modern: String,
         batch: String,
         at: String,
         meta: String,
     ) -> Result<(), GenerateError> {
         self.types.push(entity_type.to_string());
-        self.legacy.push(legacy);
+        match self.shape {
+            Shape::Narrow => {
+                self.legacy.push(legacy);
+                self.meta.push(meta);
+            }
+            Shape::Realistic => {
+                self.ids.push(uuid(rng));
+                self.legacy_text
+                    .push(legacy_key(self.shape, entity_type, legacy));
+                if UPPER_CASE_UUIDS.contains(&entity_type) {
+                    modern = modern.to_uppercase();
+                }
+                let checksum: u64 = rng.random();
+                self.meta.push(format!(
+                    "{{\"export\":{meta},\"source_schema\":\"legacy\",\"attempt\":1,\
+                     \"checksum\":\"{checksum:016x}\",\"operator\":\"migration-runner\",\
+                     \"tags\":[\"nightly\",\"{batch}\"]}}"
+                ));
+            }
+        }
         self.modern.push(modern);
         self.batch.push(batch);
         self.at.push(at);
-        self.meta.push(meta);
-        if self.legacy.len() >= MAPPING_CHUNK {
+        if self.types.len() >= MAPPING_CHUNK {
             self.flush()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), GenerateError> {
-        if self.legacy.is_empty() {
+        if self.types.is_empty() {
             return Ok(());
         }
-        let frame = df!(
-            "entity_type" => std::mem::take(&mut self.types),
-            "legacy_id" => std::mem::take(&mut self.legacy),
-            "modern_id" => std::mem::take(&mut self.modern),
-            "migration_batch" => std::mem::take(&mut self.batch),
-            "migrated_at" => std::mem::take(&mut self.at),
-            "metadata" => std::mem::take(&mut self.meta),
-        )
-        .map_err(polars_err(&self.path))?;
+        let legacy = match self.shape {
+            Shape::Narrow => Column::new("legacy_id".into(), std::mem::take(&mut self.legacy)),
+            Shape::Realistic => {
+                Column::new("legacy_id".into(), std::mem::take(&mut self.legacy_text))
+            }
+        };
+        let mut columns = vec![
+            Column::new("entity_type".into(), std::mem::take(&mut self.types)),
+            legacy,
+            Column::new("modern_id".into(), std::mem::take(&mut self.modern)),
+            Column::new("migration_batch".into(), std::mem::take(&mut self.batch)),
+            Column::new("migrated_at".into(), std::mem::take(&mut self.at)),
+            Column::new("metadata".into(), std::mem::take(&mut self.meta)),
+        ];
+        if self.shape == Shape::Realistic {
+            columns.insert(0, Column::new("id".into(), std::mem::take(&mut self.ids)));
+        }
+        let frame = DataFrame::new_infer_height(columns).map_err(polars_err(&self.path))?;
         self.writer
             .write_batch(&frame)
             .map_err(polars_err(&self.path))
@@ -724,12 +804,23 @@ struct Generator {
     target_inventory: String,
     manifests: BTreeMap<Category, String>,
     mappings: MappingSink,
+    shape: Shape,
     base: i64,
     log_seq: u64,
     metric_seq: u64,
 }
 
 pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, GenerateError> {
+    generate_shaped(out, records, seed, Shape::Narrow)
+}
+
+/// [`generate`], with mapping rows of the given shape.
+pub fn generate_shaped(
+    out: &Path,
+    records: u64,
+    seed: u64,
+    shape: Shape,
+) -> Result<Summary, GenerateError> {
     if records < 100 {
         return Err(GenerateError::TooSmall(records));
     }
@@ -755,7 +846,11 @@ pub fn generate(out: &Path, records: u64, seed: u64) -> Result<Summary, Generate
         source_inventory: String::from("table,row_count\n"),
         target_inventory: String::from("table,row_count\n"),
         manifests: BTreeMap::new(),
-        mappings: MappingSink::create(out.join("mappings").join("legacy-mappings.parquet"))?,
+        mappings: MappingSink::create(
+            out.join("mappings").join("legacy-mappings.parquet"),
+            shape,
+        )?,
+        shape,
         base: 1000,
         log_seq: 0,
         metric_seq: 0,
@@ -1186,8 +1281,9 @@ impl Generator {
             .join(format!("{}.csv", spec.source));
         let mut ids = create(&path)?;
         ids.write_all(b"id\n").map_err(io_err(&path))?;
+        let entity_type = spec.entity.map_or("", |(_, t)| t);
         for id in self.base + 1..=self.base + total {
-            writeln!(ids, "{id}").map_err(io_err(&path))?;
+            writeln!(ids, "{}", legacy_key(self.shape, entity_type, id)).map_err(io_err(&path))?;
         }
         ids.flush().map_err(io_err(&path))
     }
@@ -1237,6 +1333,7 @@ impl Generator {
                 first_ids.push(legacy);
             }
             self.mappings.push(
+                &mut self.rng,
                 entity_type,
                 legacy,
                 modern,
@@ -1251,6 +1348,7 @@ impl Generator {
             for (d, legacy) in first_ids.iter().take(dup as usize).enumerate() {
                 let modern = uuid(&mut self.rng);
                 self.mappings.push(
+                    &mut self.rng,
                     entity_type,
                     *legacy,
                     modern,
@@ -1271,6 +1369,7 @@ impl Generator {
             for o in 0..orphans {
                 let modern = uuid(&mut self.rng);
                 self.mappings.push(
+                    &mut self.rng,
                     entity_type,
                     base + total + 1 + o,
                     modern,

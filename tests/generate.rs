@@ -7,12 +7,50 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use common::run;
+use migcov::generate::Shape;
 use migcov::model::Status;
 use serde_json::Value;
 
 fn generate(out: &Path, records: u64, seed: u64) -> Value {
-    migcov::generate::generate(out, records, seed).unwrap();
+    generate_as(out, records, seed, Shape::Narrow)
+}
+
+fn generate_as(out: &Path, records: u64, seed: u64, shape: Shape) -> Value {
+    migcov::generate::generate_shaped(out, records, seed, shape).unwrap();
     serde_json::from_slice(&std::fs::read(out.join("expected_defects.json")).unwrap()).unwrap()
+}
+
+/// The realistic shape's mapping rows: a UUID `id`, text legacy ids (prefixed codes for
+/// messages, as their source ids), upper-case UUIDs for patients, metadata objects.
+fn realistic_rows(data: &Path) {
+    use polars::prelude::*;
+    let path = data.join("mappings/legacy-mappings.parquet");
+    let frame = LazyFrame::scan_parquet(PlRefPath::try_from_path(&path).unwrap(), Default::default())
+        .unwrap()
+        .collect()
+        .unwrap();
+    let names: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["id", "entity_type", "legacy_id", "modern_id", "migration_batch", "migrated_at", "metadata"]
+    );
+    assert_eq!(frame.column("legacy_id").unwrap().dtype(), &DataType::String);
+    let row = |entity_type: &str| -> Vec<String> {
+        let types = frame.column("entity_type").unwrap().str().unwrap();
+        let i = (0..frame.height()).find(|&i| types.get(i) == Some(entity_type)).unwrap();
+        ["id", "legacy_id", "modern_id", "metadata"]
+            .iter()
+            .map(|c| frame.column(c).unwrap().str().unwrap().get(i).unwrap().to_string())
+            .collect()
+    };
+    let message = row("MESSAGE");
+    assert!(message[1].starts_with("MSG-"), "{message:?}");
+    assert_eq!(message[0].len(), 36);
+    assert!(message[3].starts_with("{\"export\":{") && message[3].len() > 150, "{message:?}");
+    let patient = row("PATIENT");
+    assert_eq!(patient[2], patient[2].to_uppercase());
+    let ids = std::fs::read_to_string(data.join("source_ids/dispatch_message.csv")).unwrap();
+    assert!(ids.lines().nth(1).unwrap().starts_with("MSG-"));
 }
 
 fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
@@ -32,8 +70,22 @@ fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn injected_defects_are_found_with_their_exact_counts() {
+    defects_are_found(Shape::Narrow);
+}
+
+/// Mapping rows as a real export has them (UUID ids, text legacy ids, upper-case UUIDs,
+/// wide metadata) carry the same defects, found with the same counts.
+#[test]
+fn injected_defects_are_found_in_the_realistic_shape_too() {
+    defects_are_found(Shape::Realistic);
+}
+
+fn defects_are_found(shape: Shape) {
     let dir = tempfile::tempdir().unwrap();
-    let expected = generate(dir.path(), 5_000, 7)["defects"].clone();
+    let expected = generate_as(dir.path(), 5_000, 7, shape)["defects"].clone();
+    if shape == Shape::Realistic {
+        realistic_rows(dir.path());
+    }
     let (inputs, measures, findings) = run(dir.path());
 
     // The excluded table is in the ledger as excluded, not as uncovered.
