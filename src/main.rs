@@ -237,198 +237,232 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     match cli.command {
-        Command::Build(args) => {
-            let config = match args.into_config() {
-                Ok(config) => config,
-                Err(message) => return fail(message),
-            };
-            let to_stdout = [
-                &config.json,
-                &config.junit,
-                &config.summary_md,
-                &config.single_file,
-            ]
-            .into_iter()
-            .flatten()
-            .any(|path| migcov::output::stream_of(path) == Some(1));
-            STATUS_TO_STDERR.store(to_stdout, std::sync::atomic::Ordering::Relaxed);
-            let spinner = spinner();
-            let timings = Timings::from_env();
-            let progress = |step: &str| {
-                timings.step(step);
-                spinner.set_message(step.to_string());
-            };
-            let result = migcov::build(&config, &progress);
-            timings.step("done");
-            spinner.finish_and_clear();
-            match result {
-                Ok(outcome) => {
-                    let s = &outcome.report.summary;
-                    let f = &outcome.report.finding_counts;
-                    let migrated = match &outcome.report.unlinked {
-                        // No figure rests on no link (`Report::unlinked`).
-                        Some(u) => format!(
-                            "records migrated not measured (none of {} legacy tables is linked to an entity or a script)",
-                            u.tables
-                        ),
-                        None => format!(
-                            "{} of {} records migrated ({})",
-                            s.migrated_records,
-                            s.total_records,
-                            format_percent(ratio(s.migrated_records, s.total_records))
-                        ),
-                    };
-                    status!(
-                        "migcov: wrote {} files to {}: {migrated}, success rate {}, {} errors, {} warnings",
-                        outcome.files,
-                        config.out.display(),
-                        format_percent(s.overall_success_rate),
-                        f.error,
-                        f.warning,
-                    );
-                    status!(
-                        "migcov: report: {}",
-                        config.out.join("index.html").display()
-                    );
-                    let exit = verdict_exit(&outcome.report.verdict);
-                    if config.exit_zero {
-                        Exit::Clean.into()
-                    } else {
-                        exit
-                    }
-                }
-                Err(err) => fail(err),
-            }
-        }
-        Command::Validate(args) => {
-            let date = match migcov::cli::report_date(None) {
-                Ok(date) => date,
-                Err(err) => return fail(err),
-            };
-            let config = args.check.into_config(date);
-            let spinner = spinner();
-            let timings = Timings::from_env();
-            let progress = |step: &str| {
-                timings.step(step);
-                spinner.set_message(step.to_string());
-            };
-            let result = migcov::check(&config, &progress).and_then(|checked| {
-                if let Some((dir, files)) = migcov::failures(&config, &checked)? {
-                    files.publish(&dir)?;
-                }
-                Ok(checked)
-            });
-            spinner.finish_and_clear();
-            match result {
-                Ok(checked) => {
-                    print_findings(&checked.validation.findings);
-                    verdict_exit(&checked.verdict)
-                }
-                Err(err) => fail(err),
-            }
-        }
-        Command::Verify(args) => match migcov::archive::verify::verify(&args.dir) {
-            Ok(result) => {
-                for (what, files) in [
-                    ("changed", &result.changed),
-                    ("missing", &result.missing),
-                    ("extra", &result.extra),
-                ] {
-                    for file in files {
-                        println!("{what}: {file}");
-                    }
-                }
-                if result.intact() {
-                    println!(
-                        "migcov: {} is intact ({} files checked)",
-                        args.dir.display(),
-                        result.checked
-                    );
-                    Exit::Clean.into()
-                } else {
-                    println!(
-                        "migcov: {} is NOT intact: {} changed, {} missing, {} extra",
-                        args.dir.display(),
-                        result.changed.len(),
-                        result.missing.len(),
-                        result.extra.len()
-                    );
-                    Exit::GateFailed.into()
-                }
-            }
-            Err(err) => fail(err),
-        },
-        Command::Diff(args) => {
-            match migcov::diff(&args.old, &args.new, &args.out, args.templates.as_deref()) {
-                Ok(changes) => {
-                    print!("{}", migcov::archive::diff::markdown(&changes));
-                    println!(
-                        "migcov: wrote diff.html, diff.md and diff.json to {}",
-                        args.out.display()
-                    );
-                    Exit::Clean.into()
-                }
-                Err(err) => fail(err),
-            }
-        }
+        Command::Build(args) => build(args),
+        Command::Validate(args) => validate(args),
+        Command::Verify(args) => verify(args),
+        Command::Diff(args) => diff(args),
         Command::Collect(args) => collect(args),
-        Command::Generate(args) => {
-            match migcov::generate::generate(&args.out, args.records, args.seed) {
-                Ok(summary) => {
-                    println!(
-                        "migcov: wrote a dataset of {} records to {}",
-                        summary.records,
-                        args.out.display()
-                    );
-                    Exit::Clean.into()
-                }
-                Err(err) => fail(err),
-            }
-        }
-        Command::Rules(args) if args.json => {
-            match serde_json::to_string_pretty(migcov::validate::RULES) {
-                Ok(text) => {
-                    println!("{text}");
-                    Exit::Clean.into()
-                }
-                Err(err) => fail(err),
-            }
-        }
-        Command::Rule(args) => match migcov::validate::find_rule(&args.id) {
-            Some(rule) => {
-                println!(
-                    "{} ({}, {}, since {})",
-                    rule.id,
-                    rule.family.as_str(),
-                    rule.severity.as_str(),
-                    rule.since
-                );
-                println!("\n{}\n\n{}", rule.summary, rule.docs);
-                Exit::Clean.into()
-            }
-            None => fail(format!("unknown rule {:?} (see `migcov rules`)", args.id)),
-        },
+        Command::Generate(args) => generate(args),
+        Command::Rules(args) if args.json => rules_json(),
+        Command::Rule(args) => explain_rule(args),
         Command::Schema => {
             print!("{}", migcov::report::doc::schema());
             Exit::Clean.into()
         }
-        Command::Rules(_) => {
-            for rule in migcov::validate::RULES {
-                println!(
-                    "{:<44} {:<8} {}",
-                    rule.id,
-                    rule.severity.as_str(),
-                    rule.summary
-                );
+        Command::Rules(_) => list_rules(),
+        Command::Templates(args) => templates(args),
+    }
+}
+
+/// `migcov build`: builds the site, prints what was written, then applies the gate.
+fn build(args: migcov::cli::BuildArgs) -> ExitCode {
+    let config = match args.into_config() {
+        Ok(config) => config,
+        Err(message) => return fail(message),
+    };
+    let to_stdout = [
+        &config.json,
+        &config.junit,
+        &config.summary_md,
+        &config.single_file,
+    ]
+    .into_iter()
+    .flatten()
+    .any(|path| migcov::output::stream_of(path) == Some(1));
+    STATUS_TO_STDERR.store(to_stdout, std::sync::atomic::Ordering::Relaxed);
+    let spinner = spinner();
+    let timings = Timings::from_env();
+    let progress = |step: &str| {
+        timings.step(step);
+        spinner.set_message(step.to_string());
+    };
+    let result = migcov::build(&config, &progress);
+    timings.step("done");
+    spinner.finish_and_clear();
+    match result {
+        Ok(outcome) => {
+            let s = &outcome.report.summary;
+            let f = &outcome.report.finding_counts;
+            let migrated = match &outcome.report.unlinked {
+                // No figure rests on no link (`Report::unlinked`).
+                Some(u) => format!(
+                    "records migrated not measured (none of {} legacy tables is linked to an entity or a script)",
+                    u.tables
+                ),
+                None => format!(
+                    "{} of {} records migrated ({})",
+                    s.migrated_records,
+                    s.total_records,
+                    format_percent(ratio(s.migrated_records, s.total_records))
+                ),
+            };
+            status!(
+                "migcov: wrote {} files to {}: {migrated}, success rate {}, {} errors, {} warnings",
+                outcome.files,
+                config.out.display(),
+                format_percent(s.overall_success_rate),
+                f.error,
+                f.warning,
+            );
+            status!(
+                "migcov: report: {}",
+                config.out.join("index.html").display()
+            );
+            let exit = verdict_exit(&outcome.report.verdict);
+            if config.exit_zero {
+                Exit::Clean.into()
+            } else {
+                exit
             }
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// `migcov validate`: runs every rule, writes `--failures-dir` when asked, prints the
+/// findings and applies the gate.
+fn validate(args: migcov::cli::ValidateArgs) -> ExitCode {
+    let date = match migcov::cli::report_date(None) {
+        Ok(date) => date,
+        Err(err) => return fail(err),
+    };
+    let config = args.check.into_config(date);
+    let spinner = spinner();
+    let timings = Timings::from_env();
+    let progress = |step: &str| {
+        timings.step(step);
+        spinner.set_message(step.to_string());
+    };
+    let result = migcov::check(&config, &progress).and_then(|checked| {
+        if let Some((dir, files)) = migcov::failures(&config, &checked)? {
+            files.publish(&dir)?;
+        }
+        Ok(checked)
+    });
+    spinner.finish_and_clear();
+    match result {
+        Ok(checked) => {
+            print_findings(&checked.validation.findings);
+            verdict_exit(&checked.verdict)
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// `migcov verify`: lists every file that differs from the snapshot's sums.
+fn verify(args: migcov::cli::VerifyArgs) -> ExitCode {
+    match migcov::archive::verify::verify(&args.dir) {
+        Ok(result) => {
+            for (what, files) in [
+                ("changed", &result.changed),
+                ("missing", &result.missing),
+                ("extra", &result.extra),
+            ] {
+                for file in files {
+                    println!("{what}: {file}");
+                }
+            }
+            if result.intact() {
+                println!(
+                    "migcov: {} is intact ({} files checked)",
+                    args.dir.display(),
+                    result.checked
+                );
+                Exit::Clean.into()
+            } else {
+                println!(
+                    "migcov: {} is NOT intact: {} changed, {} missing, {} extra",
+                    args.dir.display(),
+                    result.changed.len(),
+                    result.missing.len(),
+                    result.extra.len()
+                );
+                Exit::GateFailed.into()
+            }
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// `migcov diff`: writes the comparison and prints its Markdown.
+fn diff(args: migcov::cli::DiffArgs) -> ExitCode {
+    match migcov::diff(&args.old, &args.new, &args.out, args.templates.as_deref()) {
+        Ok(changes) => {
+            print!("{}", migcov::archive::diff::markdown(&changes));
+            println!(
+                "migcov: wrote diff.html, diff.md and diff.json to {}",
+                args.out.display()
+            );
             Exit::Clean.into()
         }
-        Command::Templates(args) => match migcov::render::assets::write_defaults(&args.out) {
-            Ok(n) => {
-                println!("migcov: wrote {n} templates to {}", args.out.display());
-                Exit::Clean.into()
-            }
-            Err(err) => fail(err),
-        },
+        Err(err) => fail(err),
+    }
+}
+
+/// `migcov generate`: writes the synthetic dataset.
+fn generate(args: migcov::cli::GenerateArgs) -> ExitCode {
+    match migcov::generate::generate(&args.out, args.records, args.seed) {
+        Ok(summary) => {
+            println!(
+                "migcov: wrote a dataset of {} records to {}",
+                summary.records,
+                args.out.display()
+            );
+            Exit::Clean.into()
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// `migcov rules --json`: the registry as JSON.
+fn rules_json() -> ExitCode {
+    match serde_json::to_string_pretty(migcov::validate::RULES) {
+        Ok(text) => {
+            println!("{text}");
+            Exit::Clean.into()
+        }
+        Err(err) => fail(err),
+    }
+}
+
+/// `migcov rule <id>`: one rule's header, summary and docs.
+fn explain_rule(args: migcov::cli::RuleArgs) -> ExitCode {
+    match migcov::validate::find_rule(&args.id) {
+        Some(rule) => {
+            println!(
+                "{} ({}, {}, since {})",
+                rule.id,
+                rule.family.as_str(),
+                rule.severity.as_str(),
+                rule.since
+            );
+            println!("\n{}\n\n{}", rule.summary, rule.docs);
+            Exit::Clean.into()
+        }
+        None => fail(format!("unknown rule {:?} (see `migcov rules`)", args.id)),
+    }
+}
+
+/// `migcov rules`: one line per rule.
+fn list_rules() -> ExitCode {
+    for rule in migcov::validate::RULES {
+        println!(
+            "{:<44} {:<8} {}",
+            rule.id,
+            rule.severity.as_str(),
+            rule.summary
+        );
+    }
+    Exit::Clean.into()
+}
+
+/// `migcov templates`: writes the built-in templates to start from.
+fn templates(args: migcov::cli::TemplatesArgs) -> ExitCode {
+    match migcov::render::assets::write_defaults(&args.out) {
+        Ok(n) => {
+            println!("migcov: wrote {n} templates to {}", args.out.display());
+            Exit::Clean.into()
+        }
+        Err(err) => fail(err),
     }
 }

@@ -318,7 +318,101 @@ pub struct LoadOptions {
     pub scripts_dir: Option<PathBuf>,
 }
 
+/// Reads the data folder: classifies its files, parses the manifests, reads the exports,
+/// applies the null policy, resolves references and counts each file's records.
 pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
+    let root = &options.data_dir;
+    let found = classify_inputs(options)?;
+    let Manifests {
+        domains,
+        scripts,
+        mut raw_entities,
+        mut file_rows,
+    } = read_manifests(&found.files)?;
+    let tables = read_tables(&found)?;
+    if let Some(frame) = &tables.entity_frame {
+        raw_entities.extend(entities_from_frame(frame)?);
+    }
+    let entities = resolve_entities(raw_entities, &domains, &scripts);
+    let frames = without_incomplete(
+        tables.exports,
+        tables.source_inventory,
+        tables.target_inventory,
+        tables.ids_dropped,
+    )?;
+    let frames = resolve_references(frames, &scripts, &entities)?;
+    count_file_rows(
+        &mut file_rows,
+        &frames,
+        tables.id_rows,
+        tables.entity_frame.is_some(),
+        &entities,
+        root,
+    )?;
+
+    let as_lookup = |frame: &Option<DataFrame>| {
+        frame
+            .as_ref()
+            .map(Inventory::from_frame)
+            .transpose()
+            .map_err(|e| LoadError::table(Path::new("inventory"), e))
+    };
+    let source_tables = as_lookup(&frames.source_inventory)?;
+    let target_tables = as_lookup(&frames.target_inventory)?;
+    let Found {
+        files,
+        config,
+        scripts_dir,
+        ..
+    } = found;
+    let scripts_on_disk = match scripts_dir {
+        Some(dir) => Some(scripts_dir::walk(&dir, &config.exclude)?),
+        None => None,
+    };
+
+    Ok(Inputs {
+        data_dir_name: root
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| root.display().to_string()),
+        config,
+        files,
+        domains,
+        scripts,
+        entities,
+        metrics: frames.metrics,
+        logs: frames.logs,
+        mappings: frames.mappings,
+        invalid_metadata: frames.invalid_metadata,
+        source_inventory: frames.source_inventory,
+        target_inventory: frames.target_inventory,
+        source_tables,
+        target_tables,
+        source_ids: tables.source_ids,
+        pushdown: tables.pushdown,
+        collected: tables.collected,
+        scripts_on_disk,
+        exclusions: tables.exclusions,
+        incomplete: frames.incomplete,
+        file_rows,
+    })
+}
+
+/// The data folder's files, classified, and what `migcov.yaml` says about reading them.
+struct Found {
+    files: Vec<InputFile>,
+    config: ProjectConfig,
+    table_options: TableOptions,
+    /// Where the migration scripts are (`--scripts-dir`, else `scripts_dir`), if anywhere.
+    scripts_dir: Option<PathBuf>,
+    /// `migcov.yaml` as errors about its exclusions name it.
+    config_path: PathBuf,
+}
+
+/// Finds the inputs and reads `migcov.yaml`, which reclassifies some of them: files in the
+/// scripts folder are script sources, and a file an exclusion names holds its ids.
+fn classify_inputs(options: &LoadOptions) -> Result<Found, LoadError> {
     let root = &options.data_dir;
     let mut files = discover(root)?;
     let config = match files.iter().find(|f| f.kind == InputKind::Config) {
@@ -371,11 +465,33 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         let format = TableFormat::from_extension(&file.relative).unwrap_or(TableFormat::Csv);
         file.kind = InputKind::ExclusionIds(format);
     }
-    let of_kind = |wanted: fn(&InputKind) -> bool| -> Vec<&InputFile> {
-        files.iter().filter(|f| wanted(&f.kind)).collect()
-    };
+    Ok(Found {
+        files,
+        config,
+        table_options,
+        scripts_dir,
+        config_path,
+    })
+}
 
-    let domain_files = of_kind(|k| *k == InputKind::Domains);
+/// The files of one kind, in the order they were found.
+fn of_kind(files: &[InputFile], wanted: fn(&InputKind) -> bool) -> Vec<&InputFile> {
+    files.iter().filter(|f| wanted(&f.kind)).collect()
+}
+
+/// What the YAML manifests hold. Entities stay raw until an entities table has added its
+/// rows, so both resolve against the same domains and scripts.
+struct Manifests {
+    domains: Vec<DataDomain>,
+    scripts: Vec<Script>,
+    raw_entities: Vec<(RawEntity, Origin)>,
+    /// Records read per manifest, by relative path.
+    file_rows: BTreeMap<PathBuf, u64>,
+}
+
+/// Parses the domain, script and entity manifests; the domains are required.
+fn read_manifests(files: &[InputFile]) -> Result<Manifests, LoadError> {
+    let domain_files = of_kind(files, |k| *k == InputKind::Domains);
     if domain_files.is_empty() {
         return Err(LoadError::MissingInput {
             path: PathBuf::from("domains.yaml"),
@@ -402,7 +518,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     }
 
     let mut scripts = Vec::new();
-    for file in of_kind(|k| *k == InputKind::Scripts) {
+    for file in of_kind(files, |k| *k == InputKind::Scripts) {
         let records = manifests::parse_records::<RawScript>(file)?;
         file_rows.insert(file.relative.clone(), records.len() as u64);
         for raw in records {
@@ -423,91 +539,63 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     }
 
     let mut raw_entities = Vec::new();
-    for file in of_kind(|k| *k == InputKind::Entities) {
+    for file in of_kind(files, |k| *k == InputKind::Entities) {
         let records = manifests::parse_records::<RawEntity>(file)?;
         file_rows.insert(file.relative.clone(), records.len() as u64);
         for raw in records {
             raw_entities.push((raw, origin(file, None)));
         }
     }
-    // Tables that fail to load are gathered, so one run names every file to fix.
+    Ok(Manifests {
+        domains,
+        scripts,
+        raw_entities,
+        file_rows,
+    })
+}
+
+/// The three exports as read, before the null policy applies.
+struct Exports {
+    metrics: DataFrame,
+    logs: DataFrame,
+    mappings: DataFrame,
+}
+
+/// Everything read from the tabular inputs and the JSON beside them.
+struct Tables {
+    /// The entities table, when there is one.
+    entity_frame: Option<DataFrame>,
+    exports: Exports,
+    source_inventory: Option<DataFrame>,
+    target_inventory: Option<DataFrame>,
+    source_ids: BTreeMap<String, SourceIds>,
+    /// Each legacy table's rows with an id, per `source_ids` file.
+    id_rows: Vec<BTreeMap<PathBuf, u64>>,
+    /// The `source_ids` rows that leave the id empty.
+    ids_dropped: Vec<DataFrame>,
+    collected: Option<Collected>,
+    pushdown: BTreeMap<String, Pushdown>,
+    exclusions: Vec<ExcludedIds>,
+}
+
+/// Reads every table, `collect.json`, the pushdown summaries and the exclusions' ids.
+/// Tables that fail to load are gathered, so one run names every file to fix.
+fn read_tables(found: &Found) -> Result<Tables, LoadError> {
     let mut failed: Vec<LoadError> = Vec::new();
-    let mut gather = |result: Result<DataFrame, LoadError>| {
-        result.unwrap_or_else(|e| {
-            failed.push(e);
-            DataFrame::default()
-        })
-    };
-    let entity_tables = of_kind(|k| matches!(k, InputKind::EntitiesTable(_)));
+    let entity_tables = of_kind(&found.files, |k| matches!(k, InputKind::EntitiesTable(_)));
     let entity_frame = (!entity_tables.is_empty())
-        .then(|| load_table(&entity_tables, tables::ENTITIES, &table_options));
-    let table = |wanted: fn(&InputKind) -> bool, specs: &[ColumnSpec]| {
-        load_table(&of_kind(wanted), specs, &table_options)
-    };
-    let metrics = gather(table(
-        |k| matches!(k, InputKind::Metrics(_)),
-        tables::METRICS,
-    ));
-    let logs = gather(table(|k| matches!(k, InputKind::Logs(_)), tables::LOGS));
-    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
-    for file in &files {
-        if let InputKind::SourceIds(table, _) = &file.kind {
-            id_files.entry(table.clone()).or_default().push(file);
-        }
-    }
-    let id_bytes: u64 = id_files
-        .values()
-        .flatten()
-        .filter_map(|f| std::fs::metadata(&f.path).ok())
-        .map(|m| m.len())
-        .sum();
-    let hold_ids = id_bytes <= held_source_ids_bytes(&table_options);
-    // The source ids load beside the mappings, the largest export: a CSV file's lines are
-    // counted on one thread, which leaves a core free. Each table is checked and counted;
-    // large ones keep only their counts (`SourceIds`).
-    let (mappings, loaded_ids) = std::thread::scope(|scope| {
-        let ids = scope.spawn(|| {
-            id_files
-                .into_iter()
-                .map(|(table, found)| {
-                    let checked =
-                        load_table(&found, tables::SOURCE_IDS, &table_options).and_then(|frame| {
-                            check_source_ids(&found, frame, &table_options, hold_ids)
-                        });
-                    if !hold_ids {
-                        crate::memory::release_freed_memory();
-                    }
-                    (table, checked)
-                })
-                .collect::<Vec<_>>()
-        });
-        let mappings = table(|k| matches!(k, InputKind::Mappings(_)), tables::MAPPINGS);
-        let ids = ids
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (mappings, ids)
-    });
-    let mappings = gather(mappings);
+        .then(|| load_table(&entity_tables, tables::ENTITIES, &found.table_options));
+    let (exports, loaded_ids) = read_exports(found, &mut failed);
     // Reading the largest exports freed most of what it allocated.
     crate::memory::release_freed_memory();
-    let optional_table = |wanted: fn(&InputKind) -> bool| -> Result<Option<DataFrame>, LoadError> {
-        let found = of_kind(wanted);
-        if found.is_empty() {
-            Ok(None)
-        } else {
-            load_table(&found, tables::INVENTORY, &table_options).map(Some)
-        }
+    let mut inventory = |wanted: fn(&InputKind) -> bool| {
+        read_inventory(&found.files, wanted, &found.table_options).unwrap_or_else(|e| {
+            failed.push(e);
+            None
+        })
     };
-    let source_inventory = optional_table(|k| matches!(k, InputKind::SourceInventory(_)))
-        .unwrap_or_else(|e| {
-            failed.push(e);
-            None
-        });
-    let target_inventory = optional_table(|k| matches!(k, InputKind::TargetInventory(_)))
-        .unwrap_or_else(|e| {
-            failed.push(e);
-            None
-        });
+    let source_inventory = inventory(|k| matches!(k, InputKind::SourceInventory(_)));
+    let target_inventory = inventory(|k| matches!(k, InputKind::TargetInventory(_)));
     let mut source_ids = BTreeMap::new();
     let (mut id_rows, mut ids_dropped) = (Vec::new(), Vec::new());
     for (table, checked) in loaded_ids {
@@ -520,63 +608,16 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             Err(e) => failed.push(e),
         }
     }
-    let collected = read_collected(&files).unwrap_or_else(|e| {
+    let collected = read_collected(&found.files).unwrap_or_else(|e| {
         failed.push(e);
         None
     });
-    let pushdown = read_pushdown(&files, &source_ids, &config, &config_path).unwrap_or_else(|e| {
-        failed.push(e);
-        BTreeMap::new()
-    });
-    let mut exclusions = Vec::new();
-    for (i, declaration) in config.exclusions.iter().enumerate() {
-        let key = table_key(&declaration.table);
-        let ids = if let Some(path) = &declaration.ids {
-            let found: Vec<&InputFile> = files.iter().filter(|f| &f.relative == path).collect();
-            load_table(&found, tables::SOURCE_IDS, &table_options).map(Some)
-        } else if let Some(predicate) = &declaration.predicate {
-            let found: Vec<&InputFile> = files
-                .iter()
-                .filter(|f| matches!(&f.kind, InputKind::SourceIds(t, _) if table_key(t) == key))
-                .collect();
-            if found.is_empty() {
-                Err(LoadError::Manifest {
-                    path: config_path.clone(),
-                    item: Some(i + 1),
-                    message: format!(
-                        "exclusions: `where` on table {} needs its source_ids file, and there is none",
-                        declaration.table
-                    ),
-                })
-            } else {
-                tables::ids_where(&found, &predicate.column, &predicate.values).map(Some)
-            }
-        } else {
-            Ok(None)
-        };
-        let ids = ids.and_then(|frame| {
-            frame
-                .map(|f| {
-                    // As text, whether the file held its keys as numbers or as text
-                    // (`ColumnKind::Key`): an exclusion's ids are few, and meet every kind.
-                    f.lazy()
-                        .select([col("id").cast(DataType::String)])
-                        .filter(col("id").is_not_null())
-                        .unique_stable(None, UniqueKeepStrategy::First)
-                        .sort(["id"], Default::default())
-                        .collect()
-                        .map_err(|e| LoadError::table(&config_path, e))
-                })
-                .transpose()
+    let pushdown = read_pushdown(&found.files, &source_ids, &found.config, &found.config_path)
+        .unwrap_or_else(|e| {
+            failed.push(e);
+            BTreeMap::new()
         });
-        match ids {
-            Ok(ids) => exclusions.push(ExcludedIds {
-                declaration: declaration.clone(),
-                ids,
-            }),
-            Err(e) => failed.push(e),
-        }
-    }
+    let exclusions = read_exclusions(found, &mut failed);
     let entity_frame = match entity_frame {
         Some(Err(e)) => {
             failed.insert(0, e);
@@ -588,12 +629,200 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
     if let Some(error) = LoadError::gather(failed) {
         return Err(error);
     }
-    if let Some(frame) = &entity_frame {
-        raw_entities.extend(entities_from_frame(frame)?);
-    }
-    let entities = resolve_entities(raw_entities, &domains, &scripts);
+    Ok(Tables {
+        entity_frame,
+        exports,
+        source_inventory,
+        target_inventory,
+        source_ids,
+        id_rows,
+        ids_dropped,
+        collected,
+        pushdown,
+        exclusions,
+    })
+}
 
-    // The null policy: a row with an empty required cell is reported, never aggregated.
+/// One legacy table's `source_ids` as checked: the table, its rows with an id per file,
+/// the rows that leave the id empty.
+type CheckedIds = (SourceIds, BTreeMap<PathBuf, u64>, Option<DataFrame>);
+
+/// Each legacy table's `source_ids`, checked, or why it could not be.
+type LoadedIds = Vec<(String, Result<CheckedIds, LoadError>)>;
+
+/// Reads metrics, logs and the mappings, and the source ids beside the mappings. A table
+/// that fails goes to `failed` and stands empty.
+fn read_exports(found: &Found, failed: &mut Vec<LoadError>) -> (Exports, LoadedIds) {
+    let mut gather = |result: Result<DataFrame, LoadError>| {
+        result.unwrap_or_else(|e| {
+            failed.push(e);
+            DataFrame::default()
+        })
+    };
+    let table = |wanted: fn(&InputKind) -> bool, specs: &[ColumnSpec]| {
+        load_table(&of_kind(&found.files, wanted), specs, &found.table_options)
+    };
+    let metrics = gather(table(
+        |k| matches!(k, InputKind::Metrics(_)),
+        tables::METRICS,
+    ));
+    let logs = gather(table(|k| matches!(k, InputKind::Logs(_)), tables::LOGS));
+    let (mappings, loaded_ids) = read_mappings_beside_ids(found);
+    let mappings = gather(mappings);
+    (
+        Exports {
+            metrics,
+            logs,
+            mappings,
+        },
+        loaded_ids,
+    )
+}
+
+/// Reads the mappings, the largest export, with the source ids on another thread: a CSV
+/// file's lines are counted on one thread, which leaves a core free. Each table's ids are
+/// checked and counted; when all of them are large, only their counts are kept
+/// (`SourceIds`).
+fn read_mappings_beside_ids(found: &Found) -> (Result<DataFrame, LoadError>, LoadedIds) {
+    let table_options = &found.table_options;
+    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
+    for file in &found.files {
+        if let InputKind::SourceIds(table, _) = &file.kind {
+            id_files.entry(table.clone()).or_default().push(file);
+        }
+    }
+    let id_bytes: u64 = id_files
+        .values()
+        .flatten()
+        .filter_map(|f| std::fs::metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let hold_ids = id_bytes <= held_source_ids_bytes(table_options);
+    std::thread::scope(|scope| {
+        let ids = scope.spawn(|| {
+            id_files
+                .into_iter()
+                .map(|(table, found)| {
+                    let checked = load_table(&found, tables::SOURCE_IDS, table_options)
+                        .and_then(|frame| check_source_ids(&found, frame, table_options, hold_ids));
+                    if !hold_ids {
+                        crate::memory::release_freed_memory();
+                    }
+                    (table, checked)
+                })
+                .collect::<Vec<_>>()
+        });
+        let mappings = load_table(
+            &of_kind(&found.files, |k| matches!(k, InputKind::Mappings(_))),
+            tables::MAPPINGS,
+            table_options,
+        );
+        let ids = ids
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (mappings, ids)
+    })
+}
+
+/// An inventory's files read as one table, or `None` when there are none.
+fn read_inventory(
+    files: &[InputFile],
+    wanted: fn(&InputKind) -> bool,
+    options: &TableOptions,
+) -> Result<Option<DataFrame>, LoadError> {
+    let found = of_kind(files, wanted);
+    if found.is_empty() {
+        Ok(None)
+    } else {
+        load_table(&found, tables::INVENTORY, options).map(Some)
+    }
+}
+
+/// `migcov.yaml`'s exclusions with the ids each selects; one whose ids cannot be read goes
+/// to `failed`.
+fn read_exclusions(found: &Found, failed: &mut Vec<LoadError>) -> Vec<ExcludedIds> {
+    let mut exclusions = Vec::new();
+    for (i, declaration) in found.config.exclusions.iter().enumerate() {
+        match excluded_ids(found, i, declaration) {
+            Ok(ids) => exclusions.push(ExcludedIds {
+                declaration: declaration.clone(),
+                ids,
+            }),
+            Err(e) => failed.push(e),
+        }
+    }
+    exclusions
+}
+
+/// The distinct ids the `i`th exclusion selects, sorted, from its ids file or from its
+/// table's `source_ids` by its `where`; `None` when it excludes the whole table.
+fn excluded_ids(
+    found: &Found,
+    i: usize,
+    declaration: &Exclusion,
+) -> Result<Option<DataFrame>, LoadError> {
+    let (files, options, config_path) = (&found.files, &found.table_options, &found.config_path);
+    let key = table_key(&declaration.table);
+    let ids = if let Some(path) = &declaration.ids {
+        let found: Vec<&InputFile> = files.iter().filter(|f| &f.relative == path).collect();
+        load_table(&found, tables::SOURCE_IDS, options).map(Some)
+    } else if let Some(predicate) = &declaration.predicate {
+        let found: Vec<&InputFile> = files
+            .iter()
+            .filter(|f| matches!(&f.kind, InputKind::SourceIds(t, _) if table_key(t) == key))
+            .collect();
+        if found.is_empty() {
+            Err(LoadError::Manifest {
+                path: config_path.clone(),
+                item: Some(i + 1),
+                message: format!(
+                    "exclusions: `where` on table {} needs its source_ids file, and there is none",
+                    declaration.table
+                ),
+            })
+        } else {
+            tables::ids_where(&found, &predicate.column, &predicate.values).map(Some)
+        }
+    } else {
+        Ok(None)
+    };
+    ids.and_then(|frame| {
+        frame
+            .map(|f| {
+                // As text, whether the file held its keys as numbers or as text
+                // (`ColumnKind::Key`): an exclusion's ids are few, and meet every kind.
+                f.lazy()
+                    .select([col("id").cast(DataType::String)])
+                    .filter(col("id").is_not_null())
+                    .unique_stable(None, UniqueKeepStrategy::First)
+                    .sort(["id"], Default::default())
+                    .collect()
+                    .map_err(|e| LoadError::table(config_path, e))
+            })
+            .transpose()
+    })
+}
+
+/// The exports and inventories as [`Inputs`] holds them.
+struct Frames {
+    metrics: DataFrame,
+    logs: DataFrame,
+    mappings: DataFrame,
+    /// Empty until [`resolve_references`] sets the invalid `metadata` apart.
+    invalid_metadata: DataFrame,
+    source_inventory: Option<DataFrame>,
+    target_inventory: Option<DataFrame>,
+    incomplete: Vec<(&'static str, DataFrame)>,
+}
+
+/// The null policy: a row with an empty required cell is reported, never aggregated. Sets
+/// such rows apart, with the source ids' (split off as they were checked).
+fn without_incomplete(
+    exports: Exports,
+    source_inventory: Option<DataFrame>,
+    target_inventory: Option<DataFrame>,
+    ids_dropped: Vec<DataFrame>,
+) -> Result<Frames, LoadError> {
     let mut incomplete = Vec::new();
     let mut complete = |kind: &'static str, frame: DataFrame, specs: &[ColumnSpec]| {
         let (kept, dropped) =
@@ -603,9 +832,9 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         }
         Ok::<_, LoadError>(kept)
     };
-    let metrics = complete("metrics", metrics, tables::METRICS)?;
-    let logs = complete("logs", logs, tables::LOGS)?;
-    let mappings = complete("mappings", mappings, tables::MAPPINGS)?;
+    let metrics = complete("metrics", exports.metrics, tables::METRICS)?;
+    let logs = complete("logs", exports.logs, tables::LOGS)?;
+    let mappings = complete("mappings", exports.mappings, tables::MAPPINGS)?;
     let source_inventory = source_inventory
         .map(|f| complete("inventory/source", f, tables::INVENTORY))
         .transpose()?;
@@ -613,19 +842,49 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         .map(|f| complete("inventory/target", f, tables::INVENTORY))
         .transpose()?;
     incomplete.extend(ids_dropped.into_iter().map(|f| ("source_ids", f)));
+    Ok(Frames {
+        metrics,
+        logs,
+        mappings,
+        invalid_metadata: DataFrame::default(),
+        source_inventory,
+        target_inventory,
+        incomplete,
+    })
+}
 
-    let (mappings, invalid_metadata) = with_type_key(mappings)
+/// Keys the mappings' entity types and sets invalid `metadata` apart, resolves the metrics'
+/// and logs' script and entity names to ids, and marks the metrics' final runs.
+fn resolve_references(
+    mut frames: Frames,
+    scripts: &[Script],
+    entities: &[Entity],
+) -> Result<Frames, LoadError> {
+    let (mappings, invalid_metadata) = with_type_key(frames.mappings)
         .and_then(metadata_apart)
         .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
     let script_keys = lookup_frame(scripts.iter().map(|s| (s.name.as_str(), s.id)));
     let entity_keys = lookup_frame(entities.iter().map(|e| (e.name.as_str(), e.id)));
-    let metrics = resolve_column(metrics, "script_id", "script_uuid", &script_keys)
+    let metrics = resolve_column(frames.metrics, "script_id", "script_uuid", &script_keys)
         .and_then(|m| resolve_column(m, "entity_id", "entity_uuid", &entity_keys))
         .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
-    // A script with one entity: its untagged rows are that entity's (as its totals credit
-    // them), so a tagged run and an untagged retry are two runs of one owner.
+    let metrics = mark_final_runs(metrics, &single_entity_scripts(entities))
+        .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
+    let logs = resolve_column(frames.logs, "script_id", "script_uuid", &script_keys)
+        .map_err(|e| LoadError::table(Path::new("logs"), e))?;
+    frames.metrics = metrics;
+    frames.logs = logs;
+    frames.mappings = mappings;
+    frames.invalid_metadata = invalid_metadata;
+    Ok(frames)
+}
+
+/// The scripts with exactly one entity, each with that entity (ids as text). A script with
+/// one entity: its untagged rows are that entity's (as its totals credit them), so a tagged
+/// run and an untagged retry are two runs of one owner.
+fn single_entity_scripts(entities: &[Entity]) -> BTreeMap<String, String> {
     let mut per_script: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for e in &entities {
+    for e in entities {
         if let Some(script) = e.migration_script_id {
             per_script
                 .entry(script.hyphenated().to_string())
@@ -633,20 +892,26 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
                 .push(e.id.hyphenated().to_string());
         }
     }
-    let single: BTreeMap<String, String> = per_script
+    per_script
         .into_iter()
         .filter(|(_, es)| es.len() == 1)
         .map(|(s, mut es)| (s, es.remove(0)))
-        .collect();
-    let metrics =
-        mark_final_runs(metrics, &single).map_err(|e| LoadError::table(Path::new("metrics"), e))?;
-    let logs = resolve_column(logs, "script_id", "script_uuid", &script_keys)
-        .map_err(|e| LoadError::table(Path::new("logs"), e))?;
+        .collect()
+}
 
-    let counted = [&metrics, &logs, &mappings]
+/// Adds each table file's rows to the manifests' record counts in `file_rows`.
+fn count_file_rows(
+    file_rows: &mut BTreeMap<PathBuf, u64>,
+    frames: &Frames,
+    id_rows: Vec<BTreeMap<PathBuf, u64>>,
+    entity_table: bool,
+    entities: &[Entity],
+    root: &Path,
+) -> Result<(), LoadError> {
+    let counted = [&frames.metrics, &frames.logs, &frames.mappings]
         .into_iter()
-        .chain(source_inventory.iter())
-        .chain(target_inventory.iter());
+        .chain(frames.source_inventory.iter())
+        .chain(frames.target_inventory.iter());
     // The source ids were counted as they were checked.
     for rows in id_rows {
         for (file, n) in rows {
@@ -654,69 +919,27 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         }
     }
     // Rows left out for an empty required cell were read all the same.
-    let counted = counted.chain(incomplete.iter().map(|(_, f)| f));
+    let counted = counted.chain(frames.incomplete.iter().map(|(_, f)| f));
     for frame in counted {
-        rows_per_file(frame, &mut file_rows).map_err(|e| LoadError::table(root, e))?;
+        rows_per_file(frame, file_rows).map_err(|e| LoadError::table(root, e))?;
     }
-    if entity_frame.is_some() {
+    if entity_table {
         // Entity CSV rows were counted as they were read.
-        for (_, origin) in raw_entities_csv_origins(&entities) {
+        for (_, origin) in raw_entities_csv_origins(entities) {
             *file_rows.entry(origin).or_default() += 1;
         }
     }
-
-    let as_lookup = |frame: &Option<DataFrame>| {
-        frame
-            .as_ref()
-            .map(Inventory::from_frame)
-            .transpose()
-            .map_err(|e| LoadError::table(Path::new("inventory"), e))
-    };
-    let source_tables = as_lookup(&source_inventory)?;
-    let target_tables = as_lookup(&target_inventory)?;
-    let scripts_on_disk = match scripts_dir {
-        Some(dir) => Some(scripts_dir::walk(&dir, &config.exclude)?),
-        None => None,
-    };
-
-    Ok(Inputs {
-        data_dir_name: root
-            .canonicalize()
-            .ok()
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| root.display().to_string()),
-        config,
-        files,
-        domains,
-        scripts,
-        entities,
-        metrics,
-        logs,
-        mappings,
-        invalid_metadata,
-        source_inventory,
-        target_inventory,
-        source_tables,
-        target_tables,
-        source_ids,
-        pushdown,
-        collected,
-        scripts_on_disk,
-        exclusions,
-        incomplete,
-        file_rows,
-    })
+    Ok(())
 }
 
 /// Checks one table's loaded `source_ids` and keeps its counts, and its ids when `hold`:
 /// (the table, its rows with an id per file, the rows that leave the id empty).
-#[allow(clippy::type_complexity)]
 fn check_source_ids(
     files: &[&InputFile],
     frame: DataFrame,
     options: &TableOptions,
     hold: bool,
-) -> Result<(SourceIds, BTreeMap<PathBuf, u64>, Option<DataFrame>), LoadError> {
+) -> Result<CheckedIds, LoadError> {
     let to_err = |e| LoadError::table(&files[0].relative, e);
     let rows_read = frame.height() as u64;
     let (kept, dropped) = split_incomplete(frame, tables::SOURCE_IDS).map_err(to_err)?;
