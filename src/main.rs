@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use migcov::cli::{Cli, Command};
 use migcov::measure::ratio;
 use migcov::render::html::format_percent;
+use migcov::render::noun;
 use migcov::validate::{Finding, Verdict};
 
 /// The documented exit codes (clap exits with 2 on usage errors itself).
@@ -205,16 +206,22 @@ fn collect(args: migcov::cli::CollectArgs) -> ExitCode {
                     skipped.table, skipped.reason
                 );
             }
+            let tables = |side: &migcov::collect::Server| {
+                format!(
+                    "{} {} ({} {}) from {}",
+                    side.tables,
+                    noun(side.tables as u64, "table", "tables"),
+                    side.rows,
+                    noun(side.rows, "row", "rows"),
+                    side.url
+                )
+            };
             println!(
-                "migcov: wrote {} files to {}: {} legacy tables ({} rows) from {}, {} target tables ({} rows) from {}, in {:.1} s",
+                "migcov: wrote {} files to {}: legacy {}, target {}, in {:.1} s",
                 done.files,
                 options.out.display(),
-                p.source.tables,
-                p.source.rows,
-                p.source.url,
-                p.target.tables,
-                p.target.rows,
-                p.target.url,
+                tables(&p.source),
+                tables(&p.target),
                 p.seconds
             );
             println!(
@@ -286,8 +293,9 @@ fn build(args: migcov::cli::BuildArgs) -> ExitCode {
             let migrated = match &outcome.report.unlinked {
                 // No figure rests on no link (`Report::unlinked`).
                 Some(u) => format!(
-                    "records migrated not measured (none of {} legacy tables is linked to an entity or a script)",
-                    u.tables
+                    "records migrated not measured ({} legacy {} in scope, none linked to an entity or a script)",
+                    u.tables,
+                    noun(u.tables, "table", "tables")
                 ),
                 None => format!(
                     "{} of {} records migrated ({})",
@@ -297,12 +305,14 @@ fn build(args: migcov::cli::BuildArgs) -> ExitCode {
                 ),
             };
             status!(
-                "migcov: wrote {} files to {}: {migrated}, success rate {}, {} errors, {} warnings",
+                "migcov: wrote {} files to {}: {migrated}, success rate {}, {} {}, {} {}",
                 outcome.files,
                 config.out.display(),
                 format_percent(s.overall_success_rate),
                 f.error,
+                noun(f.error, "error", "errors"),
                 f.warning,
+                noun(f.warning, "warning", "warnings"),
             );
             status!(
                 "migcov: report: {}",
@@ -401,7 +411,7 @@ fn diff(args: migcov::cli::DiffArgs) -> ExitCode {
 
 /// `migcov generate`: writes the synthetic dataset.
 fn generate(args: migcov::cli::GenerateArgs) -> ExitCode {
-    match migcov::generate::generate(&args.out, args.records, args.seed) {
+    match migcov::generate::generate_shaped(&args.out, args.records, args.seed, args.shape) {
         Ok(summary) => {
             println!(
                 "migcov: wrote a dataset of {} records to {}",
