@@ -3,7 +3,9 @@
 table, then SQL. Prints the figures as JSON, so scripts/bench.sh can time this against
 `migcov build` and compare every number.
 
-Usage: scripts/bench_duckdb.py DATA_DIR  (needs `pip install duckdb pyyaml`)
+Usage: scripts/bench_duckdb.py DATA_DIR [--full]  (needs `pip install duckdb pyyaml`)
+With --full it also runs the per-row column checks migcov runs on every mapping row: `id` and
+`modern_id` are UUIDs, `migrated_at` is a timestamp, `metadata` is JSON.
 """
 import json
 import pathlib
@@ -18,6 +20,7 @@ import yaml
 NAMESPACE = uuid.UUID(int=0x6D69_6763_6F76_4000_8000_6D69_6763_6F76)
 
 data = pathlib.Path(sys.argv[1])
+full = "--full" in sys.argv[2:]
 con = duckdb.connect()
 con.execute("SET preserve_insertion_order = false")
 
@@ -45,9 +48,10 @@ con.executemany("INSERT INTO refs VALUES (?, ?)", pairs)
 parquet = sorted(str(p) for p in (data / "mappings").rglob("*.parquet"))
 csv = sorted(str(p) for p in (data / "mappings").rglob("*.csv"))
 reader = f"read_parquet({parquet})" if parquet else f"read_csv({csv}, all_varchar = true)"
+extra = ", CAST(id AS VARCHAR) AS id, migrated_at, metadata" if full else ""
 con.execute(
     f"""CREATE TABLE mappings AS SELECT upper(trim(entity_type)) AS t, trim(CAST(legacy_id AS VARCHAR)) AS legacy_id,
-        modern_id FROM {reader}"""
+        modern_id{extra} FROM {reader}"""
 )
 con.execute(
     f"""CREATE TABLE source_ids AS
@@ -89,4 +93,10 @@ figures["overall_success_rate"] = q(
             m AS (SELECT *, max(execution_date) OVER (PARTITION BY script, entity, run) AS run_end FROM r),
             f AS (SELECT * FROM m QUALIFY run_end = max(run_end) OVER (PARTITION BY script, entity))
        SELECT sum(ok) / sum(n) FROM f""")
+if full:
+    uuid_re = "'(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'"
+    figures["invalid_ids"] = q(f"SELECT count(*) FROM mappings WHERE id IS NOT NULL AND NOT regexp_full_match(id, {uuid_re})")
+    figures["invalid_migrated_at"] = q(
+        "SELECT count(*) FROM mappings WHERE migrated_at IS NOT NULL AND TRY_CAST(migrated_at AS TIMESTAMPTZ) IS NULL")
+    figures["invalid_metadata"] = q("SELECT count(*) FROM mappings WHERE metadata IS NOT NULL AND NOT json_valid(metadata)")
 print(json.dumps(figures, indent=2, default=float))
