@@ -296,7 +296,7 @@ impl<'a> Sources<'a> {
                 Source::Entities,
             )
         } else {
-            self.from_metrics(&evidence.scripts, |t| t.records_failed)
+            self.metrics_term(&evidence.scripts, |t| t.records_failed)
         };
         let excluded = self.excluded(table, &evidence)?;
         let Evidence {
@@ -368,7 +368,7 @@ impl<'a> Sources<'a> {
     }
 
     /// A term from the covering scripts' final runs, when any of them has metrics.
-    fn from_metrics(&self, scripts: &[&Script], figure: fn(&ScriptTotals) -> i64) -> Term {
+    fn metrics_term(&self, scripts: &[&Script], figure: fn(&ScriptTotals) -> i64) -> Term {
         let totals: Vec<&ScriptTotals> = scripts
             .iter()
             .filter(|s| self.lands(&s.target_table))
@@ -413,7 +413,7 @@ impl<'a> Sources<'a> {
             ),
             _ if !owners.is_empty() => (Term::new(0, Source::Entities), 0),
             _ => (
-                self.from_metrics(&evidence.scripts, |t| t.records_successful),
+                self.metrics_term(&evidence.scripts, |t| t.records_successful),
                 0,
             ),
         };
