@@ -15,7 +15,7 @@
 //! what the ledger and reconciliation read.
 //!
 //! The counts are measurements: they are the same whatever severity the missing-data rules
-//! have, and the gate's `max_missing_records` reads them. `validate::missing` turns the
+//! have, and the gate's `max_missing_records` reads them. `validate::missing_data` turns the
 //! same frames into findings with samples.
 
 use std::collections::{BTreeMap, BTreeSet};

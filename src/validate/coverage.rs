@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
+use super::shared::{file_sample, list_finding};
 use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 use crate::load::{table_key, Inputs};
 use crate::measure::Measures;
@@ -50,29 +51,6 @@ crate::validate::registry::declare_rules! {
         "Each domain's coverage_percentage is between 0.0 and 1.0",
         "coverage_percentage is the domain's migrated records over its total records. Above 1 means some entity \
          reports more migrated than total records.";
-}
-
-pub(super) fn file_sample(file: String, fields: Vec<Field>) -> Sample {
-    Sample {
-        file,
-        row: None,
-        fields,
-    }
-}
-
-pub(super) fn list_finding(
-    rule_id: RuleId,
-    subject: Subject,
-    items: Vec<Sample>,
-    message: String,
-) -> Option<Finding> {
-    if items.is_empty() {
-        return None;
-    }
-    let mut finding = Finding::new(rule_id, subject, message);
-    finding.count = items.len() as u64;
-    finding.samples = items;
-    Some(finding)
 }
 
 pub fn check(

@@ -10,6 +10,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::shared::not_listed;
 use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::{table_key, Inputs, Inventory, Lookup, ENTITY_TYPE_KEY};
 use crate::model::Domain;
@@ -128,14 +129,6 @@ fn rows_of(inventory: Option<&Inventory>, side: &str, table: &str) -> Result<Opt
         Lookup::Exact(t) | Lookup::CaseOnly(t) => Ok(Some(t.row_count)),
         Lookup::Missing(suggestion) => Err(not_listed(side, table, suggestion)),
     }
-}
-
-/// "`InvoiceLine` is not in the source inventory; did you mean `invoiceline`?"
-pub fn not_listed(side: &str, table: &str, suggestion: Option<&str>) -> String {
-    let hint = suggestion
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default();
-    format!("`{table}` is not in the {side} inventory{hint}")
 }
 
 fn inventory_check(

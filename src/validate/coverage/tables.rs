@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::load::{Inputs, Inventory, Lookup};
 use crate::model::config::expired;
 use crate::model::Status;
-use crate::validate::reconcile::not_listed;
+use crate::validate::shared::not_listed;
 use crate::validate::{Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 
 crate::validate::registry::declare_rules! {

@@ -1,7 +1,7 @@
 //! The load family: files in the data folder that were not read — outside the input
 //! contract (`load.file.unknown`), or not regular files at all (`load.file.skipped`).
 
-use super::coverage::{file_sample, list_finding};
+use super::shared::{file_sample, list_finding};
 use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::{InputKind, Inputs};
 
