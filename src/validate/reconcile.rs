@@ -379,7 +379,6 @@ impl<'a> Counts<'a> {
     /// The source inventory's rows of the entity's legacy table against its
     /// total_records, shared with the table's other entities.
     fn source_rows(&self, e: &Entity) -> Check {
-        let tables = self.table_group(e);
         let source_check = inventory_check(
             RuleId::ReconcileEntitySourceRows,
             "source rows vs total_records",
@@ -391,17 +390,13 @@ impl<'a> Counts<'a> {
             ),
             self.tolerance,
         );
-        if source_check.note.is_some() {
-            source_check
-        } else {
-            self.shared(
-                &tables,
-                e,
-                "total_records of one legacy table",
-                source_check,
-                tables.iter().map(|g| g.total_records).sum(),
-            )
-        }
+        self.shared_if_judged(
+            source_check,
+            &self.table_group(e),
+            e,
+            "total_records of one legacy table",
+            |g| g.total_records,
+        )
     }
 
     /// The target inventory's rows of the entity's target table against its
@@ -418,16 +413,35 @@ impl<'a> Counts<'a> {
             ),
             self.tolerance,
         );
-        let targets = self.target_group(e);
-        if target_check.note.is_some() {
-            target_check
+        self.shared_if_judged(
+            target_check,
+            &self.target_group(e),
+            e,
+            "migrated_records of one target table",
+            |g| g.migrated_records,
+        )
+    }
+
+    /// An inventory check [`Counts::shared`] with the group (against the sum of its
+    /// `figure`), unless it has a note (the inventory does not list the table): then it
+    /// stands as it is, unjudged.
+    fn shared_if_judged(
+        &self,
+        judged: Check,
+        group: &[&Entity],
+        e: &Entity,
+        what: &str,
+        figure: fn(&Entity) -> i64,
+    ) -> Check {
+        if judged.note.is_some() {
+            judged
         } else {
             self.shared(
-                &targets,
+                group,
                 e,
-                "migrated_records of one target table",
-                target_check,
-                targets.iter().map(|g| g.migrated_records).sum(),
+                what,
+                judged,
+                group.iter().map(|g| figure(g)).sum(),
             )
         }
     }
