@@ -722,10 +722,17 @@ impl MappingSink {
                     modern = modern.to_uppercase();
                 }
                 let checksum: u64 = rng.random();
+                // One literal a line: a string continued with `\` hides its braces from
+                // line-based tools.
                 self.meta.push(format!(
-                    "{{\"export\":{meta},\"source_schema\":\"legacy\",\"attempt\":1,\
-                     \"checksum\":\"{checksum:016x}\",\"operator\":\"migration-runner\",\
-                     \"tags\":[\"nightly\",\"{batch}\"]}}"
+                    concat!(
+                        r#"{{"export":{meta},"source_schema":"legacy","attempt":1,"#,
+                        r#""checksum":"{checksum:016x}","operator":"migration-runner","#,
+                        r#""tags":["nightly","{batch}"]}}"#,
+                    ),
+                    meta = meta,
+                    checksum = checksum,
+                    batch = batch,
                 ));
             }
         }

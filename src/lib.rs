@@ -191,7 +191,7 @@ fn archived_view(
     if snapshot {
         entries.push(ArchiveEntry::from_summary(&own, has_previous));
     }
-    entries.sort_by(|a, b| b.date.cmp(&a.date));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.date));
     Archived {
         history,
         archive: entries,

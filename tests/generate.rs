@@ -25,28 +25,58 @@ fn generate_as(out: &Path, records: u64, seed: u64, shape: Shape) -> Value {
 fn realistic_rows(data: &Path) {
     use polars::prelude::*;
     let path = data.join("mappings/legacy-mappings.parquet");
-    let frame = LazyFrame::scan_parquet(PlRefPath::try_from_path(&path).unwrap(), Default::default())
-        .unwrap()
-        .collect()
-        .unwrap();
-    let names: Vec<&str> = frame.get_column_names().iter().map(|n| n.as_str()).collect();
+    let frame =
+        LazyFrame::scan_parquet(PlRefPath::try_from_path(&path).unwrap(), Default::default())
+            .unwrap()
+            .collect()
+            .unwrap();
+    let names: Vec<&str> = frame
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect();
     assert_eq!(
         names,
-        ["id", "entity_type", "legacy_id", "modern_id", "migration_batch", "migrated_at", "metadata"]
+        [
+            "id",
+            "entity_type",
+            "legacy_id",
+            "modern_id",
+            "migration_batch",
+            "migrated_at",
+            "metadata"
+        ]
     );
-    assert_eq!(frame.column("legacy_id").unwrap().dtype(), &DataType::String);
+    assert_eq!(
+        frame.column("legacy_id").unwrap().dtype(),
+        &DataType::String
+    );
     let row = |entity_type: &str| -> Vec<String> {
         let types = frame.column("entity_type").unwrap().str().unwrap();
-        let i = (0..frame.height()).find(|&i| types.get(i) == Some(entity_type)).unwrap();
+        let i = (0..frame.height())
+            .find(|&i| types.get(i) == Some(entity_type))
+            .unwrap();
         ["id", "legacy_id", "modern_id", "metadata"]
             .iter()
-            .map(|c| frame.column(c).unwrap().str().unwrap().get(i).unwrap().to_string())
+            .map(|c| {
+                frame
+                    .column(c)
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .get(i)
+                    .unwrap()
+                    .to_string()
+            })
             .collect()
     };
     let message = row("MESSAGE");
     assert!(message[1].starts_with("MSG-"), "{message:?}");
     assert_eq!(message[0].len(), 36);
-    assert!(message[3].starts_with("{\"export\":{") && message[3].len() > 150, "{message:?}");
+    assert!(
+        message[3].starts_with("{\"export\":{") && message[3].len() > 150,
+        "{message:?}"
+    );
     let patient = row("PATIENT");
     assert_eq!(patient[2], patient[2].to_uppercase());
     let ids = std::fs::read_to_string(data.join("source_ids/dispatch_message.csv")).unwrap();

@@ -312,7 +312,7 @@ fn ragged_rows_folders_named_like_files_and_link_loops_are_findings() {
         code, 0,
         "a folder named x.csv is a folder; the loop is not followed: {text}"
     );
-    assert!(text.contains("1 warnings"), "the link is reported: {text}");
+    assert!(text.contains(" 1 warning"), "the link is reported: {text}");
 }
 
 #[test]

@@ -60,7 +60,13 @@ fn a_long_series_is_binned_paged_and_downloadable() {
     let out = dir.path().join("site");
     Command::cargo_bin("migcov")
         .unwrap()
-        .args(["build", "--exit-zero", "--report-date", "2026-11-24", "--data"])
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-24",
+            "--data",
+        ])
         .arg(data.path())
         .arg("--out")
         .arg(&out)
@@ -83,7 +89,9 @@ fn a_long_series_is_binned_paged_and_downloadable() {
     // The first bin holds executions 1–42 at 1 to 42 records a second: median 21.5, shown
     // rounded as 22; it processed 903 records, 4 of them failed (executions 10 to 40).
     assert_eq!(page.matches("<tr><th scope=\"row\">").count(), 120, "bins");
-    let first = page.find("<tr><th scope=\"row\">1–42</th>").expect("first bin");
+    let first = page
+        .find("<tr><th scope=\"row\">1–42</th>")
+        .expect("first bin");
     let first = &page[first..first + page[first..].find("</tr>").unwrap()];
     assert_eq!(
         first,
@@ -96,7 +104,9 @@ fn a_long_series_is_binned_paged_and_downloadable() {
 
     // The script's page lists executions 1–1,000; four more pages list the rest.
     assert!(page.contains("Executions 1–1,000 of 5,000"));
-    assert!(page.contains(&format!("<a href=\"../scripts/{id}/executions-5.html\">5</a>")));
+    assert!(page.contains(&format!(
+        "<a href=\"../scripts/{id}/executions-5.html\">5</a>"
+    )));
     let last = read(&out.join(format!("scripts/{id}/executions-5.html")));
     assert!(last.contains("Executions 4,001–5,000 of 5,000"));
     assert!(last.contains("<th scope=\"row\" class=\"num\">4001</th>"));
@@ -106,7 +116,11 @@ fn a_long_series_is_binned_paged_and_downloadable() {
     // Every execution in the CSV, the formula-like run id defused.
     let csv = read(&out.join(format!("scripts/{id}/executions.csv")));
     assert_eq!(csv.lines().count(), EXECUTIONS + 1);
-    assert!(csv.lines().nth(1).unwrap().starts_with("1,2026-01-01T00:01:00"));
+    assert!(csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("1,2026-01-01T00:01:00"));
     assert!(csv.contains(",'=run,") && !csv.contains(",=run,"));
 
     for entry in walkdir::WalkDir::new(&out) {

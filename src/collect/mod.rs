@@ -157,6 +157,85 @@ struct PushdownPlan {
     same_database: bool,
 }
 
+/// The server the mappings query runs on.
+fn mappings_server<'d>(
+    on: Which,
+    source: &'d mut dyn Database,
+    target: &'d mut dyn Database,
+) -> &'d mut dyn Database {
+    match on {
+        Which::Source => source,
+        Which::Target => target,
+    }
+}
+
+/// One pushed-down table's set work: what each way of comparing its ids reads.
+struct SetWork<'w> {
+    table: &'w TableRef,
+    key: &'w [String],
+    /// Its entity types.
+    types: &'w [String],
+    /// The mappings' distinct `entity_type` values.
+    type_values: &'w [String],
+    mappings_sql: &'w str,
+    mappings_on: Which,
+    /// The legacy table's columns.
+    columns: &'w [db::ColumnInfo],
+}
+
+/// With `pushdown.legacy_schema`: anti-joins on the mappings' server, against its copy of
+/// the legacy table in that schema.
+fn anti_join_in_schema(
+    on: &mut dyn Database,
+    schema: &str,
+    work: &SetWork,
+    sink: &mut db::BatchSink<'_>,
+) -> Result<pushdown::Summary, CollectError> {
+    let table = work.table;
+    // The legacy table as that server names it: loaders and foreign data wrappers may
+    // change the case of table and column names.
+    let patterns = config::Patterns {
+        include: vec![schema.to_string()],
+        exclude: Vec::new(),
+    };
+    let copy = on
+        .tables(&patterns)?
+        .into_iter()
+        .find(|t| t.schema.as_deref() == Some(schema) && t.name.eq_ignore_ascii_case(&table.name))
+        .ok_or_else(|| CollectError::Query {
+            server: on.url().shown.clone(),
+            table: Some(table.shown.clone()),
+            query: format!("(the tables of schema {schema})"),
+            message: format!(
+                "pushdown.legacy_schema: no table {} in schema {schema}",
+                table.name
+            ),
+        })?;
+    let columns = on.columns(&copy)?;
+    let key: Vec<String> = work
+        .key
+        .iter()
+        .map(|k| {
+            columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(k))
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| k.clone())
+        })
+        .collect();
+    let name = on.rows_of(&copy);
+    pushdown::anti_join(
+        on,
+        &name,
+        table,
+        &key,
+        work.types,
+        work.type_values,
+        work.mappings_sql,
+        sink,
+    )
+}
+
 struct Run<'a> {
     staging: Staging,
     config: CollectConfig,
@@ -395,37 +474,9 @@ impl Run<'_> {
         let Some(mappings) = self.config.queries.mappings.clone() else {
             return Ok(false);
         };
-        let types = self
-            .config
-            .pushdown
-            .tables
-            .iter()
-            .find(|(t, _)| crate::load::table_key(t) == crate::load::table_key(&table.shown))
-            .map(|(_, types)| types.clone())
-            .or_else(|| {
-                plan.types
-                    .get(&crate::load::table_key(&table.shown))
-                    .cloned()
-            });
-        let Some(types) = types.filter(|t| !t.is_empty()) else {
+        let Some(types) = self.pushdown_types(table, plan) else {
             return Ok(false);
         };
-        // A type that entities of several tables share is attributed by the mappings'
-        // `legacy_table` (`measure::missing::Ownership`), which the databases' set work
-        // does not read: such a table is exported in full.
-        let folded: BTreeSet<String> = types
-            .iter()
-            .map(|t| crate::model::entity_type_key(t))
-            .collect();
-        let key_here = crate::load::table_key(&table.shown);
-        if plan.types.iter().any(|(other, theirs)| {
-            *other != key_here
-                && theirs
-                    .iter()
-                    .any(|t| folded.contains(&crate::model::entity_type_key(t)))
-        }) {
-            return Ok(false);
-        }
         // A MySQL ZEROFILL key's text is padded (`000042`) where the full export and the
         // mappings read 42: the anti-joins would compare the padded text, so such a table
         // is exported in full. (The columns are read once, for the ranges below too.)
@@ -439,49 +490,22 @@ impl Run<'_> {
         }
         let mappings_on = mappings.on();
         if self.type_values.is_none() {
-            // Once for every table: a scan of the mappings.
-            let on: &mut dyn Database = match mappings_on {
-                Which::Source => &mut *source,
-                Which::Target => &mut *target,
-            };
-            let (started, mut bytes) = (Instant::now(), 0u64);
-            let values = pushdown::entity_type_values(on, mappings.sql(), &mut bytes)?;
-            self.queries.push(QueryRecord {
-                purpose: "pushdown: the mappings' entity_type values, folded by migcov".into(),
-                on: mappings_on,
-                table: None,
-                sql: "SELECT DISTINCT entity_type FROM (mappings)".into(),
-                file: None,
-                rows: values.len() as u64,
-                bytes,
-                seconds: secs(started),
-            });
-            self.type_values = Some(values);
+            self.read_type_values(mappings_server(mappings_on, source, target), &mappings)?;
         }
         let type_values = self.type_values.clone().unwrap_or_default();
-        // Mappings that name another table in `legacy_table` are not this table's (the
-        // loader's `Ownership`), which the set work, reading legacy_id alone, cannot tell:
-        // with any such row of its types, the table is exported in full.
-        {
-            let on: &mut dyn Database = match mappings_on {
-                Which::Source => &mut *source,
-                Which::Target => &mut *target,
-            };
-            if self.mapping_columns.is_none() {
-                self.mapping_columns = Some(on.result_types(mappings.sql())?);
-            }
-            let named = self
-                .mapping_columns
-                .as_ref()
-                .is_some_and(|c| c.iter().any(|(n, _)| n == "legacy_table"));
-            if named {
-                let sql =
-                    pushdown::naming_others(on, mappings.sql(), &types, &type_values, &table.shown);
-                if on.scalar(&sql, Some(&table.shown))?.trim() != "0" {
-                    return Ok(false);
-                }
-            }
+        let on = mappings_server(mappings_on, source, target);
+        if self.names_other_tables(on, &mappings, &types, &type_values, table)? {
+            return Ok(false);
         }
+        let work = SetWork {
+            table,
+            key,
+            types: &types,
+            type_values: &type_values,
+            mappings_sql: mappings.sql(),
+            mappings_on,
+            columns: &columns,
+        };
         let started = Instant::now();
         let file = format!("source_ids/{}.parquet", table.shown);
         let mut out = TableFile::new(&file, Format::Parquet);
@@ -491,53 +515,8 @@ impl Run<'_> {
         self.progress
             .start(&format!("pushdown: {}", table.shown), None);
         let summary = if let Some(schema) = &self.config.pushdown.legacy_schema {
-            let on: &mut dyn Database = match mappings_on {
-                Which::Source => &mut *source,
-                Which::Target => &mut *target,
-            };
-            // The legacy table as that server names it: loaders and foreign data wrappers
-            // may change the case of table and column names.
-            let patterns = config::Patterns {
-                include: vec![schema.clone()],
-                exclude: Vec::new(),
-            };
-            let copy = on
-                .tables(&patterns)?
-                .into_iter()
-                .find(|t| {
-                    t.schema.as_deref() == Some(schema) && t.name.eq_ignore_ascii_case(&table.name)
-                })
-                .ok_or_else(|| CollectError::Query {
-                    server: on.url().shown.clone(),
-                    table: Some(table.shown.clone()),
-                    query: format!("(the tables of schema {schema})"),
-                    message: format!(
-                        "pushdown.legacy_schema: no table {} in schema {schema}",
-                        table.name
-                    ),
-                })?;
-            let columns = on.columns(&copy)?;
-            let key: Vec<String> = key
-                .iter()
-                .map(|k| {
-                    columns
-                        .iter()
-                        .find(|c| c.name.eq_ignore_ascii_case(k))
-                        .map(|c| c.name.clone())
-                        .unwrap_or_else(|| k.clone())
-                })
-                .collect();
-            let name = on.rows_of(&copy);
-            pushdown::anti_join(
-                on,
-                &name,
-                table,
-                &key,
-                &types,
-                &type_values,
-                mappings.sql(),
-                &mut sink,
-            )?
+            let on = mappings_server(mappings_on, source, target);
+            anti_join_in_schema(on, schema, &work, &mut sink)?
         } else if plan.same_database {
             let name = source.rows_of(table);
             pushdown::anti_join(
@@ -551,42 +530,10 @@ impl Run<'_> {
                 &mut sink,
             )?
         } else {
-            let [column] = key else {
-                return Ok(false);
-            };
-            let integer = columns
-                .iter()
-                .any(|c| &c.name == column && pushdown::is_integer_type(&c.data_type));
-            if !integer || mappings_on == Which::Source {
-                return Ok(false);
+            match self.checksums_by_ranges(source, target, &work, &mut sink)? {
+                Some(summary) => summary,
+                None => return Ok(false),
             }
-            // SQLite stores any value in any column: an INTEGER key holding `2x` or `3.5`
-            // would be cast to 2 and 3 by the ranges' SQL, so such a table is exported.
-            if source.url().kind == db::Kind::Sqlite {
-                let odd = source.scalar(
-                    &format!(
-                        "SELECT count(*) FROM {} WHERE {k} IS NOT NULL AND typeof({k}) <> 'integer'",
-                        source.rows_of(table),
-                        k = source.quote(column)
-                    ),
-                    Some(&table.shown),
-                )?;
-                if odd.trim() != "0" {
-                    return Ok(false);
-                }
-            }
-            let fetch_below = self.config.pushdown.fetch_below.unwrap_or(10_000);
-            pushdown::checksums(
-                source,
-                target,
-                table,
-                column,
-                &types,
-                &type_values,
-                mappings.sql(),
-                fetch_below,
-                &mut sink,
-            )?
         };
         let unmapped = out.finish()?;
         self.progress.finish();
@@ -603,6 +550,141 @@ impl Run<'_> {
         });
         self.pushed.push((table.clone(), summary));
         Ok(true)
+    }
+
+    /// A table's entity types (from `pushdown.tables`, else the entities query), or `None`
+    /// when it has none or shares one with another table: a type that entities of several
+    /// tables share is attributed by the mappings' `legacy_table`
+    /// (`measure::missing::Ownership`), which the databases' set work does not read, so
+    /// such a table is exported in full.
+    fn pushdown_types(&self, table: &TableRef, plan: &PushdownPlan) -> Option<Vec<String>> {
+        let types = self
+            .config
+            .pushdown
+            .tables
+            .iter()
+            .find(|(t, _)| crate::load::table_key(t) == crate::load::table_key(&table.shown))
+            .map(|(_, types)| types.clone())
+            .or_else(|| {
+                plan.types
+                    .get(&crate::load::table_key(&table.shown))
+                    .cloned()
+            });
+        let types = types.filter(|t| !t.is_empty())?;
+        let folded: BTreeSet<String> = types
+            .iter()
+            .map(|t| crate::model::entity_type_key(t))
+            .collect();
+        let key_here = crate::load::table_key(&table.shown);
+        if plan.types.iter().any(|(other, theirs)| {
+            *other != key_here
+                && theirs
+                    .iter()
+                    .any(|t| folded.contains(&crate::model::entity_type_key(t)))
+        }) {
+            return None;
+        }
+        Some(types)
+    }
+
+    /// Reads the mappings' distinct `entity_type` values, once for every table: a scan of
+    /// the mappings.
+    fn read_type_values(
+        &mut self,
+        on: &mut dyn Database,
+        mappings: &Query,
+    ) -> Result<(), CollectError> {
+        let (started, mut bytes) = (Instant::now(), 0u64);
+        let values = pushdown::entity_type_values(on, mappings.sql(), &mut bytes)?;
+        self.queries.push(QueryRecord {
+            purpose: "pushdown: the mappings' entity_type values, folded by migcov".into(),
+            on: mappings.on(),
+            table: None,
+            sql: "SELECT DISTINCT entity_type FROM (mappings)".into(),
+            file: None,
+            rows: values.len() as u64,
+            bytes,
+            seconds: secs(started),
+        });
+        self.type_values = Some(values);
+        Ok(())
+    }
+
+    /// Whether a mapping of the table's types names another table in `legacy_table`: such
+    /// rows are not this table's (the loader's `Ownership`), which the set work, reading
+    /// legacy_id alone, cannot tell, so with any of them the table is exported in full.
+    fn names_other_tables(
+        &mut self,
+        on: &mut dyn Database,
+        mappings: &Query,
+        types: &[String],
+        type_values: &[String],
+        table: &TableRef,
+    ) -> Result<bool, CollectError> {
+        if self.mapping_columns.is_none() {
+            self.mapping_columns = Some(on.result_types(mappings.sql())?);
+        }
+        let named = self
+            .mapping_columns
+            .as_ref()
+            .is_some_and(|c| c.iter().any(|(n, _)| n == "legacy_table"));
+        if named {
+            let sql = pushdown::naming_others(on, mappings.sql(), types, type_values, &table.shown);
+            if on.scalar(&sql, Some(&table.shown))?.trim() != "0" {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Without one server for both sides: the key's ranges compared by checksums, when the
+    /// key is one integer column and the mappings are on the target; `None` otherwise.
+    fn checksums_by_ranges(
+        &self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        work: &SetWork,
+        sink: &mut db::BatchSink<'_>,
+    ) -> Result<Option<pushdown::Summary>, CollectError> {
+        let table = work.table;
+        let [column] = work.key else {
+            return Ok(None);
+        };
+        let integer = work
+            .columns
+            .iter()
+            .any(|c| &c.name == column && pushdown::is_integer_type(&c.data_type));
+        if !integer || work.mappings_on == Which::Source {
+            return Ok(None);
+        }
+        // SQLite stores any value in any column: an INTEGER key holding `2x` or `3.5`
+        // would be cast to 2 and 3 by the ranges' SQL, so such a table is exported.
+        if source.url().kind == db::Kind::Sqlite {
+            let odd = source.scalar(
+                &format!(
+                    "SELECT count(*) FROM {} WHERE {k} IS NOT NULL AND typeof({k}) <> 'integer'",
+                    source.rows_of(table),
+                    k = source.quote(column)
+                ),
+                Some(&table.shown),
+            )?;
+            if odd.trim() != "0" {
+                return Ok(None);
+            }
+        }
+        let fetch_below = self.config.pushdown.fetch_below.unwrap_or(10_000);
+        pushdown::checksums(
+            source,
+            target,
+            table,
+            column,
+            work.types,
+            work.type_values,
+            work.mappings_sql,
+            fetch_below,
+            sink,
+        )
+        .map(Some)
     }
 
     /// With `--pushdown`, after the tables: the mappings, of which the rows of pushed-down

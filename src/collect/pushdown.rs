@@ -635,130 +635,27 @@ pub fn checksums(
         orphans.extend(column.into_iter().flatten());
     })?;
     queries += 1;
-    let bounds = |db: &mut dyn Database,
-                  set: &str,
-                  bytes: &mut u64|
-     -> Result<(Option<i64>, Option<i64>, u64), CollectError> {
-        let mut row = (None, None, 0u64);
-        db.stream(
-            &format!("SELECT min(k), max(k), count(*) FROM ({set}) d"),
-            Some(&table.shown),
-            10,
-            &mut |_, columns| {
-                *bytes += value_bytes(&columns);
-                let get = |c: usize| columns[c].first().cloned().flatten();
-                row = (
-                    get(0).and_then(|v| v.trim().parse().ok()),
-                    get(1).and_then(|v| v.trim().parse().ok()),
-                    get(2).and_then(|v| v.trim().parse().ok()).unwrap_or(0),
-                );
-                Ok(())
-            },
-        )?;
-        Ok(row)
-    };
-    let (smin, smax, ids) = bounds(source, &source_set, &mut bytes)?;
-    let (tmin, tmax, _) = bounds(target, &target_set, &mut bytes)?;
+    let (smin, smax, ids) = bounds(source, &source_set, &table.shown, &mut bytes)?;
+    let (tmin, tmax, _) = bounds(target, &target_set, &table.shown, &mut bytes)?;
     queries += 2;
     let lo = [smin, tmin].into_iter().flatten().min();
     let hi = [smax, tmax].into_iter().flatten().max();
-    let mut unmapped: Vec<i64> = Vec::new();
-    let mut orphan_ints: Vec<i64> = Vec::new();
-    if let (Some(lo), Some(hi)) = (lo, hi) {
-        // Level by level: the differing buckets of one width are cut into FANOUT smaller
-        // ones, digested in one statement per side, until the ids left in differing
-        // buckets are few enough to fetch.
-        // Keys more than 2^63 apart (-1 and the largest key) would overflow `k - lo` on
-        // every engine: then the ids are read, exactly, without ranges.
-        let wide = hi as i128 - lo as i128 + 1 > i64::MAX as i128;
-        let span = (hi as i128 - lo as i128 + 1).min(i64::MAX as i128) as i64;
-        let mut width = span;
-        let mut differing: Vec<i64> = Vec::new();
-        let mut first = true;
-        let sides = Sides {
-            source_set: &source_set,
-            target_set: &target_set,
-            table: &table.shown,
-            lo,
-        };
-        if wide {
-            (unmapped, orphan_ints) = sides.compare(source, target, width, &[], &mut bytes)?;
-            queries += 2;
-        } else {
-            loop {
-                let fanout = if first { FIRST_FANOUT } else { FANOUT };
-                let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
-                let within = if first { Vec::new() } else { differing.clone() };
-                let s = digests(
-                    source,
-                    &source_set,
-                    &table.shown,
-                    lo,
-                    sub,
-                    width,
-                    &within,
-                    &mut bytes,
-                )?;
-                let t = digests(
-                    target,
-                    &target_set,
-                    &table.shown,
-                    lo,
-                    sub,
-                    width,
-                    &within,
-                    &mut bytes,
-                )?;
-                queries += 2;
-                first = false;
-                let buckets: BTreeSet<i64> = s.keys().chain(t.keys()).copied().collect();
-                let listed = buckets.len();
-                let mut left = 0u64;
-                differing = buckets
-                    .into_iter()
-                    .filter(|b| {
-                        let (ds, dt) = (
-                            s.get(b).copied().unwrap_or_default(),
-                            t.get(b).copied().unwrap_or_default(),
-                        );
-                        let differs = ds != dt;
-                        if differs {
-                            left += ds.count + dt.count;
-                        }
-                        differs
-                    })
-                    .collect();
-                width = sub;
-                if differing.is_empty() {
-                    break;
-                }
-                // Fetched when few ids are left, at the narrowest width, or when most ranges
-                // differ (differences scattered everywhere, or an entity not migrated yet):
-                // another level would digest nearly every id again, so the ids are read.
-                if left <= fetch_below
-                    || width == 1
-                    || differing.len() > MAX_LISTED
-                    || differing.len() * 2 > listed
-                {
-                    (unmapped, orphan_ints) =
-                        sides.compare(source, target, width, &differing, &mut bytes)?;
-                    queries += 2;
-                    break;
-                }
-            }
+    let (mut unmapped, orphan_ints) = match (lo, hi) {
+        (Some(lo), Some(hi)) => {
+            let sides = Sides {
+                source_set: &source_set,
+                target_set: &target_set,
+                table: &table.shown,
+                lo,
+            };
+            sides.differences(source, target, hi, fetch_below, &mut bytes, &mut queries)?
         }
-    }
+        _ => (Vec::new(), Vec::new()),
+    };
     unmapped.sort_unstable();
     orphans.extend(orphan_ints.iter().map(i64::to_string));
     orphans.sort();
-    let header = ["id".to_string()];
-    for chunk in unmapped.chunks(100_000) {
-        let column: Vec<Option<String>> = chunk.iter().map(|k| Some(k.to_string())).collect();
-        unmapped_sink(&header, vec![column])?;
-    }
-    if unmapped.is_empty() {
-        unmapped_sink(&header, vec![Vec::new()])?;
-    }
+    write_unmapped(&unmapped, unmapped_sink)?;
     Ok(Summary {
         ids,
         matched: ids - (unmapped.len() as u64).min(ids),
@@ -773,6 +670,146 @@ pub fn checksums(
         queries,
         mapping_rows_in_database: BTreeMap::new(),
     })
+}
+
+/// The smallest and largest key of a set of keys `k`, and how many keys it has.
+fn bounds(
+    db: &mut dyn Database,
+    set: &str,
+    table: &str,
+    bytes: &mut u64,
+) -> Result<(Option<i64>, Option<i64>, u64), CollectError> {
+    let mut row = (None, None, 0u64);
+    db.stream(
+        &format!("SELECT min(k), max(k), count(*) FROM ({set}) d"),
+        Some(table),
+        10,
+        &mut |_, columns| {
+            *bytes += value_bytes(&columns);
+            let get = |c: usize| columns[c].first().cloned().flatten();
+            row = (
+                get(0).and_then(|v| v.trim().parse().ok()),
+                get(1).and_then(|v| v.trim().parse().ok()),
+                get(2).and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+            );
+            Ok(())
+        },
+    )?;
+    Ok(row)
+}
+
+impl Sides<'_> {
+    /// The unmapped and orphan ids between `lo` and `hi`, level by level: the differing
+    /// buckets of one width are cut into FANOUT smaller ones, digested in one statement per
+    /// side, until the ids left in differing buckets are few enough to fetch.
+    fn differences(
+        &self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        hi: i64,
+        fetch_below: u64,
+        bytes: &mut u64,
+        queries: &mut u64,
+    ) -> Result<(Vec<i64>, Vec<i64>), CollectError> {
+        let lo = self.lo;
+        // Keys more than 2^63 apart (-1 and the largest key) would overflow `k - lo` on
+        // every engine: then the ids are read, exactly, without ranges.
+        let wide = hi as i128 - lo as i128 + 1 > i64::MAX as i128;
+        let span = (hi as i128 - lo as i128 + 1).min(i64::MAX as i128) as i64;
+        let mut width = span;
+        let mut differing: Vec<i64> = Vec::new();
+        let mut first = true;
+        if wide {
+            let found = self.compare(source, target, width, &[], bytes)?;
+            *queries += 2;
+            return Ok(found);
+        }
+        loop {
+            let fanout = if first { FIRST_FANOUT } else { FANOUT };
+            let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
+            let within = if first { Vec::new() } else { differing.clone() };
+            let s = digests(
+                source,
+                self.source_set,
+                self.table,
+                lo,
+                sub,
+                width,
+                &within,
+                bytes,
+            )?;
+            let t = digests(
+                target,
+                self.target_set,
+                self.table,
+                lo,
+                sub,
+                width,
+                &within,
+                bytes,
+            )?;
+            *queries += 2;
+            first = false;
+            let (next, listed, left) = differing_buckets(&s, &t);
+            differing = next;
+            width = sub;
+            if differing.is_empty() {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            // Fetched when few ids are left, at the narrowest width, or when most ranges
+            // differ (differences scattered everywhere, or an entity not migrated yet):
+            // another level would digest nearly every id again, so the ids are read.
+            if left <= fetch_below
+                || width == 1
+                || differing.len() > MAX_LISTED
+                || differing.len() * 2 > listed
+            {
+                let found = self.compare(source, target, width, &differing, bytes)?;
+                *queries += 2;
+                return Ok(found);
+            }
+        }
+    }
+}
+
+/// The buckets whose digests differ between the sides, how many buckets either side
+/// listed, and how many ids the differing ones hold on both sides together.
+fn differing_buckets(
+    s: &BTreeMap<i64, Digest>,
+    t: &BTreeMap<i64, Digest>,
+) -> (Vec<i64>, usize, u64) {
+    let buckets: BTreeSet<i64> = s.keys().chain(t.keys()).copied().collect();
+    let listed = buckets.len();
+    let mut left = 0u64;
+    let differing = buckets
+        .into_iter()
+        .filter(|b| {
+            let (ds, dt) = (
+                s.get(b).copied().unwrap_or_default(),
+                t.get(b).copied().unwrap_or_default(),
+            );
+            let differs = ds != dt;
+            if differs {
+                left += ds.count + dt.count;
+            }
+            differs
+        })
+        .collect();
+    (differing, listed, left)
+}
+
+/// Writes the unmapped ids (sorted) as column `id`, in batches, and one empty batch when
+/// there are none.
+fn write_unmapped(unmapped: &[i64], unmapped_sink: &mut BatchSink<'_>) -> Result<(), CollectError> {
+    let header = ["id".to_string()];
+    for chunk in unmapped.chunks(100_000) {
+        let column: Vec<Option<String>> = chunk.iter().map(|k| Some(k.to_string())).collect();
+        unmapped_sink(&header, vec![column])?;
+    }
+    if unmapped.is_empty() {
+        unmapped_sink(&header, vec![Vec::new()])?;
+    }
+    Ok(())
 }
 
 /// Whether a column type is an integer on its engine.

@@ -292,6 +292,15 @@ pub struct ExcludedIds {
     pub ids: Option<DataFrame>,
 }
 
+impl ExcludedIds {
+    /// Whether the exclusion holds on `date`, the report date: until its `expires` day,
+    /// inclusive, and always in a run without a date. The one place this is decided: the
+    /// ledger, missing data, coverage and the report all ask here.
+    pub fn in_force(&self, date: Option<chrono::NaiveDate>) -> bool {
+        date.is_none_or(|d| !crate::model::config::expired(self.declaration.expires, d))
+    }
+}
+
 /// Rows per `__file` of a loaded table.
 fn rows_per_file(frame: &DataFrame, into: &mut BTreeMap<PathBuf, u64>) -> PolarsResult<()> {
     let counts = frame
@@ -1121,38 +1130,66 @@ fn mark_final_runs(
             .with_column(lit(true).alias(FINAL_RUN))
             .collect();
     }
-    let keys = || {
-        [
-            col("script_uuid")
-                .cast(DataType::String)
-                .fill_null(lit(""))
-                .alias("__script"),
-            col("entity_uuid")
-                .cast(DataType::String)
-                .fill_null(lit(""))
-                .alias("__entity"),
-            col("run_id").fill_null(lit("")).alias("__run"),
-        ]
-    };
-    let by_run = [col("__script"), col("__entity"), col("__run")];
-    let runs = metrics
+    let runs = run_ends(&metrics)?;
+    let resumes = resumed_runs(&metrics)?;
+    let owners = runs_by_owner(&runs, &resumes, single_entity)?;
+    let finals = final_runs(&owners, single_entity)?
+        .lazy()
+        .with_column(lit(true).alias(FINAL_RUN));
+    let mut args = JoinArgs::new(JoinType::Left);
+    args.maintain_order = MaintainOrderJoin::Left;
+    metrics
+        .lazy()
+        .with_columns(run_keys())
+        .join(
+            finals,
+            [col("__script"), col("__entity"), col("__run")],
+            [col("__script"), col("__entity"), col("__run")],
+            args,
+        )
+        .with_column(col(FINAL_RUN).fill_null(lit(false)))
+        .drop(by_name(["__script", "__entity", "__run"], true, false))
+        .collect()
+}
+
+/// A metrics row's run as text, `""` for none: `__script`, `__entity` and `__run`.
+fn run_keys() -> [Expr; 3] {
+    [
+        col("script_uuid")
+            .cast(DataType::String)
+            .fill_null(lit(""))
+            .alias("__script"),
+        col("entity_uuid")
+            .cast(DataType::String)
+            .fill_null(lit(""))
+            .alias("__entity"),
+        col("run_id").fill_null(lit("")).alias("__run"),
+    ]
+}
+
+/// Each run (its [`run_keys`]) with the latest `execution_date` of its rows, `end`.
+fn run_ends(metrics: &DataFrame) -> PolarsResult<DataFrame> {
+    metrics
         .clone()
         .lazy()
         .select(
-            keys()
+            run_keys()
                 .into_iter()
                 .chain([col("execution_date")])
                 .collect::<Vec<_>>(),
         )
-        .group_by(by_run.clone())
+        .group_by([col("__script"), col("__entity"), col("__run")])
         .agg([col("execution_date").max().alias("end")])
-        .collect()?;
-    // Every (run, run it resumes) pair, once.
-    let resumes = metrics
+        .collect()
+}
+
+/// Every (run, run it resumes) pair, once: the run's [`run_keys`] and `__resumes`.
+fn resumed_runs(metrics: &DataFrame) -> PolarsResult<DataFrame> {
+    metrics
         .clone()
         .lazy()
         .select(
-            keys()
+            run_keys()
                 .into_iter()
                 .chain([col("resumes_run_id")
                     .cast(DataType::String)
@@ -1167,40 +1204,60 @@ fn mark_final_runs(
                 .and(col("__resumes").neq(lit(""))),
         )
         .unique(None, UniqueKeepStrategy::Any)
-        .collect()?;
-    let text = |frame: &DataFrame, name: &str| -> PolarsResult<Vec<String>> {
-        Ok(frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
-    };
+        .collect()
+}
+
+/// One owner's (script and entity's) runs by id, with their end and the runs they resume.
+type Runs = BTreeMap<String, (Option<i64>, BTreeSet<String>)>;
+
+/// A text column's values, `""` for null.
+fn texts(frame: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    Ok(frame
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+/// Whose runs a row's are: an untagged row of a script with one entity belongs to that
+/// entity's runs.
+fn owner_of(
+    script: &str,
+    entity: &str,
+    single_entity: &BTreeMap<String, String>,
+) -> (String, String) {
+    match entity.is_empty() {
+        true => (
+            script.to_string(),
+            single_entity.get(script).cloned().unwrap_or_default(),
+        ),
+        false => (script.to_string(), entity.to_string()),
+    }
+}
+
+/// Per script and entity: its runs, each ending at its latest row, with the runs it names
+/// as resumed (a name that is no run of the owner is ignored).
+fn runs_by_owner(
+    runs: &DataFrame,
+    resumes: &DataFrame,
+    single_entity: &BTreeMap<String, String>,
+) -> PolarsResult<BTreeMap<(String, String), Runs>> {
     let ends: Vec<Option<i64>> = runs
         .column("end")?
         .cast(&DataType::Int64)?
         .i64()?
         .iter()
         .collect();
-    // Per script and entity: its runs by id, with their end and the runs they resume.
-    type Runs = BTreeMap<String, (Option<i64>, BTreeSet<String>)>;
     let mut owners: BTreeMap<(String, String), Runs> = BTreeMap::new();
     let (scripts, entities, ids) = (
-        text(&runs, "__script")?,
-        text(&runs, "__entity")?,
-        text(&runs, "__run")?,
+        texts(runs, "__script")?,
+        texts(runs, "__entity")?,
+        texts(runs, "__run")?,
     );
-    // An untagged row of a script with one entity belongs to that entity's runs.
-    let owner_of = |script: &String, entity: &String| match entity.is_empty() {
-        true => (
-            script.clone(),
-            single_entity.get(script).cloned().unwrap_or_default(),
-        ),
-        false => (script.clone(), entity.clone()),
-    };
     for i in 0..runs.height() {
         let runs = owners
-            .entry(owner_of(&scripts[i], &entities[i]))
+            .entry(owner_of(&scripts[i], &entities[i], single_entity))
             .or_default();
         let end = runs.get(&ids[i]).and_then(|(end, _)| *end).max(ends[i]);
         runs.entry(ids[i].clone())
@@ -1208,44 +1265,35 @@ fn mark_final_runs(
             .0 = end;
     }
     let (scripts, entities, ids, resumed) = (
-        text(&resumes, "__script")?,
-        text(&resumes, "__entity")?,
-        text(&resumes, "__run")?,
-        text(&resumes, "__resumes")?,
+        texts(resumes, "__script")?,
+        texts(resumes, "__entity")?,
+        texts(resumes, "__run")?,
+        texts(resumes, "__resumes")?,
     );
     for i in 0..resumes.height() {
         if let Some((_, set)) = owners
-            .get_mut(&owner_of(&scripts[i], &entities[i]))
+            .get_mut(&owner_of(&scripts[i], &entities[i], single_entity))
             .and_then(|runs| runs.get_mut(&ids[i]))
         {
             set.insert(resumed[i].clone());
         }
     }
+    Ok(owners)
+}
+
+/// The [`run_keys`] of every final run: per owner, the run that ends last and every run it
+/// resumes, directly or not (untagged rows too, where the entity is its script's only one).
+fn final_runs(
+    owners: &BTreeMap<(String, String), Runs>,
+    single_entity: &BTreeMap<String, String>,
+) -> PolarsResult<DataFrame> {
     let (mut final_script, mut final_entity, mut final_run) = (Vec::new(), Vec::new(), Vec::new());
-    for ((script, entity), runs) in &owners {
-        let Some(last) = runs.values().map(|(end, _)| *end).max() else {
-            continue;
-        };
-        let tied: Vec<&String> = runs
-            .iter()
-            .filter(|(_, (end, _))| *end == last)
-            .map(|(id, _)| id)
-            .collect();
-        // Of the tied runs, those no other tied run resumes; the greatest id of those.
-        let Some(first) = tied
-            .iter()
-            .filter(|id| {
-                !tied
-                    .iter()
-                    .any(|other| other != *id && runs[*other].1.contains(**id))
-            })
-            .max()
-            .or_else(|| tied.iter().max())
-        else {
+    for ((script, entity), runs) in owners {
+        let Some(first) = last_run(runs) else {
             continue;
         };
         // The final run and everything it resumes, each once (a cycle ends).
-        let mut queue = vec![(*first).clone()];
+        let mut queue = vec![first.clone()];
         let mut seen = BTreeSet::new();
         while let Some(id) = queue.pop() {
             if !runs.contains_key(&id) || !seen.insert(id.clone()) {
@@ -1263,27 +1311,32 @@ fn mark_final_runs(
             final_run.push(id);
         }
     }
-    let finals = df!(
+    df!(
         "__script" => final_script,
         "__entity" => final_entity,
         "__run" => final_run
-    )?
-    .lazy()
-    .with_column(lit(true).alias(FINAL_RUN));
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
-    metrics
-        .lazy()
-        .with_columns(keys())
-        .join(
-            finals,
-            [col("__script"), col("__entity"), col("__run")],
-            [col("__script"), col("__entity"), col("__run")],
-            args,
-        )
-        .with_column(col(FINAL_RUN).fill_null(lit(false)))
-        .drop(by_name(["__script", "__entity", "__run"], true, false))
-        .collect()
+    )
+}
+
+/// The run that ends last; of runs that end together, the greatest id of those no other of
+/// them resumes (the greatest of all when each is resumed). `None` for no runs.
+fn last_run(runs: &Runs) -> Option<&String> {
+    let last = runs.values().map(|(end, _)| *end).max()?;
+    let tied: Vec<&String> = runs
+        .iter()
+        .filter(|(_, (end, _))| *end == last)
+        .map(|(id, _)| id)
+        .collect();
+    // Of the tied runs, those no other tied run resumes; the greatest id of those.
+    tied.iter()
+        .filter(|id| {
+            !tied
+                .iter()
+                .any(|other| other != *id && runs[*other].1.contains(**id))
+        })
+        .max()
+        .or_else(|| tied.iter().max())
+        .copied()
 }
 
 /// The form in which table names are compared: trimmed and lower-cased, since databases

@@ -633,6 +633,8 @@ fn blank_file(path: &std::path::Path) -> std::io::Result<bool> {
     Ok(std::fs::read(path)?.iter().all(u8::is_ascii_whitespace))
 }
 
+/// Reads one export file: checks its columns, plans how each is converted, reads the file
+/// through that plan, then finishes what the plan leaves for after the read.
 fn load_file(
     file: &InputFile,
     format: TableFormat,
@@ -650,6 +652,29 @@ fn load_file(
     {
         return Ok(empty_frame(specs));
     }
+    let opened = open(file, format, specs)?;
+    let plan = plan_columns(&opened, specs, options);
+    let mut df = read_planned(&opened, &plan, specs, options)?;
+    let flagged = side_pass(&opened, &plan, specs, &mut df)?;
+    let df = with_file_column(df, shown)?;
+    reread_unconverted(&opened, &plan, &flagged, df, options)
+}
+
+/// An export file opened for reading: its lazy scan and its schema.
+struct Opened<'a> {
+    file: &'a InputFile,
+    format: TableFormat,
+    lf: LazyFrame,
+    schema: SchemaRef,
+}
+
+/// Scans the file and checks that it has every required column (or a required key's parts).
+fn open<'a>(
+    file: &'a InputFile,
+    format: TableFormat,
+    specs: &[ColumnSpec],
+) -> Result<Opened<'a>, LoadError> {
+    let shown = &file.relative;
     let mut lf = scan(file, format).map_err(|e| LoadError::table(shown, e))?;
     let schema = lf
         .collect_schema()
@@ -667,18 +692,45 @@ fn load_file(
             });
         }
     }
-    // Each converted column, and for a column that converts (numbers, timestamps) a flag
-    // `__unread_<name>`: a value was given but did not convert. The flags replace a text
-    // copy of every such value; the text is read again only for a column with a flag set.
+    Ok(Opened {
+        file,
+        format,
+        lf,
+        schema,
+    })
+}
+
+/// How a file's columns are read, planned from its schema before any row is.
+struct ColumnPlan {
+    /// What each slice of the file is read through: `__row`, the converted columns and
+    /// their flags.
+    exprs: Vec<Expr>,
+    /// The columns that convert (numbers, timestamps), with their type in the file and the
+    /// timestamp format sniffed: each has a flag `__unread_<name>`.
+    checked: Vec<(ColumnSpec, DataType, Option<&'static str>)>,
+    /// A Parquet file's JSON columns kept only where they are not JSON, found by the
+    /// side pass.
+    invalid_json_later: Vec<ColumnSpec>,
+    /// A Parquet file's tests of columns not kept whole, read in a pass of their own.
+    side: Vec<Expr>,
+    /// The UUID columns kept, split into halves and text as each slice is read.
+    uuids: Vec<ColumnSpec>,
+}
+
+/// Each converted column, and for a column that converts (numbers, timestamps) a flag
+/// `__unread_<name>`: a value was given but did not convert. The flags replace a text copy
+/// of every such value; the text is read again only for a column with a flag set.
+fn plan_columns(opened: &Opened, specs: &[ColumnSpec], options: &TableOptions) -> ColumnPlan {
+    let (lf, schema, format) = (&opened.lf, &opened.schema, opened.format);
     let mut exprs = vec![col(ROW_COL).cast(IDX_DTYPE)];
     let mut checked = Vec::new();
     let mut invalid_json_later = Vec::new();
     let mut side = Vec::new();
     let mut uuids = Vec::new();
     for spec in specs {
-        let parts = key_parts(spec, &schema);
+        let parts = key_parts(spec, schema);
         if schema.get(spec.name).is_none() && !parts.is_empty() {
-            exprs.push(composite_key(&parts, &schema).alias(spec.name));
+            exprs.push(composite_key(&parts, schema).alias(spec.name));
             continue;
         }
         let Some(found) = schema.get(spec.name) else {
@@ -698,7 +750,7 @@ fn load_file(
             continue;
         }
         let sniffed = match (spec.kind, found) {
-            (Timestamp, DataType::String) => sniff_format(&lf, spec.name),
+            (Timestamp, DataType::String) => sniff_format(lf, spec.name),
             _ => None,
         };
         let value = convert(spec, found, sniffed, options);
@@ -747,36 +799,66 @@ fn load_file(
             Keep::Nothing => {}
         }
     }
-    // Text formats are read a slice of the file at a time, so neither the file nor the text
-    // of a whole column is held beside the converted values (10M CSV mappings: 0.5 GiB for
-    // the text, 1.1 GiB for the file). A Parquet file is decoded column by column anyway;
-    // there polars' streaming engine only held more.
-    //
-    // Each slice's keys narrowed, its UUIDs' struct split into their columns, and a column
-    // with no value (`id` where the file has none) made one null for the slice, while the
-    // slice is small: a null per row took 16 bytes a row until the whole file was read
-    // (1.3 GB at 100M CSV mappings).
+    ColumnPlan {
+        exprs,
+        checked,
+        invalid_json_later,
+        side,
+        uuids,
+    }
+}
+
+/// Text formats are read a slice of the file at a time, so neither the file nor the text
+/// of a whole column is held beside the converted values (10M CSV mappings: 0.5 GiB for
+/// the text, 1.1 GiB for the file). A Parquet file is decoded column by column anyway;
+/// there polars' streaming engine only held more.
+///
+/// Each slice's keys narrowed, its UUIDs' struct split into their columns, and a column
+/// with no value (`id` where the file has none) made one null for the slice, while the
+/// slice is small: a null per row took 16 bytes a row until the whole file was read
+/// (1.3 GB at 100M CSV mappings).
+fn read_planned(
+    opened: &Opened,
+    plan: &ColumnPlan,
+    specs: &[ColumnSpec],
+    options: &TableOptions,
+) -> Result<DataFrame, LoadError> {
     let finish = |frame| {
         let mut frame = narrow_keys(frame, specs)?;
-        for spec in &uuids {
+        for spec in &plan.uuids {
             let text = uuid_columns(&mut frame, spec)?;
             frame.with_column(text)?;
         }
         settled(frame)
     };
-    let mut df = match format {
+    let (file, format, exprs) = (opened.file, opened.format, &plan.exprs);
+    match format {
         TableFormat::Csv | TableFormat::Ndjson => {
-            read_text(file, format, &schema, options, &exprs, None, &finish)
+            read_text(file, format, &opened.schema, options, exprs, None, &finish)
         }
-        TableFormat::Parquet => read_parquet(&lf, options, &exprs, &finish),
+        TableFormat::Parquet => read_parquet(&opened.lf, options, exprs, &finish),
     }
-    .map_err(|e| LoadError::table(shown, e))?;
-    let flagged = match side.is_empty() {
+    .map_err(|e| LoadError::table(&file.relative, e))
+}
+
+/// Runs a Parquet file's side pass, when the plan has one, and places the JSON values it
+/// found; then keeps only the values of each JSON column kept where it is not JSON. Returns
+/// the side pass's flags (empty without one).
+fn side_pass(
+    opened: &Opened,
+    plan: &ColumnPlan,
+    specs: &[ColumnSpec],
+    df: &mut DataFrame,
+) -> Result<DataFrame, LoadError> {
+    let shown = &opened.file.relative;
+    let flagged = match plan.side.is_empty() {
         true => DataFrame::empty(),
-        false => flagged_rows(file, side).map_err(|e| LoadError::table(shown, e))?,
+        false => {
+            flagged_rows(opened.file, plan.side.clone()).map_err(|e| LoadError::table(shown, e))?
+        }
     };
-    for spec in invalid_json_later {
-        let kept = placed(&df, &flagged, spec.name).map_err(|e| LoadError::table(shown, e))?;
+    for spec in &plan.invalid_json_later {
+        let kept = placed(df, &flagged, spec.name).map_err(|e| LoadError::table(shown, e))?;
         df.with_column(kept)
             .map_err(|e| LoadError::table(shown, e))?;
     }
@@ -787,9 +869,13 @@ fn load_file(
                 .map_err(|e| LoadError::table(shown, e))?;
         }
     }
-    // One value for the whole file, held once (a scalar column), not once per row; in the
-    // dictionary, so a table of several files holds a 4-byte code a row where the path's
-    // text took 16 (0.3 GiB more at ten million mappings in 20 files).
+    Ok(flagged)
+}
+
+/// Adds `__file`: one value for the whole file, held once (a scalar column), not once per
+/// row; in the dictionary, so a table of several files holds a 4-byte code a row where the
+/// path's text took 16 (0.3 GiB more at ten million mappings in 20 files).
+fn with_file_column(mut df: DataFrame, shown: &std::path::Path) -> Result<DataFrame, LoadError> {
     let path = Scalar::new(
         DataType::String,
         AnyValue::StringOwned(shown.display().to_string().into()),
@@ -799,7 +885,21 @@ fn load_file(
         .map_err(|e| LoadError::table(shown, e))?;
     df.insert_column(0, path)
         .map_err(|e| LoadError::table(shown, e))?;
-    for (spec, found, sniffed) in &checked {
+    Ok(df)
+}
+
+/// Reads again each converted column with a flag set: the slower conversion takes the
+/// values the fast one missed, and a value that still does not convert stops the load.
+/// Then drops the flags.
+fn reread_unconverted(
+    opened: &Opened,
+    plan: &ColumnPlan,
+    flagged: &DataFrame,
+    mut df: DataFrame,
+    options: &TableOptions,
+) -> Result<DataFrame, LoadError> {
+    let (file, format, shown) = (opened.file, opened.format, &opened.file.relative);
+    for (spec, found, sniffed) in &plan.checked {
         let flag = unread_name(spec);
         let any_unread = df
             .column(&flag)
@@ -807,14 +907,15 @@ fn load_file(
             .and_then(|c| c.bool().map(|b| b.any()))
             .map_err(|e| LoadError::table(shown, e))?;
         if any_unread {
-            let values = reread(file, format, &schema, spec, found, *sniffed, options)?;
+            let values = reread(file, format, &opened.schema, spec, found, *sniffed, options)?;
             if spec.keep != Keep::Nothing {
                 df.replace(spec.name, values)
                     .map_err(|e| LoadError::table(shown, e))?;
             }
         }
     }
-    let dropped: Vec<String> = checked
+    let dropped: Vec<String> = plan
+        .checked
         .iter()
         .map(|(s, _, _)| unread_name(s))
         .filter(|flag| df.column(flag).is_ok())

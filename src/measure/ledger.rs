@@ -37,9 +37,8 @@ use serde::Serialize;
 use super::missing::Ownership;
 use super::{ratio, ScriptTotals};
 use crate::load::tables::keys_like;
-use crate::load::{table_key, ExcludedIds, Inputs};
-use crate::model::config::expired;
-use crate::model::Domain;
+use crate::load::{table_key, ExcludedIds, Inputs, Inventory, InventoryTable, SourceIds};
+use crate::model::{Domain, Entity, Script};
 use uuid::Uuid;
 
 /// Where a ledger term's figure came from.
@@ -193,11 +192,6 @@ pub struct Ledger {
     pub by_domain: BTreeMap<Option<Domain>, LedgerTotals>,
 }
 
-/// An exclusion in force on the report date, with what it excludes from one table.
-fn in_force(exclusion: &ExcludedIds, date: Option<NaiveDate>) -> bool {
-    date.is_none_or(|d| !expired(exclusion.declaration.expires, d))
-}
-
 /// Builds the ledger, or `None` without a source inventory (there is no denominator of
 /// record then, and the report falls back to the entities' own counts).
 /// `rows_per_type`: the mapping rows of each entity type (`MissingSets::rows_per_type`); a
@@ -213,155 +207,112 @@ pub fn ledger(
     let Some(inventory) = &inputs.source_tables else {
         return Ok(None);
     };
-    let has_mappings = inputs
-        .files
-        .iter()
-        .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
-    // Every name is resolved to one inventory table as the inventory looks names up (its
-    // exact spelling first, then ignoring case): an inventory may list `Artist` and
-    // `artist` (PostgreSQL allows both), and each piece of evidence counts for one of them.
-    let resolved = |name: &str| inventory.lookup(name).table().map(|t| t.name.clone());
-    let source_ids: BTreeMap<String, &crate::load::SourceIds> = inputs
-        .source_ids
-        .iter()
-        .filter_map(|(t, f)| Some((resolved(t)?, f)))
-        .collect();
-    let missing: BTreeMap<String, &super::missing::MissingTable> = missing
-        .iter()
-        .filter_map(|m| Some((resolved(&m.table)?, m)))
-        .collect();
-    // A figure resting on a target table the target inventory does not list (pgloader's
-    // copy into a staging schema) is not a migrated row.
-    let lands = |target: &str| {
-        inputs
-            .target_tables
-            .as_ref()
-            .is_none_or(|t| t.lookup(target).table().is_some())
+    let sources = Sources {
+        inputs,
+        inventory,
+        script_totals,
+        rows_per_type,
+        owned,
+        date,
+        has_mappings: inputs
+            .files
+            .iter()
+            .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_))),
+        source_ids: inputs
+            .source_ids
+            .iter()
+            .filter_map(|(t, f)| Some((resolve(inventory, t)?, f)))
+            .collect(),
+        missing: missing
+            .iter()
+            .filter_map(|m| Some((resolve(inventory, &m.table)?, m)))
+            .collect(),
     };
     let mut ledger = Ledger::default();
     for table in inventory.tables() {
-        let key = table_key(&table.name);
-        let owners: Vec<_> = inputs
-            .entities
-            .iter()
-            .filter(|e| resolved(&e.legacy_table).as_ref() == Some(&table.name))
-            .collect();
-        let scripts: Vec<_> = inputs
-            .scripts
-            .iter()
-            .filter(|s| resolved(&s.source_table).as_ref() == Some(&table.name))
-            .collect();
-        let exclusions: Vec<&ExcludedIds> = inputs
-            .exclusions
-            .iter()
-            .filter(|x| {
-                resolved(&x.declaration.table).as_ref() == Some(&table.name) && in_force(x, date)
-            })
-            .collect();
-        let whole = exclusions.iter().any(|x| x.ids.is_none());
-        let excluded_ids = excluded_ids(&exclusions)?;
-        let types: BTreeSet<String> = owners
-            .iter()
-            .filter_map(|e| e.entity_type.clone())
-            .collect();
-        let claiming: Vec<_> = owners.iter().filter(|e| lands(&e.target_table)).collect();
+        let row = settle(sources.claims(table)?);
+        ledger.totals.add(&row);
+        ledger.by_domain.entry(row.domain).or_default().add(&row);
+        ledger.rows.push(row);
+    }
+    Ok(Some(ledger))
+}
 
-        // A term from the covering scripts' final runs, when any of them has metrics.
-        let from_metrics = |figure: fn(&ScriptTotals) -> i64| {
-            let totals: Vec<&ScriptTotals> = scripts
-                .iter()
-                .filter(|s| lands(&s.target_table))
-                .filter_map(|s| script_totals.get(&s.id))
-                .collect();
-            if totals.is_empty() {
-                Term::new(0, Source::None)
-            } else {
-                Term::new(totals.into_iter().map(figure).sum(), Source::Metrics)
-            }
-        };
-        let ids = source_ids.get(&table.name).copied();
-        // Mappings are the evidence once any row of the owners' types exists; a type with
-        // no mapping row at all was likely not exported, so the entities' counts stand (and
-        // `reconcile.entity.mapping_count` reports the gap). A `source_ids` file outranks
-        // both: its ids are migrated or not, one by one.
-        let has_type_rows = has_mappings && types.iter().any(|t| rows_per_type.contains_key(t));
-        // With a source_ids file the sets come from measure::missing, joined once for all
-        // tables; without one, the owners' distinct mapped ids are counted here.
-        let measured = missing.get(&table.name);
-        let (migrated, ambiguous) = match (ids, measured) {
-            (Some(_), Some(m)) => (
-                Term::new(m.matched as i64, Source::SourceIdsAndMappings),
-                m.ambiguous as i64,
-            ),
-            _ if has_type_rows => {
-                let excluded = excluded_like_mapped(&excluded_ids, inputs)?.lazy();
-                let anti = |ids: LazyFrame, without: LazyFrame| {
-                    ids.join(
-                        without,
-                        [col("id")],
-                        [col("id")],
-                        JoinArgs::new(JoinType::Anti),
-                    )
-                };
-                let own = anti(
-                    mapped_ids(inputs, &types, |t| Some(owned.own(t, &key))),
-                    excluded.clone(),
-                );
-                let shared = anti(
-                    anti(mapped_ids(inputs, &types, |t| owned.ambiguous(t)), excluded),
-                    own.clone(),
-                );
-                (Term::new(count(own)?, Source::Mappings), count(shared)?)
-            }
-            _ if !claiming.is_empty() => (
-                Term::new(
-                    claiming.iter().map(|e| e.migrated_records).sum(),
-                    Source::Entities,
-                ),
-                0,
-            ),
-            _ if !owners.is_empty() => (Term::new(0, Source::Entities), 0),
-            _ => (from_metrics(|t| t.records_successful), 0),
-        };
-        // Every owner writes to a table the target inventory does not list (a staging copy):
-        // the mapped rows rest on no table of record, so they are not migrated there.
-        let migrated = match migrated.source {
-            Source::SourceIdsAndMappings | Source::Mappings
-                if !owners.is_empty() && claiming.is_empty() =>
-            {
-                Term::new(0, migrated.source)
-            }
-            _ => migrated,
-        };
-        // Two inventory tables whose names differ only in case (`Artist`, `artist`): ids
-        // and mappings meet tables by the folded name, so what they show cannot be told
-        // apart between the two. It counts for neither: it is ambiguous.
-        let (migrated, ambiguous) = match migrated.source {
-            Source::SourceIdsAndMappings | Source::Mappings if inventory.spellings(&key) > 1 => {
-                (Term::new(0, migrated.source), ambiguous + migrated.value)
-            }
-            _ => (migrated, ambiguous),
-        };
-        let failed = if !owners.is_empty() {
+/// Every name is resolved to one inventory table as the inventory looks names up (its
+/// exact spelling first, then ignoring case): an inventory may list `Artist` and `artist`
+/// (PostgreSQL allows both), and each piece of evidence counts for one of them.
+fn resolve(inventory: &Inventory, name: &str) -> Option<String> {
+    inventory.lookup(name).table().map(|t| t.name.clone())
+}
+
+/// Everything the ledger's lines are built from, with the ids and missing data measured
+/// per table resolved to the inventory's names.
+struct Sources<'a> {
+    inputs: &'a Inputs,
+    inventory: &'a Inventory,
+    script_totals: &'a BTreeMap<Uuid, ScriptTotals>,
+    rows_per_type: &'a BTreeMap<String, i64>,
+    owned: &'a Ownership,
+    date: Option<NaiveDate>,
+    /// Whether any mappings file was given.
+    has_mappings: bool,
+    source_ids: BTreeMap<String, &'a SourceIds>,
+    missing: BTreeMap<String, &'a super::missing::MissingTable>,
+}
+
+/// What the inputs say about one inventory table.
+struct Evidence<'a> {
+    /// The table's name as tables are compared.
+    key: String,
+    /// The entities that own the table.
+    owners: Vec<&'a Entity>,
+    /// The scripts that read the table.
+    scripts: Vec<&'a Script>,
+    /// The exclusions of the table in force.
+    exclusions: Vec<&'a ExcludedIds>,
+    /// Excluded whole by one of them.
+    whole: bool,
+    /// The ids they list (column `id`, distinct).
+    excluded_ids: DataFrame,
+    /// The owners' entity types.
+    types: BTreeSet<String>,
+    /// The owners whose target table is one of record ([`Sources::lands`]).
+    claiming: Vec<&'a Entity>,
+    /// The table's `source_ids`, and the missing data measured from them.
+    ids: Option<&'a SourceIds>,
+    measured: Option<&'a super::missing::MissingTable>,
+}
+
+impl<'a> Sources<'a> {
+    /// A figure resting on a target table the target inventory does not list (pgloader's
+    /// copy into a staging schema) is not a migrated row.
+    fn lands(&self, target: &str) -> bool {
+        self.inputs
+            .target_tables
+            .as_ref()
+            .is_none_or(|t| t.lookup(target).table().is_some())
+    }
+
+    /// What every source claims for one table: the terms, before they are settled.
+    fn claims(&self, table: &InventoryTable) -> PolarsResult<Claims> {
+        let evidence = self.evidence(table)?;
+        let (migrated, ambiguous) = self.migrated(&evidence)?;
+        let failed = if !evidence.owners.is_empty() {
             Term::new(
-                claiming.iter().map(|e| e.failed_records).sum(),
+                evidence.claiming.iter().map(|e| e.failed_records).sum(),
                 Source::Entities,
             )
         } else {
-            from_metrics(|t| t.records_failed)
+            self.metrics_term(&evidence.scripts, |t| t.records_failed)
         };
-        let excluded = if whole {
-            Term::new(table.row_count, Source::Exclusions)
-        } else if exclusions.is_empty() {
-            Term::new(0, Source::None)
-        } else {
-            let n = match (ids, measured) {
-                (Some(_), Some(m)) => m.excluded as i64,
-                _ => count(excluded_ids.clone().lazy())?,
-            };
-            Term::new(n, Source::Exclusions)
-        };
-        let row = settle(Claims {
+        let excluded = self.excluded(table, &evidence)?;
+        let Evidence {
+            owners,
+            scripts,
+            whole,
+            ..
+        } = evidence;
+        Ok(Claims {
             table: table.name.clone(),
             domain: owners
                 .iter()
@@ -376,12 +327,168 @@ pub fn ledger(
             failed,
             excluded,
             ambiguous,
-        });
-        ledger.totals.add(&row);
-        ledger.by_domain.entry(row.domain).or_default().add(&row);
-        ledger.rows.push(row);
+        })
     }
-    Ok(Some(ledger))
+
+    /// The entities, scripts, exclusions and ids that name the table.
+    fn evidence(&self, table: &InventoryTable) -> PolarsResult<Evidence<'a>> {
+        let inputs = self.inputs;
+        let names_it = |name: &str| resolve(self.inventory, name).as_ref() == Some(&table.name);
+        let owners: Vec<&Entity> = inputs
+            .entities
+            .iter()
+            .filter(|e| names_it(&e.legacy_table))
+            .collect();
+        let scripts: Vec<&Script> = inputs
+            .scripts
+            .iter()
+            .filter(|s| names_it(&s.source_table))
+            .collect();
+        let exclusions: Vec<&ExcludedIds> = inputs
+            .exclusions
+            .iter()
+            .filter(|x| names_it(&x.declaration.table) && x.in_force(self.date))
+            .collect();
+        let whole = exclusions.iter().any(|x| x.ids.is_none());
+        let excluded_ids = excluded_ids(&exclusions)?;
+        let types: BTreeSet<String> = owners
+            .iter()
+            .filter_map(|e| e.entity_type.clone())
+            .collect();
+        let claiming = owners
+            .iter()
+            .copied()
+            .filter(|e| self.lands(&e.target_table))
+            .collect();
+        Ok(Evidence {
+            key: table_key(&table.name),
+            owners,
+            scripts,
+            exclusions,
+            whole,
+            excluded_ids,
+            types,
+            claiming,
+            ids: self.source_ids.get(&table.name).copied(),
+            measured: self.missing.get(&table.name).copied(),
+        })
+    }
+
+    /// A term from the covering scripts' final runs, when any of them has metrics.
+    fn metrics_term(&self, scripts: &[&Script], figure: fn(&ScriptTotals) -> i64) -> Term {
+        let totals: Vec<&ScriptTotals> = scripts
+            .iter()
+            .filter(|s| self.lands(&s.target_table))
+            .filter_map(|s| self.script_totals.get(&s.id))
+            .collect();
+        if totals.is_empty() {
+            Term::new(0, Source::None)
+        } else {
+            Term::new(totals.into_iter().map(figure).sum(), Source::Metrics)
+        }
+    }
+
+    /// The migrated term from the most exact evidence, and the unaccounted rows with only an
+    /// ambiguous mapping.
+    fn migrated(&self, evidence: &Evidence) -> PolarsResult<(Term, i64)> {
+        let Evidence {
+            owners, claiming, ..
+        } = evidence;
+        // Mappings are the evidence once any row of the owners' types exists; a type with
+        // no mapping row at all was likely not exported, so the entities' counts stand (and
+        // `reconcile.entity.mapping_count` reports the gap). A `source_ids` file outranks
+        // both: its ids are migrated or not, one by one.
+        let has_type_rows = self.has_mappings
+            && evidence
+                .types
+                .iter()
+                .any(|t| self.rows_per_type.contains_key(t));
+        // With a source_ids file the sets come from measure::missing, joined once for all
+        // tables; without one, the owners' distinct mapped ids are counted here.
+        let (migrated, ambiguous) = match (evidence.ids, evidence.measured) {
+            (Some(_), Some(m)) => (
+                Term::new(m.matched as i64, Source::SourceIdsAndMappings),
+                m.ambiguous as i64,
+            ),
+            _ if has_type_rows => self.mapped(evidence)?,
+            _ if !claiming.is_empty() => (
+                Term::new(
+                    claiming.iter().map(|e| e.migrated_records).sum(),
+                    Source::Entities,
+                ),
+                0,
+            ),
+            _ if !owners.is_empty() => (Term::new(0, Source::Entities), 0),
+            _ => (
+                self.metrics_term(&evidence.scripts, |t| t.records_successful),
+                0,
+            ),
+        };
+        // Every owner writes to a table the target inventory does not list (a staging copy):
+        // the mapped rows rest on no table of record, so they are not migrated there.
+        let migrated = match migrated.source {
+            Source::SourceIdsAndMappings | Source::Mappings
+                if !owners.is_empty() && claiming.is_empty() =>
+            {
+                Term::new(0, migrated.source)
+            }
+            _ => migrated,
+        };
+        // Two inventory tables whose names differ only in case (`Artist`, `artist`): ids
+        // and mappings meet tables by the folded name, so what they show cannot be told
+        // apart between the two. It counts for neither: it is ambiguous.
+        Ok(match migrated.source {
+            Source::SourceIdsAndMappings | Source::Mappings
+                if self.inventory.spellings(&evidence.key) > 1 =>
+            {
+                (Term::new(0, migrated.source), ambiguous + migrated.value)
+            }
+            _ => (migrated, ambiguous),
+        })
+    }
+
+    /// Without `source_ids`: the owners' distinct mapped ids of their own, and those with
+    /// only a mapping of a shared type that names no table, excluded ids left out.
+    fn mapped(&self, evidence: &Evidence) -> PolarsResult<(Term, i64)> {
+        let (inputs, types, key) = (self.inputs, &evidence.types, &evidence.key);
+        let excluded = excluded_like_mapped(&evidence.excluded_ids, inputs)?.lazy();
+        let anti = |ids: LazyFrame, without: LazyFrame| {
+            ids.join(
+                without,
+                [col("id")],
+                [col("id")],
+                JoinArgs::new(JoinType::Anti),
+            )
+        };
+        let own = anti(
+            mapped_ids(inputs, types, |t| Some(self.owned.own(t, key))),
+            excluded.clone(),
+        );
+        let shared = anti(
+            anti(
+                mapped_ids(inputs, types, |t| self.owned.ambiguous(t)),
+                excluded,
+            ),
+            own.clone(),
+        );
+        Ok((Term::new(count(own)?, Source::Mappings), count(shared)?))
+    }
+
+    /// The excluded term: the table's rows when it is excluded whole, else its distinct
+    /// excluded ids (those in its `source_ids`, when missing data measured them).
+    fn excluded(&self, table: &InventoryTable, evidence: &Evidence) -> PolarsResult<Term> {
+        Ok(if evidence.whole {
+            Term::new(table.row_count, Source::Exclusions)
+        } else if evidence.exclusions.is_empty() {
+            Term::new(0, Source::None)
+        } else {
+            let n = match (evidence.ids, evidence.measured) {
+                (Some(_), Some(m)) => m.excluded as i64,
+                _ => count(evidence.excluded_ids.clone().lazy())?,
+            };
+            Term::new(n, Source::Exclusions)
+        })
+    }
 }
 
 /// What the sources claim for one table, before the terms are settled.

@@ -15,7 +15,7 @@
 //! what the ledger and reconciliation read.
 //!
 //! The counts are measurements: they are the same whatever severity the missing-data rules
-//! have, and the gate's `max_missing_records` reads them. `validate::missing` turns the
+//! have, and the gate's `max_missing_records` reads them. `validate::missing_data` turns the
 //! same frames into findings with samples.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,8 +25,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::load::tables::{keys_like, same_keys, uuid_text, FILE_COL, ROW_COL};
-use crate::load::{table_key, Inputs, ENTITY_TYPE_KEY};
-use crate::model::config::expired;
+use crate::load::{table_key, Inputs, SourceIds, ENTITY_TYPE_KEY};
 
 /// The frames of one `source_ids` table, for counting and for samples.
 pub struct MissingFrames {
@@ -96,13 +95,111 @@ pub struct MissingSets {
     pub ownership: Ownership,
 }
 
+/// Joins every legacy table's ids with the mappings, table by table (see the module
+/// comment): prepares what every table reads, runs each table's pass, then lists the shared
+/// types' orphans and stacks the per-table results.
 fn join(
     inputs: &Inputs,
     date: Option<NaiveDate>,
     kept: Option<usize>,
 ) -> PolarsResult<MissingSets> {
-    let in_force =
-        |x: &&crate::load::ExcludedIds| !date.is_some_and(|d| expired(x.declaration.expires, d));
+    let (whole, excluded_ids) = exclusions_in_force(inputs, date);
+    let pushed_orphans = pushed_orphans(inputs)?;
+    let rows_per_type = counted_rows_per_type(inputs)?;
+    // The grouping's tables, handed back before the first table's ids are read.
+    crate::memory::release_freed_memory();
+    let owned = Ownership::of(inputs)?;
+    let unclaimed = unclaimed_positions(inputs, &owned, &rows_per_type)?;
+    let context = Context {
+        inputs,
+        kept,
+        excluded_ids,
+        pushed_orphans,
+        rows_per_type,
+        owned,
+    };
+    let mut gathered = Gathered {
+        unclaimed,
+        ..Gathered::default()
+    };
+    for (table, source) in &inputs.source_ids {
+        let key = table_key(table);
+        if whole.contains(&key) {
+            continue;
+        }
+        measure_table(&context, table, source, key, &mut gathered)?;
+    }
+    shared_orphans(&context, &mut gathered)?;
+    let orphans = orphan_rows(inputs, gathered.orphan_parts)?;
+    let stack = |parts: Vec<LazyFrame>, empty: DataFrame| match parts.is_empty() {
+        true => Ok(empty),
+        false => concat(parts, UnionArgs::default())?.collect(),
+    };
+    Ok(MissingSets {
+        ownership: context.owned,
+        unmapped_rows: gathered.unmapped_rows,
+        orphan_rows: gathered.orphan_rows,
+        rows_per_type: context.rows_per_type,
+        tables: gathered.tables,
+        unmapped: stack(
+            gathered.unmapped_parts,
+            df!(
+                "table_key" => Vec::<String>::new(),
+                "id" => Vec::<String>::new(),
+                FILE_COL => Vec::<String>::new(),
+                ROW_COL => Vec::<IdxSize>::new()
+            )?,
+        )?,
+        counts: stack(
+            gathered.count_parts,
+            df!(
+                "excluded" => Vec::<u64>::new(),
+                "table_key" => Vec::<String>::new(),
+                "in_scope" => Vec::<u64>::new(),
+                "unowned" => Vec::<u64>::new(),
+                "unmapped" => Vec::<u64>::new()
+            )?,
+        )?,
+        orphans,
+    })
+}
+
+/// What every table's pass reads, prepared once before the first.
+struct Context<'a> {
+    inputs: &'a Inputs,
+    /// How many violating rows are kept per table ([`measure`]'s `kept`).
+    kept: Option<usize>,
+    /// Excluded ids in force, by table key.
+    excluded_ids: BTreeMap<String, Vec<LazyFrame>>,
+    /// The orphans the databases named for pushed-down tables, by table key.
+    pushed_orphans: BTreeMap<String, DataFrame>,
+    rows_per_type: BTreeMap<String, i64>,
+    owned: Ownership,
+}
+
+/// What the tables' passes gather: small per-table results, stacked at the end.
+#[derive(Default)]
+struct Gathered {
+    /// The shared types' mappings that name no table and no table read so far claimed,
+    /// as positions in the mappings, by type.
+    unclaimed: BTreeMap<String, Vec<IdxSize>>,
+    /// The tables whose ids narrowed each shared type's unclaimed mappings.
+    read_for: BTreeMap<String, BTreeSet<String>>,
+    tables: BTreeMap<String, (String, Vec<String>, Vec<String>)>,
+    unmapped_rows: BTreeMap<String, u64>,
+    orphan_rows: BTreeMap<String, u64>,
+    count_parts: Vec<LazyFrame>,
+    orphan_parts: Vec<LazyFrame>,
+    unmapped_parts: Vec<LazyFrame>,
+}
+
+/// The exclusions in force at `date`: the tables excluded whole, and the excluded ids by
+/// table (few, so each table tests its ids against a list).
+fn exclusions_in_force(
+    inputs: &Inputs,
+    date: Option<NaiveDate>,
+) -> (BTreeSet<String>, BTreeMap<String, Vec<LazyFrame>>) {
+    let in_force = |x: &&crate::load::ExcludedIds| x.in_force(date);
     let whole: BTreeSet<String> = inputs
         .exclusions
         .iter()
@@ -110,7 +207,6 @@ fn join(
         .filter(|x| x.ids.is_none())
         .map(|x| table_key(&x.declaration.table))
         .collect();
-    // Excluded ids in force, by table: few, so each table tests its ids against a list.
     let mut excluded_ids: BTreeMap<String, Vec<LazyFrame>> = BTreeMap::new();
     for x in inputs.exclusions.iter().filter(in_force) {
         if let Some(ids) = &x.ids {
@@ -120,7 +216,11 @@ fn join(
                 .push(ids.clone().lazy().select([col("id")]));
         }
     }
-    // The orphans the databases named for pushed-down tables, by table key.
+    (whole, excluded_ids)
+}
+
+/// The orphans the databases named for pushed-down tables, by table key.
+fn pushed_orphans(inputs: &Inputs) -> PolarsResult<BTreeMap<String, DataFrame>> {
     let mut pushed_orphans: BTreeMap<String, DataFrame> = BTreeMap::new();
     for (table, summary) in &inputs.pushdown {
         pushed_orphans.insert(
@@ -128,12 +228,16 @@ fn join(
             df!("legacy_id" => summary.orphans.clone())?,
         );
     }
-    // Mapping rows per type, counted. Each table takes its types' row positions when its
-    // turn comes (held for all types at once, they were 4 bytes a mapping through the
-    // step: 0.35 GiB at 100M records), and the orphan rows are taken whole from the
-    // mappings afterwards, so the mappings are never copied.
+    Ok(pushed_orphans)
+}
+
+/// Mapping rows per type, counted, with the rows `collect --pushdown` counted in the
+/// database instead of exporting. Each table takes its types' row positions when its turn
+/// comes (held for all types at once, they were 4 bytes a mapping through the step:
+/// 0.35 GiB at 100M records), and the orphan rows are taken whole from the mappings
+/// afterwards, so the mappings are never copied.
+fn counted_rows_per_type(inputs: &Inputs) -> PolarsResult<BTreeMap<String, i64>> {
     let mut rows_per_type = rows_per_type(&inputs.mappings)?;
-    // Rows that `collect --pushdown` counted in the database instead of exporting.
     for summary in inputs.pushdown.values() {
         for (t, n) in &summary.mapping_rows_in_database {
             let n = i64::try_from(*n).unwrap_or(i64::MAX);
@@ -143,19 +247,17 @@ fn join(
             *rows = rows.saturating_add(n);
         }
     }
-    // The grouping's tables, handed back before the first table's ids are read.
-    crate::memory::release_freed_memory();
-    let owned = Ownership::of(inputs)?;
-    let owners_of = |key: &str| -> Vec<&crate::model::Entity> {
-        inputs
-            .entities
-            .iter()
-            .filter(|e| table_key(&e.legacy_table) == key && e.entity_type.is_some())
-            .collect()
-    };
-    // A shared type's mappings that name no table are orphans only when no table sharing
-    // the type holds their id: their positions are narrowed table by table, and what is
-    // left once every sharing table's ids were read is reported (`shared_orphans`).
+    Ok(rows_per_type)
+}
+
+/// A shared type's mappings that name no table are orphans only when no table sharing the
+/// type holds their id: their positions, by type, are narrowed table by table, and what is
+/// left once every sharing table's ids were read is reported ([`shared_orphans`]).
+fn unclaimed_positions(
+    inputs: &Inputs,
+    owned: &Ownership,
+    rows_per_type: &BTreeMap<String, i64>,
+) -> PolarsResult<BTreeMap<String, Vec<IdxSize>>> {
     let mut unclaimed: BTreeMap<String, Vec<IdxSize>> = BTreeMap::new();
     for t in owned
         .shared()
@@ -168,302 +270,393 @@ fn join(
         }
         unclaimed.insert(t.clone(), positions);
     }
-    let mut read_for: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut tables = BTreeMap::new();
-    let (mut unmapped_rows, mut orphan_rows) = (BTreeMap::new(), BTreeMap::new());
-    let (mut count_parts, mut orphan_parts, mut unmapped_parts) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for (table, source) in &inputs.source_ids {
-        let key = table_key(table);
-        if whole.contains(&key) {
+    Ok(unclaimed)
+}
+
+/// One legacy table's ids as its pass reads them.
+struct TableIds<'a> {
+    table: &'a str,
+    key: String,
+    /// The entity types of the table's owners.
+    types: BTreeSet<String>,
+    /// Its rows with an id: `id`, `__file`, `__row`.
+    all: LazyFrame,
+    /// Keys held as numbers or as text (`ColumnKind::Key`): the id's dtype.
+    id_dtype: DataType,
+}
+
+/// One table's pass: reads its ids (again, when loading kept only its counts), lets them
+/// claim shared types' unclaimed mappings, sets excluded ids apart, then finds its unowned,
+/// unmapped and orphan rows. Its ids are freed before the next table's are read.
+fn measure_table(
+    context: &Context,
+    table: &str,
+    source: &SourceIds,
+    key: String,
+    out: &mut Gathered,
+) -> PolarsResult<()> {
+    let inputs = context.inputs;
+    let ids = source
+        .read()
+        .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+    // What parsing the file freed (its slices' text, three times the ids) goes back
+    // before the joins: glibc kept it, and the joins' tables stacked on it.
+    if !source.is_held() {
+        crate::memory::release_freed_memory();
+    }
+    let owners: Vec<&crate::model::Entity> = inputs
+        .entities
+        .iter()
+        .filter(|e| table_key(&e.legacy_table) == key && e.entity_type.is_some())
+        .collect();
+    let types: BTreeSet<String> = owners
+        .iter()
+        .filter_map(|e| e.entity_type.clone())
+        .collect();
+    let all = ids.clone().lazy().filter(col("id").is_not_null()).select([
+        col("id"),
+        col(FILE_COL),
+        col(ROW_COL),
+    ]);
+    let id_dtype = ids.column("id")?.dtype().clone();
+    let here = TableIds {
+        table,
+        key,
+        types,
+        all,
+        id_dtype,
+    };
+    claim_shared(context, &here, out)?;
+    let (in_scope, excluded) = in_scope(context, &here)?;
+    let own = own_mappings(context, &here)?;
+    // The ids and the legacy ids compared alike: as numbers when both are held as
+    // numbers, otherwise as text.
+    let (id_key, legacy_key) = same_keys(
+        col("id"),
+        &here.id_dtype,
+        col("legacy_id"),
+        &own.legacy_dtype,
+    );
+    let unowned = match own.any_mapped {
+        // No mapping of the owners' types (or no owner): no id has one of its own.
+        false => in_scope.clone(),
+        true => in_scope.clone().join(
+            own.mapped.clone().select([col("legacy_id")]),
+            [id_key.clone()],
+            [legacy_key.clone()],
+            JoinArgs::new(JoinType::Anti),
+        ),
+    }
+    .collect()?;
+    let unmapped = count_unmapped(context, &here, in_scope, excluded, unowned, own.shared, out)?;
+    out.unmapped_rows
+        .insert(here.key.clone(), unmapped.height() as u64);
+    let unmapped = first_rows(unmapped, &["id"], context.kept)?;
+    // As text: tables hold their ids as numbers or as text (`ColumnKind::Key`).
+    out.unmapped_parts.push(unmapped.lazy().select([
+        lit(here.key.clone()).alias("table_key"),
+        col("id").cast(DataType::String),
+        col(FILE_COL),
+        col(ROW_COL),
+    ]));
+    let TableIds {
+        key, types, all, ..
+    } = here;
+    if own.any_mapped {
+        let orphans = table_orphans(
+            context,
+            &key,
+            own.mapped,
+            &own.legacy_dtype,
+            all,
+            [id_key, legacy_key],
+        )?;
+        out.orphan_rows.insert(key.clone(), orphans.height() as u64);
+        out.orphan_parts
+            .push(orphan_part(&inputs.mappings, orphans, &key, context.kept)?);
+    }
+    // Ids read again are freed now, and handed back before the next table's.
+    drop(ids);
+    if !source.is_held() {
+        crate::memory::release_freed_memory();
+    }
+    out.tables.insert(
+        key,
+        (
+            table.to_string(),
+            owners.iter().map(|e| e.name.clone()).collect(),
+            types.into_iter().collect::<Vec<_>>(),
+        ),
+    );
+    Ok(())
+}
+
+/// Of the shared types' unclaimed mappings, those whose id this table holds are claimed.
+/// A pushed-down table's file holds only its unmapped ids: its types' orphans cannot be
+/// told then.
+fn claim_shared(context: &Context, here: &TableIds, out: &mut Gathered) -> PolarsResult<()> {
+    let inputs = context.inputs;
+    let shared_here: Vec<String> = here
+        .types
+        .iter()
+        .filter(|t| out.unclaimed.contains_key(*t))
+        .cloned()
+        .collect();
+    for t in &shared_here {
+        if inputs.pushdown.contains_key(here.table) {
+            out.unclaimed.remove(t);
             continue;
         }
-        // Read again now when loading kept only its counts.
-        let ids = source
-            .read()
-            .map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        // What parsing the file freed (its slices' text, three times the ids) goes back
-        // before the joins: glibc kept it, and the joins' tables stacked on it.
-        if !source.is_held() {
-            crate::memory::release_freed_memory();
-        }
-        let owners = owners_of(&key);
-        let types: BTreeSet<String> = owners
-            .iter()
-            .filter_map(|e| e.entity_type.clone())
-            .collect();
-        let all = ids.clone().lazy().filter(col("id").is_not_null()).select([
+        let rows = legacy_ids_at(
+            &inputs.mappings,
+            std::mem::take(out.unclaimed.get_mut(t).expect("checked")),
+        )?;
+        let (id_key, legacy_key) = same_keys(
             col("id"),
-            col(FILE_COL),
-            col(ROW_COL),
-        ]);
-        // Keys held as numbers or as text (`ColumnKind::Key`): the id's dtype.
-        let id_dtype = ids.column("id")?.dtype().clone();
-        // Of the shared types' unclaimed mappings, those whose id this table holds are
-        // claimed. A pushed-down table's file holds only its unmapped ids: its type's
-        // orphans cannot be told then.
-        let shared_here: Vec<String> = types
-            .iter()
-            .filter(|t| unclaimed.contains_key(*t))
-            .cloned()
+            &here.id_dtype,
+            col("legacy_id"),
+            rows.column("legacy_id")?.dtype(),
+        );
+        let left = rows
+            .lazy()
+            .join(
+                here.all.clone().select([col("id")]),
+                [legacy_key],
+                [id_key],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .select([col("__mapping")])
+            .collect()?;
+        *out.unclaimed.get_mut(t).expect("checked") = left
+            .column("__mapping")?
+            .idx()?
+            .into_no_null_iter()
             .collect();
-        for t in &shared_here {
-            if inputs.pushdown.contains_key(table) {
-                unclaimed.remove(t);
-                continue;
-            }
-            let rows = legacy_ids_at(
-                &inputs.mappings,
-                std::mem::take(unclaimed.get_mut(t).expect("checked")),
+        out.read_for
+            .entry(t.clone())
+            .or_default()
+            .insert(here.key.clone());
+    }
+    Ok(())
+}
+
+/// The table's ids in scope (those no exclusion in force lists), and the expression that
+/// counts its distinct excluded ids (`excluded`).
+fn in_scope(context: &Context, here: &TableIds) -> PolarsResult<(LazyFrame, Expr)> {
+    Ok(match context.excluded_ids.get(&here.key) {
+        None => (
+            here.all.clone(),
+            lit(0u64).cast(DataType::UInt64).alias("excluded"),
+        ),
+        Some(listed) => {
+            let listed = concat(listed.clone(), UnionArgs::default())?.collect()?;
+            let listed = keys_like(
+                listed.column("id")?.as_materialized_series().clone(),
+                &here.id_dtype,
             )?;
-            let (id_key, legacy_key) = same_keys(
+            let listed = lit(listed).implode(false);
+            let is_listed = col("id").is_in(listed, false);
+            (
+                here.all.clone().filter(is_listed.clone().not()),
+                col("id")
+                    .filter(is_listed)
+                    .n_unique()
+                    .cast(DataType::UInt64)
+                    .alias("excluded"),
+            )
+        }
+    })
+}
+
+/// A table's owners' mappings.
+struct OwnMappings {
+    /// Its own mappings' `legacy_id` and position (`__mapping`), types in order, rows in
+    /// order.
+    mapped: LazyFrame,
+    legacy_dtype: DataType,
+    /// Whether it has any own mapping.
+    any_mapped: bool,
+    /// The positions of its shared types' mappings that name no table (ambiguous).
+    shared: Vec<IdxSize>,
+}
+
+/// The owners' mappings. A table's own mappings are those it alone could have (its types
+/// shared with no other table) or that name it in `legacy_table`; a shared type's mappings
+/// that name no table are ambiguous: they may be this table's or another's.
+fn own_mappings(context: &Context, here: &TableIds) -> PolarsResult<OwnMappings> {
+    let mappings = &context.inputs.mappings;
+    let (mut positions, mut shared_positions) = (Vec::new(), Vec::new());
+    for t in here
+        .types
+        .iter()
+        .filter(|t| context.rows_per_type.contains_key(*t))
+    {
+        rows_where(mappings, context.owned.own(t, &here.key), &mut positions)?;
+        if let Some(ambiguous) = context.owned.ambiguous(t) {
+            rows_where(mappings, ambiguous, &mut shared_positions)?;
+        }
+    }
+    let any_mapped = !positions.is_empty();
+    let mapped = legacy_ids_at(mappings, positions)?;
+    let legacy_dtype = mapped.column("legacy_id")?.dtype().clone();
+    Ok(OwnMappings {
+        mapped: mapped.lazy(),
+        legacy_dtype,
+        any_mapped,
+        shared: shared_positions,
+    })
+}
+
+/// Of the unowned ids, those with no ambiguous mapping either: the unmapped ids, returned.
+/// Adds the table's counts (excluded, in scope, unowned, unmapped; distinct ids) to the
+/// count parts.
+fn count_unmapped(
+    context: &Context,
+    here: &TableIds,
+    in_scope: LazyFrame,
+    excluded: Expr,
+    unowned: DataFrame,
+    shared_positions: Vec<IdxSize>,
+    out: &mut Gathered,
+) -> PolarsResult<DataFrame> {
+    let no_shared = shared_positions.is_empty();
+    let unmapped = match no_shared {
+        true => unowned.clone(),
+        false => {
+            let shared = legacy_ids_at(&context.inputs.mappings, shared_positions)?;
+            let (id_key, shared_key) = same_keys(
                 col("id"),
-                &id_dtype,
+                &here.id_dtype,
                 col("legacy_id"),
-                rows.column("legacy_id")?.dtype(),
+                shared.column("legacy_id")?.dtype(),
             );
-            let left = rows
+            unowned
+                .clone()
                 .lazy()
                 .join(
-                    all.clone().select([col("id")]),
-                    [legacy_key],
+                    shared.lazy(),
                     [id_key],
+                    [shared_key],
                     JoinArgs::new(JoinType::Anti),
                 )
-                .select([col("__mapping")])
-                .collect()?;
-            *unclaimed.get_mut(t).expect("checked") = left
-                .column("__mapping")?
-                .idx()?
-                .into_no_null_iter()
-                .collect();
-            read_for.entry(t.clone()).or_default().insert(key.clone());
-        }
-        let (in_scope, excluded) = match excluded_ids.get(&key) {
-            None => (
-                all.clone(),
-                lit(0u64).cast(DataType::UInt64).alias("excluded"),
-            ),
-            Some(listed) => {
-                let listed = concat(listed.clone(), UnionArgs::default())?.collect()?;
-                let listed = keys_like(
-                    listed.column("id")?.as_materialized_series().clone(),
-                    &id_dtype,
-                )?;
-                let listed = lit(listed).implode(false);
-                let is_listed = col("id").is_in(listed, false);
-                (
-                    all.clone().filter(is_listed.clone().not()),
-                    col("id")
-                        .filter(is_listed)
-                        .n_unique()
-                        .cast(DataType::UInt64)
-                        .alias("excluded"),
-                )
-            }
-        };
-        // The owners' mappings: legacy id and position, types in order, rows in order. A
-        // table's own mappings are those it alone could have (its types shared with no
-        // other table) or that name it in `legacy_table`; a shared type's mappings that name
-        // no table are ambiguous: they may be this table's or another's.
-        let (mut positions, mut shared_positions) = (Vec::new(), Vec::new());
-        for t in types.iter().filter(|t| rows_per_type.contains_key(*t)) {
-            rows_where(&inputs.mappings, owned.own(t, &key), &mut positions)?;
-            if let Some(ambiguous) = owned.ambiguous(t) {
-                rows_where(&inputs.mappings, ambiguous, &mut shared_positions)?;
-            }
-        }
-        let any_mapped = !positions.is_empty();
-        let mapped = legacy_ids_at(&inputs.mappings, positions)?;
-        let legacy_dtype = mapped.column("legacy_id")?.dtype().clone();
-        let mapped = mapped.lazy();
-        // The ids and the legacy ids compared alike: as numbers when both are held as
-        // numbers, otherwise as text.
-        let (id_key, legacy_key) = same_keys(col("id"), &id_dtype, col("legacy_id"), &legacy_dtype);
-        let unowned = match any_mapped {
-            // No mapping of the owners' types (or no owner): no id has one of its own.
-            false => in_scope.clone(),
-            true => in_scope.clone().join(
-                mapped.clone().select([col("legacy_id")]),
-                [id_key.clone()],
-                [legacy_key.clone()],
-                JoinArgs::new(JoinType::Anti),
-            ),
-        }
-        .collect()?;
-        // Of those, the ids with no ambiguous mapping either: unmapped.
-        let no_shared = shared_positions.is_empty();
-        let unmapped = match no_shared {
-            true => unowned.clone(),
-            false => {
-                let shared = legacy_ids_at(&inputs.mappings, shared_positions)?;
-                let (id_key, shared_key) = same_keys(
-                    col("id"),
-                    &id_dtype,
-                    col("legacy_id"),
-                    shared.column("legacy_id")?.dtype(),
-                );
-                unowned
-                    .clone()
-                    .lazy()
-                    .join(
-                        shared.lazy(),
-                        [id_key],
-                        [shared_key],
-                        JoinArgs::new(JoinType::Anti),
-                    )
-                    .collect()?
-            }
-        };
-        let distinct = |frame: LazyFrame| super::repeats::distinct(frame, "id");
-        // Without a shared type the two sets are one: counted once.
-        let distinct_unmapped = distinct(unmapped.clone().lazy())?;
-        let distinct_unowned = match no_shared {
-            true => distinct_unmapped,
-            false => distinct(unowned.lazy())?,
-        };
-        // Collected now (one row): a plan kept until the end held every table's ids.
-        count_parts.push(
-            all.clone()
-                .select([excluded])
-                .with_columns([
-                    lit(key.clone()).alias("table_key"),
-                    lit(distinct(in_scope)?)
-                        .cast(DataType::UInt64)
-                        .alias("in_scope"),
-                    lit(distinct_unowned)
-                        .cast(DataType::UInt64)
-                        .alias("unowned"),
-                    lit(distinct_unmapped)
-                        .cast(DataType::UInt64)
-                        .alias("unmapped"),
-                ])
                 .collect()?
-                .lazy(),
-        );
-        unmapped_rows.insert(key.clone(), unmapped.height() as u64);
-        let unmapped = first_rows(unmapped, &["id"], kept)?;
-        // As text: tables hold their ids as numbers or as text (`ColumnKind::Key`).
-        unmapped_parts.push(unmapped.lazy().select([
-            lit(key.clone()).alias("table_key"),
-            col("id").cast(DataType::String),
-            col(FILE_COL),
-            col(ROW_COL),
-        ]));
-        if any_mapped {
-            // Mapping rows of an owner's type whose legacy id is nowhere in that table's
-            // file; for a pushed-down table (whose file holds only the unmapped ids) those
-            // the database named as orphans.
-            let orphans = match pushed_orphans.get(&key) {
-                Some(named) => {
-                    let named = keys_like(
-                        named.column("legacy_id")?.as_materialized_series().clone(),
-                        &legacy_dtype,
-                    )?;
-                    mapped.join(
-                        DataFrame::new(named.len(), vec![named.into_column()])?.lazy(),
-                        [col("legacy_id")],
-                        [col("legacy_id")],
-                        JoinArgs::new(JoinType::Semi),
-                    )
-                }
-                None => mapped.join(
-                    all.select([col("id")]),
-                    [legacy_key],
-                    [id_key],
-                    JoinArgs::new(JoinType::Anti),
-                ),
-            };
-            // Collected table by table, like the unmapped ids: each join's table of ids is
-            // freed before the next is built (all at once, they were the step's peak).
-            let orphans = orphans
-                .select([col("__mapping"), col("legacy_id")])
-                .collect()?;
-            orphan_rows.insert(key.clone(), orphans.height() as u64);
-            orphan_parts.push(orphan_part(&inputs.mappings, orphans, &key, kept)?);
         }
-        // Ids read again are freed now, and handed back before the next table's.
-        drop(ids);
-        if !source.is_held() {
-            crate::memory::release_freed_memory();
+    };
+    let distinct = |frame: LazyFrame| super::repeats::distinct(frame, "id");
+    // Without a shared type the two sets are one: counted once.
+    let distinct_unmapped = distinct(unmapped.clone().lazy())?;
+    let distinct_unowned = match no_shared {
+        true => distinct_unmapped,
+        false => distinct(unowned.lazy())?,
+    };
+    // Collected now (one row): a plan kept until the end held every table's ids.
+    out.count_parts.push(
+        here.all
+            .clone()
+            .select([excluded])
+            .with_columns([
+                lit(here.key.clone()).alias("table_key"),
+                lit(distinct(in_scope)?)
+                    .cast(DataType::UInt64)
+                    .alias("in_scope"),
+                lit(distinct_unowned)
+                    .cast(DataType::UInt64)
+                    .alias("unowned"),
+                lit(distinct_unmapped)
+                    .cast(DataType::UInt64)
+                    .alias("unmapped"),
+            ])
+            .collect()?
+            .lazy(),
+    );
+    Ok(unmapped)
+}
+
+/// Mapping rows of an owner's type whose legacy id is nowhere in the table's file (`all`);
+/// for a pushed-down table (whose file holds only the unmapped ids) those the database
+/// named as orphans: `__mapping` and `legacy_id`. Collected table by table, like the
+/// unmapped ids: each join's table of ids is freed before the next is built (all at once,
+/// they were the step's peak).
+fn table_orphans(
+    context: &Context,
+    key: &str,
+    mapped: LazyFrame,
+    legacy_dtype: &DataType,
+    all: LazyFrame,
+    [id_key, legacy_key]: [Expr; 2],
+) -> PolarsResult<DataFrame> {
+    let orphans = match context.pushed_orphans.get(key) {
+        Some(named) => {
+            let named = keys_like(
+                named.column("legacy_id")?.as_materialized_series().clone(),
+                legacy_dtype,
+            )?;
+            mapped.join(
+                DataFrame::new(named.len(), vec![named.into_column()])?.lazy(),
+                [col("legacy_id")],
+                [col("legacy_id")],
+                JoinArgs::new(JoinType::Semi),
+            )
         }
-        tables.insert(
-            key,
-            (
-                table.clone(),
-                owners.iter().map(|e| e.name.clone()).collect(),
-                types.into_iter().collect::<Vec<_>>(),
-            ),
-        );
-    }
-    // The shared types' mappings that name no table and whose id no sharing table holds,
-    // once every sharing table's ids were read: orphans, listed under the first of them.
-    for (t, left) in unclaimed {
-        let sharing = &owned.shared()[&t];
-        if left.is_empty() || read_for.get(&t) != Some(sharing) {
+        None => mapped.join(
+            all.select([col("id")]),
+            [legacy_key],
+            [id_key],
+            JoinArgs::new(JoinType::Anti),
+        ),
+    };
+    orphans
+        .select([col("__mapping"), col("legacy_id")])
+        .collect()
+}
+
+/// The shared types' mappings that name no table and whose id no sharing table holds,
+/// once every sharing table's ids were read: orphans, listed under the first of them.
+fn shared_orphans(context: &Context, out: &mut Gathered) -> PolarsResult<()> {
+    for (t, left) in std::mem::take(&mut out.unclaimed) {
+        let sharing = &context.owned.shared()[&t];
+        if left.is_empty() || out.read_for.get(&t) != Some(sharing) {
             continue;
         }
         let Some(first) = sharing.first() else {
             continue;
         };
-        let rows = legacy_ids_at(&inputs.mappings, left)?;
-        *orphan_rows.entry(first.clone()).or_insert(0) += rows.height() as u64;
-        orphan_parts.push(orphan_part(&inputs.mappings, rows, first, kept)?);
+        let rows = legacy_ids_at(&context.inputs.mappings, left)?;
+        *out.orphan_rows.entry(first.clone()).or_insert(0) += rows.height() as u64;
+        out.orphan_parts.push(orphan_part(
+            &context.inputs.mappings,
+            rows,
+            first,
+            context.kept,
+        )?);
     }
-    let orphans = match orphan_parts.is_empty() {
+    Ok(())
+}
+
+/// The orphan mapping rows, every column, with their `table_key`: taken by position, no
+/// join of every mapping. Their modern ids as text, for the finding's samples.
+fn orphan_rows(inputs: &Inputs, orphan_parts: Vec<LazyFrame>) -> PolarsResult<DataFrame> {
+    match orphan_parts.is_empty() {
         true => inputs
             .mappings
             .clone()
             .lazy()
             .limit(0)
             .with_column(lit(NULL).cast(DataType::String).alias("table_key"))
-            .collect()?,
+            .collect(),
         false => {
-            // The orphan rows taken by position: no join of every mapping.
             let found = concat(orphan_parts, UnionArgs::default())?.collect()?;
             let mut rows = inputs.mappings.take(found.column("__mapping")?.idx()?)?;
             rows.with_column(found.column("table_key")?.clone())?;
-            // Their modern ids as text, for the finding's samples.
             rows.lazy()
                 .with_columns([
                     uuid_text("modern_id"),
                     col("entity_type").cast(DataType::String),
                     col(ENTITY_TYPE_KEY).cast(DataType::String),
                 ])
-                .collect()?
+                .collect()
         }
-    };
-    let stack = |parts: Vec<LazyFrame>, empty: DataFrame| match parts.is_empty() {
-        true => Ok(empty),
-        false => concat(parts, UnionArgs::default())?.collect(),
-    };
-    Ok(MissingSets {
-        ownership: owned,
-        unmapped_rows,
-        orphan_rows,
-        rows_per_type,
-        tables,
-        unmapped: stack(
-            unmapped_parts,
-            df!(
-                "table_key" => Vec::<String>::new(),
-                "id" => Vec::<String>::new(),
-                FILE_COL => Vec::<String>::new(),
-                ROW_COL => Vec::<IdxSize>::new()
-            )?,
-        )?,
-        counts: stack(
-            count_parts,
-            df!(
-                "excluded" => Vec::<u64>::new(),
-                "table_key" => Vec::<String>::new(),
-                "in_scope" => Vec::<u64>::new(),
-                "unowned" => Vec::<u64>::new(),
-                "unmapped" => Vec::<u64>::new()
-            )?,
-        )?,
-        orphans,
-    })
+    }
 }
 
 fn of_table(frame: &DataFrame, key: &str) -> LazyFrame {

@@ -391,7 +391,10 @@ pub fn ranges(
             .enumerate()
             .map(|(i, b)| ((i + 1) as f64, b.1))
             .collect();
-        chart.draw_series(LineSeries::new(medians.iter().copied(), colour.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(
+            medians.iter().copied(),
+            colour.stroke_width(2),
+        ))?;
         Ok(())
     })
 }

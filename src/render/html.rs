@@ -606,10 +606,15 @@ fn execution_pages(script: &ScriptView) -> Vec<pages::PageLink> {
 }
 
 /// A script's page, its further execution pages and its executions as CSV.
-fn script_pages(report: &Report, script: &ScriptView, pages: &mut Pages) -> Result<(), RenderError> {
+fn script_pages(
+    report: &Report,
+    script: &ScriptView,
+    pages: &mut Pages,
+) -> Result<(), RenderError> {
     let links = execution_pages(script);
     let csv = format!("{}/executions.csv", script.id);
-    let slice = |link: &pages::PageLink| &script.executions[link.first.min(link.last + 1) - 1..link.last];
+    let slice =
+        |link: &pages::PageLink| &script.executions[link.first.min(link.last + 1) - 1..link.last];
     pages.add(
         format!("scripts/{}.html", script.id),
         "script.html",
@@ -645,7 +650,10 @@ fn script_pages(report: &Report, script: &ScriptView, pages: &mut Pages) -> Resu
         )?;
     }
     if !script.executions.is_empty() {
-        pages.site.add(format!("scripts/{csv}"), executions_csv(&script.executions)?)?;
+        pages.site.add(
+            format!("scripts/{csv}"),
+            executions_csv(&script.executions)?,
+        )?;
     }
     Ok(())
 }
@@ -666,20 +674,44 @@ fn executions_csv(executions: &[crate::measure::Execution]) -> Result<Vec<u8>, R
         column("number", (1..=executions.len() as i64).collect()),
         Column::new(
             "execution_date".into(),
-            executions.iter().map(|x| x.execution_date.clone()).collect::<Vec<_>>(),
+            executions
+                .iter()
+                .map(|x| x.execution_date.clone())
+                .collect::<Vec<_>>(),
         ),
-        column("records_processed", executions.iter().map(|x| x.records_processed).collect()),
-        column("records_successful", executions.iter().map(|x| x.records_successful).collect()),
-        column("records_failed", executions.iter().map(|x| x.records_failed).collect()),
-        column("records_skipped", executions.iter().map(|x| x.records_skipped).collect()),
-        column("execution_time_ms", executions.iter().map(|x| x.execution_time_ms).collect()),
+        column(
+            "records_processed",
+            executions.iter().map(|x| x.records_processed).collect(),
+        ),
+        column(
+            "records_successful",
+            executions.iter().map(|x| x.records_successful).collect(),
+        ),
+        column(
+            "records_failed",
+            executions.iter().map(|x| x.records_failed).collect(),
+        ),
+        column(
+            "records_skipped",
+            executions.iter().map(|x| x.records_skipped).collect(),
+        ),
+        column(
+            "execution_time_ms",
+            executions.iter().map(|x| x.execution_time_ms).collect(),
+        ),
         Column::new(
             "throughput_per_second".into(),
-            executions.iter().map(|x| x.throughput_per_second).collect::<Vec<_>>(),
+            executions
+                .iter()
+                .map(|x| x.throughput_per_second)
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "run_id".into(),
-            executions.iter().map(|x| x.run_id.as_deref().map(text)).collect::<Vec<_>>(),
+            executions
+                .iter()
+                .map(|x| x.run_id.as_deref().map(text))
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "final_run".into(),

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use crate::archive::diff::Diff;
 use crate::measure::ledger::LedgerTotals;
-use crate::measure::Execution;
 use crate::measure::missing::MissingTable;
+use crate::measure::Execution;
 use crate::model::config::{Band, Thresholds};
 use crate::model::{Category, CoverageReport, Status};
 use crate::report::{

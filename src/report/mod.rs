@@ -452,7 +452,7 @@ fn exclusion_views(inputs: &Inputs, today: NaiveDate) -> Vec<ExclusionView> {
                 reason: d.reason.clone(),
                 approved_by: d.approved_by.clone(),
                 expires: d.expires,
-                expired: crate::model::config::expired(d.expires, today),
+                expired: !x.in_force(Some(today)),
             }
         })
         .collect()

@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
+use super::shared::{file_sample, list_finding};
 use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
-use crate::load::{table_key, Inputs};
+use crate::load::{table_key, Inputs, ScriptsOnDisk};
 use crate::measure::Measures;
 use crate::model::config::{expired, Waiver};
 use crate::model::Status;
@@ -52,29 +53,8 @@ crate::validate::registry::declare_rules! {
          reports more migrated than total records.";
 }
 
-pub(super) fn file_sample(file: String, fields: Vec<Field>) -> Sample {
-    Sample {
-        file,
-        row: None,
-        fields,
-    }
-}
-
-pub(super) fn list_finding(
-    rule_id: RuleId,
-    subject: Subject,
-    items: Vec<Sample>,
-    message: String,
-) -> Option<Finding> {
-    if items.is_empty() {
-        return None;
-    }
-    let mut finding = Finding::new(rule_id, subject, message);
-    finding.count = items.len() as u64;
-    finding.samples = items;
-    Some(finding)
-}
-
+/// Runs the family's rules, one phase each, adding their findings in this order (the final
+/// sort by rule and subject keeps it among equals).
 pub fn check(
     inputs: &Inputs,
     measures: &Measures,
@@ -82,55 +62,77 @@ pub fn check(
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
     if let Some(inventory) = &inputs.source_inventory {
-        // Names compare as `table_key` does; a table excluded whole (and in force) is out
-        // of scope by decision, not uncovered.
-        let covered: Vec<String> = inputs
-            .scripts
-            .iter()
-            .map(|s| table_key(&s.source_table))
-            .chain(inputs.entities.iter().map(|e| table_key(&e.legacy_table)))
-            .chain(
-                inputs
-                    .exclusions
-                    .iter()
-                    .filter(|x| {
-                        x.ids.is_none()
-                            && !options
-                                .report_date
-                                .is_some_and(|d| expired(x.declaration.expires, d))
-                    })
-                    .map(|x| table_key(&x.declaration.table)),
-            )
-            .collect();
-        let covered = Series::new("covered".into(), covered);
-        let uncovered = inventory.clone().lazy().filter(
-            col("table")
-                .str()
-                .strip_chars(lit(NULL))
-                .str()
-                .to_lowercase()
-                .is_in(lit(covered).implode(false), false)
-                .not(),
-        );
-        let rows: i64 = uncovered
-            .clone()
-            .select([col("row_count").sum()])
-            .collect()?
-            .column("row_count")?
-            .i64()?
-            .get(0)
-            .unwrap_or(0);
-        findings.extend(rows_finding(
-            RuleId::CoverageTableUncovered,
-            Subject::new("table", "source inventory"),
-            uncovered,
-            &["table", "row_count"],
-            &["table"],
-            options,
-            |n| format!("{n} legacy tables ({rows} rows) are migrated by no script and belong to no entity"),
-        )?);
+        uncovered_tables(inputs, inventory, options, findings)?;
     }
+    scripts_without_metrics(inputs, measures, findings);
+    domain_thresholds(inputs, measures, options, findings);
+    if let Some(disk) = &inputs.scripts_on_disk {
+        scripts_on_disk(inputs, disk, findings);
+    }
+    domain_coverage_range(measures, findings);
+    report_bounds(inputs, measures, findings);
+    Ok(())
+}
 
+/// `coverage.table.uncovered`: the source inventory's tables that no script reads and no
+/// entity owns.
+fn uncovered_tables(
+    inputs: &Inputs,
+    inventory: &DataFrame,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    // Names compare as `table_key` does; a table excluded whole (and in force) is out
+    // of scope by decision, not uncovered.
+    let covered: Vec<String> = inputs
+        .scripts
+        .iter()
+        .map(|s| table_key(&s.source_table))
+        .chain(inputs.entities.iter().map(|e| table_key(&e.legacy_table)))
+        .chain(
+            inputs
+                .exclusions
+                .iter()
+                .filter(|x| x.ids.is_none() && x.in_force(options.report_date))
+                .map(|x| table_key(&x.declaration.table)),
+        )
+        .collect();
+    let covered = Series::new("covered".into(), covered);
+    let uncovered = inventory.clone().lazy().filter(
+        col("table")
+            .str()
+            .strip_chars(lit(NULL))
+            .str()
+            .to_lowercase()
+            .is_in(lit(covered).implode(false), false)
+            .not(),
+    );
+    let rows: i64 = uncovered
+        .clone()
+        .select([col("row_count").sum()])
+        .collect()?
+        .column("row_count")?
+        .i64()?
+        .get(0)
+        .unwrap_or(0);
+    findings.extend(rows_finding(
+        RuleId::CoverageTableUncovered,
+        Subject::new("table", "source inventory"),
+        uncovered,
+        &["table", "row_count"],
+        &["table"],
+        options,
+        |n| {
+            format!(
+                "{n} legacy tables ({rows} rows) are migrated by no script and belong to no entity"
+            )
+        },
+    )?);
+    Ok(())
+}
+
+/// `coverage.script.no_metrics`: scripts that have started but have no metrics rows.
+fn scripts_without_metrics(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
     for script in &inputs.scripts {
         let executions = measures
             .scripts
@@ -145,7 +147,15 @@ pub fn check(
             ));
         }
     }
+}
 
+/// `coverage.domain.threshold`: domains below the minimum coverage, when one is set.
+fn domain_thresholds(
+    inputs: &Inputs,
+    measures: &Measures,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) {
     let minimum = options.min_domain_coverage.as_ref().or(inputs
         .config
         .gate
@@ -176,55 +186,59 @@ pub fn check(
             }
         }
     }
+}
 
-    if let Some(disk) = &inputs.scripts_on_disk {
-        let manifest_names: BTreeSet<&str> =
-            inputs.scripts.iter().map(|s| s.name.as_str()).collect();
-        let disk_names: BTreeSet<String> = disk
-            .files
-            .iter()
-            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect();
-        let unaccounted: Vec<Sample> = disk
-            .files
-            .iter()
-            .filter(|f| {
-                f.file_name()
-                    .map(|n| !manifest_names.contains(n.to_string_lossy().as_ref()))
-                    .unwrap_or(false)
-            })
-            .map(|f| file_sample(format!("{}/{}", disk.root_name, f.display()), Vec::new()))
-            .collect();
-        let n = unaccounted.len();
-        findings.extend(list_finding(
-            RuleId::CoverageScriptsUnaccounted,
-            Subject::new("file", &disk.root_name),
-            unaccounted,
-            format!("{n} scripts on disk have no manifest"),
-        ));
-        let missing: Vec<Sample> = inputs
-            .scripts
-            .iter()
-            .filter(|s| !disk_names.contains(&s.name))
-            .map(|s| {
-                file_sample(
-                    s.origin.file.display().to_string(),
-                    vec![Field {
-                        name: "name".into(),
-                        value: s.name.clone(),
-                    }],
-                )
-            })
-            .collect();
-        let n = missing.len();
-        findings.extend(list_finding(
-            RuleId::CoverageScriptsMissingOnDisk,
-            Subject::new("file", &disk.root_name),
-            missing,
-            format!("{n} script manifests have no file in {}", disk.root_name),
-        ));
-    }
+/// `coverage.scripts.unaccounted` and `coverage.scripts.missing_on_disk`: scripts on disk
+/// without a manifest, and manifests without their script on disk.
+fn scripts_on_disk(inputs: &Inputs, disk: &ScriptsOnDisk, findings: &mut Vec<Finding>) {
+    let manifest_names: BTreeSet<&str> = inputs.scripts.iter().map(|s| s.name.as_str()).collect();
+    let disk_names: BTreeSet<String> = disk
+        .files
+        .iter()
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let unaccounted: Vec<Sample> = disk
+        .files
+        .iter()
+        .filter(|f| {
+            f.file_name()
+                .map(|n| !manifest_names.contains(n.to_string_lossy().as_ref()))
+                .unwrap_or(false)
+        })
+        .map(|f| file_sample(format!("{}/{}", disk.root_name, f.display()), Vec::new()))
+        .collect();
+    let n = unaccounted.len();
+    findings.extend(list_finding(
+        RuleId::CoverageScriptsUnaccounted,
+        Subject::new("file", &disk.root_name),
+        unaccounted,
+        format!("{n} scripts on disk have no manifest"),
+    ));
+    let missing: Vec<Sample> = inputs
+        .scripts
+        .iter()
+        .filter(|s| !disk_names.contains(&s.name))
+        .map(|s| {
+            file_sample(
+                s.origin.file.display().to_string(),
+                vec![Field {
+                    name: "name".into(),
+                    value: s.name.clone(),
+                }],
+            )
+        })
+        .collect();
+    let n = missing.len();
+    findings.extend(list_finding(
+        RuleId::CoverageScriptsMissingOnDisk,
+        Subject::new("file", &disk.root_name),
+        missing,
+        format!("{n} script manifests have no file in {}", disk.root_name),
+    ));
+}
 
+/// `integrity.domain.coverage_range`: domain coverages outside [0, 1].
+fn domain_coverage_range(measures: &Measures, findings: &mut Vec<Finding>) {
     for (domain, totals) in &measures.domains {
         if let Some(coverage) = totals.coverage.filter(|c| !(0.0..=1.0).contains(c)) {
             findings.push(Finding::new(
@@ -237,7 +251,11 @@ pub fn check(
             ));
         }
     }
+}
 
+/// `coverage.report.bounds`: the coverage report's figures within their bounds, every
+/// problem in one finding.
+fn report_bounds(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
     let total_scripts = inputs.scripts.len();
     let completed = inputs
         .scripts
@@ -281,8 +299,6 @@ pub fn check(
         finding.count = problems.len() as u64;
         findings.push(finding);
     }
-
-    Ok(())
 }
 
 /// Marks the findings that a waiver in force accepts, and reports lapsed waivers (which

@@ -10,6 +10,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::shared::not_listed;
 use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::{table_key, Inputs, Inventory, Lookup, ENTITY_TYPE_KEY};
 use crate::model::Domain;
@@ -130,14 +131,6 @@ fn rows_of(inventory: Option<&Inventory>, side: &str, table: &str) -> Result<Opt
     }
 }
 
-/// "`InvoiceLine` is not in the source inventory; did you mean `invoiceline`?"
-pub fn not_listed(side: &str, table: &str, suggestion: Option<&str>) -> String {
-    let hint = suggestion
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default();
-    format!("`{table}` is not in the {side} inventory{hint}")
-}
-
 fn inventory_check(
     rule: RuleId,
     label: &'static str,
@@ -162,13 +155,304 @@ pub fn reconcile(
     rows_per_type: &BTreeMap<String, i64>,
     legacy_repeats: &DataFrame,
 ) -> PolarsResult<Vec<EntityReconciliation>> {
-    let tolerance = inputs.config.reconcile_tolerance;
-    let has_mappings = inputs
-        .files
+    let counts = Counts::of(inputs, rows_per_type, legacy_repeats)?;
+    let mut rows: Vec<EntityReconciliation> = inputs
+        .entities
         .iter()
-        .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_)));
-    // A type's distinct legacy ids are its rows less those that repeat an earlier row's id
-    // (found once, by `measure`): no set of every id is built.
+        .map(|e| counts.reconcile(e))
+        .collect();
+    rows.sort_by(|a, b| {
+        (a.domain, &a.entity, a.entity_id).cmp(&(b.domain, &b.entity, b.entity_id))
+    });
+    Ok(rows)
+}
+
+/// What every entity's checks compare with, counted once for all of them.
+struct Counts<'a> {
+    inputs: &'a Inputs,
+    tolerance: f64,
+    has_mappings: bool,
+    /// Mapping rows per entity type.
+    mapping_counts: &'a BTreeMap<String, i64>,
+    /// Distinct legacy ids per entity type.
+    distinct_counts: BTreeMap<String, i64>,
+    /// Records successful of final runs, per entity (tagged rows).
+    by_entity: BTreeMap<String, i64>,
+    /// Records successful of final runs with no entity, per script.
+    by_script_untagged: BTreeMap<String, i64>,
+    has_metrics: bool,
+}
+
+impl<'a> Counts<'a> {
+    fn of(
+        inputs: &'a Inputs,
+        rows_per_type: &'a BTreeMap<String, i64>,
+        legacy_repeats: &DataFrame,
+    ) -> PolarsResult<Self> {
+        let distinct_counts = distinct_counts(rows_per_type, legacy_repeats)?;
+        // Only final runs count: a retry supersedes the attempt before it.
+        let metrics = inputs
+            .metrics
+            .clone()
+            .lazy()
+            .filter(col(crate::load::FINAL_RUN));
+        let by_entity = agg_by(
+            metrics.clone(),
+            col("entity_uuid"),
+            col("records_successful").sum(),
+        )?;
+        let by_script_untagged = agg_by(
+            metrics.filter(col("entity_id").is_null()),
+            col("script_uuid"),
+            col("records_successful").sum(),
+        )?;
+        Ok(Counts {
+            inputs,
+            tolerance: inputs.config.reconcile_tolerance,
+            has_mappings: inputs
+                .files
+                .iter()
+                .any(|f| matches!(f.kind, crate::load::InputKind::Mappings(_))),
+            mapping_counts: rows_per_type,
+            distinct_counts,
+            by_entity,
+            by_script_untagged,
+            has_metrics: inputs.metrics.height() > 0,
+        })
+    }
+
+    // Ownership, so nothing is counted twice: entities on one legacy table share its rows,
+    // entities of one entity_type share its mappings (each group is judged once, on its
+    // first entity by name, against the sum of its members' counts); untagged metrics rows
+    // belong to their script's entity only when the script has exactly one.
+
+    /// The entities on `e`'s legacy table, first by name.
+    fn table_group(&self, e: &Entity) -> Vec<&'a Entity> {
+        first_by_name(
+            self.inputs
+                .entities
+                .iter()
+                .filter(|o| table_key(&o.legacy_table) == table_key(&e.legacy_table))
+                .collect(),
+        )
+    }
+
+    /// The entities writing `e`'s target table, first by name.
+    fn target_group(&self, e: &Entity) -> Vec<&'a Entity> {
+        first_by_name(
+            self.inputs
+                .entities
+                .iter()
+                .filter(|o| table_key(&o.target_table) == table_key(&e.target_table))
+                .collect(),
+        )
+    }
+
+    /// The entities of `e`'s entity_type, first by name.
+    fn type_group(&self, e: &Entity) -> Vec<&'a Entity> {
+        first_by_name(
+            self.inputs
+                .entities
+                .iter()
+                .filter(|o| o.entity_type.is_some() && o.entity_type == e.entity_type)
+                .collect(),
+        )
+    }
+
+    /// How many entities a script migrates.
+    fn script_entities(&self, script: Uuid) -> usize {
+        self.inputs
+            .entities
+            .iter()
+            .filter(|o| o.migration_script_id == Some(script))
+            .count()
+    }
+
+    /// A shared check: judged on the group's first member against the sum, noted on the
+    /// rest.
+    fn shared(
+        &self,
+        group: &[&Entity],
+        e: &Entity,
+        what: &str,
+        judged: Check,
+        expected: i64,
+    ) -> Check {
+        if group.len() < 2 {
+            return judged;
+        }
+        let first = group[0];
+        if first.id == e.id {
+            let names: Vec<&str> = group.iter().map(|g| g.name.as_str()).collect();
+            Check {
+                note: Some(format!(
+                    "judged for {} together (Σ {what})",
+                    names.join(", ")
+                )),
+                ..check(
+                    judged.rule,
+                    judged.label.clone(),
+                    expected,
+                    judged.actual,
+                    self.tolerance,
+                )
+            }
+        } else {
+            Check {
+                note: Some(format!("judged with {} (shared {what})", first.name)),
+                ..check(
+                    judged.rule,
+                    judged.label.clone(),
+                    judged.expected,
+                    None,
+                    self.tolerance,
+                )
+            }
+        }
+    }
+
+    /// One entity's five checks, in the order the pages show them.
+    fn reconcile(&self, e: &Entity) -> EntityReconciliation {
+        let tolerance = self.tolerance;
+        let id = e.id.to_string();
+        let untagged_credited = e
+            .migration_script_id
+            .filter(|s| self.script_entities(*s) == 1)
+            .and_then(|s| self.by_script_untagged.get(&s.to_string()).copied())
+            .unwrap_or(0);
+        let from_metrics = self
+            .has_metrics
+            .then(|| self.by_entity.get(&id).copied().unwrap_or(0) + untagged_credited);
+        let (mappings, distinct) = match (&e.entity_type, self.has_mappings) {
+            (Some(t), true) => (
+                Some(self.mapping_counts.get(t).copied().unwrap_or(0)),
+                Some(self.distinct_counts.get(t).copied().unwrap_or(0)),
+            ),
+            _ => (None, None),
+        };
+        let types = self.type_group(e);
+        let mapping_check = check(
+            RuleId::ReconcileEntityMappingCount,
+            "mappings vs migrated_records",
+            e.migrated_records,
+            mappings,
+            tolerance,
+        );
+        EntityReconciliation {
+            entity_id: e.id,
+            entity: e.name.clone(),
+            domain: e.domain,
+            checks: vec![
+                self.source_rows(e),
+                self.shared(
+                    &types,
+                    e,
+                    "migrated_records of one entity_type",
+                    mapping_check,
+                    types.iter().map(|g| g.migrated_records).sum(),
+                ),
+                self.shared(
+                    &types,
+                    e,
+                    "migrated_records of one entity_type",
+                    check(
+                        RuleId::ReconcileEntityDistinctMappedIds,
+                        "distinct mapped ids vs migrated_records",
+                        e.migrated_records,
+                        distinct,
+                        tolerance,
+                    ),
+                    types.iter().map(|g| g.migrated_records).sum(),
+                ),
+                self.target_rows(e),
+                check(
+                    RuleId::ReconcileEntityMetricsSuccessful,
+                    "metrics successful vs migrated_records",
+                    e.migrated_records,
+                    from_metrics,
+                    self.tolerance,
+                ),
+            ],
+        }
+    }
+
+    /// The source inventory's rows of the entity's legacy table against its
+    /// total_records, shared with the table's other entities.
+    fn source_rows(&self, e: &Entity) -> Check {
+        let source_check = inventory_check(
+            RuleId::ReconcileEntitySourceRows,
+            "source rows vs total_records",
+            e.total_records,
+            rows_of(
+                self.inputs.source_tables.as_ref(),
+                "source",
+                &e.legacy_table,
+            ),
+            self.tolerance,
+        );
+        self.shared_if_judged(
+            source_check,
+            &self.table_group(e),
+            e,
+            "total_records of one legacy table",
+            |g| g.total_records,
+        )
+    }
+
+    /// The target inventory's rows of the entity's target table against its
+    /// migrated_records, shared with the table's other entities.
+    fn target_rows(&self, e: &Entity) -> Check {
+        let target_check = inventory_check(
+            RuleId::ReconcileEntityTargetRows,
+            "target rows vs migrated_records",
+            e.migrated_records,
+            rows_of(
+                self.inputs.target_tables.as_ref(),
+                "target",
+                &e.target_table,
+            ),
+            self.tolerance,
+        );
+        self.shared_if_judged(
+            target_check,
+            &self.target_group(e),
+            e,
+            "migrated_records of one target table",
+            |g| g.migrated_records,
+        )
+    }
+
+    /// An inventory check [`Counts::shared`] with the group (against the sum of its
+    /// `figure`), unless it has a note (the inventory does not list the table): then it
+    /// stands as it is, unjudged.
+    fn shared_if_judged(
+        &self,
+        judged: Check,
+        group: &[&Entity],
+        e: &Entity,
+        what: &str,
+        figure: fn(&Entity) -> i64,
+    ) -> Check {
+        if judged.note.is_some() {
+            judged
+        } else {
+            self.shared(
+                group,
+                e,
+                what,
+                judged,
+                group.iter().map(|g| figure(g)).sum(),
+            )
+        }
+    }
+}
+
+/// Distinct legacy ids per entity type: a type's rows less those that repeat an earlier
+/// row's id (found once, by `measure`), so no set of every id is built.
+fn distinct_counts(
+    rows_per_type: &BTreeMap<String, i64>,
+    legacy_repeats: &DataFrame,
+) -> PolarsResult<BTreeMap<String, i64>> {
     let repeats = legacy_repeats
         .clone()
         .lazy()
@@ -182,206 +466,10 @@ pub fn reconcile(
             .filter_map(|i| Some((keys.get(i)?.to_string(), values.get(i).unwrap_or(0))))
             .collect()
     };
-    let mapping_counts = rows_per_type;
-    let distinct_counts: BTreeMap<String, i64> = mapping_counts
+    Ok(rows_per_type
         .iter()
         .map(|(t, n)| (t.clone(), n - repeated.get(t).copied().unwrap_or(0)))
-        .collect();
-
-    // Only final runs count: a retry supersedes the attempt before it.
-    let metrics = inputs
-        .metrics
-        .clone()
-        .lazy()
-        .filter(col(crate::load::FINAL_RUN));
-    let by_entity = agg_by(
-        metrics.clone(),
-        col("entity_uuid"),
-        col("records_successful").sum(),
-    )?;
-    let by_script_untagged = agg_by(
-        metrics.filter(col("entity_id").is_null()),
-        col("script_uuid"),
-        col("records_successful").sum(),
-    )?;
-    let has_metrics = inputs.metrics.height() > 0;
-
-    // Ownership, so nothing is counted twice: entities on one legacy table share its rows,
-    // entities of one entity_type share its mappings (each group is judged once, on its
-    // first entity by name, against the sum of its members' counts); untagged metrics rows
-    // belong to their script's entity only when the script has exactly one.
-    let entities = &inputs.entities;
-    let table_group = |e: &Entity| {
-        first_by_name(
-            entities
-                .iter()
-                .filter(|o| table_key(&o.legacy_table) == table_key(&e.legacy_table))
-                .collect(),
-        )
-    };
-    let target_group = |e: &Entity| {
-        first_by_name(
-            entities
-                .iter()
-                .filter(|o| table_key(&o.target_table) == table_key(&e.target_table))
-                .collect(),
-        )
-    };
-    let type_group = |e: &Entity| {
-        first_by_name(
-            entities
-                .iter()
-                .filter(|o| o.entity_type.is_some() && o.entity_type == e.entity_type)
-                .collect(),
-        )
-    };
-    let script_entities = |script: Uuid| {
-        entities
-            .iter()
-            .filter(|o| o.migration_script_id == Some(script))
-            .count()
-    };
-    // A shared check: judged on the group's first member against the sum, noted on the rest.
-    let shared = |group: &[&Entity], e: &Entity, what: &str, check: Check, expected: i64| {
-        if group.len() < 2 {
-            return check;
-        }
-        let first = group[0];
-        if first.id == e.id {
-            let names: Vec<&str> = group.iter().map(|g| g.name.as_str()).collect();
-            Check {
-                note: Some(format!(
-                    "judged for {} together (Σ {what})",
-                    names.join(", ")
-                )),
-                ..crate::validate::reconcile::check(
-                    check.rule,
-                    check.label.clone(),
-                    expected,
-                    check.actual,
-                    tolerance,
-                )
-            }
-        } else {
-            Check {
-                note: Some(format!("judged with {} (shared {what})", first.name)),
-                ..crate::validate::reconcile::check(
-                    check.rule,
-                    check.label.clone(),
-                    check.expected,
-                    None,
-                    tolerance,
-                )
-            }
-        }
-    };
-
-    let mut rows: Vec<EntityReconciliation> = entities
-        .iter()
-        .map(|e| {
-            let id = e.id.to_string();
-            let untagged_credited = e
-                .migration_script_id
-                .filter(|s| script_entities(*s) == 1)
-                .and_then(|s| by_script_untagged.get(&s.to_string()).copied())
-                .unwrap_or(0);
-            let from_metrics =
-                has_metrics.then(|| by_entity.get(&id).copied().unwrap_or(0) + untagged_credited);
-            let (mappings, distinct) = match (&e.entity_type, has_mappings) {
-                (Some(t), true) => (
-                    Some(mapping_counts.get(t).copied().unwrap_or(0)),
-                    Some(distinct_counts.get(t).copied().unwrap_or(0)),
-                ),
-                _ => (None, None),
-            };
-            let tables = table_group(e);
-            let types = type_group(e);
-            let source_check = inventory_check(
-                RuleId::ReconcileEntitySourceRows,
-                "source rows vs total_records",
-                e.total_records,
-                rows_of(inputs.source_tables.as_ref(), "source", &e.legacy_table),
-                tolerance,
-            );
-            let mapping_check = check(
-                RuleId::ReconcileEntityMappingCount,
-                "mappings vs migrated_records",
-                e.migrated_records,
-                mappings,
-                tolerance,
-            );
-            EntityReconciliation {
-                entity_id: e.id,
-                entity: e.name.clone(),
-                domain: e.domain,
-                checks: vec![
-                    if source_check.note.is_some() {
-                        source_check
-                    } else {
-                        shared(
-                            &tables,
-                            e,
-                            "total_records of one legacy table",
-                            source_check,
-                            tables.iter().map(|g| g.total_records).sum(),
-                        )
-                    },
-                    shared(
-                        &types,
-                        e,
-                        "migrated_records of one entity_type",
-                        mapping_check,
-                        types.iter().map(|g| g.migrated_records).sum(),
-                    ),
-                    shared(
-                        &types,
-                        e,
-                        "migrated_records of one entity_type",
-                        check(
-                            RuleId::ReconcileEntityDistinctMappedIds,
-                            "distinct mapped ids vs migrated_records",
-                            e.migrated_records,
-                            distinct,
-                            tolerance,
-                        ),
-                        types.iter().map(|g| g.migrated_records).sum(),
-                    ),
-                    {
-                        let target_check = inventory_check(
-                            RuleId::ReconcileEntityTargetRows,
-                            "target rows vs migrated_records",
-                            e.migrated_records,
-                            rows_of(inputs.target_tables.as_ref(), "target", &e.target_table),
-                            tolerance,
-                        );
-                        let targets = target_group(e);
-                        if target_check.note.is_some() {
-                            target_check
-                        } else {
-                            shared(
-                                &targets,
-                                e,
-                                "migrated_records of one target table",
-                                target_check,
-                                targets.iter().map(|g| g.migrated_records).sum(),
-                            )
-                        }
-                    },
-                    check(
-                        RuleId::ReconcileEntityMetricsSuccessful,
-                        "metrics successful vs migrated_records",
-                        e.migrated_records,
-                        from_metrics,
-                        tolerance,
-                    ),
-                ],
-            }
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        (a.domain, &a.entity, a.entity_id).cmp(&(b.domain, &b.entity, b.entity_id))
-    });
-    Ok(rows)
+        .collect())
 }
 
 /// One finding per check outside the tolerance.

@@ -201,11 +201,11 @@ registry! {
     IntegrityStatusFinalMismatch = super::integrity::history::INTEGRITY_STATUS_FINAL_MISMATCH;
     IntegrityStatusInvalidTransition = super::integrity::history::INTEGRITY_STATUS_INVALID_TRANSITION;
     IntegrityTableCaseMismatch = super::coverage::tables::INTEGRITY_TABLE_CASE_MISMATCH;
-    LoadFileSkipped = super::load::LOAD_FILE_SKIPPED;
-    LoadFileUnknown = super::load::LOAD_FILE_UNKNOWN;
-    MissingMappingAmbiguous = super::missing::MISSING_MAPPING_AMBIGUOUS;
-    MissingMappingOrphan = super::missing::MISSING_MAPPING_ORPHAN;
-    MissingMappingUnmapped = super::missing::MISSING_MAPPING_UNMAPPED;
+    LoadFileSkipped = super::unread_files::LOAD_FILE_SKIPPED;
+    LoadFileUnknown = super::unread_files::LOAD_FILE_UNKNOWN;
+    MissingMappingAmbiguous = super::missing_data::MISSING_MAPPING_AMBIGUOUS;
+    MissingMappingOrphan = super::missing_data::MISSING_MAPPING_ORPHAN;
+    MissingMappingUnmapped = super::missing_data::MISSING_MAPPING_UNMAPPED;
     ReconcileEntityDistinctMappedIds = super::reconcile::RECONCILE_ENTITY_DISTINCT_MAPPED_IDS;
     ReconcileEntityMappingCount = super::reconcile::RECONCILE_ENTITY_MAPPING_COUNT;
     ReconcileEntityMetricsSuccessful = super::reconcile::RECONCILE_ENTITY_METRICS_SUCCESSFUL;

@@ -10,9 +10,8 @@
 use std::collections::BTreeMap;
 
 use crate::load::{Inputs, Inventory, Lookup};
-use crate::model::config::expired;
 use crate::model::Status;
-use crate::validate::reconcile::not_listed;
+use crate::validate::shared::not_listed;
 use crate::validate::{Field, Finding, RuleId, Sample, Subject, ValidateOptions};
 
 crate::validate::registry::declare_rules! {
@@ -60,6 +59,25 @@ pub fn check(
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) {
+    let named = tables_named(inputs, owned);
+    names_against_inventories(inputs, named, findings);
+    if inputs.source_tables.is_none() {
+        findings.push(Finding::new(
+            RuleId::CoverageInventoryMissing,
+            Subject::new("file", "inventory/source"),
+            "no source inventory: coverage is measured over the declared entities only, so \
+             tables nobody declared cannot be seen",
+        ));
+    }
+    expired_exclusions(inputs, options, findings);
+}
+
+/// Every table that entities, scripts, the mappings, `source_ids` files and exclusions name,
+/// by (side, table as written), with who named it.
+fn tables_named(
+    inputs: &Inputs,
+    owned: &crate::measure::missing::Ownership,
+) -> BTreeMap<(&'static str, String), Vec<Sample>> {
     // (side, table as written) -> who named it.
     let mut named: BTreeMap<(&'static str, String), Vec<Sample>> = BTreeMap::new();
     let mut name = |side: &'static str, table: &str, sample: Sample| {
@@ -130,6 +148,16 @@ pub fn check(
             ),
         );
     }
+    named
+}
+
+/// `integrity.table.case_mismatch` and `coverage.table.not_in_inventory`: each named table
+/// looked up in its side's inventory, when that inventory is given.
+fn names_against_inventories(
+    inputs: &Inputs,
+    named: BTreeMap<(&'static str, String), Vec<Sample>>,
+    findings: &mut Vec<Finding>,
+) {
     for ((side, table), samples) in named {
         let inventory: Option<&Inventory> = match side {
             "source" => inputs.source_tables.as_ref(),
@@ -163,19 +191,14 @@ pub fn check(
             ..finding
         });
     }
+}
 
-    if inputs.source_tables.is_none() {
-        findings.push(Finding::new(
-            RuleId::CoverageInventoryMissing,
-            Subject::new("file", "inventory/source"),
-            "no source inventory: coverage is measured over the declared entities only, so \
-             tables nobody declared cannot be seen",
-        ));
-    }
+/// `coverage.exclusion.expired`: exclusions past their expires date on the report date.
+fn expired_exclusions(inputs: &Inputs, options: &ValidateOptions, findings: &mut Vec<Finding>) {
     if let Some(date) = options.report_date {
         for x in &inputs.exclusions {
             let d = &x.declaration;
-            if expired(d.expires, date) {
+            if !x.in_force(Some(date)) {
                 findings.push(Finding::new(
                     RuleId::CoverageExclusionExpired,
                     Subject::new("table", &d.table),

@@ -293,6 +293,8 @@ fn invalid_json(column: &str) -> Expr {
     crate::load::tables::invalid_json(col(column))
 }
 
+/// The rules that read the metrics' and logs' values, JSON and the mappings' repeats,
+/// every one computed before the first error is returned, as in [`check`].
 fn more_checks(
     inputs: &Inputs,
     measures: &Measures,
@@ -300,12 +302,52 @@ fn more_checks(
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
+    let mut checks = metrics_consistency(inputs, options);
+    checks.extend(json_validity(inputs, options));
+    checks.push(rows_finding(
+        RuleId::IntegrityMappingDuplicateLegacyId,
+        Subject::new("table", "mappings"),
+        // Found once by `measure` (reconciliation counts them too).
+        measures.legacy_repeats.clone().lazy(),
+        &["entity_type", "legacy_id", "modern_id"],
+        &[ENTITY_TYPE_KEY, "legacy_id"],
+        options,
+        |n| format!("{n} mapping rows repeat an (entity_type, legacy_id) pair of an earlier row"),
+    ));
+    checks.push(rows_finding(
+        RuleId::IntegrityMappingDuplicateModernId,
+        Subject::new("table", "mappings"),
+        // Modern ids compare trimmed and in lower case; the fold is computed for the
+        // rows whose hash repeats only.
+        repeats_hashed(
+            mappings,
+            &[modern_key()],
+            folded_uuid_hash("modern_id"),
+            true,
+        )?
+        .with_columns([modern_key().alias("__modern"), uuid_text("modern_id")]),
+        &["entity_type", "legacy_id", "modern_id"],
+        &["__modern"],
+        options,
+        |n| format!("{n} mapping rows reuse the modern_id of an earlier row"),
+    ));
+    for check in checks {
+        findings.extend(check?);
+    }
+    Ok(())
+}
+
+/// `integrity.metrics.counts_exceed_processed` and `integrity.metrics.throughput_mismatch`:
+/// metrics rows whose figures disagree with each other.
+fn metrics_consistency(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+) -> Vec<PolarsResult<Option<Finding>>> {
     let metrics = inputs.metrics.clone().lazy();
-    let logs = inputs.logs.clone().lazy();
     let tolerance = inputs.config.throughput_tolerance;
     let expected_throughput = col("records_processed").cast(DataType::Float64) * lit(1000.0)
         / col("execution_time_ms").cast(DataType::Float64);
-    let checks: Vec<PolarsResult<Option<Finding>>> = vec![
+    vec![
         rows_finding(
             RuleId::IntegrityMetricsCountsExceedProcessed,
             Subject::new("table", "metrics"),
@@ -353,6 +395,15 @@ fn more_checks(
             options,
             |n| format!("{n} metrics rows state a throughput that disagrees with processed / time"),
         ),
+    ]
+}
+
+/// `integrity.json.invalid`: metrics' error_details, logs' context and mappings' metadata
+/// that are not JSON.
+fn json_validity(inputs: &Inputs, options: &ValidateOptions) -> Vec<PolarsResult<Option<Finding>>> {
+    let metrics = inputs.metrics.clone().lazy();
+    let logs = inputs.logs.clone().lazy();
+    vec![
         rows_finding(
             RuleId::IntegrityJsonInvalid,
             Subject::new("table", "metrics.error_details"),
@@ -385,42 +436,7 @@ fn more_checks(
             options,
             |n| format!("{n} mapping rows have metadata that is not valid JSON"),
         ),
-        rows_finding(
-            RuleId::IntegrityMappingDuplicateLegacyId,
-            Subject::new("table", "mappings"),
-            // Found once by `measure` (reconciliation counts them too).
-            measures.legacy_repeats.clone().lazy(),
-            &["entity_type", "legacy_id", "modern_id"],
-            &[ENTITY_TYPE_KEY, "legacy_id"],
-            options,
-            |n| {
-                format!(
-                    "{n} mapping rows repeat an (entity_type, legacy_id) pair of an earlier row"
-                )
-            },
-        ),
-        rows_finding(
-            RuleId::IntegrityMappingDuplicateModernId,
-            Subject::new("table", "mappings"),
-            // Modern ids compare trimmed and in lower case; the fold is computed for the
-            // rows whose hash repeats only.
-            repeats_hashed(
-                mappings,
-                &[modern_key()],
-                folded_uuid_hash("modern_id"),
-                true,
-            )?
-            .with_columns([modern_key().alias("__modern"), uuid_text("modern_id")]),
-            &["entity_type", "legacy_id", "modern_id"],
-            &["__modern"],
-            options,
-            |n| format!("{n} mapping rows reuse the modern_id of an earlier row"),
-        ),
-    ];
-    for check in checks {
-        findings.extend(check?);
-    }
-    Ok(())
+    ]
 }
 
 /// Rows that left a required column empty (split off at load, so they reach no figure).

@@ -57,7 +57,34 @@ pub(super) fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
     }
 }
 
+/// Runs the manifest rules, one phase each, adding their findings in this order (the
+/// final sort by rule and subject keeps it among equals).
 pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
+    script_records(inputs, measures, findings);
+    duplicates(
+        "script",
+        inputs
+            .scripts
+            .iter()
+            .map(|s| (s.id, s.name.as_str(), &s.origin)),
+        findings,
+    );
+    duplicates(
+        "entity",
+        inputs
+            .entities
+            .iter()
+            .map(|e| (e.id, e.name.as_str(), &e.origin)),
+        findings,
+    );
+    shared_entity_types(inputs, findings);
+    duplicate_domain_names(inputs, findings);
+    entity_records(inputs, findings);
+}
+
+/// Each script manifest's own fields: the name's extension, the success rate's range and
+/// agreement with the metrics, a negative record count.
+fn script_records(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
     let tolerance = inputs.config.success_rate_tolerance;
     for script in &inputs.scripts {
         let subject = || Subject::new("script", &script.name).with_id(script.id);
@@ -125,24 +152,10 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             );
         }
     }
+}
 
-    duplicates(
-        "script",
-        inputs
-            .scripts
-            .iter()
-            .map(|s| (s.id, s.name.as_str(), &s.origin)),
-        findings,
-    );
-    duplicates(
-        "entity",
-        inputs
-            .entities
-            .iter()
-            .map(|e| (e.id, e.name.as_str(), &e.origin)),
-        findings,
-    );
-
+/// `integrity.entity.shared_entity_type`: entity types that several entities declare.
+fn shared_entity_types(inputs: &Inputs, findings: &mut Vec<Finding>) {
     let mut by_type: BTreeMap<&str, Vec<&crate::model::Entity>> = BTreeMap::new();
     for entity in &inputs.entities {
         if let Some(entity_type) = entity.entity_type.as_deref() {
@@ -178,7 +191,10 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             .collect();
         findings.push(finding);
     }
+}
 
+/// `integrity.domain.duplicate_name`: domains listed more than once.
+fn duplicate_domain_names(inputs: &Inputs, findings: &mut Vec<Finding>) {
     let mut by_name: BTreeMap<_, Vec<&Origin>> = BTreeMap::new();
     for domain in &inputs.domains {
         by_name.entry(domain.name).or_default().push(&domain.origin);
@@ -196,7 +212,11 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             .collect();
         findings.push(finding);
     }
+}
 
+/// Each entity record's own counts and references: negative counts, counts beyond the
+/// total, and a domain or script that resolves to none.
+fn entity_records(inputs: &Inputs, findings: &mut Vec<Finding>) {
     for entity in &inputs.entities {
         let subject = || Subject::new("entity", &entity.name).with_id(entity.id);
         let counts = [

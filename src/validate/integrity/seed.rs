@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::manifests::sample;
-use crate::load::{table_key, Inputs};
+use crate::load::{table_key, Inputs, Inventory};
 use crate::measure::Measures;
 use crate::validate::{Field, Finding, RuleId, Sample, Subject};
 
@@ -42,7 +42,20 @@ crate::validate::registry::declare_rules! {
          data_domain TECHNICAL with only CLINICAL and BUSINESS in domains.yaml.";
 }
 
+/// Runs the seed's rules, one phase each, adding their findings in this order (the final
+/// sort by rule and subject keeps it among equals).
 pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
+    duplicate_domain_ids(inputs, findings);
+    unknown_script_domains(inputs, findings);
+    entity_scripts(inputs, findings);
+    coverage_claims(inputs, measures, findings);
+    if let Some(targets) = &inputs.target_tables {
+        unwritten_targets(inputs, targets, findings);
+    }
+}
+
+/// `integrity.domain.duplicate_id`: domains that share an id.
+fn duplicate_domain_ids(inputs: &Inputs, findings: &mut Vec<Finding>) {
     let mut ids: BTreeMap<uuid::Uuid, Vec<&crate::model::DataDomain>> = BTreeMap::new();
     for d in &inputs.domains {
         ids.entry(d.id).or_default().push(d);
@@ -60,7 +73,10 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             .collect();
         findings.push(f);
     }
+}
 
+/// `integrity.script.unknown_domain`: scripts whose data_domain domains.yaml does not list.
+fn unknown_script_domains(inputs: &Inputs, findings: &mut Vec<Finding>) {
     let listed: BTreeSet<_> = inputs.domains.iter().map(|d| d.name).collect();
     for s in inputs
         .scripts
@@ -82,7 +98,11 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             )),
         );
     }
+}
 
+/// `integrity.entity.no_script` and `integrity.entity.domain_mismatch`: an entity that
+/// names no script, or whose domain is not its script's.
+fn entity_scripts(inputs: &Inputs, findings: &mut Vec<Finding>) {
     let scripts: BTreeMap<_, _> = inputs.scripts.iter().map(|s| (s.id, s)).collect();
     for e in &inputs.entities {
         let subject = || Subject::new("entity", &e.name).with_id(e.id);
@@ -128,7 +148,11 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             _ => {}
         }
     }
+}
 
+/// `integrity.domain.coverage_claim`: a declared coverage_percentage that the computed one
+/// does not match within the tolerance.
+fn coverage_claims(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
     let tolerance = inputs.config.success_rate_tolerance;
     for d in &inputs.domains {
         let Some(declared) = d.declared_coverage else {
@@ -157,49 +181,51 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
             );
         }
     }
+}
 
-    if let Some(targets) = &inputs.target_tables {
-        let written: BTreeSet<String> = inputs
-            .scripts
-            .iter()
-            .map(|s| table_key(&s.target_table))
-            .chain(inputs.entities.iter().map(|e| table_key(&e.target_table)))
-            .collect();
-        let unwritten: Vec<Sample> = targets
+/// `coverage.table.unwritten_target`: target inventory tables that no script and no entity
+/// writes.
+fn unwritten_targets(inputs: &Inputs, targets: &Inventory, findings: &mut Vec<Finding>) {
+    let written: BTreeSet<String> = inputs
+        .scripts
+        .iter()
+        .map(|s| table_key(&s.target_table))
+        .chain(inputs.entities.iter().map(|e| table_key(&e.target_table)))
+        .collect();
+    let unwritten: Vec<Sample> = targets
+        .tables()
+        .filter(|t| !written.contains(&table_key(&t.name)))
+        .map(|t| Sample {
+            file: t.file.clone(),
+            row: Some(t.row),
+            fields: vec![
+                Field {
+                    name: "table".into(),
+                    value: t.name.clone(),
+                },
+                Field {
+                    name: "row_count".into(),
+                    value: t.row_count.to_string(),
+                },
+            ],
+        })
+        .collect();
+    if !unwritten.is_empty() {
+        let rows: i64 = targets
             .tables()
             .filter(|t| !written.contains(&table_key(&t.name)))
-            .map(|t| Sample {
-                file: t.file.clone(),
-                row: Some(t.row),
-                fields: vec![
-                    Field {
-                        name: "table".into(),
-                        value: t.name.clone(),
-                    },
-                    Field {
-                        name: "row_count".into(),
-                        value: t.row_count.to_string(),
-                    },
-                ],
-            })
-            .collect();
-        if !unwritten.is_empty() {
-            let rows: i64 = targets
-                .tables()
-                .filter(|t| !written.contains(&table_key(&t.name)))
-                .map(|t| t.row_count)
-                .sum();
-            let mut f = Finding::new(
-                RuleId::CoverageTableUnwrittenTarget,
-                Subject::new("table", "target inventory"),
-                format!(
-                    "{} modern tables ({rows} rows) are written by no script and no entity",
-                    unwritten.len()
-                ),
-            );
-            f.count = unwritten.len() as u64;
-            f.samples = unwritten;
-            findings.push(f);
-        }
+            .map(|t| t.row_count)
+            .sum();
+        let mut f = Finding::new(
+            RuleId::CoverageTableUnwrittenTarget,
+            Subject::new("table", "target inventory"),
+            format!(
+                "{} modern tables ({rows} rows) are written by no script and no entity",
+                unwritten.len()
+            ),
+        );
+        f.count = unwritten.len() as u64;
+        f.samples = unwritten;
+        findings.push(f);
     }
 }

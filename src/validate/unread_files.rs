@@ -1,7 +1,7 @@
 //! The load family: files in the data folder that were not read — outside the input
 //! contract (`load.file.unknown`), or not regular files at all (`load.file.skipped`).
 
-use super::coverage::{file_sample, list_finding};
+use super::shared::{file_sample, list_finding};
 use super::{Field, Finding, RuleId, Sample, Subject};
 use crate::load::{InputKind, Inputs};
 
@@ -14,7 +14,7 @@ crate::validate::registry::declare_rules! {
          `metrics/latest.csv -> /mnt/exports/metrics.csv`.";
     LOAD_FILE_UNKNOWN = "load.file.unknown", Load, Warning,
         "Every file in the data folder is a known input",
-        "Files outside the input contract (see the README) are not read. A misplaced export (metrics/ spelled \
+        "Files outside the input contract (see docs/input-contract.md) are not read. A misplaced export (metrics/ spelled \
          metric/, an .xlsx file) would otherwise be silently ignored.";
 }
 
