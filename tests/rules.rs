@@ -221,6 +221,61 @@ rule_test!(
 );
 rule_test!(integrity_script_success_rate_range, "integrity.script.success_rate_range", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(load_file_unknown, "load.file.unknown", 1, 2);
+rule_test!(
+    reconcile_content_value_mismatch,
+    "reconcile.content.value_mismatch",
+    2,
+    2
+);
+rule_test!(
+    reconcile_content_target_missing,
+    "reconcile.content.target_missing",
+    1,
+    1
+);
+rule_test!(
+    reconcile_content_not_checked,
+    "reconcile.content.not_checked",
+    1,
+    1
+);
+
+/// The content fixtures' rows, as their READMEs count them: (compared, intact, differs,
+/// target missing).
+#[test]
+fn content_rows_are_counted_intact_or_not() {
+    let counts = |rule: &str| {
+        let data = base_with(Some(&fixtures().join("rules").join(rule).join("data")));
+        let (_, measures, _) = run(data.path());
+        let t = &measures.content[0];
+        (t.compared, t.intact, t.differs, t.target_missing)
+    };
+    assert_eq!(counts("reconcile.content.value_mismatch"), (10, 8, 2, 0));
+    assert_eq!(counts("reconcile.content.target_missing"), (9, 9, 0, 1));
+    let data = base_with(Some(
+        &fixtures().join("rules/reconcile.content.not_checked/data"),
+    ));
+    let (_, measures, _) = run(data.path());
+    assert!(measures.content.is_empty());
+    assert_eq!(measures.content_not_checked.len(), 1);
+
+    // A misspelt column is never compared as missing on both sides (and so equal).
+    let data = base_with(Some(
+        &fixtures().join("rules/reconcile.content.value_mismatch/data"),
+    ));
+    let config = data.path().join("migcov.yaml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("name: name", "nmae: nmae")).unwrap();
+    let (_, measures, findings) = run(data.path());
+    assert!(measures.content.is_empty());
+    assert_eq!(
+        measures.content_not_checked[0].reason,
+        "rows/legacy/dispatch_office.csv has no column `nmae`"
+    );
+    assert!(findings
+        .iter()
+        .any(|f| f.rule == "reconcile.content.not_checked"));
+}
 
 rule_test!(coverage_domain_threshold, "coverage.domain.threshold", 2, 2, also ["missing.mapping.unmapped", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
 rule_test!(coverage_script_no_metrics, "coverage.script.no_metrics", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);

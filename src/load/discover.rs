@@ -31,6 +31,13 @@ impl TableFormat {
     }
 }
 
+/// Which database a file of rows comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Side {
+    Legacy,
+    Target,
+}
+
 /// What a file in the data folder holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputKind {
@@ -48,6 +55,9 @@ pub enum InputKind {
     SourceIds(String, TableFormat),
     /// A file of excluded ids named by an exclusion in `migcov.yaml`.
     ExclusionIds(TableFormat),
+    /// `rows/legacy/<legacy_table>.*` or `rows/target/<target_table>.*`: the rows whose
+    /// values a `content:` declaration compares.
+    Rows(Side, String, TableFormat),
     /// `pushdown/<legacy_table>.json`, written by `migcov collect --pushdown`: the counts
     /// and orphans the databases computed, beside a `source_ids` file of unmapped ids only.
     Pushdown(String),
@@ -81,6 +91,8 @@ impl InputKind {
             InputKind::TargetInventory(_) => "target inventory",
             InputKind::SourceIds(..) => "source ids",
             InputKind::Pushdown(..) => "pushdown summary",
+            InputKind::Rows(Side::Legacy, ..) => "legacy rows",
+            InputKind::Rows(Side::Target, ..) => "target rows",
             InputKind::ExclusionIds(_) => "excluded ids",
             InputKind::GeneratorNotes => "generator notes",
             InputKind::CollectProvenance => "collect provenance",
@@ -101,6 +113,7 @@ impl InputKind {
             | InputKind::SourceInventory(f)
             | InputKind::TargetInventory(f)
             | InputKind::SourceIds(_, f)
+            | InputKind::Rows(_, _, f)
             | InputKind::ExclusionIds(f) => Some(*f),
             _ => None,
         }
@@ -170,6 +183,11 @@ pub fn classify(relative: &Path) -> InputKind {
         ("source_ids", Some(f)) if parts.len() == 2 && f != TableFormat::Ndjson => {
             InputKind::SourceIds(stem.to_string(), f)
         }
+        ("rows", Some(f)) if parts.len() == 3 => match parts[1] {
+            "legacy" => InputKind::Rows(Side::Legacy, stem.to_string(), f),
+            "target" => InputKind::Rows(Side::Target, stem.to_string(), f),
+            _ => InputKind::Unknown,
+        },
         ("pushdown", None)
             if parts.len() == 2 && extension(relative).as_deref() == Some("json") =>
         {
@@ -242,6 +260,16 @@ mod tests {
                 "source_ids/dispatch_office.csv",
                 SourceIds("dispatch_office".into(), Csv),
             ),
+            (
+                "rows/legacy/Customer.parquet",
+                Rows(Side::Legacy, "Customer".into(), Parquet),
+            ),
+            (
+                "rows/target/customers.csv",
+                Rows(Side::Target, "customers".into(), Csv),
+            ),
+            ("rows/other/customers.csv", Unknown),
+            ("rows/customers.csv", Unknown),
             ("metrics/notes.txt", Unknown),
             ("README.md", Documentation),
             ("metrics/NOTES.md", Documentation),

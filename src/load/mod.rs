@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use uuid::Uuid;
 
-pub use discover::{classify, discover, InputFile, InputKind, TableFormat};
+pub use discover::{classify, discover, InputFile, InputKind, Side, TableFormat};
 pub use error::LoadError;
 pub use inventory::{Inventory, InventoryTable, Lookup};
 pub use scripts_dir::ScriptsOnDisk;

@@ -12,6 +12,7 @@
 //! - a script's throughput is `Σ records_processed / (Σ execution_time_ms / 1000)`;
 //! - a domain's coverage is `Σ migrated_records / Σ total_records` over its entities.
 
+pub mod content;
 pub mod ledger;
 pub mod missing;
 pub mod repeats;
@@ -129,6 +130,11 @@ pub struct Measures {
     /// legacy ids as its rows less these.
     #[serde(skip)]
     pub legacy_repeats: DataFrame,
+    /// Per entity with a `content:` declaration: its values compared, legacy row against
+    /// target row.
+    pub content: Vec<content::ContentTable>,
+    /// Declared entities whose values could not be compared, and why.
+    pub content_not_checked: Vec<content::NotChecked>,
 }
 
 /// The mapping rows that repeat the (entity_type, legacy_id) of an earlier row, in file and
@@ -183,7 +189,10 @@ pub fn measure(
     // The joins of missing data freed far more than they keep.
     crate::memory::release_freed_memory();
     let legacy_repeats = legacy_repeats(inputs, &missing_sets.ownership)?;
+    let (content, content_not_checked) = content::measure(inputs)?;
     Ok(Measures {
+        content,
+        content_not_checked,
         legacy_repeats,
         attempts,
         all_attempts,

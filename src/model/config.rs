@@ -40,6 +40,103 @@ pub struct ProjectConfig {
     pub exclusions: Vec<Exclusion>,
     /// Findings accepted on purpose: shown as waived, and not failing the gate.
     pub waivers: Vec<Waiver>,
+    /// Which entities' values are compared, legacy row against target row, and how.
+    pub content: Vec<ContentDeclaration>,
+}
+
+/// `content:` — one entity whose rows arrive intact or not: its legacy rows
+/// (`rows/legacy/<legacy_table>.*`) are joined through the mappings to its target rows
+/// (`rows/target/<target_table>.*`) and each declared column pair is compared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentDeclaration {
+    /// The entity's name, as in `entities.yaml`.
+    pub entity: String,
+    /// The legacy rows' key column: its values are the mappings' `legacy_id`.
+    pub legacy_key: String,
+    /// The target rows' key column: its values are the mappings' `modern_id`.
+    pub target_key: String,
+    /// Legacy column → target column (`FirstName: first_name`), or the target column with
+    /// how to compare it (`Total: {target: total, scale: 2}`).
+    pub columns: BTreeMap<String, ColumnPair>,
+    /// Normalisations for every column of the entity; a column's own win.
+    #[serde(default)]
+    pub normalize: Normalize,
+}
+
+/// One compared column's target, and how to compare it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ColumnPair {
+    Target(String),
+    With {
+        target: String,
+        #[serde(flatten)]
+        normalize: Normalize,
+    },
+}
+
+impl ColumnPair {
+    pub fn target(&self) -> &str {
+        match self {
+            ColumnPair::Target(t) | ColumnPair::With { target: t, .. } => t,
+        }
+    }
+
+    /// This column's normalisations over the entity's.
+    pub fn normalize(&self, entity: &Normalize) -> Normalize {
+        match self {
+            ColumnPair::Target(_) => entity.clone(),
+            ColumnPair::With { normalize, .. } => normalize.over(entity),
+        }
+    }
+}
+
+/// How two values are made comparable before they are compared; every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Normalize {
+    /// Leading and trailing white space does not count.
+    #[serde(default)]
+    pub trim: Option<bool>,
+    /// Letter case does not count (`lower`), or both sides are read upper-cased.
+    #[serde(default)]
+    pub case: Option<Case>,
+    /// An empty text equals a missing value (NULL).
+    #[serde(default)]
+    pub null_equals_empty: Option<bool>,
+    /// Numbers compared rounded to this many decimals.
+    #[serde(default)]
+    pub scale: Option<u32>,
+    /// Numbers equal when they differ by at most this much.
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+}
+
+impl Normalize {
+    /// `self` where set, else `base`.
+    pub fn over(&self, base: &Normalize) -> Normalize {
+        Normalize {
+            trim: self.trim.or(base.trim),
+            case: self.case.or(base.case),
+            null_equals_empty: self.null_equals_empty.or(base.null_equals_empty),
+            scale: self.scale.or(base.scale),
+            tolerance: self.tolerance.or(base.tolerance),
+        }
+    }
+
+    /// Whether values are compared as numbers.
+    pub fn numeric(&self) -> bool {
+        self.scale.is_some() || self.tolerance.is_some()
+    }
+}
+
+/// `case:` in a normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Case {
+    Lower,
+    Upper,
 }
 
 /// `exclusions:` — a whole legacy table, or some of its ids (a file of ids, or the rows of
@@ -210,6 +307,7 @@ impl Default for ProjectConfig {
             epoch_unit: None,
             exclusions: Vec::new(),
             waivers: Vec::new(),
+            content: Vec::new(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod registry;
 // One module per rule family, named as the rule ids are, but for the load family's
 // (`unread_files`) and the missing family's (`missing_data`): named apart from `crate::load`
 // and `measure::missing`. Helpers that several families use are in `shared`.
+mod content;
 mod coverage;
 pub mod gate;
 mod integrity;
@@ -218,6 +219,7 @@ pub fn validate(
         &measures.legacy_repeats,
     )?;
     reconcile::findings(&reconciliation, inputs, &mut findings);
+    content::check(measures, &mut findings);
     let mut overrides = inputs.config.severity.clone();
     overrides.extend(options.severity.clone());
     findings.retain_mut(|finding| match overrides.get(finding.rule.as_str()) {

@@ -206,6 +206,9 @@ registry! {
     MissingMappingAmbiguous = super::missing_data::MISSING_MAPPING_AMBIGUOUS;
     MissingMappingOrphan = super::missing_data::MISSING_MAPPING_ORPHAN;
     MissingMappingUnmapped = super::missing_data::MISSING_MAPPING_UNMAPPED;
+    ReconcileContentNotChecked = super::content::RECONCILE_CONTENT_NOT_CHECKED;
+    ReconcileContentTargetMissing = super::content::RECONCILE_CONTENT_TARGET_MISSING;
+    ReconcileContentValueMismatch = super::content::RECONCILE_CONTENT_VALUE_MISMATCH;
     ReconcileEntityDistinctMappedIds = super::reconcile::RECONCILE_ENTITY_DISTINCT_MAPPED_IDS;
     ReconcileEntityMappingCount = super::reconcile::RECONCILE_ENTITY_MAPPING_COUNT;
     ReconcileEntityMetricsSuccessful = super::reconcile::RECONCILE_ENTITY_METRICS_SUCCESSFUL;
