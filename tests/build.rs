@@ -228,16 +228,16 @@ fn every_page_and_json_file_exists_and_every_link_resolves() {
         .filter(|p| p.extension().is_some_and(|e| e == "html"))
         .collect();
     // index, 3 domains, scripts index + 4 scripts, entities, validation index, missing,
-    // reconciliation, one page for each of the 11 rules with findings, the archive index,
-    // the ledger and the exclusions.
-    assert_eq!(html.len(), 1 + 3 + 1 + 4 + 1 + 3 + 11 + 1 + 2, "{html:?}");
+    // reconciliation, arrived intact, one page for each of the 11 rules with findings, the
+    // archive index, the ledger and the exclusions.
+    assert_eq!(html.len(), 1 + 3 + 1 + 4 + 1 + 4 + 11 + 1 + 2, "{html:?}");
     let json_files = files
         .keys()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .count();
-    // summary, 3 domain, 3 entity lists, scripts.json, 4 metrics files, 4 validate files,
-    // the ledger, and a shields.io endpoint for each of the 3 badges.
-    assert_eq!(json_files, 1 + 3 + 3 + 1 + 4 + 4 + 1 + 3);
+    // summary, 3 domain, 3 entity lists, scripts.json, 4 metrics files, 4 validate files
+    // and content.json, the ledger, and a shields.io endpoint for each of the 3 badges.
+    assert_eq!(json_files, 1 + 3 + 3 + 1 + 4 + 5 + 1 + 3);
 
     let mut linked = std::collections::BTreeSet::new();
     for page in &html {

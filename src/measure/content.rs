@@ -12,7 +12,8 @@
 //! missing data's, not counted here.
 
 use polars::prelude::*;
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::load::tables::{half_names, trimmed_key, uuid_halves};
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
@@ -23,7 +24,7 @@ use crate::model::{entity_type_key, Entity};
 pub const SAMPLES: usize = 5;
 
 /// One entity's comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentTable {
     pub entity: String,
     pub entity_id: uuid::Uuid,
@@ -48,7 +49,7 @@ pub struct ContentTable {
 }
 
 /// One compared column pair.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ColumnResult {
     pub legacy: String,
     pub target: String,
@@ -59,7 +60,7 @@ pub struct ColumnResult {
 }
 
 /// A differing pair of values, as the files hold them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ValueSample {
     pub legacy_key: String,
     pub target_key: String,
@@ -68,7 +69,7 @@ pub struct ValueSample {
 }
 
 /// Why an entity's values could not be compared: shown as "values not checked".
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NotChecked {
     pub entity: String,
     pub reason: String,

@@ -22,6 +22,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/findings.html"),
     ),
     ("rule.html", include_str!("../../templates/rule.html")),
+    ("content.html", include_str!("../../templates/content.html")),
     ("missing.html", include_str!("../../templates/missing.html")),
     (
         "reconcile.html",

@@ -349,6 +349,16 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
         },
     )?;
     pages.add(
+        "validate/content.html",
+        "content.html",
+        "../",
+        "validate",
+        pages::Content {
+            content: &report.content,
+            chart: content_chart(report),
+        },
+    )?;
+    pages.add(
         "validate/reconcile.html",
         "reconcile.html",
         "../",
@@ -361,6 +371,42 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
         },
     )?;
     Ok(())
+}
+
+/// Rows whose values differ, per compared column (at most 24 columns).
+fn content_chart(report: &Report) -> Option<String> {
+    let bars: Vec<(String, f64, plotters::style::RGBColor)> = report
+        .content
+        .entities
+        .iter()
+        .flat_map(|t| {
+            t.columns.iter().map(move |c| {
+                (
+                    format!("{}.{}", t.entity, c.target),
+                    c.differing as f64,
+                    charts::RED,
+                )
+            })
+        })
+        .take(24)
+        .collect();
+    if bars.iter().all(|b| b.1 == 0.0) {
+        return None;
+    }
+    let desc = bars
+        .iter()
+        .map(|(name, n, _)| format!("{name} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // At least 4 on the axis, so a count of 1 is not drawn against labels 0, 0, 1, 1.
+    let max = bars.iter().map(|b| b.1).fold(4.0, f64::max);
+    Some(charts::bars(
+        "Rows that differ per column",
+        &desc,
+        &bars,
+        max * 1.1,
+        false,
+    ))
 }
 
 /// Per disagreeing entity, its largest relative delta (at most 24 entities).
@@ -470,6 +516,7 @@ fn index_page(
             finding_counts: &report.finding_counts,
             verdict: &report.verdict,
             thresholds: &report.thresholds,
+            content: &report.content.totals,
             charts: index_charts,
             history,
             archive: archived.is_some(),

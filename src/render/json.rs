@@ -37,6 +37,7 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
         site.add(format!("api/entities/{slug}.json"), pretty(entities)?)?;
     }
     site.add("api/scripts.json", pretty(&doc.scripts)?)?;
+    site.add("api/validate/content.json", pretty(&doc.content)?)?;
     for metrics in &doc.metrics {
         site.add(
             format!("api/scripts/{}/metrics.json", metrics.script_id),

@@ -43,6 +43,8 @@ pub struct Index<'a> {
     pub finding_counts: &'a FindingCounts,
     pub verdict: &'a Verdict,
     pub thresholds: &'a Thresholds,
+    /// Rows whose values were compared, over every checked entity.
+    pub content: &'a crate::report::ContentTotals,
     pub charts: Charts,
     /// Empty unless there are earlier snapshots.
     pub history: &'a [HistoryPoint],
@@ -164,6 +166,13 @@ pub struct Reconcile<'a> {
     pub labels: Vec<&'a str>,
     pub chart: Option<String>,
     pub tolerance: f64,
+}
+
+/// `validate/content.html`: arrived intact.
+#[derive(Serialize)]
+pub struct Content<'a> {
+    pub content: &'a crate::report::ContentView,
+    pub chart: Option<String>,
 }
 
 /// `archive/index.html`.

@@ -172,6 +172,14 @@ pub struct RuleResult {
     pub violations: u64,
 }
 
+/// `api/validate/content.json`: arrived intact — the values compared per entity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContentFile {
+    pub schema_version: String,
+    #[serde(flatten)]
+    pub content: super::ContentView,
+}
+
 /// `api/coverage/domain/<domain>.json`: a domain as its page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DomainFile {
@@ -234,6 +242,7 @@ pub struct ReportDoc<'a> {
     pub domains: Vec<(String, DomainFile, EntitiesFile)>,
     pub scripts: ScriptsFile,
     pub metrics: Vec<MetricsFile<'a>>,
+    pub content: ContentFile,
 }
 
 /// The rule families with a validation file.
@@ -272,6 +281,10 @@ impl<'a> ReportDoc<'a> {
                     executions: Cow::Borrowed(&s.executions),
                 })
                 .collect(),
+            content: ContentFile {
+                schema_version: version(),
+                content: report.content.clone(),
+            },
         }
     }
 }
@@ -517,8 +530,10 @@ struct SchemaDocument {
     id: String,
     title: String,
     description: &'static str,
+    /// File patterns in order, the most specific first (`content.json` before
+    /// `api/validate/*.json`).
     #[serde(rename = "x-files")]
-    files: BTreeMap<&'static str, String>,
+    files: serde_json::Map<String, serde_json::Value>,
     #[serde(rename = "$defs")]
     defs: serde_json::Map<String, serde_json::Value>,
 }
@@ -527,14 +542,14 @@ struct SchemaDocument {
 pub fn schema() -> String {
     use crate::archive::{diff::Diff, snapshot::Provenance};
     let mut generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
-    let mut files = BTreeMap::new();
+    let mut files = serde_json::Map::new();
     let mut file = |pattern: &'static str, schema: schemars::Schema| {
         let reference = schema
             .get("$ref")
             .and_then(|r| r.as_str())
             .unwrap_or_default()
             .to_string();
-        files.insert(pattern, reference);
+        files.insert(pattern.to_string(), reference.into());
     };
     file(
         "api/coverage/summary.json",
@@ -553,6 +568,10 @@ pub fn schema() -> String {
     file(
         "api/entities/*.json",
         generator.subschema_for::<EntitiesFile>(),
+    );
+    file(
+        "api/validate/content.json",
+        generator.subschema_for::<ContentFile>(),
     );
     file(
         "api/validate/*.json",

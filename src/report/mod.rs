@@ -252,6 +252,47 @@ pub struct Report {
     /// beside the inventory-based figures.
     pub declared: DeclaredFigures,
     pub exclusions: Vec<ExclusionView>,
+    /// The values compared, per entity with a `content:` declaration.
+    pub content: ContentView,
+}
+
+/// Arrived intact: the entities whose values were compared and those that could not be.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContentView {
+    pub entities: Vec<crate::measure::content::ContentTable>,
+    pub not_checked: Vec<crate::measure::content::NotChecked>,
+    pub totals: ContentTotals,
+}
+
+/// Rows compared over every checked entity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContentTotals {
+    /// Entities whose values were compared.
+    pub entities: u64,
+    pub compared: u64,
+    pub intact: u64,
+    pub differs: u64,
+    pub target_missing: u64,
+    /// `intact / compared`; `None` when nothing was compared (values not checked).
+    pub intact_rate: Option<f64>,
+}
+
+fn content_view(measures: &Measures) -> ContentView {
+    let tables = &measures.content;
+    let sum = |f: fn(&crate::measure::content::ContentTable) -> u64| tables.iter().map(f).sum();
+    let (compared, intact) = (sum(|t| t.compared), sum(|t| t.intact));
+    ContentView {
+        totals: ContentTotals {
+            entities: tables.len() as u64,
+            compared,
+            intact,
+            differs: sum(|t| t.differs),
+            target_missing: sum(|t| t.target_missing),
+            intact_rate: ratio(intact as i64, compared as i64),
+        },
+        entities: tables.clone(),
+        not_checked: measures.content_not_checked.clone(),
+    }
 }
 
 /// One rule's findings in a run.
@@ -763,6 +804,7 @@ pub fn build(
         ledger: ledger_view(measures, &thresholds),
         declared,
         exclusions: exclusion_views(inputs, options.report_date),
+        content: content_view(measures),
         rule_counts: rule_counts(&findings),
         reconcile_deltas: reconcile_deltas(&reconciliation),
         finding_counts: finding_counts(&findings),

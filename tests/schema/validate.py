@@ -26,7 +26,9 @@ for path in sorted(site.rglob("*.json")):
     relative = path.relative_to(site).as_posix()
     if relative.startswith("archive/"):
         relative = relative.split("/", 2)[2]
-    ref = next((r for pattern, r in schema["x-files"].items() if fnmatch.fnmatch(relative, pattern)), None)
+    # The file's own entry first, then the first pattern that matches it.
+    ref = schema["x-files"].get(relative) or next(
+        (r for pattern, r in schema["x-files"].items() if fnmatch.fnmatch(relative, pattern)), None)
     if ref is None:
         print(f"{relative}: no schema for this file", file=sys.stderr)
         sys.exit(1)
