@@ -142,6 +142,11 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
     for old in &existing {
         archive::snapshot::carry_over(&mut site, old)?;
     }
+    // Files under archive/ that are no snapshot go along as they are.
+    for other in archive::read_others(&config.out)? {
+        let from = config.out.join("archive").join(&other);
+        site.add_copy(Path::new("archive").join(&other), from)?;
+    }
     let extra_files = ci_files(config, &report, &site)?;
 
     // Every output path is checked before anything is written; then the site goes live

@@ -626,3 +626,113 @@ fn a_snapshot_from_a_newer_schema_is_refused_by_name() {
         ))
         .stderr(predicate::str::contains("schema version 2"));
 }
+
+/// Reports written before schema versions (`tests/fixtures/snapshots-v0`, see its README)
+/// are read with today's types: a diff between them, and one carried as a snapshot.
+#[test]
+fn reports_from_before_schema_versions_are_read() {
+    let fixture = fixtures().join("snapshots-v0");
+    let dir = tempfile::tempdir().unwrap();
+    let diffs = dir.path().join("diff");
+    migcov()
+        .arg("diff")
+        .arg(fixture.join("7524b24"))
+        .arg(fixture.join("e9a6eeb"))
+        .arg("--out")
+        .arg(&diffs)
+        .assert()
+        .code(0);
+    let diff = json(&diffs.join("diff.json"));
+    // README: 17,419 of 19,979 migrated, then 17,410 of 20,179.
+    assert_eq!(diff["figures"][0]["old"].as_f64(), Some(17419.0 / 19979.0));
+    assert_eq!(diff["figures"][0]["new"].as_f64(), Some(17410.0 / 20179.0));
+    assert_eq!(diff["findings_new"].as_array().unwrap().len(), 2);
+
+    // The older report as a snapshot of a site built later: listed with its figures.
+    let out = dir.path().join("site");
+    let next = data(false);
+    build(next.path(), &out, "2026-12-01", &["--exit-zero"]).code(0);
+    copy_tree(&fixture.join("e9a6eeb"), &out.join("archive/2026-11-24"));
+    build(next.path(), &out, "2026-12-01", &["--exit-zero"]).code(0);
+    let index = read(&out.join("archive/index.html"));
+    assert!(
+        index.contains(">2026-11-24</a>") && index.contains("86.3%"),
+        "{index}"
+    );
+}
+
+/// What lies under archive/ beside the snapshots is kept; a renamed snapshot and a link are
+/// refused by name, never dropped or misfiled in silence.
+#[test]
+fn the_archive_keeps_what_it_did_not_write_and_refuses_what_it_cannot_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let small = data(false);
+    build(small.path(), &out, "2026-11-15", &["--exit-zero"]).code(0);
+    copy_tree(
+        &fixtures().join("snapshots-v1/archive/2026-11-01"),
+        &out.join("archive/2026-11-01"),
+    );
+    std::fs::write(out.join("archive/notes.txt"), "kept").unwrap();
+    std::fs::create_dir_all(out.join("archive/latest")).unwrap();
+    std::fs::write(out.join("archive/latest/x"), "kept too").unwrap();
+    build(small.path(), &out, "2026-11-15", &["--exit-zero"]).code(0);
+    assert_eq!(read(&out.join("archive/notes.txt")), "kept");
+    assert_eq!(read(&out.join("archive/latest/x")), "kept too");
+    assert!(out.join("archive/2026-11-01/SHA256SUMS").is_file());
+
+    std::fs::rename(
+        out.join("archive/2026-11-01"),
+        out.join("archive/2026-11-02"),
+    )
+    .unwrap();
+    build(small.path(), &out, "2026-11-15", &["--exit-zero"])
+        .code(2)
+        .stderr(predicate::str::contains("archive/2026-11-02"))
+        .stderr(predicate::str::contains("dated 2026-11-01, not 2026-11-02"));
+    std::fs::rename(
+        out.join("archive/2026-11-02"),
+        out.join("archive/2026-11-01"),
+    )
+    .unwrap();
+
+    std::os::unix::fs::symlink("/etc/hostname", out.join("archive/link")).unwrap();
+    build(small.path(), &out, "2026-11-15", &["--exit-zero"])
+        .code(2)
+        .stderr(predicate::str::contains("symbolic link"));
+    std::fs::remove_file(out.join("archive/link")).unwrap();
+
+    // verify: a link in place of a listed file is a change; one beside them is extra; a
+    // path listed twice is refused; `sha256sum -b`'s `*` is read.
+    let snapshot = out.join("archive/2026-11-01");
+    let page = snapshot.join("index.html");
+    let copy = dir.path().join("index.html");
+    std::fs::copy(&page, &copy).unwrap();
+    std::fs::remove_file(&page).unwrap();
+    std::os::unix::fs::symlink(&copy, &page).unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", snapshot.join("added")).unwrap();
+    migcov()
+        .arg("verify")
+        .arg(&snapshot)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("changed: index.html"))
+        .stdout(predicate::str::contains("extra: added"));
+    let sums = snapshot.join("SHA256SUMS");
+    let text = read(&sums);
+    let first = text.lines().next().unwrap().to_string();
+    std::fs::write(&sums, format!("{text}{first}\n")).unwrap();
+    migcov()
+        .arg("verify")
+        .arg(&snapshot)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("listed twice"));
+    std::fs::write(&sums, text.replace("  ", " *")).unwrap();
+    migcov()
+        .arg("verify")
+        .arg(&snapshot)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("changed: index.html"));
+}

@@ -588,7 +588,7 @@ fn scripts_dir_flag_reconciles_scripts_on_disk() {
         .assert()
         .code(1);
     let page = read(&out.join("validate/coverage.scripts.unaccounted.html"));
-    assert!(page.contains("1 scripts on disk have no manifest"));
+    assert!(page.contains("1 script on disk has no manifest"));
     assert!(page.contains("repo/stray-migration.ts"));
     let page = read(&out.join("validate/coverage.scripts.missing_on_disk.html"));
     assert!(page.contains("2 script manifests have no file in repo"));

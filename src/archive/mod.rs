@@ -70,8 +70,47 @@ pub fn read_summary(path: &Path) -> Result<SummaryFile, ArchiveError> {
     })
 }
 
-/// The snapshots under `<out>/archive/`, oldest first. Folders that are not dates are left
-/// alone (and not carried over).
+/// The files under `<out>/archive/` that are no snapshot (not in a `YYYY-MM-DD` folder)
+/// and not the archive index migcov writes, relative to `archive/`: a build carries them
+/// over as they are, since migcov never drops a file it did not write. A symbolic link is
+/// an error: it is never followed, and dropping it would be silent.
+pub fn read_others(out: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
+    let root = out.join("archive");
+    if !root.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut others = Vec::new();
+    for entry in walkdir::WalkDir::new(&root)
+        .min_depth(1)
+        .sort_by_file_name()
+    {
+        let entry = entry.map_err(|e| ArchiveError::Invalid {
+            path: root.clone(),
+            message: e.to_string(),
+        })?;
+        let relative = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+        let in_snapshot = relative
+            .components()
+            .next()
+            .and_then(|c| folder_date(&c.as_os_str().to_string_lossy()))
+            .is_some()
+            && relative.components().count() > 1;
+        if entry.path_is_symlink() {
+            return Err(ArchiveError::Invalid {
+                path: entry.path().to_path_buf(),
+                message: "a symbolic link inside the archive: migcov never follows or carries one; move it away".into(),
+            });
+        }
+        if entry.file_type().is_file() && !in_snapshot && relative != Path::new("index.html") {
+            others.push(relative.to_path_buf());
+        }
+    }
+    Ok(others)
+}
+
+/// The snapshots under `<out>/archive/`, oldest first (other files: [`read_others`]). A
+/// snapshot whose summary names another date than its folder is an error: snapshots are
+/// never renamed, and the archive links each by its date.
 pub fn read_existing(out: &Path) -> Result<Vec<Snapshot>, ArchiveError> {
     let root = out.join("archive");
     if !root.is_dir() {
@@ -92,12 +131,28 @@ pub fn read_existing(out: &Path) -> Result<Vec<Snapshot>, ArchiveError> {
                 path: dir.clone(),
                 message: e.to_string(),
             })?;
+            if entry.path_is_symlink() {
+                return Err(ArchiveError::Invalid {
+                    path: entry.path().to_path_buf(),
+                    message: "a symbolic link inside a snapshot: migcov never follows or carries one; move it away".into(),
+                });
+            }
             if entry.file_type().is_file() {
                 let relative = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
                 files.push(relative.to_path_buf());
             }
         }
         let summary = read_summary(&dir.join("api/coverage/summary.json"))?;
+        if summary.report.report_date != date {
+            return Err(ArchiveError::Invalid {
+                path: dir.clone(),
+                message: format!(
+                    "the snapshot's summary is dated {}, not {}: a snapshot folder is never renamed or copied; move it back or away",
+                    summary.report.report_date,
+                    doc::date_text(date)
+                ),
+            });
+        }
         snapshots.push(Snapshot {
             date,
             dir,

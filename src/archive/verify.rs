@@ -54,10 +54,14 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
     let mut result = Verification::default();
     let mut listed = BTreeSet::new();
     for (number, line) in text.lines().enumerate() {
-        let (hex, name) = line.split_once("  ").ok_or_else(|| ArchiveError::Invalid {
-            path: sums_path.clone(),
-            message: format!("line {}: expected `<sha256>  <path>`", number + 1),
-        })?;
+        // `sha256sum -b` marks each path with `*` (binary mode) after one space.
+        let (hex, name) = line
+            .split_once("  ")
+            .or_else(|| line.split_once(" *"))
+            .ok_or_else(|| ArchiveError::Invalid {
+                path: sums_path.clone(),
+                message: format!("line {}: expected `<sha256>  <path>`", number + 1),
+            })?;
         let safe = crate::output::confined(Path::new(name)).map_err(|_| ArchiveError::Invalid {
             path: sums_path.clone(),
             message: format!(
@@ -65,10 +69,20 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
                 number + 1
             ),
         })?;
-        listed.insert(safe.clone());
+        if !listed.insert(safe.clone()) {
+            return Err(ArchiveError::Invalid {
+                path: sums_path.clone(),
+                message: format!("line {}: {name:?} is listed twice", number + 1),
+            });
+        }
         let path = dir.join(&safe);
         if !path.is_file() {
             result.missing.push(name.to_string());
+            continue;
+        }
+        // A listed file replaced by a link (to the same bytes, even) is not the file.
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            result.changed.push(name.to_string());
             continue;
         }
         result.checked += 1;
@@ -81,7 +95,8 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
             path: dir.to_path_buf(),
             message: e.to_string(),
         })?;
-        if !entry.file_type().is_file() {
+        // A symbolic link is never followed, and never part of a snapshot: it is extra.
+        if !entry.file_type().is_file() && !entry.path_is_symlink() {
             continue;
         }
         let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());

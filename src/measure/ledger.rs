@@ -135,6 +135,8 @@ pub struct LedgerRow {
 
 /// Sums over a set of ledger rows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize, schemars::JsonSchema)]
+// Read back from older reports too: a total added since they were written is 0.
+#[serde(default)]
 pub struct LedgerTotals {
     pub tables: u64,
     pub legacy_rows: i64,

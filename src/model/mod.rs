@@ -288,6 +288,15 @@ impl CoverageReport {
     }
 }
 
+/// `singular` for one, else `plural`: "1 table", "2 tables".
+pub fn noun<'a>(n: u64, singular: &'a str, plural: &'a str) -> &'a str {
+    if n == 1 {
+        singular
+    } else {
+        plural
+    }
+}
+
 /// Where a record came from: the file and, for tables, the 1-based data row.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Origin {

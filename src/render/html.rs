@@ -12,7 +12,7 @@ use serde::Serialize;
 use tera::{Context, Tera, Value};
 use walkdir::WalkDir;
 
-use super::{assets, charts, pages, RenderError};
+use super::{assets, charts, noun, pages, RenderError};
 use crate::model::{Category, Status};
 use crate::output::Site;
 use crate::report::{Archived, Count, HistoryPoint, Report, ScriptView, EXECUTIONS_PER_PAGE};
@@ -567,7 +567,10 @@ fn script_charts(script: &ScriptView) -> pages::Charts {
         "throughput",
         charts::line(
             "Throughput per execution",
-            &format!("{n} executions; records per second, listed in the executions table"),
+            &format!(
+                "{n} {}; records per second, listed in the executions table",
+                noun(n as u64, "execution", "executions")
+            ),
             &script.throughput,
             charts::BLUE,
         ),
@@ -579,9 +582,16 @@ fn script_charts(script: &ScriptView) -> pages::Charts {
         "outcomes",
         charts::stacked(
             "Records per execution",
-            &format!("{n} executions; successful, failed and skipped records, listed in the executions table"),
+            &format!(
+                "{n} {}; successful, failed and skipped records, listed in the executions table",
+                noun(n as u64, "execution", "executions")
+            ),
             &[
-                ("successful", charts::GREEN, series(|x| x.records_successful)),
+                (
+                    "successful",
+                    charts::GREEN,
+                    series(|x| x.records_successful),
+                ),
                 ("failed", charts::RED, series(|x| x.records_failed)),
                 ("skipped", charts::GREY, series(|x| x.records_skipped)),
             ],
@@ -898,11 +908,12 @@ fn history_charts(history: &[HistoryPoint], charts_out: &mut pages::Charts) {
         .iter()
         .map(|h| {
             format!(
-                "{}: migrated {}, success {}, {} open findings",
+                "{}: migrated {}, success {}, {} open {}",
                 h.date,
                 format_percent(h.coverage),
                 format_percent(h.overall_success_rate),
-                h.open_findings
+                h.open_findings,
+                noun(h.open_findings, "finding", "findings")
             )
         })
         .collect::<Vec<_>>()

@@ -32,14 +32,7 @@ pub enum RenderError {
     Output(#[from] OutputError),
 }
 
-/// `singular` for one, else `plural`: "1 table", "2 tables".
-pub fn noun<'a>(n: u64, singular: &'a str, plural: &'a str) -> &'a str {
-    if n == 1 {
-        singular
-    } else {
-        plural
-    }
-}
+pub use crate::model::noun;
 
 /// Renders the whole site; with `contexts`, each page's template context goes there as JSON
 /// too (`--dump-context`).

@@ -95,6 +95,7 @@ pub struct NotCovered {
 /// `api/ledger.json`: where every legacy row went, per table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LedgerFile {
+    #[serde(default = "version")]
     pub schema_version: String,
     pub equation: String,
     pub totals: LedgerTotals,
@@ -123,10 +124,13 @@ pub struct LedgerTable {
     pub failed: Term,
     pub excluded: Term,
     pub unaccounted: i64,
+    /// Since 2026-12: version 1 files before it have none (0).
+    #[serde(default)]
     pub ambiguous: i64,
     pub difference: i64,
     pub in_scope: i64,
     pub coverage: Option<f64>,
+    #[serde(default)]
     pub entities: Vec<Link>,
     pub scripts: Vec<Link>,
 }
@@ -148,6 +152,7 @@ pub enum TableState {
 /// `api/validate/<family>.json`: one rule family's rules and findings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ValidateFile {
+    #[serde(default = "version")]
     pub schema_version: String,
     pub family: Family,
     /// Whether no finding of the family fails the gate.
@@ -175,6 +180,7 @@ pub struct RuleResult {
 /// `api/validate/content.json`: arrived intact — the values compared per entity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ContentFile {
+    #[serde(default = "version")]
     pub schema_version: String,
     #[serde(flatten)]
     pub content: super::ContentView,
@@ -185,12 +191,14 @@ pub struct ContentFile {
 pub struct DomainFile {
     #[serde(flatten)]
     pub domain: DomainView,
+    #[serde(default = "version")]
     pub schema_version: String,
 }
 
 /// `api/entities/<domain>.json`: a domain's entities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EntitiesFile {
+    #[serde(default = "version")]
     pub schema_version: String,
     pub domain: Domain,
     pub entities: Vec<EntityView>,
@@ -199,6 +207,7 @@ pub struct EntitiesFile {
 /// `api/scripts.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScriptsFile {
+    #[serde(default = "version")]
     pub schema_version: String,
     pub scripts: Vec<ScriptSummary>,
 }
@@ -225,6 +234,7 @@ pub struct ScriptSummary {
 /// `api/scripts/<id>/metrics.json`: a script's totals and every execution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MetricsFile<'a> {
+    #[serde(default = "version")]
     pub schema_version: String,
     pub script_id: Uuid,
     pub totals: ScriptTotals,
@@ -431,7 +441,7 @@ fn script(s: &super::ScriptView) -> ScriptSummary {
 /// A file read back that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
-    #[error("not JSON migcov wrote: {0}")]
+    #[error("not a file migcov wrote: {0}")]
     Parse(String),
     #[error(
         "written by a newer migcov (schema version {0}; this one reads up to {SCHEMA_VERSION})"
@@ -457,14 +467,15 @@ pub mod upgrade {
     }
 
     /// Checks the version an object file declares. Version 0 (no `schema_version`) and 1
-    /// share their object files' shapes: fields added since are optional.
+    /// share their object files' shapes; every field added since has a default, so a file
+    /// of either reads into today's types (`tests/fixtures/snapshots-v0`).
     fn check_version(bytes: &[u8]) -> Result<(), ReadError> {
         // A list (a version 0 file) has no version to read.
         let Ok(Versioned { schema_version }) = serde_json::from_slice::<Versioned>(bytes) else {
             return Ok(());
         };
         match schema_version.as_deref() {
-            None | Some("1") => Ok(()),
+            None | Some("0") | Some("1") => Ok(()),
             Some(other) => Err(ReadError::Newer(other.to_string())),
         }
     }
@@ -477,19 +488,17 @@ pub mod upgrade {
     /// `api/scripts.json`; version 0 was the bare list.
     pub fn scripts(bytes: &[u8]) -> Result<ScriptsFile, ReadError> {
         check_version(bytes)?;
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Any {
-            V1(ScriptsFile),
-            V0(Vec<ScriptSummary>),
-        }
-        Ok(match parse(bytes)? {
-            Any::V1(file) => file,
-            Any::V0(scripts) => ScriptsFile {
-                schema_version: version(),
-                scripts,
+        match parse::<ScriptsFile>(bytes) {
+            Ok(file) => Ok(file),
+            // Version 0's bare list; otherwise the object's own error says what is wrong.
+            Err(error) => match parse::<Vec<ScriptSummary>>(bytes) {
+                Ok(scripts) => Ok(ScriptsFile {
+                    schema_version: version(),
+                    scripts,
+                }),
+                Err(_) => Err(error),
             },
-        })
+        }
     }
 
     pub fn validate(bytes: &[u8]) -> Result<ValidateFile, ReadError> {
@@ -584,7 +593,7 @@ pub fn schema() -> String {
         schema: "https://json-schema.org/draft/2020-12/schema",
         id: format!("https://migcov.invalid/schema/{SCHEMA_VERSION}"),
         title: format!("migcov JSON outputs, schema version {SCHEMA_VERSION}"),
-        description: "Every JSON file migcov writes: api/coverage/summary.json (also --json), api/coverage/domain/<domain>.json, api/ledger.json, api/scripts.json, api/scripts/<id>/metrics.json, api/entities/<domain>.json, api/validate/<family>.json, badges/<name>.json, and in a snapshot provenance.json and diff.json. Every file carries schema_version (badges: shields.io's schemaVersion); each file validates against the $defs entry named in x-files. Generated from migcov's types.",
+        description: "Every JSON file migcov writes: api/coverage/summary.json (also --json), api/coverage/domain/<domain>.json, api/ledger.json, api/scripts.json, api/scripts/<id>/metrics.json, api/entities/<domain>.json, api/validate/<family>.json, badges/<name>.json, and in a snapshot provenance.json and diff.json. Every api/ file carries schema_version (badges: shields.io's schemaVersion; provenance.json and diff.json are versioned by this schema's $id); each file validates against the $defs entry named in x-files, a file's own entry before a pattern. Generated from migcov's types.",
         files,
         defs: generator.take_definitions(true),
     };

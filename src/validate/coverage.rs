@@ -5,6 +5,7 @@
 
 pub(super) mod tables;
 
+use crate::model::noun;
 use std::collections::BTreeSet;
 
 use polars::prelude::*;
@@ -123,8 +124,13 @@ fn uncovered_tables(
         &["table"],
         options,
         |n| {
+            let n = n as u64;
             format!(
-                "{n} legacy tables ({rows} rows) are migrated by no script and belong to no entity"
+                "{n} legacy {} ({rows} {}) {} migrated by no script and {} to no entity",
+                noun(n, "table", "tables"),
+                noun(rows as u64, "row", "rows"),
+                noun(n, "is", "are"),
+                noun(n, "belongs", "belong"),
             )
         },
     )?);
@@ -212,7 +218,11 @@ fn scripts_on_disk(inputs: &Inputs, disk: &ScriptsOnDisk, findings: &mut Vec<Fin
         RuleId::CoverageScriptsUnaccounted,
         Subject::new("file", &disk.root_name),
         unaccounted,
-        format!("{n} scripts on disk have no manifest"),
+        format!(
+            "{n} {} on disk {} no manifest",
+            noun(n as u64, "script", "scripts"),
+            noun(n as u64, "has", "have")
+        ),
     ));
     let missing: Vec<Sample> = inputs
         .scripts

@@ -14,9 +14,12 @@ pub struct Verdict {
     pub passed: bool,
     /// Why it failed, one line each; empty when it passed.
     pub reasons: Vec<String>,
-    /// The thresholds in force and where each came from.
+    /// The thresholds in force and where each came from (none in reports written before
+    /// 2026-11-28).
+    #[serde(default)]
     pub thresholds: Vec<Threshold>,
     /// The names of the thresholds that failed (`fail_under`, `max_missing_records`).
+    #[serde(default)]
     pub failed_thresholds: Vec<Cow<'static, str>>,
     /// The same thresholds, for colour bands that must agree with the gate.
     #[serde(skip)]
@@ -142,8 +145,9 @@ pub fn gate(
         let mut rules: Vec<&str> = errors.iter().map(|f| f.rule.as_str()).collect();
         rules.dedup();
         reasons.push(format!(
-            "{} error findings ({})",
+            "{} error {} ({})",
             errors.len(),
+            crate::model::noun(errors.len() as u64, "finding", "findings"),
             rules.join(", ")
         ));
     }
@@ -211,7 +215,7 @@ mod tests {
         let verdict = gate(&[error], None, 0, &none, &GateSources::default());
         assert_eq!(
             verdict.reasons,
-            ["1 error findings (integrity.json.invalid)"]
+            ["1 error finding (integrity.json.invalid)"]
         );
 
         let strict = GateConfig {

@@ -52,7 +52,10 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
         Subject::new("file", &inputs.data_dir_name),
         unknown,
         format!(
-            "{n} files in the data folder are not part of the input contract and were not read"
+            "{n} {} in the data folder {} not part of the input contract and {} not read",
+            crate::model::noun(n as u64, "file", "files"),
+            crate::model::noun(n as u64, "is", "are"),
+            crate::model::noun(n as u64, "was", "were")
         ),
     ));
 }

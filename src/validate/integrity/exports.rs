@@ -120,7 +120,10 @@ pub fn check(
             &["script_id"],
             &[],
             options,
-            |n| format!("{n} metrics rows name a script_id that matches no script manifest"),
+            |n| {
+                let rows = crate::model::noun(n as u64, "row names", "rows name");
+                format!("{n} metrics {rows} a script_id that matches no script manifest")
+            },
         ),
         rows_finding(
             RuleId::IntegrityReferenceUnresolved,
@@ -133,7 +136,10 @@ pub fn check(
             &["entity_id"],
             &[],
             options,
-            |n| format!("{n} metrics rows name an entity_id that matches no entity"),
+            |n| {
+                let rows = crate::model::noun(n as u64, "row names", "rows name");
+                format!("{n} metrics {rows} an entity_id that matches no entity")
+            },
         ),
         rows_finding(
             RuleId::IntegrityReferenceUnresolved,
