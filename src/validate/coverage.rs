@@ -124,7 +124,6 @@ fn uncovered_tables(
         &["table"],
         options,
         |n| {
-            let n = n as u64;
             format!(
                 "{n} legacy {} ({rows} {}) {} migrated by no script and {} to no entity",
                 noun(n, "table", "tables"),

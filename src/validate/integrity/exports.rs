@@ -121,7 +121,7 @@ pub fn check(
             &[],
             options,
             |n| {
-                let rows = crate::model::noun(n as u64, "row names", "rows name");
+                let rows = crate::model::noun(n, "row names", "rows name");
                 format!("{n} metrics {rows} a script_id that matches no script manifest")
             },
         ),
@@ -137,7 +137,7 @@ pub fn check(
             &[],
             options,
             |n| {
-                let rows = crate::model::noun(n as u64, "row names", "rows name");
+                let rows = crate::model::noun(n, "row names", "rows name");
                 format!("{n} metrics {rows} an entity_id that matches no entity")
             },
         ),
