@@ -86,17 +86,13 @@ pub fn read_existing(out: &Path) -> Result<Vec<Snapshot>, ArchiveError> {
         .collect();
     entries.sort();
     for (date, dir) in entries {
-        let mut files = Vec::new();
-        for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
-            let entry = entry.map_err(|e| ArchiveError::Invalid {
-                path: dir.clone(),
-                message: e.to_string(),
-            })?;
-            if entry.file_type().is_file() {
-                let relative = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
-                files.push(relative.to_path_buf());
-            }
-        }
+        let walk_error = |e: walkdir::Error| ArchiveError::Invalid {
+            path: dir.clone(),
+            message: e.to_string(),
+        };
+        let files = crate::walk::files(&dir, walk_error)
+            .map(|found| found.map(|(_, relative)| relative))
+            .collect::<Result<Vec<_>, _>>()?;
         let summary = read_summary(&dir.join("api/coverage/summary.json"))?;
         snapshots.push(Snapshot {
             date,

@@ -76,16 +76,13 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
             result.changed.push(name.to_string());
         }
     }
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| ArchiveError::Invalid {
-            path: dir.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        if relative != Path::new(SUMS) && !listed.contains(relative) {
+    let walk_error = |e: walkdir::Error| ArchiveError::Invalid {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    };
+    for found in crate::walk::files(dir, walk_error) {
+        let (_, relative) = found?;
+        if relative != Path::new(SUMS) && !listed.contains(&relative) {
             result.extra.push(relative.display().to_string());
         }
     }

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use serde::Serialize;
 use tera::{Context, Tera, Value};
-use walkdir::WalkDir;
 
 use super::{assets, charts, pages, RenderError};
 use crate::model::{Category, Status};
@@ -130,25 +129,21 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
                 message: "templates folder not found".into(),
             });
         }
-        for entry in WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.map_err(|e| RenderError::Templates {
-                path: dir.to_path_buf(),
-                message: e.to_string(),
-            })?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let walk_error = |e: walkdir::Error| RenderError::Templates {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        };
+        for found in crate::walk::files(dir, walk_error) {
+            let (path, relative) = found?;
             let name = relative
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            let text =
-                std::fs::read_to_string(entry.path()).map_err(|e| RenderError::Templates {
-                    path: entry.path().to_path_buf(),
-                    message: e.to_string(),
-                })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| RenderError::Templates {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             user.insert(name, text);
         }
     }
