@@ -41,6 +41,21 @@ pub fn noun<'a>(n: u64, singular: &'a str, plural: &'a str) -> &'a str {
     }
 }
 
+/// A Markdown table: a heading row from `columns` (each one's heading and whether its cells
+/// are right-aligned, as figures are), the alignment row, then a line per row of cells.
+pub fn markdown_table<const N: usize>(
+    columns: [(&str, bool); N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    let headings = columns.map(|(heading, _)| heading);
+    let aligns = columns.map(|(_, right)| if right { "---:" } else { "---" });
+    let mut out = format!("| {} |\n|{}|\n", headings.join(" | "), aligns.join("|"));
+    for row in rows {
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    out
+}
+
 /// Renders the whole site; with `contexts`, each page's template context goes there as JSON
 /// too (`--dump-context`).
 pub fn render(
