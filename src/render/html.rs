@@ -525,13 +525,13 @@ fn script_charts(script: &ScriptView) -> pages::Charts {
     };
     out.insert(
         "outcomes",
-        charts::stacked(
+        outcomes_chart(
             "Records per execution",
             &format!("{n} executions; successful, failed and skipped records, listed in the executions table"),
-            &[
-                ("successful", charts::GREEN, series(|x| x.records_successful)),
-                ("failed", charts::RED, series(|x| x.records_failed)),
-                ("skipped", charts::GREY, series(|x| x.records_skipped)),
+            [
+                series(|x| x.records_successful),
+                series(|x| x.records_failed),
+                series(|x| x.records_skipped),
             ],
             charts::Executions::Each,
         ),
@@ -568,18 +568,37 @@ fn binned_charts(script: &ScriptView) -> pages::Charts {
     };
     out.insert(
         "outcomes",
-        charts::stacked(
+        outcomes_chart(
             "Records per bin of executions",
             &format!("{about}; successful, failed and skipped records summed"),
-            &[
-                ("successful", charts::GREEN, series(|b| b.successful)),
-                ("failed", charts::RED, series(|b| b.failed)),
-                ("skipped", charts::GREY, series(|b| b.skipped)),
+            [
+                series(|b| b.successful),
+                series(|b| b.failed),
+                series(|b| b.skipped),
             ],
             charts::Executions::Bins(&firsts),
         ),
     );
     out
+}
+
+/// Successful, failed and skipped records stacked in their colours along `axis`.
+fn outcomes_chart(
+    title: &str,
+    desc: &str,
+    [successful, failed, skipped]: [Vec<f64>; 3],
+    axis: charts::Executions,
+) -> String {
+    charts::stacked(
+        title,
+        desc,
+        &[
+            ("successful", charts::GREEN, successful),
+            ("failed", charts::RED, failed),
+            ("skipped", charts::GREY, skipped),
+        ],
+        axis,
+    )
 }
 
 /// The pages listing a script's executions, [`EXECUTIONS_PER_PAGE`] each: the first is the
