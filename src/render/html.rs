@@ -675,6 +675,7 @@ fn script_pages(
 /// Every execution of a script as CSV. A text that a spreadsheet would run as a formula
 /// (`=`, `+`, `-`, `@`, tab or carriage return first) is written with a `'` before it.
 fn executions_csv(executions: &[crate::measure::Execution]) -> Result<Vec<u8>, RenderError> {
+    use crate::measure::Execution;
     use polars::prelude::*;
     fn text(value: &str) -> String {
         if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -683,72 +684,45 @@ fn executions_csv(executions: &[crate::measure::Execution]) -> Result<Vec<u8>, R
             value.to_string()
         }
     }
-    let column = |name: &str, values: Vec<i64>| Column::new(name.into(), values);
-    let mut frame = DataFrame::new_infer_height(vec![
-        column("number", (1..=executions.len() as i64).collect()),
+    /// A column of the CSV: each execution's `value`.
+    fn column<T>(name: &str, executions: &[Execution], value: impl Fn(&Execution) -> T) -> Column
+    where
+        Series: NamedFrom<Vec<T>, [T]>,
+    {
         Column::new(
-            "execution_date".into(),
-            executions
-                .iter()
-                .map(|x| x.execution_date.clone())
-                .collect::<Vec<_>>(),
-        ),
-        column(
-            "records_processed",
-            executions.iter().map(|x| x.records_processed).collect(),
-        ),
-        column(
-            "records_successful",
-            executions.iter().map(|x| x.records_successful).collect(),
-        ),
-        column(
-            "records_failed",
-            executions.iter().map(|x| x.records_failed).collect(),
-        ),
-        column(
-            "records_skipped",
-            executions.iter().map(|x| x.records_skipped).collect(),
-        ),
-        column(
-            "execution_time_ms",
-            executions.iter().map(|x| x.execution_time_ms).collect(),
-        ),
-        Column::new(
-            "throughput_per_second".into(),
-            executions
-                .iter()
-                .map(|x| x.throughput_per_second)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "run_id".into(),
-            executions
-                .iter()
-                .map(|x| x.run_id.as_deref().map(text))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "final_run".into(),
-            executions.iter().map(|x| x.final_run).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "file".into(),
-            executions.iter().map(|x| text(&x.file)).collect::<Vec<_>>(),
-        ),
-        column("row", executions.iter().map(|x| x.row).collect()),
-    ])
-    .map_err(|e| RenderError::Encode {
+            name.into(),
+            executions.iter().map(value).collect::<Vec<_>>(),
+        )
+    }
+    let encode_error = |e: PolarsError| RenderError::Encode {
         what: "executions CSV".into(),
         message: e.to_string(),
-    })?;
+    };
+    let mut frame = DataFrame::new_infer_height(vec![
+        Column::new(
+            "number".into(),
+            (1..=executions.len() as i64).collect::<Vec<_>>(),
+        ),
+        column("execution_date", executions, |x| x.execution_date.clone()),
+        column("records_processed", executions, |x| x.records_processed),
+        column("records_successful", executions, |x| x.records_successful),
+        column("records_failed", executions, |x| x.records_failed),
+        column("records_skipped", executions, |x| x.records_skipped),
+        column("execution_time_ms", executions, |x| x.execution_time_ms),
+        column("throughput_per_second", executions, |x| {
+            x.throughput_per_second
+        }),
+        column("run_id", executions, |x| x.run_id.as_deref().map(text)),
+        column("final_run", executions, |x| x.final_run),
+        column("file", executions, |x| text(&x.file)),
+        column("row", executions, |x| x.row),
+    ])
+    .map_err(encode_error)?;
     let mut bytes = Vec::new();
     CsvWriter::new(&mut bytes)
         .include_header(true)
         .finish(&mut frame)
-        .map_err(|e| RenderError::Encode {
-            what: "executions CSV".into(),
-            message: e.to_string(),
-        })?;
+        .map_err(encode_error)?;
     Ok(bytes)
 }
 
