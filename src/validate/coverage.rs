@@ -207,12 +207,11 @@ fn scripts_on_disk(inputs: &Inputs, disk: &ScriptsOnDisk, findings: &mut Vec<Fin
         })
         .map(|f| file_sample(format!("{}/{}", disk.root_name, f.display()), Vec::new()))
         .collect();
-    let n = unaccounted.len();
     findings.extend(list_finding(
         RuleId::CoverageScriptsUnaccounted,
         Subject::new("file", &disk.root_name),
         unaccounted,
-        format!("{n} scripts on disk have no manifest"),
+        |n| format!("{n} scripts on disk have no manifest"),
     ));
     let missing: Vec<Sample> = inputs
         .scripts
@@ -228,12 +227,11 @@ fn scripts_on_disk(inputs: &Inputs, disk: &ScriptsOnDisk, findings: &mut Vec<Fin
             )
         })
         .collect();
-    let n = missing.len();
     findings.extend(list_finding(
         RuleId::CoverageScriptsMissingOnDisk,
         Subject::new("file", &disk.root_name),
         missing,
-        format!("{n} script manifests have no file in {}", disk.root_name),
+        |n| format!("{n} script manifests have no file in {}", disk.root_name),
     ));
 }
 

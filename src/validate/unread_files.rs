@@ -39,20 +39,20 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
             _ => None,
         })
         .collect();
-    let skipped_n = skipped.len();
     findings.extend(list_finding(
         RuleId::LoadFileSkipped,
         Subject::new("file", &inputs.data_dir_name),
         skipped,
-        format!("{skipped_n} entries in the data folder are not regular files and were not read"),
+        |n| format!("{n} entries in the data folder are not regular files and were not read"),
     ));
-    let n = unknown.len();
     findings.extend(list_finding(
         RuleId::LoadFileUnknown,
         Subject::new("file", &inputs.data_dir_name),
         unknown,
-        format!(
-            "{n} files in the data folder are not part of the input contract and were not read"
-        ),
+        |n| {
+            format!(
+                "{n} files in the data folder are not part of the input contract and were not read"
+            )
+        },
     ));
 }

@@ -190,11 +190,12 @@ fn shared_entity_types(inputs: &Inputs, findings: &mut Vec<Finding>) {
                     )
                 })
                 .collect(),
-            format!(
-                "{} entities declare entity_type {entity_type}: {}",
-                shared.len(),
-                names.join(", ")
-            ),
+            |n| {
+                format!(
+                    "{n} entities declare entity_type {entity_type}: {}",
+                    names.join(", ")
+                )
+            },
         ));
     }
 }
@@ -209,7 +210,7 @@ fn duplicate_domain_names(inputs: &Inputs, findings: &mut Vec<Finding>) {
                 .iter()
                 .map(|o| sample(o, &[("name", name.to_string())]))
                 .collect(),
-            format!("domain {name} is listed {} times", origins.len()),
+            |n| format!("domain {name} is listed {n} times"),
         ));
     }
 }
@@ -320,7 +321,7 @@ fn duplicates<'a>(
                 .iter()
                 .map(|(name, origin)| sample(origin, &[("name", name.to_string())]))
                 .collect(),
-            format!("{} {kind} records share the {key}", found.len()),
+            |n| format!("{n} {kind} records share the {key}"),
         ));
     }
 }

@@ -65,7 +65,7 @@ fn duplicate_domain_ids(inputs: &Inputs, findings: &mut Vec<Finding>) {
                 .iter()
                 .map(|d| sample(&d.origin, &[("name", d.name.to_string())]))
                 .collect(),
-            format!("{} domains share the id {id}", domains.len()),
+            |n| format!("{n} domains share the id {id}"),
         ));
     }
 }
