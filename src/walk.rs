@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// The files under `dir` (or `dir` itself when it is a file), links not followed, in name
-/// order: each one's path and its path relative to `dir`. A failed step of the walk is
-/// handed to `error`.
+/// The files under `dir` (or `dir`, a file) by name, links not followed: (path, relative path).
 pub fn files<'d, E>(
     dir: &'d Path,
     error: impl Fn(walkdir::Error) -> E + 'd,

@@ -548,8 +548,7 @@ fn read_manifests(files: &[InputFile]) -> Result<Manifests, LoadError> {
     })
 }
 
-/// Parses the manifests `files` in order, counting each one's records in `file_rows`, and
-/// makes an item of every record with `item`.
+/// Parses the manifests `files` into items (one per record), counting records in `file_rows`.
 fn records_of<R: serde::de::DeserializeOwned, T>(
     files: &[&InputFile],
     file_rows: &mut BTreeMap<PathBuf, u64>,

@@ -173,21 +173,22 @@ pub fn scan_slice(slice: Vec<u8>, csv: bool, schema: SchemaRef) -> PolarsResult<
     }
 }
 
-/// How every slice of a text file is read: as CSV (else JSON lines) with the file's
-/// `schema`, through `select` (which sees the file's 1-based row number as `row_col`),
-/// keeping the rows `keep` wants, then through `finish`.
+/// How every slice of a text file is read, from parsing to the frame kept.
 pub struct Pass<'a> {
+    /// CSV, else JSON lines.
     pub csv: bool,
+    /// The file's schema, so every slice reads the same types.
     pub schema: SchemaRef,
+    /// The column `select` sees the file's 1-based row number as.
     pub row_col: &'a str,
     pub select: &'a [Expr],
+    /// Drops the rows of each slice not wanted, so a pass that keeps a few holds only those.
     pub keep: Option<Expr>,
+    /// Run over each slice's frame last.
     pub finish: &'a dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
 }
 
-/// Runs `pass` over every slice (of about `size` bytes) of a text file and gives the
-/// slices' frames in order; [`Pass::keep`] drops the rows of each slice not wanted, so a
-/// pass that keeps a few rows holds only those.
+/// Runs `pass` over each slice (of about `size` bytes) of a text file; the frames in order.
 pub fn read_text(path: &Path, size: usize, pass: Pass) -> PolarsResult<Vec<DataFrame>> {
     let slices = Slices::open(path, pass.csv, size)?;
     // The next slice is read (and its records found) on a thread of its own while polars

@@ -283,8 +283,7 @@ fn script_totals(
     Ok((out, all))
 }
 
-/// The rows that name a script, by script, then by `time`, file and row (those three
-/// descending when `latest_first`).
+/// The rows naming a script, by script, then `time`, file and row (descending if `latest_first`).
 fn with_script_sorted(frame: &DataFrame, time: &str, latest_first: bool) -> LazyFrame {
     let by = [col("script_uuid"), col(time), col("__file"), col("__row")];
     let options = match latest_first {

@@ -128,8 +128,7 @@ fn finite_bars(bars: &[(String, f64, RGBColor)]) -> Vec<(String, f64, RGBColor)>
 type BarChart<'a, 'b> =
     ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
 
-/// Draws each bar from zero to its value, in its own colour, `margin` pixels in from each
-/// side of its segment.
+/// Draws each bar from zero to its value in its colour, `margin` pixels in from each side.
 fn draw_bars(chart: &mut BarChart, bars: &[(String, f64, RGBColor)], margin: u32) -> DrawResult {
     // Rectangles drawn in order, not plotters' Histogram: its HashMap makes the SVG's
     // element order differ between runs, and output must be byte-identical.

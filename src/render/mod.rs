@@ -41,8 +41,7 @@ pub fn noun<'a>(n: u64, singular: &'a str, plural: &'a str) -> &'a str {
     }
 }
 
-/// A Markdown table: a heading row from `columns` (each one's heading and whether its cells
-/// are right-aligned, as figures are), the alignment row, then a line per row of cells.
+/// A Markdown table of `rows` under `columns` (each a heading and whether it is right-aligned).
 pub fn markdown_table<const N: usize>(
     columns: [(&str, bool); N],
     rows: impl IntoIterator<Item = [String; N]>,

@@ -13,8 +13,7 @@ pub(super) fn file_sample(file: String, fields: Vec<Field>) -> Sample {
     }
 }
 
-/// One finding listing `items`, each a violation, its message told how many; `None` when
-/// there are none.
+/// One finding listing `items`, each a violation, its message given their count; `None` if none.
 pub(super) fn list_finding(
     rule_id: RuleId,
     subject: Subject,

@@ -58,8 +58,7 @@ pub(super) fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
     }
 }
 
-/// The items whose key another item shares, grouped by key in key order (each group in the
-/// items' order).
+/// The items whose key another item shares, grouped by key in key order, each group in item order.
 pub(super) fn shared_by<K: Ord, V>(
     items: impl IntoIterator<Item = (K, V)>,
 ) -> impl Iterator<Item = (K, Vec<V>)> {
