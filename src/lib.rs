@@ -17,6 +17,7 @@ pub mod output;
 pub mod render;
 pub mod report;
 pub mod validate;
+pub(crate) mod walk;
 
 pub use error::Error;
 

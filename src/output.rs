@@ -437,9 +437,7 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), OutputError> {
     for entry in walkdir::WalkDir::new(from).follow_links(false) {
         let entry = entry.map_err(|e| OutputError::Io {
             path: from.to_path_buf(),
-            source: e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("walk")),
+            source: crate::walk::io_error(e),
         })?;
         let relative = entry.path().strip_prefix(from).unwrap_or(entry.path());
         let target = if relative.as_os_str().is_empty() {

@@ -282,16 +282,22 @@ fn points(value: Option<f64>) -> String {
 /// The diff as Markdown, for a merge request or an audit note.
 pub fn markdown(diff: &Diff) -> String {
     let mut out = format!("## Changes from {} to {}\n\n", diff.old_date, diff.new_date);
-    out.push_str("| Figure | Before | After | Change |\n|---|---:|---:|---:|\n");
-    for c in &diff.figures {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            c.name,
-            percent(c.old),
-            percent(c.new),
-            points(c.delta)
-        ));
-    }
+    out.push_str(&crate::render::markdown_table(
+        [
+            ("Figure", false),
+            ("Before", true),
+            ("After", true),
+            ("Change", true),
+        ],
+        diff.figures.iter().map(|c| {
+            [
+                c.name.clone(),
+                percent(c.old),
+                percent(c.new),
+                points(c.delta),
+            ]
+        }),
+    ));
     let list = |title: &str, items: Vec<String>, out: &mut String| {
         if !items.is_empty() {
             out.push_str(&format!("\n### {title} ({})\n\n", items.len()));
@@ -303,6 +309,8 @@ pub fn markdown(diff: &Diff) -> String {
             }
         }
     };
+    let quoted =
+        |items: &[String]| -> Vec<String> { items.iter().map(|s| format!("`{s}`")).collect() };
     list(
         "Scripts whose status changed",
         diff.status_changes
@@ -311,36 +319,16 @@ pub fn markdown(diff: &Diff) -> String {
             .collect(),
         &mut out,
     );
-    list(
-        "Scripts added",
-        diff.scripts_added
-            .iter()
-            .map(|s| format!("`{s}`"))
-            .collect(),
-        &mut out,
-    );
-    list(
-        "Scripts removed",
-        diff.scripts_removed
-            .iter()
-            .map(|s| format!("`{s}`"))
-            .collect(),
-        &mut out,
-    );
+    list("Scripts added", quoted(&diff.scripts_added), &mut out);
+    list("Scripts removed", quoted(&diff.scripts_removed), &mut out);
     list(
         "Tables newly covered",
-        diff.tables_newly_covered
-            .iter()
-            .map(|s| format!("`{s}`"))
-            .collect(),
+        quoted(&diff.tables_newly_covered),
         &mut out,
     );
     list(
         "Tables newly uncovered",
-        diff.tables_newly_uncovered
-            .iter()
-            .map(|s| format!("`{s}`"))
-            .collect(),
+        quoted(&diff.tables_newly_uncovered),
         &mut out,
     );
     let finding = |f: &FindingKey| {

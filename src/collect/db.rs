@@ -138,6 +138,14 @@ impl DbUrl {
             _ => message.to_string(),
         }
     }
+
+    /// A failure to connect, naming the server; the driver's message without the password.
+    pub fn connect_error(&self, message: &str) -> CollectError {
+        CollectError::Connect {
+            server: self.shown.clone(),
+            message: self.scrub(message),
+        }
+    }
 }
 
 fn percent_decode(text: &str) -> Result<String, std::str::Utf8Error> {
@@ -286,6 +294,15 @@ pub fn query_error(url: &DbUrl, sql: &str, table: Option<&str>, message: &str) -
     }
 }
 
+/// Turns a driver's error into [`query_error`] with the driver's own message.
+pub fn query_failed<'q, E: std::fmt::Display>(
+    url: &'q DbUrl,
+    sql: &'q str,
+    table: Option<&'q str>,
+) -> impl Fn(E) -> CollectError + 'q {
+    move |e| query_error(url, sql, table, &e.to_string())
+}
+
 /// Gathers a result's rows into column batches of at most `batch_rows` and hands each full
 /// batch to the sink; an empty result still hands over one empty batch, so the file gets
 /// its header.
@@ -356,8 +373,10 @@ pub const NOT_A_QUERY: &str = "the statement returns no rows (is it a SELECT?)";
 /// its own values (timestamps in UTC, JSON as JSON text), and migcov's loader reads them.
 pub trait Database {
     fn url(&self) -> &DbUrl;
-    /// The server's own version string.
-    fn version(&mut self) -> Result<String, CollectError>;
+    /// The server's own version string (PostgreSQL and MySQL both answer `version()`).
+    fn version(&mut self) -> Result<String, CollectError> {
+        self.scalar("SELECT version()", None)
+    }
     /// Every base table, in the schemas `include`/`exclude` select.
     fn tables(&mut self, schemas: &super::config::Patterns) -> Result<Vec<TableRef>, CollectError>;
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError>;

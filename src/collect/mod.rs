@@ -1034,27 +1034,19 @@ impl Run<'_> {
                     path: from.clone(),
                     source: std::io::Error::other("not a file or folder name"),
                 })?;
-            for entry in walkdir::WalkDir::new(&from)
-                .follow_links(false)
-                .sort_by_file_name()
-            {
-                let entry = entry.map_err(|e| CollectError::Io {
-                    path: from.clone(),
-                    source: e
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("walk")),
-                })?;
-                if !entry.file_type().is_file() {
-                    continue;
-                }
-                let inner = entry.path().strip_prefix(&from).unwrap_or(Path::new(""));
+            let walk_error = |e: walkdir::Error| CollectError::Io {
+                path: from.clone(),
+                source: crate::walk::io_error(e),
+            };
+            for found in crate::walk::files(&from, walk_error) {
+                let (path, inner) = found?;
                 let relative = if inner.as_os_str().is_empty() {
                     name.clone()
                 } else {
                     name.join(inner)
                 };
-                let bytes = std::fs::read(entry.path()).map_err(|source| CollectError::Io {
-                    path: entry.path().to_path_buf(),
+                let bytes = std::fs::read(&path).map_err(|source| CollectError::Io {
+                    path: path.clone(),
                     source,
                 })?;
                 self.staging.write(&relative, &bytes)?;

@@ -8,7 +8,8 @@ use mysql::prelude::Queryable;
 
 use super::config::Patterns;
 use super::db::{
-    query_error, shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
+    query_error, query_failed, shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl,
+    TableRef, NOT_A_QUERY,
 };
 use super::CollectError;
 
@@ -35,10 +36,7 @@ impl Mysql {
         if let Some(socket) = &url.socket {
             opts = opts.socket(Some(socket.clone()));
         }
-        let connect_error = |e: mysql::Error| CollectError::Connect {
-            server: url.shown.clone(),
-            message: url.scrub(&e.to_string()),
-        };
+        let connect_error = |e: mysql::Error| url.connect_error(&e.to_string());
         let mut conn = mysql::Conn::new(opts).map_err(connect_error)?;
         // TIMESTAMP columns in UTC; one consistent, read-only snapshot for everything.
         // A table locked by a schema change fails the statement within a minute instead of
@@ -105,10 +103,6 @@ impl Database for Mysql {
         &self.url
     }
 
-    fn version(&mut self) -> Result<String, CollectError> {
-        self.scalar("SELECT version()", None)
-    }
-
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
         let sql = "SELECT table_schema, table_name FROM information_schema.tables \
                    WHERE table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') AND table_schema NOT IN \
@@ -159,10 +153,11 @@ impl Database for Mysql {
     }
 
     fn result_types(&mut self, sql: &str) -> Result<Vec<(String, String)>, CollectError> {
-        let url = self.url.clone();
         let limited = format!("SELECT * FROM (\n{sql}\n) migcov_q LIMIT 0");
-        let error = |e: mysql::Error| query_error(&url, sql, None, &e.to_string());
-        let result = self.conn.query_iter(&limited).map_err(error)?;
+        let result = self
+            .conn
+            .query_iter(&limited)
+            .map_err(query_failed(&self.url, sql, None))?;
         let types = result
             .columns()
             .as_ref()
@@ -206,9 +201,8 @@ impl Database for Mysql {
         batch_rows: usize,
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError> {
-        let url = self.url.clone();
-        let error = |e: mysql::Error| query_error(&url, sql, table, &e.to_string());
-        let mut result = self.conn.query_iter(sql).map_err(error)?;
+        let error = query_failed::<mysql::Error>(&self.url, sql, table);
+        let mut result = self.conn.query_iter(sql).map_err(&error)?;
         let columns = result.columns();
         let header: Vec<String> = columns
             .as_ref()
@@ -239,11 +233,11 @@ impl Database for Mysql {
             })
             .collect();
         let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
-            return Err(query_error(&url, sql, table, NOT_A_QUERY));
+            return Err(query_error(&self.url, sql, table, NOT_A_QUERY));
         };
         let mut set = result.iter().expect("a result set with columns");
         for row in set.by_ref() {
-            let values = row.map_err(error)?.unwrap().into_iter().map(text);
+            let values = row.map_err(&error)?.unwrap().into_iter().map(text);
             batcher.push(values.zip(instants.iter().zip(&padded)).map(
                 |(value, (instant, padded))| match (instant, padded) {
                     (true, _) => value.map(|v| format!("{v}+00:00")),

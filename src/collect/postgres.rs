@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::config::Patterns;
 use super::db::{
-    shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
+    query_error, shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
 };
 use super::CollectError;
 
@@ -46,10 +46,7 @@ impl Postgres {
         }
         let mut client = config
             .connect(postgres::NoTls)
-            .map_err(|e| CollectError::Connect {
-                server: url.shown.clone(),
-                message: url.scrub(&error_text(&e)),
-            })?;
+            .map_err(|e| url.connect_error(&error_text(&e)))?;
         // One snapshot for everything read, UTC for every timestamp's text.
         client
             .batch_execute(
@@ -58,10 +55,7 @@ impl Postgres {
                  SET lock_timeout = '60s';
                  BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             )
-            .map_err(|e| CollectError::Connect {
-                server: url.shown.clone(),
-                message: url.scrub(&error_text(&e)),
-            })?;
+            .map_err(|e| url.connect_error(&error_text(&e)))?;
         Ok(Postgres {
             url: url.clone(),
             client,
@@ -94,10 +88,6 @@ fn error_text(e: &postgres::Error) -> String {
 impl Database for Postgres {
     fn url(&self) -> &DbUrl {
         &self.url
-    }
-
-    fn version(&mut self) -> Result<String, CollectError> {
-        self.scalar("SELECT version()", None)
     }
 
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
@@ -179,12 +169,7 @@ impl Database for Postgres {
             "COPY (\n{sql}\n) TO STDOUT WITH (FORMAT csv, HEADER true, NULL '{mark}', FORCE_QUOTE *)"
         );
         let url = self.url.clone();
-        let error = |message: String| CollectError::Query {
-            server: url.shown.clone(),
-            table: table.map(str::to_string),
-            query: sql.to_string(),
-            message: url.scrub(&message),
-        };
+        let error = |message: String| query_error(&url, sql, table, &message);
         // A failed statement aborts the snapshot transaction; nothing more is read on this
         // connection after an error anyway.
         let reader = self

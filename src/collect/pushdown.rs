@@ -517,25 +517,22 @@ impl Sides<'_> {
         within: &[i64],
         bytes: &mut u64,
     ) -> Result<(Vec<i64>, Vec<i64>), CollectError> {
-        let s = ids_in(
-            source,
-            self.source_set,
-            self.table,
-            self.lo,
-            width,
-            within,
-            bytes,
-        )?;
-        let t = ids_in(
-            target,
-            self.target_set,
-            self.table,
-            self.lo,
-            width,
-            within,
-            bytes,
-        )?;
+        let (s, t) = self.on_both(source, target, |db, set| {
+            ids_in(db, set, self.table, self.lo, width, within, bytes)
+        })?;
         Ok((difference(&s, &t), difference(&t, &s)))
+    }
+
+    /// Runs `read` on the source with its subquery, then on the target with its own.
+    fn on_both<T>(
+        &self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        mut read: impl FnMut(&mut dyn Database, &str) -> Result<T, CollectError>,
+    ) -> Result<(T, T), CollectError> {
+        let s = read(source, self.source_set)?;
+        let t = read(target, self.target_set)?;
+        Ok((s, t))
     }
 }
 
@@ -728,26 +725,9 @@ impl Sides<'_> {
             let fanout = if first { FIRST_FANOUT } else { FANOUT };
             let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
             let within = if first { Vec::new() } else { differing.clone() };
-            let s = digests(
-                source,
-                self.source_set,
-                self.table,
-                lo,
-                sub,
-                width,
-                &within,
-                bytes,
-            )?;
-            let t = digests(
-                target,
-                self.target_set,
-                self.table,
-                lo,
-                sub,
-                width,
-                &within,
-                bytes,
-            )?;
+            let (s, t) = self.on_both(source, target, |db, set| {
+                digests(db, set, self.table, lo, sub, width, &within, bytes)
+            })?;
             *queries += 2;
             first = false;
             let (next, listed, left) = differing_buckets(&s, &t);

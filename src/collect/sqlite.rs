@@ -3,7 +3,8 @@
 
 use super::config::Patterns;
 use super::db::{
-    query_error, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
+    query_error, query_failed, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef,
+    NOT_A_QUERY,
 };
 use super::CollectError;
 
@@ -15,10 +16,7 @@ pub struct Sqlite {
 impl Sqlite {
     pub fn connect(url: &DbUrl) -> Result<Sqlite, CollectError> {
         let path = url.path.clone().unwrap_or_default();
-        let connect_error = |message: String| CollectError::Connect {
-            server: url.shown.clone(),
-            message,
-        };
+        let connect_error = |message: String| url.connect_error(&message);
         if !path.is_file() {
             return Err(connect_error(format!(
                 "{}: no such database file",
@@ -35,78 +33,54 @@ impl Sqlite {
             .and_then(|()| {
                 // The MD5 slices the pushdown digests sum, as PostgreSQL and MySQL compute
                 // them with their own md5().
-                conn.create_scalar_function(
-                    "migcov_md5_slice",
-                    2,
-                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-                    |ctx| {
-                        let text: String = ctx.get(0)?;
-                        let slice: i64 = ctx.get(1)?;
-                        Ok(super::pushdown::md5_slice(
-                            &text,
-                            slice.clamp(0, 3) as usize,
-                        ))
-                    },
-                )
+                add_function(&conn, "migcov_md5_slice", 2, |ctx| {
+                    let text: String = ctx.get(0)?;
+                    let slice: i64 = ctx.get(1)?;
+                    Ok(super::pushdown::md5_slice(
+                        &text,
+                        slice.clamp(0, 3) as usize,
+                    ))
+                })
             })
             .and_then(|()| {
                 // The hex digits of a text in lower case, which `collect::reduce` groups
                 // modern ids by, as PostgreSQL and MySQL compute it with regexp_replace.
-                conn.create_scalar_function(
-                    "migcov_hex",
-                    1,
-                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-                    |ctx| {
-                        use rusqlite::types::ValueRef;
-                        Ok(match ctx.get_raw(0) {
-                            ValueRef::Null => None,
-                            ValueRef::Integer(i) => Some(super::reduce::hex_digits(&i.to_string())),
-                            ValueRef::Real(f) => Some(super::reduce::hex_digits(&f.to_string())),
-                            ValueRef::Text(t) | ValueRef::Blob(t) => {
-                                Some(super::reduce::hex_digits(&String::from_utf8_lossy(t)))
-                            }
-                        })
-                    },
-                )
+                add_function(&conn, "migcov_hex", 1, |ctx| {
+                    use rusqlite::types::ValueRef;
+                    Ok(match ctx.get_raw(0) {
+                        ValueRef::Null => None,
+                        ValueRef::Integer(i) => Some(super::reduce::hex_digits(&i.to_string())),
+                        ValueRef::Real(f) => Some(super::reduce::hex_digits(&f.to_string())),
+                        ValueRef::Text(t) | ValueRef::Blob(t) => {
+                            Some(super::reduce::hex_digits(&String::from_utf8_lossy(t)))
+                        }
+                    })
+                })
             })
             .and_then(|()| {
                 // Whether a value reaches the loader as the engine holds it: an integer,
                 // or text that is UTF-8 (other text is changed by the client's lossy
                 // decoding), for `collect::reduce`.
-                conn.create_scalar_function(
-                    "migcov_utf8",
-                    1,
-                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-                    |ctx| {
-                        use rusqlite::types::ValueRef;
-                        Ok(match ctx.get_raw(0) {
-                            ValueRef::Integer(_) => 1,
-                            ValueRef::Text(t) => std::str::from_utf8(t).is_ok() as i64,
-                            _ => 0,
-                        })
-                    },
-                )
+                add_function(&conn, "migcov_utf8", 1, |ctx| {
+                    use rusqlite::types::ValueRef;
+                    Ok(match ctx.get_raw(0) {
+                        ValueRef::Integer(_) => 1,
+                        ValueRef::Text(t) => std::str::from_utf8(t).is_ok() as i64,
+                        _ => 0,
+                    })
+                })
             })
             .and_then(|()| {
                 // The loader's JSON test, for `collect::reduce`.
-                conn.create_scalar_function(
-                    "migcov_json_ok",
-                    1,
-                    rusqlite::functions::FunctionFlags::SQLITE_UTF8
-                        | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
-                    |ctx| {
-                        use rusqlite::types::ValueRef;
-                        Ok(match ctx.get_raw(0) {
-                            ValueRef::Text(t) => {
-                                std::str::from_utf8(t).is_ok_and(super::reduce::json_ok) as i64
-                            }
-                            _ => 0,
-                        })
-                    },
-                )
+                add_function(&conn, "migcov_json_ok", 1, |ctx| {
+                    use rusqlite::types::ValueRef;
+                    Ok(match ctx.get_raw(0) {
+                        ValueRef::Text(t) => {
+                            std::str::from_utf8(t).is_ok_and(super::reduce::json_ok) as i64
+                        }
+                        _ => 0,
+                    })
+                })
             })
             .map_err(|e| connect_error(e.to_string()))?;
         Ok(Sqlite {
@@ -114,6 +88,22 @@ impl Sqlite {
             conn,
         })
     }
+}
+
+/// Adds a deterministic SQL function of `arity` UTF-8 arguments to the connection.
+fn add_function<T: rusqlite::ToSql>(
+    conn: &rusqlite::Connection,
+    name: &str,
+    arity: i32,
+    function: impl Fn(&rusqlite::functions::Context<'_>) -> rusqlite::Result<T> + Send + 'static,
+) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        name,
+        arity,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        function,
+    )
 }
 
 fn text(value: rusqlite::types::ValueRef<'_>) -> Option<String> {
@@ -176,9 +166,8 @@ impl Database for Sqlite {
         batch_rows: usize,
         sink: &mut BatchSink<'_>,
     ) -> Result<u64, CollectError> {
-        let url = self.url.clone();
-        let error = |e: rusqlite::Error| query_error(&url, sql, table, &e.to_string());
-        let mut statement = self.conn.prepare(sql).map_err(error)?;
+        let error = query_failed::<rusqlite::Error>(&self.url, sql, table);
+        let mut statement = self.conn.prepare(sql).map_err(&error)?;
         let header: Vec<String> = statement
             .column_names()
             .into_iter()
@@ -186,14 +175,14 @@ impl Database for Sqlite {
             .collect();
         let width = header.len();
         let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
-            return Err(query_error(&url, sql, table, NOT_A_QUERY));
+            return Err(query_error(&self.url, sql, table, NOT_A_QUERY));
         };
-        let mut rows = statement.query([]).map_err(error)?;
-        while let Some(row) = rows.next().map_err(error)? {
+        let mut rows = statement.query([]).map_err(&error)?;
+        while let Some(row) = rows.next().map_err(&error)? {
             let values = (0..width)
                 .map(|i| row.get_ref(i).map(text))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(error)?;
+                .map_err(&error)?;
             batcher.push(values)?;
         }
         batcher.finish()

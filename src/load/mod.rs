@@ -508,59 +508,59 @@ fn read_manifests(files: &[InputFile]) -> Result<Manifests, LoadError> {
         });
     }
     let mut file_rows: BTreeMap<PathBuf, u64> = BTreeMap::new();
-    let mut domains = Vec::new();
-    for file in &domain_files {
-        let records = manifests::parse_records::<RawDomain>(file)?;
-        file_rows.insert(file.relative.clone(), records.len() as u64);
-        for raw in records {
-            domains.push(DataDomain {
-                id: raw
-                    .id
-                    .unwrap_or_else(|| derive_id("domain", raw.name.as_str())),
-                name: raw.name,
-                description: raw.description,
-                priority: raw.priority,
-                declared_coverage: raw.coverage_percentage,
-                origin: origin(file, None),
-            });
+    let domains = records_of(&domain_files, &mut file_rows, |raw: RawDomain, file| {
+        DataDomain {
+            id: raw
+                .id
+                .unwrap_or_else(|| derive_id("domain", raw.name.as_str())),
+            name: raw.name,
+            description: raw.description,
+            priority: raw.priority,
+            declared_coverage: raw.coverage_percentage,
+            origin: origin(file, None),
         }
-    }
-
-    let mut scripts = Vec::new();
-    for file in of_kind(files, |k| *k == InputKind::Scripts) {
-        let records = manifests::parse_records::<RawScript>(file)?;
-        file_rows.insert(file.relative.clone(), records.len() as u64);
-        for raw in records {
-            scripts.push(Script {
-                id: raw.id.unwrap_or_else(|| derive_id("script", &raw.name)),
-                name: raw.name,
-                category: raw.category,
-                data_domain: raw.data_domain,
-                source_table: raw.source_table,
-                target_table: raw.target_table,
-                record_count: raw.record_count,
-                success_rate: raw.success_rate,
-                status: raw.status,
-                description: raw.description,
-                origin: origin(file, None),
-            });
+    })?;
+    let script_files = of_kind(files, |k| *k == InputKind::Scripts);
+    let scripts = records_of(&script_files, &mut file_rows, |raw: RawScript, file| {
+        Script {
+            id: raw.id.unwrap_or_else(|| derive_id("script", &raw.name)),
+            name: raw.name,
+            category: raw.category,
+            data_domain: raw.data_domain,
+            source_table: raw.source_table,
+            target_table: raw.target_table,
+            record_count: raw.record_count,
+            success_rate: raw.success_rate,
+            status: raw.status,
+            description: raw.description,
+            origin: origin(file, None),
         }
-    }
-
-    let mut raw_entities = Vec::new();
-    for file in of_kind(files, |k| *k == InputKind::Entities) {
-        let records = manifests::parse_records::<RawEntity>(file)?;
-        file_rows.insert(file.relative.clone(), records.len() as u64);
-        for raw in records {
-            raw_entities.push((raw, origin(file, None)));
-        }
-    }
+    })?;
+    let entity_files = of_kind(files, |k| *k == InputKind::Entities);
+    let raw_entities = records_of(&entity_files, &mut file_rows, |raw: RawEntity, file| {
+        (raw, origin(file, None))
+    })?;
     Ok(Manifests {
         domains,
         scripts,
         raw_entities,
         file_rows,
     })
+}
+
+/// Parses the manifests `files` into items (one per record), counting records in `file_rows`.
+fn records_of<R: serde::de::DeserializeOwned, T>(
+    files: &[&InputFile],
+    file_rows: &mut BTreeMap<PathBuf, u64>,
+    mut item: impl FnMut(R, &InputFile) -> T,
+) -> Result<Vec<T>, LoadError> {
+    let mut items = Vec::new();
+    for file in files {
+        let records = manifests::parse_records::<R>(file)?;
+        file_rows.insert(file.relative.clone(), records.len() as u64);
+        items.extend(records.into_iter().map(|raw| item(raw, file)));
+    }
+    Ok(items)
 }
 
 /// The three exports as read, before the null policy applies.
@@ -1167,17 +1167,17 @@ fn run_keys() -> [Expr; 3] {
     ]
 }
 
-/// Each run (its [`run_keys`]) with the latest `execution_date` of its rows, `end`.
-fn run_ends(metrics: &DataFrame) -> PolarsResult<DataFrame> {
+/// The metrics rows as their [`run_keys`] and one more column, `extra`.
+fn run_keys_and(metrics: &DataFrame, extra: Expr) -> LazyFrame {
     metrics
         .clone()
         .lazy()
-        .select(
-            run_keys()
-                .into_iter()
-                .chain([col("execution_date")])
-                .collect::<Vec<_>>(),
-        )
+        .select(run_keys().into_iter().chain([extra]).collect::<Vec<_>>())
+}
+
+/// Each run (its [`run_keys`]) with the latest `execution_date` of its rows, `end`.
+fn run_ends(metrics: &DataFrame) -> PolarsResult<DataFrame> {
+    run_keys_and(metrics, col("execution_date"))
         .group_by([col("__script"), col("__entity"), col("__run")])
         .agg([col("execution_date").max().alias("end")])
         .collect()
@@ -1185,26 +1185,21 @@ fn run_ends(metrics: &DataFrame) -> PolarsResult<DataFrame> {
 
 /// Every (run, run it resumes) pair, once: the run's [`run_keys`] and `__resumes`.
 fn resumed_runs(metrics: &DataFrame) -> PolarsResult<DataFrame> {
-    metrics
-        .clone()
-        .lazy()
-        .select(
-            run_keys()
-                .into_iter()
-                .chain([col("resumes_run_id")
-                    .cast(DataType::String)
-                    .str()
-                    .strip_chars(lit(NULL))
-                    .alias("__resumes")])
-                .collect::<Vec<_>>(),
-        )
-        .filter(
-            col("__resumes")
-                .is_not_null()
-                .and(col("__resumes").neq(lit(""))),
-        )
-        .unique(None, UniqueKeepStrategy::Any)
-        .collect()
+    run_keys_and(
+        metrics,
+        col("resumes_run_id")
+            .cast(DataType::String)
+            .str()
+            .strip_chars(lit(NULL))
+            .alias("__resumes"),
+    )
+    .filter(
+        col("__resumes")
+            .is_not_null()
+            .and(col("__resumes").neq(lit(""))),
+    )
+    .unique(None, UniqueKeepStrategy::Any)
+    .collect()
 }
 
 /// One owner's (script and entity's) runs by id, with their end and the runs they resume.

@@ -173,22 +173,24 @@ pub fn scan_slice(slice: Vec<u8>, csv: bool, schema: SchemaRef) -> PolarsResult<
     }
 }
 
-/// Runs `select` (which sees the file's 1-based row number as `row_col`) over every slice
-/// (of about `size` bytes) of a text file, then `finish` over each result, and gives the
-/// slices' frames in order; `keep` drops the rows of each slice not wanted, so a pass that
-/// keeps a few rows holds only those.
-#[allow(clippy::too_many_arguments)]
-pub fn read_text(
-    path: &Path,
-    csv: bool,
-    size: usize,
-    schema: SchemaRef,
-    row_col: &str,
-    select: &[Expr],
-    keep: Option<Expr>,
-    finish: &dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
-) -> PolarsResult<Vec<DataFrame>> {
-    let slices = Slices::open(path, csv, size)?;
+/// How every slice of a text file is read, from parsing to the frame kept.
+pub struct Pass<'a> {
+    /// CSV, else JSON lines.
+    pub csv: bool,
+    /// The file's schema, so every slice reads the same types.
+    pub schema: SchemaRef,
+    /// The column `select` sees the file's 1-based row number as.
+    pub row_col: &'a str,
+    pub select: &'a [Expr],
+    /// Drops the rows of each slice not wanted, so a pass that keeps a few holds only those.
+    pub keep: Option<Expr>,
+    /// Run over each slice's frame last.
+    pub finish: &'a dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
+}
+
+/// Runs `pass` over each slice (of about `size` bytes) of a text file; the frames in order.
+pub fn read_text(path: &Path, size: usize, pass: Pass) -> PolarsResult<Vec<DataFrame>> {
+    let slices = Slices::open(path, pass.csv, size)?;
     // The next slice is read (and its records found) on a thread of its own while polars
     // parses this one; a rendezvous channel keeps one slice waiting at most.
     std::thread::scope(|scope| {
@@ -200,20 +202,23 @@ pub fn read_text(
                 }
             }
         });
-        parse_slices(receive, csv, schema, row_col, select, keep, finish)
+        parse_slices(receive, pass)
     })
 }
 
 /// The slices received, parsed in turn (see [`read_text`]).
 fn parse_slices(
     slices: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
-    csv: bool,
-    schema: SchemaRef,
-    row_col: &str,
-    select: &[Expr],
-    keep: Option<Expr>,
-    finish: &dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
+    pass: Pass,
 ) -> PolarsResult<Vec<DataFrame>> {
+    let Pass {
+        csv,
+        schema,
+        row_col,
+        select,
+        keep,
+        finish,
+    } = pass;
     let mut frames = Vec::new();
     let mut rows: IdxSize = 0;
     for slice in slices {

@@ -1112,18 +1112,15 @@ fn read_text(
     keep: Option<Expr>,
     finish: &dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
 ) -> PolarsResult<DataFrame> {
-    let csv = format == TableFormat::Csv;
-    let size = options.slice_bytes();
-    stack(slices::read_text(
-        &file.path,
-        csv,
-        size,
-        schema.clone(),
-        ROW_COL,
+    let pass = slices::Pass {
+        csv: format == TableFormat::Csv,
+        schema: schema.clone(),
+        row_col: ROW_COL,
         select,
         keep,
         finish,
-    )?)
+    };
+    stack(slices::read_text(&file.path, options.slice_bytes(), pass)?)
 }
 
 /// A JSON column's values that are not JSON, null elsewhere ([`Keep::Invalid`]).

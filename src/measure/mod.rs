@@ -292,21 +292,24 @@ fn script_totals(
     Ok((out, all))
 }
 
-fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>>> {
-    let sorted = metrics
+/// The rows naming a script, by script, then `time`, file and row (descending if `latest_first`).
+fn with_script_sorted(frame: &DataFrame, time: &str, latest_first: bool) -> LazyFrame {
+    let by = [col("script_uuid"), col(time), col("__file"), col("__row")];
+    let options = match latest_first {
+        true => {
+            SortMultipleOptions::default().with_order_descending_multi([false, true, true, true])
+        }
+        false => SortMultipleOptions::default(),
+    };
+    frame
         .clone()
         .lazy()
         .filter(col("script_uuid").is_not_null())
-        .sort_by_exprs(
-            [
-                col("script_uuid"),
-                col("execution_date"),
-                col("__file"),
-                col("__row"),
-            ],
-            Default::default(),
-        )
-        .collect()?;
+        .sort_by_exprs(by, options)
+}
+
+fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>>> {
+    let sorted = with_script_sorted(metrics, "execution_date", false).collect()?;
     // As text: the file column is a dictionary column.
     let text = |name: &str| crate::load::tables::text_column(&sorted, name);
     let int = |name: &str| {
@@ -330,32 +333,41 @@ fn executions(metrics: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<Execution>
         int("__row")?,
     );
     let throughput = sorted.column("throughput_per_second")?.f64()?.clone();
-    let mut out: BTreeMap<Uuid, Vec<Execution>> = BTreeMap::new();
-    for i in 0..sorted.height() {
-        let Some(script) = scripts.get(i).and_then(|t| Uuid::parse_str(t).ok()) else {
-            continue;
-        };
-        out.entry(script).or_default().push(Execution {
-            execution_date: format_timestamp(dates.get(i).unwrap_or(0)),
-            id: ids.get(i).map(str::to_string),
-            entity_id: entities.get(i).and_then(|t| Uuid::parse_str(t).ok()),
-            error_details: errors.get(i).map(|text| {
-                serde_json::from_str(text)
-                    .unwrap_or_else(|_| serde_json::Value::String(text.into()))
-            }),
-            records_processed: processed.get(i).unwrap_or(0),
-            records_successful: successful.get(i).unwrap_or(0),
-            records_failed: failed.get(i).unwrap_or(0),
-            records_skipped: skipped.get(i).unwrap_or(0),
-            execution_time_ms: time.get(i).unwrap_or(0),
-            throughput_per_second: throughput.get(i),
-            file: files.get(i).unwrap_or_default().to_string(),
-            row: rows.get(i).unwrap_or(0),
-            run_id: runs.get(i).map(str::to_string),
-            final_run: finals.get(i).unwrap_or(true),
-        });
+    Ok(by_script(&scripts, |i| Execution {
+        execution_date: format_timestamp(dates.get(i).unwrap_or(0)),
+        id: ids.get(i).map(str::to_string),
+        entity_id: entities.get(i).and_then(|t| Uuid::parse_str(t).ok()),
+        error_details: errors.get(i).map(|text| {
+            serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.into()))
+        }),
+        records_processed: processed.get(i).unwrap_or(0),
+        records_successful: successful.get(i).unwrap_or(0),
+        records_failed: failed.get(i).unwrap_or(0),
+        records_skipped: skipped.get(i).unwrap_or(0),
+        execution_time_ms: time.get(i).unwrap_or(0),
+        throughput_per_second: throughput.get(i),
+        file: files.get(i).unwrap_or_default().to_string(),
+        row: rows.get(i).unwrap_or(0),
+        run_id: runs.get(i).map(str::to_string),
+        final_run: finals.get(i).unwrap_or(true),
+    }))
+}
+
+/// The rows whose `script_uuid` text is a UUID: each row's index and its script.
+fn script_rows(scripts: &StringChunked) -> impl Iterator<Item = (usize, Uuid)> + '_ {
+    (0..scripts.len()).filter_map(|i| Some((i, Uuid::parse_str(scripts.get(i)?).ok()?)))
+}
+
+/// An item made by `item` of each of the [`script_rows`], grouped by script in row order.
+fn by_script<T>(
+    scripts: &StringChunked,
+    mut item: impl FnMut(usize) -> T,
+) -> BTreeMap<Uuid, Vec<T>> {
+    let mut out: BTreeMap<Uuid, Vec<T>> = BTreeMap::new();
+    for (i, script) in script_rows(scripts) {
+        out.entry(script).or_default().push(item(i));
     }
-    Ok(out)
+    out
 }
 
 fn log_counts(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, LogCounts>> {
@@ -378,10 +390,7 @@ fn log_counts(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, LogCounts>> {
     let levels = counts.column("level")?.str()?;
     let n = counts.column("n")?.i64()?;
     let mut out: BTreeMap<Uuid, LogCounts> = BTreeMap::new();
-    for i in 0..counts.height() {
-        let Some(script) = scripts.get(i).and_then(|t| Uuid::parse_str(t).ok()) else {
-            continue;
-        };
+    for (i, script) in script_rows(scripts) {
         let entry = out.entry(script).or_default();
         let count = n.get(i).unwrap_or(0) as u64;
         entry.total += count;
@@ -397,19 +406,7 @@ fn log_counts(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, LogCounts>> {
 }
 
 fn recent_logs(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<LogEntry>>> {
-    let recent = logs
-        .clone()
-        .lazy()
-        .filter(col("script_uuid").is_not_null())
-        .sort_by_exprs(
-            [
-                col("script_uuid"),
-                col("timestamp"),
-                col("__file"),
-                col("__row"),
-            ],
-            SortMultipleOptions::default().with_order_descending_multi([false, true, true, true]),
-        )
+    let recent = with_script_sorted(logs, "timestamp", true)
         .group_by_stable([col("script_uuid")])
         .head(Some(RECENT_LOG_ENTRIES))
         .collect()?;
@@ -423,21 +420,14 @@ fn recent_logs(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<LogEntry>>> 
         text("context")?,
     );
     let times = recent.column("timestamp")?.i64()?.clone();
-    let mut out: BTreeMap<Uuid, Vec<LogEntry>> = BTreeMap::new();
-    for i in 0..recent.height() {
-        let Some(script) = scripts.get(i).and_then(|t| Uuid::parse_str(t).ok()) else {
-            continue;
-        };
-        out.entry(script).or_default().push(LogEntry {
-            timestamp: format_timestamp(times.get(i).unwrap_or(0)),
-            operation_type: ops.get(i).unwrap_or_default().to_ascii_uppercase(),
-            level: levels.get(i).unwrap_or_default().to_ascii_uppercase(),
-            message: messages.get(i).unwrap_or_default().to_string(),
-            user_id: users.get(i).map(str::to_string),
-            context: contexts.get(i).map(str::to_string),
-        });
-    }
-    Ok(out)
+    Ok(by_script(&scripts, |i| LogEntry {
+        timestamp: format_timestamp(times.get(i).unwrap_or(0)),
+        operation_type: ops.get(i).unwrap_or_default().to_ascii_uppercase(),
+        level: levels.get(i).unwrap_or_default().to_ascii_uppercase(),
+        message: messages.get(i).unwrap_or_default().to_string(),
+        user_id: users.get(i).map(str::to_string),
+        context: contexts.get(i).map(str::to_string),
+    }))
 }
 
 fn domain_totals(inputs: &Inputs) -> BTreeMap<Domain, DomainTotals> {

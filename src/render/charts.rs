@@ -3,7 +3,8 @@
 //! pages show the same figures as a table beside it.
 
 use plotters::chart::MeshStyle;
-use plotters::coord::ranged1d::Ranged;
+use plotters::coord::ranged1d::{Ranged, SegmentedCoord};
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -39,6 +40,25 @@ fn house_style<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
         .axis_style(GREY)
         .light_line_style(TRANSPARENT)
         .bold_line_style(RGBColor(0xe0, 0xe0, 0xe0))
+}
+
+/// A chart on `root` with the house margin and label areas of the given sizes.
+fn chart_on<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    x_label_area: u32,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .margin(12)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(y_label_area);
+    builder
+}
+
+/// The top of a y axis: the largest value (at least 1) and a tenth more.
+fn headroom(values: impl Iterator<Item = f64>) -> f64 {
+    values.fold(0.0, f64::max).max(1.0) * 1.1
 }
 
 /// Draws with `draw` into a fresh SVG string and labels it for assistive technology.
@@ -83,6 +103,15 @@ fn finite(v: f64) -> f64 {
     }
 }
 
+/// The y axis labels: fractions as whole percentages when `percent`, else whole numbers.
+fn y_labels(percent: bool) -> fn(&f64) -> String {
+    if percent {
+        |v| format!("{:.0}%", v * 100.0)
+    } else {
+        |v| format!("{v:.0}")
+    }
+}
+
 /// The gap left and right of each of `n` bars: at most `most` pixels and a quarter of a
 /// bar's slot, so a crowded chart never draws a bar of negative width.
 fn side_margin(n: usize, most: u32) -> u32 {
@@ -93,6 +122,28 @@ fn finite_bars(bars: &[(String, f64, RGBColor)]) -> Vec<(String, f64, RGBColor)>
     bars.iter()
         .map(|(label, v, colour)| (label.clone(), finite(*v), *colour))
         .collect()
+}
+
+/// A chart whose x axis has one segment per bar.
+type BarChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
+
+/// Draws each bar from zero to its value in its colour, `margin` pixels in from each side.
+fn draw_bars(chart: &mut BarChart, bars: &[(String, f64, RGBColor)], margin: u32) -> DrawResult {
+    // Rectangles drawn in order, not plotters' Histogram: its HashMap makes the SVG's
+    // element order differ between runs, and output must be byte-identical.
+    chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, colour))| {
+        let mut bar = Rectangle::new(
+            [
+                (SegmentValue::Exact(i), 0.0),
+                (SegmentValue::Exact(i + 1), *value),
+            ],
+            colour.filled(),
+        );
+        bar.set_margin(0, 0, margin, margin);
+        bar
+    }))?;
+    Ok(())
 }
 
 /// Vertical bars, one per label, coloured one by one.
@@ -111,10 +162,7 @@ pub fn bars(
     };
     svg(title, desc, |root| {
         let n = bars.len().max(1);
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(52)
+        let mut chart = chart_on(root, 36, 52)
             .build_cartesian_2d((0..n.max(2) - 1).into_segmented(), 0f64..y_max.max(1e-9))?;
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
@@ -122,13 +170,7 @@ pub fn bars(
             }
             SegmentValue::Last => String::new(),
         };
-        let y_text = |v: &f64| {
-            if percent {
-                format!("{:.0}%", v * 100.0)
-            } else {
-                format!("{v:.0}")
-            }
-        };
+        let y_text = y_labels(percent);
         let mut mesh = chart.configure_mesh();
         house_style(&mut mesh, 12)
             .disable_x_mesh()
@@ -136,20 +178,7 @@ pub fn bars(
             .x_label_formatter(&label_of)
             .y_label_formatter(&y_text);
         mesh.draw()?;
-        // Rectangles drawn in order, not plotters' Histogram: its HashMap makes the SVG's
-        // element order differ between runs, and output must be byte-identical.
-        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, colour))| {
-            let mut bar = Rectangle::new(
-                [
-                    (SegmentValue::Exact(i), 0.0),
-                    (SegmentValue::Exact(i + 1), *value),
-                ],
-                colour.filled(),
-            );
-            bar.set_margin(0, 0, side_margin(n, 12), side_margin(n, 12));
-            bar
-        }))?;
-        Ok(())
+        draw_bars(&mut chart, bars, side_margin(n, 12))
     })
 }
 
@@ -159,10 +188,7 @@ pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> Stri
     svg(title, desc, |root| {
         let n = bars.len().max(1);
         let reach = bars.iter().map(|b| b.1.abs()).fold(0.0, f64::max).max(0.01) * 1.15;
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(60)
+        let mut chart = chart_on(root, 44, 60)
             .build_cartesian_2d((0..n.max(2) - 1).into_segmented(), -reach..reach)?;
         let label_of = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if n <= 12 => {
@@ -177,18 +203,7 @@ pub fn deltas(title: &str, desc: &str, bars: &[(String, f64, RGBColor)]) -> Stri
             .x_label_formatter(&label_of)
             .y_label_formatter(&|v| format!("{:+.1}%", v * 100.0));
         mesh.draw()?;
-        chart.draw_series(bars.iter().enumerate().map(|(i, (_, value, colour))| {
-            let mut bar = Rectangle::new(
-                [
-                    (SegmentValue::Exact(i), 0.0),
-                    (SegmentValue::Exact(i + 1), *value),
-                ],
-                colour.filled(),
-            );
-            bar.set_margin(0, 0, side_margin(n, 6), side_margin(n, 6));
-            bar
-        }))?;
-        Ok(())
+        draw_bars(&mut chart, bars, side_margin(n, 6))
     })
 }
 
@@ -219,19 +234,9 @@ pub fn trend(
         let y_max = if percent {
             1.0
         } else {
-            series
-                .iter()
-                .flat_map(|s| s.2.iter().flatten())
-                .cloned()
-                .fold(0.0, f64::max)
-                .max(1.0)
-                * 1.1
+            headroom(series.iter().flat_map(|s| s.2.iter().flatten()).cloned())
         };
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(32)
-            .y_label_area_size(56)
-            .build_cartesian_2d(1f64..n as f64, 0f64..y_max)?;
+        let mut chart = chart_on(root, 32, 56).build_cartesian_2d(1f64..n as f64, 0f64..y_max)?;
         let label_of = |v: &f64| {
             let i = v.round() as usize;
             if (v - v.round()).abs() < 1e-9 && i >= 1 {
@@ -240,13 +245,7 @@ pub fn trend(
                 String::new()
             }
         };
-        let y_text = |v: &f64| {
-            if percent {
-                format!("{:.0}%", v * 100.0)
-            } else {
-                format!("{v:.0}")
-            }
-        };
+        let y_text = y_labels(percent);
         let mut mesh = chart.configure_mesh();
         house_style(&mut mesh, 11)
             .x_labels(labels.len().clamp(2, 6))
@@ -260,26 +259,49 @@ pub fn trend(
                 .enumerate()
                 .filter_map(|(i, v)| v.map(|v| ((i + 1) as f64, v)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    colour.stroke_width(2),
-                ))?
-                .label(name.as_str())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 4), (x + 10, y + 4)], colour.filled())
-                });
-            chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+            dotted_line(&mut chart, &points, colour, Some(name))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .label_font(("sans-serif", 11).into_font().color(&TEXT))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 11)
     })
+}
+
+/// A chart whose axes are both continuous.
+type PlainChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Draws `points` as a line with a dot on each point; a `label` names the line in the legend.
+fn dotted_line(
+    chart: &mut PlainChart,
+    points: &[(f64, f64)],
+    colour: RGBColor,
+    label: Option<&str>,
+) -> DrawResult {
+    let line = chart.draw_series(LineSeries::new(
+        points.iter().copied(),
+        colour.stroke_width(2),
+    ))?;
+    if let Some(label) = label {
+        line.label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 10, y + 4)], colour.filled()));
+    }
+    chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
+    Ok(())
+}
+
+/// Draws the legend of the labelled series at `position`, in the house style.
+fn draw_legend<'a, 'b: 'a>(
+    chart: &mut PlainChart<'a, 'b>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .label_font(("sans-serif", font_size).into_font().color(&TEXT))
+        .draw()?;
+    Ok(())
 }
 
 /// Axis labels for execution numbers: whole numbers only, blank between them.
@@ -296,13 +318,9 @@ pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String
     let values: &[f64] = &values.iter().map(|v| finite(*v)).collect::<Vec<_>>();
     let values_len = values.len().max(2);
     svg(title, desc, |root| {
-        let y_max = values.iter().cloned().fold(0.0, f64::max).max(1.0) * 1.1;
+        let y_max = headroom(values.iter().cloned());
         let x_max = values.len().max(2) as f64;
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(32)
-            .y_label_area_size(64)
-            .build_cartesian_2d(1f64..x_max, 0f64..y_max)?;
+        let mut chart = chart_on(root, 32, 64).build_cartesian_2d(1f64..x_max, 0f64..y_max)?;
         let mut mesh = chart.configure_mesh();
         house_style(&mut mesh, 12)
             .x_desc("execution")
@@ -315,12 +333,7 @@ pub fn line(title: &str, desc: &str, values: &[f64], colour: RGBColor) -> String
             .enumerate()
             .map(|(i, v)| ((i + 1) as f64, *v))
             .collect();
-        chart.draw_series(LineSeries::new(
-            points.iter().copied(),
-            colour.stroke_width(2),
-        ))?;
-        chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, colour.filled())))?;
-        Ok(())
+        dotted_line(&mut chart, &points, colour, None)
     })
 }
 
@@ -366,13 +379,10 @@ pub fn ranges(
         .collect();
     let axis = Executions::Bins(firsts);
     svg(title, desc, |root| {
-        let y_max = bins.iter().map(|b| b.2).fold(0.0, f64::max).max(1.0) * 1.1;
+        let y_max = headroom(bins.iter().map(|b| b.2));
         let x_max = bins.len().max(2) as f64;
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(32)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.5f64..(x_max + 0.5), 0f64..y_max)?;
+        let mut chart =
+            chart_on(root, 32, 64).build_cartesian_2d(0.5f64..(x_max + 0.5), 0f64..y_max)?;
         let mut mesh = chart.configure_mesh();
         let label = |v: &f64| axis.label(v);
         house_style(&mut mesh, 12)
@@ -415,21 +425,14 @@ pub fn stacked(
         .collect::<Vec<_>>();
     svg(title, desc, |root| {
         let n = series.first().map(|s| s.2.len()).unwrap_or(0).max(1);
-        let y_max = (0..n)
-            .map(|i| {
-                series
-                    .iter()
-                    .map(|s| s.2.get(i).copied().unwrap_or(0.0))
-                    .sum::<f64>()
-            })
-            .fold(0.0, f64::max)
-            .max(1.0)
-            * 1.1;
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(32)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.5f64..(n as f64 + 0.5), 0f64..y_max)?;
+        let y_max = headroom((0..n).map(|i| {
+            series
+                .iter()
+                .map(|s| s.2.get(i).copied().unwrap_or(0.0))
+                .sum::<f64>()
+        }));
+        let mut chart =
+            chart_on(root, 32, 64).build_cartesian_2d(0.5f64..(n as f64 + 0.5), 0f64..y_max)?;
         let mut mesh = chart.configure_mesh();
         let label = |v: &f64| axis.label(v);
         house_style(&mut mesh, 12)
@@ -462,14 +465,7 @@ pub fn stacked(
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
                 });
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .label_font(("sans-serif", 12).into_font().color(&TEXT))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 12)
     })
 }
 

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use serde::Serialize;
 use tera::{Context, Tera, Value};
-use walkdir::WalkDir;
 
 use super::{assets, charts, noun, pages, RenderError};
 use crate::model::{Category, Status};
@@ -130,25 +129,21 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
                 message: "templates folder not found".into(),
             });
         }
-        for entry in WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.map_err(|e| RenderError::Templates {
-                path: dir.to_path_buf(),
-                message: e.to_string(),
-            })?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let walk_error = |e: walkdir::Error| RenderError::Templates {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        };
+        for found in crate::walk::files(dir, walk_error) {
+            let (path, relative) = found?;
             let name = relative
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            let text =
-                std::fs::read_to_string(entry.path()).map_err(|e| RenderError::Templates {
-                    path: entry.path().to_path_buf(),
-                    message: e.to_string(),
-                })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| RenderError::Templates {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             user.insert(name, text);
         }
     }
@@ -580,20 +575,16 @@ fn script_charts(script: &ScriptView) -> pages::Charts {
     };
     out.insert(
         "outcomes",
-        charts::stacked(
+        outcomes_chart(
             "Records per execution",
             &format!(
                 "{n} {}; successful, failed and skipped records, listed in the executions table",
                 noun(n as u64, "execution", "executions")
             ),
-            &[
-                (
-                    "successful",
-                    charts::GREEN,
-                    series(|x| x.records_successful),
-                ),
-                ("failed", charts::RED, series(|x| x.records_failed)),
-                ("skipped", charts::GREY, series(|x| x.records_skipped)),
+            [
+                series(|x| x.records_successful),
+                series(|x| x.records_failed),
+                series(|x| x.records_skipped),
             ],
             charts::Executions::Each,
         ),
@@ -630,18 +621,37 @@ fn binned_charts(script: &ScriptView) -> pages::Charts {
     };
     out.insert(
         "outcomes",
-        charts::stacked(
+        outcomes_chart(
             "Records per bin of executions",
             &format!("{about}; successful, failed and skipped records summed"),
-            &[
-                ("successful", charts::GREEN, series(|b| b.successful)),
-                ("failed", charts::RED, series(|b| b.failed)),
-                ("skipped", charts::GREY, series(|b| b.skipped)),
+            [
+                series(|b| b.successful),
+                series(|b| b.failed),
+                series(|b| b.skipped),
             ],
             charts::Executions::Bins(&firsts),
         ),
     );
     out
+}
+
+/// Successful, failed and skipped records stacked in their colours along `axis`.
+fn outcomes_chart(
+    title: &str,
+    desc: &str,
+    [successful, failed, skipped]: [Vec<f64>; 3],
+    axis: charts::Executions,
+) -> String {
+    charts::stacked(
+        title,
+        desc,
+        &[
+            ("successful", charts::GREEN, successful),
+            ("failed", charts::RED, failed),
+            ("skipped", charts::GREY, skipped),
+        ],
+        axis,
+    )
 }
 
 /// The pages listing a script's executions, [`EXECUTIONS_PER_PAGE`] each: the first is the
@@ -718,6 +728,7 @@ fn script_pages(
 /// Every execution of a script as CSV. A text that a spreadsheet would run as a formula
 /// (`=`, `+`, `-`, `@`, tab or carriage return first) is written with a `'` before it.
 fn executions_csv(executions: &[crate::measure::Execution]) -> Result<Vec<u8>, RenderError> {
+    use crate::measure::Execution;
     use polars::prelude::*;
     fn text(value: &str) -> String {
         if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -726,72 +737,45 @@ fn executions_csv(executions: &[crate::measure::Execution]) -> Result<Vec<u8>, R
             value.to_string()
         }
     }
-    let column = |name: &str, values: Vec<i64>| Column::new(name.into(), values);
-    let mut frame = DataFrame::new_infer_height(vec![
-        column("number", (1..=executions.len() as i64).collect()),
+    /// A column of the CSV: each execution's `value`.
+    fn column<T>(name: &str, executions: &[Execution], value: impl Fn(&Execution) -> T) -> Column
+    where
+        Series: NamedFrom<Vec<T>, [T]>,
+    {
         Column::new(
-            "execution_date".into(),
-            executions
-                .iter()
-                .map(|x| x.execution_date.clone())
-                .collect::<Vec<_>>(),
-        ),
-        column(
-            "records_processed",
-            executions.iter().map(|x| x.records_processed).collect(),
-        ),
-        column(
-            "records_successful",
-            executions.iter().map(|x| x.records_successful).collect(),
-        ),
-        column(
-            "records_failed",
-            executions.iter().map(|x| x.records_failed).collect(),
-        ),
-        column(
-            "records_skipped",
-            executions.iter().map(|x| x.records_skipped).collect(),
-        ),
-        column(
-            "execution_time_ms",
-            executions.iter().map(|x| x.execution_time_ms).collect(),
-        ),
-        Column::new(
-            "throughput_per_second".into(),
-            executions
-                .iter()
-                .map(|x| x.throughput_per_second)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "run_id".into(),
-            executions
-                .iter()
-                .map(|x| x.run_id.as_deref().map(text))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "final_run".into(),
-            executions.iter().map(|x| x.final_run).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "file".into(),
-            executions.iter().map(|x| text(&x.file)).collect::<Vec<_>>(),
-        ),
-        column("row", executions.iter().map(|x| x.row).collect()),
-    ])
-    .map_err(|e| RenderError::Encode {
+            name.into(),
+            executions.iter().map(value).collect::<Vec<_>>(),
+        )
+    }
+    let encode_error = |e: PolarsError| RenderError::Encode {
         what: "executions CSV".into(),
         message: e.to_string(),
-    })?;
+    };
+    let mut frame = DataFrame::new_infer_height(vec![
+        Column::new(
+            "number".into(),
+            (1..=executions.len() as i64).collect::<Vec<_>>(),
+        ),
+        column("execution_date", executions, |x| x.execution_date.clone()),
+        column("records_processed", executions, |x| x.records_processed),
+        column("records_successful", executions, |x| x.records_successful),
+        column("records_failed", executions, |x| x.records_failed),
+        column("records_skipped", executions, |x| x.records_skipped),
+        column("execution_time_ms", executions, |x| x.execution_time_ms),
+        column("throughput_per_second", executions, |x| {
+            x.throughput_per_second
+        }),
+        column("run_id", executions, |x| x.run_id.as_deref().map(text)),
+        column("final_run", executions, |x| x.final_run),
+        column("file", executions, |x| text(&x.file)),
+        column("row", executions, |x| x.row),
+    ])
+    .map_err(encode_error)?;
     let mut bytes = Vec::new();
     CsvWriter::new(&mut bytes)
         .include_header(true)
         .finish(&mut frame)
-        .map_err(|e| RenderError::Encode {
-            what: "executions CSV".into(),
-            message: e.to_string(),
-        })?;
+        .map_err(encode_error)?;
     Ok(bytes)
 }
 

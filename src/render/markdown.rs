@@ -5,6 +5,7 @@ use crate::model::Severity;
 use crate::report::Report;
 
 use super::html::{format_count, format_percent};
+use super::markdown_table;
 
 /// Escapes the characters that would break a Markdown table cell or add markup.
 fn cell(text: &str) -> String {
@@ -51,59 +52,83 @@ pub fn render(report: &Report, site_link: &str) -> String {
         }
         out.push('\n');
     }
-    out.push_str("| Figure | Value |\n|---|---|\n");
-    out.push_str(&match &report.unlinked {
+    let records = match &report.unlinked {
         Some(u) => format!(
-            "| Records migrated | not measured: no legacy table is linked to an entity or a script ({} legacy {} in {} {}) |\n",
+            "not measured: no legacy table is linked to an entity or a script ({} legacy {} in {} {})",
             format_count(u.rows),
             super::noun(u.rows.unsigned_abs(), "row", "rows"),
             format_count(u.tables as i64),
             super::noun(u.tables, "table", "tables"),
         ),
         None => format!(
-            "| Records migrated | {} ({} of {}) |\n",
+            "{} ({} of {})",
             format_percent(report.coverage()),
             format_count(s.migrated_records),
             format_count(s.total_records)
         ),
-    });
-    out.push_str(&format!(
-        "| Overall success rate | {} |\n",
-        format_percent(s.overall_success_rate)
+    };
+    out.push_str(&markdown_table(
+        [("Figure", false), ("Value", false)],
+        [
+            ["Records migrated".into(), records],
+            [
+                "Overall success rate".into(),
+                format_percent(s.overall_success_rate),
+            ],
+            [
+                "Scripts complete".into(),
+                format!("{} / {}", s.completed_scripts, s.total_scripts),
+            ],
+            [
+                "Findings".into(),
+                format!(
+                    "{} errors · {} warnings · {} info",
+                    f.error, f.warning, f.info
+                ),
+            ],
+        ],
     ));
-    out.push_str(&format!(
-        "| Scripts complete | {} / {} |\n",
-        s.completed_scripts, s.total_scripts
+    out.push('\n');
+    out.push_str(&markdown_table(
+        [
+            ("Domain", false),
+            ("Coverage", false),
+            ("Migrated", true),
+            ("Total", true),
+        ],
+        report.domains.iter().map(|d| {
+            [
+                d.name.to_string(),
+                format_percent(d.coverage_percentage),
+                format_count(d.migrated_records),
+                format_count(d.total_records),
+            ]
+        }),
     ));
-    out.push_str(&format!(
-        "| Findings | {} errors · {} warnings · {} info |\n\n",
-        f.error, f.warning, f.info
-    ));
-    out.push_str("| Domain | Coverage | Migrated | Total |\n|---|---|---:|---:|\n");
-    for d in &report.domains {
-        out.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            d.name,
-            format_percent(d.coverage_percentage),
-            format_count(d.migrated_records),
-            format_count(d.total_records)
-        ));
-    }
     let failing: Vec<_> = report
         .rule_counts
         .iter()
         .filter(|(_, c)| c.severity >= Severity::Warning)
-        .map(|(rule, c)| (rule.as_str(), c.severity, c.findings, c.violations))
+        .map(|(rule, c)| {
+            [
+                format!("`{}`", rule.as_str()),
+                c.severity.as_str().to_string(),
+                c.findings.to_string(),
+                format_count(c.violations as i64),
+            ]
+        })
         .collect();
     if !failing.is_empty() {
-        out.push_str("\n### Failing rules\n\n| Rule | Severity | Findings | Violations |\n|---|---|---:|---:|\n");
-        for (rule, severity, n, count) in failing {
-            out.push_str(&format!(
-                "| `{rule}` | {} | {n} | {} |\n",
-                severity.as_str(),
-                format_count(count as i64)
-            ));
-        }
+        out.push_str("\n### Failing rules\n\n");
+        out.push_str(&markdown_table(
+            [
+                ("Rule", false),
+                ("Severity", false),
+                ("Findings", true),
+                ("Violations", true),
+            ],
+            failing,
+        ));
     }
     out.push_str(&format!("\n[Full report]({})\n", link_target(site_link)));
     super::sanitize::xml_text(&out).into_owned()

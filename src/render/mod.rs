@@ -34,6 +34,20 @@ pub enum RenderError {
 
 pub use crate::model::noun;
 
+/// A Markdown table of `rows` under `columns` (each a heading and whether it is right-aligned).
+pub fn markdown_table<const N: usize>(
+    columns: [(&str, bool); N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    let headings = columns.map(|(heading, _)| heading);
+    let aligns = columns.map(|(_, right)| if right { "---:" } else { "---" });
+    let mut out = format!("| {} |\n|{}|\n", headings.join(" | "), aligns.join("|"));
+    for row in rows {
+        out.push_str(&format!("| {} |\n", row.join(" | ")));
+    }
+    out
+}
+
 /// Renders the whole site; with `contexts`, each page's template context goes there as JSON
 /// too (`--dump-context`).
 pub fn render(

@@ -212,16 +212,17 @@ fn scripts_on_disk(inputs: &Inputs, disk: &ScriptsOnDisk, findings: &mut Vec<Fin
         })
         .map(|f| file_sample(format!("{}/{}", disk.root_name, f.display()), Vec::new()))
         .collect();
-    let n = unaccounted.len();
     findings.extend(list_finding(
         RuleId::CoverageScriptsUnaccounted,
         Subject::new("file", &disk.root_name),
         unaccounted,
-        format!(
-            "{n} {} on disk {} no manifest",
-            noun(n as u64, "script", "scripts"),
-            noun(n as u64, "has", "have")
-        ),
+        |n| {
+            format!(
+                "{n} {} on disk {} no manifest",
+                noun(n, "script", "scripts"),
+                noun(n, "has", "have")
+            )
+        },
     ));
     let missing: Vec<Sample> = inputs
         .scripts
@@ -237,12 +238,11 @@ fn scripts_on_disk(inputs: &Inputs, disk: &ScriptsOnDisk, findings: &mut Vec<Fin
             )
         })
         .collect();
-    let n = missing.len();
     findings.extend(list_finding(
         RuleId::CoverageScriptsMissingOnDisk,
         Subject::new("file", &disk.root_name),
         missing,
-        format!("{n} script manifests have no file in {}", disk.root_name),
+        |n| format!("{n} script manifests have no file in {}", disk.root_name),
     ));
 }
 

@@ -38,25 +38,9 @@ pub fn check(
     for f in crate::measure::missing::frames(&measures.missing_sets)? {
         let table = &f.table;
         let total = inputs.source_id_count(table);
-        if f.owners.is_empty() {
-            findings.extend(counted_finding(
-                RuleId::MissingMappingUnmapped,
-                Subject::new("table", table),
-                f.unmapped,
-                Some(f.unmapped_rows),
-                &["id"],
-                &["id"],
-                options,
-                |n| {
-                    format!(
-                        "no entity with an entity_type has legacy_table {table}: none of its {n} ids can be traced"
-                    )
-                },
-            )?);
-            continue;
-        }
         let types = f.entity_types.join(", ");
         let owners = f.owners.join(", ");
+        let traced = !f.owners.is_empty();
         findings.extend(counted_finding(
             RuleId::MissingMappingUnmapped,
             Subject::new("table", table),
@@ -65,8 +49,18 @@ pub fn check(
             &["id"],
             &["id"],
             options,
-            |n| format!("{n} of {total} legacy ids in {table} have no {types} mapping (entity {owners})"),
+            |n| match traced {
+                true => format!(
+                    "{n} of {total} legacy ids in {table} have no {types} mapping (entity {owners})"
+                ),
+                false => format!(
+                    "no entity with an entity_type has legacy_table {table}: none of its {n} ids can be traced"
+                ),
+            },
         )?);
+        if !traced {
+            continue;
+        }
         findings.extend(counted_finding(
             RuleId::MissingMappingOrphan,
             Subject::new("table", table),

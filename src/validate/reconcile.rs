@@ -226,37 +226,24 @@ impl<'a> Counts<'a> {
     // first entity by name, against the sum of its members' counts); untagged metrics rows
     // belong to their script's entity only when the script has exactly one.
 
+    /// The entities `member` keeps, first by name.
+    fn group(&self, member: impl Fn(&Entity) -> bool) -> Vec<&'a Entity> {
+        first_by_name(self.inputs.entities.iter().filter(|o| member(o)).collect())
+    }
+
     /// The entities on `e`'s legacy table, first by name.
     fn table_group(&self, e: &Entity) -> Vec<&'a Entity> {
-        first_by_name(
-            self.inputs
-                .entities
-                .iter()
-                .filter(|o| table_key(&o.legacy_table) == table_key(&e.legacy_table))
-                .collect(),
-        )
+        self.group(|o| table_key(&o.legacy_table) == table_key(&e.legacy_table))
     }
 
     /// The entities writing `e`'s target table, first by name.
     fn target_group(&self, e: &Entity) -> Vec<&'a Entity> {
-        first_by_name(
-            self.inputs
-                .entities
-                .iter()
-                .filter(|o| table_key(&o.target_table) == table_key(&e.target_table))
-                .collect(),
-        )
+        self.group(|o| table_key(&o.target_table) == table_key(&e.target_table))
     }
 
     /// The entities of `e`'s entity_type, first by name.
     fn type_group(&self, e: &Entity) -> Vec<&'a Entity> {
-        first_by_name(
-            self.inputs
-                .entities
-                .iter()
-                .filter(|o| o.entity_type.is_some() && o.entity_type == e.entity_type)
-                .collect(),
-        )
+        self.group(|o| o.entity_type.is_some() && o.entity_type == e.entity_type)
     }
 
     /// How many entities a script migrates.

@@ -13,18 +13,19 @@ pub(super) fn file_sample(file: String, fields: Vec<Field>) -> Sample {
     }
 }
 
-/// One finding listing `items`, each a violation, or `None` when there are none.
+/// One finding listing `items`, each a violation, its message given their count; `None` if none.
 pub(super) fn list_finding(
     rule_id: RuleId,
     subject: Subject,
     items: Vec<Sample>,
-    message: String,
+    message: impl FnOnce(u64) -> String,
 ) -> Option<Finding> {
     if items.is_empty() {
         return None;
     }
-    let mut finding = Finding::new(rule_id, subject, message);
-    finding.count = items.len() as u64;
+    let count = items.len() as u64;
+    let mut finding = Finding::new(rule_id, subject, message(count));
+    finding.count = count;
     finding.samples = items;
     Some(finding)
 }

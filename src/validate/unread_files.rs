@@ -39,23 +39,23 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
             _ => None,
         })
         .collect();
-    let skipped_n = skipped.len();
     findings.extend(list_finding(
         RuleId::LoadFileSkipped,
         Subject::new("file", &inputs.data_dir_name),
         skipped,
-        format!("{skipped_n} entries in the data folder are not regular files and were not read"),
+        |n| format!("{n} entries in the data folder are not regular files and were not read"),
     ));
-    let n = unknown.len();
     findings.extend(list_finding(
         RuleId::LoadFileUnknown,
         Subject::new("file", &inputs.data_dir_name),
         unknown,
-        format!(
-            "{n} {} in the data folder {} not part of the input contract and {} not read",
-            crate::model::noun(n as u64, "file", "files"),
-            crate::model::noun(n as u64, "is", "are"),
-            crate::model::noun(n as u64, "was", "were")
-        ),
+        |n| {
+            format!(
+                "{n} {} in the data folder {} not part of the input contract and {} not read",
+                crate::model::noun(n, "file", "files"),
+                crate::model::noun(n, "is", "are"),
+                crate::model::noun(n, "was", "were")
+            )
+        },
     ));
 }

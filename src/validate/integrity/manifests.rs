@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::load::Inputs;
 use crate::measure::Measures;
 use crate::model::Origin;
+use crate::validate::shared::list_finding;
 use crate::validate::{Field, Finding, RuleId, Sample, Subject};
 
 crate::validate::registry::declare_rules! {
@@ -55,6 +56,17 @@ pub(super) fn sample(origin: &Origin, fields: &[(&str, String)]) -> Sample {
             })
             .collect(),
     }
+}
+
+/// The items whose key another item shares, grouped by key in key order, each group in item order.
+pub(super) fn shared_by<K: Ord, V>(
+    items: impl IntoIterator<Item = (K, V)>,
+) -> impl Iterator<Item = (K, Vec<V>)> {
+    let mut by_key: BTreeMap<K, Vec<V>> = BTreeMap::new();
+    for (key, item) in items {
+        by_key.entry(key).or_default().push(item);
+    }
+    by_key.into_iter().filter(|(_, group)| group.len() > 1)
 }
 
 /// Runs the manifest rules, one phase each, adding their findings in this order (the
@@ -156,61 +168,49 @@ fn script_records(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Findi
 
 /// `integrity.entity.shared_entity_type`: entity types that several entities declare.
 fn shared_entity_types(inputs: &Inputs, findings: &mut Vec<Finding>) {
-    let mut by_type: BTreeMap<&str, Vec<&crate::model::Entity>> = BTreeMap::new();
-    for entity in &inputs.entities {
-        if let Some(entity_type) = entity.entity_type.as_deref() {
-            by_type.entry(entity_type).or_default().push(entity);
-        }
-    }
-    for (entity_type, shared) in by_type.into_iter().filter(|(_, e)| e.len() > 1) {
-        let mut finding = Finding::new(
+    let typed = inputs
+        .entities
+        .iter()
+        .filter_map(|e| Some((e.entity_type.as_deref()?, e)));
+    for (entity_type, shared) in shared_by(typed) {
+        let names: Vec<&str> = shared.iter().map(|e| e.name.as_str()).collect();
+        findings.extend(list_finding(
             RuleId::IntegrityEntitySharedEntityType,
             Subject::new("entity", shared[0].name.as_str()).with_id(shared[0].id),
-            format!(
-                "{} entities declare entity_type {entity_type}: {}",
-                shared.len(),
-                shared
-                    .iter()
-                    .map(|e| e.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-        finding.count = shared.len() as u64;
-        finding.samples = shared
-            .iter()
-            .map(|e| {
-                sample(
-                    &e.origin,
-                    &[
-                        ("name", e.name.clone()),
-                        ("entity_type", entity_type.to_string()),
-                    ],
+            shared
+                .iter()
+                .map(|e| {
+                    sample(
+                        &e.origin,
+                        &[
+                            ("name", e.name.clone()),
+                            ("entity_type", entity_type.to_string()),
+                        ],
+                    )
+                })
+                .collect(),
+            |n| {
+                format!(
+                    "{n} entities declare entity_type {entity_type}: {}",
+                    names.join(", ")
                 )
-            })
-            .collect();
-        findings.push(finding);
+            },
+        ));
     }
 }
 
 /// `integrity.domain.duplicate_name`: domains listed more than once.
 fn duplicate_domain_names(inputs: &Inputs, findings: &mut Vec<Finding>) {
-    let mut by_name: BTreeMap<_, Vec<&Origin>> = BTreeMap::new();
-    for domain in &inputs.domains {
-        by_name.entry(domain.name).or_default().push(&domain.origin);
-    }
-    for (name, origins) in by_name.into_iter().filter(|(_, o)| o.len() > 1) {
-        let mut finding = Finding::new(
+    for (name, origins) in shared_by(inputs.domains.iter().map(|d| (d.name, &d.origin))) {
+        findings.extend(list_finding(
             RuleId::IntegrityDomainDuplicateName,
             Subject::new("domain", name.as_str()),
-            format!("domain {name} is listed {} times", origins.len()),
-        );
-        finding.count = origins.len() as u64;
-        finding.samples = origins
-            .iter()
-            .map(|o| sample(o, &[("name", name.to_string())]))
-            .collect();
-        findings.push(finding);
+            origins
+                .iter()
+                .map(|o| sample(o, &[("name", name.to_string())]))
+                .collect(),
+            |n| format!("domain {name} is listed {n} times"),
+        ));
     }
 }
 
@@ -302,32 +302,25 @@ fn duplicates<'a>(
     records: impl Iterator<Item = (uuid::Uuid, &'a str, &'a Origin)>,
     findings: &mut Vec<Finding>,
 ) {
-    let mut by_key: BTreeMap<String, Vec<(&'a str, &'a Origin)>> = BTreeMap::new();
-    for (id, name, origin) in records {
-        by_key
-            .entry(format!("id {id}"))
-            .or_default()
-            .push((name, origin));
-        by_key
-            .entry(format!("name {name}"))
-            .or_default()
-            .push((name, origin));
-    }
-    for (key, found) in by_key.into_iter().filter(|(_, f)| f.len() > 1) {
+    let keyed = records.flat_map(|(id, name, origin)| {
+        [
+            (format!("id {id}"), (name, origin)),
+            (format!("name {name}"), (name, origin)),
+        ]
+    });
+    for (key, found) in shared_by(keyed) {
         // Records with one name share its derived id too: the name finding says it all.
         if key.starts_with("id ") && found.iter().all(|(n, _)| *n == found[0].0) {
             continue;
         }
-        let mut finding = Finding::new(
+        findings.extend(list_finding(
             RuleId::IntegrityManifestDuplicate,
             Subject::new(kind, found[0].0),
-            format!("{} {kind} records share the {key}", found.len()),
-        );
-        finding.count = found.len() as u64;
-        finding.samples = found
-            .iter()
-            .map(|(name, origin)| sample(origin, &[("name", name.to_string())]))
-            .collect();
-        findings.push(finding);
+            found
+                .iter()
+                .map(|(name, origin)| sample(origin, &[("name", name.to_string())]))
+                .collect(),
+            |n| format!("{n} {kind} records share the {key}"),
+        ));
     }
 }

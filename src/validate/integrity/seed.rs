@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::manifests::sample;
+use super::manifests::{sample, shared_by};
 use crate::load::{table_key, Inputs, Inventory};
 use crate::measure::Measures;
+use crate::validate::shared::list_finding;
 use crate::validate::{Field, Finding, RuleId, Sample, Subject};
 
 crate::validate::registry::declare_rules! {
@@ -56,22 +57,16 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
 
 /// `integrity.domain.duplicate_id`: domains that share an id.
 fn duplicate_domain_ids(inputs: &Inputs, findings: &mut Vec<Finding>) {
-    let mut ids: BTreeMap<uuid::Uuid, Vec<&crate::model::DataDomain>> = BTreeMap::new();
-    for d in &inputs.domains {
-        ids.entry(d.id).or_default().push(d);
-    }
-    for (id, domains) in ids.iter().filter(|(_, d)| d.len() > 1) {
-        let mut f = Finding::new(
+    for (id, domains) in shared_by(inputs.domains.iter().map(|d| (d.id, d))) {
+        findings.extend(list_finding(
             RuleId::IntegrityDomainDuplicateId,
             Subject::new("domain", id.to_string()),
-            format!("{} domains share the id {id}", domains.len()),
-        );
-        f.count = domains.len() as u64;
-        f.samples = domains
-            .iter()
-            .map(|d| sample(&d.origin, &[("name", d.name.to_string())]))
-            .collect();
-        findings.push(f);
+            domains
+                .iter()
+                .map(|d| sample(&d.origin, &[("name", d.name.to_string())]))
+                .collect(),
+            |n| format!("{n} domains share the id {id}"),
+        ));
     }
 }
 
