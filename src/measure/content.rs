@@ -252,49 +252,40 @@ fn equal(legacy: Expr, target: Expr, n: &Normalize) -> Expr {
 const LEGACY_KEY: &str = "__legacy_key";
 const TARGET_KEY: &str = "__target_key";
 
-fn compare(
-    inputs: &Inputs,
-    entity: &Entity,
-    declaration: &ContentDeclaration,
-    legacy_files: &[&InputFile],
-    target_files: &[&InputFile],
-) -> PolarsResult<ContentTable> {
-    let pairs: Vec<(&String, String, Normalize)> = declaration
-        .columns
-        .iter()
-        .map(|(legacy, pair)| {
-            (
-                legacy,
-                pair.target().to_string(),
-                pair.normalize(&declaration.normalize),
-            )
-        })
-        .collect();
-    // Each column once, though a key may also be compared or two pairs share a target.
-    let unique = |first: &String, rest: Vec<String>| -> Vec<String> {
-        let mut out = vec![first.clone()];
-        for name in rest {
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-        out
-    };
-    let legacy_wanted = unique(
-        &declaration.legacy_key,
-        pairs.iter().map(|p| p.0.clone()).collect(),
-    );
-    let target_wanted = unique(
-        &declaration.target_key,
-        pairs.iter().map(|p| p.1.clone()).collect(),
-    );
-    let legacy = side_rows(legacy_files, &legacy_wanted)?;
-    let target = side_rows(target_files, &target_wanted)?;
+/// One compared column pair, its normalisations resolved.
+struct Pair {
+    legacy: String,
+    target: String,
+    normalize: Normalize,
+}
 
-    // The entity's own mappings: legacy id as text, modern id as its halves.
+/// `first`, then each of `rest` once: a key may also be compared, two pairs may share a
+/// column.
+fn unique(first: &str, rest: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = vec![first.to_string()];
+    for name in rest {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// A one-row frame's whole-number column `name`.
+fn count_of(frame: &DataFrame, name: &str) -> PolarsResult<u64> {
+    Ok(frame
+        .column(name)?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0))
+}
+
+/// The entity's own mappings: legacy id as trimmed text, modern id as its halves.
+fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
     let entity_type = entity_type_key(entity.entity_type.as_deref().unwrap_or_default());
     let (hi, lo) = half_names("modern_id");
-    let mappings = inputs
+    inputs
         .mappings
         .clone()
         .lazy()
@@ -307,49 +298,59 @@ fn compare(
             trimmed_key(col("legacy_id").cast(DataType::String)).alias(LEGACY_KEY),
             col(hi.as_str()),
             col(lo.as_str()),
-        ]);
-    let key_text = trimmed_key(col(declaration.legacy_key.as_str()));
-    let legacy_lf = legacy
+        ])
+}
+
+/// The legacy rows: the key as the mappings hold it, each compared column as `l:<name>`.
+fn legacy_side(legacy: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
+    let columns = std::iter::once(col(LEGACY_KEY))
+        .chain(
+            pairs
+                .iter()
+                .map(|p| col(p.legacy.as_str()).alias(format!("l:{}", p.legacy))),
+        )
+        .collect::<Vec<_>>();
+    legacy
         .clone()
         .lazy()
-        .with_column(key_text.alias(LEGACY_KEY))
-        .select(
-            [col(LEGACY_KEY)]
-                .into_iter()
-                .chain(
-                    pairs
-                        .iter()
-                        .map(|(l, _, _)| col(l.as_str()).alias(format!("l:{l}"))),
-                )
-                .collect::<Vec<_>>(),
-        );
-    let target_lf = target
+        .with_column(trimmed_key(col(key)).alias(LEGACY_KEY))
+        .select(columns)
+}
+
+/// The target rows: the key's UUID halves and text, each compared column as `t:<name>`.
+fn target_side(target: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
+    let (hi, lo) = half_names("modern_id");
+    let half = |name: &str, alias: &str| col("__parts").struct_().field_by_name(name).alias(alias);
+    let columns = [
+        half("hi", &hi),
+        half("lo", &lo),
+        col(key).alias(TARGET_KEY),
+        lit(true).alias("__found"),
+    ]
+    .into_iter()
+    .chain(
+        pairs
+            .iter()
+            .map(|p| col(p.target.as_str()).alias(format!("t:{}", p.target))),
+    )
+    .collect::<Vec<_>>();
+    target
         .clone()
         .lazy()
-        .with_column(uuid_halves(col(declaration.target_key.as_str())).alias("__parts"))
-        .select(
-            [
-                col("__parts")
-                    .struct_()
-                    .field_by_name("hi")
-                    .alias(hi.as_str()),
-                col("__parts")
-                    .struct_()
-                    .field_by_name("lo")
-                    .alias(lo.as_str()),
-                col(declaration.target_key.as_str()).alias(TARGET_KEY),
-                lit(true).alias("__found"),
-            ]
-            .into_iter()
-            .chain(
-                pairs
-                    .iter()
-                    .map(|(_, t, _)| col(t.as_str()).alias(format!("t:{t}"))),
-            )
-            .collect::<Vec<_>>(),
-        );
-    // Each mapped legacy row with its target row (if found), once per mapping.
-    let joined = legacy_lf
+        .with_column(uuid_halves(col(key)).alias("__parts"))
+        .select(columns)
+}
+
+/// Each mapped legacy row with its target row (`__found` false where none), once per
+/// mapping, and whether each pair is equal (`eq:<i>`).
+fn joined(
+    legacy: LazyFrame,
+    mappings: LazyFrame,
+    target: LazyFrame,
+    pairs: &[Pair],
+) -> PolarsResult<DataFrame> {
+    let (hi, lo) = half_names("modern_id");
+    legacy
         .join(
             mappings,
             [col(LEGACY_KEY)],
@@ -357,7 +358,7 @@ fn compare(
             JoinArgs::new(JoinType::Inner),
         )
         .join(
-            target_lf,
+            target,
             [col(hi.as_str()), col(lo.as_str())],
             [col(hi.as_str()), col(lo.as_str())],
             JoinArgs::new(JoinType::Left),
@@ -366,10 +367,11 @@ fn compare(
             pairs
                 .iter()
                 .enumerate()
-                .map(|(i, (l, t, n))| {
+                .map(|(i, p)| {
+                    let n = &p.normalize;
                     equal(
-                        normal(col(format!("l:{l}")), n),
-                        normal(col(format!("t:{t}")), n),
+                        normal(col(format!("l:{}", p.legacy)), n),
+                        normal(col(format!("t:{}", p.target)), n),
                         n,
                     )
                     .alias(format!("eq:{i}"))
@@ -377,15 +379,19 @@ fn compare(
                 .collect::<Vec<_>>(),
         )
         .with_column(col("__found").fill_null(lit(false)))
-        .collect()?;
+        .collect()
+}
 
-    let per_row = joined
+/// Per legacy row: mapped, compared (every target found), intact (and every pair equal)
+/// or differing — summed, as a one-row frame.
+fn row_counts(joined: &DataFrame, pairs: usize) -> PolarsResult<DataFrame> {
+    joined
         .clone()
         .lazy()
         .group_by([col(LEGACY_KEY)])
         .agg([
             col("__found").all(true).alias("found"),
-            (0..pairs.len())
+            (0..pairs)
                 .map(|i| col(format!("eq:{i}")))
                 .fold(lit(true), |acc, e| acc.and(e))
                 .all(true)
@@ -397,20 +403,14 @@ fn compare(
             col("found").and(col("same")).sum().alias("intact"),
             col("found").and(col("same").not()).sum().alias("differs"),
         ])
-        .collect()?;
-    let count = |name: &str| -> PolarsResult<u64> {
-        Ok(per_row
-            .column(name)?
-            .cast(&DataType::UInt64)?
-            .u64()?
-            .get(0)
-            .unwrap_or(0))
-    };
-    let (mapped, compared) = (count("mapped")?, count("compared")?);
+        .collect()
+}
 
+/// Each pair's differing rows among those compared, and samples, lowest key first.
+fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnResult>> {
     let found = joined.clone().lazy().filter(col("__found"));
     let mut columns = Vec::new();
-    for (i, (l, t, _)) in pairs.iter().enumerate() {
+    for (i, pair) in pairs.iter().enumerate() {
         let differing = found
             .clone()
             .filter(col(format!("eq:{i}")).not())
@@ -420,23 +420,54 @@ fn compare(
             .select([
                 col(LEGACY_KEY),
                 col(TARGET_KEY),
-                col(format!("l:{l}")).alias("legacy"),
-                col(format!("t:{t}")).alias("target"),
+                col(format!("l:{}", pair.legacy)).alias("legacy"),
+                col(format!("t:{}", pair.target)).alias("target"),
             ])
             .limit(SAMPLES as IdxSize)
             .collect()?;
         columns.push(ColumnResult {
-            legacy: (*l).clone(),
-            target: t.clone(),
-            differing: n
-                .column("len")?
-                .cast(&DataType::UInt64)?
-                .u64()?
-                .get(0)
-                .unwrap_or(0),
+            legacy: pair.legacy.clone(),
+            target: pair.target.clone(),
+            differing: count_of(&n, "len")?,
             samples: value_samples(&samples)?,
         });
     }
+    Ok(columns)
+}
+
+fn compare(
+    inputs: &Inputs,
+    entity: &Entity,
+    declaration: &ContentDeclaration,
+    legacy_files: &[&InputFile],
+    target_files: &[&InputFile],
+) -> PolarsResult<ContentTable> {
+    let pairs: Vec<Pair> = declaration
+        .columns
+        .iter()
+        .map(|(legacy, pair)| Pair {
+            legacy: legacy.clone(),
+            target: pair.target().to_string(),
+            normalize: pair.normalize(&declaration.normalize),
+        })
+        .collect();
+    let legacy_wanted = unique(
+        &declaration.legacy_key,
+        pairs.iter().map(|p| p.legacy.clone()),
+    );
+    let target_wanted = unique(
+        &declaration.target_key,
+        pairs.iter().map(|p| p.target.clone()),
+    );
+    let legacy = side_rows(legacy_files, &legacy_wanted)?;
+    let target = side_rows(target_files, &target_wanted)?;
+    let joined = joined(
+        legacy_side(&legacy, &declaration.legacy_key, &pairs),
+        own_mappings(inputs, entity),
+        target_side(&target, &declaration.target_key, &pairs),
+        &pairs,
+    )?;
+    let counts = row_counts(&joined, pairs.len())?;
     let missing = joined
         .clone()
         .lazy()
@@ -459,18 +490,13 @@ fn compare(
             .unwrap_or_default(),
         legacy_rows: legacy.height() as u64,
         target_rows: target.height() as u64,
-        mapped,
-        compared,
-        intact: count("intact")?,
-        differs: count("differs")?,
-        target_missing: missing_rows
-            .column("n")?
-            .cast(&DataType::UInt64)?
-            .u64()?
-            .get(0)
-            .unwrap_or(0),
-        missing_samples: missing_samples(&missing, inputs)?,
-        columns,
+        mapped: count_of(&counts, "mapped")?,
+        compared: count_of(&counts, "compared")?,
+        intact: count_of(&counts, "intact")?,
+        differs: count_of(&counts, "differs")?,
+        target_missing: count_of(&missing_rows, "n")?,
+        missing_samples: missing_samples(&missing)?,
+        columns: column_results(&joined, &pairs)?,
     })
 }
 
@@ -496,7 +522,7 @@ fn value_samples(frame: &DataFrame) -> PolarsResult<Vec<ValueSample>> {
 }
 
 /// Some mapped rows whose target row is missing: legacy key and the mapping's modern id.
-fn missing_samples(frame: &DataFrame, _inputs: &Inputs) -> PolarsResult<Vec<(String, String)>> {
+fn missing_samples(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
     let (hi, lo) = half_names("modern_id");
     let rows = frame
         .clone()

@@ -102,6 +102,53 @@ fn not_one_of(column: &str, allowed: &[&str]) -> Expr {
         .fill_null(lit(true))
 }
 
+/// "1 metrics row names …", "2 metrics rows name …": `verb` as one row does it.
+fn rows(n: u64, table: &str, verb: &str, rest: &str) -> String {
+    let plural_verb = match verb {
+        "has" => "have",
+        other => other.strip_suffix('s').unwrap_or(other),
+    };
+    let (row, verb) = match n {
+        1 => ("row", verb),
+        _ => ("rows", plural_verb),
+    };
+    format!("{n} {table} {row} {verb} {rest}")
+}
+
+/// The mapping rows' own tests: a modern_id that is no UUID, a negative legacy_id.
+fn mapping_checks(
+    mappings: &LazyFrame,
+    options: &ValidateOptions,
+) -> Vec<PolarsResult<Option<Finding>>> {
+    vec![
+        rows_finding(
+            RuleId::IntegrityMappingInvalidModernId,
+            Subject::new("table", "mappings"),
+            mappings
+                .clone()
+                .filter(col("__bad_modern"))
+                .with_column(uuid_text("modern_id")),
+            &["entity_type", "legacy_id", "modern_id"],
+            &["legacy_id"],
+            options,
+            |n| rows(n, "mapping", "has", "a modern_id that is not a UUID"),
+        ),
+        rows_finding(
+            RuleId::IntegrityMappingNegativeLegacyId,
+            Subject::new("table", "mappings"),
+            // Keys are text; only a key that is a whole number can be negative.
+            mappings
+                .clone()
+                .filter(col("__negative"))
+                .with_column(uuid_text("modern_id")),
+            &["entity_type", "legacy_id", "modern_id"],
+            &["legacy_id"],
+            options,
+            |n| rows(n, "mapping", "has", "a negative legacy_id"),
+        ),
+    ]
+}
+
 pub fn check(
     inputs: &Inputs,
     measures: &Measures,
@@ -121,8 +168,12 @@ pub fn check(
             &[],
             options,
             |n| {
-                let rows = crate::model::noun(n, "row names", "rows name");
-                format!("{n} metrics {rows} a script_id that matches no script manifest")
+                rows(
+                    n,
+                    "metrics",
+                    "names",
+                    "a script_id that matches no script manifest",
+                )
             },
         ),
         rows_finding(
@@ -136,10 +187,7 @@ pub fn check(
             &["entity_id"],
             &[],
             options,
-            |n| {
-                let rows = crate::model::noun(n, "row names", "rows name");
-                format!("{n} metrics {rows} an entity_id that matches no entity")
-            },
+            |n| rows(n, "metrics", "names", "an entity_id that matches no entity"),
         ),
         rows_finding(
             RuleId::IntegrityReferenceUnresolved,
@@ -148,7 +196,14 @@ pub fn check(
             &["script_id"],
             &[],
             options,
-            |n| format!("{n} log rows name a script_id that matches no script manifest"),
+            |n| {
+                rows(
+                    n,
+                    "log",
+                    "names",
+                    "a script_id that matches no script manifest",
+                )
+            },
         ),
         rows_finding(
             RuleId::IntegrityMetricsNegativeCount,
@@ -170,7 +225,7 @@ pub fn check(
             ],
             &[],
             options,
-            |n| format!("{n} metrics rows have a negative count or time"),
+            |n| rows(n, "metrics", "has", "a negative count or time"),
         ),
         rows_finding(
             RuleId::IntegrityLogInvalidEnum,
@@ -191,35 +246,10 @@ pub fn check(
             &["script_id", "operation_type", "level"],
             &[],
             options,
-            |n| format!("{n} log rows have an unknown operation_type or level"),
-        ),
-        rows_finding(
-            RuleId::IntegrityMappingInvalidModernId,
-            Subject::new("table", "mappings"),
-            mappings
-                .clone()
-                .filter(col("__bad_modern"))
-                .with_column(uuid_text("modern_id")),
-            &["entity_type", "legacy_id", "modern_id"],
-            &["legacy_id"],
-            options,
-            |n| format!("{n} mapping rows have a modern_id that is not a UUID"),
-        ),
-        rows_finding(
-            RuleId::IntegrityMappingNegativeLegacyId,
-            Subject::new("table", "mappings"),
-            // Keys are text; only a key that is a whole number can be negative.
-            mappings
-                .clone()
-                .filter(col("__negative"))
-                .with_column(uuid_text("modern_id")),
-            &["entity_type", "legacy_id", "modern_id"],
-            &["legacy_id"],
-            options,
-            |n| format!("{n} mapping rows have a negative legacy_id"),
+            |n| rows(n, "log", "has", "an unknown operation_type or level"),
         ),
     ];
-    for check in checks {
+    for check in checks.into_iter().chain(mapping_checks(&mappings, options)) {
         findings.extend(check?);
     }
     // What the row tests of every mapping freed, handed back before the repeats' hashes.
