@@ -268,10 +268,9 @@ fn content_rows_are_counted_intact_or_not() {
     std::fs::write(&config, text.replace("name: name", "nmae: nmae")).unwrap();
     let (_, measures, findings) = run(data.path());
     assert!(measures.content.is_empty());
-    assert_eq!(
-        measures.content_not_checked[0].reason,
-        "rows/legacy/dispatch_office.csv has no column `nmae`"
-    );
+    assert!(measures.content_not_checked[0]
+        .reason
+        .starts_with("rows/legacy/dispatch_office.csv has no column `nmae` (it has `id`, `name`"));
     assert!(findings
         .iter()
         .any(|f| f.rule == "reconcile.content.not_checked"));
@@ -598,4 +597,114 @@ fn ambiguous_mappings_are_never_migrated() {
     };
     assert_eq!(line("dispatch_office"), (8, 2, 2));
     assert_eq!(line("dispatch_branch"), (0, 2, 2));
+}
+
+/// The value_mismatch fixture with `migcov.yaml`'s content and the rows files replaced.
+fn content_case(config: &str, legacy: &str, target: &str) -> migcov::measure::Measures {
+    let data = base_with(Some(
+        &fixtures().join("rules/reconcile.content.value_mismatch/data"),
+    ));
+    std::fs::write(data.path().join("migcov.yaml"), config).unwrap();
+    std::fs::write(data.path().join("rows/legacy/dispatch_office.csv"), legacy).unwrap();
+    std::fs::write(data.path().join("rows/target/offices.csv"), target).unwrap();
+    let (_, measures, _) = run(data.path());
+    measures
+}
+
+const OFFICES: &str =
+    "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns:\n";
+
+/// Ids 1 to n with their values, legacy and target.
+fn rows(values: &[(&str, &str)]) -> (String, String) {
+    let mut legacy = String::from("id,v\n");
+    let mut target = String::from("id,v\n");
+    for (i, (l, t)) in values.iter().enumerate() {
+        legacy.push_str(&format!("{},{l}\n", i + 1));
+        target.push_str(&format!("7a0c8f3e-2b4d-4e6f-8a1b-{:012},{t}\n", i + 1));
+    }
+    (legacy, target)
+}
+
+#[test]
+fn content_numbers_never_equal_by_failing_to_be_numbers() {
+    // At scale 2: two texts that are no numbers differ; inf is no figure; numbers past
+    // what rounding can hold are compared as they are; 2500.50 and 2500.5 are equal.
+    let (legacy, target) = rows(&[
+        ("abc", "xyz"),
+        ("n/a", ""),
+        ("inf", "-inf"),
+        ("1e20", "2e20"),
+        ("100000000000000000", "900000000000000000"),
+        ("2500.50", "2500.5"),
+        ("abc", "abc"),
+    ]);
+    let config = format!("{OFFICES}      v: {{target: v, scale: 2}}\n");
+    let t = &content_case(&config, &legacy, &target).content[0];
+    assert_eq!((t.compared, t.intact, t.differs), (7, 2, 5));
+    // At scale 10, 1,000,000,000 and 1,000,000,001 differ (no overflow into equality).
+    let (legacy, target) = rows(&[("1000000000", "1000000001"), ("5000000000", "6000000000")]);
+    let config = format!("{OFFICES}      v: {{target: v, scale: 10}}\n");
+    let t = &content_case(&config, &legacy, &target).content[0];
+    assert_eq!((t.intact, t.differs), (0, 2));
+    // With a tolerance, texts that are no numbers compare as text.
+    let (legacy, target) = rows(&[("abc", "xyz"), ("1.000", "1.004")]);
+    let config = format!("{OFFICES}      v: {{target: v, tolerance: 0.01}}\n");
+    let t = &content_case(&config, &legacy, &target).content[0];
+    assert_eq!((t.intact, t.differs), (1, 1));
+}
+
+#[test]
+fn content_declarations_that_prove_nothing_are_not_checked() {
+    let (legacy, target) = rows(&[("a", "a")]);
+    let reasons = |config: &str, legacy: &str| -> Vec<String> {
+        let m = content_case(config, legacy, &target);
+        m.content_not_checked
+            .iter()
+            .map(|n| n.reason.clone())
+            .collect()
+    };
+    // No column: nothing compared, so nothing intact.
+    assert_eq!(
+        reasons("content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns: {}\n", &legacy),
+        ["the declaration compares no column"]
+    );
+    // Declared twice: checked once, not counted twice.
+    let twice = format!("{OFFICES}      v: v\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns:\n      v: v\n");
+    let m = content_case(&twice, &legacy, &target);
+    assert_eq!((m.content.len(), m.content[0].compared), (1, 1));
+    assert!(m.content_not_checked[0]
+        .reason
+        .starts_with("declared more than once"));
+    // A tolerance below 0.
+    let config = format!("{OFFICES}      v: {{target: v, tolerance: -1}}\n");
+    assert_eq!(
+        reasons(&config, &legacy),
+        ["tolerance -1 is not a number of at least 0"]
+    );
+    // Keys written otherwise than the mappings' legacy_id: nothing mapped, said so.
+    let config = format!("{OFFICES}      v: v\n");
+    let reasons = reasons(&config, "id,v\n001,a\n");
+    assert!(
+        reasons[0].starts_with("none of the 1 legacy rows has a mapping of entity type OFFICE"),
+        "{reasons:?}"
+    );
+    // An empty rows file names itself.
+    let m = content_case(&config, "", &target);
+    assert!(m.content_not_checked[0]
+        .reason
+        .starts_with("rows/legacy/dispatch_office.csv cannot be read"));
+}
+
+#[test]
+fn content_columns_count_legacy_rows_and_may_share_a_target() {
+    // Legacy id 1 twice, both differing: one legacy row differs, not two.
+    let legacy = "id,v,w\n1,x,x\n1,x,x\n2,a,a\n";
+    let target = "id,v,w\n7a0c8f3e-2b4d-4e6f-8a1b-000000000001,y,y\n7a0c8f3e-2b4d-4e6f-8a1b-000000000002,a,a\n";
+    let config = format!("{OFFICES}      v: v\n      w: v\n");
+    let t = &content_case(&config, legacy, target).content[0];
+    assert_eq!((t.compared, t.intact, t.differs), (2, 1, 1));
+    assert_eq!(
+        t.columns.iter().map(|c| c.differing).collect::<Vec<_>>(),
+        [1, 1]
+    );
 }

@@ -77,9 +77,17 @@ pub struct NotChecked {
 
 /// Every declared entity's comparison, or why it could not be made.
 pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotChecked>)> {
-    let mut tables = Vec::new();
+    let mut tables: Vec<ContentTable> = Vec::new();
     let mut not_checked = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for declaration in &inputs.config.content {
+        if let Some(reason) = declaration_problem(declaration, &mut seen) {
+            not_checked.push(NotChecked {
+                entity: declaration.entity.clone(),
+                reason,
+            });
+            continue;
+        }
         let Some(entity) = inputs
             .entities
             .iter()
@@ -101,7 +109,7 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
         };
         let reason = match reason {
             Some(reason) => Some(reason),
-            None => absent_columns(declaration, &legacy, &target)?,
+            None => absent_columns(declaration, &legacy, &target),
         };
         if let Some(reason) = reason {
             not_checked.push(NotChecked {
@@ -110,9 +118,51 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
             });
             continue;
         }
-        tables.push(compare(inputs, entity, declaration, &legacy, &target)?);
+        let table = compare(inputs, entity, declaration, &legacy, &target)?;
+        if table.mapped == 0 && table.legacy_rows > 0 {
+            // Nothing compared is no evidence of anything: said, never shown as 0 of 0.
+            not_checked.push(NotChecked {
+                entity: declaration.entity.clone(),
+                reason: format!(
+                    "none of the {} legacy rows has a mapping of entity type {}: is `{}` written as the mappings' legacy_id?",
+                    table.legacy_rows,
+                    entity.entity_type.as_deref().unwrap_or_default(),
+                    declaration.legacy_key
+                ),
+            });
+            continue;
+        }
+        tables.push(table);
     }
     Ok((tables, not_checked))
+}
+
+/// What makes a declaration uncheckable by itself: no column to compare, an entity
+/// declared twice, a tolerance that is no number of at least 0.
+fn declaration_problem(
+    declaration: &ContentDeclaration,
+    seen: &mut std::collections::BTreeSet<String>,
+) -> Option<String> {
+    if declaration.columns.is_empty() {
+        return Some("the declaration compares no column".into());
+    }
+    if !seen.insert(declaration.entity.clone()) {
+        return Some("declared more than once; only the first declaration is checked".into());
+    }
+    let tolerances = std::iter::once(&declaration.normalize)
+        .chain(declaration.columns.values().filter_map(|c| match c {
+            crate::model::config::ColumnPair::With { normalize, .. } => Some(normalize),
+            _ => None,
+        }))
+        .filter_map(|n| n.tolerance);
+    for tolerance in tolerances {
+        if !(tolerance.is_finite() && tolerance >= 0.0) {
+            return Some(format!(
+                "tolerance {tolerance} is not a number of at least 0"
+            ));
+        }
+    }
+    None
 }
 
 /// The rows files of one side for a table (names compare as table names do).
@@ -139,16 +189,54 @@ fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
             .with_infer_schema_length(Some(0))
             .finish()?,
     };
-    Ok(frame.select([all().as_expr().cast(DataType::String)]))
+    // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
+    // not `1000.0`), so a row's text does not depend on the other rows of its file.
+    let schema = frame.clone().collect_schema()?;
+    let columns: Vec<Expr> = schema
+        .iter()
+        .map(|(name, dtype)| {
+            let text = col(name.clone()).cast(DataType::String);
+            match dtype.is_float() {
+                true => text.str().strip_suffix(lit(".0")).alias(name.clone()),
+                false => text,
+            }
+        })
+        .collect();
+    Ok(frame.select(columns))
 }
 
-/// The declared columns a rows file lacks, named with the file: a misspelt column must
-/// never compare as missing on both sides, and so equal.
+/// A rows file's column names, or why it cannot be read (naming the file). polars panics
+/// on some Parquet types it was built without (decimals): caught here, so a file migcov
+/// cannot read is a reason, never a crash.
+fn columns_of(file: &InputFile) -> Result<Vec<String>, String> {
+    let read = || -> PolarsResult<Vec<String>> {
+        Ok(scan_text(file)?
+            .collect_schema()?
+            .iter_names()
+            .map(|n| n.to_string())
+            .collect())
+    };
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(read);
+    std::panic::set_hook(hook);
+    match result {
+        Ok(Ok(names)) => Ok(names),
+        Ok(Err(e)) => Err(format!("{} cannot be read: {e}", file.relative.display())),
+        Err(_) => Err(format!(
+            "{} holds a column type migcov cannot read (such as a Parquet decimal)",
+            file.relative.display()
+        )),
+    }
+}
+
+/// The declared columns a rows file lacks, named with the file (or why a file cannot be
+/// read): a misspelt column must never compare as missing on both sides, and so equal.
 fn absent_columns(
     declaration: &ContentDeclaration,
     legacy: &[&InputFile],
     target: &[&InputFile],
-) -> PolarsResult<Option<String>> {
+) -> Option<String> {
     let legacy_wanted: Vec<&str> = std::iter::once(declaration.legacy_key.as_str())
         .chain(declaration.columns.keys().map(String::as_str))
         .collect();
@@ -157,26 +245,30 @@ fn absent_columns(
         .collect();
     for (files, wanted) in [(legacy, legacy_wanted), (target, target_wanted)] {
         for file in files {
-            let schema = scan_text(file)?.collect_schema()?;
-            let absent: Vec<&str> = wanted
+            let names = match columns_of(file) {
+                Ok(names) => names,
+                Err(reason) => return Some(reason),
+            };
+            let absent: Vec<String> = wanted
                 .iter()
-                .copied()
-                .filter(|c| schema.get(c).is_none())
+                .filter(|c| !names.iter().any(|n| n == *c))
+                .map(|c| format!("`{c}`"))
                 .collect();
             if !absent.is_empty() {
-                return Ok(Some(format!(
-                    "{} has no column {}",
+                return Some(format!(
+                    "{} has no column {} (it has {})",
                     file.relative.display(),
-                    absent
+                    absent.join(", "),
+                    names
                         .iter()
-                        .map(|c| format!("`{c}`"))
+                        .map(|n| format!("`{n}`"))
                         .collect::<Vec<_>>()
                         .join(", ")
-                )));
+                ));
             }
         }
     }
-    Ok(None)
+    None
 }
 
 /// Every rows file of one side, stacked, with the columns `wanted` (as text).
@@ -200,8 +292,8 @@ fn side_rows(files: &[&InputFile], wanted: &[String]) -> PolarsResult<DataFrame>
     Ok(stacked)
 }
 
-/// A value made comparable by `n` (text), or as a number when `n` says so.
-fn normal(value: Expr, n: &Normalize) -> Expr {
+/// A value's text made comparable by `n`: trimmed, case folded, empty as missing.
+fn normal_text(value: Expr, n: &Normalize) -> Expr {
     let mut value = value;
     if n.trim == Some(true) {
         value = value.str().strip_chars(lit(NULL));
@@ -216,41 +308,70 @@ fn normal(value: Expr, n: &Normalize) -> Expr {
             .then(lit(NULL).cast(DataType::String))
             .otherwise(value);
     }
-    if n.numeric() {
-        value = value.str().strip_chars(lit(NULL)).cast(DataType::Float64);
-        if let Some(scale) = n.scale {
-            // Half away from zero, as whole numbers of 10^-scale (a cast truncates toward
-            // zero): 2.345 at scale 2 is 235, -2.345 is -235.
-            let unit = 10f64.powi(scale.min(15) as i32);
-            // A relative nudge of 10^-12 takes 2.345 × 100 = 234.49999999999997 to 235, as
-            // the decimal text means; no value written with fewer than 12 digits moves.
-            let scaled = value.clone() * lit(unit);
-            let half = lit(0.5) + scaled.clone().abs() * lit(1e-12);
-            value = when(scaled.clone().gt_eq(lit(0.0)))
-                .then(scaled.clone() + half.clone())
-                .otherwise(scaled - half)
-                .cast(DataType::Int64)
-                .cast(DataType::Float64)
-                / lit(unit);
-        }
-    }
     value
 }
 
-/// Whether two normalised values are equal: both missing, or both present and the same
-/// (within `tolerance` for numbers).
-fn equal(legacy: Expr, target: Expr, n: &Normalize) -> Expr {
-    match n.tolerance {
-        Some(tolerance) => (legacy.clone() - target.clone())
-            .abs()
-            .lt_eq(lit(tolerance))
-            .fill_null(legacy.is_null().and(target.is_null())),
-        None => legacy.eq_missing(target),
-    }
+/// Below this, a float holds every whole number exactly: scaled values are rounded as
+/// whole numbers only under it, and larger ones compared as they are.
+const EXACT: f64 = 9.0e15;
+
+/// A text read as a finite number, rounded to `scale` decimals (half away from zero);
+/// null where the text is no finite number.
+fn number(text: Expr, scale: Option<u32>) -> Expr {
+    let value = text.str().strip_chars(lit(NULL)).cast(DataType::Float64);
+    // inf and NaN are no figures: compared as text.
+    let value = when(value.clone().is_finite())
+        .then(value)
+        .otherwise(lit(NULL).cast(DataType::Float64));
+    let Some(scale) = scale else {
+        return value;
+    };
+    // As whole numbers of 10^-scale (a cast truncates toward zero): 2.345 at scale 2 is
+    // 235, -2.345 is -235. A relative nudge of 10^-12 takes 2.345 × 100 =
+    // 234.49999999999997 to 235, as the decimal text means.
+    let unit = 10f64.powi(scale.min(15) as i32);
+    let scaled = value.clone() * lit(unit);
+    let half = lit(0.5) + scaled.clone().abs() * lit(1e-12);
+    let rounded = when(scaled.clone().gt_eq(lit(0.0)))
+        .then(scaled.clone() + half.clone())
+        .otherwise(scaled.clone() - half)
+        .cast(DataType::Int64)
+        .cast(DataType::Float64)
+        / lit(unit);
+    when(scaled.abs().lt(lit(EXACT)))
+        .then(rounded)
+        .otherwise(value)
 }
 
-const LEGACY_KEY: &str = "__legacy_key";
-const TARGET_KEY: &str = "__target_key";
+/// Whether a legacy and a target value are equal under `n`: as numbers where the pair asks
+/// for numbers and both sides are numbers (within `tolerance`), otherwise as normalised
+/// text; two missing values are equal, a missing and a present one are not. A text that is
+/// no number never equals another by failing to be one.
+fn equal(legacy: Expr, target: Expr, n: &Normalize) -> Expr {
+    let (legacy, target) = (normal_text(legacy, n), normal_text(target, n));
+    let as_text = legacy.clone().eq_missing(target.clone());
+    if !n.numeric() {
+        return as_text;
+    }
+    let (l, t) = (number(legacy, n.scale), number(target, n.scale));
+    let as_numbers = match n.tolerance {
+        Some(tolerance) => (l.clone() - t.clone()).abs().lt_eq(lit(tolerance)),
+        None => l.clone().eq(t.clone()),
+    };
+    when(l.is_not_null().and(t.is_not_null()))
+        .then(as_numbers)
+        .otherwise(as_text)
+}
+
+// Internal column names start with a NUL, which no export's header holds.
+const LEGACY_KEY: &str = "\0legacy_key";
+const TARGET_KEY: &str = "\0target_key";
+const PARTS: &str = "\0parts";
+const FOUND: &str = "\0found";
+/// Prefixes of a compared column's legacy and target values, and of its equality.
+const L: &str = "\0l:";
+const T: &str = "\0t:";
+const EQ: &str = "\0eq:";
 
 /// One compared column pair, its normalisations resolved.
 struct Pair {
@@ -259,11 +380,10 @@ struct Pair {
     normalize: Normalize,
 }
 
-/// `first`, then each of `rest` once: a key may also be compared, two pairs may share a
-/// column.
-fn unique(first: &str, rest: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out = vec![first.to_string()];
-    for name in rest {
+/// Each name once, in order.
+fn unique_names(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
         if !out.contains(&name) {
             out.push(name);
         }
@@ -307,7 +427,7 @@ fn legacy_side(legacy: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
         .chain(
             pairs
                 .iter()
-                .map(|p| col(p.legacy.as_str()).alias(format!("l:{}", p.legacy))),
+                .map(|p| col(p.legacy.as_str()).alias(format!("{L}{}", p.legacy))),
         )
         .collect::<Vec<_>>();
     legacy
@@ -320,24 +440,24 @@ fn legacy_side(legacy: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
 /// The target rows: the key's UUID halves and text, each compared column as `t:<name>`.
 fn target_side(target: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
     let (hi, lo) = half_names("modern_id");
-    let half = |name: &str, alias: &str| col("__parts").struct_().field_by_name(name).alias(alias);
+    let half = |name: &str, alias: &str| col(PARTS).struct_().field_by_name(name).alias(alias);
     let columns = [
         half("hi", &hi),
         half("lo", &lo),
         col(key).alias(TARGET_KEY),
-        lit(true).alias("__found"),
+        lit(true).alias(FOUND),
     ]
     .into_iter()
     .chain(
-        pairs
-            .iter()
-            .map(|p| col(p.target.as_str()).alias(format!("t:{}", p.target))),
+        unique_names(pairs.iter().map(|p| p.target.clone()))
+            .into_iter()
+            .map(|t| col(t.as_str()).alias(format!("{T}{t}"))),
     )
     .collect::<Vec<_>>();
     target
         .clone()
         .lazy()
-        .with_column(uuid_halves(col(key)).alias("__parts"))
+        .with_column(uuid_halves(col(key)).alias(PARTS))
         .select(columns)
 }
 
@@ -368,17 +488,16 @@ fn joined(
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let n = &p.normalize;
                     equal(
-                        normal(col(format!("l:{}", p.legacy)), n),
-                        normal(col(format!("t:{}", p.target)), n),
-                        n,
+                        col(format!("{L}{}", p.legacy)),
+                        col(format!("{T}{}", p.target)),
+                        &p.normalize,
                     )
-                    .alias(format!("eq:{i}"))
+                    .alias(format!("{EQ}{i}"))
                 })
                 .collect::<Vec<_>>(),
         )
-        .with_column(col("__found").fill_null(lit(false)))
+        .with_column(col(FOUND).fill_null(lit(false)))
         .collect()
 }
 
@@ -390,9 +509,9 @@ fn row_counts(joined: &DataFrame, pairs: usize) -> PolarsResult<DataFrame> {
         .lazy()
         .group_by([col(LEGACY_KEY)])
         .agg([
-            col("__found").all(true).alias("found"),
+            col(FOUND).all(true).alias("found"),
             (0..pairs)
-                .map(|i| col(format!("eq:{i}")))
+                .map(|i| col(format!("{EQ}{i}")))
                 .fold(lit(true), |acc, e| acc.and(e))
                 .all(true)
                 .alias("same"),
@@ -408,20 +527,33 @@ fn row_counts(joined: &DataFrame, pairs: usize) -> PolarsResult<DataFrame> {
 
 /// Each pair's differing rows among those compared, and samples, lowest key first.
 fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnResult>> {
-    let found = joined.clone().lazy().filter(col("__found"));
+    let found = joined.clone().lazy().filter(col(FOUND));
     let mut columns = Vec::new();
     for (i, pair) in pairs.iter().enumerate() {
+        // Keys that are numbers first, in numeric order, then as text: 2 before 10.
         let differing = found
             .clone()
-            .filter(col(format!("eq:{i}")).not())
-            .sort([LEGACY_KEY, TARGET_KEY], Default::default());
-        let n = differing.clone().select([len()]).collect()?;
+            .filter(col(format!("{EQ}{i}")).not())
+            .sort_by_exprs(
+                [
+                    col(LEGACY_KEY).cast(DataType::Float64),
+                    col(LEGACY_KEY),
+                    col(TARGET_KEY),
+                ],
+                SortMultipleOptions::default().with_nulls_last(true),
+            );
+        // Legacy rows, as the entity's counts are: a row repeated in the file or mapped
+        // twice counts once.
+        let n = differing
+            .clone()
+            .select([col(LEGACY_KEY).n_unique().alias("len")])
+            .collect()?;
         let samples = differing
             .select([
                 col(LEGACY_KEY),
                 col(TARGET_KEY),
-                col(format!("l:{}", pair.legacy)).alias("legacy"),
-                col(format!("t:{}", pair.target)).alias("target"),
+                col(format!("{L}{}", pair.legacy)).alias("legacy"),
+                col(format!("{T}{}", pair.target)).alias("target"),
             ])
             .limit(SAMPLES as IdxSize)
             .collect()?;
@@ -451,13 +583,14 @@ fn compare(
             normalize: pair.normalize(&declaration.normalize),
         })
         .collect();
-    let legacy_wanted = unique(
-        &declaration.legacy_key,
-        pairs.iter().map(|p| p.legacy.clone()),
+    // Each column once: a key may also be compared, two pairs may share a column.
+    let legacy_wanted = unique_names(
+        std::iter::once(declaration.legacy_key.clone())
+            .chain(pairs.iter().map(|p| p.legacy.clone())),
     );
-    let target_wanted = unique(
-        &declaration.target_key,
-        pairs.iter().map(|p| p.target.clone()),
+    let target_wanted = unique_names(
+        std::iter::once(declaration.target_key.clone())
+            .chain(pairs.iter().map(|p| p.target.clone())),
     );
     let legacy = side_rows(legacy_files, &legacy_wanted)?;
     let target = side_rows(target_files, &target_wanted)?;
@@ -471,7 +604,7 @@ fn compare(
     let missing = joined
         .clone()
         .lazy()
-        .filter(col("__found").not())
+        .filter(col(FOUND).not())
         .sort([LEGACY_KEY], Default::default())
         .collect()?;
     let missing_rows = missing
