@@ -76,6 +76,18 @@ pub fn render(report: &Report, site_link: &str) -> String {
                 format_percent(s.overall_success_rate),
             ],
             [
+                "Rows intact".into(),
+                match report.content.totals.entities {
+                    0 => "values not checked (no content: declaration)".into(),
+                    _ => format!(
+                        "{} ({} of {} compared)",
+                        format_percent(report.content.totals.intact_rate),
+                        format_count(report.content.totals.intact as i64),
+                        format_count(report.content.totals.compared as i64)
+                    ),
+                },
+            ],
+            [
                 "Scripts complete".into(),
                 format!("{} / {}", s.completed_scripts, s.total_scripts),
             ],
