@@ -131,3 +131,53 @@ fn a_long_series_is_binned_paged_and_downloadable() {
         }
     }
 }
+
+/// The ledger of a migration with many legacy tables: 500 to a page, every one in
+/// `api/ledger.json`. The `small` fixture's inventory lists 4 tables; 1,200 more make
+/// 1,204: pages 1–500, 501–1,000 and 1,001–1,204.
+#[test]
+fn a_long_ledger_is_paged() {
+    let data = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), data.path());
+    let inventory = data.path().join("inventory/source.csv");
+    let mut text = read(&inventory);
+    for i in 1..=1200 {
+        writeln!(text, "legacy_t{i:05},5").unwrap();
+    }
+    std::fs::write(&inventory, text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-24",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let first = read(&out.join("ledger/index.html"));
+    assert!(first.contains("Tables 1–500 of 1,204"));
+    assert!(first.contains("<a href=\"tables-3.html\">3</a>"));
+    let last = read(&out.join("ledger/tables-3.html"));
+    assert!(last.contains("Tables 1,001–1,204 of 1,204"));
+    assert_eq!(last.matches("<tr id=\"table-").count(), 204);
+    assert!(last.contains("<tr id=\"table-1204\">"));
+    assert!(!out.join("ledger/tables-4.html").exists());
+    let ledger: serde_json::Value =
+        serde_json::from_str(&read(&out.join("api/ledger.json"))).unwrap();
+    assert_eq!(ledger["tables"].as_array().unwrap().len(), 1204);
+    for page in [
+        "ledger/index.html",
+        "ledger/tables-2.html",
+        "ledger/tables-3.html",
+    ] {
+        let size = std::fs::metadata(out.join(page)).unwrap().len();
+        assert!(size <= 1 << 20, "{page}: {size} bytes");
+    }
+}

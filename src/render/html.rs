@@ -521,16 +521,26 @@ fn index_page(
 
 /// The ledger and the exclusions with the waived findings.
 fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
-    pages.add(
-        "ledger/index.html",
-        "ledger.html",
-        "../",
-        "ledger",
-        pages::Ledger {
-            ledger: report.ledger.as_ref(),
-            exclusions: report.exclusions.len(),
-        },
-    )?;
+    let rows = report.ledger.as_ref().map_or(&[][..], |l| &l.rows[..]);
+    let links = page_links(rows.len(), LEDGER_TABLES_PER_PAGE, |i| match i {
+        0 => "index.html".into(),
+        _ => format!("tables-{}.html", i + 1),
+    });
+    for link in &links {
+        pages.add(
+            format!("ledger/{}", link.href),
+            "ledger.html",
+            "../",
+            "ledger",
+            pages::Ledger {
+                ledger: report.ledger.as_ref(),
+                rows: &rows[(link.first - 1).min(rows.len())..link.last],
+                page: link,
+                pages: &links,
+                exclusions: report.exclusions.len(),
+            },
+        )?;
+    }
     pages.add(
         "ledger/exclusions.html",
         "exclusions.html",
@@ -657,20 +667,27 @@ fn outcomes_chart(
 /// The pages listing a script's executions, [`EXECUTIONS_PER_PAGE`] each: the first is the
 /// script's own page, the others `scripts/<id>/executions-<n>.html`.
 fn execution_pages(script: &ScriptView) -> Vec<pages::PageLink> {
-    let n = script.executions.len();
-    (0..n.div_ceil(EXECUTIONS_PER_PAGE).max(1))
+    page_links(script.executions.len(), EXECUTIONS_PER_PAGE, |i| match i {
+        0 => format!("{}.html", script.id),
+        _ => format!("{}/executions-{}.html", script.id, i + 1),
+    })
+}
+
+/// The pages of a list of `n` items, `per_page` each (one page for an empty list); `href`
+/// names the i-th (from 0).
+fn page_links(n: usize, per_page: usize, href: impl Fn(usize) -> String) -> Vec<pages::PageLink> {
+    (0..n.div_ceil(per_page).max(1))
         .map(|i| pages::PageLink {
             number: i + 1,
-            first: i * EXECUTIONS_PER_PAGE + 1,
-            last: ((i + 1) * EXECUTIONS_PER_PAGE).min(n),
-            href: if i == 0 {
-                format!("{}.html", script.id)
-            } else {
-                format!("{}/executions-{}.html", script.id, i + 1)
-            },
+            first: i * per_page + 1,
+            last: ((i + 1) * per_page).min(n),
+            href: href(i),
         })
         .collect()
 }
+
+/// How many legacy tables one ledger page lists; `api/ledger.json` holds every one.
+const LEDGER_TABLES_PER_PAGE: usize = 500;
 
 /// A script's page, its further execution pages and its executions as CSV.
 fn script_pages(

@@ -51,10 +51,14 @@ pub struct Index<'a> {
     pub archive: bool,
 }
 
-/// `ledger/index.html`.
+/// `ledger/index.html` and, past 500 tables, `ledger/tables-<n>.html`.
 #[derive(Serialize)]
 pub struct Ledger<'a> {
     pub ledger: Option<&'a LedgerView>,
+    /// The tables this page lists.
+    pub rows: &'a [crate::report::LedgerLine],
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
     pub exclusions: usize,
 }
 
@@ -107,10 +111,10 @@ pub struct Executions<'a> {
 #[derive(Serialize)]
 pub struct PageLink {
     pub number: usize,
-    /// 1-based numbers of the first and last execution it lists.
+    /// 1-based numbers of the first and last item it lists.
     pub first: usize,
     pub last: usize,
-    /// Relative to `scripts/`.
+    /// Relative to the pages' folder (`scripts/`, `ledger/`).
     pub href: String,
 }
 
