@@ -315,21 +315,30 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
         },
     )?;
     for rule in rules.iter().filter(|r| r.findings > 0) {
-        pages.add(
-            format!("validate/{}.html", rule.id),
-            "rule.html",
-            "../",
-            "validate",
-            pages::Rule {
-                rule,
-                findings: report
-                    .findings
-                    .iter()
-                    .filter(|f| f.rule == rule.id)
-                    .collect(),
-                violations: rule.violations,
-            },
-        )?;
+        let findings: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == rule.id)
+            .collect();
+        let links = page_links(findings.len(), FINDINGS_PER_PAGE, |i| match i {
+            0 => format!("{}.html", rule.id),
+            _ => format!("{}-{}.html", rule.id, i + 1),
+        });
+        for link in &links {
+            pages.add(
+                format!("validate/{}", link.href),
+                "rule.html",
+                "../",
+                "validate",
+                pages::Rule {
+                    rule,
+                    findings: findings[link.first - 1..link.last].to_vec(),
+                    violations: rule.violations,
+                    page: link,
+                    pages: &links,
+                },
+            )?;
+        }
     }
     pages.add(
         "validate/missing.html",
@@ -685,6 +694,9 @@ fn page_links(n: usize, per_page: usize, href: impl Fn(usize) -> String) -> Vec<
         })
         .collect()
 }
+
+/// How many findings one rule page lists; `api/validate/<family>.json` holds every one.
+const FINDINGS_PER_PAGE: usize = 200;
 
 /// How many legacy tables one ledger page lists; `api/ledger.json` holds every one.
 const LEDGER_TABLES_PER_PAGE: usize = 500;

@@ -149,8 +149,11 @@ pub struct Findings<'a> {
 #[derive(Serialize)]
 pub struct Rule<'a> {
     pub rule: &'a RuleRow,
+    /// The findings this page lists (200 to a page).
     pub findings: Vec<&'a Finding>,
     pub violations: u64,
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
 }
 
 /// `validate/missing.html`.
