@@ -181,3 +181,52 @@ fn a_long_ledger_is_paged() {
         assert!(size <= 1 << 20, "{page}: {size} bytes");
     }
 }
+
+/// A rule with 250 findings (one unmapped id in each of 250 extra legacy tables, each with
+/// its own entity): findings 1–200 on its page, 201–250 on the next.
+#[test]
+fn a_rule_with_many_findings_is_paged() {
+    let data = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), data.path());
+    let mut entities = read(&data.path().join("entities.yaml"));
+    for i in 1..=250 {
+        writeln!(
+            entities,
+            "- name: extra{i:03}\n  domain: BUSINESS\n  legacy_table: legacy_x{i:03}\n  \
+             target_table: x{i:03}\n  total_records: 1\n  migrated_records: 0\n  \
+             failed_records: 0\n  entity_type: X{i:03}"
+        )
+        .unwrap();
+        std::fs::write(
+            data.path().join(format!("source_ids/legacy_x{i:03}.csv")),
+            "id\n1\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-24",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let first = read(&out.join("validate/missing.mapping.unmapped.html"));
+    let total = first.matches("<section class=\"finding\"").count();
+    assert_eq!(total, 200);
+    assert!(first.contains("Findings 1–200 ·"));
+    let second = read(&out.join("validate/missing.mapping.unmapped-2.html"));
+    assert!(second.contains("<h2 id=\"finding-201\">"));
+    // The small fixture's own unmapped table makes 251 findings: 51 on the second page.
+    assert_eq!(second.matches("<section class=\"finding\"").count(), 51);
+    assert!(second.contains("Findings 201–251 ·"));
+}
