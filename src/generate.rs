@@ -565,6 +565,9 @@ pub struct Defects {
     /// Scripts retried after a failed attempt, with the records the superseded attempt
     /// processed (all failed).
     pub retried_scripts: BTreeMap<String, u64>,
+    /// Rows whose values differ between the legacy and target rows files, per
+    /// `entity.column` of the `content:` declaration.
+    pub value_mismatches: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -811,6 +814,9 @@ struct Generator {
     target_inventory: String,
     manifests: BTreeMap<Category, String>,
     mappings: MappingSink,
+    /// The offices' legacy ids, and each mapped one with its modern id: their rows files.
+    office_ids: Vec<i64>,
+    office_mappings: Vec<(i64, String)>,
     shape: Shape,
     base: i64,
     log_seq: u64,
@@ -857,6 +863,8 @@ pub fn generate_shaped(
             out.join("mappings").join("legacy-mappings.parquet"),
             shape,
         )?,
+        office_ids: Vec::new(),
+        office_mappings: Vec::new(),
         shape,
         base: 1000,
         log_seq: 0,
@@ -1289,6 +1297,9 @@ impl Generator {
         let mut ids = create(&path)?;
         ids.write_all(b"id\n").map_err(io_err(&path))?;
         let entity_type = spec.entity.map_or("", |(_, t)| t);
+        if spec.entity.is_some_and(|(name, _)| name == "offices") {
+            self.office_ids = (self.base + 1..=self.base + total).collect();
+        }
         for id in self.base + 1..=self.base + total {
             writeln!(ids, "{}", legacy_key(self.shape, entity_type, id)).map_err(io_err(&path))?;
         }
@@ -1338,6 +1349,9 @@ impl Generator {
             }
             if (first_ids.len() as i64) < dup {
                 first_ids.push(legacy);
+            }
+            if name == "offices" {
+                self.office_mappings.push((legacy, modern.clone()));
             }
             self.mappings.push(
                 &mut self.rng,
@@ -1460,6 +1474,7 @@ impl Generator {
         )?;
         self.mappings.finish()?;
         let mut defects = self.defects;
+        write_office_rows(&out, &self.office_ids, &self.office_mappings, &mut defects)?;
         write_repo(&out, &mut defects)?;
         let summary = Summary { records, defects };
         let mut text = serde_json::to_string_pretty(&summary).map_err(|e| GenerateError::Io {
@@ -1473,6 +1488,65 @@ impl Generator {
 }
 
 /// The scripts repository: every script but one on disk, plus one with no manifest.
+/// The offices' legacy and target rows and the `content:` declaration that compares them:
+/// every value equal but three (the second legacy row's name truncated, the third's budget
+/// rounded away, the fourth's missing phone written as empty text) and one difference a
+/// normalisation allows (the fifth's city in capitals).
+fn write_office_rows(
+    out: &Path,
+    ids: &[i64],
+    mappings: &[(i64, String)],
+    defects: &mut Defects,
+) -> Result<(), GenerateError> {
+    if ids.len() < 5 {
+        return Ok(());
+    }
+    let cities = ["Bern", "Basel", "Luzern", "Lugano", "Chur", "Sion"];
+    let mut legacy = String::from("id,name,city,budget,phone\n");
+    let mut target = String::from("id,name,city,budget,phone\n");
+    let modern: BTreeMap<i64, &String> = mappings.iter().map(|(l, m)| (*l, m)).collect();
+    for (position, &id) in ids.iter().enumerate() {
+        let name = format!("Office {id}");
+        let city = cities[(id % 6) as usize];
+        let budget = 1000 + (id % 7) * 125;
+        let phone = format!("031 555 {:04}", id % 10_000);
+        let (mut l_name, mut t_name) = (name.clone(), name);
+        let (mut l_city, mut t_city) = (city.to_string(), city.to_string());
+        let (mut l_budget, mut t_budget) = (format!("{budget}.00"), budget.to_string());
+        let (mut l_phone, mut t_phone) = (phone.clone(), phone);
+        match position {
+            1 => (l_name, t_name) = ("Zürich Nord".into(), "Zürich".into()),
+            2 => (l_budget, t_budget) = ("1200.555".into(), "1200.55".into()),
+            3 => (l_phone, t_phone) = (String::new(), "\"\"".into()),
+            4 => (l_city, t_city) = ("GENÈVE".into(), "Genève".into()),
+            _ => {}
+        }
+        legacy.push_str(&format!("{id},{l_name},{l_city},{l_budget},{l_phone}\n"));
+        if let Some(modern) = modern.get(&id) {
+            target.push_str(&format!(
+                "{modern},{t_name},{t_city},{t_budget},{t_phone}\n"
+            ));
+        }
+    }
+    write_text(&out.join("rows/legacy/dispatch_office.csv"), &legacy)?;
+    write_text(&out.join("rows/target/offices.csv"), &target)?;
+    let config = out.join("migcov.yaml");
+    let mut text = std::fs::read_to_string(&config).map_err(io_err(&config))?;
+    text.push_str(
+        "# Arrived intact: the offices' values compared, legacy row against target row\n\
+         # (rows/legacy/dispatch_office.csv, rows/target/offices.csv). No other entity declares\n\
+         # its content, so theirs show as values not checked.\n\
+         content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns:\n\
+         \x20     name: name\n      city: {target: city, case: lower}\n\
+         \x20     budget: {target: budget, scale: 2}\n      phone: phone\n",
+    );
+    write_text(&config, &text)?;
+    for column in ["offices.budget", "offices.name", "offices.phone"] {
+        defects.value_mismatches.insert(column.into(), 1);
+    }
+    Ok(())
+}
+
 fn write_repo(out: &Path, defects: &mut Defects) -> Result<(), GenerateError> {
     let missing = "feature-flag-migration.ts";
     for spec in CATALOG.iter().filter(|s| s.script != missing) {

@@ -234,6 +234,10 @@ fn defects_are_found(shape: Shape) {
         total("orphan_mappings")
     );
     assert_eq!(
+        count("reconcile.content.value_mismatch", None),
+        total("value_mismatches")
+    );
+    assert_eq!(
         count("integrity.mapping.duplicate_legacy_id", None),
         total("duplicate_legacy_ids")
     );
@@ -322,6 +326,7 @@ fn defects_are_found(shape: Shape) {
             "integrity.status.invalid_transition",
             "missing.mapping.orphan",
             "missing.mapping.unmapped",
+            "reconcile.content.value_mismatch",
             "reconcile.entity.distinct_mapped_ids",
             "reconcile.entity.mapping_count",
             "reconcile.entity.target_rows",
