@@ -88,6 +88,14 @@ pub struct CheckArgs {
     /// gate.max_missing_records.
     #[arg(long = "max-missing", value_name = "N")]
     pub max_missing: Option<u64>,
+    /// Fail the gate when less than RATE (0.0-1.0) of the compared rows arrived intact, or
+    /// when no values were compared. Overrides gate.min_intact_rate.
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    pub min_intact_rate: Option<f64>,
+    /// Fail the gate when more than N compared rows differ in a value. Overrides
+    /// gate.max_value_mismatches.
+    #[arg(long, value_name = "N")]
+    pub max_value_mismatches: Option<u64>,
     /// Override a rule's severity: RULE=error|warning|info|off (repeatable). Wins over the
     /// severity section of migcov.yaml.
     #[arg(long, value_name = "RULE=LEVEL", value_parser = parse_severity)]
@@ -358,6 +366,8 @@ impl CheckArgs {
                 fail_under: self.fail_under,
                 min_domain_coverage: self.min_domain_coverage.map(MinCoverage::All),
                 max_missing_records: self.max_missing,
+                min_intact_rate: self.min_intact_rate,
+                max_value_mismatches: self.max_value_mismatches,
             },
             failures_dir: self.failures_dir,
         }

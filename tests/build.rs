@@ -1161,3 +1161,35 @@ fn quoted_line_breaks_survive_the_slices() {
         assert_same_tree(&out, &whole, &format!("slices of {size} bytes"));
     }
 }
+
+/// The content thresholds of the gate on the sample (82 compared, 79 intact, 3 differ:
+/// docs/development.md): 96.3% intact misses 99%, and 3 differing rows exceed 2.
+#[test]
+fn the_gate_judges_values_that_did_not_arrive_intact() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |flags: &[&str]| {
+        let assert = migcov()
+            .current_dir(root)
+            .args(["validate", "--data", "data"])
+            .args(["--severity", "reconcile.content.value_mismatch=warning"])
+            .args(flags)
+            .assert();
+        String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+            + &String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+    };
+    let text = run(&["--min-intact-rate", "0.99"]);
+    assert!(
+        text.contains("96.34% of the compared rows arrived intact, below --min-intact-rate 99.00%"),
+        "{text}"
+    );
+    let text = run(&["--max-value-mismatches", "2"]);
+    assert!(
+        text.contains("3 compared rows differ in a value, more than --max-value-mismatches 2"),
+        "{text}"
+    );
+    let text = run(&["--max-value-mismatches", "3", "--min-intact-rate", "0.96"]);
+    assert!(
+        !text.contains("arrived intact, below") && !text.contains("differ in a value"),
+        "{text}"
+    );
+}

@@ -210,6 +210,11 @@ pub struct GateConfig {
     pub min_domain_coverage: Option<MinCoverage>,
     /// Fail when more legacy ids than this have no mapping (rule `missing.mapping.unmapped`).
     pub max_missing_records: Option<u64>,
+    /// Fail when fewer compared rows than this share arrived intact (`content:`), or when no
+    /// values were compared at all.
+    pub min_intact_rate: Option<f64>,
+    /// Fail when more compared rows than this differ in a value (`content:`).
+    pub max_value_mismatches: Option<u64>,
 }
 
 /// `gate.min_domain_coverage`: `0.9`, or `{CLINICAL: 0.99, BUSINESS: 0.9}` (domains left

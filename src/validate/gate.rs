@@ -59,6 +59,16 @@ pub struct GateSources {
     pub fail_under: String,
     pub min_domain_coverage: String,
     pub max_missing_records: String,
+    pub min_intact_rate: String,
+    pub max_value_mismatches: String,
+}
+
+/// What the content thresholds judge: the share of compared rows that arrived intact
+/// (`None` when no values were compared) and the rows that differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ContentFigures {
+    pub intact_rate: Option<f64>,
+    pub differs: u64,
 }
 
 impl GateSources {
@@ -94,26 +104,97 @@ impl GateSources {
             "--max-missing",
             "max_missing_records",
         );
+        let (min_intact_rate, s4) = pick(
+            &flags.min_intact_rate,
+            &file.min_intact_rate,
+            "--min-intact-rate",
+            "min_intact_rate",
+        );
+        let (max_value_mismatches, s5) = pick(
+            &flags.max_value_mismatches,
+            &file.max_value_mismatches,
+            "--max-value-mismatches",
+            "max_value_mismatches",
+        );
         (
             GateConfig {
                 fail_under,
                 min_domain_coverage,
                 max_missing_records,
+                min_intact_rate,
+                max_value_mismatches,
             },
             GateSources {
                 fail_under: s1,
                 min_domain_coverage: s2,
                 max_missing_records: s3,
+                min_intact_rate: s4,
+                max_value_mismatches: s5,
             },
         )
     }
 }
 
-/// Applies the gate to a run's findings and overall success rate.
+/// The content thresholds in force, and why they fail: `min_intact_rate` (which fails
+/// when no values were compared: a minimum nothing was measured against is not met) and
+/// `max_value_mismatches`.
+fn content_thresholds(
+    config: &GateConfig,
+    sources: &GateSources,
+    content: ContentFigures,
+) -> (Vec<Threshold>, Vec<Cow<'static, str>>, Vec<String>) {
+    let (mut thresholds, mut failed, mut reasons) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(minimum) = config.min_intact_rate {
+        thresholds.push(Threshold {
+            name: "min_intact_rate".into(),
+            value: ThresholdValue::Rate(minimum),
+            source: sources.min_intact_rate.clone(),
+        });
+        let reason = match content.intact_rate {
+            None => Some(format!(
+                "no values were compared (no content: declaration was checked), so {} {:.2}% is not met",
+                sources.min_intact_rate,
+                minimum * 100.0
+            )),
+            Some(rate) if rate < minimum => Some(format!(
+                "{:.2}% of the compared rows arrived intact, below {} {:.2}%",
+                rate * 100.0,
+                sources.min_intact_rate,
+                minimum * 100.0
+            )),
+            Some(_) => None,
+        };
+        if let Some(reason) = reason {
+            failed.push("min_intact_rate".into());
+            reasons.push(reason);
+        }
+    }
+    if let Some(maximum) = config.max_value_mismatches {
+        thresholds.push(Threshold {
+            name: "max_value_mismatches".into(),
+            value: ThresholdValue::Count(maximum),
+            source: sources.max_value_mismatches.clone(),
+        });
+        if content.differs > maximum {
+            failed.push("max_value_mismatches".into());
+            reasons.push(format!(
+                "{} compared {} in a value, more than {} {maximum}",
+                content.differs,
+                crate::model::noun(content.differs, "row differs", "rows differ"),
+                sources.max_value_mismatches
+            ));
+        }
+    }
+    (thresholds, failed, reasons)
+}
+
+/// Applies the gate to a run's findings, overall success rate, missing records and
+/// compared values.
 pub fn gate(
     findings: &[Finding],
     overall_success_rate: Option<f64>,
     missing_records: u64,
+    content: ContentFigures,
     config: &GateConfig,
     sources: &GateSources,
 ) -> Verdict {
@@ -174,6 +255,10 @@ pub fn gate(
             ));
         }
     }
+    let (more, failed, why) = content_thresholds(config, sources, content);
+    thresholds.extend(more);
+    failed_thresholds.extend(failed);
+    reasons.extend(why);
     Verdict {
         passed: reasons.is_empty(),
         reasons,
@@ -197,22 +282,84 @@ mod tests {
     }
 
     #[test]
+    fn content_thresholds_fail_below_the_minimum_and_without_any_comparison() {
+        let config = GateConfig {
+            min_intact_rate: Some(0.95),
+            max_value_mismatches: Some(2),
+            ..GateConfig::default()
+        };
+        let sources = GateSources {
+            min_intact_rate: "--min-intact-rate".into(),
+            max_value_mismatches: "migcov.yaml gate.max_value_mismatches".into(),
+            ..GateSources::default()
+        };
+        let run = |intact_rate, differs| {
+            gate(
+                &[],
+                None,
+                0,
+                ContentFigures {
+                    intact_rate,
+                    differs,
+                },
+                &config,
+                &sources,
+            )
+        };
+        assert!(run(Some(0.95), 2).passed);
+        // 79 of 82 intact (the sample): 96.34%, 3 rows differ.
+        let verdict = run(Some(79.0 / 82.0), 3);
+        assert_eq!(verdict.failed_thresholds, ["max_value_mismatches"]);
+        assert_eq!(
+            verdict.reasons,
+            ["3 compared rows differ in a value, more than migcov.yaml gate.max_value_mismatches 2"]
+        );
+        let verdict = run(Some(0.9), 0);
+        assert_eq!(verdict.failed_thresholds, ["min_intact_rate"]);
+        assert_eq!(
+            verdict.reasons,
+            ["90.00% of the compared rows arrived intact, below --min-intact-rate 95.00%"]
+        );
+        // Nothing compared: a minimum nothing was measured against is not met.
+        let verdict = run(None, 0);
+        assert_eq!(verdict.failed_thresholds, ["min_intact_rate"]);
+    }
+
+    #[test]
     fn errors_rates_and_missing_counts_each_fail_the_gate() {
         let none = GateConfig::default();
-        assert!(gate(&[], Some(0.5), 0, &none, &GateSources::default()).passed);
+        assert!(
+            gate(
+                &[],
+                Some(0.5),
+                0,
+                ContentFigures::default(),
+                &none,
+                &GateSources::default()
+            )
+            .passed
+        );
         let warning = finding(RuleId::MissingMappingUnmapped, Severity::Warning, 7);
         assert!(
             gate(
                 std::slice::from_ref(&warning),
                 None,
                 7,
+                ContentFigures::default(),
                 &none,
                 &GateSources::default()
             )
             .passed
         );
         let error = finding(RuleId::IntegrityJsonInvalid, Severity::Error, 1);
-        let verdict = gate(&[error], None, 0, &none, &GateSources::default());
+        let verdict = gate(
+            &[error],
+            None,
+            0,
+            ContentFigures::default(),
+            &none,
+            &GateSources::default(),
+        );
         assert_eq!(
             verdict.reasons,
             ["1 error finding (integrity.json.invalid)"]
@@ -222,13 +369,22 @@ mod tests {
             fail_under: Some(0.9),
             min_domain_coverage: None,
             max_missing_records: Some(6),
+            ..GateConfig::default()
         };
         let sources = GateSources {
             fail_under: "--fail-under".into(),
             min_domain_coverage: String::new(),
             max_missing_records: "migcov.yaml gate.max_missing_records".into(),
+            ..GateSources::default()
         };
-        let verdict = gate(&[warning], Some(0.89), 7, &strict, &sources);
+        let verdict = gate(
+            &[warning],
+            Some(0.89),
+            7,
+            ContentFigures::default(),
+            &strict,
+            &sources,
+        );
         assert_eq!(
             verdict.reasons,
             [
@@ -239,7 +395,15 @@ mod tests {
         assert_eq!(verdict.reasons.len(), 2, "{:?}", verdict.reasons);
         assert!(verdict.reasons[1].starts_with("7 legacy records have no mapping"));
         assert!(
-            gate(&[], Some(0.9), 6, &strict, &sources).passed,
+            gate(
+                &[],
+                Some(0.9),
+                6,
+                ContentFigures::default(),
+                &strict,
+                &sources
+            )
+            .passed,
             "the bound itself passes"
         );
     }

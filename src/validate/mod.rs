@@ -35,7 +35,7 @@ use crate::load::Inputs;
 use crate::measure::Measures;
 use crate::model::config::{MinCoverage, SeverityOverride, Waiver};
 use crate::model::Severity;
-pub use gate::{gate, GateSources, Verdict};
+pub use gate::{gate, ContentFigures, GateSources, Verdict};
 pub use registry::{find as find_rule, Family, Rule, RuleId, RULES};
 
 /// What a finding is about.
