@@ -133,6 +133,9 @@ pub struct LedgerTable {
     #[serde(default)]
     pub entities: Vec<Link>,
     pub scripts: Vec<Link>,
+    /// The compared rows' verdict (`content:`); absent where values were not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<super::RowsIntact>,
 }
 
 /// How a ledger line closes.
@@ -364,6 +367,7 @@ fn ledger(report: &Report) -> Option<LedgerFile> {
                 coverage: l.row.coverage,
                 entities: l.entity_links.clone(),
                 scripts: l.script_links.clone(),
+                content: l.content,
             })
             .collect(),
         exclusions: report.exclusions.clone(),

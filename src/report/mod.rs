@@ -358,6 +358,18 @@ pub struct LedgerLine {
     pub script_links: Vec<Link>,
     pub band: Band,
     pub state: TableState,
+    /// Of the migrated rows whose values were compared (`content:`), how many arrived
+    /// intact and how many differ; `None`: values not checked.
+    pub content: Option<RowsIntact>,
+}
+
+/// A table's compared rows: intact, differing, and mapped but missing their target row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RowsIntact {
+    pub compared: u64,
+    pub intact: u64,
+    pub differs: u64,
+    pub target_missing: u64,
 }
 
 /// A ledger total for one domain (`None`: tables with no domain, the uncovered ones).
@@ -424,6 +436,18 @@ fn ledger_view(measures: &Measures, thresholds: &Thresholds) -> Option<LedgerVie
             } else {
                 TableState::Closes
             },
+            content: measures
+                .content
+                .iter()
+                .find(|t| {
+                    crate::load::table_key(&t.legacy_table) == crate::load::table_key(&row.table)
+                })
+                .map(|t| RowsIntact {
+                    compared: t.compared,
+                    intact: t.intact,
+                    differs: t.differs,
+                    target_missing: t.target_missing,
+                }),
             row: row.clone(),
         })
         .collect();
