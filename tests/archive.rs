@@ -737,3 +737,29 @@ fn the_archive_keeps_what_it_did_not_write_and_refuses_what_it_cannot_trust() {
         .code(1)
         .stdout(predicate::str::contains("changed: index.html"));
 }
+
+/// A diff shows the rows intact where either report compared values: the sample's 79 of 82
+/// against a snapshot written before values were compared.
+#[test]
+fn a_diff_shows_rows_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("diff");
+    migcov()
+        .arg("diff")
+        .arg(fixtures().join("snapshots-v1/archive/2026-11-08"))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("data"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let diff = json(&out.join("diff.json"));
+    let intact = diff["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "rows intact")
+        .expect("a rows intact figure");
+    assert_eq!(intact["old"], Value::Null);
+    assert_eq!(intact["new"].as_f64(), Some(79.0 / 82.0));
+    assert!(read(&out.join("diff.md")).contains("| rows intact | n/a | 96.3% | — |"));
+}

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::ArchiveError;
 use crate::model::{Domain, Severity, Status};
 use crate::report::doc::{
-    upgrade, LedgerFile, ReadError, ReportDoc, ScriptsFile, SummaryFile, TableState, FAMILIES,
+    upgrade, ContentFile, LedgerFile, ReadError, ReportDoc, ScriptsFile, SummaryFile, TableState,
+    FAMILIES,
 };
 use crate::validate::{Finding, RuleId};
 
@@ -26,6 +27,8 @@ pub struct ReportFiles {
     pub findings: Vec<Finding>,
     /// `api/ledger.json`, when the report has one (a source inventory was given).
     pub ledger: Option<LedgerFile>,
+    /// `api/validate/content.json`, in reports written since values are compared.
+    pub content: Option<ContentFile>,
 }
 
 impl ReportFiles {
@@ -64,8 +67,18 @@ impl ReportFiles {
             )?),
             None => None,
         };
+        let content = match get("api/validate/content.json") {
+            Some(bytes) => Some(parse(
+                origin,
+                "api/validate/content.json",
+                Some(bytes),
+                upgrade::content,
+            )?),
+            None => None,
+        };
         let summary = "api/coverage/summary.json";
         Ok(ReportFiles {
+            content,
             summary: parse(origin, summary, get(summary), upgrade::summary)?,
             scripts: parse(
                 origin,
@@ -89,6 +102,7 @@ impl ReportFiles {
             scripts: doc.scripts,
             findings: doc.validate.into_iter().flat_map(|v| v.findings).collect(),
             ledger: doc.ledger,
+            content: Some(doc.content),
         }
     }
 }
@@ -221,6 +235,15 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
             n.overall_success_rate,
         ),
     ];
+    // Rows intact, where either report compared values.
+    let intact = |r: &ReportFiles| {
+        r.content
+            .as_ref()
+            .and_then(|c| c.content.totals.intact_rate)
+    };
+    if intact(old).is_some() || intact(new).is_some() {
+        figures.push(change("rows intact", intact(old), intact(new)));
+    }
     for domain in Domain::ALL {
         figures.push(change(
             &format!("{domain} coverage"),

@@ -514,6 +514,12 @@ pub mod upgrade {
         check_version(bytes)?;
         parse(bytes)
     }
+
+    /// `api/validate/content.json` (written since 2026-12-05).
+    pub fn content(bytes: &[u8]) -> Result<ContentFile, ReadError> {
+        check_version(bytes)?;
+        parse(bytes)
+    }
 }
 
 /// A report date as the files write it.
