@@ -708,3 +708,19 @@ fn content_columns_count_legacy_rows_and_may_share_a_target() {
         [1, 1]
     );
 }
+
+#[test]
+fn content_unicode_forms_make_composed_and_decomposed_text_one() {
+    // Genève written with one é (NFC) and with e and a combining accent (NFD); the ligature
+    // fi against f and i.
+    let (legacy, target) = rows(&[("Gen\u{e8}ve", "Gene\u{300}ve"), ("\u{fb01}le", "file")]);
+    let plain = format!("{OFFICES}      v: v\n");
+    let t = &content_case(&plain, &legacy, &target).content[0];
+    assert_eq!((t.intact, t.differs), (0, 2));
+    let nfc = format!("{OFFICES}      v: {{target: v, unicode: nfc}}\n");
+    let t = &content_case(&nfc, &legacy, &target).content[0];
+    assert_eq!((t.intact, t.differs), (1, 1));
+    let nfkc = format!("{OFFICES}      v: {{target: v, unicode: nfkc}}\n");
+    let t = &content_case(&nfkc, &legacy, &target).content[0];
+    assert_eq!((t.intact, t.differs), (2, 0));
+}

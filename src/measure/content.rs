@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::load::tables::{half_names, trimmed_key, uuid_halves};
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
-use crate::model::config::{Case, ContentDeclaration, Normalize};
+use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
 
 /// How many differing rows a column's result keeps, to show.
@@ -292,9 +292,34 @@ fn side_rows(files: &[&InputFile], wanted: &[String]) -> PolarsResult<DataFrame>
     Ok(stacked)
 }
 
-/// A value's text made comparable by `n`: trimmed, case folded, empty as missing.
+/// Every text of a column in one Unicode normal form.
+fn unicode_form(value: Expr, form: UnicodeForm) -> Expr {
+    value.map(
+        move |column: Column| {
+            use unicode_normalization::UnicodeNormalization as _;
+            let text = column.str()?;
+            let normal: StringChunked = text
+                .iter()
+                .map(|v| {
+                    v.map(|v| match form {
+                        UnicodeForm::Nfc => v.nfc().collect::<String>(),
+                        UnicodeForm::Nfkc => v.nfkc().collect::<String>(),
+                    })
+                })
+                .collect();
+            Ok(normal.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+/// A value's text made comparable by `n`: in one Unicode form, trimmed, case folded, empty
+/// as missing.
 fn normal_text(value: Expr, n: &Normalize) -> Expr {
     let mut value = value;
+    if let Some(form) = n.unicode {
+        value = unicode_form(value, form);
+    }
     if n.trim == Some(true) {
         value = value.str().strip_chars(lit(NULL));
     }

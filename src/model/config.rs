@@ -111,6 +111,19 @@ pub struct Normalize {
     /// Numbers equal when they differ by at most this much.
     #[serde(default)]
     pub tolerance: Option<f64>,
+    /// Both sides in one Unicode normal form (`nfc`, or `nfkc` to also fold compatibility
+    /// characters such as `ﬁ`), so `é` written as one character or as `e` and an accent is
+    /// one text.
+    #[serde(default)]
+    pub unicode: Option<UnicodeForm>,
+}
+
+/// `unicode:` in a normalisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnicodeForm {
+    Nfc,
+    Nfkc,
 }
 
 impl Normalize {
@@ -122,6 +135,7 @@ impl Normalize {
             null_equals_empty: self.null_equals_empty.or(base.null_equals_empty),
             scale: self.scale.or(base.scale),
             tolerance: self.tolerance.or(base.tolerance),
+            unicode: self.unicode.or(base.unicode),
         }
     }
 
