@@ -3,9 +3,12 @@
 //! `modern_id`) to its target rows (`rows/target/<target_table>.*`), and each declared
 //! column pair is compared after its normalisations.
 //!
-//! Values are compared as text, each side read as the export writes it (a Parquet number or
-//! date as polars writes it as text), so a CSV and a Parquet export of the same rows give the
-//! same result; a pair with `scale` or `tolerance` is compared as numbers. A legacy row is
+//! Values are compared as text, each side read as the export writes it (a Parquet value as
+//! polars writes it as text, a float's whole numbers without `.0`, as a CSV has them); a
+//! pair with `scale` or `tolerance` is compared as numbers where both sides are numbers.
+//! One canonical text per type across every engine (dates, timestamps in UTC, NUMERIC) is
+//! still to come: a Parquet timestamp and a CSV one of the same instant can differ. A
+//! legacy row is
 //! *intact* when it has a mapping of the entity's type, its target row exists and every
 //! declared column matches; it *differs* when a column does not; its target is *missing*
 //! when the mapping's `modern_id` names no target row. Legacy rows without a mapping are
