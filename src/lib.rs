@@ -78,16 +78,14 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     let validation =
         validate::validate(&inputs, &measures, &config.validate).map_err(Error::compute)?;
     let (gate_config, sources) = validate::GateSources::merge(&config.gate, &inputs.config.gate);
-    let (intact, compared, differs) = measures.content.iter().fold((0, 0, 0), |(i, c, d), t| {
-        (i + t.intact, c + t.compared, d + t.differs)
-    });
+    let content = measure::content::ContentTotals::of(&measures.content);
     let verdict = validate::gate(
         &validation.findings,
         measures.all_scripts.success_rate,
         measures.missing_records,
         validate::ContentFigures {
-            intact_rate: measure::ratio(intact as i64, compared as i64),
-            differs,
+            intact_rate: content.intact_rate,
+            differs: content.differs,
         },
         &gate_config,
         &sources,

@@ -71,6 +71,35 @@ pub struct ValueSample {
     pub target: Option<String>,
 }
 
+/// Rows compared over every checked entity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContentTotals {
+    /// Entities whose values were compared.
+    pub entities: u64,
+    pub compared: u64,
+    pub intact: u64,
+    pub differs: u64,
+    pub target_missing: u64,
+    /// `intact / compared`; `None` when nothing was compared (values not checked).
+    pub intact_rate: Option<f64>,
+}
+
+impl ContentTotals {
+    /// The rows of every compared entity, summed: the one place they are.
+    pub fn of(tables: &[ContentTable]) -> Self {
+        let sum = |f: fn(&ContentTable) -> u64| tables.iter().map(f).sum::<u64>();
+        let (compared, intact) = (sum(|t| t.compared), sum(|t| t.intact));
+        ContentTotals {
+            entities: tables.len() as u64,
+            compared,
+            intact,
+            differs: sum(|t| t.differs),
+            target_missing: sum(|t| t.target_missing),
+            intact_rate: crate::measure::ratio(intact as i64, compared as i64),
+        }
+    }
+}
+
 /// Why an entity's values could not be compared: shown as "values not checked".
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NotChecked {
@@ -110,10 +139,9 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
             (_, true, _) => Some(format!("no rows/target/{}.* file", entity.target_table)),
             _ => None,
         };
-        let reason = match reason {
-            Some(reason) => Some(reason),
-            None => absent_columns(declaration, &legacy, &target),
-        };
+        let reason = reason
+            .or_else(|| shared_type_problem(inputs, entity))
+            .or_else(|| absent_columns(declaration, &legacy, &target));
         if let Some(reason) = reason {
             not_checked.push(NotChecked {
                 entity: declaration.entity.clone(),
@@ -138,6 +166,37 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
         tables.push(table);
     }
     Ok((tables, not_checked))
+}
+
+/// Whether any mapping names its legacy table (the column may be there and empty).
+fn names_tables(inputs: &Inputs) -> bool {
+    inputs
+        .mappings
+        .column("legacy_table")
+        .is_ok_and(|c| c.null_count() < c.len())
+}
+
+/// Whether another entity of another legacy table has this entity's type.
+fn shares_type(inputs: &Inputs, entity: &Entity) -> bool {
+    let key = |e: &Entity| e.entity_type.as_deref().map(entity_type_key);
+    inputs.entities.iter().any(|other| {
+        key(other) == key(entity)
+            && crate::load::table_key(&other.legacy_table)
+                != crate::load::table_key(&entity.legacy_table)
+    })
+}
+
+/// An entity type other tables share, with mappings that do not name their table: no
+/// mapping can be told to be this table's, so none is compared (as missing data counts
+/// them ambiguous, never migrated).
+fn shared_type_problem(inputs: &Inputs, entity: &Entity) -> Option<String> {
+    (shares_type(inputs, entity) && !names_tables(inputs)).then(|| {
+        format!(
+            "entity type {} is shared with another legacy table and the mappings name no legacy_table, so no mapping is known to be {}'s",
+            entity.entity_type.as_deref().unwrap_or_default(),
+            entity.legacy_table
+        )
+    })
 }
 
 /// What makes a declaration uncheckable by itself: no column to compare, an entity
@@ -430,23 +489,39 @@ fn count_of(frame: &DataFrame, name: &str) -> PolarsResult<u64> {
 }
 
 /// The entity's own mappings: legacy id as trimmed text, modern id as its halves.
+/// Where mappings name their legacy table (`legacy_table`), only those naming this entity's
+/// table or none are its own; of an entity type other entities share, only those naming it
+/// (see [`shared_type_problem`]), so a legacy id of another table never meets this table's
+/// rows.
 fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
     let entity_type = entity_type_key(entity.entity_type.as_deref().unwrap_or_default());
     let (hi, lo) = half_names("modern_id");
-    inputs
-        .mappings
-        .clone()
-        .lazy()
-        .filter(
-            col(ENTITY_TYPE_KEY)
+    let of_type = col(ENTITY_TYPE_KEY)
+        .cast(DataType::String)
+        .eq(lit(entity_type));
+    let own = match names_tables(inputs) {
+        false => of_type,
+        true => {
+            let named = col("legacy_table")
                 .cast(DataType::String)
-                .eq(lit(entity_type)),
-        )
-        .select([
-            trimmed_key(col("legacy_id").cast(DataType::String)).alias(LEGACY_KEY),
-            col(hi.as_str()),
-            col(lo.as_str()),
-        ])
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .to_lowercase();
+            let this = named
+                .clone()
+                .eq(lit(crate::load::table_key(&entity.legacy_table)));
+            match shares_type(inputs, entity) {
+                true => of_type.and(this),
+                false => of_type.and(named.is_null().or(this)),
+            }
+        }
+    };
+    inputs.mappings.clone().lazy().filter(own).select([
+        trimmed_key(col("legacy_id").cast(DataType::String)).alias(LEGACY_KEY),
+        col(hi.as_str()),
+        col(lo.as_str()),
+    ])
 }
 
 /// The legacy rows: the key as the mappings hold it, each compared column as `l:<name>`.

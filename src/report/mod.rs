@@ -7,6 +7,8 @@
 
 pub mod doc;
 
+pub use crate::measure::content::ContentTotals;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -264,33 +266,10 @@ pub struct ContentView {
     pub totals: ContentTotals,
 }
 
-/// Rows compared over every checked entity.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ContentTotals {
-    /// Entities whose values were compared.
-    pub entities: u64,
-    pub compared: u64,
-    pub intact: u64,
-    pub differs: u64,
-    pub target_missing: u64,
-    /// `intact / compared`; `None` when nothing was compared (values not checked).
-    pub intact_rate: Option<f64>,
-}
-
 fn content_view(measures: &Measures) -> ContentView {
-    let tables = &measures.content;
-    let sum = |f: fn(&crate::measure::content::ContentTable) -> u64| tables.iter().map(f).sum();
-    let (compared, intact) = (sum(|t| t.compared), sum(|t| t.intact));
     ContentView {
-        totals: ContentTotals {
-            entities: tables.len() as u64,
-            compared,
-            intact,
-            differs: sum(|t| t.differs),
-            target_missing: sum(|t| t.target_missing),
-            intact_rate: ratio(intact as i64, compared as i64),
-        },
-        entities: tables.clone(),
+        totals: ContentTotals::of(&measures.content),
+        entities: measures.content.clone(),
         not_checked: measures.content_not_checked.clone(),
     }
 }
