@@ -1367,6 +1367,16 @@ fn init_proposes_the_links_it_sees_and_no_figure_rests_on_none() {
     ] {
         assert!(entities.contains(proposal), "{proposal:?} in\n{entities}");
     }
+    // Columns named alike, proposed for a content comparison, commented out.
+    let migcov_yaml = std::fs::read_to_string(config.join("migcov.yaml")).unwrap();
+    assert!(
+        migcov_yaml.contains(
+            "#   - entity: \"customers\"   # proposed: columns named alike in \"Customer\" and \"customers\"\n\
+             #     legacy_key: \"CustomerId\"\n#     target_key: \"id\"\n#     columns:\n\
+             #       \"Name\": \"name\"   # \"VARCHAR(40)\" ↔ \"text\"\n"
+        ),
+        "{migcov_yaml}"
+    );
     let collect_yaml = config.join("collect.yaml");
     let site = collect_and_build(work.path(), &source, &target.url, &collect_yaml);
     let summary = json(&site.join("api/coverage/summary.json"));
@@ -1402,4 +1412,520 @@ fn init_proposes_the_links_it_sees_and_no_figure_rests_on_none() {
         "{ledger} {}",
         json(&site.join("api/ledger.json"))
     );
+}
+
+/// The content fixture's rows (`tests/fixtures/content`) as SQL `INSERT` values, one text
+/// per cell (`NULL` for an empty CSV field, as the fixture's legacy phone of office 4).
+fn content_rows(side: &str, table: &str) -> Vec<Vec<Option<String>>> {
+    let path = common::fixtures().join(format!("content/data/rows/{side}/{table}.csv"));
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let position = record.position().unwrap().byte() as usize;
+        let line = std::fs::read_to_string(&path).unwrap()[position..]
+            .lines()
+            .next()
+            .unwrap()
+            .to_string();
+        rows.push(
+            record
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    // `,,` is NULL, `""` an empty text: the raw line tells them apart.
+                    let quoted_empty = v.is_empty() && line.split(',').nth(i) == Some("\"\"");
+                    (!v.is_empty() || quoted_empty).then(|| v.to_string())
+                })
+                .collect(),
+        );
+    }
+    rows
+}
+
+/// `INSERT INTO table VALUES (...), ...` of `rows`, each value shaped by `value`.
+fn inserts(
+    table: &str,
+    rows: &[Vec<Option<String>>],
+    value: impl Fn(usize, &str) -> String,
+) -> String {
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    None => "NULL".into(),
+                    Some(v) => value(i, v),
+                })
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    format!("INSERT INTO {table} VALUES {};", lines.join(", "))
+}
+
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The target rows with their legacy id (office *n* is legacy id *n*) for mappings by
+/// convention, `opened_at` as SQL timestamp text in UTC.
+fn target_inserts(table: &str, offset: &str) -> String {
+    let rows: Vec<Vec<Option<String>>> = content_rows("target", "offices")
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut row)| {
+            row[6] = row[6]
+                .as_ref()
+                .map(|t| format!("{}{offset}", t.replace('T', " ").trim_end_matches('Z')));
+            row.insert(1, Some((n + 1).to_string()));
+            row
+        })
+        .collect();
+    inserts(table, &rows, |_, v| quoted(v))
+}
+
+const CONTENT_COLUMNS: &str = "name VARCHAR(64), first_name VARCHAR(64), last_name VARCHAR(64), \
+     city VARCHAR(64), phone VARCHAR(64)";
+
+/// The content fixture in typed tables on every engine, collected and built: the same
+/// rows intact and the same differing columns as from the fixture's files, legacy
+/// SQLite, MariaDB and PostgreSQL (NUMERIC `1000.00` against `1000`, CHAR padding,
+/// DATETIME against timestamptz and MariaDB's TIMESTAMP, an empty text against NULL).
+#[test]
+fn content_rows_through_collect_give_the_findings_of_the_files() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy_rows = content_rows("legacy", "dispatch_office");
+    let legacy_sql = |decimal: &str, timestamp: &str| {
+        format!(
+            "CREATE TABLE dispatch_office (id INTEGER PRIMARY KEY, {CONTENT_COLUMNS}, \
+             opened_at {timestamp}, budget {decimal}, code CHAR(6));\n{}",
+            inserts("dispatch_office", &legacy_rows, |i, v| match i {
+                0 => v.to_string(),
+                _ => quoted(v),
+            })
+        )
+    };
+    // Legacy: SQLite (NUMERIC affinity keeps 1000.00 as the integer 1000), MariaDB, PostgreSQL.
+    let sqlite = work.path().join("legacy.db");
+    rusqlite::Connection::open(&sqlite)
+        .unwrap()
+        .execute_batch(&legacy_sql("NUMERIC(10,2)", "DATETIME"))
+        .unwrap();
+    let my_legacy = MyDatabase::new("content_legacy");
+    my_legacy.run(&legacy_sql("DECIMAL(10,2)", "DATETIME"));
+    let pg_legacy = PgDatabase::new("content_legacy");
+    pg_legacy
+        .client()
+        .batch_execute(&legacy_sql("NUMERIC(10,2)", "TIMESTAMP"))
+        .unwrap();
+    // Target: PostgreSQL (timestamptz, uuid) and MariaDB (TIMESTAMP in UTC, CHAR(36)).
+    let target_table = |id: &str, timestamp: &str| {
+        format!(
+            "CREATE TABLE offices (id {id} PRIMARY KEY, legacy_id INTEGER, {CONTENT_COLUMNS}, \
+             opened_at {timestamp}, budget NUMERIC(10,2), code VARCHAR(16));"
+        )
+    };
+    let pg_target = PgDatabase::new("content_target");
+    pg_target
+        .client()
+        .batch_execute(&format!(
+            "{}\n{}",
+            target_table("uuid", "timestamptz"),
+            target_inserts("offices", "+00")
+        ))
+        .unwrap();
+    let my_target = MyDatabase::new("content_target");
+    my_target.run(&format!(
+        "SET time_zone = '+00:00'; {}\n{}",
+        target_table("CHAR(36)", "TIMESTAMP"),
+        target_inserts("offices", "")
+    ));
+    // The declaration and the entity, copied into the data folder by `files:`.
+    let entities = work.path().join("entities.yaml");
+    std::fs::write(
+        &entities,
+        "- name: offices\n  domain: BUSINESS\n  legacy_table: dispatch_office\n  target_table: offices\n  \
+         total_records: 10\n  migrated_records: 10\n  failed_records: 0\n  entity_type: offices\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        common::fixtures().join("content/data/migcov.yaml"),
+        work.path().join("migcov.yaml"),
+    )
+    .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(
+        &config,
+        "files: [entities.yaml, migcov.yaml]\nbatch_rows: 3\n",
+    )
+    .unwrap();
+
+    // `--init` proposes the pairs named alike, a DATETIME against a timestamptz with a
+    // zone to set, and leaves out the keys and legacy_id.
+    let init = work.path().join("init");
+    std::fs::create_dir(&init).unwrap();
+    let sqlite_url = format!("sqlite://{}", sqlite.display());
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &sqlite_url,
+            "--target",
+            &pg_target.url,
+            "--init",
+            init.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let proposed = std::fs::read_to_string(init.join("migcov.yaml")).unwrap();
+    let pairs: Vec<&str> = proposed
+        .lines()
+        .filter(|l| l.starts_with("#       \""))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            "#       \"name\": \"name\"   # \"VARCHAR(64)\" ↔ \"character varying\"",
+            "#       \"first_name\": \"first_name\"   # \"VARCHAR(64)\" ↔ \"character varying\"",
+            "#       \"last_name\": \"last_name\"   # \"VARCHAR(64)\" ↔ \"character varying\"",
+            "#       \"city\": \"city\"   # \"VARCHAR(64)\" ↔ \"character varying\"",
+            "#       \"phone\": \"phone\"   # \"VARCHAR(64)\" ↔ \"character varying\"",
+            "#       \"opened_at\": {target: \"opened_at\", time_zone: UTC}   # \"DATETIME\" ↔ \"timestamp with time zone\"; set the legacy side's zone",
+            "#       \"budget\": \"budget\"   # \"NUMERIC(10,2)\" ↔ \"numeric\"",
+            "#       \"code\": \"code\"   # \"CHAR(6)\" ↔ \"character varying\"",
+        ],
+        "{proposed}"
+    );
+    assert!(
+        proposed.contains("#     legacy_key: \"id\"\n#     target_key: \"id\"\n"),
+        "{proposed}"
+    );
+
+    let expected = {
+        let files = common::base_with(Some(&common::fixtures().join("content/data")));
+        let (_, measures, _) = common::run(files.path());
+        measures.content[0].clone()
+    };
+    for (name, source, target) in [
+        ("sqlite-pg", sqlite_url.as_str(), pg_target.url.as_str()),
+        ("mariadb-pg", my_legacy.url.as_str(), pg_target.url.as_str()),
+        ("pg-mariadb", pg_legacy.url.as_str(), my_target.url.as_str()),
+    ] {
+        let out = work.path().join(name);
+        let (code, text) = collect_to(source, target, &out, &config);
+        assert_eq!(code, 0, "{name}: {text}");
+        assert!(
+            out.join("rows/legacy/dispatch_office.parquet").exists(),
+            "{name}"
+        );
+        let (_, measures, _) = common::run(&out);
+        assert!(
+            measures.content_not_checked.is_empty(),
+            "{name}: {:?}",
+            measures.content_not_checked
+        );
+        let table = &measures.content[0];
+        assert_eq!(
+            (
+                table.compared,
+                table.intact,
+                table.differs,
+                table.target_missing
+            ),
+            (10, 3, 7, 0),
+            "{name}"
+        );
+        let differing =
+            |t: &migcov::measure::content::ContentTable| -> Vec<(String, u64, Vec<String>)> {
+                t.columns
+                    .iter()
+                    .map(|c| {
+                        let keys = c.samples.iter().map(|s| s.legacy_key.clone()).collect();
+                        (c.target.clone(), c.differing, keys)
+                    })
+                    .collect()
+            };
+        assert_eq!(differing(table), differing(&expected), "{name}");
+        // Canonical text: NUMERIC 1000.00 reads 1000 on every engine, CHAR(6) without
+        // PostgreSQL's padding, timestamptz and MariaDB's TIMESTAMP as UTC with `Z`.
+        let budget = table.columns.iter().find(|c| c.target == "budget").unwrap();
+        assert_eq!(
+            budget.samples[0].legacy.as_deref(),
+            Some("1200.55"),
+            "{name}"
+        );
+        assert_eq!(
+            budget.samples[0].target.as_deref(),
+            Some("1200.6"),
+            "{name}"
+        );
+        let code = table.columns.iter().find(|c| c.target == "code").unwrap();
+        assert_eq!(code.samples[0].legacy.as_deref(), Some("B007"), "{name}");
+        let opened = table
+            .columns
+            .iter()
+            .find(|c| c.target == "opened_at")
+            .unwrap();
+        assert_eq!(
+            (
+                opened.samples[0].legacy.as_deref(),
+                opened.samples[0].target.as_deref()
+            ),
+            (Some("2026-03-01 08:00:00"), Some("2026-03-01 08:00:00Z")),
+            "{name}"
+        );
+    }
+}
+
+/// One random value of every family, and the canonical text each engine must give it.
+struct TypedRow {
+    /// Per column: (SQLite literal, MariaDB literal, PostgreSQL literal, canonical text).
+    cells: Vec<Option<(String, String, String, String)>>,
+    /// The double, bound as a parameter in SQLite, whose text-to-double conversion is not
+    /// always the nearest double at 17 digits (a stored value, not its text, would differ).
+    float: f64,
+}
+
+const TYPED_COLUMNS: [&str; 9] = [
+    "c_int", "c_dec", "c_float", "c_bool", "c_date", "c_ts", "c_tstz", "c_char", "c_text",
+];
+
+fn typed_row(rng: &mut rand_chacha::ChaCha8Rng) -> TypedRow {
+    use rand::Rng;
+    let same = |literal: String, canonical: String| {
+        Some((literal.clone(), literal.clone(), literal, canonical))
+    };
+    let mut cells = Vec::new();
+    // Whole numbers across the BIGINT range.
+    let int: i64 = match rng.random_range(0..4) {
+        0 => rng.random_range(-10..10),
+        1 => i64::MAX - rng.random_range(0..3),
+        2 => i64::MIN + rng.random_range(0..3),
+        _ => rng.random(),
+    };
+    cells.push(same(int.to_string(), int.to_string()));
+    // NUMERIC(18,4): at most 14 whole digits, 4 decimals; written with every decimal.
+    let units: i64 =
+        rng.random_range(-10i64.pow(14)..10i64.pow(14)) / 10i64.pow(rng.random_range(0..14));
+    let decimal = format!(
+        "{}{}.{:04}",
+        if units < 0 { "-" } else { "" },
+        units.abs() / 10_000,
+        units.abs() % 10_000
+    );
+    let canonical_decimal = {
+        let t = decimal.trim_end_matches('0').trim_end_matches('.');
+        if t == "-0" {
+            "0".to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    cells.push(same(format!("'{decimal}'"), canonical_decimal));
+    // Doubles of every magnitude, written in their shortest round-trip form.
+    let float: f64 = match rng.random_range(0..3) {
+        0 => rng.random_range(-1000.0..1000.0),
+        1 => f64::from_bits(rng.random::<u64>() >> 2) * if rng.random() { 1.0 } else { -1.0 },
+        _ => rng.random_range(-100i32..100) as f64 / 8.0,
+    };
+    let float = if float.is_finite() { float } else { 0.5 };
+    // Plain decimals from 10^-7 to 10^21, exponent form outside (as JavaScript writes).
+    let canonical_float = match float.abs() {
+        0.0 => "0".to_string(),
+        m if (1e-7..1e21).contains(&m) => float.to_string(),
+        _ => format!("{float:e}"),
+    };
+    cells.push(same(format!("'{float:e}'"), canonical_float));
+    let b: bool = rng.random();
+    cells.push(Some((
+        (b as i32).to_string(),
+        (b as i32).to_string(),
+        b.to_string(),
+        (b as i32).to_string(),
+    )));
+    // Dates, timestamps to the microsecond, instants within MariaDB's TIMESTAMP range.
+    let day = chrono::NaiveDate::from_ymd_opt(1971, 1, 1).unwrap()
+        + chrono::Duration::days(rng.random_range(0..24_000));
+    cells.push(same(format!("'{day}'"), day.to_string()));
+    let micros = if rng.random_range(0..3) == 0 {
+        0
+    } else {
+        rng.random_range(0..1_000_000)
+    };
+    let time = day
+        .and_hms_micro_opt(
+            rng.random_range(0..24),
+            rng.random_range(0..60),
+            rng.random_range(0..60),
+            micros,
+        )
+        .unwrap();
+    let trimmed = |t: &chrono::NaiveDateTime| {
+        let text = t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        let text = text.trim_end_matches('0');
+        text.strip_suffix('.').unwrap_or(text).to_string()
+    };
+    let ts = time.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+    cells.push(same(format!("'{ts}'"), trimmed(&time)));
+    // An instant written with an offset (SQLite, PostgreSQL) or in the UTC session (MariaDB).
+    let offset_minutes: i32 = [0, 60, -300, 330][rng.random_range(0..4)];
+    let offset = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+    let local = time + chrono::Duration::minutes(offset_minutes as i64);
+    let with_offset = format!("{}{}", local.format("%Y-%m-%d %H:%M:%S%.6f"), offset);
+    cells.push(Some((
+        format!("'{with_offset}'"),
+        format!("'{ts}'"),
+        format!("'{with_offset}'"),
+        format!("{}Z", trimmed(&time)),
+    )));
+    // CHAR(8) with trailing spaces PostgreSQL pads and MariaDB strips; text of any script.
+    let alphabet: Vec<char> = "ab Z09-,;'\"é中🙂\u{301}".chars().collect();
+    let word = |rng: &mut rand_chacha::ChaCha8Rng, n: usize| -> String {
+        (0..rng.random_range(0..=n))
+            .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+            .collect()
+    };
+    let quote = |t: &str| format!("'{}'", t.replace('\'', "''"));
+    let chars: String = word(rng, 6).chars().take(6).collect();
+    cells.push(same(quote(&chars), chars.trim_end_matches(' ').to_string()));
+    let text = word(rng, 20);
+    cells.push(same(quote(&text), text.clone()));
+    // About one value in eight is NULL.
+    for cell in cells.iter_mut() {
+        if rng.random_range(0..8) == 0 {
+            *cell = None;
+        }
+    }
+    TypedRow { cells, float }
+}
+
+/// Random values of every type written on SQLite, MariaDB and PostgreSQL and collected as
+/// content rows: each engine's text of each value is the one canonical text (NUMERIC
+/// without trailing zeros, doubles in their shortest form, booleans as 1 and 0, CHAR
+/// without padding, timestamps to the microsecond, instants in UTC with `Z`).
+#[test]
+fn every_engine_renders_every_type_in_one_canonical_text() {
+    use polars::prelude::*;
+    use rand::SeedableRng;
+    let work = tempfile::tempdir().unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x6d69_6763_6f76);
+    let rows: Vec<TypedRow> = (0..240).map(|_| typed_row(&mut rng)).collect();
+    let insert = |engine: usize| {
+        let values: Vec<String> = rows
+            .iter()
+            .enumerate()
+            .map(|(id, row)| {
+                let cells: Vec<String> = row
+                    .cells
+                    .iter()
+                    .map(|c| match c {
+                        None => "NULL".into(),
+                        Some(c) => [&c.0, &c.1, &c.2][engine].clone(),
+                    })
+                    .collect();
+                format!("({id}, {})", cells.join(", "))
+            })
+            .collect();
+        format!("INSERT INTO typed VALUES {};", values.join(",\n"))
+    };
+    let sqlite = work.path().join("typed.db");
+    let conn = rusqlite::Connection::open(&sqlite).unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TABLE typed (id INTEGER PRIMARY KEY, c_int BIGINT, c_dec NUMERIC(18,4), \
+         c_float DOUBLE PRECISION, c_bool BOOLEAN, c_date DATE, c_ts DATETIME, \
+         c_tstz TIMESTAMPTZ, c_char CHAR(8), c_text VARCHAR(64));\n{}",
+        insert(0)
+    ))
+    .unwrap();
+    for (id, row) in rows.iter().enumerate() {
+        if row.cells[2].is_some() {
+            conn.execute(
+                "UPDATE typed SET c_float = ?1 WHERE id = ?2",
+                rusqlite::params![row.float, id as i64],
+            )
+            .unwrap();
+        }
+    }
+    drop(conn);
+    let my = MyDatabase::new("typed");
+    my.run(&format!(
+        "SET time_zone = '+00:00'; SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES'); \
+         CREATE TABLE typed (id INT PRIMARY KEY, c_int BIGINT, c_dec DECIMAL(18,4), c_float DOUBLE, \
+         c_bool BOOLEAN, c_date DATE, c_ts DATETIME(6), c_tstz TIMESTAMP(6) NULL, c_char CHAR(8), \
+         c_text VARCHAR(64)) CHARACTER SET utf8mb4;\n{}",
+        insert(1)
+    ));
+    let pg = PgDatabase::new("typed");
+    pg.client()
+        .batch_execute(&format!(
+            "CREATE TABLE typed (id int PRIMARY KEY, c_int bigint, c_dec numeric(18,4), \
+             c_float double precision, c_bool boolean, c_date date, c_ts timestamp(6), \
+             c_tstz timestamptz, c_char char(8), c_text varchar(64));\n{}",
+            insert(2)
+        ))
+        .unwrap();
+    let columns: String = TYPED_COLUMNS
+        .iter()
+        .map(|c| format!("      {c}: {c}\n"))
+        .collect();
+    std::fs::write(
+        work.path().join("migcov.yaml"),
+        format!("content:\n  - entity: typed\n    legacy_key: id\n    target_key: id\n    columns:\n{columns}"),
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("entities.yaml"),
+        "- name: typed\n  domain: TECHNICAL\n  legacy_table: typed\n  target_table: typed\n  \
+         total_records: 240\n  migrated_records: 240\n  failed_records: 0\n  entity_type: typed\n",
+    )
+    .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(
+        &config,
+        "files: [entities.yaml, migcov.yaml]\nbatch_rows: 50\n",
+    )
+    .unwrap();
+    let sqlite_url = format!("sqlite://{}", sqlite.display());
+    let mut files = Vec::new();
+    for (name, source, target) in [
+        ("sqlite-pg", sqlite_url.as_str(), pg.url.as_str()),
+        ("mariadb-pg", my.url.as_str(), pg.url.as_str()),
+    ] {
+        let out = work.path().join(name);
+        let (code, text) = collect_to(source, target, &out, &config);
+        assert_eq!(code, 0, "{name}: {text}");
+        files.push((
+            format!("{name} legacy"),
+            out.join("rows/legacy/typed.parquet"),
+        ));
+        files.push((
+            format!("{name} target"),
+            out.join("rows/target/typed.parquet"),
+        ));
+    }
+    for (name, file) in files {
+        let frame = ParquetReader::new(std::fs::File::open(&file).unwrap())
+            .finish()
+            .unwrap()
+            .lazy()
+            .sort_by_exprs([col("id").cast(DataType::Int64)], Default::default())
+            .collect()
+            .unwrap();
+        assert_eq!(frame.height(), rows.len(), "{name}");
+        for (c, column) in TYPED_COLUMNS.iter().enumerate() {
+            let values = frame.column(column).unwrap().str().unwrap().clone();
+            for (i, row) in rows.iter().enumerate() {
+                let expected = row.cells[c].as_ref().map(|cell| cell.3.as_str());
+                assert_eq!(
+                    values.get(i),
+                    expected,
+                    "{name}: row {i}, {column} written as {:?}",
+                    row.cells[c]
+                );
+            }
+        }
+    }
 }

@@ -13,14 +13,41 @@ use super::CollectError;
 /// What the databases showed.
 struct Found {
     source: db::Kind,
+    target_kind: db::Kind,
     /// Each legacy table, whether it has a primary key, and its rows.
     source_tables: Vec<(String, bool, u64)>,
     /// Each target table as shown, its columns, and its name quoted for SQL.
     target_tables: Vec<(String, Vec<String>, String)>,
+    /// Each table's one-column primary key (none for others) and columns with their
+    /// declared types, by shown name: the legacy tables and the target tables.
+    source_columns: std::collections::BTreeMap<String, TableColumns>,
+    target_columns: std::collections::BTreeMap<String, TableColumns>,
     /// Entity types the target shows, with where they were seen and their mapping rows:
     /// the `entity_type` values of the mapping table, and each table with a `legacy_id`
     /// column (whose mappings are of the type named as the table, by convention).
     types: Vec<SeenType>,
+}
+
+/// A table's key (when it is one column) and its columns with their declared types.
+#[derive(Default)]
+struct TableColumns {
+    key: Option<String>,
+    columns: Vec<db::ColumnInfo>,
+}
+
+/// A table's [`TableColumns`].
+fn table_columns(
+    db: &mut dyn Database,
+    table: &db::TableRef,
+) -> Result<TableColumns, CollectError> {
+    let key = db.primary_key(table)?;
+    Ok(TableColumns {
+        key: match key.as_slice() {
+            [one] => Some(one.clone()),
+            _ => None,
+        },
+        columns: db.columns(table)?,
+    })
 }
 
 struct SeenType {
@@ -53,7 +80,7 @@ pub fn init(source: &DbUrl, target: &DbUrl, dir: &Path) -> Result<Vec<PathBuf>, 
     let found = discover(source, target)?;
     let texts = [
         collect_yaml(&found),
-        MIGCOV_YAML.to_string(),
+        format!("{MIGCOV_YAML}{}", content_yaml(&found)),
         DOMAINS_YAML.to_string(),
         entities_yaml(&found),
     ];
@@ -67,16 +94,21 @@ fn discover(source: &DbUrl, target: &DbUrl) -> Result<Found, CollectError> {
     let all = Patterns::default();
     let mut src = db::connect(source, db::CONNECT_TIMEOUT)?;
     let mut source_tables = Vec::new();
+    let mut source_columns = std::collections::BTreeMap::new();
     for table in src.tables(&all)? {
         let has_key = !src.primary_key(&table)?.is_empty();
         let rows = src.count(&table)?;
+        source_columns.insert(table.shown.clone(), table_columns(src.as_mut(), &table)?);
         source_tables.push((table.shown, has_key, rows));
     }
     let mut tgt: Box<dyn Database> = db::connect(target, db::CONNECT_TIMEOUT)?;
     let mut target_tables = Vec::new();
+    let mut target_columns = std::collections::BTreeMap::new();
     let mut conventions = Vec::new();
     for table in tgt.tables(&all)? {
-        let columns: Vec<String> = tgt.columns(&table)?.into_iter().map(|c| c.name).collect();
+        let described = table_columns(tgt.as_mut(), &table)?;
+        let columns: Vec<String> = described.columns.iter().map(|c| c.name.clone()).collect();
+        target_columns.insert(table.shown.clone(), described);
         if columns.iter().any(|c| c == "legacy_id") && !columns.iter().any(|c| c == "entity_type") {
             conventions.push((table.clone(), tgt.count(&table)?));
         }
@@ -87,6 +119,9 @@ fn discover(source: &DbUrl, target: &DbUrl) -> Result<Found, CollectError> {
         source: source.kind,
         source_tables,
         target_tables,
+        source_columns,
+        target_columns,
+        target_kind: target.kind,
         types: Vec::new(),
     };
     let table_named = |found: &Found, name: &str| {
@@ -307,6 +342,97 @@ fn entities_yaml(found: &Found) -> String {
     out
 }
 
+/// `content:` for `migcov.yaml`, commented out: for each legacy table linked to an entity
+/// type with a target table (as [`entities_yaml`] proposes), the columns named alike on
+/// both sides (`InvoiceDate` ↔ `invoice_date`) whose declared types read as one kind of
+/// value, each with both types; the keys and `legacy_id` left out. Nothing is compared
+/// until the user removes the `#`s.
+fn content_yaml(found: &Found) -> String {
+    use super::canonical::Family;
+    let mut out = String::new();
+    for (table, _, _) in &found.source_tables {
+        let Match::One(seen) = type_for(table, &found.types) else {
+            continue;
+        };
+        let Some(target) = seen.target_table.as_deref() else {
+            continue;
+        };
+        let (Some(legacy), Some(modern)) = (
+            found.source_columns.get(table),
+            found.target_columns.get(target),
+        ) else {
+            continue;
+        };
+        let (Some(legacy_key), Some(target_key)) = (&legacy.key, &modern.key) else {
+            continue;
+        };
+        let mut pairs = Vec::new();
+        for column in &legacy.columns {
+            if column.name == *legacy_key {
+                continue;
+            }
+            let words = name_words(&column.name).concat();
+            let Some(other) = modern.columns.iter().find(|c| {
+                c.name != *target_key
+                    && c.name != "legacy_id"
+                    && name_words(&c.name).concat() == words
+            }) else {
+                continue;
+            };
+            let (l, t) = (
+                Family::of(found.source, &column.data_type),
+                Family::of(found.target_kind, &other.data_type),
+            );
+            let number = |f: Family| matches!(f, Family::Integer | Family::Decimal | Family::Float);
+            let time = |f: Family| matches!(f, Family::Timestamp | Family::Instant);
+            let text = |f: Family| matches!(f, Family::Char | Family::Text);
+            let value = if time(l) && time(t) && l != t {
+                format!("{{target: {}, time_zone: UTC}}", quoted(&other.name))
+            } else if l == t || (number(l) && number(t)) || (text(l) && text(t)) {
+                quoted(&other.name)
+            } else {
+                continue;
+            };
+            let note = match time(l) && time(t) && l != t {
+                true => "; set the legacy side's zone",
+                false => "",
+            };
+            pairs.push(format!(
+                "#       {}: {value}   # {} ↔ {}{note}\n",
+                quoted(&column.name),
+                quoted(&column.data_type),
+                quoted(&other.data_type)
+            ));
+        }
+        if pairs.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "#   - entity: {}   # proposed: columns named alike in {} and {}\n\
+             #     legacy_key: {}\n\
+             #     target_key: {}\n\
+             #     columns:\n{}",
+            quoted(target),
+            quoted(table),
+            quoted(target),
+            quoted(legacy_key),
+            quoted(target_key),
+            pairs.concat()
+        );
+    }
+    match out.is_empty() {
+        true => out,
+        false => format!(
+            "# Arrived intact: the values compared, legacy row against target row. `migcov collect\n\
+             # --init` proposed the pairs below, named alike on both sides with types of one kind.\n\
+             # Check each, add transforms and normalisations (docs/input-contract.md), remove the\n\
+             # `#`s (collect.yaml copies migcov.yaml and entities.yaml with `files:`).\n\
+             # content:\n{out}"
+        ),
+    }
+}
+
 /// Words in the name of a mapping table.
 const MAPPING_WORDS: &[&str] = &["mapping", "legacy_map", "id_map"];
 
@@ -512,16 +638,52 @@ mod tests {
     #[test]
     fn names_from_the_databases_cannot_write_yaml_of_their_own() {
         let hostile = "evil\nqueries:\n  mappings: SELECT 1 # x: y\u{2028}z\u{85}";
+        // A table and a column of that name on both sides, so a content pair is proposed.
+        let described = || TableColumns {
+            key: Some(hostile.to_string()),
+            columns: [
+                (hostile, "integer"),
+                (&format!("{hostile}2"), "text # x: y"),
+            ]
+            .map(|(name, data_type)| db::ColumnInfo {
+                name: name.to_string(),
+                data_type: data_type.to_string(),
+            })
+            .into(),
+        };
         let found = Found {
             source: db::Kind::Postgresql,
+            target_kind: db::Kind::Postgresql,
             source_tables: vec![(hostile.to_string(), false, 3)],
             target_tables: vec![(
                 format!("{hostile}_mapping"),
                 vec!["entity_type".into(), hostile.to_string()],
                 "\"x\"".into(),
             )],
-            types: vec![seen(hostile)],
+            source_columns: [(hostile.to_string(), described())].into(),
+            target_columns: [(hostile.to_string(), described())].into(),
+            types: vec![SeenType {
+                target_table: Some(hostile.to_string()),
+                ..seen(hostile)
+            }],
         };
+        // The content proposal: commented out, and confirmed it is one pair of the names.
+        let content = content_yaml(&found);
+        assert!(serde_yaml::from_str::<serde_yaml::Value>(&content)
+            .unwrap()
+            .is_null());
+        let confirmed: String = content
+            .lines()
+            .filter(|l| l.starts_with("# content:") || l.starts_with("#  "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&confirmed).unwrap();
+        let entry = &parsed["content"][0];
+        assert_eq!(entry["legacy_key"].as_str(), Some(hostile));
+        let columns = entry["columns"].as_mapping().unwrap();
+        assert_eq!(columns.len(), 1, "{confirmed}");
+        let column = format!("{hostile}2");
+        assert_eq!(columns[column.as_str()].as_str(), Some(column.as_str()));
         let collect: serde_yaml::Value = serde_yaml::from_str(&collect_yaml(&found)).unwrap();
         assert_eq!(
             collect["queries"]["mappings"].as_str(),

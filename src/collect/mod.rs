@@ -6,6 +6,7 @@
 //! [`crate::output::Staging`], so it appears whole or not at all; the databases are only
 //! read, inside one snapshot transaction each.
 
+pub mod canonical;
 pub mod config;
 pub mod db;
 pub mod init;
@@ -308,6 +309,12 @@ pub fn collect(
         run.write_text(Path::new("scripts/pgloader.yaml"), &load.manifests_yaml())?;
     }
     run.copy_files()?;
+    run.content_rows(
+        source.as_mut(),
+        target.as_mut(),
+        &source_server.1,
+        &target_server.1,
+    )?;
     if !run.staging.exists(Path::new("domains.yaml")) {
         // The loader needs the four domains of the data model; their priorities are the
         // team's to set (copy an edited domains.yaml with `files:`).
@@ -456,6 +463,7 @@ impl Run<'_> {
                 &file,
                 Format::Parquet,
                 "legacy ids",
+                &[],
             )?;
         }
         Ok(skipped)
@@ -736,6 +744,7 @@ impl Run<'_> {
                     file,
                     Format::Parquet,
                     &purpose,
+                    &[],
                 )?;
                 return self.write_summaries();
             }
@@ -878,7 +887,16 @@ impl Run<'_> {
                     Which::Source => &mut *source,
                     Which::Target => &mut *target,
                 };
-                self.stream_to(db, query.on(), query.sql(), None, file, format, purpose)?;
+                self.stream_to(
+                    db,
+                    query.on(),
+                    query.sql(),
+                    None,
+                    file,
+                    format,
+                    purpose,
+                    &[],
+                )?;
             }
         }
         for (purpose, query, file) in [
@@ -919,6 +937,7 @@ impl Run<'_> {
                     &file,
                     Format::Parquet,
                     "mappings by convention",
+                    &[],
                 )?;
             }
         }
@@ -935,6 +954,7 @@ impl Run<'_> {
         file: &str,
         format: Format,
         purpose: &str,
+        families: &[canonical::Family],
     ) -> Result<(), CollectError> {
         let started = Instant::now();
         let mut out = TableFile::new(file, format);
@@ -950,8 +970,13 @@ impl Run<'_> {
             sql,
             table,
             self.config.batch_rows(),
-            &mut |header, columns| {
+            &mut |header, mut columns| {
                 let n = columns.first().map_or(0, Vec::len) as u64;
+                for (column, family) in columns.iter_mut().zip(families) {
+                    for value in column.iter_mut().flatten() {
+                        *value = canonical::canonical(*family, value);
+                    }
+                }
                 bytes += pushdown::value_bytes(&columns);
                 out.write(staging, header, columns)?;
                 progress.rows(n);
@@ -1017,6 +1042,190 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// The rows a `content:` declaration of the collected `migcov.yaml` compares:
+    /// `rows/legacy/<legacy_table>.parquet` and `rows/target/<target_table>.parquet`, the
+    /// key and the declared columns, each value in its type's canonical text
+    /// ([`canonical`]), streamed. A declaration whose entity, table or transform is not
+    /// known is left to the build, which says why its values are not checked.
+    fn content_rows(
+        &mut self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        source_tables: &[TableRef],
+        target_tables: &[TableRef],
+    ) -> Result<(), CollectError> {
+        let Some(config) = self.staged_project()? else {
+            return Ok(());
+        };
+        let entities = self.entity_tables()?;
+        for declaration in &config.content {
+            let Some((legacy_table, target_table)) = entities.get(&declaration.entity) else {
+                continue;
+            };
+            let Ok((legacy_columns, target_columns)) =
+                crate::measure::content::declared_columns(declaration)
+            else {
+                continue;
+            };
+            let purpose = |side: &str| format!("{side} rows of {}", declaration.entity);
+            let legacy = self.table_rows(source, source_tables, legacy_table, &legacy_columns)?;
+            if let Some(TableRows {
+                table,
+                sql,
+                families,
+            }) = legacy
+            {
+                let file = format!("rows/legacy/{}.parquet", table.shown);
+                let (on, name) = (Which::Source, Some(table.shown.as_str()));
+                self.stream_to(
+                    source,
+                    on,
+                    &sql,
+                    name,
+                    &file,
+                    Format::Parquet,
+                    &purpose("legacy"),
+                    &families,
+                )?;
+            }
+            let target_rows =
+                self.table_rows(target, target_tables, target_table, &target_columns)?;
+            if let Some(TableRows {
+                table,
+                sql,
+                families,
+            }) = target_rows
+            {
+                let file = format!("rows/target/{}.parquet", table.shown);
+                let (on, name) = (Which::Target, Some(table.shown.as_str()));
+                self.stream_to(
+                    target,
+                    on,
+                    &sql,
+                    name,
+                    &file,
+                    Format::Parquet,
+                    &purpose("target"),
+                    &families,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The table `name` of `tables` (names compared as everywhere), the query reading its
+    /// `columns`, and each column's [`canonical::Family`] from its declared type; none when
+    /// the database has no such table or its name cannot be a file's.
+    fn table_rows<'t>(
+        &self,
+        db: &mut dyn Database,
+        tables: &'t [TableRef],
+        name: &str,
+        columns: &[String],
+    ) -> Result<Option<TableRows<'t>>, CollectError> {
+        let wanted = crate::load::table_key(name);
+        let Some(table) = tables
+            .iter()
+            .find(|t| crate::load::table_key(&t.shown) == wanted)
+        else {
+            return Ok(None);
+        };
+        if file_name_ok(&table.shown).is_err() {
+            return Ok(None);
+        }
+        let types = db.columns(table)?;
+        let kind = db.url().kind;
+        let families = columns
+            .iter()
+            .map(|c| {
+                let declared = types
+                    .iter()
+                    .find(|t| t.name == *c)
+                    .map_or("", |t| t.data_type.as_str());
+                canonical::Family::of(kind, declared)
+            })
+            .collect();
+        let list = columns
+            .iter()
+            .map(|c| db.quote(c))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {list} FROM {}", db.rows_of(table));
+        Ok(Some(TableRows {
+            table,
+            sql,
+            families,
+        }))
+    }
+
+    /// The collected `migcov.yaml`, if there is one (copied with `files:`).
+    fn staged_project(&self) -> Result<Option<crate::model::config::ProjectConfig>, CollectError> {
+        let path = Path::new("migcov.yaml");
+        if !self.staging.exists(path) {
+            return Ok(None);
+        }
+        let full = self.staging.create_path(path)?;
+        let text = std::fs::read_to_string(&full).map_err(|source| CollectError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_yaml::from_str(&text)
+            .map(Some)
+            .map_err(|e| CollectError::Config {
+                path: path.to_path_buf(),
+                line: e.location().map(|l| l.line()),
+                message: e.to_string(),
+            })
+    }
+
+    /// Entity name → (legacy table, target table), from the collected `entities.yaml` or
+    /// `entities.csv`.
+    fn entity_tables(&self) -> Result<BTreeMap<String, (String, String)>, CollectError> {
+        let mut tables = BTreeMap::new();
+        let yaml = Path::new("entities.yaml");
+        if self.staging.exists(yaml) {
+            let full = self.staging.create_path(yaml)?;
+            let text = std::fs::read_to_string(&full).map_err(|source| CollectError::Io {
+                path: yaml.to_path_buf(),
+                source,
+            })?;
+            let records: Vec<serde_yaml::Mapping> = serde_yaml::from_str(&text).unwrap_or_default();
+            for record in records {
+                let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                if let (Some(n), Some(l), Some(t)) =
+                    (field("name"), field("legacy_table"), field("target_table"))
+                {
+                    tables.insert(n, (l, t));
+                }
+            }
+        }
+        let csv_path = Path::new("entities.csv");
+        if self.staging.exists(csv_path) {
+            let full = self.staging.create_path(csv_path)?;
+            let mut reader = csv::Reader::from_path(&full).map_err(|e| CollectError::Write {
+                path: csv_path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            let header = reader.headers().cloned().unwrap_or_default();
+            let at = |name: &str| header.iter().position(|h| h == name);
+            if let (Some(n), Some(l), Some(t)) =
+                (at("name"), at("legacy_table"), at("target_table"))
+            {
+                for record in reader.records().flatten() {
+                    if let (Some(name), Some(l), Some(t)) =
+                        (record.get(n), record.get(l), record.get(t))
+                    {
+                        tables.insert(
+                            name.trim().to_string(),
+                            (l.trim().to_string(), t.trim().to_string()),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(tables)
+    }
+
     fn write_text(&mut self, relative: &Path, text: &str) -> Result<(), CollectError> {
         self.staging.write(relative, text.as_bytes())?;
         self.files += 1;
@@ -1055,6 +1264,14 @@ impl Run<'_> {
         }
         Ok(())
     }
+}
+
+/// A table's rows for a content comparison: the table, the query reading its compared
+/// columns, and each column's canonical family.
+struct TableRows<'t> {
+    table: &'t TableRef,
+    sql: String,
+    families: Vec<canonical::Family>,
 }
 
 /// `SELECT key AS id` (or `k1 AS id_1, k2 AS id_2, ...`): the contract's column names.

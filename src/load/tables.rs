@@ -282,8 +282,12 @@ fn normalise(text: Expr) -> Expr {
 }
 
 fn strptime(text: Expr, format: &str) -> Expr {
+    strptime_in(text, format, TimeUnit::Milliseconds)
+}
+
+fn strptime_in(text: Expr, format: &str, unit: TimeUnit) -> Expr {
     text.str().to_datetime(
-        Some(TimeUnit::Milliseconds),
+        Some(unit),
         None,
         StrptimeOptions {
             format: Some(format.into()),
@@ -300,14 +304,39 @@ fn strptime(text: Expr, format: &str) -> Expr {
 /// time that a DST change skips becomes null (reported as a bad value); one it repeats
 /// takes the earlier instant.
 fn local_to_utc(datetime: Expr, options: &TableOptions) -> Expr {
-    match &options.timezone {
-        None => datetime.dt().timestamp(TimeUnit::Milliseconds),
+    zoned_epoch(datetime, options.timezone.as_ref(), TimeUnit::Milliseconds)
+}
+
+/// A zone-less datetime read in `zone` (UTC without one), as epoch `unit`s.
+fn zoned_epoch(datetime: Expr, zone: Option<&TimeZone>, unit: TimeUnit) -> Expr {
+    match zone {
+        None => datetime.dt().timestamp(unit),
         Some(zone) => datetime
             .dt()
             .replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null)
             .dt()
-            .timestamp(TimeUnit::Milliseconds),
+            .timestamp(unit),
     }
+}
+
+/// A text timestamp in any accepted shape as epoch microseconds (UTC), to the microsecond
+/// (the loader's milliseconds would call two values a microsecond apart equal); one
+/// without an offset is read in `zone` (UTC without one). Null where the text is none.
+pub(crate) fn instant_micros(text: Expr, zone: Option<&TimeZone>) -> Expr {
+    let text = normalise(text);
+    let mut attempts: Vec<Expr> = OFFSET_FORMATS
+        .iter()
+        .map(|f| {
+            strptime_in(text.clone(), f, TimeUnit::Microseconds)
+                .dt()
+                .timestamp(TimeUnit::Microseconds)
+        })
+        .collect();
+    attempts.extend(LOCAL_FORMATS.iter().map(|f| {
+        let local = strptime_in(text.clone(), f, TimeUnit::Microseconds);
+        zoned_epoch(local, zone, TimeUnit::Microseconds)
+    }));
+    coalesce(&attempts)
 }
 
 /// Epoch milliseconds from a whole number in `unit`.
@@ -475,13 +504,21 @@ fn convert(
         Category => c.cast(DataType::String).cast(category_dtype()),
         // Only text can carry spaces to trim; a number's text has none. An integer is
         // held as one ([`narrow_keys`] turns whole-number text into numbers a slice at a
-        // time); an unsigned 64-bit one may not fit, and goes through its text.
+        // time); one that may not fit (an unsigned 64-bit or a 128-bit integer, as NDJSON
+        // reads one past 2^63) goes through its text.
         Key if text => trimmed_key(c),
         // A float key (pandas writes an integer column with a null as float64) is the
         // integer it holds when it holds one: `1001.0` is key 1001; any other value keeps
         // its text, which no integer key equals.
         Key if found.is_float() => key_text(c, Some(found)),
-        Key if found.is_integer() && found != &DataType::UInt64 => c.cast(DataType::Int64),
+        Key if found.is_integer()
+            && !matches!(
+                found,
+                DataType::UInt64 | DataType::Int128 | DataType::UInt128
+            ) =>
+        {
+            c.cast(DataType::Int64)
+        }
         Key => c.cast(DataType::String),
         Json => match found {
             DataType::Struct(_) => c.struct_().json_encode(),

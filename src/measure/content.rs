@@ -18,7 +18,7 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::load::tables::{half_names, trimmed_key, uuid_halves};
+use crate::load::tables::{half_names, instant_micros, trimmed_key, uuid_halves};
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
@@ -56,10 +56,28 @@ pub struct ContentTable {
 pub struct ColumnResult {
     pub legacy: String,
     pub target: String,
+    /// The declared transform giving the expected target value, if any.
+    #[serde(default)]
+    pub transform: Option<String>,
     /// Compared rows whose values differ after normalisation.
     pub differing: u64,
     /// Some of them, lowest legacy key first.
     pub samples: Vec<ValueSample>,
+    /// Each side's aggregates over the compared rows, after the transform and the
+    /// normalisations, so an intact column's agree.
+    #[serde(default)]
+    pub aggregates: Vec<Aggregate>,
+}
+
+/// One aggregate of a compared column on both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Aggregate {
+    /// `values`, `nulls`, `distinct`, `min`, `max`, `sum` (numbers) or `sum of lengths`
+    /// (text).
+    pub name: String,
+    pub legacy: Option<String>,
+    pub target: Option<String>,
+    pub equal: bool,
 }
 
 /// A differing pair of values, as the files hold them.
@@ -67,7 +85,11 @@ pub struct ColumnResult {
 pub struct ValueSample {
     pub legacy_key: String,
     pub target_key: String,
+    /// The legacy value; with a transform over several columns, `name=value` of each.
     pub legacy: Option<String>,
+    /// The value the transform gives from it (none without a transform).
+    #[serde(default)]
+    pub expected: Option<String>,
     pub target: Option<String>,
 }
 
@@ -141,7 +163,7 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
         };
         let reason = reason
             .or_else(|| shared_type_problem(inputs, entity))
-            .or_else(|| absent_columns(declaration, &legacy, &target));
+            .or_else(|| absent_columns(declaration, &legacy, &target).err());
         if let Some(reason) = reason {
             not_checked.push(NotChecked {
                 entity: declaration.entity.clone(),
@@ -149,7 +171,30 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
             });
             continue;
         }
-        let table = compare(inputs, entity, declaration, &legacy, &target)?;
+        let pairs = match pairs_of(declaration) {
+            Ok(pairs) => pairs,
+            Err(reason) => {
+                not_checked.push(NotChecked {
+                    entity: declaration.entity.clone(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        // A transform that parses may still not evaluate (a number function on text, a
+        // column of the wrong type): the declaration is then not checked, saying why.
+        let table = match quietly(|| compare(inputs, entity, declaration, &pairs, &legacy, &target))
+        {
+            Ok(table) => table,
+            Err(reason) if pairs.iter().any(|p| p.transform.is_some()) => {
+                not_checked.push(NotChecked {
+                    entity: declaration.entity.clone(),
+                    reason: format!("a transform cannot be evaluated: {reason}"),
+                });
+                continue;
+            }
+            Err(reason) => return Err(PolarsError::ComputeError(reason.into())),
+        };
         if table.mapped == 0 && table.legacy_rows > 0 {
             // Nothing compared is no evidence of anything: said, never shown as 0 of 0.
             not_checked.push(NotChecked {
@@ -256,13 +301,7 @@ fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
     let schema = frame.clone().collect_schema()?;
     let columns: Vec<Expr> = schema
         .iter()
-        .map(|(name, dtype)| {
-            let text = col(name.clone()).cast(DataType::String);
-            match dtype.is_float() {
-                true => text.str().strip_suffix(lit(".0")).alias(name.clone()),
-                false => text,
-            }
-        })
+        .map(|(name, dtype)| text_of(col(name.clone()), dtype).alias(name.clone()))
         .collect();
     Ok(frame.select(columns))
 }
@@ -271,24 +310,32 @@ fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
 /// on some Parquet types it was built without (decimals): caught here, so a file migcov
 /// cannot read is a reason, never a crash.
 fn columns_of(file: &InputFile) -> Result<Vec<String>, String> {
-    let read = || -> PolarsResult<Vec<String>> {
+    quietly(|| {
         Ok(scan_text(file)?
             .collect_schema()?
             .iter_names()
             .map(|n| n.to_string())
             .collect())
-    };
+    })
+    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))
+}
+
+/// `work`'s result, or its error or panic as text: polars panics on some inputs it was
+/// built without support for, and a declaration migcov cannot evaluate is a reason shown
+/// on the page, never a crash.
+fn quietly<T>(work: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(read);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
     std::panic::set_hook(hook);
     match result {
-        Ok(Ok(names)) => Ok(names),
-        Ok(Err(e)) => Err(format!("{} cannot be read: {e}", file.relative.display())),
-        Err(_) => Err(format!(
-            "{} holds a column type migcov cannot read (such as a Parquet decimal)",
-            file.relative.display()
-        )),
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "polars stopped on a value it cannot handle".into())),
     }
 }
 
@@ -298,26 +345,18 @@ fn absent_columns(
     declaration: &ContentDeclaration,
     legacy: &[&InputFile],
     target: &[&InputFile],
-) -> Option<String> {
-    let legacy_wanted: Vec<&str> = std::iter::once(declaration.legacy_key.as_str())
-        .chain(declaration.columns.keys().map(String::as_str))
-        .collect();
-    let target_wanted: Vec<&str> = std::iter::once(declaration.target_key.as_str())
-        .chain(declaration.columns.values().map(|c| c.target()))
-        .collect();
+) -> Result<(), String> {
+    let (legacy_wanted, target_wanted) = declared_columns(declaration)?;
     for (files, wanted) in [(legacy, legacy_wanted), (target, target_wanted)] {
         for file in files {
-            let names = match columns_of(file) {
-                Ok(names) => names,
-                Err(reason) => return Some(reason),
-            };
+            let names = columns_of(file)?;
             let absent: Vec<String> = wanted
                 .iter()
                 .filter(|c| !names.iter().any(|n| n == *c))
                 .map(|c| format!("`{c}`"))
                 .collect();
             if !absent.is_empty() {
-                return Some(format!(
+                return Err(format!(
                     "{} has no column {} (it has {})",
                     file.relative.display(),
                     absent.join(", "),
@@ -330,7 +369,7 @@ fn absent_columns(
             }
         }
     }
-    None
+    Ok(())
 }
 
 /// Every rows file of one side, stacked, with the columns `wanted` (as text).
@@ -430,13 +469,23 @@ fn number(text: Expr, scale: Option<u32>) -> Expr {
         .otherwise(value)
 }
 
-/// Whether a legacy and a target value are equal under `n`: as numbers where the pair asks
+/// Whether a legacy and a target value are equal under the pair's normalisations: as
+/// instants where the pair has a `time_zone` and both sides are timestamps, as numbers where the pair asks
 /// for numbers and both sides are numbers (within `tolerance`), otherwise as normalised
 /// text; two missing values are equal, a missing and a present one are not. A text that is
 /// no number never equals another by failing to be one.
-fn equal(legacy: Expr, target: Expr, n: &Normalize) -> Expr {
+fn equal(legacy: Expr, target: Expr, pair: &Pair) -> Expr {
+    let n = &pair.normalize;
     let (legacy, target) = (normal_text(legacy, n), normal_text(target, n));
     let as_text = legacy.clone().eq_missing(target.clone());
+    if let Some((legacy_zone, target_zone)) = &pair.zones {
+        // As instants where both sides are timestamps: `08:00` in Zurich is `07:00Z`.
+        let l = instant_micros(legacy, legacy_zone.as_ref());
+        let t = instant_micros(target, target_zone.as_ref());
+        return when(l.clone().is_not_null().and(t.clone().is_not_null()))
+            .then(l.eq(t))
+            .otherwise(as_text);
+    }
     if !n.numeric() {
         return as_text;
     }
@@ -459,12 +508,99 @@ const FOUND: &str = "\0found";
 const L: &str = "\0l:";
 const T: &str = "\0t:";
 const EQ: &str = "\0eq:";
+/// Prefix of the legacy columns a transform read, shown in its samples.
+const S: &str = "\0s:";
 
 /// One compared column pair, its normalisations resolved.
 struct Pair {
+    /// The legacy column, or with a transform the pair's label.
     legacy: String,
     target: String,
     normalize: Normalize,
+    /// The declared transform: its text and the polars expression it is.
+    transform: Option<(String, Expr)>,
+    /// The legacy columns read: the column itself, or those the transform names.
+    sources: Vec<String>,
+    /// The zones of each side's zone-less timestamps, when compared as instants.
+    zones: Option<(Option<TimeZone>, Option<TimeZone>)>,
+}
+
+/// A declaration's pairs, each transform parsed and each zone known; or why not (naming
+/// the column and the text).
+fn pairs_of(declaration: &ContentDeclaration) -> Result<Vec<Pair>, String> {
+    let zone = |name: Option<&str>, column: &str| {
+        TimeZone::opt_try_new(name).map_err(|_| {
+            format!(
+                "`{column}`: time_zone {:?} is no IANA zone such as Europe/Berlin or UTC",
+                name.unwrap_or_default()
+            )
+        })
+    };
+    declaration
+        .columns
+        .iter()
+        .map(|(legacy, pair)| {
+            let normalize = pair.normalize(&declaration.normalize);
+            let transform = match pair.transform() {
+                None => None,
+                Some(text) => Some((text.to_string(), transform_expr(legacy, text)?)),
+            };
+            let sources = match &transform {
+                None => vec![legacy.clone()],
+                Some((_, expr)) => unique_names(
+                    expr.clone()
+                        .meta()
+                        .root_names()
+                        .into_iter()
+                        .map(|n| n.to_string()),
+                ),
+            };
+            let zones = match normalize.time_zone.as_ref().map(|z| z.sides()) {
+                None => None,
+                Some((l, t)) => Some((zone(l, legacy)?, zone(t, legacy)?)),
+            };
+            Ok(Pair {
+                legacy: legacy.clone(),
+                target: pair.target().to_string(),
+                normalize,
+                transform,
+                sources,
+                zones,
+            })
+        })
+        .collect()
+}
+
+/// The columns a declaration reads on each side, each once: the key first, then the
+/// compared columns (a transform's, those it names). `collect` exports these.
+pub fn declared_columns(
+    declaration: &ContentDeclaration,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    let pairs = pairs_of(declaration)?;
+    let legacy = unique_names(
+        std::iter::once(declaration.legacy_key.clone())
+            .chain(pairs.iter().flat_map(|p| p.sources.clone())),
+    );
+    let target = unique_names(
+        std::iter::once(declaration.target_key.clone())
+            .chain(pairs.iter().map(|p| p.target.clone())),
+    );
+    Ok((legacy, target))
+}
+
+/// A transform's SQL text as a polars expression (`polars_sql`), or why it is none. A
+/// transform reading no column (a constant) is refused: it would compare every row with
+/// one value, which is no statement about the legacy row.
+fn transform_expr(label: &str, text: &str) -> Result<Expr, String> {
+    let expr = quietly(|| polars::sql::sql_expr(text)).map_err(|e| {
+        format!("`{label}`: the transform {text:?} is no SQL expression migcov reads: {e}")
+    })?;
+    if expr.clone().meta().root_names().is_empty() {
+        return Err(format!(
+            "`{label}`: the transform {text:?} names no legacy column"
+        ));
+    }
+    Ok(expr)
 }
 
 /// Each name once, in order.
@@ -524,20 +660,70 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
     ])
 }
 
-/// The legacy rows: the key as the mappings hold it, each compared column as `l:<name>`.
-fn legacy_side(legacy: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
-    let columns = std::iter::once(col(LEGACY_KEY))
-        .chain(
-            pairs
-                .iter()
-                .map(|p| col(p.legacy.as_str()).alias(format!("{L}{}", p.legacy))),
-        )
-        .collect::<Vec<_>>();
-    legacy
+/// The legacy rows: the key as the mappings hold it, each compared column as `l:<name>`
+/// (with a transform, the value it gives, as text) and, for a transform, the columns it
+/// read as `s:<name>`, to show.
+fn legacy_side(legacy: &DataFrame, key: &str, pairs: &[Pair]) -> PolarsResult<LazyFrame> {
+    let values = pairs.iter().map(|p| {
+        let value = match &p.transform {
+            None => col(p.legacy.as_str()),
+            Some((_, expr)) => expr.clone(),
+        };
+        value.alias(format!("{L}{}", p.legacy))
+    });
+    let sources = pairs
+        .iter()
+        .filter(|p| p.transform.is_some())
+        .map(|p| source_text(&p.sources).alias(format!("{S}{}", p.legacy)));
+    let frame = legacy
         .clone()
         .lazy()
         .with_column(trimmed_key(col(key)).alias(LEGACY_KEY))
-        .select(columns)
+        .select(
+            std::iter::once(col(LEGACY_KEY))
+                .chain(values)
+                .chain(sources)
+                .collect::<Vec<_>>(),
+        );
+    // A transform's result as text, a float's whole numbers as a file writes them.
+    let schema = frame.clone().collect_schema()?;
+    let as_text = schema
+        .iter()
+        .map(|(name, dtype)| text_of(col(name.clone()), dtype).alias(name.clone()))
+        .collect::<Vec<_>>();
+    Ok(frame.select(as_text))
+}
+
+/// The columns a transform read, as one text: the value itself for one column, `name=value`
+/// of each for several.
+fn source_text(sources: &[String]) -> Expr {
+    match sources {
+        [one] => col(one.as_str()),
+        many => concat_str(
+            many.iter()
+                .map(|name| lit(format!("{name}=")) + col(name.as_str()).fill_null(lit("NULL")))
+                .collect::<Vec<_>>(),
+            ", ",
+            false,
+        ),
+    }
+}
+
+/// A value of any type as the text a file would hold: a float's whole numbers without
+/// `.0`, a timestamp without a zone as `2026-03-01 08:00:00` (fraction only where there is
+/// one), one with a zone in UTC with `Z`.
+fn text_of(value: Expr, dtype: &DataType) -> Expr {
+    match dtype {
+        DataType::String => value,
+        d if d.is_float() => value.cast(DataType::String).str().strip_suffix(lit(".0")),
+        DataType::Datetime(_, None) => value.dt().to_string("%Y-%m-%d %H:%M:%S%.f"),
+        DataType::Datetime(_, Some(_)) => value
+            .dt()
+            .convert_time_zone(TimeZone::UTC)
+            .dt()
+            .to_string("%Y-%m-%d %H:%M:%S%.fZ"),
+        _ => value.cast(DataType::String),
+    }
 }
 
 /// The target rows: the key's UUID halves and text, each compared column as `t:<name>`.
@@ -594,7 +780,7 @@ fn joined(
                     equal(
                         col(format!("{L}{}", p.legacy)),
                         col(format!("{T}{}", p.target)),
-                        &p.normalize,
+                        p,
                     )
                     .alias(format!("{EQ}{i}"))
                 })
@@ -651,11 +837,17 @@ fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<Column
             .clone()
             .select([col(LEGACY_KEY).n_unique().alias("len")])
             .collect()?;
+        let value = col(format!("{L}{}", pair.legacy));
+        let (legacy, expected) = match pair.transform {
+            None => (value, lit(NULL).cast(DataType::String)),
+            Some(_) => (col(format!("{S}{}", pair.legacy)), value),
+        };
         let samples = differing
             .select([
                 col(LEGACY_KEY),
                 col(TARGET_KEY),
-                col(format!("{L}{}", pair.legacy)).alias("legacy"),
+                legacy.alias("legacy"),
+                expected.alias("expected"),
                 col(format!("{T}{}", pair.target)).alias("target"),
             ])
             .limit(SAMPLES as IdxSize)
@@ -663,45 +855,140 @@ fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<Column
         columns.push(ColumnResult {
             legacy: pair.legacy.clone(),
             target: pair.target.clone(),
+            transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
             differing: count_of(&n, "len")?,
             samples: value_samples(&samples)?,
+            aggregates: aggregates(&found, pair)?,
         });
     }
     Ok(columns)
+}
+
+/// What a compared column's values are read as, for its aggregates.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Text,
+    Number,
+    Instant,
+}
+
+/// Each side's aggregates of a pair over the compared rows (`found`), after the transform
+/// and the normalisations: values and nulls, distinct values, lowest and highest (each as
+/// numbers, instants or text, as the pair compares them), and the sum of numbers or of text
+/// lengths. Over the compared rows, so a legacy row left out on purpose is no difference.
+fn aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
+    let n = &pair.normalize;
+    let kind = match (&pair.zones, n.numeric()) {
+        (Some(_), _) => Kind::Instant,
+        (None, true) => Kind::Number,
+        (None, false) => Kind::Text,
+    };
+    let (legacy_zone, target_zone) = pair.zones.clone().unwrap_or((None, None));
+    let sum_name = match kind {
+        Kind::Number => Some("sum"),
+        Kind::Text => Some("sum of lengths"),
+        Kind::Instant => None,
+    };
+    let names: Vec<&str> = ["values", "nulls", "distinct", "min", "max"]
+        .into_iter()
+        .chain(sum_name)
+        .collect();
+    let mut exprs = Vec::new();
+    for (side, value, zone) in [
+        (L, col(format!("{L}{}", pair.legacy)), legacy_zone),
+        (T, col(format!("{T}{}", pair.target)), target_zone),
+    ] {
+        let value = normal_text(value, n);
+        let ordered = match kind {
+            Kind::Text => value.clone(),
+            Kind::Number => number(value.clone(), n.scale),
+            Kind::Instant => instant_micros(value.clone(), zone.as_ref()),
+        };
+        let sum = match kind {
+            Kind::Number => Some(ordered.clone().sum()),
+            Kind::Text => Some(value.clone().str().len_chars().cast(DataType::UInt64).sum()),
+            Kind::Instant => None,
+        };
+        exprs.extend(
+            [
+                value.clone().count(),
+                value.clone().null_count(),
+                // As compared: `1000.00` and `1000` are one number at scale 2.
+                ordered.clone().drop_nulls().n_unique(),
+                ordered.clone().min(),
+                ordered.max(),
+            ]
+            .into_iter()
+            .chain(sum)
+            .zip(&names)
+            .map(|(e, name)| e.alias(format!("{side}{name}"))),
+        );
+    }
+    let row = found.clone().select(exprs).collect()?;
+    let cell = |side: &str, name: &str| -> PolarsResult<(Option<String>, Option<f64>)> {
+        let value = row.column(&format!("{side}{name}"))?.get(0)?;
+        Ok(match value {
+            AnyValue::Null => (None, None),
+            AnyValue::Float64(v) => (
+                Some(match n.scale {
+                    Some(scale) => format!("{v:.*}", scale as usize),
+                    None => format!("{v}"),
+                }),
+                Some(v),
+            ),
+            AnyValue::Int64(micros) if kind == Kind::Instant => (
+                chrono::DateTime::from_timestamp_micros(micros)
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S%.fZ").to_string()),
+                None,
+            ),
+            text if text.get_str().is_some() => (text.get_str().map(str::to_string), None),
+            other => (Some(other.to_string()), other.extract::<f64>()),
+        })
+    };
+    let values = row
+        .column(&format!("{L}values"))?
+        .cast(&DataType::Float64)?
+        .f64()?
+        .get(0)
+        .unwrap_or(0.0);
+    names
+        .iter()
+        .map(|name| {
+            let ((legacy, l), (target, t)) = (cell(L, name)?, cell(T, name)?);
+            // Within the tolerance: each value, and a sum by as much for each value.
+            let equal = match (n.tolerance, l, t, *name) {
+                (Some(tol), Some(l), Some(t), "sum") => (l - t).abs() <= tol * values,
+                (Some(tol), Some(l), Some(t), "min" | "max") => (l - t).abs() <= tol,
+                _ => legacy == target,
+            };
+            Ok(Aggregate {
+                name: name.to_string(),
+                legacy,
+                target,
+                equal,
+            })
+        })
+        .collect()
 }
 
 fn compare(
     inputs: &Inputs,
     entity: &Entity,
     declaration: &ContentDeclaration,
+    pairs: &[Pair],
     legacy_files: &[&InputFile],
     target_files: &[&InputFile],
 ) -> PolarsResult<ContentTable> {
-    let pairs: Vec<Pair> = declaration
-        .columns
-        .iter()
-        .map(|(legacy, pair)| Pair {
-            legacy: legacy.clone(),
-            target: pair.target().to_string(),
-            normalize: pair.normalize(&declaration.normalize),
-        })
-        .collect();
     // Each column once: a key may also be compared, two pairs may share a column.
-    let legacy_wanted = unique_names(
-        std::iter::once(declaration.legacy_key.clone())
-            .chain(pairs.iter().map(|p| p.legacy.clone())),
-    );
-    let target_wanted = unique_names(
-        std::iter::once(declaration.target_key.clone())
-            .chain(pairs.iter().map(|p| p.target.clone())),
-    );
+    let (legacy_wanted, target_wanted) =
+        declared_columns(declaration).map_err(|e| PolarsError::ComputeError(e.into()))?;
     let legacy = side_rows(legacy_files, &legacy_wanted)?;
     let target = side_rows(target_files, &target_wanted)?;
     let joined = joined(
-        legacy_side(&legacy, &declaration.legacy_key, &pairs),
+        legacy_side(&legacy, &declaration.legacy_key, pairs)?,
         own_mappings(inputs, entity),
-        target_side(&target, &declaration.target_key, &pairs),
-        &pairs,
+        target_side(&target, &declaration.target_key, pairs),
+        pairs,
     )?;
     let counts = row_counts(&joined, pairs.len())?;
     let missing = joined
@@ -732,7 +1019,7 @@ fn compare(
         differs: count_of(&counts, "differs")?,
         target_missing: count_of(&missing_rows, "n")?,
         missing_samples: missing_samples(&missing)?,
-        columns: column_results(&joined, &pairs)?,
+        columns: column_results(&joined, pairs)?,
     })
 }
 
@@ -741,10 +1028,11 @@ fn value_samples(frame: &DataFrame) -> PolarsResult<Vec<ValueSample>> {
     let text = |name: &str| -> PolarsResult<StringChunked> {
         Ok(frame.column(name)?.cast(&DataType::String)?.str()?.clone())
     };
-    let (keys, targets, legacy, target) = (
+    let (keys, targets, legacy, expected, target) = (
         text(LEGACY_KEY)?,
         text(TARGET_KEY)?,
         text("legacy")?,
+        text("expected")?,
         text("target")?,
     );
     Ok((0..frame.height())
@@ -752,6 +1040,7 @@ fn value_samples(frame: &DataFrame) -> PolarsResult<Vec<ValueSample>> {
             legacy_key: keys.get(i).unwrap_or_default().to_string(),
             target_key: targets.get(i).unwrap_or_default().to_string(),
             legacy: legacy.get(i).map(str::to_string),
+            expected: expected.get(i).map(str::to_string),
             target: target.get(i).map(str::to_string),
         })
         .collect())
@@ -783,4 +1072,86 @@ fn missing_samples(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
             (keys.get(i).unwrap_or_default().to_string(), modern)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The transform `sql` on one row of text columns `a` and `b`, as text.
+    fn evaluate(sql: &str, a: &str, b: &str) -> Option<String> {
+        let frame = df!("a" => [a], "b" => [b]).unwrap();
+        let expr = transform_expr("x", sql).unwrap();
+        let out = frame.lazy().select([expr.alias("out")]).collect().unwrap();
+        let dtype = out.column("out").unwrap().dtype().clone();
+        let text = out
+            .lazy()
+            .select([text_of(col("out"), &dtype)])
+            .collect()
+            .unwrap();
+        text.column("out")
+            .unwrap()
+            .str()
+            .unwrap()
+            .get(0)
+            .map(str::to_string)
+    }
+
+    /// Every function the input contract lists as the documented subset.
+    #[test]
+    fn the_documented_transform_subset_evaluates() {
+        let cases: &[(&str, &str, &str, Option<&str>)] = &[
+            ("lower(a)", "MiXed", "", Some("mixed")),
+            ("upper(a)", "MiXed", "", Some("MIXED")),
+            ("trim(a)", "  x  ", "", Some("x")),
+            ("ltrim(a)", "  x  ", "", Some("x  ")),
+            ("rtrim(a)", "  x  ", "", Some("  x")),
+            ("substr(a, 2, 3)", "abcdef", "", Some("bcd")),
+            ("replace(a, '-', '')", "a-b-c", "", Some("abc")),
+            ("concat('CH-', a)", "B001", "", Some("CH-B001")),
+            ("concat(a, ' ', b)", "Anna", "Muster", Some("Anna Muster")),
+            ("length(a)", "Zürich", "", Some("6")),
+            (
+                "coalesce(nullif(a, ''), b)",
+                "",
+                "fallback",
+                Some("fallback"),
+            ),
+            ("nullif(a, 'n/a')", "n/a", "", None),
+            (
+                "CASE WHEN a = 'Y' THEN 'yes' ELSE 'no' END",
+                "Y",
+                "",
+                Some("yes"),
+            ),
+            ("CAST(a AS INTEGER) + 1", "41", "", Some("42")),
+            ("CAST(a AS DOUBLE) * 100", "12.5", "", Some("1250")),
+            ("CAST(a AS DOUBLE) / 4", "1", "", Some("0.25")),
+            (
+                "CAST(CAST(a AS INTEGER) - 1 AS VARCHAR)",
+                "10",
+                "",
+                Some("9"),
+            ),
+        ];
+        for (sql, a, b, expected) in cases {
+            assert_eq!(
+                evaluate(sql, a, b).as_deref(),
+                *expected,
+                "{sql} on a={a:?} b={b:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_transform_names_the_columns_it_reads() {
+        let expr = transform_expr("x", "concat(first_name, ' ', last_name)").unwrap();
+        let names: Vec<String> = expr
+            .meta()
+            .root_names()
+            .into_iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(names, ["first_name", "last_name"]);
+    }
 }

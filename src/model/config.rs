@@ -71,6 +71,12 @@ pub enum ColumnPair {
     Target(String),
     With {
         target: String,
+        /// What the migration does to the value on purpose, as a SQL expression over the
+        /// legacy row's columns (`lower(Email)`, `concat('CH-', code)`): its result is the
+        /// value expected in the target column. With a transform, the pair's legacy name
+        /// is only a label; the columns read are those the expression names.
+        #[serde(default)]
+        transform: Option<String>,
         #[serde(flatten)]
         normalize: Normalize,
     },
@@ -80,6 +86,16 @@ impl ColumnPair {
     pub fn target(&self) -> &str {
         match self {
             ColumnPair::Target(t) | ColumnPair::With { target: t, .. } => t,
+        }
+    }
+
+    /// The declared transform, if any.
+    pub fn transform(&self) -> Option<&str> {
+        match self {
+            ColumnPair::With {
+                transform: Some(t), ..
+            } => Some(t),
+            _ => None,
         }
     }
 
@@ -116,6 +132,35 @@ pub struct Normalize {
     /// one text.
     #[serde(default)]
     pub unicode: Option<UnicodeForm>,
+    /// Values are timestamps, compared as instants: one written without an offset is read
+    /// as local time in this IANA zone (one zone for both sides, or `{legacy: …, target:
+    /// …}`), one with an offset or `Z` as written.
+    #[serde(default)]
+    pub time_zone: Option<TimeZones>,
+}
+
+/// `time_zone:` in a normalisation: one zone for both sides, or one per side (a side left
+/// out reads zone-less values as UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TimeZones {
+    Both(String),
+    Sides {
+        #[serde(default)]
+        legacy: Option<String>,
+        #[serde(default)]
+        target: Option<String>,
+    },
+}
+
+impl TimeZones {
+    /// The zone of the legacy side's and the target side's zone-less values.
+    pub fn sides(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            TimeZones::Both(zone) => (Some(zone), Some(zone)),
+            TimeZones::Sides { legacy, target } => (legacy.as_deref(), target.as_deref()),
+        }
+    }
 }
 
 /// `unicode:` in a normalisation.
@@ -136,6 +181,7 @@ impl Normalize {
             scale: self.scale.or(base.scale),
             tolerance: self.tolerance.or(base.tolerance),
             unicode: self.unicode.or(base.unicode),
+            time_zone: self.time_zone.clone().or_else(|| base.time_zone.clone()),
         }
     }
 

@@ -11,8 +11,9 @@ declare_rules! {
         "a compared column's values agree, legacy row against target row",
         "Each entity with a `content:` declaration in migcov.yaml has its legacy rows (rows/legacy/<legacy_table>.*) \
          joined through its mappings (legacy key to modern_id) to its target rows (rows/target/<target_table>.*), and \
-         each declared column pair compared after its normalisations (trim, case, null_equals_empty, scale, \
-         tolerance). One finding per column whose values differ in some rows, with the number of rows and samples of \
+         each declared column pair compared after its transform (the value the migration is meant to write, a SQL \
+         expression such as `lower(email)`) and its normalisations (trim, case, unicode, null_equals_empty, scale, \
+         tolerance, time_zone). One finding per column whose values differ in some rows, with the number of rows and samples of \
          both values. A row that a value truncated, rounded, shifted or mis-encoded still counts as migrated; this is \
          what says it did not arrive intact. Fix the migration, or declare the difference as a normalisation when it is \
          on purpose. Example: `name` legacy `Zürich Nord`, target `Zürich`: 1 row.";
@@ -24,7 +25,8 @@ declare_rules! {
     RECONCILE_CONTENT_NOT_CHECKED = "reconcile.content.not_checked", Reconcile, Warning,
         "every content declaration can be checked",
         "A `content:` declaration whose values cannot be compared: its entity is not in entities.yaml, has no \
-         entity_type (so no mapping is its own), or one of its rows files is missing. Its rows are shown as values \
+         entity_type (so no mapping is its own), one of its rows files is missing or lacks a declared column, or a \
+         transform is no SQL expression migcov can evaluate, or a time_zone no IANA zone. Its rows are shown as values \
          not checked, never as intact. Example: rows/target/offices.csv absent: 1 finding.";
 }
 
@@ -70,15 +72,25 @@ fn value_mismatches(table: &ContentTable, findings: &mut Vec<Finding>) {
         );
         finding.count = column.differing;
         for s in &column.samples {
+            let mut fields = vec![
+                field("legacy key", s.legacy_key.clone()),
+                field("target key", s.target_key.clone()),
+                field(&format!("legacy {}", column.legacy), shown(&s.legacy)),
+            ];
+            if let Some(transform) = &column.transform {
+                fields.push(field(
+                    &format!("expected ({transform})"),
+                    shown(&s.expected),
+                ));
+            }
+            fields.push(field(
+                &format!("target {}", column.target),
+                shown(&s.target),
+            ));
             finding.samples.push(Sample {
                 file: table.legacy_file.clone(),
                 row: None,
-                fields: vec![
-                    field("legacy key", s.legacy_key.clone()),
-                    field("target key", s.target_key.clone()),
-                    field(&format!("legacy {}", column.legacy), shown(&s.legacy)),
-                    field(&format!("target {}", column.target), shown(&s.target)),
-                ],
+                fields,
             });
         }
         findings.push(finding);
