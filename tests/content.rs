@@ -277,3 +277,48 @@ fn a_multi_column_transform_shows_each_column_it_read() {
     );
     assert_eq!(first.target.as_deref(), Some("Office 1 Hauptsitz"));
 }
+
+/// The entity's own page: every sample with the expected value of a transform, NULL and
+/// the empty text told apart, the aggregates side by side with the ones that disagree
+/// marked.
+#[test]
+fn the_entity_page_shows_samples_and_aggregates() {
+    use assert_cmd::cargo::CommandCargoExt;
+    let data = content_fixture();
+    let site = data.path().join("site");
+    let out = std::process::Command::cargo_bin("migcov")
+        .unwrap()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-12-05",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, measures, _) = run(data.path());
+    let id = measures.content[0].entity_id;
+    let page = std::fs::read_to_string(site.join(format!("validate/content/{id}.html"))).unwrap();
+    let index = std::fs::read_to_string(site.join("validate/content.html")).unwrap();
+    assert!(index.contains(&format!("href=\"content/{id}.html\"")));
+    for expected in [
+        // Office 4: NULL in the legacy row, an empty text in the target.
+        "<td><code>4</code></td><td><code>7a0c8f3e-2b4d-4e6f-8a1b-000000000004</code></td><td>NULL</td><td><code>\"\"</code> <small class=\"muted\">(empty text)</small></td>",
+        // Office 7: the legacy value, what the transform gives, what the target holds.
+        "<td><code>B007</code></td><td><code>CH-B007</code></td><td><code>CH-CH-B007</code></td>",
+        // The budget's sums disagree; its lowest values agree.
+        "<tr class=\"level-error\"><th scope=\"row\"><code>budget</code> → <code>budget</code></th><td>sum</td><td><code>10200.55</code></td><td><code>10200.60</code></td><td><strong>no</strong></td></tr>",
+        "<tr><th scope=\"row\"><code>budget</code> → <code>budget</code></th><td>min</td><td><code>1000.00</code></td><td><code>1000.00</code></td><td>yes</td></tr>",
+    ] {
+        assert!(page.contains(expected), "{expected}");
+    }
+}

@@ -23,6 +23,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("rule.html", include_str!("../../templates/rule.html")),
     ("content.html", include_str!("../../templates/content.html")),
+    (
+        "content_entity.html",
+        include_str!("../../templates/content_entity.html"),
+    ),
     ("missing.html", include_str!("../../templates/missing.html")),
     (
         "reconcile.html",

@@ -359,9 +359,22 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
         "validate",
         pages::Content {
             content: &report.content,
-            chart: content_chart(report),
+            chart: content_chart(report.content.entities.iter()),
         },
     )?;
+    // One page per compared entity, named by its id (a UUID, never a name from the data).
+    for table in &report.content.entities {
+        pages.add(
+            &format!("validate/content/{}.html", table.entity_id),
+            "content_entity.html",
+            "../../",
+            "validate",
+            pages::ContentEntity {
+                table,
+                chart: content_chart(std::iter::once(table)),
+            },
+        )?;
+    }
     pages.add(
         "validate/reconcile.html",
         "reconcile.html",
@@ -377,12 +390,11 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
     Ok(())
 }
 
-/// Rows whose values differ, per compared column (at most 24 columns).
-fn content_chart(report: &Report) -> Option<String> {
-    let bars: Vec<(String, f64, plotters::style::RGBColor)> = report
-        .content
-        .entities
-        .iter()
+/// Rows whose values differ, per compared column of `tables` (at most 24 columns).
+fn content_chart<'a>(
+    tables: impl Iterator<Item = &'a crate::measure::content::ContentTable>,
+) -> Option<String> {
+    let bars: Vec<(String, f64, plotters::style::RGBColor)> = tables
         .flat_map(|t| {
             t.columns.iter().map(move |c| {
                 (

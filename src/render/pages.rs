@@ -182,6 +182,13 @@ pub struct Content<'a> {
     pub chart: Option<String>,
 }
 
+/// `validate/content/<entity id>.html`: one entity's values compared.
+#[derive(Serialize)]
+pub struct ContentEntity<'a> {
+    pub table: &'a crate::measure::content::ContentTable,
+    pub chart: Option<String>,
+}
+
 /// `archive/index.html`.
 #[derive(Serialize)]
 pub struct Archive<'a> {
