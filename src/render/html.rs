@@ -365,7 +365,7 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
     // One page per compared entity, named by its id (a UUID, never a name from the data).
     for table in &report.content.entities {
         pages.add(
-            &format!("validate/content/{}.html", table.entity_id),
+            format!("validate/content/{}.html", table.entity_id),
             "content_entity.html",
             "../../",
             "validate",
