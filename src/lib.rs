@@ -5,6 +5,7 @@
 //! before it and can be tested alone.
 
 pub mod archive;
+pub mod canonical;
 pub mod cli;
 pub mod collect;
 pub mod error;

@@ -322,3 +322,234 @@ fn the_entity_page_shows_samples_and_aggregates() {
         assert!(page.contains(expected), "{expected}");
     }
 }
+
+/// The base's offices with `migcov.yaml`'s declaration `declaration` (after `target_key`)
+/// and the rows files `legacy` and `target` (CSV text, `id` first; target ids are written
+/// as office numbers, made the base's modern ids here).
+fn compared(declaration: &str, legacy: &str, target: &str) -> tempfile::TempDir {
+    let data = base_with(None);
+    let write = |path: &str, text: &str| {
+        let path = data.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "migcov.yaml",
+        &format!(
+            "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n{declaration}"
+        ),
+    );
+    write("rows/legacy/dispatch_office.csv", legacy);
+    let target: String = target
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match (i, line.split_once(',')) {
+            (0, _) | (_, None) => format!("{line}\n"),
+            (_, Some((n, rest))) => {
+                format!(
+                    "7a0c8f3e-2b4d-4e6f-8a1b-{:012},{rest}\n",
+                    n.parse::<u64>().unwrap()
+                )
+            }
+        })
+        .collect();
+    write("rows/target/offices.csv", &target);
+    data
+}
+
+fn only_table(data: &tempfile::TempDir) -> ContentTable {
+    let (_, measures, _) = run(data.path());
+    assert!(
+        measures.content_not_checked.is_empty(),
+        "{:?}",
+        measures.content_not_checked
+    );
+    measures.content[0].clone()
+}
+
+#[test]
+fn numbers_compare_exactly_at_any_size() {
+    // At scale 2, 3000000000.0049 is 3000000000.00: a double's nudge once made it .01.
+    let data = compared(
+        "    columns:\n      v: {target: v, scale: 2}\n",
+        "id,v\n1,3000000000.0049\n2,10000000000.00\n3,12345678901234567.89\n",
+        "id,v\n1,3000000000\n2,10000000000.00\n3,12345678901234567.88\n",
+    );
+    let table = only_table(&data);
+    let v = column(&table, "v");
+    // Past 2^53 a double calls .89 and .88 one number; exactly, they differ.
+    assert_eq!((table.intact, v.differing), (2, 1));
+    assert_eq!(v.samples[0].legacy_key, "3");
+    let s = |a: &str, b: &str, equal: bool| (a.to_string(), b.to_string(), equal);
+    assert_eq!(
+        aggregate(&table, "v", "min"),
+        s("3000000000.00", "3000000000.00", true)
+    );
+    assert_eq!(
+        aggregate(&table, "v", "max"),
+        s("12345678901234567.89", "12345678901234567.88", false)
+    );
+    assert_eq!(
+        aggregate(&table, "v", "sum"),
+        s("12345691901234567.89", "12345691901234567.88", false)
+    );
+    // Whole numbers past 2^53, at scale 0.
+    let data = compared(
+        "    columns:\n      v: {target: v, scale: 0}\n",
+        "id,v\n1,9007199254740993\n2,12345678901234567890\n3,30000000.4\n",
+        "id,v\n1,9007199254740992\n2,12345678901234567891\n3,30000000\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.intact, column(&table, "v").differing), (1, 2));
+}
+
+#[test]
+fn a_tolerance_holds_at_its_own_boundary() {
+    // 1.1 - 1.0 is 0.10000000000000009 in doubles; exactly, it is 0.1.
+    let data = compared(
+        "    columns:\n      v: {target: v, tolerance: 0.1}\n",
+        "id,v\n1,1.1\n2,1000.1\n3,0.3\n4,1.2\n",
+        "id,v\n1,1.0\n2,1000\n3,0.2\n4,1.0\n",
+    );
+    let table = only_table(&data);
+    let v = column(&table, "v");
+    assert_eq!((table.intact, v.differing), (3, 1));
+    assert_eq!(v.samples[0].legacy_key, "4");
+    // Sums within the tolerance for each value: 1002.7 against 1002.2, 0.5 ≤ 4 × 0.1.
+    assert_eq!(
+        aggregate(&table, "v", "sum"),
+        ("1002.7".to_string(), "1002.2".to_string(), false)
+    );
+}
+
+#[test]
+fn a_row_mapped_twice_is_compared_only_when_every_target_is_there() {
+    // Office 1 is mapped a second time, to a target row that does not exist: it is not
+    // compared, so neither its value nor its column counts; office 2 is intact.
+    let data = compared(
+        "    columns:\n      a: a\n",
+        "id,a\n1,5\n2,6\n",
+        "id,a\n1,999\n2,6\n",
+    );
+    std::fs::write(
+        data.path().join("mappings/twice.csv"),
+        "entity_type,legacy_id,modern_id\nOFFICE,1,7a0c8f3e-2b4d-4e6f-8a1b-000000000012\n",
+    )
+    .unwrap();
+    let table = only_table(&data);
+    assert_eq!(
+        (
+            table.compared,
+            table.intact,
+            table.differs,
+            table.target_missing
+        ),
+        (1, 1, 0, 1)
+    );
+    assert_eq!(column(&table, "a").differing, 0);
+    assert_eq!(aggregate(&table, "a", "values").0, "1");
+}
+
+#[test]
+fn a_columns_own_scale_wins_over_the_entitys_time_zone() {
+    let data = compared(
+        "    normalize: {time_zone: {legacy: Europe/Zurich, target: UTC}}\n    columns:\n      b: {target: b, scale: 2}\n      t: t\n",
+        "id,b,t\n1,1000.00,2026-03-01 08:00:00\n",
+        "id,b,t\n1,1000,2026-03-01T07:00:00Z\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (1, 0));
+}
+
+#[test]
+fn daylight_saving_changes_are_read_as_the_zone_reads_them() {
+    let zurich =
+        "    columns:\n      t: {target: t, time_zone: {legacy: Europe/Zurich, target: UTC}}\n";
+    // 02:30 on 25 October 2026 happens twice in Zurich: 00:30Z and 01:30Z are both it.
+    let data = compared(
+        zurich,
+        "id,t\n1,2026-10-25 02:30:00\n2,2026-10-25 02:30:00\n3,2026-10-25 02:30:00\n",
+        "id,t\n1,2026-10-25T00:30:00Z\n2,2026-10-25T01:30:00Z\n3,2026-10-25T02:30:00Z\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (2, 1));
+    // 02:30 on 29 March 2026 never happens in Zurich: it equals no instant, not even the
+    // same text read as UTC.
+    let data = compared(
+        zurich,
+        "id,t\n1,2026-03-29 02:30:00\n2,not a time\n",
+        "id,t\n1,2026-03-29 02:30:00\n2,not a time\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (1, 1));
+    assert_eq!(column(&table, "t").samples[0].legacy_key, "1");
+}
+
+#[test]
+fn a_list_column_or_an_aggregate_transform_is_not_checked_and_the_build_goes_on() {
+    let data = compared("    columns:\n      a: a\n", "id,a\n1,x\n", "id,a\n1,x\n");
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    std::fs::write(
+        data.path().join("rows/legacy/dispatch_office.ndjson"),
+        "{\"id\":1,\"a\":[1,2]}\n",
+    )
+    .unwrap();
+    let reason = not_checked_reason(&data);
+    assert!(reason.contains("cannot be read as text"), "{reason}");
+    let data = compared(
+        "    columns:\n      a: {target: a, transform: \"max(a)\"}\n",
+        "id,a\n1,B001\n2,B002\n",
+        "id,a\n1,B002\n2,B002\n",
+    );
+    let reason = not_checked_reason(&data);
+    assert!(reason.contains("is an aggregate"), "{reason}");
+}
+
+#[test]
+fn typed_parquet_values_read_as_the_canonical_text_of_their_type() {
+    use polars::prelude::*;
+    let data = compared(
+        "    columns:\n      f: f\n      big: big\n      t: t\n      z: z\n      b: b\n",
+        "id,f,big,t,z,b\n1,x,x,x,x,x\n",
+        "id,f,big,t,z,b\n1,0.5,100000000000000000000,2026-03-01 08:00:00.5,2026-03-01 07:00:00.12Z,1\n",
+    );
+    let micros = |text: &str| {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+            .unwrap()
+            .and_utc()
+            .timestamp_micros()
+    };
+    let mut frame = df!(
+        "id" => ["1"],
+        "f" => [0.5f64],
+        "big" => [1e20f64],
+        "t" => [micros("2026-03-01 08:00:00.5")],
+        "z" => [micros("2026-03-01 07:00:00.12")],
+        "b" => [true],
+    )
+    .unwrap()
+    .lazy()
+    .with_columns([
+        col("t").cast(DataType::Datetime(TimeUnit::Microseconds, None)),
+        col("z").cast(DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        )),
+    ])
+    .collect()
+    .unwrap();
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    let file =
+        std::fs::File::create(data.path().join("rows/legacy/dispatch_office.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let table = only_table(&data);
+    let differing: Vec<(String, u64)> = table
+        .columns
+        .iter()
+        .map(|c| (c.target.clone(), c.differing))
+        .collect();
+    assert!(
+        differing.iter().all(|(_, n)| *n == 0),
+        "{differing:?} {table:?}"
+    );
+}

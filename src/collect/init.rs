@@ -348,7 +348,7 @@ fn entities_yaml(found: &Found) -> String {
 /// value, each with both types; the keys and `legacy_id` left out. Nothing is compared
 /// until the user removes the `#`s.
 fn content_yaml(found: &Found) -> String {
-    use super::canonical::Family;
+    use crate::canonical::Family;
     let mut out = String::new();
     for (table, _, _) in &found.source_tables {
         let Match::One(seen) = type_for(table, &found.types) else {

@@ -6,7 +6,6 @@
 //! [`crate::output::Staging`], so it appears whole or not at all; the databases are only
 //! read, inside one snapshot transaction each.
 
-pub mod canonical;
 pub mod config;
 pub mod db;
 pub mod init;
@@ -25,6 +24,7 @@ use std::time::Instant;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::canonical;
 use crate::output::{OutputError, Staging};
 use config::{CollectConfig, Query, Which};
 use db::{Database, DbUrl, TableRef};

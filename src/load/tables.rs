@@ -304,16 +304,38 @@ fn strptime_in(text: Expr, format: &str, unit: TimeUnit) -> Expr {
 /// time that a DST change skips becomes null (reported as a bad value); one it repeats
 /// takes the earlier instant.
 fn local_to_utc(datetime: Expr, options: &TableOptions) -> Expr {
-    zoned_epoch(datetime, options.timezone.as_ref(), TimeUnit::Milliseconds)
+    zoned_epoch(
+        datetime,
+        options.timezone.as_ref(),
+        TimeUnit::Milliseconds,
+        Repeated::Earliest,
+    )
 }
 
-/// A zone-less datetime read in `zone` (UTC without one), as epoch `unit`s.
-fn zoned_epoch(datetime: Expr, zone: Option<&TimeZone>, unit: TimeUnit) -> Expr {
+/// Which instant a local time that a DST change repeats is read as.
+#[derive(Clone, Copy)]
+pub(crate) enum Repeated {
+    Earliest,
+    Latest,
+}
+
+/// A zone-less datetime read in `zone` (UTC without one), as epoch `unit`s; a local time
+/// the zone skips is null.
+fn zoned_epoch(
+    datetime: Expr,
+    zone: Option<&TimeZone>,
+    unit: TimeUnit,
+    repeated: Repeated,
+) -> Expr {
+    let ambiguous = match repeated {
+        Repeated::Earliest => "earliest",
+        Repeated::Latest => "latest",
+    };
     match zone {
         None => datetime.dt().timestamp(unit),
         Some(zone) => datetime
             .dt()
-            .replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null)
+            .replace_time_zone(Some(zone.clone()), lit(ambiguous), NonExistent::Null)
             .dt()
             .timestamp(unit),
     }
@@ -321,8 +343,9 @@ fn zoned_epoch(datetime: Expr, zone: Option<&TimeZone>, unit: TimeUnit) -> Expr 
 
 /// A text timestamp in any accepted shape as epoch microseconds (UTC), to the microsecond
 /// (the loader's milliseconds would call two values a microsecond apart equal); one
-/// without an offset is read in `zone` (UTC without one). Null where the text is none.
-pub(crate) fn instant_micros(text: Expr, zone: Option<&TimeZone>) -> Expr {
+/// without an offset is read in `zone` (UTC without one), a repeated local time as
+/// `repeated` says. Null where the text is none, or a local time the zone skips.
+pub(crate) fn instant_micros(text: Expr, zone: Option<&TimeZone>, repeated: Repeated) -> Expr {
     let text = normalise(text);
     let mut attempts: Vec<Expr> = OFFSET_FORMATS
         .iter()
@@ -334,7 +357,7 @@ pub(crate) fn instant_micros(text: Expr, zone: Option<&TimeZone>) -> Expr {
         .collect();
     attempts.extend(LOCAL_FORMATS.iter().map(|f| {
         let local = strptime_in(text.clone(), f, TimeUnit::Microseconds);
-        zoned_epoch(local, zone, TimeUnit::Microseconds)
+        zoned_epoch(local, zone, TimeUnit::Microseconds, repeated)
     }));
     coalesce(&attempts)
 }

@@ -18,7 +18,8 @@ use polars::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::load::tables::{half_names, instant_micros, trimmed_key, uuid_halves};
+use crate::canonical;
+use crate::load::tables::{half_names, instant_micros, trimmed_key, uuid_halves, Repeated};
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
@@ -186,14 +187,19 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
         let table = match quietly(|| compare(inputs, entity, declaration, &pairs, &legacy, &target))
         {
             Ok(table) => table,
-            Err(reason) if pairs.iter().any(|p| p.transform.is_some()) => {
+            // A transform that fails on the rows, a column no text can be made of (a list):
+            // the declaration is not checked, saying why; the build goes on.
+            Err(reason) => {
+                let what = match pairs.iter().any(|p| p.transform.is_some()) {
+                    true => "a transform cannot be evaluated, or a column cannot be read as text",
+                    false => "a column cannot be read as text",
+                };
                 not_checked.push(NotChecked {
                     entity: declaration.entity.clone(),
-                    reason: format!("a transform cannot be evaluated: {reason}"),
+                    reason: format!("{what}: {reason}"),
                 });
                 continue;
             }
-            Err(reason) => return Err(PolarsError::ComputeError(reason.into())),
         };
         if table.mapped == 0 && table.legacy_rows > 0 {
             // Nothing compared is no evidence of anything: said, never shown as 0 of 0.
@@ -437,66 +443,139 @@ fn normal_text(value: Expr, n: &Normalize) -> Expr {
     value
 }
 
-/// Below this, a float holds every whole number exactly: scaled values are rounded as
-/// whole numbers only under it, and larger ones compared as they are.
-const EXACT: f64 = 9.0e15;
+/// Each text as an exact decimal ([`canonical::exact_decimal`]) written at `scale` (half
+/// away from zero), or without its trailing zeros when there is none; null where the text
+/// is no plain decimal (NaN, `inf`, `1,5` are no figures and compare as text). Exact at any
+/// size up to 38 digits, where a double would round.
+fn exact_number(text: Expr, scale: Option<u32>) -> Expr {
+    text.map(
+        move |column: Column| {
+            let values = column.str()?;
+            let out: StringChunked = values.iter().map(|v| exact_text(v?, scale)).collect();
+            Ok(out.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
 
-/// A text read as a finite number, rounded to `scale` decimals (half away from zero);
-/// null where the text is no finite number.
-fn number(text: Expr, scale: Option<u32>) -> Expr {
-    let value = text.str().strip_chars(lit(NULL)).cast(DataType::Float64);
-    // inf and NaN are no figures: compared as text.
-    let value = when(value.clone().is_finite())
-        .then(value)
-        .otherwise(lit(NULL).cast(DataType::Float64));
-    let Some(scale) = scale else {
-        return value;
+/// One text's [`exact_number`].
+fn exact_text(text: &str, scale: Option<u32>) -> Option<String> {
+    let (mantissa, from) = canonical::exact_decimal(text)?;
+    let (mantissa, to) = match scale {
+        Some(to) => (canonical::rescale(mantissa, from, to)?, to),
+        None => trimmed(mantissa, from),
     };
-    // As whole numbers of 10^-scale (a cast truncates toward zero): 2.345 at scale 2 is
-    // 235, -2.345 is -235. A relative nudge of 10^-12 takes 2.345 × 100 =
-    // 234.49999999999997 to 235, as the decimal text means.
-    let unit = 10f64.powi(scale.min(15) as i32);
-    let scaled = value.clone() * lit(unit);
-    let half = lit(0.5) + scaled.clone().abs() * lit(1e-12);
-    let rounded = when(scaled.clone().gt_eq(lit(0.0)))
-        .then(scaled.clone() + half.clone())
-        .otherwise(scaled.clone() - half)
-        .cast(DataType::Int64)
-        .cast(DataType::Float64)
-        / lit(unit);
-    when(scaled.abs().lt(lit(EXACT)))
-        .then(rounded)
-        .otherwise(value)
+    Some(canonical::decimal_text(mantissa, to))
+}
+
+/// Without trailing zeros after the point: (1250, 2) is (125, 1).
+fn trimmed(mut mantissa: i128, mut scale: u32) -> (i128, u32) {
+    while scale > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    (mantissa, scale)
+}
+
+/// Two exact decimals at one scale (the larger), or none past 38 digits.
+fn aligned(a: (i128, u32), b: (i128, u32)) -> Option<(i128, i128, u32)> {
+    let scale = a.1.max(b.1);
+    Some((
+        canonical::rescale(a.0, a.1, scale)?,
+        canonical::rescale(b.0, b.1, scale)?,
+        scale,
+    ))
+}
+
+/// Whether `a` and `b` differ by at most `tolerance`, exactly.
+fn within_exact(a: (i128, u32), b: (i128, u32), tolerance: (i128, u32)) -> Option<bool> {
+    let (a, b, scale) = aligned(a, b)?;
+    let difference = (a.checked_sub(b)?.checked_abs()?, scale);
+    let (difference, tolerance, _) = aligned(difference, tolerance)?;
+    Some(difference <= tolerance)
+}
+
+/// Whether two texts are numbers within `tolerance` of each other (each at `scale` first,
+/// when the pair has one), in exact decimals: 1.1 and 1.0 are within 0.1. Null where
+/// either is no number.
+fn within(legacy: Expr, target: Expr, tolerance: f64, scale: Option<u32>) -> Expr {
+    // The tolerance as the decimal its shortest text says (0.1, not 0.1000000000000000055).
+    let tolerance = canonical::exact_decimal(&tolerance.to_string());
+    as_struct(vec![legacy.alias("l"), target.alias("t")]).map(
+        move |column: Column| {
+            let pair = column.struct_()?;
+            let (l, t) = (pair.field_by_name("l")?, pair.field_by_name("t")?);
+            let out: BooleanChunked = l
+                .str()?
+                .iter()
+                .zip(t.str()?.iter())
+                .map(|(a, b)| {
+                    let number =
+                        |v: &str| exact_text(v, scale).and_then(|t| canonical::exact_decimal(&t));
+                    within_exact(number(a?)?, number(b?)?, tolerance?)
+                })
+                .collect();
+            Ok(out.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// Whether two timestamps are one instant: each side read in its zone, a local time that
+/// a DST change repeats as either of its instants. Where one side is an instant and the
+/// other is not (no timestamp, or a local time its zone skips), they differ; where neither
+/// is, they compare as text.
+fn same_instant(legacy: Expr, target: Expr, zones: &Zones, as_text: Expr) -> Expr {
+    let read = |text: &Expr, zone: &Option<TimeZone>, repeated| {
+        instant_micros(text.clone(), zone.as_ref(), repeated)
+    };
+    let (l_early, l_late) = (
+        read(&legacy, &zones.0, Repeated::Earliest),
+        read(&legacy, &zones.0, Repeated::Latest),
+    );
+    let (t_early, t_late) = (
+        read(&target, &zones.1, Repeated::Earliest),
+        read(&target, &zones.1, Repeated::Latest),
+    );
+    let same = l_early
+        .clone()
+        .eq(t_early.clone())
+        .or(l_early.clone().eq(t_late.clone()))
+        .or(l_late.clone().eq(t_early.clone()))
+        .or(l_late.eq(t_late));
+    let (l_ok, t_ok) = (l_early.is_not_null(), t_early.is_not_null());
+    when(l_ok.clone().and(t_ok.clone()))
+        .then(same)
+        .when(l_ok.or(t_ok))
+        .then(lit(false))
+        .otherwise(as_text)
 }
 
 /// Whether a legacy and a target value are equal under the pair's normalisations: as
-/// instants where the pair has a `time_zone` and both sides are timestamps, as numbers where the pair asks
-/// for numbers and both sides are numbers (within `tolerance`), otherwise as normalised
-/// text; two missing values are equal, a missing and a present one are not. A text that is
-/// no number never equals another by failing to be one.
+/// instants for a pair compared as timestamps ([`same_instant`]), as exact numbers for one
+/// compared as numbers where both sides are numbers (at `scale`, within `tolerance`),
+/// otherwise as normalised text; two missing values are equal, a missing and a present one
+/// are not. A text that is no number never equals another by failing to be one.
 fn equal(legacy: Expr, target: Expr, pair: &Pair) -> Expr {
     let n = &pair.normalize;
     let (legacy, target) = (normal_text(legacy, n), normal_text(target, n));
     let as_text = legacy.clone().eq_missing(target.clone());
-    if let Some((legacy_zone, target_zone)) = &pair.zones {
-        // As instants where both sides are timestamps: `08:00` in Zurich is `07:00Z`.
-        let l = instant_micros(legacy, legacy_zone.as_ref());
-        let t = instant_micros(target, target_zone.as_ref());
-        return when(l.clone().is_not_null().and(t.clone().is_not_null()))
-            .then(l.eq(t))
-            .otherwise(as_text);
+    match (&pair.kind, n.tolerance) {
+        (Kind::Text, _) => as_text,
+        (Kind::Instant(zones), _) => same_instant(legacy, target, zones, as_text),
+        (Kind::Number, Some(tolerance)) => {
+            let verdict = within(legacy, target, tolerance, n.scale);
+            when(verdict.clone().is_not_null())
+                .then(verdict)
+                .otherwise(as_text)
+        }
+        (Kind::Number, None) => {
+            let (l, t) = (exact_number(legacy, n.scale), exact_number(target, n.scale));
+            when(l.clone().is_not_null().and(t.clone().is_not_null()))
+                .then(l.eq(t))
+                .otherwise(as_text)
+        }
     }
-    if !n.numeric() {
-        return as_text;
-    }
-    let (l, t) = (number(legacy, n.scale), number(target, n.scale));
-    let as_numbers = match n.tolerance {
-        Some(tolerance) => (l.clone() - t.clone()).abs().lt_eq(lit(tolerance)),
-        None => l.clone().eq(t.clone()),
-    };
-    when(l.is_not_null().and(t.is_not_null()))
-        .then(as_numbers)
-        .otherwise(as_text)
 }
 
 // Internal column names start with a NUL, which no export's header holds.
@@ -521,8 +600,8 @@ struct Pair {
     transform: Option<(String, Expr)>,
     /// The legacy columns read: the column itself, or those the transform names.
     sources: Vec<String>,
-    /// The zones of each side's zone-less timestamps, when compared as instants.
-    zones: Option<(Option<TimeZone>, Option<TimeZone>)>,
+    /// Whether values compare as text, numbers or instants.
+    kind: Kind,
 }
 
 /// A declaration's pairs, each transform parsed and each zone known; or why not (naming
@@ -555,9 +634,26 @@ fn pairs_of(declaration: &ContentDeclaration) -> Result<Vec<Pair>, String> {
                         .map(|n| n.to_string()),
                 ),
             };
-            let zones = match normalize.time_zone.as_ref().map(|z| z.sides()) {
-                None => None,
-                Some((l, t)) => Some((zone(l, legacy)?, zone(t, legacy)?)),
+            // A column's own setting wins over the entity's: its `scale` over the entity's
+            // `time_zone`, its `time_zone` over the entity's `scale`.
+            let own = match pair {
+                crate::model::config::ColumnPair::With { normalize, .. } => normalize.clone(),
+                _ => Normalize::default(),
+            };
+            let kind = [&own, &declaration.normalize].into_iter().find_map(|n| {
+                match (n.numeric(), &n.time_zone) {
+                    (true, _) => Some(None),
+                    (false, Some(zones)) => Some(Some(zones)),
+                    (false, None) => None,
+                }
+            });
+            let kind = match kind {
+                None => Kind::Text,
+                Some(None) => Kind::Number,
+                Some(Some(zones)) => {
+                    let (l, t) = zones.sides();
+                    Kind::Instant((zone(l, legacy)?, zone(t, legacy)?))
+                }
             };
             Ok(Pair {
                 legacy: legacy.clone(),
@@ -565,7 +661,7 @@ fn pairs_of(declaration: &ContentDeclaration) -> Result<Vec<Pair>, String> {
                 normalize,
                 transform,
                 sources,
-                zones,
+                kind,
             })
         })
         .collect()
@@ -598,6 +694,23 @@ fn transform_expr(label: &str, text: &str) -> Result<Expr, String> {
     if expr.clone().meta().root_names().is_empty() {
         return Err(format!(
             "`{label}`: the transform {text:?} names no legacy column"
+        ));
+    }
+    // One value per row: an aggregate (`max(code)`) would compare every row with one
+    // value of the whole file. Tried on two rows of distinct texts.
+    let probe = expr
+        .clone()
+        .meta()
+        .root_names()
+        .into_iter()
+        .map(|name| Column::new(name, ["1", "2"]))
+        .collect::<Vec<_>>();
+    let height = DataFrame::new_infer_height(probe)
+        .and_then(|frame| frame.lazy().select([expr.clone()]).collect())
+        .map(|out| out.height());
+    if matches!(height, Ok(h) if h != 2) {
+        return Err(format!(
+            "`{label}`: the transform {text:?} is an aggregate, not one value per row"
         ));
     }
     Ok(expr)
@@ -709,21 +822,48 @@ fn source_text(sources: &[String]) -> Expr {
     }
 }
 
-/// A value of any type as the text a file would hold: a float's whole numbers without
-/// `.0`, a timestamp without a zone as `2026-03-01 08:00:00` (fraction only where there is
-/// one), one with a zone in UTC with `Z`.
+/// A value of any type in the canonical text of its type ([`canonical`]), the text
+/// `collect` writes for a database's value of that type: a double in its shortest form
+/// (`1000`, `100000000000000000000`), a decimal without trailing zeros, a boolean as `1` or
+/// `0`, a timestamp without a zone as `2026-03-01 08:00:00.5`, one with a zone in UTC with
+/// `Z`.
 fn text_of(value: Expr, dtype: &DataType) -> Expr {
+    use canonical::Family;
+    let full = "%Y-%m-%d %H:%M:%S%.9f";
     match dtype {
         DataType::String => value,
-        d if d.is_float() => value.cast(DataType::String).str().strip_suffix(lit(".0")),
-        DataType::Datetime(_, None) => value.dt().to_string("%Y-%m-%d %H:%M:%S%.f"),
-        DataType::Datetime(_, Some(_)) => value
-            .dt()
-            .convert_time_zone(TimeZone::UTC)
-            .dt()
-            .to_string("%Y-%m-%d %H:%M:%S%.fZ"),
+        d if d.is_float() => canonical_text(value.cast(DataType::String), Family::Float),
+        DataType::Decimal(..) => canonical_text(value.cast(DataType::String), Family::Decimal),
+        DataType::Boolean => canonical_text(value.cast(DataType::String), Family::Boolean),
+        DataType::Datetime(_, None) => {
+            canonical_text(value.dt().to_string(full), Family::Timestamp)
+        }
+        DataType::Datetime(_, Some(_)) => canonical_text(
+            value
+                .dt()
+                .convert_time_zone(TimeZone::UTC)
+                .dt()
+                .to_string(&format!("{full}+00:00")),
+            Family::Instant,
+        ),
         _ => value.cast(DataType::String),
     }
+}
+
+/// Each text in its family's canonical text ([`canonical::canonical`]), as `collect`
+/// writes the values it reads from a database.
+fn canonical_text(text: Expr, family: canonical::Family) -> Expr {
+    text.map(
+        move |column: Column| {
+            let out: StringChunked = column
+                .str()?
+                .iter()
+                .map(|v| v.map(|v| canonical::canonical(family, v)))
+                .collect();
+            Ok(out.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
 }
 
 /// The target rows: the key's UUID halves and text, each compared column as `t:<name>`.
@@ -816,7 +956,12 @@ fn row_counts(joined: &DataFrame, pairs: usize) -> PolarsResult<DataFrame> {
 
 /// Each pair's differing rows among those compared, and samples, lowest key first.
 fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnResult>> {
-    let found = joined.clone().lazy().filter(col(FOUND));
+    // The compared rows, as the entity's counts have them: a legacy row mapped twice is
+    // compared only when every one of its target rows was found.
+    let found = joined
+        .clone()
+        .lazy()
+        .filter(col(FOUND).all(true).over([col(LEGACY_KEY)])?);
     let mut columns = Vec::new();
     for (i, pair) in pairs.iter().enumerate() {
         // Keys that are numbers first, in numeric order, then as text: 2 before 10.
@@ -864,12 +1009,15 @@ fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<Column
     Ok(columns)
 }
 
-/// What a compared column's values are read as, for its aggregates.
-#[derive(Clone, Copy, PartialEq)]
+/// Each side's zone for its zone-less timestamps (UTC where none).
+type Zones = (Option<TimeZone>, Option<TimeZone>);
+
+/// What a compared column's values are compared as.
+#[derive(Clone)]
 enum Kind {
     Text,
     Number,
-    Instant,
+    Instant(Zones),
 }
 
 /// Each side's aggregates of a pair over the compared rows (`found`), after the transform
@@ -877,21 +1025,138 @@ enum Kind {
 /// numbers, instants or text, as the pair compares them), and the sum of numbers or of text
 /// lengths. Over the compared rows, so a legacy row left out on purpose is no difference.
 fn aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
+    match &pair.kind {
+        Kind::Number => number_aggregates(found, pair),
+        Kind::Text => polars_aggregates(found, pair, None),
+        Kind::Instant(zones) => polars_aggregates(found, pair, Some(zones)),
+    }
+}
+
+/// One side's values of a number pair: how many, how many missing, and the exact numbers.
+struct Numbers {
+    values: u64,
+    nulls: u64,
+    numbers: Vec<(i128, u32)>,
+}
+
+impl Numbers {
+    fn of(frame: &DataFrame, text: &str, number: &str) -> PolarsResult<Numbers> {
+        let text = frame.column(text)?;
+        Ok(Numbers {
+            values: (text.len() - text.null_count()) as u64,
+            nulls: text.null_count() as u64,
+            numbers: frame
+                .column(number)?
+                .str()?
+                .iter()
+                .flatten()
+                .filter_map(canonical::exact_decimal)
+                .collect(),
+        })
+    }
+
+    /// Distinct, lowest, highest and sum at `scale`, exactly (none past 38 digits).
+    fn figures(&self, scale: u32) -> [Option<i128>; 4] {
+        let at: Option<Vec<i128>> = self
+            .numbers
+            .iter()
+            .map(|(m, s)| canonical::rescale(*m, *s, scale))
+            .collect();
+        let Some(at) = at else {
+            return [None; 4];
+        };
+        let distinct = at.iter().collect::<std::collections::BTreeSet<_>>().len() as i128;
+        let sum = at.iter().try_fold(0i128, |a, v| a.checked_add(*v));
+        [
+            Some(distinct),
+            at.iter().min().copied(),
+            at.iter().max().copied(),
+            sum,
+        ]
+    }
+}
+
+/// A number pair's aggregates, in exact decimals at the pair's scale (or at the most
+/// decimals either side has): a double would show `12345678901234567168` for a value
+/// neither side holds.
+fn number_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
     let n = &pair.normalize;
-    let kind = match (&pair.zones, n.numeric()) {
-        (Some(_), _) => Kind::Instant,
-        (None, true) => Kind::Number,
-        (None, false) => Kind::Text,
-    };
-    let (legacy_zone, target_zone) = pair.zones.clone().unwrap_or((None, None));
-    let sum_name = match kind {
-        Kind::Number => Some("sum"),
-        Kind::Text => Some("sum of lengths"),
-        Kind::Instant => None,
-    };
+    let mut columns = Vec::new();
+    for (side, value) in [
+        (L, col(format!("{L}{}", pair.legacy))),
+        (T, col(format!("{T}{}", pair.target))),
+    ] {
+        let value = normal_text(value, n);
+        columns.push(value.clone().alias(format!("{side}text")));
+        columns.push(exact_number(value, n.scale).alias(format!("{side}number")));
+    }
+    let frame = found.clone().select(columns).collect()?;
+    let legacy = Numbers::of(&frame, &format!("{L}text"), &format!("{L}number"))?;
+    let target = Numbers::of(&frame, &format!("{T}text"), &format!("{T}number"))?;
+    let scale = n.scale.unwrap_or_else(|| {
+        legacy
+            .numbers
+            .iter()
+            .chain(&target.numbers)
+            .map(|(_, s)| *s)
+            .max()
+            .unwrap_or(0)
+    });
+    let (l, t) = (legacy.figures(scale), target.figures(scale));
+    let tolerance = n
+        .tolerance
+        .and_then(|tol| canonical::exact_decimal(&tol.to_string()));
+    let shown = |v: Option<i128>| v.map(|v| canonical::decimal_text(v, scale));
+    let count = |v: u64| Some(v.to_string());
+    let mut out = vec![
+        ("values", count(legacy.values), count(target.values), None),
+        ("nulls", count(legacy.nulls), count(target.nulls), None),
+        (
+            "distinct",
+            l[0].map(|v| v.to_string()),
+            t[0].map(|v| v.to_string()),
+            None,
+        ),
+    ];
+    for (i, name) in [(1, "min"), (2, "max"), (3, "sum")] {
+        // Within the tolerance: each value, and a sum by as much for each value.
+        let allowed = tolerance.and_then(|(m, s)| {
+            let times = if name == "sum" {
+                legacy.values as i128
+            } else {
+                1
+            };
+            Some((m.checked_mul(times)?, s))
+        });
+        let within = match (l[i], t[i], allowed) {
+            (Some(a), Some(b), Some(tol)) => within_exact((a, scale), (b, scale), tol),
+            _ => None,
+        };
+        out.push((name, shown(l[i]), shown(t[i]), within));
+    }
+    Ok(out
+        .into_iter()
+        .map(|(name, legacy, target, within)| Aggregate {
+            name: name.to_string(),
+            equal: within.unwrap_or(legacy == target),
+            legacy,
+            target,
+        })
+        .collect())
+}
+
+/// A text or instant pair's aggregates, by polars: lowest and highest as text, or as
+/// instants (a repeated local time as its earlier instant), the sum of text lengths.
+fn polars_aggregates(
+    found: &LazyFrame,
+    pair: &Pair,
+    zones: Option<&Zones>,
+) -> PolarsResult<Vec<Aggregate>> {
+    let n = &pair.normalize;
+    let (legacy_zone, target_zone) = zones.cloned().unwrap_or((None, None));
     let names: Vec<&str> = ["values", "nulls", "distinct", "min", "max"]
         .into_iter()
-        .chain(sum_name)
+        .chain(zones.is_none().then_some("sum of lengths"))
         .collect();
     let mut exprs = Vec::new();
     for (side, value, zone) in [
@@ -899,21 +1164,18 @@ fn aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
         (T, col(format!("{T}{}", pair.target)), target_zone),
     ] {
         let value = normal_text(value, n);
-        let ordered = match kind {
-            Kind::Text => value.clone(),
-            Kind::Number => number(value.clone(), n.scale),
-            Kind::Instant => instant_micros(value.clone(), zone.as_ref()),
+        let ordered = match zones {
+            None => value.clone(),
+            Some(_) => instant_micros(value.clone(), zone.as_ref(), Repeated::Earliest),
         };
-        let sum = match kind {
-            Kind::Number => Some(ordered.clone().sum()),
-            Kind::Text => Some(value.clone().str().len_chars().cast(DataType::UInt64).sum()),
-            Kind::Instant => None,
-        };
+        let sum = zones
+            .is_none()
+            .then(|| value.clone().str().len_chars().cast(DataType::UInt64).sum());
         exprs.extend(
             [
                 value.clone().count(),
-                value.clone().null_count(),
-                // As compared: `1000.00` and `1000` are one number at scale 2.
+                value.null_count(),
+                // As compared: one instant written two ways is one value.
                 ordered.clone().drop_nulls().n_unique(),
                 ordered.clone().min(),
                 ordered.max(),
@@ -925,47 +1187,27 @@ fn aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
         );
     }
     let row = found.clone().select(exprs).collect()?;
-    let cell = |side: &str, name: &str| -> PolarsResult<(Option<String>, Option<f64>)> {
+    let cell = |side: &str, name: &str| -> PolarsResult<Option<String>> {
         let value = row.column(&format!("{side}{name}"))?.get(0)?;
         Ok(match value {
-            AnyValue::Null => (None, None),
-            AnyValue::Float64(v) => (
-                Some(match n.scale {
-                    Some(scale) => format!("{v:.*}", scale as usize),
-                    None => format!("{v}"),
-                }),
-                Some(v),
-            ),
-            AnyValue::Int64(micros) if kind == Kind::Instant => (
+            AnyValue::Null => None,
+            AnyValue::Int64(micros) if zones.is_some() && matches!(name, "min" | "max") => {
                 chrono::DateTime::from_timestamp_micros(micros)
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S%.fZ").to_string()),
-                None,
-            ),
-            text if text.get_str().is_some() => (text.get_str().map(str::to_string), None),
-            other => (Some(other.to_string()), other.extract::<f64>()),
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S%.fZ").to_string())
+            }
+            text if text.get_str().is_some() => text.get_str().map(str::to_string),
+            other => Some(other.to_string()),
         })
     };
-    let values = row
-        .column(&format!("{L}values"))?
-        .cast(&DataType::Float64)?
-        .f64()?
-        .get(0)
-        .unwrap_or(0.0);
     names
         .iter()
         .map(|name| {
-            let ((legacy, l), (target, t)) = (cell(L, name)?, cell(T, name)?);
-            // Within the tolerance: each value, and a sum by as much for each value.
-            let equal = match (n.tolerance, l, t, *name) {
-                (Some(tol), Some(l), Some(t), "sum") => (l - t).abs() <= tol * values,
-                (Some(tol), Some(l), Some(t), "min" | "max") => (l - t).abs() <= tol,
-                _ => legacy == target,
-            };
+            let (legacy, target) = (cell(L, name)?, cell(T, name)?);
             Ok(Aggregate {
                 name: name.to_string(),
+                equal: legacy == target,
                 legacy,
                 target,
-                equal,
             })
         })
         .collect()

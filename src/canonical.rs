@@ -1,5 +1,6 @@
-//! One canonical text per type for the values `collect` reads for a `content:` comparison,
-//! so the same value reads the same from SQLite, PostgreSQL and MariaDB: engines render
+//! One canonical text per type for the values a `content:` comparison reads, whether
+//! `collect` reads them from a database or polars from a typed Parquet column, so the same
+//! value reads the same from SQLite, PostgreSQL, MariaDB and a file: engines render
 //! NUMERIC, floats, booleans, CHAR padding and timestamps each their own way (`1000.00`
 //! against `1000`, `t` against `1`, `ab  ` against `ab`, `07:00:00+00` against
 //! `07:00:00`), and a comparison of their raw text would report differences no row has.
@@ -10,7 +11,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
-use super::db::Kind;
+use crate::collect::db::Kind;
 
 /// What a column's values are, for their canonical text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,72 @@ pub fn canonical(family: Family, text: &str) -> String {
 
 fn integer(text: &str) -> Option<String> {
     text.parse::<i128>().ok().map(|n| n.to_string())
+}
+
+/// A plain decimal text (`-12.50`, `+.5`, `1e3`, `2.5E-3`) as an exact `(mantissa,
+/// scale)`, its value mantissa × 10^-scale; none for any other text, or past 38 digits.
+/// Numbers are compared through this, never through a double, which holds 15 to 17 digits
+/// and would call `9007199254740993` and `9007199254740992` equal.
+pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
+    let text = text.trim();
+    let (body, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let (negative, digits) = match body.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, body.strip_prefix('+').unwrap_or(body)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if (whole.is_empty() && fraction.is_empty())
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let all = format!("{whole}{fraction}");
+    let all = all.trim_start_matches('0');
+    if all.len() > 38 {
+        return None;
+    }
+    let mut mantissa: i128 = if all.is_empty() { 0 } else { all.parse().ok()? };
+    let mut scale = fraction.len() as i64 - exponent as i64;
+    while scale < 0 {
+        mantissa = mantissa.checked_mul(10)?;
+        scale += 1;
+    }
+    if scale > 76 {
+        return None;
+    }
+    Some((if negative { -mantissa } else { mantissa }, scale as u32))
+}
+
+/// `mantissa × 10^-from` at scale `to`, rounded half away from zero when `to` is smaller;
+/// none past 38 digits.
+pub fn rescale(mantissa: i128, from: u32, to: u32) -> Option<i128> {
+    if to >= from {
+        return mantissa.checked_mul(10i128.checked_pow(to - from)?);
+    }
+    let Some(unit) = 10i128.checked_pow(from - to) else {
+        return Some(0);
+    };
+    let (quotient, remainder) = (mantissa / unit, mantissa % unit);
+    Some(match remainder.abs() * 2 >= unit {
+        true => quotient + mantissa.signum(),
+        false => quotient,
+    })
+}
+
+/// `mantissa × 10^-scale` written with exactly `scale` decimals (`-0.50` stays `-0.50`).
+pub fn decimal_text(mantissa: i128, scale: u32) -> String {
+    let digits = mantissa.unsigned_abs().to_string();
+    let sign = if mantissa < 0 { "-" } else { "" };
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale as usize + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - scale as usize);
+    format!("{sign}{whole}.{fraction}")
 }
 
 fn decimal(text: &str) -> Option<String> {
@@ -191,6 +258,34 @@ fn instant(text: &str) -> Option<NaiveDateTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_exact() {
+        assert_eq!(exact_decimal("-12.50"), Some((-1250, 2)));
+        assert_eq!(exact_decimal("+.5"), Some((5, 1)));
+        assert_eq!(exact_decimal("1e3"), Some((1000, 0)));
+        assert_eq!(exact_decimal("2.5E-3"), Some((25, 4)));
+        assert_eq!(
+            exact_decimal("9007199254740993"),
+            Some((9007199254740993, 0))
+        );
+        assert_eq!(
+            exact_decimal("12345678901234567.89"),
+            Some((1234567890123456789, 2))
+        );
+        for no in ["", ".", "abc", "1,5", "NaN", "inf", "1e", "--1", "1.2.3"] {
+            assert_eq!(exact_decimal(no), None, "{no}");
+        }
+        // Half away from zero, at any size.
+        assert_eq!(rescale(2345, 3, 2), Some(235));
+        assert_eq!(rescale(-2345, 3, 2), Some(-235));
+        assert_eq!(rescale(30000000000049, 4, 2), Some(300000000000));
+        assert_eq!(rescale(1200555, 3, 2), Some(120056));
+        assert_eq!(rescale(5, 0, 2), Some(500));
+        assert_eq!(decimal_text(-50, 2), "-0.50");
+        assert_eq!(decimal_text(120060, 2), "1200.60");
+        assert_eq!(decimal_text(7, 0), "7");
+    }
 
     #[test]
     fn families_from_each_engines_type_names() {
