@@ -74,7 +74,8 @@ url="postgresql://$user@$host:$port/$db"
 
 # DVT: the same join and normalisations, written into its queries.
 dvt="$work/dvt-venv/bin/data-validation"
-export PSO_DV_CONFIG_HOME="$work/dvt-config"
+# DVT keeps its connections, password included, under ~/.config: removed when done.
+trap 'rm -f "$HOME/.config/google-pso-data-validator/bench.connection.json"' EXIT
 "$dvt" connections add --connection-name bench Postgres --host "$host" --port "$port" \
     --user "$user" --password "$password" --database "$db" >/dev/null
 columns="customer,email,city,amount,quantity,price,ordered_at,status,note,code"

@@ -12,7 +12,7 @@ Usage:
 The rows: legacy `legacy_orders` (id 1..N) and target `orders` (a UUID per id), mapped by
 `mappings/mappings.parquet`. The target holds each value as the migration writes it:
 `email` lower-cased, `city` trimmed, `amount` without trailing zeros, `ordered_at` in UTC
-(legacy: Zurich local time), `code` prefixed with `X-`. Defects: `customer` truncated where
+(legacy: Zurich local time, in office hours), `code` prefixed with `X-`. Defects: `customer` truncated where
 id % 1009 = 0, `amount` one cent off where id % 2003 = 0, `ordered_at` an hour late where
 id % 3001 = 0, `note` NULL written as '' where id % 4001 = 0, `code` prefixed twice where
 id % 5003 = 0.
@@ -78,7 +78,9 @@ def generate(data: pathlib.Path, n: int) -> None:
         printf('%.2f', (id % 100000) / 100.0) AS amount,
         (id % 50)::VARCHAR AS quantity,
         ((id % 977) / 7.0)::VARCHAR AS price,
-        strftime(TIMESTAMP '2020-01-01 00:00:00' + to_seconds(id * 37), '%Y-%m-%d %H:%M:%S') AS ordered_at,
+        -- Office hours, local time: never in an hour a DST change skips or repeats.
+        strftime(TIMESTAMP '2020-01-01 08:00:00' + to_days((id % 700)::INTEGER)
+                 + to_seconds((id * 37) % 36000), '%Y-%m-%d %H:%M:%S') AS ordered_at,
         CASE id % 4 WHEN 0 THEN 'open' WHEN 1 THEN 'paid' WHEN 2 THEN 'shipped' ELSE 'closed' END AS status,
         CASE WHEN id % 4001 = 0 OR id % 7 = 0 THEN NULL ELSE 'Note ' || id END AS note,
         'C' || (id % 100000) AS code

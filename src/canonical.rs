@@ -9,7 +9,7 @@
 //! value that does not read as its family (MySQL's zero date, a text in a SQLite INTEGER
 //! column) is kept as it is, so it differs from a real value instead of equalling one.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::collect::db::Kind;
 
@@ -37,17 +37,31 @@ pub enum Family {
     Instant,
     /// Fixed-width text: without the trailing spaces PostgreSQL pads and MySQL strips.
     Char,
+    /// Single-precision floats (PostgreSQL's `real`, MySQL's `FLOAT`): the shortest decimal
+    /// that reads back as the same single, in the form of [`Family::Float`].
+    Float32,
+    /// Bytes, as lower-case hex without a prefix (`bytea`'s `\x6162` is `6162`).
+    Binary,
+    /// A time of day: `08:00:00`, a fraction only where there is one (`08:00:00.5`).
+    Time,
+    /// JSON, compact with the keys of each object in order: `{"a":[1,2],"b":1}`.
+    Json,
     /// Any other value, as the driver gives it.
     Text,
 }
 
 impl Family {
     /// The family of a column of declared type `declared` (as the engine's catalogue or
-    /// SQLite's `CREATE TABLE` spells it) on engine `kind`.
+    /// SQLite's `CREATE TABLE` spells it) on engine `kind`. What is in parentheses is left
+    /// out (`DECIMAL(10,2)`, and an ENUM's members, which may be any word).
     pub fn of(kind: Kind, declared: &str) -> Family {
-        let t = declared.trim().to_lowercase();
+        let t = without_parentheses(&declared.trim().to_lowercase());
+        let t = t.trim();
         let has = |word: &str| t.contains(word);
-        if has("bool") {
+        let first = t.split_whitespace().next().unwrap_or_default();
+        if matches!(first, "enum" | "set") {
+            Family::Text
+        } else if has("bool") {
             Family::Boolean
         } else if has("timestamp") && (has("with time zone") || has("tz")) {
             Family::Instant
@@ -58,17 +72,70 @@ impl Family {
             Family::Timestamp
         } else if t == "date" {
             Family::Date
+        } else if matches!(t, "time" | "time without time zone") {
+            Family::Time
+        } else if has("json") {
+            Family::Json
+        } else if has("bytea") || has("blob") || has("binary") {
+            Family::Binary
         } else if has("char") && !has("varchar") && !has("varying") {
             Family::Char
+        } else if first == "bit" && kind == Kind::Mysql {
+            // Read as a number (`CAST(… AS UNSIGNED)`, [`select`]): b'1' is 1.
+            Family::Integer
         } else if has("int") && !has("interval") && !has("point") {
             Family::Integer
         } else if has("numeric") || has("decimal") {
             Family::Decimal
+        } else if t == "float4"
+            || (t == "real" && kind == Kind::Postgresql)
+            || (first == "float" && kind == Kind::Mysql)
+        {
+            Family::Float32
         } else if has("double") || has("float") || has("real") {
             Family::Float
         } else {
             Family::Text
         }
+    }
+}
+
+/// `text` without what is inside parentheses.
+fn without_parentheses(text: &str) -> String {
+    let mut depth = 0usize;
+    text.chars()
+        .filter(|c| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ => return depth == 0,
+            }
+            false
+        })
+        .collect()
+}
+
+/// What a query selects for column `quoted` of declared type `declared`, so the driver
+/// hands over every bit of the value: bytes as hex (a driver writes valid UTF-8 bytes as
+/// text, which would equal a text of those characters), MySQL's FLOAT as a double (its text
+/// has 6 digits: 3.1415927 and 3.141592 would both read 3.14159), MySQL's BIT as a number,
+/// and a SQLite blob in a text column marked apart from text.
+pub fn select(kind: Kind, declared: &str, quoted: &str) -> String {
+    let family = Family::of(kind, declared);
+    let bit = without_parentheses(&declared.trim().to_lowercase()).trim() == "bit";
+    match (kind, family) {
+        (Kind::Postgresql, Family::Binary) => format!("encode({quoted}, 'hex')"),
+        (Kind::Mysql, Family::Binary) => format!("LOWER(HEX({quoted}))"),
+        // SQLite's hex(NULL) is '': a NULL stays NULL.
+        (Kind::Sqlite, Family::Binary) => {
+            format!("CASE WHEN {quoted} IS NULL THEN NULL ELSE lower(hex({quoted})) END")
+        }
+        (Kind::Mysql, Family::Float32) => format!("CAST({quoted} AS DOUBLE)"),
+        (Kind::Mysql, Family::Integer) if bit => format!("CAST({quoted} AS UNSIGNED)"),
+        (Kind::Sqlite, _) => format!(
+            "CASE WHEN typeof({quoted}) = 'blob' THEN char(0) || 'hex:' || lower(hex({quoted})) ELSE {quoted} END"
+        ),
+        _ => quoted.to_string(),
     }
 }
 
@@ -80,9 +147,23 @@ pub fn canonical(family: Family, text: &str) -> String {
         Family::Float => float(text.trim()),
         Family::Boolean => boolean(text.trim()),
         Family::Date => date(text.trim()),
-        Family::Timestamp => local_timestamp(text.trim()).map(|t| timestamp_text(&t)),
-        Family::Instant => instant(text.trim()).map(|t| format!("{}Z", timestamp_text(&t))),
+        Family::Timestamp => match timestamp_parts(text.trim()) {
+            Some((local, None)) => Some(timestamp_text(&local)),
+            _ => None,
+        },
+        // Without an offset, in UTC: the session's zone every connection sets.
+        Family::Instant => timestamp_parts(text.trim()).and_then(|(local, offset)| {
+            let utc =
+                local.checked_sub_signed(chrono::Duration::seconds(offset.unwrap_or(0) as i64))?;
+            Some(format!("{}Z", timestamp_text(&utc)))
+        }),
         Family::Char => Some(text.trim_end_matches(' ').to_string()),
+        Family::Float32 => float32(text.trim()),
+        Family::Binary => binary(text.trim()),
+        Family::Time => time_of_day(text.trim()),
+        Family::Json => serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .map(|v| sorted_json(v).to_string()),
         Family::Text => None,
     };
     read.unwrap_or_else(|| text.to_string())
@@ -113,12 +194,18 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
     {
         return None;
     }
-    let all = format!("{whole}{fraction}");
-    let all = all.trim_start_matches('0');
-    if all.len() > 38 {
-        return None;
+    // The digits of both parts as one whole number, without leading zeros: at most 38.
+    let mut mantissa: i128 = 0;
+    let mut significant = 0;
+    for d in whole.bytes().chain(fraction.bytes()) {
+        if significant > 0 || d != b'0' {
+            significant += 1;
+        }
+        if significant > 38 {
+            return None;
+        }
+        mantissa = mantissa * 10 + (d - b'0') as i128;
     }
-    let mut mantissa: i128 = if all.is_empty() { 0 } else { all.parse().ok()? };
     let mut scale = fraction.len() as i64 - exponent as i64;
     while scale < 0 {
         mantissa = mantissa.checked_mul(10)?;
@@ -204,6 +291,57 @@ pub fn float_text(value: f64) -> String {
     }
 }
 
+/// A JSON value with the keys of every object in order (serde_json keeps them as read).
+fn sorted_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_json(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted_json).collect()),
+        other => other,
+    }
+}
+
+fn float32(text: &str) -> Option<String> {
+    let value: f64 = match text.to_lowercase().as_str() {
+        "nan" | "infinity" | "inf" | "+infinity" | "+inf" | "-infinity" | "-inf" => {
+            return float(text)
+        }
+        other => other.parse().ok()?,
+    };
+    let single = value as f32;
+    let magnitude = single.abs();
+    Some(if single == 0.0 {
+        "0".into()
+    } else if (1e-7..1e21).contains(&magnitude) {
+        single.to_string()
+    } else {
+        format!("{single:e}")
+    })
+}
+
+fn binary(text: &str) -> Option<String> {
+    let hex = text.strip_prefix("\\x").unwrap_or(text);
+    hex.bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then(|| hex.to_ascii_lowercase())
+}
+
+fn time_of_day(text: &str) -> Option<String> {
+    let time = chrono::NaiveTime::parse_from_str(text, "%H:%M:%S%.f").ok()?;
+    let text = time.format("%H:%M:%S%.6f").to_string();
+    let text = text.trim_end_matches('0');
+    Some(text.strip_suffix('.').unwrap_or(text).to_string())
+}
+
 fn boolean(text: &str) -> Option<String> {
     match text.to_lowercase().as_str() {
         "t" | "true" | "1" | "y" | "yes" | "on" => Some("1".into()),
@@ -225,39 +363,160 @@ fn date(text: &str) -> Option<String> {
 
 /// `2026-03-01 08:00:00`, a fraction only where there is one, without trailing zeros.
 fn timestamp_text(t: &NaiveDateTime) -> String {
-    let text = t.format("%Y-%m-%d %H:%M:%S%.9f").to_string();
+    let text = t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let text = text.trim_end_matches('0');
     text.strip_suffix('.').unwrap_or(text).to_string()
 }
 
-fn local_timestamp(text: &str) -> Option<NaiveDateTime> {
-    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+/// A timestamp's text as epoch microseconds (UTC), the earlier and the later instant it
+/// can mean: the same for a text with an offset (`Z`, `+01`, `+0530`, `+05:30`, before or
+/// after a space), read as written; for a local time, read in `zone` (UTC without one),
+/// both instants of a time a DST change repeats. None for no timestamp (`YYYY-MM-DD`, then
+/// `T` or a space, `HH:MM:SS`, a fraction of up to 9 digits cut to the microsecond) and for
+/// a local time `zone` skips. Parsed by hand, once per value: this runs over every
+/// compared row.
+pub fn instants(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<(i64, i64)> {
+    use chrono::TimeZone as _;
+    let (local, offset) = timestamp_parts(text.trim())?;
+    if let Some(seconds) = offset {
+        let utc = local.checked_sub_signed(chrono::Duration::seconds(seconds as i64))?;
+        let micros = utc.and_utc().timestamp_micros();
+        return Some((micros, micros));
+    }
+    let Some(zone) = zone else {
+        let micros = local.and_utc().timestamp_micros();
+        return Some((micros, micros));
+    };
+    match zone.from_local_datetime(&local) {
+        chrono::LocalResult::Single(t) => Some((t.timestamp_micros(), t.timestamp_micros())),
+        chrono::LocalResult::Ambiguous(a, b) => {
+            let (a, b) = (a.timestamp_micros(), b.timestamp_micros());
+            Some((a.min(b), a.max(b)))
+        }
+        chrono::LocalResult::None => None,
+    }
 }
 
-/// An instant in UTC: with an offset (`+00`, `+05:30`, `Z`) as written, without one as
-/// UTC (the session's zone every connection sets).
-fn instant(text: &str) -> Option<NaiveDateTime> {
-    let with_offset = text
-        .strip_suffix(['Z', 'z'])
-        .map(|t| format!("{t}+00:00"))
-        .unwrap_or_else(|| text.to_string());
-    // PostgreSQL writes `+00` and `+05:30`: pad an hours-only offset.
-    let padded = match with_offset.rfind(['+', '-']) {
-        Some(at) if at > 10 && with_offset[at + 1..].len() == 2 => format!("{with_offset}:00"),
-        _ => with_offset,
+/// `YYYY-MM-DD[T ]HH:MM:SS[.f][ ][Z|±HH[[:]MM]]`: the local time and the offset in
+/// seconds, if any.
+fn timestamp_parts(text: &str) -> Option<(NaiveDateTime, Option<i32>)> {
+    let b = text.as_bytes();
+    let digits = |from: usize, n: usize| -> Option<u32> {
+        let part = b.get(from..from + n)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0u32, |v, d| v * 10 + (d - b'0') as u32))
     };
-    ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%:z"]
-        .iter()
-        .find_map(|f| DateTime::parse_from_str(&padded, f).ok())
-        .map(|t| t.naive_utc())
-        .or_else(|| local_timestamp(text))
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(digits(0, 4)? as i32, digits(5, 2)?, digits(8, 2)?)?;
+    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
+    let mut at = 19;
+    let mut nanos = 0u32;
+    if b.get(at) == Some(&b'.') {
+        let start = at + 1;
+        let mut end = start;
+        while end < b.len() && b[end].is_ascii_digit() {
+            end += 1;
+        }
+        let n = end - start;
+        if n == 0 || n > 9 {
+            return None;
+        }
+        nanos = digits(start, n)? * 10u32.pow(9 - n as u32);
+        at = end;
+    }
+    // Cut to the microsecond, as the comparison's unit is.
+    let time = chrono::NaiveTime::from_hms_micro_opt(hour, minute, second, nanos / 1000)?;
+    let local = date.and_time(time);
+    let rest = text[at..].trim_start();
+    let offset = match rest.as_bytes() {
+        [] => None,
+        [b'Z' | b'z'] => Some(0),
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let tail = std::str::from_utf8(tail).ok()?;
+            let (hours, minutes) = match tail.len() {
+                2 => (tail, "00"),
+                4 => tail.split_at(2),
+                5 if tail.as_bytes()[2] == b':' => (&tail[..2], &tail[3..]),
+                _ => return None,
+            };
+            let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+            if minutes > 59 || hours > 23 {
+                return None;
+            }
+            let seconds = hours * 3600 + minutes * 60;
+            Some(if *sign == b'-' { -seconds } else { seconds })
+        }
+        _ => return None,
+    };
+    Some((local, offset))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instants_read_every_shape_and_both_readings_of_a_repeated_hour() {
+        let zurich: chrono_tz::Tz = "Europe/Zurich".parse().unwrap();
+        let micros = |t: &str| {
+            NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f")
+                .unwrap()
+                .and_utc()
+                .timestamp_micros()
+        };
+        let seven = micros("2026-03-01 07:00:00");
+        for text in [
+            "2026-03-01 07:00:00Z",
+            "2026-03-01T07:00:00z",
+            "2026-03-01 07:00:00+00",
+            "2026-03-01 08:00:00 +01",
+            "2026-03-01T08:00:00+0100",
+            "2026-03-01 12:30:00+05:30",
+            "2026-03-01 02:00:00-05:00",
+            " 2026-03-01 07:00:00.0000004Z ",
+        ] {
+            assert_eq!(
+                instants(text, Some(&zurich)),
+                Some((seven, seven)),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            instants("2026-03-01 08:00:00", Some(&zurich)),
+            Some((seven, seven))
+        );
+        assert_eq!(instants("2026-03-01 07:00:00", None), Some((seven, seven)));
+        let half = micros("2026-03-01 07:00:00.5");
+        assert_eq!(instants("2026-03-01 07:00:00.5", None), Some((half, half)));
+        // Repeated: 02:30 in Zurich on 25 October 2026 is 00:30Z and 01:30Z.
+        assert_eq!(
+            instants("2026-10-25 02:30:00", Some(&zurich)),
+            Some((micros("2026-10-25 00:30:00"), micros("2026-10-25 01:30:00")))
+        );
+        // Skipped, and no timestamp at all.
+        for none in [
+            "2026-03-29 02:30:00",
+            "2026-03-01",
+            "2026-03-01 07:00",
+            "2026-02-30 07:00:00",
+            "2026-03-01 25:00:00",
+            "2026-03-01 07:00:00+5",
+            "2026-03-01 07:00:00.",
+            "2026-03-01 07:00:00 UTC",
+            "not a time at all",
+        ] {
+            assert_eq!(instants(none, Some(&zurich)), None, "{none}");
+        }
+    }
 
     #[test]
     fn decimals_are_exact() {
@@ -310,6 +569,20 @@ mod tests {
             (Kind::Sqlite, "DATETIME", Timestamp),
             (Kind::Sqlite, "REAL", Float),
             (Kind::Sqlite, "", Text),
+            (Kind::Mysql, "enum('real','inf','infinity')", Text),
+            (Kind::Mysql, "set('a','int')", Text),
+            (Kind::Mysql, "float", Float32),
+            (Kind::Mysql, "double", Float),
+            (Kind::Mysql, "bit(1)", Integer),
+            (Kind::Mysql, "varbinary(16)", Binary),
+            (Kind::Mysql, "time(6)", Time),
+            (Kind::Postgresql, "real", Float32),
+            (Kind::Postgresql, "bytea", Binary),
+            (Kind::Postgresql, "time without time zone", Time),
+            (Kind::Postgresql, "time with time zone", Text),
+            (Kind::Postgresql, "jsonb", Json),
+            (Kind::Sqlite, "REAL", Float),
+            (Kind::Sqlite, "BLOB", Binary),
         ];
         for (kind, declared, family) in cases {
             assert_eq!(Family::of(kind, declared), family, "{kind:?} {declared}");
@@ -371,6 +644,27 @@ mod tests {
             ),
         ];
         for (family, texts, expected) in same {
+            for text in texts {
+                assert_eq!(canonical(family, text), expected, "{family:?} {text:?}");
+            }
+        }
+        for (family, texts, expected) in [
+            (
+                Float32,
+                &["3.1415927", "3.1415927410125732"][..],
+                "3.1415927",
+            ),
+            (Float32, &["16777216", "1.6777216e7"][..], "16777216"),
+            (Binary, &["\\x6162", "6162", "6162"][..], "6162"),
+            (Binary, &["ABff"][..], "abff"),
+            (Time, &["08:00:00.5", "08:00:00.500000"][..], "08:00:00.5"),
+            (Time, &["23:59:59", "23:59:59.000000"][..], "23:59:59"),
+            (
+                Json,
+                &["{\"b\":1,\"a\":[1,2]}", "{\"a\": [1, 2], \"b\": 1}"][..],
+                "{\"a\":[1,2],\"b\":1}",
+            ),
+        ] {
             for text in texts {
                 assert_eq!(canonical(family, text), expected, "{family:?} {text:?}");
             }

@@ -1147,7 +1147,14 @@ impl Run<'_> {
             .collect();
         let list = columns
             .iter()
-            .map(|c| db.quote(c))
+            .map(|c| {
+                let declared = types
+                    .iter()
+                    .find(|t| t.name == *c)
+                    .map_or("", |t| t.data_type.as_str());
+                let quoted = db.quote(c);
+                format!("{} AS {quoted}", canonical::select(kind, declared, &quoted))
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!("SELECT {list} FROM {}", db.rows_of(table));

@@ -112,7 +112,15 @@ fn text(value: rusqlite::types::ValueRef<'_>) -> Option<String> {
         ValueRef::Null => None,
         ValueRef::Integer(i) => Some(i.to_string()),
         ValueRef::Real(f) => Some(f.to_string()),
-        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        // Bytes that are no UTF-8 are marked and kept whole: read lossily, two different
+        // byte strings would be one text.
+        ValueRef::Text(t) => Some(match std::str::from_utf8(t) {
+            Ok(text) => text.to_string(),
+            Err(_) => format!(
+                "\u{0}hex:{}",
+                t.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            ),
+        }),
         ValueRef::Blob(b) => Some(b.iter().map(|x| format!("{x:02x}")).collect()),
     }
 }

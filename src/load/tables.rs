@@ -282,12 +282,8 @@ fn normalise(text: Expr) -> Expr {
 }
 
 fn strptime(text: Expr, format: &str) -> Expr {
-    strptime_in(text, format, TimeUnit::Milliseconds)
-}
-
-fn strptime_in(text: Expr, format: &str, unit: TimeUnit) -> Expr {
     text.str().to_datetime(
-        Some(unit),
+        Some(TimeUnit::Milliseconds),
         None,
         StrptimeOptions {
             format: Some(format.into()),
@@ -304,62 +300,14 @@ fn strptime_in(text: Expr, format: &str, unit: TimeUnit) -> Expr {
 /// time that a DST change skips becomes null (reported as a bad value); one it repeats
 /// takes the earlier instant.
 fn local_to_utc(datetime: Expr, options: &TableOptions) -> Expr {
-    zoned_epoch(
-        datetime,
-        options.timezone.as_ref(),
-        TimeUnit::Milliseconds,
-        Repeated::Earliest,
-    )
-}
-
-/// Which instant a local time that a DST change repeats is read as.
-#[derive(Clone, Copy)]
-pub(crate) enum Repeated {
-    Earliest,
-    Latest,
-}
-
-/// A zone-less datetime read in `zone` (UTC without one), as epoch `unit`s; a local time
-/// the zone skips is null.
-fn zoned_epoch(
-    datetime: Expr,
-    zone: Option<&TimeZone>,
-    unit: TimeUnit,
-    repeated: Repeated,
-) -> Expr {
-    let ambiguous = match repeated {
-        Repeated::Earliest => "earliest",
-        Repeated::Latest => "latest",
-    };
-    match zone {
-        None => datetime.dt().timestamp(unit),
+    match &options.timezone {
+        None => datetime.dt().timestamp(TimeUnit::Milliseconds),
         Some(zone) => datetime
             .dt()
-            .replace_time_zone(Some(zone.clone()), lit(ambiguous), NonExistent::Null)
+            .replace_time_zone(Some(zone.clone()), lit("earliest"), NonExistent::Null)
             .dt()
-            .timestamp(unit),
+            .timestamp(TimeUnit::Milliseconds),
     }
-}
-
-/// A text timestamp in any accepted shape as epoch microseconds (UTC), to the microsecond
-/// (the loader's milliseconds would call two values a microsecond apart equal); one
-/// without an offset is read in `zone` (UTC without one), a repeated local time as
-/// `repeated` says. Null where the text is none, or a local time the zone skips.
-pub(crate) fn instant_micros(text: Expr, zone: Option<&TimeZone>, repeated: Repeated) -> Expr {
-    let text = normalise(text);
-    let mut attempts: Vec<Expr> = OFFSET_FORMATS
-        .iter()
-        .map(|f| {
-            strptime_in(text.clone(), f, TimeUnit::Microseconds)
-                .dt()
-                .timestamp(TimeUnit::Microseconds)
-        })
-        .collect();
-    attempts.extend(LOCAL_FORMATS.iter().map(|f| {
-        let local = strptime_in(text.clone(), f, TimeUnit::Microseconds);
-        zoned_epoch(local, zone, TimeUnit::Microseconds, repeated)
-    }));
-    coalesce(&attempts)
 }
 
 /// Epoch milliseconds from a whole number in `unit`.

@@ -19,7 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::canonical;
-use crate::load::tables::{half_names, instant_micros, trimmed_key, uuid_halves, Repeated};
+use crate::load::tables::{half_names, trimmed_key, uuid_halves};
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
@@ -378,25 +378,23 @@ fn absent_columns(
     Ok(())
 }
 
-/// Every rows file of one side, stacked, with the columns `wanted` (as text).
-fn side_rows(files: &[&InputFile], wanted: &[String]) -> PolarsResult<DataFrame> {
+/// Every rows file of one side, one after the other, with the columns `wanted` (as text).
+fn side_rows(files: &[&InputFile], wanted: &[String]) -> PolarsResult<LazyFrame> {
     let frames = files
         .iter()
         .map(|f| {
             // Every wanted column is there ([`absent_columns`]).
             let columns: Vec<Expr> = wanted.iter().map(|name| col(name.as_str())).collect();
-            scan_text(f)?.select(columns).collect()
+            Ok(scan_text(f)?.select(columns))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
-    let mut stacked = frames
-        .into_iter()
-        .reduce(|mut a, b| {
-            let _ = a.vstack_mut(&b);
-            a
-        })
-        .unwrap_or_default();
-    stacked.rechunk_mut();
-    Ok(stacked)
+    // Scanned, not read: the join reads each file once, and no copy of it is held.
+    concat(frames, UnionArgs::default())
+}
+
+/// A lazy frame's rows, counted on its column `key`.
+fn height(frame: &LazyFrame, key: &str) -> PolarsResult<u64> {
+    Ok(frame.clone().select([col(key)]).collect()?.height() as u64)
 }
 
 /// Every text of a column in one Unicode normal form.
@@ -443,38 +441,13 @@ fn normal_text(value: Expr, n: &Normalize) -> Expr {
     value
 }
 
-/// Each text as an exact decimal ([`canonical::exact_decimal`]) written at `scale` (half
-/// away from zero), or without its trailing zeros when there is none; null where the text
-/// is no plain decimal (NaN, `inf`, `1,5` are no figures and compare as text). Exact at any
-/// size up to 38 digits, where a double would round.
-fn exact_number(text: Expr, scale: Option<u32>) -> Expr {
-    text.map(
-        move |column: Column| {
-            let values = column.str()?;
-            let out: StringChunked = values.iter().map(|v| exact_text(v?, scale)).collect();
-            Ok(out.with_name(column.name().clone()).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
-    )
-}
-
-/// One text's [`exact_number`].
-fn exact_text(text: &str, scale: Option<u32>) -> Option<String> {
+/// A text as an exact decimal, at `scale` (half away from zero) when there is one.
+fn exact_at(text: &str, scale: Option<u32>) -> Option<(i128, u32)> {
     let (mantissa, from) = canonical::exact_decimal(text)?;
-    let (mantissa, to) = match scale {
-        Some(to) => (canonical::rescale(mantissa, from, to)?, to),
-        None => trimmed(mantissa, from),
-    };
-    Some(canonical::decimal_text(mantissa, to))
-}
-
-/// Without trailing zeros after the point: (1250, 2) is (125, 1).
-fn trimmed(mut mantissa: i128, mut scale: u32) -> (i128, u32) {
-    while scale > 0 && mantissa % 10 == 0 {
-        mantissa /= 10;
-        scale -= 1;
+    match scale {
+        Some(to) => Some((canonical::rescale(mantissa, from, to)?, to)),
+        None => Some((mantissa, from)),
     }
-    (mantissa, scale)
 }
 
 /// Two exact decimals at one scale (the larger), or none past 38 digits.
@@ -495,12 +468,13 @@ fn within_exact(a: (i128, u32), b: (i128, u32), tolerance: (i128, u32)) -> Optio
     Some(difference <= tolerance)
 }
 
-/// Whether two texts are numbers within `tolerance` of each other (each at `scale` first,
-/// when the pair has one), in exact decimals: 1.1 and 1.0 are within 0.1. Null where
-/// either is no number.
-fn within(legacy: Expr, target: Expr, tolerance: f64, scale: Option<u32>) -> Expr {
+/// Whether two texts are the same number, in exact decimals of up to 38 digits: at
+/// `scale` (half away from zero) when the pair has one, within `tolerance` when it has one
+/// (1.1 and 1.0 are within 0.1). Null where either is no number (NaN, `inf`, `1,5`), so it
+/// compares as text.
+fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option<f64>) -> Expr {
     // The tolerance as the decimal its shortest text says (0.1, not 0.1000000000000000055).
-    let tolerance = canonical::exact_decimal(&tolerance.to_string());
+    let tolerance = tolerance.map(|t| canonical::exact_decimal(&t.to_string()));
     as_struct(vec![legacy.alias("l"), target.alias("t")]).map(
         move |column: Column| {
             let pair = column.struct_()?;
@@ -510,9 +484,11 @@ fn within(legacy: Expr, target: Expr, tolerance: f64, scale: Option<u32>) -> Exp
                 .iter()
                 .zip(t.str()?.iter())
                 .map(|(a, b)| {
-                    let number =
-                        |v: &str| exact_text(v, scale).and_then(|t| canonical::exact_decimal(&t));
-                    within_exact(number(a?)?, number(b?)?, tolerance?)
+                    let (a, b) = (exact_at(a?, scale)?, exact_at(b?, scale)?);
+                    match tolerance {
+                        Some(tolerance) => within_exact(a, b, tolerance?),
+                        None => aligned(a, b).map(|(a, b, _)| a == b),
+                    }
                 })
                 .collect();
             Ok(out.with_name(column.name().clone()).into_column())
@@ -521,13 +497,42 @@ fn within(legacy: Expr, target: Expr, tolerance: f64, scale: Option<u32>) -> Exp
     )
 }
 
+/// Which instant a local time that a DST change repeats is read as.
+#[derive(Clone, Copy)]
+enum Repeated {
+    Earliest,
+    Latest,
+}
+
+/// Each text as epoch microseconds (UTC), by [`canonical::instants`]; null where it is no
+/// instant.
+fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>, repeated: Repeated) -> Expr {
+    text.map(
+        move |column: Column| {
+            let out: Int64Chunked = column
+                .str()?
+                .iter()
+                .map(|v| {
+                    let (early, late) = canonical::instants(v?, zone.as_ref())?;
+                    Some(match repeated {
+                        Repeated::Earliest => early,
+                        Repeated::Latest => late,
+                    })
+                })
+                .collect();
+            Ok(out.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Int64)),
+    )
+}
+
 /// Whether two timestamps are one instant: each side read in its zone, a local time that
 /// a DST change repeats as either of its instants. Where one side is an instant and the
 /// other is not (no timestamp, or a local time its zone skips), they differ; where neither
 /// is, they compare as text.
 fn same_instant(legacy: Expr, target: Expr, zones: &Zones, as_text: Expr) -> Expr {
-    let read = |text: &Expr, zone: &Option<TimeZone>, repeated| {
-        instant_micros(text.clone(), zone.as_ref(), repeated)
+    let read = |text: &Expr, zone: &Option<chrono_tz::Tz>, repeated| {
+        instant_of(text.clone(), *zone, repeated)
     };
     let (l_early, l_late) = (
         read(&legacy, &zones.0, Repeated::Earliest),
@@ -560,19 +565,13 @@ fn equal(legacy: Expr, target: Expr, pair: &Pair) -> Expr {
     let n = &pair.normalize;
     let (legacy, target) = (normal_text(legacy, n), normal_text(target, n));
     let as_text = legacy.clone().eq_missing(target.clone());
-    match (&pair.kind, n.tolerance) {
-        (Kind::Text, _) => as_text,
-        (Kind::Instant(zones), _) => same_instant(legacy, target, zones, as_text),
-        (Kind::Number, Some(tolerance)) => {
-            let verdict = within(legacy, target, tolerance, n.scale);
+    match &pair.kind {
+        Kind::Text => as_text,
+        Kind::Instant(zones) => same_instant(legacy, target, zones, as_text),
+        Kind::Number => {
+            let verdict = same_number(legacy, target, n.scale, n.tolerance);
             when(verdict.clone().is_not_null())
                 .then(verdict)
-                .otherwise(as_text)
-        }
-        (Kind::Number, None) => {
-            let (l, t) = (exact_number(legacy, n.scale), exact_number(target, n.scale));
-            when(l.clone().is_not_null().and(t.clone().is_not_null()))
-                .then(l.eq(t))
                 .otherwise(as_text)
         }
     }
@@ -583,6 +582,7 @@ const LEGACY_KEY: &str = "\0legacy_key";
 const TARGET_KEY: &str = "\0target_key";
 const PARTS: &str = "\0parts";
 const FOUND: &str = "\0found";
+const COMPARED: &str = "\0compared";
 /// Prefixes of a compared column's legacy and target values, and of its equality.
 const L: &str = "\0l:";
 const T: &str = "\0t:";
@@ -607,13 +607,15 @@ struct Pair {
 /// A declaration's pairs, each transform parsed and each zone known; or why not (naming
 /// the column and the text).
 fn pairs_of(declaration: &ContentDeclaration) -> Result<Vec<Pair>, String> {
-    let zone = |name: Option<&str>, column: &str| {
-        TimeZone::opt_try_new(name).map_err(|_| {
-            format!(
-                "`{column}`: time_zone {:?} is no IANA zone such as Europe/Berlin or UTC",
-                name.unwrap_or_default()
-            )
+    let zone = |name: Option<&str>, column: &str| -> Result<Option<chrono_tz::Tz>, String> {
+        name.map(|name| {
+            name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+                format!(
+                    "`{column}`: time_zone {name:?} is no IANA zone such as Europe/Berlin or UTC"
+                )
+            })
         })
+        .transpose()
     };
     declaration
         .columns
@@ -776,7 +778,7 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
 /// The legacy rows: the key as the mappings hold it, each compared column as `l:<name>`
 /// (with a transform, the value it gives, as text) and, for a transform, the columns it
 /// read as `s:<name>`, to show.
-fn legacy_side(legacy: &DataFrame, key: &str, pairs: &[Pair]) -> PolarsResult<LazyFrame> {
+fn legacy_side(legacy: &LazyFrame, key: &str, pairs: &[Pair]) -> PolarsResult<LazyFrame> {
     let values = pairs.iter().map(|p| {
         let value = match &p.transform {
             None => col(p.legacy.as_str()),
@@ -790,7 +792,6 @@ fn legacy_side(legacy: &DataFrame, key: &str, pairs: &[Pair]) -> PolarsResult<La
         .map(|p| source_text(&p.sources).alias(format!("{S}{}", p.legacy)));
     let frame = legacy
         .clone()
-        .lazy()
         .with_column(trimmed_key(col(key)).alias(LEGACY_KEY))
         .select(
             std::iter::once(col(LEGACY_KEY))
@@ -867,7 +868,7 @@ fn canonical_text(text: Expr, family: canonical::Family) -> Expr {
 }
 
 /// The target rows: the key's UUID halves and text, each compared column as `t:<name>`.
-fn target_side(target: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
+fn target_side(target: &LazyFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
     let (hi, lo) = half_names("modern_id");
     let half = |name: &str, alias: &str| col(PARTS).struct_().field_by_name(name).alias(alias);
     let columns = [
@@ -885,7 +886,6 @@ fn target_side(target: &DataFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
     .collect::<Vec<_>>();
     target
         .clone()
-        .lazy()
         .with_column(uuid_halves(col(key)).alias(PARTS))
         .select(columns)
 }
@@ -927,6 +927,13 @@ fn joined(
                 .collect::<Vec<_>>(),
         )
         .with_column(col(FOUND).fill_null(lit(false)))
+        // A legacy row is compared when every one of its target rows was found.
+        .with_column(
+            col(FOUND)
+                .all(true)
+                .over([col(LEGACY_KEY)])?
+                .alias(COMPARED),
+        )
         .collect()
 }
 
@@ -958,10 +965,7 @@ fn row_counts(joined: &DataFrame, pairs: usize) -> PolarsResult<DataFrame> {
 fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnResult>> {
     // The compared rows, as the entity's counts have them: a legacy row mapped twice is
     // compared only when every one of its target rows was found.
-    let found = joined
-        .clone()
-        .lazy()
-        .filter(col(FOUND).all(true).over([col(LEGACY_KEY)])?);
+    let found = joined.clone().lazy().filter(col(COMPARED));
     let mut columns = Vec::new();
     for (i, pair) in pairs.iter().enumerate() {
         // Keys that are numbers first, in numeric order, then as text: 2 before 10.
@@ -1010,7 +1014,7 @@ fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<Column
 }
 
 /// Each side's zone for its zone-less timestamps (UTC where none).
-type Zones = (Option<TimeZone>, Option<TimeZone>);
+type Zones = (Option<chrono_tz::Tz>, Option<chrono_tz::Tz>);
 
 /// What a compared column's values are compared as.
 #[derive(Clone)]
@@ -1040,17 +1044,16 @@ struct Numbers {
 }
 
 impl Numbers {
-    fn of(frame: &DataFrame, text: &str, number: &str) -> PolarsResult<Numbers> {
-        let text = frame.column(text)?;
+    /// The normalised texts of one side, each number at `scale` when there is one.
+    fn of(column: &Column, scale: Option<u32>) -> PolarsResult<Numbers> {
         Ok(Numbers {
-            values: (text.len() - text.null_count()) as u64,
-            nulls: text.null_count() as u64,
-            numbers: frame
-                .column(number)?
+            values: (column.len() - column.null_count()) as u64,
+            nulls: column.null_count() as u64,
+            numbers: column
                 .str()?
                 .iter()
                 .flatten()
-                .filter_map(canonical::exact_decimal)
+                .filter_map(|v| exact_at(v, scale))
                 .collect(),
         })
     }
@@ -1086,13 +1089,11 @@ fn number_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
         (L, col(format!("{L}{}", pair.legacy))),
         (T, col(format!("{T}{}", pair.target))),
     ] {
-        let value = normal_text(value, n);
-        columns.push(value.clone().alias(format!("{side}text")));
-        columns.push(exact_number(value, n.scale).alias(format!("{side}number")));
+        columns.push(normal_text(value, n).alias(side));
     }
     let frame = found.clone().select(columns).collect()?;
-    let legacy = Numbers::of(&frame, &format!("{L}text"), &format!("{L}number"))?;
-    let target = Numbers::of(&frame, &format!("{T}text"), &format!("{T}number"))?;
+    let legacy = Numbers::of(frame.column(L)?, n.scale)?;
+    let target = Numbers::of(frame.column(T)?, n.scale)?;
     let scale = n.scale.unwrap_or_else(|| {
         legacy
             .numbers
@@ -1166,7 +1167,7 @@ fn polars_aggregates(
         let value = normal_text(value, n);
         let ordered = match zones {
             None => value.clone(),
-            Some(_) => instant_micros(value.clone(), zone.as_ref(), Repeated::Earliest),
+            Some(_) => instant_of(value.clone(), zone, Repeated::Earliest),
         };
         let sum = zones
             .is_none()
@@ -1253,8 +1254,8 @@ fn compare(
             .first()
             .map(|f| f.relative.display().to_string())
             .unwrap_or_default(),
-        legacy_rows: legacy.height() as u64,
-        target_rows: target.height() as u64,
+        legacy_rows: height(&legacy, &declaration.legacy_key)?,
+        target_rows: height(&target, &declaration.target_key)?,
         mapped: count_of(&counts, "mapped")?,
         compared: count_of(&counts, "compared")?,
         intact: count_of(&counts, "intact")?,
