@@ -230,3 +230,86 @@ fn a_rule_with_many_findings_is_paged() {
     assert_eq!(second.matches("<section class=\"finding\"").count(), 51);
     assert!(second.contains("Findings 201–251 ·"));
 }
+
+/// The entities and scripts indexes of a migration with 1,200 more of each than the
+/// `small` fixture: 500 to a page, and every link to an entity's row lands on the page
+/// that has it.
+#[test]
+fn long_entity_and_script_indexes_are_paged() {
+    let data = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), data.path());
+    let (mut entities, mut scripts) = (read(&data.path().join("entities.yaml")), String::new());
+    for i in 1..=1200 {
+        write!(
+            entities,
+            "- name: entity_{i:05}\n  domain: TECHNICAL\n  legacy_table: legacy_t{i:05}\n  \
+             target_table: modern_t{i:05}\n  total_records: 5\n  migrated_records: 5\n  \
+             failed_records: 0\n  migration_script_id: script-{i:05}.ts\n"
+        )
+        .unwrap();
+        write!(
+            scripts,
+            "- name: script-{i:05}.ts\n  category: SYSTEM\n  data_domain: TECHNICAL\n  \
+             source_table: legacy_t{i:05}\n  target_table: modern_t{i:05}\n  status: NOT_STARTED\n"
+        )
+        .unwrap();
+    }
+    std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
+    std::fs::write(data.path().join("scripts/many.yaml"), scripts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-24",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let first = read(&out.join("entities/index.html"));
+    let total = first.matches("<tr id=\"entity-").count();
+    assert_eq!(total, 500);
+    assert!(first.contains("<a href=\"page-3.html\">3</a>"), "{first}");
+    let last = read(&out.join("entities/page-3.html"));
+    let on_last = last.matches("<tr id=\"entity-").count();
+    let shown = format!("1,{:03}", on_last);
+    assert!(
+        last.contains(&format!("Entities 1,001–{shown} of {shown}")),
+        "{on_last}"
+    );
+    assert!(!out.join("entities/page-4.html").exists());
+    // An entity of the last page: its script's page links to it there.
+    let at = last.rfind("<tr id=\"entity-").unwrap() + "<tr id=\"entity-".len();
+    let id = &last[at..at + 36];
+    let row = &last[at..last[at..].find("</tr>").unwrap() + at];
+    let script = row
+        .split("href=\"../scripts/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the entity's script");
+    let script_page = read(&out.join("scripts").join(script));
+    assert!(
+        script_page.contains(&format!("href=\"../entities/page-3.html#entity-{id}\"")),
+        "{script}"
+    );
+    let scripts_first = read(&out.join("scripts/index.html"));
+    assert!(scripts_first.contains("<a href=\"page-3.html\">3</a>"));
+    assert!(out.join("scripts/page-3.html").exists());
+    assert!(!out.join("scripts/page-4.html").exists());
+    for page in [
+        "entities/index.html",
+        "entities/page-2.html",
+        "entities/page-3.html",
+        "scripts/index.html",
+        "scripts/page-3.html",
+    ] {
+        let size = std::fs::metadata(out.join(page)).unwrap().len();
+        assert!(size <= 1 << 20, "{page}: {size} bytes");
+    }
+}

@@ -838,27 +838,85 @@ fn catalogue_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError
             },
         )?;
     }
-    pages.add(
-        "scripts/index.html",
-        "scripts.html",
-        "../",
-        "scripts",
-        pages::Scripts {
-            scripts: &report.scripts,
-        },
-    )?;
+    let links = index_pages(report.scripts.len());
+    for link in &links {
+        pages.add(
+            format!("scripts/{}", link.href),
+            "scripts.html",
+            "../",
+            "scripts",
+            pages::Scripts {
+                scripts: &report.scripts[(link.first - 1).min(report.scripts.len())..link.last],
+                total: report.scripts.len(),
+                page: link,
+                pages: &links,
+            },
+        )?;
+    }
     for script in &report.scripts {
         script_pages(report, script, pages)?;
     }
-    pages.add(
-        "entities/index.html",
-        "entities.html",
-        "../",
-        "entities",
-        pages::Entities {
-            entities: &report.entities,
-        },
-    )
+    let links = index_pages(report.entities.len());
+    for link in &links {
+        pages.add(
+            format!("entities/{}", link.href),
+            "entities.html",
+            "../",
+            "entities",
+            pages::Entities {
+                entities: &report.entities[(link.first - 1).min(report.entities.len())..link.last],
+                total: report.entities.len(),
+                page: link,
+                pages: &links,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// How many scripts or entities one index page lists; `api/` holds every one.
+const INDEX_PER_PAGE: usize = 500;
+
+/// The pages of the scripts or the entities index: `index.html`, then `page-2.html`, ...
+fn index_pages(n: usize) -> Vec<pages::PageLink> {
+    page_links(n, INDEX_PER_PAGE, |i| match i {
+        0 => "index.html".into(),
+        _ => format!("page-{}.html", i + 1),
+    })
+}
+
+/// The `entity_page` filter: an entity id's page of the entities index (`index.html`,
+/// `page-2.html`, ...), so a link to `#entity-<id>` lands on the page that has it.
+fn entity_page_filter(
+    report: &Report,
+) -> impl Fn(
+    &tera::Value,
+    &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value>
+       + Send
+       + Sync
+       + 'static {
+    let hrefs: std::collections::HashMap<String, String> = report
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let href = match i / INDEX_PER_PAGE {
+                0 => "index.html".to_string(),
+                n => format!("page-{}.html", n + 1),
+            };
+            (e.id.to_string(), href)
+        })
+        .collect();
+    move |value, _| {
+        let id = value.as_str().unwrap_or_default();
+        Ok(tera::Value::String(
+            hrefs
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| "index.html".into()),
+        ))
+    }
 }
 
 /// The pages of the site. With `archived`, the index shows the history and
@@ -871,7 +929,8 @@ pub fn render(
     site: &mut Site,
     contexts: Option<&mut Site>,
 ) -> Result<(), RenderError> {
-    let (tera, overrides) = engine(templates)?;
+    let (mut tera, overrides) = engine(templates)?;
+    tera.register_filter("entity_page", entity_page_filter(report));
     let mut base = Context::new();
     base.insert("meta", &report.meta);
     base.insert("has_archive", &archived.is_some());

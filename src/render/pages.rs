@@ -79,7 +79,11 @@ pub struct Domain<'a> {
 /// `scripts/index.html`.
 #[derive(Serialize)]
 pub struct Scripts<'a> {
+    /// The scripts this page lists, of `total`.
     pub scripts: &'a [ScriptView],
+    pub total: usize,
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
 }
 
 /// `scripts/<id>.html`, with the first page of its executions.
@@ -121,7 +125,11 @@ pub struct PageLink {
 /// `entities/index.html`.
 #[derive(Serialize)]
 pub struct Entities<'a> {
+    /// The entities this page lists, of `total`.
     pub entities: &'a [EntityView],
+    pub total: usize,
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
 }
 
 /// A rule and its result, for the rule index and a rule's page.
