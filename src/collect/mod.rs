@@ -1067,50 +1067,43 @@ impl Run<'_> {
             else {
                 continue;
             };
-            let purpose = |side: &str| format!("{side} rows of {}", declaration.entity);
-            let legacy = self.table_rows(source, source_tables, legacy_table, &legacy_columns)?;
-            if let Some(TableRows {
-                table,
-                sql,
-                families,
-            }) = legacy
-            {
-                let file = format!("rows/legacy/{}.parquet", table.shown);
-                let (on, name) = (Which::Source, Some(table.shown.as_str()));
-                self.stream_to(
-                    source,
-                    on,
-                    &sql,
-                    name,
-                    &file,
-                    Format::Parquet,
-                    &purpose("legacy"),
-                    &families,
-                )?;
-            }
-            let target_rows =
-                self.table_rows(target, target_tables, target_table, &target_columns)?;
-            if let Some(TableRows {
-                table,
-                sql,
-                families,
-            }) = target_rows
-            {
-                let file = format!("rows/target/{}.parquet", table.shown);
-                let (on, name) = (Which::Target, Some(table.shown.as_str()));
-                self.stream_to(
-                    target,
-                    on,
-                    &sql,
-                    name,
-                    &file,
-                    Format::Parquet,
-                    &purpose("target"),
-                    &families,
-                )?;
-            }
+            let purpose = format!("rows of {}", declaration.entity);
+            let on = (Which::Source, legacy_table.as_str(), &legacy_columns[..]);
+            self.export_rows(source, source_tables, on, &purpose)?;
+            let on = (Which::Target, target_table.as_str(), &target_columns[..]);
+            self.export_rows(target, target_tables, on, &purpose)?;
         }
         Ok(())
+    }
+
+    /// One side's rows of a content declaration, `(side, table, columns)`, as
+    /// `rows/legacy/<table>.parquet` or `rows/target/<table>.parquet`; nothing when the
+    /// database has no such table.
+    fn export_rows(
+        &mut self,
+        db: &mut dyn Database,
+        tables: &[TableRef],
+        (on, name, columns): (Which, &str, &[String]),
+        purpose: &str,
+    ) -> Result<(), CollectError> {
+        let Some(rows) = self.table_rows(db, tables, name, columns)? else {
+            return Ok(());
+        };
+        let side = match on {
+            Which::Source => "legacy",
+            Which::Target => "target",
+        };
+        let file = format!("rows/{side}/{}.parquet", rows.table.shown);
+        self.stream_to(
+            db,
+            on,
+            &rows.sql,
+            Some(rows.table.shown.as_str()),
+            &file,
+            Format::Parquet,
+            &format!("{side} {purpose}"),
+            &rows.families,
+        )
     }
 
     /// The table `name` of `tables` (names compared as everywhere), the query reading its
