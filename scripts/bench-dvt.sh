@@ -69,7 +69,7 @@ files: [migcov.yaml, entities.yaml, domains.yaml]
 YAML
 url="postgresql://$user@$host:$port/$db"
 /usr/bin/time -o "$work/migcov.time" -f "%e %M" sh -c "
-  PGPASSWORD='$password' '$bin' collect --source '$url' --target '$url' --out '$work/collected' --config '$work/config/collect.yaml' >/dev/null &&
+  '$bin' collect --source '$url' --target '$url' --out '$work/collected' --config '$work/config/collect.yaml' >/dev/null &&
   '$bin' build --exit-zero --data '$work/collected' --out '$work/site' --report-date 2026-12-05 >/dev/null"
 
 # DVT: the same join and normalisations, written into its queries.

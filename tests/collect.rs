@@ -2103,3 +2103,40 @@ fn different_values_never_read_as_one_text() {
         ]
     );
 }
+
+/// A declared column the table lacks stops `collect` with the server, the table and the
+/// query named, exit 2, and no folder written.
+#[test]
+fn a_declared_column_the_table_lacks_is_an_error_naming_it() {
+    let work = tempfile::tempdir().unwrap();
+    let db = work.path().join("one.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE v (id INTEGER PRIMARY KEY, t TEXT); INSERT INTO v VALUES (1, 'a');",
+        )
+        .unwrap();
+    std::fs::write(
+        work.path().join("migcov.yaml"),
+        "content:\n  - entity: v\n    legacy_key: id\n    target_key: id\n    columns:\n      nope: t\n",
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("entities.yaml"),
+        "- name: v\n  domain: TECHNICAL\n  legacy_table: v\n  target_table: v\n  \
+         total_records: 1\n  migrated_records: 1\n  failed_records: 0\n  entity_type: v\n",
+    )
+    .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(&config, "files: [entities.yaml, migcov.yaml]\n").unwrap();
+    let url = format!("sqlite://{}", db.display());
+    let out = work.path().join("out");
+    let (code, text) = collect_to(&url, &url, &out, &config);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("table v") && text.contains("\"nope\""),
+        "{text}"
+    );
+    assert!(!out.exists());
+    no_staging_left(work.path());
+}

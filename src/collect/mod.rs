@@ -1127,6 +1127,26 @@ impl Run<'_> {
             return Ok(None);
         }
         let types = db.columns(table)?;
+        // Checked here, not left to the query: SQLite reads an unknown "column" as the text
+        // `column`, which would be written as every row's value.
+        if let Some(absent) = columns
+            .iter()
+            .find(|c| !types.iter().any(|t| t.name == **c))
+        {
+            return Err(db::query_error(
+                db.url(),
+                &format!("SELECT {} FROM {}", db.quote(absent), db.rows_of(table)),
+                Some(&table.shown),
+                &format!(
+                    "no column {absent:?} (it has {}), named by migcov.yaml's content: declaration",
+                    types
+                        .iter()
+                        .map(|t| format!("{:?}", t.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
         let kind = db.url().kind;
         let families = columns
             .iter()

@@ -177,6 +177,10 @@ pub fn bars(
             .x_labels(n)
             .x_label_formatter(&label_of)
             .y_label_formatter(&y_text);
+        if !percent {
+            // Counts on a short axis: one label per whole number, never 0, 0, 1, 1.
+            mesh.y_labels((y_max.floor() as usize).clamp(1, 10) + 1);
+        }
         mesh.draw()?;
         draw_bars(&mut chart, bars, side_margin(n, 12))
     })

@@ -359,7 +359,7 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
         "validate",
         pages::Content {
             content: &report.content,
-            chart: content_chart(report.content.entities.iter()),
+            chart: content_chart(report.content.entities.iter(), true),
         },
     )?;
     // One page per compared entity, named by its id (a UUID, never a name from the data).
@@ -371,7 +371,7 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
             "validate",
             pages::ContentEntity {
                 table,
-                chart: content_chart(std::iter::once(table)),
+                chart: content_chart(std::iter::once(table), false),
             },
         )?;
     }
@@ -393,15 +393,16 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
 /// Rows whose values differ, per compared column of `tables` (at most 24 columns).
 fn content_chart<'a>(
     tables: impl Iterator<Item = &'a crate::measure::content::ContentTable>,
+    with_entity: bool,
 ) -> Option<String> {
     let bars: Vec<(String, f64, plotters::style::RGBColor)> = tables
         .flat_map(|t| {
             t.columns.iter().map(move |c| {
-                (
-                    format!("{}.{}", t.entity, c.target),
-                    c.differing as f64,
-                    charts::RED,
-                )
+                let name = match with_entity {
+                    true => format!("{}.{}", t.entity, c.target),
+                    false => c.target.clone(),
+                };
+                (name, c.differing as f64, charts::RED)
             })
         })
         .take(24)
@@ -414,8 +415,7 @@ fn content_chart<'a>(
         .map(|(name, n, _)| format!("{name} {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    // At least 4 on the axis, so a count of 1 is not drawn against labels 0, 0, 1, 1.
-    let max = bars.iter().map(|b| b.1).fold(4.0, f64::max);
+    let max = bars.iter().map(|b| b.1).fold(1.0, f64::max);
     Some(charts::bars(
         "Rows that differ per column",
         &desc,
