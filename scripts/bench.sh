@@ -70,12 +70,18 @@ for name, t, kb in rows:
     print(f"| {name} | {t:.1f} | {kb / 1024:.0f} MiB | {kb / input_kb:.2f}x |")
 print(f"ratio migcov / DuckDB: {mt / dt:.2f}")
 print("agree on every figure:", "yes" if not disagree else f"NO: {disagree}")
+# For scripts/perf-table.sh: the figures of this run.
+result = {"input_kib": input_kb, "migcov": [mt, mk], "duckdb": [dt, dk], "agree": not disagree}
+if full.exists():
+    result["duckdb_full"] = [ft, fk]
+(work / "result.json").write_text(json.dumps(result))
 PY
 
 # Every page stays small whatever the size of the migration: long series are binned and
 # the executions listed a thousand to a page (every one in the script's CSV).
 largest=$(find "$work/site" -name '*.html' -printf '%s %P\n' | sort -n | tail -1)
 echo "largest page: ${largest#* } (${largest%% *} bytes)"
+echo "${largest%% *}" >"$work/largest-page"
 if [ "${largest%% *}" -gt 1048576 ]; then
     echo "a page is over 1 MB" >&2
     exit 1

@@ -397,3 +397,27 @@ fn ci_runs_exactly_the_readme_test_command() {
         assert!(mode & 0o111 != 0, "{TEST_COMMAND} is not executable");
     }
 }
+
+/// The performance table is `scripts/perf-table.sh`'s: the same in the README and in
+/// docs/performance.md, with the machine it ran on, both data shapes and both formats.
+#[test]
+fn the_performance_table_is_the_scripts_in_both_places() {
+    let table = |file: &str| {
+        let text = read(&root().join(file));
+        let start = text.find("<!-- perf-table:start -->").expect(file);
+        let end = text.find("<!-- perf-table:end -->").expect(file);
+        text[start..end].to_string()
+    };
+    let readme = table("README.md");
+    assert_eq!(readme, table("docs/performance.md"));
+    assert!(readme.contains("by `scripts/perf-table.sh"), "{readme}");
+    assert!(readme.contains(" cores (") && readme.contains(" GiB, migcov at "));
+    for row in [
+        "| narrow | parquet |",
+        "| narrow | csv |",
+        "| realistic | parquet |",
+        "| realistic | csv |",
+    ] {
+        assert!(readme.contains(row), "{row}");
+    }
+}
