@@ -1,18 +1,18 @@
 //! Arrived intact: for each entity with a `content:` declaration in `migcov.yaml`, its legacy
 //! rows (`rows/legacy/<legacy_table>.*`) are joined through the mappings (legacy key →
 //! `modern_id`) to its target rows (`rows/target/<target_table>.*`), and each declared
-//! column pair is compared after its normalisations.
+//! column pair is compared after its transform (a SQL expression, by `polars_sql`) and its
+//! normalisations.
 //!
-//! Values are compared as text, each side read as the export writes it (a Parquet value as
-//! polars writes it as text, a float's whole numbers without `.0`, as a CSV has them); a
-//! pair with `scale` or `tolerance` is compared as numbers where both sides are numbers.
-//! One canonical text per type across every engine (dates, timestamps in UTC, NUMERIC) is
-//! still to come: a Parquet timestamp and a CSV one of the same instant can differ. A
-//! legacy row is
-//! *intact* when it has a mapping of the entity's type, its target row exists and every
-//! declared column matches; it *differs* when a column does not; its target is *missing*
-//! when the mapping's `modern_id` names no target row. Legacy rows without a mapping are
-//! missing data's, not counted here.
+//! Values are compared as text: a text column as the export writes it, a typed one (a
+//! Parquet or NDJSON column, a transform's result) in its type's canonical text
+//! ([`crate::canonical`]), the one `collect` writes. A pair with `scale` or `tolerance`
+//! compares exact decimals where both sides are numbers; one with `time_zone`, instants.
+//! A legacy row is *intact* when it has a mapping of the entity's type, its every target
+//! row exists and every declared column matches; it *differs* when a column does not; its
+//! target is *missing* when the mapping's `modern_id` names no target row. Legacy rows
+//! without a mapping are missing data's, not counted here. The join holds every compared
+//! value of both sides in memory (see docs/performance.md for what that costs at 10M).
 
 use polars::prelude::*;
 use schemars::JsonSchema;
