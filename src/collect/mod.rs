@@ -1,8 +1,9 @@
 //! `migcov collect`: the data folder read straight from the two databases. It owns the
 //! stage before loading: exact counts on both sides, each legacy table's primary-key ids
 //! streamed in batches to Parquet, the migration's bookkeeping through the SQL of
-//! `collect.yaml` (or by convention), a pgloader summary as metrics, and `collect.json`
-//! saying what was read, from which server, when. The folder is written through
+//! `collect.yaml` (or by convention), the rows each `content:` declaration compares (each
+//! value in its type's canonical text, [`crate::canonical`]), a pgloader summary as
+//! metrics, and `collect.json` saying what was read, from which server, when. The folder is written through
 //! [`crate::output::Staging`], so it appears whole or not at all; the databases are only
 //! read, inside one snapshot transaction each.
 
