@@ -31,3 +31,21 @@ impl Error {
         }
     }
 }
+
+/// `work`'s result, or the message of its panic: polars panics on some inputs it was built
+/// without support for (an extension type, a cast it lacks), and an input is never a crash.
+/// polars' advice on its own build, no help to a user, is left out.
+pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "polars stopped on a value it cannot handle".into());
+        message
+            .split(". You probably")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    })
+}

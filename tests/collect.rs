@@ -1414,6 +1414,47 @@ fn init_proposes_the_links_it_sees_and_no_figure_rests_on_none() {
     );
 }
 
+/// `migcov.yaml` declaring the content of entity `table` (the same table on both sides,
+/// key `id`, the column `pairs`), its `entities.yaml`, and `collect.yaml` copying both
+/// (with `extra` lines); returns the path of `collect.yaml`.
+fn content_config(
+    work: &Path,
+    table: &str,
+    rows: u64,
+    pairs: &[(&str, &str)],
+    extra: &str,
+) -> PathBuf {
+    write_content_declaration(work, table, pairs);
+    std::fs::write(
+        work.join("entities.yaml"),
+        format!(
+            "- name: {table}\n  domain: TECHNICAL\n  legacy_table: {table}\n  target_table: {table}\n  \
+             total_records: {rows}\n  migrated_records: {rows}\n  failed_records: 0\n  entity_type: {table}\n"
+        ),
+    )
+    .unwrap();
+    let config = work.join("collect.yaml");
+    std::fs::write(
+        &config,
+        format!("files: [entities.yaml, migcov.yaml]\n{extra}"),
+    )
+    .unwrap();
+    config
+}
+
+/// `migcov.yaml` declaring the content of entity `table` with the column `pairs`.
+fn write_content_declaration(work: &Path, table: &str, pairs: &[(&str, &str)]) {
+    let columns: String = pairs
+        .iter()
+        .map(|(l, t)| format!("      {l}: {t}\n"))
+        .collect();
+    std::fs::write(
+        work.join("migcov.yaml"),
+        format!("content:\n  - entity: {table}\n    legacy_key: id\n    target_key: id\n    columns:\n{columns}"),
+    )
+    .unwrap();
+}
+
 /// The content fixture's rows (`tests/fixtures/content`) as SQL `INSERT` values, one text
 /// per cell (`NULL` for an empty CSV field, as the fixture's legacy phone of office 4).
 fn content_rows(side: &str, table: &str) -> Vec<Vec<Option<String>>> {
@@ -1926,27 +1967,8 @@ fn every_engine_renders_every_type_in_one_canonical_text() {
             insert(2)
         ))
         .unwrap();
-    let columns: String = TYPED_COLUMNS
-        .iter()
-        .map(|c| format!("      {c}: {c}\n"))
-        .collect();
-    std::fs::write(
-        work.path().join("migcov.yaml"),
-        format!("content:\n  - entity: typed\n    legacy_key: id\n    target_key: id\n    columns:\n{columns}"),
-    )
-    .unwrap();
-    std::fs::write(
-        work.path().join("entities.yaml"),
-        "- name: typed\n  domain: TECHNICAL\n  legacy_table: typed\n  target_table: typed\n  \
-         total_records: 240\n  migrated_records: 240\n  failed_records: 0\n  entity_type: typed\n",
-    )
-    .unwrap();
-    let config = work.path().join("collect.yaml");
-    std::fs::write(
-        &config,
-        "files: [entities.yaml, migcov.yaml]\nbatch_rows: 50\n",
-    )
-    .unwrap();
+    let pairs: Vec<(&str, &str)> = TYPED_COLUMNS.iter().map(|c| (*c, *c)).collect();
+    let config = content_config(work.path(), "typed", 240, &pairs, "batch_rows: 50\n");
     let sqlite_url = format!("sqlite://{}", sqlite.display());
     let mut files = Vec::new();
     for (name, source, target) in [
@@ -2019,19 +2041,7 @@ fn different_values_never_read_as_one_text() {
          INSERT INTO v VALUES (1, 'ab', x'ab', 3.1415927, 'inf'), (2, 'ab', 'ab', 3.141592, 'infinity'),
            (3, 'x', x'6162', 123456.7, 'real'), (4, 'x', NULL, 123457, NULL);",
     );
-    std::fs::write(
-        work.path().join("migcov.yaml"),
-        "content:\n  - entity: v\n    legacy_key: id\n    target_key: id\n    columns:\n      t: t\n",
-    )
-    .unwrap();
-    std::fs::write(
-        work.path().join("entities.yaml"),
-        "- name: v\n  domain: TECHNICAL\n  legacy_table: v\n  target_table: v\n  \
-         total_records: 4\n  migrated_records: 4\n  failed_records: 0\n  entity_type: v\n",
-    )
-    .unwrap();
-    let config = work.path().join("collect.yaml");
-    std::fs::write(&config, "files: [entities.yaml, migcov.yaml]\n").unwrap();
+    let config = content_config(work.path(), "v", 4, &[("t", "t")], "");
     let read = |file: &Path, column: &str| -> Vec<Option<String>> {
         let frame = ParquetReader::new(std::fs::File::open(file).unwrap())
             .finish()
@@ -2063,11 +2073,7 @@ fn different_values_never_read_as_one_text() {
     assert_eq!(distinct.len(), 5, "{texts:?}");
     assert_eq!(texts[1].as_deref(), Some("ab"));
     // MariaDB as the source: bytes, singles and ENUM members read whole.
-    std::fs::write(
-        work.path().join("migcov.yaml"),
-        "content:\n  - entity: v\n    legacy_key: id\n    target_key: id\n    columns:\n      b: b\n      f: f\n      e: e\n",
-    )
-    .unwrap();
+    write_content_declaration(work.path(), "v", &[("b", "b"), ("f", "f"), ("e", "e")]);
     let out = work.path().join("mariadb");
     let (code, text) = collect_to(&my.url, &my.url, &out, &config);
     assert_eq!(code, 0, "{text}");
@@ -2116,19 +2122,7 @@ fn a_declared_column_the_table_lacks_is_an_error_naming_it() {
             "CREATE TABLE v (id INTEGER PRIMARY KEY, t TEXT); INSERT INTO v VALUES (1, 'a');",
         )
         .unwrap();
-    std::fs::write(
-        work.path().join("migcov.yaml"),
-        "content:\n  - entity: v\n    legacy_key: id\n    target_key: id\n    columns:\n      nope: t\n",
-    )
-    .unwrap();
-    std::fs::write(
-        work.path().join("entities.yaml"),
-        "- name: v\n  domain: TECHNICAL\n  legacy_table: v\n  target_table: v\n  \
-         total_records: 1\n  migrated_records: 1\n  failed_records: 0\n  entity_type: v\n",
-    )
-    .unwrap();
-    let config = work.path().join("collect.yaml");
-    std::fs::write(&config, "files: [entities.yaml, migcov.yaml]\n").unwrap();
+    let config = content_config(work.path(), "v", 1, &[("nope", "t")], "");
     let url = format!("sqlite://{}", db.display());
     let out = work.path().join("out");
     let (code, text) = collect_to(&url, &url, &out, &config);

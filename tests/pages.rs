@@ -47,17 +47,9 @@ fn long_script() -> tempfile::TempDir {
     dir
 }
 
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .replace("&#x2F;", "/")
-}
-
-#[test]
-fn a_long_series_is_binned_paged_and_downloadable() {
-    let data = long_script();
+/// `migcov build --exit-zero` of `data` into `site/` of a new folder, which is returned.
+fn build_site(data: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("site");
     Command::cargo_bin("migcov")
         .unwrap()
         .args([
@@ -67,11 +59,25 @@ fn a_long_series_is_binned_paged_and_downloadable() {
             "2026-11-24",
             "--data",
         ])
-        .arg(data.path())
+        .arg(data)
         .arg("--out")
-        .arg(&out)
+        .arg(dir.path().join("site"))
         .assert()
         .code(0);
+    dir
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .replace("&#x2F;", "/")
+}
+
+#[test]
+fn a_long_series_is_binned_paged_and_downloadable() {
+    let data = long_script();
+    let dir = build_site(data.path());
+    let out = dir.path().join("site");
     let scripts: serde_json::Value =
         serde_json::from_str(&read(&out.join("api/scripts.json"))).unwrap();
     let id = scripts["scripts"]
@@ -145,22 +151,8 @@ fn a_long_ledger_is_paged() {
         writeln!(text, "legacy_t{i:05},5").unwrap();
     }
     std::fs::write(&inventory, text).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = build_site(data.path());
     let out = dir.path().join("site");
-    Command::cargo_bin("migcov")
-        .unwrap()
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-11-24",
-            "--data",
-        ])
-        .arg(data.path())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
     let first = read(&out.join("ledger/index.html"));
     assert!(first.contains("Tables 1–500 of 1,204"));
     assert!(first.contains("<a href=\"tables-3.html\">3</a>"));
@@ -204,22 +196,8 @@ fn a_rule_with_many_findings_is_paged() {
         .unwrap();
     }
     std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = build_site(data.path());
     let out = dir.path().join("site");
-    Command::cargo_bin("migcov")
-        .unwrap()
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-11-24",
-            "--data",
-        ])
-        .arg(data.path())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
     let first = read(&out.join("validate/missing.mapping.unmapped.html"));
     let total = first.matches("<section class=\"finding\"").count();
     assert_eq!(total, 200);
@@ -256,22 +234,8 @@ fn long_entity_and_script_indexes_are_paged() {
     }
     std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
     std::fs::write(data.path().join("scripts/many.yaml"), scripts).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = build_site(data.path());
     let out = dir.path().join("site");
-    Command::cargo_bin("migcov")
-        .unwrap()
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-11-24",
-            "--data",
-        ])
-        .arg(data.path())
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
     let first = read(&out.join("entities/index.html"));
     let total = first.matches("<tr id=\"entity-").count();
     assert_eq!(total, 500);

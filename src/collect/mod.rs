@@ -816,9 +816,25 @@ impl Run<'_> {
     /// Legacy table (its `table_key`) → entity types, from the collected entities.
     fn entity_types(&self) -> Result<BTreeMap<String, Vec<String>>, CollectError> {
         let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in self.staged_entities_csv(&["legacy_table", "entity_type"])? {
+            if let [table, kind] = &row[..] {
+                if !table.is_empty() && !kind.is_empty() {
+                    types
+                        .entry(crate::load::table_key(table))
+                        .or_default()
+                        .push(kind.clone());
+                }
+            }
+        }
+        Ok(types)
+    }
+
+    /// The `columns` of every row of the collected `entities.csv`, trimmed; none when there
+    /// is no such file or it lacks one of them.
+    fn staged_entities_csv(&self, columns: &[&str]) -> Result<Vec<Vec<String>>, CollectError> {
         let path = Path::new("entities.csv");
         if !self.staging.exists(path) {
-            return Ok(types);
+            return Ok(Vec::new());
         }
         let full = self.staging.create_path(path)?;
         let mut reader = csv::Reader::from_path(&full).map_err(|e| CollectError::Write {
@@ -826,21 +842,22 @@ impl Run<'_> {
             message: e.to_string(),
         })?;
         let header = reader.headers().cloned().unwrap_or_default();
-        let at = |name: &str| header.iter().position(|h| h == name);
-        let (Some(table), Some(kind)) = (at("legacy_table"), at("entity_type")) else {
-            return Ok(types);
+        let Some(at): Option<Vec<usize>> = columns
+            .iter()
+            .map(|name| header.iter().position(|h| h == *name))
+            .collect()
+        else {
+            return Ok(Vec::new());
         };
-        for record in reader.records().flatten() {
-            if let (Some(t), Some(k)) = (record.get(table), record.get(kind)) {
-                if !t.trim().is_empty() && !k.trim().is_empty() {
-                    types
-                        .entry(crate::load::table_key(t))
-                        .or_default()
-                        .push(k.trim().to_string());
-                }
-            }
-        }
-        Ok(types)
+        Ok(reader
+            .records()
+            .flatten()
+            .filter_map(|record| {
+                at.iter()
+                    .map(|i| record.get(*i).map(|v| v.trim().to_string()))
+                    .collect()
+            })
+            .collect())
     }
 
     /// Mappings, metrics, logs, manifests, entities and domains from the configured queries;
@@ -1220,28 +1237,9 @@ impl Run<'_> {
                 }
             }
         }
-        let csv_path = Path::new("entities.csv");
-        if self.staging.exists(csv_path) {
-            let full = self.staging.create_path(csv_path)?;
-            let mut reader = csv::Reader::from_path(&full).map_err(|e| CollectError::Write {
-                path: csv_path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-            let header = reader.headers().cloned().unwrap_or_default();
-            let at = |name: &str| header.iter().position(|h| h == name);
-            if let (Some(n), Some(l), Some(t)) =
-                (at("name"), at("legacy_table"), at("target_table"))
-            {
-                for record in reader.records().flatten() {
-                    if let (Some(name), Some(l), Some(t)) =
-                        (record.get(n), record.get(l), record.get(t))
-                    {
-                        tables.insert(
-                            name.trim().to_string(),
-                            (l.trim().to_string(), t.trim().to_string()),
-                        );
-                    }
-                }
+        for row in self.staged_entities_csv(&["name", "legacy_table", "target_table"])? {
+            if let [name, legacy, target] = &row[..] {
+                tables.insert(name.clone(), (legacy.clone(), target.clone()));
             }
         }
         Ok(tables)

@@ -533,15 +533,7 @@ fn guarded<T>(
     file: &InputFile,
     read: impl FnOnce() -> Result<T, LoadError>,
 ) -> Result<T, LoadError> {
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
-    result.unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        // polars' advice on its own build is no help to a user.
-        let message = message.split(". You probably").next().unwrap_or_default();
+    crate::error::caught(read).unwrap_or_else(|message| {
         Err(LoadError::table(
             &file.relative,
             format!("a column of a type migcov cannot read ({message})"),

@@ -332,17 +332,9 @@ fn columns_of(file: &InputFile) -> Result<Vec<String>, String> {
 fn quietly<T>(work: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    let result = crate::error::caught(work);
     std::panic::set_hook(hook);
-    match result {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(panic) => Err(panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "polars stopped on a value it cannot handle".into())),
-    }
+    result?.map_err(|e| e.to_string())
 }
 
 /// The declared columns a rows file lacks, named with the file (or why a file cannot be
