@@ -251,6 +251,8 @@ struct Run<'a> {
     /// The pushed-down tables' summaries, written once the mappings were exported (which
     /// add the rows counted in the database).
     pushed: Vec<(TableRef, pushdown::Summary)>,
+    /// The legacy tables (as table keys) whose values a `content:` declaration compares.
+    compared_tables: BTreeSet<String>,
 }
 
 /// Reads both databases and writes the data folder `options.out` atomically.
@@ -278,6 +280,7 @@ pub fn collect(
         type_values: None,
         mapping_columns: None,
         pushed: Vec::new(),
+        compared_tables: BTreeSet::new(),
     };
 
     let source_server = run.inventory(source.as_mut(), Which::Source)?;
@@ -289,6 +292,10 @@ pub fn collect(
         options.pushdown,
     )?;
     let pushdown = if options.pushdown {
+        // The declarations `files:` brings, read before any table is pushed down; the
+        // files are copied again at the end, so that they stay as given.
+        run.copy_files(false)?;
+        run.compared_tables = run.compared_tables()?;
         Some(PushdownPlan {
             types: run.entity_types()?,
             same_database: source_url.same_database(&target_url),
@@ -309,7 +316,7 @@ pub fn collect(
         run.write_text(Path::new("metrics/pgloader.csv"), &load.metrics_csv())?;
         run.write_text(Path::new("scripts/pgloader.yaml"), &load.manifests_yaml())?;
     }
-    run.copy_files()?;
+    run.copy_files(true)?;
     run.content_rows(
         source.as_mut(),
         target.as_mut(),
@@ -483,6 +490,14 @@ impl Run<'_> {
         let Some(mappings) = self.config.queries.mappings.clone() else {
             return Ok(false);
         };
+        // The content comparison joins every row of the table through its mappings, which
+        // the loader must then have: such a table, its mappings with it, is read in full.
+        if self
+            .compared_tables
+            .contains(&crate::load::table_key(&table.shown))
+        {
+            return Ok(false);
+        }
         let Some(types) = self.pushdown_types(table, plan) else {
             return Ok(false);
         };
@@ -1245,14 +1260,29 @@ impl Run<'_> {
         Ok(tables)
     }
 
+    /// The legacy tables, as table keys, of the entities that the staged `migcov.yaml`
+    /// declares the content of.
+    fn compared_tables(&self) -> Result<BTreeSet<String>, CollectError> {
+        let Some(config) = self.staged_project()? else {
+            return Ok(BTreeSet::new());
+        };
+        let entities = self.entity_tables()?;
+        Ok(config
+            .content
+            .iter()
+            .filter_map(|d| entities.get(&d.entity))
+            .map(|(legacy, _)| crate::load::table_key(legacy))
+            .collect())
+    }
+
     fn write_text(&mut self, relative: &Path, text: &str) -> Result<(), CollectError> {
         self.staging.write(relative, text.as_bytes())?;
         self.files += 1;
         Ok(())
     }
 
-    /// `files:` of collect.yaml, copied as they are (a folder whole).
-    fn copy_files(&mut self) -> Result<(), CollectError> {
+    /// `files:` of collect.yaml, copied as they are (a folder whole), counted when `count`.
+    fn copy_files(&mut self, count: bool) -> Result<(), CollectError> {
         for listed in self.config.files.clone() {
             let from = self.config.resolve(&listed);
             let name = from
@@ -1278,7 +1308,7 @@ impl Run<'_> {
                     source,
                 })?;
                 self.staging.write(&relative, &bytes)?;
-                self.files += 1;
+                self.files += usize::from(count);
             }
         }
         Ok(())
