@@ -134,9 +134,23 @@ def duckdb_figures(data: pathlib.Path) -> dict:
         "code": "('X-' || l.code) IS NOT DISTINCT FROM t.code",
     }
     flags = ",\n".join(f"coalesce({e}, false) AS \"{c}\"" for c, e in same.items())
+    # Each side's values as compared, for the aggregates migcov shows beside the counts.
+    normal = {
+        "customer": "{}.customer", "email": "lower({}.email)", "city": "trim({}.city)",
+        "amount": "round(TRY_CAST(trim({}.amount) AS DECIMAL(38, 10)), 2)",
+        "quantity": "{}.quantity", "price": "TRY_CAST({}.price AS DECIMAL(38, 10))",
+        "status": "{}.status", "note": "{}.note",
+    }
+    values = ",\n".join(
+        f"{form.format(side)} AS \"{side}_{c}\"" for c, form in normal.items() for side in "lt"
+    )
+    values += ",\n" + ",\n".join(
+        f"{instant(f'{side}.ordered_at', zone)} AS \"{side}_ordered_at\""
+        for side, zone in [("l", "Europe/Zurich"), ("t", "UTC")]
+    ) + ",\n('X-' || l.code) AS l_code, t.code AS t_code"
     con.execute(
         f"""CREATE TABLE compared AS
-            SELECT {flags}
+            SELECT {flags}, {values}
             FROM read_parquet('{data}/rows/legacy/*.parquet') l
             JOIN read_parquet('{data}/mappings/*.parquet') m
               ON trim(m.legacy_id) = trim(l.id) AND m.entity_type = 'ORDER'
@@ -146,12 +160,23 @@ def duckdb_figures(data: pathlib.Path) -> dict:
     sums = ", ".join(f"count(*) FILTER (WHERE NOT \"{c}\")" for c in same)
     all_same = " AND ".join(f'"{c}"' for c in same)
     row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {all_same}), {sums} FROM compared").fetchone()
+    # The aggregates of each column on each side: values, nulls, distinct, lowest,
+    # highest, and the sum of numbers or of text lengths.
+    figures = []
+    for c in same:
+        for side in "lt":
+            v = f'"{side}_{c}"'
+            total = f"sum({v})" if c in ("amount", "price") else (
+                "NULL" if c == "ordered_at" else f"sum(length({v}))")
+            figures.append(f"count({v}), count(*) - count({v}), count(DISTINCT {v}), min({v}), max({v}), {total}")
+    aggregates = con.execute(f"SELECT {', '.join(figures)} FROM compared").fetchone()
+    distinct = {c: [aggregates[6 * (2 * i + j) + 2] for j in range(2)] for i, c in enumerate(same)}
     return {
         "compared": row[0],
         "intact": row[1],
         "differing": dict(zip(same, row[2:])),
+        "distinct": distinct,
     }
-
 
 if __name__ == "__main__":
     command, folder = sys.argv[1], pathlib.Path(sys.argv[2])

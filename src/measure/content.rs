@@ -462,11 +462,33 @@ fn within_exact(a: (i128, u32), b: (i128, u32), tolerance: (i128, u32)) -> Optio
 
 /// Whether two texts are the same number, in exact decimals of up to 38 digits: at
 /// `scale` (half away from zero) when the pair has one, within `tolerance` when it has one
-/// (1.1 and 1.0 are within 0.1). Null where either is no number (NaN, `inf`, `1,5`), so it
-/// compares as text.
+/// (1.1 and 1.0 are within 0.1). Where either is no number (NaN, `inf`, `1,5`), they
+/// compare as text: a text that is no number never equals another by failing to be one.
 fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option<f64>) -> Expr {
     // The tolerance as the decimal its shortest text says (0.1, not 0.1000000000000000055).
     let tolerance = tolerance.map(|t| canonical::exact_decimal(&t.to_string()));
+    let number = move |a: &str, b: &str| -> Option<bool> {
+        let (a, b) = (exact_at(a, scale)?, exact_at(b, scale)?);
+        match tolerance {
+            Some(tolerance) => within_exact(a, b, tolerance?),
+            None => aligned(a, b).map(|(a, b, _)| a == b),
+        }
+    };
+    pairwise(legacy, target, move |a, b| match (a, b) {
+        // One text is one number, or one text that is none: equal either way, unparsed.
+        (Some(a), Some(b)) if a == b => true,
+        (Some(a), Some(b)) => number(a, b).unwrap_or(false),
+        (a, b) => a == b,
+    })
+}
+
+/// `verdict` of each legacy and target value (None where missing), as one boolean column,
+/// in one pass over both.
+fn pairwise(
+    legacy: Expr,
+    target: Expr,
+    verdict: impl Fn(Option<&str>, Option<&str>) -> bool + Send + Sync + 'static,
+) -> Expr {
     as_struct(vec![legacy.alias("l"), target.alias("t")]).map(
         move |column: Column| {
             let pair = column.struct_()?;
@@ -475,13 +497,7 @@ fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option
                 .str()?
                 .iter()
                 .zip(t.str()?.iter())
-                .map(|(a, b)| {
-                    let (a, b) = (exact_at(a?, scale)?, exact_at(b?, scale)?);
-                    match tolerance {
-                        Some(tolerance) => within_exact(a, b, tolerance?),
-                        None => aligned(a, b).map(|(a, b, _)| a == b),
-                    }
-                })
+                .map(|(a, b)| Some(verdict(a, b)))
                 .collect();
             Ok(out.with_name(column.name().clone()).into_column())
         },
@@ -489,28 +505,15 @@ fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option
     )
 }
 
-/// Which instant a local time that a DST change repeats is read as.
-#[derive(Clone, Copy)]
-enum Repeated {
-    Earliest,
-    Latest,
-}
-
-/// Each text as epoch microseconds (UTC), by [`canonical::instants`]; null where it is no
-/// instant.
-fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>, repeated: Repeated) -> Expr {
+/// Each text as epoch microseconds (UTC), by [`canonical::instants`], a local time that a
+/// DST change repeats as its earlier instant; null where it is no instant.
+fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>) -> Expr {
     text.map(
         move |column: Column| {
             let out: Int64Chunked = column
                 .str()?
                 .iter()
-                .map(|v| {
-                    let (early, late) = canonical::instants(v?, zone.as_ref())?;
-                    Some(match repeated {
-                        Repeated::Earliest => early,
-                        Repeated::Latest => late,
-                    })
-                })
+                .map(|v| Some(canonical::instants(v?, zone.as_ref())?.0))
                 .collect();
             Ok(out.with_name(column.name().clone()).into_column())
         },
@@ -522,50 +525,31 @@ fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>, repeated: Repeated) -> Ex
 /// a DST change repeats as either of its instants. Where one side is an instant and the
 /// other is not (no timestamp, or a local time its zone skips), they differ; where neither
 /// is, they compare as text.
-fn same_instant(legacy: Expr, target: Expr, zones: &Zones, as_text: Expr) -> Expr {
-    let read = |text: &Expr, zone: &Option<chrono_tz::Tz>, repeated| {
-        instant_of(text.clone(), *zone, repeated)
-    };
-    let (l_early, l_late) = (
-        read(&legacy, &zones.0, Repeated::Earliest),
-        read(&legacy, &zones.0, Repeated::Latest),
-    );
-    let (t_early, t_late) = (
-        read(&target, &zones.1, Repeated::Earliest),
-        read(&target, &zones.1, Repeated::Latest),
-    );
-    let same = l_early
-        .clone()
-        .eq(t_early.clone())
-        .or(l_early.clone().eq(t_late.clone()))
-        .or(l_late.clone().eq(t_early.clone()))
-        .or(l_late.eq(t_late));
-    let (l_ok, t_ok) = (l_early.is_not_null(), t_early.is_not_null());
-    when(l_ok.clone().and(t_ok.clone()))
-        .then(same)
-        .when(l_ok.or(t_ok))
-        .then(lit(false))
-        .otherwise(as_text)
+fn same_instant(legacy: Expr, target: Expr, zones: &Zones) -> Expr {
+    let (legacy_zone, target_zone) = *zones;
+    pairwise(legacy, target, move |a, b| {
+        let l = a.and_then(|v| canonical::instants(v, legacy_zone.as_ref()));
+        let t = b.and_then(|v| canonical::instants(v, target_zone.as_ref()));
+        match (l, t) {
+            (Some((le, ll)), Some((te, tl))) => le == te || le == tl || ll == te || ll == tl,
+            (None, None) => a == b,
+            _ => false,
+        }
+    })
 }
 
 /// Whether a legacy and a target value are equal under the pair's normalisations: as
 /// instants for a pair compared as timestamps ([`same_instant`]), as exact numbers for one
 /// compared as numbers where both sides are numbers (at `scale`, within `tolerance`),
 /// otherwise as normalised text; two missing values are equal, a missing and a present one
-/// are not. A text that is no number never equals another by failing to be one.
+/// are not.
 fn equal(legacy: Expr, target: Expr, pair: &Pair) -> Expr {
     let n = &pair.normalize;
     let (legacy, target) = (normal_text(legacy, n), normal_text(target, n));
-    let as_text = legacy.clone().eq_missing(target.clone());
     match &pair.kind {
-        Kind::Text => as_text,
-        Kind::Instant(zones) => same_instant(legacy, target, zones, as_text),
-        Kind::Number => {
-            let verdict = same_number(legacy, target, n.scale, n.tolerance);
-            when(verdict.clone().is_not_null())
-                .then(verdict)
-                .otherwise(as_text)
-        }
+        Kind::Text => legacy.eq_missing(target),
+        Kind::Instant(zones) => same_instant(legacy, target, zones),
+        Kind::Number => same_number(legacy, target, n.scale, n.tolerance),
     }
 }
 
@@ -574,7 +558,6 @@ const LEGACY_KEY: &str = "\0legacy_key";
 const TARGET_KEY: &str = "\0target_key";
 const PARTS: &str = "\0parts";
 const FOUND: &str = "\0found";
-const COMPARED: &str = "\0compared";
 /// Prefixes of a compared column's legacy and target values, and of its equality.
 const L: &str = "\0l:";
 const T: &str = "\0t:";
@@ -919,45 +902,61 @@ fn joined(
                 .collect::<Vec<_>>(),
         )
         .with_column(col(FOUND).fill_null(lit(false)))
-        // A legacy row is compared when every one of its target rows was found.
-        .with_column(
-            col(FOUND)
-                .all(true)
-                .over([col(LEGACY_KEY)])?
-                .alias(COMPARED),
-        )
         .collect()
 }
 
-/// Per legacy row: mapped, compared (every target found), intact (and every pair equal)
-/// or differing — summed, as a one-row frame.
-fn row_counts(joined: &DataFrame, pairs: usize) -> PolarsResult<DataFrame> {
-    joined
+/// The legacy keys some of whose target rows are missing (few, usually none).
+fn missing_keys(missing: &DataFrame) -> PolarsResult<DataFrame> {
+    missing
         .clone()
         .lazy()
-        .group_by([col(LEGACY_KEY)])
-        .agg([
-            col(FOUND).all(true).alias("found"),
-            (0..pairs)
-                .map(|i| col(format!("{EQ}{i}")))
-                .fold(lit(true), |acc, e| acc.and(e))
-                .all(true)
-                .alias("same"),
-        ])
-        .select([
-            len().alias("mapped"),
-            col("found").sum().alias("compared"),
-            col("found").and(col("same")).sum().alias("intact"),
-            col("found").and(col("same").not()).sum().alias("differs"),
-        ])
+        .select([col(LEGACY_KEY)])
+        .unique(None, UniqueKeepStrategy::Any)
         .collect()
+}
+
+/// The compared rows: a legacy row mapped twice is compared only when every one of its
+/// target rows was found.
+fn compared_rows(joined: &DataFrame, missing_keys: &DataFrame) -> LazyFrame {
+    let found = joined.clone().lazy().filter(col(FOUND));
+    match missing_keys.height() {
+        0 => found,
+        _ => found.join(
+            missing_keys.clone().lazy(),
+            [col(LEGACY_KEY)],
+            [col(LEGACY_KEY)],
+            JoinArgs::new(JoinType::Anti),
+        ),
+    }
+}
+
+/// Legacy rows (a row repeated in the file or mapped twice counts once): mapped, compared
+/// (every target found), differing (some pair not equal) among those compared.
+fn row_counts(
+    joined: &DataFrame,
+    compared: &LazyFrame,
+    target_missing: u64,
+    pairs: usize,
+) -> PolarsResult<(u64, u64, u64)> {
+    let distinct = |frame: LazyFrame| -> PolarsResult<u64> {
+        count_of(
+            &frame
+                .select([col(LEGACY_KEY).n_unique().alias("n")])
+                .collect()?,
+            "n",
+        )
+    };
+    let mapped = distinct(joined.clone().lazy())?;
+    let same = (0..pairs)
+        .map(|i| col(format!("{EQ}{i}")))
+        .fold(lit(true), |acc, e| acc.and(e));
+    let differs = distinct(compared.clone().filter(same.not()))?;
+    Ok((mapped, mapped - target_missing, differs))
 }
 
 /// Each pair's differing rows among those compared, and samples, lowest key first.
-fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnResult>> {
-    // The compared rows, as the entity's counts have them: a legacy row mapped twice is
-    // compared only when every one of its target rows was found.
-    let found = joined.clone().lazy().filter(col(COMPARED));
+fn column_results(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnResult>> {
+    let mut aggregates = all_aggregates(found, pairs)?.into_iter();
     let mut columns = Vec::new();
     for (i, pair) in pairs.iter().enumerate() {
         // Keys that are numbers first, in numeric order, then as text: 2 before 10.
@@ -999,7 +998,7 @@ fn column_results(joined: &DataFrame, pairs: &[Pair]) -> PolarsResult<Vec<Column
             transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
             differing: count_of(&n, "len")?,
             samples: value_samples(&samples)?,
-            aggregates: aggregates(&found, pair)?,
+            aggregates: aggregates.next().unwrap_or_default(),
         });
     }
     Ok(columns)
@@ -1016,16 +1015,27 @@ enum Kind {
     Instant(Zones),
 }
 
-/// Each side's aggregates of a pair over the compared rows (`found`), after the transform
-/// and the normalisations: values and nulls, distinct values, lowest and highest (each as
-/// numbers, instants or text, as the pair compares them), and the sum of numbers or of text
-/// lengths. Over the compared rows, so a legacy row left out on purpose is no difference.
-fn aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
-    match &pair.kind {
-        Kind::Number => number_aggregates(found, pair),
-        Kind::Text => polars_aggregates(found, pair, None),
-        Kind::Instant(zones) => polars_aggregates(found, pair, Some(zones)),
-    }
+/// Each pair's aggregates on each side over the compared rows (`found`), after the
+/// transform and the normalisations: values and nulls, distinct values, lowest and highest
+/// (each as numbers, instants or text, as the pair compares them), and the sum of numbers
+/// or of text lengths. Over the compared rows, so a legacy row left out on purpose is no
+/// difference. The text and instant pairs in one pass; the number pairs each in exact
+/// decimals, on every core.
+fn all_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<Aggregate>>> {
+    use rayon::prelude::*;
+    let others = polars_aggregates(found, pairs)?;
+    let numbers = pairs
+        .par_iter()
+        .map(|pair| match pair.kind {
+            Kind::Number => number_aggregates(found, pair).map(Some),
+            _ => Ok(None),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    Ok(numbers
+        .into_iter()
+        .zip(others)
+        .map(|(number, other)| number.unwrap_or(other))
+        .collect())
 }
 
 /// One side's values of a number pair: how many, how many missing, and the exact numbers.
@@ -1060,7 +1070,7 @@ impl Numbers {
         let Some(at) = at else {
             return [None; 4];
         };
-        let distinct = at.iter().collect::<std::collections::BTreeSet<_>>().len() as i128;
+        let distinct = at.iter().collect::<std::collections::HashSet<_>>().len() as i128;
         let sum = at.iter().try_fold(0i128, |a, v| a.checked_add(*v));
         [
             Some(distinct),
@@ -1138,53 +1148,70 @@ fn number_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
         .collect())
 }
 
-/// A text or instant pair's aggregates, by polars: lowest and highest as text, or as
-/// instants (a repeated local time as its earlier instant), the sum of text lengths.
-fn polars_aggregates(
-    found: &LazyFrame,
-    pair: &Pair,
-    zones: Option<&Zones>,
-) -> PolarsResult<Vec<Aggregate>> {
-    let n = &pair.normalize;
-    let (legacy_zone, target_zone) = zones.cloned().unwrap_or((None, None));
-    let names: Vec<&str> = ["values", "nulls", "distinct", "min", "max"]
-        .into_iter()
-        .chain(zones.is_none().then_some("sum of lengths"))
-        .collect();
-    let mut exprs = Vec::new();
-    for (side, value, zone) in [
-        (L, col(format!("{L}{}", pair.legacy)), legacy_zone),
-        (T, col(format!("{T}{}", pair.target)), target_zone),
-    ] {
-        let value = normal_text(value, n);
-        let ordered = match zones {
-            None => value.clone(),
-            Some(_) => instant_of(value.clone(), zone, Repeated::Earliest),
-        };
-        let sum = zones
-            .is_none()
-            .then(|| value.clone().str().len_chars().cast(DataType::UInt64).sum());
-        exprs.extend(
-            [
-                value.clone().count(),
-                value.null_count(),
-                // As compared: one instant written two ways is one value.
-                ordered.clone().drop_nulls().n_unique(),
-                ordered.clone().min(),
-                ordered.max(),
-            ]
+/// The text and instant pairs' aggregates, by polars in one pass (none for a number
+/// pair): lowest and highest as text, or as instants (a repeated local time as its earlier
+/// instant), the sum of text lengths.
+fn polars_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<Aggregate>>> {
+    let names = |zones: Option<&Zones>| -> Vec<&'static str> {
+        ["values", "nulls", "distinct", "min", "max"]
             .into_iter()
-            .chain(sum)
-            .zip(&names)
-            .map(|(e, name)| e.alias(format!("{side}{name}"))),
-        );
+            .chain(zones.is_none().then_some("sum of lengths"))
+            .collect()
+    };
+    let zones_of = |pair: &Pair| match &pair.kind {
+        Kind::Instant(zones) => Some(*zones),
+        _ => None,
+    };
+    // Each value normalised once, an instant read once, then every figure of every pair.
+    let (mut values, mut exprs) = (Vec::new(), Vec::new());
+    for (i, pair) in pairs.iter().enumerate() {
+        if matches!(pair.kind, Kind::Number) {
+            continue;
+        }
+        let zones = zones_of(pair);
+        let (legacy_zone, target_zone) = zones.unwrap_or((None, None));
+        for (side, value, zone) in [
+            (L, col(format!("{L}{}", pair.legacy)), legacy_zone),
+            (T, col(format!("{T}{}", pair.target)), target_zone),
+        ] {
+            let (text, ordered) = (format!("{side}{i}"), format!("{side}{i}:ordered"));
+            let value = normal_text(value, &pair.normalize);
+            if zones.is_some() {
+                values.push(instant_of(value.clone(), zone).alias(ordered.as_str()));
+            }
+            values.push(value.alias(text.as_str()));
+            let (value, ordered) = match zones {
+                None => (col(text.as_str()), col(text.as_str())),
+                Some(_) => (col(text.as_str()), col(ordered.as_str())),
+            };
+            let sum = zones
+                .is_none()
+                .then(|| value.clone().str().len_chars().cast(DataType::UInt64).sum());
+            exprs.extend(
+                [
+                    value.clone().count(),
+                    value.null_count(),
+                    // As compared: one instant written two ways is one value.
+                    ordered.clone().drop_nulls().n_unique(),
+                    ordered.clone().min(),
+                    ordered.max(),
+                ]
+                .into_iter()
+                .chain(sum)
+                .zip(names(zones.as_ref()))
+                .map(|(e, name)| e.alias(format!("{side}{i}:{name}"))),
+            );
+        }
     }
-    let row = found.clone().select(exprs).collect()?;
-    let cell = |side: &str, name: &str| -> PolarsResult<Option<String>> {
-        let value = row.column(&format!("{side}{name}"))?.get(0)?;
+    let row = match exprs.is_empty() {
+        true => DataFrame::empty(),
+        false => found.clone().select(values).select(exprs).collect()?,
+    };
+    let cell = |side: &str, i: usize, name: &str, instant: bool| -> PolarsResult<Option<String>> {
+        let value = row.column(&format!("{side}{i}:{name}"))?.get(0)?;
         Ok(match value {
             AnyValue::Null => None,
-            AnyValue::Int64(micros) if zones.is_some() && matches!(name, "min" | "max") => {
+            AnyValue::Int64(micros) if instant && matches!(name, "min" | "max") => {
                 chrono::DateTime::from_timestamp_micros(micros)
                     .map(|t| t.format("%Y-%m-%d %H:%M:%S%.fZ").to_string())
             }
@@ -1192,16 +1219,27 @@ fn polars_aggregates(
             other => Some(other.to_string()),
         })
     };
-    names
+    pairs
         .iter()
-        .map(|name| {
-            let (legacy, target) = (cell(L, name)?, cell(T, name)?);
-            Ok(Aggregate {
-                name: name.to_string(),
-                equal: legacy == target,
-                legacy,
-                target,
-            })
+        .enumerate()
+        .map(|(i, pair)| {
+            if matches!(pair.kind, Kind::Number) {
+                return Ok(Vec::new());
+            }
+            let zones = zones_of(pair);
+            names(zones.as_ref())
+                .iter()
+                .map(|name| {
+                    let legacy = cell(L, i, name, zones.is_some())?;
+                    let target = cell(T, i, name, zones.is_some())?;
+                    Ok(Aggregate {
+                        name: name.to_string(),
+                        equal: legacy == target,
+                        legacy,
+                        target,
+                    })
+                })
+                .collect()
         })
         .collect()
 }
@@ -1225,18 +1263,17 @@ fn compare(
         target_side(&target, &declaration.target_key, pairs),
         pairs,
     )?;
-    let counts = row_counts(&joined, pairs.len())?;
     let missing = joined
         .clone()
         .lazy()
         .filter(col(FOUND).not())
         .sort([LEGACY_KEY], Default::default())
         .collect()?;
-    let missing_rows = missing
-        .clone()
-        .lazy()
-        .select([col(LEGACY_KEY).n_unique().alias("n")])
-        .collect()?;
+    let missing_keys = missing_keys(&missing)?;
+    let target_missing = missing_keys.height() as u64;
+    let compared = compared_rows(&joined, &missing_keys);
+    let (mapped, compared_count, differs) =
+        row_counts(&joined, &compared, target_missing, pairs.len())?;
     Ok(ContentTable {
         entity: entity.name.clone(),
         entity_id: entity.id,
@@ -1248,13 +1285,13 @@ fn compare(
             .unwrap_or_default(),
         legacy_rows: height(&legacy, &declaration.legacy_key)?,
         target_rows: height(&target, &declaration.target_key)?,
-        mapped: count_of(&counts, "mapped")?,
-        compared: count_of(&counts, "compared")?,
-        intact: count_of(&counts, "intact")?,
-        differs: count_of(&counts, "differs")?,
-        target_missing: count_of(&missing_rows, "n")?,
+        mapped,
+        compared: compared_count,
+        intact: compared_count - differs,
+        differs,
+        target_missing,
         missing_samples: missing_samples(&missing)?,
-        columns: column_results(&joined, pairs)?,
+        columns: column_results(&compared, pairs)?,
     })
 }
 
