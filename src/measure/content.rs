@@ -384,11 +384,6 @@ fn side_rows(files: &[&InputFile], wanted: &[String]) -> PolarsResult<LazyFrame>
     concat(frames, UnionArgs::default())
 }
 
-/// A lazy frame's rows, counted on its column `key`.
-fn height(frame: &LazyFrame, key: &str) -> PolarsResult<u64> {
-    Ok(frame.clone().select([col(key)]).collect()?.height() as u64)
-}
-
 /// Every text of a column in one Unicode normal form.
 fn unicode_form(value: Expr, form: UnicodeForm) -> Expr {
     value.map(
@@ -538,14 +533,13 @@ fn same_instant(legacy: Expr, target: Expr, zones: &Zones) -> Expr {
     })
 }
 
-/// Whether a legacy and a target value are equal under the pair's normalisations: as
-/// instants for a pair compared as timestamps ([`same_instant`]), as exact numbers for one
-/// compared as numbers where both sides are numbers (at `scale`, within `tolerance`),
-/// otherwise as normalised text; two missing values are equal, a missing and a present one
-/// are not.
+/// Whether a legacy and a target value, each already normalised by the pair's
+/// normalisations ([`normal_text`]), are equal: as instants for a pair compared as
+/// timestamps ([`same_instant`]), as exact numbers for one compared as numbers where both
+/// sides are numbers (at `scale`, within `tolerance`), otherwise as text; two missing
+/// values are equal, a missing and a present one are not.
 fn equal(legacy: Expr, target: Expr, pair: &Pair) -> Expr {
     let n = &pair.normalize;
-    let (legacy, target) = (normal_text(legacy, n), normal_text(target, n));
     match &pair.kind {
         Kind::Text => legacy.eq_missing(target),
         Kind::Instant(zones) => same_instant(legacy, target, zones),
@@ -553,11 +547,26 @@ fn equal(legacy: Expr, target: Expr, pair: &Pair) -> Expr {
     }
 }
 
+/// Whether `n` changes a text (trim, case, Unicode form, empty as missing).
+fn changes_text(n: &Normalize) -> bool {
+    n.unicode.is_some()
+        || n.trim == Some(true)
+        || n.case.is_some()
+        || n.null_equals_empty == Some(true)
+}
+
 // Internal column names start with a NUL, which no export's header holds.
 const LEGACY_KEY: &str = "\0legacy_key";
 const TARGET_KEY: &str = "\0target_key";
 const PARTS: &str = "\0parts";
 const FOUND: &str = "\0found";
+const COMPARED: &str = "\0compared";
+/// A matched row's row number in the legacy rows and in the target rows.
+const LI: &str = "\0legacy_row";
+const TI: &str = "\0target_row";
+/// A matched mapping row's number, and the lower half of its target's key.
+const MI: &str = "\0mapping_row";
+const TARGET_LO: &str = "\0target_lo";
 /// Prefixes of a compared column's legacy and target values, and of its equality.
 const L: &str = "\0l:";
 const T: &str = "\0t:";
@@ -846,62 +855,95 @@ fn canonical_text(text: Expr, family: canonical::Family) -> Expr {
 fn target_side(target: &LazyFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
     let (hi, lo) = half_names("modern_id");
     let half = |name: &str, alias: &str| col(PARTS).struct_().field_by_name(name).alias(alias);
-    let columns = [
-        half("hi", &hi),
-        half("lo", &lo),
-        col(key).alias(TARGET_KEY),
-        lit(true).alias(FOUND),
-    ]
-    .into_iter()
-    .chain(
-        unique_names(pairs.iter().map(|p| p.target.clone()))
-            .into_iter()
-            .map(|t| col(t.as_str()).alias(format!("{T}{t}"))),
-    )
-    .collect::<Vec<_>>();
+    let columns = [half("hi", &hi), half("lo", &lo), col(key).alias(TARGET_KEY)]
+        .into_iter()
+        .chain(
+            unique_names(pairs.iter().map(|p| p.target.clone()))
+                .into_iter()
+                .map(|t| col(t.as_str()).alias(format!("{T}{t}"))),
+        )
+        .collect::<Vec<_>>();
     target
         .clone()
         .with_column(uuid_halves(col(key)).alias(PARTS))
         .select(columns)
 }
 
-/// Each mapped legacy row with its target row (`__found` false where none), once per
-/// mapping, and whether each pair is equal (`eq:<i>`).
-fn joined(
-    legacy: LazyFrame,
-    mappings: LazyFrame,
-    target: LazyFrame,
-    pairs: &[Pair],
-) -> PolarsResult<DataFrame> {
+/// Each mapped legacy row (its row number in `legacy`, `LI`) with its target row (`TI`,
+/// null and `FOUND` false where none), once per mapping: the join made on the keys alone,
+/// each compared column then gathered by row number, one pair at a time, so that no copy
+/// of every column of both sides is held at once.
+fn matched(legacy: &DataFrame, mappings: LazyFrame, target: &DataFrame) -> PolarsResult<DataFrame> {
     let (hi, lo) = half_names("modern_id");
-    legacy
+    let mapped = legacy
+        .select([LEGACY_KEY])?
+        .lazy()
+        .with_row_index(LI, None)
         .join(
             mappings,
             [col(LEGACY_KEY)],
             [col(LEGACY_KEY)],
             JoinArgs::new(JoinType::Inner),
         )
+        .with_row_index(MI, None)
+        .collect()?;
+    // Joined on the upper half alone (one 64-bit key joins several times faster than
+    // two), then the lower half checked: a mapping row whose upper half only matched
+    // has no target row.
+    let targets = target
+        .select([hi.as_str(), lo.as_str()])?
+        .lazy()
+        .with_row_index(TI, None)
+        .rename([lo.as_str()], [TARGET_LO], true);
+    let by_upper = mapped
+        .clone()
+        .lazy()
         .join(
-            target,
-            [col(hi.as_str()), col(lo.as_str())],
-            [col(hi.as_str()), col(lo.as_str())],
+            targets,
+            [col(hi.as_str())],
+            [col(hi.as_str())],
             JoinArgs::new(JoinType::Left),
         )
-        .with_columns(
-            pairs
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    equal(
-                        col(format!("{L}{}", p.legacy)),
-                        col(format!("{T}{}", p.target)),
-                        p,
-                    )
-                    .alias(format!("{EQ}{i}"))
-                })
-                .collect::<Vec<_>>(),
-        )
-        .with_column(col(FOUND).fill_null(lit(false)))
+        .collect()?;
+    let joined = by_upper
+        .clone()
+        .lazy()
+        .filter(col(TI).is_null().or(col(lo.as_str()).eq(col(TARGET_LO))))
+        .collect()?;
+    let joined = match joined.height() == by_upper.height() {
+        true => joined,
+        false => {
+            let unmatched = mapped
+                .lazy()
+                .join(
+                    joined.clone().lazy().select([col(MI)]),
+                    [col(MI)],
+                    [col(MI)],
+                    JoinArgs::new(JoinType::Anti),
+                )
+                .with_columns([
+                    lit(NULL).cast(IDX_DTYPE).alias(TI),
+                    lit(NULL).cast(DataType::UInt64).alias(TARGET_LO),
+                ]);
+            concat(
+                [
+                    joined.lazy(),
+                    unmatched.select(
+                        by_upper
+                            .get_column_names()
+                            .into_iter()
+                            .map(|n| col(n.clone()))
+                            .collect::<Vec<_>>(),
+                    ),
+                ],
+                UnionArgs::default(),
+            )?
+            .collect()?
+        }
+    };
+    joined
+        .lazy()
+        .with_column(col(TI).is_not_null().alias(FOUND))
         .collect()
 }
 
@@ -915,26 +957,37 @@ fn missing_keys(missing: &DataFrame) -> PolarsResult<DataFrame> {
         .collect()
 }
 
-/// The compared rows: a legacy row mapped twice is compared only when every one of its
-/// target rows was found.
-fn compared_rows(joined: &DataFrame, missing_keys: &DataFrame) -> LazyFrame {
-    let found = joined.clone().lazy().filter(col(FOUND));
-    match missing_keys.height() {
+/// Which matched rows are compared: a legacy row mapped twice is compared only when every
+/// one of its target rows was found.
+fn compared_mask(matched: &DataFrame, missing_keys: &DataFrame) -> PolarsResult<BooleanChunked> {
+    let found = col(FOUND);
+    let compared = match missing_keys.height() {
         0 => found,
-        _ => found.join(
-            missing_keys.clone().lazy(),
-            [col(LEGACY_KEY)],
-            [col(LEGACY_KEY)],
-            JoinArgs::new(JoinType::Anti),
+        _ => found.and(
+            col(LEGACY_KEY)
+                .is_in(
+                    lit(missing_keys
+                        .column(LEGACY_KEY)?
+                        .as_materialized_series()
+                        .clone())
+                    .implode(false),
+                    false,
+                )
+                .not(),
         ),
-    }
+    };
+    let mask = matched
+        .clone()
+        .lazy()
+        .select([compared.alias("compared")])
+        .collect()?;
+    Ok(mask.column("compared")?.bool()?.clone())
 }
 
 /// Legacy rows (a row repeated in the file or mapped twice counts once): mapped, compared
 /// (every target found), differing (some pair not equal) among those compared.
 fn row_counts(
-    joined: &DataFrame,
-    compared: &LazyFrame,
+    matched: &DataFrame,
     target_missing: u64,
     pairs: usize,
 ) -> PolarsResult<(u64, u64, u64)> {
@@ -946,23 +999,109 @@ fn row_counts(
             "n",
         )
     };
-    let mapped = distinct(joined.clone().lazy())?;
+    let mapped = distinct(matched.clone().lazy())?;
     let same = (0..pairs)
         .map(|i| col(format!("{EQ}{i}")))
         .fold(lit(true), |acc, e| acc.and(e));
-    let differs = distinct(compared.clone().filter(same.not()))?;
+    let differs = distinct(matched.clone().lazy().filter(col(COMPARED).and(same.not())))?;
     Ok((mapped, mapped - target_missing, differs))
 }
 
-/// Each pair's differing rows among those compared, and samples, lowest key first.
-fn column_results(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnResult>> {
-    let mut aggregates = all_aggregates(found, pairs)?.into_iter();
+/// One side's column gathered at the matched rows' row numbers (null where there is none).
+fn gathered(side: &DataFrame, name: &str, rows: &IdxCa, alias: &str) -> PolarsResult<Column> {
+    Ok(side.column(name)?.take(rows)?.with_name(alias.into()))
+}
+
+/// Whether each matched row's pair `i` is equal (`EQ<i>`), and the pair's aggregates over
+/// the compared rows; its two columns gathered and normalised once, then dropped.
+fn pair_verdicts(
+    sides: (&DataFrame, &DataFrame),
+    rows: (&IdxCa, &IdxCa),
+    compared: &BooleanChunked,
+    (i, pair): (usize, &Pair),
+) -> PolarsResult<(Column, Vec<Aggregate>)> {
+    let (legacy_name, target_name) = (format!("{L}{}", pair.legacy), format!("{T}{}", pair.target));
+    let mut frame = DataFrame::new(
+        rows.0.len(),
+        vec![
+            gathered(sides.0, &legacy_name, rows.0, &legacy_name)?,
+            gathered(sides.1, &target_name, rows.1, &target_name)?,
+        ],
+    )?;
+    if changes_text(&pair.normalize) {
+        frame = frame
+            .lazy()
+            .select([
+                normal_text(col(legacy_name.as_str()), &pair.normalize),
+                normal_text(col(target_name.as_str()), &pair.normalize),
+            ])
+            .collect()?;
+    }
+    let eq = frame
+        .clone()
+        .lazy()
+        .select([
+            equal(col(legacy_name.as_str()), col(target_name.as_str()), pair)
+                .alias(format!("{EQ}{i}")),
+        ])
+        .collect()?;
+    let found = frame.filter(compared)?;
+    let aggregates = match pair.kind {
+        Kind::Number => number_aggregates(&found, pair)?,
+        _ => polars_aggregates(&found.lazy(), std::slice::from_ref(pair))?
+            .pop()
+            .unwrap_or_default(),
+    };
+    Ok((eq.column(&format!("{EQ}{i}"))?.clone(), aggregates))
+}
+
+/// Each pair's differing rows among those compared, and samples, lowest key first; the
+/// compared columns gathered for those rows alone.
+fn column_results(
+    matched: &DataFrame,
+    sides: (&DataFrame, &DataFrame),
+    pairs: &[Pair],
+    mut aggregates: Vec<Vec<Aggregate>>,
+) -> PolarsResult<Vec<ColumnResult>> {
     let mut columns = Vec::new();
     for (i, pair) in pairs.iter().enumerate() {
-        // Keys that are numbers first, in numeric order, then as text: 2 before 10.
-        let differing = found
+        let differing = matched
             .clone()
-            .filter(col(format!("{EQ}{i}")).not())
+            .lazy()
+            .filter(col(COMPARED).and(col(format!("{EQ}{i}")).not()))
+            .select([col(LEGACY_KEY), col(LI), col(TI)])
+            .collect()?;
+        let (legacy_rows, target_rows) =
+            (differing.column(LI)?.idx()?, differing.column(TI)?.idx()?);
+        let value = format!("{L}{}", pair.legacy);
+        let mut values = vec![
+            differing.column(LEGACY_KEY)?.clone(),
+            gathered(sides.1, TARGET_KEY, target_rows, TARGET_KEY)?,
+            gathered(sides.0, &value, legacy_rows, &value)?,
+            gathered(
+                sides.1,
+                &format!("{T}{}", pair.target),
+                target_rows,
+                "target",
+            )?,
+        ];
+        let (legacy, expected) = match pair.transform {
+            None => (col(value.as_str()), lit(NULL).cast(DataType::String)),
+            Some(_) => {
+                let source = format!("{S}{}", pair.legacy);
+                values.push(gathered(sides.0, &source, legacy_rows, &source)?);
+                (col(source.as_str()), col(value.as_str()))
+            }
+        };
+        let differing = DataFrame::new(differing.height(), values)?.lazy();
+        // Legacy rows, as the entity's counts are: a row repeated in the file or mapped
+        // twice counts once.
+        let n = differing
+            .clone()
+            .select([col(LEGACY_KEY).n_unique().alias("len")])
+            .collect()?;
+        // Keys that are numbers first, in numeric order, then as text: 2 before 10.
+        let samples = differing
             .sort_by_exprs(
                 [
                     col(LEGACY_KEY).cast(DataType::Float64),
@@ -970,25 +1109,13 @@ fn column_results(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnR
                     col(TARGET_KEY),
                 ],
                 SortMultipleOptions::default().with_nulls_last(true),
-            );
-        // Legacy rows, as the entity's counts are: a row repeated in the file or mapped
-        // twice counts once.
-        let n = differing
-            .clone()
-            .select([col(LEGACY_KEY).n_unique().alias("len")])
-            .collect()?;
-        let value = col(format!("{L}{}", pair.legacy));
-        let (legacy, expected) = match pair.transform {
-            None => (value, lit(NULL).cast(DataType::String)),
-            Some(_) => (col(format!("{S}{}", pair.legacy)), value),
-        };
-        let samples = differing
+            )
             .select([
                 col(LEGACY_KEY),
                 col(TARGET_KEY),
                 legacy.alias("legacy"),
                 expected.alias("expected"),
-                col(format!("{T}{}", pair.target)).alias("target"),
+                col("target"),
             ])
             .limit(SAMPLES as IdxSize)
             .collect()?;
@@ -998,7 +1125,7 @@ fn column_results(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<ColumnR
             transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
             differing: count_of(&n, "len")?,
             samples: value_samples(&samples)?,
-            aggregates: aggregates.next().unwrap_or_default(),
+            aggregates: std::mem::take(&mut aggregates[i]),
         });
     }
     Ok(columns)
@@ -1015,29 +1142,6 @@ enum Kind {
     Instant(Zones),
 }
 
-/// Each pair's aggregates on each side over the compared rows (`found`), after the
-/// transform and the normalisations: values and nulls, distinct values, lowest and highest
-/// (each as numbers, instants or text, as the pair compares them), and the sum of numbers
-/// or of text lengths. Over the compared rows, so a legacy row left out on purpose is no
-/// difference. The text and instant pairs in one pass; the number pairs each in exact
-/// decimals, on every core.
-fn all_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<Aggregate>>> {
-    use rayon::prelude::*;
-    let others = polars_aggregates(found, pairs)?;
-    let numbers = pairs
-        .par_iter()
-        .map(|pair| match pair.kind {
-            Kind::Number => number_aggregates(found, pair).map(Some),
-            _ => Ok(None),
-        })
-        .collect::<PolarsResult<Vec<_>>>()?;
-    Ok(numbers
-        .into_iter()
-        .zip(others)
-        .map(|(number, other)| number.unwrap_or(other))
-        .collect())
-}
-
 /// One side's values of a number pair: how many, how many missing, and the exact numbers.
 struct Numbers {
     values: u64,
@@ -1045,57 +1149,74 @@ struct Numbers {
     numbers: Vec<(i128, u32)>,
 }
 
+/// Rows read, summed or sorted as one piece on one core: a fixed size, so that the
+/// pieces, and any sum that overflows within one, are the same on every machine.
+const PIECE: usize = 1 << 16;
+
 impl Numbers {
-    /// The normalised texts of one side, each number at `scale` when there is one.
+    /// The normalised texts of one side, each number at `scale` when there is one, read
+    /// on every core.
     fn of(column: &Column, scale: Option<u32>) -> PolarsResult<Numbers> {
+        use rayon::prelude::*;
+        let texts = column.str()?;
+        let numbers = (0..texts.len().div_ceil(PIECE))
+            .into_par_iter()
+            .map(|piece| {
+                texts
+                    .slice((piece * PIECE) as i64, PIECE)
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| exact_at(v, scale))
+                    .collect::<Vec<_>>()
+            })
+            .collect::<Vec<_>>()
+            .concat();
         Ok(Numbers {
             values: (column.len() - column.null_count()) as u64,
             nulls: column.null_count() as u64,
-            numbers: column
-                .str()?
-                .iter()
-                .flatten()
-                .filter_map(|v| exact_at(v, scale))
-                .collect(),
+            numbers,
         })
     }
 
     /// Distinct, lowest, highest and sum at `scale`, exactly (none past 38 digits).
     fn figures(&self, scale: u32) -> [Option<i128>; 4] {
+        use rayon::prelude::*;
         let at: Option<Vec<i128>> = self
             .numbers
-            .iter()
+            .par_iter()
             .map(|(m, s)| canonical::rescale(*m, *s, scale))
             .collect();
-        let Some(at) = at else {
+        let Some(mut at) = at else {
             return [None; 4];
         };
-        let distinct = at.iter().collect::<std::collections::HashSet<_>>().len() as i128;
-        let sum = at.iter().try_fold(0i128, |a, v| a.checked_add(*v));
+        // Each piece's sum, then the pieces' in order: none where one overflows.
+        let sum = at
+            .par_chunks(PIECE)
+            .map(|piece| piece.iter().try_fold(0i128, |a, v| a.checked_add(*v)))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .try_fold(0i128, |a, piece| a.checked_add(piece?));
+        at.par_sort_unstable();
+        let distinct = at.windows(2).filter(|w| w[0] != w[1]).count() + usize::from(!at.is_empty());
         [
-            Some(distinct),
-            at.iter().min().copied(),
-            at.iter().max().copied(),
+            Some(distinct as i128),
+            at.first().copied(),
+            at.last().copied(),
             sum,
         ]
     }
 }
 
-/// A number pair's aggregates, in exact decimals at the pair's scale (or at the most
-/// decimals either side has): a double would show `12345678901234567168` for a value
-/// neither side holds.
-fn number_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
+/// A number pair's aggregates over its normalised texts, in exact decimals at the pair's
+/// scale (or at the most decimals either side has): a double would show
+/// `12345678901234567168` for a value neither side holds.
+fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
     let n = &pair.normalize;
-    let mut columns = Vec::new();
-    for (side, value) in [
-        (L, col(format!("{L}{}", pair.legacy))),
-        (T, col(format!("{T}{}", pair.target))),
-    ] {
-        columns.push(normal_text(value, n).alias(side));
-    }
-    let frame = found.clone().select(columns).collect()?;
-    let legacy = Numbers::of(frame.column(L)?, n.scale)?;
-    let target = Numbers::of(frame.column(T)?, n.scale)?;
+    let (legacy, target) = rayon::join(
+        || Numbers::of(found.column(&format!("{L}{}", pair.legacy))?, n.scale),
+        || Numbers::of(found.column(&format!("{T}{}", pair.target))?, n.scale),
+    );
+    let (legacy, target) = (legacy?, target?);
     let scale = n.scale.unwrap_or_else(|| {
         legacy
             .numbers
@@ -1105,7 +1226,7 @@ fn number_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
             .max()
             .unwrap_or(0)
     });
-    let (l, t) = (legacy.figures(scale), target.figures(scale));
+    let (l, t) = rayon::join(|| legacy.figures(scale), || target.figures(scale));
     let tolerance = n
         .tolerance
         .and_then(|tol| canonical::exact_decimal(&tol.to_string()));
@@ -1148,9 +1269,11 @@ fn number_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
         .collect())
 }
 
-/// The text and instant pairs' aggregates, by polars in one pass (none for a number
-/// pair): lowest and highest as text, or as instants (a repeated local time as its earlier
-/// instant), the sum of text lengths.
+/// Each side's aggregates of the text and instant pairs over the compared rows (`found`),
+/// after the transform and the normalisations, by polars in one pass (none for a number
+/// pair): values and nulls, distinct values, lowest and highest as text, or as instants (a
+/// repeated local time as its earlier instant), the sum of text lengths. Over the compared
+/// rows, so a legacy row left out on purpose is no difference.
 fn polars_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<Aggregate>>> {
     let names = |zones: Option<&Zones>| -> Vec<&'static str> {
         ["values", "nulls", "distinct", "min", "max"]
@@ -1175,7 +1298,6 @@ fn polars_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<
             (T, col(format!("{T}{}", pair.target)), target_zone),
         ] {
             let (text, ordered) = (format!("{side}{i}"), format!("{side}{i}:ordered"));
-            let value = normal_text(value, &pair.normalize);
             if zones.is_some() {
                 values.push(instant_of(value.clone(), zone).alias(ordered.as_str()));
             }
@@ -1255,15 +1377,20 @@ fn compare(
     // Each column once: a key may also be compared, two pairs may share a column.
     let (legacy_wanted, target_wanted) =
         declared_columns(declaration).map_err(|e| PolarsError::ComputeError(e.into()))?;
-    let legacy = side_rows(legacy_files, &legacy_wanted)?;
-    let target = side_rows(target_files, &target_wanted)?;
-    let joined = joined(
-        legacy_side(&legacy, &declaration.legacy_key, pairs)?,
-        own_mappings(inputs, entity),
-        target_side(&target, &declaration.target_key, pairs),
+    let legacy = legacy_side(
+        &side_rows(legacy_files, &legacy_wanted)?,
+        &declaration.legacy_key,
         pairs,
-    )?;
-    let missing = joined
+    )?
+    .collect()?;
+    let target = target_side(
+        &side_rows(target_files, &target_wanted)?,
+        &declaration.target_key,
+        pairs,
+    )
+    .collect()?;
+    let mut matched = matched(&legacy, own_mappings(inputs, entity), &target)?;
+    let missing = matched
         .clone()
         .lazy()
         .filter(col(FOUND).not())
@@ -1271,9 +1398,19 @@ fn compare(
         .collect()?;
     let missing_keys = missing_keys(&missing)?;
     let target_missing = missing_keys.height() as u64;
-    let compared = compared_rows(&joined, &missing_keys);
-    let (mapped, compared_count, differs) =
-        row_counts(&joined, &compared, target_missing, pairs.len())?;
+    let compared = compared_mask(&matched, &missing_keys)?;
+    let rows = (matched.column(LI)?.idx()?, matched.column(TI)?.idx()?);
+    // One pair at a time (each parallel within): each pair's columns are held only while
+    // its verdicts and aggregates are made.
+    let verdicts = pairs
+        .iter()
+        .enumerate()
+        .map(|pair| pair_verdicts((&legacy, &target), rows, &compared, pair))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let (equal, aggregates): (Vec<Column>, Vec<Vec<Aggregate>>) = verdicts.into_iter().unzip();
+    let compared = compared.with_name(COMPARED.into()).into_column();
+    matched.hstack_mut(&equal)?.with_column(compared)?;
+    let (mapped, compared_count, differs) = row_counts(&matched, target_missing, pairs.len())?;
     Ok(ContentTable {
         entity: entity.name.clone(),
         entity_id: entity.id,
@@ -1283,15 +1420,15 @@ fn compare(
             .first()
             .map(|f| f.relative.display().to_string())
             .unwrap_or_default(),
-        legacy_rows: height(&legacy, &declaration.legacy_key)?,
-        target_rows: height(&target, &declaration.target_key)?,
+        legacy_rows: legacy.height() as u64,
+        target_rows: target.height() as u64,
         mapped,
         compared: compared_count,
         intact: compared_count - differs,
         differs,
         target_missing,
         missing_samples: missing_samples(&missing)?,
-        columns: column_results(&compared, pairs)?,
+        columns: column_results(&matched, (&legacy, &target), pairs, aggregates)?,
     })
 }
 
