@@ -1176,6 +1176,47 @@ pub fn upper_name(name: &str) -> String {
     format!("__{name}_upper")
 }
 
+/// Rows handed to one core at a time by [`in_pieces`]: a fixed size, so that the pieces
+/// are the same on every machine.
+pub const PIECE: usize = 1 << 16;
+
+/// `work` on each piece of `PIECE` rows of `text` (with the row it starts at), on every
+/// core, the results in order.
+pub fn in_pieces<T: Send>(
+    text: &StringChunked,
+    work: impl Fn(usize, &StringChunked) -> T + Send + Sync,
+) -> Vec<T> {
+    use rayon::prelude::*;
+    (0..text.len().div_ceil(PIECE))
+        .into_par_iter()
+        .map(|piece| {
+            let start = piece * PIECE;
+            work(start, &text.slice(start as i64, PIECE))
+        })
+        .collect()
+}
+
+/// One value's UUID halves (of the value trimmed, when it is a hyphenated UUID in any
+/// case), whether it is written in upper case, and whether it is plain (lower or upper
+/// case, no spaces): see [`uuid_halves`].
+fn uuid_parts(value: Option<&str>) -> (Option<(u64, u64)>, bool, bool) {
+    let Some(value) = value else {
+        return (None, false, true);
+    };
+    // Only a 36-character text is a hyphenated UUID; one case throughout is its lower or
+    // upper form.
+    let whole = value.len() == 36;
+    let lower = whole && !value.bytes().any(|b| b.is_ascii_uppercase());
+    let is_upper = whole && !lower && !value.bytes().any(|b| b.is_ascii_lowercase());
+    let trimmed = value.trim();
+    let halves = (trimmed.len() == 36)
+        .then(|| uuid::Uuid::try_parse(trimmed).ok())
+        .flatten()
+        .map(|u| u.as_u64_pair());
+    let parsed = halves.is_some();
+    (halves, is_upper && parsed, (lower || is_upper) && parsed)
+}
+
 /// A UUID text column's parts, a struct per row: `hi` and `lo`, the halves (null unless the
 /// value, trimmed, is a hyphenated UUID in any case); `upper`, true where the value is
 /// written hyphenated in upper case (as SQL Server and many exports write UUIDs); and
@@ -1185,29 +1226,16 @@ pub fn uuid_halves(text: Expr) -> Expr {
     text.map(
         |column: Column| {
             let text = column.str()?;
+            // Parsed on every core, in pieces of a fixed size; the columns built in order.
+            let parsed = in_pieces(text, |_, piece| {
+                piece.iter().map(uuid_parts).collect::<Vec<_>>()
+            })
+            .concat();
             let mut hi = PrimitiveChunkedBuilder::<UInt64Type>::new("hi".into(), text.len());
             let mut lo = PrimitiveChunkedBuilder::<UInt64Type>::new("lo".into(), text.len());
             let mut upper = BooleanChunkedBuilder::new("upper".into(), text.len());
             let mut kept = StringChunkedBuilder::new("text".into(), text.len());
-            for value in text.iter() {
-                let (halves, is_upper, is_plain) = match value {
-                    None => (None, false, true),
-                    Some(value) => {
-                        // Only a 36-character text is a hyphenated UUID; one case throughout
-                        // is its lower or upper form.
-                        let whole = value.len() == 36;
-                        let lower = whole && !value.bytes().any(|b| b.is_ascii_uppercase());
-                        let is_upper =
-                            whole && !lower && !value.bytes().any(|b| b.is_ascii_lowercase());
-                        let trimmed = value.trim();
-                        let halves = (trimmed.len() == 36)
-                            .then(|| uuid::Uuid::try_parse(trimmed).ok())
-                            .flatten()
-                            .map(|u| u.as_u64_pair());
-                        let parsed = halves.is_some();
-                        (halves, is_upper && parsed, (lower || is_upper) && parsed)
-                    }
-                };
+            for (value, (halves, is_upper, is_plain)) in text.iter().zip(parsed) {
                 hi.append_option(halves.map(|h| h.0));
                 lo.append_option(halves.map(|h| h.1));
                 upper.append_value(is_upper);

@@ -19,7 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::canonical;
-use crate::load::tables::{half_names, trimmed_key, uuid_halves};
+use crate::load::tables::{half_names, in_pieces, trimmed_key, uuid_halves, PIECE};
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
@@ -488,12 +488,20 @@ fn pairwise(
         move |column: Column| {
             let pair = column.struct_()?;
             let (l, t) = (pair.field_by_name("l")?, pair.field_by_name("t")?);
-            let out: BooleanChunked = l
-                .str()?
-                .iter()
-                .zip(t.str()?.iter())
-                .map(|(a, b)| Some(verdict(a, b)))
-                .collect();
+            let (l, t) = (l.str()?, t.str()?);
+            // On every core, in pieces of a fixed size, in order.
+            let pieces = in_pieces(l, |start, piece| {
+                let t = t.slice(start as i64, piece.len());
+                piece
+                    .iter()
+                    .zip(t.iter())
+                    .map(|(a, b)| Some(verdict(a, b)))
+                    .collect::<BooleanChunked>()
+            });
+            let mut out = BooleanChunked::full_null("".into(), 0);
+            for piece in &pieces {
+                out.append(piece)?;
+            }
             Ok(out.with_name(column.name().clone()).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
@@ -505,11 +513,13 @@ fn pairwise(
 fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>) -> Expr {
     text.map(
         move |column: Column| {
-            let out: Int64Chunked = column
-                .str()?
-                .iter()
-                .map(|v| Some(canonical::instants(v?, zone.as_ref())?.0))
-                .collect();
+            let pieces = in_pieces(column.str()?, |_, piece| {
+                piece
+                    .iter()
+                    .map(|v| Some(canonical::instants(v?, zone.as_ref())?.0))
+                    .collect::<Vec<_>>()
+            });
+            let out: Int64Chunked = pieces.into_iter().flatten().collect();
             Ok(out.with_name(column.name().clone()).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Int64)),
@@ -1149,28 +1159,18 @@ struct Numbers {
     numbers: Vec<(i128, u32)>,
 }
 
-/// Rows read, summed or sorted as one piece on one core: a fixed size, so that the
-/// pieces, and any sum that overflows within one, are the same on every machine.
-const PIECE: usize = 1 << 16;
-
 impl Numbers {
     /// The normalised texts of one side, each number at `scale` when there is one, read
     /// on every core.
     fn of(column: &Column, scale: Option<u32>) -> PolarsResult<Numbers> {
-        use rayon::prelude::*;
-        let texts = column.str()?;
-        let numbers = (0..texts.len().div_ceil(PIECE))
-            .into_par_iter()
-            .map(|piece| {
-                texts
-                    .slice((piece * PIECE) as i64, PIECE)
-                    .iter()
-                    .flatten()
-                    .filter_map(|v| exact_at(v, scale))
-                    .collect::<Vec<_>>()
-            })
-            .collect::<Vec<_>>()
-            .concat();
+        let numbers = in_pieces(column.str()?, |_, piece| {
+            piece
+                .iter()
+                .flatten()
+                .filter_map(|v| exact_at(v, scale))
+                .collect::<Vec<_>>()
+        })
+        .concat();
         Ok(Numbers {
             values: (column.len() - column.null_count()) as u64,
             nulls: column.null_count() as u64,
