@@ -11,8 +11,10 @@
 //! A legacy row is *intact* when it has a mapping of the entity's type, its every target
 //! row exists and every declared column matches; it *differs* when a column does not; its
 //! target is *missing* when the mapping's `modern_id` names no target row. Legacy rows
-//! without a mapping are missing data's, not counted here. The join holds every compared
-//! value of both sides in memory (see docs/performance.md for what that costs at 10M).
+//! without a mapping are missing data's, not counted here. The join is made on the keys
+//! alone; each pair's two columns are then gathered by row number, compared and
+//! aggregated, one pair at a time. Both sides' compared columns are held in memory (see
+//! docs/performance.md for what that costs at 10M).
 
 use polars::prelude::*;
 use schemars::JsonSchema;
