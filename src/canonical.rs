@@ -362,7 +362,7 @@ fn date(text: &str) -> Option<String> {
 }
 
 /// `2026-03-01 08:00:00`, a fraction only where there is one, without trailing zeros.
-fn timestamp_text(t: &NaiveDateTime) -> String {
+pub fn timestamp_text(t: &NaiveDateTime) -> String {
     let text = t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let text = text.trim_end_matches('0');
     text.strip_suffix('.').unwrap_or(text).to_string()

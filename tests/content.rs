@@ -553,3 +553,100 @@ fn typed_parquet_values_read_as_the_canonical_text_of_their_type() {
         "{differing:?} {table:?}"
     );
 }
+
+#[test]
+fn null_equals_empty_on_a_column_compares_its_rows() {
+    // Office 1's NULL equals the target's "": both rows intact, the column compared.
+    let data = compared(
+        "    columns:\n      a: {target: a, null_equals_empty: true}\n      b: {target: b, null_equals_empty: true, trim: true}\n",
+        "id,a,b\n1,,x\n2,y, z\n",
+        "id,a,b\n1,\"\",x\n2,y,z\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.compared, table.intact), (2, 2));
+    // As compared: one value and one missing on each side.
+    assert_eq!(
+        aggregate(&table, "a", "values"),
+        ("1".into(), "1".into(), true)
+    );
+}
+
+#[test]
+fn sums_hold_across_pieces_of_rows_in_any_order() {
+    // 65,539 rows: A on the first, -A, -A, +A on the last three (past the first 65,536
+    // rows read as one piece), 0 elsewhere; added in pieces, -2A once overflowed.
+    let a = "90000000000000000000000000000000000000";
+    let mut rows = String::from("id,v\n");
+    for id in 1..=65_539u64 {
+        let v = match id {
+            1 | 65_539 => a.to_string(),
+            65_537 | 65_538 => format!("-{a}"),
+            _ => "0".into(),
+        };
+        rows.push_str(&format!("{id},{v}\n"));
+    }
+    let data = compared(
+        "    columns:\n      v: {target: v, tolerance: 0}\n",
+        &rows,
+        &rows,
+    );
+    // The base maps offices 1 to 10; the others mapped here, as `compared` names them.
+    let mut mappings = String::from("entity_type,legacy_id,modern_id\n");
+    for id in 11..=65_539u64 {
+        mappings.push_str(&format!("OFFICE,{id},7a0c8f3e-2b4d-4e6f-8a1b-{id:012}\n"));
+    }
+    std::fs::write(data.path().join("mappings/more.csv"), mappings).unwrap();
+    let table = only_table(&data);
+    assert_eq!((table.compared, table.intact), (65_539, 65_539));
+    assert_eq!(
+        aggregate(&table, "v", "sum"),
+        ("0".into(), "0".into(), true)
+    );
+    assert_eq!(
+        aggregate(&table, "v", "distinct"),
+        ("3".into(), "3".into(), true)
+    );
+}
+
+#[test]
+fn a_number_past_38_digits_leaves_its_aggregates_uncomputed_never_equal() {
+    // At scale 2 a 38-digit value has 40 digits: no exact figure, rather than one that
+    // leaves it out.
+    let big = "12345678901234567890123456789012345678";
+    let data = compared(
+        "    columns:\n      v: {target: v, scale: 2}\n",
+        &format!("id,v\n1,{big}\n2,1000\n"),
+        &format!("id,v\n1,{big}\n2,1000\n"),
+    );
+    let table = only_table(&data);
+    assert_eq!(
+        aggregate(&table, "v", "values"),
+        ("2".into(), "2".into(), true)
+    );
+    for name in ["distinct", "min", "max", "sum"] {
+        assert_eq!(
+            aggregate(&table, "v", name),
+            (String::new(), String::new(), false),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn instant_aggregates_are_written_in_canonical_text() {
+    let data = compared(
+        "    columns:\n      t: {target: t, time_zone: UTC}\n",
+        "id,t\n1,2026-03-01 08:00:00.5\n2,2026-03-01 09:00:00\n",
+        "id,t\n1,2026-03-01T08:00:00.500Z\n2,2026-03-01T09:00:00Z\n",
+    );
+    let table = only_table(&data);
+    assert_eq!(table.intact, 2);
+    assert_eq!(
+        aggregate(&table, "t", "min"),
+        (
+            "2026-03-01 08:00:00.5Z".into(),
+            "2026-03-01 08:00:00.5Z".into(),
+            true
+        )
+    );
+}

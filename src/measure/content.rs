@@ -576,9 +576,28 @@ const COMPARED: &str = "\0compared";
 /// A matched row's row number in the legacy rows and in the target rows.
 const LI: &str = "\0legacy_row";
 const TI: &str = "\0target_row";
-/// A matched mapping row's number, and the lower half of its target's key.
+/// A matched mapping row's number, the halves of its target's key, and the one key made
+/// of both that the join is made on.
 const MI: &str = "\0mapping_row";
+const TARGET_HI: &str = "\0target_hi";
 const TARGET_LO: &str = "\0target_lo";
+const JOIN_KEY: &str = "\0join_key";
+
+/// `frame` with `JOIN_KEY`: its UUID halves `hi` and `lo` mixed into one 64-bit key, the
+/// lower half multiplied and rotated (a bijection) and added bit by bit to the upper.
+/// Different UUIDs may share a key (then both halves tell them apart), but two that share
+/// either half never do.
+fn with_join_key(mut frame: DataFrame, hi: &str, lo: &str) -> PolarsResult<DataFrame> {
+    let key: UInt64Chunked = frame
+        .column(hi)?
+        .u64()?
+        .iter()
+        .zip(frame.column(lo)?.u64()?.iter())
+        .map(|(h, l)| Some(h? ^ l?.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)))
+        .collect();
+    frame.with_column(key.with_name(JOIN_KEY.into()).into_column())?;
+    Ok(frame)
+}
 /// Prefixes of a compared column's legacy and target values, and of its equality.
 const L: &str = "\0l:";
 const T: &str = "\0t:";
@@ -899,32 +918,41 @@ fn matched(legacy: &DataFrame, mappings: LazyFrame, target: &DataFrame) -> Polar
         )
         .with_row_index(MI, None)
         .collect()?;
-    // Joined on the upper half alone (one 64-bit key joins several times faster than
-    // two), then the lower half checked: a mapping row whose upper half only matched
-    // has no target row.
-    let targets = target
-        .select([hi.as_str(), lo.as_str()])?
+    // Joined on one 64-bit key made of both halves (a join on one key is several times
+    // faster than on two), then both halves checked: a mapping row whose key only matched
+    // has no target row. For one upper half, different lower halves make different keys,
+    // so ids that differ only in a counter in their last digits never meet.
+    let mapped = with_join_key(mapped, &hi, &lo)?;
+    let targets = with_join_key(target.select([hi.as_str(), lo.as_str()])?, &hi, &lo)?
         .lazy()
         .with_row_index(TI, None)
-        .rename([lo.as_str()], [TARGET_LO], true);
-    let by_upper = mapped
+        .rename([hi.as_str(), lo.as_str()], [TARGET_HI, TARGET_LO], true);
+    let by_key = mapped
         .clone()
         .lazy()
         .join(
             targets,
-            [col(hi.as_str())],
-            [col(hi.as_str())],
+            [col(JOIN_KEY)],
+            [col(JOIN_KEY)],
             JoinArgs::new(JoinType::Left),
         )
         .collect()?;
-    let joined = by_upper
+    let same = col(hi.as_str())
+        .eq(col(TARGET_HI))
+        .and(col(lo.as_str()).eq(col(TARGET_LO)));
+    let joined = by_key
         .clone()
         .lazy()
-        .filter(col(TI).is_null().or(col(lo.as_str()).eq(col(TARGET_LO))))
+        .filter(col(TI).is_null().or(same))
         .collect()?;
-    let joined = match joined.height() == by_upper.height() {
+    let joined = match joined.height() == by_key.height() {
         true => joined,
         false => {
+            let columns = by_key
+                .get_column_names()
+                .into_iter()
+                .map(|n| col(n.clone()))
+                .collect::<Vec<_>>();
             let unmatched = mapped
                 .lazy()
                 .join(
@@ -935,22 +963,11 @@ fn matched(legacy: &DataFrame, mappings: LazyFrame, target: &DataFrame) -> Polar
                 )
                 .with_columns([
                     lit(NULL).cast(IDX_DTYPE).alias(TI),
+                    lit(NULL).cast(DataType::UInt64).alias(TARGET_HI),
                     lit(NULL).cast(DataType::UInt64).alias(TARGET_LO),
-                ]);
-            concat(
-                [
-                    joined.lazy(),
-                    unmatched.select(
-                        by_upper
-                            .get_column_names()
-                            .into_iter()
-                            .map(|n| col(n.clone()))
-                            .collect::<Vec<_>>(),
-                    ),
-                ],
-                UnionArgs::default(),
-            )?
-            .collect()?
+                ])
+                .select(columns);
+            concat([joined.lazy(), unmatched], UnionArgs::default())?.collect()?
         }
     };
     joined
@@ -1044,8 +1061,8 @@ fn pair_verdicts(
         frame = frame
             .lazy()
             .select([
-                normal_text(col(legacy_name.as_str()), &pair.normalize),
-                normal_text(col(target_name.as_str()), &pair.normalize),
+                normal_text(col(legacy_name.as_str()), &pair.normalize).alias(legacy_name.as_str()),
+                normal_text(col(target_name.as_str()), &pair.normalize).alias(target_name.as_str()),
             ])
             .collect()?;
     }
@@ -1159,30 +1176,82 @@ struct Numbers {
     values: u64,
     nulls: u64,
     numbers: Vec<(i128, u32)>,
+    /// Values that are no number of at most 38 digits (at `scale`): with any, the side's
+    /// distinct, lowest, highest and sum are not computed, never computed without them.
+    unreadable: u64,
+}
+
+/// A number aggregate: `None` where it cannot be computed exactly (a value that is no
+/// number, or past 38 digits), `Some(None)` where there is nothing to aggregate.
+type Figure = Option<Option<i128>>;
+
+/// An exact sum of `i128`s in any order: the wrapped sum and how many times it wrapped
+/// (+1 up, -1 down), so the total is `sum + wraps × 2^128`.
+#[derive(Clone, Copy, Default)]
+struct ExactSum {
+    sum: i128,
+    wraps: i128,
+}
+
+impl ExactSum {
+    fn add(self, value: i128) -> ExactSum {
+        let (sum, wrapped) = self.sum.overflowing_add(value);
+        let wraps = match (wrapped, value > 0) {
+            (false, _) => self.wraps,
+            (true, true) => self.wraps + 1,
+            (true, false) => self.wraps - 1,
+        };
+        ExactSum { sum, wraps }
+    }
+
+    fn merge(self, other: ExactSum) -> ExactSum {
+        let added = self.add(other.sum);
+        ExactSum {
+            wraps: added.wraps + other.wraps,
+            ..added
+        }
+    }
+
+    /// The total, where it fits in 38 digits' `i128`.
+    fn total(self) -> Option<i128> {
+        (self.wraps == 0).then_some(self.sum)
+    }
 }
 
 impl Numbers {
     /// The normalised texts of one side, each number at `scale` when there is one, read
     /// on every core.
     fn of(column: &Column, scale: Option<u32>) -> PolarsResult<Numbers> {
-        let numbers = in_pieces(column.str()?, |_, piece| {
-            piece
+        let pieces = in_pieces(column.str()?, |_, piece| {
+            let mut unreadable = 0u64;
+            let numbers = piece
                 .iter()
                 .flatten()
-                .filter_map(|v| exact_at(v, scale))
-                .collect::<Vec<_>>()
-        })
-        .concat();
+                .filter_map(|v| {
+                    let number = exact_at(v, scale);
+                    unreadable += u64::from(number.is_none());
+                    number
+                })
+                .collect::<Vec<_>>();
+            (numbers, unreadable)
+        });
+        let unreadable = pieces.iter().map(|(_, n)| n).sum();
         Ok(Numbers {
             values: (column.len() - column.null_count()) as u64,
             nulls: column.null_count() as u64,
-            numbers,
+            numbers: pieces.into_iter().flat_map(|(n, _)| n).collect(),
+            unreadable,
         })
     }
 
-    /// Distinct, lowest, highest and sum at `scale`, exactly (none past 38 digits).
-    fn figures(&self, scale: u32) -> [Option<i128>; 4] {
+    /// Distinct, lowest, highest and sum at `scale`, exactly: not computed where a value
+    /// is no number or past 38 digits, the sum where it is past them. The same in any
+    /// order of the rows.
+    fn figures(&self, scale: u32) -> [Figure; 4] {
         use rayon::prelude::*;
+        if self.unreadable > 0 {
+            return [None; 4];
+        }
         let at: Option<Vec<i128>> = self
             .numbers
             .par_iter()
@@ -1191,27 +1260,26 @@ impl Numbers {
         let Some(mut at) = at else {
             return [None; 4];
         };
-        // Each piece's sum, then the pieces' in order: none where one overflows.
         let sum = at
             .par_chunks(PIECE)
-            .map(|piece| piece.iter().try_fold(0i128, |a, v| a.checked_add(*v)))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .try_fold(0i128, |a, piece| a.checked_add(piece?));
+            .map(|piece| piece.iter().fold(ExactSum::default(), |s, v| s.add(*v)))
+            .reduce(ExactSum::default, ExactSum::merge)
+            .total();
         at.par_sort_unstable();
         let distinct = at.windows(2).filter(|w| w[0] != w[1]).count() + usize::from(!at.is_empty());
         [
-            Some(distinct as i128),
-            at.first().copied(),
-            at.last().copied(),
-            sum,
+            Some(Some(distinct as i128)),
+            Some(at.first().copied()),
+            Some(at.last().copied()),
+            sum.map(Some),
         ]
     }
 }
 
 /// A number pair's aggregates over its normalised texts, in exact decimals at the pair's
 /// scale (or at the most decimals either side has): a double would show
-/// `12345678901234567168` for a value neither side holds.
+/// `12345678901234567168` for a value neither side holds. An aggregate that cannot be
+/// computed exactly on either side is shown empty and is never equal.
 fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
     let n = &pair.normalize;
     let (legacy, target) = rayon::join(
@@ -1232,15 +1300,15 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
     let tolerance = n
         .tolerance
         .and_then(|tol| canonical::exact_decimal(&tol.to_string()));
-    let shown = |v: Option<i128>| v.map(|v| canonical::decimal_text(v, scale));
-    let count = |v: u64| Some(v.to_string());
+    let shown = |v: Figure| v.flatten().map(|v| canonical::decimal_text(v, scale));
+    let count = |v: u64| Some(Some(v.to_string()));
     let mut out = vec![
         ("values", count(legacy.values), count(target.values), None),
         ("nulls", count(legacy.nulls), count(target.nulls), None),
         (
             "distinct",
-            l[0].map(|v| v.to_string()),
-            t[0].map(|v| v.to_string()),
+            l[0].map(|v| v.map(|v| v.to_string())),
+            t[0].map(|v| v.map(|v| v.to_string())),
             None,
         ),
     ];
@@ -1255,18 +1323,20 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
             Some((m.checked_mul(times)?, s))
         });
         let within = match (l[i], t[i], allowed) {
-            (Some(a), Some(b), Some(tol)) => within_exact((a, scale), (b, scale), tol),
+            (Some(Some(a)), Some(Some(b)), Some(tol)) => within_exact((a, scale), (b, scale), tol),
             _ => None,
         };
-        out.push((name, shown(l[i]), shown(t[i]), within));
+        let text = |v: Figure| v.map(|_| shown(v));
+        out.push((name, text(l[i]), text(t[i]), within));
     }
     Ok(out
         .into_iter()
         .map(|(name, legacy, target, within)| Aggregate {
             name: name.to_string(),
-            equal: within.unwrap_or(legacy == target),
-            legacy,
-            target,
+            // Not computed on a side: never equal.
+            equal: legacy.is_some() && target.is_some() && within.unwrap_or(legacy == target),
+            legacy: legacy.flatten(),
+            target: target.flatten(),
         })
         .collect())
 }
@@ -1337,7 +1407,7 @@ fn polars_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<
             AnyValue::Null => None,
             AnyValue::Int64(micros) if instant && matches!(name, "min" | "max") => {
                 chrono::DateTime::from_timestamp_micros(micros)
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S%.fZ").to_string())
+                    .map(|t| format!("{}Z", canonical::timestamp_text(&t.naive_utc())))
             }
             text if text.get_str().is_some() => text.get_str().map(str::to_string),
             other => Some(other.to_string()),
@@ -1488,6 +1558,43 @@ fn missing_samples(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// UUIDs that share their upper half (a counter in the last digits) get a key each,
+    /// and so do UUIDs that share their lower half: the join meets each target row once.
+    #[test]
+    fn the_join_key_tells_apart_uuids_sharing_a_half() {
+        let n = 100_000u64;
+        let count = |hi: Vec<u64>, lo: Vec<u64>| {
+            let frame = df!("hi" => hi, "lo" => lo).unwrap();
+            let frame = with_join_key(frame, "hi", "lo").unwrap();
+            frame.column(JOIN_KEY).unwrap().n_unique().unwrap() as u64
+        };
+        let upper = 0x7a0c_8f3e_2b4d_4e6f;
+        assert_eq!(count(vec![upper; n as usize], (0..n).collect()), n);
+        assert_eq!(count((0..n).collect(), vec![upper; n as usize]), n);
+    }
+
+    /// An exact sum is the same whatever the order of its terms and the pieces it is
+    /// added in, and says when it does not fit.
+    #[test]
+    fn exact_sums_do_not_depend_on_the_order() {
+        let a = 9 * 10i128.pow(37);
+        let total = |values: &[i128]| {
+            values
+                .iter()
+                .fold(ExactSum::default(), |s, v| s.add(*v))
+                .total()
+        };
+        assert_eq!(total(&[a, -a, -a, a]), Some(0));
+        assert_eq!(total(&[-a, -a, a, a]), Some(0));
+        assert_eq!(total(&[a, a, -a]), Some(a));
+        assert_eq!(total(&[a, a]), None);
+        let merged = ExactSum::default()
+            .add(-a)
+            .add(-a)
+            .merge(ExactSum::default().add(a).add(a).add(5));
+        assert_eq!(merged.total(), Some(5));
+    }
 
     /// The transform `sql` on one row of text columns `a` and `b`, as text.
     fn evaluate(sql: &str, a: &str, b: &str) -> Option<String> {
