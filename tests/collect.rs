@@ -1542,7 +1542,9 @@ fn content_rows_through_collect_give_the_findings_of_the_files() {
     let legacy_sql = |decimal: &str, timestamp: &str| {
         format!(
             "CREATE TABLE dispatch_office (id INTEGER PRIMARY KEY, {CONTENT_COLUMNS}, \
-             opened_at {timestamp}, budget {decimal}, code CHAR(6));\n{}",
+             opened_at {timestamp}, budget {decimal}, code CHAR(6));\n\
+             CREATE TABLE dispatch_archive (id INTEGER PRIMARY KEY);\n\
+             INSERT INTO dispatch_archive VALUES (1), (2), (3), (4), (5), (6), (7), (8), (9), (10);\n{}",
             inserts("dispatch_office", &legacy_rows, |i, v| match i {
                 0 => v.to_string(),
                 _ => quoted(v),
@@ -1652,13 +1654,14 @@ fn content_rows_through_collect_give_the_findings_of_the_files() {
     };
     // With `--pushdown` the databases would count the mapping rows of a pushed-down table
     // and export only the doubtful ones: the table whose values are compared is collected
-    // in full, its mappings too, and its content is the same.
+    // in full, its mappings too, and so is another table of its entity type
+    // (`dispatch_archive`), and its content is the same.
     let pushdown_config = work.path().join("collect-pushdown.yaml");
     std::fs::write(
         &pushdown_config,
         "files: [entities.yaml, migcov.yaml]\nbatch_rows: 3\n\
          queries:\n  mappings: SELECT 'offices' AS entity_type, legacy_id, id AS modern_id FROM offices\n\
-         pushdown:\n  tables: {dispatch_office: [offices]}\n  fetch_below: 2\n",
+         pushdown:\n  tables: {dispatch_office: [offices], dispatch_archive: [offices]}\n  fetch_below: 2\n",
     )
     .unwrap();
     for (name, source, target) in [

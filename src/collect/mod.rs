@@ -251,9 +251,14 @@ struct Run<'a> {
     /// The pushed-down tables' summaries, written once the mappings were exported (which
     /// add the rows counted in the database).
     pushed: Vec<(TableRef, pushdown::Summary)>,
-    /// The legacy tables (as table keys) whose values a `content:` declaration compares.
+    /// The legacy tables (as table keys) whose values a `content:` declaration compares,
+    /// and their entity types (folded).
     compared_tables: BTreeSet<String>,
+    compared_types: BTreeSet<String>,
 }
+
+/// An entity's legacy table, target table and entity type, as the collected entities say.
+type EntityTables = (String, String, Option<String>);
 
 /// Reads both databases and writes the data folder `options.out` atomically.
 pub fn collect(
@@ -281,6 +286,7 @@ pub fn collect(
         mapping_columns: None,
         pushed: Vec::new(),
         compared_tables: BTreeSet::new(),
+        compared_types: BTreeSet::new(),
     };
 
     let source_server = run.inventory(source.as_mut(), Which::Source)?;
@@ -295,7 +301,7 @@ pub fn collect(
         // The declarations `files:` brings, read before any table is pushed down; the
         // files are copied again at the end, so that they stay as given.
         run.copy_files(false)?;
-        run.compared_tables = run.compared_tables()?;
+        (run.compared_tables, run.compared_types) = run.compared_tables()?;
         Some(PushdownPlan {
             types: run.entity_types()?,
             same_database: source_url.same_database(&target_url),
@@ -501,6 +507,14 @@ impl Run<'_> {
         let Some(types) = self.pushdown_types(table, plan) else {
             return Ok(false);
         };
+        // Nor is a table sharing a compared entity's type: the databases would count and
+        // keep back that type's mappings.
+        if types.iter().any(|t| {
+            self.compared_types
+                .contains(&crate::model::entity_type_key(t))
+        }) {
+            return Ok(false);
+        }
         // A MySQL ZEROFILL key's text is padded (`000042`) where the full export and the
         // mappings read 42: the anti-joins would compare the padded text, so such a table
         // is exported in full. (The columns are read once, for the ranges below too.)
@@ -1092,7 +1106,7 @@ impl Run<'_> {
         };
         let entities = self.entity_tables()?;
         for declaration in &config.content {
-            let Some((legacy_table, target_table)) = entities.get(&declaration.entity) else {
+            let Some((legacy_table, target_table, _)) = entities.get(&declaration.entity) else {
                 continue;
             };
             let Ok((legacy_columns, target_columns)) =
@@ -1231,9 +1245,9 @@ impl Run<'_> {
             })
     }
 
-    /// Entity name → (legacy table, target table), from the collected `entities.yaml` or
-    /// `entities.csv`.
-    fn entity_tables(&self) -> Result<BTreeMap<String, (String, String)>, CollectError> {
+    /// Entity name → (legacy table, target table, entity type), from the collected
+    /// `entities.yaml` or `entities.csv`.
+    fn entity_tables(&self) -> Result<BTreeMap<String, EntityTables>, CollectError> {
         let mut tables = BTreeMap::new();
         let yaml = Path::new("entities.yaml");
         if self.staging.exists(yaml) {
@@ -1248,31 +1262,48 @@ impl Run<'_> {
                 if let (Some(n), Some(l), Some(t)) =
                     (field("name"), field("legacy_table"), field("target_table"))
                 {
-                    tables.insert(n, (l, t));
+                    tables.insert(n, (l, t, field("entity_type")));
                 }
             }
         }
         for row in self.staged_entities_csv(&["name", "legacy_table", "target_table"])? {
             if let [name, legacy, target] = &row[..] {
-                tables.insert(name.clone(), (legacy.clone(), target.clone()));
+                tables.insert(name.clone(), (legacy.clone(), target.clone(), None));
+            }
+        }
+        for row in self.staged_entities_csv(&["name", "entity_type"])? {
+            if let [name, entity_type] = &row[..] {
+                if let Some(entity) = tables.get_mut(name) {
+                    entity.2 = Some(entity_type.clone());
+                }
             }
         }
         Ok(tables)
     }
 
-    /// The legacy tables, as table keys, of the entities that the staged `migcov.yaml`
-    /// declares the content of.
-    fn compared_tables(&self) -> Result<BTreeSet<String>, CollectError> {
+    /// The legacy tables (as table keys) and the entity types (folded) of the entities
+    /// that the staged `migcov.yaml` declares the content of.
+    fn compared_tables(&self) -> Result<(BTreeSet<String>, BTreeSet<String>), CollectError> {
         let Some(config) = self.staged_project()? else {
-            return Ok(BTreeSet::new());
+            return Ok(Default::default());
         };
         let entities = self.entity_tables()?;
-        Ok(config
+        let compared: Vec<&EntityTables> = config
             .content
             .iter()
             .filter_map(|d| entities.get(&d.entity))
-            .map(|(legacy, _)| crate::load::table_key(legacy))
-            .collect())
+            .collect();
+        Ok((
+            compared
+                .iter()
+                .map(|(legacy, _, _)| crate::load::table_key(legacy))
+                .collect(),
+            compared
+                .iter()
+                .filter_map(|(_, _, t)| t.as_deref())
+                .map(crate::model::entity_type_key)
+                .collect(),
+        ))
     }
 
     fn write_text(&mut self, relative: &Path, text: &str) -> Result<(), CollectError> {
