@@ -13,8 +13,9 @@
 //! target is *missing* when the mapping's `modern_id` names no target row. Legacy rows
 //! without a mapping are missing data's, not counted here. The join is made on the keys
 //! alone; each pair's two columns are then gathered by row number, compared and
-//! aggregated, one pair at a time. Both sides' compared columns are held in memory (see
-//! docs/performance.md for what that costs at 10M).
+//! aggregated, one pair at a time. From Parquet, a pair's columns are read when its turn
+//! comes, so only the keys are held throughout; from CSV and NDJSON, every compared column
+//! is read once (see docs/performance.md for what that costs at 10M).
 
 use polars::prelude::*;
 use schemars::JsonSchema;
@@ -576,6 +577,8 @@ const COMPARED: &str = "\0compared";
 /// A matched row's row number in the legacy rows and in the target rows.
 const LI: &str = "\0legacy_row";
 const TI: &str = "\0target_row";
+/// A stand-in key column, when a side is read again for one pair's columns.
+const KEY_STUB: &str = "\0key_stub";
 /// A matched mapping row's number, the halves of its target's key, and the one key made
 /// of both that the join is made on.
 const MI: &str = "\0mapping_row";
@@ -1084,80 +1087,144 @@ fn pair_verdicts(
     Ok((eq.column(&format!("{EQ}{i}"))?.clone(), aggregates))
 }
 
-/// Each pair's differing rows among those compared, and samples, lowest key first; the
-/// compared columns gathered for those rows alone.
-fn column_results(
+/// A pair's differing rows among those compared (`COMPARED` in `matched`, not `eq`), and
+/// samples, lowest key first: the pair's columns (`sides`) and the target keys gathered for
+/// those rows alone.
+fn pair_column(
     matched: &DataFrame,
+    eq: &Column,
     sides: (&DataFrame, &DataFrame),
-    pairs: &[Pair],
-    mut aggregates: Vec<Vec<Aggregate>>,
-) -> PolarsResult<Vec<ColumnResult>> {
-    let mut columns = Vec::new();
-    for (i, pair) in pairs.iter().enumerate() {
-        let differing = matched
-            .clone()
-            .lazy()
-            .filter(col(COMPARED).and(col(format!("{EQ}{i}")).not()))
-            .select([col(LEGACY_KEY), col(LI), col(TI)])
-            .collect()?;
-        let (legacy_rows, target_rows) =
-            (differing.column(LI)?.idx()?, differing.column(TI)?.idx()?);
-        let value = format!("{L}{}", pair.legacy);
-        let mut values = vec![
-            differing.column(LEGACY_KEY)?.clone(),
-            gathered(sides.1, TARGET_KEY, target_rows, TARGET_KEY)?,
-            gathered(sides.0, &value, legacy_rows, &value)?,
-            gathered(
-                sides.1,
-                &format!("{T}{}", pair.target),
-                target_rows,
-                "target",
-            )?,
-        ];
-        let (legacy, expected) = match pair.transform {
-            None => (col(value.as_str()), lit(NULL).cast(DataType::String)),
-            Some(_) => {
-                let source = format!("{S}{}", pair.legacy);
-                values.push(gathered(sides.0, &source, legacy_rows, &source)?);
-                (col(source.as_str()), col(value.as_str()))
-            }
-        };
-        let differing = DataFrame::new(differing.height(), values)?.lazy();
-        // Legacy rows, as the entity's counts are: a row repeated in the file or mapped
-        // twice counts once.
-        let n = differing
-            .clone()
-            .select([col(LEGACY_KEY).n_unique().alias("len")])
-            .collect()?;
-        // Keys that are numbers first, in numeric order, then as text: 2 before 10.
-        let samples = differing
-            .sort_by_exprs(
-                [
-                    col(LEGACY_KEY).cast(DataType::Float64),
-                    col(LEGACY_KEY),
-                    col(TARGET_KEY),
-                ],
-                SortMultipleOptions::default().with_nulls_last(true),
-            )
-            .select([
+    target_keys: &DataFrame,
+    pair: &Pair,
+    aggregates: Vec<Aggregate>,
+) -> PolarsResult<ColumnResult> {
+    let differing = matched
+        .select([LEGACY_KEY, LI, TI, COMPARED])?
+        .hstack(std::slice::from_ref(eq))?
+        .lazy()
+        .filter(col(COMPARED).and(col(eq.name().clone()).not()))
+        .select([col(LEGACY_KEY), col(LI), col(TI)])
+        .collect()?;
+    let (legacy_rows, target_rows) = (differing.column(LI)?.idx()?, differing.column(TI)?.idx()?);
+    let value = format!("{L}{}", pair.legacy);
+    let mut values = vec![
+        differing.column(LEGACY_KEY)?.clone(),
+        gathered(target_keys, TARGET_KEY, target_rows, TARGET_KEY)?,
+        gathered(sides.0, &value, legacy_rows, &value)?,
+        gathered(
+            sides.1,
+            &format!("{T}{}", pair.target),
+            target_rows,
+            "target",
+        )?,
+    ];
+    let (legacy, expected) = match pair.transform {
+        None => (col(value.as_str()), lit(NULL).cast(DataType::String)),
+        Some(_) => {
+            let source = format!("{S}{}", pair.legacy);
+            values.push(gathered(sides.0, &source, legacy_rows, &source)?);
+            (col(source.as_str()), col(value.as_str()))
+        }
+    };
+    let differing = DataFrame::new(differing.height(), values)?.lazy();
+    // Legacy rows, as the entity's counts are: a row repeated in the file or mapped twice
+    // counts once.
+    let n = differing
+        .clone()
+        .select([col(LEGACY_KEY).n_unique().alias("len")])
+        .collect()?;
+    // Keys that are numbers first, in numeric order, then as text: 2 before 10.
+    let samples = differing
+        .sort_by_exprs(
+            [
+                col(LEGACY_KEY).cast(DataType::Float64),
                 col(LEGACY_KEY),
                 col(TARGET_KEY),
-                legacy.alias("legacy"),
-                expected.alias("expected"),
-                col("target"),
-            ])
-            .limit(SAMPLES as IdxSize)
-            .collect()?;
-        columns.push(ColumnResult {
-            legacy: pair.legacy.clone(),
-            target: pair.target.clone(),
-            transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
-            differing: count_of(&n, "len")?,
-            samples: value_samples(&samples)?,
-            aggregates: std::mem::take(&mut aggregates[i]),
-        });
+            ],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
+        .select([
+            col(LEGACY_KEY),
+            col(TARGET_KEY),
+            legacy.alias("legacy"),
+            expected.alias("expected"),
+            col("target"),
+        ])
+        .limit(SAMPLES as IdxSize)
+        .collect()?;
+    Ok(ColumnResult {
+        legacy: pair.legacy.clone(),
+        target: pair.target.clone(),
+        transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
+        differing: count_of(&n, "len")?,
+        samples: value_samples(&samples)?,
+        aggregates,
+    })
+}
+
+/// Where each pair's columns come from. Parquet rows files are read a pair at a time
+/// (reading one column of Parquet reads that column alone), so that only the keys and one
+/// pair's columns are held; CSV and NDJSON files are read once, every compared column
+/// together (reading one column of them reads the whole file).
+enum Columns {
+    Read {
+        legacy: DataFrame,
+        target: DataFrame,
+    },
+    PerPair {
+        legacy: LazyFrame,
+        target: LazyFrame,
+    },
+}
+
+impl Columns {
+    /// The legacy rows' keys (`LEGACY_KEY`) and the target rows' (their UUID halves and
+    /// `TARGET_KEY`), in the files' order.
+    fn keys(&self, declaration: &ContentDeclaration) -> PolarsResult<(DataFrame, DataFrame)> {
+        match self {
+            Columns::Read { legacy, target } => Ok((legacy.clone(), target.clone())),
+            Columns::PerPair { legacy, target } => Ok((
+                legacy_side(legacy, &declaration.legacy_key, &[])?.collect()?,
+                target_side(target, &declaration.target_key, &[]).collect()?,
+            )),
+        }
     }
-    Ok(columns)
+
+    /// One pair's columns on each side: `L<legacy>` (and `S<legacy>` with a transform),
+    /// `T<target>`, in the files' order.
+    fn pair(&self, pair: &Pair) -> PolarsResult<(DataFrame, DataFrame)> {
+        let value = format!("{L}{}", pair.legacy);
+        let mut legacy_names = vec![value.clone()];
+        if pair.transform.is_some() {
+            legacy_names.push(format!("{S}{}", pair.legacy));
+        }
+        let target_name = format!("{T}{}", pair.target);
+        match self {
+            Columns::Read { legacy, target } => Ok((
+                legacy.select(legacy_names)?,
+                target.select([target_name.as_str()])?,
+            )),
+            Columns::PerPair { legacy, target } => {
+                // The key is read again, never kept: the smallest column to rebuild the
+                // side with is the one the pair reads.
+                let legacy = legacy.clone().with_column(lit("").alias(KEY_STUB));
+                Ok((
+                    legacy_side(&legacy, KEY_STUB, std::slice::from_ref(pair))?
+                        .select(
+                            legacy_names
+                                .iter()
+                                .map(|n| col(n.as_str()))
+                                .collect::<Vec<_>>(),
+                        )
+                        .collect()?,
+                    target
+                        .clone()
+                        .select([col(pair.target.as_str()).alias(target_name.as_str())])
+                        .collect()?,
+                ))
+            }
+        }
+    }
 }
 
 /// Each side's zone for its zone-less timestamps (UTC where none).
@@ -1449,19 +1516,22 @@ fn compare(
     // Each column once: a key may also be compared, two pairs may share a column.
     let (legacy_wanted, target_wanted) =
         declared_columns(declaration).map_err(|e| PolarsError::ComputeError(e.into()))?;
-    let legacy = legacy_side(
-        &side_rows(legacy_files, &legacy_wanted)?,
-        &declaration.legacy_key,
-        pairs,
-    )?
-    .collect()?;
-    let target = target_side(
-        &side_rows(target_files, &target_wanted)?,
-        &declaration.target_key,
-        pairs,
-    )
-    .collect()?;
-    let mut matched = matched(&legacy, own_mappings(inputs, entity), &target)?;
+    let legacy = side_rows(legacy_files, &legacy_wanted)?;
+    let target = side_rows(target_files, &target_wanted)?;
+    let parquet = |files: &[&InputFile]| {
+        files
+            .iter()
+            .all(|f| f.kind.table_format() == Some(TableFormat::Parquet))
+    };
+    let columns = match parquet(legacy_files) && parquet(target_files) {
+        true => Columns::PerPair { legacy, target },
+        false => Columns::Read {
+            legacy: legacy_side(&legacy, &declaration.legacy_key, pairs)?.collect()?,
+            target: target_side(&target, &declaration.target_key, pairs).collect()?,
+        },
+    };
+    let (legacy_keys, target_keys) = columns.keys(declaration)?;
+    let mut matched = matched(&legacy_keys, own_mappings(inputs, entity), &target_keys)?;
     let missing = matched
         .clone()
         .lazy()
@@ -1471,17 +1541,29 @@ fn compare(
     let missing_keys = missing_keys(&missing)?;
     let target_missing = missing_keys.height() as u64;
     let compared = compared_mask(&matched, &missing_keys)?;
-    let rows = (matched.column(LI)?.idx()?, matched.column(TI)?.idx()?);
+    matched.with_column(compared.clone().with_name(COMPARED.into()).into_column())?;
+    let rows = (
+        matched.column(LI)?.idx()?.clone(),
+        matched.column(TI)?.idx()?.clone(),
+    );
     // One pair at a time (each parallel within): each pair's columns are held only while
-    // its verdicts and aggregates are made.
-    let verdicts = pairs
-        .iter()
-        .enumerate()
-        .map(|pair| pair_verdicts((&legacy, &target), rows, &compared, pair))
-        .collect::<PolarsResult<Vec<_>>>()?;
-    let (equal, aggregates): (Vec<Column>, Vec<Vec<Aggregate>>) = verdicts.into_iter().unzip();
-    let compared = compared.with_name(COMPARED.into()).into_column();
-    matched.hstack_mut(&equal)?.with_column(compared)?;
+    // its verdicts, aggregates and samples are made.
+    let (mut equal, mut results) = (Vec::new(), Vec::new());
+    for (i, pair) in pairs.iter().enumerate() {
+        let (legacy, target) = columns.pair(pair)?;
+        let sides = (&legacy, &target);
+        let (eq, aggregates) = pair_verdicts(sides, (&rows.0, &rows.1), &compared, (i, pair))?;
+        results.push(pair_column(
+            &matched,
+            &eq,
+            sides,
+            &target_keys,
+            pair,
+            aggregates,
+        )?);
+        equal.push(eq);
+    }
+    matched.hstack_mut(&equal)?;
     let (mapped, compared_count, differs) = row_counts(&matched, target_missing, pairs.len())?;
     Ok(ContentTable {
         entity: entity.name.clone(),
@@ -1492,15 +1574,15 @@ fn compare(
             .first()
             .map(|f| f.relative.display().to_string())
             .unwrap_or_default(),
-        legacy_rows: legacy.height() as u64,
-        target_rows: target.height() as u64,
+        legacy_rows: legacy_keys.height() as u64,
+        target_rows: target_keys.height() as u64,
         mapped,
         compared: compared_count,
         intact: compared_count - differs,
         differs,
         target_missing,
         missing_samples: missing_samples(&missing)?,
-        columns: column_results(&matched, (&legacy, &target), pairs, aggregates)?,
+        columns: results,
     })
 }
 
