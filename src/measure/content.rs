@@ -1172,8 +1172,8 @@ enum Columns {
         target: DataFrame,
     },
     PerPair {
-        legacy: LazyFrame,
-        target: LazyFrame,
+        legacy: Box<LazyFrame>,
+        target: Box<LazyFrame>,
     },
 }
 
@@ -1524,7 +1524,10 @@ fn compare(
             .all(|f| f.kind.table_format() == Some(TableFormat::Parquet))
     };
     let columns = match parquet(legacy_files) && parquet(target_files) {
-        true => Columns::PerPair { legacy, target },
+        true => Columns::PerPair {
+            legacy: Box::new(legacy),
+            target: Box::new(target),
+        },
         false => Columns::Read {
             legacy: legacy_side(&legacy, &declaration.legacy_key, pairs)?.collect()?,
             target: target_side(&target, &declaration.target_key, pairs).collect()?,
