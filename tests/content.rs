@@ -509,9 +509,9 @@ fn a_list_column_or_an_aggregate_transform_is_not_checked_and_the_build_goes_on(
 fn typed_parquet_values_read_as_the_canonical_text_of_their_type() {
     use polars::prelude::*;
     let data = compared(
-        "    columns:\n      f: f\n      big: big\n      t: t\n      z: z\n      b: b\n",
-        "id,f,big,t,z,b\n1,x,x,x,x,x\n",
-        "id,f,big,t,z,b\n1,0.5,100000000000000000000,2026-03-01 08:00:00.5,2026-03-01 07:00:00.12Z,1\n",
+        "    columns:\n      f: f\n      big: big\n      t: t\n      z: z\n      b: b\n      h: h\n",
+        "id,f,big,t,z,b,h\n1,x,x,x,x,x,x\n",
+        "id,f,big,t,z,b,h\n1,0.5,100000000000000000000,2026-03-01 08:00:00.5,2026-03-01 07:00:00.12Z,1,08:00:00.5\n",
     );
     let micros = |text: &str| {
         chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
@@ -526,10 +526,13 @@ fn typed_parquet_values_read_as_the_canonical_text_of_their_type() {
         "t" => [micros("2026-03-01 08:00:00.5")],
         "z" => [micros("2026-03-01 07:00:00.12")],
         "b" => [true],
+        // A time of day (nanoseconds since midnight), whose fraction a cast to text drops.
+        "h" => [8 * 3_600_000_000_000i64 + 500_000_000],
     )
     .unwrap()
     .lazy()
     .with_columns([
+        col("h").cast(DataType::Time),
         col("t").cast(DataType::Datetime(TimeUnit::Microseconds, None)),
         col("z").cast(DataType::Datetime(
             TimeUnit::Microseconds,
@@ -649,4 +652,40 @@ fn instant_aggregates_are_written_in_canonical_text() {
             true
         )
     );
+}
+
+#[test]
+fn a_data_folder_named_like_a_pattern_is_read_as_it_is() {
+    // `export[1]` as a pattern matches `export1`, whose offices have other names: only
+    // `export[1]`'s own rows files are read, as CSV and as Parquet.
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("export[1]");
+    common::copy_tree(content_fixture().path(), &data);
+    let sibling = root.path().join("export1");
+    common::copy_tree(content_fixture().path(), &sibling);
+    let target = sibling.join("rows/target/offices.csv");
+    let renamed = std::fs::read_to_string(&target)
+        .unwrap()
+        .replace("Office", "Elsewhere");
+    std::fs::write(&target, renamed).unwrap();
+    let expected = {
+        let (_, measures, _) = run(content_fixture().path());
+        measures.content
+    };
+    let (_, measures, _) = run(&data);
+    assert_eq!(measures.content, expected);
+    // The same rows as Parquet.
+    for side in ["legacy/dispatch_office", "target/offices"] {
+        let csv = data.join(format!("rows/{side}.csv"));
+        common::csv_as_parquet(&csv, &data.join(format!("rows/{side}.parquet")));
+        std::fs::remove_file(&csv).unwrap();
+    }
+    // (A CSV read by polars loses `""` against NULL: the counts and names are compared.)
+    let (_, measures, _) = run(&data);
+    let table = &measures.content[0];
+    assert_eq!(
+        (table.legacy_rows, table.target_rows, table.compared),
+        (10, 10, 10)
+    );
+    assert_eq!(column(table, "name").differing, 1);
 }

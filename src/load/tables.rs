@@ -456,8 +456,21 @@ fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
                 ..Default::default()
             },
         ),
-        TableFormat::Ndjson => LazyJsonLineReader::new(path).finish(),
+        TableFormat::Ndjson => scan_ndjson(&file.path),
     }
+}
+
+/// An NDJSON file, read from its bytes: polars takes an NDJSON path as a glob pattern
+/// (with no way to say otherwise), and a folder named `export[1]` or `data*` is a folder.
+pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
+    let bytes = std::fs::read(path).map_err(|e| PolarsError::IO {
+        error: std::sync::Arc::new(e),
+        msg: Some(format!("{}", path.display()).into()),
+    })?;
+    let sources = ScanSources::Buffers(std::sync::Arc::from([polars_buffer::Buffer::from_vec(
+        bytes,
+    )]));
+    LazyJsonLineReader::new_with_sources(sources).finish()
 }
 
 /// The expression turning a column of dtype `found` into the spec's canonical type; invalid

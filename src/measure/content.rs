@@ -298,11 +298,19 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
 fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
     let path = PlRefPath::try_from_path(&file.path)?;
     let frame = match file.kind.table_format() {
-        Some(TableFormat::Parquet) => LazyFrame::scan_parquet(path, Default::default())?,
-        Some(TableFormat::Ndjson) => LazyJsonLineReader::new(path).finish()?,
+        // A path is a path, never a glob pattern: a folder may be named `data*`.
+        Some(TableFormat::Parquet) => LazyFrame::scan_parquet(
+            path,
+            ScanArgsParquet {
+                glob: false,
+                ..Default::default()
+            },
+        )?,
+        Some(TableFormat::Ndjson) => crate::load::tables::scan_ndjson(&file.path)?,
         _ => LazyCsvReader::new(path)
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
+            .with_glob(false)
             .finish()?,
     };
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
@@ -857,6 +865,8 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         DataType::Datetime(_, None) => {
             canonical_text(value.dt().to_string(full), Family::Timestamp)
         }
+        // A time of day with its fraction (a cast to text drops it).
+        DataType::Time => canonical_text(value.dt().to_string("%H:%M:%S%.9f"), Family::Time),
         DataType::Datetime(_, Some(_)) => canonical_text(
             value
                 .dt()

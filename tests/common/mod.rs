@@ -40,6 +40,7 @@ pub fn csv_as_parquet(csv: &Path, parquet: &Path) {
     let mut frame = LazyCsvReader::new(PlRefPath::try_from_path(csv).unwrap())
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
+        .with_glob(false)
         .finish()
         .unwrap()
         .collect()
