@@ -441,7 +441,8 @@ fn timestamp(c: Expr, found: &DataType, sniffed: Option<&str>, options: &TableOp
     }
 }
 
-fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
+/// A table file as polars reads it: CSV with every column as text, its path never a glob.
+pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
     let path = PlRefPath::try_from_path(&file.path)?;
     match format {
         TableFormat::Csv => LazyCsvReader::new(path)

@@ -296,23 +296,8 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
 
 /// A rows file with every column as text.
 fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
-    let path = PlRefPath::try_from_path(&file.path)?;
-    let frame = match file.kind.table_format() {
-        // A path is a path, never a glob pattern: a folder may be named `data*`.
-        Some(TableFormat::Parquet) => LazyFrame::scan_parquet(
-            path,
-            ScanArgsParquet {
-                glob: false,
-                ..Default::default()
-            },
-        )?,
-        Some(TableFormat::Ndjson) => crate::load::tables::scan_ndjson(&file.path)?,
-        _ => LazyCsvReader::new(path)
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_glob(false)
-            .finish()?,
-    };
+    let format = file.kind.table_format().unwrap_or(TableFormat::Csv);
+    let frame = crate::load::tables::scan(file, format)?;
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
     // not `1000.0`), so a row's text does not depend on the other rows of its file.
     let schema = frame.clone().collect_schema()?;
@@ -585,8 +570,6 @@ const COMPARED: &str = "\0compared";
 /// A matched row's row number in the legacy rows and in the target rows.
 const LI: &str = "\0legacy_row";
 const TI: &str = "\0target_row";
-/// A stand-in key column, when a side is read again for one pair's columns.
-const KEY_STUB: &str = "\0key_stub";
 /// A matched mapping row's number, the halves of its target's key, and the one key made
 /// of both that the join is made on.
 const MI: &str = "\0mapping_row";
@@ -801,10 +784,10 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
     ])
 }
 
-/// The legacy rows: the key as the mappings hold it, each compared column as `l:<name>`
-/// (with a transform, the value it gives, as text) and, for a transform, the columns it
-/// read as `s:<name>`, to show.
-fn legacy_side(legacy: &LazyFrame, key: &str, pairs: &[Pair]) -> PolarsResult<LazyFrame> {
+/// The legacy rows: the key as the mappings hold it (when `key` is given), each compared
+/// column as `l:<name>` (with a transform, the value it gives, as text) and, for a
+/// transform, the columns it read as `s:<name>`, to show.
+fn legacy_side(legacy: &LazyFrame, key: Option<&str>, pairs: &[Pair]) -> PolarsResult<LazyFrame> {
     let values = pairs.iter().map(|p| {
         let value = match &p.transform {
             None => col(p.legacy.as_str()),
@@ -816,15 +799,13 @@ fn legacy_side(legacy: &LazyFrame, key: &str, pairs: &[Pair]) -> PolarsResult<La
         .iter()
         .filter(|p| p.transform.is_some())
         .map(|p| source_text(&p.sources).alias(format!("{S}{}", p.legacy)));
-    let frame = legacy
-        .clone()
-        .with_column(trimmed_key(col(key)).alias(LEGACY_KEY))
-        .select(
-            std::iter::once(col(LEGACY_KEY))
-                .chain(values)
-                .chain(sources)
-                .collect::<Vec<_>>(),
-        );
+    let key = key.map(|key| trimmed_key(col(key)).alias(LEGACY_KEY));
+    let frame = legacy.clone().select(
+        key.into_iter()
+            .chain(values)
+            .chain(sources)
+            .collect::<Vec<_>>(),
+    );
     // A transform's result as text, a float's whole numbers as a file writes them.
     let schema = frame.clone().collect_schema()?;
     let as_text = schema
@@ -1090,9 +1071,7 @@ fn pair_verdicts(
     let found = frame.filter(compared)?;
     let aggregates = match pair.kind {
         Kind::Number => number_aggregates(&found, pair)?,
-        _ => polars_aggregates(&found.lazy(), std::slice::from_ref(pair))?
-            .pop()
-            .unwrap_or_default(),
+        _ => polars_aggregates(&found.lazy(), pair)?,
     };
     Ok((eq.column(&format!("{EQ}{i}"))?.clone(), aggregates))
 }
@@ -1194,7 +1173,7 @@ impl Columns {
         match self {
             Columns::Read { legacy, target } => Ok((legacy.clone(), target.clone())),
             Columns::PerPair { legacy, target } => Ok((
-                legacy_side(legacy, &declaration.legacy_key, &[])?.collect()?,
+                legacy_side(legacy, Some(&declaration.legacy_key), &[])?.collect()?,
                 target_side(target, &declaration.target_key, &[]).collect()?,
             )),
         }
@@ -1214,25 +1193,13 @@ impl Columns {
                 legacy.select(legacy_names)?,
                 target.select([target_name.as_str()])?,
             )),
-            Columns::PerPair { legacy, target } => {
-                // The key is read again, never kept: the smallest column to rebuild the
-                // side with is the one the pair reads.
-                let legacy = legacy.clone().with_column(lit("").alias(KEY_STUB));
-                Ok((
-                    legacy_side(&legacy, KEY_STUB, std::slice::from_ref(pair))?
-                        .select(
-                            legacy_names
-                                .iter()
-                                .map(|n| col(n.as_str()))
-                                .collect::<Vec<_>>(),
-                        )
-                        .collect()?,
-                    target
-                        .clone()
-                        .select([col(pair.target.as_str()).alias(target_name.as_str())])
-                        .collect()?,
-                ))
-            }
+            Columns::PerPair { legacy, target } => Ok((
+                legacy_side(legacy, None, std::slice::from_ref(pair))?.collect()?,
+                target
+                    .clone()
+                    .select([col(pair.target.as_str()).alias(target_name.as_str())])
+                    .collect()?,
+            )),
         }
     }
 }
@@ -1418,71 +1385,59 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
         .collect())
 }
 
-/// Each side's aggregates of the text and instant pairs over the compared rows (`found`),
-/// after the transform and the normalisations, by polars in one pass (none for a number
-/// pair): values and nulls, distinct values, lowest and highest as text, or as instants (a
-/// repeated local time as its earlier instant), the sum of text lengths. Over the compared
-/// rows, so a legacy row left out on purpose is no difference.
-fn polars_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<Aggregate>>> {
-    let names = |zones: Option<&Zones>| -> Vec<&'static str> {
-        ["values", "nulls", "distinct", "min", "max"]
-            .into_iter()
-            .chain(zones.is_none().then_some("sum of lengths"))
-            .collect()
-    };
-    let zones_of = |pair: &Pair| match &pair.kind {
+/// Each side's aggregates of a text or instant pair over the compared rows (`found`),
+/// after the transform and the normalisations, by polars in one pass: values and nulls,
+/// distinct values, lowest and highest as text, or as instants (a repeated local time as
+/// its earlier instant), the sum of text lengths. Over the compared rows, so a legacy row
+/// left out on purpose is no difference.
+fn polars_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
+    let zones = match &pair.kind {
         Kind::Instant(zones) => Some(*zones),
         _ => None,
     };
-    // Each value normalised once, an instant read once, then every figure of every pair.
-    let (mut values, mut exprs) = (Vec::new(), Vec::new());
-    for (i, pair) in pairs.iter().enumerate() {
-        if matches!(pair.kind, Kind::Number) {
-            continue;
-        }
-        let zones = zones_of(pair);
-        let (legacy_zone, target_zone) = zones.unwrap_or((None, None));
-        for (side, value, zone) in [
-            (L, col(format!("{L}{}", pair.legacy)), legacy_zone),
-            (T, col(format!("{T}{}", pair.target)), target_zone),
-        ] {
-            let (text, ordered) = (format!("{side}{i}"), format!("{side}{i}:ordered"));
-            if zones.is_some() {
-                values.push(instant_of(value.clone(), zone).alias(ordered.as_str()));
+    let names: Vec<&str> = ["values", "nulls", "distinct", "min", "max"]
+        .into_iter()
+        .chain(zones.is_none().then_some("sum of lengths"))
+        .collect();
+    let (legacy_zone, target_zone) = zones.unwrap_or((None, None));
+    // Each instant read once, then every figure.
+    let (mut read, mut exprs) = (Vec::new(), Vec::new());
+    for (side, value, zone) in [
+        (L, col(format!("{L}{}", pair.legacy)), legacy_zone),
+        (T, col(format!("{T}{}", pair.target)), target_zone),
+    ] {
+        // As compared: one instant written two ways is one value.
+        let ordered = match zones {
+            None => value.clone(),
+            Some(_) => {
+                let name = format!("{side}:ordered");
+                read.push(instant_of(value.clone(), zone).alias(name.as_str()));
+                col(name.as_str())
             }
-            values.push(value.alias(text.as_str()));
-            let (value, ordered) = match zones {
-                None => (col(text.as_str()), col(text.as_str())),
-                Some(_) => (col(text.as_str()), col(ordered.as_str())),
-            };
-            let sum = zones
-                .is_none()
-                .then(|| value.clone().str().len_chars().cast(DataType::UInt64).sum());
-            exprs.extend(
-                [
-                    value.clone().count(),
-                    value.null_count(),
-                    // As compared: one instant written two ways is one value.
-                    ordered.clone().drop_nulls().n_unique(),
-                    ordered.clone().min(),
-                    ordered.max(),
-                ]
-                .into_iter()
-                .chain(sum)
-                .zip(names(zones.as_ref()))
-                .map(|(e, name)| e.alias(format!("{side}{i}:{name}"))),
-            );
-        }
+        };
+        let sum = zones
+            .is_none()
+            .then(|| value.clone().str().len_chars().cast(DataType::UInt64).sum());
+        exprs.extend(
+            [
+                value.clone().count(),
+                value.null_count(),
+                ordered.clone().drop_nulls().n_unique(),
+                ordered.clone().min(),
+                ordered.max(),
+            ]
+            .into_iter()
+            .chain(sum)
+            .zip(&names)
+            .map(|(e, name)| e.alias(format!("{side}{name}"))),
+        );
     }
-    let row = match exprs.is_empty() {
-        true => DataFrame::empty(),
-        false => found.clone().select(values).select(exprs).collect()?,
-    };
-    let cell = |side: &str, i: usize, name: &str, instant: bool| -> PolarsResult<Option<String>> {
-        let value = row.column(&format!("{side}{i}:{name}"))?.get(0)?;
+    let row = found.clone().with_columns(read).select(exprs).collect()?;
+    let cell = |side: &str, name: &str| -> PolarsResult<Option<String>> {
+        let value = row.column(&format!("{side}{name}"))?.get(0)?;
         Ok(match value {
             AnyValue::Null => None,
-            AnyValue::Int64(micros) if instant && matches!(name, "min" | "max") => {
+            AnyValue::Int64(micros) if zones.is_some() && matches!(name, "min" | "max") => {
                 chrono::DateTime::from_timestamp_micros(micros)
                     .map(|t| format!("{}Z", canonical::timestamp_text(&t.naive_utc())))
             }
@@ -1490,27 +1445,16 @@ fn polars_aggregates(found: &LazyFrame, pairs: &[Pair]) -> PolarsResult<Vec<Vec<
             other => Some(other.to_string()),
         })
     };
-    pairs
+    names
         .iter()
-        .enumerate()
-        .map(|(i, pair)| {
-            if matches!(pair.kind, Kind::Number) {
-                return Ok(Vec::new());
-            }
-            let zones = zones_of(pair);
-            names(zones.as_ref())
-                .iter()
-                .map(|name| {
-                    let legacy = cell(L, i, name, zones.is_some())?;
-                    let target = cell(T, i, name, zones.is_some())?;
-                    Ok(Aggregate {
-                        name: name.to_string(),
-                        equal: legacy == target,
-                        legacy,
-                        target,
-                    })
-                })
-                .collect()
+        .map(|name| {
+            let (legacy, target) = (cell(L, name)?, cell(T, name)?);
+            Ok(Aggregate {
+                name: name.to_string(),
+                equal: legacy == target,
+                legacy,
+                target,
+            })
         })
         .collect()
 }
@@ -1539,7 +1483,7 @@ fn compare(
             target: Box::new(target),
         },
         false => Columns::Read {
-            legacy: legacy_side(&legacy, &declaration.legacy_key, pairs)?.collect()?,
+            legacy: legacy_side(&legacy, Some(&declaration.legacy_key), pairs)?.collect()?,
             target: target_side(&target, &declaration.target_key, pairs).collect()?,
         },
     };
