@@ -298,9 +298,9 @@ pub fn collect(
         options.pushdown,
     )?;
     let pushdown = if options.pushdown {
-        // The declarations `files:` brings, read before any table is pushed down; the
-        // files are copied again at the end, so that they stay as given.
-        run.copy_files(false)?;
+        // The declarations `files:` brings, read before any table is pushed down; they
+        // are copied again with the other files at the end, so that they stay as given.
+        run.copy_files(Some(&["migcov.yaml", "entities.yaml", "entities.csv"]))?;
         (run.compared_tables, run.compared_types) = run.compared_tables()?;
         Some(PushdownPlan {
             types: run.entity_types()?,
@@ -322,7 +322,7 @@ pub fn collect(
         run.write_text(Path::new("metrics/pgloader.csv"), &load.metrics_csv())?;
         run.write_text(Path::new("scripts/pgloader.yaml"), &load.manifests_yaml())?;
     }
-    run.copy_files(true)?;
+    run.copy_files(None)?;
     run.content_rows(
         source.as_mut(),
         target.as_mut(),
@@ -1312,8 +1312,9 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// `files:` of collect.yaml, copied as they are (a folder whole), counted when `count`.
-    fn copy_files(&mut self, count: bool) -> Result<(), CollectError> {
+    /// `files:` of collect.yaml, copied as they are (a folder whole): all of them, counted,
+    /// or `only` those of these names.
+    fn copy_files(&mut self, only: Option<&[&str]>) -> Result<(), CollectError> {
         for listed in self.config.files.clone() {
             let from = self.config.resolve(&listed);
             let name = from
@@ -1323,6 +1324,9 @@ impl Run<'_> {
                     path: from.clone(),
                     source: std::io::Error::other("not a file or folder name"),
                 })?;
+            if only.is_some_and(|names| !names.iter().any(|n| name == Path::new(n))) {
+                continue;
+            }
             let walk_error = |e: walkdir::Error| CollectError::Io {
                 path: from.clone(),
                 source: crate::walk::io_error(e),
@@ -1339,7 +1343,7 @@ impl Run<'_> {
                     source,
                 })?;
                 self.staging.write(&relative, &bytes)?;
-                self.files += usize::from(count);
+                self.files += usize::from(only.is_none());
             }
         }
         Ok(())
