@@ -332,7 +332,7 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
                 "validate",
                 pages::Rule {
                     rule,
-                    findings: findings[link.first - 1..link.last].to_vec(),
+                    findings: link.of(&findings).to_vec(),
                     violations: rule.violations,
                     page: link,
                     pages: &links,
@@ -555,7 +555,7 @@ fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
             "ledger",
             pages::Ledger {
                 ledger: report.ledger.as_ref(),
-                rows: &rows[(link.first - 1).min(rows.len())..link.last],
+                rows: link.of(rows),
                 page: link,
                 pages: &links,
                 exclusions: report.exclusions.len(),
@@ -721,8 +721,7 @@ fn script_pages(
 ) -> Result<(), RenderError> {
     let links = execution_pages(script);
     let csv = format!("{}/executions.csv", script.id);
-    let slice =
-        |link: &pages::PageLink| &script.executions[link.first.min(link.last + 1) - 1..link.last];
+    let slice = |link: &pages::PageLink| link.of(&script.executions);
     pages.add(
         format!("scripts/{}.html", script.id),
         "script.html",
@@ -839,36 +838,39 @@ fn catalogue_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError
         )?;
     }
     let links = index_pages(report.scripts.len());
-    for link in &links {
-        pages.add(
-            format!("scripts/{}", link.href),
-            "scripts.html",
-            "../",
-            "scripts",
-            pages::Scripts {
-                scripts: &report.scripts[(link.first - 1).min(report.scripts.len())..link.last],
-                total: report.scripts.len(),
-                page: link,
-                pages: &links,
-            },
-        )?;
-    }
+    index(pages, "scripts", &links, |page| pages::Scripts {
+        scripts: page.of(&report.scripts),
+        total: report.scripts.len(),
+        page,
+        pages: &links,
+    })?;
     for script in &report.scripts {
         script_pages(report, script, pages)?;
     }
     let links = index_pages(report.entities.len());
-    for link in &links {
+    index(pages, "entities", &links, |page| pages::Entities {
+        entities: page.of(&report.entities),
+        total: report.entities.len(),
+        page,
+        pages: &links,
+    })
+}
+
+/// The scripts or the entities index (`section/index.html`, `page-2.html`, ... of the
+/// template `section.html`), one page per link of [`index_pages`].
+fn index<'l, V: Serialize>(
+    pages: &mut Pages,
+    section: &str,
+    links: &'l [pages::PageLink],
+    view: impl Fn(&'l pages::PageLink) -> V,
+) -> Result<(), RenderError> {
+    for link in links {
         pages.add(
-            format!("entities/{}", link.href),
-            "entities.html",
+            format!("{section}/{}", link.href),
+            &format!("{section}.html"),
             "../",
-            "entities",
-            pages::Entities {
-                entities: &report.entities[(link.first - 1).min(report.entities.len())..link.last],
-                total: report.entities.len(),
-                page: link,
-                pages: &links,
-            },
+            section,
+            view(link),
         )?;
     }
     Ok(())

@@ -122,6 +122,13 @@ pub struct PageLink {
     pub href: String,
 }
 
+impl PageLink {
+    /// The items this page lists, of all of them (none on the one page of nothing).
+    pub fn of<'a, T>(&self, items: &'a [T]) -> &'a [T] {
+        &items[(self.first - 1).min(self.last)..self.last]
+    }
+}
+
 /// `entities/index.html`.
 #[derive(Serialize)]
 pub struct Entities<'a> {
