@@ -509,9 +509,9 @@ fn a_list_column_or_an_aggregate_transform_is_not_checked_and_the_build_goes_on(
 fn typed_parquet_values_read_as_the_canonical_text_of_their_type() {
     use polars::prelude::*;
     let data = compared(
-        "    columns:\n      f: f\n      big: big\n      t: t\n      z: z\n      b: b\n      h: h\n",
-        "id,f,big,t,z,b,h\n1,x,x,x,x,x,x\n",
-        "id,f,big,t,z,b,h\n1,0.5,100000000000000000000,2026-03-01 08:00:00.5,2026-03-01 07:00:00.12Z,1,08:00:00.5\n",
+        "    columns:\n      f: f\n      big: big\n      t: t\n      z: z\n      b: b\n      h: h\n      bin: bin\n",
+        "id,f,big,t,z,b,h,bin\n1,x,x,x,x,x,x,x\n",
+        "id,f,big,t,z,b,h,bin\n1,0.5,100000000000000000000,2026-03-01 08:00:00.5,2026-03-01 07:00:00.12Z,1,08:00:00.5,de00adff\n",
     );
     let micros = |text: &str| {
         chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
@@ -528,6 +528,8 @@ fn typed_parquet_values_read_as_the_canonical_text_of_their_type() {
         "b" => [true],
         // A time of day (nanoseconds since midnight), whose fraction a cast to text drops.
         "h" => [8 * 3_600_000_000_000i64 + 500_000_000],
+        // Bytes that are no UTF-8, as `collect` writes them: lower-case hex.
+        "bin" => [&[0xdeu8, 0x00, 0xad, 0xff][..]],
     )
     .unwrap()
     .lazy()
@@ -554,6 +556,39 @@ fn typed_parquet_values_read_as_the_canonical_text_of_their_type() {
     assert!(
         differing.iter().all(|(_, n)| *n == 0),
         "{differing:?} {table:?}"
+    );
+}
+
+/// A target key written as a Parquet binary UUID (16 bytes) is the UUID it holds.
+#[test]
+fn a_binary_uuid_target_key_is_the_uuid_its_bytes_are() {
+    use polars::prelude::*;
+    let data = compared(
+        "    columns:\n      name: name\n",
+        "id,name\n1,A\n2,B\n3,C\n",
+        "id,name\n1,x\n",
+    );
+    let ids: Vec<Vec<u8>> = [1u64, 2, 3]
+        .iter()
+        .map(|n| {
+            uuid::Uuid::parse_str(&format!("7a0c8f3e-2b4d-4e6f-8a1b-{n:012}"))
+                .unwrap()
+                .as_bytes()
+                .to_vec()
+        })
+        .collect();
+    let ids: Vec<&[u8]> = ids.iter().map(Vec::as_slice).collect();
+    let mut frame = df!("id" => ids, "name" => ["A", "B", "c"]).unwrap();
+    std::fs::remove_file(data.path().join("rows/target/offices.csv")).unwrap();
+    let file = std::fs::File::create(data.path().join("rows/target/offices.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let table = only_table(&data);
+    assert_eq!((table.compared, table.intact, table.differs), (3, 2, 1));
+    let name = column(&table, "name");
+    assert_eq!(name.samples.len(), 1);
+    assert_eq!(
+        name.samples[0].target_key,
+        "7a0c8f3e-2b4d-4e6f-8a1b-000000000003"
     );
 }
 

@@ -294,8 +294,9 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
         .collect()
 }
 
-/// A rows file with every column as text.
-fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
+/// A rows file with every column as text; the column `uuid_key`, when binary, as the
+/// UUID its 16 bytes are (a Parquet `UUID` column).
+fn scan_text(file: &InputFile, uuid_key: Option<&str>) -> PolarsResult<LazyFrame> {
     let format = file.kind.table_format().unwrap_or(TableFormat::Csv);
     let frame = crate::load::tables::scan(file, format)?;
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
@@ -303,7 +304,14 @@ fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
     let schema = frame.clone().collect_schema()?;
     let columns: Vec<Expr> = schema
         .iter()
-        .map(|(name, dtype)| text_of(col(name.clone()), dtype).alias(name.clone()))
+        .map(|(name, dtype)| {
+            let value = col(name.clone());
+            match dtype {
+                DataType::Binary if uuid_key == Some(name.as_str()) => binary_text(value, true),
+                _ => text_of(value, dtype),
+            }
+            .alias(name.clone())
+        })
         .collect();
     Ok(frame.select(columns))
 }
@@ -313,7 +321,7 @@ fn scan_text(file: &InputFile) -> PolarsResult<LazyFrame> {
 /// cannot read is a reason, never a crash.
 fn columns_of(file: &InputFile) -> Result<Vec<String>, String> {
     quietly(|| {
-        Ok(scan_text(file)?
+        Ok(scan_text(file, None)?
             .collect_schema()?
             .iter_names()
             .map(|n| n.to_string())
@@ -366,14 +374,19 @@ fn absent_columns(
     Ok(())
 }
 
-/// Every rows file of one side, one after the other, with the columns `wanted` (as text).
-fn side_rows(files: &[&InputFile], wanted: &[String]) -> PolarsResult<LazyFrame> {
+/// Every rows file of one side, one after the other, with the columns `wanted` (as text;
+/// `uuid_key` as [`scan_text`] reads it).
+fn side_rows(
+    files: &[&InputFile],
+    wanted: &[String],
+    uuid_key: Option<&str>,
+) -> PolarsResult<LazyFrame> {
     let frames = files
         .iter()
         .map(|f| {
             // Every wanted column is there ([`absent_columns`]).
             let columns: Vec<Expr> = wanted.iter().map(|name| col(name.as_str())).collect();
-            Ok(scan_text(f)?.select(columns))
+            Ok(scan_text(f, uuid_key)?.select(columns))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     // Scanned, not read: the join reads each file once, and no copy of it is held.
@@ -843,6 +856,7 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         d if d.is_float() => canonical_text(value.cast(DataType::String), Family::Float),
         DataType::Decimal(..) => canonical_text(value.cast(DataType::String), Family::Decimal),
         DataType::Boolean => canonical_text(value.cast(DataType::String), Family::Boolean),
+        DataType::Binary => binary_text(value, false),
         DataType::Datetime(_, None) => {
             canonical_text(value.dt().to_string(full), Family::Timestamp)
         }
@@ -858,6 +872,27 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         ),
         _ => value.cast(DataType::String),
     }
+}
+
+/// Bytes as `collect` writes a binary column: lower-case hex (never read as UTF-8, which
+/// would make equal bytes differ, or fail); with `uuid`, 16 bytes as the UUID they are.
+fn binary_text(value: Expr, uuid: bool) -> Expr {
+    value.map(
+        move |column: Column| {
+            let out: StringChunked = column
+                .binary()?
+                .iter()
+                .map(|v| {
+                    v.map(|bytes| match uuid::Uuid::from_slice(bytes) {
+                        Ok(id) if uuid => id.hyphenated().to_string(),
+                        _ => hex::encode(bytes),
+                    })
+                })
+                .collect();
+            Ok(out.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
 }
 
 /// Each text in its family's canonical text ([`canonical::canonical`]), as `collect`
@@ -1470,8 +1505,8 @@ fn compare(
     // Each column once: a key may also be compared, two pairs may share a column.
     let (legacy_wanted, target_wanted) =
         declared_columns(declaration).map_err(|e| PolarsError::ComputeError(e.into()))?;
-    let legacy = side_rows(legacy_files, &legacy_wanted)?;
-    let target = side_rows(target_files, &target_wanted)?;
+    let legacy = side_rows(legacy_files, &legacy_wanted, None)?;
+    let target = side_rows(target_files, &target_wanted, Some(&declaration.target_key))?;
     let parquet = |files: &[&InputFile]| {
         files
             .iter()
