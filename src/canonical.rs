@@ -161,9 +161,7 @@ pub fn canonical(family: Family, text: &str) -> String {
         Family::Float32 => float32(text.trim()),
         Family::Binary => binary(text.trim()),
         Family::Time => time_of_day(text.trim()),
-        Family::Json => serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .map(|v| sorted_json(v).to_string()),
+        Family::Json => json(text),
         Family::Text => None,
     };
     read.unwrap_or_else(|| text.to_string())
@@ -291,22 +289,204 @@ pub fn float_text(value: f64) -> String {
     }
 }
 
-/// A JSON value with the keys of every object in order (serde_json keeps them as read).
-fn sorted_json(value: serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sorted_json(v)))
-                    .collect(),
-            )
+/// A JSON text compact, the keys of every object in order (the last of a repeated key, as
+/// `jsonb` keeps it), strings in serde_json's escapes and numbers exact ([`json_number`]):
+/// `{"b": 1.0, "a": [1e2]}` is `{"a":[100],"b":1}`. Whether the text is JSON is serde_json's
+/// word, as everywhere in migcov; its values are then read from the text itself, because
+/// serde_json reads every number as a double (`12345678901234567.89` and `…88` would be
+/// one value) unless its `arbitrary_precision` feature is on, which would change what the
+/// loader accepts as JSON, and polars shares the crate.
+fn json(text: &str) -> Option<String> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    let mut reader = JsonReader {
+        bytes: text.as_bytes(),
+        text,
+        at: 0,
+    };
+    let mut out = String::with_capacity(text.len());
+    reader.value(&mut out)?;
+    Some(out)
+}
+
+/// A reader of a JSON text serde_json has accepted (so of no more than its 128 levels).
+struct JsonReader<'a> {
+    bytes: &'a [u8],
+    text: &'a str,
+    at: usize,
+}
+
+impl JsonReader<'_> {
+    fn space(&mut self) {
+        while self
+            .bytes
+            .get(self.at)
+            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            self.at += 1;
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted_json).collect()),
-        other => other,
+    }
+
+    /// Expects `byte` next (after white space).
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.space();
+        (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
+    }
+
+    /// A string's value, from its opening quote.
+    fn string(&mut self) -> Option<String> {
+        let start = self.at;
+        self.at += 1;
+        loop {
+            match self.bytes.get(self.at)? {
+                b'\\' => self.at += 2,
+                b'"' => break,
+                _ => self.at += 1,
+            }
+        }
+        self.at += 1;
+        serde_json::from_str(&self.text[start..self.at]).ok()
+    }
+
+    fn value(&mut self, out: &mut String) -> Option<()> {
+        self.space();
+        match self.bytes.get(self.at)? {
+            b'{' => {
+                self.at += 1;
+                let mut entries: Vec<(String, String)> = Vec::new();
+                self.space();
+                if self.bytes.get(self.at) == Some(&b'}') {
+                    self.at += 1;
+                } else {
+                    loop {
+                        self.space();
+                        let key = self.string()?;
+                        self.expect(b':')?;
+                        let mut value = String::new();
+                        self.value(&mut value)?;
+                        entries.push((key, value));
+                        self.space();
+                        self.at += 1;
+                        if self.bytes.get(self.at - 1) == Some(&b'}') {
+                            break;
+                        }
+                    }
+                }
+                // Sorted, each key once: the last of a repeated key stays (a stable sort
+                // keeps them in the text's order).
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                out.push('{');
+                let mut first = true;
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    if entries.get(i + 1).is_some_and(|next| next.0 == *key) {
+                        continue;
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push_str(&serde_json::to_string(key).ok()?);
+                    out.push(':');
+                    out.push_str(value);
+                }
+                out.push('}');
+            }
+            b'[' => {
+                self.at += 1;
+                out.push('[');
+                self.space();
+                if self.bytes.get(self.at) == Some(&b']') {
+                    self.at += 1;
+                } else {
+                    loop {
+                        self.value(out)?;
+                        self.space();
+                        self.at += 1;
+                        if self.bytes.get(self.at - 1) == Some(&b']') {
+                            break;
+                        }
+                        out.push(',');
+                    }
+                }
+                out.push(']');
+            }
+            b'"' => out.push_str(&serde_json::to_string(&self.string()?).ok()?),
+            b't' | b'f' | b'n' => {
+                let word = match self.bytes[self.at] {
+                    b't' => "true",
+                    b'f' => "false",
+                    _ => "null",
+                };
+                self.at += word.len();
+                out.push_str(word);
+            }
+            _ => {
+                let start = self.at;
+                while self
+                    .bytes
+                    .get(self.at)
+                    .is_some_and(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                {
+                    self.at += 1;
+                }
+                out.push_str(&json_number(&self.text[start..self.at]));
+            }
+        }
+        Some(())
+    }
+}
+
+/// A JSON number's exact value in one text: its digits without leading or trailing zeros,
+/// written plainly while that takes at most 40 digits with its zeros (`1e2` and `100.0`
+/// are `100`, `0.10` is `0.1`), else in exponent form (`1.5e400`, `2e-77`); `-0` is `0`.
+/// Two texts are one number exactly when they are one text.
+pub fn json_number(text: &str) -> String {
+    const PLAIN: i64 = 40;
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => (rest, "0"),
+    };
+    // Saturated: an exponent past ±10^15 is past any number written out.
+    let exponent: i64 = exponent
+        .trim_start_matches('+')
+        .parse()
+        .unwrap_or(if exponent.starts_with('-') {
+            -1_000_000_000_000_000
+        } else {
+            1_000_000_000_000_000
+        });
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    let digits = digits.trim_start_matches('0');
+    let significant = digits.trim_end_matches('0');
+    if significant.is_empty() {
+        return "0".into();
+    }
+    // The value is significant × 10^power.
+    let power = exponent - fraction.len() as i64 + (digits.len() - significant.len()) as i64;
+    let n = significant.len() as i64;
+    let body = if power >= 0 && n + power <= PLAIN {
+        format!("{significant}{}", "0".repeat(power as usize))
+    } else if power < 0 && -power <= PLAIN {
+        match n + power {
+            whole if whole > 0 => format!(
+                "{}.{}",
+                &significant[..whole as usize],
+                &significant[whole as usize..]
+            ),
+            zeros => format!("0.{}{significant}", "0".repeat(-zeros as usize)),
+        }
+    } else {
+        let (first, others) = significant.split_at(1);
+        let point = if others.is_empty() { "" } else { "." };
+        format!("{first}{point}{others}e{}", power + n - 1)
+    };
+    match negative {
+        true => format!("-{body}"),
+        false => body,
     }
 }
 
@@ -589,6 +769,37 @@ mod tests {
         }
     }
 
+    /// Numbers a double cannot tell apart stay apart: `jsonb` says they differ.
+    #[test]
+    fn json_numbers_are_exact() {
+        let differ = [
+            ("{\"a\":12345678901234567.89}", "{\"a\":12345678901234567.88}"),
+            ("[123456789012345678901234567890]", "[123456789012345678901234567891]"),
+            ("{\"a\":0.1000000000000000001}", "{\"a\":0.1}"),
+            ("[1e-400]", "[0]"),
+            ("[true]", "[\"true\"]"),
+        ];
+        for (a, b) in differ {
+            let (a, b) = (canonical(Family::Json, a), canonical(Family::Json, b));
+            assert_ne!(a, b);
+        }
+        for (text, expected) in [
+            ("12345678901234567.89", "12345678901234567.89"),
+            ("-0.000", "0"),
+            ("1.5e400", "1.5e400"),
+            ("2E-77", "2e-77"),
+            ("1e39", "1000000000000000000000000000000000000000"),
+            ("1e40", "1e40"),
+            ("-120e-2", "-1.2"),
+            ("0.00050", "0.0005"),
+        ] {
+            assert_eq!(json_number(text), expected, "{text}");
+        }
+        // Not JSON (serde_json's word): kept as it is.
+        assert_eq!(canonical(Family::Json, "{a:1}"), "{a:1}");
+        assert_eq!(canonical(Family::Json, "[1e400]"), "[1e400]");
+    }
+
     #[test]
     fn each_engines_text_of_one_value_is_one_text() {
         use Family::*;
@@ -663,6 +874,17 @@ mod tests {
                 Json,
                 &["{\"b\":1,\"a\":[1,2]}", "{\"a\": [1, 2], \"b\": 1}"][..],
                 "{\"a\":[1,2],\"b\":1}",
+            ),
+            (
+                Json,
+                // One number however written, as `jsonb` compares them; a repeated key is
+                // its last value; strings in one escaping.
+                &[
+                    "{\"a\": 1e2, \"b\": [0.10, -0.0, 1.50e-3], \"c\": \"\\u00e9\"}",
+                    "{\"c\":\"é\",\"b\":[1E-1,0,0.0015],\"a\":100.000, \"a\": 100}",
+                    "{\"a\":1E+2,\"b\":[1e-1,-0,15e-4],\"c\":\"é\"}",
+                ][..],
+                "{\"a\":100,\"b\":[0.1,0,0.0015],\"c\":\"é\"}",
             ),
         ] {
             for text in texts {
