@@ -450,14 +450,15 @@ pub fn json_number(text: &str) -> String {
         None => (rest, "0"),
     };
     // Saturated: an exponent past ±10^15 is past any number written out.
-    let exponent: i64 = exponent
-        .trim_start_matches('+')
-        .parse()
-        .unwrap_or(if exponent.starts_with('-') {
-            -1_000_000_000_000_000
-        } else {
-            1_000_000_000_000_000
-        });
+    let exponent: i64 =
+        exponent
+            .trim_start_matches('+')
+            .parse()
+            .unwrap_or(if exponent.starts_with('-') {
+                -1_000_000_000_000_000
+            } else {
+                1_000_000_000_000_000
+            });
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = format!("{whole}{fraction}");
     let digits = digits.trim_start_matches('0');
@@ -773,8 +774,14 @@ mod tests {
     #[test]
     fn json_numbers_are_exact() {
         let differ = [
-            ("{\"a\":12345678901234567.89}", "{\"a\":12345678901234567.88}"),
-            ("[123456789012345678901234567890]", "[123456789012345678901234567891]"),
+            (
+                "{\"a\":12345678901234567.89}",
+                "{\"a\":12345678901234567.88}",
+            ),
+            (
+                "[123456789012345678901234567890]",
+                "[123456789012345678901234567891]",
+            ),
             ("{\"a\":0.1000000000000000001}", "{\"a\":0.1}"),
             ("[1e-400]", "[0]"),
             ("[true]", "[\"true\"]"),

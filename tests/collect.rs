@@ -1746,6 +1746,113 @@ fn content_rows_through_collect_give_the_findings_of_the_files() {
     }
 }
 
+/// Found by an independent check: a `NUMERIC(10,2)` legacy key (`1.00`, as `source_ids`
+/// and the mappings hold it) was written to the rows file in its canonical text `1`, so no
+/// row had a mapping and the entity was "not checked" while coverage said 3 of 3; and JSON
+/// numbers went through doubles, so `…567.89` equalled `…567.88`. Legacy PostgreSQL
+/// (`NUMERIC` key, `jsonb`) and SQLite (`INTEGER` key, `JSON`), target PostgreSQL.
+#[test]
+fn content_keys_match_as_coverage_does_and_json_numbers_are_exact() {
+    let work = tempfile::tempdir().unwrap();
+    let rows = [
+        (
+            "1.00",
+            "1",
+            r#"{"a": 12345678901234567.89}"#,
+            r#"{"a":12345678901234567.88}"#,
+        ),
+        (
+            "2.50",
+            "2",
+            r#"{"b": 1.0, "a": [1e2]}"#,
+            r#"{"a":[100],"b":1}"#,
+        ),
+        ("3", "3", r#"{"x": "\u00e9"}"#, r#"{"x":"é"}"#),
+    ];
+    let pg_legacy = PgDatabase::new("json_key_legacy");
+    let sqlite = work.path().join("legacy.db");
+    let sqlite_url = format!("sqlite://{}", sqlite.display());
+    let (mut pg_sql, mut sqlite_sql) = (
+        "CREATE TABLE legacy_t (id NUMERIC(10,2) PRIMARY KEY, j jsonb);".to_string(),
+        "CREATE TABLE legacy_t (id INTEGER PRIMARY KEY, j JSON);".to_string(),
+    );
+    let targets = [
+        (PgDatabase::new("json_key_target_n"), "NUMERIC(10,2)", 0),
+        (PgDatabase::new("json_key_target_i"), "INTEGER", 1),
+    ];
+    let mut target_sql = targets
+        .iter()
+        .map(|(_, legacy_id, _)| {
+            format!("CREATE TABLE offices (id uuid PRIMARY KEY, legacy_id {legacy_id}, j jsonb);")
+        })
+        .collect::<Vec<_>>();
+    for (n, (numeric, integer, legacy, target)) in rows.iter().enumerate() {
+        pg_sql += &format!("INSERT INTO legacy_t VALUES ({numeric}, '{legacy}');");
+        sqlite_sql += &format!("INSERT INTO legacy_t VALUES ({integer}, '{legacy}');");
+        for (sql, (_, _, i)) in target_sql.iter_mut().zip(&targets) {
+            let key = [numeric, integer][*i];
+            *sql += &format!(
+                "INSERT INTO offices VALUES ('00000000-0000-0000-0000-00000000000{}', {key}, '{target}');",
+                n + 1
+            );
+        }
+    }
+    pg_legacy.client().batch_execute(&pg_sql).unwrap();
+    rusqlite::Connection::open(&sqlite)
+        .unwrap()
+        .execute_batch(&sqlite_sql)
+        .unwrap();
+    for ((db, _, _), sql) in targets.iter().zip(&target_sql) {
+        db.client().batch_execute(sql).unwrap();
+    }
+    std::fs::write(
+        work.path().join("entities.yaml"),
+        "- name: offices\n  domain: BUSINESS\n  legacy_table: legacy_t\n  target_table: offices\n  \
+         total_records: 3\n  migrated_records: 3\n  failed_records: 0\n  entity_type: offices\n",
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("migcov.yaml"),
+        "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns:\n      j: j\n",
+    )
+    .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(&config, "files: [entities.yaml, migcov.yaml]\n").unwrap();
+    for (name, source, target) in [
+        ("pg", pg_legacy.url.as_str(), targets[0].0.url.as_str()),
+        ("sqlite", sqlite_url.as_str(), targets[1].0.url.as_str()),
+    ] {
+        let out = work.path().join(name);
+        let (code, text) = collect_to(source, target, &out, &config);
+        assert_eq!(code, 0, "{name}: {text}");
+        let (_, measures, _) = common::run(&out);
+        assert!(
+            measures.content_not_checked.is_empty(),
+            "{name}: {:?}",
+            measures.content_not_checked
+        );
+        let table = &measures.content[0];
+        assert_eq!(
+            (table.mapped, table.compared, table.intact, table.differs),
+            (3, 3, 2, 1),
+            "{name}"
+        );
+        let j = &table.columns[0];
+        assert_eq!(j.differing, 1, "{name}");
+        assert_eq!(
+            (
+                j.samples[0].legacy.as_deref(),
+                j.samples[0].target.as_deref()
+            ),
+            (
+                Some(r#"{"a":12345678901234567.89}"#),
+                Some(r#"{"a":12345678901234567.88}"#)
+            ),
+            "{name}"
+        );
+    }
+}
+
 /// One random value of every family, and the canonical text each engine must give it.
 struct TypedRow {
     /// Per column: (SQLite literal, MariaDB literal, PostgreSQL literal, canonical text).

@@ -1116,9 +1116,9 @@ impl Run<'_> {
             };
             let purpose = format!("rows of {}", declaration.entity);
             let on = (Which::Source, legacy_table.as_str(), &legacy_columns[..]);
-            self.export_rows(source, source_tables, on, &purpose)?;
+            self.export_rows(source, source_tables, on, &declaration.legacy_key, &purpose)?;
             let on = (Which::Target, target_table.as_str(), &target_columns[..]);
-            self.export_rows(target, target_tables, on, &purpose)?;
+            self.export_rows(target, target_tables, on, &declaration.target_key, &purpose)?;
         }
         Ok(())
     }
@@ -1131,9 +1131,10 @@ impl Run<'_> {
         db: &mut dyn Database,
         tables: &[TableRef],
         (on, name, columns): (Which, &str, &[String]),
+        key: &str,
         purpose: &str,
     ) -> Result<(), CollectError> {
-        let Some(rows) = self.table_rows(db, tables, name, columns)? else {
+        let Some(rows) = self.table_rows(db, tables, name, columns, key)? else {
             return Ok(());
         };
         let side = match on {
@@ -1155,13 +1156,17 @@ impl Run<'_> {
 
     /// The table `name` of `tables` (names compared as everywhere), the query reading its
     /// `columns`, and each column's [`canonical::Family`] from its declared type; none when
-    /// the database has no such table or its name cannot be a file's.
+    /// the database has no such table or its name cannot be a file's. The `key` column is
+    /// read as the ids are (`source_ids`, the mappings: the driver's text, as the loader
+    /// matches keys), so that a row is mapped here exactly when coverage says it is: a
+    /// `NUMERIC(10,2)` key `1.00` in its canonical text `1` would match no mapping.
     fn table_rows<'t>(
         &self,
         db: &mut dyn Database,
         tables: &'t [TableRef],
         name: &str,
         columns: &[String],
+        key: &str,
     ) -> Result<Option<TableRows<'t>>, CollectError> {
         let wanted = crate::load::table_key(name);
         let Some(table) = tables
@@ -1195,25 +1200,31 @@ impl Run<'_> {
             ));
         }
         let kind = db.url().kind;
+        let declared = |c: &String| match c == key {
+            true => "",
+            false => types
+                .iter()
+                .find(|t| t.name == *c)
+                .map_or("", |t| t.data_type.as_str()),
+        };
         let families = columns
             .iter()
-            .map(|c| {
-                let declared = types
-                    .iter()
-                    .find(|t| t.name == *c)
-                    .map_or("", |t| t.data_type.as_str());
-                canonical::Family::of(kind, declared)
+            .map(|c| match c == key {
+                true => canonical::Family::Text,
+                false => canonical::Family::of(kind, declared(c)),
             })
             .collect();
         let list = columns
             .iter()
             .map(|c| {
-                let declared = types
-                    .iter()
-                    .find(|t| t.name == *c)
-                    .map_or("", |t| t.data_type.as_str());
                 let quoted = db.quote(c);
-                format!("{} AS {quoted}", canonical::select(kind, declared, &quoted))
+                match c == key {
+                    true => quoted,
+                    false => format!(
+                        "{} AS {quoted}",
+                        canonical::select(kind, declared(c), &quoted)
+                    ),
+                }
             })
             .collect::<Vec<_>>()
             .join(", ");
