@@ -215,6 +215,50 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
     Some((if negative { -mantissa } else { mantissa }, scale as u32))
 }
 
+/// A number's text at `to` decimals, rounded half away from zero as [`rescale`] rounds,
+/// from its digits: a number of any length reads when its rounded value has at most 38
+/// digits (`1.12345678901234567890123456789012345678` at 2 is 112, `1e-80` is 0), where
+/// [`exact_decimal`] then [`rescale`] would give up before rounding.
+pub fn exact_decimal_at(text: &str, to: u32) -> Option<i128> {
+    let text = text.trim();
+    let (body, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    let (negative, digits) = match body.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, body.strip_prefix('+').unwrap_or(body)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if (whole.is_empty() && fraction.is_empty())
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let all: Vec<u8> = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').collect();
+    // The value is `all` × 10^-(its decimals); digits past `to` are dropped, rounding.
+    let dropped = (fraction.len() as i64).checked_sub(exponent)? - to as i64;
+    let (kept, up) = match usize::try_from(dropped) {
+        Ok(0) | Err(_) => (&all[..], false),
+        Ok(n) if n > all.len() => (&all[..0], false),
+        Ok(n) => (&all[..all.len() - n], all[all.len() - n] >= 5),
+    };
+    let mut mantissa: i128 = 0;
+    for d in kept {
+        mantissa = mantissa.checked_mul(10)?.checked_add(*d as i128)?;
+    }
+    if dropped < 0 && mantissa != 0 {
+        let zeros = u32::try_from(-dropped).ok()?;
+        mantissa = mantissa.checked_mul(10i128.checked_pow(zeros)?)?;
+    }
+    mantissa += i128::from(up);
+    if mantissa >= 10i128.pow(38) {
+        return None;
+    }
+    Some(if negative { -mantissa } else { mantissa })
+}
+
 /// `mantissa × 10^-from` at scale `to`, rounded half away from zero when `to` is smaller;
 /// none past 38 digits.
 pub fn rescale(mantissa: i128, from: u32, to: u32) -> Option<i128> {
@@ -771,6 +815,34 @@ mod tests {
     }
 
     /// Numbers a double cannot tell apart stay apart: `jsonb` says they differ.
+    #[test]
+    fn numbers_round_at_a_scale_from_their_digits() {
+        for (text, to, expected) in [
+            ("1.12345678901234567890123456789012345678", 2, Some(112)),
+            ("1e-80", 2, Some(0)),
+            ("5e-324", 2, Some(0)),
+            ("-1.005", 2, Some(-101)),
+            ("2.675", 2, Some(268)),
+            ("0.004999", 2, Some(0)),
+            ("0.005", 2, Some(1)),
+            ("-0.005", 2, Some(-1)),
+            ("12.5", 0, Some(13)),
+            ("1.5e2", 2, Some(15000)),
+            ("1e100", 0, None),
+            ("0e100", 0, Some(0)),
+            ("99999999999999999999999999999999999999.6", 0, None),
+            ("x", 2, None),
+            ("", 2, None),
+            (".", 2, None),
+        ] {
+            assert_eq!(exact_decimal_at(text, to), expected, "{text} at {to}");
+            // Where both read, the same as reading exactly, then rescaling.
+            if let Some((m, from)) = exact_decimal(text) {
+                assert_eq!(rescale(m, from, to), expected, "{text}");
+            }
+        }
+    }
+
     #[test]
     fn json_numbers_are_exact() {
         let differ = [

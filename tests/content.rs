@@ -646,6 +646,26 @@ fn sums_hold_across_pieces_of_rows_in_any_order() {
     );
 }
 
+/// Found by an independent check: a value with more digits than 38 (a `DECIMAL(65,38)`,
+/// a double's `1e-80`) was read exactly before it was rounded, so at scale 2 it differed
+/// from its own rounding and left its side's figures empty.
+#[test]
+fn a_long_number_is_rounded_at_the_scale_before_it_is_read() {
+    let data = compared(
+        "    columns:\n      a: {target: a, scale: 2}\n      b: {target: b, scale: 2}\n",
+        "id,a,b\n1,1.12345678901234567890123456789012345678,1e-80\n2,2.5,5e-324\n3,1.25,1e-76\n",
+        "id,a,b\n1,1.12,0\n2,2.50,0\n3,1.25,0.00\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (3, 0));
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string(), true);
+    assert_eq!(aggregate(&table, "a", "min"), s("1.12", "1.12"));
+    assert_eq!(aggregate(&table, "a", "max"), s("2.50", "2.50"));
+    assert_eq!(aggregate(&table, "a", "sum"), s("4.87", "4.87"));
+    assert_eq!(aggregate(&table, "b", "distinct"), s("1", "1"));
+    assert_eq!(aggregate(&table, "b", "sum"), s("0.00", "0.00"));
+}
+
 #[test]
 fn a_number_past_38_digits_leaves_its_aggregates_uncomputed_never_equal() {
     // At scale 2 a 38-digit value has 40 digits: no exact figure, rather than one that

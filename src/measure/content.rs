@@ -439,10 +439,10 @@ fn normal_text(value: Expr, n: &Normalize) -> Expr {
 
 /// A text as an exact decimal, at `scale` (half away from zero) when there is one.
 fn exact_at(text: &str, scale: Option<u32>) -> Option<(i128, u32)> {
-    let (mantissa, from) = canonical::exact_decimal(text)?;
     match scale {
-        Some(to) => Some((canonical::rescale(mantissa, from, to)?, to)),
-        None => Some((mantissa, from)),
+        // Rounded from the digits: a value past 38 digits that rounds within them reads.
+        Some(to) => Some((canonical::exact_decimal_at(text, to)?, to)),
+        None => canonical::exact_decimal(text),
     }
 }
 
