@@ -236,7 +236,11 @@ pub fn exact_decimal_at(text: &str, to: u32) -> Option<i128> {
     {
         return None;
     }
-    let all: Vec<u8> = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').collect();
+    let all: Vec<u8> = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .map(|b| b - b'0')
+        .collect();
     // The value is `all` × 10^-(its decimals); digits past `to` are dropped, rounding.
     let dropped = (fraction.len() as i64).checked_sub(exponent)? - to as i64;
     let (kept, up) = match usize::try_from(dropped) {

@@ -843,6 +843,29 @@ fn an_unknown_key_in_migcov_yaml_names_the_line() {
     );
 }
 
+/// A misspelt key in a compared column's settings is an error naming it and the line, as
+/// at the entity's level (it was silently ignored: `tolerence: 1` was no tolerance), and a
+/// bad value names the key and what it may be.
+#[test]
+fn a_misspelt_column_setting_in_migcov_yaml_names_the_key_and_the_line() {
+    let declaration = "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns:\n      name: {target: name, ";
+    for (setting, expected) in [
+        ("tolerence: 1}", "unknown field `tolerence`"),
+        ("scal: 2}", "unknown field `scal`"),
+        (
+            "case: title}",
+            "unknown variant `title`, expected `lower` or `upper`",
+        ),
+        ("trim: yes}", "trim"),
+    ] {
+        let data = broken("migcov.yaml", &format!("{declaration}{setting}\n"));
+        assert_bad_input_keeps_old_site(
+            data.path(),
+            &["migcov.yaml line 6", "column `name`", expected],
+        );
+    }
+}
+
 #[test]
 fn dump_context_shows_template_authors_what_each_page_gets() {
     let dir = tempfile::tempdir().unwrap();

@@ -226,7 +226,19 @@ fn a_transform_that_cannot_be_evaluated_is_not_checked() {
     let data = declared("concat('CH-', code)", "CAST(code AS INTEGER) + 1");
     let reason = not_checked_reason(&data);
     assert!(
-        reason.contains("a transform cannot be evaluated"),
+        reason.contains("a transform (`code`: `CAST(code AS INTEGER) + 1`) cannot be evaluated"),
+        "{reason}"
+    );
+}
+
+/// Numbers are compared in exact decimals of 38 digits: a larger scale is said, not left
+/// to empty every figure.
+#[test]
+fn a_scale_past_38_decimals_is_not_checked_saying_so() {
+    let data = declared("scale: 2", "scale: 100");
+    let reason = not_checked_reason(&data);
+    assert!(
+        reason.contains("scale 100 is more than 38 decimals"),
         "{reason}"
     );
 }

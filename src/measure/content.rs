@@ -193,9 +193,19 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
             // A transform that fails on the rows, a column no text can be made of (a list):
             // the declaration is not checked, saying why; the build goes on.
             Err(reason) => {
-                let what = match pairs.iter().any(|p| p.transform.is_some()) {
-                    true => "a transform cannot be evaluated, or a column cannot be read as text",
-                    false => "a column cannot be read as text",
+                let transforms: Vec<String> = pairs
+                    .iter()
+                    .filter_map(|p| {
+                        let (text, _) = p.transform.as_ref()?;
+                        Some(format!("`{}`: `{text}`", p.legacy))
+                    })
+                    .collect();
+                let what = match transforms.is_empty() {
+                    true => "a column cannot be read as text".to_string(),
+                    false => format!(
+                        "a transform ({}) cannot be evaluated, or a column cannot be read as text",
+                        transforms.join(", ")
+                    ),
                 };
                 not_checked.push(NotChecked {
                     entity: declaration.entity.clone(),
@@ -254,7 +264,7 @@ fn shared_type_problem(inputs: &Inputs, entity: &Entity) -> Option<String> {
 }
 
 /// What makes a declaration uncheckable by itself: no column to compare, an entity
-/// declared twice, a tolerance that is no number of at least 0.
+/// declared twice, a tolerance that is no number of at least 0, a scale past 38 decimals.
 fn declaration_problem(
     declaration: &ContentDeclaration,
     seen: &mut std::collections::BTreeSet<String>,
@@ -265,17 +275,24 @@ fn declaration_problem(
     if !seen.insert(declaration.entity.clone()) {
         return Some("declared more than once; only the first declaration is checked".into());
     }
-    let tolerances = std::iter::once(&declaration.normalize)
-        .chain(declaration.columns.values().filter_map(|c| match c {
+    let normalisations = std::iter::once(&declaration.normalize).chain(
+        declaration.columns.values().filter_map(|c| match c {
             crate::model::config::ColumnPair::With { normalize, .. } => Some(normalize),
             _ => None,
-        }))
-        .filter_map(|n| n.tolerance);
-    for tolerance in tolerances {
-        if !(tolerance.is_finite() && tolerance >= 0.0) {
-            return Some(format!(
-                "tolerance {tolerance} is not a number of at least 0"
-            ));
+        }),
+    );
+    for n in normalisations {
+        if let Some(tolerance) = n.tolerance {
+            if !(tolerance.is_finite() && tolerance >= 0.0) {
+                return Some(format!(
+                    "tolerance {tolerance} is not a number of at least 0"
+                ));
+            }
+        }
+        // Numbers are compared in exact decimals of 38 digits: at more decimals than
+        // that, no figure could be computed.
+        if let Some(scale) = n.scale.filter(|s| *s > 38) {
+            return Some(format!("scale {scale} is more than 38 decimals"));
         }
     }
     None

@@ -64,8 +64,10 @@ pub struct ContentDeclaration {
     pub normalize: Normalize,
 }
 
-/// One compared column's target, and how to compare it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One compared column's target, and how to compare it: the target column's name, or a
+/// mapping with `target:`, `transform:` and any of [`Normalize`]'s keys (a misspelt key is
+/// an error naming it, as at the entity's level).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ColumnPair {
     Target(String),
@@ -80,6 +82,53 @@ pub enum ColumnPair {
         #[serde(flatten)]
         normalize: Normalize,
     },
+}
+
+impl<'de> Deserialize<'de> for ColumnPair {
+    /// By hand, not `untagged`: an untagged enum says only "data did not match any variant"
+    /// and `flatten` lets any key through, so `tolerence: 1` was silently no tolerance.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        use serde_yaml::Value;
+        let text = |value: Option<Value>, key: &str| match value {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(other) => Err(D::Error::custom(format!(
+                "a column's `{key}:` is a text, not {other:?}"
+            ))),
+        };
+        match Value::deserialize(d)? {
+            Value::String(target) => Ok(ColumnPair::Target(target)),
+            Value::Mapping(mut settings) => {
+                let target = text(settings.remove("target"), "target")?.ok_or_else(|| {
+                    D::Error::custom("a column's settings need `target:`, the target column")
+                })?;
+                let transform = text(settings.remove("transform"), "transform")?;
+                let read = |settings: serde_yaml::Mapping| {
+                    serde_yaml::from_value::<Normalize>(Value::Mapping(settings))
+                };
+                // Each key alone first, so that a bad value's error names its key.
+                for (key, value) in &settings {
+                    let one = serde_yaml::Mapping::from_iter([(key.clone(), value.clone())]);
+                    read(one).map_err(|e| {
+                        let key = key.as_str().map_or(format!("{key:?}"), |k| format!("`{k}`"));
+                        D::Error::custom(format!(
+                            "column `{target}`, {key}: {e} (a column's settings are `target`, `transform` and those)"
+                        ))
+                    })?;
+                }
+                let normalize = read(settings).map_err(D::Error::custom)?;
+                Ok(ColumnPair::With {
+                    target,
+                    transform,
+                    normalize,
+                })
+            }
+            other => Err(D::Error::custom(format!(
+                "a column pair is the target column's name or its settings ({{target: …, scale: 2}}), not {other:?}"
+            ))),
+        }
+    }
 }
 
 impl ColumnPair {
