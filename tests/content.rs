@@ -702,6 +702,29 @@ fn a_number_past_38_digits_leaves_its_aggregates_uncomputed_never_equal() {
     }
 }
 
+/// Found by an independent check: a value of a time-zone pair that reads as no instant
+/// (`n/a`) was left out of its side's distinct, lowest and highest, which then agreed. As
+/// for numbers, they are not computed and never agree; the counts still are.
+#[test]
+fn a_value_that_is_no_instant_leaves_its_sides_order_figures_uncomputed() {
+    let data = compared(
+        "    columns:\n      t: {target: t, time_zone: UTC}\n",
+        "id,t\n1,2026-03-01 08:00:00\n2,n/a\n3,2026-03-01 09:00:00\n",
+        "id,t\n1,2026-03-01T08:00:00Z\n2,2026-03-01T08:30:00Z\n3,2026-03-01T09:00:00Z\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (2, 1));
+    assert_eq!(
+        aggregate(&table, "t", "values"),
+        ("3".into(), "3".into(), true)
+    );
+    for name in ["distinct", "min", "max"] {
+        let (legacy, target, equal) = aggregate(&table, "t", name);
+        assert_eq!((legacy.as_str(), equal), ("", false), "{name}");
+        assert!(!target.is_empty(), "{name}");
+    }
+}
+
 #[test]
 fn instant_aggregates_are_written_in_canonical_text() {
     let data = compared(

@@ -1470,6 +1470,18 @@ fn polars_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
         let sum = zones
             .is_none()
             .then(|| value.clone().str().len_chars().cast(DataType::UInt64).sum());
+        if zones.is_some() {
+            // Values given that read as no instant: with any, the side's distinct, lowest
+            // and highest are not computed (as for numbers), never computed without them.
+            exprs.push(
+                value
+                    .clone()
+                    .is_not_null()
+                    .and(ordered.clone().is_null())
+                    .sum()
+                    .alias(format!("{side}unread")),
+            );
+        }
         exprs.extend(
             [
                 value.clone().count(),
@@ -1497,15 +1509,28 @@ fn polars_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
             other => Some(other.to_string()),
         })
     };
+    let unread = |side: &str| -> PolarsResult<bool> {
+        Ok(zones.is_some()
+            && row
+                .column(&format!("{side}unread"))?
+                .get(0)?
+                .extract::<u64>()
+                > Some(0))
+    };
+    let (legacy_unread, target_unread) = (unread(L)?, unread(T)?);
     names
         .iter()
         .map(|name| {
+            let computed = !matches!(*name, "distinct" | "min" | "max");
             let (legacy, target) = (cell(L, name)?, cell(T, name)?);
+            let legacy = (computed || !legacy_unread).then_some(legacy);
+            let target = (computed || !target_unread).then_some(target);
             Ok(Aggregate {
                 name: name.to_string(),
-                equal: legacy == target,
-                legacy,
-                target,
+                // Not computed on a side: never equal.
+                equal: legacy.is_some() && legacy == target,
+                legacy: legacy.flatten(),
+                target: target.flatten(),
             })
         })
         .collect()
