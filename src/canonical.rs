@@ -46,6 +46,9 @@ pub enum Family {
     Time,
     /// JSON, compact with the keys of each object in order: `{"a":[1,2],"b":1}`.
     Json,
+    /// A PostgreSQL bit string (`bit(n)`, `bit varying`) as the unsigned number its bits
+    /// are, as MySQL's `BIT` is read: `10000001` is `129`.
+    Bits,
     /// Any other value, as the driver gives it.
     Text,
 }
@@ -83,6 +86,8 @@ impl Family {
         } else if first == "bit" && kind == Kind::Mysql {
             // Read as a number (`CAST(… AS UNSIGNED)`, [`select`]): b'1' is 1.
             Family::Integer
+        } else if first == "bit" && kind == Kind::Postgresql {
+            Family::Bits
         } else if has("int") && !has("interval") && !has("point") {
             Family::Integer
         } else if has("numeric") || has("decimal") {
@@ -162,6 +167,11 @@ pub fn canonical(family: Family, text: &str) -> String {
         Family::Binary => binary(text.trim()),
         Family::Time => time_of_day(text.trim()),
         Family::Json => json(text),
+        // At most 128 bits (MySQL's BIT has 64); a longer string is kept as it is.
+        Family::Bits => (!text.is_empty() && text.len() <= 128)
+            .then(|| u128::from_str_radix(text, 2).ok())
+            .flatten()
+            .map(|n| n.to_string()),
         Family::Text => None,
     };
     read.unwrap_or_else(|| text.to_string())
@@ -810,6 +820,8 @@ mod tests {
             (Kind::Postgresql, "time without time zone", Time),
             (Kind::Postgresql, "time with time zone", Text),
             (Kind::Postgresql, "jsonb", Json),
+            (Kind::Postgresql, "bit", Bits),
+            (Kind::Postgresql, "bit varying", Bits),
             (Kind::Sqlite, "REAL", Float),
             (Kind::Sqlite, "BLOB", Binary),
         ];
@@ -845,6 +857,22 @@ mod tests {
                 assert_eq!(rescale(m, from, to), expected, "{text}");
             }
         }
+    }
+
+    /// PostgreSQL's bits as MySQL's BIT reads them: the number.
+    #[test]
+    fn bit_strings_are_their_number() {
+        for (text, expected) in [
+            ("10000001", "129"),
+            ("00000001", "1"),
+            ("0", "0"),
+            ("", ""),
+            ("102", "102"),
+        ] {
+            assert_eq!(canonical(Family::Bits, text), expected, "{text}");
+        }
+        let long = "1".repeat(129);
+        assert_eq!(canonical(Family::Bits, &long), long);
     }
 
     #[test]

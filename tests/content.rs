@@ -434,6 +434,33 @@ fn a_tolerance_holds_at_its_own_boundary() {
     );
 }
 
+/// Found by an independent check: a mapping row repeated word for word compared its rows
+/// twice, so each side counted the value twice (values 3 for 2 rows, the sum doubled).
+#[test]
+fn a_mapping_repeated_word_for_word_compares_its_rows_once() {
+    let data = compared(
+        "    columns:\n      a: {target: a, scale: 0}\n",
+        "id,a\n1,5\n2,6\n",
+        "id,a\n1,5\n2,7\n",
+    );
+    std::fs::write(
+        data.path().join("mappings/again.csv"),
+        "entity_type,legacy_id,modern_id\nOFFICE,2,7a0c8f3e-2b4d-4e6f-8a1b-000000000002\n",
+    )
+    .unwrap();
+    let table = only_table(&data);
+    assert_eq!((table.compared, table.intact, table.differs), (2, 1, 1));
+    assert_eq!(column(&table, "a").differing, 1);
+    assert_eq!(
+        aggregate(&table, "a", "values"),
+        ("2".into(), "2".into(), true)
+    );
+    assert_eq!(
+        aggregate(&table, "a", "sum"),
+        ("11".into(), "12".into(), false)
+    );
+}
+
 #[test]
 fn a_row_mapped_twice_is_compared_only_when_every_target_is_there() {
     // Office 1 is mapped a second time, to a target row that does not exist: it is not

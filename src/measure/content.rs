@@ -807,11 +807,19 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
             }
         }
     };
-    inputs.mappings.clone().lazy().filter(own).select([
-        trimmed_key(col("legacy_id").cast(DataType::String)).alias(LEGACY_KEY),
-        col(hi.as_str()),
-        col(lo.as_str()),
-    ])
+    // Each (legacy id, modern id) once: a mapping row repeated word for word (a defect the
+    // integrity rules name) is one comparison, not two in every count and sum.
+    inputs
+        .mappings
+        .clone()
+        .lazy()
+        .filter(own)
+        .select([
+            trimmed_key(col("legacy_id").cast(DataType::String)).alias(LEGACY_KEY),
+            col(hi.as_str()),
+            col(lo.as_str()),
+        ])
+        .unique_stable(None, UniqueKeepStrategy::First)
 }
 
 /// The legacy rows: the key as the mappings hold it (when `key` is given), each compared
