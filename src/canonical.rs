@@ -616,7 +616,18 @@ pub fn timestamp_text(t: &NaiveDateTime) -> String {
 /// compared row.
 pub fn instants(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<(i64, i64)> {
     use chrono::TimeZone as _;
-    let (local, offset) = timestamp_parts(text.trim())?;
+    let text = text.trim();
+    let (local, offset) = match timestamp_parts(text) {
+        Some(parts) => parts,
+        // A date alone is its midnight, as a `DATE` migrated to a timestamp is.
+        None if text.len() == 10 => (
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)?,
+            None,
+        ),
+        None => return None,
+    };
     if let Some(seconds) = offset {
         let utc = local.checked_sub_signed(chrono::Duration::seconds(seconds as i64))?;
         let micros = utc.and_utc().timestamp_micros();
@@ -734,6 +745,14 @@ mod tests {
             Some((seven, seven))
         );
         assert_eq!(instants("2026-03-01 07:00:00", None), Some((seven, seven)));
+        // A date alone: its midnight in the zone.
+        let midnight = chrono::DateTime::parse_from_rfc3339("2026-02-28T23:00:00Z")
+            .unwrap()
+            .timestamp_micros();
+        assert_eq!(
+            instants(" 2026-03-01", Some(&zurich)),
+            Some((midnight, midnight))
+        );
         let half = micros("2026-03-01 07:00:00.5");
         assert_eq!(instants("2026-03-01 07:00:00.5", None), Some((half, half)));
         // Repeated: 02:30 in Zurich on 25 October 2026 is 00:30Z and 01:30Z.
@@ -744,7 +763,7 @@ mod tests {
         // Skipped, and no timestamp at all.
         for none in [
             "2026-03-29 02:30:00",
-            "2026-03-01",
+            "2026-3-01",
             "2026-03-01 07:00",
             "2026-02-30 07:00:00",
             "2026-03-01 25:00:00",
