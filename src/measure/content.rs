@@ -807,19 +807,11 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
             }
         }
     };
-    // Each (legacy id, modern id) once: a mapping row repeated word for word (a defect the
-    // integrity rules name) is one comparison, not two in every count and sum.
-    inputs
-        .mappings
-        .clone()
-        .lazy()
-        .filter(own)
-        .select([
-            trimmed_key(col("legacy_id").cast(DataType::String)).alias(LEGACY_KEY),
-            col(hi.as_str()),
-            col(lo.as_str()),
-        ])
-        .unique_stable(None, UniqueKeepStrategy::First)
+    inputs.mappings.clone().lazy().filter(own).select([
+        trimmed_key(col("legacy_id").cast(DataType::String)).alias(LEGACY_KEY),
+        col(hi.as_str()),
+        col(lo.as_str()),
+    ])
 }
 
 /// The legacy rows: the key as the mappings hold it (when `key` is given), each compared
@@ -969,6 +961,13 @@ fn matched(legacy: &DataFrame, mappings: LazyFrame, target: &DataFrame) -> Polar
             [col(LEGACY_KEY)],
             [col(LEGACY_KEY)],
             JoinArgs::new(JoinType::Inner),
+        )
+        // Each legacy row with each modern id once: a mapping row repeated word for word
+        // (a defect the integrity rules name) is one comparison, not two in every count
+        // and sum. On the row number and the halves, integers, not the key's text.
+        .unique_stable(
+            Some(cols([LI, hi.as_str(), lo.as_str()])),
+            UniqueKeepStrategy::First,
         )
         .with_row_index(MI, None)
         .collect()?;
