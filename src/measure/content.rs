@@ -1094,22 +1094,32 @@ fn gathered(side: &DataFrame, name: &str, rows: &IdxCa, alias: &str) -> PolarsRe
     Ok(side.column(name)?.take(rows)?.with_name(alias.into()))
 }
 
+/// One pair's columns at the matched rows (`L<legacy>`, with a transform `S<legacy>`,
+/// `T<target>`; null where a row has no target): the files' whole columns are dropped as
+/// soon as these are gathered, so only the matched rows' values are held while the pair
+/// is compared.
+fn pair_rows(columns: &Columns, pair: &Pair, rows: (&IdxCa, &IdxCa)) -> PolarsResult<DataFrame> {
+    let (legacy, target) = columns.pair(pair)?;
+    let value = format!("{L}{}", pair.legacy);
+    let mut gathered_columns = vec![gathered(&legacy, &value, rows.0, &value)?];
+    if pair.transform.is_some() {
+        let source = format!("{S}{}", pair.legacy);
+        gathered_columns.push(gathered(&legacy, &source, rows.0, &source)?);
+    }
+    let target_name = format!("{T}{}", pair.target);
+    gathered_columns.push(gathered(&target, &target_name, rows.1, &target_name)?);
+    DataFrame::new(rows.0.len(), gathered_columns)
+}
+
 /// Whether each matched row's pair `i` is equal (`EQ<i>`), and the pair's aggregates over
-/// the compared rows; its two columns gathered and normalised once, then dropped.
+/// the compared rows; its two columns (of [`pair_rows`]) normalised once.
 fn pair_verdicts(
-    sides: (&DataFrame, &DataFrame),
-    rows: (&IdxCa, &IdxCa),
+    raw: &DataFrame,
     compared: &BooleanChunked,
     (i, pair): (usize, &Pair),
 ) -> PolarsResult<(Column, Vec<Aggregate>)> {
     let (legacy_name, target_name) = (format!("{L}{}", pair.legacy), format!("{T}{}", pair.target));
-    let mut frame = DataFrame::new(
-        rows.0.len(),
-        vec![
-            gathered(sides.0, &legacy_name, rows.0, &legacy_name)?,
-            gathered(sides.1, &target_name, rows.1, &target_name)?,
-        ],
-    )?;
+    let mut frame = raw.select([legacy_name.as_str(), target_name.as_str()])?;
     if changes_text(&pair.normalize) {
         frame = frame
             .lazy()
@@ -1128,6 +1138,7 @@ fn pair_verdicts(
         ])
         .collect()?;
     let found = frame.filter(compared)?;
+    drop(frame);
     let aggregates = match pair.kind {
         Kind::Number => number_aggregates(&found, pair)?,
         _ => polars_aggregates(&found.lazy(), pair)?,
@@ -1136,45 +1147,39 @@ fn pair_verdicts(
 }
 
 /// A pair's differing rows among those compared (`COMPARED` in `matched`, not `eq`), and
-/// samples, lowest key first: the pair's columns (`sides`) and the target keys gathered for
-/// those rows alone.
+/// samples, lowest key first: the values from the pair's matched rows (`raw`, of
+/// [`pair_rows`]) and the target keys gathered for those rows alone.
 fn pair_column(
     matched: &DataFrame,
     eq: &Column,
-    sides: (&DataFrame, &DataFrame),
+    raw: &DataFrame,
     target_keys: &DataFrame,
     pair: &Pair,
     aggregates: Vec<Aggregate>,
 ) -> PolarsResult<ColumnResult> {
-    let differing = matched
-        .select([LEGACY_KEY, LI, TI, COMPARED])?
-        .hstack(std::slice::from_ref(eq))?
-        .lazy()
-        .filter(col(COMPARED).and(col(eq.name().clone()).not()))
-        .select([col(LEGACY_KEY), col(LI), col(TI)])
-        .collect()?;
-    let (legacy_rows, target_rows) = (differing.column(LI)?.idx()?, differing.column(TI)?.idx()?);
+    let compared = matched.column(COMPARED)?.bool()?;
+    let differs = compared & &std::ops::Not::not(eq.bool()?);
+    let keys = matched.select([LEGACY_KEY, TI])?.filter(&differs)?;
+    let values = raw.filter(&differs)?;
     let value = format!("{L}{}", pair.legacy);
-    let mut values = vec![
-        differing.column(LEGACY_KEY)?.clone(),
-        gathered(target_keys, TARGET_KEY, target_rows, TARGET_KEY)?,
-        gathered(sides.0, &value, legacy_rows, &value)?,
-        gathered(
-            sides.1,
-            &format!("{T}{}", pair.target),
-            target_rows,
-            "target",
-        )?,
+    let mut columns = vec![
+        keys.column(LEGACY_KEY)?.clone(),
+        gathered(target_keys, TARGET_KEY, keys.column(TI)?.idx()?, TARGET_KEY)?,
+        values.column(&value)?.clone(),
+        values
+            .column(&format!("{T}{}", pair.target))?
+            .clone()
+            .with_name("target".into()),
     ];
     let (legacy, expected) = match pair.transform {
         None => (col(value.as_str()), lit(NULL).cast(DataType::String)),
         Some(_) => {
             let source = format!("{S}{}", pair.legacy);
-            values.push(gathered(sides.0, &source, legacy_rows, &source)?);
+            columns.push(values.column(&source)?.clone());
             (col(source.as_str()), col(value.as_str()))
         }
     };
-    let differing = DataFrame::new(differing.height(), values)?.lazy();
+    let differing = DataFrame::new(keys.height(), columns)?.lazy();
     // Legacy rows, as the entity's counts are: a row repeated in the file or mapped twice
     // counts once.
     let n = differing
@@ -1591,13 +1596,12 @@ fn compare(
     // its verdicts, aggregates and samples are made.
     let (mut equal, mut results) = (Vec::new(), Vec::new());
     for (i, pair) in pairs.iter().enumerate() {
-        let (legacy, target) = columns.pair(pair)?;
-        let sides = (&legacy, &target);
-        let (eq, aggregates) = pair_verdicts(sides, (&rows.0, &rows.1), &compared, (i, pair))?;
+        let raw = pair_rows(&columns, pair, (&rows.0, &rows.1))?;
+        let (eq, aggregates) = pair_verdicts(&raw, &compared, (i, pair))?;
         results.push(pair_column(
             &matched,
             &eq,
-            sides,
+            &raw,
             &target_keys,
             pair,
             aggregates,
