@@ -432,9 +432,14 @@ fn carry_over_foreign(out: &Path, staging: &Path, ours: &[String]) -> Result<(),
 }
 
 /// Recreates `from` at `to`: folders made, files hard-linked (copied across devices),
-/// symlinks recreated as they are.
+/// symlinks recreated as they are, `from` itself too: walkdir follows a root that is a
+/// link unless told not to, and a linked folder's files were then "copied" through the
+/// recreated link onto themselves, emptying files outside the site.
 fn link_tree(from: &Path, to: &Path) -> Result<(), OutputError> {
-    for entry in walkdir::WalkDir::new(from).follow_links(false) {
+    let entries = walkdir::WalkDir::new(from)
+        .follow_links(false)
+        .follow_root_links(false);
+    for entry in entries {
         let entry = entry.map_err(|e| OutputError::Io {
             path: from.to_path_buf(),
             source: crate::walk::io_error(e),

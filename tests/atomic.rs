@@ -101,3 +101,34 @@ fn files_migcov_did_not_write_survive_a_rebuild() {
     assert!(out.join("robots.txt").is_file());
     assert!(out.join("index.html").is_file());
 }
+
+/// Found by an independent check: a link in the site to a folder outside it emptied every
+/// file of that folder on the next build. It is carried over as a link, and what it points
+/// to is never touched.
+#[cfg(unix)]
+#[test]
+fn a_link_to_a_folder_outside_the_site_is_carried_over_and_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, outside) = (dir.path().join("site"), dir.path().join("outside"));
+    std::fs::create_dir_all(outside.join("deep")).unwrap();
+    std::fs::write(outside.join("p.txt"), "precious\n").unwrap();
+    std::fs::write(outside.join("deep/q.txt"), "also\n").unwrap();
+    let data = fixtures().join("base");
+    assert!(command(&data, &out).status().unwrap().success());
+    std::os::unix::fs::symlink(&outside, out.join("shared")).unwrap();
+    std::os::unix::fs::symlink("../outside", out.join(".relative")).unwrap();
+    assert!(command(&data, &out).status().unwrap().success());
+    assert_eq!(
+        std::fs::read_to_string(outside.join("p.txt")).unwrap(),
+        "precious\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("deep/q.txt")).unwrap(),
+        "also\n"
+    );
+    assert_eq!(std::fs::read_link(out.join("shared")).unwrap(), outside);
+    assert_eq!(
+        std::fs::read_link(out.join(".relative")).unwrap(),
+        Path::new("../outside")
+    );
+}
