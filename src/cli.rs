@@ -1,7 +1,7 @@
 //! The command line: clap types, and the one place raw flags become a checked
 //! [`BuildConfig`]. The clock is read here, once, and nowhere else.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
@@ -374,9 +374,52 @@ impl CheckArgs {
     }
 }
 
+/// `path` absolute and without `.` or `..` (as written: links are not followed).
+fn plain_path(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut plain = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                plain.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => plain.push(other),
+        }
+    }
+    plain
+}
+
+/// The folders a build replaces (`--out`, `--failures-dir`, `--dump-context`) must be
+/// apart: one that is or holds another would be replaced by it, a whole site by a folder
+/// of CSV files.
+fn folders_apart(folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
+    let given: Vec<(&str, &Path, PathBuf)> = folders
+        .iter()
+        .filter_map(|(flag, path)| path.map(|p| (*flag, p, plain_path(p))))
+        .collect();
+    for (i, (flag, path, plain)) in given.iter().enumerate() {
+        for (other_flag, other_path, other_plain) in &given[i + 1..] {
+            if plain.starts_with(other_plain) || other_plain.starts_with(plain) {
+                return Err(format!(
+                    "{flag} {} and {other_flag} {} overlap: each is a folder migcov replaces whole, so neither may be or hold the other",
+                    path.display(),
+                    other_path.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl BuildArgs {
     pub fn into_config(self) -> Result<BuildConfig, String> {
         let date = report_date(self.report_date)?;
+        folders_apart(&[
+            ("--out", Some(self.out.as_path())),
+            ("--failures-dir", self.check.failures_dir.as_deref()),
+            ("--dump-context", self.dump_context.as_deref()),
+        ])?;
         Ok(BuildConfig {
             check: self.check.into_config(date),
             report: ReportOptions { report_date: date },

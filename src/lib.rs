@@ -156,20 +156,26 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
     }
     let extra_files = ci_files(config, &report, &site)?;
 
-    // Every output path is checked before anything is written; then the site goes live
-    // (one atomic swap), then the failures folder (another), then each CI file (atomic,
-    // or appended for a step summary, or written to a stream as it is). An error at a later
-    // step leaves the earlier ones complete, never half-written.
+    // Every output path is checked and every folder staged before anything goes live;
+    // then the site goes live (one atomic swap), then the failures folder (another), then
+    // each CI file (atomic, or appended for a step summary, or written to a stream as it
+    // is). A folder or file that cannot be written leaves everything as it was.
     for (path, _, _) in &extra_files {
         output::check_writable(path)?;
     }
     progress("writing");
-    site.publish(&config.out)?;
-    if let Some((dir, files)) = &failures {
-        files.publish(dir)?;
-    }
-    if let (Some(dir), Some(contexts)) = (&config.dump_context, &contexts) {
-        contexts.publish(dir)?;
+    let site_staged = site.stage(&config.out)?;
+    let failures_staged = match &failures {
+        Some((dir, files)) => Some(files.stage(dir)?),
+        None => None,
+    };
+    let contexts_staged = match (&config.dump_context, &contexts) {
+        (Some(dir), Some(contexts)) => Some(contexts.stage(dir)?),
+        _ => None,
+    };
+    site_staged.commit()?;
+    for staged in failures_staged.into_iter().chain(contexts_staged) {
+        staged.commit()?;
     }
     for (path, bytes, how) in &extra_files {
         output::write_file(path, bytes, *how)?;

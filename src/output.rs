@@ -99,6 +99,13 @@ impl Site {
 
     /// Writes the site to `out` atomically: staged beside it, then swapped in.
     pub fn publish(&self, out: &Path) -> Result<(), OutputError> {
+        self.stage(out)?.commit()
+    }
+
+    /// Writes the site into a staging folder beside `out`, to be swapped in by
+    /// [`Staging::commit`] (or removed, dropped without it): a build stages every folder
+    /// before any goes live, so a folder that cannot be written leaves all as they were.
+    pub fn stage(&self, out: &Path) -> Result<Staging, OutputError> {
         let staging = Staging::begin(out)?;
         for (relative, contents) in &self.files {
             staging.write(relative, contents)?;
@@ -107,7 +114,7 @@ impl Site {
             let target = staging.create_path(relative)?;
             std::fs::copy(source, &target).map_err(io(source))?;
         }
-        staging.commit()
+        Ok(staging)
     }
 }
 
@@ -244,6 +251,12 @@ pub fn check_writable(path: &Path) -> Result<(), OutputError> {
             path: path.to_path_buf(),
             source: std::io::Error::other("is a folder, expected a file"),
         }),
+        // A regular file is replaced through a new file beside it: that must be possible
+        // (access(2) says yes to root everywhere, `/proc` included).
+        Ok(meta) if meta.is_file() => match writable(path) && can_create_in(&parent_of(path)) {
+            true => Ok(()),
+            false => Err(denied("not writable")),
+        },
         Ok(_) => {
             if writable(path) {
                 Ok(())
@@ -263,7 +276,7 @@ pub fn check_writable(path: &Path) -> Result<(), OutputError> {
                     break;
                 }
             }
-            if dir.is_dir() && writable(&dir) {
+            if dir.is_dir() && writable(&dir) && can_create_in(&dir) {
                 Ok(())
             } else {
                 Err(denied("its folder is not writable"))
@@ -325,6 +338,14 @@ fn write_stream(fd: i32, contents: &[u8]) -> std::io::Result<()> {
         #[cfg(not(unix))]
         _ => Err(std::io::Error::other("not a stream of this process")),
     }
+}
+
+/// Whether a file can be made in `dir`, tried: a file made and removed at once.
+fn can_create_in(dir: &Path) -> bool {
+    tempfile::Builder::new()
+        .prefix(".migcov-probe-")
+        .tempfile_in(dir)
+        .is_ok()
 }
 
 #[cfg(unix)]

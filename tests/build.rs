@@ -440,6 +440,64 @@ fn assert_bad_input_keeps_old_site(data: &Path, expected: &[&str]) {
     assert_eq!(siblings.len(), 1, "no staging folder left behind");
 }
 
+/// Found by an independent check: `--failures-dir` equal to `--out` replaced the whole
+/// site (its archive too) by the failure CSVs, and a failures folder or CI file that could
+/// not be written was found only after the new site had gone live. Every folder is now
+/// staged and every file checked (by making one) before anything goes live; overlapping
+/// folders are refused.
+#[test]
+fn an_output_that_cannot_be_written_leaves_the_old_site_as_it_was() {
+    let (dir, out) = small_site();
+    let before = tree(&out);
+    let foreign = dir.path().join("notes");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("keep.txt"), "mine\n").unwrap();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (vec!["--failures-dir".into(), out.clone().into()], "overlap"),
+        (
+            vec!["--failures-dir".into(), out.join("failures").into()],
+            "overlap",
+        ),
+        (vec!["--dump-context".into(), dir.path().into()], "overlap"),
+        (
+            vec!["--failures-dir".into(), foreign.clone().into()],
+            "refusing to replace a folder migcov did not write",
+        ),
+        (
+            vec!["--junit".into(), "/proc/migcov-junit.xml".into()],
+            "not writable",
+        ),
+    ];
+    for (args, expected) in cases {
+        migcov()
+            .args(["build", "--report-date", "2026-11-21", "--data"])
+            .arg(fixtures().join("small"))
+            .arg("--out")
+            .arg(&out)
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(expected));
+        assert!(
+            tree(&out) == before,
+            "{args:?}: the old site must be left untouched"
+        );
+        assert_eq!(
+            std::fs::read_to_string(foreign.join("keep.txt")).unwrap(),
+            "mine\n"
+        );
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "site" && n != "notes")
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{args:?}: nothing left beside the site: {left:?}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_value_names_file_row_and_column() {
     let data = broken(
