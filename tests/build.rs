@@ -498,6 +498,36 @@ fn an_output_that_cannot_be_written_leaves_the_old_site_as_it_was() {
     }
 }
 
+/// Found by an independent check: counts in YAML had no bound, so two entities of
+/// 5×10^18 records summed to a negative total and the gate passed. They are bounded as the
+/// tables' counts are.
+#[test]
+fn a_count_past_15_digits_in_yaml_is_exit_2_naming_the_file() {
+    let entities = std::fs::read_to_string(fixtures().join("small/entities.yaml")).unwrap();
+    let data = broken(
+        "entities.yaml",
+        &entities.replacen("total_records: 10", "total_records: 5000000000000000000", 1),
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &[
+            "entities.yaml",
+            "5000000000000000000: expected a whole number of at most 15 digits",
+        ],
+    );
+    let data = broken(
+        "scripts/extra.yaml",
+        "- name: extra-migration.ts\n  category: core\n  data_domain: clinical\n  source_table: a\n  target_table: b\n  status: complete\n  record_count: 1000000000000001\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &[
+            "scripts/extra.yaml",
+            "expected a whole number of at most 15 digits",
+        ],
+    );
+}
+
 #[test]
 fn a_bad_value_names_file_row_and_column() {
     let data = broken(

@@ -267,6 +267,7 @@ pub struct RawScript {
     pub data_domain: Domain,
     pub source_table: String,
     pub target_table: String,
+    #[serde(default, deserialize_with = "optional_count")]
     pub record_count: Option<i64>,
     pub success_rate: Option<f64>,
     pub status: Status,
@@ -282,9 +283,31 @@ pub struct RawEntity {
     pub domain: Option<String>,
     pub legacy_table: String,
     pub target_table: String,
+    #[serde(deserialize_with = "count")]
     pub total_records: i64,
+    #[serde(deserialize_with = "count")]
     pub migrated_records: i64,
+    #[serde(deserialize_with = "count")]
     pub failed_records: i64,
     pub migration_script_id: Option<String>,
     pub entity_type: Option<String>,
+}
+
+/// A count as the tables read one: a whole number of at most 15 digits
+/// ([`super::tables::MAX_COUNT`]), so that sums over entities cannot overflow (two counts
+/// of 5×10^18 once summed to a negative total and a gate that passed).
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let value = i64::deserialize(d)?;
+    match value.abs() <= super::tables::MAX_COUNT {
+        true => Ok(value),
+        false => Err(serde::de::Error::custom(format!(
+            "{value}: expected a whole number of at most 15 digits"
+        ))),
+    }
+}
+
+fn optional_count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Count(#[serde(deserialize_with = "count")] i64);
+    Ok(Option::<Count>::deserialize(d)?.map(|c| c.0))
 }
