@@ -528,6 +528,25 @@ fn a_count_past_15_digits_in_yaml_is_exit_2_naming_the_file() {
     );
 }
 
+/// Found by an independent check: a JSON boolean in a count column was read as 0 or 1
+/// (a script at 0% from `false`). It is no count: an error naming the file, row and column.
+#[test]
+fn a_boolean_in_a_count_column_is_exit_2_naming_it() {
+    let data = broken(
+        "metrics/more.ndjson",
+        "{\"script_id\":\"office-migration.ts\",\"execution_date\":\"2026-03-01T09:00:00Z\",\"records_processed\":25,\"records_successful\":false,\"records_failed\":0,\"execution_time_ms\":1000}\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &[
+            "metrics/more.ndjson row 1",
+            "`records_successful`",
+            "a whole number",
+            "false",
+        ],
+    );
+}
+
 #[test]
 fn a_bad_value_names_file_row_and_column() {
     let data = broken(

@@ -509,6 +509,8 @@ fn convert(
             DataType::Struct(_) => c.struct_().json_encode(),
             _ => c.cast(DataType::String),
         },
+        // A boolean is no count (polars would read true as 1): every value unread.
+        Int | Float if matches!(found, DataType::Boolean) => lit(NULL).cast(spec.kind.dtype()),
         Int | Float => {
             let number = if text {
                 c.clone()
