@@ -398,3 +398,29 @@ fn an_exclusion_naming_a_file_that_is_not_there_is_exit_2() {
             "migcov.yaml item 1: exclusions: ids file exclusions/none.csv is not a CSV or Parquet file inside the data folder",
         ));
 }
+
+/// Found by an independent check: an id repeated in a `source_ids` file counted once per
+/// row in `missing_records` (and so in `--max-missing`), while the ledger counted it once:
+/// 4 missing of a table whose ledger said 2 unaccounted. A legacy record is an id.
+#[test]
+fn an_id_repeated_in_source_ids_is_one_missing_record() {
+    let data = common::base_with(None);
+    let mappings: String = (1..=8)
+        .map(|n| format!("OFFICE,{n},7a0c8f3e-2b4d-4e6f-8a1b-{n:012}\n"))
+        .collect();
+    std::fs::write(
+        data.path().join("mappings/offices.csv"),
+        format!("entity_type,legacy_id,modern_id\n{mappings}"),
+    )
+    .unwrap();
+    let ids: String = (1..=10).chain([9, 9]).map(|n| format!("{n}\n")).collect();
+    std::fs::write(
+        data.path().join("source_ids/dispatch_office.csv"),
+        format!("id\n{ids} 9\n"),
+    )
+    .unwrap();
+    let (_, measures, _) = common::run(data.path());
+    assert_eq!(measures.missing_records, 2);
+    let table = &measures.missing[0];
+    assert_eq!((table.ids, table.unmapped), (13, 2));
+}

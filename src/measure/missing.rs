@@ -53,7 +53,8 @@ pub struct MissingTable {
     pub ids: u64,
     /// Distinct ids excluded by an exclusion in force.
     pub excluded: u64,
-    /// In-scope rows with no mapping.
+    /// Distinct in-scope ids with no mapping (an id repeated in the file is one legacy
+    /// record: the ledger counts it once, and so does `missing_records`).
     pub unmapped: u64,
     pub orphans: u64,
     /// Distinct in-scope ids with no mapping of their own but a mapping of an entity type
@@ -941,7 +942,6 @@ pub fn measure(
     kept: Option<usize>,
 ) -> PolarsResult<(Vec<MissingTable>, MissingSets)> {
     let joined = join(inputs, date, kept)?;
-    let unmapped = joined.unmapped_rows.clone();
     let orphans = joined.orphan_rows.clone();
     let in_scope = column_by_table(&joined.counts, "in_scope")?;
     let unowned = column_by_table(&joined.counts, "unowned")?;
@@ -982,7 +982,7 @@ pub fn measure(
                 entities: owners.clone(),
                 ids: inputs.source_id_count(table),
                 excluded: get(&excluded),
-                unmapped: get(&unmapped),
+                unmapped: get(&distinct_unmapped),
                 orphans: if owners.is_empty() { 0 } else { get(&orphans) },
                 ambiguous: get(&unowned).saturating_sub(get(&distinct_unmapped))
                     + if shared { pushed } else { 0 },
