@@ -964,11 +964,40 @@ fn a_misspelt_column_setting_in_migcov_yaml_names_the_key_and_the_line() {
             "unknown variant `title`, expected `lower` or `upper`",
         ),
         ("trim: yes}", "trim"),
+        (
+            "tolerance: -1}",
+            "tolerance: expected a tolerance of 0 or more, found -1",
+        ),
+        ("tolerance: .nan}", "found NaN"),
+        ("scale: 100}", "scale: expected at most 38 decimals"),
     ] {
         let data = broken("migcov.yaml", &format!("{declaration}{setting}\n"));
+        let named = ["migcov.yaml line 6", expected];
+        let column = ["column `name`"];
+        let settings = !setting.starts_with("tolerance") && !setting.starts_with("scale");
+        let all: Vec<&str> = named
+            .into_iter()
+            .chain(column.into_iter().filter(|_| settings))
+            .collect();
+        assert_bad_input_keeps_old_site(data.path(), &all);
+    }
+}
+
+/// Found by an independent check: `gate.min_intact_rate: .nan` (or 2, or -1) was taken,
+/// shown as null, and the gate passed at 30% intact.
+#[test]
+fn a_min_intact_rate_outside_0_to_1_is_exit_2() {
+    for value in [".nan", "2", "-1"] {
+        let data = broken(
+            "migcov.yaml",
+            &format!("gate:\n  min_intact_rate: {value}\n"),
+        );
         assert_bad_input_keeps_old_site(
             data.path(),
-            &["migcov.yaml line 6", "column `name`", expected],
+            &[
+                "migcov.yaml line 2",
+                "gate.min_intact_rate: expected a rate between 0.0 and 1.0",
+            ],
         );
     }
 }

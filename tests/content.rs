@@ -231,18 +231,6 @@ fn a_transform_that_cannot_be_evaluated_is_not_checked() {
     );
 }
 
-/// Numbers are compared in exact decimals of 38 digits: a larger scale is said, not left
-/// to empty every figure.
-#[test]
-fn a_scale_past_38_decimals_is_not_checked_saying_so() {
-    let data = declared("scale: 2", "scale: 100");
-    let reason = not_checked_reason(&data);
-    assert!(
-        reason.contains("scale 100 is more than 38 decimals"),
-        "{reason}"
-    );
-}
-
 #[test]
 fn an_unknown_time_zone_is_not_checked() {
     let data = declared("legacy: Europe/Zurich", "legacy: Europe/Zurch");

@@ -238,11 +238,21 @@ pub fn parse_config(file: &InputFile) -> Result<ProjectConfig, LoadError> {
 /// set, for errors found after parsing.
 fn line_of(text: &str, key: &str) -> Option<usize> {
     let last = key.rsplit('.').next().unwrap_or(key);
-    text.lines()
-        .position(|line| {
-            let trimmed = line.trim_start().trim_start_matches("- ");
-            trimmed.starts_with(last) && trimmed[last.len()..].trim_start().starts_with(':')
+    let starts = |line: &str| {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        trimmed.starts_with(last) && trimmed[last.len()..].trim_start().starts_with(':')
+    };
+    // Else inside a flow mapping (`{target: total, tolerance: -1}`), as a whole key.
+    let inside = |line: &str| {
+        line.match_indices(last).any(|(at, _)| {
+            let before = line[..at].chars().next_back();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && line[at + last.len()..].trim_start().starts_with(':')
         })
+    };
+    text.lines()
+        .position(starts)
+        .or_else(|| text.lines().position(inside))
         .map(|i| i + 1)
 }
 

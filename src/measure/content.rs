@@ -264,7 +264,8 @@ fn shared_type_problem(inputs: &Inputs, entity: &Entity) -> Option<String> {
 }
 
 /// What makes a declaration uncheckable by itself: no column to compare, an entity
-/// declared twice, a tolerance that is no number of at least 0, a scale past 38 decimals.
+/// declared twice. (A tolerance below 0 or a scale past 38 is an error of `migcov.yaml`:
+/// [`crate::model::config::ProjectConfig::problems`].)
 fn declaration_problem(
     declaration: &ContentDeclaration,
     seen: &mut std::collections::BTreeSet<String>,
@@ -274,26 +275,6 @@ fn declaration_problem(
     }
     if !seen.insert(declaration.entity.clone()) {
         return Some("declared more than once; only the first declaration is checked".into());
-    }
-    let normalisations = std::iter::once(&declaration.normalize).chain(
-        declaration.columns.values().filter_map(|c| match c {
-            crate::model::config::ColumnPair::With { normalize, .. } => Some(normalize),
-            _ => None,
-        }),
-    );
-    for n in normalisations {
-        if let Some(tolerance) = n.tolerance {
-            if !(tolerance.is_finite() && tolerance >= 0.0) {
-                return Some(format!(
-                    "tolerance {tolerance} is not a number of at least 0"
-                ));
-            }
-        }
-        // Numbers are compared in exact decimals of 38 digits: at more decimals than
-        // that, no figure could be computed.
-        if let Some(scale) = n.scale.filter(|s| *s > 38) {
-            return Some(format!("scale {scale} is more than 38 decimals"));
-        }
     }
     None
 }

@@ -371,6 +371,7 @@ impl ProjectConfig {
         rate("thresholds.high", Some(self.thresholds.high));
         rate("thresholds.medium", Some(self.thresholds.medium));
         rate("gate.fail_under", self.gate.fail_under);
+        rate("gate.min_intact_rate", self.gate.min_intact_rate);
         match &self.gate.min_domain_coverage {
             Some(MinCoverage::All(v)) => rate("gate.min_domain_coverage", Some(*v)),
             Some(MinCoverage::PerDomain(rates)) => {
@@ -388,6 +389,28 @@ impl ProjectConfig {
                     self.thresholds.medium, self.thresholds.high
                 ),
             ));
+        }
+        // A content declaration's numbers: a tolerance of 0 or more, a scale the exact
+        // decimals (38 digits) can hold.
+        for declaration in &self.content {
+            let columns = declaration.columns.values().filter_map(|c| match c {
+                ColumnPair::With { normalize, .. } => Some(normalize),
+                ColumnPair::Target(_) => None,
+            });
+            for n in std::iter::once(&declaration.normalize).chain(columns) {
+                if let Some(t) = n.tolerance.filter(|t| !(*t >= 0.0 && t.is_finite())) {
+                    out.push((
+                        "tolerance",
+                        format!("expected a tolerance of 0 or more, found {t}"),
+                    ));
+                }
+                if let Some(scale) = n.scale.filter(|s| *s > 38) {
+                    out.push((
+                        "scale",
+                        format!("expected at most 38 decimals (numbers are compared in exact decimals of 38 digits), found {scale}"),
+                    ));
+                }
+            }
         }
         for (key, value) in [
             ("success_rate_tolerance", self.success_rate_tolerance),
