@@ -244,3 +244,38 @@ fn float_columns_of_a_where_exclusion_and_of_a_composite_key_hold_integers() {
     let m = office(&measures.missing);
     assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (2, 0, 0, 2));
 }
+
+/// Found by an independent check: mapping metadata that is no JSON in one file, beside a
+/// Parquet mapping file with a `metadata` column, stopped the build ("unable to vstack":
+/// the Parquet file's kept JSON column came last in its frame). One finding, as documented.
+#[test]
+fn invalid_json_beside_a_parquet_file_with_metadata_is_one_finding() {
+    let dir = common::base_with(None);
+    std::fs::write(
+        dir.path().join("mappings/offices.csv"),
+        "entity_type,legacy_id,modern_id,metadata\n\
+         OFFICE,1,7a0c8f3e-2b4d-4e6f-8a1b-000000000001,\"{\"\"a\"\": \"\n",
+    )
+    .unwrap();
+    let ids: Vec<String> = (2..=10).map(|n| n.to_string()).collect();
+    let modern: Vec<String> = (2..=10)
+        .map(|n| format!("7a0c8f3e-2b4d-4e6f-8a1b-{n:012}"))
+        .collect();
+    let metadata: Vec<&str> = (2..=10).map(|_| "{}").collect();
+    let frame = df!(
+        "entity_type" => vec!["OFFICE"; 9],
+        "legacy_id" => ids,
+        "modern_id" => modern,
+        "metadata" => metadata,
+    )
+    .unwrap();
+    write_parquet(&dir.path().join("mappings/more.parquet"), frame);
+    let (_, measures, findings) = run(dir.path());
+    let invalid: Vec<u64> = findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "integrity.json.invalid")
+        .map(|f| f.count)
+        .collect();
+    assert_eq!(invalid, [1]);
+    assert_eq!(measures.missing_records, 0);
+}

@@ -1009,7 +1009,14 @@ pub(crate) fn stack(mut frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     let height = frames.iter().map(|f| f.height()).sum();
     let mut frames = frames.into_iter();
     let mut all = frames.next().unwrap_or_default();
+    let order: Vec<PlSmallStr> = all.get_column_names_owned();
     for frame in frames {
+        // In the first frame's order: a column one file's side pass placed (a Parquet
+        // file's JSON kept where it is not JSON) comes last in that file's frame.
+        let frame = match frame.get_column_names_owned() == order {
+            true => frame,
+            false => frame.select(order.iter().cloned())?,
+        };
         all.vstack_mut_owned(frame)?;
     }
     for (i, name, dtype) in empty {
