@@ -763,3 +763,38 @@ fn a_diff_shows_rows_intact() {
     assert_eq!(intact["new"].as_f64(), Some(79.0 / 82.0));
     assert!(read(&out.join("diff.md")).contains("| rows intact | n/a | 96.3% | — |"));
 }
+
+/// Found by an independent check: a table dropped from the source inventory was listed as
+/// "newly covered". It is listed as gone from the inventory, and only a table still there
+/// can be newly covered.
+#[test]
+fn a_table_gone_from_the_inventory_is_removed_not_newly_covered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (data(false), data(false));
+    let inventory = new.path().join("inventory/source.csv");
+    let text = std::fs::read_to_string(&inventory).unwrap();
+    let kept: String = text
+        .lines()
+        .filter(|l| !l.contains("dispatch_fax"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(kept.len(), text.len());
+    std::fs::write(&inventory, kept).unwrap();
+    let out = dir.path().join("diff");
+    migcov()
+        .arg("diff")
+        .arg(old.path())
+        .arg(new.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("### Tables removed (1)"));
+    let diff = json(&out.join("diff.json"));
+    assert_eq!(names(&diff["tables_newly_covered"]), Vec::<String>::new());
+    assert_eq!(names(&diff["tables_removed"]), ["dispatch_fax"]);
+    assert!(diff.get("tables_added").is_none(), "left out when empty");
+    assert!(
+        read(&out.join("diff.html")).contains("Gone from the inventory: <code>dispatch_fax</code>")
+    );
+}

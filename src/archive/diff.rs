@@ -149,8 +149,15 @@ pub struct Diff {
     pub status_changes: Vec<StatusChange>,
     pub scripts_added: Vec<String>,
     pub scripts_removed: Vec<String>,
+    /// Tables uncovered before and covered now (a table gone from the inventory is not).
     pub tables_newly_covered: Vec<String>,
     pub tables_newly_uncovered: Vec<String>,
+    /// Legacy tables in the new report's ledger and not the old one's, and the reverse
+    /// (empty where a report has no ledger).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables_added: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables_removed: Vec<String>,
     pub findings_new: Vec<FindingKey>,
     pub findings_resolved: Vec<FindingKey>,
     pub findings_persisting: Vec<FindingKey>,
@@ -162,6 +169,12 @@ fn statuses(scripts: &ScriptsFile) -> BTreeMap<&str, Status> {
         .iter()
         .map(|s| (s.name.as_str(), s.status))
         .collect()
+}
+
+/// Every legacy table of a report's ledger; none without one.
+fn ledger_tables(report: &ReportFiles) -> Option<BTreeSet<String>> {
+    let ledger = report.ledger.as_ref()?;
+    Some(ledger.tables.iter().map(|t| t.table.clone()).collect())
 }
 
 /// The legacy tables no script covers: complete from the ledger, which lists every
@@ -274,6 +287,20 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
     };
 
     let (was, is) = (uncovered_tables(old), uncovered_tables(new));
+    let (old_tables, new_tables) = (ledger_tables(old), ledger_tables(new));
+    // A table gone from the inventory is removed, not newly covered.
+    let newly_covered = was
+        .difference(&is)
+        .filter(|t| new_tables.as_ref().is_none_or(|tables| tables.contains(*t)))
+        .cloned()
+        .collect();
+    let (tables_added, tables_removed) = match (&old_tables, &new_tables) {
+        (Some(before), Some(after)) => (
+            after.difference(before).cloned().collect(),
+            before.difference(after).cloned().collect(),
+        ),
+        _ => (Vec::new(), Vec::new()),
+    };
     let (before, after) = (finding_keys(&old.findings), finding_keys(&new.findings));
     Diff {
         old_date: o.report_date,
@@ -282,8 +309,10 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         status_changes,
         scripts_added: names(&new_status, &old_status),
         scripts_removed: names(&old_status, &new_status),
-        tables_newly_covered: was.difference(&is).cloned().collect(),
+        tables_newly_covered: newly_covered,
         tables_newly_uncovered: is.difference(&was).cloned().collect(),
+        tables_added,
+        tables_removed,
         findings_new: keyed(&after, &before, false),
         findings_resolved: keyed(&before, &after, false),
         findings_persisting: keyed(&after, &before, true),
@@ -354,6 +383,8 @@ pub fn markdown(diff: &Diff) -> String {
         quoted(&diff.tables_newly_uncovered),
         &mut out,
     );
+    list("Tables added", quoted(&diff.tables_added), &mut out);
+    list("Tables removed", quoted(&diff.tables_removed), &mut out);
     let finding = |f: &FindingKey| {
         format!(
             "`{}` {} ({}, {})",
