@@ -279,3 +279,33 @@ fn invalid_json_beside_a_parquet_file_with_metadata_is_one_finding() {
     assert_eq!(invalid, [1]);
     assert_eq!(measures.missing_records, 0);
 }
+
+/// Found by an independent check: a source id and a mapping `legacy_id` that are empty once
+/// trimmed (`"  "`, `""`) met and counted as migrated. An empty key is a missing value, as
+/// an empty cell is: both rows are left out of every figure and named.
+#[test]
+fn a_key_empty_once_trimmed_is_a_missing_value_and_meets_nothing() {
+    let dir = common::base_with(None);
+    let ids: String = (1..=10).map(|n| format!("{n}\n")).collect();
+    std::fs::write(
+        dir.path().join("source_ids/dispatch_office.csv"),
+        format!("id\n{ids}\"  \"\n\"\"\n"),
+    )
+    .unwrap();
+    let mappings = std::fs::read_to_string(dir.path().join("mappings/offices.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("mappings/offices.csv"),
+        format!("{mappings}OFFICE,\" \",7a0c8f3e-2b4d-4e6f-8a1b-000000000099\n"),
+    )
+    .unwrap();
+    let (_, measures, findings) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.matched, m.unmapped, m.orphans), (10, 0, 0));
+    let empty: Vec<(String, u64)> = findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "integrity.export.missing_value")
+        .map(|f| (format!("{:?}", f.subject), f.count))
+        .collect();
+    assert_eq!(empty.len(), 2, "{empty:?}");
+    assert!(empty.iter().all(|(_, n)| *n >= 1), "{empty:?}");
+}

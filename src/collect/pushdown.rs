@@ -181,12 +181,17 @@ fn literal_list(db: &dyn Database, values: &[String]) -> String {
 /// The mapping rows whose `entity_type` is one of `raw` (exact values, [`raw_types`]), as a
 /// subquery over the configured mappings query.
 fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
+    let kind = db.url().kind;
     let list = literal_list(db, raw);
-    let value = exact_text(db.url().kind, "m.entity_type");
+    let value = exact_text(kind, "m.entity_type");
+    let id = trimmed(kind, "m.legacy_id");
+    // A legacy id empty once trimmed is no key (the loader leaves the row out as empty):
+    // it maps nothing, so an empty legacy key stays unmapped and is exported.
     format!(
-        "SELECT {} AS legacy_id FROM (\n{mappings_sql}\n) m \
-         WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL",
-        trimmed(db.url().kind, "m.legacy_id")
+        "SELECT {id} AS legacy_id FROM (\n{mappings_sql}\n) m \
+         WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL AND {} <> {}",
+        exact_text(kind, &id),
+        exact_text(kind, "''")
     )
 }
 

@@ -491,7 +491,14 @@ fn convert(
         // held as one ([`narrow_keys`] turns whole-number text into numbers a slice at a
         // time); one that may not fit (an unsigned 64-bit or a 128-bit integer, as NDJSON
         // reads one past 2^63) goes through its text.
-        Key if text => trimmed_key(c),
+        // Empty once trimmed is no key: a missing value, as an empty cell is (`""` and
+        // `"  "` in a source id and a mapping would otherwise meet and count as migrated).
+        Key if text => {
+            let key = trimmed_key(c);
+            when(key.clone().str().len_bytes().eq(lit(0u32)))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(key)
+        }
         // A float key (pandas writes an integer column with a null as float64) is the
         // integer it holds when it holds one: `1001.0` is key 1001; any other value keeps
         // its text, which no integer key equals.
