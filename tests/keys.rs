@@ -309,3 +309,19 @@ fn a_key_empty_once_trimmed_is_a_missing_value_and_meets_nothing() {
     assert_eq!(empty.len(), 2, "{empty:?}");
     assert!(empty.iter().all(|(_, n)| *n >= 1), "{empty:?}");
 }
+
+/// Found by an independent check: `source_ids/DISPATCH_OFFICE.csv` beside
+/// `source_ids/dispatch_office.csv` was a table of its own, then dropped: its ids counted
+/// nowhere. Names of one table in two cases are one table, whose files are read together.
+#[test]
+fn source_ids_files_named_in_two_cases_are_one_table() {
+    let dir = common::base_with(None);
+    std::fs::write(
+        dir.path().join("source_ids/DISPATCH_OFFICE.csv"),
+        "id\n11\n12\n",
+    )
+    .unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.matched, m.unmapped), (12, 10, 2));
+}

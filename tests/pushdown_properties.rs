@@ -461,7 +461,11 @@ fn check(engine: Engine, key: Key, seed: u64) {
     assert_eq!(pushed_orphans, orphans, "{context}: pushdown orphans");
     // The database exports the unmapped ids and the keys empty once trimmed (which the
     // loader then leaves out as empty): it never counts them matched.
-    let empty = case.legacy.iter().filter(|k| key_text(k).is_empty()).count();
+    let empty = case
+        .legacy
+        .iter()
+        .filter(|k| key_text(k).is_empty())
+        .count();
     assert_eq!(
         summary["ids"].as_u64().unwrap() - summary["matched"].as_u64().unwrap(),
         (unmapped.len() + empty) as u64,

@@ -694,12 +694,24 @@ fn read_exports(found: &Found, failed: &mut Vec<LoadError>) -> (Exports, LoadedI
 /// (`SourceIds`).
 fn read_mappings_beside_ids(found: &Found) -> (Result<DataFrame, LoadError>, LoadedIds) {
     let table_options = &found.table_options;
-    let mut id_files: BTreeMap<String, Vec<&InputFile>> = BTreeMap::new();
+    // One table's files whatever the case of their names (`dispatch_office.csv` and
+    // `DISPATCH_OFFICE.parquet` are one table, as tables are matched everywhere), under
+    // the spelling already in the matching form if one is (else the first found): grouped
+    // by spelling, one of them was silently dropped.
+    let mut by_key: BTreeMap<String, (String, Vec<&InputFile>)> = BTreeMap::new();
     for file in &found.files {
         if let InputKind::SourceIds(table, _) = &file.kind {
-            id_files.entry(table.clone()).or_default().push(file);
+            let key = table_key(table);
+            let entry = by_key
+                .entry(key.clone())
+                .or_insert_with(|| (table.clone(), Vec::new()));
+            if *table == key {
+                entry.0 = table.clone();
+            }
+            entry.1.push(file);
         }
     }
+    let id_files: BTreeMap<String, Vec<&InputFile>> = by_key.into_values().collect();
     let id_bytes: u64 = id_files
         .values()
         .flatten()
