@@ -40,21 +40,29 @@ fn shared_tables_types_and_untagged_metrics_are_never_counted_twice() {
 }
 
 #[test]
-fn a_source_id_listed_twice_is_one_matched_id_and_two_unmapped_rows() {
+fn a_source_id_listed_twice_is_one_matched_id_and_one_unmapped_id() {
     // Worked by hand: ids 1..10 plus 1 again and 11 twice (13 rows); mappings cover 1..10.
-    // Distinct matched ids: 10 (id 1 once). Unmapped rows: the two rows of id 11.
+    // Distinct matched ids: 10 (id 1 once). Unmapped: id 11, once (a legacy record is an
+    // id, as the ledger counts it; the finding still lists both of its rows).
     let data = base_with(None);
     let mut ids = String::from("id\n");
     for id in [1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 11] {
         ids.push_str(&format!("{id}\n"));
     }
     std::fs::write(data.path().join("source_ids/dispatch_office.csv"), ids).unwrap();
-    let (_, measures, _) = run(data.path());
+    let (_, measures, findings) = run(data.path());
     let table = &measures.missing[0];
     assert_eq!(
         (table.ids, table.matched, table.unmapped, table.orphans),
-        (13, 10, 2, 0)
+        (13, 10, 1, 0)
     );
+    assert_eq!(measures.missing_records, 1);
+    let rows: Vec<u64> = findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "missing.mapping.unmapped")
+        .map(|f| f.count)
+        .collect();
+    assert_eq!(rows, [2], "the finding lists both rows of id 11");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ArchiveError;
 use crate::model::{Domain, Severity, Status};
+use crate::render::{code_span, markdown_text};
 use crate::report::doc::{
     upgrade, ContentFile, LedgerFile, ReadError, ReportDoc, ScriptsFile, SummaryFile, TableState,
     FAMILIES,
@@ -353,21 +354,19 @@ pub fn markdown(diff: &Diff) -> String {
     let list = |title: &str, items: Vec<String>, out: &mut String| {
         if !items.is_empty() {
             out.push_str(&format!("\n### {title} ({})\n\n", items.len()));
+            // Each item built of code spans and escaped text ([`code_span`],
+            // [`markdown_text`]): nothing more to escape.
             for item in items {
-                out.push_str(&format!(
-                    "- {}\n",
-                    item.replace('|', "\\|").replace('<', "&lt;")
-                ));
+                out.push_str(&format!("- {item}\n"));
             }
         }
     };
-    let quoted =
-        |items: &[String]| -> Vec<String> { items.iter().map(|s| format!("`{s}`")).collect() };
+    let quoted = |items: &[String]| -> Vec<String> { items.iter().map(|s| code_span(s)).collect() };
     list(
         "Scripts whose status changed",
         diff.status_changes
             .iter()
-            .map(|s| format!("`{}`: {} → {}", s.script, s.old, s.new))
+            .map(|s| format!("{}: {} → {}", code_span(&s.script), s.old, s.new))
             .collect(),
         &mut out,
     );
@@ -387,9 +386,9 @@ pub fn markdown(diff: &Diff) -> String {
     list("Tables removed", quoted(&diff.tables_removed), &mut out);
     let finding = |f: &FindingKey| {
         format!(
-            "`{}` {} ({}, {})",
-            f.rule,
-            f.subject,
+            "{} {} ({}, {})",
+            code_span(f.rule.as_str()),
+            markdown_text(&f.subject),
             f.severity.as_str(),
             f.count
         )

@@ -7,14 +7,17 @@ use crate::report::Report;
 use super::html::{format_count, format_percent};
 use super::markdown_table;
 
-/// Escapes the characters that would break a Markdown table cell or add markup.
+/// Escapes the characters that would break a Markdown table cell or add markup; `&` as an
+/// entity, so a title's `&amp;` shows as written.
 fn cell(text: &str) -> String {
     text.replace('\\', "\\\\")
+        .replace('&', "&amp;")
         .replace('|', "\\|")
         .replace('*', "\\*")
         .replace('_', "\\_")
+        .replace('`', "\\`")
         .replace('<', "&lt;")
-        .replace('\n', " ")
+        .replace(['\n', '\r'], " ")
 }
 
 /// A link destination Markdown reads whole: spaces, parentheses and angle brackets (in a

@@ -35,6 +35,34 @@ pub enum RenderError {
 pub use crate::model::noun;
 
 /// A Markdown table of `rows` under `columns` (each a heading and whether it is right-aligned).
+/// `text` as a Markdown code span, shown as it is: fenced by one more backtick than its
+/// longest run of them, padded where it starts or ends with one, nothing escaped inside (a
+/// code span shows `&lt;` as those four characters, and `\|` as two).
+pub fn code_span(text: &str) -> String {
+    let text = text.replace(['\n', '\r'], " ");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// `text` as Markdown prose on one line (outside a table): markup characters escaped, `&`
+/// and `<` as entities (a title's `&amp;` shows as written). An underscore inside a word is
+/// no markup in GitHub's Markdown and stays as it is.
+pub fn markdown_text(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('&', "&amp;")
+        .replace('*', "\\*")
+        .replace('`', "\\`")
+        .replace('[', "\\[")
+        .replace('<', "&lt;")
+        .replace(['\n', '\r'], " ")
+}
+
 pub fn markdown_table<const N: usize>(
     columns: [(&str, bool); N],
     rows: impl IntoIterator<Item = [String; N]>,
@@ -61,4 +89,28 @@ pub fn render(
     json::render(report, &mut site)?;
     badges::render(report, &mut site)?;
     Ok(site)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by an independent check: names in code spans were HTML-escaped (GitHub shows
+    /// `&lt;` there as written) and a backtick in one ended its span.
+    #[test]
+    fn code_spans_show_names_as_they_are() {
+        assert_eq!(code_span("a<b&c|d"), "`a<b&c|d`");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("`x``"), "``` `x`` ```");
+        assert_eq!(code_span("two\nlines"), "`two lines`");
+    }
+
+    #[test]
+    fn prose_escapes_markup_and_entities() {
+        assert_eq!(
+            markdown_text("A &amp; B <i>*x*</i> [l](u) `c`"),
+            "A &amp;amp; B &lt;i>\\*x\\*&lt;/i> \\[l](u) \\`c\\`"
+        );
+        assert_eq!(markdown_text("dispatch_note"), "dispatch_note");
+    }
 }
