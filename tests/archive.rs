@@ -312,6 +312,19 @@ fn verify_detects_a_changed_byte_a_missing_file_and_an_added_file() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("SHA256SUMS"));
+    // Found by an independent check: an empty SHA256SUMS alone was "intact (0 files
+    // checked)", exit 0. It proves nothing: exit 2, saying so.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("SHA256SUMS"), "").unwrap();
+    migcov()
+        .arg("verify")
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "lists no file, so nothing can be verified",
+        ));
 }
 
 fn names(list: &Value) -> Vec<String> {

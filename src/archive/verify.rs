@@ -90,6 +90,13 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
             result.changed.push(name.to_string());
         }
     }
+    // An empty list proves nothing: every snapshot migcov writes lists its files.
+    if listed.is_empty() {
+        return Err(ArchiveError::Invalid {
+            path: sums_path,
+            message: "lists no file, so nothing can be verified".into(),
+        });
+    }
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| ArchiveError::Invalid {
             path: dir.to_path_buf(),
