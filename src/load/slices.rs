@@ -21,6 +21,10 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+/// UTF-8's byte order mark, which some editors write first: no JSON line starts with it,
+/// so a JSON lines file's is read past (polars' CSV reader skips a CSV file's itself).
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// How much of a file one slice reads. Large enough that each slice keeps both cores busy
 /// in polars' reader, small enough to be a rounding error of the peak.
 pub const SLICE_BYTES: usize = 64 << 20;
@@ -51,6 +55,12 @@ impl Slices {
             size,
             done: false,
         };
+        if !csv {
+            slices.read_more()?;
+            if slices.carry.starts_with(BOM) {
+                slices.carry.drain(..BOM.len());
+            }
+        }
         if csv {
             // The header is the first record, however long.
             loop {
@@ -294,6 +304,14 @@ mod tests {
         assert_eq!(slices.concat(), text);
         assert!(slices.iter().all(|s| s.ends_with('\n')));
         assert!(slices.len() > 1);
+    }
+
+    /// Found by an independent check: a JSON lines file starting with a byte order mark
+    /// failed with polars' "TapeError at character 0", naming no row.
+    #[test]
+    fn a_byte_order_mark_before_json_lines_is_read_past() {
+        let slices = slices_of("\u{feff}{\"a\":1}\n{\"a\":2}\n", false, 4);
+        assert_eq!(slices.concat(), "{\"a\":1}\n{\"a\":2}\n");
     }
 
     #[test]

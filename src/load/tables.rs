@@ -464,10 +464,14 @@ pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFr
 /// An NDJSON file, read from its bytes: polars takes an NDJSON path as a glob pattern
 /// (with no way to say otherwise), and a folder named `export[1]` or `data*` is a folder.
 pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
-    let bytes = std::fs::read(path).map_err(|e| PolarsError::IO {
+    let mut bytes = std::fs::read(path).map_err(|e| PolarsError::IO {
         error: std::sync::Arc::new(e),
         msg: Some(format!("{}", path.display()).into()),
     })?;
+    // A byte order mark, as some editors write one, is no JSON: read past it.
+    if bytes.starts_with(super::slices::BOM) {
+        bytes.drain(..super::slices::BOM.len());
+    }
     let sources = ScanSources::Buffers(std::sync::Arc::from([polars_buffer::Buffer::from_vec(
         bytes,
     )]));
