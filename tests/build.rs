@@ -547,6 +547,23 @@ fn a_boolean_in_a_count_column_is_exit_2_naming_it() {
     );
 }
 
+/// Found by an independent check: a header naming a column twice (`legacy_id,legacy_id`)
+/// was read as its first; which one holds the values cannot be told, so it is an error.
+#[test]
+fn a_column_named_twice_in_a_header_is_exit_2_naming_it() {
+    let data = broken(
+        "mappings/twice.csv",
+        "entity_type,legacy_id,modern_id,legacy_id\nOFFICE,1,7a0c8f3e-2b4d-4e6f-8a1b-000000000001,2\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &[
+            "mappings/twice.csv",
+            "names column `legacy_id` more than once",
+        ],
+    );
+}
+
 #[test]
 fn a_bad_value_names_file_row_and_column() {
     let data = broken(

@@ -706,6 +706,20 @@ fn open<'a>(
     let schema = lf
         .collect_schema()
         .map_err(|e| LoadError::table(shown, e))?;
+    // A column read under one name that the header gives twice (polars reads the second
+    // as `<name>_duplicated_0`): which holds the values cannot be told, so neither is read.
+    if let Some(spec) = specs
+        .iter()
+        .find(|s| schema.get(&format!("{}_duplicated_0", s.name)).is_some())
+    {
+        return Err(LoadError::table(
+            shown,
+            format!(
+                "the header names column `{}` more than once: which one holds the values cannot be told",
+                spec.name
+            ),
+        ));
+    }
     for spec in specs.iter().filter(|s| s.required) {
         if schema.get(spec.name).is_none() && key_parts(spec, &schema).is_empty() {
             return Err(LoadError::MissingColumn {
