@@ -564,6 +564,26 @@ fn a_column_named_twice_in_a_header_is_exit_2_naming_it() {
     );
 }
 
+/// Found by an independent check: a local time that the zone's clock skips was called no
+/// ISO 8601 timestamp. It is one; the error says what is wrong with it.
+#[test]
+fn a_skipped_local_time_is_named_as_one() {
+    let data = broken(
+        "metrics/run.csv",
+        "script_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms\n\
+         office-migration.ts,2026-03-29 02:30:00,4,4,0,1000\n",
+    );
+    std::fs::write(data.path().join("migcov.yaml"), "timezone: Europe/Berlin\n").unwrap();
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &[
+            "metrics/run.csv row 1",
+            "`execution_date`",
+            "expected a local time that exists in Europe/Berlin (a clock change skips this one)",
+        ],
+    );
+}
+
 #[test]
 fn a_bad_value_names_file_row_and_column() {
     let data = broken(

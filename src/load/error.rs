@@ -35,7 +35,7 @@ pub enum LoadError {
         path: PathBuf,
         row: u64,
         column: String,
-        expected: &'static str,
+        expected: std::borrow::Cow<'static, str>,
         found: String,
     },
     #[error("{path}: cannot parse table: {message}")]

@@ -1446,7 +1446,7 @@ fn entities_from_frame(frame: &DataFrame) -> Result<Vec<(RawEntity, Origin)>, Lo
             path: file.clone(),
             row,
             column: column.to_string(),
-            expected: "a value",
+            expected: "a value".into(),
             found: String::new(),
         };
         let id = match ids.get(i) {
@@ -1455,7 +1455,7 @@ fn entities_from_frame(frame: &DataFrame) -> Result<Vec<(RawEntity, Origin)>, Lo
                 path: file.clone(),
                 row,
                 column: "id".into(),
-                expected: "a UUID",
+                expected: "a UUID".into(),
                 found: text.to_string(),
             })?),
         };

@@ -1466,7 +1466,7 @@ fn reread(
         _ => read_text(file, format, schema, options, &select, None, &Ok),
     }
     .map_err(|e| LoadError::table(shown, e))?;
-    check_conversion(&df, file, spec)?;
+    check_conversion(&df, file, spec, options)?;
     df.column(spec.name)
         .cloned()
         .map_err(|e| LoadError::table(shown, e))
@@ -1623,7 +1623,12 @@ fn key_parts(spec: &ColumnSpec, schema: &Schema) -> Vec<String> {
 
 /// The first row, in file order, whose value did not convert: an error naming file, row and
 /// column.
-fn check_conversion(df: &DataFrame, file: &InputFile, spec: &ColumnSpec) -> Result<(), LoadError> {
+fn check_conversion(
+    df: &DataFrame,
+    file: &InputFile,
+    spec: &ColumnSpec,
+    options: &TableOptions,
+) -> Result<(), LoadError> {
     let shown = &file.relative;
     let bad = df
         .clone()
@@ -1648,11 +1653,27 @@ fn check_conversion(df: &DataFrame, file: &InputFile, spec: &ColumnSpec) -> Resu
         .ok()
         .flatten()
         .unwrap_or_default();
+    // A local time the zone's clock skips (02:30 on the night summer time starts) is a
+    // timestamp in every other way: said so, not "expected an ISO 8601 timestamp".
+    let zone = options
+        .timezone
+        .as_ref()
+        .and_then(|z| z.as_str().parse::<chrono_tz::Tz>().ok());
+    let expected = match zone {
+        Some(zone)
+            if spec.kind == ColumnKind::Timestamp
+                && crate::canonical::instants(&found, None).is_some()
+                && crate::canonical::instants(&found, Some(&zone)).is_none() =>
+        {
+            format!("a local time that exists in {zone} (a clock change skips this one)").into()
+        }
+        _ => spec.kind.expected().into(),
+    };
     Err(LoadError::BadValue {
         path: shown.clone(),
         row: row as u64,
         column: spec.name.to_string(),
-        expected: spec.kind.expected(),
+        expected,
         found,
     })
 }
