@@ -103,10 +103,19 @@ fn excluded_ids_compare_as_text() {
         "exclusions:\n  - table: dispatch_office\n    ids: exclusions/offices.csv\n    reason: Closed offices\n    approved_by: Office manager\n    expires: 2027-06-30\n",
     )
     .unwrap();
-    let (_, measures, _) = run(dir.path());
+    let (_, measures, findings) = run(dir.path());
     let m = office(&measures.missing);
     // 4 is excluded; 5..10 stay unmapped (6), 1, 2, 3 matched.
     assert_eq!((m.excluded, m.unmapped, m.matched), (1, 6, 3));
+    // The message counts the 9 ids in scope, not the file's 10 rows.
+    let unmapped = findings
+        .iter()
+        .find(|f| f.rule.as_str() == "missing.mapping.unmapped")
+        .unwrap();
+    assert_eq!(
+        unmapped.message,
+        "6 of 9 legacy ids in dispatch_office (1 excluded) have no OFFICE mapping (entity offices)"
+    );
 }
 
 fn write_parquet(path: &std::path::Path, mut frame: DataFrame) {

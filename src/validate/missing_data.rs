@@ -37,7 +37,17 @@ pub fn check(
     ambiguous(inputs, measures, findings);
     for f in crate::measure::missing::frames(&measures.missing_sets)? {
         let table = &f.table;
-        let total = inputs.source_id_count(table);
+        // The ids the count is of: distinct and in scope (an id repeated in the file is
+        // one record, an excluded one is out of scope), as `unmapped` counts them.
+        let counted = measures
+            .missing
+            .iter()
+            .find(|m| table_key(&m.table) == table_key(table));
+        let total = counted.map_or(0, |m| m.matched + m.ambiguous + m.unmapped);
+        let excluded = match counted.map_or(0, |m| m.excluded) {
+            0 => String::new(),
+            n => format!(" ({n} excluded)"),
+        };
         let types = f.entity_types.join(", ");
         let owners = f.owners.join(", ");
         let traced = !f.owners.is_empty();
@@ -49,13 +59,22 @@ pub fn check(
             &["id"],
             &["id"],
             options,
-            |n| match traced {
-                true => format!(
-                    "{n} of {total} legacy ids in {table} have no {types} mapping (entity {owners})"
-                ),
-                false => format!(
-                    "no entity with an entity_type has legacy_table {table}: none of its {n} ids can be traced"
-                ),
+            // The finding counts rows (each is listed); the message counts ids, as the
+            // ledger does, and says the rows where an id is listed more than once.
+            |rows| {
+                let ids = counted.map_or(rows, |m| m.unmapped);
+                let listed = match rows == ids {
+                    true => String::new(),
+                    false => format!(", listed in {rows} rows"),
+                };
+                match traced {
+                    true => format!(
+                        "{ids} of {total} legacy ids in {table}{excluded} have no {types} mapping (entity {owners}){listed}"
+                    ),
+                    false => format!(
+                        "no entity with an entity_type has legacy_table {table}: none of its {ids} ids can be traced{listed}"
+                    ),
+                }
             },
         )?);
         if !traced {
