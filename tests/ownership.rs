@@ -112,3 +112,50 @@ fn mapping_entity_types_match_in_any_case_and_spacing() {
     let table = &measures.missing[0];
     assert_eq!((table.matched, table.unmapped, table.orphans), (10, 0, 0));
 }
+
+/// One script over `dispatch_office` (10 rows), no entity, with `metrics` as its only
+/// measurement of the table.
+fn script_only(metrics: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "domains.yaml",
+        "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n",
+    );
+    write(
+        "scripts/office.yaml",
+        "name: office-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: dispatch_office\ntarget_table: offices\nstatus: COMPLETE\n",
+    );
+    write(
+        "inventory/source.csv",
+        "table,row_count\ndispatch_office,10\n",
+    );
+    write("inventory/target.csv", "table,row_count\noffices,10\n");
+    write("metrics/m.csv", metrics);
+    dir
+}
+
+#[test]
+fn run_ids_are_trimmed_as_keys_are() {
+    // Worked by hand: run `r1 ` (a padded CHAR) moved 6 of 10, run `r2` resumed it and moved
+    // the other 4: both count, 10 migrated. Before, `r1 ` was not the `r1` resumed: 4.
+    let header = "script_id,run_id,resumes_run_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms\n";
+    let resumed = script_only(&format!(
+        "{header}office-migration.ts,r1 ,,2026-03-01T08:00:00Z,10,6,4,1000\noffice-migration.ts,r2,r1,2026-03-01T09:00:00Z,4,4,0,1000\n"
+    ));
+    let (_, measures, _) = run(resumed.path());
+    let line = &measures.ledger.unwrap().rows[0];
+    assert_eq!((line.migrated.value, line.failed.value), (10, 0));
+    // ` r1` and `r1` are one run of two batches (5 + 5), not two runs of which the later
+    // is final (5).
+    let batches = script_only(&format!(
+        "{header}office-migration.ts,r1,,2026-03-01T08:00:00Z,5,5,0,1000\noffice-migration.ts, r1,,2026-03-01T09:00:00Z,5,5,0,1000\n"
+    ));
+    let (_, measures, _) = run(batches.path());
+    let line = &measures.ledger.unwrap().rows[0];
+    assert_eq!((line.migrated.value, line.failed.value), (10, 0));
+}

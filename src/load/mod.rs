@@ -887,9 +887,10 @@ fn resolve_references(
     let script_keys = lookup_frame(scripts.iter().map(|s| (s.name.as_str(), s.id)));
     let entity_keys = lookup_frame(entities.iter().map(|e| (e.name.as_str(), e.id)));
     let metrics = resolve_column(frames.metrics, "script_id", "script_uuid", &script_keys)
-        .and_then(|m| resolve_column(m, "entity_id", "entity_uuid", &entity_keys))
-        .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
-    let metrics = mark_final_runs(metrics, &single_entity_scripts(entities))
+        .and_then(|m| resolve_column(m, "entity_id", "entity_uuid", &entity_keys));
+    let metrics = metrics
+        .and_then(|m| trimmed_run_ids(m, &["run_id", "resumes_run_id"]))
+        .and_then(|m| mark_final_runs(m, &single_entity_scripts(entities)))
         .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
     let logs = resolve_column(frames.logs, "script_id", "script_uuid", &script_keys)
         .map_err(|e| LoadError::table(Path::new("logs"), e))?;
@@ -1162,6 +1163,24 @@ fn mark_final_runs(
         .with_column(col(FINAL_RUN).fill_null(lit(false)))
         .drop(by_name(["__script", "__entity", "__run"], true, false))
         .collect()
+}
+
+/// Run ids trimmed as keys are ([`tables::KEY_WHITESPACE`]), one empty once trimmed none: a
+/// padded `CHAR(n)` column writes `r1  ` for the `r1` another row resumes, and ` r1` and
+/// `r1` are one run, not two to add up.
+fn trimmed_run_ids(metrics: DataFrame, names: &[&str]) -> PolarsResult<DataFrame> {
+    let trimmed = names
+        .iter()
+        .filter(|n| metrics.schema().contains(n))
+        .map(|n| {
+            let text = tables::trimmed_key(col(*n).cast(DataType::String));
+            when(text.clone().eq(lit("")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(text)
+                .alias(*n)
+        })
+        .collect::<Vec<_>>();
+    metrics.lazy().with_columns(trimmed).collect()
 }
 
 /// A metrics row's run as text, `""` for none: `__script`, `__entity` and `__run`.
