@@ -893,6 +893,7 @@ fn resolve_references(
         .and_then(|m| mark_final_runs(m, &single_entity_scripts(entities)))
         .map_err(|e| LoadError::table(Path::new("metrics"), e))?;
     let logs = resolve_column(frames.logs, "script_id", "script_uuid", &script_keys)
+        .and_then(|l| trimmed_run_ids(l, &["run_id"]))
         .map_err(|e| LoadError::table(Path::new("logs"), e))?;
     frames.metrics = metrics;
     frames.logs = logs;
