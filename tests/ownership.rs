@@ -159,3 +159,57 @@ fn run_ids_are_trimmed_as_keys_are() {
     let line = &measures.ledger.unwrap().rows[0];
     assert_eq!((line.migrated.value, line.failed.value), (10, 0));
 }
+
+#[test]
+fn a_scripts_metrics_claimed_by_an_entity_count_on_its_table_only() {
+    // Worked by hand: order-migration.ts reads dispatch_order (200 rows, no entity) and its
+    // only entity, order_lines, dispatch_order_line (100 rows, 100 migrated). Its metrics
+    // row (100 successful) is order_lines', tagged or untagged (a script's only entity is
+    // credited with its untagged rows): 100 of 300 migrated, none of dispatch_order's.
+    // Before, the row counted on dispatch_order too: 200 of 300.
+    for (entity, successful, failed) in [("order_lines", 100, 0), ("", 90, 10)] {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "domains.yaml",
+            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n",
+        );
+        write(
+            "entities.yaml",
+            "- name: order_lines\n  domain: BUSINESS\n  legacy_table: dispatch_order_line\n  target_table: order_lines\n  total_records: 100\n  migrated_records: 100\n  failed_records: 0\n  migration_script_id: order-migration.ts\n",
+        );
+        write(
+            "scripts/order.yaml",
+            "name: order-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: dispatch_order\ntarget_table: orders\nstatus: COMPLETE\n",
+        );
+        write(
+            "inventory/source.csv",
+            "table,row_count\ndispatch_order,200\ndispatch_order_line,100\n",
+        );
+        write(
+            "inventory/target.csv",
+            "table,row_count\norders,0\norder_lines,100\n",
+        );
+        write(
+            "metrics/m.csv",
+            &format!("script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms\norder-migration.ts,{entity},2026-03-01T08:00:00Z,100,{successful},{failed},1000\n"),
+        );
+        let (_, measures, _) = run(dir.path());
+        let ledger = measures.ledger.unwrap();
+        let lines: Vec<(&str, i64, i64)> = ledger
+            .rows
+            .iter()
+            .map(|r| (r.table.as_str(), r.migrated.value, r.failed.value))
+            .collect();
+        assert_eq!(
+            lines,
+            [("dispatch_order", 0, 0), ("dispatch_order_line", 100, 0)],
+            "entity {entity:?}"
+        );
+        assert_eq!(ledger.totals.migrated, 100);
+    }
+}
