@@ -96,7 +96,7 @@ fn an_inconsistent_summary_is_an_error_naming_the_file() {
     let error = load_error(dir.path());
     assert!(error.contains("pushdown/dispatch_office.json"), "{error}");
     assert!(
-        error.contains("must be matched (8) plus the 2 unmapped ids"),
+        error.contains("must be the matched rows (8) plus the 2 unmapped ids"),
         "{error}"
     );
 }
@@ -116,32 +116,36 @@ fn an_exclusion_by_ids_needs_a_full_export() {
 }
 
 /// The database's matched count stands only on the mappings given: compared against other
-/// types than the owners' (a stale summary), or with no mapping row of the type, it claims
-/// nothing.
+/// types than the owners' (a stale summary) it is an error; with no mapping row of the type
+/// it claims nothing.
 #[test]
 fn a_pushed_down_count_without_its_mappings_claims_nothing() {
-    for entity_types in [r#"["OLD"]"#, r#"["OFFICE"]"#] {
-        let data = common::base_with(None);
-        pushed_down(data.path(), 9);
-        let summary = data.path().join("pushdown/dispatch_office.json");
-        let text = std::fs::read_to_string(&summary)
-            .unwrap()
-            .replace(r#"["OFFICE"]"#, entity_types);
-        std::fs::write(&summary, text).unwrap();
-        if entity_types.contains("OFFICE") {
-            // No mapping row at all: the mappings were not exported with the summary.
-            std::fs::write(
-                data.path().join("mappings/offices.csv"),
-                "entity_type,legacy_id,modern_id\n",
-            )
-            .unwrap();
-        }
-        let (_, measures, _) = common::run(data.path());
-        let table = &measures.missing[0];
-        assert_eq!(table.matched, 0, "{entity_types}");
-        let ledger = measures.ledger.unwrap();
-        assert_eq!(ledger.rows[0].migrated.value, 0, "{entity_types}");
-    }
+    // Compared with another type's mappings (a stale summary, or `pushdown.tables` naming
+    // the wrong type): an error naming the file. It claimed nothing before, and missing
+    // data quietly lost the table's unmapped ids.
+    let data = common::base_with(None);
+    pushed_down(data.path(), 9);
+    let summary = data.path().join("pushdown/dispatch_office.json");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    std::fs::write(&summary, text.replace(r#"["OFFICE"]"#, r#"["OLD"]"#)).unwrap();
+    let error = load_error(data.path());
+    assert!(
+        error.contains("pushdown/dispatch_office.json")
+            && error.contains("compared with the mappings of OLD")
+            && error.contains("of type OFFICE"),
+        "{error}"
+    );
+    // No mapping row at all: the mappings were not exported with the summary.
+    let data = common::base_with(None);
+    pushed_down(data.path(), 9);
+    std::fs::write(
+        data.path().join("mappings/offices.csv"),
+        "entity_type,legacy_id,modern_id\n",
+    )
+    .unwrap();
+    let (_, measures, _) = common::run(data.path());
+    assert_eq!(measures.missing[0].matched, 0);
+    assert_eq!(measures.ledger.unwrap().rows[0].migrated.value, 0);
 }
 
 /// Mapping rows counted in the database (`collect --pushdown` exports only the rows a check

@@ -515,15 +515,16 @@ impl Run<'_> {
         }) {
             return Ok(false);
         }
-        // A MySQL ZEROFILL key's text is padded (`000042`) where the full export and the
-        // mappings read 42: the anti-joins would compare the padded text, so such a table
-        // is exported in full. (The columns are read once, for the ranges below too.)
+        // The anti-joins compare the key's text as the SQL casts it, the full export as the
+        // driver writes it: only where the two are the same text for every value (integers,
+        // text, exact decimals) may the databases compare. A MySQL ZEROFILL key casts to
+        // `000042` where the export reads 42, a TIMESTAMP without the `+00:00` the export
+        // writes, bytes that are not UTF-8 to `?`; a SQLite REAL `1.0` casts to `1.0` and
+        // is written `1`. Such a table is exported in full. (The columns are read once, for
+        // the ranges below too.)
         let columns = source.columns(table)?;
-        if source.url().kind == db::Kind::Mysql
-            && columns.iter().any(|c| {
-                key.contains(&c.name) && c.data_type.to_ascii_lowercase().contains("zerofill")
-            })
-        {
+        let anti_join = self.config.pushdown.legacy_schema.is_some() || plan.same_database;
+        if anti_join && !self.key_text_is_exact(source, table, key, &columns)? {
             return Ok(false);
         }
         let mappings_on = mappings.on();
@@ -588,6 +589,39 @@ impl Run<'_> {
         });
         self.pushed.push((table.clone(), summary));
         Ok(true)
+    }
+
+    /// Whether every value of the key's columns casts in SQL to the text the full export
+    /// writes for it ([`pushdown::exact_key_type`]; in SQLite, whose columns hold any value,
+    /// every value is an integer or UTF-8 text).
+    fn key_text_is_exact(
+        &self,
+        source: &mut dyn Database,
+        table: &TableRef,
+        key: &[String],
+        columns: &[db::ColumnInfo],
+    ) -> Result<bool, CollectError> {
+        let kind = source.url().kind;
+        if kind == db::Kind::Sqlite {
+            let odd = key
+                .iter()
+                .map(|k| {
+                    let k = source.quote(k);
+                    format!(
+                        "({k} IS NOT NULL AND NOT (typeof({k}) = 'integer' \
+                         OR (typeof({k}) = 'text' AND migcov_utf8({k}) = 1)))"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let sql = format!("SELECT count(*) FROM {} WHERE {odd}", source.rows_of(table));
+            return Ok(source.scalar(&sql, Some(&table.shown))?.trim() == "0");
+        }
+        Ok(key.iter().all(|k| {
+            columns
+                .iter()
+                .any(|c| &c.name == k && pushdown::exact_key_type(kind, &c.data_type))
+        }))
     }
 
     /// A table's entity types (from `pushdown.tables`, else the entities query), or `None`
@@ -693,6 +727,19 @@ impl Run<'_> {
             .iter()
             .any(|c| &c.name == column && pushdown::is_integer_type(&c.data_type));
         if !integer || work.mappings_on == Which::Source {
+            return Ok(None);
+        }
+        // A key listed twice is one id in two rows, which sums of ranges cannot tell from
+        // two ids: such a table is exported.
+        let repeated = source.scalar(
+            &format!(
+                "SELECT count(*) - count(DISTINCT {k}) FROM {} WHERE {k} IS NOT NULL",
+                source.rows_of(table),
+                k = source.quote(column)
+            ),
+            Some(&table.shown),
+        )?;
+        if repeated.trim() != "0" {
             return Ok(None);
         }
         // SQLite stores any value in any column: an INTEGER key holding `2x` or `3.5`

@@ -44,8 +44,13 @@ pub struct PushdownConfig {
 /// What was found for one table: written as `pushdown/<table>.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// The rows the loader keeps (no key NULL or empty once trimmed).
     pub ids: u64,
+    /// The distinct ids among them with a mapping of the table's types.
     pub matched: u64,
+    /// The rows among them with such a mapping (an id listed twice, two rows): with the
+    /// unmapped rows exported, the table's rows.
+    pub matched_rows: u64,
     pub orphans: Vec<String>,
     pub entity_types: Vec<String>,
     pub method: String,
@@ -249,8 +254,17 @@ pub fn anti_join(
     let text = key_text(kind, key, &quote, "s");
     let mut bytes = 0u64;
     let mapped = mapped(db, mappings_sql, &raw_types(type_values, types));
+    // The rows the loader keeps (no part of the key NULL, the key not empty once trimmed),
+    // and the distinct keys among them that a mapping matches, as the loader counts them:
+    // `X`, `X ` and `X\t` are one id, matched once.
+    let present = key
+        .iter()
+        .map(|k| format!("s.{} IS NOT NULL", db.quote(k)))
+        .chain([format!("{text} <> ''")])
+        .collect::<Vec<_>>()
+        .join(" AND ");
     let ids = db.scalar(
-        &format!("SELECT count(*) FROM {legacy_name}"),
+        &format!("SELECT count(*) FROM {legacy_name} s WHERE {present}"),
         Some(&table.shown),
     )?;
     bytes += ids.len() as u64;
@@ -284,17 +298,28 @@ pub fn anti_join(
             same_text(kind, "mm.legacy_id", &text)
         ),
     };
-    let mut unmapped = 0u64;
     db.stream(
         &unmapped_sql,
         Some(&table.shown),
         100_000,
         &mut |header, columns| {
-            unmapped += columns.first().map_or(0, Vec::len) as u64;
             bytes += value_bytes(&columns);
             unmapped_sink(header, columns)
         },
     )?;
+    let mut count = |distinct: &str| -> Result<u64, CollectError> {
+        let n = db.scalar(
+            &format!(
+                "SELECT count(*) FROM (SELECT {distinct} {} AS k FROM {legacy_name} s WHERE {present}) l \
+                 JOIN {mapped_keys} j ON j.k = l.k",
+                exact_text(kind, &text)
+            ),
+            Some(&table.shown),
+        )?;
+        bytes += n.len() as u64;
+        Ok(n.trim().parse().unwrap_or(0))
+    };
+    let (matched, matched_rows) = (count("DISTINCT")?, count("")?);
     let orphan_sql = match kind {
         Kind::Mysql => format!(
             "SELECT j.k FROM {mapped_keys} j LEFT JOIN \
@@ -315,12 +340,13 @@ pub fn anti_join(
     orphans.sort();
     Ok(Summary {
         ids,
-        matched: ids - unmapped.min(ids),
+        matched: matched.min(matched_rows),
+        matched_rows: matched_rows.min(ids),
         orphans,
         entity_types: types.to_vec(),
         method: format!("anti-join on {}", db.url().shown),
         bytes_transferred: bytes,
-        queries: 3,
+        queries: 5,
         mapping_rows_in_database: BTreeMap::new(),
     })
 }
@@ -660,7 +686,9 @@ pub fn checksums(
     write_unmapped(&unmapped, unmapped_sink)?;
     Ok(Summary {
         ids,
+        // The keys are distinct (`Collector::checksums_by_ranges` checks): rows are ids.
         matched: ids - (unmapped.len() as u64).min(ids),
+        matched_rows: ids - (unmapped.len() as u64).min(ids),
         orphans,
         entity_types: types.to_vec(),
         method: format!(
@@ -806,6 +834,60 @@ pub fn is_integer_type(data_type: &str) -> bool {
         && !t.contains("interval")
         && !t.contains("point")
         && !unsigned_64
+}
+
+/// Whether a key column of declared type `data_type` (as the catalogue spells it) casts to
+/// text in SQL exactly as the full export writes its values: whole numbers (not MySQL's
+/// ZEROFILL, padded by the cast), exact decimals, UUIDs (PostgreSQL) and text. Bytes,
+/// dates, timestamps, floats, bits and the like are not: each engine's cast and the
+/// export's text differ for some values.
+pub fn exact_key_type(kind: Kind, data_type: &str) -> bool {
+    let t = data_type.trim().to_ascii_lowercase();
+    let base = t.split('(').next().unwrap_or_default().trim();
+    let words: Vec<&str> = base.split_whitespace().collect();
+    match kind {
+        Kind::Postgresql => matches!(
+            base,
+            "smallint"
+                | "integer"
+                | "bigint"
+                | "int2"
+                | "int4"
+                | "int8"
+                | "numeric"
+                | "decimal"
+                | "text"
+                | "character varying"
+                | "varchar"
+                | "character"
+                | "char"
+                | "bpchar"
+                | "uuid"
+        ),
+        Kind::Mysql => {
+            !t.contains("zerofill")
+                && matches!(
+                    words.first().copied().unwrap_or_default(),
+                    "tinyint"
+                        | "smallint"
+                        | "mediumint"
+                        | "int"
+                        | "integer"
+                        | "bigint"
+                        | "decimal"
+                        | "numeric"
+                        | "char"
+                        | "varchar"
+                        | "tinytext"
+                        | "text"
+                        | "mediumtext"
+                        | "longtext"
+                )
+                // A CHAR or VARCHAR of a binary character set holds bytes.
+                && !t.contains("binary")
+        }
+        Kind::Sqlite => true,
+    }
 }
 
 pub fn summary_path(table: &str) -> String {

@@ -130,10 +130,14 @@ fn read_collected(files: &[InputFile]) -> Result<Option<Collected>, LoadError> {
 /// `pushdown/<legacy_table>.json`: what the databases computed for one legacy table.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct Pushdown {
-    /// Distinct ids in the legacy table.
+    /// Rows of ids in the legacy table (none NULL or empty once trimmed).
     pub ids: u64,
-    /// Those with a mapping of the table's entity types.
+    /// The distinct ids among them with a mapping of the table's entity types.
     pub matched: u64,
+    /// The rows among them with such a mapping; with the rows of `source_ids`, `ids`.
+    /// (Absent from summaries written before it: `matched` then.)
+    #[serde(default)]
+    pub matched_rows: Option<u64>,
     /// Mapped legacy ids of those types that the table does not have (trimmed text).
     pub orphans: Vec<String>,
     /// The entity types compared, as collect was told.
@@ -216,6 +220,47 @@ pub fn held_source_ids_bytes(options: &TableOptions) -> u64 {
     8 * options.slice_bytes() as u64
 }
 
+/// A pushed-down table's ids were compared with the mappings of the types collect was told
+/// (`pushdown.tables`); when those are not the types of the entities owning the table, its
+/// unmapped ids and matched count answer another question, and missing data would quietly
+/// lose them (9 of 10 ids unmapped shown as none): an error, asking to collect again.
+fn pushdown_types_are_owners(
+    pushdown: &BTreeMap<String, Pushdown>,
+    entities: &[Entity],
+) -> Result<(), LoadError> {
+    for (table, summary) in pushdown {
+        let owners: BTreeSet<String> = entities
+            .iter()
+            .filter(|e| table_key(&e.legacy_table) == table_key(table))
+            .filter_map(|e| e.entity_type.as_deref())
+            .map(crate::model::entity_type_key)
+            .collect();
+        let compared: BTreeSet<String> = summary
+            .entity_types
+            .iter()
+            .map(|t| crate::model::entity_type_key(t))
+            .collect();
+        if !owners.is_empty() && owners != compared {
+            let list = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(", ");
+            return Err(LoadError::Manifest {
+                path: PathBuf::from(format!("pushdown/{table}.json")),
+                item: None,
+                message: format!(
+                    "the ids were compared with the mappings of {}, but the entities of {table} are of type {}: \
+                     collect again with pushdown.tables naming {} (or without --pushdown)",
+                    match compared.is_empty() {
+                        true => "no entity type".to_string(),
+                        false => list(&compared),
+                    },
+                    list(&owners),
+                    list(&owners)
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Reads `pushdown/*.json`. Each needs its table's `source_ids` file (the unmapped ids),
 /// whose rows with `matched` must make `ids`; an exclusion by ids or `where` on such a
 /// table needs every id, which a pushed-down export does not have.
@@ -246,10 +291,21 @@ fn read_pushdown(
                 "needs source_ids/{table}.* (its unmapped ids), and there is none"
             )));
         };
-        if summary.matched.checked_add(unmapped.rows_read) != Some(summary.ids) {
+        // Written before `matched_rows`, `ids` counted the rows with an empty key too.
+        let (matched_rows, unmapped_rows) = match summary.matched_rows {
+            Some(rows) => (rows, unmapped.rows),
+            None => (summary.matched, unmapped.rows_read),
+        };
+        if matched_rows.checked_add(unmapped_rows) != Some(summary.ids) {
             return Err(bad(format!(
-                "ids ({}) must be matched ({}) plus the {} unmapped ids of source_ids/{table}",
-                summary.ids, summary.matched, unmapped.rows_read
+                "ids ({}) must be the matched rows ({matched_rows}) plus the {unmapped_rows} unmapped ids of source_ids/{table}",
+                summary.ids
+            )));
+        }
+        if summary.matched > matched_rows {
+            return Err(bad(format!(
+                "matched ids ({}) cannot be more than the rows they are in ({matched_rows})",
+                summary.matched
             )));
         }
         let types: BTreeSet<String> = summary
@@ -343,6 +399,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         raw_entities.extend(entities_from_frame(frame)?);
     }
     let entities = resolve_entities(raw_entities, &domains, &scripts);
+    pushdown_types_are_owners(&tables.pushdown, &entities)?;
     let frames = without_incomplete(
         tables.exports,
         tables.source_inventory,
