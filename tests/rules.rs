@@ -785,3 +785,31 @@ fn statuses_logged_in_one_instant_are_taken_in_a_runs_order_not_the_files() {
         assert!(fired.is_empty(), "{fired:?}");
     }
 }
+
+#[test]
+fn content_reads_a_blank_legacy_table_as_naming_no_table() {
+    // Worked by hand: the fixture's mappings with `legacy_table` dispatch_office on the
+    // first rows and only spaces on the rest. A blank names no table, as missing data reads
+    // it: every mapping stays the entity's, the same figures as without the column. Before,
+    // the blank rows were taken for another table's and left the comparison.
+    let overlay = fixtures().join("rules/reconcile.content.value_mismatch/data");
+    let plain = base_with(Some(&overlay));
+    let (_, before, _) = run(plain.path());
+    let named = base_with(Some(&overlay));
+    let path = named.path().join("mappings/offices.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{},legacy_table\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        let table = if i < 3 { "dispatch_office" } else { "   " };
+        out.push_str(&format!("{line},{table}\n"));
+    }
+    std::fs::write(&path, out).unwrap();
+    let (_, after, _) = run(named.path());
+    let figures = |m: &migcov::measure::Measures| {
+        let t = &m.content[0];
+        (t.mapped, t.compared, t.intact, t.differs, t.target_missing)
+    };
+    assert!(figures(&before).0 > 3);
+    assert_eq!(figures(&after), figures(&before));
+}

@@ -784,7 +784,8 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
                 .eq(lit(crate::load::table_key(&entity.legacy_table)));
             match shares_type(inputs, entity) {
                 true => of_type.and(this),
-                false => of_type.and(named.is_null().or(this)),
+                // A blank `legacy_table` names no table, as missing data reads it.
+                false => of_type.and(named.clone().is_null().or(named.eq(lit(""))).or(this)),
             }
         }
     };
