@@ -813,3 +813,20 @@ fn content_reads_a_blank_legacy_table_as_naming_no_table() {
     assert!(figures(&before).0 > 3);
     assert_eq!(figures(&after), figures(&before));
 }
+
+#[test]
+fn content_missing_targets_are_shown_in_numeric_key_order() {
+    // Worked by hand: legacy ids 1 to 10, all mapped, no target row: ten missing, the five
+    // shown are 1 to 5 (in text order they were 1, 10, 2, 3, 4).
+    let values = vec![("a", "a"); 10];
+    let (legacy, _) = rows(&values);
+    let measures = content_case(&format!("{OFFICES}      v: v\n"), &legacy, "id,v\n");
+    let table = &measures.content[0];
+    assert_eq!(table.target_missing, 10);
+    let shown: Vec<&str> = table
+        .missing_samples
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(shown, ["1", "2", "3", "4", "5"]);
+}

@@ -1564,7 +1564,16 @@ fn compare(
         .clone()
         .lazy()
         .filter(col(FOUND).not())
-        .sort([LEGACY_KEY], Default::default())
+        // As the value samples: keys that are numbers first, in numeric order (2 before 10).
+        .sort_by_exprs(
+            [
+                col(LEGACY_KEY).cast(DataType::Float64),
+                col(LEGACY_KEY),
+                col(half_names("modern_id").0.as_str()),
+                col(half_names("modern_id").1.as_str()),
+            ],
+            SortMultipleOptions::default().with_nulls_last(true),
+        )
         .collect()?;
     let missing_keys = missing_keys(&missing)?;
     let target_missing = missing_keys.height() as u64;
