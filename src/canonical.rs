@@ -225,6 +225,53 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
     Some((if negative { -mantissa } else { mantissa }, scale as u32))
 }
 
+/// A number's exact value as a big whole number and its scale, for comparisons past what
+/// [`exact_decimal`] holds (more than 38 digits, scales to 400): `1e-80` is (1, 80). None
+/// for a text that is no plain decimal or exponent form, or past those bounds.
+pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
+    let text = text.trim();
+    let (body, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    let (negative, digits) = match body.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, body.strip_prefix('+').unwrap_or(body)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if (whole.is_empty() && fraction.is_empty())
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+        || whole.len() + fraction.len() > 400
+    {
+        return None;
+    }
+    let scale = (fraction.len() as i64).checked_sub(exponent)?;
+    if !(-400..=400).contains(&scale) {
+        return None;
+    }
+    let mut mantissa: num_bigint::BigInt = format!("{whole}{fraction}").parse().ok()?;
+    if scale < 0 {
+        mantissa *= num_bigint::BigInt::from(10u32).pow((-scale) as u32);
+    }
+    if negative {
+        mantissa = -mantissa;
+    }
+    Some((mantissa, scale.max(0) as u32))
+}
+
+/// Whether two exact values (mantissa, scale) differ by at most `tolerance`, at any scale.
+pub fn within_wide(
+    a: &(num_bigint::BigInt, u32),
+    b: &(num_bigint::BigInt, u32),
+    tolerance: &(num_bigint::BigInt, u32),
+) -> bool {
+    let scale = a.1.max(b.1).max(tolerance.1);
+    let at =
+        |(m, s): &(num_bigint::BigInt, u32)| m * num_bigint::BigInt::from(10u32).pow(scale - s);
+    (at(a) - at(b)).magnitude() <= at(tolerance).magnitude()
+}
+
 /// A number's text at `to` decimals, rounded half away from zero as [`rescale`] rounds,
 /// from its digits: a number of any length reads when its rounded value has at most 38
 /// digits (`1.12345678901234567890123456789012345678` at 2 is 112, `1e-80` is 0), where

@@ -830,3 +830,23 @@ fn content_missing_targets_are_shown_in_numeric_key_order() {
         .collect();
     assert_eq!(shown, ["1", "2", "3", "4", "5"]);
 }
+
+#[test]
+fn content_tolerances_hold_for_numbers_at_any_scale() {
+    // Worked by hand: legacy 0 against 1.2345678901234567e-25, 0.000…1 (1e-40) and 1e-80,
+    // each within 0.01 of 0: intact. 0.02 is not. Before, aligning 0.01 to the scale of
+    // 1e-25 overflowed an i128 and every pair read as differing.
+    let (legacy, target) = rows(&[
+        ("0", "1.2345678901234567e-25"),
+        ("0", "0.0000000000000000000000000000000000000001"),
+        ("0", "1e-80"),
+        ("0", "0.02"),
+    ]);
+    let measures = content_case(
+        &format!("{OFFICES}      v: {{target: v, tolerance: 0.01}}\n"),
+        &legacy,
+        &target,
+    );
+    let table = &measures.content[0];
+    assert_eq!((table.intact, table.differs), (3, 1));
+}

@@ -455,11 +455,19 @@ fn aligned(a: (i128, u32), b: (i128, u32)) -> Option<(i128, i128, u32)> {
 }
 
 /// Whether `a` and `b` differ by at most `tolerance`, exactly.
-fn within_exact(a: (i128, u32), b: (i128, u32), tolerance: (i128, u32)) -> Option<bool> {
-    let (a, b, scale) = aligned(a, b)?;
-    let difference = (a.checked_sub(b)?.checked_abs()?, scale);
-    let (difference, tolerance, _) = aligned(difference, tolerance)?;
-    Some(difference <= tolerance)
+fn within_exact(a: (i128, u32), b: (i128, u32), tolerance: (i128, u32)) -> bool {
+    let fast = || {
+        let (a, b, scale) = aligned(a, b)?;
+        let difference = (a.checked_sub(b)?.checked_abs()?, scale);
+        let (difference, tolerance, _) = aligned(difference, tolerance)?;
+        Some(difference <= tolerance)
+    };
+    // Past what an i128 holds at one scale (0 and 1.2e-25 within 0.01: 10^39 units of
+    // 10^-41), in big integers: an overflow is no difference.
+    fast().unwrap_or_else(|| {
+        let big = |(m, s): (i128, u32)| (num_bigint::BigInt::from(m), s);
+        canonical::within_wide(&big(a), &big(b), &big(tolerance))
+    })
 }
 
 /// Whether two texts are the same number, in exact decimals of up to 38 digits: at
@@ -470,10 +478,17 @@ fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option
     // The tolerance as the decimal its shortest text says (0.1, not 0.1000000000000000055).
     let tolerance = tolerance.map(|t| canonical::exact_decimal(&t.to_string()));
     let number = move |a: &str, b: &str| -> Option<bool> {
-        let (a, b) = (exact_at(a, scale)?, exact_at(b, scale)?);
-        match tolerance {
-            Some(tolerance) => within_exact(a, b, tolerance?),
-            None => aligned(a, b).map(|(a, b, _)| a == b),
+        match (exact_at(a, scale), exact_at(b, scale), tolerance) {
+            (Some(x), Some(y), Some(tolerance)) => Some(within_exact(x, y, tolerance?)),
+            (Some(x), Some(y), None) => aligned(x, y).map(|(x, y, _)| x == y),
+            // Past 38 digits or a scale of 76 (`1e-80`): exactly, in big integers, where
+            // the pair has a tolerance and no scale to round to first.
+            (_, _, Some(tolerance)) if scale.is_none() => {
+                let (x, y) = (canonical::wide_decimal(a)?, canonical::wide_decimal(b)?);
+                let big = |(m, s): (i128, u32)| (num_bigint::BigInt::from(m), s);
+                Some(canonical::within_wide(&x, &y, &big(tolerance?)))
+            }
+            _ => None,
         }
     };
     pairwise(legacy, target, move |a, b| match (a, b) {
@@ -1413,7 +1428,9 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
             Some((m.checked_mul(times)?, s))
         });
         let within = match (l[i], t[i], allowed) {
-            (Some(Some(a)), Some(Some(b)), Some(tol)) => within_exact((a, scale), (b, scale), tol),
+            (Some(Some(a)), Some(Some(b)), Some(tol)) => {
+                Some(within_exact((a, scale), (b, scale), tol))
+            }
             _ => None,
         };
         let text = |v: Figure| v.map(|_| shown(v));
