@@ -850,3 +850,63 @@ fn content_tolerances_hold_for_numbers_at_any_scale() {
     let table = &measures.content[0];
     assert_eq!((table.intact, table.differs), (3, 1));
 }
+
+/// The base's content case with its rows files replaced: `legacy` and `target` are
+/// (file name, contents) under rows/legacy and rows/target.
+fn content_files(legacy: (&str, &str), target: (&str, &str)) -> migcov::measure::Measures {
+    let data = base_with(Some(
+        &fixtures().join("rules/reconcile.content.value_mismatch/data"),
+    ));
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        format!("{OFFICES}      v: v\n"),
+    )
+    .unwrap();
+    for side in ["legacy", "target"] {
+        for entry in std::fs::read_dir(data.path().join("rows").join(side)).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+    }
+    std::fs::write(data.path().join("rows/legacy").join(legacy.0), legacy.1).unwrap();
+    std::fs::write(data.path().join("rows/target").join(target.0), target.1).unwrap();
+    let (_, measures, _) = run(data.path());
+    measures
+}
+
+#[test]
+fn content_rows_files_read_as_their_whole_contents_say() {
+    let (_, target) = rows(&vec![("", "7"); 10]);
+    // NDJSON whose column holds whole numbers to row 120 and 121.5 after: its types come
+    // from every row (from the first 100 it failed to read). Ids 1 to 10 hold 7: intact.
+    let legacy: String = (1..=150)
+        .map(|i| match i {
+            1..=10 => format!("{{\"id\": {i}, \"v\": 7}}\n"),
+            11..=120 => format!("{{\"id\": {i}, \"v\": {i}}}\n"),
+            _ => format!("{{\"id\": {i}, \"v\": {i}.5}}\n"),
+        })
+        .collect();
+    let measures = content_files(
+        ("dispatch_office.ndjson", &legacy),
+        ("offices.csv", &target),
+    );
+    assert_eq!(measures.content_not_checked, []);
+    assert_eq!(measures.content[0].intact, 10);
+    // An empty NDJSON target file is an empty table: all ten targets missing.
+    let measures = content_files(("dispatch_office.ndjson", &legacy), ("offices.ndjson", ""));
+    assert_eq!(measures.content_not_checked, []);
+    assert_eq!(measures.content[0].target_missing, 10);
+    // A target header naming `v` twice: not checked, naming the file and the column.
+    let twice = target.replacen("id,v", "id,v,v", 1).replace('\n', ",x\n");
+    let twice = twice.replacen("id,v,v,x", "id,v,v", 1);
+    let measures = content_files(("dispatch_office.ndjson", &legacy), ("offices.csv", &twice));
+    let reasons: Vec<&str> = measures
+        .content_not_checked
+        .iter()
+        .map(|n| n.reason.as_str())
+        .collect();
+    assert_eq!(reasons.len(), 1);
+    assert!(
+        reasons[0].contains("rows/target/offices.csv names column `v` more than once"),
+        "{reasons:?}"
+    );
+}

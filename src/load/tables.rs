@@ -464,6 +464,16 @@ pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFr
 /// An NDJSON file, read from its bytes: polars takes an NDJSON path as a glob pattern
 /// (with no way to say otherwise), and a folder named `export[1]` or `data*` is a folder.
 pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
+    scan_ndjson_inferring(path, None)
+}
+
+/// [`scan_ndjson`], its types inferred from the first `rows` rows (`None`: polars' default
+/// of 100; `Some(0)`: every row, as a rows file of the content comparison needs, whose
+/// column may change type after row 100).
+pub fn scan_ndjson_inferring(
+    path: &std::path::Path,
+    rows: Option<usize>,
+) -> PolarsResult<LazyFrame> {
     let mut bytes = std::fs::read(path).map_err(|e| PolarsError::IO {
         error: std::sync::Arc::new(e),
         msg: Some(format!("{}", path.display()).into()),
@@ -475,7 +485,14 @@ pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
     let sources = ScanSources::Buffers(std::sync::Arc::from([polars_buffer::Buffer::from_vec(
         bytes,
     )]));
-    LazyJsonLineReader::new_with_sources(sources).finish()
+    let reader = LazyJsonLineReader::new_with_sources(sources);
+    match rows {
+        None => reader.finish(),
+        Some(0) => reader.with_infer_schema_length(None).finish(),
+        Some(n) => reader
+            .with_infer_schema_length(std::num::NonZeroUsize::new(n))
+            .finish(),
+    }
 }
 
 /// The expression turning a column of dtype `found` into the spec's canonical type; invalid

@@ -296,7 +296,12 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
 /// UUID its 16 bytes are (a Parquet `UUID` column).
 fn scan_text(file: &InputFile, uuid_key: Option<&str>) -> PolarsResult<LazyFrame> {
     let format = file.kind.table_format().unwrap_or(TableFormat::Csv);
-    let frame = crate::load::tables::scan(file, format)?;
+    // NDJSON types from every row: a column of whole numbers up to row 100 and `121.5`
+    // after it failed to read at all.
+    let frame = match format {
+        TableFormat::Ndjson => crate::load::tables::scan_ndjson_inferring(&file.path, Some(0))?,
+        _ => crate::load::tables::scan(file, format)?,
+    };
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
     // not `1000.0`), so a row's text does not depend on the other rows of its file.
     let schema = frame.clone().collect_schema()?;
@@ -312,6 +317,21 @@ fn scan_text(file: &InputFile, uuid_key: Option<&str>) -> PolarsResult<LazyFrame
         })
         .collect();
     Ok(frame.select(columns))
+}
+
+/// Whether a file is NDJSON with nothing but white space: a valid export of an empty table,
+/// as the input contract says, though no line names its columns.
+fn empty_ndjson(file: &InputFile) -> bool {
+    // (A file of more than a few bytes has a line: not read whole to find out.)
+    file.kind.table_format() == Some(TableFormat::Ndjson)
+        && std::fs::metadata(&file.path).is_ok_and(|m| m.len() <= 4096)
+        && std::fs::read(&file.path).is_ok_and(|bytes| {
+            bytes
+                .strip_prefix(b"\xEF\xBB\xBF")
+                .unwrap_or(&bytes)
+                .iter()
+                .all(u8::is_ascii_whitespace)
+        })
 }
 
 /// A rows file's column names, or why it cannot be read (naming the file). polars panics
@@ -348,8 +368,19 @@ fn absent_columns(
 ) -> Result<(), String> {
     let (legacy_wanted, target_wanted) = declared_columns(declaration)?;
     for (files, wanted) in [(legacy, legacy_wanted), (target, target_wanted)] {
-        for file in files {
+        for file in files.iter().filter(|f| !empty_ndjson(f)) {
             let names = columns_of(file)?;
+            // A header naming a column twice (polars reads the second as
+            // `<name>_duplicated_0`): which one holds the values cannot be told.
+            if let Some(twice) = wanted
+                .iter()
+                .find(|c| names.iter().any(|n| *n == format!("{c}_duplicated_0")))
+            {
+                return Err(format!(
+                    "{} names column `{twice}` more than once: which one holds the values cannot be told",
+                    file.relative.display()
+                ));
+            }
             let absent: Vec<String> = wanted
                 .iter()
                 .filter(|c| !names.iter().any(|n| n == *c))
@@ -382,6 +413,14 @@ fn side_rows(
     let frames = files
         .iter()
         .map(|f| {
+            // An empty NDJSON file is a table of no rows, whose columns no line names.
+            if empty_ndjson(f) {
+                let schema: Schema = wanted
+                    .iter()
+                    .map(|name| Field::new(name.as_str().into(), DataType::String))
+                    .collect();
+                return Ok(DataFrame::empty_with_schema(&schema).lazy());
+            }
             // Every wanted column is there ([`absent_columns`]).
             let columns: Vec<Expr> = wanted.iter().map(|name| col(name.as_str())).collect();
             Ok(scan_text(f, uuid_key)?.select(columns))
