@@ -334,3 +334,44 @@ fn source_ids_files_named_in_two_cases_are_one_table() {
     let m = office(&measures.missing);
     assert_eq!((m.ids, m.matched, m.unmapped), (12, 10, 2));
 }
+
+#[test]
+fn uuid_columns_held_as_16_bytes_read_as_the_uuids_they_are() {
+    // A Parquet UUID column as DuckDB writes one (16 bytes a value): the base's office
+    // mappings with `modern_id` (and `id`) as bytes give the base's figures, no invalid
+    // modern id. It failed as "invalid utf8" before.
+    let base = common::base_with(None);
+    let (_, before, before_findings) = run(base.path());
+    let text = std::fs::read_to_string(base.path().join("mappings/offices.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let bytes = |s: &str| uuid::Uuid::parse_str(s).unwrap().as_bytes().to_vec();
+    let modern: Vec<Vec<u8>> = rows.iter().map(|r| bytes(r[2])).collect();
+    let ids: Vec<Vec<u8>> = (1..=rows.len())
+        .map(|i| bytes(&format!("00000000-0000-4000-8000-{i:012}")))
+        .collect();
+    let frame = df!(
+        "entity_type" => rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
+        "legacy_id" => rows.iter().map(|r| r[1]).collect::<Vec<_>>(),
+        "modern_id" => modern.iter().map(|b| b.as_slice()).collect::<Vec<_>>(),
+        "id" => ids.iter().map(|b| b.as_slice()).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    std::fs::remove_file(base.path().join("mappings/offices.csv")).unwrap();
+    write_parquet(&base.path().join("mappings/offices.parquet"), frame);
+    let (_, after, after_findings) = run(base.path());
+    let rules = |f: &[migcov::validate::Finding]| {
+        f.iter()
+            .map(|f| (f.rule.as_str().to_string(), f.count))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rules(&after_findings), rules(&before_findings));
+    assert_eq!(
+        office(&after.missing).matched,
+        office(&before.missing).matched
+    );
+    assert!(office(&after.missing).matched > 0);
+}

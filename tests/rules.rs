@@ -910,3 +910,29 @@ fn content_rows_files_read_as_their_whole_contents_say() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn content_never_compares_objects_as_text() {
+    // An NDJSON object in a compared column: its cast to text kept the values and lost the
+    // names (`{"amount": 1}` and `{"cents": 1}` were both `{1}`, intact). Not checked,
+    // naming the file and the column.
+    let (_, target) = rows(&vec![("", "{\"\"cents\"\": 1}"); 10]);
+    let legacy: String = (1..=10)
+        .map(|i| format!("{{\"id\": {i}, \"v\": {{\"amount\": 1}}}}\n"))
+        .collect();
+    let measures = content_files(
+        ("dispatch_office.ndjson", &legacy),
+        ("offices.csv", &target),
+    );
+    let reasons: Vec<&str> = measures
+        .content_not_checked
+        .iter()
+        .map(|n| n.reason.as_str())
+        .collect();
+    assert!(
+        reasons.len() == 1
+            && reasons[0]
+                .contains("rows/legacy/dispatch_office.ndjson column `v` holds nested values"),
+        "{reasons:?}"
+    );
+}

@@ -495,6 +495,27 @@ pub fn scan_ndjson_inferring(
     }
 }
 
+/// Bytes as `collect` writes a binary column: lower-case hex (never read as UTF-8, which
+/// would make equal bytes differ, or fail); with `uuid`, 16 bytes as the UUID they are.
+pub fn bytes_text(value: Expr, uuid: bool) -> Expr {
+    value.map(
+        move |column: Column| {
+            let out: StringChunked = column
+                .binary()?
+                .iter()
+                .map(|v| {
+                    v.map(|bytes| match uuid::Uuid::from_slice(bytes) {
+                        Ok(id) if uuid => id.hyphenated().to_string(),
+                        _ => hex::encode(bytes),
+                    })
+                })
+                .collect();
+            Ok(out.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
 /// The expression turning a column of dtype `found` into the spec's canonical type; invalid
 /// values become null, which [`check_conversion`] then reports.
 fn convert(
@@ -506,6 +527,15 @@ fn convert(
     let c = col(spec.name);
     let text = matches!(found, DataType::String);
     match spec.kind {
+        // Bytes (a Parquet UUID column, as DuckDB writes one, is 16 of them): the UUID
+        // they are, other bytes as lower-case hex; never read as UTF-8, which failed.
+        Text | Uuid | Key | Category if matches!(found, DataType::Binary) => {
+            let text = bytes_text(c, true);
+            match spec.kind {
+                Category => text.cast(category_dtype()),
+                _ => text,
+            }
+        }
         Text | Uuid => c.cast(DataType::String),
         Category => c.cast(DataType::String).cast(category_dtype()),
         // Only text can carry spaces to trim; a number's text has none. An integer is

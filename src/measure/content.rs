@@ -295,13 +295,7 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
 /// A rows file with every column as text; the column `uuid_key`, when binary, as the
 /// UUID its 16 bytes are (a Parquet `UUID` column).
 fn scan_text(file: &InputFile, uuid_key: Option<&str>) -> PolarsResult<LazyFrame> {
-    let format = file.kind.table_format().unwrap_or(TableFormat::Csv);
-    // NDJSON types from every row: a column of whole numbers up to row 100 and `121.5`
-    // after it failed to read at all.
-    let frame = match format {
-        TableFormat::Ndjson => crate::load::tables::scan_ndjson_inferring(&file.path, Some(0))?,
-        _ => crate::load::tables::scan(file, format)?,
-    };
+    let frame = scan_raw(file)?;
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
     // not `1000.0`), so a row's text does not depend on the other rows of its file.
     let schema = frame.clone().collect_schema()?;
@@ -310,13 +304,40 @@ fn scan_text(file: &InputFile, uuid_key: Option<&str>) -> PolarsResult<LazyFrame
         .map(|(name, dtype)| {
             let value = col(name.clone());
             match dtype {
-                DataType::Binary if uuid_key == Some(name.as_str()) => binary_text(value, true),
+                DataType::Binary if uuid_key == Some(name.as_str()) => {
+                    crate::load::tables::bytes_text(value, true)
+                }
                 _ => text_of(value, dtype),
             }
             .alias(name.clone())
         })
         .collect();
     Ok(frame.select(columns))
+}
+
+/// A rows file as polars reads it, each column of its own type.
+fn scan_raw(file: &InputFile) -> PolarsResult<LazyFrame> {
+    let format = file.kind.table_format().unwrap_or(TableFormat::Csv);
+    // NDJSON types from every row: a column of whole numbers up to row 100 and `121.5`
+    // after it failed to read at all.
+    match format {
+        TableFormat::Ndjson => crate::load::tables::scan_ndjson_inferring(&file.path, Some(0)),
+        _ => crate::load::tables::scan(file, format),
+    }
+}
+
+/// The first of the `wanted` columns whose values are nested (a JSON object or list, a
+/// Parquet struct): no text of them is compared (a cast made `{"amount": 1}` and
+/// `{"cents": 1}` the same `{1}`).
+fn nested_column(file: &InputFile, wanted: &[String]) -> Result<Option<String>, String> {
+    quietly(|| {
+        let schema = scan_raw(file)?.collect_schema()?;
+        Ok(wanted
+            .iter()
+            .find(|c| schema.get(c.as_str()).is_some_and(|d| d.is_nested()))
+            .cloned())
+    })
+    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))
 }
 
 /// Whether a file is NDJSON with nothing but white space: a valid export of an empty table,
@@ -378,6 +399,12 @@ fn absent_columns(
             {
                 return Err(format!(
                     "{} names column `{twice}` more than once: which one holds the values cannot be told",
+                    file.relative.display()
+                ));
+            }
+            if let Some(nested) = nested_column(file, &wanted)? {
+                return Err(format!(
+                    "{} column `{nested}` holds nested values (objects or lists), which are not compared as text",
                     file.relative.display()
                 ));
             }
@@ -909,7 +936,7 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         d if d.is_float() => canonical_text(value.cast(DataType::String), Family::Float),
         DataType::Decimal(..) => canonical_text(value.cast(DataType::String), Family::Decimal),
         DataType::Boolean => canonical_text(value.cast(DataType::String), Family::Boolean),
-        DataType::Binary => binary_text(value, false),
+        DataType::Binary => crate::load::tables::bytes_text(value, false),
         DataType::Datetime(_, None) => {
             canonical_text(value.dt().to_string(full), Family::Timestamp)
         }
@@ -925,27 +952,6 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         ),
         _ => value.cast(DataType::String),
     }
-}
-
-/// Bytes as `collect` writes a binary column: lower-case hex (never read as UTF-8, which
-/// would make equal bytes differ, or fail); with `uuid`, 16 bytes as the UUID they are.
-fn binary_text(value: Expr, uuid: bool) -> Expr {
-    value.map(
-        move |column: Column| {
-            let out: StringChunked = column
-                .binary()?
-                .iter()
-                .map(|v| {
-                    v.map(|bytes| match uuid::Uuid::from_slice(bytes) {
-                        Ok(id) if uuid => id.hyphenated().to_string(),
-                        _ => hex::encode(bytes),
-                    })
-                })
-                .collect();
-            Ok(out.with_name(column.name().clone()).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
-    )
 }
 
 /// Each text in its family's canonical text ([`canonical::canonical`]), as `collect`
