@@ -213,3 +213,31 @@ fn a_scripts_metrics_claimed_by_an_entity_count_on_its_table_only() {
         assert_eq!(ledger.totals.migrated, 100);
     }
 }
+
+#[test]
+fn an_id_listed_twice_in_source_ids_is_one_row_of_the_inventory() {
+    // Worked by hand: ids 1..10 with 1 listed twice (11 rows, 10 ids) against an
+    // inventory of 10 rows: they agree, no reconcile.table.source_ids (before: "lists 11
+    // ids ... counts 1 apart", failing the gate). With 11 also listed, 11 ids in 12 rows:
+    // one apart, said with the rows.
+    for (ids, expected) in [
+        (&[1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10][..], None),
+        (
+            &[1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11][..],
+            Some("source_ids/dispatch_office lists 11 ids (in 12 rows), but the source inventory counts 10 rows of dispatch_office: missing data and the ledger rest on counts 1 apart"),
+        ),
+    ] {
+        let data = base_with(None);
+        let text: String = std::iter::once("id".to_string())
+            .chain(ids.iter().map(|i| i.to_string()))
+            .map(|l| l + "\n")
+            .collect();
+        std::fs::write(data.path().join("source_ids/dispatch_office.csv"), text).unwrap();
+        let (_, _, findings) = run(data.path());
+        let message = findings
+            .iter()
+            .find(|f| f.rule.as_str() == "reconcile.table.source_ids")
+            .map(|f| f.message.as_str());
+        assert_eq!(message, expected);
+    }
+}

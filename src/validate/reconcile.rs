@@ -51,7 +51,8 @@ crate::validate::registry::declare_rules! {
         "source_ids/<table> and inventory/source describe the same legacy table. When their counts differ, one of \
          the two exports is stale or incomplete, and the figures built on them disagree: missing data counts the \
          file's ids, the ledger the inventory's rows, so migrated + unmapped can exceed the table's rows. Export \
-         both from the same snapshot. Example: 5 rows in the inventory, ids 1-10 in the file: 5 apart.";
+         both from the same snapshot. The file's distinct ids are counted (an id listed twice is one row, as the \
+         ledger counts it). Example: 5 rows in the inventory, ids 1-10 in the file: 5 apart.";
 }
 
 /// One comparison: `actual` (from the exports) against `expected` (the entity's count).
@@ -515,15 +516,22 @@ pub fn source_ids_count(
         let Some(listed) = inventory.lookup(&table.table).table() else {
             continue;
         };
-        let (ids, rows) = (table.ids as i64, listed.row_count);
+        // Distinct ids, as missing data and the ledger count them: an id listed twice is
+        // one legacy row (the file's rows are said beside them).
+        let ids = (table.matched + table.ambiguous + table.unmapped + table.excluded) as i64;
+        let rows = listed.row_count;
         if ids == rows {
             continue;
         }
+        let listed_rows = match table.ids as i64 == ids {
+            true => String::new(),
+            false => format!(" (in {} rows)", table.ids),
+        };
         let mut finding = Finding::new(
             RuleId::ReconcileTableSourceIds,
             Subject::new("table", &table.table),
             format!(
-                "source_ids/{} lists {ids} ids, but the source inventory counts {rows} rows of {}: \
+                "source_ids/{} lists {ids} ids{listed_rows}, but the source inventory counts {rows} rows of {}: \
                  missing data and the ledger rest on counts {} apart",
                 table.table,
                 listed.name,
