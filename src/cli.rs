@@ -412,14 +412,35 @@ fn folders_apart(folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
     Ok(())
 }
 
+/// The folders a command writes must be outside the data folder `data`: a report written
+/// into it would be read by the next build as inputs (its `executions.csv` under
+/// `metrics/` as metrics, every page as an unknown file).
+pub fn outside_data(data: &Path, folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
+    let data_plain = plain_path(data);
+    for (flag, path) in folders {
+        if let Some(path) = path {
+            if plain_path(path).starts_with(&data_plain) {
+                return Err(format!(
+                    "{flag} {} is inside the data folder {}: the next build would read what it writes as inputs; write it elsewhere",
+                    path.display(),
+                    data.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl BuildArgs {
     pub fn into_config(self) -> Result<BuildConfig, String> {
         let date = report_date(self.report_date)?;
-        folders_apart(&[
+        let folders = [
             ("--out", Some(self.out.as_path())),
             ("--failures-dir", self.check.failures_dir.as_deref()),
             ("--dump-context", self.dump_context.as_deref()),
-        ])?;
+        ];
+        folders_apart(&folders)?;
+        outside_data(&self.check.data, &folders)?;
         Ok(BuildConfig {
             check: self.check.into_config(date),
             report: ReportOptions { report_date: date },

@@ -341,6 +341,12 @@ fn validate(args: migcov::cli::ValidateArgs) -> ExitCode {
         Ok(date) => date,
         Err(err) => return fail(err),
     };
+    if let Err(err) = migcov::cli::outside_data(
+        &args.check.data,
+        &[("--failures-dir", args.check.failures_dir.as_deref())],
+    ) {
+        return fail(err);
+    }
     let config = args.check.into_config(date);
     let spinner = spinner();
     let timings = Timings::from_env();

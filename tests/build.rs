@@ -1405,3 +1405,41 @@ fn the_gate_judges_values_that_did_not_arrive_intact() {
         "{text}"
     );
 }
+
+/// Found by an independent check: `--out DATA/site` was accepted, and the next build read
+/// the report as inputs (its `executions.csv` under `metrics/` as metrics, exit 2; its
+/// pages as unknown files). A folder migcov writes inside the data folder is refused,
+/// before anything is written.
+#[test]
+fn an_output_inside_the_data_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    copy_tree(&fixtures().join("small"), &data);
+    let before = tree(&data);
+    for (flag, place) in [
+        ("--out", "site"),
+        ("--out", "metrics/report"),
+        ("--failures-dir", "failures"),
+    ] {
+        let mut cmd = migcov();
+        cmd.args(["build", "--report-date", "2026-11-21", "--data"])
+            .arg(&data);
+        if flag != "--out" {
+            cmd.arg("--out").arg(dir.path().join("site"));
+        }
+        cmd.arg(flag)
+            .arg(data.join(place))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is inside the data folder"));
+        assert!(tree(&data) == before, "{flag} {place}: nothing written");
+    }
+    migcov()
+        .args(["validate", "--data"])
+        .arg(&data)
+        .arg("--failures-dir")
+        .arg(data.join("failures"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is inside the data folder"));
+}
