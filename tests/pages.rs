@@ -277,3 +277,50 @@ fn long_entity_and_script_indexes_are_paged() {
         assert!(size <= 1 << 20, "{page}: {size} bytes");
     }
 }
+
+/// Found by an independent check: a 200 MB log message was copied whole into its script's
+/// page (a 200 MB page). A value from the data is shown to 2,000 characters, then how
+/// many were left out; the page stays small.
+#[test]
+fn a_huge_value_from_the_data_is_shortened_on_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::copy_tree(&common::fixtures().join("base"), &data);
+    let huge = "x".repeat(3_000_000);
+    let log = std::fs::read_to_string(data.join("logs/log.csv")).unwrap();
+    let log = log.replacen(",started,", &format!(",{huge},"), 1);
+    std::fs::write(data.join("logs/log.csv"), log).unwrap();
+    let out = dir.path().join("site");
+    assert_cmd::Command::cargo_bin("migcov")
+        .unwrap()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-11-24",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let mut largest = 0;
+    for entry in walkdir::WalkDir::new(&out) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "html") {
+            largest = largest.max(entry.metadata().unwrap().len());
+        }
+    }
+    assert!(largest < 1_000_000, "largest page {largest} bytes");
+    let shortened = walkdir::WalkDir::new(out.join("scripts"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .any(|e| {
+            std::fs::read_to_string(e.path())
+                .unwrap()
+                .contains("… (2998000 more characters)")
+        });
+    assert!(shortened, "the script's page shows the message shortened");
+}

@@ -1698,11 +1698,11 @@ fn value_samples(frame: &DataFrame) -> PolarsResult<Vec<ValueSample>> {
     );
     Ok((0..frame.height())
         .map(|i| ValueSample {
-            legacy_key: keys.get(i).unwrap_or_default().to_string(),
-            target_key: targets.get(i).unwrap_or_default().to_string(),
-            legacy: legacy.get(i).map(str::to_string),
-            expected: expected.get(i).map(str::to_string),
-            target: target.get(i).map(str::to_string),
+            legacy_key: crate::model::shortened(keys.get(i).unwrap_or_default()),
+            target_key: crate::model::shortened(targets.get(i).unwrap_or_default()),
+            legacy: legacy.get(i).map(crate::model::shortened),
+            expected: expected.get(i).map(crate::model::shortened),
+            target: target.get(i).map(crate::model::shortened),
         })
         .collect())
 }

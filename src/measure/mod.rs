@@ -455,11 +455,13 @@ fn recent_logs(logs: &DataFrame) -> PolarsResult<BTreeMap<Uuid, Vec<LogEntry>>> 
     let times = recent.column("timestamp")?.i64()?.clone();
     Ok(by_script(&scripts, |i| LogEntry {
         timestamp: format_timestamp(times.get(i).unwrap_or(0)),
-        operation_type: ops.get(i).unwrap_or_default().to_ascii_uppercase(),
-        level: levels.get(i).unwrap_or_default().to_ascii_uppercase(),
-        message: messages.get(i).unwrap_or_default().to_string(),
-        user_id: users.get(i).map(str::to_string),
-        context: contexts.get(i).map(str::to_string),
+        // What a page shows of the data: a value of any length is shortened.
+        operation_type: crate::model::shortened(ops.get(i).unwrap_or_default())
+            .to_ascii_uppercase(),
+        level: crate::model::shortened(levels.get(i).unwrap_or_default()).to_ascii_uppercase(),
+        message: crate::model::shortened(messages.get(i).unwrap_or_default()),
+        user_id: users.get(i).map(crate::model::shortened),
+        context: contexts.get(i).map(crate::model::shortened),
     }))
 }
 

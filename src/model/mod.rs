@@ -344,6 +344,23 @@ impl Severity {
     }
 }
 
+/// Most characters of one value from the data that a page shows (a sample's cell, a log
+/// message, a content sample): a 200 MB log message made a 200 MB page.
+pub const SHOWN_CHARS: usize = 2_000;
+
+/// `text` as a page shows it: whole up to [`SHOWN_CHARS`] characters, else its start and
+/// how many characters were left out.
+pub fn shortened(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => text.to_string(),
+        Some((at, _)) => format!(
+            "{}… ({} more characters)",
+            &text[..at],
+            text[at..].chars().count()
+        ),
+    }
+}
+
 /// An epoch-milliseconds timestamp as ISO 8601 UTC, to the second.
 pub fn format_timestamp(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

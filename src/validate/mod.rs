@@ -368,8 +368,8 @@ fn display_value(column: &str, value: AnyValue) -> String {
     let is_time = matches!(column, "execution_date" | "timestamp" | "migrated_at");
     match value {
         AnyValue::Null => String::new(),
-        AnyValue::String(s) => s.to_string(),
-        AnyValue::StringOwned(s) => s.to_string(),
+        AnyValue::String(s) => crate::model::shortened(s),
+        AnyValue::StringOwned(s) => crate::model::shortened(&s),
         AnyValue::Int64(ms) if is_time => crate::model::format_timestamp(ms),
         // A dictionary column (`entity_type`) shows its text.
         other => match other.get_str() {
