@@ -1443,3 +1443,17 @@ fn an_output_inside_the_data_folder_is_refused() {
         .code(2)
         .stderr(predicate::str::contains("is inside the data folder"));
 }
+
+/// Found by an independent check: a legacy column declared twice under `columns:` kept the
+/// last silently (`n: {target: n, tolerance: 100}` then `n: n` dropped the tolerance).
+#[test]
+fn a_column_declared_twice_in_migcov_yaml_is_exit_2() {
+    let data = broken(
+        "migcov.yaml",
+        "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns:\n      name: {target: name, tolerance: 100}\n      name: name\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &["migcov.yaml", "column `name` is declared twice"],
+    );
+}

@@ -57,11 +57,46 @@ pub struct ContentDeclaration {
     /// The target rows' key column: its values are the mappings' `modern_id`.
     pub target_key: String,
     /// Legacy column → target column (`FirstName: first_name`), or the target column with
-    /// how to compare it (`Total: {target: total, scale: 2}`).
+    /// how to compare it (`Total: {target: total, scale: 2}`). Each legacy column once.
+    #[serde(deserialize_with = "unique_columns")]
     pub columns: BTreeMap<String, ColumnPair>,
     /// Normalisations for every column of the entity; a column's own win.
     #[serde(default)]
     pub normalize: Normalize,
+}
+
+/// `columns:`, each legacy column once: YAML lets a key repeat, and the last silently won
+/// (`n: {target: n, tolerance: 100}` then `n: n` dropped the tolerance).
+fn unique_columns<'de, D>(deserializer: D) -> Result<BTreeMap<String, ColumnPair>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Columns;
+    impl<'de> serde::de::Visitor<'de> for Columns {
+        type Value = BTreeMap<String, ColumnPair>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a mapping of legacy columns to their target columns")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut columns = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if columns.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format!(
+                        "column `{name}` is declared twice under columns (which one holds cannot be told)"
+                    )));
+                }
+                let pair = map.next_value()?;
+                columns.insert(name, pair);
+            }
+            Ok(columns)
+        }
+    }
+    deserializer.deserialize_map(Columns)
 }
 
 /// One compared column's target, and how to compare it: the target column's name, or a
