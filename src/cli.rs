@@ -412,16 +412,16 @@ fn folders_apart(folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
     Ok(())
 }
 
-/// The folders a command writes must be outside the data folder `data`: a report written
-/// into it would be read by the next build as inputs (its `executions.csv` under
-/// `metrics/` as metrics, every page as an unknown file).
+/// The folders a command replaces whole must not be or hold the data folder `data` (a
+/// collected data folder carries the marker that lets migcov replace a folder). One inside
+/// the data folder is fine: the loader skips the folders migcov wrote.
 pub fn outside_data(data: &Path, folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
     let data_plain = plain_path(data);
     for (flag, path) in folders {
         if let Some(path) = path {
-            if plain_path(path).starts_with(&data_plain) {
+            if data_plain.starts_with(plain_path(path)) {
                 return Err(format!(
-                    "{flag} {} is inside the data folder {}: the next build would read what it writes as inputs; write it elsewhere",
+                    "{flag} {} is or holds the data folder {}: it is replaced whole; write it elsewhere",
                     path.display(),
                     data.display()
                 ));

@@ -197,7 +197,8 @@ pub fn classify(relative: &Path) -> InputKind {
     }
 }
 
-/// Every file under `root`, sorted by path; hidden files and folders are skipped.
+/// Every file under `root`, sorted by path; hidden files and folders, and folders migcov
+/// wrote (holding its marker), are skipped.
 pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
     if !root.is_dir() {
         return Err(LoadError::NoDataDir {
@@ -208,7 +209,13 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
     let walker = WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_name().to_string_lossy().starts_with('.')
+                    // A folder migcov wrote (a site, a failures folder kept inside the
+                    // data folder) is its output, never its input.
+                    || e.file_type().is_dir() && e.path().join(crate::output::MARKER).is_file())
+        });
     for entry in walker {
         let entry = entry.map_err(|e| super::walk_error(root, e))?;
         let file_type = entry.file_type();
