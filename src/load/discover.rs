@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use crate::output::MARKER;
+
 use super::LoadError;
 
 /// The storage format of an export, chosen by extension.
@@ -197,8 +199,8 @@ pub fn classify(relative: &Path) -> InputKind {
     }
 }
 
-/// Every file under `root`, sorted by path; hidden files and folders, and folders migcov
-/// wrote (holding its marker), are skipped.
+/// Every file under `root`, sorted by path; hidden files and folders are skipped, and
+/// folders migcov wrote (holding its marker) listed as skipped.
 pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
     if !root.is_dir() {
         return Err(LoadError::NoDataDir {
@@ -206,19 +208,25 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
         });
     }
     let mut files = Vec::new();
-    let walker = WalkDir::new(root)
+    let mut walker = WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !(e.file_name().to_string_lossy().starts_with('.')
-                    // A folder migcov wrote (a site, a failures folder kept inside the
-                    // data folder) is its output, never its input.
-                    || e.file_type().is_dir() && e.path().join(crate::output::MARKER).is_file())
-        });
-    for entry in walker {
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    while let Some(entry) = walker.next() {
         let entry = entry.map_err(|e| super::walk_error(root, e))?;
         let file_type = entry.file_type();
+        // A folder migcov wrote (a site or failures folder kept inside the data folder, a
+        // collected folder) is its output, never read as input: listed, not walked.
+        if file_type.is_dir() && entry.depth() > 0 && entry.path().join(MARKER).is_file() {
+            walker.skip_current_dir();
+            let path = entry.path().to_path_buf();
+            files.push(InputFile {
+                relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+                path,
+                kind: InputKind::Skipped("a folder migcov wrote: its output, never read as input"),
+            });
+            continue;
+        }
         if file_type.is_dir() {
             continue;
         }
