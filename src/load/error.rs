@@ -101,7 +101,82 @@ impl LoadError {
     pub(crate) fn table(path: &std::path::Path, err: impl std::fmt::Display) -> Self {
         LoadError::Table {
             path: path.to_path_buf(),
-            message: err.to_string(),
+            message: reader_message(&err.to_string()),
         }
+    }
+}
+
+/// Most characters of a value quoted from the file in a reader's message.
+const QUOTED_CHARS: usize = 200;
+
+/// A CSV or JSON reader's message as a migcov user can act on it: polars' advice names
+/// its own Python options (`infer_schema_length`, `ignore_errors`, `truncate_ragged_lines`),
+/// which migcov has none of, so it is left out (its original error kept), and a value it
+/// quotes is cut short (an unbalanced quote quoted the rest of the file).
+pub fn reader_message(message: &str) -> String {
+    let (said, original) = match message.split_once("You might want to try:") {
+        Some((said, rest)) => (
+            said.trim(),
+            rest.split_once("Original error: ```")
+                .and_then(|(_, o)| o.split_once("```"))
+                .map(|(o, _)| o.trim()),
+        ),
+        None => (message.trim(), None),
+    };
+    let said = said
+        .replace(
+            "Consider setting 'truncate_ragged_lines=true'.",
+            "(a row has more fields than the header)",
+        )
+        .replace(
+            "found more fields than defined in 'Schema'",
+            "a row has more fields than the header",
+        );
+    let said = said.replace("\n\n(a row has more fields than the header)", "");
+    let mut out = shortened_quotes(&said);
+    if let Some(original) = original {
+        out.push_str(&format!(" ({})", shortened_quotes(original)));
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each back-quoted value in `text` cut to [`QUOTED_CHARS`] characters.
+fn shortened_quotes(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(
+            |(i, part)| match i % 2 == 1 && part.chars().count() > QUOTED_CHARS {
+                true => format!("{}…", part.chars().take(QUOTED_CHARS).collect::<String>()),
+                false => part.to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reader_message;
+
+    #[test]
+    fn polars_advice_is_left_out_and_long_quotes_cut() {
+        let quote = format!("\"2,{}\nOFFICE,3", "x".repeat(500));
+        let polars = format!(
+            "could not parse `{quote}` as dtype `str` at column 'legacy_id' (column number 2)\n\n\
+             The current offset in the file is 53 bytes.\n\nYou might want to try:\n\
+             - increasing `infer_schema_length` (e.g. `infer_schema_length=10000`),\n\
+             - setting `ignore_errors` to `True`,\n\nOriginal error: ```invalid csv file\n\n\
+             Field `{quote}` is not properly escaped.```"
+        );
+        let said = reader_message(&polars);
+        assert!(!said.contains("infer_schema_length") && !said.contains("ignore_errors"));
+        assert!(said.contains("at column 'legacy_id'") && said.contains("is not properly escaped"));
+        assert!(said.len() < 700, "{said}");
+        assert_eq!(
+            reader_message(
+                "found more fields than defined in 'Schema'\n\nConsider setting 'truncate_ragged_lines=true'."
+            ),
+            "a row has more fields than the header"
+        );
     }
 }

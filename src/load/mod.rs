@@ -21,7 +21,7 @@ use polars::prelude::*;
 use uuid::Uuid;
 
 pub use discover::{classify, discover, InputFile, InputKind, Side, TableFormat};
-pub use error::LoadError;
+pub use error::{reader_message, LoadError};
 pub use inventory::{Inventory, InventoryTable, Lookup};
 pub use scripts_dir::ScriptsOnDisk;
 

@@ -377,7 +377,7 @@ fn quietly<T>(work: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
     std::panic::set_hook(Box::new(|_| {}));
     let result = crate::error::caught(work);
     std::panic::set_hook(hook);
-    result?.map_err(|e| e.to_string())
+    result?.map_err(|e| crate::load::reader_message(&e.to_string()))
 }
 
 /// The declared columns a rows file lacks, named with the file (or why a file cannot be
