@@ -18,6 +18,8 @@ pub enum OutputError {
     UnsafePath { path: PathBuf },
     #[error("{path}: refusing to replace a folder migcov did not write: not a migcov site or collected data folder (no {MARKER} file, and not empty)")]
     NotASite { path: PathBuf },
+    #[error("{path}: is a file, not a folder: migcov writes a folder there and replaces only a folder it wrote")]
+    NotAFolder { path: PathBuf },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -134,6 +136,11 @@ impl Staging {
     pub fn begin(out: &Path) -> Result<Staging, OutputError> {
         let parent = parent_of(out);
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        if out.exists() && !out.is_dir() {
+            return Err(OutputError::NotAFolder {
+                path: out.to_path_buf(),
+            });
+        }
         if out.exists() && !is_replaceable(out)? {
             return Err(OutputError::NotASite {
                 path: out.to_path_buf(),
@@ -590,5 +597,13 @@ mod tests {
             Err(OutputError::NotASite { .. })
         ));
         assert!(foreign.join("thesis.tex").exists());
+        // A file where the folder would go: said as a file, and kept.
+        let file = dir.path().join("report.html");
+        std::fs::write(&file, "mine").unwrap();
+        assert!(matches!(
+            second.publish(&file),
+            Err(OutputError::NotAFolder { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
     }
 }
