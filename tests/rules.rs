@@ -936,3 +936,25 @@ fn content_never_compares_objects_as_text() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn content_says_a_target_key_of_no_uuid_is_no_key() {
+    // Target rows keyed by integers (1 to 10) where the mappings' modern_id are UUIDs: not
+    // checked, saying so (before: ten target rows missing, an error that points elsewhere).
+    let legacy: String = std::iter::once("id,v\n".to_string())
+        .chain((1..=10).map(|i| format!("{i},a\n")))
+        .collect();
+    let target = legacy.clone();
+    let measures = content_case(&format!("{OFFICES}      v: v\n"), &legacy, &target);
+    assert!(measures.content.is_empty());
+    let reasons: Vec<&str> = measures
+        .content_not_checked
+        .iter()
+        .map(|n| n.reason.as_str())
+        .collect();
+    assert!(
+        reasons.len() == 1
+            && reasons[0].contains("the target key column `id` holds no UUID (such as `1`)"),
+        "{reasons:?}"
+    );
+}

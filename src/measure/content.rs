@@ -189,7 +189,15 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
         // column of the wrong type): the declaration is then not checked, saying why.
         let table = match quietly(|| compare(inputs, entity, declaration, &pairs, &legacy, &target))
         {
-            Ok(table) => table,
+            Ok(Ok(table)) => table,
+            // Read, but nothing to compare, for a reason in the data: said as it is.
+            Ok(Err(reason)) => {
+                not_checked.push(NotChecked {
+                    entity: declaration.entity.clone(),
+                    reason,
+                });
+                continue;
+            }
             // A transform that fails on the rows, a column no text can be made of (a list):
             // the declaration is not checked, saying why; the build goes on.
             Err(reason) => {
@@ -1599,7 +1607,7 @@ fn compare(
     pairs: &[Pair],
     legacy_files: &[&InputFile],
     target_files: &[&InputFile],
-) -> PolarsResult<ContentTable> {
+) -> PolarsResult<Result<ContentTable, String>> {
     // Each column once: a key may also be compared, two pairs may share a column.
     let (legacy_wanted, target_wanted) =
         declared_columns(declaration).map_err(|e| PolarsError::ComputeError(e.into()))?;
@@ -1621,6 +1629,26 @@ fn compare(
         },
     };
     let (legacy_keys, target_keys) = columns.keys(declaration)?;
+    // A target key column of no UUID at all (integer ids): no mapping's modern_id can find
+    // a row, and every row would be reported missing, which is not what is wrong.
+    let (hi, _) = half_names("modern_id");
+    let key_texts = target_keys.column(TARGET_KEY)?.cast(&DataType::String)?;
+    let keyed = key_texts
+        .str()?
+        .iter()
+        .flatten()
+        .find(|k| !k.trim().is_empty())
+        .map(str::to_string);
+    if let Some(example) = keyed {
+        if target_keys.column(hi.as_str())?.null_count() == target_keys.height() {
+            return Ok(Err(format!(
+                "the target key column `{}` holds no UUID (such as `{}`), and the mappings' modern_id are UUIDs: no target row can be found; is `{}` the target's UUID key?",
+                declaration.target_key,
+                crate::model::shortened(&example),
+                declaration.target_key
+            )));
+        }
+    }
     let mut matched = matched(&legacy_keys, own_mappings(inputs, entity), &target_keys)?;
     let missing = matched
         .clone()
@@ -1663,7 +1691,7 @@ fn compare(
     }
     matched.hstack_mut(&equal)?;
     let (mapped, compared_count, differs) = row_counts(&matched, target_missing, pairs.len())?;
-    Ok(ContentTable {
+    Ok(Ok(ContentTable {
         entity: entity.name.clone(),
         entity_id: entity.id,
         legacy_table: entity.legacy_table.clone(),
@@ -1681,7 +1709,7 @@ fn compare(
         target_missing,
         missing_samples: missing_samples(&missing)?,
         columns: results,
-    })
+    }))
 }
 
 /// The differing rows kept as samples.
