@@ -2266,3 +2266,43 @@ fn a_declared_column_the_table_lacks_is_an_error_naming_it() {
     assert!(!out.exists());
     no_staging_left(work.path());
 }
+
+/// Found by an independent check: PostgreSQL's `public."a.b"` and table `b` of schema `a`
+/// are both `a.b` in the data folder; collect failed writing the second's file ("File
+/// exists"). Said before anything is written, naming both.
+#[test]
+fn two_tables_named_alike_in_the_data_folder_are_an_error_naming_both() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = PgDatabase::new("alike");
+    legacy
+        .client()
+        .batch_execute(
+            r#"CREATE TABLE "a.b" (id integer PRIMARY KEY);
+               CREATE SCHEMA a;
+               CREATE TABLE a.b (id integer PRIMARY KEY);"#,
+        )
+        .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(&config, "source:\n  schemas: {include: [public, a]}\n").unwrap();
+    let out = work.path().join("data");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &legacy.url,
+            "--target",
+            &legacy.url,
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains(r#"tables "public"."a.b" and "a"."b" would both be `a.b`"#)
+            || text.contains(r#"tables "a"."b" and "public"."a.b" would both be `a.b`"#),
+        "{text}"
+    );
+    assert!(!out.exists(), "nothing written");
+}

@@ -376,6 +376,27 @@ impl Run<'_> {
             Which::Source => "source",
             Which::Target => "target",
         };
+        // Two tables the data folder would name alike (PostgreSQL's `public."a.b"` and
+        // table `b` of schema `a` are both `a.b`): their files and inventory rows would be
+        // one table's. Said before anything is written.
+        let mut named: BTreeMap<&str, &TableRef> = BTreeMap::new();
+        for table in &tables {
+            if let Some(first) = named.insert(table.shown.as_str(), table) {
+                let full = |t: &TableRef| match &t.schema {
+                    Some(schema) => format!("{schema:?}.{:?}", t.name),
+                    None => format!("{:?}", t.name),
+                };
+                return Err(CollectError::Url {
+                    url: db.url().shown.clone(),
+                    message: format!(
+                        "tables {} and {} would both be `{}` in the data folder: rename one, or leave its schema out with the {name} side's schemas.exclude",
+                        full(first),
+                        full(table),
+                        table.shown
+                    ),
+                });
+            }
+        }
         self.progress.start(
             &format!("counting {name} tables"),
             Some(tables.len() as u64),
