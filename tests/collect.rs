@@ -2306,3 +2306,51 @@ fn two_tables_named_alike_in_the_data_folder_are_an_error_naming_both() {
     );
     assert!(!out.exists(), "nothing written");
 }
+
+/// Found by an independent check: with `--pushdown`, a mappings query giving a composite key
+/// as `legacy_id_1`, `legacy_id_2` failed with the SQL error of a statement migcov wrote
+/// (`no such column: m.legacy_id`). It is said as what pushdown needs.
+#[test]
+fn pushdown_says_it_needs_legacy_id_by_name() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = work.path().join("legacy.db");
+    let conn = rusqlite::Connection::open(&legacy).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE items (a TEXT, b TEXT, PRIMARY KEY (a, b));
+         INSERT INTO items VALUES ('1', 'x');
+         CREATE TABLE legacy_mapping (entity_type TEXT, legacy_id_1 TEXT, legacy_id_2 TEXT, modern_id TEXT);
+         INSERT INTO legacy_mapping VALUES ('ITEM', '1', 'x', '00000000-0000-4000-8000-000000000001');
+         CREATE TABLE entities (name TEXT, domain TEXT, legacy_table TEXT, target_table TEXT, total_records INT, migrated_records INT, failed_records INT, entity_type TEXT);
+         INSERT INTO entities VALUES ('items', 'BUSINESS', 'items', 'items', 1, 1, 0, 'ITEM');",
+    )
+    .unwrap();
+    drop(conn);
+    let config = work.path().join("collect.yaml");
+    std::fs::write(
+        &config,
+        "queries:\n  mappings: SELECT entity_type, legacy_id_1, legacy_id_2, modern_id FROM legacy_mapping\n  \
+         entities: SELECT name, domain, legacy_table, target_table, total_records, migrated_records, failed_records, entity_type FROM entities\n",
+    )
+    .unwrap();
+    let source = format!("sqlite://{}", legacy.display());
+    let out = work.path().join("data");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &source,
+            "--target",
+            &source,
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--pushdown",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("--pushdown needs queries.mappings to select `legacy_id` by that name"),
+        "{text}"
+    );
+}

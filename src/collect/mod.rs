@@ -549,6 +549,36 @@ impl Run<'_> {
             return Ok(false);
         }
         let mappings_on = mappings.on();
+        // The set work reads the mappings' `legacy_id` and `entity_type` by name: a query
+        // without them (a composite key as `legacy_id_1`, `legacy_id_2`) is said as such,
+        // not as the SQL error the statements would give.
+        if self.mapping_columns.is_none() {
+            let on = mappings_server(mappings_on, source, target);
+            self.mapping_columns = Some(on.result_types(mappings.sql())?);
+        }
+        let selected: Vec<&str> = self
+            .mapping_columns
+            .iter()
+            .flatten()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if let Some(absent) = ["entity_type", "legacy_id"]
+            .into_iter()
+            .find(|c| !selected.contains(c))
+        {
+            return Err(CollectError::Config {
+                path: PathBuf::from("collect.yaml"),
+                line: None,
+                message: format!(
+                    "--pushdown needs queries.mappings to select `{absent}` by that name (a composite key as one `legacy_id`, its parts joined with `|`); it selects {}",
+                    selected
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
         if self.type_values.is_none() {
             self.read_type_values(mappings_server(mappings_on, source, target), &mappings)?;
         }
