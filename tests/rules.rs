@@ -767,23 +767,27 @@ fn content_of_a_shared_entity_type_uses_the_tables_own_mappings() {
 }
 
 #[test]
-fn statuses_logged_in_one_instant_are_taken_in_a_runs_order_not_the_files() {
-    // Worked by hand: IN_PROGRESS and COMPLETE logged at the same second. Taken in the
-    // order of a run's life, (start) → IN_PROGRESS → COMPLETE: no finding, whichever row
-    // comes first. Taken in file order, COMPLETE first was (start) → COMPLETE, a finding.
+fn statuses_logged_in_one_instant_are_taken_in_the_logs_order() {
+    // Worked by hand: IN_PROGRESS at 08:00:00, then FAILED and IN_PROGRESS (the retry) in
+    // the same second, then COMPLETE: in the log's order every change is allowed, no
+    // finding. Ordered by a run's life instead (IN_PROGRESS before FAILED), it read
+    // FAILED → COMPLETE, a false finding (found by an independent check).
     let header = "script_id,operation_type,timestamp,level,message,context,user_id\n";
-    let started = "office-migration.ts,MIGRATE,2026-03-01T08:00:00Z,INFO,started,\"{\"\"status\"\": \"\"IN_PROGRESS\"\"}\",anna\n";
-    let done = "office-migration.ts,MIGRATE,2026-03-01T08:00:00Z,INFO,done,\"{\"\"status\"\": \"\"COMPLETE\"\"}\",anna\n";
-    for log in [
-        format!("{header}{started}{done}"),
-        format!("{header}{done}{started}"),
-    ] {
-        let data = base_with(None);
-        std::fs::write(data.path().join("logs/log.csv"), log).unwrap();
-        let (_, _, findings) = run(data.path());
-        let fired: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
-        assert!(fired.is_empty(), "{fired:?}");
-    }
+    let entry = |time: &str, status: &str| {
+        format!("office-migration.ts,MIGRATE,2026-03-01T{time}Z,INFO,x,\"{{\"\"status\"\": \"\"{status}\"\"}}\",anna\n")
+    };
+    let log = format!(
+        "{header}{}{}{}{}",
+        entry("08:00:00", "IN_PROGRESS"),
+        entry("08:00:05", "FAILED"),
+        entry("08:00:05", "IN_PROGRESS"),
+        entry("08:00:09", "COMPLETE")
+    );
+    let data = base_with(None);
+    std::fs::write(data.path().join("logs/log.csv"), log).unwrap();
+    let (_, _, findings) = run(data.path());
+    let fired: Vec<&str> = findings.iter().map(|f| f.rule.as_str()).collect();
+    assert!(fired.is_empty(), "{fired:?}");
 }
 
 #[test]

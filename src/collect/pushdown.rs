@@ -260,7 +260,8 @@ pub fn anti_join(
     let present = key
         .iter()
         .map(|k| format!("s.{} IS NOT NULL", db.quote(k)))
-        .chain([format!("{text} <> ''")])
+        // By length, never `<> ''`: a nondeterministic collation makes U+200B equal ''.
+        .chain([format!("length({text}) > 0")])
         .collect::<Vec<_>>()
         .join(" AND ");
     let ids = db.scalar(

@@ -1223,15 +1223,15 @@ fn mark_final_runs(
         .collect()
 }
 
-/// Run ids trimmed as keys are ([`tables::KEY_WHITESPACE`]), one empty once trimmed none: a
-/// padded `CHAR(n)` column writes `r1  ` for the `r1` another row resumes, and ` r1` and
-/// `r1` are one run, not two to add up.
+/// Run ids trimmed of white space (Unicode's, a no-break space too, as `resumes_run_id`
+/// always was), one empty once trimmed none: a padded `CHAR(n)` column writes `r1  ` for
+/// the `r1` another row resumes, and ` r1` and `r1` are one run, not two to add up.
 fn trimmed_run_ids(metrics: DataFrame, names: &[&str]) -> PolarsResult<DataFrame> {
     let trimmed = names
         .iter()
         .filter(|n| metrics.schema().contains(n))
         .map(|n| {
-            let text = tables::trimmed_key(col(*n).cast(DataType::String));
+            let text = col(*n).cast(DataType::String).str().strip_chars(lit(NULL));
             when(text.clone().eq(lit("")))
                 .then(lit(NULL).cast(DataType::String))
                 .otherwise(text)

@@ -8,8 +8,9 @@
 //! a finished one (COMPLETE → IN_PROGRESS | NOT_STARTED, FAILED → NOT_STARTED); and
 //! repeating the current status. Entries with a `run_id` form one history per run, each
 //! starting afresh; the last status overall must match the manifest. Entries of one
-//! instant are taken in the order of a run's life ([`lifecycle_rank`]), never in the order
-//! of the file's rows.
+//! instant are taken in the order the log files hold them (by path, then row): a log is
+//! written in order, and no order of a run's life fits every tie (FAILED then IN_PROGRESS
+//! is a retry, IN_PROGRESS then FAILED a failure).
 
 use polars::prelude::*;
 
@@ -35,24 +36,6 @@ crate::validate::registry::declare_rules! {
 }
 
 const START: &str = "(start)";
-
-/// Where a status comes in a run's life, to order entries logged in the same instant: the
-/// order of the rows says nothing (a file sorted otherwise, or converted to Parquet, would
-/// change the finding), so NOT_STARTED comes before IN_PROGRESS, then COMPLETE, FAILED and
-/// ROLLBACK_REQUIRED; any other value last, in text order.
-fn lifecycle_rank(status: Expr) -> Expr {
-    use Status::*;
-    let order = [NotStarted, InProgress, Complete, Failed, RollbackRequired];
-    order
-        .iter()
-        .enumerate()
-        .rev()
-        .fold(lit(order.len() as u32), |rank, (at, s)| {
-            when(status.clone().eq(lit(s.as_str())))
-                .then(lit(at as u32))
-                .otherwise(rank)
-        })
-}
 
 fn allowed_transitions() -> Vec<(&'static str, &'static str)> {
     use Status::*;
@@ -111,8 +94,6 @@ pub fn check(
             [
                 col("script_uuid"),
                 col("timestamp"),
-                lifecycle_rank(col("status")),
-                col("status"),
                 col(FILE_COL),
                 col(ROW_COL),
             ],
