@@ -66,6 +66,18 @@ pub struct MissingTable {
     pub matched: u64,
 }
 
+impl MissingTable {
+    /// The distinct ids of the table (excluded ones too), as the ledger counts its rows: an
+    /// id listed twice is one. Pushed down, the database's count of ids, since `matched`
+    /// then stands only on the mapping rows given and would undercount them.
+    pub fn distinct_ids(&self, inputs: &Inputs) -> u64 {
+        match inputs.pushdown.contains_key(&self.table) {
+            true => inputs.source_id_count(&self.table),
+            false => self.matched + self.ambiguous + self.unmapped + self.excluded,
+        }
+    }
+}
+
 /// Everything joined once: computed by [`measure`] and kept in the measures, so the
 /// findings read the same sets without joining again.
 #[derive(Debug, Clone, Default, PartialEq)]

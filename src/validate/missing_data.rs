@@ -43,7 +43,9 @@ pub fn check(
             .missing
             .iter()
             .find(|m| table_key(&m.table) == table_key(table));
-        let total = counted.map_or(0, |m| m.matched + m.ambiguous + m.unmapped);
+        let total = counted.map_or(0, |m| {
+            m.distinct_ids(inputs) - m.excluded.min(m.distinct_ids(inputs))
+        });
         let excluded = match counted.map_or(0, |m| m.excluded) {
             0 => String::new(),
             n => format!(" ({n} excluded)"),

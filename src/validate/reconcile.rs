@@ -518,7 +518,7 @@ pub fn source_ids_count(
         };
         // Distinct ids, as missing data and the ledger count them: an id listed twice is
         // one legacy row (the file's rows are said beside them).
-        let ids = (table.matched + table.ambiguous + table.unmapped + table.excluded) as i64;
+        let ids = table.distinct_ids(inputs) as i64;
         let rows = listed.row_count;
         if ids == rows {
             continue;
