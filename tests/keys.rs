@@ -353,9 +353,11 @@ fn uuid_columns_held_as_16_bytes_read_as_the_uuids_they_are() {
     let ids: Vec<Vec<u8>> = (1..=rows.len())
         .map(|i| bytes(&format!("00000000-0000-4000-8000-{i:012}")))
         .collect();
+    // `entity_type` and `legacy_id` as bytes holding their text, as older Hive and Spark
+    // write strings: read as that text (as hex, 0 of 10 were migrated).
     let frame = df!(
-        "entity_type" => rows.iter().map(|r| r[0]).collect::<Vec<_>>(),
-        "legacy_id" => rows.iter().map(|r| r[1]).collect::<Vec<_>>(),
+        "entity_type" => rows.iter().map(|r| r[0].as_bytes()).collect::<Vec<_>>(),
+        "legacy_id" => rows.iter().map(|r| r[1].as_bytes()).collect::<Vec<_>>(),
         "modern_id" => modern.iter().map(|b| b.as_slice()).collect::<Vec<_>>(),
         "id" => ids.iter().map(|b| b.as_slice()).collect::<Vec<_>>(),
     )

@@ -495,18 +495,34 @@ pub fn scan_ndjson_inferring(
     }
 }
 
-/// Bytes as `collect` writes a binary column: lower-case hex (never read as UTF-8, which
-/// would make equal bytes differ, or fail); with `uuid`, 16 bytes as the UUID they are.
-pub fn bytes_text(value: Expr, uuid: bool) -> Expr {
+/// How a binary column's values are read as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BytesAs {
+    /// Lower-case hex, as `collect` writes a binary column (never read as UTF-8, which
+    /// would make equal bytes differ, or fail): a compared value.
+    Hex,
+    /// 16 bytes as the UUID they are, others as hex: a UUID column.
+    Uuid,
+    /// The UTF-8 text they hold, else as [`BytesAs::Uuid`]: a text column or key written
+    /// as bytes.
+    Text,
+}
+
+/// A binary column's values as text, read as `how` says.
+pub fn bytes_text(value: Expr, how: BytesAs) -> Expr {
     value.map(
         move |column: Column| {
             let out: StringChunked = column
                 .binary()?
                 .iter()
                 .map(|v| {
-                    v.map(|bytes| match uuid::Uuid::from_slice(bytes) {
-                        Ok(id) if uuid => id.hyphenated().to_string(),
-                        _ => hex::encode(bytes),
+                    v.map(|bytes| match (how, std::str::from_utf8(bytes)) {
+                        (BytesAs::Text, Ok(text)) => text.to_string(),
+                        (BytesAs::Hex, _) => hex::encode(bytes),
+                        _ => match uuid::Uuid::from_slice(bytes) {
+                            Ok(id) => id.hyphenated().to_string(),
+                            Err(_) => hex::encode(bytes),
+                        },
                     })
                 })
                 .collect();
@@ -527,10 +543,15 @@ fn convert(
     let c = col(spec.name);
     let text = matches!(found, DataType::String);
     match spec.kind {
-        // Bytes (a Parquet UUID column, as DuckDB writes one, is 16 of them): the UUID
-        // they are, other bytes as lower-case hex; never read as UTF-8, which failed.
+        // Bytes: in a UUID column (a Parquet UUID, as DuckDB writes one, is 16 of them)
+        // the UUID they are; in a text column, the UTF-8 text they hold (older Hive and
+        // Spark write strings as bytes), else a UUID's 16 bytes as the UUID, else hex.
+        // Never a failure for bytes that are no UTF-8.
         Text | Uuid | Key | Category if matches!(found, DataType::Binary) => {
-            let text = bytes_text(c, true);
+            let text = match spec.kind {
+                Uuid => bytes_text(c, BytesAs::Uuid),
+                _ => bytes_text(c, BytesAs::Text),
+            };
             match spec.kind {
                 Category => text.cast(category_dtype()),
                 _ => text,

@@ -22,7 +22,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::canonical;
-use crate::load::tables::{half_names, in_pieces, trimmed_key, uuid_halves, PIECE};
+use crate::load::tables::{
+    bytes_text, half_names, in_pieces, trimmed_key, uuid_halves, BytesAs, PIECE,
+};
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
@@ -300,9 +302,10 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
         .collect()
 }
 
-/// A rows file with every column as text; the column `uuid_key`, when binary, as the
-/// UUID its 16 bytes are (a Parquet `UUID` column).
-fn scan_text(file: &InputFile, uuid_key: Option<&str>) -> PolarsResult<LazyFrame> {
+/// A rows file with every column as text; the key column `key.0`, when binary, read as
+/// `key.1` says (a target key's 16 bytes as its UUID, a legacy key's as the mappings'
+/// `legacy_id` reads the same bytes), every other binary column as hex.
+fn scan_text(file: &InputFile, key: Option<(&str, BytesAs)>) -> PolarsResult<LazyFrame> {
     let frame = scan_raw(file)?;
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
     // not `1000.0`), so a row's text does not depend on the other rows of its file.
@@ -312,9 +315,10 @@ fn scan_text(file: &InputFile, uuid_key: Option<&str>) -> PolarsResult<LazyFrame
         .map(|(name, dtype)| {
             let value = col(name.clone());
             match dtype {
-                DataType::Binary if uuid_key == Some(name.as_str()) => {
-                    crate::load::tables::bytes_text(value, true)
-                }
+                DataType::Binary => match key {
+                    Some((key, how)) if key == name.as_str() => bytes_text(value, how),
+                    _ => bytes_text(value, BytesAs::Hex),
+                },
                 _ => text_of(value, dtype),
             }
             .alias(name.clone())
@@ -439,11 +443,11 @@ fn absent_columns(
 }
 
 /// Every rows file of one side, one after the other, with the columns `wanted` (as text;
-/// `uuid_key` as [`scan_text`] reads it).
+/// `key` as [`scan_text`] reads it).
 fn side_rows(
     files: &[&InputFile],
     wanted: &[String],
-    uuid_key: Option<&str>,
+    key: Option<(&str, BytesAs)>,
 ) -> PolarsResult<LazyFrame> {
     let frames = files
         .iter()
@@ -458,7 +462,7 @@ fn side_rows(
             }
             // Every wanted column is there ([`absent_columns`]).
             let columns: Vec<Expr> = wanted.iter().map(|name| col(name.as_str())).collect();
-            Ok(scan_text(f, uuid_key)?.select(columns))
+            Ok(scan_text(f, key)?.select(columns))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     // Scanned, not read: the join reads each file once, and no copy of it is held.
@@ -944,7 +948,7 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         d if d.is_float() => canonical_text(value.cast(DataType::String), Family::Float),
         DataType::Decimal(..) => canonical_text(value.cast(DataType::String), Family::Decimal),
         DataType::Boolean => canonical_text(value.cast(DataType::String), Family::Boolean),
-        DataType::Binary => crate::load::tables::bytes_text(value, false),
+        DataType::Binary => bytes_text(value, BytesAs::Hex),
         DataType::Datetime(_, None) => {
             canonical_text(value.dt().to_string(full), Family::Timestamp)
         }
@@ -1611,8 +1615,16 @@ fn compare(
     // Each column once: a key may also be compared, two pairs may share a column.
     let (legacy_wanted, target_wanted) =
         declared_columns(declaration).map_err(|e| PolarsError::ComputeError(e.into()))?;
-    let legacy = side_rows(legacy_files, &legacy_wanted, None)?;
-    let target = side_rows(target_files, &target_wanted, Some(&declaration.target_key))?;
+    let legacy = side_rows(
+        legacy_files,
+        &legacy_wanted,
+        Some((&declaration.legacy_key, BytesAs::Text)),
+    )?;
+    let target = side_rows(
+        target_files,
+        &target_wanted,
+        Some((&declaration.target_key, BytesAs::Uuid)),
+    )?;
     let parquet = |files: &[&InputFile]| {
         files
             .iter()
