@@ -226,9 +226,11 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
 }
 
 /// A number's exact value as a big whole number and its scale, for comparisons past what
-/// [`exact_decimal`] holds (more than 38 digits, scales to 400): `1e-80` is (1, 80). None
-/// for a text that is no plain decimal or exponent form, or past those bounds.
+/// [`exact_decimal`] holds (more than 38 digits, scales and exponents to 4,000, the limit
+/// keeping `1e-999999999` from a billion-digit power of ten): `1e-80` is (1, 80). None for
+/// a text that is no plain decimal or exponent form, or past those bounds.
 pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
+    const WIDE_DIGITS: usize = 4_000;
     let text = text.trim();
     let (body, exponent) = match text.find(['e', 'E']) {
         Some(at) => (&text[..at], text[at + 1..].parse::<i64>().ok()?),
@@ -242,12 +244,12 @@ pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
     if (whole.is_empty() && fraction.is_empty())
         || !whole.bytes().all(|b| b.is_ascii_digit())
         || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || whole.len() + fraction.len() > 400
+        || whole.len() + fraction.len() > WIDE_DIGITS
     {
         return None;
     }
     let scale = (fraction.len() as i64).checked_sub(exponent)?;
-    if !(-400..=400).contains(&scale) {
+    if !(-(WIDE_DIGITS as i64)..=WIDE_DIGITS as i64).contains(&scale) {
         return None;
     }
     let mut mantissa: num_bigint::BigInt = format!("{whole}{fraction}").parse().ok()?;

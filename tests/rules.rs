@@ -853,6 +853,23 @@ fn content_tolerances_hold_for_numbers_at_any_scale() {
     );
     let table = &measures.content[0];
     assert_eq!((table.intact, table.differs), (3, 1));
+    // Scales past 400 and a tolerance past what an i128 holds (found by a second check).
+    let (legacy, target) = rows(&[("0", "1e-450"), ("1e-500", "0"), ("2", "3")]);
+    let measures = content_case(
+        &format!("{OFFICES}      v: {{target: v, tolerance: 0.01}}\n"),
+        &legacy,
+        &target,
+    );
+    let table = &measures.content[0];
+    assert_eq!((table.intact, table.differs), (2, 1));
+    let (legacy, target) = rows(&[("1.0", "1"), ("2", "3")]);
+    let measures = content_case(
+        &format!("{OFFICES}      v: {{target: v, tolerance: 1e40}}\n"),
+        &legacy,
+        &target,
+    );
+    let table = &measures.content[0];
+    assert_eq!((table.intact, table.differs), (2, 0));
 }
 
 /// The base's content case with its rows files replaced: `legacy` and `target` are

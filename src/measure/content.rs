@@ -554,17 +554,31 @@ fn within_exact(a: (i128, u32), b: (i128, u32), tolerance: (i128, u32)) -> bool 
 /// compare as text: a text that is no number never equals another by failing to be one.
 fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option<f64>) -> Expr {
     // The tolerance as the decimal its shortest text says (0.1, not 0.1000000000000000055).
-    let tolerance = tolerance.map(|t| canonical::exact_decimal(&t.to_string()));
+    let text = tolerance.map(|t| t.to_string());
+    let exact_tolerance = text.as_deref().and_then(canonical::exact_decimal);
+    // A tolerance past what an i128 holds (`1e40`), in big integers.
+    let wide_tolerance = text.as_deref().and_then(canonical::wide_decimal);
+    let big = |(m, s): (i128, u32)| (num_bigint::BigInt::from(m), s);
     let number = move |a: &str, b: &str| -> Option<bool> {
-        match (exact_at(a, scale), exact_at(b, scale), tolerance) {
-            (Some(x), Some(y), Some(tolerance)) => Some(within_exact(x, y, tolerance?)),
-            (Some(x), Some(y), None) => aligned(x, y).map(|(x, y, _)| x == y),
-            // Past 38 digits or a scale of 76 (`1e-80`): exactly, in big integers, where
-            // the pair has a tolerance and no scale to round to first.
-            (_, _, Some(tolerance)) if scale.is_none() => {
-                let (x, y) = (canonical::wide_decimal(a)?, canonical::wide_decimal(b)?);
-                let big = |(m, s): (i128, u32)| (num_bigint::BigInt::from(m), s);
-                Some(canonical::within_wide(&x, &y, &big(tolerance?)))
+        let (x, y) = (exact_at(a, scale), exact_at(b, scale));
+        match (x, y, tolerance.is_some()) {
+            (Some(x), Some(y), false) => aligned(x, y).map(|(x, y, _)| x == y),
+            (Some(x), Some(y), true) if exact_tolerance.is_some() => {
+                Some(within_exact(x, y, exact_tolerance?))
+            }
+            // Past 38 digits or a scale of 76 (`1e-80`), or a tolerance past an i128:
+            // exactly, in big integers (a value rounded at the pair's scale as it reads).
+            (x, y, true) => {
+                let wide = |v: Option<(i128, u32)>, text: &str| match v {
+                    Some(v) => Some(big(v)),
+                    None if scale.is_none() => canonical::wide_decimal(text),
+                    None => None,
+                };
+                Some(canonical::within_wide(
+                    &wide(x, a)?,
+                    &wide(y, b)?,
+                    wide_tolerance.as_ref()?,
+                ))
             }
             _ => None,
         }
