@@ -912,10 +912,21 @@ fn content_rows_files_read_as_their_whole_contents_say() {
     );
     assert_eq!(measures.content_not_checked, []);
     assert_eq!(measures.content[0].intact, 10);
-    // An empty NDJSON target file is an empty table: all ten targets missing.
-    let measures = content_files(("dispatch_office.ndjson", &legacy), ("offices.ndjson", ""));
-    assert_eq!(measures.content_not_checked, []);
-    assert_eq!(measures.content[0].target_missing, 10);
+    // An empty NDJSON target file is an empty table: all ten targets missing; so is one of
+    // 5,000 blank lines (past the 4 KiB read before, found by a second check).
+    for blank in [String::new(), "\n".repeat(5000)] {
+        let measures = content_files(
+            ("dispatch_office.ndjson", &legacy),
+            ("offices.ndjson", &blank),
+        );
+        assert_eq!(measures.content_not_checked, []);
+        assert_eq!(measures.content[0].target_missing, 10);
+    }
+    // And a metrics export of blank lines is an export of no rows.
+    let data = base_with(None);
+    std::fs::write(data.path().join("metrics/blank.ndjson"), "\n".repeat(5000)).unwrap();
+    let (_, _, findings) = run(data.path());
+    assert!(findings.is_empty(), "{findings:?}");
     // A target header naming `v` twice: not checked, naming the file and the column.
     let twice = target.replacen("id,v", "id,v,v", 1).replace('\n', ",x\n");
     let twice = twice.replacen("id,v,v,x", "id,v,v", 1);

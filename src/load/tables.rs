@@ -721,11 +721,26 @@ pub fn load_table(
 }
 
 /// Whether a file holds nothing but white space (read only when it is small).
-fn blank_file(path: &std::path::Path) -> std::io::Result<bool> {
-    if std::fs::metadata(path)?.len() > 4096 {
+pub(crate) fn blank_file(path: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    // Read until the first byte that is not white space (a byte order mark aside): the
+    // first of a real export, however large a blank one is.
+    let mut reader = std::io::BufReader::new(std::fs::File::open(path)?);
+    let mut start = [0u8; 3];
+    let read = reader.read(&mut start)?;
+    let rest = match start[..read] == *super::slices::BOM {
+        true => &[][..],
+        false => &start[..read],
+    };
+    if !rest.iter().all(u8::is_ascii_whitespace) {
         return Ok(false);
     }
-    Ok(std::fs::read(path)?.iter().all(u8::is_ascii_whitespace))
+    for byte in reader.bytes() {
+        if !byte?.is_ascii_whitespace() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Reads one export file: checks its columns, plans how each is converted, reads the file

@@ -355,16 +355,8 @@ fn nested_column(file: &InputFile, wanted: &[String]) -> Result<Option<String>, 
 /// Whether a file is NDJSON with nothing but white space: a valid export of an empty table,
 /// as the input contract says, though no line names its columns.
 fn empty_ndjson(file: &InputFile) -> bool {
-    // (A file of more than a few bytes has a line: not read whole to find out.)
     file.kind.table_format() == Some(TableFormat::Ndjson)
-        && std::fs::metadata(&file.path).is_ok_and(|m| m.len() <= 4096)
-        && std::fs::read(&file.path).is_ok_and(|bytes| {
-            bytes
-                .strip_prefix(b"\xEF\xBB\xBF")
-                .unwrap_or(&bytes)
-                .iter()
-                .all(u8::is_ascii_whitespace)
-        })
+        && crate::load::tables::blank_file(&file.path).unwrap_or(false)
 }
 
 /// A rows file's column names, or why it cannot be read (naming the file). polars panics
