@@ -200,19 +200,50 @@ fn anti_join_in_schema(
         include: vec![schema.to_string()],
         exclude: Vec::new(),
     };
-    let copy = on
+    let listed = on
         .tables(&patterns)?
         .into_iter()
-        .find(|t| t.schema.as_deref() == Some(schema) && t.name.eq_ignore_ascii_case(&table.name))
-        .ok_or_else(|| CollectError::Query {
-            server: on.url().shown.clone(),
-            table: Some(table.shown.clone()),
-            query: format!("(the tables of schema {schema})"),
-            message: format!(
-                "pushdown.legacy_schema: no table {} in schema {schema}",
-                table.name
-            ),
-        })?;
+        .find(|t| t.schema.as_deref() == Some(schema) && t.name.eq_ignore_ascii_case(&table.name));
+    // A foreign table (`postgres_fdw`, `mysql_fdw`, `sqlite_fdw`: what the schema is for)
+    // or a view is no table of the inventory, so `tables` does not list it: looked up by
+    // the catalogue every engine with schemas has.
+    let copy = match listed {
+        Some(copy) => Some(copy),
+        None if on.url().kind != db::Kind::Sqlite => {
+            let mut names = Vec::new();
+            on.stream(
+                &format!(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = {}",
+                    on.literal(schema)
+                ),
+                Some(&table.shown),
+                10_000,
+                &mut |_, columns| {
+                    names.extend(columns.into_iter().next().into_iter().flatten().flatten());
+                    Ok(())
+                },
+            )?;
+            names
+                .into_iter()
+                .find(|n| n.eq_ignore_ascii_case(&table.name))
+                .map(|name| TableRef {
+                    schema: Some(schema.to_string()),
+                    shown: format!("{schema}.{name}"),
+                    name,
+                    only: false,
+                })
+        }
+        None => None,
+    };
+    let copy = copy.ok_or_else(|| CollectError::Query {
+        server: on.url().shown.clone(),
+        table: Some(table.shown.clone()),
+        query: format!("(the tables of schema {schema})"),
+        message: format!(
+            "pushdown.legacy_schema: no table {} in schema {schema}",
+            table.name
+        ),
+    })?;
     let columns = on.columns(&copy)?;
     let key: Vec<String> = work
         .key
@@ -604,6 +635,12 @@ impl Run<'_> {
             |header: &[String], columns: db::Columns| out.write(staging, header, columns);
         self.progress
             .start(&format!("pushdown: {}", table.shown), None);
+        // A foreign table reads its remote table with the tables inheriting from it, where
+        // the full export reads `ONLY` it (its children are tables of their own): such a
+        // table is exported in full.
+        if table.only && self.config.pushdown.legacy_schema.is_some() {
+            return Ok(false);
+        }
         let summary = if let Some(schema) = &self.config.pushdown.legacy_schema {
             let on = mappings_server(mappings_on, source, target);
             anti_join_in_schema(on, schema, &work, &mut sink)?
