@@ -1636,3 +1636,73 @@ fn legacy_schema_reads_foreign_tables_and_never_a_parents_children() {
         assert_eq!(figures(&pushed), figures(&full), "{table}");
     }
 }
+
+/// Found by a second independent check: an `entities.yaml` copied by `files:` added an
+/// entity of another type on a pushed-down table; collect compared the ids with the
+/// entities query's type only, and the build refused the summary. Both are read now.
+#[test]
+fn entities_copied_by_files_count_for_the_pushdown_types() {
+    let db = Db::new(Engine::Sqlite, "files");
+    db.run(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY); INSERT INTO items VALUES (1), (2), (3), (4);\n\
+         CREATE TABLE legacy_mapping (entity_type TEXT, legacy_id TEXT, modern_id TEXT);\n\
+         INSERT INTO legacy_mapping VALUES ('ITEM', '1', '00000000-0000-4000-8000-000000000001'), \
+         ('ITEM', '2', '00000000-0000-4000-8000-000000000002'), ('GADGET', '3', '00000000-0000-4000-8000-000000000003');\n\
+         CREATE TABLE entities (name TEXT, domain TEXT, legacy_table TEXT, target_table TEXT, total_records INT, migrated_records INT, failed_records INT, entity_type TEXT);\n\
+         INSERT INTO entities VALUES ('items', 'BUSINESS', 'items', 'items', 4, 2, 0, 'ITEM');",
+    );
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("entities.yaml"),
+        "- name: gadgets\n  domain: BUSINESS\n  legacy_table: items\n  target_table: items\n  total_records: 4\n  migrated_records: 1\n  failed_records: 0\n  entity_type: GADGET\n",
+    )
+    .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(
+        &config,
+        "queries:\n  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping\n  \
+         entities: SELECT name, domain, legacy_table, target_table, total_records, migrated_records, \
+         failed_records, entity_type FROM entities\nfiles: [entities.yaml]\n",
+    )
+    .unwrap();
+    let run = |name: &str, pushdown: bool| {
+        let out = work.path().join(name);
+        let mut cmd = Command::cargo_bin("migcov").unwrap();
+        cmd.args([
+            "collect", "--source", &db.url, "--target", &db.url, "--config",
+        ])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out);
+        if pushdown {
+            cmd.arg("--pushdown");
+        }
+        let output = cmd.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::write(
+            out.join("domains.yaml"),
+            "- name: BUSINESS\n  description: Business.\n  priority: HIGH\n",
+        )
+        .unwrap();
+        out
+    };
+    let full = run("full", false);
+    let pushed = run("pushed", true);
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pushed.join("pushdown/items.json")).unwrap())
+            .unwrap();
+    let mut types: Vec<&str> = summary["entity_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    types.sort();
+    assert_eq!(types, ["GADGET", "ITEM"]);
+    assert_eq!(counted(&pushed), counted(&full));
+    assert_eq!(counted(&full).1, 3, "1, 2 and 3 matched");
+}

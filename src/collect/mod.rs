@@ -977,17 +977,29 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Legacy table (its `table_key`) → entity types, from the collected entities.
+    /// Legacy table (its `table_key`) → entity types, from the collected entities: the
+    /// query's `entities.csv` and an `entities.yaml` copied with `files:`, as the loader
+    /// reads both (with the YAML's left out, a table's ids were compared with some of its
+    /// types' mappings only).
     fn entity_types(&self) -> Result<BTreeMap<String, Vec<String>>, CollectError> {
         let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut add = |table: &str, kind: &str| {
+            let (table, kind) = (table.trim(), kind.trim());
+            if !table.is_empty() && !kind.is_empty() {
+                let kinds = types.entry(crate::load::table_key(table)).or_default();
+                if !kinds.iter().any(|k| k == kind) {
+                    kinds.push(kind.to_string());
+                }
+            }
+        };
         for row in self.staged_entities_csv(&["legacy_table", "entity_type"])? {
             if let [table, kind] = &row[..] {
-                if !table.is_empty() && !kind.is_empty() {
-                    types
-                        .entry(crate::load::table_key(table))
-                        .or_default()
-                        .push(kind.clone());
-                }
+                add(table, kind);
+            }
+        }
+        for (legacy, _, kind) in self.entity_tables()?.values() {
+            if let Some(kind) = kind {
+                add(legacy, kind);
             }
         }
         Ok(types)
