@@ -430,9 +430,9 @@ fn measured(data: &Path) -> (u64, BTreeSet<String>) {
 }
 
 /// (rows of ids, distinct matched ids, the ledger's migrated) that a build of the collected
-/// folder reports for `items`.
-fn counted(data: &Path) -> (u64, u64, i64) {
-    let (_, measures, _) = common::run(data);
+/// folder reports for `items`, and the messages of its unmapped and source_ids findings (which count distinct ids).
+fn counted(data: &Path) -> (u64, u64, i64, Vec<String>) {
+    let (_, measures, findings) = common::run(data);
     let table = measures
         .missing
         .iter()
@@ -440,7 +440,16 @@ fn counted(data: &Path) -> (u64, u64, i64) {
         .unwrap();
     let ledger = measures.ledger.as_ref().expect("a ledger");
     let line = ledger.rows.iter().find(|r| r.table == "items").unwrap();
-    (table.ids, table.matched, line.migrated.value)
+    let messages = findings
+        .iter()
+        .filter(|f| {
+            f.subject.name == "items"
+                && ["missing.mapping.unmapped", "reconcile.table.source_ids"]
+                    .contains(&f.rule.as_str())
+        })
+        .map(|f| f.message.clone())
+        .collect();
+    (table.ids, table.matched, line.migrated.value, messages)
 }
 
 /// `pushdown/items.json` of a pushed-down folder, and its orphans as keys compare.
@@ -479,20 +488,20 @@ fn check(engine: Engine, key: Key, seed: u64) {
     assert_eq!(pushed_orphans, orphans, "{context}: pushdown orphans");
     // The database counts the rows and the distinct matched ids as the loader does on the
     // full export: keys empty once trimmed are no rows, keys one once trimmed one id.
-    let (full_ids, full_matched, full_migrated) = counted(&full);
+    let full_counts = counted(&full);
     assert_eq!(
         (
             summary["ids"].as_u64().unwrap(),
             summary["matched"].as_u64().unwrap()
         ),
-        (full_ids, full_matched),
+        (full_counts.0, full_counts.1),
         "{context}: pushdown ids and matched ({})",
         summary["method"]
     );
     assert_eq!(
         counted(&pushed),
-        (full_ids, full_matched, full_migrated),
-        "{context}: pushed build's ids, matched and ledger"
+        full_counts,
+        "{context}: pushed build's ids, matched, ledger and messages"
     );
     let (pushed_unmapped, _) = measured(&pushed);
     assert_eq!(
@@ -1652,9 +1661,10 @@ fn entities_copied_by_files_count_for_the_pushdown_types() {
          INSERT INTO entities VALUES ('items', 'BUSINESS', 'items', 'items', 4, 2, 0, 'ITEM');",
     );
     let work = tempfile::tempdir().unwrap();
+    // One entity alone, not in a list (the loader reads both; found by a third check).
     std::fs::write(
         work.path().join("entities.yaml"),
-        "- name: gadgets\n  domain: BUSINESS\n  legacy_table: items\n  target_table: items\n  total_records: 4\n  migrated_records: 1\n  failed_records: 0\n  entity_type: GADGET\n",
+        "name: gadgets\ndomain: BUSINESS\nlegacy_table: items\ntarget_table: items\ntotal_records: 4\nmigrated_records: 1\nfailed_records: 0\nentity_type: GADGET\n",
     )
     .unwrap();
     let config = work.path().join("collect.yaml");

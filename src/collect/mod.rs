@@ -1414,7 +1414,18 @@ impl Run<'_> {
                 path: yaml.to_path_buf(),
                 source,
             })?;
-            let records: Vec<serde_yaml::Mapping> = serde_yaml::from_str(&text).unwrap_or_default();
+            // A list of entities, or one entity alone, as the loader reads the file.
+            let records: Vec<serde_yaml::Mapping> = match serde_yaml::from_str(&text) {
+                Ok(serde_yaml::Value::Sequence(items)) => items
+                    .into_iter()
+                    .filter_map(|item| match item {
+                        serde_yaml::Value::Mapping(m) => Some(m),
+                        _ => None,
+                    })
+                    .collect(),
+                Ok(serde_yaml::Value::Mapping(one)) => vec![one],
+                _ => Vec::new(),
+            };
             for record in records {
                 let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
                 if let (Some(n), Some(l), Some(t)) =

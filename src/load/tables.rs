@@ -501,28 +501,43 @@ pub enum BytesAs {
     /// Lower-case hex, as `collect` writes a binary column (never read as UTF-8, which
     /// would make equal bytes differ, or fail): a compared value.
     Hex,
-    /// 16 bytes as the UUID they are, others as hex: a UUID column.
+    /// A UUID column: 16 bytes as the UUID they are, a UUID's text written as bytes as
+    /// that text, anything else as hex.
     Uuid,
-    /// The UTF-8 text they hold, else as [`BytesAs::Uuid`]: a text column or key written
-    /// as bytes.
+    /// A text column or key: the text the bytes hold (older Hive and Spark write strings as
+    /// bytes), unless the column holds UUIDs as 16 bytes (DuckDB writes them so): then
+    /// every 16 bytes are a UUID, since a UUID's bytes may happen to be valid UTF-8
+    /// (`00000000-…-000000000001` is fifteen NULs and a 1).
     Text,
+}
+
+/// Bytes that are text: valid UTF-8 without control characters (a tab aside), which a
+/// UUID's random bytes almost never are.
+fn is_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|t| !t.chars().any(|c| c.is_control() && c != '\t'))
 }
 
 /// A binary column's values as text, read as `how` says.
 pub fn bytes_text(value: Expr, how: BytesAs) -> Expr {
     value.map(
         move |column: Column| {
-            let out: StringChunked = column
-                .binary()?
+            let values = column.binary()?;
+            // A text column holds UUIDs when any of its 16-byte values is no text.
+            let uuids = how == BytesAs::Uuid
+                || how == BytesAs::Text
+                    && values
+                        .iter()
+                        .flatten()
+                        .any(|b| b.len() == 16 && !is_text(b));
+            let out: StringChunked = values
                 .iter()
                 .map(|v| {
-                    v.map(|bytes| match (how, std::str::from_utf8(bytes)) {
-                        (BytesAs::Text, Ok(text)) => text.to_string(),
-                        (BytesAs::Hex, _) => hex::encode(bytes),
-                        _ => match uuid::Uuid::from_slice(bytes) {
-                            Ok(id) => id.hyphenated().to_string(),
-                            Err(_) => hex::encode(bytes),
-                        },
+                    v.map(|bytes| match uuid::Uuid::from_slice(bytes) {
+                        _ if how == BytesAs::Hex => hex::encode(bytes),
+                        Ok(id) if uuids => id.hyphenated().to_string(),
+                        _ if is_text(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+                        Ok(id) => id.hyphenated().to_string(),
+                        Err(_) => hex::encode(bytes),
                     })
                 })
                 .collect();

@@ -68,12 +68,13 @@ pub struct MissingTable {
 
 impl MissingTable {
     /// The distinct ids of the table (excluded ones too), as the ledger counts its rows: an
-    /// id listed twice is one. Pushed down, the database's count of ids, since `matched`
-    /// then stands only on the mapping rows given and would undercount them.
+    /// id listed twice is one. Pushed down, the database's distinct matched ids with the
+    /// unmapped ones of the file, since `matched` then stands only on the mapping rows
+    /// given and would undercount them.
     pub fn distinct_ids(&self, inputs: &Inputs) -> u64 {
-        match inputs.pushdown.contains_key(&self.table) {
-            true => inputs.source_id_count(&self.table),
-            false => self.matched + self.ambiguous + self.unmapped + self.excluded,
+        match inputs.pushdown.get(&self.table) {
+            Some(p) => p.matched + self.ambiguous + self.unmapped + self.excluded,
+            None => self.matched + self.ambiguous + self.unmapped + self.excluded,
         }
     }
 }
