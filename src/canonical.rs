@@ -181,14 +181,12 @@ fn integer(text: &str) -> Option<String> {
     text.parse::<i128>().ok().map(|n| n.to_string())
 }
 
-/// A plain decimal text (`-12.50`, `+.5`, `1e3`, `2.5E-3`) as an exact `(mantissa,
-/// scale)`, its value mantissa × 10^-scale; none for any other text, or past 38 digits.
-/// Numbers are compared through this, never through a double, which holds 15 to 17 digits
-/// and would call `9007199254740993` and `9007199254740992` equal.
-pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
+/// A plain decimal or exponent text's parts: whether negative, the digits before and after
+/// the point, and the exponent; none for any other text.
+fn decimal_parts(text: &str) -> Option<(bool, &str, &str, i64)> {
     let text = text.trim();
     let (body, exponent) = match text.find(['e', 'E']) {
-        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().ok()?),
         None => (text, 0),
     };
     let (negative, digits) = match body.strip_prefix('-') {
@@ -202,6 +200,15 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
     {
         return None;
     }
+    Some((negative, whole, fraction, exponent))
+}
+
+/// A plain decimal text (`-12.50`, `+.5`, `1e3`, `2.5E-3`) as an exact `(mantissa,
+/// scale)`, its value mantissa × 10^-scale; none for any other text, or past 38 digits.
+/// Numbers are compared through this, never through a double, which holds 15 to 17 digits
+/// and would call `9007199254740993` and `9007199254740992` equal.
+pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
+    let (negative, whole, fraction, exponent) = decimal_parts(text)?;
     // The digits of both parts as one whole number, without leading zeros: at most 38.
     let mut mantissa: i128 = 0;
     let mut significant = 0;
@@ -214,7 +221,11 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
         }
         mantissa = mantissa * 10 + (d - b'0') as i128;
     }
-    let mut scale = fraction.len() as i64 - exponent as i64;
+    let mut scale = (fraction.len() as i64).checked_sub(exponent)?;
+    // Zero at a large exponent is zero (`0e2000000000` multiplied zero two billion times).
+    if mantissa == 0 && scale < 0 {
+        scale = 0;
+    }
     while scale < 0 {
         mantissa = mantissa.checked_mul(10)?;
         scale += 1;
@@ -231,21 +242,8 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
 /// a text that is no plain decimal or exponent form, or past those bounds.
 pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
     const WIDE_DIGITS: usize = 4_000;
-    let text = text.trim();
-    let (body, exponent) = match text.find(['e', 'E']) {
-        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().ok()?),
-        None => (text, 0),
-    };
-    let (negative, digits) = match body.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, body.strip_prefix('+').unwrap_or(body)),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if (whole.is_empty() && fraction.is_empty())
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-        || whole.len() + fraction.len() > WIDE_DIGITS
-    {
+    let (negative, whole, fraction, exponent) = decimal_parts(text)?;
+    if whole.len() + fraction.len() > WIDE_DIGITS {
         return None;
     }
     let scale = (fraction.len() as i64).checked_sub(exponent)?;
@@ -279,22 +277,7 @@ pub fn within_wide(
 /// digits (`1.12345678901234567890123456789012345678` at 2 is 112, `1e-80` is 0), where
 /// [`exact_decimal`] then [`rescale`] would give up before rounding.
 pub fn exact_decimal_at(text: &str, to: u32) -> Option<i128> {
-    let text = text.trim();
-    let (body, exponent) = match text.find(['e', 'E']) {
-        Some(at) => (&text[..at], text[at + 1..].parse::<i64>().ok()?),
-        None => (text, 0),
-    };
-    let (negative, digits) = match body.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, body.strip_prefix('+').unwrap_or(body)),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if (whole.is_empty() && fraction.is_empty())
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
+    let (negative, whole, fraction, exponent) = decimal_parts(text)?;
     let all: Vec<u8> = whole
         .bytes()
         .chain(fraction.bytes())
@@ -762,6 +745,31 @@ fn timestamp_parts(text: &str) -> Option<(NaiveDateTime, Option<i32>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_read_alike_by_each_reader_and_zero_at_any_exponent_at_once() {
+        for (text, exact) in [
+            ("-12.50", Some((-1250, 2))),
+            ("+.5", Some((5, 1))),
+            ("2.5E-3", Some((25, 4))),
+            ("1e3", Some((1000, 0))),
+            ("0.00", Some((0, 2))),
+            ("0e2000000000", Some((0, 0))),
+            ("1e3000000000", None),
+            ("1,5", None),
+        ] {
+            let started = std::time::Instant::now();
+            assert_eq!(exact_decimal(text), exact, "{text}");
+            assert!(started.elapsed().as_secs() < 1, "{text} read at once");
+            let wide = wide_decimal(text).map(|(m, s)| (m.to_string(), s));
+            match exact {
+                Some((m, s)) if text != "0e2000000000" => {
+                    assert_eq!(wide, Some((m.to_string(), s)), "{text}")
+                }
+                _ => {}
+            }
+        }
+    }
 
     #[test]
     fn instants_read_every_shape_and_both_readings_of_a_repeated_hour() {

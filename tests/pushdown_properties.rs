@@ -1597,34 +1597,13 @@ fn legacy_schema_reads_foreign_tables_and_never_a_parents_children() {
     )
     .unwrap();
     let run = |name: &str, pushdown: bool| {
-        let out = work.path().join(name);
-        let mut cmd = Command::cargo_bin("migcov").unwrap();
-        cmd.args([
-            "collect",
-            "--source",
+        collect_configured(
+            &config,
+            &work.path().join(name),
             &legacy.url,
-            "--target",
             &target.url,
-            "--config",
-        ])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out);
-        if pushdown {
-            cmd.arg("--pushdown");
-        }
-        let output = cmd.output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        std::fs::write(
-            out.join("domains.yaml"),
-            "- name: BUSINESS\n  description: Business.\n  priority: HIGH\n",
+            pushdown,
         )
-        .unwrap();
-        out
     };
     let full = run("full", false);
     let pushed = run("pushed", true);
@@ -1676,29 +1655,7 @@ fn entities_copied_by_files_count_for_the_pushdown_types() {
     )
     .unwrap();
     let run = |name: &str, pushdown: bool| {
-        let out = work.path().join(name);
-        let mut cmd = Command::cargo_bin("migcov").unwrap();
-        cmd.args([
-            "collect", "--source", &db.url, "--target", &db.url, "--config",
-        ])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out);
-        if pushdown {
-            cmd.arg("--pushdown");
-        }
-        let output = cmd.output().unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        std::fs::write(
-            out.join("domains.yaml"),
-            "- name: BUSINESS\n  description: Business.\n  priority: HIGH\n",
-        )
-        .unwrap();
-        out
+        collect_configured(&config, &work.path().join(name), &db.url, &db.url, pushdown)
     };
     let full = run("full", false);
     let pushed = run("pushed", true);
@@ -1715,4 +1672,37 @@ fn entities_copied_by_files_count_for_the_pushdown_types() {
     assert_eq!(types, ["GADGET", "ITEM"]);
     assert_eq!(counted(&pushed), counted(&full));
     assert_eq!(counted(&full).1, 3, "1, 2 and 3 matched");
+}
+
+/// `migcov collect` with `config` into `out` (a BUSINESS domain written beside), asserted
+/// to succeed; `--pushdown` when `pushdown`.
+fn collect_configured(
+    config: &Path,
+    out: &Path,
+    source: &str,
+    target: &str,
+    pushdown: bool,
+) -> PathBuf {
+    let mut cmd = Command::cargo_bin("migcov").unwrap();
+    cmd.args([
+        "collect", "--source", source, "--target", target, "--config",
+    ])
+    .arg(config)
+    .arg("--out")
+    .arg(out);
+    if pushdown {
+        cmd.arg("--pushdown");
+    }
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(
+        out.join("domains.yaml"),
+        "- name: BUSINESS\n  description: Business.\n  priority: HIGH\n",
+    )
+    .unwrap();
+    out.to_path_buf()
 }
