@@ -862,14 +862,23 @@ fn content_tolerances_hold_for_numbers_at_any_scale() {
     );
     let table = &measures.content[0];
     assert_eq!((table.intact, table.differs), (2, 1));
-    let (legacy, target) = rows(&[("1.0", "1"), ("2", "3")]);
+    let (legacy, target) = rows(&[("1.0", "1"), ("2", "3"), ("0", "5e36")]);
     let measures = content_case(
         &format!("{OFFICES}      v: {{target: v, tolerance: 1e40}}\n"),
         &legacy,
         &target,
     );
     let table = &measures.content[0];
-    assert_eq!((table.intact, table.differs), (2, 0));
+    assert_eq!((table.intact, table.differs), (3, 0));
+    // So are the aggregates: the highest and the sums within the tolerance (a third check
+    // found them compared as text).
+    let unequal: Vec<&str> = table.columns[0]
+        .aggregates
+        .iter()
+        .filter(|a| ["min", "max", "sum"].contains(&a.name.as_str()) && !a.equal)
+        .map(|a| a.name.as_str())
+        .collect();
+    assert!(unequal.is_empty(), "{unequal:?}");
 }
 
 /// The base's content case with its rows files replaced: `legacy` and `target` are

@@ -1480,19 +1480,30 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
             None,
         ),
     ];
+    // A tolerance past an i128 (`1e40`), or one that times the values passes it: in big
+    // integers.
+    let wide_tolerance = n
+        .tolerance
+        .and_then(|tol| canonical::wide_decimal(&tol.to_string()));
     for (i, name) in [(1, "min"), (2, "max"), (3, "sum")] {
         // Within the tolerance: each value, and a sum by as much for each value.
-        let allowed = tolerance.and_then(|(m, s)| {
-            let times = if name == "sum" {
-                legacy.values as i128
-            } else {
-                1
-            };
-            Some((m.checked_mul(times)?, s))
-        });
-        let within = match (l[i], t[i], allowed) {
-            (Some(Some(a)), Some(Some(b)), Some(tol)) => {
+        let times = if name == "sum" {
+            legacy.values as i128
+        } else {
+            1
+        };
+        let allowed = tolerance.and_then(|(m, s)| Some((m.checked_mul(times)?, s)));
+        let within = match (l[i], t[i], allowed, &wide_tolerance) {
+            (Some(Some(a)), Some(Some(b)), Some(tol), _) => {
                 Some(within_exact((a, scale), (b, scale), tol))
+            }
+            (Some(Some(a)), Some(Some(b)), None, Some((m, s))) => {
+                let big = |v: i128| (num_bigint::BigInt::from(v), scale);
+                Some(canonical::within_wide(
+                    &big(a),
+                    &big(b),
+                    &(m * num_bigint::BigInt::from(times), *s),
+                ))
             }
             _ => None,
         };
