@@ -1706,3 +1706,27 @@ fn collect_configured(
     .unwrap();
     out.to_path_buf()
 }
+
+/// Found by a third check: `files: [entities/gadgets.yaml]` was copied to the top of the
+/// data folder as `gadgets.yaml`, an unknown file, and its entity was lost. A relative path
+/// inside the config's folder keeps its place; any other is copied under its name.
+#[test]
+fn files_keep_their_place_in_the_data_folder() {
+    let db = Db::new(Engine::Sqlite, "places");
+    db.run("CREATE TABLE items (id INTEGER PRIMARY KEY); INSERT INTO items VALUES (1);");
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("config/entities")).unwrap();
+    std::fs::write(
+        work.path().join("config/entities/gadgets.yaml"),
+        "name: gadgets\ndomain: BUSINESS\nlegacy_table: items\ntarget_table: items\ntotal_records: 1\nmigrated_records: 1\nfailed_records: 0\n",
+    )
+    .unwrap();
+    std::fs::write(work.path().join("migcov.yaml"), "title: Places\n").unwrap();
+    let config = work.path().join("config/collect.yaml");
+    std::fs::write(&config, "files: [entities/gadgets.yaml, ../migcov.yaml]\n").unwrap();
+    let out = collect_configured(&config, &work.path().join("data"), &db.url, &db.url, false);
+    assert!(out.join("entities/gadgets.yaml").is_file());
+    assert!(out.join("migcov.yaml").is_file(), "under its name");
+    let (inputs, _, _) = common::run(&out);
+    assert!(inputs.entities.iter().any(|e| e.name == "gadgets"));
+}

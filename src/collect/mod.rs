@@ -1486,13 +1486,24 @@ impl Run<'_> {
     fn copy_files(&mut self, only: Option<&[&str]>) -> Result<(), CollectError> {
         for listed in self.config.files.clone() {
             let from = self.config.resolve(&listed);
-            let name = from
-                .file_name()
-                .map(PathBuf::from)
-                .ok_or_else(|| CollectError::Io {
-                    path: from.clone(),
-                    source: std::io::Error::other("not a file or folder name"),
-                })?;
+            // A relative path inside the config's folder keeps its place in the data folder
+            // (`entities/extra.yaml` is read as entities there; at the top it was an unknown
+            // file); any other is copied under its name.
+            let given = Path::new(&listed);
+            let name = match given.is_relative()
+                && given
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+            {
+                true => given.to_path_buf(),
+                false => from
+                    .file_name()
+                    .map(PathBuf::from)
+                    .ok_or_else(|| CollectError::Io {
+                        path: from.clone(),
+                        source: std::io::Error::other("not a file or folder name"),
+                    })?,
+            };
             if only.is_some_and(|names| !names.iter().any(|n| name == Path::new(n))) {
                 continue;
             }
