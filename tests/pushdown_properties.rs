@@ -1639,39 +1639,45 @@ fn entities_copied_by_files_count_for_the_pushdown_types() {
          CREATE TABLE entities (name TEXT, domain TEXT, legacy_table TEXT, target_table TEXT, total_records INT, migrated_records INT, failed_records INT, entity_type TEXT);\n\
          INSERT INTO entities VALUES ('items', 'BUSINESS', 'items', 'items', 4, 2, 0, 'ITEM');",
     );
-    let work = tempfile::tempdir().unwrap();
-    // One entity alone, not in a list (the loader reads both; found by a third check).
-    std::fs::write(
-        work.path().join("entities.yaml"),
-        "name: gadgets\ndomain: BUSINESS\nlegacy_table: items\ntarget_table: items\ntotal_records: 4\nmigrated_records: 1\nfailed_records: 0\nentity_type: GADGET\n",
-    )
-    .unwrap();
-    let config = work.path().join("collect.yaml");
-    std::fs::write(
-        &config,
-        "queries:\n  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping\n  \
-         entities: SELECT name, domain, legacy_table, target_table, total_records, migrated_records, \
-         failed_records, entity_type FROM entities\nfiles: [entities.yaml]\n",
-    )
-    .unwrap();
-    let run = |name: &str, pushdown: bool| {
-        collect_configured(&config, &work.path().join(name), &db.url, &db.url, pushdown)
-    };
-    let full = run("full", false);
-    let pushed = run("pushed", true);
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(pushed.join("pushdown/items.json")).unwrap())
-            .unwrap();
-    let mut types: Vec<&str> = summary["entity_types"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
-    types.sort();
-    assert_eq!(types, ["GADGET", "ITEM"]);
-    assert_eq!(counted(&pushed), counted(&full));
-    assert_eq!(counted(&full).1, 3, "1, 2 and 3 matched");
+    // One entity alone, not in a list (the loader reads both), at the top or in
+    // `entities/` (found by a third check).
+    for place in ["entities.yaml", "entities/gadgets.yaml"] {
+        let work = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(work.path().join("entities")).unwrap();
+        std::fs::write(
+            work.path().join(place),
+            "name: gadgets\ndomain: BUSINESS\nlegacy_table: items\ntarget_table: items\ntotal_records: 4\nmigrated_records: 1\nfailed_records: 0\nentity_type: GADGET\n",
+        )
+        .unwrap();
+        let config = work.path().join("collect.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "queries:\n  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping\n  \
+                 entities: SELECT name, domain, legacy_table, target_table, total_records, migrated_records, \
+                 failed_records, entity_type FROM entities\nfiles: [{place}]\n"
+            ),
+        )
+        .unwrap();
+        let run = |name: &str, pushdown: bool| {
+            collect_configured(&config, &work.path().join(name), &db.url, &db.url, pushdown)
+        };
+        let full = run("full", false);
+        let pushed = run("pushed", true);
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(pushed.join("pushdown/items.json")).unwrap())
+                .unwrap();
+        let mut types: Vec<&str> = summary["entity_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        types.sort();
+        assert_eq!(types, ["GADGET", "ITEM"], "{place}");
+        assert_eq!(counted(&pushed), counted(&full), "{place}");
+        assert_eq!(counted(&full).1, 3, "{place}: 1, 2 and 3 matched");
+    }
 }
 
 /// `migcov collect` with `config` into `out` (a BUSINESS domain written beside), asserted

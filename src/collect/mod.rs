@@ -331,7 +331,12 @@ pub fn collect(
     let pushdown = if options.pushdown {
         // The declarations `files:` brings, read before any table is pushed down; they
         // are copied again with the other files at the end, so that they stay as given.
-        run.copy_files(Some(&["migcov.yaml", "entities.yaml", "entities.csv"]))?;
+        run.copy_files(Some(&[
+            "migcov.yaml",
+            "entities.yaml",
+            "entities.csv",
+            "entities",
+        ]))?;
         (run.compared_tables, run.compared_types) = run.compared_tables()?;
         Some(PushdownPlan {
             types: run.entity_types()?,
@@ -1404,11 +1409,25 @@ impl Run<'_> {
     }
 
     /// Entity name → (legacy table, target table, entity type), from the collected
-    /// `entities.yaml` or `entities.csv`.
+    /// `entities.yaml`, `entities/**/*.yaml` or `entities.csv`.
     fn entity_tables(&self) -> Result<BTreeMap<String, EntityTables>, CollectError> {
         let mut tables = BTreeMap::new();
-        let yaml = Path::new("entities.yaml");
-        if self.staging.exists(yaml) {
+        // `entities.yaml` and `entities/**/*.yaml`, as the loader reads entities.
+        let mut yamls: Vec<PathBuf> = vec![PathBuf::from("entities.yaml")];
+        if self.staging.exists(Path::new("entities")) {
+            let folder = self.staging.create_path(Path::new("entities"))?;
+            let walk_error = |e: walkdir::Error| CollectError::Io {
+                path: PathBuf::from("entities"),
+                source: crate::walk::io_error(e),
+            };
+            for found in crate::walk::files(&folder, walk_error) {
+                let (_, inner) = found?;
+                if inner.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                    yamls.push(Path::new("entities").join(inner));
+                }
+            }
+        }
+        for yaml in yamls.iter().filter(|y| self.staging.exists(y)) {
             let full = self.staging.create_path(yaml)?;
             let text = std::fs::read_to_string(&full).map_err(|source| CollectError::Io {
                 path: yaml.to_path_buf(),
@@ -1504,7 +1523,7 @@ impl Run<'_> {
                         source: std::io::Error::other("not a file or folder name"),
                     })?,
             };
-            if only.is_some_and(|names| !names.iter().any(|n| name == Path::new(n))) {
+            if only.is_some_and(|names| !names.iter().any(|n| name.starts_with(n))) {
                 continue;
             }
             let walk_error = |e: walkdir::Error| CollectError::Io {
