@@ -222,9 +222,10 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
         mantissa = mantissa * 10 + (d - b'0') as i128;
     }
     let mut scale = (fraction.len() as i64).checked_sub(exponent)?;
-    // Zero at a large exponent is zero (`0e2000000000` multiplied zero two billion times).
-    if mantissa == 0 && scale < 0 {
-        scale = 0;
+    // Zero at any exponent is zero (`0e2000000000` multiplied zero two billion times,
+    // `0e-5000` was past the scales read).
+    if mantissa == 0 {
+        scale = scale.clamp(0, 76);
     }
     while scale < 0 {
         mantissa = mantissa.checked_mul(10)?;
@@ -245,6 +246,10 @@ pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
     let (negative, whole, fraction, exponent) = decimal_parts(text)?;
     if whole.len() + fraction.len() > WIDE_DIGITS {
         return None;
+    }
+    // Zero at any exponent is zero.
+    if whole.bytes().chain(fraction.bytes()).all(|b| b == b'0') {
+        return Some((num_bigint::BigInt::from(0), 0));
     }
     let scale = (fraction.len() as i64).checked_sub(exponent)?;
     if !(-(WIDE_DIGITS as i64)..=WIDE_DIGITS as i64).contains(&scale) {
@@ -284,7 +289,9 @@ pub fn exact_decimal_at(text: &str, to: u32) -> Option<i128> {
         .map(|b| b - b'0')
         .collect();
     // The value is `all` × 10^-(its decimals); digits past `to` are dropped, rounding.
-    let dropped = (fraction.len() as i64).checked_sub(exponent)? - to as i64;
+    let dropped = (fraction.len() as i64)
+        .checked_sub(exponent)?
+        .checked_sub(to as i64)?;
     let (kept, up) = match usize::try_from(dropped) {
         Ok(0) | Err(_) => (&all[..], false),
         Ok(n) if n > all.len() => (&all[..0], false),
@@ -295,7 +302,7 @@ pub fn exact_decimal_at(text: &str, to: u32) -> Option<i128> {
         mantissa = mantissa.checked_mul(10)?.checked_add(*d as i128)?;
     }
     if dropped < 0 && mantissa != 0 {
-        let zeros = u32::try_from(-dropped).ok()?;
+        let zeros = u32::try_from(dropped.checked_neg()?).ok()?;
         mantissa = mantissa.checked_mul(10i128.checked_pow(zeros)?)?;
     }
     mantissa += i128::from(up);
@@ -755,15 +762,21 @@ mod tests {
             ("1e3", Some((1000, 0))),
             ("0.00", Some((0, 2))),
             ("0e2000000000", Some((0, 0))),
+            ("0e-5000", Some((0, 76))),
             ("1e3000000000", None),
             ("1,5", None),
         ] {
             let started = std::time::Instant::now();
             assert_eq!(exact_decimal(text), exact, "{text}");
+            // Never an overflow, whatever the exponent (`1e9223372036854775807` at 2 was).
+            let _ = exact_decimal_at(text, 2);
+            let _ = exact_decimal_at("1e9223372036854775807", 2);
+            let _ = exact_decimal_at("1e-9223372036854775808", 2);
+            let _ = exact_decimal_at("1e9223372036854775807", 1);
             assert!(started.elapsed().as_secs() < 1, "{text} read at once");
             let wide = wide_decimal(text).map(|(m, s)| (m.to_string(), s));
             match exact {
-                Some((m, s)) if text != "0e2000000000" => {
+                Some((m, s)) if m != 0 => {
                     assert_eq!(wide, Some((m.to_string(), s)), "{text}")
                 }
                 _ => {}

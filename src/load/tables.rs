@@ -505,9 +505,10 @@ pub enum BytesAs {
     /// that text, anything else as hex.
     Uuid,
     /// A text column or key: the text the bytes hold (older Hive and Spark write strings as
-    /// bytes), unless the column holds UUIDs as 16 bytes (DuckDB writes them so): then
-    /// every 16 bytes are a UUID, since a UUID's bytes may happen to be valid UTF-8
-    /// (`00000000-…-000000000001` is fifteen NULs and a 1).
+    /// bytes), else 16 bytes as the UUID they are (DuckDB writes UUIDs so), else hex. Each
+    /// value alone, so the same bytes read alike in every file, slice and row group; a
+    /// UUID's bytes are text only by a rare chance (`00000000-…-000000000001`, fifteen
+    /// NULs and a 1, is control characters: a UUID).
     Text,
 }
 
@@ -522,13 +523,7 @@ pub fn bytes_text(value: Expr, how: BytesAs) -> Expr {
     value.map(
         move |column: Column| {
             let values = column.binary()?;
-            // A text column holds UUIDs when any of its 16-byte values is no text.
-            let uuids = how == BytesAs::Uuid
-                || how == BytesAs::Text
-                    && values
-                        .iter()
-                        .flatten()
-                        .any(|b| b.len() == 16 && !is_text(b));
+            let uuids = how == BytesAs::Uuid;
             let out: StringChunked = values
                 .iter()
                 .map(|v| {
@@ -1798,4 +1793,53 @@ pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
         ));
     }
     DataFrame::new_infer_height(columns).expect("distinct column names")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each value read alone: the same bytes give the same text whatever else the column
+    /// holds (a rule per column read `ACCT000000000001` as a UUID in one file and as text
+    /// in another; found by a fourth check).
+    #[test]
+    fn bytes_read_alike_whatever_else_the_column_holds() {
+        let uuid = uuid::Uuid::parse_str("00000000-0000-0000-0000-000000000001").unwrap();
+        let read = |values: Vec<&[u8]>, how: BytesAs| -> Vec<String> {
+            let frame = df!("b" => values).unwrap();
+            let out = frame
+                .lazy()
+                .select([bytes_text(col("b"), how)])
+                .collect()
+                .unwrap();
+            out.column("b")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap().to_string())
+                .collect()
+        };
+        let text: &[u8] = b"ACCT000000000001";
+        assert_eq!(read(vec![text], BytesAs::Text), ["ACCT000000000001"]);
+        assert_eq!(
+            read(vec![text, uuid.as_bytes(), b"\xff\x01"], BytesAs::Text),
+            [
+                "ACCT000000000001",
+                "00000000-0000-0000-0000-000000000001",
+                "ff01"
+            ]
+        );
+        assert_eq!(
+            read(
+                vec![uuid.as_bytes(), b"7a0c8f3e-2b4d-4e6f-8a1b-000000000001"],
+                BytesAs::Uuid
+            ),
+            [
+                "00000000-0000-0000-0000-000000000001",
+                "7a0c8f3e-2b4d-4e6f-8a1b-000000000001"
+            ]
+        );
+        assert_eq!(read(vec![text], BytesAs::Hex), [hex::encode(text)]);
+    }
 }
