@@ -216,7 +216,7 @@ fn a_pushed_down_tables_ids_are_the_databases_count() {
     );
     assert!(
         message("reconcile.table.source_ids")
-            .starts_with("source_ids/dispatch_office lists 11 ids, but"),
+            .starts_with("the database counts 11 ids in dispatch_office (pushed down), but"),
         "{}",
         message("reconcile.table.source_ids")
     );

@@ -527,13 +527,20 @@ pub fn source_ids_count(
             true => String::new(),
             false => format!(" (in {} rows)", table.ids),
         };
+        // Pushed down, the file holds only the unmapped ids: the count is the database's.
+        let whose = match inputs.pushdown.contains_key(&table.table) {
+            true => format!(
+                "the database counts {ids} ids{listed_rows} in {} (pushed down)",
+                table.table
+            ),
+            false => format!("source_ids/{} lists {ids} ids{listed_rows}", table.table),
+        };
         let mut finding = Finding::new(
             RuleId::ReconcileTableSourceIds,
             Subject::new("table", &table.table),
             format!(
-                "source_ids/{} lists {ids} ids{listed_rows}, but the source inventory counts {rows} rows of {}: \
+                "{whose}, but the source inventory counts {rows} rows of {}: \
                  missing data and the ledger rest on counts {} apart",
-                table.table,
                 listed.name,
                 (ids - rows).unsigned_abs()
             ),
