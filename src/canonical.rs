@@ -223,9 +223,10 @@ pub fn exact_decimal(text: &str) -> Option<(i128, u32)> {
     }
     let mut scale = (fraction.len() as i64).checked_sub(exponent)?;
     // Zero at any exponent is zero (`0e2000000000` multiplied zero two billion times,
-    // `0e-5000` was past the scales read).
-    if mantissa == 0 {
-        scale = scale.clamp(0, 76);
+    // `0e-5000` was past the scales read); its scale kept where it is one a number has
+    // (`0.00`), else none, so it never sets a column's common scale out of reach.
+    if mantissa == 0 && !(0..=76).contains(&scale) {
+        scale = 0;
     }
     while scale < 0 {
         mantissa = mantissa.checked_mul(10)?;
@@ -283,6 +284,10 @@ pub fn within_wide(
 /// [`exact_decimal`] then [`rescale`] would give up before rounding.
 pub fn exact_decimal_at(text: &str, to: u32) -> Option<i128> {
     let (negative, whole, fraction, exponent) = decimal_parts(text)?;
+    // Zero at any exponent is zero, before any arithmetic on the exponent.
+    if whole.bytes().chain(fraction.bytes()).all(|b| b == b'0') {
+        return Some(0);
+    }
     let all: Vec<u8> = whole
         .bytes()
         .chain(fraction.bytes())
@@ -762,7 +767,7 @@ mod tests {
             ("1e3", Some((1000, 0))),
             ("0.00", Some((0, 2))),
             ("0e2000000000", Some((0, 0))),
-            ("0e-5000", Some((0, 76))),
+            ("0e-5000", Some((0, 0))),
             ("1e3000000000", None),
             ("1,5", None),
         ] {
@@ -773,6 +778,8 @@ mod tests {
             let _ = exact_decimal_at("1e9223372036854775807", 2);
             let _ = exact_decimal_at("1e-9223372036854775808", 2);
             let _ = exact_decimal_at("1e9223372036854775807", 1);
+            assert_eq!(exact_decimal_at("0.0e-9223372036854775807", 2), Some(0));
+            assert_eq!(exact_decimal_at("0e9223372036854775807", 2), Some(0));
             assert!(started.elapsed().as_secs() < 1, "{text} read at once");
             let wide = wide_decimal(text).map(|(m, s)| (m.to_string(), s));
             match exact {

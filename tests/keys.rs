@@ -356,10 +356,19 @@ fn uuid_columns_held_as_16_bytes_read_as_the_uuids_they_are() {
         .map(|i| bytes(&format!("00000000-0000-0000-0000-{i:012}")))
         .collect();
     // `entity_type` and `legacy_id` as bytes holding their text, as older Hive and Spark
-    // write strings: read as that text (as hex, 0 of 10 were migrated).
+    // write strings: read as that text (as hex, 0 of 10 were migrated), a key trimmed as
+    // a text key is (found by a fifth check: ` 2` and `3\t` were orphans).
+    let padded: Vec<Vec<u8>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match i % 2 {
+            0 => format!("{} ", r[1]).into_bytes(),
+            _ => format!("\t{}", r[1]).into_bytes(),
+        })
+        .collect();
     let frame = df!(
         "entity_type" => rows.iter().map(|r| r[0].as_bytes()).collect::<Vec<_>>(),
-        "legacy_id" => rows.iter().map(|r| r[1].as_bytes()).collect::<Vec<_>>(),
+        "legacy_id" => padded.iter().map(|b| b.as_slice()).collect::<Vec<_>>(),
         "modern_id" => modern.iter().map(|b| b.as_slice()).collect::<Vec<_>>(),
         "id" => ids.iter().map(|b| b.as_slice()).collect::<Vec<_>>(),
     )

@@ -564,6 +564,13 @@ fn convert(
             };
             match spec.kind {
                 Category => text.cast(category_dtype()),
+                // A key as a text column's: trimmed, empty once trimmed no key.
+                Key => {
+                    let key = trimmed_key(text);
+                    when(key.clone().str().len_bytes().eq(lit(0u32)))
+                        .then(lit(NULL).cast(DataType::String))
+                        .otherwise(key)
+                }
                 _ => text,
             }
         }
