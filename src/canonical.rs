@@ -203,6 +203,12 @@ fn decimal_parts(text: &str) -> Option<(bool, &str, &str, i64)> {
     Some((negative, whole, fraction, exponent))
 }
 
+/// Whether a number's digits (before and after the point) are all zeros: zero at any
+/// exponent, read before any arithmetic on the exponent.
+fn is_zero(whole: &str, fraction: &str) -> bool {
+    whole.bytes().chain(fraction.bytes()).all(|b| b == b'0')
+}
+
 /// A plain decimal text (`-12.50`, `+.5`, `1e3`, `2.5E-3`) as an exact `(mantissa,
 /// scale)`, its value mantissa × 10^-scale; none for any other text, or past 38 digits.
 /// Numbers are compared through this, never through a double, which holds 15 to 17 digits
@@ -249,7 +255,7 @@ pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
         return None;
     }
     // Zero at any exponent is zero.
-    if whole.bytes().chain(fraction.bytes()).all(|b| b == b'0') {
+    if is_zero(whole, fraction) {
         return Some((num_bigint::BigInt::from(0), 0));
     }
     let scale = (fraction.len() as i64).checked_sub(exponent)?;
@@ -264,6 +270,11 @@ pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
         mantissa = -mantissa;
     }
     Some((mantissa, scale.max(0) as u32))
+}
+
+/// An exact `(mantissa, scale)` as [`wide_decimal`] gives one.
+pub fn widened((mantissa, scale): (i128, u32)) -> (num_bigint::BigInt, u32) {
+    (num_bigint::BigInt::from(mantissa), scale)
 }
 
 /// Whether two exact values (mantissa, scale) differ by at most `tolerance`, at any scale.
@@ -285,7 +296,7 @@ pub fn within_wide(
 pub fn exact_decimal_at(text: &str, to: u32) -> Option<i128> {
     let (negative, whole, fraction, exponent) = decimal_parts(text)?;
     // Zero at any exponent is zero, before any arithmetic on the exponent.
-    if whole.bytes().chain(fraction.bytes()).all(|b| b == b'0') {
+    if is_zero(whole, fraction) {
         return Some(0);
     }
     let all: Vec<u8> = whole

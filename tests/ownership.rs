@@ -113,30 +113,33 @@ fn mapping_entity_types_match_in_any_case_and_spacing() {
     assert_eq!((table.matched, table.unmapped, table.orphans), (10, 0, 0));
 }
 
-/// One script over `dispatch_office` (10 rows), no entity, with `metrics` as its only
-/// measurement of the table.
-fn script_only(metrics: &str) -> tempfile::TempDir {
+/// A data folder of `files` (path, text) and a BUSINESS domain.
+fn data_of(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let write = |path: &str, text: &str| {
-        let path = dir.path().join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    };
-    write(
+    let domains = (
         "domains.yaml",
         "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n",
     );
-    write(
-        "scripts/office.yaml",
-        "name: office-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: dispatch_office\ntarget_table: offices\nstatus: COMPLETE\n",
-    );
-    write(
-        "inventory/source.csv",
-        "table,row_count\ndispatch_office,10\n",
-    );
-    write("inventory/target.csv", "table,row_count\noffices,10\n");
-    write("metrics/m.csv", metrics);
+    for (path, text) in files.iter().chain([&domains]) {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
     dir
+}
+
+/// One script over `dispatch_office` (10 rows), no entity, with `metrics` as its only
+/// measurement of the table.
+fn script_only(metrics: &str) -> tempfile::TempDir {
+    data_of(&[
+        (
+            "scripts/office.yaml",
+            "name: office-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: dispatch_office\ntarget_table: offices\nstatus: COMPLETE\n",
+        ),
+        ("inventory/source.csv", "table,row_count\ndispatch_office,10\n"),
+        ("inventory/target.csv", "table,row_count\noffices,10\n"),
+        ("metrics/m.csv", metrics),
+    ])
 }
 
 #[test]
@@ -168,36 +171,23 @@ fn a_scripts_metrics_claimed_by_an_entity_count_on_its_table_only() {
     // credited with its untagged rows): 100 of 300 migrated, none of dispatch_order's.
     // Before, the row counted on dispatch_order too: 200 of 300.
     for (entity, successful, failed) in [("order_lines", 100, 0), ("", 90, 10)] {
-        let dir = tempfile::tempdir().unwrap();
-        let write = |path: &str, text: &str| {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
-        write(
-            "domains.yaml",
-            "- name: BUSINESS\n  description: Business data.\n  priority: HIGH\n",
-        );
-        write(
-            "entities.yaml",
-            "- name: order_lines\n  domain: BUSINESS\n  legacy_table: dispatch_order_line\n  target_table: order_lines\n  total_records: 100\n  migrated_records: 100\n  failed_records: 0\n  migration_script_id: order-migration.ts\n",
-        );
-        write(
-            "scripts/order.yaml",
-            "name: order-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: dispatch_order\ntarget_table: orders\nstatus: COMPLETE\n",
-        );
-        write(
-            "inventory/source.csv",
-            "table,row_count\ndispatch_order,200\ndispatch_order_line,100\n",
-        );
-        write(
-            "inventory/target.csv",
-            "table,row_count\norders,0\norder_lines,100\n",
-        );
-        write(
-            "metrics/m.csv",
-            &format!("script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms\norder-migration.ts,{entity},2026-03-01T08:00:00Z,100,{successful},{failed},1000\n"),
-        );
+        let metrics = format!("script_id,entity_id,execution_date,records_processed,records_successful,records_failed,execution_time_ms\norder-migration.ts,{entity},2026-03-01T08:00:00Z,100,{successful},{failed},1000\n");
+        let dir = data_of(&[
+            (
+                "entities.yaml",
+                "- name: order_lines\n  domain: BUSINESS\n  legacy_table: dispatch_order_line\n  target_table: order_lines\n  total_records: 100\n  migrated_records: 100\n  failed_records: 0\n  migration_script_id: order-migration.ts\n",
+            ),
+            (
+                "scripts/order.yaml",
+                "name: order-migration.ts\ncategory: CORE\ndata_domain: BUSINESS\nsource_table: dispatch_order\ntarget_table: orders\nstatus: COMPLETE\n",
+            ),
+            (
+                "inventory/source.csv",
+                "table,row_count\ndispatch_order,200\ndispatch_order_line,100\n",
+            ),
+            ("inventory/target.csv", "table,row_count\norders,0\norder_lines,100\n"),
+            ("metrics/m.csv", &metrics),
+        ]);
         let (_, measures, _) = run(dir.path());
         let ledger = measures.ledger.unwrap();
         let lines: Vec<(&str, i64, i64)> = ledger

@@ -840,36 +840,42 @@ fn content_tolerances_hold_for_numbers_at_any_scale() {
     // Worked by hand: legacy 0 against 1.2345678901234567e-25, 0.000…1 (1e-40) and 1e-80,
     // each within 0.01 of 0: intact. 0.02 is not. Before, aligning 0.01 to the scale of
     // 1e-25 overflowed an i128 and every pair read as differing.
-    let (legacy, target) = rows(&[
-        ("0", "1.2345678901234567e-25"),
-        ("0", "0.0000000000000000000000000000000000000001"),
-        ("0", "1e-80"),
-        ("0", "0.02"),
-    ]);
-    let measures = content_case(
-        &format!("{OFFICES}      v: {{target: v, tolerance: 0.01}}\n"),
-        &legacy,
-        &target,
-    );
+    // Then scales past 400 and a tolerance past what an i128 holds (found by a second
+    // check).
+    // (tolerance, (legacy, target) values, (intact, differs)).
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], (u64, u64));
+    let cases: [Case; 3] = [
+        (
+            "0.01",
+            &[
+                ("0", "1.2345678901234567e-25"),
+                ("0", "0.0000000000000000000000000000000000000001"),
+                ("0", "1e-80"),
+                ("0", "0.02"),
+            ],
+            (3, 1),
+        ),
+        (
+            "0.01",
+            &[("0", "1e-450"), ("1e-500", "0"), ("2", "3")],
+            (2, 1),
+        ),
+        ("1e40", &[("1.0", "1"), ("2", "3"), ("0", "5e36")], (3, 0)),
+    ];
+    let mut last = None;
+    for (tolerance, values, expected) in cases {
+        let (legacy, target) = rows(values);
+        let measures = content_case(
+            &format!("{OFFICES}      v: {{target: v, tolerance: {tolerance}}}\n"),
+            &legacy,
+            &target,
+        );
+        let table = &measures.content[0];
+        assert_eq!((table.intact, table.differs), expected, "{values:?}");
+        last = Some(measures);
+    }
+    let measures = last.unwrap();
     let table = &measures.content[0];
-    assert_eq!((table.intact, table.differs), (3, 1));
-    // Scales past 400 and a tolerance past what an i128 holds (found by a second check).
-    let (legacy, target) = rows(&[("0", "1e-450"), ("1e-500", "0"), ("2", "3")]);
-    let measures = content_case(
-        &format!("{OFFICES}      v: {{target: v, tolerance: 0.01}}\n"),
-        &legacy,
-        &target,
-    );
-    let table = &measures.content[0];
-    assert_eq!((table.intact, table.differs), (2, 1));
-    let (legacy, target) = rows(&[("1.0", "1"), ("2", "3"), ("0", "5e36")]);
-    let measures = content_case(
-        &format!("{OFFICES}      v: {{target: v, tolerance: 1e40}}\n"),
-        &legacy,
-        &target,
-    );
-    let table = &measures.content[0];
-    assert_eq!((table.intact, table.differs), (3, 0));
     // So are the aggregates: the highest and the sums within the tolerance (a third check
     // found them compared as text).
     let unequal: Vec<&str> = table.columns[0]

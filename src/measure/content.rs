@@ -307,9 +307,14 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
 /// `legacy_id` reads the same bytes), every other binary column as hex.
 fn scan_text(file: &InputFile, key: Option<(&str, BytesAs)>) -> PolarsResult<LazyFrame> {
     let frame = scan_raw(file)?;
+    let schema = frame.clone().collect_schema()?;
+    Ok(as_text(frame, &schema, key))
+}
+
+/// `frame` (of `schema`) as [`scan_text`] reads it.
+fn as_text(frame: LazyFrame, schema: &Schema, key: Option<(&str, BytesAs)>) -> LazyFrame {
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
     // not `1000.0`), so a row's text does not depend on the other rows of its file.
-    let schema = frame.clone().collect_schema()?;
     let columns: Vec<Expr> = schema
         .iter()
         .map(|(name, dtype)| {
@@ -324,7 +329,7 @@ fn scan_text(file: &InputFile, key: Option<(&str, BytesAs)>) -> PolarsResult<Laz
             .alias(name.clone())
         })
         .collect();
-    Ok(frame.select(columns))
+    frame.select(columns)
 }
 
 /// A rows file as polars reads it, each column of its own type.
@@ -338,20 +343,6 @@ fn scan_raw(file: &InputFile) -> PolarsResult<LazyFrame> {
     }
 }
 
-/// The first of the `wanted` columns whose values are nested (a JSON object or list, a
-/// Parquet struct): no text of them is compared (a cast made `{"amount": 1}` and
-/// `{"cents": 1}` the same `{1}`).
-fn nested_column(file: &InputFile, wanted: &[String]) -> Result<Option<String>, String> {
-    quietly(|| {
-        let schema = scan_raw(file)?.collect_schema()?;
-        Ok(wanted
-            .iter()
-            .find(|c| schema.get(c.as_str()).is_some_and(|d| d.is_nested()))
-            .cloned())
-    })
-    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))
-}
-
 /// Whether a file is NDJSON with nothing but white space: a valid export of an empty table,
 /// as the input contract says, though no line names its columns.
 fn empty_ndjson(file: &InputFile) -> bool {
@@ -359,16 +350,29 @@ fn empty_ndjson(file: &InputFile) -> bool {
         && crate::load::tables::blank_file(&file.path).unwrap_or(false)
 }
 
-/// A rows file's column names, or why it cannot be read (naming the file). polars panics
-/// on some Parquet types it was built without (decimals): caught here, so a file migcov
-/// cannot read is a reason, never a crash.
-fn columns_of(file: &InputFile) -> Result<Vec<String>, String> {
+/// A rows file's column names, and the first of the `wanted` columns whose values are
+/// nested (a JSON object or list, a Parquet struct: no text of them is compared, where a
+/// cast made `{"amount": 1}` and `{"cents": 1}` the same `{1}`), from one scan (an
+/// NDJSON file is read whole to infer its types); or why it cannot be read, naming the
+/// file. polars panics on some Parquet types it was built without (decimals): caught
+/// here, so a file migcov cannot read is a reason, never a crash.
+fn columns_of(
+    file: &InputFile,
+    wanted: &[String],
+) -> Result<(Vec<String>, Option<String>), String> {
     quietly(|| {
-        Ok(scan_text(file, None)?
+        let raw = scan_raw(file)?;
+        let schema = raw.clone().collect_schema()?;
+        let nested = wanted
+            .iter()
+            .find(|c| schema.get(c.as_str()).is_some_and(|d| d.is_nested()))
+            .cloned();
+        let names = as_text(raw, &schema, None)
             .collect_schema()?
             .iter_names()
             .map(|n| n.to_string())
-            .collect())
+            .collect();
+        Ok((names, nested))
     })
     .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))
 }
@@ -394,7 +398,7 @@ fn absent_columns(
     let (legacy_wanted, target_wanted) = declared_columns(declaration)?;
     for (files, wanted) in [(legacy, legacy_wanted), (target, target_wanted)] {
         for file in files.iter().filter(|f| !empty_ndjson(f)) {
-            let names = columns_of(file)?;
+            let (names, nested) = columns_of(file, &wanted)?;
             // A header naming a column twice (polars reads the second as
             // `<name>_duplicated_0`): which one holds the values cannot be told.
             if let Some(twice) = wanted
@@ -406,7 +410,7 @@ fn absent_columns(
                     file.relative.display()
                 ));
             }
-            if let Some(nested) = nested_column(file, &wanted)? {
+            if let Some(nested) = nested {
                 return Err(format!(
                     "{} column `{nested}` holds nested values (objects or lists), which are not compared as text",
                     file.relative.display()
@@ -535,8 +539,8 @@ fn within_exact(a: (i128, u32), b: (i128, u32), tolerance: (i128, u32)) -> bool 
     // Past what an i128 holds at one scale (0 and 1.2e-25 within 0.01: 10^39 units of
     // 10^-41), in big integers: an overflow is no difference.
     fast().unwrap_or_else(|| {
-        let big = |(m, s): (i128, u32)| (num_bigint::BigInt::from(m), s);
-        canonical::within_wide(&big(a), &big(b), &big(tolerance))
+        use canonical::widened;
+        canonical::within_wide(&widened(a), &widened(b), &widened(tolerance))
     })
 }
 
@@ -550,7 +554,6 @@ fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option
     let exact_tolerance = text.as_deref().and_then(canonical::exact_decimal);
     // A tolerance past what an i128 holds (`1e40`), in big integers.
     let wide_tolerance = text.as_deref().and_then(canonical::wide_decimal);
-    let big = |(m, s): (i128, u32)| (num_bigint::BigInt::from(m), s);
     let number = move |a: &str, b: &str| -> Option<bool> {
         let (x, y) = (exact_at(a, scale), exact_at(b, scale));
         match (x, y, tolerance.is_some()) {
@@ -562,7 +565,7 @@ fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option
             // exactly, in big integers (a value rounded at the pair's scale as it reads).
             (x, y, true) => {
                 let wide = |v: Option<(i128, u32)>, text: &str| match v {
-                    Some(v) => Some(big(v)),
+                    Some(v) => Some(canonical::widened(v)),
                     None if scale.is_none() => canonical::wide_decimal(text),
                     None => None,
                 };
@@ -1498,10 +1501,10 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
                 Some(within_exact((a, scale), (b, scale), tol))
             }
             (Some(Some(a)), Some(Some(b)), None, Some((m, s))) => {
-                let big = |v: i128| (num_bigint::BigInt::from(v), scale);
+                use canonical::widened;
                 Some(canonical::within_wide(
-                    &big(a),
-                    &big(b),
+                    &widened((a, scale)),
+                    &widened((b, scale)),
                     &(m * num_bigint::BigInt::from(times), *s),
                 ))
             }

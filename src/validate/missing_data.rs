@@ -43,9 +43,7 @@ pub fn check(
             .missing
             .iter()
             .find(|m| table_key(&m.table) == table_key(table));
-        let total = counted.map_or(0, |m| {
-            m.distinct_ids(inputs) - m.excluded.min(m.distinct_ids(inputs))
-        });
+        let total = counted.map_or(0, |m| m.distinct_ids(inputs).saturating_sub(m.excluded));
         let excluded = match counted.map_or(0, |m| m.excluded) {
             0 => String::new(),
             n => format!(" ({n} excluded)"),
