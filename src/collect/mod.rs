@@ -10,6 +10,7 @@
 pub mod config;
 pub mod db;
 pub mod init;
+pub mod intact;
 mod mysql;
 pub mod pgloader;
 mod postgres;
@@ -362,8 +363,8 @@ pub fn collect(
     run.content_rows(
         source.as_mut(),
         target.as_mut(),
-        &source_server.1,
-        &target_server.1,
+        (&source_server.1, &target_server.1),
+        pushdown.as_ref(),
     )?;
     if !run.staging.exists(Path::new("domains.yaml")) {
         // The loader needs the four domains of the data model; their priorities are the
@@ -1250,17 +1251,28 @@ impl Run<'_> {
         &mut self,
         source: &mut dyn Database,
         target: &mut dyn Database,
-        source_tables: &[TableRef],
-        target_tables: &[TableRef],
+        (source_tables, target_tables): (&[TableRef], &[TableRef]),
+        pushdown: Option<&PushdownPlan>,
     ) -> Result<(), CollectError> {
         let Some(config) = self.staged_project()? else {
             return Ok(());
         };
         let entities = self.entity_tables()?;
         for declaration in &config.content {
-            let Some((legacy_table, target_table, _)) = entities.get(&declaration.entity) else {
+            let Some(tables @ (legacy_table, target_table, _)) = entities.get(&declaration.entity)
+            else {
                 continue;
             };
+            if pushdown.is_some_and(|p| p.same_database)
+                && self.compare_in_database(
+                    source,
+                    declaration,
+                    (tables, &entities),
+                    (source_tables, target_tables),
+                )?
+            {
+                continue;
+            }
             let Ok((legacy_columns, target_columns)) =
                 crate::measure::content::declared_columns(declaration)
             else {
@@ -1275,6 +1287,215 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// A declaration's rows compared in the database ([`intact`]), where source and
+    /// target are one database: the counts and the rows of the ids not proved intact are
+    /// written, and `true` returned; `false` where the texts could not prove the values
+    /// equal (the rows are then exported in full).
+    fn compare_in_database(
+        &mut self,
+        db: &mut dyn Database,
+        declaration: &crate::model::config::ContentDeclaration,
+        ((legacy_table, target_table, entity_type), entities): (
+            &EntityTables,
+            &BTreeMap<String, EntityTables>,
+        ),
+        (source_tables, target_tables): (&[TableRef], &[TableRef]),
+    ) -> Result<bool, CollectError> {
+        let Some(mappings) = self.config.queries.mappings.clone() else {
+            return Ok(false);
+        };
+        let Some(entity_type) = entity_type else {
+            return Ok(false);
+        };
+        // A type another table shares is attributed by `legacy_table`, as the loader does.
+        let type_key = crate::model::entity_type_key(entity_type);
+        if entities.values().any(|(legacy, _, t)| {
+            t.as_deref().map(crate::model::entity_type_key) == Some(type_key.clone())
+                && crate::load::table_key(legacy) != crate::load::table_key(legacy_table)
+        }) {
+            return Ok(false);
+        }
+        let Ok(pairs) = crate::measure::content::plain_pairs(declaration) else {
+            return Ok(false);
+        };
+        let Ok((legacy_columns, target_columns)) =
+            crate::measure::content::declared_columns(declaration)
+        else {
+            return Ok(false);
+        };
+        let (legacy_key, target_key) = (&declaration.legacy_key, &declaration.target_key);
+        let Some(legacy) = self.table_rows(
+            db,
+            source_tables,
+            legacy_table,
+            &legacy_columns,
+            legacy_key,
+            Some("s"),
+        )?
+        else {
+            return Ok(false);
+        };
+        let Some(target) = self.table_rows(
+            db,
+            target_tables,
+            target_table,
+            &target_columns,
+            target_key,
+            Some("t"),
+        )?
+        else {
+            return Ok(false);
+        };
+        let kind = db.url().kind;
+        let (legacy_types, target_types) = (db.columns(legacy.table)?, db.columns(target.table)?);
+        let declared = |types: &[db::ColumnInfo], c: &str| {
+            types
+                .iter()
+                .find(|t| t.name == c)
+                .map_or(String::new(), |t| t.data_type.clone())
+        };
+        let mut values = Vec::new();
+        for (l, t) in &pairs {
+            let (l_type, t_type) = (declared(&legacy_types, l), declared(&target_types, t));
+            let families = (
+                canonical::Family::of(kind, &l_type),
+                canonical::Family::of(kind, &t_type),
+            );
+            if intact::family_problem(families.0, families.1).is_some() {
+                return Ok(false);
+            }
+            values.push((
+                canonical::select(kind, &l_type, &format!("s.{}", db.quote(l))),
+                canonical::select(kind, &t_type, &format!("t.{}", db.quote(t))),
+            ));
+        }
+        if !self.key_text_is_exact(
+            db,
+            legacy.table,
+            std::slice::from_ref(legacy_key),
+            &legacy_types,
+        )? {
+            return Ok(false);
+        }
+        if self.mapping_columns.is_none() {
+            self.mapping_columns = Some(db.result_types(mappings.sql())?);
+        }
+        let selects = |name: &str| {
+            self.mapping_columns
+                .iter()
+                .flatten()
+                .any(|(n, _)| n == name)
+        };
+        if !["entity_type", "legacy_id", "modern_id"]
+            .into_iter()
+            .all(selects)
+        {
+            return Ok(false);
+        }
+        if self.type_values.is_none() {
+            self.read_type_values(db, &mappings)?;
+        }
+        let type_values = self.type_values.clone().unwrap_or_default();
+        let types = [entity_type.clone()];
+        if self.names_other_tables(db, &mappings, &types, &type_values, legacy.table)? {
+            return Ok(false);
+        }
+        let raw = pushdown::literal_list(db, &pushdown::raw_types(&type_values, &types));
+        let own = intact::own_mappings(kind, mappings.sql(), &raw);
+        let (legacy_from, target_from) = (db.rows_of(legacy.table), db.rows_of(target.table));
+        let (legacy_quoted, target_quoted) = (db.quote(legacy_key), db.quote(target_key));
+        let tables = intact::Tables {
+            legacy_from: &legacy_from,
+            target_from: &target_from,
+            legacy_key: &legacy_quoted,
+            target_key: &target_quoted,
+            values: &values,
+            mappings: &own,
+        };
+        let shown = legacy.table.shown.clone();
+        if db
+            .scalar(&intact::odd_ids_sql(kind, &tables), Some(&shown))?
+            .trim()
+            != "0"
+        {
+            return Ok(false);
+        }
+        let started = Instant::now();
+        let sql = intact::counts_sql(kind, &tables);
+        let mut counts = Vec::new();
+        db.stream(&sql, Some(&shown), 1, &mut |_, columns| {
+            counts = columns
+                .iter()
+                .map(|c| {
+                    c.first()
+                        .cloned()
+                        .flatten()
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                })
+                .collect();
+            Ok(())
+        })?;
+        let [Some(legacy_rows), Some(target_rows), Some(intact)] = counts[..] else {
+            return Err(db::query_error(
+                db.url(),
+                &sql,
+                Some(&shown),
+                &format!("expected three counts, got {counts:?}"),
+            ));
+        };
+        let summary = intact::RowsSummary {
+            legacy_rows,
+            target_rows,
+            intact,
+            method: format!("compared in the database on {}", db.url().shown),
+        };
+        self.queries.push(QueryRecord {
+            purpose: format!("pushdown: rows of {} proved intact", declaration.entity),
+            on: Which::Source,
+            table: Some(shown.clone()),
+            sql,
+            file: None,
+            rows: 1,
+            bytes: 0,
+            seconds: secs(started),
+        });
+        let purpose = format!("rows of {} not proved intact", declaration.entity);
+        for (on, rows, sql) in [
+            (
+                Which::Source,
+                &legacy,
+                intact::legacy_rows_sql(kind, &tables, &legacy.list),
+            ),
+            (
+                Which::Target,
+                &target,
+                intact::target_rows_sql(kind, &tables, &target.list),
+            ),
+        ] {
+            let side = match on {
+                Which::Source => "legacy",
+                Which::Target => "target",
+            };
+            let file = format!("rows/{side}/{}.parquet", rows.table.shown);
+            self.stream_to(
+                db,
+                on,
+                &sql,
+                Some(rows.table.shown.as_str()),
+                &file,
+                Format::Parquet,
+                &format!("{side} {purpose}"),
+                &rows.families,
+            )?;
+        }
+        let mut json = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
+        json.push(b'\n');
+        self.staging
+            .write(Path::new(&intact::summary_path(&shown)), &json)?;
+        self.files += 1;
+        Ok(true)
+    }
+
     /// One side's rows of a content declaration, `(side, table, columns)`, as
     /// `rows/legacy/<table>.parquet` or `rows/target/<table>.parquet`; nothing when the
     /// database has no such table.
@@ -1286,7 +1507,7 @@ impl Run<'_> {
         key: &str,
         purpose: &str,
     ) -> Result<(), CollectError> {
-        let Some(rows) = self.table_rows(db, tables, name, columns, key)? else {
+        let Some(rows) = self.table_rows(db, tables, name, columns, key, None)? else {
             return Ok(());
         };
         let side = match on {
@@ -1319,6 +1540,7 @@ impl Run<'_> {
         name: &str,
         columns: &[String],
         key: &str,
+        alias: Option<&str>,
     ) -> Result<Option<TableRows<'t>>, CollectError> {
         let wanted = crate::load::table_key(name);
         let Some(table) = tables
@@ -1366,15 +1588,21 @@ impl Run<'_> {
                 false => canonical::Family::of(kind, declared(c)),
             })
             .collect();
+        // Over the table's alias, where the statement gives it one.
+        let of = |quoted: &str| match alias {
+            Some(alias) => format!("{alias}.{quoted}"),
+            None => quoted.to_string(),
+        };
         let list = columns
             .iter()
             .map(|c| {
                 let quoted = db.quote(c);
-                match c == key {
-                    true => quoted,
-                    false => format!(
+                match (c == key, alias) {
+                    (true, None) => quoted,
+                    (true, Some(_)) => format!("{} AS {quoted}", of(&quoted)),
+                    (false, _) => format!(
                         "{} AS {quoted}",
-                        canonical::select(kind, declared(c), &quoted)
+                        canonical::select(kind, declared(c), &of(&quoted))
                     ),
                 }
             })
@@ -1384,6 +1612,7 @@ impl Run<'_> {
         Ok(Some(TableRows {
             table,
             sql,
+            list,
             families,
         }))
     }
@@ -1554,6 +1783,8 @@ impl Run<'_> {
 struct TableRows<'t> {
     table: &'t TableRef,
     sql: String,
+    /// The columns the query selects (over the alias the table was read with).
+    list: String,
     families: Vec<canonical::Family>,
 }
 

@@ -160,7 +160,7 @@ pub fn entity_type_values(
 
 /// Of the mappings' `entity_type` values ([`entity_type_values`]), those whose key
 /// ([`crate::model::entity_type_key`]) is one of `types`.
-fn raw_types(all: &[String], types: &[String]) -> Vec<String> {
+pub(crate) fn raw_types(all: &[String], types: &[String]) -> Vec<String> {
     let wanted: BTreeSet<String> = types
         .iter()
         .map(|t| crate::model::entity_type_key(t))
@@ -172,7 +172,7 @@ fn raw_types(all: &[String], types: &[String]) -> Vec<String> {
 }
 
 /// Texts as an SQL `IN` list; `NULL`, which matches nothing, for none.
-fn literal_list(db: &dyn Database, values: &[String]) -> String {
+pub(crate) fn literal_list(db: &dyn Database, values: &[String]) -> String {
     match values.is_empty() {
         true => "NULL".to_string(),
         false => values

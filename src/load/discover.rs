@@ -63,6 +63,10 @@ pub enum InputKind {
     /// `pushdown/<legacy_table>.json`, written by `migcov collect --pushdown`: the counts
     /// and orphans the databases computed, beside a `source_ids` file of unmapped ids only.
     Pushdown(String),
+    /// `rows/pushdown/<legacy_table>.json`, written by `migcov collect --pushdown`: the
+    /// rows the database compared for a `content:` declaration, beside rows files holding
+    /// only the ids it did not prove intact.
+    RowsPushdown(String),
     /// `expected_defects.json`, written by `migcov generate`; not read.
     GeneratorNotes,
     /// `collect.json`, written by `migcov collect`: where the folder came from; not read
@@ -93,6 +97,7 @@ impl InputKind {
             InputKind::TargetInventory(_) => "target inventory",
             InputKind::SourceIds(..) => "source ids",
             InputKind::Pushdown(..) => "pushdown summary",
+            InputKind::RowsPushdown(..) => "rows pushdown summary",
             InputKind::Rows(Side::Legacy, ..) => "legacy rows",
             InputKind::Rows(Side::Target, ..) => "target rows",
             InputKind::ExclusionIds(_) => "excluded ids",
@@ -190,6 +195,13 @@ pub fn classify(relative: &Path) -> InputKind {
             "target" => InputKind::Rows(Side::Target, stem.to_string(), f),
             _ => InputKind::Unknown,
         },
+        ("rows", None)
+            if parts.len() == 3
+                && parts[1] == "pushdown"
+                && extension(relative).as_deref() == Some("json") =>
+        {
+            InputKind::RowsPushdown(stem.to_string())
+        }
         ("pushdown", None)
             if parts.len() == 2 && extension(relative).as_deref() == Some("json") =>
         {

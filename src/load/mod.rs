@@ -72,6 +72,10 @@ pub struct Inputs {
     /// Tables whose ids were compared with the mappings by the databases (`migcov collect
     /// --pushdown`), by table name.
     pub pushdown: BTreeMap<String, Pushdown>,
+    /// Compared tables whose rows the database compared (`migcov collect --pushdown`), by
+    /// legacy table key ([`table_key`]): the rows files hold only the ids it did not prove
+    /// intact.
+    pub rows_pushdown: BTreeMap<String, RowsPushdown>,
     /// Where `migcov collect` read the folder from (`collect.json`), when it did.
     pub collected: Option<Collected>,
     pub scripts_on_disk: Option<ScriptsOnDisk>,
@@ -151,6 +155,57 @@ pub struct Pushdown {
     /// type that the mapping files hold.
     #[serde(default)]
     pub mapping_rows_in_database: BTreeMap<String, u64>,
+}
+
+/// `rows/pushdown/<legacy_table>.json`: what the database found comparing one
+/// `content:` declaration's rows (`migcov collect --pushdown`, `collect::intact`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowsPushdown {
+    /// Rows of the legacy table and of the target table, all of them.
+    pub legacy_rows: u64,
+    pub target_rows: u64,
+    /// Distinct legacy ids proved intact in the database (mapped, every target row found,
+    /// every compared column the same text on both sides); their rows are not exported.
+    pub intact: u64,
+    /// Where it was computed.
+    pub method: String,
+}
+
+/// Reads `rows/pushdown/*.json`, by legacy table key; two for one table are an error.
+fn read_rows_pushdown(files: &[InputFile]) -> Result<BTreeMap<String, RowsPushdown>, LoadError> {
+    let mut found = BTreeMap::new();
+    for file in files {
+        let InputKind::RowsPushdown(table) = &file.kind else {
+            continue;
+        };
+        let bad = |message: String| LoadError::Manifest {
+            path: file.relative.clone(),
+            item: None,
+            message,
+        };
+        let bytes = std::fs::read(&file.path).map_err(|source| LoadError::Io {
+            path: file.relative.clone(),
+            source,
+        })?;
+        let summary: RowsPushdown = serde_json::from_slice(&bytes).map_err(|e| {
+            bad(format!(
+                "not a summary `migcov collect --pushdown` writes: {e}"
+            ))
+        })?;
+        if summary.intact > summary.legacy_rows {
+            return Err(bad(format!(
+                "{} ids proved intact in a table of {} rows",
+                summary.intact, summary.legacy_rows
+            )));
+        }
+        if found.insert(table_key(table), summary).is_some() {
+            return Err(bad(format!(
+                "another rows/pushdown file names table {table} too"
+            )));
+        }
+    }
+    Ok(found)
 }
 
 impl Inputs {
@@ -457,6 +512,7 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         target_tables,
         source_ids: tables.source_ids,
         pushdown: tables.pushdown,
+        rows_pushdown: tables.rows_pushdown,
         collected: tables.collected,
         scripts_on_disk,
         exclusions: tables.exclusions,
@@ -641,6 +697,7 @@ struct Tables {
     ids_dropped: Vec<DataFrame>,
     collected: Option<Collected>,
     pushdown: BTreeMap<String, Pushdown>,
+    rows_pushdown: BTreeMap<String, RowsPushdown>,
     exclusions: Vec<ExcludedIds>,
 }
 
@@ -683,6 +740,10 @@ fn read_tables(found: &Found) -> Result<Tables, LoadError> {
             failed.push(e);
             BTreeMap::new()
         });
+    let rows_pushdown = read_rows_pushdown(&found.files).unwrap_or_else(|e| {
+        failed.push(e);
+        BTreeMap::new()
+    });
     let exclusions = read_exclusions(found, &mut failed);
     let entity_frame = match entity_frame {
         Some(Err(e)) => {
@@ -705,6 +766,7 @@ fn read_tables(found: &Found) -> Result<Tables, LoadError> {
         ids_dropped,
         collected,
         pushdown,
+        rows_pushdown,
         exclusions,
     })
 }

@@ -55,6 +55,10 @@ pub struct ContentTable {
     /// Keys of some of those rows (legacy key, modern id), lowest first.
     pub missing_samples: Vec<(String, String)>,
     pub columns: Vec<ColumnResult>,
+    /// Of the intact rows, those the database proved intact (`collect --pushdown`): their
+    /// values were never exported, so no aggregate is computed.
+    #[serde(default)]
+    pub intact_in_database: Option<u64>,
 }
 
 /// One compared column pair.
@@ -224,6 +228,22 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
                 continue;
             }
         };
+        let table = match inputs
+            .rows_pushdown
+            .get(&crate::load::table_key(&entity.legacy_table))
+        {
+            None => table,
+            Some(summary) => match with_proved(table, summary) {
+                Ok(table) => table,
+                Err(reason) => {
+                    not_checked.push(NotChecked {
+                        entity: declaration.entity.clone(),
+                        reason,
+                    });
+                    continue;
+                }
+            },
+        };
         if table.mapped == 0 && table.legacy_rows > 0 {
             // Nothing compared is no evidence of anything: said, never shown as 0 of 0.
             not_checked.push(NotChecked {
@@ -240,6 +260,40 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
         tables.push(table);
     }
     Ok((tables, not_checked))
+}
+
+/// `table`, compared from rows files holding only the ids the database did not prove
+/// intact, with those it proved (`summary`, `rows/pushdown/<table>.json`): each proved id
+/// is mapped, compared and intact, and the tables' rows are the database's counts. The
+/// aggregates, which need every value, are not computed. Counts that cannot be one
+/// collection's (more rows exported than the table has) are an error to say.
+fn with_proved(
+    mut table: ContentTable,
+    summary: &crate::load::RowsPushdown,
+) -> Result<ContentTable, String> {
+    let exported = table.legacy_rows.checked_add(summary.intact);
+    if exported.is_none_or(|n| n > summary.legacy_rows) || table.target_rows > summary.target_rows {
+        return Err(format!(
+            "rows/pushdown/{}.json counts {} legacy and {} target rows with {} ids proved intact, \
+             and the rows files hold {} legacy and {} target rows: they are not of one collection; collect again",
+            table.legacy_table,
+            summary.legacy_rows,
+            summary.target_rows,
+            summary.intact,
+            table.legacy_rows,
+            table.target_rows
+        ));
+    }
+    table.legacy_rows = summary.legacy_rows;
+    table.target_rows = summary.target_rows;
+    table.mapped += summary.intact;
+    table.compared += summary.intact;
+    table.intact += summary.intact;
+    table.intact_in_database = Some(summary.intact);
+    for column in &mut table.columns {
+        column.aggregates.clear();
+    }
+    Ok(table)
 }
 
 /// Whether any mapping names its legacy table (the column may be there and empty).
@@ -806,6 +860,26 @@ pub fn declared_columns(
             .chain(pairs.iter().map(|p| p.target.clone())),
     );
     Ok((legacy, target))
+}
+
+/// The pairs `(legacy column, target column)` of a declaration whose comparison holds every
+/// value equal to itself, so that a database finding both sides' texts the same proves the
+/// pair equal (`collect --pushdown`); or why not. A transform changes the legacy value
+/// before it is compared, and a time zone per side reads one text as two instants: such a
+/// pair is compared here, from exported rows. (Normalisations apply alike to both sides,
+/// and numbers and instants equal themselves, so they keep a pair plain.)
+pub fn plain_pairs(declaration: &ContentDeclaration) -> Result<Vec<(String, String)>, String> {
+    pairs_of(declaration)?
+        .into_iter()
+        .map(|pair| match (&pair.transform, &pair.kind) {
+            (Some((text, _)), _) => Err(format!("`{}` has a transform ({text})", pair.legacy)),
+            (_, Kind::Instant((l, t))) if l != t => Err(format!(
+                "`{}` reads each side in its own time zone",
+                pair.legacy
+            )),
+            _ => Ok((pair.legacy, pair.target)),
+        })
+        .collect()
 }
 
 /// A transform's SQL text as a polars expression (`polars_sql`), or why it is none. A
@@ -1741,6 +1815,7 @@ fn compare(
         target_missing,
         missing_samples: missing_samples(&missing)?,
         columns: results,
+        intact_in_database: None,
     }))
 }
 

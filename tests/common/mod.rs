@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: fixture folders and pipeline runs.
 #![allow(dead_code)]
 
+pub mod db;
+
 use std::path::{Path, PathBuf};
 
 use migcov::load::{load, Inputs, LoadOptions};
