@@ -272,6 +272,26 @@ pub fn wide_decimal(text: &str) -> Option<(num_bigint::BigInt, u32)> {
     Some((mantissa, scale.max(0) as u32))
 }
 
+/// A number's text at `to` decimals, rounded half away from zero as [`exact_decimal_at`]
+/// rounds, in a big whole number: for values past 38 digits at that scale (`1e40` at 2 is
+/// 10^42), which [`exact_decimal_at`] does not hold. None for no number.
+pub fn wide_decimal_at(text: &str, to: u32) -> Option<(num_bigint::BigInt, u32)> {
+    let (mantissa, scale) = wide_decimal(text)?;
+    let ten = num_bigint::BigInt::from(10u32);
+    if scale <= to {
+        return Some((mantissa * ten.pow(to - scale), to));
+    }
+    let unit = ten.pow(scale - to);
+    let (quotient, remainder) = (&mantissa / &unit, &mantissa % &unit);
+    let half_or_more = remainder.magnitude() * 2u32 >= *unit.magnitude();
+    let rounded = match (half_or_more, mantissa.sign() == num_bigint::Sign::Minus) {
+        (false, _) => quotient,
+        (true, false) => quotient + 1,
+        (true, true) => quotient - 1,
+    };
+    Some((rounded, to))
+}
+
 /// An exact `(mantissa, scale)` as [`wide_decimal`] gives one.
 pub fn widened((mantissa, scale): (i128, u32)) -> (num_bigint::BigInt, u32) {
     (num_bigint::BigInt::from(mantissa), scale)

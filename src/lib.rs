@@ -82,11 +82,14 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     let content = measure::content::ContentTotals::of(&measures.content);
     let verdict = validate::gate(
         &validation.findings,
-        measures.all_scripts.success_rate,
-        measures.missing_records,
-        validate::ContentFigures {
-            intact_rate: content.intact_rate,
-            differs: content.differs,
+        &validate::GateFigures {
+            overall_success_rate: measures.all_scripts.success_rate,
+            missing_records: measures.missing_records,
+            domains: validate::coverage::domain_coverages(&measures),
+            content: validate::ContentFigures {
+                intact_rate: content.intact_rate,
+                differs: content.differs,
+            },
         },
         &gate_config,
         &sources,

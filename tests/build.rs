@@ -821,6 +821,21 @@ fn validate_exit_codes_follow_the_gate() {
         .stdout(predicate::str::contains(
             "overall success rate 80.74% is below --fail-under 81.00%",
         ));
+    // Found by an independent check: a missed domain minimum failed the gate only through
+    // its rule, so with the rule off the gate passed. The README's coverages: CLINICAL 0.8,
+    // BUSINESS 0.3, COMMUNICATIONS 0.4; TECHNICAL has nothing in scope (n/a, not judged).
+    validate(&[
+        "--data",
+        small,
+        "--min-domain-coverage",
+        "0.8",
+        "--severity",
+        "coverage.domain.threshold=off",
+    ])
+    .code(1)
+    .stdout(predicate::str::contains(
+        "domain coverage below --min-domain-coverage: BUSINESS 30.00% < 80.00%, COMMUNICATIONS 40.00% < 80.00%",
+    ));
     validate(&["--data", small, "--max-missing", "6"])
         .code(1)
         .stdout(predicate::str::contains(

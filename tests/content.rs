@@ -403,6 +403,45 @@ fn numbers_compare_exactly_at_any_size() {
     assert_eq!((table.intact, column(&table, "v").differing), (1, 2));
 }
 
+/// Found by an independent check: at a scale, numbers past 38 digits (`1e40` against its
+/// 41 digits, a DOUBLE's `1e37` against a NUMERIC's digits) were compared as text, so the
+/// same number differed; with and without a tolerance, at scale 0 and 2, they are equal.
+#[test]
+fn numbers_past_38_digits_compare_as_numbers_at_a_scale() {
+    let digits = format!("1{}", "0".repeat(37));
+    let legacy = format!(
+        "id,v\n1,1e37\n2,1E40\n3,1.0e50\n4,{d}678.9\n5,1e40\n",
+        d = "1".repeat(38)
+    );
+    let target = format!(
+        "id,v\n1,{digits}\n2,1e40\n3,1e50\n4,{d}678.90\n5,1.00000000000000000000000000000000000000001e40\n",
+        d = "1".repeat(38)
+    );
+    // Id 5 differs by 10^-1 at 10^40: at scale 2 or exactly; rounded at scale 0, not.
+    for (normalize, differing) in [
+        ("scale: 2", 1),
+        ("scale: 0", 0),
+        ("scale: 2, tolerance: 0", 1),
+        ("tolerance: 0", 1),
+    ] {
+        let data = compared(
+            &format!("    columns:\n      v: {{target: v, {normalize}}}\n"),
+            &legacy,
+            &target,
+        );
+        let table = only_table(&data);
+        let v = column(&table, "v");
+        assert_eq!(
+            (table.intact, v.differing),
+            (5 - differing, differing),
+            "{normalize}"
+        );
+        if differing > 0 {
+            assert_eq!(v.samples[0].legacy_key, "5", "{normalize}");
+        }
+    }
+}
+
 #[test]
 fn a_tolerance_holds_at_its_own_boundary() {
     // 1.1 - 1.0 is 0.10000000000000009 in doubles; exactly, it is 0.1.
@@ -796,4 +835,55 @@ fn a_data_folder_named_like_a_pattern_is_read_as_it_is() {
         (10, 10, 10)
     );
     assert_eq!(column(table, "name").differing, 1);
+}
+
+/// Found by an independent check: with a table's legacy rows in two files, every sample
+/// named the first file, where the row may be in the other. The folder is named instead.
+#[test]
+fn samples_of_rows_in_several_files_name_the_folder() {
+    let data = compared(
+        "    columns:\n      a: a\n",
+        "id,a\n1,5\n",
+        "id,a\n1,5\n2,7\n",
+    );
+    std::fs::write(
+        data.path().join("rows/legacy/DISPATCH_OFFICE.csv"),
+        "id,a\n2,6\n",
+    )
+    .unwrap();
+    let (_, measures, findings) = run(data.path());
+    assert_eq!(measures.content[0].legacy_file, "rows/legacy");
+    let mismatch = findings
+        .iter()
+        .find(|f| f.rule == "reconcile.content.value_mismatch")
+        .unwrap();
+    assert_eq!(mismatch.samples[0].file, "rows/legacy");
+    // One file: named.
+    let data = compared("    columns:\n      a: a\n", "id,a\n1,5\n", "id,a\n1,6\n");
+    assert_eq!(
+        only_table(&data).legacy_file,
+        "rows/legacy/dispatch_office.csv"
+    );
+}
+
+/// Found by an independent check: two 5 MB values made a 10 MB page through their lowest
+/// and highest. Shown shortened; compared whole (values alike in their first 2,000
+/// characters still differ).
+#[test]
+fn long_aggregates_are_shown_shortened_and_compared_whole() {
+    let (legacy, target) = ("x".repeat(5000), format!("{}y", "x".repeat(4999)));
+    let data = compared(
+        "    columns:\n      a: a\n",
+        &format!("id,a\n1,{legacy}\n"),
+        &format!("id,a\n1,{target}\n"),
+    );
+    let table = only_table(&data);
+    let (l, t, equal) = aggregate(&table, "a", "min");
+    assert!(!equal);
+    assert!(
+        l.chars().count() < 2100 && t.chars().count() < 2100,
+        "{}",
+        l.len()
+    );
+    assert_eq!(l, t, "alike as shown");
 }

@@ -334,7 +334,7 @@ fn a_colour_never_contradicts_the_gate_and_the_gate_names_its_threshold() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("overall success rate 90.91% is below --fail-under 95.00%"),
+        stdout.contains("overall success rate 90.90% is below --fail-under 95.00%"),
         "{stdout}"
     );
     // 90.9% is at the colour threshold "high" (0.9), but the gate fails it: low.

@@ -320,15 +320,24 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
     }
 }
 
+/// As the pages show a rate: 100% only when it is 1 (99.999% is never `100.0%`).
 fn percent(value: Option<f64>) -> String {
-    value
-        .map(|v| format!("{:.1}%", v * 100.0))
-        .unwrap_or_else(|| "n/a".into())
+    crate::render::html::format_percent(value)
 }
 
+/// A change in percentage points, with as many decimals as it takes for a change to read
+/// as one (+0.001 pp, never +0.0 pp).
 fn points(value: Option<f64>) -> String {
+    // As diffs written before (`+0.0 pp`, `-1.5 pp`), with more decimals only where one
+    // would hide a change.
     value
-        .map(|v| format!("{:+.1} pp", v * 100.0))
+        .map(|v| {
+            let v = v * 100.0;
+            let decimals = (1..=6)
+                .find(|&d| v == 0.0 || format!("{:.d$}", v.abs()).parse::<f64>() != Ok(0.0))
+                .unwrap_or(6);
+            format!("{v:+.decimals$} pp")
+        })
         .unwrap_or_else(|| "—".into())
 }
 
@@ -409,4 +418,21 @@ pub fn markdown(diff: &Diff) -> String {
         crate::render::noun(persisting, "finding persists", "findings persist")
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by an independent check: 99.999% → 100% read `100.0% | 100.0% | +0.0 pp`.
+    #[test]
+    fn small_changes_read_as_changes() {
+        assert_eq!(percent(Some(0.99999)), "99.999%");
+        assert_eq!(percent(Some(1.0)), "100.0%");
+        assert_eq!(points(Some(1.0 - 0.99999)), "+0.001 pp");
+        assert_eq!(points(Some(0.9995 - 0.9996)), "-0.01 pp");
+        assert_eq!(points(Some(0.2)), "+20.0 pp");
+        assert_eq!(points(Some(0.0)), "+0.0 pp");
+        assert_eq!(points(None), "—");
+    }
 }

@@ -39,7 +39,8 @@ pub struct ContentTable {
     pub entity_id: uuid::Uuid,
     pub legacy_table: String,
     pub target_table: String,
-    /// The legacy rows file (the first, when there are several), relative to the data folder.
+    /// The legacy rows file, relative to the data folder; `rows/legacy` when the table's
+    /// rows are in several files (a sample's row may be in any of them).
     pub legacy_file: String,
     /// Rows of the legacy and the target rows files.
     pub legacy_rows: u64,
@@ -608,28 +609,31 @@ fn same_number(legacy: Expr, target: Expr, scale: Option<u32>, tolerance: Option
     let exact_tolerance = text.as_deref().and_then(canonical::exact_decimal);
     // A tolerance past what an i128 holds (`1e40`), in big integers.
     let wide_tolerance = text.as_deref().and_then(canonical::wide_decimal);
+    // A value past 38 digits (at the pair's scale, rounded as it reads), in big integers.
+    let wide = move |v: Option<(i128, u32)>, text: &str| match (v, scale) {
+        (Some(v), _) => Some(canonical::widened(v)),
+        (None, None) => canonical::wide_decimal(text),
+        (None, Some(to)) => canonical::wide_decimal_at(text, to),
+    };
     let number = move |a: &str, b: &str| -> Option<bool> {
         let (x, y) = (exact_at(a, scale), exact_at(b, scale));
         match (x, y, tolerance.is_some()) {
             (Some(x), Some(y), false) => aligned(x, y).map(|(x, y, _)| x == y),
+            // Past 38 digits (`1e40` against its 41 digits): equal when the same number.
+            (x, y, false) => {
+                let zero = (num_bigint::BigInt::from(0), 0);
+                Some(canonical::within_wide(&wide(x, a)?, &wide(y, b)?, &zero))
+            }
             (Some(x), Some(y), true) if exact_tolerance.is_some() => {
                 Some(within_exact(x, y, exact_tolerance?))
             }
             // Past 38 digits or a scale of 76 (`1e-80`), or a tolerance past an i128:
             // exactly, in big integers (a value rounded at the pair's scale as it reads).
-            (x, y, true) => {
-                let wide = |v: Option<(i128, u32)>, text: &str| match v {
-                    Some(v) => Some(canonical::widened(v)),
-                    None if scale.is_none() => canonical::wide_decimal(text),
-                    None => None,
-                };
-                Some(canonical::within_wide(
-                    &wide(x, a)?,
-                    &wide(y, b)?,
-                    wide_tolerance.as_ref()?,
-                ))
-            }
-            _ => None,
+            (x, y, true) => Some(canonical::within_wide(
+                &wide(x, a)?,
+                &wide(y, b)?,
+                wide_tolerance.as_ref()?,
+            )),
         }
     };
     pairwise(legacy, target, move |a, b| match (a, b) {
@@ -1689,10 +1693,11 @@ fn polars_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
             let target = (computed || !target_unread).then_some(target);
             Ok(Aggregate {
                 name: name.to_string(),
-                // Not computed on a side: never equal.
+                // Not computed on a side: never equal. Compared whole, then shown as every
+                // value from the data is, shortened (a 5 MB value made a 10 MB page).
                 equal: legacy.is_some() && legacy == target,
-                legacy: legacy.flatten(),
-                target: target.flatten(),
+                legacy: legacy.flatten().as_deref().map(crate::model::shortened),
+                target: target.flatten().as_deref().map(crate::model::shortened),
             })
         })
         .collect()
@@ -1802,10 +1807,12 @@ fn compare(
         entity_id: entity.id,
         legacy_table: entity.legacy_table.clone(),
         target_table: entity.target_table.clone(),
-        legacy_file: legacy_files
-            .first()
-            .map(|f| f.relative.display().to_string())
-            .unwrap_or_default(),
+        // A sample's row may be in any of several files, which the comparison does not
+        // track: the folder holding them, never one file that may not hold it.
+        legacy_file: match legacy_files {
+            [one] => one.relative.display().to_string(),
+            _ => "rows/legacy".to_string(),
+        },
         legacy_rows: legacy_keys.height() as u64,
         target_rows: target_keys.height() as u64,
         mapped,

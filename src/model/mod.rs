@@ -288,6 +288,33 @@ impl CoverageReport {
     }
 }
 
+/// A rate and the bound it missed as percentages that read so: the bound with as many
+/// decimals as it needs (at least two, at most six), the rate truncated to as many, so a
+/// rate below its bound never reads as the bound (0.94999 against 0.95 is `94.99%` against
+/// `95.00%`, where rounding gave `95.00%` against `95.00%`).
+pub fn percents_below(rate: f64, bound: f64) -> (String, String) {
+    let percent = bound * 100.0;
+    let decimals = (2..=6)
+        .find(|&d| {
+            let shown: f64 = format!("{percent:.d$}").parse().unwrap_or(f64::NAN);
+            (shown - percent).abs() <= percent.abs() * 1e-12
+        })
+        .unwrap_or(6);
+    let scale = 10f64.powi(decimals as i32);
+    let truncated = (rate * 100.0 * scale).floor() / scale;
+    (
+        format!("{truncated:.decimals$}%"),
+        format!("{percent:.decimals$}%"),
+    )
+}
+
+/// Whether `gap` is at most `allowed`, a product of a tolerance and a figure: floating
+/// point gives 0.29 × 100 as 28.999999999999996, which a gap of 29 is not at most. A gap
+/// over it by less than a millionth of a millionth is not over it.
+pub fn at_most(gap: f64, allowed: f64) -> bool {
+    gap <= allowed + allowed.abs() * 1e-12
+}
+
 /// `singular` for one, else `plural`: "1 table", "2 tables".
 pub fn noun<'a>(n: u64, singular: &'a str, plural: &'a str) -> &'a str {
     if n == 1 {

@@ -102,6 +102,12 @@ fn filter_signed(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Valu
 /// A signed fraction as a percentage with two decimals: -0.0074 → "−0.74%".
 fn filter_signed_pct(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let v = value.as_f64().unwrap_or(0.0) * 100.0;
+    Ok(Value::String(format!("{}%", signed_points(v, 2))))
+}
+
+/// A signed number with `min` decimals, or as many more (up to six) as a change that is
+/// not zero needs to read as one: `+0.001`, never `+0.00`; `±0.00` for none.
+pub fn signed_points(v: f64, min: usize) -> String {
     let sign = if v > 0.0 {
         "+"
     } else if v < 0.0 {
@@ -109,7 +115,10 @@ fn filter_signed_pct(value: &Value, _: &HashMap<String, Value>) -> tera::Result<
     } else {
         "±"
     };
-    Ok(Value::String(format!("{sign}{:.2}%", v.abs())))
+    let decimals = (min..=6.max(min))
+        .find(|&d| v == 0.0 || format!("{:.d$}", v.abs()).parse::<f64>() != Ok(0.0))
+        .unwrap_or(6);
+    format!("{sign}{:.decimals$}", v.abs())
 }
 
 /// Width of a meter bar in percent, clamped to 0–100.

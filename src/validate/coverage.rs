@@ -15,13 +15,15 @@ use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptio
 use crate::load::{table_key, Inputs, ScriptsOnDisk};
 use crate::measure::Measures;
 use crate::model::config::{expired, Waiver};
-use crate::model::Status;
+use crate::model::{Domain, Status};
 
 crate::validate::registry::declare_rules! {
     COVERAGE_DOMAIN_THRESHOLD = "coverage.domain.threshold", Coverage, Error,
         "Every domain reaches the minimum coverage (gate.min_domain_coverage or --min-domain-coverage)",
-        "Checked only when a minimum is set. A domain below it is not ready for cut-over: migrate the missing \
-         records or lower the bar deliberately in migcov.yaml.";
+        "Checked only when a minimum is set, for every domain (one a script or table names but domains.yaml \
+         lacks too). A domain below it is not ready for cut-over: migrate the missing records or lower the bar \
+         deliberately in migcov.yaml. A domain with nothing in scope (no tables, or every table excluded) is \
+         n/a, as the pages show it, and is not judged. The threshold fails the gate whatever this rule's severity.";
     COVERAGE_REPORT_BOUNDS = "coverage.report.bounds", Coverage, Error,
         "The coverage report is consistent: coverages in [0, 1], completed <= total scripts, migrated <= total records",
         "The seed's CoverageReport rules. A coverage above 1 or more migrated than total records means an entity \
@@ -154,7 +156,29 @@ fn scripts_without_metrics(inputs: &Inputs, measures: &Measures, findings: &mut 
     }
 }
 
-/// `coverage.domain.threshold`: domains below the minimum coverage, when one is set.
+/// Each domain's coverage, as the pages show it: with a source inventory, its tables in
+/// the ledger; else its records. Every domain of `domains.yaml` and every domain a script
+/// or table names (a domain missing from `domains.yaml` is still judged); `None` where
+/// nothing of it is in scope (n/a: an excluded table, a domain without tables).
+pub fn domain_coverages(measures: &Measures) -> Vec<(Domain, Option<f64>)> {
+    let mut domains: BTreeSet<Domain> = measures.domains.keys().copied().collect();
+    if let Some(ledger) = &measures.ledger {
+        domains.extend(ledger.by_domain.keys().flatten().copied());
+    }
+    domains
+        .into_iter()
+        .map(|domain| {
+            let coverage = match &measures.ledger {
+                Some(l) => l.by_domain.get(&Some(domain)).and_then(|t| t.coverage),
+                None => measures.domains.get(&domain).and_then(|t| t.coverage),
+            };
+            (domain, coverage)
+        })
+        .collect()
+}
+
+/// `coverage.domain.threshold`: domains below the minimum coverage, when one is set; a
+/// domain with nothing in scope (n/a) is not judged.
 fn domain_thresholds(
     inputs: &Inputs,
     measures: &Measures,
@@ -167,26 +191,16 @@ fn domain_thresholds(
         .min_domain_coverage
         .as_ref());
     if let Some(minimum) = minimum {
-        for (domain, totals) in &measures.domains {
-            let Some(required) = minimum.for_domain(*domain) else {
+        for (domain, coverage) in domain_coverages(measures) {
+            let (Some(required), Some(coverage)) = (minimum.for_domain(domain), coverage) else {
                 continue;
             };
-            // A domain with no records has covered nothing. With a source inventory, the
-            // domain's tables in the ledger are the measure, as on the pages.
-            let coverage = match &measures.ledger {
-                Some(l) => l.by_domain.get(&Some(*domain)).and_then(|t| t.coverage),
-                None => totals.coverage,
-            }
-            .unwrap_or(0.0);
             if coverage < required {
+                let (coverage, required) = crate::model::percents_below(coverage, required);
                 findings.push(Finding::new(
                     RuleId::CoverageDomainThreshold,
                     Subject::new("domain", domain.as_str()),
-                    format!(
-                        "coverage {:.2}% is below the required {:.2}%",
-                        coverage * 100.0,
-                        required * 100.0
-                    ),
+                    format!("coverage {coverage} is below the required {required}"),
                 ));
             }
         }

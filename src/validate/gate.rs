@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Finding;
 use crate::model::config::{GateConfig, MinCoverage};
+use crate::model::{percents_below, Domain};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
@@ -69,6 +70,19 @@ pub struct GateSources {
 pub struct ContentFigures {
     pub intact_rate: Option<f64>,
     pub differs: u64,
+}
+
+/// The figures the thresholds judge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GateFigures {
+    /// `fail_under`'s: `None` when no record was processed.
+    pub overall_success_rate: Option<f64>,
+    /// `max_missing_records`'.
+    pub missing_records: u64,
+    /// `min_domain_coverage`'s: each domain's coverage, `None` when nothing of it is in
+    /// scope (n/a, never judged as 0%).
+    pub domains: Vec<(Domain, Option<f64>)>,
+    pub content: ContentFigures,
 }
 
 impl GateSources {
@@ -156,12 +170,13 @@ fn content_thresholds(
                 sources.min_intact_rate,
                 minimum * 100.0
             )),
-            Some(rate) if rate < minimum => Some(format!(
-                "{:.2}% of the compared rows arrived intact, below {} {:.2}%",
-                rate * 100.0,
-                sources.min_intact_rate,
-                minimum * 100.0
-            )),
+            Some(rate) if rate < minimum => {
+                let (rate, minimum) = percents_below(rate, minimum);
+                Some(format!(
+                    "{rate} of the compared rows arrived intact, below {} {minimum}",
+                    sources.min_intact_rate,
+                ))
+            }
             Some(_) => None,
         };
         if let Some(reason) = reason {
@@ -192,9 +207,7 @@ fn content_thresholds(
 /// compared values.
 pub fn gate(
     findings: &[Finding],
-    overall_success_rate: Option<f64>,
-    missing_records: u64,
-    content: ContentFigures,
+    figures: &GateFigures,
     config: &GateConfig,
     sources: &GateSources,
 ) -> Verdict {
@@ -234,19 +247,53 @@ pub fn gate(
     }
     let mut failed_thresholds = Vec::new();
     if let Some(minimum) = config.fail_under {
-        let rate = overall_success_rate.unwrap_or(0.0);
-        if rate < minimum {
-            failed_thresholds.push("fail_under".into());
-            reasons.push(format!(
-                "overall success rate {:.2}% is below {} {:.2}%",
-                rate * 100.0,
+        let reason = match figures.overall_success_rate {
+            // Nothing processed: a minimum nothing was measured against is not met.
+            None => Some(format!(
+                "no record was processed (the overall success rate is n/a), so {} {} is not met",
                 sources.fail_under,
-                minimum * 100.0
+                percents_below(minimum, minimum).1
+            )),
+            Some(rate) if rate < minimum => {
+                let (rate, minimum) = percents_below(rate, minimum);
+                Some(format!(
+                    "overall success rate {rate} is below {} {minimum}",
+                    sources.fail_under,
+                ))
+            }
+            Some(_) => None,
+        };
+        if let Some(reason) = reason {
+            failed_thresholds.push("fail_under".into());
+            reasons.push(reason);
+        }
+    }
+    if let Some(minimum) = &config.min_domain_coverage {
+        // Each domain with a minimum, in scope: the rule `coverage.domain.threshold` says
+        // the same, but the threshold fails the gate whatever the rule's severity.
+        let below: Vec<String> = figures
+            .domains
+            .iter()
+            .filter_map(|(domain, coverage)| {
+                let required = minimum.for_domain(*domain)?;
+                let coverage = (*coverage)?;
+                (coverage < required).then(|| {
+                    let (coverage, required) = percents_below(coverage, required);
+                    format!("{} {coverage} < {required}", domain.as_str())
+                })
+            })
+            .collect();
+        if !below.is_empty() {
+            failed_thresholds.push("min_domain_coverage".into());
+            reasons.push(format!(
+                "domain coverage below {}: {}",
+                sources.min_domain_coverage,
+                below.join(", ")
             ));
         }
     }
     if let Some(maximum) = config.max_missing_records {
-        let missing = missing_records;
+        let missing = figures.missing_records;
         if missing > maximum {
             failed_thresholds.push("max_missing_records".into());
             reasons.push(format!(
@@ -255,7 +302,7 @@ pub fn gate(
             ));
         }
     }
-    let (more, failed, why) = content_thresholds(config, sources, content);
+    let (more, failed, why) = content_thresholds(config, sources, figures.content);
     thresholds.extend(more);
     failed_thresholds.extend(failed);
     reasons.extend(why);
@@ -273,6 +320,83 @@ mod tests {
     use super::*;
     use crate::model::Severity;
     use crate::validate::{RuleId, Subject};
+
+    fn figures(overall_success_rate: Option<f64>, missing_records: u64) -> GateFigures {
+        GateFigures {
+            overall_success_rate,
+            missing_records,
+            ..GateFigures::default()
+        }
+    }
+
+    /// Found by an independent check: a rate just below its bound read as the bound
+    /// (`95.00% is below --fail-under 95.00%`); a missed domain minimum was no failed
+    /// threshold (the gate passed with the rule's severity lowered), a domain missing from
+    /// domains.yaml was never judged, and one with nothing in scope was judged as 0%.
+    #[test]
+    fn missed_thresholds_read_below_their_bound_and_every_domain_is_judged() {
+        assert_eq!(
+            percents_below(0.94999, 0.95),
+            ("94.99%".to_string(), "95.00%".to_string())
+        );
+        assert_eq!(
+            percents_below(0.99995, 1.0),
+            ("99.99%".to_string(), "100.00%".to_string())
+        );
+        assert_eq!(
+            percents_below(0.99985, 0.9999),
+            ("99.98%".to_string(), "99.99%".to_string())
+        );
+        assert_eq!(
+            percents_below(0.123455, 0.123456),
+            ("12.3455%".to_string(), "12.3456%".to_string())
+        );
+        let config = GateConfig {
+            fail_under: Some(0.95),
+            min_domain_coverage: Some(MinCoverage::All(0.95)),
+            ..GateConfig::default()
+        };
+        let sources = GateSources {
+            fail_under: "--fail-under".into(),
+            min_domain_coverage: "--min-domain-coverage".into(),
+            ..GateSources::default()
+        };
+        let verdict = gate(
+            &[],
+            &GateFigures {
+                overall_success_rate: Some(0.94999),
+                domains: vec![
+                    (Domain::Business, Some(0.94)),
+                    (Domain::Clinical, None),
+                    (Domain::Technical, Some(0.1)),
+                    (Domain::Communications, Some(0.95)),
+                ],
+                ..GateFigures::default()
+            },
+            &config,
+            &sources,
+        );
+        assert_eq!(
+            verdict.failed_thresholds,
+            ["fail_under", "min_domain_coverage"]
+        );
+        assert_eq!(
+            verdict.reasons,
+            [
+                "overall success rate 94.99% is below --fail-under 95.00%",
+                "domain coverage below --min-domain-coverage: BUSINESS 94.00% < 95.00%, TECHNICAL 10.00% < 95.00%"
+            ]
+        );
+        // Nothing processed: said as n/a, never as 0.00%.
+        let verdict = gate(&[], &figures(None, 0), &config, &sources);
+        assert_eq!(
+            verdict.reasons,
+            ["no record was processed (the overall success rate is n/a), so --fail-under 95.00% is not met"]
+        );
+        assert!(crate::model::at_most(29.0, 0.29 * 100.0));
+        assert!(!crate::model::at_most(30.0, 0.29 * 100.0));
+        assert!(crate::model::at_most((0.8f64 - 0.7).abs(), 0.1));
+    }
 
     fn finding(rule: RuleId, severity: Severity, count: u64) -> Finding {
         let mut f = Finding::new(rule, Subject::new("table", "x"), "m");
@@ -296,11 +420,12 @@ mod tests {
         let run = |intact_rate, differs| {
             gate(
                 &[],
-                None,
-                0,
-                ContentFigures {
-                    intact_rate,
-                    differs,
+                &GateFigures {
+                    content: ContentFigures {
+                        intact_rate,
+                        differs,
+                    },
+                    ..GateFigures::default()
                 },
                 &config,
                 &sources,
@@ -328,38 +453,19 @@ mod tests {
     #[test]
     fn errors_rates_and_missing_counts_each_fail_the_gate() {
         let none = GateConfig::default();
-        assert!(
-            gate(
-                &[],
-                Some(0.5),
-                0,
-                ContentFigures::default(),
-                &none,
-                &GateSources::default()
-            )
-            .passed
-        );
+        assert!(gate(&[], &figures(Some(0.5), 0), &none, &GateSources::default()).passed);
         let warning = finding(RuleId::MissingMappingUnmapped, Severity::Warning, 7);
         assert!(
             gate(
                 std::slice::from_ref(&warning),
-                None,
-                7,
-                ContentFigures::default(),
+                &figures(None, 7),
                 &none,
                 &GateSources::default()
             )
             .passed
         );
         let error = finding(RuleId::IntegrityJsonInvalid, Severity::Error, 1);
-        let verdict = gate(
-            &[error],
-            None,
-            0,
-            ContentFigures::default(),
-            &none,
-            &GateSources::default(),
-        );
+        let verdict = gate(&[error], &figures(None, 0), &none, &GateSources::default());
         assert_eq!(
             verdict.reasons,
             ["1 error finding (integrity.json.invalid)"]
@@ -377,14 +483,7 @@ mod tests {
             max_missing_records: "migcov.yaml gate.max_missing_records".into(),
             ..GateSources::default()
         };
-        let verdict = gate(
-            &[warning],
-            Some(0.89),
-            7,
-            ContentFigures::default(),
-            &strict,
-            &sources,
-        );
+        let verdict = gate(&[warning], &figures(Some(0.89), 7), &strict, &sources);
         assert_eq!(
             verdict.reasons,
             [
@@ -395,15 +494,7 @@ mod tests {
         assert_eq!(verdict.reasons.len(), 2, "{:?}", verdict.reasons);
         assert!(verdict.reasons[1].starts_with("7 legacy records have no mapping"));
         assert!(
-            gate(
-                &[],
-                Some(0.9),
-                6,
-                ContentFigures::default(),
-                &strict,
-                &sources
-            )
-            .passed,
+            gate(&[], &figures(Some(0.9), 6), &strict, &sources).passed,
             "the bound itself passes"
         );
     }

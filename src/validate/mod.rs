@@ -11,7 +11,7 @@ pub mod registry;
 // (`unread_files`) and the missing family's (`missing_data`): named apart from `crate::load`
 // and `measure::missing`. Helpers that several families use are in `shared`.
 mod content;
-mod coverage;
+pub mod coverage;
 pub mod gate;
 mod integrity;
 pub mod missing_data;
@@ -35,7 +35,7 @@ use crate::load::Inputs;
 use crate::measure::Measures;
 use crate::model::config::{MinCoverage, SeverityOverride, Waiver};
 use crate::model::Severity;
-pub use gate::{gate, ContentFigures, GateSources, Verdict};
+pub use gate::{gate, ContentFigures, GateFigures, GateSources, Verdict};
 pub use registry::{find as find_rule, Family, Rule, RuleId, RULES};
 
 /// What a finding is about.

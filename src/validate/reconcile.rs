@@ -109,7 +109,12 @@ fn check(
         actual,
         delta,
         percent: delta.and_then(|d| (expected != 0).then(|| d as f64 / expected as f64)),
-        ok: delta.map(|d| (d.unsigned_abs() as f64) <= tolerance * expected.unsigned_abs() as f64),
+        ok: delta.map(|d| {
+            crate::model::at_most(
+                d.unsigned_abs() as f64,
+                tolerance * expected.unsigned_abs() as f64,
+            )
+        }),
         note: None,
     }
 }
@@ -569,6 +574,28 @@ pub fn ledger_over_count(measures: &crate::measure::Measures, findings: &mut Vec
             );
             finding.count = row.difference.unsigned_abs();
             findings.push(finding);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by an independent check: `reconcile_tolerance: 0.29` with 100 migrated and 129
+    /// target rows failed, 0.29 × 100 being 28.999999999999996 in floating point.
+    #[test]
+    fn a_gap_equal_to_the_tolerance_is_within_it() {
+        let rule = RuleId::ReconcileEntityTargetRows;
+        for (tolerance, gap) in [(0.29, 29), (0.57, 57), (0.58, 58), (0.28, 28)] {
+            assert_eq!(
+                check(rule, "rows", 100, Some(100 + gap), tolerance).ok,
+                Some(true)
+            );
+            assert_eq!(
+                check(rule, "rows", 100, Some(101 + gap), tolerance).ok,
+                Some(false)
+            );
         }
     }
 }

@@ -129,7 +129,7 @@ fn script_records(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Findi
                 .get(&script.id)
                 .and_then(|t| t.success_rate);
             if let Some(computed) = computed {
-                if (rate - computed).abs() > tolerance {
+                if !crate::model::at_most((rate - computed).abs(), tolerance) {
                     findings.push(
                         Finding::new(
                             RuleId::IntegrityScriptSuccessRateMismatch,

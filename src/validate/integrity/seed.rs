@@ -157,7 +157,7 @@ fn coverage_claims(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Find
             Some(l) => l.by_domain.get(&Some(d.name)).and_then(|t| t.coverage),
             None => measures.domains.get(&d.name).and_then(|t| t.coverage),
         };
-        if computed.is_none_or(|c| (c - declared).abs() > tolerance) {
+        if computed.is_none_or(|c| !crate::model::at_most((c - declared).abs(), tolerance)) {
             findings.push(
                 Finding::new(
                     RuleId::IntegrityDomainCoverageClaim,
