@@ -592,7 +592,9 @@ fn snapshots_written_by_an_earlier_migcov_are_read_back() {
     assert_eq!(diff["old_date"], "2026-11-08");
     assert_eq!(diff["figures"][0]["old"].as_f64(), Some(113.0 / 167.0));
 
-    // Today's diff of the two old snapshots is byte for byte the one written then.
+    // Today's diff of the two old snapshots is the one written then, plus what diffs have
+    // said since: the persisting findings whose count changed (small-next's README: the
+    // offices' mapping rows 5 → 6, the messages' 20 → 30).
     let diffs = dir.path().join("diff");
     migcov()
         .arg("diff")
@@ -602,13 +604,59 @@ fn snapshots_written_by_an_earlier_migcov_are_read_back() {
         .arg(&diffs)
         .assert()
         .code(0);
-    for file in ["diff.json", "diff.md"] {
-        assert_eq!(
-            read(&diffs.join(file)),
-            read(&fixture.join("archive/2026-11-08").join(file)),
-            "{file}"
-        );
-    }
+    let mut today = json(&diffs.join("diff.json"));
+    let changed = today
+        .as_object_mut()
+        .unwrap()
+        .remove("findings_changed")
+        .unwrap();
+    assert_eq!(
+        json(&fixture.join("archive/2026-11-08/diff.json")),
+        today,
+        "diff.json"
+    );
+    let changed: Vec<(String, String, u64, u64)> = changed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["rule"].as_str().unwrap().to_string(),
+                c["subject"].as_str().unwrap().to_string(),
+                c["old_count"].as_u64().unwrap(),
+                c["new_count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let c = |rule: &str, subject: &str, old, new| (rule.to_string(), subject.to_string(), old, new);
+    assert_eq!(
+        changed,
+        [
+            c(
+                "reconcile.entity.distinct_mapped_ids",
+                "entity: messages",
+                20,
+                30
+            ),
+            c(
+                "reconcile.entity.distinct_mapped_ids",
+                "entity: offices",
+                5,
+                6
+            ),
+            c("reconcile.entity.mapping_count", "entity: messages", 20, 30),
+            c("reconcile.entity.mapping_count", "entity: offices", 5, 6),
+        ]
+    );
+    let markdown = read(&diffs.join("diff.md"));
+    let section = "\n### Persisting findings that changed (4)\n\n";
+    let start = markdown.find(section).expect("the changed findings listed");
+    let end = start + section.len() + markdown[start + section.len()..].find("\n\n").unwrap() + 1;
+    assert_eq!(
+        format!("{}{}", &markdown[..start], &markdown[end..]),
+        read(&fixture.join("archive/2026-11-08/diff.md")),
+        "diff.md"
+    );
     for date in ["2026-11-01", "2026-11-08"] {
         migcov()
             .arg("verify")

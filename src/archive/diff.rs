@@ -140,6 +140,27 @@ pub struct FindingKey {
     pub count: u64,
 }
 
+/// A finding in both reports whose count, severity or waiver changed: "persisting" alone
+/// hid a rule going from 5 rows to 6, or a waiver removed that failed the gate.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct FindingChange {
+    pub rule: RuleId,
+    pub subject: String,
+    pub old_severity: Severity,
+    pub new_severity: Severity,
+    pub old_count: u64,
+    pub new_count: u64,
+    pub old_waived: bool,
+    pub new_waived: bool,
+}
+
+/// Whether the gate passed in each report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct GateChange {
+    pub old_passed: bool,
+    pub new_passed: bool,
+}
+
 /// `diff.json`: what changed between two reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Diff {
@@ -162,6 +183,12 @@ pub struct Diff {
     pub findings_new: Vec<FindingKey>,
     pub findings_resolved: Vec<FindingKey>,
     pub findings_persisting: Vec<FindingKey>,
+    /// Of the persisting findings, those whose count, severity or waiver changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings_changed: Vec<FindingChange>,
+    /// The gate's verdicts, where they differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateChange>,
 }
 
 fn statuses(scripts: &ScriptsFile) -> BTreeMap<&str, Status> {
@@ -200,6 +227,43 @@ fn uncovered_tables(report: &ReportFiles) -> BTreeSet<String> {
 
 /// Findings by (rule, subject, n): the n-th finding of a rule about a subject, so two
 /// findings on one subject are never merged into one.
+/// Persisting findings (same rule, subject and rank) whose count, severity or waiver
+/// changed.
+fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
+    let keyed = |findings: &[Finding]| -> BTreeMap<(RuleId, String, usize), (Severity, u64, bool)> {
+        let mut seen: BTreeMap<(RuleId, String), usize> = BTreeMap::new();
+        findings
+            .iter()
+            .map(|f| {
+                let subject = format!("{}: {}", f.subject.kind, f.subject.name);
+                let n = seen.entry((f.rule, subject.clone())).or_default();
+                *n += 1;
+                (
+                    (f.rule, subject, *n),
+                    (f.severity, f.count, f.waiver.is_some()),
+                )
+            })
+            .collect()
+    };
+    let before = keyed(old);
+    keyed(new)
+        .into_iter()
+        .filter_map(|(key, now)| {
+            let was = *before.get(&key)?;
+            (was != now).then_some(FindingChange {
+                rule: key.0,
+                subject: key.1,
+                old_severity: was.0,
+                new_severity: now.0,
+                old_count: was.1,
+                new_count: now.1,
+                old_waived: was.2,
+                new_waived: now.2,
+            })
+        })
+        .collect()
+}
+
 fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), FindingKey> {
     let mut seen: BTreeMap<(RuleId, String), usize> = BTreeMap::new();
     findings
@@ -317,6 +381,11 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         findings_new: keyed(&after, &before, false),
         findings_resolved: keyed(&before, &after, false),
         findings_persisting: keyed(&after, &before, true),
+        findings_changed: changed_findings(&old.findings, &new.findings),
+        gate: (old.summary.gate.passed != new.summary.gate.passed).then_some(GateChange {
+            old_passed: old.summary.gate.passed,
+            new_passed: new.summary.gate.passed,
+        }),
     }
 }
 
@@ -412,6 +481,35 @@ pub fn markdown(diff: &Diff) -> String {
         diff.findings_resolved.iter().map(finding).collect(),
         &mut out,
     );
+    list(
+        "Persisting findings that changed",
+        diff.findings_changed
+            .iter()
+            .map(|c| {
+                let waived = |w: bool| if w { ", waived" } else { "" };
+                format!(
+                    "{} {}: {} {}{} → {} {}{}",
+                    code_span(c.rule.as_str()),
+                    markdown_text(&c.subject),
+                    c.old_severity.as_str(),
+                    c.old_count,
+                    waived(c.old_waived),
+                    c.new_severity.as_str(),
+                    c.new_count,
+                    waived(c.new_waived)
+                )
+            })
+            .collect(),
+        &mut out,
+    );
+    if let Some(gate) = diff.gate {
+        let verdict = |passed: bool| if passed { "passed" } else { "failed" };
+        out.push_str(&format!(
+            "\nThe gate {} before and {} now.\n",
+            verdict(gate.old_passed),
+            verdict(gate.new_passed)
+        ));
+    }
     let persisting = diff.findings_persisting.len() as u64;
     out.push_str(&format!(
         "\n{persisting} {}.\n",
@@ -423,6 +521,44 @@ pub fn markdown(diff: &Diff) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by an independent check: a persisting finding whose count grew, or whose
+    /// waiver was removed (the gate then failing), read only as "persists".
+    #[test]
+    fn persisting_findings_that_changed_are_said() {
+        use crate::validate::{RuleId, Subject};
+        let finding = |count: u64, waived: bool| {
+            let mut f = Finding::new(
+                RuleId::CoverageTableUncovered,
+                Subject::new("table", "dispatch_fax"),
+                "m",
+            );
+            f.count = count;
+            f.waiver = waived.then(|| crate::model::config::Waiver {
+                rule: "coverage.table.uncovered".into(),
+                subject: "*".into(),
+                reason: "r".into(),
+                approved_by: "a".into(),
+                expires: None,
+            });
+            f
+        };
+        let same = finding(5, false);
+        assert!(
+            changed_findings(std::slice::from_ref(&same), std::slice::from_ref(&same)).is_empty()
+        );
+        let changes = changed_findings(
+            &[finding(5, true), finding(1, false)],
+            &[finding(5, false), finding(2, false)],
+        );
+        assert_eq!(
+            changes
+                .iter()
+                .map(|c| (c.old_count, c.new_count, c.old_waived, c.new_waived))
+                .collect::<Vec<_>>(),
+            [(5, 5, true, false), (1, 2, false, false)]
+        );
+    }
 
     /// Found by an independent check: 99.999% → 100% read `100.0% | 100.0% | +0.0 pp`.
     #[test]
