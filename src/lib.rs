@@ -78,6 +78,15 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     progress("validating");
     let validation =
         validate::validate(&inputs, &measures, &config.validate).map_err(Error::compute)?;
+    // Every differing value was kept for `--failures-dir` (the findings have them now):
+    // the pages show the first `--samples`, as for every rule.
+    let mut measures = measures;
+    for table in &mut measures.content {
+        table.missing_samples.truncate(config.validate.samples);
+        for column in &mut table.columns {
+            column.samples.truncate(config.validate.samples);
+        }
+    }
     let (gate_config, sources) = validate::GateSources::merge(&config.gate, &inputs.config.gate);
     let content = measure::content::ContentTotals::of(&measures.content);
     let verdict = validate::gate(

@@ -887,3 +887,48 @@ fn long_aggregates_are_shown_shortened_and_compared_whole() {
     );
     assert_eq!(l, t, "alike as shown");
 }
+
+/// Found by an independent check: `--failures-dir` wrote only the five samples of a
+/// content rule, not every differing row, and `--samples` did not apply to them.
+#[test]
+fn the_failures_folder_holds_every_differing_row() {
+    use assert_cmd::cargo::CommandCargoExt;
+    let ids = 1..=12;
+    let rows = |value: &str| -> String {
+        std::iter::once("id,a".to_string())
+            .chain(ids.clone().map(|i| format!("{i},{value}{i}")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let data = compared("    columns:\n      a: a\n", &rows("x"), &rows("y"));
+    let (site, failures) = (data.path().join("site"), data.path().join("failures"));
+    let output = std::process::Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["build", "--exit-zero", "--samples", "3", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&site)
+        .arg("--failures-dir")
+        .arg(&failures)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let folder = failures.join("reconcile.content.value_mismatch");
+    let files: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    // The base fixture maps offices 1 to 10: ten compared rows, each differing.
+    assert_eq!(text.lines().count(), 1 + 10, "{text}");
+    // The pages and content.json show the first three.
+    let content: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.join("api/validate/content.json")).unwrap())
+            .unwrap();
+    let samples = content["entities"][0]["columns"][0]["samples"]
+        .as_array()
+        .unwrap();
+    assert_eq!(samples.len(), 3);
+    assert_eq!(content["entities"][0]["columns"][0]["differing"], 10);
+}

@@ -29,8 +29,14 @@ use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_K
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
 
-/// How many differing rows a column's result keeps, to show.
-pub const SAMPLES: usize = 5;
+/// How many differing rows a column's result keeps: `--samples` (`None`: every one, for
+/// `--failures-dir`; the pages then show the first `--samples`).
+fn limited(frame: LazyFrame, kept: Option<usize>) -> LazyFrame {
+    match kept {
+        Some(n) => frame.limit(n as IdxSize),
+        None => frame,
+    }
+}
 
 /// One entity's comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -141,7 +147,10 @@ pub struct NotChecked {
 }
 
 /// Every declared entity's comparison, or why it could not be made.
-pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotChecked>)> {
+pub fn measure(
+    inputs: &Inputs,
+    kept: Option<usize>,
+) -> PolarsResult<(Vec<ContentTable>, Vec<NotChecked>)> {
     let mut tables: Vec<ContentTable> = Vec::new();
     let mut not_checked = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
@@ -194,8 +203,16 @@ pub fn measure(inputs: &Inputs) -> PolarsResult<(Vec<ContentTable>, Vec<NotCheck
         };
         // A transform that parses may still not evaluate (a number function on text, a
         // column of the wrong type): the declaration is then not checked, saying why.
-        let table = match quietly(|| compare(inputs, entity, declaration, &pairs, &legacy, &target))
-        {
+        let table = match quietly(|| {
+            compare(
+                inputs,
+                entity,
+                declaration,
+                &pairs,
+                (&legacy, &target),
+                kept,
+            )
+        }) {
             Ok(Ok(table)) => table,
             // Read, but nothing to compare, for a reason in the data: said as it is.
             Ok(Err(reason)) => {
@@ -1292,11 +1309,10 @@ fn pair_verdicts(
 /// [`pair_rows`]) and the target keys gathered for those rows alone.
 fn pair_column(
     matched: &DataFrame,
-    eq: &Column,
-    raw: &DataFrame,
-    target_keys: &DataFrame,
+    (eq, raw, target_keys): (&Column, &DataFrame, &DataFrame),
     pair: &Pair,
     aggregates: Vec<Aggregate>,
+    kept: Option<usize>,
 ) -> PolarsResult<ColumnResult> {
     let compared = matched.column(COMPARED)?.bool()?;
     let differs = compared & &std::ops::Not::not(eq.bool()?);
@@ -1343,9 +1359,8 @@ fn pair_column(
             legacy.alias("legacy"),
             expected.alias("expected"),
             col("target"),
-        ])
-        .limit(SAMPLES as IdxSize)
-        .collect()?;
+        ]);
+    let samples = limited(samples, kept).collect()?;
     Ok(ColumnResult {
         legacy: pair.legacy.clone(),
         target: pair.target.clone(),
@@ -1708,8 +1723,8 @@ fn compare(
     entity: &Entity,
     declaration: &ContentDeclaration,
     pairs: &[Pair],
-    legacy_files: &[&InputFile],
-    target_files: &[&InputFile],
+    (legacy_files, target_files): (&[&InputFile], &[&InputFile]),
+    kept: Option<usize>,
 ) -> PolarsResult<Result<ContentTable, String>> {
     // Each column once: a key may also be compared, two pairs may share a column.
     let (legacy_wanted, target_wanted) =
@@ -1792,11 +1807,10 @@ fn compare(
         let (eq, aggregates) = pair_verdicts(&raw, &compared, (i, pair))?;
         results.push(pair_column(
             &matched,
-            &eq,
-            &raw,
-            &target_keys,
+            (&eq, &raw, &target_keys),
             pair,
             aggregates,
+            kept,
         )?);
         equal.push(eq);
     }
@@ -1820,7 +1834,7 @@ fn compare(
         intact: compared_count - differs,
         differs,
         target_missing,
-        missing_samples: missing_samples(&missing)?,
+        missing_samples: missing_samples(&missing, kept)?,
         columns: results,
         intact_in_database: None,
     }))
@@ -1850,18 +1864,14 @@ fn value_samples(frame: &DataFrame) -> PolarsResult<Vec<ValueSample>> {
 }
 
 /// Some mapped rows whose target row is missing: legacy key and the mapping's modern id.
-fn missing_samples(frame: &DataFrame) -> PolarsResult<Vec<(String, String)>> {
+fn missing_samples(frame: &DataFrame, kept: Option<usize>) -> PolarsResult<Vec<(String, String)>> {
     let (hi, lo) = half_names("modern_id");
-    let rows = frame
-        .clone()
-        .lazy()
-        .select([
-            col(LEGACY_KEY),
-            col(hi.as_str()).cast(DataType::UInt64),
-            col(lo.as_str()).cast(DataType::UInt64),
-        ])
-        .limit(SAMPLES as IdxSize)
-        .collect()?;
+    let rows = frame.clone().lazy().select([
+        col(LEGACY_KEY),
+        col(hi.as_str()).cast(DataType::UInt64),
+        col(lo.as_str()).cast(DataType::UInt64),
+    ]);
+    let rows = limited(rows, kept).collect()?;
     let keys = rows.column(LEGACY_KEY)?.cast(&DataType::String)?;
     let keys = keys.str()?;
     let his = rows.column(hi.as_str())?.u64()?.clone();

@@ -190,7 +190,7 @@ pub fn measure(
     // The joins of missing data freed far more than they keep.
     crate::memory::release_freed_memory();
     let legacy_repeats = legacy_repeats(inputs, &missing_sets.ownership)?;
-    let (content, content_not_checked) = content::measure(inputs)?;
+    let (content, content_not_checked) = content::measure(inputs, kept)?;
     Ok(Measures {
         content,
         content_not_checked,
