@@ -234,6 +234,12 @@ rule_test!(
     1
 );
 rule_test!(
+    reconcile_content_rows_missing,
+    "reconcile.content.rows_missing",
+    1,
+    3
+);
+rule_test!(
     reconcile_content_not_checked,
     "reconcile.content.not_checked",
     1,
@@ -831,8 +837,8 @@ fn content_reads_a_blank_legacy_table_as_naming_no_table() {
 
 #[test]
 fn content_missing_targets_are_shown_in_numeric_key_order() {
-    // Worked by hand: legacy ids 1 to 10, all mapped, no target row: ten missing, the five
-    // shown are 1 to 5 (in text order they were 1, 10, 2, 3, 4).
+    // Worked by hand: legacy ids 1 to 10, all mapped, no target row: ten missing, kept in
+    // numeric order, 1 to 10 (in text order they were 1, 10, 2, 3, ...).
     let values = vec![("a", "a"); 10];
     let (legacy, _) = rows(&values);
     let measures = content_case(&format!("{OFFICES}      v: v\n"), &legacy, "id,v\n");
@@ -843,7 +849,7 @@ fn content_missing_targets_are_shown_in_numeric_key_order() {
         .iter()
         .map(|(k, _)| k.as_str())
         .collect();
-    assert_eq!(shown, ["1", "2", "3", "4", "5"]);
+    assert_eq!(shown, ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
 }
 
 #[test]

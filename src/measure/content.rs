@@ -53,6 +53,10 @@ pub struct ContentTable {
     pub target_rows: u64,
     /// Legacy rows with a mapping of the entity's type.
     pub mapped: u64,
+    /// Distinct legacy ids that the entity's mappings name: those beyond `mapped` have no
+    /// row in the legacy rows files, so their values were not compared (a partial export).
+    #[serde(default)]
+    pub mapping_ids: u64,
     /// Of those, the rows whose every target row was found and compared.
     pub compared: u64,
     pub intact: u64,
@@ -1775,6 +1779,12 @@ fn compare(
             )));
         }
     }
+    let mapping_ids = count_of(
+        &own_mappings(inputs, entity)
+            .select([col(LEGACY_KEY).drop_nulls().n_unique().alias("n")])
+            .collect()?,
+        "n",
+    )?;
     let mut matched = matched(&legacy_keys, own_mappings(inputs, entity), &target_keys)?;
     let missing = matched
         .clone()
@@ -1830,6 +1840,7 @@ fn compare(
         legacy_rows: legacy_keys.height() as u64,
         target_rows: target_keys.height() as u64,
         mapped,
+        mapping_ids,
         compared: compared_count,
         intact: compared_count - differs,
         differs,

@@ -22,6 +22,13 @@ declare_rules! {
         "A mapping says legacy row 7 became modern_id X, but the target rows file of the entity has no row whose key \
          is X: the row was mapped but never written, or written under another id, or the target export is stale. \
          Export both sides from the same snapshot. Example: mapping 10 → …0010 and no such target row: 1 row.";
+    RECONCILE_CONTENT_ROWS_MISSING = "reconcile.content.rows_missing", Reconcile, Warning,
+        "every legacy id the entity's mappings name has a row in the legacy rows files",
+        "The intact share is of the rows compared. A legacy id that the entity's mappings name but that has no row in \
+         rows/legacy/<legacy_table>.* was never compared: either the legacy table does not have it (an orphan \
+         mapping, which missing.mapping.orphan names too) or the legacy export is partial (a sample, a filter, a stale \
+         file), and 100% intact would speak for the rows exported only. Export every row of the table, or read the \
+         share as that of the rows exported. Example: 10 offices mapped, the legacy rows file holds office 1 only: 9 ids.";
     RECONCILE_CONTENT_NOT_CHECKED = "reconcile.content.not_checked", Reconcile, Warning,
         "every content declaration can be checked",
         "A `content:` declaration whose values cannot be compared: its entity is not in entities.yaml, has no \
@@ -34,6 +41,7 @@ pub fn check(measures: &Measures, findings: &mut Vec<Finding>) {
     for table in &measures.content {
         value_mismatches(table, findings);
         target_missing(table, findings);
+        rows_missing(table, findings);
     }
     for entity in &measures.content_not_checked {
         not_checked(entity, findings);
@@ -120,6 +128,23 @@ fn target_missing(table: &ContentTable, findings: &mut Vec<Finding>) {
             ],
         });
     }
+    findings.push(finding);
+}
+
+fn rows_missing(table: &ContentTable, findings: &mut Vec<Finding>) {
+    let missing = table.mapping_ids.saturating_sub(table.mapped);
+    if missing == 0 {
+        return;
+    }
+    let mut finding = Finding::new(
+        RuleId::ReconcileContentRowsMissing,
+        subject(table),
+        format!(
+            "{}: {missing} of the {} legacy ids its mappings name have no row in rows/legacy/{} (not in the legacy table, or not exported): their values were not compared",
+            table.entity, table.mapping_ids, table.legacy_table
+        ),
+    );
+    finding.count = missing;
     findings.push(finding);
 }
 

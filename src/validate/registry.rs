@@ -207,6 +207,7 @@ registry! {
     MissingMappingOrphan = super::missing_data::MISSING_MAPPING_ORPHAN;
     MissingMappingUnmapped = super::missing_data::MISSING_MAPPING_UNMAPPED;
     ReconcileContentNotChecked = super::content::RECONCILE_CONTENT_NOT_CHECKED;
+    ReconcileContentRowsMissing = super::content::RECONCILE_CONTENT_ROWS_MISSING;
     ReconcileContentTargetMissing = super::content::RECONCILE_CONTENT_TARGET_MISSING;
     ReconcileContentValueMismatch = super::content::RECONCILE_CONTENT_VALUE_MISMATCH;
     ReconcileEntityDistinctMappedIds = super::reconcile::RECONCILE_ENTITY_DISTINCT_MAPPED_IDS;
