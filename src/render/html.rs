@@ -86,6 +86,35 @@ fn filter_rate_per_s(value: &Value, _: &HashMap<String, Value>) -> tera::Result<
     }))
 }
 
+/// A value from the data as it can be told apart from others on a page: as it is, or
+/// quoted with its invisible characters escaped (`"a\u{a0}"`, `"e\u{301}"`, `" a"`,
+/// `"NULL"`) where it holds any (white space other than one space between words, a control
+/// character, a combining mark) or reads as the missing value (NULL), which looked alike.
+pub fn visible(text: &str) -> String {
+    let odd = |c: char| {
+        c.is_control()
+            || (c.is_whitespace() && c != ' ')
+            || unicode_normalization::char::is_combining_mark(c)
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+    };
+    let ambiguous = text.starts_with(' ')
+        || text.ends_with(' ')
+        || text.contains("  ")
+        || text.chars().any(odd)
+        || text.eq_ignore_ascii_case("null");
+    match ambiguous {
+        true => format!("{text:?}"),
+        false => text.to_string(),
+    }
+}
+
+fn filter_visible(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(match value.as_str() {
+        Some(text) => visible(text),
+        None => value.to_string(),
+    }))
+}
+
 /// A signed whole number: 5 → "+5", -3 → "−3".
 fn filter_signed(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let n = value.as_i64().unwrap_or(0);
@@ -182,6 +211,7 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
     tera.register_filter("signed", filter_signed);
     tera.register_filter("signed_pct", filter_signed_pct);
     tera.register_filter("source", filter_source);
+    tera.register_filter("visible", filter_visible);
     let overrides = user
         .into_iter()
         .filter(|(name, _)| !name.ends_with(".html"))
@@ -1117,7 +1147,22 @@ pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, 
 
 #[cfg(test)]
 mod percent_tests {
-    use super::format_percent;
+    use super::{format_percent, visible};
+
+    /// Found by an independent check: the text `NULL` and a missing value, `' a'` and `a`,
+    /// `a` with a no-break space and `a`, `e` with a combining accent and `é` all looked
+    /// alike on the content pages.
+    #[test]
+    fn values_that_look_alike_are_told_apart() {
+        assert_eq!(visible("Zürich Nord"), "Zürich Nord");
+        assert_eq!(visible("é"), "é");
+        assert_eq!(visible("NULL"), "\"NULL\"");
+        assert_eq!(visible(" a"), "\" a\"");
+        assert_eq!(visible("a\u{a0}"), "\"a\\u{a0}\"");
+        assert_eq!(visible("e\u{301}"), "\"e\\u{301}\"");
+        assert_eq!(visible("a\tb"), "\"a\\tb\"");
+        assert_eq!(visible("a\u{200b}"), "\"a\\u{200b}\"");
+    }
 
     #[test]
     fn a_rate_reads_100_or_0_only_when_it_is_exactly_that() {
