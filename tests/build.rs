@@ -1501,3 +1501,47 @@ fn a_column_declared_twice_in_migcov_yaml_is_exit_2() {
         &["migcov.yaml", "column `name` is declared twice"],
     );
 }
+
+/// Found by an independent check: the Markdown summary listed a waived error rule as
+/// failing beside "Gate: passed", and said "no content: declaration" where declarations
+/// could not be checked.
+#[test]
+fn the_markdown_summary_marks_waived_rules_and_unchecked_declarations() {
+    let data = common::base_with(Some(
+        &fixtures().join("rules/coverage.table.uncovered/data"),
+    ));
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "waivers:\n  - rule: coverage.table.uncovered\n    subject: '*'\n    reason: archived\n    approved_by: audit\n\
+         content:\n  - entity: no_such_entity\n    legacy_key: id\n    target_key: id\n    columns:\n      a: a\n",
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let summary = out.path().join("summary.md");
+    migcov()
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-03-02",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(out.path().join("site"))
+        .arg("--summary-md")
+        .arg(&summary)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("| `coverage.table.uncovered` | error (waived) | 1 |"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "| Rows intact | values not checked (1 content: declaration could not be checked) |"
+        ),
+        "{text}"
+    );
+}

@@ -80,9 +80,16 @@ pub fn render(report: &Report, site_link: &str) -> String {
             ],
             [
                 "Rows intact".into(),
-                match report.content.totals.entities {
-                    0 => "values not checked (no content: declaration)".into(),
-                    _ => format!(
+                match (
+                    report.content.totals.entities,
+                    report.content.not_checked.len(),
+                ) {
+                    (0, 0) => "values not checked (no content: declaration)".into(),
+                    (0, n) => format!(
+                        "values not checked ({n} content: {} could not be checked)",
+                        crate::render::noun(n as u64, "declaration", "declarations")
+                    ),
+                    (_, _) => format!(
                         "{} ({} of {} compared)",
                         format_percent(report.content.totals.intact_rate),
                         format_count(report.content.totals.intact as i64),
@@ -127,7 +134,12 @@ pub fn render(report: &Report, site_link: &str) -> String {
         .map(|(rule, c)| {
             [
                 format!("`{}`", rule.as_str()),
-                c.severity.as_str().to_string(),
+                // A waived finding does not fail the gate: said, beside a passed gate.
+                match c.waived {
+                    0 => c.severity.as_str().to_string(),
+                    w if w == c.findings => format!("{} (waived)", c.severity.as_str()),
+                    w => format!("{} ({w} waived)", c.severity.as_str()),
+                },
                 c.findings.to_string(),
                 format_count(c.violations as i64),
             ]
