@@ -207,13 +207,18 @@ fn archived_view(
 ) -> Archived {
     let date = report.summary.report_date;
     let own = doc::summary(report);
+    // An archived snapshot keeps its figures: a later build of its date (from other data,
+    // without --snapshot) is shown beside it, never in its place.
+    let this_run = HistoryPoint {
+        this_build: existing.iter().any(|s| s.date == date),
+        ..HistoryPoint::from_summary(&own)
+    };
     let mut history: Vec<HistoryPoint> = existing
         .iter()
-        .filter(|s| s.date != date)
         .map(|s| HistoryPoint::from_summary(&s.summary))
-        .chain([HistoryPoint::from_summary(&own)])
+        .chain([this_run])
         .collect();
-    history.sort_by_key(|h| h.date);
+    history.sort_by_key(|h| (h.date, h.this_build));
     let mut entries: Vec<ArchiveEntry> = existing
         .iter()
         .map(|s| ArchiveEntry::from_summary(&s.summary, s.has_diff()))

@@ -1028,13 +1028,13 @@ pub fn diff_page(
 
 /// The index page's trend charts over the archived reports and this one.
 fn history_charts(history: &[HistoryPoint], charts_out: &mut pages::Charts) {
-    let labels: Vec<String> = history.iter().map(|h| h.date.to_string()).collect();
+    let labels: Vec<String> = history.iter().map(HistoryPoint::label).collect();
     let desc = history
         .iter()
         .map(|h| {
             format!(
                 "{}: migrated {}, success {}, {} open {}",
-                h.date,
+                h.label(),
                 format_percent(h.coverage),
                 format_percent(h.overall_success_rate),
                 h.open_findings,

@@ -825,9 +825,21 @@ pub struct HistoryPoint {
     pub coverage: Option<f64>,
     pub domains: BTreeMap<Domain, Option<f64>>,
     pub open_findings: u64,
+    /// This run, where a snapshot of its date is archived too: both are shown, the
+    /// archived figures as archived.
+    pub this_build: bool,
 }
 
 impl HistoryPoint {
+    /// The point's name on the charts: its date, and `(this build)` beside an archived
+    /// snapshot of the same date.
+    pub fn label(&self) -> String {
+        match self.this_build {
+            true => format!("{} (this build)", self.date),
+            false => self.date.to_string(),
+        }
+    }
+
     /// A report's figures, as its summary file carries them.
     pub fn from_summary(summary: &SummaryFile) -> Self {
         let s = &summary.report;
@@ -840,6 +852,7 @@ impl HistoryPoint {
                 .map(|&d| (d, s.domain_coverage(d)))
                 .collect(),
             open_findings: summary.open_findings(),
+            this_build: false,
         }
     }
 }
