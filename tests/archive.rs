@@ -780,6 +780,21 @@ fn the_archive_keeps_what_it_did_not_write_and_refuses_what_it_cannot_trust() {
         .code(1)
         .stdout(predicate::str::contains("changed: index.html"))
         .stdout(predicate::str::contains("extra: added"));
+    // A folder replaced by a link to a copy of it: its files are changed, not checked.
+    let (api, api_copy) = (snapshot.join("api"), dir.path().join("api-copy"));
+    common::copy_tree(&api, &api_copy);
+    std::fs::remove_dir_all(&api).unwrap();
+    std::os::unix::fs::symlink(&api_copy, &api).unwrap();
+    migcov()
+        .arg("verify")
+        .arg(&snapshot)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "changed: api/coverage/summary.json",
+        ));
+    std::fs::remove_file(&api).unwrap();
+    common::copy_tree(&api_copy, &api);
     let sums = snapshot.join("SHA256SUMS");
     let text = read(&sums);
     let first = text.lines().next().unwrap().to_string();

@@ -80,8 +80,15 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
             result.missing.push(name.to_string());
             continue;
         }
-        // A listed file replaced by a link (to the same bytes, even) is not the file.
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        // A listed file replaced by a link (to the same bytes, even), or reached through a
+        // folder replaced by one, is not the file: the snapshot no longer holds it.
+        let linked = safe
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .any(|p| {
+                std::fs::symlink_metadata(dir.join(p)).is_ok_and(|m| m.file_type().is_symlink())
+            });
+        if linked {
             result.changed.push(name.to_string());
             continue;
         }
