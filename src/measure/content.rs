@@ -1967,6 +1967,9 @@ mod tests {
             ("trim(a)", "  x  ", "", Some("x")),
             ("ltrim(a)", "  x  ", "", Some("x  ")),
             ("rtrim(a)", "  x  ", "", Some("  x")),
+            // polars' trim strips every white space; `both ' ' from` spaces only.
+            ("trim(a)", "\t x \n", "", Some("x")),
+            ("trim(both ' ' from a)", " \tx ", "", Some("\tx")),
             ("substr(a, 2, 3)", "abcdef", "", Some("bcd")),
             ("replace(a, '-', '')", "a-b-c", "", Some("abc")),
             ("concat('CH-', a)", "B001", "", Some("CH-B001")),
