@@ -49,6 +49,48 @@ pub fn family_problem(legacy: Family, target: Family) -> Option<String> {
         .then(|| "it compares binary floats, whose text in SQL may round".to_string())
 }
 
+/// Whether a column of declared type `declared`, read as [`Family::Text`] (any type the
+/// families do not name), is one whose text the database gives as the export reads it:
+/// text types; in SQLite, whose columns hold values of any class, any (the values' classes
+/// are compared). A geometry, say, has no text in SQL (MariaDB refuses the cast).
+pub fn text_type(kind: Kind, declared: &str) -> bool {
+    let t = declared.to_ascii_lowercase();
+    kind == Kind::Sqlite
+        || ["char", "text", "enum", "set", "uuid", "clob", "string"]
+            .iter()
+            .any(|w| t.contains(w))
+}
+
+/// Whether a column of the mappings query, of result type `type_name` (as the driver
+/// names it), is text the database compares as the export reads it: whole numbers, exact
+/// decimals, UUIDs and text (not MySQL's ZEROFILL, padded in SQL, nor bytes). In SQLite,
+/// whose results have no type, the values' classes are checked ([`odd_ids_sql`]).
+pub fn mapping_type(kind: Kind, type_name: &str) -> bool {
+    let t = type_name.to_ascii_lowercase();
+    match kind {
+        Kind::Postgresql => super::pushdown::exact_key_type(kind, &t),
+        Kind::Mysql => {
+            !t.contains("zerofill")
+                && !t.contains("binary")
+                && matches!(
+                    t.as_str(),
+                    "tiny"
+                        | "short"
+                        | "int24"
+                        | "long"
+                        | "longlong"
+                        | "newdecimal"
+                        | "decimal"
+                        | "var_string"
+                        | "string"
+                        | "varchar"
+                        | "blob"
+                )
+        }
+        Kind::Sqlite => true,
+    }
+}
+
 /// A value as text in SQL.
 fn as_text(kind: Kind, expr: &str) -> String {
     match kind {
@@ -57,14 +99,12 @@ fn as_text(kind: Kind, expr: &str) -> String {
     }
 }
 
-/// The mapping rows of `raw` (exact `entity_type` values): `k`, the legacy id trimmed as
-/// the loader trims keys (an empty one is no key), and `mid`, the modern id as text.
+/// The mapping rows of the entity's type (`raw_list`, exact `entity_type` values) with
+/// their raw `legacy_id` and `modern_id`.
 pub fn own_mappings(kind: Kind, mappings_sql: &str, raw_list: &str) -> String {
-    let id = trimmed(kind, "m.legacy_id");
     format!(
-        "SELECT {id} AS k, {} AS mid FROM (\n{mappings_sql}\n) m \
-         WHERE {} IN ({raw_list}) AND m.legacy_id IS NOT NULL AND length({id}) > 0",
-        as_text(kind, "m.modern_id"),
+        "SELECT m.legacy_id AS legacy_id, m.modern_id AS modern_id FROM (\n{mappings_sql}\n) m \
+         WHERE {} IN ({raw_list})",
         exact_text(kind, "m.entity_type"),
     )
 }
@@ -74,6 +114,7 @@ pub fn own_mappings(kind: Kind, mappings_sql: &str, raw_list: &str) -> String {
 fn uuid_shaped(kind: Kind, expr: &str) -> String {
     let hex = |n: usize| "[0-9a-fA-F]".repeat(n);
     match kind {
+        // The value itself a text (a blob's text is not what the export reads).
         Kind::Sqlite => format!(
             "(typeof({expr}) = 'text' AND length({expr}) = 36 AND {expr} GLOB '{}-{}-{}-{}-{}')",
             hex(8),
@@ -82,27 +123,41 @@ fn uuid_shaped(kind: Kind, expr: &str) -> String {
             hex(4),
             hex(12)
         ),
-        Kind::Postgresql => format!(
-            "(length({expr}) = 36 AND {expr} ~ '^[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}$')"
-        ),
-        Kind::Mysql => format!(
-            "(CHAR_LENGTH({expr}) = 36 AND {expr} REGEXP '^[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}$')"
-        ),
+        Kind::Postgresql => {
+            let text = as_text(kind, expr);
+            format!(
+                "(length({text}) = 36 AND {text} ~ '^[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}$')"
+            )
+        }
+        // MariaDB has no REGEXP_LIKE; its REGEXP matches the whole 36 characters here.
+        Kind::Mysql => {
+            let text = as_text(kind, expr);
+            format!(
+                "(CHAR_LENGTH({text}) = 36 AND {text} REGEXP '^[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}$')"
+            )
+        }
     }
 }
 
-/// How many modern ids of the mappings and target keys are not [`uuid_shaped`]: with any,
-/// the table is exported in full.
+/// How many values would be read differently by SQL and by the export: modern ids of the
+/// mappings and target keys that are not [`uuid_shaped`] and, in SQLite, legacy ids that
+/// are neither whole numbers nor UTF-8 text (a REAL `1.0` is `1.0` in SQL and `1` exported,
+/// a blob hex). With any, the table is exported in full.
 pub fn odd_ids_sql(kind: Kind, tables: &Tables) -> String {
-    let key = as_text(kind, &format!("t.{}", tables.target_key));
+    let legacy_id = match kind {
+        Kind::Sqlite => " OR (m.legacy_id IS NOT NULL AND NOT (typeof(m.legacy_id) = 'integer' \
+             OR (typeof(m.legacy_id) = 'text' AND migcov_utf8(m.legacy_id) = 1)))"
+            .to_string(),
+        _ => String::new(),
+    };
     format!(
-        "SELECT (SELECT count(*) FROM ({}) m WHERE m.mid IS NOT NULL AND NOT {}) \
+        "SELECT (SELECT count(*) FROM ({}) m WHERE (m.modern_id IS NOT NULL AND NOT {}){legacy_id}) \
          + (SELECT count(*) FROM {} t WHERE t.{} IS NOT NULL AND NOT {})",
         tables.mappings,
-        uuid_shaped(kind, "m.mid"),
+        uuid_shaped(kind, "m.modern_id"),
         tables.target_from,
         tables.target_key,
-        uuid_shaped(kind, &key),
+        uuid_shaped(kind, &format!("t.{}", tables.target_key)),
     )
 }
 
@@ -121,11 +176,37 @@ fn same_value(kind: Kind, a: &str, b: &str) -> String {
     )
 }
 
-/// `WITH` the entity's mappings (`m`), the legacy rows' keys and values (`l`), the target
-/// rows' (`tr`), and the legacy ids not proved intact (`bad`: a mapping finding no target
-/// row, or a pair whose texts differ in some legacy row and target row it joins).
+/// A legacy key's text as the loader compares keys (trimmed), in the form the statements
+/// join on: the bytes ([`exact_text`]), so that every join is on plain columns, which each
+/// engine hashes or indexes (a join on an expression was a nested loop: 665 s for 50,000
+/// rows on PostgreSQL).
+fn key_bytes(kind: Kind, expr: &str) -> String {
+    match kind {
+        // MySQL's trim (REGEXP_REPLACE) gives a LONGTEXT, whose bytes no derived table
+        // indexes (a block nested loop: over 600 s for 50,000 rows on MariaDB): its
+        // SHA-256 instead, 32 bytes, as strong as the digests of the id pushdown.
+        Kind::Mysql => format!(
+            "UNHEX(SHA2(CONVERT({} USING utf8mb4), 256))",
+            trimmed(kind, expr)
+        ),
+        _ => exact_text(kind, &trimmed(kind, expr)),
+    }
+}
+
+/// A UUID's text in lower case, in the form the statements join on.
+fn uuid_bytes(kind: Kind, expr: &str) -> String {
+    exact_text(kind, &format!("lower({})", as_text(kind, expr)))
+}
+
+/// `WITH` the entity's mappings (`migcov_m`: `k`, the legacy id's bytes; `mid`, the modern
+/// id's), the legacy rows (`migcov_l`: `k` and each pair's legacy value) and the target
+/// rows (`migcov_t`: `mid` and each target value), each without repeats (a row listed twice
+/// proves nothing more, and a `DISTINCT` keeps MariaDB from merging the tables into
+/// nested loops); every mapping with its target rows and legacy rows (`migcov_j`); and per
+/// legacy id (`migcov_keys`): `bad`, 1 when a mapping of it finds no target row or a pair
+/// differs in some legacy row and target row, and `has_rows`, 1 when the legacy table has
+/// it. The names are migcov's own, so no table of the database is read in their place.
 fn with_clause(kind: Kind, tables: &Tables) -> String {
-    let key = trimmed(kind, &format!("s.{}", tables.legacy_key));
     let legacy_values = tables
         .values
         .iter()
@@ -142,7 +223,7 @@ fn with_clause(kind: Kind, tables: &Tables) -> String {
         .values
         .iter()
         .enumerate()
-        .map(|(i, _)| same_value(kind, &format!("l.v{i}"), &format!("tr.w{i}")))
+        .map(|(i, _)| same_value(kind, &format!("l.v{i}"), &format!("t.w{i}")))
         .collect::<Vec<_>>()
         .join(" AND ");
     let same = if same.is_empty() {
@@ -150,75 +231,70 @@ fn with_clause(kind: Kind, tables: &Tables) -> String {
     } else {
         same
     };
-    let target_id = format!(
-        "lower({})",
-        as_text(kind, &format!("t.{}", tables.target_key))
-    );
+    let legacy_key = format!("s.{}", tables.legacy_key);
+    let mapped_id = trimmed(kind, "o.legacy_id");
     format!(
-        "WITH m AS ({mappings}), \
-         l AS (SELECT {key} AS k{legacy_values} FROM {legacy} s \
-               WHERE s.{legacy_key} IS NOT NULL AND length({key}) > 0), \
-         tr AS (SELECT {target_id} AS mid{target_values} FROM {target} t \
-                WHERE t.{target_key} IS NOT NULL), \
-         bad AS (SELECT m.k FROM m WHERE m.mid IS NULL OR NOT EXISTS \
-                   (SELECT 1 FROM tr WHERE {found}) \
-                 UNION SELECT l.k FROM l JOIN m ON {joined} JOIN tr ON {found} \
-                   WHERE NOT ({same}))",
+        "WITH migcov_m AS (SELECT DISTINCT {m_k} AS k, {m_mid} AS mid FROM ({mappings}) o \
+           WHERE o.legacy_id IS NOT NULL AND length({mapped_id}) > 0), \
+         migcov_l AS (SELECT DISTINCT {l_k} AS k{legacy_values} FROM {legacy} s \
+           WHERE {legacy_key} IS NOT NULL AND length({trimmed_key}) > 0), \
+         migcov_t AS (SELECT DISTINCT {t_mid} AS mid{target_values} FROM {target} t \
+           WHERE t.{target_key} IS NOT NULL), \
+         migcov_j AS (SELECT m.k AS k, t.mid AS found, l.k AS lk, \
+           CASE WHEN {same} THEN 1 ELSE 0 END AS same \
+           FROM migcov_m m LEFT JOIN migcov_t t ON t.mid = m.mid LEFT JOIN migcov_l l ON l.k = m.k), \
+         migcov_keys AS (SELECT k, \
+           max(CASE WHEN found IS NULL OR (lk IS NOT NULL AND same = 0) THEN 1 ELSE 0 END) AS bad, \
+           max(CASE WHEN lk IS NOT NULL THEN 1 ELSE 0 END) AS has_rows \
+           FROM migcov_j GROUP BY k)",
         mappings = tables.mappings,
+        m_k = key_bytes(kind, "o.legacy_id"),
+        m_mid = uuid_bytes(kind, "o.modern_id"),
+        l_k = key_bytes(kind, &legacy_key),
+        trimmed_key = trimmed(kind, &legacy_key),
         legacy = tables.legacy_from,
-        legacy_key = tables.legacy_key,
         target = tables.target_from,
         target_key = tables.target_key,
-        found = same_text(kind, "tr.mid", "lower(m.mid)"),
-        joined = same_text(kind, "m.k", "l.k"),
+        t_mid = uuid_bytes(kind, &format!("t.{}", tables.target_key)),
     )
 }
 
 /// One row: the legacy table's rows, the target table's, and the distinct legacy ids
-/// proved intact (mapped, and not `bad`).
+/// proved intact (in the legacy table, mapped, and not `bad`).
 pub fn counts_sql(kind: Kind, tables: &Tables) -> String {
     format!(
         "{} SELECT (SELECT count(*) FROM {} s), (SELECT count(*) FROM {} t), \
-         (SELECT count(DISTINCT {}) FROM l WHERE EXISTS (SELECT 1 FROM m WHERE {}) \
-          AND NOT EXISTS (SELECT 1 FROM bad WHERE {}))",
+         (SELECT count(*) FROM migcov_keys WHERE bad = 0 AND has_rows = 1)",
         with_clause(kind, tables),
         tables.legacy_from,
         tables.target_from,
-        exact_text(kind, "l.k"),
-        same_text(kind, "m.k", "l.k"),
-        same_text(kind, "bad.k", "l.k"),
     )
 }
 
 /// The legacy rows of the ids not proved intact, with `columns` (over alias `s`) as the
 /// full export selects them.
 pub fn legacy_rows_sql(kind: Kind, tables: &Tables, columns: &str) -> String {
-    let key = trimmed(kind, &format!("s.{}", tables.legacy_key));
+    let key = format!("s.{}", tables.legacy_key);
     format!(
-        "{} SELECT {columns} FROM {} s WHERE s.{} IS NOT NULL \
-         AND EXISTS (SELECT 1 FROM bad WHERE {})",
+        "{} SELECT {columns} FROM {} s WHERE {key} IS NOT NULL \
+         AND {} IN (SELECT k FROM migcov_keys WHERE bad = 1 AND has_rows = 1)",
         with_clause(kind, tables),
         tables.legacy_from,
-        tables.legacy_key,
-        same_text(kind, "bad.k", &key),
+        key_bytes(kind, &key),
     )
 }
 
 /// The target rows that a mapping of an id not proved intact names, with `columns` (over
 /// alias `t`) as the full export selects them.
 pub fn target_rows_sql(kind: Kind, tables: &Tables, columns: &str) -> String {
-    let id = format!(
-        "lower({})",
-        as_text(kind, &format!("t.{}", tables.target_key))
-    );
+    let key = format!("t.{}", tables.target_key);
     format!(
-        "{} SELECT {columns} FROM {} t WHERE t.{} IS NOT NULL AND EXISTS \
-         (SELECT 1 FROM m JOIN bad ON {} WHERE {})",
+        "{} SELECT {columns} FROM {} t WHERE {key} IS NOT NULL AND {} IN \
+         (SELECT m.mid FROM migcov_m m JOIN migcov_keys b ON b.k = m.k \
+          WHERE b.bad = 1 AND b.has_rows = 1)",
         with_clause(kind, tables),
         tables.target_from,
-        tables.target_key,
-        same_text(kind, "bad.k", "m.k"),
-        same_text(kind, &id, "lower(m.mid)"),
+        uuid_bytes(kind, &key),
     )
 }
 

@@ -1354,20 +1354,36 @@ impl Run<'_> {
                 .find(|t| t.name == c)
                 .map_or(String::new(), |t| t.data_type.clone())
         };
+        // Each pair as the export reads it: a key column as the driver's text (as the ids
+        // are read), any other in its family's select; a pair that texts cannot prove, or a
+        // column whose text SQL does not give as the export reads it, is exported in full.
+        let side = |types: &[db::ColumnInfo], column: &str, key: &str, alias: &str| {
+            let quoted = format!("{alias}.{}", db.quote(column));
+            match column == key {
+                true => (canonical::Family::Text, None, quoted),
+                false => {
+                    let declared = declared(types, column);
+                    let family = canonical::Family::of(kind, &declared);
+                    let select = canonical::select(kind, &declared, &quoted);
+                    (family, Some(declared), select)
+                }
+            }
+        };
         let mut values = Vec::new();
         for (l, t) in &pairs {
-            let (l_type, t_type) = (declared(&legacy_types, l), declared(&target_types, t));
-            let families = (
-                canonical::Family::of(kind, &l_type),
-                canonical::Family::of(kind, &t_type),
-            );
-            if intact::family_problem(families.0, families.1).is_some() {
+            let (l_family, l_type, l_value) = side(&legacy_types, l, legacy_key, "s");
+            let (t_family, t_type, t_value) = side(&target_types, t, target_key, "t");
+            let untextual =
+                [(l_family, l_type), (t_family, t_type)]
+                    .into_iter()
+                    .any(|(family, declared)| {
+                        family == canonical::Family::Text
+                            && declared.is_some_and(|d| !intact::text_type(kind, &d))
+                    });
+            if untextual || intact::family_problem(l_family, t_family).is_some() {
                 return Ok(false);
             }
-            values.push((
-                canonical::select(kind, &l_type, &format!("s.{}", db.quote(l))),
-                canonical::select(kind, &t_type, &format!("t.{}", db.quote(t))),
-            ));
+            values.push((l_value, t_value));
         }
         if !self.key_text_is_exact(
             db,
@@ -1390,6 +1406,19 @@ impl Run<'_> {
             .into_iter()
             .all(selects)
         {
+            return Ok(false);
+        }
+        // The mappings' ids compared as SQL casts them, exported as the driver reads them:
+        // only where the two are one text (no ZEROFILL, no bytes, no timestamps).
+        let ids_exact = self
+            .mapping_columns
+            .iter()
+            .flatten()
+            .all(|(name, type_name)| {
+                !matches!(name.as_str(), "legacy_id" | "modern_id")
+                    || intact::mapping_type(kind, type_name)
+            });
+        if !ids_exact {
             return Ok(false);
         }
         if self.type_values.is_none() {
