@@ -20,7 +20,7 @@
 //! matches exactly as the loader matches UUIDs. Anything else is exported in full.
 
 use super::db::Kind;
-use super::pushdown::{exact_text, same_text, trimmed};
+use super::pushdown::{exact_text, trimmed};
 use crate::canonical::Family;
 pub use crate::load::RowsPushdown as RowsSummary;
 
@@ -169,7 +169,8 @@ fn same_value(kind: Kind, a: &str, b: &str) -> String {
         Kind::Sqlite => format!(
             "typeof({a}) = typeof({b}) AND typeof({a}) IN ('integer', 'text') AND ({a}) = ({b}) COLLATE BINARY"
         ),
-        _ => same_text(kind, &as_text(kind, a), &as_text(kind, b)),
+        // Both already their bytes ([`value_bytes`]).
+        _ => format!("{a} = {b}"),
     };
     format!(
         "COALESCE(CASE WHEN ({a}) IS NULL THEN ({b}) IS NULL WHEN ({b}) IS NULL THEN 1 = 0 ELSE {equal} END, 1 = 0)"
@@ -193,6 +194,17 @@ fn key_bytes(kind: Kind, expr: &str) -> String {
     }
 }
 
+/// A compared value as the statements hold it: its text's bytes (PostgreSQL, MySQL), or
+/// the value itself (SQLite, whose classes are compared), under no collation of its
+/// column: a `DISTINCT` under a case-insensitive or PAD SPACE collation made `ABC` and
+/// `abc`, `x` and `x `, one row, and a key with both was proved intact.
+fn value_bytes(kind: Kind, select: &str) -> String {
+    match kind {
+        Kind::Sqlite => format!("({select}) COLLATE BINARY"),
+        _ => exact_text(kind, &as_text(kind, select)),
+    }
+}
+
 /// A UUID's text in lower case, in the form the statements join on.
 fn uuid_bytes(kind: Kind, expr: &str) -> String {
     exact_text(kind, &format!("lower({})", as_text(kind, expr)))
@@ -211,13 +223,13 @@ fn with_clause(kind: Kind, tables: &Tables) -> String {
         .values
         .iter()
         .enumerate()
-        .map(|(i, (l, _))| format!(", {l} AS v{i}"))
+        .map(|(i, (l, _))| format!(", {} AS v{i}", value_bytes(kind, l)))
         .collect::<String>();
     let target_values = tables
         .values
         .iter()
         .enumerate()
-        .map(|(i, (_, t))| format!(", {t} AS w{i}"))
+        .map(|(i, (_, t))| format!(", {} AS w{i}", value_bytes(kind, t)))
         .collect::<String>();
     let same = tables
         .values
