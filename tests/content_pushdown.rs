@@ -272,6 +272,18 @@ fn create(db: &Db, case: &Case, text_keys: bool) {
 
 /// Collects `db` (source and target alike) into `work/name` with `migcov_yaml`.
 fn collect(work: &Path, name: &str, db: &Db, migcov_yaml: &str, pushdown: bool) -> PathBuf {
+    let mappings = "SELECT entity_type, legacy_id, modern_id FROM legacy_mapping";
+    collect_with(work, name, db, (migcov_yaml, mappings), pushdown)
+}
+
+/// [`collect`] with the mappings query `mappings`.
+fn collect_with(
+    work: &Path,
+    name: &str,
+    db: &Db,
+    (migcov_yaml, mappings): (&str, &str),
+    pushdown: bool,
+) -> PathBuf {
     std::fs::write(
         work.join("entities.yaml"),
         "- name: offices\n  domain: BUSINESS\n  legacy_table: legacy_office\n  target_table: offices\n  \
@@ -282,8 +294,9 @@ fn collect(work: &Path, name: &str, db: &Db, migcov_yaml: &str, pushdown: bool) 
     let config = work.join("collect.yaml");
     std::fs::write(
         &config,
-        "files: [entities.yaml, migcov.yaml]\nbatch_rows: 7\n\
-         queries:\n  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping\n",
+        format!(
+            "files: [entities.yaml, migcov.yaml]\nbatch_rows: 7\nqueries:\n  mappings: {mappings}\n"
+        ),
     )
     .unwrap();
     let out = work.join(name);
@@ -584,29 +597,9 @@ fn tables_named_like_the_statements_parts_are_read() {
             "CREATE TABLE l AS SELECT * FROM legacy_mapping;\nCREATE TABLE migcov_m (x INTEGER);\n",
         );
         let work = tempfile::tempdir().unwrap();
-        std::fs::write(work.path().join("entities.yaml"), "- name: offices\n  domain: BUSINESS\n  legacy_table: legacy_office\n  target_table: offices\n  total_records: 1\n  migrated_records: 1\n  failed_records: 0\n  entity_type: offices\n").unwrap();
-        std::fs::write(work.path().join("migcov.yaml"), DECLARATION).unwrap();
-        let config = work.path().join("collect.yaml");
-        std::fs::write(
-            &config,
-            "files: [entities.yaml, migcov.yaml]\nqueries:\n  mappings: SELECT entity_type, legacy_id, modern_id FROM l\n",
-        )
-        .unwrap();
-        let run = |name: &str, pushdown: bool| {
-            let out = work.path().join(name);
-            let mut cmd = Command::cargo_bin("migcov").unwrap();
-            cmd.args(["collect", "--source", &db.url, "--target", &db.url, "--out"])
-                .arg(&out)
-                .arg("--config")
-                .arg(&config);
-            if pushdown {
-                cmd.arg("--pushdown");
-            }
-            let output = cmd.output().unwrap();
-            assert!(output.status.success(), "{engine:?} {name}: {output:?}");
-            out
-        };
-        let (full, pushed) = (run("full", false), run("pushed", true));
+        let mappings = "SELECT entity_type, legacy_id, modern_id FROM l";
+        let full = collect_with(work.path(), "full", &db, (DECLARATION, mappings), false);
+        let pushed = collect_with(work.path(), "pushed", &db, (DECLARATION, mappings), true);
         assert!(
             pushed.join("rows/pushdown/legacy_office.json").exists(),
             "{engine:?}"

@@ -172,6 +172,27 @@ pub struct RowsPushdown {
     pub method: String,
 }
 
+/// An error of a summary `collect` wrote, naming its file.
+fn summary_error(file: &InputFile, message: String) -> LoadError {
+    LoadError::Manifest {
+        path: file.relative.clone(),
+        item: None,
+        message,
+    }
+}
+
+/// A JSON summary `collect` wrote, or an error naming its file and saying it is not `what`.
+fn read_summary<T: serde::de::DeserializeOwned>(
+    file: &InputFile,
+    what: &str,
+) -> Result<T, LoadError> {
+    let bytes = std::fs::read(&file.path).map_err(|source| LoadError::Io {
+        path: file.relative.clone(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| summary_error(file, format!("not {what}: {e}")))
+}
+
 /// Reads `rows/pushdown/*.json`, by legacy table key; two for one table are an error.
 fn read_rows_pushdown(files: &[InputFile]) -> Result<BTreeMap<String, RowsPushdown>, LoadError> {
     let mut found = BTreeMap::new();
@@ -179,20 +200,9 @@ fn read_rows_pushdown(files: &[InputFile]) -> Result<BTreeMap<String, RowsPushdo
         let InputKind::RowsPushdown(table) = &file.kind else {
             continue;
         };
-        let bad = |message: String| LoadError::Manifest {
-            path: file.relative.clone(),
-            item: None,
-            message,
-        };
-        let bytes = std::fs::read(&file.path).map_err(|source| LoadError::Io {
-            path: file.relative.clone(),
-            source,
-        })?;
-        let summary: RowsPushdown = serde_json::from_slice(&bytes).map_err(|e| {
-            bad(format!(
-                "not a summary `migcov collect --pushdown` writes: {e}"
-            ))
-        })?;
+        let bad = |message: String| summary_error(file, message);
+        let summary: RowsPushdown =
+            read_summary(file, "a summary `migcov collect --pushdown` writes")?;
         if summary.intact > summary.legacy_rows {
             return Err(bad(format!(
                 "{} ids proved intact in a table of {} rows",
@@ -330,17 +340,8 @@ fn read_pushdown(
         let InputKind::Pushdown(table) = &file.kind else {
             continue;
         };
-        let bad = |message: String| LoadError::Manifest {
-            path: file.relative.clone(),
-            item: None,
-            message,
-        };
-        let bytes = std::fs::read(&file.path).map_err(|source| LoadError::Io {
-            path: file.relative.clone(),
-            source,
-        })?;
-        let summary: Pushdown = serde_json::from_slice(&bytes)
-            .map_err(|e| bad(format!("not a pushdown summary: {e}")))?;
+        let bad = |message: String| summary_error(file, message);
+        let summary: Pushdown = read_summary(file, "a pushdown summary")?;
         let Some(unmapped) = source_ids.get(table) else {
             return Err(bad(format!(
                 "needs source_ids/{table}.* (its unmapped ids), and there is none"
