@@ -213,8 +213,9 @@ fn uuid_bytes(kind: Kind, expr: &str) -> String {
 /// `WITH` the entity's mappings (`migcov_m`: `k`, the legacy id's bytes; `mid`, the modern
 /// id's), the legacy rows (`migcov_l`: `k` and each pair's legacy value) and the target
 /// rows (`migcov_t`: `mid` and each target value), each without repeats (a row listed twice
-/// proves nothing more, and a `DISTINCT` keeps MariaDB from merging the tables into
-/// nested loops); every mapping with its target rows and legacy rows (`migcov_j`); and per
+/// proves nothing more, and a `DISTINCT` keeps MariaDB from merging the tables into nested
+/// loops, and PostgreSQL too: without it a statement ran ten minutes at a million rows
+/// where it takes ten seconds); every mapping with its target rows and legacy rows (`migcov_j`); and per
 /// legacy id (`migcov_keys`): `bad`, 1 when a mapping of it finds no target row or a pair
 /// differs in some legacy row and target row, and `has_rows`, 1 when the legacy table has
 /// it. The names are migcov's own, so no table of the database is read in their place.
