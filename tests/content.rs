@@ -312,7 +312,7 @@ fn the_entity_page_shows_samples_and_aggregates() {
     assert!(index.contains(&format!("href=\"content/{id}.html\"")));
     for expected in [
         // Office 4: NULL in the legacy row, an empty text in the target.
-        "<td><code>4</code></td><td><code>7a0c8f3e-2b4d-4e6f-8a1b-000000000004</code></td><td>NULL</td><td><code>\"\"</code> <small class=\"muted\">(empty text)</small></td>",
+        "<td><code>4</code></td><td><code>7a0c8f3e-2b4d-4e6f-8a1b-000000000004</code></td><td><small class=\"muted\">NULL</small></td><td><code>\"\"</code> <small class=\"muted\">(empty text)</small></td>",
         // Office 7: the legacy value, what the transform gives, what the target holds.
         "<td><code>B007</code></td><td><code>CH-B007</code></td><td><code>CH-CH-B007</code></td>",
         // The budget's sums disagree; its lowest values agree.

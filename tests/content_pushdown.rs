@@ -276,6 +276,15 @@ fn collect(work: &Path, name: &str, db: &Db, migcov_yaml: &str, pushdown: bool) 
     collect_with(work, name, db, (migcov_yaml, mappings), pushdown)
 }
 
+/// An entity of the legacy table `legacy_office` and the target table `offices`, of
+/// entity type `name`, as entities.yaml lists it.
+fn entity(name: &str) -> String {
+    format!(
+        "- name: {name}\n  domain: BUSINESS\n  legacy_table: legacy_office\n  target_table: offices\n  \
+         total_records: 1\n  migrated_records: 1\n  failed_records: 0\n  entity_type: {name}\n"
+    )
+}
+
 /// [`collect`] with the mappings query `mappings`.
 fn collect_with(
     work: &Path,
@@ -284,12 +293,10 @@ fn collect_with(
     (migcov_yaml, mappings): (&str, &str),
     pushdown: bool,
 ) -> PathBuf {
-    std::fs::write(
-        work.join("entities.yaml"),
-        "- name: offices\n  domain: BUSINESS\n  legacy_table: legacy_office\n  target_table: offices\n  \
-         total_records: 1\n  migrated_records: 1\n  failed_records: 0\n  entity_type: offices\n",
-    )
-    .unwrap();
+    // An entities.yaml already there (a test's own) is kept.
+    if !work.join("entities.yaml").exists() {
+        std::fs::write(work.join("entities.yaml"), entity("offices")).unwrap();
+    }
     std::fs::write(work.join("migcov.yaml"), migcov_yaml).unwrap();
     let config = work.join("collect.yaml");
     std::fs::write(
@@ -651,5 +658,38 @@ fn values_equal_only_by_a_collation_are_not_proved() {
             "{engine:?}: {table}"
         );
         assert!(same_both_ways(&db, NAME_AND_CODE, &format!("{engine:?}")));
+    }
+}
+
+/// Found by two checks: two entities of one legacy table (or one target table), each with
+/// a `content:` declaration, made collect write the table's rows file twice (an error,
+/// with or without `--pushdown`). Each table's rows are exported once, with every
+/// declaration's columns, and both entities are compared.
+#[test]
+fn two_declarations_of_one_table_are_collected() {
+    for engine in [Engine::Sqlite, Engine::Postgres, Engine::Maria] {
+        let db = Db::new(engine, "cp2");
+        let case = generate(engine, false, 5);
+        create(&db, &case, false);
+        db.run(
+            "INSERT INTO legacy_mapping SELECT 'archive', legacy_id, modern_id FROM legacy_mapping WHERE entity_type = 'offices';\n",
+        );
+        let work = tempfile::tempdir().unwrap();
+        let declarations = "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    \
+            columns:\n      name: name\n  - entity: archive\n    legacy_key: id\n    target_key: id\n    \
+            columns:\n      code: code\n";
+        let both = format!("{}{}", entity("offices"), entity("archive"));
+        std::fs::write(work.path().join("entities.yaml"), both).unwrap();
+        for (name, pushdown) in [("full", false), ("pushed", true)] {
+            let out = collect(work.path(), name, &db, declarations, pushdown);
+            let (_, measures, _) = common::run(&out);
+            assert_eq!(
+                measures.content.len(),
+                2,
+                "{engine:?} {name}: {:?}",
+                measures.content_not_checked
+            );
+            assert!(!out.join("rows/pushdown/legacy_office.json").exists());
+        }
     }
 }

@@ -1258,12 +1258,49 @@ impl Run<'_> {
             return Ok(());
         };
         let entities = self.entity_tables()?;
+        // Each table's rows once, with the columns of every declaration reading it (two
+        // entities of one legacy table wrote its file twice: an error); a key of any of
+        // them read as the ids are.
+        let mut wanted: BTreeMap<(bool, String), (String, Vec<String>, Vec<String>)> =
+            BTreeMap::new();
+        let mut readers: BTreeMap<(bool, String), usize> = BTreeMap::new();
+        let mut declared = Vec::new();
         for declaration in &config.content {
-            let Some(tables @ (legacy_table, target_table, _)) = entities.get(&declaration.entity)
+            let Some(tables) = entities.get(&declaration.entity) else {
+                continue;
+            };
+            let Ok((legacy_columns, target_columns)) =
+                crate::measure::content::declared_columns(declaration)
             else {
                 continue;
             };
-            if pushdown.is_some_and(|p| p.same_database)
+            for (legacy, table, columns, key) in [
+                (true, &tables.0, legacy_columns, &declaration.legacy_key),
+                (false, &tables.1, target_columns, &declaration.target_key),
+            ] {
+                let id = (legacy, crate::load::table_key(table));
+                *readers.entry(id.clone()).or_default() += 1;
+                let entry = wanted
+                    .entry(id)
+                    .or_insert_with(|| (table.clone(), vec![], vec![]));
+                for column in columns {
+                    if !entry.1.contains(&column) {
+                        entry.1.push(column);
+                    }
+                }
+                if !entry.2.contains(key) {
+                    entry.2.push(key.clone());
+                }
+            }
+            declared.push((declaration, tables));
+        }
+        for (declaration, tables) in declared {
+            // A table another declaration reads too is exported whole, for both.
+            let alone = [(true, &tables.0), (false, &tables.1)]
+                .iter()
+                .all(|(legacy, t)| readers.get(&(*legacy, crate::load::table_key(t))) == Some(&1));
+            if alone
+                && pushdown.is_some_and(|p| p.same_database)
                 && self.compare_in_database(
                     source,
                     declaration,
@@ -1271,18 +1308,22 @@ impl Run<'_> {
                     (source_tables, target_tables),
                 )?
             {
-                continue;
+                wanted.remove(&(true, crate::load::table_key(&tables.0)));
+                wanted.remove(&(false, crate::load::table_key(&tables.1)));
             }
-            let Ok((legacy_columns, target_columns)) =
-                crate::measure::content::declared_columns(declaration)
-            else {
-                continue;
-            };
-            let purpose = format!("rows of {}", declaration.entity);
-            let on = (Which::Source, legacy_table.as_str(), &legacy_columns[..]);
-            self.export_rows(source, source_tables, on, &declaration.legacy_key, &purpose)?;
-            let on = (Which::Target, target_table.as_str(), &target_columns[..]);
-            self.export_rows(target, target_tables, on, &declaration.target_key, &purpose)?;
+        }
+        for ((legacy, _), (table, columns, keys)) in wanted {
+            let purpose = "rows compared by content: declarations";
+            match legacy {
+                true => {
+                    let on = (Which::Source, table.as_str(), &columns[..]);
+                    self.export_rows(source, source_tables, on, &keys, purpose)?;
+                }
+                false => {
+                    let on = (Which::Target, table.as_str(), &columns[..]);
+                    self.export_rows(target, target_tables, on, &keys, purpose)?;
+                }
+            }
         }
         Ok(())
     }
@@ -1329,7 +1370,7 @@ impl Run<'_> {
             source_tables,
             legacy_table,
             &legacy_columns,
-            legacy_key,
+            std::slice::from_ref(legacy_key),
             Some("s"),
         )?
         else {
@@ -1340,7 +1381,7 @@ impl Run<'_> {
             target_tables,
             target_table,
             &target_columns,
-            target_key,
+            std::slice::from_ref(target_key),
             Some("t"),
         )?
         else {
@@ -1533,10 +1574,10 @@ impl Run<'_> {
         db: &mut dyn Database,
         tables: &[TableRef],
         (on, name, columns): (Which, &str, &[String]),
-        key: &str,
+        keys: &[String],
         purpose: &str,
     ) -> Result<(), CollectError> {
-        let Some(rows) = self.table_rows(db, tables, name, columns, key, None)? else {
+        let Some(rows) = self.table_rows(db, tables, name, columns, keys, None)? else {
             return Ok(());
         };
         let side = match on {
@@ -1558,7 +1599,7 @@ impl Run<'_> {
 
     /// The table `name` of `tables` (names compared as everywhere), the query reading its
     /// `columns`, and each column's [`canonical::Family`] from its declared type; none when
-    /// the database has no such table or its name cannot be a file's. The `key` column is
+    /// the database has no such table or its name cannot be a file's. The `keys` columns are
     /// read as the ids are (`source_ids`, the mappings: the driver's text, as the loader
     /// matches keys), so that a row is mapped here exactly when coverage says it is: a
     /// `NUMERIC(10,2)` key `1.00` in its canonical text `1` would match no mapping.
@@ -1568,9 +1609,10 @@ impl Run<'_> {
         tables: &'t [TableRef],
         name: &str,
         columns: &[String],
-        key: &str,
+        keys: &[String],
         alias: Option<&str>,
     ) -> Result<Option<TableRows<'t>>, CollectError> {
+        let is_key = |c: &String| keys.contains(c);
         let wanted = crate::load::table_key(name);
         let Some(table) = tables
             .iter()
@@ -1603,7 +1645,7 @@ impl Run<'_> {
             ));
         }
         let kind = db.url().kind;
-        let declared = |c: &String| match c == key {
+        let declared = |c: &String| match is_key(c) {
             true => "",
             false => types
                 .iter()
@@ -1612,7 +1654,7 @@ impl Run<'_> {
         };
         let families = columns
             .iter()
-            .map(|c| match c == key {
+            .map(|c| match is_key(c) {
                 true => canonical::Family::Text,
                 false => canonical::Family::of(kind, declared(c)),
             })
@@ -1626,7 +1668,7 @@ impl Run<'_> {
             .iter()
             .map(|c| {
                 let quoted = db.quote(c);
-                match (c == key, alias) {
+                match (is_key(c), alias) {
                     (true, None) => quoted,
                     (true, Some(_)) => format!("{} AS {quoted}", of(&quoted)),
                     (false, _) => format!(
