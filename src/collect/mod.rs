@@ -1261,8 +1261,7 @@ impl Run<'_> {
         // Each table's rows once, with the columns of every declaration reading it (two
         // entities of one legacy table wrote its file twice: an error); a key of any of
         // them read as the ids are.
-        let mut wanted: BTreeMap<(bool, String), (String, Vec<String>, Vec<String>)> =
-            BTreeMap::new();
+        let mut wanted: BTreeMap<(bool, String), RowsWanted> = BTreeMap::new();
         let mut readers: BTreeMap<(bool, String), usize> = BTreeMap::new();
         let mut declared = Vec::new();
         for declaration in &config.content {
@@ -1848,6 +1847,10 @@ impl Run<'_> {
         Ok(())
     }
 }
+
+/// One table's rows that the content declarations read: its name, the columns (each
+/// once) and the key columns of the declarations reading it.
+type RowsWanted = (String, Vec<String>, Vec<String>);
 
 /// A table's rows for a content comparison: the table, the query reading its compared
 /// columns, and each column's canonical family.
