@@ -16,38 +16,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/migcov-target}"
 cargo build --release --locked --quiet
 bin="$CARGO_TARGET_DIR/release/migcov"
 python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet duckdb
-eval "$(scripts/db-servers start)"
-read -r user password host port < <(python3 -c "
-import sys, urllib.parse as u
-p = u.urlparse(sys.argv[1]); print(p.username, p.password, p.hostname, p.port)" "$MIGCOV_TEST_PG")
 db=migcov_bench_pushdown
-export PGPASSWORD="$password"
-psql_() { psql -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" "$@"; }
-
-rm -rf "$work/data" "$work/full" "$work/pushed" "$work/full-site" "$work/pushed-site"
-echo "== generate $records rows a side"
-python3 scripts/bench_content.py generate "$work/data" "$records"
-python3 - "$work/data" <<'PY'
-import sys, duckdb
-d = sys.argv[1]
-for name, path in [("legacy_orders", "rows/legacy/legacy_orders"), ("orders", "rows/target/orders"),
-                   ("mappings", "mappings/mappings")]:
-    duckdb.sql(f"COPY (SELECT * FROM '{d}/{path}.parquet') TO '{d}/{name}.csv' (HEADER)")
-PY
-psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-psql_ -d "$db" <<SQL
-CREATE TABLE legacy_orders (id bigint PRIMARY KEY, customer text, email text, city text,
-  amount numeric(12,2), quantity int, price double precision, ordered_at timestamp,
-  status text, note text, code text);
-CREATE TABLE orders (id uuid PRIMARY KEY, customer text, email text, city text,
-  amount numeric(12,2), quantity int, price double precision, ordered_at timestamptz,
-  status text, note text, code text);
-CREATE TABLE legacy_mapping (entity_type text, legacy_id text, modern_id uuid);
-\copy legacy_orders FROM '$work/data/legacy_orders.csv' CSV HEADER
-\copy orders FROM '$work/data/orders.csv' CSV HEADER
-\copy legacy_mapping FROM '$work/data/mappings.csv' CSV HEADER
-ANALYZE;
-SQL
+rm -rf "$work/full" "$work/pushed" "$work/full-site" "$work/pushed-site"
+. scripts/bench-content-pg.sh
 
 mkdir -p "$work/config"
 cp "$work/data/entities.yaml" "$work/data/domains.yaml" "$work/config/"

@@ -21,39 +21,9 @@ if [ ! -x "$work/dvt-venv/bin/data-validation" ]; then
     python3 -m venv "$work/dvt-venv"
     "$work/dvt-venv/bin/pip" install --quiet google-pso-data-validator
 fi
-eval "$(scripts/db-servers start)"
-# postgresql://user:password@host:port/db
-read -r user password host port < <(python3 -c "
-import sys, urllib.parse as u
-p = u.urlparse(sys.argv[1]); print(p.username, p.password, p.hostname, p.port)" "$MIGCOV_TEST_PG")
 db=migcov_bench_content
-export PGPASSWORD="$password"
-psql_() { psql -q -v ON_ERROR_STOP=1 -h "$host" -p "$port" -U "$user" "$@"; }
-
-rm -rf "$work/data" "$work/collected" "$work/site"
-echo "== generate $records rows a side"
-python3 scripts/bench_content.py generate "$work/data" "$records"
-python3 - "$work/data" <<'PY'
-import sys, duckdb
-d = sys.argv[1]
-for name, path in [("legacy_orders", "rows/legacy/legacy_orders"), ("orders", "rows/target/orders"),
-                   ("mappings", "mappings/mappings")]:
-    duckdb.sql(f"COPY (SELECT * FROM '{d}/{path}.parquet') TO '{d}/{name}.csv' (HEADER)")
-PY
-psql_ -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-psql_ -d "$db" <<SQL
-CREATE TABLE legacy_orders (id bigint PRIMARY KEY, customer text, email text, city text,
-  amount numeric(12,2), quantity int, price double precision, ordered_at timestamp,
-  status text, note text, code text);
-CREATE TABLE orders (id uuid PRIMARY KEY, customer text, email text, city text,
-  amount numeric(12,2), quantity int, price double precision, ordered_at timestamptz,
-  status text, note text, code text);
-CREATE TABLE legacy_mapping (entity_type text, legacy_id text, modern_id uuid);
-\copy legacy_orders FROM '$work/data/legacy_orders.csv' CSV HEADER
-\copy orders FROM '$work/data/orders.csv' CSV HEADER
-\copy legacy_mapping FROM '$work/data/mappings.csv' CSV HEADER
-ANALYZE;
-SQL
+rm -rf "$work/collected" "$work/site"
+. scripts/bench-content-pg.sh
 
 # migcov: collect from the database (the one server holds both sides), then build.
 mkdir -p "$work/config"
