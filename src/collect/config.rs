@@ -114,10 +114,24 @@ pub enum Query {
 }
 
 impl Query {
+    /// The statement without what ends it: a `;`, and after it only white space and `--`
+    /// comments (`SELECT ...; -- mappings`): migcov reads a query inside its own (a
+    /// subquery), where a `;` is an error.
     pub fn sql(&self) -> &str {
-        match self {
-            Query::Sql(sql) | Query::On { sql, .. } => sql.trim().trim_end_matches(';'),
+        let (Query::Sql(sql) | Query::On { sql, .. }) = self;
+        let sql = sql.trim();
+        if let Some(at) = sql.rfind(';') {
+            let rest = &sql[at + 1..];
+            let only_comments = !rest.contains(['\'', '"'])
+                && rest.lines().all(|l| {
+                    let l = l.trim();
+                    l.is_empty() || l.starts_with("--")
+                });
+            if only_comments {
+                return sql[..at].trim_end().trim_end_matches(';').trim_end();
+            }
         }
+        sql.trim_end_matches(';')
     }
 
     pub fn on(&self) -> Which {
@@ -237,4 +251,22 @@ impl CollectConfig {
 
 fn line_of(text: &str, needle: &str) -> Option<usize> {
     text.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Query;
+
+    /// Found by an independent check: `SELECT ...; -- comment` failed on PostgreSQL once
+    /// read inside a subquery.
+    #[test]
+    fn a_query_ends_before_its_semicolon_and_comments() {
+        let sql = |text: &str| Query::Sql(text.into()).sql().to_string();
+        assert_eq!(sql("SELECT 1;"), "SELECT 1");
+        assert_eq!(sql("SELECT 1; -- mappings"), "SELECT 1");
+        assert_eq!(sql("SELECT 1;\n-- one\n  -- two\n"), "SELECT 1");
+        assert_eq!(sql("SELECT 1 -- no semicolon"), "SELECT 1 -- no semicolon");
+        assert_eq!(sql("SELECT 'a; -- b'"), "SELECT 'a; -- b'");
+        assert_eq!(sql("SELECT 1;;"), "SELECT 1");
+    }
 }
