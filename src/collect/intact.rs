@@ -15,9 +15,12 @@
 //! sides are read alike, so the collector pushes a declaration down only when every pair
 //! has no transform, one time zone for both sides, the same [`canonical::Family`] on both
 //! sides and no binary float (whose text may round); when the legacy key's text in SQL is
-//! the export's ([`super::pushdown::exact_key_type`]); and when every target key and every
-//! mapping's `modern_id` is a hyphenated UUID as written, which text equality after `lower`
-//! matches exactly as the loader matches UUIDs. Anything else is exported in full.
+//! the export's ([`super::pushdown::exact_key_type`]), and so are the mappings' ids
+//! ([`mapping_type`]); and when every target key and every mapping's `modern_id` is a
+//! hyphenated UUID as written, which text equality after `lower` matches exactly as the
+//! loader matches UUIDs. Anything else is exported in full. Values are compared as their
+//! bytes, under no collation of their columns, and joined on plain columns, so that each
+//! engine hashes or indexes the joins.
 
 use super::db::Kind;
 use super::pushdown::{exact_text, trimmed};
@@ -35,8 +38,8 @@ pub struct Tables<'a> {
     /// Each pair's two values as the export selects them, over the aliases `s` (legacy)
     /// and `t` (target).
     pub values: &'a [(String, String)],
-    /// The entity's own mappings with `k` (the legacy id's text, trimmed) and `mid` (the
-    /// modern id's text): [`own_mappings`].
+    /// The mapping rows of the entity's type, with their raw `legacy_id` and
+    /// `modern_id`: [`own_mappings`].
     pub mappings: &'a str,
 }
 
