@@ -230,26 +230,12 @@ fn uncovered_tables(report: &ReportFiles) -> BTreeSet<String> {
 /// Persisting findings (same rule, subject and rank) whose count, severity or waiver
 /// changed.
 fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
-    let keyed = |findings: &[Finding]| -> BTreeMap<(RuleId, String, usize), (Severity, u64, bool)> {
-        let mut seen: BTreeMap<(RuleId, String), usize> = BTreeMap::new();
-        findings
-            .iter()
-            .map(|f| {
-                let subject = format!("{}: {}", f.subject.kind, f.subject.name);
-                let n = seen.entry((f.rule, subject.clone())).or_default();
-                *n += 1;
-                (
-                    (f.rule, subject, *n),
-                    (f.severity, f.count, f.waiver.is_some()),
-                )
-            })
-            .collect()
-    };
-    let before = keyed(old);
-    keyed(new)
+    let state = |f: &Finding| (f.severity, f.count, f.waiver.is_some());
+    let before = ranked(old);
+    ranked(new)
         .into_iter()
         .filter_map(|(key, now)| {
-            let was = *before.get(&key)?;
+            let (was, now) = (state(before.get(&key)?), state(now));
             (was != now).then_some(FindingChange {
                 rule: key.0,
                 subject: key.1,
@@ -264,7 +250,9 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
         .collect()
 }
 
-fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), FindingKey> {
+/// Each finding by its rule, its subject and its rank among that rule's findings on that
+/// subject (the second is the second): the key two reports' findings are matched by.
+fn ranked(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), &Finding> {
     let mut seen: BTreeMap<(RuleId, String), usize> = BTreeMap::new();
     findings
         .iter()
@@ -272,15 +260,22 @@ fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), Findi
             let subject = format!("{}: {}", f.subject.kind, f.subject.name);
             let n = seen.entry((f.rule, subject.clone())).or_default();
             *n += 1;
-            (
-                (f.rule, subject.clone(), *n),
-                FindingKey {
-                    rule: f.rule,
-                    subject,
-                    severity: f.severity,
-                    count: f.count,
-                },
-            )
+            ((f.rule, subject, *n), f)
+        })
+        .collect()
+}
+
+fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), FindingKey> {
+    ranked(findings)
+        .into_iter()
+        .map(|(key, f)| {
+            let finding = FindingKey {
+                rule: f.rule,
+                subject: key.1.clone(),
+                severity: f.severity,
+                count: f.count,
+            };
+            (key, finding)
         })
         .collect()
 }
@@ -402,9 +397,7 @@ fn points(value: Option<f64>) -> String {
     value
         .map(|v| {
             let v = v * 100.0;
-            let decimals = (1..=6)
-                .find(|&d| v == 0.0 || format!("{:.d$}", v.abs()).parse::<f64>() != Ok(0.0))
-                .unwrap_or(6);
+            let decimals = crate::render::html::change_decimals(v, 1);
             format!("{v:+.decimals$} pp")
         })
         .unwrap_or_else(|| "—".into())

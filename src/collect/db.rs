@@ -446,6 +446,11 @@ pub trait Database {
         })
     }
 
+    /// Whether a `SELECT count(*) ...` statement counts nothing.
+    fn counts_nothing(&mut self, sql: &str, table: Option<&str>) -> Result<bool, CollectError> {
+        Ok(self.scalar(sql, table)?.trim() == "0")
+    }
+
     /// The first value of the first row.
     fn scalar(&mut self, sql: &str, table: Option<&str>) -> Result<String, CollectError> {
         let mut value = None;

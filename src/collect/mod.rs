@@ -709,7 +709,7 @@ impl Run<'_> {
                 .collect::<Vec<_>>()
                 .join(" OR ");
             let sql = format!("SELECT count(*) FROM {} WHERE {odd}", source.rows_of(table));
-            return Ok(source.scalar(&sql, Some(&table.shown))?.trim() == "0");
+            return source.counts_nothing(&sql, Some(&table.shown));
         }
         Ok(key.iter().all(|k| {
             columns
@@ -796,7 +796,7 @@ impl Run<'_> {
             .is_some_and(|c| c.iter().any(|(n, _)| n == "legacy_table"));
         if named {
             let sql = pushdown::naming_others(on, mappings.sql(), types, type_values, &table.shown);
-            if on.scalar(&sql, Some(&table.shown))?.trim() != "0" {
+            if !on.counts_nothing(&sql, Some(&table.shown))? {
                 return Ok(true);
             }
         }
@@ -825,7 +825,7 @@ impl Run<'_> {
         }
         // A key listed twice is one id in two rows, which sums of ranges cannot tell from
         // two ids: such a table is exported.
-        let repeated = source.scalar(
+        let unrepeated = source.counts_nothing(
             &format!(
                 "SELECT count(*) - count(DISTINCT {k}) FROM {} WHERE {k} IS NOT NULL",
                 source.rows_of(table),
@@ -833,13 +833,13 @@ impl Run<'_> {
             ),
             Some(&table.shown),
         )?;
-        if repeated.trim() != "0" {
+        if !unrepeated {
             return Ok(None);
         }
         // SQLite stores any value in any column: an INTEGER key holding `2x` or `3.5`
         // would be cast to 2 and 3 by the ranges' SQL, so such a table is exported.
         if source.url().kind == db::Kind::Sqlite {
-            let odd = source.scalar(
+            let integers = source.counts_nothing(
                 &format!(
                     "SELECT count(*) FROM {} WHERE {k} IS NOT NULL AND typeof({k}) <> 'integer'",
                     source.rows_of(table),
@@ -847,7 +847,7 @@ impl Run<'_> {
                 ),
                 Some(&table.shown),
             )?;
-            if odd.trim() != "0" {
+            if !integers {
                 return Ok(None);
             }
         }
@@ -1387,7 +1387,7 @@ impl Run<'_> {
             return Ok(false);
         };
         let kind = db.url().kind;
-        let (legacy_types, target_types) = (db.columns(legacy.table)?, db.columns(target.table)?);
+        let (legacy_types, target_types) = (&legacy.types, &target.types);
         let declared = |types: &[db::ColumnInfo], c: &str| {
             types
                 .iter()
@@ -1411,8 +1411,8 @@ impl Run<'_> {
         };
         let mut values = Vec::new();
         for (l, t) in &pairs {
-            let (l_family, l_type, l_value) = side(&legacy_types, l, legacy_key, "s");
-            let (t_family, t_type, t_value) = side(&target_types, t, target_key, "t");
+            let (l_family, l_type, l_value) = side(legacy_types, l, legacy_key, "s");
+            let (t_family, t_type, t_value) = side(target_types, t, target_key, "t");
             let untextual =
                 [(l_family, l_type), (t_family, t_type)]
                     .into_iter()
@@ -1429,7 +1429,7 @@ impl Run<'_> {
             db,
             legacy.table,
             std::slice::from_ref(legacy_key),
-            &legacy_types,
+            legacy_types,
         )? {
             return Ok(false);
         }
@@ -1482,11 +1482,7 @@ impl Run<'_> {
             mappings: &own,
         };
         let shown = legacy.table.shown.clone();
-        if db
-            .scalar(&intact::odd_ids_sql(kind, &tables), Some(&shown))?
-            .trim()
-            != "0"
-        {
+        if !db.counts_nothing(&intact::odd_ids_sql(kind, &tables), Some(&shown))? {
             return Ok(false);
         }
         let started = Instant::now();
@@ -1684,6 +1680,7 @@ impl Run<'_> {
             sql,
             list,
             families,
+            types,
         }))
     }
 
@@ -1859,6 +1856,8 @@ struct TableRows<'t> {
     sql: String,
     /// The columns the query selects (over the alias the table was read with).
     list: String,
+    /// Every column of the table, with its declared type (read once from the catalogue).
+    types: Vec<db::ColumnInfo>,
     families: Vec<canonical::Family>,
 }
 

@@ -1779,13 +1779,16 @@ fn compare(
             )));
         }
     }
+    // The entity's mappings filtered once, for the ids they name and for the join.
+    let own = own_mappings(inputs, entity).collect()?;
     let mapping_ids = count_of(
-        &own_mappings(inputs, entity)
+        &own.clone()
+            .lazy()
             .select([col(LEGACY_KEY).drop_nulls().n_unique().alias("n")])
             .collect()?,
         "n",
     )?;
-    let mut matched = matched(&legacy_keys, own_mappings(inputs, entity), &target_keys)?;
+    let mut matched = matched(&legacy_keys, own.lazy(), &target_keys)?;
     let missing = matched
         .clone()
         .lazy()

@@ -144,10 +144,15 @@ pub fn signed_points(v: f64, min: usize) -> String {
     } else {
         "±"
     };
-    let decimals = (min..=6.max(min))
+    format!("{sign}{:.*}", change_decimals(v, min), v.abs())
+}
+
+/// How many decimals a change `v` needs to read as one: `min`, or more (up to six) where
+/// `min` would show a change that is not zero as `0.0`.
+pub fn change_decimals(v: f64, min: usize) -> usize {
+    (min..=6.max(min))
         .find(|&d| v == 0.0 || format!("{:.d$}", v.abs()).parse::<f64>() != Ok(0.0))
-        .unwrap_or(6);
-    format!("{sign}{:.decimals$}", v.abs())
+        .unwrap_or(6.max(min))
 }
 
 /// Width of a meter bar in percent, clamped to 0–100.

@@ -191,18 +191,14 @@ fn domain_thresholds(
         .min_domain_coverage
         .as_ref());
     if let Some(minimum) = minimum {
-        for (domain, coverage) in domain_coverages(measures) {
-            let (Some(required), Some(coverage)) = (minimum.for_domain(domain), coverage) else {
-                continue;
-            };
-            if coverage < required {
-                let (coverage, required) = crate::model::percents_below(coverage, required);
-                findings.push(Finding::new(
-                    RuleId::CoverageDomainThreshold,
-                    Subject::new("domain", domain.as_str()),
-                    format!("coverage {coverage} is below the required {required}"),
-                ));
-            }
+        for (domain, coverage, required) in
+            super::gate::domains_below(&domain_coverages(measures), minimum)
+        {
+            findings.push(Finding::new(
+                RuleId::CoverageDomainThreshold,
+                Subject::new("domain", domain.as_str()),
+                format!("coverage {coverage} is below the required {required}"),
+            ));
         }
     }
 }

@@ -203,6 +203,27 @@ fn content_thresholds(
     (thresholds, failed, reasons)
 }
 
+/// The domains whose coverage is below their minimum, each with its coverage and its
+/// minimum as percentages that read so ([`percents_below`]); a domain with nothing in
+/// scope (n/a) is not judged. The gate's threshold and the rule
+/// `coverage.domain.threshold` both judge by this.
+pub fn domains_below(
+    domains: &[(Domain, Option<f64>)],
+    minimum: &MinCoverage,
+) -> Vec<(Domain, String, String)> {
+    domains
+        .iter()
+        .filter_map(|(domain, coverage)| {
+            let required = minimum.for_domain(*domain)?;
+            let coverage = (*coverage)?;
+            (coverage < required).then(|| {
+                let (coverage, required) = percents_below(coverage, required);
+                (*domain, coverage, required)
+            })
+        })
+        .collect()
+}
+
 /// Applies the gate to a run's findings, overall success rate, missing records and
 /// compared values.
 pub fn gate(
@@ -271,16 +292,10 @@ pub fn gate(
     if let Some(minimum) = &config.min_domain_coverage {
         // Each domain with a minimum, in scope: the rule `coverage.domain.threshold` says
         // the same, but the threshold fails the gate whatever the rule's severity.
-        let below: Vec<String> = figures
-            .domains
-            .iter()
-            .filter_map(|(domain, coverage)| {
-                let required = minimum.for_domain(*domain)?;
-                let coverage = (*coverage)?;
-                (coverage < required).then(|| {
-                    let (coverage, required) = percents_below(coverage, required);
-                    format!("{} {coverage} < {required}", domain.as_str())
-                })
+        let below: Vec<String> = domains_below(&figures.domains, minimum)
+            .into_iter()
+            .map(|(domain, coverage, required)| {
+                format!("{} {coverage} < {required}", domain.as_str())
             })
             .collect();
         if !below.is_empty() {
