@@ -146,7 +146,7 @@ fn uuid_shaped(kind: Kind, expr: &str) -> String {
 /// mappings and target keys that are not [`uuid_shaped`] and, in SQLite, legacy ids that
 /// are neither whole numbers nor UTF-8 text (a REAL `1.0` is `1.0` in SQL and `1` exported,
 /// a blob hex). With any, the table is exported in full.
-pub fn odd_ids_sql(kind: Kind, tables: &Tables) -> String {
+pub fn odd_ids_sql(kind: Kind, mappings: &str, (target_from, target_key): (&str, &str)) -> String {
     let legacy_id = match kind {
         Kind::Sqlite => " OR (m.legacy_id IS NOT NULL AND NOT (typeof(m.legacy_id) = 'integer' \
              OR (typeof(m.legacy_id) = 'text' AND migcov_utf8(m.legacy_id) = 1)))"
@@ -156,11 +156,11 @@ pub fn odd_ids_sql(kind: Kind, tables: &Tables) -> String {
     format!(
         "SELECT (SELECT count(*) FROM ({}) m WHERE (m.modern_id IS NOT NULL AND NOT {}){legacy_id}) \
          + (SELECT count(*) FROM {} t WHERE t.{} IS NOT NULL AND NOT {})",
-        tables.mappings,
+        mappings,
         uuid_shaped(kind, "m.modern_id"),
-        tables.target_from,
-        tables.target_key,
-        uuid_shaped(kind, &format!("t.{}", tables.target_key)),
+        target_from,
+        target_key,
+        uuid_shaped(kind, &format!("t.{target_key}")),
     )
 }
 
@@ -317,4 +317,158 @@ pub fn target_rows_sql(kind: Kind, tables: &Tables, columns: &str) -> String {
 /// `rows/pushdown/<table>.json`.
 pub fn summary_path(table: &str) -> String {
     format!("rows/pushdown/{table}.json")
+}
+
+/// Two servers: the legacy table on the source, the target table and the mappings on the
+/// target, a legacy key of one integer column whose values are distinct. Each side is a
+/// subquery of `k` (the legacy id as an integer) and `r` (the text of its values), which
+/// [`super::pushdown::Sides`] compares by the digests of key ranges, as the ids are
+/// compared; the rows of the ranges that differ are exported and compared by the build.
+/// A range agrees when both sides hold the same `(k, r)` rows, which with distinct legacy
+/// keys is: each legacy id of the range has one row, one distinct mapping and one distinct
+/// target row, every value the same text; any other id (unmapped, mapped twice, target
+/// missing, a value differing) makes its range differ.
+pub struct RangeTables<'a> {
+    /// The legacy table as a `FROM` clause reads it, and its key column, quoted.
+    pub legacy_from: &'a str,
+    pub legacy_key: &'a str,
+    /// The legacy values, as the export selects them over alias `s`.
+    pub legacy_values: &'a [String],
+    /// The target table, its key column (quoted) and its values (over alias `t`).
+    pub target_from: &'a str,
+    pub target_key: &'a str,
+    pub target_values: &'a [String],
+    /// The entity's mapping rows: [`own_mappings`].
+    pub mappings: &'a str,
+}
+
+/// A value's token in a row's text `r`: `-` for NULL, else the MD5 (hex) of the UTF-8 bytes
+/// of its text as the export reads it, computed alike by every engine. In SQLite, whose
+/// columns hold values of any class, only integers and texts are hashed; any other value
+/// gets `mark`, which the other side never gives (each side its own mark), so its range
+/// differs and its row is compared by the build.
+fn value_token(kind: Kind, select: &str, mark: &str) -> String {
+    match kind {
+        Kind::Postgresql => format!(
+            "CASE WHEN ({select}) IS NULL THEN '-' ELSE md5(convert_to(CAST({select} AS TEXT), 'UTF8')) END"
+        ),
+        Kind::Mysql => format!(
+            "CASE WHEN ({select}) IS NULL THEN '-' ELSE MD5(CONVERT(CAST({select} AS CHAR) USING utf8mb4)) END"
+        ),
+        Kind::Sqlite => format!(
+            "CASE WHEN ({select}) IS NULL THEN '-' WHEN typeof({select}) IN ('integer', 'text') \
+             THEN migcov_md5({select}) ELSE '{mark}' END"
+        ),
+    }
+}
+
+/// A row's text `r`: its values' tokens one after the other (a token is `-`, 32 hex digits
+/// or a mark, so the text reads back as one sequence of tokens).
+fn row_text(kind: Kind, values: &[String], mark: &str) -> String {
+    let tokens: Vec<String> = values.iter().map(|v| value_token(kind, v, mark)).collect();
+    match (kind, tokens.len()) {
+        (_, 0) => "''".to_string(),
+        (_, 1) => tokens[0].clone(),
+        (Kind::Mysql, _) => format!("CONCAT({})", tokens.join(", ")),
+        _ => tokens.join(" || "),
+    }
+}
+
+/// The legacy side's `(k, r)`: every row with a key.
+pub fn legacy_range_set(kind: Kind, tables: &RangeTables) -> String {
+    format!(
+        "SELECT {} AS k, {} AS r FROM {} s WHERE s.{} IS NOT NULL",
+        super::pushdown::int_cast(kind, &format!("s.{}", tables.legacy_key)),
+        row_text(kind, tables.legacy_values, "?legacy"),
+        tables.legacy_from,
+        tables.legacy_key,
+    )
+}
+
+/// The distinct mappings of the entity whose legacy id (trimmed) is a canonical integer,
+/// as `k` and `mid` (the modern id's bytes in lower case): no other legacy id can be an
+/// integer key's text.
+fn integer_mappings(kind: Kind, tables: &RangeTables) -> String {
+    let id = trimmed(kind, "o.legacy_id");
+    let canonical = super::pushdown::canonical_int(kind, &id);
+    // The cast only where the text is a canonical integer: a planner may evaluate it
+    // before the filter, and engines fail or clamp past 64 bits.
+    format!(
+        "SELECT DISTINCT CASE WHEN {canonical} THEN {} END AS k, {} AS mid FROM ({}) o \
+         WHERE o.legacy_id IS NOT NULL AND {canonical}",
+        super::pushdown::int_cast(kind, &id),
+        uuid_bytes(kind, "o.modern_id"),
+        tables.mappings,
+    )
+}
+
+/// The target side's `(k, r)`: per distinct mapping, each distinct target row it finds
+/// (its key's UUID and its values), or `missing` when it finds none.
+pub fn target_range_set(kind: Kind, tables: &RangeTables) -> String {
+    format!(
+        "SELECT m.k AS k, CASE WHEN t.mid IS NULL THEN 'missing' ELSE t.r END AS r \
+         FROM ({}) m LEFT JOIN (SELECT DISTINCT {} AS mid, {} AS r FROM {} t \
+         WHERE t.{} IS NOT NULL) t ON t.mid = m.mid",
+        integer_mappings(kind, tables),
+        uuid_bytes(kind, &format!("t.{}", tables.target_key)),
+        row_text(kind, tables.target_values, "?target"),
+        tables.target_from,
+        tables.target_key,
+    )
+}
+
+/// The ranges left to export: `None` for none, else the width and the buckets (none listed:
+/// every key) numbered from `lo`.
+pub struct Ranges<'a> {
+    pub lo: i64,
+    pub left: Option<(i64, &'a [i64])>,
+}
+
+impl Ranges<'_> {
+    /// ` AND ...`: whether integer expression `k` is in the ranges left.
+    fn condition(&self, kind: Kind, k: &str) -> String {
+        match self.left {
+            None => " AND 1 = 0".to_string(),
+            Some((width, buckets)) => format!(
+                " AND {k} >= {}{}",
+                self.lo,
+                super::pushdown::in_buckets(kind, k, self.lo, width, buckets)
+            ),
+        }
+    }
+}
+
+/// The legacy rows of the ranges left, with `columns` (over alias `s`) as the full export
+/// selects them.
+pub fn legacy_range_rows_sql(
+    kind: Kind,
+    tables: &RangeTables,
+    ranges: &Ranges,
+    columns: &str,
+) -> String {
+    let key = format!("s.{}", tables.legacy_key);
+    format!(
+        "SELECT {columns} FROM {} s WHERE {key} IS NOT NULL{}",
+        tables.legacy_from,
+        ranges.condition(kind, &super::pushdown::int_cast(kind, &key)),
+    )
+}
+
+/// The target rows that a mapping of a legacy id in the ranges left names, with `columns`
+/// (over alias `t`) as the full export selects them.
+pub fn target_range_rows_sql(
+    kind: Kind,
+    tables: &RangeTables,
+    ranges: &Ranges,
+    columns: &str,
+) -> String {
+    let key = format!("t.{}", tables.target_key);
+    format!(
+        "SELECT {columns} FROM {} t WHERE {key} IS NOT NULL AND {} IN \
+         (SELECT m.mid FROM ({}) m WHERE m.k IS NOT NULL{})",
+        tables.target_from,
+        uuid_bytes(kind, &key),
+        integer_mappings(kind, tables),
+        ranges.condition(kind, "m.k"),
+    )
 }

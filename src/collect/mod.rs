@@ -816,40 +816,10 @@ impl Run<'_> {
         let [column] = work.key else {
             return Ok(None);
         };
-        let integer = work
-            .columns
-            .iter()
-            .any(|c| &c.name == column && pushdown::is_integer_type(&c.data_type));
-        if !integer || work.mappings_on == Which::Source {
+        if work.mappings_on == Which::Source
+            || !self.rangeable_key(source, table, column, work.columns)?
+        {
             return Ok(None);
-        }
-        // A key listed twice is one id in two rows, which sums of ranges cannot tell from
-        // two ids: such a table is exported.
-        let unrepeated = source.counts_nothing(
-            &format!(
-                "SELECT count(*) - count(DISTINCT {k}) FROM {} WHERE {k} IS NOT NULL",
-                source.rows_of(table),
-                k = source.quote(column)
-            ),
-            Some(&table.shown),
-        )?;
-        if !unrepeated {
-            return Ok(None);
-        }
-        // SQLite stores any value in any column: an INTEGER key holding `2x` or `3.5`
-        // would be cast to 2 and 3 by the ranges' SQL, so such a table is exported.
-        if source.url().kind == db::Kind::Sqlite {
-            let integers = source.counts_nothing(
-                &format!(
-                    "SELECT count(*) FROM {} WHERE {k} IS NOT NULL AND typeof({k}) <> 'integer'",
-                    source.rows_of(table),
-                    k = source.quote(column)
-                ),
-                Some(&table.shown),
-            )?;
-            if !integers {
-                return Ok(None);
-            }
         }
         let fetch_below = self.config.pushdown.fetch_below.unwrap_or(10_000);
         pushdown::checksums(
@@ -864,6 +834,47 @@ impl Run<'_> {
             sink,
         )
         .map(Some)
+    }
+
+    /// Whether a legacy key of one column can be cut into ranges by its values: an integer
+    /// column whose values are distinct (a key listed twice is one id in two rows, which
+    /// sums of ranges cannot tell from two ids) and, in SQLite, which stores any value in
+    /// any column, all integers (`2x` or `3.5` would be cast to 2 and 3 by the ranges' SQL).
+    fn rangeable_key(
+        &self,
+        source: &mut dyn Database,
+        table: &TableRef,
+        column: &str,
+        columns: &[db::ColumnInfo],
+    ) -> Result<bool, CollectError> {
+        let integer = columns
+            .iter()
+            .any(|c| c.name == column && pushdown::is_integer_type(&c.data_type));
+        if !integer {
+            return Ok(false);
+        }
+        let unrepeated = source.counts_nothing(
+            &format!(
+                "SELECT count(*) - count(DISTINCT {k}) FROM {} WHERE {k} IS NOT NULL",
+                source.rows_of(table),
+                k = source.quote(column)
+            ),
+            Some(&table.shown),
+        )?;
+        if !unrepeated {
+            return Ok(false);
+        }
+        if source.url().kind == db::Kind::Sqlite {
+            return source.counts_nothing(
+                &format!(
+                    "SELECT count(*) FROM {} WHERE {k} IS NOT NULL AND typeof({k}) <> 'integer'",
+                    source.rows_of(table),
+                    k = source.quote(column)
+                ),
+                Some(&table.shown),
+            );
+        }
+        Ok(true)
     }
 
     /// With `--pushdown`, after the tables: the mappings, of which the rows of pushed-down
@@ -1298,15 +1309,27 @@ impl Run<'_> {
             let alone = [(true, &tables.0), (false, &tables.1)]
                 .iter()
                 .all(|(legacy, t)| readers.get(&(*legacy, crate::load::table_key(t))) == Some(&1));
-            if alone
-                && pushdown.is_some_and(|p| p.same_database)
-                && self.compare_in_database(
-                    source,
-                    declaration,
-                    (tables, &entities),
-                    (source_tables, target_tables),
-                )?
-            {
+            let Some(plan) = pushdown.filter(|_| alone) else {
+                continue;
+            };
+            let provable = self.provable(
+                (&mut *source, &mut *target),
+                declaration,
+                (tables, &entities),
+                (source_tables, target_tables),
+                plan.same_database,
+            )?;
+            let pushed = match provable {
+                None => false,
+                Some(provable) if plan.same_database => {
+                    self.compare_in_database(source, declaration, provable)?;
+                    true
+                }
+                Some(provable) => {
+                    self.compare_by_ranges((&mut *source, &mut *target), declaration, provable)?
+                }
+            };
+            if pushed {
                 wanted.remove(&(true, crate::load::table_key(&tables.0)));
                 wanted.remove(&(false, crate::load::table_key(&tables.1)));
             }
@@ -1327,25 +1350,30 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// A declaration's rows compared in the database ([`intact`]), where source and
-    /// target are one database: the counts and the rows of the ids not proved intact are
-    /// written, and `true` returned; `false` where the texts could not prove the values
-    /// equal (the rows are then exported in full).
-    fn compare_in_database(
+    /// Whether a declaration's rows can be compared by the databases ([`intact`]), and what
+    /// the statements then read; `None` where the texts could not prove the values equal
+    /// (the rows are then exported in full). The legacy table is read on the source, the
+    /// target table on the target and the mappings on their own server, which must be the
+    /// target's when the two are different databases.
+    fn provable<'t>(
         &mut self,
-        db: &mut dyn Database,
+        (source, target): (&mut dyn Database, &mut dyn Database),
         declaration: &crate::model::config::ContentDeclaration,
         ((legacy_table, target_table, entity_type), entities): (
             &EntityTables,
             &BTreeMap<String, EntityTables>,
         ),
-        (source_tables, target_tables): (&[TableRef], &[TableRef]),
-    ) -> Result<bool, CollectError> {
+        (source_tables, target_tables): (&'t [TableRef], &'t [TableRef]),
+        same_database: bool,
+    ) -> Result<Option<Provable<'t>>, CollectError> {
         let Some(mappings) = self.config.queries.mappings.clone() else {
-            return Ok(false);
+            return Ok(None);
         };
+        if !same_database && mappings.on() != Which::Target {
+            return Ok(None);
+        }
         let Some(entity_type) = entity_type else {
-            return Ok(false);
+            return Ok(None);
         };
         // A type another table shares is attributed by `legacy_table`, as the loader does.
         let type_key = crate::model::entity_type_key(entity_type);
@@ -1353,19 +1381,19 @@ impl Run<'_> {
             t.as_deref().map(crate::model::entity_type_key) == Some(type_key.clone())
                 && crate::load::table_key(legacy) != crate::load::table_key(legacy_table)
         }) {
-            return Ok(false);
+            return Ok(None);
         }
         let Ok(pairs) = crate::measure::content::plain_pairs(declaration) else {
-            return Ok(false);
+            return Ok(None);
         };
         let Ok((legacy_columns, target_columns)) =
             crate::measure::content::declared_columns(declaration)
         else {
-            return Ok(false);
+            return Ok(None);
         };
         let (legacy_key, target_key) = (&declaration.legacy_key, &declaration.target_key);
         let Some(legacy) = self.table_rows(
-            db,
+            source,
             source_tables,
             legacy_table,
             &legacy_columns,
@@ -1373,10 +1401,10 @@ impl Run<'_> {
             Some("s"),
         )?
         else {
-            return Ok(false);
+            return Ok(None);
         };
-        let Some(target) = self.table_rows(
-            db,
+        let Some(target_rows) = self.table_rows(
+            target,
             target_tables,
             target_table,
             &target_columns,
@@ -1384,57 +1412,53 @@ impl Run<'_> {
             Some("t"),
         )?
         else {
-            return Ok(false);
-        };
-        let kind = db.url().kind;
-        let (legacy_types, target_types) = (&legacy.types, &target.types);
-        let declared = |types: &[db::ColumnInfo], c: &str| {
-            types
-                .iter()
-                .find(|t| t.name == c)
-                .map_or(String::new(), |t| t.data_type.clone())
+            return Ok(None);
         };
         // Each pair as the export reads it: a key column as the driver's text (as the ids
         // are read), any other in its family's select; a pair that texts cannot prove, or a
         // column whose text SQL does not give as the export reads it, is exported in full.
-        let side = |types: &[db::ColumnInfo], column: &str, key: &str, alias: &str| {
-            let quoted = format!("{alias}.{}", db.quote(column));
-            match column == key {
-                true => (canonical::Family::Text, None, quoted),
-                false => {
-                    let declared = declared(types, column);
-                    let family = canonical::Family::of(kind, &declared);
-                    let select = canonical::select(kind, &declared, &quoted);
-                    (family, Some(declared), select)
+        let side =
+            |db: &dyn Database, types: &[db::ColumnInfo], column: &str, key: &str, alias: &str| {
+                let kind = db.url().kind;
+                let quoted = format!("{alias}.{}", db.quote(column));
+                match column == key {
+                    true => (canonical::Family::Text, None, quoted),
+                    false => {
+                        let declared = types
+                            .iter()
+                            .find(|t| t.name == column)
+                            .map_or(String::new(), |t| t.data_type.clone());
+                        let family = canonical::Family::of(kind, &declared);
+                        let select = canonical::select(kind, &declared, &quoted);
+                        let textual =
+                            family != canonical::Family::Text || intact::text_type(kind, &declared);
+                        (family, Some(textual), select)
+                    }
                 }
-            }
-        };
+            };
         let mut values = Vec::new();
         for (l, t) in &pairs {
-            let (l_family, l_type, l_value) = side(legacy_types, l, legacy_key, "s");
-            let (t_family, t_type, t_value) = side(target_types, t, target_key, "t");
-            let untextual =
-                [(l_family, l_type), (t_family, t_type)]
-                    .into_iter()
-                    .any(|(family, declared)| {
-                        family == canonical::Family::Text
-                            && declared.is_some_and(|d| !intact::text_type(kind, &d))
-                    });
+            let (l_family, l_textual, l_value) = side(&*source, &legacy.types, l, legacy_key, "s");
+            let (t_family, t_textual, t_value) =
+                side(&*target, &target_rows.types, t, target_key, "t");
+            let untextual = [l_textual, t_textual].contains(&Some(false));
             if untextual || intact::family_problem(l_family, t_family).is_some() {
-                return Ok(false);
+                return Ok(None);
             }
             values.push((l_value, t_value));
         }
         if !self.key_text_is_exact(
-            db,
+            source,
             legacy.table,
             std::slice::from_ref(legacy_key),
-            legacy_types,
+            &legacy.types,
         )? {
-            return Ok(false);
+            return Ok(None);
         }
+        let on = mappings_server(mappings.on(), source, target);
+        let kind = on.url().kind;
         if self.mapping_columns.is_none() {
-            self.mapping_columns = Some(db.result_types(mappings.sql())?);
+            self.mapping_columns = Some(on.result_types(mappings.sql())?);
         }
         let selects = |name: &str| {
             self.mapping_columns
@@ -1446,7 +1470,7 @@ impl Run<'_> {
             .into_iter()
             .all(selects)
         {
-            return Ok(false);
+            return Ok(None);
         }
         // The mappings' ids compared as SQL casts them, exported as the driver reads them:
         // only where the two are one text (no ZEROFILL, no bytes, no timestamps).
@@ -1459,20 +1483,58 @@ impl Run<'_> {
                     || intact::mapping_type(kind, type_name)
             });
         if !ids_exact {
-            return Ok(false);
+            return Ok(None);
         }
         if self.type_values.is_none() {
-            self.read_type_values(db, &mappings)?;
+            self.read_type_values(on, &mappings)?;
         }
         let type_values = self.type_values.clone().unwrap_or_default();
         let types = [entity_type.clone()];
-        if self.names_other_tables(db, &mappings, &types, &type_values, legacy.table)? {
-            return Ok(false);
+        if self.names_other_tables(on, &mappings, &types, &type_values, legacy.table)? {
+            return Ok(None);
         }
-        let raw = pushdown::literal_list(db, &pushdown::raw_types(&type_values, &types));
+        let raw = pushdown::literal_list(on, &pushdown::raw_types(&type_values, &types));
         let own = intact::own_mappings(kind, mappings.sql(), &raw);
+        let odd = intact::odd_ids_sql(
+            kind,
+            &own,
+            (
+                &target.rows_of(target_rows.table),
+                &target.quote(target_key),
+            ),
+        );
+        if !target.counts_nothing(&odd, Some(&legacy.table.shown))? {
+            return Ok(None);
+        }
+        Ok(Some(Provable {
+            legacy,
+            target: target_rows,
+            values,
+            own,
+        }))
+    }
+
+    /// A declaration's rows compared in the database ([`intact`]), where source and
+    /// target are one database: the counts and the rows of the ids not proved intact are
+    /// written.
+    fn compare_in_database(
+        &mut self,
+        db: &mut dyn Database,
+        declaration: &crate::model::config::ContentDeclaration,
+        provable: Provable,
+    ) -> Result<(), CollectError> {
+        let Provable {
+            legacy,
+            target,
+            values,
+            own,
+        } = provable;
+        let kind = db.url().kind;
         let (legacy_from, target_from) = (db.rows_of(legacy.table), db.rows_of(target.table));
-        let (legacy_quoted, target_quoted) = (db.quote(legacy_key), db.quote(target_key));
+        let (legacy_quoted, target_quoted) = (
+            db.quote(&declaration.legacy_key),
+            db.quote(&declaration.target_key),
+        );
         let tables = intact::Tables {
             legacy_from: &legacy_from,
             target_from: &target_from,
@@ -1482,9 +1544,6 @@ impl Run<'_> {
             mappings: &own,
         };
         let shown = legacy.table.shown.clone();
-        if !db.counts_nothing(&intact::odd_ids_sql(kind, &tables), Some(&shown))? {
-            return Ok(false);
-        }
         let started = Instant::now();
         let sql = intact::counts_sql(kind, &tables);
         let mut counts = Vec::new();
@@ -1508,12 +1567,6 @@ impl Run<'_> {
                 &format!("expected three counts, got {counts:?}"),
             ));
         };
-        let summary = intact::RowsSummary {
-            legacy_rows,
-            target_rows,
-            intact,
-            method: format!("compared in the database on {}", db.url().shown),
-        };
         self.queries.push(QueryRecord {
             purpose: format!("pushdown: rows of {} proved intact", declaration.entity),
             on: Which::Source,
@@ -1524,41 +1577,185 @@ impl Run<'_> {
             bytes: 0,
             seconds: secs(started),
         });
-        let purpose = format!("rows of {} not proved intact", declaration.entity);
-        for (on, rows, sql) in [
-            (
-                Which::Source,
-                &legacy,
-                intact::legacy_rows_sql(kind, &tables, &legacy.list),
-            ),
-            (
-                Which::Target,
-                &target,
-                intact::target_rows_sql(kind, &tables, &target.list),
-            ),
-        ] {
-            let side = match on {
-                Which::Source => "legacy",
-                Which::Target => "target",
-            };
-            let file = format!("rows/{side}/{}.parquet", rows.table.shown);
-            self.stream_to(
-                db,
-                on,
-                &sql,
-                Some(rows.table.shown.as_str()),
-                &file,
-                Format::Parquet,
-                &format!("{side} {purpose}"),
-                &rows.families,
-            )?;
+        let legacy_sql = intact::legacy_rows_sql(kind, &tables, &legacy.list);
+        let target_sql = intact::target_rows_sql(kind, &tables, &target.list);
+        let entity = &declaration.entity;
+        self.export_not_proved((&mut *db, Which::Source), &legacy_sql, &legacy, entity)?;
+        self.export_not_proved((&mut *db, Which::Target), &target_sql, &target, entity)?;
+        self.write_content_summary(
+            &shown,
+            &intact::RowsSummary {
+                legacy_rows,
+                target_rows,
+                intact,
+                method: format!("compared in the database on {}", db.url().shown),
+            },
+        )
+    }
+
+    /// Two servers: a declaration's rows compared by the digests of ranges of its integer
+    /// legacy key ([`intact::RangeTables`]); the rows of the ranges that differ are
+    /// written. `false` (nothing written) where the key cannot be cut into ranges.
+    fn compare_by_ranges(
+        &mut self,
+        (source, target): (&mut dyn Database, &mut dyn Database),
+        declaration: &crate::model::config::ContentDeclaration,
+        provable: Provable,
+    ) -> Result<bool, CollectError> {
+        let Provable {
+            legacy,
+            target: target_rows,
+            values,
+            own,
+        } = provable;
+        if !self.rangeable_key(source, legacy.table, &declaration.legacy_key, &legacy.types)? {
+            return Ok(false);
         }
-        let mut json = serde_json::to_vec_pretty(&summary).expect("plain data serialises");
+        let (sk, tk) = (source.url().kind, target.url().kind);
+        let (legacy_from, target_from) = (
+            source.rows_of(legacy.table),
+            target.rows_of(target_rows.table),
+        );
+        let (legacy_key, target_key) = (
+            source.quote(&declaration.legacy_key),
+            target.quote(&declaration.target_key),
+        );
+        let (legacy_values, target_values): (Vec<String>, Vec<String>) = values.into_iter().unzip();
+        let tables = intact::RangeTables {
+            legacy_from: &legacy_from,
+            legacy_key: &legacy_key,
+            legacy_values: &legacy_values,
+            target_from: &target_from,
+            target_key: &target_key,
+            target_values: &target_values,
+            mappings: &own,
+        };
+        let shown = legacy.table.shown.clone();
+        let started = Instant::now();
+        let (legacy_set, target_set) = (
+            intact::legacy_range_set(sk, &tables),
+            intact::target_range_set(tk, &tables),
+        );
+        let (mut bytes, mut queries) = (0u64, 4u64);
+        let (smin, smax, keys) = pushdown::bounds(source, &legacy_set, &shown, &mut bytes)?;
+        let (tmin, tmax, _) = pushdown::bounds(target, &target_set, &shown, &mut bytes)?;
+        let count = |db: &mut dyn Database, from: &str| -> Result<u64, CollectError> {
+            let sql = format!("SELECT count(*) FROM {from}");
+            let value = db.scalar(&sql, Some(&shown))?;
+            value.trim().parse().map_err(|_| {
+                db::query_error(
+                    db.url(),
+                    &sql,
+                    Some(&shown),
+                    &format!("not a count: {value:?}"),
+                )
+            })
+        };
+        let legacy_rows = count(source, &legacy_from)?;
+        let target_count = count(target, &target_from)?;
+        let lo = [smin, tmin].into_iter().flatten().min().unwrap_or(0);
+        let hi = [smax, tmax].into_iter().flatten().max();
+        let left = match hi {
+            None => None,
+            Some(hi) => {
+                let sides = pushdown::Sides {
+                    source_set: &legacy_set,
+                    target_set: &target_set,
+                    table: &shown,
+                    lo,
+                    hashed: pushdown::Hashed::KeyAndValues,
+                };
+                let fetch_below = self.config.pushdown.fetch_below.unwrap_or(10_000);
+                sides.narrowed(source, target, hi, fetch_below, &mut bytes, &mut queries)?
+            }
+        };
+        let ranges = intact::Ranges {
+            lo,
+            left: left
+                .as_ref()
+                .map(|(width, buckets)| (*width, buckets.as_slice())),
+        };
+        self.queries.push(QueryRecord {
+            purpose: format!(
+                "pushdown: ranges of {} compared by digests of keys and values",
+                declaration.entity
+            ),
+            on: Which::Target,
+            table: Some(shown.clone()),
+            sql: format!("{queries} statements"),
+            file: None,
+            rows: keys,
+            bytes,
+            seconds: secs(started),
+        });
+        let legacy_sql = intact::legacy_range_rows_sql(sk, &tables, &ranges, &legacy.list);
+        let target_sql = intact::target_range_rows_sql(tk, &tables, &ranges, &target_rows.list);
+        let entity = &declaration.entity;
+        let exported =
+            self.export_not_proved((&mut *source, Which::Source), &legacy_sql, &legacy, entity)?;
+        self.export_not_proved(
+            (&mut *target, Which::Target),
+            &target_sql,
+            &target_rows,
+            entity,
+        )?;
+        self.write_content_summary(
+            &shown,
+            &intact::RowsSummary {
+                legacy_rows,
+                target_rows: target_count,
+                // Every keyed legacy row is in a range that agrees, and proved intact, or
+                // in one that differs, and exported (the keys are distinct).
+                intact: keys.saturating_sub(exported),
+                method: format!(
+                    "checksums of key and value ranges between {} and {}",
+                    source.url().shown,
+                    target.url().shown
+                ),
+            },
+        )?;
+        Ok(true)
+    }
+
+    /// One side's rows of the ids not proved intact, by `sql` on its server: how many rows
+    /// were written.
+    fn export_not_proved(
+        &mut self,
+        (db, on): (&mut dyn Database, Which),
+        sql: &str,
+        rows: &TableRows,
+        entity: &str,
+    ) -> Result<u64, CollectError> {
+        let side = match on {
+            Which::Source => "legacy",
+            Which::Target => "target",
+        };
+        let file = format!("rows/{side}/{}.parquet", rows.table.shown);
+        self.stream_to(
+            db,
+            on,
+            sql,
+            Some(rows.table.shown.as_str()),
+            &file,
+            Format::Parquet,
+            &format!("{side} rows of {entity} not proved intact"),
+            &rows.families,
+        )?;
+        Ok(self.queries.last().map_or(0, |q| q.rows))
+    }
+
+    /// `rows/pushdown/<table>.json`.
+    fn write_content_summary(
+        &mut self,
+        table: &str,
+        summary: &intact::RowsSummary,
+    ) -> Result<(), CollectError> {
+        let mut json = serde_json::to_vec_pretty(summary).expect("plain data serialises");
         json.push(b'\n');
         self.staging
-            .write(Path::new(&intact::summary_path(&shown)), &json)?;
+            .write(Path::new(&intact::summary_path(table)), &json)?;
         self.files += 1;
-        Ok(true)
+        Ok(())
     }
 
     /// One side's rows of a content declaration, `(side, table, columns)`, as
@@ -1851,6 +2048,17 @@ type RowsWanted = (String, Vec<String>, Vec<String>);
 
 /// A table's rows for a content comparison: the table, the query reading its compared
 /// columns, and each column's canonical family.
+/// A declaration whose rows the databases can compare: what the statements read.
+struct Provable<'t> {
+    legacy: TableRows<'t>,
+    target: TableRows<'t>,
+    /// Each pair's two values as the export selects them, over the aliases `s` (legacy)
+    /// and `t` (target).
+    values: Vec<(String, String)>,
+    /// The entity's mapping rows ([`intact::own_mappings`]).
+    own: String,
+}
+
 struct TableRows<'t> {
     table: &'t TableRef,
     sql: String,

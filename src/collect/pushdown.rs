@@ -383,8 +383,28 @@ struct Digest {
 /// Slices of a key's MD5 summed per range.
 const SLICES: usize = 3;
 
-/// Slice `i` (0-based) of the MD5 of the decimal text of integer `k`, as a whole number
-/// below 2^28, in each engine's SQL. SQLite has no MD5: the connection registers
+/// What the digests hash per row of a side's subquery: its key `k` (the ids), or its key
+/// and the text `r` of its compared values (the content of `collect::intact`, whose rows
+/// agree only when key and values do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hashed {
+    Key,
+    KeyAndValues,
+}
+
+impl Hashed {
+    /// The text hashed, over the subquery's columns, in each engine's SQL.
+    fn text(self, kind: Kind) -> &'static str {
+        match (self, kind) {
+            (Hashed::Key, _) => "k",
+            (Hashed::KeyAndValues, Kind::Mysql) => "CONCAT(CAST(k AS CHAR), ':', r)",
+            (Hashed::KeyAndValues, _) => "CAST(k AS TEXT) || ':' || r",
+        }
+    }
+}
+
+/// Slice `i` (0-based) of the MD5 of the text of `k` (an integer's decimal text), as a whole
+/// number below 2^28, in each engine's SQL. SQLite has no MD5: the connection registers
 /// `migcov_md5_slice` ([`md5_slice`]), which computes the same.
 fn hash_slice(kind: Kind, k: &str, i: usize) -> String {
     let start = 1 + 7 * i;
@@ -416,7 +436,7 @@ pub fn md5_slice(text: &str, i: usize) -> i64 {
 fn digests(
     db: &mut dyn Database,
     source: &str,
-    table: &str,
+    (table, hashed): (&str, Hashed),
     lo: i64,
     width: i64,
     parent: i64,
@@ -426,13 +446,13 @@ fn digests(
     let kind = db.url().kind;
     let div = division(kind);
     let slices: Vec<String> = (0..SLICES)
-        .map(|i| format!("sum({}) AS s{i}", hash_slice(kind, "k", i)))
+        .map(|i| format!("sum({}) AS s{i}", hash_slice(kind, hashed.text(kind), i)))
         .collect();
     let sql = format!(
         "SELECT (k - ({lo})) {div} {width} AS b, count(*) AS n, {} \
          FROM ({source}) d WHERE k >= {lo}{} GROUP BY (k - ({lo})) {div} {width}",
         slices.join(", "),
-        in_buckets(kind, lo, parent, within)
+        in_buckets(kind, "k", lo, parent, within)
     );
     let mut found = BTreeMap::new();
     let mut failure = None;
@@ -481,9 +501,9 @@ fn division(kind: Kind) -> &'static str {
 /// not migrated yet differs everywhere).
 const MAX_LISTED: usize = 1024;
 
-/// ` AND (k - lo) / width IN (...)` (or, for more than [`MAX_LISTED`] buckets, the range that
-/// holds them all), or nothing for every bucket.
-fn in_buckets(kind: Kind, lo: i64, width: i64, buckets: &[i64]) -> String {
+/// ` AND (k - lo) / width IN (...)` over the integer expression `k` (or, for more than
+/// [`MAX_LISTED`] buckets, the range that holds them all), or nothing for every bucket.
+pub(crate) fn in_buckets(kind: Kind, k: &str, lo: i64, width: i64, buckets: &[i64]) -> String {
     let (Some(first), Some(last)) = (buckets.iter().min(), buckets.iter().max()) else {
         return String::new();
     };
@@ -491,11 +511,11 @@ fn in_buckets(kind: Kind, lo: i64, width: i64, buckets: &[i64]) -> String {
         // Inclusive bounds: the last range may end at the largest 64-bit key.
         let from = lo as i128 + *first as i128 * width as i128;
         let to = (lo as i128 + (*last as i128 + 1) * width as i128 - 1).min(i64::MAX as i128);
-        return format!(" AND k >= {from} AND k <= {to}");
+        return format!(" AND {k} >= {from} AND {k} <= {to}");
     }
     let list: Vec<String> = buckets.iter().map(i64::to_string).collect();
     format!(
-        " AND (k - ({lo})) {} {width} IN ({})",
+        " AND ({k} - ({lo})) {} {width} IN ({})",
         division(kind),
         list.join(", ")
     )
@@ -522,7 +542,7 @@ fn ids_in(
 ) -> Result<Vec<i64>, CollectError> {
     let sql = format!(
         "SELECT k FROM ({source}) d WHERE k >= {lo}{}",
-        in_buckets(db.url().kind, lo, width, within)
+        in_buckets(db.url().kind, "k", lo, width, within)
     );
     // Sorted and deduplicated: 8 bytes an id (a set took five times that).
     let mut ids = Vec::new();
@@ -539,13 +559,14 @@ fn ids_in(
     Ok(ids)
 }
 
-/// Both sides of a two-server comparison: subqueries of one integer column `k`, their ranges
-/// numbered from `lo`.
-struct Sides<'a> {
-    source_set: &'a str,
-    target_set: &'a str,
-    table: &'a str,
-    lo: i64,
+/// Both sides of a two-server comparison: subqueries of one integer column `k` (and, to
+/// compare values, their text `r`: [`Hashed`]), their ranges numbered from `lo`.
+pub(crate) struct Sides<'a> {
+    pub source_set: &'a str,
+    pub target_set: &'a str,
+    pub table: &'a str,
+    pub lo: i64,
+    pub hashed: Hashed,
 }
 
 impl Sides<'_> {
@@ -597,7 +618,7 @@ fn difference(a: &[i64], b: &[i64]) -> Vec<i64> {
 /// can equal an integer key's text, the rest are orphans of the table outright. Up to 19
 /// digits, within a 64-bit integer's range (snowflake ids): a 19-digit text is compared with
 /// the range's bounds as text, byte by byte.
-fn canonical_int(kind: Kind, expr: &str) -> String {
+pub(crate) fn canonical_int(kind: Kind, expr: &str) -> String {
     let short = "^(0|-?[1-9][0-9]{0,17})$";
     let (long, negative) = ("^[1-9][0-9]{18}$", "^-[1-9][0-9]{18}$");
     let (max, min) = ("9223372036854775807", "-9223372036854775808");
@@ -620,7 +641,7 @@ fn canonical_int(kind: Kind, expr: &str) -> String {
     }
 }
 
-fn int_cast(kind: Kind, expr: &str) -> String {
+pub(crate) fn int_cast(kind: Kind, expr: &str) -> String {
     match kind {
         Kind::Mysql => format!("CAST({expr} AS SIGNED)"),
         Kind::Postgresql => format!("CAST({expr} AS BIGINT)"),
@@ -686,6 +707,7 @@ pub fn checksums(
                 target_set: &target_set,
                 table: &table.shown,
                 lo,
+                hashed: Hashed::Key,
             };
             sides.differences(source, target, hi, fetch_below, &mut bytes, &mut queries)?
         }
@@ -714,7 +736,7 @@ pub fn checksums(
 }
 
 /// The smallest and largest key of a set of keys `k`, and how many keys it has.
-fn bounds(
+pub(crate) fn bounds(
     db: &mut dyn Database,
     set: &str,
     table: &str,
@@ -740,9 +762,8 @@ fn bounds(
 }
 
 impl Sides<'_> {
-    /// The unmapped and orphan ids between `lo` and `hi`, level by level: the differing
-    /// buckets of one width are cut into FANOUT smaller ones, digested in one statement per
-    /// side, until the ids left in differing buckets are few enough to fetch.
+    /// The unmapped and orphan ids between `lo` and `hi`: the ids of the ranges that
+    /// [`Sides::narrowed`] leaves, compared exactly.
     fn differences(
         &self,
         source: &mut dyn Database,
@@ -752,25 +773,55 @@ impl Sides<'_> {
         bytes: &mut u64,
         queries: &mut u64,
     ) -> Result<(Vec<i64>, Vec<i64>), CollectError> {
+        match self.narrowed(source, target, hi, fetch_below, bytes, queries)? {
+            None => Ok((Vec::new(), Vec::new())),
+            Some((width, within)) => {
+                let found = self.compare(source, target, width, &within, bytes)?;
+                *queries += 2;
+                Ok(found)
+            }
+        }
+    }
+
+    /// Where the sides differ between `lo` and `hi`, level by level: the differing buckets
+    /// of one width are cut into FANOUT smaller ones, digested in one statement per side,
+    /// until the keys left in differing buckets are few enough to read. `None` when every
+    /// range agrees; else the last width and its differing buckets (none listed: every key).
+    pub(crate) fn narrowed(
+        &self,
+        source: &mut dyn Database,
+        target: &mut dyn Database,
+        hi: i64,
+        fetch_below: u64,
+        bytes: &mut u64,
+        queries: &mut u64,
+    ) -> Result<Option<(i64, Vec<i64>)>, CollectError> {
         let lo = self.lo;
         // Keys more than 2^63 apart (-1 and the largest key) would overflow `k - lo` on
-        // every engine: then the ids are read, exactly, without ranges.
+        // every engine: then every key is read, without ranges.
         let wide = hi as i128 - lo as i128 + 1 > i64::MAX as i128;
         let span = (hi as i128 - lo as i128 + 1).min(i64::MAX as i128) as i64;
         let mut width = span;
         let mut differing: Vec<i64> = Vec::new();
         let mut first = true;
         if wide {
-            let found = self.compare(source, target, width, &[], bytes)?;
-            *queries += 2;
-            return Ok(found);
+            return Ok(Some((width, Vec::new())));
         }
         loop {
             let fanout = if first { FIRST_FANOUT } else { FANOUT };
             let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
             let within = if first { Vec::new() } else { differing.clone() };
             let (s, t) = self.on_both(source, target, |db, set| {
-                digests(db, set, self.table, lo, sub, width, &within, bytes)
+                digests(
+                    db,
+                    set,
+                    (self.table, self.hashed),
+                    lo,
+                    sub,
+                    width,
+                    &within,
+                    bytes,
+                )
             })?;
             *queries += 2;
             first = false;
@@ -778,19 +829,17 @@ impl Sides<'_> {
             differing = next;
             width = sub;
             if differing.is_empty() {
-                return Ok((Vec::new(), Vec::new()));
+                return Ok(None);
             }
-            // Fetched when few ids are left, at the narrowest width, or when most ranges
+            // Read when few keys are left, at the narrowest width, or when most ranges
             // differ (differences scattered everywhere, or an entity not migrated yet):
-            // another level would digest nearly every id again, so the ids are read.
+            // another level would digest nearly every key again, so the keys are read.
             if left <= fetch_below
                 || width == 1
                 || differing.len() > MAX_LISTED
                 || differing.len() * 2 > listed
             {
-                let found = self.compare(source, target, width, &differing, bytes)?;
-                *queries += 2;
-                return Ok(found);
+                return Ok(Some((width, differing)));
             }
         }
     }

@@ -43,6 +43,26 @@ impl Sqlite {
                 })
             })
             .and_then(|()| {
+                // The MD5 (hex) of an integer's decimal text or of a text's bytes, as
+                // PostgreSQL and MySQL compute it with their md5() for the content's ranges
+                // (`collect::intact`); NULL for any other value.
+                add_function(&conn, "migcov_md5", 1, |ctx| {
+                    use md5::Digest as _;
+                    use rusqlite::types::ValueRef;
+                    let digest = |bytes: &[u8]| {
+                        md5::Md5::digest(bytes)
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<String>()
+                    };
+                    Ok(match ctx.get_raw(0) {
+                        ValueRef::Integer(n) => Some(digest(n.to_string().as_bytes())),
+                        ValueRef::Text(bytes) => Some(digest(bytes)),
+                        _ => None,
+                    })
+                })
+            })
+            .and_then(|()| {
                 // The hex digits of a text in lower case, which `collect::reduce` groups
                 // modern ids by, as PostgreSQL and MySQL compute it with regexp_replace.
                 add_function(&conn, "migcov_hex", 1, |ctx| {
