@@ -417,33 +417,65 @@ pub fn target_range_set(kind: Kind, tables: &RangeTables) -> String {
     )
 }
 
-/// The ranges left to export: `None` for none, else the width and the buckets (none listed:
-/// every key) numbered from `lo`.
-pub struct Ranges<'a> {
-    pub lo: i64,
-    pub left: Option<(i64, &'a [i64])>,
+/// The legacy ids a two-server comparison did not prove intact, whose rows are exported.
+pub enum Unproved<'a> {
+    /// These (every range agreed, or the rows of those that differ were compared by their
+    /// hashes: [`unproved`]).
+    Keys(&'a [i64]),
+    /// Every id of these ranges, numbered from `lo` (too many rows to compare by hashes).
+    Ranges {
+        lo: i64,
+        left: &'a super::pushdown::Left,
+    },
 }
 
-impl Ranges<'_> {
-    /// ` AND ...`: whether integer expression `k` is in the ranges left.
+impl Unproved<'_> {
+    /// ` AND ...`: whether integer expression `k` is one of them.
     fn condition(&self, kind: Kind, k: &str) -> String {
-        match self.left {
-            None => " AND 1 = 0".to_string(),
-            Some((width, buckets)) => format!(
-                " AND {k} >= {}{}",
-                self.lo,
-                super::pushdown::in_buckets(kind, k, self.lo, width, buckets)
+        match self {
+            Unproved::Keys([]) => " AND 1 = 0".to_string(),
+            Unproved::Keys(keys) => format!(
+                " AND {k} IN ({})",
+                keys.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Unproved::Ranges { lo, left } => format!(
+                " AND {k} >= {lo}{}",
+                super::pushdown::in_buckets(kind, k, *lo, left.width, &left.buckets)
             ),
         }
     }
 }
 
-/// The legacy rows of the ranges left, with `columns` (over alias `s`) as the full export
+/// Of the rows of the ranges that differ, each side's `(k, hash of k:r)` sorted, the legacy
+/// ids not proved intact: those whose target side is not exactly one row of the same hash
+/// (the legacy keys are distinct). Mapped ids without a legacy row have no row to export.
+pub fn unproved(legacy: &[(i64, u128)], target: &[(i64, u128)]) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut j = 0;
+    for &(k, h) in legacy {
+        while j < target.len() && target[j].0 < k {
+            j += 1;
+        }
+        let from = j;
+        while j < target.len() && target[j].0 == k {
+            j += 1;
+        }
+        if target[from..j] != [(k, h)] {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// The legacy rows of the ids not proved, with `columns` (over alias `s`) as the full export
 /// selects them.
 pub fn legacy_range_rows_sql(
     kind: Kind,
     tables: &RangeTables,
-    ranges: &Ranges,
+    ranges: &Unproved,
     columns: &str,
 ) -> String {
     let key = format!("s.{}", tables.legacy_key);
@@ -454,12 +486,12 @@ pub fn legacy_range_rows_sql(
     )
 }
 
-/// The target rows that a mapping of a legacy id in the ranges left names, with `columns`
+/// The target rows that a mapping of a legacy id not proved names, with `columns`
 /// (over alias `t`) as the full export selects them.
 pub fn target_range_rows_sql(
     kind: Kind,
     tables: &RangeTables,
-    ranges: &Ranges,
+    ranges: &Unproved,
     columns: &str,
 ) -> String {
     let key = format!("t.{}", tables.target_key);

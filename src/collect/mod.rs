@@ -1655,25 +1655,38 @@ impl Run<'_> {
         let target_count = count(target, &target_from)?;
         let lo = [smin, tmin].into_iter().flatten().min().unwrap_or(0);
         let hi = [smax, tmax].into_iter().flatten().max();
+        let sides = pushdown::Sides {
+            source_set: &legacy_set,
+            target_set: &target_set,
+            table: &shown,
+            lo,
+            hashed: pushdown::Hashed::KeyAndValues,
+        };
         let left = match hi {
             None => None,
             Some(hi) => {
-                let sides = pushdown::Sides {
-                    source_set: &legacy_set,
-                    target_set: &target_set,
-                    table: &shown,
-                    lo,
-                    hashed: pushdown::Hashed::KeyAndValues,
-                };
                 let fetch_below = self.config.pushdown.fetch_below.unwrap_or(10_000);
                 sides.narrowed(source, target, hi, fetch_below, &mut bytes, &mut queries)?
             }
         };
-        let ranges = intact::Ranges {
-            lo,
-            left: left
-                .as_ref()
-                .map(|(width, buckets)| (*width, buckets.as_slice())),
+        // The rows of the ranges that differ compared by their hashes, where they are few
+        // enough to hold (`pushdown.max_hashed_rows`) and the ids left few enough to list
+        // in a statement; else every row of those ranges is exported.
+        let max_hashed = self.config.pushdown.max_hashed_rows.unwrap_or(8_000_000);
+        let keys_left = match &left {
+            None => Some(Vec::new()),
+            Some(left) if left.rows <= max_hashed => {
+                let s = sides.hashes(source, &legacy_set, left, &mut bytes)?;
+                let t = sides.hashes(target, &target_set, left, &mut bytes)?;
+                queries += 2;
+                Some(intact::unproved(&s, &t)).filter(|k| k.len() <= MAX_LISTED_IDS)
+            }
+            Some(_) => None,
+        };
+        let unproved = match (&keys_left, &left) {
+            (Some(keys), _) => intact::Unproved::Keys(keys),
+            (None, Some(left)) => intact::Unproved::Ranges { lo, left },
+            (None, None) => intact::Unproved::Keys(&[]),
         };
         self.queries.push(QueryRecord {
             purpose: format!(
@@ -1688,8 +1701,8 @@ impl Run<'_> {
             bytes,
             seconds: secs(started),
         });
-        let legacy_sql = intact::legacy_range_rows_sql(sk, &tables, &ranges, &legacy.list);
-        let target_sql = intact::target_range_rows_sql(tk, &tables, &ranges, &target_rows.list);
+        let legacy_sql = intact::legacy_range_rows_sql(sk, &tables, &unproved, &legacy.list);
+        let target_sql = intact::target_range_rows_sql(tk, &tables, &unproved, &target_rows.list);
         let entity = &declaration.entity;
         let exported =
             self.export_not_proved((&mut *source, Which::Source), &legacy_sql, &legacy, entity)?;
@@ -2048,6 +2061,10 @@ type RowsWanted = (String, Vec<String>, Vec<String>);
 
 /// A table's rows for a content comparison: the table, the query reading its compared
 /// columns, and each column's canonical family.
+/// The most legacy ids whose rows are exported by an `IN` list of them (about 1 MB of
+/// statement); past it, every row of the differing ranges is.
+const MAX_LISTED_IDS: usize = 100_000;
+
 /// A declaration whose rows the databases can compare: what the statements read.
 struct Provable<'t> {
     legacy: TableRows<'t>,

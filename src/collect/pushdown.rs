@@ -39,6 +39,10 @@ pub struct PushdownConfig {
     pub legacy_schema: Option<String>,
     /// A differing key range with fewer ids than this is fetched (default 10,000).
     pub fetch_below: Option<u64>,
+    /// Values on two servers: the most rows of differing key ranges (both sides together)
+    /// whose hashes are read to find the ids that differ, 24 bytes each in memory (default
+    /// 8,000,000); past it every row of those ranges is exported.
+    pub max_hashed_rows: Option<u64>,
 }
 
 /// What was found for one table: written as `pushdown/<table>.json`.
@@ -775,8 +779,8 @@ impl Sides<'_> {
     ) -> Result<(Vec<i64>, Vec<i64>), CollectError> {
         match self.narrowed(source, target, hi, fetch_below, bytes, queries)? {
             None => Ok((Vec::new(), Vec::new())),
-            Some((width, within)) => {
-                let found = self.compare(source, target, width, &within, bytes)?;
+            Some(left) => {
+                let found = self.compare(source, target, left.width, &left.buckets, bytes)?;
                 *queries += 2;
                 Ok(found)
             }
@@ -786,7 +790,7 @@ impl Sides<'_> {
     /// Where the sides differ between `lo` and `hi`, level by level: the differing buckets
     /// of one width are cut into FANOUT smaller ones, digested in one statement per side,
     /// until the keys left in differing buckets are few enough to read. `None` when every
-    /// range agrees; else the last width and its differing buckets (none listed: every key).
+    /// range agrees.
     pub(crate) fn narrowed(
         &self,
         source: &mut dyn Database,
@@ -795,7 +799,7 @@ impl Sides<'_> {
         fetch_below: u64,
         bytes: &mut u64,
         queries: &mut u64,
-    ) -> Result<Option<(i64, Vec<i64>)>, CollectError> {
+    ) -> Result<Option<Left>, CollectError> {
         let lo = self.lo;
         // Keys more than 2^63 apart (-1 and the largest key) would overflow `k - lo` on
         // every engine: then every key is read, without ranges.
@@ -805,7 +809,11 @@ impl Sides<'_> {
         let mut differing: Vec<i64> = Vec::new();
         let mut first = true;
         if wide {
-            return Ok(Some((width, Vec::new())));
+            return Ok(Some(Left {
+                width,
+                buckets: Vec::new(),
+                rows: u64::MAX,
+            }));
         }
         loop {
             let fanout = if first { FIRST_FANOUT } else { FANOUT };
@@ -839,7 +847,67 @@ impl Sides<'_> {
                 || differing.len() > MAX_LISTED
                 || differing.len() * 2 > listed
             {
-                return Ok(Some((width, differing)));
+                return Ok(Some(Left {
+                    width,
+                    buckets: differing,
+                    rows: left,
+                }));
+            }
+        }
+    }
+}
+
+/// The ranges where two sides differ ([`Sides::narrowed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Left {
+    /// The ranges' width, and their numbers from the sides' `lo` (none listed: every key).
+    pub width: i64,
+    pub buckets: Vec<i64>,
+    /// The rows they hold on both sides together (`u64::MAX` when not counted).
+    pub rows: u64,
+}
+
+impl Sides<'_> {
+    /// Each row of the ranges `left` on one side: its key and the MD5 of what the digests
+    /// hash ([`Hashed`]), sorted.
+    pub(crate) fn hashes(
+        &self,
+        db: &mut dyn Database,
+        set: &str,
+        left: &Left,
+        bytes: &mut u64,
+    ) -> Result<Vec<(i64, u128)>, CollectError> {
+        let kind = db.url().kind;
+        let text = self.hashed.text(kind);
+        let md5 = match kind {
+            Kind::Postgresql => format!("md5(CAST({text} AS TEXT))"),
+            Kind::Mysql => format!("MD5(CAST({text} AS CHAR))"),
+            Kind::Sqlite => format!("migcov_md5(CAST({text} AS TEXT))"),
+        };
+        let sql = format!(
+            "SELECT k, {md5} FROM ({set}) d WHERE k >= {}{}",
+            self.lo,
+            in_buckets(kind, "k", self.lo, left.width, &left.buckets)
+        );
+        let mut rows = Vec::new();
+        let mut failure = None;
+        db.stream(&sql, Some(self.table), 100_000, &mut |_, columns| {
+            *bytes += value_bytes(&columns);
+            let (keys, hashes) = (&columns[0], &columns[1]);
+            for (k, h) in keys.iter().zip(hashes) {
+                let hash = h.as_deref().map(|h| u128::from_str_radix(h.trim(), 16));
+                match (k.as_deref().map(|k| k.trim().parse::<i64>()), hash) {
+                    (Some(Ok(k)), Some(Ok(hash))) => rows.push((k, hash)),
+                    _ => failure = Some(format!("unreadable key and hash: {k:?}, {h:?}")),
+                }
+            }
+            Ok(())
+        })?;
+        match failure {
+            Some(message) => Err(db.query_error(&sql, Some(self.table), message)),
+            None => {
+                rows.sort_unstable();
+                Ok(rows)
             }
         }
     }
