@@ -808,19 +808,47 @@ fn provable_by_ranges(case: &Case, (legacy, target): (Engine, Engine)) -> u64 {
 fn collect_two(
     work: &Path,
     name: &str,
-    (source, target): (&Db, &Db),
+    dbs: (&Db, &Db),
     (fetch_below, max_hashed_rows): (u64, u64),
     pushdown: bool,
 ) -> PathBuf {
+    let knobs = format!("  fetch_below: {fetch_below}\n  max_hashed_rows: {max_hashed_rows}\n");
+    collect_two_config(work, name, dbs, (DECLARATION, &knobs), pushdown)
+}
+
+/// [`collect_two`] with the declaration `migcov_yaml` and the default knobs.
+fn collect_two_with(
+    work: &Path,
+    name: &str,
+    dbs: (&Db, &Db),
+    migcov_yaml: &str,
+    pushdown: bool,
+) -> PathBuf {
+    collect_two_config(
+        work,
+        name,
+        dbs,
+        (migcov_yaml, "  fetch_below: 10000\n"),
+        pushdown,
+    )
+}
+
+fn collect_two_config(
+    work: &Path,
+    name: &str,
+    (source, target): (&Db, &Db),
+    (migcov_yaml, knobs): (&str, &str),
+    pushdown: bool,
+) -> PathBuf {
     std::fs::write(work.join("entities.yaml"), entity("offices")).unwrap();
-    std::fs::write(work.join("migcov.yaml"), DECLARATION).unwrap();
+    std::fs::write(work.join("migcov.yaml"), migcov_yaml).unwrap();
     let config = work.join("collect.yaml");
     std::fs::write(
         &config,
         format!(
             "files: [entities.yaml, migcov.yaml]\nbatch_rows: 7\nqueries:\n  mappings: \
              SELECT entity_type, legacy_id, modern_id FROM legacy_mapping\n\
-             pushdown:\n  fetch_below: {fetch_below}\n  max_hashed_rows: {max_hashed_rows}\n"
+             pushdown:\n{knobs}"
         ),
     )
     .unwrap();
@@ -905,4 +933,72 @@ fn two_servers_compare_ranges_as_a_full_export_compares_rows() {
         "{proved_all} of {rows_all}"
     );
     eprintln!("two servers: {proved_all} ids proved intact of {rows_all} legacy rows");
+}
+
+/// Found by an independent check: MySQL's TIMESTAMP is exported with `+00:00`, which its
+/// `CAST` has not, so a zero date (no instant) was proved equal to the same text in a
+/// SQLite instant column, where the full export compares `0000-00-00 00:00:00+00:00` with
+/// `0000-00-00 00:00:00`. Both directions give what a full export gives.
+#[test]
+fn two_servers_hash_instants_as_the_export_writes_them() {
+    let u = |i: u32| format!("00000000-0000-4000-8000-{i:012}");
+    for (legacy, target) in [
+        (Engine::Maria, Engine::Sqlite),
+        (Engine::Sqlite, Engine::Maria),
+    ] {
+        let context = format!("{legacy:?} -> {target:?}");
+        let (source_db, target_db) = (Db::new(legacy, "tsl"), Db::new(target, "tst"));
+        let opened = |engine: Engine| match engine {
+            Engine::Maria => "TIMESTAMP NULL DEFAULT NULL",
+            _ => "TIMESTAMP WITH TIME ZONE",
+        };
+        let times = [
+            "0000-00-00 00:00:00",
+            "2020-01-01 10:00:00",
+            "2021-05-05 05:05:05",
+        ];
+        let zero_dates = match legacy == Engine::Maria || target == Engine::Maria {
+            true => "SET SESSION sql_mode = '';\n",
+            false => "",
+        };
+        let legacy_rows: Vec<String> = times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("({}, '{t}')", i + 1))
+            .collect();
+        source_db.run(&format!(
+            "{}CREATE TABLE legacy_office (id INTEGER, opened_at {});\nINSERT INTO legacy_office VALUES {};\n",
+            if legacy == Engine::Maria { zero_dates } else { "" },
+            opened(legacy),
+            legacy_rows.join(", ")
+        ));
+        let target_rows: Vec<String> = times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("('{}', '{t}')", u(i as u32 + 1)))
+            .collect();
+        let mappings: Vec<String> = (1..=times.len())
+            .map(|i| format!("('offices', '{i}', '{}')", u(i as u32)))
+            .collect();
+        target_db.run(&format!(
+            "{}CREATE TABLE offices (id CHAR(36), opened_at {});\n\
+             CREATE TABLE legacy_mapping (entity_type VARCHAR(20), legacy_id VARCHAR(40), modern_id CHAR(36));\n\
+             INSERT INTO offices VALUES {};\nINSERT INTO legacy_mapping VALUES {};\n",
+            if target == Engine::Maria { zero_dates } else { "" },
+            opened(target),
+            target_rows.join(", "),
+            mappings.join(", ")
+        ));
+        let work = tempfile::tempdir().unwrap();
+        let dbs = (&source_db, &target_db);
+        let yaml = "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    \
+                    columns:\n      opened_at: opened_at\n";
+        let full = collect_two_with(work.path(), "full", dbs, yaml, false);
+        let pushed = collect_two_with(work.path(), "pushed", dbs, yaml, true);
+        let (full, pushed) = (comparison(&full), comparison(&pushed));
+        assert_eq!(pushed, full, "{context}");
+        // The zero date differs as exported; the two instants are intact.
+        assert_eq!(full[0]["intact"], 2, "{context}: {full}");
+        assert_eq!(full[0]["differs"], 1, "{context}: {full}");
+    }
 }

@@ -332,28 +332,32 @@ pub struct RangeTables<'a> {
     /// The legacy table as a `FROM` clause reads it, and its key column, quoted.
     pub legacy_from: &'a str,
     pub legacy_key: &'a str,
-    /// The legacy values, as the export selects them over alias `s`.
-    pub legacy_values: &'a [String],
+    /// The legacy values, as the export selects them over alias `s`, each with its text as
+    /// the export writes it ([`export_text`]).
+    pub legacy_values: &'a [(String, Option<String>)],
     /// The target table, its key column (quoted) and its values (over alias `t`).
     pub target_from: &'a str,
     pub target_key: &'a str,
-    pub target_values: &'a [String],
+    pub target_values: &'a [(String, Option<String>)],
     /// The entity's mapping rows: [`own_mappings`].
     pub mappings: &'a str,
 }
 
 /// A value's token in a row's text `r`: `-` for NULL, else the MD5 (hex) of the UTF-8 bytes
-/// of its text as the export reads it, computed alike by every engine. In SQLite, whose
-/// columns hold values of any class, only integers and texts are hashed; any other value
-/// gets `mark`, which the other side never gives (each side its own mark), so its range
-/// differs and its row is compared by the build.
-fn value_token(kind: Kind, select: &str, mark: &str) -> String {
+/// of its text as the export writes it ([`export_text`]), computed alike by every engine.
+/// In SQLite, whose columns hold values of any class, only integers and texts are hashed.
+/// Any other value, and one with no such text (`None`), gets `mark`, which the other side
+/// never gives (each side its own mark), so its id is exported and compared by the build.
+fn value_token(kind: Kind, (select, text): (&str, Option<&str>), mark: &str) -> String {
+    let Some(text) = text else {
+        return format!("'{mark}'");
+    };
     match kind {
         Kind::Postgresql => format!(
-            "CASE WHEN ({select}) IS NULL THEN '-' ELSE md5(convert_to(CAST({select} AS TEXT), 'UTF8')) END"
+            "CASE WHEN ({select}) IS NULL THEN '-' ELSE md5(convert_to({text}, 'UTF8')) END"
         ),
         Kind::Mysql => format!(
-            "CASE WHEN ({select}) IS NULL THEN '-' ELSE MD5(CONVERT(CAST({select} AS CHAR) USING utf8mb4)) END"
+            "CASE WHEN ({select}) IS NULL THEN '-' ELSE MD5(CONVERT({text} USING utf8mb4)) END"
         ),
         Kind::Sqlite => format!(
             "CASE WHEN ({select}) IS NULL THEN '-' WHEN typeof({select}) IN ('integer', 'text') \
@@ -364,13 +368,33 @@ fn value_token(kind: Kind, select: &str, mark: &str) -> String {
 
 /// A row's text `r`: its values' tokens one after the other (a token is `-`, 32 hex digits
 /// or a mark, so the text reads back as one sequence of tokens).
-fn row_text(kind: Kind, values: &[String], mark: &str) -> String {
-    let tokens: Vec<String> = values.iter().map(|v| value_token(kind, v, mark)).collect();
+fn row_text(kind: Kind, values: &[(String, Option<String>)], mark: &str) -> String {
+    let tokens: Vec<String> = values
+        .iter()
+        .map(|(select, text)| value_token(kind, (select, text.as_deref()), mark))
+        .collect();
     match (kind, tokens.len()) {
         (_, 0) => "''".to_string(),
         (_, 1) => tokens[0].clone(),
         (Kind::Mysql, _) => format!("CONCAT({})", tokens.join(", ")),
         _ => tokens.join(" || "),
+    }
+}
+
+/// A value's text as the export writes it, in SQL, for its token: the text SQL gives, but
+/// where `collect` changes the driver's text. MySQL's TIMESTAMP, an instant, is written
+/// with `+00:00` (`collect::mysql`), which its `CAST` has not: without it a text that
+/// reads as no instant (a zero date) was proved equal to the same text in another engine's
+/// instant column, where the export's texts differ. A ZEROFILL number, whose padding the
+/// export drops, has no such text: `None`, never proved.
+pub fn export_text(kind: Kind, declared: Option<&str>, select: &str) -> Option<String> {
+    let declared = declared.unwrap_or_default().trim().to_ascii_lowercase();
+    match kind {
+        Kind::Mysql if declared.contains("zerofill") => None,
+        Kind::Mysql if declared.starts_with("timestamp") => {
+            Some(format!("CONCAT({}, '+00:00')", as_text(kind, select)))
+        }
+        _ => Some(as_text(kind, select)),
     }
 }
 

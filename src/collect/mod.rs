@@ -1422,7 +1422,7 @@ impl Run<'_> {
                 let kind = db.url().kind;
                 let quoted = format!("{alias}.{}", db.quote(column));
                 match column == key {
-                    true => (canonical::Family::Text, None, quoted),
+                    true => (canonical::Family::Text, None, quoted, None),
                     false => {
                         let declared = types
                             .iter()
@@ -1432,19 +1432,24 @@ impl Run<'_> {
                         let select = canonical::select(kind, &declared, &quoted);
                         let textual =
                             family != canonical::Family::Text || intact::text_type(kind, &declared);
-                        (family, Some(textual), select)
+                        (family, Some(textual), select, Some(declared))
                     }
                 }
             };
-        let mut values = Vec::new();
+        let (mut values, mut texts) = (Vec::new(), Vec::new());
         for (l, t) in &pairs {
-            let (l_family, l_textual, l_value) = side(&*source, &legacy.types, l, legacy_key, "s");
-            let (t_family, t_textual, t_value) =
+            let (l_family, l_textual, l_value, l_type) =
+                side(&*source, &legacy.types, l, legacy_key, "s");
+            let (t_family, t_textual, t_value, t_type) =
                 side(&*target, &target_rows.types, t, target_key, "t");
             let untextual = [l_textual, t_textual].contains(&Some(false));
             if untextual || intact::family_problem(l_family, t_family).is_some() {
                 return Ok(None);
             }
+            texts.push((
+                intact::export_text(source.url().kind, l_type.as_deref(), &l_value),
+                intact::export_text(target.url().kind, t_type.as_deref(), &t_value),
+            ));
             values.push((l_value, t_value));
         }
         if !self.key_text_is_exact(
@@ -1510,6 +1515,7 @@ impl Run<'_> {
             legacy,
             target: target_rows,
             values,
+            texts,
             own,
         }))
     }
@@ -1528,6 +1534,7 @@ impl Run<'_> {
             target,
             values,
             own,
+            ..
         } = provable;
         let kind = db.url().kind;
         let (legacy_from, target_from) = (db.rows_of(legacy.table), db.rows_of(target.table));
@@ -1606,6 +1613,7 @@ impl Run<'_> {
             legacy,
             target: target_rows,
             values,
+            texts,
             own,
         } = provable;
         if !self.rangeable_key(source, legacy.table, &declaration.legacy_key, &legacy.types)? {
@@ -1620,7 +1628,11 @@ impl Run<'_> {
             source.quote(&declaration.legacy_key),
             target.quote(&declaration.target_key),
         );
-        let (legacy_values, target_values): (Vec<String>, Vec<String>) = values.into_iter().unzip();
+        let (legacy_values, target_values): (Vec<_>, Vec<_>) = values
+            .into_iter()
+            .zip(texts)
+            .map(|((l, t), (lt, tt))| ((l, lt), (t, tt)))
+            .unzip();
         let tables = intact::RangeTables {
             legacy_from: &legacy_from,
             legacy_key: &legacy_key,
@@ -2072,6 +2084,8 @@ struct Provable<'t> {
     /// Each pair's two values as the export selects them, over the aliases `s` (legacy)
     /// and `t` (target).
     values: Vec<(String, String)>,
+    /// Each pair's two texts as the export writes them ([`intact::export_text`]).
+    texts: Vec<(Option<String>, Option<String>)>,
     /// The entity's mapping rows ([`intact::own_mappings`]).
     own: String,
 }

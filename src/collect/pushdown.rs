@@ -407,19 +407,26 @@ impl Hashed {
     }
 }
 
-/// Slice `i` (0-based) of the MD5 of the text of `k` (an integer's decimal text), as a whole
+/// What a digest statement hashes per row, once, as column `h` of its inner query: the MD5
+/// (hex) of the text of `k` (an integer's decimal text) in PostgreSQL and MySQL; in SQLite,
+/// which has no MD5, the text itself ([`hash_slice`] hashes it there).
+fn row_hash(kind: Kind, k: &str) -> String {
+    match kind {
+        Kind::Postgresql => format!("md5(CAST({k} AS TEXT))"),
+        Kind::Mysql => format!("MD5(CAST({k} AS CHAR))"),
+        Kind::Sqlite => format!("CAST({k} AS TEXT)"),
+    }
+}
+
+/// Slice `i` (0-based) of the MD5 a row's `h` ([`row_hash`]) is or stands for, as a whole
 /// number below 2^28, in each engine's SQL. SQLite has no MD5: the connection registers
 /// `migcov_md5_slice` ([`md5_slice`]), which computes the same.
-fn hash_slice(kind: Kind, k: &str, i: usize) -> String {
+fn hash_slice(kind: Kind, h: &str, i: usize) -> String {
     let start = 1 + 7 * i;
     match kind {
-        Kind::Postgresql => {
-            format!("('x0' || substr(md5(CAST({k} AS TEXT)), {start}, 7))::bit(32)::int")
-        }
-        Kind::Mysql => {
-            format!("CAST(CONV(SUBSTRING(MD5(CAST({k} AS CHAR)), {start}, 7), 16, 10) AS UNSIGNED)")
-        }
-        Kind::Sqlite => format!("migcov_md5_slice(CAST({k} AS TEXT), {i})"),
+        Kind::Postgresql => format!("('x0' || substr({h}, {start}, 7))::bit(32)::int"),
+        Kind::Mysql => format!("CAST(CONV(SUBSTRING({h}, {start}, 7), 16, 10) AS UNSIGNED)"),
+        Kind::Sqlite => format!("migcov_md5_slice({h}, {i})"),
     }
 }
 
@@ -450,12 +457,14 @@ fn digests(
     let kind = db.url().kind;
     let div = division(kind);
     let slices: Vec<String> = (0..SLICES)
-        .map(|i| format!("sum({}) AS s{i}", hash_slice(kind, hashed.text(kind), i)))
+        .map(|i| format!("sum({}) AS s{i}", hash_slice(kind, "x.h", i)))
         .collect();
+    // Each row's MD5 computed once, its slices taken from it.
     let sql = format!(
-        "SELECT (k - ({lo})) {div} {width} AS b, count(*) AS n, {} \
-         FROM ({source}) d WHERE k >= {lo}{} GROUP BY (k - ({lo})) {div} {width}",
+        "SELECT x.b, count(*) AS n, {} FROM (SELECT (k - ({lo})) {div} {width} AS b, {} AS h \
+         FROM ({source}) d WHERE k >= {lo}{}) x GROUP BY x.b",
         slices.join(", "),
+        row_hash(kind, hashed.text(kind)),
         in_buckets(kind, "k", lo, parent, within)
     );
     let mut found = BTreeMap::new();
