@@ -321,7 +321,7 @@ pub fn summary_path(table: &str) -> String {
 
 /// Two servers: the legacy table on the source, the target table and the mappings on the
 /// target, a legacy key of one integer column whose values are distinct. Each side is a
-/// subquery of `k` (the legacy id as an integer) and `r` (the text of its values), which
+/// subquery of `k` (the legacy id as an integer) and `r` (a hash of its values), which
 /// [`super::pushdown::Sides`] compares by the digests of key ranges, as the ids are
 /// compared; the rows of the ranges that differ are exported and compared by the build.
 /// A range agrees when both sides hold the same `(k, r)` rows, which with distinct legacy
@@ -343,41 +343,52 @@ pub struct RangeTables<'a> {
     pub mappings: &'a str,
 }
 
-/// A value's token in a row's text `r`: `-` for NULL, else the MD5 (hex) of the UTF-8 bytes
-/// of its text as the export writes it ([`export_text`]), computed alike by every engine.
-/// In SQLite, whose columns hold values of any class, only integers and texts are hashed.
-/// Any other value, and one with no such text (`None`), gets `mark`, which the other side
-/// never gives (each side its own mark), so its id is exported and compared by the build.
+/// A value's token in a row's text: `-` for NULL, else its length in bytes, `:` and its
+/// text as the export writes it ([`export_text`]), alike in every engine (so the tokens one
+/// after the other read back as one sequence of values; bytes, since SQLite counts the
+/// characters of a text only up to a NUL). In SQLite, whose columns hold
+/// values of any class, only integers and texts are written. Any other value, and one with
+/// no such text (`None`), gets `mark`, which the other side never gives (each side its own
+/// mark), so its id is exported and compared by the build.
 fn value_token(kind: Kind, (select, text): (&str, Option<&str>), mark: &str) -> String {
     let Some(text) = text else {
         return format!("'{mark}'");
     };
     match kind {
         Kind::Postgresql => format!(
-            "CASE WHEN ({select}) IS NULL THEN '-' ELSE md5(convert_to({text}, 'UTF8')) END"
+            "CASE WHEN ({select}) IS NULL THEN '-' ELSE octet_length({text}) || ':' || {text} END"
         ),
-        Kind::Mysql => format!(
-            "CASE WHEN ({select}) IS NULL THEN '-' ELSE MD5(CONVERT({text} USING utf8mb4)) END"
-        ),
+        Kind::Mysql => {
+            let text = format!("CONVERT({text} USING utf8mb4)");
+            format!(
+                "CASE WHEN ({select}) IS NULL THEN '-' ELSE CONCAT(LENGTH({text}), ':', {text}) END"
+            )
+        }
         Kind::Sqlite => format!(
             "CASE WHEN ({select}) IS NULL THEN '-' WHEN typeof({select}) IN ('integer', 'text') \
-             THEN migcov_md5({select}) ELSE '{mark}' END"
+             THEN length(CAST(({select}) AS BLOB)) || ':' || ({select}) ELSE '{mark}' END"
         ),
     }
 }
 
-/// A row's text `r`: its values' tokens one after the other (a token is `-`, 32 hex digits
-/// or a mark, so the text reads back as one sequence of tokens).
+/// A row's `r`: the MD5 (hex) of the UTF-8 bytes of its values' tokens one after the other
+/// ([`value_token`]), one hash a row (a hash a value took five times as long).
 fn row_text(kind: Kind, values: &[(String, Option<String>)], mark: &str) -> String {
     let tokens: Vec<String> = values
         .iter()
         .map(|(select, text)| value_token(kind, (select, text.as_deref()), mark))
         .collect();
-    match (kind, tokens.len()) {
+    let joined = match (kind, tokens.len()) {
         (_, 0) => "''".to_string(),
         (_, 1) => tokens[0].clone(),
         (Kind::Mysql, _) => format!("CONCAT({})", tokens.join(", ")),
         _ => tokens.join(" || "),
+    };
+    match kind {
+        Kind::Postgresql => format!("md5(convert_to({joined}, 'UTF8'))"),
+        Kind::Mysql => format!("MD5(CONVERT({joined} USING utf8mb4))"),
+        // The text's bytes as stored (SQLite converts nothing).
+        Kind::Sqlite => format!("migcov_md5({joined})"),
     }
 }
 
