@@ -651,7 +651,7 @@ fn binary(text: &str) -> Option<String> {
 
 fn time_of_day(text: &str) -> Option<String> {
     let time = chrono::NaiveTime::parse_from_str(text, "%H:%M:%S%.f").ok()?;
-    let text = time.format("%H:%M:%S%.6f").to_string();
+    let text = time.format("%H:%M:%S%.9f").to_string();
     let text = text.trim_end_matches('0');
     Some(text.strip_suffix('.').unwrap_or(text).to_string())
 }
@@ -677,7 +677,7 @@ fn date(text: &str) -> Option<String> {
 
 /// `2026-03-01 08:00:00`, a fraction only where there is one, without trailing zeros.
 pub fn timestamp_text(t: &NaiveDateTime) -> String {
-    let text = t.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+    let text = t.format("%Y-%m-%d %H:%M:%S%.9f").to_string();
     let text = text.trim_end_matches('0');
     text.strip_suffix('.').unwrap_or(text).to_string()
 }
@@ -686,11 +686,16 @@ pub fn timestamp_text(t: &NaiveDateTime) -> String {
 /// can mean: the same for a text with an offset (`Z`, `+01`, `+0530`, `+05:30`, before or
 /// after a space), read as written; for a local time, read in `zone` (UTC without one),
 /// both instants of a time a DST change repeats. None for no timestamp (`YYYY-MM-DD`, then
-/// `T` or a space, `HH:MM:SS`, a fraction of up to 9 digits cut to the microsecond) and for
-/// a local time `zone` skips. Parsed by hand, once per value: this runs over every
-/// compared row.
+/// `T` or a space, `HH:MM:SS`, a fraction of up to 9 digits, here cut to the microsecond:
+/// [`instants_exact`] keeps the rest) and for a local time `zone` skips. Parsed by hand,
+/// once per value: this runs over every compared row.
 pub fn instants(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<(i64, i64)> {
-    use chrono::TimeZone as _;
+    instants_exact(text, zone).map(|(instants, _)| instants)
+}
+
+/// [`instants`], and the nanoseconds past their microsecond (the same for both).
+pub fn instants_exact(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<((i64, i64), u32)> {
+    use chrono::{TimeZone as _, Timelike as _};
     let text = text.trim();
     let (local, offset) = match timestamp_parts(text) {
         Some(parts) => parts,
@@ -703,20 +708,23 @@ pub fn instants(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<(i64, i64)> 
         ),
         None => return None,
     };
+    let nanos = local.nanosecond() % 1000;
     if let Some(seconds) = offset {
         let utc = local.checked_sub_signed(chrono::Duration::seconds(seconds as i64))?;
         let micros = utc.and_utc().timestamp_micros();
-        return Some((micros, micros));
+        return Some(((micros, micros), nanos));
     }
     let Some(zone) = zone else {
         let micros = local.and_utc().timestamp_micros();
-        return Some((micros, micros));
+        return Some(((micros, micros), nanos));
     };
     match zone.from_local_datetime(&local) {
-        chrono::LocalResult::Single(t) => Some((t.timestamp_micros(), t.timestamp_micros())),
+        chrono::LocalResult::Single(t) => {
+            Some(((t.timestamp_micros(), t.timestamp_micros()), nanos))
+        }
         chrono::LocalResult::Ambiguous(a, b) => {
             let (a, b) = (a.timestamp_micros(), b.timestamp_micros());
-            Some((a.min(b), a.max(b)))
+            Some(((a.min(b), a.max(b)), nanos))
         }
         chrono::LocalResult::None => None,
     }
@@ -758,8 +766,8 @@ fn timestamp_parts(text: &str) -> Option<(NaiveDateTime, Option<i32>)> {
         nanos = digits(start, n)? * 10u32.pow(9 - n as u32);
         at = end;
     }
-    // Cut to the microsecond, as the comparison's unit is.
-    let time = chrono::NaiveTime::from_hms_micro_opt(hour, minute, second, nanos / 1000)?;
+    // To the nanosecond: two times a nanosecond apart (Parquet's `timestamp[ns]`) differ.
+    let time = chrono::NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)?;
     let local = date.and_time(time);
     let rest = text[at..].trim_start();
     let offset = match rest.as_bytes() {

@@ -932,3 +932,54 @@ fn the_failures_folder_holds_every_differing_row() {
     assert_eq!(samples.len(), 3);
     assert_eq!(content["entities"][0]["columns"][0]["differing"], 10);
 }
+
+/// Found by an independent check: times a nanosecond apart (Parquet's `timestamp[ns]`,
+/// or nine digits of fraction read in a zone) were cut to the microsecond and read as
+/// equal. They differ, as timestamps, as times of day and as instants.
+#[test]
+fn times_a_nanosecond_apart_differ() {
+    use polars::prelude::*;
+    let data = compared(
+        "    columns:\n      t: t\n      h: h\n      z: {target: z, time_zone: {legacy: Europe/Zurich, target: UTC}}\n",
+        "id,t,h,z\n1,x,x,x\n",
+        "id,t,h,z\n1,2026-03-01 08:00:00.123456788,08:00:00.123456788,2026-03-01T07:00:00.123456788Z\n\
+         2,2026-03-01 08:00:00.1234567,08:00:00.1234567,2026-03-01T07:00:00.1234567Z\n",
+    );
+    let nanos = |text: &str| {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+            .unwrap()
+            .and_utc()
+            .timestamp_nanos_opt()
+            .unwrap()
+    };
+    let (one, two) = (
+        "2026-03-01 08:00:00.123456789",
+        "2026-03-01 08:00:00.1234567",
+    );
+    let of_day = |t: i64| t.rem_euclid(86_400_000_000_000);
+    let mut frame = df!(
+        "id" => ["1", "2"],
+        "t" => [nanos(one), nanos(two)],
+        "h" => [of_day(nanos(one)), of_day(nanos(two))],
+        "z" => [one, two],
+    )
+    .unwrap()
+    .lazy()
+    .with_columns([
+        col("t").cast(DataType::Datetime(TimeUnit::Nanoseconds, None)),
+        col("h").cast(DataType::Time),
+    ])
+    .collect()
+    .unwrap();
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    let file =
+        std::fs::File::create(data.path().join("rows/legacy/dispatch_office.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let table = only_table(&data);
+    for name in ["t", "h", "z"] {
+        let c = column(&table, name);
+        assert_eq!(c.differing, 1, "{name}: {c:?}");
+        assert_eq!(c.samples[0].legacy_key, "1", "{name}");
+    }
+    assert_eq!((table.intact, table.differs), (1, 1));
+}

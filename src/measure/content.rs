@@ -721,10 +721,12 @@ fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>) -> Expr {
 fn same_instant(legacy: Expr, target: Expr, zones: &Zones) -> Expr {
     let (legacy_zone, target_zone) = *zones;
     pairwise(legacy, target, move |a, b| {
-        let l = a.and_then(|v| canonical::instants(v, legacy_zone.as_ref()));
-        let t = b.and_then(|v| canonical::instants(v, target_zone.as_ref()));
+        let l = a.and_then(|v| canonical::instants_exact(v, legacy_zone.as_ref()));
+        let t = b.and_then(|v| canonical::instants_exact(v, target_zone.as_ref()));
         match (l, t) {
-            (Some((le, ll)), Some((te, tl))) => le == te || le == tl || ll == te || ll == tl,
+            (Some(((le, ll), ln)), Some(((te, tl), tn))) => {
+                ln == tn && (le == te || le == tl || ll == te || ll == tl)
+            }
             (None, None) => a == b,
             _ => false,
         }
