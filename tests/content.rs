@@ -983,3 +983,39 @@ fn times_a_nanosecond_apart_differ() {
     }
     assert_eq!((table.intact, table.differs), (1, 1));
 }
+
+/// Found by an independent check: Parquet columns pyarrow writes that polars reads
+/// otherwise. `tests/fixtures/content/arrow/date64.parquet` (`id` 1 to 10, `t` Arrow's
+/// `date64`, 2026-03-01) is read as dates, equal to the same dates written as text;
+/// `time32s.parquet` (`t` Arrow's `time32[s]`, 08:00:01), which polars reads as NULL, is
+/// refused naming the column, never compared as missing values.
+#[test]
+fn parquet_dates_and_times_pyarrow_writes_are_read_as_written_or_refused() {
+    let target: String = std::iter::once("id,t\n".to_string())
+        .chain((1..=10).map(|i| format!("{i},2026-03-01\n")))
+        .collect();
+    for (file, expected) in [("date64", Ok((10, 0))), ("time32s", Err("time32[s]"))] {
+        let data = compared("    columns:\n      t: t\n", "id,t\n1,x\n", &target);
+        std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+        std::fs::copy(
+            fixtures().join(format!("content/arrow/{file}.parquet")),
+            data.path().join("rows/legacy/dispatch_office.parquet"),
+        )
+        .unwrap();
+        let (_, measures, _) = common::run(data.path());
+        match expected {
+            Ok(counts) => {
+                let table = &measures.content[0];
+                assert_eq!((table.intact, table.differs), counts, "{file}");
+            }
+            Err(said) => {
+                assert!(measures.content.is_empty(), "{file}");
+                let reason = &measures.content_not_checked[0].reason;
+                assert!(
+                    reason.contains(said) && reason.contains("dispatch_office.parquet"),
+                    "{reason}"
+                );
+            }
+        }
+    }
+}

@@ -415,8 +415,37 @@ fn scan_raw(file: &InputFile) -> PolarsResult<LazyFrame> {
     // after it failed to read at all.
     match format {
         TableFormat::Ndjson => crate::load::tables::scan_ndjson_inferring(&file.path, Some(0)),
+        TableFormat::Parquet => {
+            let frame = crate::load::tables::scan(file, format)?;
+            parquet_as_written(file, frame)
+        }
         _ => crate::load::tables::scan(file, format),
     }
+}
+
+/// A Parquet file's columns as its writer meant them, where polars reads them otherwise
+/// (found by an independent check): Arrow's `date64` (days as milliseconds) is read as a
+/// timestamp, and is made a date again; Arrow's `time32[s]`, which Parquet stores in
+/// milliseconds, is read as seconds, every value out of range and NULL, so such a column is
+/// refused, naming it, rather than compared as missing.
+fn parquet_as_written(file: &InputFile, frame: LazyFrame) -> PolarsResult<LazyFrame> {
+    use polars::prelude::{ArrowDataType, ArrowTimeUnit};
+    let arrow = ParquetReader::new(std::fs::File::open(&file.path)?).schema()?;
+    let mut dates = Vec::new();
+    for (name, field) in arrow.iter() {
+        match field.dtype() {
+            ArrowDataType::Date64 => dates.push(col(name.clone()).cast(DataType::Date)),
+            ArrowDataType::Time32(ArrowTimeUnit::Second) => polars_bail!(
+                ComputeError: "column {name:?} is Arrow's time32[s], which polars reads as NULL; \
+                 write it as time64 or as text"
+            ),
+            _ => {}
+        }
+    }
+    Ok(match dates.is_empty() {
+        true => frame,
+        false => frame.with_columns(dates),
+    })
 }
 
 /// Whether a file is NDJSON with nothing but white space: a valid export of an empty table,
