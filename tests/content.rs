@@ -1019,3 +1019,44 @@ fn parquet_dates_and_times_pyarrow_writes_are_read_as_written_or_refused() {
         }
     }
 }
+
+/// Found by an independent check: a decimal key (`1.00`, Parquet `decimal(10,2)`) in the
+/// mappings and in the legacy rows file is one id, read alike by both (with its scale, as
+/// the ids are); read as a value (`1`), no row matched a mapping.
+#[test]
+fn a_decimal_key_is_read_as_the_mappings_read_it() {
+    use polars::prelude::*;
+    let data = compared(
+        "    columns:\n      a: a\n",
+        "id,a\n1,x\n",
+        "id,a\n1,x\n2,y\n",
+    );
+    let decimal = DataType::Decimal(10, 2);
+    let write = |path: &str, frame: LazyFrame| {
+        let mut frame = frame.collect().unwrap();
+        let file = std::fs::File::create(data.path().join(path)).unwrap();
+        ParquetWriter::new(file).finish(&mut frame).unwrap();
+    };
+    let legacy = df!("id" => ["1.00", "2.00"], "a" => ["x", "z"])
+        .unwrap()
+        .lazy();
+    write(
+        "rows/legacy/dispatch_office.parquet",
+        legacy.with_column(col("id").cast(decimal.clone())),
+    );
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    let mappings = df!(
+        "entity_type" => ["OFFICE", "OFFICE"],
+        "legacy_id" => ["1.00", "2.00"],
+        "modern_id" => ["7a0c8f3e-2b4d-4e6f-8a1b-000000000001", "7a0c8f3e-2b4d-4e6f-8a1b-000000000002"],
+    )
+    .unwrap()
+    .lazy();
+    write(
+        "mappings/offices.parquet",
+        mappings.with_column(col("legacy_id").cast(decimal)),
+    );
+    std::fs::remove_file(data.path().join("mappings/offices.csv")).unwrap();
+    let table = only_table(&data);
+    assert_eq!((table.mapped, table.intact, table.differs), (2, 1, 1));
+}

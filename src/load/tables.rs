@@ -1694,7 +1694,7 @@ fn composite_key(parts: &[String], schema: &Schema) -> Expr {
 
 /// A key column's values as text: a float column's integral values (pandas writes an
 /// integer column with a null as float64) as the integers they hold, `1001.0` as `1001`.
-fn key_text(c: Expr, dtype: Option<&DataType>) -> Expr {
+pub(crate) fn key_text(c: Expr, dtype: Option<&DataType>) -> Expr {
     match dtype {
         Some(d) if d.is_float() => when(
             c.clone()

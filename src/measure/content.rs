@@ -395,11 +395,13 @@ fn as_text(frame: LazyFrame, schema: &Schema, key: Option<(&str, BytesAs)>) -> L
         .iter()
         .map(|(name, dtype)| {
             let value = col(name.clone());
-            match dtype {
-                DataType::Binary => match key {
-                    Some((key, how)) if key == name.as_str() => bytes_text(value, how),
-                    _ => bytes_text(value, BytesAs::Hex),
-                },
+            let is_key = key.is_some_and(|(key, _)| key == name.as_str());
+            match (dtype, key) {
+                (DataType::Binary, Some((_, how))) if is_key => bytes_text(value, how),
+                (DataType::Binary, _) => bytes_text(value, BytesAs::Hex),
+                // The key as the loader reads the mappings' ids (a decimal `1.00` with its
+                // scale): read as a value (`1`), it matched no mapping of the same file type.
+                _ if is_key => crate::load::tables::key_text(value, Some(dtype)),
                 _ => text_of(value, dtype),
             }
             .alias(name.clone())
