@@ -42,6 +42,18 @@ pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> Result<T, String> {
             .cloned()
             .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "polars stopped on a value it cannot handle".into());
+        // A library's `unwrap` of its own error: the error's text alone, not the Rust.
+        let message = message
+            .strip_prefix("called `Result::unwrap()` on an `Err` value: ")
+            .map(|error| {
+                let inner = error
+                    .split_once("ErrString(\"")
+                    .map_or(error, |(_, inner)| inner);
+                // Debug-escaped: its first line.
+                let inner = inner.split("\")").next().unwrap_or(inner);
+                inner.split("\\n").next().unwrap_or(inner).to_string()
+            })
+            .unwrap_or(message);
         message
             .split(". You probably")
             .next()

@@ -1060,3 +1060,22 @@ fn a_decimal_key_is_read_as_the_mappings_read_it() {
     let table = only_table(&data);
     assert_eq!((table.mapped, table.intact, table.differs), (2, 1, 1));
 }
+
+/// Found by an independent check: a rows file the CSV reader refuses (a row with more
+/// fields than the header) left the declaration not checked with the reader's message
+/// alone; the reason names the files read.
+#[test]
+fn a_rows_file_that_cannot_be_read_is_named_in_the_reason() {
+    let data = compared(
+        "    columns:\n      a: a\n",
+        "id,a\n1,x,extra\n",
+        "id,a\n1,x\n",
+    );
+    let (_, measures, _) = common::run(data.path());
+    assert!(measures.content.is_empty());
+    let reason = &measures.content_not_checked[0].reason;
+    assert!(
+        reason.contains("rows/legacy/dispatch_office.csv") && reason.contains("more fields"),
+        "{reason}"
+    );
+}

@@ -236,11 +236,21 @@ pub fn measure(
                         Some(format!("`{}`: `{text}`", p.legacy))
                     })
                     .collect();
+                // The files read, since the library's message names none.
+                let files: Vec<String> = legacy
+                    .iter()
+                    .chain(&target)
+                    .map(|f| f.relative.display().to_string())
+                    .collect();
                 let what = match transforms.is_empty() {
-                    true => "a column cannot be read as text".to_string(),
+                    true => format!(
+                        "a column of the rows files ({}) cannot be read as text",
+                        files.join(", ")
+                    ),
                     false => format!(
-                        "a transform ({}) cannot be evaluated, or a column cannot be read as text",
-                        transforms.join(", ")
+                        "a transform ({}) cannot be evaluated, or a column of the rows files ({}) cannot be read as text",
+                        transforms.join(", "),
+                        files.join(", ")
                     ),
                 };
                 not_checked.push(NotChecked {
@@ -294,7 +304,12 @@ fn with_proved(
     summary: &crate::load::RowsPushdown,
 ) -> Result<ContentTable, String> {
     let exported = table.legacy_rows.checked_add(summary.intact);
-    if exported.is_none_or(|n| n > summary.legacy_rows) || table.target_rows > summary.target_rows {
+    // Proved ids are distinct ids the mappings name (rows exported may repeat an id, so
+    // this bounds the proved ids alone).
+    if exported.is_none_or(|n| n > summary.legacy_rows)
+        || table.target_rows > summary.target_rows
+        || summary.intact > table.mapping_ids
+    {
         return Err(format!(
             "rows/pushdown/{}.json counts {} legacy and {} target rows with {} ids proved intact, \
              and the rows files hold {} legacy and {} target rows: they are not of one collection; collect again",
