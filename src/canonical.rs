@@ -686,7 +686,7 @@ pub fn timestamp_text(t: &NaiveDateTime) -> String {
 /// can mean: the same for a text with an offset (`Z`, `+01`, `+0530`, `+05:30`, before or
 /// after a space), read as written; for a local time, read in `zone` (UTC without one),
 /// both instants of a time a DST change repeats. None for no timestamp (`YYYY-MM-DD`, then
-/// `T` or a space, `HH:MM:SS`, a fraction of up to 9 digits, here cut to the microsecond:
+/// `T` or a space, `HH:MM` or `HH:MM:SS`, a fraction of up to 9 digits, here cut to the microsecond:
 /// [`instants_exact`] keeps the rest) and for a local time `zone` skips. Parsed by hand,
 /// once per value: this runs over every compared row.
 pub fn instants(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<(i64, i64)> {
@@ -730,7 +730,7 @@ pub fn instants_exact(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<((i64,
     }
 }
 
-/// `YYYY-MM-DD[T ]HH:MM:SS[.f][ ][Z|±HH[[:]MM]]`: the local time and the offset in
+/// `YYYY-MM-DD[T ]HH:MM[:SS[.f]][ ][Z|±HH[[:]MM]]`: the local time and the offset in
 /// seconds, if any.
 fn timestamp_parts(text: &str) -> Option<(NaiveDateTime, Option<i32>)> {
     let b = text.as_bytes();
@@ -740,18 +740,23 @@ fn timestamp_parts(text: &str) -> Option<(NaiveDateTime, Option<i32>)> {
             .all(u8::is_ascii_digit)
             .then(|| part.iter().fold(0u32, |v, d| v * 10 + (d - b'0') as u32))
     };
-    if b.len() < 19
+    if b.len() < 16
         || b[4] != b'-'
         || b[7] != b'-'
         || !matches!(b[10], b'T' | b't' | b' ')
         || b[13] != b':'
-        || b[16] != b':'
     {
         return None;
     }
     let date = NaiveDate::from_ymd_opt(digits(0, 4)? as i32, digits(5, 2)?, digits(8, 2)?)?;
-    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
-    let mut at = 19;
+    let (hour, minute) = (digits(11, 2)?, digits(14, 2)?);
+    // To the minute (`2026-03-01 08:00`, as spreadsheets write it): second 0.
+    let (second, mut at) = match b.get(16) {
+        Some(b':') => (digits(17, 2)?, 19),
+        // A fraction of a minute is no form any export writes.
+        Some(b'.') => return None,
+        _ => (0, 16),
+    };
     let mut nanos = 0u32;
     if b.get(at) == Some(&b'.') {
         let start = at + 1;
@@ -861,6 +866,16 @@ mod tests {
             Some((seven, seven))
         );
         assert_eq!(instants("2026-03-01 07:00:00", None), Some((seven, seven)));
+        // To the minute, as spreadsheets write it (found by an independent check).
+        assert_eq!(instants("2026-03-01 07:00", None), Some((seven, seven)));
+        assert_eq!(
+            instants("2026-03-01T08:00+01:00", None),
+            Some((seven, seven))
+        );
+        assert_eq!(
+            canonical(Family::Timestamp, "2026-03-01 07:00"),
+            "2026-03-01 07:00:00"
+        );
         // A date alone: its midnight in the zone.
         let midnight = chrono::DateTime::parse_from_rfc3339("2026-02-28T23:00:00Z")
             .unwrap()
@@ -880,7 +895,8 @@ mod tests {
         for none in [
             "2026-03-29 02:30:00",
             "2026-3-01",
-            "2026-03-01 07:00",
+            "2026-03-01 07:00.5",
+            "2026-03-01 07",
             "2026-02-30 07:00:00",
             "2026-03-01 25:00:00",
             "2026-03-01 07:00:00+5",
