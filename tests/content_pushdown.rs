@@ -1007,3 +1007,31 @@ fn two_servers_hash_instants_as_the_export_writes_them() {
         assert_eq!(full[0]["differs"], 1, "{context}: {full}");
     }
 }
+
+/// A target table read through a view (a migration that exposes its tables as views): the
+/// view's rows are collected and compared, in full and pushed down alike, on every engine.
+#[test]
+fn a_view_named_by_a_declaration_is_collected() {
+    for engine in [Engine::Sqlite, Engine::Postgres, Engine::Maria] {
+        let db = Db::new(engine, "cpv");
+        let case = generate(engine, false, 11);
+        create(&db, &case, false);
+        db.run("CREATE VIEW offices_view AS SELECT * FROM offices;\n");
+        let work = tempfile::tempdir().unwrap();
+        let viewed =
+            entity("offices").replace("target_table: offices", "target_table: offices_view");
+        std::fs::write(work.path().join("entities.yaml"), viewed).unwrap();
+        let full = collect(work.path(), "full", &db, DECLARATION, false);
+        assert!(
+            full.join("rows/target/offices_view.parquet").exists(),
+            "{engine:?}"
+        );
+        let pushed = collect(work.path(), "pushed", &db, DECLARATION, true);
+        let (full, pushed) = (comparison(&full), comparison(&pushed));
+        assert_eq!(pushed, full, "{engine:?}");
+        assert!(
+            full[0]["intact"].as_u64().unwrap() > 0,
+            "{engine:?}: {full}"
+        );
+    }
+}

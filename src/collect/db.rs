@@ -379,6 +379,10 @@ pub trait Database {
     }
     /// Every base table, in the schemas `include`/`exclude` select.
     fn tables(&mut self, schemas: &super::config::Patterns) -> Result<Vec<TableRef>, CollectError>;
+    /// Every view (and, in PostgreSQL, materialized view and foreign table), in the schemas
+    /// `include`/`exclude` select: no table of the inventory, but a `content:` declaration
+    /// may read one as its legacy or target table.
+    fn views(&mut self, schemas: &super::config::Patterns) -> Result<Vec<TableRef>, CollectError>;
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError>;
     /// The primary key's columns in key order; empty when the table has none.
     fn primary_key(&mut self, table: &TableRef) -> Result<Vec<String>, CollectError>;

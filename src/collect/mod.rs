@@ -1268,6 +1268,21 @@ impl Run<'_> {
         let Some(config) = self.staged_project()? else {
             return Ok(());
         };
+        if config.content.is_empty() {
+            return Ok(());
+        }
+        // A declaration may read a view (or a foreign table) where the inventory lists base
+        // tables only: the views after the tables, so a table of the same name wins.
+        let (source_views, target_views) = (
+            source.views(&self.config.source.schemas)?,
+            target.views(&self.config.target.schemas)?,
+        );
+        let with_views = |tables: &[TableRef], views: Vec<TableRef>| -> Vec<TableRef> {
+            tables.iter().cloned().chain(views).collect()
+        };
+        let source_all = with_views(source_tables, source_views);
+        let target_all = with_views(target_tables, target_views);
+        let (source_tables, target_tables) = (&source_all[..], &target_all[..]);
         let entities = self.entity_tables()?;
         // Each table's rows once, with the columns of every declaration reading it (two
         // entities of one legacy table wrote its file twice: an error); a key of any of

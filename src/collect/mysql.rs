@@ -121,6 +121,24 @@ impl Database for Mysql {
             .collect())
     }
 
+    fn views(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
+        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
+                   WHERE table_type = 'VIEW' AND table_schema NOT IN \
+                   ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2";
+        let own = self.database.clone();
+        let rows = self.rows(sql, None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| schemas.selects(&r[0], Some(&r[0]) == own.as_ref()))
+            .map(|r| TableRef {
+                shown: shown_name(Some(&r[0]), &r[1], own.as_deref()),
+                schema: Some(r[0].clone()),
+                name: r[1].clone(),
+                only: false,
+            })
+            .collect())
+    }
+
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
         let sql = format!(
             "SELECT column_name, column_type FROM information_schema.columns \

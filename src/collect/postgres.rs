@@ -122,6 +122,26 @@ impl Database for Postgres {
             .collect())
     }
 
+    fn views(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
+        let sql = "SELECT n.nspname, c.relname FROM pg_class c \
+                   JOIN pg_namespace n ON n.oid = c.relnamespace \
+                   WHERE c.relkind IN ('v', 'm', 'f') \
+                   AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+                   ORDER BY 1, 2";
+        let rows = self.rows(sql, None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| schemas.selects(&r[0], r[0] == "public"))
+            .map(|r| TableRef {
+                shown: shown_name(Some(&r[0]), &r[1], Some("public")),
+                schema: Some(r[0].clone()),
+                name: r[1].clone(),
+                only: false,
+            })
+            .collect())
+    }
+
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
         let sql = format!(
             "SELECT column_name, data_type FROM information_schema.columns \

@@ -169,6 +169,20 @@ impl Database for Sqlite {
             .collect())
     }
 
+    fn views(&mut self, _schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
+        let sql = "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name";
+        Ok(self
+            .rows(sql, None)?
+            .into_iter()
+            .map(|r| TableRef {
+                schema: None,
+                shown: r[0].clone(),
+                name: r[0].clone(),
+                only: false,
+            })
+            .collect())
+    }
+
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
         let sql = format!(
             "SELECT name, type FROM pragma_table_info({}) ORDER BY cid",
