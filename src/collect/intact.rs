@@ -437,6 +437,14 @@ fn integer_mappings(kind: Kind, tables: &RangeTables) -> String {
     )
 }
 
+/// The target side's keys `k` alone (its distinct mappings), for the ranges' bounds.
+pub fn target_key_set(kind: Kind, tables: &RangeTables) -> String {
+    format!(
+        "SELECT m.k AS k FROM ({}) m",
+        integer_mappings(kind, tables)
+    )
+}
+
 /// The target side's `(k, r)`: per distinct mapping, each distinct target row it finds
 /// (its key's UUID and its values), or `missing` when it finds none.
 pub fn target_range_set(kind: Kind, tables: &RangeTables) -> String {

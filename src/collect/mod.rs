@@ -1665,7 +1665,10 @@ impl Run<'_> {
         );
         let (mut bytes, mut queries) = (0u64, 4u64);
         let (smin, smax, keys) = pushdown::bounds(source, &legacy_set, &shown, &mut bytes)?;
-        let (tmin, tmax, _) = pushdown::bounds(target, &target_set, &shown, &mut bytes)?;
+        // The target's keys from its mappings alone: the join to the target rows, the
+        // costly part of every statement over the target's set, changes none of them.
+        let target_keys = intact::target_key_set(tk, &tables);
+        let (tmin, tmax, mapped) = pushdown::bounds(target, &target_keys, &shown, &mut bytes)?;
         let count = |db: &mut dyn Database, from: &str| -> Result<u64, CollectError> {
             let sql = format!("SELECT count(*) FROM {from}");
             let value = db.scalar(&sql, Some(&shown))?;
@@ -1682,24 +1685,37 @@ impl Run<'_> {
         let target_count = count(target, &target_from)?;
         let lo = [smin, tmin].into_iter().flatten().min().unwrap_or(0);
         let hi = [smax, tmax].into_iter().flatten().max();
+        // A first level of ranges of about 64 rows (at least 256 ranges, at most 65,536):
+        // each statement over the target's set costs a join, so one level, fine enough
+        // that the rows of its differing ranges are few, then their hashes, take two
+        // statements a side where the ids' levels took four or more.
+        let rows = keys.max(mapped) as i64;
         let sides = pushdown::Sides {
             source_set: &legacy_set,
             target_set: &target_set,
             table: &shown,
             lo,
             hashed: pushdown::Hashed::KeyAndValues,
+            first_fanout: (rows / 64).clamp(pushdown::FIRST_FANOUT, 65_536),
         };
+        let max_hashed = self.config.pushdown.max_hashed_rows.unwrap_or(8_000_000);
         let left = match hi {
             None => None,
             Some(hi) => {
-                let fetch_below = self.config.pushdown.fetch_below.unwrap_or(10_000);
+                // Narrowed further only while the differing ranges' rows are too many to
+                // read as hashes (`fetch_below`, when larger, as for the ids).
+                let fetch_below = self
+                    .config
+                    .pushdown
+                    .fetch_below
+                    .unwrap_or(10_000)
+                    .max(max_hashed);
                 sides.narrowed(source, target, hi, fetch_below, &mut bytes, &mut queries)?
             }
         };
         // The rows of the ranges that differ compared by their hashes, where they are few
         // enough to hold (`pushdown.max_hashed_rows`) and the ids left few enough to list
         // in a statement; else every row of those ranges is exported.
-        let max_hashed = self.config.pushdown.max_hashed_rows.unwrap_or(8_000_000);
         let keys_left = match &left {
             None => Some(Vec::new()),
             Some(left) if left.rows <= max_hashed => {

@@ -366,10 +366,11 @@ pub fn anti_join(
     })
 }
 
-/// Buckets of the first level, and sub-buckets per differing bucket after it: each
+/// Buckets of the first level (of the ids; the content's first level is finer:
+/// [`Sides::first_fanout`]), and sub-buckets per differing bucket after it: each
 /// difference costs about FANOUT digest rows a level, so a small fanout keeps the bytes
 /// close to the number of differences, at the price of a few more scans.
-const FIRST_FANOUT: i64 = 256;
+pub(crate) const FIRST_FANOUT: i64 = 256;
 const FANOUT: i64 = 32;
 
 /// A range's summary on one side: how many keys, and the sums of three 28-bit slices of
@@ -509,10 +510,10 @@ fn division(kind: Kind) -> &'static str {
     }
 }
 
-/// The most buckets named in one `IN (...)` list; past it, the range from the first to the
-/// last is read instead, so a statement stays small however many ranges differ (an entity
-/// not migrated yet differs everywhere).
-const MAX_LISTED: usize = 1024;
+/// The most buckets named in one `IN (...)` list (about 100 KB of statement); past it, the
+/// range from the first to the last is read instead, so a statement stays small however
+/// many ranges differ (an entity not migrated yet differs everywhere).
+const MAX_LISTED: usize = 16_384;
 
 /// ` AND (k - lo) / width IN (...)` over the integer expression `k` (or, for more than
 /// [`MAX_LISTED`] buckets, the range that holds them all), or nothing for every bucket.
@@ -580,6 +581,8 @@ pub(crate) struct Sides<'a> {
     pub table: &'a str,
     pub lo: i64,
     pub hashed: Hashed,
+    /// How many ranges the first level cuts the keys into ([`FIRST_FANOUT`] for the ids).
+    pub first_fanout: i64,
 }
 
 impl Sides<'_> {
@@ -721,6 +724,7 @@ pub fn checksums(
                 table: &table.shown,
                 lo,
                 hashed: Hashed::Key,
+                first_fanout: FIRST_FANOUT,
             };
             sides.differences(source, target, hi, fetch_below, &mut bytes, &mut queries)?
         }
@@ -825,7 +829,7 @@ impl Sides<'_> {
             }));
         }
         loop {
-            let fanout = if first { FIRST_FANOUT } else { FANOUT };
+            let fanout = if first { self.first_fanout } else { FANOUT };
             let sub = (width / fanout + i64::from(width % fanout != 0)).max(1);
             let within = if first { Vec::new() } else { differing.clone() };
             let (s, t) = self.on_both(source, target, |db, set| {
