@@ -343,19 +343,30 @@ fn collect_with(
         ),
     )
     .unwrap();
-    let out = work.join(name);
+    run_collect(work.join(name), (&db.url, &db.url), &config, pushdown)
+}
+
+/// `migcov collect` from `source` and `target` into `out` with `config`; fails the test
+/// with collect's output when it fails.
+fn run_collect(
+    out: PathBuf,
+    (source, target): (&str, &str),
+    config: &Path,
+    pushdown: bool,
+) -> PathBuf {
     let mut cmd = Command::cargo_bin("migcov").unwrap();
-    cmd.args(["collect", "--source", &db.url, "--target", &db.url, "--out"])
+    cmd.args(["collect", "--source", source, "--target", target, "--out"])
         .arg(&out)
         .arg("--config")
-        .arg(&config);
+        .arg(config);
     if pushdown {
         cmd.arg("--pushdown");
     }
     let output = cmd.output().unwrap();
     assert!(
         output.status.success(),
-        "collect {name}: {}{}",
+        "collect {}: {}{}",
+        out.display(),
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
@@ -857,30 +868,12 @@ fn collect_two_config(
         ),
     )
     .unwrap();
-    let out = work.join(name);
-    let mut cmd = Command::cargo_bin("migcov").unwrap();
-    cmd.args([
-        "collect",
-        "--source",
-        &source.url,
-        "--target",
-        &target.url,
-        "--out",
-    ])
-    .arg(&out)
-    .arg("--config")
-    .arg(&config);
-    if pushdown {
-        cmd.arg("--pushdown");
-    }
-    let output = cmd.output().unwrap();
-    assert!(
-        output.status.success(),
-        "collect {name}: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    out
+    run_collect(
+        work.join(name),
+        (&source.url, &target.url),
+        &config,
+        pushdown,
+    )
 }
 
 /// Two servers (the legacy table on one, the target table and the mappings on another,

@@ -1601,9 +1601,9 @@ impl Run<'_> {
         });
         let legacy_sql = intact::legacy_rows_sql(kind, &tables, &legacy.list);
         let target_sql = intact::target_rows_sql(kind, &tables, &target.list);
-        let entity = &declaration.entity;
-        self.export_not_proved((&mut *db, Which::Source), &legacy_sql, &legacy, entity)?;
-        self.export_not_proved((&mut *db, Which::Target), &target_sql, &target, entity)?;
+        let purpose = format!("rows of {} not proved intact", declaration.entity);
+        self.export_side((&mut *db, Which::Source), &legacy_sql, &legacy, &purpose)?;
+        self.export_side((&mut *db, Which::Target), &target_sql, &target, &purpose)?;
         self.write_content_summary(
             &shown,
             &intact::RowsSummary {
@@ -1746,14 +1746,18 @@ impl Run<'_> {
         });
         let legacy_sql = intact::legacy_range_rows_sql(sk, &tables, &unproved, &legacy.list);
         let target_sql = intact::target_range_rows_sql(tk, &tables, &unproved, &target_rows.list);
-        let entity = &declaration.entity;
-        let exported =
-            self.export_not_proved((&mut *source, Which::Source), &legacy_sql, &legacy, entity)?;
-        self.export_not_proved(
+        let purpose = format!("rows of {} not proved intact", declaration.entity);
+        let exported = self.export_side(
+            (&mut *source, Which::Source),
+            &legacy_sql,
+            &legacy,
+            &purpose,
+        )?;
+        self.export_side(
             (&mut *target, Which::Target),
             &target_sql,
             &target_rows,
-            entity,
+            &purpose,
         )?;
         self.write_content_summary(
             &shown,
@@ -1773,14 +1777,14 @@ impl Run<'_> {
         Ok(true)
     }
 
-    /// One side's rows of the ids not proved intact, by `sql` on its server: how many rows
-    /// were written.
-    fn export_not_proved(
+    /// One side's rows by `sql` on its server, as `rows/legacy/<table>.parquet` or
+    /// `rows/target/<table>.parquet`: how many rows were written.
+    fn export_side(
         &mut self,
         (db, on): (&mut dyn Database, Which),
         sql: &str,
         rows: &TableRows,
-        entity: &str,
+        purpose: &str,
     ) -> Result<u64, CollectError> {
         let side = match on {
             Which::Source => "legacy",
@@ -1794,7 +1798,7 @@ impl Run<'_> {
             Some(rows.table.shown.as_str()),
             &file,
             Format::Parquet,
-            &format!("{side} rows of {entity} not proved intact"),
+            &format!("{side} {purpose}"),
             &rows.families,
         )?;
         Ok(self.queries.last().map_or(0, |q| q.rows))
@@ -1828,21 +1832,9 @@ impl Run<'_> {
         let Some(rows) = self.table_rows(db, tables, name, columns, keys, None)? else {
             return Ok(());
         };
-        let side = match on {
-            Which::Source => "legacy",
-            Which::Target => "target",
-        };
-        let file = format!("rows/{side}/{}.parquet", rows.table.shown);
-        self.stream_to(
-            db,
-            on,
-            &rows.sql,
-            Some(rows.table.shown.as_str()),
-            &file,
-            Format::Parquet,
-            &format!("{side} {purpose}"),
-            &rows.families,
-        )
+        let sql = rows.sql.clone();
+        self.export_side((db, on), &sql, &rows, purpose)?;
+        Ok(())
     }
 
     /// The table `name` of `tables` (names compared as everywhere), the query reading its

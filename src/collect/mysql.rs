@@ -20,6 +20,28 @@ pub struct Mysql {
 }
 
 impl Mysql {
+    /// The relations of `information_schema.tables` whose `table_type` the condition
+    /// `kinds` selects, in the schemas `schemas` selects (the system schemas left out).
+    fn listed(&mut self, kinds: &str, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
+        let sql = format!(
+            "SELECT table_schema, table_name FROM information_schema.tables \
+             WHERE {kinds} AND table_schema NOT IN \
+             ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2"
+        );
+        let own = self.database.clone();
+        let rows = self.rows(&sql, None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| schemas.selects(&r[0], Some(&r[0]) == own.as_ref()))
+            .map(|r| TableRef {
+                shown: shown_name(Some(&r[0]), &r[1], own.as_deref()),
+                schema: Some(r[0].clone()),
+                name: r[1].clone(),
+                only: false,
+            })
+            .collect())
+    }
+
     pub fn connect(url: &DbUrl) -> Result<Mysql, CollectError> {
         let mut opts = mysql::OptsBuilder::new()
             .ip_or_hostname(Some(if url.host.is_empty() {
@@ -104,39 +126,11 @@ impl Database for Mysql {
     }
 
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
-        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
-                   WHERE table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') AND table_schema NOT IN \
-                   ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2";
-        let own = self.database.clone();
-        let rows = self.rows(sql, None)?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| schemas.selects(&r[0], Some(&r[0]) == own.as_ref()))
-            .map(|r| TableRef {
-                shown: shown_name(Some(&r[0]), &r[1], own.as_deref()),
-                schema: Some(r[0].clone()),
-                name: r[1].clone(),
-                only: false,
-            })
-            .collect())
+        self.listed("table_type IN ('BASE TABLE', 'SYSTEM VERSIONED')", schemas)
     }
 
     fn views(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
-        let sql = "SELECT table_schema, table_name FROM information_schema.tables \
-                   WHERE table_type = 'VIEW' AND table_schema NOT IN \
-                   ('mysql', 'information_schema', 'performance_schema', 'sys') ORDER BY 1, 2";
-        let own = self.database.clone();
-        let rows = self.rows(sql, None)?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| schemas.selects(&r[0], Some(&r[0]) == own.as_ref()))
-            .map(|r| TableRef {
-                shown: shown_name(Some(&r[0]), &r[1], own.as_deref()),
-                schema: Some(r[0].clone()),
-                name: r[1].clone(),
-                only: false,
-            })
-            .collect())
+        self.listed("table_type = 'VIEW'", schemas)
     }
 
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {

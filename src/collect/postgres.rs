@@ -18,6 +18,26 @@ pub struct Postgres {
 }
 
 impl Postgres {
+    /// The relations `sql` lists (schema, name, and the schemas of its inheritance
+    /// children one a line, or NULL), in the schemas `schemas` selects.
+    fn listed(&mut self, sql: &str, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
+        let rows = self.rows(sql, None)?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| schemas.selects(&r[0], r[0] == "public"))
+            .map(|r| TableRef {
+                shown: shown_name(Some(&r[0]), &r[1], Some("public")),
+                schema: Some(r[0].clone()),
+                name: r[1].clone(),
+                // Read as ONLY itself when its children are listed too (they are tables of
+                // their own then); children in schemas not read are counted in it.
+                only: r[2]
+                    .lines()
+                    .any(|child| schemas.selects(child, child == "public")),
+            })
+            .collect())
+    }
+
     pub fn connect(url: &DbUrl) -> Result<Postgres, CollectError> {
         let mut config = postgres::Config::new();
         match &url.socket {
@@ -105,41 +125,17 @@ impl Database for Postgres {
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
                    ORDER BY 1, 2";
-        let rows = self.rows(sql, None)?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| schemas.selects(&r[0], r[0] == "public"))
-            .map(|r| TableRef {
-                shown: shown_name(Some(&r[0]), &r[1], Some("public")),
-                schema: Some(r[0].clone()),
-                name: r[1].clone(),
-                // Read as ONLY itself when its children are listed too (they are tables of
-                // their own then); children in schemas not read are counted in it.
-                only: r[2]
-                    .lines()
-                    .any(|child| schemas.selects(child, child == "public")),
-            })
-            .collect())
+        self.listed(sql, schemas)
     }
 
     fn views(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
-        let sql = "SELECT n.nspname, c.relname FROM pg_class c \
+        let sql = "SELECT n.nspname, c.relname, NULL FROM pg_class c \
                    JOIN pg_namespace n ON n.oid = c.relnamespace \
                    WHERE c.relkind IN ('v', 'm', 'f') \
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
                    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
                    ORDER BY 1, 2";
-        let rows = self.rows(sql, None)?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| schemas.selects(&r[0], r[0] == "public"))
-            .map(|r| TableRef {
-                shown: shown_name(Some(&r[0]), &r[1], Some("public")),
-                schema: Some(r[0].clone()),
-                name: r[1].clone(),
-                only: false,
-            })
-            .collect())
+        self.listed(sql, schemas)
     }
 
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {

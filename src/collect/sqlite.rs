@@ -14,6 +14,21 @@ pub struct Sqlite {
 }
 
 impl Sqlite {
+    /// The entries of `sqlite_master` the condition `kinds` selects, by name.
+    fn listed(&mut self, kinds: &str) -> Result<Vec<TableRef>, CollectError> {
+        let sql = format!("SELECT name FROM sqlite_master WHERE {kinds} ORDER BY name");
+        Ok(self
+            .rows(&sql, None)?
+            .into_iter()
+            .map(|r| TableRef {
+                schema: None,
+                shown: r[0].clone(),
+                name: r[0].clone(),
+                only: false,
+            })
+            .collect())
+    }
+
     pub fn connect(url: &DbUrl) -> Result<Sqlite, CollectError> {
         let path = url.path.clone().unwrap_or_default();
         let connect_error = |message: String| url.connect_error(&message);
@@ -155,32 +170,11 @@ impl Database for Sqlite {
     }
 
     fn tables(&mut self, _schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
-        let sql = "SELECT name FROM sqlite_master WHERE type = 'table' \
-                   AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
-        Ok(self
-            .rows(sql, None)?
-            .into_iter()
-            .map(|r| TableRef {
-                schema: None,
-                shown: r[0].clone(),
-                name: r[0].clone(),
-                only: false,
-            })
-            .collect())
+        self.listed("type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
     }
 
     fn views(&mut self, _schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
-        let sql = "SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name";
-        Ok(self
-            .rows(sql, None)?
-            .into_iter()
-            .map(|r| TableRef {
-                schema: None,
-                shown: r[0].clone(),
-                name: r[0].clone(),
-                only: false,
-            })
-            .collect())
+        self.listed("type = 'view'")
     }
 
     fn columns(&mut self, table: &TableRef) -> Result<Vec<ColumnInfo>, CollectError> {
