@@ -1079,3 +1079,48 @@ fn a_rows_file_that_cannot_be_read_is_named_in_the_reason() {
         "{reason}"
     );
 }
+
+/// Found by an independent check: a `time32[s]` column no declaration compares is never
+/// read (the rows file `time32s.parquet`, `id` 1 to 10 and `t`, compared on `id` alone);
+/// and a `date64` key (`date64_key.parquet`, 2026-03-01 to 2026-03-03, with mappings whose
+/// `legacy_id` is the same `date64`) is read as the loader reads the mappings' ids, so its
+/// rows are mapped.
+#[test]
+fn parquet_columns_pyarrow_writes_do_not_change_what_is_not_compared() {
+    let numbers: String = std::iter::once("id,n\n".to_string())
+        .chain((1..=10).map(|i| format!("{i},{i}\n")))
+        .collect();
+    let data = compared("    columns:\n      id: n\n", "id,t\n1,x\n", &numbers);
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    std::fs::copy(
+        fixtures().join("content/arrow/time32s.parquet"),
+        data.path().join("rows/legacy/dispatch_office.parquet"),
+    )
+    .unwrap();
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (10, 0));
+
+    let data = compared(
+        "    columns:\n      a: a\n",
+        "id,a\n1,x\n",
+        "id,a\n1,x\n2,y\n3,q\n",
+    );
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    std::fs::remove_file(data.path().join("mappings/offices.csv")).unwrap();
+    for (from, to) in [
+        ("date64_key.parquet", "rows/legacy/dispatch_office.parquet"),
+        ("date64_key_mappings.parquet", "mappings/offices.parquet"),
+    ] {
+        std::fs::copy(
+            fixtures().join(format!("content/arrow/{from}")),
+            data.path().join(to),
+        )
+        .unwrap();
+    }
+    let table = only_table(&data);
+    assert_eq!(
+        (table.mapped, table.intact, table.differs),
+        (3, 2, 1),
+        "{table:?}"
+    );
+}

@@ -341,6 +341,45 @@ pub struct RangeTables<'a> {
     pub target_values: &'a [(String, Option<String>)],
     /// The entity's mapping rows: [`own_mappings`].
     pub mappings: &'a str,
+    /// The legacy key is text (or any type but an integer): each side's `k` is then a
+    /// 60-bit number from the MD5 of the key's text ([`key_number`]), and the key's text
+    /// is hashed into `r`, so two keys of one number never pass for each other.
+    pub text_keys: bool,
+}
+
+/// A key's text as a whole number below 2^60: the first 15 hex digits of the MD5 of its
+/// UTF-8 bytes, alike in every engine (SQLite: `migcov_md5_number`, registered by the
+/// connection). Keys of one number stay apart: their texts are in `r` ([`keyed_row`]).
+fn key_number(kind: Kind, text: &str) -> String {
+    match kind {
+        Kind::Postgresql => {
+            format!("('x' || substr(md5(convert_to({text}, 'UTF8')), 1, 15))::bit(60)::bigint")
+        }
+        Kind::Mysql => format!(
+            "CAST(CONV(SUBSTRING(MD5(CONVERT({text} USING utf8mb4)), 1, 15), 16, 10) AS SIGNED)"
+        ),
+        Kind::Sqlite => format!("migcov_md5_number({text})"),
+    }
+}
+
+/// A row's `r` with its key's text before it (the MD5 of the key's UTF-8 text and the 32
+/// hex digits of `r`, which end it, so the two read apart).
+fn keyed_row(kind: Kind, key: &str, r: &str) -> String {
+    match kind {
+        Kind::Postgresql => format!("md5(convert_to({key} || {r}, 'UTF8'))"),
+        Kind::Mysql => format!("MD5(CONVERT(CONCAT({key}, {r}) USING utf8mb4))"),
+        Kind::Sqlite => format!("migcov_md5({key} || {r})"),
+    }
+}
+
+/// The legacy key over alias `s` as the number the statements cut into ranges: the
+/// integer itself, or its text's [`key_number`].
+fn legacy_number(kind: Kind, tables: &RangeTables) -> String {
+    let key = format!("s.{}", tables.legacy_key);
+    match tables.text_keys {
+        true => key_number(kind, &trimmed(kind, &key)),
+        false => super::pushdown::int_cast(kind, &key),
+    }
 }
 
 /// A value's token in a row's text: `-` for NULL, else its length in bytes, `:` and its
@@ -411,10 +450,16 @@ pub fn export_text(kind: Kind, declared: Option<&str>, select: &str) -> Option<S
 
 /// The legacy side's `(k, r)`: every row with a key.
 pub fn legacy_range_set(kind: Kind, tables: &RangeTables) -> String {
+    let r = row_text(kind, tables.legacy_values, "?legacy");
+    let key = trimmed(kind, &format!("s.{}", tables.legacy_key));
+    let (r, keyed) = match tables.text_keys {
+        // A key empty once trimmed is no key, as the loader reads it.
+        true => (keyed_row(kind, &key, &r), format!(" AND length({key}) > 0")),
+        false => (r, String::new()),
+    };
     format!(
-        "SELECT {} AS k, {} AS r FROM {} s WHERE s.{} IS NOT NULL",
-        super::pushdown::int_cast(kind, &format!("s.{}", tables.legacy_key)),
-        row_text(kind, tables.legacy_values, "?legacy"),
+        "SELECT {} AS k, {r} AS r FROM {} s WHERE s.{} IS NOT NULL{keyed}",
+        legacy_number(kind, tables),
         tables.legacy_from,
         tables.legacy_key,
     )
@@ -425,6 +470,16 @@ pub fn legacy_range_set(kind: Kind, tables: &RangeTables) -> String {
 /// integer key's text.
 fn integer_mappings(kind: Kind, tables: &RangeTables) -> String {
     let id = trimmed(kind, "o.legacy_id");
+    if tables.text_keys {
+        // Every legacy id not empty once trimmed, with its text (`kt`) for `r`.
+        return format!(
+            "SELECT DISTINCT {} AS k, {id} AS kt, {} AS mid FROM ({}) o \
+             WHERE o.legacy_id IS NOT NULL AND length({id}) > 0",
+            key_number(kind, &id),
+            uuid_bytes(kind, "o.modern_id"),
+            tables.mappings,
+        );
+    }
     let canonical = super::pushdown::canonical_int(kind, &id);
     // The cast only where the text is a canonical integer: a planner may evaluate it
     // before the filter, and engines fail or clamp past 64 bits.
@@ -448,8 +503,12 @@ pub fn target_key_set(kind: Kind, tables: &RangeTables) -> String {
 /// The target side's `(k, r)`: per distinct mapping, each distinct target row it finds
 /// (its key's UUID and its values), or `missing` when it finds none.
 pub fn target_range_set(kind: Kind, tables: &RangeTables) -> String {
+    let found = match tables.text_keys {
+        true => keyed_row(kind, "m.kt", "t.r"),
+        false => "t.r".to_string(),
+    };
     format!(
-        "SELECT m.k AS k, CASE WHEN t.mid IS NULL THEN 'missing' ELSE t.r END AS r \
+        "SELECT m.k AS k, CASE WHEN t.mid IS NULL THEN 'missing' ELSE {found} END AS r \
          FROM ({}) m LEFT JOIN (SELECT DISTINCT {} AS mid, {} AS r FROM {} t \
          WHERE t.{} IS NOT NULL) t ON t.mid = m.mid",
         integer_mappings(kind, tables),
@@ -525,7 +584,7 @@ pub fn legacy_range_rows_sql(
     format!(
         "SELECT {columns} FROM {} s WHERE {key} IS NOT NULL{}",
         tables.legacy_from,
-        ranges.condition(kind, &super::pushdown::int_cast(kind, &key)),
+        ranges.condition(kind, &legacy_number(kind, tables)),
     )
 }
 

@@ -877,6 +877,28 @@ impl Run<'_> {
         Ok(true)
     }
 
+    /// Whether a key column's values, trimmed as the loader trims keys, are distinct texts
+    /// (compared as bytes, whatever the column's collation), the keys empty once trimmed
+    /// left out as the loader leaves them.
+    fn distinct_texts(
+        &self,
+        source: &mut dyn Database,
+        table: &TableRef,
+        column: &str,
+    ) -> Result<bool, CollectError> {
+        let kind = source.url().kind;
+        let key = pushdown::trimmed(kind, &source.quote(column));
+        source.counts_nothing(
+            &format!(
+                "SELECT count(*) - count(DISTINCT {}) FROM {} WHERE {} IS NOT NULL AND length({key}) > 0",
+                pushdown::exact_text(kind, &key),
+                source.rows_of(table),
+                source.quote(column)
+            ),
+            Some(&table.shown),
+        )
+    }
+
     /// With `--pushdown`, after the tables: the mappings, of which the rows of pushed-down
     /// types that no check could flag are counted in the database rather than exported
     /// (`reduce`), then each pushed-down table's summary with those counts.
@@ -1273,9 +1295,20 @@ impl Run<'_> {
         }
         // A declaration may read a view (or a foreign table) where the inventory lists base
         // tables only: the views after the tables, so a table of the same name wins.
+        // Selected by `tables:` as the tables are.
         let (source_views, target_views) = (
             source.views(&self.config.source.schemas)?,
             target.views(&self.config.target.schemas)?,
+        );
+        let selected = |views: Vec<TableRef>, side: &config::Side| -> Vec<TableRef> {
+            views
+                .into_iter()
+                .filter(|t| side.tables.selects(&t.shown, true))
+                .collect()
+        };
+        let (source_views, target_views) = (
+            selected(source_views, &self.config.source),
+            selected(target_views, &self.config.target),
         );
         let with_views = |tables: &[TableRef], views: Vec<TableRef>| -> Vec<TableRef> {
             tables.iter().cloned().chain(views).collect()
@@ -1631,9 +1664,19 @@ impl Run<'_> {
             texts,
             own,
         } = provable;
-        if !self.rangeable_key(source, legacy.table, &declaration.legacy_key, &legacy.types)? {
-            return Ok(false);
-        }
+        // An integer key is cut into ranges of itself; any other key whose text SQL gives
+        // as the export reads it (`provable` checked) into ranges of its text's number,
+        // where its trimmed texts are distinct.
+        let text_keys = match self.rangeable_key(
+            source,
+            legacy.table,
+            &declaration.legacy_key,
+            &legacy.types,
+        )? {
+            true => false,
+            false if self.distinct_texts(source, legacy.table, &declaration.legacy_key)? => true,
+            false => return Ok(false),
+        };
         let (sk, tk) = (source.url().kind, target.url().kind);
         let (legacy_from, target_from) = (
             source.rows_of(legacy.table),
@@ -1656,6 +1699,7 @@ impl Run<'_> {
             target_key: &target_key,
             target_values: &target_values,
             mappings: &own,
+            text_keys,
         };
         let shown = legacy.table.shown.clone();
         let started = Instant::now();

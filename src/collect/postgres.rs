@@ -145,6 +145,18 @@ impl Database for Postgres {
             self.literal(table.schema.as_deref().unwrap_or("public")),
             self.literal(&table.name)
         );
+        let columns = self.column_infos(&sql, Some(&table.shown))?;
+        if !columns.is_empty() {
+            return Ok(columns);
+        }
+        // A materialized view has no rows in information_schema (found by an independent
+        // check): its columns from the catalogue, each type named as data_type names it.
+        let sql = format!(
+            "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a \
+             WHERE a.attrelid = {}::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum",
+            self.literal(&self.qualified(table))
+        );
         self.column_infos(&sql, Some(&table.shown))
     }
 

@@ -78,6 +78,26 @@ impl Sqlite {
                 })
             })
             .and_then(|()| {
+                // The first 15 hex digits of the MD5 of a text's bytes as a number, as
+                // PostgreSQL and MySQL compute a text key's number (`collect::intact`).
+                add_function(&conn, "migcov_md5_number", 1, |ctx| {
+                    use md5::Digest as _;
+                    use rusqlite::types::ValueRef;
+                    let number = |bytes: &[u8]| {
+                        let digest = md5::Md5::digest(bytes);
+                        let mut first = [0u8; 8];
+                        first.copy_from_slice(&digest[..8]);
+                        // 60 bits: the first 15 hex digits of 16.
+                        (u64::from_be_bytes(first) >> 4) as i64
+                    };
+                    Ok(match ctx.get_raw(0) {
+                        ValueRef::Integer(n) => Some(number(n.to_string().as_bytes())),
+                        ValueRef::Text(bytes) => Some(number(bytes)),
+                        _ => None,
+                    })
+                })
+            })
+            .and_then(|()| {
                 // The hex digits of a text in lower case, which `collect::reduce` groups
                 // modern ids by, as PostgreSQL and MySQL compute it with regexp_replace.
                 add_function(&conn, "migcov_hex", 1, |ctx| {

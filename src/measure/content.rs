@@ -397,7 +397,7 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
 /// `key.1` says (a target key's 16 bytes as its UUID, a legacy key's as the mappings'
 /// `legacy_id` reads the same bytes), every other binary column as hex.
 fn scan_text(file: &InputFile, key: Option<(&str, BytesAs)>) -> PolarsResult<LazyFrame> {
-    let frame = scan_raw(file)?;
+    let frame = scan_raw(file, key.map(|(key, _)| key))?;
     let schema = frame.clone().collect_schema()?;
     Ok(as_text(frame, &schema, key))
 }
@@ -426,7 +426,9 @@ fn as_text(frame: LazyFrame, schema: &Schema, key: Option<(&str, BytesAs)>) -> L
 }
 
 /// A rows file as polars reads it, each column of its own type.
-fn scan_raw(file: &InputFile) -> PolarsResult<LazyFrame> {
+/// A rows file as polars reads it, each column of its own type; `key`, the key column, as
+/// the loader reads keys.
+fn scan_raw(file: &InputFile, key: Option<&str>) -> PolarsResult<LazyFrame> {
     let format = file.kind.table_format().unwrap_or(TableFormat::Csv);
     // NDJSON types from every row: a column of whole numbers up to row 100 and `121.5`
     // after it failed to read at all.
@@ -434,7 +436,7 @@ fn scan_raw(file: &InputFile) -> PolarsResult<LazyFrame> {
         TableFormat::Ndjson => crate::load::tables::scan_ndjson_inferring(&file.path, Some(0)),
         TableFormat::Parquet => {
             let frame = crate::load::tables::scan(file, format)?;
-            parquet_as_written(file, frame)
+            parquet_as_written(file, frame, key)
         }
         _ => crate::load::tables::scan(file, format),
     }
@@ -442,26 +444,39 @@ fn scan_raw(file: &InputFile) -> PolarsResult<LazyFrame> {
 
 /// A Parquet file's columns as its writer meant them, where polars reads them otherwise
 /// (found by an independent check): Arrow's `date64` (days as milliseconds) is read as a
-/// timestamp, and is made a date again; Arrow's `time32[s]`, which Parquet stores in
-/// milliseconds, is read as seconds, every value out of range and NULL, so such a column is
-/// refused, naming it, rather than compared as missing.
-fn parquet_as_written(file: &InputFile, frame: LazyFrame) -> PolarsResult<LazyFrame> {
+/// timestamp, and is made a date again (but the key, read as the loader reads the ids);
+/// Arrow's `time32[s]`, which Parquet stores in milliseconds, is read as seconds, every
+/// value out of range and NULL, so such a column fails, naming it, once it is read (a
+/// column no declaration compares is never read), rather than compare as missing.
+fn parquet_as_written(
+    file: &InputFile,
+    frame: LazyFrame,
+    key: Option<&str>,
+) -> PolarsResult<LazyFrame> {
     use polars::prelude::{ArrowDataType, ArrowTimeUnit};
     let arrow = ParquetReader::new(std::fs::File::open(&file.path)?).schema()?;
-    let mut dates = Vec::new();
+    let mut fixed = Vec::new();
     for (name, field) in arrow.iter() {
         match field.dtype() {
-            ArrowDataType::Date64 => dates.push(col(name.clone()).cast(DataType::Date)),
-            ArrowDataType::Time32(ArrowTimeUnit::Second) => polars_bail!(
-                ComputeError: "column {name:?} is Arrow's time32[s], which polars reads as NULL; \
-                 write it as time64 or as text"
-            ),
+            ArrowDataType::Date64 if key != Some(name.as_str()) => {
+                fixed.push(col(name.clone()).cast(DataType::Date))
+            }
+            ArrowDataType::Time32(ArrowTimeUnit::Second) => {
+                let message = format!(
+                    "column {name:?} is Arrow's time32[s], which polars reads as NULL; \
+                     write it as time64 or as text"
+                );
+                fixed.push(col(name.clone()).map(
+                    move |_| Err(PolarsError::ComputeError(message.clone().into())),
+                    |_, field| Ok(field.clone()),
+                ))
+            }
             _ => {}
         }
     }
-    Ok(match dates.is_empty() {
+    Ok(match fixed.is_empty() {
         true => frame,
-        false => frame.with_columns(dates),
+        false => frame.with_columns(fixed),
     })
 }
 
@@ -483,7 +498,7 @@ fn columns_of(
     wanted: &[String],
 ) -> Result<(Vec<String>, Option<String>), String> {
     quietly(|| {
-        let raw = scan_raw(file)?;
+        let raw = scan_raw(file, None)?;
         let schema = raw.clone().collect_schema()?;
         let nested = wanted
             .iter()
