@@ -1124,3 +1124,37 @@ fn parquet_columns_pyarrow_writes_do_not_change_what_is_not_compared() {
         "{table:?}"
     );
 }
+
+/// Found by an independent check: the aggregates of instants were of microseconds, so
+/// values a nanosecond apart were one distinct value, and a lowest of `.999999999` read
+/// `.999999`. They are of nanoseconds, before 1970 too.
+#[test]
+fn instant_aggregates_are_to_the_nanosecond() {
+    let data = compared(
+        "    columns:\n      t: {target: t, time_zone: UTC}\n",
+        "id,t\n1,1969-12-31 23:59:59.999999999\n2,1969-12-31 23:59:59.999999998\n3,2026-03-01 08:00:00.000000001\n",
+        "id,t\n1,1969-12-31T23:59:59.999999999Z\n2,1969-12-31T23:59:59.999999999Z\n3,2026-03-01T08:00:00.000000001Z\n",
+    );
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (2, 1));
+    assert_eq!(
+        aggregate(&table, "t", "distinct"),
+        ("3".into(), "2".into(), false)
+    );
+    assert_eq!(
+        aggregate(&table, "t", "min"),
+        (
+            "1969-12-31 23:59:59.999999998Z".into(),
+            "1969-12-31 23:59:59.999999999Z".into(),
+            false
+        )
+    );
+    assert_eq!(
+        aggregate(&table, "t", "max"),
+        (
+            "2026-03-01 08:00:00.000000001Z".into(),
+            "2026-03-01 08:00:00.000000001Z".into(),
+            true
+        )
+    );
+}

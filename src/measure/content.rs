@@ -757,22 +757,45 @@ fn pairwise(
     )
 }
 
-/// Each text as epoch microseconds (UTC), by [`canonical::instants`], a local time that a
-/// DST change repeats as its earlier instant; null where it is no instant.
+/// Each text as its instant (UTC) to the nanosecond, by [`canonical::instants_exact`], a
+/// local time that a DST change repeats as its earlier instant, in a text that sorts as
+/// the instants do ([`instant_key`]); null where it is no instant. (Epoch microseconds
+/// made values a nanosecond apart one, found by an independent check.)
 fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>) -> Expr {
     text.map(
         move |column: Column| {
             let pieces = in_pieces(column.str()?, |_, piece| {
                 piece
                     .iter()
-                    .map(|v| Some(canonical::instants(v?, zone.as_ref())?.0))
+                    .map(|v| {
+                        let ((micros, _), nanos) = canonical::instants_exact(v?, zone.as_ref())?;
+                        Some(instant_key(micros, nanos))
+                    })
                     .collect::<Vec<_>>()
             });
-            let out: Int64Chunked = pieces.into_iter().flatten().collect();
+            let out: StringChunked = pieces.into_iter().flatten().collect();
             Ok(out.with_name(column.name().clone()).into_column())
         },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::Int64)),
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
+}
+
+/// An instant (epoch microseconds and the nanoseconds past them) as a text of fixed width
+/// that sorts as the instants do: the microseconds offset by 2^63, in 20 digits, then the
+/// nanoseconds in 3.
+fn instant_key(micros: i64, nanos: u32) -> String {
+    format!("{:020}{:03}", (micros as u64) ^ (1 << 63), nanos)
+}
+
+/// The instant an [`instant_key`] holds, as the canonical text of an instant.
+fn instant_text(key: &str) -> Option<String> {
+    let (micros, nanos) = (key.get(..20)?.parse::<u64>().ok()?, key.get(20..)?);
+    let micros = (micros ^ (1 << 63)) as i64;
+    let nanos: u32 = nanos.parse().ok()?;
+    let at = chrono::DateTime::from_timestamp_micros(micros)?
+        .naive_utc()
+        .checked_add_signed(chrono::Duration::nanoseconds(nanos as i64))?;
+    Some(format!("{}Z", canonical::timestamp_text(&at)))
 }
 
 /// Whether two timestamps are one instant: each side read in its zone, a local time that
@@ -1749,9 +1772,8 @@ fn polars_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
         let value = row.column(&format!("{side}{name}"))?.get(0)?;
         Ok(match value {
             AnyValue::Null => None,
-            AnyValue::Int64(micros) if zones.is_some() && matches!(name, "min" | "max") => {
-                chrono::DateTime::from_timestamp_micros(micros)
-                    .map(|t| format!("{}Z", canonical::timestamp_text(&t.naive_utc())))
+            ref key if zones.is_some() && matches!(name, "min" | "max") => {
+                key.get_str().and_then(instant_text)
             }
             text if text.get_str().is_some() => text.get_str().map(str::to_string),
             other => Some(other.to_string()),
