@@ -1,7 +1,9 @@
-//! `migcov collect --pushdown` for the rows a `content:` declaration compares, where one
-//! server holds the legacy table, the target table and the mappings: the database joins
+//! `migcov collect --pushdown` for the rows a `content:` declaration compares. Where one
+//! server holds the legacy table, the target table and the mappings, the database joins
 //! each legacy row through its mappings to its target rows and compares each pair's two
-//! texts, as the export would select them, byte for byte. A legacy id is *proved intact*
+//! texts, as the export would select them, byte for byte ([`Tables`]). Where the legacy
+//! table is on another server, each side hashes its rows' texts and the two compare them
+//! by key ranges, as the ids are compared ([`RangeTables`]). A legacy id is *proved intact*
 //! there when it has a mapping, every mapping of it finds a target row, and every pair is
 //! the same text in every legacy row and target row it joins; only the rows of the other
 //! mapped ids (those that differ, whose target is missing, or that the database cannot
