@@ -85,6 +85,16 @@ pub(crate) fn trimmed(kind: Kind, expr: &str) -> String {
     }
 }
 
+/// Whether a text is not empty, in each engine's SQL. SQLite's `length` counts characters
+/// up to the first NUL, so `'\0abc'` was empty there (found by an independent check): its
+/// bytes are counted instead.
+pub(crate) fn not_empty(kind: Kind, expr: &str) -> String {
+    match kind {
+        Kind::Sqlite => format!("length(CAST({expr} AS BLOB)) > 0"),
+        _ => format!("length({expr}) > 0"),
+    }
+}
+
 /// One part of a composite key with `\` and `|` escaped, as the loader escapes them, so
 /// ('A|B', 'C') and ('A', 'B|C') stay two keys.
 fn escaped(kind: Kind, part: &str) -> String {
@@ -265,7 +275,7 @@ pub fn anti_join(
         .iter()
         .map(|k| format!("s.{} IS NOT NULL", db.quote(k)))
         // By length, never `<> ''`: a nondeterministic collation makes U+200B equal ''.
-        .chain([format!("length({text}) > 0")])
+        .chain([not_empty(kind, &text)])
         .collect::<Vec<_>>()
         .join(" AND ");
     let ids = db.scalar(
