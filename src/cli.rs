@@ -235,9 +235,10 @@ pub struct CollectArgs {
     /// two databases hold, into DIR (default: the current folder); never replaces a file.
     #[arg(long, value_name = "DIR", num_args = 0..=1, default_missing_value = ".")]
     pub init: Option<PathBuf>,
-    /// Compare each legacy table's ids with the mappings in the databases and fetch only
-    /// the differences: one anti-join when one server sees both, else checksums of key
-    /// ranges (see docs/collect.md, pushdown). Needs a mappings query.
+    /// Compare each legacy table's ids with the mappings, and a content: declaration's
+    /// values, in the databases and fetch only the differences: joins when one server sees
+    /// both, else checksums of key ranges (see docs/collect.md, pushdown). Needs a mappings
+    /// query.
     #[arg(long)]
     pub pushdown: bool,
 }
