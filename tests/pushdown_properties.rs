@@ -1617,3 +1617,75 @@ fn files_keep_their_place_in_the_data_folder() {
     let (inputs, _, _) = common::run(&out);
     assert!(inputs.entities.iter().any(|e| e.name == "gadgets"));
 }
+
+/// Found by an independent check: mapping ids that SQL reads otherwise than the export, on
+/// a target server apart from the legacy table: a SQLite `legacy_id` with a NUL after its
+/// digits (`12\0` was read as 12), a SQLite blob (`b'15'` matched 15) and REAL (`18.0` hid
+/// a repeat of `18`), a MariaDB VARBINARY holding bytes that are no UTF-8 (orphans read as
+/// `?` were lost), and a PostgreSQL column of a nondeterministic collation (its regular
+/// expressions failed). Each gives what a full export gives.
+#[test]
+fn mapping_ids_sql_reads_otherwise_give_what_a_full_export_gives() {
+    let rows = |id: &dyn Fn(usize) -> String, extra: &[&str]| -> Vec<String> {
+        (1..=40)
+            .filter(|i| ![12, 20, 30].contains(i))
+            .map(|i| format!("('Item', {}, {})", id(i), uuid_of(i)))
+            .chain(
+                extra
+                    .iter()
+                    .enumerate()
+                    .map(|(n, e)| format!("('Item', {e}, {})", uuid_of(100 + n))),
+            )
+            .collect()
+    };
+    let quoted = |i: usize| format!("'{i}'");
+    let cases: Vec<(Engine, &str, Vec<String>, &str)> = vec![
+        (
+            Engine::Sqlite,
+            "entity_type TEXT, legacy_id TEXT, modern_id TEXT",
+            rows(
+                &quoted,
+                &["'12' || char(0)", "'20' || char(0) || 'abc'", "x'3135'", "18.0", "'0' || char(0)"],
+            ),
+            "",
+        ),
+        (
+            Engine::Maria,
+            "entity_type VARCHAR(32), legacy_id VARBINARY(50), modern_id VARCHAR(36)",
+            rows(&quoted, &["X'ff31'", "X'3132ff'", "X'e9'"]),
+            "",
+        ),
+        (
+            Engine::Postgres,
+            "entity_type TEXT, legacy_id TEXT COLLATE ci, modern_id TEXT COLLATE ci",
+            rows(&quoted, &["'12 '", "'K9'"]),
+            "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);\n",
+        ),
+    ];
+    for (engine, columns, mappings, before) in cases {
+        let context = format!("mappings on {engine:?}");
+        let legacy = Db::new(Engine::Postgres, "mil");
+        let ids: Vec<String> = (1..=40).map(|i| format!("({i})")).collect();
+        legacy.run(&format!(
+            "CREATE TABLE items (id INTEGER PRIMARY KEY);\nINSERT INTO items VALUES {};\n",
+            ids.join(", ")
+        ));
+        let target = Db::new(engine, "mit");
+        if !before.is_empty() {
+            target.run(before);
+        }
+        items_with_mappings(&target, "INTEGER", columns, &mappings);
+        let work = tempfile::tempdir().unwrap();
+        let query = "SELECT entity_type, legacy_id, modern_id FROM legacy_mapping";
+        let full = collect_query(work.path(), "full", &legacy.url, &target.url, false, query);
+        let pushed = collect_query(work.path(), "pushed", &legacy.url, &target.url, true, query);
+        let (full_measures, full_findings) = report_of(&full);
+        let (pushed_measures, pushed_findings) = report_of(&pushed);
+        assert!(
+            pushed_findings == full_findings,
+            "{context}: findings {:#?}",
+            differing(&full_findings, &pushed_findings)
+        );
+        assert_eq!(pushed_measures, full_measures, "{context}: measures");
+    }
+}

@@ -129,16 +129,18 @@ fn uuid_shaped(kind: Kind, expr: &str) -> String {
     let hex = |n: usize| "[0-9a-fA-F]".repeat(n);
     match kind {
         // The value itself a text (a blob's text is not what the export reads).
+        // Its bytes counted: `length` and GLOB stop at a NUL (found by an independent check).
         Kind::Sqlite => format!(
-            "(typeof({expr}) = 'text' AND length({expr}) = 36 AND {expr} GLOB '{}-{}-{}-{}-{}')",
+            "(typeof({expr}) = 'text' AND length(CAST({expr} AS BLOB)) = 36 AND {expr} GLOB '{}-{}-{}-{}-{}')",
             hex(8),
             hex(4),
             hex(4),
             hex(4),
             hex(12)
         ),
+        // Under "C": a nondeterministic collation refuses regular expressions.
         Kind::Postgresql => {
-            let text = as_text(kind, expr);
+            let text = format!("({} COLLATE \"C\")", as_text(kind, expr));
             format!(
                 "(length({text}) = 36 AND {text} ~ '^[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}$')"
             )
@@ -153,15 +155,20 @@ fn uuid_shaped(kind: Kind, expr: &str) -> String {
     }
 }
 
+/// In SQLite, whose columns hold values of any class, a mapping (`m`) whose `legacy_id` is
+/// neither a whole number nor UTF-8 text: a REAL `18.0` is `18.0` in SQL and `18`
+/// exported, a blob `b'15'` is `15` in SQL and `3135` exported.
+pub const SQLITE_ODD_LEGACY_ID: &str =
+    "(m.legacy_id IS NOT NULL AND NOT (typeof(m.legacy_id) = 'integer' \
+     OR (typeof(m.legacy_id) = 'text' AND migcov_utf8(m.legacy_id) = 1)))";
+
 /// How many values would be read differently by SQL and by the export: modern ids of the
 /// mappings and target keys that are not [`uuid_shaped`] and, in SQLite, legacy ids that
 /// are neither whole numbers nor UTF-8 text (a REAL `1.0` is `1.0` in SQL and `1` exported,
 /// a blob hex). With any, the table is exported in full.
 pub fn odd_ids_sql(kind: Kind, mappings: &str, (target_from, target_key): (&str, &str)) -> String {
     let legacy_id = match kind {
-        Kind::Sqlite => " OR (m.legacy_id IS NOT NULL AND NOT (typeof(m.legacy_id) = 'integer' \
-             OR (typeof(m.legacy_id) = 'text' AND migcov_utf8(m.legacy_id) = 1)))"
-            .to_string(),
+        Kind::Sqlite => format!(" OR {SQLITE_ODD_LEGACY_ID}"),
         _ => String::new(),
     };
     format!(

@@ -649,20 +649,24 @@ pub(crate) fn canonical_int(kind: Kind, expr: &str) -> String {
     let (long, negative) = ("^[1-9][0-9]{18}$", "^-[1-9][0-9]{18}$");
     let (max, min) = ("9223372036854775807", "-9223372036854775808");
     match kind {
+        // Under "C": a nondeterministic collation refuses regular expressions (found by an
+        // independent check).
         Kind::Postgresql => format!(
-            "({expr} ~ '{short}' OR ({expr} ~ '{long}' AND {expr} COLLATE \"C\" <= '{max}') \
-             OR ({expr} ~ '{negative}' AND {expr} COLLATE \"C\" <= '{min}'))"
+            "({expr} COLLATE \"C\" ~ '{short}' OR ({expr} COLLATE \"C\" ~ '{long}' AND {expr} COLLATE \"C\" <= '{max}') \
+             OR ({expr} COLLATE \"C\" ~ '{negative}' AND {expr} COLLATE \"C\" <= '{min}'))"
         ),
         Kind::Mysql => format!(
             "({expr} REGEXP '{short}' OR ({expr} REGEXP '{long}' AND CAST({expr} AS BINARY) <= '{max}') \
              OR ({expr} REGEXP '{negative}' AND CAST({expr} AS BINARY) <= '{min}'))"
         ),
+        // A NUL ends what `length` and GLOB read (`12\0` read as 12): the text's bytes must
+        // be its characters (found by an independent check).
         Kind::Sqlite => format!(
-            "({expr} = '0' OR (({expr} GLOB '[1-9]*' OR {expr} GLOB '-[1-9]*') \
+            "(length(CAST({expr} AS BLOB)) = length({expr}) AND ({expr} = '0' OR (({expr} GLOB '[1-9]*' OR {expr} GLOB '-[1-9]*') \
              AND substr({expr}, 2) NOT GLOB '*[^0-9]*' AND (length({expr}) <= 18 \
              OR (length({expr}) = 19 AND {expr} GLOB '[1-9]*' AND {expr} <= '{max}') \
              OR (length({expr}) = 19 AND {expr} GLOB '-*') \
-             OR (length({expr}) = 20 AND {expr} GLOB '-*' AND {expr} <= '{min}'))))"
+             OR (length({expr}) = 20 AND {expr} GLOB '-*' AND {expr} <= '{min}')))))"
         ),
     }
 }
