@@ -159,7 +159,7 @@ impl Staging {
         })
     }
 
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir
             .as_ref()
             .expect("staging folder until commit")

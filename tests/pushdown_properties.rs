@@ -1689,3 +1689,115 @@ fn mapping_ids_sql_reads_otherwise_give_what_a_full_export_gives() {
         assert_eq!(pushed_measures, full_measures, "{context}: measures");
     }
 }
+
+/// Found by an independent check: collect read `entities.yaml` and `entities.csv` alone,
+/// one entity per name, and a YAML `entity_type` only when written as text, where the
+/// loader reads every entities file (`entities.yml`, CSV files under `entities/`), both
+/// entities of one name, and `7` as the type `7`. A table whose type another table's
+/// entity shares was pushed down, and the other table's ids taken for its orphans. Each
+/// way gives a full export's report.
+#[test]
+fn every_entities_file_the_loader_reads_counts_for_the_pushdown_types() {
+    let uuid = |i: usize| format!("'00000000-0000-4000-8000-{i:012}'");
+    let db = Db::new(Engine::Sqlite, "ents");
+    let office: Vec<String> = (1..=20).map(|i| format!("({i})")).collect();
+    let branch: Vec<String> = (100..110).map(|i| format!("({i})")).collect();
+    let mappings: Vec<String> = (1..=14)
+        .chain(100..108)
+        .flat_map(|i| {
+            [
+                format!("('T1', '{i}', {})", uuid(i)),
+                format!("('7', '{i}', {})", uuid(500 + i)),
+            ]
+        })
+        .collect();
+    db.run(&format!(
+        "CREATE TABLE legacy_office (id INTEGER PRIMARY KEY); INSERT INTO legacy_office VALUES {};\n\
+         CREATE TABLE legacy_branch (id INTEGER PRIMARY KEY); INSERT INTO legacy_branch VALUES {};\n\
+         CREATE TABLE legacy_mapping (entity_type TEXT, legacy_id TEXT, modern_id TEXT);\n\
+         INSERT INTO legacy_mapping VALUES {};\n",
+        office.join(", "),
+        branch.join(", "),
+        mappings.join(", ")
+    ));
+    let entity = |name: &str, table: &str, kind: &str| {
+        format!(
+            "- name: {name}\n  domain: BUSINESS\n  legacy_table: {table}\n  target_table: {table}_new\n  \
+             total_records: 1\n  migrated_records: 1\n  failed_records: 0\n  entity_type: {kind}\n"
+        )
+    };
+    let csv_header = "name,domain,legacy_table,target_table,total_records,migrated_records,failed_records,entity_type\n";
+    // (files written, `files:` of collect.yaml)
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (
+            vec![
+                ("entities.yaml", entity("offices", "legacy_office", "T1")),
+                (
+                    "entities/more.csv",
+                    format!(
+                        "{csv_header}branches,BUSINESS,legacy_branch,legacy_branch_new,1,1,0,T1\n"
+                    ),
+                ),
+            ],
+            "[entities.yaml, entities]",
+        ),
+        (
+            vec![
+                ("entities.yaml", entity("offices", "legacy_office", "T1")),
+                ("entities.yml", entity("branches", "legacy_branch", "T1")),
+            ],
+            "[entities.yaml, entities.yml]",
+        ),
+        (
+            vec![(
+                "entities.yaml",
+                format!(
+                    "{}{}",
+                    entity("offices", "legacy_office", "T1"),
+                    entity("offices", "legacy_branch", "T1")
+                ),
+            )],
+            "[entities.yaml]",
+        ),
+        // The type written as a number, and as text.
+        (
+            vec![(
+                "entities.yaml",
+                format!(
+                    "{}{}",
+                    entity("offices", "legacy_office", "7"),
+                    entity("branches", "legacy_branch", "'7'")
+                ),
+            )],
+            "[entities.yaml]",
+        ),
+    ];
+    for (n, (files, listed)) in cases.into_iter().enumerate() {
+        let work = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(work.path().join("entities")).unwrap();
+        for (path, text) in &files {
+            std::fs::write(work.path().join(path), text).unwrap();
+        }
+        let config = work.path().join("collect.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "queries:\n  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping\n\
+                 files: {listed}\npushdown:\n  fetch_below: 4\n"
+            ),
+        )
+        .unwrap();
+        let run = |name: &str, pushdown: bool| {
+            collect_configured(&config, &work.path().join(name), &db.url, &db.url, pushdown)
+        };
+        let (full, pushed) = (run("full", false), run("pushed", true));
+        let (full_measures, full_findings) = report_of(&full);
+        let (pushed_measures, pushed_findings) = report_of(&pushed);
+        assert!(
+            pushed_findings == full_findings,
+            "case {n}: findings {:#?}",
+            differing(&full_findings, &pushed_findings)
+        );
+        assert_eq!(pushed_measures, full_measures, "case {n}: measures");
+    }
+}

@@ -335,6 +335,7 @@ pub fn collect(
         run.copy_files(Some(&[
             "migcov.yaml",
             "entities.yaml",
+            "entities.yml",
             "entities.csv",
             "entities",
         ]))?;
@@ -1047,57 +1048,19 @@ impl Run<'_> {
     /// types' mappings only).
     fn entity_types(&self) -> Result<BTreeMap<String, Vec<String>>, CollectError> {
         let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut add = |table: &str, kind: &str| {
-            let (table, kind) = (table.trim(), kind.trim());
+        // Every record, as the loader reads them (two entities of one name are two, for
+        // the types: found by an independent check, the second one's table was pushed
+        // down with a type the first one's table shares).
+        for (_, (table, _, kind)) in self.staged_entities()? {
+            let (table, kind) = (table.trim(), kind.as_deref().unwrap_or_default().trim());
             if !table.is_empty() && !kind.is_empty() {
                 let kinds = types.entry(crate::load::table_key(table)).or_default();
                 if !kinds.iter().any(|k| k == kind) {
                     kinds.push(kind.to_string());
                 }
             }
-        };
-        for row in self.staged_entities_csv(&["legacy_table", "entity_type"])? {
-            if let [table, kind] = &row[..] {
-                add(table, kind);
-            }
-        }
-        for (legacy, _, kind) in self.entity_tables()?.values() {
-            if let Some(kind) = kind {
-                add(legacy, kind);
-            }
         }
         Ok(types)
-    }
-
-    /// The `columns` of every row of the collected `entities.csv`, trimmed; none when there
-    /// is no such file or it lacks one of them.
-    fn staged_entities_csv(&self, columns: &[&str]) -> Result<Vec<Vec<String>>, CollectError> {
-        let path = Path::new("entities.csv");
-        if !self.staging.exists(path) {
-            return Ok(Vec::new());
-        }
-        let full = self.staging.create_path(path)?;
-        let mut reader = csv::Reader::from_path(&full).map_err(|e| CollectError::Write {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let header = reader.headers().cloned().unwrap_or_default();
-        let Some(at): Option<Vec<usize>> = columns
-            .iter()
-            .map(|name| header.iter().position(|h| h == *name))
-            .collect()
-        else {
-            return Ok(Vec::new());
-        };
-        Ok(reader
-            .records()
-            .flatten()
-            .filter_map(|record| {
-                at.iter()
-                    .map(|i| record.get(*i).map(|v| v.trim().to_string()))
-                    .collect()
-            })
-            .collect())
     }
 
     /// Mappings, metrics, logs, manifests, entities and domains from the configured queries;
@@ -2027,30 +1990,70 @@ impl Run<'_> {
     /// Entity name → (legacy table, target table, entity type), from the collected
     /// `entities.yaml`, `entities/**/*.yaml` or `entities.csv`.
     fn entity_tables(&self) -> Result<BTreeMap<String, EntityTables>, CollectError> {
-        let mut tables = BTreeMap::new();
-        // `entities.yaml` and `entities/**/*.yaml`, as the loader reads entities.
-        let mut yamls: Vec<PathBuf> = vec![PathBuf::from("entities.yaml")];
-        if self.staging.exists(Path::new("entities")) {
-            let folder = self.staging.create_path(Path::new("entities"))?;
-            let walk_error = |e: walkdir::Error| CollectError::Io {
-                path: PathBuf::from("entities"),
-                source: crate::walk::io_error(e),
-            };
-            for found in crate::walk::files(&folder, walk_error) {
-                let (_, inner) = found?;
-                if inner.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                    yamls.push(Path::new("entities").join(inner));
-                }
+        Ok(self.staged_entities()?.into_iter().collect())
+    }
+
+    /// Every entity record of the collected files, as the loader finds them
+    /// ([`crate::load::discover::classify`]: `entities.yaml` or `.yml`, `entities.csv`, and
+    /// the YAML and CSV files under `entities/`): its name, legacy table, target table and
+    /// entity type (a YAML number or boolean as its text, as the loader reads it). Found
+    /// by an independent check: collect read `entities.yaml` and `entities.csv` alone, and
+    /// pushed down a table whose type an entity of `entities/more.csv` shared.
+    fn staged_entities(&self) -> Result<Vec<(String, EntityTables)>, CollectError> {
+        use crate::load::discover::classify;
+        use crate::load::{InputKind, TableFormat};
+        let root = self.staging.root().to_path_buf();
+        let walk_error = |e: walkdir::Error| CollectError::Io {
+            path: PathBuf::from("."),
+            source: crate::walk::io_error(e),
+        };
+        let mut files = Vec::new();
+        for found in crate::walk::files(&root, walk_error) {
+            let (full, relative) = found?;
+            match classify(&relative) {
+                InputKind::Entities => files.push((full, relative, false)),
+                InputKind::EntitiesTable(TableFormat::Csv) => files.push((full, relative, true)),
+                _ => {}
             }
         }
-        for yaml in yamls.iter().filter(|y| self.staging.exists(y)) {
-            let full = self.staging.create_path(yaml)?;
+        files.sort();
+        let scalar = |v: &serde_yaml::Value| match v {
+            serde_yaml::Value::String(s) => Some(s.clone()),
+            serde_yaml::Value::Number(n) => Some(n.to_string()),
+            serde_yaml::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        let mut records = Vec::new();
+        for (full, relative, csv) in files {
+            let read_error = |message: String| CollectError::Write {
+                path: relative.clone(),
+                message,
+            };
+            if csv {
+                let mut reader =
+                    csv::Reader::from_path(&full).map_err(|e| read_error(e.to_string()))?;
+                let header = reader.headers().cloned().unwrap_or_default();
+                let at = |name: &str| header.iter().position(|h| h.trim() == name);
+                let columns = ["name", "legacy_table", "target_table", "entity_type"].map(at);
+                for record in reader.records().flatten() {
+                    let field = |i: Option<usize>| {
+                        i.and_then(|i| record.get(i)).map(|v| v.trim().to_string())
+                    };
+                    if let (Some(n), Some(l), Some(t)) =
+                        (field(columns[0]), field(columns[1]), field(columns[2]))
+                    {
+                        let kind = field(columns[3]).filter(|k| !k.is_empty());
+                        records.push((n, (l, t, kind)));
+                    }
+                }
+                continue;
+            }
             let text = std::fs::read_to_string(&full).map_err(|source| CollectError::Io {
-                path: yaml.to_path_buf(),
+                path: relative.clone(),
                 source,
             })?;
             // A list of entities, or one entity alone, as the loader reads the file.
-            let records: Vec<serde_yaml::Mapping> = match serde_yaml::from_str(&text) {
+            let items: Vec<serde_yaml::Mapping> = match serde_yaml::from_str(&text) {
                 Ok(serde_yaml::Value::Sequence(items)) => items
                     .into_iter()
                     .filter_map(|item| match item {
@@ -2061,28 +2064,16 @@ impl Run<'_> {
                 Ok(serde_yaml::Value::Mapping(one)) => vec![one],
                 _ => Vec::new(),
             };
-            for record in records {
-                let field = |k: &str| record.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            for item in items {
+                let field = |k: &str| item.get(k).and_then(scalar);
                 if let (Some(n), Some(l), Some(t)) =
                     (field("name"), field("legacy_table"), field("target_table"))
                 {
-                    tables.insert(n, (l, t, field("entity_type")));
+                    records.push((n, (l, t, field("entity_type"))));
                 }
             }
         }
-        for row in self.staged_entities_csv(&["name", "legacy_table", "target_table"])? {
-            if let [name, legacy, target] = &row[..] {
-                tables.insert(name.clone(), (legacy.clone(), target.clone(), None));
-            }
-        }
-        for row in self.staged_entities_csv(&["name", "entity_type"])? {
-            if let [name, entity_type] = &row[..] {
-                if let Some(entity) = tables.get_mut(name) {
-                    entity.2 = Some(entity_type.clone());
-                }
-            }
-        }
-        Ok(tables)
+        Ok(records)
     }
 
     /// The legacy tables (as table keys) and the entity types (folded) of the entities

@@ -6,7 +6,7 @@
 //! `validate` to report: references that do not resolve stay `None` (manifests) or null
 //! (frames), with the raw reference kept beside them.
 
-mod discover;
+pub(crate) mod discover;
 mod error;
 pub mod inventory;
 pub(crate) mod manifests;
