@@ -1131,15 +1131,20 @@ fn same_reports(db: &Db, mappings: &str, context: &str) -> (usize, usize) {
     let work = tempfile::tempdir().unwrap();
     let full = collect_query(work.path(), "full", &db.url, &db.url, false, mappings);
     let pushed = collect_query(work.path(), "pushed", &db.url, &db.url, true, mappings);
-    let (full_measures, full_findings) = report_of(&full);
-    let (pushed_measures, pushed_findings) = report_of(&pushed);
+    assert_same_reports(&full, &pushed, context);
+    (mapping_rows(&pushed), mapping_rows(&full))
+}
+
+/// Asserts that builds of the two data folders give the same findings and measures.
+fn assert_same_reports(full: &Path, pushed: &Path, context: &str) {
+    let (full_measures, full_findings) = report_of(full);
+    let (pushed_measures, pushed_findings) = report_of(pushed);
     assert!(
         pushed_findings == full_findings,
         "{context}: findings {:#?}",
         differing(&full_findings, &pushed_findings)
     );
     assert_eq!(pushed_measures, full_measures, "{context}: measures");
-    (mapping_rows(&pushed), mapping_rows(&full))
 }
 
 /// A legacy table `items` of ids 1..=40 and its entity (type `Item`), and a mapping table
@@ -1679,14 +1684,7 @@ fn mapping_ids_sql_reads_otherwise_give_what_a_full_export_gives() {
         let query = "SELECT entity_type, legacy_id, modern_id FROM legacy_mapping";
         let full = collect_query(work.path(), "full", &legacy.url, &target.url, false, query);
         let pushed = collect_query(work.path(), "pushed", &legacy.url, &target.url, true, query);
-        let (full_measures, full_findings) = report_of(&full);
-        let (pushed_measures, pushed_findings) = report_of(&pushed);
-        assert!(
-            pushed_findings == full_findings,
-            "{context}: findings {:#?}",
-            differing(&full_findings, &pushed_findings)
-        );
-        assert_eq!(pushed_measures, full_measures, "{context}: measures");
+        assert_same_reports(&full, &pushed, &context);
     }
 }
 
@@ -1791,13 +1789,6 @@ fn every_entities_file_the_loader_reads_counts_for_the_pushdown_types() {
             collect_configured(&config, &work.path().join(name), &db.url, &db.url, pushdown)
         };
         let (full, pushed) = (run("full", false), run("pushed", true));
-        let (full_measures, full_findings) = report_of(&full);
-        let (pushed_measures, pushed_findings) = report_of(&pushed);
-        assert!(
-            pushed_findings == full_findings,
-            "case {n}: findings {:#?}",
-            differing(&full_findings, &pushed_findings)
-        );
-        assert_eq!(pushed_measures, full_measures, "case {n}: measures");
+        assert_same_reports(&full, &pushed, &format!("case {n}"));
     }
 }
