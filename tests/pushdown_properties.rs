@@ -1703,10 +1703,8 @@ fn every_entities_file_the_loader_reads_counts_for_the_pushdown_types() {
     let mappings: Vec<String> = (1..=14)
         .chain(100..108)
         .flat_map(|i| {
-            [
-                format!("('T1', '{i}', {})", uuid(i)),
-                format!("('7', '{i}', {})", uuid(500 + i)),
-            ]
+            [("T1", 0), ("7", 500), ("0x10", 1000)]
+                .map(|(kind, at)| format!("('{kind}', '{i}', {})", uuid(at + i)))
         })
         .collect();
     db.run(&format!(
@@ -1755,6 +1753,35 @@ fn every_entities_file_the_loader_reads_counts_for_the_pushdown_types() {
                     entity("offices", "legacy_branch", "T1")
                 ),
             )],
+            "[entities.yaml]",
+        ),
+        // Found by a last check: an entities file whose extension is in upper case, a
+        // header naming ` entity_type` (no entity type for the loader), and a number
+        // whose text YAML would write otherwise (`0x10` is 16).
+        (
+            vec![
+                ("entities.yaml", entity("offices", "legacy_office", "T1")),
+                (
+                    "entities.CSV",
+                    format!(
+                        "{csv_header}branches,BUSINESS,legacy_branch,legacy_branch_new,1,1,0,T1\n"
+                    ),
+                ),
+            ],
+            "[entities.yaml, entities.CSV]",
+        ),
+        (
+            vec![(
+                "entities.csv",
+                format!(
+                    "{}offices,BUSINESS,legacy_office,legacy_office_new,1,1,0,T1\n",
+                    csv_header.replace(",entity_type", ", entity_type")
+                ),
+            )],
+            "[entities.csv]",
+        ),
+        (
+            vec![("entities.yaml", entity("offices", "legacy_office", "0x10"))],
             "[entities.yaml]",
         ),
         // The type written as a number, and as text.

@@ -2017,12 +2017,6 @@ impl Run<'_> {
             }
         }
         files.sort();
-        let scalar = |v: &serde_yaml::Value| match v {
-            serde_yaml::Value::String(s) => Some(s.clone()),
-            serde_yaml::Value::Number(n) => Some(n.to_string()),
-            serde_yaml::Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        };
         let mut records = Vec::new();
         for (full, relative, csv) in files {
             let read_error = |message: String| CollectError::Write {
@@ -2033,7 +2027,8 @@ impl Run<'_> {
                 let mut reader =
                     csv::Reader::from_path(&full).map_err(|e| read_error(e.to_string()))?;
                 let header = reader.headers().cloned().unwrap_or_default();
-                let at = |name: &str| header.iter().position(|h| h.trim() == name);
+                // Named exactly, as the loader names columns (` entity_type` is another).
+                let at = |name: &str| header.iter().position(|h| h == name);
                 let columns = ["name", "legacy_table", "target_table", "entity_type"].map(at);
                 for record in reader.records().flatten() {
                     let field = |i: Option<usize>| {
@@ -2048,28 +2043,21 @@ impl Run<'_> {
                 }
                 continue;
             }
-            let text = std::fs::read_to_string(&full).map_err(|source| CollectError::Io {
-                path: relative.clone(),
-                source,
-            })?;
-            // A list of entities, or one entity alone, as the loader reads the file.
-            let items: Vec<serde_yaml::Mapping> = match serde_yaml::from_str(&text) {
-                Ok(serde_yaml::Value::Sequence(items)) => items
-                    .into_iter()
-                    .filter_map(|item| match item {
-                        serde_yaml::Value::Mapping(m) => Some(m),
-                        _ => None,
-                    })
-                    .collect(),
-                Ok(serde_yaml::Value::Mapping(one)) => vec![one],
-                _ => Vec::new(),
+            // Parsed as the loader parses it (a scalar's text as written: `0x10` stays
+            // `0x10`, found by an independent check); a file it cannot parse fails the
+            // build, whatever collect makes of it.
+            let file = crate::load::InputFile {
+                path: full,
+                relative,
+                kind: InputKind::Entities,
             };
+            let items =
+                crate::load::manifests::parse_records::<EntityFields>(&file).unwrap_or_default();
             for item in items {
-                let field = |k: &str| item.get(k).and_then(scalar);
                 if let (Some(n), Some(l), Some(t)) =
-                    (field("name"), field("legacy_table"), field("target_table"))
+                    (item.name, item.legacy_table, item.target_table)
                 {
-                    records.push((n, (l, t, field("entity_type"))));
+                    records.push((n, (l, t, item.entity_type)));
                 }
             }
         }
@@ -2130,7 +2118,14 @@ impl Run<'_> {
                         source: std::io::Error::other("not a file or folder name"),
                     })?,
             };
-            if only.is_some_and(|names| !names.iter().any(|n| name.starts_with(n))) {
+            // Named in any case: the loader reads `entities.CSV` as entities (found by an
+            // independent check: it was left out of the copy before the pushdown).
+            let first = name
+                .components()
+                .next()
+                .and_then(|c| c.as_os_str().to_str())
+                .map(str::to_ascii_lowercase);
+            if only.is_some_and(|names| !names.iter().any(|n| first.as_deref() == Some(*n))) {
                 continue;
             }
             let walk_error = |e: walkdir::Error| CollectError::Io {
@@ -2165,6 +2160,15 @@ type RowsWanted = (String, Vec<String>, Vec<String>);
 /// The most legacy ids whose rows are exported by an `IN` list of them (about 1 MB of
 /// statement); past it, every row of the differing ranges is.
 const MAX_LISTED_IDS: usize = 100_000;
+
+/// The fields of an entity record collect reads, each as the loader reads it (text).
+#[derive(serde::Deserialize)]
+struct EntityFields {
+    name: Option<String>,
+    legacy_table: Option<String>,
+    target_table: Option<String>,
+    entity_type: Option<String>,
+}
 
 /// A declaration whose rows the databases can compare: what the statements read.
 struct Provable<'t> {
