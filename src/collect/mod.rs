@@ -1165,6 +1165,8 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Streams the rows of `sql` into `file` (each value in its column's canonical text) and
+    /// records the query: how many rows were written.
     #[allow(clippy::too_many_arguments)]
     fn stream_to(
         &mut self,
@@ -1176,7 +1178,7 @@ impl Run<'_> {
         format: Format,
         purpose: &str,
         families: &[canonical::Family],
-    ) -> Result<(), CollectError> {
+    ) -> Result<u64, CollectError> {
         let started = Instant::now();
         let mut out = TableFile::new(file, format);
         let label = match table {
@@ -1217,7 +1219,7 @@ impl Run<'_> {
             bytes,
             seconds: secs(started),
         });
-        Ok(())
+        Ok(rows)
     }
 
     /// A query's rows as a YAML list of mappings (manifests, domains): each column a key,
@@ -1838,8 +1840,7 @@ impl Run<'_> {
             Format::Parquet,
             &format!("{side} {purpose}"),
             &rows.families,
-        )?;
-        Ok(self.queries.last().map_or(0, |q| q.rows))
+        )
     }
 
     /// `rows/pushdown/<table>.json`.
