@@ -1,7 +1,8 @@
 # Sourced by scripts/bench-dvt.sh and scripts/bench-content-pushdown.sh: generates the data
 # of scripts/bench_content.py ($records rows a side) into $work/data and loads its legacy
 # rows, target rows and mappings into the PostgreSQL database $db of scripts/db-servers
-# (dropped and created again). Sets user, password, host, port, PGPASSWORD and psql_.
+# (dropped and created again). Sets user, password, host, port, PGPASSWORD, psql_ and url
+# (the database's URL), and writes $work/config/collect.yaml, which reads its tables.
 eval "$(scripts/db-servers start)"
 # postgresql://user:password@host:port/db
 read -r user password host port < <(python3 -c "
@@ -34,3 +35,15 @@ CREATE TABLE legacy_mapping (entity_type text, legacy_id text, modern_id uuid);
 \copy legacy_mapping FROM '$work/data/mappings.csv' CSV HEADER
 ANALYZE;
 SQL
+
+mkdir -p "$work/config"
+cat >"$work/config/collect.yaml" <<YAML
+source:
+  tables: {include: [legacy_orders]}
+target:
+  tables: {include: [orders, legacy_mapping]}
+queries:
+  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping
+files: [migcov.yaml, entities.yaml, domains.yaml]
+YAML
+url="postgresql://$user@$host:$port/$db"

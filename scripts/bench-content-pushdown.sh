@@ -44,16 +44,6 @@ content:
       status: status
       note: note
 YAML
-cat >"$work/config/collect.yaml" <<YAML
-source:
-  tables: {include: [legacy_orders]}
-target:
-  tables: {include: [orders, legacy_mapping]}
-queries:
-  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping
-files: [migcov.yaml, entities.yaml, domains.yaml]
-YAML
-url="postgresql://$user@$host:$port/$db"
 for mode in full pushed ranges; do
     flag="" source="$url"
     [ "$mode" != full ] && flag="--pushdown"

@@ -28,16 +28,6 @@ rm -rf "$work/collected" "$work/site"
 # migcov: collect from the database (the one server holds both sides), then build.
 mkdir -p "$work/config"
 cp "$work/data/migcov.yaml" "$work/data/entities.yaml" "$work/data/domains.yaml" "$work/config/"
-cat >"$work/config/collect.yaml" <<YAML
-source:
-  tables: {include: [legacy_orders]}
-target:
-  tables: {include: [orders, legacy_mapping]}
-queries:
-  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping
-files: [migcov.yaml, entities.yaml, domains.yaml]
-YAML
-url="postgresql://$user@$host:$port/$db"
 /usr/bin/time -o "$work/migcov.time" -f "%e %M" sh -c "
   '$bin' collect --source '$url' --target '$url' --out '$work/collected' --config '$work/config/collect.yaml' >/dev/null &&
   '$bin' build --exit-zero --data '$work/collected' --out '$work/site' --report-date 2026-12-05 >/dev/null"
