@@ -51,7 +51,8 @@ pub struct ContentTable {
     /// Rows of the legacy and the target rows files.
     pub legacy_rows: u64,
     pub target_rows: u64,
-    /// Legacy rows with a mapping of the entity's type.
+    /// Legacy rows with a mapping of the entity's type, counted as distinct legacy ids (a
+    /// key listed twice is one).
     pub mapped: u64,
     /// Distinct legacy ids that the entity's mappings name: those beyond `mapped` have no
     /// row in the legacy rows files, so their values were not compared (a partial export).
