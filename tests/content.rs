@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{base_with, fixtures, run};
+use common::{base_with, fixtures, only_table, run};
 use migcov::measure::content::{ColumnResult, ContentTable};
 
 fn content_fixture() -> tempfile::TempDir {
@@ -355,16 +355,6 @@ fn compared(declaration: &str, legacy: &str, target: &str) -> tempfile::TempDir 
         .collect();
     write("rows/target/offices.csv", &target);
     data
-}
-
-fn only_table(data: &tempfile::TempDir) -> ContentTable {
-    let (_, measures, _) = run(data.path());
-    assert!(
-        measures.content_not_checked.is_empty(),
-        "{:?}",
-        measures.content_not_checked
-    );
-    measures.content[0].clone()
 }
 
 #[test]

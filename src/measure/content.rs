@@ -29,6 +29,10 @@ use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_K
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
 use crate::model::{entity_type_key, Entity};
 
+mod partitions;
+
+use std::sync::{Arc, Mutex};
+
 /// How many differing rows a column's result keeps: `--samples` (`None`: every one, for
 /// `--failures-dir`; the pages then show the first `--samples`).
 fn limited(frame: LazyFrame, kept: Option<usize>) -> LazyFrame {
@@ -1360,13 +1364,15 @@ fn pair_rows(columns: &Columns, pair: &Pair, rows: (&IdxCa, &IdxCa)) -> PolarsRe
     DataFrame::new(rows.0.len(), gathered_columns)
 }
 
-/// Whether each matched row's pair `i` is equal (`EQ<i>`), and the pair's aggregates over
-/// the compared rows; its two columns (of [`pair_rows`]) normalised once.
+/// Whether each matched row's pair `i` is equal (`EQ<i>`), and the pair's figures over
+/// the compared rows; its two columns (of [`pair_rows`]) normalised once. With `spill`,
+/// each side's distinct values are given, to be counted over every partition.
 fn pair_verdicts(
     raw: &DataFrame,
     compared: &BooleanChunked,
     (i, pair): (usize, &Pair),
-) -> PolarsResult<(Column, Vec<Aggregate>)> {
+    spill: bool,
+) -> PolarsResult<(Column, PairFigures, Option<[Series; 2]>)> {
     let (legacy_name, target_name) = (format!("{L}{}", pair.legacy), format!("{T}{}", pair.target));
     let mut frame = raw.select([legacy_name.as_str(), target_name.as_str()])?;
     if changes_text(&pair.normalize) {
@@ -1388,23 +1394,67 @@ fn pair_verdicts(
         .collect()?;
     let found = frame.filter(compared)?;
     drop(frame);
-    let aggregates = match pair.kind {
-        Kind::Number => number_aggregates(&found, pair)?,
-        _ => polars_aggregates(&found.lazy(), pair)?,
+    let ((legacy, legacy_values), (target, target_values)) = match &pair.kind {
+        Kind::Number => {
+            let scale = pair.normalize.scale;
+            let (l, t) = rayon::join(
+                || Numbers::of(found.column(&legacy_name)?, scale).map(|n| n.side(scale, spill)),
+                || Numbers::of(found.column(&target_name)?, scale).map(|n| n.side(scale, spill)),
+            );
+            (l?, t?)
+        }
+        Kind::Text | Kind::Instant(_) => {
+            let zones = match &pair.kind {
+                Kind::Instant(zones) => Some(*zones),
+                _ => None,
+            };
+            let ([l, t], values) =
+                text_figures(&found, [&legacy_name, &target_name], zones, spill)?;
+            let [lv, tv] = values.map_or([None, None], |[l, t]| [Some(l), Some(t)]);
+            ((l, lv), (t, tv))
+        }
     };
-    Ok((eq.column(&format!("{EQ}{i}"))?.clone(), aggregates))
+    let values = match (legacy_values, target_values) {
+        (Some(l), Some(t)) => Some([l, t]),
+        _ => None,
+    };
+    Ok((
+        eq.column(&format!("{EQ}{i}"))?.clone(),
+        PairFigures { legacy, target },
+        values,
+    ))
 }
 
-/// A pair's differing rows among those compared (`COMPARED` in `matched`, not `eq`), and
-/// samples, lowest key first: the values from the pair's matched rows (`raw`, of
-/// [`pair_rows`]) and the target keys gathered for those rows alone.
+/// Samples of differing rows (`LEGACY_KEY`, `TARGET_KEY`, `legacy`, `expected`,
+/// `target`), lowest key first: keys that are numbers first, in numeric order (2 before
+/// 10), then as text; rows of one key by their values, so the first are the same however
+/// the rows were split.
+fn first_samples(samples: LazyFrame, kept: Option<usize>) -> PolarsResult<DataFrame> {
+    let sorted = samples.sort_by_exprs(
+        [
+            col(LEGACY_KEY).cast(DataType::Float64),
+            col(LEGACY_KEY),
+            col(TARGET_KEY),
+            col("legacy"),
+            col("expected"),
+            col("target"),
+        ],
+        SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(true),
+    );
+    limited(sorted, kept).collect()
+}
+
+/// A pair's differing rows among those compared (`COMPARED` in `matched`, not `eq`): how
+/// many legacy rows, and samples ([`first_samples`]): the values from the pair's matched
+/// rows (`raw`, of [`pair_rows`]) and the target keys gathered for those rows alone.
 fn pair_column(
     matched: &DataFrame,
     (eq, raw, target_keys): (&Column, &DataFrame, &DataFrame),
     pair: &Pair,
-    aggregates: Vec<Aggregate>,
     kept: Option<usize>,
-) -> PolarsResult<ColumnResult> {
+) -> PolarsResult<(u64, DataFrame)> {
     let compared = matched.column(COMPARED)?.bool()?;
     let differs = compared & &std::ops::Not::not(eq.bool()?);
     let keys = matched.select([LEGACY_KEY, TI])?.filter(&differs)?;
@@ -1434,32 +1484,14 @@ fn pair_column(
         .clone()
         .select([col(LEGACY_KEY).n_unique().alias("len")])
         .collect()?;
-    // Keys that are numbers first, in numeric order, then as text: 2 before 10.
-    let samples = differing
-        .sort_by_exprs(
-            [
-                col(LEGACY_KEY).cast(DataType::Float64),
-                col(LEGACY_KEY),
-                col(TARGET_KEY),
-            ],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .select([
-            col(LEGACY_KEY),
-            col(TARGET_KEY),
-            legacy.alias("legacy"),
-            expected.alias("expected"),
-            col("target"),
-        ]);
-    let samples = limited(samples, kept).collect()?;
-    Ok(ColumnResult {
-        legacy: pair.legacy.clone(),
-        target: pair.target.clone(),
-        transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
-        differing: count_of(&n, "len")?,
-        samples: value_samples(&samples)?,
-        aggregates,
-    })
+    let samples = differing.select([
+        col(LEGACY_KEY),
+        col(TARGET_KEY).cast(DataType::String),
+        legacy.cast(DataType::String).alias("legacy"),
+        expected.cast(DataType::String).alias("expected"),
+        col("target").cast(DataType::String),
+    ]);
+    Ok((count_of(&n, "len")?, first_samples(samples, kept)?))
 }
 
 /// Where each pair's columns come from. Parquet rows files are read a pair at a time
@@ -1526,6 +1558,138 @@ enum Kind {
     Instant(Zones),
 }
 
+/// A lowest or highest value of one side: an exact decimal (mantissa, scale), or a text
+/// (an instant as its [`instant_key`]), compared as the whole comparison would.
+#[derive(Clone, Debug, PartialEq)]
+enum Extreme {
+    Number(i128, u32),
+    Text(String),
+}
+
+impl Extreme {
+    fn order(&self, other: &Extreme) -> std::cmp::Ordering {
+        match (self, other) {
+            (Extreme::Number(a, s), Extreme::Number(b, t)) => {
+                let scale = (*s).max(*t);
+                let ten = num_bigint::BigInt::from(10u32);
+                let at = |m: i128, s: u32| num_bigint::BigInt::from(m) * ten.pow(scale - s);
+                at(*a, *s).cmp(&at(*b, *t))
+            }
+            (Extreme::Text(a), Extreme::Text(b)) => a.as_bytes().cmp(b.as_bytes()),
+            // One pair's values are all of one kind.
+            (Extreme::Number(..), Extreme::Text(_)) => std::cmp::Ordering::Less,
+            (Extreme::Text(_), Extreme::Number(..)) => std::cmp::Ordering::Greater,
+        }
+    }
+}
+
+/// One side's figures of a compared column over the compared rows of one partition of
+/// the legacy keys, or merged over several: every figure but the distinct values is the
+/// same whichever way the rows are split, and the distinct values are counted in one
+/// piece or, split, from the values spilled by value ([`partitions::Distincts`]).
+#[derive(Clone, Debug, Default)]
+struct SideFigures {
+    values: u64,
+    nulls: u64,
+    /// Values read as no number or no instant: with any, the side's distinct, lowest,
+    /// highest and sum are not computed, never computed without them.
+    unread: u64,
+    /// A number past what an i128 holds at a partition's scale: the same.
+    overflow: bool,
+    min: Option<Extreme>,
+    max: Option<Extreme>,
+    /// Text: the sum of the values' lengths in characters.
+    lengths: u64,
+    /// Numbers: their exact sum at `sum_scale`, and the lowest and highest scale of any
+    /// number read.
+    sum: num_bigint::BigInt,
+    sum_scale: u32,
+    scales: Option<(u32, u32)>,
+    /// Distinct values, where counted in one piece.
+    distinct: u64,
+}
+
+impl SideFigures {
+    /// `self` and `other`, figures of disjoint rows, as one.
+    fn merge(self, other: SideFigures) -> SideFigures {
+        let pick = |a: Option<Extreme>, b: Option<Extreme>, want: std::cmp::Ordering| match (a, b) {
+            (Some(a), Some(b)) => Some(if b.order(&a) == want { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        let sum_scale = self.sum_scale.max(other.sum_scale);
+        let ten = num_bigint::BigInt::from(10u32);
+        let sum = self.sum * ten.pow(sum_scale - self.sum_scale)
+            + other.sum * ten.pow(sum_scale - other.sum_scale);
+        SideFigures {
+            values: self.values + other.values,
+            nulls: self.nulls + other.nulls,
+            unread: self.unread + other.unread,
+            overflow: self.overflow || other.overflow,
+            min: pick(self.min, other.min, std::cmp::Ordering::Less),
+            max: pick(self.max, other.max, std::cmp::Ordering::Greater),
+            lengths: self.lengths + other.lengths,
+            sum,
+            sum_scale,
+            scales: match (self.scales, other.scales) {
+                (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+                (a, b) => a.or(b),
+            },
+            distinct: self.distinct + other.distinct,
+        }
+    }
+
+    /// A number side's distinct, lowest, highest and sum at `scale`, exactly, as the
+    /// whole column would give them: not computed where a value is no number or past 38
+    /// digits at `scale` (a value past them is past them at the lowest or the highest),
+    /// the sum where it is past them.
+    fn number_figures(&self, scale: u32, distinct: u64) -> [Figure; 4] {
+        let fits = |s: u32| {
+            scale
+                .checked_sub(s)
+                .is_some_and(|d| 10i128.checked_pow(d).is_some())
+        };
+        let scales_fit = self
+            .scales
+            .is_none_or(|(low, high)| fits(low) && fits(high));
+        if self.unread > 0 || self.overflow || !scales_fit {
+            return [None; 4];
+        }
+        let at = |e: &Option<Extreme>| match e {
+            Some(Extreme::Number(m, s)) => canonical::rescale(*m, *s, scale).map(Some),
+            _ => Some(None),
+        };
+        let (Some(min), Some(max)) = (at(&self.min), at(&self.max)) else {
+            return [None; 4];
+        };
+        let ten = num_bigint::BigInt::from(10u32);
+        let sum = i128::try_from(&self.sum * ten.pow(scale - self.sum_scale.min(scale)))
+            .ok()
+            .filter(|_| self.sum_scale <= scale);
+        [
+            Some(Some(distinct as i128)),
+            Some(min),
+            Some(max),
+            sum.map(Some),
+        ]
+    }
+}
+
+/// A pair's figures on both sides.
+#[derive(Clone, Debug, Default)]
+struct PairFigures {
+    legacy: SideFigures,
+    target: SideFigures,
+}
+
+impl PairFigures {
+    fn merge(self, other: PairFigures) -> PairFigures {
+        PairFigures {
+            legacy: self.legacy.merge(other.legacy),
+            target: self.target.merge(other.target),
+        }
+    }
+}
+
 /// One side's values of a number pair: how many, how many missing, and the exact numbers.
 struct Numbers {
     values: u64,
@@ -1567,9 +1731,9 @@ impl ExactSum {
         }
     }
 
-    /// The total, where it fits in 38 digits' `i128`.
-    fn total(self) -> Option<i128> {
-        (self.wraps == 0).then_some(self.sum)
+    /// The total, whatever its size.
+    fn total(self) -> num_bigint::BigInt {
+        num_bigint::BigInt::from(self.sum) + (num_bigint::BigInt::from(self.wraps) << 128)
     }
 }
 
@@ -1599,59 +1763,88 @@ impl Numbers {
         })
     }
 
-    /// Distinct, lowest, highest and sum at `scale`, exactly: not computed where a value
-    /// is no number or past 38 digits, the sum where it is past them. The same in any
-    /// order of the rows.
-    fn figures(&self, scale: u32) -> [Figure; 4] {
+    /// This side's figures, at `declared` scale or the most decimals of its numbers:
+    /// distinct values counted, or with `spill` given (as texts, each number once
+    /// whatever its scale, `1.50` as `1.5`) to be counted over every partition.
+    fn side(self, declared: Option<u32>, spill: bool) -> (SideFigures, Option<Series>) {
         use rayon::prelude::*;
+        let scales = self
+            .numbers
+            .iter()
+            .fold(None, |acc: Option<(u32, u32)>, (_, s)| {
+                Some(acc.map_or((*s, *s), |(lo, hi)| (lo.min(*s), hi.max(*s))))
+            });
+        let mut figures = SideFigures {
+            values: self.values,
+            nulls: self.nulls,
+            unread: self.unreadable,
+            scales,
+            ..SideFigures::default()
+        };
+        let none = spill.then(|| Series::new_empty("".into(), &DataType::String));
         if self.unreadable > 0 {
-            return [None; 4];
+            return (figures, none);
         }
+        let scale = declared.unwrap_or(scales.map_or(0, |(_, hi)| hi));
         let at: Option<Vec<i128>> = self
             .numbers
             .par_iter()
             .map(|(m, s)| canonical::rescale(*m, *s, scale))
             .collect();
         let Some(mut at) = at else {
-            return [None; 4];
+            figures.overflow = true;
+            return (figures, none);
         };
-        let sum = at
+        figures.sum = at
             .par_chunks(PIECE)
             .map(|piece| piece.iter().fold(ExactSum::default(), |s, v| s.add(*v)))
             .reduce(ExactSum::default, ExactSum::merge)
             .total();
+        figures.sum_scale = scale;
         at.par_sort_unstable();
-        let distinct = at.windows(2).filter(|w| w[0] != w[1]).count() + usize::from(!at.is_empty());
-        [
-            Some(Some(distinct as i128)),
-            Some(at.first().copied()),
-            Some(at.last().copied()),
-            sum.map(Some),
-        ]
+        at.dedup();
+        figures.distinct = at.len() as u64;
+        figures.min = at.first().map(|m| Extreme::Number(*m, scale));
+        figures.max = at.last().map(|m| Extreme::Number(*m, scale));
+        let values = spill.then(|| {
+            let texts: StringChunked = at
+                .par_iter()
+                .map(|m| {
+                    // Without trailing zeros, so a number at two scales is one text.
+                    let (mut m, mut s) = (*m, scale);
+                    while s > 0 && m % 10 == 0 {
+                        (m, s) = (m / 10, s - 1);
+                    }
+                    Some(format!("{m}e{s}"))
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect();
+            texts.into_series()
+        });
+        (figures, values)
     }
 }
 
-/// A number pair's aggregates over its normalised texts, in exact decimals at the pair's
-/// scale (or at the most decimals either side has): a double would show
-/// `12345678901234567168` for a value neither side holds. An aggregate that cannot be
-/// computed exactly on either side is shown empty and is never equal.
-fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
+/// A number pair's aggregates, in exact decimals at the pair's scale (or at the most
+/// decimals either side has): a double would show `12345678901234567168` for a value
+/// neither side holds. An aggregate that cannot be computed exactly on either side is
+/// shown empty and is never equal. `distinct`: each side's distinct values.
+fn number_aggregates(figures: &PairFigures, distinct: (u64, u64), pair: &Pair) -> Vec<Aggregate> {
     let n = &pair.normalize;
-    let (legacy, target) = rayon::join(
-        || Numbers::of(found.column(&format!("{L}{}", pair.legacy))?, n.scale),
-        || Numbers::of(found.column(&format!("{T}{}", pair.target))?, n.scale),
-    );
-    let (legacy, target) = (legacy?, target?);
+    let (legacy, target) = (&figures.legacy, &figures.target);
     let scale = n.scale.unwrap_or_else(|| {
-        legacy
-            .numbers
-            .iter()
-            .chain(&target.numbers)
-            .map(|(_, s)| *s)
+        [legacy.scales, target.scales]
+            .into_iter()
+            .flatten()
+            .map(|(_, hi)| hi)
             .max()
             .unwrap_or(0)
     });
-    let (l, t) = rayon::join(|| legacy.figures(scale), || target.figures(scale));
+    let (l, t) = (
+        legacy.number_figures(scale, distinct.0),
+        target.number_figures(scale, distinct.1),
+    );
     let tolerance = n
         .tolerance
         .and_then(|tol| canonical::exact_decimal(&tol.to_string()));
@@ -1697,8 +1890,7 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
         let text = |v: Figure| v.map(|_| shown(v));
         out.push((name, text(l[i]), text(t[i]), within));
     }
-    Ok(out
-        .into_iter()
+    out.into_iter()
         .map(|(name, legacy, target, within)| Aggregate {
             name: name.to_string(),
             // Not computed on a side: never equal.
@@ -1706,106 +1898,299 @@ fn number_aggregates(found: &DataFrame, pair: &Pair) -> PolarsResult<Vec<Aggrega
             legacy: legacy.flatten(),
             target: target.flatten(),
         })
-        .collect())
+        .collect()
 }
 
-/// Each side's aggregates of a text or instant pair over the compared rows (`found`),
-/// after the transform and the normalisations, by polars in one pass: values and nulls,
-/// distinct values, lowest and highest as text, or as instants (a repeated local time as
-/// its earlier instant), the sum of text lengths. Over the compared rows, so a legacy row
-/// left out on purpose is no difference.
-fn polars_aggregates(found: &LazyFrame, pair: &Pair) -> PolarsResult<Vec<Aggregate>> {
-    let zones = match &pair.kind {
-        Kind::Instant(zones) => Some(*zones),
-        _ => None,
-    };
-    let names: Vec<&str> = ["values", "nulls", "distinct", "min", "max"]
-        .into_iter()
-        .chain(zones.is_none().then_some("sum of lengths"))
-        .collect();
-    let (legacy_zone, target_zone) = zones.unwrap_or((None, None));
-    // Each instant read once, then every figure.
-    let (mut read, mut exprs) = (Vec::new(), Vec::new());
-    for (side, value, zone) in [
-        (L, col(format!("{L}{}", pair.legacy)), legacy_zone),
-        (T, col(format!("{T}{}", pair.target)), target_zone),
-    ] {
-        // As compared: one instant written two ways is one value.
-        let ordered = match zones {
-            None => value.clone(),
-            Some(_) => {
-                let name = format!("{side}:ordered");
-                read.push(instant_of(value.clone(), zone).alias(name.as_str()));
-                col(name.as_str())
-            }
-        };
-        let sum = zones
-            .is_none()
-            .then(|| value.clone().str().len_chars().cast(DataType::UInt64).sum());
-        if zones.is_some() {
-            // Values given that read as no instant: with any, the side's distinct, lowest
-            // and highest are not computed (as for numbers), never computed without them.
-            exprs.push(
+/// Each side's figures of a text or instant pair (`zones`: an instant pair's) over the
+/// compared rows (`found`, its columns `names`), after the transform and the
+/// normalisations, by polars in one pass over both: values and nulls, distinct values (or
+/// with `spill`, the values themselves), lowest and highest as text or as instants (a
+/// repeated local time as its earlier instant; each read once), the sum of text lengths.
+fn text_figures(
+    found: &DataFrame,
+    names: [&str; 2],
+    zones: Option<Zones>,
+    spill: bool,
+) -> PolarsResult<([SideFigures; 2], Option<[Series; 2]>)> {
+    let ordered_name = |side: usize| format!("\0ordered{side}");
+    let side_zones = zones.map(|(l, t)| [l, t]);
+    // As compared: one instant written two ways is one value.
+    let read = found
+        .select(names)?
+        .lazy()
+        .with_columns(
+            (0..2)
+                .map(|side| {
+                    let value = col(names[side]);
+                    match side_zones {
+                        None => value,
+                        Some(zones) => instant_of(value, zones[side]),
+                    }
+                    .alias(ordered_name(side))
+                })
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    let mut exprs = Vec::new();
+    for (side, name) in names.iter().enumerate() {
+        let (value, o) = (col(*name), col(ordered_name(side)));
+        let named = |e: Expr, what: &str| e.alias(format!("{side}{what}"));
+        exprs.extend([
+            named(value.clone().count().cast(DataType::UInt64), "values"),
+            named(value.clone().null_count().cast(DataType::UInt64), "nulls"),
+            named(o.clone().min(), "min"),
+            named(o.clone().max(), "max"),
+            named(
+                value.clone().str().len_chars().cast(DataType::UInt64).sum(),
+                "lengths",
+            ),
+            // Values given that read as no instant.
+            named(
                 value
-                    .clone()
                     .is_not_null()
-                    .and(ordered.clone().is_null())
-                    .sum()
-                    .alias(format!("{side}unread")),
-            );
+                    .and(o.clone().is_null())
+                    .cast(DataType::UInt64)
+                    .sum(),
+                "unread",
+            ),
+        ]);
+        if !spill {
+            exprs.push(named(
+                o.drop_nulls().n_unique().cast(DataType::UInt64),
+                "distinct",
+            ));
         }
-        exprs.extend(
-            [
-                value.clone().count(),
-                value.null_count(),
-                ordered.clone().drop_nulls().n_unique(),
-                ordered.clone().min(),
-                ordered.max(),
-            ]
-            .into_iter()
-            .chain(sum)
-            .zip(&names)
-            .map(|(e, name)| e.alias(format!("{side}{name}"))),
-        );
     }
-    let row = found.clone().with_columns(read).select(exprs).collect()?;
-    let cell = |side: &str, name: &str| -> PolarsResult<Option<String>> {
-        let value = row.column(&format!("{side}{name}"))?.get(0)?;
-        Ok(match value {
-            AnyValue::Null => None,
-            ref key if zones.is_some() && matches!(name, "min" | "max") => {
-                key.get_str().and_then(instant_text)
-            }
-            text if text.get_str().is_some() => text.get_str().map(str::to_string),
-            other => Some(other.to_string()),
+    let row = read.clone().lazy().select(exprs).collect()?;
+    let figures = |side: usize| -> PolarsResult<SideFigures> {
+        let cell = |what: &str| row.column(&format!("{side}{what}"))?.get(0);
+        let number =
+            |what: &str| -> PolarsResult<u64> { Ok(cell(what)?.extract::<u64>().unwrap_or(0)) };
+        let text = |what: &str| -> PolarsResult<Option<Extreme>> {
+            Ok(cell(what)?.get_str().map(|t| Extreme::Text(t.to_string())))
+        };
+        Ok(SideFigures {
+            values: number("values")?,
+            nulls: number("nulls")?,
+            unread: number("unread")?,
+            min: text("min")?,
+            max: text("max")?,
+            lengths: number("lengths")?,
+            distinct: match spill {
+                true => 0,
+                false => number("distinct")?,
+            },
+            ..SideFigures::default()
         })
     };
-    let unread = |side: &str| -> PolarsResult<bool> {
-        Ok(zones.is_some()
-            && row
-                .column(&format!("{side}unread"))?
-                .get(0)?
-                .extract::<u64>()
-                > Some(0))
+    let values = match spill {
+        false => None,
+        true => {
+            let unique = |side: usize| -> PolarsResult<Series> {
+                let name = ordered_name(side);
+                Ok(read
+                    .clone()
+                    .lazy()
+                    .select([col(name.as_str()).drop_nulls().unique()])
+                    .collect()?
+                    .column(&name)?
+                    .as_materialized_series()
+                    .clone())
+            };
+            let (l, t) = rayon::join(|| unique(0), || unique(1));
+            Some([l?, t?])
+        }
     };
-    let (legacy_unread, target_unread) = (unread(L)?, unread(T)?);
+    Ok(([figures(0)?, figures(1)?], values))
+}
+
+/// A text or instant pair's aggregates: values and nulls, distinct values (`distinct`,
+/// each side's), lowest and highest (an instant's as its canonical text), and a text's
+/// sum of lengths; over the compared rows, so a legacy row left out on purpose is no
+/// difference.
+fn text_aggregates(figures: &PairFigures, distinct: (u64, u64), instant: bool) -> Vec<Aggregate> {
+    let names: Vec<&str> = ["values", "nulls", "distinct", "min", "max"]
+        .into_iter()
+        .chain((!instant).then_some("sum of lengths"))
+        .collect();
+    let cell = |side: &SideFigures, distinct: u64, name: &str| -> Option<String> {
+        let extreme = |e: &Option<Extreme>| match e {
+            Some(Extreme::Text(t)) if instant => instant_text(t),
+            Some(Extreme::Text(t)) => Some(t.clone()),
+            _ => None,
+        };
+        match name {
+            "values" => Some(side.values.to_string()),
+            "nulls" => Some(side.nulls.to_string()),
+            "distinct" => Some(distinct.to_string()),
+            "min" => extreme(&side.min),
+            "max" => extreme(&side.max),
+            _ => Some(side.lengths.to_string()),
+        }
+    };
     names
         .iter()
         .map(|name| {
             let computed = !matches!(*name, "distinct" | "min" | "max");
-            let (legacy, target) = (cell(L, name)?, cell(T, name)?);
-            let legacy = (computed || !legacy_unread).then_some(legacy);
-            let target = (computed || !target_unread).then_some(target);
-            Ok(Aggregate {
+            // Values given that read as no instant: with any, the side's distinct, lowest
+            // and highest are not computed (as for numbers), never computed without them.
+            let shown = |side: &SideFigures, distinct: u64| {
+                (computed || !instant || side.unread == 0).then(|| cell(side, distinct, name))
+            };
+            let legacy = shown(&figures.legacy, distinct.0);
+            let target = shown(&figures.target, distinct.1);
+            Aggregate {
                 name: name.to_string(),
                 // Not computed on a side: never equal. Compared whole, then shown as every
                 // value from the data is, shortened (a 5 MB value made a 10 MB page).
                 equal: legacy.is_some() && legacy == target,
                 legacy: legacy.flatten().as_deref().map(crate::model::shortened),
                 target: target.flatten().as_deref().map(crate::model::shortened),
-            })
+            }
         })
         .collect()
+}
+
+/// One partition's comparison (or the whole one's, unsplit): counts of legacy rows, which
+/// add up over partitions (a legacy key is in one); the first samples; each pair's figures.
+struct Part {
+    mapped: u64,
+    compared: u64,
+    differs: u64,
+    target_missing: u64,
+    /// The first mapped rows whose target is missing (`LEGACY_KEY` and the halves).
+    missing: DataFrame,
+    /// Each pair's differing legacy rows and first samples ([`first_samples`]).
+    columns: Vec<(u64, DataFrame)>,
+    figures: Vec<PairFigures>,
+}
+
+impl Part {
+    /// `self` and `other`, parts of disjoint legacy keys, as one; their samples the
+    /// first `kept` of both.
+    fn merge(self, other: Part, kept: Option<usize>) -> PolarsResult<Part> {
+        let both = |a: DataFrame, b: DataFrame| -> PolarsResult<LazyFrame> {
+            concat([a.lazy(), b.lazy()], UnionArgs::default())
+        };
+        let columns = self
+            .columns
+            .into_iter()
+            .zip(other.columns)
+            .map(|((a, sa), (b, sb))| Ok((a + b, first_samples(both(sa, sb)?, kept)?)))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        Ok(Part {
+            mapped: self.mapped + other.mapped,
+            compared: self.compared + other.compared,
+            differs: self.differs + other.differs,
+            target_missing: self.target_missing + other.target_missing,
+            missing: first_missing(both(self.missing, other.missing)?, kept)?,
+            columns,
+            figures: self
+                .figures
+                .into_iter()
+                .zip(other.figures)
+                .map(|(a, b)| a.merge(b))
+                .collect(),
+        })
+    }
+}
+
+/// The first mapped rows whose target is missing, lowest key first, as the value samples
+/// (keys that are numbers first, in numeric order: 2 before 10).
+fn first_missing(missing: LazyFrame, kept: Option<usize>) -> PolarsResult<DataFrame> {
+    let (hi, lo) = half_names("modern_id");
+    let sorted = missing
+        .select([col(LEGACY_KEY), col(hi.as_str()), col(lo.as_str())])
+        .sort_by_exprs(
+            [
+                col(LEGACY_KEY).cast(DataType::Float64),
+                col(LEGACY_KEY),
+                col(hi.as_str()),
+                col(lo.as_str()),
+            ],
+            SortMultipleOptions::default()
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        );
+    limited(sorted, kept).collect()
+}
+
+/// One partition's comparison: `columns` its rows (keys from [`Columns::keys`]), `own`
+/// the mappings of its legacy keys. With `distincts`, each pair's distinct values are
+/// spilled there (as partition `part`) rather than counted.
+fn compare_part(
+    (columns, legacy_keys, target_keys): (&Columns, &DataFrame, &DataFrame),
+    own: DataFrame,
+    pairs: &[Pair],
+    kept: Option<usize>,
+    distincts: Option<(&partitions::Distincts, u32)>,
+) -> PolarsResult<Part> {
+    let mut matched = matched(legacy_keys, own.lazy(), target_keys)?;
+    let missing = matched.clone().lazy().filter(col(FOUND).not()).collect()?;
+    let missing_keys = missing_keys(&missing)?;
+    let target_missing = missing_keys.height() as u64;
+    let compared = compared_mask(&matched, &missing_keys)?;
+    matched.with_column(compared.clone().with_name(COMPARED.into()).into_column())?;
+    let rows = (
+        matched.column(LI)?.idx()?.clone(),
+        matched.column(TI)?.idx()?.clone(),
+    );
+    // One pair at a time (each parallel within): each pair's columns are held only while
+    // its verdicts, figures and samples are made.
+    let (mut equal, mut results, mut figures) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, pair) in pairs.iter().enumerate() {
+        let raw = pair_rows(columns, pair, (&rows.0, &rows.1))?;
+        let (eq, pair_figures, values) =
+            pair_verdicts(&raw, &compared, (i, pair), distincts.is_some())?;
+        if let (Some((distincts, part)), Some(values)) = (distincts, values) {
+            for (side, values) in values.iter().enumerate() {
+                distincts.add((i, side), part, values)?;
+            }
+        }
+        results.push(pair_column(&matched, (&eq, &raw, target_keys), pair, kept)?);
+        figures.push(pair_figures);
+        equal.push(eq);
+    }
+    matched.hstack_mut(&equal)?;
+    let (mapped, compared_count, differs) = row_counts(&matched, target_missing, pairs.len())?;
+    Ok(Part {
+        mapped,
+        compared: compared_count,
+        differs,
+        target_missing,
+        missing: first_missing(missing.lazy(), kept)?,
+        columns: results,
+        figures,
+    })
+}
+
+/// Why a target key column cannot be compared: it holds texts (`example`, the first that
+/// is not blank) and no UUID, and the mappings' modern ids are UUIDs, so every row would
+/// be reported missing, which is not what is wrong.
+fn no_uuid_key(declaration: &ContentDeclaration, example: &str) -> String {
+    format!(
+        "the target key column `{}` holds no UUID (such as `{}`), and the mappings' modern_id are UUIDs: no target row can be found; is `{}` the target's UUID key?",
+        declaration.target_key,
+        crate::model::shortened(example),
+        declaration.target_key
+    )
+}
+
+/// The first key text of `keys` (a target's keys, `TARGET_KEY`) that is not blank, if no
+/// key of them is a UUID.
+fn no_uuid_example(keys: &DataFrame) -> PolarsResult<Option<String>> {
+    let (hi, _) = half_names("modern_id");
+    if keys.column(hi.as_str())?.null_count() < keys.height() {
+        return Ok(None);
+    }
+    let texts = keys.column(TARGET_KEY)?.cast(&DataType::String)?;
+    let example = texts
+        .str()?
+        .iter()
+        .flatten()
+        .find(|k| !k.trim().is_empty())
+        .map(str::to_string);
+    Ok(example)
 }
 
 fn compare(
@@ -1829,42 +2214,6 @@ fn compare(
         &target_wanted,
         Some((&declaration.target_key, BytesAs::Uuid)),
     )?;
-    let parquet = |files: &[&InputFile]| {
-        files
-            .iter()
-            .all(|f| f.kind.table_format() == Some(TableFormat::Parquet))
-    };
-    let columns = match parquet(legacy_files) && parquet(target_files) {
-        true => Columns::PerPair {
-            legacy: Box::new(legacy),
-            target: Box::new(target),
-        },
-        false => Columns::Read {
-            legacy: legacy_side(&legacy, Some(&declaration.legacy_key), pairs)?.collect()?,
-            target: target_side(&target, &declaration.target_key, pairs).collect()?,
-        },
-    };
-    let (legacy_keys, target_keys) = columns.keys(declaration)?;
-    // A target key column of no UUID at all (integer ids): no mapping's modern_id can find
-    // a row, and every row would be reported missing, which is not what is wrong.
-    let (hi, _) = half_names("modern_id");
-    let key_texts = target_keys.column(TARGET_KEY)?.cast(&DataType::String)?;
-    let keyed = key_texts
-        .str()?
-        .iter()
-        .flatten()
-        .find(|k| !k.trim().is_empty())
-        .map(str::to_string);
-    if let Some(example) = keyed {
-        if target_keys.column(hi.as_str())?.null_count() == target_keys.height() {
-            return Ok(Err(format!(
-                "the target key column `{}` holds no UUID (such as `{}`), and the mappings' modern_id are UUIDs: no target row can be found; is `{}` the target's UUID key?",
-                declaration.target_key,
-                crate::model::shortened(&example),
-                declaration.target_key
-            )));
-        }
-    }
     // The entity's mappings filtered once, for the ids they name and for the join.
     let own = own_mappings(inputs, entity).collect()?;
     let mapping_ids = count_of(
@@ -1874,47 +2223,78 @@ fn compare(
             .collect()?,
         "n",
     )?;
-    let mut matched = matched(&legacy_keys, own.lazy(), &target_keys)?;
-    let missing = matched
-        .clone()
-        .lazy()
-        .filter(col(FOUND).not())
-        // As the value samples: keys that are numbers first, in numeric order (2 before 10).
-        .sort_by_exprs(
-            [
-                col(LEGACY_KEY).cast(DataType::Float64),
-                col(LEGACY_KEY),
-                col(half_names("modern_id").0.as_str()),
-                col(half_names("modern_id").1.as_str()),
-            ],
-            SortMultipleOptions::default().with_nulls_last(true),
-        )
-        .collect()?;
-    let missing_keys = missing_keys(&missing)?;
-    let target_missing = missing_keys.height() as u64;
-    let compared = compared_mask(&matched, &missing_keys)?;
-    matched.with_column(compared.clone().with_name(COMPARED.into()).into_column())?;
-    let rows = (
-        matched.column(LI)?.idx()?.clone(),
-        matched.column(TI)?.idx()?.clone(),
-    );
-    // One pair at a time (each parallel within): each pair's columns are held only while
-    // its verdicts, aggregates and samples are made.
-    let (mut equal, mut results) = (Vec::new(), Vec::new());
-    for (i, pair) in pairs.iter().enumerate() {
-        let raw = pair_rows(&columns, pair, (&rows.0, &rows.1))?;
-        let (eq, aggregates) = pair_verdicts(&raw, &compared, (i, pair))?;
-        results.push(pair_column(
-            &matched,
-            (&eq, &raw, &target_keys),
-            pair,
-            aggregates,
-            kept,
-        )?);
-        equal.push(eq);
+    // Past a partition's rows of mappings or of legacy rows, compared in partitions.
+    let per_partition = inputs.config.content_partition_rows;
+    let mut parts = partitions::partitions_for(own.height() as u64, per_partition);
+    if parts == 1 {
+        // File by file: polars counts a union of scans in a type it was built without.
+        let mut rows = 0;
+        for file in legacy_files.iter().filter(|f| !empty_ndjson(f)) {
+            let counted = scan_raw(file, None)?.select([len().alias("n")]).collect()?;
+            rows += count_of(&counted, "n")?;
+        }
+        parts = partitions::partitions_for(rows, per_partition);
     }
-    matched.hstack_mut(&equal)?;
-    let (mapped, compared_count, differs) = row_counts(&matched, target_missing, pairs.len())?;
+    let (part, legacy_rows, target_rows) = match parts {
+        1 => {
+            let parquet = |files: &[&InputFile]| {
+                files
+                    .iter()
+                    .all(|f| f.kind.table_format() == Some(TableFormat::Parquet))
+            };
+            let columns = match parquet(legacy_files) && parquet(target_files) {
+                true => Columns::PerPair {
+                    legacy: Box::new(legacy),
+                    target: Box::new(target),
+                },
+                false => Columns::Read {
+                    legacy: legacy_side(&legacy, Some(&declaration.legacy_key), pairs)?
+                        .collect()?,
+                    target: target_side(&target, &declaration.target_key, pairs).collect()?,
+                },
+            };
+            let (legacy_keys, target_keys) = columns.keys(declaration)?;
+            if let Some(example) = no_uuid_example(&target_keys)? {
+                return Ok(Err(no_uuid_key(declaration, &example)));
+            }
+            let part = compare_part(
+                (&columns, &legacy_keys, &target_keys),
+                own,
+                pairs,
+                kept,
+                None,
+            )?;
+            (
+                part,
+                legacy_keys.height() as u64,
+                target_keys.height() as u64,
+            )
+        }
+        _ => match in_partitions(declaration, pairs, (legacy, target), own, parts, kept)? {
+            Ok(done) => done,
+            Err(reason) => return Ok(Err(reason)),
+        },
+    };
+    let columns = pairs
+        .iter()
+        .zip(part.columns)
+        .zip(&part.figures)
+        .map(|((pair, (differing, samples)), figures)| {
+            let distinct = (figures.legacy.distinct, figures.target.distinct);
+            Ok(ColumnResult {
+                legacy: pair.legacy.clone(),
+                target: pair.target.clone(),
+                transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
+                differing,
+                samples: value_samples(&samples)?,
+                aggregates: match pair.kind {
+                    Kind::Number => number_aggregates(figures, distinct, pair),
+                    Kind::Text => text_aggregates(figures, distinct, false),
+                    Kind::Instant(_) => text_aggregates(figures, distinct, true),
+                },
+            })
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
     Ok(Ok(ContentTable {
         entity: entity.name.clone(),
         entity_id: entity.id,
@@ -1926,18 +2306,134 @@ fn compare(
             [one] => one.relative.display().to_string(),
             _ => "rows/legacy".to_string(),
         },
-        legacy_rows: legacy_keys.height() as u64,
-        target_rows: target_keys.height() as u64,
-        mapped,
+        legacy_rows,
+        target_rows,
+        mapped: part.mapped,
         mapping_ids,
-        compared: compared_count,
-        intact: compared_count - differs,
-        differs,
-        target_missing,
-        missing_samples: missing_samples(&missing, kept)?,
-        columns: results,
+        compared: part.compared,
+        intact: part.compared - part.differs,
+        differs: part.differs,
+        target_missing: part.target_missing,
+        missing_samples: missing_samples(&part.missing, None)?,
+        columns,
         intact_in_database: None,
     }))
+}
+
+/// The comparison in `parts` partitions of the legacy keys ([`partitions`]): both sides
+/// streamed once into their partitions' files, then each partition compared and the
+/// parts merged; the merged part and the rows of each side; or why nothing can be
+/// compared.
+fn in_partitions(
+    declaration: &ContentDeclaration,
+    pairs: &[Pair],
+    (legacy, target): (LazyFrame, LazyFrame),
+    own: DataFrame,
+    parts: u32,
+    kept: Option<usize>,
+) -> PolarsResult<Result<(Part, u64, u64), String>> {
+    let spill = Arc::new(partitions::Spill::new(parts)?);
+    // Each mapping's partition, by its legacy key; each target key (the join key of its
+    // halves) to the partitions of the mappings naming it.
+    let (hi, lo) = half_names("modern_id");
+    let own_parts = partitions::buckets(own.column(LEGACY_KEY)?.str()?, parts);
+    // The first partition of each key, and the others of the few keys with several (a
+    // modern id that mappings of two legacy keys name).
+    let mut routes: PlHashMap<u64, u32> = PlHashMap::with_capacity(own.height());
+    let mut more_routes: PlHashMap<u64, Vec<u32>> = PlHashMap::new();
+    {
+        let keyed = with_join_key(own.select([hi.as_str(), lo.as_str()])?, &hi, &lo)?;
+        for (key, part) in keyed.column(JOIN_KEY)?.u64()?.iter().zip(&own_parts) {
+            let Some(key) = key else { continue };
+            match routes.get(&key) {
+                None => {
+                    routes.insert(key, *part);
+                }
+                Some(first) if first == part => {}
+                Some(_) => {
+                    let more = more_routes.entry(key).or_default();
+                    if !more.contains(part) {
+                        more.push(*part);
+                    }
+                }
+            }
+        }
+    }
+    let legacy_rows = spill.write(
+        "legacy",
+        legacy_side(&legacy, Some(&declaration.legacy_key), pairs)?,
+        Box::new(move |batch: &DataFrame| {
+            let keys = batch.column(LEGACY_KEY)?.str()?;
+            Ok(partitions::rows_by_bucket(
+                partitions::buckets(keys, parts).into_iter(),
+                parts,
+            ))
+        }),
+    )?;
+    // Whether any target key is a UUID, and the first that is not blank.
+    let seen = Arc::new(Mutex::new((false, None::<String>)));
+    let noted = seen.clone();
+    let (batch_hi, batch_lo) = (hi.clone(), lo.clone());
+    let target_rows = spill.write(
+        "target",
+        target_side(&target, &declaration.target_key, pairs),
+        Box::new(move |batch: &DataFrame| {
+            let mut rows = vec![Vec::new(); parts as usize];
+            {
+                let mut noted = noted.lock().expect("one batch at a time");
+                if batch.column(batch_hi.as_str())?.null_count() < batch.height() {
+                    noted.0 = true;
+                } else if noted.1.is_none() {
+                    noted.1 = no_uuid_example(batch)?;
+                }
+            }
+            let keyed = with_join_key(
+                batch.select([batch_hi.as_str(), batch_lo.as_str()])?,
+                &batch_hi,
+                &batch_lo,
+            )?;
+            for (row, key) in keyed.column(JOIN_KEY)?.u64()?.iter().enumerate() {
+                let Some(key) = key else { continue };
+                let first = routes.get(&key).into_iter();
+                for part in first.chain(more_routes.get(&key).into_iter().flatten()) {
+                    rows[*part as usize].push(row as IdxSize);
+                }
+            }
+            Ok(rows)
+        }),
+    )?;
+    let (any_uuid, example) = seen.lock().expect("the stream has ended").clone();
+    if let (false, Some(example)) = (any_uuid, example) {
+        return Ok(Err(no_uuid_key(declaration, &example)));
+    }
+    let distincts = spill.distincts();
+    let own_parts = UInt32Chunked::from_vec("".into(), own_parts);
+    let mut merged: Option<Part> = None;
+    for p in 0..parts {
+        let columns = Columns::Read {
+            legacy: spill.read("legacy", p)?,
+            target: spill.read("target", p)?,
+        };
+        let (legacy_keys, target_keys) = columns.keys(declaration)?;
+        let own = own.filter(&own_parts.equal(p))?;
+        let part = compare_part(
+            (&columns, &legacy_keys, &target_keys),
+            own,
+            pairs,
+            kept,
+            Some((&distincts, p)),
+        )?;
+        merged = Some(match merged {
+            None => part,
+            Some(merged) => merged.merge(part, kept)?,
+        });
+    }
+    let mut part = merged.expect("at least two partitions");
+    for (i, figures) in part.figures.iter_mut().enumerate() {
+        figures.legacy.distinct = distincts.count((i, 0))?;
+        figures.target.distinct = distincts.count((i, 1))?;
+    }
+    Ok(Ok((part, legacy_rows, target_rows)))
 }
 
 /// The differing rows kept as samples.
@@ -2011,11 +2507,13 @@ mod tests {
     #[test]
     fn exact_sums_do_not_depend_on_the_order() {
         let a = 9 * 10i128.pow(37);
-        let total = |values: &[i128]| {
+        let total = |values: &[i128]| -> Option<i128> {
             values
                 .iter()
                 .fold(ExactSum::default(), |s, v| s.add(*v))
                 .total()
+                .try_into()
+                .ok()
         };
         assert_eq!(total(&[a, -a, -a, a]), Some(0));
         assert_eq!(total(&[-a, -a, a, a]), Some(0));
@@ -2025,7 +2523,12 @@ mod tests {
             .add(-a)
             .add(-a)
             .merge(ExactSum::default().add(a).add(a).add(5));
-        assert_eq!(merged.total(), Some(5));
+        assert_eq!(merged.total(), num_bigint::BigInt::from(5));
+        // Past an i128, exactly.
+        assert_eq!(
+            ExactSum::default().add(a).add(a).total(),
+            num_bigint::BigInt::from(a) * 2
+        );
     }
 
     /// The transform `sql` on one row of text columns `a` and `b`, as text.

@@ -42,6 +42,11 @@ pub struct ProjectConfig {
     pub waivers: Vec<Waiver>,
     /// Which entities' values are compared, legacy row against target row, and how.
     pub content: Vec<ContentDeclaration>,
+    /// Legacy rows (or mappings) one entity's content comparison holds at once: past
+    /// them, its rows are split by legacy key into partitions spilled to a temporary
+    /// folder and compared one partition at a time, so its memory does not grow with the
+    /// rows (default 2,000,000).
+    pub content_partition_rows: Option<u64>,
 }
 
 /// `content:` — one entity whose rows arrive intact or not: its legacy rows
@@ -447,6 +452,12 @@ impl ProjectConfig {
                 }
             }
         }
+        if self.content_partition_rows == Some(0) {
+            out.push((
+                "content_partition_rows",
+                "expected 1 or more rows a partition, found 0".to_string(),
+            ));
+        }
         for (key, value) in [
             ("success_rate_tolerance", self.success_rate_tolerance),
             ("throughput_tolerance", self.throughput_tolerance),
@@ -480,6 +491,7 @@ impl Default for ProjectConfig {
             exclusions: Vec::new(),
             waivers: Vec::new(),
             content: Vec::new(),
+            content_partition_rows: None,
         }
     }
 }

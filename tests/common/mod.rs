@@ -55,6 +55,17 @@ pub fn run(data: &Path) -> (Inputs, Measures, Vec<Finding>) {
     run_at(data, None)
 }
 
+/// The one content comparison of `data`, which must have been checked.
+pub fn only_table(data: &tempfile::TempDir) -> migcov::measure::content::ContentTable {
+    let (_, measures, _) = run(data.path());
+    assert!(
+        measures.content_not_checked.is_empty(),
+        "{:?}",
+        measures.content_not_checked
+    );
+    measures.content[0].clone()
+}
+
 /// [`run`] as of a report date (expiry and future-date rules need one).
 pub fn run_at(data: &Path, date: Option<chrono::NaiveDate>) -> (Inputs, Measures, Vec<Finding>) {
     let inputs = load(&LoadOptions {

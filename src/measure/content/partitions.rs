@@ -1,0 +1,293 @@
+//! Hash partitions of one entity's content comparison, spilled to disk, so that its memory
+//! does not grow with the rows. Past [`PARTITION_ROWS`] legacy rows or mappings
+//! (`content_partition_rows` in `migcov.yaml`), each side's rows are streamed once through
+//! polars' streaming engine into Arrow IPC files, one set per partition of the legacy keys
+//! (a legacy row by its key's hash, a target row to the partitions of the legacy keys whose
+//! mappings name it), and the partitions are then compared one at a time, each as a
+//! comparison of its own. Every row count adds up over partitions (a legacy key is in
+//! one), samples and lowest and highest values are the first of the partitions' firsts,
+//! sums add exactly; distinct values do not add up, so each partition's are spilled again
+//! by the values' own hash ([`Distincts`]) and counted one bucket at a time.
+//!
+//! The files live in a temporary folder removed when the comparison ends (or fails); they
+//! are no output, which `output.rs` alone writes.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use polars::prelude::*;
+
+/// Legacy rows (or mappings) one partition holds at most, unless `migcov.yaml`'s
+/// `content_partition_rows` says otherwise: about 1 GiB at the benchmark's ten columns.
+pub const PARTITION_ROWS: u64 = 2_000_000;
+
+/// How many partitions `rows` need at `per_partition` rows each (at most 4,096: past
+/// that, partitions grow instead).
+pub fn partitions_for(rows: u64, per_partition: Option<u64>) -> u32 {
+    let per_partition = per_partition.filter(|n| *n > 0).unwrap_or(PARTITION_ROWS);
+    rows.div_ceil(per_partition).clamp(1, 4_096) as u32
+}
+
+/// A text's bucket of `parts`: the same for the same text within one run.
+pub fn bucket(text: &str, parts: u32) -> u32 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    text.hash(&mut hasher);
+    (hasher.finish() % u64::from(parts)) as u32
+}
+
+/// Each row's bucket of `parts` by its text (a missing text in bucket 0).
+pub fn buckets(texts: &StringChunked, parts: u32) -> Vec<u32> {
+    texts
+        .iter()
+        .map(|t| t.map_or(0, |t| bucket(t, parts)))
+        .collect()
+}
+
+/// Each bucket's row numbers, in order.
+pub fn rows_by_bucket(buckets: impl Iterator<Item = u32>, parts: u32) -> Vec<Vec<IdxSize>> {
+    let mut rows = vec![Vec::new(); parts as usize];
+    for (row, b) in buckets.enumerate() {
+        rows[b as usize].push(row as IdxSize);
+    }
+    rows
+}
+
+/// Rows of one partition gathered before they are written as one file.
+const CHUNK_ROWS: usize = 1 << 16;
+
+/// Which partitions each row of a batch goes to: one list of row numbers per partition.
+pub type Route = Box<dyn FnMut(&DataFrame) -> PolarsResult<Vec<Vec<IdxSize>>> + Send>;
+
+/// `frame` written as an uncompressed Arrow IPC file at `path`: written and read back at
+/// the speed of a copy (Parquet's encodings took a third of a partitioned comparison).
+fn write_ipc(path: &std::path::Path, frame: &mut DataFrame) -> PolarsResult<()> {
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    IpcWriter::new(file).finish(frame)
+}
+
+fn read_ipc(path: &std::path::Path) -> PolarsResult<DataFrame> {
+    IpcReader::new(std::fs::File::open(path)?).finish()
+}
+
+/// The temporary folder of one comparison's partitions.
+pub struct Spill {
+    dir: tempfile::TempDir,
+    pub parts: u32,
+    /// Files written per side and partition.
+    files: Mutex<std::collections::BTreeMap<(String, u32), Vec<PathBuf>>>,
+}
+
+struct Writing {
+    route: Route,
+    pending: Vec<Vec<DataFrame>>,
+    rows: u64,
+}
+
+impl Spill {
+    pub fn new(parts: u32) -> PolarsResult<Spill> {
+        let dir = tempfile::Builder::new()
+            .prefix("migcov-content-")
+            .tempdir()?;
+        Ok(Spill {
+            dir,
+            parts,
+            files: Mutex::default(),
+        })
+    }
+
+    /// The rows of `side` held for `part`, written as the next file of that partition.
+    fn flush(&self, side: &str, part: usize, pending: &mut Vec<DataFrame>) -> PolarsResult<()> {
+        let frames = std::mem::take(pending);
+        let mut frames = frames.into_iter();
+        let Some(mut frame) = frames.next() else {
+            return Ok(());
+        };
+        for next in frames {
+            frame.vstack_mut_owned(next)?;
+        }
+        let mut files = self.files.lock().expect("one writer at a time");
+        let written = files.entry((side.to_string(), part as u32)).or_default();
+        let path = self
+            .dir
+            .path()
+            .join(format!("{side}-{part}-{}.arrow", written.len()));
+        write_ipc(&path, &mut frame)?;
+        written.push(path);
+        Ok(())
+    }
+
+    /// `frame`, streamed (polars' streaming engine, in order), each row written to the
+    /// files of `side` of the partitions `route` names for it: how many rows went by.
+    pub fn write(
+        self: &Arc<Self>,
+        side: &str,
+        frame: LazyFrame,
+        route: Route,
+    ) -> PolarsResult<u64> {
+        let state = Arc::new(Mutex::new(Writing {
+            route,
+            pending: vec![Vec::new(); self.parts as usize],
+            rows: 0,
+        }));
+        let (shared, spill, name) = (state.clone(), self.clone(), side.to_string());
+        let callback = PlanCallback::Rust(SpecialEq::new(Arc::new(
+            move |batch: DataFrame| -> PolarsResult<bool> {
+                let mut writing = shared.lock().expect("one batch at a time");
+                writing.rows += batch.height() as u64;
+                let routed = (writing.route)(&batch)?;
+                for (part, rows) in routed.into_iter().enumerate() {
+                    if rows.is_empty() {
+                        continue;
+                    }
+                    let rows = IdxCa::from_vec("".into(), rows);
+                    writing.pending[part].push(batch.take(&rows)?);
+                    let held: usize = writing.pending[part].iter().map(|f| f.height()).sum();
+                    if held >= CHUNK_ROWS {
+                        spill.flush(&name, part, &mut writing.pending[part])?;
+                    }
+                }
+                Ok(false)
+            },
+        )
+            as Arc<dyn Fn(DataFrame) -> PolarsResult<bool> + Send + Sync>));
+        // The schema of a partition no row went to.
+        let schema = frame.clone().collect_schema()?;
+        frame
+            .sink_batches(callback, true, None)?
+            .collect_with_engine(Engine::Streaming)?;
+        let mut writing = state.lock().expect("the stream has ended");
+        for part in 0..self.parts as usize {
+            if writing.pending[part].is_empty() && !self.has(side, part as u32) {
+                writing.pending[part].push(DataFrame::empty_with_schema(&schema));
+            }
+            self.flush(side, part, &mut writing.pending[part])?;
+        }
+        Ok(writing.rows)
+    }
+
+    fn has(&self, side: &str, part: u32) -> bool {
+        self.files
+            .lock()
+            .expect("one reader at a time")
+            .contains_key(&(side.to_string(), part))
+    }
+
+    /// The rows of `side` that went to `part`, in the order they came; its files removed.
+    pub fn read(&self, side: &str, part: u32) -> PolarsResult<DataFrame> {
+        let paths = self
+            .files
+            .lock()
+            .expect("one reader at a time")
+            .remove(&(side.to_string(), part))
+            .unwrap_or_default();
+        let mut frame: Option<DataFrame> = None;
+        for path in paths {
+            let read = read_ipc(&path)?;
+            std::fs::remove_file(&path)?;
+            frame = Some(match frame {
+                None => read,
+                Some(mut held) => {
+                    held.vstack_mut_owned(read)?;
+                    held
+                }
+            });
+        }
+        let mut frame = frame.ok_or_else(|| {
+            PolarsError::ComputeError(format!("no rows of partition {part} of {side}").into())
+        })?;
+        frame.rechunk_mut();
+        Ok(frame)
+    }
+
+    /// Where each pair's distinct values are spilled.
+    pub fn distincts(&self) -> Distincts {
+        Distincts {
+            dir: self.dir.path().to_path_buf(),
+            buckets: self.parts,
+            written: Mutex::default(),
+        }
+    }
+}
+
+/// The distinct values of each compared column's sides, over partitions of the legacy
+/// keys: each partition's are written by the values' own hash into `buckets` files, so a
+/// value is in one bucket whichever partitions hold it, and the buckets' distinct values
+/// add up.
+pub struct Distincts {
+    dir: PathBuf,
+    buckets: u32,
+    /// The files written, by pair, side and bucket.
+    written: Mutex<std::collections::BTreeMap<(usize, usize, u32), Vec<PathBuf>>>,
+}
+
+impl Distincts {
+    fn path(&self, pair: usize, side: usize, bucket: u32, part: u32) -> PathBuf {
+        self.dir
+            .join(format!("distinct-{pair}-{side}-{bucket}-{part}.arrow"))
+    }
+
+    /// One partition's distinct values (texts) of one side (0 legacy, 1 target) of pair
+    /// `pair`.
+    pub fn add(
+        &self,
+        (pair, side): (usize, usize),
+        part: u32,
+        values: &Series,
+    ) -> PolarsResult<()> {
+        let values = values.str()?;
+        let rows = rows_by_bucket(buckets(values, self.buckets).into_iter(), self.buckets);
+        for (b, rows) in rows.into_iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            let taken = values.take(&IdxCa::from_vec("".into(), rows))?;
+            let mut frame =
+                DataFrame::new(taken.len(), vec![taken.with_name("v".into()).into_column()])?;
+            let path = self.path(pair, side, b as u32, part);
+            write_ipc(&path, &mut frame)?;
+            self.written
+                .lock()
+                .expect("one partition at a time")
+                .entry((pair, side, b as u32))
+                .or_default()
+                .push(path);
+        }
+        Ok(())
+    }
+
+    /// Distinct values of one side of pair `pair` over every partition: each bucket's
+    /// values read and counted on its own, two buckets at a time (every core).
+    pub fn count(&self, (pair, side): (usize, usize)) -> PolarsResult<u64> {
+        use rayon::prelude::*;
+        let buckets: Vec<Vec<PathBuf>> = {
+            let mut written = self.written.lock().expect("one count at a time");
+            (0..self.buckets)
+                .map(|b| written.remove(&(pair, side, b)).unwrap_or_default())
+                .collect()
+        };
+        let counts = buckets
+            .into_par_iter()
+            .map(|paths| -> PolarsResult<u64> {
+                let mut values: Option<Series> = None;
+                for path in paths {
+                    let read = read_ipc(&path)?;
+                    std::fs::remove_file(&path)?;
+                    let read = read.column("v")?.as_materialized_series().clone();
+                    values = Some(match values {
+                        None => read,
+                        Some(mut held) => {
+                            held.append(&read)?;
+                            held
+                        }
+                    });
+                }
+                Ok(match values {
+                    Some(values) => values.n_unique()? as u64,
+                    None => 0,
+                })
+            })
+            .collect::<PolarsResult<Vec<u64>>>()?;
+        Ok(counts.into_iter().sum())
+    }
+}
