@@ -1662,9 +1662,11 @@ impl SideFigures {
             return [None; 4];
         };
         let ten = num_bigint::BigInt::from(10u32);
-        let sum = i128::try_from(&self.sum * ten.pow(scale - self.sum_scale.min(scale)))
-            .ok()
-            .filter(|_| self.sum_scale <= scale);
+        // Every partition's sum is at a scale no higher than `scale`, the most decimals of
+        // any value.
+        let sum = scale
+            .checked_sub(self.sum_scale)
+            .and_then(|up| i128::try_from(&self.sum * ten.pow(up)).ok());
         [
             Some(Some(distinct as i128)),
             Some(min),
