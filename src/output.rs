@@ -426,15 +426,16 @@ fn remove_abandoned_staging(parent: &Path) {
     }
 }
 
+/// Whether process `pid` still runs (so a folder named with it is still in use).
 #[cfg(unix)]
-fn process_alive(pid: i32) -> bool {
+pub(crate) fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists; nothing is sent.
     let alive = unsafe { libc::kill(pid, 0) } == 0;
     alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 #[cfg(not(unix))]
-fn process_alive(_pid: i32) -> bool {
+pub(crate) fn process_alive(_pid: i32) -> bool {
     true
 }
 

@@ -262,3 +262,53 @@ fn keys_mapped_twice_are_counted_once_over_partitions() {
         );
     }
 }
+
+/// A build that is killed while it compares in partitions leaves its temporary folder
+/// behind (no drop runs): the next comparison in partitions removes the folders whose
+/// build's process is gone, keeps those of a build still running, and leaves none of its
+/// own (found by an independent check: SIGTERM left 10,000 files of legacy values).
+#[test]
+fn folders_of_killed_builds_are_removed_and_none_is_left() {
+    use assert_cmd::cargo::CommandCargoExt;
+    let data = migration(7, false, Some(2));
+    let temp = tempfile::tempdir().unwrap();
+    // No process has this pid (past any pid_max); this test's own process runs.
+    let dead = temp.path().join("migcov-content-2147483646-Ab3dE");
+    let live = temp
+        .path()
+        .join(format!("migcov-content-{}-Zy9xW", std::process::id()));
+    for folder in [&dead, &live] {
+        std::fs::create_dir_all(folder).unwrap();
+        std::fs::write(folder.join("legacy-0-0.arrow"), "values").unwrap();
+    }
+    let site = temp.path().join("site");
+    let out = std::process::Command::cargo_bin("migcov")
+        .unwrap()
+        .env("TMPDIR", temp.path())
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-12-05",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The build compared in partitions (it wrote the comparison).
+    let content = std::fs::read_to_string(site.join("api/validate/content.json")).unwrap();
+    assert!(content.contains("\"entity\": \"offices\""), "{content}");
+    let left: Vec<String> = std::fs::read_dir(temp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("migcov-content-"))
+        .collect();
+    assert_eq!(left, [live.file_name().unwrap().to_string_lossy()]);
+}

@@ -70,6 +70,26 @@ fn read_ipc(path: &std::path::Path) -> PolarsResult<DataFrame> {
     IpcReader::new(std::fs::File::open(path)?).finish()
 }
 
+const SPILL_PREFIX: &str = "migcov-content-";
+
+/// Partition folders in `temp` left by a build that was killed (its process gone):
+/// removed, as `output.rs` removes such a build's staging folders.
+fn remove_abandoned(temp: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(SPILL_PREFIX) else {
+            continue;
+        };
+        let pid: Option<i32> = rest.split('-').next().and_then(|p| p.parse().ok());
+        if pid.is_some_and(|pid| !crate::output::process_alive(pid)) && entry.path().is_dir() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// The temporary folder of one comparison's partitions.
 pub struct Spill {
     dir: tempfile::TempDir,
@@ -86,8 +106,11 @@ struct Writing {
 
 impl Spill {
     pub fn new(parts: u32) -> PolarsResult<Spill> {
+        remove_abandoned(&std::env::temp_dir());
+        // The pid in the name lets a later comparison tell the folder of a build that was
+        // killed (no drop runs then) from one still in use.
         let dir = tempfile::Builder::new()
-            .prefix("migcov-content-")
+            .prefix(&format!("{SPILL_PREFIX}{}-", std::process::id()))
             .tempdir()?;
         Ok(Spill {
             dir,
@@ -211,22 +234,22 @@ impl Spill {
 }
 
 /// The distinct values of each compared column's sides, over partitions of the legacy
-/// keys: each partition's are written by the values' own hash into `buckets` files, so a
-/// value is in one bucket whichever partitions hold it, and the buckets' distinct values
-/// add up.
+/// keys: each partition's are ordered by the values' own hash bucket and written as one
+/// file, with where each bucket starts, so a value is in one bucket whichever partitions
+/// hold it and the buckets' distinct values add up; each bucket is then counted from its
+/// slice of every partition's file (memory-mapped, so only the slice is read).
 pub struct Distincts {
     dir: PathBuf,
     buckets: u32,
-    /// The files written, by pair, side and bucket.
-    written: Mutex<std::collections::BTreeMap<(usize, usize, u32), Vec<PathBuf>>>,
+    /// The files written, by pair and side.
+    written: Mutex<std::collections::BTreeMap<(usize, usize), Vec<DistinctFile>>>,
 }
 
-impl Distincts {
-    fn path(&self, pair: usize, side: usize, bucket: u32, part: u32) -> PathBuf {
-        self.dir
-            .join(format!("distinct-{pair}-{side}-{bucket}-{part}.arrow"))
-    }
+/// One partition's distinct values of one side of a pair, and each bucket's (start,
+/// length) in it.
+type DistinctFile = (PathBuf, Vec<(usize, usize)>);
 
+impl Distincts {
     /// One partition's distinct values (texts) of one side (0 legacy, 1 target) of pair
     /// `pair`.
     pub fn add(
@@ -237,47 +260,63 @@ impl Distincts {
     ) -> PolarsResult<()> {
         let values = values.str()?;
         let rows = rows_by_bucket(buckets(values, self.buckets).into_iter(), self.buckets);
-        for (b, rows) in rows.into_iter().enumerate() {
-            if rows.is_empty() {
-                continue;
-            }
-            let taken = values.take(&IdxCa::from_vec("".into(), rows))?;
-            let mut frame =
-                DataFrame::new(taken.len(), vec![taken.with_name("v".into()).into_column()])?;
-            let path = self.path(pair, side, b as u32, part);
-            write_ipc(&path, &mut frame)?;
-            self.written
-                .lock()
-                .expect("one partition at a time")
-                .entry((pair, side, b as u32))
-                .or_default()
-                .push(path);
+        let mut spans = Vec::with_capacity(rows.len());
+        let mut start = 0;
+        for rows in &rows {
+            spans.push((start, rows.len()));
+            start += rows.len();
         }
+        let order = IdxCa::from_vec("".into(), rows.into_iter().flatten().collect());
+        let taken = values.take(&order)?;
+        let mut frame =
+            DataFrame::new(taken.len(), vec![taken.with_name("v".into()).into_column()])?;
+        let path = self
+            .dir
+            .join(format!("distinct-{pair}-{side}-{part}.arrow"));
+        write_ipc(&path, &mut frame)?;
+        self.written
+            .lock()
+            .expect("one partition at a time")
+            .entry((pair, side))
+            .or_default()
+            .push((path, spans));
         Ok(())
     }
 
     /// Distinct values of one side of pair `pair` over every partition: each bucket's
-    /// values read and counted on its own, two buckets at a time (every core).
+    /// values gathered from every partition's file and counted on their own, two buckets
+    /// at a time (every core).
     pub fn count(&self, (pair, side): (usize, usize)) -> PolarsResult<u64> {
         use rayon::prelude::*;
-        let buckets: Vec<Vec<PathBuf>> = {
-            let mut written = self.written.lock().expect("one count at a time");
-            (0..self.buckets)
-                .map(|b| written.remove(&(pair, side, b)).unwrap_or_default())
-                .collect()
-        };
-        let counts = buckets
+        let files = self
+            .written
+            .lock()
+            .expect("one count at a time")
+            .remove(&(pair, side))
+            .unwrap_or_default();
+        let counts = (0..self.buckets as usize)
             .into_par_iter()
-            .map(|paths| -> PolarsResult<u64> {
+            .map(|b| -> PolarsResult<u64> {
                 let mut values: Option<Series> = None;
-                for path in paths {
-                    let read = read_ipc(&path)?;
-                    std::fs::remove_file(&path)?;
-                    let read = read.column("v")?.as_materialized_series().clone();
+                for (path, spans) in &files {
+                    let (start, len) = spans[b];
+                    if len == 0 {
+                        continue;
+                    }
+                    // SAFETY: the file is this comparison's own, in its own temporary
+                    // folder, written before and never changed while it is mapped.
+                    let frame = unsafe {
+                        IpcReader::new(std::fs::File::open(path)?).memory_mapped(Some(path.clone()))
+                    }
+                    .finish()?;
+                    let slice = frame
+                        .column("v")?
+                        .as_materialized_series()
+                        .slice(start as i64, len);
                     values = Some(match values {
-                        None => read,
+                        None => slice,
                         Some(mut held) => {
-                            held.append(&read)?;
+                            held.append(&slice)?;
                             held
                         }
                     });
@@ -288,6 +327,9 @@ impl Distincts {
                 })
             })
             .collect::<PolarsResult<Vec<u64>>>()?;
+        for (path, _) in files {
+            std::fs::remove_file(path)?;
+        }
         Ok(counts.into_iter().sum())
     }
 }
