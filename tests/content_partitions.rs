@@ -281,6 +281,12 @@ fn folders_of_killed_builds_are_removed_and_none_is_left() {
         std::fs::create_dir_all(folder).unwrap();
         std::fs::write(folder.join("legacy-0-0.arrow"), "values").unwrap();
     }
+    // A link named as a dead build's folder, to a folder of someone else's files: the
+    // link is no folder of migcov's, and what it points to is never touched.
+    let theirs = tempfile::tempdir().unwrap();
+    std::fs::write(theirs.path().join("keep.txt"), "theirs").unwrap();
+    let link = temp.path().join("migcov-content-2147483645-Qq1rT");
+    std::os::unix::fs::symlink(theirs.path(), &link).unwrap();
     let site = temp.path().join("site");
     let out = std::process::Command::cargo_bin("migcov")
         .unwrap()
@@ -310,5 +316,13 @@ fn folders_of_killed_builds_are_removed_and_none_is_left() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("migcov-content-"))
         .collect();
-    assert_eq!(left, [live.file_name().unwrap().to_string_lossy()]);
+    let mut left = left;
+    left.sort();
+    let mut kept = [
+        link.file_name().unwrap().to_string_lossy().into_owned(),
+        live.file_name().unwrap().to_string_lossy().into_owned(),
+    ];
+    kept.sort();
+    assert_eq!(left, kept);
+    assert!(theirs.path().join("keep.txt").exists());
 }

@@ -84,7 +84,9 @@ fn remove_abandoned(temp: &std::path::Path) {
             continue;
         };
         let pid: Option<i32> = rest.split('-').next().and_then(|p| p.parse().ok());
-        if pid.is_some_and(|pid| !crate::output::process_alive(pid)) && entry.path().is_dir() {
+        // A folder itself, never what a link of that name points to.
+        let folder = entry.file_type().is_ok_and(|t| t.is_dir());
+        if folder && pid.is_some_and(|pid| !crate::output::process_alive(pid)) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
