@@ -273,10 +273,10 @@ fn folders_of_killed_builds_are_removed_and_none_is_left() {
     let data = migration(7, false, Some(2));
     let temp = tempfile::tempdir().unwrap();
     // No process has this pid (past any pid_max); this test's own process runs.
-    let dead = temp.path().join("migcov-content-2147483646-Ab3dE");
+    let dead = temp.path().join("migcov-content-2147483646-Ab3dE7");
     let live = temp
         .path()
-        .join(format!("migcov-content-{}-Zy9xW", std::process::id()));
+        .join(format!("migcov-content-{}-Zy9xW1", std::process::id()));
     for folder in [&dead, &live] {
         std::fs::create_dir_all(folder).unwrap();
         std::fs::write(folder.join("legacy-0-0.arrow"), "values").unwrap();
@@ -285,8 +285,11 @@ fn folders_of_killed_builds_are_removed_and_none_is_left() {
     // link is no folder of migcov's, and what it points to is never touched.
     let theirs = tempfile::tempdir().unwrap();
     std::fs::write(theirs.path().join("keep.txt"), "theirs").unwrap();
-    let link = temp.path().join("migcov-content-2147483645-Qq1rT");
+    let link = temp.path().join("migcov-content-2147483645-Qq1rT2");
     std::os::unix::fs::symlink(theirs.path(), &link).unwrap();
+    // A user's folder that only starts like one (2026 is read as no pid).
+    let dated = temp.path().join("migcov-content-2026-12-05");
+    std::fs::create_dir_all(&dated).unwrap();
     let site = temp.path().join("site");
     let out = std::process::Command::cargo_bin("migcov")
         .unwrap()
@@ -318,11 +321,46 @@ fn folders_of_killed_builds_are_removed_and_none_is_left() {
         .collect();
     let mut left = left;
     left.sort();
-    let mut kept = [
-        link.file_name().unwrap().to_string_lossy().into_owned(),
-        live.file_name().unwrap().to_string_lossy().into_owned(),
-    ];
+    let mut kept =
+        [&link, &live, &dated].map(|p| p.file_name().unwrap().to_string_lossy().into_owned());
     kept.sort();
     assert_eq!(left, kept);
     assert!(theirs.path().join("keep.txt").exists());
+}
+
+/// A temporary folder that cannot be written (TMPDIR missing) leaves the entity not
+/// checked, saying it is the folder's fault, not the rows files' (found by an independent
+/// check); the same data in one piece needs no folder.
+#[test]
+fn a_temporary_folder_that_cannot_be_used_is_named_as_the_reason() {
+    use assert_cmd::cargo::CommandCargoExt;
+    let data = migration(11, false, Some(2));
+    let temp = tempfile::tempdir().unwrap();
+    let site = temp.path().join("site");
+    let out = std::process::Command::cargo_bin("migcov")
+        .unwrap()
+        .env("TMPDIR", temp.path().join("no such folder"))
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-12-05",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let content = std::fs::read_to_string(site.join("api/validate/content.json")).unwrap();
+    assert!(
+        content.contains("the comparison in partitions could not use its temporary folder")
+            && !content.contains("cannot be read as text"),
+        "{content}"
+    );
 }

@@ -231,6 +231,14 @@ pub fn measure(
                 });
                 continue;
             }
+            // The partitions' temporary folder failed (a full disk): said as it is.
+            Err(reason) if reason.contains(partitions::TEMPORARY) => {
+                not_checked.push(NotChecked {
+                    entity: declaration.entity.clone(),
+                    reason: reason[reason.find(partitions::TEMPORARY).unwrap_or(0)..].to_string(),
+                });
+                continue;
+            }
             // A transform that fails on the rows, a column no text can be made of (a list):
             // the declaration is not checked, saying why; the build goes on.
             Err(reason) => {

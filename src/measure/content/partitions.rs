@@ -62,15 +62,32 @@ pub type Route = Box<dyn FnMut(&DataFrame) -> PolarsResult<Vec<Vec<IdxSize>>> + 
 /// `frame` written as an uncompressed Arrow IPC file at `path`: written and read back at
 /// the speed of a copy (Parquet's encodings took a third of a partitioned comparison).
 fn write_ipc(path: &std::path::Path, frame: &mut DataFrame) -> PolarsResult<()> {
-    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    IpcWriter::new(file).finish(frame)
+    let mut write = || -> PolarsResult<()> {
+        let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        IpcWriter::new(file).finish(frame)
+    };
+    write().map_err(|e| temporary(path, e))
 }
 
 fn read_ipc(path: &std::path::Path) -> PolarsResult<DataFrame> {
-    IpcReader::new(std::fs::File::open(path)?).finish()
+    let read = || IpcReader::new(std::fs::File::open(path)?).finish();
+    read().map_err(|e| temporary(path, e))
+}
+
+/// Starts the message of an error of the temporary folder (a full disk, a missing
+/// `TMPDIR`), so that the comparison says it is the folder's, not the rows files'.
+pub const TEMPORARY: &str = "the comparison in partitions could not use its temporary folder";
+
+fn temporary(path: &std::path::Path, error: PolarsError) -> PolarsError {
+    let folder = path.parent().unwrap_or(path);
+    PolarsError::ComputeError(format!("{TEMPORARY} {}: {error}", folder.display()).into())
 }
 
 const SPILL_PREFIX: &str = "migcov-content-";
+
+/// Distinct values' buckets at most, whatever the partitions (found by an independent
+/// check: a bucket a partition made memory grow with the square of the partitions).
+const MAX_BUCKETS: u32 = 256;
 
 /// Partition folders in `temp` left by a build that was killed (its process gone):
 /// removed, as `output.rs` removes such a build's staging folders.
@@ -80,16 +97,40 @@ fn remove_abandoned(temp: &std::path::Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(SPILL_PREFIX) else {
+        // Exactly as [`Spill::new`] names them: the pid in digits, a dash, tempfile's six
+        // random characters (a user's `migcov-content-2026-12-05` is no such folder).
+        let Some((pid, random)) = name
+            .strip_prefix(SPILL_PREFIX)
+            .and_then(|rest| rest.split_once('-'))
+        else {
             continue;
         };
-        let pid: Option<i32> = rest.split('-').next().and_then(|p| p.parse().ok());
-        // A folder itself, never what a link of that name points to.
-        let folder = entry.file_type().is_ok_and(|t| t.is_dir());
-        if folder && pid.is_some_and(|pid| !crate::output::process_alive(pid)) {
+        let named = !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && random.len() == 6
+            && random.bytes().all(|b| b.is_ascii_alphanumeric());
+        let pid: Option<i32> = pid.parse().ok().filter(|_| named);
+        // A folder itself (never what a link of that name points to), and this user's.
+        let Ok(metadata) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let ours = metadata.is_dir() && owned_by_us(&metadata);
+        if ours && pid.is_some_and(|pid| !crate::output::process_alive(pid)) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+#[cfg(unix)]
+fn owned_by_us(metadata: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    metadata.uid() == unsafe { libc::geteuid() }
+}
+
+#[cfg(not(unix))]
+fn owned_by_us(_metadata: &std::fs::Metadata) -> bool {
+    true
 }
 
 /// The temporary folder of one comparison's partitions.
@@ -111,9 +152,11 @@ impl Spill {
         remove_abandoned(&std::env::temp_dir());
         // The pid in the name lets a later comparison tell the folder of a build that was
         // killed (no drop runs then) from one still in use.
+        let temp = std::env::temp_dir();
         let dir = tempfile::Builder::new()
             .prefix(&format!("{SPILL_PREFIX}{}-", std::process::id()))
-            .tempdir()?;
+            .tempdir_in(&temp)
+            .map_err(|e| temporary(&temp.join("-"), e.into()))?;
         Ok(Spill {
             dir,
             parts,
@@ -229,7 +272,9 @@ impl Spill {
     pub fn distincts(&self) -> Distincts {
         Distincts {
             dir: self.dir.path().to_path_buf(),
-            buckets: self.parts,
+            // As many as partitions (a bucket then holds about a partition's values), but
+            // no more than 256: each partition's file records where every bucket starts.
+            buckets: self.parts.min(MAX_BUCKETS),
             written: Mutex::default(),
         }
     }
