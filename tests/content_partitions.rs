@@ -269,7 +269,6 @@ fn keys_mapped_twice_are_counted_once_over_partitions() {
 /// own (found by an independent check: SIGTERM left 10,000 files of legacy values).
 #[test]
 fn folders_of_killed_builds_are_removed_and_none_is_left() {
-    use assert_cmd::cargo::CommandCargoExt;
     let data = migration(7, false, Some(2));
     let temp = tempfile::tempdir().unwrap();
     // No process has this pid (past any pid_max); this test's own process runs.
@@ -290,29 +289,8 @@ fn folders_of_killed_builds_are_removed_and_none_is_left() {
     // A user's folder that only starts like one (2026 is read as no pid).
     let dated = temp.path().join("migcov-content-2026-12-05");
     std::fs::create_dir_all(&dated).unwrap();
-    let site = temp.path().join("site");
-    let out = std::process::Command::cargo_bin("migcov")
-        .unwrap()
-        .env("TMPDIR", temp.path())
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-12-05",
-            "--data",
-        ])
-        .arg(data.path())
-        .arg("--out")
-        .arg(&site)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // The build compared in partitions (it wrote the comparison).
-    let content = std::fs::read_to_string(site.join("api/validate/content.json")).unwrap();
+    let content = built_with_temp(&data, temp.path(), temp.path());
     assert!(content.contains("\"entity\": \"offices\""), "{content}");
     let left: Vec<String> = std::fs::read_dir(temp.path())
         .unwrap()
@@ -333,13 +311,28 @@ fn folders_of_killed_builds_are_removed_and_none_is_left() {
 /// check); the same data in one piece needs no folder.
 #[test]
 fn a_temporary_folder_that_cannot_be_used_is_named_as_the_reason() {
-    use assert_cmd::cargo::CommandCargoExt;
     let data = migration(11, false, Some(2));
     let temp = tempfile::tempdir().unwrap();
-    let site = temp.path().join("site");
+    let content = built_with_temp(&data, temp.path(), &temp.path().join("no such folder"));
+    assert!(
+        content.contains("the comparison in partitions could not use its temporary folder")
+            && !content.contains("cannot be read as text"),
+        "{content}"
+    );
+}
+
+/// `migcov build` of `data` into `<work>/site` with `TMPDIR` set to `temp`: its
+/// `content.json`.
+fn built_with_temp(
+    data: &tempfile::TempDir,
+    work: &std::path::Path,
+    temp: &std::path::Path,
+) -> String {
+    use assert_cmd::cargo::CommandCargoExt;
+    let site = work.join("site");
     let out = std::process::Command::cargo_bin("migcov")
         .unwrap()
-        .env("TMPDIR", temp.path().join("no such folder"))
+        .env("TMPDIR", temp)
         .args([
             "build",
             "--exit-zero",
@@ -357,10 +350,5 @@ fn a_temporary_folder_that_cannot_be_used_is_named_as_the_reason() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let content = std::fs::read_to_string(site.join("api/validate/content.json")).unwrap();
-    assert!(
-        content.contains("the comparison in partitions could not use its temporary folder")
-            && !content.contains("cannot be read as text"),
-        "{content}"
-    );
+    std::fs::read_to_string(site.join("api/validate/content.json")).unwrap()
 }
