@@ -60,7 +60,8 @@ const CHUNK_ROWS: usize = 1 << 16;
 pub type Route = Box<dyn FnMut(&DataFrame) -> PolarsResult<Vec<Vec<IdxSize>>> + Send>;
 
 /// `frame` written as an uncompressed Arrow IPC file at `path`: written and read back at
-/// the speed of a copy (Parquet's encodings took a third of a partitioned comparison).
+/// the speed of a copy (as Parquet, polars' dictionary encoding of every text column made
+/// the spill take half as long again: 25 s against 17 s at 10M rows a side).
 fn write_ipc(path: &std::path::Path, frame: &mut DataFrame) -> PolarsResult<()> {
     let mut write = || -> PolarsResult<()> {
         let file = std::io::BufWriter::new(std::fs::File::create(path)?);
