@@ -411,31 +411,64 @@ const STAGING_PREFIX: &str = ".migcov-staging-";
 /// Staging folders (and old sites set aside) left beside the output folder by a build that
 /// was killed: those whose build process is gone are removed.
 fn remove_abandoned_staging(parent: &Path) {
+    remove_abandoned(parent, STAGING_PREFIX);
+}
+
+/// Folders in `parent` that a migcov process named `<prefix><pid>-<six characters>`
+/// (tempfile's, with `.old` for a site set aside) and that were left by a build that was
+/// killed (no drop runs then): removed when that process is gone, the folder is this
+/// user's and is no link (what a link points to is never touched). A name that only
+/// starts like one (`<prefix>2026-12-05`) is left alone.
+pub(crate) fn remove_abandoned(parent: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else {
+        let Some((pid, random)) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('-'))
+        else {
             continue;
         };
-        let pid: Option<i32> = rest.split('-').next().and_then(|p| p.parse().ok());
-        if pid.is_some_and(|pid| !process_alive(pid)) && entry.path().is_dir() {
+        let random = random.strip_suffix(".old").unwrap_or(random);
+        let named = !pid.is_empty()
+            && pid.bytes().all(|b| b.is_ascii_digit())
+            && random.len() == 6
+            && random.bytes().all(|b| b.is_ascii_alphanumeric());
+        let pid: Option<i32> = pid.parse().ok().filter(|_| named);
+        let Ok(metadata) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let ours = metadata.is_dir() && owned_by_us(&metadata);
+        if ours && pid.is_some_and(|pid| !process_alive(pid)) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
 }
 
+#[cfg(unix)]
+fn owned_by_us(metadata: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    metadata.uid() == unsafe { libc::geteuid() }
+}
+
+#[cfg(not(unix))]
+fn owned_by_us(_metadata: &std::fs::Metadata) -> bool {
+    true
+}
+
 /// Whether process `pid` still runs (so a folder named with it is still in use).
 #[cfg(unix)]
-pub(crate) fn process_alive(pid: i32) -> bool {
+fn process_alive(pid: i32) -> bool {
     // SAFETY: signal 0 only checks that the process exists; nothing is sent.
     let alive = unsafe { libc::kill(pid, 0) } == 0;
     alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 #[cfg(not(unix))]
-pub(crate) fn process_alive(_pid: i32) -> bool {
+fn process_alive(_pid: i32) -> bool {
     true
 }
 

@@ -90,50 +90,6 @@ const SPILL_PREFIX: &str = "migcov-content-";
 /// check: a bucket a partition made memory grow with the square of the partitions).
 const MAX_BUCKETS: u32 = 256;
 
-/// Partition folders in `temp` left by a build that was killed (its process gone):
-/// removed, as `output.rs` removes such a build's staging folders.
-fn remove_abandoned(temp: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(temp) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        // Exactly as [`Spill::new`] names them: the pid in digits, a dash, tempfile's six
-        // random characters (a user's `migcov-content-2026-12-05` is no such folder).
-        let Some((pid, random)) = name
-            .strip_prefix(SPILL_PREFIX)
-            .and_then(|rest| rest.split_once('-'))
-        else {
-            continue;
-        };
-        let named = !pid.is_empty()
-            && pid.bytes().all(|b| b.is_ascii_digit())
-            && random.len() == 6
-            && random.bytes().all(|b| b.is_ascii_alphanumeric());
-        let pid: Option<i32> = pid.parse().ok().filter(|_| named);
-        // A folder itself (never what a link of that name points to), and this user's.
-        let Ok(metadata) = entry.path().symlink_metadata() else {
-            continue;
-        };
-        let ours = metadata.is_dir() && owned_by_us(&metadata);
-        if ours && pid.is_some_and(|pid| !crate::output::process_alive(pid)) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-#[cfg(unix)]
-fn owned_by_us(metadata: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    metadata.uid() == unsafe { libc::geteuid() }
-}
-
-#[cfg(not(unix))]
-fn owned_by_us(_metadata: &std::fs::Metadata) -> bool {
-    true
-}
-
 /// The temporary folder of one comparison's partitions.
 pub struct Spill {
     dir: tempfile::TempDir,
@@ -150,7 +106,7 @@ struct Writing {
 
 impl Spill {
     pub fn new(parts: u32) -> PolarsResult<Spill> {
-        remove_abandoned(&std::env::temp_dir());
+        crate::output::remove_abandoned(&std::env::temp_dir(), SPILL_PREFIX);
         // The pid in the name lets a later comparison tell the folder of a build that was
         // killed (no drop runs then) from one still in use.
         let temp = std::env::temp_dir();
