@@ -131,10 +131,10 @@ impl Iterator for Slices {
     }
 }
 
-/// The quotes in `bytes`: a plain count, which the compiler turns into wide compares (CSV
-/// JSON columns quote every key, too many hits for a search that stops at each).
+/// The quotes in `bytes`, counted with wide compares (CSV JSON columns quote every key, too
+/// many hits for a search that stops at each).
 fn count_quotes(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'"').count()
+    bytecount::count(bytes, b'"')
 }
 
 /// Where the first CSV record of `bytes` ends (just past its line break), if it does.
@@ -231,12 +231,21 @@ fn parse_slices(
     } = pass;
     let mut frames = Vec::new();
     let mut rows: IdxSize = 0;
+    let projection = csv.then(|| columns_read(&schema, select));
     for slice in slices {
-        let mut read = scan_slice(slice?, csv, schema.clone())?
-            .with_row_index(row_col, Some(rows + 1))
-            .select(select)
-            .collect_with_engine(Engine::Streaming)?
-            .unwrap_single();
+        let slice = slice?;
+        let mut read = match &projection {
+            Some(projection) => parse_csv(&slice, &schema, projection, rows, PIECE_BYTES)?
+                .lazy()
+                .with_row_index(row_col, Some(rows + 1))
+                .select(select)
+                .collect()?,
+            None => scan_slice(slice, csv, schema.clone())?
+                .with_row_index(row_col, Some(rows + 1))
+                .select(select)
+                .collect_with_engine(Engine::Streaming)?
+                .unwrap_single(),
+        };
         // polars' reader hands a slice back in many small chunks; joined here, while small,
         // the file's frame is a few chunks that the load joins once (0.2 GiB less peak at
         // ten million CSV mappings than joining them all there).
@@ -259,6 +268,140 @@ fn parse_slices(
         )?);
     }
     Ok(frames)
+}
+
+/// The bytes of one piece of a CSV slice that polars' parser is handed at a time: small
+/// enough that the pieces of a slice keep every core busy, large enough that each piece's
+/// column builders are few.
+const PIECE_BYTES: usize = 4 << 20;
+
+/// The records of one CSV slice (its header first), parsed by polars' own CSV parser
+/// (`read_chunk`, the function its streaming reader runs on each chunk), its pieces on
+/// every core. polars' readers first find each chunk's record ends in a pass of their own
+/// that reads one byte at a time on a stable compiler (29% of the CPU of a 10M build from
+/// CSV mappings, and on one core while the parse waits); here the pieces are cut at record
+/// ends found by counting quotes, which the compiler vectorises. `rows_before`: the file's
+/// records before this slice, for the row a malformed piece is reported at; `piece_bytes`:
+/// [`PIECE_BYTES`] but in tests.
+fn parse_csv(
+    slice: &[u8],
+    schema: &Schema,
+    projection: &[usize],
+    rows_before: IdxSize,
+    piece_bytes: usize,
+) -> PolarsResult<DataFrame> {
+    use polars::io::csv::read::_csv_read_internal::{read_chunk, validate_utf8};
+    use polars::io::csv::read::CsvParseOptions;
+    use rayon::prelude::*;
+
+    let body = &slice[first_record_end(slice).unwrap_or(slice.len())..];
+    let pieces = record_pieces(body, piece_bytes);
+    // The options `LazyCsvReader` reads with by default (empty fields are null).
+    let options = CsvParseOptions::default();
+    let parsed = pieces
+        .par_iter()
+        .map(|piece| {
+            if !validate_utf8(piece) {
+                polars_bail!(ComputeError: "invalid utf-8 sequence");
+            }
+            let records = count_records(piece);
+            let frame = read_chunk(
+                piece,
+                &options,
+                schema,
+                false,
+                projection,
+                0,
+                records,
+                None,
+                usize::MAX,
+                piece.len(),
+                Some(0),
+            )?;
+            Ok((frame, records))
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let mut row = rows_before as usize;
+    let mut frames = Vec::with_capacity(parsed.len());
+    for (frame, records) in parsed {
+        // A quote inside an unquoted field makes the records counted and parsed disagree,
+        // as in polars' own reader, which refuses the file alike.
+        if frame.height() != records {
+            polars_bail!(ComputeError:
+                "CSV malformed: expected {records} rows, found {} rows, in the records from row {} \
+                 (a quote inside a field that does not start with one?)",
+                frame.height(), row + 1);
+        }
+        row += records;
+        frames.push(frame);
+    }
+    let mut frames = frames.into_iter();
+    let Some(mut all) = frames.next() else {
+        return Ok(DataFrame::empty_with_schema(
+            &schema.try_project_indices(projection)?,
+        ));
+    };
+    // The pieces' columns become chunks of one frame, not copied.
+    for frame in frames {
+        all.vstack_mut_owned(frame)?;
+    }
+    Ok(all)
+}
+
+/// The positions in `schema` of the columns `select` reads: every column when it reads
+/// them by a selector.
+fn columns_read(schema: &Schema, select: &[Expr]) -> Vec<usize> {
+    let mut read = vec![false; schema.len()];
+    for node in select.iter().flat_map(|e| e.into_iter()) {
+        match node {
+            Expr::Column(name) => {
+                if let Some(at) = schema.index_of(name) {
+                    read[at] = true;
+                }
+            }
+            Expr::Selector(_) | Expr::SubPlan(..) => return (0..schema.len()).collect(),
+            _ => {}
+        }
+    }
+    (0..schema.len()).filter(|&at| read[at]).collect()
+}
+
+/// `body` (whole CSV records) cut into pieces of about `size` bytes, each ending where a
+/// record does: at a line break with an even number of quotes before it in the piece.
+fn record_pieces(body: &[u8], size: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    while start < body.len() {
+        let mut end = (start + size).min(body.len());
+        let mut quotes = count_quotes(&body[start..end]);
+        while end < body.len() {
+            match memchr::memchr(b'\n', &body[end..]) {
+                Some(at) => {
+                    quotes += count_quotes(&body[end..end + at]);
+                    end += at + 1;
+                    if quotes % 2 == 0 {
+                        break;
+                    }
+                }
+                None => end = body.len(),
+            }
+        }
+        pieces.push(&body[start..end]);
+        start = end;
+    }
+    pieces
+}
+
+/// The CSV records in `piece` (which starts at a record's start): its line breaks outside
+/// quotes, and a last record without one.
+fn count_records(piece: &[u8]) -> usize {
+    let (mut records, mut quotes, mut from) = (0, 0, 0);
+    for at in memchr::memchr_iter(b'\n', piece) {
+        quotes += count_quotes(&piece[from..at]);
+        from = at + 1;
+        records += usize::from(quotes % 2 == 0);
+    }
+    records + usize::from(from < piece.len())
 }
 
 #[cfg(test)]
@@ -312,6 +455,101 @@ mod tests {
     fn a_byte_order_mark_before_json_lines_is_read_past() {
         let slices = slices_of("\u{feff}{\"a\":1}\n{\"a\":2}\n", false, 4);
         assert_eq!(slices.concat(), "{\"a\":1}\n{\"a\":2}\n");
+    }
+
+    fn text_schema(names: &[&str]) -> Schema {
+        Schema::from_iter(
+            names
+                .iter()
+                .map(|n| Field::new((*n).into(), DataType::String)),
+        )
+    }
+
+    /// The frame polars' own CSV reader reads from `text`, every column as text.
+    fn read_by_polars(text: &str, schema: &Schema) -> DataFrame {
+        let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from_vec(
+            text.as_bytes().to_vec(),
+        )]));
+        LazyCsvReader::new_with_sources(sources)
+            .with_has_header(true)
+            .with_schema(Some(Arc::new(schema.clone())))
+            .finish()
+            .unwrap()
+            .collect()
+            .unwrap()
+    }
+
+    #[test]
+    fn pieces_end_at_records() {
+        let body = b"1,\"x\ny\"\n2,\"say \"\"hi\"\"\"\n\n3,z";
+        for size in 1..=body.len() + 1 {
+            let pieces = record_pieces(body, size);
+            assert_eq!(pieces.concat(), body.to_vec(), "size {size}");
+            let records: usize = pieces.iter().map(|p| count_records(p)).sum();
+            assert_eq!(records, 4, "size {size}");
+            for piece in &pieces {
+                assert_eq!(count_quotes(piece) % 2, 0, "size {size}: {piece:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any CSV of quoted and unquoted fields (line breaks, doubled quotes, commas and
+        /// empty fields inside quotes; blank lines; CRLF; a last line with or without its
+        /// line break), parsed in pieces of any size, is the frame polars' reader reads
+        /// from the whole text, for any subset of its columns.
+        #[test]
+        fn pieces_parse_as_polars_reads_the_whole_text(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("([a-z0-9 ]{0,4}|\"([a-z,\n]|\"\"){0,5}\")", 3),
+                0..25,
+            ),
+            blank_after in proptest::option::of(0usize..25),
+            crlf in proptest::bool::ANY,
+            last_break in proptest::bool::ANY,
+            piece in 1usize..64,
+            keep in 1usize..8,
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("a,b,c{eol}");
+            for (i, row) in rows.iter().enumerate() {
+                text.push_str(&row.join(","));
+                if i + 1 < rows.len() || last_break {
+                    text.push_str(eol);
+                }
+                if blank_after == Some(i) {
+                    text.push_str(eol);
+                }
+            }
+            let schema = text_schema(&["a", "b", "c"]);
+            let projection: Vec<usize> = (0..3).filter(|i| keep & (1 << i) != 0).collect();
+            let names: Vec<&str> = projection.iter().map(|&i| ["a", "b", "c"][i]).collect();
+            let expected = read_by_polars(&text, &schema).select(names).unwrap();
+            let parsed = parse_csv(text.as_bytes(), &schema, &projection, 0, piece).unwrap();
+            proptest::prop_assert!(parsed.equals_missing(&expected), "{text:?}\n{parsed}\n{expected}");
+        }
+    }
+
+    /// A quote inside a field that does not start with one makes polars' own reader refuse
+    /// the file; so it does here, naming the row the piece starts at.
+    #[test]
+    fn a_quote_inside_an_unquoted_field_is_an_error() {
+        let text = "a,b\n1,x\n2,ab\"c\n3,y\n";
+        let schema = text_schema(&["a", "b"]);
+        let err = parse_csv(text.as_bytes(), &schema, &[0, 1], 10, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains("from row 11"), "{err}");
+    }
+
+    #[test]
+    fn the_columns_read_are_those_the_expressions_name() {
+        let schema = text_schema(&["a", "b", "c"]);
+        let select = [
+            col("c").str().len_bytes(),
+            col("a").alias("b2"),
+            col("__row"),
+        ];
+        assert_eq!(columns_read(&schema, &select), vec![0, 2]);
+        assert_eq!(columns_read(&schema, &[all().as_expr()]), vec![0, 1, 2]);
     }
 
     #[test]
