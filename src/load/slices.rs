@@ -304,7 +304,8 @@ fn parse_csv(
             if !validate_utf8(piece) {
                 polars_bail!(ComputeError: "invalid utf-8 sequence");
             }
-            let records = count_records(piece);
+            // A record a line, unless a quoted value holds a line break.
+            let lines = bytecount::count(piece, b'\n') + usize::from(!piece.ends_with(b"\n"));
             let frame = read_chunk(
                 piece,
                 &options,
@@ -312,20 +313,26 @@ fn parse_csv(
                 false,
                 projection,
                 0,
-                records,
+                lines,
                 None,
                 usize::MAX,
                 piece.len(),
                 Some(0),
             )?;
+            // A row a line: every line break ended a record, wherever the quotes are.
+            // Else the records are counted by their quotes, as the piece was cut: a quote
+            // inside a field that does not start with one (`12" pipe`) before a quoted line
+            // break makes the two disagree, and polars' own reader refuses such a file too.
+            let records = match frame.height() == lines {
+                true => lines,
+                false => count_records(piece),
+            };
             Ok((frame, records))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     let mut row = rows_before as usize;
     let mut frames = Vec::with_capacity(parsed.len());
     for (frame, records) in parsed {
-        // A quote inside an unquoted field makes the records counted and parsed disagree,
-        // as in polars' own reader, which refuses the file alike.
         if frame.height() != records {
             polars_bail!(ComputeError:
                 "CSV malformed: expected {records} rows, found {} rows, in the records from row {} \
@@ -530,12 +537,63 @@ mod tests {
         }
     }
 
-    /// A quote inside a field that does not start with one makes polars' own reader refuse
-    /// the file; so it does here, naming the row the piece starts at.
+    proptest::proptest! {
+        /// With quotes inside unquoted fields too: what is read is what polars reads from
+        /// the whole text, and without a quoted line break it is always read.
+        #[test]
+        fn stray_quotes_read_as_polars_reads_them_or_are_refused(
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    "([a-z0-9 ]{0,3}|[a-z]{1,2}\"[a-z ]{0,2}|\"([a-z,\n]|\"\"){0,4}\")",
+                    2,
+                ),
+                0..25,
+            ),
+            piece in 1usize..64,
+        ) {
+            let mut text = String::from("a,b\n");
+            for row in &rows {
+                text.push_str(&row.join(","));
+                text.push('\n');
+            }
+            let schema = text_schema(&["a", "b"]);
+            let quoted_break = rows.iter().flatten().any(|v| v.starts_with('"') && v.contains('\n'));
+            match parse_csv(text.as_bytes(), &schema, &[0, 1], 0, piece) {
+                Ok(parsed) => {
+                    let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from_vec(
+                        text.as_bytes().to_vec(),
+                    )]));
+                    let whole = LazyCsvReader::new_with_sources(sources)
+                        .with_has_header(true)
+                        .with_schema(Some(Arc::new(schema.clone())))
+                        .finish()
+                        .and_then(|lf| lf.collect());
+                    if let Ok(whole) = whole {
+                        proptest::prop_assert!(parsed.equals_missing(&whole), "{text:?}\n{parsed}\n{whole}");
+                    }
+                    // Without quoted line breaks, each line is a record.
+                    if !quoted_break {
+                        proptest::prop_assert_eq!(parsed.height(), rows.len());
+                    }
+                }
+                Err(e) => proptest::prop_assert!(quoted_break, "{text:?}: {e}"),
+            }
+        }
+    }
+
+    /// A quote inside a field that does not start with one (`12" pipe`) is text, as
+    /// Python's csv module reads it (polars' own reader refuses the file). Before a quoted
+    /// line break it makes the records' ends unknowable: refused, naming the row the piece
+    /// starts at.
     #[test]
-    fn a_quote_inside_an_unquoted_field_is_an_error() {
-        let text = "a,b\n1,x\n2,ab\"c\n3,y\n";
+    fn a_quote_inside_an_unquoted_field() {
         let schema = text_schema(&["a", "b"]);
+        let text = "a,b\n1,x\n2,12\" pipe\n3,y\n";
+        let read = parse_csv(text.as_bytes(), &schema, &[0, 1], 10, 1 << 20).unwrap();
+        let b: Vec<_> = read.column("b").unwrap().str().unwrap().iter().collect();
+        assert_eq!(b, [Some("x"), Some("12\" pipe"), Some("y")]);
+
+        let text = "a,b\n1,x\n2,12\" pipe\n3,\"y\nz\"\n";
         let err = parse_csv(text.as_bytes(), &schema, &[0, 1], 10, 1 << 20).unwrap_err();
         assert!(err.to_string().contains("from row 11"), "{err}");
     }
