@@ -160,6 +160,24 @@ fn float_keys_from_pandas_are_the_integers_they_hold() {
     assert_eq!((m.unmapped, m.orphans, m.matched), (1, 1, 9));
 }
 
+/// Found by an independent check: Parquet's unsigned 8- and 16-bit integers (DuckDB's
+/// UTINYINT and USMALLINT) made the build fail ("cannot create series from UInt8").
+#[test]
+fn small_unsigned_integer_keys_in_parquet_are_keys() {
+    let mappings = df!(
+        "entity_type" => vec!["OFFICE"; 4],
+        "legacy_id" => [1u8, 2, 3, 250],
+        "modern_id" => uuids(4)
+    )
+    .unwrap();
+    let ids = df!("id" => [1u16, 2, 3, 4, 300]).unwrap();
+    let dir = base_with_keys(mappings, ids);
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    // 1-3 match; 4 and 300 are unmapped, 250 an orphan.
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (5, 2, 1, 3));
+}
+
 #[test]
 fn nineteen_digit_keys_meet_as_numbers_and_as_text() {
     // Snowflake ids in Parquet (Int64) against mappings and an exclusion written as text.
