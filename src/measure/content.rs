@@ -1996,19 +1996,12 @@ fn text_figures(
     let values = match spill {
         false => None,
         true => {
-            let unique = |side: usize| -> PolarsResult<Series> {
+            // Made distinct where they are spilled, a small bucket at a time.
+            let given = |side: usize| -> PolarsResult<Series> {
                 let name = ordered_name(side);
-                Ok(read
-                    .clone()
-                    .lazy()
-                    .select([col(name.as_str()).drop_nulls().unique()])
-                    .collect()?
-                    .column(&name)?
-                    .as_materialized_series()
-                    .clone())
+                Ok(read.column(&name)?.as_materialized_series().drop_nulls())
             };
-            let (l, t) = rayon::join(|| unique(0), || unique(1));
-            Some([l?, t?])
+            Some([given(0)?, given(1)?])
         }
     };
     Ok(([figures(0)?, figures(1)?], values))
