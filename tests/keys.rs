@@ -406,3 +406,56 @@ fn uuid_columns_held_as_16_bytes_read_as_the_uuids_they_are() {
     );
     assert!(office(&after.missing).matched > 0);
 }
+
+/// Found by an independent check: a quote inside an unread last value (`12" pipe` in a
+/// note beside the ids) made polars' CSV parser run on through the next lines, so every id
+/// after it was lost without an error (in polars' own reader too). Ids 1-10, all mapped.
+#[test]
+fn a_quote_in_an_unread_last_column_loses_no_id() {
+    for end in ["", "\n"] {
+        let dir = common::base_with(None);
+        let rows: Vec<String> = (1..=10)
+            .map(|i| match i {
+                3 => format!("{i},\"quoted, fine\""),
+                4 => format!("{i},12\" pipe"),
+                7 => format!("{i},a \"b"),
+                _ => format!("{i},ok"),
+            })
+            .collect();
+        std::fs::write(
+            dir.path().join("source_ids/dispatch_office.csv"),
+            format!("id,note\n{}{end}", rows.join("\n")),
+        )
+        .unwrap();
+        let (_, measures, _) = run(dir.path());
+        let m = office(&measures.missing);
+        assert_eq!(
+            (m.ids, m.unmapped, m.orphans, m.matched),
+            (10, 0, 0, 10),
+            "{end:?}"
+        );
+    }
+}
+
+/// Found by an independent check: a mappings file with an extra column named `__row` (the
+/// name migcov numbers rows by) failed with "duplicate column name"; an extra column is
+/// ignored, whatever its name.
+#[test]
+fn an_extra_column_named_like_the_row_number_is_ignored() {
+    let dir = common::base_with(None);
+    let path = dir.path().join("mappings/offices.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with_extra: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line},__row"),
+            _ => format!("{line},7"),
+        })
+        .collect();
+    std::fs::write(&path, with_extra.join("\n") + "\n").unwrap();
+    let (inputs, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.matched), (10, 0, 10));
+    assert_eq!(inputs.mappings.height(), 10);
+}

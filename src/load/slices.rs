@@ -231,7 +231,7 @@ fn parse_slices(
     } = pass;
     let mut frames = Vec::new();
     let mut rows: IdxSize = 0;
-    let projection = csv.then(|| columns_read(&schema, select));
+    let projection = csv.then(|| columns_read(&schema, select, row_col));
     for slice in slices {
         let slice = slice?;
         let mut read = match &projection {
@@ -296,6 +296,18 @@ fn parse_csv(
 
     let body = &slice[first_record_end(slice).unwrap_or(slice.len())..];
     let pieces = record_pieces(body, piece_bytes);
+    // The last column is always parsed: past the last column it parses, polars' parser
+    // skips to the line's end counting every quote, so a quote inside an unread last value
+    // (`12" pipe`) made it run on through the next lines, rows lost without an error
+    // (found by an independent check, in polars' own reader too).
+    let requested = projection;
+    let last = schema.len().saturating_sub(1);
+    let mut parsed_columns = projection.to_vec();
+    let added = (!parsed_columns.contains(&last) && !schema.is_empty()).then(|| {
+        parsed_columns.push(last);
+        schema.get_at_index(last).map(|(name, _)| name.clone())
+    });
+    let projection = parsed_columns.as_slice();
     // The options `LazyCsvReader` reads with by default (empty fields are null).
     let options = CsvParseOptions::default();
     let parsed = pieces
@@ -335,9 +347,10 @@ fn parse_csv(
     for (frame, records) in parsed {
         if frame.height() != records {
             polars_bail!(ComputeError:
-                "CSV malformed: expected {records} rows, found {} rows, in the records from row {} \
-                 (a quote inside a field that does not start with one?)",
-                frame.height(), row + 1);
+                "CSV malformed at or before row {}: a quote inside a value that does not start \
+                 with one, and a quoted line break after it, leave where each record ends \
+                 unknowable ({records} records by their quotes, {} rows parsed)",
+                row + 1, frame.height());
         }
         row += records;
         frames.push(frame);
@@ -345,22 +358,27 @@ fn parse_csv(
     let mut frames = frames.into_iter();
     let Some(mut all) = frames.next() else {
         return Ok(DataFrame::empty_with_schema(
-            &schema.try_project_indices(projection)?,
+            &schema.try_project_indices(requested)?,
         ));
     };
     // The pieces' columns become chunks of one frame, not copied.
     for frame in frames {
         all.vstack_mut_owned(frame)?;
     }
+    if let Some(Some(name)) = added {
+        all.drop_in_place(&name)?;
+    }
     Ok(all)
 }
 
 /// The positions in `schema` of the columns `select` reads: every column when it reads
-/// them by a selector.
-fn columns_read(schema: &Schema, select: &[Expr]) -> Vec<usize> {
+/// them by a selector. `row_col` is the row number `select` sees, never a file's column
+/// of that name (an extra column, ignored as every extra column is).
+fn columns_read(schema: &Schema, select: &[Expr], row_col: &str) -> Vec<usize> {
     let mut read = vec![false; schema.len()];
     for node in select.iter().flat_map(|e| e.into_iter()) {
         match node {
+            Expr::Column(name) if name.as_str() == row_col => {}
             Expr::Column(name) => {
                 if let Some(at) = schema.index_of(name) {
                     read[at] = true;
@@ -550,6 +568,7 @@ mod tests {
                 0..25,
             ),
             piece in 1usize..64,
+            keep in 1usize..4,
         ) {
             let mut text = String::from("a,b\n");
             for row in &rows {
@@ -558,7 +577,9 @@ mod tests {
             }
             let schema = text_schema(&["a", "b"]);
             let quoted_break = rows.iter().flatten().any(|v| v.starts_with('"') && v.contains('\n'));
-            match parse_csv(text.as_bytes(), &schema, &[0, 1], 0, piece) {
+            let projection: Vec<usize> = (0..2).filter(|i| keep & (1 << i) != 0).collect();
+            let names: Vec<&str> = projection.iter().map(|&i| ["a", "b"][i]).collect();
+            match parse_csv(text.as_bytes(), &schema, &projection, 0, piece) {
                 Ok(parsed) => {
                     let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from_vec(
                         text.as_bytes().to_vec(),
@@ -569,6 +590,7 @@ mod tests {
                         .finish()
                         .and_then(|lf| lf.collect());
                     if let Ok(whole) = whole {
+                        let whole = whole.select(names).unwrap();
                         proptest::prop_assert!(parsed.equals_missing(&whole), "{text:?}\n{parsed}\n{whole}");
                     }
                     // Without quoted line breaks, each line is a record.
@@ -578,6 +600,21 @@ mod tests {
                 }
                 Err(e) => proptest::prop_assert!(quoted_break, "{text:?}: {e}"),
             }
+        }
+    }
+
+    /// Found by an independent check: a quote inside an unread last value made polars'
+    /// parser, skipping to the line's end, run on through the next lines (rows lost, no
+    /// error, in polars' own reader too). The last column is always parsed.
+    #[test]
+    fn a_quote_inside_an_unread_last_value_loses_no_row() {
+        let schema = text_schema(&["a", "b"]);
+        for end in ["", "\n", "\r\n"] {
+            let text = format!("a,b\n1,ok\n2,12\" pipe\n3,ok\n4,x\"y\n5,ok{end}");
+            let read = parse_csv(text.as_bytes(), &schema, &[0], 0, 1 << 20).unwrap();
+            let a: Vec<_> = read.column("a").unwrap().str().unwrap().iter().collect();
+            assert_eq!(a, ["1", "2", "3", "4", "5"].map(Some), "{text:?}");
+            assert_eq!(read.get_column_names(), ["a"]);
         }
     }
 
@@ -595,7 +632,7 @@ mod tests {
 
         let text = "a,b\n1,x\n2,12\" pipe\n3,\"y\nz\"\n";
         let err = parse_csv(text.as_bytes(), &schema, &[0, 1], 10, 1 << 20).unwrap_err();
-        assert!(err.to_string().contains("from row 11"), "{err}");
+        assert!(err.to_string().contains("at or before row 11"), "{err}");
     }
 
     #[test]
@@ -606,8 +643,15 @@ mod tests {
             col("a").alias("b2"),
             col("__row"),
         ];
-        assert_eq!(columns_read(&schema, &select), vec![0, 2]);
-        assert_eq!(columns_read(&schema, &[all().as_expr()]), vec![0, 1, 2]);
+        assert_eq!(columns_read(&schema, &select, "__row"), vec![0, 2]);
+        assert_eq!(
+            columns_read(&schema, &[all().as_expr()], "__row"),
+            vec![0, 1, 2]
+        );
+        // A file's own `__row` is an extra column, not the row number (found by an
+        // independent check: it collided with the row number).
+        let schema = text_schema(&["a", "__row"]);
+        assert_eq!(columns_read(&schema, &select, "__row"), vec![0]);
     }
 
     #[test]

@@ -445,11 +445,23 @@ fn timestamp(c: Expr, found: &DataType, sniffed: Option<&str>, options: &TableOp
 pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
     let path = PlRefPath::try_from_path(&file.path)?;
     match format {
-        TableFormat::Csv => LazyCsvReader::new(path)
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_glob(false)
-            .finish(),
+        TableFormat::Csv => {
+            let mut lf = LazyCsvReader::new(path)
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_glob(false)
+                .finish()?;
+            // The last column is always parsed (found by an independent check): past the
+            // last column a query reads, polars' parser skips to the line's end counting
+            // every quote, so a quote inside an unread last value (`12" pipe`) ran on
+            // through the next lines and their rows were lost without an error. A filter
+            // that keeps every row but reads the column keeps it in the projection.
+            let last = lf.collect_schema()?.iter_names().last().cloned();
+            Ok(match last {
+                Some(last) => lf.filter(col(last.clone()).is_null().or(col(last).is_not_null())),
+                None => lf,
+            })
+        }
         TableFormat::Parquet => LazyFrame::scan_parquet(
             path,
             ScanArgsParquet {
