@@ -445,23 +445,11 @@ fn timestamp(c: Expr, found: &DataType, sniffed: Option<&str>, options: &TableOp
 pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
     let path = PlRefPath::try_from_path(&file.path)?;
     match format {
-        TableFormat::Csv => {
-            let mut lf = LazyCsvReader::new(path)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_glob(false)
-                .finish()?;
-            // The last column is always parsed (found by an independent check): past the
-            // last column a query reads, polars' parser skips to the line's end counting
-            // every quote, so a quote inside an unread last value (`12" pipe`) ran on
-            // through the next lines and their rows were lost without an error. A filter
-            // that keeps every row but reads the column keeps it in the projection.
-            let last = lf.collect_schema()?.iter_names().last().cloned();
-            Ok(match last {
-                Some(last) => lf.filter(col(last.clone()).is_null().or(col(last).is_not_null())),
-                None => lf,
-            })
-        }
+        TableFormat::Csv => LazyCsvReader::new(path)
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_glob(false)
+            .finish(),
         TableFormat::Parquet => LazyFrame::scan_parquet(
             path,
             ScanArgsParquet {
@@ -471,6 +459,25 @@ pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFr
         ),
         TableFormat::Ndjson => scan_ndjson(&file.path),
     }
+}
+
+/// [`scan`], every row of it read whatever columns a query reads: a CSV file's last column
+/// is always parsed (found by an independent check). Past the last column a query reads,
+/// polars' parser skips to the line's end counting every quote, so a quote inside an
+/// unread last value (`12" pipe`) ran on through the next lines and their rows were lost
+/// without an error. A filter that keeps every row but reads the column keeps it in the
+/// projection. (Not in [`scan`] itself: a filter stops a query's first rows being read
+/// alone, and a timestamp column's format is sniffed from them.)
+pub(crate) fn scan_every_row(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFrame> {
+    let mut lf = scan(file, format)?;
+    if format != TableFormat::Csv {
+        return Ok(lf);
+    }
+    let last = lf.collect_schema()?.iter_names().last().cloned();
+    Ok(match last {
+        Some(last) => lf.filter(col(last.clone()).is_null().or(col(last).is_not_null())),
+        None => lf,
+    })
 }
 
 /// An NDJSON file, read from its bytes: polars takes an NDJSON path as a glob pattern
@@ -1640,7 +1647,7 @@ pub fn ids_where(
             .kind
             .table_format()
             .ok_or_else(|| LoadError::table(shown, "not a CSV or Parquet file"))?;
-        let mut lf = scan(file, format).map_err(|e| LoadError::table(shown, e))?;
+        let mut lf = scan_every_row(file, format).map_err(|e| LoadError::table(shown, e))?;
         let schema = lf
             .collect_schema()
             .map_err(|e| LoadError::table(shown, e))?;

@@ -451,7 +451,7 @@ fn scan_raw(file: &InputFile, key: Option<&str>) -> PolarsResult<LazyFrame> {
             let frame = crate::load::tables::scan(file, format)?;
             parquet_as_written(file, frame, key)
         }
-        _ => crate::load::tables::scan(file, format),
+        _ => crate::load::tables::scan_every_row(file, format),
     }
 }
 
