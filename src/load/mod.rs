@@ -278,11 +278,11 @@ impl SourceIds {
 }
 
 /// Above this many bytes of `source_ids` files (all tables together), their ids are not
-/// held but read again table by table ([`SourceIds`]): eight slices, 512 MiB by default
+/// held but read again table by table ([`SourceIds`]): 32 slices, 512 MiB by default
 /// (about 60 million ids as CSV). `MIGCOV_SLICE_BYTES` moves it with the slices, so the
 /// tests' pass in one-byte slices reads every table's ids again.
 pub fn held_source_ids_bytes(options: &TableOptions) -> u64 {
-    8 * options.slice_bytes() as u64
+    32 * options.slice_bytes() as u64
 }
 
 /// A pushed-down table's ids were compared with the mappings of the types collect was told

@@ -1108,7 +1108,8 @@ fn read_parquet(
     select: &[Expr],
     finish: &dyn Fn(DataFrame) -> PolarsResult<DataFrame>,
 ) -> PolarsResult<DataFrame> {
-    let step = (options.slice_bytes() / 16).max(1);
+    // A row for every 4 bytes of a text slice: 4 million rows by default.
+    let step = (options.slice_bytes() / 4).max(1);
     let rows = lf.clone().select([len().alias("n")]).collect()?;
     let rows = rows.column("n")?.idx()?.get(0).unwrap_or(0) as usize;
     let mut parts = Vec::new();
