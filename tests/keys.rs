@@ -409,16 +409,16 @@ fn uuid_columns_held_as_16_bytes_read_as_the_uuids_they_are() {
 
 /// Found by an independent check: a quote inside an unread last value (`12" pipe` in a
 /// note beside the ids) made polars' CSV parser run on through the next lines, so every id
-/// after it was lost without an error (in polars' own reader too). Ids 1-10, all mapped.
+/// after it was lost without an error (in polars' own reader too). Ids 1-10, all mapped:
+/// read whole when the quotes pair up on their line, else the file is refused, naming it.
 #[test]
 fn a_quote_in_an_unread_last_column_loses_no_id() {
-    for end in ["", "\n"] {
+    let with_notes = |stray: &str, end: &str| {
         let dir = common::base_with(None);
         let rows: Vec<String> = (1..=10)
             .map(|i| match i {
                 3 => format!("{i},\"quoted, fine\""),
-                4 => format!("{i},12\" pipe"),
-                7 => format!("{i},a \"b"),
+                4 => format!("{i},{stray}"),
                 _ => format!("{i},ok"),
             })
             .collect();
@@ -427,12 +427,29 @@ fn a_quote_in_an_unread_last_column_loses_no_id() {
             format!("id,note\n{}{end}", rows.join("\n")),
         )
         .unwrap();
+        dir
+    };
+    for end in ["", "\n"] {
+        let dir = with_notes("12\" by 4\" pipe", end);
         let (_, measures, _) = run(dir.path());
         let m = office(&measures.missing);
         assert_eq!(
             (m.ids, m.unmapped, m.orphans, m.matched),
             (10, 0, 0, 10),
             "{end:?}"
+        );
+
+        let dir = with_notes("12\" pipe", end);
+        let err = migcov::load::load(&migcov::load::LoadOptions {
+            data_dir: dir.path().to_path_buf(),
+            scripts_dir: None,
+        })
+        .map(|_| ())
+        .expect_err("a stray quote is refused")
+        .to_string();
+        assert!(
+            err.contains("source_ids/dispatch_office.csv") && err.contains("CSV malformed"),
+            "{err}"
         );
     }
 }

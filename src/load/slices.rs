@@ -67,6 +67,19 @@ impl Slices {
             // The header is the first record, however long.
             loop {
                 let more = slices.read_more()?;
+                // Blank lines before it are skipped, as polars' reader skips them (found by
+                // an independent check: the blank line was taken for the header, and the
+                // header read as a row).
+                let at = if slices.carry.starts_with(BOM) {
+                    BOM.len()
+                } else {
+                    0
+                };
+                let blank = slices.carry[at..]
+                    .iter()
+                    .take_while(|&&b| b == b'\n' || b == b'\r')
+                    .count();
+                slices.carry.drain(at..at + blank);
                 if let Some(end) = first_record_end(&slices.carry) {
                     // `carry` keeps the header in front of what follows it.
                     slices.header = slices.carry[..end].to_vec();
@@ -333,13 +346,15 @@ fn parse_csv(
                 piece.len(),
                 Some(0),
             )?;
-            // A row a line: every line break ended a record, wherever the quotes are.
-            // Else the records are counted by their quotes, as the piece was cut: a quote
-            // inside a field that does not start with one (`12" pipe`) before a quoted line
-            // break makes the two disagree, and polars' own reader refuses such a file too.
-            let records = match frame.height() == lines {
-                true => lines,
-                false => count_records(piece),
+            // The records counted by their quotes, as the piece was cut, must be the rows
+            // parsed. A quote inside a value that does not start with one (`12" pipe`)
+            // throws the count off, and can move a cut into a quoted line break, where the
+            // rows parsed would still be one a line (found by an independent check): such
+            // a file is refused, as polars' own reader refuses it. (A piece with no quote
+            // is counted by its lines.)
+            let records = match memchr::memchr(b'"', piece) {
+                None => lines,
+                Some(_) => count_records(piece),
             };
             Ok((frame, records))
         })
@@ -350,7 +365,7 @@ fn parse_csv(
         if frame.height() != records {
             polars_bail!(ComputeError:
                 "CSV malformed at or before row {}: a quote inside a value that does not start \
-                 with one, and a quoted line break after it, leave where each record ends \
+                 with one (write it doubled, in a quoted value) leaves where each record ends \
                  unknowable ({records} records by their quotes, {} rows parsed)",
                 row + 1, frame.height());
         }
@@ -559,7 +574,7 @@ mod tests {
 
     proptest::proptest! {
         /// With quotes inside unquoted fields too: what is read is what polars reads from
-        /// the whole text, and without a quoted line break it is always read.
+        /// the whole text, and a file is refused only for such a quote.
         #[test]
         fn stray_quotes_read_as_polars_reads_them_or_are_refused(
             rows in proptest::collection::vec(
@@ -578,7 +593,7 @@ mod tests {
                 text.push('\n');
             }
             let schema = text_schema(&["a", "b"]);
-            let quoted_break = rows.iter().flatten().any(|v| v.starts_with('"') && v.contains('\n'));
+            let stray = rows.iter().flatten().any(|v| !v.starts_with('"') && v.contains('"'));
             let projection: Vec<usize> = (0..2).filter(|i| keep & (1 << i) != 0).collect();
             let names: Vec<&str> = projection.iter().map(|&i| ["a", "b"][i]).collect();
             match parse_csv(text.as_bytes(), &schema, &projection, 0, piece) {
@@ -595,46 +610,88 @@ mod tests {
                         let whole = whole.select(names).unwrap();
                         proptest::prop_assert!(parsed.equals_missing(&whole), "{text:?}\n{parsed}\n{whole}");
                     }
-                    // Without quoted line breaks, each line is a record.
-                    if !quoted_break {
+                    // Whatever it is compared with, a file read has a row a record
+                    // when no quote is stray (every quoted value is read whole).
+                    if !stray {
                         proptest::prop_assert_eq!(parsed.height(), rows.len());
                     }
                 }
-                Err(e) => proptest::prop_assert!(quoted_break, "{text:?}: {e}"),
+                Err(e) => proptest::prop_assert!(stray, "{text:?}: {e}"),
             }
         }
     }
 
     /// Found by an independent check: a quote inside an unread last value made polars'
     /// parser, skipping to the line's end, run on through the next lines (rows lost, no
-    /// error, in polars' own reader too). The last column is always parsed.
+    /// error, in polars' own reader too). The last column is always parsed, and such a file
+    /// is read whole or refused, never short of rows.
     #[test]
     fn a_quote_inside_an_unread_last_value_loses_no_row() {
         let schema = text_schema(&["a", "b"]);
         for end in ["", "\n", "\r\n"] {
-            let text = format!("a,b\n1,ok\n2,12\" pipe\n3,ok\n4,x\"y\n5,ok{end}");
+            // Two quotes on one line pair up: read whole, the last column parsed and
+            // dropped.
+            let text = format!("a,b\n1,ok\n2,12\" by 4\" pipe\n3,ok\n4,ok\n5,ok{end}");
             let read = parse_csv(text.as_bytes(), &schema, &[0], 0, 1 << 20).unwrap();
             let a: Vec<_> = read.column("a").unwrap().str().unwrap().iter().collect();
             assert_eq!(a, ["1", "2", "3", "4", "5"].map(Some), "{text:?}");
             assert_eq!(read.get_column_names(), ["a"]);
+            // On two lines, or alone: refused, never rows lost.
+            for text in [
+                format!("a,b\n1,ok\n2,12\" pipe\n3,ok\n4,x\"y\n5,ok{end}"),
+                format!("a,b\n1,ok\n2,12\" pipe\n3,ok{end}"),
+            ] {
+                assert!(parse_csv(text.as_bytes(), &schema, &[0], 0, 1 << 20).is_err());
+            }
         }
     }
 
-    /// A quote inside a field that does not start with one (`12" pipe`) is text, as
-    /// Python's csv module reads it (polars' own reader refuses the file). Before a quoted
-    /// line break it makes the records' ends unknowable: refused, naming the row the piece
-    /// starts at.
+    #[test]
+    fn blank_lines_before_the_header_are_skipped() {
+        for text in [
+            "\nid,name\n1,a\n2,b\n",
+            "\u{feff}\r\n\r\nid,name\r\n1,a\r\n2,b\r\n",
+        ] {
+            let slices = slices_of(text, true, 4096);
+            assert_eq!(slices.len(), 1, "{text:?}");
+            let schema = text_schema(&["id", "name"]);
+            let read = parse_csv(slices[0].as_bytes(), &schema, &[0], 0, 1 << 20).unwrap();
+            let ids: Vec<_> = read.column("id").unwrap().str().unwrap().iter().collect();
+            assert_eq!(ids, [Some("1"), Some("2")], "{text:?}");
+        }
+    }
+
+    /// A quote inside a field that does not start with one (`12" pipe`) leaves where
+    /// records end unknowable (before a quoted line break, a cut could fall inside it):
+    /// refused, naming the row the piece starts at, as polars' own reader refuses it. Two
+    /// on one line pair up and are text.
     #[test]
     fn a_quote_inside_an_unquoted_field() {
         let schema = text_schema(&["a", "b"]);
-        let text = "a,b\n1,x\n2,12\" pipe\n3,y\n";
+        for text in [
+            "a,b\n1,x\n2,12\" pipe\n3,y\n",
+            "a,b\n1,x\n2,12\" pipe\n3,\"y\nz\"\n",
+        ] {
+            let err = parse_csv(text.as_bytes(), &schema, &[0, 1], 10, 1 << 20).unwrap_err();
+            assert!(err.to_string().contains("at or before row 11"), "{err}");
+        }
+        let text = "a,b\n1,x\n2,12\" by 4\" pipe\n3,y\n";
         let read = parse_csv(text.as_bytes(), &schema, &[0, 1], 10, 1 << 20).unwrap();
         let b: Vec<_> = read.column("b").unwrap().str().unwrap().iter().collect();
-        assert_eq!(b, [Some("x"), Some("12\" pipe"), Some("y")]);
+        assert_eq!(b, [Some("x"), Some("12\" by 4\" pipe"), Some("y")]);
+    }
 
-        let text = "a,b\n1,x\n2,12\" pipe\n3,\"y\nz\"\n";
-        let err = parse_csv(text.as_bytes(), &schema, &[0, 1], 10, 1 << 20).unwrap_err();
-        assert!(err.to_string().contains("at or before row 11"), "{err}");
+    /// Found by an independent check: a stray quote, then a quoted line break just past a
+    /// cut, in a column not read: the cut fell inside the quoted value and each half was
+    /// read a row a line, one record read as two rows. Now refused.
+    #[test]
+    fn a_stray_quote_before_a_quoted_line_break_is_refused_at_any_cut() {
+        let schema = text_schema(&["a", "b"]);
+        let text = "a,b\n12\" pipe,1\n\"x\ny\",2\n3,3\n";
+        for piece in 1..text.len() {
+            let read = parse_csv(text.as_bytes(), &schema, &[1], 0, piece);
+            assert!(read.is_err(), "piece {piece}: {read:?}");
+        }
     }
 
     #[test]
