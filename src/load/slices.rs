@@ -323,6 +323,11 @@ fn parse_csv(
         schema.get_at_index(last).map(|(name, _)| name.clone())
     });
     let projection = parsed_columns.as_slice();
+    let projected_names: Vec<PlSmallStr> = projection
+        .iter()
+        .filter_map(|&at| schema.get_at_index(at).map(|(name, _)| name.clone()))
+        .collect();
+    let every_column: Vec<usize> = (0..schema.len()).collect();
     // The options `LazyCsvReader` reads with by default (empty fields are null).
     let options = CsvParseOptions::default();
     let parsed = pieces
@@ -333,19 +338,6 @@ fn parse_csv(
             }
             // A record a line, unless a quoted value holds a line break.
             let lines = bytecount::count(piece, b'\n') + usize::from(!piece.ends_with(b"\n"));
-            let frame = read_chunk(
-                piece,
-                &options,
-                schema,
-                false,
-                projection,
-                0,
-                lines,
-                None,
-                usize::MAX,
-                piece.len(),
-                Some(0),
-            )?;
             // The records counted by their quotes, as the piece was cut, must be the rows
             // parsed. A quote inside a value that does not start with one (`12" pipe`)
             // throws the count off, and can move a cut into a quoted line break, where the
@@ -356,6 +348,32 @@ fn parse_csv(
                 None => lines,
                 Some(_) => count_records(piece),
             };
+            // A piece whose line breaks are not all record ends (quoted line breaks, or a
+            // stray quote) is parsed whole: past the columns it parses, polars' parser
+            // skips a line's extra fields counting their quotes, so a stray quote in a
+            // field past the header's last made it run on through the next lines, and the
+            // count by quotes could agree with it (found by an independent check). Whole,
+            // a line with more fields than the header is an error.
+            let columns = match records == lines {
+                true => projection,
+                false => every_column.as_slice(),
+            };
+            let mut frame = read_chunk(
+                piece,
+                &options,
+                schema,
+                false,
+                columns,
+                0,
+                lines,
+                None,
+                usize::MAX,
+                piece.len(),
+                Some(0),
+            )?;
+            if columns.len() != projection.len() {
+                frame = frame.select(projected_names.iter().cloned())?;
+            }
             Ok((frame, records))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
@@ -644,6 +662,22 @@ mod tests {
                 assert!(parse_csv(text.as_bytes(), &schema, &[0], 0, 1 << 20).is_err());
             }
         }
+    }
+
+    /// Found by an independent check: a line with more fields than the header, a stray
+    /// quote in a field past the last, made polars' parser run on through the next lines,
+    /// and the count by quotes agreed with it (ids 1 and 4 of 4). Now refused.
+    #[test]
+    fn a_stray_quote_past_the_last_column_is_refused() {
+        let schema = text_schema(&["id", "name", "note"]);
+        let text = "id,name,note\n1,a,x,12\" pipe\n2,b,y\n3,c,5\" bolt\n4,d,z\n";
+        for piece in [1, 7, 1 << 20] {
+            let read = parse_csv(text.as_bytes(), &schema, &[0], 0, piece);
+            assert!(read.is_err(), "piece {piece}: {read:?}");
+        }
+        // With a quoted line break elsewhere, a line with extra fields is refused too.
+        let text = "id,name,note\n1,\"a\nb\",x,extra\n2,b,y\n";
+        assert!(parse_csv(text.as_bytes(), &schema, &[0], 0, 1 << 20).is_err());
     }
 
     #[test]
