@@ -283,28 +283,9 @@ fn a_multi_column_transform_shows_each_column_it_read() {
 /// marked.
 #[test]
 fn the_entity_page_shows_samples_and_aggregates() {
-    use assert_cmd::cargo::CommandCargoExt;
     let data = content_fixture();
     let site = data.path().join("site");
-    let out = std::process::Command::cargo_bin("migcov")
-        .unwrap()
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-12-05",
-            "--data",
-        ])
-        .arg(data.path())
-        .arg("--out")
-        .arg(&site)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::build_site(data.path(), &site, &[]);
     let (_, measures, _) = run(data.path());
     let id = measures.content[0].entity_id;
     let page = std::fs::read_to_string(site.join(format!("validate/content/{id}.html"))).unwrap();

@@ -328,27 +328,7 @@ fn built_with_temp(
     work: &std::path::Path,
     temp: &std::path::Path,
 ) -> String {
-    use assert_cmd::cargo::CommandCargoExt;
     let site = work.join("site");
-    let out = std::process::Command::cargo_bin("migcov")
-        .unwrap()
-        .env("TMPDIR", temp)
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-12-05",
-            "--data",
-        ])
-        .arg(data.path())
-        .arg("--out")
-        .arg(&site)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::build_site(data.path(), &site, &[("TMPDIR", temp)]);
     std::fs::read_to_string(site.join("api/validate/content.json")).unwrap()
 }

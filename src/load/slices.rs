@@ -311,22 +311,20 @@ fn parse_csv(
 
     let body = &slice[first_record_end(slice).unwrap_or(slice.len())..];
     let pieces = record_pieces(body, piece_bytes);
+    // The columns asked for, kept of each piece's frame.
+    let requested: Vec<PlSmallStr> = projection
+        .iter()
+        .filter_map(|&at| schema.get_at_index(at).map(|(name, _)| name.clone()))
+        .collect();
     // The last column is always parsed: past the last column it parses, polars' parser
     // skips to the line's end counting every quote, so a quote inside an unread last value
     // (`12" pipe`) made it run on through the next lines, rows lost without an error
     // (found by an independent check, in polars' own reader too).
-    let requested = projection;
+    let mut with_last = projection.to_vec();
     let last = schema.len().saturating_sub(1);
-    let mut parsed_columns = projection.to_vec();
-    let added = (!parsed_columns.contains(&last) && !schema.is_empty()).then(|| {
-        parsed_columns.push(last);
-        schema.get_at_index(last).map(|(name, _)| name.clone())
-    });
-    let projection = parsed_columns.as_slice();
-    let projected_names: Vec<PlSmallStr> = projection
-        .iter()
-        .filter_map(|&at| schema.get_at_index(at).map(|(name, _)| name.clone()))
-        .collect();
+    if !with_last.contains(&last) && !schema.is_empty() {
+        with_last.push(last);
+    }
     let every_column: Vec<usize> = (0..schema.len()).collect();
     // The options `LazyCsvReader` reads with by default (empty fields are null).
     let options = CsvParseOptions::default();
@@ -355,10 +353,10 @@ fn parse_csv(
             // count by quotes could agree with it (found by an independent check). Whole,
             // a line with more fields than the header is an error.
             let columns = match records == lines {
-                true => projection,
+                true => with_last.as_slice(),
                 false => every_column.as_slice(),
             };
-            let mut frame = read_chunk(
+            let frame = read_chunk(
                 piece,
                 &options,
                 schema,
@@ -371,10 +369,7 @@ fn parse_csv(
                 piece.len(),
                 Some(0),
             )?;
-            if columns.len() != projection.len() {
-                frame = frame.select(projected_names.iter().cloned())?;
-            }
-            Ok((frame, records))
+            Ok((frame.select(requested.iter().cloned())?, records))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
     let mut row = rows_before as usize;
@@ -393,15 +388,12 @@ fn parse_csv(
     let mut frames = frames.into_iter();
     let Some(mut all) = frames.next() else {
         return Ok(DataFrame::empty_with_schema(
-            &schema.try_project_indices(requested)?,
+            &schema.try_project_indices(projection)?,
         ));
     };
     // The pieces' columns become chunks of one frame, not copied.
     for frame in frames {
         all.vstack_mut_owned(frame)?;
-    }
-    if let Some(Some(name)) = added {
-        all.drop_in_place(&name)?;
     }
     Ok(all)
 }
@@ -526,17 +518,15 @@ mod tests {
     }
 
     /// The frame polars' own CSV reader reads from `text`, every column as text.
-    fn read_by_polars(text: &str, schema: &Schema) -> DataFrame {
+    fn read_by_polars(text: &str, schema: &Schema) -> PolarsResult<DataFrame> {
         let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from_vec(
             text.as_bytes().to_vec(),
         )]));
         LazyCsvReader::new_with_sources(sources)
             .with_has_header(true)
             .with_schema(Some(Arc::new(schema.clone())))
-            .finish()
-            .unwrap()
+            .finish()?
             .collect()
-            .unwrap()
     }
 
     #[test]
@@ -584,7 +574,7 @@ mod tests {
             let schema = text_schema(&["a", "b", "c"]);
             let projection: Vec<usize> = (0..3).filter(|i| keep & (1 << i) != 0).collect();
             let names: Vec<&str> = projection.iter().map(|&i| ["a", "b", "c"][i]).collect();
-            let expected = read_by_polars(&text, &schema).select(names).unwrap();
+            let expected = read_by_polars(&text, &schema).unwrap().select(names).unwrap();
             let parsed = parse_csv(text.as_bytes(), &schema, &projection, 0, piece).unwrap();
             proptest::prop_assert!(parsed.equals_missing(&expected), "{text:?}\n{parsed}\n{expected}");
         }
@@ -616,15 +606,7 @@ mod tests {
             let names: Vec<&str> = projection.iter().map(|&i| ["a", "b"][i]).collect();
             match parse_csv(text.as_bytes(), &schema, &projection, 0, piece) {
                 Ok(parsed) => {
-                    let sources = ScanSources::Buffers(Arc::from([polars_buffer::Buffer::from_vec(
-                        text.as_bytes().to_vec(),
-                    )]));
-                    let whole = LazyCsvReader::new_with_sources(sources)
-                        .with_has_header(true)
-                        .with_schema(Some(Arc::new(schema.clone())))
-                        .finish()
-                        .and_then(|lf| lf.collect());
-                    if let Ok(whole) = whole {
+                    if let Ok(whole) = read_by_polars(&text, &schema) {
                         let whole = whole.select(names).unwrap();
                         proptest::prop_assert!(parsed.equals_missing(&whole), "{text:?}\n{parsed}\n{whole}");
                     }

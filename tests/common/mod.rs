@@ -55,6 +55,32 @@ pub fn run(data: &Path) -> (Inputs, Measures, Vec<Finding>) {
     run_at(data, None)
 }
 
+/// `migcov build --exit-zero --report-date 2026-12-05` of `data` into `site`, with `envs`
+/// set, as a user runs it; the build must succeed.
+pub fn build_site(data: &Path, site: &Path, envs: &[(&str, &Path)]) {
+    use assert_cmd::cargo::CommandCargoExt;
+    let out = std::process::Command::cargo_bin("migcov")
+        .unwrap()
+        .envs(envs.iter().copied())
+        .args([
+            "build",
+            "--exit-zero",
+            "--report-date",
+            "2026-12-05",
+            "--data",
+        ])
+        .arg(data)
+        .arg("--out")
+        .arg(site)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The one content comparison of `data`, which must have been checked.
 pub fn only_table(data: &tempfile::TempDir) -> migcov::measure::content::ContentTable {
     let (_, measures, _) = run(data.path());
