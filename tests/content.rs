@@ -1157,3 +1157,35 @@ fn a_quote_in_a_column_not_compared_loses_no_row() {
     let reason = &measures.content_not_checked[0].reason;
     assert!(reason.contains("CSV malformed"), "{reason}");
 }
+
+/// Found by an independent check: a stray quote before a quoted value's line break and
+/// one after it (`12" pipe,"abc` then `x,nail"` then `3" tube`) are read by polars'
+/// reader with no error, the second line taken as text of the first. migcov's own reader
+/// refuses such a mappings file; a rows file is refused alike: not checked, naming the
+/// file and the row of the first stray quote.
+#[test]
+fn stray_quotes_around_a_quoted_line_break_leave_a_rows_file_not_checked() {
+    let data = content_fixture();
+    let path = data.path().join("rows/legacy/dispatch_office.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let noted: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line},note,note2"),
+            1 => format!("{line},12\" pipe,\"abc"),
+            2 => format!("{line},nail\""),
+            3 => format!("{line},3\" tube,z"),
+            _ => format!("{line},ok,z"),
+        })
+        .collect();
+    std::fs::write(&path, noted.join("\n") + "\n").unwrap();
+    let (_, measures, _) = run(data.path());
+    assert!(measures.content.is_empty(), "{:?}", measures.content);
+    let reason = &measures.content_not_checked[0].reason;
+    assert!(
+        reason.contains("rows/legacy/dispatch_office.csv")
+            && reason.contains("CSV malformed at or before row 1:"),
+        "{reason}"
+    );
+}

@@ -476,3 +476,70 @@ fn an_extra_column_named_like_the_row_number_is_ignored() {
     assert_eq!((m.ids, m.unmapped, m.matched), (10, 0, 10));
     assert_eq!(inputs.mappings.height(), 10);
 }
+
+/// Found by an independent check: a header with a real column named
+/// `legacy_id_duplicated_0` (the name polars gives a repeated column's second) was refused
+/// as naming `legacy_id` twice. The header itself is what tells a repeated name.
+#[test]
+fn a_column_named_like_a_repeated_one_is_no_repeat() {
+    let dir = common::base_with(None);
+    let path = dir.path().join("mappings/offices.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with_extra: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("{line},legacy_id_duplicated_0"),
+            _ => format!("{line},999"),
+        })
+        .collect();
+    std::fs::write(&path, with_extra.join("\n") + "\n").unwrap();
+    let (inputs, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.matched), (10, 0, 10));
+    assert_eq!(inputs.mappings.height(), 10);
+    // A real repeat, after a blank line and a byte-order mark, is still refused.
+    let repeated: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => format!("\u{feff}{line},legacy_id"),
+            _ => format!("{line},999"),
+        })
+        .collect();
+    std::fs::write(&path, "\n".to_string() + &repeated.join("\n") + "\n").unwrap();
+    let error = migcov::load::load(&migcov::load::LoadOptions {
+        data_dir: dir.path().to_path_buf(),
+        scripts_dir: None,
+    })
+    .map(|_| ())
+    .expect_err("a repeated column is refused")
+    .to_string();
+    assert!(
+        error.contains("names column `legacy_id` more than once"),
+        "{error}"
+    );
+}
+
+/// Found by an independent check: an NDJSON file's types were inferred from its first
+/// 100 lines, so a valid file failed (exit 2) when `legacy_id` was a number on 100 lines
+/// and text (`"ALFKI"`) on the 101st, or a column was null on 100 lines and given on
+/// the 101st. Its types come from every line.
+#[test]
+fn an_ndjson_file_is_typed_by_every_line() {
+    let dir = common::base_with(None);
+    let mut lines = String::new();
+    for i in 0..100 {
+        lines.push_str(&format!(
+            "{{\"entity_type\":\"ZZZ\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\",\"legacy_table\":null}}\n"
+        ));
+    }
+    lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":\"ALFKI\",\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999999\",\"legacy_table\":\"customer\"}\n");
+    std::fs::write(dir.path().join("mappings/more.ndjson"), lines).unwrap();
+    let inputs = migcov::load::load(&migcov::load::LoadOptions {
+        data_dir: dir.path().to_path_buf(),
+        scripts_dir: None,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inputs.mappings.height(), 10 + 101);
+}

@@ -973,6 +973,35 @@ fn content_rows_files_read_as_their_whole_contents_say() {
         reasons[0].contains("rows/target/offices.csv names column `v` more than once"),
         "{reasons:?}"
     );
+    // A real column named as polars names a repeat's second (`v_duplicated_0`), on either
+    // side, is no repeat (found by an independent check): compared, intact.
+    let named = target.replacen("id,v", "id,v,v_duplicated_0", 1);
+    let named = named
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => line.to_string(),
+            _ => format!("{line},x"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let legacy_named = "id,v_duplicated_0,v\n".to_string()
+        + &(1..=10).map(|i| format!("{i},y,7\n")).collect::<String>();
+    let (_, plain_target) = rows(&vec![("", "7"); 10]);
+    for (legacy_file, target_file) in [
+        (
+            ("dispatch_office.ndjson", legacy.as_str()),
+            ("offices.csv", named.as_str()),
+        ),
+        (
+            ("dispatch_office.csv", legacy_named.as_str()),
+            ("offices.csv", plain_target.as_str()),
+        ),
+    ] {
+        let measures = content_files(legacy_file, target_file);
+        assert_eq!(measures.content_not_checked, []);
+        assert_eq!(measures.content[0].intact, 10);
+    }
 }
 
 #[test]
@@ -1020,5 +1049,32 @@ fn content_says_a_target_key_of_no_uuid_is_no_key() {
         reasons.len() == 1
             && reasons[0].contains("the target key column `id` holds no UUID (such as `1`)"),
         "{reasons:?}"
+    );
+}
+
+/// Found by an independent check: with `dispatch_office` and `Dispatch_Office` both in
+/// the inventory, the office script's `dispatch_office` covered both (names compared
+/// ignoring case), and the gate passed while the ledger showed `Dispatch_Office`
+/// uncovered. A name covers the one table it resolves to, as the ledger resolves it:
+/// three tables uncovered, 15 rows (the fixture's 10 and `Dispatch_Office`'s 5).
+#[test]
+fn a_table_differing_only_in_case_from_a_covered_one_is_uncovered() {
+    let overlay = fixtures().join("rules/coverage.table.uncovered/data");
+    let data = base_with(Some(&overlay));
+    let source = data.path().join("inventory/source.csv");
+    let mut text = std::fs::read_to_string(&source).unwrap();
+    text.push_str("Dispatch_Office,5\n");
+    std::fs::write(&source, text).unwrap();
+    let (_, _, findings) = run(data.path());
+    let uncovered: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "coverage.table.uncovered")
+        .collect();
+    assert_eq!(uncovered.len(), 1, "{findings:?}");
+    assert_eq!(uncovered[0].count, 3);
+    assert!(
+        uncovered[0].message.contains("(15 rows)"),
+        "{}",
+        uncovered[0].message
     );
 }

@@ -12,6 +12,7 @@ pub mod inventory;
 pub(crate) mod manifests;
 mod scripts_dir;
 mod slices;
+pub use slices::refuse_stray_quotes;
 pub mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -482,8 +482,12 @@ pub(crate) fn scan_every_row(file: &InputFile, format: TableFormat) -> PolarsRes
 
 /// An NDJSON file, read from its bytes: polars takes an NDJSON path as a glob pattern
 /// (with no way to say otherwise), and a folder named `export[1]` or `data*` is a folder.
+/// Its types are inferred from every line: from the first 100 (polars' default), a
+/// `legacy_id` that is a number on 100 lines and `"ALFKI"` on the 101st, a column null
+/// on 100 lines, or `25.0` past line 100 failed a valid file (found by an independent
+/// check).
 pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
-    scan_ndjson_inferring(path, None)
+    scan_ndjson_inferring(path, Some(0))
 }
 
 /// [`scan_ndjson`], its types inferred from the first `rows` rows (`None`: polars' default
@@ -814,6 +818,48 @@ struct Opened<'a> {
     schema: SchemaRef,
 }
 
+/// The names a CSV file's header gives more than once, read from the header itself:
+/// polars reads a repeated name's second column as `<name>_duplicated_0`, a name a real
+/// column may also have (found by an independent check). Blank lines and a byte-order
+/// mark before the header are skipped, as the readers skip them.
+pub fn repeated_csv_columns(path: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)?;
+    let mut record = csv::ByteRecord::new();
+    let header = loop {
+        if !reader
+            .read_byte_record(&mut record)
+            .map_err(std::io::Error::other)?
+        {
+            return Ok(Vec::new());
+        }
+        if !(record.len() == 1 && record[0].is_empty()) {
+            break &record;
+        }
+    };
+    let names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let name = match i {
+                0 => name.strip_prefix(slices::BOM).unwrap_or(name),
+                _ => name,
+            };
+            String::from_utf8_lossy(name).into_owned()
+        })
+        .collect();
+    let mut repeated: Vec<String> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| names[..*i].contains(n))
+        .map(|(_, n)| n.clone())
+        .collect();
+    repeated.dedup();
+    Ok(repeated)
+}
+
 /// Scans the file and checks that it has every required column (or a required key's parts).
 fn open<'a>(
     file: &'a InputFile,
@@ -825,12 +871,15 @@ fn open<'a>(
     let schema = lf
         .collect_schema()
         .map_err(|e| LoadError::table(shown, e))?;
-    // A column read under one name that the header gives twice (polars reads the second
-    // as `<name>_duplicated_0`): which holds the values cannot be told, so neither is read.
-    if let Some(spec) = specs
-        .iter()
-        .find(|s| schema.get(&format!("{}_duplicated_0", s.name)).is_some())
-    {
+    // A column read under one name that the header gives twice: which holds the values
+    // cannot be told, so neither is read.
+    let repeated = match format {
+        TableFormat::Csv => {
+            repeated_csv_columns(&file.path).map_err(|e| LoadError::table(shown, e))?
+        }
+        _ => Vec::new(),
+    };
+    if let Some(spec) = specs.iter().find(|s| repeated.iter().any(|r| r == s.name)) {
         return Err(LoadError::table(
             shown,
             format!(

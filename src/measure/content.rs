@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::canonical;
 use crate::load::tables::{
-    bytes_text, half_names, in_pieces, trimmed_key, uuid_halves, BytesAs, PIECE,
+    bytes_text, half_names, in_pieces, repeated_csv_columns, trimmed_key, uuid_halves, BytesAs,
+    PIECE,
 };
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
@@ -549,12 +550,18 @@ fn absent_columns(
     for (files, wanted) in [(legacy, legacy_wanted), (target, target_wanted)] {
         for file in files.iter().filter(|f| !empty_ndjson(f)) {
             let (names, nested) = columns_of(file, &wanted)?;
-            // A header naming a column twice (polars reads the second as
-            // `<name>_duplicated_0`): which one holds the values cannot be told.
-            if let Some(twice) = wanted
-                .iter()
-                .find(|c| names.iter().any(|n| *n == format!("{c}_duplicated_0")))
-            {
+            // A header naming a column twice: which one holds the values cannot be told.
+            let repeated = match file.kind.table_format() {
+                Some(TableFormat::Csv) => repeated_csv_columns(&file.path)
+                    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))?,
+                _ => Vec::new(),
+            };
+            // A stray quote: polars' reader would read on, where migcov's own refuses.
+            if file.kind.table_format() == Some(TableFormat::Csv) {
+                crate::load::refuse_stray_quotes(&file.path)
+                    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))?;
+            }
+            if let Some(twice) = wanted.iter().find(|c| repeated.contains(c)) {
                 return Err(format!(
                     "{} names column `{twice}` more than once: which one holds the values cannot be told",
                     file.relative.display()

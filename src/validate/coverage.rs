@@ -85,31 +85,39 @@ fn uncovered_tables(
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
-    // Names compare as `table_key` does; a table excluded whole (and in force) is out
-    // of scope by decision, not uncovered.
-    let covered: Vec<String> = inputs
+    // Each name covers the one inventory table it resolves to, as the ledger resolves it
+    // (its exact spelling first, then ignoring case): with `Artist` and `artist` listed,
+    // an entity of `Artist` covers `Artist` alone (compared ignoring case, it covered
+    // both, and the gate passed with `artist` uncovered in the ledger; found by an
+    // independent check). A table excluded whole (and in force) is out of scope by
+    // decision, not uncovered.
+    let names = inputs
         .scripts
         .iter()
-        .map(|s| table_key(&s.source_table))
-        .chain(inputs.entities.iter().map(|e| table_key(&e.legacy_table)))
+        .map(|s| s.source_table.as_str())
+        .chain(inputs.entities.iter().map(|e| e.legacy_table.as_str()))
         .chain(
             inputs
                 .exclusions
                 .iter()
                 .filter(|x| x.ids.is_none() && x.in_force(options.report_date))
-                .map(|x| table_key(&x.declaration.table)),
-        )
-        .collect();
+                .map(|x| x.declaration.table.as_str()),
+        );
+    let listed = col("table").str().strip_chars(lit(NULL));
+    let (covered, listed): (Vec<String>, Expr) = match &inputs.source_tables {
+        Some(tables) => (
+            names
+                .filter_map(|n| tables.lookup(n).table().map(|t| t.name.trim().to_string()))
+                .collect(),
+            listed,
+        ),
+        None => (names.map(table_key).collect(), listed.str().to_lowercase()),
+    };
     let covered = Series::new("covered".into(), covered);
-    let uncovered = inventory.clone().lazy().filter(
-        col("table")
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .to_lowercase()
-            .is_in(lit(covered).implode(false), false)
-            .not(),
-    );
+    let uncovered = inventory
+        .clone()
+        .lazy()
+        .filter(listed.is_in(lit(covered).implode(false), false).not());
     let rows: i64 = uncovered
         .clone()
         .select([col("row_count").sum()])
