@@ -344,14 +344,19 @@ fn parse_csv(
             // is counted by its lines.)
             let records = match memchr::memchr(b'"', piece) {
                 None => lines,
-                Some(_) => {
-                    if let Some(at) = unpaired_stray_quote(piece) {
-                        let before = bytecount::count(&piece[..at], b'\n');
-                        return Ok(Err(before));
-                    }
-                    count_records(piece)
-                }
+                Some(_) => count_records(piece),
             };
+            // Where every line break ends a record by the quotes' count, polars' parser
+            // (which ends records at line breaks alone) parses as many rows only if it
+            // ends them at the same line breaks: the check of the rows' count below
+            // suffices. Elsewhere a stray quote before a quoted line break, and one
+            // after it, could leave the counts equal and the records not (found by an
+            // independent check): the quotes are followed as polars' parser reads them.
+            if records != lines {
+                if let Some(at) = unpaired_stray_quote(piece) {
+                    return Ok(Err(bytecount::count(&piece[..at], b'\n')));
+                }
+            }
             // A piece whose line breaks are not all record ends (quoted line breaks, or a
             // stray quote) is parsed whole: past the columns it parses, polars' parser
             // skips a line's extra fields counting their quotes, so a stray quote in a
