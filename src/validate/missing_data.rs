@@ -127,15 +127,35 @@ fn ambiguous(inputs: &Inputs, measures: &crate::measure::Measures, findings: &mu
             .map(|e| e.legacy_table.as_str())
             .collect();
         let types = types.into_iter().collect::<Vec<_>>().join(", ");
-        let others = others.into_iter().collect::<Vec<_>>().join(", ");
+        // Or no other table shares the type, and the inventory lists the table's name in
+        // another case too (`Artist`, `artist`): what the mappings show cannot be told
+        // apart between the two (the message named no table; found by an independent
+        // check).
+        let twins: BTreeSet<&str> = measures
+            .ledger
+            .iter()
+            .flat_map(|l| &l.rows)
+            .filter(|r| table_key(&r.table) == key && r.table != table)
+            .map(|r| r.table.as_str())
+            .collect();
+        let message = match others.is_empty() && !twins.is_empty() {
+            true => format!(
+                "{n} rows of {table} have mappings ({types}) that cannot be told apart from those of {}, \
+                 which the inventory lists under the same name in another case: counted as unaccounted, \
+                 not migrated",
+                twins.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            false => format!(
+                "{n} rows of {table} have only mappings that name no legacy_table, of a type it shares \
+                 with {} ({types}): counted as unaccounted, not migrated (export legacy_table with \
+                 the mappings)",
+                others.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        };
         let mut finding = Finding::new(
             RuleId::MissingMappingAmbiguous,
             Subject::new("table", &table),
-            format!(
-                "{n} rows of {table} have only mappings that name no legacy_table, of a type it shares \
-                 with {others} ({types}): counted as unaccounted, not migrated (export legacy_table with \
-                 the mappings)"
-            ),
+            message,
         );
         finding.count = n;
         findings.push(finding);
