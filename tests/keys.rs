@@ -229,6 +229,28 @@ fn composite_parts_holding_the_separator_stay_apart() {
     assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (2, 1, 0, 1));
 }
 
+/// Found by an independent check: a composite key part of spaces (`10251,"  "`) made
+/// the key `10251|`, an id of its own (unmapped), where an empty part (`10250,`) is a
+/// missing value. A part empty once trimmed is missing, as an empty cell is: both rows
+/// are missing values, neither an id.
+#[test]
+fn a_composite_part_of_spaces_is_missing_as_an_empty_one_is() {
+    let dir = common::base_with(None);
+    std::fs::write(
+        dir.path().join("source_ids/dispatch_office.csv"),
+        "id_1,id_2\nA,1\nB,\nC,\"  \"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mappings/offices.csv"),
+        "entity_type,legacy_id,modern_id\nOFFICE,A|1,7a0c8f3e-2b4d-4e6f-8a1b-000000000001\n",
+    )
+    .unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (1, 0, 0, 1));
+}
+
 #[test]
 fn float_columns_of_a_where_exclusion_and_of_a_composite_key_hold_integers() {
     // source_ids as pandas writes them: float64 ids (a null elsewhere made them floats)

@@ -1745,7 +1745,8 @@ pub fn ids_where(
 }
 
 /// One key from its parts, each as trimmed text, joined with [`KEY_SEPARATOR`]; null when
-/// any part is null.
+/// any part is null or empty once trimmed (`"  "` is a missing part as an empty cell is:
+/// `10251|` was a key of its own; found by an independent check).
 fn composite_key(parts: &[String], schema: &Schema) -> Expr {
     let text = |p: &String| trimmed_key(key_text(col(p.as_str()), schema.get(p.as_str())));
     // One part is the key itself: nothing to escape.
@@ -1755,7 +1756,10 @@ fn composite_key(parts: &[String], schema: &Schema) -> Expr {
     let parts: Vec<Expr> = parts
         .iter()
         .map(|p| {
-            text(p)
+            let part = text(p);
+            when(part.clone().str().len_bytes().eq(lit(0u32)))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(part)
                 .str()
                 .replace_all(lit("\\"), lit("\\\\"), true)
                 .str()
