@@ -58,15 +58,21 @@ impl Slices {
             done: false,
         };
         if !csv {
-            slices.read_more()?;
+            slices.read_more(size)?;
             if slices.carry.starts_with(BOM) {
                 slices.carry.drain(..BOM.len());
             }
         }
         if csv {
-            // The header is the first record, however long.
+            // The header is the first record, however long. Each read that ends inside it
+            // reads twice as much next: the quotes are counted from its start again, so
+            // reads of one size would count a long record's quotes again and again (a
+            // value of 18 MiB of line breaks did not finish in 300 s with slices of 1,000
+            // bytes; found by an independent check).
+            let mut want = size;
             loop {
-                let more = slices.read_more()?;
+                let more = slices.read_more(want)?;
+                want = want.saturating_mul(2);
                 // Blank lines before it are skipped, as polars' reader skips them (found by
                 // an independent check: the blank line was taken for the header, and the
                 // header read as a row).
@@ -96,17 +102,17 @@ impl Slices {
     }
 
     /// Appends up to `size` bytes of the file to `carry`; false at the end of the file.
-    fn read_more(&mut self) -> io::Result<bool> {
+    fn read_more(&mut self, size: usize) -> io::Result<bool> {
         // Room for what is left of the file, at most `size`: a small file never takes a
         // whole slice's buffer.
-        let left = self.left.min(self.size as u64) as usize;
+        let left = self.left.min(size as u64) as usize;
         // (Amortised: a record longer than a slice grows `carry` by doubling.)
         self.carry.reserve(left);
         let read = (&mut self.file)
-            .take(self.size as u64)
+            .take(size as u64)
             .read_to_end(&mut self.carry)?;
         self.left = self.left.saturating_sub(read as u64);
-        Ok(read == self.size)
+        Ok(read == size)
     }
 
     /// The next slice: the header (CSV) and the whole records read so far. `carry` starts
@@ -116,8 +122,12 @@ impl Slices {
             return Ok(None);
         }
         let start = self.header.len();
+        // A record longer than a slice: each read reads twice as much as the one before
+        // (as for the header).
+        let mut want = self.size;
         loop {
-            let more = self.read_more()?;
+            let more = self.read_more(want)?;
+            want = want.saturating_mul(2);
             let read = &self.carry[start..];
             let end = match more {
                 true => last_record_end(read, self.csv),
