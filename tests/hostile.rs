@@ -284,7 +284,7 @@ fn broken_exports_name_their_file() {
     expect_error(
         "metrics/run.csv",
         &bytes,
-        "metrics/run.csv: cannot parse table: invalid utf-8",
+        "metrics/run.csv: cannot parse table: invalid utf-8 sequence at or before row 1 ",
     );
     expect_error(
         "metrics/run.csv",

@@ -342,7 +342,11 @@ fn parse_csv(
         .par_iter()
         .map(|piece| {
             if !validate_utf8(piece) {
-                polars_bail!(ComputeError: "invalid utf-8 sequence");
+                // Named by its row (the lines before it), as a stray quote is.
+                let at = std::str::from_utf8(piece)
+                    .err()
+                    .map_or(0, |e| e.valid_up_to());
+                return Ok(Err(Malformed::Utf8(bytecount::count(&piece[..at], b'\n'))));
             }
             // A record a line, unless a quoted value holds a line break.
             let lines = bytecount::count(piece, b'\n') + usize::from(!piece.ends_with(b"\n"));
@@ -364,7 +368,7 @@ fn parse_csv(
             // independent check): the quotes are followed as polars' parser reads them.
             if records != lines {
                 if let Some(at) = unpaired_stray_quote(piece) {
-                    return Ok(Err(bytecount::count(&piece[..at], b'\n')));
+                    return Ok(Err(Malformed::Quote(bytecount::count(&piece[..at], b'\n'))));
                 }
             }
             // A piece whose line breaks are not all record ends (quoted line breaks, or a
@@ -396,13 +400,16 @@ fn parse_csv(
     let mut row = rows_before as usize;
     let mut frames = Vec::with_capacity(parsed.len());
     for piece in parsed {
+        // Lines, not records, before what is wrong: the records before it cannot be told.
         let (frame, records) = match piece {
             Ok(parsed) => parsed,
-            // Lines, not records, before the quote: the records before it cannot be told.
-            Err(lines_before) => polars_bail!(ComputeError:
+            Err(Malformed::Quote(lines_before)) => polars_bail!(ComputeError:
                 "CSV malformed at or before row {}: a quote inside a value that does not start \
                  with one (write it doubled, in a quoted value) leaves where each record ends \
                  unknowable", row + lines_before + 1),
+            Err(Malformed::Utf8(lines_before)) => polars_bail!(ComputeError:
+                "invalid utf-8 sequence at or before row {} (the file must be UTF-8)",
+                row + lines_before + 1),
         };
         if frame.height() != records {
             polars_bail!(ComputeError:
@@ -463,6 +470,12 @@ pub fn refuse_stray_quotes(path: &Path) -> PolarsResult<()> {
         }
     }
     Ok(())
+}
+
+/// What makes a piece unreadable, with the lines of the piece before it.
+enum Malformed {
+    Quote(usize),
+    Utf8(usize),
 }
 
 /// The positions in `schema` of the columns `select` reads: every column when it reads
@@ -808,6 +821,21 @@ mod tests {
             ] {
                 assert!(parse_csv(text.as_bytes(), &schema, &[0], 0, 1 << 20).is_err());
             }
+        }
+    }
+
+    /// Found by an independent check: invalid UTF-8 refused the file with no row named.
+    #[test]
+    fn invalid_utf8_is_named_by_its_row() {
+        let schema = text_schema(&["a", "b"]);
+        let text = b"a,b\n1,x\n2,y\n3,\xff\n4,z\n";
+        for piece in [1, 5, 1 << 20] {
+            let err = parse_csv(text, &schema, &[0], 10, piece).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("invalid utf-8 sequence at or before row 13"),
+                "piece {piece}: {err}"
+            );
         }
     }
 
