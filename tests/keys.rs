@@ -476,60 +476,50 @@ fn a_quote_in_an_unread_last_column_loses_no_id() {
     }
 }
 
-/// Found by an independent check: a mappings file with an extra column named `__row` (the
-/// name migcov numbers rows by) failed with "duplicate column name"; an extra column is
-/// ignored, whatever its name.
-#[test]
-fn an_extra_column_named_like_the_row_number_is_ignored() {
-    let dir = common::base_with(None);
-    let path = dir.path().join("mappings/offices.csv");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let with_extra: Vec<String> = text
+/// `text` (a CSV file's) with a column `name` added, `value` on every row, and `before`
+/// in front of the header.
+fn with_column(text: &str, name: &str, value: &str, before: &str) -> String {
+    let lines: Vec<String> = text
         .lines()
         .enumerate()
         .map(|(i, line)| match i {
-            0 => format!("{line},__row"),
-            _ => format!("{line},7"),
+            0 => format!("{before}{line},{name}"),
+            _ => format!("{line},{value}"),
         })
         .collect();
-    std::fs::write(&path, with_extra.join("\n") + "\n").unwrap();
-    let (inputs, measures, _) = run(dir.path());
-    let m = office(&measures.missing);
-    assert_eq!((m.ids, m.unmapped, m.matched), (10, 0, 10));
-    assert_eq!(inputs.mappings.height(), 10);
+    lines.join("\n") + "\n"
 }
 
-/// Found by an independent check: a header with a real column named
-/// `legacy_id_duplicated_0` (the name polars gives a repeated column's second) was refused
-/// as naming `legacy_id` twice. The header itself is what tells a repeated name.
+/// Found by an independent check: a mappings file with an extra column named `__row` (the
+/// name migcov numbers rows by) failed with "duplicate column name", and one with a real
+/// column named `legacy_id_duplicated_0` (the name polars gives a repeated column's
+/// second) was refused as naming `legacy_id` twice. An extra column is ignored, whatever
+/// its name; the header itself is what tells a repeated name.
 #[test]
-fn a_column_named_like_a_repeated_one_is_no_repeat() {
+fn an_extra_column_named_like_the_row_number_or_a_repeat_is_ignored() {
+    for extra in ["__row", "legacy_id_duplicated_0"] {
+        let dir = common::base_with(None);
+        let path = dir.path().join("mappings/offices.csv");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, with_column(&text, extra, "7", "")).unwrap();
+        let (inputs, measures, _) = run(dir.path());
+        let m = office(&measures.missing);
+        assert_eq!((m.ids, m.unmapped, m.matched), (10, 0, 10), "{extra}");
+        assert_eq!(inputs.mappings.height(), 10);
+    }
+}
+
+/// A real repeat, after a blank line and a byte-order mark, is refused.
+#[test]
+fn a_column_named_twice_after_a_blank_line_is_refused() {
     let dir = common::base_with(None);
     let path = dir.path().join("mappings/offices.csv");
     let text = std::fs::read_to_string(&path).unwrap();
-    let with_extra: Vec<String> = text
-        .lines()
-        .enumerate()
-        .map(|(i, line)| match i {
-            0 => format!("{line},legacy_id_duplicated_0"),
-            _ => format!("{line},999"),
-        })
-        .collect();
-    std::fs::write(&path, with_extra.join("\n") + "\n").unwrap();
-    let (inputs, measures, _) = run(dir.path());
-    let m = office(&measures.missing);
-    assert_eq!((m.ids, m.unmapped, m.matched), (10, 0, 10));
-    assert_eq!(inputs.mappings.height(), 10);
-    // A real repeat, after a blank line and a byte-order mark, is still refused.
-    let repeated: Vec<String> = text
-        .lines()
-        .enumerate()
-        .map(|(i, line)| match i {
-            0 => format!("\u{feff}{line},legacy_id"),
-            _ => format!("{line},999"),
-        })
-        .collect();
-    std::fs::write(&path, "\n".to_string() + &repeated.join("\n") + "\n").unwrap();
+    std::fs::write(
+        &path,
+        "\n".to_string() + &with_column(&text, "legacy_id", "999", "\u{feff}"),
+    )
+    .unwrap();
     let error = migcov::load::load(&migcov::load::LoadOptions {
         data_dir: dir.path().to_path_buf(),
         scripts_dir: None,
