@@ -98,6 +98,16 @@ impl Slices {
                     break;
                 }
             }
+            // A stray quote in the header (`no"te`) made the header, counted by quotes,
+            // run on to its partner or to the file's end, and the rows on the way were
+            // never read, with no error (found by an independent check).
+            if unpaired_stray_quote(&slices.header).is_some() {
+                return Err(io::Error::other(
+                    "CSV malformed in the header: a quote inside a name that does not start \
+                     with one (write it doubled, in a quoted name) leaves where the header \
+                     ends unknowable",
+                ));
+            }
         }
         Ok(slices)
     }
@@ -347,7 +357,7 @@ fn parse_csv(
                 let at = std::str::from_utf8(piece)
                     .err()
                     .map_or(0, |e| e.valid_up_to());
-                return Ok(Err(Malformed::Utf8(bytecount::count(&piece[..at], b'\n'))));
+                return Ok(Err(Malformed::Utf8(records_before(piece, at))));
             }
             // A record a line, unless a quoted value holds a line break.
             let lines = bytecount::count(piece, b'\n') + usize::from(!piece.ends_with(b"\n"));
@@ -369,7 +379,7 @@ fn parse_csv(
             // independent check): the quotes are followed as polars' parser reads them.
             if records != lines {
                 if let Some(at) = unpaired_stray_quote(piece) {
-                    return Ok(Err(Malformed::Quote(bytecount::count(&piece[..at], b'\n'))));
+                    return Ok(Err(Malformed::Quote(records_before(piece, at))));
                 }
             }
             // A piece whose line breaks are not all record ends (quoted line breaks, or a
@@ -401,21 +411,22 @@ fn parse_csv(
     let mut row = rows_before as usize;
     let mut frames = Vec::with_capacity(parsed.len());
     for piece in parsed {
-        // Lines, not records, before what is wrong: the records before it cannot be told.
         let (frame, records) = match piece {
             Ok(parsed) => parsed,
-            Err(Malformed::Quote(lines_before)) => polars_bail!(ComputeError:
+            Err(Malformed::Quote(records_before)) => polars_bail!(ComputeError:
                 "CSV malformed at or before row {}: a quote inside a value that does not start \
-                 with one (write it doubled, in a quoted value) leaves where each record ends \
-                 unknowable", row + lines_before + 1),
-            Err(Malformed::Utf8(lines_before)) => polars_bail!(ComputeError:
+                 with one, or past a quoted value's closing quote (write it doubled, in a quoted \
+                 value) leaves where each record ends \
+                 unknowable", row + records_before + 1),
+            Err(Malformed::Utf8(records_before)) => polars_bail!(ComputeError:
                 "invalid utf-8 sequence at or before row {} (the file must be UTF-8)",
-                row + lines_before + 1),
+                row + records_before + 1),
         };
         if frame.height() != records {
             polars_bail!(ComputeError:
                 "CSV malformed at or before row {}: a quote inside a value that does not start \
-                 with one (write it doubled, in a quoted value) leaves where each record ends \
+                 with one, or past a quoted value's closing quote (write it doubled, in a quoted \
+                 value) leaves where each record ends \
                  unknowable ({records} records by their quotes, {} rows parsed)",
                 row + 1, frame.height());
         }
@@ -456,16 +467,17 @@ pub fn refuse_stray_quotes(path: &Path) -> PolarsResult<()> {
                 ),
                 Some(_) => (
                     count_records(piece),
-                    unpaired_stray_quote(piece).map(|at| bytecount::count(&piece[..at], b'\n')),
+                    unpaired_stray_quote(piece).map(|at| records_before(piece, at)),
                 ),
             })
             .collect();
         for (records, stray) in checked {
-            if let Some(lines_before) = stray {
+            if let Some(records_before) = stray {
                 polars_bail!(ComputeError:
                     "CSV malformed at or before row {}: a quote inside a value that does not \
-                     start with one (write it doubled, in a quoted value) leaves where each \
-                     record ends unknowable", row + lines_before + 1);
+                     start with one, or past a quoted value's closing quote (write it doubled, in \
+                     a quoted value) leaves where each \
+                     record ends unknowable", row + records_before + 1);
             }
             row += records;
         }
@@ -473,7 +485,18 @@ pub fn refuse_stray_quotes(path: &Path) -> PolarsResult<()> {
     Ok(())
 }
 
-/// What makes a piece unreadable, with the lines of the piece before it.
+/// The records of `piece` that end before its byte `at`, counted by their quotes (the
+/// quotes before the first unpaired stray one are counted as they should be): an error
+/// names the row it is on (a count of lines named rows past the file's end where quoted
+/// values hold line breaks; found by an independent check).
+fn records_before(piece: &[u8], at: usize) -> usize {
+    match memchr::memrchr(b'\n', &piece[..at]) {
+        Some(line_break) => count_records(&piece[..=line_break]),
+        None => 0,
+    }
+}
+
+/// What makes a piece unreadable, with the records of the piece before it.
 enum Malformed {
     Quote(usize),
     Utf8(usize),
@@ -553,9 +576,14 @@ fn unpaired_stray_quote(piece: &[u8]) -> Option<usize> {
     for at in memchr::memchr_iter(b'"', piece) {
         value = match value {
             Value::Open => Value::Closed(at),
-            // No comma or line break since the closing quote: the same quoted value.
+            // Right after the closing quote: a doubled quote, the value goes on.
+            Value::Closed(q) if at == q + 1 => Value::Open,
+            // Text past a quoted value's closing quote, then a quote (`"ab"c"d`): polars
+            // reads the value on, to a partner quote perhaps lines later; other readers
+            // end it. Not RFC 4180, and where records end is unknowable: refused (found
+            // by an independent check).
             Value::Closed(q) if memchr::memchr2(b',', b'\n', &piece[q + 1..at]).is_none() => {
-                Value::Open
+                return Some(odd.map_or(at, |first| first.min(at)));
             }
             _ if at == 0 || matches!(piece[at - 1], b',' | b'\n') => Value::Open,
             _ => {
@@ -824,6 +852,38 @@ mod tests {
         }
     }
 
+    /// Found by an independent check: a stray quote in the header (`no"te`) made the
+    /// header, found by counting quotes, run on to its partner or the file's end, the rows
+    /// on the way never read, exit 0. Refused; a pair on the header's line is text.
+    #[test]
+    fn a_stray_quote_in_the_header_is_refused() {
+        for (text, refused) in [
+            ("a,no\"te\n1,x\n2,y\"z\n3,w\n", true),
+            ("a,no\"te\n1,x\n2,y\n", true),
+            ("a,n\"o\"te\n1,x\n2,y\n", false),
+        ] {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(text.as_bytes()).unwrap();
+            let opened = Slices::open(file.path(), true, 1 << 20);
+            assert_eq!(opened.is_err(), refused, "{text:?}");
+        }
+    }
+
+    /// Found by an independent check: the row named was the lines before a stray quote,
+    /// past the file's end where quoted values hold line breaks. It is the records.
+    #[test]
+    fn a_stray_quote_is_named_by_its_record() {
+        let schema = text_schema(&["a", "b"]);
+        let text = "a,b\n1,\"x\ny\nz\"\n2,\"p\nq\"\n3,12\" pipe\n4,ok\n";
+        for piece in [1, 1 << 20] {
+            let err = parse_csv(text.as_bytes(), &schema, &[0], 0, piece).unwrap_err();
+            assert!(
+                err.to_string().contains("at or before row 3:"),
+                "piece {piece}: {err}"
+            );
+        }
+    }
+
     /// Found by an independent check: invalid UTF-8 refused the file with no row named.
     #[test]
     fn invalid_utf8_is_named_by_its_row() {
@@ -851,9 +911,14 @@ mod tests {
             let read = parse_csv(text.as_bytes(), &schema, &[0], 0, piece);
             assert!(read.is_err(), "piece {piece}: {read:?}");
         }
-        // A value that starts with a quote, closes, and goes on (`"ab"c"d,e"`) is one
-        // quoted value to polars: its quotes pair up, nothing stray.
-        assert_eq!(unpaired_stray_quote(b"1,\"ab\"c\"d,e\",x\n2,y,z\n"), None);
+        // A value that starts with a quote, closes, and goes on with a quote
+        // (`"ab"c"d,e"`): polars reads it on to a partner, other readers end it. Refused.
+        assert_eq!(
+            unpaired_stray_quote(b"1,\"ab\"c\"d,e\",x\n2,y,z\n"),
+            Some(7)
+        );
+        // Text past the closing quote with no quote after it is read as polars reads it.
+        assert_eq!(unpaired_stray_quote(b"1,\"ab\"c,x\n2,y,z\n"), None);
         assert_eq!(unpaired_stray_quote(b"1,12\" x 4\" pipe,z\n2,y,z\n"), None);
         assert_eq!(
             unpaired_stray_quote(b"1,12\" x,\"4\n\" pipe\",z\n"),

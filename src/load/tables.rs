@@ -486,8 +486,16 @@ pub(crate) fn scan_every_row(file: &InputFile, format: TableFormat) -> PolarsRes
 /// `legacy_id` that is a number on 100 lines and `"ALFKI"` on the 101st, a column null
 /// on 100 lines, or `25.0` past line 100 failed a valid file (found by an independent
 /// check).
+/// Where the lines' types have no common type (an extra column holding an object on one
+/// line and `[]` on another, as PHP's `json_encode` writes an empty object), the first
+/// 100 lines type it, as before: such a column is one migcov ignores (a regression found
+/// by an independent check).
 pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
-    scan_ndjson_inferring(path, Some(0))
+    let mut every = scan_ndjson_inferring(path, Some(0))?;
+    match every.collect_schema() {
+        Ok(_) => Ok(every),
+        Err(_) => scan_ndjson_inferring(path, None),
+    }
 }
 
 /// [`scan_ndjson`], its types inferred from the first `rows` rows (`None`: polars' default
@@ -823,9 +831,13 @@ struct Opened<'a> {
 /// column may also have (found by an independent check). Blank lines and a byte-order
 /// mark before the header are skipped, as the readers skip them.
 pub fn repeated_csv_columns(path: &std::path::Path) -> std::io::Result<Vec<String>> {
+    // Records end at a line break alone, as polars' reader ends them: a lone carriage
+    // return inside the header is part of a name (the csv crate's default ended the
+    // header there, and a repeat after it went unseen; found by an independent check).
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_path(path)?;
     let mut record = csv::ByteRecord::new();
     let header = loop {
@@ -846,6 +858,11 @@ pub fn repeated_csv_columns(path: &std::path::Path) -> std::io::Result<Vec<Strin
             let name = match i {
                 0 => name.strip_prefix(slices::BOM).unwrap_or(name),
                 _ => name,
+            };
+            // A CRLF header's last name ends with the carriage return.
+            let name = match i + 1 == header.len() {
+                true => name.strip_suffix(b"\r").unwrap_or(name),
+                false => name,
             };
             String::from_utf8_lossy(name).into_owned()
         })
