@@ -575,3 +575,35 @@ fn an_ndjson_file_is_typed_by_every_line() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(inputs.mappings.height(), 10 + 102);
 }
+
+/// Found by an independent check: a quoted empty `entity_type` (`""`, `" "`) lost the
+/// mapping with no finding, where an empty cell is reported. Both are a missing value:
+/// the rows are left out of every figure and `integrity.export.missing_value` counts them.
+#[test]
+fn a_quoted_empty_entity_type_is_a_missing_value() {
+    let dir = common::base_with(None);
+    let path = dir.path().join("mappings/offices.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let header = text.lines().next().unwrap().to_string();
+    for (i, blank) in ["\"\"", "\" \"", ""].iter().enumerate() {
+        let row: Vec<String> = header
+            .split(',')
+            .map(|name| match name {
+                "entity_type" => blank.to_string(),
+                "legacy_id" => format!("{}", 900 + i),
+                "modern_id" => format!("7a0c8f3e-2b4d-4e6f-8a1b-{:012}", 900 + i),
+                _ => String::new(),
+            })
+            .collect();
+        text.push_str(&(row.join(",") + "\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let (inputs, _, findings) = run(dir.path());
+    assert_eq!(inputs.mappings.height(), 10);
+    let missing: u64 = findings
+        .iter()
+        .filter(|f| f.rule == "integrity.export.missing_value")
+        .map(|f| f.count)
+        .sum();
+    assert_eq!(missing, 3, "{findings:?}");
+}
