@@ -680,7 +680,7 @@ fn passwords_come_from_the_environment_or_a_file() {
     assert_eq!(code, 0, "{text}");
     assert!(!text.contains(PASSWORD), "{text}");
     let site = work.path().join("c-site");
-    build_site(&out, &site);
+    common::build_site(&out, &site, "2026-11-28", &[]);
     for entry in walkdir::WalkDir::new(work.path()) {
         let entry = entry.unwrap();
         if entry.file_type().is_file() && entry.path() != file {
@@ -868,27 +868,6 @@ fn comparable(site: &Path) -> (Value, Value) {
     (missing, json(&site.join("api/ledger.json")))
 }
 
-fn build_site(data: &Path, site: &Path) {
-    let out = migcov()
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-11-28",
-            "--data",
-        ])
-        .arg(data)
-        .arg("--out")
-        .arg(site)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn collect_into(out: &Path, source: &str, target: &str, config: &Path, pushdown: bool) -> Value {
     let mut args = vec![
         "--source",
@@ -955,7 +934,7 @@ fn pushdown_gives_the_findings_of_a_full_export() {
 
     let full = work.path().join("full");
     collect_into(&full, &source, &target.url, &config, false);
-    build_site(&full, &work.path().join("full-site"));
+    common::build_site(&full, &work.path().join("full-site"), "2026-11-28", &[]);
     let expected = comparable(&work.path().join("full-site"));
     // The hand-worked figures: 50000 / 1357 = 36 unmapped ids in Big, orphans 007 and 60001.
     let big = expected.0["findings"]
@@ -981,7 +960,7 @@ fn pushdown_gives_the_findings_of_a_full_export() {
     // Two servers: checksums for the integer keys (Customer, Big), full export for the rest.
     let pushed = work.path().join("pushed");
     let provenance = collect_into(&pushed, &source, &target.url, &config, true);
-    build_site(&pushed, &work.path().join("pushed-site"));
+    common::build_site(&pushed, &work.path().join("pushed-site"), "2026-11-28", &[]);
     assert_eq!(comparable(&work.path().join("pushed-site")), expected);
     let big_summary = json(&pushed.join("pushdown/Big.json"));
     assert_eq!(big_summary["ids"], 50000);
@@ -1021,7 +1000,12 @@ fn pushdown_gives_the_findings_of_a_full_export() {
     );
     let from_maria = work.path().join("maria");
     collect_into(&from_maria, &maria.url, &target.url, &config, true);
-    build_site(&from_maria, &work.path().join("maria-site"));
+    common::build_site(
+        &from_maria,
+        &work.path().join("maria-site"),
+        "2026-11-28",
+        &[],
+    );
     assert_eq!(comparable(&work.path().join("maria-site")), expected);
     assert!(json(&from_maria.join("pushdown/Big.json"))["method"]
         .as_str()
@@ -1033,7 +1017,7 @@ fn pushdown_gives_the_findings_of_a_full_export() {
     std::fs::write(&config, &text).unwrap();
     let joined = work.path().join("joined");
     collect_into(&joined, &source, &target.url, &config, true);
-    build_site(&joined, &work.path().join("joined-site"));
+    common::build_site(&joined, &work.path().join("joined-site"), "2026-11-28", &[]);
     assert_eq!(comparable(&work.path().join("joined-site")), expected);
     for table in ["Customer", "InvoiceLine", "Genre", "Big"] {
         let summary = json(&joined.join(format!("pushdown/{table}.json")));
@@ -1049,10 +1033,15 @@ fn pushdown_gives_the_findings_of_a_full_export() {
     std::fs::write(&config, &text).unwrap();
     let same_full = work.path().join("same-full");
     collect_into(&same_full, &target.url, &target.url, &config, false);
-    build_site(&same_full, &work.path().join("same-full-site"));
+    common::build_site(
+        &same_full,
+        &work.path().join("same-full-site"),
+        "2026-11-28",
+        &[],
+    );
     let same = work.path().join("same");
     collect_into(&same, &target.url, &target.url, &config, true);
-    build_site(&same, &work.path().join("same-site"));
+    common::build_site(&same, &work.path().join("same-site"), "2026-11-28", &[]);
     assert_eq!(
         comparable(&work.path().join("same-site")),
         comparable(&work.path().join("same-full-site"))

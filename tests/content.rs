@@ -285,7 +285,7 @@ fn a_multi_column_transform_shows_each_column_it_read() {
 fn the_entity_page_shows_samples_and_aggregates() {
     let data = content_fixture();
     let site = data.path().join("site");
-    common::build_site(data.path(), &site, &[]);
+    common::build_site(data.path(), &site, "2026-12-05", &[]);
     let (_, measures, _) = run(data.path());
     let id = measures.content[0].entity_id;
     let page = std::fs::read_to_string(site.join(format!("validate/content/{id}.html"))).unwrap();

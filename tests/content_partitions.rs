@@ -329,6 +329,6 @@ fn built_with_temp(
     temp: &std::path::Path,
 ) -> String {
     let site = work.join("site");
-    common::build_site(data.path(), &site, &[("TMPDIR", temp)]);
+    common::build_site(data.path(), &site, "2026-12-05", &[("TMPDIR", temp)]);
     std::fs::read_to_string(site.join("api/validate/content.json")).unwrap()
 }

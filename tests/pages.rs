@@ -7,7 +7,6 @@ mod common;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use assert_cmd::Command;
 use common::{copy_tree, fixtures};
 
 const EXECUTIONS: usize = 5000;
@@ -50,20 +49,7 @@ fn long_script() -> tempfile::TempDir {
 /// `migcov build --exit-zero` of `data` into `site/` of a new folder, which is returned.
 fn build_site(data: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    Command::cargo_bin("migcov")
-        .unwrap()
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-11-24",
-            "--data",
-        ])
-        .arg(data)
-        .arg("--out")
-        .arg(dir.path().join("site"))
-        .assert()
-        .code(0);
+    common::build_site(data, &dir.path().join("site"), "2026-11-24", &[]);
     dir
 }
 

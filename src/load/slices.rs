@@ -359,18 +359,12 @@ fn parse_csv(
                     .map_or(0, |e| e.valid_up_to());
                 return Ok(Err(Malformed::Utf8(records_before(piece, at))));
             }
-            // A record a line, unless a quoted value holds a line break.
-            let lines = bytecount::count(piece, b'\n') + usize::from(!piece.ends_with(b"\n"));
             // The records counted by their quotes, as the piece was cut, must be the rows
             // parsed. A quote inside a value that does not start with one (`12" pipe`)
             // throws the count off, and can move a cut into a quoted line break, where the
             // rows parsed would still be one a line (found by an independent check): such
-            // a file is refused, as polars' own reader refuses it. (A piece with no quote
-            // is counted by its lines.)
-            let records = match memchr::memchr(b'"', piece) {
-                None => lines,
-                Some(_) => count_records(piece),
-            };
+            // a file is refused, as polars' own reader refuses it.
+            let (lines, records) = lines_and_records(piece);
             // Where every line break ends a record by the quotes' count, polars' parser
             // (which ends records at line breaks alone) parses as many rows only if it
             // ends them at the same line breaks: the check of the rows' count below
@@ -413,22 +407,19 @@ fn parse_csv(
     for piece in parsed {
         let (frame, records) = match piece {
             Ok(parsed) => parsed,
-            Err(Malformed::Quote(records_before)) => polars_bail!(ComputeError:
-                "CSV malformed at or before row {}: a quote inside a value that does not start \
-                 with one, or past a quoted value's closing quote (write it doubled, in a quoted \
-                 value) leaves where each record ends \
-                 unknowable", row + records_before + 1),
+            Err(Malformed::Quote(records_before)) => {
+                return Err(stray_quote(row + records_before + 1, ""))
+            }
             Err(Malformed::Utf8(records_before)) => polars_bail!(ComputeError:
                 "invalid utf-8 sequence at or before row {} (the file must be UTF-8)",
                 row + records_before + 1),
         };
         if frame.height() != records {
-            polars_bail!(ComputeError:
-                "CSV malformed at or before row {}: a quote inside a value that does not start \
-                 with one, or past a quoted value's closing quote (write it doubled, in a quoted \
-                 value) leaves where each record ends \
-                 unknowable ({records} records by their quotes, {} rows parsed)",
-                row + 1, frame.height());
+            let counts = format!(
+                " ({records} records by their quotes, {} rows parsed)",
+                frame.height()
+            );
+            return Err(stray_quote(row + 1, &counts));
         }
         row += records;
         frames.push(frame);
@@ -458,26 +449,19 @@ pub fn refuse_stray_quotes(path: &Path) -> PolarsResult<()> {
         let slice = slice?;
         let body = &slice[first_record_end(&slice).unwrap_or(slice.len())..];
         let pieces = record_pieces(body, PIECE_BYTES);
+        // Every piece with a quote is followed: no count of parsed rows backs this check.
         let checked: Vec<(usize, Option<usize>)> = pieces
             .par_iter()
-            .map(|piece| match memchr::memchr(b'"', piece) {
-                None => (
-                    bytecount::count(piece, b'\n') + usize::from(!piece.ends_with(b"\n")),
-                    None,
-                ),
-                Some(_) => (
-                    count_records(piece),
-                    unpaired_stray_quote(piece).map(|at| records_before(piece, at)),
-                ),
+            .map(|piece| {
+                let stray = memchr::memchr(b'"', piece)
+                    .and_then(|_| unpaired_stray_quote(piece))
+                    .map(|at| records_before(piece, at));
+                (lines_and_records(piece).1, stray)
             })
             .collect();
         for (records, stray) in checked {
             if let Some(records_before) = stray {
-                polars_bail!(ComputeError:
-                    "CSV malformed at or before row {}: a quote inside a value that does not \
-                     start with one, or past a quoted value's closing quote (write it doubled, in \
-                     a quoted value) leaves where each \
-                     record ends unknowable", row + records_before + 1);
+                return Err(stray_quote(row + records_before + 1, ""));
             }
             row += records;
         }
@@ -494,6 +478,28 @@ fn records_before(piece: &[u8], at: usize) -> usize {
         Some(line_break) => count_records(&piece[..=line_break]),
         None => 0,
     }
+}
+
+/// A piece's lines, and its records counted by their quotes (its lines when it has none).
+fn lines_and_records(piece: &[u8]) -> (usize, usize) {
+    let lines = bytecount::count(piece, b'\n') + usize::from(!piece.ends_with(b"\n"));
+    match memchr::memchr(b'"', piece) {
+        None => (lines, lines),
+        Some(_) => (lines, count_records(piece)),
+    }
+}
+
+/// The error refusing a file whose records end where no one can tell, at or before `row`,
+/// `detail` after it.
+fn stray_quote(row: usize, detail: &str) -> PolarsError {
+    PolarsError::ComputeError(
+        format!(
+            "CSV malformed at or before row {row}: a quote inside a value that does not start \
+             with one, or past a quoted value's closing quote (write it doubled, in a quoted \
+             value) leaves where each record ends unknowable{detail}"
+        )
+        .into(),
+    )
 }
 
 /// What makes a piece unreadable, with the records of the piece before it.

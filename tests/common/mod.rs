@@ -55,20 +55,14 @@ pub fn run(data: &Path) -> (Inputs, Measures, Vec<Finding>) {
     run_at(data, None)
 }
 
-/// `migcov build --exit-zero --report-date 2026-12-05` of `data` into `site`, with `envs`
+/// `migcov build --exit-zero --report-date <date>` of `data` into `site`, with `envs`
 /// set, as a user runs it; the build must succeed.
-pub fn build_site(data: &Path, site: &Path, envs: &[(&str, &Path)]) {
+pub fn build_site(data: &Path, site: &Path, date: &str, envs: &[(&str, &Path)]) {
     use assert_cmd::cargo::CommandCargoExt;
     let out = std::process::Command::cargo_bin("migcov")
         .unwrap()
         .envs(envs.iter().copied())
-        .args([
-            "build",
-            "--exit-zero",
-            "--report-date",
-            "2026-12-05",
-            "--data",
-        ])
+        .args(["build", "--exit-zero", "--report-date", date, "--data"])
         .arg(data)
         .arg("--out")
         .arg(site)
