@@ -607,3 +607,77 @@ fn a_quoted_empty_entity_type_is_a_missing_value() {
         .sum();
     assert_eq!(missing, 3, "{findings:?}");
 }
+
+/// The count of one rule's findings.
+fn rule_count(findings: &[migcov::validate::Finding], rule: &str) -> u64 {
+    findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| f.count)
+        .sum()
+}
+
+/// A `modern_id` is a key, read trimmed as every key is: the content comparison and
+/// `duplicate_modern_id` read ` 7A0C…01 ` as the UUID it holds, so
+/// `invalid_modern_id` does too (it counted the padded id invalid and, at once, a repeat
+/// of the UUID it was invalid as). Worked by hand: the base fixture's ten offices, plus
+/// office 11 mapped to office 1's UUID padded and in upper case (one repeat, no invalid
+/// id) and office 12 mapped to ` not-a-uuid ` (one invalid id, no repeat).
+#[test]
+fn a_padded_modern_id_is_the_uuid_it_holds() {
+    let dir = common::base_with(None);
+    let path = dir.path().join("mappings/offices.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("OFFICE,11, 7A0C8F3E-2B4D-4E6F-8A1B-000000000001 \n");
+    text.push_str("OFFICE,12,\" not-a-uuid \"\n");
+    std::fs::write(&path, text).unwrap();
+    let (_, _, findings) = run(dir.path());
+    assert_eq!(
+        rule_count(&findings, "integrity.mapping.duplicate_modern_id"),
+        1,
+        "{findings:?}"
+    );
+    assert_eq!(
+        rule_count(&findings, "integrity.mapping.invalid_modern_id"),
+        1,
+        "{findings:?}"
+    );
+}
+
+/// An NDJSON object naming a key twice is ambiguous (polars keeps the first value,
+/// JavaScript and Python the last), as a CSV header naming a column twice is: the file is
+/// refused, naming the line and the key, where it was read with the first value kept.
+#[test]
+fn an_ndjson_object_naming_a_key_twice_is_refused() {
+    let dir = common::base_with(None);
+    let mut lines = String::new();
+    for i in 0..3 {
+        lines.push_str(&format!(
+            "{{\"entity_type\":\"OFFICE\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\"}}\n"
+        ));
+    }
+    // The key written with an escape is the same key.
+    lines.push_str("{\"entity_type\":\"OFFICE\",\"legacy_id\":3,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000003\",\"legacy\\u005fid\":4}\n");
+    std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
+    let error = migcov::load::load(&migcov::load::LoadOptions {
+        data_dir: dir.path().to_path_buf(),
+        scripts_dir: None,
+    })
+    .map(|_| ())
+    .expect_err("a repeated key is refused")
+    .to_string();
+    assert!(error.contains("mappings/more.ndjson"), "{error}");
+    assert!(
+        error.contains("line 4") && error.contains("`legacy_id`"),
+        "{error}"
+    );
+    // The same key in a nested object, or in two objects, is no repeat.
+    let lines = lines.replace(",\"legacy\\u005fid\":4", ",\"metadata\":{\"legacy_id\":4}");
+    std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
+    let inputs = migcov::load::load(&migcov::load::LoadOptions {
+        data_dir: dir.path().to_path_buf(),
+        scripts_dir: None,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(inputs.mappings.height(), 10 + 4);
+}

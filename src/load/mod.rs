@@ -9,6 +9,7 @@
 pub(crate) mod discover;
 mod error;
 pub mod inventory;
+mod json_keys;
 pub(crate) mod manifests;
 mod scripts_dir;
 mod slices;

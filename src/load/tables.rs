@@ -500,7 +500,8 @@ pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
 
 /// [`scan_ndjson`], its types inferred from the first `rows` rows (`None`: polars' default
 /// of 100; `Some(0)`: every row, as a rows file of the content comparison needs, whose
-/// column may change type after row 100).
+/// column may change type after row 100). A file whose object names a key twice is
+/// refused ([`super::json_keys`]).
 pub fn scan_ndjson_inferring(
     path: &std::path::Path,
     rows: Option<usize>,
@@ -512,6 +513,16 @@ pub fn scan_ndjson_inferring(
     // A byte order mark, as some editors write one, is no JSON: read past it.
     if bytes.starts_with(super::slices::BOM) {
         bytes.drain(..super::slices::BOM.len());
+    }
+    if let Some((line, key)) = super::json_keys::repeated_json_key(&bytes) {
+        return Err(PolarsError::ComputeError(
+            format!(
+                "line {line}: an object names the key `{key}` twice; which value is meant is \
+                 ambiguous (polars keeps the first, JavaScript and Python the last): write each \
+                 key once"
+            )
+            .into(),
+        ));
     }
     let sources = ScanSources::Buffers(std::sync::Arc::from([polars_buffer::Buffer::from_vec(
         bytes,

@@ -45,8 +45,8 @@ crate::validate::registry::declare_rules! {
         "Two legacy records mapped to the same modern UUID have been merged, or one mapping is wrong.";
     INTEGRITY_MAPPING_INVALID_MODERN_ID = "integrity.mapping.invalid_modern_id", Integrity, Error,
         "Every LegacyMapping.modern_id is a valid UUID",
-        "modern_id must be a UUID such as 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f. Rows with anything else cannot be \
-         traced to a modern record.";
+        "modern_id must be a UUID such as 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f (any case; surrounding white space \
+         does not count, as for every key). Rows with anything else cannot be traced to a modern record.";
     INTEGRITY_MAPPING_NEGATIVE_LEGACY_ID = "integrity.mapping.negative_legacy_id", Integrity, Error,
         "Every LegacyMapping.legacy_id is a non-negative integer",
         "Legacy ids are row ids of the legacy database; a negative id points at nothing.";
@@ -295,8 +295,11 @@ fn bad_modern_ids(kept: &Column) -> PolarsResult<Column> {
         .lazy()
         .filter(
             col("v").is_not_null().and(
+                // Trimmed, as every key is read (and as load found the UUIDs' halves).
                 col("v")
                     .cast(DataType::String)
+                    .str()
+                    .strip_chars(lit(NULL))
                     .str()
                     .contains(lit(UUID_PATTERN), true)
                     .not(),

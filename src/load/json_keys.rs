@@ -1,0 +1,143 @@
+//! Finds an NDJSON object that names a key twice.
+//!
+//! JSON leaves a repeated key's meaning open (RFC 8259: names "SHOULD be unique"), and
+//! readers disagree: polars keeps the first value, JavaScript and Python the last. A
+//! mapping `{"legacy_id": 2, …, "legacy_id": 999}` is then read as a different legacy row
+//! than the one its writer meant, a figure that is silently wrong, so such a file is
+//! refused, as a CSV header naming a column twice is. Only the top level of each line
+//! counts (a nested object's keys are one JSON value's business); a line that is no JSON
+//! object is left to polars' reader, which says what is wrong with it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use rayon::prelude::*;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+/// About how many bytes each thread checks at a time (cut at line ends).
+const PIECE_BYTES: usize = 4 << 20;
+
+/// The first line (1-based) of `text` whose object names a key twice, and that key.
+pub fn repeated_json_key(text: &[u8]) -> Option<(u64, String)> {
+    let mut starts = vec![0];
+    while let Some(&start) = starts.last() {
+        let end = start + PIECE_BYTES;
+        if end >= text.len() {
+            break;
+        }
+        match memchr::memchr(b'\n', &text[end..]) {
+            Some(at) => starts.push(end + at + 1),
+            None => break,
+        }
+    }
+    let pieces: Vec<(usize, usize)> = starts
+        .iter()
+        .zip(starts.iter().skip(1).chain([&text.len()]))
+        .map(|(&a, &b)| (a, b))
+        .collect();
+    let (start, line, key) = pieces.par_iter().find_map_first(|&(start, end)| {
+        repeat_in(&text[start..end]).map(|(line, key)| (start, line, key))
+    })?;
+    Some((bytecount::count(&text[..start], b'\n') as u64 + line, key))
+}
+
+/// [`repeated_json_key`] within one piece of whole lines; the line counted from the piece.
+fn repeat_in(piece: &[u8]) -> Option<(u64, String)> {
+    let mut keys = Vec::new();
+    let mut start = 0;
+    for (number, end) in memchr::memchr_iter(b'\n', piece)
+        .chain([piece.len()])
+        .enumerate()
+    {
+        let line = &piece[start..end];
+        start = end + 1;
+        let mut reader = serde_json::Deserializer::from_slice(line);
+        if let Ok(Some(key)) = TopKeys(&mut keys).deserialize(&mut reader) {
+            return Some((number as u64 + 1, key));
+        }
+    }
+    None
+}
+
+/// Reads one JSON value; for an object, the first of its keys that repeats (`keys` is
+/// scratch space, kept between lines so a line costs no allocation).
+struct TopKeys<'s, 'a>(&'s mut Vec<Cow<'a, str>>);
+
+impl<'de> DeserializeSeed<'de> for TopKeys<'_, 'de> {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, reader: D) -> Result<Self::Value, D::Error> {
+        reader.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopKeys<'_, 'de> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let keys = self.0;
+        keys.clear();
+        while let Some(Key(key)) = map.next_key()? {
+            map.next_value::<IgnoredAny>()?;
+            keys.push(key);
+        }
+        // Sorted, a repeat sits beside its twin: no quadratic search on a wide object.
+        keys.sort_unstable();
+        Ok(keys
+            .windows(2)
+            .find(|pair| pair[0] == pair[1])
+            .map(|pair| pair[0].to_string()))
+    }
+}
+
+/// An object's key, borrowed from the line unless it holds an escape.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(reader: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+        }
+        reader.deserialize_str(Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_first_repeat_and_its_line() {
+        let text = b"{\"a\":1,\"b\":2}\n\n[1,1]\n{\"a\":{\"b\":1,\"b\":2}}\n{\"b\":1,\"a\":2,\"\\u0062\":3}\r\n{\"c\":1,\"c\":1}";
+        assert_eq!(repeated_json_key(text), Some((5, "b".to_string())));
+        assert_eq!(
+            repeated_json_key(b"{\"a\":1}\nnot json {\"a\":1,\"a\":1}"),
+            None
+        );
+        assert_eq!(repeated_json_key(b""), None);
+    }
+
+    #[test]
+    fn counts_lines_across_pieces() {
+        let line = b"{\"id\":1,\"text\":\"a value a little longer than a key\"}\n";
+        let mut text = line.repeat(PIECE_BYTES / line.len() * 3);
+        text.extend_from_slice(b"{\"id\":1,\"id\":2}\n");
+        text.extend_from_slice(&line.repeat(10));
+        let expected = (PIECE_BYTES / line.len() * 3 + 1) as u64;
+        assert_eq!(repeated_json_key(&text), Some((expected, "id".to_string())));
+    }
+}
