@@ -681,3 +681,29 @@ fn an_ndjson_object_naming_a_key_twice_is_refused() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(inputs.mappings.height(), 10 + 4);
 }
+
+/// An NDJSON line that is no JSON is named by its number (polars named a character
+/// offset), past the first 100 lines too (where it failed later, in the read).
+#[test]
+fn an_ndjson_line_that_is_no_json_is_named() {
+    let dir = common::base_with(None);
+    let mut lines = String::new();
+    for i in 0..150 {
+        lines.push_str(&format!(
+            "{{\"entity_type\":\"OFFICE\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\"}}\n"
+        ));
+    }
+    lines.push_str("{\"entity_type\":\"OFFICE\",\"legacy_id\": }\n");
+    std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
+    let error = migcov::load::load(&migcov::load::LoadOptions {
+        data_dir: dir.path().to_path_buf(),
+        scripts_dir: None,
+    })
+    .map(|_| ())
+    .expect_err("a line that is no JSON is refused")
+    .to_string();
+    assert!(
+        error.contains("mappings/more.ndjson") && error.contains("line 151"),
+        "{error}"
+    );
+}

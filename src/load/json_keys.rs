@@ -1,4 +1,4 @@
-//! Finds an NDJSON object that names a key twice.
+//! Finds an NDJSON object that names a key twice, and the line of a file that is no JSON.
 //!
 //! JSON leaves a repeated key's meaning open (RFC 8259: names "SHOULD be unique"), and
 //! readers disagree: polars keeps the first value, JavaScript and Python the last. A
@@ -116,6 +116,28 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
     }
 }
 
+/// The first line (1-based) of `text` that is neither blank nor one JSON value, and why,
+/// for an error that names the line (polars names a character offset only). Called once
+/// polars has refused the file, so its cost is paid only then.
+pub fn first_invalid_line(text: &[u8]) -> Option<(u64, String)> {
+    let mut start = 0;
+    for (number, end) in memchr::memchr_iter(b'\n', text)
+        .chain([text.len()])
+        .enumerate()
+    {
+        let line = &text[start..end];
+        start = end + 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Err(e) = serde_json::from_slice::<IgnoredAny>(line) {
+            let message = e.to_string().replace(" at line 1 column ", " at column ");
+            return Some((number as u64 + 1, message));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +161,14 @@ mod tests {
         text.extend_from_slice(&line.repeat(10));
         let expected = (PIECE_BYTES / line.len() * 3 + 1) as u64;
         assert_eq!(repeated_json_key(&text), Some((expected, "id".to_string())));
+    }
+
+    #[test]
+    fn names_the_first_line_that_is_no_json() {
+        let text = b"{\"a\":1}\r\n  \n\n{\"a\": }\n{";
+        let (line, message) = first_invalid_line(text).unwrap();
+        assert_eq!(line, 4);
+        assert!(message.contains("at column 7"), "{message}");
+        assert_eq!(first_invalid_line(b"{}\n\n[1]\n"), None);
     }
 }

@@ -491,21 +491,34 @@ pub(crate) fn scan_every_row(file: &InputFile, format: TableFormat) -> PolarsRes
 /// 100 lines type it, as before: such a column is one migcov ignores (a regression found
 /// by an independent check).
 pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
-    let mut every = scan_ndjson_inferring(path, Some(0))?;
-    match every.collect_schema() {
-        Ok(_) => Ok(every),
-        Err(_) => scan_ndjson_inferring(path, None),
+    let text = ndjson_text(path)?;
+    let mut every = scan_ndjson_text(text.clone(), Some(0))?;
+    if every.collect_schema().is_ok() {
+        return Ok(every);
     }
+    // A line that is no JSON is named by its number (polars names a character offset
+    // only); past line 100 it would otherwise fail later, in the read.
+    if let Some((line, message)) = super::json_keys::first_invalid_line(&text) {
+        return Err(PolarsError::ComputeError(
+            format!("line {line}: not a JSON value: {message}").into(),
+        ));
+    }
+    scan_ndjson_text(text, None)
 }
 
 /// [`scan_ndjson`], its types inferred from the first `rows` rows (`None`: polars' default
 /// of 100; `Some(0)`: every row, as a rows file of the content comparison needs, whose
-/// column may change type after row 100). A file whose object names a key twice is
-/// refused ([`super::json_keys`]).
+/// column may change type after row 100).
 pub fn scan_ndjson_inferring(
     path: &std::path::Path,
     rows: Option<usize>,
 ) -> PolarsResult<LazyFrame> {
+    scan_ndjson_text(ndjson_text(path)?, rows)
+}
+
+/// An NDJSON file's text, past a byte order mark; refused when an object names a key twice
+/// ([`super::json_keys`]).
+fn ndjson_text(path: &std::path::Path) -> PolarsResult<polars_buffer::Buffer<u8>> {
     let mut bytes = std::fs::read(path).map_err(|e| PolarsError::IO {
         error: std::sync::Arc::new(e),
         msg: Some(format!("{}", path.display()).into()),
@@ -524,9 +537,14 @@ pub fn scan_ndjson_inferring(
             .into(),
         ));
     }
-    let sources = ScanSources::Buffers(std::sync::Arc::from([polars_buffer::Buffer::from_vec(
-        bytes,
-    )]));
+    Ok(polars_buffer::Buffer::from_vec(bytes))
+}
+
+fn scan_ndjson_text(
+    text: polars_buffer::Buffer<u8>,
+    rows: Option<usize>,
+) -> PolarsResult<LazyFrame> {
+    let sources = ScanSources::Buffers(std::sync::Arc::from([text]));
     let reader = LazyJsonLineReader::new_with_sources(sources);
     match rows {
         None => reader.finish(),
