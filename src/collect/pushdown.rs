@@ -205,10 +205,13 @@ fn mapped(db: &dyn Database, mappings_sql: &str, raw: &[String]) -> String {
     let value = exact_text(kind, "m.entity_type");
     let id = trimmed(kind, "m.legacy_id");
     // A legacy id empty once trimmed is no key (the loader leaves the row out as empty):
-    // it maps nothing, so an empty legacy key stays unmapped and is exported.
+    // it maps nothing, so an empty legacy key stays unmapped and is exported. Nor is a
+    // mapping without a modern_id one (the loader leaves it out as a missing value; found
+    // by an independent check: such a row counted its legacy id as matched).
     format!(
         "SELECT {id} AS legacy_id FROM (\n{mappings_sql}\n) m \
-         WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL AND {} <> {}",
+         WHERE {value} IN ({list}) AND m.legacy_id IS NOT NULL AND m.modern_id IS NOT NULL \
+         AND {} <> {}",
         exact_text(kind, &id),
         exact_text(kind, "''")
     )
@@ -268,14 +271,20 @@ pub fn anti_join(
     let text = key_text(kind, key, &quote, "s");
     let mut bytes = 0u64;
     let mapped = mapped(db, mappings_sql, &raw_types(type_values, types));
-    // The rows the loader keeps (no part of the key NULL, the key not empty once trimmed),
-    // and the distinct keys among them that a mapping matches, as the loader counts them:
-    // `X`, `X ` and `X\t` are one id, matched once.
+    // The rows the loader keeps (no part of the key NULL or empty once trimmed), and the
+    // distinct keys among them that a mapping matches, as the loader counts them: `X`,
+    // `X ` and `X\t` are one id, matched once. Each part on its own: a composite key's
+    // joined text (`2|`) is not empty where a part is (found by an independent check).
     let present = key
         .iter()
-        .map(|k| format!("s.{} IS NOT NULL", db.quote(k)))
-        // By length, never `<> ''`: a nondeterministic collation makes U+200B equal ''.
-        .chain([not_empty(kind, &text)])
+        .map(|k| {
+            let part = format!("s.{}", db.quote(k));
+            // By length, never `<> ''`: a nondeterministic collation makes U+200B equal ''.
+            format!(
+                "{part} IS NOT NULL AND {}",
+                not_empty(kind, &trimmed(kind, &part))
+            )
+        })
         .collect::<Vec<_>>()
         .join(" AND ");
     let ids = db.scalar(
@@ -346,14 +355,17 @@ pub fn anti_join(
         },
     )?;
     let orphan_sql = match kind {
+        // Only the legacy rows the loader keeps meet a mapping: `2|` is an orphan beside
+        // the row ('2', '').
         Kind::Mysql => format!(
             "SELECT j.k FROM {mapped_keys} j LEFT JOIN \
-             (SELECT DISTINCT {} AS k FROM {legacy_name} s) l ON l.k = j.k WHERE l.k IS NULL",
+             (SELECT DISTINCT {} AS k FROM {legacy_name} s WHERE {present}) l ON l.k = j.k \
+             WHERE l.k IS NULL",
             exact_text(kind, &text)
         ),
         _ => format!(
             "SELECT DISTINCT {} FROM ({mapped}) mm WHERE NOT EXISTS \
-             (SELECT 1 FROM {legacy_name} s WHERE {})",
+             (SELECT 1 FROM {legacy_name} s WHERE {present} AND {})",
             exact_text(kind, "mm.legacy_id"),
             same_text(kind, &text, "mm.legacy_id")
         ),
