@@ -413,6 +413,32 @@ fn folders_apart(folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
     Ok(())
 }
 
+/// Files written beside a site (`--junit`, `--json`, …) must not be, or be inside, a
+/// folder that is archived or replaced whole. `-` (standard output) is no file.
+fn files_outside(
+    files: &[(&str, Option<&Path>)],
+    folders: &[(&str, Option<&Path>)],
+) -> Result<(), String> {
+    for (flag, file) in files {
+        let Some(file) = file.filter(|f| *f != Path::new("-")) else {
+            continue;
+        };
+        let plain = plain_path(file);
+        for (name, folder) in folders {
+            if let Some(folder) = folder {
+                if plain.starts_with(plain_path(folder)) {
+                    return Err(format!(
+                        "{flag} {} is inside {name} ({}): it would change an archived snapshot or be replaced; write it elsewhere",
+                        file.display(),
+                        folder.display()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The folders a command replaces whole must not be or hold the data folder `data` (a
 /// collected data folder carries the marker that lets migcov replace a folder). One inside
 /// the data folder is fine: the loader skips the folders migcov wrote.
@@ -442,6 +468,23 @@ impl BuildArgs {
         ];
         folders_apart(&folders)?;
         outside_data(&self.check.data, &folders)?;
+        // A CI file written into an archived snapshot would change it (found by an
+        // independent check: `--json SITE/archive/<date>/api/…` passed, and `verify` then
+        // failed the snapshot), and one in a folder replaced whole would be lost.
+        let archive = self.out.join(crate::archive::ARCHIVE_DIR);
+        files_outside(
+            &[
+                ("--junit", self.junit.as_deref()),
+                ("--summary-md", self.summary_md.as_deref()),
+                ("--json", self.json.as_deref()),
+                ("--single-file", self.single_file.as_deref()),
+            ],
+            &[
+                ("the archive of --out", Some(archive.as_path())),
+                ("--failures-dir", self.check.failures_dir.as_deref()),
+                ("--dump-context", self.dump_context.as_deref()),
+            ],
+        )?;
         Ok(BuildConfig {
             check: self.check.into_config(date),
             report: ReportOptions { report_date: date },

@@ -124,6 +124,9 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         checked.verdict,
         &config.report,
     );
+    // Held from reading the archive to the swap: a concurrent build into the same folder
+    // would otherwise swap in a site without this one's snapshot.
+    let _lock = output::FolderLock::take(&config.out)?;
     let existing = archive::read_existing(&config.out)?;
     let date = report.summary.report_date;
     if config.snapshot && existing.iter().any(|s| s.date == date) {
@@ -176,13 +179,13 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         output::check_writable(path)?;
     }
     progress("writing");
-    let site_staged = site.stage(&config.out)?;
+    let site_staged = site.stage(&config.out, output::FolderKind::Site)?;
     let failures_staged = match &failures {
-        Some((dir, files)) => Some(files.stage(dir)?),
+        Some((dir, files)) => Some(files.stage(dir, output::FolderKind::Failures)?),
         None => None,
     };
     let contexts_staged = match (&config.dump_context, &contexts) {
-        (Some(dir), Some(contexts)) => Some(contexts.stage(dir)?),
+        (Some(dir), Some(contexts)) => Some(contexts.stage(dir, output::FolderKind::Contexts)?),
         _ => None,
     };
     site_staged.commit()?;
@@ -365,19 +368,21 @@ pub fn report_files(path: &Path, check_config: &CheckConfig) -> Result<ReportFil
     }
     let mut config = check_config.clone();
     config.load.data_dir = path.to_path_buf();
+    // Today, unless the caller fixed the date: the date the heading shows is the date
+    // exclusions and waivers are in force on (without one, an expired exclusion stayed in
+    // force while the heading said today; found by an independent check).
+    let report_date = config
+        .validate
+        .report_date
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    config.validate.report_date = Some(report_date);
     let checked = check(&config, &|_| {})?;
     let report = report::build(
         &checked.inputs,
         &checked.measures,
         checked.validation,
         checked.verdict,
-        &report::ReportOptions {
-            // Today, unless the caller fixed the date: only the diff's heading shows it.
-            report_date: config
-                .validate
-                .report_date
-                .unwrap_or_else(|| chrono::Utc::now().date_naive()),
-        },
+        &report::ReportOptions { report_date },
     );
     Ok(ReportFiles::from_doc(ReportDoc::new(&report)))
 }
@@ -412,6 +417,6 @@ pub fn diff(
     for (path, text) in render::assets::ASSETS {
         site.add(path, text.as_bytes().to_vec())?;
     }
-    site.publish(out)?;
+    site.publish(out, output::FolderKind::Diff)?;
     Ok(changes)
 }

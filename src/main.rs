@@ -356,7 +356,7 @@ fn validate(args: migcov::cli::ValidateArgs) -> ExitCode {
     };
     let result = migcov::check(&config, &progress).and_then(|checked| {
         if let Some((dir, files)) = migcov::failures(&config, &checked)? {
-            files.publish(&dir)?;
+            files.publish(&dir, migcov::output::FolderKind::Failures)?;
         }
         Ok(checked)
     });
@@ -380,7 +380,10 @@ fn verify(args: migcov::cli::VerifyArgs) -> ExitCode {
                 ("extra", &result.extra),
             ] {
                 for file in files {
-                    println!("{what}: {file}");
+                    // A name is the snapshot's, not migcov's: its line breaks and control
+                    // characters escaped, so no name can print a line of its own (an
+                    // "intact" line, found by an independent check).
+                    println!("{what}: {}", file.escape_debug());
                 }
             }
             if result.intact() {

@@ -9,8 +9,67 @@ use std::path::{Component, Path, PathBuf};
 
 use thiserror::Error;
 
-/// Written into every site so a later build knows it may replace the folder.
+/// Written into every folder migcov writes whole, so a later run knows it may replace the
+/// folder; its first line names the folder's kind ([`FolderKind`]).
 pub const MARKER: &str = ".migcov-site";
+
+/// What a folder migcov writes whole holds: a folder is replaced only by one of its own
+/// kind (found by an independent check: `diff --out SITE` replaced a site and every
+/// archived snapshot in it with one diff, and `collect --out SITE` with a data folder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderKind {
+    /// `build --out`: the report, with its archive.
+    Site,
+    /// `collect --out`: a data folder.
+    Data,
+    /// `diff --out`.
+    Diff,
+    /// `--failures-dir`.
+    Failures,
+    /// `--dump-context`.
+    Contexts,
+}
+
+impl FolderKind {
+    fn name(self) -> &'static str {
+        match self {
+            FolderKind::Site => "site",
+            FolderKind::Data => "data folder",
+            FolderKind::Diff => "diff",
+            FolderKind::Failures => "failures folder",
+            FolderKind::Contexts => "context folder",
+        }
+    }
+
+    const ALL: [FolderKind; 5] = [
+        FolderKind::Site,
+        FolderKind::Data,
+        FolderKind::Diff,
+        FolderKind::Failures,
+        FolderKind::Contexts,
+    ];
+
+    /// The kind a marker's first line names. Markers written before kinds were told apart
+    /// all say `site`: such a folder is a site only when it holds the report's front page,
+    /// and otherwise of unknown kind (replaceable as it was).
+    fn of_marker(out: &Path, first_line: &str) -> Option<FolderKind> {
+        let kind = FolderKind::ALL.into_iter().find(|k| {
+            first_line
+                .strip_prefix("migcov ")
+                .and_then(|rest| rest.strip_prefix(k.name()))
+                .is_some_and(|rest| rest.starts_with(';'))
+        })?;
+        match kind {
+            FolderKind::Site if !first_line.contains(KINDED) => {
+                out.join("index.html").is_file().then_some(FolderKind::Site)
+            }
+            kind => Some(kind),
+        }
+    }
+}
+
+/// In a marker's first line since kinds are told apart.
+const KINDED: &str = "(kind checked)";
 
 #[derive(Debug, Error)]
 pub enum OutputError {
@@ -18,6 +77,14 @@ pub enum OutputError {
     UnsafePath { path: PathBuf },
     #[error("{path}: refusing to replace a folder migcov did not write: not a migcov site or collected data folder (no {MARKER} file, and not empty)")]
     NotASite { path: PathBuf },
+    #[error("{path}: refusing to replace a migcov {found} with a {wanted}: write the {wanted} to another folder")]
+    OtherKind {
+        path: PathBuf,
+        found: &'static str,
+        wanted: &'static str,
+    },
+    #[error("{path}: another migcov run is writing this folder; run one at a time")]
+    Busy { path: PathBuf },
     #[error("{path}: is a file, not a folder: migcov writes a folder there and replaces only a folder it wrote")]
     NotAFolder { path: PathBuf },
     #[error("{path}: {source}")]
@@ -100,15 +167,15 @@ impl Site {
     }
 
     /// Writes the site to `out` atomically: staged beside it, then swapped in.
-    pub fn publish(&self, out: &Path) -> Result<(), OutputError> {
-        self.stage(out)?.commit()
+    pub fn publish(&self, out: &Path, kind: FolderKind) -> Result<(), OutputError> {
+        self.stage(out, kind)?.commit()
     }
 
     /// Writes the site into a staging folder beside `out`, to be swapped in by
     /// [`Staging::commit`] (or removed, dropped without it): a build stages every folder
     /// before any goes live, so a folder that cannot be written leaves all as they were.
-    pub fn stage(&self, out: &Path) -> Result<Staging, OutputError> {
-        let staging = Staging::begin(out)?;
+    pub fn stage(&self, out: &Path, kind: FolderKind) -> Result<Staging, OutputError> {
+        let staging = Staging::begin(out, kind)?;
         for (relative, contents) in &self.files {
             staging.write(relative, contents)?;
         }
@@ -127,13 +194,14 @@ impl Site {
 #[derive(Debug)]
 pub struct Staging {
     out: PathBuf,
+    kind: FolderKind,
     dir: Option<tempfile::TempDir>,
 }
 
 impl Staging {
-    /// Checks `out` may be replaced (absent, empty, or written by migcov) and creates the
-    /// staging folder beside it.
-    pub fn begin(out: &Path) -> Result<Staging, OutputError> {
+    /// Checks `out` may be replaced (absent, empty, or written by migcov as a folder of
+    /// this kind) and creates the staging folder beside it.
+    pub fn begin(out: &Path, kind: FolderKind) -> Result<Staging, OutputError> {
         let parent = parent_of(out);
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
         if out.exists() && !out.is_dir() {
@@ -146,6 +214,13 @@ impl Staging {
                 path: out.to_path_buf(),
             });
         }
+        if let Some(found) = existing_kind(out).filter(|found| *found != kind) {
+            return Err(OutputError::OtherKind {
+                path: out.to_path_buf(),
+                found: found.name(),
+                wanted: kind.name(),
+            });
+        }
         remove_abandoned_staging(&parent);
         // The pid in the name lets a later build tell a staging folder whose build was
         // killed (remove it) from one still being written (leave it).
@@ -155,6 +230,7 @@ impl Staging {
             .map_err(io(&parent))?;
         Ok(Staging {
             out: out.to_path_buf(),
+            kind,
             dir: Some(dir),
         })
     }
@@ -210,7 +286,10 @@ impl Staging {
         if self.out.exists() {
             carry_over_foreign(&self.out, staged.path(), &ours)?;
         }
-        let mut marker = String::from("migcov site; the top-level entries migcov wrote:\n");
+        let mut marker = format!(
+            "migcov {}; {KINDED} the top-level entries migcov wrote:\n",
+            self.kind.name()
+        );
         for name in &ours {
             marker.push_str(name);
             marker.push('\n');
@@ -528,6 +607,67 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Held while a run reads a folder it will replace and until it has replaced it: a second
+/// run writing the same folder at once is refused, not raced (found by an independent
+/// check: two builds with `--snapshot` into one site both exited 0, and the snapshot of
+/// the one that swapped its site in first was gone). The lock is on a file beside the
+/// folder (`.<name>.migcov-lock`, left there), since the folder itself is swapped.
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: std::fs::File,
+}
+
+impl FolderLock {
+    pub fn take(out: &Path) -> Result<FolderLock, OutputError> {
+        let parent = parent_of(out);
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let path = parent.join(format!(".{name}.migcov-lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        match try_lock(&file) {
+            Ok(true) => Ok(FolderLock { _file: file }),
+            Ok(false) => Err(OutputError::Busy {
+                path: out.to_path_buf(),
+            }),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+}
+
+/// An exclusive lock on `file` without waiting (`flock`): false when another process
+/// holds it. Released when the file is closed (or the process ends, killed even).
+#[cfg(unix)]
+fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this function borrows, open for its whole call.
+    match unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } {
+        0 => Ok(true),
+        _ => match std::io::Error::last_os_error() {
+            e if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(false),
+            e => Err(e),
+        },
+    }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_file: &std::fs::File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+/// The kind of folder migcov wrote at `out`, when its marker tells.
+fn existing_kind(out: &Path) -> Option<FolderKind> {
+    let marker = std::fs::read_to_string(out.join(MARKER)).ok()?;
+    FolderKind::of_marker(out, marker.lines().next()?)
+}
+
 fn is_replaceable(out: &Path) -> Result<bool, OutputError> {
     if !out.is_dir() {
         return Ok(false);
@@ -611,10 +751,10 @@ mod tests {
         let mut first = Site::default();
         first.add("index.html", "one").unwrap();
         first.add("old.html", "stale").unwrap();
-        first.publish(&out).unwrap();
+        first.publish(&out, FolderKind::Site).unwrap();
         let mut second = Site::default();
         second.add("index.html", "two").unwrap();
-        second.publish(&out).unwrap();
+        second.publish(&out, FolderKind::Site).unwrap();
         assert_eq!(
             std::fs::read_to_string(out.join("index.html")).unwrap(),
             "two"
@@ -627,7 +767,7 @@ mod tests {
         std::fs::create_dir(&foreign).unwrap();
         std::fs::write(foreign.join("thesis.tex"), "precious").unwrap();
         assert!(matches!(
-            second.publish(&foreign),
+            second.publish(&foreign, FolderKind::Site),
             Err(OutputError::NotASite { .. })
         ));
         assert!(foreign.join("thesis.tex").exists());
@@ -635,7 +775,7 @@ mod tests {
         let file = dir.path().join("report.html");
         std::fs::write(&file, "mine").unwrap();
         assert!(matches!(
-            second.publish(&file),
+            second.publish(&file, FolderKind::Site),
             Err(OutputError::NotAFolder { .. })
         ));
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");

@@ -892,3 +892,251 @@ fn a_build_dated_as_a_snapshot_is_shown_beside_it() {
     assert!(home.contains("2026-11-01 (this build): migrated 67.7%"));
     assert!(home.contains("<th scope=\"row\">2026-11-01 (this build)</th>"));
 }
+
+/// The bundled sample, copied.
+fn sample() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        dir.path(),
+    );
+    dir
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{}: {from}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Found by an independent check (each a wrong answer of `diff`, exit 0):
+/// - the sample's `budget` mended and its `city` broken in one run: both are
+///   `reconcile.content.value_mismatch` on entity `offices`, and matched by rank they were
+///   "persisting"; a finding's part (its column) now tells them apart;
+/// - a figure read back from a snapshot was 1 ULP off, so the archived diff of two
+///   identical runs showed a change of "+0.000000 pp";
+/// - `load.*` findings were in no `api/validate` file, so a new unreadable file was no
+///   new finding.
+#[test]
+fn diff_tells_columns_apart_reads_figures_exactly_and_sees_load_findings() {
+    let before = sample();
+    let after = sample();
+    edit(
+        &after.path().join("rows/legacy/dispatch_office.csv"),
+        "1003,Office 1003,Basel,1200.555,",
+        "1003,Office 1003,Basel,1200.55,",
+    );
+    edit(
+        &after.path().join("rows/target/offices.csv"),
+        ",Office 1006,Chur,",
+        ",Office 1006,Zug,",
+    );
+    std::fs::write(after.path().join("extra-export.dat"), "x").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    for (data, date) in [
+        (before.path(), "2026-11-01"),
+        (before.path(), "2026-11-02"),
+        (after.path(), "2026-11-03"),
+    ] {
+        build(data, &site, date, &["--snapshot", "--exit-zero"]).code(0);
+    }
+    let same = json(&site.join("archive/2026-11-02/diff.json"));
+    for figure in same["figures"].as_array().unwrap() {
+        assert!(
+            figure["delta"].is_null() || figure["delta"].as_f64() == Some(0.0),
+            "{figure}"
+        );
+    }
+    assert!(same["findings_new"].as_array().unwrap().is_empty());
+    let changed = json(&site.join("archive/2026-11-03/diff.json"));
+    let subjects = |list: &str| -> Vec<String> {
+        changed[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["subject"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        subjects("findings_resolved"),
+        ["reconcile.content.value_mismatch entity: offices (budget → budget)"],
+        "{changed}"
+    );
+    let new = subjects("findings_new");
+    assert!(
+        new.contains(&"reconcile.content.value_mismatch entity: offices (city → city)".to_string())
+            && new.iter().any(|f| f.starts_with("load.file.unknown")),
+        "{new:?}"
+    );
+    assert!(read(&site.join("archive/2026-11-03/diff.html")).contains(" pp<"));
+}
+
+/// Found by an independent check: `diff` of a data folder kept an expired exclusion in
+/// force while its heading said today. The folder is read on the date the heading shows.
+#[test]
+fn a_data_folder_is_diffed_on_the_date_it_is_shown() {
+    let data = sample();
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today.pred_opt().unwrap();
+    edit(
+        &data.path().join("migcov.yaml"),
+        "expires: 2027-12-31",
+        &format!("expires: {yesterday}"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(data.path(), &site, &today.to_string(), &["--exit-zero"]).code(0);
+    let out = dir.path().join("diff");
+    migcov()
+        .arg("diff")
+        .arg(&site)
+        .arg(data.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let diff = json(&out.join("diff.json"));
+    for list in ["findings_new", "findings_resolved", "tables_newly_covered"] {
+        assert!(diff[list].as_array().unwrap().is_empty(), "{list}: {diff}");
+    }
+}
+
+/// Found by an independent check: `diff --out SITE` and `collect --out SITE` replaced a
+/// site and every snapshot in it (any folder with migcov's marker was replaceable), and
+/// `--json` or `--junit` into a snapshot changed it. Each is refused, exit 2, nothing
+/// changed.
+#[test]
+fn no_command_replaces_another_kind_of_folder_or_writes_into_a_snapshot() {
+    let data = data(false);
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(
+        data.path(),
+        &site,
+        "2026-11-01",
+        &["--snapshot", "--exit-zero"],
+    )
+    .code(0);
+    let snapshot = site.join("archive/2026-11-01");
+    let diff_out = migcov()
+        .arg("diff")
+        .arg(&snapshot)
+        .arg(&snapshot)
+        .arg("--out")
+        .arg(&site)
+        .assert()
+        .code(2);
+    let said = String::from_utf8_lossy(&diff_out.get_output().stderr).to_string();
+    assert!(
+        said.contains("refusing to replace a migcov site with a diff"),
+        "{said}"
+    );
+    build(
+        data.path(),
+        &site,
+        "2026-11-02",
+        &[
+            "--snapshot",
+            "--json",
+            snapshot.join("api/coverage/summary.json").to_str().unwrap(),
+        ],
+    )
+    .code(2);
+    migcov().arg("verify").arg(&snapshot).assert().code(0);
+    assert!(!site.join("archive/2026-11-02").exists());
+    // A diff folder is replaced by a diff, as before.
+    let out = dir.path().join("d");
+    for _ in 0..2 {
+        migcov()
+            .arg("diff")
+            .arg(&snapshot)
+            .arg(&snapshot)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+    }
+}
+
+/// Found by an independent check: `verify` reported every file of a SHA256SUMS written
+/// with upper-case hex (PowerShell's `Get-FileHash`) as changed, and a byte order mark
+/// changed the first; a file name holding a line break printed a line of its own.
+#[test]
+fn verify_reads_upper_case_sums_and_escapes_names() {
+    let data = data(false);
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(
+        data.path(),
+        &site,
+        "2026-11-01",
+        &["--snapshot", "--exit-zero"],
+    )
+    .code(0);
+    let snapshot = site.join("archive/2026-11-01");
+    let sums = snapshot.join("SHA256SUMS");
+    let text = std::fs::read_to_string(&sums).unwrap();
+    let upper: String = text
+        .lines()
+        .map(|l| {
+            let (hex, name) = l.split_once("  ").unwrap();
+            format!("{}  {name}\r\n", hex.to_uppercase())
+        })
+        .collect();
+    std::fs::write(&sums, format!("\u{feff}{upper}")).unwrap();
+    migcov().arg("verify").arg(&snapshot).assert().code(0);
+    std::fs::write(snapshot.join("z\nmigcov: intact"), "x").unwrap();
+    let out = migcov().arg("verify").arg(&snapshot).assert().code(1);
+    let said = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(
+        said.lines().all(|l| !l.starts_with("migcov: intact")),
+        "{said}"
+    );
+}
+
+/// Found by an independent check: two builds with `--snapshot` into one site at once both
+/// exited 0, and one snapshot was gone. While one run holds the folder, another is
+/// refused (exit 2) and the site is left as it was.
+#[test]
+fn a_second_build_into_a_folder_being_written_is_refused() {
+    let data = data(false);
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(
+        data.path(),
+        &site,
+        "2026-11-01",
+        &["--snapshot", "--exit-zero"],
+    )
+    .code(0);
+    let held = migcov::output::FolderLock::take(&site).unwrap();
+    let refused = build(
+        data.path(),
+        &site,
+        "2026-11-02",
+        &["--snapshot", "--exit-zero"],
+    )
+    .code(2);
+    let said = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(
+        said.contains("another migcov run is writing this folder"),
+        "{said}"
+    );
+    assert!(!site.join("archive/2026-11-02").exists());
+    drop(held);
+    build(
+        data.path(),
+        &site,
+        "2026-11-02",
+        &["--snapshot", "--exit-zero"],
+    )
+    .code(0);
+    assert!(site.join("archive/2026-11-01").is_dir() && site.join("archive/2026-11-02").is_dir());
+}

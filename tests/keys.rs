@@ -707,3 +707,105 @@ fn an_ndjson_line_that_is_no_json_is_named() {
         "{error}"
     );
 }
+
+/// `values` as a dictionary-encoded (Categorical) column, as pandas writes a `category`.
+fn dictionary(name: &str, values: &[&str]) -> Column {
+    Column::new(name.into(), values)
+        .cast(&migcov::load::tables::category_dtype())
+        .unwrap()
+}
+
+/// Found by an independent check: a dictionary-encoded key column (pandas' `category`)
+/// was neither trimmed nor tested for emptiness: mappings ` 1`, `2 `, ` 3 ` met no id
+/// (0 of 4 migrated), and an empty id met an empty mapping (counted migrated). Read as
+/// the text it holds: worked by hand, ids 1–4 and a blank one, mappings of 1, 2, 3 and a
+/// blank one: 3 matched, 1 unmapped (4), the two blanks missing values.
+#[test]
+fn dictionary_encoded_keys_are_trimmed_and_blank_ones_are_missing() {
+    let mappings = DataFrame::new(
+        4,
+        vec![
+            Column::new("entity_type".into(), vec!["OFFICE"; 4]),
+            dictionary("legacy_id", &[" 1", "2 ", " 3 ", "  "]),
+            Column::new("modern_id".into(), uuids(4)),
+        ],
+    )
+    .unwrap();
+    let ids = DataFrame::new(5, vec![dictionary("id", &["1", "2", "3", "4", ""])]).unwrap();
+    let dir = base_with_keys(mappings, ids);
+    let (_, measures, findings) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (4, 1, 0, 3));
+    assert_eq!(
+        rule_count(&findings, "integrity.export.missing_value"),
+        2,
+        "{findings:?}"
+    );
+}
+
+/// Found by an independent check: a dictionary-encoded count was read as its codes (an
+/// inventory's `'10'` as 0), a decimal count `9.99` was rounded and a timestamp read as
+/// epoch units, each without a word. Worked by hand: the base fixture's inventory as
+/// Parquet with `row_count` a dictionary of `10` reads 10 rows; metrics with a decimal
+/// `records_processed` of 9.99, or a timestamp, are refused naming the column.
+#[test]
+fn dictionary_decimal_and_instant_counts_are_read_as_written() {
+    let dir = common::base_with(None);
+    std::fs::remove_file(dir.path().join("inventory/source.csv")).unwrap();
+    let inventory = DataFrame::new(
+        1,
+        vec![
+            Column::new("table".into(), ["dispatch_office"]),
+            dictionary("row_count", &["10"]),
+        ],
+    )
+    .unwrap();
+    write_parquet(&dir.path().join("inventory/source.parquet"), inventory);
+    let (_, measures, _) = run(dir.path());
+    let ledger = measures.ledger.as_ref().expect("a ledger");
+    let line = ledger
+        .rows
+        .iter()
+        .find(|r| r.table == "dispatch_office")
+        .unwrap();
+    assert_eq!(line.legacy_rows, 10);
+
+    let metrics =
+        LazyCsvReader::new(PlRefPath::try_from_path(&dir.path().join("metrics/run.csv")).unwrap())
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .finish()
+            .unwrap()
+            .collect()
+            .unwrap();
+    for (value, expected) in [
+        (
+            Column::new("records_processed".into(), ["9.99"])
+                .cast(&DataType::Decimal(10, 2))
+                .unwrap(),
+            "records_processed",
+        ),
+        (
+            Column::new("records_processed".into(), [10i64])
+                .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+                .unwrap(),
+            "records_processed",
+        ),
+    ] {
+        let mut frame = metrics.clone();
+        frame.with_column(value).unwrap();
+        std::fs::remove_file(dir.path().join("metrics/run.csv")).ok();
+        write_parquet(&dir.path().join("metrics/run.parquet"), frame);
+        let error = migcov::load::load(&migcov::load::LoadOptions {
+            data_dir: dir.path().to_path_buf(),
+            scripts_dir: None,
+        })
+        .map(|_| ())
+        .expect_err("a count that is no whole number is refused")
+        .to_string();
+        assert!(
+            error.contains("metrics/run.parquet") && error.contains(expected),
+            "{error}"
+        );
+    }
+}

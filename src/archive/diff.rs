@@ -57,7 +57,12 @@ impl ReportFiles {
         let mut findings = Vec::new();
         for family in FAMILIES {
             let name = format!("api/validate/{}.json", family.as_str());
-            findings.extend(parse(origin, &name, get(&name), upgrade::validate)?.findings);
+            let bytes = get(&name);
+            // Reports before 2026-12-06 wrote no `load.json`.
+            if bytes.is_none() && family == crate::validate::Family::Load {
+                continue;
+            }
+            findings.extend(parse(origin, &name, bytes, upgrade::validate)?.findings);
         }
         let ledger = match get("api/ledger.json") {
             Some(bytes) => Some(parse(
@@ -225,14 +230,13 @@ fn uncovered_tables(report: &ReportFiles) -> BTreeSet<String> {
         .collect()
 }
 
-/// Findings by (rule, subject, n): the n-th finding of a rule about a subject, so two
-/// findings on one subject are never merged into one.
-/// Persisting findings (same rule, subject and rank) whose count, severity or waiver
-/// changed.
+/// Persisting findings (same rule, subject, part and rank) whose count, severity or
+/// waiver changed.
 fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
     let state = |f: &Finding| (f.severity, f.count, f.waiver.is_some());
-    let before = ranked(old);
-    ranked(new)
+    let unparted = unparted(old, new);
+    let before = ranked(old, &unparted);
+    ranked(new, &unparted)
         .into_iter()
         .filter_map(|(key, now)| {
             let (was, now) = (state(before.get(&key)?), state(now));
@@ -250,14 +254,59 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
         .collect()
 }
 
-/// Each finding by its rule, its subject and its rank among that rule's findings on that
-/// subject (the second is the second): the key two reports' findings are matched by.
-fn ranked(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), &Finding> {
+/// A finding's subject as a diff shows it: `entity: offices`, and the part it is about
+/// (`entity: offices (budget → budget)`).
+fn shown_subject(f: &Finding, parted: bool) -> String {
+    // A `load.*` finding's subject is the data folder, whose name differs from run to run
+    // (a temporary folder, a dated checkout): the same finding in both.
+    if f.rule.rule().family == crate::validate::Family::Load {
+        return "the data folder".to_string();
+    }
+    match (&f.part, parted) {
+        (Some(part), true) => format!("{}: {} ({part})", f.subject.kind, f.subject.name),
+        _ => format!("{}: {}", f.subject.kind, f.subject.name),
+    }
+}
+
+/// The (rule, subject) groups whose findings are matched by rank alone: those where one
+/// report names no part (a snapshot written before findings had parts), so that its
+/// findings still meet their successors.
+fn unparted(old: &[Finding], new: &[Finding]) -> BTreeSet<(RuleId, String)> {
+    let group = |f: &Finding| (f.rule, shown_subject(f, false));
+    let parted = |findings: &[Finding]| -> BTreeSet<(RuleId, String)> {
+        findings
+            .iter()
+            .filter(|f| f.part.is_some())
+            .map(group)
+            .collect()
+    };
+    let (old_parted, new_parted) = (parted(old), parted(new));
+    old.iter()
+        .chain(new)
+        .map(group)
+        .filter(|g| old_parted.contains(g) != new_parted.contains(g))
+        .filter(|g| {
+            // A group with parts on one side and findings without on the other.
+            let unparted_on =
+                |findings: &[Finding]| findings.iter().any(|f| f.part.is_none() && group(f) == *g);
+            unparted_on(old) || unparted_on(new)
+        })
+        .collect()
+}
+
+/// Each finding by its rule, its subject with its part, and its rank among that rule's
+/// findings on them (the second is the second): the key two reports' findings are matched
+/// by. Findings of a group in `unparted` are matched without their parts.
+fn ranked<'a>(
+    findings: &'a [Finding],
+    unparted: &BTreeSet<(RuleId, String)>,
+) -> BTreeMap<(RuleId, String, usize), &'a Finding> {
     let mut seen: BTreeMap<(RuleId, String), usize> = BTreeMap::new();
     findings
         .iter()
         .map(|f| {
-            let subject = format!("{}: {}", f.subject.kind, f.subject.name);
+            let parted = !unparted.contains(&(f.rule, shown_subject(f, false)));
+            let subject = shown_subject(f, parted);
             let n = seen.entry((f.rule, subject.clone())).or_default();
             *n += 1;
             ((f.rule, subject, *n), f)
@@ -265,8 +314,11 @@ fn ranked(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), &Finding> {
         .collect()
 }
 
-fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), FindingKey> {
-    ranked(findings)
+fn finding_keys(
+    findings: &[Finding],
+    unparted: &BTreeSet<(RuleId, String)>,
+) -> BTreeMap<(RuleId, String, usize), FindingKey> {
+    ranked(findings, unparted)
         .into_iter()
         .map(|(key, f)| {
             let finding = FindingKey {
@@ -361,7 +413,11 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         ),
         _ => (Vec::new(), Vec::new()),
     };
-    let (before, after) = (finding_keys(&old.findings), finding_keys(&new.findings));
+    let unparted = unparted(&old.findings, &new.findings);
+    let (before, after) = (
+        finding_keys(&old.findings, &unparted),
+        finding_keys(&new.findings, &unparted),
+    );
     Diff {
         old_date: o.report_date,
         new_date: n.report_date,

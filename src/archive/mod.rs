@@ -16,6 +16,9 @@ use thiserror::Error;
 
 use crate::report::doc::{self, SummaryFile};
 
+/// The folder of a site that holds its dated snapshots.
+pub const ARCHIVE_DIR: &str = "archive";
+
 #[derive(Debug, Error)]
 pub enum ArchiveError {
     #[error("{path}: {source}")]
@@ -75,7 +78,7 @@ pub fn read_summary(path: &Path) -> Result<SummaryFile, ArchiveError> {
 /// over as they are, since migcov never drops a file it did not write. A symbolic link is
 /// an error: it is never followed, and dropping it would be silent.
 pub fn read_others(out: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
-    let root = out.join("archive");
+    let root = out.join(ARCHIVE_DIR);
     if !root.is_dir() {
         return Ok(Vec::new());
     }
@@ -112,7 +115,7 @@ pub fn read_others(out: &Path) -> Result<Vec<PathBuf>, ArchiveError> {
 /// snapshot whose summary names another date than its folder is an error: snapshots are
 /// never renamed, and the archive links each by its date.
 pub fn read_existing(out: &Path) -> Result<Vec<Snapshot>, ArchiveError> {
-    let root = out.join("archive");
+    let root = out.join(ARCHIVE_DIR);
     if !root.is_dir() {
         return Ok(Vec::new());
     }

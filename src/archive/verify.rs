@@ -51,6 +51,8 @@ impl Verification {
 pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
     let sums_path = dir.join(SUMS);
     let text = std::fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
+    // A byte order mark, as some Windows tools write one, is no part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut result = Verification::default();
     let mut listed = BTreeSet::new();
     for (number, line) in text.lines().enumerate() {
@@ -62,6 +64,12 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
                 path: sums_path.clone(),
                 message: format!("line {}: expected `<sha256>  <path>`", number + 1),
             })?;
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ArchiveError::Invalid {
+                path: sums_path.clone(),
+                message: format!("line {}: {hex:?} is not a SHA-256 in hex", number + 1),
+            });
+        }
         let safe = crate::output::confined(Path::new(name)).map_err(|_| ArchiveError::Invalid {
             path: sums_path.clone(),
             message: format!(
@@ -93,7 +101,8 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
             continue;
         }
         result.checked += 1;
-        if sha256_file(&path)?.0 != hex {
+        // Either case of hex digits (PowerShell's `Get-FileHash` writes upper case).
+        if !sha256_file(&path)?.0.eq_ignore_ascii_case(hex) {
             result.changed.push(name.to_string());
         }
     }

@@ -309,7 +309,7 @@ pub fn collect(
     let mut source = db::connect(&source_url, config.connect_timeout())?;
     let mut target = db::connect(&target_url, config.connect_timeout())?;
     let mut run = Run {
-        staging: Staging::begin(&options.out)?,
+        staging: Staging::begin(&options.out, crate::output::FolderKind::Data)?,
         config,
         progress,
         queries: Vec::new(),

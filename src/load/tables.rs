@@ -450,13 +450,29 @@ pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFr
             .with_infer_schema_length(Some(0))
             .with_glob(false)
             .finish(),
-        TableFormat::Parquet => LazyFrame::scan_parquet(
-            path,
-            ScanArgsParquet {
-                glob: false,
-                ..Default::default()
-            },
-        ),
+        TableFormat::Parquet => {
+            let mut lf = LazyFrame::scan_parquet(
+                path,
+                ScanArgsParquet {
+                    glob: false,
+                    ..Default::default()
+                },
+            )?;
+            // A dictionary-encoded text column (pandas' `category`, polars' Categorical)
+            // is read as the text it holds: as a dictionary, it was neither trimmed nor
+            // tested for emptiness as a key, and a count read its codes (`'100'` as 0;
+            // found by an independent check).
+            let dictionary: Vec<Expr> = lf
+                .collect_schema()?
+                .iter()
+                .filter(|(_, dtype)| dtype.is_categorical() || dtype.is_enum())
+                .map(|(name, _)| col(name.clone()).cast(DataType::String))
+                .collect();
+            match dictionary.is_empty() {
+                true => Ok(lf),
+                false => Ok(lf.with_columns(dictionary)),
+            }
+        }
         TableFormat::Ndjson => scan_ndjson(&file.path),
     }
 }
@@ -665,13 +681,25 @@ fn convert(
             DataType::Struct(_) => c.struct_().json_encode(),
             _ => c.cast(DataType::String),
         },
-        // A boolean is no count (polars would read true as 1): every value unread.
-        Int | Float if matches!(found, DataType::Boolean) => lit(NULL).cast(spec.kind.dtype()),
+        // A boolean is no count (polars would read true as 1), nor is an instant (polars
+        // would read its epoch units): every value unread. A duration counts its
+        // milliseconds, whatever its unit (`execution_time_ms`).
+        Int | Float
+            if matches!(found, DataType::Boolean)
+                || (found.is_temporal() && !matches!(found, DataType::Duration(_))) =>
+        {
+            lit(NULL).cast(spec.kind.dtype())
+        }
         Int | Float => {
             let number = if text {
                 c.clone()
                     .str()
                     .strip_chars(lit(NULL))
+                    .cast(spec.kind.dtype())
+            } else if matches!(found, DataType::Duration(_)) {
+                c.clone()
+                    .dt()
+                    .total_milliseconds(false)
                     .cast(spec.kind.dtype())
             } else {
                 c.clone().cast(spec.kind.dtype())
@@ -679,14 +707,16 @@ fn convert(
             // Out of range is not a number here: NaN and ±inf would hang a chart's axis, a
             // count past MAX_COUNT could overflow a sum. Both become null and are reported.
             let in_range = match spec.kind {
-                // A float (NDJSON `9.9`, a Parquet double) is a count only when whole: the
-                // cast would truncate it.
-                Int if found.is_float() => number.clone().abs().lt_eq(lit(MAX_COUNT)).and(
-                    number
-                        .clone()
-                        .cast(DataType::Float64)
-                        .eq(c.cast(DataType::Float64)),
-                ),
+                // A float (NDJSON `9.9`, a Parquet double) or a decimal (`9.99`) is a
+                // count only when whole: the cast would truncate it.
+                Int if found.is_float() || found.is_decimal() => {
+                    number.clone().abs().lt_eq(lit(MAX_COUNT)).and(
+                        number
+                            .clone()
+                            .cast(DataType::Float64)
+                            .eq(c.cast(DataType::Float64)),
+                    )
+                }
                 Int => number.clone().abs().lt_eq(lit(MAX_COUNT)),
                 _ => number.clone().is_finite(),
             };

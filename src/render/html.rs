@@ -134,6 +134,13 @@ fn filter_signed_pct(value: &Value, _: &HashMap<String, Value>) -> tera::Result<
     Ok(Value::String(format!("{}%", signed_points(v, 2))))
 }
 
+/// A signed difference of two fractions in percentage points, as `diff.md` writes it:
+/// 0.40 → 0.60 is "+20.00 pp" (a "+20.00%" read as a relative change).
+fn filter_signed_pp(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let v = value.as_f64().unwrap_or(0.0) * 100.0;
+    Ok(Value::String(format!("{} pp", signed_points(v, 2))))
+}
+
 /// A signed number with `min` decimals, or as many more (up to six) as a change that is
 /// not zero needs to read as one: `+0.001`, never `+0.00`; `±0.00` for none.
 pub fn signed_points(v: f64, min: usize) -> String {
@@ -215,6 +222,7 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
     tera.register_filter("bar_width", filter_bar_width);
     tera.register_filter("signed", filter_signed);
     tera.register_filter("signed_pct", filter_signed_pct);
+    tera.register_filter("signed_pp", filter_signed_pp);
     tera.register_filter("source", filter_source);
     tera.register_filter("visible", filter_visible);
     let overrides = user

@@ -259,11 +259,14 @@ pub struct ReportDoc<'a> {
 }
 
 /// The rule families with a validation file.
-pub const FAMILIES: [Family; 4] = [
+pub const FAMILIES: [Family; 5] = [
     Family::Coverage,
     Family::Integrity,
     Family::Missing,
     Family::Reconcile,
+    // Written since 2026-12-06 (a `diff` never saw a new unreadable file): a report
+    // without it had none.
+    Family::Load,
 ];
 
 impl<'a> ReportDoc<'a> {

@@ -79,6 +79,7 @@ fn value_mismatches(table: &ContentTable, findings: &mut Vec<Finding>) {
             ),
         );
         finding.count = column.differing;
+        finding.part = Some(format!("{} → {}", column.legacy, column.target));
         for s in &column.samples {
             let mut fields = vec![
                 field("legacy key", s.legacy_key.clone()),

@@ -84,6 +84,12 @@ pub struct Finding {
     pub severity: Severity,
     pub subject: Subject,
     pub message: String,
+    /// Which part of the subject the finding is about, where a rule finds several on one
+    /// subject (a compared column of an entity): with the rule and the subject, what
+    /// `diff` matches two reports' findings by, so one column mended and another broken
+    /// are two changes, not one finding persisting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
     /// Every violating row or record, not just the samples.
     pub count: u64,
     pub samples: Vec<Sample>,
@@ -104,6 +110,7 @@ impl PartialEq for Finding {
             self.severity,
             &self.subject,
             &self.message,
+            &self.part,
             self.count,
             &self.samples,
             &self.waiver,
@@ -112,6 +119,7 @@ impl PartialEq for Finding {
             other.severity,
             &other.subject,
             &other.message,
+            &other.part,
             other.count,
             &other.samples,
             &other.waiver,
@@ -126,6 +134,7 @@ impl Finding {
             severity: rule_id.rule().severity,
             subject,
             message: message.into(),
+            part: None,
             count: 1,
             samples: Vec::new(),
             rows: None,
