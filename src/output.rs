@@ -610,8 +610,9 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), OutputError> {
 /// Held while a run reads a folder it will replace and until it has replaced it: a second
 /// run writing the same folder at once is refused, not raced (found by an independent
 /// check: two builds with `--snapshot` into one site both exited 0, and the snapshot of
-/// the one that swapped its site in first was gone). The lock is on a file beside the
-/// folder (`.<name>.migcov-lock`, left there), since the folder itself is swapped.
+/// the one that swapped its site in first was gone). The lock is on the folder itself
+/// (a run that opens it after the swap finds the new site, with the first run's
+/// snapshot, unlocked), or on its parent while it does not exist yet; no file is left.
 #[derive(Debug)]
 pub struct FolderLock {
     _file: std::fs::File,
@@ -619,25 +620,21 @@ pub struct FolderLock {
 
 impl FolderLock {
     pub fn take(out: &Path) -> Result<FolderLock, OutputError> {
-        let parent = parent_of(out);
-        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
-        let path = parent.join(format!(".{name}.migcov-lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io(&path))?;
+        let locked = match out.is_dir() {
+            true => out.to_path_buf(),
+            false => {
+                let parent = parent_of(out);
+                std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+                parent
+            }
+        };
+        let file = std::fs::File::open(&locked).map_err(io(&locked))?;
         match try_lock(&file) {
             Ok(true) => Ok(FolderLock { _file: file }),
             Ok(false) => Err(OutputError::Busy {
                 path: out.to_path_buf(),
             }),
-            Err(e) => Err(io(&path)(e)),
+            Err(e) => Err(io(&locked)(e)),
         }
     }
 }

@@ -1014,16 +1014,7 @@ fn a_data_folder_is_diffed_on_the_date_it_is_shown() {
 /// changed.
 #[test]
 fn no_command_replaces_another_kind_of_folder_or_writes_into_a_snapshot() {
-    let data = data(false);
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    build(
-        data.path(),
-        &site,
-        "2026-11-01",
-        &["--snapshot", "--exit-zero"],
-    )
-    .code(0);
+    let (data, dir, site) = snapshotted();
     let snapshot = site.join("archive/2026-11-01");
     let diff_out = migcov()
         .arg("diff")
@@ -1070,16 +1061,7 @@ fn no_command_replaces_another_kind_of_folder_or_writes_into_a_snapshot() {
 /// changed the first; a file name holding a line break printed a line of its own.
 #[test]
 fn verify_reads_upper_case_sums_and_escapes_names() {
-    let data = data(false);
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    build(
-        data.path(),
-        &site,
-        "2026-11-01",
-        &["--snapshot", "--exit-zero"],
-    )
-    .code(0);
+    let (_data, _dir, site) = snapshotted();
     let snapshot = site.join("archive/2026-11-01");
     let sums = snapshot.join("SHA256SUMS");
     let text = std::fs::read_to_string(&sums).unwrap();
@@ -1106,16 +1088,7 @@ fn verify_reads_upper_case_sums_and_escapes_names() {
 /// refused (exit 2) and the site is left as it was.
 #[test]
 fn a_second_build_into_a_folder_being_written_is_refused() {
-    let data = data(false);
-    let dir = tempfile::tempdir().unwrap();
-    let site = dir.path().join("site");
-    build(
-        data.path(),
-        &site,
-        "2026-11-01",
-        &["--snapshot", "--exit-zero"],
-    )
-    .code(0);
+    let (data, _dir, site) = snapshotted();
     let held = migcov::output::FolderLock::take(&site).unwrap();
     let refused = build(
         data.path(),
@@ -1139,4 +1112,19 @@ fn a_second_build_into_a_folder_being_written_is_refused() {
     )
     .code(0);
     assert!(site.join("archive/2026-11-01").is_dir() && site.join("archive/2026-11-02").is_dir());
+}
+
+/// `small` built with a snapshot of 2026-11-01: its data, the folder and the site in it.
+fn snapshotted() -> (tempfile::TempDir, tempfile::TempDir, std::path::PathBuf) {
+    let data = data(false);
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(
+        data.path(),
+        &site,
+        "2026-11-01",
+        &["--snapshot", "--exit-zero"],
+    )
+    .code(0);
+    (data, dir, site)
 }
