@@ -36,7 +36,14 @@ impl Error {
 /// without support for (an extension type, a cast it lacks), and an input is never a crash.
 /// polars' advice on its own build, no help to a user, is left out.
 pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).map_err(|payload| {
+    // Quiet while `work` runs: the panic becomes the error migcov prints, and polars' own
+    // "thread panicked" text (with a backtrace hint) is no message for a user (found by
+    // an independent check: an Arrow extension column printed it before the error).
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    std::panic::set_hook(hook);
+    result.map_err(|payload| {
         let message = payload
             .downcast_ref::<String>()
             .cloned()

@@ -145,7 +145,12 @@ pub fn build(config: &BuildConfig, progress: &dyn Fn(&str)) -> Result<Outcome, E
         .snapshot
         .then(|| render::render(&report, config.templates.as_deref(), None, None))
         .transpose()?;
-    let archived = archived_view(&existing, &report, snapshot.is_some(), previous.is_some());
+    let archived = archived_view(
+        &existing,
+        &report,
+        snapshot.is_some(),
+        previous.map(|p| p.date),
+    );
     let mut contexts = config
         .dump_context
         .as_ref()
@@ -206,7 +211,7 @@ fn archived_view(
     existing: &[archive::Snapshot],
     report: &Report,
     snapshot: bool,
-    has_previous: bool,
+    previous: Option<chrono::NaiveDate>,
 ) -> Archived {
     let date = report.summary.report_date;
     let own = doc::summary(report);
@@ -224,10 +229,14 @@ fn archived_view(
     history.sort_by_key(|h| (h.date, h.this_build));
     let mut entries: Vec<ArchiveEntry> = existing
         .iter()
-        .map(|s| ArchiveEntry::from_summary(&s.summary, s.has_diff()))
+        .map(|s| ArchiveEntry::from_summary(&s.summary, s.has_diff(), s.diff_since()))
         .collect();
     if snapshot {
-        entries.push(ArchiveEntry::from_summary(&own, has_previous));
+        entries.push(ArchiveEntry::from_summary(
+            &own,
+            previous.is_some(),
+            previous,
+        ));
     }
     entries.sort_by_key(|e| std::cmp::Reverse(e.date));
     Archived {

@@ -202,6 +202,15 @@ impl Staging {
     /// Checks `out` may be replaced (absent, empty, or written by migcov as a folder of
     /// this kind) and creates the staging folder beside it.
     pub fn begin(out: &Path, kind: FolderKind) -> Result<Staging, OutputError> {
+        // A link to a folder is written through, not replaced by a folder of its own:
+        // the folder it names is the one a web server publishes (found by an independent
+        // check: the link became a folder, and the folder it named stopped changing).
+        let linked = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
+        let resolved = match linked && out.is_dir() {
+            true => Some(std::fs::canonicalize(out).map_err(io(out))?),
+            false => None,
+        };
+        let out = resolved.as_deref().unwrap_or(out);
         let parent = parent_of(out);
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
         if out.exists() && !out.is_dir() {

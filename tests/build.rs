@@ -235,9 +235,10 @@ fn every_page_and_json_file_exists_and_every_link_resolves() {
         .keys()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .count();
-    // summary, 3 domain, 3 entity lists, scripts.json, 4 metrics files, 4 validate files
-    // and content.json, the ledger, and a shields.io endpoint for each of the 3 badges.
-    assert_eq!(json_files, 1 + 3 + 3 + 1 + 4 + 5 + 1 + 3);
+    // summary, 3 domain, 3 entity lists, scripts.json, 4 metrics files, 5 validate files
+    // (load.json too) and content.json, the ledger, and a shields.io endpoint for each of
+    // the 3 badges.
+    assert_eq!(json_files, 1 + 3 + 3 + 1 + 4 + 6 + 1 + 3);
 
     let mut linked = std::collections::BTreeSet::new();
     for page in &html {
@@ -753,6 +754,22 @@ fn templates_command_writes_the_defaults() {
         .success();
     assert!(dir.path().join("t/base.html").is_file());
     assert!(dir.path().join("t/style.css").is_file());
+    // Into a folder holding one of the names (found by an independent check: the files
+    // before it were written, then exit 2): exit 2 and nothing written.
+    let taken = dir.path().join("taken");
+    std::fs::create_dir_all(&taken).unwrap();
+    std::fs::write(taken.join("index.html"), "mine").unwrap();
+    migcov()
+        .args(["templates", "--out"])
+        .arg(&taken)
+        .assert()
+        .code(2);
+    let left: Vec<_> = std::fs::read_dir(&taken).unwrap().flatten().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(
+        std::fs::read_to_string(taken.join("index.html")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]

@@ -365,3 +365,20 @@ fn names_that_look_like_paths_stay_inside_the_output_folder() {
     assert_eq!(outside, ["site"], "nothing written beside --out");
     assert!(!Path::new("/tmp/evil.ts").exists());
 }
+
+/// Found by an independent check: a Parquet file with an Arrow extension column (see
+/// tests/fixtures/extension/README.md) stopped the build with exit 2 and an error naming
+/// the file, but polars' "thread 'main' panicked" text (and a backtrace hint) came first.
+/// The error alone is printed.
+#[test]
+fn an_unreadable_parquet_type_is_an_error_without_panic_text() {
+    let bytes = std::fs::read(common::fixtures().join("extension/mappings.parquet")).unwrap();
+    let data = with_file("mappings/extension.parquet", &bytes);
+    let (code, text) = build(data.path());
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("mappings/extension.parquet"), "{text}");
+    assert!(
+        !text.contains("panicked") && !text.contains("RUST_BACKTRACE"),
+        "{text}"
+    );
+}

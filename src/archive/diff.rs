@@ -210,24 +210,34 @@ fn ledger_tables(report: &ReportFiles) -> Option<BTreeSet<String>> {
     Some(ledger.tables.iter().map(|t| t.table.clone()).collect())
 }
 
-/// The legacy tables no script covers: complete from the ledger, which lists every
-/// table; from the finding's samples only for a report without one (older snapshots).
-fn uncovered_tables(report: &ReportFiles) -> BTreeSet<String> {
+/// The legacy tables no script covers, and whether the list is complete: from the
+/// ledger, which lists every table; from the finding's samples for a report without one
+/// (older snapshots), complete only when the samples are every table the finding counts
+/// (found by an independent check: past 20, the tables left out of the samples were
+/// "newly uncovered").
+fn uncovered_tables(report: &ReportFiles) -> (BTreeSet<String>, bool) {
     if let Some(ledger) = &report.ledger {
-        return ledger
+        let tables = ledger
             .tables
             .iter()
             .filter(|t| t.state == TableState::NotCovered)
             .map(|t| t.table.clone())
             .collect();
+        return (tables, true);
     }
-    report
+    let findings: Vec<&Finding> = report
         .findings
         .iter()
         .filter(|f| f.rule == RuleId::CoverageTableUncovered)
+        .collect();
+    let tables: BTreeSet<String> = findings
+        .iter()
         .flat_map(|f| &f.samples)
         .filter_map(|s| s.fields.first().map(|f| f.value.clone()))
-        .collect()
+        .collect();
+    let counted: u64 = findings.iter().map(|f| f.count).sum();
+    let complete = counted <= tables.len() as u64;
+    (tables, complete)
 }
 
 /// Persisting findings (same rule, subject, part and rank) whose count, severity or
@@ -398,14 +408,22 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         only
     };
 
-    let (was, is) = (uncovered_tables(old), uncovered_tables(new));
+    let ((was, was_complete), (is, is_complete)) = (uncovered_tables(old), uncovered_tables(new));
     let (old_tables, new_tables) = (ledger_tables(old), ledger_tables(new));
-    // A table gone from the inventory is removed, not newly covered.
-    let newly_covered = was
-        .difference(&is)
-        .filter(|t| new_tables.as_ref().is_none_or(|tables| tables.contains(*t)))
-        .cloned()
-        .collect();
+    // A table gone from the inventory is removed, not newly covered. A side whose list is
+    // incomplete tells no change against it: a table not in it may be uncovered still.
+    let newly_covered = match is_complete {
+        true => was
+            .difference(&is)
+            .filter(|t| new_tables.as_ref().is_none_or(|tables| tables.contains(*t)))
+            .cloned()
+            .collect(),
+        false => Vec::new(),
+    };
+    let newly_uncovered: Vec<String> = match was_complete {
+        true => is.difference(&was).cloned().collect(),
+        false => Vec::new(),
+    };
     let (tables_added, tables_removed) = match (&old_tables, &new_tables) {
         (Some(before), Some(after)) => (
             after.difference(before).cloned().collect(),
@@ -426,7 +444,7 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         scripts_added: names(&new_status, &old_status),
         scripts_removed: names(&old_status, &new_status),
         tables_newly_covered: newly_covered,
-        tables_newly_uncovered: is.difference(&was).cloned().collect(),
+        tables_newly_uncovered: newly_uncovered,
         tables_added,
         tables_removed,
         findings_new: keyed(&after, &before, false),

@@ -55,6 +55,14 @@ impl Snapshot {
     pub fn has_diff(&self) -> bool {
         self.files.iter().any(|f| f == Path::new("diff.html"))
     }
+
+    /// The date of the snapshot its diff compares with, from its `diff.json`: the one
+    /// before it when it was made, which a snapshot dated between the two later is not.
+    pub fn diff_since(&self) -> Option<NaiveDate> {
+        let bytes = std::fs::read(self.dir.join("diff.json")).ok()?;
+        let diff: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        NaiveDate::parse_from_str(diff.get("old_date")?.as_str()?, "%Y-%m-%d").ok()
+    }
 }
 
 /// A snapshot folder's date: `YYYY-MM-DD`, exactly.

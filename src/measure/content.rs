@@ -532,11 +532,7 @@ fn columns_of(
 /// built without support for, and a declaration migcov cannot evaluate is a reason shown
 /// on the page, never a crash.
 fn quietly<T>(work: impl FnOnce() -> PolarsResult<T>) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = crate::error::caught(work);
-    std::panic::set_hook(hook);
-    result?.map_err(|e| crate::load::reader_message(&e.to_string()))
+    crate::error::caught(work)?.map_err(|e| crate::load::reader_message(&e.to_string()))
 }
 
 /// The declared columns a rows file lacks, named with the file (or why a file cannot be

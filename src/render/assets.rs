@@ -57,21 +57,23 @@ pub const ASSETS: &[(&str, &str)] = &[
 /// Writes every built-in template and asset under `dir` (which must not hold them yet), for
 /// `migcov templates`.
 pub fn write_defaults(dir: &std::path::Path) -> std::io::Result<usize> {
-    let mut written = 0;
-    for (name, text) in TEMPLATES.iter().chain(ASSETS) {
-        let name = name.trim_start_matches("assets/");
-        let path = dir.join(name);
-        if path.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!("{}: already exists; not overwritten", path.display()),
-            ));
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, text)?;
-        written += 1;
+    let files: Vec<(std::path::PathBuf, &str)> = TEMPLATES
+        .iter()
+        .chain(ASSETS)
+        .map(|(name, text)| (dir.join(name.trim_start_matches("assets/")), *text))
+        .collect();
+    // Every name checked before one is written: a folder holding one of them is left as
+    // it was (it kept the files written before the first that existed; found by an
+    // independent check).
+    if let Some((path, _)) = files.iter().find(|(path, _)| path.exists()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{}: already exists; nothing written", path.display()),
+        ));
     }
-    Ok(written)
+    for (path, text) in &files {
+        crate::output::write_file(path, text.as_bytes(), crate::output::WriteMode::Replace)
+            .map_err(std::io::Error::other)?;
+    }
+    Ok(files.len())
 }

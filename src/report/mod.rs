@@ -867,11 +867,17 @@ pub struct ArchiveEntry {
     pub warnings: u64,
     pub gate_passed: bool,
     pub has_diff: bool,
+    /// The date of the snapshot the diff compares with, where it can be read.
+    pub diff_since: Option<NaiveDate>,
 }
 
 impl ArchiveEntry {
     /// A snapshot's figures, from its summary file.
-    pub fn from_summary(summary: &SummaryFile, has_diff: bool) -> Self {
+    pub fn from_summary(
+        summary: &SummaryFile,
+        has_diff: bool,
+        diff_since: Option<NaiveDate>,
+    ) -> Self {
         ArchiveEntry {
             date: summary.report.report_date,
             coverage: summary.coverage(),
@@ -880,6 +886,7 @@ impl ArchiveEntry {
             warnings: summary.findings.warning,
             gate_passed: summary.gate.passed,
             has_diff,
+            diff_since,
         }
     }
 }
