@@ -1209,3 +1209,24 @@ fn a_report_without_a_ledger_invents_no_uncovered_table() {
         "{diff}"
     );
 }
+
+/// Found by an independent check: a FIFO or an empty folder added to a snapshot passed as
+/// intact. Each is extra.
+#[test]
+fn verify_counts_a_fifo_and_an_empty_folder_as_extra() {
+    let (_data, _dir, site) = snapshotted();
+    let snapshot = site.join("archive/2026-11-01");
+    std::fs::create_dir(snapshot.join("empty")).unwrap();
+    let out = migcov().arg("verify").arg(&snapshot).assert().code(1);
+    let said = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(said.contains("extra: empty"), "{said}");
+    std::fs::remove_dir(snapshot.join("empty")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(snapshot.join("pipe"))
+        .status()
+        .expect("mkfifo (coreutils)");
+    assert!(made.success());
+    let out = migcov().arg("verify").arg(&snapshot).assert().code(1);
+    let said = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+    assert!(said.contains("extra: pipe"), "{said}");
+}

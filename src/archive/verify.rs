@@ -118,11 +118,20 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
             path: dir.to_path_buf(),
             message: e.to_string(),
         })?;
-        // A symbolic link is never followed, and never part of a snapshot: it is extra.
-        if !entry.file_type().is_file() && !entry.path_is_symlink() {
+        // A symbolic link is never followed, and never part of a snapshot: it is extra. So
+        // is anything that is no file (a FIFO, a socket) and a folder holding nothing
+        // (found by an independent check: both passed as intact); a folder is otherwise
+        // only where its files are.
+        // (A folder emptied by a missing file is that file's, already reported.)
+        let kind = entry.file_type();
+        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let empty_folder = kind.is_dir()
+            && entry.depth() > 0
+            && std::fs::read_dir(entry.path()).is_ok_and(|mut d| d.next().is_none())
+            && !listed.iter().any(|p| p.starts_with(relative));
+        if kind.is_dir() && !empty_folder {
             continue;
         }
-        let relative = entry.path().strip_prefix(dir).unwrap_or(entry.path());
         if relative != Path::new(SUMS) && !listed.contains(relative) {
             result.extra.push(relative.display().to_string());
         }
