@@ -388,7 +388,28 @@ fn plain_path(path: &Path) -> PathBuf {
             other => plain.push(other),
         }
     }
-    plain
+    // Links resolved as far as the path exists: `--out` may be a link (written through),
+    // and one to the data folder or into a snapshot is that folder (found by an
+    // independent check: a link to the data folder passed as another folder, and the
+    // build replaced the data with the site).
+    let mut existing = plain.as_path();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return plain,
+        }
+    }
+    match std::fs::canonicalize(existing) {
+        Ok(mut resolved) => {
+            resolved.extend(rest.iter().rev());
+            resolved
+        }
+        Err(_) => plain,
+    }
 }
 
 /// The folders a build replaces (`--out`, `--failures-dir`, `--dump-context`) must be

@@ -32,17 +32,30 @@ impl Error {
     }
 }
 
+/// How many [`caught`] calls are running: while any is, panics print nothing.
+static QUIET: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// `work`'s result, or the message of its panic: polars panics on some inputs it was built
 /// without support for (an extension type, a cast it lacks), and an input is never a crash.
 /// polars' advice on its own build, no help to a user, is left out.
 pub(crate) fn caught<T>(work: impl FnOnce() -> T) -> Result<T, String> {
     // Quiet while `work` runs: the panic becomes the error migcov prints, and polars' own
     // "thread panicked" text (with a backtrace hint) is no message for a user (found by
-    // an independent check: an Arrow extension column printed it before the error).
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    // an independent check: an Arrow extension column printed it before the error). One
+    // hook, installed once, silent while any such work runs: swapping hooks per call
+    // raced between the threads that load files side by side.
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if QUIET.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                default(info);
+            }
+        }));
+    });
+    QUIET.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-    std::panic::set_hook(hook);
+    QUIET.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     result.map_err(|payload| {
         let message = payload
             .downcast_ref::<String>()

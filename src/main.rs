@@ -383,7 +383,14 @@ fn verify(args: migcov::cli::VerifyArgs) -> ExitCode {
                     // A name is the snapshot's, not migcov's: its line breaks and control
                     // characters escaped, so no name can print a line of its own (an
                     // "intact" line, found by an independent check).
-                    println!("{what}: {}", file.escape_debug());
+                    let shown: String = file
+                        .chars()
+                        .map(|c| match c.is_control() {
+                            true => c.escape_default().collect(),
+                            false => c.to_string(),
+                        })
+                        .collect();
+                    println!("{what}: {shown}");
                 }
             }
             if result.intact() {

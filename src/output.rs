@@ -49,22 +49,18 @@ impl FolderKind {
         FolderKind::Contexts,
     ];
 
-    /// The kind a marker's first line names. Markers written before kinds were told apart
-    /// all say `site`: such a folder is a site only when it holds the report's front page,
-    /// and otherwise of unknown kind (replaceable as it was).
-    fn of_marker(out: &Path, first_line: &str) -> Option<FolderKind> {
-        let kind = FolderKind::ALL.into_iter().find(|k| {
+    /// The kind a marker's first line names, in markers written since kinds are told
+    /// apart.
+    fn of_marker(first_line: &str) -> Option<FolderKind> {
+        if !first_line.contains(KINDED) {
+            return None;
+        }
+        FolderKind::ALL.into_iter().find(|k| {
             first_line
                 .strip_prefix("migcov ")
                 .and_then(|rest| rest.strip_prefix(k.name()))
                 .is_some_and(|rest| rest.starts_with(';'))
-        })?;
-        match kind {
-            FolderKind::Site if !first_line.contains(KINDED) => {
-                out.join("index.html").is_file().then_some(FolderKind::Site)
-            }
-            kind => Some(kind),
-        }
+        })
     }
 }
 
@@ -619,31 +615,40 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), OutputError> {
 /// Held while a run reads a folder it will replace and until it has replaced it: a second
 /// run writing the same folder at once is refused, not raced (found by an independent
 /// check: two builds with `--snapshot` into one site both exited 0, and the snapshot of
-/// the one that swapped its site in first was gone). The lock is on the folder itself
-/// (a run that opens it after the swap finds the new site, with the first run's
-/// snapshot, unlocked), or on its parent while it does not exist yet; no file is left.
+/// the one that swapped its site in first was gone). The lock is on the folder itself, so
+/// a run that opens it after the swap finds the new site, with the first run's snapshot,
+/// unlocked; a folder that does not exist yet is made (empty) to be locked, and removed
+/// again if the run ends without replacing it. No file is left beside it.
 #[derive(Debug)]
 pub struct FolderLock {
     _file: std::fs::File,
+    made: Option<PathBuf>,
 }
 
 impl FolderLock {
     pub fn take(out: &Path) -> Result<FolderLock, OutputError> {
-        let locked = match out.is_dir() {
-            true => out.to_path_buf(),
-            false => {
-                let parent = parent_of(out);
-                std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-                parent
-            }
-        };
-        let file = std::fs::File::open(&locked).map_err(io(&locked))?;
+        let made =
+            match std::fs::create_dir_all(parent_of(out)).and_then(|()| std::fs::create_dir(out)) {
+                Ok(()) => Some(out.to_path_buf()),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+                Err(e) => return Err(io(out)(e)),
+            };
+        let file = std::fs::File::open(out).map_err(io(out))?;
         match try_lock(&file) {
-            Ok(true) => Ok(FolderLock { _file: file }),
+            Ok(true) => Ok(FolderLock { _file: file, made }),
             Ok(false) => Err(OutputError::Busy {
                 path: out.to_path_buf(),
             }),
-            Err(e) => Err(io(&locked)(e)),
+            Err(e) => Err(io(out)(e)),
+        }
+    }
+}
+
+impl Drop for FolderLock {
+    fn drop(&mut self) {
+        // Only while it is still the empty folder made here (a site swapped in is not).
+        if let Some(made) = &self.made {
+            let _ = std::fs::remove_dir(made);
         }
     }
 }
@@ -668,10 +673,24 @@ fn try_lock(_file: &std::fs::File) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// The kind of folder migcov wrote at `out`, when its marker tells.
+/// The kind of folder migcov wrote at `out`: as its marker names it, or for a marker
+/// written before kinds were told apart (every one said `site`, or was empty), as its
+/// contents tell: a report's front page, a collected folder's `collect.json`, a diff's
+/// `diff.json` (found by an independent check: such a data folder or site was replaced
+/// by a diff).
 fn existing_kind(out: &Path) -> Option<FolderKind> {
     let marker = std::fs::read_to_string(out.join(MARKER)).ok()?;
-    FolderKind::of_marker(out, marker.lines().next()?)
+    if let Some(kind) = FolderKind::of_marker(marker.lines().next().unwrap_or_default()) {
+        return Some(kind);
+    }
+    [
+        ("index.html", FolderKind::Site),
+        ("collect.json", FolderKind::Data),
+        ("diff.json", FolderKind::Diff),
+    ]
+    .into_iter()
+    .find(|(file, _)| out.join(file).is_file())
+    .map(|(_, kind)| kind)
 }
 
 fn is_replaceable(out: &Path) -> Result<bool, OutputError> {

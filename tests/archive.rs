@@ -1230,3 +1230,126 @@ fn verify_counts_a_fifo_and_an_empty_folder_as_extra() {
     let said = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(said.contains("extra: pipe"), "{said}");
 }
+
+/// Found by an independent check of this session's changes:
+/// - `--out` a link to the data folder passed the "apart from the data folder" check (paths
+///   compared as text) and, written through, replaced the data with the site;
+/// - a CI file through a link into a snapshot passed the same way;
+/// - two first builds into sibling folders locked their common parent, and one was
+///   refused.
+#[test]
+fn links_are_resolved_and_sibling_builds_do_not_block_each_other() {
+    let data = data(false);
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("out");
+    std::os::unix::fs::symlink(data.path(), &link).unwrap();
+    build(data.path(), &link, "2026-11-01", &["--exit-zero"]).code(2);
+    assert!(data.path().join("mappings").is_dir());
+
+    let (_data, _dir, site) = snapshotted();
+    let linked = dir.path().join("linked-site");
+    std::os::unix::fs::symlink(&site, &linked).unwrap();
+    build(
+        _data.path(),
+        &site,
+        "2026-11-02",
+        &[
+            "--json",
+            linked
+                .join("archive/2026-11-01/api/extra.json")
+                .to_str()
+                .unwrap(),
+        ],
+    )
+    .code(2);
+    migcov()
+        .arg("verify")
+        .arg(site.join("archive/2026-11-01"))
+        .assert()
+        .code(0);
+
+    let parent = dir.path().join("sites");
+    let runs: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("migcov"))
+                .args([
+                    "build",
+                    "--report-date",
+                    "2026-11-01",
+                    "--exit-zero",
+                    "--data",
+                ])
+                .arg(data.path())
+                .arg("--out")
+                .arg(parent.join(name))
+                .env_remove("SOURCE_DATE_EPOCH")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut run in runs {
+        assert!(run.wait().unwrap().success());
+    }
+}
+
+/// Found by an independent check: folders written before markers named their kind were
+/// replaceable by any command (a data folder collected then, a site whose marker was
+/// empty): each is now told by its contents, and `diff --out` refuses both.
+#[test]
+fn folders_written_before_kinds_are_told_by_their_contents() {
+    let (_data, dir, site) = snapshotted();
+    std::fs::write(site.join(".migcov-site"), "").unwrap();
+    let collected = dir.path().join("collected");
+    std::fs::create_dir_all(&collected).unwrap();
+    std::fs::write(
+        collected.join(".migcov-site"),
+        "migcov site; the top-level entries migcov wrote:\ncollect.json\n",
+    )
+    .unwrap();
+    std::fs::write(collected.join("collect.json"), "{}").unwrap();
+    let snapshot = site.join("archive/2026-11-01");
+    for out in [&site, &collected] {
+        migcov()
+            .arg("diff")
+            .arg(&snapshot)
+            .arg(&snapshot)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .code(2);
+    }
+    assert!(snapshot.join("SHA256SUMS").is_file() && collected.join("collect.json").is_file());
+}
+
+/// Found by an independent check: a report written before `load.json` has no load
+/// findings to read, so a diff with a newer one showed each of the newer one's as new
+/// (and a snapshot kept that diff). They are compared only when both wrote them.
+#[test]
+fn a_report_without_load_findings_adds_none_to_a_diff() {
+    let data = data(false);
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(data.path(), &site, "2026-11-15", &["--exit-zero"]).code(0);
+    let out = dir.path().join("diff");
+    migcov()
+        .arg("diff")
+        .arg(fixtures().join("snapshots-v1/archive/2026-11-01"))
+        .arg(&site)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let diff = json(&out.join("diff.json"));
+    for list in ["findings_new", "findings_resolved"] {
+        assert!(
+            diff[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| !f["rule"].as_str().unwrap().starts_with("load.")),
+            "{list}: {diff}"
+        );
+    }
+}

@@ -809,3 +809,97 @@ fn dictionary_decimal_and_instant_counts_are_read_as_written() {
         );
     }
 }
+
+/// Found by an independent check: an NDJSON `legacy_id` column holding 9007199254740993
+/// beside 2.5 is read as f64, in which it is 9007199254740992: it met that id, 2 of 2
+/// migrated. A float key past 2^53 is no key (a missing value, reported). Worked by
+/// hand: ids 9007199254740992 and 2.5; 2.5 matched, the other unmapped, one missing value.
+#[test]
+fn a_float_key_past_two_to_the_53_is_no_key() {
+    let dir = common::base_with(None);
+    std::fs::remove_file(dir.path().join("mappings/offices.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("mappings/offices.ndjson"),
+        "{\"entity_type\":\"OFFICE\",\"legacy_id\":9007199254740993,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000001\"}\n\
+         {\"entity_type\":\"OFFICE\",\"legacy_id\":2.5,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000002\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("source_ids/dispatch_office.csv"),
+        "id\n9007199254740992\n2.5\n",
+    )
+    .unwrap();
+    let (_, measures, findings) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.matched), (2, 1, 1), "{findings:?}");
+    assert_eq!(
+        rule_count(&findings, "integrity.export.missing_value"),
+        1,
+        "{findings:?}"
+    );
+}
+
+/// Found by an independent check: a Parquet mapping whose `modern_id` is `""` and another
+/// whose is `"  "` were each an invalid id and, at once, a repeat of each other. A value
+/// that is no UUID is `invalid_modern_id`'s alone. Worked by hand: the base fixture plus
+/// offices 11 and 12 with those ids: 2 invalid, no repeat.
+#[test]
+fn modern_ids_that_are_no_uuid_are_not_repeats() {
+    let dir = common::base_with(None);
+    let path = dir.path().join("mappings/offices.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("OFFICE,11,\"not-a-uuid\"\nOFFICE,12,\" not-a-uuid\"\n");
+    std::fs::write(&path, text).unwrap();
+    let (_, _, findings) = run(dir.path());
+    assert_eq!(
+        rule_count(&findings, "integrity.mapping.invalid_modern_id"),
+        2
+    );
+    assert_eq!(
+        rule_count(&findings, "integrity.mapping.duplicate_modern_id"),
+        0
+    );
+}
+
+/// Found by an independent check: a Duration in any count was read as whole milliseconds,
+/// its fraction dropped (5000.5 ms as 5000). Only `execution_time_ms` reads a duration,
+/// and only in whole milliseconds; a fraction is refused naming the column.
+#[test]
+fn a_duration_is_read_in_execution_time_ms_in_whole_milliseconds_only() {
+    let dir = common::base_with(None);
+    let csv = dir.path().join("metrics/run.csv");
+    let metrics = LazyCsvReader::new(PlRefPath::try_from_path(&csv).unwrap())
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .unwrap()
+        .collect()
+        .unwrap();
+    std::fs::remove_file(&csv).unwrap();
+    for (micros, ok) in [(1_000_000i64, true), (5_000_500, false)] {
+        let mut frame = metrics.clone();
+        frame
+            .with_column(
+                Column::new("execution_time_ms".into(), [micros])
+                    .cast(&DataType::Duration(TimeUnit::Microseconds))
+                    .unwrap(),
+            )
+            .unwrap();
+        write_parquet(&dir.path().join("metrics/run.parquet"), frame);
+        let loaded = migcov::load::load(&migcov::load::LoadOptions {
+            data_dir: dir.path().to_path_buf(),
+            scripts_dir: None,
+        });
+        match ok {
+            true => {
+                let inputs = loaded.unwrap_or_else(|e| panic!("{e}"));
+                let ms = inputs.metrics.column("execution_time_ms").unwrap();
+                assert_eq!(ms.get(0).unwrap().try_extract::<i64>().unwrap(), 1000);
+            }
+            false => {
+                let error = loaded.map(|_| ()).expect_err("a fraction").to_string();
+                assert!(error.contains("execution_time_ms"), "{error}");
+            }
+        }
+    }
+}

@@ -30,6 +30,9 @@ pub struct ReportFiles {
     pub ledger: Option<LedgerFile>,
     /// `api/validate/content.json`, in reports written since values are compared.
     pub content: Option<ContentFile>,
+    /// Whether the report wrote its `load.*` findings (`api/validate/load.json`, since
+    /// 2026-12-06): against one that did not, none are compared, or every one would be new.
+    pub load_findings: bool,
 }
 
 impl ReportFiles {
@@ -55,6 +58,7 @@ impl ReportFiles {
             })
         }
         let mut findings = Vec::new();
+        let load_findings = get("api/validate/load.json").is_some();
         for family in FAMILIES {
             let name = format!("api/validate/{}.json", family.as_str());
             let bytes = get(&name);
@@ -85,6 +89,7 @@ impl ReportFiles {
         let summary = "api/coverage/summary.json";
         Ok(ReportFiles {
             content,
+            load_findings,
             summary: parse(origin, summary, get(summary), upgrade::summary)?,
             scripts: parse(
                 origin,
@@ -109,6 +114,7 @@ impl ReportFiles {
             findings: doc.validate.into_iter().flat_map(|v| v.findings).collect(),
             ledger: doc.ledger,
             content: Some(doc.content),
+            load_findings: true,
         }
     }
 }
@@ -264,6 +270,33 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
         .collect()
 }
 
+/// The part a finding is about: its own, or for a value mismatch written before findings
+/// had parts, the column pair its message names (`differ in `a` → `b``), so an old
+/// report's columns meet the new one's by name, not by rank.
+fn part_of(f: &Finding) -> Option<String> {
+    if let Some(part) = &f.part {
+        return Some(part.clone());
+    }
+    if f.rule != RuleId::ReconcileContentValueMismatch {
+        return None;
+    }
+    let (_, pair) = f.message.rsplit_once(" differ in `")?;
+    let (legacy, target) = pair.split_once("` → `")?;
+    Some(format!("{legacy} → {}", target.strip_suffix('`')?))
+}
+
+/// The findings of `report` that a diff with `other` compares: `load.*` ones only when
+/// both wrote them.
+fn compared(report: &ReportFiles, other: &ReportFiles) -> Vec<Finding> {
+    let both = report.load_findings && other.load_findings;
+    report
+        .findings
+        .iter()
+        .filter(|f| both || f.rule.rule().family != crate::validate::Family::Load)
+        .cloned()
+        .collect()
+}
+
 /// A finding's subject as a diff shows it: `entity: offices`, and the part it is about
 /// (`entity: offices (budget → budget)`).
 fn shown_subject(f: &Finding, parted: bool) -> String {
@@ -272,7 +305,7 @@ fn shown_subject(f: &Finding, parted: bool) -> String {
     if f.rule.rule().family == crate::validate::Family::Load {
         return "the data folder".to_string();
     }
-    match (&f.part, parted) {
+    match (part_of(f), parted) {
         (Some(part), true) => format!("{}: {} ({part})", f.subject.kind, f.subject.name),
         _ => format!("{}: {}", f.subject.kind, f.subject.name),
     }
@@ -286,7 +319,7 @@ fn unparted(old: &[Finding], new: &[Finding]) -> BTreeSet<(RuleId, String)> {
     let parted = |findings: &[Finding]| -> BTreeSet<(RuleId, String)> {
         findings
             .iter()
-            .filter(|f| f.part.is_some())
+            .filter(|f| part_of(f).is_some())
             .map(group)
             .collect()
     };
@@ -297,8 +330,11 @@ fn unparted(old: &[Finding], new: &[Finding]) -> BTreeSet<(RuleId, String)> {
         .filter(|g| old_parted.contains(g) != new_parted.contains(g))
         .filter(|g| {
             // A group with parts on one side and findings without on the other.
-            let unparted_on =
-                |findings: &[Finding]| findings.iter().any(|f| f.part.is_none() && group(f) == *g);
+            let unparted_on = |findings: &[Finding]| {
+                findings
+                    .iter()
+                    .any(|f| part_of(f).is_none() && group(f) == *g)
+            };
             unparted_on(old) || unparted_on(new)
         })
         .collect()
@@ -431,10 +467,11 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         ),
         _ => (Vec::new(), Vec::new()),
     };
-    let unparted = unparted(&old.findings, &new.findings);
+    let (old_findings, new_findings) = (compared(old, new), compared(new, old));
+    let unparted = unparted(&old_findings, &new_findings);
     let (before, after) = (
-        finding_keys(&old.findings, &unparted),
-        finding_keys(&new.findings, &unparted),
+        finding_keys(&old_findings, &unparted),
+        finding_keys(&new_findings, &unparted),
     );
     Diff {
         old_date: o.report_date,
@@ -450,7 +487,7 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         findings_new: keyed(&after, &before, false),
         findings_resolved: keyed(&before, &after, false),
         findings_persisting: keyed(&after, &before, true),
-        findings_changed: changed_findings(&old.findings, &new.findings),
+        findings_changed: changed_findings(&old_findings, &new_findings),
         gate: (old.summary.gate.passed != new.summary.gate.passed).then_some(GateChange {
             old_passed: old.summary.gate.passed,
             new_passed: new.summary.gate.passed,

@@ -56,6 +56,10 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
     let mut result = Verification::default();
     let mut listed = BTreeSet::new();
     for (number, line) in text.lines().enumerate() {
+        // A blank line (a trailing one, as editors leave) lists nothing.
+        if line.trim().is_empty() {
+            continue;
+        }
         // `sha256sum -b` marks each path with `*` (binary mode) after one space.
         let (hex, name) = line
             .split_once("  ")

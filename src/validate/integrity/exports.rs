@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use crate::load::tables::uuid_text;
+use crate::load::tables::{half_names, uuid_text};
 use crate::load::{Inputs, ENTITY_TYPE_KEY};
 use crate::measure::repeats::{folded_uuid_hash, repeats, repeats_hashed};
 use crate::measure::Measures;
@@ -46,7 +46,7 @@ crate::validate::registry::declare_rules! {
     INTEGRITY_MAPPING_INVALID_MODERN_ID = "integrity.mapping.invalid_modern_id", Integrity, Error,
         "Every LegacyMapping.modern_id is a valid UUID",
         "modern_id must be a UUID such as 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f (any case; surrounding white space \
-         does not count, as for every key). Rows with anything else cannot be traced to a modern record.";
+         does not count). Rows with anything else cannot be traced to a modern record.";
     INTEGRITY_MAPPING_NEGATIVE_LEGACY_ID = "integrity.mapping.negative_legacy_id", Integrity, Error,
         "Every LegacyMapping.legacy_id is a non-negative integer",
         "Legacy ids are row ids of the legacy database; a negative id points at nothing.";
@@ -358,8 +358,11 @@ fn more_checks(
         Subject::new("table", "mappings"),
         // Modern ids compare trimmed and in lower case; the fold is computed for the
         // rows whose hash repeats only.
+        // Among UUIDs only: a modern_id that is none (`""`, `not-a-uuid`) is
+        // `invalid_modern_id`'s, not also a repeat of another that is none (found by an
+        // independent check).
         repeats_hashed(
-            mappings,
+            mappings.filter(col(half_names("modern_id").0.as_str()).is_not_null()),
             &[modern_key()],
             folded_uuid_hash("modern_id"),
             true,
