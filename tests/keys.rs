@@ -462,13 +462,7 @@ fn a_quote_in_an_unread_last_column_loses_no_id() {
         );
 
         let dir = with_notes("12\" pipe", end);
-        let err = migcov::load::load(&migcov::load::LoadOptions {
-            data_dir: dir.path().to_path_buf(),
-            scripts_dir: None,
-        })
-        .map(|_| ())
-        .expect_err("a stray quote is refused")
-        .to_string();
+        let err = load_error(dir.path(), "a stray quote is refused");
         assert!(
             err.contains("source_ids/dispatch_office.csv") && err.contains("CSV malformed"),
             "{err}"
@@ -522,13 +516,7 @@ fn a_column_named_twice_after_a_blank_line_is_refused() {
         let path = dir.path().join("mappings/offices.csv");
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, with_column(&text, name, value, before)).unwrap();
-        let error = migcov::load::load(&migcov::load::LoadOptions {
-            data_dir: dir.path().to_path_buf(),
-            scripts_dir: None,
-        })
-        .map(|_| ())
-        .expect_err("a repeated column is refused")
-        .to_string();
+        let error = load_error(dir.path(), "a repeated column is refused");
         assert!(
             error.contains("names column `legacy_id` more than once"),
             "{name:?}: {error}"
@@ -551,11 +539,7 @@ fn an_ndjson_file_is_typed_by_every_line() {
     }
     lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":\"ALFKI\",\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999999\",\"legacy_table\":\"customer\"}\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), lines).unwrap();
-    let inputs = migcov::load::load(&migcov::load::LoadOptions {
-        data_dir: dir.path().to_path_buf(),
-        scripts_dir: None,
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+    let inputs = loaded(dir.path());
     assert_eq!(inputs.mappings.height(), 10 + 101);
     // An extra column holding an object on 101 lines and `[]` on the 102nd (PHP's empty
     // object) has no common type over every line: typed by the first 100 lines, as
@@ -568,11 +552,7 @@ fn an_ndjson_file_is_typed_by_every_line() {
     }
     lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":101,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999999\",\"extra\":[]}\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), lines).unwrap();
-    let inputs = migcov::load::load(&migcov::load::LoadOptions {
-        data_dir: dir.path().to_path_buf(),
-        scripts_dir: None,
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+    let inputs = loaded(dir.path());
     assert_eq!(inputs.mappings.height(), 10 + 102);
 }
 
@@ -659,13 +639,7 @@ fn an_ndjson_object_naming_a_key_twice_is_refused() {
     // The key written with an escape is the same key.
     lines.push_str("{\"entity_type\":\"OFFICE\",\"legacy_id\":3,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000003\",\"legacy\\u005fid\":4}\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
-    let error = migcov::load::load(&migcov::load::LoadOptions {
-        data_dir: dir.path().to_path_buf(),
-        scripts_dir: None,
-    })
-    .map(|_| ())
-    .expect_err("a repeated key is refused")
-    .to_string();
+    let error = load_error(dir.path(), "a repeated key is refused");
     assert!(error.contains("mappings/more.ndjson"), "{error}");
     assert!(
         error.contains("line 4") && error.contains("`legacy_id`"),
@@ -674,11 +648,7 @@ fn an_ndjson_object_naming_a_key_twice_is_refused() {
     // The same key in a nested object, or in two objects, is no repeat.
     let lines = lines.replace(",\"legacy\\u005fid\":4", ",\"metadata\":{\"legacy_id\":4}");
     std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
-    let inputs = migcov::load::load(&migcov::load::LoadOptions {
-        data_dir: dir.path().to_path_buf(),
-        scripts_dir: None,
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+    let inputs = loaded(dir.path());
     assert_eq!(inputs.mappings.height(), 10 + 4);
 }
 
@@ -695,13 +665,7 @@ fn an_ndjson_line_that_is_no_json_is_named() {
     }
     lines.push_str("{\"entity_type\":\"OFFICE\",\"legacy_id\": }\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
-    let error = migcov::load::load(&migcov::load::LoadOptions {
-        data_dir: dir.path().to_path_buf(),
-        scripts_dir: None,
-    })
-    .map(|_| ())
-    .expect_err("a line that is no JSON is refused")
-    .to_string();
+    let error = load_error(dir.path(), "a line that is no JSON is refused");
     assert!(
         error.contains("mappings/more.ndjson") && error.contains("line 151"),
         "{error}"
@@ -796,13 +760,7 @@ fn dictionary_decimal_and_instant_counts_are_read_as_written() {
         frame.with_column(value).unwrap();
         std::fs::remove_file(dir.path().join("metrics/run.csv")).ok();
         write_parquet(&dir.path().join("metrics/run.parquet"), frame);
-        let error = migcov::load::load(&migcov::load::LoadOptions {
-            data_dir: dir.path().to_path_buf(),
-            scripts_dir: None,
-        })
-        .map(|_| ())
-        .expect_err("a count that is no whole number is refused")
-        .to_string();
+        let error = load_error(dir.path(), "a count that is no whole number is refused");
         assert!(
             error.contains("metrics/run.parquet") && error.contains(expected),
             "{error}"
@@ -886,20 +844,33 @@ fn a_duration_is_read_in_execution_time_ms_in_whole_milliseconds_only() {
             )
             .unwrap();
         write_parquet(&dir.path().join("metrics/run.parquet"), frame);
-        let loaded = migcov::load::load(&migcov::load::LoadOptions {
-            data_dir: dir.path().to_path_buf(),
-            scripts_dir: None,
-        });
         match ok {
             true => {
-                let inputs = loaded.unwrap_or_else(|e| panic!("{e}"));
+                let inputs = loaded(dir.path());
                 let ms = inputs.metrics.column("execution_time_ms").unwrap();
                 assert_eq!(ms.get(0).unwrap().try_extract::<i64>().unwrap(), 1000);
             }
             false => {
-                let error = loaded.map(|_| ()).expect_err("a fraction").to_string();
+                let error = load_error(dir.path(), "a fraction");
                 assert!(error.contains("execution_time_ms"), "{error}");
             }
         }
     }
+}
+
+/// The data folder `data` loaded; its error is the test's failure.
+fn loaded(data: &std::path::Path) -> migcov::load::Inputs {
+    load_data(data).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The error loading `data` gives (`why` says why one is expected).
+fn load_error(data: &std::path::Path, why: &str) -> String {
+    load_data(data).map(|_| ()).expect_err(why).to_string()
+}
+
+fn load_data(data: &std::path::Path) -> Result<migcov::load::Inputs, migcov::load::LoadError> {
+    migcov::load::load(&migcov::load::LoadOptions {
+        data_dir: data.to_path_buf(),
+        scripts_dir: None,
+    })
 }
