@@ -377,6 +377,11 @@ impl CheckArgs {
 
 /// `path` absolute and without `.` or `..` (as written: links are not followed).
 fn plain_path(path: &Path) -> PathBuf {
+    resolved_path(path, 0)
+}
+
+/// [`plain_path`], following at most 40 links (a loop of links is left as it is).
+fn resolved_path(path: &Path, links: usize) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let mut plain = PathBuf::new();
     for part in absolute.components() {
@@ -391,10 +396,11 @@ fn plain_path(path: &Path) -> PathBuf {
     // Links resolved as far as the path exists: `--out` may be a link (written through),
     // and one to the data folder or into a snapshot is that folder (found by an
     // independent check: a link to the data folder passed as another folder, and the
-    // build replaced the data with the site).
+    // build replaced the data with the site). A link to nothing yet is followed too: a
+    // file written through it lands where it points.
     let mut existing = plain.as_path();
     let mut rest = Vec::new();
-    while !existing.exists() {
+    while std::fs::symlink_metadata(existing).is_err() {
         match (existing.file_name(), existing.parent()) {
             (Some(name), Some(parent)) => {
                 rest.push(name.to_os_string());
@@ -403,12 +409,19 @@ fn plain_path(path: &Path) -> PathBuf {
             _ => return plain,
         }
     }
+    let tail = |mut base: PathBuf| {
+        base.extend(rest.iter().rev());
+        base
+    };
     match std::fs::canonicalize(existing) {
-        Ok(mut resolved) => {
-            resolved.extend(rest.iter().rev());
-            resolved
-        }
-        Err(_) => plain,
+        Ok(resolved) => tail(resolved),
+        Err(_) => match std::fs::read_link(existing) {
+            Ok(target) if links < 40 => {
+                let folder = existing.parent().unwrap_or(Path::new("/"));
+                resolved_path(&tail(folder.join(target)), links + 1)
+            }
+            _ => plain,
+        },
     }
 }
 

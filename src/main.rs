@@ -385,7 +385,7 @@ fn verify(args: migcov::cli::VerifyArgs) -> ExitCode {
                     // "intact" line, found by an independent check).
                     let shown: String = file
                         .chars()
-                        .map(|c| match c.is_control() {
+                        .map(|c| match c.is_control() || invisible(c) {
                             true => c.escape_default().collect(),
                             false => c.to_string(),
                         })
@@ -496,4 +496,11 @@ fn templates(args: migcov::cli::TemplatesArgs) -> ExitCode {
         }
         Err(err) => fail(err),
     }
+}
+
+/// A character that moves or reorders what is printed after it without being a control
+/// character: line and paragraph separators, and the bidirectional marks and overrides
+/// (U+202E shows `exe.txt` as `txt.exe`).
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

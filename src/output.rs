@@ -79,6 +79,8 @@ pub enum OutputError {
         found: &'static str,
         wanted: &'static str,
     },
+    #[error("{path}: is or holds the folder migcov runs in, which it cannot replace: write to a folder beside it (`--out site`)")]
+    HoldsWorkingFolder { path: PathBuf },
     #[error("{path}: another migcov run is writing this folder; run one at a time")]
     Busy { path: PathBuf },
     #[error("{path}: is a file, not a folder: migcov writes a folder there and replaces only a folder it wrote")]
@@ -207,6 +209,16 @@ impl Staging {
             false => None,
         };
         let out = resolved.as_deref().unwrap_or(out);
+        // The folder a run works in cannot be swapped out from under it (`--out .` made
+        // its staging folder inside itself, "File name too long").
+        let here = std::env::current_dir().and_then(std::fs::canonicalize);
+        if let (Ok(here), Ok(folder)) = (here, std::fs::canonicalize(out)) {
+            if here.starts_with(&folder) {
+                return Err(OutputError::HoldsWorkingFolder {
+                    path: out.to_path_buf(),
+                });
+            }
+        }
         let parent = parent_of(out);
         std::fs::create_dir_all(&parent).map_err(io(&parent))?;
         if out.exists() && !out.is_dir() {
@@ -622,34 +634,57 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), OutputError> {
 #[derive(Debug)]
 pub struct FolderLock {
     _file: std::fs::File,
-    made: Option<PathBuf>,
+    /// The folders made to lock `out`, `out` first, removed again while still empty.
+    made: Vec<PathBuf>,
 }
 
 impl FolderLock {
     pub fn take(out: &Path) -> Result<FolderLock, OutputError> {
-        let made =
-            match std::fs::create_dir_all(parent_of(out)).and_then(|()| std::fs::create_dir(out)) {
-                Ok(()) => Some(out.to_path_buf()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
-                Err(e) => return Err(io(out)(e)),
-            };
-        let file = std::fs::File::open(out).map_err(io(out))?;
-        match try_lock(&file) {
-            Ok(true) => Ok(FolderLock { _file: file, made }),
+        let mut made: Vec<PathBuf> = out
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && std::fs::symlink_metadata(a).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        match std::fs::create_dir_all(parent_of(out)).and_then(|()| std::fs::create_dir(out)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => made.clear(),
+            Err(e) => return Err(io(out)(e)),
+        }
+        let lock = |file: std::fs::File| match try_lock(&file) {
+            Ok(true) => Ok(file),
             Ok(false) => Err(OutputError::Busy {
                 path: out.to_path_buf(),
             }),
             Err(e) => Err(io(out)(e)),
+        };
+        let taken = std::fs::File::open(out).map_err(io(out)).and_then(lock);
+        let held = FolderLock {
+            _file: match taken {
+                Ok(file) => file,
+                Err(e) => {
+                    remove_made(&made);
+                    return Err(e);
+                }
+            },
+            made,
+        };
+        Ok(held)
+    }
+}
+
+/// Removes the folders in `made` (innermost first) while they are empty.
+fn remove_made(made: &[PathBuf]) {
+    for folder in made {
+        if std::fs::remove_dir(folder).is_err() {
+            break;
         }
     }
 }
 
 impl Drop for FolderLock {
     fn drop(&mut self) {
-        // Only while it is still the empty folder made here (a site swapped in is not).
-        if let Some(made) = &self.made {
-            let _ = std::fs::remove_dir(made);
-        }
+        // Only while still the empty folders made here (a site swapped in is not).
+        remove_made(&self.made);
     }
 }
 

@@ -1353,3 +1353,57 @@ fn a_report_without_load_findings_adds_none_to_a_diff() {
         );
     }
 }
+
+/// Found by a second review: a `--summary-md` that is a link to a file not yet in a
+/// snapshot was appended to through the link (exit 0, the snapshot changed); a failed
+/// first build left the parent folders it made; `--out .` failed with "File name too
+/// long". The link is followed, the folders removed, and `--out .` refused by name.
+#[test]
+fn dangling_links_nested_new_folders_and_the_working_folder() {
+    let (data, dir, site) = snapshotted();
+    let link = dir.path().join("summary.md");
+    std::os::unix::fs::symlink(site.join("archive/2026-11-01/notes.md"), &link).unwrap();
+    build(
+        data.path(),
+        &site,
+        "2026-11-02",
+        &["--summary-md", link.to_str().unwrap()],
+    )
+    .code(2);
+    migcov()
+        .arg("verify")
+        .arg(site.join("archive/2026-11-01"))
+        .assert()
+        .code(0);
+
+    let nested = dir.path().join("new/deep/site");
+    build(
+        data.path(),
+        &nested,
+        "2026-11-02",
+        &[
+            "--templates",
+            dir.path().join("no-such-templates").to_str().unwrap(),
+        ],
+    )
+    .code(2);
+    assert!(!dir.path().join("new").exists());
+
+    let here = dir.path().join("here");
+    std::fs::create_dir(&here).unwrap();
+    let refused = migcov()
+        .current_dir(&here)
+        .args([
+            "build",
+            "--report-date",
+            "2026-11-02",
+            "--exit-zero",
+            "--data",
+        ])
+        .arg(data.path())
+        .args(["--out", "."])
+        .assert()
+        .code(2);
+    let said = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(said.contains("holds the folder migcov runs in"), "{said}");
+}

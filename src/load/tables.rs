@@ -1716,12 +1716,20 @@ fn reread(
     };
     let select = [
         col(ROW_COL).cast(IDX_DTYPE),
-        // As written; a duration (which polars casts to no text) as its milliseconds.
+        // As written; a duration (which polars casts to no text) as its milliseconds,
+        // said to be one.
         match found {
-            DataType::Duration(_) => col(spec.name)
-                .dt()
-                .total_milliseconds(true)
-                .cast(DataType::String),
+            DataType::Duration(_) => concat_str(
+                [
+                    col(spec.name)
+                        .dt()
+                        .total_milliseconds(true)
+                        .cast(DataType::String),
+                    lit(" ms, a duration"),
+                ],
+                "",
+                false,
+            ),
             _ => col(spec.name).cast(DataType::String),
         }
         .alias(RAW_COL),
