@@ -657,7 +657,17 @@ impl FolderLock {
             }),
             Err(e) => Err(io(out)(e)),
         };
-        let taken = std::fs::File::open(out).map_err(io(out)).and_then(lock);
+        // The folder locked must still be the one at `out`: a run that opened it just
+        // before another swapped its site in holds the old, removed one; it opens again.
+        let mut taken = std::fs::File::open(out).map_err(io(out)).and_then(lock);
+        for _ in 0..8 {
+            match &taken {
+                Ok(file) if !same_folder(file, out) => {
+                    taken = std::fs::File::open(out).map_err(io(out)).and_then(lock);
+                }
+                _ => break,
+            }
+        }
         let held = FolderLock {
             _file: match taken {
                 Ok(file) => file,
@@ -670,6 +680,21 @@ impl FolderLock {
         };
         Ok(held)
     }
+}
+
+/// Whether the open `file` is the folder now at `path`.
+#[cfg(unix)]
+fn same_folder(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_folder(_file: &std::fs::File, _path: &Path) -> bool {
+    true
 }
 
 /// Removes the folders in `made` (innermost first) while they are empty.
