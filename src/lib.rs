@@ -403,6 +403,8 @@ pub fn diff(
     out: &Path,
     templates: Option<&Path>,
 ) -> Result<archive::diff::Diff, Error> {
+    // One run at a time per folder, as for `build`.
+    let _lock = output::FolderLock::take(out)?;
     let defaults = CheckConfig {
         load: load::LoadOptions {
             data_dir: PathBuf::new(),

@@ -1407,3 +1407,19 @@ fn dangling_links_nested_new_folders_and_the_working_folder() {
     let said = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
     assert!(said.contains("holds the folder migcov runs in"), "{said}");
 }
+
+/// Found by an independent check: a SHA256SUMS written as UTF-16 (PowerShell 5's
+/// `Out-File`, with its byte order mark) was an error, exit 2. It is read as its text.
+#[test]
+fn verify_reads_utf16_sums() {
+    let (_data, _dir, site) = snapshotted();
+    let snapshot = site.join("archive/2026-11-01");
+    let sums = snapshot.join("SHA256SUMS");
+    let text = std::fs::read_to_string(&sums).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text.replace('\n', "\r\n").encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    std::fs::write(&sums, utf16).unwrap();
+    migcov().arg("verify").arg(&snapshot).assert().code(0);
+}

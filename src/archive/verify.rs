@@ -48,9 +48,34 @@ impl Verification {
     }
 }
 
+/// A `SHA256SUMS` file's text: UTF-8, or UTF-16 with its byte order mark, as PowerShell
+/// 5's `Out-File` writes it (found by an independent check: such a file was an error).
+fn sums_text(bytes: &[u8]) -> Option<String> {
+    let utf16 = |big_endian: bool| -> Option<String> {
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|pair| match (pair, big_endian) {
+                ([a, b], true) => Some(u16::from_be_bytes([*a, *b])),
+                ([a, b], false) => Some(u16::from_le_bytes([*a, *b])),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        String::from_utf16(&units).ok()
+    };
+    match bytes {
+        [0xFF, 0xFE, ..] => utf16(false),
+        [0xFE, 0xFF, ..] => utf16(true),
+        _ => String::from_utf8(bytes.to_vec()).ok(),
+    }
+}
+
 pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
     let sums_path = dir.join(SUMS);
-    let text = std::fs::read_to_string(&sums_path).map_err(io(&sums_path))?;
+    let bytes = std::fs::read(&sums_path).map_err(io(&sums_path))?;
+    let text = sums_text(&bytes).ok_or_else(|| ArchiveError::Invalid {
+        path: sums_path.clone(),
+        message: "is neither UTF-8 nor UTF-16 text".into(),
+    })?;
     // A byte order mark, as some Windows tools write one, is no part of the first line.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut result = Verification::default();

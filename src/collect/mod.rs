@@ -306,6 +306,8 @@ pub fn collect(
         .as_ref()
         .map(|p| pgloader::read(&config.resolve(&p.summary), p))
         .transpose()?;
+    // One run at a time per folder, as for `build`.
+    let _lock = crate::output::FolderLock::take(&options.out)?;
     let mut source = db::connect(&source_url, config.connect_timeout())?;
     let mut target = db::connect(&target_url, config.connect_timeout())?;
     let mut run = Run {
