@@ -447,6 +447,19 @@ fn folders_apart(folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
     Ok(())
 }
 
+/// The first of `folders` that is or holds `inner` (links resolved), with its flag.
+fn holder<'a>(
+    inner: &Path,
+    folders: &[(&'a str, Option<&'a Path>)],
+) -> Option<(&'a str, &'a Path)> {
+    let plain = plain_path(inner);
+    folders.iter().find_map(|(flag, folder)| {
+        folder
+            .filter(|folder| plain.starts_with(plain_path(folder)))
+            .map(|folder| (*flag, folder))
+    })
+}
+
 /// Files written beside a site (`--junit`, `--json`, …) must not be, or be inside, a
 /// folder that is archived or replaced whole. `-` (standard output) is no file.
 fn files_outside(
@@ -457,17 +470,12 @@ fn files_outside(
         let Some(file) = file.filter(|f| *f != Path::new("-")) else {
             continue;
         };
-        let plain = plain_path(file);
-        for (name, folder) in folders {
-            if let Some(folder) = folder {
-                if plain.starts_with(plain_path(folder)) {
-                    return Err(format!(
-                        "{flag} {} is inside {name} ({}): it would change an archived snapshot or be replaced; write it elsewhere",
-                        file.display(),
-                        folder.display()
-                    ));
-                }
-            }
+        if let Some((name, folder)) = holder(file, folders) {
+            return Err(format!(
+                "{flag} {} is inside {name} ({}): it would change an archived snapshot or be replaced; write it elsewhere",
+                file.display(),
+                folder.display()
+            ));
         }
     }
     Ok(())
@@ -477,19 +485,14 @@ fn files_outside(
 /// collected data folder carries the marker that lets migcov replace a folder). One inside
 /// the data folder is fine: the loader skips the folders migcov wrote.
 pub fn outside_data(data: &Path, folders: &[(&str, Option<&Path>)]) -> Result<(), String> {
-    let data_plain = plain_path(data);
-    for (flag, path) in folders {
-        if let Some(path) = path {
-            if data_plain.starts_with(plain_path(path)) {
-                return Err(format!(
-                    "{flag} {} is or holds the data folder {}: it is replaced whole; write it elsewhere",
-                    path.display(),
-                    data.display()
-                ));
-            }
-        }
+    match holder(data, folders) {
+        Some((flag, path)) => Err(format!(
+            "{flag} {} is or holds the data folder {}: it is replaced whole; write it elsewhere",
+            path.display(),
+            data.display()
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl BuildArgs {

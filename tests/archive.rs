@@ -259,14 +259,14 @@ fn snapshots_are_complete_checked_and_never_overwritten() {
 
     // A later plain build keeps the snapshot byte for byte.
     build(first.path(), &out, "2026-04-01", &[]).code(1);
-    migcov().arg("verify").arg(&snapshot).assert().code(0);
+    verify(&snapshot).code(0);
 
     // Moved elsewhere, the snapshot still works: every link stays inside it.
     let moved = dir.path().join("elsewhere/copy");
     std::fs::create_dir_all(&moved).unwrap();
     copy_tree(&snapshot, &moved);
     assert_links_resolve(&moved);
-    migcov().arg("verify").arg(&moved).assert().code(0);
+    verify(&moved).code(0);
     assert_links_resolve(&out);
 }
 
@@ -282,10 +282,7 @@ fn verify_detects_a_changed_byte_a_missing_file_and_an_added_file() {
     )
     .code(1);
     let snapshot = out.join("archive/2026-03-31");
-    migcov()
-        .arg("verify")
-        .arg(&snapshot)
-        .assert()
+    verify(&snapshot)
         .code(0)
         .stdout(predicate::str::contains("is intact"));
 
@@ -295,21 +292,13 @@ fn verify_detects_a_changed_byte_a_missing_file_and_an_added_file() {
     std::fs::write(&css, bytes).unwrap();
     std::fs::remove_file(snapshot.join("entities/index.html")).unwrap();
     std::fs::write(snapshot.join("extra.html"), "added later").unwrap();
-    migcov()
-        .arg("verify")
-        .arg(&snapshot)
-        .assert()
-        .code(1)
-        .stdout(
-            predicate::str::contains("changed: assets/style.css")
-                .and(predicate::str::contains("missing: entities/index.html"))
-                .and(predicate::str::contains("extra: extra.html"))
-                .and(predicate::str::contains("1 changed, 1 missing, 1 extra")),
-        );
-    migcov()
-        .arg("verify")
-        .arg(dir.path())
-        .assert()
+    verify(&snapshot).code(1).stdout(
+        predicate::str::contains("changed: assets/style.css")
+            .and(predicate::str::contains("missing: entities/index.html"))
+            .and(predicate::str::contains("extra: extra.html"))
+            .and(predicate::str::contains("1 changed, 1 missing, 1 extra")),
+    );
+    verify(dir.path())
         .code(2)
         .stderr(predicate::str::contains("SHA256SUMS"));
     // Found by an independent check: an empty SHA256SUMS alone was "intact (0 files
@@ -317,14 +306,9 @@ fn verify_detects_a_changed_byte_a_missing_file_and_an_added_file() {
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     std::fs::write(empty.join("SHA256SUMS"), "").unwrap();
-    migcov()
-        .arg("verify")
-        .arg(&empty)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(
-            "lists no file, so nothing can be verified",
-        ));
+    verify(&empty).code(2).stderr(predicate::str::contains(
+        "lists no file, so nothing can be verified",
+    ));
 }
 
 fn names(list: &Value) -> Vec<String> {
@@ -404,7 +388,7 @@ fn two_snapshots_diff_by_exactly_the_known_changes() {
     );
     assert!(md.contains("`message-migration.ts`: IN_PROGRESS → COMPLETE"));
     assert!(read(&newest.join("diff.html")).contains("dispatch_fax"));
-    migcov().arg("verify").arg(&newest).assert().code(0);
+    verify(&newest).code(0);
 
     // The archive index lists both, newest first, the newest linking to its diff.
     let index = read(&out.join("archive/index.html"));
@@ -658,11 +642,7 @@ fn snapshots_written_by_an_earlier_migcov_are_read_back() {
         "diff.md"
     );
     for date in ["2026-11-01", "2026-11-08"] {
-        migcov()
-            .arg("verify")
-            .arg(out.join("archive").join(date))
-            .assert()
-            .code(0);
+        verify(&out.join("archive").join(date)).code(0);
     }
 }
 
@@ -773,10 +753,7 @@ fn the_archive_keeps_what_it_did_not_write_and_refuses_what_it_cannot_trust() {
     std::fs::remove_file(&page).unwrap();
     std::os::unix::fs::symlink(&copy, &page).unwrap();
     std::os::unix::fs::symlink("/etc/hostname", snapshot.join("added")).unwrap();
-    migcov()
-        .arg("verify")
-        .arg(&snapshot)
-        .assert()
+    verify(&snapshot)
         .code(1)
         .stdout(predicate::str::contains("changed: index.html"))
         .stdout(predicate::str::contains("extra: added"));
@@ -785,31 +762,20 @@ fn the_archive_keeps_what_it_did_not_write_and_refuses_what_it_cannot_trust() {
     common::copy_tree(&api, &api_copy);
     std::fs::remove_dir_all(&api).unwrap();
     std::os::unix::fs::symlink(&api_copy, &api).unwrap();
-    migcov()
-        .arg("verify")
-        .arg(&snapshot)
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains(
-            "changed: api/coverage/summary.json",
-        ));
+    verify(&snapshot).code(1).stdout(predicate::str::contains(
+        "changed: api/coverage/summary.json",
+    ));
     std::fs::remove_file(&api).unwrap();
     common::copy_tree(&api_copy, &api);
     let sums = snapshot.join("SHA256SUMS");
     let text = read(&sums);
     let first = text.lines().next().unwrap().to_string();
     std::fs::write(&sums, format!("{text}{first}\n")).unwrap();
-    migcov()
-        .arg("verify")
-        .arg(&snapshot)
-        .assert()
+    verify(&snapshot)
         .code(2)
         .stderr(predicate::str::contains("listed twice"));
     std::fs::write(&sums, text.replace("  ", " *")).unwrap();
-    migcov()
-        .arg("verify")
-        .arg(&snapshot)
-        .assert()
+    verify(&snapshot)
         .code(1)
         .stdout(predicate::str::contains("changed: index.html"));
 }
@@ -1040,7 +1006,7 @@ fn no_command_replaces_another_kind_of_folder_or_writes_into_a_snapshot() {
         ],
     )
     .code(2);
-    migcov().arg("verify").arg(&snapshot).assert().code(0);
+    verify(&snapshot).code(0);
     assert!(!site.join("archive/2026-11-02").exists());
     // A diff folder is replaced by a diff, as before.
     let out = dir.path().join("d");
@@ -1073,9 +1039,9 @@ fn verify_reads_upper_case_sums_and_escapes_names() {
         })
         .collect();
     std::fs::write(&sums, format!("\u{feff}{upper}")).unwrap();
-    migcov().arg("verify").arg(&snapshot).assert().code(0);
+    verify(&snapshot).code(0);
     std::fs::write(snapshot.join("z\nmigcov: intact"), "x").unwrap();
-    let out = migcov().arg("verify").arg(&snapshot).assert().code(1);
+    let out = verify(&snapshot).code(1);
     let said = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(
         said.lines().all(|l| !l.starts_with("migcov: intact")),
@@ -1217,7 +1183,7 @@ fn verify_counts_a_fifo_and_an_empty_folder_as_extra() {
     let (_data, _dir, site) = snapshotted();
     let snapshot = site.join("archive/2026-11-01");
     std::fs::create_dir(snapshot.join("empty")).unwrap();
-    let out = migcov().arg("verify").arg(&snapshot).assert().code(1);
+    let out = verify(&snapshot).code(1);
     let said = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(said.contains("extra: empty"), "{said}");
     std::fs::remove_dir(snapshot.join("empty")).unwrap();
@@ -1226,7 +1192,7 @@ fn verify_counts_a_fifo_and_an_empty_folder_as_extra() {
         .status()
         .expect("mkfifo (coreutils)");
     assert!(made.success());
-    let out = migcov().arg("verify").arg(&snapshot).assert().code(1);
+    let out = verify(&snapshot).code(1);
     let said = String::from_utf8_lossy(&out.get_output().stdout).to_string();
     assert!(said.contains("extra: pipe"), "{said}");
 }
@@ -1262,11 +1228,7 @@ fn links_are_resolved_and_sibling_builds_do_not_block_each_other() {
         ],
     )
     .code(2);
-    migcov()
-        .arg("verify")
-        .arg(site.join("archive/2026-11-01"))
-        .assert()
-        .code(0);
+    verify(&site.join("archive/2026-11-01")).code(0);
 
     let parent = dir.path().join("sites");
     let runs: Vec<_> = ["a", "b", "c"]
@@ -1370,11 +1332,7 @@ fn dangling_links_nested_new_folders_and_the_working_folder() {
         &["--summary-md", link.to_str().unwrap()],
     )
     .code(2);
-    migcov()
-        .arg("verify")
-        .arg(site.join("archive/2026-11-01"))
-        .assert()
-        .code(0);
+    verify(&site.join("archive/2026-11-01")).code(0);
 
     let nested = dir.path().join("new/deep/site");
     build(
@@ -1421,5 +1379,10 @@ fn verify_reads_utf16_sums() {
         utf16.extend_from_slice(&unit.to_le_bytes());
     }
     std::fs::write(&sums, utf16).unwrap();
-    migcov().arg("verify").arg(&snapshot).assert().code(0);
+    verify(&snapshot).code(0);
+}
+
+/// `migcov verify` on `snapshot`.
+fn verify(snapshot: &Path) -> assert_cmd::assert::Assert {
+    migcov().arg("verify").arg(snapshot).assert()
 }

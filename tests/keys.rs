@@ -531,12 +531,7 @@ fn a_column_named_twice_after_a_blank_line_is_refused() {
 #[test]
 fn an_ndjson_file_is_typed_by_every_line() {
     let dir = common::base_with(None);
-    let mut lines = String::new();
-    for i in 0..100 {
-        lines.push_str(&format!(
-            "{{\"entity_type\":\"ZZZ\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\",\"legacy_table\":null}}\n"
-        ));
-    }
+    let mut lines = ndjson_mappings("ZZZ", 100, &|_| ",\"legacy_table\":null".into());
     lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":\"ALFKI\",\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999999\",\"legacy_table\":\"customer\"}\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), lines).unwrap();
     let inputs = loaded(dir.path());
@@ -544,12 +539,7 @@ fn an_ndjson_file_is_typed_by_every_line() {
     // An extra column holding an object on 101 lines and `[]` on the 102nd (PHP's empty
     // object) has no common type over every line: typed by the first 100 lines, as
     // before, and ignored (it was refused, "failed to determine supertype").
-    let mut lines = String::new();
-    for i in 0..101 {
-        lines.push_str(&format!(
-            "{{\"entity_type\":\"ZZZ\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\",\"extra\":{{\"k\":{i}}}}}\n"
-        ));
-    }
+    let mut lines = ndjson_mappings("ZZZ", 101, &|i| format!(",\"extra\":{{\"k\":{i}}}"));
     lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":101,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999999\",\"extra\":[]}\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), lines).unwrap();
     let inputs = loaded(dir.path());
@@ -630,12 +620,7 @@ fn a_padded_modern_id_is_the_uuid_it_holds() {
 #[test]
 fn an_ndjson_object_naming_a_key_twice_is_refused() {
     let dir = common::base_with(None);
-    let mut lines = String::new();
-    for i in 0..3 {
-        lines.push_str(&format!(
-            "{{\"entity_type\":\"OFFICE\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\"}}\n"
-        ));
-    }
+    let mut lines = ndjson_mappings("OFFICE", 3, &|_| String::new());
     // The key written with an escape is the same key.
     lines.push_str("{\"entity_type\":\"OFFICE\",\"legacy_id\":3,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000003\",\"legacy\\u005fid\":4}\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
@@ -657,12 +642,7 @@ fn an_ndjson_object_naming_a_key_twice_is_refused() {
 #[test]
 fn an_ndjson_line_that_is_no_json_is_named() {
     let dir = common::base_with(None);
-    let mut lines = String::new();
-    for i in 0..150 {
-        lines.push_str(&format!(
-            "{{\"entity_type\":\"OFFICE\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\"}}\n"
-        ));
-    }
+    let mut lines = ndjson_mappings("OFFICE", 150, &|_| String::new());
     lines.push_str("{\"entity_type\":\"OFFICE\",\"legacy_id\": }\n");
     std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
     let error = load_error(dir.path(), "a line that is no JSON is refused");
@@ -873,4 +853,17 @@ fn load_data(data: &std::path::Path) -> Result<migcov::load::Inputs, migcov::loa
         data_dir: data.to_path_buf(),
         scripts_dir: None,
     })
+}
+
+/// `n` NDJSON mapping lines of `entity_type`, legacy ids 0 to n - 1, each ending with the
+/// members `extra` gives for its id (`,"k":1`, or none).
+fn ndjson_mappings(entity_type: &str, n: usize, extra: &dyn Fn(usize) -> String) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"entity_type\":\"{entity_type}\",\"legacy_id\":{i},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-{i:012}\"{}}}\n",
+                extra(i)
+            )
+        })
+        .collect()
 }

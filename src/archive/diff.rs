@@ -250,9 +250,8 @@ fn uncovered_tables(report: &ReportFiles) -> (BTreeSet<String>, bool) {
 /// waiver changed.
 fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
     let state = |f: &Finding| (f.severity, f.count, f.waiver.is_some());
-    let unparted = unparted(old, new);
-    let before = ranked(old, &unparted);
-    ranked(new, &unparted)
+    let before = ranked(old);
+    ranked(new)
         .into_iter()
         .filter_map(|(key, now)| {
             let (was, now) = (state(before.get(&key)?), state(now));
@@ -271,8 +270,9 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
 }
 
 /// The part a finding is about: its own, or for a value mismatch written before findings
-/// had parts, the column pair its message names (`differ in `a` → `b``), so an old
-/// report's columns meet the new one's by name, not by rank.
+/// had parts, the column pair its message names (`differ in `a` → `b``, the rule's message
+/// since it was added), so an old report's columns meet the new one's by name, not by
+/// rank.
 fn part_of(f: &Finding) -> Option<String> {
     if let Some(part) = &f.part {
         return Some(part.clone());
@@ -299,60 +299,27 @@ fn compared(report: &ReportFiles, other: &ReportFiles) -> Vec<Finding> {
 
 /// A finding's subject as a diff shows it: `entity: offices`, and the part it is about
 /// (`entity: offices (budget → budget)`).
-fn shown_subject(f: &Finding, parted: bool) -> String {
+fn shown_subject(f: &Finding) -> String {
     // A `load.*` finding's subject is the data folder, whose name differs from run to run
     // (a temporary folder, a dated checkout): the same finding in both.
     if f.rule.rule().family == crate::validate::Family::Load {
         return "the data folder".to_string();
     }
-    match (part_of(f), parted) {
-        (Some(part), true) => format!("{}: {} ({part})", f.subject.kind, f.subject.name),
-        _ => format!("{}: {}", f.subject.kind, f.subject.name),
+    match part_of(f) {
+        Some(part) => format!("{}: {} ({part})", f.subject.kind, f.subject.name),
+        None => format!("{}: {}", f.subject.kind, f.subject.name),
     }
-}
-
-/// The (rule, subject) groups whose findings are matched by rank alone: those where one
-/// report names no part (a snapshot written before findings had parts), so that its
-/// findings still meet their successors.
-fn unparted(old: &[Finding], new: &[Finding]) -> BTreeSet<(RuleId, String)> {
-    let group = |f: &Finding| (f.rule, shown_subject(f, false));
-    let parted = |findings: &[Finding]| -> BTreeSet<(RuleId, String)> {
-        findings
-            .iter()
-            .filter(|f| part_of(f).is_some())
-            .map(group)
-            .collect()
-    };
-    let (old_parted, new_parted) = (parted(old), parted(new));
-    old.iter()
-        .chain(new)
-        .map(group)
-        .filter(|g| old_parted.contains(g) != new_parted.contains(g))
-        .filter(|g| {
-            // A group with parts on one side and findings without on the other.
-            let unparted_on = |findings: &[Finding]| {
-                findings
-                    .iter()
-                    .any(|f| part_of(f).is_none() && group(f) == *g)
-            };
-            unparted_on(old) || unparted_on(new)
-        })
-        .collect()
 }
 
 /// Each finding by its rule, its subject with its part, and its rank among that rule's
 /// findings on them (the second is the second): the key two reports' findings are matched
-/// by. Findings of a group in `unparted` are matched without their parts.
-fn ranked<'a>(
-    findings: &'a [Finding],
-    unparted: &BTreeSet<(RuleId, String)>,
-) -> BTreeMap<(RuleId, String, usize), &'a Finding> {
+/// by.
+fn ranked(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), &Finding> {
     let mut seen: BTreeMap<(RuleId, String), usize> = BTreeMap::new();
     findings
         .iter()
         .map(|f| {
-            let parted = !unparted.contains(&(f.rule, shown_subject(f, false)));
-            let subject = shown_subject(f, parted);
+            let subject = shown_subject(f);
             let n = seen.entry((f.rule, subject.clone())).or_default();
             *n += 1;
             ((f.rule, subject, *n), f)
@@ -360,11 +327,8 @@ fn ranked<'a>(
         .collect()
 }
 
-fn finding_keys(
-    findings: &[Finding],
-    unparted: &BTreeSet<(RuleId, String)>,
-) -> BTreeMap<(RuleId, String, usize), FindingKey> {
-    ranked(findings, unparted)
+fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), FindingKey> {
+    ranked(findings)
         .into_iter()
         .map(|(key, f)| {
             let finding = FindingKey {
@@ -468,11 +432,7 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         _ => (Vec::new(), Vec::new()),
     };
     let (old_findings, new_findings) = (compared(old, new), compared(new, old));
-    let unparted = unparted(&old_findings, &new_findings);
-    let (before, after) = (
-        finding_keys(&old_findings, &unparted),
-        finding_keys(&new_findings, &unparted),
-    );
+    let (before, after) = (finding_keys(&old_findings), finding_keys(&new_findings));
     Diff {
         old_date: o.report_date,
         new_date: n.report_date,

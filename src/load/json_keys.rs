@@ -44,19 +44,26 @@ pub fn repeated_json_key(text: &[u8]) -> Option<(u64, String)> {
 /// [`repeated_json_key`] within one piece of whole lines; the line counted from the piece.
 fn repeat_in(piece: &[u8]) -> Option<(u64, String)> {
     let mut keys = Vec::new();
-    let mut start = 0;
-    for (number, end) in memchr::memchr_iter(b'\n', piece)
-        .chain([piece.len()])
-        .enumerate()
-    {
-        let line = &piece[start..end];
-        start = end + 1;
+    for (number, line) in numbered_lines(piece) {
         let mut reader = serde_json::Deserializer::from_slice(line);
         if let Ok(Some(key)) = TopKeys(&mut keys).deserialize(&mut reader) {
-            return Some((number as u64 + 1, key));
+            return Some((number, key));
         }
     }
     None
+}
+
+/// Each line of `text` (without its `\n`) and its 1-based number.
+fn numbered_lines(text: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', text)
+        .chain([text.len()])
+        .enumerate()
+        .map(move |(number, end)| {
+            let line = &text[start..end];
+            start = end + 1;
+            (number as u64 + 1, line)
+        })
 }
 
 /// Reads one JSON value; for an object, the first of its keys that repeats (`keys` is
@@ -120,19 +127,13 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 /// for an error that names the line (polars names a character offset only). Called once
 /// polars has refused the file, so its cost is paid only then.
 pub fn first_invalid_line(text: &[u8]) -> Option<(u64, String)> {
-    let mut start = 0;
-    for (number, end) in memchr::memchr_iter(b'\n', text)
-        .chain([text.len()])
-        .enumerate()
-    {
-        let line = &text[start..end];
-        start = end + 1;
+    for (number, line) in numbered_lines(text) {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         if let Err(e) = serde_json::from_slice::<IgnoredAny>(line) {
             let message = e.to_string().replace(" at line 1 column ", " at column ");
-            return Some((number as u64 + 1, message));
+            return Some((number, message));
         }
     }
     None
