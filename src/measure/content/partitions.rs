@@ -334,7 +334,7 @@ impl Distincts {
                     });
                 }
                 Ok(match values {
-                    Some(values) => values.n_unique()? as u64,
+                    Some(values) => super::distinct::distinct_texts(values.str()?),
                     None => 0,
                 })
             })
