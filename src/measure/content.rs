@@ -774,29 +774,6 @@ fn pairwise(
     )
 }
 
-/// Each text as its instant (UTC) to the nanosecond, by [`canonical::instants_exact`], a
-/// local time that a DST change repeats as its earlier instant, in a text that sorts as
-/// the instants do ([`instant_key`]); null where it is no instant. (Epoch microseconds
-/// made values a nanosecond apart one, found by an independent check.)
-fn instant_of(text: Expr, zone: Option<chrono_tz::Tz>) -> Expr {
-    text.map(
-        move |column: Column| {
-            let pieces = in_pieces(column.str()?, |_, piece| {
-                piece
-                    .iter()
-                    .map(|v| {
-                        let ((micros, _), nanos) = canonical::instants_exact(v?, zone.as_ref())?;
-                        Some(instant_key(micros, nanos))
-                    })
-                    .collect::<Vec<_>>()
-            });
-            let out: StringChunked = pieces.into_iter().flatten().collect();
-            Ok(out.with_name(column.name().clone()).into_column())
-        },
-        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
-    )
-}
-
 /// An instant (epoch microseconds and the nanoseconds past them) as a text of fixed width
 /// that sorts as the instants do: the microseconds offset by 2^63, in 20 digits, then the
 /// nanoseconds in 3.
@@ -815,25 +792,6 @@ fn instant_text(key: &str) -> Option<String> {
     Some(format!("{}Z", canonical::timestamp_text(&at)))
 }
 
-/// Whether two timestamps are one instant: each side read in its zone, a local time that
-/// a DST change repeats as either of its instants. Where one side is an instant and the
-/// other is not (no timestamp, or a local time its zone skips), they differ; where neither
-/// is, they compare as text.
-fn same_instant(legacy: Expr, target: Expr, zones: &Zones) -> Expr {
-    let (legacy_zone, target_zone) = *zones;
-    pairwise(legacy, target, move |a, b| {
-        let l = a.and_then(|v| canonical::instants_exact(v, legacy_zone.as_ref()));
-        let t = b.and_then(|v| canonical::instants_exact(v, target_zone.as_ref()));
-        match (l, t) {
-            (Some(((le, ll), ln)), Some(((te, tl), tn))) => {
-                ln == tn && (le == te || le == tl || ll == te || ll == tl)
-            }
-            (None, None) => a == b,
-            _ => false,
-        }
-    })
-}
-
 /// Whether a legacy and a target value, each already normalised by the pair's
 /// normalisations ([`normal_text`]), are equal: as instants for a pair compared as
 /// timestamps ([`same_instant`]), as exact numbers for one compared as numbers where both
@@ -842,10 +800,121 @@ fn same_instant(legacy: Expr, target: Expr, zones: &Zones) -> Expr {
 fn equal(legacy: Expr, target: Expr, pair: &Pair) -> Expr {
     let n = &pair.normalize;
     match &pair.kind {
-        Kind::Text => legacy.eq_missing(target),
-        Kind::Instant(zones) => same_instant(legacy, target, zones),
         Kind::Number => same_number(legacy, target, n.scale, n.tolerance),
+        // An instant pair's values are read once for its verdicts and figures together.
+        Kind::Text | Kind::Instant(_) => legacy.eq_missing(target),
     }
+}
+
+/// One value read as its instants ([`canonical::instants_exact`]): the earlier and the
+/// later of a local time a DST change repeats (one instant otherwise), and the
+/// nanoseconds past their microsecond.
+type Instants = ((i64, i64), u32);
+
+/// Whether two timestamps are one instant, each read in its zone (`read`, of the texts
+/// `texts`), a local time that a DST change repeats as either of its instants. Where one
+/// side is an instant and the other is not (no timestamp, or a local time its zone skips),
+/// they differ; where neither is, they compare as text.
+fn same_instant(read: [Option<Instants>; 2], texts: [Option<&str>; 2]) -> bool {
+    match read {
+        [Some(((le, ll), ln)), Some(((te, tl), tn))] => {
+            ln == tn && (le == te || le == tl || ll == te || ll == tl)
+        }
+        [None, None] => texts[0] == texts[1],
+        _ => false,
+    }
+}
+
+/// An instant pair's verdicts (`EQ<i>`) and each side's figures over the compared rows,
+/// each value read as its instants once, on every core: values and nulls, values read as
+/// no instant, and distinct, lowest and highest instants (a repeated local time as its
+/// earlier one); with `spill`, each side's instants as [`instant_key`]s, to be counted
+/// over every partition.
+fn instant_verdicts(
+    frame: &DataFrame,
+    names: [&str; 2],
+    zones: Zones,
+    compared: &BooleanChunked,
+    (i, spill): (usize, bool),
+) -> PolarsResult<(Column, PairFigures, Option<[Series; 2]>)> {
+    let texts = [
+        frame.column(names[0])?.str()?.rechunk().into_owned(),
+        frame.column(names[1])?.str()?.rechunk().into_owned(),
+    ];
+    let read = |texts: &StringChunked, zone: Option<chrono_tz::Tz>| -> Vec<Option<Instants>> {
+        in_pieces(texts, |_, piece| {
+            piece
+                .iter()
+                .map(|v| canonical::instants_exact(v?, zone.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    };
+    let (l, t) = rayon::join(|| read(&texts[0], zones.0), || read(&texts[1], zones.1));
+    let read = [l, t];
+    let compared = compared.rechunk();
+    let eq: BooleanChunked = (0..frame.height())
+        .map(|row| {
+            let text = |side: usize| match read[side][row] {
+                Some(_) => None,
+                // Only values that are no instant are compared as text.
+                None => texts[side].get(row),
+            };
+            Some(same_instant(
+                [read[0][row], read[1][row]],
+                [text(0), text(1)],
+            ))
+        })
+        .collect();
+    let side = |side: usize| -> (SideFigures, Option<Series>) {
+        use rayon::prelude::*;
+        let mut figures = SideFigures::default();
+        let mut instants = Vec::new();
+        for (row, value) in texts[side].iter().enumerate() {
+            if compared.get(row) != Some(true) {
+                continue;
+            }
+            match (value, read[side][row]) {
+                (None, _) => figures.nulls += 1,
+                (Some(_), None) => {
+                    figures.values += 1;
+                    figures.unread += 1;
+                }
+                (Some(_), Some(((earlier, _), nanos))) => {
+                    figures.values += 1;
+                    instants.push((earlier, nanos));
+                }
+            }
+        }
+        instants.par_sort_unstable();
+        instants.dedup();
+        figures.distinct = instants.len() as u64;
+        let key = |(micros, nanos): &(i64, u32)| Extreme::Text(instant_key(*micros, *nanos));
+        figures.min = instants.first().map(key);
+        figures.max = instants.last().map(key);
+        let values = spill.then(|| {
+            instants
+                .par_iter()
+                .map(|(micros, nanos)| Some(instant_key(*micros, *nanos)))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<StringChunked>()
+                .into_series()
+        });
+        (figures, values)
+    };
+    let ((legacy, legacy_values), (target, target_values)) = rayon::join(|| side(0), || side(1));
+    let values = match (legacy_values, target_values) {
+        (Some(l), Some(t)) => Some([l, t]),
+        _ => None,
+    };
+    Ok((
+        eq.with_name(format!("{EQ}{i}").into()).into_column(),
+        PairFigures { legacy, target },
+        values,
+    ))
 }
 
 /// Whether `n` changes a text (trim, case, Unicode form, empty as missing).
@@ -1407,6 +1476,10 @@ fn pair_verdicts(
             ])
             .collect()?;
     }
+    if let Kind::Instant(zones) = &pair.kind {
+        let names = [legacy_name.as_str(), target_name.as_str()];
+        return instant_verdicts(&frame, names, *zones, compared, (i, spill));
+    }
     let eq = frame
         .clone()
         .lazy()
@@ -1427,12 +1500,7 @@ fn pair_verdicts(
             (l?, t?)
         }
         Kind::Text | Kind::Instant(_) => {
-            let zones = match &pair.kind {
-                Kind::Instant(zones) => Some(*zones),
-                _ => None,
-            };
-            let ([l, t], values) =
-                text_figures(&found, [&legacy_name, &target_name], zones, spill)?;
+            let ([l, t], values) = text_figures(&found, [&legacy_name, &target_name], spill)?;
             let [lv, tv] = values.map_or([None, None], |[l, t]| [Some(l), Some(t)]);
             ((l, lv), (t, tv))
         }
@@ -1926,57 +1994,28 @@ fn number_aggregates(figures: &PairFigures, distinct: (u64, u64), pair: &Pair) -
         .collect()
 }
 
-/// Each side's figures of a text or instant pair (`zones`: an instant pair's) over the
-/// compared rows (`found`, its columns `names`), after the transform and the
-/// normalisations, by polars in one pass over both: values and nulls, distinct values (or
-/// with `spill`, the values themselves), lowest and highest as text or as instants (a
-/// repeated local time as its earlier instant; each read once), the sum of text lengths.
+/// Each side's figures of a text pair over the compared rows (`found`, its columns
+/// `names`), after the transform and the normalisations, by polars in one pass over both:
+/// values and nulls, distinct values (or with `spill`, the values themselves), lowest and
+/// highest, the sum of lengths.
 fn text_figures(
     found: &DataFrame,
     names: [&str; 2],
-    zones: Option<Zones>,
     spill: bool,
 ) -> PolarsResult<([SideFigures; 2], Option<[Series; 2]>)> {
-    let ordered_name = |side: usize| format!("\0ordered{side}");
-    let side_zones = zones.map(|(l, t)| [l, t]);
-    // As compared: one instant written two ways is one value.
-    let read = found
-        .select(names)?
-        .lazy()
-        .with_columns(
-            (0..2)
-                .map(|side| {
-                    let value = col(names[side]);
-                    match side_zones {
-                        None => value,
-                        Some(zones) => instant_of(value, zones[side]),
-                    }
-                    .alias(ordered_name(side))
-                })
-                .collect::<Vec<_>>(),
-        )
-        .collect()?;
+    let read = found.select(names)?;
     let mut exprs = Vec::new();
     for (side, name) in names.iter().enumerate() {
-        let (value, o) = (col(*name), col(ordered_name(side)));
+        let value = col(*name);
         let named = |e: Expr, what: &str| e.alias(format!("{side}{what}"));
         exprs.extend([
             named(value.clone().count().cast(DataType::UInt64), "values"),
             named(value.clone().null_count().cast(DataType::UInt64), "nulls"),
-            named(o.clone().min(), "min"),
-            named(o.clone().max(), "max"),
+            named(value.clone().min(), "min"),
+            named(value.clone().max(), "max"),
             named(
-                value.clone().str().len_chars().cast(DataType::UInt64).sum(),
+                value.str().len_chars().cast(DataType::UInt64).sum(),
                 "lengths",
-            ),
-            // Values given that read as no instant.
-            named(
-                value
-                    .is_not_null()
-                    .and(o.clone().is_null())
-                    .cast(DataType::UInt64)
-                    .sum(),
-                "unread",
             ),
         ]);
     }
@@ -1985,7 +2024,7 @@ fn text_figures(
     let distinct = |side: usize| -> PolarsResult<u64> {
         Ok(match spill {
             true => 0,
-            false => distinct::distinct_texts(read.column(&ordered_name(side))?.str()?),
+            false => distinct::distinct_texts(read.column(names[side])?.str()?),
         })
     };
     let figures = |side: usize| -> PolarsResult<SideFigures> {
@@ -1998,7 +2037,6 @@ fn text_figures(
         Ok(SideFigures {
             values: number("values")?,
             nulls: number("nulls")?,
-            unread: number("unread")?,
             min: text("min")?,
             max: text("max")?,
             lengths: number("lengths")?,
@@ -2011,8 +2049,10 @@ fn text_figures(
         true => {
             // Made distinct where they are spilled, a small bucket at a time.
             let given = |side: usize| -> PolarsResult<Series> {
-                let name = ordered_name(side);
-                Ok(read.column(&name)?.as_materialized_series().drop_nulls())
+                Ok(read
+                    .column(names[side])?
+                    .as_materialized_series()
+                    .drop_nulls())
             };
             Some([given(0)?, given(1)?])
         }
