@@ -219,11 +219,11 @@ impl Spill {
                 }
             });
         }
-        let mut frame = frame.ok_or_else(|| {
+        // Left in its files' pieces: each compared column is gathered from one piece when
+        // its pair is compared (a copy of every column at once held them all twice).
+        frame.ok_or_else(|| {
             PolarsError::ComputeError(format!("no rows of partition {part} of {side}").into())
-        })?;
-        frame.rechunk_mut();
-        Ok(frame)
+        })
     }
 
     /// Where each pair's distinct values are spilled.
