@@ -637,6 +637,24 @@ fn an_ndjson_object_naming_a_key_twice_is_refused() {
     assert_eq!(inputs.mappings.height(), 10 + 4);
 }
 
+/// An NDJSON value of another type than its key holds on other lines (`true` among
+/// integers, which polars reads as integers) is named by its line and key: polars' own
+/// message named neither.
+#[test]
+fn an_ndjson_value_of_another_type_is_named_by_line_and_key() {
+    let dir = common::base_with(None);
+    let mut lines = ndjson_mappings("OFFICE", 150, &|_| String::new());
+    lines = lines.replacen("\"legacy_id\":120,", "\"legacy_id\":true,", 1);
+    std::fs::write(dir.path().join("mappings/more.ndjson"), &lines).unwrap();
+    let error = load_error(dir.path(), "a boolean among integers is refused");
+    assert!(
+        error.contains("mappings/more.ndjson")
+            && error.contains("line 121: key `legacy_id`")
+            && error.contains("cannot parse 'true'"),
+        "{error}"
+    );
+}
+
 /// An NDJSON line that is no JSON is named by its number (polars named a character
 /// offset), past the first 100 lines too (where it failed later, in the read).
 #[test]

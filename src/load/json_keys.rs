@@ -7,6 +7,9 @@
 //! refused, as a CSV header naming a column twice is. Only the top level of each line
 //! counts (a nested object's keys are one JSON value's business); a line that is no JSON
 //! object is left to polars' reader, which says what is wrong with it.
+//!
+//! Once polars has refused a file, it also finds where: the line that is no JSON, and the
+//! line and key of a value of another type than its key holds elsewhere.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -139,9 +142,68 @@ pub fn first_invalid_line(text: &[u8]) -> Option<(u64, String)> {
     None
 }
 
+/// Where the value polars could not read is (`message`: its reader's "cannot parse
+/// 'VALUE' (TYPE) as …", which names neither line nor key): the first line and key
+/// holding that value, among the keys whose values are of more than one JSON type on the
+/// file's lines (polars types a key holding integers and `true` as integers, then fails
+/// on `true`). Called once polars has refused the file, so its cost is paid only then.
+pub fn mistyped_value(text: &[u8], message: &str) -> Option<(u64, String)> {
+    let quoted = message.split_once("cannot parse '")?.1;
+    let (value, _) = quoted.rsplit_once("' (")?;
+    let kind = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => 0u8,
+        serde_json::Value::Bool(_) => 1,
+        serde_json::Value::Number(_) => 2,
+        serde_json::Value::String(_) => 4,
+        serde_json::Value::Array(_) => 8,
+        serde_json::Value::Object(_) => 16,
+    };
+    let objects = || {
+        numbered_lines(text).filter_map(|(number, line)| {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line)
+                .ok()
+                .map(|object| (number, object))
+        })
+    };
+    let mut kinds: std::collections::HashMap<String, u8> = std::collections::HashMap::new();
+    for (_, object) in objects() {
+        for (key, v) in object {
+            *kinds.entry(key).or_default() |= kind(&v);
+        }
+    }
+    objects().find_map(|(number, object)| {
+        object.into_iter().find_map(|(key, v)| {
+            let mixed = kinds.get(&key).is_some_and(|k| k.count_ones() > 1);
+            let same = v.to_string() == value || v.as_str() == Some(value);
+            (mixed && same).then_some((number, key))
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_line_and_key_of_a_value_of_another_type() {
+        let text = b"{\"flag\":true,\"n\":1}\nnot json\n{\"flag\":false,\"n\":2}\n\n{\"n\":true,\"flag\":true}\n{\"n\":\"x'y\"}";
+        let bool_message = "cannot parse 'true' (bool) as Int64";
+        // `flag` is true on line 1, but holds booleans alone: `n` is the key.
+        assert_eq!(
+            mistyped_value(text, bool_message),
+            Some((5, "n".to_string()))
+        );
+        let text_message = "cannot parse 'x'y' (string) as Int64";
+        assert_eq!(
+            mistyped_value(text, text_message),
+            Some((6, "n".to_string()))
+        );
+        assert_eq!(mistyped_value(text, "something else"), None);
+        assert_eq!(
+            mistyped_value(b"{\"n\":1}\n{\"n\":true}", bool_message),
+            Some((2, "n".to_string()))
+        );
+    }
 
     #[test]
     fn finds_the_first_repeat_and_its_line() {

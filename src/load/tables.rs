@@ -879,12 +879,37 @@ fn load_file(
     {
         return Ok(empty_frame(specs));
     }
-    let opened = open(file, format, specs)?;
-    let plan = plan_columns(&opened, specs, options);
-    let mut df = read_planned(&opened, &plan, specs, options)?;
-    let flagged = side_pass(&opened, &plan, specs, &mut df)?;
-    let df = with_file_column(df, shown)?;
-    reread_unconverted(&opened, &plan, &flagged, df, options)
+    let read = || -> Result<DataFrame, LoadError> {
+        let opened = open(file, format, specs)?;
+        let plan = plan_columns(&opened, specs, options);
+        let mut df = read_planned(&opened, &plan, specs, options)?;
+        let flagged = side_pass(&opened, &plan, specs, &mut df)?;
+        let df = with_file_column(df, shown)?;
+        reread_unconverted(&opened, &plan, &flagged, df, options)
+    };
+    read().map_err(|e| located(file, format, e))
+}
+
+/// An NDJSON value polars could not read as its column's type, named by its line and key
+/// ([`super::json_keys::mistyped_value`]): polars names neither.
+fn located(file: &InputFile, format: TableFormat, error: LoadError) -> LoadError {
+    match error {
+        LoadError::Table { path, message }
+            if format == TableFormat::Ndjson && message.contains("cannot parse '") =>
+        {
+            let found = std::fs::read(&file.path)
+                .ok()
+                .and_then(|text| super::json_keys::mistyped_value(&text, &message));
+            let message = match found {
+                Some((line, key)) => format!(
+                    "line {line}: key `{key}`: {message} (the key holds values of another type on other lines)"
+                ),
+                None => message,
+            };
+            LoadError::Table { path, message }
+        }
+        error => error,
+    }
 }
 
 /// An export file opened for reading: its lazy scan and its schema.
