@@ -174,7 +174,9 @@ pub fn mistyped_value(text: &[u8], message: &str) -> Option<(u64, String)> {
     objects().find_map(|(number, object)| {
         object.into_iter().find_map(|(key, v)| {
             let mixed = kinds.get(&key).is_some_and(|k| k.count_ones() > 1);
-            let same = v.to_string() == value || v.as_str() == Some(value);
+            // As polars quotes it: a string's text, any other value's JSON.
+            let written = v.to_string();
+            let same = written == value || v.as_str() == Some(value);
             (mixed && same).then_some((number, key))
         })
     })
