@@ -143,21 +143,42 @@ pub fn first_invalid_line(text: &[u8]) -> Option<(u64, String)> {
 }
 
 /// Where the value polars could not read is (`message`: its reader's "cannot parse
-/// 'VALUE' (TYPE) as …", which names neither line nor key): the first line and key
-/// holding that value, among the keys whose values are of more than one JSON type on the
-/// file's lines (polars types a key holding integers and `true` as integers, then fails
-/// on `true`). Called once polars has refused the file, so its cost is paid only then.
+/// 'VALUE' (TYPE) as DTYPE", which names neither line nor key): the first line and key
+/// holding that value, of that JSON type, among the keys that also hold values of the type
+/// polars read them as (polars types a key holding integers and `true` as integers, then
+/// fails on `true`). Called once polars has refused the file, so its cost is paid only
+/// then.
 pub fn mistyped_value(text: &[u8], message: &str) -> Option<(u64, String)> {
+    const BOOL: u8 = 1;
+    const NUMBER: u8 = 2;
+    const STRING: u8 = 4;
+    const ARRAY: u8 = 8;
+    const OBJECT: u8 = 16;
     let quoted = message.split_once("cannot parse '")?.1;
-    let (value, _) = quoted.rsplit_once("' (")?;
+    let (value, rest) = quoted.rsplit_once("' (")?;
+    let (found, rest) = rest.split_once(") as ")?;
+    let found = match found {
+        "bool" => BOOL,
+        "i64" | "u64" | "f64" | "number" => NUMBER,
+        "string" | "str" => STRING,
+        "array" => ARRAY,
+        "object" => OBJECT,
+        _ => return None,
+    };
+    let read_as = match rest.split_whitespace().next().unwrap_or_default() {
+        "Boolean" => BOOL,
+        t if t.starts_with("Int") || t.starts_with("UInt") || t.starts_with("Float") => NUMBER,
+        _ => BOOL | NUMBER | STRING | ARRAY | OBJECT,
+    };
     let kind = |v: &serde_json::Value| match v {
         serde_json::Value::Null => 0u8,
-        serde_json::Value::Bool(_) => 1,
-        serde_json::Value::Number(_) => 2,
-        serde_json::Value::String(_) => 4,
-        serde_json::Value::Array(_) => 8,
-        serde_json::Value::Object(_) => 16,
+        serde_json::Value::Bool(_) => BOOL,
+        serde_json::Value::Number(_) => NUMBER,
+        serde_json::Value::String(_) => STRING,
+        serde_json::Value::Array(_) => ARRAY,
+        serde_json::Value::Object(_) => OBJECT,
     };
+    let text = text.strip_prefix(super::slices::BOM).unwrap_or(text);
     let objects = || {
         numbered_lines(text).filter_map(|(number, line)| {
             serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(line)
@@ -173,11 +194,14 @@ pub fn mistyped_value(text: &[u8], message: &str) -> Option<(u64, String)> {
     }
     objects().find_map(|(number, object)| {
         object.into_iter().find_map(|(key, v)| {
-            let mixed = kinds.get(&key).is_some_and(|k| k.count_ones() > 1);
+            // A key that also holds values of the type polars read it as.
+            let read = kinds.get(&key).is_some_and(|k| k & read_as & !found != 0);
             // As polars quotes it: a string's text, any other value's JSON.
-            let written = v.to_string();
-            let same = written == value || v.as_str() == Some(value);
-            (mixed && same).then_some((number, key))
+            let written = match &v {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (read && kind(&v) == found && written == value).then_some((number, key))
         })
     })
 }
@@ -204,6 +228,18 @@ mod tests {
         assert_eq!(
             mistyped_value(b"{\"n\":1}\n{\"n\":true}", bool_message),
             Some((2, "n".to_string()))
+        );
+        // The text "true", and `true` in a key of booleans and texts, are not the value
+        // read as a number (found by an independent check); a byte order mark is no line.
+        let text = b"\xef\xbb\xbf{\"d\":\"true\",\"note\":true}\n{\"d\":{},\"note\":\"x\",\"n\":1}\n{\"n\":true}";
+        assert_eq!(
+            mistyped_value(text, bool_message),
+            Some((3, "n".to_string()))
+        );
+        let text = b"\xef\xbb\xbf{\"n\":true}\n{\"n\":1}";
+        assert_eq!(
+            mistyped_value(text, bool_message),
+            Some((1, "n".to_string()))
         );
     }
 
