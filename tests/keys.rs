@@ -595,13 +595,9 @@ fn rule_count(findings: &[migcov::validate::Finding], rule: &str) -> u64 {
 /// id) and office 12 mapped to ` not-a-uuid ` (one invalid id, no repeat).
 #[test]
 fn a_padded_modern_id_is_the_uuid_it_holds() {
-    let dir = common::base_with(None);
-    let path = dir.path().join("mappings/offices.csv");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str("OFFICE,11, 7A0C8F3E-2B4D-4E6F-8A1B-000000000001 \n");
-    text.push_str("OFFICE,12,\" not-a-uuid \"\n");
-    std::fs::write(&path, text).unwrap();
-    let (_, _, findings) = run(dir.path());
+    let findings = with_mapping_rows(
+        "OFFICE,11, 7A0C8F3E-2B4D-4E6F-8A1B-000000000001 \nOFFICE,12,\" not-a-uuid \"\n",
+    );
     assert_eq!(
         rule_count(&findings, "integrity.mapping.duplicate_modern_id"),
         1,
@@ -801,12 +797,7 @@ fn a_float_key_past_two_to_the_53_is_no_key() {
 /// offices 11 and 12 with those ids: 2 invalid, no repeat.
 #[test]
 fn modern_ids_that_are_no_uuid_are_not_repeats() {
-    let dir = common::base_with(None);
-    let path = dir.path().join("mappings/offices.csv");
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    text.push_str("OFFICE,11,\"not-a-uuid\"\nOFFICE,12,\" not-a-uuid\"\n");
-    std::fs::write(&path, text).unwrap();
-    let (_, _, findings) = run(dir.path());
+    let findings = with_mapping_rows("OFFICE,11,\"not-a-uuid\"\nOFFICE,12,\" not-a-uuid\"\n");
     assert_eq!(
         rule_count(&findings, "integrity.mapping.invalid_modern_id"),
         2
@@ -862,6 +853,16 @@ fn loaded(data: &std::path::Path) -> migcov::load::Inputs {
 }
 
 /// The error loading `data` gives (`why` says why one is expected).
+/// The findings of the base fixture with `rows` (CSV lines) added to its mappings.
+fn with_mapping_rows(rows: &str) -> Vec<migcov::validate::Finding> {
+    let dir = common::base_with(None);
+    let path = dir.path().join("mappings/offices.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(rows);
+    std::fs::write(&path, text).unwrap();
+    run(dir.path()).2
+}
+
 fn load_error(data: &std::path::Path, why: &str) -> String {
     load_data(data).map(|_| ()).expect_err(why).to_string()
 }

@@ -854,29 +854,24 @@ fn instant_verdicts(
     };
     let (l, t) = rayon::join(|| read(&texts[0], zones.0), || read(&texts[1], zones.1));
     let read = [l, t];
-    let compared = compared.rechunk();
-    let eq: BooleanChunked = (0..frame.height())
-        .map(|row| {
-            let text = |side: usize| match read[side][row] {
-                Some(_) => None,
-                // Only values that are no instant are compared as text.
-                None => texts[side].get(row),
-            };
-            Some(same_instant(
-                [read[0][row], read[1][row]],
-                [text(0), text(1)],
-            ))
+    let eq: BooleanChunked = (texts[0].iter().zip(&read[0]))
+        .zip(texts[1].iter().zip(&read[1]))
+        .map(|((l, lr), (t, tr))| {
+            // Only values that are no instant are compared as text.
+            let (l, t) = (lr.is_none().then_some(l), tr.is_none().then_some(t));
+            Some(same_instant([*lr, *tr], [l.flatten(), t.flatten()]))
         })
         .collect();
     let side = |side: usize| -> (SideFigures, Option<Series>) {
         use rayon::prelude::*;
         let mut figures = SideFigures::default();
         let mut instants = Vec::new();
-        for (row, value) in texts[side].iter().enumerate() {
-            if compared.get(row) != Some(true) {
+        let rows = texts[side].iter().zip(&read[side]).zip(compared.iter());
+        for ((value, read), compared) in rows {
+            if compared != Some(true) {
                 continue;
             }
-            match (value, read[side][row]) {
+            match (value, read) {
                 (None, _) => figures.nulls += 1,
                 (Some(_), None) => {
                     figures.values += 1;
@@ -884,7 +879,7 @@ fn instant_verdicts(
                 }
                 (Some(_), Some(((earlier, _), nanos))) => {
                     figures.values += 1;
-                    instants.push((earlier, nanos));
+                    instants.push((*earlier, *nanos));
                 }
             }
         }
