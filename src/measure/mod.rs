@@ -12,7 +12,9 @@
 //! - a script's throughput is `Σ records_processed / (Σ execution_time_ms / 1000)`;
 //! - a domain's coverage is `Σ migrated_records / Σ total_records` over its entities.
 
+mod buckets;
 pub mod content;
+mod held;
 pub mod ledger;
 pub mod missing;
 pub mod repeats;

@@ -10,7 +10,7 @@
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use crate::load::tables::PIECE;
+use crate::measure::buckets::{bucket_set, Bucketed, BUCKETS};
 
 /// Distinct texts of `values`, nulls not counted.
 pub fn distinct_texts(values: &StringChunked) -> u64 {
@@ -19,13 +19,9 @@ pub fn distinct_texts(values: &StringChunked) -> u64 {
     distinct_by(values, |text| state.hash_one(text))
 }
 
-/// Buckets of values by their hash: each bucket's set stays in the processor's cache at
-/// 10 million values.
-const BUCKET_BITS: u32 = 10;
-
 /// Distinct texts of `values` by `hash` (any function: texts that share a hash are told
-/// apart as texts): each value's hash on every core, the rows gathered by bucket, and
-/// each bucket's texts made distinct in a set of their own, on every core.
+/// apart as texts): the rows gathered in buckets by hash ([`Bucketed`]), and each bucket's
+/// texts made distinct in a set of their own, on every core.
 fn distinct_by(values: &StringChunked, hash: impl Fn(&[u8]) -> u64 + Sync) -> u64 {
     let values = values.rechunk();
     let Some(array) = values.downcast_iter().next() else {
@@ -36,70 +32,28 @@ fn distinct_by(values: &StringChunked, hash: impl Fn(&[u8]) -> u64 + Sync) -> u6
         let n = values.n_unique().unwrap_or(0) as u64;
         return n - u64::from(values.null_count() > 0);
     }
-    let mut hashes = Vec::new();
-    (0..array.len())
-        .into_par_iter()
-        .with_min_len(PIECE)
-        .map(|row| array.get(row).map(|text| hash(text.as_bytes())))
-        .collect_into_vec(&mut hashes);
-    // Middle bits: a set places a value by its hash's lowest bits and tells values apart
-    // first by its highest, which one bucket's values would otherwise share.
-    let bucket = |h: u64| (h >> 32) as usize & ((1 << BUCKET_BITS) - 1);
-    // Each bucket's rows, one after another, by a count and a scatter.
-    let mut starts = vec![0usize; (1 << BUCKET_BITS) + 1];
-    for h in hashes.iter().flatten() {
-        starts[bucket(*h) + 1] += 1;
-    }
-    for b in 1..starts.len() {
-        starts[b] += starts[b - 1];
-    }
-    let mut next = starts.clone();
-    let mut rows = vec![0u32; starts[1 << BUCKET_BITS]];
-    for (row, h) in hashes.iter().enumerate() {
-        if let Some(h) = h {
-            let at = &mut next[bucket(*h)];
-            rows[*at] = row as u32;
-            *at += 1;
-        }
-    }
-    (0..1usize << BUCKET_BITS)
+    let rows = Bucketed::of(
+        array.len(),
+        |row| array.get(row),
+        |text: &&str| hash(text.as_bytes()),
+    );
+    (0..BUCKETS)
         .into_par_iter()
         .map(|b| {
-            let rows = &rows[starts[b]..starts[b + 1]];
-            let mut set = std::collections::HashSet::with_capacity_and_hasher(
-                rows.len(),
-                std::hash::BuildHasherDefault::<Given>::default(),
-            );
-            for row in rows {
-                let row = *row as usize;
-                let h = hashes[row].expect("only rows with a value are gathered");
-                set.insert((h, array.value(row)));
+            let bucket = rows.bucket(b);
+            let mut set = bucket_set(bucket.len());
+            for &row in bucket {
+                set.insert((rows.hash(row), array.value(row as usize)));
             }
             set.len() as u64
         })
         .sum()
 }
 
-/// A hasher whose hash is the first `u64` it is given: a value's hash, computed once,
-/// before its text (which equality still compares).
-#[derive(Default)]
-struct Given(Option<u64>);
-
-impl std::hash::Hasher for Given {
-    fn finish(&self) -> u64 {
-        self.0.unwrap_or(0)
-    }
-
-    fn write(&mut self, _: &[u8]) {}
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0.get_or_insert(hash);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::load::tables::PIECE;
 
     fn texts(values: &[Option<&str>]) -> StringChunked {
         StringChunked::from_iter_options("v".into(), values.iter().copied())

@@ -1,0 +1,233 @@
+//! Which keys of one column the other holds, both ways at once, on every core: missing
+//! data's two questions of a legacy table (which of its ids has a mapping, which of its
+//! mappings' legacy ids is among its ids). polars answers each with an anti join, whose
+//! hash sets of a table's few million keys outgrow the processor's cache; every probe
+//! then waits for memory (about 100 ns a key at 30 million mappings). Here each key is
+//! hashed once, the keys of both sides are gathered in buckets by their hash, and each
+//! bucket's keys are compared in two small sets, on every core. Keys are compared as
+//! values in those sets, so two keys that share a hash are still told apart: the answer
+//! is exact.
+
+use std::hash::{BuildHasher, Hash};
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::buckets::{bucket_set, Bucketed, BUCKETS};
+
+/// For each row of `left`, whether `right` holds its key, and for each row of `right`,
+/// whether `left` holds its key; a null is never held and holds nothing (as in a join).
+/// `None` when the columns are not both whole numbers or both text (the caller joins
+/// them). The columns are compared as they are: give both the same type.
+pub fn held_both_ways(
+    left: &Column,
+    right: &Column,
+) -> PolarsResult<Option<(BooleanChunked, BooleanChunked)>> {
+    let state = foldhash::fast::FixedState::with_seed(0x6865_6c64_6b65_7973);
+    let held = match (left.dtype(), right.dtype()) {
+        (DataType::Int64, DataType::Int64) => {
+            let (left, right) = (left.i64()?.rechunk(), right.i64()?.rechunk());
+            let (l, r) = (first_array(&*left), first_array(&*right));
+            held_by(
+                (left.len(), |i| l.and_then(|a| a.get(i))),
+                (right.len(), |i| r.and_then(|a| a.get(i))),
+                |k: &i64| state.hash_one(k),
+            )
+        }
+        (DataType::String, DataType::String) => {
+            let (left, right) = (left.str()?.rechunk(), right.str()?.rechunk());
+            let (l, r) = (first_array(&*left), first_array(&*right));
+            held_by(
+                (left.len(), |i| l.and_then(|a| a.get(i))),
+                (right.len(), |i| r.and_then(|a| a.get(i))),
+                |k: &&str| state.hash_one(k.as_bytes()),
+            )
+        }
+        _ => return Ok(None),
+    };
+    Ok(held.map(|(l, r)| {
+        (
+            BooleanChunked::from_slice("__held".into(), &l),
+            BooleanChunked::from_slice("__held".into(), &r),
+        )
+    }))
+}
+
+fn first_array<T: PolarsDataType>(values: &ChunkedArray<T>) -> Option<&T::Array> {
+    values.downcast_iter().next()
+}
+
+/// A side: its length and its key at a row.
+type Side<F> = (usize, F);
+
+/// [`held_both_ways`] for keys read by `key` and hashed by `hash` (any function: keys that
+/// share a hash are told apart as keys). `None` past what a row number of 32 bits holds.
+fn held_by<K, L, R>(
+    left: Side<L>,
+    right: Side<R>,
+    hash: impl Fn(&K) -> u64 + Sync,
+) -> Option<(Vec<bool>, Vec<bool>)>
+where
+    K: Hash + Eq + Send,
+    L: Fn(usize) -> Option<K> + Sync,
+    R: Fn(usize) -> Option<K> + Sync,
+{
+    if left.0 > u32::MAX as usize || right.0 > u32::MAX as usize {
+        return None;
+    }
+    let left_rows = Bucketed::of(left.0, &left.1, &hash);
+    let right_rows = Bucketed::of(right.0, &right.1, &hash);
+    let found: Vec<(Vec<u32>, Vec<u32>)> = (0..BUCKETS)
+        .into_par_iter()
+        .map(|b| {
+            let (l, r) = ((&left_rows, &left.1), (&right_rows, &right.1));
+            (held_rows(b, l, r), held_rows(b, r, l))
+        })
+        .collect();
+    let (mut left_held, mut right_held) = (vec![false; left.0], vec![false; right.0]);
+    for (l, r) in found {
+        for row in l {
+            left_held[row as usize] = true;
+        }
+        for row in r {
+            right_held[row as usize] = true;
+        }
+    }
+    Some((left_held, right_held))
+}
+
+/// Of bucket `b`'s rows of one side (its rows and the key of a row), those whose key is
+/// among the same bucket's rows of the `other` side.
+fn held_rows<K: Hash + Eq>(
+    b: usize,
+    (rows, key): (&Bucketed, &impl Fn(usize) -> Option<K>),
+    (other, other_key): (&Bucketed, &impl Fn(usize) -> Option<K>),
+) -> Vec<u32> {
+    let (mine, theirs) = (rows.bucket(b), other.bucket(b));
+    if mine.is_empty() || theirs.is_empty() {
+        return Vec::new();
+    }
+    let mut set = bucket_set(theirs.len());
+    for &row in theirs {
+        if let Some(k) = other_key(row as usize) {
+            set.insert((other.hash(row), k));
+        }
+    }
+    mine.iter()
+        .copied()
+        .filter(|&row| key(row as usize).is_some_and(|k| set.contains(&(rows.hash(row), k))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::tables::PIECE;
+
+    fn held_as_polars(left: &Column, right: &Column) -> (Vec<bool>, Vec<bool>) {
+        let is_in = |a: &Column, b: &Column| -> Vec<bool> {
+            let frame = DataFrame::new(a.len(), vec![a.clone().with_name("k".into())]).unwrap();
+            let b = b.as_materialized_series().clone().with_name("k".into());
+            frame
+                .lazy()
+                .select([col("k")
+                    .is_in(lit(b.drop_nulls()).implode(false), false)
+                    .fill_null(lit(false))])
+                .collect()
+                .unwrap()
+                .column("k")
+                .unwrap()
+                .bool()
+                .unwrap()
+                .iter()
+                .map(|b| b.expect("filled"))
+                .collect()
+        };
+        (is_in(left, right), is_in(right, left))
+    }
+
+    fn both(left: &Column, right: &Column) -> (Vec<bool>, Vec<bool>) {
+        let (l, r) = held_both_ways(left, right).unwrap().expect("comparable");
+        let plain = |b: BooleanChunked| b.iter().map(|b| b.expect("no null")).collect();
+        (plain(l), plain(r))
+    }
+
+    #[test]
+    fn finds_each_side_s_keys_in_the_other_and_never_a_null() {
+        let left = Column::new(
+            "id".into(),
+            [Some("a"), None, Some("b"), Some("a"), Some("")],
+        );
+        let right = Column::new("legacy_id".into(), [Some("b"), Some(""), None, Some("c")]);
+        assert_eq!(
+            both(&left, &right),
+            (
+                vec![false, false, true, false, true],
+                vec![true, true, false, false]
+            )
+        );
+        let left = Column::new("id".into(), [Some(7i64), None, Some(-1)]);
+        let right = Column::new("legacy_id".into(), [None, Some(7i64), Some(8)]);
+        assert_eq!(
+            both(&left, &right),
+            (vec![true, false, false], vec![false, true, false])
+        );
+        let empty = Column::new("legacy_id".into(), Vec::<i64>::new());
+        assert_eq!(both(&left, &empty), (vec![false; 3], vec![]));
+    }
+
+    #[test]
+    fn agrees_with_polars_over_chunks_and_pieces() {
+        let n = PIECE as u64 * 3 + 17;
+        let mut left = StringChunked::from_iter_values(
+            "id".into(),
+            (0..n).map(|i| format!("k{}", (i * 7919) % 100_003)),
+        );
+        left.append(&StringChunked::from_iter_options(
+            "id".into(),
+            [Some("k1"), None, Some("new")].into_iter(),
+        ))
+        .unwrap();
+        let right = StringChunked::from_iter_values(
+            "legacy_id".into(),
+            (0..n / 2).map(|i| format!("k{}", (i * 104_729) % 200_000)),
+        );
+        let (left, right) = (left.into_column(), right.into_column());
+        assert!(left.as_materialized_series().n_chunks() > 1);
+        assert_eq!(both(&left, &right), held_as_polars(&left, &right));
+        let ints = |c: &Column| {
+            c.as_materialized_series()
+                .str()
+                .unwrap()
+                .apply_values(|t| t.replace('k', "").into())
+                .into_column()
+                .cast(&DataType::Int64)
+                .unwrap()
+        };
+        let (left, right) = (ints(&left), ints(&right));
+        assert_eq!(both(&left, &right), held_as_polars(&left, &right));
+    }
+
+    #[test]
+    fn keys_that_share_a_hash_are_still_told_apart() {
+        let left = [Some("ab"), Some("cd"), None, Some("x")];
+        let right = [Some("cd"), Some("e"), Some("ab"), Some("zz")];
+        for hash in [|t: &&str| t.len() as u64, |_: &&str| 7] {
+            let found = held_by((left.len(), |i| left[i]), (right.len(), |i| right[i]), hash);
+            assert_eq!(
+                found,
+                Some((
+                    vec![true, true, false, false],
+                    vec![true, false, true, false]
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn other_types_are_left_to_the_caller() {
+        let left = Column::new("id".into(), [1i32, 2]);
+        let right = Column::new("legacy_id".into(), [1i64]);
+        assert!(held_both_ways(&left, &right).unwrap().is_none());
+    }
+}
