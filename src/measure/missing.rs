@@ -321,20 +321,35 @@ fn positions_by_type(
     ) else {
         return Ok(Some(found));
     };
-    // A slot per code between the lowest and the highest (the types' codes are few and
-    // near one another), so each row is placed by an index, not a lookup.
-    let mut slot_of = vec![usize::MAX; (high - low) as usize + 1];
+    // A slot per code between the lowest and the highest, so each row is placed by an
+    // index, not a lookup; the codes come from a dictionary the whole run shares (the
+    // UUIDs' kept texts too), so past a million codes apart a lookup it is.
+    let dense = (high - low) < 1 << 20;
+    let mut slot_of = vec![u32::MAX; if dense { (high - low) as usize + 1 } else { 0 }];
+    let mut sparse: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
     for (code, slot) in codes {
-        slot_of[(code - low) as usize] = slot;
+        match dense {
+            true => slot_of[(code - low) as usize] = slot as u32,
+            false => {
+                sparse.insert(code, slot as u32);
+            }
+        }
     }
+    let slot = |code: u32| -> Option<u32> {
+        match dense {
+            true => code
+                .checked_sub(low)
+                .and_then(|c| slot_of.get(c as usize))
+                .copied()
+                .filter(|s| *s != u32::MAX),
+            false => sparse.get(&code).copied(),
+        }
+    };
     let mut offset = 0usize;
     for chunk in categories.physical().downcast_iter() {
         for (i, code) in chunk.iter().enumerate() {
-            let Some(&code) = code else { continue };
-            if let Some(&slot) = code.checked_sub(low).and_then(|c| slot_of.get(c as usize)) {
-                if slot != usize::MAX {
-                    found[slot].push((offset + i) as IdxSize);
-                }
+            if let Some(slot) = code.and_then(|c| slot(*c)) {
+                found[slot as usize].push((offset + i) as IdxSize);
             }
         }
         offset += chunk.len();
@@ -1304,6 +1319,26 @@ mod tests {
         for (t, positions) in types.iter().zip(&found) {
             assert_eq!(positions, &masked(&frame, t), "{t}");
         }
+    }
+
+    #[test]
+    fn types_whose_codes_are_far_apart_are_found_by_a_lookup() {
+        // The dictionary is shared: a million other values between two types' codes.
+        let mut types: Vec<String> = vec!["FAR_A".into()];
+        types.extend((0..(1 << 20) + 5).map(|i| format!("far-{i}")));
+        types.push("FAR_B".into());
+        types.push("FAR_A".into());
+        let frame = df!(ENTITY_TYPE_KEY => types)
+            .unwrap()
+            .lazy()
+            .select([col(ENTITY_TYPE_KEY).cast(crate::load::tables::category_dtype())])
+            .collect()
+            .unwrap();
+        let n = frame.height() as IdxSize;
+        let found = positions_by_type(&frame, &["FAR_B".into(), "FAR_A".into()])
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, vec![vec![n - 2], vec![0, n - 1]]);
     }
 
     #[test]

@@ -168,9 +168,8 @@ fn key_hash(keys: &[Expr]) -> Expr {
 /// A hash of each value of a load's UUID column ([`crate::load::tables::ColumnKind::Uuid`])
 /// as [`repeats_hashed`] needs for the key `text.str().strip_chars().str().to_lowercase()`,
 /// without building that text: a value that folds to a UUID is hashed by its halves (every
-/// spelling of one UUID has the same halves); any other is hashed folded byte by byte when
-/// it is ASCII, and all others share one hash, so those rows all go to the exact test
-/// (they are rare in ids).
+/// spelling of one UUID has the same halves); any other is hashed as its text folded to
+/// lower case ([`fold_hashes`]; no text outside ASCII folds to a UUID's digits).
 pub fn folded_uuid_hash(name: &str) -> Expr {
     let (hi, lo) = half_names(name);
     col(name).map_many(
@@ -178,14 +177,26 @@ pub fn folded_uuid_hash(name: &str) -> Expr {
             let state = PlSeedableRandomStateQuality::seed_from_u64(0);
             let hi = columns[1].u64()?;
             let lo = columns[2].u64()?;
-            let mut folded = Vec::new();
-            let hashes: Vec<u64> = crate::load::tables::text_values(&columns[0])?
-                .zip(hi.iter().zip(lo.iter()))
-                .map(|(text, halves)| match halves {
-                    (Some(hi), Some(lo)) => state.hash_one((hi, lo)),
-                    _ => fold_hash(&state, &mut folded, text),
+            let halves: Vec<Option<u64>> = hi
+                .iter()
+                .zip(lo.iter())
+                .map(|halves| match halves {
+                    (Some(hi), Some(lo)) => Some(state.hash_one((hi, lo))),
+                    _ => None,
                 })
                 .collect();
+            let texts = crate::load::tables::text_values(&columns[0])?
+                .zip(&halves)
+                .map(|(text, halves)| match halves {
+                    Some(_) => None,
+                    None => text.map(str::trim),
+                });
+            let mut hashes = fold_hashes(&state, texts)?;
+            for (hash, halves) in hashes.iter_mut().zip(halves) {
+                if let Some(halves) = halves {
+                    *hash = halves;
+                }
+            }
             Ok(UInt64Chunked::from_vec(columns[0].name().clone(), hashes).into_column())
         },
         &[col(hi), col(lo)],
@@ -193,21 +204,54 @@ pub fn folded_uuid_hash(name: &str) -> Expr {
     )
 }
 
-/// One text value's hash for [`folded_uuid_hash`] (`folded` is scratch space).
-fn fold_hash(
+/// A hash of each value of text column `name` as [`repeats_hashed`] needs for the key
+/// `col(name).str().to_lowercase()`, without building that text for every row (a copy of
+/// every value: 1 GB at 26 million mapping ids).
+pub fn folded_text_hash(name: &str) -> Expr {
+    col(name).map(
+        |column: Column| {
+            let state = PlSeedableRandomStateQuality::seed_from_u64(0);
+            let hashes = fold_hashes(&state, column.str()?.iter())?;
+            Ok(UInt64Chunked::from_vec(column.name().clone(), hashes).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::UInt64)),
+    )
+}
+
+/// Each text value's hash as its text folded to lower case, as polars' `to_lowercase`
+/// folds it (null: 0): an ASCII value folded byte by byte; the others (rare in ids) folded
+/// by polars itself, all at once. Not by `str::to_lowercase`: polars folds a text's ASCII
+/// start 16 bytes at a time and then decides whether a capital sigma ends a word from the
+/// rest alone (`ABCDEFGHIJKLMNOPΣ` ends in `σ` there, in `ς` in Rust's), and the hash must
+/// be equal for values whose key is (found by an independent check).
+fn fold_hashes<'a>(
     state: &PlSeedableRandomStateQuality,
-    folded: &mut Vec<u8>,
-    value: Option<&str>,
-) -> u64 {
-    match value.map(str::trim) {
-        Some(value) if value.is_ascii() => {
-            folded.clear();
-            folded.extend(value.bytes().map(|b| b.to_ascii_lowercase()));
-            state.hash_one(&*folded)
+    values: impl Iterator<Item = Option<&'a str>>,
+) -> PolarsResult<Vec<u64>> {
+    let mut folded = Vec::new();
+    let mut others: Vec<(usize, &str)> = Vec::new();
+    let mut hashes: Vec<u64> = values
+        .enumerate()
+        .map(|(row, value)| match value {
+            Some(value) if value.is_ascii() => {
+                folded.clear();
+                folded.extend(value.bytes().map(|b| b.to_ascii_lowercase()));
+                state.hash_one(&*folded)
+            }
+            Some(value) => {
+                others.push((row, value));
+                0
+            }
+            None => 0,
+        })
+        .collect();
+    if !others.is_empty() {
+        let texts = StringChunked::from_iter_values("others".into(), others.iter().map(|o| o.1));
+        for ((row, _), lower) in others.iter().zip(texts.to_lowercase().iter()) {
+            hashes[*row] = state.hash_one(lower.unwrap_or_default().as_bytes());
         }
-        Some(_) => 1,
-        None => 0,
     }
+    Ok(hashes)
 }
 
 /// The distinct non-null values of `column` in `frame`: its non-null rows less those that
@@ -318,13 +362,45 @@ mod tests {
 
         #[test]
         fn folded_hash_finds_what_the_folded_window_finds(
-            picks in proptest::collection::vec(proptest::option::of(0usize..8), 0..200)
+            picks in proptest::collection::vec(proptest::option::of(0usize..12), 0..200)
         ) {
-            // Case, spaces and non-ASCII letters: equal once folded, or not.
-            let words = ["ab", "AB", " ab ", "aB", "éa", "ÉA", "Éa ", "ba"];
+            // Case, spaces and non-ASCII letters: equal once folded, or not; the Kelvin
+            // sign folds to an ASCII `k` (with every non-ASCII value given one hash, a
+            // Kelvin sign and one `k` were not found); a capital sigma after 16 ASCII
+            // letters folds as polars folds it.
+            let words = [
+                "ab", "AB", " ab ", "aB", "éa", "ÉA", "Éa ", "ba", "k", "\u{212A}",
+                " ABCDEFGHIJKLMNOPΣ", "abcdefghijklmnopσ",
+            ];
             let (shown, original, found, window) = uuid_repeats(&words, &picks);
             proptest::prop_assert_eq!(shown, original);
             proptest::prop_assert_eq!(found, window);
+        }
+
+        #[test]
+        fn folded_text_hash_finds_what_the_lower_case_window_finds(
+            picks in proptest::collection::vec(proptest::option::of(0usize..15), 0..200)
+        ) {
+            // Case, non-ASCII letters, the Kelvin sign, a final sigma and spaces (which
+            // this key keeps); a capital sigma after 16 ASCII letters, which polars folds
+            // to `σ` where Rust's lower case gives `ς`.
+            let words = [
+                "ab", "AB", "aB", " ab", "éa", "ÉA", "k", "K", "\u{212A}", "ΑΣ", "ας", "ασ",
+                "ABCDEFGHIJKLMNOPΣ", "abcdefghijklmnopσ", "abcdefghijklmnopς",
+            ];
+            let id: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
+            let frame = df!(
+                FILE_COL => vec!["m.csv"; picks.len()],
+                ROW_COL => (1..=picks.len() as IdxSize).collect::<Vec<_>>(),
+                "id" => id,
+            )
+            .unwrap();
+            let keys = [col("id").str().to_lowercase()];
+            let found = repeats_hashed(frame.clone().lazy(), &keys, folded_text_hash("id"), true)
+                .unwrap()
+                .collect()
+                .unwrap();
+            proptest::prop_assert_eq!(order(&found), by_window(&frame, &keys));
         }
     }
 
