@@ -388,13 +388,7 @@ mod tests {
                 "ab", "AB", "aB", " ab", "éa", "ÉA", "k", "K", "\u{212A}", "ΑΣ", "ας", "ασ",
                 "ABCDEFGHIJKLMNOPΣ", "abcdefghijklmnopσ", "abcdefghijklmnopς",
             ];
-            let id: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
-            let frame = df!(
-                FILE_COL => vec!["m.csv"; picks.len()],
-                ROW_COL => (1..=picks.len() as IdxSize).collect::<Vec<_>>(),
-                "id" => id,
-            )
-            .unwrap();
+            let frame = picked(&words, &picks, "id");
             let keys = [col("id").str().to_lowercase()];
             let found = repeats_hashed(frame.clone().lazy(), &keys, folded_text_hash("id"), true)
                 .unwrap()
@@ -402,6 +396,17 @@ mod tests {
                 .unwrap();
             proptest::prop_assert_eq!(order(&found), by_window(&frame, &keys));
         }
+    }
+
+    /// The words picked (null for none) as column `name` of one file's rows.
+    fn picked(words: &[&str], picks: &[Option<usize>], name: &str) -> DataFrame {
+        let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
+        df!(
+            FILE_COL => vec!["m.csv"; picks.len()],
+            ROW_COL => (1..=picks.len() as IdxSize).collect::<Vec<_>>(),
+            name => text,
+        )
+        .unwrap()
     }
 
     /// The words picked, held as load holds a UUID column (the halves, the case flag and
@@ -412,13 +417,7 @@ mod tests {
         words: &[&str],
         picks: &[Option<usize>],
     ) -> (Series, Series, Vec<i64>, Vec<i64>) {
-        let text: Vec<Option<&str>> = picks.iter().map(|p| p.map(|i| words[i])).collect();
-        let frame = df!(
-            FILE_COL => vec!["m.csv"; picks.len()],
-            ROW_COL => (1..=picks.len() as IdxSize).collect::<Vec<_>>(),
-            "original" => text,
-        )
-        .unwrap();
+        let frame = picked(words, picks, "original");
         let (hi, lo) = half_names("modern_id");
         let field = |name: &str| col("parts").struct_().field_by_name(name);
         let parts = frame
