@@ -494,14 +494,13 @@ fn measure_table(
         col(ROW_COL),
     ]);
     let id_dtype = ids.column("id")?.dtype().clone();
-    let here = TableIds {
+    let mut here = TableIds {
         table,
         key,
         types,
         all,
         id_dtype,
     };
-    let mut here = here;
     claim_shared(context, &here, out)?;
     let own = own_mappings(context, &here, out)?;
     // The ids and the legacy ids compared alike: as numbers when both are held as
