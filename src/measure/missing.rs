@@ -358,14 +358,13 @@ fn positions_by_type(
 }
 
 /// The entity types of the entities whose legacy table is `key`.
-fn owner_types<'a>(inputs: &'a Inputs, key: &'a str) -> impl Iterator<Item = String> + 'a {
+fn owner_types(inputs: &Inputs, key: &str) -> BTreeSet<String> {
     inputs
         .entities
         .iter()
-        .filter(move |e| table_key(&e.legacy_table) == key)
+        .filter(|e| table_key(&e.legacy_table) == key)
         .filter_map(|e| e.entity_type.clone())
-        .collect::<BTreeSet<String>>()
-        .into_iter()
+        .collect()
 }
 
 /// The exclusions in force at `date`: the tables excluded whole, and the excluded ids by
@@ -484,10 +483,7 @@ fn measure_table(
         .iter()
         .filter(|e| table_key(&e.legacy_table) == key && e.entity_type.is_some())
         .collect();
-    let types: BTreeSet<String> = owners
-        .iter()
-        .filter_map(|e| e.entity_type.clone())
-        .collect();
+    let types = owner_types(inputs, &key);
     let all = ids.clone().lazy().filter(col("id").is_not_null()).select([
         col("id"),
         col(FILE_COL),
