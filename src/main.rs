@@ -63,9 +63,17 @@ impl Timings {
 
     fn step(&self, step: &str) {
         if let Some(started) = self.0 {
-            let peak = peak_memory()
-                .map(|kib| format!("  (peak so far {:.2} GiB)", kib as f64 / (1 << 20) as f64))
-                .unwrap_or_default();
+            let gib = |kib: u64| kib as f64 / (1 << 20) as f64;
+            let peak = match (memory_line("VmHWM:"), memory_line("VmRSS:")) {
+                (Some(peak), Some(now)) => {
+                    format!(
+                        "  (peak so far {:.2} GiB, now {:.2} GiB)",
+                        gib(peak),
+                        gib(now)
+                    )
+                }
+                _ => String::new(),
+            };
             eprintln!(
                 "migcov: {:8.2} s  {step:<16}{peak}",
                 started.elapsed().as_secs_f64()
@@ -74,11 +82,11 @@ impl Timings {
     }
 }
 
-/// The process's peak resident memory in KiB (`VmHWM` of `/proc/self/status`), where the
-/// system reports it.
-fn peak_memory() -> Option<u64> {
+/// One of the process's resident memory figures in KiB (`VmHWM:`, the peak, or `VmRSS:`,
+/// now, of `/proc/self/status`), where the system reports it.
+fn memory_line(name: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(name))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -366,6 +366,37 @@ fn names_that_look_like_paths_stay_inside_the_output_folder() {
     assert!(!Path::new("/tmp/evil.ts").exists());
 }
 
+/// A Parquet decimal of more than 38 digits (see tests/fixtures/wide-decimal/README.md):
+/// polars' error ("precision must be between 1 and 38") named no column. The error names
+/// the file and the column.
+#[test]
+fn a_parquet_decimal_past_38_digits_is_named_by_its_column() {
+    let bytes = std::fs::read(common::fixtures().join("wide-decimal/mappings.parquet")).unwrap();
+    let data = with_file("mappings/wide.parquet", &bytes);
+    let (code, text) = build(data.path());
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("mappings/wide.parquet"), "{text}");
+    assert!(
+        text.contains("column `legacy_id`: a decimal of more than 38 digits"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+/// Found by an independent check: the same decimal in a column no check reads (`amount`)
+/// refused the file; it is ignored, as every extra column is, and the file's mappings read.
+#[test]
+fn a_parquet_decimal_past_38_digits_in_an_extra_column_is_ignored() {
+    let bytes = std::fs::read(common::fixtures().join("wide-decimal/extra.parquet")).unwrap();
+    let data = with_file("mappings/extra.parquet", &bytes);
+    let (code, text) = build(data.path());
+    assert!(matches!(code, 0 | 1), "{text}");
+    assert!(
+        !text.contains("decimal") && !text.contains("error:"),
+        "{text}"
+    );
+}
+
 /// Found by an independent check: a Parquet file with an Arrow extension column (see
 /// tests/fixtures/extension/README.md) stopped the build with exit 2 and an error naming
 /// the file, but polars' "thread 'main' panicked" text (and a backtrace hint) came first.

@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::canonical;
 use crate::load::tables::{
-    bytes_text, half_names, in_pieces, repeated_csv_columns, trimmed_key, uuid_halves, BytesAs,
-    PIECE,
+    bytes_text, half_names, in_pieces, per_category, repeated_csv_columns, trimmed_key,
+    uuid_halves, BytesAs, PIECE,
 };
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
@@ -1135,9 +1135,8 @@ fn count_of(frame: &DataFrame, name: &str) -> PolarsResult<u64> {
 fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
     let entity_type = entity_type_key(entity.entity_type.as_deref().unwrap_or_default());
     let (hi, lo) = half_names("modern_id");
-    let of_type = col(ENTITY_TYPE_KEY)
-        .cast(DataType::String)
-        .eq(lit(entity_type));
+    // A dictionary column compared with a text: by its code, no text a row.
+    let of_type = col(ENTITY_TYPE_KEY).eq(lit(entity_type));
     let own = match names_tables(inputs) {
         false => of_type,
         true => {
@@ -1150,11 +1149,16 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
             let this = named
                 .clone()
                 .eq(lit(crate::load::table_key(&entity.legacy_table)));
-            match shares_type(inputs, entity) {
-                true => of_type.and(this),
+            let test = match shares_type(inputs, entity) {
+                true => this,
                 // A blank `legacy_table` names no table, as missing data reads it.
-                false => of_type.and(named.clone().is_null().or(named.eq(lit(""))).or(this)),
-            }
+                false => named.clone().is_null().or(named.eq(lit(""))).or(this),
+            };
+            of_type.and(per_category(
+                "legacy_table",
+                test.fill_null(lit(false)),
+                DataType::Boolean,
+            ))
         }
     };
     inputs.mappings.clone().lazy().filter(own).select([

@@ -24,7 +24,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::load::tables::{keys_like, same_keys, uuid_text, FILE_COL, ROW_COL};
+use crate::load::tables::{keys_like, per_category, same_keys, uuid_text, FILE_COL, ROW_COL};
 use crate::load::{table_key, Inputs, SourceIds, ENTITY_TYPE_KEY};
 
 /// The frames of one `source_ids` table, for counting and for samples.
@@ -1055,7 +1055,7 @@ impl Ownership {
             .mappings
             .clone()
             .lazy()
-            .select([col("legacy_table").cast(DataType::String).unique()])
+            .select([col("legacy_table").unique().cast(DataType::String)])
             .filter(col("legacy_table").is_not_null())
             .collect()?;
         let (mut named, mut blank): (BTreeMap<String, Vec<String>>, Vec<String>) =
@@ -1078,9 +1078,13 @@ impl Ownership {
         let null = col("legacy_table").is_null();
         match self.blank.is_empty() {
             true => null,
-            false => null.or(col("legacy_table").cast(DataType::String).is_in(
-                lit(Series::new("blank".into(), self.blank.clone())).implode(false),
-                false,
+            false => null.or(per_category(
+                "legacy_table",
+                col("legacy_table").is_in(
+                    lit(Series::new("blank".into(), self.blank.clone())).implode(false),
+                    false,
+                ),
+                DataType::Boolean,
             )),
         }
     }
@@ -1103,20 +1107,24 @@ impl Ownership {
             "shared".into(),
             self.shared.keys().cloned().collect::<Vec<_>>(),
         );
-        let folded = col("legacy_table")
-            .cast(DataType::String)
-            .str()
-            .strip_chars(lit(NULL))
-            .str()
-            .to_lowercase()
-            .fill_null(lit(""));
+        let folded = per_category(
+            "legacy_table",
+            col("legacy_table")
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .to_lowercase()
+                .fill_null(lit("")),
+            DataType::String,
+        );
         Some(
-            when(
+            when(per_category(
+                ENTITY_TYPE_KEY,
                 col(ENTITY_TYPE_KEY)
-                    .cast(DataType::String)
                     .is_in(lit(shared).implode(false), false)
                     .fill_null(lit(false)),
-            )
+                DataType::Boolean,
+            ))
             .then(folded)
             .otherwise(lit(""))
             .alias("__legacy_table"),
@@ -1146,9 +1154,13 @@ impl Ownership {
     /// alone; `None` when every row of the type is.
     fn own_of_type(&self, entity_type: &str, table: &str) -> Option<Expr> {
         let names_it = match self.named.get(table) {
-            Some(names) => col("legacy_table").cast(DataType::String).is_in(
-                lit(Series::new("names".into(), names.clone())).implode(false),
-                false,
+            Some(names) => per_category(
+                "legacy_table",
+                col("legacy_table").is_in(
+                    lit(Series::new("names".into(), names.clone())).implode(false),
+                    false,
+                ),
+                DataType::Boolean,
             ),
             None => lit(false),
         };
