@@ -329,6 +329,41 @@ fn invalid_json_beside_a_parquet_file_with_metadata_is_one_finding() {
     assert_eq!(measures.missing_records, 0);
 }
 
+/// Found by an independent check: a Parquet `metadata` column of bytes that are not UTF-8
+/// stopped the build ("invalid utf8", no row or column named). Bytes are read as a text
+/// column's are: the UTF-8 text they hold (`{}`), else their hex, which is no JSON: one
+/// `integrity.json.invalid` finding naming row 2 and the hex.
+#[test]
+fn parquet_metadata_bytes_that_are_not_utf8_are_a_finding() {
+    let dir = common::base_with(None);
+    std::fs::remove_file(dir.path().join("mappings/offices.csv")).unwrap();
+    let metadata: Vec<&[u8]> = vec![b"{}", b"\xff\x01", b"{\"a\": 1}"];
+    let frame = df!(
+        "entity_type" => vec!["OFFICE"; 3],
+        "legacy_id" => ["1", "2", "3"],
+        "modern_id" => [
+            "7a0c8f3e-2b4d-4e6f-8a1b-000000000001",
+            "7a0c8f3e-2b4d-4e6f-8a1b-000000000002",
+            "7a0c8f3e-2b4d-4e6f-8a1b-000000000003",
+        ],
+        "metadata" => metadata,
+    )
+    .unwrap();
+    write_parquet(&dir.path().join("mappings/bytes.parquet"), frame);
+    let (_, _, findings) = run(dir.path());
+    let invalid: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule.as_str() == "integrity.json.invalid")
+        .collect();
+    assert_eq!(invalid.len(), 1, "{invalid:?}");
+    assert_eq!(invalid[0].count, 1);
+    let sample = &invalid[0].samples[0];
+    assert_eq!(sample.file, "mappings/bytes.parquet");
+    assert_eq!(sample.row, Some(2));
+    let value = sample.fields.iter().find(|f| f.name == "metadata").unwrap();
+    assert_eq!(value.value, "ff01");
+}
+
 /// Found by an independent check: a source id and a mapping `legacy_id` that are empty once
 /// trimmed (`"  "`, `""`) met and counted as migrated. An empty key is a missing value, as
 /// an empty cell is: both rows are left out of every figure and named.

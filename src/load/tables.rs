@@ -734,6 +734,9 @@ fn convert(
         Key => c.cast(DataType::String),
         Json => match found {
             DataType::Struct(_) => c.struct_().json_encode(),
+            // Bytes as a text column's are read (never a failure for bytes that are no
+            // UTF-8: their hex, which is no JSON, a finding naming the row).
+            DataType::Binary => bytes_text(c, BytesAs::Text),
             _ => c.cast(DataType::String),
         },
         // A boolean is no count (polars would read true as 1), nor is an instant (polars
