@@ -1393,20 +1393,28 @@ fn read_parquet(
 ) -> PolarsResult<DataFrame> {
     // A row for every 4 bytes of a text slice: 4 million rows by default.
     let step = (options.slice_bytes() / 4).max(1);
-    let rows = lf.clone().select([len().alias("n")]).collect()?;
-    let rows = rows.column("n")?.idx()?.get(0).unwrap_or(0) as usize;
     let mut parts = Vec::new();
-    for offset in (0..rows.max(1)).step_by(step) {
-        let mut part = lf
-            .clone()
-            .slice(offset as i64, step as IdxSize)
-            .with_row_index(ROW_COL, Some(offset as IdxSize + 1))
-            .select(select)
-            .collect()?;
+    for numbered in numbered_parts(lf, step)? {
+        let mut part = numbered.select(select).collect()?;
         part.rechunk_mut();
         parts.push(finish(part)?);
     }
     stack(parts)
+}
+
+/// A Parquet scan in parts of `step` rows (one part for an empty file), each with its rows
+/// numbered from the file's first (`__row`, from 1).
+fn numbered_parts(lf: &LazyFrame, step: usize) -> PolarsResult<Vec<LazyFrame>> {
+    let rows = lf.clone().select([len().alias("n")]).collect()?;
+    let rows = rows.column("n")?.idx()?.get(0).unwrap_or(0) as usize;
+    Ok((0..rows.max(1))
+        .step_by(step)
+        .map(|offset| {
+            lf.clone()
+                .slice(offset as i64, step as IdxSize)
+                .with_row_index(ROW_COL, Some(offset as IdxSize + 1))
+        })
+        .collect())
 }
 
 /// Frames of one table's slices or files, one after another. A key column held as numbers
@@ -1621,14 +1629,9 @@ fn flagged_rows(
         })
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let rows = lf.clone().select([len().alias("n")]).collect()?;
-    let rows = rows.column("n")?.idx()?.get(0).unwrap_or(0) as usize;
     let mut flagged: Option<DataFrame> = None;
-    for offset in (0..rows.max(1)).step_by(step) {
-        let part = lf
-            .clone()
-            .slice(offset as i64, step as IdxSize)
-            .with_row_index(ROW_COL, Some(offset as IdxSize + 1))
+    for numbered in numbered_parts(&lf, step)? {
+        let part = numbered
             .select(selected.clone())
             .filter(any.clone())
             .collect()?;

@@ -1141,7 +1141,6 @@ fn own_mappings(inputs: &Inputs, entity: &Entity) -> LazyFrame {
         false => of_type,
         true => {
             let named = col("legacy_table")
-                .cast(DataType::String)
                 .str()
                 .strip_chars(lit(NULL))
                 .str()
