@@ -56,7 +56,9 @@ pub struct Inputs {
     /// ExecutionLog rows plus `script_uuid`.
     pub logs: DataFrame,
     /// LegacyMapping rows plus [`ENTITY_TYPE_KEY`], without `metadata`: only its values that
-    /// are not JSON are kept, in [`Inputs::invalid_metadata`].
+    /// are not JSON are kept, in [`Inputs::invalid_metadata`]. `modern_id` and `id` are held
+    /// as UUIDs' halves ([`tables::ColumnKind::Uuid`], [`tables::ColumnKind::Id`]): read
+    /// their text with [`tables::uuid_text`].
     pub mappings: DataFrame,
     /// The mapping rows whose `metadata` is not JSON, every column, `metadata` its text. Few
     /// or none: apart, the column takes no 4-byte code a mapping where it is null (0.3 GiB
@@ -1171,9 +1173,9 @@ fn split_incomplete(
 ) -> PolarsResult<(DataFrame, Option<DataFrame>)> {
     let required: Vec<&ColumnSpec> = specs.iter().filter(|s| s.required).collect();
     // A UUID column holds a canonical value in its halves: empty is neither text nor halves.
-    let tested = |s: &ColumnSpec| match s.kind {
-        tables::ColumnKind::Uuid => tables::half_names(s.name).0,
-        _ => s.name.to_string(),
+    let tested = |s: &ColumnSpec| match s.kind.holds_halves() {
+        true => tables::half_names(s.name).0,
+        false => s.name.to_string(),
     };
     // A required category value empty once trimmed (a quoted `""` or `" "` in CSV, which
     // the reader keeps as text) is empty as an empty cell is: it lost the mapping with no
@@ -1200,7 +1202,7 @@ fn split_incomplete(
         }
     }
     let is_empty = |s: &ColumnSpec| match (s.kind, blanks.get(s.name)) {
-        (tables::ColumnKind::Uuid, _) => col(s.name).is_null().and(col(tested(s)).is_null()),
+        (kind, _) if kind.holds_halves() => col(s.name).is_null().and(col(tested(s)).is_null()),
         (_, Some(blank)) => col(s.name)
             .is_null()
             .or(col(s.name).cast(DataType::String).is_in(
@@ -1237,7 +1239,7 @@ fn split_incomplete(
     let mut shown = vec![tables::FILE_COL.to_string(), tables::ROW_COL.to_string()];
     for s in &required {
         shown.push(s.name.to_string());
-        if s.kind == tables::ColumnKind::Uuid {
+        if s.kind.holds_halves() {
             shown.push(tested(s));
         }
     }

@@ -56,6 +56,12 @@ pub enum ColumnKind {
     /// column ([`category_dtype`], read with [`text_values`]); [`uuid_text`] gives every
     /// value's text back.
     Uuid,
+    /// A row's own id (`id` of a mapping), a UUID in most exports: held as a [`Uuid`] is,
+    /// halves and a bit, except that the text of the values that are no canonical UUID is
+    /// kept as plain text, not in the process-wide dictionary: an export whose ids are
+    /// serial numbers would put every one of them there, for the life of the process. A
+    /// UUID's text took 36 bytes a row beside its view (3 GiB at 100M realistic records).
+    Id,
     /// Text of few distinct values (`entity_type`), held as a dictionary: a 4-byte code a
     /// row, where the text took 16. Readers see text through [`AnyValue::get_str`],
     /// [`text_column`] or a cast; polars sorts such a column by its text, as it would the
@@ -143,7 +149,9 @@ pub fn trimmed_key(text: Expr) -> Expr {
 impl ColumnKind {
     fn dtype(self) -> DataType {
         match self {
-            ColumnKind::Text | ColumnKind::Json | ColumnKind::Key => DataType::String,
+            ColumnKind::Text | ColumnKind::Json | ColumnKind::Key | ColumnKind::Id => {
+                DataType::String
+            }
             // A UUID's kept text is a dictionary column: where it is mostly null (every
             // value canonical but a few), a 4-byte code a row, where null text took 16.
             ColumnKind::Uuid | ColumnKind::Category => category_dtype(),
@@ -164,7 +172,14 @@ impl ColumnKind {
             ColumnKind::Json => "JSON",
             ColumnKind::Key => "a key",
             ColumnKind::Uuid => "a UUID",
+            ColumnKind::Id => "an id",
         }
+    }
+
+    /// Whether the column is held as a UUID's halves, its upper-case bit and the text of
+    /// the other values ([`Uuid`], [`Id`]).
+    pub fn holds_halves(self) -> bool {
+        matches!(self, ColumnKind::Uuid | ColumnKind::Id)
     }
 }
 
@@ -261,7 +276,7 @@ pub const LOGS: &[ColumnSpec] = &[
 ];
 
 pub const MAPPINGS: &[ColumnSpec] = &[
-    opt("id", Text),
+    opt("id", Id),
     req("entity_type", Category),
     req("legacy_id", Key),
     req("modern_id", Uuid),
@@ -688,7 +703,7 @@ fn convert(
         // the UUID they are; in a text column, the UTF-8 text they hold (older Hive and
         // Spark write strings as bytes), else a UUID's 16 bytes as the UUID, else hex.
         // Never a failure for bytes that are no UTF-8.
-        Text | Uuid | Key | Category if matches!(found, DataType::Binary) => {
+        Text | Uuid | Id | Key | Category if matches!(found, DataType::Binary) => {
             let text = match spec.kind {
                 Uuid => bytes_text(c, BytesAs::Uuid),
                 _ => bytes_text(c, BytesAs::Text),
@@ -705,7 +720,7 @@ fn convert(
                 _ => text,
             }
         }
-        Text | Uuid => c.cast(DataType::String),
+        Text | Uuid | Id => c.cast(DataType::String),
         Category => c.cast(DataType::String).cast(category_dtype()),
         // Only text can carry spaces to trim; a number's text has none. An integer is
         // held as one ([`narrow_keys`] turns whole-number text into numbers a slice at a
@@ -1180,7 +1195,7 @@ fn plan_columns(opened: &Opened, specs: &[ColumnSpec], options: &TableOptions) -
             if spec.keep != Keep::Nothing {
                 exprs.push(lit(NULL).cast(spec.kind.dtype()).alias(spec.name));
             }
-            if spec.kind == Uuid {
+            if spec.kind.holds_halves() {
                 let (hi, lo) = half_names(spec.name);
                 exprs.push(lit(NULL).cast(DataType::UInt64).alias(hi));
                 exprs.push(lit(NULL).cast(DataType::UInt64).alias(lo));
@@ -1188,7 +1203,7 @@ fn plan_columns(opened: &Opened, specs: &[ColumnSpec], options: &TableOptions) -
             }
             continue;
         };
-        let converts = !matches!(spec.kind, Text | Json | Key | Uuid | Category);
+        let converts = !matches!(spec.kind, Text | Json | Key | Uuid | Id | Category);
         if spec.keep == Keep::Nothing && !converts {
             continue;
         }
@@ -1221,8 +1236,8 @@ fn plan_columns(opened: &Opened, specs: &[ColumnSpec], options: &TableOptions) -
         }
         match spec.keep {
             // The halves, and the text of the values that are not canonical.
-            Keep::All if spec.kind == Uuid => {
-                exprs.push(uuid_halves(value).alias(parts_name(spec)));
+            Keep::All if spec.kind.holds_halves() => {
+                exprs.push(uuid_halves(value, spec.kind.dtype()).alias(parts_name(spec)));
                 uuids.push(*spec);
             }
             Keep::All => exprs.push(value.alias(spec.name)),
@@ -1704,10 +1719,12 @@ fn uuid_parts(value: Option<&str>) -> (Option<(u64, u64)>, bool, bool) {
 /// value, trimmed, is a hyphenated UUID in any case); `upper`, true where the value is
 /// written hyphenated in upper case (as SQL Server and many exports write UUIDs); and
 /// `text`, the value where it is neither that nor canonical (hyphenated, lower case, no
-/// spaces), null elsewhere: both forms are the halves' text, so neither is kept.
-pub fn uuid_halves(text: Expr) -> Expr {
+/// spaces), null elsewhere: both forms are the halves' text, so neither is kept. `kept` is
+/// the type that text is held in: a dictionary ([`category_dtype`]) or text.
+pub fn uuid_halves(text: Expr, kept: DataType) -> Expr {
+    let kept_type = kept.clone();
     text.map(
-        |column: Column| {
+        move |column: Column| {
             let text = column.str()?;
             // Parsed on every core, in pieces of a fixed size; the columns built in order.
             let parsed = in_pieces(text, |_, piece| {
@@ -1731,19 +1748,19 @@ pub fn uuid_halves(text: Expr) -> Expr {
                 hi.finish().into_column(),
                 lo.finish().into_column(),
                 upper.finish().into_column(),
-                kept.finish().into_column().cast(&category_dtype())?,
+                kept.finish().into_column().cast(&kept_type)?,
             ];
             StructChunked::from_columns(column.name().clone(), text.len(), &fields)
                 .map(|s| s.into_column())
         },
-        |_, field| {
+        move |_, field| {
             Ok(Field::new(
                 field.name().clone(),
                 DataType::Struct(vec![
                     Field::new("hi".into(), DataType::UInt64),
                     Field::new("lo".into(), DataType::UInt64),
                     Field::new("upper".into(), DataType::Boolean),
-                    Field::new("text".into(), category_dtype()),
+                    Field::new("text".into(), kept.clone()),
                 ]),
             ))
         },
@@ -2156,7 +2173,7 @@ pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
             .filter(|s| s.keep != Keep::Nothing)
             .map(|s| Column::new_empty(s.name.into(), &s.kind.dtype())),
     );
-    for spec in specs.iter().filter(|s| s.kind == Uuid) {
+    for spec in specs.iter().filter(|s| s.kind.holds_halves()) {
         let (hi, lo) = half_names(spec.name);
         columns.push(Column::new_empty(hi.into(), &DataType::UInt64));
         columns.push(Column::new_empty(lo.into(), &DataType::UInt64));

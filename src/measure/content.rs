@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::canonical;
 use crate::load::tables::{
-    bytes_text, half_names, in_pieces, per_category, repeated_csv_columns, trimmed_key,
-    uuid_halves, BytesAs, PIECE,
+    bytes_text, category_dtype, half_names, in_pieces, per_category, repeated_csv_columns,
+    trimmed_key, uuid_halves, BytesAs, PIECE,
 };
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
@@ -1274,7 +1274,7 @@ fn target_side(target: &LazyFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
         .collect::<Vec<_>>();
     target
         .clone()
-        .with_column(uuid_halves(col(key)).alias(PARTS))
+        .with_column(uuid_halves(col(key), category_dtype()).alias(PARTS))
         .select(columns)
 }
 

@@ -423,7 +423,9 @@ mod tests {
         let parts = frame
             .clone()
             .lazy()
-            .with_column(uuid_halves(col("original")).alias("parts"))
+            .with_column(
+                uuid_halves(col("original"), crate::load::tables::category_dtype()).alias("parts"),
+            )
             .with_columns([
                 field("hi").alias(hi.as_str()),
                 field("lo").alias(lo.as_str()),

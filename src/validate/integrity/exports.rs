@@ -558,25 +558,40 @@ pub fn export_ids(
             options,
             |n| format!("{n} rows of {kind} have an id that is not a UUID"),
         )?);
+        // A mapping's id is held as a UUID's halves where it is one (`ColumnKind::Id`):
+        // `id` holds the text of the other values only, so the test above, which every
+        // UUID passes, reads that text alone; the repeats' test hashes the halves.
+        let (given_by, key, hash, in_order) = match kind {
+            "mappings" => (
+                half_names("id").0,
+                uuid_text("id"),
+                folded_uuid_hash("id"),
+                true,
+            ),
+            _ => ("id".to_string(), col("id"), folded_text_hash("id"), false),
+        };
         // Only rows that give an id (most exports give none) go through the repeats' test;
         // when every row gives one, the rows as they are (a filtered copy of every
         // mapping was 26 million rows of every column at 30M records).
-        let given = match frame.column("id")?.null_count() {
+        let given = match frame.column(&given_by)?.null_count() {
             0 => rows,
-            _ => rows.filter(col("id").is_not_null()),
+            _ => rows.filter(
+                col(given_by.as_str())
+                    .is_not_null()
+                    .or(col("id").is_not_null()),
+            ),
         };
+        // Ids compare in lower case; the fold (and a mapping's text) is computed for the
+        // rows whose hash repeats only. The mappings are in the order they were read (as
+        // the other repeats of mappings take them); metrics and logs are sorted first.
+        let mut repeated = repeats_hashed(given, &[key.str().to_lowercase()], hash, in_order)?;
+        if kind == "mappings" {
+            repeated = repeated.with_column(uuid_text("id"));
+        }
         findings.extend(rows_finding(
             RuleId::IntegrityExportDuplicateId,
             Subject::new("table", kind),
-            // Ids compare in lower case; the fold is computed for the rows whose hash
-            // repeats only. The mappings are in the order they were read (as the other
-            // repeats of mappings take them); metrics and logs are sorted first.
-            repeats_hashed(
-                given,
-                &[col("id").str().to_lowercase()],
-                folded_text_hash("id"),
-                kind == "mappings",
-            )?,
+            repeated,
             &["id"],
             &["id"],
             options,
