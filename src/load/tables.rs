@@ -1726,30 +1726,26 @@ pub fn uuid_halves(text: Expr, kept: DataType) -> Expr {
     text.map(
         move |column: Column| {
             let text = column.str()?;
-            // Parsed on every core, in pieces of a fixed size; the columns built in order.
-            let parsed = in_pieces(text, |_, piece| {
-                piece.iter().map(uuid_parts).collect::<Vec<_>>()
-            })
-            .concat();
-            let mut hi = PrimitiveChunkedBuilder::<UInt64Type>::new("hi".into(), text.len());
-            let mut lo = PrimitiveChunkedBuilder::<UInt64Type>::new("lo".into(), text.len());
-            let mut upper = BooleanChunkedBuilder::new("upper".into(), text.len());
-            let mut kept = StringChunkedBuilder::new("text".into(), text.len());
-            for (value, (halves, is_upper, is_plain)) in text.iter().zip(parsed) {
-                hi.append_option(halves.map(|h| h.0));
-                lo.append_option(halves.map(|h| h.1));
-                upper.append_value(is_upper);
-                match is_plain {
-                    true => kept.append_null(),
-                    false => kept.append_option(value),
+            // Each piece's parts built as columns on every core, then the pieces joined
+            // one column at a time: a tuple a row for the whole slice, then columns built
+            // from those, lifted the load's peak by 0.2 GiB at 4 million realistic
+            // mappings (found by an independent check).
+            let pieces = match text.len() {
+                0 => vec![uuid_piece(text)],
+                _ => in_pieces(text, |_, piece| uuid_piece(piece)),
+            };
+            let mut fields: [Vec<Column>; 4] = Default::default();
+            for piece in pieces {
+                for (field, part) in fields.iter_mut().zip(piece?) {
+                    field.push(part);
                 }
             }
-            let fields = [
-                hi.finish().into_column(),
-                lo.finish().into_column(),
-                upper.finish().into_column(),
-                kept.finish().into_column().cast(&kept_type)?,
-            ];
+            let [hi, lo, upper, kept] = fields;
+            let kept = match kept.iter().all(|c| c.null_count() == c.len()) {
+                true => Column::full_null("text".into(), text.len(), &kept_type),
+                false => joined(kept)?.cast(&kept_type)?,
+            };
+            let fields = [joined(hi)?, joined(lo)?, joined(upper)?, kept];
             StructChunked::from_columns(column.name().clone(), text.len(), &fields)
                 .map(|s| s.into_column())
         },
@@ -1765,6 +1761,56 @@ pub fn uuid_halves(text: Expr, kept: DataType) -> Expr {
             ))
         },
     )
+}
+
+/// One piece's UUID parts ([`uuid_parts`]) as the columns `hi`, `lo`, `upper` and `text`.
+fn uuid_piece(piece: &StringChunked) -> PolarsResult<[Column; 4]> {
+    let n = piece.len();
+    let mut hi = PrimitiveChunkedBuilder::<UInt64Type>::new("hi".into(), n);
+    let mut lo = PrimitiveChunkedBuilder::<UInt64Type>::new("lo".into(), n);
+    let mut upper = BooleanChunkedBuilder::new("upper".into(), n);
+    // The text kept is begun at the first value that needs it: a piece of canonical UUIDs
+    // writes no null text for each of them.
+    let mut kept: Option<StringChunkedBuilder> = None;
+    for (row, value) in piece.iter().enumerate() {
+        let (halves, is_upper, is_plain) = uuid_parts(value);
+        hi.append_option(halves.map(|h| h.0));
+        lo.append_option(halves.map(|h| h.1));
+        upper.append_value(is_upper);
+        match (is_plain, kept.as_mut()) {
+            (true, Some(kept)) => kept.append_null(),
+            (true, None) => {}
+            (false, Some(kept)) => kept.append_option(value),
+            (false, None) => {
+                let mut begun = StringChunkedBuilder::new("text".into(), n);
+                (0..row).for_each(|_| begun.append_null());
+                begun.append_option(value);
+                kept = Some(begun);
+            }
+        }
+    }
+    Ok([
+        hi.finish().into_column(),
+        lo.finish().into_column(),
+        upper.finish().into_column(),
+        match kept {
+            Some(kept) => kept.finish().into_column(),
+            None => Column::full_null("text".into(), n, &DataType::String),
+        },
+    ])
+}
+
+/// The pieces of one column, in order, as one column of one chunk (a column of `PIECE`
+/// rows a chunk is slow to gather from).
+fn joined(pieces: Vec<Column>) -> PolarsResult<Column> {
+    let mut pieces = pieces.into_iter();
+    let Some(mut whole) = pieces.next() else {
+        return Err(polars_err!(ComputeError: "no piece"));
+    };
+    for piece in pieces {
+        whole.append_owned(piece)?;
+    }
+    Ok(whole.rechunk())
 }
 
 /// A column of `frame` as text, held as text or as a dictionary ([`category_dtype`]).
@@ -2188,6 +2234,64 @@ pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A UUID column's parts give every value back, over several pieces of rows: values
+    /// kept as text only in some pieces (first at a piece's last row, at the next one's
+    /// first), none at all, and an empty column; in both kinds of kept text.
+    #[test]
+    fn uuid_parts_give_every_value_back_over_pieces() {
+        let canonical = |i: usize| format!("5b1e0a52-8f5e-4d1c-9a43-{i:012x}");
+        let rows = 2 * PIECE + 10;
+        let kept_at = [PIECE - 1, PIECE, PIECE + 7];
+        let spelled: Vec<Option<String>> = (0..rows)
+            .map(|i| match i {
+                _ if kept_at.contains(&i) => Some(format!(" {} ", canonical(i))),
+                _ if i % 5 == 0 => Some(canonical(i).to_uppercase()),
+                _ if i % 7 == 0 => None,
+                _ => Some(canonical(i)),
+            })
+            .collect();
+        let plain: Vec<Option<String>> = (0..rows).map(|i| Some(canonical(i))).collect();
+        for kept in [DataType::String, category_dtype()] {
+            for values in [&spelled, &plain, &Vec::new()] {
+                let frame = df!("v" => values.clone()).unwrap();
+                let (hi, lo) = half_names("v");
+                let field = |name: &str| col("parts").struct_().field_by_name(name);
+                let back = frame
+                    .lazy()
+                    .with_column(uuid_halves(col("v"), kept.clone()).alias("parts"))
+                    .select([
+                        field("text").alias("v"),
+                        field("hi").alias(hi.as_str()),
+                        field("lo").alias(lo.as_str()),
+                        field("upper").alias(upper_name("v").as_str()),
+                    ])
+                    .collect()
+                    .unwrap();
+                let text = back.column("v").unwrap();
+                assert_eq!(text.dtype(), &kept);
+                // Text is kept for the values written neither way alone.
+                let kept_rows = values
+                    .iter()
+                    .filter(|v| v.as_deref().is_some_and(|v| v.starts_with(' ')))
+                    .count();
+                assert_eq!(text.len() - text.null_count(), kept_rows);
+                let given: Vec<Option<String>> = back
+                    .lazy()
+                    .select([uuid_text("v")])
+                    .collect()
+                    .unwrap()
+                    .column("v")
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.map(str::to_string))
+                    .collect();
+                assert_eq!(&given, values);
+            }
+        }
+    }
 
     /// `per_category` answers as the same test on every row's text does: booleans and text,
     /// nulls, values the test cannot see as equal (padded, cased), a dictionary column over
