@@ -88,25 +88,70 @@ fn zone_less_times_are_read_in_the_configured_zone() {
     );
 }
 
+/// `migcov validate` of `data` stops with exit 2, its error saying `message`.
+fn refused(data: &Path, message: &str) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("migcov")
+        .unwrap()
+        .args(["validate", "--data"])
+        .arg(data)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(message.to_string()))
+}
+
 #[test]
 fn integer_epochs_need_a_declared_unit() {
     let data = base_with(None);
     metrics_with(data.path(), &["1772438400"]);
-    Command::cargo_bin("migcov")
-        .unwrap()
-        .args(["validate", "--data"])
-        .arg(data.path())
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains(
-            "metrics/run.csv row 1: column `execution_date`: expected an ISO 8601 timestamp",
-        ))
-        .stderr(predicates::str::contains("epoch_unit"));
+    refused(
+        data.path(),
+        "metrics/run.csv row 1: column `execution_date`: expected an ISO 8601 timestamp",
+    )
+    .stderr(predicates::str::contains("epoch_unit"));
     std::fs::write(data.path().join("migcov.yaml"), "epoch_unit: s\n").unwrap();
     assert_eq!(loaded_dates(data.path()), ["2026-03-02T08:00:00Z"]);
     std::fs::write(data.path().join("migcov.yaml"), "epoch_unit: ms\n").unwrap();
     metrics_with(data.path(), &["1772438400000"]);
     assert_eq!(loaded_dates(data.path()), ["2026-03-02T08:00:00Z"]);
+}
+
+/// An epoch past the years an ISO 8601 timestamp can give (1 to 9999) is a value that does
+/// not convert, named by its row; 2^63 - 1 seconds once wrapped round to another date.
+#[test]
+fn epochs_past_the_year_9999_do_not_convert() {
+    let data = base_with(None);
+    for (unit, last, past) in [
+        ("s", "253402300799", ["253402300800", "9223372036854775807"]),
+        (
+            "ms",
+            "253402300799999",
+            ["253402300800000", "9223372036854775807"],
+        ),
+        (
+            "us",
+            "253402300799999999",
+            ["253402300800000000", "-62135596800000001"],
+        ),
+    ] {
+        std::fs::write(
+            data.path().join("migcov.yaml"),
+            format!("epoch_unit: {unit}\n"),
+        )
+        .unwrap();
+        metrics_with(data.path(), &[last]);
+        assert_eq!(
+            loaded_dates(data.path()),
+            ["9999-12-31T23:59:59Z"],
+            "{unit}"
+        );
+        for value in past {
+            metrics_with(data.path(), &[last, value]);
+            refused(
+                data.path(),
+                "metrics/run.csv row 2: column `execution_date`",
+            );
+        }
+    }
 }
 
 #[test]

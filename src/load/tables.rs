@@ -380,15 +380,37 @@ fn local_to_utc(datetime: Expr, options: &TableOptions) -> Expr {
     }
 }
 
-/// Epoch milliseconds from a whole number in `unit`.
+/// Epoch milliseconds from a whole number in `unit`; null (a value that does not convert)
+/// outside the years 1 to 9999, the dates an ISO 8601 text can give: 2^63 - 1 seconds
+/// times 1,000 wrapped round to some other date, accepted without a word.
 fn epoch_to_millis(number: Expr, unit: EpochUnit) -> Expr {
+    // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in milliseconds.
+    const FIRST_MS: i64 = -62_135_596_800_000;
+    const LAST_MS: i64 = 253_402_300_799_999;
     let number = number.cast(DataType::Int64);
-    match unit {
-        EpochUnit::S => number * lit(1000i64),
-        EpochUnit::Ms => number,
-        EpochUnit::Us => number / lit(1000i64),
-        EpochUnit::Ns => number / lit(1_000_000i64),
-    }
+    let (millis, first, last) = match unit {
+        EpochUnit::S => (
+            number.clone() * lit(1000i64),
+            FIRST_MS / 1000,
+            LAST_MS / 1000,
+        ),
+        EpochUnit::Ms => (number.clone(), FIRST_MS, LAST_MS),
+        EpochUnit::Us => (
+            number.clone() / lit(1000i64),
+            FIRST_MS * 1000,
+            LAST_MS * 1000 + 999,
+        ),
+        // Every 64-bit count of nanoseconds is within those years (1677 to 2262).
+        EpochUnit::Ns => return number / lit(1_000_000i64),
+    };
+    when(
+        number
+            .clone()
+            .gt_eq(lit(first))
+            .and(number.lt_eq(lit(last))),
+    )
+    .then(millis)
+    .otherwise(lit(NULL).cast(DataType::Int64))
 }
 
 /// How a fast format's values become UTC.

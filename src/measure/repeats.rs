@@ -166,14 +166,17 @@ fn key_hash(keys: &[Expr]) -> Expr {
 }
 
 /// A hash of each value of a load's UUID column ([`crate::load::tables::ColumnKind::Uuid`])
-/// as [`repeats_hashed`] needs for the key `text.str().strip_chars().str().to_lowercase()`,
-/// without building that text: a value that folds to a UUID is hashed by its halves (every
-/// spelling of one UUID has the same halves); any other is hashed as its text folded to
-/// lower case ([`fold_hashes`]; no text outside ASCII folds to a UUID's digits).
-pub fn folded_uuid_hash(name: &str) -> Expr {
+/// as [`repeats_hashed`] needs for the key `text.str().strip_chars().str().to_lowercase()`
+/// (`trimmed`) or `text.str().to_lowercase()`, without building that text: a value that
+/// folds to a UUID is hashed by its halves (every spelling of one UUID has the same
+/// halves); any other is hashed as its text folded to lower case ([`fold_hashes`]; no text
+/// outside ASCII folds to a UUID's digits). Not trimmed when the key is not: polars folds
+/// a capital sigma by what follows a text's first 16 ASCII bytes, so a leading space can
+/// change how the rest folds (` ABCDEFGHIJKLMNOPΣ`; found by an independent review).
+pub fn folded_uuid_hash(name: &str, trimmed: bool) -> Expr {
     let (hi, lo) = half_names(name);
     col(name).map_many(
-        |columns: &mut [Column]| {
+        move |columns: &mut [Column]| {
             let state = PlSeedableRandomStateQuality::seed_from_u64(0);
             let hi = columns[1].u64()?;
             let lo = columns[2].u64()?;
@@ -189,7 +192,8 @@ pub fn folded_uuid_hash(name: &str) -> Expr {
                 .zip(&halves)
                 .map(|(text, halves)| match halves {
                     Some(_) => None,
-                    None => text.map(str::trim),
+                    None if trimmed => text.map(str::trim),
+                    None => text,
                 });
             let mut hashes = fold_hashes(&state, texts)?;
             for (hash, halves) in hashes.iter_mut().zip(halves) {
@@ -444,7 +448,7 @@ mod tests {
         let found = repeats_hashed(
             parts.lazy(),
             &[folded(uuid_text("modern_id"))],
-            folded_uuid_hash("modern_id"),
+            folded_uuid_hash("modern_id", true),
             true,
         )
         .unwrap()

@@ -365,7 +365,7 @@ fn more_checks(
         repeats_hashed(
             mappings,
             &[modern_key()],
-            folded_uuid_hash("modern_id"),
+            folded_uuid_hash("modern_id", true),
             true,
         )?
         .filter(col(half_names("modern_id").0.as_str()).is_not_null())
@@ -565,7 +565,7 @@ pub fn export_ids(
             "mappings" => (
                 half_names("id").0,
                 uuid_text("id"),
-                folded_uuid_hash("id"),
+                folded_uuid_hash("id", false),
                 true,
             ),
             _ => ("id".to_string(), col("id"), folded_text_hash("id"), false),
