@@ -154,6 +154,47 @@ fn epochs_past_the_year_9999_do_not_convert() {
     }
 }
 
+/// A Parquet datetime past the year 9999 does not convert either, with a zone or without.
+#[test]
+fn parquet_datetimes_past_the_year_9999_do_not_convert() {
+    use polars::prelude::*;
+    let data = base_with(None);
+    let csv = data.path().join("metrics/run.csv");
+    let parquet = data.path().join("metrics/run.parquet");
+    let last = 253_402_300_799_000i64;
+    for zone in [Some(TimeZone::UTC), None] {
+        for (dates, rejected) in [(vec![last], false), (vec![last, last + 1000], true)] {
+            metrics_with(data.path(), &vec!["2026-03-02T08:00:00Z"; dates.len()]);
+            csv_as_parquet(&csv, &parquet);
+            std::fs::remove_file(&csv).unwrap();
+            let mut frame = ParquetReader::new(std::fs::File::open(&parquet).unwrap())
+                .finish()
+                .unwrap();
+            let dtype = DataType::Datetime(TimeUnit::Milliseconds, zone.clone());
+            frame
+                .with_column(
+                    Column::new("execution_date".into(), dates)
+                        .cast(&dtype)
+                        .unwrap(),
+                )
+                .unwrap();
+            ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+                .finish(&mut frame)
+                .unwrap();
+            match rejected {
+                true => {
+                    refused(
+                        data.path(),
+                        "metrics/run.parquet row 2: column `execution_date`",
+                    );
+                }
+                false => assert_eq!(loaded_dates(data.path()), ["9999-12-31T23:59:59Z"]),
+            }
+            std::fs::remove_file(&parquet).unwrap();
+        }
+    }
+}
+
 #[test]
 fn every_bad_file_is_named_in_one_run() {
     let data = base_with(None);

@@ -380,13 +380,29 @@ fn local_to_utc(datetime: Expr, options: &TableOptions) -> Expr {
     }
 }
 
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in epoch milliseconds: the instants an
+/// ISO 8601 timestamp can write.
+const FIRST_MS: i64 = -62_135_596_800_000;
+const LAST_MS: i64 = 253_402_300_799_999;
+
+/// Epoch milliseconds, null (a value that does not convert) outside [`FIRST_MS`] and
+/// [`LAST_MS`]: a Parquet datetime in the year 10000 is as far from a date a page can show
+/// as an epoch number is.
+fn within_dates(millis: Expr) -> Expr {
+    when(
+        millis
+            .clone()
+            .gt_eq(lit(FIRST_MS))
+            .and(millis.clone().lt_eq(lit(LAST_MS))),
+    )
+    .then(millis)
+    .otherwise(lit(NULL).cast(DataType::Int64))
+}
+
 /// Epoch milliseconds from a whole number in `unit`; null (a value that does not convert)
 /// outside the years 1 to 9999, the dates an ISO 8601 text can give: 2^63 - 1 seconds
 /// times 1,000 wrapped round to some other date, accepted without a word.
 fn epoch_to_millis(number: Expr, unit: EpochUnit) -> Expr {
-    // 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in milliseconds.
-    const FIRST_MS: i64 = -62_135_596_800_000;
-    const LAST_MS: i64 = 253_402_300_799_999;
     let number = number.cast(DataType::Int64);
     let (millis, first, last) = match unit {
         EpochUnit::S => (
@@ -523,8 +539,8 @@ fn timestamp_text(c: Expr, options: &TableOptions) -> Expr {
 fn timestamp(c: Expr, found: &DataType, sniffed: Option<&str>, options: &TableOptions) -> Expr {
     match found {
         DataType::String => timestamp_fast(c, sniffed, options),
-        DataType::Datetime(_, Some(_)) => c.dt().timestamp(TimeUnit::Milliseconds),
-        DataType::Datetime(_, None) => local_to_utc(c, options),
+        DataType::Datetime(_, Some(_)) => within_dates(c.dt().timestamp(TimeUnit::Milliseconds)),
+        DataType::Datetime(_, None) => within_dates(local_to_utc(c, options)),
         other if other.is_integer() => match options.epoch_unit {
             Some(unit) => epoch_to_millis(c, unit),
             None => lit(NULL).cast(DataType::Int64),
