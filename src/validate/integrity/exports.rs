@@ -539,10 +539,10 @@ pub fn export_ids(
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
-    for (kind, frame) in [
-        ("metrics", &inputs.metrics),
-        ("logs", &inputs.logs),
-        ("mappings", &inputs.mappings),
+    for (kind, frame, halves) in [
+        ("metrics", &inputs.metrics, false),
+        ("logs", &inputs.logs, false),
+        ("mappings", &inputs.mappings, true),
     ] {
         let rows = frame.clone().lazy();
         findings.extend(rows_finding(
@@ -561,14 +561,13 @@ pub fn export_ids(
         // A mapping's id is held as a UUID's halves where it is one (`ColumnKind::Id`):
         // `id` holds the text of the other values only, so the test above, which every
         // UUID passes, reads that text alone; the repeats' test hashes the halves.
-        let (given_by, key, hash, in_order) = match kind {
-            "mappings" => (
+        let (given_by, key, hash) = match halves {
+            true => (
                 half_names("id").0,
                 uuid_text("id"),
                 folded_uuid_hash("id", false),
-                true,
             ),
-            _ => ("id".to_string(), col("id"), folded_text_hash("id"), false),
+            false => ("id".to_string(), col("id"), folded_text_hash("id")),
         };
         // Only rows that give an id (most exports give none) go through the repeats' test;
         // when every row gives one, the rows as they are (a filtered copy of every
@@ -584,8 +583,9 @@ pub fn export_ids(
         // Ids compare in lower case; the fold (and a mapping's text) is computed for the
         // rows whose hash repeats only. The mappings are in the order they were read (as
         // the other repeats of mappings take them); metrics and logs are sorted first.
-        let mut repeated = repeats_hashed(given, &[key.str().to_lowercase()], hash, in_order)?;
-        if kind == "mappings" {
+        let mut repeated =
+            repeats_hashed(given, &[key.str().to_lowercase()], hash, kind == "mappings")?;
+        if halves {
             repeated = repeated.with_column(uuid_text("id"));
         }
         findings.extend(rows_finding(
