@@ -54,7 +54,7 @@ pub struct Outcome {
 /// rendered by [`failures`] and written by the caller with its other outputs.
 pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, Error> {
     progress("loading inputs");
-    let inputs = load::load(&config.load)?;
+    let mut inputs = load::load(&config.load)?;
     if let Some(unknown) = inputs
         .config
         .severity
@@ -67,6 +67,20 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
         });
     }
     memory::release_freed_memory();
+    if std::env::var_os("MIGCOV_TIMINGS").is_some() {
+        // What the mappings hold after loading, column by column: where the memory goes.
+        for column in inputs.mappings.columns() {
+            let mib = match column {
+                polars::prelude::Column::Scalar(_) => 0.0,
+                _ => column.as_materialized_series().estimated_size() as f64 / (1 << 20) as f64,
+            };
+            eprintln!(
+                "migcov:   mappings.{:<20} {mib:10.1} MiB {:?}",
+                column.name(),
+                column.dtype()
+            );
+        }
+    }
     progress("measuring");
     let measures = measure::measure(
         &inputs,
@@ -76,8 +90,17 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     .map_err(Error::compute)?;
     memory::release_freed_memory();
     progress("validating");
-    let validation =
+    let unsettled =
         validate::validate(&inputs, &measures, &config.validate).map_err(Error::compute)?;
+    // Nothing reads the mappings past here: dropped before their ids are read again.
+    inputs.mappings = polars::prelude::DataFrame::default();
+    memory::release_freed_memory();
+    let ids = inputs.mapping_ids.read(&inputs.incomplete)?;
+    let validation = unsettled
+        .with_mapping_ids(&ids, &config.validate)
+        .and_then(|v| v.settle(&inputs, &config.validate))
+        .map_err(Error::compute)?;
+    drop(ids);
     // Every differing value was kept for `--failures-dir` (the findings have them now):
     // the pages show the first `--samples`, as for every rule.
     let mut measures = measures;

@@ -58,8 +58,11 @@ pub struct Inputs {
     /// LegacyMapping rows plus [`ENTITY_TYPE_KEY`], without `metadata`: only its values that
     /// are not JSON are kept, in [`Inputs::invalid_metadata`]. `modern_id` and `id` are held
     /// as UUIDs' halves ([`tables::ColumnKind::Uuid`], [`tables::ColumnKind::Id`]): read
-    /// their text with [`tables::uuid_text`].
+    /// their text with [`tables::uuid_text`]. Their `id` is apart, in [`Inputs::mapping_ids`].
     pub mappings: DataFrame,
+    /// The mappings' `id`s, which only their two rules read: held when the mapping files
+    /// are small, else read again when the rules' turn comes ([`MappingIds::read`]).
+    pub mapping_ids: MappingIds,
     /// The mapping rows whose `metadata` is not JSON, every column, `metadata` its text. Few
     /// or none: apart, the column takes no 4-byte code a mapping where it is null (0.3 GiB
     /// at 100M records).
@@ -281,6 +284,89 @@ impl SourceIds {
     }
 }
 
+/// The mappings' `id`s, apart from the mappings: only `integrity.export.invalid_id` and
+/// `integrity.export.duplicate_id` read them. Above [`held_mapping_ids_bytes`] of mapping
+/// files they are not read with the mappings but again, once the mappings are dropped
+/// (`lib::check`): held beside them, they were 16 bytes a mapping (1.5 GiB at 100M
+/// realistic records) through every measure.
+#[derive(Debug, Clone)]
+pub struct MappingIds {
+    files: Vec<InputFile>,
+    options: TableOptions,
+    held: Option<DataFrame>,
+}
+
+impl MappingIds {
+    /// Whether loading kept the ids ([`MappingIds::read`] then parses nothing).
+    pub fn is_held(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// The mappings' ids (`__file`, `__row`, `id` as [`tables::ColumnKind::Id`] holds it),
+    /// in the order loading read them, without the rows loading left out for a required
+    /// column left empty (`incomplete`, as [`Inputs::incomplete`] has them).
+    pub fn read(&self, incomplete: &[(&str, DataFrame)]) -> Result<DataFrame, LoadError> {
+        if let Some(held) = &self.held {
+            return Ok(held.clone());
+        }
+        // A file without the column gives no id: not parsed again for nothing.
+        let mut with_ids = Vec::new();
+        for file in &self.files {
+            if tables::has_column(file, "id")? {
+                with_ids.push(file);
+            }
+        }
+        let ids = load_table(&with_ids, tables::MAPPING_IDS, &self.options)?;
+        let dropped = incomplete
+            .iter()
+            .filter(|(kind, _)| *kind == "mappings")
+            .map(|(_, rows)| rows);
+        let mut left_out: BTreeMap<String, Vec<IdxSize>> = BTreeMap::new();
+        for rows in dropped {
+            let files = tables::text_column(rows, tables::FILE_COL)
+                .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
+            let numbers = rows
+                .column(tables::ROW_COL)
+                .and_then(|c| c.idx().cloned())
+                .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
+            for (file, row) in files.iter().zip(numbers.iter()) {
+                if let (Some(file), Some(row)) = (file, row) {
+                    left_out.entry(file.to_string()).or_default().push(row);
+                }
+            }
+        }
+        let shown: BTreeSet<String> = with_ids
+            .iter()
+            .map(|f| f.relative.display().to_string())
+            .collect();
+        let Some(left_out) = left_out
+            .into_iter()
+            .filter(|(file, _)| shown.contains(file))
+            .map(|(file, rows)| {
+                col(tables::FILE_COL).eq(lit(file)).and(
+                    col(tables::ROW_COL)
+                        .is_in(lit(Series::new("rows".into(), rows)).implode(false), false),
+                )
+            })
+            .reduce(|a, b| a.or(b))
+        else {
+            return Ok(ids);
+        };
+        ids.lazy()
+            .filter(left_out.not())
+            .collect()
+            .map_err(|e| LoadError::table(Path::new("mappings"), e))
+    }
+}
+
+/// Above this many bytes of mapping files (all together), their ids are read again
+/// ([`MappingIds`]): 8 slices, 128 MiB by default (about a million realistic mappings as
+/// CSV, two million as Parquet). `MIGCOV_SLICE_BYTES` moves it with the slices, so the
+/// tests' passes in small slices read every fixture's ids again.
+pub fn held_mapping_ids_bytes(options: &TableOptions) -> u64 {
+    8 * options.slice_bytes() as u64
+}
+
 /// Above this many bytes of `source_ids` files (all tables together), their ids are not
 /// held but read again table by table ([`SourceIds`]): 32 slices, 512 MiB by default
 /// (about 60 million ids as CSV). `MIGCOV_SLICE_BYTES` moves it with the slices, so the
@@ -483,6 +569,36 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
             .transpose()
             .map_err(|e| LoadError::table(Path::new("inventory"), e))
     };
+    // The ids read with the mappings are set apart (the frames share their columns).
+    let mut mappings = frames.mappings;
+    let held_ids = match mappings.column("id") {
+        Ok(_) => {
+            let (hi, lo) = tables::half_names("id");
+            let names = ["id".to_string(), hi, lo, tables::upper_name("id")];
+            let ids = mappings
+                .select(
+                    [tables::FILE_COL.to_string(), tables::ROW_COL.to_string()]
+                        .into_iter()
+                        .chain(names.iter().cloned()),
+                )
+                .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
+            for name in &names {
+                mappings
+                    .drop_in_place(name)
+                    .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
+            }
+            Some(ids)
+        }
+        Err(_) => None,
+    };
+    let mapping_ids = MappingIds {
+        files: of_kind(&found.files, |k| matches!(k, InputKind::Mappings(_)))
+            .into_iter()
+            .cloned()
+            .collect(),
+        options: found.table_options.clone(),
+        held: held_ids,
+    };
     let source_tables = as_lookup(&frames.source_inventory)?;
     let target_tables = as_lookup(&frames.target_inventory)?;
     let Found {
@@ -509,7 +625,8 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         entities,
         metrics: frames.metrics,
         logs: frames.logs,
-        mappings: frames.mappings,
+        mappings,
+        mapping_ids,
         invalid_metadata: frames.invalid_metadata,
         source_inventory: frames.source_inventory,
         target_inventory: frames.target_inventory,
@@ -857,11 +974,23 @@ fn read_mappings_beside_ids(found: &Found) -> (Result<DataFrame, LoadError>, Loa
                 })
                 .collect::<Vec<_>>()
         });
-        let mappings = load_table(
-            &of_kind(&found.files, |k| matches!(k, InputKind::Mappings(_))),
-            tables::MAPPINGS,
-            table_options,
-        );
+        let mapping_files = of_kind(&found.files, |k| matches!(k, InputKind::Mappings(_)));
+        let mapping_bytes: u64 = mapping_files
+            .iter()
+            .filter_map(|f| std::fs::metadata(&f.path).ok())
+            .map(|m| m.len())
+            .sum();
+        // Small mapping files are read with their ids, which are then set apart
+        // ([`MappingIds`]); large ones without them.
+        let specs: Vec<ColumnSpec> = match mapping_bytes <= held_mapping_ids_bytes(table_options) {
+            true => tables::MAPPINGS
+                .iter()
+                .chain(tables::MAPPING_IDS)
+                .copied()
+                .collect(),
+            false => tables::MAPPINGS.to_vec(),
+        };
+        let mappings = load_table(&mapping_files, &specs, table_options);
         let ids = ids
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));

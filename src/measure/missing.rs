@@ -305,14 +305,13 @@ fn positions_by_type(
     types: &[String],
 ) -> PolarsResult<Option<Vec<Vec<IdxSize>>>> {
     let column = mappings.column(ENTITY_TYPE_KEY)?;
-    let DataType::Categorical(..) = column.dtype() else {
+    let Some((mapping, physical)) = crate::load::tables::category_codes(column)? else {
         return Ok(None);
     };
-    let categories = column.cat32()?;
     let codes: Vec<(u32, usize)> = types
         .iter()
         .enumerate()
-        .filter_map(|(slot, t)| Some((categories.get_mapping().get_cat(t)?, slot)))
+        .filter_map(|(slot, t)| Some((mapping.get_cat(t)?, slot)))
         .collect();
     let mut found = vec![Vec::new(); types.len()];
     let (Some(low), Some(high)) = (
@@ -346,7 +345,7 @@ fn positions_by_type(
         }
     };
     let mut offset = 0usize;
-    for chunk in categories.physical().downcast_iter() {
+    for chunk in physical.downcast_iter() {
         for (i, code) in chunk.iter().enumerate() {
             if let Some(slot) = code.and_then(|c| slot(*c)) {
                 found[slot as usize].push((offset + i) as IdxSize);

@@ -134,7 +134,8 @@ fn key_hash(keys: &[Expr]) -> Expr {
                 // text has one code, and its text is never written out for every row (16
                 // bytes a row).
                 if let DataType::Categorical(..) = column.dtype() {
-                    let codes = column.cat32()?.physical();
+                    let codes = column.to_physical_repr();
+                    let codes = codes.as_materialized_series();
                     match i {
                         0 => codes.vec_hash(state.clone(), &mut hashes)?,
                         _ => codes.vec_hash_combine(state.clone(), &mut hashes)?,

@@ -196,12 +196,27 @@ pub struct Validation {
     pub reconciliation: Vec<reconcile::EntityReconciliation>,
 }
 
-/// Runs every rule.
+/// Every rule's findings, before the mappings' `id` rules ([`Unsettled::with_mapping_ids`])
+/// and before severities and waivers apply ([`WithMappingIds::settle`]).
+#[derive(Debug)]
+pub struct Unsettled {
+    findings: Vec<Finding>,
+    reconciliation: Vec<reconcile::EntityReconciliation>,
+}
+
+/// [`Unsettled`] with the mappings' `id` rules run: ready to settle.
+#[derive(Debug)]
+pub struct WithMappingIds(Unsettled);
+
+/// Runs every rule but the mappings' `id` rules. Those read the mappings' ids apart
+/// ([`crate::load::MappingIds`]): no measure reads them, so a large migration's ids are
+/// read again once the mappings are dropped (16 bytes a mapping, 1.5 GiB at 100M records,
+/// that would otherwise sit beside every measure).
 pub fn validate(
     inputs: &Inputs,
     measures: &Measures,
     options: &ValidateOptions,
-) -> PolarsResult<Validation> {
+) -> PolarsResult<Unsettled> {
     let mut findings = Vec::new();
     integrity::manifests::check(inputs, measures, &mut findings);
     integrity::exports::check(inputs, measures, options, &mut findings)?;
@@ -229,6 +244,47 @@ pub fn validate(
     )?;
     reconcile::findings(&reconciliation, inputs, &mut findings);
     content::check(measures, &mut findings);
+    Ok(Unsettled {
+        findings,
+        reconciliation,
+    })
+}
+
+impl Unsettled {
+    /// The mappings' `id` rules over `ids` ([`crate::load::MappingIds::read`]).
+    pub fn with_mapping_ids(
+        mut self,
+        ids: &DataFrame,
+        options: &ValidateOptions,
+    ) -> PolarsResult<WithMappingIds> {
+        integrity::exports::mapping_ids(ids, options, &mut self.findings)?;
+        Ok(WithMappingIds(self))
+    }
+}
+
+impl WithMappingIds {
+    /// Severities and waivers applied, samples cut to `--samples`, findings sorted by rule
+    /// then subject.
+    pub fn settle(self, inputs: &Inputs, options: &ValidateOptions) -> PolarsResult<Validation> {
+        let Unsettled {
+            mut findings,
+            reconciliation,
+        } = self.0;
+        settle(inputs, options, &mut findings)?;
+        Ok(Validation {
+            findings,
+            reconciliation,
+        })
+    }
+}
+
+/// What [`WithMappingIds::settle`] does, on the findings of every rule at once (a lapsed
+/// waiver is one finding, whatever the rules it waives).
+fn settle(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
     let mut overrides = inputs.config.severity.clone();
     overrides.extend(options.severity.clone());
     findings.retain_mut(|finding| match overrides.get(finding.rule.as_str()) {
@@ -243,18 +299,15 @@ pub fn validate(
         }
         None => true,
     });
-    coverage::apply_waivers(&inputs.config.waivers, options.report_date, &mut findings);
-    for finding in &mut findings {
+    coverage::apply_waivers(&inputs.config.waivers, options.report_date, findings);
+    for finding in findings.iter_mut() {
         if options.keep_rows && finding.rows.is_none() {
             finding.rows = Some(samples_frame(&finding.samples)?);
         }
         finding.samples.truncate(options.samples);
     }
     findings.sort_by(|a, b| (a.rule, &a.subject).cmp(&(b.rule, &b.subject)));
-    Ok(Validation {
-        findings,
-        reconciliation,
-    })
+    Ok(())
 }
 
 /// The samples of a finding as a frame (file, row, then its fields), for `--failures-dir`.

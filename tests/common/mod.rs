@@ -98,7 +98,15 @@ pub fn run_at(data: &Path, date: Option<chrono::NaiveDate>) -> (Inputs, Measures
         ..ValidateOptions::default()
     };
     let measures = measure(&inputs, date, options.rows_kept()).unwrap();
-    let findings = validate(&inputs, &measures, &options).unwrap().findings;
+    let ids = inputs
+        .mapping_ids
+        .read(&inputs.incomplete)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let findings = validate(&inputs, &measures, &options)
+        .and_then(|v| v.with_mapping_ids(&ids, &options))
+        .and_then(|v| v.settle(&inputs, &options))
+        .unwrap()
+        .findings;
     (inputs, measures, findings)
 }
 

@@ -533,71 +533,89 @@ pub fn future_executions(
     Ok(())
 }
 
-/// The seed's `id` rules for exports: a valid UUID when given, and unique in its kind.
+/// The seed's `id` rules for metrics and logs: a valid UUID when given, and unique in its
+/// kind. The mappings' are [`mapping_ids`].
 pub fn export_ids(
     inputs: &Inputs,
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
-    for (kind, frame, halves) in [
-        ("metrics", &inputs.metrics, false),
-        ("logs", &inputs.logs, false),
-        ("mappings", &inputs.mappings, true),
-    ] {
-        let rows = frame.clone().lazy();
-        findings.extend(rows_finding(
-            RuleId::IntegrityExportInvalidId,
-            Subject::new("table", kind),
-            rows.clone().filter(
-                col("id")
-                    .is_not_null()
-                    .and(col("id").str().contains(lit(UUID_PATTERN), true).not()),
-            ),
-            &["id"],
-            &[],
-            options,
-            |n| format!("{n} rows of {kind} have an id that is not a UUID"),
-        )?);
-        // A mapping's id is held as a UUID's halves where it is one (`ColumnKind::Id`):
-        // `id` holds the text of the other values only, so the test above, which every
-        // UUID passes, reads that text alone; the repeats' test hashes the halves.
-        let (given_by, key, hash) = match halves {
-            true => (
-                half_names("id").0,
-                uuid_text("id"),
-                folded_uuid_hash("id", false),
-            ),
-            false => ("id".to_string(), col("id"), folded_text_hash("id")),
-        };
-        // Only rows that give an id (most exports give none) go through the repeats' test;
-        // when every row gives one, the rows as they are (a filtered copy of every
-        // mapping was 26 million rows of every column at 30M records).
-        let given = match frame.column(&given_by)?.null_count() {
-            0 => rows,
-            _ => rows.filter(
-                col(given_by.as_str())
-                    .is_not_null()
-                    .or(col("id").is_not_null()),
-            ),
-        };
-        // Ids compare in lower case; the fold (and a mapping's text) is computed for the
-        // rows whose hash repeats only. The mappings are in the order they were read (as
-        // the other repeats of mappings take them); metrics and logs are sorted first.
-        let mut repeated =
-            repeats_hashed(given, &[key.str().to_lowercase()], hash, kind == "mappings")?;
-        if halves {
-            repeated = repeated.with_column(uuid_text("id"));
-        }
-        findings.extend(rows_finding(
-            RuleId::IntegrityExportDuplicateId,
-            Subject::new("table", kind),
-            repeated,
-            &["id"],
-            &["id"],
-            options,
-            |n| format!("{n} rows of {kind} repeat the id of an earlier row"),
-        )?);
+    ids_of("metrics", &inputs.metrics, false, options, findings)?;
+    ids_of("logs", &inputs.logs, false, options, findings)
+}
+
+/// The `id` rules for mappings, over their ids apart (`__file`, `__row`, `id` held as a
+/// UUID's halves: [`crate::load::MappingIds::read`]).
+pub fn mapping_ids(
+    ids: &DataFrame,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    ids_of("mappings", ids, true, options, findings)
+}
+
+/// The `id` rules for the rows of `frame`, whose `id` is held as a UUID's halves when
+/// `halves` ([`crate::load::tables::ColumnKind::Id`]).
+fn ids_of(
+    kind: &str,
+    frame: &DataFrame,
+    halves: bool,
+    options: &ValidateOptions,
+    findings: &mut Vec<Finding>,
+) -> PolarsResult<()> {
+    let rows = frame.clone().lazy();
+    findings.extend(rows_finding(
+        RuleId::IntegrityExportInvalidId,
+        Subject::new("table", kind),
+        rows.clone().filter(
+            col("id")
+                .is_not_null()
+                .and(col("id").str().contains(lit(UUID_PATTERN), true).not()),
+        ),
+        &["id"],
+        &[],
+        options,
+        |n| format!("{n} rows of {kind} have an id that is not a UUID"),
+    )?);
+    // A mapping's id is held as a UUID's halves where it is one (`ColumnKind::Id`):
+    // `id` holds the text of the other values only, so the test above, which every
+    // UUID passes, reads that text alone; the repeats' test hashes the halves.
+    let (given_by, key, hash) = match halves {
+        true => (
+            half_names("id").0,
+            uuid_text("id"),
+            folded_uuid_hash("id", false),
+        ),
+        false => ("id".to_string(), col("id"), folded_text_hash("id")),
+    };
+    // Only rows that give an id (most exports give none) go through the repeats' test;
+    // when every row gives one, the rows as they are (a filtered copy of every
+    // mapping was 26 million rows of every column at 30M records).
+    let given = match frame.column(&given_by)?.null_count() {
+        0 => rows,
+        _ => rows.filter(
+            col(given_by.as_str())
+                .is_not_null()
+                .or(col("id").is_not_null()),
+        ),
+    };
+    // Ids compare in lower case; the fold (and a mapping's text) is computed for the
+    // rows whose hash repeats only. The mappings are in the order they were read (as
+    // the other repeats of mappings take them); metrics and logs are sorted first.
+    let mut repeated =
+        repeats_hashed(given, &[key.str().to_lowercase()], hash, kind == "mappings")?;
+    if halves {
+        repeated = repeated.with_column(uuid_text("id"));
     }
+    findings.extend(rows_finding(
+        RuleId::IntegrityExportDuplicateId,
+        Subject::new("table", kind),
+        repeated,
+        &["id"],
+        &["id"],
+        options,
+        |n| format!("{n} rows of {kind} repeat the id of an earlier row"),
+    )?);
     Ok(())
 }
 
