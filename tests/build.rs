@@ -1352,10 +1352,11 @@ fn source_ids_read_again_build_the_same_site() {
 
 /// A mapping's ids are held when the mapping files are small and read again once the
 /// mappings are dropped when they are large (`load::MappingIds`); one-byte slices make
-/// every file large. Worked out by hand, the same both ways: `offices.csv` row 3 leaves
-/// `legacy_id` empty (left out, `integrity.export.missing_value`), so its id, the same as
-/// row 2's, repeats nothing; row 4 repeats row 2's id in upper case; row 5's id is no
-/// UUID; `more.csv` has no `id` column and gives none.
+/// a CSV file of more than 1 KiB large. Worked out by hand, the same both ways:
+/// `offices.csv` row 3 leaves `legacy_id` empty (left out,
+/// `integrity.export.missing_value`), so its id, the same as row 2's, repeats nothing;
+/// row 4 repeats row 2's id in upper case; row 5's id is no UUID; rows 6 to 45 have ids
+/// and keys of their own; `more.csv` has no `id` column and gives none.
 #[test]
 fn mapping_ids_read_again_give_the_findings_held_ids_give() {
     // Two UUIDs, 35 characters and a last digit.
@@ -1369,7 +1370,15 @@ fn mapping_ids_read_again_give_the_findings_held_ids_give() {
          run-7,OFFICE,4,5b1e0a52-8f5e-4d1c-9a43-0c9b7f1d2e05\n",
         upper = A.to_uppercase()
     );
-    let data = broken("mappings/offices.csv", &offices);
+    let others: String = (0..40)
+        .map(|i| {
+            format!(
+                "1d2e3f40-0000-4000-8000-{i:012},OFFICE,{},2a3b4c5d-0000-4000-8000-{i:012}\n",
+                100 + i
+            )
+        })
+        .collect();
+    let data = broken("mappings/offices.csv", &format!("{offices}{others}"));
     std::fs::write(
         data.path().join("mappings/more.csv"),
         "entity_type,legacy_id,modern_id\nOFFICE,5,5b1e0a52-8f5e-4d1c-9a43-0c9b7f1d2e06\n",

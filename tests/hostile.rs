@@ -137,6 +137,25 @@ fn non_finite_and_oversized_numbers_are_errors_not_hangs_or_overflows() {
     );
 }
 
+/// A CSV whose lines end in a carriage return alone reads as one header line and no row:
+/// an error naming the file, not a table that silently lost every row (it loaded with
+/// none before).
+#[test]
+fn lines_ending_in_a_carriage_return_alone_are_an_error() {
+    expect_error(
+        "mappings/mac.csv",
+        b"entity_type,legacy_id,modern_id\rOFFICE,1,5b1e0a52-8f5e-4d1c-9a43-0c9b7f1d2e01\rOFFICE,2,5b1e0a52-8f5e-4d1c-9a43-0c9b7f1d2e02\r",
+        "mappings/mac.csv: cannot parse table: the header holds a carriage return not followed by a line feed (after \"modern_id\")",
+    );
+    // CRLF line endings read as ever.
+    let data = with_file(
+        "mappings/windows.csv",
+        b"entity_type,legacy_id,modern_id\r\nOFFICE,1,5b1e0a52-8f5e-4d1c-9a43-0c9b7f1d2e01\r\n",
+    );
+    let (code, text) = build(data.path());
+    assert_ne!(code, 2, "{text}");
+}
+
 #[test]
 fn brackets_in_text_are_not_nesting() {
     // A folded description full of brackets, and a quoted one: text, not levels.

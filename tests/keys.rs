@@ -410,6 +410,24 @@ fn source_ids_files_named_in_two_cases_are_one_table() {
     assert_eq!((m.ids, m.matched, m.unmapped), (12, 10, 2));
 }
 
+/// Found by an independent review: a table's ids in two files, beside another table.
+/// Missing data stacks each table's rows with their `__file`; written in a dictionary of
+/// its own for a table of several files, it could not be stacked with another table's
+/// (the build failed). `__file` stays in the one dictionary every file shares.
+#[test]
+fn a_table_of_two_id_files_beside_another_table_is_measured() {
+    let dir = common::base_with(None);
+    std::fs::write(
+        dir.path().join("source_ids/DISPATCH_OFFICE.csv"),
+        "id\n11\n12\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("source_ids/other.csv"), "id\n1\n").unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.matched, m.unmapped), (12, 10, 2));
+}
+
 #[test]
 fn uuid_columns_held_as_16_bytes_read_as_the_uuids_they_are() {
     // A Parquet UUID column as DuckDB writes one (16 bytes a value): the base's office

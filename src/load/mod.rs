@@ -285,15 +285,18 @@ impl SourceIds {
 }
 
 /// The mappings' `id`s, apart from the mappings: only `integrity.export.invalid_id` and
-/// `integrity.export.duplicate_id` read them. Above [`held_mapping_ids_bytes`] of mapping
-/// files they are not read with the mappings but again, once the mappings are dropped
-/// (`lib::check`): held beside them, they were 16 bytes a mapping (1.5 GiB at 100M
-/// realistic records) through every measure.
+/// `integrity.export.duplicate_id` read them. When the mapping files are large
+/// ([`read_mapping_ids_again`]) they are not read with the mappings but again, once the
+/// mappings are dropped (`lib::check`): held beside them, they were 16 bytes a mapping
+/// (1.5 GiB at 100M realistic records) through every measure.
 #[derive(Debug, Clone)]
 pub struct MappingIds {
     files: Vec<InputFile>,
     options: TableOptions,
     held: Option<DataFrame>,
+    /// The rows loading read from each mapping file, by relative path: a file changed
+    /// since is refused, as [`SourceIds::read`] refuses one.
+    rows_read: BTreeMap<PathBuf, u64>,
 }
 
 impl MappingIds {
@@ -317,6 +320,23 @@ impl MappingIds {
             }
         }
         let ids = load_table(&with_ids, tables::MAPPING_IDS, &self.options)?;
+        let mut read_now = BTreeMap::new();
+        rows_per_file(&ids, &mut read_now)
+            .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
+        for file in &with_ids {
+            let (then, now) = (
+                self.rows_read.get(&file.relative).copied().unwrap_or(0),
+                read_now.get(&file.relative).copied().unwrap_or(0),
+            );
+            if then != now {
+                return Err(LoadError::table(
+                    &file.relative,
+                    format!(
+                        "changed while migcov was reading it ({then} rows when loaded, {now} now)"
+                    ),
+                ));
+            }
+        }
         let dropped = incomplete
             .iter()
             .filter(|(kind, _)| *kind == "mappings")
@@ -359,12 +379,27 @@ impl MappingIds {
     }
 }
 
-/// Above this many bytes of mapping files (all together), their ids are read again
-/// ([`MappingIds`]): 8 slices, 128 MiB by default (about a million realistic mappings as
-/// CSV, two million as Parquet). `MIGCOV_SLICE_BYTES` moves it with the slices, so the
-/// tests' passes in small slices read every fixture's ids again.
-pub fn held_mapping_ids_bytes(options: &TableOptions) -> u64 {
-    8 * options.slice_bytes() as u64
+/// Whether the mappings' ids are read again rather than with the mappings
+/// ([`MappingIds`]): above 8 slices of files (128 MiB by default), a text file (CSV,
+/// NDJSON) counting for a 128th of its size. Reading a Parquet file's ids again reads that
+/// column alone (no time to be seen at 10M realistic records); a text file's parses every
+/// line again (3 to 4.5 s more in an 11 s build from 10M realistic records as CSV, which
+/// would have put 30M behind DuckDB's checks). So text files' ids are held up to 16 GiB of
+/// them, where the 1.5 GiB the ids take at 100M records begins to count more than the
+/// time. `MIGCOV_SLICE_BYTES` moves both with the slices, so the tests' passes in small
+/// slices read the fixtures' ids again.
+pub fn read_mapping_ids_again(files: &[&InputFile], options: &TableOptions) -> bool {
+    let weighed: u64 = files
+        .iter()
+        .filter_map(|f| {
+            let bytes = std::fs::metadata(&f.path).ok()?.len();
+            Some(match f.kind.table_format() {
+                Some(TableFormat::Parquet) => bytes,
+                _ => bytes / 128,
+            })
+        })
+        .sum();
+    weighed > 8 * options.slice_bytes() as u64
 }
 
 /// Above this many bytes of `source_ids` files (all tables together), their ids are not
@@ -591,11 +626,20 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         }
         Err(_) => None,
     };
-    let mapping_ids = MappingIds {
-        files: of_kind(&found.files, |k| matches!(k, InputKind::Mappings(_)))
+    let mapping_files: Vec<InputFile> =
+        of_kind(&found.files, |k| matches!(k, InputKind::Mappings(_)))
             .into_iter()
             .cloned()
+            .collect();
+    let mapping_ids = MappingIds {
+        rows_read: mapping_files
+            .iter()
+            .map(|f| {
+                let rows = file_rows.get(&f.relative).copied().unwrap_or(0);
+                (f.relative.clone(), rows)
+            })
             .collect(),
+        files: mapping_files,
         options: found.table_options.clone(),
         held: held_ids,
     };
@@ -975,20 +1019,15 @@ fn read_mappings_beside_ids(found: &Found) -> (Result<DataFrame, LoadError>, Loa
                 .collect::<Vec<_>>()
         });
         let mapping_files = of_kind(&found.files, |k| matches!(k, InputKind::Mappings(_)));
-        let mapping_bytes: u64 = mapping_files
-            .iter()
-            .filter_map(|f| std::fs::metadata(&f.path).ok())
-            .map(|m| m.len())
-            .sum();
         // Small mapping files are read with their ids, which are then set apart
         // ([`MappingIds`]); large ones without them.
-        let specs: Vec<ColumnSpec> = match mapping_bytes <= held_mapping_ids_bytes(table_options) {
-            true => tables::MAPPINGS
+        let specs: Vec<ColumnSpec> = match read_mapping_ids_again(&mapping_files, table_options) {
+            false => tables::MAPPINGS
                 .iter()
                 .chain(tables::MAPPING_IDS)
                 .copied()
                 .collect(),
-            false => tables::MAPPINGS.to_vec(),
+            true => tables::MAPPINGS.to_vec(),
         };
         let mappings = load_table(&mapping_files, &specs, table_options);
         let ids = ids

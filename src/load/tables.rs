@@ -77,8 +77,8 @@ pub fn category_dtype() -> DataType {
 
 /// A dictionary column of at most 255 distinct values held with a code of one byte a row
 /// instead of four, in a dictionary of its own; any other column as it is, in one chunk.
-/// A table's dictionary columns (`entity_type`, `legacy_table`, `__file`) have a handful
-/// of values: at 100M mappings the three took 1.1 GiB in four-byte codes. The table is
+/// A table's dictionary columns (`entity_type`, `legacy_table`) have a handful of values:
+/// at 100M mappings `entity_type` took 0.33 GiB in four-byte codes. The table is
 /// loaded by then, so no later file adds a value; the new column is written in one piece,
 /// which is the rechunk too.
 pub(crate) fn narrowed(column: &Column) -> PolarsResult<Column> {
@@ -970,20 +970,28 @@ pub fn load_table(
     // Column by column, each column's chunks handed back to the system as soon as its
     // copy is made: glibc keeps freed blocks of this size, and at 10M CSV mappings the
     // chunks of every column, kept until the load ended, were 0.45 GB of its peak. A
-    // dictionary column is written anew in one-byte codes where it can be ([`narrowed`]),
-    // in one chunk or several (the same type whatever the size of the input).
+    // [`ColumnKind::Category`] column is written anew in one-byte codes where it can be
+    // ([`narrowed`]), in one chunk or several (the same type whatever the size of the
+    // input). Not `__file`, nor a UUID's kept text: frames of several tables or sides
+    // are stacked and joined by those, and a dictionary of its own meets no other.
+    let category = |name: &str| {
+        specs
+            .iter()
+            .any(|s| s.name == name && s.kind == ColumnKind::Category)
+    };
     let chunked: Vec<PlSmallStr> = combined
         .columns()
         .iter()
-        .filter(|c| {
-            c.n_chunks() > 1 || (c.dtype().is_categorical() && matches!(c, Column::Series(_)))
-        })
+        .filter(|c| c.n_chunks() > 1 || (category(c.name()) && matches!(c, Column::Series(_))))
         .map(|c| c.name().clone())
         .collect();
     for name in chunked {
         combined
             .column(&name)
-            .and_then(narrowed)
+            .and_then(|c| match category(&name) {
+                true => narrowed(c),
+                false => Ok(c.rechunk()),
+            })
             .and_then(|joined| combined.replace(&name, joined).map(|_| ()))
             .map_err(|e| LoadError::table(&files[0].relative, e))?;
         crate::memory::release_freed_memory();
@@ -1248,6 +1256,31 @@ fn open<'a>(
             .collect();
         if !wide.is_empty() {
             return Err(wide_decimals(shown, &wide));
+        }
+    }
+    // A carriage return inside a header name is how a file whose lines end in a carriage
+    // return alone (classic Mac OS) reads: its whole text one header line, no row at all.
+    // Loaded as it is, every row of it was silently lost (found by an independent check).
+    if format == TableFormat::Csv {
+        // A name that runs on past a carriage return: a header name ending in one (`x\r`,
+        // as a stray byte or quoted) reads as it did.
+        let runs_on = |n: &str| n.trim_end_matches('\r').contains('\r');
+        if let Some(name) = schema.iter_names().find(|n| runs_on(n)) {
+            let before: String = name
+                .split('\r')
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(40)
+                .collect();
+            return Err(LoadError::table(
+                shown,
+                format!(
+                    "the header holds a carriage return not followed by a line feed (after {before:?}): \
+                     lines that end in a carriage return alone are not read; save the file with \
+                     LF or CRLF line endings"
+                ),
+            ));
         }
     }
     // A column read under one name that the header gives twice: which holds the values
