@@ -59,7 +59,9 @@ impl Slices {
             done: false,
         };
         if !csv {
-            slices.read_more(size)?;
+            // At least the mark's length: a first read shorter than it left a mark whole
+            // in front of the first line (found by an independent check).
+            slices.read_more(size.max(BOM.len()))?;
             if slices.carry.starts_with(BOM) {
                 slices.carry.drain(..BOM.len());
             }
