@@ -300,11 +300,6 @@ pub struct MappingIds {
 }
 
 impl MappingIds {
-    /// Whether loading kept the ids ([`MappingIds::read`] then parses nothing).
-    pub fn is_held(&self) -> bool {
-        self.held.is_some()
-    }
-
     /// The mappings' ids (`__file`, `__row`, `id` as [`tables::ColumnKind::Id`] holds it),
     /// in the order loading read them, without the rows loading left out for a required
     /// column left empty (`incomplete`, as [`Inputs::incomplete`] has them).
