@@ -344,15 +344,11 @@ fn positions_by_type(
             false => sparse.get(&code).copied(),
         }
     };
-    let mut offset = 0usize;
-    for chunk in physical.downcast_iter() {
-        for (i, code) in chunk.iter().enumerate() {
-            if let Some(slot) = code.and_then(|c| slot(*c)) {
-                found[slot as usize].push((offset + i) as IdxSize);
-            }
+    crate::load::tables::for_each_code(&physical, |row, code| {
+        if let Some(slot) = code.and_then(slot) {
+            found[slot as usize].push(row as IdxSize);
         }
-        offset += chunk.len();
-    }
+    })?;
     Ok(Some(found))
 }
 
