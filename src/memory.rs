@@ -30,3 +30,26 @@ pub fn release_freed_memory() {
         libc::malloc_trim(0);
     }
 }
+
+/// `MIGCOV_TRACE=1`: the peak and current resident memory (on Linux) after `what`, a step
+/// of measuring or validating, on stderr; for finding which step lifts a large build's
+/// peak (`MIGCOV_TIMINGS` gives the stages').
+pub fn trace(what: &str) {
+    if std::env::var_os("MIGCOV_TRACE").is_none() {
+        return;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let get = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .unwrap_or(0) as f64
+            / (1u64 << 20) as f64
+    };
+    eprintln!(
+        "trace: {what:<40} peak {:.2} now {:.2}",
+        get("VmHWM:"),
+        get("VmRSS:")
+    );
+}

@@ -75,12 +75,143 @@ pub fn category_dtype() -> DataType {
     DataType::from_categories(Categories::global())
 }
 
-/// A dictionary column of at most 255 distinct values held with a code of one byte a row
-/// instead of four, in a dictionary of its own; any other column as it is, in one chunk.
-/// A table's dictionary columns (`entity_type`, `legacy_table`) have a handful of values:
-/// at 100M mappings `entity_type` took 0.33 GiB in four-byte codes. The table is
-/// loaded by then, so no later file adds a value; the new column is written in one piece,
-/// which is the rechunk too.
+/// A column's chunks joined into one, each chunk freed as soon as it is copied, so the
+/// join costs about one chunk beside the column, not a second column: polars' rechunk
+/// holds every chunk until the copy is made, and at 100M realistic mappings that lifted
+/// the load's peak by 0.59 GiB over what it holds after (the legacy ids' views) and 0.32
+/// GiB (the row numbers). Numbers, dictionary codes and text; any other column is
+/// rechunked by polars.
+pub(crate) fn one_chunk(column: Column) -> PolarsResult<Column> {
+    use polars_arrow::array::{Array, PrimitiveArray, Utf8ViewArray};
+    let Column::Series(series) = column else {
+        return Ok(column.rechunk());
+    };
+    let series = series.take();
+    if series.n_chunks() <= 1 {
+        return Ok(series.into_column());
+    }
+    let (name, dtype, len) = (series.name().clone(), series.dtype().clone(), series.len());
+    let one: ArrayRef = match dtype.to_physical() {
+        DataType::UInt8 => Box::new(primitive::<u8>(series.into_chunks(), len)),
+        DataType::UInt32 => Box::new(primitive::<u32>(series.into_chunks(), len)),
+        DataType::UInt64 => Box::new(primitive::<u64>(series.into_chunks(), len)),
+        DataType::Int64 => Box::new(primitive::<i64>(series.into_chunks(), len)),
+        DataType::Float64 => Box::new(primitive::<f64>(series.into_chunks(), len)),
+        DataType::String => Box::new(views(series.into_chunks(), len)),
+        _ => return Ok(series.rechunk().into_column()),
+    };
+    /// The validity of a stack of arrays, made only once one of them has a null.
+    fn validity(
+        bits: &mut Option<polars_arrow::bitmap::MutableBitmap>,
+        before: usize,
+        len: usize,
+        chunk: Option<&polars_arrow::bitmap::Bitmap>,
+        capacity: usize,
+    ) {
+        match (bits.as_mut(), chunk.filter(|v| v.unset_bits() > 0)) {
+            (Some(bits), Some(chunk)) => bits.extend_from_bitmap(chunk),
+            (Some(bits), None) => bits.extend_constant(len, true),
+            (None, Some(chunk)) => {
+                let mut new = polars_arrow::bitmap::MutableBitmap::with_capacity(capacity);
+                new.extend_constant(before, true);
+                new.extend_from_bitmap(chunk);
+                *bits = Some(new);
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn primitive<T: polars_arrow::types::NativeType>(
+        chunks: Vec<ArrayRef>,
+        len: usize,
+    ) -> PrimitiveArray<T> {
+        let mut values: Vec<T> = Vec::with_capacity(len);
+        let mut bits = None;
+        let dtype = chunks[0].dtype().clone();
+        let mut since = 0;
+        for chunk in chunks {
+            let array = chunk
+                .as_any()
+                .downcast_ref::<PrimitiveArray<T>>()
+                .expect("a chunk of the column's physical type");
+            validity(&mut bits, values.len(), array.len(), array.validity(), len);
+            values.extend_from_slice(array.values());
+            let bytes = std::mem::size_of_val(array.values().as_slice());
+            drop(chunk);
+            freed(&mut since, bytes);
+        }
+        PrimitiveArray::new(dtype, values.into(), bits.map(Into::into))
+    }
+
+    /// Text: the views copied, each pointing into the same buffers as before (shared,
+    /// not copied), as polars' own concatenation does.
+    fn views(chunks: Vec<ArrayRef>, len: usize) -> Utf8ViewArray {
+        use polars_arrow::array::View;
+        use polars_buffer::Buffer;
+        let mut views: Vec<View> = Vec::with_capacity(len);
+        let mut buffers: Vec<Buffer<u8>> = Vec::new();
+        let mut bits = None;
+        let mut total_bytes = 0;
+        let mut since = 0;
+        for chunk in chunks {
+            let array = chunk
+                .as_any()
+                .downcast_ref::<Utf8ViewArray>()
+                .expect("a chunk of text");
+            validity(&mut bits, views.len(), array.len(), array.validity(), len);
+            let offset = buffers.len() as u32;
+            buffers.extend(array.data_buffers().iter().cloned());
+            views.extend(array.views().iter().map(|v| {
+                let mut v = *v;
+                if v.length > View::MAX_INLINE_SIZE {
+                    v.buffer_idx += offset;
+                }
+                v
+            }));
+            total_bytes += array.total_bytes_len();
+            let bytes = std::mem::size_of_val(array.views().as_slice());
+            drop(chunk);
+            freed(&mut since, bytes);
+        }
+        let buffer_len = buffers.iter().map(|b| b.len()).sum();
+        // SAFETY: every view is a view of its own chunk, its buffer index moved by the
+        // number of buffers of the chunks before, whose buffers come first.
+        unsafe {
+            Utf8ViewArray::new_unchecked(
+                polars_arrow::datatypes::ArrowDataType::Utf8View,
+                views.into(),
+                buffers.into(),
+                bits.map(Into::into),
+                Some(total_bytes),
+                buffer_len,
+            )
+        }
+    }
+
+    /// What the copied chunks freed, handed back every 64 MiB of them (a chunk of a
+    /// million rows of 8-byte values is 8 MB; the pieces of [`PIECE`] rows that other
+    /// columns are built from would call for a purge each).
+    fn freed(since: &mut usize, bytes: usize) {
+        *since += bytes;
+        if *since >= 64 << 20 {
+            crate::memory::release_freed_memory();
+            *since = 0;
+        }
+    }
+
+    // SAFETY: `one` is of the column's physical type, the type its chunks had.
+    let series = unsafe { Series::from_chunks_and_dtype_unchecked(name, vec![one], &dtype) };
+    Ok(series.into_column())
+}
+
+/// A dictionary column of at most 65,535 distinct values held with a code of one byte a
+/// row (at most 255 values) or two, instead of four, in a dictionary of its own; any other
+/// column as it is, in one chunk. A table's dictionary columns (`entity_type`,
+/// `legacy_table`) have a handful of values: at 100M mappings `entity_type` took 0.33 GiB
+/// in four-byte codes. A UUID's kept text is null but for the few values that are no
+/// canonical UUID (0.34 GiB in four-byte codes at 100M realistic mappings, 501 of them
+/// invalid). The table is loaded by then, so no later file adds a value; the new column is
+/// written in one piece, which is the rechunk too.
 pub(crate) fn narrowed(column: &Column) -> PolarsResult<Column> {
     let DataType::Categorical(categories, mapping) = column.dtype() else {
         return Ok(column.rechunk());
@@ -90,34 +221,45 @@ pub(crate) fn narrowed(column: &Column) -> PolarsResult<Column> {
     }
     let physical = column.to_physical_repr();
     let codes = physical.u32()?;
-    // The distinct codes in order of first sight, each given its one-byte code; a run of
-    // one value (rows of one file, one entity type) is looked up once.
-    let mut slot: std::collections::HashMap<u32, u8> = std::collections::HashMap::new();
+    // The distinct codes in order of first sight, each given its new code; a run of one
+    // value (rows of one file, one entity type) is looked up once.
+    let mut slot: std::collections::HashMap<u32, u16> = std::collections::HashMap::new();
     let mut order: Vec<u32> = Vec::new();
-    let mut narrow: Vec<Option<u8>> = Vec::with_capacity(codes.len());
-    let mut last: Option<(u32, u8)> = None;
-    for code in codes.iter() {
-        let Some(code) = code else {
-            narrow.push(None);
+    let mut last = None;
+    for code in codes.iter().flatten() {
+        if last == Some(code) {
             continue;
-        };
-        let small = match last {
-            Some((c, s)) if c == code => s,
-            _ => match slot.get(&code) {
-                Some(&s) => s,
-                None if order.len() < CategoricalPhysical::U8.max_categories() => {
-                    let s = order.len() as u8;
-                    slot.insert(code, s);
-                    order.push(code);
-                    s
-                }
-                None => return Ok(column.rechunk()),
-            },
-        };
-        last = Some((code, small));
-        narrow.push(Some(small));
+        }
+        last = Some(code);
+        if let std::collections::hash_map::Entry::Vacant(new) = slot.entry(code) {
+            if order.len() >= CategoricalPhysical::U16.max_categories() {
+                return Ok(column.rechunk());
+            }
+            new.insert(order.len() as u16);
+            order.push(code);
+        }
     }
-    let own = Categories::random("migcov".into(), CategoricalPhysical::U8);
+    // Each row's new code (0 where null), its run looked up once.
+    let mut last: Option<(u32, u16)> = None;
+    let mut small = |code: Option<u32>| -> u16 {
+        let Some(code) = code else { return 0 };
+        match last {
+            Some((c, s)) if c == code => s,
+            _ => {
+                let s = slot[&code];
+                last = Some((code, s));
+                s
+            }
+        }
+    };
+    let validity = (codes.null_count() > 0)
+        .then(|| polars_arrow::bitmap::Bitmap::from_iter(codes.iter().map(|c| c.is_some())));
+    let one_byte = order.len() <= CategoricalPhysical::U8.max_categories();
+    let physical_width = match one_byte {
+        true => CategoricalPhysical::U8,
+        false => CategoricalPhysical::U16,
+    };
+    let own = Categories::random("migcov".into(), physical_width);
     let own_mapping = own.mapping();
     for (i, code) in order.iter().enumerate() {
         let text = mapping
@@ -127,9 +269,20 @@ pub(crate) fn narrowed(column: &Column) -> PolarsResult<Column> {
         polars_ensure!(given as usize == i, ComputeError: "a dictionary gave codes out of order");
     }
     let dtype = DataType::from_categories(own);
-    let codes = UInt8Chunked::from_iter_options(column.name().clone(), narrow.into_iter());
-    let narrowed = CategoricalChunked::<Categorical8Type>::from_cats_and_dtype(codes, dtype);
-    Ok(narrowed.into_series().into_column())
+    let name = column.name().clone();
+    let narrowed = match one_byte {
+        true => {
+            let values: Vec<u8> = codes.iter().map(|c| small(c) as u8).collect();
+            let codes = UInt8Chunked::from_vec_validity(name, values, validity);
+            CategoricalChunked::<Categorical8Type>::from_cats_and_dtype(codes, dtype).into_series()
+        }
+        false => {
+            let values: Vec<u16> = codes.iter().map(&mut small).collect();
+            let codes = UInt16Chunked::from_vec_validity(name, values, validity);
+            CategoricalChunked::<Categorical16Type>::from_cats_and_dtype(codes, dtype).into_series()
+        }
+    };
+    Ok(narrowed.into_column())
 }
 
 /// The codes of a dictionary column at their own width (one, two or four bytes a row:
@@ -989,15 +1142,17 @@ pub fn load_table(
     let mut combined = combined;
     // Column by column, each column's chunks handed back to the system as soon as its
     // copy is made: glibc keeps freed blocks of this size, and at 10M CSV mappings the
-    // chunks of every column, kept until the load ended, were 0.45 GB of its peak. A
-    // [`ColumnKind::Category`] column is written anew in one-byte codes where it can be
+    // chunks of every column, kept until the load ended, were 0.45 GB of its peak; each
+    // chunk is freed as it is copied ([`one_chunk`]). A [`ColumnKind::Category`] column,
+    // and a UUID's kept text, is written anew in one- or two-byte codes where it can be
     // ([`narrowed`]), in one chunk or several (the same type whatever the size of the
-    // input). Not `__file`, nor a UUID's kept text: frames of several tables or sides
-    // are stacked and joined by those, and a dictionary of its own meets no other.
+    // input); every reader takes its text or codes at any width. Not `__file`: frames of
+    // several tables are stacked by it (missing data's ids), and a dictionary of its own
+    // meets no other.
     let category = |name: &str| {
         specs
             .iter()
-            .any(|s| s.name == name && s.kind == ColumnKind::Category)
+            .any(|s| s.name == name && matches!(s.kind, ColumnKind::Category | ColumnKind::Uuid))
     };
     let chunked: Vec<PlSmallStr> = combined
         .columns()
@@ -1010,9 +1165,14 @@ pub fn load_table(
             .column(&name)
             .and_then(|c| match category(&name) {
                 true => narrowed(c),
-                false => Ok(c.rechunk()),
+                false => Ok(c.clone()),
             })
-            .and_then(|joined| combined.replace(&name, joined).map(|_| ()))
+            .and_then(|c| {
+                let at = combined.get_column_index(&name).unwrap_or(0);
+                // Taken out first, so the frame holds no second handle on its chunks.
+                drop(combined.drop_in_place(&name)?);
+                combined.insert_column(at, one_chunk(c)?).map(|_| ())
+            })
             .map_err(|e| LoadError::table(&files[0].relative, e))?;
         crate::memory::release_freed_memory();
     }
@@ -1995,7 +2155,7 @@ fn joined(pieces: Vec<Column>) -> PolarsResult<Column> {
     for piece in pieces {
         whole.append_owned(piece)?;
     }
-    Ok(whole.rechunk())
+    one_chunk(whole)
 }
 
 /// A column of `frame` as text, held as text or as a dictionary ([`category_dtype`]).
@@ -2422,7 +2582,101 @@ pub fn empty_frame(specs: &[ColumnSpec]) -> DataFrame {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
+
+    /// A column stacked from several chunks, joined by [`one_chunk`], is the column
+    /// polars' rechunk gives, in one chunk: numbers with and without nulls (a null first
+    /// in a later chunk), text inline and in buffers (longer than 12 bytes), dictionary
+    /// codes, and a type it leaves to polars.
+    #[test]
+    fn one_chunk_gives_the_rechunked_column() {
+        let long = |i: usize| format!("a legacy key longer than twelve bytes {i}");
+        let pieces: Vec<Column> = vec![
+            Column::new("u32".into(), &[1u32, 2, 3]),
+            Column::new("u32".into(), &[None, Some(5u32)]),
+            Column::new("u64".into(), &[u64::MAX, 0]),
+            Column::new("u64".into(), &[7u64]),
+            Column::new("i64".into(), &[Some(-1i64), None]),
+            Column::new("i64".into(), &[Some(3i64)]),
+            Column::new("f64".into(), &[0.5f64, f64::NAN]),
+            Column::new("f64".into(), &[-2.0f64]),
+            Column::new(
+                "text".into(),
+                &[Some("short"), Some(long(1).as_str()), None],
+            ),
+            Column::new("text".into(), &[Some(long(2).as_str()), Some("x")]),
+            Column::new("text".into(), &[None::<&str>, Some(long(3).as_str())]),
+            Column::new("flag".into(), &[true, false]),
+            Column::new("flag".into(), &[Some(true), None]),
+        ];
+        let mut stacked: BTreeMap<String, Column> = BTreeMap::new();
+        for piece in pieces {
+            let name = piece.name().to_string();
+            match stacked.get_mut(&name) {
+                Some(whole) => whole.append_owned(piece).map(|_| ()).unwrap(),
+                None => drop(stacked.insert(name, piece)),
+            }
+        }
+        let cats = Column::new("cat".into(), &[Some("b"), None, Some("a")])
+            .cast(&category_dtype())
+            .unwrap();
+        let mut more = cats.clone();
+        more.append(&cats).unwrap();
+        stacked.insert("cat".into(), more);
+        for (name, column) in stacked {
+            assert!(column.n_chunks() > 1, "{name} is stacked from chunks");
+            let expected = column.rechunk();
+            let joined = one_chunk(column).unwrap();
+            assert_eq!(joined.n_chunks(), 1, "{name}");
+            assert_eq!(joined.dtype(), expected.dtype(), "{name}");
+            assert_eq!(joined.null_count(), expected.null_count(), "{name}");
+            let (a, b) = (
+                joined.as_materialized_series(),
+                expected.as_materialized_series(),
+            );
+            assert!(a.equals_missing(b), "{name}: {a:?} against {b:?}");
+        }
+    }
+
+    /// A dictionary column narrows to one byte a row up to 255 values, to two up to
+    /// 65,535, and past that stays as it is; its text and nulls are the same either way.
+    #[test]
+    fn dictionaries_narrow_to_one_or_two_bytes() {
+        for (distinct, physical) in [
+            (3, Some(CategoricalPhysical::U8)),
+            (255, Some(CategoricalPhysical::U8)),
+            (256, Some(CategoricalPhysical::U16)),
+            (65_535, Some(CategoricalPhysical::U16)),
+            (65_536, None),
+        ] {
+            let values: Vec<Option<String>> = (0..distinct + 40)
+                .map(|i| match i >= distinct && i % 7 == 3 {
+                    true => None,
+                    false => Some(format!("value {}", i % distinct)),
+                })
+                .collect();
+            let column = Column::new("v".into(), &values)
+                .cast(&category_dtype())
+                .unwrap();
+            let narrow = narrowed(&column).unwrap();
+            match (narrow.dtype(), physical) {
+                (DataType::Categorical(categories, _), Some(p)) => {
+                    assert_eq!(categories.physical(), p, "{distinct} values")
+                }
+                (dtype, None) => assert_eq!(dtype, column.dtype(), "{distinct} values"),
+                (dtype, _) => panic!("{distinct} values: {dtype:?}"),
+            }
+            let text = |c: &Column| c.cast(&DataType::String).unwrap();
+            assert!(
+                text(&narrow)
+                    .as_materialized_series()
+                    .equals_missing(text(&column).as_materialized_series()),
+                "{distinct} values"
+            );
+        }
+    }
 
     /// A UUID column's parts give every value back, over several pieces of rows: values
     /// kept as text only in some pieces (first at a piece's last row, at the next one's

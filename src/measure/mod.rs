@@ -188,11 +188,15 @@ pub fn measure(
     let (scripts, all_scripts) = script_totals(&inputs.metrics, true)?;
     let (unclaimed, _) = script_totals(&unclaimed_metrics(inputs)?, true)?;
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
+    crate::memory::trace("measure start");
     let (missing, missing_sets) = missing::measure(inputs, date, kept)?;
+    crate::memory::trace("missing");
     // The joins of missing data freed far more than they keep.
     crate::memory::release_freed_memory();
     let legacy_repeats = legacy_repeats(inputs, &missing_sets.ownership)?;
+    crate::memory::trace("repeats");
     let (content, content_not_checked) = content::measure(inputs, kept)?;
+    crate::memory::trace("content");
     Ok(Measures {
         content,
         content_not_checked,

@@ -219,9 +219,13 @@ pub fn validate(
 ) -> PolarsResult<Unsettled> {
     let mut findings = Vec::new();
     integrity::manifests::check(inputs, measures, &mut findings);
+    crate::memory::trace("integrity::manifests::check");
     integrity::exports::check(inputs, measures, options, &mut findings)?;
+    crate::memory::trace("integrity::exports::check");
     integrity::history::check(inputs, options, &mut findings)?;
+    crate::memory::trace("integrity::history::check");
     coverage::check(inputs, measures, options, &mut findings)?;
+    crate::memory::trace("coverage::check");
     coverage::tables::check(
         inputs,
         &measures.missing_sets.ownership,
@@ -233,15 +237,20 @@ pub fn validate(
     unread_files::check(inputs, &mut findings);
     integrity::exports::future_executions(inputs, options, &mut findings)?;
     integrity::exports::missing_values(inputs, options, &mut findings)?;
+    crate::memory::trace("integrity::exports::missing_values");
     integrity::exports::export_ids(inputs, options, &mut findings)?;
+    crate::memory::trace("integrity::exports::export_ids");
     integrity::exports::entity_script_mismatch(inputs, options, &mut findings)?;
+    crate::memory::trace("integrity::exports::entity_script_mismatch");
     integrity::seed::check(inputs, measures, &mut findings);
     missing_data::check(inputs, measures, options, &mut findings)?;
+    crate::memory::trace("missing_data::check");
     let reconciliation = reconcile::reconcile(
         inputs,
         &measures.missing_sets.rows_per_type,
         &measures.legacy_repeats,
     )?;
+    crate::memory::trace("reconcile");
     reconcile::findings(&reconciliation, inputs, &mut findings);
     content::check(measures, &mut findings);
     Ok(Unsettled {

@@ -263,22 +263,47 @@ pub fn check(
 /// instead of one after another in each rule's plan. (Metadata was tested on load: only
 /// the values that are not JSON were kept.)
 fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
-    let mut flags = inputs
-        .mappings
-        .clone()
-        .lazy()
-        .select([
-            // Keys are text, or numbers when all of them are (`ColumnKind::Key`): only a
-            // key that is a whole number can be negative.
-            col("legacy_id")
-                .cast(DataType::Int64)
-                .lt(lit(0i64))
-                .fill_null(lit(false))
-                .alias("__negative"),
-        ])
-        .collect()?;
-    flags.with_column(bad_modern_ids(inputs.mappings.column("modern_id")?)?)?;
-    Ok(inputs.mappings.hstack(flags.columns())?.lazy())
+    let negative = negative_legacy_ids(inputs.mappings.column("legacy_id")?)?;
+    let flags = [
+        negative,
+        bad_modern_ids(inputs.mappings.column("modern_id")?)?,
+    ];
+    Ok(inputs.mappings.hstack(&flags)?.lazy())
+}
+
+/// `__negative`: the rows whose `legacy_id` is a negative whole number. Keys are text, or
+/// numbers when all of them are (`ColumnKind::Key`): only a key that is a whole number can
+/// be negative, and only a text that starts with a minus sign (white space aside) can be
+/// one, so those are cast as polars casts text to a number, a million rows at a time,
+/// not every key (the cast of every key held 8 bytes a mapping beside them: 0.6 GiB, the
+/// peak of the build at 100M realistic mappings).
+fn negative_legacy_ids(legacy: &Column) -> PolarsResult<Column> {
+    const SLICE: usize = 1 << 20;
+    let name = PlSmallStr::from_static("__negative");
+    let Ok(text) = legacy.str() else {
+        let negative = legacy.cast(&DataType::Int64)?;
+        let negative = negative.i64()?.lt(0).fill_null_with_values(false)?;
+        return Ok(negative.with_name(name).into_column());
+    };
+    let mut negative = vec![false; text.len()];
+    for offset in (0..text.len()).step_by(SLICE) {
+        let slice = text.slice(offset as i64, SLICE);
+        let candidates: Vec<IdxSize> = slice
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.is_some_and(|t| t.trim_start().starts_with('-')))
+            .map(|(i, _)| i as IdxSize)
+            .collect();
+        if candidates.is_empty() {
+            continue;
+        }
+        let at = IdxCa::from_vec("at".into(), candidates);
+        let values = slice.take(&at)?.into_series().cast(&DataType::Int64)?;
+        for (i, value) in at.into_no_null_iter().zip(values.i64()?.iter()) {
+            negative[offset + i as usize] = value.is_some_and(|v| v < 0);
+        }
+    }
+    Ok(BooleanChunked::from_slice(name, &negative).into_column())
 }
 
 /// `__bad_modern`: the rows whose `modern_id` is no UUID. Load kept the text of the values
@@ -290,32 +315,54 @@ fn bad_modern_ids(kept: &Column) -> PolarsResult<Column> {
     if kept.null_count() == kept.len() {
         return Ok(Column::new_scalar(name, Scalar::from(false), kept.len()));
     }
-    let distinct = kept.unique()?.with_name("v".into());
-    let bad = DataFrame::new(distinct.len(), vec![distinct])?
+    let Some((mapping, codes)) = crate::load::tables::category_codes(kept)? else {
+        let bad = not_uuid(col(kept.name().clone())).fill_null(lit(false));
+        return DataFrame::new(kept.len(), vec![kept.clone()])?
+            .lazy()
+            .select([bad.alias(name.clone())])
+            .collect()?
+            .drop_in_place(name.as_str());
+    };
+    // The distinct codes, each value tested once; then each row by its code, at the
+    // codes' own width (a test of the column as polars runs it held every row's code in
+    // four bytes and more, 0.6 GiB at 100M realistic mappings).
+    let mut distinct = std::collections::BTreeSet::new();
+    crate::load::tables::for_each_code(&codes, |_, code| {
+        distinct.extend(code);
+    })?;
+    let texts: Vec<&str> = distinct
+        .iter()
+        .map(|c| mapping.cat_to_str(*c).unwrap_or_default())
+        .collect();
+    let values = Column::new("v".into(), &texts);
+    let tested = DataFrame::new(values.len(), vec![values])?
         .lazy()
-        .filter(
-            col("v").is_not_null().and(
-                // Trimmed, as every key is read (and as load found the UUIDs' halves).
-                col("v")
-                    .cast(DataType::String)
-                    .str()
-                    .strip_chars(lit(NULL))
-                    .str()
-                    .contains(lit(UUID_PATTERN), true)
-                    .not(),
-            ),
-        )
+        .select([not_uuid(col("v")).fill_null(lit(false)).alias("bad")])
         .collect()?;
-    // The bad values in the same dictionary: each row is tested by its code.
-    let bad = bad.column("v")?.as_materialized_series().clone();
-    DataFrame::new(kept.len(), vec![kept.clone()])?
-        .lazy()
-        .select([col(kept.name().clone())
-            .is_in(lit(bad).implode(false), false)
-            .fill_null(lit(false))
-            .alias(name.clone())])
-        .collect()?
-        .drop_in_place(name.as_str())
+    let bad_codes: std::collections::HashSet<u32> = distinct
+        .iter()
+        .zip(tested.column("bad")?.bool()?.iter())
+        .filter(|(_, bad)| *bad == Some(true))
+        .map(|(c, _)| *c)
+        .collect();
+    let mut bad = vec![false; kept.len()];
+    if !bad_codes.is_empty() {
+        crate::load::tables::for_each_code(&codes, |row, code| {
+            bad[row] = code.is_some_and(|c| bad_codes.contains(&c));
+        })?;
+    }
+    Ok(BooleanChunked::from_slice(name, &bad).into_column())
+}
+
+/// True where a text (trimmed, as every key is read, and as load found the UUIDs'
+/// halves) is no UUID.
+fn not_uuid(text: Expr) -> Expr {
+    text.cast(DataType::String)
+        .str()
+        .strip_chars(lit(NULL))
+        .str()
+        .contains(lit(UUID_PATTERN), true)
+        .not()
 }
 
 /// A modern id as duplicates compare it: trimmed, in lower case.
@@ -652,4 +699,93 @@ pub fn entity_script_mismatch(
         |n| format!("{n} metrics rows name an entity that another script migrates"),
     )?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `__negative` is polars' cast of every key to a number, tested below zero, on keys
+    /// of every shape: negative and positive numbers, white space, signs, text with a
+    /// minus inside (composite keys, UUIDs), numbers past 64 bits, nulls; spread over
+    /// more than one slice of rows.
+    #[test]
+    fn negative_legacy_ids_are_polars_cast() {
+        let shapes = [
+            Some("-5"),
+            Some(" -5"),
+            Some("-5 "),
+            Some("5"),
+            Some("+5"),
+            Some("-0"),
+            Some("--5"),
+            Some("-"),
+            Some("-abc"),
+            Some("A-17"),
+            Some("5b1e0a52-8f5e-4d1c-9a43-000000000001"),
+            Some("-99999999999999999999"),
+            Some("-9223372036854775808"),
+            Some("-1.5"),
+            Some(""),
+            None,
+        ];
+        let rows = (1 << 20) + 100;
+        let keys: Vec<Option<&str>> = (0..rows).map(|i| shapes[i * 7 % shapes.len()]).collect();
+        let legacy = Column::new("legacy_id".into(), &keys);
+        let expected = DataFrame::new(rows, vec![legacy.clone()])
+            .unwrap()
+            .lazy()
+            .select([col("legacy_id")
+                .cast(DataType::Int64)
+                .lt(lit(0i64))
+                .fill_null(lit(false))])
+            .collect()
+            .unwrap();
+        let found = negative_legacy_ids(&legacy).unwrap();
+        let expected = expected.column("legacy_id").unwrap();
+        assert_eq!(found.bool().unwrap().sum(), expected.bool().unwrap().sum());
+        assert!(found.as_materialized_series().equals(
+            &expected
+                .as_materialized_series()
+                .clone()
+                .with_name("__negative".into())
+        ));
+        // Keys held as numbers (every key a whole number).
+        let numbers = Column::new("legacy_id".into(), &[Some(-3i64), None, Some(4)]);
+        let found = negative_legacy_ids(&numbers).unwrap();
+        let found: Vec<Option<bool>> = found.bool().unwrap().iter().collect();
+        assert_eq!(found, [Some(true), Some(false), Some(false)]);
+    }
+
+    /// `__bad_modern` tests each kept text as a UUID once, whatever the dictionary's width
+    /// (one, two or four bytes a row) or plain text: the same rows as a test of every row.
+    #[test]
+    fn bad_modern_ids_are_the_same_in_any_dictionary() {
+        for distinct in [3usize, 300, 70_000] {
+            let kept: Vec<Option<String>> = (0..distinct * 2)
+                .map(|i| match i % 4 {
+                    0 => None,
+                    1 => Some(format!(" 5b1e0a52-8f5e-4d1c-9a43-{:012x} ", i % distinct)),
+                    _ => Some(format!("not-a-uuid-{}", i % distinct)),
+                })
+                .collect();
+            let text = Column::new("modern_id".into(), &kept);
+            let expected: Vec<bool> = kept
+                .iter()
+                .map(|k| k.as_deref().is_some_and(|k| k.contains("not-a-uuid")))
+                .collect();
+            let dictionary = text.cast(&crate::load::tables::category_dtype()).unwrap();
+            let narrow = crate::load::tables::narrowed(&dictionary).unwrap();
+            for column in [&text, &dictionary, &narrow] {
+                let found = bad_modern_ids(column).unwrap();
+                let found: Vec<bool> = found
+                    .bool()
+                    .unwrap()
+                    .iter()
+                    .map(|b| b == Some(true))
+                    .collect();
+                assert_eq!(found, expected, "{distinct} values, {:?}", column.dtype());
+            }
+        }
+    }
 }
