@@ -32,8 +32,9 @@ pub fn release_freed_memory() {
 }
 
 /// `MIGCOV_TRACE=1`: the peak and current resident memory (on Linux) after `what`, a step
-/// of measuring or validating, on stderr; for finding which step lifts a large build's
-/// peak (`MIGCOV_TIMINGS` gives the stages').
+/// of measuring or validating, with what jemalloc counts allocated and resident, in GiB, on
+/// stderr; for finding which step lifts a large build's peak (`MIGCOV_TIMINGS` gives the
+/// stages').
 pub fn trace(what: &str) {
     if std::env::var_os("MIGCOV_TRACE").is_none() {
         return;
@@ -47,9 +48,40 @@ pub fn trace(what: &str) {
             .unwrap_or(0) as f64
             / (1u64 << 20) as f64
     };
+    // jemalloc's own figures (built with its statistics): what is allocated, live, against
+    // what it keeps resident; memory held by live objects is not the allocator's to
+    // return, and a gap between the two is.
+    let stat = |name: &std::ffi::CStr| -> f64 {
+        let mut value: usize = 0;
+        let mut len = std::mem::size_of::<usize>();
+        let mut epoch: u64 = 1;
+        let mut epoch_len = std::mem::size_of::<u64>();
+        let epoch_ptr = &mut epoch as *mut u64 as *mut std::ffi::c_void;
+        // SAFETY: "epoch" reads and writes a u64, the statistics read a size_t, each
+        // given with its length; jemalloc checks the names, and a failure leaves 0.
+        unsafe {
+            tikv_jemalloc_sys::mallctl(
+                c"epoch".as_ptr(),
+                epoch_ptr,
+                &mut epoch_len,
+                epoch_ptr,
+                std::mem::size_of::<u64>(),
+            );
+            tikv_jemalloc_sys::mallctl(
+                name.as_ptr(),
+                &mut value as *mut usize as *mut std::ffi::c_void,
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            );
+        }
+        value as f64 / (1u64 << 30) as f64
+    };
     eprintln!(
-        "trace: {what:<40} peak {:.2} now {:.2}",
+        "trace: {what:<40} peak {:.2} now {:.2} allocated {:.2} resident {:.2}",
         get("VmHWM:"),
-        get("VmRSS:")
+        get("VmRSS:"),
+        stat(c"stats.allocated"),
+        stat(c"stats.resident")
     );
 }
