@@ -54,6 +54,44 @@ pub fn held_both_ways(
     }))
 }
 
+/// [`held_both_ways`] of `left` and the rows of `right` at `positions` (in that order),
+/// read where they are: no copy of them is made.
+pub fn held_both_ways_at(
+    left: &Column,
+    right: &Column,
+    positions: &[IdxSize],
+) -> PolarsResult<Option<(BooleanChunked, BooleanChunked)>> {
+    let state = foldhash::fast::FixedState::with_seed(0x6865_6c64_6b65_7973);
+    let at = |i: usize| positions[i] as usize;
+    let held = match (left.dtype(), right.dtype()) {
+        (DataType::Int64, DataType::Int64) => {
+            let (left, right) = (left.i64()?.rechunk(), right.i64()?.rechunk());
+            let (l, r) = (first_array(&*left), first_array(&*right));
+            held_by(
+                (left.len(), |i| l.and_then(|a| a.get(i))),
+                (positions.len(), |i| r.and_then(|a| a.get(at(i)))),
+                |k: &i64| state.hash_one(k),
+            )
+        }
+        (DataType::String, DataType::String) => {
+            let (left, right) = (left.str()?.rechunk(), right.str()?.rechunk());
+            let (l, r) = (first_array(&*left), first_array(&*right));
+            held_by(
+                (left.len(), |i| l.and_then(|a| a.get(i))),
+                (positions.len(), |i| r.and_then(|a| a.get(at(i)))),
+                |k: &&str| state.hash_one(k.as_bytes()),
+            )
+        }
+        _ => return Ok(None),
+    };
+    Ok(held.map(|(l, r)| {
+        (
+            BooleanChunked::from_slice("__held".into(), &l),
+            BooleanChunked::from_slice("__held".into(), &r),
+        )
+    }))
+}
+
 fn first_array<T: PolarsDataType>(values: &ChunkedArray<T>) -> Option<&T::Array> {
     values.downcast_iter().next()
 }
@@ -85,8 +123,8 @@ where
     let (left_held, right_held) = (unmarked(left.0), unmarked(right.0));
     (0..BUCKETS).into_par_iter().for_each(|b| {
         let (l, r) = ((&left_rows, &left.1), (&right_rows, &right.1));
-        mark_held(b, l, r, &left_held);
-        mark_held(b, r, l, &right_held);
+        mark_held(b, l, r, &hash, &left_held);
+        mark_held(b, r, l, &hash, &right_held);
     });
     let marks = |held: Vec<AtomicBool>| held.into_iter().map(AtomicBool::into_inner).collect();
     Some((marks(left_held), marks(right_held)))
@@ -98,6 +136,7 @@ fn mark_held<K: Hash + Eq>(
     b: usize,
     (rows, key): (&Bucketed, &impl Fn(usize) -> Option<K>),
     (other, other_key): (&Bucketed, &impl Fn(usize) -> Option<K>),
+    hash: &impl Fn(&K) -> u64,
     held: &[AtomicBool],
 ) {
     let (mine, theirs) = (rows.bucket(b), other.bucket(b));
@@ -107,11 +146,11 @@ fn mark_held<K: Hash + Eq>(
     let mut set = bucket_set(theirs.len());
     for &row in theirs {
         if let Some(k) = other_key(row as usize) {
-            set.insert((other.hash(row), k));
+            set.insert((hash(&k), k));
         }
     }
     for &row in mine {
-        if key(row as usize).is_some_and(|k| set.contains(&(rows.hash(row), k))) {
+        if key(row as usize).is_some_and(|k| set.contains(&(hash(&k), k))) {
             held[row as usize].store(true, Ordering::Relaxed);
         }
     }

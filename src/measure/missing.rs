@@ -219,8 +219,8 @@ struct Gathered {
 }
 
 /// The most mapping rows whose positions one pass of [`TypeRows`] holds (4 bytes each:
-/// 64 MiB).
-const TYPE_ROWS_HELD: i64 = 1 << 24;
+/// 16 MiB; 64 MiB lifted missing data's peak at 100M realistic records).
+const TYPE_ROWS_HELD: i64 = 1 << 22;
 
 /// The row positions of each entity type that no other table shares, found for several
 /// types in one pass over the mappings' type codes. A mask of every mapping for each table
@@ -493,7 +493,7 @@ fn measure_table(
         id_dtype,
     };
     claim_shared(context, &here, out)?;
-    let own = own_mappings(context, &here, out)?;
+    let mut own = own_mappings(context, &here, out)?;
     // The ids and the legacy ids compared alike: as numbers when both are held as
     // numbers, otherwise as text.
     let (id_key, legacy_key) = same_keys(
@@ -505,7 +505,7 @@ fn measure_table(
     // Which ids have a mapping of their own and which own mappings' ids are in the file,
     // both found at once (`held`); each id row then carries its answer as `__held`.
     let mapped_held = match own.any_mapped {
-        true => held(&ids, &own.mapped, [&id_key, &legacy_key])?,
+        true => held(&ids, context.inputs, &own, [&id_key, &legacy_key])?,
         false => None,
     };
     if let Some((ids_held, _)) = &mapped_held {
@@ -528,14 +528,22 @@ fn measure_table(
             col(ROW_COL),
         ]),
         (true, None) => in_scope.clone().join(
-            own.mapped.clone().select([col("legacy_id")]),
+            own.mapped(&inputs.mappings)?.select([col("legacy_id")]),
             [id_key.clone()],
             [legacy_key.clone()],
             JoinArgs::new(JoinType::Anti),
         ),
     }
     .collect()?;
-    let unmapped = count_unmapped(context, &here, in_scope, excluded, unowned, own.shared, out)?;
+    let unmapped = count_unmapped(
+        context,
+        &here,
+        in_scope,
+        excluded,
+        unowned,
+        std::mem::take(&mut own.shared),
+        out,
+    )?;
     out.unmapped_rows
         .insert(here.key.clone(), unmapped.height() as u64);
     let unmapped = first_rows(unmapped, &["id"], context.kept)?;
@@ -559,8 +567,7 @@ fn measure_table(
         let orphans = table_orphans(
             context,
             &key,
-            own.mapped,
-            &own.legacy_dtype,
+            &own,
             all,
             [id_key, legacy_key],
             mapped_held.map(|(_, mapped)| mapped),
@@ -664,14 +671,21 @@ fn in_scope(context: &Context, here: &TableIds) -> PolarsResult<(LazyFrame, Expr
 
 /// A table's owners' mappings.
 struct OwnMappings {
-    /// Its own mappings' `legacy_id` and position (`__mapping`), types in order, rows in
-    /// order.
-    mapped: LazyFrame,
+    /// Its own mappings' positions, types in order, rows in order: their legacy ids are
+    /// read where they are ([`OwnMappings::mapped`] when a join needs them apart).
+    positions: IdxCa,
     legacy_dtype: DataType,
     /// Whether it has any own mapping.
     any_mapped: bool,
     /// The positions of its shared types' mappings that name no table (ambiguous).
     shared: Vec<IdxSize>,
+}
+
+impl OwnMappings {
+    /// Its own mappings' `legacy_id` and position (`__mapping`).
+    fn mapped(&self, mappings: &DataFrame) -> PolarsResult<LazyFrame> {
+        Ok(legacy_ids_at_positions(mappings, self.positions.clone())?.lazy())
+    }
 }
 
 /// The owners' mappings. A table's own mappings are those it alone could have (its types
@@ -703,10 +717,9 @@ fn own_mappings(
         }
     }
     let any_mapped = !positions.is_empty();
-    let mapped = legacy_ids_at(mappings, positions)?;
-    let legacy_dtype = mapped.column("legacy_id")?.dtype().clone();
+    let legacy_dtype = mappings.column("legacy_id")?.dtype().clone();
     Ok(OwnMappings {
-        mapped: mapped.lazy(),
+        positions: IdxCa::from_vec("__mapping".into(), positions),
         legacy_dtype,
         any_mapped,
         shared: shared_positions,
@@ -786,27 +799,31 @@ fn count_unmapped(
 fn table_orphans(
     context: &Context,
     key: &str,
-    mapped: LazyFrame,
-    legacy_dtype: &DataType,
+    own: &OwnMappings,
     all: LazyFrame,
     [id_key, legacy_key]: [Expr; 2],
     held: Option<BooleanChunked>,
 ) -> PolarsResult<DataFrame> {
+    let mappings = &context.inputs.mappings;
     let orphans = match (context.pushed_orphans.get(key), held) {
         (Some(named), _) => {
             let named = keys_like(
                 named.column("legacy_id")?.as_materialized_series().clone(),
-                legacy_dtype,
+                &own.legacy_dtype,
             )?;
-            mapped.join(
+            own.mapped(mappings)?.join(
                 DataFrame::new(named.len(), vec![named.into_column()])?.lazy(),
                 [col("legacy_id")],
                 [col("legacy_id")],
                 JoinArgs::new(JoinType::Semi),
             )
         }
-        (None, Some(held)) => mapped.collect()?.filter(&!&held)?.lazy(),
-        (None, None) => mapped.join(
+        // Only the orphans' legacy ids are taken.
+        (None, Some(held)) => {
+            let positions = own.positions.filter(&!&held)?;
+            legacy_ids_at_positions(mappings, positions)?.lazy()
+        }
+        (None, None) => own.mapped(mappings)?.join(
             all.select([col("id")]),
             [legacy_key],
             [id_key],
@@ -915,16 +932,27 @@ fn rows_per_type(mappings: &DataFrame) -> PolarsResult<BTreeMap<String, i64>> {
 /// id's and the legacy id's); `None` for keys [`held::held_both_ways`] does not compare.
 fn held(
     ids: &DataFrame,
-    mapped: &LazyFrame,
+    inputs: &Inputs,
+    own: &OwnMappings,
     [id_key, legacy_key]: [&Expr; 2],
 ) -> PolarsResult<Option<(BooleanChunked, BooleanChunked)>> {
+    let legacy = inputs.mappings.column("legacy_id")?;
+    // Held alike, the legacy ids are read where they are, by position: a copy of them
+    // held 16 bytes a mapping (0.2 GiB for the largest table at 100M realistic records).
+    if ids.column("id")?.dtype() == legacy.dtype() {
+        let positions = own.positions.rechunk();
+        let positions = positions
+            .cont_slice()
+            .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        return super::held::held_both_ways_at(ids.column("id")?, legacy, positions);
+    }
     let ids = ids
         .clone()
         .lazy()
         .select([id_key.clone().alias("__key")])
         .collect()?;
-    let mapped = mapped
-        .clone()
+    let mapped = own
+        .mapped(&inputs.mappings)?
         .select([legacy_key.clone().alias("__key")])
         .collect()?;
     super::held::held_both_ways(ids.column("__key")?, mapped.column("__key")?)
@@ -932,7 +960,10 @@ fn held(
 
 /// The mappings' legacy ids at `positions`, with those positions as `__mapping`.
 fn legacy_ids_at(mappings: &DataFrame, positions: Vec<IdxSize>) -> PolarsResult<DataFrame> {
-    let positions = IdxCa::from_vec("__mapping".into(), positions);
+    legacy_ids_at_positions(mappings, IdxCa::from_vec("__mapping".into(), positions))
+}
+
+fn legacy_ids_at_positions(mappings: &DataFrame, positions: IdxCa) -> PolarsResult<DataFrame> {
     let mut rows = mappings.select(["legacy_id"])?.take(&positions)?;
     rows.with_column(positions.into_column())?;
     Ok(rows)

@@ -120,8 +120,10 @@ fn repeated_hashes(rows: &DataFrame, hash: &Expr, held: usize) -> PolarsResult<V
     Ok(repeated)
 }
 
-/// The most hashes [`repeated_hashes`] holds at once (8 bytes each: 256 MiB).
-const HASHES_HELD: usize = 1 << 25;
+/// The most hashes [`repeated_hashes`] holds at once (8 bytes each: 128 MiB). At 256 MiB
+/// the duplicate modern ids lifted the peak of 100M realistic records past 4 GiB; a pass
+/// more (every hash computed again) costs about a second at that size.
+const HASHES_HELD: usize = 1 << 24;
 
 /// A 64-bit hash of the keys (as text, numbers, or a dictionary column's codes) of each row.
 fn key_hash(keys: &[Expr]) -> Expr {

@@ -43,7 +43,8 @@ fn distinct_by(values: &StringChunked, hash: impl Fn(&[u8]) -> u64 + Sync) -> u6
             let bucket = rows.bucket(b);
             let mut set = bucket_set(bucket.len());
             for &row in bucket {
-                set.insert((rows.hash(row), array.value(row as usize)));
+                let text = array.value(row as usize);
+                set.insert((hash(text.as_bytes()), text));
             }
             set.len() as u64
         })
