@@ -219,8 +219,8 @@ struct Gathered {
 }
 
 /// The most mapping rows whose positions one pass of [`TypeRows`] holds (4 bytes each:
-/// 16 MiB; 64 MiB lifted missing data's peak at 100M realistic records).
-const TYPE_ROWS_HELD: i64 = 1 << 22;
+/// 64 MiB).
+const TYPE_ROWS_HELD: i64 = 1 << 24;
 
 /// The row positions of each entity type that no other table shares, found for several
 /// types in one pass over the mappings' type codes. A mask of every mapping for each table

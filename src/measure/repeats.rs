@@ -120,10 +120,10 @@ fn repeated_hashes(rows: &DataFrame, hash: &Expr, held: usize) -> PolarsResult<V
     Ok(repeated)
 }
 
-/// The most hashes [`repeated_hashes`] holds at once (8 bytes each: 128 MiB). At 256 MiB
-/// the duplicate modern ids lifted the peak of 100M realistic records past 4 GiB; a pass
-/// more (every hash computed again) costs about a second at that size.
-const HASHES_HELD: usize = 1 << 24;
+/// The most hashes [`repeated_hashes`] holds at once (8 bytes each: 256 MiB). Half as
+/// many took 0.03 GiB off the peak of 100M realistic records, and a pass more (every hash
+/// computed again) cost 30M records about 3 s with the smaller type passes below.
+const HASHES_HELD: usize = 1 << 25;
 
 /// A 64-bit hash of the keys (as text, numbers, or a dictionary column's codes) of each row.
 fn key_hash(keys: &[Expr]) -> Expr {
