@@ -24,34 +24,7 @@ pub fn held_both_ways(
     left: &Column,
     right: &Column,
 ) -> PolarsResult<Option<(BooleanChunked, BooleanChunked)>> {
-    let state = foldhash::fast::FixedState::with_seed(0x6865_6c64_6b65_7973);
-    let held = match (left.dtype(), right.dtype()) {
-        (DataType::Int64, DataType::Int64) => {
-            let (left, right) = (left.i64()?.rechunk(), right.i64()?.rechunk());
-            let (l, r) = (first_array(&*left), first_array(&*right));
-            held_by(
-                (left.len(), |i| l.and_then(|a| a.get(i))),
-                (right.len(), |i| r.and_then(|a| a.get(i))),
-                |k: &i64| state.hash_one(k),
-            )
-        }
-        (DataType::String, DataType::String) => {
-            let (left, right) = (left.str()?.rechunk(), right.str()?.rechunk());
-            let (l, r) = (first_array(&*left), first_array(&*right));
-            held_by(
-                (left.len(), |i| l.and_then(|a| a.get(i))),
-                (right.len(), |i| r.and_then(|a| a.get(i))),
-                |k: &&str| state.hash_one(k.as_bytes()),
-            )
-        }
-        _ => return Ok(None),
-    };
-    Ok(held.map(|(l, r)| {
-        (
-            BooleanChunked::from_slice("__held".into(), &l),
-            BooleanChunked::from_slice("__held".into(), &r),
-        )
-    }))
+    held_at(left, right, None)
 }
 
 /// [`held_both_ways`] of `left` and the rows of `right` at `positions` (in that order),
@@ -61,15 +34,25 @@ pub fn held_both_ways_at(
     right: &Column,
     positions: &[IdxSize],
 ) -> PolarsResult<Option<(BooleanChunked, BooleanChunked)>> {
+    held_at(left, right, Some(positions))
+}
+
+/// Both: the right side every row of `right`, or its rows at `positions`.
+fn held_at(
+    left: &Column,
+    right: &Column,
+    positions: Option<&[IdxSize]>,
+) -> PolarsResult<Option<(BooleanChunked, BooleanChunked)>> {
     let state = foldhash::fast::FixedState::with_seed(0x6865_6c64_6b65_7973);
-    let at = |i: usize| positions[i] as usize;
+    let right_len = positions.map_or(right.len(), |p| p.len());
+    let at = |i: usize| positions.map_or(i, |p| p[i] as usize);
     let held = match (left.dtype(), right.dtype()) {
         (DataType::Int64, DataType::Int64) => {
             let (left, right) = (left.i64()?.rechunk(), right.i64()?.rechunk());
             let (l, r) = (first_array(&*left), first_array(&*right));
             held_by(
                 (left.len(), |i| l.and_then(|a| a.get(i))),
-                (positions.len(), |i| r.and_then(|a| a.get(at(i)))),
+                (right_len, |i| r.and_then(|a| a.get(at(i)))),
                 |k: &i64| state.hash_one(k),
             )
         }
@@ -78,7 +61,7 @@ pub fn held_both_ways_at(
             let (l, r) = (first_array(&*left), first_array(&*right));
             held_by(
                 (left.len(), |i| l.and_then(|a| a.get(i))),
-                (positions.len(), |i| r.and_then(|a| a.get(at(i)))),
+                (right_len, |i| r.and_then(|a| a.get(at(i)))),
                 |k: &&str| state.hash_one(k.as_bytes()),
             )
         }
@@ -159,6 +142,39 @@ fn mark_held<K: Hash + Eq>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows of a column at some positions (out of order, repeated, a null among them)
+    /// are held as the same rows gathered into a column of their own are.
+    #[test]
+    fn rows_at_positions_are_held_as_their_copy() {
+        let left = Column::new(
+            "k".into(),
+            &[Some("a"), Some("b"), None, Some("d"), Some("a")],
+        );
+        let right = Column::new(
+            "k".into(),
+            &[Some("d"), None, Some("a"), Some("x"), Some("b")],
+        );
+        let positions: Vec<IdxSize> = vec![3, 0, 2, 1, 2, 3];
+        let gathered = right
+            .take(&IdxCa::from_vec("p".into(), positions.clone()))
+            .unwrap();
+        let flags = |held: (BooleanChunked, BooleanChunked)| {
+            let list = |b: &BooleanChunked| b.iter().collect::<Vec<_>>();
+            (list(&held.0), list(&held.1))
+        };
+        let at = held_both_ways_at(&left, &right, &positions)
+            .unwrap()
+            .unwrap();
+        let copy = held_both_ways(&left, &gathered).unwrap().unwrap();
+        assert_eq!(flags(at.clone()), flags(copy));
+        // The positions read "x", "d", "a", null, "a", "x": on the left "a" and "d" are
+        // held ("b" is at no position), on the right "d" and both "a".
+        let (l, r) = flags(at);
+        let (t, f) = (Some(true), Some(false));
+        assert_eq!(l, [t, f, f, t, t]);
+        assert_eq!(r, [f, t, t, f, t, f]);
+    }
     use crate::load::tables::PIECE;
 
     fn held_as_polars(left: &Column, right: &Column) -> (Vec<bool>, Vec<bool>) {
