@@ -12,7 +12,7 @@ pub mod error;
 pub mod generate;
 pub mod load;
 pub mod measure;
-pub(crate) mod memory;
+pub mod memory;
 pub mod model;
 pub mod output;
 pub mod render;

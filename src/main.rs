@@ -64,7 +64,10 @@ impl Timings {
     fn step(&self, step: &str) {
         if let Some(started) = self.0 {
             let gib = |kib: u64| kib as f64 / (1 << 20) as f64;
-            let peak = match (memory_line("VmHWM:"), memory_line("VmRSS:")) {
+            let peak = match (
+                migcov::memory::status_kib("VmHWM:"),
+                migcov::memory::status_kib("VmRSS:"),
+            ) {
                 (Some(peak), Some(now)) => {
                     format!(
                         "  (peak so far {:.2} GiB, now {:.2} GiB)",
@@ -80,14 +83,6 @@ impl Timings {
             );
         }
     }
-}
-
-/// One of the process's resident memory figures in KiB (`VmHWM:`, the peak, or `VmRSS:`,
-/// now, of `/proc/self/status`), where the system reports it.
-fn memory_line(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(name))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Whether a CI file goes to standard output (`--json -`): then migcov's own status lines

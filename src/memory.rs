@@ -39,15 +39,7 @@ pub fn trace(what: &str) {
     if std::env::var_os("MIGCOV_TRACE").is_none() {
         return;
     }
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .unwrap_or(0) as f64
-            / (1u64 << 20) as f64
-    };
+    let get = |name: &str| status_kib(name).unwrap_or(0) as f64 / (1u64 << 20) as f64;
     // jemalloc's own figures (built with its statistics): what is allocated, live, against
     // what it keeps resident; memory held by live objects is not the allocator's to
     // return, and a gap between the two is.
@@ -84,4 +76,12 @@ pub fn trace(what: &str) {
         stat(c"stats.allocated"),
         stat(c"stats.resident")
     );
+}
+
+/// One of the process's resident memory figures in KiB (`VmHWM:`, the peak, or `VmRSS:`,
+/// now, of `/proc/self/status`), where the system reports it.
+pub fn status_kib(name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(name))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }

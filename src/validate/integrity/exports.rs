@@ -258,10 +258,9 @@ pub fn check(
 }
 
 /// The mappings with the row-level tests of the mapping rules as columns: `__bad_modern`
-/// (a modern_id that is not a UUID) and `__negative` (a negative legacy_id). Each reads
-/// every mapping; computed together, in one `select`, they run side by side on every core
-/// instead of one after another in each rule's plan. (Metadata was tested on load: only
-/// the values that are not JSON were kept.)
+/// (a modern_id that is not a UUID) and `__negative` (a negative legacy_id), each computed
+/// once for both rules that read it, not in each rule's plan. (Metadata was tested on
+/// load: only the values that are not JSON were kept.)
 fn flagged_mappings(inputs: &Inputs) -> PolarsResult<LazyFrame> {
     let negative = negative_legacy_ids(inputs.mappings.column("legacy_id")?)?;
     let flags = [
