@@ -852,10 +852,11 @@ pub(crate) fn scan_every_row(file: &InputFile, format: TableFormat) -> PolarsRes
 /// `legacy_id` that is a number on 100 lines and `"ALFKI"` on the 101st, a column null
 /// on 100 lines, or `25.0` past line 100 failed a valid file (found by an independent
 /// check).
-/// Where the lines' types have no common type (an extra column holding an object on one
-/// line and `[]` on another, as PHP's `json_encode` writes an empty object), the first
-/// 100 lines type it, as before: such a column is one migcov ignores (a regression found
-/// by an independent check).
+/// Where a key's values have no common type over the lines (an extra column holding an
+/// object on one line and `[]` on another, as PHP's `json_encode` writes an empty object),
+/// that key alone is typed by the first 100 lines, as before (such a column is one migcov
+/// ignores: a regression found by an independent check), or left out when it is first
+/// given later; every other key is still typed by every line ([`every_key_schema`]).
 pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
     let text = ndjson_text(path)?;
     let mut every = scan_ndjson_text(text.clone(), Some(0))?;
@@ -869,7 +870,52 @@ pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
             format!("line {line}: not a JSON value: {message}").into(),
         ));
     }
-    scan_ndjson_text(text, None)
+    let mut first = scan_ndjson_text(text.clone(), None)?;
+    let first_schema = first.collect_schema()?;
+    match every_key_schema(&text, &first_schema) {
+        Ok(schema) => {
+            LazyJsonLineReader::new_with_sources(ScanSources::Buffers(std::sync::Arc::from([text])))
+                .with_schema(Some(std::sync::Arc::new(schema)))
+                .finish()
+        }
+        Err(_) => Ok(first),
+    }
+}
+
+/// Each key's type over every line of an NDJSON text, keys in the order first given:
+/// polars' common type of its values where they have one, else its type in `first` (the
+/// first 100 lines' schema), else none (the key is left out, so the lines are read
+/// without it). The first 100 lines typed the whole file before, and a key first given
+/// past line 100 was dropped with no word, `legacy_id` too (found by an independent check).
+fn every_key_schema(text: &[u8], first: &Schema) -> PolarsResult<Schema> {
+    let mut reader = std::io::Cursor::new(text);
+    // `None`: the key's values have no common type.
+    let mut keys: PlIndexMap<PlSmallStr, Option<DataType>> = PlIndexMap::default();
+    for line in polars_json::ndjson::iter_unique_dtypes(&mut reader, None)? {
+        let DataType::Struct(fields) = DataType::from_arrow_dtype(&line) else {
+            return Err(polars_err!(ComputeError: "an NDJSON line is not an object"));
+        };
+        for field in fields {
+            let (name, dtype) = (field.name().clone(), field.dtype().clone());
+            match keys.get_mut(&name) {
+                None => {
+                    keys.insert(name, Some(dtype));
+                }
+                Some(known) => {
+                    *known = known
+                        .as_ref()
+                        .and_then(|t| polars_core::utils::try_get_supertype(t, &dtype).ok());
+                }
+            }
+        }
+    }
+    Ok(keys
+        .into_iter()
+        .filter_map(|(name, dtype)| match dtype {
+            Some(dtype) => Some(Field::new(name, dtype)),
+            None => first.get(&name).map(|t| Field::new(name, t.clone())),
+        })
+        .collect())
 }
 
 /// [`scan_ndjson`], its types inferred from the first `rows` rows (`None`: polars' default
@@ -2043,7 +2089,10 @@ pub fn in_pieces<T: Send>(
 /// case), whether it is written in upper case, and whether it is plain (lower or upper
 /// case, no spaces): see [`uuid_halves`].
 fn uuid_parts(value: Option<&str>) -> (Option<(u64, u64)>, bool, bool) {
-    let Some(value) = value else {
+    // Read trimmed as every key is, a blank text (a quoted `""` or `"  "` in CSV) is no
+    // value, as an empty cell is: it was an invalid UUID, and its row a mapping, where an
+    // empty cell is a missing value and the row left out (found by an independent check).
+    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
         return (None, false, true);
     };
     // Only a 36-character text is a hyphenated UUID; one case throughout is its lower or
@@ -2064,7 +2113,8 @@ fn uuid_parts(value: Option<&str>) -> (Option<(u64, u64)>, bool, bool) {
 /// value, trimmed, is a hyphenated UUID in any case); `upper`, true where the value is
 /// written hyphenated in upper case (as SQL Server and many exports write UUIDs); and
 /// `text`, the value where it is neither that nor canonical (hyphenated, lower case, no
-/// spaces), null elsewhere: both forms are the halves' text, so neither is kept. `kept` is
+/// spaces), null elsewhere: both forms are the halves' text, so neither is kept. A blank
+/// value is null throughout, as no value. `kept` is
 /// the type that text is held in: a dictionary ([`category_dtype`]) or text.
 pub fn uuid_halves(text: Expr, kept: DataType) -> Expr {
     let kept_type = kept.clone();

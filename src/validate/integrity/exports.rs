@@ -21,8 +21,9 @@ crate::validate::registry::declare_rules! {
          model promises. Leave id out, or export the UUID.";
     INTEGRITY_EXPORT_MISSING_VALUE = "integrity.export.missing_value", Integrity, Error,
         "Every required column of every export row has a value",
-        "A blank cell in a required column (a CSV ',,' or an NDJSON null) is not a value: a row without its \
-         records_processed, execution_date, script_id, entity_type or legacy_id cannot be counted honestly. Such rows \
+        "A blank cell in a required column (a CSV ',,' or an NDJSON null; for a key, category or UUID such as \
+         entity_type, legacy_id or modern_id also a quoted '\"\"' or '\"  \"') is not a value: a row without its \
+         records_processed, execution_date, script_id, entity_type, legacy_id or modern_id cannot be counted honestly. Such rows \
          are left out of every figure and listed here with the columns they leave empty (metrics, logs, mappings, \
          inventories, source_ids). Fill the values in the export, or drop the rows there. Example: \
          `office-migration.ts,offices,,10,10,0,0,1000` has no execution_date.";
