@@ -535,6 +535,13 @@ impl ExcludedIds {
 
 /// Rows per `__file` of a loaded table.
 fn rows_per_file(frame: &DataFrame, into: &mut BTreeMap<PathBuf, u64>) -> PolarsResult<()> {
+    // Counted from the file column's codes, not grouped ([`tables::rows_per_category`]).
+    if let Some(counted) = tables::rows_per_category(frame.column(tables::FILE_COL)?)? {
+        for (file, n) in counted {
+            *into.entry(PathBuf::from(file)).or_default() += n;
+        }
+        return Ok(());
+    }
     let counts = frame
         .clone()
         .lazy()
@@ -1169,7 +1176,7 @@ fn resolve_references(
     entities: &[Entity],
 ) -> Result<Frames, LoadError> {
     let (mappings, invalid_metadata) = with_type_key(frames.mappings)
-        .and_then(metadata_apart)
+        .and_then(|m| metadata_apart(m))
         .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
     let script_keys = lookup_frame(scripts.iter().map(|s| (s.name.as_str(), s.id)));
     let entity_keys = lookup_frame(entities.iter().map(|e| (e.name.as_str(), e.id)));
@@ -1918,6 +1925,41 @@ fn resolve_column(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows per file, from a file column held as one value, as codes (files apart or
+    /// interleaved) or as text: worked out by hand, `a` 3 rows and `b` 2.
+    #[test]
+    fn rows_per_file_counts_each_file_however_it_is_held() {
+        let counted = |files: Column| {
+            let frame = DataFrame::new(files.len(), vec![files]).unwrap();
+            let mut into = BTreeMap::new();
+            rows_per_file(&frame, &mut into).unwrap();
+            into.into_iter()
+                .map(|(p, n)| (p.display().to_string(), n))
+                .collect::<Vec<_>>()
+        };
+        let text = |files: &[&str]| Column::new(tables::FILE_COL.into(), files);
+        let codes = |files: &[&str]| text(files).cast(&tables::category_dtype()).unwrap();
+        let both = vec![("a".to_string(), 3), ("b".to_string(), 2)];
+        assert_eq!(counted(codes(&["a", "a", "a", "b", "b"])), both);
+        assert_eq!(counted(codes(&["a", "b", "a", "b", "a"])), both);
+        assert_eq!(counted(text(&["b", "a", "b", "a", "a"])), both);
+        let one = Column::new_scalar(
+            tables::FILE_COL.into(),
+            Scalar::new(DataType::String, AnyValue::StringOwned("a".into())),
+            3,
+        )
+        .cast(&tables::category_dtype())
+        .unwrap();
+        assert!(matches!(one, Column::Scalar(_)));
+        assert_eq!(counted(one.clone()), vec![("a".to_string(), 3)]);
+        // A file of no rows, as one value of no rows (which has no value to read).
+        let empty = one.slice(0, 0);
+        assert!(matches!(empty, Column::Scalar(_)));
+        assert_eq!(counted(empty), vec![]);
+        let none = codes(&[]);
+        assert_eq!(counted(none), vec![]);
+    }
 
     /// Ids read again (`SourceIds` above the size held) are the ids loading counted; a file
     /// changed in between is an error naming it, not figures from two different files.

@@ -910,6 +910,12 @@ pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
 
 /// Mapping rows per `entity_type_key` (null left out).
 fn rows_per_type(mappings: &DataFrame) -> PolarsResult<BTreeMap<String, i64>> {
+    // Counted from the codes, not grouped ([`crate::load::tables::rows_per_category`]).
+    if let Some(counted) =
+        crate::load::tables::rows_per_category(mappings.column(ENTITY_TYPE_KEY)?)?
+    {
+        return Ok(counted.into_iter().map(|(t, n)| (t, n as i64)).collect());
+    }
     let counts = mappings
         .clone()
         .lazy()
@@ -937,14 +943,15 @@ fn held(
     [id_key, legacy_key]: [&Expr; 2],
 ) -> PolarsResult<Option<(BooleanChunked, BooleanChunked)>> {
     let legacy = inputs.mappings.column("legacy_id")?;
-    // Held alike, the legacy ids are read where they are, by position: a copy of them
-    // held 16 bytes a mapping (0.2 GiB for the largest table at 100M realistic records).
-    if ids.column("id")?.dtype() == legacy.dtype() {
-        let positions = own.positions.rechunk();
-        let positions = positions
-            .cont_slice()
-            .map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        return super::held::held_both_ways_at(ids.column("id")?, legacy, positions);
+    // The legacy ids are read where they are, by position, as they are held (numbers or
+    // text, and a number against a text as `keys` compare them): a copy of them held 16
+    // bytes a mapping (0.2 GiB for the largest table at 100M realistic records).
+    let positions = own.positions.rechunk();
+    let positions = positions
+        .cont_slice()
+        .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+    if let Some(held) = super::held::held_both_ways_at(ids.column("id")?, legacy, positions)? {
+        return Ok(Some(held));
     }
     let ids = ids
         .clone()
@@ -1218,18 +1225,50 @@ impl Ownership {
 /// The first `kept` rows of `frame` in the order a finding lists them by `keys`
 /// ([`super::sample_order`]); the frame as it is when that is all of it.
 fn first_rows(frame: DataFrame, keys: &[&str], kept: Option<usize>) -> PolarsResult<DataFrame> {
-    match kept {
-        Some(n) if frame.height() > n => frame
-            .lazy()
+    first_rows_by_slices(frame, keys, kept, SAMPLE_SLICE)
+}
+
+/// [`first_rows`], sorting `slice` rows at a time.
+fn first_rows_by_slices(
+    frame: DataFrame,
+    keys: &[&str],
+    kept: Option<usize>,
+    slice: usize,
+) -> PolarsResult<DataFrame> {
+    let Some(n) = kept.filter(|n| frame.height() > *n) else {
+        return Ok(frame);
+    };
+    let first = |part: DataFrame| {
+        part.lazy()
             .sort_by_exprs(
                 super::sample_order(keys),
                 SortMultipleOptions::default().with_nulls_last(true),
             )
             .limit(n as IdxSize)
-            .collect(),
-        _ => Ok(frame),
+            .collect()
+    };
+    if frame.height() <= slice {
+        return first(frame);
     }
+    // The order is total (file and row break every tie), so the first `n` of the whole are
+    // the first `n` of the slices' first `n`. Slice by slice, the keys are held as numbers
+    // and as text for one slice only: the whole sort held them for every row (a table's
+    // unmapped ids or orphans can be millions).
+    let mut candidates: Option<DataFrame> = None;
+    for offset in (0..frame.height()).step_by(slice) {
+        let part = first(frame.slice(offset as i64, slice))?;
+        match candidates.as_mut() {
+            Some(all) => {
+                all.vstack_mut_owned(part)?;
+            }
+            None => candidates = Some(part),
+        }
+    }
+    first(candidates.expect("a frame of more than one slice"))
 }
+
+/// How many rows [`first_rows`] sorts at a time.
+const SAMPLE_SLICE: usize = 1 << 20;
 
 /// A frame's text columns copied into buffers of their own. Text is held as views into
 /// buffers shared with the column it was taken from, so a table's few sample ids, kept to
@@ -1320,6 +1359,36 @@ pub fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first rows found slice by slice are those of one sort of the whole, worked out
+    /// by hand: numbers first in numeric order (`4`, `4`, `007`, `10`; the two `4`s by
+    /// row), then text (`ALFKI`, `b`).
+    #[test]
+    fn first_rows_by_slices_are_the_first_of_the_whole() {
+        let frame = df!(
+            "id" => ["10", "4", "ALFKI", "4", "007", "b"],
+            FILE_COL => ["f"; 6],
+            ROW_COL => [1u32, 2, 3, 4, 5, 6],
+        )
+        .unwrap();
+        let rows = |kept: usize, slice: usize| -> Vec<u32> {
+            let first = first_rows_by_slices(frame.clone(), &["id"], Some(kept), slice).unwrap();
+            first
+                .column(ROW_COL)
+                .unwrap()
+                .u32()
+                .unwrap()
+                .iter()
+                .flatten()
+                .collect()
+        };
+        let whole = [2, 4, 5, 1, 3, 6];
+        for kept in 1..=5 {
+            for slice in [1, 2, 4, 6] {
+                assert_eq!(rows(kept, slice), whole[..kept], "{kept} by {slice}");
+            }
+        }
+    }
 
     /// Mappings in three chunks, with a null type and a type no batch asks for.
     fn mappings() -> DataFrame {
