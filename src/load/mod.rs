@@ -1176,7 +1176,7 @@ fn resolve_references(
     entities: &[Entity],
 ) -> Result<Frames, LoadError> {
     let (mappings, invalid_metadata) = with_type_key(frames.mappings)
-        .and_then(|m| metadata_apart(m))
+        .and_then(metadata_apart)
         .map_err(|e| LoadError::table(Path::new("mappings"), e))?;
     let script_keys = lookup_frame(scripts.iter().map(|s| (s.name.as_str(), s.id)));
     let entity_keys = lookup_frame(entities.iter().map(|e| (e.name.as_str(), e.id)));

@@ -1362,8 +1362,7 @@ fn load_file(
         let mut df = read_planned(&opened, &plan, specs, options)?;
         let flagged = side_pass(&opened, &plan, specs, options, &mut df)?;
         let df = with_file_column(df, shown)?;
-        let r = reread_unconverted(&opened, &plan, &flagged, df, options);
-        r
+        reread_unconverted(&opened, &plan, &flagged, df, options)
     };
     read().map_err(|e| located(file, format, e))
 }
