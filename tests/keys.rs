@@ -624,6 +624,24 @@ fn an_ndjson_file_is_typed_by_every_line() {
     let tables = tables.cast(&polars::prelude::DataType::String).unwrap();
     let given: Vec<&str> = tables.str().unwrap().iter().flatten().collect();
     assert_eq!(given, ["customer"]);
+    // An extra column first given past line 100, an object then `[]`: still ignored.
+    let mut lines = ndjson_mappings("ZZZ", 100, &|_| String::new());
+    lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":100,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999998\",\"late\":{\"k\":1}}\n");
+    lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":101,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999999\",\"late\":[]}\n");
+    std::fs::write(dir.path().join("mappings/more.ndjson"), lines).unwrap();
+    assert_eq!(loaded(dir.path()).mappings.height(), 10 + 102);
+    // A column migcov reads, first given past line 100 as a number and then as a list (no
+    // common type): refused, naming the line and the key, not read as absent (found by an
+    // independent review).
+    let mut lines = ndjson_mappings("ZZZ", 100, &|_| String::new());
+    lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":100,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999998\",\"legacy_table\":5}\n");
+    lines.push_str("{\"entity_type\":\"ZZZ\",\"legacy_id\":101,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-999999999999\",\"legacy_table\":[5]}\n");
+    std::fs::write(dir.path().join("mappings/more.ndjson"), lines).unwrap();
+    let error = load_error(dir.path(), "a read column of two types is refused");
+    assert!(
+        error.contains("more.ndjson") && error.contains("legacy_table"),
+        "{error}"
+    );
 }
 
 /// Found by an independent check: a quoted empty `entity_type` (`""`, `" "`) lost the

@@ -196,12 +196,15 @@ pub fn mistyped_value(text: &[u8], message: &str) -> Option<(u64, String)> {
         object.into_iter().find_map(|(key, v)| {
             // A key that also holds values of the type polars read it as.
             let read = kinds.get(&key).is_some_and(|k| k & read_as & !found != 0);
-            // As polars quotes it: a string's text, any other value's JSON.
+            // As polars quotes it: a string's text, any other value's JSON. An array or
+            // object it quotes in its parser's own form (`[Static(U64(5))]`), which no
+            // JSON text equals: the first of that kind is the one.
             let written = match &v {
                 serde_json::Value::String(text) => text.clone(),
                 other => other.to_string(),
             };
-            (read && kind(&v) == found && written == value).then_some((number, key))
+            let same = written == value || found & (ARRAY | OBJECT) != 0;
+            (read && kind(&v) == found && same).then_some((number, key))
         })
     })
 }
@@ -225,6 +228,15 @@ mod tests {
             Some((6, "n".to_string()))
         );
         assert_eq!(mistyped_value(text, "something else"), None);
+        // An array where numbers are read, as polars quotes it (found by an independent
+        // review: no line was named).
+        assert_eq!(
+            mistyped_value(
+                b"{\"n\":1}\n{\"m\":[1]}\n{\"n\":[5]}",
+                "cannot parse '[Static(U64(5))]' (array) as Int64"
+            ),
+            Some((3, "n".to_string()))
+        );
         assert_eq!(
             mistyped_value(b"{\"n\":1}\n{\"n\":true}", bool_message),
             Some((2, "n".to_string()))

@@ -914,8 +914,8 @@ pub(crate) fn scan_every_row(file: &InputFile, format: TableFormat) -> PolarsRes
 /// Where a key's values have no common type over the lines (an extra column holding an
 /// object on one line and `[]` on another, as PHP's `json_encode` writes an empty object),
 /// that key alone is typed by the first 100 lines, as before (such a column is one migcov
-/// ignores: a regression found by an independent check), or left out when it is first
-/// given later; every other key is still typed by every line ([`every_key_schema`]).
+/// ignores: a regression found by an independent check), or by its first value when it is
+/// first given later; every other key is still typed by every line ([`every_key_schema`]).
 pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
     let text = ndjson_text(path)?;
     let mut every = scan_ndjson_text(text.clone(), Some(0))?;
@@ -943,13 +943,16 @@ pub fn scan_ndjson(path: &std::path::Path) -> PolarsResult<LazyFrame> {
 
 /// Each key's type over every line of an NDJSON text, keys in the order first given:
 /// polars' common type of its values where they have one, else its type in `first` (the
-/// first 100 lines' schema), else none (the key is left out, so the lines are read
-/// without it). The first 100 lines typed the whole file before, and a key first given
-/// past line 100 was dropped with no word, `legacy_id` too (found by an independent check).
+/// first 100 lines' schema), else the type of its first value (a column migcov reads is
+/// then refused at the first value of another type, naming its line and key; left out,
+/// `records_skipped` given as `3` and later as `[3]` read as absent, found by an
+/// independent review). The first 100 lines typed the whole file before, and a key first
+/// given past line 100 was dropped with no word, `legacy_id` too (found by an independent
+/// check).
 fn every_key_schema(text: &[u8], first: &Schema) -> PolarsResult<Schema> {
     let mut reader = std::io::Cursor::new(text);
-    // `None`: the key's values have no common type.
-    let mut keys: PlIndexMap<PlSmallStr, Option<DataType>> = PlIndexMap::default();
+    // Per key, its first type and the common type so far (`None`: there is none).
+    let mut keys: PlIndexMap<PlSmallStr, (DataType, Option<DataType>)> = PlIndexMap::default();
     for line in polars_json::ndjson::iter_unique_dtypes(&mut reader, None)? {
         let DataType::Struct(fields) = DataType::from_arrow_dtype(&line) else {
             return Err(polars_err!(ComputeError: "an NDJSON line is not an object"));
@@ -958,10 +961,10 @@ fn every_key_schema(text: &[u8], first: &Schema) -> PolarsResult<Schema> {
             let (name, dtype) = (field.name().clone(), field.dtype().clone());
             match keys.get_mut(&name) {
                 None => {
-                    keys.insert(name, Some(dtype));
+                    keys.insert(name, (dtype.clone(), Some(dtype)));
                 }
-                Some(known) => {
-                    *known = known
+                Some((_, common)) => {
+                    *common = common
                         .as_ref()
                         .and_then(|t| polars_core::utils::try_get_supertype(t, &dtype).ok());
                 }
@@ -970,9 +973,11 @@ fn every_key_schema(text: &[u8], first: &Schema) -> PolarsResult<Schema> {
     }
     Ok(keys
         .into_iter()
-        .filter_map(|(name, dtype)| match dtype {
-            Some(dtype) => Some(Field::new(name, dtype)),
-            None => first.get(&name).map(|t| Field::new(name, t.clone())),
+        .map(|(name, (first_type, common))| {
+            let dtype = common
+                .or_else(|| first.get(&name).cloned())
+                .unwrap_or(first_type);
+            Field::new(name, dtype)
         })
         .collect())
 }
@@ -2151,7 +2156,8 @@ fn uuid_parts(value: Option<&str>) -> (Option<(u64, u64)>, bool, bool) {
     // Read trimmed as every key is, a blank text (a quoted `""` or `"  "` in CSV) is no
     // value, as an empty cell is: it was an invalid UUID, and its row a mapping, where an
     // empty cell is a missing value and the row left out (found by an independent check).
-    let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+    let Some(value) = value.filter(|v| !v.trim_matches(|c| KEY_WHITESPACE.contains(c)).is_empty())
+    else {
         return (None, false, true);
     };
     // Only a 36-character text is a hyphenated UUID; one case throughout is its lower or
@@ -2749,8 +2755,6 @@ mod tests {
         }
     }
 
-    /// A dictionary column narrows to one byte a row up to 255 values, to two up to
-    /// 65,535, and past that stays as it is; its text and nulls are the same either way.
     /// Rows per value of a dictionary column at every width, nulls left out, worked out by
     /// hand: `x` 3 rows, `y` 1; interleaved as rows of several types are.
     #[test]
@@ -2770,6 +2774,8 @@ mod tests {
         assert_eq!(rows_per_category(&text).unwrap(), None);
     }
 
+    /// A dictionary column narrows to one byte a row up to 255 values, to two up to
+    /// 65,535, and past that stays as it is; its text and nulls are the same either way.
     #[test]
     fn dictionaries_narrow_to_one_or_two_bytes() {
         for (distinct, physical) in [
