@@ -83,7 +83,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     }
     progress("measuring");
     let measures = measure::measure(
-        &inputs,
+        &mut inputs,
         config.validate.report_date,
         config.validate.rows_kept(),
     )

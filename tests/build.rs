@@ -1321,8 +1321,10 @@ fn reading_in_tiny_slices_builds_the_same_site() {
 }
 
 /// Small `source_ids` are held from loading on; above eight slices of files they are read
-/// again table by table when missing data reaches them (`load::SourceIds`). One-byte slices
-/// put the fixtures' ids above that line: the site must not change by a byte.
+/// again table by table when missing data reaches them (`load::SourceIds`), and above 32
+/// slices of modern id halves those are set aside on disk while missing data runs
+/// (`measure::set_aside`). One-byte slices put the fixtures above both lines: the site must
+/// not change by a byte.
 #[test]
 fn source_ids_read_again_build_the_same_site() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

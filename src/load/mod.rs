@@ -226,6 +226,12 @@ fn read_rows_pushdown(files: &[InputFile]) -> Result<BTreeMap<String, RowsPushdo
 }
 
 impl Inputs {
+    /// The size of a slice read at a time (`MIGCOV_SLICE_BYTES`, for tests), which the
+    /// sizes above which memory is saved are counted in.
+    pub fn slice_bytes(&self) -> usize {
+        self.mapping_ids.options.slice_bytes()
+    }
+
     /// Rows of a legacy table's ids: counted by the database when pushed down.
     pub fn source_id_count(&self, table: &str) -> u64 {
         match self.pushdown.get(table) {

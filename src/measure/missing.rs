@@ -97,7 +97,8 @@ pub struct MissingSets {
     /// Matched ids are `in_scope - unowned`, ambiguous ones `unowned - unmapped`: each id is
     /// exactly one of the three.
     counts: DataFrame,
-    /// Orphan mapping rows with their `table_key`, kept like `unmapped`.
+    /// Orphan mapping rows with their `table_key`, kept like `unmapped` (while missing data
+    /// runs, their positions, `__mapping` and `table_key`: [`MissingSets::take_orphan_rows`]).
     orphans: DataFrame,
     /// Every orphan row, counted per table.
     orphan_rows: BTreeMap<String, u64>,
@@ -154,7 +155,11 @@ fn join(
         measure_table(&context, table, source, key, &mut gathered)?;
     }
     shared_orphans(&context, &mut gathered)?;
-    let orphans = orphan_rows(inputs, gathered.orphan_parts)?;
+    // Their positions: the rows are taken once every column is back ([`MissingSets::take_orphan_rows`]).
+    let orphans = match gathered.orphan_parts.is_empty() {
+        true => DataFrame::default(),
+        false => concat(gathered.orphan_parts, UnionArgs::default())?.collect()?,
+    };
     let stack = |parts: Vec<LazyFrame>, empty: DataFrame| match parts.is_empty() {
         true => Ok(empty),
         false => concat(parts, UnionArgs::default())?.collect(),
@@ -858,10 +863,20 @@ fn shared_orphans(context: &Context, out: &mut Gathered) -> PolarsResult<()> {
     Ok(())
 }
 
+impl MissingSets {
+    /// The orphans' rows, from their positions (`__mapping`, `table_key`): every column,
+    /// taken once the mappings hold every column again (missing data runs with the modern
+    /// ids' halves set aside, `super::set_aside`).
+    pub fn take_orphan_rows(&mut self, inputs: &Inputs) -> PolarsResult<()> {
+        self.orphans = orphan_rows(inputs, std::mem::take(&mut self.orphans))?;
+        Ok(())
+    }
+}
+
 /// The orphan mapping rows, every column, with their `table_key`: taken by position, no
 /// join of every mapping. Their modern ids as text, for the finding's samples.
-fn orphan_rows(inputs: &Inputs, orphan_parts: Vec<LazyFrame>) -> PolarsResult<DataFrame> {
-    match orphan_parts.is_empty() {
+fn orphan_rows(inputs: &Inputs, found: DataFrame) -> PolarsResult<DataFrame> {
+    match found.height() == 0 {
         true => inputs
             .mappings
             .clone()
@@ -870,7 +885,6 @@ fn orphan_rows(inputs: &Inputs, orphan_parts: Vec<LazyFrame>) -> PolarsResult<Da
             .with_column(lit(NULL).cast(DataType::String).alias("table_key"))
             .collect(),
         false => {
-            let found = concat(orphan_parts, UnionArgs::default())?.collect()?;
             let mut rows = inputs.mappings.take(found.column("__mapping")?.idx()?)?;
             rows.with_column(found.column("table_key")?.clone())?;
             rows.lazy()

@@ -18,6 +18,7 @@ mod held;
 pub mod ledger;
 pub mod missing;
 pub mod repeats;
+mod set_aside;
 
 use std::collections::BTreeMap;
 
@@ -26,7 +27,7 @@ use polars::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::load::tables::{uuid_text, FILE_COL, ROW_COL};
+use crate::load::tables::{half_names, upper_name, uuid_text, FILE_COL, ROW_COL};
 use crate::load::{Inputs, ENTITY_TYPE_KEY, FINAL_RUN};
 use crate::model::{format_timestamp, Domain, LogLevel};
 
@@ -181,7 +182,7 @@ pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
 /// finding's rows to keep, the samples shown (every row when `None`, for
 /// `--failures-dir`).
 pub fn measure(
-    inputs: &Inputs,
+    inputs: &mut Inputs,
     date: Option<NaiveDate>,
     kept: Option<usize>,
 ) -> PolarsResult<Measures> {
@@ -189,7 +190,19 @@ pub fn measure(
     let (unclaimed, _) = script_totals(&unclaimed_metrics(inputs)?, true)?;
     let (attempts, all_attempts) = script_totals(&inputs.metrics, false)?;
     crate::memory::trace("measure start");
-    let (missing, missing_sets) = missing::measure(inputs, date, kept)?;
+    // Missing data never reads the modern ids: their halves wait on disk above 32 slices
+    // (512 MiB by default), 16 bytes a mapping (`set_aside`).
+    let (hi, lo) = half_names("modern_id");
+    let modern = [hi, lo, upper_name("modern_id")];
+    let above = 32 * inputs.slice_bytes() as u64;
+    let aside = set_aside::SetAside::take(&mut inputs.mappings, &modern, above)?;
+    if aside.is_set_aside() {
+        crate::memory::trace("modern ids set aside");
+    }
+    let measured = missing::measure(inputs, date, kept);
+    aside.restore(&mut inputs.mappings)?;
+    let (missing, mut missing_sets) = measured?;
+    missing_sets.take_orphan_rows(inputs)?;
     crate::memory::trace("missing");
     // The joins of missing data freed far more than they keep.
     crate::memory::release_freed_memory();

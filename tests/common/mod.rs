@@ -88,7 +88,7 @@ pub fn only_table(data: &tempfile::TempDir) -> migcov::measure::content::Content
 
 /// [`run`] as of a report date (expiry and future-date rules need one).
 pub fn run_at(data: &Path, date: Option<chrono::NaiveDate>) -> (Inputs, Measures, Vec<Finding>) {
-    let inputs = load(&LoadOptions {
+    let mut inputs = load(&LoadOptions {
         data_dir: data.to_path_buf(),
         scripts_dir: None,
     })
@@ -97,7 +97,7 @@ pub fn run_at(data: &Path, date: Option<chrono::NaiveDate>) -> (Inputs, Measures
         report_date: date,
         ..ValidateOptions::default()
     };
-    let measures = measure(&inputs, date, options.rows_kept()).unwrap();
+    let measures = measure(&mut inputs, date, options.rows_kept()).unwrap();
     let ids = inputs
         .mapping_ids
         .read(&inputs.incomplete)
