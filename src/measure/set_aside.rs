@@ -24,7 +24,7 @@ const BATCH_ROWS: usize = 1 << 20;
 
 /// Starts the message of an error of the temporary folder (a full disk, a missing
 /// `TMPDIR`), so that it is told from an error in the inputs.
-pub const TEMPORARY: &str = "memory-saving could not use its temporary folder";
+const TEMPORARY: &str = "memory-saving could not use its temporary folder";
 
 fn temporary(path: &std::path::Path, error: impl std::fmt::Display) -> PolarsError {
     PolarsError::ComputeError(format!("{TEMPORARY} {}: {error}", path.display()).into())
@@ -34,6 +34,16 @@ impl SetAside {
     /// Takes the columns `names` (those `frame` has, of numbers or booleans) out of `frame`
     /// into a file when they hold more than `above` bytes; otherwise sets nothing aside.
     pub fn take(frame: &mut DataFrame, names: &[String], above: u64) -> PolarsResult<SetAside> {
+        Self::take_in(&std::env::temp_dir(), frame, names, above)
+    }
+
+    /// [`SetAside::take`], into a folder made in `temp`.
+    fn take_in(
+        temp: &std::path::Path,
+        frame: &mut DataFrame,
+        names: &[String],
+        above: u64,
+    ) -> PolarsResult<SetAside> {
         let order = frame.get_column_names_owned();
         // Columns of numbers or booleans: written and read back as they are held.
         let plain = |c: &Column| c.dtype().is_primitive_numeric() || c.dtype().is_bool();
@@ -52,20 +62,24 @@ impl SetAside {
         if names.is_empty() || bytes <= above {
             return Ok(SetAside { file: None, order });
         }
-        crate::output::remove_abandoned(&std::env::temp_dir(), PREFIX);
-        let temp = std::env::temp_dir();
+        crate::output::remove_abandoned(temp, PREFIX);
         // The pid in the name lets a later build tell the folder of one that was killed
         // (no drop runs then) from one still in use.
-        let dir = tempfile::Builder::new()
+        // A folder that cannot be written (a full disk, no `TMPDIR`) leaves the columns in
+        // memory: the build goes on, as it did before they were ever set aside.
+        let in_memory = |order| Ok(SetAside { file: None, order });
+        let Ok(dir) = tempfile::Builder::new()
             .prefix(&format!("{PREFIX}{}-", std::process::id()))
-            .tempdir_in(&temp)
-            .map_err(|e| temporary(&temp, e))?;
+            .tempdir_in(temp)
+        else {
+            return in_memory(order);
+        };
         let path = dir.path().join("columns.arrow");
         let taken = frame.select(names.iter().map(|n| n.as_str()))?;
         // A slice of rows a batch: the writer encodes a batch in memory before writing
         // it, and one batch of every row held the columns twice (5.8 GiB at 100M).
         let write = || -> PolarsResult<()> {
-            let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
             // Numbers and booleans only: no field has a dictionary or children.
             let fields = (0..taken.width())
                 .map(|_| polars_arrow::io::ipc::IpcField {
@@ -73,13 +87,19 @@ impl SetAside {
                     dictionary_id: None,
                 })
                 .collect();
-            let mut writer = IpcWriter::new(file).batched(taken.schema(), fields)?;
+            let mut writer = IpcWriter::new(&mut file).batched(taken.schema(), fields)?;
             for offset in (0..taken.height()).step_by(BATCH_ROWS) {
                 writer.write_batch(&taken.slice(offset as i64, BATCH_ROWS))?;
             }
-            writer.finish()
+            writer.finish()?;
+            drop(writer);
+            // Flushed here, so a disk that fills up is told now, not lost in a drop.
+            std::io::Write::flush(&mut file)?;
+            Ok(())
         };
-        write().map_err(|e| temporary(&path, e))?;
+        if write().is_err() {
+            return in_memory(order);
+        }
         drop(taken);
         for name in names {
             drop(frame.drop_in_place(name)?);
@@ -149,5 +169,10 @@ mod tests {
         assert!(frame.equals_missing(&before), "{frame}");
         assert_eq!(frame.get_column_names(), before.get_column_names());
         assert!(frame.columns().iter().all(|c| c.n_chunks() == 1));
+        // A temporary folder that cannot be written leaves every column where it is.
+        let nowhere = std::path::Path::new("/nonexistent/migcov-set-aside-test");
+        let kept = SetAside::take_in(nowhere, &mut frame, &names, 0).unwrap();
+        assert!(!kept.is_set_aside());
+        assert!(frame.equals_missing(&before));
     }
 }
