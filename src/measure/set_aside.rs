@@ -63,11 +63,11 @@ impl SetAside {
             return Ok(SetAside { file: None, order });
         }
         crate::output::remove_abandoned(temp, PREFIX);
-        // The pid in the name lets a later build tell the folder of one that was killed
-        // (no drop runs then) from one still in use.
         // A folder that cannot be written (a full disk, no `TMPDIR`) leaves the columns in
         // memory: the build goes on, as it did before they were ever set aside.
         let in_memory = |order| Ok(SetAside { file: None, order });
+        // The pid in the name lets a later build tell the folder of one that was killed
+        // (no drop runs then) from one still in use.
         let Ok(dir) = tempfile::Builder::new()
             .prefix(&format!("{PREFIX}{}-", std::process::id()))
             .tempdir_in(temp)
