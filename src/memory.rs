@@ -31,10 +31,10 @@ pub fn release_freed_memory() {
     }
 }
 
-/// `MIGCOV_TRACE=1`: the peak and current resident memory (on Linux) after `what`, a step
-/// of measuring or validating, with what jemalloc counts allocated and resident, in GiB, on
-/// stderr; for finding which step lifts a large build's peak (`MIGCOV_TIMINGS` gives the
-/// stages').
+/// `MIGCOV_TRACE=1`: the seconds since the previous trace, and the peak and current
+/// resident memory (on Linux) after `what`, a step of measuring or validating, with what
+/// jemalloc counts allocated and resident, in GiB, on stderr; for finding which step lifts a
+/// large build's peak or takes its time (`MIGCOV_TIMINGS` gives the stages').
 pub fn trace(what: &str) {
     if std::env::var_os("MIGCOV_TRACE").is_none() {
         return;
@@ -69,8 +69,17 @@ pub fn trace(what: &str) {
         }
         value as f64 / (1u64 << 30) as f64
     };
+    static PREVIOUS: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+    let now = std::time::Instant::now();
+    let since = PREVIOUS
+        .lock()
+        .map(|mut previous| previous.replace(now).map(|p| now - p))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     eprintln!(
-        "trace: {what:<40} peak {:.2} now {:.2} allocated {:.2} resident {:.2}",
+        "trace: {what:<40} {:6.2} s  peak {:.2} now {:.2} allocated {:.2} resident {:.2}",
+        since.as_secs_f64(),
         get("VmHWM:"),
         get("VmRSS:"),
         stat(c"stats.allocated"),
