@@ -200,8 +200,10 @@ pub fn measure(
         crate::memory::trace("modern ids set aside");
     }
     let measured = missing::measure(inputs, date, kept);
-    aside.restore(&mut inputs.mappings)?;
+    let restored = aside.restore(&mut inputs.mappings);
+    // An error of missing data's own comes first: the inputs' is the one to fix.
     let (missing, mut missing_sets) = measured?;
+    restored?;
     missing_sets.take_orphan_rows(inputs)?;
     crate::memory::trace("missing");
     // The joins of missing data freed far more than they keep.
