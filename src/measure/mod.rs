@@ -180,7 +180,8 @@ pub fn ratio(numerator: i64, denominator: i64) -> Option<f64> {
 /// Every aggregate, as of `date` (the report date: exclusions that expired before it no
 /// longer count; without a date none expires). `kept`: how many of a missing-data
 /// finding's rows to keep, the samples shown (every row when `None`, for
-/// `--failures-dir`).
+/// `--failures-dir`). `inputs` is mutable only to set large mapping columns aside on disk
+/// while a step runs that never reads them; when it returns, they are back as they were.
 pub fn measure(
     inputs: &mut Inputs,
     date: Option<NaiveDate>,
