@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::hash::BuildHasherDefault;
-
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;

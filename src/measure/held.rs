@@ -245,6 +245,54 @@ mod tests {
     }
     use crate::load::tables::PIECE;
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// Over generated numbers and texts (each a number written as polars writes it, or
+        /// with a leading zero, a plus sign, a space, `-0`, or text), at positions or not,
+        /// both ways round: a number meets a text exactly where polars' text of the number
+        /// equals it.
+        #[test]
+        fn numbers_meet_texts_as_polars_texts_do(
+            numbers in proptest::collection::vec(
+                proptest::option::of(proptest::prop_oneof![-12i64..12, proptest::prelude::Just(i64::MIN), proptest::prelude::Just(i64::MAX)]),
+                0..30,
+            ),
+            texts in proptest::collection::vec(
+                proptest::option::of((-12i64..12, 0usize..6)),
+                0..30,
+            ),
+            reversed in proptest::prelude::any::<bool>(),
+        ) {
+            let spelled: Vec<Option<String>> = texts
+                .iter()
+                .map(|t| t.map(|(n, how)| match how {
+                    0 | 1 => n.to_string(),
+                    2 => format!("0{n}"),
+                    3 => format!("+{n}"),
+                    4 => format!(" {n}"),
+                    _ if n == 0 => "-0".to_string(),
+                    _ => format!("id-{n}"),
+                }))
+                .collect();
+            let number = Column::new("k".into(), &numbers);
+            let text = Column::new("k".into(), &spelled);
+            let as_text = number.cast(&DataType::String).unwrap();
+            let list = |b: &BooleanChunked| b.iter().map(|v| v.unwrap()).collect::<Vec<_>>();
+            let positions: Vec<IdxSize> = match reversed {
+                true => (0..spelled.len() as IdxSize).rev().collect(),
+                false => (0..spelled.len() as IdxSize).collect(),
+            };
+            let gathered = text.take(&IdxCa::from_vec("p".into(), positions.clone())).unwrap();
+            let (n, t) = held_both_ways_at(&number, &text, &positions).unwrap().unwrap();
+            let (n_text, t_text) = held_both_ways(&as_text, &gathered).unwrap().unwrap();
+            proptest::prop_assert_eq!((list(&n), list(&t)), (list(&n_text), list(&t_text)));
+            let (t, n) = held_both_ways(&text, &number).unwrap().unwrap();
+            let (t_text, n_text) = held_both_ways(&text, &as_text).unwrap().unwrap();
+            proptest::prop_assert_eq!((list(&t), list(&n)), (list(&t_text), list(&n_text)));
+        }
+    }
+
     /// A number meets a text as polars' text of the number does (what `same_keys` compares):
     /// against every spelling a whole number's text can take, both ways round, and worked
     /// out by hand: of the texts only `7`, `0`, `-7` and the two extremes are numbers'
