@@ -69,17 +69,32 @@ pub fn trace(what: &str) {
         }
         value as f64 / (1u64 << 30) as f64
     };
-    static PREVIOUS: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
-    let now = std::time::Instant::now();
-    let since = PREVIOUS
+    // The process's processor seconds, user and system: beside the seconds gone by, how
+    // many cores a step kept busy, and how much of it the kernel's (page faults, writes).
+    let cpu = || -> (f64, f64) {
+        // SAFETY: getrusage fills the struct it is given; a failure leaves zeros.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        (secs(usage.ru_utime), secs(usage.ru_stime))
+    };
+    type Mark = (std::time::Instant, (f64, f64));
+    static PREVIOUS: std::sync::Mutex<Option<Mark>> = std::sync::Mutex::new(None);
+    let now = (std::time::Instant::now(), cpu());
+    let (since, user, system) = PREVIOUS
         .lock()
-        .map(|mut previous| previous.replace(now).map(|p| now - p))
+        .map(|mut previous| previous.replace(now))
         .ok()
         .flatten()
-        .unwrap_or_default();
+        .map_or((0.0, 0.0, 0.0), |(at, (user, system))| {
+            (
+                (now.0 - at).as_secs_f64(),
+                now.1 .0 - user,
+                now.1 .1 - system,
+            )
+        });
     eprintln!(
-        "trace: {what:<40} {:6.2} s  peak {:.2} now {:.2} allocated {:.2} resident {:.2}",
-        since.as_secs_f64(),
+        "trace: {what:<40} {since:6.2} s  cpu {user:6.2} user {system:5.2} sys  peak {:.2} now {:.2} allocated {:.2} resident {:.2}",
         get("VmHWM:"),
         get("VmRSS:"),
         stat(c"stats.allocated"),

@@ -2407,6 +2407,7 @@ fn in_partitions(
             }
         }
     }
+    crate::memory::trace("content: routes");
     let legacy_rows = spill.write(
         "legacy",
         legacy_side(&legacy, Some(&declaration.legacy_key), pairs)?,
@@ -2450,6 +2451,7 @@ fn in_partitions(
             Ok(rows)
         }),
     )?;
+    crate::memory::trace("content: both sides spilled");
     let (any_uuid, example) = seen.lock().expect("the stream has ended").clone();
     if let (false, Some(example)) = (any_uuid, example) {
         return Ok(Err(no_uuid_key(declaration, &example)));
@@ -2462,6 +2464,7 @@ fn in_partitions(
             legacy: spill.read("legacy", p)?,
             target: spill.read("target", p)?,
         };
+        crate::memory::trace("content: partition read");
         let (legacy_keys, target_keys) = columns.keys(declaration)?;
         let own = own.filter(&own_parts.equal(p))?;
         let part = compare_part(
@@ -2471,6 +2474,7 @@ fn in_partitions(
             kept,
             Some((&distincts, p)),
         )?;
+        crate::memory::trace("content: partition compared");
         merged = Some(match merged {
             None => part,
             Some(merged) => merged.merge(part, kept)?,
@@ -2481,6 +2485,7 @@ fn in_partitions(
         figures.legacy.distinct = distincts.count((i, 0))?;
         figures.target.distinct = distincts.count((i, 1))?;
     }
+    crate::memory::trace("content: distinct counted");
     Ok(Ok((part, legacy_rows, target_rows)))
 }
 
