@@ -1189,3 +1189,29 @@ fn stray_quotes_around_a_quoted_line_break_leave_a_rows_file_not_checked() {
         "{reason}"
     );
 }
+
+/// Found by an independent check: a rows file whose lines end in a carriage return alone
+/// was read as one header line and no row (0 legacy rows, with only a warning that rows
+/// are missing; on the target side every row was "missing"). The loader refuses such a
+/// mappings file; a rows file on either side leaves the entity not checked, naming it.
+#[test]
+fn a_rows_file_with_lone_carriage_returns_is_not_checked() {
+    for side in ["legacy/dispatch_office.csv", "target/offices.csv"] {
+        let data = content_fixture();
+        let path = data.path().join("rows").join(side);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("\r\n", "\n").replace('\n', "\r")).unwrap();
+        let (_, measures, _) = run(data.path());
+        assert!(
+            measures.content.is_empty(),
+            "{side}: {:?}",
+            measures.content
+        );
+        let reason = &measures.content_not_checked[0].reason;
+        assert!(
+            reason.contains(&format!("rows/{side} cannot be read"))
+                && reason.contains("carriage return not followed by a line feed"),
+            "{reason}"
+        );
+    }
+}

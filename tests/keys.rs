@@ -229,6 +229,76 @@ fn composite_parts_holding_the_separator_stay_apart() {
     assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (2, 1, 0, 1));
 }
 
+/// Found by an independent check: a mappings line with more fields than the header was
+/// refused with no row named. The error names the file and the row.
+#[test]
+fn a_line_with_more_fields_than_the_header_is_named() {
+    let dir = common::base_with(None);
+    let path = dir.path().join("mappings/offices.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            3 => format!("{line},extra"),
+            _ => line.to_string(),
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let error = load_error(dir.path(), "a line with an extra field is refused");
+    assert!(
+        error.starts_with("mappings/offices.csv: ")
+            && error.contains("row 3 has 4 fields, more than the header's 3"),
+        "{error}"
+    );
+}
+
+/// Found by an independent check: key columns numbered with a gap (`id_1`, `id_3`) were
+/// read as `id_1` alone, so four distinct ids made two and two unmapped ids were not
+/// reported; a header naming both `legacy_id` and `legacy_id_1` was read as `legacy_id`.
+/// Which columns hold the key cannot be told: the file is refused, naming it and them.
+#[test]
+fn key_columns_numbered_with_a_gap_or_beside_the_whole_key_are_refused() {
+    let mapping =
+        "entity_type,legacy_id,modern_id\nOFFICE,A|B,7a0c8f3e-2b4d-4e6f-8a1b-000000000001\n";
+    for (ids, mappings, expected) in [
+        ("id_1,id_3\nA,B\nA,C\n", mapping, "the key's column `id_3` is not in a run numbered from `id_1` without a gap (the run ends at `id_1`)"),
+        ("id_0,id_1\nA,B\n", mapping, "the key's column `id_0` is not in a run numbered from `id_1`"),
+        ("id_2\nA\n", mapping, "the key's column `id_2` is not in a run numbered from `id_1` without a gap:"),
+        ("id,id_1\nA,B\n", mapping, "the header names both `id` and `id_1`"),
+        (
+            "id_1,id_2\nA,B\n",
+            "entity_type,legacy_id,legacy_id_1,legacy_id_2,modern_id\nOFFICE,A|B,A,B,7a0c8f3e-2b4d-4e6f-8a1b-000000000001\n",
+            "the header names both `legacy_id` and `legacy_id_1`",
+        ),
+    ] {
+        let dir = common::base_with(None);
+        std::fs::write(dir.path().join("source_ids/dispatch_office.csv"), ids).unwrap();
+        std::fs::write(dir.path().join("mappings/offices.csv"), mappings).unwrap();
+        let error = load_error(dir.path(), "unclear key columns are refused");
+        let file = match mappings == mapping {
+            true => "source_ids/dispatch_office.csv: ",
+            false => "mappings/offices.csv: ",
+        };
+        assert!(
+            error.contains(expected) && error.starts_with(file),
+            "{ids:?}: {error}"
+        );
+    }
+    // Numbered from 1 without a gap, and a column whose name only starts like a part:
+    // read as they were.
+    let dir = common::base_with(None);
+    std::fs::write(
+        dir.path().join("source_ids/dispatch_office.csv"),
+        "id_1,id_2,id_type\nA,B,x\nA,C,x\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("mappings/offices.csv"), mapping).unwrap();
+    let (_, measures, _) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.ids, m.unmapped, m.matched), (2, 1, 1));
+}
+
 /// Found by an independent check: a composite key part of spaces (`10251,"  "`) made
 /// the key `10251|`, an id of its own (unmapped), where an empty part (`10250,`) is a
 /// missing value. A part empty once trimmed is missing, as an empty cell is: both rows

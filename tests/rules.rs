@@ -35,6 +35,25 @@ fn coverage_exclusion_expired() {
     assert_eq!((ledger.totals.excluded, ledger.totals.migrated), (0, 10));
 }
 
+/// The fixture's ledger, as its README works it out: a mapping naming a table its type
+/// is not is counted for no table.
+#[test]
+fn a_mapping_naming_another_table_is_no_tables_migrated_row() {
+    let data = base_with(Some(
+        &fixtures().join("rules/integrity.mapping.table_mismatch/data"),
+    ));
+    let (_, measures, _) = run_at(data.path(), date());
+    let ledger = measures.ledger.unwrap();
+    let office = ledger
+        .rows
+        .iter()
+        .find(|t| t.table == "dispatch_office")
+        .unwrap();
+    assert_eq!((office.legacy_rows, office.migrated.value), (10, 8));
+    let missing = &measures.missing[0];
+    assert_eq!((missing.ids, missing.matched, missing.unmapped), (10, 8, 2));
+}
+
 #[test]
 fn coverage_inventory_missing() {
     let data = base_with(None);
@@ -46,6 +65,35 @@ fn coverage_inventory_missing() {
         .collect();
     assert_eq!(rules, [("coverage.inventory.missing", 1)]);
     assert!(measures.ledger.is_none());
+}
+
+/// Found by an independent check: without a source inventory, an exclusion in force was
+/// shown "in force" while the headline (the entities' declared figure) counted the
+/// excluded table's rows. There is no ledger to take them out of: the finding and the
+/// exclusions page say the exclusion is not applied.
+#[test]
+fn without_an_inventory_exclusions_are_said_not_applied() {
+    let data = base_with(None);
+    std::fs::remove_file(data.path().join("inventory/source.csv")).unwrap();
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "exclusions:\n  - table: dispatch_office\n    reason: retention\n    approved_by: DPO\n",
+    )
+    .unwrap();
+    let (_, _, findings) = run_at(data.path(), date());
+    assert_eq!(findings.len(), 1);
+    assert!(
+        findings[0]
+            .message
+            .ends_with("cannot be seen; the exclusion in migcov.yaml is not applied"),
+        "{}",
+        findings[0].message
+    );
+    let site = tempfile::tempdir().unwrap();
+    common::build_site(data.path(), site.path(), "2026-03-31", &[]);
+    let page = std::fs::read_to_string(site.path().join("ledger/exclusions.html")).unwrap();
+    assert!(page.contains("not applied: no source inventory"));
+    assert!(!page.contains("in force"));
 }
 
 #[test]
@@ -165,6 +213,7 @@ macro_rules! rule_test {
     };
 }
 
+rule_test!(coverage_inventory_repeated_table, "coverage.inventory.repeated_table", 1, 2, also ["reconcile.entity.source_rows", "reconcile.table.source_ids"]);
 rule_test!(coverage_report_bounds, "coverage.report.bounds", 1, 2, also ["integrity.domain.coverage_range", "integrity.entity.counts_exceed_total", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
 rule_test!(
     coverage_scripts_missing_on_disk,
@@ -202,6 +251,7 @@ rule_test!(
     also["integrity.status.final_mismatch"]
 );
 rule_test!(integrity_mapping_invalid_modern_id, "integrity.mapping.invalid_modern_id", 1, 2, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
+rule_test!(integrity_mapping_table_mismatch, "integrity.mapping.table_mismatch", 1, 2, also ["coverage.table.not_in_inventory", "integrity.table.case_mismatch", "missing.mapping.unmapped"]);
 rule_test!(integrity_mapping_negative_legacy_id, "integrity.mapping.negative_legacy_id", 1, 1, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
 rule_test!(
     integrity_metrics_negative_count,

@@ -13,7 +13,8 @@ use polars::prelude::*;
 use super::table_key;
 use super::tables::{FILE_COL, ROW_COL};
 
-/// One table of an inventory. Rows naming the same table are summed.
+/// One table of an inventory. Rows naming the same table are summed, and the table is
+/// [`Inventory::repeated`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InventoryTable {
     /// The name as the inventory spells it.
@@ -49,6 +50,9 @@ pub struct Inventory {
     tables: BTreeMap<String, InventoryTable>,
     /// Exact names by [`table_key`]; several when an inventory lists two spellings.
     keys: BTreeMap<String, Vec<String>>,
+    /// The tables listed on more than one row, by exact name: each row's (file, row,
+    /// row_count).
+    repeated: BTreeMap<String, Vec<(String, u64, i64)>>,
 }
 
 impl Inventory {
@@ -60,10 +64,16 @@ impl Inventory {
         let rows = frame.column(ROW_COL)?.cast(&DataType::Int64)?;
         let rows = rows.i64()?;
         let mut inventory = Inventory::default();
+        let mut listed: BTreeMap<String, Vec<(String, u64, i64)>> = BTreeMap::new();
         for i in 0..frame.height() {
             let Some(name) = names.get(i).map(str::trim).filter(|n| !n.is_empty()) else {
                 continue;
             };
+            listed.entry(name.to_string()).or_default().push((
+                files.get(i).unwrap_or_default().to_string(),
+                rows.get(i).unwrap_or(0) as u64,
+                counts.get(i).unwrap_or(0),
+            ));
             let entry =
                 inventory
                     .tables
@@ -76,6 +86,10 @@ impl Inventory {
                     });
             entry.row_count += counts.get(i).unwrap_or(0);
         }
+        inventory.repeated = listed
+            .into_iter()
+            .filter(|(_, rows)| rows.len() > 1)
+            .collect();
         for name in inventory.tables.keys() {
             inventory
                 .keys
@@ -84,6 +98,15 @@ impl Inventory {
                 .push(name.clone());
         }
         Ok(inventory)
+    }
+
+    /// The tables listed on more than one row (a file exported twice, as CSV and as
+    /// Parquet, or a table per shard), with each row's (file, row, row_count): their rows
+    /// are counted as the sum, which `coverage.inventory.repeated_table` says.
+    pub fn repeated(&self) -> impl Iterator<Item = (&str, &[(String, u64, i64)])> {
+        self.repeated
+            .iter()
+            .map(|(n, rows)| (n.as_str(), rows.as_slice()))
     }
 
     /// Every table, sorted by name.

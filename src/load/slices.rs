@@ -388,7 +388,7 @@ fn parse_csv(
                 true => with_last.as_slice(),
                 false => every_column.as_slice(),
             };
-            let frame = read_chunk(
+            let read = read_chunk(
                 piece,
                 &options,
                 schema,
@@ -400,7 +400,18 @@ fn parse_csv(
                 usize::MAX,
                 piece.len(),
                 Some(0),
-            )?;
+            );
+            let frame = match read {
+                Ok(frame) => frame,
+                // polars says a line has more fields than the header, not which: found
+                // here, so the error names its row (found by an independent check).
+                Err(error) => match record_with_more_fields(piece, schema.len()) {
+                    Some((records_before, fields)) => {
+                        return Ok(Err(Malformed::Fields(records_before, fields)))
+                    }
+                    None => return Err(error),
+                },
+            };
             Ok(Ok((frame.select(requested.iter().cloned())?, records)))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
@@ -415,6 +426,9 @@ fn parse_csv(
             Err(Malformed::Utf8(records_before)) => polars_bail!(ComputeError:
                 "invalid utf-8 sequence at or before row {} (the file must be UTF-8)",
                 row + records_before + 1),
+            Err(Malformed::Fields(records_before, fields)) => polars_bail!(ComputeError:
+                "row {} has {fields} fields, more than the header's {}",
+                row + records_before + 1, schema.len()),
         };
         if frame.height() != records {
             let counts = format!(
@@ -508,6 +522,35 @@ fn stray_quote(row: usize, detail: &str) -> PolarsError {
 enum Malformed {
     Quote(usize),
     Utf8(usize),
+    /// The records before a record with more fields than the header, and its fields.
+    Fields(usize, usize),
+}
+
+/// The first record of `piece` with more than `columns` fields: the records before it
+/// (counted as [`records_before`] counts them) and its fields. `None` when every record
+/// has at most `columns`, or the piece cannot be split into records.
+fn record_with_more_fields(piece: &[u8], columns: usize) -> Option<(usize, usize)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(piece);
+    let mut record = csv::ByteRecord::new();
+    loop {
+        let at = reader.position().byte() as usize;
+        match reader.read_byte_record(&mut record) {
+            Ok(true) if record.len() > columns => {
+                // The record starts at `at`, or past the blank lines before it.
+                let start = at
+                    + piece[at..]
+                        .iter()
+                        .take_while(|b| matches!(b, b'\r' | b'\n'))
+                        .count();
+                return Some((records_before(piece, start.min(piece.len())), record.len()));
+            }
+            Ok(true) => {}
+            Ok(false) | Err(_) => return None,
+        }
+    }
 }
 
 /// The positions in `schema` of the columns `select` reads: every column when it reads
@@ -949,6 +992,29 @@ mod tests {
         // With a quoted line break elsewhere, a line with extra fields is refused too.
         let text = "id,name,note\n1,\"a\nb\",x,extra\n2,b,y\n";
         assert!(parse_csv(text.as_bytes(), &schema, &[0], 0, 1 << 20).is_err());
+    }
+
+    /// Found by an independent check: a line with more fields than the header was refused
+    /// with no row named. Its row is named, in any piece, after quoted line breaks too.
+    #[test]
+    fn a_line_with_more_fields_is_named_by_its_row() {
+        let schema = text_schema(&["id", "name", "note"]);
+        for (text, row) in [
+            ("id,name,note\n1,a,x\n2,b,y,extra\n3,c,z\n", 2),
+            ("id,name,note\n1,\"a\nb\",x\n2,b,y\n3,c,z,4,5\n", 3),
+            ("id,name,note\n1,a,x,extra\n", 1),
+        ] {
+            for piece in [1, 7, 1 << 20] {
+                let error = parse_csv(text.as_bytes(), &schema, &[0, 1, 2], 0, piece)
+                    .expect_err("more fields than the header")
+                    .to_string();
+                assert!(
+                    error.contains(&format!("row {row} has "))
+                        && error.contains("more than the header's 3"),
+                    "piece {piece}: {text:?}: {error}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1462,6 +1462,20 @@ struct Opened<'a> {
 /// column may also have (found by an independent check). Blank lines and a byte-order
 /// mark before the header are skipped, as the readers skip them.
 pub fn repeated_csv_columns(path: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let names = csv_header_names(path)?;
+    let mut repeated: Vec<String> = names
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| names[..*i].contains(n))
+        .map(|(_, n)| n.clone())
+        .collect();
+    repeated.dedup();
+    Ok(repeated)
+}
+
+/// A CSV file's header names as polars' reader ends its records (at a line break alone),
+/// past blank lines and a byte order mark; none for a file of no line.
+pub fn csv_header_names(path: &std::path::Path) -> std::io::Result<Vec<String>> {
     // Records end at a line break alone, as polars' reader ends them: a lone carriage
     // return inside the header is part of a name (the csv crate's default ended the
     // header there, and a repeat after it went unseen; found by an independent check).
@@ -1498,14 +1512,7 @@ pub fn repeated_csv_columns(path: &std::path::Path) -> std::io::Result<Vec<Strin
             String::from_utf8_lossy(name).into_owned()
         })
         .collect();
-    let mut repeated: Vec<String> = names
-        .iter()
-        .enumerate()
-        .filter(|(i, n)| names[..*i].contains(n))
-        .map(|(_, n)| n.clone())
-        .collect();
-    repeated.dedup();
-    Ok(repeated)
+    Ok(names)
 }
 
 /// Scans the file and checks that it has every required column (or a required key's parts).
@@ -1552,25 +1559,8 @@ fn open<'a>(
     // return alone (classic Mac OS) reads: its whole text one header line, no row at all.
     // Loaded as it is, every row of it was silently lost (found by an independent check).
     if format == TableFormat::Csv {
-        // A name that runs on past a carriage return: a header name ending in one (`x\r`,
-        // as a stray byte or quoted) reads as it did.
-        let runs_on = |n: &str| n.trim_end_matches('\r').contains('\r');
-        if let Some(name) = schema.iter_names().find(|n| runs_on(n)) {
-            let before: String = name
-                .split('\r')
-                .next()
-                .unwrap_or_default()
-                .chars()
-                .take(40)
-                .collect();
-            return Err(LoadError::table(
-                shown,
-                format!(
-                    "the header holds a carriage return not followed by a line feed (after {before:?}): \
-                     lines that end in a carriage return alone are not read; save the file with \
-                     LF or CRLF line endings"
-                ),
-            ));
+        if let Some(problem) = lone_carriage_return(schema.iter_names().map(|n| n.as_str())) {
+            return Err(LoadError::table(shown, problem));
         }
     }
     // A column read under one name that the header gives twice: which holds the values
@@ -1589,6 +1579,12 @@ fn open<'a>(
                 spec.name
             ),
         ));
+    }
+    if let Some(problem) = specs
+        .iter()
+        .find_map(|spec| unclear_key_columns(spec, &schema))
+    {
+        return Err(LoadError::table(shown, problem));
     }
     for spec in specs.iter().filter(|s| s.required) {
         if schema.get(spec.name).is_none() && key_parts(spec, &schema).is_empty() {
@@ -2612,6 +2608,66 @@ fn key_parts(spec: &ColumnSpec, schema: &Schema) -> Vec<String> {
         .map(|i| format!("{}_{i}", spec.name))
         .take_while(|name| schema.get(name.as_str()).is_some())
         .collect()
+}
+
+/// Why a CSV header cannot be read: a name that runs on past a carriage return, which is
+/// how a file whose lines end in a carriage return alone (classic Mac OS) reads, its
+/// whole text one header line and no row. A header name ending in one (`x\r`, as a stray
+/// byte or quoted) reads as it did. `None` when no name does.
+pub fn lone_carriage_return<'a>(mut names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let name = names.find(|n| n.trim_end_matches('\r').contains('\r'))?;
+    let before: String = name
+        .split('\r')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(40)
+        .collect();
+    Some(format!(
+        "the header holds a carriage return not followed by a line feed (after {before:?}): \
+         lines that end in a carriage return alone are not read; save the file with LF or \
+         CRLF line endings"
+    ))
+}
+
+/// Why a key's columns cannot say which hold the key: both `id` and `id_1`, …, or parts
+/// numbered with a gap or not from 1 (`id_1`, `id_3`; `id_0`, `id_1`), whose other
+/// columns would be left out and distinct keys made one (found by an independent check:
+/// `id_3` was silently ignored). `None` when they can.
+fn unclear_key_columns(spec: &ColumnSpec, schema: &Schema) -> Option<String> {
+    if spec.kind != Key {
+        return None;
+    }
+    let parts = key_parts(spec, schema);
+    let prefix = format!("{}_", spec.name);
+    let numbered: Vec<&str> = schema
+        .iter_names()
+        .map(|n| n.as_str())
+        .filter(|n| {
+            n.strip_prefix(prefix.as_str())
+                .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
+    if schema.get(spec.name).is_some() && !numbered.is_empty() {
+        return Some(format!(
+            "the header names both `{}` and `{}`: whether the key is one column or several cannot be told",
+            spec.name, numbered[0]
+        ));
+    }
+    let stray = numbered
+        .iter()
+        .find(|n| !parts.iter().any(|p| p.as_str() == **n))?;
+    Some(format!(
+        "the key's column `{stray}` is not in a run numbered from `{}_1` without a gap{}: \
+         a composite key's columns are `{}_1`, `{}_2`, … in order",
+        spec.name,
+        match parts.last() {
+            Some(last) => format!(" (the run ends at `{last}`)"),
+            None => String::new(),
+        },
+        spec.name,
+        spec.name
+    ))
 }
 
 /// The first row, in file order, whose value did not convert: an error naming file, row and

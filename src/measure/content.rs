@@ -553,6 +553,21 @@ fn absent_columns(
                     .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))?,
                 _ => Vec::new(),
             };
+            // Lines that end in a carriage return alone: the whole file one header line,
+            // read as no row at all (found by an independent check), as the loader
+            // refuses it.
+            if file.kind.table_format() == Some(TableFormat::Csv) {
+                let header = crate::load::tables::csv_header_names(&file.path)
+                    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))?;
+                if let Some(problem) =
+                    crate::load::tables::lone_carriage_return(header.iter().map(String::as_str))
+                {
+                    return Err(format!(
+                        "{} cannot be read: {problem}",
+                        file.relative.display()
+                    ));
+                }
+            }
             // A stray quote: polars' reader would read on, where migcov's own refuses.
             if file.kind.table_format() == Some(TableFormat::Csv) {
                 crate::load::refuse_stray_quotes(&file.path)

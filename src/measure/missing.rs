@@ -1086,6 +1086,9 @@ pub struct Ownership {
     named: BTreeMap<String, Vec<String>>,
     /// Values that are only white space: they name no table, as an empty cell does.
     blank: Vec<String>,
+    /// Every entity type key the entities declare, with the tables (by `table_key`) whose
+    /// entities own it.
+    owners: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Ownership {
@@ -1099,10 +1102,14 @@ impl Ownership {
                     .insert(table_key(&e.legacy_table));
             }
         }
-        let shared = tables_of
+        let owners: BTreeMap<String, BTreeSet<String>> = tables_of
             .into_iter()
-            .filter(|(_, tables)| tables.len() > 1)
             .map(|(t, tables)| (t.to_string(), tables))
+            .collect();
+        let shared = owners
+            .iter()
+            .filter(|(_, tables)| tables.len() > 1)
+            .map(|(t, tables)| (t.clone(), tables.clone()))
             .collect();
         let distinct = inputs
             .mappings
@@ -1123,7 +1130,51 @@ impl Ownership {
             shared,
             named,
             blank,
+            owners,
         })
+    }
+
+    /// The mapping rows whose `legacy_table` names a table (not blank) that no entity of
+    /// their entity type owns: `TA` rows, `ta`'s type alone, that say `tb`. Such a row
+    /// contradicts itself: whether its type or its table is wrong cannot be told, so it is
+    /// counted for no table, as a shared type's unnamed row is, and
+    /// `integrity.mapping.table_mismatch` names it (found by an independent check: the
+    /// rows were dropped with no word). `None` when no mapping names a table.
+    pub fn named_elsewhere(&self) -> Option<Expr> {
+        let mut any: Option<Expr> = None;
+        for (entity_type, tables) in &self.owners {
+            let others: Vec<String> = self
+                .named
+                .iter()
+                .filter(|(key, _)| !tables.contains(*key))
+                .flat_map(|(_, names)| names.iter().cloned())
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let here = per_category(
+                ENTITY_TYPE_KEY,
+                col(ENTITY_TYPE_KEY)
+                    .eq(lit(entity_type.clone()))
+                    .fill_null(lit(false)),
+                DataType::Boolean,
+            )
+            .and(per_category(
+                "legacy_table",
+                col("legacy_table")
+                    .is_in(
+                        lit(Series::new("others".into(), others)).implode(false),
+                        false,
+                    )
+                    .fill_null(lit(false)),
+                DataType::Boolean,
+            ));
+            any = Some(match any {
+                None => here,
+                Some(before) => before.or(here),
+            });
+        }
+        any
     }
 
     /// The mapping rows that name no table: null, or only white space.

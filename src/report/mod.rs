@@ -379,6 +379,11 @@ pub struct ExclusionView {
     pub approved_by: String,
     pub expires: Option<NaiveDate>,
     pub expired: bool,
+    /// Without a source inventory there is no ledger to take the rows out of: the
+    /// headline is the entities' declared figure, which no exclusion changes (found by
+    /// an independent check: such exclusions were shown "in force").
+    #[serde(default)]
+    pub applied: bool,
 }
 
 /// Everything the report needs besides the data.
@@ -497,6 +502,7 @@ fn exclusion_views(inputs: &Inputs, today: NaiveDate) -> Vec<ExclusionView> {
                 approved_by: d.approved_by.clone(),
                 expires: d.expires,
                 expired: !x.in_force(Some(today)),
+                applied: inputs.source_tables.is_some() && x.in_force(Some(today)),
             }
         })
         .collect()

@@ -160,6 +160,7 @@ registry! {
     CoverageDomainThreshold = super::coverage::COVERAGE_DOMAIN_THRESHOLD;
     CoverageExclusionExpired = super::coverage::tables::COVERAGE_EXCLUSION_EXPIRED;
     CoverageInventoryMissing = super::coverage::tables::COVERAGE_INVENTORY_MISSING;
+    CoverageInventoryRepeatedTable = super::coverage::tables::COVERAGE_INVENTORY_REPEATED_TABLE;
     CoverageReportBounds = super::coverage::COVERAGE_REPORT_BOUNDS;
     CoverageScriptNoMetrics = super::coverage::COVERAGE_SCRIPT_NO_METRICS;
     CoverageScriptsMissingOnDisk = super::coverage::COVERAGE_SCRIPTS_MISSING_ON_DISK;
@@ -187,6 +188,7 @@ registry! {
     IntegrityMappingDuplicateModernId = super::integrity::exports::INTEGRITY_MAPPING_DUPLICATE_MODERN_ID;
     IntegrityMappingInvalidModernId = super::integrity::exports::INTEGRITY_MAPPING_INVALID_MODERN_ID;
     IntegrityMappingNegativeLegacyId = super::integrity::exports::INTEGRITY_MAPPING_NEGATIVE_LEGACY_ID;
+    IntegrityMappingTableMismatch = super::integrity::exports::INTEGRITY_MAPPING_TABLE_MISMATCH;
     IntegrityMetricsCountsExceedProcessed = super::integrity::exports::INTEGRITY_METRICS_COUNTS_EXCEED_PROCESSED;
     IntegrityMetricsEntityScriptMismatch = super::integrity::exports::INTEGRITY_METRICS_ENTITY_SCRIPT_MISMATCH;
     IntegrityMetricsFutureExecution = super::integrity::exports::INTEGRITY_METRICS_FUTURE_EXECUTION;

@@ -26,6 +26,13 @@ crate::validate::registry::declare_rules! {
         "Without inventory/source.* the report can only measure the entities it was told about: a legacy table nobody \
          declared is invisible. Export one row per legacy table (table, row_count; exact count(*)) so the ledger \
          accounts for every legacy row.";
+    COVERAGE_INVENTORY_REPEATED_TABLE = "coverage.inventory.repeated_table", Coverage, Error,
+        "An inventory lists each table on one row",
+        "A table listed on two rows of an inventory (the same file exported as CSV and as Parquet, two files of one \
+         export, or one row per shard) is counted as the sum of its rows, which doubles it when the rows are one \
+         export twice. Which is meant cannot be told from the rows: list each table once, with its exact count(*). \
+         Example: `dispatch_office,400` in inventory/source.csv and again in inventory/source.parquet counts 800 \
+         rows.";
     COVERAGE_TABLE_NOT_IN_INVENTORY = "coverage.table.not_in_inventory", Coverage, Error,
         "Every table named by an entity, script, source_ids file or exclusion is in its inventory",
         "A legacy_table (of an entity or a mapping), source_table, target_table, source_ids file or exclusion that names a table the inventory does not \
@@ -62,14 +69,67 @@ pub fn check(
     let named = tables_named(inputs, owned);
     names_against_inventories(inputs, named, findings);
     if inputs.source_tables.is_none() {
+        // An exclusion takes rows out of the ledger, which needs the inventory: say that
+        // none applies, rather than let the exclusions page read as if they did.
+        let unapplied = match inputs.exclusions.len() {
+            0 => String::new(),
+            1 => "; the exclusion in migcov.yaml is not applied".to_string(),
+            n => format!("; the {n} exclusions in migcov.yaml are not applied"),
+        };
         findings.push(Finding::new(
             RuleId::CoverageInventoryMissing,
             Subject::new("file", "inventory/source"),
-            "no source inventory: coverage is measured over the declared entities only, so \
-             tables nobody declared cannot be seen",
+            format!(
+                "no source inventory: coverage is measured over the declared entities only, so \
+                 tables nobody declared cannot be seen{unapplied}"
+            ),
         ));
     }
     expired_exclusions(inputs, options, findings);
+    repeated_tables(inputs, findings);
+}
+
+/// A finding for each table an inventory lists on more than one row, with each row as a
+/// sample (found by an independent check: one inventory as CSV and as Parquet doubled a
+/// table's rows with no word).
+fn repeated_tables(inputs: &Inputs, findings: &mut Vec<Finding>) {
+    let sides = [
+        ("source", &inputs.source_tables),
+        ("target", &inputs.target_tables),
+    ];
+    for (side, inventory) in sides {
+        let Some(inventory) = inventory else { continue };
+        for (table, rows) in inventory.repeated() {
+            let sum: i64 = rows.iter().map(|(_, _, count)| (*count).max(0)).sum();
+            let mut finding = Finding::new(
+                RuleId::CoverageInventoryRepeatedTable,
+                Subject::new("table", table),
+                format!(
+                    "the {side} inventory lists `{table}` on {} rows: its rows are counted as their sum, {sum}",
+                    rows.len()
+                ),
+            );
+            finding.count = rows.len() as u64;
+            finding.samples = rows
+                .iter()
+                .map(|(file, row, count)| Sample {
+                    file: file.clone(),
+                    row: Some(*row),
+                    fields: vec![
+                        Field {
+                            name: "table".into(),
+                            value: table.to_string(),
+                        },
+                        Field {
+                            name: "row_count".into(),
+                            value: count.to_string(),
+                        },
+                    ],
+                })
+                .collect();
+            findings.push(finding);
+        }
+    }
 }
 
 /// Every table that entities, scripts, the mappings, `source_ids` files and exclusions name,

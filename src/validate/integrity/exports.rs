@@ -48,6 +48,13 @@ crate::validate::registry::declare_rules! {
         "Every LegacyMapping.modern_id is a valid UUID",
         "modern_id must be a UUID such as 3f2b8c1e-9a4d-4c3b-8e2f-1a2b3c4d5e6f (any case; surrounding white space \
          does not count). Rows with anything else cannot be traced to a modern record.";
+    INTEGRITY_MAPPING_TABLE_MISMATCH = "integrity.mapping.table_mismatch", Integrity, Error,
+        "A mapping's legacy_table is a table that an entity of its entity_type migrates",
+        "A mapping of entity type OFFICE (dispatch_office's entities alone declare it) whose legacy_table says \
+         dispatch_fax_archive contradicts itself: its type or its table is wrong, and which cannot be told. It is \
+         counted as no table's migrated row, so the table its type names shows it unmapped. Fix the mapping's \
+         entity_type or legacy_table (a schema-qualified name such as dbo.dispatch_office names another table: \
+         export the name the inventory gives).";
     INTEGRITY_MAPPING_NEGATIVE_LEGACY_ID = "integrity.mapping.negative_legacy_id", Integrity, Error,
         "Every LegacyMapping.legacy_id is a non-negative integer",
         "Legacy ids are row ids of the legacy database; a negative id points at nothing.";
@@ -250,7 +257,33 @@ pub fn check(
             |n| rows(n, "log", "has", "an unknown operation_type or level"),
         ),
     ];
-    for check in checks.into_iter().chain(mapping_checks(&mappings, options)) {
+    let elsewhere = measures.missing_sets.ownership.named_elsewhere();
+    let table_mismatch = elsewhere.map(|named_elsewhere| {
+        rows_finding(
+            RuleId::IntegrityMappingTableMismatch,
+            Subject::new("table", "mappings"),
+            mappings
+                .clone()
+                .filter(named_elsewhere)
+                .with_column(uuid_text("modern_id")),
+            &["entity_type", "legacy_table", "legacy_id", "modern_id"],
+            &["legacy_id"],
+            options,
+            |n| {
+                rows(
+                    n,
+                    "mapping",
+                    "names",
+                    "a legacy_table that no entity of the same entity_type migrates: counted for no table",
+                )
+            },
+        )
+    });
+    for check in checks
+        .into_iter()
+        .chain(mapping_checks(&mappings, options))
+        .chain(table_mismatch)
+    {
         findings.extend(check?);
     }
     // What the row tests of every mapping freed, handed back before the repeats' hashes.
