@@ -264,12 +264,11 @@ fn key_columns_numbered_with_a_gap_or_beside_the_whole_key_are_refused() {
     for (ids, mappings, expected) in [
         ("id_1,id_3\nA,B\nA,C\n", mapping, "the key's column `id_3` is not in a run numbered from `id_1` without a gap (the run ends at `id_1`)"),
         ("id_0,id_1\nA,B\n", mapping, "the key's column `id_0` is not in a run numbered from `id_1`"),
-        ("id_2\nA\n", mapping, "the key's column `id_2` is not in a run numbered from `id_1` without a gap:"),
-        ("id,id_1\nA,B\n", mapping, "the header names both `id` and `id_1`"),
+        ("id,id_1\nA,B\n", mapping, "the file names both `id` and `id_1`"),
         (
             "id_1,id_2\nA,B\n",
             "entity_type,legacy_id,legacy_id_1,legacy_id_2,modern_id\nOFFICE,A|B,A,B,7a0c8f3e-2b4d-4e6f-8a1b-000000000001\n",
-            "the header names both `legacy_id` and `legacy_id_1`",
+            "the file names both `legacy_id` and `legacy_id_1`",
         ),
     ] {
         let dir = common::base_with(None);
@@ -284,6 +283,32 @@ fn key_columns_numbered_with_a_gap_or_beside_the_whole_key_are_refused() {
             error.contains(expected) && error.starts_with(file),
             "{ids:?}: {error}"
         );
+    }
+    // Beside a key of one column, numbered columns are extra columns (found by an
+    // independent check: `id_2024` was refused): read as they were, 10 of 10.
+    for (file, header) in [
+        ("source_ids/dispatch_office.csv", "id,id_2024"),
+        (
+            "mappings/offices.csv",
+            "legacy_id_2024,entity_type,legacy_id,modern_id",
+        ),
+    ] {
+        let dir = common::base_with(None);
+        let path = dir.path().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, line)| match i {
+                0 => header.to_string(),
+                _ if file.starts_with("source") => format!("{line},x"),
+                _ => format!("2024,{line}"),
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let (_, measures, _) = run(dir.path());
+        let m = office(&measures.missing);
+        assert_eq!((m.ids, m.unmapped, m.matched), (10, 0, 10), "{file}");
     }
     // Numbered from 1 without a gap, and a column whose name only starts like a part:
     // read as they were.

@@ -35,6 +35,34 @@ fn coverage_exclusion_expired() {
     assert_eq!((ledger.totals.excluded, ledger.totals.migrated), (0, 10));
 }
 
+/// Found by an independent check: the repeated table's message summed its rows each
+/// clamped at 0 (-3 and 5 made 5) where the ledger counts the table's sum (2).
+#[test]
+fn a_repeated_tables_sum_is_the_ledgers() {
+    let data = base_with(None);
+    std::fs::write(
+        data.path().join("inventory/source.csv"),
+        "table,row_count\ndispatch_office,10\nother_t,-3\nother_t,5\n",
+    )
+    .unwrap();
+    let (_, measures, findings) = run_at(data.path(), date());
+    let repeated: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "coverage.inventory.repeated_table")
+        .collect();
+    assert_eq!(repeated.len(), 1);
+    assert!(
+        repeated[0]
+            .message
+            .ends_with("on 2 rows: its rows are counted as their sum, 2"),
+        "{}",
+        repeated[0].message
+    );
+    let other = measures.ledger.unwrap();
+    let other = other.rows.iter().find(|r| r.table == "other_t").unwrap();
+    assert_eq!(other.legacy_rows, 2);
+}
+
 /// The fixture's ledger, as its README works it out: a mapping naming a table its type
 /// is not is counted for no table.
 #[test]
@@ -70,9 +98,9 @@ fn coverage_inventory_missing() {
 /// Found by an independent check: without a source inventory, an exclusion in force was
 /// shown "in force" while the headline (the entities' declared figure) counted the
 /// excluded table's rows. There is no ledger to take them out of: the finding and the
-/// exclusions page say the exclusion is not applied.
+/// exclusions page say it leaves its ids out of missing data alone.
 #[test]
-fn without_an_inventory_exclusions_are_said_not_applied() {
+fn without_an_inventory_exclusions_are_said_to_apply_to_missing_data_alone() {
     let data = base_with(None);
     std::fs::remove_file(data.path().join("inventory/source.csv")).unwrap();
     std::fs::write(
@@ -85,14 +113,16 @@ fn without_an_inventory_exclusions_are_said_not_applied() {
     assert!(
         findings[0]
             .message
-            .ends_with("cannot be seen; the exclusion in migcov.yaml is not applied"),
+            .ends_with("cannot be seen; the exclusion in migcov.yaml leaves its ids out of missing data, not out of the headline"),
         "{}",
         findings[0].message
     );
     let site = tempfile::tempdir().unwrap();
     common::build_site(data.path(), site.path(), "2026-03-31", &[]);
     let page = std::fs::read_to_string(site.path().join("ledger/exclusions.html")).unwrap();
-    assert!(page.contains("not applied: no source inventory"));
+    assert!(
+        page.contains("missing data only: no source inventory, so the headline counts these rows")
+    );
     assert!(!page.contains("in force"));
 }
 
@@ -251,7 +281,7 @@ rule_test!(
     also["integrity.status.final_mismatch"]
 );
 rule_test!(integrity_mapping_invalid_modern_id, "integrity.mapping.invalid_modern_id", 1, 2, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
-rule_test!(integrity_mapping_table_mismatch, "integrity.mapping.table_mismatch", 1, 2, also ["coverage.table.not_in_inventory", "integrity.table.case_mismatch", "missing.mapping.unmapped"]);
+rule_test!(integrity_mapping_table_mismatch, "integrity.mapping.table_mismatch", 1, 3, also ["coverage.table.not_in_inventory", "integrity.table.case_mismatch", "missing.mapping.unmapped"]);
 rule_test!(integrity_mapping_negative_legacy_id, "integrity.mapping.negative_legacy_id", 1, 1, also ["missing.mapping.orphan", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count"]);
 rule_test!(
     integrity_metrics_negative_count,

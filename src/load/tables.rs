@@ -296,6 +296,49 @@ pub fn category_codes(column: &Column) -> PolarsResult<Option<(Arc<CategoricalMa
     Ok(Some((mapping.clone(), column.to_physical_repr())))
 }
 
+/// Each row's slot among the distinct values of `column`: their texts (a missing value's
+/// slot last, `None`) and a slot a row. Worked out from a dictionary column's codes, its
+/// texts read once per distinct value; other columns are hashed a value at a time.
+pub fn value_slots(column: &Column) -> PolarsResult<(Vec<Option<String>>, Vec<u32>)> {
+    if let Some((mapping, codes)) = category_codes(column)? {
+        let distinct = codes.unique()?.cast(&DataType::UInt32)?;
+        let mut distinct: Vec<u32> = distinct.u32()?.iter().flatten().collect();
+        distinct.sort_unstable();
+        let mut texts: Vec<Option<String>> = distinct
+            .iter()
+            .map(|c| mapping.cat_to_str(*c).map(str::to_string))
+            .collect();
+        texts.push(None);
+        let missing = distinct.len() as u32;
+        let mut slots = Vec::with_capacity(codes.len());
+        for_each_code(&codes, |_, code| {
+            slots.push(match code {
+                None => missing,
+                Some(code) => distinct.binary_search(&code).map_or(missing, |i| i as u32),
+            })
+        })?;
+        return Ok((texts, slots));
+    }
+    let text = column.cast(&DataType::String)?;
+    let mut index: PlHashMap<&str, u32> = PlHashMap::new();
+    let mut texts: Vec<Option<String>> = Vec::new();
+    let mut slots: Vec<Option<u32>> = Vec::with_capacity(text.len());
+    for value in text.str()?.iter() {
+        slots.push(value.map(|v| {
+            *index.entry(v).or_insert_with(|| {
+                texts.push(Some(v.to_string()));
+                texts.len() as u32 - 1
+            })
+        }));
+    }
+    let missing = texts.len() as u32;
+    texts.push(None);
+    Ok((
+        texts,
+        slots.into_iter().map(|s| s.unwrap_or(missing)).collect(),
+    ))
+}
+
 /// `f` on each row's code of `codes` (a dictionary column's codes, [`category_codes`]),
 /// as a 32-bit number, in row order.
 pub fn for_each_code(codes: &Column, mut f: impl FnMut(usize, Option<u32>)) -> PolarsResult<()> {
@@ -2630,10 +2673,10 @@ pub fn lone_carriage_return<'a>(mut names: impl Iterator<Item = &'a str>) -> Opt
     ))
 }
 
-/// Why a key's columns cannot say which hold the key: both `id` and `id_1`, …, or parts
-/// numbered with a gap or not from 1 (`id_1`, `id_3`; `id_0`, `id_1`), whose other
-/// columns would be left out and distinct keys made one (found by an independent check:
-/// `id_3` was silently ignored). `None` when they can.
+/// Why a composite key's columns cannot say which hold the key: both `id` and `id_1`, …,
+/// or parts numbered with a gap or not from 1 (`id_1`, `id_3`; `id_0`, `id_1`), whose
+/// other columns would be left out and distinct keys made one (found by an independent
+/// check: `id_3` was silently ignored). `None` when they can, or no `id_1` is there.
 fn unclear_key_columns(spec: &ColumnSpec, schema: &Schema) -> Option<String> {
     if spec.kind != Key {
         return None;
@@ -2648,10 +2691,15 @@ fn unclear_key_columns(spec: &ColumnSpec, schema: &Schema) -> Option<String> {
                 .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
         })
         .collect();
-    if schema.get(spec.name).is_some() && !numbered.is_empty() {
+    // Only where a composite key is there to read (`id_1`): beside `id` alone, a column
+    // such as `id_2024` is an extra column, ignored as every extra column is.
+    if parts.is_empty() {
+        return None;
+    }
+    if schema.get(spec.name).is_some() {
         return Some(format!(
-            "the header names both `{}` and `{}`: whether the key is one column or several cannot be told",
-            spec.name, numbered[0]
+            "the file names both `{}` and `{}`: whether the key is one column or several cannot be told",
+            spec.name, parts[0]
         ));
     }
     let stray = numbered

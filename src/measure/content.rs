@@ -319,21 +319,27 @@ fn with_proved(
     summary: &crate::load::RowsPushdown,
 ) -> Result<ContentTable, String> {
     let exported = table.legacy_rows.checked_add(summary.intact);
-    // Proved ids are distinct ids the mappings name (rows exported may repeat an id, so
-    // this bounds the proved ids alone).
+    // Proved ids are distinct ids the mappings name, and none of them is in the rows
+    // files: with the files' mapped ids they are at most the ids the mappings name (the
+    // proved ids alone were bounded, and 5 mappings showed 7 mapped; found by an
+    // independent check).
+    let mapped = table.mapped.checked_add(summary.intact);
     if exported.is_none_or(|n| n > summary.legacy_rows)
         || table.target_rows > summary.target_rows
-        || summary.intact > table.mapping_ids
+        || mapped.is_none_or(|n| n > table.mapping_ids)
     {
         return Err(format!(
             "rows/pushdown/{}.json counts {} legacy and {} target rows with {} ids proved intact, \
-             and the rows files hold {} legacy and {} target rows: they are not of one collection; collect again",
+             and the rows files hold {} legacy and {} target rows with {} mapped ids, of the {} ids \
+             the mappings name: they are not of one collection; collect again",
             table.legacy_table,
             summary.legacy_rows,
             summary.target_rows,
             summary.intact,
             table.legacy_rows,
-            table.target_rows
+            table.target_rows,
+            table.mapped,
+            table.mapping_ids
         ));
     }
     table.legacy_rows = summary.legacy_rows;
@@ -408,9 +414,10 @@ fn rows_files<'a>(inputs: &'a Inputs, side: Side, table: &str) -> Vec<&'a InputF
         .collect()
 }
 
-/// A rows file with every column as text; the key column `key.0`, when binary, read as
-/// `key.1` says (a target key's 16 bytes as its UUID, a legacy key's as the mappings'
-/// `legacy_id` reads the same bytes), every other binary column as hex.
+/// A rows file with every column as text (binary ones as hex), and the key column
+/// `key.0` read as a key besides, as [`key_column`]: when binary, as `key.1` says (a
+/// target key's 16 bytes as its UUID, a legacy key's as the mappings' `legacy_id` reads
+/// the same bytes).
 fn scan_text(file: &InputFile, key: Option<(&str, BytesAs)>) -> PolarsResult<LazyFrame> {
     let frame = scan_raw(file, key.map(|(key, _)| key))?;
     let schema = frame.clone().collect_schema()?;
@@ -421,22 +428,38 @@ fn scan_text(file: &InputFile, key: Option<(&str, BytesAs)>) -> PolarsResult<Laz
 fn as_text(frame: LazyFrame, schema: &Schema, key: Option<(&str, BytesAs)>) -> LazyFrame {
     // Every column as text; a float column's whole numbers as a CSV writes them (`1000`,
     // not `1000.0`), so a row's text does not depend on the other rows of its file.
-    let columns: Vec<Expr> = schema
+    let mut columns: Vec<Expr> = schema
         .iter()
         .map(|(name, dtype)| {
             let value = col(name.clone());
-            let is_key = key.is_some_and(|(key, _)| key == name.as_str());
             match (dtype, key) {
-                (DataType::Binary, Some((_, how))) if is_key => bytes_text(value, how),
+                // A key's bytes are what the key reads them as, compared or not: a target
+                // key's 16 bytes are the UUID they are.
+                (DataType::Binary, Some((key, how))) if key == name.as_str() => {
+                    bytes_text(value, how)
+                }
                 (DataType::Binary, _) => bytes_text(value, BytesAs::Hex),
-                // The key as the loader reads the mappings' ids (a decimal `1.00` with its
-                // scale): read as a value (`1`), it matched no mapping of the same file type.
-                _ if is_key => crate::load::tables::key_text(value, Some(dtype)),
                 _ => text_of(value, dtype),
             }
             .alias(name.clone())
         })
         .collect();
+    // The key column read as a key too, beside its value (a key may also be compared,
+    // and is then compared as a value, as on the other side: a decimal `1.00` as `1`;
+    // found by an independent check, a key column compared with itself differed). As a
+    // key, as the loader reads the mappings' ids (a decimal `1.00` with its scale: read
+    // as a value, `1`, it matched no mapping of the same file type), and binary bytes as
+    // `key.1` says (as a value too).
+    if let Some((key, how)) = key {
+        if let Some(dtype) = schema.get(key) {
+            let value = col(key);
+            let read = match dtype {
+                DataType::Binary => bytes_text(value, how),
+                _ => crate::load::tables::key_text(value, Some(dtype)),
+            };
+            columns.push(read.alias(key_column(key)));
+        }
+    }
     frame.select(columns)
 }
 
@@ -621,12 +644,18 @@ fn side_rows(
             if empty_ndjson(f) {
                 let schema: Schema = wanted
                     .iter()
+                    .cloned()
+                    .chain(key.map(|(key, _)| key_column(key)))
                     .map(|name| Field::new(name.as_str().into(), DataType::String))
                     .collect();
                 return Ok(DataFrame::empty_with_schema(&schema).lazy());
             }
-            // Every wanted column is there ([`absent_columns`]).
-            let columns: Vec<Expr> = wanted.iter().map(|name| col(name.as_str())).collect();
+            // Every wanted column is there ([`absent_columns`]), and the key read as one.
+            let columns: Vec<Expr> = wanted
+                .iter()
+                .map(|name| col(name.as_str()))
+                .chain(key.map(|(key, _)| col(key_column(key))))
+                .collect();
             Ok(scan_text(f, key)?.select(columns))
         })
         .collect::<PolarsResult<Vec<_>>>()?;
@@ -655,6 +684,32 @@ fn unicode_form(value: Expr, form: UnicodeForm) -> Expr {
     )
 }
 
+/// Every text in one case, each character on its own, as SQL's `lower` and `upper` fold
+/// it: `Σ` is `σ` wherever it stands. polars' own folding gave a word-final `Σ` as `ς`,
+/// but as `σ` where 16 ASCII bytes came before it (found by an independent check), so
+/// one text's verdict depended on its length.
+fn case_folded(value: Expr, case: Case) -> Expr {
+    value.map(
+        move |column: Column| {
+            let folded =
+                column
+                    .str()?
+                    .apply_into_string_amortized(|v, out| match (v.is_ascii(), case) {
+                        (true, Case::Lower) => {
+                            out.extend(v.chars().map(|c| c.to_ascii_lowercase()))
+                        }
+                        (true, Case::Upper) => {
+                            out.extend(v.chars().map(|c| c.to_ascii_uppercase()))
+                        }
+                        (false, Case::Lower) => out.extend(v.chars().flat_map(char::to_lowercase)),
+                        (false, Case::Upper) => out.extend(v.chars().flat_map(char::to_uppercase)),
+                    });
+            Ok(folded.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
 /// A value's text made comparable by `n`: in one Unicode form, trimmed, case folded, empty
 /// as missing.
 fn normal_text(value: Expr, n: &Normalize) -> Expr {
@@ -666,8 +721,7 @@ fn normal_text(value: Expr, n: &Normalize) -> Expr {
         value = value.str().strip_chars(lit(NULL));
     }
     value = match n.case {
-        Some(Case::Lower) => value.str().to_lowercase(),
-        Some(Case::Upper) => value.str().to_uppercase(),
+        Some(case) => case_folded(value, case),
         None => value,
     };
     if n.null_equals_empty == Some(true) {
@@ -936,6 +990,12 @@ fn changes_text(n: &Normalize) -> bool {
 }
 
 // Internal column names start with a NUL, which no export's header holds.
+/// The name of a rows file's key column read as a key ([`as_text`]), beside the column
+/// itself read as a value.
+fn key_column(key: &str) -> String {
+    format!("\0key:{key}")
+}
+
 const LEGACY_KEY: &str = "\0legacy_key";
 const TARGET_KEY: &str = "\0target_key";
 const PARTS: &str = "\0parts";
@@ -1101,21 +1161,53 @@ fn transform_expr(label: &str, text: &str) -> Result<Expr, String> {
             "`{label}`: the transform {text:?} names no legacy column"
         ));
     }
-    // One value per row: an aggregate (`max(code)`) would compare every row with one
-    // value of the whole file. Tried on two rows of distinct texts.
-    let probe = expr
-        .clone()
-        .meta()
-        .root_names()
-        .into_iter()
-        .map(|name| Column::new(name, ["1", "2"]))
-        .collect::<Vec<_>>();
-    let height = DataFrame::new_infer_height(probe)
-        .and_then(|frame| frame.lazy().select([expr.clone()]).collect())
-        .map(|out| out.height());
-    if matches!(height, Ok(h) if h != 2) {
+    // One value per row, of that row alone: an aggregate (`max(code)`) would compare every
+    // row with one value of the whole file, and one inside a row's expression
+    // (`nullif(code, max(code))`), a window (`lag(code) OVER (…)`) or a count would make a
+    // row's verdict depend on rows that are not compared (found by an independent check:
+    // an unmapped row turned a compared row's verdict). Refused by the expression's
+    // nodes, and by a probe: three rows of distinct texts, the whole against each row on
+    // its own.
+    let per_row = expr.into_iter().all(|node| match node {
+        // An aggregate of constants is a constant: `a IN ('x', 'B')` is the list's
+        // implode (found by an independent check: such transforms were refused).
+        Expr::Agg(_) => node.clone().meta().root_names().is_empty(),
+        _ => !matches!(
+            node,
+            Expr::Over { .. }
+                | Expr::Len
+                | Expr::Sort { .. }
+                | Expr::SortBy { .. }
+                | Expr::Gather { .. }
+                | Expr::Filter { .. }
+                | Expr::Slice { .. }
+                | Expr::Explode { .. }
+        ),
+    });
+    let names = expr.clone().meta().root_names();
+    let probe = |values: &[&str]| -> PolarsResult<DataFrame> {
+        let columns = names
+            .iter()
+            .map(|name| Column::new(name.clone(), values))
+            .collect::<Vec<_>>();
+        DataFrame::new_infer_height(columns)?
+            .lazy()
+            .select([expr.clone().alias("v")])
+            .collect()
+    };
+    let values = ["1", "2", "3"];
+    let alone = match probe(&values) {
+        Ok(whole) if whole.height() != values.len() => false,
+        Ok(whole) => values.iter().enumerate().all(|(i, value)| {
+            probe(&[value])
+                .is_ok_and(|one| one.height() == 1 && one.equals_missing(&whole.slice(i as i64, 1)))
+        }),
+        // Values these are not (a transform of dates): the nodes alone tell.
+        Err(_) => true,
+    };
+    if !(per_row && alone) {
         return Err(format!(
-            "`{label}`: the transform {text:?} is an aggregate, not one value per row"
+            "`{label}`: the transform {text:?} reads other rows (an aggregate, a window or a count), not the row's own values alone"
         ));
     }
     Ok(expr)
@@ -1197,7 +1289,7 @@ fn legacy_side(legacy: &LazyFrame, key: Option<&str>, pairs: &[Pair]) -> PolarsR
         .iter()
         .filter(|p| p.transform.is_some())
         .map(|p| source_text(&p.sources).alias(format!("{S}{}", p.legacy)));
-    let key = key.map(|key| trimmed_key(col(key)).alias(LEGACY_KEY));
+    let key = key.map(|key| trimmed_key(col(key_column(key))).alias(LEGACY_KEY));
     let frame = legacy.clone().select(
         key.into_iter()
             .chain(values)
@@ -1279,17 +1371,22 @@ fn canonical_text(text: Expr, family: canonical::Family) -> Expr {
 fn target_side(target: &LazyFrame, key: &str, pairs: &[Pair]) -> LazyFrame {
     let (hi, lo) = half_names("modern_id");
     let half = |name: &str, alias: &str| col(PARTS).struct_().field_by_name(name).alias(alias);
-    let columns = [half("hi", &hi), half("lo", &lo), col(key).alias(TARGET_KEY)]
-        .into_iter()
-        .chain(
-            unique_names(pairs.iter().map(|p| p.target.clone()))
-                .into_iter()
-                .map(|t| col(t.as_str()).alias(format!("{T}{t}"))),
-        )
-        .collect::<Vec<_>>();
+    let key = key_column(key);
+    let columns = [
+        half("hi", &hi),
+        half("lo", &lo),
+        col(key.as_str()).alias(TARGET_KEY),
+    ]
+    .into_iter()
+    .chain(
+        unique_names(pairs.iter().map(|p| p.target.clone()))
+            .into_iter()
+            .map(|t| col(t.as_str()).alias(format!("{T}{t}"))),
+    )
+    .collect::<Vec<_>>();
     target
         .clone()
-        .with_column(uuid_halves(col(key), category_dtype()).alias(PARTS))
+        .with_column(uuid_halves(col(key.as_str()), category_dtype()).alias(PARTS))
         .select(columns)
 }
 
@@ -2664,6 +2761,82 @@ mod tests {
                 *expected,
                 "{sql} on a={a:?} b={b:?}"
             );
+        }
+    }
+
+    /// Found by an independent check: polars folded a word-final `Σ` to `ς`, but to `σ`
+    /// after 16 ASCII bytes. Each character is folded on its own, at any length.
+    #[test]
+    fn case_is_folded_a_character_at_a_time_at_any_length() {
+        let frame = df!("v" => [
+            "ABCDEFGHIJKLMNOPΣ", "ABCDEFGHIJKLMNOΣ", "ΟΔΟΣ", "MiXeD", "straße",
+        ])
+        .unwrap();
+        let fold = |case| {
+            frame
+                .clone()
+                .lazy()
+                .select([case_folded(col("v"), case)])
+                .collect()
+                .unwrap()
+                .column("v")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fold(Case::Lower),
+            [
+                "abcdefghijklmnopσ",
+                "abcdefghijklmnoσ",
+                "οδοσ",
+                "mixed",
+                "straße"
+            ]
+        );
+        assert_eq!(
+            fold(Case::Upper),
+            [
+                "ABCDEFGHIJKLMNOPΣ",
+                "ABCDEFGHIJKLMNOΣ",
+                "ΟΔΟΣ",
+                "MIXED",
+                "STRASSE"
+            ]
+        );
+    }
+
+    /// Found by an independent check: an aggregate, a window or a count inside a row's
+    /// expression was accepted, and made a compared row's verdict depend on other rows.
+    /// Each is refused; the documented subset is not.
+    #[test]
+    fn a_transform_reading_other_rows_is_refused() {
+        for sql in [
+            "max(a)",
+            "nullif(a, max(a))",
+            "concat(a, CAST(count(*) AS VARCHAR))",
+            "lag(a) OVER (ORDER BY a)",
+            "concat(a, CAST(row_number() OVER (ORDER BY a) AS VARCHAR))",
+            "CASE WHEN a = min(a) THEN 'first' ELSE a END",
+        ] {
+            match transform_expr("x", sql) {
+                Err(e) => assert!(e.contains("reads other rows"), "{sql}: {e}"),
+                Ok(_) => panic!("{sql} was accepted"),
+            }
+        }
+        for sql in [
+            "lower(a)",
+            "CASE WHEN a IN ('x', 'B') THEN 'k' ELSE a END",
+            "NOT (upper(a) IN ('X'))",
+            "concat('X-', a)",
+            "coalesce(nullif(a, ''), b)",
+            "CAST(a AS INTEGER) + 1",
+            "CASE WHEN a = 'Y' THEN 'yes' ELSE 'no' END",
+        ] {
+            assert!(transform_expr("x", sql).is_ok(), "{sql}");
         }
     }
 

@@ -24,7 +24,9 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::load::tables::{keys_like, per_category, same_keys, uuid_text, FILE_COL, ROW_COL};
+use crate::load::tables::{
+    keys_like, per_category, same_keys, uuid_text, value_slots, FILE_COL, ROW_COL,
+};
 use crate::load::{table_key, Inputs, SourceIds, ENTITY_TYPE_KEY};
 
 /// The frames of one `source_ids` table, for counting and for samples.
@@ -1071,6 +1073,9 @@ fn rows_where(mappings: &DataFrame, condition: Expr, into: &mut Vec<IdxSize>) ->
     Ok(())
 }
 
+/// Mapping rows whose distinct values are found at a time ([`Ownership::named_elsewhere`]).
+const SLOT_ROWS: usize = 1 << 20;
+
 /// Which mapping rows a legacy table may call its own. An entity type owned by entities of
 /// one legacy table is that table's; a type that entities of several tables share (two
 /// tables feeding one modern entity, `customers_eu` and `customers_us` as `CUSTOMER`) is
@@ -1134,47 +1139,63 @@ impl Ownership {
         })
     }
 
-    /// The mapping rows whose `legacy_table` names a table (not blank) that no entity of
-    /// their entity type owns: `TA` rows, `ta`'s type alone, that say `tb`. Such a row
-    /// contradicts itself: whether its type or its table is wrong cannot be told, so it is
-    /// counted for no table, as a shared type's unnamed row is, and
-    /// `integrity.mapping.table_mismatch` names it (found by an independent check: the
-    /// rows were dropped with no word). `None` when no mapping names a table.
-    pub fn named_elsewhere(&self) -> Option<Expr> {
-        let mut any: Option<Expr> = None;
-        for (entity_type, tables) in &self.owners {
-            let others: Vec<String> = self
-                .named
-                .iter()
-                .filter(|(key, _)| !tables.contains(*key))
-                .flat_map(|(_, names)| names.iter().cloned())
-                .collect();
-            if others.is_empty() {
-                continue;
-            }
-            let here = per_category(
-                ENTITY_TYPE_KEY,
-                col(ENTITY_TYPE_KEY)
-                    .eq(lit(entity_type.clone()))
-                    .fill_null(lit(false)),
-                DataType::Boolean,
-            )
-            .and(per_category(
-                "legacy_table",
-                col("legacy_table")
-                    .is_in(
-                        lit(Series::new("others".into(), others)).implode(false),
-                        false,
-                    )
-                    .fill_null(lit(false)),
-                DataType::Boolean,
-            ));
-            any = Some(match any {
-                None => here,
-                Some(before) => before.or(here),
-            });
+    /// Which mapping rows name in `legacy_table` a table (not blank) that no entity of
+    /// their entity type owns: `TA` rows, `ta`'s type alone, that say `tb`, or rows of a
+    /// type no entity declares that name a table. Such a row contradicts itself: whether
+    /// its type or its table is wrong cannot be told, so it is counted for no table, as a
+    /// shared type's unnamed row is, and `integrity.mapping.table_mismatch` names it
+    /// (found by an independent check: the rows were dropped with no word). Worked out
+    /// once per distinct (type, table) pair and spread to the rows by their slots, so its
+    /// cost does not grow with the types. `None` when no mapping names a table.
+    pub fn named_elsewhere(&self, mappings: &DataFrame) -> PolarsResult<Option<BooleanChunked>> {
+        self.named_elsewhere_by(mappings, SLOT_ROWS)
+    }
+
+    /// [`Self::named_elsewhere`], `slot_rows` rows at a time.
+    fn named_elsewhere_by(
+        &self,
+        mappings: &DataFrame,
+        slot_rows: usize,
+    ) -> PolarsResult<Option<BooleanChunked>> {
+        if self.named.is_empty() {
+            return Ok(None);
         }
-        any
+        let (types, tables) = (
+            mappings.column(ENTITY_TYPE_KEY)?,
+            mappings.column("legacy_table")?,
+        );
+        // A million rows at a time, so that the rows' slots (4 bytes a row a column) are
+        // never held for every mapping.
+        let mut rows = BooleanChunked::full("__table_mismatch".into(), false, 0);
+        let mut offset = 0;
+        while offset < mappings.height() {
+            let len = slot_rows.min(mappings.height() - offset);
+            let (type_texts, type_slots) = value_slots(&types.slice(offset as i64, len))?;
+            let (table_texts, table_slots) = value_slots(&tables.slice(offset as i64, len))?;
+            let mut elsewhere = Vec::with_capacity(type_texts.len() * table_texts.len());
+            for entity_type in &type_texts {
+                for table in &table_texts {
+                    let named = table.as_deref().map(table_key).filter(|k| !k.is_empty());
+                    elsewhere.push(match (entity_type, named) {
+                        // No type is a missing value, named as one; no table names none.
+                        (None, _) | (_, None) => false,
+                        (Some(t), Some(key)) => !self
+                            .owners
+                            .get(t)
+                            .is_some_and(|owners| owners.contains(&key)),
+                    });
+                }
+            }
+            let width = table_texts.len();
+            let piece: BooleanChunked = type_slots
+                .iter()
+                .zip(&table_slots)
+                .map(|(t, table)| elsewhere[*t as usize * width + *table as usize])
+                .collect();
+            rows.append(&piece)?;
+            offset += len;
+        }
+        Ok(Some(rows.with_name("__table_mismatch".into())))
     }
 
     /// The mapping rows that name no table: null, or only white space.
@@ -1424,6 +1445,72 @@ pub fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each row's verdict, worked out by hand, whatever the rows found at a time: `TA`
+    /// is `ta`'s alone, `T` is shared by `ta` and `tb`, `GHOST` no entity's.
+    #[test]
+    fn rows_naming_a_table_their_type_is_not_are_found_at_any_slice() {
+        let owners: BTreeMap<String, BTreeSet<String>> =
+            [("TA", vec!["ta"]), ("T", vec!["ta", "tb"])]
+                .into_iter()
+                .map(|(t, tables)| {
+                    (
+                        t.to_string(),
+                        tables.into_iter().map(String::from).collect(),
+                    )
+                })
+                .collect();
+        let rows: [(Option<&str>, Option<&str>, bool); 9] = [
+            (Some("TA"), Some("ta"), false),
+            (Some("TA"), Some(" TA "), false),
+            (Some("TA"), Some("tb"), true),
+            (Some("TA"), None, false),
+            (Some("TA"), Some("  "), false),
+            (Some("T"), Some("tb"), false),
+            (Some("T"), Some("tc"), true),
+            (Some("GHOST"), Some("ta"), true),
+            (None, Some("tb"), false),
+        ];
+        let types: Vec<Option<&str>> = rows.iter().map(|r| r.0).collect();
+        let tables: Vec<Option<&str>> = rows.iter().map(|r| r.1).collect();
+        let expected: Vec<bool> = rows.iter().map(|r| r.2).collect();
+        let named: BTreeMap<String, Vec<String>> = tables
+            .iter()
+            .flatten()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| (table_key(t), vec![t.to_string()]))
+            .collect();
+        let ownership = Ownership {
+            named,
+            owners,
+            ..Ownership::default()
+        };
+        for dictionary in [true, false] {
+            let column = |name: &str, values: &[Option<&str>]| {
+                let column = Column::new(name.into(), values);
+                match dictionary {
+                    true => column.cast(&crate::load::tables::category_dtype()).unwrap(),
+                    false => column,
+                }
+            };
+            let mappings = DataFrame::new(
+                rows.len(),
+                vec![
+                    column(ENTITY_TYPE_KEY, &types),
+                    column("legacy_table", &tables),
+                ],
+            )
+            .unwrap();
+            for slot_rows in [1, 2, 4, 1 << 20] {
+                let found = ownership
+                    .named_elsewhere_by(&mappings, slot_rows)
+                    .unwrap()
+                    .unwrap();
+                let found: Vec<bool> = found.iter().map(|b| b.unwrap()).collect();
+                assert_eq!(found, expected, "{dictionary} {slot_rows}");
+            }
+        }
+    }
 
     /// The first rows found slice by slice are those of one sort of the whole, worked out
     /// by hand: numbers first in numeric order (`4`, `4`, `007`, `10`; the two `4`s by

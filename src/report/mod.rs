@@ -379,11 +379,13 @@ pub struct ExclusionView {
     pub approved_by: String,
     pub expires: Option<NaiveDate>,
     pub expired: bool,
-    /// Without a source inventory there is no ledger to take the rows out of: the
-    /// headline is the entities' declared figure, which no exclusion changes (found by
-    /// an independent check: such exclusions were shown "in force").
+    /// Whether the headline leaves its rows out. Without a source inventory there is no
+    /// ledger: the headline is the entities' declared figure, which no exclusion changes,
+    /// though the ids it lists are still left out of missing data (found by an
+    /// independent check: such exclusions were shown "in force" as if the headline left
+    /// them out).
     #[serde(default)]
-    pub applied: bool,
+    pub in_headline: bool,
 }
 
 /// Everything the report needs besides the data.
@@ -502,7 +504,7 @@ fn exclusion_views(inputs: &Inputs, today: NaiveDate) -> Vec<ExclusionView> {
                 approved_by: d.approved_by.clone(),
                 expires: d.expires,
                 expired: !x.in_force(Some(today)),
-                applied: inputs.source_tables.is_some() && x.in_force(Some(today)),
+                in_headline: inputs.source_tables.is_some() && x.in_force(Some(today)),
             }
         })
         .collect()

@@ -257,14 +257,17 @@ pub fn check(
             |n| rows(n, "log", "has", "an unknown operation_type or level"),
         ),
     ];
-    let elsewhere = measures.missing_sets.ownership.named_elsewhere();
-    let table_mismatch = elsewhere.map(|named_elsewhere| {
+    let elsewhere = measures
+        .missing_sets
+        .ownership
+        .named_elsewhere(&inputs.mappings)?;
+    let table_mismatch = elsewhere.map(|mismatched| {
         rows_finding(
             RuleId::IntegrityMappingTableMismatch,
             Subject::new("table", "mappings"),
             mappings
                 .clone()
-                .filter(named_elsewhere)
+                .filter(lit(mismatched.into_series()))
                 .with_column(uuid_text("modern_id")),
             &["entity_type", "legacy_table", "legacy_id", "modern_id"],
             &["legacy_id"],
