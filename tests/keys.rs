@@ -229,6 +229,25 @@ fn composite_parts_holding_the_separator_stay_apart() {
     assert_eq!((m.ids, m.unmapped, m.orphans, m.matched), (2, 1, 0, 1));
 }
 
+/// Found by an independent check: an NDJSON key holding a number on one line and an
+/// object on another was refused in polars' words, naming no line or key.
+#[test]
+fn an_ndjson_key_of_numbers_and_objects_is_refused_naming_the_line() {
+    let dir = common::base_with(None);
+    std::fs::remove_file(dir.path().join("mappings/offices.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("mappings/offices.ndjson"),
+        "{\"entity_type\":\"OFFICE\",\"legacy_id\":1,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000001\"}\n\
+         {\"entity_type\":\"OFFICE\",\"legacy_id\":{\"a\":1},\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000002\"}\n",
+    )
+    .unwrap();
+    let error = load_error(dir.path(), "a key of numbers and objects is refused");
+    assert!(
+        error.starts_with("mappings/offices.ndjson: ") && error.contains("line 1: key `legacy_id`"),
+        "{error}"
+    );
+}
+
 /// Found by an independent check: a mappings line with more fields than the header was
 /// refused with no row named. The error names the file and the row.
 #[test]

@@ -154,13 +154,26 @@ pub fn mistyped_value(text: &[u8], message: &str) -> Option<(u64, String)> {
     const STRING: u8 = 4;
     const ARRAY: u8 = 8;
     const OBJECT: u8 = 16;
-    let quoted = message.split_once("cannot parse '")?.1;
-    let (value, rest) = quoted.rsplit_once("' (")?;
-    let (found, rest) = rest.split_once(") as ")?;
+    // polars says it two ways: "cannot parse 'VALUE' (TYPE) as DTYPE", and, for a key
+    // read as objects or lists, "unexpected value while building Series of type DTYPE;
+    // found value of type TYPE: VALUE" (found by an independent check: no line named).
+    let (value, found, rest) = match message.split_once("cannot parse '") {
+        Some((_, quoted)) => {
+            let (value, rest) = quoted.rsplit_once("' (")?;
+            let (found, rest) = rest.split_once(") as ")?;
+            (value, found, rest)
+        }
+        None => {
+            let building = message.split_once("building Series of type ")?.1;
+            let (read_as, found) = building.split_once("; found value of type ")?;
+            let (found, value) = found.split_once(": ")?;
+            (value.trim(), found.trim(), read_as)
+        }
+    };
     let found = match found {
         "bool" => BOOL,
-        "i64" | "u64" | "f64" | "number" => NUMBER,
-        "string" | "str" => STRING,
+        "i64" | "u64" | "f64" | "number" | "Int64" | "UInt64" | "Float64" => NUMBER,
+        "string" | "str" | "String" => STRING,
         "array" => ARRAY,
         "object" => OBJECT,
         _ => return None,
@@ -168,6 +181,8 @@ pub fn mistyped_value(text: &[u8], message: &str) -> Option<(u64, String)> {
     let read_as = match rest.split_whitespace().next().unwrap_or_default() {
         "Boolean" => BOOL,
         t if t.starts_with("Int") || t.starts_with("UInt") || t.starts_with("Float") => NUMBER,
+        t if t.starts_with("Struct") => OBJECT,
+        t if t.starts_with("List") => ARRAY,
         _ => BOOL | NUMBER | STRING | ARRAY | OBJECT,
     };
     let kind = |v: &serde_json::Value| match v {
@@ -240,6 +255,15 @@ mod tests {
         assert_eq!(
             mistyped_value(b"{\"n\":1}\n{\"n\":true}", bool_message),
             Some((2, "n".to_string()))
+        );
+        // A key read as objects, and a number in it (found by an independent check: polars'
+        // other wording named no line).
+        assert_eq!(
+            mistyped_value(
+                b"{\"m\":1,\"n\":1}\n{\"n\":{\"a\":1}}",
+                "unexpected value while building Series of type Struct({'a': Int64}); found value of type UInt64: 1"
+            ),
+            Some((1, "n".to_string()))
         );
         // The text "true", and `true` in a key of booleans and texts, are not the value
         // read as a number (found by an independent check); a byte order mark is no line.

@@ -1439,7 +1439,9 @@ pub(crate) fn has_column(file: &InputFile, name: &str) -> Result<bool, LoadError
 fn located(file: &InputFile, format: TableFormat, error: LoadError) -> LoadError {
     match error {
         LoadError::Table { path, message }
-            if format == TableFormat::Ndjson && message.contains("cannot parse '") =>
+            if format == TableFormat::Ndjson
+                && (message.contains("cannot parse '")
+                    || message.contains("while building Series of type")) =>
         {
             let found = std::fs::read(&file.path)
                 .ok()
