@@ -1305,3 +1305,32 @@ fn a_key_column_that_is_also_compared_is_compared_as_a_value() {
         "{table:?}"
     );
 }
+
+/// Found by an independent check: a mapping whose modern_id is no UUID counts its row as
+/// target missing, and its sample showed an empty modern id. It says it is not one
+/// (`integrity.mapping.invalid_modern_id` names the text).
+#[test]
+fn a_missing_target_of_an_invalid_modern_id_says_so() {
+    let data = compared(
+        "    columns:\n      name: name\n",
+        "id,name\n1,A\n2,B\n",
+        "id,name\n2,B\n",
+    );
+    let path = data.path().join("mappings/offices.csv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("7a0c8f3e-2b4d-4e6f-8a1b-000000000001", "garbage");
+    std::fs::write(&path, text).unwrap();
+    let target = data.path().join("rows/target/offices.csv");
+    let text = std::fs::read_to_string(&target).unwrap() + "garbage,A\n";
+    std::fs::write(&target, text).unwrap();
+    let table = only_table(&data);
+    assert_eq!(
+        (table.compared, table.intact, table.target_missing),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        table.missing_samples,
+        [("1".to_string(), "(not a UUID)".to_string())]
+    );
+}
