@@ -1386,3 +1386,32 @@ fn verify_reads_utf16_sums() {
 fn verify(snapshot: &Path) -> assert_cmd::assert::Assert {
     migcov().arg("verify").arg(snapshot).assert()
 }
+
+/// Found by an independent check: a `coverage.scripts.*` finding's subject is the scripts
+/// folder, whose name differs between two dated checkouts: `diff` showed the one finding
+/// as new and as resolved. Two copies of one migration differ in no finding.
+#[test]
+fn the_scripts_folders_name_is_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut folders = Vec::new();
+    for name in ["data-2026-03", "data-2026-04"] {
+        let data = dir.path().join(name);
+        copy_tree(&fixtures().join("base"), &data);
+        std::fs::write(data.join("migcov.yaml"), "scripts_dir: .\n").unwrap();
+        std::fs::write(data.join("office-migration.ts"), "// office\n").unwrap();
+        std::fs::write(data.join("stray-migration.ts"), "// stray\n").unwrap();
+        folders.push(data);
+    }
+    let out = dir.path().join("diff");
+    migcov()
+        .arg("diff")
+        .arg(&folders[0])
+        .arg(&folders[1])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let diff = json(&out.join("diff.json"));
+    assert_eq!(diff["findings_new"], serde_json::json!([]), "{diff}");
+    assert_eq!(diff["findings_resolved"], serde_json::json!([]), "{diff}");
+}

@@ -63,6 +63,82 @@ fn a_repeated_tables_sum_is_the_ledgers() {
     assert_eq!(other.legacy_rows, 2);
 }
 
+/// The rules that fire on the base with `metrics/run.csv` replaced by `csv` (its header:
+/// the base's), each with its count.
+fn fired_with_metrics(rows: &str) -> Vec<(String, u64)> {
+    let data = base_with(None);
+    std::fs::write(
+        data.path().join("metrics/run.csv"),
+        format!(
+            "script_id,entity_id,run_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n{rows}"
+        ),
+    )
+    .unwrap();
+    let (_, _, findings) = run_at(data.path(), date());
+    findings
+        .iter()
+        .map(|f| (f.rule.as_str().to_string(), f.count))
+        .collect()
+}
+
+/// Found by an independent check: a retry whose entity_id names no entity (a typo) is
+/// the final run, as an untagged row is, and the script's totals credit it; reconciliation
+/// credited only rows with no entity_id, so offices showed 0 of 10. And a row whose script
+/// names no manifest, left out of every total, was credited to its entity (10 of 9).
+#[test]
+fn reconciliation_credits_the_rows_the_totals_do() {
+    let typo = fired_with_metrics(
+        "office-migration.ts,offices,r1,2026-03-01T08:00:00Z,10,10,0,0,1000\n\
+         office-migration.ts,ofices,r2,2026-03-01T09:00:00Z,10,10,0,0,1000\n",
+    );
+    assert_eq!(
+        typo,
+        [("integrity.reference.unresolved".to_string(), 1)],
+        "{typo:?}"
+    );
+    let ghost = fired_with_metrics(
+        "office-migration.ts,offices,,2026-03-01T08:00:00Z,10,9,1,0,1000\n\
+         ghost-migration.ts,offices,,2026-03-01T09:00:00Z,1,1,0,0,1000\n",
+    );
+    assert!(
+        ghost.contains(&("reconcile.entity.metrics_successful".to_string(), 1)),
+        "{ghost:?}"
+    );
+}
+
+/// Found by an independent check: pandas writes an integer `resumes_run_id` with a gap as
+/// floats, and `1.0` resumed no run `1`, so the resumed run was dropped as superseded
+/// (4 processed, 100%). Its whole numbers are the integers they are: r2 resumes r1, 14
+/// processed, 10 successful.
+#[test]
+fn a_run_resumed_by_a_float_id_is_resumed() {
+    use polars::prelude::*;
+    let data = base_with(None);
+    std::fs::remove_file(data.path().join("metrics/run.csv")).unwrap();
+    let mut frame = df!(
+        "script_id" => ["office-migration.ts", "office-migration.ts"],
+        "entity_id" => ["offices", "offices"],
+        "run_id" => [1i64, 2],
+        "resumes_run_id" => [None, Some(1.0f64)],
+        "execution_date" => ["2026-03-01T08:00:00Z", "2026-03-01T09:00:00Z"],
+        "records_processed" => [10i64, 4],
+        "records_successful" => [6i64, 4],
+        "records_failed" => [4i64, 0],
+        "records_skipped" => [0i64, 0],
+        "execution_time_ms" => [1000i64, 1000],
+    )
+    .unwrap();
+    let file = std::fs::File::create(data.path().join("metrics/run.parquet")).unwrap();
+    ParquetWriter::new(file).finish(&mut frame).unwrap();
+    let (_, measures, _) = run_at(data.path(), date());
+    let totals = &measures.all_scripts;
+    assert_eq!(
+        (totals.records_processed, totals.records_successful),
+        (14, 10),
+        "{totals:?}"
+    );
+}
+
 /// The fixture's ledger, as its README works it out: a mapping naming a table its type
 /// is not is counted for no table.
 #[test]

@@ -305,6 +305,14 @@ fn shown_subject(f: &Finding) -> String {
     if f.rule.rule().family == crate::validate::Family::Load {
         return "the data folder".to_string();
     }
+    // So is the scripts folder's (found by an independent check: two dated checkouts
+    // showed one finding as new and as resolved).
+    if matches!(
+        f.rule,
+        RuleId::CoverageScriptsUnaccounted | RuleId::CoverageScriptsMissingOnDisk
+    ) {
+        return "the scripts folder".to_string();
+    }
     match part_of(f) {
         Some(part) => format!("{}: {} ({part})", f.subject.kind, f.subject.name),
         None => format!("{}: {}", f.subject.kind, f.subject.name),

@@ -1153,6 +1153,10 @@ fn convert(
                 _ => text,
             }
         }
+        // A float column's whole numbers as the integers they hold, as a key's are: pandas
+        // writes an integer `resumes_run_id` with a gap as floats, and `1.0` resumed no
+        // run `1` (found by an independent check).
+        Text | Id if found.is_float() => key_text(c, Some(found)),
         Text | Uuid | Id => c.cast(DataType::String),
         Category => c.cast(DataType::String).cast(category_dtype()),
         // Only text can carry spaces to trim; a number's text has none. An integer is

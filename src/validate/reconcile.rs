@@ -28,8 +28,9 @@ crate::validate::registry::declare_rules! {
          minus migrated_records, within reconcile_tolerance (a fraction of migrated_records, default 0).";
     RECONCILE_ENTITY_METRICS_SUCCESSFUL = "reconcile.entity.metrics_successful", Reconcile, Error,
         "Sum of metrics records_successful equals an entity's migrated_records",
-        "Metrics rows tagged with the entity (entity_id), plus untagged rows of its migration script, must add up \
-         to migrated_records.";
+        "Metrics rows tagged with the entity (entity_id), plus untagged rows of its migration script (an entity_id \
+         that names no entity counts as none, as the final runs take it), must add up to migrated_records. Only \
+         final runs of scripts that name a manifest count, as in every total.";
     RECONCILE_ENTITY_SOURCE_ROWS = "reconcile.entity.source_rows", Reconcile, Error,
         "The source inventory's row count equals an entity's total_records",
         "The legacy table's row_count in inventory/source must equal the entity's total_records: otherwise records \
@@ -196,19 +197,23 @@ impl<'a> Counts<'a> {
         legacy_repeats: &DataFrame,
     ) -> PolarsResult<Self> {
         let distinct_counts = distinct_counts(rows_per_type, legacy_repeats)?;
-        // Only final runs count: a retry supersedes the attempt before it.
+        // Only final runs count: a retry supersedes the attempt before it. Rows whose
+        // script resolves to no manifest are left out, as of every total; a row whose
+        // entity_id resolves to no entity is untagged, as the final runs and the script's
+        // totals take it (found by an independent check: both were credited otherwise,
+        // 0 of 10 and 10 of 9).
         let metrics = inputs
             .metrics
             .clone()
             .lazy()
-            .filter(col(crate::load::FINAL_RUN));
+            .filter(col(crate::load::FINAL_RUN).and(col("script_uuid").is_not_null()));
         let by_entity = agg_by(
             metrics.clone(),
             col("entity_uuid"),
             col("records_successful").sum(),
         )?;
         let by_script_untagged = agg_by(
-            metrics.filter(col("entity_id").is_null()),
+            metrics.filter(col("entity_uuid").is_null()),
             col("script_uuid"),
             col("records_successful").sum(),
         )?;
