@@ -127,7 +127,8 @@ pub struct BuildArgs {
     /// SHA256SUMS. An existing snapshot is never overwritten.
     #[arg(long)]
     pub snapshot: bool,
-    /// Write JUnit XML (one suite per rule family, one case per rule and subject).
+    /// Write JUnit XML (a gate suite, then one suite per rule family with one case per rule,
+    /// its findings in the case).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Write a Markdown summary, e.g. to $GITHUB_STEP_SUMMARY (appended to); `-` or

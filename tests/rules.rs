@@ -366,7 +366,7 @@ rule_test!(
     1,
     also["reconcile.entity.metrics_successful"]
 );
-rule_test!(integrity_reference_unresolved, "integrity.reference.unresolved", 3, 3, also ["coverage.table.not_in_inventory", "integrity.entity.no_script"]);
+rule_test!(integrity_reference_unresolved, "integrity.reference.unresolved", 3, 3, also ["coverage.table.not_in_inventory", "integrity.entity.no_script", "reconcile.entity.metrics_successful"]);
 rule_test!(integrity_script_name_extension, "integrity.script.name_extension", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(integrity_script_negative_record_count, "integrity.script.negative_record_count", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(
