@@ -154,6 +154,28 @@ fn epochs_past_the_year_9999_do_not_convert() {
     }
 }
 
+/// Found by an independent check: a text with an offset that carries it past the year
+/// 9999 in UTC (`9999-12-31T23:59:59-01:00`) was read, and shown as `+10000-…`; so was the
+/// year 0. As an epoch or a Parquet datetime past those years, it does not convert, named
+/// by its row, in the fast shape and in the mixed one; the last instant reads.
+#[test]
+fn texts_past_the_year_9999_in_utc_do_not_convert() {
+    let data = base_with(None);
+    metrics_with(data.path(), &["9999-12-31T22:59:59-01:00"]);
+    assert_eq!(loaded_dates(data.path()), ["9999-12-31T23:59:59Z"]);
+    for rows in [
+        ["2026-03-01T08:00:00Z", "9999-12-31T23:59:59-01:00"],
+        ["2026-03-01 08:00:00+00", "9999-12-31 23:59:59 -01"],
+        ["2026-03-01T08:00:00Z", "0000-06-01T00:00:00Z"],
+    ] {
+        metrics_with(data.path(), &rows);
+        refused(
+            data.path(),
+            "metrics/run.csv row 2: column `execution_date`",
+        );
+    }
+}
+
 /// A Parquet datetime past the year 9999 does not convert either, with a zone or without.
 #[test]
 fn parquet_datetimes_past_the_year_9999_do_not_convert() {

@@ -843,10 +843,13 @@ fn timestamp_fast(c: Expr, format: Option<&str>, options: &TableOptions) -> Expr
         return lit(NULL).cast(DataType::Int64);
     };
     let parsed = strptime(c.str().strip_chars(lit(NULL)), format);
-    match zone {
+    // In UTC within the years 1 to 9999, as a Parquet datetime or an epoch must be: an
+    // offset could carry `9999-12-31T23:59:59-01:00` into the year 10000, shown as
+    // `+10000-…` (found by an independent check).
+    within_dates(match zone {
         Zone::Utc | Zone::Offset => parsed.dt().timestamp(TimeUnit::Milliseconds),
         Zone::Local => local_to_utc(parsed, options),
-    }
+    })
 }
 
 /// Every accepted text shape (offsets, epochs with a declared unit): slower, so only for a
@@ -874,7 +877,7 @@ fn timestamp_text(c: Expr, options: &TableOptions) -> Expr {
                 .otherwise(lit(NULL).cast(DataType::Int64)),
         );
     }
-    coalesce(&attempts)
+    within_dates(coalesce(&attempts))
 }
 
 /// The expression turning a timestamp column of dtype `found` into epoch milliseconds
