@@ -299,44 +299,55 @@ pub fn category_codes(column: &Column) -> PolarsResult<Option<(Arc<CategoricalMa
 /// Each row's slot among the distinct values of `column`: their texts (a missing value's
 /// slot last, `None`) and a slot a row. Worked out from a dictionary column's codes, its
 /// texts read once per distinct value; other columns are hashed a value at a time.
-pub fn value_slots(column: &Column) -> PolarsResult<(Vec<Option<String>>, Vec<u32>)> {
+pub fn value_slots(column: &Column) -> PolarsResult<(Vec<Option<String>>, Vec<IdxSize>)> {
     if let Some((mapping, codes)) = category_codes(column)? {
-        let distinct = codes.unique()?.cast(&DataType::UInt32)?;
-        let mut distinct: Vec<u32> = distinct.u32()?.iter().flatten().collect();
-        distinct.sort_unstable();
-        let mut texts: Vec<Option<String>> = distinct
-            .iter()
-            .map(|c| mapping.cat_to_str(*c).map(str::to_string))
-            .collect();
-        texts.push(None);
-        let missing = distinct.len() as u32;
-        let mut slots = Vec::with_capacity(codes.len());
-        for_each_code(&codes, |_, code| {
-            slots.push(match code {
-                None => missing,
-                Some(code) => distinct.binary_search(&code).map_or(missing, |i| i as u32),
-            })
-        })?;
-        return Ok((texts, slots));
+        return category_slots(&mapping, &codes);
     }
     let text = column.cast(&DataType::String)?;
-    let mut index: PlHashMap<&str, u32> = PlHashMap::new();
+    let mut index: PlHashMap<&str, IdxSize> = PlHashMap::new();
     let mut texts: Vec<Option<String>> = Vec::new();
-    let mut slots: Vec<Option<u32>> = Vec::with_capacity(text.len());
+    let mut slots: Vec<Option<IdxSize>> = Vec::with_capacity(text.len());
     for value in text.str()?.iter() {
         slots.push(value.map(|v| {
             *index.entry(v).or_insert_with(|| {
                 texts.push(Some(v.to_string()));
-                texts.len() as u32 - 1
+                texts.len() as IdxSize - 1
             })
         }));
     }
-    let missing = texts.len() as u32;
+    let missing = texts.len() as IdxSize;
     texts.push(None);
     Ok((
         texts,
         slots.into_iter().map(|s| s.unwrap_or(missing)).collect(),
     ))
+}
+
+/// A dictionary column's distinct values from its codes ([`category_codes`]): their texts,
+/// in code order, a missing value's slot last (`None`), and each row's slot among them.
+fn category_slots(
+    mapping: &CategoricalMapping,
+    codes: &Column,
+) -> PolarsResult<(Vec<Option<String>>, Vec<IdxSize>)> {
+    let distinct = codes.unique()?.cast(&DataType::UInt32)?;
+    let mut distinct: Vec<u32> = distinct.u32()?.iter().flatten().collect();
+    distinct.sort_unstable();
+    let texts: Vec<Option<String>> = distinct
+        .iter()
+        .map(|c| mapping.cat_to_str(*c).map(str::to_string))
+        .chain(std::iter::once(None))
+        .collect();
+    let missing = distinct.len() as IdxSize;
+    let mut slots: Vec<IdxSize> = Vec::with_capacity(codes.len());
+    for_each_code(codes, |_, code| {
+        slots.push(match code {
+            None => missing,
+            Some(code) => distinct
+                .binary_search(&code)
+                .map_or(missing, |i| i as IdxSize),
+        })
+    })?;
+    Ok((texts, slots))
 }
 
 /// `f` on each row's code of `codes` (a dictionary column's codes, [`category_codes`]),
@@ -446,28 +457,11 @@ fn per_category_column(column: &Column, name: &PlSmallStr, test: Expr) -> Polars
         );
     };
     // Each distinct code (null last) gets a slot; the test runs on their texts.
-    let distinct = codes.unique()?.cast(&DataType::UInt32)?;
-    let mut distinct: Vec<u32> = distinct.u32()?.iter().flatten().collect();
-    distinct.sort_unstable();
-    let texts: Vec<Option<&str>> = distinct
-        .iter()
-        .map(|c| mapping.cat_to_str(*c))
-        .chain(std::iter::once(None))
-        .collect();
+    let (texts, slots) = category_slots(&mapping, &codes)?;
     let answers = evaluate(DataFrame::new(
         texts.len(),
         vec![Column::new(name.clone(), texts)],
     )?)?;
-    let null_slot = distinct.len() as IdxSize;
-    let mut slots: Vec<IdxSize> = Vec::with_capacity(codes.len());
-    for_each_code(&codes, |_, code| {
-        slots.push(match code {
-            None => null_slot,
-            Some(code) => distinct
-                .binary_search(&code)
-                .map_or(null_slot, |i| i as IdxSize),
-        })
-    })?;
     let slots = IdxCa::from_vec(column.name().clone(), slots);
     Ok(answers.take(&slots)?.with_name(column.name().clone()))
 }
@@ -1514,7 +1508,11 @@ struct Opened<'a> {
 /// column may also have (found by an independent check). Blank lines and a byte-order
 /// mark before the header are skipped, as the readers skip them.
 pub fn repeated_csv_columns(path: &std::path::Path) -> std::io::Result<Vec<String>> {
-    let names = csv_header_names(path)?;
+    Ok(repeated_names(&csv_header_names(path)?))
+}
+
+/// The names a header gives more than once, each once, in order.
+pub fn repeated_names(names: &[String]) -> Vec<String> {
     let mut repeated: Vec<String> = names
         .iter()
         .enumerate()
@@ -1522,7 +1520,7 @@ pub fn repeated_csv_columns(path: &std::path::Path) -> std::io::Result<Vec<Strin
         .map(|(_, n)| n.clone())
         .collect();
     repeated.dedup();
-    Ok(repeated)
+    repeated
 }
 
 /// A CSV file's header names as polars' reader ends its records (at a line break alone),
@@ -2691,15 +2689,6 @@ fn unclear_key_columns(spec: &ColumnSpec, schema: &Schema) -> Option<String> {
         return None;
     }
     let parts = key_parts(spec, schema);
-    let prefix = format!("{}_", spec.name);
-    let numbered: Vec<&str> = schema
-        .iter_names()
-        .map(|n| n.as_str())
-        .filter(|n| {
-            n.strip_prefix(prefix.as_str())
-                .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .collect();
     // Only where a composite key is there to read (`id_1`): beside `id` alone, a column
     // such as `id_2024` is an extra column, ignored as every extra column is.
     if parts.is_empty() {
@@ -2711,9 +2700,12 @@ fn unclear_key_columns(spec: &ColumnSpec, schema: &Schema) -> Option<String> {
             spec.name, parts[0]
         ));
     }
-    let stray = numbered
-        .iter()
-        .find(|n| !parts.iter().any(|p| p.as_str() == **n))?;
+    let prefix = format!("{}_", spec.name);
+    let stray = schema.iter_names().map(|n| n.as_str()).find(|n| {
+        n.strip_prefix(prefix.as_str())
+            .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+            && !parts.iter().any(|p| p == n)
+    })?;
     Some(format!(
         "the key's column `{stray}` is not in a run numbered from `{}_1` without a gap{}: \
          a composite key's columns are `{}_1`, `{}_2`, … in order",

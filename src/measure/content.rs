@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::canonical;
 use crate::load::tables::{
-    bytes_text, category_dtype, half_names, in_pieces, per_category, repeated_csv_columns,
-    trimmed_key, uuid_halves, BytesAs, PIECE,
+    bytes_text, category_dtype, csv_header_names, half_names, in_pieces, lone_carriage_return,
+    per_category, repeated_names, trimmed_key, uuid_halves, BytesAs, PIECE,
 };
 use crate::load::{InputFile, InputKind, Inputs, Side, TableFormat, ENTITY_TYPE_KEY};
 use crate::model::config::{Case, ContentDeclaration, Normalize, UnicodeForm};
@@ -570,31 +570,22 @@ fn absent_columns(
     for (files, wanted) in [(legacy, legacy_wanted), (target, target_wanted)] {
         for file in files.iter().filter(|f| !empty_ndjson(f)) {
             let (names, nested) = columns_of(file, &wanted)?;
-            // A header naming a column twice: which one holds the values cannot be told.
-            let repeated = match file.kind.table_format() {
-                Some(TableFormat::Csv) => repeated_csv_columns(&file.path)
-                    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))?,
-                _ => Vec::new(),
+            // A CSV header, read once: lines that end in a carriage return alone (the whole
+            // file one header line, read as no row at all, found by an independent check)
+            // are refused as the loader refuses them; a stray quote, which polars' reader
+            // would read on past, as migcov's own reader refuses it; and a column named
+            // twice, whose values cannot be told apart, below.
+            let unreadable = |e: &dyn std::fmt::Display| {
+                format!("{} cannot be read: {e}", file.relative.display())
             };
-            // Lines that end in a carriage return alone: the whole file one header line,
-            // read as no row at all (found by an independent check), as the loader
-            // refuses it.
+            let mut repeated = Vec::new();
             if file.kind.table_format() == Some(TableFormat::Csv) {
-                let header = crate::load::tables::csv_header_names(&file.path)
-                    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))?;
-                if let Some(problem) =
-                    crate::load::tables::lone_carriage_return(header.iter().map(String::as_str))
-                {
-                    return Err(format!(
-                        "{} cannot be read: {problem}",
-                        file.relative.display()
-                    ));
+                let header = csv_header_names(&file.path).map_err(|e| unreadable(&e))?;
+                if let Some(problem) = lone_carriage_return(header.iter().map(String::as_str)) {
+                    return Err(unreadable(&problem));
                 }
-            }
-            // A stray quote: polars' reader would read on, where migcov's own refuses.
-            if file.kind.table_format() == Some(TableFormat::Csv) {
-                crate::load::refuse_stray_quotes(&file.path)
-                    .map_err(|e| format!("{} cannot be read: {e}", file.relative.display()))?;
+                crate::load::refuse_stray_quotes(&file.path).map_err(|e| unreadable(&e))?;
+                repeated = repeated_names(&header);
             }
             if let Some(twice) = wanted.iter().find(|c| repeated.contains(c)) {
                 return Err(format!(
@@ -696,10 +687,12 @@ fn case_folded(value: Expr, case: Case) -> Expr {
                     .str()?
                     .apply_into_string_amortized(|v, out| match (v.is_ascii(), case) {
                         (true, Case::Lower) => {
-                            out.extend(v.chars().map(|c| c.to_ascii_lowercase()))
+                            out.push_str(v);
+                            out.make_ascii_lowercase()
                         }
                         (true, Case::Upper) => {
-                            out.extend(v.chars().map(|c| c.to_ascii_uppercase()))
+                            out.push_str(v);
+                            out.make_ascii_uppercase()
                         }
                         (false, Case::Lower) => out.extend(v.chars().flat_map(char::to_lowercase)),
                         (false, Case::Upper) => out.extend(v.chars().flat_map(char::to_uppercase)),
