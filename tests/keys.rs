@@ -976,31 +976,42 @@ fn dictionary_decimal_and_instant_counts_are_read_as_written() {
 
 /// Found by an independent check: an NDJSON `legacy_id` column holding 9007199254740993
 /// beside 2.5 is read as f64, in which it is 9007199254740992: it met that id, 2 of 2
-/// migrated. A float key past 2^53 is no key (a missing value, reported). Worked by
-/// hand: ids 9007199254740992 and 2.5; 2.5 matched, the other unmapped, one missing value.
+/// migrated. Then it was no key, reported as an empty cell, which it is not. A float key
+/// or id past 2^53 now fails the load, naming its line, column and why; below 2^53 a
+/// float's whole number is the integer (1001.0 is key 1001), as before.
 #[test]
-fn a_float_key_past_two_to_the_53_is_no_key() {
-    let dir = common::base_with(None);
-    std::fs::remove_file(dir.path().join("mappings/offices.csv")).unwrap();
-    std::fs::write(
-        dir.path().join("mappings/offices.ndjson"),
-        "{\"entity_type\":\"OFFICE\",\"legacy_id\":9007199254740993,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000001\"}\n\
-         {\"entity_type\":\"OFFICE\",\"legacy_id\":2.5,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000002\"}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("source_ids/dispatch_office.csv"),
-        "id\n9007199254740992\n2.5\n",
-    )
-    .unwrap();
-    let (_, measures, findings) = run(dir.path());
-    let m = office(&measures.missing);
-    assert_eq!((m.ids, m.unmapped, m.matched), (2, 1, 1), "{findings:?}");
-    assert_eq!(
-        rule_count(&findings, "integrity.export.missing_value"),
-        1,
-        "{findings:?}"
-    );
+fn a_float_key_past_two_to_the_53_is_refused_naming_its_row() {
+    for column in ["legacy_id", "run_id", "resumes_run_id"] {
+        let dir = common::base_with(None);
+        match column {
+            "legacy_id" => {
+                std::fs::remove_file(dir.path().join("mappings/offices.csv")).unwrap();
+                std::fs::write(
+                    dir.path().join("mappings/offices.ndjson"),
+                    "{\"entity_type\":\"OFFICE\",\"legacy_id\":2.5,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000002\"}\n\
+                     {\"entity_type\":\"OFFICE\",\"legacy_id\":9007199254740993,\"modern_id\":\"7a0c8f3e-2b4d-4e6f-8a1b-000000000001\"}\n",
+                )
+                .unwrap();
+            }
+            _ => {
+                std::fs::write(
+                    dir.path().join("metrics/more.ndjson"),
+                    format!(
+                        "{{\"{column}\":1.5,\"script_id\":\"office-migration.ts\",\"entity_id\":\"offices\",\"execution_date\":\"2026-03-03T08:00:00Z\",\"records_processed\":1,\"records_successful\":1,\"records_failed\":0,\"records_skipped\":0,\"execution_time_ms\":10}}\n\
+                         {{\"{column}\":9007199254740993,\"script_id\":\"office-migration.ts\",\"entity_id\":\"offices\",\"execution_date\":\"2026-03-04T08:00:00Z\",\"records_processed\":1,\"records_successful\":1,\"records_failed\":0,\"records_skipped\":0,\"execution_time_ms\":10}}\n"
+                    ),
+                )
+                .unwrap();
+            }
+        }
+        let error = load_error(dir.path(), column);
+        assert!(
+            error.contains("row 2")
+                && error.contains(&format!("`{column}`"))
+                && error.contains("below 2^53"),
+            "{column}: {error}"
+        );
+    }
 }
 
 /// Found by an independent check: a Parquet mapping whose `modern_id` is `""` and another

@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use common::{base_with, csv_as_parquet, run};
 
 const HEADER: &str = "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n";
@@ -149,7 +150,18 @@ fn epochs_past_the_year_9999_do_not_convert() {
             refused(
                 data.path(),
                 "metrics/run.csv row 2: column `execution_date`",
-            );
+            )
+            // With a unit declared, the message says what a number must be, not that one
+            // needs a unit.
+            .stderr(predicates::str::contains(format!(
+                "or a whole number of {} since 1970-01-01 UTC",
+                match unit {
+                    "s" => "seconds",
+                    "ms" => "milliseconds",
+                    _ => "microseconds",
+                }
+            )))
+            .stderr(predicates::str::contains("only with epoch_unit").not());
         }
     }
 }

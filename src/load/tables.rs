@@ -1702,7 +1702,10 @@ fn plan_columns(opened: &Opened, specs: &[ColumnSpec], options: &TableOptions) -
             }
             continue;
         };
-        let converts = !matches!(spec.kind, Text | Json | Key | Uuid | Id | Category);
+        // A float key or id converts too: past 2^53 a float is not the integer written, and
+        // its row is named ([`key_text`]) rather than read as a missing value.
+        let converts = !matches!(spec.kind, Text | Json | Key | Uuid | Id | Category)
+            || (matches!(spec.kind, Text | Key | Id) && found.is_float());
         if spec.keep == Keep::Nothing && !converts {
             continue;
         }
@@ -2625,9 +2628,9 @@ fn composite_key(parts: &[String], schema: &Schema) -> Expr {
 pub(crate) fn key_text(c: Expr, dtype: Option<&DataType>) -> Expr {
     match dtype {
         // Past 2^53 a float is not the integer written (NDJSON's 9007199254740993, read
-        // beside a fraction as f64, is ...992; pandas' float64 ids the same): no key, a
-        // missing value reported as such, where it met the wrong id (found by an
-        // independent check).
+        // beside a fraction as f64, is ...992; pandas' float64 ids the same): no key, where
+        // it met the wrong id (found by an independent check). The load names its row
+        // ([`check_conversion`]); it was reported as an empty cell before.
         Some(d) if d.is_float() => when(
             c.clone()
                 .cast(DataType::Float64)
@@ -2764,6 +2767,30 @@ fn check_conversion(
                 && crate::canonical::instants(&found, Some(&zone)).is_none() =>
         {
             format!("a local time that exists in {zone} (a clock change skips this one)").into()
+        }
+        // With a declared epoch unit, a whole number is a timestamp: one that fails is out
+        // of range, which the general wording ("only with epoch_unit") did not say.
+        _ if spec.kind == ColumnKind::Timestamp && options.epoch_unit.is_some() => {
+            let unit = match options.epoch_unit {
+                Some(crate::model::config::EpochUnit::S) => "seconds",
+                Some(crate::model::config::EpochUnit::Ms) => "milliseconds",
+                Some(crate::model::config::EpochUnit::Us) => "microseconds",
+                _ => "nanoseconds",
+            };
+            format!(
+                "an ISO 8601 timestamp such as 2026-03-01T08:15:00Z or 2026-03-01 08:15:00+01, \
+                 or a whole number of {unit} since 1970-01-01 UTC (epoch_unit in migcov.yaml) \
+                 within the years 1 to 9999"
+            )
+            .into()
+        }
+        // Only a float column's value past 2^53 fails to convert to a key or an id.
+        _ if matches!(spec.kind, ColumnKind::Key | ColumnKind::Text | ColumnKind::Id) => {
+            "a whole number below 2^53 (9007199254740992) where the column is read as \
+             floating-point numbers (a float column, or NDJSON numbers beside fractions on \
+             other lines): a larger float is not the integer written, whose last digits are \
+             lost; write such ids as text or as integers"
+                .into()
         }
         _ => spec.kind.expected().into(),
     };
