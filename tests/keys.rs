@@ -1014,6 +1014,53 @@ fn a_float_key_past_two_to_the_53_is_refused_naming_its_row() {
     }
 }
 
+/// Found by an independent check: a `run_id` given as a JSON object was read as the text
+/// `{1}`, a run of its own. An object or a list in a column read as text, a key, an id or
+/// a number is refused, naming its row and column.
+#[test]
+fn an_object_or_a_list_is_no_text_key_or_number() {
+    for (column, value) in [
+        ("run_id", "{\"a\":1}"),
+        ("script_id", "[\"office-migration.ts\"]"),
+        ("records_processed", "[1]"),
+    ] {
+        let dir = common::base_with(None);
+        let line = |value: &str, day: u32| {
+            let mut fields = vec![
+                ("script_id", "\"office-migration.ts\"".to_string()),
+                ("entity_id", "\"offices\"".to_string()),
+                ("execution_date", format!("\"2026-03-0{day}T08:00:00Z\"")),
+                ("records_processed", "1".to_string()),
+                ("records_successful", "1".to_string()),
+                ("records_failed", "0".to_string()),
+                ("records_skipped", "0".to_string()),
+                ("execution_time_ms", "10".to_string()),
+            ];
+            match fields.iter_mut().find(|(name, _)| *name == column) {
+                Some(field) => field.1 = value.to_string(),
+                None => fields.push((column, value.to_string())),
+            }
+            let members: Vec<String> = fields
+                .iter()
+                .map(|(name, value)| format!("\"{name}\":{value}"))
+                .collect();
+            format!("{{{}}}\n", members.join(","))
+        };
+        std::fs::write(
+            dir.path().join("metrics/more.ndjson"),
+            [line(value, 3), line(value, 4)].concat(),
+        )
+        .unwrap();
+        let error = load_error(dir.path(), column);
+        assert!(
+            error.contains("metrics/more.ndjson row 1")
+                && error.contains(&format!("`{column}`"))
+                && error.contains("not an object or a list"),
+            "{column}: {error}"
+        );
+    }
+}
+
 /// Found by an independent check: a Parquet mapping whose `modern_id` is `""` and another
 /// whose is `"  "` were each an invalid id and, at once, a repeat of each other. A value
 /// that is no UUID is `invalid_modern_id`'s alone. Worked by hand: the base fixture plus

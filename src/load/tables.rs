@@ -1128,6 +1128,11 @@ fn convert(
 ) -> Expr {
     let c = col(spec.name);
     let text = matches!(found, DataType::String);
+    // An object or a list (NDJSON `{"a": 1}`, a Parquet struct) is no text, number or time:
+    // a `run_id` given as an object was read as `{1}` (found by an independent check).
+    if found.is_nested() && spec.kind != Json {
+        return lit(NULL).cast(spec.kind.dtype());
+    }
     match spec.kind {
         // Bytes: in a UUID column (a Parquet UUID, as DuckDB writes one, is 16 of them)
         // the UUID they are; in a text column, the UTF-8 text they hold (older Hive and
@@ -1705,7 +1710,8 @@ fn plan_columns(opened: &Opened, specs: &[ColumnSpec], options: &TableOptions) -
         // A float key or id converts too: past 2^53 a float is not the integer written, and
         // its row is named ([`key_text`]) rather than read as a missing value.
         let converts = !matches!(spec.kind, Text | Json | Key | Uuid | Id | Category)
-            || (matches!(spec.kind, Text | Key | Id) && found.is_float());
+            || (matches!(spec.kind, Text | Key | Id) && found.is_float())
+            || (spec.kind != Json && found.is_nested());
         if spec.keep == Keep::Nothing && !converts {
             continue;
         }
@@ -2482,6 +2488,10 @@ fn reread(
                 "",
                 false,
             ),
+            // polars writes no list as text, and a struct as its values alone (`{1}`).
+            nested if nested.is_nested() => when(col(spec.name).is_not_null())
+                .then(lit("a JSON object or list"))
+                .otherwise(lit(NULL).cast(DataType::String)),
             _ => col(spec.name).cast(DataType::String),
         }
         .alias(RAW_COL),
@@ -2784,6 +2794,11 @@ fn check_conversion(
             )
             .into()
         }
+        _ if found == "a JSON object or list" => format!(
+            "{}, not an object or a list",
+            spec.kind.expected()
+        )
+        .into(),
         // Only a float column's value past 2^53 fails to convert to a key or an id.
         _ if matches!(spec.kind, ColumnKind::Key | ColumnKind::Text | ColumnKind::Id) => {
             "a whole number below 2^53 (9007199254740992) where the column is read as \
