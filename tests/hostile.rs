@@ -432,3 +432,30 @@ fn an_unreadable_parquet_type_is_an_error_without_panic_text() {
         "{text}"
     );
 }
+
+/// Found by an independent check: a path was sorted into its kind by its UTF-8 parts
+/// alone, so `alt-\xe4/migcov.yaml` was read as the data folder's own settings (its gate
+/// passing a run the real one fails), and `metrics/\xe4.csv` as a file outside the input
+/// contract (dropped with a warning, the gate passing). A name that is not UTF-8 is
+/// refused, naming it (exit 2), wherever it is.
+#[test]
+fn a_name_that_is_not_utf8_is_refused_never_read_as_its_other_parts() {
+    use std::os::unix::ffi::OsStrExt;
+    for (folder, file) in [
+        (&b"alt-\xe4"[..], &b"migcov.yaml"[..]),
+        (&b"metrics"[..], &b"run-\xe4.csv"[..]),
+    ] {
+        let data = base_with(None);
+        let dir = data.path().join(std::ffi::OsStr::from_bytes(folder));
+        std::fs::create_dir_all(&dir).unwrap();
+        let contents = match file {
+            b"migcov.yaml" => "gate:\n  fail_under: 0.0\n".to_string(),
+            _ => std::fs::read_to_string(data.path().join("metrics/run.csv")).unwrap(),
+        };
+        std::fs::write(dir.join(std::ffi::OsStr::from_bytes(file)), contents).unwrap();
+        let (code, text) = build(data.path());
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains("not valid UTF-8"), "{text}");
+        assert!(text.contains(&String::from_utf8_lossy(folder).to_string()), "{text}");
+    }
+}

@@ -148,6 +148,10 @@ fn is_yaml(path: &Path) -> bool {
 
 /// Sorts a relative path into its kind. Folders may nest (`metrics/2026/run-1.csv`).
 pub fn classify(relative: &Path) -> InputKind {
+    // Never the parts that are UTF-8 alone ([`discover`] refuses such a path).
+    if relative.to_str().is_none() {
+        return InputKind::Unknown;
+    }
     let parts: Vec<&str> = relative.iter().filter_map(|p| p.to_str()).collect();
     let top = parts.first().copied().unwrap_or_default();
     let stem = relative
@@ -227,6 +231,15 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
     while let Some(entry) = walker.next() {
         let entry = entry.map_err(|e| super::walk_error(root, e))?;
         let file_type = entry.file_type();
+        // Every part of a path names its kind (`alt-\xe4/migcov.yaml` is no settings file):
+        // a name that is not UTF-8 is refused, never read as the parts that are (found by
+        // an independent check: it replaced the folder's own migcov.yaml).
+        if entry.depth() > 0 && entry.path().strip_prefix(root).map_or(true, |r| r.to_str().is_none()) {
+            let path = entry.path().to_path_buf();
+            return Err(LoadError::NotUtf8 {
+                path: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+            });
+        }
         // A folder migcov wrote (a site or failures folder kept inside the data folder, a
         // collected folder) is its output, never read as input: listed, not walked.
         if file_type.is_dir() && entry.depth() > 0 && entry.path().join(MARKER).is_file() {

@@ -22,6 +22,13 @@ pub enum LoadError {
         line: Option<usize>,
         message: String,
     },
+    /// A path that is not UTF-8 cannot be sorted into its kind: read as the parts that are,
+    /// `alt-\xe4/migcov.yaml` was taken for the folder's own `migcov.yaml`.
+    #[error(
+        "{path}: a file or folder name that is not valid UTF-8: migcov cannot tell what input \
+         it is; rename it, or move it out of the data folder"
+    )]
+    NotUtf8 { path: PathBuf },
     #[error("{path}: required input is missing ({what})")]
     MissingInput { path: PathBuf, what: &'static str },
     #[error("{path}: missing required column `{column}` (found: {found})")]
