@@ -459,3 +459,29 @@ fn a_name_that_is_not_utf8_is_refused_never_read_as_its_other_parts() {
         assert!(text.contains(&String::from_utf8_lossy(folder).to_string()), "{text}");
     }
 }
+
+/// Found by an independent check: an NDJSON line nesting 20,000 levels deep (40 KB)
+/// overflowed polars' reader's stack, an abort (exit 134) that named no file, in a column
+/// migcov ignores as in one it reads. Past 128 levels a line is refused naming its file
+/// and line; 100 levels still read.
+#[test]
+fn json_nested_past_128_levels_is_refused_naming_its_line() {
+    let line = |depth: usize, extra: &str| {
+        format!(
+            "{{\"script_id\":\"office-migration.ts\",\"entity_id\":\"offices\",\"execution_date\":\"2026-03-05T08:00:00Z\",\"records_processed\":1,\"records_successful\":1,\"records_failed\":0,\"records_skipped\":0,\"execution_time_ms\":10,\"{extra}\":{}1{}}}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    };
+    for extra in ["ignored", "error_details"] {
+        let text = [line(1, extra), line(20_000, extra)].concat();
+        expect_error(
+            "metrics/deep.ndjson",
+            text.as_bytes(),
+            "metrics/deep.ndjson: cannot parse table: line 2: a value nests",
+        );
+        let data = with_file("metrics/deep.ndjson", line(100, extra).as_bytes());
+        let (code, text) = build(data.path());
+        assert_ne!(code, 2, "{text}");
+    }
+}

@@ -20,8 +20,64 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 /// About how many bytes each thread checks at a time (cut at line ends).
 const PIECE_BYTES: usize = 4 << 20;
 
+/// What is wrong with a line that [`line_problem`] names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineProblem {
+    /// Its object names this key twice.
+    RepeatedKey(String),
+    /// It nests objects and lists more than [`MAX_DEPTH`] levels deep. polars' reader
+    /// recurses without a limit: 20,000 levels in a 40 KB line overflowed its stack, a
+    /// crash that named no file (found by an independent check).
+    TooDeep,
+}
+
+/// The deepest nesting of objects and lists a line may hold (serde_json's own limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// Whether a JSON line nests objects and lists more than [`MAX_DEPTH`] levels deep, by its
+/// brackets outside strings (a line with fewer brackets than that in all is not looked at).
+fn nests_too_deep(line: &[u8]) -> bool {
+    if bytecount::count(line, b'[') + bytecount::count(line, b'{') <= MAX_DEPTH {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in line {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The first line (1-based) of `text` whose object names a key twice, and that key.
-pub fn repeated_json_key(text: &[u8]) -> Option<(u64, String)> {
+#[cfg(test)]
+fn repeated_json_key(text: &[u8]) -> Option<(u64, String)> {
+    match line_problem(text)? {
+        (line, LineProblem::RepeatedKey(key)) => Some((line, key)),
+        (_, LineProblem::TooDeep) => None,
+    }
+}
+
+/// The first line (1-based) of `text` that nests too deep or whose object names a key
+/// twice, and which.
+pub fn line_problem(text: &[u8]) -> Option<(u64, LineProblem)> {
     let mut starts = vec![0];
     while let Some(&start) = starts.last() {
         let end = start + PIECE_BYTES;
@@ -44,13 +100,16 @@ pub fn repeated_json_key(text: &[u8]) -> Option<(u64, String)> {
     Some((bytecount::count(&text[..start], b'\n') as u64 + line, key))
 }
 
-/// [`repeated_json_key`] within one piece of whole lines; the line counted from the piece.
-fn repeat_in(piece: &[u8]) -> Option<(u64, String)> {
+/// [`line_problem`] within one piece of whole lines; the line counted from the piece.
+fn repeat_in(piece: &[u8]) -> Option<(u64, LineProblem)> {
     let mut keys = Vec::new();
     for (number, line) in numbered_lines(piece) {
+        if nests_too_deep(line) {
+            return Some((number, LineProblem::TooDeep));
+        }
         let mut reader = serde_json::Deserializer::from_slice(line);
         if let Ok(Some(key)) = TopKeys(&mut keys).deserialize(&mut reader) {
-            return Some((number, key));
+            return Some((number, LineProblem::RepeatedKey(key)));
         }
     }
     None
@@ -288,6 +347,16 @@ mod tests {
             None
         );
         assert_eq!(repeated_json_key(b""), None);
+        let deep = |n: usize| format!("{{\"a\":{}1{}}}", "[".repeat(n), "]".repeat(n));
+        assert!(!nests_too_deep(deep(MAX_DEPTH - 1).as_bytes()));
+        assert!(nests_too_deep(deep(MAX_DEPTH).as_bytes()));
+        // Brackets inside a string, escaped quotes too, are no nesting.
+        let quoted = format!("{{\"a\":\"\\\"{}\"}}", "[".repeat(500));
+        assert!(!nests_too_deep(quoted.as_bytes()));
+        assert_eq!(
+            line_problem(format!("{{}}\n{}", deep(200)).as_bytes()),
+            Some((2, LineProblem::TooDeep))
+        );
     }
 
     #[test]

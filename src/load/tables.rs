@@ -1043,15 +1043,28 @@ fn ndjson_text(path: &std::path::Path) -> PolarsResult<polars_buffer::Buffer<u8>
     if bytes.starts_with(super::slices::BOM) {
         bytes.drain(..super::slices::BOM.len());
     }
-    if let Some((line, key)) = super::json_keys::repeated_json_key(&bytes) {
-        return Err(PolarsError::ComputeError(
-            format!(
-                "line {line}: an object names the key `{key}` twice; which value is meant is \
-                 ambiguous (polars keeps the first, JavaScript and Python the last): write each \
-                 key once"
-            )
-            .into(),
-        ));
+    use super::json_keys::LineProblem;
+    match super::json_keys::line_problem(&bytes) {
+        Some((line, LineProblem::RepeatedKey(key))) => {
+            return Err(PolarsError::ComputeError(
+                format!(
+                    "line {line}: an object names the key `{key}` twice; which value is meant \
+                     is ambiguous (polars keeps the first, JavaScript and Python the last): \
+                     write each key once"
+                )
+                .into(),
+            ))
+        }
+        Some((line, LineProblem::TooDeep)) => {
+            return Err(PolarsError::ComputeError(
+                format!(
+                    "line {line}: a value nests objects or lists more than 128 levels deep, \
+                     past what migcov reads"
+                )
+                .into(),
+            ))
+        }
+        None => {}
     }
     Ok(polars_buffer::Buffer::from_vec(bytes))
 }
@@ -1188,6 +1201,19 @@ fn convert(
         Key => c.cast(DataType::String),
         Json => match found {
             DataType::Struct(_) => c.struct_().json_encode(),
+            // A list (`"error_details": [1, 2]`), which polars casts to no text: encoded
+            // as the one member of an object, `{"v":` and `}` then cut off.
+            DataType::List(_) | DataType::Array(..) => {
+                let wrapped = as_struct(vec![c.clone().alias("v")])
+                    .struct_()
+                    .json_encode();
+                when(c.is_not_null())
+                    .then(wrapped.clone().str().slice(
+                        lit(5),
+                        wrapped.str().len_bytes().cast(DataType::Int64) - lit(6),
+                    ))
+                    .otherwise(lit(NULL).cast(DataType::String))
+            }
             // Bytes as a text column's are read (never a failure for bytes that are no
             // UTF-8: their hex, which is no JSON, a finding naming the row).
             DataType::Binary => bytes_text(c, BytesAs::Text),
