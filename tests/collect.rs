@@ -1842,6 +1842,66 @@ fn content_keys_match_as_coverage_does_and_json_numbers_are_exact() {
     }
 }
 
+/// Found by an independent check: a database set to `extra_float_digits = 0` (its own
+/// setting, or its role's) had PostgreSQL write doubles in 15 digits and reals in 6, so
+/// `0.1 + 0.2` met 0.3 and real 1.0000001 met 1: 3 of 3 intact. Every session now fixes
+/// the setting. Worked by hand: office 1's price differs, office 2's weight, office 3 is
+/// intact: 3 compared, 1 intact, 2 differ, with and without `--pushdown`.
+#[test]
+fn a_databases_float_digits_do_not_hide_a_difference() {
+    let work = tempfile::tempdir().unwrap();
+    let legacy = PgDatabase::new("float_digits_legacy");
+    let target = PgDatabase::new("float_digits_target");
+    legacy
+        .client()
+        .batch_execute(&format!(
+            "CREATE TABLE legacy_t (id int PRIMARY KEY, price float8, weight real);
+             INSERT INTO legacy_t VALUES (1, 0.1::float8 + 0.2::float8, 5), (2, 1, 1.0000001),
+             (3, 5, 5);
+             ALTER DATABASE {} SET extra_float_digits = 0;",
+            legacy.name
+        ))
+        .unwrap();
+    target
+        .client()
+        .batch_execute(&format!(
+            "CREATE TABLE offices (id uuid PRIMARY KEY, legacy_id int, price float8, weight real);
+             INSERT INTO offices VALUES
+             ('00000000-0000-0000-0000-000000000001', 1, 0.3, 5),
+             ('00000000-0000-0000-0000-000000000002', 2, 1, 1),
+             ('00000000-0000-0000-0000-000000000003', 3, 5, 5);
+             ALTER DATABASE {} SET extra_float_digits = 0;",
+            target.name
+        ))
+        .unwrap();
+    std::fs::write(
+        work.path().join("entities.yaml"),
+        "- name: offices\n  domain: BUSINESS\n  legacy_table: legacy_t\n  target_table: offices\n  \
+         total_records: 3\n  migrated_records: 3\n  failed_records: 0\n  entity_type: offices\n",
+    )
+    .unwrap();
+    std::fs::write(
+        work.path().join("migcov.yaml"),
+        "content:\n  - entity: offices\n    legacy_key: id\n    target_key: id\n    columns:\n      price: price\n      weight: weight\n",
+    )
+    .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(&config, "files: [entities.yaml, migcov.yaml]\n").unwrap();
+    for pushdown in [false, true] {
+        let out = work.path().join(format!("out-{pushdown}"));
+        collect_into(&out, &legacy.url, &target.url, &config, pushdown);
+        let (_, measures, _) = common::run(&out);
+        let table = &measures.content[0];
+        assert_eq!(
+            (table.compared, table.intact, table.differs),
+            (3, 1, 2),
+            "pushdown {pushdown}"
+        );
+        let differing: Vec<u64> = table.columns.iter().map(|c| c.differing).collect();
+        assert_eq!(differing, [1, 1], "pushdown {pushdown}");
+    }
+}
+
 /// One random value of every family, and the canonical text each engine must give it.
 struct TypedRow {
     /// Per column: (SQLite literal, MariaDB literal, PostgreSQL literal, canonical text).

@@ -68,7 +68,8 @@ impl Mysql {
         // regular expression into a backslash and a `t`).
         conn.query_drop(
             "SET time_zone = '+00:00', lock_wait_timeout = 60, \
-             sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')",
+             sql_mode = REPLACE(REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', ''), \
+             'PAD_CHAR_TO_FULL_LENGTH', '')",
         )
         .and_then(|()| conn.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         .map_err(connect_error)?;

@@ -67,11 +67,16 @@ impl Postgres {
         let mut client = config
             .connect(postgres::NoTls)
             .map_err(|e| url.connect_error(&error_text(&e)))?;
-        // One snapshot for everything read, UTC for every timestamp's text.
+        // One snapshot for everything read, UTC for every timestamp's text. A value's text
+        // is the server's to write, so every setting that changes it is fixed here: a
+        // database set to `extra_float_digits = 0` wrote doubles in 15 digits and reals in
+        // 6, and `0.1 + 0.2` met 0.3 (found by an independent check); `bytea_output =
+        // 'escape'` would change a bytea key's text.
         client
             .batch_execute(
                 "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'iso_8601';
                  SET standard_conforming_strings = on;
+                 SET extra_float_digits = 3; SET bytea_output = 'hex';
                  SET lock_timeout = '60s';
                  BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             )
