@@ -1199,6 +1199,70 @@ fn inheritance_children_are_counted_once() {
         ["child,500", "old,7", "parent,100", "part,7"],
         "{inventory}"
     );
+    // A child read beside its own child not read: the child counts the grandchild.
+    legacy
+        .client()
+        .batch_execute(
+            "CREATE TABLE archive.child_2019 () INHERITS (child);
+             INSERT INTO archive.child_2019 (id) SELECT g FROM generate_series(601, 610) g;",
+        )
+        .unwrap();
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &legacy.url,
+            "--target",
+            &target.url,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let inventory = std::fs::read_to_string(out.join("inventory/source.csv")).unwrap();
+    let mut rows: Vec<&str> = inventory.lines().skip(1).collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        ["child,510", "old,7", "parent,100", "part,7"],
+        "{inventory}"
+    );
+    // Found by an independent check: a parent whose children are one read and one not
+    // (`parent` ← `child` read, `archive.parent_2019` not) lost the second's rows, read as
+    // ONLY itself; a parent over a child not read over one that is (`top` ←
+    // `archive.mid` ← `leaf`) counted `leaf` twice. Neither count is right: refused,
+    // naming the tables, nothing written.
+    for (sql, named) in [
+        (
+            "CREATE TABLE archive.parent_2019 () INHERITS (parent);
+             INSERT INTO archive.parent_2019 (id) VALUES (900), (901);",
+            "table `parent` inherits to `child`, read as a table of its own, and to `archive.parent_2019`, not read",
+        ),
+        (
+            "DROP TABLE archive.parent_2019;
+             CREATE TABLE top (id integer); CREATE TABLE archive.mid () INHERITS (top);
+             CREATE TABLE leaf () INHERITS (archive.mid);
+             INSERT INTO top VALUES (1), (2); INSERT INTO leaf VALUES (3), (4);",
+            "table `top` inherits to `leaf`, read as a table of its own, and to `archive.mid`, not read",
+        ),
+    ] {
+        legacy.client().batch_execute(sql).unwrap();
+        let fresh = work.path().join("fresh");
+        let (code, text) = collect_fails(
+            &[
+                "--source",
+                &legacy.url,
+                "--target",
+                &target.url,
+                "--out",
+                fresh.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(code, 2, "{text}");
+        assert!(text.contains(named), "{text}");
+        assert!(!fresh.exists(), "nothing written");
+    }
 }
 
 /// MariaDB's TIMESTAMP is an instant: collected as UTC, whatever `timezone` migcov.yaml sets

@@ -266,9 +266,55 @@ pub struct TableRef {
     pub shown: String,
     /// A PostgreSQL table that other tables inherit from: read as `ONLY` it, since its
     /// `count(*)` and its rows would include its children's, which are listed as tables of
-    /// their own. (A partitioned table holds no rows but its partitions', which are not
-    /// listed: it is read whole.)
+    /// their own ([`settle_inheritance`]). (A partitioned table holds no rows but its
+    /// partitions', which are not listed: it is read whole.)
     pub only: bool,
+    /// A PostgreSQL table's inheritance below it, every level: (child, its parent), each as
+    /// [`TableRef::shown`] names it. Empty for every other table.
+    pub inheritance: Vec<(String, String)>,
+}
+
+/// Sets [`TableRef::only`] for the tables read (`tables`, after every filter): a table is
+/// read whole when none of its descendants is read as a table of its own (their rows are
+/// counted in it), as `ONLY` itself when every descendant not read is reached only through
+/// one that is. A table with both is refused, naming it and one of each: read as `ONLY`
+/// it, the rows of the child not read were lost; read whole, a read child's rows were
+/// counted twice (found by an independent check).
+pub fn settle_inheritance(tables: &mut [TableRef]) -> Result<(), String> {
+    let read: std::collections::BTreeSet<String> =
+        tables.iter().map(|t| t.shown.clone()).collect();
+    for table in tables.iter_mut().filter(|t| !t.inheritance.is_empty()) {
+        let (mut unread, mut own) = (Vec::new(), Vec::new());
+        let mut next = vec![table.shown.clone()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(parent) = next.pop() {
+            for (child, _) in table.inheritance.iter().filter(|(_, p)| *p == parent) {
+                if !seen.insert(child.clone()) {
+                    continue;
+                }
+                match read.contains(child) {
+                    true => own.push(child.clone()),
+                    false => {
+                        unread.push(child.clone());
+                        next.push(child.clone());
+                    }
+                }
+            }
+        }
+        table.only = match (own.first(), unread.first()) {
+            (Some(own), Some(unread)) => {
+                return Err(format!(
+                    "table `{}` inherits to `{own}`, read as a table of its own, and to `{unread}`, \
+                     not read (its schema or the table left out): neither its count with its \
+                     children nor without them is its rows alone; read both or neither",
+                    table.shown
+                ))
+            }
+            (Some(_), None) => true,
+            _ => false,
+        };
+    }
+    Ok(())
 }
 
 /// A column of a table, with its type as the database spells it.

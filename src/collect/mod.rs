@@ -232,6 +232,7 @@ fn anti_join_in_schema(
                     shown: format!("{schema}.{name}"),
                     name,
                     only: false,
+                    inheritance: Vec::new(),
                 })
         }
         None => None,
@@ -407,11 +408,17 @@ impl Run<'_> {
             Which::Target => &self.config.target,
         };
         let version = db.version()?;
-        let tables: Vec<TableRef> = db
+        let mut tables: Vec<TableRef> = db
             .tables(&side.schemas)?
             .into_iter()
             .filter(|t| side.tables.selects(&t.shown, true))
             .collect();
+        // Settled again for the tables left once filtered: a child left out is no table
+        // of its own.
+        db::settle_inheritance(&mut tables).map_err(|message| CollectError::Url {
+            url: db.url().shown.clone(),
+            message,
+        })?;
         let name = match which {
             Which::Source => "source",
             Which::Target => "target",

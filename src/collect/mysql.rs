@@ -38,6 +38,7 @@ impl Mysql {
                 schema: Some(r[0].clone()),
                 name: r[1].clone(),
                 only: false,
+                inheritance: Vec::new(),
             })
             .collect())
     }

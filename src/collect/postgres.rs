@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::config::Patterns;
 use super::db::{
-    query_error, shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl, TableRef, NOT_A_QUERY,
+    query_error, settle_inheritance, shown_name, BatchSink, Batcher, ColumnInfo, Database, DbUrl,
+    TableRef, NOT_A_QUERY,
 };
 use super::CollectError;
 
@@ -18,24 +19,32 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    /// The relations `sql` lists (schema, name, and the schemas of its inheritance
-    /// children one a line, or NULL), in the schemas `schemas` selects.
+    /// The relations `sql` lists (schema, name, and its inheritance below it as a JSON
+    /// array of `[schema, name, parent schema, parent name]`, or NULL), in the schemas
+    /// `schemas` selects, each read whole or as `ONLY` itself ([`settle_inheritance`]).
     fn listed(&mut self, sql: &str, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
         let rows = self.rows(sql, None)?;
-        Ok(rows
+        let shown = |schema: &str, name: &str| shown_name(Some(schema), name, Some("public"));
+        let mut tables: Vec<TableRef> = rows
             .into_iter()
             .filter(|r| schemas.selects(&r[0], r[0] == "public"))
             .map(|r| TableRef {
-                shown: shown_name(Some(&r[0]), &r[1], Some("public")),
+                shown: shown(&r[0], &r[1]),
                 schema: Some(r[0].clone()),
                 name: r[1].clone(),
-                // Read as ONLY itself when its children are listed too (they are tables of
-                // their own then); children in schemas not read are counted in it.
-                only: r[2]
-                    .lines()
-                    .any(|child| schemas.selects(child, child == "public")),
+                only: false,
+                inheritance: serde_json::from_str::<Vec<[String; 4]>>(&r[2])
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|[s, n, ps, pn]| (shown(&s, &n), shown(&ps, &pn)))
+                    .collect(),
             })
-            .collect())
+            .collect();
+        settle_inheritance(&mut tables).map_err(|message| CollectError::Url {
+            url: self.url.shown.clone(),
+            message,
+        })?;
+        Ok(tables)
     }
 
     pub fn connect(url: &DbUrl) -> Result<Postgres, CollectError> {
@@ -118,12 +127,17 @@ impl Database for Postgres {
     fn tables(&mut self, schemas: &Patterns) -> Result<Vec<TableRef>, CollectError> {
         // Ordinary and partitioned tables, not their partitions (whose rows the parent's
         // count already holds), views or foreign tables.
-        // The schemas of an ordinary table's inheritance children, one a line.
+        // An ordinary table's inheritance below it, every level, as JSON.
         let sql = "SELECT n.nspname, c.relname, \
-                   CASE WHEN c.relkind = 'r' THEN (SELECT string_agg(DISTINCT cn.nspname, E'\\n') \
-                   FROM pg_inherits i JOIN pg_class cc ON cc.oid = i.inhrelid \
+                   CASE WHEN c.relkind = 'r' THEN (WITH RECURSIVE d(child, parent) AS \
+                   (SELECT i.inhrelid, i.inhparent FROM pg_inherits i WHERE i.inhparent = c.oid \
+                   UNION SELECT i.inhrelid, i.inhparent FROM pg_inherits i \
+                   JOIN d ON i.inhparent = d.child) \
+                   SELECT json_agg(json_build_array(cn.nspname, cc.relname, pn.nspname, pc.relname))::text \
+                   FROM d JOIN pg_class cc ON cc.oid = d.child \
                    JOIN pg_namespace cn ON cn.oid = cc.relnamespace \
-                   WHERE i.inhparent = c.oid) END \
+                   JOIN pg_class pc ON pc.oid = d.parent \
+                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace) END \
                    FROM pg_class c \
                    JOIN pg_namespace n ON n.oid = c.relnamespace \
                    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition \

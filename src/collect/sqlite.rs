@@ -25,6 +25,7 @@ impl Sqlite {
                 shown: r[0].clone(),
                 name: r[0].clone(),
                 only: false,
+                inheritance: Vec::new(),
             })
             .collect())
     }
