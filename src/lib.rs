@@ -112,7 +112,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
     }
     let (gate_config, sources) = validate::GateSources::merge(&config.gate, &inputs.config.gate);
     let content = measure::content::ContentTotals::of(&measures.content);
-    let verdict = validate::gate(
+    let mut verdict = validate::gate(
         &validation.findings,
         &validate::GateFigures {
             overall_success_rate: measures.all_scripts.success_rate,
@@ -126,6 +126,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
         &gate_config,
         &sources,
     );
+    verdict.severity = validate::severity_overrides(&inputs, &config.validate);
     Ok(Checked {
         inputs,
         measures,

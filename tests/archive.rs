@@ -9,7 +9,7 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use common::{copy_tree, fixtures};
 use predicates::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn migcov() -> Command {
     let mut cmd = Command::cargo_bin("migcov").unwrap();
@@ -594,6 +594,15 @@ fn snapshots_written_by_an_earlier_migcov_are_read_back() {
         .unwrap()
         .remove("findings_changed")
         .unwrap();
+    // And the ledger lines that changed: the messages' 20 → 30 mapped of 50.
+    assert_eq!(
+        today.as_object_mut().unwrap().remove("ledger_changes"),
+        Some(json!([{
+            "table": "dispatch_message",
+            "old": {"legacy_rows": 50, "migrated": 20, "failed": 0, "excluded": 0, "unaccounted": 30, "ambiguous": 0},
+            "new": {"legacy_rows": 50, "migrated": 30, "failed": 0, "excluded": 0, "unaccounted": 20, "ambiguous": 0},
+        }]))
+    );
     assert_eq!(
         json(&fixture.join("archive/2026-11-08/diff.json")),
         today,
@@ -632,12 +641,18 @@ fn snapshots_written_by_an_earlier_migcov_are_read_back() {
             c("reconcile.entity.mapping_count", "entity: offices", 5, 6),
         ]
     );
-    let markdown = read(&diffs.join("diff.md"));
-    let section = "\n### Persisting findings that changed (4)\n\n";
-    let start = markdown.find(section).expect("the changed findings listed");
-    let end = start + section.len() + markdown[start + section.len()..].find("\n\n").unwrap() + 1;
+    let mut markdown = read(&diffs.join("diff.md"));
+    for section in [
+        "\n### Persisting findings that changed (4)\n\n",
+        "\n### Ledger lines that changed (1)\n\n",
+    ] {
+        let start = markdown.find(section).expect("the changes listed");
+        let end =
+            start + section.len() + markdown[start + section.len()..].find("\n\n").unwrap() + 1;
+        markdown = format!("{}{}", &markdown[..start], &markdown[end..]);
+    }
     assert_eq!(
-        format!("{}{}", &markdown[..start], &markdown[end..]),
+        markdown,
         read(&fixture.join("archive/2026-11-08/diff.md")),
         "diff.md"
     );
@@ -1414,4 +1429,154 @@ fn the_scripts_folders_name_is_no_change() {
     let diff = json(&out.join("diff.json"));
     assert_eq!(diff["findings_new"], serde_json::json!([]), "{diff}");
     assert_eq!(diff["findings_resolved"], serde_json::json!([]), "{diff}");
+}
+
+/// Found by an independent check, each change a `diff` of the sample's two runs read as
+/// "persisting, unchanged" or as a fix (exit 0):
+/// - the target table of `orders` 5 rows over its entity (1672 vs 1667) turned 5 short
+///   (1662): the same finding, the same count, its message changed;
+/// - office 1002's name mended and office 1005's broken: one `name` mismatch before and
+///   after, its sample rows changed;
+/// - patients' `failed_records` 2 → 0: its ledger line's failed 2 → 0 and unaccounted
+///   2 → 4, every share the same;
+/// - a whole-table exclusion of `dispatch_fax_archive` (200 rows, no script): it read as
+///   "newly covered"; now an exclusion added, and no table newly covered;
+/// - `budget` no longer compared: its mismatch read as resolved; now a pair no longer
+///   compared;
+/// - `--severity reconcile.entity.target_rows=off`: its finding read as resolved; now no
+///   longer looked for, and the rule's severity set differently;
+/// - `--max-missing 0` dropped: the gate's thresholds before and now.
+#[test]
+fn diff_sees_what_keeps_its_count() {
+    let before = sample();
+    let after = sample();
+    let a = after.path();
+    edit(&a.join("inventory/target.csv"), "orders,1672", "orders,1662");
+    edit(
+        &a.join("rows/target/offices.csv"),
+        ",Zürich,Bern,",
+        ",Zürich Nord,Bern,",
+    );
+    edit(
+        &a.join("rows/target/offices.csv"),
+        ",Office 1005,Genève,",
+        ",Office 9999,Genève,",
+    );
+    edit(
+        &a.join("entities.yaml"),
+        "  migrated_records: 1251\n  failed_records: 2\n",
+        "  migrated_records: 1251\n  failed_records: 0\n",
+    );
+    edit(
+        &a.join("migcov.yaml"),
+        "exclusions:\n",
+        "exclusions:\n  - table: dispatch_fax_archive\n    reason: not needed\n    approved_by: Mallory\n",
+    );
+    edit(
+        &a.join("migcov.yaml"),
+        "      budget: {target: budget, scale: 2}\n",
+        "",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    build(before.path(), &old, "2026-11-24", &["--exit-zero", "--max-missing", "0"]).code(0);
+    build(
+        a,
+        &new,
+        "2026-11-24",
+        &["--exit-zero", "--severity", "integrity.script.success_rate_mismatch=OFF"],
+    )
+    .code(0);
+    let out = dir.path().join("diff");
+    migcov()
+        .args(["diff"])
+        .arg(&old)
+        .arg(&new)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let diff = json(&out.join("diff.json"));
+    let changed: Vec<&Value> = diff["findings_changed"].as_array().unwrap().iter().collect();
+    let target_rows = changed
+        .iter()
+        .find(|c| c["rule"] == "reconcile.entity.target_rows")
+        .unwrap_or_else(|| panic!("{diff}"));
+    assert_eq!((&target_rows["old_count"], &target_rows["new_count"]), (&json!(5), &json!(5)));
+    assert!(
+        target_rows["old_message"].as_str().unwrap().contains("1672 vs 1667: +5")
+            && target_rows["new_message"].as_str().unwrap().contains("1662 vs 1667: -5"),
+        "{target_rows}"
+    );
+    let name = changed
+        .iter()
+        .find(|c| c["subject"] == "entity: offices (name → name)")
+        .unwrap_or_else(|| panic!("{diff}"));
+    assert_eq!(
+        (&name["old_count"], &name["new_count"], &name["samples_changed"]),
+        (&json!(1), &json!(1), &json!(true))
+    );
+    assert_eq!(
+        diff["ledger_changes"],
+        json!([{
+            "table": "dispatch_fax_archive",
+            "old": {"legacy_rows": 200, "migrated": 0, "failed": 0, "excluded": 0, "unaccounted": 200, "ambiguous": 0},
+            "new": {"legacy_rows": 200, "migrated": 0, "failed": 0, "excluded": 200, "unaccounted": 0, "ambiguous": 0},
+        }, {
+            "table": "dispatch_patient",
+            "old": {"legacy_rows": 1255, "migrated": 1251, "failed": 2, "excluded": 0, "unaccounted": 2, "ambiguous": 0},
+            "new": {"legacy_rows": 1255, "migrated": 1251, "failed": 0, "excluded": 0, "unaccounted": 4, "ambiguous": 0},
+        }]),
+        "{diff}"
+    );
+    assert_eq!(
+        diff["exclusions_added"],
+        json!(["dispatch_fax_archive: whole table, approved by Mallory: not needed"])
+    );
+    assert_eq!(diff["tables_newly_covered"], json!([]));
+    assert_eq!(
+        diff["compared_removed"],
+        json!(["offices: budget → budget (scale 2)"])
+    );
+    let rules = |list: &str| -> Vec<String> {
+        diff[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        rules("findings_not_checked").contains(&"integrity.script.success_rate_mismatch".into())
+            && !rules("findings_resolved")
+                .contains(&"integrity.script.success_rate_mismatch".into()),
+        "{diff}"
+    );
+    assert_eq!(
+        diff["severity_changes"],
+        json!([{"rule": "integrity.script.success_rate_mismatch", "old": null, "new": "off"}])
+    );
+    assert_eq!(
+        diff["thresholds"],
+        json!({"old": ["max_missing_records = 0"], "new": []})
+    );
+    let markdown = read(&out.join("diff.md"));
+    for said in [
+        "was “target rows vs migrated_records: 1672 vs 1667: +5",
+        "its sample rows changed",
+        "`dispatch_patient`: failed 2 → 0, unaccounted 2 → 4",
+        "Exclusions added (1)",
+        "Column pairs no longer compared (1)",
+        "Findings no longer looked for (their rule switched off)",
+        "The gate's thresholds were `max_missing_records = 0` and are none now.",
+    ] {
+        assert!(markdown.contains(said), "{said}: {markdown}");
+    }
+    // The validation page says the rule switched off was not checked, not that it passed.
+    let page = read(&new.join("validate/index.html"));
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains("integrity.script.success_rate_mismatch</code>"))
+        .unwrap();
+    assert!(row.contains("not checked") && !row.contains("✓ pass"), "{row}");
 }

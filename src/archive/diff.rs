@@ -163,6 +163,47 @@ pub struct FindingChange {
     pub new_count: u64,
     pub old_waived: bool,
     pub new_waived: bool,
+    /// The message before and now, where it changed with the count kept: a target table
+    /// 5 rows over its entity turned 5 rows short read as unchanged (found by an
+    /// independent check).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_message: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_message: Option<String>,
+    /// Whether its sample rows changed (a value mismatch mended on one row and made on
+    /// another keeps its count).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub samples_changed: bool,
+}
+
+/// A legacy table's ledger line, as a diff compares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LedgerCounts {
+    pub legacy_rows: i64,
+    pub migrated: i64,
+    pub failed: i64,
+    pub excluded: i64,
+    pub unaccounted: i64,
+    pub ambiguous: i64,
+}
+
+/// A table in both ledgers whose line changed: rows moved from failed to unaccounted
+/// leave every share the same (found by an independent check).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LedgerChange {
+    pub table: String,
+    pub old: LedgerCounts,
+    pub new: LedgerCounts,
+}
+
+/// A rule whose severity `migcov.yaml` or `--severity` set differently: a rule switched
+/// off drops its findings, which would otherwise read as resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SeverityChange {
+    pub rule: String,
+    /// `None`: the rule's own severity.
+    pub old: Option<String>,
+    pub new: Option<String>,
 }
 
 /// Whether the gate passed in each report.
@@ -192,7 +233,13 @@ pub struct Diff {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tables_removed: Vec<String>,
     pub findings_new: Vec<FindingKey>,
+    /// Findings of the old report the new one does not have, their rule still checked.
     pub findings_resolved: Vec<FindingKey>,
+    /// Findings of the old report whose rule the new one switched off (`--severity
+    /// RULE=off`): not resolved, no longer looked for (found by an independent check: 14
+    /// rules switched off read as 19 findings resolved).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings_not_checked: Vec<FindingKey>,
     pub findings_persisting: Vec<FindingKey>,
     /// Of the persisting findings, those whose count, severity or waiver changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -200,6 +247,34 @@ pub struct Diff {
     /// The gate's verdicts, where they differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateChange>,
+    /// Tables in both ledgers whose line changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ledger_changes: Vec<LedgerChange>,
+    /// Exclusions in force now and not before, and the reverse, each as one line (table,
+    /// scope, approver, reason, expiry): rows declared out of scope are no rows migrated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions_added: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions_removed: Vec<String>,
+    /// The gate's thresholds before and now (`fail_under = 0.9`), where they differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<ThresholdsChange>,
+    /// Rules whose severity was set differently.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity_changes: Vec<SeverityChange>,
+    /// Column pairs compared before and not now, and the reverse (`offices: budget →
+    /// budget`): a pair no longer compared is no mismatch resolved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compared_added: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compared_removed: Vec<String>,
+}
+
+/// The gate's thresholds of two reports, each `name = value`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ThresholdsChange {
+    pub old: Vec<String>,
+    pub new: Vec<String>,
 }
 
 fn statuses(scripts: &ScriptsFile) -> BTreeMap<&str, Status> {
@@ -246,16 +321,28 @@ fn uncovered_tables(report: &ReportFiles) -> (BTreeSet<String>, bool) {
     (tables, complete)
 }
 
-/// Persisting findings (same rule, subject, part and rank) whose count, severity or
-/// waiver changed.
+/// Persisting findings (same rule, subject, part and rank) whose count, severity,
+/// waiver, message or sample rows changed. A `load.*` or scripts-folder finding's message
+/// and samples are not compared: they name the folders, whose names differ from run to run.
 fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
     let state = |f: &Finding| (f.severity, f.count, f.waiver.is_some());
+    let folders = |f: &Finding| {
+        f.rule.rule().family == crate::validate::Family::Load
+            || matches!(
+                f.rule,
+                RuleId::CoverageScriptsUnaccounted | RuleId::CoverageScriptsMissingOnDisk
+            )
+    };
     let before = ranked(old);
     ranked(new)
         .into_iter()
-        .filter_map(|(key, now)| {
-            let (was, now) = (state(before.get(&key)?), state(now));
-            (was != now).then_some(FindingChange {
+        .filter_map(|(key, now_finding)| {
+            let was_finding = before.get(&key)?;
+            let (was, now) = (state(was_finding), state(now_finding));
+            let compared = !folders(now_finding);
+            let message = compared && was_finding.message != now_finding.message;
+            let samples = compared && was_finding.samples != now_finding.samples;
+            (was != now || message || samples).then(|| FindingChange {
                 rule: key.0,
                 subject: key.1,
                 old_severity: was.0,
@@ -264,9 +351,126 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
                 new_count: now.1,
                 old_waived: was.2,
                 new_waived: now.2,
+                old_message: message.then(|| was_finding.message.clone()),
+                new_message: message.then(|| now_finding.message.clone()),
+                samples_changed: samples,
             })
         })
         .collect()
+}
+
+/// Tables in both ledgers whose line changed.
+fn ledger_changes(old: &ReportFiles, new: &ReportFiles) -> Vec<LedgerChange> {
+    let lines = |r: &ReportFiles| -> BTreeMap<String, LedgerCounts> {
+        r.ledger
+            .iter()
+            .flat_map(|l| &l.tables)
+            .map(|t| {
+                let counts = LedgerCounts {
+                    legacy_rows: t.legacy_rows,
+                    migrated: t.migrated.value,
+                    failed: t.failed.value,
+                    excluded: t.excluded.value,
+                    unaccounted: t.unaccounted,
+                    ambiguous: t.ambiguous,
+                };
+                (t.table.clone(), counts)
+            })
+            .collect()
+    };
+    let (before, after) = (lines(old), lines(new));
+    after
+        .into_iter()
+        .filter_map(|(table, now)| {
+            let was = *before.get(&table)?;
+            (was != now).then_some(LedgerChange {
+                table,
+                old: was,
+                new: now,
+            })
+        })
+        .collect()
+}
+
+/// A report's exclusions, each as one line.
+fn exclusions(report: &ReportFiles) -> BTreeSet<String> {
+    report
+        .ledger
+        .iter()
+        .flat_map(|l| &l.exclusions)
+        .map(|e| {
+            format!(
+                "{}: {}, approved by {}: {}{}{}",
+                e.table,
+                e.scope,
+                e.approved_by,
+                e.reason,
+                e.expires
+                    .map(|d| format!(", expires {d}"))
+                    .unwrap_or_default(),
+                if e.expired { " (expired)" } else { "" }
+            )
+        })
+        .collect()
+}
+
+/// A report's gate thresholds, each `name = value`, sorted.
+fn thresholds(report: &ReportFiles) -> Vec<String> {
+    let mut lines: Vec<String> = report
+        .summary
+        .gate
+        .thresholds
+        .iter()
+        .map(|t| {
+            let value = serde_json::to_string(&t.value).unwrap_or_default();
+            format!("{} = {value}", t.name)
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Rules whose severity was set differently in the two reports.
+fn severity_changes(old: &ReportFiles, new: &ReportFiles) -> Vec<SeverityChange> {
+    let (was, now) = (&old.summary.gate.severity, &new.summary.gate.severity);
+    let rules: BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+    rules
+        .into_iter()
+        .filter_map(|rule| {
+            let (o, n) = (was.get(rule), now.get(rule));
+            (o != n).then(|| SeverityChange {
+                rule: rule.clone(),
+                old: o.map(|l| l.as_str().to_string()),
+                new: n.map(|l| l.as_str().to_string()),
+            })
+        })
+        .collect()
+}
+
+/// The column pairs a report compared, each `entity: legacy → target`.
+fn compared_pairs(report: &ReportFiles) -> Option<BTreeSet<String>> {
+    let content = report.content.as_ref()?;
+    Some(
+        content
+            .content
+            .entities
+            .iter()
+            .flat_map(|e| {
+                e.columns
+                    .iter()
+                    .map(move |c| {
+                        let mut pair = format!("{}: {} → {}", e.entity, c.legacy, c.target);
+                        if let Some(transform) = &c.transform {
+                            pair.push_str(&format!(" as {transform}"));
+                        }
+                        if let Some(normalized) = &c.normalized {
+                            pair.push_str(&format!(" ({normalized})"));
+                        }
+                        pair
+                    })
+            })
+            .collect(),
+    )
 }
 
 /// The part a finding is about: its own, or for a value mismatch written before findings
@@ -418,12 +622,22 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
 
     let ((was, was_complete), (is, is_complete)) = (uncovered_tables(old), uncovered_tables(new));
     let (old_tables, new_tables) = (ledger_tables(old), ledger_tables(new));
-    // A table gone from the inventory is removed, not newly covered. A side whose list is
-    // incomplete tells no change against it: a table not in it may be uncovered still.
+    // A table gone from the inventory is removed, not newly covered, nor is one whose rows
+    // were all excluded with no entity or script naming it yet (found by an independent
+    // check: a whole-table exclusion read as coverage). A side whose list is incomplete
+    // tells no change against it: a table not in it may be uncovered still.
+    let linked: Option<BTreeSet<&str>> = new.ledger.as_ref().map(|l| {
+        l.tables
+            .iter()
+            .filter(|t| !t.entities.is_empty() || !t.scripts.is_empty())
+            .map(|t| t.table.as_str())
+            .collect()
+    });
     let newly_covered = match is_complete {
         true => was
             .difference(&is)
             .filter(|t| new_tables.as_ref().is_none_or(|tables| tables.contains(*t)))
+            .filter(|t| linked.as_ref().is_none_or(|tables| tables.contains(t.as_str())))
             .cloned()
             .collect(),
         false => Vec::new(),
@@ -440,6 +654,10 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         _ => (Vec::new(), Vec::new()),
     };
     let (old_findings, new_findings) = (compared(old, new), compared(new, old));
+    let switched_off = |f: &FindingKey| {
+        new.summary.gate.severity.get(f.rule.as_str())
+            == Some(&crate::model::config::SeverityOverride::Off)
+    };
     let (before, after) = (finding_keys(&old_findings), finding_keys(&new_findings));
     Diff {
         old_date: o.report_date,
@@ -453,9 +671,38 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         tables_added,
         tables_removed,
         findings_new: keyed(&after, &before, false),
-        findings_resolved: keyed(&before, &after, false),
+        findings_resolved: keyed(&before, &after, false)
+            .into_iter()
+            .filter(|f| !switched_off(f))
+            .collect(),
+        findings_not_checked: keyed(&before, &after, false)
+            .into_iter()
+            .filter(switched_off)
+            .collect(),
         findings_persisting: keyed(&after, &before, true),
         findings_changed: changed_findings(&old_findings, &new_findings),
+        ledger_changes: ledger_changes(old, new),
+        exclusions_added: exclusions(new)
+            .difference(&exclusions(old))
+            .cloned()
+            .collect(),
+        exclusions_removed: exclusions(old)
+            .difference(&exclusions(new))
+            .cloned()
+            .collect(),
+        thresholds: (thresholds(old) != thresholds(new)).then(|| ThresholdsChange {
+            old: thresholds(old),
+            new: thresholds(new),
+        }),
+        severity_changes: severity_changes(old, new),
+        compared_added: match (compared_pairs(old), compared_pairs(new)) {
+            (Some(before), Some(after)) => after.difference(&before).cloned().collect(),
+            _ => Vec::new(),
+        },
+        compared_removed: match (compared_pairs(old), compared_pairs(new)) {
+            (Some(before), Some(after)) => before.difference(&after).cloned().collect(),
+            _ => Vec::new(),
+        },
         gate: (old.summary.gate.passed != new.summary.gate.passed).then_some(GateChange {
             old_passed: old.summary.gate.passed,
             new_passed: new.summary.gate.passed,
@@ -480,6 +727,24 @@ fn points(value: Option<f64>) -> String {
             format!("{v:+.decimals$} pp")
         })
         .unwrap_or_else(|| "—".into())
+}
+
+/// A ledger line's changed counts: `failed 2 → 0, unaccounted 2 → 4`.
+pub fn ledger_line(c: &LedgerChange) -> String {
+    let (o, n) = (c.old, c.new);
+    [
+        ("legacy rows", o.legacy_rows, n.legacy_rows),
+        ("migrated", o.migrated, n.migrated),
+        ("failed", o.failed, n.failed),
+        ("excluded", o.excluded, n.excluded),
+        ("unaccounted", o.unaccounted, n.unaccounted),
+        ("ambiguous", o.ambiguous, n.ambiguous),
+    ]
+    .into_iter()
+    .filter(|(_, was, now)| was != now)
+    .map(|(name, was, now)| format!("{name} {was} → {now}"))
+    .collect::<Vec<_>>()
+    .join(", ")
 }
 
 /// The diff as Markdown, for a merge request or an audit note.
@@ -554,12 +819,17 @@ pub fn markdown(diff: &Diff) -> String {
         &mut out,
     );
     list(
+        "Findings no longer looked for (their rule switched off)",
+        diff.findings_not_checked.iter().map(finding).collect(),
+        &mut out,
+    );
+    list(
         "Persisting findings that changed",
         diff.findings_changed
             .iter()
             .map(|c| {
                 let waived = |w: bool| if w { ", waived" } else { "" };
-                format!(
+                let mut line = format!(
                     "{} {}: {} {}{} → {} {}{}",
                     code_span(c.rule.as_str()),
                     markdown_text(&c.subject),
@@ -569,11 +839,80 @@ pub fn markdown(diff: &Diff) -> String {
                     c.new_severity.as_str(),
                     c.new_count,
                     waived(c.new_waived)
+                );
+                if let (Some(old), Some(new)) = (&c.old_message, &c.new_message) {
+                    line.push_str(&format!(
+                        "; was “{}”, now “{}”",
+                        markdown_text(old),
+                        markdown_text(new)
+                    ));
+                }
+                if c.samples_changed {
+                    line.push_str("; its sample rows changed");
+                }
+                line
+            })
+            .collect(),
+        &mut out,
+    );
+    list(
+        "Ledger lines that changed",
+        diff.ledger_changes
+            .iter()
+            .map(|c| format!("{}: {}", code_span(&c.table), ledger_line(c)))
+            .collect(),
+        &mut out,
+    );
+    list(
+        "Exclusions added",
+        diff.exclusions_added.iter().map(|e| markdown_text(e)).collect(),
+        &mut out,
+    );
+    list(
+        "Exclusions removed",
+        diff.exclusions_removed
+            .iter()
+            .map(|e| markdown_text(e))
+            .collect(),
+        &mut out,
+    );
+    list(
+        "Column pairs compared now and not before",
+        diff.compared_added.iter().map(|e| markdown_text(e)).collect(),
+        &mut out,
+    );
+    list(
+        "Column pairs no longer compared",
+        diff.compared_removed.iter().map(|e| markdown_text(e)).collect(),
+        &mut out,
+    );
+    list(
+        "Rule severities set differently",
+        diff.severity_changes
+            .iter()
+            .map(|c| {
+                let level = |l: &Option<String>| l.clone().unwrap_or_else(|| "its own".into());
+                format!(
+                    "{}: {} → {}",
+                    code_span(&c.rule),
+                    level(&c.old),
+                    level(&c.new)
                 )
             })
             .collect(),
         &mut out,
     );
+    if let Some(thresholds) = &diff.thresholds {
+        let shown = |t: &[String]| match t {
+            [] => "none".to_string(),
+            t => t.iter().map(|l| code_span(l)).collect::<Vec<_>>().join(", "),
+        };
+        out.push_str(&format!(
+            "\nThe gate's thresholds were {} and are {} now.\n",
+            shown(&thresholds.old),
+            shown(&thresholds.new)
+        ));
+    }
     if let Some(gate) = diff.gate {
         let verdict = |passed: bool| if passed { "passed" } else { "failed" };
         out.push_str(&format!(

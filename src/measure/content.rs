@@ -87,6 +87,9 @@ pub struct ColumnResult {
     /// The declared transform giving the expected target value, if any.
     #[serde(default)]
     pub transform: Option<String>,
+    /// The normalisations the values were compared after (`trim, scale 2`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalized: Option<String>,
     /// Compared rows whose values differ after normalisation.
     pub differing: u64,
     /// Some of them, lowest legacy key first.
@@ -2438,6 +2441,7 @@ fn compare(
                 legacy: pair.legacy.clone(),
                 target: pair.target.clone(),
                 transform: pair.transform.as_ref().map(|(text, _)| text.clone()),
+                normalized: pair.normalize.described(),
                 differing,
                 samples: value_samples(&samples)?,
                 aggregates: match pair.kind {

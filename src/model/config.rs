@@ -261,6 +261,47 @@ pub enum UnicodeForm {
 }
 
 impl Normalize {
+    /// The normalisations in force, in words (`trim, case lower, scale 2`); `None` when
+    /// none is. A report says how each pair was compared, so a diff sees a tolerance
+    /// widened as the change it is, not as mismatches resolved.
+    pub fn described(&self) -> Option<String> {
+        let mut said = Vec::new();
+        if self.trim == Some(true) {
+            said.push("trim".to_string());
+        }
+        if let Some(case) = self.case {
+            said.push(match case {
+                Case::Lower => "case lower".to_string(),
+                Case::Upper => "case upper".to_string(),
+            });
+        }
+        if self.null_equals_empty == Some(true) {
+            said.push("null equals empty".to_string());
+        }
+        if let Some(scale) = self.scale {
+            said.push(format!("scale {scale}"));
+        }
+        if let Some(tolerance) = self.tolerance {
+            said.push(format!("tolerance {tolerance}"));
+        }
+        if let Some(form) = self.unicode {
+            said.push(match form {
+                UnicodeForm::Nfc => "unicode nfc".to_string(),
+                UnicodeForm::Nfkc => "unicode nfkc".to_string(),
+            });
+        }
+        match &self.time_zone {
+            Some(TimeZones::Both(zone)) => said.push(format!("time zone {zone}")),
+            Some(TimeZones::Sides { legacy, target }) => said.push(format!(
+                "time zone {} (legacy), {} (target)",
+                legacy.as_deref().unwrap_or("UTC"),
+                target.as_deref().unwrap_or("UTC")
+            )),
+            None => {}
+        }
+        (!said.is_empty()).then(|| said.join(", "))
+    }
+
     /// `self` where set, else `base`.
     pub fn over(&self, base: &Normalize) -> Normalize {
         Normalize {
@@ -385,13 +426,43 @@ impl MinCoverage {
 }
 
 /// A severity given in `migcov.yaml` or `--severity`, or `off` to drop a rule's findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Read in any case (`OFF`), as `--severity` reads it and every enum value of the input
+/// contract is (found by an independent check: `migcov.yaml` refused `OFF`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SeverityOverride {
     Error,
     Warning,
     Info,
     Off,
+}
+
+impl SeverityOverride {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeverityOverride::Error => "error",
+            SeverityOverride::Warning => "warning",
+            SeverityOverride::Info => "info",
+            SeverityOverride::Off => "off",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for SeverityOverride {
+    fn deserialize<D: serde::Deserializer<'de>>(reader: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(reader)?;
+        [
+            SeverityOverride::Error,
+            SeverityOverride::Warning,
+            SeverityOverride::Info,
+            SeverityOverride::Off,
+        ]
+        .into_iter()
+        .find(|level| text.trim().eq_ignore_ascii_case(level.as_str()))
+        .ok_or_else(|| {
+            serde::de::Error::unknown_variant(text.trim(), &["error", "warning", "info", "off"])
+        })
+    }
 }
 
 impl ProjectConfig {

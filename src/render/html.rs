@@ -95,7 +95,7 @@ pub fn visible(text: &str) -> String {
         c.is_control()
             || (c.is_whitespace() && c != ' ')
             || unicode_normalization::char::is_combining_mark(c)
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
     };
     let ambiguous = text.starts_with(' ')
         || text.ends_with(' ')
@@ -211,6 +211,7 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
     );
     let mut tera = Tera::default();
     tera.autoescape_on(vec![".html"]);
+    tera.set_escape_fn(escape_html);
     tera.add_raw_templates(sources)
         .map_err(|e| RenderError::Template {
             name: "templates".into(),
@@ -230,6 +231,25 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
         .filter(|(name, _)| !name.ends_with(".html"))
         .collect();
     Ok((tera, overrides))
+}
+
+/// Tera's HTML escape, and the marks that reorder text (a right-to-left override makes
+/// `gpj.exe` read `exe.jpg`; isolates) written as their escapes: from names in the data
+/// they reached every page as they were (found by an independent check).
+fn escape_html(text: &str) -> String {
+    let reorders = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    match text.chars().any(reorders) {
+        false => tera::escape_html(text),
+        true => tera::escape_html(
+            &text
+                .chars()
+                .map(|c| match reorders(c) {
+                    true => c.escape_unicode().to_string(),
+                    false => c.to_string(),
+                })
+                .collect::<String>(),
+        ),
+    }
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {
@@ -323,7 +343,11 @@ fn rule_rows(report: &Report) -> Vec<pages::RuleRow> {
             pages::RuleRow {
                 id: rule.id,
                 family: rule.family.as_str(),
-                severity: rule.severity.as_str(),
+                severity: report
+                    .verdict
+                    .severity
+                    .get(rule.id)
+                    .map_or(rule.severity.as_str(), |level| level.as_str()),
                 summary: rule.summary,
                 docs: rule.docs,
                 findings: count.map_or(0, |c| c.findings),
@@ -1035,7 +1059,14 @@ pub fn diff_page(
         &Context::new(),
         root,
         "archive",
-        pages::DiffPage { diff },
+        pages::DiffPage {
+            diff,
+            ledger_lines: diff
+                .ledger_changes
+                .iter()
+                .map(|c| (c.table.clone(), crate::archive::diff::ledger_line(c)))
+                .collect(),
+        },
     )
 }
 

@@ -10,14 +10,23 @@ use super::markdown_table;
 /// Escapes the characters that would break a Markdown table cell or add markup; `&` as an
 /// entity, so a title's `&amp;` shows as written.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('&', "&amp;")
-        .replace('|', "\\|")
-        .replace('*', "\\*")
-        .replace('_', "\\_")
-        .replace('`', "\\`")
-        .replace('<', "&lt;")
-        .replace(['\n', '\r'], " ")
+    // `[`, `]`, `!` and `~` too: a title of `[click](https://…)` or `![px](…)` was a live
+    // link and a remote image in the step summary (found by an independent check).
+    super::inert(
+        &text
+            .replace('\\', "\\\\")
+            .replace('&', "&amp;")
+            .replace('|', "\\|")
+            .replace('*', "\\*")
+            .replace('_', "\\_")
+            .replace('`', "\\`")
+            .replace('[', "\\[")
+            .replace(']', "\\]")
+            .replace('!', "\\!")
+            .replace('~', "\\~")
+            .replace('<', "&lt;")
+            .replace(['\n', '\r'], " "),
+    )
 }
 
 /// A link destination Markdown reads whole: spaces, parentheses and angle brackets (in a

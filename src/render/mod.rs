@@ -39,7 +39,7 @@ pub use crate::model::noun;
 /// longest run of them, padded where it starts or ends with one, nothing escaped inside (a
 /// code span shows `&lt;` as those four characters, and `\|` as two).
 pub fn code_span(text: &str) -> String {
-    let text = text.replace(['\n', '\r'], " ");
+    let text = inert(&text.replace(['\n', '\r'], " "));
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
@@ -54,13 +54,38 @@ pub fn code_span(text: &str) -> String {
 /// and `<` as entities (a title's `&amp;` shows as written). An underscore inside a word is
 /// no markup in GitHub's Markdown and stays as it is.
 pub fn markdown_text(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('&', "&amp;")
-        .replace('*', "\\*")
-        .replace('`', "\\`")
-        .replace('[', "\\[")
-        .replace('<', "&lt;")
-        .replace(['\n', '\r'], " ")
+    inert(
+        &text
+            .replace('\\', "\\\\")
+            .replace('&', "&amp;")
+            .replace('*', "\\*")
+            .replace('`', "\\`")
+            .replace('[', "\\[")
+            .replace('<', "&lt;")
+            .replace(['\n', '\r'], " "),
+    )
+}
+
+/// `text` with every character that acts rather than shows written as its escape
+/// (`\u{1b}`): control characters (a terminal's escape sequences: `ESC [8m` hid the rest of
+/// a diff printed to a terminal), and the marks that reorder text (a right-to-left override
+/// makes `gpj.exe` read `exe.jpg`). Found by an independent check: names from the data
+/// reached `diff`'s output and the Markdown summary as they were.
+pub fn inert(text: &str) -> String {
+    let acts = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    match text.chars().any(acts) {
+        false => text.to_string(),
+        true => text
+            .chars()
+            .map(|c| match acts(c) {
+                true => c.escape_unicode().to_string(),
+                false => c.to_string(),
+            })
+            .collect(),
+    }
 }
 
 pub fn markdown_table<const N: usize>(

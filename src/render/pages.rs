@@ -144,6 +144,7 @@ pub struct Entities<'a> {
 pub struct RuleRow {
     pub id: &'static str,
     pub family: &'static str,
+    /// As set by `migcov.yaml` or `--severity`, else the rule's own; `off` when not checked.
     pub severity: &'static str,
     pub summary: &'static str,
     pub docs: &'static str,
@@ -214,6 +215,8 @@ pub struct Archive<'a> {
 #[derive(Serialize)]
 pub struct DiffPage<'a> {
     pub diff: &'a Diff,
+    /// Each changed ledger line: its table and its changed counts in words.
+    pub ledger_lines: Vec<(String, String)>,
 }
 
 /// `--single-file`: the report in one page.

@@ -174,10 +174,15 @@ pub struct ValidateFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleResult {
     pub id: RuleId,
+    /// As set by `migcov.yaml` or `--severity`, else the rule's own.
     pub severity: Severity,
     pub summary: Cow<'static, str>,
     pub passed: bool,
     pub violations: u64,
+    /// Switched off by `migcov.yaml` or `--severity`: not checked, so neither passed nor
+    /// failed (`passed` is then true, as no finding is kept).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub off: bool,
 }
 
 /// `api/validate/content.json`: arrived intact — the values compared per entity.
@@ -388,13 +393,21 @@ fn validate(report: &Report, family: Family) -> ValidateFile {
         .iter()
         .filter(|r| r.family == family)
         .map(|r| {
+            use crate::model::config::SeverityOverride;
             let count = report.rule_counts.get(&r.code);
+            let set = report.verdict.severity.get(r.id).copied();
             RuleResult {
                 id: r.code,
-                severity: r.severity,
+                severity: match set {
+                    Some(SeverityOverride::Error) => Severity::Error,
+                    Some(SeverityOverride::Warning) => Severity::Warning,
+                    Some(SeverityOverride::Info) => Severity::Info,
+                    _ => r.severity,
+                },
                 summary: Cow::Borrowed(r.summary),
                 passed: count.is_none(),
                 violations: count.map_or(0, |c| c.violations),
+                off: set == Some(SeverityOverride::Off),
             }
         })
         .collect();

@@ -2,6 +2,7 @@
 //! `gate:` section or the matching flags (the flags win).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,11 @@ pub struct Verdict {
     /// The names of the thresholds that failed (`fail_under`, `max_missing_records`).
     #[serde(default)]
     pub failed_thresholds: Vec<Cow<'static, str>>,
+    /// The rules whose severity `migcov.yaml` or `--severity` set, and to what (`off`:
+    /// not checked). A rule switched off read as passing, and a diff called its findings
+    /// resolved (found by an independent check). None in reports before 2026-12-07.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub severity: BTreeMap<String, crate::model::config::SeverityOverride>,
     /// The same thresholds, for colour bands that must agree with the gate.
     #[serde(skip)]
     pub config: GateConfig,
@@ -326,6 +332,7 @@ pub fn gate(
         reasons,
         thresholds,
         failed_thresholds,
+        severity: BTreeMap::new(),
         config: config.clone(),
     }
 }

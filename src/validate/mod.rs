@@ -287,6 +287,16 @@ impl WithMappingIds {
     }
 }
 
+/// The rules' severities set by `migcov.yaml`, then `--severity` over them.
+pub fn severity_overrides(
+    inputs: &Inputs,
+    options: &ValidateOptions,
+) -> BTreeMap<String, SeverityOverride> {
+    let mut overrides = inputs.config.severity.clone();
+    overrides.extend(options.severity.clone());
+    overrides
+}
+
 /// What [`WithMappingIds::settle`] does, on the findings of every rule at once (a lapsed
 /// waiver is one finding, whatever the rules it waives).
 fn settle(
@@ -294,8 +304,7 @@ fn settle(
     options: &ValidateOptions,
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
-    let mut overrides = inputs.config.severity.clone();
-    overrides.extend(options.severity.clone());
+    let overrides = severity_overrides(inputs, options);
     findings.retain_mut(|finding| match overrides.get(finding.rule.as_str()) {
         Some(SeverityOverride::Off) => false,
         Some(level) => {
