@@ -482,6 +482,35 @@ fn files_outside(
     Ok(())
 }
 
+/// Each CI file goes to a place of its own: two at one path would be one file (XML with
+/// Markdown after it), two on standard output one stream that is neither (`--json -`
+/// promises a stream holding the JSON alone).
+fn files_apart(files: &[(&str, Option<&Path>)]) -> Result<(), String> {
+    let given: Vec<(&str, &Path)> = files
+        .iter()
+        .filter_map(|(flag, file)| file.map(|file| (*flag, file)))
+        .collect();
+    for (i, (flag, file)) in given.iter().enumerate() {
+        for (other_flag, other) in &given[i + 1..] {
+            let stdout = |p: &Path| p == Path::new("-") || crate::output::stream_of(p) == Some(1);
+            let same = match (stdout(file), stdout(other)) {
+                (true, true) => true,
+                (false, false) => plain_path(file) == plain_path(other),
+                _ => false,
+            };
+            if same {
+                return Err(format!(
+                    "{flag} {} and {other_flag} {} are one place: each CI file needs its own \
+                     (standard output holds one of them at most)",
+                    file.display(),
+                    other.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The folders a command replaces whole must not be or hold the data folder `data` (a
 /// collected data folder carries the marker that lets migcov replace a folder). One inside
 /// the data folder is fine: the loader skips the folders migcov wrote.
@@ -509,20 +538,26 @@ impl BuildArgs {
         // A CI file written into an archived snapshot would change it (found by an
         // independent check: `--json SITE/archive/<date>/api/…` passed, and `verify` then
         // failed the snapshot), and one in a folder replaced whole would be lost.
+        // Nor may one be inside the site, or be another CI file: `--junit
+        // site/api/coverage/summary.json` replaced the site's own file, and `--junit X
+        // --summary-md X` appended Markdown to the XML (found by an independent check).
         let archive = self.out.join(crate::archive::ARCHIVE_DIR);
+        let files = [
+            ("--junit", self.junit.as_deref()),
+            ("--summary-md", self.summary_md.as_deref()),
+            ("--json", self.json.as_deref()),
+            ("--single-file", self.single_file.as_deref()),
+        ];
         files_outside(
-            &[
-                ("--junit", self.junit.as_deref()),
-                ("--summary-md", self.summary_md.as_deref()),
-                ("--json", self.json.as_deref()),
-                ("--single-file", self.single_file.as_deref()),
-            ],
+            &files,
             &[
                 ("the archive of --out", Some(archive.as_path())),
+                ("--out", Some(self.out.as_path())),
                 ("--failures-dir", self.check.failures_dir.as_deref()),
                 ("--dump-context", self.dump_context.as_deref()),
             ],
         )?;
+        files_apart(&files)?;
         Ok(BuildConfig {
             check: self.check.into_config(date),
             report: ReportOptions { report_date: date },

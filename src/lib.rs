@@ -399,6 +399,16 @@ pub fn report_files(path: &Path, check_config: &CheckConfig) -> Result<ReportFil
     if path.join("api/coverage/summary.json").is_file() {
         return Ok(ReportFiles::from_dir(path)?);
     }
+    // A site or snapshot that lost its summary is no data folder: said as what it is,
+    // not as a data folder without domains.yaml (found by an independent check).
+    if path.join("api").is_dir() || path.join(archive::verify::SUMS).exists() {
+        return Err(archive::ArchiveError::Invalid {
+            path: path.join("api/coverage/summary.json"),
+            message: "missing or not a regular file: a site or snapshot needs it to be compared"
+                .into(),
+        }
+        .into());
+    }
     let mut config = check_config.clone();
     config.load.data_dir = path.to_path_buf();
     // Today, unless the caller fixed the date: the date the heading shows is the date
@@ -427,6 +437,23 @@ pub fn diff(
     out: &Path,
     templates: Option<&Path>,
 ) -> Result<archive::diff::Diff, Error> {
+    // A diff written into an archived snapshot (a folder inside one) would change it: it
+    // was written, and `verify` then failed the snapshot (found by an independent check).
+    let absolute = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+    if let Some(snapshot) = absolute.ancestors().skip(1).find(|folder| {
+        folder.join(archive::verify::SUMS).is_file()
+            && folder.join("api/coverage/summary.json").is_file()
+    }) {
+        return Err(archive::ArchiveError::Invalid {
+            path: out.to_path_buf(),
+            message: format!(
+                "is inside the archived snapshot {}: writing it would change the snapshot; \
+                 write the diff elsewhere",
+                snapshot.display()
+            ),
+        }
+        .into());
+    }
     // One run at a time per folder, as for `build`.
     let _lock = output::FolderLock::take(out)?;
     let defaults = CheckConfig {

@@ -483,6 +483,11 @@ pub fn write_file(path: &Path, contents: &[u8], how: WriteMode) -> Result<(), Ou
             .create(how == WriteMode::Append)
             .open(path)
             .map_err(io(path))?;
+        // Appended after text that does not end its line, a heading would be that line's
+        // end, no heading (found by an independent check).
+        if how == WriteMode::Append && ends_mid_line(path) {
+            file.write_all(b"\n").map_err(io(path))?;
+        }
         return file.write_all(contents).map_err(io(path));
     }
     let parent = parent_of(path);
@@ -500,6 +505,20 @@ pub fn write_file(path: &Path, contents: &[u8], how: WriteMode) -> Result<(), Ou
         source: e.error,
     })?;
     Ok(())
+}
+
+/// Whether a regular file's last byte is there and is no line feed.
+fn ends_mid_line(path: &Path) -> bool {
+    use std::io::{Read as _, Seek as _};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let is_file = file.metadata().is_ok_and(|m| m.is_file() && m.len() > 0);
+    let mut last = [0u8; 1];
+    is_file
+        && file.seek(std::io::SeekFrom::End(-1)).is_ok()
+        && file.read_exact(&mut last).is_ok()
+        && last[0] != b'\n'
 }
 
 const STAGING_PREFIX: &str = ".migcov-staging-";

@@ -1451,7 +1451,11 @@ fn diff_sees_what_keeps_its_count() {
     let before = sample();
     let after = sample();
     let a = after.path();
-    edit(&a.join("inventory/target.csv"), "orders,1672", "orders,1662");
+    edit(
+        &a.join("inventory/target.csv"),
+        "orders,1672",
+        "orders,1662",
+    );
     edit(
         &a.join("rows/target/offices.csv"),
         ",Zürich,Bern,",
@@ -1479,12 +1483,22 @@ fn diff_sees_what_keeps_its_count() {
     );
     let dir = tempfile::tempdir().unwrap();
     let (old, new) = (dir.path().join("old"), dir.path().join("new"));
-    build(before.path(), &old, "2026-11-24", &["--exit-zero", "--max-missing", "0"]).code(0);
+    build(
+        before.path(),
+        &old,
+        "2026-11-24",
+        &["--exit-zero", "--max-missing", "0"],
+    )
+    .code(0);
     build(
         a,
         &new,
         "2026-11-24",
-        &["--exit-zero", "--severity", "integrity.script.success_rate_mismatch=OFF"],
+        &[
+            "--exit-zero",
+            "--severity",
+            "integrity.script.success_rate_mismatch=OFF",
+        ],
     )
     .code(0);
     let out = dir.path().join("diff");
@@ -1497,15 +1511,28 @@ fn diff_sees_what_keeps_its_count() {
         .assert()
         .success();
     let diff = json(&out.join("diff.json"));
-    let changed: Vec<&Value> = diff["findings_changed"].as_array().unwrap().iter().collect();
+    let changed: Vec<&Value> = diff["findings_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
     let target_rows = changed
         .iter()
         .find(|c| c["rule"] == "reconcile.entity.target_rows")
         .unwrap_or_else(|| panic!("{diff}"));
-    assert_eq!((&target_rows["old_count"], &target_rows["new_count"]), (&json!(5), &json!(5)));
+    assert_eq!(
+        (&target_rows["old_count"], &target_rows["new_count"]),
+        (&json!(5), &json!(5))
+    );
     assert!(
-        target_rows["old_message"].as_str().unwrap().contains("1672 vs 1667: +5")
-            && target_rows["new_message"].as_str().unwrap().contains("1662 vs 1667: -5"),
+        target_rows["old_message"]
+            .as_str()
+            .unwrap()
+            .contains("1672 vs 1667: +5")
+            && target_rows["new_message"]
+                .as_str()
+                .unwrap()
+                .contains("1662 vs 1667: -5"),
         "{target_rows}"
     );
     let name = changed
@@ -1513,7 +1540,11 @@ fn diff_sees_what_keeps_its_count() {
         .find(|c| c["subject"] == "entity: offices (name → name)")
         .unwrap_or_else(|| panic!("{diff}"));
     assert_eq!(
-        (&name["old_count"], &name["new_count"], &name["samples_changed"]),
+        (
+            &name["old_count"],
+            &name["new_count"],
+            &name["samples_changed"]
+        ),
         (&json!(1), &json!(1), &json!(true))
     );
     assert_eq!(
@@ -1578,5 +1609,102 @@ fn diff_sees_what_keeps_its_count() {
         .split("<tr>")
         .find(|r| r.contains("integrity.script.success_rate_mismatch</code>"))
         .unwrap();
-    assert!(row.contains("not checked") && !row.contains("✓ pass"), "{row}");
+    assert!(
+        row.contains("not checked") && !row.contains("✓ pass"),
+        "{row}"
+    );
+}
+
+/// Found by an independent check: `verify` read a SHA256SUMS that was a FIFO or a link
+/// to /dev/zero without end (a hang), and passed one that was a link to a copy kept
+/// elsewhere; `diff` hung on a FIFO in a snapshot; `diff --out` inside a snapshot wrote
+/// into it; a snapshot without its summary was read as a data folder ("domains.yaml:
+/// required input is missing"); and a SHA256SUMS whose paths start with `./`, as
+/// `find . -exec sha256sum {} +` writes them, was refused, though `sha256sum -c` reads it.
+#[test]
+fn verify_and_diff_read_only_regular_files_and_never_write_into_a_snapshot() {
+    let (_data, dir, site) = snapshotted();
+    let snapshot = site.join("archive/2026-11-01");
+    let sums = snapshot.join("SHA256SUMS");
+    let text = std::fs::read_to_string(&sums).unwrap();
+    // `./` before every path reads as the path.
+    let dotted: String = text
+        .lines()
+        .map(|l| l.replacen("  ", "  ./", 1) + "\n")
+        .collect();
+    std::fs::write(&sums, &dotted).unwrap();
+    verify(&snapshot).code(0);
+    std::fs::write(&sums, &text).unwrap();
+    // A link, to a copy or to /dev/zero, and a FIFO: exit 2, at once.
+    let copy = dir.path().join("SHA256SUMS.copy");
+    std::fs::write(&copy, &text).unwrap();
+    for target in [copy.as_path(), Path::new("/dev/zero")] {
+        std::fs::remove_file(&sums).unwrap();
+        std::os::unix::fs::symlink(target, &sums).unwrap();
+        migcov()
+            .arg("verify")
+            .arg(&snapshot)
+            .timeout(std::time::Duration::from_secs(30))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is a symbolic link"));
+    }
+    std::fs::remove_file(&sums).unwrap();
+    let fifo = |path: &Path| {
+        let made = Process::new("mkfifo").arg(path).status().unwrap();
+        assert!(made.success(), "mkfifo (coreutils) is needed");
+    };
+    fifo(&sums);
+    migcov()
+        .arg("verify")
+        .arg(&snapshot)
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not a regular file"));
+    std::fs::remove_file(&sums).unwrap();
+    std::fs::write(&sums, &text).unwrap();
+    // A diff written inside a snapshot is refused, and nothing is written there.
+    let inside = snapshot.join("newdiff");
+    migcov()
+        .arg("diff")
+        .arg(&snapshot)
+        .arg(&snapshot)
+        .arg("--out")
+        .arg(&inside)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is inside the archived snapshot"));
+    assert!(!inside.exists());
+    verify(&snapshot).code(0);
+    // A FIFO in place of a snapshot's file: an error naming it, not a hang.
+    let scripts = snapshot.join("api/scripts.json");
+    let kept = std::fs::read(&scripts).unwrap();
+    std::fs::remove_file(&scripts).unwrap();
+    fifo(&scripts);
+    migcov()
+        .arg("diff")
+        .arg(&snapshot)
+        .arg(&snapshot)
+        .arg("--out")
+        .arg(dir.path().join("d1"))
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("api/scripts.json"));
+    std::fs::remove_file(&scripts).unwrap();
+    std::fs::write(&scripts, kept).unwrap();
+    // A snapshot without its summary is said to be one.
+    std::fs::remove_file(snapshot.join("api/coverage/summary.json")).unwrap();
+    migcov()
+        .arg("diff")
+        .arg(&snapshot)
+        .arg(&site)
+        .arg("--out")
+        .arg(dir.path().join("d2"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "api/coverage/summary.json: missing",
+        ));
 }

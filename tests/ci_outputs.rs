@@ -298,3 +298,85 @@ fn a_step_summary_goes_to_standard_output_for_any_user() {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
     assert!(summary["report"]["migrated_records"].is_number());
 }
+
+/// Found by an independent check: CI files were written wherever they were asked to go,
+/// `--junit site/api/coverage/summary.json` over the site's own file, `--junit X
+/// --summary-md X` as XML with Markdown after it, `--json - --summary-md -` as one stream
+/// that was neither; a step summary appended after text ending mid-line lost its heading;
+/// and a title's `[click](https://…)` or `![px](…)` was a live link or a remote image in
+/// the summary, and its control characters reached it. Each clash is exit 2, nothing
+/// written.
+#[test]
+fn ci_files_go_to_places_of_their_own_and_the_summary_stays_text() {
+    let data = base_with(None);
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let same = dir.path().join("same.xml");
+    let site_file = site.join("api/coverage/summary.json");
+    let same_arg = same.to_str().unwrap();
+    for (args, said) in [
+        (
+            vec!["--junit", site_file.to_str().unwrap()],
+            "is inside --out",
+        ),
+        (
+            vec!["--junit", same_arg, "--summary-md", same_arg],
+            "are one place",
+        ),
+        (vec!["--json", "-", "--summary-md", "-"], "are one place"),
+        (
+            vec!["--json", "/dev/stdout", "--junit", "-"],
+            "are one place",
+        ),
+    ] {
+        migcov()
+            .args([
+                "build",
+                "--report-date",
+                "2026-03-31",
+                "--exit-zero",
+                "--data",
+            ])
+            .arg(data.path())
+            .arg("--out")
+            .arg(&site)
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(said));
+        assert!(
+            !site.exists() && !same.exists(),
+            "{args:?}: nothing written"
+        );
+    }
+    // Appended after a line left open, the summary starts on a line of its own.
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "title: \"[click](https://evil.example) ![px](https://evil.example/p.png) ~~gone~~ \\u001b[8m\"\n",
+    )
+    .unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "previous text").unwrap();
+    migcov()
+        .args([
+            "build",
+            "--report-date",
+            "2026-03-31",
+            "--exit-zero",
+            "--data",
+        ])
+        .arg(data.path())
+        .arg("--out")
+        .arg(&site)
+        .arg("--summary-md")
+        .arg(&summary)
+        .assert()
+        .code(0);
+    let text = read(&summary);
+    assert!(text.starts_with("previous text\n"), "{text}");
+    assert!(
+        text.contains(r"\[click\](https://evil.example) \!\[px\](https://evil.example/p.png) \~\~gone\~\~ \u{1b}\[8m"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+}

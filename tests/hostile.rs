@@ -456,7 +456,10 @@ fn a_name_that_is_not_utf8_is_refused_never_read_as_its_other_parts() {
         let (code, text) = build(data.path());
         assert_eq!(code, 2, "{text}");
         assert!(text.contains("not valid UTF-8"), "{text}");
-        assert!(text.contains(&String::from_utf8_lossy(folder).to_string()), "{text}");
+        assert!(
+            text.contains(&String::from_utf8_lossy(folder).to_string()),
+            "{text}"
+        );
     }
 }
 
@@ -484,4 +487,30 @@ fn json_nested_past_128_levels_is_refused_naming_its_line() {
         let (code, text) = build(data.path());
         assert_ne!(code, 2, "{text}");
     }
+}
+
+/// Found by an independent check: a byte order mark before `domains.yaml` or
+/// `entities.yaml` hid the list ("invalid type: sequence"), before a script's manifest its
+/// fields ("missing field `category`"); and a header line of one 5 MB name was printed
+/// whole in the error. The mark is read past; a message names at most 30 columns, each
+/// cut at 60 characters.
+#[test]
+fn a_byte_order_mark_is_read_past_and_a_long_header_is_cut_in_the_message() {
+    let data = base_with(None);
+    for name in ["domains.yaml", "entities.yaml", "scripts/office.yaml"] {
+        let path = data.path().join(name);
+        if !path.exists() {
+            continue;
+        }
+        let text = std::fs::read(&path).unwrap();
+        std::fs::write(&path, [b"\xEF\xBB\xBF".as_slice(), &text].concat()).unwrap();
+    }
+    let (code, text) = build(data.path());
+    assert_ne!(code, 2, "{text}");
+    let long = format!("{}\n1\n", "a".repeat(5 << 20));
+    let data = with_file("metrics/huge.csv", long.as_bytes());
+    let (code, text) = build(data.path());
+    assert_eq!(code, 2, "{}", &text[..text.len().min(2000)]);
+    assert!(text.len() < 10_000, "{} bytes of message", text.len());
+    assert!(text.contains("missing required column"), "{text}");
 }

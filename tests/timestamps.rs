@@ -7,8 +7,8 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::Command;
-use predicates::prelude::*;
 use common::{base_with, csv_as_parquet, run};
+use predicates::prelude::*;
 
 const HEADER: &str = "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n";
 

@@ -102,8 +102,16 @@ impl ReportFiles {
         })
     }
 
+    /// Reads a site or snapshot folder: only regular files, never through a link (a FIFO
+    /// in a snapshot hung `diff`; found by an independent check).
     pub fn from_dir(dir: &Path) -> Result<Self, ArchiveError> {
-        Self::read(dir, |name| std::fs::read(dir.join(name)).ok())
+        Self::read(dir, |name| {
+            let path = dir.join(name);
+            std::fs::symlink_metadata(&path)
+                .is_ok_and(|m| m.file_type().is_file())
+                .then(|| std::fs::read(&path).ok())
+                .flatten()
+        })
     }
 
     /// A report rendered in memory.
@@ -456,18 +464,16 @@ fn compared_pairs(report: &ReportFiles) -> Option<BTreeSet<String>> {
             .entities
             .iter()
             .flat_map(|e| {
-                e.columns
-                    .iter()
-                    .map(move |c| {
-                        let mut pair = format!("{}: {} → {}", e.entity, c.legacy, c.target);
-                        if let Some(transform) = &c.transform {
-                            pair.push_str(&format!(" as {transform}"));
-                        }
-                        if let Some(normalized) = &c.normalized {
-                            pair.push_str(&format!(" ({normalized})"));
-                        }
-                        pair
-                    })
+                e.columns.iter().map(move |c| {
+                    let mut pair = format!("{}: {} → {}", e.entity, c.legacy, c.target);
+                    if let Some(transform) = &c.transform {
+                        pair.push_str(&format!(" as {transform}"));
+                    }
+                    if let Some(normalized) = &c.normalized {
+                        pair.push_str(&format!(" ({normalized})"));
+                    }
+                    pair
+                })
             })
             .collect(),
     )
@@ -637,7 +643,11 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         true => was
             .difference(&is)
             .filter(|t| new_tables.as_ref().is_none_or(|tables| tables.contains(*t)))
-            .filter(|t| linked.as_ref().is_none_or(|tables| tables.contains(t.as_str())))
+            .filter(|t| {
+                linked
+                    .as_ref()
+                    .is_none_or(|tables| tables.contains(t.as_str()))
+            })
             .cloned()
             .collect(),
         false => Vec::new(),
@@ -865,7 +875,10 @@ pub fn markdown(diff: &Diff) -> String {
     );
     list(
         "Exclusions added",
-        diff.exclusions_added.iter().map(|e| markdown_text(e)).collect(),
+        diff.exclusions_added
+            .iter()
+            .map(|e| markdown_text(e))
+            .collect(),
         &mut out,
     );
     list(
@@ -878,12 +891,18 @@ pub fn markdown(diff: &Diff) -> String {
     );
     list(
         "Column pairs compared now and not before",
-        diff.compared_added.iter().map(|e| markdown_text(e)).collect(),
+        diff.compared_added
+            .iter()
+            .map(|e| markdown_text(e))
+            .collect(),
         &mut out,
     );
     list(
         "Column pairs no longer compared",
-        diff.compared_removed.iter().map(|e| markdown_text(e)).collect(),
+        diff.compared_removed
+            .iter()
+            .map(|e| markdown_text(e))
+            .collect(),
         &mut out,
     );
     list(
@@ -905,7 +924,11 @@ pub fn markdown(diff: &Diff) -> String {
     if let Some(thresholds) = &diff.thresholds {
         let shown = |t: &[String]| match t {
             [] => "none".to_string(),
-            t => t.iter().map(|l| code_span(l)).collect::<Vec<_>>().join(", "),
+            t => t
+                .iter()
+                .map(|l| code_span(l))
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         out.push_str(&format!(
             "\nThe gate's thresholds were {} and are {} now.\n",

@@ -71,6 +71,21 @@ fn sums_text(bytes: &[u8]) -> Option<String> {
 
 pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
     let sums_path = dir.join(SUMS);
+    // The list itself is a file of the snapshot: a link (to a copy kept elsewhere, or to
+    // /dev/zero, read without end) or a FIFO (read waits for ever) is none (found by an
+    // independent check).
+    let kind = std::fs::symlink_metadata(&sums_path)
+        .map_err(io(&sums_path))?
+        .file_type();
+    if !kind.is_file() {
+        return Err(ArchiveError::Invalid {
+            path: sums_path.clone(),
+            message: match kind.is_symlink() {
+                true => "is a symbolic link, not the snapshot's own list".into(),
+                false => "is not a regular file".into(),
+            },
+        });
+    }
     let bytes = std::fs::read(&sums_path).map_err(io(&sums_path))?;
     let text = sums_text(&bytes).ok_or_else(|| ArchiveError::Invalid {
         path: sums_path.clone(),
@@ -99,7 +114,10 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
                 message: format!("line {}: {hex:?} is not a SHA-256 in hex", number + 1),
             });
         }
-        let safe = crate::output::confined(Path::new(name)).map_err(|_| ArchiveError::Invalid {
+        // `./api/…`, as `find . -exec sha256sum {} +` writes paths, is `api/…`, as
+        // `sha256sum -c` reads it.
+        let bare = name.trim_start_matches("./");
+        let safe = crate::output::confined(Path::new(bare)).map_err(|_| ArchiveError::Invalid {
             path: sums_path.clone(),
             message: format!(
                 "line {}: {name:?} is not a path inside the snapshot",

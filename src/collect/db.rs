@@ -281,8 +281,7 @@ pub struct TableRef {
 /// it, the rows of the child not read were lost; read whole, a read child's rows were
 /// counted twice (found by an independent check).
 pub fn settle_inheritance(tables: &mut [TableRef]) -> Result<(), String> {
-    let read: std::collections::BTreeSet<String> =
-        tables.iter().map(|t| t.shown.clone()).collect();
+    let read: std::collections::BTreeSet<String> = tables.iter().map(|t| t.shown.clone()).collect();
     for table in tables.iter_mut().filter(|t| !t.inheritance.is_empty()) {
         let (mut unread, mut own) = (Vec::new(), Vec::new());
         let mut next = vec![table.shown.clone()];
@@ -302,14 +301,12 @@ pub fn settle_inheritance(tables: &mut [TableRef]) -> Result<(), String> {
             }
         }
         table.only = match (own.first(), unread.first()) {
-            (Some(own), Some(unread)) => {
-                return Err(format!(
-                    "table `{}` inherits to `{own}`, read as a table of its own, and to `{unread}`, \
+            (Some(own), Some(unread)) => return Err(format!(
+                "table `{}` inherits to `{own}`, read as a table of its own, and to `{unread}`, \
                      not read (its schema or the table left out): neither its count with its \
                      children nor without them is its rows alone; read both or neither",
-                    table.shown
-                ))
-            }
+                table.shown
+            )),
             (Some(_), None) => true,
             _ => false,
         };

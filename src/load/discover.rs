@@ -234,7 +234,12 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
         // Every part of a path names its kind (`alt-\xe4/migcov.yaml` is no settings file):
         // a name that is not UTF-8 is refused, never read as the parts that are (found by
         // an independent check: it replaced the folder's own migcov.yaml).
-        if entry.depth() > 0 && entry.path().strip_prefix(root).map_or(true, |r| r.to_str().is_none()) {
+        if entry.depth() > 0
+            && entry
+                .path()
+                .strip_prefix(root)
+                .map_or(true, |r| r.to_str().is_none())
+        {
             let path = entry.path().to_path_buf();
             return Err(LoadError::NotUtf8 {
                 path: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),

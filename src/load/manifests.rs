@@ -32,7 +32,13 @@ pub(crate) fn read_text(file: &InputFile) -> Result<String, LoadError> {
             ),
         });
     }
-    let text = std::fs::read_to_string(&file.path).map_err(io)?;
+    let mut text = std::fs::read_to_string(&file.path).map_err(io)?;
+    // A byte order mark, as some Windows editors write one, is no part of the document: in
+    // front of `- name:` it hid the list, read as one record (found by an independent
+    // check: "invalid type: sequence").
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     if let Some(line) = too_deep(&text) {
         return Err(LoadError::Yaml {
             path: file.relative.clone(),
