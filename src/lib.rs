@@ -117,6 +117,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
         &validate::GateFigures {
             overall_success_rate: measures.all_scripts.success_rate,
             missing_records: measures.missing_records,
+            missing_measured: !inputs.source_ids.is_empty() || !inputs.pushdown.is_empty(),
             domains: validate::coverage::domain_coverages(&measures),
             content: validate::ContentFigures {
                 intact_rate: content.intact_rate,

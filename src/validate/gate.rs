@@ -85,6 +85,9 @@ pub struct GateFigures {
     pub overall_success_rate: Option<f64>,
     /// `max_missing_records`'.
     pub missing_records: u64,
+    /// Whether missing data was measured at all (a `source_ids/` file or a pushed-down
+    /// table): without, `missing_records` is 0 for want of ids, not for want of gaps.
+    pub missing_measured: bool,
     /// `min_domain_coverage`'s: each domain's coverage, `None` when nothing of it is in
     /// scope (n/a, never judged as 0%).
     pub domains: Vec<(Domain, Option<f64>)>,
@@ -312,10 +315,32 @@ pub fn gate(
                 below.join(", ")
             ));
         }
+        // A minimum no domain's figure was measured against is not met, as `fail_under`
+        // with nothing processed is not (found by an independent check: the gate passed
+        // with every domain n/a).
+        let measured = figures
+            .domains
+            .iter()
+            .any(|(domain, coverage)| coverage.is_some() && minimum.for_domain(*domain).is_some());
+        if !measured {
+            failed_thresholds.push("min_domain_coverage".into());
+            reasons.push(format!(
+                "no domain it applies to has rows in scope (every coverage is n/a), so {} is \
+                 not met",
+                sources.min_domain_coverage
+            ));
+        }
     }
     if let Some(maximum) = config.max_missing_records {
         let missing = figures.missing_records;
-        if missing > maximum {
+        if !figures.missing_measured {
+            failed_thresholds.push("max_missing_records".into());
+            reasons.push(format!(
+                "no source ids were given (source_ids/), so missing data was not measured \
+                 and {} {maximum} is not met",
+                sources.max_missing_records
+            ));
+        } else if missing > maximum {
             failed_thresholds.push("max_missing_records".into());
             reasons.push(format!(
                 "{missing} legacy records have no mapping, more than {} {maximum}",
@@ -347,6 +372,7 @@ mod tests {
         GateFigures {
             overall_success_rate,
             missing_records,
+            missing_measured: true,
             ..GateFigures::default()
         }
     }
@@ -409,12 +435,34 @@ mod tests {
                 "domain coverage below --min-domain-coverage: BUSINESS 94.00% < 95.00%, TECHNICAL 10.00% < 95.00%"
             ]
         );
-        // Nothing processed: said as n/a, never as 0.00%.
+        // Nothing processed: said as n/a, never as 0.00%. No domain measured, and no source
+        // ids given: a minimum or maximum nothing was measured against is not met (found by
+        // an independent check: both passed).
         let verdict = gate(&[], &figures(None, 0), &config, &sources);
         assert_eq!(
             verdict.reasons,
-            ["no record was processed (the overall success rate is n/a), so --fail-under 95.00% is not met"]
+            [
+                "no record was processed (the overall success rate is n/a), so --fail-under 95.00% is not met",
+                "no domain it applies to has rows in scope (every coverage is n/a), so --min-domain-coverage is not met"
+            ]
         );
+        let missing = GateConfig {
+            max_missing_records: Some(0),
+            ..GateConfig::default()
+        };
+        let sources = GateSources {
+            max_missing_records: "--max-missing".into(),
+            ..GateSources::default()
+        };
+        let unmeasured = GateFigures {
+            missing_measured: false,
+            ..figures(Some(1.0), 0)
+        };
+        assert_eq!(
+            gate(&[], &unmeasured, &missing, &sources).reasons,
+            ["no source ids were given (source_ids/), so missing data was not measured and --max-missing 0 is not met"]
+        );
+        assert!(gate(&[], &figures(Some(1.0), 0), &missing, &sources).passed);
         assert!(crate::model::at_most(29.0, 0.29 * 100.0));
         assert!(!crate::model::at_most(30.0, 0.29 * 100.0));
         assert!(crate::model::at_most((0.8f64 - 0.7).abs(), 0.1));
