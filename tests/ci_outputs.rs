@@ -380,3 +380,48 @@ fn ci_files_go_to_places_of_their_own_and_the_summary_stays_text() {
     );
     assert!(!text.contains('\u{1b}'), "{text}");
 }
+
+/// Found by an independent check: with every error waived, the summary said "1 errors"
+/// beside a passed gate, and `findings.error` was 1 in the JSON, with no word of the
+/// waiver. The counts say how many are waived. Worked by hand: the base fixture plus
+/// dispatch_office id 99, unmapped (`missing.mapping.unmapped` as an error, waived) and
+/// one id more than the inventory's 10 (`reconcile.table.source_ids`, waived too): 2
+/// errors, 2 waived, the gate passed.
+#[test]
+fn waived_findings_are_counted_as_waived() {
+    let data = base_with(None);
+    let ids = data.path().join("source_ids/dispatch_office.csv");
+    std::fs::write(&ids, format!("{}99\n", read(&ids))).unwrap();
+    std::fs::write(
+        data.path().join("migcov.yaml"),
+        "severity:\n  missing.mapping.unmapped: error\nwaivers:\n  - rule: missing.mapping.unmapped\n    subject: \"*\"\n    reason: r\n    approved_by: a\n  - rule: reconcile.table.source_ids\n    subject: \"*\"\n    reason: r\n    approved_by: a\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (json, summary) = (
+        dir.path().join("result.json"),
+        dir.path().join("summary.md"),
+    );
+    migcov()
+        .args(["build", "--report-date", "2026-03-31", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .arg("--json")
+        .arg(&json)
+        .arg("--summary-md")
+        .arg(&summary)
+        .assert()
+        .code(0);
+    let result: serde_json::Value = serde_json::from_str(&read(&json)).unwrap();
+    assert_eq!(
+        (&result["findings"]["error"], &result["findings"]["waived"]),
+        (&serde_json::json!(2), &serde_json::json!(2)),
+        "{result}"
+    );
+    assert!(
+        read(&summary).contains("2 errors · 0 warnings · 0 info (2 waived: they fail no gate)"),
+        "{}",
+        read(&summary)
+    );
+}

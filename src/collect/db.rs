@@ -301,12 +301,14 @@ pub fn settle_inheritance(tables: &mut [TableRef]) -> Result<(), String> {
             }
         }
         table.only = match (own.first(), unread.first()) {
-            (Some(own), Some(unread)) => return Err(format!(
+            (Some(own), Some(unread)) => {
+                return Err(format!(
                 "table `{}` inherits to `{own}`, read as a table of its own, and to `{unread}`, \
                      not read (its schema or the table left out): neither its count with its \
                      children nor without them is its rows alone; read both or neither",
                 table.shown
-            )),
+            ))
+            }
             (Some(_), None) => true,
             _ => false,
         };

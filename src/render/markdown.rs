@@ -112,10 +112,16 @@ pub fn render(report: &Report, site_link: &str) -> String {
             ],
             [
                 "Findings".into(),
-                format!(
-                    "{} errors · {} warnings · {} info",
-                    f.error, f.warning, f.info
-                ),
+                match f.waived {
+                    0 => format!(
+                        "{} errors · {} warnings · {} info",
+                        f.error, f.warning, f.info
+                    ),
+                    waived => format!(
+                        "{} errors · {} warnings · {} info ({waived} waived: they fail no gate)",
+                        f.error, f.warning, f.info
+                    ),
+                },
             ],
         ],
     ));
