@@ -2418,34 +2418,6 @@ fn two_tables_named_alike_in_the_data_folder_are_an_error_naming_both() {
         "{text}"
     );
     assert!(!out.exists(), "nothing written");
-    // Found by an independent check: `"Item"` and `item` were read as one table, since the
-    // data folder matches table names whatever their case.
-    legacy
-        .client()
-        .batch_execute(
-            r#"DROP TABLE a.b; CREATE TABLE "Item" (id integer PRIMARY KEY);
-               CREATE TABLE item (id integer PRIMARY KEY);"#,
-        )
-        .unwrap();
-    let (code, text) = collect_fails(
-        &[
-            "--source",
-            &legacy.url,
-            "--target",
-            &legacy.url,
-            "--config",
-            config.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 2, "{text}");
-    assert!(
-        text.contains(r#"tables "public"."Item" and "public"."item" would both be `item`"#),
-        "{text}"
-    );
-    assert!(!out.exists(), "nothing written");
 }
 
 /// Found by an independent check: with `--pushdown`, a mappings query giving a composite key

@@ -425,13 +425,10 @@ impl Run<'_> {
         };
         // Two tables the data folder would name alike (PostgreSQL's `public."a.b"` and
         // table `b` of schema `a` are both `a.b`): their files and inventory rows would be
-        // one table's. Said before anything is written. The data folder matches table
-        // names whatever their case (a mapping's `Item` is table `item`), so `"Item"` and
-        // `item` are alike too: they were read as one table, 4 of 7 migrated shown as none
-        // (found by an independent check).
-        let mut named: BTreeMap<String, &TableRef> = BTreeMap::new();
+        // one table's. Said before anything is written.
+        let mut named: BTreeMap<&str, &TableRef> = BTreeMap::new();
         for table in &tables {
-            if let Some(first) = named.insert(table.shown.to_lowercase(), table) {
+            if let Some(first) = named.insert(table.shown.as_str(), table) {
                 let full = |t: &TableRef| match &t.schema {
                     Some(schema) => format!("{schema:?}.{:?}", t.name),
                     None => format!("{:?}", t.name),
@@ -439,7 +436,7 @@ impl Run<'_> {
                 return Err(CollectError::Url {
                     url: db.url().shown.clone(),
                     message: format!(
-                        "tables {} and {} would both be `{}` in the data folder (which matches table names whatever their case): rename one, or leave its schema out with the {name} side's schemas.exclude",
+                        "tables {} and {} would both be `{}` in the data folder: rename one, or leave its schema out with the {name} side's schemas.exclude",
                         full(first),
                         full(table),
                         table.shown
