@@ -79,10 +79,10 @@ impl DbUrl {
         let decode = |s: &str| {
             percent_decode(s).map_err(|_| bad("the URL is not valid percent-encoded UTF-8".into()))
         };
-        let user = (!url.username().is_empty())
+        let mut user = (!url.username().is_empty())
             .then(|| decode(url.username()))
             .transpose()?;
-        let database = url
+        let mut database = url
             .path()
             .strip_prefix('/')
             .filter(|d| !d.is_empty())
@@ -96,6 +96,11 @@ impl DbUrl {
             match key.as_ref() {
                 "host" | "socket" => socket = Some(value.into_owned()),
                 "password" => in_query = Some(value.into_owned()),
+                // libpq's `?user=` and `?dbname=`, where the URL's own parts are empty: the
+                // user was ignored, and `postgres` connected instead (found by an
+                // independent check).
+                "user" if user.is_none() => user = Some(value.into_owned()),
+                "dbname" if database.is_none() => database = Some(value.into_owned()),
                 _ => {}
             }
         }
@@ -645,6 +650,20 @@ mod tests {
             "postgresql://ana@db.example/legacy?sslmode=disable"
         );
         let only = DbUrl::parse("postgresql://db.example/legacy?password=hunter2", None).unwrap();
+        let named = DbUrl::parse(
+            "postgresql://127.0.0.1:5432?user=we%3Aird&dbname=legacy&password=x",
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (named.user.as_deref(), named.database.as_deref()),
+            (Some("we:ird"), Some("legacy"))
+        );
+        let first = DbUrl::parse("postgresql://ana@db/legacy?user=bob&dbname=other", None).unwrap();
+        assert_eq!(
+            (first.user.as_deref(), first.database.as_deref()),
+            (Some("ana"), Some("legacy"))
+        );
         assert_eq!(only.shown, "postgresql://db.example/legacy");
         assert_eq!(format!("{only:?}"), only.shown);
         let sqlite = DbUrl::parse("sqlite:///tmp/x.db?password=hunter2", None).unwrap();
