@@ -486,22 +486,24 @@ fn files_outside(
 /// Markdown after it), two on standard output one stream that is neither (`--json -`
 /// promises a stream holding the JSON alone).
 fn files_apart(files: &[(&str, Option<&Path>)]) -> Result<(), String> {
+    // `/dev/null` discards what it is given, as often as it is given.
     let given: Vec<(&str, &Path)> = files
         .iter()
         .filter_map(|(flag, file)| file.map(|file| (*flag, file)))
+        .filter(|(_, file)| *file != Path::new("/dev/null"))
         .collect();
     for (i, (flag, file)) in given.iter().enumerate() {
         for (other_flag, other) in &given[i + 1..] {
-            let stdout = |p: &Path| p == Path::new("-") || crate::output::stream_of(p) == Some(1);
-            let same = match (stdout(file), stdout(other)) {
-                (true, true) => true,
-                (false, false) => plain_path(file) == plain_path(other),
+            let stream = crate::output::stream_of;
+            let same = match (stream(file), stream(other)) {
+                (Some(a), Some(b)) => a == b,
+                (None, None) => plain_path(file) == plain_path(other),
                 _ => false,
             };
             if same {
                 return Err(format!(
                     "{flag} {} and {other_flag} {} are one place: each CI file needs its own \
-                     (standard output holds one of them at most)",
+                     (a stream holds one of them at most)",
                     file.display(),
                     other.display()
                 ));

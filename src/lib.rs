@@ -127,7 +127,7 @@ pub fn check(config: &CheckConfig, progress: &dyn Fn(&str)) -> Result<Checked, E
         &gate_config,
         &sources,
     );
-    verdict.severity = validate::severity_overrides(&inputs, &config.validate);
+    verdict.severity = Some(validate::severity_overrides(&inputs, &config.validate));
     Ok(Checked {
         inputs,
         measures,
@@ -402,7 +402,7 @@ pub fn report_files(path: &Path, check_config: &CheckConfig) -> Result<ReportFil
     }
     // A site or snapshot that lost its summary is no data folder: said as what it is,
     // not as a data folder without domains.yaml (found by an independent check).
-    if path.join("api").is_dir() || path.join(archive::verify::SUMS).exists() {
+    if path.join("api/coverage").is_dir() || path.join(archive::verify::SUMS).exists() {
         return Err(archive::ArchiveError::Invalid {
             path: path.join("api/coverage/summary.json"),
             message: "missing or not a regular file: a site or snapshot needs it to be compared"

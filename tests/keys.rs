@@ -160,6 +160,64 @@ fn float_keys_from_pandas_are_the_integers_they_hold() {
     assert_eq!((m.unmapped, m.orphans, m.matched), (1, 1, 9));
 }
 
+/// Found by a review of the 2^53 refusal: a NaN in a float key (pandas' missing value)
+/// failed the load as a number past 2^53, where it is a missing value, as it was before;
+/// and a single-precision key past 2^24 (16777217 stored as 16777216) met the wrong id.
+/// Worked by hand: ids 1 to 10; mappings 1.0 to 9.0 and a NaN: 9 matched, 10 unmapped, one
+/// missing value. As float32, 16777217 is refused naming row 10.
+#[test]
+fn a_nan_key_is_a_missing_value_and_float32_keys_past_two_to_the_24_are_refused() {
+    let mut legacy: Vec<Option<f64>> = (1..=9).map(|i| Some(i as f64)).collect();
+    legacy.push(Some(f64::NAN));
+    let mappings = df!(
+        "entity_type" => vec!["OFFICE"; 10],
+        "legacy_id" => legacy,
+        "modern_id" => uuids(10)
+    )
+    .unwrap();
+    let ids = df!("id" => (1..=10i64).collect::<Vec<_>>()).unwrap();
+    let dir = base_with_keys(mappings, ids.clone());
+    let (_, measures, findings) = run(dir.path());
+    let m = office(&measures.missing);
+    assert_eq!((m.unmapped, m.matched), (1, 9));
+    assert_eq!(rule_count(&findings, "integrity.export.missing_value"), 1);
+    let mut single: Vec<f32> = (1..=9).map(|i| i as f32).collect();
+    single.push(16_777_217.0);
+    let mappings = df!(
+        "entity_type" => vec!["OFFICE"; 10],
+        "legacy_id" => single,
+        "modern_id" => uuids(10)
+    )
+    .unwrap();
+    let dir = base_with_keys(mappings, ids);
+    let error = load_error(dir.path(), "float32");
+    assert!(
+        error.contains("row 10") && error.contains("2^24"),
+        "{error}"
+    );
+}
+
+/// Found by a review of lists read as JSON: `str.slice` counts characters, so a list
+/// holding `é` kept a byte of the `}` it was cut from, read as invalid JSON.
+#[test]
+fn a_json_list_of_any_text_is_read_as_its_json() {
+    let dir = common::base_with(None);
+    std::fs::write(
+        dir.path().join("metrics/more.ndjson"),
+        "{\"script_id\":\"office-migration.ts\",\"entity_id\":\"offices\",\"execution_date\":\"2026-03-03T08:00:00Z\",\"records_processed\":1,\"records_successful\":1,\"records_failed\":0,\"records_skipped\":0,\"execution_time_ms\":10,\"error_details\":[{\"reason\":\"clé dupliquée\"},{\"reason\":\"日本\"}]}\n",
+    )
+    .unwrap();
+    let (inputs, _, findings) = run(dir.path());
+    assert_eq!(rule_count(&findings, "integrity.json.invalid"), 0, "{findings:?}");
+    let details = inputs.metrics.column("error_details").unwrap().str().unwrap();
+    let text = details.iter().flatten().find(|t| t.contains("clé")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!([{"reason": "clé dupliquée"}, {"reason": "日本"}])
+    );
+}
+
 /// Found by an independent check: Parquet's unsigned 8- and 16-bit integers (DuckDB's
 /// UTINYINT and USMALLINT) made the build fail ("cannot create series from UInt8").
 #[test]

@@ -102,13 +102,14 @@ impl ReportFiles {
         })
     }
 
-    /// Reads a site or snapshot folder: only regular files, never through a link (a FIFO
-    /// in a snapshot hung `diff`; found by an independent check).
+    /// Reads a site or snapshot folder: only regular files (a link to one too), never a
+    /// FIFO or a device, which a read waits on for ever (a FIFO in a snapshot hung `diff`;
+    /// found by an independent check).
     pub fn from_dir(dir: &Path) -> Result<Self, ArchiveError> {
         Self::read(dir, |name| {
             let path = dir.join(name);
-            std::fs::symlink_metadata(&path)
-                .is_ok_and(|m| m.file_type().is_file())
+            std::fs::metadata(&path)
+                .is_ok_and(|m| m.is_file())
                 .then(|| std::fs::read(&path).ok())
                 .flatten()
         })
@@ -264,6 +265,10 @@ pub struct Diff {
     pub exclusions_added: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclusions_removed: Vec<String>,
+    /// Exclusions in both reports that were in force before and have lapsed now (their
+    /// rows count again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions_expired: Vec<String>,
     /// The gate's thresholds before and now (`fail_under = 0.9`), where they differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<ThresholdsChange>,
@@ -348,8 +353,9 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
             let was_finding = before.get(&key)?;
             let (was, now) = (state(was_finding), state(now_finding));
             let compared = !folders(now_finding);
-            let message = compared && was_finding.message != now_finding.message;
-            let samples = compared && was_finding.samples != now_finding.samples;
+            let message =
+                compared && figures(&was_finding.message) != figures(&now_finding.message);
+            let samples = compared && sample_values(was_finding) != sample_values(now_finding);
             (was != now || message || samples).then(|| FindingChange {
                 rule: key.0,
                 subject: key.1,
@@ -365,6 +371,84 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
             })
         })
         .collect()
+}
+
+/// The figures a finding's message states, in order (`+5`, `-0.30%`, `0.999`), without
+/// its dates and times: what a message's change means, where its wording may differ
+/// between versions ("1 mapping rows" became "1 mapping row") and a date may be the
+/// report's own ("dated after the report date 2026-12-01"; found by an independent check).
+fn figures(message: &str) -> Vec<String> {
+    let dated = without_dates(message);
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let chars: Vec<char> = dated.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let sign = (c == '+' || c == '-')
+            && current.is_empty()
+            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if c.is_ascii_digit() || sign || (c == '.' && !current.is_empty()) {
+            current.push(c);
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// `text` with each ISO date and time (`2026-12-01`, `2026-12-01T08:00:00Z`) taken out.
+fn without_dates(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let is_date = |at: usize| {
+        chars.len() >= at + 10
+            && chars[at..at + 10].iter().enumerate().all(|(k, c)| match k {
+                4 | 7 => *c == '-',
+                _ => c.is_ascii_digit(),
+            })
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < chars.len() {
+        if is_date(at) {
+            at += 10;
+            if chars.get(at) == Some(&'T') && chars.get(at + 1).is_some_and(char::is_ascii_digit) {
+                while chars
+                    .get(at)
+                    .is_some_and(|c| c.is_ascii_digit() || ":.TZ+-".contains(*c))
+                {
+                    at += 1;
+                }
+            }
+            continue;
+        }
+        out.push(chars[at]);
+        at += 1;
+    }
+    out
+}
+
+/// A finding's sample rows as a set of their values, without where they were read (file,
+/// row: moving a row in its file is no change), when the samples are every row the finding
+/// counts; `None` when they are some of them (which rows come first, and how many are
+/// kept, `--samples`, are no change either; found by an independent check).
+fn sample_values(f: &Finding) -> Option<BTreeSet<Vec<(String, String)>>> {
+    if (f.samples.len() as u64) < f.count {
+        return None;
+    }
+    Some(
+        f.samples
+            .iter()
+            .map(|s| {
+                s.fields
+                    .iter()
+                    .filter(|field| !matches!(field.name.as_str(), "file" | "row" | "line"))
+                    .map(|field| (field.name.clone(), field.value.clone()))
+                    .collect()
+            })
+            .collect(),
+    )
 }
 
 /// Tables in both ledgers whose line changed.
@@ -400,15 +484,17 @@ fn ledger_changes(old: &ReportFiles, new: &ReportFiles) -> Vec<LedgerChange> {
         .collect()
 }
 
-/// A report's exclusions, each as one line.
-fn exclusions(report: &ReportFiles) -> BTreeSet<String> {
+/// A report's exclusions, each as one line; with `expired`, only those that have lapsed
+/// (an exclusion that lapsed between two reports is not one removed and another added).
+fn exclusions(report: &ReportFiles, expired: bool) -> BTreeSet<String> {
     report
         .ledger
         .iter()
         .flat_map(|l| &l.exclusions)
+        .filter(|e| !expired || e.expired)
         .map(|e| {
             format!(
-                "{}: {}, approved by {}: {}{}{}",
+                "{}: {}, approved by {}: {}{}",
                 e.table,
                 e.scope,
                 e.approved_by,
@@ -416,7 +502,6 @@ fn exclusions(report: &ReportFiles) -> BTreeSet<String> {
                 e.expires
                     .map(|d| format!(", expires {d}"))
                     .unwrap_or_default(),
-                if e.expired { " (expired)" } else { "" }
             )
         })
         .collect()
@@ -438,9 +523,13 @@ fn thresholds(report: &ReportFiles) -> Vec<String> {
     lines
 }
 
-/// Rules whose severity was set differently in the two reports.
+/// Rules whose severity was set differently in the two reports; none against a report
+/// written before severities were recorded (which were set there is unknown, and every
+/// rule set in the new one read as changed; found by an independent check).
 fn severity_changes(old: &ReportFiles, new: &ReportFiles) -> Vec<SeverityChange> {
-    let (was, now) = (&old.summary.gate.severity, &new.summary.gate.severity);
+    let (Some(was), Some(now)) = (&old.summary.gate.severity, &new.summary.gate.severity) else {
+        return Vec::new();
+    };
     let rules: BTreeSet<&String> = was.keys().chain(now.keys()).collect();
     rules
         .into_iter()
@@ -455,8 +544,10 @@ fn severity_changes(old: &ReportFiles, new: &ReportFiles) -> Vec<SeverityChange>
         .collect()
 }
 
-/// The column pairs a report compared, each `entity: legacy → target`.
-fn compared_pairs(report: &ReportFiles) -> Option<BTreeSet<String>> {
+/// The column pairs a report compared, each `entity: legacy → target`, with its transform
+/// and, where `normalized` (both reports recorded how values were normalised), its
+/// normalisations.
+fn compared_pairs(report: &ReportFiles, normalized: bool) -> Option<BTreeSet<String>> {
     let content = report.content.as_ref()?;
     Some(
         content
@@ -469,8 +560,8 @@ fn compared_pairs(report: &ReportFiles) -> Option<BTreeSet<String>> {
                     if let Some(transform) = &c.transform {
                         pair.push_str(&format!(" as {transform}"));
                     }
-                    if let Some(normalized) = &c.normalized {
-                        pair.push_str(&format!(" ({normalized})"));
+                    if let Some(text) = c.normalized.as_ref().filter(|_| normalized) {
+                        pair.push_str(&format!(" ({text})"));
                     }
                     pair
                 })
@@ -664,8 +755,17 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         _ => (Vec::new(), Vec::new()),
     };
     let (old_findings, new_findings) = (compared(old, new), compared(new, old));
+    // Whether both reports record what a report written before 2026-12-07 does not (the
+    // rules' severities, each pair's normalisations): against an older one, neither is
+    // compared, or every pair and setting would read as changed (found by an independent
+    // check).
+    let recorded = old.summary.gate.severity.is_some() && new.summary.gate.severity.is_some();
     let switched_off = |f: &FindingKey| {
-        new.summary.gate.severity.get(f.rule.as_str())
+        new.summary
+            .gate
+            .severity
+            .as_ref()
+            .and_then(|set| set.get(f.rule.as_str()))
             == Some(&crate::model::config::SeverityOverride::Off)
     };
     let (before, after) = (finding_keys(&old_findings), finding_keys(&new_findings));
@@ -692,12 +792,17 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         findings_persisting: keyed(&after, &before, true),
         findings_changed: changed_findings(&old_findings, &new_findings),
         ledger_changes: ledger_changes(old, new),
-        exclusions_added: exclusions(new)
-            .difference(&exclusions(old))
+        exclusions_added: exclusions(new, false)
+            .difference(&exclusions(old, false))
             .cloned()
             .collect(),
-        exclusions_removed: exclusions(old)
-            .difference(&exclusions(new))
+        exclusions_removed: exclusions(old, false)
+            .difference(&exclusions(new, false))
+            .cloned()
+            .collect(),
+        exclusions_expired: exclusions(new, true)
+            .difference(&exclusions(old, true))
+            .filter(|e| exclusions(old, false).contains(*e))
             .cloned()
             .collect(),
         thresholds: (thresholds(old) != thresholds(new)).then(|| ThresholdsChange {
@@ -705,11 +810,11 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
             new: thresholds(new),
         }),
         severity_changes: severity_changes(old, new),
-        compared_added: match (compared_pairs(old), compared_pairs(new)) {
+        compared_added: match (compared_pairs(old, recorded), compared_pairs(new, recorded)) {
             (Some(before), Some(after)) => after.difference(&before).cloned().collect(),
             _ => Vec::new(),
         },
-        compared_removed: match (compared_pairs(old), compared_pairs(new)) {
+        compared_removed: match (compared_pairs(old, recorded), compared_pairs(new, recorded)) {
             (Some(before), Some(after)) => before.difference(&after).cloned().collect(),
             _ => Vec::new(),
         },
@@ -876,6 +981,14 @@ pub fn markdown(diff: &Diff) -> String {
     list(
         "Exclusions added",
         diff.exclusions_added
+            .iter()
+            .map(|e| markdown_text(e))
+            .collect(),
+        &mut out,
+    );
+    list(
+        "Exclusions lapsed (their rows count again)",
+        diff.exclusions_expired
             .iter()
             .map(|e| markdown_text(e))
             .collect(),

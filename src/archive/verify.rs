@@ -116,7 +116,10 @@ pub fn verify(dir: &Path) -> Result<Verification, ArchiveError> {
         }
         // `./api/…`, as `find . -exec sha256sum {} +` writes paths, is `api/…`, as
         // `sha256sum -c` reads it.
-        let bare = name.trim_start_matches("./");
+        let mut bare = name;
+        while let Some(rest) = bare.strip_prefix("./") {
+            bare = rest.trim_start_matches('/');
+        }
         let safe = crate::output::confined(Path::new(bare)).map_err(|_| ArchiveError::Invalid {
             path: sums_path.clone(),
             message: format!(

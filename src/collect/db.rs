@@ -2,6 +2,7 @@
 //! held apart and never shown), and the [`Database`] trait the three drivers implement.
 //! Everything above this file speaks to a database only through that trait.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::CollectError;
@@ -284,9 +285,14 @@ pub struct TableRef {
 /// counted in it), as `ONLY` itself when every descendant not read is reached only through
 /// one that is. A table with both is refused, naming it and one of each: read as `ONLY`
 /// it, the rows of the child not read were lost; read whole, a read child's rows were
-/// counted twice (found by an independent check).
+/// counted twice (found by an independent check). So is a table not read that two tables
+/// read would each count (a child of two parents). Every table is settled; the first
+/// problem is returned.
 pub fn settle_inheritance(tables: &mut [TableRef]) -> Result<(), String> {
     let read: std::collections::BTreeSet<String> = tables.iter().map(|t| t.shown.clone()).collect();
+    let mut problem = None;
+    // Each table not read, and the table read that counts its rows.
+    let mut counted_in: BTreeMap<String, String> = BTreeMap::new();
     for table in tables.iter_mut().filter(|t| !t.inheritance.is_empty()) {
         let (mut unread, mut own) = (Vec::new(), Vec::new());
         let mut next = vec![table.shown.clone()];
@@ -307,18 +313,34 @@ pub fn settle_inheritance(tables: &mut [TableRef]) -> Result<(), String> {
         }
         table.only = match (own.first(), unread.first()) {
             (Some(own), Some(unread)) => {
-                return Err(format!(
-                "table `{}` inherits to `{own}`, read as a table of its own, and to `{unread}`, \
-                     not read (its schema or the table left out): neither its count with its \
-                     children nor without them is its rows alone; read both or neither",
-                table.shown
-            ))
+                problem.get_or_insert(format!(
+                    "table `{}` inherits to `{own}`, read as a table of its own, and to \
+                     `{unread}`, not read (its schema or the table left out): neither its count \
+                     with its children nor without them is its rows alone; read both or neither",
+                    table.shown
+                ));
+                true
             }
             (Some(_), None) => true,
-            _ => false,
+            (None, _) => {
+                for child in &unread {
+                    if let Some(other) = counted_in.insert(child.clone(), table.shown.clone()) {
+                        problem.get_or_insert(format!(
+                            "table `{child}`, not read, inherits from `{other}` and from `{}`, \
+                             both read whole: its rows would be counted in both; read it as a \
+                             table of its own, or leave one of them out",
+                            table.shown
+                        ));
+                    }
+                }
+                false
+            }
         };
     }
-    Ok(())
+    match problem {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
 }
 
 /// A column of a table, with its type as the database spells it.

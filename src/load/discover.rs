@@ -231,6 +231,18 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
     while let Some(entry) = walker.next() {
         let entry = entry.map_err(|e| super::walk_error(root, e))?;
         let file_type = entry.file_type();
+        // A folder migcov wrote (a site or failures folder kept inside the data folder, a
+        // collected folder) is its output, never read as input: listed, not walked.
+        if file_type.is_dir() && entry.depth() > 0 && entry.path().join(MARKER).is_file() {
+            walker.skip_current_dir();
+            let path = entry.path().to_path_buf();
+            files.push(InputFile {
+                relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+                path,
+                kind: InputKind::Skipped("a folder migcov wrote: its output, never read as input"),
+            });
+            continue;
+        }
         // Every part of a path names its kind (`alt-\xe4/migcov.yaml` is no settings file):
         // a name that is not UTF-8 is refused, never read as the parts that are (found by
         // an independent check: it replaced the folder's own migcov.yaml).
@@ -244,18 +256,6 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>, LoadError> {
             return Err(LoadError::NotUtf8 {
                 path: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
             });
-        }
-        // A folder migcov wrote (a site or failures folder kept inside the data folder, a
-        // collected folder) is its output, never read as input: listed, not walked.
-        if file_type.is_dir() && entry.depth() > 0 && entry.path().join(MARKER).is_file() {
-            walker.skip_current_dir();
-            let path = entry.path().to_path_buf();
-            files.push(InputFile {
-                relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
-                path,
-                kind: InputKind::Skipped("a folder migcov wrote: its output, never read as input"),
-            });
-            continue;
         }
         if file_type.is_dir() {
             continue;

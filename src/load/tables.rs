@@ -1207,10 +1207,11 @@ fn convert(
                 let wrapped = as_struct(vec![c.clone().alias("v")])
                     .struct_()
                     .json_encode();
+                // `slice` counts characters, not bytes (`["é"]` kept a byte of the `}`).
                 when(c.is_not_null())
                     .then(wrapped.clone().str().slice(
                         lit(5),
-                        wrapped.str().len_bytes().cast(DataType::Int64) - lit(6),
+                        wrapped.str().len_chars().cast(DataType::Int64) - lit(6),
                     ))
                     .otherwise(lit(NULL).cast(DataType::String))
             }
@@ -1755,6 +1756,11 @@ fn plan_columns(opened: &Opened, specs: &[ColumnSpec], options: &TableOptions) -
                     .len_bytes()
                     .gt(lit(0u32))
                     .fill_null(lit(false)),
+                // NaN in a float key or id is no value, as a missing one is (the key is
+                // null, reported as missing where it is required).
+                f if f.is_float() && matches!(spec.kind, Text | Key | Id) => col(spec.name)
+                    .is_not_null()
+                    .and(col(spec.name).is_not_nan()),
                 _ => col(spec.name).is_not_null(),
             };
             let unread = given.and(value.clone().is_null()).alias(unread_name(spec));
@@ -2657,22 +2663,23 @@ pub(crate) fn key_text(c: Expr, dtype: Option<&DataType>) -> Expr {
         // beside a fraction as f64, is ...992; pandas' float64 ids the same): no key, where
         // it met the wrong id (found by an independent check). The load names its row
         // ([`check_conversion`]); it was reported as an empty cell before.
-        Some(d) if d.is_float() => when(
-            c.clone()
-                .cast(DataType::Float64)
-                .abs()
-                .gt_eq(lit(9_007_199_254_740_992.0f64)),
-        )
-        .then(lit(NULL).cast(DataType::String))
-        .when(
-            c.clone()
-                .cast(DataType::Int64)
-                .cast(DataType::Float64)
-                .eq(c.clone())
-                .fill_null(lit(false)),
-        )
-        .then(c.clone().cast(DataType::Int64).cast(DataType::String))
-        .otherwise(c.cast(DataType::String)),
+        // A single-precision float holds every integer up to 2^24 only.
+        Some(d) if d.is_float() => when(c.clone().cast(DataType::Float64).is_nan())
+            .then(lit(NULL).cast(DataType::String))
+            .when(c.clone().cast(DataType::Float64).abs().gt_eq(lit(match d {
+                DataType::Float32 => 16_777_216.0f64,
+                _ => 9_007_199_254_740_992.0f64,
+            })))
+            .then(lit(NULL).cast(DataType::String))
+            .when(
+                c.clone()
+                    .cast(DataType::Int64)
+                    .cast(DataType::Float64)
+                    .eq(c.clone())
+                    .fill_null(lit(false)),
+            )
+            .then(c.clone().cast(DataType::Int64).cast(DataType::String))
+            .otherwise(c.cast(DataType::String)),
         _ => c.cast(DataType::String),
     }
 }
@@ -2813,6 +2820,9 @@ fn check_conversion(
         {
             format!("a local time that exists in {zone} (a clock change skips this one)").into()
         }
+        _ if found == "a JSON object or list" => {
+            format!("{}, not an object or a list", spec.kind.expected()).into()
+        }
         // With a declared epoch unit, a whole number is a timestamp: one that fails is out
         // of range, which the general wording ("only with epoch_unit") did not say.
         _ if spec.kind == ColumnKind::Timestamp && options.epoch_unit.is_some() => {
@@ -2829,19 +2839,17 @@ fn check_conversion(
             )
             .into()
         }
-        _ if found == "a JSON object or list" => {
-            format!("{}, not an object or a list", spec.kind.expected()).into()
-        }
         // Only a float column's value past 2^53 fails to convert to a key or an id.
         _ if matches!(
             spec.kind,
             ColumnKind::Key | ColumnKind::Text | ColumnKind::Id
         ) =>
         {
-            "a whole number below 2^53 (9007199254740992) where the column is read as \
-             floating-point numbers (a float column, or NDJSON numbers beside fractions on \
-             other lines): a larger float is not the integer written, whose last digits are \
-             lost; write such ids as text or as integers"
+            "a whole number a float holds exactly, below 2^53 (9007199254740992; 2^24 in a \
+             single-precision column), where the column is read as floating-point numbers (a \
+             float column, or NDJSON numbers beside fractions on other lines): a larger float \
+             is not the integer written, whose last digits are lost; write such ids as text \
+             or as integers"
                 .into()
         }
         _ => spec.kind.expected().into(),

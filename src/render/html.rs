@@ -346,7 +346,8 @@ fn rule_rows(report: &Report) -> Vec<pages::RuleRow> {
                 severity: report
                     .verdict
                     .severity
-                    .get(rule.id)
+                    .as_ref()
+                    .and_then(|set| set.get(rule.id))
                     .map_or(rule.severity.as_str(), |level| level.as_str()),
                 summary: rule.summary,
                 docs: rule.docs,

@@ -27,6 +27,8 @@ struct Case<'a> {
     findings: Vec<&'a Finding>,
     /// Violating rows over its findings.
     violations: u64,
+    /// Switched off (`--severity RULE=off`): not checked, so skipped, never passing.
+    off: bool,
 }
 
 impl Case<'_> {
@@ -119,6 +121,12 @@ fn suites(report: &Report) -> Vec<(Family, Vec<Case<'_>>)> {
                         .rule_counts
                         .get(&rule.code)
                         .map_or(0, |c| c.violations),
+                    off: report
+                        .verdict
+                        .severity
+                        .as_ref()
+                        .and_then(|set| set.get(rule.id))
+                        == Some(&crate::model::config::SeverityOverride::Off),
                 })
                 .collect();
             (family, cases)
@@ -210,7 +218,7 @@ fn write_family_suite(w: &mut Xml, family: Family, cases: &[Case]) -> std::io::R
     let failures = cases.iter().filter(|c| c.failing()).count();
     let skipped = cases
         .iter()
-        .filter(|c| !c.findings.is_empty() && !c.failing())
+        .filter(|c| c.off || (!c.findings.is_empty() && !c.failing()))
         .count();
     w.create_element("testsuite")
         .with_attribute(("name", family.as_str()))
@@ -224,7 +232,14 @@ fn write_family_suite(w: &mut Xml, family: Family, cases: &[Case]) -> std::io::R
                     .create_element("testcase")
                     .with_attribute(("classname", format!("migcov.{}", family.as_str()).as_str()))
                     .with_attribute(("name", case.name.as_str()));
-                if case.findings.is_empty() {
+                if case.off {
+                    element.write_inner_content(|w| {
+                        w.create_element("skipped")
+                            .with_attribute(("message", "switched off (severity off): not checked"))
+                            .write_empty()?;
+                        Ok(())
+                    })?;
+                } else if case.findings.is_empty() {
                     element.write_empty()?;
                 } else if case.failing() {
                     element.write_inner_content(|w| {

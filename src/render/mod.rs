@@ -69,12 +69,13 @@ pub fn markdown_text(text: &str) -> String {
 /// `text` with every character that acts rather than shows written as its escape
 /// (`\u{1b}`): control characters (a terminal's escape sequences: `ESC [8m` hid the rest of
 /// a diff printed to a terminal), and the marks that reorder text (a right-to-left override
-/// makes `gpj.exe` read `exe.jpg`). Found by an independent check: names from the data
+/// makes `gpj.exe` read `exe.jpg`; the one-character marks LRM and RLM, which right-to-left
+/// text uses, are kept). Found by an independent check: names from the data
 /// reached `diff`'s output and the Markdown summary as they were.
 pub fn inert(text: &str) -> String {
     let acts = |c: char| {
         (c.is_control() && c != '\t')
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            || matches!(c, '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
     };
     match text.chars().any(acts) {
         false => text.to_string(),

@@ -395,7 +395,12 @@ fn validate(report: &Report, family: Family) -> ValidateFile {
         .map(|r| {
             use crate::model::config::SeverityOverride;
             let count = report.rule_counts.get(&r.code);
-            let set = report.verdict.severity.get(r.id).copied();
+            let set = report
+                .verdict
+                .severity
+                .as_ref()
+                .and_then(|set| set.get(r.id))
+                .copied();
             RuleResult {
                 id: r.code,
                 severity: match set {

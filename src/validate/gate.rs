@@ -25,9 +25,10 @@ pub struct Verdict {
     pub failed_thresholds: Vec<Cow<'static, str>>,
     /// The rules whose severity `migcov.yaml` or `--severity` set, and to what (`off`:
     /// not checked). A rule switched off read as passing, and a diff called its findings
-    /// resolved (found by an independent check). None in reports before 2026-12-07.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub severity: BTreeMap<String, crate::model::config::SeverityOverride>,
+    /// resolved (found by an independent check). Written by every report since 2026-12-07
+    /// (`{}` when none is set); `None` in earlier ones, whose settings are unknown.
+    #[serde(default)]
+    pub severity: Option<BTreeMap<String, crate::model::config::SeverityOverride>>,
     /// The same thresholds, for colour bands that must agree with the gate.
     #[serde(skip)]
     pub config: GateConfig,
@@ -357,7 +358,7 @@ pub fn gate(
         reasons,
         thresholds,
         failed_thresholds,
-        severity: BTreeMap::new(),
+        severity: None,
         config: config.clone(),
     }
 }
