@@ -1708,3 +1708,71 @@ fn verify_and_diff_read_only_regular_files_and_never_write_into_a_snapshot() {
             "api/coverage/summary.json: missing",
         ));
 }
+
+/// Found by a review of the message and sample comparison: the same data read as changed
+/// findings when built on another date (a message naming the report date), with a metrics
+/// row moved to the top of its file (samples naming rows), or with `--samples 3`. And an
+/// exclusion that lapsed between two reports was listed as removed and as added. None of
+/// these is a change of a finding; the lapse is an exclusion lapsed. Worked by hand on the
+/// sample: `dispatch_print_queue`'s exclusion expires 2027-12-31, so built on 2028-01-01
+/// it has lapsed.
+#[test]
+fn diff_sees_no_change_in_the_same_data() {
+    let data = sample();
+    let moved = sample();
+    let metrics = moved.path().join("metrics/metrics.csv");
+    let text = read(&metrics);
+    let mut lines: Vec<&str> = text.lines().collect();
+    let last = lines.pop().unwrap();
+    lines.insert(1, last);
+    std::fs::write(&metrics, lines.join("\n") + "\n").unwrap();
+    // A metrics row dated after the first report date, before the second: a message that
+    // names the report date.
+    let dir = tempfile::tempdir().unwrap();
+    let site = |name: &str, data: &Path, date: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let mut args = vec!["--exit-zero"];
+        args.extend_from_slice(extra);
+        build(data, &out, date, &args).code(0);
+        out
+    };
+    let base = site("base", data.path(), "2026-11-24", &[]);
+    let diff_of = |other: &Path, name: &str| {
+        let out = dir.path().join(name);
+        migcov()
+            .arg("diff")
+            .arg(&base)
+            .arg(other)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        json(&out.join("diff.json"))
+    };
+    for (other, name) in [
+        (site("later", data.path(), "2026-11-30", &[]), "d-later"),
+        (site("moved", moved.path(), "2026-11-24", &[]), "d-moved"),
+        (
+            site("fewer", data.path(), "2026-11-24", &["--samples", "3"]),
+            "d-fewer",
+        ),
+    ] {
+        let diff = diff_of(&other, name);
+        assert_eq!(diff.get("findings_changed"), None, "{name}: {diff}");
+        assert_eq!(diff["findings_new"], json!([]), "{name}: {diff}");
+    }
+    let lapsed = diff_of(&site("lapsed", data.path(), "2028-01-01", &[]), "d-lapsed");
+    assert_eq!(
+        (
+            lapsed.get("exclusions_added"),
+            lapsed.get("exclusions_removed")
+        ),
+        (None, None),
+        "{lapsed}"
+    );
+    assert_eq!(
+        lapsed["exclusions_expired"],
+        json!(["dispatch_print_queue: whole table, approved by Data governance board: Print jobs are transient; the modern platform keeps none, expires 2027-12-31"]),
+        "{lapsed}"
+    );
+}

@@ -425,3 +425,32 @@ fn waived_findings_are_counted_as_waived() {
         read(&summary)
     );
 }
+
+/// Found by a review: a rule switched off was a passing test case in JUnit (it was not
+/// checked); and `/dev/null` given for two CI files was refused as one place.
+#[test]
+fn a_rule_switched_off_is_skipped_and_dev_null_takes_any_file() {
+    let data = base_with(None);
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    migcov()
+        .args(["build", "--report-date", "2026-03-31", "--data"])
+        .arg(data.path())
+        .arg("--out")
+        .arg(dir.path().join("site"))
+        .args(["--severity", "missing.mapping.unmapped=off", "--junit"])
+        .arg(&junit)
+        .args(["--json", "/dev/null", "--summary-md", "/dev/null"])
+        .assert()
+        .code(0);
+    let xml = read(&junit);
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.contains("name=\"missing.mapping.unmapped\""))
+        .unwrap();
+    assert!(
+        case.contains("<skipped message=\"switched off (severity off): not checked\""),
+        "{case}"
+    );
+    xmllint_ok(&junit);
+}

@@ -1263,6 +1263,56 @@ fn inheritance_children_are_counted_once() {
         assert!(text.contains(named), "{text}");
         assert!(!fresh.exists(), "nothing written");
     }
+    // Found by a review: a split the user resolves by leaving a table out
+    // (`tables.exclude: [leaf]`: `top` then counts `archive.mid` and `leaf`) was refused,
+    // settled before the tables were filtered.
+    let config = work.path().join("exclude.yaml");
+    std::fs::write(&config, "source:\n  tables: {exclude: [leaf]}\n").unwrap();
+    let resolved = work.path().join("resolved");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &legacy.url,
+            "--target",
+            &target.url,
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            resolved.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let inventory = std::fs::read_to_string(resolved.join("inventory/source.csv")).unwrap();
+    assert!(inventory.lines().any(|l| l == "top,4"), "{inventory}");
+    // A child of two parents read whole would be counted in both: refused.
+    legacy
+        .client()
+        .batch_execute(
+            "DROP TABLE leaf; DROP TABLE archive.mid; DROP TABLE top;
+             CREATE TABLE pa (id integer); CREATE TABLE pb (id integer);
+             CREATE TABLE archive.d () INHERITS (pa, pb);
+             INSERT INTO pa VALUES (1); INSERT INTO pb VALUES (2);
+             INSERT INTO archive.d VALUES (7), (8), (9);",
+        )
+        .unwrap();
+    let twice = work.path().join("twice");
+    let (code, text) = collect_fails(
+        &[
+            "--source",
+            &legacy.url,
+            "--target",
+            &target.url,
+            "--out",
+            twice.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("table `archive.d`, not read, inherits from `pa` and from `pb`"),
+        "{text}"
+    );
 }
 
 /// MariaDB's TIMESTAMP is an instant: collected as UTC, whatever `timezone` migcov.yaml sets

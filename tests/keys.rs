@@ -208,9 +208,22 @@ fn a_json_list_of_any_text_is_read_as_its_json() {
     )
     .unwrap();
     let (inputs, _, findings) = run(dir.path());
-    assert_eq!(rule_count(&findings, "integrity.json.invalid"), 0, "{findings:?}");
-    let details = inputs.metrics.column("error_details").unwrap().str().unwrap();
-    let text = details.iter().flatten().find(|t| t.contains("clé")).unwrap();
+    assert_eq!(
+        rule_count(&findings, "integrity.json.invalid"),
+        0,
+        "{findings:?}"
+    );
+    let details = inputs
+        .metrics
+        .column("error_details")
+        .unwrap()
+        .str()
+        .unwrap();
+    let text = details
+        .iter()
+        .flatten()
+        .find(|t| t.contains("clé"))
+        .unwrap();
     let value: serde_json::Value = serde_json::from_str(text).unwrap();
     assert_eq!(
         value,

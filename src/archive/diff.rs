@@ -355,7 +355,11 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
             let compared = !folders(now_finding);
             let message =
                 compared && figures(&was_finding.message) != figures(&now_finding.message);
-            let samples = compared && sample_values(was_finding) != sample_values(now_finding);
+            let samples = compared
+                && match (sample_values(was_finding), sample_values(now_finding)) {
+                    (Some(was), Some(now)) => was != now,
+                    _ => false,
+                };
             (was != now || message || samples).then(|| FindingChange {
                 rule: key.0,
                 subject: key.1,
@@ -1105,6 +1109,29 @@ mod tests {
                 .collect::<Vec<_>>(),
             [(5, 5, true, false), (1, 2, false, false)]
         );
+    }
+
+    /// A message's figures are what a diff compares: its sign, its numbers, never its
+    /// wording or the dates in it (the report date, found by a review).
+    #[test]
+    fn a_message_is_compared_by_its_figures() {
+        assert_eq!(
+            figures("target rows vs migrated_records: 1672 vs 1667: +5 (+0.30%)"),
+            ["1672", "1667", "+5", "+0.30"]
+        );
+        assert_ne!(
+            figures("1672 vs 1667: +5 (+0.30%)"),
+            figures("1662 vs 1667: -5 (-0.30%)")
+        );
+        assert_eq!(
+            figures("1 mapping rows have an id"),
+            figures("1 mapping row has an id")
+        );
+        assert_eq!(
+            figures("2 executions dated after the report date 2026-12-01"),
+            figures("2 executions dated after the report date 2026-12-08T10:00:00Z")
+        );
+        assert_eq!(figures("manifest says 0.999"), ["0.999"]);
     }
 
     /// Found by an independent check: 99.999% → 100% read `100.0% | 100.0% | +0.0 pp`.
