@@ -2517,3 +2517,45 @@ fn pushdown_says_it_needs_legacy_id_by_name() {
         "{text}"
     );
 }
+
+/// Found by an independent check: a mappings query giving a column twice (`SELECT *,
+/// modern_id`) failed with polars' "duplicate: column with name 'modern_id' has more than
+/// one occurrence", naming neither the server nor the query. It is said as the query's
+/// problem, naming both, on each engine.
+#[test]
+fn a_query_giving_a_column_twice_is_named() {
+    let work = tempfile::tempdir().unwrap();
+    let sqlite = sqlite_legacy(work.path());
+    let pg = PgDatabase::new("twice");
+    pg.client()
+        .batch_execute(
+            "CREATE TABLE legacy_mapping (entity_type text, legacy_id text, modern_id uuid);
+             INSERT INTO legacy_mapping VALUES ('OFFICE', '1', gen_random_uuid());",
+        )
+        .unwrap();
+    let config = work.path().join("collect.yaml");
+    std::fs::write(
+        &config,
+        "queries:\n  mappings: SELECT *, modern_id FROM legacy_mapping\n",
+    )
+    .unwrap();
+    rusqlite::Connection::open(&sqlite)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE legacy_mapping (entity_type TEXT, legacy_id TEXT, modern_id TEXT);
+             INSERT INTO legacy_mapping VALUES ('OFFICE', '1', '7a0c8f3e-2b4d-4e6f-8a1b-000000000001');",
+        )
+        .unwrap();
+    let sqlite_url = format!("sqlite://{}", sqlite.display());
+    for (name, url) in [("pg", pg.url.as_str()), ("sqlite", sqlite_url.as_str())] {
+        let out = work.path().join(name);
+        let (code, text) = collect_to(url, url, &out, &config);
+        assert_eq!(code, 2, "{name}: {text}");
+        assert!(
+            text.contains("gives the column `modern_id` twice")
+                && text.contains("SELECT *, modern_id FROM legacy_mapping"),
+            "{name}: {text}"
+        );
+        assert!(!out.exists(), "{name}: nothing written");
+    }
+}
