@@ -183,6 +183,11 @@ pub struct FindingChange {
     /// another keeps its count).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub samples_changed: bool,
+    /// Whether the waiver covering it in both reports is another one (its approver, reason,
+    /// expiry or pattern changed): "waived" alone hid a waiver swapped for another
+    /// (found by an independent check).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waiver_changed: bool,
 }
 
 /// A legacy table's ledger line, as a diff compares it.
@@ -360,7 +365,18 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
                     (Some(was), Some(now)) => was != now,
                     _ => false,
                 };
-            (was != now || message || samples).then(|| FindingChange {
+            let waiver = |f: &Finding| {
+                f.waiver.as_ref().map(|w| {
+                    (
+                        w.subject.clone(),
+                        w.reason.clone(),
+                        w.approved_by.clone(),
+                        w.expires,
+                    )
+                })
+            };
+            let waiver_changed = was.2 && now.2 && waiver(was_finding) != waiver(now_finding);
+            (was != now || message || samples || waiver_changed).then(|| FindingChange {
                 rule: key.0,
                 subject: key.1,
                 old_severity: was.0,
@@ -372,6 +388,7 @@ fn changed_findings(old: &[Finding], new: &[Finding]) -> Vec<FindingChange> {
                 old_message: message.then(|| was_finding.message.clone()),
                 new_message: message.then(|| now_finding.message.clone()),
                 samples_changed: samples,
+                waiver_changed,
             })
         })
         .collect()
@@ -969,6 +986,9 @@ pub fn markdown(diff: &Diff) -> String {
                 if c.samples_changed {
                     line.push_str("; its sample rows changed");
                 }
+                if c.waiver_changed {
+                    line.push_str("; waived by another waiver (its approver, reason or expiry)");
+                }
                 line
             })
             .collect(),
@@ -1097,6 +1117,14 @@ mod tests {
         let same = finding(5, false);
         assert!(
             changed_findings(std::slice::from_ref(&same), std::slice::from_ref(&same)).is_empty()
+        );
+        // The same count, waived both times, by another approver.
+        let mut other = finding(5, true);
+        other.waiver.as_mut().unwrap().approved_by = "Mallory".into();
+        let swapped = changed_findings(&[finding(5, true)], &[other]);
+        assert!(
+            swapped.len() == 1 && swapped[0].waiver_changed,
+            "{swapped:?}"
         );
         let changes = changed_findings(
             &[finding(5, true), finding(1, false)],
