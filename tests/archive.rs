@@ -59,11 +59,11 @@ fn junit_is_schema_valid_and_lists_each_failing_rule() {
     )
     .code(1);
     let xml = read(&junit);
-    // One case per rule (62), named by its id whether it passes or fails; the 8 rules with
+    // One case per rule (64), named by its id whether it passes or fails; the 8 rules with
     // error findings (12 findings, README) are the failures, the 3 with warnings skipped.
     assert!(
         xml.contains(
-            r#"<testsuites name="migcov Migration coverage" tests="62" failures="8" errors="0">"#
+            r#"<testsuites name="migcov Migration coverage" tests="64" failures="8" errors="0">"#
         ),
         "{}",
         &xml[..300]

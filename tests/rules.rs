@@ -319,6 +319,19 @@ macro_rules! rule_test {
     };
 }
 
+rule_test!(
+    coverage_inventory_negative_count,
+    "coverage.inventory.negative_count",
+    1,
+    1
+);
+rule_test!(
+    integrity_table_domain_conflict,
+    "integrity.table.domain_conflict",
+    1,
+    2,
+    also["integrity.entity.domain_mismatch"]
+);
 rule_test!(coverage_inventory_repeated_table, "coverage.inventory.repeated_table", 1, 2, also ["reconcile.entity.source_rows", "reconcile.table.source_ids"]);
 rule_test!(coverage_report_bounds, "coverage.report.bounds", 1, 2, also ["integrity.domain.coverage_range", "integrity.entity.counts_exceed_total", "reconcile.entity.distinct_mapped_ids", "reconcile.entity.mapping_count", "reconcile.entity.metrics_successful", "reconcile.entity.target_rows"]);
 rule_test!(
@@ -1272,4 +1285,88 @@ fn case_twins_are_uncovered_and_their_mappings_ambiguous_by_name() {
             .contains("cannot be told apart from those of artist"),
         "{ambiguous:?}"
     );
+}
+
+/// Found by an independent check: `coverage.table.uncovered` summed the inventory's own
+/// row counts, so a table listed with -3 rows took its uncovered rows from 10 to 7, and it
+/// counted a table whose every id an `ids:` exclusion leaves out; the ledger (and the
+/// index) said 1 table, 10 rows. It now says what the ledger says. Worked by hand: the
+/// base plus `tc` (-3 rows, counted as 0), `td` (10 rows, nobody's) and `te` (4 rows, its
+/// 4 ids excluded): 1 uncovered table, `td`, 10 rows.
+#[test]
+fn uncovered_tables_are_the_ledgers() {
+    let data = base_with(None);
+    let path = data.path();
+    std::fs::write(
+        path.join("inventory/source.csv"),
+        "table,row_count\ndispatch_office,10\ntc,-3\ntd,10\nte,4\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(path.join("exclusions")).unwrap();
+    std::fs::write(path.join("exclusions/te.csv"), "id\n1\n2\n3\n4\n").unwrap();
+    std::fs::write(
+        path.join("migcov.yaml"),
+        "exclusions:\n  - table: te\n    ids: exclusions/te.csv\n    reason: r\n    approved_by: a\n",
+    )
+    .unwrap();
+    let (_, measures, findings) = run(path);
+    let totals = &measures.ledger.as_ref().unwrap().totals;
+    assert_eq!((totals.uncovered_tables, totals.uncovered_rows), (1, 10));
+    let uncovered: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "coverage.table.uncovered")
+        .collect();
+    assert_eq!(uncovered.len(), 1, "{findings:?}");
+    assert_eq!(uncovered[0].count, 1);
+    assert!(
+        uncovered[0]
+            .message
+            .starts_with("1 legacy table (10 rows) is migrated by no script"),
+        "{}",
+        uncovered[0].message
+    );
+    let tables: Vec<&str> = uncovered[0]
+        .samples
+        .iter()
+        .map(|s| s.fields[0].value.as_str())
+        .collect();
+    assert_eq!(tables, ["td"]);
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f.rule == "coverage.inventory.negative_count")
+            .count(),
+        1
+    );
+}
+
+/// Found by an independent check: a table owned by entities of two domains counted in the
+/// domain of whichever entity came first in the file, so one domain's coverage changed
+/// with the file's order. It is the first owner's by name in either order. Worked by hand
+/// (the rule's fixture): `addresses` (CLINICAL) sorts before `offices` (BUSINESS), so
+/// CLINICAL's coverage is dispatch_office's 10 of 10, and BUSINESS has no figure.
+#[test]
+fn a_tables_domain_does_not_depend_on_the_files_order() {
+    let overlay = fixtures().join("rules/integrity.table.domain_conflict/data");
+    for reversed in [false, true] {
+        let data = base_with(Some(&overlay));
+        if reversed {
+            let path = data.path().join("entities.yaml");
+            let text = std::fs::read_to_string(&path).unwrap();
+            let (first, second) = text.split_at(text.find("- name: addresses").unwrap());
+            std::fs::write(&path, format!("{second}{first}")).unwrap();
+        }
+        let (_, measures, _) = run(data.path());
+        let ledger = measures.ledger.as_ref().unwrap();
+        let row = ledger
+            .rows
+            .iter()
+            .find(|r| r.table == "dispatch_office")
+            .unwrap();
+        assert_eq!(
+            row.domain,
+            Some(migcov::model::Domain::Clinical),
+            "reversed {reversed}"
+        );
+    }
 }

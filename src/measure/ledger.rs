@@ -316,10 +316,20 @@ impl<'a> Sources<'a> {
         } = evidence;
         Ok(Claims {
             table: table.name.clone(),
+            // The first owner's by name, whatever the order of the files (by file order, one
+            // domain's coverage depended on which entity came first; found by an
+            // independent check); `integrity.table.domain_conflict` names the others.
             domain: owners
                 .iter()
-                .find_map(|e| e.domain)
-                .or_else(|| scripts.first().map(|s| s.data_domain)),
+                .filter(|e| e.domain.is_some())
+                .min_by(|a, b| a.name.cmp(&b.name))
+                .and_then(|e| e.domain)
+                .or_else(|| {
+                    scripts
+                        .iter()
+                        .min_by(|a, b| a.name.cmp(&b.name))
+                        .map(|s| s.data_domain)
+                }),
             entities: owners.iter().map(|e| (e.id, e.name.clone())).collect(),
             scripts: scripts.iter().map(|s| (s.id, s.name.clone())).collect(),
             covered: !owners.is_empty() || !scripts.is_empty(),

@@ -160,6 +160,7 @@ registry! {
     CoverageDomainThreshold = super::coverage::COVERAGE_DOMAIN_THRESHOLD;
     CoverageExclusionExpired = super::coverage::tables::COVERAGE_EXCLUSION_EXPIRED;
     CoverageInventoryMissing = super::coverage::tables::COVERAGE_INVENTORY_MISSING;
+    CoverageInventoryNegativeCount = super::coverage::tables::COVERAGE_INVENTORY_NEGATIVE_COUNT;
     CoverageInventoryRepeatedTable = super::coverage::tables::COVERAGE_INVENTORY_REPEATED_TABLE;
     CoverageReportBounds = super::coverage::COVERAGE_REPORT_BOUNDS;
     CoverageScriptNoMetrics = super::coverage::COVERAGE_SCRIPT_NO_METRICS;
@@ -203,6 +204,7 @@ registry! {
     IntegrityStatusFinalMismatch = super::integrity::history::INTEGRITY_STATUS_FINAL_MISMATCH;
     IntegrityStatusInvalidTransition = super::integrity::history::INTEGRITY_STATUS_INVALID_TRANSITION;
     IntegrityTableCaseMismatch = super::coverage::tables::INTEGRITY_TABLE_CASE_MISMATCH;
+    IntegrityTableDomainConflict = super::integrity::seed::INTEGRITY_TABLE_DOMAIN_CONFLICT;
     LoadFileSkipped = super::unread_files::LOAD_FILE_SKIPPED;
     LoadFileUnknown = super::unread_files::LOAD_FILE_UNKNOWN;
     MissingMappingAmbiguous = super::missing_data::MISSING_MAPPING_AMBIGUOUS;

@@ -26,6 +26,12 @@ crate::validate::registry::declare_rules! {
         "Without inventory/source.* the report can only measure the entities it was told about: a legacy table nobody \
          declared is invisible. Export one row per legacy table (table, row_count; exact count(*)) so the ledger \
          accounts for every legacy row.";
+    COVERAGE_INVENTORY_NEGATIVE_COUNT = "coverage.inventory.negative_count", Coverage, Error,
+        "An inventory's row_count is zero or more",
+        "A table cannot hold fewer than no rows: a negative row_count is an export's mistake (a signed overflow, a \
+         difference written for a count). The ledger counts such a table as 0 rows, so its rows, whatever they are, \
+         are neither migrated nor missing in any figure. Export the table's exact count(*). Example: \
+         `dispatch_office,-3` in inventory/source.csv.";
     COVERAGE_INVENTORY_REPEATED_TABLE = "coverage.inventory.repeated_table", Coverage, Error,
         "An inventory lists each table on one row",
         "A table listed on two rows of an inventory (the same file exported as CSV and as Parquet, two files of one \
@@ -89,6 +95,65 @@ pub fn check(
     }
     expired_exclusions(inputs, options, findings);
     repeated_tables(inputs, findings);
+    negative_counts(inputs, findings);
+}
+
+/// A finding for each inventory row whose row_count is below 0 (found by an independent
+/// check: the ledger counted the table as 0 rows with no word).
+fn negative_counts(inputs: &Inputs, findings: &mut Vec<Finding>) {
+    let sides = [
+        ("source", &inputs.source_tables),
+        ("target", &inputs.target_tables),
+    ];
+    for (side, inventory) in sides {
+        let Some(inventory) = inventory else { continue };
+        let repeated: BTreeMap<&str, &[(String, u64, i64)]> = inventory.repeated().collect();
+        for table in inventory.tables() {
+            let rows: Vec<(String, u64, i64)> = match repeated.get(table.name.as_str()) {
+                Some(rows) => rows.iter().filter(|r| r.2 < 0).cloned().collect(),
+                None if table.row_count < 0 => {
+                    vec![(table.file.clone(), table.row, table.row_count)]
+                }
+                None => Vec::new(),
+            };
+            if rows.is_empty() {
+                continue;
+            }
+            let mut finding = Finding::new(
+                RuleId::CoverageInventoryNegativeCount,
+                Subject::new("table", &table.name),
+                format!(
+                    "the {side} inventory gives `{}` a negative row_count ({}): a table holds no \
+                     fewer than 0 rows, and the ledger counts {}",
+                    table.name,
+                    rows.iter()
+                        .map(|r| r.2.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    table.row_count.max(0)
+                ),
+            );
+            finding.count = rows.len() as u64;
+            finding.samples = rows
+                .iter()
+                .map(|(file, row, count)| Sample {
+                    file: file.clone(),
+                    row: Some(*row),
+                    fields: vec![
+                        Field {
+                            name: "table".into(),
+                            value: table.name.clone(),
+                        },
+                        Field {
+                            name: "row_count".into(),
+                            value: count.to_string(),
+                        },
+                    ],
+                })
+                .collect();
+            findings.push(finding);
+        }
+    }
 }
 
 /// A finding for each table an inventory lists on more than one row, with each row as a

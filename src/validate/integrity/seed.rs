@@ -32,6 +32,13 @@ crate::validate::registry::declare_rules! {
         "An entity in CLINICAL migrated by a script declared BUSINESS is counted in one domain by the ledger and in \
          another on the scripts pages. Align the two. Example: entity patients (CLINICAL) with \
          migration_script_id office-migration.ts (BUSINESS).";
+    INTEGRITY_TABLE_DOMAIN_CONFLICT = "integrity.table.domain_conflict", Integrity, Warning,
+        "The entities that own one legacy table are of one domain",
+        "A legacy table's rows are counted in one domain's coverage. When entities of several domains own it (a \
+         shared table split by type, or one entity filed under the wrong domain), the ledger counts it in the \
+         domain of the first of them by name, and the other domains' figures leave it out. Give the entities one \
+         domain, or split the table. Example: entities patients (CLINICAL) and billing (BUSINESS) both with \
+         legacy_table dispatch_patient.";
     INTEGRITY_ENTITY_NO_SCRIPT = "integrity.entity.no_script", Integrity, Warning,
         "Every entity names the script that migrates it",
         "An entity without migration_script_id belongs to no script: its records are in no script's page and no \
@@ -50,6 +57,7 @@ pub fn check(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) 
     unknown_script_domains(inputs, findings);
     entity_scripts(inputs, findings);
     coverage_claims(inputs, measures, findings);
+    domain_conflicts(inputs, measures, findings);
     if let Some(targets) = &inputs.target_tables {
         unwritten_targets(inputs, targets, findings);
     }
@@ -142,6 +150,58 @@ fn entity_scripts(inputs: &Inputs, findings: &mut Vec<Finding>) {
             }
             _ => {}
         }
+    }
+}
+
+/// `integrity.table.domain_conflict`: a ledger table owned by entities of several domains,
+/// each entity a sample, the domain its rows count in named.
+fn domain_conflicts(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Finding>) {
+    let Some(ledger) = &measures.ledger else {
+        return;
+    };
+    let entities: BTreeMap<_, _> = inputs.entities.iter().map(|e| (e.id, e)).collect();
+    for row in &ledger.rows {
+        let mut owners: Vec<&crate::model::Entity> = row
+            .entities
+            .iter()
+            .filter_map(|(id, _)| entities.get(id).copied())
+            .collect();
+        owners.sort_by(|a, b| a.name.cmp(&b.name));
+        let domains: BTreeSet<_> = owners.iter().filter_map(|e| e.domain).collect();
+        if domains.len() < 2 {
+            continue;
+        }
+        let mut finding = Finding::new(
+            RuleId::IntegrityTableDomainConflict,
+            Subject::new("table", &row.table),
+            format!(
+                "owned by entities of {} domains ({}): its rows count in {} alone",
+                domains.len(),
+                domains
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                row.domain.map(|d| d.to_string()).unwrap_or_default()
+            ),
+        );
+        finding.count = owners.len() as u64;
+        finding.samples = owners
+            .iter()
+            .map(|e| {
+                sample(
+                    &e.origin,
+                    &[
+                        ("entity", e.name.clone()),
+                        (
+                            "domain",
+                            e.domain.map(|d| d.to_string()).unwrap_or_default(),
+                        ),
+                    ],
+                )
+            })
+            .collect();
+        findings.push(finding);
     }
 }
 
