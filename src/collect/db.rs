@@ -386,17 +386,6 @@ pub struct Batcher<'s, 'a> {
     total: u64,
 }
 
-/// Why a query's columns cannot be a table: a name given twice (`SELECT m.*, m.modern_id`),
-/// which polars refused with a message naming neither the server nor the query (found by
-/// an independent check).
-pub fn repeated_column(header: &[String]) -> Option<String> {
-    let mut seen = std::collections::BTreeSet::new();
-    let name = header.iter().find(|name| !seen.insert(name.as_str()))?;
-    Some(format!(
-        "the query gives the column `{name}` twice: name each column once (`AS other_name`)"
-    ))
-}
-
 impl<'s, 'a> Batcher<'s, 'a> {
     /// `None` when the statement has no columns: it is not a query.
     pub fn new(

@@ -246,9 +246,6 @@ impl Database for Mysql {
                     .contains(mysql::consts::ColumnFlags::ZEROFILL_FLAG)
             })
             .collect();
-        if let Some(message) = super::db::repeated_column(&header) {
-            return Err(query_error(&self.url, sql, table, &message));
-        }
         let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
             return Err(query_error(&self.url, sql, table, NOT_A_QUERY));
         };

@@ -267,10 +267,6 @@ fn read_csv(
             return Ok(0);
         }
     };
-    if let Some(message) = super::db::repeated_column(&header) {
-        *failure = Some(message);
-        return Ok(0);
-    }
     let Some(mut batcher) = Batcher::new(header, batch_rows, sink) else {
         *failure = Some(NOT_A_QUERY.into());
         return Ok(0);

@@ -52,6 +52,19 @@ impl TableFile {
         header: &[String],
         columns: Columns,
     ) -> Result<(), CollectError> {
+        // A query giving a column twice (`SELECT *, modern_id`) is no table: said as the
+        // query's, where polars' refusal ("duplicate: could not create a new DataFrame")
+        // named no query (found by an independent check). The file names the query.
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(name) = header.iter().find(|name| !seen.insert(name.as_str())) {
+            return Err(CollectError::Write {
+                path: self.relative.clone(),
+                message: format!(
+                    "the query that writes it gives the column `{name}` twice: name each \
+                     column once (`AS other_name`)"
+                ),
+            });
+        }
         let frame = frame(header, columns).map_err(|e| self.error(e))?;
         if self.writer.is_none() {
             let file = staging.create(&self.relative)?;
