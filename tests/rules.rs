@@ -323,7 +323,8 @@ rule_test!(
     coverage_inventory_negative_count,
     "coverage.inventory.negative_count",
     1,
-    1
+    1,
+    also["coverage.table.uncovered"]
 );
 rule_test!(
     integrity_table_domain_conflict,
@@ -1290,9 +1291,11 @@ fn case_twins_are_uncovered_and_their_mappings_ambiguous_by_name() {
 /// Found by an independent check: `coverage.table.uncovered` summed the inventory's own
 /// row counts, so a table listed with -3 rows took its uncovered rows from 10 to 7, and it
 /// counted a table whose every id an `ids:` exclusion leaves out; the ledger (and the
-/// index) said 1 table, 10 rows. It now says what the ledger says. Worked by hand: the
+/// index) said 1 table, 10 rows. It now counts the ledger's rows. Worked by hand: the
 /// base plus `tc` (-3 rows, counted as 0), `td` (10 rows, nobody's) and `te` (4 rows, its
-/// 4 ids excluded): 1 uncovered table, `td`, 10 rows.
+/// 4 ids excluded): the ledger's 1 uncovered table, `td`, 10 rows; the finding names `tc`
+/// too, a table nobody covers though it has no rows (so a table of 0 rows still fails the
+/// gate, as before): 2 tables, 10 rows, 1 of them with none.
 #[test]
 fn uncovered_tables_are_the_ledgers() {
     let data = base_with(None);
@@ -1317,11 +1320,11 @@ fn uncovered_tables_are_the_ledgers() {
         .filter(|f| f.rule == "coverage.table.uncovered")
         .collect();
     assert_eq!(uncovered.len(), 1, "{findings:?}");
-    assert_eq!(uncovered[0].count, 1);
+    assert_eq!(uncovered[0].count, 2);
     assert!(
-        uncovered[0]
-            .message
-            .starts_with("1 legacy table (10 rows) is migrated by no script"),
+        uncovered[0].message.starts_with(
+            "2 legacy tables (10 rows; 1 of them with none) are migrated by no script"
+        ),
         "{}",
         uncovered[0].message
     );
@@ -1330,7 +1333,7 @@ fn uncovered_tables_are_the_ledgers() {
         .iter()
         .map(|s| s.fields[0].value.as_str())
         .collect();
-    assert_eq!(tables, ["td"]);
+    assert_eq!(tables, ["tc", "td"]);
     assert_eq!(
         findings
             .iter()
@@ -1369,4 +1372,46 @@ fn a_tables_domain_does_not_depend_on_the_files_order() {
             "reversed {reversed}"
         );
     }
+}
+
+/// Found by a review: a table no entity owns, read by scripts of two domains, took its
+/// domain from whichever script came first, and nothing said so. It counts in the first
+/// script's by name, and `integrity.table.domain_conflict` names both. Worked by hand: the
+/// base without its entity, plus `a-office-clinical.ts` (CLINICAL) reading
+/// `dispatch_office` beside `office-migration.ts` (BUSINESS): CLINICAL, 2 scripts.
+#[test]
+fn a_table_read_by_scripts_of_two_domains_is_a_conflict() {
+    let data = base_with(None);
+    std::fs::write(data.path().join("entities.yaml"), "[]\n").unwrap();
+    std::fs::write(
+        data.path().join("scripts/clinical.yaml"),
+        "name: a-office-clinical.ts\ncategory: CORE\ndata_domain: CLINICAL\nsource_table: dispatch_office\ntarget_table: offices\nstatus: COMPLETE\n",
+    )
+    .unwrap();
+    let (_, measures, findings) = run(data.path());
+    let row = measures
+        .ledger
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .find(|r| r.table == "dispatch_office")
+        .unwrap();
+    assert_eq!(row.domain, Some(migcov::model::Domain::Clinical));
+    let conflict: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "integrity.table.domain_conflict")
+        .collect();
+    assert_eq!(conflict.len(), 1, "{findings:?}");
+    assert_eq!(conflict[0].count, 2);
+    assert!(
+        conflict[0]
+            .message
+            .contains("read by scripts of 2 domains (CLINICAL, BUSINESS)")
+            || conflict[0]
+                .message
+                .contains("read by scripts of 2 domains (BUSINESS, CLINICAL)"),
+        "{}",
+        conflict[0].message
+    );
 }

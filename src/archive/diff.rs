@@ -544,13 +544,31 @@ fn thresholds(report: &ReportFiles) -> Vec<String> {
     lines
 }
 
+/// Whether a report records the rules' severities and each pair's normalisations: every
+/// report since 2026-12-07 writes `gate.severity`; a few written that day before it did
+/// already recorded normalisations (found by a review: those read as older, and a pair
+/// compared more loosely went unsaid).
+fn records_settings(report: &ReportFiles) -> bool {
+    report.summary.gate.severity.is_some()
+        || report.content.as_ref().is_some_and(|c| {
+            c.content
+                .entities
+                .iter()
+                .flat_map(|e| &e.columns)
+                .any(|c| c.normalized.is_some())
+        })
+}
+
 /// Rules whose severity was set differently in the two reports; none against a report
 /// written before severities were recorded (which were set there is unknown, and every
 /// rule set in the new one read as changed; found by an independent check).
 fn severity_changes(old: &ReportFiles, new: &ReportFiles) -> Vec<SeverityChange> {
-    let (Some(was), Some(now)) = (&old.summary.gate.severity, &new.summary.gate.severity) else {
+    if !(records_settings(old) && records_settings(new)) {
         return Vec::new();
-    };
+    }
+    let none = BTreeMap::new();
+    let was = old.summary.gate.severity.as_ref().unwrap_or(&none);
+    let now = new.summary.gate.severity.as_ref().unwrap_or(&none);
     let rules: BTreeSet<&String> = was.keys().chain(now.keys()).collect();
     rules
         .into_iter()
@@ -780,7 +798,7 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
     // rules' severities, each pair's normalisations): against an older one, neither is
     // compared, or every pair and setting would read as changed (found by an independent
     // check).
-    let recorded = old.summary.gate.severity.is_some() && new.summary.gate.severity.is_some();
+    let recorded = records_settings(old) && records_settings(new);
     let switched_off = |f: &FindingKey| {
         new.summary
             .gate

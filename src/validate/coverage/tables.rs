@@ -119,18 +119,25 @@ fn negative_counts(inputs: &Inputs, findings: &mut Vec<Finding>) {
             if rows.is_empty() {
                 continue;
             }
+            // The values sorted, so the message does not change with the rows' order.
+            let mut values: Vec<i64> = rows.iter().map(|r| r.2).collect();
+            values.sort_unstable();
+            let values = values
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let counted = match side {
+                "source" => format!(", and the ledger counts {}", table.row_count.max(0)),
+                _ => String::new(),
+            };
             let mut finding = Finding::new(
                 RuleId::CoverageInventoryNegativeCount,
                 Subject::new("table", &table.name),
                 format!(
-                    "the {side} inventory gives `{}` a negative row_count ({}): a table holds no \
-                     fewer than 0 rows, and the ledger counts {}",
+                    "the {side} inventory gives `{}` a negative row_count ({values}): a table \
+                     holds no fewer than 0 rows{counted}",
                     table.name,
-                    rows.iter()
-                        .map(|r| r.2.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    table.row_count.max(0)
                 ),
             );
             finding.count = rows.len() as u64;

@@ -160,7 +160,51 @@ fn domain_conflicts(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Fin
         return;
     };
     let entities: BTreeMap<_, _> = inputs.entities.iter().map(|e| (e.id, e)).collect();
+    let scripts: BTreeMap<_, _> = inputs.scripts.iter().map(|s| (s.id, s)).collect();
     for row in &ledger.rows {
+        // A table no entity owns takes its domain from its scripts: several of them in
+        // several domains are as much a conflict (found by a review).
+        if row.entities.is_empty() {
+            let mut readers: Vec<&crate::model::Script> = row
+                .scripts
+                .iter()
+                .filter_map(|(id, _)| scripts.get(id).copied())
+                .collect();
+            readers.sort_by(|a, b| a.name.cmp(&b.name));
+            let domains: BTreeSet<_> = readers.iter().map(|s| s.data_domain).collect();
+            if domains.len() < 2 {
+                continue;
+            }
+            let mut finding = Finding::new(
+                RuleId::IntegrityTableDomainConflict,
+                Subject::new("table", &row.table),
+                format!(
+                    "owned by no entity and read by scripts of {} domains ({}): its rows count in {} alone",
+                    domains.len(),
+                    domains
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    row.domain.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            );
+            finding.count = readers.len() as u64;
+            finding.samples = readers
+                .iter()
+                .map(|s| {
+                    sample(
+                        &s.origin,
+                        &[
+                            ("script", s.name.clone()),
+                            ("data_domain", s.data_domain.to_string()),
+                        ],
+                    )
+                })
+                .collect();
+            findings.push(finding);
+            continue;
+        }
         let mut owners: Vec<&crate::model::Entity> = row
             .entities
             .iter()
