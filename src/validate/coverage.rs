@@ -12,7 +12,7 @@ use polars::prelude::*;
 
 use super::shared::{file_sample, list_finding};
 use super::{rows_finding, Field, Finding, RuleId, Sample, Subject, ValidateOptions};
-use crate::load::{table_key, Inputs, ScriptsOnDisk};
+use crate::load::{Inputs, ScriptsOnDisk};
 use crate::measure::Measures;
 use crate::model::config::{expired, Waiver};
 use crate::model::{Domain, Status};
@@ -93,123 +93,66 @@ fn uncovered_tables(
     // A table with no rows nobody covers is still reported (with 0 rows, which the
     // ledger's uncovered figures leave out), unless excluded whole: found by a review, it
     // passed the gate once the figures came from the ledger.
-    if let Some(ledger) = &measures.ledger {
-        let whole: BTreeSet<String> = inputs
-            .exclusions
-            .iter()
-            .filter(|x| x.ids.is_none() && x.in_force(options.report_date))
-            .filter_map(|x| {
-                inputs
-                    .source_tables
-                    .as_ref()
-                    .and_then(|t| t.lookup(&x.declaration.table).table())
-                    .map(|t| t.name.clone())
-            })
-            .collect();
-        let lines: Vec<&crate::measure::ledger::LedgerRow> = ledger
-            .rows
-            .iter()
-            .filter(|r| !r.covered && !whole.contains(&r.table))
-            .filter(|r| r.excluded.value < r.legacy_rows || r.legacy_rows <= 0)
-            .collect();
-        let tables = lines.len() as u64;
-        let rows: i64 = lines
-            .iter()
-            .map(|r| (r.legacy_rows - r.excluded.value).max(0))
-            .sum();
-        let empty = lines.iter().filter(|r| r.legacy_rows <= 0).count() as u64;
-        let of_them = match empty {
-            0 => String::new(),
-            n => format!("; {n} of them with none"),
-        };
-        let names = Series::new(
-            "uncovered".into(),
-            lines.iter().map(|r| r.table.clone()).collect::<Vec<_>>(),
-        );
-        let uncovered = inventory.clone().lazy().filter(
-            col("table")
-                .str()
-                .strip_chars(lit(NULL))
-                .is_in(lit(names).implode(false), false),
-        );
-        let finding = rows_finding(
-            RuleId::CoverageTableUncovered,
-            Subject::new("table", "source inventory"),
-            uncovered,
-            &["table", "row_count"],
-            &["table"],
-            options,
-            |_| {
-                format!(
-                    "{tables} legacy {} ({rows} {}{of_them}) {} migrated by no script and {} to no entity",
-                    noun(tables, "table", "tables"),
-                    noun(rows as u64, "row", "rows"),
-                    noun(tables, "is", "are"),
-                    noun(tables, "belongs", "belong"),
-                )
-            },
-        )?;
-        findings.extend(finding);
+    // The ledger exists wherever a source inventory does (this rule's only input).
+    let Some(ledger) = &measures.ledger else {
         return Ok(());
-    }
-    // Each name covers the one inventory table it resolves to, as the ledger resolves it
-    // (its exact spelling first, then ignoring case): with `Artist` and `artist` listed,
-    // an entity of `Artist` covers `Artist` alone (compared ignoring case, it covered
-    // both, and the gate passed with `artist` uncovered in the ledger; found by an
-    // independent check). A table excluded whole (and in force) is out of scope by
-    // decision, not uncovered.
-    let names = inputs
-        .scripts
-        .iter()
-        .map(|s| s.source_table.as_str())
-        .chain(inputs.entities.iter().map(|e| e.legacy_table.as_str()))
-        .chain(
-            inputs
-                .exclusions
-                .iter()
-                .filter(|x| x.ids.is_none() && x.in_force(options.report_date))
-                .map(|x| x.declaration.table.as_str()),
-        );
-    let listed = col("table").str().strip_chars(lit(NULL));
-    let (covered, listed): (Vec<String>, Expr) = match &inputs.source_tables {
-        Some(tables) => (
-            names
-                .filter_map(|n| tables.lookup(n).table().map(|t| t.name.trim().to_string()))
-                .collect(),
-            listed,
-        ),
-        None => (names.map(table_key).collect(), listed.str().to_lowercase()),
     };
-    let covered = Series::new("covered".into(), covered);
-    let uncovered = inventory
-        .clone()
-        .lazy()
-        .filter(listed.is_in(lit(covered).implode(false), false).not());
-    let rows: i64 = uncovered
-        .clone()
-        .select([col("row_count").sum()])
-        .collect()?
-        .column("row_count")?
-        .i64()?
-        .get(0)
-        .unwrap_or(0);
-    findings.extend(rows_finding(
+    let whole: BTreeSet<String> = inputs
+        .exclusions
+        .iter()
+        .filter(|x| x.ids.is_none() && x.in_force(options.report_date))
+        .filter_map(|x| {
+            inputs
+                .source_tables
+                .as_ref()
+                .and_then(|t| t.lookup(&x.declaration.table).table())
+                .map(|t| t.name.clone())
+        })
+        .collect();
+    let lines: Vec<&crate::measure::ledger::LedgerRow> = ledger
+        .rows
+        .iter()
+        .filter(|r| !r.covered && !whole.contains(&r.table))
+        .filter(|r| r.excluded.value < r.legacy_rows || r.legacy_rows <= 0)
+        .collect();
+    let tables = lines.len() as u64;
+    let rows: i64 = lines
+        .iter()
+        .map(|r| (r.legacy_rows - r.excluded.value).max(0))
+        .sum();
+    let empty = lines.iter().filter(|r| r.legacy_rows <= 0).count() as u64;
+    let of_them = match empty {
+        0 => String::new(),
+        n => format!("; {n} of them with none"),
+    };
+    let names = Series::new(
+        "uncovered".into(),
+        lines.iter().map(|r| r.table.clone()).collect::<Vec<_>>(),
+    );
+    let uncovered = inventory.clone().lazy().filter(
+        col("table")
+            .str()
+            .strip_chars(lit(NULL))
+            .is_in(lit(names).implode(false), false),
+    );
+    let finding = rows_finding(
         RuleId::CoverageTableUncovered,
         Subject::new("table", "source inventory"),
         uncovered,
         &["table", "row_count"],
         &["table"],
         options,
-        |n| {
+        |_| {
             format!(
-                "{n} legacy {} ({rows} {}) {} migrated by no script and {} to no entity",
-                noun(n, "table", "tables"),
-                noun(rows as u64, "row", "rows"),
-                noun(n, "is", "are"),
-                noun(n, "belongs", "belong"),
-            )
+                    "{tables} legacy {} ({rows} {}{of_them}) {} migrated by no script and {} to no entity",
+                    noun(tables, "table", "tables"),
+                    noun(rows as u64, "row", "rows"),
+                    noun(tables, "is", "are"),
+                    noun(tables, "belongs", "belong"),
+                )
         },
-    )?);
+    )?;
+    findings.extend(finding);
     Ok(())
 }
 

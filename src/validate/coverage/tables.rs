@@ -98,6 +98,26 @@ pub fn check(
     negative_counts(inputs, findings);
 }
 
+/// Inventory rows of `table` as a finding's samples: each row's file, row and row_count.
+fn inventory_rows(table: &str, rows: &[(String, u64, i64)]) -> Vec<Sample> {
+    rows.iter()
+        .map(|(file, row, count)| Sample {
+            file: file.clone(),
+            row: Some(*row),
+            fields: vec![
+                Field {
+                    name: "table".into(),
+                    value: table.to_string(),
+                },
+                Field {
+                    name: "row_count".into(),
+                    value: count.to_string(),
+                },
+            ],
+        })
+        .collect()
+}
+
 /// A finding for each inventory row whose row_count is below 0 (found by an independent
 /// check: the ledger counted the table as 0 rows with no word).
 fn negative_counts(inputs: &Inputs, findings: &mut Vec<Finding>) {
@@ -141,23 +161,7 @@ fn negative_counts(inputs: &Inputs, findings: &mut Vec<Finding>) {
                 ),
             );
             finding.count = rows.len() as u64;
-            finding.samples = rows
-                .iter()
-                .map(|(file, row, count)| Sample {
-                    file: file.clone(),
-                    row: Some(*row),
-                    fields: vec![
-                        Field {
-                            name: "table".into(),
-                            value: table.name.clone(),
-                        },
-                        Field {
-                            name: "row_count".into(),
-                            value: count.to_string(),
-                        },
-                    ],
-                })
-                .collect();
+            finding.samples = inventory_rows(&table.name, &rows);
             findings.push(finding);
         }
     }
@@ -189,23 +193,7 @@ fn repeated_tables(inputs: &Inputs, findings: &mut Vec<Finding>) {
                 ),
             );
             finding.count = rows.len() as u64;
-            finding.samples = rows
-                .iter()
-                .map(|(file, row, count)| Sample {
-                    file: file.clone(),
-                    row: Some(*row),
-                    fields: vec![
-                        Field {
-                            name: "table".into(),
-                            value: table.to_string(),
-                        },
-                        Field {
-                            name: "row_count".into(),
-                            value: count.to_string(),
-                        },
-                    ],
-                })
-                .collect();
+            finding.samples = inventory_rows(table, rows);
             findings.push(finding);
         }
     }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::manifests::{sample, shared_by};
 use crate::load::{table_key, Inputs, Inventory};
 use crate::measure::Measures;
+use crate::model::{Domain, Origin};
 use crate::validate::shared::list_finding;
 use crate::validate::{Field, Finding, RuleId, Sample, Subject};
 
@@ -162,87 +163,57 @@ fn domain_conflicts(inputs: &Inputs, measures: &Measures, findings: &mut Vec<Fin
     let entities: BTreeMap<_, _> = inputs.entities.iter().map(|e| (e.id, e)).collect();
     let scripts: BTreeMap<_, _> = inputs.scripts.iter().map(|s| (s.id, s)).collect();
     for row in &ledger.rows {
-        // A table no entity owns takes its domain from its scripts: several of them in
-        // several domains are as much a conflict (found by a review).
-        if row.entities.is_empty() {
-            let mut readers: Vec<&crate::model::Script> = row
-                .scripts
-                .iter()
-                .filter_map(|(id, _)| scripts.get(id).copied())
-                .collect();
-            readers.sort_by(|a, b| a.name.cmp(&b.name));
-            let domains: BTreeSet<_> = readers.iter().map(|s| s.data_domain).collect();
-            if domains.len() < 2 {
-                continue;
-            }
-            let mut finding = Finding::new(
-                RuleId::IntegrityTableDomainConflict,
-                Subject::new("table", &row.table),
-                format!(
-                    "owned by no entity and read by scripts of {} domains ({}): its rows count in {} alone",
-                    domains.len(),
-                    domains
+        // Each claimant as (name, domain, where it is declared). A table no entity owns
+        // takes its domain from its scripts: several of them in several domains are as
+        // much a conflict (found by a review).
+        let (what, kind, field, mut claimants): (_, _, _, Vec<(&str, Option<Domain>, &Origin)>) =
+            match row.entities.is_empty() {
+                false => (
+                    "owned by entities",
+                    "entity",
+                    "domain",
+                    row.entities
                         .iter()
-                        .map(|d| d.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    row.domain.map(|d| d.to_string()).unwrap_or_default()
+                        .filter_map(|(id, _)| entities.get(id))
+                        .map(|e| (e.name.as_str(), e.domain, &e.origin))
+                        .collect(),
                 ),
-            );
-            finding.count = readers.len() as u64;
-            finding.samples = readers
-                .iter()
-                .map(|s| {
-                    sample(
-                        &s.origin,
-                        &[
-                            ("script", s.name.clone()),
-                            ("data_domain", s.data_domain.to_string()),
-                        ],
-                    )
-                })
-                .collect();
-            findings.push(finding);
-            continue;
-        }
-        let mut owners: Vec<&crate::model::Entity> = row
-            .entities
-            .iter()
-            .filter_map(|(id, _)| entities.get(id).copied())
-            .collect();
-        owners.sort_by(|a, b| a.name.cmp(&b.name));
-        let domains: BTreeSet<_> = owners.iter().filter_map(|e| e.domain).collect();
+                true => (
+                    "owned by no entity and read by scripts",
+                    "script",
+                    "data_domain",
+                    row.scripts
+                        .iter()
+                        .filter_map(|(id, _)| scripts.get(id))
+                        .map(|s| (s.name.as_str(), Some(s.data_domain), &s.origin))
+                        .collect(),
+                ),
+            };
+        claimants.sort_by(|a, b| a.0.cmp(b.0));
+        let domains: BTreeSet<Domain> = claimants.iter().filter_map(|c| c.1).collect();
         if domains.len() < 2 {
             continue;
         }
+        let shown = |d: Option<Domain>| d.map(|d| d.to_string()).unwrap_or_default();
         let mut finding = Finding::new(
             RuleId::IntegrityTableDomainConflict,
             Subject::new("table", &row.table),
             format!(
-                "owned by entities of {} domains ({}): its rows count in {} alone",
+                "{what} of {} domains ({}): its rows count in {} alone",
                 domains.len(),
                 domains
                     .iter()
                     .map(|d| d.to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
-                row.domain.map(|d| d.to_string()).unwrap_or_default()
+                shown(row.domain)
             ),
         );
-        finding.count = owners.len() as u64;
-        finding.samples = owners
+        finding.count = claimants.len() as u64;
+        finding.samples = claimants
             .iter()
-            .map(|e| {
-                sample(
-                    &e.origin,
-                    &[
-                        ("entity", e.name.clone()),
-                        (
-                            "domain",
-                            e.domain.map(|d| d.to_string()).unwrap_or_default(),
-                        ),
-                    ],
-                )
+            .map(|(name, domain, origin)| {
+                sample(origin, &[(kind, name.to_string()), (field, shown(*domain))])
             })
             .collect();
         findings.push(finding);
