@@ -2558,3 +2558,48 @@ fn a_query_giving_a_column_twice_is_named() {
         assert!(!out.exists(), "{name}: nothing written");
     }
 }
+
+/// Found by an independent check: MariaDB writes no hex longer than max_allowed_packet
+/// (16 MB here), so a 9 MB blob read as NULL, and two different blobs met as intact (3 of
+/// 3 on MariaDB, with and without `--pushdown`). Such a value is read as its length and
+/// SHA-256. Worked by hand: office 1's 9 MB of 0xAB against 9 MB of 0xCD differs, office
+/// 2's against NULL differs, office 3's 0x0102 is intact: 1 intact, 2 differ, on each path.
+#[test]
+fn a_blob_too_long_for_hex_is_compared_not_read_as_null() {
+    let work = tempfile::tempdir().unwrap();
+    let my = MyDatabase::new("long_blob");
+    my.run(
+        "CREATE TABLE legacy_office (id INT PRIMARY KEY, doc LONGBLOB);
+         CREATE TABLE offices (id CHAR(36) PRIMARY KEY, doc LONGBLOB);
+         CREATE TABLE legacy_mapping (entity_type VARCHAR(20), legacy_id VARCHAR(40), modern_id CHAR(36));
+         INSERT INTO legacy_office VALUES (1, REPEAT(0xAB, 9000000)), (2, REPEAT(0xAB, 9000000)), (3, 0x0102);
+         INSERT INTO offices VALUES ('00000000-0000-4000-8000-000000000001', REPEAT(0xCD, 9000000)),
+           ('00000000-0000-4000-8000-000000000002', NULL), ('00000000-0000-4000-8000-000000000003', 0x0102);
+         INSERT INTO legacy_mapping VALUES ('offices','1','00000000-0000-4000-8000-000000000001'),
+           ('offices','2','00000000-0000-4000-8000-000000000002'),('offices','3','00000000-0000-4000-8000-000000000003');",
+    );
+    std::fs::write(
+        work.path().join("entities.yaml"),
+        "- name: offices\n  domain: BUSINESS\n  legacy_table: legacy_office\n  target_table: offices\n  \
+         total_records: 3\n  migrated_records: 3\n  failed_records: 0\n  entity_type: offices\n",
+    )
+    .unwrap();
+    write_content_declaration(work.path(), "offices", &[("doc", "doc")]);
+    let config = work.path().join("collect.yaml");
+    std::fs::write(
+        &config,
+        "files: [entities.yaml, migcov.yaml]\nqueries:\n  mappings: SELECT entity_type, legacy_id, modern_id FROM legacy_mapping\n",
+    )
+    .unwrap();
+    for pushdown in [false, true] {
+        let out = work.path().join(format!("out-{pushdown}"));
+        collect_into(&out, &my.url, &my.url, &config, pushdown);
+        let (_, measures, _) = common::run(&out);
+        let table = &measures.content[0];
+        assert_eq!(
+            (table.compared, table.intact, table.differs),
+            (3, 1, 2),
+            "pushdown {pushdown}"
+        );
+    }
+}
