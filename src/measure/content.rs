@@ -1157,6 +1157,28 @@ fn transform_expr(label: &str, text: &str) -> Result<Expr, String> {
             "`{label}`: the transform {text:?} names no legacy column"
         ));
     }
+    // polars divides by a literal as a product with its inverse, which can differ from
+    // SQL's quotient in the last bit (`9.39 / 3`), and does so only where the frame has
+    // more than one row: a row's verdict then depended on the file's other rows, and the
+    // probe below refused `/ 10` as reading them (found by an independent check). The
+    // divisor as a column (null where the dividend is) is divided by, value by value.
+    let expr = expr.map_expr(|node| match node {
+        Expr::BinaryExpr {
+            left,
+            op: op @ (Operator::TrueDivide | Operator::RustDivide),
+            right,
+        } if matches!(right.as_ref(), Expr::Literal(_)) => {
+            let divisor = when(left.as_ref().clone().is_not_null())
+                .then(right.as_ref().clone())
+                .otherwise(lit(NULL));
+            Expr::BinaryExpr {
+                left,
+                op,
+                right: std::sync::Arc::new(divisor),
+            }
+        }
+        node => node,
+    });
     // One value per row, of that row alone: an aggregate (`max(code)`) would compare every
     // row with one value of the whole file, and one inside a row's expression
     // (`nullif(code, max(code))`), a window (`lag(code) OVER (…)`) or a count would make a
@@ -2836,6 +2858,37 @@ mod tests {
             "CASE WHEN a = 'Y' THEN 'yes' ELSE 'no' END",
         ] {
             assert!(transform_expr("x", sql).is_ok(), "{sql}");
+        }
+    }
+
+    /// Found by an independent check: `CAST(p AS DOUBLE) / 3` gave 3.13 for 9.39 where
+    /// SQL gives 3.1300000000000003 (a product with 1/3), in a frame of more than one row
+    /// only; and the probe refused `/ 10` as reading other rows.
+    #[test]
+    fn a_division_by_a_literal_is_the_quotient() {
+        let values: Vec<f64> = (0..200).map(|i| 9.39 + i as f64 * 0.01).collect();
+        let frame = df!("p" => values.clone()).unwrap();
+        for (sql, divisor) in [
+            ("CAST(p AS DOUBLE) / 3", 3.0),
+            ("p / 10", 10.0),
+            ("p / 5", 5.0),
+        ] {
+            let expr = transform_expr("x", sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let out = frame
+                .clone()
+                .lazy()
+                .select([expr.alias("v")])
+                .collect()
+                .unwrap();
+            let got: Vec<f64> = out
+                .column("v")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect();
+            let want: Vec<f64> = values.iter().map(|p| p / divisor).collect();
+            assert_eq!(got, want, "{sql}");
         }
     }
 
