@@ -1269,19 +1269,7 @@ fn inheritance_children_are_counted_once() {
     let config = work.path().join("exclude.yaml");
     std::fs::write(&config, "source:\n  tables: {exclude: [leaf]}\n").unwrap();
     let resolved = work.path().join("resolved");
-    let (code, text) = collect_fails(
-        &[
-            "--source",
-            &legacy.url,
-            "--target",
-            &target.url,
-            "--config",
-            config.to_str().unwrap(),
-            "--out",
-            resolved.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, text) = collect_to(&legacy.url, &target.url, &resolved, &config);
     assert_eq!(code, 0, "{text}");
     let inventory = std::fs::read_to_string(resolved.join("inventory/source.csv")).unwrap();
     assert!(inventory.lines().any(|l| l == "top,4"), "{inventory}");

@@ -690,6 +690,11 @@ fn finding_keys(findings: &[Finding]) -> BTreeMap<(RuleId, String, usize), Findi
         .collect()
 }
 
+/// The entries of `these` that `those` lacks, in order.
+fn only_in(these: &BTreeSet<String>, those: &BTreeSet<String>) -> Vec<String> {
+    these.difference(those).cloned().collect()
+}
+
 /// Entries of `after` whose keys `before` has (`wanted`) or has not.
 fn keyed<K: Ord, V: Clone>(
     after: &BTreeMap<K, V>,
@@ -799,6 +804,12 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
     // compared, or every pair and setting would read as changed (found by an independent
     // check).
     let recorded = records_settings(old) && records_settings(new);
+    // Each report's exclusions (declared, and those lapsed), thresholds and compared
+    // pairs, read once.
+    let declared = (exclusions(old, false), exclusions(new, false));
+    let lapsed = (exclusions(old, true), exclusions(new, true));
+    let limits = (thresholds(old), thresholds(new));
+    let pairs = compared_pairs(old, recorded).zip(compared_pairs(new, recorded));
     let switched_off = |f: &FindingKey| {
         new.summary
             .gate
@@ -831,32 +842,23 @@ pub fn diff(old: &ReportFiles, new: &ReportFiles) -> Diff {
         findings_persisting: keyed(&after, &before, true),
         findings_changed: changed_findings(&old_findings, &new_findings),
         ledger_changes: ledger_changes(old, new),
-        exclusions_added: exclusions(new, false)
-            .difference(&exclusions(old, false))
-            .cloned()
+        exclusions_added: only_in(&declared.1, &declared.0),
+        exclusions_removed: only_in(&declared.0, &declared.1),
+        exclusions_expired: only_in(&lapsed.1, &lapsed.0)
+            .into_iter()
+            .filter(|e| declared.0.contains(e))
             .collect(),
-        exclusions_removed: exclusions(old, false)
-            .difference(&exclusions(new, false))
-            .cloned()
-            .collect(),
-        exclusions_expired: exclusions(new, true)
-            .difference(&exclusions(old, true))
-            .filter(|e| exclusions(old, false).contains(*e))
-            .cloned()
-            .collect(),
-        thresholds: (thresholds(old) != thresholds(new)).then(|| ThresholdsChange {
-            old: thresholds(old),
-            new: thresholds(new),
+        thresholds: (limits.0 != limits.1).then_some(ThresholdsChange {
+            old: limits.0,
+            new: limits.1,
         }),
         severity_changes: severity_changes(old, new),
-        compared_added: match (compared_pairs(old, recorded), compared_pairs(new, recorded)) {
-            (Some(before), Some(after)) => after.difference(&before).cloned().collect(),
-            _ => Vec::new(),
-        },
-        compared_removed: match (compared_pairs(old, recorded), compared_pairs(new, recorded)) {
-            (Some(before), Some(after)) => before.difference(&after).cloned().collect(),
-            _ => Vec::new(),
-        },
+        compared_added: pairs
+            .as_ref()
+            .map_or_else(Vec::new, |(before, after)| only_in(after, before)),
+        compared_removed: pairs
+            .as_ref()
+            .map_or_else(Vec::new, |(before, after)| only_in(before, after)),
         gate: (old.summary.gate.passed != new.summary.gate.passed).then_some(GateChange {
             old_passed: old.summary.gate.passed,
             new_passed: new.summary.gate.passed,

@@ -237,19 +237,7 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
 /// `gpj.exe` read `exe.jpg`; isolates) written as their escapes: from names in the data
 /// they reached every page as they were (found by an independent check).
 fn escape_html(text: &str) -> String {
-    let reorders = |c: char| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    match text.chars().any(reorders) {
-        false => tera::escape_html(text),
-        true => tera::escape_html(
-            &text
-                .chars()
-                .map(|c| match reorders(c) {
-                    true => c.escape_unicode().to_string(),
-                    false => c.to_string(),
-                })
-                .collect::<String>(),
-        ),
-    }
+    tera::escape_html(&super::escaped_where(text, super::reorders))
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

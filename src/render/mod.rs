@@ -66,6 +66,12 @@ pub fn markdown_text(text: &str) -> String {
     )
 }
 
+/// The marks that reorder text around them (embeddings, overrides, isolates): a
+/// right-to-left override makes `gpj.exe` read `exe.jpg`.
+pub fn reorders(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` with every character that acts rather than shows written as its escape
 /// (`\u{1b}`): control characters (a terminal's escape sequences: `ESC [8m` hid the rest of
 /// a diff printed to a terminal), and the marks that reorder text (a right-to-left override
@@ -73,12 +79,16 @@ pub fn markdown_text(text: &str) -> String {
 /// text uses, are kept). Found by an independent check: names from the data
 /// reached `diff`'s output and the Markdown summary as they were.
 pub fn inert(text: &str) -> String {
-    let acts = |c: char| {
-        (c.is_control() && c != '\t')
-            || matches!(c, '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    match text.chars().any(acts) {
-        false => text.to_string(),
+    escaped_where(text, |c| {
+        (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}') || reorders(c)
+    })
+    .into_owned()
+}
+
+/// `text` with each character `acts` picks written as its escape (`\u{202e}`).
+pub fn escaped_where(text: &str, acts: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    match text.chars().any(&acts) {
+        false => std::borrow::Cow::Borrowed(text),
         true => text
             .chars()
             .map(|c| match acts(c) {
