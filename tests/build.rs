@@ -211,11 +211,15 @@ fn per_script_aggregates() {
     ] {
         assert!(page.contains(text), "office page lacks {text:?}");
     }
-    // NDJSON with a JSON object in error_details, fractional seconds.
+    // NDJSON with a JSON object in error_details, fractional seconds (kept to the
+    // millisecond, and shown).
     let messages = by_name["message-migration.ts"]["id"].as_str().unwrap();
     let m = json(&out.join(format!("api/scripts/{messages}/metrics.json")));
     assert_eq!(m["totals"]["records_skipped"], 5);
-    assert_eq!(m["executions"][0]["execution_date"], "2026-03-03T08:00:00Z");
+    assert_eq!(
+        m["executions"][0]["execution_date"],
+        "2026-03-03T08:00:00.250Z"
+    );
     assert_eq!(m["executions"][0]["error_details"]["duplicates"], 5);
 }
 
@@ -342,6 +346,20 @@ fn two_builds_with_the_same_date_are_byte_identical() {
     let (_a, first) = small_site();
     let (_b, second) = small_site();
     assert_same_tree(&first, &second, "output must be deterministic");
+}
+
+/// The report's id is the same for the same inputs and differs for two reports of one
+/// date with other figures (it was the date's alone: found by an independent check).
+#[test]
+fn the_report_id_names_the_report_not_only_its_date() {
+    let (_a, small) = small_site();
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("site");
+    build(&fixtures().join("base"), &base);
+    let id = |site: &Path| json(&site.join("api/coverage/summary.json"))["report"]["id"].clone();
+    assert_ne!(id(&small), id(&base));
+    let (_b, again) = small_site();
+    assert_eq!(id(&small), id(&again));
 }
 
 #[test]
@@ -799,6 +817,20 @@ fn scripts_dir_flag_reconciles_scripts_on_disk() {
     assert!(page.contains("repo/stray-migration.ts"));
     let page = read(&out.join("validate/coverage.scripts.missing_on_disk.html"));
     assert!(page.contains("2 script manifests have no file in repo"));
+    // A scripts folder that is not there is named as the scripts folder, not the data's
+    // (found by an independent check), exit 2.
+    migcov()
+        .args(["build", "--report-date", DATE, "--data"])
+        .arg(fixtures().join("small"))
+        .arg("--out")
+        .arg(dir.path().join("site2"))
+        .arg("--scripts-dir")
+        .arg(dir.path().join("nowhere"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "nowhere: scripts folder not found (--scripts-dir or scripts_dir in migcov.yaml)",
+        ));
 }
 
 #[test]

@@ -103,6 +103,12 @@ fn a_long_series_is_binned_paged_and_downloadable() {
     assert!(last.contains("Executions 4,001–5,000 of 5,000"));
     assert!(last.contains("<th scope=\"row\" class=\"num\">4001</th>"));
     assert!(last.contains("<th scope=\"row\" class=\"num\">5000</th>"));
+    // Each execution's records per second as its chart draws it (i records in 1,000 ms;
+    // no row states a throughput, and the table said n/a: found by an independent check),
+    // with the number to sort by.
+    assert!(last.contains("<td class=\"num\" data-sort=\"5000\">5,000/s</td>"));
+    assert!(page.contains("<td class=\"num\" data-sort=\"3\">3/s</td>"));
+    assert!(!page.contains(">n/a</td>"));
     assert!(!out.join(format!("scripts/{id}/executions-6.html")).exists());
 
     // Every execution in the CSV, the formula-like run id defused.

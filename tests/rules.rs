@@ -139,6 +139,28 @@ fn a_run_resumed_by_a_float_id_is_resumed() {
     );
 }
 
+/// The same in CSV, as pandas writes it there (`1.0` as text), and a run id `2.00`: the
+/// CSV was read as text and `1.0` resumed no run `1` (found by an independent check).
+#[test]
+fn a_run_resumed_by_a_float_id_in_csv_is_resumed() {
+    let data = base_with(None);
+    std::fs::write(
+        data.path().join("metrics/run.csv"),
+        "script_id,entity_id,run_id,resumes_run_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n\
+         office-migration.ts,offices,1,,2026-03-01T08:00:00Z,10,6,4,0,1000\n\
+         office-migration.ts,offices,2.00,1.0,2026-03-01T09:00:00Z,4,4,0,0,1000\n\
+         office-migration.ts,offices,3,2,2026-03-01T10:00:00Z,1,1,0,0,1000\n",
+    )
+    .unwrap();
+    let (_, measures, _) = run_at(data.path(), date());
+    let totals = &measures.all_scripts;
+    assert_eq!(
+        (totals.records_processed, totals.records_successful),
+        (15, 11),
+        "{totals:?}"
+    );
+}
+
 /// The fixture's ledger, as its README works it out: a mapping naming a table its type
 /// is not is counted for no table.
 #[test]
@@ -156,6 +178,35 @@ fn a_mapping_naming_another_table_is_no_tables_migrated_row() {
     assert_eq!((office.legacy_rows, office.migrated.value), (10, 8));
     let missing = &measures.missing[0];
     assert_eq!((missing.ids, missing.matched, missing.unmapped), (10, 8, 2));
+}
+
+/// Found by an independent check: a log's `in-progress` was only upper-cased, so it broke
+/// the state machine and differed from the manifest's `in-progress` (two errors). Read as
+/// the manifest's statuses are, the history is valid and ends as the manifest says.
+#[test]
+fn statuses_in_the_log_read_as_the_manifests_do() {
+    let data = base_with(None);
+    let manifest = data.path().join("scripts/office.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("status: COMPLETE", "status: in-progress"),
+    )
+    .unwrap();
+    std::fs::write(
+        data.path().join("logs/log.csv"),
+        "script_id,operation_type,timestamp,level,message,context,user_id\n\
+         office-migration.ts,MIGRATE,2026-03-01T08:00:00Z,INFO,queued,\"{\"\"status\"\": \"\"not-started\"\"}\",anna\n\
+         office-migration.ts,MIGRATE,2026-03-01T08:00:01Z,INFO,started,\"{\"\"status\"\": \"\"In Progress\"\"}\",anna\n",
+    )
+    .unwrap();
+    let (_, _, findings) = run_at(data.path(), date());
+    let statuses: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule.as_str().starts_with("integrity.status"))
+        .map(|f| (f.rule.as_str(), f.message.clone()))
+        .collect();
+    assert!(statuses.is_empty(), "{statuses:?}");
 }
 
 #[test]

@@ -10,6 +10,10 @@ use thiserror::Error;
 pub enum LoadError {
     #[error("{path}: data folder not found")]
     NoDataDir { path: PathBuf },
+    /// The scripts' folder (`--scripts-dir` or `scripts_dir` in `migcov.yaml`), named as
+    /// such: it was said to be the data folder.
+    #[error("{path}: scripts folder not found (--scripts-dir or scripts_dir in migcov.yaml)")]
+    NoScriptsDir { path: PathBuf },
     #[error("{path}: cannot read: {source}")]
     Io {
         path: PathBuf,

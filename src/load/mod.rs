@@ -1501,13 +1501,20 @@ fn mark_final_runs(
 
 /// Run ids trimmed of white space (Unicode's, a no-break space too, as `resumes_run_id`
 /// always was), one empty once trimmed none: a padded `CHAR(n)` column writes `r1  ` for
-/// the `r1` another row resumes, and ` r1` and `r1` are one run, not two to add up.
+/// the `r1` another row resumes, and ` r1` and `r1` are one run, not two to add up. A
+/// whole number written as a float (`1.0`) is that number's run, in text as a float
+/// column's is: pandas writes an integer `resumes_run_id` with a gap as `1.0` in CSV too,
+/// and the run it resumed was not found, so the wrong runs counted (found by an
+/// independent check).
 fn trimmed_run_ids(metrics: DataFrame, names: &[&str]) -> PolarsResult<DataFrame> {
     let trimmed = names
         .iter()
         .filter(|n| metrics.schema().contains(n))
         .map(|n| {
             let text = col(*n).cast(DataType::String).str().strip_chars(lit(NULL));
+            let text = text
+                .str()
+                .replace(lit(r"^(-?[0-9]+)\.0+$"), lit("$1"), false);
             when(text.clone().eq(lit("")))
                 .then(lit(NULL).cast(DataType::String))
                 .otherwise(text)

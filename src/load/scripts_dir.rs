@@ -38,7 +38,7 @@ fn exclusions(root: &Path, patterns: &[String]) -> Result<GlobSet, LoadError> {
 
 pub fn walk(root: &Path, exclude: &[String]) -> Result<ScriptsOnDisk, LoadError> {
     if !root.is_dir() {
-        return Err(LoadError::NoDataDir {
+        return Err(LoadError::NoScriptsDir {
             path: root.to_path_buf(),
         });
     }

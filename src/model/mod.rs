@@ -388,10 +388,16 @@ pub fn shortened(text: &str) -> String {
     }
 }
 
-/// An epoch-milliseconds timestamp as ISO 8601 UTC, to the second.
+/// An epoch-milliseconds timestamp as ISO 8601 UTC: to the second, with its milliseconds
+/// when it has any (two executions a tenth of a second apart were shown at one time, and
+/// the input contract says fractions are kept to the millisecond).
 pub fn format_timestamp(ms: i64) -> String {
+    let format = match ms.rem_euclid(1000) {
+        0 => "%Y-%m-%dT%H:%M:%SZ",
+        _ => "%Y-%m-%dT%H:%M:%S%.3fZ",
+    };
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(|t| t.format(format).to_string())
         .unwrap_or_else(|| ms.to_string())
 }
 

@@ -2,7 +2,7 @@
 //! them by name, and one context per page.
 //!
 //! Templates get numbers, not strings, and format them with the filters registered here
-//! (`pct`, `num`, `rate_per_s`, `bar_width`), so every figure is formatted one way on every
+//! (`pct`, `num`, `rate_per_s`, `records_per_s`, `bar_width`), so every figure is formatted one way on every
 //! page. Autoescaping is on for every template: data never reaches a page unescaped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -81,9 +81,38 @@ fn filter_num(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> 
 
 fn filter_rate_per_s(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     Ok(Value::String(match value.as_f64() {
-        Some(v) => format!("{}/s", format_count(v.round() as i64)),
+        Some(v) => rate_text(v),
         None => "n/a".to_string(),
     }))
+}
+
+/// A rate per second: whole with thousands separators, one decimal under 10 (1 record in
+/// 3 s was "0/s": found by an independent check), never 0 for a rate that is not.
+fn rate_text(v: f64) -> String {
+    if v != 0.0 && v.abs() < 9.95 {
+        return match format!("{v:.1}").as_str() {
+            "0.0" => "< 0.1/s".to_string(),
+            "-0.0" => "> -0.1/s".to_string(),
+            text => format!("{}/s", text.strip_suffix(".0").unwrap_or(text)),
+        };
+    }
+    format!("{}/s", format_count(v.round() as i64))
+}
+
+/// An execution's records per second, worked out as its chart's are (processed over
+/// time, whether or not the row states a throughput; the table showed the stated one
+/// alone, n/a beside a chart that drew a value): `null` without time.
+fn filter_records_per_s(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let field = |name: &str| value.get(name).and_then(Value::as_i64);
+    Ok(
+        match (field("records_processed"), field("execution_time_ms")) {
+            (Some(processed), Some(time)) if time > 0 => {
+                serde_json::Number::from_f64(processed as f64 * 1000.0 / time as f64)
+                    .map_or(Value::Null, Value::Number)
+            }
+            _ => Value::Null,
+        },
+    )
 }
 
 /// A value from the data as it can be told apart from others on a page: as it is, or
@@ -220,6 +249,7 @@ pub fn engine(user_dir: Option<&Path>) -> Result<(Tera, BTreeMap<String, String>
     tera.register_filter("pct", filter_pct);
     tera.register_filter("num", filter_num);
     tera.register_filter("rate_per_s", filter_rate_per_s);
+    tera.register_filter("records_per_s", filter_records_per_s);
     tera.register_filter("bar_width", filter_bar_width);
     tera.register_filter("signed", filter_signed);
     tera.register_filter("signed_pct", filter_signed_pct);
@@ -1180,7 +1210,19 @@ pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, 
 
 #[cfg(test)]
 mod percent_tests {
-    use super::{format_percent, visible};
+    use super::{format_percent, rate_text, visible};
+
+    #[test]
+    fn rates_under_ten_keep_a_decimal_and_none_reads_as_zero() {
+        let shown: Vec<String> = [1.0 / 3.0, 5.0, 0.01, -0.01, 0.0, 9.96, 12_000.4]
+            .into_iter()
+            .map(rate_text)
+            .collect();
+        assert_eq!(
+            shown,
+            ["0.3/s", "5/s", "< 0.1/s", "> -0.1/s", "0/s", "10/s", "12,000/s"]
+        );
+    }
 
     /// Found by an independent check: the text `NULL` and a missing value, `' a'` and `a`,
     /// `a` with a no-break space and `a`, `e` with a combining accent and `é` all looked

@@ -37,7 +37,8 @@ pub struct Verdict {
 /// One gate threshold in force.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Threshold {
-    /// `fail_under`, `min_domain_coverage` or `max_missing_records`.
+    /// `fail_under`, `min_domain_coverage`, `max_missing_records`, `min_intact_rate` or
+    /// `max_value_mismatches`.
     pub name: Cow<'static, str>,
     pub value: ThresholdValue,
     /// `--fail-under` or `migcov.yaml gate.fail_under`, ...
@@ -200,7 +201,15 @@ fn content_thresholds(
             value: ThresholdValue::Count(maximum),
             source: sources.max_value_mismatches.clone(),
         });
-        if content.differs > maximum {
+        if content.intact_rate.is_none() {
+            // A maximum nothing was measured against is not met, as a minimum is not (found
+            // by an independent check: with no `content:` declaration it passed).
+            failed.push("max_value_mismatches".into());
+            reasons.push(format!(
+                "no values were compared (no content: declaration was checked), so {} {maximum} is not met",
+                sources.max_value_mismatches
+            ));
+        } else if content.differs > maximum {
             failed.push("max_value_mismatches".into());
             reasons.push(format!(
                 "{} compared {} in a value, more than {} {maximum}",
@@ -516,9 +525,16 @@ mod tests {
             verdict.reasons,
             ["90.00% of the compared rows arrived intact, below --min-intact-rate 95.00%"]
         );
-        // Nothing compared: a minimum nothing was measured against is not met.
+        // Nothing compared: a minimum or maximum nothing was measured against is not met.
         let verdict = run(None, 0);
-        assert_eq!(verdict.failed_thresholds, ["min_intact_rate"]);
+        assert_eq!(
+            verdict.failed_thresholds,
+            ["min_intact_rate", "max_value_mismatches"]
+        );
+        assert_eq!(
+            verdict.reasons[1],
+            "no values were compared (no content: declaration was checked), so migcov.yaml gate.max_value_mismatches 2 is not met"
+        );
     }
 
     #[test]

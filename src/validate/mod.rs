@@ -41,7 +41,8 @@ pub use registry::{find as find_rule, Family, Rule, RuleId, RULES};
 /// What a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 pub struct Subject {
-    /// `script`, `entity`, `domain`, `table`, `file` or `report`.
+    /// `script`, `entity`, `domain`, `table`, `file`, `report`, or `rule` (a waiver of a rule
+    /// that has lapsed).
     pub kind: Cow<'static, str>,
     pub name: String,
     /// The script's or entity's id, for links to its page.

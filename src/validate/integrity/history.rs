@@ -87,6 +87,11 @@ pub fn check(
                 .strip_chars(lit(NULL))
                 .str()
                 .to_uppercase()
+                // Read as the manifest's status is (`in-progress` is IN_PROGRESS): only
+                // upper-cased, a log's `in-progress` broke the state machine and differed
+                // from the manifest's (found by an independent check).
+                .str()
+                .replace_all(lit("[- ]"), lit("_"), false)
                 .alias("status"),
         )
         .filter(col("status").is_not_null())
