@@ -656,6 +656,24 @@ fn a_bad_manifest_names_file_and_line() {
     );
 }
 
+/// A domain no domain is in `gate.min_domain_coverage` is named (serde said only "did not
+/// match any variant of untagged enum MinCoverage": found by an independent check).
+#[test]
+fn an_unknown_domain_in_a_gate_minimum_is_named() {
+    let data = broken(
+        "migcov.yaml",
+        "gate:\n  min_domain_coverage: {CLINICAL: 0.9, MARKETING: 0.5}\n",
+    );
+    assert_bad_input_keeps_old_site(
+        data.path(),
+        &[
+            "migcov.yaml line 2",
+            "found \"MARKETING\"",
+            "CLINICAL | BUSINESS",
+        ],
+    );
+}
+
 #[test]
 fn an_invalid_uuid_in_a_manifest_is_an_error() {
     let data = broken(

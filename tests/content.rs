@@ -231,6 +231,24 @@ fn a_transform_that_cannot_be_evaluated_is_not_checked() {
     );
 }
 
+/// Found by an independent check: integer arithmetic in a transform wrapped (a row
+/// holding the wrapped value met as intact). Office 3's id times 10^9 is past a 32-bit
+/// integer: the declaration is not checked, saying so plainly.
+#[test]
+fn a_transform_whose_integers_overflow_is_not_checked() {
+    let data = declared(
+        "budget: {target: budget, scale: 2}",
+        "budget: {target: budget, transform: \"CAST(id AS INTEGER) * 1000000000\"}",
+    );
+    let reason = not_checked_reason(&data);
+    assert!(
+        reason.ends_with(
+            "an integer overflowed in the transform (a result past its integer type, which SQL refuses too; CAST to BIGINT or DOUBLE)"
+        ),
+        "{reason}"
+    );
+}
+
 #[test]
 fn an_unknown_time_zone_is_not_checked() {
     let data = declared("legacy: Europe/Zurich", "legacy: Europe/Zurch");

@@ -271,6 +271,11 @@ pub fn measure(
                         files.join(", ")
                     ),
                 };
+                // polars' message of an overflow is its whole expression: said plainly.
+                let reason = match reason.contains(OVERFLOW) {
+                    true => format!("{OVERFLOW} (a result past its integer type, which SQL refuses too; CAST to BIGINT or DOUBLE)"),
+                    false => reason,
+                };
                 not_checked.push(NotChecked {
                     entity: declaration.entity.clone(),
                     reason: format!("{what}: {reason}"),
@@ -1177,6 +1182,29 @@ fn transform_expr(label: &str, text: &str) -> Result<Expr, String> {
                 right: std::sync::Arc::new(divisor),
             }
         }
+        Expr::BinaryExpr {
+            left,
+            op: op @ (Operator::Plus | Operator::Minus | Operator::Multiply),
+            right,
+        } => checked(left.as_ref().clone(), op, right.as_ref().clone()),
+        Expr::BinaryExpr {
+            left,
+            op: Operator::Modulus,
+            right,
+        } => truncated_remainder(left.as_ref().clone(), right.as_ref().clone()),
+        // SQL's ROUND of a number rounds half away from zero (`round(2.5)` is 3 in
+        // PostgreSQL's numeric, MySQL and DuckDB, as `scale:` rounds), polars' half to even
+        // (2: found by an independent check).
+        Expr::Function {
+            input,
+            function: FunctionExpr::Round { decimals, .. },
+        } => Expr::Function {
+            input,
+            function: FunctionExpr::Round {
+                decimals,
+                mode: RoundMode::HalfAwayFromZero,
+            },
+        },
         node => node,
     });
     // One value per row, of that row alone: an aggregate (`max(code)`) would compare every
@@ -1229,6 +1257,52 @@ fn transform_expr(label: &str, text: &str) -> Result<Expr, String> {
         ));
     }
     Ok(expr)
+}
+
+/// What a transform's arithmetic that overflowed fails with, in polars' message.
+const OVERFLOW: &str = "an integer overflowed in the transform";
+
+/// `left op right` as declared, failing the transform on a row where it overflowed its
+/// integer type: polars' integers wrap (`CAST(amount AS INTEGER) * 100` of 25,000,000 was
+/// -1,794,967,296, and a row holding that met as intact: found by an independent check),
+/// where SQL refuses the value. The same in doubles tells: a wrapped result is off by a
+/// multiple of 2^32 or 2^64, far past the rounding of doubles (at most a millionth of it);
+/// a double's own arithmetic is the same both ways.
+fn checked(left: Expr, op: Operator, right: Expr) -> Expr {
+    let binary = |l: Expr, r: Expr| Expr::BinaryExpr {
+        left: std::sync::Arc::new(l),
+        op,
+        right: std::sync::Arc::new(r),
+    };
+    let declared = binary(left.clone(), right.clone());
+    let exact = binary(left.cast(DataType::Float64), right.cast(DataType::Float64));
+    let off = (declared.clone().cast(DataType::Float64) - exact.clone()).abs();
+    // Infinite doubles differ by NaN, which polars orders above every number.
+    let wrapped = off
+        .clone()
+        .is_not_nan()
+        .and(off.gt(exact.abs() * lit(1e-6) + lit(1.0)));
+    // A strict cast of the message fails the evaluation, on the rows that overflowed alone.
+    let failed = when(wrapped)
+        .then(lit(OVERFLOW))
+        .otherwise(lit(NULL).cast(DataType::String))
+        .strict_cast(DataType::Int8);
+    when(failed.is_null()).then(declared).otherwise(lit(NULL))
+}
+
+/// SQL's remainder, of the dividend's sign (`-7 % 10` is -7 in PostgreSQL, MySQL, SQLite
+/// and DuckDB), where polars' is of the divisor's (3: found by an independent check).
+fn truncated_remainder(left: Expr, right: Expr) -> Expr {
+    let floored = Expr::BinaryExpr {
+        left: std::sync::Arc::new(left.clone()),
+        op: Operator::Modulus,
+        right: std::sync::Arc::new(right.clone()),
+    };
+    let zero = lit(0);
+    let signs_differ = left.gt(zero.clone()).neq(right.clone().gt(zero.clone()));
+    when(floored.clone().neq(zero).and(signs_differ))
+        .then(floored.clone() - right)
+        .otherwise(floored)
 }
 
 /// Each name once, in order.
@@ -2775,6 +2849,40 @@ mod tests {
                 "",
                 Some("9"),
             ),
+            ("round(CAST(a AS DOUBLE))", "2.5", "", Some("3")),
+            ("round(CAST(a AS DOUBLE), 1)", "-0.25", "", Some("-0.3")),
+            // SQL's remainder, of the dividend's sign (polars' is of the divisor's).
+            ("CAST(a AS INTEGER) % 10", "-7", "", Some("-7")),
+            ("CAST(a AS INTEGER) % -10", "7", "", Some("7")),
+            ("CAST(a AS INTEGER) % 10", "17", "", Some("7")),
+            ("CAST(a AS INTEGER) % 10", "-20", "", Some("0")),
+            // Arithmetic near the integers' limits that does not overflow, and of doubles,
+            // dates and text, unchanged by the overflow check.
+            (
+                "CAST(a AS INTEGER) * 100",
+                "21474836",
+                "",
+                Some("2147483600"),
+            ),
+            (
+                "CAST(a AS BIGINT) * 1000",
+                "9223372036854775",
+                "",
+                Some("9223372036854775000"),
+            ),
+            ("-CAST(a AS INTEGER)", "-2147483647", "", Some("2147483647")),
+            (
+                "CAST(a AS DOUBLE) * CAST(a AS DOUBLE)",
+                "1e200",
+                "",
+                Some("Infinity"),
+            ),
+            (
+                "CAST(a AS DATE) + INTERVAL '1 day'",
+                "2026-03-01",
+                "",
+                Some("2026-03-02"),
+            ),
         ];
         for (sql, a, b, expected) in cases {
             assert_eq!(
@@ -2783,6 +2891,34 @@ mod tests {
                 "{sql} on a={a:?} b={b:?}"
             );
         }
+    }
+
+    /// Found by an independent check: integer arithmetic that overflowed wrapped
+    /// (`CAST(amount AS INTEGER) * 100` of 25,000,000 was -1,794,967,296) and a row holding
+    /// the wrapped value met as intact. The transform fails on such a row, as SQL's does,
+    /// and only on such a row.
+    #[test]
+    fn integer_arithmetic_that_overflows_fails_the_transform() {
+        for (sql, a) in [
+            ("CAST(a AS INTEGER) * 100", "25000000"),
+            ("CAST(a AS INTEGER) + 1", "2147483647"),
+            ("CAST(a AS INTEGER) - 1", "-2147483648"),
+            ("-CAST(a AS INTEGER)", "-2147483648"),
+            ("CAST(a AS BIGINT) * 1000000000000", "2147483647"),
+            ("CAST(a AS BIGINT) + 1", "9223372036854775807"),
+        ] {
+            let frame = df!("a" => [a], "b" => [""]).unwrap();
+            let expr = transform_expr("x", sql).unwrap();
+            let failed = frame.lazy().select([expr.alias("out")]).collect();
+            let message = failed.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains(OVERFLOW), "{sql} on {a}: {message}");
+        }
+        // Only the row that overflows fails: others alone evaluate.
+        let frame = df!("a" => ["1", "2", "3"]).unwrap();
+        let expr = transform_expr("x", "CAST(a AS INTEGER) * 100").unwrap();
+        let out = frame.lazy().select([expr.alias("out")]).collect().unwrap();
+        let values: Vec<_> = out.column("out").unwrap().i32().unwrap().iter().collect();
+        assert_eq!(values, [Some(100), Some(200), Some(300)]);
     }
 
     /// Found by an independent check: polars folded a word-final `Σ` to `ς`, but to `σ`

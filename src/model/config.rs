@@ -409,11 +409,46 @@ pub struct GateConfig {
 
 /// `gate.min_domain_coverage`: `0.9`, or `{CLINICAL: 0.99, BUSINESS: 0.9}` (domains left
 /// out have no minimum).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum MinCoverage {
     All(f64),
     PerDomain(BTreeMap<Domain, f64>),
+}
+
+/// `gate.min_domain_coverage` as written: its domains read apart, so that one no domain
+/// is named in the message (serde's untagged enum said only "did not match any variant").
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawMinCoverage {
+    All(f64),
+    PerDomain(BTreeMap<String, f64>),
+    Other(serde::de::IgnoredAny),
+}
+
+impl<'de> Deserialize<'de> for MinCoverage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        MinCoverage::try_from(RawMinCoverage::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl TryFrom<RawMinCoverage> for MinCoverage {
+    type Error = String;
+
+    fn try_from(raw: RawMinCoverage) -> Result<Self, String> {
+        match raw {
+            RawMinCoverage::All(rate) => Ok(MinCoverage::All(rate)),
+            RawMinCoverage::PerDomain(rates) => rates
+                .into_iter()
+                .map(|(name, rate)| Ok((name.parse::<Domain>().map_err(|e| e.to_string())?, rate)))
+                .collect::<Result<_, String>>()
+                .map(MinCoverage::PerDomain),
+            RawMinCoverage::Other(_) => Err(
+                "min_domain_coverage is a rate (0.9) or a rate per domain ({CLINICAL: 0.99})"
+                    .to_string(),
+            ),
+        }
+    }
 }
 
 impl MinCoverage {

@@ -106,8 +106,11 @@ struct Writing {
     pending: Vec<Vec<DataFrame>>,
     rows: u64,
     /// Where full chunks go to be written, `None` once the stream has ended.
-    send: Option<std::sync::mpsc::SyncSender<(PathBuf, DataFrame)>>,
+    send: Option<Chunks>,
 }
+
+/// Where a chunk is sent to be written: its file and its rows.
+type Chunks = std::sync::mpsc::SyncSender<(PathBuf, DataFrame)>;
 
 /// Chunks waiting for a writer at most: with those being written, about 100 MB at the
 /// benchmark's ten text columns.
@@ -118,10 +121,7 @@ const QUEUED_CHUNKS: usize = 4;
 /// was the writes' system time alone (13 of 18 s at 10M rows a side, 5.4 GB of Arrow IPC,
 /// this machine's page cache taking about 600 MB/s): compressed, it writes less than half
 /// of that, and the compression runs beside polars' reading on the other cores.
-fn writers() -> (
-    std::sync::mpsc::SyncSender<(PathBuf, DataFrame)>,
-    Vec<std::thread::JoinHandle<PolarsResult<()>>>,
-) {
+fn writers() -> (Chunks, Vec<std::thread::JoinHandle<PolarsResult<()>>>) {
     let (send, receive) = std::sync::mpsc::sync_channel::<(PathBuf, DataFrame)>(QUEUED_CHUNKS);
     let receive = Arc::new(Mutex::new(receive));
     let threads = (0..rayon::current_num_threads().max(1))
@@ -164,7 +164,7 @@ impl Spill {
         &self,
         (side, part): (&str, usize),
         pending: &mut Vec<DataFrame>,
-        send: Option<&std::sync::mpsc::SyncSender<(PathBuf, DataFrame)>>,
+        send: Option<&Chunks>,
     ) -> PolarsResult<()> {
         let frames = std::mem::take(pending);
         let mut frames = frames.into_iter();
