@@ -348,6 +348,33 @@ fn two_builds_with_the_same_date_are_byte_identical() {
     assert_same_tree(&first, &second, "output must be deterministic");
 }
 
+/// A rate a hair under the gate's minimum never reads as the minimum: 189,999,999 of
+/// 200,000,000 (94.9999995%) under `--fail-under 0.95` read "95.0%" marked low (found by
+/// an independent check). Cut at six decimals it reads below it, as the gate says.
+#[test]
+fn a_rate_under_the_minimum_reads_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("base"), dir.path());
+    std::fs::write(
+        dir.path().join("metrics/run.csv"),
+        "script_id,entity_id,execution_date,records_processed,records_successful,records_failed,records_skipped,execution_time_ms\n\
+         office-migration.ts,offices,2026-03-01T08:00:00Z,200000000,189999999,1,0,1000\n",
+    )
+    .unwrap();
+    let out = dir.path().join("site");
+    migcov()
+        .args(["build", "--report-date", DATE, "--fail-under", "0.95", "--data"])
+        .arg(dir.path())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("94.99% is below --fail-under 95.00%"));
+    let index = read(&out.join("index.html"));
+    assert!(index.contains("94.999999%"), "the index's success rate");
+    assert!(!index.contains(">95.0%<") && !index.contains(" 95.0%<"));
+}
+
 /// The report's id is the same for the same inputs and differs for two reports of one
 /// date with other figures (it was the date's alone: found by an independent check).
 #[test]

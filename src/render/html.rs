@@ -37,17 +37,38 @@ pub fn format_count(n: i64) -> String {
 /// that is not exactly 1 (or 0) never reads "100.0%" (or "0.0%"): more decimals are shown
 /// until it does not, so 0.99996 reads "99.996%".
 pub fn format_percent(value: Option<f64>) -> String {
+    format_percent_beside(value, &[])
+}
+
+/// [`format_percent`], and never rounded onto or across one of `bounds` (the colour
+/// bands' and the gate's rates): 0.949999995 under a 95% minimum read "95.0%" marked low
+/// (found by an independent check); it reads "94.999999%"... until the text is on the
+/// side of each bound the value is.
+pub fn format_percent_beside(value: Option<f64>, bounds: &[f64]) -> String {
     let Some(v) = value else {
         return "n/a".to_string();
     };
     let percent = v * 100.0;
     for decimals in 1..=6 {
         let text = format!("{percent:.decimals$}");
-        let rounded_to_edge = (text.parse::<f64>() == Ok(100.0) && v != 1.0)
-            || (text.parse::<f64>() == Ok(0.0) && v != 0.0);
-        if !rounded_to_edge {
+        let shown = text.parse::<f64>().unwrap_or(percent);
+        let rounded_to_edge = (shown == 100.0 && v != 1.0) || (shown == 0.0 && v != 0.0);
+        let crosses = bounds
+            .iter()
+            .any(|b| (percent >= b * 100.0) != (shown >= b * 100.0));
+        if !rounded_to_edge && !crosses {
             return format!("{text}%");
         }
+    }
+    // A hair under a bound: its first six decimals, cut rather than rounded.
+    let crosses = |shown: f64| {
+        bounds
+            .iter()
+            .any(|b| (percent >= b * 100.0) != (shown >= b * 100.0))
+    };
+    let cut = (percent * 1e6).floor() / 1e6;
+    if crosses((percent * 1e6).round() / 1e6) && cut > 0.0 && cut < 100.0 && !crosses(cut) {
+        return format!("{cut:.6}%");
     }
     if v > 0.5 {
         "<100%".to_string()
@@ -65,6 +86,31 @@ fn filter_source(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Valu
 
 fn filter_pct(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     Ok(Value::String(format_percent(value.as_f64())))
+}
+
+/// `pct` for one report's pages: no rate reads as on the other side of its colour bands'
+/// or its gate's rates ([`format_percent_beside`]).
+fn pct_beside(report: &Report) -> impl tera::Filter + 'static {
+    use crate::validate::gate::ThresholdValue;
+    let mut bounds = vec![report.thresholds.high, report.thresholds.medium];
+    for threshold in &report.verdict.thresholds {
+        match &threshold.value {
+            ThresholdValue::Rate(rate) => bounds.push(*rate),
+            ThresholdValue::Domains(crate::model::config::MinCoverage::All(rate)) => {
+                bounds.push(*rate)
+            }
+            ThresholdValue::Domains(crate::model::config::MinCoverage::PerDomain(rates)) => {
+                bounds.extend(rates.values())
+            }
+            ThresholdValue::Count(_) => {}
+        }
+    }
+    move |value: &Value, _: &HashMap<String, Value>| -> tera::Result<Value> {
+        Ok(Value::String(format_percent_beside(
+            value.as_f64(),
+            &bounds,
+        )))
+    }
 }
 
 fn filter_num(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
@@ -1028,6 +1074,7 @@ pub fn render(
 ) -> Result<(), RenderError> {
     let (mut tera, overrides) = engine(templates)?;
     tera.register_filter("entity_page", entity_page_filter(report));
+    tera.register_filter("pct", pct_beside(report));
     let mut base = Context::new();
     base.insert("meta", &report.meta);
     base.insert("has_archive", &archived.is_some());
@@ -1177,7 +1224,8 @@ fn history_charts(history: &[HistoryPoint], charts_out: &mut pages::Charts) {
 /// `--single-file`: the report as one self-contained page — stylesheet and SVG chart inline,
 /// internal links as anchors — for e-mail and archiving.
 pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, RenderError> {
-    let (tera, overrides) = engine(templates)?;
+    let (mut tera, overrides) = engine(templates)?;
+    tera.register_filter("pct", pct_beside(report));
     let style = overrides
         .get("style.css")
         .or_else(|| overrides.get("assets/style.css"))
@@ -1211,6 +1259,20 @@ pub fn single_file(report: &Report, templates: Option<&Path>) -> Result<String, 
 #[cfg(test)]
 mod percent_tests {
     use super::{format_percent, rate_text, visible};
+
+    #[test]
+    fn a_rate_never_reads_as_on_the_other_side_of_a_bound() {
+        use super::format_percent_beside;
+        assert_eq!(
+            format_percent_beside(Some(0.949999995), &[0.95]),
+            "94.999999%"
+        );
+        assert_eq!(format_percent_beside(Some(0.9499), &[0.95]), "94.99%");
+        assert_eq!(format_percent_beside(Some(0.95), &[0.95]), "95.0%");
+        assert_eq!(format_percent_beside(Some(0.9504), &[0.95]), "95.0%");
+        assert_eq!(format_percent_beside(Some(0.8996), &[0.9, 0.75]), "89.96%");
+        assert_eq!(format_percent_beside(Some(0.8996), &[]), "90.0%");
+    }
 
     #[test]
     fn rates_under_ten_keep_a_decimal_and_none_reads_as_zero() {
