@@ -363,13 +363,22 @@ fn a_rate_under_the_minimum_reads_under_it() {
     .unwrap();
     let out = dir.path().join("site");
     migcov()
-        .args(["build", "--report-date", DATE, "--fail-under", "0.95", "--data"])
+        .args([
+            "build",
+            "--report-date",
+            DATE,
+            "--fail-under",
+            "0.95",
+            "--data",
+        ])
         .arg(dir.path())
         .arg("--out")
         .arg(&out)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("94.99% is below --fail-under 95.00%"));
+        .stdout(predicate::str::contains(
+            "94.99% is below --fail-under 95.00%",
+        ));
     let index = read(&out.join("index.html"));
     assert!(index.contains("94.999999%"), "the index's success rate");
     assert!(!index.contains(">95.0%<") && !index.contains(" 95.0%<"));

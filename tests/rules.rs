@@ -442,6 +442,7 @@ rule_test!(
 );
 rule_test!(integrity_script_success_rate_range, "integrity.script.success_rate_range", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(load_file_unknown, "load.file.unknown", 1, 2);
+rule_test!(load_manifest_empty, "load.manifest.empty", 1, 2);
 rule_test!(
     reconcile_content_value_mismatch,
     "reconcile.content.value_mismatch",

@@ -207,6 +207,7 @@ registry! {
     IntegrityTableDomainConflict = super::integrity::seed::INTEGRITY_TABLE_DOMAIN_CONFLICT;
     LoadFileSkipped = super::unread_files::LOAD_FILE_SKIPPED;
     LoadFileUnknown = super::unread_files::LOAD_FILE_UNKNOWN;
+    LoadManifestEmpty = super::unread_files::LOAD_MANIFEST_EMPTY;
     MissingMappingAmbiguous = super::missing_data::MISSING_MAPPING_AMBIGUOUS;
     MissingMappingOrphan = super::missing_data::MISSING_MAPPING_ORPHAN;
     MissingMappingUnmapped = super::missing_data::MISSING_MAPPING_UNMAPPED;
