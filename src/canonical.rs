@@ -736,7 +736,7 @@ pub fn instants_exact(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<((i64,
             .checked_sub_signed(chrono::Duration::seconds(seconds as i64))
             .map(|utc| utc.and_utc().timestamp_micros())
     };
-    match zone.offset_from_local_datetime(&in_known_years(local)) {
+    match zone.offset_from_local_datetime(&in_known_years(zone, local)) {
         chrono::LocalResult::Single(o) => {
             let t = at(o)?;
             Some(((t, t), nanos))
@@ -749,6 +749,46 @@ pub fn instants_exact(text: &str, zone: Option<&chrono_tz::Tz>) -> Option<((i64,
     }
 }
 
+/// Whether `zone` changes its offset alike every year from 2072 to 2099: the same
+/// offsets, entered in the same months (read at noon UTC each day). Worked out once a zone.
+fn yearly_rule(zone: &chrono_tz::Tz) -> bool {
+    use chrono::{Datelike as _, Offset as _, TimeZone as _};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KNOWN: OnceLock<Mutex<HashMap<chrono_tz::Tz, bool>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Mutex::default);
+    if let Some(regular) = known.lock().expect("no panic holds it").get(zone) {
+        return *regular;
+    }
+    let changes = |year: i32| -> Vec<(u32, i32)> {
+        let mut changes = Vec::new();
+        let mut day = NaiveDate::from_ymd_opt(year, 1, 1).expect("a date");
+        let offset = |d: NaiveDate| {
+            let noon = d.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+            zone.offset_from_utc_datetime(&noon.naive_utc())
+                .fix()
+                .local_minus_utc()
+        };
+        let mut last = offset(day);
+        while day.year() == year {
+            let now = offset(day);
+            if now != last {
+                changes.push((day.month(), now));
+                last = now;
+            }
+            day = day.succ_opt().expect("a date");
+        }
+        changes
+    };
+    let last = changes(LAST_LISTED_YEAR);
+    let regular = (LAST_LISTED_YEAR - 27..LAST_LISTED_YEAR).all(|y| changes(y) == last);
+    known
+        .lock()
+        .expect("no panic holds it")
+        .insert(*zone, regular);
+    regular
+}
+
 /// The last year whose changes of offset the zone database lists one by one: past it,
 /// chrono-tz keeps each zone's last offset for ever, so Zurich had no summer time in 2100
 /// (found by an independent check: 12:00 there on 1 July 2100 was read as 11:00Z, not
@@ -758,11 +798,15 @@ const LAST_LISTED_YEAR: i32 = 2099;
 /// `local`, from the year 2100 on, moved to the latest year before it whose calendar is
 /// the same (the same weekday on 1 January, a leap year or not), where the zone's rules
 /// in force (the last Sunday of March, ...) fall on the same days: its offsets there are
-/// those the zone's rules give the year itself.
-fn in_known_years(local: NaiveDateTime) -> NaiveDateTime {
+/// those the zone's rules give the year itself. Only for a zone whose changes follow one
+/// rule year after year in the database's last listed years ([`yearly_rule`]): Morocco's
+/// and Palestine's follow Ramadan, listed year by year to the 2080s, and moved there the
+/// year took another year's Ramadan (found by an independent check); such a zone keeps
+/// its last offset, as the database's own reading does.
+fn in_known_years(zone: &chrono_tz::Tz, local: NaiveDateTime) -> NaiveDateTime {
     use chrono::Datelike as _;
     let year = local.year();
-    if year <= LAST_LISTED_YEAR {
+    if year <= LAST_LISTED_YEAR || !yearly_rule(zone) {
         return local;
     }
     let calendar = |y: i32| {
@@ -968,6 +1012,13 @@ mod tests {
         assert_eq!(
             instants("2400-01-15 12:00:00", Some(&sydney)),
             Some((micros("2400-01-15 01:00:00"), micros("2400-01-15 01:00:00")))
+        );
+        // Morocco's changes follow Ramadan, listed to 2087: from 2100 its last offset, +01
+        // (as zoneinfo and PostgreSQL read it), never another year's Ramadan.
+        let casablanca: chrono_tz::Tz = "Africa/Casablanca".parse().unwrap();
+        assert_eq!(
+            instants("2112-09-15 12:00:00", Some(&casablanca)),
+            Some((micros("2112-09-15 11:00:00"), micros("2112-09-15 11:00:00")))
         );
         assert_eq!(
             instants("2099-07-01 12:00:00", Some(&zurich)),

@@ -177,7 +177,7 @@ fn content_thresholds(
         });
         let reason = match content.intact_rate {
             None => Some(format!(
-                "no values were compared (no content: declaration was checked), so {} {:.2}% is not met",
+                "no values were compared (no content: declaration was checked, or none of its rows was), so {} {:.2}% is not met",
                 sources.min_intact_rate,
                 minimum * 100.0
             )),
@@ -206,7 +206,7 @@ fn content_thresholds(
             // by an independent check: with no `content:` declaration it passed).
             failed.push("max_value_mismatches".into());
             reasons.push(format!(
-                "no values were compared (no content: declaration was checked), so {} {maximum} is not met",
+                "no values were compared (no content: declaration was checked, or none of its rows was), so {} {maximum} is not met",
                 sources.max_value_mismatches
             ));
         } else if content.differs > maximum {
@@ -533,7 +533,7 @@ mod tests {
         );
         assert_eq!(
             verdict.reasons[1],
-            "no values were compared (no content: declaration was checked), so migcov.yaml gate.max_value_mismatches 2 is not met"
+            "no values were compared (no content: declaration was checked, or none of its rows was), so migcov.yaml gate.max_value_mismatches 2 is not met"
         );
     }
 
