@@ -2920,9 +2920,9 @@ mod tests {
         }
         // A chain of 12 concatenations and of 12 sums stays one expression each (the first
         // fix wrote each operand six times a node).
-        let chain = vec!["a"; 12].join(" || ");
+        let chain = ["a"; 12].join(" || ");
         assert_eq!(evaluate(&chain, "x", "").as_deref(), Some("xxxxxxxxxxxx"));
-        let sums = vec!["CAST(a AS INTEGER)"; 12].join(" + ");
+        let sums = ["CAST(a AS INTEGER)"; 12].join(" + ");
         assert_eq!(
             evaluate(&sums, "2000000000", "").as_deref(),
             Some("24000000000")
