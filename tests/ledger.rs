@@ -289,7 +289,7 @@ fn retries_count_their_final_run_and_claims_sit_beside_measurements() {
         .iter()
         .map(|e| e["execution_date"].as_str().unwrap())
         .collect();
-    assert_eq!(dates, ["2026-11-20T10:00:00Z", "2026-11-21T04:30:00Z"]);
+    assert_eq!(dates, ["2026-11-20T10:00:00.886Z", "2026-11-21T04:30:00Z"]);
 }
 
 #[test]
