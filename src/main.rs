@@ -8,7 +8,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use migcov::cli::{Cli, Command};
 use migcov::measure::ratio;
-use migcov::render::html::format_percent;
+use migcov::render::html::{format_percent_beside, rate_bounds};
 use migcov::render::noun;
 use migcov::validate::{Finding, Verdict};
 
@@ -309,14 +309,17 @@ fn build(args: migcov::cli::BuildArgs) -> ExitCode {
                     "{} of {} records migrated ({})",
                     s.migrated_records,
                     s.total_records,
-                    format_percent(ratio(s.migrated_records, s.total_records))
+                    format_percent_beside(
+                        ratio(s.migrated_records, s.total_records),
+                        &rate_bounds(&outcome.report),
+                    )
                 ),
             };
             status!(
                 "migcov: wrote {} files to {}: {migrated}, success rate {}, {} {}, {} {}",
                 outcome.files,
                 config.out.display(),
-                format_percent(s.overall_success_rate),
+                format_percent_beside(s.overall_success_rate, &rate_bounds(&outcome.report)),
                 f.error,
                 noun(f.error, "error", "errors"),
                 f.warning,

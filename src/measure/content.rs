@@ -1249,10 +1249,19 @@ fn sql_arithmetic(expr: Expr, schema: &Schema) -> Expr {
             .collect_schema();
         typed.ok().and_then(|s| s.get("t").cloned())
     };
-    // Integers a 64-bit one holds: signed ones, and unsigned narrower than 64 bits.
+    // Integers of at most 64 bits that a signed 64-bit one holds: narrower ones are
+    // widened, a 64-bit one kept; a 128-bit or unsigned 64-bit one leaves the node as it
+    // is (cast to 64 bits, a 128-bit value past them was NULL: found by a review).
     let widened = |e: &Expr| match dtype_of(e) {
-        Some(d) if d.is_signed_integer() => Some(e.clone().cast(DataType::Int64)),
-        Some(d) if d.is_integer() && d != DataType::UInt64 => Some(e.clone().cast(DataType::Int64)),
+        Some(DataType::Int64) => Some(e.clone()),
+        Some(
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32,
+        ) => Some(e.clone().cast(DataType::Int64)),
         _ => None,
     };
     expr.map_expr(|node| match node {
@@ -1266,25 +1275,40 @@ fn sql_arithmetic(expr: Expr, schema: &Schema) -> Expr {
                 return Expr::BinaryExpr { left, op, right };
             };
             match op {
+                // |a| % |b| with a's sign: of non-negative numbers polars' floored
+                // remainder is SQL's, and the dividend is written twice, not four times
+                // (nested remainders grew exponentially: found by a review).
                 Operator::Modulus => {
-                    // a - b * trunc(a / b), from polars' floored remainder: one of the
-                    // dividend's sign differs from it by the divisor where both signs differ.
-                    let floored = Expr::BinaryExpr {
-                        left: std::sync::Arc::new(l.clone()),
+                    let magnitude = Expr::BinaryExpr {
+                        left: std::sync::Arc::new(l.clone().abs()),
                         op,
-                        right: std::sync::Arc::new(r.clone()),
+                        right: std::sync::Arc::new(r.abs()),
                     };
-                    let zero = lit(0i64);
-                    let signs_differ = l.gt(zero.clone()).neq(r.clone().gt(zero.clone()));
-                    when(floored.clone().neq(zero).and(signs_differ))
-                        .then(floored.clone() - r)
-                        .otherwise(floored)
+                    when(l.lt(lit(0i64)))
+                        .then(lit(0i64) - magnitude.clone())
+                        .otherwise(magnitude)
                 }
                 _ => Expr::BinaryExpr {
                     left: std::sync::Arc::new(l),
                     op,
                     right: std::sync::Arc::new(r),
                 },
+            }
+        }
+        // A negative length takes nothing, as MySQL, SQLite and DuckDB read
+        // `substr(code, 1, length(code) - 1)` of an empty code (polars refuses a negative
+        // length, which withdrew the whole declaration: found by a review).
+        Expr::Function {
+            mut input,
+            function: FunctionExpr::StringExpr(StringFunction::Slice),
+        } if input.len() == 3 && dtype_of(&input[2]).is_some_and(|d| d.is_signed_integer()) => {
+            let length = input[2].clone();
+            input[2] = when(length.clone().lt(lit(0i64)))
+                .then(lit(0i64))
+                .otherwise(length);
+            Expr::Function {
+                input,
+                function: FunctionExpr::StringExpr(StringFunction::Slice),
             }
         }
         node => node,
@@ -2909,6 +2933,14 @@ mod tests {
                 "-1",
             ),
             ("a || b", "044", "1234567", "0441234567"),
+            ("substr(a, 1, length(a) - 1)", "", "", ""),
+            ("substr(a, 1, length(a) - 1)", "abc", "", "ab"),
+            (
+                "CAST(a AS INTEGER) % CAST(b AS INTEGER) % 3",
+                "-17",
+                "10",
+                "-1",
+            ),
             (
                 "CAST(a AS DOUBLE) + CAST(b AS DOUBLE)",
                 "0.1",
@@ -2927,6 +2959,11 @@ mod tests {
             evaluate(&sums, "2000000000", "").as_deref(),
             Some("24000000000")
         );
+        // Nine nested remainders: one expression each, not 4^9 (found by a review).
+        let nested = (0..9).fold("CAST(a AS INTEGER)".to_string(), |e, _| {
+            format!("({e} % 1000)")
+        });
+        assert_eq!(evaluate(&nested, "-12345", "").as_deref(), Some("-345"));
     }
 
     /// Found by an independent check: polars folded a word-final `Σ` to `ς`, but to `σ`

@@ -6,7 +6,7 @@ use crate::model::config::Band;
 use crate::output::Site;
 use crate::report::Report;
 
-use super::html::format_percent;
+use super::html::{format_percent_beside, rate_bounds};
 
 fn colour(band: Band) -> &'static str {
     match band {
@@ -65,14 +65,14 @@ pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
     let s = &report.summary;
     let coverage = match report.unlinked {
         Some(_) => "unlinked".to_string(),
-        None => format_percent(report.coverage()),
+        None => format_percent_beside(report.coverage(), &rate_bounds(report)),
     };
     add(site, "coverage", "coverage", &coverage, report.summary_band)?;
     add(
         site,
         "success-rate",
         "success rate",
-        &format_percent(s.overall_success_rate),
+        &format_percent_beside(s.overall_success_rate, &rate_bounds(report)),
         report.success_band,
     )?;
     let (text, band) = if report.verdict.passed {

@@ -4,7 +4,7 @@
 use crate::model::Severity;
 use crate::report::Report;
 
-use super::html::{format_count, format_percent};
+use super::html::{format_count, format_percent_beside, rate_bounds};
 use super::markdown_table;
 
 /// Escapes the characters that would break a Markdown table cell or add markup; `&` as an
@@ -74,7 +74,7 @@ pub fn render(report: &Report, site_link: &str) -> String {
         ),
         None => format!(
             "{} ({} of {})",
-            format_percent(report.coverage()),
+            format_percent_beside(report.coverage(), &rate_bounds(report)),
             format_count(s.migrated_records),
             format_count(s.total_records)
         ),
@@ -85,7 +85,7 @@ pub fn render(report: &Report, site_link: &str) -> String {
             ["Records migrated".into(), records],
             [
                 "Overall success rate".into(),
-                format_percent(s.overall_success_rate),
+                format_percent_beside(s.overall_success_rate, &rate_bounds(report)),
             ],
             [
                 "Rows intact".into(),
@@ -100,7 +100,10 @@ pub fn render(report: &Report, site_link: &str) -> String {
                     ),
                     (_, _) => format!(
                         "{} ({} of {} compared)",
-                        format_percent(report.content.totals.intact_rate),
+                        format_percent_beside(
+                            report.content.totals.intact_rate,
+                            &rate_bounds(report)
+                        ),
                         format_count(report.content.totals.intact as i64),
                         format_count(report.content.totals.compared as i64)
                     ),
@@ -136,7 +139,7 @@ pub fn render(report: &Report, site_link: &str) -> String {
         report.domains.iter().map(|d| {
             [
                 d.name.to_string(),
-                format_percent(d.coverage_percentage),
+                format_percent_beside(d.coverage_percentage, &rate_bounds(report)),
                 format_count(d.migrated_records),
                 format_count(d.total_records),
             ]
