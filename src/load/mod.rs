@@ -1694,13 +1694,15 @@ fn last_run(runs: &Runs) -> Option<&String> {
         .filter(|(_, (end, _))| *end == last)
         .map(|(id, _)| id)
         .collect();
-    // Of the tied runs, those no other tied run resumes; the greatest id of those.
+    // Of the tied runs, those no other tied run resumes; the greatest id of those. The
+    // resumed ids gathered once: asked of every pair of tied runs, 16,000 runs ending at
+    // one time took 24 s and 64,000 did not end (found by an independent check).
+    let resumed: BTreeSet<&String> = tied
+        .iter()
+        .flat_map(|other| runs[*other].1.iter().filter(move |id| id != other))
+        .collect();
     tied.iter()
-        .filter(|id| {
-            !tied
-                .iter()
-                .any(|other| other != *id && runs[*other].1.contains(**id))
-        })
+        .filter(|id| !resumed.contains(**id))
         .max()
         .or_else(|| tied.iter().max())
         .copied()
