@@ -825,7 +825,8 @@ fn in_known_years(zone: &chrono_tz::Tz, local: NaiveDateTime) -> NaiveDateTime {
             .map(|d| (d.weekday(), NaiveDate::from_ymd_opt(y, 2, 29).is_some()))
     };
     let wanted = calendar(year);
-    (LAST_LISTED_YEAR - 40..=LAST_LISTED_YEAR)
+    // Within the years [`yearly_rule`] checked: 28 years hold every calendar there is.
+    (LAST_LISTED_YEAR - 27..=LAST_LISTED_YEAR)
         .rev()
         .find(|y| calendar(*y) == wanted)
         .and_then(|y| local.with_year(y))

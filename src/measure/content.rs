@@ -1238,8 +1238,8 @@ fn transform_expr(label: &str, text: &str) -> Result<Expr, String> {
 /// independent checks), and `%` of integers of the dividend's sign (`-7 % 10` is -7, as
 /// in PostgreSQL, MySQL, SQLite and DuckDB, where polars' is of the divisor's). Text,
 /// dates, booleans and doubles are left as they are. Each node's operands are typed
-/// against `schema` once, and no operand is written twice (a rewrite that was grew
-/// exponentially with a chain of `||`).
+/// against `schema`; only `%` writes its dividend twice (a first rewrite that wrote each
+/// operand six times grew exponentially with a chain of `||`).
 fn sql_arithmetic(expr: Expr, schema: &Schema) -> Expr {
     let empty = DataFrame::empty_with_schema(schema).lazy();
     let dtype_of = |e: &Expr| -> Option<DataType> {
@@ -2871,7 +2871,7 @@ mod tests {
             ("CAST(a AS INTEGER) % 10", "17", "", Some("7")),
             ("CAST(a AS INTEGER) % 10", "-20", "", Some("0")),
             // Arithmetic near the integers' limits that does not overflow, and of doubles,
-            // dates and text, unchanged by the overflow check.
+            // dates and text, unchanged by the 64-bit arithmetic.
             (
                 "CAST(a AS INTEGER) * 100",
                 "21474836",

@@ -63,16 +63,17 @@ fn add(
 
 pub fn render(report: &Report, site: &mut Site) -> Result<(), RenderError> {
     let s = &report.summary;
+    let bounds = rate_bounds(report);
     let coverage = match report.unlinked {
         Some(_) => "unlinked".to_string(),
-        None => format_percent_beside(report.coverage(), &rate_bounds(report)),
+        None => format_percent_beside(report.coverage(), &bounds),
     };
     add(site, "coverage", "coverage", &coverage, report.summary_band)?;
     add(
         site,
         "success-rate",
         "success rate",
-        &format_percent_beside(s.overall_success_rate, &rate_bounds(report)),
+        &format_percent_beside(s.overall_success_rate, &bounds),
         report.success_band,
     )?;
     let (text, band) = if report.verdict.passed {

@@ -64,6 +64,9 @@ pub fn render(report: &Report, site_link: &str) -> String {
         }
         out.push('\n');
     }
+    // Each rate said beside the report's bands and gate, as the pages say it.
+    let bounds = rate_bounds(report);
+    let pct = |rate: Option<f64>| format_percent_beside(rate, &bounds);
     let records = match &report.unlinked {
         Some(u) => format!(
             "not measured: no legacy table is linked to an entity or a script ({} legacy {} in {} {})",
@@ -74,7 +77,7 @@ pub fn render(report: &Report, site_link: &str) -> String {
         ),
         None => format!(
             "{} ({} of {})",
-            format_percent_beside(report.coverage(), &rate_bounds(report)),
+            pct(report.coverage()),
             format_count(s.migrated_records),
             format_count(s.total_records)
         ),
@@ -83,10 +86,7 @@ pub fn render(report: &Report, site_link: &str) -> String {
         [("Figure", false), ("Value", false)],
         [
             ["Records migrated".into(), records],
-            [
-                "Overall success rate".into(),
-                format_percent_beside(s.overall_success_rate, &rate_bounds(report)),
-            ],
+            ["Overall success rate".into(), pct(s.overall_success_rate)],
             [
                 "Rows intact".into(),
                 match (
@@ -100,10 +100,7 @@ pub fn render(report: &Report, site_link: &str) -> String {
                     ),
                     (_, _) => format!(
                         "{} ({} of {} compared)",
-                        format_percent_beside(
-                            report.content.totals.intact_rate,
-                            &rate_bounds(report)
-                        ),
+                        pct(report.content.totals.intact_rate),
                         format_count(report.content.totals.intact as i64),
                         format_count(report.content.totals.compared as i64)
                     ),
@@ -139,7 +136,7 @@ pub fn render(report: &Report, site_link: &str) -> String {
         report.domains.iter().map(|d| {
             [
                 d.name.to_string(),
-                format_percent_beside(d.coverage_percentage, &rate_bounds(report)),
+                pct(d.coverage_percentage),
                 format_count(d.migrated_records),
                 format_count(d.total_records),
             ]
