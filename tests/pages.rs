@@ -166,6 +166,89 @@ fn a_long_ledger_is_paged() {
     }
 }
 
+/// The missing-data, reconciliation and exclusions pages of a migration with 700 more legacy
+/// tables than the `small` fixture (each with its own entity and one unmapped id) and 600
+/// exclusions: 701 tables, 500 to a page; 703 entities, 300 to a page; 600 exclusions, 500
+/// to a page. The first 200 of the 701 unmapped findings are on the first missing-data page;
+/// every table is in `api/validate/missing.json`.
+#[test]
+fn missing_reconcile_and_exclusion_pages_are_paged() {
+    let data = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), data.path());
+    let mut entities = read(&data.path().join("entities.yaml"));
+    for i in 1..=700 {
+        writeln!(
+            entities,
+            "- name: extra{i:03}\n  domain: BUSINESS\n  legacy_table: legacy_x{i:03}\n  \
+             target_table: x{i:03}\n  total_records: 1\n  migrated_records: 0\n  \
+             failed_records: 0\n  entity_type: X{i:03}"
+        )
+        .unwrap();
+        std::fs::write(
+            data.path().join(format!("source_ids/legacy_x{i:03}.csv")),
+            "id\n1\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
+    let mut config = String::from("exclusions:\n");
+    for i in 1..=600 {
+        writeln!(
+            config,
+            "  - table: legacy_y{i:03}\n    reason: retired\n    approved_by: Mallory"
+        )
+        .unwrap();
+    }
+    std::fs::write(data.path().join("migcov.yaml"), config).unwrap();
+    let dir = build_site(data.path());
+    let out = dir.path().join("site");
+    let rows = |page: &str, marker: &str| read(&out.join(page)).matches(marker).count();
+
+    let first = read(&out.join("validate/missing.html"));
+    assert!(first.contains("Tables 1–500 of 701"), "{first}");
+    assert!(first.contains("<a href=\"missing-2.html\">2</a>"));
+    assert!(first.contains("The first 200 of 702 findings"), "{first}");
+    let second = read(&out.join("validate/missing-2.html"));
+    assert!(second.contains("Tables 501–701 of 701"));
+    assert!(second.contains("href=\"missing.html#findings\""));
+    // Table rows, then finding rows, each opening on its legacy table.
+    let row = "<tr><th scope=\"row\"><code>";
+    assert_eq!(rows("validate/missing.html", row), 500 + 200);
+    assert_eq!(rows("validate/missing-2.html", row), 201);
+    assert!(second.contains("<code>legacy_x700</code>"));
+    assert!(!out.join("validate/missing-3.html").exists());
+    let missing: serde_json::Value =
+        serde_json::from_str(&read(&out.join("api/validate/missing.json"))).unwrap();
+    let tables = missing["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 701);
+    let unmapped: u64 = tables.iter().map(|t| t["unmapped"].as_u64().unwrap()).sum();
+    assert_eq!(unmapped, missing["missing_records"].as_u64().unwrap());
+
+    let entity_row = "<tr><th scope=\"row\">";
+    assert_eq!(rows("validate/reconcile.html", entity_row), 300);
+    assert_eq!(rows("validate/reconcile-2.html", entity_row), 300);
+    assert_eq!(rows("validate/reconcile-3.html", entity_row), 103);
+    assert!(read(&out.join("validate/reconcile-3.html")).contains("Entities 601–703 of 703"));
+    assert!(!out.join("validate/reconcile-4.html").exists());
+
+    let exclusions = read(&out.join("ledger/exclusions.html"));
+    assert!(
+        exclusions.contains("Exclusions 1–500 of 600"),
+        "{exclusions}"
+    );
+    assert_eq!(rows("ledger/exclusions.html", "<code>legacy_y"), 500);
+    assert_eq!(rows("ledger/exclusions-2.html", "<code>legacy_y"), 100);
+    assert!(read(&out.join("ledger/exclusions-2.html")).contains("<code>legacy_y600</code>"));
+
+    for entry in walkdir::WalkDir::new(&out) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "html") {
+            let size = entry.metadata().unwrap().len();
+            assert!(size <= 1 << 20, "{}: {size} bytes", entry.path().display());
+        }
+    }
+}
+
 /// A rule with 250 findings (one unmapped id in each of 250 extra legacy tables, each with
 /// its own entity): findings 1–200 on its page, 201–250 on the next.
 #[test]

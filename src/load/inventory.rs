@@ -119,6 +119,19 @@ impl Inventory {
         self.keys.get(key).map_or(0, Vec::len)
     }
 
+    /// The table `name` resolves to, as [`Inventory::lookup`] finds it, without seeking a
+    /// suggestion for a name it does not list (that compares the name with every table's,
+    /// and a caller resolving every entity's table would compare every pair).
+    pub fn find(&self, name: &str) -> Option<&InventoryTable> {
+        let trimmed = name.trim();
+        self.tables.get(trimmed).or_else(|| {
+            self.keys
+                .get(&table_key(name))
+                .and_then(|names| names.first())
+                .and_then(|n| self.tables.get(n))
+        })
+    }
+
     pub fn lookup(&self, name: &str) -> Lookup<'_> {
         let trimmed = name.trim();
         if let Some(table) = self.tables.get(trimmed) {

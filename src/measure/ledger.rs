@@ -229,6 +229,9 @@ pub fn ledger(
             .iter()
             .filter_map(|m| Some((resolve(inventory, &m.table)?, m)))
             .collect(),
+        owners: by_table(inventory, &inputs.entities, |e| &e.legacy_table),
+        scripts: by_table(inventory, &inputs.scripts, |s| &s.source_table),
+        exclusions: by_table(inventory, &inputs.exclusions, |x| &x.declaration.table),
     };
     let mut ledger = Ledger::default();
     for table in inventory.tables() {
@@ -244,7 +247,22 @@ pub fn ledger(
 /// exact spelling first, then ignoring case): an inventory may list `Artist` and `artist`
 /// (PostgreSQL allows both), and each piece of evidence counts for one of them.
 fn resolve(inventory: &Inventory, name: &str) -> Option<String> {
-    inventory.lookup(name).table().map(|t| t.name.clone())
+    inventory.find(name).map(|t| t.name.clone())
+}
+
+/// `items` by the inventory table each names, in their order.
+fn by_table<'a, T>(
+    inventory: &Inventory,
+    items: &'a [T],
+    table: impl Fn(&T) -> &String,
+) -> BTreeMap<String, Vec<&'a T>> {
+    let mut named: BTreeMap<String, Vec<&'a T>> = BTreeMap::new();
+    for item in items {
+        if let Some(name) = resolve(inventory, table(item)) {
+            named.entry(name).or_default().push(item);
+        }
+    }
+    named
 }
 
 /// Everything the ledger's lines are built from, with the ids and missing data measured
@@ -260,6 +278,11 @@ struct Sources<'a> {
     has_mappings: bool,
     source_ids: BTreeMap<String, &'a SourceIds>,
     missing: BTreeMap<String, &'a super::missing::MissingTable>,
+    /// The entities, scripts and exclusions by the inventory table they name, each name
+    /// resolved once (resolved again for every table, they took N² lookups).
+    owners: BTreeMap<String, Vec<&'a Entity>>,
+    scripts: BTreeMap<String, Vec<&'a Script>>,
+    exclusions: BTreeMap<String, Vec<&'a ExcludedIds>>,
 }
 
 /// What the inputs say about one inventory table.
@@ -292,7 +315,7 @@ impl<'a> Sources<'a> {
         self.inputs
             .target_tables
             .as_ref()
-            .is_none_or(|t| t.lookup(target).table().is_some())
+            .is_none_or(|t| t.find(target).is_some())
     }
 
     /// What every source claims for one table: the terms, before they are settled.
@@ -344,22 +367,15 @@ impl<'a> Sources<'a> {
 
     /// The entities, scripts, exclusions and ids that name the table.
     fn evidence(&self, table: &InventoryTable) -> PolarsResult<Evidence<'a>> {
-        let inputs = self.inputs;
-        let names_it = |name: &str| resolve(self.inventory, name).as_ref() == Some(&table.name);
-        let owners: Vec<&Entity> = inputs
-            .entities
-            .iter()
-            .filter(|e| names_it(&e.legacy_table))
-            .collect();
-        let scripts: Vec<&Script> = inputs
-            .scripts
-            .iter()
-            .filter(|s| names_it(&s.source_table))
-            .collect();
-        let exclusions: Vec<&ExcludedIds> = inputs
+        let owners: Vec<&Entity> = self.owners.get(&table.name).cloned().unwrap_or_default();
+        let scripts: Vec<&Script> = self.scripts.get(&table.name).cloned().unwrap_or_default();
+        let exclusions: Vec<&ExcludedIds> = self
             .exclusions
-            .iter()
-            .filter(|x| names_it(&x.declaration.table) && x.in_force(self.date))
+            .get(&table.name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|x| x.in_force(self.date))
             .collect();
         let whole = exclusions.iter().any(|x| x.ids.is_none());
         let excluded_ids = excluded_ids(&exclusions)?;

@@ -47,7 +47,9 @@ pub struct MissingFrames {
 }
 
 /// Counts for one table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct MissingTable {
     pub table: String,
     pub entities: Vec<String>,
@@ -900,15 +902,48 @@ fn orphan_rows(inputs: &Inputs, found: DataFrame) -> PolarsResult<DataFrame> {
     }
 }
 
-fn of_table(frame: &DataFrame, key: &str) -> LazyFrame {
-    frame
+/// `frame`'s rows by `table_key`, each table's in their order: sorted once and cut into
+/// slices (a filter per table read every row for every table, N² for N tables).
+fn by_table(frame: &DataFrame) -> PolarsResult<BTreeMap<String, DataFrame>> {
+    let mut tables = BTreeMap::new();
+    if frame.height() == 0 {
+        return Ok(tables);
+    }
+    let sorted = frame.sort(
+        ["table_key"],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )?;
+    // In the sorted frame's order: a stable grouping lists the keys as they first appear.
+    let runs = sorted
         .clone()
         .lazy()
-        .filter(col("table_key").eq(lit(key.to_string())))
+        .group_by_stable([col("table_key")])
+        .agg([len().alias("n")])
+        .select([col("table_key").cast(DataType::String), col("n")])
+        .collect()?;
+    let mut offset = 0i64;
+    for (key, n) in runs
+        .column("table_key")?
+        .str()?
+        .iter()
+        .zip(runs.column("n")?.idx()?.iter())
+    {
+        let n = n.unwrap_or(0) as usize;
+        if let Some(key) = key {
+            tables.insert(key.to_string(), sorted.slice(offset, n));
+        }
+        offset += n as i64;
+    }
+    Ok(tables)
 }
 
 /// Every `source_ids` table's frames (tables excluded whole left out).
 pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
+    let mut unmapped = by_table(&joined.unmapped)?;
+    let mut orphans = by_table(&joined.orphans)?;
+    let of_table = |tables: &mut BTreeMap<String, DataFrame>, all: &DataFrame, key: &str| {
+        tables.remove(key).unwrap_or_else(|| all.clear()).lazy()
+    };
     Ok(joined
         .tables
         .iter()
@@ -916,9 +951,9 @@ pub fn frames(joined: &MissingSets) -> PolarsResult<Vec<MissingFrames>> {
             table: table.clone(),
             owners: owners.clone(),
             entity_types: types.clone(),
-            unmapped: of_table(&joined.unmapped, key),
+            unmapped: of_table(&mut unmapped, &joined.unmapped, key),
             unmapped_rows: joined.unmapped_rows.get(key).copied().unwrap_or(0),
-            orphans: of_table(&joined.orphans, key),
+            orphans: of_table(&mut orphans, &joined.orphans, key),
             orphan_rows: joined.orphan_rows.get(key).copied().unwrap_or(0),
         })
         .collect())

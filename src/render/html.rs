@@ -489,28 +489,51 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
             )?;
         }
     }
-    pages.add(
-        "validate/missing.html",
-        "missing.html",
-        "../",
-        "validate",
-        pages::Missing {
-            findings: of_family(report, Family::Missing),
-            tables: &report.missing_tables,
-            missing_records: report.missing_records,
-            has_source_ids: report.has_source_ids,
-        },
-    )?;
-    pages.add(
-        "validate/content.html",
-        "content.html",
-        "../",
-        "validate",
-        pages::Content {
-            content: &report.content,
-            chart: content_chart(report.content.entities.iter(), true),
-        },
-    )?;
+    let missing = of_family(report, Family::Missing);
+    let tables = &report.missing_tables;
+    let links = paged(tables.len(), MISSING_TABLES_PER_PAGE, "missing");
+    for link in &links {
+        let first = link.number == 1;
+        pages.add(
+            format!("validate/{}", link.href),
+            "missing.html",
+            "../",
+            "validate",
+            pages::Missing {
+                findings: match first {
+                    true => missing.iter().take(FINDINGS_PER_PAGE).copied().collect(),
+                    false => Vec::new(),
+                },
+                findings_total: missing.len(),
+                tables: link.of(tables),
+                total: tables.len(),
+                page: link,
+                pages: &links,
+                missing_records: report.missing_records,
+                has_source_ids: report.has_source_ids,
+            },
+        )?;
+    }
+    let entities = &report.content.entities;
+    let links = paged(entities.len(), CONTENT_ENTITIES_PER_PAGE, "content");
+    for link in &links {
+        pages.add(
+            format!("validate/{}", link.href),
+            "content.html",
+            "../",
+            "validate",
+            pages::Content {
+                content: &report.content,
+                entities: link.of(entities),
+                page: link,
+                pages: &links,
+                chart: match link.number {
+                    1 => content_chart(entities.iter(), true),
+                    _ => None,
+                },
+            },
+        )?;
+    }
     // One page per compared entity, named by its id (a UUID, never a name from the data).
     for table in &report.content.entities {
         pages.add(
@@ -524,18 +547,28 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
             },
         )?;
     }
-    pages.add(
-        "validate/reconcile.html",
-        "reconcile.html",
-        "../",
-        "validate",
-        pages::Reconcile {
-            rows: &report.reconciliation,
-            labels: check_labels(report),
-            chart: reconcile_chart(report),
-            tolerance: report.reconcile_tolerance,
-        },
-    )?;
+    let rows = &report.reconciliation;
+    let links = paged(rows.len(), RECONCILED_ENTITIES_PER_PAGE, "reconcile");
+    for link in &links {
+        pages.add(
+            format!("validate/{}", link.href),
+            "reconcile.html",
+            "../",
+            "validate",
+            pages::Reconcile {
+                rows: link.of(rows),
+                total: rows.len(),
+                page: link,
+                pages: &links,
+                labels: check_labels(report),
+                chart: match link.number {
+                    1 => reconcile_chart(report),
+                    _ => None,
+                },
+                tolerance: report.reconcile_tolerance,
+            },
+        )?;
+    }
     Ok(())
 }
 
@@ -714,20 +747,35 @@ fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
             },
         )?;
     }
-    pages.add(
-        "ledger/exclusions.html",
-        "exclusions.html",
-        "../",
-        "ledger",
-        pages::Exclusions {
-            exclusions: &report.exclusions,
-            waivers: report
-                .findings
-                .iter()
-                .filter(|f| f.waiver.is_some())
-                .collect(),
-        },
-    )
+    let exclusions = &report.exclusions;
+    let waivers: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.waiver.is_some())
+        .collect();
+    let links = paged(exclusions.len(), EXCLUSIONS_PER_PAGE, "exclusions");
+    for link in &links {
+        let first = link.number == 1;
+        pages.add(
+            format!("ledger/{}", link.href),
+            "exclusions.html",
+            "../",
+            "ledger",
+            pages::Exclusions {
+                exclusions: link.of(exclusions),
+                total: exclusions.len(),
+                page: link,
+                pages: &links,
+                waivers: match first {
+                    true => waivers.iter().take(FINDINGS_PER_PAGE).copied().collect(),
+                    false => Vec::new(),
+                },
+                waivers_total: waivers.len(),
+                has_ledger: report.ledger.is_some(),
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// A script's charts: throughput and outcomes per execution, or per bin of executions
@@ -864,6 +912,22 @@ const FINDINGS_PER_PAGE: usize = 200;
 
 /// How many legacy tables one ledger page lists; `api/ledger.json` holds every one.
 const LEDGER_TABLES_PER_PAGE: usize = 500;
+
+/// How many legacy tables one missing-data page lists (`api/validate/missing.json` holds
+/// every one), how many entities one reconciliation page and one content page list, and
+/// how many exclusions one page lists: each page stays under 1 MB however many there are.
+const MISSING_TABLES_PER_PAGE: usize = 500;
+const RECONCILED_ENTITIES_PER_PAGE: usize = 300;
+const CONTENT_ENTITIES_PER_PAGE: usize = 100;
+const EXCLUSIONS_PER_PAGE: usize = 500;
+
+/// The pages of a list of `n` items in one folder: `<stem>.html`, then `<stem>-2.html`...
+fn paged(n: usize, per_page: usize, stem: &str) -> Vec<pages::PageLink> {
+    page_links(n, per_page, |i| match i {
+        0 => format!("{stem}.html"),
+        _ => format!("{stem}-{}.html", i + 1),
+    })
+}
 
 /// A script's page, its further execution pages and its executions as CSV.
 fn script_pages(

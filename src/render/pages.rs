@@ -65,8 +65,17 @@ pub struct Ledger<'a> {
 /// `ledger/exclusions.html`: exclusions and waived findings.
 #[derive(Serialize)]
 pub struct Exclusions<'a> {
+    /// The exclusions this page lists, of `total`.
     pub exclusions: &'a [ExclusionView],
+    pub total: usize,
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
+    /// The first waived findings (on the first page only), of `waivers_total`: each
+    /// rule's pages list every one.
     pub waivers: Vec<&'a Finding>,
+    pub waivers_total: usize,
+    /// Whether `api/ledger.json` (which lists every exclusion) is written.
+    pub has_ledger: bool,
 }
 
 /// `domains/<domain>.html`.
@@ -175,8 +184,15 @@ pub struct Rule<'a> {
 /// `validate/missing.html`.
 #[derive(Serialize)]
 pub struct Missing<'a> {
+    /// The first findings (on the first page only), of `findings_total`: each rule's
+    /// pages list every one.
     pub findings: Vec<&'a Finding>,
+    pub findings_total: usize,
+    /// The tables this page lists, of `total`.
     pub tables: &'a [MissingTable],
+    pub total: usize,
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
     pub missing_records: u64,
     pub has_source_ids: bool,
 }
@@ -184,7 +200,11 @@ pub struct Missing<'a> {
 /// `validate/reconcile.html`.
 #[derive(Serialize)]
 pub struct Reconcile<'a> {
+    /// The entities this page lists, of `total`.
     pub rows: &'a [EntityReconciliation],
+    pub total: usize,
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
     /// The checks' labels, the table's columns.
     pub labels: Vec<&'a str>,
     pub chart: Option<String>,
@@ -195,6 +215,10 @@ pub struct Reconcile<'a> {
 #[derive(Serialize)]
 pub struct Content<'a> {
     pub content: &'a crate::report::ContentView,
+    /// The entities this page lists, of `content.entities`.
+    pub entities: &'a [crate::measure::content::ContentTable],
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
     pub chart: Option<String>,
 }
 

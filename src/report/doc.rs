@@ -168,6 +168,10 @@ pub struct ValidateFile {
     /// The reconcile family: each entity's checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entities: Option<Vec<EntityReconciliation>>,
+    /// The missing family: each `source_ids` table's ids, as the missing-data pages list
+    /// them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<crate::measure::missing::MissingTable>>,
 }
 
 /// A rule's result in one run.
@@ -424,6 +428,7 @@ fn validate(report: &Report, family: Family) -> ValidateFile {
         findings,
         missing_records: (family == Family::Missing).then_some(report.missing_records),
         entities: (family == Family::Reconcile).then(|| report.reconciliation.clone()),
+        tables: (family == Family::Missing).then(|| report.missing_tables.clone()),
     }
 }
 

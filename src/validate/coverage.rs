@@ -105,7 +105,7 @@ fn uncovered_tables(
             inputs
                 .source_tables
                 .as_ref()
-                .and_then(|t| t.lookup(&x.declaration.table).table())
+                .and_then(|t| t.find(&x.declaration.table))
                 .map(|t| t.name.clone())
         })
         .collect();

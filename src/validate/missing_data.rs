@@ -35,14 +35,16 @@ pub fn check(
     findings: &mut Vec<Finding>,
 ) -> PolarsResult<()> {
     ambiguous(inputs, measures, findings);
+    // The first table of each key, as a search in order finds it.
+    let mut by_key = std::collections::BTreeMap::new();
+    for m in &measures.missing {
+        by_key.entry(table_key(&m.table)).or_insert(m);
+    }
     for f in crate::measure::missing::frames(&measures.missing_sets)? {
         let table = &f.table;
         // The ids the count is of: distinct and in scope (an id repeated in the file is
         // one record, an excluded one is out of scope), as `unmapped` counts them.
-        let counted = measures
-            .missing
-            .iter()
-            .find(|m| table_key(&m.table) == table_key(table));
+        let counted = by_key.get(&table_key(table)).copied();
         let total = counted.map_or(0, |m| m.distinct_ids(inputs).saturating_sub(m.excluded));
         let excluded = match counted.map_or(0, |m| m.excluded) {
             0 => String::new(),
@@ -110,33 +112,73 @@ fn ambiguous(inputs: &Inputs, measures: &crate::measure::Measures, findings: &mu
                 .or_insert((row.table.clone(), row.ambiguous.max(0) as u64));
         }
     }
+    // Each entity's table key and type, and the ledger's tables by key, gathered once
+    // (sought for every table, N² with many tables).
+    let mut types_of: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    // Per type, its tables' names (sorted) with their keys, and how many names each key has.
+    let mut tables_of: BTreeMap<&str, BTreeMap<&str, String>> = BTreeMap::new();
+    for e in &inputs.entities {
+        let key = table_key(&e.legacy_table);
+        if let Some(t) = e.entity_type.as_deref() {
+            types_of.entry(key.clone()).or_default().insert(t);
+            tables_of
+                .entry(t)
+                .or_default()
+                .insert(e.legacy_table.as_str(), key);
+        }
+    }
+    let mut names_per_key: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for (t, names) in &tables_of {
+        for key in names.values() {
+            *names_per_key.entry((t, key.as_str())).or_default() += 1;
+        }
+    }
+    // The other tables of `types` than `key`'s: the first 30 by name, and how many. One
+    // type's are counted, not gathered, so a type shared by N tables costs N, not N².
+    let others_of = |types: &BTreeSet<&str>, key: &str| -> (Vec<&str>, usize) {
+        let others = |t: &str| {
+            tables_of
+                .get(t)
+                .into_iter()
+                .flatten()
+                .filter(move |(_, k)| k.as_str() != key)
+                .map(|(name, _)| *name)
+        };
+        match types.len() {
+            1 => {
+                let t = *types.first().expect("one type");
+                let total = tables_of.get(t).map_or(0, BTreeMap::len)
+                    - names_per_key.get(&(t, key)).copied().unwrap_or(0);
+                (others(t).take(30).collect(), total)
+            }
+            _ => {
+                let all: BTreeSet<&str> = types.iter().flat_map(|t| others(t)).collect();
+                let total = all.len();
+                (all.into_iter().take(30).collect(), total)
+            }
+        }
+    };
+    let mut ledger_tables: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for row in measures.ledger.iter().flat_map(|l| &l.rows) {
+        ledger_tables
+            .entry(table_key(&row.table))
+            .or_default()
+            .push(row.table.as_str());
+    }
     for (key, (table, n)) in counts.into_iter().filter(|(_, (_, n))| *n > 0) {
-        let types: BTreeSet<&str> = inputs
-            .entities
-            .iter()
-            .filter(|e| table_key(&e.legacy_table) == key)
-            .filter_map(|e| e.entity_type.as_deref())
-            .collect();
-        let others: BTreeSet<&str> = inputs
-            .entities
-            .iter()
-            .filter(|e| {
-                table_key(&e.legacy_table) != key
-                    && e.entity_type.as_deref().is_some_and(|t| types.contains(t))
-            })
-            .map(|e| e.legacy_table.as_str())
-            .collect();
+        let types: BTreeSet<&str> = types_of.get(&key).cloned().unwrap_or_default();
+        let (others, other_count) = others_of(&types, &key);
         let types = types.into_iter().collect::<Vec<_>>().join(", ");
         // Or no other table shares the type, and the inventory lists the table's name in
         // another case too (`Artist`, `artist`): what the mappings show cannot be told
         // apart between the two (the message named no table; found by an independent
         // check).
-        let twins: BTreeSet<&str> = measures
-            .ledger
-            .iter()
-            .flat_map(|l| &l.rows)
-            .filter(|r| table_key(&r.table) == key && r.table != table)
-            .map(|r| r.table.as_str())
+        let twins: BTreeSet<&str> = ledger_tables
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|t| *t != table)
             .collect();
         let message = match others.is_empty() && !twins.is_empty() {
             true => format!(
@@ -149,7 +191,10 @@ fn ambiguous(inputs: &Inputs, measures: &crate::measure::Measures, findings: &mu
                 "{n} rows of {table} have only mappings that name no legacy_table, of a type it shares \
                  with {} ({types}): counted as unaccounted, not migrated (export legacy_table with \
                  the mappings)",
-                others.into_iter().collect::<Vec<_>>().join(", ")
+                match other_count > others.len() {
+                    true => format!("{}, and {} more", others.join(", "), other_count - others.len()),
+                    false => others.join(", "),
+                }
             ),
         };
         let mut finding = Finding::new(

@@ -120,12 +120,6 @@ fn check(
     }
 }
 
-/// A group of entities, first by name.
-fn first_by_name(mut group: Vec<&Entity>) -> Vec<&Entity> {
-    group.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
-    group
-}
-
 /// A table's row count from an inventory: `Err(note)` when the inventory was given but
 /// does not list the table (never a count of 0), `Ok(None)` without an inventory.
 fn rows_of(inventory: Option<&Inventory>, side: &str, table: &str) -> Result<Option<i64>, String> {
@@ -188,6 +182,62 @@ struct Counts<'a> {
     /// Records successful of final runs with no entity, per script.
     by_script_untagged: BTreeMap<String, i64>,
     has_metrics: bool,
+    groups: Groups<'a>,
+}
+
+/// The entities grouped once, each group first by name (sought for every entity, a group
+/// took N² comparisons).
+struct Groups<'a> {
+    /// By `table_key` of the legacy table.
+    by_table: BTreeMap<String, Vec<&'a Entity>>,
+    /// By `table_key` of the target table.
+    by_target: BTreeMap<String, Vec<&'a Entity>>,
+    /// By entity type.
+    by_type: BTreeMap<String, Vec<&'a Entity>>,
+    /// How many entities each script migrates.
+    per_script: BTreeMap<Uuid, usize>,
+}
+
+impl<'a> Groups<'a> {
+    fn of(entities: &'a [Entity]) -> Self {
+        let mut groups = Groups {
+            by_table: BTreeMap::new(),
+            by_target: BTreeMap::new(),
+            by_type: BTreeMap::new(),
+            per_script: BTreeMap::new(),
+        };
+        for e in entities {
+            groups
+                .by_table
+                .entry(table_key(&e.legacy_table))
+                .or_default()
+                .push(e);
+            groups
+                .by_target
+                .entry(table_key(&e.target_table))
+                .or_default()
+                .push(e);
+            if let Some(t) = &e.entity_type {
+                groups.by_type.entry(t.clone()).or_default().push(e);
+            }
+            if let Some(script) = e.migration_script_id {
+                *groups.per_script.entry(script).or_default() += 1;
+            }
+        }
+        for group in groups
+            .by_table
+            .values_mut()
+            .chain(groups.by_target.values_mut())
+            .chain(groups.by_type.values_mut())
+        {
+            group.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id)));
+        }
+        groups
+    }
+}
+
+fn group_of<'g, 'a>(groups: &'g BTreeMap<String, Vec<&'a Entity>>, key: &str) -> &'g [&'a Entity] {
+    groups.get(key).map_or(&[], Vec::as_slice)
 }
 
 impl<'a> Counts<'a> {
@@ -229,6 +279,7 @@ impl<'a> Counts<'a> {
             by_entity,
             by_script_untagged,
             has_metrics: inputs.metrics.height() > 0,
+            groups: Groups::of(&inputs.entities),
         })
     }
 
@@ -237,33 +288,26 @@ impl<'a> Counts<'a> {
     // first entity by name, against the sum of its members' counts); untagged metrics rows
     // belong to their script's entity only when the script has exactly one.
 
-    /// The entities `member` keeps, first by name.
-    fn group(&self, member: impl Fn(&Entity) -> bool) -> Vec<&'a Entity> {
-        first_by_name(self.inputs.entities.iter().filter(|o| member(o)).collect())
-    }
-
     /// The entities on `e`'s legacy table, first by name.
-    fn table_group(&self, e: &Entity) -> Vec<&'a Entity> {
-        self.group(|o| table_key(&o.legacy_table) == table_key(&e.legacy_table))
+    fn table_group(&self, e: &Entity) -> &[&'a Entity] {
+        group_of(&self.groups.by_table, &table_key(&e.legacy_table))
     }
 
     /// The entities writing `e`'s target table, first by name.
-    fn target_group(&self, e: &Entity) -> Vec<&'a Entity> {
-        self.group(|o| table_key(&o.target_table) == table_key(&e.target_table))
+    fn target_group(&self, e: &Entity) -> &[&'a Entity] {
+        group_of(&self.groups.by_target, &table_key(&e.target_table))
     }
 
     /// The entities of `e`'s entity_type, first by name.
-    fn type_group(&self, e: &Entity) -> Vec<&'a Entity> {
-        self.group(|o| o.entity_type.is_some() && o.entity_type == e.entity_type)
+    fn type_group(&self, e: &Entity) -> &[&'a Entity] {
+        e.entity_type
+            .as_ref()
+            .map_or(&[], |t| group_of(&self.groups.by_type, t))
     }
 
     /// How many entities a script migrates.
     fn script_entities(&self, script: Uuid) -> usize {
-        self.inputs
-            .entities
-            .iter()
-            .filter(|o| o.migration_script_id == Some(script))
-            .count()
+        self.groups.per_script.get(&script).copied().unwrap_or(0)
     }
 
     /// A shared check: judged on the group's first member against the sum, noted on the
@@ -343,14 +387,14 @@ impl<'a> Counts<'a> {
             checks: vec![
                 self.source_rows(e),
                 self.shared(
-                    &types,
+                    types,
                     e,
                     "migrated_records of one entity_type",
                     mapping_check,
                     types.iter().map(|g| g.migrated_records).sum(),
                 ),
                 self.shared(
-                    &types,
+                    types,
                     e,
                     "migrated_records of one entity_type",
                     check(
@@ -390,7 +434,7 @@ impl<'a> Counts<'a> {
         );
         self.shared_if_judged(
             source_check,
-            &self.table_group(e),
+            self.table_group(e),
             e,
             "total_records of one legacy table",
             |g| g.total_records,
@@ -413,7 +457,7 @@ impl<'a> Counts<'a> {
         );
         self.shared_if_judged(
             target_check,
-            &self.target_group(e),
+            self.target_group(e),
             e,
             "migrated_records of one target table",
             |g| g.migrated_records,
@@ -523,7 +567,7 @@ pub fn source_ids_count(
         return;
     };
     for table in &measures.missing {
-        let Some(listed) = inventory.lookup(&table.table).table() else {
+        let Some(listed) = inventory.find(&table.table) else {
             continue;
         };
         // Distinct ids, as missing data and the ledger count them: an id listed twice is

@@ -180,10 +180,7 @@ fn repeated_tables(inputs: &Inputs, findings: &mut Vec<Finding>) {
         for (table, rows) in inventory.repeated() {
             // The rows the ledger counts: the table's summed row_count, a negative sum as 0
             // (each row clamped first gave another figure than the ledger's).
-            let sum = inventory
-                .lookup(table)
-                .table()
-                .map_or(0, |t| t.row_count.max(0));
+            let sum = inventory.find(table).map_or(0, |t| t.row_count.max(0));
             let mut finding = Finding::new(
                 RuleId::CoverageInventoryRepeatedTable,
                 Subject::new("table", table),
