@@ -295,7 +295,7 @@ fn long_entity_and_script_indexes_are_paged() {
     for i in 1..=1200 {
         write!(
             entities,
-            "- name: entity_{i:05}\n  domain: TECHNICAL\n  legacy_table: legacy_t{i:05}\n  \
+            "- name: entity_{i:05}\n  domain: COMMUNICATIONS\n  legacy_table: legacy_t{i:05}\n  \
              target_table: modern_t{i:05}\n  total_records: 5\n  migrated_records: 5\n  \
              failed_records: 0\n  migration_script_id: script-{i:05}.ts\n"
         )
@@ -337,6 +337,26 @@ fn long_entity_and_script_indexes_are_paged() {
         script_page.contains(&format!("href=\"../entities/page-3.html#entity-{id}\"")),
         "{script}"
     );
+    // A domain lists its entities 500 to a page, and the index links each to its page.
+    let at = last
+        .find(">entity_01200<")
+        .expect("entity_01200 on the last page");
+    let start = last[..at].rfind("<tr id=\"entity-").unwrap() + "<tr id=\"entity-".len();
+    let id = &last[start..start + 36];
+    let row = &last[start..at];
+    let domain_href = row
+        .split("href=\"../domains/")
+        .nth(1)
+        .and_then(|r| r.split('#').next())
+        .expect("the entity's domain page");
+    assert_eq!(domain_href, "communications-3.html", "{row}");
+    assert!(
+        read(&out.join("domains").join(domain_href)).contains(&format!("<tr id=\"entity-{id}\">"))
+    );
+    let domain = read(&out.join("domains/communications.html"));
+    assert!(domain.contains("Entities 1–500 of 1,201"), "{domain}");
+    assert!(domain.contains("<a href=\"communications-3.html\">3</a>"));
+    assert!(!out.join("domains/communications-4.html").exists());
     let scripts_first = read(&out.join("scripts/index.html"));
     assert!(scripts_first.contains("<a href=\"page-3.html\">3</a>"));
     assert!(out.join("scripts/page-3.html").exists());
@@ -347,6 +367,8 @@ fn long_entity_and_script_indexes_are_paged() {
         "entities/page-3.html",
         "scripts/index.html",
         "scripts/page-3.html",
+        "domains/communications.html",
+        "domains/communications-3.html",
     ] {
         let size = std::fs::metadata(out.join(page)).unwrap().len();
         assert!(size <= 1 << 20, "{page}: {size} bytes");

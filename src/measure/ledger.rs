@@ -209,7 +209,7 @@ pub fn ledger(
     let Some(inventory) = &inputs.source_tables else {
         return Ok(None);
     };
-    let sources = Sources {
+    let mut sources = Sources {
         inputs,
         inventory,
         script_totals,
@@ -232,7 +232,26 @@ pub fn ledger(
         owners: by_table(inventory, &inputs.entities, |e| &e.legacy_table),
         scripts: by_table(inventory, &inputs.scripts, |s| &s.source_table),
         exclusions: by_table(inventory, &inputs.exclusions, |x| &x.declaration.table),
+        rows_of_types: Default::default(),
     };
+    // The types of the tables whose mappings are counted here (no missing data measured),
+    // in the order the tables ask for them.
+    let mut order = Vec::new();
+    for table in inventory.tables() {
+        if sources.source_ids.contains_key(&table.name) && sources.missing.contains_key(&table.name)
+        {
+            continue;
+        }
+        let owners = sources.owners.get(&table.name).into_iter().flatten();
+        let types: BTreeSet<&String> = owners.filter_map(|e| e.entity_type.as_ref()).collect();
+        order.extend(types.into_iter().cloned());
+    }
+    sources.rows_of_types = std::cell::RefCell::new(super::missing::RowsOfTypes::plan(
+        &inputs.mappings,
+        order.into_iter(),
+        owned,
+        rows_per_type,
+    )?);
     let mut ledger = Ledger::default();
     for table in inventory.tables() {
         let row = settle(sources.claims(table)?);
@@ -283,6 +302,8 @@ struct Sources<'a> {
     owners: BTreeMap<String, Vec<&'a Entity>>,
     scripts: BTreeMap<String, Vec<&'a Script>>,
     exclusions: BTreeMap<String, Vec<&'a ExcludedIds>>,
+    /// The mapping rows of the types each table without `source_ids` reads, by position.
+    rows_of_types: std::cell::RefCell<super::missing::RowsOfTypes>,
 }
 
 /// What the inputs say about one inventory table.
@@ -480,24 +501,45 @@ impl<'a> Sources<'a> {
     fn mapped(&self, evidence: &Evidence) -> PolarsResult<(Term, i64)> {
         let (inputs, types, key) = (self.inputs, &evidence.types, &evidence.key);
         let excluded = excluded_like_mapped(&evidence.excluded_ids, inputs)?.lazy();
-        let anti = |ids: LazyFrame, without: LazyFrame| {
-            ids.join(
-                without,
+        // Every row either count reads is of one of `types`: those rows alone, when their
+        // positions are at hand.
+        let rows = match self
+            .rows_of_types
+            .borrow_mut()
+            .rows(&inputs.mappings, types)?
+        {
+            Some(rows) if rows.height() == 0 => return Ok((Term::new(0, Source::Mappings), 0)),
+            Some(rows) => rows.lazy(),
+            None => inputs.mappings.clone().lazy(),
+        };
+        // The joins a table without excluded ids or shared types does not need are left
+        // out: a plan per table is most of the ledger's time with thousands of tables.
+        let no_excluded = evidence.excluded_ids.height() == 0;
+        let anti = |ids: LazyFrame, without: &LazyFrame| match no_excluded {
+            true => ids,
+            false => ids.join(
+                without.clone(),
                 [col("id")],
                 [col("id")],
                 JoinArgs::new(JoinType::Anti),
-            )
+            ),
         };
         let own = anti(
-            mapped_ids(inputs, types, |t| Some(self.owned.own(t, key))),
-            excluded.clone(),
+            mapped_ids(rows.clone(), types, |t| Some(self.owned.own(t, key))),
+            &excluded,
         );
+        if !types.iter().any(|t| self.owned.is_shared(t)) {
+            return Ok((Term::new(count(own)?, Source::Mappings), 0));
+        }
         let shared = anti(
-            anti(
-                mapped_ids(inputs, types, |t| self.owned.ambiguous(t)),
-                excluded,
-            ),
+            mapped_ids(rows, types, |t| self.owned.ambiguous(t)),
+            &excluded,
+        )
+        .join(
             own.clone(),
+            [col("id")],
+            [col("id")],
+            JoinArgs::new(JoinType::Anti),
         );
         Ok((Term::new(count(own)?, Source::Mappings), count(shared)?))
     }
@@ -582,7 +624,7 @@ fn settle(c: Claims) -> LedgerRow {
 /// The distinct legacy ids of the mapping rows that `rows` selects for each of some entity
 /// types (`None`: none of that type), as column `id`.
 fn mapped_ids(
-    inputs: &Inputs,
+    mappings: LazyFrame,
     types: &BTreeSet<String>,
     rows: impl Fn(&str) -> Option<Expr>,
 ) -> LazyFrame {
@@ -591,10 +633,7 @@ fn mapped_ids(
         .filter_map(|t| rows(t))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    inputs
-        .mappings
-        .clone()
-        .lazy()
+    mappings
         .filter(selected.fill_null(lit(false)))
         .select([col("legacy_id").alias("id")])
         .filter(col("id").is_not_null())

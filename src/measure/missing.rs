@@ -307,6 +307,78 @@ impl TypeRows {
     }
 }
 
+/// Mapping rows of some entity types, found by position, for the ledger's tables without
+/// `source_ids` (each read every mapping row, N passes for N tables). A type no other table
+/// shares is taken once ([`TypeRows`]); the shared types' positions are held through the
+/// ledger when they fit in one batch.
+#[derive(Default)]
+pub(crate) struct RowsOfTypes {
+    unshared: TypeRows,
+    shared: Option<BTreeMap<String, Vec<IdxSize>>>,
+    shared_types: BTreeSet<String>,
+    with_rows: BTreeSet<String>,
+}
+
+impl RowsOfTypes {
+    /// `order`: the types, in the order the tables will ask for them.
+    pub(crate) fn plan(
+        mappings: &DataFrame,
+        order: impl Iterator<Item = String>,
+        ownership: &Ownership,
+        rows_per_type: &BTreeMap<String, i64>,
+    ) -> PolarsResult<Self> {
+        let (shared, unshared): (Vec<String>, Vec<String>) =
+            order.partition(|t| ownership.is_shared(t));
+        let shared_types: BTreeSet<String> = shared.into_iter().collect();
+        let shared_rows: i64 = shared_types
+            .iter()
+            .map(|t| rows_per_type.get(t).copied().unwrap_or(0))
+            .sum();
+        let shared = match shared_rows <= TYPE_ROWS_HELD {
+            true => {
+                let types: Vec<String> = shared_types.iter().cloned().collect();
+                positions_by_type(mappings, &types)?
+                    .map(|found| types.into_iter().zip(found).collect())
+            }
+            false => None,
+        };
+        Ok(RowsOfTypes {
+            unshared: TypeRows::plan(unshared.into_iter(), rows_per_type, TYPE_ROWS_HELD),
+            shared,
+            shared_types,
+            with_rows: rows_per_type.keys().cloned().collect(),
+        })
+    }
+
+    /// The mapping rows of `types` (`entity_type_key`, `legacy_id` and `legacy_table`), in
+    /// row order; `None` when some type's positions are not at hand (not planned, or
+    /// already taken): the caller reads every row then.
+    pub(crate) fn rows(
+        &mut self,
+        mappings: &DataFrame,
+        types: &BTreeSet<String>,
+    ) -> PolarsResult<Option<DataFrame>> {
+        let mut positions = Vec::new();
+        for t in types.iter().filter(|t| self.with_rows.contains(*t)) {
+            let found = match self.shared_types.contains(t) {
+                true => self.shared.as_ref().and_then(|s| s.get(t).cloned()),
+                false => self.unshared.take(mappings, t)?,
+            };
+            match found {
+                Some(found) => positions.extend(found),
+                None => return Ok(None),
+            }
+        }
+        positions.sort_unstable();
+        let columns: Vec<&str> = [ENTITY_TYPE_KEY, "legacy_id", "legacy_table"]
+            .into_iter()
+            .filter(|c| mappings.column(c).is_ok())
+            .collect();
+        let at = IdxCa::from_vec("at".into(), positions);
+        Ok(Some(mappings.select(columns)?.take(&at)?))
+    }
+}
+
 /// The positions of each of `types`' mapping rows, in row order, found in one pass over
 /// the dictionary codes of `entity_type_key`; `None` when that column is not a dictionary.
 fn positions_by_type(

@@ -213,20 +213,22 @@ pub fn measure(
     crate::memory::trace("repeats");
     let (content, content_not_checked) = content::measure(inputs, kept)?;
     crate::memory::trace("content");
+    let ledger = ledger::ledger(
+        inputs,
+        &unclaimed,
+        &missing,
+        &missing_sets.rows_per_type,
+        &missing_sets.ownership,
+        date,
+    )?;
+    crate::memory::trace("ledger");
     Ok(Measures {
         content,
         content_not_checked,
         legacy_repeats,
         attempts,
         all_attempts,
-        ledger: ledger::ledger(
-            inputs,
-            &unclaimed,
-            &missing,
-            &missing_sets.rows_per_type,
-            &missing_sets.ownership,
-            date,
-        )?,
+        ledger,
         missing_records: missing.iter().map(|m| m.unmapped).sum(),
         missing,
         missing_sets,

@@ -505,6 +505,12 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
                     false => Vec::new(),
                 },
                 findings_total: missing.len(),
+                finding_rules: missing
+                    .iter()
+                    .map(|f| f.rule.as_str())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
                 tables: link.of(tables),
                 total: tables.len(),
                 page: link,
@@ -1038,20 +1044,27 @@ fn executions_csv(executions: &[crate::measure::Execution]) -> Result<Vec<u8>, R
 /// The domain, script and entity pages.
 fn catalogue_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
     for domain in &report.domains {
-        pages.add(
-            format!("domains/{}.html", domain.slug),
-            "domain.html",
-            "../",
-            "domains",
-            pages::Domain {
-                domain,
-                entities: report
-                    .entities
-                    .iter()
-                    .filter(|e| e.domain == Some(domain.name))
-                    .collect(),
-            },
-        )?;
+        let entities: Vec<&crate::report::EntityView> = report
+            .entities
+            .iter()
+            .filter(|e| e.domain == Some(domain.name))
+            .collect();
+        let links = paged(entities.len(), INDEX_PER_PAGE, &domain.slug);
+        for link in &links {
+            pages.add(
+                format!("domains/{}", link.href),
+                "domain.html",
+                "../",
+                "domains",
+                pages::Domain {
+                    domain,
+                    entities: link.of(&entities).to_vec(),
+                    total: entities.len(),
+                    page: link,
+                    pages: &links,
+                },
+            )?;
+        }
     }
     let links = index_pages(report.scripts.len());
     index(pages, "scripts", &links, |page| pages::Scripts {
@@ -1137,6 +1150,39 @@ fn entity_page_filter(
     }
 }
 
+/// The `domain_page` filter: an entity id's page of its domain (`<slug>.html`,
+/// `<slug>-2.html`, ...), so a link to `#entity-<id>` lands on the page that has it.
+fn domain_page_filter(
+    report: &Report,
+) -> impl Fn(
+    &tera::Value,
+    &std::collections::HashMap<String, tera::Value>,
+) -> tera::Result<tera::Value>
+       + Send
+       + Sync
+       + 'static {
+    let mut hrefs: std::collections::HashMap<String, String> = Default::default();
+    for domain in &report.domains {
+        let of_domain = report
+            .entities
+            .iter()
+            .filter(|e| e.domain == Some(domain.name));
+        for (i, e) in of_domain.enumerate() {
+            let href = match i / INDEX_PER_PAGE {
+                0 => format!("{}.html", domain.slug),
+                n => format!("{}-{}.html", domain.slug, n + 1),
+            };
+            hrefs.insert(e.id.to_string(), href);
+        }
+    }
+    move |value, _| {
+        let id = value.as_str().unwrap_or_default();
+        Ok(tera::Value::String(
+            hrefs.get(id).cloned().unwrap_or_default(),
+        ))
+    }
+}
+
 /// The pages of the site. With `archived`, the index shows the history and
 /// `archive/index.html` lists the snapshots; without it (a snapshot's own copy) nothing links
 /// outside the site.
@@ -1149,6 +1195,7 @@ pub fn render(
 ) -> Result<(), RenderError> {
     let (mut tera, overrides) = engine(templates)?;
     tera.register_filter("entity_page", entity_page_filter(report));
+    tera.register_filter("domain_page", domain_page_filter(report));
     tera.register_filter("pct", pct_beside(report));
     let mut base = Context::new();
     base.insert("meta", &report.meta);

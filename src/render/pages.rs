@@ -82,7 +82,11 @@ pub struct Exclusions<'a> {
 #[derive(Serialize)]
 pub struct Domain<'a> {
     pub domain: &'a DomainView,
+    /// The entities this page lists, of `total`.
     pub entities: Vec<&'a EntityView>,
+    pub total: usize,
+    pub page: &'a PageLink,
+    pub pages: &'a [PageLink],
 }
 
 /// `scripts/index.html`.
@@ -188,6 +192,8 @@ pub struct Missing<'a> {
     /// pages list every one.
     pub findings: Vec<&'a Finding>,
     pub findings_total: usize,
+    /// The rules of every finding, each once: their pages list every one.
+    pub finding_rules: Vec<&'static str>,
     /// The tables this page lists, of `total`.
     pub tables: &'a [MissingTable],
     pub total: usize,
