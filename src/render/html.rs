@@ -529,8 +529,12 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
             "../",
             "validate",
             pages::Content {
-                content: &report.content,
+                content: pages::ContentHead {
+                    totals: &report.content.totals,
+                    not_checked: &report.content.not_checked,
+                },
                 entities: link.of(entities),
+                total: entities.len(),
                 page: link,
                 pages: &links,
                 chart: match link.number {
@@ -745,7 +749,7 @@ fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
             "../",
             "ledger",
             pages::Ledger {
-                ledger: report.ledger.as_ref(),
+                ledger: report.ledger.as_ref().map(pages::LedgerHead::of),
                 rows: link.of(rows),
                 page: link,
                 pages: &links,
@@ -937,8 +941,8 @@ fn paged(n: usize, per_page: usize, stem: &str) -> Vec<pages::PageLink> {
 
 /// A script's page, its further execution pages and its executions as CSV.
 fn script_pages(
-    report: &Report,
     script: &ScriptView,
+    findings: Vec<&Finding>,
     pages: &mut Pages,
 ) -> Result<(), RenderError> {
     let links = execution_pages(script);
@@ -952,11 +956,7 @@ fn script_pages(
         pages::Script {
             script,
             charts: script_charts(script),
-            findings: report
-                .findings
-                .iter()
-                .filter(|f| f.subject.id == Some(script.id))
-                .collect(),
+            findings,
             executions: slice(&links[0]),
             page: &links[0],
             pages: &links,
@@ -1073,8 +1073,16 @@ fn catalogue_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError
         page,
         pages: &links,
     })?;
+    // Each script's findings, gathered once (sought for every script, N² with N scripts).
+    let mut by_subject: std::collections::HashMap<uuid::Uuid, Vec<&Finding>> = Default::default();
+    for f in &report.findings {
+        if let Some(id) = f.subject.id {
+            by_subject.entry(id).or_default().push(f);
+        }
+    }
     for script in &report.scripts {
-        script_pages(report, script, pages)?;
+        let findings = by_subject.get(&script.id).cloned().unwrap_or_default();
+        script_pages(script, findings, pages)?;
     }
     let links = index_pages(report.entities.len());
     index(pages, "entities", &links, |page| pages::Entities {

@@ -54,12 +54,30 @@ pub struct Index<'a> {
 /// `ledger/index.html` and, past 500 tables, `ledger/tables-<n>.html`.
 #[derive(Serialize)]
 pub struct Ledger<'a> {
-    pub ledger: Option<&'a LedgerView>,
+    /// The ledger's totals and band: every page holding every table made a ledger of N
+    /// tables N²/500 rows to write.
+    pub ledger: Option<LedgerHead<'a>>,
     /// The tables this page lists.
     pub rows: &'a [crate::report::LedgerLine],
     pub page: &'a PageLink,
     pub pages: &'a [PageLink],
     pub exclusions: usize,
+}
+
+/// What every ledger page shows above its tables.
+#[derive(Serialize)]
+pub struct LedgerHead<'a> {
+    pub totals: &'a crate::measure::ledger::LedgerTotals,
+    pub band: crate::model::config::Band,
+}
+
+impl<'a> LedgerHead<'a> {
+    pub fn of(ledger: &'a LedgerView) -> Self {
+        LedgerHead {
+            totals: &ledger.totals,
+            band: ledger.band,
+        }
+    }
 }
 
 /// `ledger/exclusions.html`: exclusions and waived findings.
@@ -220,12 +238,22 @@ pub struct Reconcile<'a> {
 /// `validate/content.html`: arrived intact.
 #[derive(Serialize)]
 pub struct Content<'a> {
-    pub content: &'a crate::report::ContentView,
-    /// The entities this page lists, of `content.entities`.
+    /// The totals and the declarations not checked (not every entity: each page held them
+    /// all).
+    pub content: ContentHead<'a>,
+    /// The entities this page lists, of `total`.
     pub entities: &'a [crate::measure::content::ContentTable],
+    pub total: usize,
     pub page: &'a PageLink,
     pub pages: &'a [PageLink],
     pub chart: Option<String>,
+}
+
+/// What every content page shows beside its entities.
+#[derive(Serialize)]
+pub struct ContentHead<'a> {
+    pub totals: &'a crate::report::ContentTotals,
+    pub not_checked: &'a [crate::measure::content::NotChecked],
 }
 
 /// `validate/content/<entity id>.html`: one entity's values compared.
