@@ -129,8 +129,16 @@ fn join(
     crate::memory::release_freed_memory();
     let owned = Ownership::of(inputs)?;
     let unclaimed = unclaimed_positions(inputs, &owned, &rows_per_type)?;
+    let mut owners: BTreeMap<String, Vec<&crate::model::Entity>> = BTreeMap::new();
+    for e in inputs.entities.iter().filter(|e| e.entity_type.is_some()) {
+        owners
+            .entry(table_key(&e.legacy_table))
+            .or_default()
+            .push(e);
+    }
     let context = Context {
         inputs,
+        owners,
         kept,
         excluded_ids,
         pushed_orphans,
@@ -148,11 +156,20 @@ fn join(
         type_rows: TypeRows::plan(
             measured
                 .iter()
-                .flat_map(|(_, _, key)| owner_types(inputs, key))
+                .flat_map(|(_, _, key)| context.owner_types(key))
                 .filter(|t| !context.owned.is_shared(t)),
             &context.rows_per_type,
             TYPE_ROWS_HELD,
         ),
+        shared_rows: SharedRows::plan(
+            &inputs.mappings,
+            measured
+                .iter()
+                .flat_map(|(_, _, key)| context.owner_types(key))
+                .filter(|t| context.owned.is_shared(t))
+                .collect(),
+            &context.rows_per_type,
+        )?,
         ..Gathered::default()
     };
     for (table, source, key) in measured {
@@ -200,6 +217,9 @@ fn join(
 /// What every table's pass reads, prepared once before the first.
 struct Context<'a> {
     inputs: &'a Inputs,
+    /// The entities with an entity type, by their legacy table's key (sought for every
+    /// table, N² with N tables).
+    owners: BTreeMap<String, Vec<&'a crate::model::Entity>>,
     /// How many violating rows are kept per table ([`measure`]'s `kept`).
     kept: Option<usize>,
     /// Excluded ids in force, by table key.
@@ -225,6 +245,62 @@ struct Gathered {
     orphan_parts: Vec<LazyFrame>,
     unmapped_parts: Vec<LazyFrame>,
     type_rows: TypeRows,
+    /// Each shared type's rows, by the table key their `legacy_table` names, and those
+    /// that name none ([`SharedRows::plan`]).
+    shared_rows: BTreeMap<String, SharedRows>,
+}
+
+/// A shared entity type's mapping rows (positions, in row order): those whose
+/// `legacy_table` names each table key, and those that name no table (null or blank). Found
+/// once for every table sharing the type (each table's masks of every mapping took N
+/// passes for N tables).
+#[derive(Default)]
+struct SharedRows {
+    by_key: BTreeMap<String, Vec<IdxSize>>,
+    unnamed: Vec<IdxSize>,
+}
+
+impl SharedRows {
+    /// Of the shared types among `types`, when their rows fit in [`TYPE_ROWS_HELD`] and the
+    /// types are a dictionary column; none otherwise (each table then reads every row).
+    fn plan(
+        mappings: &DataFrame,
+        types: BTreeSet<String>,
+        rows_per_type: &BTreeMap<String, i64>,
+    ) -> PolarsResult<BTreeMap<String, SharedRows>> {
+        let types: Vec<String> = types
+            .into_iter()
+            .filter(|t| rows_per_type.contains_key(t))
+            .collect();
+        let rows: i64 = types.iter().map(|t| rows_per_type[t]).sum();
+        if types.is_empty() || rows > TYPE_ROWS_HELD || mappings.column("legacy_table").is_err() {
+            return Ok(BTreeMap::new());
+        }
+        let Some(found) = positions_by_type(mappings, &types)? else {
+            return Ok(BTreeMap::new());
+        };
+        let tables = mappings.column("legacy_table")?;
+        let mut planned = BTreeMap::new();
+        for (t, positions) in types.into_iter().zip(found) {
+            let at = IdxCa::from_vec("at".into(), positions.clone());
+            let (texts, slots) = value_slots(&tables.take(&at)?)?;
+            // As `Ownership` reads a name: the table it folds to, none when it folds to
+            // nothing (blank) or is missing.
+            let keys: Vec<Option<String>> = texts
+                .iter()
+                .map(|t| t.as_deref().map(table_key).filter(|k| !k.is_empty()))
+                .collect();
+            let mut rows = SharedRows::default();
+            for (position, slot) in positions.into_iter().zip(slots) {
+                match &keys[slot as usize] {
+                    Some(key) => rows.by_key.entry(key.clone()).or_default().push(position),
+                    None => rows.unnamed.push(position),
+                }
+            }
+            planned.insert(t, rows);
+        }
+        Ok(planned)
+    }
 }
 
 /// The most mapping rows whose positions one pass of [`TypeRows`] holds (4 bytes each:
@@ -433,14 +509,16 @@ fn positions_by_type(
     Ok(Some(found))
 }
 
-/// The entity types of the entities whose legacy table is `key`.
-fn owner_types(inputs: &Inputs, key: &str) -> BTreeSet<String> {
-    inputs
-        .entities
-        .iter()
-        .filter(|e| table_key(&e.legacy_table) == key)
-        .filter_map(|e| e.entity_type.clone())
-        .collect()
+impl Context<'_> {
+    /// The entity types of the entities whose legacy table is `key`.
+    fn owner_types(&self, key: &str) -> BTreeSet<String> {
+        self.owners
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.entity_type.clone())
+            .collect()
+    }
 }
 
 /// The exclusions in force at `date`: the tables excluded whole, and the excluded ids by
@@ -554,12 +632,8 @@ fn measure_table(
     if !source.is_held() {
         crate::memory::release_freed_memory();
     }
-    let owners: Vec<&crate::model::Entity> = inputs
-        .entities
-        .iter()
-        .filter(|e| table_key(&e.legacy_table) == key && e.entity_type.is_some())
-        .collect();
-    let types = owner_types(inputs, &key);
+    let owners: Vec<&crate::model::Entity> = context.owners.get(&key).cloned().unwrap_or_default();
+    let types = context.owner_types(&key);
     let all = ids.clone().lazy().filter(col("id").is_not_null()).select([
         col("id"),
         col(FILE_COL),
@@ -784,6 +858,13 @@ fn own_mappings(
         .iter()
         .filter(|t| context.rows_per_type.contains_key(*t))
     {
+        if let Some(rows) = out.shared_rows.get(t) {
+            // A shared type: the rows that name the table are its own, those that name
+            // none are ambiguous (as `Ownership::own` and `Ownership::ambiguous` select them).
+            positions.extend(rows.by_key.get(&here.key).into_iter().flatten());
+            shared_positions.extend(&rows.unnamed);
+            continue;
+        }
         match out.type_rows.take(mappings, t)? {
             Some(of_type) => narrowed(
                 mappings,
