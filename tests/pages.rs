@@ -121,13 +121,7 @@ fn a_long_series_is_binned_paged_and_downloadable() {
         .starts_with("1,2026-01-01T00:01:00"));
     assert!(csv.contains(",'=run,") && !csv.contains(",=run,"));
 
-    for entry in walkdir::WalkDir::new(&out) {
-        let entry = entry.unwrap();
-        if entry.path().extension().is_some_and(|e| e == "html") {
-            let size = entry.metadata().unwrap().len();
-            assert!(size <= 1 << 20, "{}: {size} bytes", entry.path().display());
-        }
-    }
+    every_page_is_at_most_1_mb(&out);
 }
 
 /// The ledger of a migration with many legacy tables: 500 to a page, every one in
@@ -166,17 +160,24 @@ fn a_long_ledger_is_paged() {
     }
 }
 
-/// The missing-data, reconciliation and exclusions pages of a migration with 700 more legacy
-/// tables than the `small` fixture (each with its own entity and one unmapped id) and 600
-/// exclusions: 701 tables, 500 to a page; 703 entities, 300 to a page; 600 exclusions, 500
-/// to a page. The first 200 of the 701 unmapped findings are on the first missing-data page;
-/// every table is in `api/validate/missing.json`.
-#[test]
-fn missing_reconcile_and_exclusion_pages_are_paged() {
+/// Every HTML page of the site at `out` is at most 1 MB.
+fn every_page_is_at_most_1_mb(out: &Path) {
+    for entry in walkdir::WalkDir::new(out) {
+        let entry = entry.unwrap();
+        if entry.path().extension().is_some_and(|e| e == "html") {
+            let size = entry.metadata().unwrap().len();
+            assert!(size <= 1 << 20, "{}: {size} bytes", entry.path().display());
+        }
+    }
+}
+
+/// The `small` fixture with `n` more legacy tables, each with its own entity (`extraNNN`,
+/// type `XNNN`) and a `source_ids` file of one id that no mapping has.
+fn small_with_unmapped_tables(n: usize) -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
     copy_tree(&fixtures().join("small"), data.path());
     let mut entities = read(&data.path().join("entities.yaml"));
-    for i in 1..=700 {
+    for i in 1..=n {
         writeln!(
             entities,
             "- name: extra{i:03}\n  domain: BUSINESS\n  legacy_table: legacy_x{i:03}\n  \
@@ -191,6 +192,17 @@ fn missing_reconcile_and_exclusion_pages_are_paged() {
         .unwrap();
     }
     std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
+    data
+}
+
+/// The missing-data, reconciliation and exclusions pages of a migration with 700 more legacy
+/// tables than the `small` fixture (each with its own entity and one unmapped id) and 600
+/// exclusions: 701 tables, 500 to a page; 703 entities, 300 to a page; 600 exclusions, 500
+/// to a page. The first 200 of the 701 unmapped findings are on the first missing-data page;
+/// every table is in `api/validate/missing.json`.
+#[test]
+fn missing_reconcile_and_exclusion_pages_are_paged() {
+    let data = small_with_unmapped_tables(700);
     let mut config = String::from("exclusions:\n");
     for i in 1..=600 {
         writeln!(
@@ -240,37 +252,14 @@ fn missing_reconcile_and_exclusion_pages_are_paged() {
     assert_eq!(rows("ledger/exclusions-2.html", "<code>legacy_y"), 100);
     assert!(read(&out.join("ledger/exclusions-2.html")).contains("<code>legacy_y600</code>"));
 
-    for entry in walkdir::WalkDir::new(&out) {
-        let entry = entry.unwrap();
-        if entry.path().extension().is_some_and(|e| e == "html") {
-            let size = entry.metadata().unwrap().len();
-            assert!(size <= 1 << 20, "{}: {size} bytes", entry.path().display());
-        }
-    }
+    every_page_is_at_most_1_mb(&out);
 }
 
 /// A rule with 250 findings (one unmapped id in each of 250 extra legacy tables, each with
 /// its own entity): findings 1–200 on its page, 201–250 on the next.
 #[test]
 fn a_rule_with_many_findings_is_paged() {
-    let data = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures().join("small"), data.path());
-    let mut entities = read(&data.path().join("entities.yaml"));
-    for i in 1..=250 {
-        writeln!(
-            entities,
-            "- name: extra{i:03}\n  domain: BUSINESS\n  legacy_table: legacy_x{i:03}\n  \
-             target_table: x{i:03}\n  total_records: 1\n  migrated_records: 0\n  \
-             failed_records: 0\n  entity_type: X{i:03}"
-        )
-        .unwrap();
-        std::fs::write(
-            data.path().join(format!("source_ids/legacy_x{i:03}.csv")),
-            "id\n1\n",
-        )
-        .unwrap();
-    }
-    std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
+    let data = small_with_unmapped_tables(250);
     let dir = build_site(data.path());
     let out = dir.path().join("site");
     let first = read(&out.join("validate/missing.mapping.unmapped.html"));

@@ -1124,18 +1124,30 @@ fn index_pages(n: usize) -> Vec<pages::PageLink> {
     })
 }
 
+/// A tera filter: the page of an entity id among `hrefs`, `fallback` for another id.
+type HrefFilter = Box<
+    dyn Fn(
+            &tera::Value,
+            &std::collections::HashMap<String, tera::Value>,
+        ) -> tera::Result<tera::Value>
+        + Send
+        + Sync,
+>;
+
+fn href_filter(hrefs: std::collections::HashMap<String, String>, fallback: &str) -> HrefFilter {
+    let fallback = fallback.to_string();
+    Box::new(move |value, _| {
+        let id = value.as_str().unwrap_or_default();
+        Ok(tera::Value::String(
+            hrefs.get(id).cloned().unwrap_or_else(|| fallback.clone()),
+        ))
+    })
+}
+
 /// The `entity_page` filter: an entity id's page of the entities index (`index.html`,
 /// `page-2.html`, ...), so a link to `#entity-<id>` lands on the page that has it.
-fn entity_page_filter(
-    report: &Report,
-) -> impl Fn(
-    &tera::Value,
-    &std::collections::HashMap<String, tera::Value>,
-) -> tera::Result<tera::Value>
-       + Send
-       + Sync
-       + 'static {
-    let hrefs: std::collections::HashMap<String, String> = report
+fn entity_page_filter(report: &Report) -> HrefFilter {
+    let hrefs = report
         .entities
         .iter()
         .enumerate()
@@ -1147,29 +1159,14 @@ fn entity_page_filter(
             (e.id.to_string(), href)
         })
         .collect();
-    move |value, _| {
-        let id = value.as_str().unwrap_or_default();
-        Ok(tera::Value::String(
-            hrefs
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| "index.html".into()),
-        ))
-    }
+    href_filter(hrefs, "index.html")
 }
 
 /// The `domain_page` filter: an entity id's page of its domain (`<slug>.html`,
-/// `<slug>-2.html`, ...), so a link to `#entity-<id>` lands on the page that has it.
-fn domain_page_filter(
-    report: &Report,
-) -> impl Fn(
-    &tera::Value,
-    &std::collections::HashMap<String, tera::Value>,
-) -> tera::Result<tera::Value>
-       + Send
-       + Sync
-       + 'static {
-    let mut hrefs: std::collections::HashMap<String, String> = Default::default();
+/// `<slug>-2.html`, ...), so a link to `#entity-<id>` lands on the page that has it; empty
+/// when its domain has no page.
+fn domain_page_filter(report: &Report) -> HrefFilter {
+    let mut hrefs = std::collections::HashMap::new();
     for domain in &report.domains {
         let of_domain = report
             .entities
@@ -1183,12 +1180,7 @@ fn domain_page_filter(
             hrefs.insert(e.id.to_string(), href);
         }
     }
-    move |value, _| {
-        let id = value.as_str().unwrap_or_default();
-        Ok(tera::Value::String(
-            hrefs.get(id).cloned().unwrap_or_default(),
-        ))
-    }
+    href_filter(hrefs, "")
 }
 
 /// The pages of the site. With `archived`, the index shows the history and
