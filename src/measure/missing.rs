@@ -1062,10 +1062,13 @@ fn by_table(frame: &DataFrame) -> PolarsResult<BTreeMap<String, DataFrame>> {
     if frame.height() == 0 {
         return Ok(tables);
     }
-    let sorted = frame.sort(
+    // One chunk: the frame is stacked from a part per table, and a slice of a column of N
+    // chunks walks them all (N² for N tables).
+    let mut sorted = frame.sort(
         ["table_key"],
         SortMultipleOptions::default().with_maintain_order(true),
     )?;
+    sorted.rechunk_mut_par();
     // In the sorted frame's order: a stable grouping lists the keys as they first appear.
     let runs = sorted
         .clone()
