@@ -1063,8 +1063,13 @@ fn read_inventory(
 /// to `failed`.
 fn read_exclusions(found: &Found, failed: &mut Vec<LoadError>) -> Vec<ExcludedIds> {
     let mut exclusions = Vec::new();
+    // The files by path, gathered once (sought for every exclusion, N² with N of them).
+    let mut by_path: BTreeMap<&Path, Vec<&InputFile>> = BTreeMap::new();
+    for f in &found.files {
+        by_path.entry(f.relative.as_path()).or_default().push(f);
+    }
     for (i, declaration) in found.config.exclusions.iter().enumerate() {
-        match excluded_ids(found, i, declaration) {
+        match excluded_ids(found, &by_path, i, declaration) {
             Ok(ids) => exclusions.push(ExcludedIds {
                 declaration: declaration.clone(),
                 ids,
@@ -1079,13 +1084,14 @@ fn read_exclusions(found: &Found, failed: &mut Vec<LoadError>) -> Vec<ExcludedId
 /// table's `source_ids` by its `where`; `None` when it excludes the whole table.
 fn excluded_ids(
     found: &Found,
+    by_path: &BTreeMap<&Path, Vec<&InputFile>>,
     i: usize,
     declaration: &Exclusion,
 ) -> Result<Option<DataFrame>, LoadError> {
     let (files, options, config_path) = (&found.files, &found.table_options, &found.config_path);
     let key = table_key(&declaration.table);
     let ids = if let Some(path) = &declaration.ids {
-        let found: Vec<&InputFile> = files.iter().filter(|f| &f.relative == path).collect();
+        let found: Vec<&InputFile> = by_path.get(path.as_path()).cloned().unwrap_or_default();
         load_table(&found, tables::SOURCE_IDS, options).map(Some)
     } else if let Some(predicate) = &declaration.predicate {
         let found: Vec<&InputFile> = files
