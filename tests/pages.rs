@@ -255,6 +255,36 @@ fn missing_reconcile_and_exclusion_pages_are_paged() {
     every_page_is_at_most_1_mb(&out);
 }
 
+/// Two entities of one name in two domains share an id (derived from the name): the
+/// entities index links each to its own domain's page (found by a review: both linked to
+/// the last domain's).
+#[test]
+fn entities_sharing_an_id_link_to_their_own_domain() {
+    let data = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("small"), data.path());
+    let mut entities = read(&data.path().join("entities.yaml"));
+    for domain in ["BUSINESS", "COMMUNICATIONS"] {
+        writeln!(
+            entities,
+            "- name: twin\n  domain: {domain}\n  legacy_table: twin_{domain}\n  \
+             target_table: twin\n  total_records: 1\n  migrated_records: 1\n  \
+             failed_records: 0"
+        )
+        .unwrap();
+    }
+    std::fs::write(data.path().join("entities.yaml"), entities).unwrap();
+    let dir = build_site(data.path());
+    let out = dir.path().join("site");
+    let index = read(&out.join("entities/index.html"));
+    let links: Vec<&str> = index
+        .split("<tr id=\"entity-")
+        .filter(|row| row.contains(">twin</a>"))
+        .filter_map(|row| row.split("href=\"../domains/").nth(1))
+        .filter_map(|href| href.split('#').next())
+        .collect();
+    assert_eq!(links, ["business.html", "communications.html"], "{index}");
+}
+
 /// A rule with 250 findings (one unmapped id in each of 250 extra legacy tables, each with
 /// its own entity): findings 1–200 on its page, 201–250 on the next.
 #[test]
@@ -346,6 +376,12 @@ fn long_entity_and_script_indexes_are_paged() {
     assert!(domain.contains("Entities 1–500 of 1,201"), "{domain}");
     assert!(domain.contains("<a href=\"communications-3.html\">3</a>"));
     assert!(!out.join("domains/communications-4.html").exists());
+    // Its scripts are listed on its first page only.
+    let third = read(&out.join("domains/communications-3.html"));
+    assert!(
+        third.contains("are listed on the <a href=\"communications.html#scripts\">first page</a>")
+    );
+    assert!(!third.contains("<ul class=\"columns\">") && domain.contains("<ul class=\"columns\">"));
     let scripts_first = read(&out.join("scripts/index.html"));
     assert!(scripts_first.contains("<a href=\"page-3.html\">3</a>"));
     assert!(out.join("scripts/page-3.html").exists());

@@ -1124,7 +1124,8 @@ fn index_pages(n: usize) -> Vec<pages::PageLink> {
     })
 }
 
-/// A tera filter: the page of an entity id among `hrefs`, `fallback` for another id.
+/// A tera filter: the page of an entity id among `hrefs` (keyed by the id, and by the
+/// filter's `domain` argument when it is given), `fallback` for another id.
 type HrefFilter = Box<
     dyn Fn(
             &tera::Value,
@@ -1136,10 +1137,14 @@ type HrefFilter = Box<
 
 fn href_filter(hrefs: std::collections::HashMap<String, String>, fallback: &str) -> HrefFilter {
     let fallback = fallback.to_string();
-    Box::new(move |value, _| {
+    Box::new(move |value, args| {
         let id = value.as_str().unwrap_or_default();
+        let key = match args.get("domain").and_then(|d| d.as_str()) {
+            Some(domain) => format!("{id} {domain}"),
+            None => id.to_string(),
+        };
         Ok(tera::Value::String(
-            hrefs.get(id).cloned().unwrap_or_else(|| fallback.clone()),
+            hrefs.get(&key).cloned().unwrap_or_else(|| fallback.clone()),
         ))
     })
 }
@@ -1162,12 +1167,18 @@ fn entity_page_filter(report: &Report) -> HrefFilter {
     href_filter(hrefs, "index.html")
 }
 
-/// The `domain_page` filter: an entity id's page of its domain (`<slug>.html`,
-/// `<slug>-2.html`, ...), so a link to `#entity-<id>` lands on the page that has it; empty
-/// when its domain has no page.
+/// The `domain_page` filter: the page of an entity (its id, and its domain as the argument
+/// `domain`) among its domain's pages (`<slug>.html`, `<slug>-2.html`, ...), so a link to
+/// `#entity-<id>` lands on the page that has it; empty when its domain has no page. Two
+/// entities of one name in two domains share an id (it is derived from the name): each
+/// is found in its own domain, and two of one domain on the first one's page.
 fn domain_page_filter(report: &Report) -> HrefFilter {
     let mut hrefs = std::collections::HashMap::new();
     for domain in &report.domains {
+        let name = serde_json::to_value(domain.name)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let of_domain = report
             .entities
             .iter()
@@ -1177,7 +1188,7 @@ fn domain_page_filter(report: &Report) -> HrefFilter {
                 0 => format!("{}.html", domain.slug),
                 n => format!("{}-{}.html", domain.slug, n + 1),
             };
-            hrefs.insert(e.id.to_string(), href);
+            hrefs.entry(format!("{} {name}", e.id)).or_insert(href);
         }
     }
     href_filter(hrefs, "")
