@@ -501,12 +501,12 @@ impl<'a> Sources<'a> {
     fn mapped(&self, evidence: &Evidence) -> PolarsResult<(Term, i64)> {
         let (inputs, types, key) = (self.inputs, &evidence.types, &evidence.key);
         let excluded = excluded_like_mapped(&evidence.excluded_ids, inputs)?.lazy();
-        // Every row either count reads is of one of `types`: those rows alone, when their
-        // positions are at hand.
+        // Every row either count reads is among these (of `types`, and of a shared type
+        // naming this table or none): those rows alone, when their positions are at hand.
         let rows = match self
             .rows_of_types
             .borrow_mut()
-            .rows(&inputs.mappings, types)?
+            .rows(&inputs.mappings, types, key)?
         {
             Some(rows) if rows.height() == 0 => return Ok((Term::new(0, Source::Mappings), 0)),
             Some(rows) => rows.lazy(),

@@ -385,12 +385,12 @@ impl TypeRows {
 
 /// Mapping rows of some entity types, found by position, for the ledger's tables without
 /// `source_ids` (each read every mapping row, N passes for N tables). A type no other table
-/// shares is taken once ([`TypeRows`]); the shared types' positions are held through the
-/// ledger when they fit in one batch.
+/// shares is taken once ([`TypeRows`]); a shared type's rows are split once by the table
+/// they name ([`SharedRows`]), and a table reads those naming it and those naming none.
 #[derive(Default)]
 pub(crate) struct RowsOfTypes {
     unshared: TypeRows,
-    shared: Option<BTreeMap<String, Vec<IdxSize>>>,
+    shared: BTreeMap<String, SharedRows>,
     shared_types: BTreeSet<String>,
     with_rows: BTreeSet<String>,
 }
@@ -406,41 +406,36 @@ impl RowsOfTypes {
         let (shared, unshared): (Vec<String>, Vec<String>) =
             order.partition(|t| ownership.is_shared(t));
         let shared_types: BTreeSet<String> = shared.into_iter().collect();
-        let shared_rows: i64 = shared_types
-            .iter()
-            .map(|t| rows_per_type.get(t).copied().unwrap_or(0))
-            .sum();
-        let shared = match shared_rows <= TYPE_ROWS_HELD {
-            true => {
-                let types: Vec<String> = shared_types.iter().cloned().collect();
-                positions_by_type(mappings, &types)?
-                    .map(|found| types.into_iter().zip(found).collect())
-            }
-            false => None,
-        };
         Ok(RowsOfTypes {
             unshared: TypeRows::plan(unshared.into_iter(), rows_per_type, TYPE_ROWS_HELD),
-            shared,
+            shared: SharedRows::plan(mappings, shared_types.clone(), rows_per_type)?,
             shared_types,
             with_rows: rows_per_type.keys().cloned().collect(),
         })
     }
 
-    /// The mapping rows of `types` (`entity_type_key`, `legacy_id` and `legacy_table`), in
-    /// row order; `None` when some type's positions are not at hand (not planned, or
-    /// already taken): the caller reads every row then.
+    /// The mapping rows of `types` that the table `key` may count (`entity_type_key`,
+    /// `legacy_id` and `legacy_table`), in row order: every row of a type it alone owns, and
+    /// of a shared type those that name it or name no table. `None` when some type's
+    /// positions are not at hand (not planned, already taken, or too many): the caller
+    /// reads every row then.
     pub(crate) fn rows(
         &mut self,
         mappings: &DataFrame,
         types: &BTreeSet<String>,
+        key: &str,
     ) -> PolarsResult<Option<DataFrame>> {
         let mut positions = Vec::new();
         for t in types.iter().filter(|t| self.with_rows.contains(*t)) {
-            let found = match self.shared_types.contains(t) {
-                true => self.shared.as_ref().and_then(|s| s.get(t).cloned()),
-                false => self.unshared.take(mappings, t)?,
-            };
-            match found {
+            if self.shared_types.contains(t) {
+                let Some(rows) = self.shared.get(t) else {
+                    return Ok(None);
+                };
+                positions.extend(rows.by_key.get(key).into_iter().flatten());
+                positions.extend(&rows.unnamed);
+                continue;
+            }
+            match self.unshared.take(mappings, t)? {
                 Some(found) => positions.extend(found),
                 None => return Ok(None),
             }

@@ -493,17 +493,13 @@ fn validation_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderErro
     let tables = &report.missing_tables;
     let links = paged(tables.len(), MISSING_TABLES_PER_PAGE, "missing");
     for link in &links {
-        let first = link.number == 1;
         pages.add(
             format!("validate/{}", link.href),
             "missing.html",
             "../",
             "validate",
             pages::Missing {
-                findings: match first {
-                    true => missing.iter().take(FINDINGS_PER_PAGE).copied().collect(),
-                    false => Vec::new(),
-                },
+                findings: link.leading(&missing, FINDINGS_PER_PAGE).to_vec(),
                 findings_total: missing.len(),
                 finding_rules: missing
                     .iter()
@@ -765,7 +761,6 @@ fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
         .collect();
     let links = paged(exclusions.len(), EXCLUSIONS_PER_PAGE, "exclusions");
     for link in &links {
-        let first = link.number == 1;
         pages.add(
             format!("ledger/{}", link.href),
             "exclusions.html",
@@ -776,10 +771,7 @@ fn ledger_pages(report: &Report, pages: &mut Pages) -> Result<(), RenderError> {
                 total: exclusions.len(),
                 page: link,
                 pages: &links,
-                waivers: match first {
-                    true => waivers.iter().take(FINDINGS_PER_PAGE).copied().collect(),
-                    false => Vec::new(),
-                },
+                waivers: link.leading(&waivers, FINDINGS_PER_PAGE).to_vec(),
                 waivers_total: waivers.len(),
                 has_ledger: report.ledger.is_some(),
             },

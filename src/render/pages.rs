@@ -158,6 +158,15 @@ impl PageLink {
     pub fn of<'a, T>(&self, items: &'a [T]) -> &'a [T] {
         &items[(self.first - 1).min(self.last)..self.last]
     }
+
+    /// The first `n` of `items` on the first page, none on the others (a list the pages
+    /// show beside theirs, listed in full elsewhere).
+    pub fn leading<'a, T>(&self, items: &'a [T], n: usize) -> &'a [T] {
+        match self.number {
+            1 => &items[..n.min(items.len())],
+            _ => &[],
+        }
+    }
 }
 
 /// `entities/index.html`.
