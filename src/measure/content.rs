@@ -2677,6 +2677,9 @@ fn in_partitions(
     }
     let distincts = spill.distincts();
     let own_parts = UInt32Chunked::from_vec("".into(), own_parts);
+    // One partition at a time: two at a time (one on each core) took as long at 10M rows
+    // a side (76.2 s against 74.0 s, system time 32 → 49 s) and held 1.1 GiB more; the
+    // comparison waits on new memory's page faults, which a second core does not speed.
     let mut merged: Option<Part> = None;
     for p in 0..parts {
         let columns = Columns::Read {

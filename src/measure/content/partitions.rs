@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
+use crate::measure::buckets::{bucket_set, Bucketed, BUCKETS};
+
 /// Legacy rows (or mappings) one partition holds at most, unless `migcov.yaml`'s
 /// `content_partition_rows` says otherwise: about 1 GiB at the benchmark's ten columns.
 pub const PARTITION_ROWS: u64 = 2_000_000;
@@ -54,6 +56,17 @@ pub fn rows_by_bucket(buckets: impl Iterator<Item = u32>, parts: u32) -> Vec<Vec
     rows
 }
 
+/// A distinct value's hash, the same in every partition: which of the [`BUCKETS`] it is
+/// in, whichever partitions hold it. Many small buckets, whatever the partitions: each
+/// bucket's values are made distinct in a set of their own, which stays in the
+/// processor's cache (with a bucket a partition, the sets of 2 million texts were a fifth
+/// of a 10M comparison's time; a bucket a partition also made memory grow with the square
+/// of the partitions, found by an independent check).
+fn value_hash(text: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6469_7374_696e_6374).hash_one(text)
+}
+
 /// Rows of one partition gathered before they are written as one file.
 const CHUNK_ROWS: usize = 1 << 16;
 
@@ -88,10 +101,6 @@ fn temporary(path: &std::path::Path, error: PolarsError) -> PolarsError {
 }
 
 const SPILL_PREFIX: &str = "migcov-content-";
-
-/// Distinct values' buckets at most, whatever the partitions (found by an independent
-/// check: a bucket a partition made memory grow with the square of the partitions).
-const MAX_BUCKETS: u32 = 256;
 
 /// The temporary folder of one comparison's partitions.
 pub struct Spill {
@@ -314,12 +323,6 @@ impl Spill {
     pub fn distincts(&self) -> Distincts {
         Distincts {
             dir: self.dir.path().to_path_buf(),
-            // Many small buckets, whatever the partitions: each bucket's values are made
-            // distinct in a hash set of their own, which stays in the processor's cache
-            // (with a bucket a partition, the sets of 2 million texts were a fifth of a
-            // 10M comparison's time); each partition's file records where every bucket
-            // starts.
-            buckets: MAX_BUCKETS,
             written: Mutex::default(),
         }
     }
@@ -332,18 +335,31 @@ impl Spill {
 /// slice of every partition's file (memory-mapped, so only the slice is read).
 pub struct Distincts {
     dir: PathBuf,
-    buckets: u32,
     /// The files written, by pair and side.
     written: Mutex<std::collections::BTreeMap<(usize, usize), Vec<DistinctFile>>>,
 }
 
-/// One partition's distinct values of one side of a pair, and each bucket's (start,
-/// length) in it.
-type DistinctFile = (PathBuf, Vec<(usize, usize)>);
+/// One partition's distinct values of one side of a pair, and where each bucket that
+/// holds any is in it, by bucket. Only those: a span for each of the [`BUCKETS`] of each
+/// file was 16 KiB a file, 20 files a partition at the benchmark's ten pairs, 1.3 GiB at
+/// 4,096 small partitions.
+type DistinctFile = (PathBuf, Vec<Span>);
+
+/// Where one bucket's distinct values are in a partition's file.
+struct Span {
+    bucket: u32,
+    start: u32,
+    len: u32,
+}
 
 impl Distincts {
     /// One partition's values (texts, no nulls, repeats allowed) of one side (0 legacy, 1
-    /// target) of pair `pair`: each bucket's made distinct, on every core.
+    /// target) of pair `pair`: each bucket's made distinct, on every core, and written in
+    /// bucket order. Each value is hashed once ([`value_hash`]), its row gathered in its
+    /// bucket ([`Bucketed`]), and each bucket's texts made distinct in a small set of
+    /// their own; the distinct texts are copied once, into the file's column. (Taken and
+    /// made unique bucket by bucket by polars, then joined, each value was hashed three
+    /// times and copied three times: a third of a partition's comparison at 10M rows.)
     pub fn add(
         &self,
         (pair, side): (usize, usize),
@@ -351,21 +367,47 @@ impl Distincts {
         values: &Series,
     ) -> PolarsResult<()> {
         use rayon::prelude::*;
-        let values = values.str()?;
-        let rows = rows_by_bucket(buckets(values, self.buckets).into_iter(), self.buckets);
-        let distinct = rows
+        let values = values.str()?.rechunk();
+        let array = values.downcast_iter().next();
+        let hashes: Vec<u64> = match array {
+            Some(array) => array
+                .values_iter()
+                .map(|text| value_hash(text.as_bytes()))
+                .collect(),
+            None => Vec::new(),
+        };
+        let rows = Bucketed::of(hashes.len(), |row| Some(hashes[row]), |hash| *hash);
+        let distinct: Vec<Vec<&str>> = (0..BUCKETS)
             .into_par_iter()
-            .map(|rows| values.take(&IdxCa::from_vec("".into(), rows))?.unique())
-            .collect::<PolarsResult<Vec<StringChunked>>>()?;
-        let mut spans = Vec::with_capacity(distinct.len());
-        let mut taken = StringChunked::full_null("v".into(), 0);
-        for bucket in &distinct {
-            spans.push((taken.len(), bucket.len()));
-            taken.append(bucket)?;
+            .map(|b| {
+                let Some(array) = array else {
+                    return Vec::new();
+                };
+                let bucket = rows.bucket(b);
+                let mut set = bucket_set(bucket.len());
+                let mut kept = Vec::new();
+                for &row in bucket {
+                    let text = array.value(row as usize);
+                    if set.insert((hashes[row as usize], text)) {
+                        kept.push(text);
+                    }
+                }
+                kept
+            })
+            .collect();
+        let mut spans = Vec::new();
+        let mut at = 0;
+        for (b, bucket) in distinct.iter().enumerate().filter(|(_, d)| !d.is_empty()) {
+            spans.push(Span {
+                bucket: b as u32,
+                start: at as u32,
+                len: bucket.len() as u32,
+            });
+            at += bucket.len();
         }
-        taken.rechunk_mut();
-        let mut frame =
-            DataFrame::new(taken.len(), vec![taken.with_name("v".into()).into_column()])?;
+        let taken = StringChunked::from_iter_values("v".into(), distinct.iter().flatten().copied());
+        drop(distinct);
+        let mut frame = DataFrame::new(taken.len(), vec![taken.into_column()])?;
         let path = self
             .dir
             .join(format!("distinct-{pair}-{side}-{part}.arrow"));
@@ -373,7 +415,7 @@ impl Distincts {
         write_ipc(&path, &mut frame, false)?;
         self.written
             .lock()
-            .expect("one partition at a time")
+            .expect("one file at a time")
             .entry((pair, side))
             .or_default()
             .push((path, spans));
@@ -381,8 +423,8 @@ impl Distincts {
     }
 
     /// Distinct values of one side of pair `pair` over every partition: each bucket's
-    /// values gathered from every partition's file and counted on their own, two buckets
-    /// at a time (every core).
+    /// values read from its slice of every partition's file and counted in a set of their
+    /// own, on every core.
     pub fn count(&self, (pair, side): (usize, usize)) -> PolarsResult<u64> {
         use rayon::prelude::*;
         let files = self
@@ -391,39 +433,40 @@ impl Distincts {
             .expect("one count at a time")
             .remove(&(pair, side))
             .unwrap_or_default();
-        let counts = (0..self.buckets as usize)
-            .into_par_iter()
-            .map(|b| -> PolarsResult<u64> {
-                let mut values: Option<Series> = None;
-                for (path, spans) in &files {
-                    let (start, len) = spans[b];
-                    if len == 0 {
-                        continue;
-                    }
-                    // SAFETY: the file is this comparison's own, in its own temporary
-                    // folder, written before and never changed while it is mapped.
+        // Each file mapped once (its buckets are slices of it), not once a bucket.
+        let mapped = files
+            .iter()
+            .map(
+                |(path, spans)| -> PolarsResult<(StringChunked, &Vec<Span>)> {
+                    // SAFETY: the file is this comparison's own, in its own temporary folder,
+                    // written before and never changed while it is mapped.
                     let frame = unsafe {
                         IpcReader::new(std::fs::File::open(path)?).memory_mapped(Some(path.clone()))
                     }
                     .finish()?;
-                    let slice = frame
-                        .column("v")?
-                        .as_materialized_series()
-                        .slice(start as i64, len);
-                    values = Some(match values {
-                        None => slice,
-                        Some(mut held) => {
-                            held.append(&slice)?;
-                            held
-                        }
-                    });
+                    Ok((frame.column("v")?.str()?.clone(), spans))
+                },
+            )
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let counts = (0..BUCKETS)
+            .into_par_iter()
+            .map(|b| -> u64 {
+                let slices: Vec<StringChunked> = mapped
+                    .iter()
+                    .filter_map(|(values, spans)| {
+                        let at = spans.binary_search_by_key(&(b as u32), |s| s.bucket).ok()?;
+                        let span = &spans[at];
+                        Some(values.slice(i64::from(span.start), span.len as usize))
+                    })
+                    .collect();
+                let mut set = bucket_set(slices.iter().map(|s| s.len()).sum());
+                for text in slices.iter().flat_map(|s| s.iter().flatten()) {
+                    set.insert((value_hash(text.as_bytes()), text));
                 }
-                Ok(match values {
-                    Some(values) => super::distinct::distinct_texts(values.str()?),
-                    None => 0,
-                })
+                set.len() as u64
             })
-            .collect::<PolarsResult<Vec<u64>>>()?;
+            .collect::<Vec<u64>>();
+        drop(mapped);
         for (path, _) in files {
             std::fs::remove_file(path)?;
         }
