@@ -442,7 +442,7 @@ rule_test!(
 );
 rule_test!(integrity_script_success_rate_range, "integrity.script.success_rate_range", 1, 1, also ["coverage.table.not_in_inventory", "integrity.script.unknown_domain"]);
 rule_test!(load_file_unknown, "load.file.unknown", 1, 2);
-rule_test!(load_manifest_empty, "load.manifest.empty", 1, 2);
+rule_test!(load_manifest_empty, "load.manifest.empty", 1, 3);
 rule_test!(
     reconcile_content_value_mismatch,
     "reconcile.content.value_mismatch",
@@ -836,6 +836,37 @@ fn ambiguous_mappings_are_never_migrated() {
     };
     assert_eq!(line("dispatch_office"), (8, 2, 2));
     assert_eq!(line("dispatch_branch"), (0, 2, 2));
+}
+
+/// Found by an independent check: two entities of the shared type that spell one table
+/// two ways (`dispatch_branch`, ` Dispatch_Branch `) had the finding on
+/// `dispatch_office`'s mappings name that table twice; it is one table, named once.
+#[test]
+fn a_table_spelt_two_ways_is_named_once_among_those_sharing_a_type() {
+    let data = base_with(Some(
+        &fixtures().join("rules/missing.mapping.ambiguous/data"),
+    ));
+    let branches = std::fs::read_to_string(data.path().join("entities/branches.yaml")).unwrap();
+    let spelt = branches
+        .replace("name: branches", "name: branch_annex")
+        .replace(
+            "legacy_table: dispatch_branch",
+            "legacy_table: \" Dispatch_Branch \"",
+        );
+    std::fs::write(data.path().join("entities/zz-annex.yaml"), spelt).unwrap();
+    let (_, _, findings) = run_at(data.path(), date());
+    let office = findings
+        .iter()
+        .find(|f| f.rule == "missing.mapping.ambiguous" && f.subject.name == "dispatch_office")
+        .expect("the finding on dispatch_office");
+    assert_eq!(office.count, 2);
+    assert!(
+        office
+            .message
+            .contains("shares with dispatch_branch (OFFICE)"),
+        "{}",
+        office.message
+    );
 }
 
 /// The value_mismatch fixture with `migcov.yaml`'s content and the rows files replaced.

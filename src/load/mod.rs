@@ -604,6 +604,10 @@ pub fn load(options: &LoadOptions) -> Result<Inputs, LoadError> {
         &entities,
         root,
     )?;
+    // An entities CSV of a header only holds no record, as an empty manifest does.
+    for file in of_kind(&found.files, |k| matches!(k, InputKind::EntitiesTable(_))) {
+        file_rows.entry(file.relative.clone()).or_insert(0);
+    }
 
     let as_lookup = |frame: &Option<DataFrame>| {
         frame

@@ -115,8 +115,9 @@ fn ambiguous(inputs: &Inputs, measures: &crate::measure::Measures, findings: &mu
     // Each entity's table key and type, and the ledger's tables by key, gathered once
     // (sought for every table, N² with many tables).
     let mut types_of: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
-    // Per type, its tables' names (sorted) with their keys, and how many names each key has.
-    let mut tables_of: BTreeMap<&str, BTreeMap<&str, String>> = BTreeMap::new();
+    // Per type, its tables by key (sorted), each under the first name an entity gives it:
+    // two entities may spell one table two ways (`items`, ` Items `), named once.
+    let mut tables_of: BTreeMap<&str, BTreeMap<String, &str>> = BTreeMap::new();
     for e in &inputs.entities {
         let key = table_key(&e.legacy_table);
         if let Some(t) = e.entity_type.as_deref() {
@@ -124,37 +125,36 @@ fn ambiguous(inputs: &Inputs, measures: &crate::measure::Measures, findings: &mu
             tables_of
                 .entry(t)
                 .or_default()
-                .insert(e.legacy_table.as_str(), key);
+                .entry(key)
+                .or_insert(e.legacy_table.as_str());
         }
     }
-    let mut names_per_key: BTreeMap<(&str, &str), usize> = BTreeMap::new();
-    for (t, names) in &tables_of {
-        for key in names.values() {
-            *names_per_key.entry((t, key.as_str())).or_default() += 1;
-        }
-    }
-    // The other tables of `types` than `key`'s: the first 30 by name, and how many. One
-    // type's are counted, not gathered, so a type shared by N tables costs N, not N².
+    // The other tables of `types` than `key`'s: the first 30, and how many. One type's
+    // are counted, not gathered, so a type shared by N tables costs N, not N².
     let others_of = |types: &BTreeSet<&str>, key: &str| -> (Vec<&str>, usize) {
         let others = |t: &str| {
             tables_of
                 .get(t)
                 .into_iter()
                 .flatten()
-                .filter(move |(_, k)| k.as_str() != key)
-                .map(|(name, _)| *name)
+                .filter(move |(k, _)| k.as_str() != key)
         };
         match types.len() {
             1 => {
                 let t = *types.first().expect("one type");
-                let total = tables_of.get(t).map_or(0, BTreeMap::len)
-                    - names_per_key.get(&(t, key)).copied().unwrap_or(0);
-                (others(t).take(30).collect(), total)
+                let tables = tables_of.get(t);
+                let total = tables.map_or(0, BTreeMap::len)
+                    - usize::from(tables.is_some_and(|k| k.contains_key(key)));
+                (others(t).take(30).map(|(_, name)| *name).collect(), total)
             }
             _ => {
-                let all: BTreeSet<&str> = types.iter().flat_map(|t| others(t)).collect();
+                let all: BTreeMap<&String, &str> = types
+                    .iter()
+                    .flat_map(|t| others(t))
+                    .map(|(k, n)| (k, *n))
+                    .collect();
                 let total = all.len();
-                (all.into_iter().take(30).collect(), total)
+                (all.into_values().take(30).collect(), total)
             }
         }
     };

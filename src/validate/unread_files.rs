@@ -15,9 +15,9 @@ crate::validate::registry::declare_rules! {
          `metrics/latest.csv -> /mnt/exports/metrics.csv`.";
     LOAD_MANIFEST_EMPTY = "load.manifest.empty", Load, Warning,
         "Every manifest holds at least one record",
-        "A domains, scripts or entities manifest that is empty, or holds only comments, is read as no records: a \
-         truncated export would otherwise drop its scripts or entities from the report in silence. Write the \
-         records, or remove the file. Example: a 0-byte `scripts/office.yaml`.";
+        "A domains, scripts or entities manifest that is empty, or holds only comments, or an entities CSV that holds \
+         only its header, is read as no records: a truncated export would otherwise drop its scripts or entities from \
+         the report in silence. Write the records, or remove the file. Example: a 0-byte `scripts/office.yaml`.";
     LOAD_FILE_UNKNOWN = "load.file.unknown", Load, Warning,
         "Every file in the data folder is a known input",
         "Files outside the input contract (see docs/input-contract.md) are not read. A misplaced export (metrics/ spelled \
@@ -57,7 +57,10 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
         .filter(|f| {
             matches!(
                 f.kind,
-                InputKind::Domains | InputKind::Scripts | InputKind::Entities
+                InputKind::Domains
+                    | InputKind::Scripts
+                    | InputKind::Entities
+                    | InputKind::EntitiesTable(_)
             ) && inputs.file_rows.get(&f.relative) == Some(&0)
         })
         .map(|f| file_sample(f.relative.display().to_string(), Vec::new()))
@@ -68,7 +71,7 @@ pub fn check(inputs: &Inputs, findings: &mut Vec<Finding>) {
         empty,
         |n| {
             format!(
-                "{n} {} no record (empty, or comments only)",
+                "{n} {} no record (empty, comments only, or a header only)",
                 crate::model::noun(n, "manifest holds", "manifests hold")
             )
         },
