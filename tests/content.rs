@@ -255,6 +255,46 @@ fn integer_arithmetic_in_a_transform_is_exact() {
     assert_eq!(differing(&measures), differing(&plain));
 }
 
+/// Found by a review: 64-bit integer arithmetic in a transform wrapped (`abs` of the lowest
+/// integer was itself, a product past 2^63 negative), so a row holding the true value
+/// differed from a wrapped "expected" one. A database refuses such a value (PostgreSQL's
+/// "bigint out of range", DuckDB's overflow), and so does migcov: the declaration is not
+/// checked, with the reason. Office ids are 1 to 10: 3 × 4·10^18 is past 2^63 - 1, and
+/// office 1's id - (2^63 - 1) - 2 is the lowest integer, -2^63.
+#[test]
+fn integer_arithmetic_past_64_bits_is_refused_not_wrapped() {
+    let data = declared(
+        "name: name",
+        "name: {target: name, transform: \"CAST(CAST(id AS BIGINT) * 4000000000000000000 AS VARCHAR)\"}",
+    );
+    let reason = not_checked_reason(&data);
+    assert!(
+        reason.contains("* 4000000000000000000 is past the 64-bit integers"),
+        "{reason}"
+    );
+    let data = declared(
+        "name: name",
+        "name: {target: name, transform: \"CAST(abs(CAST(id AS BIGINT) - 9223372036854775807 - 2) AS VARCHAR)\"}",
+    );
+    let reason = not_checked_reason(&data);
+    assert!(
+        reason.contains("abs(-9223372036854775808) is past the 64-bit integers"),
+        "{reason}"
+    );
+    // Within 64 bits, the same arithmetic is computed (every name differs from a number).
+    let data = declared(
+        "name: name",
+        "name: {target: name, transform: \"CAST(abs(CAST(id AS BIGINT) * 900000000000000000 - 9223372036854775807) AS VARCHAR)\"}",
+    );
+    let (_, measures, _) = run(data.path());
+    assert!(
+        measures.content_not_checked.is_empty(),
+        "{:?}",
+        measures.content_not_checked
+    );
+    assert_eq!(column(&measures.content[0], "name").differing, 10);
+}
+
 #[test]
 fn an_unknown_time_zone_is_not_checked() {
     let data = declared("legacy: Europe/Zurich", "legacy: Europe/Zurch");
