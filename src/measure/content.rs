@@ -1342,9 +1342,18 @@ fn sql_arithmetic(expr: Expr, schema: &Schema) -> Expr {
 fn checked(l: Expr, op: Operator, r: Expr) -> Expr {
     l.map_many(
         move |columns: &mut [Column]| {
-            let (a, b) = (columns[0].i64()?, columns[1].i64()?);
-            let n = a.len().max(b.len());
-            // A literal is one value, the column's every row meets.
+            // Both 64-bit already but a literal, which may come as a narrower type.
+            let (a, b) = (
+                columns[0].cast(&DataType::Int64)?,
+                columns[1].cast(&DataType::Int64)?,
+            );
+            let (a, b) = (a.i64()?, b.i64()?);
+            // A literal is one value, the column's every row meets (none where the column
+            // has no row).
+            let n = match (a.len(), b.len()) {
+                (1, n) | (n, 1) => n,
+                (n, _) => n,
+            };
             let at = |c: &Int64Chunked, i: usize| c.get(if c.len() == 1 { 0 } else { i });
             let out = (0..n)
                 .map(|i| match (at(a, i), at(b, i)) {
@@ -2823,6 +2832,26 @@ fn missing_samples(frame: &DataFrame, kept: Option<usize>) -> PolarsResult<Vec<(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn checked_arithmetic_is_exact_refuses_overflow_and_meets_literals() {
+        let sum = |values: Vec<i64>, op: Operator, by: i64| {
+            df!("n" => values)
+                .unwrap()
+                .lazy()
+                .select([super::checked(col("n"), op, lit(by)).alias("v")])
+                .collect()
+        };
+        let out = sum(vec![1, -2, 3], Operator::Multiply, 4).unwrap();
+        let values: Vec<Option<i64>> = out.column("v").unwrap().i64().unwrap().iter().collect();
+        assert_eq!(values, [Some(4), Some(-8), Some(12)]);
+        assert_eq!(sum(Vec::new(), Operator::Plus, 1).unwrap().height(), 0);
+        let past = sum(vec![0, i64::MAX], Operator::Plus, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(past.contains("9223372036854775807 + 1 is past"), "{past}");
+        assert!(sum(vec![i64::MIN], Operator::Minus, 1).is_err());
+    }
+
     use super::*;
 
     /// UUIDs that share their upper half (a counter in the last digits) get a key each,
