@@ -1350,13 +1350,20 @@ fn checked(l: Expr, op: Operator, r: Expr) -> Expr {
             let (a, b) = (a.i64()?, b.i64()?);
             // A literal is one value, the column's every row meets (none where the column
             // has no row).
-            let n = match (a.len(), b.len()) {
-                (1, n) | (n, 1) => n,
-                (n, _) => n,
-            };
-            let at = |c: &Int64Chunked, i: usize| c.get(if c.len() == 1 { 0 } else { i });
-            let out = (0..n)
-                .map(|i| match (at(a, i), at(b, i)) {
+            let pairs: Box<dyn Iterator<Item = (Option<i64>, Option<i64>)>> =
+                match (a.len(), b.len()) {
+                    (1, _) => {
+                        let x = a.get(0);
+                        Box::new(b.iter().map(move |y| (x, y)))
+                    }
+                    (_, 1) => {
+                        let y = b.get(0);
+                        Box::new(a.iter().map(move |x| (x, y)))
+                    }
+                    _ => Box::new(a.iter().zip(b.iter())),
+                };
+            let out = pairs
+                .map(|pair| match pair {
                     (Some(x), Some(y)) => {
                         let (result, sign) = match op {
                             Operator::Plus => (x.checked_add(y), "+"),

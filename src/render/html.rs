@@ -1167,10 +1167,7 @@ fn entity_page_filter(report: &Report) -> HrefFilter {
 fn domain_page_filter(report: &Report) -> HrefFilter {
     let mut hrefs = std::collections::HashMap::new();
     for domain in &report.domains {
-        let name = serde_json::to_value(domain.name)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let name = domain.name.as_str();
         let of_domain = report
             .entities
             .iter()

@@ -148,11 +148,11 @@ fn ambiguous(inputs: &Inputs, measures: &crate::measure::Measures, findings: &mu
                 (others(t).take(30).map(|(_, name)| *name).collect(), total)
             }
             _ => {
-                let all: BTreeMap<&String, &str> = types
-                    .iter()
-                    .flat_map(|t| others(t))
-                    .map(|(k, n)| (k, *n))
-                    .collect();
+                // Each table under its first name, as for one type.
+                let mut all: BTreeMap<&String, &str> = BTreeMap::new();
+                for (k, name) in types.iter().flat_map(|t| others(t)) {
+                    all.entry(k).or_insert(name);
+                }
                 let total = all.len();
                 (all.into_values().take(30).collect(), total)
             }
