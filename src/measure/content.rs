@@ -488,16 +488,34 @@ fn scan_raw(file: &InputFile, key: Option<&str>) -> PolarsResult<LazyFrame> {
 /// timestamp, and is made a date again (but the key, read as the loader reads the ids);
 /// Arrow's `time32[s]`, which Parquet stores in milliseconds, is read as seconds, every
 /// value out of range and NULL, so such a column fails, naming it, once it is read (a
-/// column no declaration compares is never read), rather than compare as missing.
+/// column no declaration compares is never read), rather than compare as missing; a
+/// column of Parquet's `UUID` logical type (DuckDB's and pyarrow's UUIDs), read as 16
+/// bytes, is the UUIDs they are (as hex, every row differed from the same UUIDs as text;
+/// the key is read as keys are, and bytes of no logical type stay bytes).
 fn parquet_as_written(
     file: &InputFile,
     frame: LazyFrame,
     key: Option<&str>,
 ) -> PolarsResult<LazyFrame> {
     use polars::prelude::{ArrowDataType, ArrowTimeUnit};
-    let arrow = ParquetReader::new(std::fs::File::open(&file.path)?).schema()?;
+    use polars_parquet::parquet::schema::types::PrimitiveLogicalType;
+    let mut reader = ParquetReader::new(std::fs::File::open(&file.path)?);
+    let arrow = reader.schema()?;
+    let uuids: Vec<String> = reader
+        .get_metadata()?
+        .schema_descr
+        .columns()
+        .iter()
+        .filter(|c| c.path_in_schema.len() == 1)
+        .filter(|c| c.descriptor.primitive_type.logical_type == Some(PrimitiveLogicalType::Uuid))
+        .map(|c| c.path_in_schema[0].to_string())
+        .collect();
     let mut fixed = Vec::new();
     for (name, field) in arrow.iter() {
+        if uuids.iter().any(|u| u == name.as_str()) && key != Some(name.as_str()) {
+            fixed.push(bytes_text(col(name.clone()), BytesAs::Uuid));
+            continue;
+        }
         match field.dtype() {
             ArrowDataType::Date64 if key != Some(name.as_str()) => {
                 fixed.push(col(name.clone()).cast(DataType::Date))
