@@ -1101,6 +1101,90 @@ fn parquet_uuid_values_are_the_uuids_their_bytes_are() {
     );
 }
 
+/// The legacy rows file `file` of `tests/fixtures/content/` (ids 1 to 3, column `v`) against
+/// the target's `v` (`target`, one line a row): the table, or why it is not checked.
+fn fixture_against(file: &str, target: [&str; 3]) -> Result<ContentTable, String> {
+    let target: String = std::iter::once("id,v\n".to_string())
+        .chain(
+            target
+                .iter()
+                .enumerate()
+                .map(|(i, v)| format!("{},{v}\n", i + 1)),
+        )
+        .collect();
+    let data = compared("    columns:\n      v: v\n", "id,v\n1,x\n", &target);
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    std::fs::copy(
+        fixtures().join(format!("content/{file}")),
+        data.path().join("rows/legacy/dispatch_office.parquet"),
+    )
+    .unwrap();
+    let (_, measures, _) = common::run(data.path());
+    match measures.content.first() {
+        Some(table) => Ok(table.clone()),
+        None => Err(measures.content_not_checked[0].reason.clone()),
+    }
+}
+
+/// Found by an independent check: a Parquet column of the `JSON` logical type (DuckDB's
+/// `JSON`, `{"b": 1.0, "a": [1e2]}`, `[1, 2]`, `{"a":1}`) was compared as the hex of its
+/// bytes, so every row differed; it is the JSON text its bytes hold, in JSON's canonical
+/// text, as `collect` writes a database's JSON (`tests/fixtures/content/README.md`).
+#[test]
+fn a_parquet_json_column_is_its_json_text() {
+    let table = fixture_against(
+        "json/json_duckdb.parquet",
+        [r#""{""a"":[100],""b"":1}""#, "\"[1,2]\"", r#""{""a"":2}""#],
+    )
+    .unwrap();
+    assert_eq!((table.intact, table.differs), (2, 1));
+    let v = column(&table, "v");
+    assert_eq!(v.samples.len(), 1);
+    assert_eq!(v.samples[0].legacy.as_deref(), Some(r#"{"a":1}"#));
+}
+
+/// Found by an independent check: a time of day of `24:00:00` in Parquet (DuckDB's `TIME
+/// '24:00:00'`, which PostgreSQL's `time` holds too) is read by polars as NULL, so it
+/// equalled a missing target value; such a column (and one past the day) is refused,
+/// naming it, never compared as missing values. Times within the day compare as before.
+#[test]
+fn a_parquet_time_of_day_of_24_hours_or_past_it_is_refused_not_read_as_null() {
+    for file in ["time/time_duckdb.parquet", "time/past_midnight.parquet"] {
+        let reason = fixture_against(file, ["", "12:00:00.5", ""]).unwrap_err();
+        assert!(
+            reason.contains("24:00:00 or past it") && reason.contains("\"v\""),
+            "{reason}"
+        );
+    }
+    let table = fixture_against(
+        "time/within_the_day.parquet",
+        ["23:59:59.999999", "12:00:00.5", ""],
+    )
+    .unwrap();
+    assert_eq!((table.intact, table.differs), (3, 0));
+}
+
+/// Found by an independent check: a double whose two shortest digits are equally near
+/// (`1125899906842624.25`) was written rounded up (`…624.3`), while PostgreSQL and
+/// JavaScript write the even digit (`…624.2`): the same number in an NDJSON file and in the
+/// target's text differed.
+#[test]
+fn a_double_between_two_shortest_digits_is_written_with_the_even_one() {
+    let data = compared(
+        "    columns:\n      v: v\n",
+        "id,v\n1,x\n",
+        "id,v\n1,1125899906842624.2\n2,1125899906842624.8\n",
+    );
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    std::fs::write(
+        data.path().join("rows/legacy/dispatch_office.ndjson"),
+        "{\"id\":1,\"v\":1125899906842624.2}\n{\"id\":2,\"v\":1125899906842624.75}\n",
+    )
+    .unwrap();
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (2, 0), "{table:?}");
+}
+
 /// Found by an independent check: a decimal key (`1.00`, Parquet `decimal(10,2)`) in the
 /// mappings and in the legacy rows file is one id, read alike by both (with its scale, as
 /// the ids are); read as a value (`1`), no row matched a mapping.

@@ -491,30 +491,63 @@ fn scan_raw(file: &InputFile, key: Option<&str>) -> PolarsResult<LazyFrame> {
 /// column no declaration compares is never read), rather than compare as missing; a
 /// column of Parquet's `UUID` logical type (DuckDB's and pyarrow's UUIDs), read as 16
 /// bytes, is the UUIDs they are (as hex, every row differed from the same UUIDs as text;
-/// the key is read as keys are, and bytes of no logical type stay bytes).
+/// the key is read as keys are, and bytes of no logical type stay bytes); one of its `JSON`
+/// logical type (DuckDB's `JSON`) is the JSON text its bytes hold, in its canonical text.
 fn parquet_as_written(
     file: &InputFile,
     frame: LazyFrame,
     key: Option<&str>,
 ) -> PolarsResult<LazyFrame> {
     use polars::prelude::{ArrowDataType, ArrowTimeUnit};
-    use polars_parquet::parquet::schema::types::PrimitiveLogicalType;
+    use polars_parquet::parquet::schema::types::{PrimitiveConvertedType, PrimitiveLogicalType};
     let mut reader = ParquetReader::new(std::fs::File::open(&file.path)?);
     let arrow = reader.schema()?;
-    let uuids: Vec<String> = reader
+    // Top-level columns of a logical type polars reads as bytes.
+    let logical: Vec<(String, PrimitiveLogicalType)> = reader
         .get_metadata()?
         .schema_descr
         .columns()
         .iter()
         .filter(|c| c.path_in_schema.len() == 1)
-        .filter(|c| c.descriptor.primitive_type.logical_type == Some(PrimitiveLogicalType::Uuid))
-        .map(|c| c.path_in_schema[0].to_string())
+        .filter_map(|c| {
+            let primitive = &c.descriptor.primitive_type;
+            let json = primitive.converted_type == Some(PrimitiveConvertedType::Json);
+            match (primitive.logical_type, json) {
+                (Some(t @ (PrimitiveLogicalType::Uuid | PrimitiveLogicalType::Json)), _) => Some(t),
+                (None, true) => Some(PrimitiveLogicalType::Json),
+                _ => None,
+            }
+            .map(|t| (c.path_in_schema[0].to_string(), t))
+        })
         .collect();
+    let past_the_day = times_past_the_day(reader.get_metadata()?);
     let mut fixed = Vec::new();
     for (name, field) in arrow.iter() {
-        if uuids.iter().any(|u| u == name.as_str()) && key != Some(name.as_str()) {
-            fixed.push(bytes_text(col(name.clone()), BytesAs::Uuid));
+        if past_the_day.iter().any(|n| n == name.as_str()) && key != Some(name.as_str()) {
+            let message = format!(
+                "column {name:?} holds a time of day of 24:00:00 or past it (or before \
+                 midnight), which polars reads as NULL; write it as text"
+            );
+            fixed.push(col(name.clone()).map(
+                move |_| Err(PolarsError::ComputeError(message.clone().into())),
+                |_, field| Ok(field.clone()),
+            ));
             continue;
+        }
+        let typed = logical.iter().find(|(n, _)| n == name.as_str());
+        match typed {
+            Some(_) if key == Some(name.as_str()) => {}
+            Some((_, PrimitiveLogicalType::Uuid)) => {
+                fixed.push(bytes_text(col(name.clone()), BytesAs::Uuid));
+                continue;
+            }
+            // JSON (DuckDB's `JSON`): the text its bytes hold, in JSON's canonical text.
+            Some(_) => {
+                let text = bytes_text(col(name.clone()), BytesAs::Text);
+                fixed.push(canonical_text(text, canonical::Family::Json));
+                continue;
+            }
+            None => {}
         }
         match field.dtype() {
             ArrowDataType::Date64 if key != Some(name.as_str()) => {
@@ -537,6 +570,45 @@ fn parquet_as_written(
         true => frame,
         false => frame.with_columns(fixed),
     })
+}
+
+/// The top-level time-of-day columns of a Parquet file whose statistics say some value is
+/// `24:00:00` or past it, or before midnight: polars reads such a value as NULL, which
+/// would equal a missing value (DuckDB's `TIME '24:00:00'`, which PostgreSQL's `time`
+/// holds too; found by an independent check). A file written without statistics is not
+/// seen (DuckDB and pyarrow write them).
+fn times_past_the_day(metadata: &polars_parquet::parquet::metadata::FileMetadata) -> Vec<String> {
+    use polars_parquet::parquet::schema::types::{PrimitiveLogicalType, TimeUnit};
+    use polars_parquet::parquet::statistics::Statistics;
+    let mut past = Vec::new();
+    for group in &metadata.row_groups {
+        for chunk in group.parquet_columns() {
+            let descriptor = chunk.descriptor();
+            let [name] = descriptor.path_in_schema.as_slice() else {
+                continue;
+            };
+            let day: i64 = match descriptor.descriptor.primitive_type.logical_type {
+                Some(PrimitiveLogicalType::Time { unit, .. }) => match unit {
+                    TimeUnit::Milliseconds => 86_400_000,
+                    TimeUnit::Microseconds => 86_400_000_000,
+                    TimeUnit::Nanoseconds => 86_400_000_000_000,
+                },
+                _ => continue,
+            };
+            let (min, max) = match chunk.statistics(&metadata.footer_buf) {
+                Some(Ok(Statistics::Int32(s))) => {
+                    (s.min_value.map(i64::from), s.max_value.map(i64::from))
+                }
+                Some(Ok(Statistics::Int64(s))) => (s.min_value, s.max_value),
+                _ => continue,
+            };
+            let outside = min.is_some_and(|m| m < 0) || max.is_some_and(|m| m >= day);
+            if outside && !past.contains(&name.to_string()) {
+                past.push(name.to_string());
+            }
+        }
+    }
+    past
 }
 
 /// Whether a file is NDJSON with nothing but white space: a valid export of an empty table,
