@@ -724,6 +724,35 @@ fn date(text: &str) -> Option<String> {
         .map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+/// A date as PostgreSQL writes it (`DateStyle` ISO): `2026-03-01`; past the year 9999 with
+/// every digit of its year (`10000-01-01`, where chrono writes `+10000-01-01`), before the
+/// year 1 as a year of the era before it (`0044-03-15 BC`, where chrono writes the year
+/// -43). A date this text does not read keeps PostgreSQL's text when `collect` reads it.
+pub fn date_text(d: &NaiveDate) -> String {
+    use chrono::Datelike;
+    match d.year() {
+        1..=9999 => d.format("%Y-%m-%d").to_string(),
+        year if year > 9999 => format!("{year}-{:02}-{:02}", d.month(), d.day()),
+        year => format!("{:04}-{:02}-{:02} BC", 1 - year, d.month(), d.day()),
+    }
+}
+
+/// A timestamp without a zone as [`timestamp_text`] writes it, its date as [`date_text`]
+/// (`10000-01-01 00:00:00`, `0044-03-15 12:00:00.5 BC`, as PostgreSQL writes them).
+pub fn any_timestamp_text(t: &NaiveDateTime) -> String {
+    use chrono::Datelike;
+    if (1..=9999).contains(&t.year()) {
+        return timestamp_text(t);
+    }
+    let date = date_text(&t.date());
+    let time = timestamp_text(&NaiveDate::default().and_time(t.time()));
+    let time = time.split_once(' ').map_or("", |(_, time)| time);
+    match date.strip_suffix(" BC") {
+        Some(date) => format!("{date} {time} BC"),
+        None => format!("{date} {time}"),
+    }
+}
+
 /// `2026-03-01 08:00:00`, a fraction only where there is one, without trailing zeros.
 pub fn timestamp_text(t: &NaiveDateTime) -> String {
     let text = t.format("%Y-%m-%d %H:%M:%S%.9f").to_string();

@@ -1143,6 +1143,69 @@ fn a_parquet_json_column_is_its_json_text() {
     assert_eq!(v.samples[0].legacy.as_deref(), Some(r#"{"a":1}"#));
 }
 
+/// Found by an independent check: a JSON value with line breaks (`{\n  "a": 1\n}`, `[1,\r\n2]`)
+/// was read as hex, as bytes holding control characters are; it is its text.
+#[test]
+fn a_parquet_json_value_with_line_breaks_is_its_json_text() {
+    let table = fixture_against(
+        "json/json_lines.parquet",
+        [r#""{""a"":1}""#, "\"[1,2]\"", r#""{""a"":2}""#],
+    )
+    .unwrap();
+    assert_eq!(
+        (table.intact, table.differs),
+        (2, 1),
+        "{:?}",
+        column(&table, "v")
+    );
+}
+
+/// Found by an independent check: a legacy key of Parquet's `UUID` type whose 16 bytes
+/// happen to be printable (`5aea88a4-3e63-…`, and `41424344-…`, the bytes `ABCD…`) was
+/// read as that text, so it met no mapping naming the UUID; it is the UUID, whether the
+/// mappings write it as text or as a Parquet `UUID` too
+/// (`tests/fixtures/content/README.md`, `uuid/`).
+#[test]
+fn a_parquet_uuid_legacy_key_is_the_uuid_whatever_its_bytes() {
+    for mappings in ["csv", "parquet"] {
+        let data = compared(
+            "    columns:\n      a: a\n",
+            "id,a\n1,x\n",
+            "id,a\n1,x\n2,y\n3,q\n",
+        );
+        std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+        std::fs::copy(
+            fixtures().join("content/uuid/uuid_key.parquet"),
+            data.path().join("rows/legacy/dispatch_office.parquet"),
+        )
+        .unwrap();
+        std::fs::remove_file(data.path().join("mappings/offices.csv")).unwrap();
+        match mappings {
+            "csv" => std::fs::write(
+                data.path().join("mappings/offices.csv"),
+                "entity_type,legacy_id,modern_id\n\
+                 OFFICE,5aea88a4-3e63-49e7-ad8c-6d4ec9835f2d,7a0c8f3e-2b4d-4e6f-8a1b-000000000001\n\
+                 OFFICE,12345678-9abc-4def-8123-456789abcdef,7a0c8f3e-2b4d-4e6f-8a1b-000000000002\n\
+                 OFFICE,41424344-4546-4748-494a-4b4c4d4e4f50,7a0c8f3e-2b4d-4e6f-8a1b-000000000003\n",
+            )
+            .unwrap(),
+            _ => {
+                std::fs::copy(
+                    fixtures().join("content/uuid/uuid_key_mappings.parquet"),
+                    data.path().join("mappings/offices.parquet"),
+                )
+                .unwrap();
+            }
+        }
+        let table = only_table(&data);
+        assert_eq!(
+            (table.mapped, table.intact, table.differs),
+            (3, 2, 1),
+            "mappings as {mappings}"
+        );
+    }
+}
+
 /// Found by an independent check: a time of day of `24:00:00` in Parquet (DuckDB's `TIME
 /// '24:00:00'`, which PostgreSQL's `time` holds too) is read by polars as NULL, so it
 /// equalled a missing target value; such a column (and one past the day) is refused,
@@ -1162,6 +1225,33 @@ fn a_parquet_time_of_day_of_24_hours_or_past_it_is_refused_not_read_as_null() {
     )
     .unwrap();
     assert_eq!((table.intact, table.differs), (3, 0));
+}
+
+/// Found by an independent check: Parquet dates and timestamps outside the years 1 to 9999
+/// (DuckDB's `DATE '10000-01-01'` and `DATE '0044-03-15 (BC)'`) were written as polars
+/// writes them (`+10000-01-01`, `-0043-03-15`), so they differed from PostgreSQL's text of
+/// the same values; they are PostgreSQL's text (`tests/fixtures/content/README.md`).
+#[test]
+fn parquet_dates_past_the_year_9999_or_before_the_year_1_are_postgresqls_text() {
+    let data = compared(
+        "    columns:\n      d: d\n      ts: ts\n",
+        "id,d,ts\n1,x,x\n",
+        "id,d,ts\n1,10000-01-01,10000-01-01 00:00:00\n2,0044-03-15 BC,0044-03-15 12:00:00.5 BC\n3,2026-03-01,2026-03-01 08:00:00.25\n",
+    );
+    std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+    std::fs::copy(
+        fixtures().join("content/dates/far_years.parquet"),
+        data.path().join("rows/legacy/dispatch_office.parquet"),
+    )
+    .unwrap();
+    let table = only_table(&data);
+    assert_eq!(
+        (table.intact, table.differs),
+        (3, 0),
+        "{:?} {:?}",
+        column(&table, "d").samples,
+        column(&table, "ts").samples
+    );
 }
 
 /// Found by an independent check: a double whose two shortest digits are equally near

@@ -911,12 +911,22 @@ pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFr
             // is read as the text it holds: as a dictionary, it was neither trimmed nor
             // tested for emptiness as a key, and a count read its codes (`'100'` as 0;
             // found by an independent check).
-            let dictionary: Vec<Expr> = lf
-                .collect_schema()?
+            let schema = lf.collect_schema()?;
+            let mut dictionary: Vec<Expr> = schema
                 .iter()
                 .filter(|(_, dtype)| dtype.is_categorical() || dtype.is_enum())
                 .map(|(name, _)| col(name.clone()).cast(DataType::String))
                 .collect();
+            // A column of Parquet's `UUID` logical type (DuckDB's `UUID`) is the UUIDs its
+            // 16 bytes are, in every column it is read as: read as text, bytes that happen
+            // to be printable (about 5 UUIDs in a million, and any of ASCII-like bytes)
+            // were that text, a key that met no mapping written as the UUID's text (found
+            // by an independent check).
+            for name in parquet_uuid_columns(&file.path)? {
+                if schema.get(name.as_str()) == Some(&DataType::Binary) {
+                    dictionary.push(bytes_text(col(name.as_str()), BytesAs::Uuid).alias(name));
+                }
+            }
             match dictionary.is_empty() {
                 true => Ok(lf),
                 false => Ok(lf.with_columns(dictionary)),
@@ -924,6 +934,22 @@ pub(crate) fn scan(file: &InputFile, format: TableFormat) -> PolarsResult<LazyFr
         }
         TableFormat::Ndjson => scan_ndjson(&file.path),
     }
+}
+
+/// The top-level columns of a Parquet file of the `UUID` logical type, which polars reads
+/// as bytes.
+fn parquet_uuid_columns(path: &std::path::Path) -> PolarsResult<Vec<String>> {
+    use polars_parquet::parquet::schema::types::PrimitiveLogicalType;
+    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+    Ok(reader
+        .get_metadata()?
+        .schema_descr
+        .columns()
+        .iter()
+        .filter(|c| c.path_in_schema.len() == 1)
+        .filter(|c| c.descriptor.primitive_type.logical_type == Some(PrimitiveLogicalType::Uuid))
+        .map(|c| c.path_in_schema[0].to_string())
+        .collect())
 }
 
 /// [`scan`], every row of it read whatever columns a query reads: a CSV file's last column
@@ -1099,6 +1125,9 @@ pub enum BytesAs {
     /// UUID's bytes are text only by a rare chance (`00000000-…-000000000001`, fifteen
     /// NULs and a 1, is control characters: a UUID).
     Text,
+    /// Text of a known type (Parquet's `JSON`): the UTF-8 text the bytes hold, line breaks
+    /// and all, else hex.
+    Utf8,
 }
 
 /// Bytes that are text: valid UTF-8 without control characters (a tab aside), which a
@@ -1118,6 +1147,10 @@ pub fn bytes_text(value: Expr, how: BytesAs) -> Expr {
                 .map(|v| {
                     v.map(|bytes| match uuid::Uuid::from_slice(bytes) {
                         _ if how == BytesAs::Hex => hex::encode(bytes),
+                        _ if how == BytesAs::Utf8 => match std::str::from_utf8(bytes) {
+                            Ok(text) => text.to_string(),
+                            Err(_) => hex::encode(bytes),
+                        },
                         Ok(id) if uuids => id.hyphenated().to_string(),
                         _ if is_text(bytes) => String::from_utf8_lossy(bytes).into_owned(),
                         Ok(id) => id.hyphenated().to_string(),

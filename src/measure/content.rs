@@ -536,18 +536,17 @@ fn parquet_as_written(
         }
         let typed = logical.iter().find(|(n, _)| n == name.as_str());
         match typed {
+            // UUIDs are read as UUIDs by the scan itself, key or value, as the loader's.
             Some(_) if key == Some(name.as_str()) => {}
-            Some((_, PrimitiveLogicalType::Uuid)) => {
-                fixed.push(bytes_text(col(name.clone()), BytesAs::Uuid));
-                continue;
-            }
-            // JSON (DuckDB's `JSON`): the text its bytes hold, in JSON's canonical text.
+            Some((_, PrimitiveLogicalType::Uuid)) | None => {}
+            // JSON (DuckDB's `JSON`): the text its bytes hold (line breaks and all: read as
+            // a text column's bytes, a line break made them hex; found by an independent
+            // check), in JSON's canonical text.
             Some(_) => {
-                let text = bytes_text(col(name.clone()), BytesAs::Text);
+                let text = bytes_text(col(name.clone()), BytesAs::Utf8);
                 fixed.push(canonical_text(text, canonical::Family::Json));
                 continue;
             }
-            None => {}
         }
         match field.dtype() {
             ArrowDataType::Date64 if key != Some(name.as_str()) => {
@@ -1607,9 +1606,49 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         DataType::Decimal(..) => canonical_text(value.cast(DataType::String), Family::Decimal),
         DataType::Boolean => canonical_text(value.cast(DataType::String), Family::Boolean),
         DataType::Binary => bytes_text(value, BytesAs::Hex),
-        DataType::Datetime(_, None) => {
-            canonical_text(value.dt().to_string(full), Family::Timestamp)
-        }
+        // Dates and timestamps outside the years 1 to 9999 as PostgreSQL writes them
+        // (polars wrote `+10000-01-01` and `-0043-03-15`: found by an independent check).
+        DataType::Date => value.map(
+            |column: Column| {
+                let name = column.name().clone();
+                let days = column.date()?.physical().clone();
+                let out = days
+                    .iter()
+                    .map(|d| match d {
+                        None => Ok(None),
+                        Some(d) => chrono::NaiveDate::from_num_days_from_ce_opt(d + 719_163)
+                            .map(|d| Some(canonical::date_text(&d)))
+                            .ok_or_else(|| out_of_chrono(&name, "date")),
+                    })
+                    .collect::<PolarsResult<StringChunked>>()?;
+                Ok(out.with_name(name).into_column())
+            },
+            |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+        ),
+        DataType::Datetime(_, None) => value.map(
+            |column: Column| {
+                use polars_arrow::temporal_conversions as tc;
+                let name = column.name().clone();
+                let times = column.datetime()?;
+                let read = match times.time_unit() {
+                    TimeUnit::Nanoseconds => tc::timestamp_ns_to_datetime_opt,
+                    TimeUnit::Microseconds => tc::timestamp_us_to_datetime_opt,
+                    TimeUnit::Milliseconds => tc::timestamp_ms_to_datetime_opt,
+                };
+                let out = times
+                    .physical()
+                    .iter()
+                    .map(|t| match t {
+                        None => Ok(None),
+                        Some(t) => read(t)
+                            .map(|t| Some(canonical::any_timestamp_text(&t)))
+                            .ok_or_else(|| out_of_chrono(&name, "timestamp")),
+                    })
+                    .collect::<PolarsResult<StringChunked>>()?;
+                Ok(out.with_name(name).into_column())
+            },
+            |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+        ),
         // A time of day with its fraction (a cast to text drops it).
         DataType::Time => canonical_text(value.dt().to_string("%H:%M:%S%.9f"), Family::Time),
         DataType::Datetime(_, Some(_)) => canonical_text(
@@ -1622,6 +1661,13 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         ),
         _ => value.cast(DataType::String),
     }
+}
+
+/// Why a column's `what` cannot be read: past the quarter of a million years chrono holds.
+fn out_of_chrono(column: &str, what: &str) -> PolarsError {
+    PolarsError::ComputeError(
+        format!("column {column:?} holds a {what} past the years chrono reads (±262,143)").into(),
+    )
 }
 
 /// Each text in its family's canonical text ([`canonical::canonical`]), as `collect`
