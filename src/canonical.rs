@@ -753,6 +753,21 @@ pub fn any_timestamp_text(t: &NaiveDateTime) -> String {
     }
 }
 
+/// An instant (`t`, in UTC) as [`Family::Instant`] writes it (`2026-03-01 07:00:00Z`);
+/// outside the years 1 to 9999 as PostgreSQL writes it in UTC (`10000-01-01 00:00:00+00`,
+/// `0044-03-15 12:00:00+00 BC`), which `collect` keeps as it is.
+pub fn any_instant_text(t: &NaiveDateTime) -> String {
+    use chrono::Datelike;
+    if (1..=9999).contains(&t.year()) {
+        return format!("{}Z", timestamp_text(t));
+    }
+    let text = any_timestamp_text(t);
+    match text.strip_suffix(" BC") {
+        Some(text) => format!("{text}+00 BC"),
+        None => format!("{text}+00"),
+    }
+}
+
 /// `2026-03-01 08:00:00`, a fraction only where there is one, without trailing zeros.
 pub fn timestamp_text(t: &NaiveDateTime) -> String {
     let text = t.format("%Y-%m-%d %H:%M:%S%.9f").to_string();

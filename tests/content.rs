@@ -1254,6 +1254,52 @@ fn parquet_dates_past_the_year_9999_or_before_the_year_1_are_postgresqls_text() 
     );
 }
 
+/// Found by an independent check: a Parquet timestamp with a zone outside the years 1 to
+/// 9999 is PostgreSQL's text in UTC (`10000-01-01 00:00:00+00`, which `collect` keeps), one
+/// within them the instant in UTC (`…Z`); one past the years chrono reads is refused
+/// naming the column (its reason was a caught panic's text).
+#[test]
+fn parquet_instants_far_from_now_are_postgresqls_text_or_refused_by_name() {
+    use polars::prelude::*;
+    let write = |data: &tempfile::TempDir, micros: Vec<i64>| {
+        let mut frame = df!("id" => ["1", "2"], "t" => micros)
+            .unwrap()
+            .lazy()
+            .with_column(col("t").cast(DataType::Datetime(
+                TimeUnit::Microseconds,
+                Some(TimeZone::UTC),
+            )))
+            .collect()
+            .unwrap();
+        std::fs::remove_file(data.path().join("rows/legacy/dispatch_office.csv")).unwrap();
+        let file =
+            std::fs::File::create(data.path().join("rows/legacy/dispatch_office.parquet")).unwrap();
+        ParquetWriter::new(file).finish(&mut frame).unwrap();
+    };
+    // 10000-01-01 00:00:00 and 2026-03-01 07:00:00.12, in UTC.
+    let (far, near) = (253_402_300_800_000_000i64, 1_772_348_400_120_000i64);
+    let data = compared(
+        "    columns:\n      t: t\n",
+        "id,t\n1,x\n",
+        "id,t\n1,10000-01-01 00:00:00+00\n2,2026-03-01 07:00:00.12Z\n",
+    );
+    write(&data, vec![far, near]);
+    let table = only_table(&data);
+    assert_eq!((table.intact, table.differs), (2, 0), "{table:?}");
+    let data = compared(
+        "    columns:\n      t: t\n",
+        "id,t\n1,x\n",
+        "id,t\n1,x\n2,y\n",
+    );
+    write(&data, vec![i64::MAX, near]);
+    let reason = not_checked_reason(&data);
+    assert!(
+        reason.contains("column \"t\" holds a timestamp past the years chrono reads")
+            && !reason.contains("anic"),
+        "{reason}"
+    );
+}
+
 /// Found by an independent check: a double whose two shortest digits are equally near
 /// (`1125899906842624.25`) was written rounded up (`…624.3`), while PostgreSQL and
 /// JavaScript write the even digit (`…624.2`): the same number in an NDJSON file and in the

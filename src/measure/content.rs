@@ -1599,7 +1599,6 @@ fn source_text(sources: &[String]) -> Expr {
 /// `Z`.
 fn text_of(value: Expr, dtype: &DataType) -> Expr {
     use canonical::Family;
-    let full = "%Y-%m-%d %H:%M:%S%.9f";
     match dtype {
         DataType::String => value,
         d if d.is_float() => canonical_text(value.cast(DataType::String), Family::Float),
@@ -1625,40 +1624,40 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
             },
             |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
         ),
-        DataType::Datetime(_, None) => value.map(
-            |column: Column| {
-                use polars_arrow::temporal_conversions as tc;
-                let name = column.name().clone();
-                let times = column.datetime()?;
-                let read = match times.time_unit() {
-                    TimeUnit::Nanoseconds => tc::timestamp_ns_to_datetime_opt,
-                    TimeUnit::Microseconds => tc::timestamp_us_to_datetime_opt,
-                    TimeUnit::Milliseconds => tc::timestamp_ms_to_datetime_opt,
-                };
-                let out = times
-                    .physical()
-                    .iter()
-                    .map(|t| match t {
-                        None => Ok(None),
-                        Some(t) => read(t)
-                            .map(|t| Some(canonical::any_timestamp_text(&t)))
-                            .ok_or_else(|| out_of_chrono(&name, "timestamp")),
-                    })
-                    .collect::<PolarsResult<StringChunked>>()?;
-                Ok(out.with_name(name).into_column())
-            },
-            |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
-        ),
+        // Without a zone as written; with one, the instant in UTC (its values are UTC).
+        DataType::Datetime(_, zone) => {
+            let instant = zone.is_some();
+            value.map(
+                move |column: Column| {
+                    use polars_arrow::temporal_conversions as tc;
+                    let name = column.name().clone();
+                    let times = column.datetime()?;
+                    let read = match times.time_unit() {
+                        TimeUnit::Nanoseconds => tc::timestamp_ns_to_datetime_opt,
+                        TimeUnit::Microseconds => tc::timestamp_us_to_datetime_opt,
+                        TimeUnit::Milliseconds => tc::timestamp_ms_to_datetime_opt,
+                    };
+                    let text = match instant {
+                        true => canonical::any_instant_text,
+                        false => canonical::any_timestamp_text,
+                    };
+                    let out = times
+                        .physical()
+                        .iter()
+                        .map(|t| match t {
+                            None => Ok(None),
+                            Some(t) => read(t)
+                                .map(|t| Some(text(&t)))
+                                .ok_or_else(|| out_of_chrono(&name, "timestamp")),
+                        })
+                        .collect::<PolarsResult<StringChunked>>()?;
+                    Ok(out.with_name(name).into_column())
+                },
+                |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+            )
+        }
         // A time of day with its fraction (a cast to text drops it).
         DataType::Time => canonical_text(value.dt().to_string("%H:%M:%S%.9f"), Family::Time),
-        DataType::Datetime(_, Some(_)) => canonical_text(
-            value
-                .dt()
-                .convert_time_zone(TimeZone::UTC)
-                .dt()
-                .to_string(&format!("{full}+00:00")),
-            Family::Instant,
-        ),
         _ => value.cast(DataType::String),
     }
 }
