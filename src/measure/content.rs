@@ -489,10 +489,10 @@ fn scan_raw(file: &InputFile, key: Option<&str>) -> PolarsResult<LazyFrame> {
 /// Arrow's `time32[s]`, which Parquet stores in milliseconds, is read as seconds, every
 /// value out of range and NULL, so such a column fails, naming it, once it is read (a
 /// column no declaration compares is never read), rather than compare as missing; a
-/// column of Parquet's `UUID` logical type (DuckDB's and pyarrow's UUIDs), read as 16
-/// bytes, is the UUIDs they are (as hex, every row differed from the same UUIDs as text;
-/// the key is read as keys are, and bytes of no logical type stay bytes); one of its `JSON`
-/// logical type (DuckDB's `JSON`) is the JSON text its bytes hold, in its canonical text.
+/// column of Parquet's `JSON` logical type (DuckDB's `JSON`), read as bytes, is the JSON
+/// text they hold, in JSON's canonical text (as hex, every row differed); a time of day
+/// polars reads as NULL ([`times_past_the_day`]) fails naming its column. (A column of
+/// the `UUID` logical type is read as UUIDs by the scan itself, as the loader reads it.)
 fn parquet_as_written(
     file: &InputFile,
     frame: LazyFrame,
@@ -502,23 +502,20 @@ fn parquet_as_written(
     use polars_parquet::parquet::schema::types::{PrimitiveConvertedType, PrimitiveLogicalType};
     let mut reader = ParquetReader::new(std::fs::File::open(&file.path)?);
     let arrow = reader.schema()?;
-    // Top-level columns of a logical type polars reads as bytes.
-    let logical: Vec<(String, PrimitiveLogicalType)> = reader
+    // Top-level JSON columns (by their logical type, or their older converted type).
+    let json: Vec<String> = reader
         .get_metadata()?
         .schema_descr
         .columns()
         .iter()
         .filter(|c| c.path_in_schema.len() == 1)
-        .filter_map(|c| {
+        .filter(|c| {
             let primitive = &c.descriptor.primitive_type;
-            let json = primitive.converted_type == Some(PrimitiveConvertedType::Json);
-            match (primitive.logical_type, json) {
-                (Some(t @ (PrimitiveLogicalType::Uuid | PrimitiveLogicalType::Json)), _) => Some(t),
-                (None, true) => Some(PrimitiveLogicalType::Json),
-                _ => None,
-            }
-            .map(|t| (c.path_in_schema[0].to_string(), t))
+            primitive.logical_type == Some(PrimitiveLogicalType::Json)
+                || (primitive.logical_type.is_none()
+                    && primitive.converted_type == Some(PrimitiveConvertedType::Json))
         })
+        .map(|c| c.path_in_schema[0].to_string())
         .collect();
     let past_the_day = times_past_the_day(reader.get_metadata()?);
     let mut fixed = Vec::new();
@@ -534,19 +531,12 @@ fn parquet_as_written(
             ));
             continue;
         }
-        let typed = logical.iter().find(|(n, _)| n == name.as_str());
-        match typed {
-            // UUIDs are read as UUIDs by the scan itself, key or value, as the loader's.
-            Some(_) if key == Some(name.as_str()) => {}
-            Some((_, PrimitiveLogicalType::Uuid)) | None => {}
-            // JSON (DuckDB's `JSON`): the text its bytes hold (line breaks and all: read as
-            // a text column's bytes, a line break made them hex; found by an independent
-            // check), in JSON's canonical text.
-            Some(_) => {
-                let text = bytes_text(col(name.clone()), BytesAs::Utf8);
-                fixed.push(canonical_text(text, canonical::Family::Json));
-                continue;
-            }
+        // JSON (DuckDB's `JSON`): the text its bytes hold (line breaks and all: read as a
+        // text column's bytes, a line break made them hex; found by an independent check).
+        if json.iter().any(|n| n == name.as_str()) && key != Some(name.as_str()) {
+            let text = bytes_text(col(name.clone()), BytesAs::Utf8);
+            fixed.push(canonical_text(text, canonical::Family::Json));
+            continue;
         }
         match field.dtype() {
             ArrowDataType::Date64 if key != Some(name.as_str()) => {
