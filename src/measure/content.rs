@@ -1599,8 +1599,15 @@ fn text_of(value: Expr, dtype: &DataType) -> Expr {
         // (polars wrote `+10000-01-01` and `-0043-03-15`: found by an independent check).
         DataType::Date => value.map(
             |column: Column| {
+                // Days since 1970 of 0001-01-01 and 9999-12-31: within them, polars' own
+                // text is PostgreSQL's, written at once; a value by value only past them.
+                const YEARS: std::ops::RangeInclusive<i32> = -719_162..=2_932_896;
                 let name = column.name().clone();
                 let days = column.date()?.physical().clone();
+                let within = |d: Option<i32>| d.is_none_or(|d| YEARS.contains(&d));
+                if within(days.min()) && within(days.max()) {
+                    return column.cast(&DataType::String);
+                }
                 let out = days
                     .iter()
                     .map(|d| match d {

@@ -527,6 +527,47 @@ mod tests {
         assert_eq!(partitions_for(10, Some(0)), 1);
     }
 
+    /// Past [`PENDING_ROWS`] rows held over every partition, every partition's are written
+    /// at once: each partition reads back its rows whole and in the order they came,
+    /// across the files of both kinds of write.
+    #[test]
+    fn rows_past_the_pending_bound_come_back_whole_and_in_order() {
+        // 40 partitions of 52,428 rows each, none reaching CHUNK_ROWS alone; a 41st empty.
+        let spill = Arc::new(Spill::new(41).unwrap());
+        let rows = (PENDING_ROWS * 2) as u32;
+        // From Parquet in row groups of 65,536 rows, which the stream gives as batches.
+        let mut frame = df!("k" => (0..rows).collect::<Vec<u32>>()).unwrap();
+        let path = spill.dir.path().join("rows.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .with_row_group_size(Some(CHUNK_ROWS))
+            .finish(&mut frame)
+            .unwrap();
+        let frame = LazyFrame::scan_parquet(
+            PlRefPath::try_from_path(&path).unwrap(),
+            ScanArgsParquet::default(),
+        )
+        .unwrap();
+        let route: Route = Box::new(|batch: &DataFrame| {
+            let keys = batch.column("k")?.u32()?;
+            Ok(rows_by_bucket(keys.into_no_null_iter().map(|k| k % 40), 41))
+        });
+        assert_eq!(spill.write("side", frame, route).unwrap(), u64::from(rows));
+        let files = |part: u32| spill.files.lock().unwrap()[&("side".to_string(), part)].len();
+        assert!(files(0) > 1, "written before the stream ended");
+        for part in 0..41 {
+            let frame = spill.read("side", part).unwrap();
+            let read: Vec<u32> = frame
+                .column("k")
+                .unwrap()
+                .u32()
+                .unwrap()
+                .into_no_null_iter()
+                .collect();
+            let expected: Vec<u32> = (0..rows).filter(|k| k % 40 == part).collect();
+            assert_eq!(read, expected, "partition {part}");
+        }
+    }
+
     /// Values shared by partitions count once; a partition with no values and one side
     /// with none at all count nothing; texts longer than a view's inline 12 bytes and texts
     /// sharing those 12 bytes are told apart; every file is removed once counted.
